@@ -1,0 +1,55 @@
+/**
+ * Turns AWS SDK errors into Temporal failures with the project's error type names (domain/errors.ts),
+ * so retry policies can tell "try again" (unreachable Region, throttling) from "stop" (rejected).
+ * The original error's name and message are kept; no request payload (which may hold a value) is.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../domain/errors.js';
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
+const RETRYABLE_AWS = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailableException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
+
+export interface AwsErrorInfo {
+  name: string;
+  message: string;
+  status?: number;
+  code?: string;
+}
+
+export function describeAwsError(err: unknown): AwsErrorInfo {
+  const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
+  return {
+    name: e?.name ?? 'Error',
+    message: e?.message ?? String(err),
+    status: e?.$metadata?.httpStatusCode,
+    code: e?.code ?? e?.cause?.code,
+  };
+}
+
+/** True when the Region did not answer (network error, timeout, 5xx): an outage, not a refusal. */
+export function isUnreachable(err: unknown): boolean {
+  const info = describeAwsError(err);
+  if (info.code && NETWORK_CODES.has(info.code)) return true;
+  if (info.name === 'TimeoutError' || info.name === 'AbortError' || info.name === 'RequestTimeout') return true;
+  if (info.status !== undefined && info.status >= 500) return true;
+  return /socket hang up|ECONNRESET|ECONNREFUSED|connect ETIMEDOUT/i.test(info.message);
+}
+
+export function isThrottling(err: unknown): boolean {
+  const info = describeAwsError(err);
+  return info.name === 'ThrottlingException' || info.name === 'TooManyRequestsException' || /rate exceeded/i.test(info.message);
+}
+
+export function isNotFound(err: unknown): boolean {
+  return describeAwsError(err).name === 'ResourceNotFoundException';
+}
+
+/** Wraps an SDK error as an ApplicationFailure typed for retry policies and the CLI. */
+export function toFailure(err: unknown, what: string, region: string): ApplicationFailure {
+  const info = describeAwsError(err);
+  const message = `${what} in ${region}: ${info.name}: ${info.message}`;
+  if (isUnreachable(err)) return ApplicationFailure.retryable(message, ErrorType.RegionUnreachable, { region, awsError: info.name });
+  if (isThrottling(err) || RETRYABLE_AWS.has(info.name)) return ApplicationFailure.retryable(message, info.name, { region, awsError: info.name });
+  if (isNotFound(err)) return ApplicationFailure.nonRetryable(message, ErrorType.SecretNotFound, { region, awsError: info.name });
+  return ApplicationFailure.nonRetryable(message, ErrorType.AwsRejected, { region, awsError: info.name });
+}

@@ -1,0 +1,81 @@
+/**
+ * Read-only activities: what a Region holds, in as few calls as AWS allows.
+ * `listInventory` walks `ListSecrets` pages (100 per call, with SecretVersionsToStages and
+ * PrimaryRegion), so a fleet of N secrets costs ⌈N/100⌉ calls, never N describes.
+ */
+import { heartbeat } from '@temporalio/activity';
+import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import type { InventoryEntry, RegionInventory, ReplicationState } from '../domain/status.js';
+import type { RegionClients } from './clients.js';
+import { isNotFound, toFailure } from './aws-errors.js';
+
+function currentVersion(entry: SecretListEntry): string | undefined {
+  for (const [versionId, stages] of Object.entries(entry.SecretVersionsToStages ?? {})) {
+    if (stages?.includes('AWSCURRENT')) return versionId;
+  }
+  return undefined;
+}
+
+export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
+  if (!entry.Name || !entry.ARN) return undefined;
+  const out: InventoryEntry = { name: entry.Name, arn: entry.ARN };
+  if (entry.PrimaryRegion) out.primaryRegion = entry.PrimaryRegion;
+  const current = currentVersion(entry);
+  if (current) out.current = current;
+  if (entry.DeletedDate) out.deleted = true;
+  if (entry.Tags?.length) out.tags = entry.Tags.map((t) => [t.Key ?? '', t.Value ?? '']);
+  return out;
+}
+
+export function createInventoryActivities({ region, secretsManager }: RegionClients) {
+  return {
+    /** Every secret of the Region (incl. those scheduled for deletion), one ListSecrets page per 100. */
+    async listInventory(input: { region: string }): Promise<RegionInventory> {
+      if (input.region !== region) throw new Error(`listInventory for ${input.region} reached the worker of ${region} (task queue routing bug)`);
+      const entries: InventoryEntry[] = [];
+      let nextToken: string | undefined;
+      let listCalls = 0;
+      do {
+        let page;
+        try {
+          page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, IncludePlannedDeletion: true });
+        } catch (err) {
+          throw toFailure(err, 'ListSecrets', region);
+        }
+        listCalls++;
+        for (const e of page.SecretList ?? []) {
+          const entry = toInventoryEntry(e);
+          if (entry) entries.push(entry);
+        }
+        nextToken = page.NextToken;
+        heartbeat({ listCalls });
+      } while (nextToken);
+      return { region, entries, listCalls };
+    },
+
+    /** The primary's view of replication for a few named secrets (DescribeSecret each). */
+    async describeReplication(input: { region: string; names: string[] }): Promise<{ replication: Record<string, ReplicationState[]>; describeCalls: number }> {
+      const replication: Record<string, ReplicationState[]> = {};
+      let describeCalls = 0;
+      for (const name of input.names) {
+        try {
+          const d = await secretsManager.describeSecret({ SecretId: name });
+          describeCalls++;
+          replication[name] = (d.ReplicationStatus ?? []).map((r) => ({
+            region: r.Region ?? '',
+            status: (r.Status ?? 'InProgress') as ReplicationState['status'],
+            ...(r.StatusMessage ? { message: r.StatusMessage } : {}),
+          }));
+        } catch (err) {
+          describeCalls++;
+          if (isNotFound(err)) continue; // deleted since it was listed
+          throw toFailure(err, 'DescribeSecret', region);
+        }
+        heartbeat({ describeCalls });
+      }
+      return { replication, describeCalls };
+    },
+  };
+}
+
+export type InventoryActivities = ReturnType<typeof createInventoryActivities>;

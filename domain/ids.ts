@@ -1,0 +1,19 @@
+/**
+ * Workflow ids and task queues. Ids carry the plan name so that "one failover per plan at a time"
+ * is enforced by Temporal itself (workflow id conflict policy), whatever triggers it.
+ */
+export const DEFAULT_TASK_QUEUE_PREFIX = 'secrets-dr';
+
+/** The queue of workflows (and of activities that need no particular Region). */
+export function workflowTaskQueue(prefix: string = DEFAULT_TASK_QUEUE_PREFIX): string {
+  return prefix;
+}
+
+/** Activities that call AWS run on their Region's queue, served by a worker holding that Region's clients. */
+export function regionTaskQueue(region: string, prefix: string = DEFAULT_TASK_QUEUE_PREFIX): string {
+  return `${prefix}.${region}`;
+}
+
+export function statusWorkflowId(planName: string, nonce: string): string {
+  return `secrets-dr/${planName}/status/${nonce}`;
+}

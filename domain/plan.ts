@@ -1,0 +1,207 @@
+/**
+ * The plan (`secrets-dr.yaml`): which secrets are protected, from which primary Region to which DR
+ * Regions, and the policies of every procedure. Validated with zod; everything but `name`,
+ * `primaryRegion`, `drRegions` and `secrets` has a safe default. Durations are written as text
+ * (`30m`) and parsed to milliseconds, so the parsed plan is JSON-plain and can travel through
+ * Temporal as a workflow input.
+ */
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import { isKnownRegion } from './regions.js';
+import type { Problem } from './errors.js';
+
+const duration = (example: string) =>
+  z
+    .string({ error: `expected a duration such as "${example}"` })
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like "${example}" (units ms, s, m, h, d)` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const RegionName = z
+  .string({ error: 'expected an AWS Region name such as "ap-northeast-3"' })
+  .refine((r) => isKnownRegion(r), { error: (iss) => `unknown AWS Region "${String(iss.input)}"` });
+
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `${what} must not be empty` });
+
+export const TagMatch = z.strictObject({ key: nonEmpty('a tag key'), value: z.string().optional() });
+
+/** One way of naming secrets; a list of selectors is their union. */
+export const Selector = z.union(
+  [
+    z.strictObject({ prefix: nonEmpty('a name prefix') }),
+    z.strictObject({ name: nonEmpty('a secret name') }),
+    z.strictObject({ tag: TagMatch }),
+  ],
+  { error: 'expected one of { prefix: ... }, { name: ... } or { tag: { key, value } }' },
+);
+export type Selector = z.infer<typeof Selector>;
+
+export const ConflictPolicy = z.enum(['fail', 'skip', 'overwrite-if-identical', 'backup-then-overwrite', 'adopt', 'ask']);
+export type ConflictPolicy = z.infer<typeof ConflictPolicy>;
+
+export const FailoverMode = z.enum(['planned', 'unplanned']);
+export type FailoverMode = z.infer<typeof FailoverMode>;
+
+export const FailbackPolicy = z.enum(['keep-dr', 'keep-original', 'ask']);
+export type FailbackPolicy = z.infer<typeof FailbackPolicy>;
+
+const DrRegion = z.strictObject({
+  region: RegionName,
+  /** KMS key for the replica; default: the AWS managed key aws/secretsmanager. */
+  kmsKeyId: z.string().min(1).optional(),
+});
+
+const Conflicts = z.strictObject({
+  policy: ConflictPolicy.default('backup-then-overwrite'),
+  approvalTimeout: duration('30m').default(30 * 60_000),
+  /** Per-secret overrides, first match wins. */
+  overrides: z.array(z.strictObject({ match: Selector, policy: ConflictPolicy })).default([]),
+});
+
+const Failover = z.strictObject({
+  mode: FailoverMode.default('planned'),
+  automatic: z.boolean().default(false),
+  requireApproval: z.boolean().default(true),
+  approvalTimeout: duration('60m').default(60 * 60_000),
+  minDelayBetweenFailovers: duration('30m').default(30 * 60_000),
+  writeQuotaShare: z
+    .number({ error: 'expected a number between 0 and 1 (share of the 50 TPS write quota)' })
+    .gt(0, { error: 'writeQuotaShare must be greater than 0' })
+    .max(1, { error: 'writeQuotaShare must be at most 1 (the whole 50 TPS write quota)' })
+    .default(0.6),
+  fence: z.boolean().default(true),
+  groups: z.array(z.strictObject({ name: nonEmpty('a group name'), match: Selector })).default([]),
+});
+
+const Failback = z.strictObject({
+  /** A secret changed only in the original Region after failover (a stray write to the old primary). */
+  onOriginalChanged: FailbackPolicy.default('keep-dr'),
+  /** A secret changed on both sides since failover. */
+  onBothChanged: FailbackPolicy.default('ask'),
+  approvalTimeout: duration('60m').default(60 * 60_000),
+});
+
+const Setup = z.strictObject({
+  /** How long a replica may stay InProgress before the secret is reported as timed out. */
+  inSyncTimeout: duration('10m').default(10 * 60_000),
+  /** Secrets set up at once (each costs a few write calls). */
+  concurrency: z.number().int().min(1).max(500).default(50),
+});
+
+const Health = z.strictObject({
+  interval: duration('60s').default(60_000),
+  unhealthyAfter: z.number().int().min(1).default(3),
+  alarms: z.array(nonEmpty('an alarm name')).default([]),
+});
+
+const Drills = z.strictObject({
+  schedule: z.string().min(1).default('0 3 * * 6'),
+  canaries: z.number().int().min(1).max(20).default(3),
+  rtoTarget: duration('5m').default(5 * 60_000),
+  /** Drills run on canary copies; production secrets only when this is true. */
+  useProductionSecrets: z.boolean().default(false),
+});
+
+const Events = z.strictObject({ bus: z.string().min(1).default('default') });
+
+export const PlanSchema = z
+  .strictObject({
+    name: z
+      .string({ error: 'expected the plan name' })
+      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, {
+        error: 'plan name: 1-63 letters, digits, "-", "_" or "." (it becomes part of workflow ids and secret names)',
+      }),
+    primaryRegion: RegionName,
+    drRegions: z.array(DrRegion).min(1, { error: 'list at least one DR Region' }),
+    secrets: z.strictObject({
+      include: z.array(Selector).min(1, { error: 'list at least one selector under secrets.include' }),
+      exclude: z.array(Selector).default([]),
+    }),
+    conflicts: Conflicts.default(Conflicts.parse({})),
+    failover: Failover.default(Failover.parse({})),
+    failback: Failback.default(Failback.parse({})),
+    setup: Setup.default(Setup.parse({})),
+    /** Rotation Lambda per Region, re-homed on failover/failback. */
+    rotation: z.record(z.string(), z.string().regex(/^arn:aws[a-z-]*:lambda:/, { error: 'expected a Lambda function ARN' })).default({}),
+    health: Health.default(Health.parse({})),
+    drills: Drills.default(Drills.parse({})),
+    events: Events.default(Events.parse({})),
+  })
+  .superRefine((plan, ctx) => {
+    const seen = new Set<string>();
+    plan.drRegions.forEach((dr, i) => {
+      if (dr.region === plan.primaryRegion) {
+        ctx.addIssue({ code: 'custom', path: ['drRegions', i, 'region'], message: `DR Region ${dr.region} is the primary Region; pick another Region` });
+      }
+      if (seen.has(dr.region)) {
+        ctx.addIssue({ code: 'custom', path: ['drRegions', i, 'region'], message: `DR Region ${dr.region} is listed twice` });
+      }
+      seen.add(dr.region);
+    });
+    const planRegions = new Set<string>([plan.primaryRegion, ...plan.drRegions.map((d) => d.region)]);
+    for (const [region, arn] of Object.entries(plan.rotation)) {
+      if (!planRegions.has(region)) {
+        ctx.addIssue({ code: 'custom', path: ['rotation', region], message: `Region ${region} is not in the plan (primaryRegion or drRegions)` });
+      } else if (!arn.includes(`:lambda:${region}:`)) {
+        ctx.addIssue({ code: 'custom', path: ['rotation', region], message: `the rotation Lambda for ${region} must live in ${region} (Lambda ARNs are regional)` });
+      }
+    }
+    const groups = new Set<string>();
+    plan.failover.groups.forEach((g, i) => {
+      if (groups.has(g.name)) ctx.addIssue({ code: 'custom', path: ['failover', 'groups', i, 'name'], message: `group "${g.name}" is listed twice` });
+      groups.add(g.name);
+    });
+  });
+
+/** The plan as written (durations as text). */
+export type PlanInput = z.input<typeof PlanSchema>;
+/** The validated plan (defaults filled, durations in milliseconds). JSON-plain. */
+export type Plan = z.output<typeof PlanSchema>;
+
+/** Every Region of the plan, primary first. */
+export function planRegions(plan: Plan): string[] {
+  return [plan.primaryRegion, ...plan.drRegions.map((d) => d.region)];
+}
+
+/** Validates a parsed plan document; every problem comes back with its path (`drRegions[0].region`). */
+export function validatePlan(doc: unknown): { ok: true; plan: Plan } | { ok: false; problems: Problem[] } {
+  const result = PlanSchema.safeParse(doc);
+  if (result.success) return { ok: true, plan: result.data };
+  return { ok: false, problems: issuesToProblems(result.error.issues) };
+}
+
+/** zod issues → problems with readable paths; unknown keys name the key itself. */
+export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const issue of issues) {
+    if (issue.code === 'unrecognized_keys') {
+      for (const key of issue.keys) {
+        problems.push({ path: formatPath([...issue.path, key]), message: `unknown field "${key}" (check its spelling; see \`secrets-dr plan schema\`)` });
+      }
+      continue;
+    }
+    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // A selector: say what was expected rather than every branch's complaint.
+      problems.push({ path: formatPath(issue.path), message: issue.message });
+      continue;
+    }
+    const message =
+      issue.code === 'invalid_type' && issue.input === undefined ? `missing (${issue.message.replace(/^expected /, 'expected ')})` : issue.message;
+    problems.push({ path: formatPath(issue.path), message });
+  }
+  return problems;
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(plan)' : out;
+}

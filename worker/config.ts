@@ -1,0 +1,77 @@
+/**
+ * Configuration from the environment, validated once at start with every problem reported at once
+ * (t3-env style). Temporal variables follow Temporal's own conventions; AWS uses the SDK's
+ * standard credential chain and endpoint variables (AWS_ENDPOINT_URL_SECRETS_MANAGER, ...).
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_TASK_QUEUE_PREFIX } from '../domain/ids.js';
+import { ErrorType, OperatorError } from '../domain/errors.js';
+import { issuesToProblems } from '../domain/plan.js';
+import { isKnownRegion } from '../domain/regions.js';
+
+const optionalText = z.string().trim().min(1).optional();
+
+export const EnvSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().trim().min(1).default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  TEMPORAL_API_KEY: optionalText,
+  TEMPORAL_TLS: z.stringbool().optional(),
+  TEMPORAL_TLS_CLIENT_CERT_PATH: optionalText,
+  TEMPORAL_TLS_CLIENT_KEY_PATH: optionalText,
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalText,
+  TEMPORAL_TLS_SERVER_NAME: optionalText,
+  SECRETS_DR_TASK_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.-]+$/).default(DEFAULT_TASK_QUEUE_PREFIX),
+  /** Regions this worker serves (comma-separated); default: every Region of the plan / the lab. */
+  SECRETS_DR_REGIONS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s?.trim()) return undefined;
+      const regions = s.split(',').map((r) => r.trim()).filter(Boolean);
+      for (const r of regions) if (!isKnownRegion(r)) ctx.addIssue({ code: 'custom', message: `unknown AWS Region "${r}"` });
+      return regions;
+    }),
+  /** Per-request timeout of AWS calls, ms: a hung Region must not hold an activity for minutes. */
+  SECRETS_DR_AWS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+});
+export type Env = z.infer<typeof EnvSchema>;
+
+export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
+  const result = EnvSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new OperatorError(ErrorType.ConfigInvalid, 'invalid configuration in the environment', issuesToProblems(result.error.issues));
+}
+
+export interface TemporalConnectionOptions {
+  address: string;
+  namespace: string;
+  apiKey?: string;
+  tls?: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+}
+
+function readPem(path: string, variable: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new OperatorError(ErrorType.ConfigInvalid, `${variable}=${path}: cannot read the file (${(err as Error).message})`);
+  }
+}
+
+export function temporalOptions(env: Env): TemporalConnectionOptions {
+  const wantsTls = env.TEMPORAL_TLS ?? Boolean(env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_TLS_SERVER_CA_CERT_PATH);
+  let tls: TemporalConnectionOptions['tls'] = false;
+  if (wantsTls) {
+    const cert = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
+    const key = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
+    if (Boolean(cert) !== Boolean(key)) {
+      throw new OperatorError(ErrorType.ConfigInvalid, 'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together');
+    }
+    tls = {
+      ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
+      ...(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? { serverRootCACertificate: readPem(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH') } : {}),
+      ...(cert && key ? { clientCertPair: { crt: readPem(cert, 'TEMPORAL_TLS_CLIENT_CERT_PATH'), key: readPem(key, 'TEMPORAL_TLS_CLIENT_KEY_PATH') } } : {}),
+    };
+  }
+  return { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls };
+}

@@ -1,0 +1,83 @@
+/**
+ * Composition root of the worker: one Temporal worker for workflows (`<prefix>`) and one per
+ * Region (`<prefix>.<region>`) whose activities hold that Region's AWS clients, so every AWS call
+ * runs in the Region it must (promotion must be called from the DR Region).
+ */
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
+import { createInventoryActivities } from '../activities/inventory.activities.js';
+import type { RegionClients } from '../activities/clients.js';
+import type { TemporalConnectionOptions } from './config.js';
+import { createRegionClients } from './aws-clients.js';
+
+/** Path of the workflow bundle entry: the .ts source under vitest/dev, the built .js otherwise. */
+export function workflowsPath(): string {
+  for (const ext of ['.js', '.ts']) {
+    const p = fileURLToPath(new URL(`../workflows/index${ext}`, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new Error('workflows/index not found next to worker/');
+}
+
+export function createRegionActivities(clients: RegionClients) {
+  return { ...createInventoryActivities(clients) };
+}
+export type RegionActivities = ReturnType<typeof createRegionActivities>;
+
+export interface StartWorkersOptions {
+  connection: NativeConnection;
+  namespace: string;
+  regions: readonly string[];
+  taskQueuePrefix: string;
+  /** Clients per Region; default: real SDK clients. */
+  clientsFor?: (region: string) => RegionClients;
+  awsTimeoutMs?: number;
+  /** Prebuilt workflow bundle (tests reuse one across workers). */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Extra worker options (tests tune these). */
+  workerOptions?: Partial<WorkerOptions>;
+}
+
+export interface RunningWorkers {
+  workers: Worker[];
+  /** Resolves when every worker has stopped. */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
+  const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
+  const common = { connection: options.connection, namespace: options.namespace, ...options.workerOptions };
+  const workers: Worker[] = [];
+  workers.push(
+    await Worker.create({
+      ...common,
+      taskQueue: workflowTaskQueue(options.taskQueuePrefix),
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+    }),
+  );
+  for (const region of options.regions) {
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
+        activities: createRegionActivities(clientsFor(region)),
+      }),
+    );
+  }
+  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  return {
+    workers,
+    done,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}
+
+export async function connectWorker(opts: TemporalConnectionOptions): Promise<NativeConnection> {
+  return NativeConnection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey });
+}

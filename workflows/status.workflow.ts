@@ -1,0 +1,58 @@
+/**
+ * status: one pass of ListSecrets per Region (in parallel, each on its Region's task queue),
+ * DescribeSecret on the primary only for secrets whose replica is missing or conflicting, then the
+ * table secret × Region. Read-only; a Region that does not answer shows as `unknown`.
+ */
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { Plan } from '../domain/plan.js';
+import { planRegions } from '../domain/plan.js';
+import type { RegionInventory, ReplicationState, StatusReport } from '../domain/status.js';
+import { buildStatusReport, secretsNeedingDescribe } from '../domain/status.js';
+import type { InventoryActivities } from '../activities/inventory.activities.js';
+import { regionActivities } from './activity-options.js';
+
+export interface StatusWorkflowInput {
+  plan: Plan;
+  taskQueuePrefix?: string;
+}
+
+const DESCRIBE_BATCH = 100;
+
+function failureMessage(err: unknown): string {
+  const e = err as { cause?: { message?: string }; message?: string };
+  return e.cause?.message ?? e.message ?? String(err);
+}
+
+export async function statusWorkflow({ plan, taskQueuePrefix }: StatusWorkflowInput): Promise<StatusReport> {
+  const acts = (region: string) => regionActivities<InventoryActivities>(region, taskQueuePrefix);
+
+  const regions = planRegions(plan);
+  const results = await Promise.all(
+    regions.map(async (region) => {
+      try {
+        return [region, { inventory: await acts(region).listInventory({ region }) }] as const;
+      } catch (err) {
+        return [region, { error: failureMessage(err) }] as const;
+      }
+    }),
+  );
+  const inventories: Record<string, { inventory?: RegionInventory; error?: string }> = Object.fromEntries(results);
+  if (regions.every((r) => inventories[r]?.inventory === undefined)) {
+    throw ApplicationFailure.nonRetryable(`no Region of plan ${plan.name} could be read: ${regions.map((r) => `${r}: ${inventories[r]?.error}`).join('; ')}`, 'RegionUnreachable');
+  }
+
+  // Only anomalies cost a DescribeSecret: the list pages already tell parity for the rest.
+  const replication: Record<string, ReplicationState[]> = {};
+  let describeCalls = 0;
+  const names = secretsNeedingDescribe(plan, inventories);
+  for (let i = 0; i < names.length; i += DESCRIBE_BATCH) {
+    try {
+      const r = await acts(plan.primaryRegion).describeReplication({ region: plan.primaryRegion, names: names.slice(i, i + DESCRIBE_BATCH) });
+      Object.assign(replication, r.replication);
+      describeCalls += r.describeCalls;
+    } catch {
+      break; // the table still shows missing/conflict without the primary's message
+    }
+  }
+  return buildStatusReport({ plan, generatedAt: new Date().toISOString(), inventories, replication, describeCalls });
+}
