@@ -1,0 +1,203 @@
+/**
+ * Fault injection, per Region. Faults apply to every service the lab serves in that Region
+ * (Secrets Manager and EventBridge) and to replication into and out of it.
+ */
+import type { ReplicationControl } from './secrets-manager/replication.js';
+
+export type OutageMode = 'refuse' | 'error' | 'hang';
+export const OUTAGE_MODES: readonly OutageMode[] = ['refuse', 'error', 'hang'];
+
+export interface FailNextFault {
+  op: string;
+  remaining: number;
+  error: string;
+  secretIdPrefix?: string;
+}
+
+export interface RegionFaults {
+  outage?: OutageMode;
+  latency?: { ms: number; jitter: number };
+  replicationLagMs?: number;
+  replicationPaused?: boolean;
+  /** group → TPS */
+  throttle: Record<string, number>;
+  failNext: FailNextFault[];
+}
+
+/** HTTP status for an injected error type. */
+export function statusForError(type: string): number {
+  if (type === 'InternalServiceError' || type === 'InternalFailure' || type === 'InternalServerError') return 500;
+  if (type === 'ServiceUnavailableException' || type === 'ServiceUnavailable') return 503;
+  return 400;
+}
+
+/** Operation names a `fail-next` with this op consumes for replication syncs. */
+const REPLICATION_OPS = new Set(['Replication', 'ReplicateSecretToRegions:sync']);
+
+export class FaultRegistry implements ReplicationControl {
+  private readonly regions = new Map<string, RegionFaults>();
+  private readonly hangWaiters = new Set<{ region: string; release: (closed: boolean) => void }>();
+  private closed = false;
+  /** Bumped on every change, so the server can skip fault checks cheaply when nothing is active. */
+  private activeCount = 0;
+
+  private get(region: string): RegionFaults {
+    let f = this.regions.get(region);
+    if (!f) {
+      f = { throttle: {}, failNext: [] };
+      this.regions.set(region, f);
+    }
+    return f;
+  }
+
+  /** True when any fault is set in the Region (fast path for the server). */
+  hasAny(region: string): boolean {
+    return this.activeCount > 0 && this.regions.has(region);
+  }
+
+  private touch(): void {
+    for (const [r, f] of this.regions) {
+      const empty = !f.outage && !f.latency && f.replicationLagMs === undefined && !f.replicationPaused
+        && Object.keys(f.throttle).length === 0 && f.failNext.length === 0;
+      if (empty) this.regions.delete(r);
+    }
+    this.activeCount = this.regions.size;
+    this.releaseHangs();
+  }
+
+  setOutage(region: string, mode: OutageMode): void {
+    this.get(region).outage = mode;
+    this.touch();
+  }
+
+  outage(region: string): OutageMode | undefined {
+    return this.regions.get(region)?.outage;
+  }
+
+  setLatency(region: string, ms: number, jitter = 0): void {
+    this.get(region).latency = { ms, jitter };
+    this.touch();
+  }
+
+  /** Delay (ms) to add to a request into the Region, or 0. */
+  latencyFor(region: string): number {
+    const l = this.regions.get(region)?.latency;
+    if (!l) return 0;
+    return Math.max(0, l.ms + (l.jitter > 0 ? (Math.random() * 2 - 1) * l.jitter : 0));
+  }
+
+  setReplicationLag(region: string, ms: number): void {
+    this.get(region).replicationLagMs = ms;
+    this.touch();
+  }
+
+  setReplicationPause(region: string, paused = true): void {
+    this.get(region).replicationPaused = paused;
+    this.touch();
+  }
+
+  setThrottle(region: string, group: string, tps: number): void {
+    this.get(region).throttle[group] = tps;
+    this.touch();
+  }
+
+  throttleFor(region: string, group: string): number | undefined {
+    return this.regions.get(region)?.throttle[group];
+  }
+
+  addFailNext(region: string, fault: { op: string; count?: number; error?: string; secretIdPrefix?: string }): void {
+    const f: FailNextFault = { op: fault.op, remaining: fault.count ?? 1, error: fault.error ?? 'InternalServiceError' };
+    if (fault.secretIdPrefix !== undefined) f.secretIdPrefix = fault.secretIdPrefix;
+    this.get(region).failNext.push(f);
+    this.touch();
+  }
+
+  /** Consumes one matching fail-next fault; returns the error type to answer with. */
+  takeFailNext(region: string, op: string, secretId?: string): string | undefined {
+    const f = this.regions.get(region);
+    if (!f || f.failNext.length === 0) return undefined;
+    const i = f.failNext.findIndex((x) =>
+      x.op === op && (x.secretIdPrefix === undefined || (secretId !== undefined && matchesPrefix(secretId, x.secretIdPrefix))));
+    if (i < 0) return undefined;
+    const hit = f.failNext[i]!;
+    hit.remaining--;
+    if (hit.remaining <= 0) {
+      f.failNext.splice(i, 1);
+      this.touch();
+    }
+    return hit.error;
+  }
+
+  clear(region?: string): void {
+    if (region === undefined) this.regions.clear();
+    else this.regions.delete(region);
+    this.touch();
+  }
+
+  describe(): Record<string, RegionFaults> {
+    const out: Record<string, RegionFaults> = {};
+    for (const [r, f] of this.regions) out[r] = structuredClone(f);
+    return out;
+  }
+
+  /**
+   * Resolves when the Region is no longer in `hang` mode (true) or the lab closes (false = closed).
+   * `onAbort` lets the caller drop the waiter when the client goes away.
+   */
+  waitWhileHanging(region: string): { promise: Promise<boolean>; cancel: () => void } {
+    if (this.closed) return { promise: Promise.resolve(false), cancel: () => undefined };
+    let waiter!: { region: string; release: (closed: boolean) => void };
+    const promise = new Promise<boolean>((resolve) => {
+      waiter = { region, release: (closed) => resolve(!closed) };
+    });
+    this.hangWaiters.add(waiter);
+    return { promise, cancel: () => this.hangWaiters.delete(waiter) };
+  }
+
+  get hangingRequests(): number {
+    return this.hangWaiters.size;
+  }
+
+  private releaseHangs(): void {
+    for (const w of this.hangWaiters) {
+      if (this.outage(w.region) !== 'hang') {
+        this.hangWaiters.delete(w);
+        w.release(false);
+      }
+    }
+  }
+
+  /** Lab closing: every held request is let go (the server then drops its socket). */
+  close(): void {
+    this.closed = true;
+    for (const w of this.hangWaiters) w.release(true);
+    this.hangWaiters.clear();
+  }
+
+  // ---- ReplicationControl
+  lagMs(targetRegion: string): number | undefined {
+    return this.regions.get(targetRegion)?.replicationLagMs;
+  }
+
+  paused(targetRegion: string): boolean {
+    return this.regions.get(targetRegion)?.replicationPaused === true;
+  }
+
+  regionDown(region: string): boolean {
+    return this.regions.get(region)?.outage !== undefined;
+  }
+
+  takeReplicationFault(targetRegion: string, secretName: string): string | undefined {
+    for (const op of REPLICATION_OPS) {
+      const e = this.takeFailNext(targetRegion, op, secretName);
+      if (e) return e;
+    }
+    return undefined;
+  }
+}
+
+function matchesPrefix(secretId: string, prefix: string): boolean {
+  if (secretId.startsWith(prefix)) return true;
+  const at = secretId.indexOf(':secret:');
+  return at >= 0 && secretId.slice(at + 8).startsWith(prefix);
+}

@@ -1,0 +1,109 @@
+/**
+ * ListSecrets / BatchGetSecretValue filters, as documented for the Filter type:
+ * description (prefix, case-insensitive), name / tag-key / tag-value / primary-region /
+ * owning-service (prefix, case-sensitive), all (words, case-insensitive). A value starting
+ * with `!` negates. Values inside one filter are OR'd (negated values must all hold); filters are AND'd.
+ */
+import { err, invalidParam, type SecretRecord } from './model.js';
+
+export interface Filter {
+  Key: string;
+  Values: string[];
+}
+
+const KEYS = new Set(['description', 'name', 'tag-key', 'tag-value', 'primary-region', 'owning-service', 'all']);
+const VALUE_RE = /^!?[a-zA-Z0-9 :_@/+=.\-!]*$/;
+
+export function readFilters(raw: unknown): Filter[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw)) throw invalidParam('Filters must be a list.');
+  if (raw.length > 10) throw invalidParam('You can specify at most 10 filters.');
+  return raw.map((f: unknown) => {
+    const filter = f as Record<string, unknown>;
+    const key = filter?.Key;
+    const values = filter?.Values;
+    if (typeof key !== 'string' || !KEYS.has(key)) throw invalidParam(`Invalid filter key: ${String(key)}`);
+    if (!Array.isArray(values) || values.length < 1 || values.length > 10) {
+      throw invalidParam('Each filter needs between 1 and 10 values.');
+    }
+    for (const v of values) {
+      if (typeof v !== 'string' || v.length > 512 || !VALUE_RE.test(v)) throw invalidParam(`Invalid filter value: ${String(v)}`);
+    }
+    return { Key: key, Values: values as string[] };
+  });
+}
+
+/** Splits a search string into words: at punctuation/space, lower→upper changes and letter↔digit changes. */
+export function words(text: string): string[] {
+  return text
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/([A-Za-z])([0-9])/g, '$1 $2')
+    .replace(/([0-9])([A-Za-z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter((w) => w.length > 0)
+    .map((w) => w.toLowerCase());
+}
+
+/** The Region shown as PrimaryRegion: own Region on a replicated primary, the primary's on a replica. */
+export function primaryRegionOf(rec: SecretRecord): string | undefined {
+  if (rec.primaryRegion) return rec.primaryRegion;
+  return rec.replicas.length > 0 ? rec.region : undefined;
+}
+
+function matchesOne(rec: SecretRecord, key: string, value: string): boolean {
+  switch (key) {
+    case 'name':
+      return rec.name.startsWith(value);
+    case 'description':
+      return (rec.description ?? '').toLowerCase().startsWith(value.toLowerCase());
+    case 'tag-key':
+      return rec.tags.some((t) => t.Key.startsWith(value));
+    case 'tag-value':
+      return rec.tags.some((t) => t.Value.startsWith(value));
+    case 'primary-region':
+      return (primaryRegionOf(rec) ?? '').startsWith(value) && primaryRegionOf(rec) !== undefined;
+    case 'owning-service':
+      return false; // the lab has no service-owned secrets
+    case 'all': {
+      const wanted = words(value);
+      if (wanted.length === 0) return true;
+      const have = [rec.name, rec.description ?? '', ...rec.tags.flatMap((t) => [t.Key, t.Value])].flatMap(words);
+      return wanted.some((w) => have.some((h) => h.startsWith(w)));
+    }
+    default:
+      return false;
+  }
+}
+
+export function matchesFilters(rec: SecretRecord, filters: Filter[]): boolean {
+  for (const f of filters) {
+    let anyPositive = false;
+    let positiveHit = false;
+    for (const raw of f.Values) {
+      if (raw.startsWith('!')) {
+        if (matchesOne(rec, f.Key, raw.slice(1))) return false;
+      } else {
+        anyPositive = true;
+        if (!positiveHit && matchesOne(rec, f.Key, raw)) positiveHit = true;
+      }
+    }
+    if (anyPositive && !positiveHit) return false;
+  }
+  return true;
+}
+
+/** Opaque pagination tokens: an offset into the (deterministically sorted) result. */
+export function encodeToken(offset: number): string {
+  return Buffer.from(JSON.stringify({ o: offset })).toString('base64url');
+}
+
+export function decodeToken(token: string | undefined): number {
+  if (token === undefined) return 0;
+  try {
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { o?: unknown };
+    if (typeof parsed.o === 'number' && Number.isInteger(parsed.o) && parsed.o >= 0) return parsed.o;
+  } catch {
+    // fall through
+  }
+  throw err('InvalidNextTokenException', 'The NextToken value is invalid.');
+}

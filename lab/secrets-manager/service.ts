@@ -1,0 +1,986 @@
+/**
+ * The emulated regional AWS Secrets Manager. One instance serves every Region of the lab;
+ * each operation runs against the store of the Region the request was signed for.
+ * Transport, faults, quotas and counters belong to lab/server.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EmulatedService, EventSink, LabClock, RequestContext } from '../types.js';
+import { decodeToken, encodeToken, matchesFilters, primaryRegionOf, readFilters } from './list-filters.js';
+import {
+  arnInRegion,
+  AWSCURRENT,
+  AWSPENDING,
+  AWSPREVIOUS,
+  checkName,
+  currentVersion,
+  dayOf,
+  DEFAULT_KMS_KEY,
+  epoch,
+  err,
+  findVersion,
+  invalidParam,
+  invalidRequest,
+  MAX_VERSIONS,
+  notFound,
+  optBool,
+  optInt,
+  optString,
+  optStringArray,
+  randomSuffix,
+  readTags,
+  readToken,
+  readValue,
+  REPLICA_WRITE_MESSAGE,
+  reqString,
+  sameValue,
+  secretArn,
+  versionsToStages,
+  type Input,
+  type SecretRecord,
+  type SecretVersion,
+  type Tag,
+} from './model.js';
+import { generatePassword } from './password.js';
+import { isUnusableKmsKey, Replicator, type ReplicationControl } from './replication.js';
+import { parseSchedule, readRotationRules, rotatedValue } from './rotation.js';
+import { RegionStore } from './store.js';
+
+export interface SecretsManagerOptions {
+  accountId: string;
+  regions: readonly string[];
+  clock: LabClock;
+  /** Default replication lag, real milliseconds. */
+  replicationLagMs: number;
+  emit?: EventSink;
+  /** Fault hooks for replication (pause, lag, outage). */
+  control?: ReplicationControl;
+  /** Called after any state change (for the debounced state file). */
+  onChange?: () => void;
+  /** How often (real ms) rotation schedules and expired recovery windows are checked. Default 100. */
+  schedulerIntervalMs?: number;
+}
+
+/** One secret for `seed` (the /_lab/seed route): bulk creation that bypasses quotas. */
+export interface SeedSecret {
+  name: string;
+  value?: string;
+  binary?: string;
+  tags?: Tag[];
+  description?: string;
+  kmsKeyId?: string;
+  replicaRegions?: (string | { region: string; kmsKeyId?: string })[];
+}
+
+type Handler = (input: Input, ctx: RequestContext) => unknown;
+
+const DELETED_MESSAGE = "You can't perform this operation on the secret because it was marked for deletion.";
+
+export class SecretsManagerService implements EmulatedService {
+  readonly accountId: string;
+  readonly regions: readonly string[];
+  private readonly clock: LabClock;
+  private readonly stores = new Map<string, RegionStore>();
+  private readonly replicator: Replicator;
+  private readonly emit: EventSink | undefined;
+  private readonly onChange: () => void;
+  private readonly scheduler: NodeJS.Timeout;
+  private readonly handlers: Record<string, Handler>;
+
+  constructor(opts: SecretsManagerOptions) {
+    this.accountId = opts.accountId;
+    this.regions = [...opts.regions];
+    this.clock = opts.clock;
+    this.emit = opts.emit;
+    this.onChange = opts.onChange ?? (() => undefined);
+    for (const r of this.regions) this.stores.set(r, new RegionStore(r));
+    this.replicator = new Replicator(this.stores, opts.replicationLagMs, opts.control ?? {}, () => this.clock.now(), this.onChange);
+    this.scheduler = setInterval(() => this.runSchedules(), opts.schedulerIntervalMs ?? 100);
+    this.scheduler.unref();
+    this.handlers = {
+      CreateSecret: (i, c) => this.createSecret(i, c),
+      DescribeSecret: (i, c) => this.describeSecret(i, c),
+      GetSecretValue: (i, c) => this.getSecretValue(i, c),
+      BatchGetSecretValue: (i, c) => this.batchGetSecretValue(i, c),
+      ListSecrets: (i, c) => this.listSecrets(i, c),
+      ListSecretVersionIds: (i, c) => this.listSecretVersionIds(i, c),
+      PutSecretValue: (i, c) => this.putSecretValue(i, c),
+      UpdateSecret: (i, c) => this.updateSecret(i, c),
+      UpdateSecretVersionStage: (i, c) => this.updateSecretVersionStage(i, c),
+      DeleteSecret: (i, c) => this.deleteSecret(i, c),
+      RestoreSecret: (i, c) => this.restoreSecret(i, c),
+      TagResource: (i, c) => this.tagResource(i, c),
+      UntagResource: (i, c) => this.untagResource(i, c),
+      PutResourcePolicy: (i, c) => this.putResourcePolicy(i, c),
+      GetResourcePolicy: (i, c) => this.getResourcePolicy(i, c),
+      DeleteResourcePolicy: (i, c) => this.deleteResourcePolicy(i, c),
+      ValidateResourcePolicy: (i, c) => this.validateResourcePolicy(i, c),
+      ReplicateSecretToRegions: (i, c) => this.replicateSecretToRegions(i, c),
+      RemoveRegionsFromReplication: (i, c) => this.removeRegionsFromReplication(i, c),
+      StopReplicationToReplica: (i, c) => this.stopReplicationToReplica(i, c),
+      RotateSecret: (i, c) => this.rotateSecret(i, c),
+      CancelRotateSecret: (i, c) => this.cancelRotateSecret(i, c),
+      GetRandomPassword: (i) => this.getRandomPassword(i),
+    };
+  }
+
+  /** The operations this emulator implements. */
+  get operations(): string[] {
+    return Object.keys(this.handlers);
+  }
+
+  async handle(operation: string, input: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
+    return this.handleSync(operation, input, ctx);
+  }
+
+  /** Same as `handle`, without the promise (the server's hot path). */
+  handleSync(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
+    const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
+    if (!handler) throw err('UnknownOperationException', `Secrets Manager has no operation ${operation}.`);
+    return handler(input, ctx);
+  }
+
+  reset(): void {
+    this.replicator.dispose();
+    for (const s of this.stores.values()) s.clear();
+  }
+
+  /** Stops timers (lab close). */
+  dispose(): void {
+    this.replicator.dispose();
+    clearInterval(this.scheduler);
+  }
+
+  snapshot(): unknown {
+    const regions: Record<string, SecretRecord[]> = {};
+    for (const [r, s] of this.stores) regions[r] = [...s.all()];
+    return structuredClone({ version: 1, regions });
+  }
+
+  restore(state: unknown): void {
+    this.reset();
+    const regions = (state as { regions?: Record<string, SecretRecord[]> } | undefined)?.regions ?? {};
+    for (const [r, list] of Object.entries(regions)) {
+      const store = this.stores.get(r);
+      if (!store) continue; // a Region no longer served
+      for (const rec of structuredClone(list)) store.put(rec);
+    }
+    this.replicator.resume();
+  }
+
+  /** Secrets per Region (for /_lab/status). */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [r, s] of this.stores) out[r] = s.size;
+    return out;
+  }
+
+  /** Syncs not yet applied (for /_lab/status and tests). */
+  get pendingReplications(): number {
+    return this.replicator.pending;
+  }
+
+  /** Bulk creation for tests and benchmarks: real secrets (versions, ARNs, replication), no quotas, no events. */
+  seed(region: string, secrets: SeedSecret[]): { created: number; arns: string[] } {
+    const store = this.storeFor(region);
+    const now = this.clock.now();
+    const arns: string[] = [];
+    // Validate everything first so a bad entry creates nothing.
+    const seen = new Set<string>();
+    for (const s of secrets) {
+      if (typeof s?.name !== 'string') throw invalidParam('Each seeded secret needs a name.');
+      checkName(s.name);
+      if (store.byName.has(s.name) || seen.has(s.name)) throw err('ResourceExistsException', `The secret ${s.name} already exists in ${region}.`);
+      seen.add(s.name);
+    }
+    for (const s of secrets) {
+      const rec = this.newRecord(region, s.name, now);
+      if (s.description !== undefined) rec.description = s.description;
+      if (s.kmsKeyId !== undefined) rec.kmsKeyId = s.kmsKeyId;
+      if (s.tags) rec.tags = readTags({ Tags: s.tags }) ?? [];
+      if (s.value !== undefined || s.binary !== undefined) {
+        const value = readValue(s.binary !== undefined ? { SecretBinary: s.binary } : { SecretString: s.value });
+        if (value) this.addVersion(rec, randomUUID(), value, [AWSCURRENT], now);
+      }
+      store.put(rec);
+      const replicas = (s.replicaRegions ?? []).map((r) => (typeof r === 'string' ? { Region: r } : { Region: r.region, KmsKeyId: r.kmsKeyId }));
+      if (replicas.length > 0) this.addReplicaEntries(rec, replicas, false);
+      arns.push(rec.arn);
+    }
+    this.onChange();
+    return { created: secrets.length, arns };
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private storeFor(region: string): RegionStore {
+    const s = this.stores.get(region);
+    if (!s) throw err('UnrecognizedClientException', `The lab does not serve Region ${region}.`);
+    return s;
+  }
+
+  private lookup(ctx: RequestContext, input: Input): SecretRecord {
+    return this.storeFor(ctx.region).get(reqString(input, 'SecretId'));
+  }
+
+  private newRecord(region: string, name: string, now: number): SecretRecord {
+    return {
+      arn: secretArn(region, this.accountId, name, randomSuffix()),
+      name,
+      region,
+      createdDate: now,
+      lastChangedDate: now,
+      rotationEnabled: false,
+      tags: [],
+      versions: [],
+      replicas: [],
+    };
+  }
+
+  private assertPrimary(rec: SecretRecord): void {
+    if (rec.primaryRegion) throw invalidParam(REPLICA_WRITE_MESSAGE);
+  }
+
+  private assertNotDeleted(rec: SecretRecord): void {
+    if (rec.deletedDate !== undefined) throw invalidRequest(DELETED_MESSAGE);
+  }
+
+  private writable(ctx: RequestContext, input: Input): SecretRecord {
+    const rec = this.lookup(ctx, input);
+    this.assertPrimary(rec);
+    this.assertNotDeleted(rec);
+    return rec;
+  }
+
+  /**
+   * Attaches `stages` to `version`, taking them from any other version. Moving AWSCURRENT
+   * hands AWSPREVIOUS to the version that held AWSCURRENT.
+   */
+  private attachStages(rec: SecretRecord, version: SecretVersion, stages: string[]): void {
+    for (const stage of stages) {
+      if (version.stages.includes(stage)) continue;
+      const holder = rec.versions.find((v) => v !== version && v.stages.includes(stage));
+      if (holder) holder.stages = holder.stages.filter((s) => s !== stage);
+      if (stage === AWSCURRENT && holder) {
+        for (const v of rec.versions) if (v.stages.includes(AWSPREVIOUS)) v.stages = v.stages.filter((s) => s !== AWSPREVIOUS);
+        holder.stages.push(AWSPREVIOUS);
+      }
+      version.stages.push(stage);
+    }
+  }
+
+  private addVersion(rec: SecretRecord, id: string, value: { string?: string; binary?: string }, stages: string[], now: number): SecretVersion {
+    const version: SecretVersion = { id, stages: [], createdDate: now };
+    if (value.string !== undefined) version.string = value.string;
+    if (value.binary !== undefined) version.binary = value.binary;
+    rec.versions.push(version);
+    this.attachStages(rec, version, stages);
+    this.prune(rec);
+    return version;
+  }
+
+  /** Unlabelled versions beyond MAX_VERSIONS are dropped, oldest first. */
+  private prune(rec: SecretRecord): void {
+    let excess = rec.versions.length - MAX_VERSIONS;
+    if (excess <= 0) return;
+    rec.versions = rec.versions.filter((v) => {
+      if (excess > 0 && v.stages.length === 0) {
+        excess--;
+        return false;
+      }
+      return true;
+    });
+  }
+
+  /** Idempotent version creation shared by CreateSecret, PutSecretValue and UpdateSecret. */
+  private idempotentVersion(
+    rec: SecretRecord,
+    token: string,
+    value: { string?: string; binary?: string },
+    stages: string[],
+    now: number,
+  ): { version: SecretVersion; created: boolean } {
+    const existing = findVersion(rec, token);
+    if (existing) {
+      if (sameValue(existing, value)) return { version: existing, created: false };
+      throw err('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+    }
+    return { version: this.addVersion(rec, token, value, stages, now), created: true };
+  }
+
+  private changed(rec: SecretRecord, now: number): void {
+    rec.lastChangedDate = now;
+    if (!rec.primaryRegion) this.replicator.propagate(rec);
+    this.onChange();
+  }
+
+  private event(ctx: RequestContext, eventName: string, rec: SecretRecord, requestParameters: Record<string, unknown>, versionId?: string): void {
+    if (!this.emit) return;
+    const responseElements: Record<string, unknown> = { arn: rec.arn };
+    if (versionId !== undefined) responseElements.versionId = versionId;
+    this.emit({
+      region: ctx.region,
+      source: 'aws.secretsmanager',
+      detailType: 'AWS API Call via CloudTrail',
+      detail: {
+        eventVersion: '1.08',
+        eventSource: 'secretsmanager.amazonaws.com',
+        eventName,
+        eventTime: new Date(this.clock.now()).toISOString(),
+        awsRegion: ctx.region,
+        requestParameters,
+        responseElements,
+        requestID: ctx.requestId,
+        eventID: randomUUID(),
+        eventType: 'AwsApiCall',
+        recipientAccountId: ctx.accountId,
+      },
+      resources: [rec.arn],
+    });
+  }
+
+  private replicationStatus(rec: SecretRecord): Record<string, unknown>[] {
+    return rec.replicas.map((e) => ({
+      Region: e.region,
+      KmsKeyId: e.kmsKeyId,
+      Status: e.status,
+      StatusMessage: e.statusMessage,
+      LastAccessedDate: epoch(e.lastAccessedDate),
+    }));
+  }
+
+  private readReplicaRegions(raw: unknown, ownRegion: string): { Region: string; KmsKeyId?: string }[] {
+    if (!Array.isArray(raw) || raw.length === 0) throw invalidParam('AddReplicaRegions must list at least one Region.');
+    const seen = new Set<string>();
+    return raw.map((x: unknown) => {
+      const r = x as Record<string, unknown>;
+      if (typeof r?.Region !== 'string' || r.Region === '') throw invalidParam('Each replica Region needs a Region.');
+      if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(r.Region)) throw invalidParam(`Invalid Region: ${r.Region}`);
+      if (r.Region === ownRegion) throw invalidParam(`Invalid replica Region: ${r.Region} is the primary Region of the secret.`);
+      if (seen.has(r.Region)) throw invalidParam(`Duplicate replica Region: ${r.Region}`);
+      seen.add(r.Region);
+      if (r.KmsKeyId !== undefined && r.KmsKeyId !== null && typeof r.KmsKeyId !== 'string') throw invalidParam('KmsKeyId must be a string.');
+      return r.KmsKeyId ? { Region: r.Region, KmsKeyId: r.KmsKeyId as string } : { Region: r.Region };
+    });
+  }
+
+  /** Adds or refreshes replica entries and arms their syncs. */
+  private addReplicaEntries(rec: SecretRecord, regions: { Region: string; KmsKeyId?: string }[], force: boolean): void {
+    for (const r of regions) {
+      let entry = rec.replicas.find((e) => e.region === r.Region);
+      if (!entry) {
+        entry = { region: r.Region, kmsKeyId: r.KmsKeyId ?? DEFAULT_KMS_KEY, status: 'InProgress' };
+        rec.replicas.push(entry);
+      } else if (r.KmsKeyId !== undefined) {
+        entry.kmsKeyId = r.KmsKeyId; // the one thing that may change on a replica
+      }
+      if (force) entry.forceOverwrite = true;
+      this.replicator.start(rec, entry);
+    }
+  }
+
+  // ------------------------------------------------------------------ output shapes
+
+  private describeShape(rec: SecretRecord, listEntry: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      ARN: rec.arn,
+      Name: rec.name,
+      Description: rec.description,
+      KmsKeyId: rec.kmsKeyId,
+      RotationEnabled: rec.rotationEnabled,
+      RotationLambdaARN: rec.rotationLambdaARN,
+      RotationRules: rec.rotationRules,
+      LastRotatedDate: epoch(rec.lastRotatedDate),
+      LastChangedDate: epoch(rec.lastChangedDate),
+      LastAccessedDate: epoch(rec.lastAccessedDate),
+      DeletedDate: epoch(rec.deletedDate),
+      NextRotationDate: rec.rotationEnabled ? epoch(rec.nextRotationDate) : undefined,
+      Tags: rec.tags,
+      CreatedDate: epoch(rec.createdDate),
+      PrimaryRegion: primaryRegionOf(rec),
+    };
+    if (listEntry) {
+      out.SecretVersionsToStages = versionsToStages(rec);
+    } else {
+      out.VersionIdsToStages = versionsToStages(rec);
+      if (rec.replicas.length > 0) out.ReplicationStatus = this.replicationStatus(rec);
+    }
+    return out;
+  }
+
+  private valueShape(rec: SecretRecord, v: SecretVersion): Record<string, unknown> {
+    return {
+      ARN: rec.arn,
+      Name: rec.name,
+      VersionId: v.id,
+      SecretString: v.string,
+      SecretBinary: v.binary,
+      VersionStages: [...v.stages],
+      CreatedDate: epoch(v.createdDate),
+    };
+  }
+
+  // ------------------------------------------------------------------ operations
+
+  private createSecret(input: Input, ctx: RequestContext): unknown {
+    const store = this.storeFor(ctx.region);
+    const name = reqString(input, 'Name');
+    checkName(name);
+    const value = readValue(input);
+    const token = readToken(input) ?? randomUUID();
+    const tags = readTags(input);
+    const description = optString(input, 'Description');
+    if (description !== undefined && description.length > 2048) throw invalidParam('Description must be at most 2048 characters.');
+    const kmsKeyId = optString(input, 'KmsKeyId');
+    const force = optBool(input, 'ForceOverwriteReplicaSecret') ?? false;
+    const replicaRegions = input.AddReplicaRegions === undefined || input.AddReplicaRegions === null
+      ? [] : this.readReplicaRegions(input.AddReplicaRegions, ctx.region);
+
+    const existing = store.byName.get(name);
+    if (existing) {
+      if (existing.deletedDate !== undefined) {
+        throw invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
+      }
+      // Same token and same value: the retry of a CreateSecret that already succeeded.
+      const v = value ? findVersion(existing, token) : undefined;
+      if (v && value && sameValue(v, value) && !existing.primaryRegion) {
+        return { ARN: existing.arn, Name: existing.name, VersionId: v.id, ReplicationStatus: this.replicationStatus(existing) };
+      }
+      throw err('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
+    }
+    if (value && kmsKeyId && isUnusableKmsKey(kmsKeyId)) {
+      throw err('EncryptionFailure', `Secrets Manager can't encrypt the protected secret text using the provided KMS key ${kmsKeyId}. Check that the KMS key is available, enabled, and not in an invalid state.`);
+    }
+    const now = this.clock.now();
+    const rec = this.newRecord(ctx.region, name, now);
+    if (description !== undefined) rec.description = description;
+    if (kmsKeyId !== undefined && kmsKeyId !== DEFAULT_KMS_KEY) rec.kmsKeyId = kmsKeyId;
+    if (tags) rec.tags = dedupeTags(tags);
+    let versionId: string | undefined;
+    if (value) versionId = this.addVersion(rec, token, value, [AWSCURRENT], now).id;
+    store.put(rec);
+    if (replicaRegions.length > 0) this.addReplicaEntries(rec, replicaRegions, force);
+    this.onChange();
+    this.event(ctx, 'CreateSecret', rec, { name, ...(replicaRegions.length ? { addReplicaRegions: replicaRegions.map((r) => ({ region: r.Region })) } : {}) }, versionId);
+    return { ARN: rec.arn, Name: rec.name, VersionId: versionId, ReplicationStatus: rec.replicas.length ? this.replicationStatus(rec) : undefined };
+  }
+
+  private describeSecret(input: Input, ctx: RequestContext): unknown {
+    return this.describeShape(this.lookup(ctx, input), false);
+  }
+
+  private getSecretValue(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    this.assertNotDeleted(rec);
+    const v = this.selectVersion(rec, optString(input, 'VersionId'), optString(input, 'VersionStage'));
+    const day = dayOf(this.clock.now());
+    rec.lastAccessedDate = day;
+    v.lastAccessedDate = day;
+    return this.valueShape(rec, v);
+  }
+
+  private selectVersion(rec: SecretRecord, versionId: string | undefined, stage: string | undefined): SecretVersion {
+    if (versionId !== undefined) {
+      const v = findVersion(rec, versionId);
+      if (!v) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      if (stage !== undefined && !v.stages.includes(stage)) {
+        throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId} and staging label: ${stage}`);
+      }
+      return v;
+    }
+    const wanted = stage ?? AWSCURRENT;
+    const v = wanted === AWSCURRENT ? currentVersion(rec) : rec.versions.find((x) => x.stages.includes(wanted));
+    if (!v) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${wanted}`);
+    return v;
+  }
+
+  private batchGetSecretValue(input: Input, ctx: RequestContext): unknown {
+    const store = this.storeFor(ctx.region);
+    const ids = optStringArray(input, 'SecretIdList');
+    const hasFilters = input.Filters !== undefined && input.Filters !== null;
+    if (ids && hasFilters) throw invalidParam('Either SecretIdList or Filters must be specified, but not both.');
+    if (!ids && !hasFilters) throw invalidParam('Either SecretIdList or Filters must be specified.');
+    const values: Record<string, unknown>[] = [];
+    const errors: Record<string, unknown>[] = [];
+    const day = dayOf(this.clock.now());
+    const read = (id: string, rec: SecretRecord | undefined): void => {
+      try {
+        if (!rec) throw notFound();
+        this.assertNotDeleted(rec);
+        const v = this.selectVersion(rec, undefined, AWSCURRENT);
+        rec.lastAccessedDate = day;
+        v.lastAccessedDate = day;
+        values.push(this.valueShape(rec, v));
+      } catch (e) {
+        const le = e as { type?: string; message: string };
+        errors.push({ SecretId: id, ErrorCode: le.type ?? 'InternalServiceError', Message: le.message });
+      }
+    };
+    if (ids) {
+      if (ids.length < 1 || ids.length > 20) throw invalidParam('SecretIdList must hold between 1 and 20 secret ids.');
+      if (input.MaxResults !== undefined && input.MaxResults !== null) throw invalidParam('MaxResults can only be used with Filters.');
+      for (const id of ids) read(id, store.find(id));
+      return { SecretValues: values, Errors: errors };
+    }
+    const filters = readFilters(input.Filters);
+    const max = optInt(input, 'MaxResults', 1, 20) ?? 20;
+    const offset = decodeToken(optString(input, 'NextToken'));
+    const matched = sortedList(store, filters, false, 'asc', 'name');
+    const page = matched.slice(offset, offset + max);
+    for (const rec of page) read(rec.arn, rec);
+    const next = offset + max < matched.length ? encodeToken(offset + max) : undefined;
+    return { SecretValues: values, Errors: errors, NextToken: next };
+  }
+
+  private listSecrets(input: Input, ctx: RequestContext): unknown {
+    const store = this.storeFor(ctx.region);
+    const filters = readFilters(input.Filters);
+    const max = optInt(input, 'MaxResults', 1, 100) ?? 100;
+    const offset = decodeToken(optString(input, 'NextToken'));
+    const sortOrder = optString(input, 'SortOrder') ?? 'asc';
+    if (sortOrder !== 'asc' && sortOrder !== 'desc') throw invalidParam('SortOrder must be asc or desc.');
+    const sortBy = optString(input, 'SortBy') ?? 'created-date';
+    if (!['created-date', 'last-accessed-date', 'last-changed-date', 'name'].includes(sortBy)) throw invalidParam(`Invalid SortBy: ${sortBy}`);
+    const includeDeleted = optBool(input, 'IncludePlannedDeletion') ?? false;
+    const matched = sortedList(store, filters, includeDeleted, sortOrder, sortBy);
+    const page = matched.slice(offset, offset + max);
+    return {
+      SecretList: page.map((rec) => this.describeShape(rec, true)),
+      NextToken: offset + max < matched.length ? encodeToken(offset + max) : undefined,
+    };
+  }
+
+  private listSecretVersionIds(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    const max = optInt(input, 'MaxResults', 1, 100) ?? 100;
+    const offset = decodeToken(optString(input, 'NextToken'));
+    const includeDeprecated = optBool(input, 'IncludeDeprecated') ?? false;
+    const versions = rec.versions.filter((v) => includeDeprecated || v.stages.length > 0).reverse();
+    const page = versions.slice(offset, offset + max);
+    const kms = rec.kmsKeyId ?? 'DefaultEncryptionKey';
+    return {
+      ARN: rec.arn,
+      Name: rec.name,
+      Versions: page.map((v) => ({
+        VersionId: v.id,
+        VersionStages: [...v.stages],
+        LastAccessedDate: epoch(v.lastAccessedDate),
+        CreatedDate: epoch(v.createdDate),
+        KmsKeyIds: [kms],
+      })),
+      NextToken: offset + max < versions.length ? encodeToken(offset + max) : undefined,
+    };
+  }
+
+  private putSecretValue(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const value = readValue(input);
+    if (!value) throw invalidParam('You must provide either SecretString or SecretBinary.');
+    const token = readToken(input) ?? randomUUID();
+    const stages = optStringArray(input, 'VersionStages') ?? [AWSCURRENT];
+    if (stages.length < 1 || stages.length > 20) throw invalidParam('VersionStages must hold between 1 and 20 labels.');
+    const now = this.clock.now();
+    const { version, created } = this.idempotentVersion(rec, token, value, stages, now);
+    if (created) this.changed(rec, now);
+    this.event(ctx, 'PutSecretValue', rec, { secretId: input.SecretId, clientRequestToken: token }, version.id);
+    return { ARN: rec.arn, Name: rec.name, VersionId: version.id, VersionStages: [...version.stages] };
+  }
+
+  private updateSecret(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const value = readValue(input);
+    const description = optString(input, 'Description');
+    const kmsKeyId = optString(input, 'KmsKeyId');
+    if (!value && description === undefined && kmsKeyId === undefined) {
+      throw invalidParam('You must provide at least one of Description, KmsKeyId, SecretString or SecretBinary.');
+    }
+    if (description !== undefined && description.length > 2048) throw invalidParam('Description must be at most 2048 characters.');
+    const newKey = kmsKeyId ?? rec.kmsKeyId;
+    if (value && newKey && isUnusableKmsKey(newKey)) {
+      throw err('EncryptionFailure', `Secrets Manager can't encrypt the protected secret text using the provided KMS key ${newKey}.`);
+    }
+    const now = this.clock.now();
+    let versionId: string | undefined;
+    let changed = false;
+    if (value) {
+      const token = readToken(input) ?? randomUUID();
+      const r = this.idempotentVersion(rec, token, value, [AWSCURRENT], now);
+      versionId = r.version.id;
+      changed ||= r.created;
+    }
+    if (description !== undefined && description !== rec.description) {
+      rec.description = description;
+      changed = true;
+    }
+    if (kmsKeyId !== undefined) {
+      const k = kmsKeyId === DEFAULT_KMS_KEY ? undefined : kmsKeyId;
+      if (k !== rec.kmsKeyId) {
+        if (k === undefined) delete rec.kmsKeyId;
+        else rec.kmsKeyId = k;
+        changed = true;
+      }
+    }
+    if (changed) this.changed(rec, now);
+    this.event(ctx, 'UpdateSecret', rec, { secretId: input.SecretId, ...(description !== undefined ? { description } : {}), ...(kmsKeyId ? { kmsKeyId } : {}) }, versionId);
+    return { ARN: rec.arn, Name: rec.name, VersionId: versionId };
+  }
+
+  private updateSecretVersionStage(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const stage = reqString(input, 'VersionStage');
+    if (stage.length > 256) throw invalidParam('VersionStage must be at most 256 characters.');
+    const moveTo = optString(input, 'MoveToVersionId');
+    const removeFrom = optString(input, 'RemoveFromVersionId');
+    const holder = rec.versions.find((v) => v.stages.includes(stage));
+    if (removeFrom !== undefined) {
+      const from = findVersion(rec, removeFrom);
+      if (!from) throw notFound(`Secrets Manager can't find the specified secret version: ${removeFrom}`);
+      if (!from.stages.includes(stage)) {
+        throw invalidParam(`The staging label ${stage} is not attached to version ${removeFrom}.`);
+      }
+    }
+    if (moveTo === undefined) {
+      if (removeFrom === undefined) throw invalidParam('You must specify MoveToVersionId, RemoveFromVersionId, or both.');
+      if (stage === AWSCURRENT) throw invalidParam('You can only move AWSCURRENT to another version, not remove it: specify MoveToVersionId.');
+    } else {
+      const to = findVersion(rec, moveTo);
+      if (!to) throw notFound(`Secrets Manager can't find the specified secret version: ${moveTo}`);
+      if (holder && holder !== to && removeFrom === undefined) {
+        throw invalidParam(`The staging label ${stage} is currently attached to version ${holder.id}. You must specify it in RemoveFromVersionId to move the label.`);
+      }
+      if (!to.stages.includes(stage) && to.stages.length >= 20) throw err('LimitExceededException', 'A version can have at most 20 staging labels.');
+    }
+    const now = this.clock.now();
+    if (moveTo !== undefined) {
+      this.attachStages(rec, findVersion(rec, moveTo)!, [stage]);
+    } else {
+      const from = findVersion(rec, removeFrom!)!;
+      from.stages = from.stages.filter((s) => s !== stage);
+    }
+    this.prune(rec);
+    this.changed(rec, now);
+    this.event(ctx, 'UpdateSecretVersionStage', rec, {
+      secretId: input.SecretId, versionStage: stage,
+      ...(moveTo ? { moveToVersionId: moveTo } : {}), ...(removeFrom ? { removeFromVersionId: removeFrom } : {}),
+    });
+    return { ARN: rec.arn, Name: rec.name };
+  }
+
+  private deleteSecret(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    this.assertPrimary(rec);
+    const windowDays = optInt(input, 'RecoveryWindowInDays', 7, 30);
+    const force = optBool(input, 'ForceDeleteWithoutRecovery') ?? false;
+    if (force && windowDays !== undefined) {
+      throw invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
+    }
+    if (rec.replicas.length > 0) {
+      throw invalidRequest(
+        `You can't delete secret ${rec.name} because it still has replica regions [${rec.replicas.map((e) => e.region).join(', ')}]. Remove the replica regions first with RemoveRegionsFromReplication.`,
+      );
+    }
+    const now = this.clock.now();
+    if (force) {
+      this.storeFor(ctx.region).remove(rec.name);
+      this.onChange();
+      this.event(ctx, 'DeleteSecret', rec, { secretId: input.SecretId, forceDeleteWithoutRecovery: true });
+      return { ARN: rec.arn, Name: rec.name, DeletionDate: epoch(now) };
+    }
+    if (rec.deletedDate !== undefined) throw invalidRequest(DELETED_MESSAGE);
+    rec.deletedDate = now;
+    rec.deletionDate = now + (windowDays ?? 30) * 86_400_000;
+    this.changed(rec, now);
+    this.event(ctx, 'DeleteSecret', rec, { secretId: input.SecretId, recoveryWindowInDays: windowDays ?? 30 });
+    return { ARN: rec.arn, Name: rec.name, DeletionDate: epoch(rec.deletionDate) };
+  }
+
+  private restoreSecret(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    this.assertPrimary(rec);
+    if (rec.deletedDate !== undefined) {
+      delete rec.deletedDate;
+      delete rec.deletionDate;
+      this.changed(rec, this.clock.now());
+    }
+    this.event(ctx, 'RestoreSecret', rec, { secretId: input.SecretId });
+    return { ARN: rec.arn, Name: rec.name };
+  }
+
+  private tagResource(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const tags = readTags(input);
+    if (!tags || tags.length === 0) throw invalidParam('You must provide at least one tag.');
+    const merged = dedupeTags([...rec.tags, ...tags]);
+    if (merged.length > 50) throw invalidParam('A secret can have at most 50 tags.');
+    rec.tags = merged;
+    this.changed(rec, this.clock.now());
+    this.event(ctx, 'TagResource', rec, { secretId: input.SecretId, tagKeys: tags.map((t) => t.Key) });
+    return {};
+  }
+
+  private untagResource(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const keys = optStringArray(input, 'TagKeys');
+    if (!keys) throw invalidParam('You must provide TagKeys.');
+    rec.tags = rec.tags.filter((t) => !keys.includes(t.Key));
+    this.changed(rec, this.clock.now());
+    this.event(ctx, 'UntagResource', rec, { secretId: input.SecretId, tagKeys: keys });
+    return {};
+  }
+
+  private putResourcePolicy(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const policy = reqString(input, 'ResourcePolicy');
+    const parsed = parsePolicy(policy);
+    if ((optBool(input, 'BlockPublicPolicy') ?? false) && isPublicPolicy(parsed)) {
+      throw err('PublicPolicyException', 'The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.');
+    }
+    rec.resourcePolicy = policy;
+    this.changed(rec, this.clock.now());
+    this.event(ctx, 'PutResourcePolicy', rec, { secretId: input.SecretId });
+    return { ARN: rec.arn, Name: rec.name };
+  }
+
+  private getResourcePolicy(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    return { ARN: rec.arn, Name: rec.name, ResourcePolicy: rec.resourcePolicy };
+  }
+
+  private deleteResourcePolicy(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    if (rec.resourcePolicy !== undefined) {
+      delete rec.resourcePolicy;
+      this.changed(rec, this.clock.now());
+    }
+    this.event(ctx, 'DeleteResourcePolicy', rec, { secretId: input.SecretId });
+    return { ARN: rec.arn, Name: rec.name };
+  }
+
+  private validateResourcePolicy(input: Input, ctx: RequestContext): unknown {
+    const policy = reqString(input, 'ResourcePolicy');
+    if (optString(input, 'SecretId') !== undefined) this.lookup(ctx, input);
+    try {
+      parsePolicy(policy);
+      return { PolicyValidationPassed: true, ValidationErrors: [] };
+    } catch (e) {
+      return { PolicyValidationPassed: false, ValidationErrors: [{ CheckName: 'JSON_SYNTAX', ErrorMessage: (e as Error).message }] };
+    }
+  }
+
+  private replicateSecretToRegions(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    this.assertPrimary(rec);
+    this.assertNotDeleted(rec);
+    const regions = this.readReplicaRegions(input.AddReplicaRegions, ctx.region);
+    const force = optBool(input, 'ForceOverwriteReplicaSecret') ?? false;
+    this.addReplicaEntries(rec, regions, force);
+    this.onChange();
+    this.event(ctx, 'ReplicateSecretToRegions', rec, {
+      secretId: input.SecretId,
+      addReplicaRegions: regions.map((r) => ({ region: r.Region, ...(r.KmsKeyId ? { kmsKeyId: r.KmsKeyId } : {}) })),
+      forceOverwriteReplicaSecret: force,
+    });
+    return { ARN: rec.arn, ReplicationStatus: this.replicationStatus(rec) };
+  }
+
+  private removeRegionsFromReplication(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    this.assertPrimary(rec);
+    const regions = optStringArray(input, 'RemoveReplicaRegions');
+    if (!regions || regions.length === 0) throw invalidParam('RemoveReplicaRegions must list at least one Region.');
+    for (const r of regions) {
+      if (!rec.replicas.some((e) => e.region === r)) throw invalidParam(`The secret is not replicated to Region ${r}.`);
+    }
+    for (const r of regions) {
+      rec.replicas = rec.replicas.filter((e) => e.region !== r);
+      this.replicator.cancel(rec.region, rec.name, r);
+      const store = this.stores.get(r);
+      const replica = store?.byName.get(rec.name);
+      // Only our own replica is deleted (never a same-name secret that blocked replication).
+      if (store && replica && replica.primaryRegion === rec.region && replica.arn === arnInRegion(rec.arn, r)) {
+        store.remove(rec.name);
+      }
+    }
+    this.onChange();
+    this.event(ctx, 'RemoveRegionsFromReplication', rec, { secretId: input.SecretId, removeReplicaRegions: regions });
+    return { ARN: rec.arn, ReplicationStatus: this.replicationStatus(rec) };
+  }
+
+  private stopReplicationToReplica(input: Input, ctx: RequestContext): unknown {
+    const rec = this.lookup(ctx, input);
+    if (!rec.primaryRegion) {
+      throw invalidRequest(`The secret ${rec.name} is not a replica secret: StopReplicationToReplica must be called on a replica, in its Region.`);
+    }
+    this.assertNotDeleted(rec);
+    const primaryRegion = rec.primaryRegion;
+    delete rec.primaryRegion;
+    rec.lastChangedDate = this.clock.now();
+    // Drop the primary's entry for this Region. The primary's Region may be in outage; the lab
+    // does not need it reachable (the entry is only observable once it is reachable again).
+    const primary = this.stores.get(primaryRegion)?.byName.get(rec.name);
+    if (primary && !primary.primaryRegion) {
+      primary.replicas = primary.replicas.filter((e) => e.region !== ctx.region);
+      this.replicator.cancel(primaryRegion, rec.name, ctx.region);
+    }
+    this.onChange();
+    this.event(ctx, 'StopReplicationToReplica', rec, { secretId: input.SecretId });
+    return { ARN: rec.arn };
+  }
+
+  private rotateSecret(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    const token = readToken(input) ?? randomUUID();
+    const lambda = optString(input, 'RotationLambdaARN');
+    const rules = readRotationRules(input.RotationRules);
+    const immediately = optBool(input, 'RotateImmediately') ?? true;
+    if (rec.versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT))) {
+      throw invalidRequest('A previous rotation isn\'t complete. That rotation will be reattempted.');
+    }
+    const now = this.clock.now();
+    if (lambda !== undefined) rec.rotationLambdaARN = lambda;
+    if (rules !== undefined) rec.rotationRules = rules;
+    if (rec.rotationRules) rec.rotationEnabled = true;
+    let versionId: string | undefined;
+    if (immediately) {
+      const existing = findVersion(rec, token);
+      if (existing) {
+        versionId = existing.id; // a retried RotateSecret: that rotation already happened
+      } else {
+        versionId = this.rotateNow(rec, token, now).id;
+      }
+    } else {
+      this.scheduleNext(rec, now);
+    }
+    this.changed(rec, now);
+    this.event(ctx, 'RotateSecret', rec, { secretId: input.SecretId, ...(lambda ? { rotationLambdaARN: lambda } : {}), rotateImmediately: immediately }, versionId);
+    return { ARN: rec.arn, Name: rec.name, VersionId: versionId };
+  }
+
+  /** The built-in rotator: AWSPENDING with a new value, then AWSCURRENT moves to it. */
+  private rotateNow(rec: SecretRecord, token: string, now: number): SecretVersion {
+    const previous = currentVersion(rec);
+    const pending = this.addVersion(rec, token, rotatedValue(previous), [AWSPENDING], now);
+    this.attachStages(rec, pending, [AWSCURRENT]);
+    pending.stages = pending.stages.filter((s) => s !== AWSPENDING);
+    rec.lastRotatedDate = now;
+    this.scheduleNext(rec, now);
+    return pending;
+  }
+
+  private scheduleNext(rec: SecretRecord, now: number): void {
+    const schedule = rec.rotationEnabled ? parseSchedule(rec.rotationRules) : undefined;
+    if (schedule) rec.nextRotationDate = schedule.next(rec.lastRotatedDate ?? now);
+    else delete rec.nextRotationDate;
+    if (rec.nextRotationDate !== undefined && rec.nextRotationDate <= now) rec.nextRotationDate = schedule!.next(now);
+  }
+
+  private cancelRotateSecret(input: Input, ctx: RequestContext): unknown {
+    const rec = this.writable(ctx, input);
+    rec.rotationEnabled = false;
+    delete rec.nextRotationDate;
+    const pending = rec.versions.find((v) => v.stages.includes(AWSPENDING));
+    this.changed(rec, this.clock.now());
+    this.event(ctx, 'CancelRotateSecret', rec, { secretId: input.SecretId });
+    return { ARN: rec.arn, Name: rec.name, VersionId: pending?.id };
+  }
+
+  private getRandomPassword(input: Input): unknown {
+    return {
+      RandomPassword: generatePassword({
+        PasswordLength: optInt(input, 'PasswordLength', 1, 4096),
+        ExcludeCharacters: optString(input, 'ExcludeCharacters'),
+        ExcludeNumbers: optBool(input, 'ExcludeNumbers'),
+        ExcludePunctuation: optBool(input, 'ExcludePunctuation'),
+        ExcludeUppercase: optBool(input, 'ExcludeUppercase'),
+        ExcludeLowercase: optBool(input, 'ExcludeLowercase'),
+        IncludeSpace: optBool(input, 'IncludeSpace'),
+        RequireEachIncludedType: optBool(input, 'RequireEachIncludedType'),
+      }),
+    };
+  }
+
+  // ------------------------------------------------------------------ schedules on the lab clock
+
+  /** Scheduled rotations that are due, and recovery windows that have passed. */
+  runSchedules(): void {
+    const now = this.clock.now();
+    let changed = false;
+    for (const [region, store] of this.stores) {
+      for (const rec of [...store.all()]) {
+        if (rec.primaryRegion) continue; // replicas follow their primary
+        if (rec.deletionDate !== undefined && rec.deletionDate <= now) {
+          store.remove(rec.name);
+          changed = true;
+          continue;
+        }
+        if (rec.rotationEnabled && rec.deletedDate === undefined && rec.nextRotationDate !== undefined && rec.nextRotationDate <= now) {
+          const v = this.rotateNow(rec, randomUUID(), now);
+          rec.lastChangedDate = now;
+          this.replicator.propagate(rec);
+          changed = true;
+          this.event(
+            { region, accountId: this.accountId, requestId: randomUUID(), clock: this.clock },
+            'RotationSucceeded',
+            rec,
+            { secretId: rec.arn },
+            v.id,
+          );
+        }
+      }
+    }
+    if (changed) this.onChange();
+  }
+}
+
+// ------------------------------------------------------------------ module helpers
+
+function dedupeTags(tags: Tag[]): Tag[] {
+  const byKey = new Map<string, Tag>();
+  for (const t of tags) byKey.set(t.Key, { Key: t.Key, Value: t.Value });
+  return [...byKey.values()];
+}
+
+function parsePolicy(policy: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(policy);
+  } catch {
+    throw err('MalformedPolicyDocumentException', 'The resource policy has syntax errors: it is not valid JSON.');
+  }
+  if (!parsed || typeof parsed !== 'object' || !('Statement' in parsed)) {
+    throw err('MalformedPolicyDocumentException', 'The resource policy has syntax errors: a Statement is required.');
+  }
+  return parsed;
+}
+
+function isPublicPolicy(policy: unknown): boolean {
+  const statements = (policy as { Statement: unknown }).Statement;
+  const list = Array.isArray(statements) ? statements : [statements];
+  return list.some((s) => {
+    const st = s as { Effect?: string; Principal?: unknown; Condition?: unknown };
+    if (st?.Effect !== 'Allow' || st.Condition) return false;
+    const p = st.Principal;
+    if (p === '*') return true;
+    const aws = (p as { AWS?: unknown } | undefined)?.AWS;
+    return aws === '*' || (Array.isArray(aws) && aws.includes('*'));
+  });
+}
+
+function sortedList(store: RegionStore, filters: ReturnType<typeof readFilters>, includeDeleted: boolean, order: string, by: string): SecretRecord[] {
+  const out: SecretRecord[] = [];
+  for (const rec of store.all()) {
+    if (!includeDeleted && rec.deletedDate !== undefined) continue;
+    if (filters.length > 0 && !matchesFilters(rec, filters)) continue;
+    out.push(rec);
+  }
+  const key = (r: SecretRecord): number | string =>
+    by === 'name' ? r.name : by === 'last-changed-date' ? r.lastChangedDate : by === 'last-accessed-date' ? (r.lastAccessedDate ?? 0) : r.createdDate;
+  const sign = order === 'desc' ? -1 : 1;
+  out.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    if (ka < kb) return -sign;
+    if (ka > kb) return sign;
+    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; // stable pages
+  });
+  return out;
+}
