@@ -5,7 +5,9 @@ import { defineConfig } from 'vitest/config';
 // `integration` (workflows on a real Temporal dev server + the lab, started once by global setup).
 export default defineConfig({
   test: {
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // 2 cores: two test files at a time (each integration file runs its own Temporal workers).
+    maxWorkers: 2,
+    minWorkers: 1,
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
       { test: { name: 'lab', include: ['test/lab/**/*.test.ts'], environment: 'node', testTimeout: 30_000, hookTimeout: 30_000 } },
@@ -16,7 +18,6 @@ export default defineConfig({
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,
-          fileParallelism: false,
         },
       },
       {
@@ -27,8 +28,6 @@ export default defineConfig({
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 120_000,
-          maxWorkers: 2,
-          minWorkers: 1,
         },
       },
     ],

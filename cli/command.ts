@@ -1,0 +1,52 @@
+/**
+ * The shape of a command: its words (`plan validate`), options (node:util parseArgs), a zod schema
+ * that turns raw options into typed ones first thing, and `run`, which returns the exit code.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { z } from 'zod';
+import { ErrorType, OperatorError, type ExitCode } from '../domain/errors.js';
+import { issuesToProblems } from '../domain/plan.js';
+import type { Io } from './output.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface Command<S extends z.ZodType = z.ZodType> {
+  words: string[];
+  summary: string;
+  usage: string;
+  options: OptionSpec;
+  /** Validates the parsed options (+ `positionals`). */
+  schema: S;
+  run(opts: z.output<S>, io: Io): Promise<ExitCode>;
+}
+
+export function defineCommand<S extends z.ZodType>(c: Command<S>): Command<S> {
+  return c;
+}
+
+/** Options every command takes. */
+export const COMMON_OPTIONS: OptionSpec = {
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+  profile: { type: 'string' },
+};
+
+export const PLAN_OPTION: OptionSpec = { plan: { type: 'string', short: 'f', default: 'secrets-dr.yaml' } };
+
+export function parseCommandArgs<S extends z.ZodType>(command: Command<S>, argv: string[]): { opts: z.output<S>; help: boolean; json: boolean } {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new OperatorError(ErrorType.UsageError, `${(err as Error).message.replace(/\. To specify.*$/s, '')}\nusage: ${command.usage}`);
+  }
+  const values = parsed.values as Record<string, unknown>;
+  if (values.profile) process.env.AWS_PROFILE = String(values.profile);
+  if (values.help) return { opts: undefined as z.output<S>, help: true, json: Boolean(values.json) };
+  const result = command.schema.safeParse({ ...values, positionals: parsed.positionals });
+  if (!result.success) {
+    const problems = issuesToProblems(result.error.issues).map((p) => ({ ...p, path: p.path === '(plan)' ? '(arguments)' : `--${p.path}` }));
+    throw new OperatorError(ErrorType.UsageError, `invalid arguments for \`secrets-dr ${command.words.join(' ')}\` (usage: ${command.usage})`, problems);
+  }
+  return { opts: result.data, help: false, json: Boolean(values.json) };
+}

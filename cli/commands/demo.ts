@@ -1,0 +1,154 @@
+/**
+ * `secrets-dr demo`: the story on the embedded local stack (lab + Temporal dev server + worker, all
+ * started here and stopped at the end unless --keep). The fleet is the one of the Secrets Manager
+ * replication walkthrough this product grew from: primary ap-northeast-1 (Tokyo), DR
+ * ap-northeast-3 (Osaka), including the classic trap: a same-named secret already in Osaka.
+ * Later stages (setup, failover, failback, drill) extend this file.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ExitCode } from '../../domain/errors.js';
+import { formatDuration } from '../../domain/duration.js';
+import { planRegions } from '../../domain/plan.js';
+import { LabClient } from '../../lab/client.js';
+import { startLab } from '../../lab/server.js';
+import { exportLines, LAB_CREDENTIALS, stackEnv, startTemporalDevServer, type StackInfo } from '../../lab/stack.js';
+import { loadEnv, temporalOptions } from '../../worker/config.js';
+import { connectWorker, startWorkers } from '../../worker/worker.js';
+import { defineCommand } from '../command.js';
+import { loadPlanFile } from '../plan-file.js';
+import { printJson } from '../output.js';
+import { connectClient } from '../temporal.js';
+import { fetchStatus, renderStatus } from './status.js';
+
+export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
+name: payments
+primaryRegion: ap-northeast-1
+drRegions:
+  - region: ap-northeast-3
+secrets:
+  include:
+    - prefix: prod/payments/
+    - tag: { key: dr-tier, value: "0" }
+    - name: prod/App/Mysql
+  exclude:
+    - prefix: prod/payments/scratch/
+conflicts:
+  policy: backup-then-overwrite
+failover:
+  groups:
+    - name: tier0
+      match: { tag: { key: dr-tier, value: "0" } }
+rotation:
+  ap-northeast-1: arn:aws:lambda:ap-northeast-1:123456789012:function:rotate-payments
+  ap-northeast-3: arn:aws:lambda:ap-northeast-3:123456789012:function:rotate-payments
+`;
+
+const PRIMARY = 'ap-northeast-1';
+const DR = 'ap-northeast-3';
+
+/** Demo values are random and never printed: the demo proves invariant 1 like everything else. */
+const demoValue = (kind: 'json' | 'token') =>
+  kind === 'json'
+    ? JSON.stringify({ username: 'app', password: randomBytes(18).toString('base64url'), host: 'db.internal', port: 3306 })
+    : randomBytes(24).toString('base64url');
+
+async function seedFleet(lab: LabClient): Promise<void> {
+  const tier0 = [{ Key: 'dr-tier', Value: '0' }];
+  await lab.seed(PRIMARY, [
+    { name: 'prod/App/Mysql', value: demoValue('json'), tags: tier0, replicaRegions: [DR] },
+    { name: 'prod/payments/stripe-api-key', value: demoValue('token'), replicaRegions: [DR] },
+    { name: 'prod/payments/db-password', value: demoValue('json'), tags: tier0, replicaRegions: [DR] },
+    { name: 'prod/payments/webhook-signing-key', value: demoValue('token') },
+    { name: 'prod/payments/ledger-token', value: demoValue('token') },
+    { name: 'prod/payments/scratch/tmp-export', value: demoValue('token') },
+    { name: 'staging/payments/api-key', value: demoValue('token') },
+  ]);
+  // The classic trap: someone created the same name in Osaka by hand, long ago.
+  await lab.seed(DR, [{ name: 'prod/payments/webhook-signing-key', value: demoValue('token'), description: 'created by hand in Osaka' }]);
+}
+
+export const demoCommand = defineCommand({
+  words: ['demo'],
+  summary: 'the whole story on the embedded local stack, with a report',
+  usage: 'secrets-dr demo [--keep] [--json]',
+  options: { keep: { type: 'boolean', default: false } },
+  schema: z.object({ keep: z.boolean(), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
+  async run(opts, io) {
+    const started = Date.now();
+    const say = (line: string) => (io.json ? io.err(line) : io.out(line));
+    const home = opts.keep ? join(process.cwd(), '.secrets-dr-demo') : mkdtempSync(join(tmpdir(), 'secrets-dr-demo-'));
+    mkdirSync(home, { recursive: true });
+    const cleanups: Array<() => Promise<void>> = [];
+    const cleanup = async () => {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    };
+    try {
+      say('secrets-dr demo — Tokyo (ap-northeast-1) protected by Osaka (ap-northeast-3), on the local stack');
+      say('');
+      say('[1/3] starting the local stack: lab (Secrets Manager + EventBridge emulator), Temporal dev server, worker');
+      const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'] });
+      cleanups.push(() => lab.close());
+      const temporal = await startTemporalDevServer({ home, detached: false });
+      cleanups.push(() => temporal.stop());
+      const info: StackInfo = { home, startedAt: new Date().toISOString(), labUrl: lab.url, regions: [PRIMARY, DR], temporalAddress: temporal.address, temporalUi: temporal.ui, processes: [] };
+      const env = stackEnv(info);
+      Object.assign(process.env, env, LAB_CREDENTIALS);
+      const workerEnv = loadEnv();
+      const t = temporalOptions(workerEnv);
+      const connection = await connectWorker(t);
+      cleanups.push(() => connection.close());
+      const workers = await startWorkers({
+        connection,
+        namespace: t.namespace,
+        regions: [PRIMARY, DR],
+        taskQueuePrefix: workerEnv.SECRETS_DR_TASK_QUEUE_PREFIX,
+        workerOptions: { debugMode: false },
+      });
+      cleanups.push(() => workers.shutdown());
+      say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
+
+      say('[2/3] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka');
+      const planPath = join(home, 'secrets-dr.yaml');
+      writeFileSync(planPath, DEMO_PLAN);
+      const { plan } = loadPlanFile(planPath);
+      await seedFleet(new LabClient(lab.url));
+      await new Promise((r) => setTimeout(r, 1_000)); // the lab's replication lag is ~300 ms
+
+      say(`[3/3] secrets-dr status -f ${planPath}   (a Temporal workflow; ListSecrets pages, not one call per secret)`);
+      say('');
+      const c = await connectClient(workerEnv);
+      cleanups.push(() => c.close());
+      const report = await fetchStatus(c, plan);
+      if (io.json) printJson(io, { plan: planPath, status: report, elapsedMs: Date.now() - started });
+      else renderStatus(report, io);
+
+      say('');
+      say('what this shows:');
+      say(`  - ${report.counts[DR]?.InSync ?? 0} secrets are replicated and in sync in Osaka;`);
+      say(`  - ${report.counts[DR]?.missing ?? 0} are not replicated yet (missing in Osaka);`);
+      say(`  - ${report.counts[DR]?.conflict ?? 0} has a same-named secret in Osaka that is NOT our replica: replicating it naively would fail,`);
+      say('    and "retry with overwrite" would destroy that secret\'s value and change its ARN (secrets-dr resolves it with a backup first).');
+      say(`  - excluded by the plan: prod/payments/scratch/*, and staging/* is not selected. Regions: ${planRegions(plan).join(', ')}.`);
+      say(`demo finished in ${formatDuration(Date.now() - started)}.`);
+      if (opts.keep) {
+        say('');
+        say('the stack stays up (Ctrl-C to stop). In another shell:');
+        for (const l of exportLines(env)) say(`  ${l}`);
+        say(`  secrets-dr status -f ${planPath}`);
+        await new Promise<void>((res) => {
+          process.once('SIGINT', () => res());
+          process.once('SIGTERM', () => res());
+        });
+      }
+      return ExitCode.Ok;
+    } finally {
+      await cleanup();
+      if (!opts.keep) rmSync(home, { recursive: true, force: true });
+    }
+  },
+});
+

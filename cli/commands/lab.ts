@@ -1,0 +1,188 @@
+/** `secrets-dr lab up|down|env|status|fault|reset`: the local AWS lab and the local stack. */
+import { z } from 'zod';
+import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { isKnownRegion } from '../../domain/regions.js';
+import { LabClient } from '../../lab/client.js';
+import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackUp, StackError } from '../../lab/stack.js';
+import { defineCommand } from '../command.js';
+import { printJson, type Io } from '../output.js';
+
+const regionList = z
+  .string()
+  .optional()
+  .transform((s, ctx) => {
+    if (s === undefined) return undefined;
+    const list = s.split(',').map((r) => r.trim()).filter(Boolean);
+    for (const r of list) if (!isKnownRegion(r)) ctx.addIssue({ code: 'custom', message: `unknown AWS Region "${r}"` });
+    return list;
+  });
+
+export const labUpCommand = defineCommand({
+  words: ['lab', 'up'],
+  summary: 'start the lab, a Temporal dev server and a worker in the background; prints export lines to eval',
+  usage: 'eval "$(secrets-dr lab up [--port N] [--regions r1,r2] [--state FILE] [--no-temporal] [--no-worker])"',
+  options: { port: { type: 'string' }, regions: { type: 'string' }, state: { type: 'string' }, 'no-temporal': { type: 'boolean', default: false }, 'no-worker': { type: 'boolean', default: false } },
+  schema: z.object({
+    port: z.coerce.number().int().min(1).max(65535).optional(),
+    regions: regionList,
+    state: z.string().optional(),
+    'no-temporal': z.boolean(),
+    'no-worker': z.boolean(),
+    positionals: z.array(z.string()).max(0),
+  }),
+  async run(opts, io) {
+    let info;
+    try {
+      info = await stackUp(
+        { port: opts.port, regions: opts.regions, statePath: opts.state, temporal: !opts['no-temporal'], worker: !opts['no-worker'] && !opts['no-temporal'] },
+        (line) => io.err(`lab up: ${line}`),
+      );
+    } catch (err) {
+      if (err instanceof StackError) throw new OperatorError(ErrorType.StackUnavailable, err.message, [], ExitCode.Failed);
+      throw err;
+    }
+    const env = stackEnv(info);
+    if (io.json) printJson(io, { ...info, env });
+    else {
+      for (const l of exportLines(env)) io.out(l);
+      io.err(`lab up: ready. Lab ${info.labUrl}${info.temporalUi ? `, Temporal UI ${info.temporalUi}` : ''}; logs in ${info.home}/logs. Stop with \`secrets-dr lab down\`.`);
+    }
+    return ExitCode.Ok;
+  },
+});
+
+export const labDownCommand = defineCommand({
+  words: ['lab', 'down'],
+  summary: 'stop everything `lab up` started',
+  usage: 'secrets-dr lab down',
+  options: {},
+  schema: z.object({ positionals: z.array(z.string()).max(0) }),
+  async run(_opts, io) {
+    const stopped = await stackDown();
+    if (io.json) printJson(io, { stopped });
+    else io.out(stopped.length ? `stopped ${stopped.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}` : 'no local stack was running');
+    return ExitCode.Ok;
+  },
+});
+
+function requireStack() {
+  const info = readStack();
+  if (!info) throw new OperatorError(ErrorType.StackUnavailable, `no local stack recorded in ${stackHome()}: start one with \`eval "$(secrets-dr lab up)"\``, [], ExitCode.Failed);
+  return info;
+}
+
+export const labEnvCommand = defineCommand({
+  words: ['lab', 'env'],
+  summary: 'print the export lines of the running local stack again',
+  usage: 'eval "$(secrets-dr lab env)"',
+  options: {},
+  schema: z.object({ positionals: z.array(z.string()).max(0) }),
+  async run(_opts, io) {
+    const env = stackEnv(requireStack());
+    if (io.json) printJson(io, env);
+    else for (const l of exportLines(env)) io.out(l);
+    return ExitCode.Ok;
+  },
+});
+
+export const labStatusCommand = defineCommand({
+  words: ['lab', 'status'],
+  summary: 'processes, Regions and active faults of the local stack',
+  usage: 'secrets-dr lab status [--json]',
+  options: {},
+  schema: z.object({ positionals: z.array(z.string()).max(0) }),
+  async run(_opts, io) {
+    const info = requireStack();
+    const processes = info.processes.map((p) => ({ ...p, alive: isAlive(p.pid) }));
+    const lab = await new LabClient(info.labUrl).status().catch((err: Error) => ({ error: err.message }));
+    if (io.json) {
+      printJson(io, { ...info, processes, lab });
+      return ExitCode.Ok;
+    }
+    io.out(`local stack in ${info.home} (started ${info.startedAt})`);
+    for (const p of processes) io.out(`  ${p.name.padEnd(8)} pid ${String(p.pid).padEnd(7)} ${p.alive ? 'running' : 'NOT RUNNING'}  log ${p.log}`);
+    io.out(`  lab ${info.labUrl}; Temporal ${info.temporalAddress ?? '(not started)'}${info.temporalUi ? `, UI ${info.temporalUi}` : ''}`);
+    if ('error' in lab) io.out(`  lab API: ${String(lab.error)}`);
+    else {
+      io.out(`  Regions: ${(lab.regions as string[]).join(', ')}`);
+      io.out(`  faults: ${JSON.stringify(lab.faults)}`);
+      io.out(`  secrets: ${JSON.stringify(lab.secrets)}`);
+    }
+    return processes.every((p) => p.alive) ? ExitCode.Ok : ExitCode.Failed;
+  },
+});
+
+const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'clear'] as const;
+
+function labClient(): LabClient {
+  const c = LabClient.fromEnv() ?? (readStack() ? new LabClient(readStack()!.labUrl) : undefined);
+  if (!c) throw new OperatorError(ErrorType.StackUnavailable, 'no lab: set SECRETS_DR_LAB_URL or start one with `eval "$(secrets-dr lab up)"`', [], ExitCode.Failed);
+  return c;
+}
+
+export const labFaultCommand = defineCommand({
+  words: ['lab', 'fault'],
+  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|clear',
+  usage:
+    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | clear [--region R]',
+  options: {
+    region: { type: 'string' },
+    mode: { type: 'string' },
+    ms: { type: 'string' },
+    jitter: { type: 'string' },
+    group: { type: 'string' },
+    tps: { type: 'string' },
+    op: { type: 'string' },
+    count: { type: 'string' },
+    error: { type: 'string' },
+  },
+  schema: z
+    .object({
+      positionals: z.tuple([z.enum(FAULTS, { error: `expected one of ${FAULTS.join(', ')}` })]),
+      region: z.string().optional(),
+      mode: z.enum(['refuse', 'error', 'hang']).optional(),
+      ms: z.coerce.number().min(0).optional(),
+      jitter: z.coerce.number().min(0).optional(),
+      group: z.string().optional(),
+      tps: z.coerce.number().gt(0).optional(),
+      op: z.string().optional(),
+      count: z.coerce.number().int().min(1).optional(),
+      error: z.string().optional(),
+    })
+    .superRefine((o, ctx) => {
+      const kind = o.positionals[0];
+      if (kind !== 'clear' && !o.region) ctx.addIssue({ code: 'custom', path: ['region'], message: `lab fault ${kind} needs --region` });
+      if ((kind === 'latency' || kind === 'replication-lag') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
+      if (kind === 'throttle' && o.tps === undefined) ctx.addIssue({ code: 'custom', path: ['tps'], message: 'lab fault throttle needs --tps' });
+      if (kind === 'fail-next' && !o.op) ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
+    }),
+  async run(opts, io) {
+    const { positionals, ...rest } = opts;
+    const body = Object.fromEntries(Object.entries(rest).filter(([k, v]) => v !== undefined && k !== 'json' && k !== 'help' && k !== 'profile'));
+    try {
+      const r = await labClient().fault(positionals[0], body);
+      if (io.json) printJson(io, r);
+      else io.out(`lab fault ${positionals[0]}: ok ${JSON.stringify(body)}`);
+      return ExitCode.Ok;
+    } catch (err) {
+      throw new OperatorError(ErrorType.StackUnavailable, (err as Error).message, [], ExitCode.Failed);
+    }
+  },
+});
+
+export const labResetCommand = defineCommand({
+  words: ['lab', 'reset'],
+  summary: 'drop all lab state and faults',
+  usage: 'secrets-dr lab reset',
+  options: {},
+  schema: z.object({ positionals: z.array(z.string()).max(0) }),
+  async run(_opts, io: Io) {
+    await labClient()
+      .reset()
+      .catch((err: Error) => {
+        throw new OperatorError(ErrorType.StackUnavailable, err.message, [], ExitCode.Failed);
+      });
+    io.out('lab reset: all state and faults dropped');
+    return ExitCode.Ok;
+  },
+});

@@ -1,0 +1,71 @@
+/** `secrets-dr plan validate|show|schema`. */
+import { z } from 'zod';
+import { ExitCode } from '../../domain/errors.js';
+import { PlanSchema } from '../../domain/plan.js';
+import { formatDuration } from '../../domain/duration.js';
+import { defineCommand, PLAN_OPTION } from '../command.js';
+import { loadPlanFile } from '../plan-file.js';
+import { printJson } from '../output.js';
+import { connectClient } from '../temporal.js';
+import { fetchStatus } from './status.js';
+
+const noArgs = (what: string) => z.array(z.string()).max(0, { error: `${what} takes no arguments` });
+
+export const planValidateCommand = defineCommand({
+  words: ['plan', 'validate'],
+  summary: 'validate the plan; every problem listed with its path; exit 2 if invalid',
+  usage: 'secrets-dr plan validate [-f PLAN] [--json]',
+  options: { ...PLAN_OPTION },
+  schema: z.object({ plan: z.string(), positionals: noArgs('plan validate') }),
+  async run(opts, io) {
+    const { path, plan } = loadPlanFile(opts.plan); // throws with every problem (exit 2)
+    if (io.json) printJson(io, { valid: true, path, plan });
+    else {
+      io.out(`${path}: valid plan "${plan.name}"`);
+      io.out(`  primary ${plan.primaryRegion}; DR ${plan.drRegions.map((d) => `${d.region}${d.kmsKeyId ? ` (KMS ${d.kmsKeyId})` : ''}`).join(', ')}`);
+      io.out(`  conflicts: ${plan.conflicts.policy}; failover: ${plan.failover.mode}, ${plan.failover.automatic ? 'automatic' : 'manual'}, approval ${plan.failover.requireApproval ? `required (${formatDuration(plan.failover.approvalTimeout)})` : 'not required'}, ${Math.round(plan.failover.writeQuotaShare * 50)} writes/s`);
+    }
+    return ExitCode.Ok;
+  },
+});
+
+export const planSchemaCommand = defineCommand({
+  words: ['plan', 'schema'],
+  summary: 'print the JSON Schema of the plan file (for editors)',
+  usage: 'secrets-dr plan schema',
+  options: {},
+  schema: z.object({ positionals: noArgs('plan schema') }),
+  async run(_opts, io) {
+    const schema = z.toJSONSchema(PlanSchema, { io: 'input', unrepresentable: 'any' });
+    io.out(JSON.stringify({ ...schema, title: 'secrets-dr plan (secrets-dr.yaml)' }, null, 2));
+    return ExitCode.Ok;
+  },
+});
+
+export const planShowCommand = defineCommand({
+  words: ['plan', 'show'],
+  summary: 'the resolved secret set and Regions (read through the status workflow)',
+  usage: 'secrets-dr plan show [-f PLAN] [--json]',
+  options: { ...PLAN_OPTION },
+  schema: z.object({ plan: z.string(), positionals: noArgs('plan show') }),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const c = await connectClient();
+    try {
+      const report = await fetchStatus(c, plan);
+      const secrets = report.rows.map((r) => ({ name: r.name, group: r.group ?? null }));
+      if (io.json) {
+        printJson(io, { plan: plan.name, primaryRegion: plan.primaryRegion, drRegions: plan.drRegions, secrets, regions: report.regions });
+      } else {
+        io.out(`plan ${plan.name}`);
+        io.out(`  primary: ${plan.primaryRegion}`);
+        for (const d of plan.drRegions) io.out(`  DR:      ${d.region} (KMS ${d.kmsKeyId ?? 'aws/secretsmanager'})`);
+        io.out(`  ${secrets.length} secret(s):`);
+        for (const s of secrets) io.out(`    ${s.name}${s.group ? `  [${s.group}]` : ''}`);
+      }
+      return ExitCode.Ok;
+    } finally {
+      await c.close();
+    }
+  },
+});

@@ -1,0 +1,75 @@
+/**
+ * The `secrets-dr` command: finds the command by its words, parses its options (zod first thing),
+ * runs it, and maps every error to one exit code at this edge (DESIGN.md: 0 ok · 1 failed ·
+ * 2 bad input · 3 some secrets need attention · 4 waiting for approval).
+ */
+import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
+import type { Command } from './command.js';
+import { parseCommandArgs } from './command.js';
+import { handleError } from './errors.js';
+import { stdio } from './output.js';
+import { planSchemaCommand, planShowCommand, planValidateCommand } from './commands/plan.js';
+import { statusCommand } from './commands/status.js';
+import { workerCommand } from './commands/worker.js';
+import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
+import { demoCommand } from './commands/demo.js';
+
+export const COMMANDS: Command[] = [
+  planValidateCommand,
+  planShowCommand,
+  planSchemaCommand,
+  statusCommand,
+  workerCommand,
+  labUpCommand,
+  labDownCommand,
+  labEnvCommand,
+  labStatusCommand,
+  labFaultCommand,
+  labResetCommand,
+  demoCommand,
+] as Command[];
+
+function help(): string {
+  const lines = ['usage: secrets-dr <command> [options]', '', 'commands:'];
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  for (const c of COMMANDS) lines.push(`  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  lines.push('', 'common options: -f/--plan FILE (default ./secrets-dr.yaml), --json, --profile NAME, -h/--help');
+  lines.push('environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE');
+  lines.push('exit codes: 0 ok, 1 operation failed, 2 bad input, 3 some secrets need attention, 4 waiting for approval');
+  return lines.join('\n');
+}
+
+export function findCommand(argv: string[]): { command?: Command; rest: string[] } {
+  let best: Command | undefined;
+  for (const c of COMMANDS) {
+    if (c.words.every((w, i) => argv[i] === w) && (!best || c.words.length > best.words.length)) best = c;
+  }
+  return { command: best, rest: best ? argv.slice(best.words.length) : argv };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const io = stdio(json);
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    io.out(help());
+    return argv.length === 0 ? ExitCode.BadInput : ExitCode.Ok;
+  }
+  const { command, rest } = findCommand(argv);
+  try {
+    if (!command) {
+      const prefix = COMMANDS.filter((c) => c.words[0] === argv[0]).map((c) => c.words.join(' '));
+      throw new OperatorError(
+        ErrorType.UsageError,
+        prefix.length ? `\`secrets-dr ${argv.join(' ')}\`: expected one of: ${prefix.join(', ')}` : `unknown command "${argv[0]}" (see \`secrets-dr --help\`)`,
+      );
+    }
+    const parsed = parseCommandArgs(command, rest);
+    if (parsed.help) {
+      io.out(`${command.summary}\nusage: ${command.usage}`);
+      return ExitCode.Ok;
+    }
+    return await command.run(parsed.opts, io);
+  } catch (err) {
+    return handleError(err, io, { temporalAddress: process.env.TEMPORAL_ADDRESS });
+  }
+}

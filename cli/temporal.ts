@@ -1,0 +1,49 @@
+/** The Temporal client for commands, with a fast, clear failure when the server is not there. */
+import { Client, Connection } from '@temporalio/client';
+import proto from '@temporalio/proto';
+
+const { temporal } = proto;
+import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
+import { workflowTaskQueue } from '../domain/ids.js';
+import { loadEnv, temporalOptions, type Env } from '../worker/config.js';
+
+export interface Connected {
+  client: Client;
+  env: Env;
+  close(): Promise<void>;
+}
+
+export async function connectClient(env: Env = loadEnv()): Promise<Connected> {
+  const opts = temporalOptions(env);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey, connectTimeout: '5s' });
+  } catch (err) {
+    throw new OperatorError(
+      ErrorType.TemporalUnreachable,
+      `cannot reach the Temporal server at ${opts.address}: ${(err as Error).message.split('\n')[0]} (set TEMPORAL_ADDRESS, or start the local stack with \`secrets-dr lab up\`)`,
+      [],
+      ExitCode.Failed,
+    );
+  }
+  const client = new Client({ connection, namespace: opts.namespace });
+  return { client, env, close: () => connection.close() };
+}
+
+/** Refuses to start work nobody will pick up: a workflow queue without pollers waits forever. */
+export async function requireWorker(c: Connected): Promise<void> {
+  const queue = workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX);
+  const res = await c.client.workflowService.describeTaskQueue({
+    namespace: c.client.options.namespace,
+    taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  if ((res.pollers ?? []).length === 0) {
+    throw new OperatorError(
+      ErrorType.StackUnavailable,
+      `no secrets-dr worker is polling task queue "${queue}" on ${c.env.TEMPORAL_ADDRESS}: start one with \`secrets-dr worker\` (or the local stack with \`secrets-dr lab up\`)`,
+      [],
+      ExitCode.Failed,
+    );
+  }
+}

@@ -1,0 +1,52 @@
+/** A small client of the lab's `/_lab/` JSON API (faults, counters, seeding, events) for the CLI and tests. */
+export class LabClient {
+  constructor(readonly url: string) {}
+
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): LabClient | undefined {
+    const url = env.SECRETS_DR_LAB_URL;
+    return url ? new LabClient(url) : undefined;
+  }
+
+  async call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url.replace(/\/$/, '')}/_lab/${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new Error(`the lab at ${this.url} does not answer (${(err as Error).message}); start it with \`secrets-dr lab up\``);
+    }
+    const text = await res.text();
+    const data = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const msg = (data as { error?: string } | undefined)?.error ?? text;
+      throw new Error(`lab ${method} /_lab/${path}: ${msg}`);
+    }
+    return data as T;
+  }
+
+  status() {
+    return this.call<Record<string, unknown>>('GET', 'status');
+  }
+  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'clear', body: Record<string, unknown>) {
+    return this.call('POST', `fault/${kind}`, body);
+  }
+  reset() {
+    return this.call('POST', 'reset');
+  }
+  counters() {
+    return this.call<Record<string, Record<string, { calls: number; throttled?: number; failed?: number }>>>('GET', 'counters');
+  }
+  resetCounters() {
+    return this.call('POST', 'counters/reset');
+  }
+  seed(region: string, secrets: Array<{ name: string; value?: string; tags?: Array<{ Key: string; Value: string }>; description?: string; replicaRegions?: string[] }>) {
+    return this.call<unknown>('POST', 'seed', { region, secrets });
+  }
+  events(filter: { region?: string; source?: string; detailType?: string } = {}) {
+    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]).toString();
+    return this.call<unknown[]>('GET', `events${q ? `?${q}` : ''}`);
+  }
+}

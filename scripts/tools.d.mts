@@ -1,0 +1,13 @@
+/** Types for scripts/tools.mjs (plain JS so it runs before `npm install`). */
+export declare const PINS: { temporalBin: string; temporalGoModule: string; moto: string };
+export declare const ROOT: string;
+export declare const TOOLS_DIR: string;
+export declare class ToolError extends Error {}
+export interface ToolPaths {
+  temporal?: string;
+  temporalSource?: string;
+  moto?: string;
+  motoSource?: string;
+}
+export declare function ensureTools(want?: { temporal?: boolean; moto?: boolean }, log?: (line: string) => void): ToolPaths;
+export declare function cachedTools(): { temporal?: string; moto?: string };
