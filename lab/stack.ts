@@ -191,6 +191,18 @@ export async function startTemporalDevServer(opts: { home: string; detached: boo
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'warn'];
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   const p = spawnLogged('temporal', cli, args, join(opts.home, 'logs'), process.env, opts.detached);
+  if (!opts.detached) {
+    // A foreground server dies with us, however we exit (even on a crash or a closed stdout pipe).
+    const kill = () => {
+      try {
+        p.child.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    };
+    process.once('exit', kill);
+    p.child.once('exit', () => process.removeListener('exit', kill));
+  }
   const address = `127.0.0.1:${port}`;
   await waitFor(
     `Temporal dev server (${address})`,
