@@ -618,7 +618,7 @@ export class EventBridgeService implements EmulatedService {
     hops: number,
   ): Promise<void> {
     const generation = this.generation;
-    await Promise.resolve(); // never deliver inside PutEvents
+    await new Promise<void>((resolve) => setImmediate(resolve)); // never deliver inside PutEvents
     const base = {
       eventId: envelope.id,
       ruleArn: rule.Arn,
