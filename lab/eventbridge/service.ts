@@ -105,7 +105,7 @@ export interface EventBridgeServiceOptions {
   log?: (line: string) => void;
   fetchImpl?: typeof fetch;
   delivery?: DeliveryOptions;
-  /** Bound of eventLog() and deliveries() (oldest dropped first). Default 20,000 each. */
+  /** Bound of eventLog() and deliveries() (oldest dropped first, in chunks of 10%). Default 20,000 each. */
   maxLogEntries?: number;
 }
 
@@ -462,13 +462,17 @@ export class EventBridgeService implements EmulatedService {
     return rs.buses.find((b) => b.Name === name);
   }
 
-  /** EventBusName as a name or an ARN (of this account and Region); default 'default'. */
-  private busName(input: Input, field = 'EventBusName'): string {
+  /**
+   * EventBusName as a name or an ARN; default 'default'. An ARN of another account or Region is
+   * returned whole, so that no bus of this Region matches it (ResourceNotFoundException, or a
+   * dropped PutEvents entry).
+   */
+  private busName(rs: RegionState, input: Input, field = 'EventBusName'): string {
     const raw = input[field];
     if (raw === undefined || raw === null || raw === '') return 'default';
     if (typeof raw !== 'string') throw validation(`${field} must be a string`);
     const arn = BUS_ARN.exec(raw);
-    if (arn) return arn[3] as string;
+    if (arn) return arn[1] === rs.region && arn[2] === rs.accountId ? (arn[3] as string) : raw;
     if (!BUS_NAME.test(raw)) {
       throw validation(`1 validation error detected: Value '${raw}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+`);
     }
@@ -476,7 +480,7 @@ export class EventBridgeService implements EmulatedService {
   }
 
   private requireBus(rs: RegionState, input: Input, field = 'EventBusName'): BusRecord {
-    const name = this.busName(input, field);
+    const name = this.busName(rs, input, field);
     const bus = this.findBus(rs, name);
     if (!bus) throw notFound(`Event bus ${name} does not exist.`);
     return bus;
@@ -545,7 +549,7 @@ export class EventBridgeService implements EmulatedService {
     }
     let busName: string;
     try {
-      busName = this.busName(entry);
+      busName = this.busName(rs, entry);
     } catch (err) {
       return { ErrorCode: 'InvalidArgument', ErrorMessage: (err as Error).message };
     }
@@ -580,7 +584,7 @@ export class EventBridgeService implements EmulatedService {
   ): void {
     const receivedAt = new Date(this.clock.now()).toISOString();
     this.events.push({ ...envelope, eventBusName: bus.Name, eventBusArn: bus.Arn, busRegion: rs.region, receivedAt });
-    if (this.events.length > this.maxLogEntries) this.events.splice(0, this.events.length - this.maxLogEntries);
+    trim(this.events, this.maxLogEntries);
     const event = envelope as unknown as Record<string, unknown>;
     for (const rule of bus.Rules) {
       if (rule.State === 'DISABLED') continue;
@@ -603,7 +607,7 @@ export class EventBridgeService implements EmulatedService {
     if (generation !== this.generation) return;
     const full: DeliveryRecord = { time: new Date(this.clock.now()).toISOString(), ...rec };
     this.attempts.push(full);
-    if (this.attempts.length > this.maxLogEntries) this.attempts.splice(0, this.attempts.length - this.maxLogEntries);
+    trim(this.attempts, this.maxLogEntries);
     const what = full.status !== undefined ? `HTTP ${full.status}` : full.error ?? '';
     this.log(`[events ${full.eventBusName}] ${full.ruleName} → ${full.targetId} attempt ${full.attempt}: ${full.outcome} ${what}`.trimEnd());
   }
@@ -911,7 +915,7 @@ export class EventBridgeService implements EmulatedService {
 
   private deleteEventBus(input: Input, ctx: RequestContext): unknown {
     const rs = this.regionOf(ctx);
-    const name = this.busName(input, 'Name');
+    const name = this.busName(rs, input, 'Name');
     if (name === 'default') throw validation('Cannot delete event bus default.');
     rs.buses = rs.buses.filter((b) => b.Name !== name);
     return {};
@@ -1486,6 +1490,11 @@ function causeOf(e: Error): string {
   const cause = (e as { cause?: unknown }).cause;
   if (cause instanceof Error) return ` (${cause.message})`;
   return '';
+}
+
+/** Drops the oldest entries once a log is 10% over its bound (not on every push). */
+function trim(log: unknown[], max: number): void {
+  if (log.length > max + Math.ceil(max / 10)) log.splice(0, log.length - max);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -152,8 +152,7 @@ export function renderInputTransformer(t: InputTransformer, event: Record<string
     if (c === '<') {
       const close = template.indexOf('>', i + 1);
       const name = close > i ? template.slice(i + 1, close) : '';
-      const known = vars.has(name) || predefined.has(name) || (t.InputPathsMap !== undefined && name in t.InputPathsMap);
-      if (close > i && known) {
+      if (close > i && (vars.has(name) || predefined.has(name))) {
         const value = vars.has(name) ? vars.get(name) : predefined.get(name);
         out += jsonTemplate && !inString ? asJson(value) : asText(value);
         i = close;
