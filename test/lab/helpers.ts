@@ -1,0 +1,68 @@
+/** Shared helpers for the lab tests: an in-process lab on a free port and real SDK clients. */
+import { Agent } from 'node:http';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startLab, type LabOptions, type RunningLab } from '../../lab/server.js';
+
+export const P = 'ap-northeast-1';
+export const DR = 'ap-northeast-3';
+export const OTHER = 'us-west-2';
+
+export async function withLab(opts: LabOptions = {}): Promise<RunningLab> {
+  return startLab({ port: 0, regions: [P, DR, OTHER, 'us-east-1'], replicationLagMs: 150, ...opts });
+}
+
+export interface ClientOptions {
+  maxAttempts?: number;
+  requestTimeout?: number;
+}
+
+export function sm(lab: RunningLab, region: string, o: ClientOptions = {}): SecretsManagerClient {
+  return new SecretsManagerClient({
+    region,
+    endpoint: lab.url,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: o.maxAttempts ?? 3,
+    requestHandler: {
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 200 }),
+      ...(o.requestTimeout !== undefined ? { requestTimeout: o.requestTimeout, throwOnRequestTimeout: true } : {}),
+    },
+  });
+}
+
+export async function labPost(lab: RunningLab, path: string, body: unknown = {}): Promise<{ status: number; json: unknown }> {
+  const r = await fetch(`${lab.url}${path}`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  return { status: r.status, json: await r.json() };
+}
+
+export async function labGet(lab: RunningLab, path: string): Promise<unknown> {
+  const r = await fetch(`${lab.url}${path}`);
+  return r.json();
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` until it returns a truthy value or the deadline passes. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 5000, stepMs = 25): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await sleep(stepMs);
+  }
+}
+
+/** The error a promise rejects with (fails the test if it resolves). */
+export async function rejection(p: Promise<unknown>): Promise<Error & { name: string; $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error & { name: string };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
