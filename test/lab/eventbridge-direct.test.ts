@@ -207,6 +207,11 @@ describe('EventBridgeService (direct)', () => {
     expect((await failure(eb.handle('CreateApiDestination', { Name: 'd', ConnectionArn: 'arn:aws:events:ap-northeast-1:123456789012:connection/x/y', InvocationEndpoint: 'https://e', HttpMethod: 'POST' }, ctx()))).type).toBe('ResourceNotFoundException');
     expect((await failure(eb.handle('CreateConnection', { Name: 'c', AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'k' } } }, ctx()))).type).toBe('ValidationException');
     expect((await failure(eb.handle('ListRules', { Limit: 0 }, ctx()))).type).toBe('ValidationException');
+    // a bus ARN of another Region is not this Region's bus
+    const foreign = `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`;
+    expect((await failure(eb.handle('PutRule', { Name: 'x', EventPattern: '{"source":["x"]}', EventBusName: foreign }, ctx()))).type).toBe('ResourceNotFoundException');
+    const own = `arn:aws:events:ap-northeast-1:${ACCOUNT}:event-bus/default`;
+    expect(await eb.handle('PutRule', { Name: 'x', EventPattern: '{"source":["x"]}', EventBusName: own }, ctx())).toEqual({ RuleArn: `arn:aws:events:ap-northeast-1:${ACCOUNT}:rule/x` });
   });
 
   it('state is per Region: a rule in one Region does not see another Region\'s events', async () => {
