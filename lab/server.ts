@@ -8,6 +8,26 @@
  *
  * The Region comes from the SigV4 credential scope (signatures are not verified). Per request:
  * count → outage fault → latency fault → fail-next fault → quota bucket → operation.
+ *
+ * Lab API (JSON in, JSON out; a bad call answers 400 {error}):
+ *   GET  /_lab/health                      {ok:true}
+ *   GET  /_lab/status                      Regions, faults, secrets per Region, quotas on/off, clock
+ *   GET  /_lab/counters                    {region: {op: {calls, throttled, failed}}}  (EventBridge ops as events:<Op>)
+ *   POST /_lab/counters/reset
+ *   POST /_lab/reset                       all state, faults, counters, quota buckets, clock
+ *   GET  /_lab/quotas                      the quota table
+ *   POST /_lab/fault/outage                {region, mode?: refuse|error|hang (default error)}
+ *   POST /_lab/fault/latency               {region, ms, jitter?}
+ *   POST /_lab/fault/replication-lag       {region, ms}          (lag of syncs *into* region)
+ *   POST /_lab/fault/replication-pause     {region, paused?=true}
+ *   POST /_lab/fault/throttle              {region, group (a quota group or 'all'), tps}
+ *   POST /_lab/fault/fail-next             {region, op, count?=1, error?=InternalServiceError, secretIdPrefix?}
+ *                                           op 'Replication' fails the next sync into region (status Failed)
+ *   POST /_lab/fault/clear                 {region?}
+ *   POST /_lab/seed                        {region, secrets:[{name, value?|binary?, tags?, description?, kmsKeyId?, replicaRegions?}]}
+ *   GET|POST /_lab/clock                   {speed?, advanceMs?}
+ *   GET  /_lab/events?region=&source=&detailType=   GET /_lab/deliveries
+ *   POST /_lab/inject/health {eventRegion, deliverTo?, statusCode?, eventTypeCode?}   POST /_lab/inject/alarm {region, alarmName, state}
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';

@@ -620,7 +620,7 @@ export class SecretsManagerService implements EmulatedService {
       }
     }
     if (changed) this.changed(rec, now);
-    this.event(ctx, 'UpdateSecret', rec, { secretId: input.SecretId, ...(description !== undefined ? { description } : {}), ...(kmsKeyId ? { kmsKeyId } : {}) }, versionId);
+    this.event(ctx, 'UpdateSecret', rec, { secretId: input.SecretId, ...(kmsKeyId ? { kmsKeyId } : {}) }, versionId);
     return { ARN: rec.arn, Name: rec.name, VersionId: versionId };
   }
 
