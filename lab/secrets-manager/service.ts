@@ -674,7 +674,8 @@ export class SecretsManagerService implements EmulatedService {
       throw invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
     }
     if (rec.replicas.length > 0) {
-      throw invalidRequest(
+      // AWS answers InvalidParameterException here (public reports; moto agrees).
+      throw invalidParam(
         `You can't delete secret ${rec.name} because it still has replica regions [${rec.replicas.map((e) => e.region).join(', ')}]. Remove the replica regions first with RemoveRegionsFromReplication.`,
       );
     }
