@@ -16,6 +16,8 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
   // The SDK builds its NodeHttpHandler from these options.
   const requestHandler = {
     requestTimeout: options.requestTimeoutMs,
+    // Without this the SDK only warns on a timeout and keeps waiting on a hung Region.
+    throwOnRequestTimeout: true,
     connectionTimeout: Math.min(options.requestTimeoutMs, 5_000),
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
     httpsAgent: new Agent({ keepAlive: true, maxSockets }),

@@ -7,7 +7,17 @@ let installed = false;
 // so these two notices describe the design, not a problem.
 const EXPECTED = /^No (activities|workflows) registered, not polling/;
 
-export function installRuntime(level: LogLevel = 'WARN'): void {
+/** Level from SECRETS_DR_LOG_LEVEL, else the given default. */
+export function logLevelFromEnv(fallback: LogLevel): LogLevel {
+  const level = process.env.SECRETS_DR_LOG_LEVEL?.toUpperCase();
+  return level === 'TRACE' || level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : fallback;
+}
+
+/**
+ * Installs the runtime (once). Only processes that run workers call this: an installed runtime
+ * keeps the process alive, so short commands must not.
+ */
+export function installRuntime(level: LogLevel = logLevelFromEnv('WARN')): void {
   if (installed) return;
   installed = true;
   const base = new DefaultLogger(level);

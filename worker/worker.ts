@@ -11,6 +11,7 @@ import { createInventoryActivities } from '../activities/inventory.activities.js
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
+import { installRuntime } from './runtime.js';
 
 /** Path of the workflow bundle entry: the .ts source under vitest/dev, the built .js otherwise. */
 export function workflowsPath(): string {
@@ -79,5 +80,6 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 }
 
 export async function connectWorker(opts: TemporalConnectionOptions): Promise<NativeConnection> {
+  installRuntime(); // no-op when the caller installed it with its own level
   return NativeConnection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey });
 }

@@ -8,6 +8,7 @@ import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
+import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 
 export const workerCommand = defineCommand({
   words: ['worker'],
@@ -34,6 +35,7 @@ export const workerCommand = defineCommand({
       io.err('error: say which Regions this worker serves: --regions r1,r2, SECRETS_DR_REGIONS, or -f PLAN');
       return ExitCode.BadInput;
     }
+    installRuntime(logLevelFromEnv('INFO'));
     const t = temporalOptions(env);
     const connection = await connectWorker(t);
     const running = await startWorkers({

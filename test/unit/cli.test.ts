@@ -1,0 +1,82 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+// The built CLI, as a user runs it (npm test builds first through scripts/bootstrap.mjs).
+const bin = new URL('../../bin/secrets-dr.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-cli-'));
+
+function run(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
+
+beforeAll(() => {
+  if (!existsSync(new URL('../../dist/cli/run.js', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
+  writeFileSync(join(dir, 'broken.yaml'), 'name: payments\nprimaryRegion: mars-1\ndrRegions: [{ region: ap-northeast-3, kms: x }]\nsecrets: { include: [] }\nfailover: { writeQuotaShare: 3 }\n');
+  writeFileSync(join(dir, 'secrets-dr.yaml'), 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n');
+});
+
+describe('the secrets-dr command', () => {
+  it('plan validate lists every bad field with its path and exits 2', () => {
+    const r = run(['plan', 'validate', '-f', 'broken.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('primaryRegion: unknown AWS Region "mars-1"');
+    expect(r.err).toContain('drRegions[0].kms: unknown field "kms"');
+    expect(r.err).toContain('secrets.include: list at least one selector');
+    expect(r.err).toContain('failover.writeQuotaShare: writeQuotaShare must be at most 1');
+    noStack(r.err);
+  });
+
+  it('plan validate --json gives the problems as data', () => {
+    const r = run(['plan', 'validate', '-f', 'broken.yaml', '--json']);
+    expect(r.code).toBe(2);
+    const doc = JSON.parse(r.out) as { error: { problems: Array<{ path: string }> } };
+    expect(doc.error.problems.map((p) => p.path)).toContain('primaryRegion');
+  });
+
+  it('plan validate accepts a good plan (default file name)', () => {
+    const r = run(['plan', 'validate']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('valid plan "payments"');
+  });
+
+  it('a missing plan file is one clear line and exit 2', () => {
+    const r = run(['status', '-f', 'nope.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/cannot read plan file .*nope\.yaml: no such file/);
+  });
+
+  it('an unreachable Temporal server is one clear line and exit 1', () => {
+    const r = run(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    expect(r.code).toBe(1);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/cannot reach the Temporal server at 127\.0\.0\.1:1/);
+    noStack(r.err);
+  }, 30_000);
+
+  it('an unknown command or option is a usage error (exit 2)', () => {
+    expect(run(['frobnicate']).code).toBe(2);
+    const r = run(['status', '--frob']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/Unknown option '--frob'/);
+    noStack(r.err);
+  });
+
+  it('bad configuration in the environment names the variable', () => {
+    const r = run(['status'], { SECRETS_DR_REGIONS: 'ap-northeast-1,mars-2' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('SECRETS_DR_REGIONS: unknown AWS Region "mars-2"');
+  });
+
+  it('plan schema prints a JSON Schema', () => {
+    const r = run(['plan', 'schema']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ type: 'object', title: expect.stringContaining('secrets-dr') });
+  });
+});
