@@ -1,0 +1,141 @@
+/**
+ * Per-file harness of the integration tests: a Temporal client and in-process workers (unique
+ * task queue prefix) against the dev server and the lab that global setup started, plus real SDK
+ * clients for preparing and checking state. AWS is reached only through its public API, so the
+ * same tests run against real AWS with SECRETS_DR_TEST_TARGET=aws (SECRETS_DR_TEST_REGIONS=
+ * "primary,dr"); tests that need the lab's faults or counters skip there, saying why.
+ */
+import { randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
+import { SecretsManagerClient, ListSecretsCommand, DeleteSecretCommand, RemoveRegionsFromReplicationCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { LabClient } from '../../lab/client.js';
+import { LAB_CREDENTIALS } from '../../lab/stack.js';
+import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
+import { parsePlanText } from '../../cli/plan-file.js';
+import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
+import type { Plan } from '../../domain/plan.js';
+
+export const onAws = process.env.SECRETS_DR_TEST_TARGET === 'aws';
+export const LAB_ONLY = 'needs the lab (fault injection / call counters); skipped against real AWS';
+
+const [primaryRegion, drRegion] = onAws
+  ? (process.env.SECRETS_DR_TEST_REGIONS ?? '').split(',').map((r) => r.trim())
+  : ['ap-northeast-1', 'ap-northeast-3'];
+
+let bundle: Promise<WorkflowBundle> | undefined;
+/** One workflow bundle per test file (bundling costs a second or two). */
+function workflowBundle(): Promise<WorkflowBundle> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+  return bundle;
+}
+
+export interface Harness {
+  client: Client;
+  /** Task queue prefix of this file's workers. */
+  prefix: string;
+  /** Secret name prefix of this file (everything it creates lives under it). */
+  names: string;
+  primaryRegion: string;
+  drRegion: string;
+  sm(region: string): SecretsManagerClient;
+  /** The lab's admin API (undefined on real AWS). */
+  lab?: LabClient;
+  workers: RunningWorkers;
+  plan(extra?: string): Plan;
+  close(): Promise<void>;
+}
+
+export async function startHarness(name: string): Promise<Harness> {
+  if (!primaryRegion || !drRegion) throw new Error('SECRETS_DR_TEST_REGIONS must name two Regions: "primary,dr"');
+  const labUrl = inject('labUrl');
+  if (!onAws) {
+    // The real clients find the lab only through the SDK's standard endpoint variables.
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, ...LAB_CREDENTIALS });
+  }
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const id = randomUUID().slice(0, 8);
+  const prefix = `t-${name}-${id}`;
+  const names = `secrets-dr-test/${name}-${id}/`;
+  const address = inject('temporalAddress');
+  installRuntime(logLevelFromEnv('WARN'));
+  const nativeConnection = await NativeConnection.connect({ address });
+  const workers = await startWorkers({
+    connection: nativeConnection,
+    namespace: 'default',
+    regions: [primaryRegion, drRegion],
+    taskQueuePrefix: prefix,
+    awsTimeoutMs: 5_000,
+    workflowBundle: await workflowBundle(),
+  });
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace: 'default' });
+  const clients = new Map<string, SecretsManagerClient>();
+  const sm = (region: string) => {
+    let c = clients.get(region);
+    if (!c) {
+      c = new SecretsManagerClient({ region, requestHandler: { requestTimeout: 10_000, throwOnRequestTimeout: true } });
+      clients.set(region, c);
+    }
+    return c;
+  };
+  return {
+    client,
+    prefix,
+    names,
+    primaryRegion,
+    drRegion,
+    sm,
+    lab: onAws ? undefined : new LabClient(labUrl),
+    workers,
+    plan(extra = '') {
+      const { plan, problems } = parsePlanText(
+        `name: ${name}-${id}\nprimaryRegion: ${primaryRegion}\ndrRegions: [{ region: ${drRegion} }]\nsecrets:\n  include: [{ prefix: "${names}" }]\n${extra}`,
+      );
+      if (!plan) throw new Error(`test plan invalid: ${JSON.stringify(problems)}`);
+      return plan;
+    },
+    async close() {
+      await workers.shutdown();
+      await nativeConnection.close();
+      await connection.close();
+      if (onAws) await cleanUpAws(sm, names, [primaryRegion, drRegion]);
+      for (const c of clients.values()) c.destroy();
+    },
+  };
+}
+
+/** Real AWS: delete everything under this file's prefix (replicas first, no recovery window). */
+async function cleanUpAws(sm: (region: string) => SecretsManagerClient, names: string, regions: string[]): Promise<void> {
+  for (const region of regions) {
+    let token: string | undefined;
+    do {
+      const page = await sm(region).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [names] }], NextToken: token }));
+      for (const s of page.SecretList ?? []) {
+        if (s.PrimaryRegion && s.PrimaryRegion !== region) continue; // a replica: removed with its primary
+        const d = await sm(region).send(new DescribeSecretCommand({ SecretId: s.ARN }));
+        const replicas = (d.ReplicationStatus ?? []).map((r) => r.Region!).filter(Boolean);
+        if (replicas.length) await sm(region).send(new RemoveRegionsFromReplicationCommand({ SecretId: s.ARN, RemoveReplicaRegions: replicas }));
+        await sm(region).send(new DeleteSecretCommand({ SecretId: s.ARN, ForceDeleteWithoutRecovery: true }));
+      }
+      token = page.NextToken;
+    } while (token);
+  }
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,16 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { workflowsPath } from '../../worker/worker.js';
+
+// Histories recorded from real runs on the dev server (RECORD_HISTORIES=1 npm run test:integration).
+// Replaying them against today's workflow code catches non-determinism before production does.
+const dir = new URL('../fixtures/histories/', import.meta.url);
+const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+
+describe('recorded workflow histories', () => {
+  it.each(files)('%s replays without non-determinism', async (file) => {
+    const history = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
+    await Worker.runReplayHistory({ workflowsPath: workflowsPath(), bundlerOptions: { logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } } }, history, `replay-${file}`);
+  }, 60_000);
+});
