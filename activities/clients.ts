@@ -1,21 +1,39 @@
 /**
- * Narrow views of the AWS clients: only the operations secrets-dr uses, so activities can be
- * built over the real SDK client (worker/) or anything else that speaks the same shapes.
+ * Narrow views of the AWS clients: only the operations secrets-dr uses (aws-cdk style), so
+ * activities are built over the real SDK clients (worker/) and a reader sees what we touch.
  */
-import type {
-  DescribeSecretCommandInput,
-  DescribeSecretCommandOutput,
-  ListSecretsCommandInput,
-  ListSecretsCommandOutput,
-} from '@aws-sdk/client-secrets-manager';
+import type { SecretsManager } from '@aws-sdk/client-secrets-manager';
+import type { EventBridge } from '@aws-sdk/client-eventbridge';
 
-export interface SecretsManagerApi {
-  listSecrets(input: ListSecretsCommandInput): Promise<ListSecretsCommandOutput>;
-  describeSecret(input: DescribeSecretCommandInput): Promise<DescribeSecretCommandOutput>;
-}
+export type SecretsManagerApi = Pick<
+  SecretsManager,
+  | 'listSecrets'
+  | 'describeSecret'
+  | 'listSecretVersionIds'
+  | 'getSecretValue'
+  | 'createSecret'
+  | 'putSecretValue'
+  | 'updateSecret'
+  | 'updateSecretVersionStage'
+  | 'deleteSecret'
+  | 'restoreSecret'
+  | 'tagResource'
+  | 'untagResource'
+  | 'getResourcePolicy'
+  | 'putResourcePolicy'
+  | 'deleteResourcePolicy'
+  | 'replicateSecretToRegions'
+  | 'removeRegionsFromReplication'
+  | 'stopReplicationToReplica'
+  | 'rotateSecret'
+  | 'cancelRotateSecret'
+>;
+
+export type EventBridgeApi = Pick<EventBridge, 'putEvents' | 'putRule' | 'putTargets' | 'describeRule' | 'deleteRule' | 'removeTargets' | 'listTargetsByRule'>;
 
 /** One Region's clients. */
 export interface RegionClients {
   region: string;
   secretsManager: SecretsManagerApi;
+  eventBridge: EventBridgeApi;
 }

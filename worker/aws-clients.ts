@@ -1,5 +1,6 @@
 /** Real AWS SDK clients, one set per Region (standard credential chain and endpoint variables). */
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
+import { EventBridge } from '@aws-sdk/client-eventbridge';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { RegionClients } from '../activities/clients.js';
@@ -25,5 +26,6 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
   return {
     region,
     secretsManager: new SecretsManager({ region, requestHandler }),
+    eventBridge: new EventBridge({ region, requestHandler }),
   };
 }

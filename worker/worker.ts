@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import { regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
 import { createInventoryActivities } from '../activities/inventory.activities.js';
+import { createLineageActivities } from '../activities/lineage.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
@@ -22,8 +23,12 @@ export function workflowsPath(): string {
   throw new Error('workflows/index not found next to worker/');
 }
 
+// One line per activity module: each Region's worker gets every activity bound to that Region's clients.
 export function createRegionActivities(clients: RegionClients) {
-  return { ...createInventoryActivities(clients) };
+  return {
+    ...createInventoryActivities(clients),
+    ...createLineageActivities(clients),
+  };
 }
 export type RegionActivities = ReturnType<typeof createRegionActivities>;
 

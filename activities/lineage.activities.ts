@@ -1,0 +1,134 @@
+/**
+ * Lineage activities: the orchestrator's HMAC key (a secret per plan, replicated to every plan
+ * Region) and the lineage of a secret in one Region (labelled versions with the HMAC of each value).
+ * Values are read and hashed here and never returned (DESIGN.md invariant 1).
+ */
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { heartbeat } from '@temporalio/activity';
+import type { SecretLineage, VersionLineage } from '../domain/lineage.js';
+import { hmacKeySecretName } from '../domain/lineage.js';
+import type { RegionClients } from './clients.js';
+import { isNotFound, toFailure } from './aws-errors.js';
+import { writeGovernor } from './write-governor.js';
+
+/** A ClientRequestToken (32-64 chars) derived from stable parts, so a retried write is the same write. */
+export function requestToken(...parts: string[]): string {
+  return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 64);
+}
+
+export function hmacOf(key: Buffer, value: string | Uint8Array): string {
+  return `hmac-sha256:${createHmac('sha256', key).update(value).digest('hex')}`;
+}
+
+const KEY_TTL_MS = 5 * 60_000;
+const keyCache = new Map<string, { key: Buffer; at: number }>();
+
+export function createLineageActivities({ region, secretsManager }: RegionClients) {
+  async function loadKey(planName: string): Promise<Buffer> {
+    const cacheKey = `${region}/${planName}`;
+    const cached = keyCache.get(cacheKey);
+    if (cached && Date.now() - cached.at < KEY_TTL_MS) return cached.key;
+    let out;
+    try {
+      out = await secretsManager.getSecretValue({ SecretId: hmacKeySecretName(planName) });
+    } catch (err) {
+      throw toFailure(err, `reading the HMAC key ${hmacKeySecretName(planName)} (run \`secrets-dr setup\` first)`, region);
+    }
+    const key = Buffer.from(out.SecretString ?? '', 'base64');
+    if (key.length < 32) throw toFailure(new Error('the HMAC key secret does not hold a 32-byte base64 key'), 'reading the HMAC key', region);
+    keyCache.set(cacheKey, { key, at: Date.now() });
+    return key;
+  }
+
+  return {
+    /**
+     * Makes sure the plan's HMAC key exists in this (the primary) Region and is replicated to every
+     * DR Region. Idempotent: describes first, writes only what is missing.
+     */
+    async ensureHmacKey(input: { planName: string; drRegions: Array<{ region: string; kmsKeyId?: string }>; writeQuotaShare: number }): Promise<{ arn: string; created: boolean; replicatedTo: string[] }> {
+      const name = hmacKeySecretName(input.planName);
+      const gov = writeGovernor(region, input.writeQuotaShare);
+      let arn: string | undefined;
+      let created = false;
+      let existing: string[] = [];
+      try {
+        const d = await secretsManager.describeSecret({ SecretId: name });
+        arn = d.ARN;
+        existing = (d.ReplicationStatus ?? []).map((r) => r.Region ?? '');
+      } catch (err) {
+        if (!isNotFound(err)) throw toFailure(err, `DescribeSecret ${name}`, region);
+      }
+      if (!arn) {
+        try {
+          const c = await gov.write(() =>
+            secretsManager.createSecret({
+              Name: name,
+              Description: 'secrets-dr: HMAC key for value lineage (never a copy of a protected value)',
+              SecretString: randomBytes(32).toString('base64'),
+              ClientRequestToken: requestToken('hmac-key', input.planName, region),
+              AddReplicaRegions: input.drRegions.map((d) => ({ Region: d.region, ...(d.kmsKeyId ? { KmsKeyId: d.kmsKeyId } : {}) })),
+              Tags: [{ Key: 'secrets-dr:plan', Value: input.planName }, { Key: 'secrets-dr:role', Value: 'hmac-key' }],
+            }),
+          );
+          arn = c.ARN!;
+          created = true;
+          existing = input.drRegions.map((d) => d.region);
+        } catch (err) {
+          throw toFailure(err, `CreateSecret ${name}`, region);
+        }
+      }
+      const missing = input.drRegions.filter((d) => !existing.includes(d.region));
+      if (missing.length > 0) {
+        try {
+          await gov.write(() =>
+            secretsManager.replicateSecretToRegions({
+              SecretId: name,
+              AddReplicaRegions: missing.map((d) => ({ Region: d.region, ...(d.kmsKeyId ? { KmsKeyId: d.kmsKeyId } : {}) })),
+            }),
+          );
+        } catch (err) {
+          throw toFailure(err, `ReplicateSecretToRegions ${name}`, region);
+        }
+      }
+      return { arn: arn!, created, replicatedTo: input.drRegions.map((d) => d.region) };
+    },
+
+    /** Lineage of one secret in this Region; undefined when it does not exist. */
+    async readLineage(input: { planName: string; secretId: string }): Promise<SecretLineage | undefined> {
+      const key = await loadKey(input.planName);
+      let d;
+      try {
+        d = await secretsManager.describeSecret({ SecretId: input.secretId });
+      } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw toFailure(err, `DescribeSecret ${input.secretId}`, region);
+      }
+      const versions: VersionLineage[] = [];
+      for (const [versionId, stages] of Object.entries(d.VersionIdsToStages ?? {})) {
+        if (!stages || stages.length === 0) continue;
+        const v: VersionLineage = { versionId, stages: [...stages].sort() };
+        try {
+          const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
+          const bytes = value.SecretString ?? value.SecretBinary;
+          if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
+          if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
+        } catch (err) {
+          if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${input.secretId}`, region);
+        }
+        versions.push(v);
+        heartbeat();
+      }
+      versions.sort((a, b) => a.versionId.localeCompare(b.versionId));
+      return {
+        region,
+        name: d.Name ?? input.secretId,
+        arn: d.ARN ?? input.secretId,
+        ...(d.PrimaryRegion && d.PrimaryRegion !== region ? { primaryRegion: d.PrimaryRegion } : {}),
+        versions,
+        readAt: new Date().toISOString(),
+      };
+    },
+  };
+}
+
+export type LineageActivities = ReturnType<typeof createLineageActivities>;
