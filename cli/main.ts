@@ -13,6 +13,7 @@ import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
 import { demoCommand } from './commands/demo.js';
+import { approveCommand, rejectCommand } from './commands/approve.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -26,6 +27,8 @@ export const COMMANDS: Command[] = [
   labStatusCommand,
   labFaultCommand,
   labResetCommand,
+  approveCommand,
+  rejectCommand,
   demoCommand,
 ] as Command[];
 

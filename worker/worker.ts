@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
 import { createInventoryActivities } from '../activities/inventory.activities.js';
 import { createLineageActivities } from '../activities/lineage.activities.js';
+import { createEventActivities } from '../activities/events.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
@@ -28,6 +29,7 @@ export function createRegionActivities(clients: RegionClients) {
   return {
     ...createInventoryActivities(clients),
     ...createLineageActivities(clients),
+    ...createEventActivities(clients),
   };
 }
 export type RegionActivities = ReturnType<typeof createRegionActivities>;

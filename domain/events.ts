@@ -1,0 +1,53 @@
+/**
+ * Events secrets-dr publishes to EventBridge (`source: "secrets-dr"`). Each `detail` is a zod
+ * schema: plan, Regions, counts, durations and workflow id — never a value (invariant 1).
+ */
+import { z } from 'zod';
+
+export const EVENT_SOURCE = 'secrets-dr';
+
+const base = {
+  plan: z.string(),
+  workflowId: z.string(),
+};
+
+export const EventDetails = {
+  'Replication Completed': z.object({
+    ...base,
+    primaryRegion: z.string(),
+    drRegions: z.array(z.string()),
+    counts: z.record(z.string(), z.number().int()),
+    durationMs: z.number(),
+  }),
+  'Conflict Detected': z.object({
+    ...base,
+    secret: z.string(),
+    region: z.string(),
+    policy: z.string(),
+    /** Whether the two sides hold the same AWSCURRENT value (by HMAC); never the value. */
+    identical: z.boolean().optional(),
+  }),
+  'Health Changed': z.object({ ...base, region: z.string(), from: z.string(), to: z.string(), reasons: z.array(z.string()) }),
+  'Failover Started': z.object({ ...base, from: z.string(), to: z.string(), mode: z.string(), secrets: z.number().int(), reason: z.string().optional() }),
+  'Failover Completed': z.object({
+    ...base,
+    from: z.string(),
+    to: z.string(),
+    mode: z.string(),
+    outcome: z.string(),
+    counts: z.record(z.string(), z.number().int()),
+    durationMs: z.number(),
+    rtoMs: z.number().optional(),
+  }),
+  'Failback Completed': z.object({ ...base, from: z.string(), to: z.string(), outcome: z.string(), counts: z.record(z.string(), z.number().int()), durationMs: z.number() }),
+  'Drill Completed': z.object({ ...base, outcome: z.string(), rtoMs: z.number().optional(), rpoMs: z.number().optional(), rtoTargetMs: z.number().optional() }),
+  'Approval Requested': z.object({ ...base, step: z.string(), timeoutMs: z.number(), subject: z.string().optional() }),
+} as const;
+
+export type EventDetailType = keyof typeof EventDetails;
+export type EventDetail<T extends EventDetailType> = z.infer<(typeof EventDetails)[T]>;
+
+export interface OutgoingEvent<T extends EventDetailType = EventDetailType> {
+  detailType: T;
+  detail: EventDetail<T>;
+}
