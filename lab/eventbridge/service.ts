@@ -1341,7 +1341,7 @@ function redactAuth(auth: AuthParameters): AuthParameters {
   if (auth.OAuthParameters) {
     const o = auth.OAuthParameters;
     out.OAuthParameters = clean({
-      ClientParameters: { ClientID: o.ClientParameters?.ClientID! },
+      ClientParameters: { ClientID: o.ClientParameters?.ClientID ?? '' },
       AuthorizationEndpoint: o.AuthorizationEndpoint,
       HttpMethod: o.HttpMethod,
       OAuthHttpParameters: o.OAuthHttpParameters ? redactHttp(o.OAuthHttpParameters) : undefined,

@@ -40,7 +40,6 @@ afterEach(async () => {
 });
 
 const TOKEN_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
-const TOKEN_B = 'bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
 
 describe('CreateSecret / DescribeSecret / GetSecretValue', () => {
   it('creates a secret with an ARN, a UUID version labelled AWSCURRENT, and reads it back by name, ARN and partial ARN', async () => {
