@@ -175,7 +175,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     const identity = names.get(name)!;
     const primary = primaryInv?.get(name);
     const cells: Record<string, StatusCell> = {};
-    if (!primaryInv) cells[plan.primaryRegion] = { state: 'unknown', detail: input.inventories[plan.primaryRegion]?.error };
+    if (!primaryInv) cells[plan.primaryRegion] = { state: 'unknown', detail: 'Region not readable' };
     else if (!primary) cells[plan.primaryRegion] = { state: 'missing' };
     else if (primary.deleted) cells[plan.primaryRegion] = { state: 'deleted' };
     else if (primary.primaryRegion !== undefined && primary.primaryRegion !== plan.primaryRegion)
@@ -185,7 +185,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     for (const { region } of plan.drRegions) {
       const inv = byRegion.get(region);
       if (!inv) {
-        cells[region] = { state: 'unknown', detail: input.inventories[region]?.error };
+        cells[region] = { state: 'unknown', detail: 'Region not readable' };
         continue;
       }
       let cell = classifyReplica(plan.primaryRegion, primary, inv.get(name));

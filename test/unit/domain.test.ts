@@ -117,7 +117,8 @@ describe('the status report', () => {
       inventories: { 'ap-northeast-1': { error: 'connect ECONNREFUSED' }, 'ap-northeast-3': inventories['ap-northeast-3'] },
     });
     expect(report.rows.map((r) => r.name)).toEqual(['prod/payments/a', 'prod/payments/b']);
-    expect(report.rows[0]?.cells['ap-northeast-1']).toEqual({ state: 'unknown', detail: 'connect ECONNREFUSED' });
+    expect(report.rows[0]?.cells['ap-northeast-1']).toEqual({ state: 'unknown', detail: 'Region not readable' });
+    expect(report.regions[0]?.error).toBe('connect ECONNREFUSED');
     expect(report.regions[0]?.reachable).toBe(false);
   });
 });
