@@ -2,6 +2,8 @@
  * AWS Regions known to secrets-dr. Plans naming anything else are rejected, and the lab serves
  * exactly these (or a subset given with `--regions`).
  */
+import { z } from 'zod';
+
 export const KNOWN_REGIONS = [
   'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2',
   'af-south-1',
@@ -19,3 +21,14 @@ const known = new Set<string>(KNOWN_REGIONS);
 export function isKnownRegion(region: string): region is KnownRegion {
   return known.has(region);
 }
+
+/** A comma-separated Region list (`--regions`, SECRETS_DR_REGIONS) → names; unknown Regions are problems. */
+export const RegionListText = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined || text.trim() === '') return undefined;
+    const regions = text.split(',').map((r) => r.trim()).filter(Boolean);
+    for (const r of regions) if (!isKnownRegion(r)) ctx.addIssue({ code: 'custom', message: `unknown AWS Region "${r}"` });
+    return regions;
+  });

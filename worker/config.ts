@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DEFAULT_TASK_QUEUE_PREFIX } from '../domain/ids.js';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 import { issuesToProblems } from '../domain/plan.js';
-import { isKnownRegion } from '../domain/regions.js';
+import { RegionListText } from '../domain/regions.js';
 
 const optionalText = z.string().trim().min(1).optional();
 
@@ -23,15 +23,7 @@ export const EnvSchema = z.object({
   TEMPORAL_TLS_SERVER_NAME: optionalText,
   SECRETS_DR_TASK_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.-]+$/).default(DEFAULT_TASK_QUEUE_PREFIX),
   /** Regions this worker serves (comma-separated); default: every Region of the plan / the lab. */
-  SECRETS_DR_REGIONS: z
-    .string()
-    .optional()
-    .transform((s, ctx) => {
-      if (!s?.trim()) return undefined;
-      const regions = s.split(',').map((r) => r.trim()).filter(Boolean);
-      for (const r of regions) if (!isKnownRegion(r)) ctx.addIssue({ code: 'custom', message: `unknown AWS Region "${r}"` });
-      return regions;
-    }),
+  SECRETS_DR_REGIONS: RegionListText,
   /** Per-request timeout of AWS calls, ms: a hung Region must not hold an activity for minutes. */
   SECRETS_DR_AWS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
 });

@@ -1,21 +1,12 @@
 /** `secrets-dr lab up|down|env|status|fault|reset`: the local AWS lab and the local stack. */
 import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { isKnownRegion } from '../../domain/regions.js';
+import { RegionListText } from '../../domain/regions.js';
 import { LabClient } from '../../lab/client.js';
 import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackUp, StackError } from '../../lab/stack.js';
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
 
-const regionList = z
-  .string()
-  .optional()
-  .transform((s, ctx) => {
-    if (s === undefined) return undefined;
-    const list = s.split(',').map((r) => r.trim()).filter(Boolean);
-    for (const r of list) if (!isKnownRegion(r)) ctx.addIssue({ code: 'custom', message: `unknown AWS Region "${r}"` });
-    return list;
-  });
 
 export const labUpCommand = defineCommand({
   words: ['lab', 'up'],
@@ -24,7 +15,7 @@ export const labUpCommand = defineCommand({
   options: { port: { type: 'string' }, regions: { type: 'string' }, state: { type: 'string' }, 'no-temporal': { type: 'boolean', default: false }, 'no-worker': { type: 'boolean', default: false } },
   schema: z.object({
     port: z.coerce.number().int().min(1).max(65535).optional(),
-    regions: regionList,
+    regions: RegionListText,
     state: z.string().optional(),
     'no-temporal': z.boolean(),
     'no-worker': z.boolean(),

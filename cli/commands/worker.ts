@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ExitCode } from '../../domain/errors.js';
-import { isKnownRegion } from '../../domain/regions.js';
+import { RegionListText } from '../../domain/regions.js';
 import { planRegions } from '../../domain/plan.js';
 import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
@@ -16,15 +16,7 @@ export const workerCommand = defineCommand({
   usage: 'secrets-dr worker [--regions r1,r2 | -f PLAN]',
   options: { regions: { type: 'string' }, plan: { type: 'string', short: 'f' } },
   schema: z.object({
-    regions: z
-      .string()
-      .optional()
-      .transform((s, ctx) => {
-        if (s === undefined) return undefined;
-        const list = s.split(',').map((r) => r.trim()).filter(Boolean);
-        for (const r of list) if (!isKnownRegion(r)) ctx.addIssue({ code: 'custom', message: `unknown AWS Region "${r}"` });
-        return list;
-      }),
+    regions: RegionListText,
     plan: z.string().optional(),
     positionals: z.array(z.string()).max(0),
   }),
