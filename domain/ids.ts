@@ -17,3 +17,13 @@ export function regionTaskQueue(region: string, prefix: string = DEFAULT_TASK_QU
 export function statusWorkflowId(planName: string, nonce: string): string {
   return `secrets-dr/${planName}/status/${nonce}`;
 }
+
+/** One failover per plan at a time: a second trigger attaches to the running one (USE_EXISTING). */
+export function failoverWorkflowId(planName: string): string {
+  return `secrets-dr/${planName}/failover`;
+}
+
+/** A pending fence of a plan's old primary Region, applied when that Region answers again. */
+export function fenceWorkflowId(planName: string, region: string): string {
+  return `secrets-dr/${planName}/fence/${region}`;
+}

@@ -1,0 +1,156 @@
+import { describe, expect, it } from 'vitest';
+import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import { failoverMachine, type FailoverEvent, type FailoverMachineInput } from '../../workflows/machines/failover.machine.js';
+import { emptyCounts, expectedPromotionMs, planFleet, type FleetEntry } from '../../domain/failover.js';
+
+const base: FailoverMachineInput = { mode: 'unplanned', dryRun: false, requireApproval: false, fence: true };
+const ok = (over: Partial<Extract<FailoverEvent, { type: 'PREFLIGHT_DONE' }>> = {}): FailoverEvent => ({ type: 'PREFLIGHT_DONE', problems: [], primaryReachable: false, toPromote: 3, ...over });
+const counts = (c: Partial<ReturnType<typeof emptyCounts>>) => ({ ...emptyCounts(), ...c });
+
+/** Runs events from the initial state; returns the state value and every action type, in order. */
+function run(input: Partial<FailoverMachineInput>, events: FailoverEvent[]) {
+  let [snap, actions] = initialTransition(failoverMachine, { ...base, ...input });
+  const types = actions.map((a) => a.type);
+  for (const ev of events) {
+    [snap, actions] = transition(failoverMachine, snap as never, ev);
+    types.push(...actions.map((a) => a.type));
+  }
+  return { state: (snap as AnyMachineSnapshot).value as string, actions: types.filter((t) => !t.startsWith('xstate.')), context: (snap as AnyMachineSnapshot).context };
+}
+
+const happyTail: FailoverEvent[] = [
+  { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) },
+  { type: 'VERIFY_DONE', unverified: 0 },
+  { type: 'REHOME_DONE' },
+  { type: 'ANNOUNCED' },
+];
+
+describe('failover machine (pure; no Temporal)', () => {
+  const table: Array<{ name: string; input: Partial<FailoverMachineInput>; events: FailoverEvent[]; state: string; actions: string[] }> = [
+    {
+      name: 'unplanned, no approval: promote at once, fence recorded as pending and handed off',
+      input: {},
+      events: [ok(), ...happyTail],
+      state: 'done',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+    },
+    {
+      name: 'planned with the old primary reachable: fence before the first promotion',
+      input: { mode: 'planned' },
+      events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...happyTail],
+      state: 'done',
+      actions: ['runPreflight', 'announceStarted', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+    {
+      name: 'planned, fence interrupted (primary went down): pending part handed off, outcome partial',
+      input: { mode: 'planned' },
+      events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'partial', fenced: 1, failed: 2 } }, ...happyTail],
+      state: 'partial',
+      actions: ['runPreflight', 'announceStarted', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+    },
+    {
+      name: 'fence disabled by the plan: nothing handed off',
+      input: { fence: false },
+      events: [ok(), ...happyTail],
+      state: 'done',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+    {
+      name: 'approval required, approved',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'APPROVED' }, ...happyTail],
+      state: 'done',
+      actions: ['runPreflight', 'requestApproval', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+    },
+    { name: 'approval rejected: nothing changed', input: { requireApproval: true }, events: [ok(), { type: 'REJECTED', reason: 'no' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
+    { name: 'approval timed out', input: { requireApproval: true }, events: [ok(), { type: 'APPROVAL_TIMEOUT' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
+    { name: 'cancelled while waiting for approval', input: { requireApproval: true }, events: [ok(), { type: 'CANCEL' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
+    { name: 'preflight problems: failed before any write', input: {}, events: [ok({ problems: ['DR Region unreachable'] })], state: 'failed', actions: ['runPreflight'] },
+    { name: 'dry run: preflight only', input: { dryRun: true, requireApproval: true }, events: [ok()], state: 'dryRun', actions: ['runPreflight'] },
+    {
+      name: 'some secrets failed: partial',
+      input: {},
+      events: [ok(), { type: 'PROMOTION_DONE', counts: counts({ promoted: 2, failed: 1 }) }, { type: 'VERIFY_DONE', unverified: 0 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      state: 'partial',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+    },
+    {
+      name: 'nothing could be promoted: failed',
+      input: { fence: false },
+      events: [ok(), { type: 'PROMOTION_DONE', counts: counts({ failed: 3 }) }, { type: 'VERIFY_DONE', unverified: 0 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      state: 'failed',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+    {
+      name: 'promoted but not verified writable: partial',
+      input: { fence: false },
+      events: [ok(), { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) }, { type: 'VERIFY_DONE', unverified: 1 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      state: 'partial',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+    {
+      name: 'cancel while promoting: what was promoted is verified and reported, outcome partial',
+      input: { fence: false },
+      events: [ok(), { type: 'CANCEL', reason: 'stop' }, { type: 'PROMOTION_DONE', counts: counts({ promoted: 1, skipped: 2 }) }, { type: 'VERIFY_DONE', unverified: 0 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      state: 'partial',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+  ];
+
+  for (const row of table) {
+    it(row.name, () => {
+      const r = run(row.input, row.events);
+      expect(r.state).toBe(row.state);
+      expect(r.actions).toEqual(row.actions);
+    });
+  }
+
+  it('pause and resume only change context (the workflow reads them between batches)', () => {
+    const paused = run({}, [ok(), { type: 'PAUSE' }]);
+    expect(paused.state).toBe('promoting');
+    expect(paused.context.paused).toBe(true);
+    expect(paused.actions).toEqual(['runPreflight', 'announceStarted', 'promote']);
+    const resumed = run({}, [ok(), { type: 'PAUSE' }, { type: 'RESUME' }]);
+    expect(resumed.context.paused).toBe(false);
+  });
+
+  it('ignores results that do not belong to the current step', () => {
+    const r = run({}, [ok(), { type: 'VERIFY_DONE', unverified: 5 }, { type: 'ANNOUNCED' }]);
+    expect(r.state).toBe('promoting');
+  });
+});
+
+describe('failover preflight decisions (planFleet)', () => {
+  const e = (name: string, over: Partial<FleetEntry> = {}): FleetEntry => ({ name, group: 1, suffix: 'AbCdEf', ...over });
+  const plan = { primaryRegion: 'ap-northeast-1' };
+
+  it('with the primary readable: replica → promote (lag noted), missing/conflict/other primary → skip with reason, standalone → already', () => {
+    const primary = [e('a', { current: 'v2', group: 1 }), e('b'), e('c'), e('d', { group: 0 }), e('e')];
+    const dr = [e('a', { primaryRegion: 'ap-northeast-1', current: 'v1' }), e('c', { suffix: 'zzzzzz', primaryRegion: 'ap-northeast-1' }), e('d'), e('e', { primaryRegion: 'us-east-1' })];
+    const items = planFleet(plan, 'ap-northeast-3', primary, dr);
+    expect(items.map((i) => [i.name, i.action])).toEqual([
+      ['d', 'already-standalone'], // group 0 first
+      ['a', 'promote'],
+      ['b', 'skip'],
+      ['c', 'skip'],
+      ['e', 'skip'],
+    ]);
+    expect(items.find((i) => i.name === 'a')?.lagging).toBe(true);
+    expect(items.find((i) => i.name === 'b')?.reason).toMatch(/no replica/);
+    expect(items.find((i) => i.name === 'c')?.reason).toMatch(/conflict/);
+  });
+
+  it('with the primary down: the DR Region\'s replicas of our primary are the fleet', () => {
+    const dr = [e('x', { primaryRegion: 'ap-northeast-1' }), e('y'), e('z', { primaryRegion: 'ap-northeast-1', deleted: true }), e('w', { primaryRegion: 'us-east-1' })];
+    expect(planFleet(plan, 'ap-northeast-3', undefined, dr).map((i) => [i.name, i.action])).toEqual([
+      ['x', 'promote'],
+      ['y', 'already-standalone'],
+      ['z', 'skip'],
+    ]);
+  });
+
+  it('expected duration comes from the quota: N / (share × 50)', () => {
+    expect(expectedPromotionMs(10_000, 0.6)).toBe(333_334);
+    expect(expectedPromotionMs(30, 0.6)).toBe(1_000);
+  });
+});
