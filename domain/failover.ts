@@ -248,7 +248,7 @@ export type FleetEntry = z.infer<typeof FleetEntry>;
  * Preflight's decision per secret, from what both Regions list (the primary's list is absent when
  * it does not answer). Sorted by plan group (tier0 first), then name. Pure.
  */
-export function planFleet(plan: Pick<Plan, 'primaryRegion'>, to: string, primary: readonly FleetEntry[] | undefined, dr: readonly FleetEntry[]): FleetItem[] {
+export function planFleet(plan: { primaryRegion: string }, to: string, primary: readonly FleetEntry[] | undefined, dr: readonly FleetEntry[]): FleetItem[] {
   const drByName = new Map(dr.map((e) => [e.name, e]));
   const items: FleetItem[] = [];
   const fromDr = (d: FleetEntry): FleetItem => {

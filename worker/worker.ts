@@ -10,6 +10,7 @@ import { regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
 import { createInventoryActivities } from '../activities/inventory.activities.js';
 import { createLineageActivities } from '../activities/lineage.activities.js';
 import { createEventActivities } from '../activities/events.activities.js';
+import { createFailoverActivities } from '../activities/failover.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
@@ -30,6 +31,7 @@ export function createRegionActivities(clients: RegionClients) {
     ...createInventoryActivities(clients),
     ...createLineageActivities(clients),
     ...createEventActivities(clients),
+    ...createFailoverActivities(clients),
   };
 }
 export type RegionActivities = ReturnType<typeof createRegionActivities>;

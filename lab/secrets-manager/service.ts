@@ -44,6 +44,7 @@ import { generatePassword } from './password.js';
 import { isUnusableKmsKey, Replicator, type ReplicationControl } from './replication.js';
 import { parseSchedule, readRotationRules, rotatedValue } from './rotation.js';
 import { RegionStore } from './store.js';
+import { deniedByResourcePolicy } from './resource-policy.js';
 
 export interface SecretsManagerOptions {
   accountId: string;
@@ -136,6 +137,13 @@ export class SecretsManagerService implements EmulatedService {
   handleSync(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
     const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
     if (!handler) throw err('UnknownOperationException', `Secrets Manager has no operation ${operation}.`);
+    // An explicit Deny for everyone in the secret's resource policy (e.g. a fence) refuses the call.
+    if (typeof input.SecretId === 'string') {
+      const rec = this.stores.get(ctx.region)?.find(input.SecretId);
+      if (rec?.resourcePolicy !== undefined && deniedByResourcePolicy(rec.resourcePolicy, operation)) {
+        throw err('AccessDeniedException', `User is not authorized to perform: secretsmanager:${operation} on resource: ${rec.name} with an explicit deny in a resource-based policy`);
+      }
+    }
     return handler(input, ctx);
   }
 

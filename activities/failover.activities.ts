@@ -1,0 +1,400 @@
+/**
+ * Failover activities, each one bounded batch of one kind of effect in one Region:
+ * - `inspectFleet`: the plan's secrets as one Region lists them (ListSecrets pages, compact);
+ * - `promoteBatch` (DR Region): describe → StopReplicationToReplica (through the write governor)
+ *   → read back (standalone, readable via lineage HMACs, writable via a tag: no new version) →
+ *   one lineage record per batch. Heartbeat details carry the finished secrets, so a retry after
+ *   a worker crash resumes inside the batch; describe-first makes a second Stop impossible;
+ * - `fenceBatch` (old primary): deny-write statement merged into the resource policy, then the
+ *   `secrets-dr:fenced` tag (the tag marks a complete fence);
+ * - `rehomeRotationBatch` (DR Region): the Region's rotation Lambda, RotateImmediately=false.
+ * Values are read only inside `promoteBatch` (to hash them) and never returned.
+ */
+import { activityInfo, heartbeat } from '@temporalio/activity';
+import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
+import type { Plan } from '../domain/plan.js';
+import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
+import { arnSuffix, FENCE_TAG } from '../domain/status.js';
+import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
+import {
+  FENCE_SID,
+  FENCED_ACTIONS,
+  lineageRecordName,
+  type FleetEntry,
+  type LineageRecord,
+  type SecretOutcome,
+} from '../domain/failover.js';
+import type { RegionClients } from './clients.js';
+import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
+import { hmacOf, requestToken } from './lineage.activities.js';
+import { writeGovernor } from './write-governor.js';
+
+/** Tag on every secret a failover promoted: which failover (also the "writable" probe: no version is created). */
+export const FAILOVER_TAG = 'secrets-dr:failover';
+
+const CONCURRENCY = 16;
+const SECRET_STRING_LIMIT = 60_000;
+
+/** Runs `fn` over `items` with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Retryable answers that are not throttling (the governor absorbs that): 5xx, internal errors. */
+function isTransient(err: unknown): boolean {
+  const name = describeAwsError(err).name;
+  return isUnreachable(err) || name === 'InternalServiceError' || name === 'InternalFailure' || name === 'ServiceUnavailableException';
+}
+
+function reasonOf(err: unknown): string {
+  const i = describeAwsError(err);
+  return `${i.name}: ${i.message}`.slice(0, 300);
+}
+
+export function fencePolicy(existing: string | undefined): string {
+  let doc: { Version?: string; Statement?: unknown[] } = {};
+  if (existing) {
+    try {
+      doc = JSON.parse(existing) as typeof doc;
+    } catch {
+      doc = {};
+    }
+  }
+  const others = (Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []).filter((s) => (s as { Sid?: string }).Sid !== FENCE_SID);
+  const fence = { Sid: FENCE_SID, Effect: 'Deny', Principal: '*', Action: [...FENCED_ACTIONS], Resource: '*' };
+  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...others, fence] });
+}
+
+/** The policy without our fence statement; undefined when nothing else is left. */
+export function withoutFence(existing: string): string | undefined {
+  const doc = JSON.parse(existing) as { Version?: string; Statement?: unknown[] };
+  const rest = (Array.isArray(doc.Statement) ? doc.Statement : []).filter((s) => (s as { Sid?: string }).Sid !== FENCE_SID);
+  return rest.length === 0 ? undefined : JSON.stringify({ ...doc, Statement: rest });
+}
+
+export interface PromoteBatchInput {
+  planName: string;
+  from: string;
+  to: string;
+  failoverId: string;
+  batch: string;
+  names: string[];
+  writeQuotaShare: number;
+}
+
+export interface PromoteBatchResult {
+  outcomes: SecretOutcome[];
+  lineage: { record?: string; hmacs: boolean; detail?: string };
+}
+
+interface BatchProgress {
+  outcomes: SecretOutcome[];
+  lineage: LineageRecord['secrets'];
+  hmacs: boolean;
+}
+
+export function createFailoverActivities(clients: RegionClients) {
+  const { region, secretsManager: sm } = clients;
+
+  const assertRegion = (wanted: string, what: string) => {
+    if (wanted !== region) throw new Error(`${what} for ${wanted} reached the worker of ${region} (task queue routing bug)`);
+  };
+
+  async function describe(secretId: string): Promise<DescribeSecretResponse> {
+    return sm.describeSecret({ SecretId: secretId });
+  }
+
+  /** Our fence, replicated from the old primary before promotion, must not lock the new primary. */
+  async function dropReplicatedFence(d: DescribeSecretResponse, share: number): Promise<void> {
+    if (!(d.Tags ?? []).some((t) => t.Key === FENCE_TAG)) return;
+    const policyGov = writeGovernor(`${region}/policy`, share);
+    const tagGov = writeGovernor(`${region}/tagging`, share);
+    const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
+    if (p.ResourcePolicy?.includes(FENCE_SID)) {
+      const rest = withoutFence(p.ResourcePolicy);
+      if (rest === undefined) await policyGov.write(() => sm.deleteResourcePolicy({ SecretId: d.ARN }));
+      else await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: rest }));
+    }
+    await tagGov.write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
+  }
+
+  const keys = new Map<string, { key?: Buffer; problem?: string; at: number }>();
+  /** The plan's HMAC key in this Region (replicated there by setup/preflight); undefined, with the reason, when it is not readable. */
+  async function hmacKey(planName: string): Promise<{ key?: Buffer; problem?: string }> {
+    const cached = keys.get(planName);
+    if (cached && (cached.key || Date.now() - cached.at < 10_000)) return cached;
+    let entry: { key?: Buffer; problem?: string; at: number };
+    try {
+      const out = await sm.getSecretValue({ SecretId: hmacKeySecretName(planName) });
+      const key = Buffer.from(out.SecretString ?? '', 'base64');
+      entry = key.length >= 32 ? { key, at: Date.now() } : { problem: 'the HMAC key secret does not hold a 32-byte key', at: Date.now() };
+    } catch (err) {
+      if (isTransient(err)) throw toFailure(err, 'reading the HMAC key', region);
+      entry = { problem: `the HMAC key ${hmacKeySecretName(planName)} is not readable in ${region} (${describeAwsError(err).name})`, at: Date.now() };
+    }
+    keys.set(planName, entry);
+    return entry;
+  }
+
+  /** Labelled versions of a (just promoted) secret, each value hashed here; readable = AWSCURRENT could be read. */
+  async function lineageOf(planName: string, d: DescribeSecretResponse, state: { hmacs: boolean; keyProblem?: string }): Promise<{ versions: VersionLineage[]; readable: boolean }> {
+    const { key, problem } = await hmacKey(planName);
+    if (!key) {
+      state.hmacs = false;
+      state.keyProblem = problem;
+    }
+    const versions: VersionLineage[] = [];
+    let readable = false;
+    for (const [versionId, stages] of Object.entries(d.VersionIdsToStages ?? {})) {
+      if (!stages || stages.length === 0) continue;
+      const v: VersionLineage = { versionId, stages: [...stages].sort() };
+      const isCurrent = stages.includes('AWSCURRENT');
+      if (key || isCurrent) {
+        const value = await sm.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
+        const bytes = value.SecretString ?? value.SecretBinary;
+        if (isCurrent && bytes !== undefined) readable = true;
+        if (key && bytes !== undefined) v.hmac = hmacOf(key, bytes);
+        if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
+      }
+      versions.push(v);
+    }
+    versions.sort((a, b) => a.versionId.localeCompare(b.versionId));
+    return { versions, readable };
+  }
+
+  return {
+    /** The plan's secrets in this Region, with plan group, ARN suffix, primary Region and AWSCURRENT version. */
+    async inspectFleet(input: { plan: Plan; region: string }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number }> {
+      assertRegion(input.region, 'inspectFleet');
+      const entries: FleetEntry[] = [];
+      let nextToken: string | undefined;
+      let listCalls = 0;
+      do {
+        let page;
+        try {
+          page = await sm.listSecrets({ MaxResults: 100, NextToken: nextToken, IncludePlannedDeletion: true });
+        } catch (err) {
+          throw toFailure(err, 'ListSecrets', region);
+        }
+        listCalls++;
+        for (const s of page.SecretList ?? []) {
+          if (!s.Name || !s.ARN) continue;
+          const identity = { name: s.Name, tags: s.Tags };
+          if (!isCoveredByPlan(input.plan, identity)) continue;
+          const e: FleetEntry = { name: s.Name, group: groupIndexOf(input.plan, identity), suffix: arnSuffix(s.ARN) };
+          if (s.PrimaryRegion && s.PrimaryRegion !== region) e.primaryRegion = s.PrimaryRegion;
+          for (const [v, stages] of Object.entries(s.SecretVersionsToStages ?? {})) if (stages?.includes('AWSCURRENT')) e.current = v;
+          if (s.DeletedDate) e.deleted = true;
+          if ((s.Tags ?? []).some((t) => t.Key === FENCE_TAG)) e.fenced = true;
+          entries.push(e);
+        }
+        nextToken = page.NextToken;
+        heartbeat({ listCalls });
+      } while (nextToken);
+      return { region, entries, listCalls };
+    },
+
+    /** Promotes a batch of replicas in this (the DR) Region. See the module comment for the steps. */
+    async promoteBatch(input: PromoteBatchInput): Promise<PromoteBatchResult> {
+      assertRegion(input.to, 'promoteBatch');
+      const prior = (activityInfo().heartbeatDetails ?? undefined) as BatchProgress | undefined;
+      const done = new Map<string, SecretOutcome>((prior?.outcomes ?? []).map((o) => [o.name, o]));
+      const lineage = new Map((prior?.lineage ?? []).map((l) => [l.name, l]));
+      const keyState: { hmacs: boolean; keyProblem?: string } = { hmacs: prior?.hmacs ?? true };
+      const writes = writeGovernor(region, input.writeQuotaShare);
+      const tags = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+      const beat = () => heartbeat({ outcomes: [...done.values()], lineage: [...lineage.values()], hmacs: keyState.hmacs } satisfies BatchProgress);
+
+      const promoteOne = async (name: string): Promise<void> => {
+        if (done.has(name)) return; // finished by an earlier attempt of this batch
+        let sent = false;
+        let d: DescribeSecretResponse | undefined;
+        for (let attempt = 0; ; attempt++) {
+          try {
+            d = await describe(name); // describe first: a secret already standalone is never stopped again
+            if (d.DeletedDate) {
+              done.set(name, { name, status: 'failed', reason: `scheduled for deletion in ${region}` });
+              return;
+            }
+            if (!d.PrimaryRegion || d.PrimaryRegion === region) break;
+            await writes.write(() => sm.stopReplicationToReplica({ SecretId: d!.ARN ?? name }));
+            sent = true;
+            d = await describe(d.ARN ?? name); // read back: standalone now?
+            break;
+          } catch (err) {
+            if (isNotFound(err)) {
+              done.set(name, { name, status: 'failed', reason: `no such secret in ${region}` });
+              return;
+            }
+            if (isThrottling(err) || isTransient(err)) {
+              if (attempt < 4) {
+                await sleep(Math.min(4_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
+                continue;
+              }
+              // The Region keeps failing: let Temporal retry the batch (finished secrets are in the heartbeat).
+              throw toFailure(err, `StopReplicationToReplica ${name}`, region);
+            }
+            done.set(name, { name, status: 'failed', reason: reasonOf(err) });
+            return;
+          }
+        }
+        const standalone = !d.PrimaryRegion || d.PrimaryRegion === region;
+        const outcome: SecretOutcome = { name, status: sent ? 'promoted' : 'already-standalone', standalone, rotation: Boolean(d.RotationEnabled) };
+        if (!standalone) {
+          done.set(name, { ...outcome, status: 'failed', reason: `still a replica of ${d.PrimaryRegion} after StopReplicationToReplica` });
+          return;
+        }
+        try {
+          await dropReplicatedFence(d, input.writeQuotaShare);
+          const l = await lineageOf(input.planName, d, keyState);
+          outcome.readable = l.readable;
+          if (!l.readable) outcome.reason = 'AWSCURRENT not readable after promotion';
+          lineage.set(name, { name, arn: d.ARN ?? name, promotedAt: new Date().toISOString(), versions: l.versions });
+        } catch (err) {
+          if (isTransient(err)) throw toFailure(err, `reading back ${name}`, region);
+          outcome.readable = false;
+          outcome.reason = `not readable after promotion: ${reasonOf(err)}`;
+        }
+        try {
+          await tags.write(() => sm.tagResource({ SecretId: d!.ARN, Tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }] }));
+          outcome.writable = true;
+        } catch (err) {
+          if (isTransient(err)) throw toFailure(err, `TagResource ${name}`, region);
+          outcome.writable = false;
+          outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}not writable after promotion: ${reasonOf(err)}`;
+        }
+        done.set(name, outcome);
+      };
+
+      await pool(input.names, CONCURRENCY, async (name) => {
+        await promoteOne(name);
+        beat();
+      });
+
+      // One lineage record per batch (HMACs, never values), found by failback under lineageRecordPrefix.
+      const result: PromoteBatchResult = { outcomes: input.names.map((n) => done.get(n)!), lineage: { hmacs: keyState.hmacs } };
+      if (!keyState.hmacs) result.lineage.detail = `lineage recorded without HMACs: ${keyState.keyProblem ?? 'the HMAC key is not readable in ' + region}`;
+      if (lineage.size > 0) result.lineage.record = await writeLineageRecord(input, [...lineage.values()], keyState.hmacs);
+      return result;
+    },
+
+    /** Fences a batch of secrets in this (the old primary) Region: deny-write policy statement, then the fenced tag. */
+    async fenceBatch(input: { region: string; failoverId: string; to: string; names: string[]; writeQuotaShare: number }): Promise<{ fenced: number; alreadyFenced: number; failed: Array<{ name: string; reason: string }> }> {
+      assertRegion(input.region, 'fenceBatch');
+      const policyGov = writeGovernor(`${region}/policy`, input.writeQuotaShare);
+      const tagGov = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+      const prior = (activityInfo().heartbeatDetails ?? undefined) as { finished?: string[] } | undefined;
+      const finished = new Set(prior?.finished ?? []);
+      let fenced = 0;
+      let alreadyFenced = 0;
+      const failed: Array<{ name: string; reason: string }> = [];
+      await pool(input.names, CONCURRENCY, async (name) => {
+        if (finished.has(name)) {
+          alreadyFenced++;
+          return;
+        }
+        try {
+          const d = await describe(name);
+          if (d.PrimaryRegion && d.PrimaryRegion !== region) {
+            failed.push({ name, reason: `in ${region} it is a replica of ${d.PrimaryRegion}: nothing to fence` });
+            return;
+          }
+          if ((d.Tags ?? []).some((t) => t.Key === FENCE_TAG)) {
+            alreadyFenced++;
+          } else {
+            const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
+            await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: fencePolicy(p.ResourcePolicy), BlockPublicPolicy: false }));
+            await tagGov.write(() => sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FENCE_TAG, Value: `failover ${input.failoverId} to ${input.to}` }] }));
+            fenced++;
+          }
+          finished.add(name);
+          heartbeat({ finished: [...finished] });
+        } catch (err) {
+          if (isUnreachable(err) || isTransient(err) || isThrottling(err)) throw toFailure(err, `fencing ${name}`, region);
+          if (isNotFound(err)) failed.push({ name, reason: `no such secret in ${region}` });
+          else failed.push({ name, reason: reasonOf(err) });
+        }
+      });
+      return { fenced, alreadyFenced, failed };
+    },
+
+    /** Re-homes rotation to this Region's Lambda (RotateImmediately=false: no new version now). */
+    async rehomeRotationBatch(input: { region: string; names: string[]; lambdaArn: string; writeQuotaShare: number }): Promise<{ rehomed: number; failed: Array<{ name: string; reason: string }> }> {
+      assertRegion(input.region, 'rehomeRotationBatch');
+      const gov = writeGovernor(`${region}/rotation`, input.writeQuotaShare);
+      let rehomed = 0;
+      const failed: Array<{ name: string; reason: string }> = [];
+      await pool(input.names, CONCURRENCY, async (name) => {
+        try {
+          const d = await describe(name);
+          if (d.RotationLambdaARN === input.lambdaArn && d.RotationEnabled) {
+            rehomed++;
+            return;
+          }
+          await gov.write(() => sm.rotateSecret({ SecretId: d.ARN, RotationLambdaARN: input.lambdaArn, RotateImmediately: false }));
+          rehomed++;
+        } catch (err) {
+          if (isUnreachable(err) || isTransient(err)) throw toFailure(err, `RotateSecret ${name}`, region);
+          failed.push({ name, reason: reasonOf(err) });
+        }
+        heartbeat();
+      });
+      return { rehomed, failed };
+    },
+  };
+
+  async function writeLineageRecord(input: PromoteBatchInput, secrets: LineageRecord['secrets'], hmacs: boolean): Promise<string> {
+    // Split by size: a SecretString holds at most 64 KB.
+    const chunks: LineageRecord['secrets'][] = [[]];
+    let size = 0;
+    for (const s of secrets) {
+      const n = JSON.stringify(s).length;
+      if (size + n > SECRET_STRING_LIMIT && chunks[chunks.length - 1]!.length > 0) {
+        chunks.push([]);
+        size = 0;
+      }
+      chunks[chunks.length - 1]!.push(s);
+      size += n;
+    }
+    const first = lineageRecordName(input.planName, input.failoverId, input.batch);
+    for (const [i, chunk] of chunks.entries()) {
+      const batch = i === 0 ? input.batch : `${input.batch}.${i}`;
+      const name = lineageRecordName(input.planName, input.failoverId, batch);
+      const record: LineageRecord = { kind: 'secrets-dr/failover-lineage', plan: input.planName, failoverId: input.failoverId, from: input.from, to: input.to, batch, hmacs, secrets: chunk };
+      try {
+        await describe(name);
+        continue; // written by an earlier attempt of this batch
+      } catch (err) {
+        if (!isNotFound(err)) throw toFailure(err, `DescribeSecret ${name}`, region);
+      }
+      try {
+        await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
+          sm.createSecret({
+            Name: name,
+            Description: 'secrets-dr: lineage at failover (version ids, staging labels, HMACs; never values)',
+            SecretString: JSON.stringify(record),
+            ClientRequestToken: requestToken('failover-lineage', input.planName, input.failoverId, batch),
+            Tags: [
+              { Key: 'secrets-dr:plan', Value: input.planName },
+              { Key: 'secrets-dr:role', Value: 'failover-lineage' },
+              { Key: FAILOVER_TAG, Value: input.failoverId },
+            ],
+          }),
+        );
+      } catch (err) {
+        if (describeAwsError(err).name === 'ResourceExistsException') continue;
+        throw toFailure(err, `CreateSecret ${name}`, region);
+      }
+    }
+    return first;
+  }
+}
+
+export type FailoverActivities = ReturnType<typeof createFailoverActivities>;
+
