@@ -27,3 +27,27 @@ export function failoverWorkflowId(planName: string): string {
 export function fenceWorkflowId(planName: string, region: string): string {
   return `secrets-dr/${planName}/fence/${region}`;
 }
+
+/** `setup` (the replicate workflow): one per plan at a time; a second `setup` attaches to the running one. */
+export function setupWorkflowId(planName: string): string {
+  return `secrets-dr/${planName}/setup`;
+}
+
+/** A batch of setup (child of the replicate workflow). */
+export function setupBatchWorkflowId(setupId: string, index: number): string {
+  return `${setupId}/batch-${index}`;
+}
+
+/** The conflict of one secret in one Region (child of a setup batch): the id `secrets-dr approve` takes. */
+export function conflictWorkflowId(setupId: string, region: string, secret: string): string {
+  return `${setupId}/conflict/${region}/${secret}`;
+}
+
+export function backupsWorkflowId(planName: string, nonce: string): string {
+  return `secrets-dr/${planName}/backups/${nonce}`;
+}
+
+/** One restore per backup at a time. */
+export function restoreWorkflowId(planName: string, backup: string): string {
+  return `secrets-dr/${planName}/restore/${backup}`;
+}

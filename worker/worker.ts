@@ -11,6 +11,8 @@ import { createInventoryActivities } from '../activities/inventory.activities.js
 import { createLineageActivities } from '../activities/lineage.activities.js';
 import { createEventActivities } from '../activities/events.activities.js';
 import { createFailoverActivities } from '../activities/failover.activities.js';
+import { createReplicationActivities } from '../activities/replication.activities.js';
+import { createBackupActivities } from '../activities/backup.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
@@ -26,12 +28,15 @@ export function workflowsPath(): string {
 }
 
 // One line per activity module: each Region's worker gets every activity bound to that Region's clients.
-export function createRegionActivities(clients: RegionClients) {
+// `peers`: other Regions' clients, for the few activities that span two Regions (adopt, restore).
+export function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
   return {
     ...createInventoryActivities(clients),
     ...createLineageActivities(clients),
     ...createEventActivities(clients),
     ...createFailoverActivities(clients),
+    ...createReplicationActivities(clients, peers),
+    ...createBackupActivities(clients, peers),
   };
 }
 export type RegionActivities = ReturnType<typeof createRegionActivities>;
@@ -68,12 +73,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
     }),
   );
+  const peerCache = new Map<string, RegionClients>();
+  const peerClients = (r: string) => peerCache.get(r) ?? peerCache.set(r, clientsFor(r)).get(r)!;
   for (const region of options.regions) {
     workers.push(
       await Worker.create({
         ...common,
         taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
-        activities: createRegionActivities(clientsFor(region)),
+        activities: createRegionActivities(clientsFor(region), peerClients),
       }),
     );
   }

@@ -1,2 +1,6 @@
 /** The workflow bundle's entry: every workflow the worker registers. */
 export { statusWorkflow } from './status.workflow.js';
+export { replicateWorkflow } from './replicate.workflow.js';
+export { replicateBatchWorkflow } from './replicate-batch.workflow.js';
+export { resolveConflictWorkflow } from './resolve-conflict.workflow.js';
+export { listBackupsWorkflow, restoreBackupWorkflow } from './backups.workflow.js';

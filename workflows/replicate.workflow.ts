@@ -1,0 +1,98 @@
+/**
+ * replicate (`secrets-dr setup`): put a plan's fleet under protection. Ensures the plan's HMAC key,
+ * resolves the secret set in the primary Region, then runs batches of secrets as child workflows
+ * (bounded concurrency; each batch drives one replicate machine per secret × DR Region), so no
+ * history grows with the fleet. Result: the per-secret outcome table; event `Replication Completed`.
+ */
+import { executeChild, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { workflowTaskQueue, setupBatchWorkflowId } from '../domain/ids.js';
+import { hmacKeySecretName } from '../domain/lineage.js';
+import type { Plan } from '../domain/plan.js';
+import { countOutcomes, type SecretOutcome, type SetupProgress, type SetupReport } from '../domain/replication.js';
+import type { LineageActivities } from '../activities/lineage.activities.js';
+import type { EventActivities } from '../activities/events.activities.js';
+import type { ReplicationActivities } from '../activities/replication.activities.js';
+import { regionActivities } from './activity-options.js';
+import { replicateBatchWorkflow } from './replicate-batch.workflow.js';
+import { approvalStateSignal, batchProgressSignal, setupProgressQuery } from './setup.messages.js';
+import { BATCH_READ_OPTIONS, chunk, WRITE_OPTIONS } from './setup-support.js';
+
+export interface ReplicateWorkflowInput {
+  plan: Plan;
+  taskQueuePrefix?: string;
+  /** Secrets per batch child (default 100). */
+  batchSize?: number;
+  /** Batch children running at once (default 4: enough to keep the write quota busy while others poll). */
+  parallelBatches?: number;
+}
+
+export async function replicateWorkflow({ plan, taskQueuePrefix: prefix, batchSize = 100, parallelBatches = 4 }: ReplicateWorkflowInput): Promise<SetupReport> {
+  const started = Date.now();
+  const { workflowId } = workflowInfo();
+  const primary = regionActivities<ReplicationActivities & LineageActivities & EventActivities>(plan.primaryRegion, prefix, WRITE_OPTIONS);
+  const primaryReads = regionActivities<ReplicationActivities>(plan.primaryRegion, prefix, BATCH_READ_OPTIONS);
+  const drRegions = plan.drRegions.map((d) => d.region);
+
+  const progress: SetupProgress = { phase: 'starting', total: 0, done: 0, counts: {}, awaitingApproval: [] };
+  const batches = new Map<number, { done: number; counts: Record<string, number> }>();
+  setHandler(setupProgressQuery, () => progress);
+  setHandler(batchProgressSignal, (p) => {
+    batches.set(p.batch, p);
+    progress.done = [...batches.values()].reduce((n, b) => n + b.done, 0);
+    progress.counts = {};
+    for (const b of batches.values()) for (const [k, v] of Object.entries(b.counts)) progress.counts[k] = (progress.counts[k] ?? 0) + v;
+  });
+  setHandler(approvalStateSignal, (s) => {
+    progress.awaitingApproval = progress.awaitingApproval.filter((a) => a.workflowId !== s.workflowId);
+    if (s.pending) progress.awaitingApproval.push({ workflowId: s.workflowId, secret: s.secret, region: s.region });
+  });
+
+  // The HMAC key first (conflict resolution compares values by it), replicated and in sync everywhere.
+  progress.phase = 'resolving';
+  await primary.ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: plan.failover.writeQuotaShare });
+  const keyItems = drRegions.map((region) => ({ secret: hmacKeySecretName(plan.name), region }));
+  for (let i = 0; i < 60; i++) {
+    const s = await primaryReads.replicationStatusBatch({ items: keyItems });
+    if (s.every((x) => x.status === 'InSync')) break;
+    await sleep(Math.min(2_000, 200 * 2 ** i));
+  }
+
+  const { names } = await primaryReads.listSetupSecrets({ secrets: plan.secrets });
+  progress.total = names.length * drRegions.length;
+  progress.phase = 'replicating';
+
+  const groups = chunk(names, batchSize);
+  const results: SecretOutcome[][] = new Array(groups.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < groups.length) {
+      const i = next++;
+      results[i] = await executeChild(replicateBatchWorkflow, {
+        workflowId: setupBatchWorkflowId(workflowId, i),
+        taskQueue: workflowTaskQueue(prefix),
+        args: [{ plan, names: groups[i]!, batch: i, setupWorkflowId: workflowId, ...(prefix ? { taskQueuePrefix: prefix } : {}) }],
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelBatches, groups.length)) }, lane));
+
+  const outcomes = results.flat();
+  const counts = countOutcomes(outcomes);
+  progress.phase = 'done';
+  progress.done = outcomes.length;
+  progress.counts = counts;
+  const durationMs = Date.now() - started;
+  await primary
+    .publishEvent({ bus: plan.events.bus, event: { detailType: 'Replication Completed', detail: { plan: plan.name, workflowId, primaryRegion: plan.primaryRegion, drRegions, counts, durationMs } } })
+    .catch(() => undefined); // events are hints: a missing bus never fails setup
+  return {
+    plan: plan.name,
+    workflowId,
+    primaryRegion: plan.primaryRegion,
+    drRegions,
+    outcomes,
+    counts,
+    attention: new Set(outcomes.filter((o) => o.state !== 'InSync').map((o) => o.secret)).size,
+    durationMs,
+  };
+}
