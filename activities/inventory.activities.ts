@@ -24,6 +24,14 @@ export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undef
   if (current) out.current = current;
   if (entry.DeletedDate) out.deleted = true;
   if (entry.Tags?.length) out.tags = entry.Tags.map((t) => [t.Key ?? '', t.Value ?? '']);
+  // Rotation metadata (for the monitor's freshness check); only on secrets that rotate.
+  if (entry.RotationEnabled) {
+    out.rotationEnabled = true;
+    if (entry.LastRotatedDate) out.lastRotatedMs = new Date(entry.LastRotatedDate).getTime();
+    if (entry.NextRotationDate) out.nextRotationMs = new Date(entry.NextRotationDate).getTime();
+    const window = /^(\d{1,2})h$/.exec(entry.RotationRules?.Duration ?? '');
+    if (window) out.rotationWindowMs = Number(window[1]) * 3_600_000;
+  }
   return out;
 }
 

@@ -19,6 +19,14 @@ export const InventoryEntry = z.object({
   /** Scheduled for deletion. */
   deleted: z.boolean().optional(),
   tags: z.array(z.tuple([z.string(), z.string()])).optional(),
+  /** Rotation is enabled (only set when true). Optional fields: older producers omit them. */
+  rotationEnabled: z.boolean().optional(),
+  /** LastRotatedDate, epoch ms. */
+  lastRotatedMs: z.number().optional(),
+  /** NextRotationDate, epoch ms (start of the rotation window). */
+  nextRotationMs: z.number().optional(),
+  /** RotationRules.Duration (the rotation window), ms. */
+  rotationWindowMs: z.number().optional(),
 });
 export type InventoryEntry = z.infer<typeof InventoryEntry>;
 
