@@ -4,3 +4,6 @@ export { replicateWorkflow } from './replicate.workflow.js';
 export { replicateBatchWorkflow } from './replicate-batch.workflow.js';
 export { resolveConflictWorkflow } from './resolve-conflict.workflow.js';
 export { listBackupsWorkflow, restoreBackupWorkflow } from './backups.workflow.js';
+export { failoverWorkflow } from './failover.workflow.js';
+export { failoverChunkWorkflow } from './failover-chunk.workflow.js';
+export { fenceWorkflow } from './fence.workflow.js';

@@ -1,0 +1,33 @@
+/** Activity options of the failover workflows: why each timeout/retry is what it is. */
+import type { ActivityOptions } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+
+const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
+
+/** Promotion batches: a crashed worker is noticed within the heartbeat timeout, and the retry resumes from the heartbeat details. */
+export const PROMOTE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes },
+};
+
+/** Listing a Region: a Region that does not answer is reported quickly (the primary may be down). */
+export const INSPECT_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 2, nonRetryableErrorTypes },
+};
+
+/** Fencing the old primary is best effort in the failover itself; what is not done goes pending. */
+export const FENCE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes },
+};
+
+/** Small side steps (events, rotation, key): a few attempts, then reported. */
+export const SIDE_OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '60s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes },
+};

@@ -1,0 +1,372 @@
+/**
+ * failover: promote the DR Region's replicas to standalone secrets. The machine
+ * (machines/failover.machine.ts) decides; this file turns signals, the approval update, timers and
+ * activity results into its events and executes the named effects it returns. Promotion runs in
+ * child workflows (failover-chunk.workflow.ts) of ≤ 1,000 secrets, group by group (tier0 first),
+ * on the DR Region's task queue; the pending fence goes to fence.workflow.ts.
+ */
+import {
+  ParentClosePolicy,
+  condition,
+  setHandler,
+  startChild,
+  workflowInfo,
+  type ChildWorkflowHandle,
+} from '@temporalio/workflow';
+import { initialTransition, transition } from 'xstate';
+import type { PendingApproval, ApprovalDecision } from '../domain/approval.js';
+import {
+  FULL_OUTCOMES_LIMIT,
+  FailoverInput,
+  addCounts,
+  countOutcomes,
+  emptyCounts,
+  expectedPromotionMs,
+  lineageRecordPrefix,
+  needsAttention,
+  planFleet,
+  type FailoverProgress,
+  type FailoverReport,
+  type FleetEntry,
+  type FleetItem,
+  type OutcomeCounts,
+  type RotationReport,
+  type SecretOutcome,
+} from '../domain/failover.js';
+import type { OutgoingEvent } from '../domain/events.js';
+import { fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import type { FailoverActivities } from '../activities/failover.activities.js';
+import type { EventActivities } from '../activities/events.activities.js';
+import type { LineageActivities } from '../activities/lineage.activities.js';
+import { regionActivities } from './activity-options.js';
+import { FENCE_OPTIONS, INSPECT_OPTIONS, SIDE_OPTIONS } from './failover-options.js';
+import { CHUNK_SIZE, failoverChunkWorkflow } from './failover-chunk.workflow.js';
+import { fenceWorkflow } from './fence.workflow.js';
+import { failoverMachine, type FailoverEffect, type FailoverEvent } from './machines/failover.machine.js';
+import {
+  cancelSignal,
+  failoverApprovalUpdate,
+  failoverBatchProgressSignal,
+  failoverPendingApprovalQuery,
+  failoverProgressQuery,
+  pauseSignal,
+  resumeSignal,
+} from './failover.messages.js';
+
+const FENCE_BATCH = 250;
+const CHUNKS_IN_FLIGHT = 2;
+const message = (err: unknown) => (err as { cause?: { message?: string }; message?: string }).cause?.message ?? (err as Error).message ?? String(err);
+
+export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverReport> {
+  const input = FailoverInput.parse(raw);
+  const { plan, to, mode } = input;
+  const from = plan.primaryRegion;
+  const share = plan.failover.writeQuotaShare;
+  const prefix = input.taskQueuePrefix;
+  const { workflowId } = workflowInfo();
+  const started = new Date();
+  const failoverId = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const inspect = (region: string) => regionActivities<FailoverActivities>(region, prefix, INSPECT_OPTIONS);
+  const side = (region: string) => regionActivities<FailoverActivities & EventActivities & LineageActivities>(region, prefix, SIDE_OPTIONS);
+
+  // ---- what the workflow knows (never a value)
+  let fleet: FleetItem[] = [];
+  const outcomes: SecretOutcome[] = [];
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const lineage = { records: 0, hmacs: true, detail: undefined as string | undefined };
+  const live = new Map<string, OutcomeCounts>();
+  let liveBase = emptyCounts();
+  let rotation: RotationReport | undefined;
+  let expectedMs = 0;
+  let promotionStartMs: number | undefined;
+  let promotionEndMs: number | undefined;
+  let approvalWaitMs = 0;
+  let fenceHandedTo: string | undefined;
+  let decision: ApprovalDecision | undefined;
+  let pendingApproval: PendingApproval | null = null;
+  const children = new Set<ChildWorkflowHandle<typeof failoverChunkWorkflow>>();
+
+  // ---- the machine
+  let [snapshot, actions] = initialTransition(failoverMachine, {
+    mode,
+    dryRun: input.dryRun,
+    requireApproval: plan.failover.requireApproval && !input.skipApproval,
+    fence: plan.failover.fence,
+  });
+  const queue: string[] = actions.map((a) => a.type);
+  const send = (event: FailoverEvent) => {
+    [snapshot, actions] = transition(failoverMachine, snapshot, event);
+    queue.push(...actions.map((a) => a.type));
+  };
+  const ctx = () => snapshot.context;
+  const forward = (signal: typeof pauseSignal) => {
+    for (const c of children) void c.signal(signal).catch(() => undefined);
+  };
+
+  setHandler(pauseSignal, () => (send({ type: 'PAUSE' }), forward(pauseSignal)));
+  setHandler(resumeSignal, () => (send({ type: 'RESUME' }), forward(resumeSignal)));
+  setHandler(cancelSignal, (req) => (send({ type: 'CANCEL', reason: req?.reason }), forward(cancelSignal)));
+  setHandler(failoverBatchProgressSignal, ({ key, counts }) => void live.set(key, counts));
+  setHandler(failoverPendingApprovalQuery, () => pendingApproval);
+  setHandler(
+    failoverApprovalUpdate,
+    (d) => {
+      decision = d;
+      return { accepted: true as const, decision: d.decision };
+    },
+    {
+      validator: (d) => {
+        if (snapshot.value !== 'awaitingApproval' || decision !== undefined) throw new Error(`${workflowId} is not waiting for approval (step: ${String(snapshot.value)})`);
+        if (d.decision === 'reject' && !d.reason) throw new Error('a rejection needs a reason');
+      },
+    },
+  );
+  setHandler(failoverProgressQuery, (): FailoverProgress => {
+    const counts = [...live.values()].reduce(addCounts, liveBase);
+    const processed = counts.promoted + counts.alreadyStandalone + counts.failed + counts.skipped;
+    const elapsed = promotionStartMs === undefined ? 0 : (promotionEndMs ?? Date.now()) - promotionStartMs;
+    const rate = elapsed > 0 ? (counts.promoted + counts.failed) / (elapsed / 1_000) : 0;
+    const remaining = fleet.length - processed;
+    return {
+      workflowId, plan: plan.name, from, to, mode, step: String(snapshot.value), paused: ctx().paused, cancelRequested: ctx().cancelRequested,
+      total: fleet.length, processed, counts, ratePerSecond: Math.round(rate * 10) / 10,
+      ...(rate > 0 && remaining > 0 ? { etaMs: Math.round((remaining / rate) * 1_000) } : {}),
+      expectedMs, startedAt: started.toISOString(), fence: { ...ctx().fenceReport, ...(fenceHandedTo ? { handedTo: fenceHandedTo } : {}) },
+    };
+  });
+
+  const publish = async (event: OutgoingEvent) => {
+    try {
+      await side(to).publishEvent({ bus: plan.events.bus, event });
+    } catch (err) {
+      warnings.push(`event "${event.detailType}" not published in ${to}: ${message(err)}`);
+    }
+  };
+
+  /** One Region's plan secrets, 20 ListSecrets pages per activity (payloads stay small at N = 10,000). */
+  const listFleet = async (region: string, onlyReplicas = false): Promise<FleetEntry[]> => {
+    const out: FleetEntry[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await inspect(region).inspectFleet({ plan, region, nextToken, maxPages: 20, onlyReplicas });
+      out.push(...page.entries);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  };
+
+  const toPromote = () => fleet.filter((i) => i.action === 'promote');
+
+  const effects: Record<FailoverEffect, () => Promise<FailoverEvent | undefined>> = {
+    async runPreflight() {
+      if (!plan.drRegions.some((d) => d.region === to)) problems.push(`${to} is not a DR Region of plan ${plan.name} (${plan.drRegions.map((d) => d.region).join(', ')})`);
+      const [dr, primary] = await Promise.all([
+        listFleet(to).catch((err) => (problems.push(`the DR Region ${to} does not answer: ${message(err)}`), undefined)),
+        listFleet(from).catch((err) => (warnings.push(`the primary Region ${from} does not answer: ${message(err)}`), undefined)),
+      ]);
+      if (mode === 'planned' && !primary) problems.push(`a planned failover fences the old primary first, but ${from} does not answer: use --mode unplanned`);
+      fleet = planFleet(plan, to, primary, dr ?? []);
+      if (dr && fleet.length === 0) problems.push(`no secret of plan ${plan.name} found in ${to} (nothing to fail over)`);
+      const lagging = fleet.filter((i) => i.lagging).map((i) => i.name);
+      if (lagging.length) warnings.push(`${lagging.length} replica(s) were behind their primary at preflight (replication lag): ${lagging.slice(0, 10).join(', ')}${lagging.length > 10 ? ', ...' : ''}`);
+      expectedMs = expectedPromotionMs(toPromote().length, share);
+      if (primary && !input.dryRun && problems.length === 0) {
+        // Lineage HMACs need the plan's key in the DR Region; without it lineage is recorded without HMACs.
+        await side(from).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: share }).catch((err) => warnings.push(`HMAC key not ensured: ${message(err)}`));
+      }
+      return { type: 'PREFLIGHT_DONE', problems: [...problems], primaryReachable: primary !== undefined, toPromote: toPromote().length };
+    },
+
+    async requestApproval() {
+      const timeoutMs = plan.failover.approvalTimeout;
+      pendingApproval = { step: 'failover', subject: `${from} → ${to} (${toPromote().length} secrets)`, requestedAt: new Date().toISOString(), timeoutMs };
+      await publish({ detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failover', timeoutMs, subject: pendingApproval.subject } });
+      const t0 = Date.now();
+      const answered = await condition(() => decision !== undefined || snapshot.value !== 'awaitingApproval', timeoutMs);
+      approvalWaitMs = Date.now() - t0;
+      pendingApproval = null;
+      if (snapshot.value !== 'awaitingApproval') return undefined; // cancelled meanwhile
+      if (!answered) return { type: 'APPROVAL_TIMEOUT' };
+      return decision!.decision === 'approve' ? { type: 'APPROVED', by: decision!.by } : { type: 'REJECTED', reason: decision!.reason };
+    },
+
+    async announceStarted() {
+      promotionStartMs = Date.now();
+      await publish({ detailType: 'Failover Started', detail: { plan: plan.name, workflowId, from, to, mode, secrets: toPromote().length, ...(input.reason ? { reason: input.reason } : {}) } });
+      return undefined;
+    },
+
+    async applyFence() {
+      const names = toPromote().map((i) => i.name);
+      let fenced = 0;
+      const failed: string[] = [];
+      try {
+        for (let i = 0; i < names.length; i += FENCE_BATCH) {
+          const r = await regionActivities<FailoverActivities>(from, prefix, FENCE_OPTIONS).fenceBatch({ region: from, failoverId, to, names: names.slice(i, i + FENCE_BATCH), writeQuotaShare: share });
+          fenced += r.fenced + r.alreadyFenced;
+          failed.push(...r.failed.map((f) => `${f.name}: ${f.reason}`));
+        }
+      } catch (err) {
+        return { type: 'FENCE_DONE', fence: { state: 'partial', fenced, failed: names.length - fenced, detail: `${from} stopped answering while fencing (${message(err)}): the rest is pending` } };
+      }
+      if (failed.length) warnings.push(...failed.slice(0, 20).map((f) => `not fenced: ${f}`));
+      return { type: 'FENCE_DONE', fence: { state: failed.length ? 'partial' : 'applied', fenced, failed: failed.length } };
+    },
+
+    async promote() {
+      for (const i of fleet) {
+        if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true });
+        if (i.action === 'skip') outcomes.push({ name: i.name, status: 'skipped', reason: i.reason });
+      }
+      liveBase = countOutcomes(outcomes);
+      const chunks: string[][] = [];
+      const groups = [...new Set(toPromote().map((i) => i.group))].sort((a, b) => a - b);
+      for (const g of groups) {
+        const names = toPromote().filter((i) => i.group === g).map((i) => i.name);
+        const start = chunks.length;
+        for (let i = 0; i < names.length; i += CHUNK_SIZE) chunks.push(names.slice(i, i + CHUNK_SIZE));
+        // Group order: a group's chunks run (two at a time) only after the previous group finished.
+        let next = start;
+        const lane = async () => {
+          while (next < chunks.length) {
+            const k = next++;
+            await condition(() => !ctx().paused || ctx().cancelRequested);
+            if (ctx().cancelRequested) {
+              outcomes.push(...chunks[k]!.map((name) => ({ name, status: 'skipped' as const, reason: 'failover cancelled before this secret was promoted' })));
+              continue;
+            }
+            const child = await startChild(failoverChunkWorkflow, {
+              workflowId: `${workflowId}/${failoverId}/chunk-${k}`,
+              taskQueue: workflowTaskQueue(prefix),
+              args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names: chunks[k]!, writeQuotaShare: share, taskQueuePrefix: prefix }],
+            });
+            children.add(child);
+            if (ctx().paused) void child.signal(pauseSignal);
+            if (ctx().cancelRequested) void child.signal(cancelSignal);
+            const r = await child.result();
+            children.delete(child);
+            outcomes.push(...r.outcomes);
+            lineage.records += r.lineageRecords.length;
+            if (!r.hmacs) Object.assign(lineage, { hmacs: false, detail: r.lineageDetail });
+          }
+        };
+        await Promise.all(Array.from({ length: CHUNKS_IN_FLIGHT }, lane));
+      }
+      promotionEndMs = Date.now();
+      live.clear();
+      liveBase = countOutcomes(outcomes);
+      return { type: 'PROMOTION_DONE', counts: liveBase };
+    },
+
+    async verify() {
+      // Re-read the DR Region (ListSecrets pages, not N describes): which promoted secrets are still replicas?
+      try {
+        const still = new Set((await listFleet(to, true)).map((e) => e.name));
+        for (const o of outcomes) {
+          if ((o.status === 'promoted' || o.status === 'already-standalone') && still.has(o.name)) {
+            Object.assign(o, { standalone: false, reason: `still a replica in ${to} at verification` });
+          }
+        }
+      } catch (err) {
+        warnings.push(`verification could not re-read ${to}: ${message(err)} (per-secret read-back at promotion stands)`);
+      }
+      const unverified = outcomes.filter((o) => (o.status === 'promoted' || o.status === 'already-standalone') && needsAttention(o)).length;
+      return { type: 'VERIFY_DONE', unverified };
+    },
+
+    async rehomeRotation() {
+      const names = outcomes.filter((o) => o.rotation && o.status === 'promoted').map((o) => o.name);
+      const lambdaArn = plan.rotation[to];
+      rotation = { withRotation: names.length, rehomed: 0, failed: 0, detail: '', ...(lambdaArn ? { lambdaArn } : {}) };
+      if (names.length === 0) rotation.detail = 'no promoted secret had rotation enabled';
+      else if (!lambdaArn) {
+        rotation.detail = `no rotation Lambda for ${to} in the plan (rotation.${to}): ${names.length} secret(s) will not rotate until one is configured`;
+        warnings.push(rotation.detail);
+      } else {
+        for (let i = 0; i < names.length; i += FENCE_BATCH) {
+          try {
+            const r = await side(to).rehomeRotationBatch({ region: to, names: names.slice(i, i + FENCE_BATCH), lambdaArn, writeQuotaShare: share });
+            rotation.rehomed += r.rehomed;
+            rotation.failed += r.failed.length;
+            warnings.push(...r.failed.slice(0, 20).map((f) => `rotation not re-homed for ${f.name}: ${f.reason}`));
+          } catch (err) {
+            rotation.failed += Math.min(FENCE_BATCH, names.length - i);
+            warnings.push(`rotation re-homing failed for a batch: ${message(err)}`);
+          }
+        }
+        rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false)`;
+      }
+      return { type: 'REHOME_DONE' };
+    },
+
+    async handOffFence() {
+      const id = fenceWorkflowId(plan.name, from);
+      try {
+        await startChild(fenceWorkflow, {
+          workflowId: id,
+          taskQueue: workflowTaskQueue(prefix),
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          args: [{ plan, region: from, to, failoverId, taskQueuePrefix: prefix, retryInitialMs: input.fenceRetryInitialMs }],
+        });
+      } catch (err) {
+        if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err; // a fence of an earlier failover is still pending: it covers this one
+      }
+      fenceHandedTo = id;
+      return undefined;
+    },
+
+    async announceCompleted() {
+      const c = ctx();
+      const end = promotionEndMs ?? Date.now();
+      await publish({
+        detailType: 'Failover Completed',
+        detail: {
+          plan: plan.name, workflowId, from, to, mode,
+          outcome: c.counts.failed + c.counts.skipped + c.unverified > 0 || c.cancelRequested ? 'partial' : 'done',
+          counts: { ...c.counts, unverified: c.unverified },
+          durationMs: Date.now() - started.getTime(),
+          rtoMs: end - started.getTime() - approvalWaitMs,
+        },
+      });
+      return { type: 'ANNOUNCED' };
+    },
+  };
+
+  while (snapshot.status !== 'done' || queue.length > 0) {
+    await condition(() => queue.length > 0 || snapshot.status === 'done');
+    const effect = queue.shift();
+    if (!effect) continue;
+    const run = effects[effect as FailoverEffect];
+    if (!run) continue; // xstate's own actions (assign) are applied by transition already
+    const event = await run();
+    if (event) send(event);
+  }
+
+  const final = String(snapshot.value);
+  const c = ctx();
+  const counts = outcomes.length ? countOutcomes(outcomes) : c.counts;
+  const report: FailoverReport = {
+    workflowId, failoverId, plan: plan.name, from, to, mode,
+    ...(input.reason ? { reason: input.reason } : {}),
+    outcome: final === 'dryRun' ? 'dry-run' : (final as FailoverReport['outcome']),
+    ...(c.detail ? { detail: c.detail } : {}),
+    cancelled: c.cancelRequested,
+    total: fleet.length,
+    counts,
+    attention: outcomes.filter(needsAttention).slice(0, FULL_OUTCOMES_LIMIT),
+    ...(outcomes.length && outcomes.length <= FULL_OUTCOMES_LIMIT ? { outcomes } : {}),
+    ...(final === 'dryRun' ? { preview: fleet.slice(0, FULL_OUTCOMES_LIMIT) } : {}),
+    problems: c.problems,
+    warnings,
+    fence: { ...c.fenceReport, ...(fenceHandedTo ? { handedTo: fenceHandedTo } : {}) },
+    ...(rotation ? { rotation } : {}),
+    ...(promotionStartMs !== undefined && final !== 'rejected' ? { lineage: { prefix: `${lineageRecordPrefix(plan.name)}${failoverId}/`, records: lineage.records, hmacs: lineage.hmacs, ...(lineage.detail ? { detail: lineage.detail } : {}) } } : {}),
+    expectedMs,
+    durationMs: Date.now() - started.getTime(),
+    ...(promotionEndMs !== undefined ? { rtoMs: promotionEndMs - started.getTime() - approvalWaitMs } : {}),
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+  };
+  return report;
+}
