@@ -14,6 +14,8 @@ import { workerCommand } from './commands/worker.js';
 import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
+import { failoverCommand } from './commands/failover.js';
+import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -30,6 +32,11 @@ export const COMMANDS: Command[] = [
   approveCommand,
   rejectCommand,
   demoCommand,
+  failoverCommand,
+  watchCommand,
+  pauseCommand,
+  resumeCommand,
+  cancelCommand,
 ] as Command[];
 
 function help(): string {

@@ -1,0 +1,162 @@
+/**
+ * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--yes] [--dry-run] [--wait]`:
+ * starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
+ * Exit codes: 0 done (or started) · 1 failed/rejected · 2 bad input · 3 finished, some secrets need
+ * attention · 4 waiting for approval (without --wait).
+ */
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { z } from 'zod';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { formatDuration } from '../../domain/duration.js';
+import { FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import { failoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { FailoverMode } from '../../domain/plan.js';
+import { defineCommand, PLAN_OPTION } from '../command.js';
+import { loadPlanFile } from '../plan-file.js';
+import { printJson, table, type Io } from '../output.js';
+import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { watchFailover } from './watch.js';
+
+export function exitCodeOf(report: FailoverReport): ExitCode {
+  switch (report.outcome) {
+    case 'done':
+    case 'dry-run':
+      return ExitCode.Ok;
+    case 'partial':
+      return ExitCode.NeedsAttention;
+    default:
+      return ExitCode.Failed;
+  }
+}
+
+const c = (n: number) => String(n);
+
+export function renderFailoverReport(r: FailoverReport, io: Io): void {
+  if (io.json) {
+    printJson(io, r);
+    return;
+  }
+  if (r.outcome === 'dry-run') {
+    io.out(`dry run: failover of plan ${r.plan} from ${r.from} to ${r.to} (${r.mode}) — nothing was changed`);
+    const rows = (r.preview ?? []).map((i) => [i.name, String(i.group), i.action === 'promote' ? 'promote (StopReplicationToReplica)' : i.action, [i.reason, i.lagging ? 'replica behind its primary' : undefined].filter(Boolean).join('; ')]);
+    for (const line of table(['SECRET', 'GROUP', 'WOULD', 'NOTE'], rows)) io.out(line);
+    if ((r.preview?.length ?? 0) < r.total) io.out(`... and ${r.total - (r.preview?.length ?? 0)} more`);
+  } else {
+    io.out(`failover ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.from} → ${r.to} (${r.mode})${r.detail ? `: ${r.detail}` : ''}`);
+    io.out(`  ${c(r.counts.promoted)} promoted, ${c(r.counts.alreadyStandalone)} already standalone, ${c(r.counts.failed)} failed, ${c(r.counts.skipped)} skipped (of ${r.total})`);
+    io.out(`  took ${formatDuration(r.durationMs)}${r.rtoMs !== undefined ? `, RTO ${formatDuration(r.rtoMs)}` : ''} (expected from the quota: ${formatDuration(r.expectedMs)})`);
+    io.out(`  fence: ${r.fence.state}${r.fence.fenced ? ` (${r.fence.fenced} fenced)` : ''}${r.fence.detail ? ` — ${r.fence.detail}` : ''}${r.fence.handedTo ? ` → ${r.fence.handedTo}` : ''}`);
+    if (r.rotation) io.out(`  rotation: ${r.rotation.detail}`);
+    if (r.lineage) io.out(`  lineage: ${r.lineage.records} record(s) under ${r.lineage.prefix} in ${r.to}${r.lineage.hmacs ? '' : ` — ${r.lineage.detail ?? 'without HMACs'}`}`);
+    if (r.attention.length) {
+      io.out(`  ${r.attention.length} secret(s) need attention:`);
+      for (const o of r.attention.slice(0, 50)) io.out(`    ${o.name}: ${o.status}${o.reason ? ` — ${o.reason}` : ''}`);
+      if (r.attention.length > 50) io.out(`    ... and ${r.attention.length - 50} more (--json for all)`);
+    }
+  }
+  io.out(`expected promotion time from the quota: ${formatDuration(r.expectedMs)}`);
+  for (const p of r.problems) io.out(`problem: ${p}`);
+  for (const w of r.warnings) io.out(`warning: ${w}`);
+}
+
+const who = () => {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+};
+
+export async function startFailover(c: Connected, input: FailoverInput): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+  const id = input.dryRun ? `${failoverWorkflowId(input.plan.name)}/dry-run/${randomUUID().slice(0, 8)}` : failoverWorkflowId(input.plan.name);
+  const before = Date.now();
+  const handle = await c.client.workflow.start('failoverWorkflow', {
+    taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
+    workflowId: id,
+    // One failover per plan: a second trigger attaches to the running one.
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [input],
+  });
+  const started = (await handle.describe()).startTime.getTime();
+  return { handle, attached: started < before - 2_000 };
+}
+
+export const failoverCommand = defineCommand({
+  words: ['failover'],
+  summary: 'promote the DR Region\'s replicas to standalone secrets (runbook)',
+  usage: 'secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--yes] [--dry-run] [--wait] [--json] [-f PLAN]',
+  options: {
+    ...PLAN_OPTION,
+    to: { type: 'string' },
+    mode: { type: 'string' },
+    reason: { type: 'string' },
+    yes: { type: 'boolean', short: 'y', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: false },
+  },
+  schema: z.object({
+    plan: z.string(),
+    to: z.string({ error: 'say where to fail over: --to REGION (a DR Region of the plan)' }).min(1),
+    mode: FailoverMode.optional(),
+    reason: z.string().max(1_000).optional(),
+    yes: z.boolean(),
+    'dry-run': z.boolean(),
+    wait: z.boolean(),
+    json: z.boolean(),
+    positionals: z.array(z.string()).max(0, { error: 'failover takes no positional arguments' }),
+  }),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    if (!plan.drRegions.some((d) => d.region === opts.to)) {
+      throw new OperatorError(ErrorType.UsageError, `--to ${opts.to}: not a DR Region of plan ${plan.name} (DR Regions: ${plan.drRegions.map((d) => d.region).join(', ')})`);
+    }
+    const input: FailoverInput = {
+      plan,
+      to: opts.to,
+      mode: opts.mode ?? plan.failover.mode,
+      reason: opts.reason,
+      requestedBy: who(),
+      skipApproval: opts.yes,
+      dryRun: opts['dry-run'],
+    };
+    const conn = await connectClient();
+    try {
+      await requireWorker(conn);
+      input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      const { handle, attached } = await startFailover(conn, input);
+      const say = (l: string) => (io.json ? io.err(l) : io.out(l));
+      if (input.dryRun) {
+        const report = (await handle.result()) as FailoverReport;
+        renderFailoverReport(report, io);
+        return report.problems.length ? ExitCode.Failed : ExitCode.Ok;
+      }
+      if (attached) say(`a failover of plan ${plan.name} is already running: attached to ${handle.workflowId} (its own --to/--mode apply)`);
+      else say(`failover ${handle.workflowId} started: ${plan.primaryRegion} → ${input.to} (${input.mode})`);
+      if (opts.wait) return await watchFailover(conn, handle.workflowId, io);
+      // Without --wait: report where it stands after preflight (approval gate → exit 4).
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        const p = await handle.query<FailoverProgress>(FAILOVER_PROGRESS_QUERY).catch(() => undefined);
+        if (p?.step === 'awaitingApproval') {
+          say(`waiting for approval: secrets-dr approve ${handle.workflowId}   (or: secrets-dr reject ${handle.workflowId} --reason TEXT)`);
+          return ExitCode.AwaitingApproval;
+        }
+        const d = await handle.describe();
+        if (d.status.name !== 'RUNNING') {
+          const report = (await handle.result()) as FailoverReport;
+          renderFailoverReport(report, io);
+          return exitCodeOf(report);
+        }
+        if ((p && p.step !== 'preflight') || Date.now() > deadline) break;
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      say(`follow it with: secrets-dr watch ${handle.workflowId}   (pause/resume/cancel ${handle.workflowId})`);
+      if (io.json) printJson(io, { workflowId: handle.workflowId, attached });
+      return ExitCode.Ok;
+    } finally {
+      await conn.close();
+    }
+  },
+});
