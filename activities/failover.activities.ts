@@ -170,10 +170,10 @@ export function createFailoverActivities(clients: RegionClients) {
 
   return {
     /** The plan's secrets in this Region, with plan group, ARN suffix, primary Region and AWSCURRENT version. */
-    async inspectFleet(input: { plan: Plan; region: string }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number }> {
+    async inspectFleet(input: { plan: Plan; region: string; nextToken?: string; maxPages?: number; onlyReplicas?: boolean }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
-      let nextToken: string | undefined;
+      let nextToken: string | undefined = input.nextToken;
       let listCalls = 0;
       do {
         let page;
@@ -189,15 +189,17 @@ export function createFailoverActivities(clients: RegionClients) {
           if (!isCoveredByPlan(input.plan, identity)) continue;
           const e: FleetEntry = { name: s.Name, group: groupIndexOf(input.plan, identity), suffix: arnSuffix(s.ARN) };
           if (s.PrimaryRegion && s.PrimaryRegion !== region) e.primaryRegion = s.PrimaryRegion;
-          for (const [v, stages] of Object.entries(s.SecretVersionsToStages ?? {})) if (stages?.includes('AWSCURRENT')) e.current = v;
+          for (const [v, stages] of Object.entries(s.SecretVersionsToStages ?? {})) if (stages?.includes('AWSCURRENT')) e.current = v.slice(0, 12); // a fingerprint is enough for parity
           if (s.DeletedDate) e.deleted = true;
           if ((s.Tags ?? []).some((t) => t.Key === FENCE_TAG)) e.fenced = true;
+          if (input.onlyReplicas && e.primaryRegion === undefined) continue;
           entries.push(e);
         }
         nextToken = page.NextToken;
         heartbeat({ listCalls });
-      } while (nextToken);
-      return { region, entries, listCalls };
+      } while (nextToken && listCalls < (input.maxPages ?? Number.POSITIVE_INFINITY));
+      // Paged (maxPages) so that a fleet of 10,000 never travels as one payload.
+      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}) };
     },
 
     /** Promotes a batch of replicas in this (the DR) Region. See the module comment for the steps. */
