@@ -51,3 +51,25 @@ export interface OutgoingEvent<T extends EventDetailType = EventDetailType> {
   detailType: T;
   detail: EventDetail<T>;
 }
+
+/**
+ * JSON Schema of every event secrets-dr publishes (`secrets-dr events schema`): the EventBridge
+ * envelope with `source`, `detail-type` and the `detail` of that type.
+ */
+export function eventJsonSchemas(): Record<EventDetailType, unknown> {
+  const out = {} as Record<EventDetailType, unknown>;
+  for (const [detailType, schema] of Object.entries(EventDetails) as Array<[EventDetailType, z.ZodType]>) {
+    out[detailType] = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      title: `${EVENT_SOURCE} ${detailType}`,
+      type: 'object',
+      required: ['source', 'detail-type', 'detail'],
+      properties: {
+        source: { const: EVENT_SOURCE },
+        'detail-type': { const: detailType },
+        detail: z.toJSONSchema(schema, { target: 'draft-2020-12' }),
+      },
+    };
+  }
+  return out;
+}

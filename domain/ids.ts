@@ -51,3 +51,18 @@ export function backupsWorkflowId(planName: string, nonce: string): string {
 export function restoreWorkflowId(planName: string, backup: string): string {
   return `secrets-dr/${planName}/restore/${backup}`;
 }
+
+/** The plan's health monitor (long-running, continue-as-new). */
+export function monitorWorkflowId(planName: string): string {
+  return `secrets-dr/${planName}/monitor`;
+}
+
+/** EventBridge-driven recovery: one per plan; every hint is signal-with-started into it. */
+export function recoverWorkflowId(planName: string): string {
+  return `secrets-dr/${planName}/recover`;
+}
+
+/** `events install|uninstall`: one at a time per plan. */
+export function eventsInstallWorkflowId(planName: string): string {
+  return `secrets-dr/${planName}/events-install`;
+}
