@@ -1,0 +1,172 @@
+/**
+ * The recover machine (DESIGN.md "recover"): EventBridge hints in, at most one failover out.
+ *
+ *   idle ──HINT (new key)──► confirming ──N failed probes of the primary──┬─► vetoWindow ──elapsed──► failingOver ──► idle
+ *    ▲                          │ primary answered (flapping)             │      └─VETO─► idle
+ *    │                          ▼                                         └─► awaitingApproval ──approve──► failingOver
+ *    └──────────────────────── idle ◄── too soon after the last failover,       └─reject / timeout─► idle
+ *                                       or no DR Region answers
+ *
+ * Events are hints, polling is truth (invariant 7): only the machine's own consecutive failed probes
+ * of the primary (`unhealthyAfter`, one interval apart) confirm an outage. Duplicate hints (same
+ * dedup key; bounded memory) are counted, never acted on; a hint during a confirmation or a
+ * failover joins it. `minDelayBetweenFailovers` counts from the start of the last failover.
+ */
+import { and, assign, not, setup } from 'xstate';
+import type { RecoveryHint } from '../../domain/inbound-events.js';
+import { DEDUP_MEMORY } from '../../domain/recover.js';
+
+export interface RecoverMachineInput {
+  unhealthyAfter: number;
+  automatic: boolean;
+  minDelayMs: number;
+  seen?: string[];
+  hints?: number;
+  duplicates?: number;
+  failovers?: number;
+  lastFailoverAtMs?: number;
+  lastFailoverId?: string;
+  journal?: Array<{ at: string; what: string }>;
+}
+
+export interface RecoverContext extends Required<Omit<RecoverMachineInput, 'lastFailoverAtMs' | 'lastFailoverId'>> {
+  lastFailoverAtMs?: number;
+  lastFailoverId?: string;
+  failedProbes: number;
+  lastHint?: RecoveryHint;
+  /** First DR Region that answered the last probe round: where to fail over. */
+  target?: string;
+  lastError?: string;
+}
+
+export type RecoverEvent =
+  | { type: 'HINT'; hint: RecoveryHint; at: string }
+  | { type: 'PROBED'; at: string; atMs: number; primaryReachable: boolean; error?: string; target?: string }
+  | { type: 'VETO'; at: string; by?: string; reason?: string }
+  | { type: 'VETO_WINDOW_ELAPSED'; at: string }
+  | { type: 'APPROVED'; at: string; by?: string }
+  | { type: 'REJECTED'; at: string; by?: string; reason?: string }
+  | { type: 'APPROVAL_TIMEOUT'; at: string }
+  | { type: 'FAILOVER_STARTED'; at: string; atMs: number; workflowId: string; attached: boolean }
+  | { type: 'FAILOVER_FINISHED'; at: string; outcome: string }
+  | { type: 'FAILOVER_START_FAILED'; at: string; error: string };
+
+/** Named effects the workflow runs (each answers with an event). */
+export type RecoverEffect = 'probe' | 'openVetoWindow' | 'requestApproval' | 'startFailover';
+
+const JOURNAL = 20;
+const note = (journal: RecoverContext['journal'], at: string, what: string) => [...journal, { at, what }].slice(-JOURNAL);
+const probed = (e: RecoverEvent) => (e.type === 'PROBED' ? e : undefined);
+
+export const recoverMachine = setup({
+  types: { context: {} as RecoverContext, events: {} as RecoverEvent, input: {} as RecoverMachineInput },
+  guards: {
+    isDuplicate: ({ context, event }) => event.type === 'HINT' && context.seen.includes(event.hint.dedupKey),
+    primaryAnswered: ({ event }) => probed(event)?.primaryReachable === true,
+    outageConfirmed: ({ context, event }) => probed(event)?.primaryReachable === false && context.failedProbes + 1 >= context.unhealthyAfter,
+    tooSoon: ({ context, event }) => context.lastFailoverAtMs !== undefined && probed(event) !== undefined && probed(event)!.atMs - context.lastFailoverAtMs < context.minDelayMs,
+    noTarget: ({ event }) => probed(event)?.target === undefined,
+    automatic: ({ context }) => context.automatic,
+  },
+  actions: {
+    countDuplicate: assign({ duplicates: ({ context }) => context.duplicates + 1 }),
+    recordHint: assign(({ context, event }) => {
+      if (event.type !== 'HINT') return {};
+      return {
+        seen: [...context.seen, event.hint.dedupKey].slice(-DEDUP_MEMORY),
+        hints: context.hints + 1,
+        lastHint: event.hint,
+        journal: note(context.journal, event.at, `hint: ${event.hint.summary}`),
+      };
+    }),
+    countFailedProbe: assign(({ context, event }) => ({ failedProbes: context.failedProbes + 1, lastError: probed(event)?.error, target: probed(event)?.target })),
+    resetProbes: assign({ failedProbes: 0 }),
+    journal: assign(({ context, event }, params: { what: string }) => ({ journal: note(context.journal, event.at, params.what) })),
+    recordFailover: assign(({ context, event }) => {
+      if (event.type !== 'FAILOVER_STARTED') return {};
+      return {
+        failovers: context.failovers + 1,
+        lastFailoverAtMs: event.atMs,
+        lastFailoverId: event.workflowId,
+        journal: note(context.journal, event.at, `${event.attached ? 'attached to the running' : 'started'} failover ${event.workflowId}`),
+      };
+    }),
+    probe: (_, _params: { first: boolean }) => undefined,
+    openVetoWindow: () => undefined,
+    requestApproval: () => undefined,
+    startFailover: (_, _params: { to: string }) => undefined,
+  },
+}).createMachine({
+  id: 'recover',
+  context: ({ input }) => ({
+    unhealthyAfter: input.unhealthyAfter,
+    automatic: input.automatic,
+    minDelayMs: input.minDelayMs,
+    seen: input.seen ?? [],
+    hints: input.hints ?? 0,
+    duplicates: input.duplicates ?? 0,
+    failovers: input.failovers ?? 0,
+    lastFailoverAtMs: input.lastFailoverAtMs,
+    lastFailoverId: input.lastFailoverId,
+    journal: input.journal ?? [],
+    failedProbes: 0,
+  }),
+  initial: 'idle',
+  // Hints are recorded in every state; only a new one in `idle` starts a confirmation.
+  on: { HINT: [{ guard: 'isDuplicate', actions: 'countDuplicate' }, { actions: 'recordHint' }] },
+  states: {
+    idle: {
+      on: {
+        HINT: [
+          { guard: 'isDuplicate', actions: 'countDuplicate' },
+          { target: 'confirming', actions: ['recordHint', 'resetProbes', { type: 'probe', params: { first: true } }] },
+        ],
+      },
+    },
+    confirming: {
+      on: {
+        PROBED: [
+          { guard: 'primaryAnswered', target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'the primary answered: outage not confirmed' } }] },
+          {
+            guard: and(['outageConfirmed', 'tooSoon']),
+            target: 'idle',
+            actions: ['resetProbes', { type: 'journal', params: { what: 'outage confirmed, but the last failover is more recent than minDelayBetweenFailovers: no failover' } }],
+          },
+          {
+            guard: and(['outageConfirmed', 'noTarget']),
+            target: 'idle',
+            actions: ['resetProbes', { type: 'journal', params: { what: 'outage confirmed, but no DR Region answers: no failover' } }],
+          },
+          { guard: and(['outageConfirmed', 'automatic']), target: 'vetoWindow', actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: veto window open' } }] },
+          { guard: and(['outageConfirmed', not('automatic')]), target: 'awaitingApproval', actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: approval requested' } }] },
+          { actions: ['countFailedProbe', { type: 'probe', params: { first: false } }] },
+        ],
+      },
+    },
+    vetoWindow: {
+      entry: 'openVetoWindow',
+      on: {
+        VETO: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'vetoed: no failover' } }] },
+        VETO_WINDOW_ELAPSED: 'failingOver',
+      },
+    },
+    awaitingApproval: {
+      entry: 'requestApproval',
+      on: {
+        APPROVED: 'failingOver',
+        REJECTED: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'rejected: no failover' } }] },
+        APPROVAL_TIMEOUT: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'approval timed out: no failover' } }] },
+      },
+    },
+    failingOver: {
+      entry: { type: 'startFailover', params: ({ context }) => ({ to: context.target ?? '' }) },
+      on: {
+        FAILOVER_STARTED: { actions: 'recordFailover' },
+        FAILOVER_FINISHED: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover finished: ${(event as { outcome: string }).outcome}` }) }] },
+        FAILOVER_START_FAILED: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover could not start: ${(event as { error: string }).error}` }) }] },
+      },
+    },
+  },
+});
+
+export type RecoverMachine = typeof recoverMachine;
