@@ -51,10 +51,12 @@ export async function replicateWorkflow({ plan, taskQueuePrefix: prefix, batchSi
   progress.phase = 'resolving';
   await primary.ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: plan.failover.writeQuotaShare });
   const keyItems = drRegions.map((region) => ({ secret: hmacKeySecretName(plan.name), region }));
-  for (let i = 0; i < 60; i++) {
+  // Bounded like every wait of setup: a paused Region must not hold up the rest (its secrets time out on their own).
+  const keyDeadline = Date.now() + Math.min(plan.setup.inSyncTimeout, 60_000);
+  for (let i = 0; Date.now() < keyDeadline; i++) {
     const s = await primaryReads.replicationStatusBatch({ items: keyItems });
     if (s.every((x) => x.status === 'InSync')) break;
-    await sleep(Math.min(2_000, 200 * 2 ** i));
+    await sleep(Math.min(2_000, 200 * 2 ** i, Math.max(1, keyDeadline - Date.now())));
   }
 
   const { names } = await primaryReads.listSetupSecrets({ secrets: plan.secrets });
