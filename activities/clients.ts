@@ -29,7 +29,25 @@ export type SecretsManagerApi = Pick<
   | 'cancelRotateSecret'
 >;
 
-export type EventBridgeApi = Pick<EventBridge, 'putEvents' | 'putRule' | 'putTargets' | 'describeRule' | 'deleteRule' | 'removeTargets' | 'listTargetsByRule'>;
+export type EventBridgeApi = Pick<
+  EventBridge,
+  | 'putEvents'
+  | 'putRule'
+  | 'putTargets'
+  | 'describeRule'
+  | 'deleteRule'
+  | 'removeTargets'
+  | 'listTargetsByRule'
+  // events install/uninstall: the API destination (and its API-key connection) that feeds the receiver
+  | 'createConnection'
+  | 'describeConnection'
+  | 'updateConnection'
+  | 'deleteConnection'
+  | 'createApiDestination'
+  | 'describeApiDestination'
+  | 'updateApiDestination'
+  | 'deleteApiDestination'
+>;
 
 /** One Region's clients. */
 export interface RegionClients {

@@ -13,6 +13,8 @@ import { createEventActivities } from '../activities/events.activities.js';
 import { createFailoverActivities } from '../activities/failover.activities.js';
 import { createReplicationActivities } from '../activities/replication.activities.js';
 import { createBackupActivities } from '../activities/backup.activities.js';
+import { createMonitorActivities } from '../activities/monitor.activities.js';
+import { createEventsInstallActivities } from '../activities/events-install.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
@@ -37,6 +39,8 @@ export function createRegionActivities(clients: RegionClients, peers?: (region: 
     ...createFailoverActivities(clients),
     ...createReplicationActivities(clients, peers),
     ...createBackupActivities(clients, peers),
+    ...createMonitorActivities(clients),
+    ...createEventsInstallActivities(clients),
   };
 }
 export type RegionActivities = ReturnType<typeof createRegionActivities>;
