@@ -14,6 +14,8 @@ import { workerCommand } from './commands/worker.js';
 import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
+import { setupCommand } from './commands/setup.js';
+import { backupsListCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
 
@@ -37,6 +39,9 @@ export const COMMANDS: Command[] = [
   pauseCommand,
   resumeCommand,
   cancelCommand,
+  setupCommand,
+  backupsListCommand,
+  backupsRestoreCommand,
 ] as Command[];
 
 function help(): string {

@@ -19,7 +19,7 @@ const value = () => {
 };
 
 /** A plan of its own per test (own name → own workflow ids; own prefix → own secrets). */
-function planFor(tag: string, extra = '', regions?: { primary: string; dr: string }): Plan {
+function planFor(tag: string, extra = '', regions?: { primary: Plan['primaryRegion']; dr: Plan['primaryRegion'] }): Plan {
   const base = h.plan(extra);
   const n = `${h.names}${tag}/`;
   return {
@@ -173,7 +173,7 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
 
   // Lag, pause and call counting use Regions no other test file touches: the lab's faults and counters are per Region.
   describe.skipIf(onAws)(`on Regions of its own (${LAB_ONLY})`, () => {
-    const regions = { primary: 'eu-south-2', dr: 'eu-central-2' };
+    const regions = { primary: 'eu-south-2', dr: 'eu-central-2' } as const;
     let iso: RunningWorkers;
     let conn: NativeConnection;
     const prefix = () => `${h.prefix}-iso`;
