@@ -33,6 +33,8 @@ export const FailoverInput = z.object({
   taskQueuePrefix: z.string().optional(),
   /** Tests shorten the pending fence's retry interval (ms, default 5 s doubling to 1 min). */
   fenceRetryInitialMs: z.number().int().positive().optional(),
+  /** Secrets per promotion activity (default 100); tests make it small to see pause/cancel between batches. */
+  batchSize: z.number().int().min(1).max(500).optional(),
 });
 export type FailoverInput = z.input<typeof FailoverInput>;
 

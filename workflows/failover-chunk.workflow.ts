@@ -26,6 +26,7 @@ export interface FailoverChunkInput {
   names: string[];
   writeQuotaShare: number;
   taskQueuePrefix?: string;
+  batchSize?: number;
 }
 
 export interface FailoverChunkResult {
@@ -45,7 +46,8 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
   const acts = regionActivities<FailoverActivities>(input.to, input.taskQueuePrefix, PROMOTE_OPTIONS);
   const parent = getExternalWorkflowHandle(input.parentId);
   const batches: string[][] = [];
-  for (let i = 0; i < input.names.length; i += BATCH_SIZE) batches.push(input.names.slice(i, i + BATCH_SIZE));
+  const size = input.batchSize ?? BATCH_SIZE;
+  for (let i = 0; i < input.names.length; i += size) batches.push(input.names.slice(i, i + size));
 
   const results: SecretOutcome[][] = [];
   const result: FailoverChunkResult = { outcomes: [], lineageRecords: [], hmacs: true };

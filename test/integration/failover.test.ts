@@ -1,20 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DescribeSecretCommand, GetResourcePolicyCommand, PutSecretValueCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { DescribeSecretCommand, GetResourcePolicyCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
 import type { FailoverInput, FailoverProgress, FailoverReport } from '../../domain/failover.js';
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
+import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 
 let h: Harness;
 const values: string[] = [];
 const workflowIds: string[] = [];
+const planNames: string[] = [];
+const logs: string[] = [];
 const value = () => {
   const v = `failover-value-${randomBytes(12).toString('hex')}`;
   values.push(v);
@@ -37,7 +42,9 @@ async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; 
   await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   const base = h.plan(`failover:\n  requireApproval: false\n  groups: [{ name: tier0, match: { tag: { key: dr-tier, value: "0" } } }]\n${extra}`);
   // Each test its own plan name: one failover per plan, and its own pending fence.
-  return { plan: { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } }, names };
+  const plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } };
+  planNames.push(plan.name);
+  return { plan, names };
 }
 
 function input(plan: Plan, over: Partial<FailoverInput> = {}): FailoverInput {
@@ -94,5 +101,173 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     const types = events.map((e) => e['detail-type'] ?? e.detailType);
     expect(types).toContain('Failover Started');
     expect(types).toContain('Failover Completed');
+  });
+
+  it('planned: the fence is applied before the first promotion, and writes to the old primary are refused afterwards', async () => {
+    const { plan, names } = await fleet('planned', 12);
+    const before = ((await h.lab!.events({ source: 'aws.secretsmanager' })) as unknown[]).length;
+    const report = (await (await failover(plan, { mode: 'planned' })).result()) as FailoverReport;
+    expect(report.outcome, JSON.stringify(report)).toBe('done');
+    expect(report.fence).toMatchObject({ state: 'applied', fenced: 12 });
+    const events = ((await h.lab!.events({ source: 'aws.secretsmanager' })) as Array<{ detail: { eventName: string; awsRegion: string }; resources?: string[] }>)
+      .slice(before)
+      .filter((e) => names.some((n) => e.resources?.[0]?.includes(`:secret:${n}-`)));
+    const at = (name: string, region: string) => events.flatMap((e, i) => (e.detail.eventName === name && e.detail.awsRegion === region ? [i] : []));
+    const fences = [...at('PutResourcePolicy', h.primaryRegion), ...at('TagResource', h.primaryRegion)];
+    const stops = at('StopReplicationToReplica', h.drRegion);
+    expect(fences).toHaveLength(24);
+    expect(stops).toHaveLength(12);
+    expect(Math.max(...fences)).toBeLessThan(Math.min(...stops));
+    for (const name of names) {
+      await expect(h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value() })), name).rejects.toThrow(/explicit deny/);
+      // The fence replicated to the replica before promotion must not lock the new primary.
+      await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value() }));
+      const policy = await h.sm(h.drRegion).send(new GetResourcePolicyCommand({ SecretId: name }));
+      expect(policy.ResourcePolicy ?? '').not.toContain('SecretsDrFence');
+    }
+  });
+
+  it('SIGKILL of the worker in the middle of promoting: a new worker finishes, each secret promoted exactly once', async () => {
+    const run = fileURLToPath(new URL('../../dist/cli/run.js', import.meta.url));
+    const built = fileURLToPath(new URL('../../dist/workflows/failover.workflow.js', import.meta.url));
+    if (!existsSync(run) || !existsSync(built)) throw new Error('dist/ is missing or stale: run `npx tsc -p tsconfig.build.json` (npm test builds it through scripts/bootstrap.mjs)');
+    const { plan, names } = await fleet('kill', 60, '  writeQuotaShare: 0.1\n'); // 5 TPS: 12 s of promoting
+    const prefix = `t-failover-kill-${randomBytes(4).toString('hex')}`;
+    const labUrl = inject('labUrl');
+    const startWorker = () => {
+      const child = spawn(process.execPath, [run, 'worker', '--regions', `${h.primaryRegion},${h.drRegion}`], {
+        env: {
+          ...process.env, ...LAB_CREDENTIALS,
+          TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: prefix,
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, AWS_REGION: h.primaryRegion,
+          SECRETS_DR_AWS_TIMEOUT_MS: '5000', SECRETS_DR_LOG_LEVEL: 'WARN',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
+      child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+      return child;
+    };
+    let worker: ChildProcess = startWorker();
+    try {
+      await eventually('the spawned worker to poll', async () => (logs.join('').includes('secrets-dr worker:') ? true : undefined), 30_000);
+      await h.lab!.resetCounters();
+      const handle = await failover(plan, {}, prefix);
+      await eventually('promotion under way', async () => (((await h.lab!.counters())[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= 15 ? true : undefined), 30_000, 100);
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker.once('exit', r));
+      const stoppedAtKill = (await h.lab!.counters())[h.drRegion]?.StopReplicationToReplica?.calls ?? 0;
+      expect(stoppedAtKill).toBeLessThan(60);
+      worker = startWorker();
+      const report = (await handle.result()) as FailoverReport;
+      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+      expect(report.counts.failed + report.counts.skipped).toBe(0);
+      expect(report.counts.promoted + report.counts.alreadyStandalone).toBe(60);
+      const counters = await h.lab!.counters();
+      expect(counters[h.drRegion]?.StopReplicationToReplica).toMatchObject({ calls: 60, failed: 0 });
+      for (const name of names) expect(await standalone(h.drRegion, name), name).toBe(true);
+      // No error left behind: the workflow completed and its pending fence is the only follow-up.
+      expect((await handle.describe()).status.name).toBe('COMPLETED');
+    } finally {
+      worker.kill('SIGKILL');
+      await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).terminate('test cleanup').catch(() => undefined);
+    }
+  });
+
+  it('throttling at a tenth of the quota: slows down and finishes, no secret failed', async () => {
+    const { plan } = await fleet('throttle', 30);
+    await h.lab!.resetCounters();
+    await h.lab!.fault('throttle', { region: h.drRegion, group: 'write', tps: 5 });
+    try {
+      const report = (await (await failover(plan)).result()) as FailoverReport;
+      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+      expect(report.counts).toMatchObject({ promoted: 30, failed: 0 });
+      const c = (await h.lab!.counters())[h.drRegion]?.StopReplicationToReplica;
+      expect(c?.throttled ?? 0, 'the lab throttled some calls').toBeGreaterThan(0);
+      expect(report.durationMs).toBeGreaterThan((30 / 5) * 1_000 * 0.8);
+    } finally {
+      await h.lab!.fault('clear', { region: h.drRegion });
+    }
+  });
+
+  it('fail-next on some secrets: exit 3 from the CLI, those secrets named with reasons, the rest promoted', async () => {
+    const { plan, names } = await fleet('failnext', 15);
+    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 3, error: 'AccessDeniedException', secretIdPrefix: names[3] });
+    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 2, error: 'InternalServiceError', secretIdPrefix: names[7] }); // retried: not a failure
+    const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-failover-')), 'secrets-dr.yaml');
+    writeFileSync(file, `name: ${plan.name}\nprimaryRegion: ${plan.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${plan.secrets.include[0] && 'prefix' in plan.secrets.include[0] ? plan.secrets.include[0].prefix : ''}" }]\nfailover:\n  requireApproval: true\n`);
+    Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
+    const out: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+    let code: number;
+    try {
+      code = await main(['failover', '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--wait', '--json', '-f', file]);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code, out.join('')).toBe(3);
+    const lines = out.join('').split('\n').filter((l) => l.startsWith('{'));
+    const report = JSON.parse(lines.at(-1)!) as FailoverReport & { type: string };
+    expect(report.outcome).toBe('partial');
+    expect(report.attention.map((a) => a.name)).toEqual([names[3]]);
+    expect(report.attention[0]!.reason).toMatch(/AccessDeniedException/);
+    expect(report.counts).toMatchObject({ promoted: 14, failed: 1 });
+    expect(await standalone(h.drRegion, names[7]!)).toBe(true);
+    expect(await standalone(h.drRegion, names[3]!)).toBe(false);
+    workflowIds.push(failoverWorkflowId(plan.name));
+    // Its pending fence lands at once (the primary answers): wait for it, so later tests count only their own calls.
+    await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).result();
+  });
+
+  it('--dry-run: per secret what would happen and the expected duration, zero writes', async () => {
+    const { plan, names } = await fleet('dryrun', 10);
+    await h.lab!.resetCounters();
+    const report = (await (await failover(plan, { dryRun: true, mode: 'planned' })).result()) as FailoverReport;
+    expect(report.outcome).toBe('dry-run');
+    expect(report.preview?.map((p) => p.action)).toEqual(names.map(() => 'promote'));
+    expect(report.expectedMs).toBe(Math.ceil((10 / 30) * 1_000));
+    const counters = await h.lab!.counters();
+    for (const [region, ops] of Object.entries(counters)) {
+      for (const op of Object.keys(ops)) expect(op, `${op} in ${region}`).toMatch(/^(Describe|Get|List|BatchGet|events:)/);
+    }
+    for (const name of names) expect(await standalone(h.drRegion, name)).toBe(false);
+  });
+
+  it('pause, resume, cancel while promoting; a second trigger attaches to the running failover; the approval gate', async () => {
+    const { plan } = await fleet('control', 40, '  writeQuotaShare: 0.1\n');
+    const gated = { ...plan, failover: { ...plan.failover, requireApproval: true } };
+    const handle = await failover(gated, { skipApproval: false, batchSize: 4 });
+    await eventually('the approval gate', async () => ((await handle.query<FailoverProgress>('progress')).step === 'awaitingApproval' ? true : undefined));
+    await handle.executeUpdate('approval', { args: [{ decision: 'approve', by: 'test' }] });
+    const again = await failover(gated, { skipApproval: false, batchSize: 4 });
+    expect(again.firstExecutionRunId).toBe(handle.firstExecutionRunId);
+    await eventually('some promoted', async () => ((await handle.query<FailoverProgress>('progress')).processed >= 8 ? true : undefined), 30_000, 100);
+    await handle.signal('pause');
+    await new Promise((r) => setTimeout(r, 4_000)); // batches in flight (at 5 TPS) finish
+    const p1 = await handle.query<FailoverProgress>('progress');
+    expect(p1.paused).toBe(true);
+    await new Promise((r) => setTimeout(r, 2_000));
+    const p2 = await handle.query<FailoverProgress>('progress');
+    expect(p2.processed, 'no progress while paused').toBe(p1.processed);
+    await handle.signal('resume');
+    await eventually('progress after resume', async () => ((await handle.query<FailoverProgress>('progress')).processed > p2.processed ? true : undefined), 20_000, 100);
+    await handle.signal('cancel', { reason: 'test' });
+    const report = (await handle.result()) as FailoverReport;
+    expect(report.outcome).toBe('partial');
+    expect(report.cancelled).toBe(true);
+    expect(report.counts.promoted).toBeGreaterThan(8);
+    expect(report.counts.skipped).toBeGreaterThan(0);
+    expect(report.counts.promoted + report.counts.skipped).toBe(40);
+    for (const o of report.outcomes!.filter((x) => x.status === 'promoted')) expect(await standalone(h.drRegion, o.name)).toBe(true);
+  });
+
+  it('no secret value in any history, lab event or worker log line of these tests', async () => {
+    const ids = new Set(workflowIds);
+    for await (const wf of h.client.workflow.list()) if (planNames.some((p) => wf.workflowId.startsWith(`secrets-dr/${p}/`))) ids.add(wf.workflowId);
+    expect(ids.size).toBeGreaterThan(5);
+    const texts: string[] = [JSON.stringify(await h.lab!.events()), logs.join('')];
+    for (const id of ids) texts.push(JSON.stringify(await h.client.workflow.getHandle(id).fetchHistory()));
+    const all = texts.join('\n');
+    for (const v of values) expect(all.includes(v), 'a seeded value leaked').toBe(false);
   });
 });
