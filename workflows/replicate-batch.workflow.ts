@@ -158,7 +158,10 @@ export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promis
     const all = finals.length === machines.size;
     if (finals.length !== reported && (all || Date.now() - reportedAt >= 1_000)) {
       const counts: Record<string, number> = {};
-      for (const s of finals) counts[String(s.value)] = (counts[String(s.value)] ?? 0) + 1;
+      for (const s of finals) {
+        const state = outcomeOf(s.context, String(s.value)).state;
+        counts[state] = (counts[state] ?? 0) + 1;
+      }
       await parent.signal(batchProgressSignal, { batch: input.batch, done: finals.length, counts }).catch(() => undefined);
       reported = finals.length;
       reportedAt = Date.now();

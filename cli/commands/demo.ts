@@ -23,6 +23,7 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
 import { connectClient } from '../temporal.js';
 import { fetchStatus, renderStatus } from './status.js';
+import { renderSetup, runSetup } from './setup.js';
 
 export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
 name: payments
@@ -89,7 +90,7 @@ export const demoCommand = defineCommand({
     try {
       say('secrets-dr demo — Tokyo (ap-northeast-1) protected by Osaka (ap-northeast-3), on the local stack');
       say('');
-      say('[1/3] starting the local stack: lab (Secrets Manager + EventBridge emulator), Temporal dev server, worker');
+      say('[1/5] starting the local stack: lab (Secrets Manager + EventBridge emulator), Temporal dev server, worker');
       const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'] });
       cleanups.push(() => lab.close());
       const temporal = await startTemporalDevServer({ home, detached: false });
@@ -111,14 +112,14 @@ export const demoCommand = defineCommand({
       cleanups.push(() => workers.shutdown());
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
 
-      say('[2/3] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka');
+      say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka');
       const planPath = join(home, 'secrets-dr.yaml');
       writeFileSync(planPath, DEMO_PLAN);
       const { plan } = loadPlanFile(planPath);
       await seedFleet(new LabClient(lab.url));
       await new Promise((r) => setTimeout(r, 1_000)); // the lab's replication lag is ~300 ms
 
-      say(`[3/3] secrets-dr status -f ${planPath}   (a Temporal workflow; ListSecrets pages, not one call per secret)`);
+      say(`[3/5] secrets-dr status -f ${planPath}   (a Temporal workflow; ListSecrets pages, not one call per secret)`);
       say('');
       const c = await connectClient(workerEnv);
       cleanups.push(() => c.close());
@@ -133,6 +134,28 @@ export const demoCommand = defineCommand({
       say(`  - ${report.counts[DR]?.conflict ?? 0} has a same-named secret in Osaka that is NOT our replica: replicating it naively would fail,`);
       say('    and "retry with overwrite" would destroy that secret\'s value and change its ARN (secrets-dr resolves it with a backup first).');
       say(`  - excluded by the plan: prod/payments/scratch/*, and staging/* is not selected. Regions: ${planRegions(plan).join(', ')}.`);
+
+      say('');
+      say(`[4/5] secrets-dr setup --wait -f ${planPath}   (replicate everything; the same-named secret in Osaka is backed up first)`);
+      say('');
+      const setup = await runSetup(c, plan, io, { wait: true });
+      if (setup.report) {
+        if (io.json) printJson(io, { setup: setup.report });
+        else renderSetup(setup.report, io);
+      }
+      say('');
+      say(`[5/5] secrets-dr status -f ${planPath}   (again)`);
+      say('');
+      const after = await fetchStatus(c, plan);
+      if (io.json) printJson(io, { status: after });
+      else renderStatus(after, io);
+      say('');
+      const backup = setup.report?.outcomes.find((o) => o.backup);
+      if (backup) {
+        say(`the same-named secret ${backup.secret} in Osaka was saved to ${backup.backup} (its AWSCURRENT and AWSPREVIOUS) before it was overwritten;`);
+        if (backup.arnChange) say(`its ARN changed ${backup.arnChange.from} → ${backup.arnChange.to}: consumers that pinned the old ARN must be updated.`);
+        say('undo with `secrets-dr backups restore BACKUP_NAME --yes` (see `secrets-dr backups list`).');
+      }
       say(`demo finished in ${formatDuration(Date.now() - started)}.`);
       if (opts.keep) {
         say('');
