@@ -42,6 +42,8 @@ export const RecoverInput = z.object({
   vetoWindowMs: z.number().int().min(0).optional(),
   /** Finish after this long without hints (default: max(minDelayBetweenFailovers, 1h)): a later hint starts a fresh run. */
   idleTimeoutMs: z.number().int().min(1).optional(),
+  /** The hint that started it (the monitor starts recover as a child with its hint). */
+  hint: RecoveryHint.optional(),
   carry: RecoverCarry.optional(),
 });
 export type RecoverInput = z.input<typeof RecoverInput>;

@@ -7,3 +7,6 @@ export { listBackupsWorkflow, restoreBackupWorkflow } from './backups.workflow.j
 export { failoverWorkflow } from './failover.workflow.js';
 export { failoverChunkWorkflow } from './failover-chunk.workflow.js';
 export { fenceWorkflow } from './fence.workflow.js';
+export { monitorWorkflow } from './monitor.workflow.js';
+export { recoverWorkflow } from './recover.workflow.js';
+export { eventsInstallWorkflow } from './events-install.workflow.js';
