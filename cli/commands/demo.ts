@@ -23,6 +23,7 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
 import { connectClient } from '../temporal.js';
 import { fetchStatus, renderStatus } from './status.js';
+import { demoFailoverStage } from './demo-failover.js';
 import { renderSetup, runSetup } from './setup.js';
 
 export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
@@ -156,6 +157,7 @@ export const demoCommand = defineCommand({
         if (backup.arnChange) say(`its ARN changed ${backup.arnChange.from} → ${backup.arnChange.to}: consumers that pinned the old ARN must be updated.`);
         say('undo with `secrets-dr backups restore BACKUP_NAME --yes` (see `secrets-dr backups list`).');
       }
+      await demoFailoverStage({ c, plan, labUrl: lab.url, io, say });
       say(`demo finished in ${formatDuration(Date.now() - started)}.`);
       if (opts.keep) {
         say('');
