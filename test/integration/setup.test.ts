@@ -122,7 +122,14 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     await scanHistories([id, setupBatchWorkflowId(id, 0), ...['clash', 'same', 'adopt', 'keep'].map((s) => conflictWorkflowId(id, h.drRegion, `${n}${s}`))]);
     const history = await h.client.workflow.getHandle(id).fetchHistory();
     await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, id);
-    if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/setup.json', import.meta.url), historyToJSON(history));
+    if (process.env.RECORD_HISTORIES) {
+      // Fixtures for test/unit/replay.test.ts (which replays under another workflow id): the batch (it drives the
+      // machines) and the conflict child (compare → backup → overwrite) derive no ids from their own workflow id.
+      const fixtures = { 'setup-batch.json': setupBatchWorkflowId(id, 0), 'setup-resolve-conflict.json': conflictWorkflowId(id, h.drRegion, `${n}clash`) };
+      for (const [file, wid] of Object.entries(fixtures)) {
+        writeFileSync(new URL(`../fixtures/histories/${file}`, import.meta.url), historyToJSON(await h.client.workflow.getHandle(wid).fetchHistory()));
+      }
+    }
 
     // Undo: restoring the backup puts the old value back under the name (the replica is removed first).
     const restored = (await h.client.workflow.execute('restoreBackupWorkflow', {
