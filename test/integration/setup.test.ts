@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { conflictWorkflowId, setupBatchWorkflowId, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { backupPrefix, type RestoreResult, type SetupProgress, type SetupReport } from '../../domain/replication.js';
-import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
+import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 
 let h: Harness;
@@ -183,10 +183,13 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     const regions = { primary: 'eu-south-2', dr: 'eu-central-2' } as const;
     let iso: RunningWorkers;
     let conn: NativeConnection;
+    let bundle: WorkflowBundle;
     const prefix = () => `${h.prefix}-iso`;
+    const startIso = () => startWorkers({ connection: conn, namespace: 'default', regions: [regions.primary, regions.dr], taskQueuePrefix: prefix(), awsTimeoutMs: 5_000, workflowBundle: bundle });
     beforeAll(async () => {
       conn = await NativeConnection.connect({ address: inject('temporalAddress') });
-      iso = await startWorkers({ connection: conn, namespace: 'default', regions: [regions.primary, regions.dr], taskQueuePrefix: prefix(), awsTimeoutMs: 5_000 });
+      bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+      iso = await startIso();
     });
     afterAll(async () => {
       await iso?.shutdown();
@@ -217,6 +220,30 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
         expect(ops, `write calls in ${region}`).toEqual([]);
       }
       expect(counters[regions.primary]?.DescribeSecret?.calls ?? 0).toBeGreaterThan(0); // it did look
+    });
+
+    it('a crash between backup and overwrite resumes without a second backup or replication', async () => {
+      const plan = planFor('crash', '', regions);
+      const n = `${h.names}crash/`;
+      const old = value();
+      await h.lab!.seed(regions.dr, [{ name: `${n}clash`, value: old }]);
+      await h.lab!.seed(regions.primary, [{ name: `${n}clash`, value: value() }]);
+      // The overwrite keeps failing until the workers are gone (a Region hiccup, then a crash).
+      await h.lab!.fault('fail-next', { region: regions.primary, op: 'ReplicateSecretToRegions', count: 1000, secretIdPrefix: n });
+      const handle = await startSetup(plan, prefix());
+      await eventually('the backup', async () => ((await backupsOf(regions.dr, plan, `${n}clash`)).length === 1 ? true : undefined));
+      await iso.shutdown();
+      await h.lab!.fault('clear', { region: regions.primary });
+      await h.lab!.resetCounters();
+      iso = await startIso();
+      const report = (await handle.result()) as SetupReport;
+      expect(outcome(report, `${n}clash`)).toMatchObject({ state: 'InSync', action: 'backup-then-overwrite' });
+      expect(await backupsOf(regions.dr, plan, `${n}clash`)).toHaveLength(1);
+      const counters = await h.lab!.counters();
+      expect(counters[regions.dr]?.CreateSecret?.calls ?? 0, 'no backup written after the restart').toBe(0);
+      expect(counters[regions.primary]?.ReplicateSecretToRegions?.calls, 'one overwrite after the restart').toBe(1);
+      const b = (await backupsOf(regions.dr, plan, `${n}clash`))[0]!;
+      expect(await (async () => (await h.sm(regions.dr).send(new GetSecretValueCommand({ SecretId: b.Name }))).SecretString)()).toBe(old);
     });
 
     it('a paused replication ends in a clear timeout outcome, not a hang', async () => {
