@@ -4,6 +4,19 @@
  * activity results into its events and executes the named effects it returns. Promotion runs in
  * child workflows (failover-chunk.workflow.ts) of ≤ 1,000 secrets, group by group (tier0 first),
  * on the DR Region's task queue; the pending fence goes to fence.workflow.ts.
+ *
+ * Decisions:
+ * - Fence: planned mode fences every secret to promote on the old primary (deny-write statement
+ *   `SecretsDrFenceDenyWrites` merged into its resource policy, then the `secrets-dr:fenced` tag)
+ *   before the first StopReplicationToReplica. Unplanned (or a fence cut short by the primary
+ *   going down) hands the fence to `fenceWorkflowId(plan, from)`, an abandoned child that retries
+ *   with backoff until the Region answers, so the failover's RTO never waits for a dead Region.
+ * - Lineage: each promotion batch writes one JSON secret in the target Region,
+ *   `secrets-dr/<plan>/lineage/<failoverId>/<chunk>-<batch>` (version ids, staging labels, HMACs —
+ *   never values), tagged secrets-dr:role=failover-lineage; failback lists that prefix. Every
+ *   promoted secret also carries the tag `secrets-dr:failover=<failoverId>`.
+ * - History: the parent holds O(N/100) events (one progress signal per batch), each chunk child
+ *   O(1,000/100); no continue-as-new is needed up to ~100,000 secrets.
  */
 import {
   ParentClosePolicy,
