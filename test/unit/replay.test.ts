@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'vitest';
-import { Worker } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import { workflowsPath } from '../../worker/worker.js';
 
 // Histories recorded from real runs on the dev server (RECORD_HISTORIES=1 npm run test:integration).
@@ -8,9 +8,13 @@ import { workflowsPath } from '../../worker/worker.js';
 const dir = new URL('../fixtures/histories/', import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
 
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+let bundle: Promise<WorkflowBundle> | undefined;
+
 describe('recorded workflow histories', () => {
   it.each(files)('%s replays without non-determinism', async (file) => {
+    bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quiet });
     const history = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
-    await Worker.runReplayHistory({ workflowsPath: workflowsPath(), bundlerOptions: { logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } } }, history, `replay-${file}`);
+    await Worker.runReplayHistory({ workflowBundle: await bundle }, history, `replay-${file}`);
   }, 60_000);
 });
