@@ -18,6 +18,7 @@ import { setupCommand } from './commands/setup.js';
 import { backupsListCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
+import { drillListCommand, drillRunCommand, drillScheduleCommand, drillUnscheduleCommand } from './commands/drill.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -42,6 +43,10 @@ export const COMMANDS: Command[] = [
   setupCommand,
   backupsListCommand,
   backupsRestoreCommand,
+  drillRunCommand,
+  drillScheduleCommand,
+  drillUnscheduleCommand,
+  drillListCommand,
 ] as Command[];
 
 function help(): string {

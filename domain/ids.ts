@@ -66,3 +66,17 @@ export function recoverWorkflowId(planName: string): string {
 export function eventsInstallWorkflowId(planName: string): string {
   return `secrets-dr/${planName}/events-install`;
 }
+
+/** Drills: one id per run (`secrets-dr/<plan>/drill/<ts>`), all findable by the plan's drill prefix. */
+export function drillWorkflowIdPrefix(planName: string): string {
+  return `secrets-dr/${planName}/drill/`;
+}
+
+export function drillWorkflowId(planName: string, stamp: string): string {
+  return `${drillWorkflowIdPrefix(planName)}${stamp}`;
+}
+
+/** The plan's drill schedule (Temporal Schedule); its runs get `<prefix>scheduled-<time>` ids. */
+export function drillScheduleId(planName: string): string {
+  return `secrets-dr/${planName}/drill-schedule`;
+}

@@ -10,3 +10,4 @@ export { fenceWorkflow } from './fence.workflow.js';
 export { monitorWorkflow } from './monitor.workflow.js';
 export { recoverWorkflow } from './recover.workflow.js';
 export { eventsInstallWorkflow } from './events-install.workflow.js';
+export { drillWorkflow } from './drill.workflow.js';

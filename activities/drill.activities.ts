@@ -1,0 +1,238 @@
+/**
+ * Drill activities: canary secrets `secrets-dr-drill/<plan>/<n>`, never production secrets.
+ * - `sweepDrillCanaries` (any Region): lists the plan's canary prefix; a primary first loses its
+ *   replicas (RemoveRegionsFromReplication: AWS refuses to delete a primary that still has some),
+ *   then is deleted with ForceDeleteWithoutRecovery; standalone copies are deleted; replicas are
+ *   left to their primary's sweep. Used for leftovers of a crashed drill and for the clean-up.
+ * - `createDrillCanaries` (primary): a random value generated here, never returned.
+ * - `writeCanaryAndMeasureLag` (primary, with the DR Regions' clients): one PutSecretValue per
+ *   canary (the version quota: one canary write per secret per 10 minutes; canaries are fresh each
+ *   drill) and the time until each replica shows that version, polled every 50 ms in this one
+ *   activity, so the figure does not include Temporal's scheduling.
+ * - `promoteDrillCanaries` (DR Region): StopReplicationToReplica, then the time until each canary
+ *   is standalone and readable (RTO).
+ */
+import { randomBytes } from 'node:crypto';
+import { heartbeat } from '@temporalio/activity';
+import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
+import {
+  DRILL_ID_TAG,
+  DRILL_ROLE,
+  DRILL_ROLE_TAG,
+  drillCanaryPrefix,
+  type CanaryWriteResult,
+  type PromoteResult,
+  type SweepResult,
+} from '../domain/drill.js';
+import type { RegionClients } from './clients.js';
+import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
+import { requestToken } from './lineage.activities.js';
+import { writeGovernor } from './write-governor.js';
+
+const POLL_MS = 50;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const canaryValue = () => JSON.stringify({ canary: randomBytes(24).toString('base64url') });
+
+export function createDrillActivities({ region, secretsManager }: RegionClients, peers?: (region: string) => RegionClients) {
+  const describe = async (sm: RegionClients['secretsManager'], secretId: string, where: string): Promise<DescribeSecretResponse | undefined> => {
+    try {
+      return await sm.describeSecret({ SecretId: secretId });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw toFailure(err, `DescribeSecret ${secretId}`, where);
+    }
+  };
+
+  const listCanaries = async (planName: string) => {
+    const out: Array<{ name: string; arn: string; primaryRegion?: string }> = [];
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: token, Filters: [{ Key: 'name', Values: [drillCanaryPrefix(planName)] }] });
+      } catch (err) {
+        throw toFailure(err, 'ListSecrets (drill canaries)', region);
+      }
+      for (const s of page.SecretList ?? []) {
+        // The name filter is a prefix match; keep exactly this plan's canaries.
+        if (!s.Name?.startsWith(drillCanaryPrefix(planName)) || !s.ARN) continue;
+        out.push({ name: s.Name, arn: s.ARN, ...(s.PrimaryRegion ? { primaryRegion: s.PrimaryRegion } : {}) });
+      }
+      token = page.NextToken;
+    } while (token);
+    return out;
+  };
+
+  return {
+    /** Removes every canary of the plan that lives in this Region (see the module comment for the order). */
+    async sweepDrillCanaries(input: { planName: string; writeQuotaShare: number }): Promise<SweepResult> {
+      const gov = writeGovernor(region, input.writeQuotaShare);
+      const found = await listCanaries(input.planName);
+      const deleted: string[] = [];
+      let replicasRemoved = 0;
+      for (const s of found) {
+        heartbeat({ done: deleted.length });
+        if (s.primaryRegion && s.primaryRegion !== region) continue; // a replica: removed with its primary (swept in its Region)
+        const d = await describe(secretsManager, s.arn, region);
+        if (!d) continue;
+        const replicas = (d.ReplicationStatus ?? []).map((r) => r.Region).filter((r): r is string => Boolean(r));
+        if (replicas.length > 0) {
+          try {
+            await gov.write(() => secretsManager.removeRegionsFromReplication({ SecretId: s.arn, RemoveReplicaRegions: replicas }));
+            replicasRemoved += replicas.length;
+          } catch (err) {
+            if (!isNotFound(err)) throw toFailure(err, `RemoveRegionsFromReplication ${s.name}`, region);
+          }
+        }
+        try {
+          await gov.write(() => secretsManager.deleteSecret({ SecretId: s.arn, ForceDeleteWithoutRecovery: true }));
+          deleted.push(s.name);
+        } catch (err) {
+          if (!isNotFound(err)) throw toFailure(err, `DeleteSecret ${s.name}`, region);
+        }
+      }
+      // Describe, don't assume: what is still here (replicas whose primary Region has not been swept yet count too).
+      const remaining = (await listCanaries(input.planName)).map((s) => s.name);
+      return { region, found: found.map((s) => s.name), deleted, replicasRemoved, remaining };
+    },
+
+    /** Creates the canaries in this (the primary) Region. Idempotent per drill: the token is derived from the drill id. */
+    async createDrillCanaries(input: { planName: string; drillId: string; names: string[]; writeQuotaShare: number }): Promise<{ created: string[]; existing: string[] }> {
+      const gov = writeGovernor(region, input.writeQuotaShare);
+      const created: string[] = [];
+      const existing: string[] = [];
+      for (const name of input.names) {
+        const d = await describe(secretsManager, name, region);
+        if (d && !d.DeletedDate) {
+          const ours = d.Tags?.some((t) => t.Key === DRILL_ID_TAG && t.Value === input.drillId);
+          if (!ours) throw toFailure(Object.assign(new Error(`${name} exists and is not a canary of this drill (leftovers were not removed)`), { name: 'ResourceExistsException' }), 'CreateSecret', region);
+          existing.push(name);
+          continue;
+        }
+        try {
+          await gov.write(() =>
+            secretsManager.createSecret({
+              Name: name,
+              Description: 'secrets-dr drill canary (deleted when the drill ends)',
+              SecretString: canaryValue(),
+              ClientRequestToken: requestToken(input.drillId, 'create', name),
+              Tags: [
+                { Key: 'secrets-dr:plan', Value: input.planName },
+                { Key: DRILL_ROLE_TAG, Value: DRILL_ROLE },
+                { Key: DRILL_ID_TAG, Value: input.drillId },
+              ],
+            }),
+          );
+          created.push(name);
+        } catch (err) {
+          throw toFailure(err, `CreateSecret ${name}`, region);
+        }
+        heartbeat({ created: created.length });
+      }
+      return { created, existing };
+    },
+
+    /**
+     * One canary version per canary (PutSecretValue with a token derived from the drill id), then
+     * the time from the write being acknowledged until every DR Region's replica shows it as AWSCURRENT.
+     * A canary that already holds its drill version (a retry) is not written again (version quota).
+     */
+    async writeCanaryAndMeasureLag(input: { drillId: string; names: string[]; drRegions: string[]; writeQuotaShare: number; timeoutMs?: number }): Promise<CanaryWriteResult> {
+      if (!peers) throw new Error('writeCanaryAndMeasureLag needs the DR Regions\' clients (worker composition bug)');
+      const gov = writeGovernor(region, input.writeQuotaShare);
+      const versions: CanaryWriteResult['versions'] = [];
+      for (const name of input.names) {
+        const token = requestToken(input.drillId, 'canary', name);
+        const d = await describe(secretsManager, name, region);
+        if (!d) throw toFailure(Object.assign(new Error(`canary ${name} not found`), { name: 'ResourceNotFoundException' }), 'PutSecretValue', region);
+        const stages = d.VersionIdsToStages ?? {};
+        if (stages[token]) {
+          versions.push({ name, versionId: token, alreadyWritten: true });
+          continue;
+        }
+        // A canary is written once per drill: a second version (AWSPREVIOUS) means someone wrote it already.
+        if (Object.values(stages).some((s) => s?.includes('AWSPREVIOUS'))) {
+          throw toFailure(Object.assign(new Error(`canary ${name} already has a second version: refusing another write (version quota: one canary write per 10 minutes)`), { name: 'InvalidRequestException' }), 'PutSecretValue', region);
+        }
+        try {
+          const out = await gov.write(() => secretsManager.putSecretValue({ SecretId: name, SecretString: canaryValue(), ClientRequestToken: token }));
+          versions.push({ name, versionId: out.VersionId ?? token, alreadyWritten: false });
+        } catch (err) {
+          throw toFailure(err, `PutSecretValue ${name}`, region);
+        }
+      }
+      const writtenAt = Date.now();
+      const deadline = writtenAt + (input.timeoutMs ?? 120_000);
+      const lag = await Promise.all(
+        input.drRegions.map(async (target) => {
+          const sm = peers(target).secretsManager;
+          const waiting = new Set(versions.map((v) => v.name));
+          let lastSeen = writtenAt;
+          while (waiting.size > 0 && Date.now() < deadline) {
+            for (const v of versions) {
+              if (!waiting.has(v.name)) continue;
+              const r = await describe(sm, v.name, target).catch(() => undefined); // a slow or failing read: poll again
+              if (r?.VersionIdsToStages?.[v.versionId]?.includes('AWSCURRENT')) {
+                waiting.delete(v.name);
+                lastSeen = Date.now();
+              }
+            }
+            if (waiting.size > 0) await sleep(POLL_MS);
+            heartbeat({ region: target, waiting: waiting.size });
+          }
+          return { region: target, ms: (waiting.size > 0 ? Date.now() : lastSeen) - writtenAt, timedOut: waiting.size > 0 };
+        }),
+      );
+      return { lag, versions, writtenAt: new Date(writtenAt).toISOString() };
+    },
+
+    /**
+     * Promotes the canaries in this (a DR) Region and measures the time from the first
+     * StopReplicationToReplica until every canary is standalone and readable. Describe first: a
+     * canary already standalone (a retry) is not stopped again.
+     */
+    async promoteDrillCanaries(input: { names: string[]; writeQuotaShare: number; timeoutMs?: number }): Promise<PromoteResult> {
+      const gov = writeGovernor(region, input.writeQuotaShare);
+      const started = Date.now();
+      let alreadyStandalone = 0;
+      await Promise.all(
+        input.names.map(async (name) => {
+          const d = await describe(secretsManager, name, region);
+          if (!d) throw toFailure(Object.assign(new Error(`canary ${name} has no copy in ${region}`), { name: 'ResourceNotFoundException' }), 'StopReplicationToReplica', region);
+          if (!d.PrimaryRegion || d.PrimaryRegion === region) {
+            alreadyStandalone++;
+            return;
+          }
+          try {
+            await gov.write(() => secretsManager.stopReplicationToReplica({ SecretId: name }));
+          } catch (err) {
+            throw toFailure(err, `StopReplicationToReplica ${name}`, region);
+          }
+        }),
+      );
+      const stoppedAt = Date.now();
+      const deadline = started + (input.timeoutMs ?? 120_000);
+      const waiting = new Set(input.names);
+      while (waiting.size > 0) {
+        for (const name of [...waiting]) {
+          const d = await describe(secretsManager, name, region).catch(() => undefined);
+          if (!d || (d.PrimaryRegion && d.PrimaryRegion !== region)) continue;
+          try {
+            const v = await secretsManager.getSecretValue({ SecretId: name });
+            if (v.SecretString !== undefined || v.SecretBinary !== undefined) waiting.delete(name);
+          } catch (err) {
+            if (describeAwsError(err).status === undefined) throw toFailure(err, `GetSecretValue ${name}`, region);
+          }
+        }
+        if (waiting.size === 0) break;
+        if (Date.now() > deadline) throw toFailure(Object.assign(new Error(`${[...waiting].join(', ')} not standalone and readable after ${input.timeoutMs ?? 120_000} ms`), { name: 'TimeoutError' }), 'promotion', region);
+        await sleep(POLL_MS);
+        heartbeat({ waiting: waiting.size });
+      }
+      const readableAt = Date.now();
+      return { region, rtoMs: readableAt - started, stoppedAt: new Date(stoppedAt).toISOString(), readableAt: new Date(readableAt).toISOString(), alreadyStandalone };
+    },
+  };
+}
+
+export type DrillActivities = ReturnType<typeof createDrillActivities>;

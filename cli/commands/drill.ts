@@ -1,0 +1,228 @@
+/**
+ * `secrets-dr drill run|schedule|unschedule|list`: DR drills on canary secrets.
+ * - `drill schedule [--cron EXPR]`: a Temporal Schedule (default cron: plan.drills.schedule;
+ *   overlap SKIP, catch-up window 10 minutes). Idempotent: an existing schedule is updated.
+ * - `drill run [--wait] [--reports DIR]`: one drill now (`secrets-dr/<plan>/drill/<ts>`).
+ * - `drill list`: past drills from their workflow results (list filter on the drill workflow
+ *   type, then the plan's id prefix): when, outcome, RTO, RPO against rtoTarget.
+ * Reports (JSON, Markdown, SVG timeline) are written into `--reports DIR`
+ * (default ./secrets-dr-reports/). Exit codes: 0 passed · 1 failed/cancelled · 3 missed the RTO target.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ExitCode } from '../../domain/errors.js';
+import { formatDuration } from '../../domain/duration.js';
+import { drillStamp, type DrillInput, type DrillReport } from '../../domain/drill.js';
+import { drillReportBaseName, renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
+import { drillScheduleId, drillWorkflowId, drillWorkflowIdPrefix, workflowTaskQueue } from '../../domain/ids.js';
+import type { Plan } from '../../domain/plan.js';
+import { defineCommand, PLAN_OPTION } from '../command.js';
+import { loadPlanFile } from '../plan-file.js';
+import { printJson, table, type Io } from '../output.js';
+import { connectClient, requireWorker } from '../temporal.js';
+
+export const DEFAULT_REPORTS_DIR = 'secrets-dr-reports';
+export const DRILL_WORKFLOW_TYPE = 'drillWorkflow';
+const CATCHUP_WINDOW = '10m';
+
+export interface DrillTarget {
+  client: Client;
+  /** Task queue prefix of the workers. */
+  prefix: string;
+}
+
+function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' | 'demo' | 'test'): DrillInput {
+  return { plan, taskQueuePrefix: prefix, trigger };
+}
+
+/** Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists. */
+export async function upsertDrillSchedule(t: DrillTarget, plan: Plan, cron = plan.drills.schedule): Promise<{ scheduleId: string; created: boolean; cron: string }> {
+  const scheduleId = drillScheduleId(plan.name);
+  const action = {
+    type: 'startWorkflow' as const,
+    workflowType: DRILL_WORKFLOW_TYPE,
+    // Temporal appends the scheduled time: secrets-dr/<plan>/drill/scheduled-<time>.
+    workflowId: drillWorkflowId(plan.name, 'scheduled'),
+    taskQueue: workflowTaskQueue(t.prefix),
+    args: [drillInput(plan, t.prefix, 'schedule')],
+  };
+  const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW };
+  const spec = { cronExpressions: [cron] };
+  try {
+    await t.client.schedule.create({ scheduleId, spec, action, policies, memo: { plan: plan.name } });
+    return { scheduleId, created: true, cron };
+  } catch (err) {
+    if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+  }
+  await t.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action, policies }));
+  return { scheduleId, created: false, cron };
+}
+
+export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<boolean> {
+  try {
+    await t.client.schedule.getHandle(drillScheduleId(plan.name)).delete();
+    return true;
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return false;
+    throw err;
+  }
+}
+
+export async function startDrill(t: DrillTarget, plan: Plan, trigger: 'manual' | 'demo' | 'test' = 'manual'): Promise<WorkflowHandle> {
+  return t.client.workflow.start(DRILL_WORKFLOW_TYPE, {
+    taskQueue: workflowTaskQueue(t.prefix),
+    workflowId: drillWorkflowId(plan.name, drillStamp(new Date())),
+    args: [drillInput(plan, t.prefix, trigger)],
+    workflowExecutionTimeout: '1h',
+  });
+}
+
+export interface DrillListEntry {
+  workflowId: string;
+  startedAt: string;
+  status: string;
+  report?: DrillReport;
+}
+
+/** Past drills of a plan, newest first: the drill workflow type, filtered by the plan's id prefix. */
+export async function listDrills(client: Client, plan: Plan, limit = 20): Promise<DrillListEntry[]> {
+  const prefix = drillWorkflowIdPrefix(plan.name);
+  const out: DrillListEntry[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowType = '${DRILL_WORKFLOW_TYPE}'` })) {
+    if (!w.workflowId.startsWith(prefix)) continue;
+    const entry: DrillListEntry = { workflowId: w.workflowId, startedAt: w.startTime.toISOString(), status: w.status.name };
+    if (w.status.name === 'COMPLETED') {
+      entry.report = (await client.workflow.getHandle(w.workflowId, w.runId).result().catch(() => undefined)) as DrillReport | undefined;
+    }
+    out.push(entry);
+    if (out.length >= limit) break;
+  }
+  return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** Writes the JSON, Markdown and SVG reports; returns their paths. */
+export function writeDrillReports(report: DrillReport, dir: string): { json: string; markdown: string; svg: string } {
+  mkdirSync(dir, { recursive: true });
+  const base = join(resolve(dir), drillReportBaseName(report));
+  const paths = { json: `${base}.json`, markdown: `${base}.md`, svg: `${base}.svg` };
+  writeFileSync(paths.json, JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(paths.markdown, renderDrillMarkdown(report));
+  writeFileSync(paths.svg, renderDrillSvg(report));
+  return paths;
+}
+
+export function exitCodeOfDrill(report: DrillReport): ExitCode {
+  return report.outcome === 'passed' ? ExitCode.Ok : report.outcome === 'missed-target' ? ExitCode.NeedsAttention : ExitCode.Failed;
+}
+
+export function renderDrillSummary(r: DrillReport, io: Io): void {
+  io.out(`drill ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.canaries.length} canaries, took ${formatDuration(r.durationMs)}`);
+  io.out(`  RTO ${r.rtoMs === undefined ? 'not measured' : formatDuration(r.rtoMs)} (target ${formatDuration(r.rtoTargetMs)}${r.withinTarget === undefined ? '' : r.withinTarget ? ', within target' : ', OVER target'}) · RPO ${r.rpoMs === undefined ? 'not measured' : formatDuration(r.rpoMs)}`);
+  if (r.failure) io.out(`  failed at ${r.failure.step}${r.failure.region ? ` in ${r.failure.region}` : ''}: ${r.failure.reason}`);
+  io.out(`  clean-up: ${r.cleanup.deleted} canary copies deleted, ${r.cleanup.leftoversRemoved} leftovers of earlier drills removed, ${r.cleanup.remaining.length === 0 ? 'nothing left behind' : `LEFT BEHIND: ${r.cleanup.remaining.join(', ')}`}`);
+  for (const w of r.warnings) io.out(`  warning: ${w}`);
+}
+
+const base = { plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'no arguments expected' }) };
+
+export const drillRunCommand = defineCommand({
+  words: ['drill', 'run'],
+  summary: 'run a DR drill now on canary secrets (RTO/RPO measured, always cleaned up)',
+  usage: 'secrets-dr drill run [-f PLAN] [--wait] [--reports DIR] [--json]',
+  options: { ...PLAN_OPTION, wait: { type: 'boolean', default: false }, reports: { type: 'string', default: DEFAULT_REPORTS_DIR } },
+  schema: z.object({ ...base, wait: z.boolean(), reports: z.string().min(1) }),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const c = await connectClient();
+    try {
+      await requireWorker(c);
+      const t = { client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX };
+      const handle = await startDrill(t, plan);
+      if (!opts.wait) {
+        if (io.json) printJson(io, { workflowId: handle.workflowId, started: true });
+        else io.out(`drill ${handle.workflowId} started; follow it with \`secrets-dr drill list\` (or run with --wait)`);
+        return ExitCode.Ok;
+      }
+      const report = (await handle.result()) as DrillReport;
+      const paths = writeDrillReports(report, opts.reports);
+      if (io.json) printJson(io, { report, files: paths });
+      else {
+        renderDrillSummary(report, io);
+        io.out(`  reports: ${paths.markdown}, ${paths.svg}, ${paths.json}`);
+      }
+      return exitCodeOfDrill(report);
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+export const drillScheduleCommand = defineCommand({
+  words: ['drill', 'schedule'],
+  summary: 'schedule DR drills (a Temporal Schedule; overlap skip; updates an existing schedule)',
+  usage: 'secrets-dr drill schedule [-f PLAN] [--cron EXPR] [--json]',
+  options: { ...PLAN_OPTION, cron: { type: 'string' } },
+  schema: z.object({ ...base, cron: z.string().regex(/^\S+(\s+\S+){4,6}$/, { error: 'expected a cron expression such as "0 3 * * 6"' }).optional() }),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const c = await connectClient();
+    try {
+      const r = await upsertDrillSchedule({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, opts.cron ?? plan.drills.schedule);
+      if (io.json) printJson(io, r);
+      else io.out(`drill schedule ${r.scheduleId} ${r.created ? 'created' : 'updated'}: "${r.cron}" (overlap: skip, catch-up window ${CATCHUP_WINDOW})`);
+      return ExitCode.Ok;
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+export const drillUnscheduleCommand = defineCommand({
+  words: ['drill', 'unschedule'],
+  summary: 'remove the plan\'s drill schedule',
+  usage: 'secrets-dr drill unschedule [-f PLAN] [--json]',
+  options: { ...PLAN_OPTION },
+  schema: z.object(base),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const c = await connectClient();
+    try {
+      const removed = await removeDrillSchedule({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan);
+      if (io.json) printJson(io, { scheduleId: drillScheduleId(plan.name), removed });
+      else io.out(removed ? `drill schedule ${drillScheduleId(plan.name)} removed` : `no drill schedule for plan ${plan.name}`);
+      return ExitCode.Ok;
+    } finally {
+      await c.close();
+    }
+  },
+});
+
+export const drillListCommand = defineCommand({
+  words: ['drill', 'list'],
+  summary: 'past drills: when, result, RTO and RPO against the RTO target',
+  usage: 'secrets-dr drill list [-f PLAN] [--json]',
+  options: { ...PLAN_OPTION },
+  schema: z.object(base),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const c = await connectClient();
+    try {
+      const drills = await listDrills(c.client, plan);
+      if (io.json) {
+        printJson(io, drills);
+        return ExitCode.Ok;
+      }
+      if (drills.length === 0) io.out(`no drills yet for plan ${plan.name} (\`secrets-dr drill run --wait\` or \`secrets-dr drill schedule\`)`);
+      const rows = drills.map((d) => {
+        const r = d.report;
+        return [d.startedAt, d.workflowId, r ? r.outcome : d.status.toLowerCase(), r?.rtoMs === undefined ? '—' : formatDuration(r.rtoMs), formatDuration(plan.drills.rtoTarget), r?.rpoMs === undefined ? '—' : formatDuration(r.rpoMs), r?.failure ? `${r.failure.step}: ${r.failure.reason.slice(0, 60)}` : ''];
+      });
+      if (rows.length) for (const l of table(['WHEN', 'DRILL', 'RESULT', 'RTO', 'TARGET', 'RPO', 'FAILURE'], rows)) io.out(l);
+      return ExitCode.Ok;
+    } finally {
+      await c.close();
+    }
+  },
+});

@@ -1,0 +1,118 @@
+/**
+ * Drill reports for people: Markdown (figures, RTO against the target, steps per Region, the
+ * failing step) and an SVG timeline (one lane per Region, a bar per step with its duration, and
+ * the RTO drawn against the target line). Pure functions of the JSON report.
+ */
+import { formatDuration } from './duration.js';
+import { DRILL_STEPS, type DrillReport } from './drill.js';
+
+const labelOf = (step: string) => DRILL_STEPS.find((s) => s.step === step)?.label ?? step;
+const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
+
+/** File names of a report (the drill id's last segment, made safe). */
+export function drillReportBaseName(report: Pick<DrillReport, 'workflowId'>): string {
+  return `drill-${report.workflowId.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+}
+
+export function renderDrillMarkdown(r: DrillReport): string {
+  const verdict = r.outcome === 'passed' ? 'PASSED' : r.outcome === 'missed-target' ? 'MISSED THE RTO TARGET' : r.outcome.toUpperCase();
+  const lines = [
+    `# DR drill ${r.plan}: ${verdict}`,
+    '',
+    `- drill: \`${r.workflowId}\` (${r.trigger})`,
+    `- when: ${r.startedAt} → ${r.endedAt} (${fmt(r.durationMs)})`,
+    `- Regions: primary ${r.primaryRegion}, DR ${r.drRegions.join(', ')}`,
+    `- canaries: ${r.canaries.map((c) => `\`${c}\``).join(', ')} (values never leave the activities)`,
+    '',
+    '## Figures',
+    '',
+    '| figure | measured | target | verdict |',
+    '|---|---|---|---|',
+    `| RTO (promotion → standalone and readable) | ${fmt(r.rtoMs)} | ${fmt(r.rtoTargetMs)} | ${r.rtoMs === undefined ? 'not measured' : r.withinTarget ? 'within target' : 'over target'} |`,
+    `| RPO proxy (canary write → visible in the DR Region) | ${fmt(r.rpoMs)} | — | ${r.rpoMs === undefined ? 'not measured' : 'measured'} |`,
+    '',
+    '| Region | RPO | RTO | verified |',
+    '|---|---|---|---|',
+    ...r.regions.map((g) => `| ${g.region} | ${fmt(g.rpoMs)} | ${fmt(g.rtoMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`),
+    '',
+  ];
+  if (r.failure) {
+    lines.push('## Failure', '', `The drill failed at **${labelOf(r.failure.step)}**${r.failure.region ? ` in ${r.failure.region}` : ''}: ${r.failure.reason}`, '');
+  }
+  lines.push('## Steps', '', '| step | Region | start | end | duration | result |', '|---|---|---|---|---|---|');
+  for (const s of r.steps) {
+    lines.push(`| ${labelOf(s.step)} | ${s.region} | ${s.startedAt} | ${s.endedAt} | ${fmt(s.durationMs)} | ${s.ok ? 'ok' : `failed${s.detail ? `: ${s.detail.replace(/\|/g, '\\|')}` : ''}`} |`);
+  }
+  lines.push('', '## Clean-up', '');
+  lines.push(`- leftovers of earlier drills removed: ${r.cleanup.leftoversRemoved}`);
+  lines.push(`- canaries deleted: ${r.cleanup.deleted}`);
+  lines.push(`- left behind: ${r.cleanup.remaining.length === 0 ? 'nothing' : r.cleanup.remaining.join(', ')}`);
+  if (r.warnings.length) lines.push('', '## Warnings', '', ...r.warnings.map((w) => `- ${w}`));
+  return lines.join('\n') + '\n';
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const COLORS: Record<string, string> = {
+  prepare: '#9aa5b1', cleanLeftovers: '#b08968', create: '#4c9be8', replicate: '#5fb49c', measureRpo: '#e9a23b', promote: '#d9534f', verify: '#8e6bbf', cleanUp: '#6c757d',
+};
+
+/** The SVG timeline: lanes per Region, a bar per step, then the RTO against its target. */
+export function renderDrillSvg(r: DrillReport): string {
+  const W = 1100;
+  const left = 170;
+  const right = 30;
+  const laneH = 64;
+  const top = 70;
+  const regions = [r.primaryRegion, ...r.drRegions];
+  const t0 = Date.parse(r.startedAt);
+  const t1 = Math.max(Date.parse(r.endedAt), t0 + 1);
+  const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - right);
+  const gaugeTop = top + regions.length * laneH + 50;
+  const H = gaugeTop + 110;
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+    `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
+    `<text x="20" y="28" font-size="18" font-weight="bold">DR drill ${esc(r.plan)}: ${esc(r.outcome)} — RTO ${esc(fmt(r.rtoMs))} (target ${esc(fmt(r.rtoTargetMs))}), RPO ${esc(fmt(r.rpoMs))}</text>`,
+    `<text x="20" y="50" fill="#555">${esc(r.workflowId)} · ${esc(r.startedAt)} · ${esc(fmt(r.durationMs))}${r.failure ? ` · failed at ${esc(labelOf(r.failure.step))}${r.failure.region ? ` in ${esc(r.failure.region)}` : ''}` : ''}</text>`,
+  ];
+  // Time axis ticks.
+  for (let i = 0; i <= 5; i++) {
+    const t = t0 + ((t1 - t0) * i) / 5;
+    out.push(`<line x1="${x(t).toFixed(1)}" y1="${top - 6}" x2="${x(t).toFixed(1)}" y2="${top + regions.length * laneH}" stroke="#e5e5e5"/>`);
+    out.push(`<text x="${x(t).toFixed(1)}" y="${top - 10}" text-anchor="middle" fill="#777">+${esc(fmt(t - t0))}</text>`);
+  }
+  regions.forEach((region, i) => {
+    const y = top + i * laneH;
+    out.push(`<g class="lane" data-region="${esc(region)}">`);
+    out.push(`<rect x="${left}" y="${y}" width="${W - left - right}" height="${laneH - 8}" fill="${i % 2 ? '#fafafa' : '#f3f6f9'}"/>`);
+    out.push(`<text x="20" y="${y + laneH / 2}" font-weight="bold">${esc(region)}${region === r.primaryRegion ? ' (primary)' : ' (DR)'}</text>`);
+    const steps = r.steps.filter((s) => s.region === region);
+    steps.forEach((s, j) => {
+      const bx = x(Date.parse(s.startedAt));
+      const bw = Math.max(3, x(Date.parse(s.endedAt)) - bx);
+      const by = y + 6 + (j % 2) * 22;
+      out.push(
+        `<g class="bar" data-step="${s.step}" data-region="${esc(region)}"><title>${esc(labelOf(s.step))} in ${esc(region)}: ${esc(fmt(s.durationMs))}${s.ok ? '' : ` — failed: ${esc(s.detail ?? '')}`}</title>` +
+          `<rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="18" rx="3" fill="${COLORS[s.step] ?? '#888'}"${s.ok ? '' : ' stroke="#b00020" stroke-width="2"'}/>` +
+          `<text x="${(bx + bw + 4).toFixed(1)}" y="${by + 13}" fill="#222">${esc(labelOf(s.step))} ${esc(fmt(s.durationMs))}${s.ok ? '' : ' ✗'}</text></g>`,
+      );
+    });
+    out.push('</g>');
+  });
+  // RTO against the target: its own scale, so a 1 s RTO and a 5 min target are both visible.
+  const scaleMax = Math.max(r.rtoMs ?? 0, r.rtoTargetMs) * 1.1;
+  const gx = (ms: number) => left + (ms / scaleMax) * (W - left - right);
+  out.push(`<g class="rto">`);
+  out.push(`<text x="20" y="${gaugeTop + 25}" font-weight="bold">RTO vs target</text>`);
+  out.push(`<rect x="${left}" y="${gaugeTop + 8}" width="${W - left - right}" height="28" fill="#f3f6f9"/>`);
+  if (r.rtoMs !== undefined) {
+    out.push(`<rect id="rto-bar" x="${left}" y="${gaugeTop + 12}" width="${Math.max(3, gx(r.rtoMs) - left).toFixed(1)}" height="20" fill="${r.withinTarget ? '#2e7d32' : '#c62828'}"/>`);
+    out.push(`<text x="${left + 6}" y="${gaugeTop + 56}">RTO ${esc(fmt(r.rtoMs))}</text>`);
+  } else {
+    out.push(`<text x="${left + 6}" y="${gaugeTop + 27}" fill="#777">RTO not measured (the drill stopped before promotion)</text>`);
+  }
+  out.push(`<line id="rto-target" class="target" x1="${gx(r.rtoTargetMs).toFixed(1)}" y1="${gaugeTop}" x2="${gx(r.rtoTargetMs).toFixed(1)}" y2="${gaugeTop + 44}" stroke="#000" stroke-width="2" stroke-dasharray="5,3"/>`);
+  out.push(`<text x="${gx(r.rtoTargetMs).toFixed(1)}" y="${gaugeTop + 72}" text-anchor="end">target ${esc(fmt(r.rtoTargetMs))}</text>`);
+  out.push('</g>', '</svg>');
+  return out.join('\n') + '\n';
+}
