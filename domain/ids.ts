@@ -67,6 +67,11 @@ export function eventsInstallWorkflowId(planName: string): string {
   return `secrets-dr/${planName}/events-install`;
 }
 
+/** One failback per plan at a time: a second `failback` attaches to the running one (USE_EXISTING). */
+export function failbackWorkflowId(planName: string): string {
+  return `secrets-dr/${planName}/failback`;
+}
+
 /** Drills: one id per run (`secrets-dr/<plan>/drill/<ts>`), all findable by the plan's drill prefix. */
 export function drillWorkflowIdPrefix(planName: string): string {
   return `secrets-dr/${planName}/drill/`;

@@ -15,6 +15,7 @@ import { createReplicationActivities } from '../activities/replication.activitie
 import { createBackupActivities } from '../activities/backup.activities.js';
 import { createMonitorActivities } from '../activities/monitor.activities.js';
 import { createEventsInstallActivities } from '../activities/events-install.activities.js';
+import { createFailbackActivities } from '../activities/failback.activities.js';
 import { createDrillActivities } from '../activities/drill.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
@@ -42,6 +43,7 @@ export function createRegionActivities(clients: RegionClients, peers?: (region: 
     ...createBackupActivities(clients, peers),
     ...createMonitorActivities(clients),
     ...createEventsInstallActivities(clients),
+    ...createFailbackActivities(clients, peers),
     ...createDrillActivities(clients, peers),
   };
 }

@@ -10,4 +10,6 @@ export { fenceWorkflow } from './fence.workflow.js';
 export { monitorWorkflow } from './monitor.workflow.js';
 export { recoverWorkflow } from './recover.workflow.js';
 export { eventsInstallWorkflow } from './events-install.workflow.js';
+export { failbackWorkflow } from './failback.workflow.js';
+export { failbackBatchWorkflow } from './failback-batch.workflow.js';
 export { drillWorkflow } from './drill.workflow.js';

@@ -1,0 +1,280 @@
+/**
+ * Failback payloads and the pure decisions behind them (DESIGN.md "failback"): per secret, what
+ * changed where since the failover (from the lineage recorded at promotion vs. both Regions now),
+ * and what failback does about it. JSON-plain zod schemas; never a secret value (invariant 1) —
+ * version ids and HMACs only.
+ */
+import { z } from 'zod';
+import type { Plan } from './plan.js';
+import { FailbackPolicy } from './plan.js';
+
+export const FAILBACK_PROGRESS_QUERY = 'progress';
+
+export const FailbackInput = z.object({
+  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  /** `--reverse`: keep the DR Region as the primary; replicate into the original Region instead. */
+  reverse: z.boolean().default(false),
+  /** `--dry-run`: every decision per secret, zero writes. */
+  dryRun: z.boolean().default(false),
+  /** `--yes`: skip the plan's approval gate (plan.failover.requireApproval). Per-secret asks still ask. */
+  skipApproval: z.boolean().default(false),
+  /** Which failover to fail back from (default: the latest one with lineage records). */
+  failoverId: z.string().optional(),
+  requestedBy: z.string().max(200).optional(),
+  taskQueuePrefix: z.string().optional(),
+  /** Secrets per activity (default 50); tests make it small. */
+  batchSize: z.number().int().min(1).max(500).optional(),
+});
+export type FailbackInput = z.input<typeof FailbackInput>;
+
+/** One side of a secret as an activity saw it: ids and HMACs, never a value. */
+export const SideFacts = z.object({
+  exists: z.boolean(),
+  arn: z.string().optional(),
+  /** Set when the secret is a replica there (the Region of its primary). */
+  primaryRegion: z.string().optional(),
+  deleted: z.boolean().optional(),
+  current: z.string().optional(),
+  currentHmac: z.string().optional(),
+  /** HMACs of every labelled version (AWSCURRENT, AWSPREVIOUS, ...). */
+  hmacs: z.array(z.string()).default([]),
+  fenced: z.boolean().optional(),
+  rotation: z.boolean().optional(),
+  /** Replication status of the other side, as this side (the primary) lists it. */
+  replication: z.enum(['InProgress', 'InSync', 'Failed']).optional(),
+});
+export type SideFacts = z.infer<typeof SideFacts>;
+
+export const SecretFacts = z.object({
+  name: z.string(),
+  /** AWSCURRENT at promotion (from the lineage record in the DR Region). */
+  recorded: z.object({ versionId: z.string(), hmac: z.string().optional() }).optional(),
+  original: SideFacts,
+  dr: SideFacts,
+});
+export type SecretFacts = z.infer<typeof SecretFacts>;
+
+export const Change = z.enum([
+  'unchanged', // neither side changed since the failover
+  'dr-changed', // rotated/written in the DR Region during the outage
+  'original-changed', // a stray write to the old primary
+  'both-changed',
+  'in-agreement', // both hold the same AWSCURRENT value already (e.g. copied back by an earlier run)
+  'already-replicated', // the DR Region holds our replica again: nothing to reconcile
+  'blocked', // cannot fail back (missing, deleted, someone else's replica, no lineage)
+]);
+export type Change = z.infer<typeof Change>;
+
+/** What failback does with one secret. */
+export const Resolution = z.enum([
+  'replicate', // values agree: re-replicate (force) from the original
+  'copy-back', // the DR value wins: copied into the original as its AWSCURRENT, then re-replicated
+  'keep-original', // the original's value wins: re-replicated over the DR standalone (after a backup if needed)
+  'ask', // a person decides (approval update, subject = secret)
+  'reverse', // --reverse: the original is backed up and overwritten by replication from the DR Region
+  'verify', // already replicated: only InSync + HMACs are checked
+  'skip',
+]);
+export type Resolution = z.infer<typeof Resolution>;
+
+export const ItemStatus = z.enum(['planned', 'awaiting-approval', 'reconciled', 'replicating', 'in-sync', 'verified', 'failed', 'skipped']);
+export type ItemStatus = z.infer<typeof ItemStatus>;
+
+/** One secret of the failback (compact: it travels through history, never with a value). */
+export const FailbackItem = z.object({
+  name: z.string(),
+  change: Change,
+  resolution: Resolution,
+  status: ItemStatus,
+  reason: z.string().optional(),
+  /** The stray value of the original is backed up before it stops being AWSCURRENT. */
+  backupOriginal: z.boolean().optional(),
+  /** The side that is overwritten by replication holds values the survivor lacks: back it up first. */
+  backupOverwritten: z.boolean().optional(),
+  backups: z.array(z.string()).optional(),
+  /** HMAC of the value that must end as AWSCURRENT on both sides (checked at verification). */
+  expectHmac: z.string().optional(),
+  copiedBack: z.boolean().optional(),
+  rotation: z.boolean().optional(),
+  fenced: z.boolean().optional(),
+  /** Verified: same AWSCURRENT HMAC in both Regions. */
+  hmacMatch: z.boolean().optional(),
+});
+export type FailbackItem = z.infer<typeof FailbackItem>;
+
+const has = (list: readonly string[], h: string | undefined) => h !== undefined && list.includes(h);
+const changedFrom = (side: SideFacts, recorded: NonNullable<SecretFacts['recorded']>): boolean =>
+  side.currentHmac !== undefined && recorded.hmac !== undefined ? side.currentHmac !== recorded.hmac : side.current !== recorded.versionId;
+
+/** What changed where since the failover. `from` = the original Region, `to` = the DR Region. Pure. */
+export function classifyChange(f: SecretFacts, from: string, to: string): { change: Change; reason?: string } {
+  const o = f.original;
+  const d = f.dr;
+  if (!o.exists || o.deleted) return { change: 'blocked', reason: `no live secret of that name in ${from}` };
+  if (!d.exists || d.deleted) return { change: 'blocked', reason: `no live secret of that name in ${to}` };
+  if (d.primaryRegion === from && o.primaryRegion === undefined && o.replication !== undefined && o.replication !== 'Failed') return { change: 'already-replicated' };
+  if (o.primaryRegion === to && d.primaryRegion === undefined && d.replication !== undefined && d.replication !== 'Failed') return { change: 'already-replicated' };
+  if (d.primaryRegion !== undefined) return { change: 'blocked', reason: `in ${to} it is a replica of ${d.primaryRegion}, not the standalone secret failover promoted` };
+  if (o.primaryRegion !== undefined) return { change: 'blocked', reason: `in ${from} it is a replica of ${o.primaryRegion}` };
+  const agree = o.currentHmac !== undefined && o.currentHmac === d.currentHmac;
+  if (!f.recorded) {
+    if (agree) return { change: 'in-agreement' };
+    return { change: 'blocked', reason: 'no lineage recorded at failover for this secret: cannot tell which side changed (resolve by hand, then re-run)' };
+  }
+  const oc = changedFrom(o, f.recorded);
+  const dc = changedFrom(d, f.recorded);
+  if (!oc && !dc) return { change: 'unchanged' };
+  if (agree) return { change: 'in-agreement' };
+  if (oc && dc) return { change: 'both-changed' };
+  if (oc) return { change: 'original-changed' };
+  if (dc) return { change: 'dr-changed' };
+  return { change: 'unchanged' };
+}
+
+/** `keep-dr` / `keep-original` as a resolution. */
+function byPolicy(policy: FailbackPolicy): Resolution {
+  return policy === 'keep-dr' ? 'copy-back' : policy === 'keep-original' ? 'keep-original' : 'ask';
+}
+
+/**
+ * The plan's answer for one secret, and which backups it needs (invariant 2: before replication
+ * overwrites a side, every labelled value there must exist on the surviving side or in a backup).
+ */
+export function planItem(f: SecretFacts, plan: Pick<Plan, 'failback'>, from: string, to: string, reverse: boolean): FailbackItem {
+  const { change, reason } = classifyChange(f, from, to);
+  const item: FailbackItem = { name: f.name, change, resolution: 'skip', status: 'planned', ...(reason ? { reason } : {}) };
+  if (f.original.fenced) item.fenced = true;
+  if (f.dr.rotation || f.original.rotation) item.rotation = true;
+  if (change === 'blocked') return { ...item, status: 'skipped' };
+  if (change === 'already-replicated') return { ...item, resolution: 'verify', expectHmac: (reverse ? f.dr : f.original).currentHmac };
+  if (reverse) {
+    // The DR Region stays primary: the original's stale secret is always backed up, then overwritten.
+    return { ...item, resolution: 'reverse', backupOverwritten: true, expectHmac: f.dr.currentHmac };
+  }
+  let resolution: Resolution;
+  if (change === 'unchanged' || change === 'in-agreement') resolution = 'replicate';
+  else if (change === 'dr-changed') resolution = 'copy-back';
+  else if (change === 'original-changed') resolution = byPolicy(plan.failback.onOriginalChanged);
+  else resolution = byPolicy(plan.failback.onBothChanged);
+  return resolve({ ...item, resolution }, f, resolution);
+}
+
+/** Fills in backups and the expected final value once the resolution is known (also after an answer). */
+export function resolve(item: FailbackItem, f: SecretFacts, resolution: Resolution): FailbackItem {
+  const out: FailbackItem = { ...item, resolution };
+  delete out.backupOriginal;
+  delete out.backupOverwritten;
+  if (resolution === 'ask' || resolution === 'skip') {
+    delete out.expectHmac;
+    return out;
+  }
+  const o = f.original;
+  const d = f.dr;
+  if (resolution === 'copy-back') {
+    // The original's AWSCURRENT becomes AWSPREVIOUS; a stray value (changed since failover) is saved first.
+    if (item.change === 'original-changed' || item.change === 'both-changed') out.backupOriginal = true;
+    const survivor = [d.currentHmac, o.currentHmac, ...o.hmacs].filter((h): h is string => h !== undefined);
+    out.backupOverwritten = !d.hmacs.every((h) => has(survivor, h));
+    out.expectHmac = d.currentHmac;
+  } else {
+    // replicate / keep-original: the original's values survive; the DR standalone is overwritten.
+    out.backupOverwritten = !d.hmacs.every((h) => has(o.hmacs, h));
+    out.expectHmac = o.currentHmac;
+  }
+  return out;
+}
+
+/** An answer to an `ask`: approve = the DR value wins (keep-dr), unless the reason says keep-original; reject = skip. */
+export function answerToResolution(decision: 'approve' | 'reject', reason?: string): Resolution {
+  if (decision === 'reject') return 'skip';
+  return /keep-original/i.test(reason ?? '') ? 'keep-original' : 'copy-back';
+}
+
+export const ItemCounts = z.record(z.string(), z.number().int());
+export function countItems(items: readonly Pick<FailbackItem, 'status'>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const i of items) out[i.status] = (out[i.status] ?? 0) + 1;
+  return out;
+}
+
+/** Needs a person: skipped, failed, or not verified at the end. */
+export function itemNeedsAttention(i: FailbackItem): boolean {
+  return i.status !== 'verified';
+}
+
+export const FailbackOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
+export type FailbackOutcome = z.infer<typeof FailbackOutcome>;
+
+export const PendingAsk = z.object({ subject: z.string(), change: Change, requestedAt: z.string(), timeoutMs: z.number() });
+export type PendingAsk = z.infer<typeof PendingAsk>;
+
+export const FailbackProgress = z.object({
+  workflowId: z.string(),
+  plan: z.string(),
+  from: z.string(),
+  to: z.string(),
+  reverse: z.boolean(),
+  step: z.string(),
+  total: z.number().int(),
+  counts: ItemCounts,
+  pendingAsks: z.array(PendingAsk),
+  startedAt: z.string(),
+});
+export type FailbackProgress = z.infer<typeof FailbackProgress>;
+
+export const PlanChange = z.object({
+  primaryRegion: z.object({ from: z.string(), to: z.string() }),
+  drRegion: z.object({ from: z.string(), to: z.string() }),
+  note: z.string(),
+});
+export type PlanChange = z.infer<typeof PlanChange>;
+
+export const FailbackReport = z.object({
+  workflowId: z.string(),
+  plan: z.string(),
+  failoverId: z.string().optional(),
+  /** The original primary Region (where secrets are primary again, unless reverse). */
+  from: z.string(),
+  /** The DR Region the failover went to. */
+  to: z.string(),
+  reverse: z.boolean(),
+  outcome: FailbackOutcome,
+  detail: z.string().optional(),
+  total: z.number().int(),
+  counts: ItemCounts,
+  /** Per secret (up to FULL_ITEMS_LIMIT). */
+  items: z.array(FailbackItem),
+  attention: z.array(FailbackItem),
+  problems: z.array(z.string()),
+  warnings: z.array(z.string()),
+  rotation: z.object({ lambdaArn: z.string().optional(), restored: z.number().int(), failed: z.number().int(), detail: z.string() }).optional(),
+  unfenced: z.number().int().optional(),
+  /** --reverse: the plan change to make (or made, with --write-plan). */
+  planChange: PlanChange.optional(),
+  writes: z.object({ expected: z.number().int(), expectedMs: z.number() }),
+  durationMs: z.number(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+});
+export type FailbackReport = z.infer<typeof FailbackReport>;
+
+export const FULL_ITEMS_LIMIT = 2_000;
+
+/** Writes in the Region's shared 50 TPS bucket a plan of items needs (replicate + copy-backs). */
+export function expectedWrites(items: readonly FailbackItem[]): number {
+  let n = 0;
+  for (const i of items) {
+    if (i.resolution === 'skip' || i.resolution === 'verify' || i.resolution === 'ask') continue;
+    n += 1; // ReplicateSecretToRegions
+    if (i.resolution === 'copy-back') n += 1; // PutSecretValue
+  }
+  return n;
+}
+
+export function reversePlanChange(plan: Pick<Plan, 'primaryRegion'>, dr: string): PlanChange {
+  return {
+    primaryRegion: { from: plan.primaryRegion, to: dr },
+    drRegion: { from: dr, to: plan.primaryRegion },
+    note: `set primaryRegion: ${dr} and list ${plan.primaryRegion} under drRegions instead of ${dr} (its kmsKeyId, a key of ${dr}, does not apply to ${plan.primaryRegion})`,
+  };
+}
