@@ -37,6 +37,7 @@ type Snap = SnapshotFrom<typeof regionHealthMachine>;
 const DEFAULT_CYCLES_PER_RUN = 50;
 /** Safety net besides cyclesPerRun: big fleets put large inventories into history. */
 const MAX_HISTORY_EVENTS = 2_000;
+const MAX_HISTORY_BYTES = 8 * 1024 * 1024;
 
 /** A probe must not outlive its cycle for long: one attempt (a failed probe is data), short timeouts. */
 const PROBE_OPTIONS = { startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: { maximumAttempts: 1 } } as const;
@@ -160,9 +161,10 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
     }
     cycles++;
     updatedAt = at;
-    if (stop || (await condition(() => stop, plan.health.interval))) break;
+    // interval 0: cycles back to back (a timer costs ≥ 1 s on some servers; used by tests and benchmarks).
+    if (stop || (plan.health.interval > 0 && (await condition(() => stop, plan.health.interval)))) break;
     const wf = workflowInfo();
-    if (inRun >= cyclesPerRun || wf.continueAsNewSuggested || wf.historyLength > MAX_HISTORY_EVENTS) {
+    if (inRun >= cyclesPerRun || wf.continueAsNewSuggested || wf.historyLength > MAX_HISTORY_EVENTS || wf.historySize > MAX_HISTORY_BYTES) {
       await continueAsNew<typeof monitorWorkflow>({
         ...input,
         carry: { cycles, runs: carry.runs + 1, startedAt: carry.startedAt, events, regions: regionHealth(), recoveryRequestedAt },

@@ -1,0 +1,167 @@
+/**
+ * The monitor on the dev server + lab, in Regions of its own: degraded with a reason and ONE
+ * Health Changed event for a paused replication, a missing replica and a stale rotation; a cycle
+ * over 1,000 secrets within 2 × ⌈N/100⌉ list calls per Region; history bounded over 500 cycles.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { monitorWorkflowId } from '../../domain/ids.js';
+import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL, type MonitorHealth } from '../../domain/health.js';
+import type { Plan } from '../../domain/plan.js';
+import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
+
+const PRIMARY = 'eu-west-1';
+const DR = 'eu-central-1';
+const FLEET_PRIMARY = 'sa-east-1';
+const FLEET_DR = 'ca-central-1';
+/** Empty Regions: the 500-cycle run measures Temporal cost, not list pages. */
+const QUIET_PRIMARY = 'ap-south-1';
+const QUIET_DR = 'ap-southeast-2';
+
+let h: Harness;
+let w: RegionWorkers;
+const value = () => `v-${randomBytes(12).toString('hex')}`;
+
+beforeAll(async () => {
+  h = await startHarness('monitor');
+  w = await startRegionWorkers(h, [PRIMARY, DR, FLEET_PRIMARY, FLEET_DR, QUIET_PRIMARY, QUIET_DR]);
+});
+afterAll(async () => {
+  await w?.close();
+  await h?.close();
+});
+
+async function startMonitor(plan: Plan, extra: Record<string, unknown> = {}) {
+  return h.client.workflow.start('monitorWorkflow', {
+    taskQueue: queueOf(w.prefix),
+    workflowId: monitorWorkflowId(plan.name),
+    args: [{ plan, taskQueuePrefix: w.prefix, ...extra }],
+    workflowExecutionTimeout: '10m',
+  });
+}
+type Handle = Awaited<ReturnType<typeof startMonitor>>;
+const health = (m: Handle) => m.query<MonitorHealth>(MONITOR_HEALTH_QUERY);
+const regionOf = (hh: MonitorHealth, r: string) => hh.regions.find((x) => x.region === r)!;
+
+async function healthChanged(planName: string) {
+  const events = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Health Changed' })) as Array<{ detail: { plan: string; region: string; from: string; to: string; reasons: string[] } }>;
+  return events.map((e) => e.detail).filter((d) => d.plan === planName);
+}
+
+/** Waits for a Region's state, then lets `more` cycles pass (so a per-cycle event would show). */
+async function untilState(m: Handle, region: string, state: string, more = 4): Promise<MonitorHealth> {
+  const reached = await eventually(`${region} ${state}`, async () => {
+    const hh = await health(m);
+    return regionOf(hh, region).state === state ? hh : undefined;
+  }, 30_000);
+  await eventually(`${more} more cycles`, async () => ((await health(m)).cycles >= reached.cycles + more ? true : undefined), 30_000);
+  return health(m);
+}
+
+describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
+  it('a paused replication, a missing replica and a stale rotation each degrade with a reason and ONE Health Changed event', async () => {
+    const n = `${h.names}deg/`;
+    const p = h.sm(PRIMARY);
+    await p.send(new CreateSecretCommand({ Name: `${n}db`, SecretString: value(), AddReplicaRegions: [{ Region: DR }] }));
+    await p.send(new CreateSecretCommand({ Name: `${n}rot`, SecretString: value(), AddReplicaRegions: [{ Region: DR }] }));
+    await sleep(800); // replication lag
+    const plan = regionPlan(`${h.prefix}-deg`, PRIMARY, DR, n, 'health: { interval: 200ms, unhealthyAfter: 2 }');
+    const m = await startMonitor(plan);
+    try {
+      let hh = await eventually('a first cycle', async () => ((await health(m)).cycles >= 3 ? health(m) : undefined));
+      expect(hh.regions.map((r) => r.state)).toEqual(['healthy', 'healthy']);
+
+      // 1. replication into the DR Region paused while the primary gets a new version.
+      await h.lab!.fault('replication-pause', { region: DR });
+      try {
+        await p.send(new PutSecretValueCommand({ SecretId: `${n}db`, SecretString: value() }));
+        hh = await untilState(m, DR, 'degraded');
+        expect(regionOf(hh, DR).reasons.map((r) => r.code)).toEqual(['replication-lag']);
+        expect(regionOf(hh, DR).reasons[0]!.message).toMatch(/1 replica behind the primary/);
+      } finally {
+        await h.lab!.fault('replication-pause', { region: DR, paused: false });
+      }
+      await untilState(m, DR, 'healthy', 1);
+
+      // 2. a covered secret without a replica.
+      await p.send(new CreateSecretCommand({ Name: `${n}unreplicated`, SecretString: value() }));
+      hh = await untilState(m, DR, 'degraded');
+      expect(regionOf(hh, DR).reasons).toEqual([expect.objectContaining({ code: 'replica-missing', message: expect.stringMatching(/1 secret without a replica/) })]);
+
+      const events = await healthChanged(plan.name);
+      expect(events.map((e) => `${e.region}:${e.from}→${e.to}`)).toEqual([`${DR}:healthy→degraded`, `${DR}:degraded→healthy`, `${DR}:healthy→degraded`]);
+      expect(events[0]!.reasons.join()).toMatch(/behind the primary/);
+      expect(events[2]!.reasons.join()).toMatch(/without a replica/);
+    } finally {
+      await m.signal(MONITOR_STOP_SIGNAL);
+      await m.result();
+    }
+
+    // 3. rotation: enabled, and (seen from three days later) its scheduled rotation never happened.
+    await p.send(new RotateSecretCommand({ SecretId: `${n}rot`, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }));
+    const rotPlan = regionPlan(`${h.prefix}-rot`, PRIMARY, DR, `${n}rot`, 'health: { interval: 200ms, unhealthyAfter: 2 }');
+    const r = await startMonitor(rotPlan, { clockOffsetMs: 3 * 86_400_000 });
+    try {
+      const hh = await untilState(r, PRIMARY, 'degraded');
+      expect(regionOf(hh, PRIMARY).reasons).toEqual([expect.objectContaining({ code: 'rotation-stale', message: expect.stringMatching(/1 secret overdue for rotation \(.*rot\)/) })]);
+      expect(regionOf(hh, DR).state).toBe('healthy');
+      const events = await healthChanged(rotPlan.name);
+      expect(events.map((e) => `${e.region}:${e.from}→${e.to}`)).toEqual([`${PRIMARY}:healthy→degraded`]);
+    } finally {
+      await r.signal(MONITOR_STOP_SIGNAL);
+      await r.result();
+    }
+  });
+
+  it('a cycle over 1,000 secrets stays within 2 × ⌈N/100⌉ list calls per Region, and the health query answers without AWS', async () => {
+    const n = `${h.names}fleet/`;
+    await h.lab!.seed(FLEET_PRIMARY, Array.from({ length: 1000 }, (_, i) => ({ name: `${n}s${String(i).padStart(4, '0')}`, value: value(), replicaRegions: [FLEET_DR] })));
+    await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined), 30_000);
+    const plan = regionPlan(`${h.prefix}-fleet`, FLEET_PRIMARY, FLEET_DR, n, 'health: { interval: 1h }');
+    const counts = (await h.lab!.status()).secrets as Record<string, number>;
+    await h.lab!.resetCounters();
+    const m = await startMonitor(plan);
+    try {
+      const hh = await eventually('one cycle', async () => ((await health(m)).cycles >= 1 ? health(m) : undefined), 60_000);
+      const counters = await h.lab!.counters();
+      for (const region of [FLEET_PRIMARY, FLEET_DR]) {
+        const calls = counters[region]?.ListSecrets?.calls ?? 0;
+        const bound = 2 * Math.ceil((counts[region] ?? 0) / 100);
+        expect(counts[region]).toBeGreaterThanOrEqual(1000);
+        expect(calls, `ListSecrets calls in ${region} (${counts[region]} secrets, bound ${bound})`).toBeLessThanOrEqual(bound);
+        expect(counters[region]?.DescribeSecret?.calls ?? 0).toBe(0);
+        console.log(`[monitor] ${region}: ${counts[region]} secrets, ${calls} ListSecrets calls in one cycle (bound ${bound})`);
+      }
+      expect(hh.regions.map((r) => r.state)).toEqual(['healthy', 'healthy']);
+      // The query is answered from the workflow's memory: no AWS call.
+      await h.lab!.resetCounters();
+      await health(m);
+      expect(await h.lab!.counters()).toEqual({});
+    } finally {
+      await m.signal(MONITOR_STOP_SIGNAL);
+      await m.result();
+    }
+  });
+
+  // interval 0: back-to-back cycles. With a timer each cycle lasts ≥ 1 s on the dev server (its timer
+  // granularity), so 500 timed cycles would take minutes; the history per cycle differs by the timer's 2 events.
+  it('history stays bounded over 500 cycles (continue-as-new)', async () => {
+    const started = Date.now();
+    const plan = regionPlan(`${h.prefix}-long`, QUIET_PRIMARY, QUIET_DR, `${h.names}nothing/`, 'health: { interval: 0ms }');
+    const m = await startMonitor(plan, { cyclesPerRun: 50 });
+    try {
+      await eventually('500 cycles', async () => ((await health(m)).cycles >= 500 ? true : undefined), 120_000, 500);
+    } finally {
+      await m.signal(MONITOR_STOP_SIGNAL);
+      await m.result();
+    }
+    const runs: number[] = [];
+    for await (const e of h.client.workflow.list({ query: `WorkflowId = '${monitorWorkflowId(plan.name)}'` })) runs.push(e.historyLength);
+    const final = await health(m).catch(() => undefined);
+    console.log(`[monitor] ${final?.cycles ?? '≥500'} cycles in ${runs.length} runs, ${Date.now() - started} ms; history events per run: max ${Math.max(...runs)}`);
+    expect(runs.length).toBeGreaterThanOrEqual(10);
+    expect(Math.max(...runs)).toBeLessThanOrEqual(1_000);
+  }, 180_000);
+});
