@@ -19,6 +19,9 @@ import { backupsListCommand, backupsRestoreCommand } from './commands/backups.js
 import { failoverCommand } from './commands/failover.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
 import { drillListCommand, drillRunCommand, drillScheduleCommand, drillUnscheduleCommand } from './commands/drill.js';
+import { monitorStartCommand, monitorStopCommand } from './commands/monitor.js';
+import { eventsInstallCommand, eventsSchemaCommand, eventsUninstallCommand } from './commands/events.js';
+import { receiverCommand } from './commands/receiver.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -47,6 +50,12 @@ export const COMMANDS: Command[] = [
   drillScheduleCommand,
   drillUnscheduleCommand,
   drillListCommand,
+  monitorStartCommand,
+  monitorStopCommand,
+  eventsInstallCommand,
+  eventsUninstallCommand,
+  eventsSchemaCommand,
+  receiverCommand,
 ] as Command[];
 
 function help(): string {

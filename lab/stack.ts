@@ -5,6 +5,7 @@
  * so `lab env`, `lab status` and `lab down` find them again from any shell.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, closeSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { homedir } from 'node:os';
@@ -17,7 +18,7 @@ export const DEFAULT_TEMPORAL_PORT = 7233;
 export const DEFAULT_LAB_REGIONS = ['ap-northeast-1', 'ap-northeast-3', 'us-east-1', 'us-west-2', 'eu-west-1'];
 
 export interface StackProcess {
-  name: 'lab' | 'temporal' | 'worker';
+  name: 'lab' | 'temporal' | 'worker' | 'receiver';
   pid: number;
   log: string;
 }
@@ -30,6 +31,10 @@ export interface StackInfo {
   temporalAddress?: string;
   temporalUi?: string;
   processes: StackProcess[];
+  /** The EventBridge receiver (4th process): its URL, API key (lab-generated) and plans directory. */
+  receiverUrl?: string;
+  receiverApiKey?: string;
+  plansDir?: string;
 }
 
 export class StackError extends Error {}
@@ -73,6 +78,8 @@ export function stackEnv(info: StackInfo): Record<string, string> {
     SECRETS_DR_LAB_URL: info.labUrl,
   };
   if (info.temporalAddress) env.TEMPORAL_ADDRESS = info.temporalAddress;
+  if (info.receiverApiKey) env.SECRETS_DR_RECEIVER_API_KEY = info.receiverApiKey;
+  if (info.receiverUrl) env.SECRETS_DR_RECEIVER_URL = info.receiverUrl;
   return env;
 }
 
@@ -282,6 +289,7 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
       info.temporalUi = t.ui;
       if (opts.worker !== false) {
         progress('starting a secrets-dr worker');
+        info.receiverApiKey = randomBytes(24).toString('base64url'); // the worker puts it into the lab's API-key connections
         const ready = join(home, 'worker.ready');
         rmSync(ready, { force: true });
         const env = { ...process.env, ...stackEnv(info), SECRETS_DR_READY_FILE: ready };
@@ -289,6 +297,18 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
         started.push(w.child.pid!);
         await waitFor('the worker', () => existsSync(ready), 60_000, w.exitInfo);
         processes.push({ name: 'worker', pid: w.child.pid!, log: w.log });
+        // The receiver of EventBridge API destinations: `events install` points the lab's at it.
+        progress('starting the secrets-dr receiver');
+        const receiverPort = await freePort();
+        info.plansDir = join(home, 'plans');
+        const receiverReady = join(home, 'receiver.ready');
+        rmSync(receiverReady, { force: true });
+        const receiverArgs = [join(dist, 'cli', 'run.js'), 'receiver', '--port', String(receiverPort), '--plans-dir', info.plansDir, '--ready-file', receiverReady];
+        const rv = spawnLogged('receiver', process.execPath, receiverArgs, join(home, 'logs'), { ...process.env, ...stackEnv(info) }, true);
+        started.push(rv.child.pid!);
+        await waitFor('the receiver', () => existsSync(receiverReady), 30_000, rv.exitInfo);
+        processes.push({ name: 'receiver', pid: rv.child.pid!, log: rv.log });
+        info.receiverUrl = `http://127.0.0.1:${receiverPort}`;
       }
     }
     writeFileSync(stackFile(home), JSON.stringify(info, null, 2) + '\n');
@@ -303,7 +323,7 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
 export async function stackDown(home: string = stackHome()): Promise<StackProcess[]> {
   const info = readStack(home);
   if (!info) return [];
-  const order = ['worker', 'temporal', 'lab'];
+  const order = ['receiver', 'worker', 'temporal', 'lab'];
   const procs = [...info.processes].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
   for (const p of procs) await stopPid(p.pid);
   rmSync(stackFile(home), { force: true });

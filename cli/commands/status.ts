@@ -10,6 +10,7 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { connectClient, requireWorker, type Connected } from '../temporal.js';
 import type { statusWorkflow } from '../../workflows/status.workflow.js';
+import { monitorHealth, renderHealth } from './monitor.js';
 
 export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusReport> {
   await requireWorker(c);
@@ -51,13 +52,19 @@ export function renderStatus(report: StatusReport, io: Io): void {
 export const statusCommand = defineCommand({
   words: ['status'],
   summary: 'per secret × Region: replication state, parity, standalone/replica, fenced',
-  usage: 'secrets-dr status [-f PLAN] [--json]',
-  options: { ...PLAN_OPTION },
-  schema: z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) }),
+  usage: 'secrets-dr status [-f PLAN] [--from-monitor] [--json]   (--from-monitor: the running monitor\'s per-Region health, no AWS call)',
+  options: { ...PLAN_OPTION, 'from-monitor': { type: 'boolean', default: false } },
+  schema: z.object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     const c = await connectClient();
     try {
+      if (opts['from-monitor']) {
+        const health = await monitorHealth(c, plan.name);
+        if (io.json) printJson(io, health);
+        else renderHealth(health, io);
+        return health.regions.every((r) => r.state === 'healthy') ? ExitCode.Ok : ExitCode.NeedsAttention;
+      }
       const report = await fetchStatus(c, plan);
       if (io.json) printJson(io, report);
       else renderStatus(report, io);

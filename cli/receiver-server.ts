@@ -1,0 +1,136 @@
+/**
+ * `secrets-dr receiver`: the HTTP endpoint EventBridge API destinations call. Per request:
+ * path (POST /events/<plan>) → method (405) → API key header, compared in constant time (401) →
+ * size limit (413) → JSON + zod validation (400) → signal-with-start of recover (202), or 200 for
+ * a valid event that is not for us (an OK state, another alarm). Rejections are logged and start
+ * nothing. Plans come from `-f` files and/or a directory re-read on a miss (the lab's plans dir,
+ * filled by `events install`).
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { RECEIVER_API_KEY_HEADER, RECEIVER_MAX_BODY_BYTES } from '../domain/inbound-events.js';
+import type { Plan } from '../domain/plan.js';
+import { parsePlanText } from './plan-file.js';
+import { triggerRecover } from './recover-trigger.js';
+
+export interface ReceiverOptions {
+  client: Client;
+  apiKey: string;
+  taskQueuePrefix: string;
+  plans?: Plan[];
+  plansDir?: string;
+  port?: number;
+  host?: string;
+  maxBodyBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningReceiver {
+  url: string;
+  port: number;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const digest = (s: string) => createHash('sha256').update(s).digest();
+
+/** Constant-time: both sides hashed to 32 bytes first, so neither length nor content leaks through timing. */
+export function apiKeyMatches(given: string | string[] | undefined, expected: string): boolean {
+  if (typeof given !== 'string' || expected === '') return false;
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+function plansFromDir(dir: string): Plan[] {
+  if (!existsSync(dir)) return [];
+  const out: Plan[] = [];
+  for (const f of readdirSync(dir).filter((x) => /\.ya?ml$/.test(x))) {
+    const { plan } = parsePlanText(readFileSync(join(dir, f), 'utf8'));
+    if (plan) out.push(plan);
+  }
+  return out;
+}
+
+export async function startReceiver(opts: ReceiverOptions): Promise<RunningReceiver> {
+  if (!opts.apiKey) throw new Error('the receiver needs an API key (SECRETS_DR_RECEIVER_API_KEY)');
+  const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const max = opts.maxBodyBytes ?? RECEIVER_MAX_BODY_BYTES;
+  const plans = new Map((opts.plans ?? []).map((p) => [p.name, p]));
+  const findPlan = (name: string): Plan | undefined => {
+    if (!plans.has(name) && opts.plansDir) for (const p of plansFromDir(opts.plansDir)) plans.set(p.name, p);
+    return plans.get(name);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const send = (status: number, payload: Record<string, unknown>, headers: Record<string, string> = {}) => {
+      const text = JSON.stringify(payload);
+      res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+      res.end(text);
+      const what = payload.error ?? payload.ignored ?? payload.workflowId ?? '';
+      log(`receiver: ${req.method} ${req.url} → ${status}${what ? ` (${String(what)})` : ''}`);
+    };
+    const url = new URL(req.url ?? '/', 'http://receiver');
+    if (url.pathname === '/health') return send(200, { ok: true });
+    const m = /^\/events\/([^/]+)$/.exec(url.pathname);
+    if (!m) return send(404, { error: 'not found: POST /events/<plan>' });
+    if (req.method !== 'POST') return send(405, { error: `method ${req.method} not allowed` }, { allow: 'POST' });
+    if (!apiKeyMatches(req.headers[RECEIVER_API_KEY_HEADER], opts.apiKey)) return send(401, { error: `missing or wrong ${RECEIVER_API_KEY_HEADER}` });
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > max) {
+      res.setHeader('connection', 'close');
+      return send(413, { error: `body larger than ${max} bytes` });
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > max) {
+        res.setHeader('connection', 'close');
+        return send(413, { error: `body larger than ${max} bytes` });
+      }
+      chunks.push(c);
+    }
+    const plan = findPlan(decodeURIComponent(m[1]!));
+    if (!plan) return send(404, { error: `no plan ${decodeURIComponent(m[1]!)} on this receiver` });
+    let body: unknown;
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return send(400, { error: 'the body is not JSON' });
+    }
+    const out = await triggerRecover(opts.client, plan, body, { taskQueuePrefix: opts.taskQueuePrefix });
+    if (out.status === 400) return send(400, { error: out.error, issues: out.issues });
+    if (out.status === 200) return send(200, { ignored: out.ignored });
+    return send(202, { workflowId: out.workflowId, runId: out.runId, eventId: out.hint.eventId, region: out.hint.region });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log(`receiver: ${req.method} ${req.url} failed: ${(err as Error).message}`);
+      if (!res.headersSent) {
+        // 5xx: EventBridge retries the delivery (Temporal down for a moment, say).
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: 'could not hand the event to Temporal; retry' }));
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host ?? '127.0.0.1';
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * From a validated inbound event to the recover workflow: signal-with-start (one recover per plan,
+ * id `secrets-dr/<plan>/recover`), the hint carrying the event id and a dedup key, so duplicates
+ * are deduplicated inside the workflow. Shared by the HTTP receiver and the Lambda handler.
+ */
+import type { Client } from '@temporalio/client';
+import { recoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { hintFromEvent, InboundEvent, type RecoveryHint } from '../domain/inbound-events.js';
+import type { Plan } from '../domain/plan.js';
+import { RECOVER_HINT_SIGNAL, type RecoverInput } from '../domain/recover.js';
+
+export type TriggerOutcome =
+  | { status: 400; error: string; issues?: string[] }
+  | { status: 200; ignored: string }
+  | { status: 202; workflowId: string; runId: string; hint: RecoveryHint };
+
+/** Validates a parsed body and, for a relevant event, signal-with-starts recover. Never throws on bad input. */
+export async function triggerRecover(client: Client, plan: Plan, body: unknown, opts: { taskQueuePrefix: string; now?: () => Date }): Promise<TriggerOutcome> {
+  const parsed = InboundEvent.safeParse(body);
+  if (!parsed.success) {
+    return { status: 400, error: 'not a CloudWatch alarm or AWS Health event', issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`) };
+  }
+  const decision = hintFromEvent(plan, parsed.data, (opts.now?.() ?? new Date()).toISOString());
+  if ('ignored' in decision) return { status: 200, ignored: decision.ignored };
+  const input: RecoverInput = { plan, taskQueuePrefix: opts.taskQueuePrefix };
+  const handle = await client.workflow.signalWithStart('recoverWorkflow', {
+    workflowId: recoverWorkflowId(plan.name),
+    taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
+    args: [input],
+    signal: RECOVER_HINT_SIGNAL,
+    signalArgs: [decision.hint],
+  });
+  return { status: 202, workflowId: handle.workflowId, runId: handle.signaledRunId, hint: decision.hint };
+}
