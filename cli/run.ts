@@ -5,3 +5,7 @@ import { main } from './main.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 process.exitCode = await main(process.argv.slice(2));
+// The command is done. The Temporal Core runtime (installed by commands that run workers) can keep
+// the event loop alive for a while after every worker stopped: do not make the user wait for it.
+// (stdout/stderr writes are synchronous for files, pipes and terminals on Linux, so nothing is lost.)
+setTimeout(() => process.exit(), 200).unref();

@@ -23,7 +23,21 @@ export function installRuntime(level: LogLevel = logLevelFromEnv('WARN')): void 
   const base = new DefaultLogger(level);
   const logger = new DefaultLogger(level, (entry: LogEntry) => {
     if (EXPECTED.test(entry.message)) return;
+    const compact = compactActivityFailure(entry);
+    if (compact) return base.log(entry.level, compact);
     base.log(entry.level, entry.message, entry.meta);
   });
   Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } } });
+}
+
+/**
+ * An activity failing with one of our typed failures (a Region that does not answer, a refused
+ * call) is an expected event during an outage: one line says it; the stack adds nothing.
+ */
+function compactActivityFailure(entry: LogEntry): string | undefined {
+  if (entry.message !== 'Activity failed') return undefined;
+  const meta = entry.meta as { error?: { name?: string; type?: string; message?: string }; activityType?: string; attempt?: number; workflowId?: string } | undefined;
+  const err = meta?.error;
+  if (!err || err.name !== 'ApplicationFailure' || !err.type) return undefined;
+  return `activity ${meta?.activityType} failed (attempt ${meta?.attempt}, workflow ${meta?.workflowId}): ${err.type}: ${err.message}`;
 }
