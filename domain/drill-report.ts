@@ -8,6 +8,9 @@ import { DRILL_STEPS, type DrillReport } from './drill.js';
 
 const labelOf = (step: string) => DRILL_STEPS.find((s) => s.step === step)?.label ?? step;
 const fmt = (ms: number | undefined) => (ms === undefined ? '—' : formatDuration(ms));
+/** Figures keep their precision: 2050 → `2.05 s`, 12 → `12 ms`. */
+export const formatFigure = (ms: number | undefined) =>
+  ms === undefined ? '—' : ms < 1_000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${(ms / 1_000).toFixed(2)} s` : formatDuration(ms);
 
 /** File names of a report (the drill id's last segment, made safe). */
 export function drillReportBaseName(report: Pick<DrillReport, 'workflowId'>): string {
@@ -28,12 +31,12 @@ export function renderDrillMarkdown(r: DrillReport): string {
     '',
     '| figure | measured | target | verdict |',
     '|---|---|---|---|',
-    `| RTO (promotion → standalone and readable) | ${fmt(r.rtoMs)} | ${fmt(r.rtoTargetMs)} | ${r.rtoMs === undefined ? 'not measured' : r.withinTarget ? 'within target' : 'over target'} |`,
-    `| RPO proxy (canary write → visible in the DR Region) | ${fmt(r.rpoMs)} | — | ${r.rpoMs === undefined ? 'not measured' : 'measured'} |`,
+    `| RTO (promotion → standalone and readable) | ${formatFigure(r.rtoMs)} | ${fmt(r.rtoTargetMs)} | ${r.rtoMs === undefined ? 'not measured' : r.withinTarget ? 'within target' : 'over target'} |`,
+    `| RPO proxy (canary write → visible in the DR Region) | ${formatFigure(r.rpoMs)} | — | ${r.rpoMs === undefined ? 'not measured' : 'measured'} |`,
     '',
     '| Region | RPO | RTO | verified |',
     '|---|---|---|---|',
-    ...r.regions.map((g) => `| ${g.region} | ${fmt(g.rpoMs)} | ${fmt(g.rtoMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`),
+    ...r.regions.map((g) => `| ${g.region} | ${formatFigure(g.rpoMs)} | ${formatFigure(g.rtoMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`),
     '',
   ];
   if (r.failure) {
@@ -41,7 +44,7 @@ export function renderDrillMarkdown(r: DrillReport): string {
   }
   lines.push('## Steps', '', '| step | Region | start | end | duration | result |', '|---|---|---|---|---|---|');
   for (const s of r.steps) {
-    lines.push(`| ${labelOf(s.step)} | ${s.region} | ${s.startedAt} | ${s.endedAt} | ${fmt(s.durationMs)} | ${s.ok ? 'ok' : `failed${s.detail ? `: ${s.detail.replace(/\|/g, '\\|')}` : ''}`} |`);
+    lines.push(`| ${labelOf(s.step)} | ${s.region} | ${s.startedAt} | ${s.endedAt} | ${formatFigure(s.durationMs)} | ${s.ok ? 'ok' : `failed${s.detail ? `: ${s.detail.replace(/\|/g, '\\|')}` : ''}`} |`);
   }
   lines.push('', '## Clean-up', '');
   lines.push(`- leftovers of earlier drills removed: ${r.cleanup.leftoversRemoved}`);
@@ -61,43 +64,60 @@ export function renderDrillSvg(r: DrillReport): string {
   const W = 1100;
   const left = 170;
   const right = 30;
-  const laneH = 64;
+  const rowH = 20;
   const top = 70;
   const regions = [r.primaryRegion, ...r.drRegions];
   const t0 = Date.parse(r.startedAt);
   const t1 = Math.max(Date.parse(r.endedAt), t0 + 1);
   const x = (t: number) => left + ((t - t0) / (t1 - t0)) * (W - left - right);
-  const gaugeTop = top + regions.length * laneH + 50;
-  const H = gaugeTop + 110;
+  // One row per step within a Region's lane (a step that ran twice in a Region shares its row).
+  const rowsOf = (region: string) => [...new Set(r.steps.filter((s) => s.region === region).map((s) => s.step))];
+  const laneHeights = regions.map((region) => Math.max(1, rowsOf(region).length) * rowH + 12);
+  const lanesH = laneHeights.reduce((a, b) => a + b, 0);
+  const gaugeTop = top + lanesH + 50;
+  const H = gaugeTop + 90;
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
-    `<text x="20" y="28" font-size="18" font-weight="bold">DR drill ${esc(r.plan)}: ${esc(r.outcome)} — RTO ${esc(fmt(r.rtoMs))} (target ${esc(fmt(r.rtoTargetMs))}), RPO ${esc(fmt(r.rpoMs))}</text>`,
+    `<text x="20" y="28" font-size="18" font-weight="bold">DR drill ${esc(r.plan)}: ${esc(r.outcome)} — RTO ${esc(formatFigure(r.rtoMs))} (target ${esc(fmt(r.rtoTargetMs))}), RPO ${esc(formatFigure(r.rpoMs))}</text>`,
     `<text x="20" y="50" fill="#555">${esc(r.workflowId)} · ${esc(r.startedAt)} · ${esc(fmt(r.durationMs))}${r.failure ? ` · failed at ${esc(labelOf(r.failure.step))}${r.failure.region ? ` in ${esc(r.failure.region)}` : ''}` : ''}</text>`,
   ];
   // Time axis ticks.
   for (let i = 0; i <= 5; i++) {
     const t = t0 + ((t1 - t0) * i) / 5;
-    out.push(`<line x1="${x(t).toFixed(1)}" y1="${top - 6}" x2="${x(t).toFixed(1)}" y2="${top + regions.length * laneH}" stroke="#e5e5e5"/>`);
+    out.push(`<line x1="${x(t).toFixed(1)}" y1="${top - 6}" x2="${x(t).toFixed(1)}" y2="${top + lanesH}" stroke="#e5e5e5"/>`);
     out.push(`<text x="${x(t).toFixed(1)}" y="${top - 10}" text-anchor="middle" fill="#777">+${esc(fmt(t - t0))}</text>`);
   }
+  let y = top;
   regions.forEach((region, i) => {
-    const y = top + i * laneH;
+    const rows = rowsOf(region);
     out.push(`<g class="lane" data-region="${esc(region)}">`);
-    out.push(`<rect x="${left}" y="${y}" width="${W - left - right}" height="${laneH - 8}" fill="${i % 2 ? '#fafafa' : '#f3f6f9'}"/>`);
-    out.push(`<text x="20" y="${y + laneH / 2}" font-weight="bold">${esc(region)}${region === r.primaryRegion ? ' (primary)' : ' (DR)'}</text>`);
-    const steps = r.steps.filter((s) => s.region === region);
-    steps.forEach((s, j) => {
+    out.push(`<rect x="${left}" y="${y}" width="${W - left - right}" height="${laneHeights[i]! - 4}" fill="${i % 2 ? '#fafafa' : '#f3f6f9'}"/>`);
+    out.push(`<text x="20" y="${y + laneHeights[i]! / 2}" font-weight="bold">${esc(region)}</text>`);
+    out.push(`<text x="20" y="${y + laneHeights[i]! / 2 + 14}" fill="#777">${region === r.primaryRegion ? 'primary' : 'DR'}</text>`);
+    for (const s of r.steps.filter((st) => st.region === region)) {
       const bx = x(Date.parse(s.startedAt));
       const bw = Math.max(3, x(Date.parse(s.endedAt)) - bx);
-      const by = y + 6 + (j % 2) * 22;
+      const by = y + 6 + rows.indexOf(s.step) * rowH;
       out.push(
-        `<g class="bar" data-step="${s.step}" data-region="${esc(region)}"><title>${esc(labelOf(s.step))} in ${esc(region)}: ${esc(fmt(s.durationMs))}${s.ok ? '' : ` — failed: ${esc(s.detail ?? '')}`}</title>` +
-          `<rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="18" rx="3" fill="${COLORS[s.step] ?? '#888'}"${s.ok ? '' : ' stroke="#b00020" stroke-width="2"'}/>` +
-          `<text x="${(bx + bw + 4).toFixed(1)}" y="${by + 13}" fill="#222">${esc(labelOf(s.step))} ${esc(fmt(s.durationMs))}${s.ok ? '' : ' ✗'}</text></g>`,
+        `<g class="bar" data-step="${s.step}" data-region="${esc(region)}"><title>${esc(labelOf(s.step))} in ${esc(region)}: ${esc(formatFigure(s.durationMs))}${s.ok ? '' : ` — failed: ${esc(s.detail ?? '')}`}</title>` +
+          `<rect x="${bx.toFixed(1)}" y="${by}" width="${bw.toFixed(1)}" height="16" rx="3" fill="${COLORS[s.step] ?? '#888'}"${s.ok ? '' : ' stroke="#b00020" stroke-width="2"'}/></g>`,
       );
+    }
+    // One label per row (a step that ran more than once in a Region: its count and total time).
+    rows.forEach((step, k) => {
+      const bars = r.steps.filter((st) => st.region === region && st.step === step);
+      const from = x(Math.min(...bars.map((b) => Date.parse(b.startedAt))));
+      const to = Math.max(from + 3, x(Math.max(...bars.map((b) => Date.parse(b.endedAt)))));
+      const ok = bars.every((b) => b.ok);
+      const total = bars.reduce((sum, b) => sum + b.durationMs, 0);
+      const label = `${labelOf(step)}${bars.length > 1 ? ` ×${bars.length}` : ''} ${formatFigure(total)}${ok ? '' : ' ✗ failed'}`;
+      // Right of the bars when there is room, else left of them.
+      const right = to + 6 + label.length * 6.5 < W - 5 || from - left < label.length * 6.5;
+      out.push(`<text x="${(right ? to + 4 : from - 4).toFixed(1)}" y="${y + 6 + k * rowH + 12}" text-anchor="${right ? 'start' : 'end'}" fill="${ok ? '#222' : '#b00020'}">${esc(label)}</text>`);
     });
     out.push('</g>');
+    y += laneHeights[i]!;
   });
   // RTO against the target: its own scale, so a 1 s RTO and a 5 min target are both visible.
   const scaleMax = Math.max(r.rtoMs ?? 0, r.rtoTargetMs) * 1.1;
@@ -107,7 +127,7 @@ export function renderDrillSvg(r: DrillReport): string {
   out.push(`<rect x="${left}" y="${gaugeTop + 8}" width="${W - left - right}" height="28" fill="#f3f6f9"/>`);
   if (r.rtoMs !== undefined) {
     out.push(`<rect id="rto-bar" x="${left}" y="${gaugeTop + 12}" width="${Math.max(3, gx(r.rtoMs) - left).toFixed(1)}" height="20" fill="${r.withinTarget ? '#2e7d32' : '#c62828'}"/>`);
-    out.push(`<text x="${left + 6}" y="${gaugeTop + 56}">RTO ${esc(fmt(r.rtoMs))}</text>`);
+    out.push(`<text x="${left + 6}" y="${gaugeTop + 56}">RTO ${esc(formatFigure(r.rtoMs))}</text>`);
   } else {
     out.push(`<text x="${left + 6}" y="${gaugeTop + 27}" fill="#777">RTO not measured (the drill stopped before promotion)</text>`);
   }

@@ -148,6 +148,7 @@ export async function drillWorkflow(raw: DrillInput): Promise<DrillReport> {
     },
     async promoteCanaries() {
       // StopReplicationToReplica must be called in the Region to promote: the DR Region's queue.
+      const t0 = Date.now();
       const results = await Promise.all(
         drs.map(async (r) => {
           try {
@@ -156,7 +157,7 @@ export async function drillWorkflow(raw: DrillInput): Promise<DrillReport> {
             figures.get(r)!.rtoMs = p.rtoMs;
             return p;
           } catch (err) {
-            record('promote', r, started, Date.now(), false, isCancellation(err) ? 'cancelled' : message(err));
+            record('promote', r, t0, Date.now(), false, isCancellation(err) ? 'cancelled' : message(err));
             throw Object.assign(err as object, { drillRegion: r });
           }
         }),

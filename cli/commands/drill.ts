@@ -15,7 +15,7 @@ import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, t
 import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { drillStamp, type DrillInput, type DrillReport } from '../../domain/drill.js';
-import { drillReportBaseName, renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
+import { drillReportBaseName, formatFigure, renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
 import { drillScheduleId, drillWorkflowId, drillWorkflowIdPrefix, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
@@ -119,7 +119,7 @@ export function exitCodeOfDrill(report: DrillReport): ExitCode {
 
 export function renderDrillSummary(r: DrillReport, io: Io): void {
   io.out(`drill ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.canaries.length} canaries, took ${formatDuration(r.durationMs)}`);
-  io.out(`  RTO ${r.rtoMs === undefined ? 'not measured' : formatDuration(r.rtoMs)} (target ${formatDuration(r.rtoTargetMs)}${r.withinTarget === undefined ? '' : r.withinTarget ? ', within target' : ', OVER target'}) · RPO ${r.rpoMs === undefined ? 'not measured' : formatDuration(r.rpoMs)}`);
+  io.out(`  RTO ${r.rtoMs === undefined ? 'not measured' : formatFigure(r.rtoMs)} (target ${formatDuration(r.rtoTargetMs)}${r.withinTarget === undefined ? '' : r.withinTarget ? ', within target' : ', OVER target'}) · RPO ${r.rpoMs === undefined ? 'not measured' : formatFigure(r.rpoMs)}`);
   if (r.failure) io.out(`  failed at ${r.failure.step}${r.failure.region ? ` in ${r.failure.region}` : ''}: ${r.failure.reason}`);
   io.out(`  clean-up: ${r.cleanup.deleted} canary copies deleted, ${r.cleanup.leftoversRemoved} leftovers of earlier drills removed, ${r.cleanup.remaining.length === 0 ? 'nothing left behind' : `LEFT BEHIND: ${r.cleanup.remaining.join(', ')}`}`);
   for (const w of r.warnings) io.out(`  warning: ${w}`);
@@ -217,7 +217,7 @@ export const drillListCommand = defineCommand({
       if (drills.length === 0) io.out(`no drills yet for plan ${plan.name} (\`secrets-dr drill run --wait\` or \`secrets-dr drill schedule\`)`);
       const rows = drills.map((d) => {
         const r = d.report;
-        return [d.startedAt, d.workflowId, r ? r.outcome : d.status.toLowerCase(), r?.rtoMs === undefined ? '—' : formatDuration(r.rtoMs), formatDuration(plan.drills.rtoTarget), r?.rpoMs === undefined ? '—' : formatDuration(r.rpoMs), r?.failure ? `${r.failure.step}: ${r.failure.reason.slice(0, 60)}` : ''];
+        return [d.startedAt, d.workflowId, r ? r.outcome : d.status.toLowerCase(), formatFigure(r?.rtoMs), formatDuration(plan.drills.rtoTarget), formatFigure(r?.rpoMs), r?.failure ? `${r.failure.step}: ${r.failure.reason.slice(0, 60)}` : ''];
       });
       if (rows.length) for (const l of table(['WHEN', 'DRILL', 'RESULT', 'RTO', 'TARGET', 'RPO', 'FAILURE'], rows)) io.out(l);
       return ExitCode.Ok;
