@@ -18,6 +18,7 @@ import { setupCommand } from './commands/setup.js';
 import { backupsListCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
+import { failbackCommand } from './commands/failback.js';
 import { drillListCommand, drillRunCommand, drillScheduleCommand, drillUnscheduleCommand } from './commands/drill.js';
 import { monitorStartCommand, monitorStopCommand } from './commands/monitor.js';
 import { eventsInstallCommand, eventsSchemaCommand, eventsUninstallCommand } from './commands/events.js';
@@ -56,6 +57,7 @@ export const COMMANDS: Command[] = [
   eventsUninstallCommand,
   eventsSchemaCommand,
   receiverCommand,
+  failbackCommand,
 ] as Command[];
 
 function help(): string {

@@ -1,0 +1,209 @@
+/**
+ * `secrets-dr failback [--reverse] [--yes] [--dry-run] [--wait] [--json] [--write-plan] [-f PLAN]`:
+ * starts (or attaches to: one failback per plan, USE_EXISTING) the failback workflow and follows
+ * it like `failover` (a progress line; `--json` streams JSON lines), then prints the per-secret
+ * decisions and outcomes. `--reverse --write-plan` edits the plan file (comments kept) so the DR
+ * Region becomes its primaryRegion.
+ * Exit codes: 0 done (or dry run, or started) · 1 failed/rejected · 2 bad input · 3 finished, some
+ * secrets need attention · 4 waiting for approval (without --wait).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { z } from 'zod';
+import { isMap, isSeq, parseDocument } from 'yaml';
+import type { WorkflowHandle } from '@temporalio/client';
+import { ExitCode } from '../../domain/errors.js';
+import { formatDuration } from '../../domain/duration.js';
+import { FAILBACK_PROGRESS_QUERY, type FailbackInput, type FailbackProgress, type FailbackReport, type PlanChange } from '../../domain/failback.js';
+import { failbackWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { defineCommand, PLAN_OPTION } from '../command.js';
+import { loadPlanFile } from '../plan-file.js';
+import { printJson, table, type Io } from '../output.js';
+import { connectClient, requireWorker, type Connected } from '../temporal.js';
+
+export function failbackExitCode(r: FailbackReport): ExitCode {
+  if (r.outcome === 'done') return ExitCode.Ok;
+  if (r.outcome === 'dry-run') return r.problems.length ? ExitCode.Failed : ExitCode.Ok;
+  if (r.outcome === 'partial') return ExitCode.NeedsAttention;
+  return ExitCode.Failed;
+}
+
+const WOULD: Record<string, string> = {
+  replicate: 're-replicate (values agree)',
+  'copy-back': 'copy the DR value back, then re-replicate',
+  'keep-original': "keep the original's value, re-replicate over the DR secret",
+  ask: 'ask (approval per secret)',
+  reverse: 'back up the original, replicate into it from the DR Region',
+  verify: 'verify only (already replicated)',
+  skip: 'skip',
+};
+
+export function renderFailbackReport(r: FailbackReport, io: Io): void {
+  if (io.json) {
+    printJson(io, r);
+    return;
+  }
+  const direction = r.reverse ? `${r.to} stays primary, replicating into ${r.from}` : `${r.to} → ${r.from}`;
+  if (r.outcome === 'dry-run') io.out(`dry run: failback of plan ${r.plan} (${direction}), failover ${r.failoverId ?? '?'} — nothing was changed`);
+  else io.out(`failback ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${direction}${r.detail ? `: ${r.detail}` : ''}`);
+  const rows = r.items.map((i) => {
+    const notes = [
+      i.backupOriginal ? `back up the stray value in ${r.from}` : undefined,
+      i.backupOverwritten ? `back up the secret in ${r.reverse ? r.from : r.to} first` : undefined,
+      i.copiedBack ? 'copied back' : undefined,
+      i.hmacMatch ? 'same value both sides (HMAC)' : undefined,
+      ...(i.backups ?? []).map((b) => `backup ${b}`),
+      i.reason,
+    ].filter(Boolean);
+    return [i.name, i.change, r.outcome === 'dry-run' ? (WOULD[i.resolution] ?? i.resolution) : i.resolution, i.status, notes.join('; ')];
+  });
+  for (const line of table(['SECRET', 'CHANGED', r.outcome === 'dry-run' ? 'WOULD' : 'RESOLUTION', 'STATUS', 'NOTES'], rows)) io.out(line);
+  if (r.items.length < r.total) io.out(`... and ${r.total - r.items.length} more (--json)`);
+  io.out(`  ${Object.entries(r.counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'no secrets'} (of ${r.total})`);
+  io.out(`  writes in the shared 50 TPS bucket: ${r.writes.expected} (at least ${formatDuration(r.writes.expectedMs)} at the plan's writeQuotaShare)${r.outcome === 'dry-run' ? '' : `; took ${formatDuration(r.durationMs)}`}`);
+  if (r.rotation) io.out(`  rotation: ${r.rotation.detail}`);
+  if (r.unfenced !== undefined) io.out(`  unfenced: ${r.unfenced} secret(s) in ${r.from}`);
+  if (r.planChange) io.out(`  plan change: ${r.planChange.note}`);
+  for (const p of r.problems) io.out(`problem: ${p}`);
+  for (const w of r.warnings) io.out(`warning: ${w}`);
+}
+
+/** Edits the plan file for --reverse: primaryRegion ↔ the DR Region, comments and layout kept. */
+export function applyReversePlanChange(text: string, change: PlanChange): string {
+  const doc = parseDocument(text);
+  doc.set('primaryRegion', change.primaryRegion.to);
+  const drs = doc.get('drRegions');
+  if (isSeq(drs)) {
+    for (const item of drs.items) {
+      if (isMap(item) && item.get('region') === change.drRegion.from) {
+        item.set('region', change.drRegion.to);
+        item.delete('kmsKeyId'); // a key of the old DR Region
+      }
+    }
+  }
+  return doc.toString();
+}
+
+export function progressLine(p: FailbackProgress): string {
+  const done = (p.counts.verified ?? 0) + (p.counts.failed ?? 0) + (p.counts.skipped ?? 0);
+  const width = 30;
+  const filled = p.total > 0 ? Math.round((done / p.total) * width) : 0;
+  const counts = Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.step}${counts ? ` · ${counts}` : ''}${p.pendingAsks.length ? ` · ${p.pendingAsks.length} waiting for an answer` : ''}`;
+}
+
+/** Follows a failback until it ends: progress (bar or JSON lines), then its report and exit code. */
+export async function watchFailback(c: Connected, handle: WorkflowHandle, io: Io, opts: { wait: boolean }): Promise<{ code: ExitCode; report?: FailbackReport }> {
+  let lastLine = '';
+  const hinted = new Set<string>();
+  const say = (l: string) => (io.json ? io.err(l) : io.out(l));
+  for (;;) {
+    const d = await handle.describe();
+    if (d.status.name !== 'RUNNING') break;
+    const p = await handle.query<FailbackProgress>(FAILBACK_PROGRESS_QUERY).catch(() => undefined);
+    if (p) {
+      const line = progressLine(p);
+      if (io.json) io.out(JSON.stringify({ type: 'progress', at: new Date().toISOString(), ...p }));
+      else if (io.tty) process.stdout.write(`\r${line.padEnd(lastLine.length)}`);
+      else if (line !== lastLine) io.out(line);
+      lastLine = line;
+      const gates = p.step === 'awaitingApproval' ? [{ subject: '' }] : p.pendingAsks;
+      for (const g of gates) {
+        if (hinted.has(g.subject)) continue;
+        hinted.add(g.subject);
+        say(`${io.tty ? '\n' : ''}waiting for approval${g.subject ? ` about ${g.subject}` : ''}: secrets-dr approve ${handle.workflowId}${g.subject ? ` --subject ${g.subject} [--reason keep-original]` : ''}   (or: secrets-dr reject ${handle.workflowId}${g.subject ? ` --subject ${g.subject}` : ''} --reason TEXT)`);
+      }
+      if (!opts.wait && gates.length > 0) return { code: ExitCode.AwaitingApproval };
+    }
+    await new Promise((r) => setTimeout(r, opts.wait ? 1_000 : 300));
+  }
+  if (io.tty && lastLine) process.stdout.write('\n');
+  let report: FailbackReport;
+  try {
+    report = (await handle.result()) as FailbackReport;
+  } catch (err) {
+    io.err(`failback ${handle.workflowId} did not finish: ${(err as Error).message}`);
+    return { code: ExitCode.Failed };
+  }
+  if (io.json) io.out(JSON.stringify({ type: 'report', ...report }));
+  else renderFailbackReport(report, io);
+  return { code: failbackExitCode(report), report };
+}
+
+const who = () => {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
+};
+
+export async function startFailback(c: Connected, input: FailbackInput): Promise<WorkflowHandle> {
+  const id = input.dryRun ? `${failbackWorkflowId(input.plan.name)}/dry-run/${randomUUID().slice(0, 8)}` : failbackWorkflowId(input.plan.name);
+  return c.client.workflow.start('failbackWorkflow', {
+    taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
+    workflowId: id,
+    workflowIdConflictPolicy: 'USE_EXISTING', // one failback per plan: a second one attaches
+    args: [input],
+  });
+}
+
+export const failbackCommand = defineCommand({
+  words: ['failback'],
+  summary: 'make the original primary authoritative again: reconcile what changed, then re-replicate (nothing lost)',
+  usage: 'secrets-dr failback [--reverse] [--yes] [--dry-run] [--wait] [--json] [--write-plan] [-f PLAN]',
+  options: {
+    ...PLAN_OPTION,
+    reverse: { type: 'boolean', default: false },
+    yes: { type: 'boolean', short: 'y', default: false },
+    'dry-run': { type: 'boolean', default: false },
+    wait: { type: 'boolean', default: false },
+    'write-plan': { type: 'boolean', default: false },
+    'failover-id': { type: 'string' },
+  },
+  schema: z
+    .object({
+      plan: z.string(),
+      reverse: z.boolean(),
+      yes: z.boolean(),
+      'dry-run': z.boolean(),
+      wait: z.boolean(),
+      'write-plan': z.boolean(),
+      'failover-id': z.string().optional(),
+      json: z.boolean(),
+      positionals: z.array(z.string()).max(0, { error: 'failback takes no positional arguments' }),
+    })
+    .refine((o) => !o['write-plan'] || o.reverse, { error: '--write-plan only makes sense with --reverse (the plan changes only when the DR Region stays primary)', path: ['write-plan'] }),
+  async run(opts, io) {
+    const { plan, path } = loadPlanFile(opts.plan);
+    const input: FailbackInput = {
+      plan,
+      reverse: opts.reverse,
+      dryRun: opts['dry-run'],
+      skipApproval: opts.yes,
+      requestedBy: who(),
+      ...(opts['failover-id'] ? { failoverId: opts['failover-id'] } : {}),
+    };
+    const conn = await connectClient();
+    try {
+      await requireWorker(conn);
+      input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      const handle = await startFailback(conn, input);
+      const say = (l: string) => (io.json ? io.err(l) : io.out(l));
+      if (!input.dryRun) say(`failback ${handle.workflowId} started (${opts.reverse ? 'reverse: the DR Region stays primary' : `back to ${plan.primaryRegion}`})`);
+      const { code, report } = await watchFailback(conn, handle, io, { wait: opts.wait });
+      if (report?.planChange && (report.outcome === 'done' || report.outcome === 'partial')) {
+        if (opts['write-plan']) {
+          writeFileSync(path, applyReversePlanChange(readFileSync(path, 'utf8'), report.planChange));
+          say(`plan ${path} updated: primaryRegion ${report.planChange.primaryRegion.from} → ${report.planChange.primaryRegion.to}`);
+        } else {
+          say(`make this change to ${path} (or re-run with --write-plan): ${report.planChange.note}`);
+        }
+      }
+      return code;
+    } finally {
+      await conn.close();
+    }
+  },
+});
