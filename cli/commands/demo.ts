@@ -3,12 +3,16 @@
  * started here and stopped at the end unless --keep). The fleet is the one of the Secrets Manager
  * replication walkthrough this product grew from: primary ap-northeast-1 (Tokyo), DR
  * ap-northeast-3 (Osaka), including the classic trap: a same-named secret already in Osaka.
- * Later stages (setup, failover, failback, drill) extend this file.
+ * The story: setup (conflict resolved by backup) → monitor, outage, automatic failover
+ * (demo-recovery.ts) → rotation in the DR Region and failback (demo-failback.ts) → a drill
+ * (demo-drill.ts) → one final report. A stage whose file is not in the build is announced as not
+ * available and the others still run (without the recovery stage, failover runs by runbook).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
@@ -23,7 +27,11 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
 import { connectClient } from '../temporal.js';
 import { fetchStatus, renderStatus } from './status.js';
-import { demoFailoverStage } from './demo-failover.js';
+import { demoFailoverStage, type DemoFailoverContext } from './demo-failover.js';
+import { demoDrillStage } from './demo-drill.js';
+import { DEFAULT_REPORTS_DIR } from './drill.js';
+import { formatFigure, renderDrillMarkdown } from '../../domain/drill-report.js';
+import type { DrillReport } from '../../domain/drill.js';
 import { renderSetup, runSetup } from './setup.js';
 
 export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
@@ -73,12 +81,50 @@ async function seedFleet(lab: LabClient): Promise<void> {
   await lab.seed(DR, [{ name: 'prod/payments/webhook-signing-key', value: demoValue('token'), description: 'created by hand in Osaka' }]);
 }
 
+interface StageResult {
+  name: string;
+  status: 'done' | 'failed' | 'not available';
+  ms: number;
+  note?: string;
+}
+
+type StageFn = (ctx: DemoFailoverContext & { reportsDir: string }) => Promise<unknown>;
+
+/** A stage from another file, if that file is in this build (`.js` built, `.ts` under tests). */
+async function optionalStage(file: string, exportName: string): Promise<StageFn | undefined> {
+  for (const ext of ['.js', '.ts']) {
+    const url = new URL(`./${file}${ext}`, import.meta.url);
+    if (!existsSync(fileURLToPath(url))) continue;
+    const mod = (await import(url.href)) as Record<string, unknown>;
+    const fn = mod[exportName] ?? Object.entries(mod).find(([k, v]) => /^demo\w*Stage$/.test(k) && typeof v === 'function')?.[1];
+    return typeof fn === 'function' ? (fn as StageFn) : undefined;
+  }
+  return undefined;
+}
+
+/** The final report: every stage, the drill's figures, and where to look next. */
+function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: string, files: string[]): string[] {
+  const lines = ['# secrets-dr demo — final report', '', '| stage | result | took | note |', '|---|---|---|---|'];
+  for (const s of stages) lines.push(`| ${s.name} | ${s.status} | ${s.status === 'not available' ? '—' : formatDuration(s.ms)} | ${(s.note ?? '').replace(/\|/g, '\\|')} |`);
+  lines.push('');
+  if (drill) {
+    lines.push(
+      `Drill: ${drill.outcome.toUpperCase()} — RTO ${formatFigure(drill.rtoMs)} against a target of ${formatDuration(drill.rtoTargetMs)}, RPO ${formatFigure(drill.rpoMs)}; ${drill.cleanup.remaining.length === 0 ? 'no canary left behind' : `LEFT BEHIND: ${drill.cleanup.remaining.join(', ')}`}.`,
+    );
+    lines.push('');
+  }
+  lines.push(`Temporal UI (every step above is a workflow there): ${ui}`);
+  if (files.length) lines.push(`Drill reports: ${files.join(', ')}`);
+  lines.push('No secret value was printed, logged or stored outside an activity.');
+  return lines;
+}
+
 export const demoCommand = defineCommand({
   words: ['demo'],
   summary: 'the whole story on the embedded local stack, with a report',
-  usage: 'secrets-dr demo [--keep] [--json]',
-  options: { keep: { type: 'boolean', default: false } },
-  schema: z.object({ keep: z.boolean(), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
+  usage: 'secrets-dr demo [--keep] [--reports DIR] [--json]',
+  options: { keep: { type: 'boolean', default: false }, reports: { type: 'string', default: DEFAULT_REPORTS_DIR } },
+  schema: z.object({ keep: z.boolean(), reports: z.string().min(1), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
   async run(opts, io) {
     const started = Date.now();
     const say = (line: string) => (io.json ? io.err(line) : io.out(line));
@@ -157,8 +203,58 @@ export const demoCommand = defineCommand({
         if (backup.arnChange) say(`its ARN changed ${backup.arnChange.from} → ${backup.arnChange.to}: consumers that pinned the old ARN must be updated.`);
         say('undo with `secrets-dr backups restore BACKUP_NAME --yes` (see `secrets-dr backups list`).');
       }
-      await demoFailoverStage({ c, plan, labUrl: lab.url, io, say });
+      const stages: StageResult[] = [
+        { name: 'setup (conflict resolved by backup)', status: setup.code === ExitCode.Ok ? 'done' : 'failed', ms: Date.now() - started, ...(backup?.backup ? { note: `backup ${backup.backup}` } : {}) },
+      ];
+      const reportsDir = resolve(opts.reports);
+      const ctx = { c, plan, labUrl: lab.url, io, say, reportsDir };
+      const run = async (name: string, fn: StageFn | undefined, missing?: string): Promise<unknown> => {
+        if (!fn) {
+          stages.push({ name, status: 'not available', ms: 0, note: missing ?? 'not in this build' });
+          say('');
+          say(`[${name}] not available in this build${missing ? ` (${missing})` : ''}`);
+          return undefined;
+        }
+        const t0 = Date.now();
+        try {
+          const out = await fn(ctx);
+          stages.push({ name, status: 'done', ms: Date.now() - t0 });
+          return out;
+        } catch (err) {
+          stages.push({ name, status: 'failed', ms: Date.now() - t0, note: (err as Error).message.split('\n')[0] });
+          say(`[${name}] FAILED: ${(err as Error).message}`);
+          return undefined;
+        }
+      };
+      const recovery = await optionalStage('demo-recovery', 'demoRecoveryStage');
+      if (recovery) await run('monitor → outage → automatic failover', recovery);
+      else {
+        stages.push({ name: 'monitor → outage → automatic failover', status: 'not available', ms: 0, note: 'demo-recovery stage not in this build: failover by runbook instead' });
+        say('');
+        say('[recovery] the automatic-failover stage (demo-recovery) is not in this build: failover by runbook instead');
+        await run('outage → failover (runbook)', demoFailoverStage);
+      }
+      await run('rotation in the DR Region → failback', await optionalStage('demo-failback', 'demoFailbackStage'), 'demo-failback stage not in this build');
+      const drill = (await run('DR drill (canaries)', demoDrillStage as StageFn)) as Awaited<ReturnType<typeof demoDrillStage>> | undefined;
+      if (drill) {
+        const last = stages[stages.length - 1]!;
+        if (drill.report.outcome !== 'passed') last.status = 'failed';
+        last.note = `${drill.report.outcome}: RTO ${formatFigure(drill.report.rtoMs)} (target ${formatDuration(drill.report.rtoTargetMs)}), RPO ${formatFigure(drill.report.rpoMs)}`;
+      }
+
+      const files = drill ? [drill.files.markdown, drill.files.svg, drill.files.json] : [];
+      const summary = finalReport(stages, drill?.report, temporal.ui, files);
+      mkdirSync(reportsDir, { recursive: true });
+      const demoReport = join(reportsDir, 'demo-report.md');
+      writeFileSync(demoReport, [...summary, '', ...(drill ? [renderDrillMarkdown(drill.report).replace(/^# /, '## ')] : [])].join('\n'));
+      if (io.json) printJson(io, { stages, drill: drill?.report, report: demoReport, temporalUi: temporal.ui });
+      say('');
+      say('================================================================');
+      for (const l of summary) say(l);
+      say(`Final report: ${demoReport}`);
       say(`demo finished in ${formatDuration(Date.now() - started)}.`);
+      say('================================================================');
+      const ok = stages.every((s) => s.status !== 'failed');
       if (opts.keep) {
         say('');
         say('the stack stays up (Ctrl-C to stop). In another shell:');
@@ -169,7 +265,7 @@ export const demoCommand = defineCommand({
           process.once('SIGTERM', () => res());
         });
       }
-      return ExitCode.Ok;
+      return ok ? ExitCode.Ok : ExitCode.Failed;
     } finally {
       await cleanup();
       if (!opts.keep) rmSync(home, { recursive: true, force: true });
