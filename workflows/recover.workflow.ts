@@ -164,8 +164,9 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
 
   let handled = 0;
   for (;;) {
-    const got = await condition(() => queue.length > 0, phase() === 'idle' ? idleTimeoutMs : undefined);
-    if (!got) break; // idle long enough: a later hint starts a fresh run (minDelay has passed by then)
+    if (phase() !== 'idle') await condition(() => queue.length > 0);
+    // Idle long enough: finish; a later hint starts a fresh run (minDelay has passed by then).
+    else if (!(await condition(() => queue.length > 0, idleTimeoutMs))) break;
     const { event, token: t } = queue.shift()!;
     if (t !== undefined && t !== token) continue; // an answer from an older phase
     const before = phase();

@@ -1,0 +1,141 @@
+/**
+ * The whole inbound path on the dev server + lab, in Regions of its own: events install (every plan
+ * Region) → injected CloudWatch alarms → lab rule → API destination → receiver → signal-with-start
+ * → recover (own probes, veto window) → failover. Five duplicate alarm events from two Regions
+ * start exactly one failover; a flapping primary starts none; install is idempotent and uninstall
+ * removes what install made.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
+import { eventsInstallNames, type EventsInstallReport } from '../../domain/events-install.js';
+import { eventsInstallWorkflowId, failoverWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
+import { RECOVER_HINT_SIGNAL, RECOVER_STATUS_QUERY, type RecoverStatus } from '../../domain/recover.js';
+import type { Plan } from '../../domain/plan.js';
+import { startReceiver, type RunningReceiver } from '../../cli/receiver-server.js';
+import { fingerprintOf } from '../../cli/commands/events.js';
+import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
+
+const PRIMARY = 'us-east-2';
+const DR = 'us-west-1';
+const KEY = `recover-test-${randomBytes(12).toString('hex')}`;
+
+let h: Harness;
+let w: RegionWorkers;
+let receiver: RunningReceiver;
+
+beforeAll(async () => {
+  process.env.SECRETS_DR_RECEIVER_API_KEY = KEY; // the in-process workers put it into the connections
+  h = await startHarness('recover');
+  w = await startRegionWorkers(h, [PRIMARY, DR]);
+  receiver = await startReceiver({ client: h.client, apiKey: KEY, taskQueuePrefix: w.prefix, plans: [], plansDir: undefined, log: () => undefined });
+});
+afterAll(async () => {
+  await receiver?.close();
+  await w?.close();
+  await h?.close();
+});
+
+async function installEvents(plan: Plan, action: 'install' | 'uninstall'): Promise<EventsInstallReport> {
+  return h.client.workflow.execute('eventsInstallWorkflow', {
+    taskQueue: queueOf(w.prefix),
+    workflowId: `${eventsInstallWorkflowId(plan.name)}-${action}-${Date.now()}`,
+    args: [{ plan, action, receiverUrl: receiver.url, apiKeyFingerprint: fingerprintOf(KEY), taskQueuePrefix: w.prefix }],
+  });
+}
+
+async function executions(id: string): Promise<number> {
+  let n = 0;
+  for await (const _ of h.client.workflow.list({ query: `WorkflowId = '${id}'` })) n++;
+  return n;
+}
+
+const recoverStatus = (plan: Plan) => h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<RecoverStatus>(RECOVER_STATUS_QUERY);
+
+describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
+  it('five duplicate alarm events from two Regions within a second start exactly one failover (alarm → rule → API destination → receiver → recover)', async () => {
+    const n = `${h.names}dup/`;
+    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await sleep(800);
+    const plan = regionPlan(`${h.prefix}-dup`, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { interval: 200ms, unhealthyAfter: 3, alarms: [sm-errors] }');
+    const r2 = await startReceiver({ client: h.client, apiKey: KEY, taskQueuePrefix: w.prefix, plans: [plan], log: () => undefined });
+    const saved = receiver;
+    receiver = r2;
+    try {
+      // install: every plan Region; a second install changes nothing.
+      const first = await installEvents(plan, 'install');
+      expect(first.regions.map((r) => r.error)).toEqual([undefined, undefined]);
+      expect(first.regions.every((r) => r.created.length === 6)).toBe(true); // connection, destination, 2 rules, 2 targets
+      await h.lab!.resetCounters();
+      const second = await installEvents(plan, 'install');
+      expect(second.regions.every((r) => r.created.length === 0 && r.updated.length === 0 && r.unchanged.length === 6)).toBe(true);
+      const counters = await h.lab!.counters();
+      for (const region of [PRIMARY, DR]) {
+        const writes = Object.entries(counters[region] ?? {}).filter(([op]) => /events:(Create|Update|Put|Delete|Remove)/.test(op));
+        expect(writes, `EventBridge writes in ${region} on the second install`).toEqual([]);
+      }
+
+      // The outage, then five alarm events within a second: 3 delivered in the primary, 2 in the DR Region.
+      await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
+      await Promise.all([
+        ...[0, 1, 2].map(() => h.lab!.call('POST', 'inject/alarm', { region: PRIMARY, alarmName: 'sm-errors', state: 'ALARM' })),
+        ...[0, 1].map(() => h.lab!.call('POST', 'inject/alarm', { region: DR, alarmName: 'sm-errors', state: 'ALARM' })),
+      ]);
+      const status = await eventually('the failover to start', async () => {
+        const s = await recoverStatus(plan).catch(() => undefined);
+        return s && s.failovers >= 1 ? s : undefined;
+      }, 60_000);
+      const deliveries = (await h.lab!.call<Array<{ outcome: string; status?: number; ruleName: string }>>('GET', 'deliveries')).filter((d) => d.ruleName === eventsInstallNames(plan.name).alarmRule);
+      expect(deliveries.filter((d) => d.outcome === 'delivered' && d.status === 202).length).toBe(5);
+      expect(status.hints + status.duplicates).toBe(5);
+      // More hints while the failover runs join it; still one failover.
+      await h.lab!.call('POST', 'inject/alarm', { region: DR, alarmName: 'sm-errors', state: 'ALARM' });
+      await sleep(3_000);
+      expect(await executions(failoverWorkflowId(plan.name))).toBe(1);
+      expect((await recoverStatus(plan)).failovers).toBe(1);
+      expect((await recoverStatus(plan)).journal.map((j) => j.what).join('\n')).toMatch(/outage confirmed by our own probes[\s\S]*started failover/);
+    } finally {
+      await h.lab!.fault('clear', { region: PRIMARY });
+      receiver = saved;
+      await r2.close();
+    }
+
+    // uninstall removes exactly what install made.
+    const removed = await installEvents(plan, 'uninstall');
+    expect(removed.regions.map((r) => r.removed.length)).toEqual([6, 6]);
+    const eb = new EventBridgeClient({ region: DR });
+    await expect(eb.send(new DescribeRuleCommand({ Name: eventsInstallNames(plan.name).alarmRule }))).rejects.toThrow(/does not exist/);
+    await expect(eb.send(new ListTargetsByRuleCommand({ Rule: eventsInstallNames(plan.name).healthRule }))).rejects.toThrow();
+    eb.destroy();
+    await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+  });
+
+  it('a flapping primary (outage on/off faster than unhealthyAfter probes) starts no failover', async () => {
+    const plan = regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { interval: 200ms, unhealthyAfter: 3, alarms: [sm-errors] }');
+    const hint = (i: number) => ({ eventId: `flap-${i}`, dedupKey: `flap-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
+    try {
+      for (let i = 0; i < 4; i++) {
+        await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
+        await h.client.workflow.signalWithStart('recoverWorkflow', {
+          workflowId: recoverWorkflowId(plan.name),
+          taskQueue: queueOf(w.prefix),
+          args: [{ plan, taskQueuePrefix: w.prefix }],
+          signal: RECOVER_HINT_SIGNAL,
+          signalArgs: [hint(i)],
+        });
+        await sleep(1_200);
+        await h.lab!.fault('clear', { region: PRIMARY });
+        await sleep(1_300);
+      }
+      const s = await recoverStatus(plan);
+      expect(s.failovers).toBe(0);
+      expect(s.journal.map((j) => j.what)).toContain('the primary answered: outage not confirmed');
+      expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
+    } finally {
+      await h.lab!.fault('clear', { region: PRIMARY });
+      await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+    }
+  });
+});
