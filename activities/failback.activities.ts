@@ -14,8 +14,9 @@
  *   readable backup (checked here, right before the destructive call);
  * - `unfenceBatch` (original Region): removes the fence statement and the fenced tag.
  * The fence denies writes to everyone, the orchestrator included: the write steps lift the fence
- * statement of a secret right before writing it (policy operations stay allowed); the
- * `secrets-dr:fenced` tag stays until unfencing. Values never leave an activity.
+ * statement of a secret right before writing it (policy operations stay allowed); its
+ * `secrets-dr:fenced` tag goes once the secret is re-replicated from it (it is the primary again),
+ * and unfencing removes whatever fence is left. Values never leave an activity.
  */
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
@@ -111,6 +112,24 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     if (rest === undefined) await gov.write(() => sm.deleteResourcePolicy({ SecretId: arn }));
     else await gov.write(() => sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: rest }));
     return true;
+  }
+
+  const isFenced = (d: DescribeSecretResponse) => (d.Tags ?? []).some((t) => t.Key === FENCE_TAG);
+  const deniedByFence = (err: unknown) => describeAwsError(err).name === 'AccessDeniedException' && /explicit deny/i.test(describeAwsError(err).message);
+
+  /**
+   * One write of the orchestrator to a secret of this Region, through the fence: a fenced secret
+   * (tag) has its deny statement lifted first; a fence caught half-applied (statement without the
+   * tag) shows as an explicit deny, and is lifted then, once.
+   */
+  async function throughFence<T>(d: DescribeSecretResponse, share: number, write: () => Promise<T>): Promise<T> {
+    if (isFenced(d)) await liftFenceStatement(d.ARN!, share);
+    try {
+      return await write();
+    } catch (err) {
+      if (!deniedByFence(err) || !(await liftFenceStatement(d.ARN!, share))) throw err;
+      return write();
+    }
   }
 
   async function loadRecords(c: RegionClients, records: readonly string[]) {
@@ -218,10 +237,11 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           const d = await describeIn(clients, name);
           if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
           if (currentVersion(d) === token) return { name, ok: true, skipped: true, versionId: token };
-          await liftFenceStatement(d.ARN, input.writeQuotaShare);
           const value = await drSm.getSecretValue({ SecretId: name, VersionStage: 'AWSCURRENT' });
-          await gov.write(() =>
-            sm.putSecretValue({ SecretId: d.ARN, ClientRequestToken: token, ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }) }),
+          await throughFence(d, input.writeQuotaShare, () =>
+            gov.write(() =>
+              sm.putSecretValue({ SecretId: d.ARN, ClientRequestToken: token, ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }) }),
+            ),
           );
           const after = await describeIn(clients, name);
           if (!after || currentVersion(after) !== token) return { name, ok: false, reason: `${name} does not hold the copied value as AWSCURRENT after PutSecretValue` };
@@ -264,14 +284,17 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
               }
             }
           }
-          await liftFenceStatement(d.ARN, input.writeQuotaShare);
-          await gov.write(() =>
-            sm.replicateSecretToRegions({
-              SecretId: d.ARN,
-              AddReplicaRegions: [{ Region: input.target, ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}) }],
-              ForceOverwriteReplicaSecret: t !== undefined && !ours,
-            }),
+          await throughFence(d, input.writeQuotaShare, () =>
+            gov.write(() =>
+              sm.replicateSecretToRegions({
+                SecretId: d.ARN,
+                AddReplicaRegions: [{ Region: input.target, ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}) }],
+                ForceOverwriteReplicaSecret: t !== undefined && !ours,
+              }),
+            ),
           );
+          // The source is the primary again: its fence has done its job (the unfencing step checks).
+          if (isFenced(d)) await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
           return { name, ok: true };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `re-replicating ${name} to ${input.target}`, region);
@@ -289,10 +312,11 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           const d = await describeIn(clients, name);
           if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
           if (d.PrimaryRegion && d.PrimaryRegion !== region) return { name, ok: true, skipped: true }; // a replica: its policy and tags come from its primary
-          const lifted = await liftFenceStatement(d.ARN, input.writeQuotaShare);
-          const tagged = (d.Tags ?? []).some((t) => t.Key === FENCE_TAG);
-          if (tagged) await tagGov.write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
-          return { name, ok: true, ...(lifted || tagged ? {} : { skipped: true }) };
+          // Describe first: the tag marks a fence (re-replication already opened most of them).
+          if (!isFenced(d)) return { name, ok: true, skipped: true };
+          await liftFenceStatement(d.ARN, input.writeQuotaShare);
+          await tagGov.write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
+          return { name, ok: true };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `unfencing ${name}`, region);
           return { name, ok: false, reason: `unfence failed: ${reasonOf(err)}` };

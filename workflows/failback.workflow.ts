@@ -38,7 +38,7 @@ import {
   type SecretFacts,
 } from '../domain/failback.js';
 import type { OutgoingEvent } from '../domain/events.js';
-import { fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { failbackWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -143,7 +143,8 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
         const names = part.map((p) => (typeof p === 'string' ? p : p.name));
         try {
           const child = await startChild(failbackBatchWorkflow, {
-            workflowId: `${workflowId}/${stamp}/${tag}-${k}`,
+            // From the plan, not workflowInfo(): replaying a recorded history under another id starts the same children.
+            workflowId: `${failbackWorkflowId(plan.name)}${input.dryRun ? '/dry-run' : ''}/${stamp}/${tag}-${k}`,
             taskQueue: workflowTaskQueue(prefix),
             args: [{ phase, plan, from, to, reverse, failbackId: workflowId, records, ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }), taskQueuePrefix: prefix, batchSize: input.batchSize }],
           });
@@ -288,11 +289,12 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
     async unfence() {
       let failed = 0;
       unfenced = 0;
+      const fenced = new Set(items.filter((i) => i.fenced).map((i) => i.name));
       for (const batch of chunk(withStatus('verified').map((i) => i.name), SIDE_BATCH)) {
         try {
           const r = await regionActivities<FailbackActivities>(from, prefix, FAILBACK_OPTIONS).unfenceBatch({ names: batch, writeQuotaShare: share });
           for (const u of r) {
-            if (u.ok) unfenced += u.skipped ? 0 : 1;
+            if (u.ok) unfenced += fenced.has(u.name) ? 1 : 0; // opened by re-replication or here
             else {
               failed++;
               warnings.push(`not unfenced: ${u.name}: ${u.reason}`);

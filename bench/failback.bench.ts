@@ -1,0 +1,163 @@
+/**
+ * Failback benchmark: N replicated secrets are failed over (unplanned, primary Region in outage),
+ * the pending fence lands when the primary answers again, a share of the secrets changes in the DR
+ * Region during the "outage" (PutSecretValue there), then the failback runs on the lab with
+ * realistic latency (30 ms ± 10 ms in both Regions) and AWS's quotas. Measures
+ *   ratio = failback wall time ÷ (writes needed / (writeQuotaShare × 50 TPS))
+ * where "writes needed" counts the calls in the original Region's shared 50 TPS write bucket
+ * (one ReplicateSecretToRegions per secret + one PutSecretValue per copy-back). Everything else
+ * failback does (describes, HMAC reads, backups, policy and tag calls, InSync polling) is overhead
+ * the ratio makes visible. Also the largest workflow history of the failback.
+ *
+ *   npx tsc -p tsconfig.build.json && node dist/bench/failback.bench.js [--n 500] [--changed 0.2]
+ *
+ * Writes bench/results/failback.json.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { hmacKeySecretName } from '../domain/lineage.js';
+import type { FailoverInput, FailoverReport } from '../domain/failover.js';
+import type { FailbackInput, FailbackReport } from '../domain/failback.js';
+import { parsePlanText } from '../cli/plan-file.js';
+import { startLab } from '../lab/server.js';
+import { LAB_CREDENTIALS, startTemporalDevServer } from '../lab/stack.js';
+import { connectWorker, startWorkers } from '../worker/worker.js';
+
+const PRIMARY = 'ap-northeast-1';
+const DR = 'ap-northeast-3';
+const SHARE = 0.6;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
+  return Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function main(): Promise<void> {
+  const n = arg('n', 500);
+  const changedShare = Math.min(1, arg('changed', 0.2));
+  const home = mkdtempSync(join(tmpdir(), 'secrets-dr-bench-'));
+  const cleanups: Array<() => Promise<unknown>> = [];
+  try {
+    const lab = await startLab({ port: 0, regions: [PRIMARY, DR] });
+    cleanups.push(() => lab.close());
+    const temporal = await startTemporalDevServer({ home, detached: false });
+    cleanups.push(() => temporal.stop());
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url, AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url, ...LAB_CREDENTIALS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    const prefix = `bench-${randomBytes(3).toString('hex')}`;
+    const connection = await connectWorker({ address: temporal.address, namespace: 'default' });
+    cleanups.push(() => connection.close());
+    const workers = await startWorkers({ connection, namespace: 'default', regions: [PRIMARY, DR], taskQueuePrefix: prefix, workerOptions: { debugMode: false } });
+    cleanups.push(() => workers.shutdown());
+    const clientConnection = await Connection.connect({ address: temporal.address });
+    cleanups.push(() => clientConnection.close());
+    const client = new Client({ connection: clientConnection, namespace: 'default' });
+
+    log(`seeding ${n} replicated secrets and the plan's HMAC key`);
+    const names = Array.from({ length: n }, (_, i) => `bench/fleet/s${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < n; i += 1_000) {
+      lab.secretsManager.seed(PRIMARY, names.slice(i, i + 1_000).map((name) => ({ name, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })));
+    }
+    lab.secretsManager.seed(PRIMARY, [{ name: hmacKeySecretName('bench'), value: randomBytes(32).toString('base64'), replicaRegions: [DR] }]);
+    while (lab.secretsManager.pendingReplications > 0) await sleep(200);
+    for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
+    const { plan } = parsePlanText(`name: bench\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: bench/fleet/ }]\nfailover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`);
+
+    // The outage and the failover (not measured).
+    log(`failover of ${n} secrets (primary in outage)`);
+    lab.faults.setOutage(PRIMARY, 'refuse');
+    const fo: FailoverInput = { plan: plan!, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix, fenceRetryInitialMs: 500 };
+    const failover = (await client.workflow.execute('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [fo] })) as FailoverReport;
+    lab.faults.clear(PRIMARY);
+    for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
+    log(`failover ${failover.outcome}; waiting for the pending fence`);
+    await client.workflow.getHandle(fenceWorkflowId('bench', PRIMARY)).result();
+
+    // During the outage: a share of the secrets changed in the DR Region.
+    const changed = names.filter((_, i) => i % Math.round(1 / changedShare) === 0);
+    log(`${changed.length} secrets change in ${DR} during the outage`);
+    const sm = new SecretsManagerClient({ region: DR });
+    cleanups.push(async () => sm.destroy());
+    for (let i = 0; i < changed.length; i += 20) {
+      await Promise.all(changed.slice(i, i + 20).map((name) => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: randomBytes(16).toString('hex') }))));
+      await sleep(500); // stay well inside the DR Region's write bucket
+    }
+    await sleep(1_100); // a fresh second of the write bucket
+
+    // The failback (measured).
+    lab.counters.reset();
+    const input: FailbackInput = { plan: plan!, skipApproval: true, taskQueuePrefix: prefix };
+    log('failback');
+    const cpu0 = process.cpuUsage();
+    const t0 = Date.now();
+    const report = (await client.workflow.execute('failbackWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failbackWorkflowId('bench'), args: [input] })) as FailbackReport;
+    const wallS = (Date.now() - t0) / 1_000;
+    const cpu = process.cpuUsage(cpu0);
+    const counters = lab.counters.snapshot();
+    const bucket = counters[PRIMARY] ?? {};
+    const writes = report.writes.expected;
+    const ideal = writes / (SHARE * 50);
+    const ratio = wallS / ideal;
+    let largestHistory = { workflowId: '', events: 0 };
+    let workflows = 0;
+    for await (const wf of client.workflow.list()) {
+      if (!wf.workflowId.startsWith('secrets-dr/bench/failback')) continue;
+      workflows++;
+      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
+      if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
+    }
+    const result = {
+      benchmark: 'failback',
+      at: new Date().toISOString(),
+      n,
+      changedInDr: changed.length,
+      writeQuotaShare: SHARE,
+      latency: '30 ms ± 10 ms in both Regions; AWS quotas on; after an unplanned failover whose pending fence landed',
+      failback: {
+        outcome: report.outcome,
+        counts: report.counts,
+        wallSeconds: wallS,
+        writesNeeded: writes,
+        idealSeconds: ideal,
+        ratio,
+        calls: {
+          ReplicateSecretToRegions: bucket.ReplicateSecretToRegions?.calls ?? 0,
+          PutSecretValue: bucket.PutSecretValue?.calls ?? 0,
+          throttled: (bucket.ReplicateSecretToRegions?.throttled ?? 0) + (bucket.PutSecretValue?.throttled ?? 0),
+          CreateSecretBackups: bucket.CreateSecret?.calls ?? 0,
+          GetSecretValue: (bucket.GetSecretValue?.calls ?? 0) + (counters[DR]?.GetSecretValue?.calls ?? 0),
+          DescribeSecret: (bucket.DescribeSecret?.calls ?? 0) + (counters[DR]?.DescribeSecret?.calls ?? 0),
+        },
+        workerCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
+        largestHistory,
+        workflows,
+      },
+    };
+    const out = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', 'failback.json');
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    process.stdout.write(
+      [
+        `failback of ${n} secrets (${changed.length} changed in ${DR}): ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s for ${writes} writes at ${SHARE} × 50 TPS → ratio ${ratio.toFixed(3)} — ${JSON.stringify(report.counts)}`,
+        `largest history: ${largestHistory.events} events (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `written to ${out}`,
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+await main();
+process.exit(0);
