@@ -36,11 +36,14 @@ export class LabClient {
   reset() {
     return this.call('POST', 'reset');
   }
-  counters() {
-    return this.call<Record<string, Record<string, { calls: number; throttled?: number; failed?: number }>>>('GET', 'counters');
+  /** Call counts per Region per operation; only the given Regions when named. */
+  async counters(regions?: readonly string[]) {
+    const all = await this.call<Record<string, Record<string, { calls: number; throttled?: number; failed?: number }>>>('GET', 'counters');
+    return regions ? Object.fromEntries(Object.entries(all).filter(([r]) => regions.includes(r))) : all;
   }
-  resetCounters() {
-    return this.call('POST', 'counters/reset');
+  /** Resets the counts of the given Regions (tests running side by side each reset their own). */
+  resetCounters(regions?: readonly string[]) {
+    return this.call('POST', 'counters/reset', regions ? { regions } : {});
   }
   seed(region: string, secrets: Array<{ name: string; value?: string; tags?: Array<{ Key: string; Value: string }>; description?: string; replicaRegions?: string[] }>) {
     return this.call<unknown>('POST', 'seed', { region, secrets });

@@ -43,7 +43,9 @@ export class CallCounters {
     return out;
   }
 
-  reset(): void {
-    this.byRegion.clear();
+  /** Drops the counts of the given Regions (all when none given). */
+  reset(regions?: readonly string[]): void {
+    if (!regions) this.byRegion.clear();
+    else for (const r of regions) this.byRegion.delete(r);
   }
 }

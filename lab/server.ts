@@ -13,7 +13,7 @@
  *   GET  /_lab/health                      {ok:true}
  *   GET  /_lab/status                      Regions, faults, secrets per Region, quotas on/off, clock
  *   GET  /_lab/counters                    {region: {op: {calls, throttled, failed}}}  (EventBridge ops as events:<Op>)
- *   POST /_lab/counters/reset
+ *   POST /_lab/counters/reset          {regions?: [..]} (default: every Region)
  *   POST /_lab/reset                       all state, faults, counters, quota buckets, clock
  *   GET  /_lab/quotas                      the quota table
  *   POST /_lab/fault/outage                {region, mode?: refuse|error|hang (default error)}
@@ -317,8 +317,11 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       statePath: opts.statePath ?? null,
     }),
     'GET /_lab/counters': () => counters.snapshot(),
-    'POST /_lab/counters/reset': () => {
-      counters.reset();
+    'POST /_lab/counters/reset': (b) => {
+      if (b.regions !== undefined && (!Array.isArray(b.regions) || !b.regions.every((r) => typeof r === 'string'))) {
+        throw new BadLabRequest('"regions" must be a list of Region names');
+      }
+      counters.reset(b.regions as string[] | undefined);
       return { ok: true };
     },
     'POST /_lab/reset': () => {

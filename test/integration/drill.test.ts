@@ -18,7 +18,7 @@ afterAll(async () => {
   // The measured figures, for whoever reads the test log (and reports to look at with SECRETS_DR_DRILL_REPORTS=DIR).
   for (const r of reports) console.info(`drill ${r.workflowId}: ${r.outcome}, RTO ${r.rtoMs ?? '-'} ms, RPO ${r.rpoMs ?? '-'} ms${r.failure ? `, failed at ${r.failure.step}` : ''}`);
   if (process.env.SECRETS_DR_DRILL_REPORTS) for (const r of reports) writeDrillReports(r, process.env.SECRETS_DR_DRILL_REPORTS);
-  await h?.lab?.fault('clear', {});
+  for (const region of [h?.primaryRegion, h?.drRegion]) if (region) await h?.lab?.fault('clear', { region });
   await removeDrillSchedule({ client: h.client, prefix: h.prefix }, plan).catch(() => undefined);
   await h?.close();
 });

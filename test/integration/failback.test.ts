@@ -41,7 +41,7 @@ beforeAll(async () => {
   h = await startHarness('failback');
 });
 afterAll(async () => {
-  await h?.lab?.fault('clear', {});
+  for (const region of [h?.primaryRegion, h?.drRegion]) if (region) await h?.lab?.fault('clear', { region });
   await h?.close();
 });
 
@@ -106,7 +106,7 @@ async function backupsOf(region: string, name: string): Promise<string[]> {
 }
 /** Writes outside the lab's read operations, per Region (the dry run must have none). */
 async function writeCalls(): Promise<string[]> {
-  const counters = await h.lab!.counters();
+  const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
   return Object.entries(counters).flatMap(([region, ops]) => Object.keys(ops).filter((op) => !/^(Describe|Get|List|BatchGet|events:)/.test(op)).map((op) => `${op} in ${region}`));
 }
 async function expectReplicatedWith(name: string, expected: string) {
@@ -132,7 +132,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     expect(rotated).not.toBe(before[names[0]!]);
     const versionsBefore = await versionCount(h.primaryRegion, names[0]!);
 
-    await h.lab!.resetCounters();
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     const dry = (await (await startFailback(plan, { dryRun: true })).result()) as FailbackReport;
     expect(dry.outcome, JSON.stringify([dry.problems, dry.warnings])).toBe('dry-run');
     expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual({
@@ -263,7 +263,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
       child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
       return child;
     };
-    const calls = async (op: string) => (await h.lab!.counters())[h.primaryRegion]?.[op]?.calls ?? 0;
+    const calls = async (op: string) => (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.primaryRegion]?.[op]?.calls ?? 0;
     const kill = async (w: ChildProcess) => {
       w.kill('SIGKILL');
       await new Promise((r) => w.once('exit', r));
@@ -271,7 +271,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     let worker = startWorker();
     try {
       await eventually('the spawned worker to poll', async () => (logs.join('').includes('secrets-dr worker:') ? true : undefined), 30_000);
-      await h.lab!.resetCounters();
+      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
       const handle = await startFailback(slow, {}, prefix);
       await eventually('copy-back under way', async () => ((await calls('PutSecretValue')) >= 6 ? true : undefined), 30_000, 50);
       await kill(worker);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   h = await startHarness('failover');
 });
 afterAll(async () => {
-  await h?.lab?.fault('clear', {});
+  for (const region of [h?.primaryRegion, h?.drRegion]) if (region) await h?.lab?.fault('clear', { region });
   await h?.close();
 });
 
@@ -69,7 +69,7 @@ const standalone = async (region: string, name: string) => (await h.sm(region).s
 describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
   it('unplanned, primary in outage: every secret standalone and writable in the DR Region; the pending fence lands when the primary answers again', async () => {
     const { plan, names } = await fleet('unplanned', 20);
-    await h.lab!.resetCounters();
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     let report: FailoverReport;
     try {
@@ -84,7 +84,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
         expect(await standalone(h.drRegion, name), name).toBe(true);
         await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value() })); // writable
       }
-      const counters = await h.lab!.counters();
+      const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
       expect(counters[h.drRegion]?.StopReplicationToReplica?.calls).toBe(20);
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
@@ -151,19 +151,19 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     let worker: ChildProcess = startWorker();
     try {
       await eventually('the spawned worker to poll', async () => (logs.join('').includes('secrets-dr worker:') ? true : undefined), 30_000);
-      await h.lab!.resetCounters();
+      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
       const handle = await failover(plan, {}, prefix);
-      await eventually('promotion under way', async () => (((await h.lab!.counters())[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= 15 ? true : undefined), 30_000, 100);
+      await eventually('promotion under way', async () => (((await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= 15 ? true : undefined), 30_000, 100);
       worker.kill('SIGKILL');
       await new Promise((r) => worker.once('exit', r));
-      const stoppedAtKill = (await h.lab!.counters())[h.drRegion]?.StopReplicationToReplica?.calls ?? 0;
+      const stoppedAtKill = (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0;
       expect(stoppedAtKill).toBeLessThan(60);
       worker = startWorker();
       const report = (await handle.result()) as FailoverReport;
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts.failed + report.counts.skipped).toBe(0);
       expect(report.counts.promoted + report.counts.alreadyStandalone).toBe(60);
-      const counters = await h.lab!.counters();
+      const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
       expect(counters[h.drRegion]?.StopReplicationToReplica).toMatchObject({ calls: 60, failed: 0 });
       for (const name of names) expect(await standalone(h.drRegion, name), name).toBe(true);
       // No error left behind: the workflow completed and its pending fence is the only follow-up.
@@ -176,13 +176,13 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
 
   it('throttling at a tenth of the quota: slows down and finishes, no secret failed', async () => {
     const { plan } = await fleet('throttle', 30);
-    await h.lab!.resetCounters();
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     await h.lab!.fault('throttle', { region: h.drRegion, group: 'write', tps: 5 });
     try {
       const report = (await (await failover(plan)).result()) as FailoverReport;
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts).toMatchObject({ promoted: 30, failed: 0 });
-      const c = (await h.lab!.counters())[h.drRegion]?.StopReplicationToReplica;
+      const c = (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica;
       expect(c?.throttled ?? 0, 'the lab throttled some calls').toBeGreaterThan(0);
       expect(report.durationMs).toBeGreaterThan((30 / 5) * 1_000 * 0.8);
     } finally {
@@ -221,12 +221,12 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
 
   it('--dry-run: per secret what would happen and the expected duration, zero writes', async () => {
     const { plan, names } = await fleet('dryrun', 10);
-    await h.lab!.resetCounters();
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     const report = (await (await failover(plan, { dryRun: true, mode: 'planned' })).result()) as FailoverReport;
     expect(report.outcome).toBe('dry-run');
     expect(report.preview?.map((p) => p.action)).toEqual(names.map(() => 'promote'));
     expect(report.expectedMs).toBe(Math.ceil((10 / 30) * 1_000));
-    const counters = await h.lab!.counters();
+    const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
     for (const [region, ops] of Object.entries(counters)) {
       for (const op of Object.keys(ops)) expect(op, `${op} in ${region}`).toMatch(/^(Describe|Get|List|BatchGet|events:)/);
     }

@@ -121,7 +121,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined), 30_000);
     const plan = regionPlan(`${h.prefix}-fleet`, FLEET_PRIMARY, FLEET_DR, n, 'health: { interval: 1h }');
     const counts = (await h.lab!.status()).secrets as Record<string, number>;
-    await h.lab!.resetCounters();
+    await h.lab!.resetCounters([FLEET_PRIMARY, FLEET_DR]);
     const m = await startMonitor(plan);
     try {
       const hh = await eventually('one cycle', async () => ((await health(m)).cycles >= 1 ? health(m) : undefined), 60_000);
@@ -136,9 +136,9 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       }
       expect(hh.regions.map((r) => r.state)).toEqual(['healthy', 'healthy']);
       // The query is answered from the workflow's memory: no AWS call.
-      await h.lab!.resetCounters();
+      await h.lab!.resetCounters([FLEET_PRIMARY, FLEET_DR]);
       await health(m);
-      expect(await h.lab!.counters()).toEqual({});
+      expect(await h.lab!.counters([FLEET_PRIMARY, FLEET_DR])).toEqual({});
     } finally {
       await m.signal(MONITOR_STOP_SIGNAL);
       await m.result();

@@ -210,7 +210,7 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
       expect(report.counts).toEqual({ InSync: 5 });
       for (const o of report.outcomes) expect(o.lagMs).toBeGreaterThanOrEqual(1_000);
 
-      await h.lab!.resetCounters();
+      await h.lab!.resetCounters([regions.primary, regions.dr]);
       const again = await runSetup(plan, prefix());
       expect(again.outcomes.every((o) => o.state === 'InSync' && o.action === 'none')).toBe(true);
       const counters = await h.lab!.counters();
@@ -234,7 +234,7 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
       await eventually('the backup', async () => ((await backupsOf(regions.dr, plan, `${n}clash`)).length === 1 ? true : undefined));
       await iso.shutdown();
       await h.lab!.fault('clear', { region: regions.primary });
-      await h.lab!.resetCounters();
+      await h.lab!.resetCounters([regions.primary, regions.dr]);
       iso = await startIso();
       const report = (await handle.result()) as SetupReport;
       expect(outcome(report, `${n}clash`)).toMatchObject({ state: 'InSync', action: 'backup-then-overwrite' });

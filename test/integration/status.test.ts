@@ -79,9 +79,9 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
     await h.lab!.seed(h.primaryRegion, secrets);
     const plan = { ...h.plan(), secrets: { include: [{ prefix: n }], exclude: [] } };
     await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-    await h.lab!.resetCounters();
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     const { report } = await runStatus(plan, 'fleet');
-    const counters = await h.lab!.counters();
+    const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
     // The primary holds the 1,000 (so at least 10 pages); the DR Region holds the 500 replicas.
     expect(counters[h.primaryRegion]?.ListSecrets?.calls, 'ListSecrets calls in the primary Region').toBeGreaterThanOrEqual(10);
     for (const region of [h.primaryRegion, h.drRegion]) {

@@ -20,9 +20,23 @@ import type { Plan } from '../../domain/plan.js';
 export const onAws = process.env.SECRETS_DR_TEST_TARGET === 'aws';
 export const LAB_ONLY = 'needs the lab (fault injection / call counters); skipped against real AWS';
 
-const [primaryRegion, drRegion] = onAws
-  ? (process.env.SECRETS_DR_TEST_REGIONS ?? '').split(',').map((r) => r.trim())
-  : ['ap-northeast-1', 'ap-northeast-3'];
+const awsRegions = (process.env.SECRETS_DR_TEST_REGIONS ?? '').split(',').map((r) => r.trim());
+
+/**
+ * On the lab, each test file gets Regions of its own: test files run side by side, and the lab's
+ * faults (a Region outage) and call counters are per Region. Files that start extra workers on
+ * further Regions (monitor, recover, receiver, setup) keep those out of this table too.
+ */
+const LAB_REGIONS: Record<string, [string, string]> = {
+  setup: ['ap-northeast-1', 'ap-northeast-3'],
+  status: ['us-east-1', 'us-west-2'],
+  failover: ['ap-southeast-1', 'ap-southeast-3'],
+  failback: ['eu-south-1', 'eu-north-1'],
+  drill: ['ap-northeast-2', 'ap-southeast-4'],
+  monitor: ['me-central-1', 'il-central-1'],
+  recover: ['ap-east-1', 'ap-south-2'],
+  receiver: ['me-south-1', 'mx-central-1'],
+};
 
 let bundle: Promise<WorkflowBundle> | undefined;
 /** One workflow bundle per test file (bundling costs a second or two). */
@@ -48,6 +62,7 @@ export interface Harness {
 }
 
 export async function startHarness(name: string): Promise<Harness> {
+  const [primaryRegion, drRegion] = onAws ? awsRegions : (LAB_REGIONS[name] ?? ['af-south-1', 'ca-west-1']);
   if (!primaryRegion || !drRegion) throw new Error('SECRETS_DR_TEST_REGIONS must name two Regions: "primary,dr"');
   const labUrl = inject('labUrl');
   if (!onAws) {
