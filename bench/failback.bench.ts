@@ -7,24 +7,28 @@
  * where "writes needed" counts the calls in the original Region's shared 50 TPS write bucket
  * (one ReplicateSecretToRegions per secret + one PutSecretValue per copy-back). Everything else
  * failback does (describes, HMAC reads, backups, policy and tag calls, InSync polling) is overhead
- * the ratio makes visible. Also the largest workflow history of the failback.
+ * the ratio makes visible. Also the largest workflow history of the failback. Baselines in the
+ * same run, on a smaller fleet of secrets standalone in both Regions (extrapolated, labelled so):
+ * what a runbook script does — per secret GetSecretValue in the DR Region, PutSecretValue in the
+ * primary, ReplicateSecretToRegions with ForceOverwriteReplicaSecret (no backup, no reconcile) — as
+ * a sequential loop and as an unbounded Promise.all with the SDK's default retries.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/failback.bench.js [--n 500] [--changed 0.2]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/failback.bench.js [--n 500] [--changed 0.2] [--baseline-n 200]
  *
  * Writes bench/results/failback.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetSecretValueCommand, PutSecretValueCommand, ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput, FailoverReport } from '../domain/failover.js';
 import type { FailbackInput, FailbackReport } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
+import { writeResult } from './results.js';
 import { startLab } from '../lab/server.js';
 import { LAB_CREDENTIALS, startTemporalDevServer } from '../lab/stack.js';
 import { connectWorker, startWorkers } from '../worker/worker.js';
@@ -45,6 +49,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function main(): Promise<void> {
   const n = arg('n', 500);
   const changedShare = Math.min(1, arg('changed', 0.2));
+  const baselineN = Math.min(n, arg('baseline-n', 200));
   const home = mkdtempSync(join(tmpdir(), 'secrets-dr-bench-'));
   const cleanups: Array<() => Promise<unknown>> = [];
   try {
@@ -66,6 +71,9 @@ async function main(): Promise<void> {
     const names = Array.from({ length: n }, (_, i) => `bench/fleet/s${String(i).padStart(5, '0')}`);
     for (let i = 0; i < n; i += 1_000) {
       lab.secretsManager.seed(PRIMARY, names.slice(i, i + 1_000).map((name) => ({ name, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })));
+    }
+    for (const region of [PRIMARY, DR]) {
+      for (const p of ['bench/seq/', 'bench/all/']) lab.secretsManager.seed(region, Array.from({ length: baselineN }, (_, i) => ({ name: `${p}s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') })));
     }
     lab.secretsManager.seed(PRIMARY, [{ name: hmacKeySecretName('bench'), value: randomBytes(32).toString('base64'), replicaRegions: [DR] }]);
     while (lab.secretsManager.pendingReplications > 0) await sleep(200);
@@ -115,6 +123,28 @@ async function main(): Promise<void> {
       const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
       if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
     }
+
+    // Baselines: the runbook script's failback (copy every DR value back, force-overwrite the replica).
+    const pm = new SecretsManagerClient({ region: PRIMARY });
+    cleanups.push(async () => pm.destroy());
+    const naive = async (name: string) => {
+      const v = await sm.send(new GetSecretValueCommand({ SecretId: name }));
+      await pm.send(new PutSecretValueCommand({ SecretId: name, SecretString: v.SecretString! }));
+      await pm.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }], ForceOverwriteReplicaSecret: true }));
+    };
+    log(`baselines on ${baselineN} secrets`);
+    await sleep(1_100);
+    const s0 = Date.now();
+    let seqFailed = 0;
+    for (let i = 0; i < baselineN; i++) await naive(`bench/seq/s${String(i).padStart(5, '0')}`).catch(() => seqFailed++);
+    const seqS = (Date.now() - s0) / 1_000;
+    await sleep(1_100);
+    const a0 = Date.now();
+    const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => naive(`bench/all/s${String(i).padStart(5, '0')}`)));
+    const allS = (Date.now() - a0) / 1_000;
+    const allFailed = all.filter((r) => r.status === 'rejected').length;
+    const seqForN = (seqS * n) / baselineN;
+
     const result = {
       benchmark: 'failback',
       at: new Date().toISOString(),
@@ -141,14 +171,19 @@ async function main(): Promise<void> {
         largestHistory,
         workflows,
       },
+      baselines: {
+        note: 'runbook script: GetSecretValue (DR) + PutSecretValue (primary) + ReplicateSecretToRegions(ForceOverwriteReplicaSecret) per secret; no backup, no reconcile: every secret written, DR-side history lost',
+        sequentialSdkLoop: { measuredOn: baselineN, seconds: seqS, failed: seqFailed, extrapolatedSecondsForN: seqForN, extrapolated: baselineN < n, ratioVsOurs: seqForN / wallS },
+        unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+      },
     };
-    const out = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', 'failback.json');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    const out = writeResult('failback', result);
     process.stdout.write(
       [
         `failback of ${n} secrets (${changed.length} changed in ${DR}): ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s for ${writes} writes at ${SHARE} × 50 TPS → ratio ${ratio.toFixed(3)} — ${JSON.stringify(report.counts)}`,
         `largest history: ${largestHistory.events} events (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `baseline sequential runbook loop: ${baselineN} in ${seqS.toFixed(1)} s → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''} = ${(seqForN / wallS).toFixed(2)} × our failback (and it copies every secret, with no backup)`,
+        `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries`,
         `written to ${out}`,
         '',
       ].join('\n'),

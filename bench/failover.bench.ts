@@ -12,16 +12,16 @@
  * Writes bench/results/failover.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { SecretsManagerClient, StopReplicationToReplicaCommand } from '@aws-sdk/client-secrets-manager';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput, FailoverReport } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
+import { writeResult } from './results.js';
 import { startLab } from '../lab/server.js';
 import { LAB_CREDENTIALS, startTemporalDevServer } from '../lab/stack.js';
 import { connectWorker, startWorkers } from '../worker/worker.js';
@@ -90,10 +90,12 @@ async function main(): Promise<void> {
     await client.workflow.getHandle(fenceWorkflowId('bench', PRIMARY)).terminate('benchmark done').catch(() => undefined);
     let largestHistory = { workflowId: '', events: 0 };
     let workflows = 0;
+    let totalEvents = 0;
     for await (const wf of client.workflow.list()) {
       if (!wf.workflowId.startsWith('secrets-dr/bench/failover')) continue;
       workflows++;
       const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
+      totalEvents += events;
       if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
     }
     const ratio = wallS / ideal;
@@ -137,6 +139,8 @@ async function main(): Promise<void> {
         throttled: counters.StopReplicationToReplica?.throttled ?? 0,
         workerCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
         largestHistory,
+        historyLimit: 10_000,
+        historyEventsPerSecret: totalEvents / n,
         workflows,
         lineage: report.lineage,
       },
@@ -145,13 +149,11 @@ async function main(): Promise<void> {
         unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN, throttledByLab: (lab.counters.snapshot()[DR]?.StopReplicationToReplica?.throttled ?? 0) - (counters.StopReplicationToReplica?.throttled ?? 0) },
       },
     };
-    const out = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results', 'failover.json');
-    mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+    const out = writeResult('failover', result);
     process.stdout.write(
       [
         `failover of ${n} secrets: ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s → ratio ${ratio.toFixed(3)} (target ≤ ${TARGET} at 10,000) — ${report.counts.promoted} promoted, ${report.counts.failed} failed, ${result.failover.stopCalls} StopReplicationToReplica calls`,
-        `largest history: ${largestHistory.events} events (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failover.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `Temporal cost: ${(totalEvents / n).toFixed(2)} history events per secret; largest history ${largestHistory.events} events = ${(largestHistory.events / 10_000).toFixed(3)} × the 10,000 limit (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failover.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
         `baseline sequential SDK loop: ${baselineN} in ${seqS.toFixed(1)} s (${(baselineN / seqS).toFixed(1)}/s) → ${result.baselines.sequentialSdkLoop.extrapolatedSecondsForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''}`,
         `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries (ThrottlingException)`,
         `written to ${out}`,

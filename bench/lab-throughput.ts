@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { isMainThread, parentPort, Worker } from 'node:worker_threads';
 import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startLab } from '../lab/server.js';
+import { QUICK } from './results.js';
 
 const TARGET = 2000;
 
@@ -100,7 +101,7 @@ async function main(): Promise<void> {
     const ratio = rps / TARGET;
     client.destroy();
     console.log(`lab DescribeSecret throughput: ${Math.round(rps)} req/s (target >= ${TARGET}) ratio ${ratio.toFixed(2)}`);
-    const out = resolve(dirname(fileURLToPath(import.meta.url)), '../../bench/results/lab-throughput.json');
+    const out = resolve(dirname(fileURLToPath(import.meta.url)), `../../bench/results/${QUICK ? 'quick/' : ''}lab-throughput.json`);
     await mkdir(dirname(out), { recursive: true });
     await writeFile(out, `${JSON.stringify({
       benchmark: 'lab-throughput',
