@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 // Projects: `unit` (pure logic, no servers, seconds), `lab` (the AWS lab in-process, real SDK
 // clients), `conformance` (the same behaviour tests against the lab and a moto server) and
-// `integration` (workflows on a real Temporal dev server + the lab, started once by global setup).
+// `integration` (workflows on a real Temporal dev server + the lab, started once by global setup)
+// and `chaos` (worker kills, server restarts, faults, duplicate triggers, leak scan, fuzzing).
 export default defineConfig({
   test: {
     // 2 cores: two test files at a time (each integration file runs its own Temporal workers).
@@ -27,6 +28,18 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['test/support/global-setup.ts'],
           testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        // `npm run test:chaos`; `npm test` runs the reduced seed set (CHAOS_SEEDS unset), the full
+        // set with CHAOS_SEEDS=1,2,3,4,5.
+        test: {
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['test/support/global-setup.ts'],
+          testTimeout: 240_000,
           hookTimeout: 120_000,
         },
       },

@@ -36,6 +36,9 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   monitor: ['me-central-1', 'il-central-1'],
   recover: ['ap-east-1', 'ap-south-2'],
   receiver: ['me-south-1', 'mx-central-1'],
+  // test/chaos: Regions no other file uses.
+  'chaos-kill': ['af-south-1', 'ca-west-1'],
+  'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
 };
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -62,7 +65,8 @@ export interface Harness {
 }
 
 export async function startHarness(name: string): Promise<Harness> {
-  const [primaryRegion, drRegion] = onAws ? awsRegions : (LAB_REGIONS[name] ?? ['af-south-1', 'ca-west-1']);
+  if (!onAws && !LAB_REGIONS[name]) throw new Error(`test file "${name}" has no Regions of its own: add it to LAB_REGIONS in test/support/integration.ts`);
+  const [primaryRegion, drRegion] = onAws ? awsRegions : LAB_REGIONS[name]!;
   if (!primaryRegion || !drRegion) throw new Error('SECRETS_DR_TEST_REGIONS must name two Regions: "primary,dr"');
   const labUrl = inject('labUrl');
   if (!onAws) {

@@ -1,0 +1,136 @@
+/**
+ * Chaos: SIGKILL the worker at a random point (seeded) of setup, of failover and of failback, one
+ * fleet per seed carried through all three; a new worker finishes each. Afterwards every secret is
+ * in the intended state, each promotion was sent exactly once (the lab's counters of this file's
+ * Regions), and no value was lost: the test reads every value through the SDK before and after
+ * (the test may read values; workflows never do).
+ *
+ * Seeds: CHAOS_SEEDS="1,2,3,4,5" (the full set); `npm test` runs one.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { failbackWorkflowId, failoverWorkflowId, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import type { Plan } from '../../domain/plan.js';
+import type { SetupReport } from '../../domain/replication.js';
+import type { FailoverReport } from '../../domain/failover.js';
+import type { FailbackInput, FailbackReport } from '../../domain/failback.js';
+import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { chaosSeeds, prng, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/chaos.js';
+
+const N = 24;
+const SEEDS = chaosSeeds([1]);
+let h: Harness;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  h = await startHarness('chaos-kill');
+});
+afterAll(async () => {
+  for (const region of [h?.primaryRegion, h?.drRegion]) if (region) await h?.lab?.fault('clear', { region });
+  await h?.close();
+});
+
+const get = async (region: string, name: string) => (await h.sm(region).send(new GetSecretValueCommand({ SecretId: name }))).SecretString!;
+const primaryOf = async (region: string, name: string) => (await h.sm(region).send(new DescribeSecretCommand({ SecretId: name }))).PrimaryRegion;
+const count = async (region: string, op: string) => (await h.lab!.counters([region]))[region]?.[op] ?? { calls: 0, failed: 0, throttled: 0 };
+
+/**
+ * Starts `start()` on a spawned worker, SIGKILLs that worker at a random point (before the first
+ * write, after a random delay; or once `region`'s `op` counter reached a random k < N), starts a
+ * new worker, and returns the result.
+ */
+async function withKill<T>(rand: ReturnType<typeof prng>, what: string, op: { region: string; name: string }, start: (prefix: string) => Promise<{ result(): Promise<unknown> }>): Promise<{ result: T; killedAt: string }> {
+  const prefix = `t-chaos-${randomBytes(4).toString('hex')}`;
+  const spawnOne = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+  let worker: SpawnedWorker = await spawnOne();
+  try {
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
+    const handle = await start(prefix);
+    const k = rand.int(0, N - 2);
+    let killedAt: string;
+    if (k === 0) {
+      const ms = rand.int(0, 1_500);
+      await new Promise((r) => setTimeout(r, ms));
+      killedAt = `${what}: ${ms} ms after the start`;
+    } else {
+      await eventually(`${what}: ${k} × ${op.name}`, async () => ((await count(op.region, op.name)).calls >= k ? true : undefined), 60_000, 50);
+      killedAt = `${what}: after ${k} × ${op.name}`;
+    }
+    await worker.kill();
+    worker = await spawnOne();
+    const result = (await handle.result()) as T;
+    return { result, killedAt };
+  } finally {
+    await worker.kill();
+  }
+}
+
+describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failback (${LAB_ONLY})`, () => {
+  beforeAll(() => requireBuilt());
+
+  it.each(SEEDS)('seed %i: setup → failover → failback, each killed once; every secret ends right, promotions exactly once, no value lost', async (seed) => {
+    const rand = prng(seed);
+    const prefix = `${h.names}seed${seed}/`;
+    const names = Array.from({ length: N }, (_, i) => `${prefix}s${String(i).padStart(2, '0')}`);
+    const expected = new Map(names.map((n) => [n, `chaos-${seed}-${randomBytes(12).toString('hex')}`]));
+    await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: expected.get(name)! })));
+    // 0.1 × 50 TPS = 5 writes/s: each stage lasts ~5 s, so there is a middle to kill in.
+    const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
+    const plan: Plan = { ...base, name: `${base.name}-s${seed}`, secrets: { include: [{ prefix }], exclude: [] } };
+
+    // 1. Setup.
+    const setup = await withKill<SetupReport>(rand, 'setup', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
+      h.client.workflow.start('replicateWorkflow', { taskQueue: workflowTaskQueue(p), workflowId: setupWorkflowId(plan.name), args: [{ plan, taskQueuePrefix: p }], workflowExecutionTimeout: '4m' }),
+    );
+    expect(setup.result.counts, `${setup.killedAt}: ${JSON.stringify(setup.result.counts)}`).toEqual({ InSync: N });
+    await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+    for (const name of names) {
+      expect(await primaryOf(h.drRegion, name), `${setup.killedAt}: ${name} replica`).toBe(h.primaryRegion);
+      expect(await get(h.drRegion, name), `${setup.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
+    }
+
+    // 2. Failover (planned: the fence is applied first, the primary stays reachable).
+    const failover = await withKill<FailoverReport>(rand, 'failover', { region: h.drRegion, name: 'StopReplicationToReplica' }, (p) =>
+      h.client.workflow.start('failoverWorkflow', {
+        taskQueue: workflowTaskQueue(p),
+        workflowId: failoverWorkflowId(plan.name),
+        args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: p }],
+        workflowExecutionTimeout: '4m',
+      }),
+    );
+    expect(failover.result.outcome, `${failover.killedAt}: ${JSON.stringify(failover.result.attention)}`).toBe('done');
+    expect(failover.result.counts.promoted + failover.result.counts.alreadyStandalone).toBe(N);
+    expect(await count(h.drRegion, 'StopReplicationToReplica'), `${failover.killedAt}: each promotion exactly once`).toMatchObject({ calls: N, failed: 0 });
+    for (const name of names) {
+      expect(await primaryOf(h.drRegion, name), `${failover.killedAt}: ${name} standalone`).toBeUndefined();
+      expect(await get(h.drRegion, name), `${failover.killedAt}: ${name} value`).toBe(expected.get(name));
+    }
+
+    // During the "outage": a third of the secrets change in the DR Region; failback must keep them.
+    for (const name of names.filter((_, i) => i % 3 === 0)) {
+      const v = `chaos-${seed}-dr-${randomBytes(12).toString('hex')}`;
+      await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: v }));
+      expected.set(name, v);
+    }
+
+    // 3. Failback.
+    const failback = await withKill<FailbackReport>(rand, 'failback', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
+      h.client.workflow.start('failbackWorkflow', {
+        taskQueue: workflowTaskQueue(p),
+        workflowId: failbackWorkflowId(plan.name),
+        args: [{ plan, taskQueuePrefix: p, skipApproval: true } satisfies FailbackInput],
+        workflowExecutionTimeout: '4m',
+      }),
+    );
+    expect(failback.result.outcome, `${failback.killedAt}: ${JSON.stringify(failback.result.counts)}`).toBe('done');
+    await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+    for (const name of names) {
+      expect(await primaryOf(h.drRegion, name), `${failback.killedAt}: ${name} replica of ${h.primaryRegion} again`).toBe(h.primaryRegion);
+      expect(await get(h.primaryRegion, name), `${failback.killedAt}: ${name} value in ${h.primaryRegion}`).toBe(expected.get(name));
+      expect(await get(h.drRegion, name), `${failback.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
+    }
+    console.log(`[chaos] seed ${seed}: ${setup.killedAt}; ${failover.killedAt}; ${failback.killedAt}`);
+  }, 240_000);
+});
