@@ -3,7 +3,7 @@
  * that turns raw options into typed ones first thing, and `run`, which returns the exit code.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ErrorType, OperatorError, type ExitCode } from '../domain/errors.js';
 import { issuesToProblems } from '../domain/plan.js';
 import type { Io } from './output.js';
@@ -50,3 +50,6 @@ export function parseCommandArgs<S extends z.ZodType>(command: Command<S>, argv:
   }
   return { opts: result.data, help: false, json: Boolean(values.json) };
 }
+
+/** The options of a command that takes a plan and nothing else. */
+export const PLAN_ONLY_SCHEMA = z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }) });

@@ -47,3 +47,17 @@ export async function requireWorker(c: Connected): Promise<void> {
     );
   }
 }
+
+/**
+ * Runs `fn` with a connected client and closes it afterwards; with `worker: true` it first refuses
+ * to start work that no worker would pick up.
+ */
+export async function withTemporal<T>(options: { worker?: boolean }, fn: (c: Connected) => Promise<T>): Promise<T> {
+  const c = await connectClient();
+  try {
+    if (options.worker) await requireWorker(c);
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}

@@ -8,22 +8,20 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { backupsWorkflowId, restoreWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { BackupInfo, RestoreResult } from '../../domain/replication.js';
-import { defineCommand, PLAN_OPTION } from '../command.js';
+import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table } from '../output.js';
-import { connectClient, requireWorker } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 
 export const backupsListCommand = defineCommand({
   words: ['backups', 'list'],
   summary: 'backups of same-named secrets that setup overwrote (per Region)',
   usage: 'secrets-dr backups list [-f PLAN] [--json]',
   options: { ...PLAN_OPTION },
-  schema: z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
+  schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
-      await requireWorker(c);
+    return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       const out = (await c.client.workflow.execute('listBackupsWorkflow', {
         taskQueue: workflowTaskQueue(prefix),
@@ -39,9 +37,7 @@ export const backupsListCommand = defineCommand({
         io.out(`${out.backups.length} backup(s). Restore one with \`secrets-dr backups restore BACKUP_NAME\`.`);
       }
       return Object.keys(out.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 
@@ -66,9 +62,7 @@ export const backupsRestoreCommand = defineCommand({
         `restoring ${backup} replaces the current value of the secret it came from in its Region (if that name is now a replica, the replica is removed from replication first; the primary keeps its value). Run again with --yes to proceed.`,
       );
     }
-    const c = await connectClient();
-    try {
-      await requireWorker(c);
+    return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       let result: RestoreResult;
       try {
@@ -89,8 +83,6 @@ export const backupsRestoreCommand = defineCommand({
         if (result.removedReplica) io.out(`note: the name was held by our replica; ${result.region} was removed from its replication. A later \`setup\` will see the conflict again: add a per-secret override (policy skip or fail) to keep this secret.`);
       }
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });

@@ -33,6 +33,7 @@ import { DEFAULT_REPORTS_DIR } from './drill.js';
 import { formatFigure, renderDrillMarkdown } from '../../domain/drill-report.js';
 import type { DrillReport } from '../../domain/drill.js';
 import { renderSetup, runSetup } from './setup.js';
+import { scanForLeaks, type LeakScan } from './demo-leak-scan.js';
 
 export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
 name: payments
@@ -60,11 +61,13 @@ rotation:
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
 
-/** Demo values are random and never printed: the demo proves invariant 1 like everything else. */
-const demoValue = (kind: 'json' | 'token') =>
-  kind === 'json'
-    ? JSON.stringify({ username: 'app', password: randomBytes(18).toString('base64url'), host: 'db.internal', port: 3306 })
-    : randomBytes(24).toString('base64url');
+/** Demo values are random and never printed; they are remembered only to scan for leaks at the end. */
+const seededValues: string[] = [];
+const demoValue = (kind: 'json' | 'token') => {
+  const secret = randomBytes(kind === 'json' ? 18 : 24).toString('base64url');
+  seededValues.push(secret);
+  return kind === 'json' ? JSON.stringify({ username: 'app', password: secret, host: 'db.internal', port: 3306 }) : secret;
+};
 
 async function seedFleet(lab: LabClient): Promise<void> {
   const tier0 = [{ Key: 'dr-tier', Value: '0' }];
@@ -103,7 +106,7 @@ async function optionalStage(file: string, exportName: string): Promise<StageFn 
 }
 
 /** The final report: every stage, the drill's figures, and where to look next. */
-function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: string, files: string[]): string[] {
+function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: string, files: string[], leaks: LeakScan | undefined): string[] {
   const lines = ['# secrets-dr demo — final report', '', '| stage | result | took | note |', '|---|---|---|---|'];
   for (const s of stages) lines.push(`| ${s.name} | ${s.status} | ${s.status === 'not available' ? '—' : formatDuration(s.ms)} | ${(s.note ?? '').replace(/\|/g, '\\|')} |`);
   lines.push('');
@@ -115,7 +118,13 @@ function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: 
   }
   lines.push(`Temporal UI (every step above is a workflow there): ${ui}`);
   if (files.length) lines.push(`Drill reports: ${files.join(', ')}`);
-  lines.push('No secret value was printed, logged or stored outside an activity.');
+  if (leaks) {
+    lines.push(
+      leaks.found.length === 0
+        ? `Leak scan: none of the ${leaks.values} seeded secret values appears in the ${leaks.histories} workflow histories, ${leaks.events} EventBridge events, ${leaks.outputLines} lines of this output or ${leaks.reportFiles} report files.`
+        : `LEAK: a seeded secret value appears in: ${leaks.found.join('; ')}`,
+    );
+  }
   return lines;
 }
 
@@ -127,6 +136,10 @@ export const demoCommand = defineCommand({
   schema: z.object({ keep: z.boolean(), reports: z.string().min(1), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
   async run(opts, io) {
     const started = Date.now();
+    // Everything the demo prints is kept, so the leak scan at the end can search it too.
+    const output: string[] = [];
+    const { out, err } = io;
+    io = { ...io, out: (l) => (output.push(l), out(l)), err: (l) => (output.push(l), err(l)) };
     const say = (line: string) => (io.json ? io.err(line) : io.out(line));
     const home = opts.keep ? join(process.cwd(), '.secrets-dr-demo') : mkdtempSync(join(tmpdir(), 'secrets-dr-demo-'));
     mkdirSync(home, { recursive: true });
@@ -243,7 +256,9 @@ export const demoCommand = defineCommand({
       }
 
       const files = drill ? [drill.files.markdown, drill.files.svg, drill.files.json] : [];
-      const summary = finalReport(stages, drill?.report, temporal.ui, files);
+      const leaks = await scanForLeaks(c.client, new LabClient(lab.url), plan.name, seededValues, output, [reportsDir]).catch(() => undefined);
+      if (leaks?.found.length) stages.push({ name: 'leak scan', status: 'failed', ms: 0, note: leaks.found.join('; ') });
+      const summary = finalReport(stages, drill?.report, temporal.ui, files, leaks);
       mkdirSync(reportsDir, { recursive: true });
       const demoReport = join(reportsDir, 'demo-report.md');
       writeFileSync(demoReport, [...summary, '', ...(drill ? [renderDrillMarkdown(drill.report).replace(/^# /, '## ')] : [])].join('\n'));

@@ -21,7 +21,7 @@ import type { Plan } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { connectClient, requireWorker } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 
 export const DEFAULT_REPORTS_DIR = 'secrets-dr-reports';
 export const DRILL_WORKFLOW_TYPE = 'drillWorkflow';
@@ -135,9 +135,7 @@ export const drillRunCommand = defineCommand({
   schema: z.object({ ...base, wait: z.boolean(), reports: z.string().min(1) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
-      await requireWorker(c);
+    return withTemporal({ worker: true }, async (c) => {
       const t = { client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX };
       const handle = await startDrill(t, plan);
       if (!opts.wait) {
@@ -153,9 +151,7 @@ export const drillRunCommand = defineCommand({
         io.out(`  reports: ${paths.markdown}, ${paths.svg}, ${paths.json}`);
       }
       return exitCodeOfDrill(report);
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 
@@ -167,15 +163,12 @@ export const drillScheduleCommand = defineCommand({
   schema: z.object({ ...base, cron: z.string().regex(/^\S+(\s+\S+){4,6}$/, { error: 'expected a cron expression such as "0 3 * * 6"' }).optional() }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       const r = await upsertDrillSchedule({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, opts.cron ?? plan.drills.schedule);
       if (io.json) printJson(io, r);
       else io.out(`drill schedule ${r.scheduleId} ${r.created ? 'created' : 'updated'}: "${r.cron}" (overlap: skip, catch-up window ${CATCHUP_WINDOW})`);
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 
@@ -187,15 +180,12 @@ export const drillUnscheduleCommand = defineCommand({
   schema: z.object(base),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       const removed = await removeDrillSchedule({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan);
       if (io.json) printJson(io, { scheduleId: drillScheduleId(plan.name), removed });
       else io.out(removed ? `drill schedule ${drillScheduleId(plan.name)} removed` : `no drill schedule for plan ${plan.name}`);
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 
@@ -207,8 +197,7 @@ export const drillListCommand = defineCommand({
   schema: z.object(base),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       const drills = await listDrills(c.client, plan);
       if (io.json) {
         printJson(io, drills);
@@ -221,8 +210,6 @@ export const drillListCommand = defineCommand({
       });
       if (rows.length) for (const l of table(['WHEN', 'DRILL', 'RESULT', 'RTO', 'TARGET', 'RPO', 'FAILURE'], rows)) io.out(l);
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });

@@ -19,10 +19,10 @@ import type { EventsInstallInput, EventsInstallReport } from '../../domain/event
 import { eventsInstallWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { readStack, stackHome } from '../../lab/stack.js';
-import { defineCommand, PLAN_OPTION } from '../command.js';
+import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, type Io } from '../output.js';
-import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { type Connected, withTemporal } from '../temporal.js';
 
 export async function runEventsInstall(c: Connected, input: Omit<EventsInstallInput, 'taskQueuePrefix'>): Promise<EventsInstallReport> {
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
@@ -84,15 +84,11 @@ export const eventsInstallCommand = defineCommand({
     const receiverUrl = opts['receiver-url'] ?? process.env.SECRETS_DR_RECEIVER_URL;
     if (!receiverUrl) throw new OperatorError(ErrorType.UsageError, 'where is the receiver? --receiver-url URL (or SECRETS_DR_RECEIVER_URL; `lab up` sets it)');
     const key = opts['api-key'] ?? process.env.SECRETS_DR_RECEIVER_API_KEY;
-    const c = await connectClient();
-    try {
-      await requireWorker(c);
+    return withTemporal({ worker: true }, async (c) => {
       const report = await runEventsInstall(c, { plan, action: 'install', receiverUrl, apiKeyFingerprint: key ? fingerprintOf(key) : undefined, roleArn: opts['role-arn'] });
       if (shareWithLabReceiver(path, plan, receiverUrl) && !io.json) io.out(`  (the local stack's receiver now serves plan ${plan.name})`);
       return render(report, io);
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 
@@ -101,16 +97,12 @@ export const eventsUninstallCommand = defineCommand({
   summary: 'remove what `events install` created, in every plan Region',
   usage: 'secrets-dr events uninstall [-f PLAN] [--json]',
   options: { ...PLAN_OPTION },
-  schema: z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
+  schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
-      await requireWorker(c);
+    return withTemporal({ worker: true }, async (c) => {
       return render(await runEventsInstall(c, { plan, action: 'uninstall' }), io);
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 

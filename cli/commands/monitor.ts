@@ -3,17 +3,16 @@
  * `secrets-dr/<plan>/monitor`). `start` is idempotent (a running monitor is kept: USE_EXISTING);
  * `stop` asks it to finish its cycle and end. `secrets-dr status --from-monitor` reads its health.
  */
-import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL, type MonitorHealth } from '../../domain/health.js';
 import { monitorWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Plan } from '../../domain/plan.js';
-import { defineCommand, PLAN_OPTION } from '../command.js';
+import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { type Connected, withTemporal } from '../temporal.js';
 
 export async function startMonitor(c: Connected, plan: Plan): Promise<{ workflowId: string; runId: string }> {
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
@@ -56,19 +55,15 @@ export const monitorStartCommand = defineCommand({
   summary: 'start the plan\'s health monitor (idempotent)',
   usage: 'secrets-dr monitor start [-f PLAN] [--json]',
   options: { ...PLAN_OPTION },
-  schema: z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
+  schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
-      await requireWorker(c);
+    return withTemporal({ worker: true }, async (c) => {
       const started = await startMonitor(c, plan);
       if (io.json) printJson(io, started);
       else io.out(`monitor running: ${started.workflowId} (every ${formatDuration(plan.health.interval)}; \`secrets-dr status --from-monitor\` reads it)`);
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 
@@ -77,11 +72,10 @@ export const monitorStopCommand = defineCommand({
   summary: 'stop the plan\'s health monitor',
   usage: 'secrets-dr monitor stop [-f PLAN] [--json]',
   options: { ...PLAN_OPTION },
-  schema: z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
+  schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       const handle = c.client.workflow.getHandle(monitorWorkflowId(plan.name));
       try {
         await handle.signal(MONITOR_STOP_SIGNAL, {});
@@ -96,8 +90,6 @@ export const monitorStopCommand = defineCommand({
       if (io.json) printJson(io, last);
       else io.out(`monitor of plan ${plan.name} stopped after ${last.cycles} cycle(s)`);
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });

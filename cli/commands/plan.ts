@@ -6,7 +6,7 @@ import { formatDuration } from '../../domain/duration.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
-import { connectClient } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 import { fetchStatus } from './status.js';
 
 const noArgs = (what: string) => z.array(z.string()).max(0, { error: `${what} takes no arguments` });
@@ -50,8 +50,7 @@ export const planShowCommand = defineCommand({
   schema: z.object({ plan: z.string(), positionals: noArgs('plan show') }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       const report = await fetchStatus(c, plan);
       const secrets = report.rows.map((r) => ({ name: r.name, group: r.group ?? null }));
       if (io.json) {
@@ -64,8 +63,6 @@ export const planShowCommand = defineCommand({
         for (const s of secrets) io.out(`    ${s.name}${s.group ? `  [${s.group}]` : ''}`);
       }
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });

@@ -14,7 +14,7 @@ import type { SetupProgress, SetupReport } from '../../domain/replication.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { table, type Io } from '../output.js';
-import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 
 const POLL_MS = 500;
@@ -98,17 +98,14 @@ export const setupCommand = defineCommand({
   schema: z.object({ plan: z.string(), json: z.boolean(), wait: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'setup takes no arguments' }) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       const { code, report } = await runSetup(c, plan, io, { wait: opts.wait });
       if (report) {
         if (io.json) io.out(JSON.stringify({ report }));
         else renderSetup(report, io);
       }
       return code;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });
 

@@ -8,7 +8,7 @@ import type { StatusReport, StatusCell } from '../../domain/status.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { statusWorkflow } from '../../workflows/status.workflow.js';
 import { monitorHealth, renderHealth } from './monitor.js';
 
@@ -57,8 +57,7 @@ export const statusCommand = defineCommand({
   schema: z.object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const c = await connectClient();
-    try {
+    return withTemporal({}, async (c) => {
       if (opts['from-monitor']) {
         const health = await monitorHealth(c, plan.name);
         if (io.json) printJson(io, health);
@@ -69,8 +68,6 @@ export const statusCommand = defineCommand({
       if (io.json) printJson(io, report);
       else renderStatus(report, io);
       return report.attention === 0 ? ExitCode.Ok : ExitCode.NeedsAttention;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });

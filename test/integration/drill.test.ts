@@ -5,6 +5,7 @@ import { drillWorkflowIdPrefix } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { listDrills, removeDrillSchedule, startDrill, upsertDrillSchedule, writeDrillReports } from '../../cli/commands/drill.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { historyText } from '../support/leaks.js';
 
 let h: Harness;
 let plan: Plan;
@@ -129,7 +130,8 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     // Canary values are generated inside the activities as {"canary":"<random>"}: their shape is what we look for.
     const shape = /\\?"canary\\?"\s*:/;
     for (const r of reports) {
-      const history = JSON.stringify(await h.client.workflow.getHandle(r.workflowId).fetchHistory());
+      const history = historyText(await h.client.workflow.getHandle(r.workflowId).fetchHistory());
+      expect(history, 'the scan reads payload contents').toContain('secrets-dr-drill/');
       expect(shape.test(history), r.workflowId).toBe(false);
       expect(history.includes('leftover-of-a-crashed-drill')).toBe(false);
     }

@@ -14,6 +14,7 @@ import type { FailoverInput, FailoverProgress, FailoverReport } from '../../doma
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { historyText } from '../support/leaks.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -266,8 +267,10 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     for await (const wf of h.client.workflow.list()) if (planNames.some((p) => wf.workflowId.startsWith(`secrets-dr/${p}/`))) ids.add(wf.workflowId);
     expect(ids.size).toBeGreaterThan(5);
     const texts: string[] = [JSON.stringify(await h.lab!.events()), logs.join('')];
-    for (const id of ids) texts.push(JSON.stringify(await h.client.workflow.getHandle(id).fetchHistory()));
+    for (const id of ids) texts.push(historyText(await h.client.workflow.getHandle(id).fetchHistory()));
     const all = texts.join('\n');
+    // The scan reads payload contents (a blind scan would pass for the wrong reason): secret names are in there.
+    expect(all).toContain(h.names);
     for (const v of values) expect(all.includes(v), 'a seeded value leaked').toBe(false);
   });
 });

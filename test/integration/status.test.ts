@@ -8,6 +8,7 @@ import { statusWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import type { StatusReport } from '../../domain/status.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { historyText } from '../support/leaks.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -65,7 +66,8 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
     expect(report.attention).toBe(2);
 
     const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
-    const text = JSON.stringify(history);
+    const text = historyText(history);
+    expect(text, 'the scan reads payload contents').toContain(`${n}replicated`);
     for (const v of values) expect(text).not.toContain(v);
 
     // The history replays deterministically against the current workflow code.
