@@ -10,7 +10,7 @@ import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { Plan } from '../domain/plan.js';
 import { isCoveredByPlan } from '../domain/selection.js';
 import type { ItemResult, PrimaryView, StatusItem, TargetView } from '../domain/replication.js';
-import { reasonOf } from '../domain/replication.js';
+import { BackupTag, reasonOf } from '../domain/replication.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, toFailure } from './aws-errors.js';
 import { requestToken } from './lineage.activities.js';
@@ -219,13 +219,22 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
       const entry = d.ReplicationStatus?.find((r) => r.Region === input.region);
       if (ours && entry && entry.Status !== 'Failed') return { primaryArn: d.ARN, replicaArn, skipped: true };
       if (t && !ours && input.force) {
+        const targetCurrent = Object.entries(t.VersionIdsToStages ?? {}).find(([, s]) => s?.includes('AWSCURRENT'))?.[0];
         if (input.backup) {
+          let b: DescribeSecretResponse;
           try {
-            await target.describeSecret({ SecretId: input.backup });
+            b = await target.describeSecret({ SecretId: input.backup });
           } catch (err) {
             throw toFailure(err, `refusing to overwrite ${input.secret}: its backup ${input.backup} cannot be read`, input.region);
           }
-        } else if (!input.identical) {
+          // The backup must hold what is there now, not an older state (a write after the backup would be lost).
+          const backedUp = b.Tags?.find((tag) => tag.Key === BackupTag.originVersion)?.Value;
+          if (backedUp !== undefined && targetCurrent !== undefined && backedUp !== targetCurrent) {
+            throw toFailure(Object.assign(new Error(`refusing to overwrite ${input.secret}: it changed after its backup ${input.backup} was made`), { name: 'InvalidRequestException' }), 'forceReplicate', region);
+          }
+        } else if (!input.identical || !(await labelledValuesKept(secretsManager, input.secret, target, input.secret))) {
+          // "Identical" was decided on AWSCURRENT; the overwrite also deletes AWSPREVIOUS and every other
+          // labelled version of the target: without a backup, each of them must exist on the primary.
           throw toFailure(Object.assign(new Error(`refusing to overwrite ${input.secret} without a backup`), { name: 'InvalidRequestException' }), 'forceReplicate', region);
         }
       }
@@ -246,3 +255,27 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
 }
 
 export type ReplicationActivities = ReturnType<typeof createReplicationActivities>;
+
+type ValueReader = Pick<RegionClients['secretsManager'], 'describeSecret' | 'getSecretValue'>;
+
+/** The values of a secret's labelled versions (inside this activity only; never returned). */
+async function labelledValues(sm: ValueReader, secretId: string): Promise<string[]> {
+  const d = await sm.describeSecret({ SecretId: secretId });
+  const out: string[] = [];
+  for (const [versionId, stages] of Object.entries(d.VersionIdsToStages ?? {})) {
+    if (!stages?.length) continue;
+    const v = await sm.getSecretValue({ SecretId: secretId, VersionId: versionId });
+    out.push(v.SecretString ?? Buffer.from(v.SecretBinary ?? new Uint8Array()).toString('base64'));
+  }
+  return out;
+}
+
+/** True when every labelled value of the target also exists among the primary's labelled values. */
+async function labelledValuesKept(primary: ValueReader, primaryId: string, target: ValueReader, targetId: string): Promise<boolean> {
+  try {
+    const kept = new Set(await labelledValues(primary, primaryId));
+    return (await labelledValues(target, targetId)).every((v) => kept.has(v));
+  } catch {
+    return false; // cannot tell: treat as not identical (no overwrite without a backup)
+  }
+}

@@ -146,7 +146,8 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
             // From the plan, not workflowInfo(): replaying a recorded history under another id starts the same children.
             workflowId: `${failbackWorkflowId(plan.name)}${input.dryRun ? '/dry-run' : ''}/${stamp}/${tag}-${k}`,
             taskQueue: workflowTaskQueue(prefix),
-            args: [{ phase, plan, from, to, reverse, failbackId: workflowId, records, ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }), taskQueuePrefix: prefix, batchSize: input.batchSize }],
+            // Write tokens are per run (a later failback of the same plan must write again): id + start stamp.
+            args: [{ phase, plan, from, to, reverse, failbackId: `${workflowId}/${stamp}`, records, ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }), taskQueuePrefix: prefix, batchSize: input.batchSize }],
           });
           const r = await child.result();
           merge(r.items);

@@ -49,6 +49,7 @@ import {
 import type { OutgoingEvent } from '../domain/events.js';
 import { fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
+import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
 import { regionActivities } from './activity-options.js';
@@ -85,6 +86,22 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
   // ---- what the workflow knows (never a value)
   let fleet: FleetItem[] = [];
   const outcomes: SecretOutcome[] = [];
+  /**
+   * Planned mode fenced every secret before promoting it. One whose promotion failed (or was
+   * cancelled) must not stay fenced: its only writable copy is the old primary. Lift those fences.
+   */
+  async function unfenceNotPromoted(): Promise<void> {
+    const fenced = new Set(toPromote().map((i) => i.name));
+    const names = outcomes.filter((o) => (o.status === 'failed' || o.status === 'skipped') && fenced.has(o.name)).map((o) => o.name);
+    if (names.length === 0) return;
+    try {
+      const failed = await regionActivities<FailbackActivities>(from, prefix, FENCE_OPTIONS).unfenceBatch({ names, writeQuotaShare: share });
+      warnings.push(`fence lifted in ${from} on ${names.length - failed.length} secret(s) that were not promoted: they stay writable there`);
+      warnings.push(...failed.slice(0, 20).map((f) => `STILL FENCED and not promoted: ${f.name}: ${f.reason} (run \`secrets-dr failback\` or lift the fence by hand)`));
+    } catch (err) {
+      warnings.push(`STILL FENCED and not promoted in ${from}: ${names.slice(0, 20).join(', ')} (${message(err)})`);
+    }
+  }
   const problems: string[] = [];
   const warnings: string[] = [];
   const lineage = { records: 0, hmacs: true, detail: undefined as string | undefined };
@@ -269,6 +286,7 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
       promotionEndMs = Date.now();
       live.clear();
       liveBase = countOutcomes(outcomes);
+      if (mode === 'planned') await unfenceNotPromoted();
       return { type: 'PROMOTION_DONE', counts: liveBase };
     },
 
@@ -289,7 +307,9 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     },
 
     async rehomeRotation() {
-      const names = outcomes.filter((o) => o.rotation && o.status === 'promoted').map((o) => o.name);
+      // already-standalone too: a promotion whose response was lost (or a re-run) must still move rotation;
+      // rehomeRotationBatch describes first and skips secrets that already use the Region's Lambda.
+      const names = outcomes.filter((o) => o.rotation && (o.status === 'promoted' || o.status === 'already-standalone')).map((o) => o.name);
       const lambdaArn = plan.rotation[to];
       rotation = { withRotation: names.length, rehomed: 0, failed: 0, detail: '', ...(lambdaArn ? { lambdaArn } : {}) };
       if (names.length === 0) rotation.detail = 'no promoted secret had rotation enabled';
@@ -320,7 +340,9 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
           workflowId: id,
           taskQueue: workflowTaskQueue(prefix),
           parentClosePolicy: ParentClosePolicy.ABANDON,
-          args: [{ plan, region: from, to, failoverId, taskQueuePrefix: prefix, retryInitialMs: input.fenceRetryInitialMs }],
+          // Only what this failover made standalone: fencing a secret whose promotion failed would leave
+          // it writable nowhere (and failback only lifts the fences of what it fails back).
+          args: [{ plan, region: from, to, failoverId, taskQueuePrefix: prefix, retryInitialMs: input.fenceRetryInitialMs, names: outcomes.filter((o) => o.status === 'promoted' || o.status === 'already-standalone').map((o) => o.name) }],
         });
       } catch (err) {
         if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err; // a fence of an earlier failover is still pending: it covers this one

@@ -6,7 +6,8 @@
  * deny-write resource policy statement + `secrets-dr:fenced` tag. The failover itself does not wait
  * for a dead Region (its RTO would be the outage's length).
  */
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, sleep, workflowInfo } from '@temporalio/workflow';
+import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { Plan } from '../domain/plan.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
@@ -20,6 +21,11 @@ export interface FenceWorkflowInput {
   taskQueuePrefix?: string;
   retryInitialMs?: number;
   deadlineMs?: number;
+  /** The secrets to fence (those the failover made standalone); absent: every plan primary there. */
+  names?: string[];
+  /** Carried through continue-as-new: absolute deadline (epoch ms), attempts so far. */
+  deadlineAt?: number;
+  attemptsSoFar?: number;
 }
 
 export interface FenceWorkflowResult {
@@ -37,15 +43,16 @@ const MAX_BACKOFF_MS = 60_000;
 export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWorkflowResult> {
   const inspect = regionActivities<FailoverActivities>(input.region, input.taskQueuePrefix, INSPECT_OPTIONS);
   const fence = regionActivities<FailoverActivities>(input.region, input.taskQueuePrefix, FENCE_OPTIONS);
-  const deadline = Date.now() + (input.deadlineMs ?? 7 * 24 * 3_600_000);
+  const deadline = input.deadlineAt ?? Date.now() + (input.deadlineMs ?? 7 * 24 * 3_600_000);
   let backoff = input.retryInitialMs ?? 5_000;
-  for (let attempts = 1; ; attempts++) {
+  const only = input.names ? new Set(input.names) : undefined;
+  for (let attempts = (input.attemptsSoFar ?? 0) + 1; ; attempts++) {
     try {
       const names: string[] = [];
       let token: string | undefined;
       do {
         const page = await inspect.inspectFleet({ plan: input.plan, region: input.region, nextToken: token, maxPages: 20 });
-        for (const e of page.entries) if (e.primaryRegion === undefined && !e.deleted && !e.fenced) names.push(e.name);
+        for (const e of page.entries) if (e.primaryRegion === undefined && !e.deleted && !e.fenced && (!only || only.has(e.name))) names.push(e.name);
         token = page.nextToken;
       } while (token);
       const result: FenceWorkflowResult = { region: input.region, fenced: 0, alreadyFenced: 0, failed: [], attempts, appliedAt: '' };
@@ -58,12 +65,21 @@ export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWor
       result.appliedAt = new Date().toISOString();
       return result;
     } catch (err) {
+      // A refusal (access denied, a bad plan) will not heal by waiting: say so now.
+      const type = (err as { cause?: { type?: string } }).cause?.type ?? (err as { type?: string }).type;
+      if (type && (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(type)) {
+        throw ApplicationFailure.nonRetryable(`fencing ${input.region} was refused: ${(err as Error).message}`, type);
+      }
       // Still down (or down again): wait and try again, until the deadline.
       if (Date.now() + backoff > deadline) {
         throw ApplicationFailure.nonRetryable(`the old primary ${input.region} did not answer before the fence deadline: ${(err as Error).message}`, 'RegionUnreachable');
       }
       await sleep(backoff);
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
+      // A Region may stay down for days: keep the history bounded.
+      if (workflowInfo().continueAsNewSuggested || attempts % 200 === 0) {
+        await continueAsNew<typeof fenceWorkflow>({ ...input, deadlineAt: deadline, attemptsSoFar: attempts, retryInitialMs: backoff });
+      }
     }
   }
 }

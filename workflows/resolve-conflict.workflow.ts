@@ -112,7 +112,8 @@ export async function resolveConflictWorkflow(input: ResolveConflictInput): Prom
         }
       case 'adopt':
         try {
-          await primary.adoptTargetValue({ secret: input.secret, targetRegion: input.region, workflowId, writeQuotaShare: input.writeQuotaShare });
+          // The token is per run: the conflict workflow id repeats for every setup of the plan.
+          await primary.adoptTargetValue({ secret: input.secret, targetRegion: input.region, workflowId: `${workflowId}/${workflowInfo().runId}`, writeQuotaShare: input.writeQuotaShare });
           return { type: 'ADOPTED' };
         } catch (err) {
           return stepFailed(err);
