@@ -22,6 +22,7 @@ import {
   ParentClosePolicy,
   condition,
   setHandler,
+  sleep,
   startChild,
   workflowInfo,
   type ChildWorkflowHandle,
@@ -90,6 +91,34 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
    * Planned mode fenced every secret before promoting it. One whose promotion failed (or was
    * cancelled) must not stay fenced: its only writable copy is the old primary. Lift those fences.
    */
+  /**
+   * Planned mode: the old primary is fenced, so it stops changing. Before promoting, wait (bounded)
+   * until every replica holds its primary's AWSCURRENT, so the last writes are not left behind.
+   * Parity comes from ListSecrets pages on both sides (version ids), never values.
+   */
+  async function awaitReplicasCaughtUp(): Promise<void> {
+    const names = new Set(toPromote().map((i) => i.name));
+    const deadline = Date.now() + Math.min(plan.setup.inSyncTimeout, 5 * 60_000);
+    for (;;) {
+      let primary: FleetEntry[];
+      let dr: FleetEntry[];
+      try {
+        [primary, dr] = await Promise.all([listFleet(from), listFleet(to, true)]);
+      } catch (err) {
+        warnings.push(`could not check that the replicas caught up before promotion: ${message(err)}`);
+        return;
+      }
+      const current = new Map(primary.map((e) => [e.name, e.current]));
+      const lagging = dr.filter((e) => names.has(e.name) && e.current !== current.get(e.name)).map((e) => e.name);
+      if (lagging.length === 0) return;
+      if (Date.now() > deadline) {
+        warnings.push(`${lagging.length} replica(s) had not caught up with the fenced primary; their last writes may be missing in ${to}: ${lagging.slice(0, 20).join(', ')}`);
+        return;
+      }
+      await sleep(1_000);
+    }
+  }
+
   async function unfenceNotPromoted(): Promise<void> {
     const fenced = new Set(toPromote().map((i) => i.name));
     const names = outcomes.filter((o) => (o.status === 'failed' || o.status === 'skipped') && fenced.has(o.name)).map((o) => o.name);
@@ -245,6 +274,7 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     },
 
     async promote() {
+      if (mode === 'planned') await awaitReplicasCaughtUp();
       for (const i of fleet) {
         if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true });
         if (i.action === 'skip') outcomes.push({ name: i.name, status: 'skipped', reason: i.reason });
