@@ -5,9 +5,16 @@
  * Regions), and no value was lost: the test reads every value through the SDK before and after
  * (the test may read values; workflows never do).
  *
+ * Also: the Temporal dev server itself is SIGKILLed in the middle of a failover and started again
+ * on the same database file and port: the failover resumes and finishes.
+ *
  * Seeds: CHAOS_SEEDS="1,2,3,4,5" (the full set); `npm test` runs one.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -16,6 +23,7 @@ import type { Plan } from '../../domain/plan.js';
 import type { SetupReport } from '../../domain/replication.js';
 import type { FailoverReport } from '../../domain/failover.js';
 import type { FailbackInput, FailbackReport } from '../../domain/failback.js';
+import { isAlive, startTemporalDevServer, type TemporalServer } from '../../lab/stack.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { chaosSeeds, prng, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/chaos.js';
 
@@ -132,5 +140,60 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
       expect(await get(h.drRegion, name), `${failback.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
     }
     console.log(`[chaos] seed ${seed}: ${setup.killedAt}; ${failover.killedAt}; ${failback.killedAt}`);
+  }, 240_000);
+
+  it('the Temporal dev server SIGKILLed mid-failover and started again on the same database file and port: the failover resumes and finishes', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'secrets-dr-chaos-server-'));
+    const dbFile = join(home, 'temporal.db');
+    let server: TemporalServer = await startTemporalDevServer({ home, detached: false, dbFile });
+    const port = Number(server.address.split(':').pop());
+    const prefix = `t-chaos-srv-${randomBytes(4).toString('hex')}`;
+    const spawnOne = () => spawnWorker({ temporalAddress: server.address, labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+    let worker = await spawnOne();
+    let connection = await Connection.connect({ address: server.address });
+    try {
+      const names = Array.from({ length: N }, (_, i) => `${h.names}server/s${String(i).padStart(2, '0')}`);
+      const values = new Map(names.map((n) => [n, `chaos-srv-${randomBytes(12).toString('hex')}`]));
+      await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: values.get(name)!, replicaRegions: [h.drRegion] })));
+      await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+      const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
+      const plan: Plan = { ...base, name: `${base.name}-server`, secrets: { include: [{ prefix: `${h.names}server/` }], exclude: [] } };
+      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
+      await new Client({ connection }).workflow.start('failoverWorkflow', {
+        taskQueue: workflowTaskQueue(prefix),
+        workflowId: failoverWorkflowId(plan.name),
+        args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix }],
+        workflowExecutionTimeout: '4m',
+      });
+      await eventually('promotion under way', async () => ((await count(h.drRegion, 'StopReplicationToReplica')).calls >= 6 ? true : undefined), 60_000, 50);
+
+      // SIGKILL the server (no graceful shutdown), then the same database file on the same port.
+      process.kill(server.pid, 'SIGKILL');
+      await eventually('the dev server to die', async () => (isAlive(server.pid) ? undefined : true), 10_000, 50);
+      await connection.close().catch(() => undefined);
+      const atKill = (await count(h.drRegion, 'StopReplicationToReplica')).calls;
+      server = await startTemporalDevServer({ home, detached: false, dbFile, port });
+      expect(server.address.endsWith(`:${port}`)).toBe(true);
+      // The worker reconnects by itself when it can; one that gave up is replaced (and the test says so).
+      if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+        console.log('[chaos] the worker exited while the server was down; a new one takes over');
+        worker = await spawnOne();
+      }
+      connection = await Connection.connect({ address: server.address });
+      const report = (await new Client({ connection }).workflow.getHandle(failoverWorkflowId(plan.name)).result()) as FailoverReport;
+      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+      expect(report.counts.promoted + report.counts.alreadyStandalone).toBe(N);
+      expect(await count(h.drRegion, 'StopReplicationToReplica'), `killed after ${atKill} promotions`).toMatchObject({ calls: N, failed: 0 });
+      for (const name of names) {
+        expect(await primaryOf(h.drRegion, name), name).toBeUndefined();
+        expect(await get(h.drRegion, name), name).toBe(values.get(name));
+      }
+      console.log(`[chaos] dev server killed after ${atKill}/${N} promotions; resumed and finished`);
+    } finally {
+      await worker.kill();
+      await connection.close().catch(() => undefined);
+      await server.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
   }, 240_000);
 });
