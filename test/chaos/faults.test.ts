@@ -44,12 +44,6 @@ async function fleet(tag: string, extra = ''): Promise<{ plan: Plan; names: stri
   return { plan: { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } }, names, values };
 }
 
-const executions = async (id: string) => {
-  let n = 0;
-  for await (const _ of h.client.workflow.list({ query: `WorkflowId = '${id}'` })) n++;
-  return n;
-};
-
 describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONLY})`, () => {
   it.each(SEEDS)('seed %i: flapping DR Region, throttling at 5 TPS, latency spikes and fail-next bursts during a failover: it finishes, every secret with an explicit outcome', async (seed) => {
     const rand = prng(seed);
