@@ -242,6 +242,14 @@ export function createFailoverActivities(clients: RegionClients) {
               // The Region keeps failing: let Temporal retry the batch (finished secrets are in the heartbeat).
               throw toFailure(err, `StopReplicationToReplica ${name}`, region);
             }
+            // An earlier call whose answer was lost (a timeout the SDK retried by itself) may have promoted it, so the
+            // retry is refused as "not a replica": describe, don't assume.
+            const now = d?.PrimaryRegion && d.PrimaryRegion !== region ? await describe(d.ARN ?? name).catch(() => undefined) : undefined;
+            if (now && !now.DeletedDate && (!now.PrimaryRegion || now.PrimaryRegion === region)) {
+              d = now;
+              sent = true;
+              break;
+            }
             done.set(name, { name, status: 'failed', reason: reasonOf(err) });
             return;
           }
