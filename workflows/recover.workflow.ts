@@ -22,6 +22,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { initialTransition, transition, type AnyEventObject } from 'xstate';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { MonitorActivities } from '../activities/monitor.activities.js';
+import type { FailoverActivities } from '../activities/failover.activities.js';
 import { ApprovalDecision, type PendingApproval } from '../domain/approval.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { planRegions } from '../domain/plan.js';
@@ -107,6 +108,23 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
   const acts = (region: string) => regionActivities<MonitorActivities>(region, prefix, PROBE_OPTIONS);
   const publisher = (region: string) => regionActivities<EventActivities>(region, prefix, PUBLISH_OPTIONS);
 
+  /** Plan secrets in `region` that are still replicas of the primary; undefined when it cannot tell. */
+  async function replicasLeft(region: string): Promise<number | undefined> {
+    const inspect = regionActivities<FailoverActivities>(region, prefix, PROBE_OPTIONS);
+    try {
+      let count = 0;
+      let nextToken: string | undefined;
+      do {
+        const page = await inspect.inspectFleet({ plan, region, nextToken, maxPages: 20, onlyReplicas: true });
+        count += page.entries.filter((e) => e.primaryRegion === plan.primaryRegion && !e.deleted).length;
+        nextToken = page.nextToken;
+      } while (nextToken);
+      return count;
+    } catch {
+      return undefined; // cannot tell: start (or attach to) the failover, which inspects again
+    }
+  }
+
   const effects: Record<string, (params: Record<string, unknown>, t: number) => Promise<void>> = {
     async probe(params, t) {
       if (!params.first) await sleep(plan.health.interval);
@@ -132,6 +150,13 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
     async startFailover(params, t) {
       const id = failoverWorkflowId(plan.name);
       const to = String(params.to);
+      // Polling is truth: a failover that already ran (a runbook one that finished just before this
+      // hint was confirmed) left nothing to promote — do not start another run for nothing.
+      const left = await replicasLeft(to);
+      if (left === 0) {
+        push({ type: 'FAILOVER_FINISHED', at: nowIso(), outcome: `nothing to fail over: every plan secret in ${to} is already standalone` }, t);
+        return;
+      }
       const reason = `automatic recovery: ${snap.context.lastHint?.summary ?? 'outage confirmed'} (confirmed by ${plan.health.unhealthyAfter} failed probes)`;
       let child;
       try {

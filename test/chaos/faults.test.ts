@@ -162,8 +162,33 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
     }
   }, 120_000);
 
-  // Found by this suite (a faster failover above): recover attaches to a failover that is RUNNING, but a hint it
-  // confirms after a runbook failover has COMPLETED starts a second run of the same id (which finds every secret
-  // already standalone, so nothing is promoted twice). recover's minDelayBetweenFailovers counts only its own.
-  it.todo('a recover hint confirmed just after a runbook failover completed does not start a second failover run');
+  // Found by this suite: a hint that recover confirms after a runbook failover has COMPLETED used to
+  // start a second run of the same failover id. Recover now checks (polling is truth) that replicas
+  // are left to promote before it starts one.
+  it('a recover hint confirmed after a runbook failover completed starts no second failover run', async () => {
+    const { plan } = await fleet('late', '  automatic: true\nhealth: { interval: 200ms, unhealthyAfter: 2, alarms: [chaos-alarm] }\n');
+    const alarm = { version: '0', id: 'late-1', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: new Date().toISOString(), region: h.primaryRegion, resources: [], detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } } };
+    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
+    try {
+      const runbook = await h.client.workflow.start('failoverWorkflow', {
+        taskQueue: workflowTaskQueue(h.prefix),
+        workflowId: failoverWorkflowId(plan.name),
+        args: [{ plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix }],
+      });
+      expect(((await runbook.result()) as FailoverReport).outcome).toBe('done');
+      await triggerRecover(h.client, plan, alarm, { taskQueuePrefix: h.prefix });
+      const st = await eventually('recover to decide', async () => {
+        const s = await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<{ journal: Array<{ what: string }> }>('recoverStatus');
+        return s.journal.some((j) => /failover finished|failover could not start/.test(j.what)) ? s : undefined;
+      }, 60_000);
+      expect(st.journal.map((j) => j.what).join('\n')).toMatch(/nothing to fail over/);
+      const runs: string[] = [];
+      for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${failoverWorkflowId(plan.name)}'` })) runs.push(wf.runId);
+      expect(runs).toHaveLength(1);
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+      await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+      await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).terminate('test done').catch(() => undefined);
+    }
+  }, 120_000);
 });
