@@ -86,6 +86,8 @@ export interface PromoteBatchInput {
   batch: string;
   names: string[];
   writeQuotaShare: number;
+  /** The old primaries were fenced before promotion (planned mode): look for a replicated fence even without its tag. */
+  fencedBeforePromotion?: boolean;
 }
 
 export interface PromoteBatchResult {
@@ -111,8 +113,11 @@ export function createFailoverActivities(clients: RegionClients) {
   }
 
   /** Our fence, replicated from the old primary before promotion, must not lock the new primary. */
-  async function dropReplicatedFence(d: DescribeSecretResponse, share: number): Promise<void> {
-    if (!(d.Tags ?? []).some((t) => t.Key === FENCE_TAG)) return;
+  async function dropReplicatedFence(d: DescribeSecretResponse, share: number, fencedBeforePromotion = false): Promise<void> {
+    // Policy and tags replicate asynchronously (and policy replication is disputed): after a planned
+    // fence the deny statement may have arrived without the tag, so then the policy is checked anyway.
+    const tagged = (d.Tags ?? []).some((t) => t.Key === FENCE_TAG);
+    if (!tagged && !fencedBeforePromotion) return;
     const policyGov = writeGovernor(`${region}/policy`, share);
     const tagGov = writeGovernor(`${region}/tagging`, share);
     const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
@@ -121,7 +126,7 @@ export function createFailoverActivities(clients: RegionClients) {
       if (rest === undefined) await policyGov.write(() => sm.deleteResourcePolicy({ SecretId: d.ARN }));
       else await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: rest }));
     }
-    await tagGov.write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
+    if (tagged) await tagGov.write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
   }
 
   const keys = new Map<string, { key?: Buffer; problem?: string; at: number }>();
@@ -261,7 +266,7 @@ export function createFailoverActivities(clients: RegionClients) {
           return;
         }
         try {
-          await dropReplicatedFence(d, input.writeQuotaShare);
+          await dropReplicatedFence(d, input.writeQuotaShare, input.fencedBeforePromotion);
           const l = await lineageOf(input.planName, d, keyState);
           outcome.readable = l.readable;
           if (!l.readable) outcome.reason = 'AWSCURRENT not readable after promotion';

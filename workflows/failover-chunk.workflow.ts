@@ -27,6 +27,7 @@ export interface FailoverChunkInput {
   writeQuotaShare: number;
   taskQueuePrefix?: string;
   batchSize?: number;
+  fencedBeforePromotion?: boolean;
 }
 
 export interface FailoverChunkResult {
@@ -62,7 +63,7 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
         continue;
       }
       const batch = `${String(input.chunk).padStart(4, '0')}-${String(i).padStart(3, '0')}`;
-      const r = await acts.promoteBatch({ planName: input.planName, from: input.from, to: input.to, failoverId: input.failoverId, batch, names, writeQuotaShare: input.writeQuotaShare });
+      const r = await acts.promoteBatch({ planName: input.planName, from: input.from, to: input.to, failoverId: input.failoverId, batch, names, writeQuotaShare: input.writeQuotaShare, fencedBeforePromotion: input.fencedBeforePromotion });
       results[i] = r.outcomes;
       if (r.lineage.record) result.lineageRecords.push(r.lineage.record);
       if (!r.lineage.hmacs) {

@@ -299,7 +299,7 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
             const child = await startChild(failoverChunkWorkflow, {
               workflowId: `${workflowId}/${failoverId}/chunk-${k}`,
               taskQueue: workflowTaskQueue(prefix),
-              args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names: chunks[k]!, writeQuotaShare: share, taskQueuePrefix: prefix, batchSize: input.batchSize }],
+              args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names: chunks[k]!, writeQuotaShare: share, taskQueuePrefix: prefix, batchSize: input.batchSize, fencedBeforePromotion: mode === 'planned' }],
             });
             children.add(child);
             if (ctx().paused) void child.signal(pauseSignal);
