@@ -71,7 +71,8 @@ export function createBackupActivities({ region, secretsManager }: RegionClients
 
   return {
     /** Saves the conflicting secret `secret` of this Region (AWSCURRENT + AWSPREVIOUS) under `backup`. */
-    async backupSecret(input: { planName: string; secret: string; backup: string; reason: string; workflowId: string; writeQuotaShare: number }): Promise<{ backup: string; arn: string; reused: boolean; hasPrevious: boolean }> {
+    async backupSecret(request: { planName: string; secret: string; backup: string; reason: string; workflowId: string; writeQuotaShare: number }): Promise<{ backup: string; arn: string; reused: boolean; hasPrevious: boolean }> {
+      let input = request;
       const origin = await describe(input.secret);
       if (!origin?.ARN) throw toFailure(notFound(`${input.secret} no longer exists`), 'backup', region);
       const originCurrent = stageVersion(origin, 'AWSCURRENT') ?? '';
@@ -83,6 +84,12 @@ export function createBackupActivities({ region, secretsManager }: RegionClients
         const by = tagOf(d.Tags, BackupTag.workflowId) ?? input.workflowId;
         if (stageVersion(d, 'AWSCURRENT') === requestToken(by, 'backup-current', region, input.secret)) {
           return { backup: candidate.name, arn: d.ARN, reused: true, hasPrevious: Boolean(stageVersion(d, 'AWSPREVIOUS')) };
+        }
+        // A backup this workflow began (AWSPREVIOUS written, then a crash before AWSCURRENT) is completed,
+        // not left behind as an orphan under another name (a retry computes a new timestamped name).
+        if (by === input.workflowId && stageVersion(d, 'AWSCURRENT') === requestToken(input.workflowId, 'backup-previous', region, input.secret)) {
+          input = { ...input, backup: candidate.name };
+          break;
         }
       }
       const current = await read(origin.ARN, 'AWSCURRENT');
