@@ -18,10 +18,6 @@
  * Writes bench/results/failback.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { GetSecretValueCommand, PutSecretValueCommand, ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
@@ -29,43 +25,20 @@ import type { FailoverInput, FailoverReport } from '../domain/failover.js';
 import type { FailbackInput, FailbackReport } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
-import { startLab } from '../lab/server.js';
-import { LAB_CREDENTIALS, startTemporalDevServer } from '../lab/stack.js';
-import { connectWorker, startWorkers } from '../worker/worker.js';
+import { arg, log, sleep, startBenchStack } from './support.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
 const SHARE = 0.6;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const n = arg('n', 500);
   const changedShare = Math.min(1, arg('changed', 0.2));
   const baselineN = Math.min(n, arg('baseline-n', 200));
-  const home = mkdtempSync(join(tmpdir(), 'secrets-dr-bench-'));
-  const cleanups: Array<() => Promise<unknown>> = [];
+  const stack = await startBenchStack([PRIMARY, DR]);
+  const { lab, client, prefix, cleanups } = stack;
   try {
-    const lab = await startLab({ port: 0, regions: [PRIMARY, DR] });
-    cleanups.push(() => lab.close());
-    const temporal = await startTemporalDevServer({ home, detached: false });
-    cleanups.push(() => temporal.stop());
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url, AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url, ...LAB_CREDENTIALS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
-    const prefix = `bench-${randomBytes(3).toString('hex')}`;
-    const connection = await connectWorker({ address: temporal.address, namespace: 'default' });
-    cleanups.push(() => connection.close());
-    const workers = await startWorkers({ connection, namespace: 'default', regions: [PRIMARY, DR], taskQueuePrefix: prefix, workerOptions: { debugMode: false } });
-    cleanups.push(() => workers.shutdown());
-    const clientConnection = await Connection.connect({ address: temporal.address });
-    cleanups.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: 'default' });
 
     log(`seeding ${n} replicated secrets and the plan's HMAC key`);
     const names = Array.from({ length: n }, (_, i) => `bench/fleet/s${String(i).padStart(5, '0')}`);
@@ -189,8 +162,7 @@ async function main(): Promise<void> {
       ].join('\n'),
     );
   } finally {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-    rmSync(home, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

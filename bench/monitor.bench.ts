@@ -21,20 +21,13 @@ import { writeResult } from './results.js';
 import { startLab } from '../lab/server.js';
 import { LAB_CREDENTIALS } from '../lab/stack.js';
 import { createRegionClients } from '../worker/aws-clients.js';
+import { arg, log, sleep } from './support.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
 const TARGET = 2;
 const NAIVE_CONCURRENCY = 16;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
-const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
   const n = arg('n', 2_000);
