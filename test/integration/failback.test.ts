@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import {
@@ -22,9 +20,9 @@ import { hmacKeySecretName } from '../../domain/lineage.js';
 import type { Plan } from '../../domain/plan.js';
 import type { FailoverReport } from '../../domain/failover.js';
 import type { FailbackInput, FailbackProgress, FailbackReport } from '../../domain/failback.js';
-import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -239,9 +237,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
   });
 
   it('SIGKILL of the worker during copy-back and during re-replication: resumes with no duplicate version and no lost value', async () => {
-    const run = fileURLToPath(new URL('../../dist/cli/run.js', import.meta.url));
-    const built = fileURLToPath(new URL('../../dist/workflows/failback.workflow.js', import.meta.url));
-    if (!existsSync(run) || !existsSync(built)) throw new Error('dist/ is missing or stale: run `npx tsc -p tsconfig.build.json`');
+    requireBuilt();
     const { plan, names } = await fleet('kill', 20);
     const slow = { ...plan, failover: { ...plan.failover, writeQuotaShare: 0.1, fence: false } }; // 5 TPS: ~4 s of copy-back, ~4 s of re-replication
     await failOver(slow);
@@ -249,39 +245,20 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const drBefore = Object.fromEntries(await Promise.all(names.map(async (n) => [n, sha(await get(h.drRegion, n))] as const)));
     const versionsBefore = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await versionCount(h.primaryRegion, n)] as const)));
     const prefix = `t-failback-kill-${randomBytes(4).toString('hex')}`;
-    const labUrl = inject('labUrl');
-    const startWorker = () => {
-      const child = spawn(process.execPath, [run, 'worker', '--regions', `${h.primaryRegion},${h.drRegion}`], {
-        env: {
-          ...process.env, ...LAB_CREDENTIALS,
-          TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: prefix,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, AWS_REGION: h.primaryRegion,
-          SECRETS_DR_AWS_TIMEOUT_MS: '5000', SECRETS_DR_LOG_LEVEL: 'WARN',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
-      child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-      return child;
-    };
+    const startWorker = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
     const calls = async (op: string) => (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.primaryRegion]?.[op]?.calls ?? 0;
-    const kill = async (w: ChildProcess) => {
-      w.kill('SIGKILL');
-      await new Promise((r) => w.once('exit', r));
-    };
-    let worker = startWorker();
+    let worker = await startWorker();
     try {
-      await eventually('the spawned worker to poll', async () => (logs.join('').includes('secrets-dr worker:') ? true : undefined), 30_000);
       await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
       const handle = await startFailback(slow, {}, prefix);
       await eventually('copy-back under way', async () => ((await calls('PutSecretValue')) >= 6 ? true : undefined), 30_000, 50);
-      await kill(worker);
+      await worker.kill();
       expect(await calls('PutSecretValue')).toBeLessThan(20);
-      worker = startWorker();
+      worker = await startWorker();
       await eventually('re-replication under way', async () => ((await calls('ReplicateSecretToRegions')) >= 6 ? true : undefined), 60_000, 50);
-      await kill(worker);
+      await worker.kill();
       expect(await calls('ReplicateSecretToRegions')).toBeLessThan(20);
-      worker = startWorker();
+      worker = await startWorker();
       const report = (await handle.result()) as FailbackReport;
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       for (const n of names) {
@@ -293,7 +270,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
         expect(sha(await get(h.drRegion, n)), n).toBe(drBefore[n]);
       }
     } finally {
-      worker.kill('SIGKILL');
+      await worker.kill();
     }
   });
 

@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DescribeSecretCommand, GetResourcePolicyCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
@@ -11,10 +9,10 @@ import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../do
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
 import type { FailoverInput, FailoverProgress, FailoverReport } from '../../domain/failover.js';
-import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -129,37 +127,19 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
   });
 
   it('SIGKILL of the worker in the middle of promoting: a new worker finishes, each secret promoted exactly once', async () => {
-    const run = fileURLToPath(new URL('../../dist/cli/run.js', import.meta.url));
-    const built = fileURLToPath(new URL('../../dist/workflows/failover.workflow.js', import.meta.url));
-    if (!existsSync(run) || !existsSync(built)) throw new Error('dist/ is missing or stale: run `npx tsc -p tsconfig.build.json` (npm test builds it through scripts/bootstrap.mjs)');
+    requireBuilt();
     const { plan, names } = await fleet('kill', 60, '  writeQuotaShare: 0.1\n'); // 5 TPS: 12 s of promoting
     const prefix = `t-failover-kill-${randomBytes(4).toString('hex')}`;
-    const labUrl = inject('labUrl');
-    const startWorker = () => {
-      const child = spawn(process.execPath, [run, 'worker', '--regions', `${h.primaryRegion},${h.drRegion}`], {
-        env: {
-          ...process.env, ...LAB_CREDENTIALS,
-          TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: prefix,
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, AWS_REGION: h.primaryRegion,
-          SECRETS_DR_AWS_TIMEOUT_MS: '5000', SECRETS_DR_LOG_LEVEL: 'WARN',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
-      child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-      return child;
-    };
-    let worker: ChildProcess = startWorker();
+    const startWorker = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+    let worker = await startWorker();
     try {
-      await eventually('the spawned worker to poll', async () => (logs.join('').includes('secrets-dr worker:') ? true : undefined), 30_000);
       await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
       const handle = await failover(plan, {}, prefix);
       await eventually('promotion under way', async () => (((await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= 15 ? true : undefined), 30_000, 100);
-      worker.kill('SIGKILL');
-      await new Promise((r) => worker.once('exit', r));
+      await worker.kill();
       const stoppedAtKill = (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0;
       expect(stoppedAtKill).toBeLessThan(60);
-      worker = startWorker();
+      worker = await startWorker();
       const report = (await handle.result()) as FailoverReport;
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts.failed + report.counts.skipped).toBe(0);
@@ -170,7 +150,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
       // No error left behind: the workflow completed and its pending fence is the only follow-up.
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     } finally {
-      worker.kill('SIGKILL');
+      await worker.kill();
       await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).terminate('test cleanup').catch(() => undefined);
     }
   });
