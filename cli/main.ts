@@ -24,6 +24,7 @@ import { monitorStartCommand, monitorStopCommand } from './commands/monitor.js';
 import { eventsInstallCommand, eventsSchemaCommand, eventsUninstallCommand } from './commands/events.js';
 import { receiverCommand } from './commands/receiver.js';
 import { packageVersion } from './version.js';
+import { iamPolicyCommand } from './commands/iam-policy.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -59,6 +60,7 @@ export const COMMANDS: Command[] = [
   eventsSchemaCommand,
   receiverCommand,
   failbackCommand,
+  iamPolicyCommand,
 ] as Command[];
 
 function help(): string {
