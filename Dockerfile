@@ -18,6 +18,7 @@ COPY activities ./activities
 COPY worker ./worker
 COPY cli ./cli
 COPY lab ./lab
+COPY deploy ./deploy
 COPY bench ./bench
 RUN npm run build \
  && mkdir /pkg \

@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = ['fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'url', 'util', 'stream', 'events', 'timers', 'worker_threads', 'zlib', 'dns', 'tls', 'process', 'buffer'];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.tools/**', 'bench/results/**', 'coverage/**'] },
+  { ignores: ['deploy/cdk.out/**', 'dist/**', 'node_modules/**', '.tools/**', 'bench/results/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
   {
     rules: {

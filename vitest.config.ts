@@ -36,6 +36,10 @@ export default defineConfig({
         test: { name: 'package', include: ['test/package/**/*.test.ts'], environment: 'node', testTimeout: 180_000, hookTimeout: 600_000 },
       },
       {
+        // `deploy synth` (AWS CDK, offline) + cfn-lint + checkov on the templates.
+        test: { name: 'deploy', include: ['test/deploy/**/*.test.ts'], environment: 'node', testTimeout: 300_000, hookTimeout: 300_000 },
+      },
+      {
         // `npm run test:chaos`; `npm test` runs the reduced seed set (CHAOS_SEEDS unset), the full
         // set with CHAOS_SEEDS=1,2,3,4,5.
         test: {

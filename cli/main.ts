@@ -25,6 +25,7 @@ import { eventsInstallCommand, eventsSchemaCommand, eventsUninstallCommand } fro
 import { receiverCommand } from './commands/receiver.js';
 import { packageVersion } from './version.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
+import { deploySynthCommand } from './commands/deploy.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -61,6 +62,7 @@ export const COMMANDS: Command[] = [
   receiverCommand,
   failbackCommand,
   iamPolicyCommand,
+  deploySynthCommand,
 ] as Command[];
 
 function help(): string {

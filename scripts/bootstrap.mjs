@@ -45,7 +45,7 @@ function newestMtime(dir) {
   }
   return newest;
 }
-const sources = ['domain', 'workflows', 'activities', 'worker', 'cli', 'lab', 'bench'].filter((d) => existsSync(join(ROOT, d)));
+const sources = ['domain', 'workflows', 'activities', 'worker', 'cli', 'lab', 'deploy', 'bench'].filter((d) => existsSync(join(ROOT, d)));
 const newestSource = Math.max(...sources.map((d) => newestMtime(join(ROOT, d))), statSync(join(ROOT, 'tsconfig.json')).mtimeMs);
 const buildStamp = join(ROOT, 'dist', '.built');
 if (installed || !existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newestSource) {
@@ -58,7 +58,7 @@ if (installed || !existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newes
 // 3. External tools.
 if (args.has('--tools') || args.has('--temporal')) {
   try {
-    const tools = ensureTools({ temporal: true, moto: args.has('--tools'), hadolint: args.has('--tools') });
+    const tools = ensureTools({ temporal: true, moto: args.has('--tools'), hadolint: args.has('--tools'), cfnLint: args.has('--tools'), checkov: args.has('--tools') });
     const what = Object.entries(tools)
       .filter(([k]) => k.endsWith('Source'))
       .map(([k, v]) => `${k.replace('Source', '')}: ${v}`)

@@ -1,5 +1,5 @@
 /** Types for scripts/tools.mjs (plain JS so it runs before `npm install`). */
-export declare const PINS: { temporalBin: string; temporalGoModule: string; moto: string; hadolint: string };
+export declare const PINS: { temporalBin: string; temporalGoModule: string; moto: string; hadolint: string; cfnLint: string; checkov: string };
 export declare const ROOT: string;
 export declare const TOOLS_DIR: string;
 export declare class ToolError extends Error {}
@@ -10,6 +10,10 @@ export interface ToolPaths {
   motoSource?: string;
   hadolint?: string;
   hadolintSource?: string;
+  cfnLint?: string;
+  cfnLintSource?: string;
+  checkov?: string;
+  checkovSource?: string;
 }
-export declare function ensureTools(want?: { temporal?: boolean; moto?: boolean; hadolint?: boolean }, log?: (line: string) => void): ToolPaths;
+export declare function ensureTools(want?: { temporal?: boolean; moto?: boolean; hadolint?: boolean; cfnLint?: boolean; checkov?: boolean }, log?: (line: string) => void): ToolPaths;
 export declare function cachedTools(): { temporal?: string; moto?: string };

