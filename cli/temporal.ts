@@ -6,6 +6,7 @@ const { temporal } = proto;
 import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
 import { workflowTaskQueue } from '../domain/ids.js';
 import { loadEnv, temporalOptions, type Env } from '../worker/config.js';
+import { withApiKeyFromSecret } from './temporal-credentials.js';
 
 export interface Connected {
   client: Client;
@@ -13,7 +14,15 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-export async function connectClient(env: Env = loadEnv()): Promise<Connected> {
+/** What to check when Temporal does not answer: in AWS Lambda the local stack is no answer. */
+function unreachableAdvice(): string {
+  return process.env.AWS_LAMBDA_FUNCTION_NAME
+    ? "check TEMPORAL_ADDRESS and the function's network path to Temporal (VPC subnets with a NAT, security group egress to port 7233)"
+    : 'set TEMPORAL_ADDRESS, or start the local stack with `secrets-dr lab up`';
+}
+
+export async function connectClient(given: Env = loadEnv()): Promise<Connected> {
+  const env = await withApiKeyFromSecret(given);
   const opts = temporalOptions(env);
   let connection: Connection;
   try {
@@ -21,7 +30,7 @@ export async function connectClient(env: Env = loadEnv()): Promise<Connected> {
   } catch (err) {
     throw new OperatorError(
       ErrorType.TemporalUnreachable,
-      `cannot reach the Temporal server at ${opts.address}: ${(err as Error).message.split('\n')[0]} (set TEMPORAL_ADDRESS, or start the local stack with \`secrets-dr lab up\`)`,
+      `cannot reach the Temporal server at ${opts.address}: ${(err as Error).message.split('\n')[0]} (${unreachableAdvice()})`,
       [],
       ExitCode.Failed,
     );

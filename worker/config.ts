@@ -16,6 +16,8 @@ export const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().trim().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_API_KEY: optionalText,
+  /** Name or ARN of a Secrets Manager secret holding the API key (Lambda, or a host without secret injection). */
+  TEMPORAL_API_KEY_SECRET_ID: optionalText,
   TEMPORAL_TLS: z.stringbool().optional(),
   TEMPORAL_TLS_CLIENT_CERT_PATH: optionalText,
   TEMPORAL_TLS_CLIENT_KEY_PATH: optionalText,
