@@ -32,6 +32,8 @@ export function exitCodeOf(report: FailoverReport): ExitCode {
 }
 
 const c = (n: number) => String(n);
+/** Up to this many secrets, the report prints one line per secret (all of them are in --json up to 2,000). */
+const SECRET_TABLE_LIMIT = 100;
 
 export function renderFailoverReport(r: FailoverReport, io: Io): void {
   if (io.json) {
@@ -48,11 +50,19 @@ export function renderFailoverReport(r: FailoverReport, io: Io): void {
     io.out(`  ${c(r.counts.promoted)} promoted, ${c(r.counts.alreadyStandalone)} already standalone, ${c(r.counts.failed)} failed, ${c(r.counts.skipped)} skipped (of ${r.total})`);
     io.out(`  took ${formatDuration(r.durationMs)}${r.rtoMs !== undefined ? `, RTO ${formatDuration(r.rtoMs)}` : ''} (expected from the quota: ${formatDuration(r.expectedMs)})`);
     io.out(`  fence: ${r.fence.state}${r.fence.fenced ? ` (${r.fence.fenced} fenced)` : ''}${r.fence.detail ? ` — ${r.fence.detail}` : ''}${r.fence.handedTo ? ` → ${r.fence.handedTo}` : ''}`);
+    if (r.runs?.length) io.out(`  standalone in ${r.to}, by failover run: ${r.runs.map((x) => `${x.failoverId}${x.failoverId === r.failoverId ? ' (this run)' : ''}: ${x.promoted}`).join(', ')}`);
     if (r.rotation) io.out(`  rotation: ${r.rotation.detail}`);
     if (r.lineage) io.out(`  lineage: ${r.lineage.records} record(s) under ${r.lineage.prefix} in ${r.to}${r.lineage.hmacs ? '' : ` — ${r.lineage.detail ?? 'without HMACs'}`}`);
+    if (r.outcomes?.length && r.outcomes.length <= SECRET_TABLE_LIMIT) {
+      const rows = r.outcomes.map((o) => [o.name, o.status, o.by ? `${o.by}${o.by === r.failoverId ? ' (this run)' : ''}` : '-', o.fence ?? '-']);
+      for (const line of table(['SECRET', 'DONE', 'PROMOTED BY RUN', `FENCE IN ${r.from}`], rows)) io.out(`  ${line}`);
+    }
     if (r.attention.length) {
       io.out(`  ${r.attention.length} secret(s) need attention:`);
-      for (const o of r.attention.slice(0, 50)) io.out(`    ${o.name}: ${o.status}${o.reason ? ` — ${o.reason}` : ''}`);
+      for (const o of r.attention.slice(0, 50)) {
+        io.out(`    ${o.name}: ${o.status}${o.by ? ` by ${o.by}` : ''}${o.reason ? ` — ${o.reason}` : ''}`);
+        for (const step of o.remains ?? []) io.out(`      - ${step}`);
+      }
       if (r.attention.length > 50) io.out(`    ... and ${r.attention.length - 50} more (--json for all)`);
     }
   }
