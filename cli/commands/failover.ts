@@ -1,5 +1,5 @@
 /**
- * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--yes] [--dry-run] [--wait]`:
+ * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait]`:
  * starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
  * Exit codes: 0 done (or started) · 1 failed/rejected · 2 bad input · 3 finished, some secrets need
  * attention · 4 waiting for approval (without --wait).
@@ -9,8 +9,8 @@ import { userInfo } from 'node:os';
 import { z } from 'zod';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { formatDuration } from '../../domain/duration.js';
-import { FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import { formatDuration, parseDuration } from '../../domain/duration.js';
+import { DEFAULT_ROTATION_WAIT_MS, FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FailoverMode } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
@@ -96,12 +96,13 @@ export async function startFailover(c: Connected, input: FailoverInput): Promise
 export const failoverCommand = defineCommand({
   words: ['failover'],
   summary: 'promote the DR Region\'s replicas to standalone secrets (runbook)',
-  usage: 'secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--yes] [--dry-run] [--wait] [--json] [-f PLAN]',
+  usage: 'secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait] [--json] [-f PLAN]',
   options: {
     ...PLAN_OPTION,
     to: { type: 'string' },
     mode: { type: 'string' },
     reason: { type: 'string' },
+    'rotation-wait': { type: 'string' },
     yes: { type: 'boolean', short: 'y', default: false },
     'dry-run': { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
@@ -111,6 +112,19 @@ export const failoverCommand = defineCommand({
     to: z.string({ error: 'say where to fail over: --to REGION (a DR Region of the plan)' }).min(1),
     mode: FailoverMode.optional(),
     reason: z.string().max(1_000).optional(),
+    // Planned mode: how long to wait for a rotation in flight on the old primary before refusing to promote that secret.
+    'rotation-wait': z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return undefined;
+        const ms = parseDuration(text);
+        if (ms === undefined || ms > 86_400_000) {
+          ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration up to 1d; write it like "5m" (units ms, s, m, h, d; default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
     yes: z.boolean(),
     'dry-run': z.boolean(),
     wait: z.boolean(),
@@ -130,6 +144,7 @@ export const failoverCommand = defineCommand({
       requestedBy: who(),
       skipApproval: opts.yes,
       dryRun: opts['dry-run'],
+      ...(opts['rotation-wait'] !== undefined ? { rotationWaitMs: opts['rotation-wait'] } : {}),
     };
     const conn = await connectClient();
     try {
