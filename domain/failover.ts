@@ -88,6 +88,8 @@ export const FleetItem = z.object({
   fencedAtPrimary: z.boolean().optional(),
   rotation: z.boolean().optional(),
   rotationInFlight: RotationInFlight.optional(),
+  /** A same-named secret in the target Region that is not (known to be) our replica. */
+  notOurs: z.boolean().optional(),
 });
 export type FleetItem = z.infer<typeof FleetItem>;
 
@@ -114,6 +116,8 @@ export const SecretOutcome = z.object({
   suffix: z.string().optional(),
   /** AWSPENDING on a version that is not AWSCURRENT: a rotation cut off (DESIGN invariant 11). */
   rotationInFlight: RotationInFlight.optional(),
+  /** Skipped: the secret of that name in the target Region is not (known to be) our replica. */
+  notOurs: z.boolean().optional(),
   /** The old primary's copy: fenced now, pending (the fence workflow), or could not be fenced. */
   fence: z.enum(['applied', 'pending', 'failed']).optional(),
   /** What is left for a person (or a later run) to do about this secret; exact commands, never a value. */
@@ -335,6 +339,7 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
       return {
         ...base,
         action: 'skip',
+        notOurs: true,
         reason: `not known to be our replica: ${to} holds a standalone secret of that name that no failover recorded promoting (no ${PROMOTED_BY_TAG} tag), and ${plan.primaryRegion} does not answer to compare ARNs — not fenced; check it, or run the failover again once ${plan.primaryRegion} answers`,
       };
     }
@@ -347,7 +352,7 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
       if (!d) {
         items.push({ name: p.name, group: p.group, action: 'skip', reason: `no replica in ${to} (run \`secrets-dr setup\`)` });
       } else if (d.suffix !== p.suffix) {
-        items.push({ name: p.name, group: p.group, action: 'skip', reason: `the secret of that name in ${to} is not our replica (conflict: ARN suffix ${d.suffix} there, ${p.suffix} in ${plan.primaryRegion}) — not fenced` });
+        items.push({ name: p.name, group: p.group, action: 'skip', notOurs: true, reason: `the secret of that name in ${to} is not our replica (conflict: ARN suffix ${d.suffix} there, ${p.suffix} in ${plan.primaryRegion}) — not fenced` });
       } else {
         const item = fromDr({ ...d, group: p.group }, p);
         if (item.action === 'promote' && p.current !== undefined && d.current !== p.current) item.lagging = true;
@@ -401,6 +406,11 @@ export function remainsOf(o: SecretOutcome, c: RemainsContext): string[] {
     else if (o.readable === false || o.writable === false) out.push(`check ${o.name} in ${c.to}: ${o.reason ?? 'not verified readable and writable'}`);
   } else if (o.status === 'failed') {
     out.push(`not promoted (${c.from} stays its only writable copy): fix the cause, then run the failover again`);
+  } else if (o.notOurs) {
+    out.push(
+      `not failed over: the secret named ${o.name} in ${c.to} is not (known to be) the replica of the one in ${c.from}, so it was neither counted nor fenced`,
+      `compare both (aws secretsmanager describe-secret --region ${c.to} --secret-id ${o.name}; the same in ${c.from} once it answers), then resolve the conflict with \`secrets-dr setup\` (the plan's conflicts.policy) and run the failover again`,
+    );
   } else if (o.rotationInFlight) {
     out.push(
       `let the rotation finish on ${c.from}, or roll it back there: aws secretsmanager update-secret-version-stage --region ${c.from} --secret-id ${o.name} --version-stage AWSPENDING --remove-from-version-id ${o.rotationInFlight.pending}`,

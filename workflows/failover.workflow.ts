@@ -350,7 +350,7 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     async promote() {
       if (mode === 'planned') await awaitReplicasCaughtUp();
       for (const i of fleet) {
-        const about = { ...(i.rotationInFlight ? { rotationInFlight: i.rotationInFlight } : {}), ...(i.suffix ? { suffix: i.suffix } : {}) };
+        const about = { ...(i.rotationInFlight ? { rotationInFlight: i.rotationInFlight } : {}), ...(i.suffix ? { suffix: i.suffix } : {}), ...(i.notOurs ? { notOurs: true } : {}) };
         if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true, rotation: Boolean(i.rotation), ...(i.by ? { by: i.by } : {}), ...about });
         if (i.action === 'skip') outcomes.push({ name: i.name, status: 'skipped', reason: i.reason, ...about });
       }

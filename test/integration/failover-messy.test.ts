@@ -252,6 +252,8 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     const a = report.attention.find((o) => o.name === stranger);
     expect(a, JSON.stringify(report.attention)).toMatchObject({ status: 'skipped' });
     expect(a!.reason).toMatch(/not (known to be )?our replica/);
+    expect(a).toMatchObject({ notOurs: true });
+    expect(a!.remains!.join('\n')).toMatch(/neither counted nor fenced/);
     expect(rendered(report)).toContain(stranger);
     await awaitFence(plan);
     for (const name of names) expect(await isFenced(name), name).toBe(true);

@@ -170,7 +170,7 @@ describe('failover preflight decisions (planFleet)', () => {
       ['z', 'skip'],
     ]);
     expect(items.find((i) => i.name === 'y')).toMatchObject({ by: '20261202T000000Z', suffix: 'AbCdEf' });
-    expect(items.find((i) => i.name === 'v')?.reason).toMatch(/not known to be our replica.*not fenced/);
+    expect(items.find((i) => i.name === 'v')).toMatchObject({ notOurs: true, reason: expect.stringMatching(/not known to be our replica.*not fenced/) });
   });
 
   it('a rotation in flight is taken from the primary when it answers, from the replica when it does not', () => {
