@@ -153,6 +153,29 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     expect(text).toContain(report.failoverId);
   }, 180_000);
 
+  it('1b. another order: the first run\'s fence has landed before the second run promotes the rest; the second run fences what it promoted', async () => {
+    const { plan, names } = await fleet('rerun-order', 5);
+    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
+    try {
+      await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 1, error: 'AccessDeniedException', secretIdPrefix: names[2] });
+      expect(((await (await startFailover(plan)).result()) as FailoverReport).counts).toMatchObject({ promoted: 4, failed: 1 });
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+    await awaitFence(plan);
+    expect(await isFenced(names[2]!), 'not promoted: not fenced').toBe(false);
+    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
+    let second: FailoverReport;
+    try {
+      second = (await (await startFailover(plan)).result()) as FailoverReport;
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+    expect(second.counts).toMatchObject({ promoted: 1, alreadyStandalone: 4, failed: 0 });
+    await awaitFence(plan);
+    for (const name of names) expect(await isFenced(name), name).toBe(true);
+  }, 180_000);
+
   it('2. at 2.5 s of latency per call, 20 secrets are reported promoted by this failover (not "already standalone")', async () => {
     const { plan, names } = await fleet('latency', 20);
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
