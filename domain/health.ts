@@ -9,6 +9,9 @@ import type { Plan } from './plan.js';
 import { planRegions } from './plan.js';
 import { classifyReplica, FENCE_TAG, type InventoryEntry, type RegionInventory } from './status.js';
 import { isCoveredByPlan } from './selection.js';
+import { AwsErrorClass } from './aws-error-class.js';
+
+export { AwsErrorClass, classifyAwsErrorName } from './aws-error-class.js';
 
 export const MONITOR_HEALTH_QUERY = 'health';
 export const MONITOR_STOP_SIGNAL = 'stop';
@@ -38,34 +41,6 @@ export type HealthReason = z.infer<typeof HealthReason>;
  * after they persisted `unhealthyAfter` cycles; the others count at once.
  */
 export const PERSISTENT_ONLY: readonly HealthReasonCode[] = ['replication-lag', 'replica-missing', 'throttled'];
-
-/**
- * What an AWS error says about a Region (DESIGN invariant 9: only unreachability is an outage).
- * `unreachable`: no answer (connection refused/reset, timeout, 5xx) — counts towards unhealthy;
- * `denied`: permissions or credentials (AccessDenied, expired/invalid token, bad signature);
- * `throttled`: rate exceeded; `rejected`: any other answer. The last three make a Region degraded
- * with the reason, and never confirm an outage or start a failover.
- */
-export const AwsErrorClass = z.enum(['unreachable', 'denied', 'throttled', 'rejected']);
-export type AwsErrorClass = z.infer<typeof AwsErrorClass>;
-
-const DENIED_ERRORS = new Set([
-  'AccessDeniedException', 'AccessDenied', 'ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException',
-  'InvalidSignatureException', 'SignatureDoesNotMatch', 'IncompleteSignature', 'IncompleteSignatureException',
-  'InvalidClientTokenId', 'MissingAuthenticationToken', 'MissingAuthenticationTokenException', 'NotAuthorized',
-  'AuthFailure', 'UnauthorizedOperation', 'RequestExpired', 'CredentialsProviderError', 'TokenProviderError',
-]);
-const THROTTLED_ERRORS = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ThrottledException', 'SlowDown']);
-
-/**
- * The class an AWS error name (and HTTP status) tells by itself; undefined when only network-level
- * evidence can tell (activities/aws-errors.ts `classifyAwsError` adds it).
- */
-export function classifyAwsErrorName(name: string, status?: number, message = ''): Exclude<AwsErrorClass, 'unreachable'> | undefined {
-  if (DENIED_ERRORS.has(name) || status === 401 || status === 403) return 'denied';
-  if (THROTTLED_ERRORS.has(name) || status === 429 || /rate exceeded/i.test(message)) return 'throttled';
-  return undefined;
-}
 
 /** The health reason for a probe the Region answered with an error (never an outage). */
 export function answeredProbeReason(region: string, kind: Exclude<AwsErrorClass, 'unreachable'>, error: string): HealthReason {
