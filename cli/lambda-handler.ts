@@ -14,7 +14,7 @@ import { ErrorType, OperatorError, type Problem } from '../domain/errors.js';
 import { PLAN_CONFIG_INVALID_STATUS } from '../domain/inbound-events.js';
 import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from './plan-file.js';
-import { triggerRecover } from './recover-trigger.js';
+import { decideTrigger, signalRecover, type TriggerOutcome } from './recover-trigger.js';
 import { connectClient, type Connected } from './temporal.js';
 
 let connected: Promise<Connected> | undefined;
@@ -45,6 +45,9 @@ export async function handler(event: unknown): Promise<{ statusCode: number; bod
     return { statusCode: PLAN_CONFIG_INVALID_STATUS, body: JSON.stringify({ error, problems }) };
   }
   const { plan } = config;
+  // The event first: an invalid or irrelevant one is answered without connecting to Temporal.
+  const decided = decideTrigger(plan, event);
+  if ('answer' in decided) return respond(decided.answer);
   connected ??= connectClient().catch((err: unknown) => {
     connected = undefined; // a Temporal server down at cold start: the next invocation tries again
     throw err;
@@ -57,7 +60,10 @@ export async function handler(event: unknown): Promise<{ statusCode: number; bod
     console.error(JSON.stringify({ msg: 'secrets-dr lambda: configuration error', type: err.type, error: err.message, problems: err.problems }));
     return { statusCode: PLAN_CONFIG_INVALID_STATUS, body: JSON.stringify({ error: err.message, problems: err.problems }) };
   }
-  const out = await triggerRecover(c.client, plan, event, { taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX });
+  return respond(await signalRecover(c.client, plan, decided.hint, { taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }));
+}
+
+function respond(out: TriggerOutcome): { statusCode: number; body: string } {
   const { status, ...rest } = out;
   console.log(JSON.stringify({ msg: 'secrets-dr lambda', status, ...('hint' in rest ? { eventId: rest.hint.eventId, workflowId: rest.workflowId } : rest) }));
   return { statusCode: status, body: JSON.stringify(rest) };

@@ -14,21 +14,32 @@ export type TriggerOutcome =
   | { status: 200; ignored: string }
   | { status: 202; workflowId: string; runId: string; hint: RecoveryHint };
 
-/** Validates a parsed body and, for a relevant event, signal-with-starts recover. Never throws on bad input. */
-export async function triggerRecover(client: Client, plan: Plan, body: unknown, opts: { taskQueuePrefix: string; now?: () => Date }): Promise<TriggerOutcome> {
+/** What an inbound body asks for, decided without Temporal: a 400 or 200 answer, or a hint to signal. */
+export function decideTrigger(plan: Plan, body: unknown, now: Date = new Date()): { answer: Exclude<TriggerOutcome, { status: 202 }> } | { hint: RecoveryHint } {
   const parsed = InboundEvent.safeParse(body);
   if (!parsed.success) {
-    return { status: 400, error: 'not a CloudWatch alarm or AWS Health event', issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`) };
+    return { answer: { status: 400, error: 'not a CloudWatch alarm or AWS Health event', issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`) } };
   }
-  const decision = hintFromEvent(plan, parsed.data, (opts.now?.() ?? new Date()).toISOString());
-  if ('ignored' in decision) return { status: 200, ignored: decision.ignored };
+  const decision = hintFromEvent(plan, parsed.data, now.toISOString());
+  if ('ignored' in decision) return { answer: { status: 200, ignored: decision.ignored } };
+  return { hint: decision.hint };
+}
+
+/** Signal-with-start of recover with a decided hint. */
+export async function signalRecover(client: Client, plan: Plan, hint: RecoveryHint, opts: { taskQueuePrefix: string }): Promise<TriggerOutcome> {
   const input: RecoverInput = { plan, taskQueuePrefix: opts.taskQueuePrefix };
   const handle = await client.workflow.signalWithStart('recoverWorkflow', {
     workflowId: recoverWorkflowId(plan.name),
     taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
     args: [input],
     signal: RECOVER_HINT_SIGNAL,
-    signalArgs: [decision.hint],
+    signalArgs: [hint],
   });
-  return { status: 202, workflowId: handle.workflowId, runId: handle.signaledRunId, hint: decision.hint };
+  return { status: 202, workflowId: handle.workflowId, runId: handle.signaledRunId, hint };
+}
+
+/** Validates a parsed body and, for a relevant event, signal-with-starts recover. Never throws on bad input. */
+export async function triggerRecover(client: Client, plan: Plan, body: unknown, opts: { taskQueuePrefix: string; now?: () => Date }): Promise<TriggerOutcome> {
+  const decided = decideTrigger(plan, body, opts.now?.() ?? new Date());
+  return 'answer' in decided ? decided.answer : signalRecover(client, plan, decided.hint, opts);
 }
