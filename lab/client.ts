@@ -1,4 +1,6 @@
-/** A small client of the lab's `/_lab/` JSON API (faults, counters, seeding, events) for the CLI and tests. */
+import type { LabFunction, RotationKind } from './lambda/functions.js';
+
+/** A small client of the lab's `/_lab/` JSON API (faults, counters, seeding, events, Lambda functions) for the CLI and tests. */
 export class LabClient {
   constructor(readonly url: string) {}
 
@@ -7,7 +9,7 @@ export class LabClient {
     return url ? new LabClient(url) : undefined;
   }
 
-  async call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async call<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.url.replace(/\/$/, '')}/_lab/${path}`, {
@@ -30,11 +32,21 @@ export class LabClient {
   status() {
     return this.call<Record<string, unknown>>('GET', 'status');
   }
-  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'clear', body: Record<string, unknown>) {
+  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'rotation-stall' | 'clear', body: Record<string, unknown>) {
     return this.call('POST', `fault/${kind}`, body);
   }
   reset() {
     return this.call('POST', 'reset');
+  }
+  /** Creates a rotation function in a Region; RotateSecret can then name its ARN. */
+  createFunction(fn: { region: string; name: string; kind?: RotationKind; stepDelayMs?: number }) {
+    return this.call<LabFunction>('POST', 'lambda', fn);
+  }
+  async listFunctions(region?: string) {
+    return (await this.call<{ functions: LabFunction[] }>('GET', `lambda${region ? `?region=${encodeURIComponent(region)}` : ''}`)).functions;
+  }
+  deleteFunction(region: string, name: string) {
+    return this.call('DELETE', 'lambda', { region, name });
   }
   /** Call counts per Region per operation; only the given Regions when named. */
   async counters(regions?: readonly string[]) {
