@@ -11,6 +11,7 @@ import {
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
   RotateSecretCommand,
+  StopReplicationToReplicaCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { LabClient } from '../../lab/client.js';
@@ -256,6 +257,27 @@ describe('rotation-stall: a rotation cut off between steps', () => {
     expect(d.RotationLambdaARN).toBe(fnArn(P, 'rotate'));
     expect(d.VersionIdsToStages![r.VersionId!]).toEqual(['AWSPENDING']);
     expect((await rejection(c.send(new RotateSecretCommand({ SecretId: 'cancel' })))).message).toBe(PREVIOUS_ROTATION);
+  });
+
+  it('a rotation cut off in the primary Region blocks rotation in the DR Region after promotion', async () => {
+    const { l, c, lab } = await setup();
+    await lab.createFunction({ region: P, name: 'rotate' });
+    await lab.createFunction({ region: DR, name: 'rotate' });
+    const v1 = await c.send(new CreateSecretCommand({ Name: 'cutoff', SecretString: JSON.stringify({ username: 'u', password: 'p0' }), AddReplicaRegions: [{ Region: DR }] }));
+    await lab.fault('rotation-stall', { region: P, step: 'finishSecret' });
+    const r = await c.send(new RotateSecretCommand({ SecretId: 'cutoff', RotationLambdaARN: fnArn(P, 'rotate') }));
+    const dr = sm(l, DR);
+    clients.push(dr);
+    // setSecret ran (the database may already use the pending password); the pending version replicated.
+    await eventually(async () => (await dr.send(new GetSecretValueCommand({ SecretId: 'cutoff', VersionStage: 'AWSPENDING' }))).VersionId === r.VersionId);
+    await lab.fault('outage', { region: P, mode: 'refuse' });
+    await dr.send(new StopReplicationToReplicaCommand({ SecretId: 'cutoff' }));
+    const d = await describe_(dr, 'cutoff');
+    expect(d.VersionIdsToStages).toEqual({ [v1.VersionId!]: ['AWSCURRENT'], [r.VersionId!]: ['AWSPENDING'] });
+    const e = await rejection(dr.send(new RotateSecretCommand({ SecretId: 'cutoff', RotationLambdaARN: fnArn(DR, 'rotate') })));
+    expect(e.name).toBe('InvalidRequestException');
+    expect(e.message).toBe(PREVIOUS_ROTATION);
+    await lab.fault('clear', { region: P });
   });
 
   it('the lab API checks the step', async () => {
