@@ -99,6 +99,9 @@ export const labStatusCommand = defineCommand({
       io.out(`  Regions: ${(lab.regions as string[]).join(', ')}`);
       io.out(`  faults: ${JSON.stringify(lab.faults)}`);
       io.out(`  secrets: ${JSON.stringify(lab.secrets)}`);
+      const rotations = (lab.rotations ?? []) as Array<{ region: string; secretArn: string; nextStep: string; waiting?: string }>;
+      io.out(`  rotation functions: ${String(lab.lambdaFunctions ?? 0)} (\`secrets-dr lab lambda list\`); rotations in flight: ${rotations.length}`);
+      for (const r of rotations) io.out(`    ${r.region} ${r.secretArn}: next ${r.nextStep}${r.waiting ? ` — held: ${r.waiting}` : ''}`);
     }
     return processes.every((p) => p.alive) ? ExitCode.Ok : ExitCode.Failed;
   },
