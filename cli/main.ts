@@ -12,6 +12,7 @@ import { planSchemaCommand, planShowCommand, planValidateCommand } from './comma
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
+import { labLambdaCreateCommand, labLambdaDeleteCommand, labLambdaListCommand } from './commands/lab-lambda.js';
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { setupCommand } from './commands/setup.js';
@@ -38,6 +39,9 @@ export const COMMANDS: Command[] = [
   labStatusCommand,
   labFaultCommand,
   labResetCommand,
+  labLambdaCreateCommand,
+  labLambdaListCommand,
+  labLambdaDeleteCommand,
   approveCommand,
   rejectCommand,
   demoCommand,

@@ -3,6 +3,7 @@
  * (Secrets Manager and EventBridge) and to replication into and out of it.
  */
 import type { ReplicationControl } from './secrets-manager/replication.js';
+import { ROTATION_STEPS, type RotationControl, type RotationStep } from './secrets-manager/rotation-runner.js';
 
 export type OutageMode = 'refuse' | 'error' | 'hang';
 export const OUTAGE_MODES: readonly OutageMode[] = ['refuse', 'error', 'hang'];
@@ -22,6 +23,8 @@ export interface RegionFaults {
   /** group → TPS */
   throttle: Record<string, number>;
   failNext: FailNextFault[];
+  /** Rotations in the Region stop before this step (`any`: before whichever step comes next). */
+  rotationStall?: RotationStep | 'any';
 }
 
 /** HTTP status for an injected error type. */
@@ -34,7 +37,7 @@ export function statusForError(type: string): number {
 /** Operation names a `fail-next` with this op consumes for replication syncs. */
 const REPLICATION_OPS = new Set(['Replication', 'ReplicateSecretToRegions:sync']);
 
-export class FaultRegistry implements ReplicationControl {
+export class FaultRegistry implements ReplicationControl, RotationControl {
   private readonly regions = new Map<string, RegionFaults>();
   private readonly hangWaiters = new Set<{ region: string; release: (closed: boolean) => void }>();
   private closed = false;
@@ -58,7 +61,7 @@ export class FaultRegistry implements ReplicationControl {
   private touch(): void {
     for (const [r, f] of this.regions) {
       const empty = !f.outage && !f.latency && f.replicationLagMs === undefined && !f.replicationPaused
-        && Object.keys(f.throttle).length === 0 && f.failNext.length === 0;
+        && Object.keys(f.throttle).length === 0 && f.failNext.length === 0 && f.rotationStall === undefined;
       if (empty) this.regions.delete(r);
     }
     this.activeCount = this.regions.size;
@@ -126,6 +129,18 @@ export class FaultRegistry implements ReplicationControl {
       this.touch();
     }
     return hit.error;
+  }
+
+  /** Holds every rotation in the Region before `step` (default: before its next step) until cleared. */
+  setRotationStall(region: string, step?: RotationStep): void {
+    if (step !== undefined && !ROTATION_STEPS.includes(step)) throw new RangeError(`step must be one of ${ROTATION_STEPS.join(', ')}`);
+    this.get(region).rotationStall = step ?? 'any';
+    this.touch();
+  }
+
+  rotationStalled(region: string, step: RotationStep): boolean {
+    const stall = this.regions.get(region)?.rotationStall;
+    return stall === 'any' || stall === step;
   }
 
   clear(region?: string): void {

@@ -23,7 +23,16 @@
  *   POST /_lab/fault/throttle              {region, group (a quota group or 'all'), tps}
  *   POST /_lab/fault/fail-next             {region, op, count?=1, error?=InternalServiceError, secretIdPrefix?}
  *                                           op 'Replication' fails the next sync into region (status Failed)
+ *   POST /_lab/fault/rotation-stall        {region, step?: createSecret|setSecret|testSecret|finishSecret}
+ *                                           rotations in region stop before that step (default: their next
+ *                                           one); AWSPENDING stays on a non-current version; reattempted on clear
  *   POST /_lab/fault/clear                 {region?}
+ *   POST /_lab/lambda                      {region, name, kind?: rotation-single-user|rotation-alternating-users,
+ *                                           stepDelayMs? (lab clock, default 50)} → the function (arn
+ *                                           arn:aws:lambda:<region>:<account>:function:<name>)
+ *   GET  /_lab/lambda?region=              the functions    DELETE /_lab/lambda {region, name}
+ *       RotateSecret invokes them: AWS's four steps run after the answer (createSecret, setSecret,
+ *       testSecret, finishSecret); an ARN that names no function here answers AccessDeniedException.
  *   POST /_lab/seed                        {region, secrets:[{name, value?|binary?, tags?, description?, kmsKeyId?, replicaRegions?}]}
  *   GET|POST /_lab/clock                   {speed?, advanceMs?}
  *   GET  /_lab/events?region=&source=&detailType=   GET /_lab/deliveries
@@ -39,6 +48,8 @@ import { ScaledClock } from './clock.js';
 import { CallCounters } from './counters.js';
 import { EventBridgeService, type InjectAlarmInput, type InjectHealthInput } from './eventbridge/service.js';
 import { FaultRegistry, OUTAGE_MODES, statusForError, type OutageMode } from './faults.js';
+import { LambdaFunctions, LambdaInputError } from './lambda/functions.js';
+import { ROTATION_STEPS, type RotationStep } from './secrets-manager/rotation-runner.js';
 import { QUOTA_GROUP_NAMES, QuotaEnforcer, SECRETS_MANAGER_QUOTAS } from './quotas.js';
 import { SecretsManagerService, type SeedSecret } from './secrets-manager/service.js';
 import { LabError, type EmulatedService, type RequestContext } from './types.js';
@@ -75,6 +86,8 @@ export interface RunningLab {
   reset(): void;
   secretsManager: SecretsManagerService;
   eventBridge: EventBridgeService;
+  /** The lab's Lambda functions (rotation functions). */
+  functions: LambdaFunctions;
   faults: FaultRegistry;
   counters: CallCounters;
   quotas: QuotaEnforcer;
@@ -117,7 +130,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   };
 
   const eventBridge = new EventBridgeService({ accountId, regions, clock, log });
+  const functions = new LambdaFunctions(accountId, regions, markDirty);
   const secretsManager = new SecretsManagerService({
+    functions,
+    rotationControl: faults,
     accountId,
     regions,
     clock,
@@ -136,6 +152,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       clock: { now: clock.now(), speed: clock.speed },
       secretsManager: secretsManager.snapshot(),
       eventBridge: eventBridge.snapshot(),
+      lambda: functions.snapshot(),
     });
     saving = saving.then(async () => {
       const tmp = `${path}.${process.pid}.tmp`;
@@ -147,9 +164,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
 
   if (opts.statePath && existsSync(opts.statePath)) {
     const state = JSON.parse(readFileSync(opts.statePath, 'utf8')) as {
-      secretsManager?: unknown; eventBridge?: unknown; clock?: { now?: number };
+      secretsManager?: unknown; eventBridge?: unknown; lambda?: unknown; clock?: { now?: number };
     };
     if (state.secretsManager) secretsManager.restore(state.secretsManager);
+    if (state.lambda) functions.restore(state.lambda);
     if (state.eventBridge) eventBridge.restore(state.eventBridge);
     // Lab time never runs backwards across a restart (recovery windows, rotation dates).
     if (typeof state.clock?.now === 'number' && state.clock.now > clock.now()) clock.advance(state.clock.now - clock.now());
@@ -158,6 +176,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
 
   const reset = (): void => {
     secretsManager.reset();
+    functions.reset();
     eventBridge.reset();
     faults.clear();
     counters.reset();
@@ -314,6 +333,8 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       hangingRequests: faults.hangingRequests,
       secrets: secretsManager.counts(),
       pendingReplications: secretsManager.pendingReplications,
+      lambdaFunctions: functions.list().length,
+      rotations: secretsManager.rotationsInFlight(),
       statePath: opts.statePath ?? null,
     }),
     'GET /_lab/counters': () => counters.snapshot(),
@@ -375,6 +396,36 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         ...(typeof b.secretIdPrefix === 'string' ? { secretIdPrefix: b.secretIdPrefix } : {}),
       });
       return { ok: true };
+    },
+    'POST /_lab/fault/rotation-stall': (b) => {
+      const region = requireRegion(b);
+      if (b.step !== undefined && !(ROTATION_STEPS as readonly unknown[]).includes(b.step)) {
+        throw new BadLabRequest(`"step" must be one of ${ROTATION_STEPS.join(', ')} (or left out: before the next step)`);
+      }
+      faults.setRotationStall(region, b.step as RotationStep | undefined);
+      log(`lab: rotation-stall in ${region}${b.step ? ` before ${String(b.step)}` : ''}`);
+      return { ok: true, region, step: b.step ?? 'next' };
+    },
+    'POST /_lab/lambda': (b) => {
+      if (b.stepDelayMs !== undefined) num(b, 'stepDelayMs', true);
+      try {
+        return functions.create(b as unknown as Parameters<LambdaFunctions['create']>[0]);
+      } catch (e) {
+        if (e instanceof LambdaInputError) throw new BadLabRequest(e.message);
+        throw e;
+      }
+    },
+    'GET /_lab/lambda': (_b, q) => {
+      const region = q.get('region') ?? undefined;
+      if (region !== undefined && !regionSet.has(region)) throw new BadLabRequest(`"region" must be one of the lab's Regions (${regions.join(', ')})`);
+      return { functions: functions.list(region) };
+    },
+    'DELETE /_lab/lambda': (b, q) => {
+      const region = requireRegion({ region: b.region ?? q.get('region') ?? undefined });
+      const name = b.name ?? q.get('name');
+      if (typeof name !== 'string' || name === '') throw new BadLabRequest('"name" is required');
+      if (!functions.delete(region, name)) throw new BadLabRequest(`no function ${name} in ${region}`);
+      return { ok: true, region, name };
     },
     'POST /_lab/fault/clear': (b) => {
       if (b.region !== undefined) faults.clear(requireRegion(b));
@@ -450,7 +501,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       }
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadLabRequest('the body must be a JSON object');
       const out = route(parsed as Record<string, unknown>, url.searchParams);
-      if (req.method === 'POST') markDirty();
+      if (req.method === 'POST' || req.method === 'DELETE') markDirty();
       send(200, out);
     } catch (e) {
       if (e instanceof BadLabRequest || e instanceof RangeError) send(400, { error: e.message });
@@ -527,6 +578,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     reset,
     secretsManager,
     eventBridge,
+    functions,
     faults,
     counters,
     quotas,

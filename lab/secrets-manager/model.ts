@@ -28,7 +28,7 @@ export interface RotationRules {
 
 export interface SecretVersion {
   id: string;
-  /** Exactly one of string / binary (base64) is set. */
+  /** At most one of string / binary (base64) is set; neither on the empty version RotateSecret creates. */
   string?: string;
   binary?: string;
   stages: string[];
@@ -66,7 +66,10 @@ export interface SecretRecord {
   rotationLambdaARN?: string;
   rotationRules?: RotationRules;
   lastRotatedDate?: number;
+  /** DescribeSecret's NextRotationDate: the last second of the next rotation window. */
   nextRotationDate?: number;
+  /** When, inside that window, the lab starts the scheduled rotation. */
+  rotationStartAt?: number;
   tags: Tag[];
   resourcePolicy?: string;
   /** Oldest first. */

@@ -42,7 +42,9 @@ import {
 } from './model.js';
 import { generatePassword } from './password.js';
 import { isUnusableKmsKey, Replicator, type ReplicationControl } from './replication.js';
-import { parseSchedule, readRotationRules, rotatedValue } from './rotation.js';
+import { describeRules, parseSchedule, readRotationRules, startWithin } from './rotation.js';
+import { newRotationToken, RotationRunner, type RotationControl, type RotationInFlight } from './rotation-runner.js';
+import { LambdaFunctions } from '../lambda/functions.js';
 import { RegionStore } from './store.js';
 import { deniedByResourcePolicy } from './resource-policy.js';
 
@@ -59,6 +61,10 @@ export interface SecretsManagerOptions {
   onChange?: () => void;
   /** How often (real ms) rotation schedules and expired recovery windows are checked. Default 100. */
   schedulerIntervalMs?: number;
+  /** The lab's Lambda functions (rotation functions RotateSecret invokes); default: none. */
+  functions?: LambdaFunctions;
+  /** Fault hooks for rotations (outage, rotation-stall, fail-next). */
+  rotationControl?: RotationControl;
 }
 
 /** One secret for `seed` (the /_lab/seed route): bulk creation that bypasses quotas. */
@@ -75,6 +81,12 @@ export interface SeedSecret {
 type Handler = (input: Input, ctx: RequestContext) => unknown;
 
 const DELETED_MESSAGE = "You can't perform this operation on the secret because it was marked for deletion.";
+const PREVIOUS_ROTATION_MESSAGE = "A previous rotation isn't complete. That rotation will be reattempted.";
+
+/** AWSPENDING on a version other than AWSCURRENT's: a rotation in progress, or one that was cut off. */
+function pendingRotation(rec: SecretRecord): boolean {
+  return rec.versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
+}
 
 export class SecretsManagerService implements EmulatedService {
   readonly accountId: string;
@@ -86,6 +98,8 @@ export class SecretsManagerService implements EmulatedService {
   private readonly onChange: () => void;
   private readonly scheduler: NodeJS.Timeout;
   private readonly handlers: Record<string, Handler>;
+  readonly functions: LambdaFunctions;
+  private readonly rotations: RotationRunner;
 
   constructor(opts: SecretsManagerOptions) {
     this.accountId = opts.accountId;
@@ -95,6 +109,14 @@ export class SecretsManagerService implements EmulatedService {
     this.onChange = opts.onChange ?? (() => undefined);
     for (const r of this.regions) this.stores.set(r, new RegionStore(r));
     this.replicator = new Replicator(this.stores, opts.replicationLagMs, opts.control ?? {}, () => this.clock.now(), this.onChange);
+    this.functions = opts.functions ?? new LambdaFunctions(opts.accountId, this.regions);
+    this.rotations = new RotationRunner({
+      clock: this.clock,
+      control: opts.rotationControl ?? {},
+      call: (region, op, input) => this.handleSync(op, input, this.internalContext(region)),
+      onSucceeded: (region, arn, token) => this.rotationSucceeded(region, arn, token),
+      onGivenUp: (region, arn, token, reason) => this.rotationGivenUp(region, arn, token, reason),
+    });
     this.scheduler = setInterval(() => this.runSchedules(), opts.schedulerIntervalMs ?? 100);
     this.scheduler.unref();
     this.handlers = {
@@ -149,13 +171,20 @@ export class SecretsManagerService implements EmulatedService {
 
   reset(): void {
     this.replicator.dispose();
+    this.rotations.reset();
     for (const s of this.stores.values()) s.clear();
   }
 
   /** Stops timers (lab close). */
   dispose(): void {
     this.replicator.dispose();
+    this.rotations.reset();
     clearInterval(this.scheduler);
+  }
+
+  /** Rotations whose steps are still running or held by a fault (for /_lab/status and tests). */
+  rotationsInFlight(): RotationInFlight[] {
+    return this.rotations.list();
   }
 
   snapshot(): unknown {
@@ -308,6 +337,13 @@ export class SecretsManagerService implements EmulatedService {
     now: number,
   ): { version: SecretVersion; created: boolean } {
     const existing = findVersion(rec, token);
+    if (existing && !hasValue(existing)) {
+      // The empty version RotateSecret created: the rotation function's createSecret fills it.
+      if (value.string !== undefined) existing.string = value.string;
+      if (value.binary !== undefined) existing.binary = value.binary;
+      this.attachStages(rec, existing, stages);
+      return { version: existing, created: true };
+    }
     if (existing) {
       if (sameValue(existing, value)) return { version: existing, created: false };
       throw err('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
@@ -396,7 +432,7 @@ export class SecretsManagerService implements EmulatedService {
       KmsKeyId: rec.kmsKeyId,
       RotationEnabled: rec.rotationEnabled,
       RotationLambdaARN: rec.rotationLambdaARN,
-      RotationRules: rec.rotationRules,
+      RotationRules: describeRules(rec.rotationRules),
       LastRotatedDate: epoch(rec.lastRotatedDate),
       LastChangedDate: epoch(rec.lastChangedDate),
       LastAccessedDate: epoch(rec.lastAccessedDate),
@@ -489,7 +525,8 @@ export class SecretsManagerService implements EmulatedService {
   private selectVersion(rec: SecretRecord, versionId: string | undefined, stage: string | undefined): SecretVersion {
     if (versionId !== undefined) {
       const v = findVersion(rec, versionId);
-      if (!v) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      // A version without a value (the one RotateSecret creates before createSecret runs) is not found either.
+      if (!v || !hasValue(v)) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
       if (stage !== undefined && !v.stages.includes(stage)) {
         throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId} and staging label: ${stage}`);
       }
@@ -497,7 +534,7 @@ export class SecretsManagerService implements EmulatedService {
     }
     const wanted = stage ?? AWSCURRENT;
     const v = wanted === AWSCURRENT ? currentVersion(rec) : rec.versions.find((x) => x.stages.includes(wanted));
-    if (!v) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${wanted}`);
+    if (!v || !hasValue(v)) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${wanted}`);
     return v;
   }
 
@@ -835,61 +872,106 @@ export class SecretsManagerService implements EmulatedService {
     return { ARN: rec.arn };
   }
 
+  // ------------------------------------------------------------------ rotation
+
+  /**
+   * RotateSecret as AWS answers it: the function must exist in the secret's Region (else
+   * AccessDeniedException, and none of the settings are kept); with RotateImmediately (the default)
+   * an empty version labelled AWSPENDING is created under the ClientRequestToken and the function's
+   * four steps run after the answer. With RotateImmediately=false only the settings and the next
+   * window are recorded (AWS also test-invokes the function's testSecret step; the lab does not
+   * model that short-lived AWSPENDING version).
+   */
   private rotateSecret(input: Input, ctx: RequestContext): unknown {
     const rec = this.writable(ctx, input);
     const token = readToken(input) ?? randomUUID();
-    const lambda = optString(input, 'RotationLambdaARN');
+    const lambdaArn = optString(input, 'RotationLambdaARN');
     const rules = readRotationRules(input.RotationRules);
     const immediately = optBool(input, 'RotateImmediately') ?? true;
-    if (rec.versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT))) {
-      throw invalidRequest('A previous rotation isn\'t complete. That rotation will be reattempted.');
+    const retried = immediately ? findVersion(rec, token) : undefined;
+    if (retried) return { ARN: rec.arn, Name: rec.name, VersionId: retried.id }; // the retry of a RotateSecret that already started
+    if (pendingRotation(rec)) throw invalidRequest(PREVIOUS_ROTATION_MESSAGE);
+    const arn = lambdaArn ?? rec.rotationLambdaARN;
+    if (arn === undefined || arn === '') throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
+    const fn = this.functions.get(arn);
+    if (!fn || fn.region !== ctx.region) {
+      throw err('AccessDeniedException', 'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.');
     }
     const now = this.clock.now();
-    if (lambda !== undefined) rec.rotationLambdaARN = lambda;
+    rec.rotationLambdaARN = arn;
     if (rules !== undefined) rec.rotationRules = rules;
-    if (rec.rotationRules) rec.rotationEnabled = true;
-    let versionId: string | undefined;
+    rec.rotationEnabled = true;
+    this.scheduleNext(rec, rec.lastRotatedDate ?? now);
     if (immediately) {
-      const existing = findVersion(rec, token);
-      if (existing) {
-        versionId = existing.id; // a retried RotateSecret: that rotation already happened
-      } else {
-        versionId = this.rotateNow(rec, token, now).id;
-      }
-    } else {
-      this.scheduleNext(rec, now);
+      this.addVersion(rec, token, {}, [AWSPENDING], now);
+      this.rotations.start(ctx.region, rec.arn, token, fn);
     }
     this.changed(rec, now);
-    this.event(ctx, 'RotateSecret', rec, { secretId: input.SecretId, ...(lambda ? { rotationLambdaARN: lambda } : {}), rotateImmediately: immediately }, versionId);
-    return { ARN: rec.arn, Name: rec.name, VersionId: versionId };
+    this.event(ctx, 'RotateSecret', rec, { secretId: input.SecretId, rotationLambdaARN: arn, rotateImmediately: immediately }, immediately ? token : undefined);
+    return { ARN: rec.arn, Name: rec.name, ...(immediately ? { VersionId: token } : {}) };
   }
 
-  /** The built-in rotator: AWSPENDING with a new value, then AWSCURRENT moves to it. */
-  private rotateNow(rec: SecretRecord, token: string, now: number): SecretVersion {
-    const previous = currentVersion(rec);
-    const pending = this.addVersion(rec, token, rotatedValue(previous), [AWSPENDING], now);
-    this.attachStages(rec, pending, [AWSCURRENT]);
-    pending.stages = pending.stages.filter((s) => s !== AWSPENDING);
+  /** The next window after `base`, and the moment inside it at which the lab starts the rotation. */
+  private scheduleNext(rec: SecretRecord, base: number): void {
+    const schedule = rec.rotationEnabled ? parseSchedule(rec.rotationRules) : undefined;
+    if (!schedule) {
+      delete rec.nextRotationDate;
+      delete rec.rotationStartAt;
+      return;
+    }
+    const window = schedule.windowAfter(base);
+    rec.nextRotationDate = window.end - 1000; // "on or before this date": the window's last second
+    rec.rotationStartAt = startWithin(window);
+  }
+
+  private rotationSucceeded(region: string, arn: string, token: string): void {
+    const rec = this.stores.get(region)?.find(arn);
+    if (!rec) return;
+    const now = this.clock.now();
     rec.lastRotatedDate = now;
     this.scheduleNext(rec, now);
-    return pending;
+    this.changed(rec, now);
+    this.event(this.internalContext(region), 'RotationSucceeded', rec, { secretId: arn }, token);
   }
 
-  private scheduleNext(rec: SecretRecord, now: number): void {
-    const schedule = rec.rotationEnabled ? parseSchedule(rec.rotationRules) : undefined;
-    if (schedule) rec.nextRotationDate = schedule.next(rec.lastRotatedDate ?? now);
-    else delete rec.nextRotationDate;
-    if (rec.nextRotationDate !== undefined && rec.nextRotationDate <= now) rec.nextRotationDate = schedule!.next(now);
+  private rotationGivenUp(region: string, arn: string, token: string, reason: string): void {
+    const rec = this.stores.get(region)?.find(arn);
+    if (!rec) return;
+    this.event(this.internalContext(region), 'RotationFailed', rec, { secretId: arn, reason }, token);
+  }
+
+  /** A rotation the lab starts itself, when a scheduled window opens. */
+  private startScheduledRotation(region: string, rec: SecretRecord, now: number): void {
+    delete rec.rotationStartAt;
+    // A rotation still in flight (or cut off, AWSPENDING on another version) is reattempted instead.
+    if (this.rotations.inFlight(region, rec.arn) || pendingRotation(rec)) return;
+    const fn = rec.rotationLambdaARN ? this.functions.get(rec.rotationLambdaARN) : undefined;
+    if (!fn || fn.region !== region) {
+      this.rotationGivenUp(region, rec.arn, '', `Secrets Manager cannot invoke the rotation function ${rec.rotationLambdaARN ?? '(none)'}`);
+      this.scheduleNext(rec, now);
+      return;
+    }
+    const token = newRotationToken();
+    this.addVersion(rec, token, {}, [AWSPENDING], now);
+    this.rotations.start(region, rec.arn, token, fn);
+    this.changed(rec, now);
   }
 
   private cancelRotateSecret(input: Input, ctx: RequestContext): unknown {
     const rec = this.writable(ctx, input);
     rec.rotationEnabled = false;
     delete rec.nextRotationDate;
+    delete rec.rotationStartAt;
+    this.rotations.cancel(ctx.region, rec.arn); // labels stay where the cancelled rotation left them
     const pending = rec.versions.find((v) => v.stages.includes(AWSPENDING));
     this.changed(rec, this.clock.now());
     this.event(ctx, 'CancelRotateSecret', rec, { secretId: input.SecretId });
     return { ARN: rec.arn, Name: rec.name, VersionId: pending?.id };
+  }
+
+  /** The context of a call the lab makes itself (a rotation function, the scheduler). */
+  private internalContext(region: string): RequestContext {
+    return { region, accountId: this.accountId, requestId: randomUUID(), clock: this.clock };
   }
 
   private getRandomPassword(input: Input): unknown {
@@ -921,26 +1003,21 @@ export class SecretsManagerService implements EmulatedService {
           changed = true;
           continue;
         }
-        if (rec.rotationEnabled && rec.deletedDate === undefined && rec.nextRotationDate !== undefined && rec.nextRotationDate <= now) {
-          const v = this.rotateNow(rec, randomUUID(), now);
-          rec.lastChangedDate = now;
-          this.replicator.propagate(rec);
-          changed = true;
-          this.event(
-            { region, accountId: this.accountId, requestId: randomUUID(), clock: this.clock },
-            'RotationSucceeded',
-            rec,
-            { secretId: rec.arn },
-            v.id,
-          );
+        if (rec.rotationEnabled && rec.deletedDate === undefined && rec.rotationStartAt !== undefined && rec.rotationStartAt <= now) {
+          this.startScheduledRotation(region, rec, now);
         }
       }
     }
+    this.rotations.pump();
     if (changed) this.onChange();
   }
 }
 
 // ------------------------------------------------------------------ module helpers
+
+function hasValue(v: SecretVersion): boolean {
+  return v.string !== undefined || v.binary !== undefined;
+}
 
 function dedupeTags(tags: Tag[]): Tag[] {
   const byKey = new Map<string, Tag>();

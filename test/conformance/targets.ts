@@ -94,7 +94,7 @@ export const QUIRKS = {
     moto: 'observed: moto ListSecretVersionIds has no IncludeDeprecated (not read in secretsmanager/responses.py): unlabelled versions are always listed',
   },
   rotationNeedsLambdaFunction: {
-    moto: 'observed: moto RotateSecret looks the RotationLambdaARN up in its own Lambda backend: ResourceNotFoundException unless a moto Lambda exists (and invoking needs Docker)',
+    moto: 'observed: moto RotateSecret looks the RotationLambdaARN up in its own Lambda backend: ResourceNotFoundException (AWS: AccessDeniedException) unless a moto Lambda exists (and invoking needs Docker)',
   },
   rotateWithoutLambdaBreaksCurrent: {
     moto: 'observed: moto RotateSecret without a Lambda moves AWSCURRENT to a new version that has no value (GetSecretValue then fails with ResourceNotFoundException) and leaves RotationEnabled false',

@@ -44,13 +44,17 @@ afterAll(async () => {
   await h?.close();
 });
 
+const rotateArn = (region: string) => `arn:aws:lambda:${region}:123456789012:function:rotate`;
+
 /** Seeds `n` replicated secrets under a fresh prefix and returns a plan covering exactly them. */
 async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; names: string[] }> {
   const prefix = `${h.names}${tag}/`;
   const names = Array.from({ length: n }, (_, i) => `${prefix}s${String(i).padStart(2, '0')}`);
   await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })));
   await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-  const rotation = `rotation:\n  ${h.primaryRegion}: arn:aws:lambda:${h.primaryRegion}:123456789012:function:rotate\n  ${h.drRegion}: arn:aws:lambda:${h.drRegion}:123456789012:function:rotate\n`;
+  const rotation = `rotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\n`;
+  // Rotation runs Lambda functions, as on AWS: the plan's functions exist in the lab.
+  await h.lab!.ensureFunctions([rotateArn(h.primaryRegion), rotateArn(h.drRegion)]);
   const base = h.plan(`failover:\n  requireApproval: false\n${rotation}${extra}`);
   const plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } };
   planNames.push(plan.name);
@@ -122,8 +126,9 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const { plan, names } = await fleet('main', 6);
     const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await get(h.primaryRegion, n)] as const)));
     await failOver(plan);
-    // During the outage: rotation ran in the DR Region (the lab's built-in rotator), and an engineer changed a password there.
-    await h.sm(h.drRegion).send(new RotateSecretCommand({ SecretId: names[0], RotationLambdaARN: `arn:aws:lambda:${h.drRegion}:123456789012:function:rotate`, RotationRules: { AutomaticallyAfterDays: 30 } }));
+    // During the outage: rotation ran in the DR Region (its rotation function, four steps after the call), and an engineer changed a password there.
+    const rotation = await h.sm(h.drRegion).send(new RotateSecretCommand({ SecretId: names[0], RotationLambdaARN: rotateArn(h.drRegion), RotationRules: { AutomaticallyAfterDays: 30 } }));
+    await eventually('the rotation in the DR Region', async () => ((await describeIn(h.drRegion, names[0]!)).VersionIdsToStages?.[rotation.VersionId!]?.includes('AWSCURRENT') ? true : undefined));
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[1], SecretString: value() }));
     const rotated = await get(h.drRegion, names[0]!);
     values.push(rotated);

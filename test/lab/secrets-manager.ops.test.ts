@@ -4,7 +4,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BatchGetSecretValueCommand,
-  CancelRotateSecretCommand,
   CreateSecretCommand,
   DeleteResourcePolicyCommand,
   DeleteSecretCommand,
@@ -309,28 +308,7 @@ describe('ListSecrets', () => {
 });
 
 describe('rotation and passwords', () => {
-  it('RotateSecret runs the built-in rotator: new password in the JSON, AWSCURRENT/AWSPREVIOUS moved, dates set; CancelRotateSecret disables', async () => {
-    const v1 = await c.send(new CreateSecretCommand({ Name: 'rot', SecretString: '{"username":"app","password":"old"}' }));
-    const r = await c.send(new RotateSecretCommand({
-      SecretId: 'rot', RotationLambdaARN: 'arn:aws:lambda:ap-northeast-1:123456789012:function:rotate', RotationRules: { AutomaticallyAfterDays: 7 },
-    }));
-    expect(r.VersionId).toBeDefined();
-    const value = JSON.parse((await c.send(new GetSecretValueCommand({ SecretId: 'rot' }))).SecretString!) as Record<string, string>;
-    expect(value.username).toBe('app');
-    expect(value.password).not.toBe('old');
-    expect(value.password!.length).toBe(32);
-    const d = await c.send(new DescribeSecretCommand({ SecretId: 'rot' }));
-    expect(d.RotationEnabled).toBe(true);
-    expect(d.RotationLambdaARN).toBe('arn:aws:lambda:ap-northeast-1:123456789012:function:rotate');
-    expect(d.RotationRules!.AutomaticallyAfterDays).toBe(7);
-    expect(d.VersionIdsToStages).toEqual({ [v1.VersionId!]: ['AWSPREVIOUS'], [r.VersionId!]: ['AWSCURRENT'] });
-    expect(d.NextRotationDate!.getTime() - d.LastRotatedDate!.getTime()).toBe(7 * 86_400_000);
-    await c.send(new CancelRotateSecretCommand({ SecretId: 'rot' }));
-    const after = await c.send(new DescribeSecretCommand({ SecretId: 'rot' }));
-    expect(after.RotationEnabled).toBe(false);
-    expect(after.NextRotationDate).toBeUndefined();
-  });
-
+  // RotateSecret with rotation functions, schedules and stalls: test/lab/rotation.test.ts.
   it('rejects a bad schedule expression', async () => {
     await c.send(new CreateSecretCommand({ Name: 'rot2', SecretString: 'x' }));
     const e = await rejection(c.send(new RotateSecretCommand({ SecretId: 'rot2', RotationRules: { ScheduleExpression: 'every tuesday' } })));
