@@ -230,6 +230,27 @@ describe('backups (dev server + lab)', () => {
     expect(saved.labels.AWSCURRENT).toBe(later);
   });
 
+  it('adopt saves the primary before its AWSPREVIOUS moves (and nothing when it has none)', async () => {
+    const plan = planFor('adopt', `conflicts:\n  policy: adopt\n`);
+    const two = `${h.names}adopt/two-versions`;
+    const one = `${h.names}adopt/one-version`;
+    const p = h.sm(h.primaryRegion);
+    const [oldPrev, oldCur] = [value('p-prev'), value('p-cur')];
+    await p.send(new CreateSecretCommand({ Name: two, SecretString: oldPrev }));
+    await p.send(new PutSecretValueCommand({ SecretId: two, SecretString: oldCur }));
+    await p.send(new CreateSecretCommand({ Name: one, SecretString: value('p-one') }));
+    for (const n of [two, one]) await h.sm(h.drRegion).send(new CreateSecretCommand({ Name: n, SecretString: value('dr') }));
+
+    const report = await runSetup(plan);
+
+    for (const n of [two, one]) expect(report.outcomes.find((x) => x.secret === n), JSON.stringify(report.outcomes)).toMatchObject({ state: 'InSync', action: 'adopted' });
+    const [saved, ...more] = await backupsOf(h.primaryRegion, plan, two);
+    expect(more).toHaveLength(0);
+    expect((await valueAt(h.primaryRegion, saved!.Name!, 'AWSPREVIOUS')).SecretString, 'the value that lost AWSPREVIOUS is kept').toBe(oldPrev);
+    expect((await valueAt(h.primaryRegion, saved!.Name!, 'AWSCURRENT')).SecretString).toBe(oldCur);
+    expect(await backupsOf(h.primaryRegion, plan, one), 'no AWSPREVIOUS to lose: no backup').toHaveLength(0);
+  });
+
   it.skipIf(onAws)(`failback re-replication over a DR secret with a GREEN version backs up every labelled value with key, policy, tags (${LAB_ONLY}: an outage)`, async () => {
     const plan = planFor('failback', `rotation:\n  ${h.primaryRegion}: arn:aws:lambda:${h.primaryRegion}:${ACCOUNT}:function:rotate\n  ${h.drRegion}: arn:aws:lambda:${h.drRegion}:${ACCOUNT}:function:rotate\n`);
     const name = `${h.names}failback/payments`;

@@ -16,6 +16,7 @@ import {
   type BackupInfo,
 } from '../../domain/backup.js';
 import { secretMonthlyPrice, PRICES } from '../../domain/prices.js';
+import { planItem, type SecretFacts, type SideFacts } from '../../domain/failback.js';
 
 const ARN = 'arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:prod/db-AbCdEf';
 const BACKUP_ARN = 'arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:secrets-dr-backup/p/prod/db/2026-12-02T050000Z-XyZ123';
@@ -142,5 +143,21 @@ describe('prices', () => {
     expect(secretMonthlyPrice('0.45')).toBe(0.45);
     expect(secretMonthlyPrice('cheap')).toBeUndefined();
     expect(secretMonthlyPrice('-1')).toBeUndefined();
+  });
+});
+
+describe('copy-back never moves AWSPREVIOUS without a backup of the version that loses it', () => {
+  const side = (over: Partial<SideFacts> = {}): SideFacts => ({ exists: true, arn: 'arn:x-AbCdEf', current: 'v1', currentHmac: 'h1', hmacs: ['h1'], ...over });
+  const facts = (o: Partial<SideFacts>): SecretFacts => ({ name: 's', recorded: { versionId: 'v1', hmac: 'h1' }, original: side(o), dr: side({ current: 'v2', currentHmac: 'h2', hmacs: ['h1', 'h2'] }) });
+  const plan = { failback: { onOriginalChanged: 'keep-dr', onBothChanged: 'ask', approvalTimeout: 1 } } as const;
+  it.each([
+    ['the original holds an AWSPREVIOUS (another labelled value): backed up first', facts({ hmacs: ['h0', 'h1'] }), true],
+    ['without HMACs, told by version id', facts({ currentHmac: undefined, hmacs: ['version:v0', 'version:v1'] }), true],
+    ['the original holds its AWSCURRENT only: nothing to lose', facts({}), undefined],
+    ['without HMACs, AWSCURRENT only', facts({ currentHmac: undefined, hmacs: ['version:v1'] }), undefined],
+  ])('%s', (_name, f, backupOriginal) => {
+    const item = planItem(f, plan, 'ap-northeast-1', 'ap-northeast-3', false);
+    expect(item.resolution).toBe('copy-back');
+    expect(item.backupOriginal).toBe(backupOriginal);
   });
 });

@@ -26,8 +26,8 @@ describe('secrets-dr backups: bad input is a clear error naming the field (exit 
     ['restore with a Region that is not one', ['backups', 'restore', 'x', '--yes', '--region', 'mars'], /--region: expected a Region name/],
     ['restore without --yes or --dry-run', ['backups', 'restore', 'secrets-dr-backup/payments/prod/db/2026-12-02T050000Z'], /See what would change with --dry-run; run again with --yes/],
     ['a price override that is not a number', ['backups', 'list'], /SECRETS_DR_PRICE_SECRET_MONTH must be a number of US dollars/, { SECRETS_DR_PRICE_SECRET_MONTH: 'cheap' }],
-  ])('%s', (_name, args, message, env = {}) => {
-    const r = run(args as string[], env as Record<string, string>);
+  ] as Array<[string, string[], RegExp, Record<string, string>?]>)('%s', (_name, args, message, env = {}) => {
+    const r = run(args, env);
     expect(r.err).toMatch(message);
     expect(r.code).toBe(2);
     noStack(r.err);
