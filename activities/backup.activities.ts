@@ -15,6 +15,7 @@
 import { heartbeat } from '@temporalio/activity';
 import type { Tag } from '@aws-sdk/client-secrets-manager';
 import {
+  AWS_LIMITS,
   BackupTag,
   MANIFEST_STAGE,
   backupPrefix,
@@ -159,6 +160,33 @@ export function createBackupActivities(clients: RegionClients, peer?: PeerClient
         if ('problem' in check) throw cannotBackUp(`cannot back up ${input.secret} in ${region}: ${check.problem}; nothing was overwritten`);
       }
 
+      const originArn = origin.ARN;
+      const manifestOf = (createdAt: string, list: BackupManifest['origin']['versions']): BackupManifest => ({
+        format: 1,
+        origin: {
+          name: input.secret,
+          arn: originArn,
+          region,
+          ...(origin.KmsKeyId ? { kmsKeyId: origin.KmsKeyId } : {}),
+          ...(origin.Description !== undefined ? { description: origin.Description } : {}),
+          tags: pairs(origin.Tags).map(([k, v]) => [k, v]),
+          ...(policy !== undefined ? { policy } : {}),
+          rotation: {
+            enabled: origin.RotationEnabled === true,
+            ...(origin.RotationLambdaARN ? { lambdaArn: origin.RotationLambdaARN } : {}),
+            ...(origin.RotationRules ? { rules: { ...origin.RotationRules } } : {}),
+          },
+          versions: list,
+        },
+        reason: input.reason,
+        workflowId: input.workflowId,
+        createdAt,
+      });
+      const estimate = manifestOf(new Date(0).toISOString(), Object.entries(versions).map(([originVersionId, stages]) => ({ originVersionId, stages, backupVersionId: 'x'.repeat(64), binary: false })));
+      if (Buffer.byteLength(JSON.stringify(estimate)) > AWS_LIMITS.valueMaxBytes) {
+        throw cannotBackUp(`cannot back up ${input.secret} in ${region}: its description, tags, policy and ${Object.keys(versions).length} labelled versions do not fit in one manifest (${AWS_LIMITS.valueMaxBytes} bytes); nothing was overwritten`);
+      }
+
       let b = await ops.describe(input.backup);
       if (b && tagOf(b.Tags, BackupTag.originLabels) !== digest) throw cannotBackUp(`cannot back up ${input.secret}: ${input.backup} already exists and holds another backup`);
       const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
@@ -225,28 +253,8 @@ export function createBackupActivities(clients: RegionClients, peer?: PeerClient
         }
         heartbeat();
       }
-      const manifest: BackupManifest = {
-        format: 1,
-        origin: {
-          name: input.secret,
-          arn: origin.ARN,
-          region,
-          ...(origin.KmsKeyId ? { kmsKeyId: origin.KmsKeyId } : {}),
-          ...(origin.Description !== undefined ? { description: origin.Description } : {}),
-          tags: pairs(origin.Tags).map(([k, v]) => [k, v]),
-          ...(policy !== undefined ? { policy } : {}),
-          rotation: {
-            enabled: origin.RotationEnabled === true,
-            ...(origin.RotationLambdaARN ? { lambdaArn: origin.RotationLambdaARN } : {}),
-            ...(origin.RotationRules ? { rules: { ...origin.RotationRules } } : {}),
-          },
-          versions: manifestVersions,
-        },
-        reason: input.reason,
-        workflowId: input.workflowId,
-        // The backup's own creation time: the manifest's text is the same on every retry (same token, same value).
-        createdAt: new Date(b.CreatedDate ?? 0).toISOString(),
-      };
+      // The backup's own creation time: the manifest's text is the same on every retry (same token, same value).
+      const manifest = manifestOf(new Date(b.CreatedDate ?? 0).toISOString(), manifestVersions);
       const manifestToken = requestToken(input.workflowId, 'backup-manifest', region, input.secret, digest);
       wanted[manifestToken] = [MANIFEST_STAGE];
       await step('labels', () => ops.ensureLabels(backupArn, Object.fromEntries(Object.entries(wanted).filter(([id]) => id !== manifestToken))));
