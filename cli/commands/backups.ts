@@ -184,7 +184,7 @@ export const backupsPruneCommand = defineCommand({
         for (const k of r.kept) if (k.why !== 'younger than the threshold') io.out(`kept: ${k.backup.name} (${k.backup.region}): ${k.why}`);
         for (const f of r.failed) io.err(`not deleted: ${f.name} (${f.region}): ${f.reason}`);
         warnRegions(io, r.errors);
-        io.out(`${r.removed.length} backup(s) ${verb}${dryRun ? '' : ' with the normal recovery window (RestoreSecret brings one back within it)'}, saving ${usd(r.removed.length * price)} per month; ${r.kept.length} kept.`);
+        io.out(`${dryRun ? 'dry run: would delete' : 'deleted'} ${r.removed.length} backup(s)${dryRun ? '' : ' with the normal recovery window (RestoreSecret brings one back within it)'}, saving ${usd(r.removed.length * price)} per month; ${r.kept.length} kept.`);
       }
       return r.failed.length || Object.keys(r.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;
     });

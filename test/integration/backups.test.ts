@@ -4,7 +4,10 @@
  * re-replication, on the dev server + the lab (KMS key ids, resource policies and tags as the lab keeps them).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import {
   CreateSecretCommand,
@@ -29,6 +32,8 @@ import type { FailbackReport } from '../../domain/failback.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import { createBackupActivities } from '../../activities/backup.activities.js';
 import type { PruneResult } from '../../workflows/backups.workflow.js';
+import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from '../../cli/commands/backups.js';
+import type { Io } from '../../cli/output.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 
@@ -328,5 +333,45 @@ describe('backups (dev server + lab)', () => {
     for (const n of expected) expect((await describeIn(region, n)).DeletedDate, `${n} scheduled for deletion, recoverable`).toBeDefined();
     for (const n of [`${backupPrefix(plan.name, names.changed)}b1`, `${backupPrefix(plan.name, names.twice)}b2`]) expect((await describeIn(region, n)).DeletedDate).toBeUndefined();
     sm.destroy();
+  });
+
+  it('the CLI: list shows origin, Region, reason, age, versions kept and monthly cost; restore and prune --dry-run say what would change', async () => {
+    const plan = planFor('cli');
+    const name = `${h.names}cli/db`;
+    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: value('p') }));
+    await h.sm(h.drRegion).send(new CreateSecretCommand({ Name: name, SecretString: value('prev') }));
+    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value('cur') }));
+    await runSetup(plan);
+    const [backup] = await backupsOf(h.drRegion, plan, name);
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-backups-'));
+    const file = join(dir, 'plan.yaml');
+    writeFileSync(file, `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${h.names}cli/" }]\n`);
+    Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
+    const capture = (json: boolean) => {
+      const lines: string[] = [];
+      const io: Io = { out: (l) => void lines.push(l), err: (l) => void lines.push(`ERR ${l}`), json, tty: false };
+      return { io, text: () => lines.join('\n') };
+    };
+
+    const list = capture(true);
+    expect(await backupsListCommand.run({ plan: file, json: true, positionals: [] }, list.io)).toBe(0);
+    const listed = JSON.parse(list.text()) as { backups: Array<Record<string, unknown>>; monthlyCostUsd: number };
+    expect(listed.backups).toEqual([expect.objectContaining({ name: backup!.Name, region: h.drRegion, originName: name, reason: expect.stringContaining('setup'), versionsKept: 2, complete: true, monthlyCostUsd: 0.4 })]);
+    expect(listed.monthlyCostUsd).toBeCloseTo(0.4);
+    const table = capture(false);
+    await backupsListCommand.run({ plan: file, json: false, positionals: [] }, table.io);
+    expect(table.text()).toMatch(/BACKUP\s+REGION\s+ORIGIN\s+REASON\s+AGE\s+VERSIONS\s+\$\/MONTH/);
+    expect(table.text()).toContain('1 backup(s), $0.40 per month');
+
+    const dry = capture(false);
+    expect(await backupsRestoreCommand.run({ plan: file, json: false, yes: false, 'dry-run': true, positionals: [backup!.Name!] }, dry.io)).toBe(0);
+    expect(dry.text()).toContain('is our replica');
+    expect(dry.text()).toContain('dry run: 1 change(s), nothing written');
+
+    const prune = capture(false);
+    expect(await backupsPruneCommand.run({ plan: file, json: false, 'dry-run': true, 'older-than': '1ms', positionals: [] }, prune.io)).toBe(0);
+    expect(prune.text()).toContain(`kept: ${backup!.Name} (${h.drRegion}): the only backup of an original that changed after it`);
+    expect(prune.text()).toContain('dry run: would delete 0 backup(s), saving $0.00 per month; 1 kept.');
+    for (const v of secretValues) expect(list.text() + table.text() + dry.text() + prune.text()).not.toContain(v);
   });
 });
