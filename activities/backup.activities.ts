@@ -30,6 +30,7 @@ import {
   type TagPair,
 } from '../domain/backup.js';
 import { FENCE_SID } from '../domain/failover.js';
+import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
 import { isNotFound, toFailure } from './aws-errors.js';
@@ -152,7 +153,8 @@ export function createBackupActivities(clients: RegionClients, peer?: PeerClient
         reason: input.reason,
         workflowId: input.workflowId,
       });
-      const tagged = backupTags(pairs(origin.Tags), originTagList);
+      // Our fence (tag here, statement in the policy below) locks the original; it is not carried to the copy.
+      const tagged = backupTags(pairs(origin.Tags).filter(([k]) => k !== FENCE_TAG), originTagList);
       if ('problem' in tagged) throw cannotBackUp(`cannot back up ${input.secret} in ${region}: ${tagged.problem}; nothing was overwritten`);
       const policy = await ops.readPolicy(origin.ARN);
       if (policy !== undefined) {

@@ -12,6 +12,8 @@
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { retargetPolicy, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
+import { FENCE_SID } from '../domain/failover.js';
+import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
 import { describeAwsError, toFailure } from './aws-errors.js';
@@ -30,6 +32,13 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 const canonicalPolicy = (p: string | undefined) => (p === undefined ? '' : canonical(JSON.parse(p)));
+/**
+ * What the restored secret must carry: the original's tags and policy, less secrets-dr's fence (its
+ * statement denies writes to everyone, the restore's own included; the fence is failover's lock on an
+ * old primary, not the original's protection) — the policy's ARN retargeted to the restored secret.
+ */
+const wantedTags = (m: BackupManifest) => m.origin.tags.filter(([k]) => k !== FENCE_TAG);
+const wantedPolicy = (m: BackupManifest, arn: string) => (m.origin.policy === undefined ? undefined : (retargetPolicy(m.origin.policy, m.origin.arn, arn, FENCE_SID) as { policy?: string }).policy);
 const tagText = (tags: readonly (readonly [string, string])[]) => canonical([...tags].map(([k, v]) => `${k}=${v}`).sort());
 
 interface Loaded {
@@ -64,8 +73,9 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
     diff('kmsKeyId', keyOf(t.KmsKeyId) ?? DEFAULT_KEY, keyOf(o.kmsKeyId) ?? DEFAULT_KEY);
     diff('description', t.Description, o.description);
     const tags = (t.Tags ?? []).map((x) => [x.Key ?? '', x.Value ?? ''] as const);
-    if (tagText(tags) !== tagText(o.tags)) changes.push({ field: 'tags', from: tags.map(([k]) => k).sort().join(','), to: o.tags.map(([k]) => k).sort().join(',') });
-    const wantPolicy = o.policy === undefined ? undefined : (retargetPolicy(o.policy, o.arn, t.ARN) as { policy?: string }).policy;
+    const want = wantedTags(l.manifest);
+    if (tagText(tags) !== tagText(want)) changes.push({ field: 'tags', from: tags.map(([k]) => k).sort().join(','), to: want.map(([k]) => k).sort().join(',') });
+    const wantPolicy = wantedPolicy(l.manifest, t.ARN);
     const havePolicy = await ops.readPolicy(t.ARN);
     if (canonicalPolicy(havePolicy) !== canonicalPolicy(wantPolicy)) changes.push({ field: 'resourcePolicy', from: havePolicy ? 'set' : 'none', to: wantPolicy ? "the original's" : 'none' });
     const rot = (enabled: boolean | undefined, lambda: string | undefined, rules: unknown) => (enabled ? `enabled ${lambda ?? ''} ${canonical(rules ?? {})}` : 'disabled');
@@ -128,6 +138,7 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
       const ops = secretOps(clients, input.writeQuotaShare);
       let { loaded, plan } = await inspect(ops, input.backup);
       const o = loaded.manifest.origin;
+      const tags = wantedTags(loaded.manifest);
       const secret = o.name;
       const base = { backup: input.backup, region, secret };
       if (loaded.kind === 'standalone' && plan.changes.length === 0) {
@@ -157,7 +168,7 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
               Name: secret,
               ...(o.kmsKeyId ? { KmsKeyId: o.kmsKeyId } : {}),
               ...(o.description !== undefined ? { Description: o.description } : {}),
-              ...(o.tags.length ? { Tags: o.tags.map(([Key, Value]) => ({ Key, Value })) } : {}),
+              ...(tags.length ? { Tags: tags.map(([Key, Value]) => ({ Key, Value })) } : {}),
             }),
           ),
         ).catch((err: Error) => {
@@ -169,14 +180,14 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
         const arn = t.ARN!;
         if (keyOf(t.KmsKeyId) !== keyOf(o.kmsKeyId)) await write('UpdateSecret (KmsKeyId)', () => ops.gov.write(() => ops.sm.updateSecret({ SecretId: arn, KmsKeyId: o.kmsKeyId ?? DEFAULT_KEY })));
         if ((t.Description ?? '') !== (o.description ?? '')) await write('UpdateSecret (Description)', () => ops.gov.write(() => ops.sm.updateSecret({ SecretId: arn, Description: o.description ?? '' })));
-        const keep = new Set(o.tags.map(([k]) => k));
+        const keep = new Set(tags.map(([k]) => k));
         const extra = (t.Tags ?? []).map((x) => x.Key ?? '').filter((k) => !keep.has(k));
         if (extra.length) await write('UntagResource', () => ops.tagGov.write(() => ops.sm.untagResource({ SecretId: arn, TagKeys: extra })));
         const now = new Map((t.Tags ?? []).map((x) => [x.Key ?? '', x.Value ?? '']));
-        if (o.tags.some(([k, v]) => now.get(k) !== v)) await write('TagResource', () => ops.tagGov.write(() => ops.sm.tagResource({ SecretId: arn, Tags: o.tags.map(([Key, Value]) => ({ Key, Value })) })));
+        if (tags.some(([k, v]) => now.get(k) !== v)) await write('TagResource', () => ops.tagGov.write(() => ops.sm.tagResource({ SecretId: arn, Tags: tags.map(([Key, Value]) => ({ Key, Value })) })));
       }
       const arn = t.ARN!;
-      const policy = o.policy === undefined ? undefined : (retargetPolicy(o.policy, o.arn, arn) as { policy?: string }).policy;
+      const policy = wantedPolicy(loaded.manifest, arn);
       const havePolicy = await ops.readPolicy(arn);
       if (canonicalPolicy(havePolicy) !== canonicalPolicy(policy)) {
         if (policy !== undefined) await write('PutResourcePolicy', () => ops.policyGov.write(() => ops.sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: policy })));

@@ -17,6 +17,7 @@ import {
   ListSecretsCommand,
   PutResourcePolicyCommand,
   PutSecretValueCommand,
+  ReplicateSecretToRegionsCommand,
   RotateSecretCommand,
   SecretsManager,
   TagResourceCommand,
@@ -30,6 +31,7 @@ import type { SetupReport } from '../../domain/replication.js';
 import type { FailoverReport } from '../../domain/failover.js';
 import type { FailbackReport } from '../../domain/failback.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
+import { FENCE_TAG } from '../../domain/status.js';
 import { createBackupActivities } from '../../activities/backup.activities.js';
 import type { PruneResult } from '../../workflows/backups.workflow.js';
 import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from '../../cli/commands/backups.js';
@@ -261,9 +263,15 @@ describe('backups (dev server + lab)', () => {
     const name = `${h.names}failback/payments`;
     const key = `arn:aws:kms:${h.primaryRegion}:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
     await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: value('p'), KmsKeyId: key, Tags: [{ Key: 'team', Value: 'payments' }], AddReplicaRegions: [{ Region: h.drRegion, KmsKeyId: `arn:aws:kms:${h.drRegion}:${ACCOUNT}:key/dr-key` }] }));
+    // A second secret with an AWSPREVIOUS on the primary; it is written in the DR Region during the outage (copy-back).
+    const rotated = `${h.names}failback/rotated`;
+    const [rotPrev, rotCur] = [value('r-prev'), value('r-cur')];
+    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: rotated, SecretString: rotPrev }));
+    await h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: rotated, SecretString: rotCur }));
     await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: hmacKeySecretName(plan.name), SecretString: randomBytes(32).toString('base64'), AddReplicaRegions: [{ Region: h.drRegion }] }));
+    await h.sm(h.primaryRegion).send(new ReplicateSecretToRegionsCommand({ SecretId: rotated, AddReplicaRegions: [{ Region: h.drRegion }] }));
     await eventually('replicas in sync', async () => {
-      const ok = await Promise.all([name, hmacKeySecretName(plan.name)].map(async (n) => (await describeIn(h.primaryRegion, n)).ReplicationStatus?.[0]?.Status === 'InSync'));
+      const ok = await Promise.all([name, rotated, hmacKeySecretName(plan.name)].map(async (n) => (await describeIn(h.primaryRegion, n)).ReplicationStatus?.[0]?.Status === 'InSync'));
       return ok.every(Boolean) ? true : undefined;
     });
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
@@ -280,6 +288,9 @@ describe('backups (dev server + lab)', () => {
     await h.sm(h.drRegion).send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'DenyVendor', Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/vendor` }, Action: 'secretsmanager:*', Resource: drArn }] }) }));
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value('green'), VersionStages: ['GREEN'] }));
     await h.sm(h.drRegion).send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'touched-in', Value: 'dr' }] }));
+    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: rotated, SecretString: value('r-dr') }));
+    const original = await snapshot(h.primaryRegion, rotated);
+    expect((await describeIn(h.primaryRegion, rotated)).Tags?.some((t) => t.Key === FENCE_TAG), 'the old primary is fenced').toBe(true);
     const dr = await snapshot(h.drRegion, name);
     expect(Object.keys(dr.labels)).toContain('GREEN');
     expect(dr.kmsKeyId).toContain('dr-key');
@@ -295,7 +306,14 @@ describe('backups (dev server + lab)', () => {
     expect(b.kmsKeyId).toBe(dr.kmsKeyId);
     expect(withoutOrigin(b.tags)).toEqual(dr.tags);
     expect(b.policy?.Statement?.find((s: { Sid?: string }) => s.Sid === 'DenyVendor')).toEqual(dr.policy?.Statement?.find((s: { Sid?: string }) => s.Sid === 'DenyVendor'));
-    expect(b.policy?.Statement?.some((s: { Sid?: string }) => s.Sid === 'SecretsDrFenceDenyWrites'), 'our own fence is not carried').toBe(false);
+    // The copy-back moved AWSPREVIOUS on the (fenced) original: its labelled values were saved first, without our fence.
+    const [saved, ...others] = await backupsOf(h.primaryRegion, plan, rotated);
+    expect(others).toHaveLength(0);
+    const kept = await snapshot(h.primaryRegion, saved!.Name!);
+    expect(kept.labels).toEqual(original.labels);
+    expect(kept.labels).toEqual({ AWSCURRENT: rotCur, AWSPREVIOUS: rotPrev });
+    expect(kept.policy, 'the fence statement is not carried').toBeUndefined();
+    expect(kept.tags.some((t) => t.startsWith(`${FENCE_TAG}=`)), 'nor the fence tag').toBe(false);
     await scanHistories([failbackWorkflowId(plan.name)]);
   });
 
