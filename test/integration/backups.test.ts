@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -170,6 +171,9 @@ describe('backups (dev server + lab)', () => {
 
     const setupId = setupWorkflowId(plan.name);
     await scanHistories([conflictWorkflowId(setupId, h.drRegion, name), restoreWorkflowId(plan.name, backup!.Name!)]);
+    // The restore's history replays against today's code (deterministic).
+    const history = await h.client.workflow.getHandle(restoreWorkflowId(plan.name, backup!.Name!)).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, restoreWorkflowId(plan.name, backup!.Name!));
   });
 
   it('a 500-character name and a 64 KiB binary secret are backed up and restored; what cannot be carried is not overwritten', async () => {
