@@ -23,7 +23,8 @@ import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import { FENCE_SID, LineageRecord, lineageRecordPrefix } from '../domain/failover.js';
 import type { SecretFacts, SideFacts } from '../domain/failback.js';
 import { currentOf, type SecretLineage } from '../domain/lineage.js';
-import { BackupTag, backupName } from '../domain/replication.js';
+import { backupName } from '../domain/replication.js';
+import { backupCovers } from '../domain/backup.js';
 import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
@@ -278,7 +279,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
             const missing = dst.hmacs.filter((h) => !src.hmacs.includes(h));
             if (missing.length > 0) {
               const b = backup ? await describeIn(targetClients, backup) : undefined;
-              const covers = b?.Tags?.some((tag) => tag.Key === BackupTag.originVersion && tag.Value === dst.current);
+              const covers = b !== undefined && backupCovers(b.Tags, t.VersionIdsToStages);
               if (!covers) {
                 return { name, ok: false, reason: `refusing to overwrite ${name} in ${input.target}: it holds ${missing.length} value(s) that exist neither in ${region} nor in a backup (it changed after reconciliation?)` };
               }

@@ -16,7 +16,7 @@ import { labLambdaCreateCommand, labLambdaDeleteCommand, labLambdaListCommand } 
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { setupCommand } from './commands/setup.js';
-import { backupsListCommand, backupsRestoreCommand } from './commands/backups.js';
+import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
 import { failbackCommand } from './commands/failback.js';
@@ -53,6 +53,7 @@ export const COMMANDS: Command[] = [
   setupCommand,
   backupsListCommand,
   backupsRestoreCommand,
+  backupsPruneCommand,
   drillRunCommand,
   drillScheduleCommand,
   drillUnscheduleCommand,

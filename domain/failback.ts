@@ -173,6 +173,8 @@ export function resolve(item: FailbackItem, f: SecretFacts, resolution: Resoluti
   if (resolution === 'copy-back') {
     // The original's AWSCURRENT becomes AWSPREVIOUS; a stray value (changed since failover) is saved first.
     if (item.change === 'original-changed' || item.change === 'both-changed') out.backupOriginal = true;
+    // The copy moves AWSPREVIOUS onto the original's old AWSCURRENT: whatever held it (any labelled value but AWSCURRENT) is saved first.
+    else if (o.hmacs.some((h) => h !== (o.currentHmac ?? `version:${o.current}`))) out.backupOriginal = true;
     // After PutSecretValue the original labels only the copied value (AWSCURRENT) and its old AWSCURRENT (AWSPREVIOUS).
     const survivor = [d.currentHmac, o.currentHmac].filter((h): h is string => h !== undefined);
     out.backupOverwritten = !d.hmacs.every((h) => has(survivor, h));

@@ -109,7 +109,11 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
   switch (input.phase) {
     case 'reconcile': {
       // 1. A stray value on the original is saved before it stops being AWSCURRENT.
-      await backup(from, live().filter((i) => i.backupOriginal), (i) => `failback: ${i.change} in ${from}; the ${to} value wins (stray value of the old primary)`);
+      await backup(from, live().filter((i) => i.backupOriginal), (i) =>
+        i.change === 'original-changed' || i.change === 'both-changed'
+          ? `failback: ${i.change} in ${from}; the ${to} value wins (stray value of the old primary)`
+          : `failback: the copy-back from ${to} moves AWSPREVIOUS in ${from}`,
+      );
       // 2. The newer DR value becomes the original's AWSCURRENT (one activity reads and writes it).
       const copies = live().filter((i) => i.resolution === 'copy-back');
       await batched(copies, async (batch) => {

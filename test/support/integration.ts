@@ -37,6 +37,7 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   monitor: ['me-central-1', 'il-central-1'],
   recover: ['ap-east-1', 'ap-south-2'],
   receiver: ['me-south-1', 'mx-central-1'],
+  backups: ['eu-west-2', 'eu-west-3'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
