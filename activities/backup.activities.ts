@@ -171,7 +171,8 @@ export function createBackupActivities({ region, secretsManager }: RegionClients
           if (!/not replicated/i.test((err as Error).message)) throw toFailure(err, `RemoveRegionsFromReplication ${secret}`, o.PrimaryRegion);
         }
         removedReplica = true;
-        for (let i = 0; i < 100 && o; i++) {
+        // The replica disappears later, not at once (AWS: tens of seconds): wait up to 2 minutes.
+        for (let i = 0; i < 600 && o; i++) {
           await new Promise((r) => setTimeout(r, 200));
           heartbeat();
           o = await describe(secret);

@@ -131,12 +131,14 @@ export class FaultRegistry implements ReplicationControl {
   clear(region?: string): void {
     if (region === undefined) this.regions.clear();
     else this.regions.delete(region);
+    this.clearPersistent(region);
     this.touch();
   }
 
-  describe(): Record<string, RegionFaults> {
-    const out: Record<string, RegionFaults> = {};
+  describe(): Record<string, RegionFaults & PersistentFaults> {
+    const out: Record<string, RegionFaults & PersistentFaults> = {};
     for (const [r, f] of this.regions) out[r] = structuredClone(f);
+    this.describePersistent(out);
     return out;
   }
 
@@ -194,6 +196,34 @@ export class FaultRegistry implements ReplicationControl {
     }
     return undefined;
   }
+
+  // ---- persistent faults, held apart from RegionFaults (until `clear`): replica-delete-delay
+
+  private readonly replicaDeleteDelays = new Map<string, number>();
+
+  /** A replica removed from replication in `region` lingers `ms` lab milliseconds (0 = gone at once). */
+  setReplicaDeleteDelay(region: string, ms: number): void {
+    this.replicaDeleteDelays.set(region, ms);
+  }
+
+  replicaDeleteDelayMs(targetRegion: string): number | undefined {
+    return this.replicaDeleteDelays.get(targetRegion);
+  }
+
+  private clearPersistent(region?: string): void {
+    if (region === undefined) this.replicaDeleteDelays.clear();
+    else this.replicaDeleteDelays.delete(region);
+  }
+
+  private describePersistent(out: Record<string, RegionFaults & PersistentFaults>): void {
+    for (const [r, ms] of this.replicaDeleteDelays) (out[r] ??= { throttle: {}, failNext: [] }).replicaDeleteDelayMs = ms;
+  }
+}
+
+/** Faults described next to RegionFaults in /_lab/status (held in maps of their own). */
+export interface PersistentFaults {
+  /** Lab ms a replica removed from replication in this Region lingers (lab/secrets-manager/replica-removal.ts). */
+  replicaDeleteDelayMs?: number;
 }
 
 function matchesPrefix(secretId: string, prefix: string): boolean {

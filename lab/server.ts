@@ -62,6 +62,12 @@ export interface LabOptions {
   clockSpeed?: number;
   /** Enforce AWS's request quotas; default true. */
   quotas?: boolean;
+  /**
+   * How long (lab ms) a replica removed from replication stays visible before it disappears, as on
+   * AWS (tens of seconds there); default 3000. 0 = at once, for tests that do not care.
+   * `lab fault replica-delete-delay` overrides it per Region; `lab fault clear` restores it.
+   */
+  replicaDeleteDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -122,6 +128,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     regions,
     clock,
     replicationLagMs: opts.replicationLagMs ?? 300,
+    ...(opts.replicaDeleteDelayMs !== undefined ? { replicaDeleteDelayMs: opts.replicaDeleteDelayMs } : {}),
     emit: (ev) => eventBridge.publish(ev),
     control: faults,
     onChange: markDirty,
@@ -314,6 +321,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       hangingRequests: faults.hangingRequests,
       secrets: secretsManager.counts(),
       pendingReplications: secretsManager.pendingReplications,
+      pendingReplicaRemovals: secretsManager.pendingReplicaRemovals,
       statePath: opts.statePath ?? null,
     }),
     'GET /_lab/counters': () => counters.snapshot(),
@@ -375,6 +383,11 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         ...(typeof b.secretIdPrefix === 'string' ? { secretIdPrefix: b.secretIdPrefix } : {}),
       });
       return { ok: true };
+    },
+    'POST /_lab/fault/replica-delete-delay': (b) => {
+      const region = requireRegion(b);
+      faults.setReplicaDeleteDelay(region, num(b, 'ms', true)!);
+      return { ok: true, region, ms: b.ms };
     },
     'POST /_lab/fault/clear': (b) => {
       if (b.region !== undefined) faults.clear(requireRegion(b));

@@ -103,7 +103,7 @@ export const labStatusCommand = defineCommand({
   },
 });
 
-const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'clear'] as const;
+const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'replica-delete-delay', 'clear'] as const;
 
 function labClient(): LabClient {
   const c = LabClient.fromEnv() ?? (readStack() ? new LabClient(readStack()!.labUrl) : undefined);
@@ -113,9 +113,9 @@ function labClient(): LabClient {
 
 export const labFaultCommand = defineCommand({
   words: ['lab', 'fault'],
-  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|clear',
+  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|replica-delete-delay|clear',
   usage:
-    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | clear [--region R]',
+    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | replica-delete-delay --region R --ms N | clear [--region R]',
   options: {
     region: { type: 'string' },
     mode: { type: 'string' },
@@ -143,7 +143,7 @@ export const labFaultCommand = defineCommand({
     .superRefine((o, ctx) => {
       const kind = o.positionals[0];
       if (kind !== 'clear' && !o.region) ctx.addIssue({ code: 'custom', path: ['region'], message: `lab fault ${kind} needs --region` });
-      if ((kind === 'latency' || kind === 'replication-lag') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
+      if ((kind === 'latency' || kind === 'replication-lag' || kind === 'replica-delete-delay') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
       if (kind === 'throttle' && o.tps === undefined) ctx.addIssue({ code: 'custom', path: ['tps'], message: 'lab fault throttle needs --tps' });
       if (kind === 'fail-next' && !o.op) ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
     }),
