@@ -4,6 +4,9 @@
  *
  *   X-Amz-Target: secretsmanager.<Op>  → Secrets Manager emulator
  *   X-Amz-Target: AWSEvents.<Op>       → EventBridge emulator
+ *   X-Amz-Target: AmazonSSM.<Op>       → SSM Parameter Store, only GetParameter/GetParameters of
+ *                                        /aws/reference/secretsmanager/<id>[:stage|:versionId] (lab/ssm/service.ts),
+ *                                        read through Secrets Manager's GetSecretValue (its quota and deny faults)
  *   /_lab/...                          → fault injection, seeding, clock, counters, state
  *
  * The Region comes from the SigV4 credential scope (signatures are not verified). Per request:
@@ -41,6 +44,7 @@ import { EventBridgeService, type InjectAlarmInput, type InjectHealthInput } fro
 import { FaultRegistry, OUTAGE_MODES, statusForError, type OutageMode } from './faults.js';
 import { QUOTA_GROUP_NAMES, QuotaEnforcer, SECRETS_MANAGER_QUOTAS } from './quotas.js';
 import { SecretsManagerService, type SeedSecret } from './secrets-manager/service.js';
+import { SsmService } from './ssm/service.js';
 import { LabError, type EmulatedService, type RequestContext } from './types.js';
 
 export { SECRETS_MANAGER_QUOTAS, WRITE_TPS, quotaGroupOf, type QuotaGroup } from './quotas.js';
@@ -134,6 +138,14 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     onChange: markDirty,
   });
 
+  // SSM references read through Secrets Manager's GetSecretValue path: its quota, then the operation.
+  const ssm = new SsmService((input, ctx) => {
+    if (!quotas.admit(ctx.region, 'GetSecretValue', (g) => faults.throttleFor(ctx.region, g))) {
+      throw new LabError('ThrottlingException', 'Rate exceeded');
+    }
+    return secretsManager.handleSync('GetSecretValue', input, ctx) as Record<string, unknown>;
+  });
+
   const saveState = async (): Promise<void> => {
     const path = opts.statePath;
     if (!path) return;
@@ -188,12 +200,13 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   };
 
   const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string): void => {
-    sendJson(res, status, { __type: type, message }, requestId, type);
+    sendJson(res, status, message ? { __type: type, message } : { __type: type }, requestId, type);
   };
 
   const serviceFor = (prefix: string): { service: EmulatedService; counterPrefix: string } | undefined => {
     if (prefix === 'secretsmanager') return { service: secretsManager, counterPrefix: '' };
     if (prefix === 'AWSEvents') return { service: eventBridge, counterPrefix: 'events:' };
+    if (prefix === 'AmazonSSM') return { service: ssm, counterPrefix: 'ssm:' };
     return undefined;
   };
 
