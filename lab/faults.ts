@@ -2,6 +2,7 @@
  * Fault injection, per Region. Faults apply to every service the lab serves in that Region
  * (Secrets Manager and EventBridge) and to replication into and out of it.
  */
+import type { IncidentError } from './incident-errors.js';
 import type { ReplicationControl } from './secrets-manager/replication.js';
 
 export type OutageMode = 'refuse' | 'error' | 'hang';
@@ -197,9 +198,30 @@ export class FaultRegistry implements ReplicationControl {
     return undefined;
   }
 
-  // ---- persistent faults, held apart from RegionFaults (until `clear`): replica-delete-delay
+  // ---- persistent faults, held apart from RegionFaults (until `clear`): replica-delete-delay, deny
 
   private readonly replicaDeleteDelays = new Map<string, number>();
+  private readonly denials = new Map<string, DenyFault[]>();
+
+  /** Every call in `region` (or only `op`'s: `PutSecretValue`, `events:PutEvents`, `ssm:GetParameter`) answers `error` until cleared. */
+  setDeny(region: string, fault: DenyFault): void {
+    const list = (this.denials.get(region) ?? []).filter((d) => d.op !== fault.op);
+    list.push({ ...fault });
+    this.denials.set(region, list);
+  }
+
+  /** True when some deny fault is set anywhere (the server's fast path). */
+  get anyDenials(): boolean {
+    return this.denials.size > 0;
+  }
+
+  /** The error a call answers under a deny fault: one for its operation first, else one for the whole Region. */
+  deniedWith(region: string, op: string, prefixedOp?: string): IncidentError | undefined {
+    const list = this.denials.get(region);
+    if (!list) return undefined;
+    const forOp = list.find((d) => d.op !== undefined && (d.op === op || d.op === prefixedOp));
+    return (forOp ?? list.find((d) => d.op === undefined))?.error;
+  }
 
   /** A replica removed from replication in `region` lingers `ms` lab milliseconds (0 = gone at once). */
   setReplicaDeleteDelay(region: string, ms: number): void {
@@ -211,19 +233,32 @@ export class FaultRegistry implements ReplicationControl {
   }
 
   private clearPersistent(region?: string): void {
-    if (region === undefined) this.replicaDeleteDelays.clear();
-    else this.replicaDeleteDelays.delete(region);
+    if (region === undefined) {
+      this.replicaDeleteDelays.clear();
+      this.denials.clear();
+    } else {
+      this.replicaDeleteDelays.delete(region);
+      this.denials.delete(region);
+    }
   }
 
   private describePersistent(out: Record<string, RegionFaults & PersistentFaults>): void {
     for (const [r, ms] of this.replicaDeleteDelays) (out[r] ??= { throttle: {}, failNext: [] }).replicaDeleteDelayMs = ms;
+    for (const [r, list] of this.denials) (out[r] ??= { throttle: {}, failNext: [] }).deny = list.map((d) => ({ ...d }));
   }
+}
+
+/** `lab fault deny`: without `op`, every operation of every service in the Region. */
+export interface DenyFault {
+  op?: string;
+  error: IncidentError;
 }
 
 /** Faults described next to RegionFaults in /_lab/status (held in maps of their own). */
 export interface PersistentFaults {
   /** Lab ms a replica removed from replication in this Region lingers (lab/secrets-manager/replica-removal.ts). */
   replicaDeleteDelayMs?: number;
+  deny?: DenyFault[];
 }
 
 function matchesPrefix(secretId: string, prefix: string): boolean {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
 import { LabClient } from '../../lab/client.js';
+import { INCIDENT_ERRORS, isIncidentError } from '../../lab/incident-errors.js';
 import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackUp, StackError } from '../../lab/stack.js';
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
@@ -103,7 +104,7 @@ export const labStatusCommand = defineCommand({
   },
 });
 
-const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'replica-delete-delay', 'clear'] as const;
+const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'replica-delete-delay', 'deny', 'clear'] as const;
 
 function labClient(): LabClient {
   const c = LabClient.fromEnv() ?? (readStack() ? new LabClient(readStack()!.labUrl) : undefined);
@@ -113,9 +114,9 @@ function labClient(): LabClient {
 
 export const labFaultCommand = defineCommand({
   words: ['lab', 'fault'],
-  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|replica-delete-delay|clear',
+  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|replica-delete-delay|deny|clear',
   usage:
-    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | replica-delete-delay --region R --ms N | clear [--region R]',
+    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | replica-delete-delay --region R --ms N | deny --region R [--op OP] [--error AccessDeniedException|ExpiredTokenException|UnrecognizedClientException|ThrottlingException] | clear [--region R]',
   options: {
     region: { type: 'string' },
     mode: { type: 'string' },
@@ -146,6 +147,9 @@ export const labFaultCommand = defineCommand({
       if ((kind === 'latency' || kind === 'replication-lag' || kind === 'replica-delete-delay') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
       if (kind === 'throttle' && o.tps === undefined) ctx.addIssue({ code: 'custom', path: ['tps'], message: 'lab fault throttle needs --tps' });
       if (kind === 'fail-next' && !o.op) ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
+      if (kind === 'deny' && o.error !== undefined && !isIncidentError(o.error)) {
+        ctx.addIssue({ code: 'custom', path: ['error'], message: `lab fault deny --error must be one of ${INCIDENT_ERRORS.join(', ')}, got ${o.error}` });
+      }
     }),
   async run(opts, io) {
     const { positionals, ...rest } = opts;

@@ -1,8 +1,7 @@
 /**
  * SSM Parameter Store references to Secrets Manager secrets (lab/ssm/service.ts), in every Region.
  * @aws-sdk/client-ssm is not a dependency yet: these tests speak the AWS JSON 1.1 protocol over raw
- * HTTP (X-Amz-Target AmazonSSM.<Op>, a SigV4-shaped Authorization header: the lab reads the Region
- * from it and does not check signatures), and run the AWS CLI v1 from the project venv.
+ * HTTP (helpers.ts rawAwsCall) and run the AWS CLI v1 from the project venv.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -20,7 +19,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { RunningLab } from '../../lab/server.js';
 import { stackEnv } from '../../lab/stack.js';
-import { DR, eventually, labGet, labPost, P, sm, withLab } from './helpers.js';
+import { DR, eventually, labGet, labPost, P, rawAwsCall, sm, withLab, type RawAnswer } from './helpers.js';
 
 const REF = '/aws/reference/secretsmanager/';
 const NEEDS_DECRYPTION = 'WithDecryption flag must be True for retrieving a Secret Manager secret.';
@@ -37,27 +36,8 @@ afterEach(async () => {
   await lab.close();
 });
 
-interface Answer {
-  status: number;
-  errorType: string | null;
-  json: Record<string, unknown> & { __type?: string; message?: string };
-}
-
-/** One SSM call as the SDKs send it (JSON 1.1, target header, SigV4-shaped credential scope). */
-async function ssm(region: string, op: string, body: unknown): Promise<Answer> {
-  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const r = await fetch(`${lab.url}/`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': `AmazonSSM.${op}`,
-      'x-amz-date': amzDate,
-      authorization: `AWS4-HMAC-SHA256 Credential=test/${amzDate.slice(0, 8)}/${region}/ssm/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
-    },
-    body: JSON.stringify(body),
-  });
-  return { status: r.status, errorType: r.headers.get('x-amzn-errortype'), json: (await r.json()) as Answer['json'] };
-}
+/** One SSM call as the SDKs send it. */
+const ssm = (region: string, op: string, body: unknown): Promise<RawAnswer> => rawAwsCall(lab, region, `AmazonSSM.${op}`, 'ssm', body);
 
 /** `withDecryption: 'omit'` sends no WithDecryption at all. */
 const getParameter = (region: string, name: string, withDecryption: boolean | 'omit' = true) =>
