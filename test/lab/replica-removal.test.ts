@@ -2,6 +2,9 @@
  * Replicas are deleted later, not at once (lab/secrets-manager/replica-removal.ts): on AWS a
  * replica disappears tens of seconds after RemoveRegionsFromReplication answered. Through the real SDK.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CreateSecretCommand,
@@ -153,6 +156,22 @@ describe('RemoveRegionsFromReplication: the replica disappears later', () => {
     expect((await dr.send(new GetSecretValueCommand({ SecretId: 'rm/again' }))).SecretString).toBe('v2');
     await sleep(300);
     expect(await inDr('rm/again')).toBe(true); // the new replica is not removed by the old removal
+  });
+
+  it('a replica on its way out survives a lab restart from the state file, and still goes', async () => {
+    const statePath = join(mkdtempSync(join(tmpdir(), 'lab-rm-')), 'state.json');
+    await start({ statePath, replicaDeleteDelayMs: 60_000 });
+    await replicated('rm/restart');
+    await primary.send(new RemoveRegionsFromReplicationCommand({ SecretId: 'rm/restart', RemoveReplicaRegions: [DR] }));
+    primary.destroy();
+    dr.destroy();
+    await lab.close();
+
+    await start({ statePath, replicaDeleteDelayMs: 60_000 });
+    expect(lab.secretsManager.pendingReplicaRemovals).toBe(1);
+    expect((await dr.send(new DescribeSecretCommand({ SecretId: 'rm/restart' }))).PrimaryRegion).toBe(P);
+    await labPost(lab, '/_lab/clock', { advanceMs: 61_000 });
+    expect(await inDr('rm/restart')).toBe(false);
   });
 
   it('nothing is removed while the replica\'s Region is in an outage', async () => {
