@@ -32,6 +32,10 @@ export default defineConfig({
         },
       },
       {
+        // The npm package as a user installs it (npm pack → install into an empty directory).
+        test: { name: 'package', include: ['test/package/**/*.test.ts'], environment: 'node', testTimeout: 180_000, hookTimeout: 600_000 },
+      },
+      {
         // `npm run test:chaos`; `npm test` runs the reduced seed set (CHAOS_SEEDS unset), the full
         // set with CHAOS_SEEDS=1,2,3,4,5.
         test: {

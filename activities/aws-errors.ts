@@ -5,6 +5,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
+import { classifyAwsErrorName, classifyFailure, type AwsErrorClass } from '../domain/aws-error-class.js';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 const RETRYABLE_AWS = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailableException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
@@ -37,7 +38,21 @@ export function isUnreachable(err: unknown): boolean {
 
 export function isThrottling(err: unknown): boolean {
   const info = describeAwsError(err);
-  return info.name === 'ThrottlingException' || info.name === 'TooManyRequestsException' || /rate exceeded/i.test(info.message);
+  return classifyAwsErrorName(info.name, undefined, info.message) === 'throttled';
+}
+
+/**
+ * The one classifier of the monitor's and recover's probes (DESIGN invariant 9): unreachable
+ * (no answer: network error, timeout, 5xx) vs denied vs throttled vs rejected (another answer).
+ * Also reads our own failures (`toFailure`), which keep the AWS error's name in their details.
+ */
+export function classifyAwsError(err: unknown): AwsErrorClass {
+  if (err instanceof ApplicationFailure) {
+    const awsError = (err.details?.[0] as { awsError?: unknown } | undefined)?.awsError;
+    if (err.type === ErrorType.RegionUnreachable || typeof awsError === 'string') return classifyFailure(err.type ?? undefined, awsError as string | undefined, err.message);
+  }
+  const info = describeAwsError(err);
+  return classifyAwsErrorName(info.name, info.status, info.message) ?? (isUnreachable(err) ? 'unreachable' : 'rejected');
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -5,49 +5,50 @@
 import type { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import type { EventBridge } from '@aws-sdk/client-eventbridge';
 
-export type SecretsManagerApi = Pick<
-  SecretsManager,
-  | 'listSecrets'
-  | 'describeSecret'
-  | 'listSecretVersionIds'
-  | 'getSecretValue'
-  | 'createSecret'
-  | 'putSecretValue'
-  | 'updateSecret'
-  | 'updateSecretVersionStage'
-  | 'deleteSecret'
-  | 'restoreSecret'
-  | 'tagResource'
-  | 'untagResource'
-  | 'getResourcePolicy'
-  | 'putResourcePolicy'
-  | 'deleteResourcePolicy'
-  | 'replicateSecretToRegions'
-  | 'removeRegionsFromReplication'
-  | 'stopReplicationToReplica'
-  | 'rotateSecret'
-  | 'cancelRotateSecret'
->;
+/** The Secrets Manager operations activities may call; domain/iam.ts's table must list each (a unit test checks). */
+export const SECRETS_MANAGER_OPERATIONS = [
+  'listSecrets',
+  'describeSecret',
+  'listSecretVersionIds',
+  'getSecretValue',
+  'createSecret',
+  'putSecretValue',
+  'updateSecret',
+  'updateSecretVersionStage',
+  'deleteSecret',
+  'restoreSecret',
+  'tagResource',
+  'untagResource',
+  'getResourcePolicy',
+  'putResourcePolicy',
+  'deleteResourcePolicy',
+  'replicateSecretToRegions',
+  'removeRegionsFromReplication',
+  'stopReplicationToReplica',
+  'rotateSecret',
+  'cancelRotateSecret',
+] as const;
+export type SecretsManagerApi = Pick<SecretsManager, (typeof SECRETS_MANAGER_OPERATIONS)[number]>;
 
-export type EventBridgeApi = Pick<
-  EventBridge,
-  | 'putEvents'
-  | 'putRule'
-  | 'putTargets'
-  | 'describeRule'
-  | 'deleteRule'
-  | 'removeTargets'
-  | 'listTargetsByRule'
-  // events install/uninstall: the API destination (and its API-key connection) that feeds the receiver
-  | 'createConnection'
-  | 'describeConnection'
-  | 'updateConnection'
-  | 'deleteConnection'
-  | 'createApiDestination'
-  | 'describeApiDestination'
-  | 'updateApiDestination'
-  | 'deleteApiDestination'
->;
+/** The EventBridge operations activities may call (events install/uninstall: the API destination and its API-key connection). */
+export const EVENTBRIDGE_OPERATIONS = [
+  'putEvents',
+  'putRule',
+  'putTargets',
+  'describeRule',
+  'deleteRule',
+  'removeTargets',
+  'listTargetsByRule',
+  'createConnection',
+  'describeConnection',
+  'updateConnection',
+  'deleteConnection',
+  'createApiDestination',
+  'describeApiDestination',
+  'updateApiDestination',
+  'deleteApiDestination',
+] as const;
+export type EventBridgeApi = Pick<EventBridge, (typeof EVENTBRIDGE_OPERATIONS)[number]>;
 
 /** One Region's clients. */
 export interface RegionClients {

@@ -4,13 +4,17 @@
  * - `promoteBatch` (DR Region): describe → StopReplicationToReplica (through the write governor)
  *   → read back (standalone, readable via lineage HMACs, writable via a tag: no new version) →
  *   one lineage record per batch. Heartbeat details carry the finished secrets, so a retry after
- *   a worker crash resumes inside the batch; describe-first makes a second Stop impossible;
+ *   a worker crash resumes inside the batch; describe-first makes a second Stop impossible.
+ *   Every AWS call heartbeats when it settles (a secret costs ~5 calls of up to the AWS timeout
+ *   each: one heartbeat per secret let slow attempts time out and run on beside their retry).
+ *   Who promoted a secret is recorded on it (PROMOTED_BY_TAG = the failover id), never inferred
+ *   from "already standalone when a retry looked";
  * - `fenceBatch` (old primary): deny-write statement merged into the resource policy, then the
  *   `secrets-dr:fenced` tag (the tag marks a complete fence);
  * - `rehomeRotationBatch` (DR Region): the Region's rotation Lambda, RotateImmediately=false.
  * Values are read only inside `promoteBatch` (to hash them) and never returned.
  */
-import { activityInfo, heartbeat } from '@temporalio/activity';
+import { Context, activityInfo, heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { Plan } from '../domain/plan.js';
 import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
@@ -19,7 +23,9 @@ import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
 import {
   FENCE_SID,
   FENCED_ACTIONS,
+  PROMOTED_BY_TAG,
   lineageRecordName,
+  rotationInFlightOf,
   type FleetEntry,
   type LineageRecord,
   type SecretOutcome,
@@ -45,6 +51,42 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Heartbeat details of the running activity (registered by the activities that resume from them). */
+const progressOf = new WeakMap<Context, { details: () => unknown; last: number }>();
+const BEAT_EVERY_MS = 1_000;
+
+/** Heartbeats the current activity (if any) with its registered progress, at most once a second. */
+function beatAfterCall(): void {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return; // not inside an activity (tests calling helpers directly)
+  }
+  const p = progressOf.get(ctx);
+  if (p) {
+    if (Date.now() - p.last < BEAT_EVERY_MS) return;
+    p.last = Date.now();
+  }
+  ctx.heartbeat(p?.details());
+}
+
+/** The client with a heartbeat after every call: a slow Region keeps the activity alive call by call. */
+function heartbeating<T extends object>(api: T): T {
+  return new Proxy(api, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const r = (v as (...a: unknown[]) => unknown).apply(target, args);
+        return r instanceof Promise ? r.finally(beatAfterCall) : r;
+      };
+    },
+  });
+}
+
+const tagOf = (d: DescribeSecretResponse, key: string) => (d.Tags ?? []).find((t) => t.Key === key)?.Value;
 
 /** Retryable answers that are not throttling (the governor absorbs that): 5xx, internal errors. */
 function isTransient(err: unknown): boolean {
@@ -90,6 +132,16 @@ export interface PromoteBatchInput {
   fencedBeforePromotion?: boolean;
 }
 
+export interface FenceBatchInput {
+  region: string;
+  failoverId: string;
+  to: string;
+  names: string[];
+  writeQuotaShare: number;
+  /** Per name, the ARN suffix of the secret promoted in `to`: a same-named secret with another suffix is not fenced. */
+  suffixes?: Record<string, string>;
+}
+
 export interface PromoteBatchResult {
   outcomes: SecretOutcome[];
   lineage: { record?: string; hmacs: boolean; detail?: string };
@@ -102,7 +154,8 @@ interface BatchProgress {
 }
 
 export function createFailoverActivities(clients: RegionClients) {
-  const { region, secretsManager: sm } = clients;
+  const { region } = clients;
+  const sm = heartbeating(clients.secretsManager);
 
   const assertRegion = (wanted: string, what: string) => {
     if (wanted !== region) throw new Error(`${what} for ${wanted} reached the worker of ${region} (task queue routing bug)`);
@@ -197,6 +250,11 @@ export function createFailoverActivities(clients: RegionClients) {
           for (const [v, stages] of Object.entries(s.SecretVersionsToStages ?? {})) if (stages?.includes('AWSCURRENT')) e.current = v.slice(0, 12); // a fingerprint is enough for parity
           if (s.DeletedDate) e.deleted = true;
           if ((s.Tags ?? []).some((t) => t.Key === FENCE_TAG)) e.fenced = true;
+          const by = (s.Tags ?? []).find((t) => t.Key === PROMOTED_BY_TAG)?.Value;
+          if (by) e.promotedBy = by;
+          if (s.RotationEnabled) e.rotation = true;
+          const inFlight = rotationInFlightOf(s.SecretVersionsToStages);
+          if (inFlight) e.rotationInFlight = inFlight;
           if (input.onlyReplicas && e.primaryRegion === undefined) continue;
           entries.push(e);
         }
@@ -216,10 +274,14 @@ export function createFailoverActivities(clients: RegionClients) {
       const keyState: { hmacs: boolean; keyProblem?: string } = { hmacs: prior?.hmacs ?? true };
       const writes = writeGovernor(region, input.writeQuotaShare);
       const tags = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
-      const beat = () => heartbeat({ outcomes: [...done.values()], lineage: [...lineage.values()], hmacs: keyState.hmacs } satisfies BatchProgress);
+      const details = (): BatchProgress => ({ outcomes: [...done.values()], lineage: [...lineage.values()], hmacs: keyState.hmacs });
+      progressOf.set(Context.current(), { details, last: 0 });
+      const beat = () => heartbeat(details());
 
       const promoteOne = async (name: string): Promise<void> => {
         if (done.has(name)) return; // finished by an earlier attempt of this batch
+        // Every name here was a replica at this run's preflight. Standalone now: promoted since, by this
+        // failover (an attempt whose answer or tag was lost) unless another run's PROMOTED_BY_TAG says otherwise.
         let sent = false;
         let d: DescribeSecretResponse | undefined;
         for (let attempt = 0; ; attempt++) {
@@ -229,7 +291,11 @@ export function createFailoverActivities(clients: RegionClients) {
               done.set(name, { name, status: 'failed', reason: `scheduled for deletion in ${region}` });
               return;
             }
-            if (!d.PrimaryRegion || d.PrimaryRegion === region) break;
+            if (!d.PrimaryRegion || d.PrimaryRegion === region) {
+              const by = tagOf(d, PROMOTED_BY_TAG);
+              sent = by === undefined || by === input.failoverId;
+              break;
+            }
             await writes.write(() => sm.stopReplicationToReplica({ SecretId: d!.ARN ?? name }));
             sent = true;
             d = await describe(d.ARN ?? name); // read back: standalone now?
@@ -260,7 +326,17 @@ export function createFailoverActivities(clients: RegionClients) {
           }
         }
         const standalone = !d.PrimaryRegion || d.PrimaryRegion === region;
-        const outcome: SecretOutcome = { name, status: sent ? 'promoted' : 'already-standalone', standalone, rotation: Boolean(d.RotationEnabled) };
+        const by = sent ? input.failoverId : tagOf(d, PROMOTED_BY_TAG);
+        const inFlight = rotationInFlightOf(d.VersionIdsToStages);
+        const outcome: SecretOutcome = {
+          name,
+          status: sent ? 'promoted' : 'already-standalone',
+          standalone,
+          rotation: Boolean(d.RotationEnabled),
+          ...(by ? { by } : {}),
+          ...(d.ARN ? { arn: d.ARN, suffix: arnSuffix(d.ARN) } : {}),
+          ...(inFlight ? { rotationInFlight: inFlight } : {}),
+        };
         if (!standalone) {
           done.set(name, { ...outcome, status: 'failed', reason: `still a replica of ${d.PrimaryRegion} after StopReplicationToReplica` });
           return;
@@ -277,7 +353,9 @@ export function createFailoverActivities(clients: RegionClients) {
           outcome.reason = `not readable after promotion: ${reasonOf(err)}`;
         }
         try {
-          await tags.write(() => sm.tagResource({ SecretId: d!.ARN, Tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }] }));
+          // The writable probe, and (once, never overwritten) the record of who promoted it.
+          const record = sent && tagOf(d, PROMOTED_BY_TAG) === undefined ? [{ Key: PROMOTED_BY_TAG, Value: input.failoverId }] : [];
+          await tags.write(() => sm.tagResource({ SecretId: d!.ARN, Tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }, ...record] }));
           outcome.writable = true;
         } catch (err) {
           if (isTransient(err)) throw toFailure(err, `TagResource ${name}`, region);
@@ -300,12 +378,13 @@ export function createFailoverActivities(clients: RegionClients) {
     },
 
     /** Fences a batch of secrets in this (the old primary) Region: deny-write policy statement, then the fenced tag. */
-    async fenceBatch(input: { region: string; failoverId: string; to: string; names: string[]; writeQuotaShare: number }): Promise<{ fenced: number; alreadyFenced: number; failed: Array<{ name: string; reason: string }> }> {
+    async fenceBatch(input: FenceBatchInput): Promise<{ fenced: number; alreadyFenced: number; failed: Array<{ name: string; reason: string }> }> {
       assertRegion(input.region, 'fenceBatch');
       const policyGov = writeGovernor(`${region}/policy`, input.writeQuotaShare);
       const tagGov = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
       const prior = (activityInfo().heartbeatDetails ?? undefined) as { finished?: string[] } | undefined;
       const finished = new Set(prior?.finished ?? []);
+      progressOf.set(Context.current(), { details: () => ({ finished: [...finished] }), last: 0 });
       let fenced = 0;
       let alreadyFenced = 0;
       const failed: Array<{ name: string; reason: string }> = [];
@@ -318,6 +397,12 @@ export function createFailoverActivities(clients: RegionClients) {
           const d = await describe(name);
           if (d.PrimaryRegion && d.PrimaryRegion !== region) {
             failed.push({ name, reason: `in ${region} it is a replica of ${d.PrimaryRegion}: nothing to fence` });
+            return;
+          }
+          const expected = input.suffixes?.[name];
+          if (expected !== undefined && d.ARN && arnSuffix(d.ARN) !== expected) {
+            // Same name, another secret: fencing it would lock a secret nobody promoted.
+            failed.push({ name, reason: `not the secret promoted in ${input.to} (ARN suffix ${arnSuffix(d.ARN)} here, ${expected} there): not fenced` });
             return;
           }
           if ((d.Tags ?? []).some((t) => t.Key === FENCE_TAG)) {
@@ -350,6 +435,12 @@ export function createFailoverActivities(clients: RegionClients) {
           const d = await describe(name);
           if (d.RotationLambdaARN === input.lambdaArn && d.RotationEnabled) {
             rehomed++;
+            return;
+          }
+          const inFlight = rotationInFlightOf(d.VersionIdsToStages);
+          if (inFlight) {
+            // Never re-home onto a rotation cut off: RotateSecret fails ("A previous rotation isn't complete").
+            failed.push({ name, reason: `rotation in flight (AWSPENDING on ${inFlight.pending}, AWSCURRENT on ${inFlight.current ?? 'none'}): not re-homed` });
             return;
           }
           await gov.write(() => sm.rotateSecret({ SecretId: d.ARN, RotationLambdaARN: input.lambdaArn, RotateImmediately: false }));

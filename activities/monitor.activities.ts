@@ -2,11 +2,13 @@
  * The monitor's and recover's probes. `probeRegion` is one cheap call (ListSecrets, one entry)
  * timed for latency; `surveyRegion` adds the Region's inventory (`listInventory`: one ListSecrets
  * page per 100 secrets), so a cycle costs ⌈N/100⌉ + 1 list calls per Region — within 2 × ⌈N/100⌉.
- * A Region that does not answer is data here, not an error: both return `reachable: false`.
+ * A Region that does not answer is data here, not an error: both return `reachable: false`. One
+ * that answers with an error (denied, throttled, rejected: `classifyAwsError`) is reachable with
+ * a `problem`: never an outage (DESIGN invariant 9).
  */
 import type { RegionSurvey } from '../domain/health.js';
 import type { RegionClients } from './clients.js';
-import { describeAwsError } from './aws-errors.js';
+import { classifyAwsError, describeAwsError } from './aws-errors.js';
 import { createInventoryActivities } from './inventory.activities.js';
 
 function errorText(err: unknown): string {
@@ -15,17 +17,25 @@ function errorText(err: unknown): string {
   return info.code && !info.message.includes(info.code) ? `${info.name}: ${info.message} (${info.code})` : `${info.name}: ${info.message}`;
 }
 
+type Probe = Omit<RegionSurvey, 'region' | 'inventory'>;
+
+/** A failed call as the probe reports it: unreachable, or answered with a problem. */
+function failedProbe(err: unknown, latencyMs: number): Probe {
+  const kind = classifyAwsError(err);
+  return kind === 'unreachable' ? { reachable: false, latencyMs, error: errorText(err) } : { reachable: true, latencyMs, error: errorText(err), problem: kind };
+}
+
 export function createMonitorActivities(clients: RegionClients) {
   const { region, secretsManager } = clients;
   const inventory = createInventoryActivities(clients);
 
-  async function probe(): Promise<{ reachable: boolean; latencyMs: number; error?: string }> {
+  async function probe(): Promise<Probe> {
     const started = performance.now();
     try {
       await secretsManager.listSecrets({ MaxResults: 1 });
       return { reachable: true, latencyMs: Math.round(performance.now() - started) };
     } catch (err) {
-      return { reachable: false, latencyMs: Math.round(performance.now() - started), error: errorText(err) };
+      return failedProbe(err, Math.round(performance.now() - started));
     }
   }
 
@@ -40,11 +50,11 @@ export function createMonitorActivities(clients: RegionClients) {
     async surveyRegion(input: { region: string }): Promise<RegionSurvey> {
       if (input.region !== region) throw new Error(`surveyRegion for ${input.region} reached the worker of ${region} (task queue routing bug)`);
       const p = await probe();
-      if (!p.reachable) return { region, ...p };
+      if (!p.reachable || p.problem) return { region, ...p };
       try {
         return { region, ...p, inventory: await inventory.listInventory({ region }) };
       } catch (err) {
-        return { region, reachable: false, latencyMs: p.latencyMs, error: errorText(err) };
+        return { region, ...failedProbe(err, p.latencyMs ?? 0) };
       }
     },
   };

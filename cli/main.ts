@@ -23,6 +23,8 @@ import { drillListCommand, drillRunCommand, drillScheduleCommand, drillUnschedul
 import { monitorStartCommand, monitorStopCommand } from './commands/monitor.js';
 import { eventsInstallCommand, eventsSchemaCommand, eventsUninstallCommand } from './commands/events.js';
 import { receiverCommand } from './commands/receiver.js';
+import { packageVersion } from './version.js';
+import { iamPolicyCommand } from './commands/iam-policy.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -58,13 +60,14 @@ export const COMMANDS: Command[] = [
   eventsSchemaCommand,
   receiverCommand,
   failbackCommand,
+  iamPolicyCommand,
 ] as Command[];
 
 function help(): string {
   const lines = ['usage: secrets-dr <command> [options]', '', 'commands:'];
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
   for (const c of COMMANDS) lines.push(`  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
-  lines.push('', 'common options: -f/--plan FILE (default ./secrets-dr.yaml), --json, --profile NAME, -h/--help');
+  lines.push('', 'common options: -f/--plan FILE (default ./secrets-dr.yaml), --json, --profile NAME, -h/--help; secrets-dr -V/--version');
   lines.push('environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE');
   lines.push('exit codes: 0 ok, 1 operation failed, 2 bad input, 3 some secrets need attention, 4 waiting for approval');
   return lines.join('\n');
@@ -81,6 +84,10 @@ export function findCommand(argv: string[]): { command?: Command; rest: string[]
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const io = stdio(json);
+  if (argv[0] === '--version' || argv[0] === '-V') {
+    io.out(json ? JSON.stringify({ name: 'secrets-dr', version: packageVersion(), node: process.versions.node }) : `secrets-dr ${packageVersion()}`);
+    return ExitCode.Ok;
+  }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     io.out(help());
     return argv.length === 0 ? ExitCode.BadInput : ExitCode.Ok;

@@ -6,6 +6,8 @@ import { ErrorType, OperatorError, type Problem } from '../domain/errors.js';
 import { validatePlan, type Plan } from '../domain/plan.js';
 
 export const DEFAULT_PLAN_FILE = 'secrets-dr.yaml';
+/** Alias expansions allowed in a plan (the yaml package's default): far more than a plan needs, far less than a bomb. */
+const MAX_ALIAS_COUNT = 100;
 
 export interface LoadedPlan {
   path: string;
@@ -38,6 +40,17 @@ export function parsePlanText(text: string): { plan?: Plan; problems: Problem[] 
       })),
     };
   }
-  const result = validatePlan(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    // The yaml package refuses to expand an alias bomb ("Excessive alias count ...") with a
+    // ReferenceError: that is the plan's fault, not ours.
+    const why = (err as Error).message.split('\n')[0] ?? String(err);
+    return {
+      problems: [{ path: '(yaml)', message: `the YAML cannot be expanded: ${why}; a plan needs no aliases (&name / *name) nested this deep: write the values out` }],
+    };
+  }
+  const result = validatePlan(data ?? {});
   return result.ok ? { plan: result.plan, problems: [] } : { problems: result.problems };
 }

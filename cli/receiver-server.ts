@@ -12,7 +12,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { RECEIVER_API_KEY_HEADER, RECEIVER_MAX_BODY_BYTES } from '../domain/inbound-events.js';
+import type { Problem } from '../domain/errors.js';
+import { PLAN_CONFIG_INVALID_STATUS, RECEIVER_API_KEY_HEADER, RECEIVER_MAX_BODY_BYTES } from '../domain/inbound-events.js';
 import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from './plan-file.js';
 import { triggerRecover } from './recover-trigger.js';
@@ -44,14 +45,34 @@ export function apiKeyMatches(given: string | string[] | undefined, expected: st
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-function plansFromDir(dir: string): Plan[] {
-  if (!existsSync(dir)) return [];
-  const out: Plan[] = [];
+/** A plan file the receiver could not use: its problems (YAML, alias bomb, schema) with paths. */
+export interface InvalidPlanFile {
+  file: string;
+  problems: Problem[];
+}
+
+function plansFromDir(dir: string): { plans: Plan[]; invalid: InvalidPlanFile[] } {
+  const out = { plans: [] as Plan[], invalid: [] as InvalidPlanFile[] };
+  if (!existsSync(dir)) return out;
   for (const f of readdirSync(dir).filter((x) => /\.ya?ml$/.test(x))) {
-    const { plan } = parsePlanText(readFileSync(join(dir, f), 'utf8'));
-    if (plan) out.push(plan);
+    const file = join(dir, f);
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      out.invalid.push({ file, problems: [{ path: '(file)', message: `cannot read it: ${(err as Error).message}` }] });
+      continue;
+    }
+    const { plan, problems } = parsePlanText(text);
+    if (plan) out.plans.push(plan);
+    else out.invalid.push({ file, problems });
   }
   return out;
+}
+
+/** One line naming every unusable plan file and its first problem. */
+export function invalidPlansText(invalid: readonly InvalidPlanFile[]): string {
+  return invalid.map((i) => `${i.file}: ${i.problems[0] ? `${i.problems[0].path}: ${i.problems[0].message}` : 'invalid'}`).join('; ');
 }
 
 export async function startReceiver(opts: ReceiverOptions): Promise<RunningReceiver> {
@@ -59,8 +80,13 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const max = opts.maxBodyBytes ?? RECEIVER_MAX_BODY_BYTES;
   const plans = new Map((opts.plans ?? []).map((p) => [p.name, p]));
+  let invalid: InvalidPlanFile[] = [];
   const findPlan = (name: string): Plan | undefined => {
-    if (!plans.has(name) && opts.plansDir) for (const p of plansFromDir(opts.plansDir)) plans.set(p.name, p);
+    if (!plans.has(name) && opts.plansDir) {
+      const read = plansFromDir(opts.plansDir);
+      for (const p of read.plans) plans.set(p.name, p);
+      invalid = read.invalid;
+    }
     return plans.get(name);
   };
 
@@ -72,10 +98,22 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
       const what = payload.error ?? payload.ignored ?? payload.workflowId ?? '';
       log(`receiver: ${req.method} ${req.url} → ${status}${what ? ` (${String(what)})` : ''}`);
     };
-    const url = new URL(req.url ?? '/', 'http://receiver');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://receiver');
+    } catch {
+      return send(400, { error: 'the request path is not a valid URL path' });
+    }
     if (url.pathname === '/health') return send(200, { ok: true });
     const m = /^\/events\/([^/]+)$/.exec(url.pathname);
     if (!m) return send(404, { error: 'not found: POST /events/<plan>' });
+    // A malformed %-escape is the sender's fault for good: 400 (a 5xx would make EventBridge retry it for a day).
+    let planName: string;
+    try {
+      planName = decodeURIComponent(m[1]!);
+    } catch {
+      return send(400, { error: `malformed %-escape in the plan name "${m[1]!.slice(0, 100)}": percent-encode it (encodeURIComponent)` });
+    }
     if (req.method !== 'POST') return send(405, { error: `method ${req.method} not allowed` }, { allow: 'POST' });
     if (!apiKeyMatches(req.headers[RECEIVER_API_KEY_HEADER], opts.apiKey)) return send(401, { error: `missing or wrong ${RECEIVER_API_KEY_HEADER}` });
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -93,8 +131,15 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
       }
       chunks.push(c);
     }
-    const plan = findPlan(decodeURIComponent(m[1]!));
-    if (!plan) return send(404, { error: `no plan ${decodeURIComponent(m[1]!)} on this receiver` });
+    const plan = findPlan(planName);
+    if (!plan && invalid.length > 0) {
+      // Our configuration is broken, not the event: a clear 4xx (no retry helps until the file is fixed).
+      return send(PLAN_CONFIG_INVALID_STATUS, {
+        error: `no valid plan ${planName} on this receiver: ${invalid.length} plan file(s) in ${opts.plansDir} are invalid (${invalidPlansText(invalid)}); fix them (\`secrets-dr plan validate -f FILE\`)`,
+        invalidPlanFiles: invalid,
+      });
+    }
+    if (!plan) return send(404, { error: `no plan ${planName} on this receiver` });
     let body: unknown;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));

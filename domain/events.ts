@@ -27,7 +27,15 @@ export const EventDetails = {
     /** Whether the two sides hold the same AWSCURRENT value (by HMAC); never the value. */
     identical: z.boolean().optional(),
   }),
-  'Health Changed': z.object({ ...base, region: z.string(), from: z.string(), to: z.string(), reasons: z.array(z.string()) }),
+  'Health Changed': z.object({
+    ...base,
+    region: z.string(),
+    from: z.string(),
+    to: z.string(),
+    reasons: z.array(z.string()),
+    /** The reasons' codes (domain/health.ts HealthReasonCode), e.g. "access-denied": for rules to match on. */
+    reasonCodes: z.array(z.string()).optional(),
+  }),
   'Failover Started': z.object({ ...base, from: z.string(), to: z.string(), mode: z.string(), secrets: z.number().int(), reason: z.string().optional() }),
   'Failover Completed': z.object({
     ...base,

@@ -14,6 +14,8 @@ export const FAILOVER_PROGRESS_QUERY = 'progress';
 export const PAUSE_SIGNAL = 'pause';
 export const RESUME_SIGNAL = 'resume';
 export const CANCEL_SIGNAL = 'cancel';
+/** A failover run hands its promoted secrets to the pending fence workflow of an earlier run with this signal. */
+export const FENCE_ADD_SIGNAL = 'fenceAdd';
 /** Children report each finished batch to their parent with this signal. */
 export const BATCH_PROGRESS_SIGNAL = 'batchProgress';
 
@@ -35,8 +37,35 @@ export const FailoverInput = z.object({
   fenceRetryInitialMs: z.number().int().positive().optional(),
   /** Secrets per promotion activity (default 100); tests make it small to see pause/cancel between batches. */
   batchSize: z.number().int().min(1).max(500).optional(),
+  /** Planned mode: how long to wait for rotations in flight on the old primary before fencing (default 5 min). */
+  rotationWaitMs: z.number().int().min(0).max(86_400_000).optional(),
 });
 export type FailoverInput = z.input<typeof FailoverInput>;
+
+/** Planned mode waits this long by default for a rotation in flight to finish on the old primary. */
+export const DEFAULT_ROTATION_WAIT_MS = 5 * 60_000;
+
+/**
+ * Tag the failover writes on every secret it promoted (never overwritten by a later run): the
+ * failover id of the run that sent StopReplicationToReplica. It is how a later run (or a retried
+ * attempt) knows a standalone secret is ours and who promoted it.
+ */
+export const PROMOTED_BY_TAG = 'secrets-dr:promoted-by';
+
+/** A rotation cut off: AWSPENDING on a version that is not AWSCURRENT (full version ids). */
+export const RotationInFlight = z.object({ pending: z.string(), current: z.string().optional() });
+export type RotationInFlight = z.infer<typeof RotationInFlight>;
+
+/** The rotation in flight of a version→stages map, if any. */
+export function rotationInFlightOf(versions: Record<string, readonly string[] | undefined> | undefined): RotationInFlight | undefined {
+  let pending: string | undefined;
+  let current: string | undefined;
+  for (const [v, stages] of Object.entries(versions ?? {})) {
+    if (stages?.includes('AWSCURRENT')) current = v;
+    if (stages?.includes('AWSPENDING') && !stages.includes('AWSCURRENT')) pending = v;
+  }
+  return pending === undefined ? undefined : { pending, ...(current ? { current } : {}) };
+}
 
 /** What preflight decided for one secret. */
 export const PlannedAction = z.enum(['promote', 'already-standalone', 'skip']);
@@ -51,6 +80,16 @@ export const FleetItem = z.object({
   reason: z.string().optional(),
   /** The replica's AWSCURRENT differs from the primary's (replication lag at preflight). */
   lagging: z.boolean().optional(),
+  /** ARN suffix of the secret in the target Region: the fence only touches the primary with the same suffix. */
+  suffix: z.string().optional(),
+  /** Already standalone: the failover run that promoted it (its PROMOTED_BY_TAG). */
+  by: z.string().optional(),
+  /** The old primary's copy carries our fence already. */
+  fencedAtPrimary: z.boolean().optional(),
+  rotation: z.boolean().optional(),
+  rotationInFlight: RotationInFlight.optional(),
+  /** A same-named secret in the target Region that is not (known to be) our replica. */
+  notOurs: z.boolean().optional(),
 });
 export type FleetItem = z.infer<typeof FleetItem>;
 
@@ -69,6 +108,20 @@ export const SecretOutcome = z.object({
   writable: z.boolean().optional(),
   /** Rotation was enabled on the replica (to be re-homed). */
   rotation: z.boolean().optional(),
+  /** The failover run (failover id) that promoted it; absent when no run of secrets-dr recorded it. */
+  by: z.string().optional(),
+  /** ARN of the secret in the target Region (for the next steps an operator types). */
+  arn: z.string().optional(),
+  /** ARN suffix in the target Region (the fence checks the old primary's copy is the same secret). */
+  suffix: z.string().optional(),
+  /** AWSPENDING on a version that is not AWSCURRENT: a rotation cut off (DESIGN invariant 11). */
+  rotationInFlight: RotationInFlight.optional(),
+  /** Skipped: the secret of that name in the target Region is not (known to be) our replica. */
+  notOurs: z.boolean().optional(),
+  /** The old primary's copy: fenced now, pending (the fence workflow), or could not be fenced. */
+  fence: z.enum(['applied', 'pending', 'failed']).optional(),
+  /** What is left for a person (or a later run) to do about this secret; exact commands, never a value. */
+  remains: z.array(z.string()).optional(),
 });
 export type SecretOutcome = z.infer<typeof SecretOutcome>;
 
@@ -99,6 +152,7 @@ export function addCounts(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
 /** Needs a person: failed, skipped, or promoted but not verified readable/writable. */
 export function needsAttention(o: SecretOutcome): boolean {
   if (o.status === 'failed' || o.status === 'skipped') return true;
+  if (o.rotationInFlight) return true;
   return o.standalone === false || o.readable === false || o.writable === false;
 }
 
@@ -146,6 +200,8 @@ export const RotationReport = z.object({
   withRotation: z.number().int(),
   rehomed: z.number().int(),
   failed: z.number().int(),
+  /** Not re-homed on purpose: a rotation is in flight (RotateSecret would fail; see the secret's next steps). */
+  heldBack: z.number().int().optional(),
   detail: z.string(),
 });
 export type RotationReport = z.infer<typeof RotationReport>;
@@ -166,6 +222,8 @@ export const FailoverReport = z.object({
   counts: OutcomeCounts,
   /** Secrets that need a person (failed, skipped, not verified), with reasons. */
   attention: z.array(SecretOutcome),
+  /** Every failover run that promoted a secret of this fleet (this run and earlier ones), with how many. */
+  runs: z.array(z.object({ failoverId: z.string(), promoted: z.number().int() })).optional(),
   /** Per secret, only for fleets up to FULL_OUTCOMES_LIMIT (the lineage records hold every promoted secret). */
   outcomes: z.array(SecretOutcome).optional(),
   /** Dry run: what would happen per secret. */
@@ -243,21 +301,49 @@ export const FleetEntry = z.object({
   current: z.string().optional(),
   deleted: z.boolean().optional(),
   fenced: z.boolean().optional(),
+  /** Its PROMOTED_BY_TAG: the failover run that promoted it. */
+  promotedBy: z.string().optional(),
+  rotation: z.boolean().optional(),
+  rotationInFlight: RotationInFlight.optional(),
 });
 export type FleetEntry = z.infer<typeof FleetEntry>;
 
 /**
  * Preflight's decision per secret, from what both Regions list (the primary's list is absent when
  * it does not answer). Sorted by plan group (tier0 first), then name. Pure.
+ *
+ * "Ours" is decided from what setup and failover recorded, never from a name alone: with the
+ * primary readable, the same ARN suffix (a replica keeps its primary's); with the primary down, a
+ * replica of our primary, or a standalone secret a failover run tagged PROMOTED_BY_TAG. A
+ * standalone secret of that name with neither is a conflict setup left alone: it needs a person,
+ * and it is never fenced on the primary's side.
  */
 export function planFleet(plan: { primaryRegion: string }, to: string, primary: readonly FleetEntry[] | undefined, dr: readonly FleetEntry[]): FleetItem[] {
   const drByName = new Map(dr.map((e) => [e.name, e]));
   const items: FleetItem[] = [];
-  const fromDr = (d: FleetEntry): FleetItem => {
-    if (d.deleted) return { name: d.name, group: d.group, action: 'skip', reason: `scheduled for deletion in ${to}` };
-    if (d.primaryRegion === plan.primaryRegion) return { name: d.name, group: d.group, action: 'promote' };
-    if (d.primaryRegion === undefined) return { name: d.name, group: d.group, action: 'already-standalone' };
-    return { name: d.name, group: d.group, action: 'skip', reason: `in ${to} it is a replica of ${d.primaryRegion}, not of ${plan.primaryRegion}` };
+  const fromDr = (d: FleetEntry, p?: FleetEntry): FleetItem => {
+    const base = { name: d.name, group: d.group };
+    if (d.deleted) return { ...base, action: 'skip', reason: `scheduled for deletion in ${to}` };
+    if (d.primaryRegion !== undefined && d.primaryRegion !== plan.primaryRegion) return { ...base, action: 'skip', reason: `in ${to} it is a replica of ${d.primaryRegion}, not of ${plan.primaryRegion}` };
+    const about = {
+      suffix: d.suffix,
+      ...(d.rotation ? { rotation: true } : {}),
+      ...(p?.fenced ? { fencedAtPrimary: true } : {}),
+    };
+    if (d.primaryRegion === plan.primaryRegion) {
+      // The primary is the truth about a rotation in flight; the replica's copy when it does not answer.
+      const inFlight = p ? p.rotationInFlight : d.rotationInFlight;
+      return { ...base, ...about, action: 'promote', ...(inFlight ? { rotationInFlight: inFlight } : {}) };
+    }
+    if (!p && d.promotedBy === undefined) {
+      return {
+        ...base,
+        action: 'skip',
+        notOurs: true,
+        reason: `not known to be our replica: ${to} holds a standalone secret of that name that no failover recorded promoting (no ${PROMOTED_BY_TAG} tag), and ${plan.primaryRegion} does not answer to compare ARNs — not fenced; check it, or run the failover again once ${plan.primaryRegion} answers`,
+      };
+    }
+    return { ...base, ...about, action: 'already-standalone', ...(d.promotedBy ? { by: d.promotedBy } : {}), ...(d.rotationInFlight ? { rotationInFlight: d.rotationInFlight } : {}) };
   };
   if (primary) {
     for (const p of primary) {
@@ -266,9 +352,9 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
       if (!d) {
         items.push({ name: p.name, group: p.group, action: 'skip', reason: `no replica in ${to} (run \`secrets-dr setup\`)` });
       } else if (d.suffix !== p.suffix) {
-        items.push({ name: p.name, group: p.group, action: 'skip', reason: `the secret of that name in ${to} is not our replica (conflict)` });
+        items.push({ name: p.name, group: p.group, action: 'skip', notOurs: true, reason: `the secret of that name in ${to} is not our replica (conflict: ARN suffix ${d.suffix} there, ${p.suffix} in ${plan.primaryRegion}) — not fenced` });
       } else {
-        const item = fromDr({ ...d, group: p.group });
+        const item = fromDr({ ...d, group: p.group }, p);
         if (item.action === 'promote' && p.current !== undefined && d.current !== p.current) item.lagging = true;
         items.push(item);
       }
@@ -277,4 +363,83 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
     for (const d of dr) if (d.primaryRegion === plan.primaryRegion || d.primaryRegion === undefined) items.push(fromDr(d));
   }
   return items.sort((a, b) => a.group - b.group || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** What the next steps of a secret are told with. */
+export interface RemainsContext {
+  from: string;
+  to: string;
+  mode: FailoverMode;
+  /** The fence workflow that holds the pending fence. */
+  fenceHandedTo?: string;
+  /** The plan's rotation Lambda in the target Region. */
+  lambdaArn?: string;
+}
+
+/**
+ * Exact next steps for a rotation cut off in the Region that now holds the writable copy: finish
+ * it with the rotation function (the database may already use the pending password), or roll the
+ * pending version back; then re-home rotation. Version ids and ARNs only, never a value.
+ */
+export function rotationNextSteps(o: Pick<SecretOutcome, 'name' | 'arn'>, r: RotationInFlight, region: string, lambdaArn: string | undefined): string[] {
+  const id = o.arn ?? o.name;
+  const steps = [`rotation in flight in ${region}: AWSPENDING on version ${r.pending}, AWSCURRENT on ${r.current ?? '(none)'}; the database may already use the pending password`];
+  if (lambdaArn) {
+    const invoke = (step: string) => `aws lambda invoke --region ${region} --function-name ${lambdaArn} --cli-binary-format raw-in-base64-out --payload '{"SecretId":"${id}","ClientRequestToken":"${r.pending}","Step":"${step}"}' /dev/null`;
+    steps.push(`to finish it with the rotation function of ${region}: ${['setSecret', 'testSecret', 'finishSecret'].map(invoke).join(' && ')}`);
+  } else {
+    steps.push(`to finish it: configure rotation.${region} in the plan, then run that rotation function's setSecret, testSecret and finishSecret steps with ClientRequestToken ${r.pending}`);
+  }
+  steps.push(`or, if the database still uses the current password, roll it back: aws secretsmanager update-secret-version-stage --region ${region} --secret-id ${id} --version-stage AWSPENDING --remove-from-version-id ${r.pending}`);
+  if (lambdaArn) steps.push(`then re-home rotation: aws secretsmanager rotate-secret --region ${region} --secret-id ${id} --rotation-lambda-arn ${lambdaArn} --no-rotate-immediately`);
+  return steps;
+}
+
+/** What is left to do about one secret after this run (the report's per-secret `remains`). Pure. */
+export function remainsOf(o: SecretOutcome, c: RemainsContext): string[] {
+  const out: string[] = [];
+  if (o.status === 'promoted' || o.status === 'already-standalone') {
+    if (o.fence === 'pending') out.push(`fence of ${o.name} on ${c.from} pending: applied when ${c.from} answers${c.fenceHandedTo ? ` (${c.fenceHandedTo})` : ''}`);
+    if (o.fence === 'failed') out.push(`not fenced on ${c.from}: writable on both sides until it is fenced (run the failover again)`);
+    if (o.rotationInFlight) out.push(...rotationNextSteps(o, o.rotationInFlight, c.to, c.lambdaArn));
+    if (o.standalone === false) out.push(`still a replica in ${c.to}: run the failover again`);
+    else if (o.readable === false || o.writable === false) out.push(`check ${o.name} in ${c.to}: ${o.reason ?? 'not verified readable and writable'}`);
+  } else if (o.status === 'failed') {
+    out.push(`not promoted (${c.from} stays its only writable copy): fix the cause, then run the failover again`);
+  } else if (o.notOurs) {
+    out.push(
+      `not failed over: the secret named ${o.name} in ${c.to} is not (known to be) the replica of the one in ${c.from}, so it was neither counted nor fenced`,
+      `compare both (aws secretsmanager describe-secret --region ${c.to} --secret-id ${o.name}; the same in ${c.from} once it answers), then resolve the conflict with \`secrets-dr setup\` (the plan's conflicts.policy) and run the failover again`,
+    );
+  } else if (o.rotationInFlight) {
+    out.push(
+      `let the rotation finish on ${c.from}, or roll it back there: aws secretsmanager update-secret-version-stage --region ${c.from} --secret-id ${o.name} --version-stage AWSPENDING --remove-from-version-id ${o.rotationInFlight.pending}`,
+      'then run the failover again',
+    );
+  } else {
+    out.push('not promoted by this run: see the reason');
+  }
+  return out;
+}
+
+/** Every failover run that promoted secrets of this fleet, with how many (this run's and earlier ones, from PROMOTED_BY_TAG). */
+export function runsOf(outcomes: readonly SecretOutcome[]): Array<{ failoverId: string; promoted: number }> {
+  const runs = new Map<string, number>();
+  for (const o of outcomes) if (o.by && (o.status === 'promoted' || o.status === 'already-standalone')) runs.set(o.by, (runs.get(o.by) ?? 0) + 1);
+  return [...runs].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([failoverId, promoted]) => ({ failoverId, promoted }));
+}
+
+/**
+ * The report's per-secret view: the fence of the old primary's copy (applied by this run or found
+ * fenced, pending in the fence workflow, or not fenced) and what remains. Mutates and returns `o`.
+ */
+export function annotateOutcome(o: SecretOutcome, c: RemainsContext & { fencedAtPrimary: ReadonlySet<string>; fenceRequested: boolean }): SecretOutcome {
+  if (o.status === 'promoted' || o.status === 'already-standalone') {
+    if (c.fencedAtPrimary.has(o.name)) o.fence = 'applied';
+    else if (c.fenceHandedTo) o.fence = 'pending';
+    else if (c.fenceRequested) o.fence = 'failed';
+  }
+  const remains = remainsOf(o, c);
+  if (remains.length) o.remains = remains;
+  return o;
 }

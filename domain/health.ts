@@ -9,6 +9,9 @@ import type { Plan } from './plan.js';
 import { planRegions } from './plan.js';
 import { classifyReplica, FENCE_TAG, type InventoryEntry, type RegionInventory } from './status.js';
 import { isCoveredByPlan } from './selection.js';
+import { AwsErrorClass } from './aws-error-class.js';
+
+export { AwsErrorClass, classifyAwsErrorName } from './aws-error-class.js';
 
 export const MONITOR_HEALTH_QUERY = 'health';
 export const MONITOR_STOP_SIGNAL = 'stop';
@@ -24,6 +27,9 @@ export const HealthReasonCode = z.enum([
   'replica-deleted', // our replica is scheduled for deletion
   'rotation-stale', // rotation enabled, but the scheduled rotation is overdue
   'fence-pending', // promoted elsewhere, not fenced here yet
+  'access-denied', // the Region answered "denied" (permissions, expired/invalid credentials): not an outage
+  'throttled', // the Region answered "slow down": not an outage
+  'probe-rejected', // the Region answered with another error: not an outage
 ]);
 export type HealthReasonCode = z.infer<typeof HealthReasonCode>;
 
@@ -34,14 +40,28 @@ export type HealthReason = z.infer<typeof HealthReason>;
  * Findings that may be transient (a replica being created or catching up) become reasons only
  * after they persisted `unhealthyAfter` cycles; the others count at once.
  */
-export const PERSISTENT_ONLY: readonly HealthReasonCode[] = ['replication-lag', 'replica-missing'];
+export const PERSISTENT_ONLY: readonly HealthReasonCode[] = ['replication-lag', 'replica-missing', 'throttled'];
+
+/** The health reason for a probe the Region answered with an error (never an outage). */
+export function answeredProbeReason(region: string, kind: Exclude<AwsErrorClass, 'unreachable'>, error: string): HealthReason {
+  if (kind === 'denied') {
+    return { code: 'access-denied', message: `${region} refused the probe (${error}): a permission or credentials problem, not an outage; no failover. Check the worker's IAM permissions and credentials for ${region}` };
+  }
+  if (kind === 'throttled') {
+    return { code: 'throttled', message: `probes of ${region} are throttled (${error}): the ListSecrets quota is shared with applications; not an outage, no failover` };
+  }
+  return { code: 'probe-rejected', message: `${region} answered the probe with an error (${error}): not an outage; no failover` };
+}
 
 /** What the monitor's survey activity returns for one Region. */
 export const RegionSurvey = z.object({
   region: z.string(),
+  /** The Region answered (also with an error: see `problem`). */
   reachable: z.boolean(),
   latencyMs: z.number().optional(),
   error: z.string().optional(),
+  /** It answered, but with an error: denied, throttled or rejected (never an outage). */
+  problem: AwsErrorClass.exclude(['unreachable']).optional(),
   inventory: z.custom<RegionInventory>().optional(),
 });
 export type RegionSurvey = z.infer<typeof RegionSurvey>;
@@ -83,6 +103,11 @@ export function assessFleet(plan: Plan, surveys: readonly RegionSurvey[], nowMs:
   let promotedUnfenced = 0;
   for (const region of planRegions(plan)) {
     const s = byRegion.get(region);
+    if (s?.reachable && s.problem) {
+      // It answered, with an error: degraded with the reason, never a failed probe (invariant 9).
+      out.push({ region, reachable: true, latencyMs: s.latencyMs, findings: [answeredProbeReason(region, s.problem, s.error ?? s.problem)] });
+      continue;
+    }
     if (!s || !s.reachable || !s.inventory) {
       out.push({ region, reachable: false, error: s?.error ?? 'not surveyed', latencyMs: s?.latencyMs });
       continue;

@@ -115,6 +115,12 @@ export function hintFromEvent(plan: Plan, event: InboundEvent, receivedAt: strin
 export const RECEIVER_API_KEY_HEADER = 'x-secrets-dr-api-key';
 /** Largest event body the receiver reads (EventBridge events are at most 256 KB). */
 export const RECEIVER_MAX_BODY_BYTES = 256 * 1024;
+/**
+ * The answer (receiver and Lambda handler) when the plan an event is for cannot be loaded (invalid
+ * YAML, an alias bomb, a schema problem): a 4xx naming the configuration error, since a 5xx would
+ * make EventBridge retry for a day and no retry helps until the file is fixed.
+ */
+export const PLAN_CONFIG_INVALID_STATUS = 422;
 /** Path of a plan's events on the receiver. */
 export function receiverPath(planName: string): string {
   return `/events/${encodeURIComponent(planName)}`;

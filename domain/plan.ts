@@ -6,9 +6,13 @@
  * Temporal as a workflow input.
  */
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { cronProblem } from './cron.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { isKnownRegion } from './regions.js';
 import type { Problem } from './errors.js';
+import { issuesToProblems } from './problems.js';
+
+export { formatPath, issuesToProblems } from './problems.js';
 
 const duration = (example: string) =>
   z
@@ -69,6 +73,8 @@ const Failover = z.strictObject({
   requireApproval: z.boolean().default(true),
   approvalTimeout: duration('60m').default(60 * 60_000),
   minDelayBetweenFailovers: duration('30m').default(30 * 60_000),
+  /** Automatic recovery: how long an operator may veto a confirmed outage's failover; default health.interval. */
+  vetoWindow: duration('5m').optional(),
   writeQuotaShare: z
     .number({ error: 'expected a number between 0 and 1 (share of the 50 TPS write quota)' })
     .gt(0, { error: 'writeQuotaShare must be greater than 0' })
@@ -156,7 +162,66 @@ export const PlanSchema = z
       if (groups.has(g.name)) ctx.addIssue({ code: 'custom', path: ['failover', 'groups', i, 'name'], message: `group "${g.name}" is listed twice` });
       groups.add(g.name);
     });
+    for (const p of recoverySafetyProblems(plan)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   });
+
+/** Shortest probe interval and veto window of an automatic plan: below it, one blip can start a failover. */
+export const MIN_AUTOMATIC_INTERVAL_MS = 5_000;
+/** Fewest consecutive failed probes that may confirm an outage in an automatic plan. */
+export const MIN_AUTOMATIC_UNHEALTHY_AFTER = 2;
+/** Shortest approval timeout: a gate that times out at once is never answered. */
+export const MIN_APPROVAL_TIMEOUT_MS = 1_000;
+
+/**
+ * Settings that would make automatic recovery trigger-happy, or a gate that can never be answered:
+ * each with its exact path, what is expected, what was given and what to do.
+ */
+function recoverySafetyProblems(plan: {
+  failover: { automatic: boolean; approvalTimeout: number; vetoWindow?: number };
+  conflicts: { approvalTimeout: number };
+  failback: { approvalTimeout: number };
+  health: { interval: number; unhealthyAfter: number };
+  drills: { schedule: string };
+}): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  const { failover, health } = plan;
+  if (failover.automatic && health.interval < MIN_AUTOMATIC_INTERVAL_MS) {
+    out.push({
+      path: ['health', 'interval'],
+      message: `expected at least ${formatDuration(MIN_AUTOMATIC_INTERVAL_MS)} when failover.automatic is true, got ${formatDuration(health.interval)}: probes this close together can confirm an outage from a passing blip; write e.g. "60s", or set failover.automatic: false`,
+    });
+  }
+  if (failover.automatic && health.unhealthyAfter < MIN_AUTOMATIC_UNHEALTHY_AFTER) {
+    out.push({
+      path: ['health', 'unhealthyAfter'],
+      message: `expected at least ${MIN_AUTOMATIC_UNHEALTHY_AFTER} when failover.automatic is true, got ${health.unhealthyAfter}: one failed probe must not start a failover; write e.g. 3, or set failover.automatic: false`,
+    });
+  }
+  if (failover.vetoWindow !== undefined && failover.vetoWindow < MIN_AUTOMATIC_INTERVAL_MS) {
+    out.push({
+      path: ['failover', 'vetoWindow'],
+      message: `expected at least ${formatDuration(MIN_AUTOMATIC_INTERVAL_MS)}, got ${formatDuration(failover.vetoWindow)}: nobody can veto an automatic failover in that time; write e.g. "5m", or leave it out (default: health.interval)`,
+    });
+  }
+  const gates: Array<[PropertyKey[], number]> = [
+    [['conflicts', 'approvalTimeout'], plan.conflicts.approvalTimeout],
+    [['failover', 'approvalTimeout'], failover.approvalTimeout],
+    [['failback', 'approvalTimeout'], plan.failback.approvalTimeout],
+  ];
+  for (const [path, ms] of gates) {
+    if (ms < MIN_APPROVAL_TIMEOUT_MS) {
+      out.push({ path, message: `expected at least ${formatDuration(MIN_APPROVAL_TIMEOUT_MS)}, got ${formatDuration(ms)}: the approval would time out before anyone can answer it; write e.g. "30m"` });
+    }
+  }
+  const cron = cronProblem(plan.drills.schedule);
+  if (cron) {
+    out.push({
+      path: ['drills', 'schedule'],
+      message: `expected a cron expression such as "0 3 * * 6" (minute hour day-of-month month day-of-week, UTC), got "${plan.drills.schedule}": ${cron}`,
+    });
+  }
+  return out;
+}
 
 /** The plan as written (durations as text). */
 export type PlanInput = z.input<typeof PlanSchema>;
@@ -170,38 +235,8 @@ export function planRegions(plan: Plan): string[] {
 
 /** Validates a parsed plan document; every problem comes back with its path (`drRegions[0].region`). */
 export function validatePlan(doc: unknown): { ok: true; plan: Plan } | { ok: false; problems: Problem[] } {
-  const result = PlanSchema.safeParse(doc);
+  // reportInput: zod 4 leaves the offending value out of issues by default, and "expected X, got Y" needs it.
+  const result = PlanSchema.safeParse(doc, { reportInput: true });
   if (result.success) return { ok: true, plan: result.data };
-  return { ok: false, problems: issuesToProblems(result.error.issues) };
-}
-
-/** zod issues → problems with readable paths; unknown keys name the key itself. */
-export function issuesToProblems(issues: readonly z.core.$ZodIssue[]): Problem[] {
-  const problems: Problem[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        problems.push({ path: formatPath([...issue.path, key]), message: `unknown field "${key}" (check its spelling; see \`secrets-dr plan schema\`)` });
-      }
-      continue;
-    }
-    if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-      // A selector: say what was expected rather than every branch's complaint.
-      problems.push({ path: formatPath(issue.path), message: issue.message });
-      continue;
-    }
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? `missing (${issue.message.replace(/^expected /, 'expected ')})` : issue.message;
-    problems.push({ path: formatPath(issue.path), message });
-  }
-  return problems;
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out === '' ? '(plan)' : out;
+  return { ok: false, problems: issuesToProblems(result.error.issues, doc) };
 }

@@ -5,9 +5,15 @@
  * Invariant 1: nothing here ever holds a secret value.
  */
 import { z } from 'zod';
+import { AwsErrorClass } from './aws-error-class.js';
+
 import type { Plan } from './plan.js';
 import { planRegions } from './plan.js';
 import { groupIndexOf, isCoveredByPlan } from './selection.js';
+
+/** How a Region that answered with an error could not be read. */
+const RegionProblem = AwsErrorClass.exclude(['unreachable']);
+type RegionProblem = z.infer<typeof RegionProblem>;
 
 export const InventoryEntry = z.object({
   name: z.string(),
@@ -80,6 +86,8 @@ export const StatusReport = z.object({
       role: z.enum(['primary', 'dr']),
       reachable: z.boolean(),
       error: z.string().optional(),
+      /** Not read, but it answered: denied, throttled or rejected — degraded, not an outage (invariant 9). */
+      problem: RegionProblem.optional(),
       listCalls: z.number().int(),
       describeCalls: z.number().int(),
     }),
@@ -124,7 +132,7 @@ export interface StatusInput {
   plan: Plan;
   generatedAt: string;
   /** One per plan Region; `undefined` when that Region could not be read (with the error). */
-  inventories: Record<string, { inventory?: RegionInventory; error?: string }>;
+  inventories: Record<string, { inventory?: RegionInventory; error?: string; problem?: RegionProblem }>;
   /** Replication states from the primary for secrets whose DR cell was missing/conflict. */
   replication?: Record<string, ReplicationState[]>;
   describeCalls?: number;
@@ -234,6 +242,7 @@ export function buildStatusReport(input: StatusInput): StatusReport {
         role: region === plan.primaryRegion ? ('primary' as const) : ('dr' as const),
         reachable: r?.inventory !== undefined,
         error: r?.error,
+        ...(r?.problem ? { problem: r.problem } : {}),
         listCalls: r?.inventory?.listCalls ?? 0,
         describeCalls: region === plan.primaryRegion ? (input.describeCalls ?? 0) : 0,
       };

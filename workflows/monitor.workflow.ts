@@ -102,7 +102,7 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
     try {
       await publisher(where).publishEvent({
         bus: plan.events.bus,
-        event: { detailType: 'Health Changed', detail: { plan: plan.name, workflowId: info.workflowId, region: change.region, from: change.from, to: change.to, reasons: change.reasons.map((r) => r.message) } },
+        event: { detailType: 'Health Changed', detail: { plan: plan.name, workflowId: info.workflowId, region: change.region, from: change.from, to: change.to, reasons: change.reasons.map((r) => r.message), reasonCodes: change.reasons.map((r) => r.code) } },
       });
       events++;
     } catch (err) {

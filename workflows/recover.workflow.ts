@@ -25,6 +25,7 @@ import type { MonitorActivities } from '../activities/monitor.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { ApprovalDecision, type PendingApproval } from '../domain/approval.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { answeredProbeReason, type RegionSurvey } from '../domain/health.js';
 import { planRegions } from '../domain/plan.js';
 import { HINTS_PER_RUN, RecoverInput, VetoRequest, type RecoverPhase, type RecoverStatus } from '../domain/recover.js';
 import { regionActivities } from './activity-options.js';
@@ -41,7 +42,7 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
   const { plan, taskQueuePrefix: prefix, carry } = input;
   const info = workflowInfo();
   const nowIso = () => new Date().toISOString();
-  const vetoWindowMs = input.vetoWindowMs ?? plan.health.interval;
+  const vetoWindowMs = input.vetoWindowMs ?? plan.failover.vetoWindow ?? plan.health.interval;
   const idleTimeoutMs = input.idleTimeoutMs ?? Math.max(plan.failover.minDelayBetweenFailovers, 3_600_000);
 
   let [snap] = initialTransition(recoverMachine, {
@@ -128,10 +129,15 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
   const effects: Record<string, (params: Record<string, unknown>, t: number) => Promise<void>> = {
     async probe(params, t) {
       if (!params.first) await sleep(plan.health.interval);
-      const results = await Promise.all(planRegions(plan).map((region) => acts(region).probeRegion({ region }).catch((err: unknown) => ({ region, reachable: false, error: failureText(err).message }))));
+      const results: RegionSurvey[] = await Promise.all(
+        planRegions(plan).map((region) => acts(region).probeRegion({ region }).catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureText(err).message }))),
+      );
       const primary = results[0]!;
-      const target = results.slice(1).find((r) => r.reachable)?.region;
-      push({ type: 'PROBED', at: nowIso(), atMs: Date.now(), primaryReachable: primary.reachable, error: primary.error, target }, t);
+      // A DR Region that answers with an error (denied, throttled) cannot take the failover either.
+      const target = results.slice(1).find((r) => r.reachable && !r.problem)?.region;
+      // Denied/throttled: the primary answered — not an outage (invariant 9); the machine says why.
+      const problem = primary.problem ? answeredProbeReason(primary.region, primary.problem, primary.error ?? primary.problem).message : undefined;
+      push({ type: 'PROBED', at: nowIso(), atMs: Date.now(), primaryReachable: primary.reachable, error: primary.error, problem, target }, t);
     },
     async openVetoWindow(_params, t) {
       await sleep(vetoWindowMs);

@@ -6,7 +6,8 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { Plan } from '../domain/plan.js';
 import { planRegions } from '../domain/plan.js';
-import type { RegionInventory, ReplicationState, StatusReport } from '../domain/status.js';
+import { classifyFailure } from '../domain/aws-error-class.js';
+import type { ReplicationState, StatusInput, StatusReport } from '../domain/status.js';
 import { buildStatusReport, secretsNeedingDescribe } from '../domain/status.js';
 import type { InventoryActivities } from '../activities/inventory.activities.js';
 import { regionActivities } from './activity-options.js';
@@ -32,11 +33,15 @@ export async function statusWorkflow({ plan, taskQueuePrefix }: StatusWorkflowIn
       try {
         return [region, { inventory: await acts(region).listInventory({ region }) }] as const;
       } catch (err) {
-        return [region, { error: failureMessage(err) }] as const;
+        // Denied or throttled is not an outage (invariant 9): say which, so status does not print UNREACHABLE.
+        const cause = (err as { cause?: { type?: string; details?: unknown[] } }).cause;
+        const awsError = (cause?.details?.[0] as { awsError?: unknown } | undefined)?.awsError;
+        const kind = classifyFailure(cause?.type, typeof awsError === 'string' ? awsError : undefined, failureMessage(err));
+        return [region, { error: failureMessage(err), ...(kind === 'unreachable' ? {} : { problem: kind }) }] as const;
       }
     }),
   );
-  const inventories: Record<string, { inventory?: RegionInventory; error?: string }> = Object.fromEntries(results);
+  const inventories: StatusInput['inventories'] = Object.fromEntries(results);
   if (regions.every((r) => inventories[r]?.inventory === undefined)) {
     throw ApplicationFailure.nonRetryable(`no Region of plan ${plan.name} could be read: ${regions.map((r) => `${r}: ${inventories[r]?.error}`).join('; ')}`, 'RegionUnreachable');
   }

@@ -11,6 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { cronProblem } from '../../domain/cron.js';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
@@ -163,7 +164,10 @@ export const drillScheduleCommand = defineCommand({
   summary: 'schedule DR drills (a Temporal Schedule; overlap skip; updates an existing schedule)',
   usage: 'secrets-dr drill schedule [-f PLAN] [--cron EXPR] [--json]',
   options: { ...PLAN_OPTION, cron: { type: 'string' } },
-  schema: z.object({ ...base, cron: z.string().regex(/^\S+(\s+\S+){4,6}$/, { error: 'expected a cron expression such as "0 3 * * 6"' }).optional() }),
+  schema: z.object({ ...base, cron: z.string().superRefine((v, ctx) => {
+    const problem = cronProblem(v); // the plan's drills.schedule is checked by the same rule
+    if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression such as "0 3 * * 6", got "${v}": ${problem}` });
+  }).optional() }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {

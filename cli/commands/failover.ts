@@ -1,5 +1,5 @@
 /**
- * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--yes] [--dry-run] [--wait]`:
+ * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait]`:
  * starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
  * Exit codes: 0 done (or started) · 1 failed/rejected · 2 bad input · 3 finished, some secrets need
  * attention · 4 waiting for approval (without --wait).
@@ -9,8 +9,8 @@ import { userInfo } from 'node:os';
 import { z } from 'zod';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { formatDuration } from '../../domain/duration.js';
-import { FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import { formatDuration, parseDuration } from '../../domain/duration.js';
+import { DEFAULT_ROTATION_WAIT_MS, FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FailoverMode } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
@@ -32,6 +32,8 @@ export function exitCodeOf(report: FailoverReport): ExitCode {
 }
 
 const c = (n: number) => String(n);
+/** Up to this many secrets, the report prints one line per secret (all of them are in --json up to 2,000). */
+const SECRET_TABLE_LIMIT = 100;
 
 export function renderFailoverReport(r: FailoverReport, io: Io): void {
   if (io.json) {
@@ -48,11 +50,19 @@ export function renderFailoverReport(r: FailoverReport, io: Io): void {
     io.out(`  ${c(r.counts.promoted)} promoted, ${c(r.counts.alreadyStandalone)} already standalone, ${c(r.counts.failed)} failed, ${c(r.counts.skipped)} skipped (of ${r.total})`);
     io.out(`  took ${formatDuration(r.durationMs)}${r.rtoMs !== undefined ? `, RTO ${formatDuration(r.rtoMs)}` : ''} (expected from the quota: ${formatDuration(r.expectedMs)})`);
     io.out(`  fence: ${r.fence.state}${r.fence.fenced ? ` (${r.fence.fenced} fenced)` : ''}${r.fence.detail ? ` — ${r.fence.detail}` : ''}${r.fence.handedTo ? ` → ${r.fence.handedTo}` : ''}`);
+    if (r.runs?.length) io.out(`  standalone in ${r.to}, by failover run: ${r.runs.map((x) => `${x.failoverId}${x.failoverId === r.failoverId ? ' (this run)' : ''}: ${x.promoted}`).join(', ')}`);
     if (r.rotation) io.out(`  rotation: ${r.rotation.detail}`);
     if (r.lineage) io.out(`  lineage: ${r.lineage.records} record(s) under ${r.lineage.prefix} in ${r.to}${r.lineage.hmacs ? '' : ` — ${r.lineage.detail ?? 'without HMACs'}`}`);
+    if (r.outcomes?.length && r.outcomes.length <= SECRET_TABLE_LIMIT) {
+      const rows = r.outcomes.map((o) => [o.name, o.status, o.by ? `${o.by}${o.by === r.failoverId ? ' (this run)' : ''}` : '-', o.fence ?? '-']);
+      for (const line of table(['SECRET', 'DONE', 'PROMOTED BY RUN', `FENCE IN ${r.from}`], rows)) io.out(`  ${line}`);
+    }
     if (r.attention.length) {
       io.out(`  ${r.attention.length} secret(s) need attention:`);
-      for (const o of r.attention.slice(0, 50)) io.out(`    ${o.name}: ${o.status}${o.reason ? ` — ${o.reason}` : ''}`);
+      for (const o of r.attention.slice(0, 50)) {
+        io.out(`    ${o.name}: ${o.status}${o.by ? ` by ${o.by}` : ''}${o.reason ? ` — ${o.reason}` : ''}`);
+        for (const step of o.remains ?? []) io.out(`      - ${step}`);
+      }
       if (r.attention.length > 50) io.out(`    ... and ${r.attention.length - 50} more (--json for all)`);
     }
   }
@@ -86,12 +96,13 @@ export async function startFailover(c: Connected, input: FailoverInput): Promise
 export const failoverCommand = defineCommand({
   words: ['failover'],
   summary: 'promote the DR Region\'s replicas to standalone secrets (runbook)',
-  usage: 'secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--yes] [--dry-run] [--wait] [--json] [-f PLAN]',
+  usage: 'secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait] [--json] [-f PLAN]',
   options: {
     ...PLAN_OPTION,
     to: { type: 'string' },
     mode: { type: 'string' },
     reason: { type: 'string' },
+    'rotation-wait': { type: 'string' },
     yes: { type: 'boolean', short: 'y', default: false },
     'dry-run': { type: 'boolean', default: false },
     wait: { type: 'boolean', default: false },
@@ -101,6 +112,19 @@ export const failoverCommand = defineCommand({
     to: z.string({ error: 'say where to fail over: --to REGION (a DR Region of the plan)' }).min(1),
     mode: FailoverMode.optional(),
     reason: z.string().max(1_000).optional(),
+    // Planned mode: how long to wait for a rotation in flight on the old primary before refusing to promote that secret.
+    'rotation-wait': z
+      .string()
+      .optional()
+      .transform((text, ctx) => {
+        if (text === undefined) return undefined;
+        const ms = parseDuration(text);
+        if (ms === undefined || ms > 86_400_000) {
+          ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration up to 1d; write it like "5m" (units ms, s, m, h, d; default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})` });
+          return z.NEVER;
+        }
+        return ms;
+      }),
     yes: z.boolean(),
     'dry-run': z.boolean(),
     wait: z.boolean(),
@@ -120,6 +144,7 @@ export const failoverCommand = defineCommand({
       requestedBy: who(),
       skipApproval: opts.yes,
       dryRun: opts['dry-run'],
+      ...(opts['rotation-wait'] !== undefined ? { rotationWaitMs: opts['rotation-wait'] } : {}),
     };
     const conn = await connectClient();
     try {

@@ -35,7 +35,8 @@ export function renderStatus(report: StatusReport, io: Io): void {
   const regions = [report.primaryRegion, ...report.drRegions];
   io.out(`plan ${report.plan}: primary ${report.primaryRegion}, DR ${report.drRegions.join(', ')} — ${report.rows.length} secrets (read ${report.generatedAt})`);
   for (const r of report.regions) {
-    io.out(`  ${r.region} (${r.role}): ${r.reachable ? 'reachable' : `UNREACHABLE: ${r.error ?? 'no answer'}`}, ${r.listCalls} list call(s)${r.describeCalls ? `, ${r.describeCalls} describe call(s)` : ''}`);
+    const access = r.reachable ? 'reachable' : r.problem ? `DEGRADED (${r.problem}; not an outage, no failover): ${r.error ?? r.problem}` : `UNREACHABLE: ${r.error ?? 'no answer'}`;
+    io.out(`  ${r.region} (${r.role}): ${access}, ${r.listCalls} list call(s)${r.describeCalls ? `, ${r.describeCalls} describe call(s)` : ''}`);
   }
   io.out('');
   const headers = ['SECRET', 'GROUP', ...regions.map((r) => (r === report.primaryRegion ? `${r} (primary)` : r))];

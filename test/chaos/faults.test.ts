@@ -21,6 +21,7 @@ import { main } from '../../cli/main.js';
 import { triggerRecover } from '../../cli/recover-trigger.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { chaosSeeds, prng } from '../support/chaos.js';
+import { fastProbes } from '../support/recovery.js';
 
 const N = 20;
 const SEEDS = chaosSeeds([1]);
@@ -120,10 +121,11 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
 
   // 2.5 writes/s: the failover lasts ~8 s, so recover confirms the outage (own probes, veto window) while it runs.
   it('the CLI, the recover path (signal-with-start, twice) and a schedule-like start, all at once for one plan: one failover, each secret promoted once', async () => {
-    const { plan } = await fleet('dup', '  automatic: true\n  writeQuotaShare: 0.05\nhealth: { interval: 200ms, unhealthyAfter: 2, alarms: [chaos-alarm] }\n');
+    const made = await fleet('dup', '  automatic: true\n  writeQuotaShare: 0.05\nhealth: { unhealthyAfter: 2, alarms: [chaos-alarm] }\n');
+    const plan = fastProbes(made.plan, { interval: 200 }); // below what a plan file may say with automatic: true
     const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-chaos-')), 'secrets-dr.yaml');
     const prefix = (plan.secrets.include[0] as { prefix: string }).prefix;
-    writeFileSync(file, `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: false\n  automatic: true\n  writeQuotaShare: 0.05\nhealth: { interval: 200ms, unhealthyAfter: 2, alarms: [chaos-alarm] }\n`);
+    writeFileSync(file, `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: false\n  automatic: true\n  writeQuotaShare: 0.05\nhealth: { unhealthyAfter: 2, alarms: [chaos-alarm] }\n`);
     Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
     const alarm = (id: string) => ({ version: '0', id, 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: new Date().toISOString(), region: h.primaryRegion, resources: [], detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } } });
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
@@ -166,7 +168,8 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
   // start a second run of the same failover id. Recover now checks (polling is truth) that replicas
   // are left to promote before it starts one.
   it('a recover hint confirmed after a runbook failover completed starts no second failover run', async () => {
-    const { plan } = await fleet('late', '  automatic: true\nhealth: { interval: 200ms, unhealthyAfter: 2, alarms: [chaos-alarm] }\n');
+    const made = await fleet('late', '  automatic: true\nhealth: { unhealthyAfter: 2, alarms: [chaos-alarm] }\n');
+    const plan = fastProbes(made.plan, { interval: 200 });
     const alarm = { version: '0', id: 'late-1', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: new Date().toISOString(), region: h.primaryRegion, resources: [], detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } } };
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     try {

@@ -6,11 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { monitorWorkflowId } from '../../domain/ids.js';
+import { failoverWorkflowId, fenceWorkflowId, monitorWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
 import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL, type MonitorHealth } from '../../domain/health.js';
 import type { Plan } from '../../domain/plan.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
-import { queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
+import { fastProbes, queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
+import { renderHealth } from '../../cli/commands/monitor.js';
 
 const PRIMARY = 'eu-west-1';
 const DR = 'eu-central-1';
@@ -46,7 +47,7 @@ const health = (m: Handle) => m.query<MonitorHealth>(MONITOR_HEALTH_QUERY);
 const regionOf = (hh: MonitorHealth, r: string) => hh.regions.find((x) => x.region === r)!;
 
 async function healthChanged(planName: string) {
-  const events = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Health Changed' })) as Array<{ detail: { plan: string; region: string; from: string; to: string; reasons: string[] } }>;
+  const events = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Health Changed' })) as Array<{ detail: { plan: string; region: string; from: string; to: string; reasons: string[]; reasonCodes?: string[] } }>;
   return events.map((e) => e.detail).filter((d) => d.plan === planName);
 }
 
@@ -114,6 +115,63 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       await r.result();
     }
   });
+
+  it('a denied or throttled primary of an automatic plan, for longer than unhealthyAfter × interval: degraded with the reason and ONE event, never unhealthy, no failover; a real outage still fails over', async () => {
+    const n = `${h.names}denied/`;
+    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: value(), AddReplicaRegions: [{ Region: DR }] }));
+    await sleep(800);
+    const plan = fastProbes(regionPlan(`${h.prefix}-denied`, PRIMARY, DR, n, 'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 2 }'), { interval: 200 });
+    const executions = async (id: string) => {
+      let count = 0;
+      for await (const _ of h.client.workflow.list({ query: `WorkflowId = '${id}'` })) count++;
+      return count;
+    };
+    const m = await startMonitor(plan);
+    try {
+      await eventually('a first cycle', async () => ((await health(m)).cycles >= 2 ? true : undefined));
+      for (const [error, code, text] of [
+        ['AccessDeniedException', 'access-denied', /refused the probe \(.*AccessDeniedException.*\): a permission or credentials problem, not an outage; no failover/],
+        ['ThrottlingException', 'throttled', /probes of .* are throttled \(.*ThrottlingException.*\).*not an outage, no failover/],
+      ] as const) {
+        // Every ListSecrets in the primary answers with the error (the lab's fail-next, far more than the test needs).
+        await h.lab!.fault('fail-next', { region: PRIMARY, op: 'ListSecrets', error, count: 100_000 });
+        try {
+          const hh = await untilState(m, PRIMARY, 'degraded', 3 * plan.health.unhealthyAfter); // well past unhealthyAfter × interval
+          const primary = regionOf(hh, PRIMARY);
+          expect(primary.reasons.map((r) => r.code), error).toEqual([code]);
+          expect(primary.reasons[0]!.message, error).toMatch(text);
+          expect(primary.failures, error).toBe(0);
+          expect(hh.recoveryRequestedAt, error).toBeUndefined();
+          // status --from-monitor / monitor output: DEGRADED with the reason.
+          const lines: string[] = [];
+          renderHealth(hh, { out: (l: string) => lines.push(l), err: () => undefined, json: false } as never);
+          expect(lines.find((l) => l.includes(`${PRIMARY} (primary)`)), error).toMatch(new RegExp(`DEGRADED .*${error}.*not an outage`));
+        } finally {
+          await h.lab!.fault('clear', { region: PRIMARY });
+        }
+        await untilState(m, PRIMARY, 'healthy', 1);
+      }
+      const events = (await healthChanged(plan.name)).filter((e) => e.region === PRIMARY);
+      expect(events.map((e) => `${e.from}→${e.to}:${(e.reasonCodes ?? []).join()}`)).toEqual(['healthy→degraded:access-denied', 'degraded→healthy:', 'healthy→degraded:throttled', 'degraded→healthy:']);
+      expect(events[0]!.reasons.join()).toMatch(/AccessDeniedException/);
+      expect(events[2]!.reasons.join()).toMatch(/ThrottlingException/);
+      expect(await executions(recoverWorkflowId(plan.name))).toBe(0);
+      expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
+
+      // A real outage (connection refused) is still one: unhealthy → recover → failover.
+      await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
+      const down = await untilState(m, PRIMARY, 'unhealthy', 1);
+      expect(regionOf(down, PRIMARY).reasons[0]).toMatchObject({ code: 'unreachable' });
+      await eventually('the failover to start', async () => ((await executions(failoverWorkflowId(plan.name))) >= 1 ? true : undefined), 60_000, 500);
+    } finally {
+      await h.lab!.fault('clear', { region: PRIMARY });
+      await m.signal(MONITOR_STOP_SIGNAL).catch(() => undefined);
+      await m.result().catch(() => undefined);
+      for (const id of [recoverWorkflowId(plan.name), failoverWorkflowId(plan.name), fenceWorkflowId(plan.name, PRIMARY)]) {
+        await h.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
+      }
+    }
+  }, 180_000);
 
   it('a cycle over 1,000 secrets stays within 2 × ⌈N/100⌉ list calls per Region, and the health query answers without AWS', async () => {
     const n = `${h.names}fleet/`;

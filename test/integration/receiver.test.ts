@@ -3,11 +3,14 @@
  * requests are rejected with the right status and start nothing; a valid alarm signal-with-starts
  * recover; an alarm that is not the plan's is accepted and ignored.
  */
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { recoverWorkflowId } from '../../domain/ids.js';
-import { RECEIVER_API_KEY_HEADER, receiverPath } from '../../domain/inbound-events.js';
+import { PLAN_CONFIG_INVALID_STATUS, RECEIVER_API_KEY_HEADER, receiverPath } from '../../domain/inbound-events.js';
 import type { Plan } from '../../domain/plan.js';
 import { startReceiver, type RunningReceiver } from '../../cli/receiver-server.js';
 import { startHarness, type Harness } from '../support/integration.js';
@@ -84,6 +87,67 @@ describe('receiver', () => {
     Object.assign(process.env, { SECRETS_DR_PLAN: `name: ${plan.name}\nprimaryRegion: eu-west-2\ndrRegions: [{ region: eu-west-3 }]\nsecrets: { include: [{ prefix: x/ }] }\nhealth: { alarms: [recv-errors] }\n`, TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: `${h.prefix}-none` });
     const { handler } = await import('../../cli/lambda-handler.js');
     expect((await handler({ source: 'aws.cloudwatch', nonsense: true })).statusCode).toBe(400);
+    expect(await recoverExists()).toBe(false);
+  });
+
+  it('a malformed %-escape in the path is a 400 (never a 5xx EventBridge would retry), and starts nothing', async () => {
+    const raw = async (path: string) => {
+      const res = await fetch(`${r.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY }, body: JSON.stringify(alarm()) });
+      return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
+    };
+    for (const path of ['/events/%', '/events/%E0%A4%A', '/events/pay%zzments', `/events/${encodeURIComponent(plan.name)}%`]) {
+      const res = await raw(path);
+      expect(res.status, path).toBe(400);
+      expect(String(res.body.error), path).toMatch(/malformed %-escape in the plan name/);
+    }
+    expect(logs.some((l) => /\/events\/% → 400/.test(l))).toBe(true);
+    expect(await recoverExists()).toBe(false);
+  });
+
+  it('an alias bomb (or any invalid plan) in the plans directory is a clear configuration error (422), not a 503 loop', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-plans-'));
+    copyFileSync(new URL('../fixtures/alias-bomb.yaml', import.meta.url), join(dir, 'bombed.yaml'));
+    const dirLogs: string[] = [];
+    const rd = await startReceiver({ client: h.client, apiKey: KEY, taskQueuePrefix: `${h.prefix}-none`, plans: [], plansDir: dir, log: (l) => dirLogs.push(l) });
+    try {
+      const res = await fetch(`${rd.url}${receiverPath('bombed')}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY }, body: JSON.stringify(alarm()) });
+      const body = (await res.json()) as { error: string; invalidPlanFiles: Array<{ file: string; problems: Array<{ path: string; message: string }> }> };
+      expect(res.status).toBe(PLAN_CONFIG_INVALID_STATUS);
+      expect(body.error).toMatch(/no valid plan bombed on this receiver: 1 plan file\(s\) in .* are invalid \(.*bombed\.yaml: \(yaml\): the YAML cannot be expanded: .*Excessive alias count/);
+      expect(body.invalidPlanFiles[0]!.file).toMatch(/bombed\.yaml$/);
+      // A valid plan beside it is still served.
+      writeFileSync(join(dir, 'good.yaml'), readFileSync(new URL('../fixtures/canonical-plan.yaml', import.meta.url), 'utf8').replace('name: payments', `name: ${plan.name}-dir`).replace('alarms: [payments-sm-errors]', 'alarms: [recv-errors]'));
+      const ok = await fetch(`${rd.url}${receiverPath(`${plan.name}-dir`)}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY }, body: JSON.stringify(alarm({ detail: { alarmName: 'recv-errors', state: { value: 'OK' } } })) });
+      expect(ok.status).toBe(200);
+      expect(dirLogs.some((l) => / → 5\d\d/.test(l))).toBe(false);
+    } finally {
+      await rd.close();
+    }
+  });
+
+  it('the Lambda handler answers a plan that is an alias bomb with a configuration error at cold start, never a throw', async () => {
+    const { handler, resetLambdaColdStart } = await import('../../cli/lambda-handler.js');
+    const saved = process.env.SECRETS_DR_PLAN;
+    const errors: string[] = [];
+    const original = console.error;
+    console.error = (line: string) => errors.push(line);
+    try {
+      resetLambdaColdStart();
+      process.env.SECRETS_DR_PLAN = readFileSync(new URL('../fixtures/alias-bomb.yaml', import.meta.url), 'utf8');
+      for (let i = 0; i < 2; i++) {
+        const out = await handler(alarm());
+        expect(out.statusCode).toBe(PLAN_CONFIG_INVALID_STATUS);
+        const body = JSON.parse(out.body) as { error: string; problems: Array<{ path: string; message: string }> };
+        expect(body.error).toMatch(/the plan given to the Lambda handler \(SECRETS_DR_PLAN\) is invalid/);
+        expect(body.problems).toEqual([{ path: '(yaml)', message: expect.stringMatching(/Excessive alias count/) }]);
+      }
+      expect(errors.length).toBe(2);
+      expect(errors[0]).toMatch(/configuration error/);
+    } finally {
+      console.error = original;
+      process.env.SECRETS_DR_PLAN = saved;
+      resetLambdaColdStart();
+    }
     expect(await recoverExists()).toBe(false);
   });
 

@@ -16,7 +16,7 @@ import type { Plan } from '../../domain/plan.js';
 import { startReceiver, type RunningReceiver } from '../../cli/receiver-server.js';
 import { fingerprintOf } from '../../cli/commands/events.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
-import { queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
+import { fastProbes, queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
 
 const PRIMARY = 'us-east-2';
 const DR = 'us-west-1';
@@ -59,7 +59,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
     const n = `${h.names}dup/`;
     await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
     await sleep(800);
-    const plan = regionPlan(`${h.prefix}-dup`, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { interval: 200ms, unhealthyAfter: 3, alarms: [sm-errors] }');
+    const plan = fastProbes(regionPlan(`${h.prefix}-dup`, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
     const r2 = await startReceiver({ client: h.client, apiKey: KEY, taskQueuePrefix: w.prefix, plans: [plan], log: () => undefined });
     const saved = receiver;
     receiver = r2;
@@ -113,7 +113,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
   });
 
   it('a flapping primary (outage on/off faster than unhealthyAfter probes) starts no failover', async () => {
-    const plan = regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { interval: 200ms, unhealthyAfter: 3, alarms: [sm-errors] }');
+    const plan = fastProbes(regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
     const hint = (i: number) => ({ eventId: `flap-${i}`, dedupKey: `flap-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
     try {
       for (let i = 0; i < 4; i++) {
@@ -132,6 +132,42 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       const s = await recoverStatus(plan);
       expect(s.failovers).toBe(0);
       expect(s.journal.map((j) => j.what)).toContain('the primary answered: outage not confirmed');
+      expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
+    } finally {
+      await h.lab!.fault('clear', { region: PRIMARY });
+      await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+    }
+  });
+
+  it('a primary that answers "access denied" or "throttled" confirms no outage (one classifier with the monitor): no failover, the journal says why', async () => {
+    const n = `${h.names}denied/`;
+    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await sleep(800);
+    const plan = fastProbes(regionPlan(`${h.prefix}-denied`, PRIMARY, DR, n, 'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
+    const hint = (i: number) => ({ eventId: `denied-${i}`, dedupKey: `denied-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
+    try {
+      for (const [i, error] of [[0, 'AccessDeniedException'], [1, 'ExpiredTokenException'], [2, 'ThrottlingException']] as const) {
+        await h.lab!.fault('fail-next', { region: PRIMARY, op: 'ListSecrets', error, count: 100_000 });
+        try {
+          await h.client.workflow.signalWithStart('recoverWorkflow', {
+            workflowId: recoverWorkflowId(plan.name),
+            taskQueue: queueOf(w.prefix),
+            args: [{ plan, taskQueuePrefix: w.prefix }],
+            signal: RECOVER_HINT_SIGNAL,
+            signalArgs: [hint(i)],
+          });
+          const s = await eventually(`recover to decide (${error})`, async () => {
+            const st = await recoverStatus(plan).catch(() => undefined);
+            return st && st.hints === i + 1 && st.phase === 'idle' && st.journal.some((j) => j.what.includes(error)) ? st : undefined;
+          }, 30_000);
+          expect(s.journal.map((j) => j.what).join('\n')).toMatch(new RegExp(`the primary answered with an error, not an outage: .*${error}.*not an outage`));
+          // Longer than unhealthyAfter × interval: still nothing.
+          await sleep(3 * plan.health.unhealthyAfter * plan.health.interval);
+          expect((await recoverStatus(plan)).failovers, error).toBe(0);
+        } finally {
+          await h.lab!.fault('clear', { region: PRIMARY });
+        }
+      }
       expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });

@@ -8,6 +8,7 @@ import { statusWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import type { StatusReport } from '../../domain/status.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { renderStatus } from '../../cli/commands/status.js';
 import { historyText } from '../support/leaks.js';
 
 let h: Harness;
@@ -108,6 +109,25 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
       expect(cell(report, `${n}db`, h.drRegion)?.state).toBe('InSync');
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+  });
+
+  it.skipIf(onAws)(`a Region that answers "access denied" or "throttled" is shown degraded with the reason, not UNREACHABLE (${LAB_ONLY})`, async () => {
+    const plan = h.plan();
+    for (const [error, problem] of [['AccessDeniedException', 'denied'], ['ThrottlingException', 'throttled']] as const) {
+      await h.lab!.fault('fail-next', { region: h.drRegion, op: 'ListSecrets', error, count: 100_000 });
+      try {
+        const { report } = await runStatus(plan, `denied-${problem}`);
+        expect(report.regions.find((r) => r.region === h.drRegion)).toMatchObject({ reachable: false, problem, error: expect.stringContaining(error) });
+        expect(report.regions.find((r) => r.region === h.primaryRegion)?.problem).toBeUndefined();
+        const lines: string[] = [];
+        renderStatus(report, { out: (l: string) => lines.push(l), err: () => undefined, json: false, tty: false });
+        const line = lines.find((l) => l.includes(`${h.drRegion} (dr)`));
+        expect(line).toMatch(new RegExp(`DEGRADED \\(${problem}; not an outage, no failover\\): .*${error}`));
+        expect(line).not.toMatch(/UNREACHABLE/);
+      } finally {
+        await h.lab!.fault('clear', { region: h.drRegion });
+      }
     }
   });
 });

@@ -31,6 +31,7 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   setup: ['ap-northeast-1', 'ap-northeast-3'],
   status: ['us-east-1', 'us-west-2'],
   failover: ['ap-southeast-1', 'ap-southeast-3'],
+  'failover-messy': ['eu-west-3', 'eu-south-2'],
   failback: ['eu-south-1', 'eu-north-1'],
   drill: ['ap-northeast-2', 'ap-southeast-4'],
   monitor: ['me-central-1', 'il-central-1'],

@@ -41,6 +41,15 @@ export function regionPlan(name: string, primary: string, dr: string, names: str
   return plan;
 }
 
+/**
+ * The plan file refuses automatic failover with probes under 5 s or fewer than 2 of them (trigger-
+ * happy in production, domain/plan.ts). Tests on the lab probe faster: they validate a sane plan,
+ * then shorten its health settings here (workflows take the parsed plan as given).
+ */
+export function fastProbes(plan: Plan, health: { interval: number; unhealthyAfter?: number }): Plan {
+  return { ...plan, health: { ...plan.health, ...health } };
+}
+
 export const queueOf = (prefix: string) => workflowTaskQueue(prefix);
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

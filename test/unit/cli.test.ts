@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +18,10 @@ const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/)
 beforeAll(() => {
   if (!existsSync(new URL('../../dist/cli/run.js', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
   writeFileSync(join(dir, 'broken.yaml'), 'name: payments\nprimaryRegion: mars-1\ndrRegions: [{ region: ap-northeast-3, kms: x }]\nsecrets: { include: [] }\nfailover: { writeQuotaShare: 3 }\n');
+  copyFileSync(new URL('../fixtures/alias-bomb.yaml', import.meta.url), join(dir, 'bomb.yaml'));
+  const good = 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n';
+  writeFileSync(join(dir, 'wrong-types.yaml'), good.replace('ap-northeast-1', '12') + 'failover: { automatic: "yes" }\nhealth: { unhealthyAfter: "3", interval: 60 }\n');
+  writeFileSync(join(dir, 'trigger-happy.yaml'), `${good}failover: { automatic: true, approvalTimeout: 0s, vetoWindow: 0s }\nhealth: { interval: 1s, unhealthyAfter: 1 }\ndrills: { schedule: "every saturday" }\n`);
   writeFileSync(join(dir, 'secrets-dr.yaml'), 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n');
 });
 
@@ -79,4 +83,38 @@ describe('the secrets-dr command', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ type: 'object', title: expect.stringContaining('secrets-dr') });
   });
+
+  it('a YAML alias bomb in the plan is exit 2 with a clear message, not an internal error', () => {
+    for (const args of [['plan', 'validate', '-f', 'bomb.yaml'], ['status', '-f', 'bomb.yaml'], ['plan', 'validate', '-f', 'bomb.yaml', '--json']]) {
+      const r = run(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      const text = r.err + r.out;
+      expect(text).toMatch(/plan file .*bomb\.yaml is invalid/);
+      expect(text).toMatch(/\(yaml\)[\s\S]*Excessive alias count[\s\S]*write the values out/);
+      expect(text).not.toMatch(/internal error/);
+      noStack(text);
+    }
+  }, 60_000);
+
+  it('a field of the wrong type says "expected X, got Y", not "missing"', () => {
+    const r = run(['plan', 'validate', '-f', 'wrong-types.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('primaryRegion: expected an AWS Region name such as "ap-northeast-3", got the number 12');
+    expect(r.err).toContain('failover.automatic: expected true or false, got the text "yes"; write true or false, without quotes');
+    expect(r.err).toContain('health.unhealthyAfter: expected a number, got the text "3"; write it without quotes: 3');
+    expect(r.err).toContain('health.interval: expected a duration such as "60s", got the number 60; add a unit');
+    expect(r.err).not.toMatch(/missing/);
+    noStack(r.err);
+  }, 30_000);
+
+  it('a plan that makes automatic recovery trigger-happy is refused (exit 2), naming each field, expected, got and what to do', () => {
+    const r = run(['plan', 'validate', '-f', 'trigger-happy.yaml']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/health\.interval: expected at least 5s when failover\.automatic is true, got 1s: .*set failover\.automatic: false/);
+    expect(r.err).toMatch(/health\.unhealthyAfter: expected at least 2 when failover\.automatic is true, got 1/);
+    expect(r.err).toMatch(/failover\.vetoWindow: expected at least 5s, got 0ms/);
+    expect(r.err).toMatch(/failover\.approvalTimeout: expected at least 1s, got 0ms/);
+    expect(r.err).toMatch(/drills\.schedule: expected a cron expression such as "0 3 \* \* 6" .*got "every saturday": it has 2 fields/);
+    noStack(r.err);
+  }, 30_000);
 });

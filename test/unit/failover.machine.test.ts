@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { failoverMachine, type FailoverEvent, type FailoverMachineInput } from '../../workflows/machines/failover.machine.js';
-import { emptyCounts, expectedPromotionMs, planFleet, type FleetEntry } from '../../domain/failover.js';
+import { annotateOutcome, emptyCounts, expectedPromotionMs, planFleet, rotationInFlightOf, runsOf, type FleetEntry } from '../../domain/failover.js';
 
 const base: FailoverMachineInput = { mode: 'unplanned', dryRun: false, requireApproval: false, fence: true };
 const ok = (over: Partial<Extract<FailoverEvent, { type: 'PREFLIGHT_DONE' }>> = {}): FailoverEvent => ({ type: 'PREFLIGHT_DONE', problems: [], primaryReachable: false, toPromote: 3, ...over });
@@ -47,6 +47,20 @@ describe('failover machine (pure; no Temporal)', () => {
       events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'partial', fenced: 1, failed: 2 } }, ...happyTail],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+    },
+    {
+      name: 'planned with a rotation in flight on the primary: wait for it before fencing',
+      input: { mode: 'planned' },
+      events: [ok({ primaryReachable: true, rotationsInFlight: 1 }), { type: 'ROTATIONS_SETTLED', refused: 0 }, { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...happyTail],
+      state: 'done',
+      actions: ['runPreflight', 'announceStarted', 'settleRotations', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+    {
+      name: 'unplanned with a rotation in flight: no wait (it is reported after promotion)',
+      input: {},
+      events: [ok({ primaryReachable: true, rotationsInFlight: 2 }), ...happyTail],
+      state: 'done',
+      actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
     },
     {
       name: 'fence disabled by the plan: nothing handed off',
@@ -140,13 +154,56 @@ describe('failover preflight decisions (planFleet)', () => {
     expect(items.find((i) => i.name === 'c')?.reason).toMatch(/conflict/);
   });
 
-  it('with the primary down: the DR Region\'s replicas of our primary are the fleet', () => {
-    const dr = [e('x', { primaryRegion: 'ap-northeast-1' }), e('y'), e('z', { primaryRegion: 'ap-northeast-1', deleted: true }), e('w', { primaryRegion: 'us-east-1' })];
-    expect(planFleet(plan, 'ap-northeast-3', undefined, dr).map((i) => [i.name, i.action])).toEqual([
+  it('with the primary down: the DR Region\'s replicas of our primary are the fleet; a standalone secret is ours only if a failover run recorded promoting it', () => {
+    const dr = [
+      e('x', { primaryRegion: 'ap-northeast-1' }),
+      e('y', { promotedBy: '20261202T000000Z' }),
+      e('v'),
+      e('z', { primaryRegion: 'ap-northeast-1', deleted: true }),
+      e('w', { primaryRegion: 'us-east-1' }),
+    ];
+    const items = planFleet(plan, 'ap-northeast-3', undefined, dr);
+    expect(items.map((i) => [i.name, i.action])).toEqual([
+      ['v', 'skip'],
       ['x', 'promote'],
       ['y', 'already-standalone'],
       ['z', 'skip'],
     ]);
+    expect(items.find((i) => i.name === 'y')).toMatchObject({ by: '20261202T000000Z', suffix: 'AbCdEf' });
+    expect(items.find((i) => i.name === 'v')).toMatchObject({ notOurs: true, reason: expect.stringMatching(/not known to be our replica.*not fenced/) });
+  });
+
+  it('a rotation in flight is taken from the primary when it answers, from the replica when it does not', () => {
+    const r = { pending: 'p-1', current: 'c-1' };
+    const withPrimary = planFleet(plan, 'ap-northeast-3', [e('a', { rotationInFlight: r })], [e('a', { primaryRegion: 'ap-northeast-1' })]);
+    expect(withPrimary[0]).toMatchObject({ action: 'promote', rotationInFlight: r });
+    const cleared = planFleet(plan, 'ap-northeast-3', [e('a')], [e('a', { primaryRegion: 'ap-northeast-1', rotationInFlight: r })]);
+    expect(cleared[0]?.rotationInFlight).toBeUndefined();
+    expect(planFleet(plan, 'ap-northeast-3', undefined, [e('a', { primaryRegion: 'ap-northeast-1', rotationInFlight: r })])[0]).toMatchObject({ rotationInFlight: r });
+  });
+
+  it('rotationInFlightOf: AWSPENDING on a version that is not AWSCURRENT, and only then', () => {
+    expect(rotationInFlightOf({ v1: ['AWSCURRENT'], v2: ['AWSPENDING'] })).toEqual({ pending: 'v2', current: 'v1' });
+    expect(rotationInFlightOf({ v1: ['AWSCURRENT', 'AWSPENDING'], v0: ['AWSPREVIOUS'] })).toBeUndefined();
+    expect(rotationInFlightOf(undefined)).toBeUndefined();
+  });
+
+  it('the report says per secret what remains: the pending fence, the exact rotation commands (version ids, never a value), a refused rotation', () => {
+    const ctx = { from: 'ap-northeast-1', to: 'ap-northeast-3', mode: 'unplanned' as const, fenceHandedTo: 'secrets-dr/p/fence/ap-northeast-1', lambdaArn: 'arn:aws:lambda:ap-northeast-3:1:function:rot', fencedAtPrimary: new Set<string>(), fenceRequested: true };
+    const promoted = annotateOutcome({ name: 'a', status: 'promoted', by: 'run-2', arn: 'arn:a', rotationInFlight: { pending: 'p-9', current: 'c-9' } }, ctx);
+    expect(promoted.fence).toBe('pending');
+    const steps = promoted.remains!.join('\n');
+    expect(steps).toMatch(/fence of a on ap-northeast-1 pending/);
+    expect(steps).toContain('--version-stage AWSPENDING --remove-from-version-id p-9');
+    expect(steps).toContain('"ClientRequestToken":"p-9","Step":"finishSecret"');
+    expect(steps).toContain('rotate-secret --region ap-northeast-3 --secret-id arn:a --rotation-lambda-arn arn:aws:lambda:ap-northeast-3:1:function:rot --no-rotate-immediately');
+    const fenced = annotateOutcome({ name: 'b', status: 'already-standalone', by: 'run-1' }, { ...ctx, fencedAtPrimary: new Set(['b']) });
+    expect(fenced.fence).toBe('applied');
+    expect(fenced.remains).toBeUndefined();
+    const refused = annotateOutcome({ name: 'c', status: 'skipped', reason: 'rotation in flight', rotationInFlight: { pending: 'p-3' } }, ctx);
+    expect(refused.fence).toBeUndefined();
+    expect(refused.remains!.join('\n')).toContain('--region ap-northeast-1 --secret-id c --version-stage AWSPENDING --remove-from-version-id p-3');
+    expect(runsOf([promoted, fenced, refused, { name: 'd', status: 'promoted', by: 'run-2' }])).toEqual([{ failoverId: 'run-1', promoted: 1 }, { failoverId: 'run-2', promoted: 2 }]);
   });
 
   it('expected duration comes from the quota: N / (share × 50)', () => {

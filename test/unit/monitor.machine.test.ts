@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { regionHealthMachine, type RegionHealthEvent } from '../../workflows/machines/monitor.machine.js';
-import type { HealthReason, RegionObservation } from '../../domain/health.js';
+import type { HealthReason, RegionObservation, RegionSurvey } from '../../domain/health.js';
+import { classifyAwsError, toFailure } from '../../activities/aws-errors.js';
 import { assessFleet, rotationOverdue } from '../../domain/health.js';
 import { validatePlan } from '../../domain/plan.js';
 
@@ -105,4 +106,53 @@ describe('assessFleet (findings from list pages only)', () => {
     expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now - 3_600_000, rotationWindowMs: 1_800_000 }, now)).toBe(true);
     expect(rotationOverdue({ name: 'a', arn: 'x', nextRotationMs: 0 }, now)).toBe(false);
   });
+});
+
+describe('a permission error is not an outage (DESIGN invariant 9)', () => {
+  const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${name} message`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
+
+  it('one classifier: unreachable (no answer) vs denied vs throttled vs rejected (another answer)', () => {
+    const table: Array<[unknown, string]> = [
+      [sdkError('Error', undefined, { code: 'ECONNREFUSED' }), 'unreachable'],
+      [sdkError('Error', undefined, { code: 'ECONNRESET' }), 'unreachable'],
+      [sdkError('TimeoutError'), 'unreachable'],
+      [sdkError('InternalServiceError', 500), 'unreachable'],
+      [sdkError('ServiceUnavailableException', 503), 'unreachable'],
+      [sdkError('AccessDeniedException', 400), 'denied'],
+      [sdkError('ExpiredTokenException', 400), 'denied'],
+      [sdkError('UnrecognizedClientException', 400), 'denied'],
+      [sdkError('InvalidSignatureException', 400), 'denied'],
+      [sdkError('SomethingForbidden', 403), 'denied'],
+      [sdkError('CredentialsProviderError'), 'denied'],
+      [sdkError('ThrottlingException', 400), 'throttled'],
+      [sdkError('TooManyRequestsException', 429), 'throttled'],
+      [sdkError('InvalidParameterException', 400), 'rejected'],
+      // Our own failures (listInventory's toFailure) keep the AWS error's name.
+      [toFailure(sdkError('AccessDeniedException', 400), 'ListSecrets', 'r'), 'denied'],
+      [toFailure(sdkError('ThrottlingException', 400), 'ListSecrets', 'r'), 'throttled'],
+      [toFailure(sdkError('Error', undefined, { code: 'ECONNREFUSED' }), 'ListSecrets', 'r'), 'unreachable'],
+    ];
+    for (const [err, want] of table) expect(classifyAwsError(err), `${(err as Error).name} ${(err as Error).message}`).toBe(want);
+  });
+
+  const parsed = validatePlan({ name: 'p', primaryRegion: 'ap-northeast-1', drRegions: [{ region: 'ap-northeast-3' }], secrets: { include: [{ prefix: 'app/' }] } });
+  if (!parsed.ok) throw new Error('plan');
+  const dr: RegionSurvey = { region: 'ap-northeast-3', reachable: true, inventory: { region: 'ap-northeast-3', entries: [], listCalls: 1 } };
+
+  for (const [problem, code, persistent] of [['denied', 'access-denied', false], ['throttled', 'throttled', true]] as const) {
+    it(`${problem} probes of an automatic plan's primary: degraded with the reason (${persistent ? 'once it persisted' : 'at once'}), never unhealthy, never a recovery request`, () => {
+      const survey: RegionSurvey = { region: 'ap-northeast-1', reachable: true, latencyMs: 2, error: `${problem === 'denied' ? 'AccessDeniedException' : 'ThrottlingException'}: no`, problem };
+      const obs = assessFleet(parsed.plan, [survey, dr], Date.parse(at))[0]!;
+      expect(obs).toMatchObject({ reachable: true, findings: [{ code, message: expect.stringMatching(/not an outage/) }] });
+      const r = run(Array.from({ length: 10 }, (): RegionHealthEvent => ({ type: 'PROBED', at, observation: obs })), true);
+      expect(r.state).toBe('degraded');
+      expect(r.context.reasons.map((x: HealthReason) => x.code)).toEqual([code]);
+      expect(r.announcements.map((a) => `${a.from}→${a.to}`)).toEqual(['healthy→degraded']);
+      expect(r.types).not.toContain('requestRecovery');
+      // A failed probe between denied ones does not add up with earlier ones: only consecutive failures count.
+      const mixed = run([down, down, { type: 'PROBED', at, observation: obs }, down, down, { type: 'PROBED', at, observation: obs }], true);
+      expect(mixed.state).not.toBe('unhealthy');
+      expect(mixed.types).not.toContain('requestRecovery');
+    });
+  }
 });

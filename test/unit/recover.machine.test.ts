@@ -77,4 +77,14 @@ describe('recover machine (pure; no Temporal)', () => {
     expect(r.context.hints).toBe(600);
     expect(r.context.duplicates).toBe(600);
   });
+
+  it('a primary that answers "access denied" or "throttled" is not an outage: the confirmation ends at once, saying why', () => {
+    for (const problem of ['ap-northeast-1 refused the probe (AccessDeniedException: no): a permission or credentials problem, not an outage', 'probes of ap-northeast-1 are throttled (ThrottlingException: Rate exceeded): not an outage']) {
+      const answered: RecoverEvent = { type: 'PROBED', at, atMs: 1_000_000, primaryReachable: true, error: problem, problem, target: 'ap-northeast-3' };
+      const r = run({}, [hint('a'), answered, hint('b'), answered, answered]);
+      expect(r.state).toBe('idle');
+      expect(r.effects).toEqual(['probe', 'probe']);
+      expect(r.context.journal.map((j: { what: string }) => j.what)).toContain(`the primary answered with an error, not an outage: ${problem}`);
+    }
+  });
 });

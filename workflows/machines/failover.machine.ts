@@ -3,10 +3,14 @@
  * (activity results, signals, updates, timers) through xstate's `transition` and runs the named
  * actions it returns:
  *
- *   preflight ─► awaitingApproval? ─► fencing? ─► promoting ─► verifying ─► rehoming ─► announcing ─► done | partial | failed
+ *   preflight ─► awaitingApproval? ─► settlingRotations? ─► fencing? ─► promoting ─► verifying ─► rehoming ─► announcing ─► done | partial | failed
  *       │              └─► rejected (reject / timeout / cancel)
  *       ├─► failed (preflight problems)      fencing only in planned mode with the old primary reachable;
  *       └─► dryRun (--dry-run)               unplanned: the fence is recorded as pending and handed off.
+ *
+ * settlingRotations (planned, old primary reachable, some secret with AWSPENDING on a version that
+ * is not AWSCURRENT): wait, bounded, for those rotations to finish on the primary before fencing
+ * (a fence would deny the rotation's last steps); what does not finish is not fenced nor promoted.
  *
  * PAUSE / RESUME / CANCEL only change context: the workflow's promotion loop reads `paused` and
  * `cancelRequested` between batches, so what is promoted stays promoted and is reported.
@@ -28,6 +32,8 @@ export interface FailoverMachineInput {
 export interface FailoverContext extends FailoverMachineInput {
   primaryReachable: boolean;
   toPromote: number;
+  /** Secrets to promote with a rotation in flight on the primary at preflight. */
+  rotationsInFlight: number;
   problems: string[];
   detail?: string;
   fenceReport: FenceReport;
@@ -39,7 +45,8 @@ export interface FailoverContext extends FailoverMachineInput {
 }
 
 export type FailoverEvent =
-  | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryReachable: boolean; toPromote: number }
+  | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryReachable: boolean; toPromote: number; rotationsInFlight?: number }
+  | { type: 'ROTATIONS_SETTLED'; refused: number }
   | { type: 'APPROVED'; by?: string }
   | { type: 'REJECTED'; reason?: string }
   | { type: 'APPROVAL_TIMEOUT' }
@@ -57,6 +64,7 @@ export type FailoverEffect =
   | 'runPreflight'
   | 'requestApproval'
   | 'announceStarted'
+  | 'settleRotations'
   | 'applyFence'
   | 'promote'
   | 'verify'
@@ -81,6 +89,8 @@ export const failoverMachine = setup({
     approvalRequired: ({ context }) => context.requireApproval,
     /** Planned mode with the old primary reachable: fence before the first promotion. */
     fenceFirst: ({ context }) => context.fence && context.mode === 'planned' && context.primaryReachable,
+    /** Planned mode with the old primary reachable and a rotation in flight there: let it finish first (invariant 11). */
+    settleFirst: ({ context }) => context.mode === 'planned' && context.primaryReachable && context.rotationsInFlight > 0,
     fencePending: ({ context }) => context.fenceReport.state === 'pending' || context.fenceReport.state === 'partial',
     nothingStandalone: ({ context }) => context.toPromote > 0 && context.counts.promoted + context.counts.alreadyStandalone === 0,
     allWell: ({ context }) =>
@@ -90,6 +100,7 @@ export const failoverMachine = setup({
     runPreflight: noop,
     requestApproval: noop,
     announceStarted: noop,
+    settleRotations: noop,
     applyFence: noop,
     promote: noop,
     verify: noop,
@@ -103,7 +114,7 @@ export const failoverMachine = setup({
     }),
     recordPreflight: assign(({ event }) => {
       if (event.type !== 'PREFLIGHT_DONE') return {};
-      return { problems: event.problems, primaryReachable: event.primaryReachable, toPromote: event.toPromote };
+      return { problems: event.problems, primaryReachable: event.primaryReachable, toPromote: event.toPromote, rotationsInFlight: event.rotationsInFlight ?? 0 };
     }),
   },
 }).createMachine({
@@ -112,6 +123,7 @@ export const failoverMachine = setup({
     ...input,
     primaryReachable: false,
     toPromote: 0,
+    rotationsInFlight: 0,
     problems: [],
     fenceReport: { state: 'not-requested', fenced: 0, failed: 0 },
     counts: emptyCounts(),
@@ -146,12 +158,22 @@ export const failoverMachine = setup({
         CANCEL: { target: 'rejected', actions: assign({ cancelRequested: true, detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}` }) },
       },
     },
-    /** Transient: announce, then fence first (planned) or record the fence as pending. */
+    /** Transient: announce, then let rotations in flight settle and fence first (planned) or record the fence as pending. */
     starting: {
       always: [
+        { guard: 'settleFirst', target: 'settlingRotations', actions: 'announceStarted' },
         { guard: 'fenceFirst', target: 'fencing', actions: 'announceStarted' },
         { target: 'promoting', actions: ['announceStarted', 'recordPendingFence'] },
       ],
+    },
+    settlingRotations: {
+      entry: 'settleRotations',
+      on: {
+        ROTATIONS_SETTLED: [
+          { guard: 'fenceFirst', target: 'fencing' },
+          { target: 'promoting', actions: 'recordPendingFence' },
+        ],
+      },
     },
     fencing: {
       entry: 'applyFence',

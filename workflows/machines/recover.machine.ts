@@ -8,7 +8,9 @@
  *                                       or no DR Region answers
  *
  * Events are hints, polling is truth (invariant 7): only the machine's own consecutive failed probes
- * of the primary (`unhealthyAfter`, one interval apart) confirm an outage. Duplicate hints (same
+ * of the primary (`unhealthyAfter`, one interval apart) confirm an outage. A primary that answers
+ * with an error (access denied, expired credentials, throttling) answered: it is not an outage and
+ * ends the confirmation at once, with the reason in the journal (invariant 9). Duplicate hints (same
  * dedup key; bounded memory) are counted, never acted on; a hint during a confirmation or a
  * failover joins it. `minDelayBetweenFailovers` counts from the start of the last failover.
  */
@@ -41,7 +43,8 @@ export interface RecoverContext extends Required<Omit<RecoverMachineInput, 'last
 
 export type RecoverEvent =
   | { type: 'HINT'; hint: RecoveryHint; at: string }
-  | { type: 'PROBED'; at: string; atMs: number; primaryReachable: boolean; error?: string; target?: string }
+  /** `problem`: the primary answered with an error (denied, throttled): why that is not an outage. */
+  | { type: 'PROBED'; at: string; atMs: number; primaryReachable: boolean; error?: string; problem?: string; target?: string }
   | { type: 'VETO'; at: string; by?: string; reason?: string }
   | { type: 'VETO_WINDOW_ELAPSED'; at: string }
   | { type: 'APPROVED'; at: string; by?: string }
@@ -126,7 +129,11 @@ export const recoverMachine = setup({
     confirming: {
       on: {
         PROBED: [
-          { guard: 'primaryAnswered', target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'the primary answered: outage not confirmed' } }] },
+          {
+            guard: 'primaryAnswered',
+            target: 'idle',
+            actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: probed(event)?.problem ? `the primary answered with an error, not an outage: ${probed(event)!.problem}` : 'the primary answered: outage not confirmed' }) }],
+          },
           {
             guard: and(['outageConfirmed', 'tooSoon']),
             target: 'idle',

@@ -1,0 +1,49 @@
+/** `secrets-dr iam-policy --role worker|receiver|operator`: the least-privilege policy of a role, from domain/iam.ts's table. */
+import { z } from 'zod';
+import { ExitCode } from '../../domain/errors.js';
+import { IAM_ROLES, IAM_TABLE, policyFor } from '../../domain/iam.js';
+import { defineCommand, PLAN_OPTION } from '../command.js';
+import { loadPlanFile } from '../plan-file.js';
+import { printJson } from '../output.js';
+
+/** AWS's limit for a customer managed policy document (characters, whitespace excluded). */
+const MANAGED_POLICY_LIMIT = 6144;
+
+export const iamPolicyCommand = defineCommand({
+  words: ['iam-policy'],
+  summary: 'print the least-privilege IAM policy of a role (worker, receiver, operator) for the plan',
+  usage: 'secrets-dr iam-policy --role worker|receiver|operator [-f PLAN] [--account-id ID] [--partition aws] [--explain] [--json]',
+  options: {
+    ...PLAN_OPTION,
+    role: { type: 'string' },
+    'account-id': { type: 'string' },
+    partition: { type: 'string' },
+    explain: { type: 'boolean', default: false },
+  },
+  schema: z.object({
+    plan: z.string(),
+    json: z.boolean(),
+    role: z.enum(IAM_ROLES, { error: `--role: expected one of ${IAM_ROLES.join(', ')}` }),
+    'account-id': z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' }).optional(),
+    partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional(),
+    explain: z.boolean(),
+    positionals: z.array(z.string()).max(0, { error: 'iam-policy takes no arguments' }),
+  }),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const policy = policyFor(opts.role, plan, { accountId: opts['account-id'], partition: opts.partition });
+    const size = JSON.stringify(policy).length;
+    if (io.json) {
+      printJson(io, { role: opts.role, plan: plan.name, policy, size, why: IAM_TABLE[opts.role] });
+      return ExitCode.Ok;
+    }
+    if (opts.explain) {
+      for (const g of IAM_TABLE[opts.role]) io.err(`# ${g.action.padEnd(40)} ${g.scopes.join(', ')}: ${g.why}`);
+    }
+    io.out(JSON.stringify(policy, null, 2));
+    if (size > MANAGED_POLICY_LIMIT) {
+      io.err(`note: ${size} characters is above the ${MANAGED_POLICY_LIMIT} limit of one managed policy; split the statements over two policies or use name prefixes instead of many exact names.`);
+    }
+    return ExitCode.Ok;
+  },
+});
