@@ -40,7 +40,7 @@ export class LabClient {
   status() {
     return this.call<Record<string, unknown>>('GET', 'status');
   }
-  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'rotation-stall' | 'clear', body: Record<string, unknown>) {
+  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'rotation-stall' | 'replica-delete-delay' | 'deny' | 'clear', body: Record<string, unknown>) {
     return this.call('POST', `fault/${kind}`, body);
   }
   reset() {

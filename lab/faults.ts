@@ -2,6 +2,7 @@
  * Fault injection, per Region. Faults apply to every service the lab serves in that Region
  * (Secrets Manager and EventBridge) and to replication into and out of it.
  */
+import type { IncidentError } from './incident-errors.js';
 import type { ReplicationControl } from './secrets-manager/replication.js';
 import { ROTATION_STEPS, type RotationControl, type RotationStep } from './secrets-manager/rotation-runner.js';
 
@@ -146,12 +147,14 @@ export class FaultRegistry implements ReplicationControl, RotationControl {
   clear(region?: string): void {
     if (region === undefined) this.regions.clear();
     else this.regions.delete(region);
+    this.clearPersistent(region);
     this.touch();
   }
 
-  describe(): Record<string, RegionFaults> {
-    const out: Record<string, RegionFaults> = {};
+  describe(): Record<string, RegionFaults & PersistentFaults> {
+    const out: Record<string, RegionFaults & PersistentFaults> = {};
     for (const [r, f] of this.regions) out[r] = structuredClone(f);
+    this.describePersistent(out);
     return out;
   }
 
@@ -209,6 +212,68 @@ export class FaultRegistry implements ReplicationControl, RotationControl {
     }
     return undefined;
   }
+
+  // ---- persistent faults, held apart from RegionFaults (until `clear`): replica-delete-delay, deny
+
+  private readonly replicaDeleteDelays = new Map<string, number>();
+  private readonly denials = new Map<string, DenyFault[]>();
+
+  /** Every call in `region` (or only `op`'s: `PutSecretValue`, `events:PutEvents`, `ssm:GetParameter`) answers `error` until cleared. */
+  setDeny(region: string, fault: DenyFault): void {
+    const list = (this.denials.get(region) ?? []).filter((d) => d.op !== fault.op);
+    list.push({ ...fault });
+    this.denials.set(region, list);
+  }
+
+  /** True when some deny fault is set anywhere (the server's fast path). */
+  get anyDenials(): boolean {
+    return this.denials.size > 0;
+  }
+
+  /** The error a call answers under a deny fault: one for its operation first, else one for the whole Region. */
+  deniedWith(region: string, op: string, prefixedOp?: string): IncidentError | undefined {
+    const list = this.denials.get(region);
+    if (!list) return undefined;
+    const forOp = list.find((d) => d.op !== undefined && (d.op === op || d.op === prefixedOp));
+    return (forOp ?? list.find((d) => d.op === undefined))?.error;
+  }
+
+  /** A replica removed from replication in `region` lingers `ms` lab milliseconds (0 = gone at once). */
+  setReplicaDeleteDelay(region: string, ms: number): void {
+    this.replicaDeleteDelays.set(region, ms);
+  }
+
+  replicaDeleteDelayMs(targetRegion: string): number | undefined {
+    return this.replicaDeleteDelays.get(targetRegion);
+  }
+
+  private clearPersistent(region?: string): void {
+    if (region === undefined) {
+      this.replicaDeleteDelays.clear();
+      this.denials.clear();
+    } else {
+      this.replicaDeleteDelays.delete(region);
+      this.denials.delete(region);
+    }
+  }
+
+  private describePersistent(out: Record<string, RegionFaults & PersistentFaults>): void {
+    for (const [r, ms] of this.replicaDeleteDelays) (out[r] ??= { throttle: {}, failNext: [] }).replicaDeleteDelayMs = ms;
+    for (const [r, list] of this.denials) (out[r] ??= { throttle: {}, failNext: [] }).deny = list.map((d) => ({ ...d }));
+  }
+}
+
+/** `lab fault deny`: without `op`, every operation of every service in the Region. */
+export interface DenyFault {
+  op?: string;
+  error: IncidentError;
+}
+
+/** Faults described next to RegionFaults in /_lab/status (held in maps of their own). */
+export interface PersistentFaults {
+  /** Lab ms a replica removed from replication in this Region lingers (lab/secrets-manager/replica-removal.ts). */
+  replicaDeleteDelayMs?: number;
+  deny?: DenyFault[];
 }
 
 function matchesPrefix(secretId: string, prefix: string): boolean {

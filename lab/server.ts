@@ -4,10 +4,13 @@
  *
  *   X-Amz-Target: secretsmanager.<Op>  → Secrets Manager emulator
  *   X-Amz-Target: AWSEvents.<Op>       → EventBridge emulator
+ *   X-Amz-Target: AmazonSSM.<Op>       → SSM Parameter Store, only GetParameter/GetParameters of
+ *                                        /aws/reference/secretsmanager/<id>[:stage|:versionId] (lab/ssm/service.ts),
+ *                                        read through Secrets Manager's GetSecretValue (its quota and deny faults)
  *   /_lab/...                          → fault injection, seeding, clock, counters, state
  *
  * The Region comes from the SigV4 credential scope (signatures are not verified). Per request:
- * count → outage fault → latency fault → fail-next fault → quota bucket → operation.
+ * count → outage fault → latency fault → deny fault → fail-next fault → quota bucket → operation.
  *
  * Lab API (JSON in, JSON out; a bad call answers 400 {error}):
  *   GET  /_lab/health                      {ok:true}
@@ -26,6 +29,10 @@
  *   POST /_lab/fault/rotation-stall        {region, step?: createSecret|setSecret|testSecret|finishSecret}
  *                                           rotations in region stop before that step (default: their next
  *                                           one); AWSPENDING stays on a non-current version; reattempted on clear
+ *   POST /_lab/fault/replica-delete-delay  {region, ms}          (lab ms a replica removed from replication in region lingers; default 3000)
+ *   POST /_lab/fault/deny                  {region, op?, error?=AccessDeniedException}  persistent until clear; error one of
+ *                                           AccessDeniedException | ExpiredTokenException | UnrecognizedClientException | ThrottlingException
+ *                                           (also valid as fail-next errors: then with AWS's texts; lab/incident-errors.ts)
  *   POST /_lab/fault/clear                 {region?}
  *   POST /_lab/lambda                      {region, name, kind?: rotation-single-user|rotation-alternating-users,
  *                                           stepDelayMs? (lab clock, default 50)} → the function (arn
@@ -50,8 +57,10 @@ import { EventBridgeService, type InjectAlarmInput, type InjectHealthInput } fro
 import { FaultRegistry, OUTAGE_MODES, statusForError, type OutageMode } from './faults.js';
 import { LambdaFunctions, LambdaInputError } from './lambda/functions.js';
 import { ROTATION_STEPS, type RotationStep } from './secrets-manager/rotation-runner.js';
+import { INCIDENT_ERRORS, incidentAnswer, isIncidentError, type IamService, type IncidentAnswer, type IncidentError } from './incident-errors.js';
 import { QUOTA_GROUP_NAMES, QuotaEnforcer, SECRETS_MANAGER_QUOTAS } from './quotas.js';
 import { SecretsManagerService, type SeedSecret } from './secrets-manager/service.js';
+import { SsmService } from './ssm/service.js';
 import { LabError, type EmulatedService, type RequestContext } from './types.js';
 
 export { SECRETS_MANAGER_QUOTAS, WRITE_TPS, quotaGroupOf, type QuotaGroup } from './quotas.js';
@@ -73,6 +82,12 @@ export interface LabOptions {
   clockSpeed?: number;
   /** Enforce AWS's request quotas; default true. */
   quotas?: boolean;
+  /**
+   * How long (lab ms) a replica removed from replication stays visible before it disappears, as on
+   * AWS (tens of seconds there); default 3000. 0 = at once, for tests that do not care.
+   * `lab fault replica-delete-delay` overrides it per Region; `lab fault clear` restores it.
+   */
+  replicaDeleteDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -138,9 +153,23 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     regions,
     clock,
     replicationLagMs: opts.replicationLagMs ?? 300,
+    ...(opts.replicaDeleteDelayMs !== undefined ? { replicaDeleteDelayMs: opts.replicaDeleteDelayMs } : {}),
     emit: (ev) => eventBridge.publish(ev),
     control: faults,
     onChange: markDirty,
+  });
+
+  // SSM references read through Secrets Manager's GetSecretValue path: its quota, then the operation.
+  const ssm = new SsmService((input, ctx) => {
+    // Parameter Store honours the caller's Secrets Manager permissions.
+    if (faults.anyDenials && faults.deniedWith(ctx.region, 'GetSecretValue') === 'AccessDeniedException') {
+      const a = incidentAnswer('AccessDeniedException', 'secretsmanager', 'GetSecretValue', input, ctx, (id) => secretArnOf(id, ctx));
+      throw new LabError(a.type, a.message, a.status);
+    }
+    if (!quotas.admit(ctx.region, 'GetSecretValue', (g) => faults.throttleFor(ctx.region, g))) {
+      throw new LabError('ThrottlingException', 'Rate exceeded');
+    }
+    return secretsManager.handleSync('GetSecretValue', input, ctx) as Record<string, unknown>;
   });
 
   const saveState = async (): Promise<void> => {
@@ -200,12 +229,31 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   };
 
   const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string): void => {
-    sendJson(res, status, { __type: type, message }, requestId, type);
+    sendJson(res, status, message ? { __type: type, message } : { __type: type }, requestId, type);
   };
 
-  const serviceFor = (prefix: string): { service: EmulatedService; counterPrefix: string } | undefined => {
-    if (prefix === 'secretsmanager') return { service: secretsManager, counterPrefix: '' };
-    if (prefix === 'AWSEvents') return { service: eventBridge, counterPrefix: 'events:' };
+  /** An incident error (deny, fail-next): the credential errors as AWS's front end sends them. */
+  const sendIncident = (res: ServerResponse, a: IncidentAnswer, requestId: string): void => {
+    if (a.frontEnd) {
+      sendJson(res, a.status, { __type: `com.amazon.coral.service#${a.type}`, message: a.message }, requestId, `${a.type}:http://internal.amazon.com/coral/com.amazon.coral.service/`);
+    } else {
+      sendAwsError(res, a.type, a.message, a.status, requestId);
+    }
+  };
+
+  /** The ARN of a secret named `id` in the caller's Region, for AccessDenied messages. */
+  const secretArnOf = (id: string, ctx: RequestContext): string | undefined => {
+    try {
+      return (secretsManager.handleSync('DescribeSecret', { SecretId: id }, ctx) as { ARN?: string }).ARN;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const serviceFor = (prefix: string): { service: EmulatedService; counterPrefix: string; iam: IamService } | undefined => {
+    if (prefix === 'secretsmanager') return { service: secretsManager, counterPrefix: '', iam: 'secretsmanager' };
+    if (prefix === 'AWSEvents') return { service: eventBridge, counterPrefix: 'events:', iam: 'events' };
+    if (prefix === 'AmazonSSM') return { service: ssm, counterPrefix: 'ssm:', iam: 'ssm' };
     return undefined;
   };
 
@@ -270,13 +318,24 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       return;
     }
 
+    const ctx: RequestContext = { region, accountId, requestId, clock };
+    if (faults.anyDenials) {
+      const denied = faults.deniedWith(region, operation, routed.counterPrefix + operation);
+      if (denied) {
+        counts.failed++;
+        sendIncident(res, incidentAnswer(denied, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId);
+        return;
+      }
+    }
+
     if (faults.hasAny(region)) {
       const sid = typeof input.SecretId === 'string' ? input.SecretId : typeof input.Name === 'string' ? input.Name : undefined;
       const injected = faults.takeFailNext(region, operation, sid)
         ?? (routed.counterPrefix ? faults.takeFailNext(region, routed.counterPrefix + operation, sid) : undefined);
       if (injected) {
         counts.failed++;
-        sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId);
+        if (isIncidentError(injected)) sendIncident(res, incidentAnswer(injected, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId);
+        else sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId);
         return;
       }
     }
@@ -287,7 +346,6 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       return;
     }
 
-    const ctx: RequestContext = { region, accountId, requestId, clock };
     try {
       const out = routed.service === secretsManager
         ? secretsManager.handleSync(operation, input, ctx)
@@ -335,6 +393,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       pendingReplications: secretsManager.pendingReplications,
       lambdaFunctions: functions.list().length,
       rotations: secretsManager.rotationsInFlight(),
+      pendingReplicaRemovals: secretsManager.pendingReplicaRemovals,
       statePath: opts.statePath ?? null,
     }),
     'GET /_lab/counters': () => counters.snapshot(),
@@ -426,6 +485,20 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       if (typeof name !== 'string' || name === '') throw new BadLabRequest('"name" is required');
       if (!functions.delete(region, name)) throw new BadLabRequest(`no function ${name} in ${region}`);
       return { ok: true, region, name };
+    },
+    'POST /_lab/fault/replica-delete-delay': (b) => {
+      const region = requireRegion(b);
+      faults.setReplicaDeleteDelay(region, num(b, 'ms', true)!);
+      return { ok: true, region, ms: b.ms };
+    },
+    'POST /_lab/fault/deny': (b) => {
+      const region = requireRegion(b);
+      if (b.op !== undefined && (typeof b.op !== 'string' || b.op === '')) throw new BadLabRequest('"op" must be an operation name (e.g. GetSecretValue, events:PutEvents, ssm:GetParameter), or left out for every operation');
+      const error = (b.error ?? 'AccessDeniedException') as IncidentError;
+      if (!isIncidentError(error)) throw new BadLabRequest(`"error" must be one of ${INCIDENT_ERRORS.join(', ')}`);
+      faults.setDeny(region, { ...(typeof b.op === 'string' ? { op: b.op } : {}), error });
+      log(`lab: deny ${typeof b.op === 'string' ? b.op : 'every operation'} in ${region} with ${error}`);
+      return { ok: true, region, op: b.op ?? null, error };
     },
     'POST /_lab/fault/clear': (b) => {
       if (b.region !== undefined) faults.clear(requireRegion(b));

@@ -4,6 +4,7 @@ import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
 import { LabClient } from '../../lab/client.js';
 import { ROTATION_STEPS } from '../../lab/secrets-manager/rotation-runner.js';
+import { INCIDENT_ERRORS, isIncidentError } from '../../lab/incident-errors.js';
 import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackUp, StackError } from '../../lab/stack.js';
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
@@ -107,7 +108,7 @@ export const labStatusCommand = defineCommand({
   },
 });
 
-const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'rotation-stall', 'clear'] as const;
+const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'rotation-stall', 'replica-delete-delay', 'deny', 'clear'] as const;
 
 /** The lab of `SECRETS_DR_LAB_URL`, else of the running local stack. */
 export function labClient(): LabClient {
@@ -118,9 +119,9 @@ export function labClient(): LabClient {
 
 export const labFaultCommand = defineCommand({
   words: ['lab', 'fault'],
-  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|rotation-stall|clear',
+  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|rotation-stall|replica-delete-delay|deny|clear',
   usage:
-    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | rotation-stall --region R [--step createSecret|setSecret|testSecret|finishSecret] | clear [--region R]',
+    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | rotation-stall --region R [--step createSecret|setSecret|testSecret|finishSecret] | replica-delete-delay --region R --ms N | deny --region R [--op OP] [--error AccessDeniedException|ExpiredTokenException|UnrecognizedClientException|ThrottlingException] | clear [--region R]',
   options: {
     region: { type: 'string' },
     mode: { type: 'string' },
@@ -150,10 +151,13 @@ export const labFaultCommand = defineCommand({
     .superRefine((o, ctx) => {
       const kind = o.positionals[0];
       if (kind !== 'clear' && !o.region) ctx.addIssue({ code: 'custom', path: ['region'], message: `lab fault ${kind} needs --region` });
-      if ((kind === 'latency' || kind === 'replication-lag') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
+      if ((kind === 'latency' || kind === 'replication-lag' || kind === 'replica-delete-delay') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
       if (kind === 'throttle' && o.tps === undefined) ctx.addIssue({ code: 'custom', path: ['tps'], message: 'lab fault throttle needs --tps' });
       if (o.step !== undefined && kind !== 'rotation-stall') ctx.addIssue({ code: 'custom', path: ['step'], message: '--step goes with lab fault rotation-stall' });
       if (kind === 'fail-next' && !o.op) ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
+      if (kind === 'deny' && o.error !== undefined && !isIncidentError(o.error)) {
+        ctx.addIssue({ code: 'custom', path: ['error'], message: `lab fault deny --error must be one of ${INCIDENT_ERRORS.join(', ')}, got ${o.error}` });
+      }
     }),
   async run(opts, io) {
     const { positionals, ...rest } = opts;

@@ -76,6 +76,11 @@ export interface SecretRecord {
   versions: SecretVersion[];
   /** Set on replicas only: the Region of the primary. */
   primaryRegion?: string;
+  /**
+   * Set on a replica removed from replication (RemoveRegionsFromReplication) that has not
+   * disappeared yet: the lab time at which it does (see replica-removal.ts).
+   */
+  replicaRemovalAt?: number;
   /** Set on primaries with replication: one entry per replica Region. */
   replicas: ReplicaEntry[];
 }

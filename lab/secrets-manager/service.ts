@@ -45,6 +45,7 @@ import { isUnusableKmsKey, Replicator, type ReplicationControl } from './replica
 import { describeRules, parseSchedule, readRotationRules, startWithin } from './rotation.js';
 import { newRotationToken, RotationRunner, type RotationControl, type RotationInFlight } from './rotation-runner.js';
 import { LambdaFunctions } from '../lambda/functions.js';
+import { DEFAULT_REPLICA_DELETE_DELAY_MS, ReplicaRemover } from './replica-removal.js';
 import { RegionStore } from './store.js';
 import { deniedByResourcePolicy } from './resource-policy.js';
 
@@ -65,6 +66,8 @@ export interface SecretsManagerOptions {
   functions?: LambdaFunctions;
   /** Fault hooks for rotations (outage, rotation-stall, fail-next). */
   rotationControl?: RotationControl;
+  /** How long (lab ms) a replica removed from replication lingers; default 3000, 0 = at once (replica-removal.ts). */
+  replicaDeleteDelayMs?: number;
 }
 
 /** One secret for `seed` (the /_lab/seed route): bulk creation that bypasses quotas. */
@@ -94,6 +97,7 @@ export class SecretsManagerService implements EmulatedService {
   private readonly clock: LabClock;
   private readonly stores = new Map<string, RegionStore>();
   private readonly replicator: Replicator;
+  private readonly remover: ReplicaRemover;
   private readonly emit: EventSink | undefined;
   private readonly onChange: () => void;
   private readonly scheduler: NodeJS.Timeout;
@@ -117,6 +121,7 @@ export class SecretsManagerService implements EmulatedService {
       onSucceeded: (region, arn, token) => this.rotationSucceeded(region, arn, token),
       onGivenUp: (region, arn, token, reason) => this.rotationGivenUp(region, arn, token, reason),
     });
+    this.remover = new ReplicaRemover(this.stores, opts.replicaDeleteDelayMs ?? DEFAULT_REPLICA_DELETE_DELAY_MS, opts.control ?? {}, () => this.clock.now(), this.onChange);
     this.scheduler = setInterval(() => this.runSchedules(), opts.schedulerIntervalMs ?? 100);
     this.scheduler.unref();
     this.handlers = {
@@ -172,6 +177,7 @@ export class SecretsManagerService implements EmulatedService {
   reset(): void {
     this.replicator.dispose();
     this.rotations.reset();
+    this.remover.clear();
     for (const s of this.stores.values()) s.clear();
   }
 
@@ -202,6 +208,7 @@ export class SecretsManagerService implements EmulatedService {
       for (const rec of structuredClone(list)) store.put(rec);
     }
     this.replicator.resume();
+    this.remover.resume();
   }
 
   /** Secrets per Region (for /_lab/status). */
@@ -214,6 +221,11 @@ export class SecretsManagerService implements EmulatedService {
   /** Syncs not yet applied (for /_lab/status and tests). */
   get pendingReplications(): number {
     return this.replicator.pending;
+  }
+
+  /** Replicas removed from replication that have not disappeared yet (for /_lab/status and tests). */
+  get pendingReplicaRemovals(): number {
+    return this.remover.count;
   }
 
   /** Bulk creation for tests and benchmarks: real secrets (versions, ARNs, replication), no quotas, no events. */
@@ -841,9 +853,9 @@ export class SecretsManagerService implements EmulatedService {
       this.replicator.cancel(rec.region, rec.name, r);
       const store = this.stores.get(r);
       const replica = store?.byName.get(rec.name);
-      // Only our own replica is deleted (never a same-name secret that blocked replication).
+      // Only our own replica is deleted (never a same-name secret that blocked replication), later.
       if (store && replica && replica.primaryRegion === rec.region && replica.arn === arnInRegion(rec.arn, r)) {
-        store.remove(rec.name);
+        this.remover.schedule(rec, replica);
       }
     }
     this.onChange();
@@ -857,6 +869,9 @@ export class SecretsManagerService implements EmulatedService {
       throw invalidRequest(`The secret ${rec.name} is not a replica secret: StopReplicationToReplica must be called on a replica, in its Region.`);
     }
     this.assertNotDeleted(rec);
+    if (this.remover.lingering(rec)) {
+      throw invalidRequest(`You can't promote the replica secret ${rec.name}: it was removed from replication and is being deleted.`);
+    }
     const primaryRegion = rec.primaryRegion;
     delete rec.primaryRegion;
     rec.lastChangedDate = this.clock.now();
@@ -993,6 +1008,7 @@ export class SecretsManagerService implements EmulatedService {
 
   /** Scheduled rotations that are due, and recovery windows that have passed. */
   runSchedules(): void {
+    this.remover.run();
     const now = this.clock.now();
     let changed = false;
     for (const [region, store] of this.stores) {

@@ -66,3 +66,29 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { name: st
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
+
+export interface RawAnswer {
+  status: number;
+  errorType: string | null;
+  json: Record<string, unknown> & { __type?: string; message?: string };
+}
+
+/**
+ * One AWS JSON 1.1 call over raw HTTP, as the SDKs send it (X-Amz-Target, a SigV4-shaped
+ * Authorization header: the lab reads the Region from its credential scope and checks no signature).
+ * For services without an SDK client in this project (SSM: @aws-sdk/client-ssm is not a dependency).
+ */
+export async function rawAwsCall(lab: RunningLab, region: string, target: string, scope: string, body: unknown): Promise<RawAnswer> {
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const r = await fetch(`${lab.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': target,
+      'x-amz-date': amzDate,
+      authorization: `AWS4-HMAC-SHA256 Credential=test/${amzDate.slice(0, 8)}/${region}/${scope}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, errorType: r.headers.get('x-amzn-errortype'), json: (await r.json()) as RawAnswer['json'] };
+}
