@@ -18,7 +18,7 @@ export const FailbackInput = z.object({
   dryRun: z.boolean().default(false),
   /** `--yes`: skip the plan's approval gate (plan.failover.requireApproval). Per-secret asks still ask. */
   skipApproval: z.boolean().default(false),
-  /** Which failover to fail back from (default: the latest one with lineage records). */
+  /** Only this failover's promotions (default: every failover since the failback that last verified each secret). */
   failoverId: z.string().optional(),
   requestedBy: z.string().max(200).optional(),
   taskQueuePrefix: z.string().optional(),
