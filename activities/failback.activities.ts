@@ -75,7 +75,7 @@ const each = <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise
     return r;
   });
 
-const recordCache = new Map<string, { at: number; byName: Map<string, LineageRecord['secrets'][number]> }>();
+const recordCache = new Map<string, { at: number; byName: Map<string, LineageRecord['secrets'][number] & { failoverId: string }> }>();
 
 export function createFailbackActivities(clients: RegionClients, peer?: PeerClients) {
   const { region, secretsManager: sm } = clients;
@@ -222,7 +222,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     const cached = recordCache.get(key);
     if (cached && Date.now() - cached.at < 5 * 60_000) return cached.byName;
     const { scope } = await scopeOf(c, records);
-    const byName = new Map([...scope].map(([name, s]) => [name, s.entry]));
+    const byName = new Map([...scope].map(([name, s]) => [name, { ...s.entry, failoverId: s.failoverId }]));
     recordCache.set(key, { at: Date.now(), byName });
     return byName;
   }
@@ -372,7 +372,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         const [original, dr] = await Promise.all([side(clients, input.planName, name, input.dr), side(drClients, input.planName, name, region)]);
         const r = recorded.get(name);
         const cur = r?.versions.find((v) => v.stages.includes('AWSCURRENT'));
-        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}) } } : {}), original, dr };
+        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}), failoverId: r!.failoverId } } : {}), original, dr };
       });
     },
 

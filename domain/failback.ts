@@ -50,7 +50,7 @@ export type SideFacts = z.infer<typeof SideFacts>;
 export const SecretFacts = z.object({
   name: z.string(),
   /** AWSCURRENT at promotion (from the lineage record in the DR Region). */
-  recorded: z.object({ versionId: z.string(), hmac: z.string().optional() }).optional(),
+  recorded: z.object({ versionId: z.string(), hmac: z.string().optional(), failoverId: z.string().optional() }).optional(),
   original: SideFacts,
   dr: SideFacts,
 });

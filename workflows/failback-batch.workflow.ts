@@ -81,7 +81,7 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
   const decide = (f: SecretFacts): FailbackItem => {
     const i = planItem(f, plan, from, to, reverse);
     const key = replicaKmsKey(plan, target, (reverse ? f.original : f.dr).kmsKeyId);
-    return { ...i, dr: to, ...(key && i.resolution !== 'skip' ? { kmsKeyId: key } : {}) };
+    return { ...i, dr: to, ...(f.recorded?.failoverId ? { failoverId: f.recorded.failoverId } : {}), ...(key && i.resolution !== 'skip' ? { kmsKeyId: key } : {}) };
   };
 
   if (input.phase === 'plan') {
@@ -148,6 +148,8 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
       //    write that landed there since `plan` is decided again instead of being overwritten.
       const overwritten = live().filter((i) => i.resolution !== 'verify' && i.resolution !== 'skip' && i.resolution !== 'ask');
       await batched(overwritten, async (batch) => {
+        // Marked first: a fence half-applied by a batch that then failed is lifted again (result()).
+        for (const i of batch) set({ ...items.get(i.name)!, targetFenced: true });
         await guard(batch, async () => {
           const r = await acts(target).fenceTargetBatch({ names: batch.map((i) => i.name), writeQuotaShare: share });
           r.forEach((x) => {
@@ -157,12 +159,12 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
         });
         return [];
       });
-      await batched(live().filter((i) => i.targetFenced), async (batch) => {
+      // (--reverse: the original is always backed up, below, now that it is fenced, and overwritten.)
+      await batched(reverse ? [] : live().filter((i) => i.targetFenced), async (batch) => {
         await guard(batch, async () => {
           for (const f of await inspect(batch.map((i) => i.name))) {
             const i = items.get(f.name)!;
             const again = decide(f);
-            if (reverse) continue; // the original is always backed up (below, now that it is fenced) and overwritten
             if (again.change === i.change) set({ ...resolve(i, f, i.resolution), ...(again.kmsKeyId ? { kmsKeyId: again.kmsKeyId } : {}) });
             else if (again.resolution === 'ask' || again.resolution === 'skip') {
               set({ ...i, change: again.change, resolution: 'skip', status: 'skipped', reason: `changed during failback (now ${again.change}${again.reason ? `: ${again.reason}` : ''}): left as it is; run failback again to decide it` });

@@ -57,6 +57,7 @@ export function renderFailbackReport(r: FailbackReport, io: Io): void {
       i.copiedBack ? 'copied back' : undefined,
       i.hmacMatch ? 'same value both sides (HMAC)' : undefined,
       regions.size > 1 && i.dr ? `promoted in ${i.dr}` : undefined,
+      (r.failovers?.length ?? 0) > 1 && i.failoverId ? `since failover ${i.failoverId}` : undefined,
       i.targetFenced && i.status !== 'verified' ? `failback's deny-writes fence still on the copy in ${r.reverse ? r.from : (i.dr ?? r.to)}` : undefined,
       i.kmsKeyId ? `replica key ${i.kmsKeyId}` : undefined,
       ...(i.backups ?? []).map((b) => `backup ${b}`),

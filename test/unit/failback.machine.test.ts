@@ -223,7 +223,7 @@ describe('failback report (CLI)', () => {
         workflowId: 'wf', plan: 'p', from: FROM, to: TO, reverse: false, outcome: 'done', total: 2, counts: { verified: 2 },
         failovers: [{ failoverId: '20261201T000000Z', region: TO, from: FROM, secrets: 1, hmacs: true }, { failoverId: '20261201T010000Z', region: 'ap-southeast-1', from: FROM, secrets: 1, hmacs: true }],
         items: [
-          { name: 'a', change: 'dr-changed', resolution: 'copy-back', status: 'verified', dr: TO, kmsKeyId: 'alias/dr', backups: [`${TO}:secrets-dr-backup/p/a/x`] },
+          { name: 'a', change: 'dr-changed', resolution: 'copy-back', status: 'verified', dr: TO, kmsKeyId: 'alias/dr', backups: [`${TO}:secrets-dr-backup/p/a/x`], failoverId: '20261201T000000Z' },
           { name: 'b', change: 'unchanged', resolution: 'replicate', status: 'verified', dr: 'ap-southeast-1' },
         ],
         attention: [], problems: [], warnings: [], writes: { expected: 3, expectedMs: 100 }, durationMs: 1, startedAt: '', finishedAt: '',
@@ -235,6 +235,7 @@ describe('failback report (CLI)', () => {
     expect(text).toContain('failover 20261201T010000Z to ap-southeast-1');
     expect(text).toContain(`promoted in ${TO}`);
     expect(text).toContain('replica key alias/dr');
+    expect(text).toContain('since failover 20261201T000000Z');
     expect(text).toContain(`backup ${TO}:secrets-dr-backup/p/a/x`);
   });
 });
