@@ -25,11 +25,11 @@ import {
   originTags,
   retargetPolicy,
   tagValue,
+  TOOL_FENCE_SIDS,
   type BackupInfo,
   type BackupManifest,
   type TagPair,
 } from '../domain/backup.js';
-import { FENCE_SID } from '../domain/failover.js';
 import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
@@ -223,7 +223,7 @@ export function createBackupActivities(clients: RegionClients, peer?: PeerClient
       const backupArn = b.ARN!;
       // Protection before values: the original's policy (our fence left out) now covers the backup.
       if (policy !== undefined) {
-        const moved = retargetPolicy(policy, origin.ARN, backupArn, FENCE_SID);
+        const moved = retargetPolicy(policy, origin.ARN, backupArn, TOOL_FENCE_SIDS);
         if ('policy' in moved && moved.policy !== undefined) {
           const text = moved.policy;
           await step('PutResourcePolicy', () => ops.policyGov.write(() => ops.sm.putResourcePolicy({ SecretId: backupArn, ResourcePolicy: text })));

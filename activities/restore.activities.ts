@@ -11,8 +11,7 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
-import { retargetPolicy, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
-import { FENCE_SID } from '../domain/failover.js';
+import { retargetPolicy, TOOL_FENCE_SIDS, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
 import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
@@ -38,7 +37,7 @@ const canonicalPolicy = (p: string | undefined) => (p === undefined ? '' : canon
  * old primary, not the original's protection) — the policy's ARN retargeted to the restored secret.
  */
 const wantedTags = (m: BackupManifest) => m.origin.tags.filter(([k]) => k !== FENCE_TAG);
-const wantedPolicy = (m: BackupManifest, arn: string) => (m.origin.policy === undefined ? undefined : (retargetPolicy(m.origin.policy, m.origin.arn, arn, FENCE_SID) as { policy?: string }).policy);
+const wantedPolicy = (m: BackupManifest, arn: string) => (m.origin.policy === undefined ? undefined : (retargetPolicy(m.origin.policy, m.origin.arn, arn, TOOL_FENCE_SIDS) as { policy?: string }).policy);
 const tagText = (tags: readonly (readonly [string, string])[]) => canonical([...tags].map(([k, v]) => `${k}=${v}`).sort());
 
 interface Loaded {

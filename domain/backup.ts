@@ -13,6 +13,8 @@
  * - one more version labelled MANIFEST_STAGE: the original's name, ARN, key, description, tags, policy
  *   text, rotation settings and version ids → labels (no values). Rotation is never enabled on a backup.
  */
+import { FENCE_SID } from './failover.js';
+import { FAILBACK_FENCE_SID } from './failback.js';
 import { z } from 'zod';
 
 /** AWS's limits (botocore service-2.json 2017-10-17; the 50-tag limit from the Secrets Manager quotas page). */
@@ -155,7 +157,10 @@ function wildcardMatches(pattern: string, text: string): boolean {
  * instead; the rest is kept as written. Statements whose Sid is `dropSid` are left out (our fence).
  * Returns undefined for nothing left, or a problem when the text is not a policy document.
  */
-export function retargetPolicy(policy: string, fromArn: string, toArn: string, dropSid?: string): { policy?: string } | { problem: string } {
+/** The statements secrets-dr itself adds (failover's fence, failback's deny-writes): never carried to a backup or restored. */
+export const TOOL_FENCE_SIDS: readonly string[] = [FENCE_SID, FAILBACK_FENCE_SID];
+
+export function retargetPolicy(policy: string, fromArn: string, toArn: string, dropSids: readonly string[] = []): { policy?: string } | { problem: string } {
   let doc: { Statement?: unknown } & Record<string, unknown>;
   try {
     doc = JSON.parse(policy) as typeof doc;
@@ -170,7 +175,7 @@ export function retargetPolicy(policy: string, fromArn: string, toArn: string, d
     return r;
   };
   const statements = (list as Record<string, unknown>[])
-    .filter((s) => dropSid === undefined || s?.Sid !== dropSid)
+    .filter((s) => !dropSids.includes(s?.Sid as string))
     .map((s) => {
       const out = { ...s };
       if ('Resource' in out) out.Resource = move(out.Resource);

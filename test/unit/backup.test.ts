@@ -11,6 +11,7 @@ import {
   originNameOf,
   originTags,
   retargetPolicy,
+  TOOL_FENCE_SIDS,
   selectPrunable,
   tagValue,
   type BackupInfo,
@@ -74,9 +75,10 @@ describe('the resource policy carried to the backup', () => {
         { Sid: 'Wild', Effect: 'Deny', Principal: '*', Action: 'secretsmanager:DeleteSecret', Resource: ['arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:prod/db-??????', '*'] },
         { Sid: 'Other', Effect: 'Allow', Principal: '*', Action: '*', NotResource: 'arn:aws:secretsmanager:*:*:secret:other-*' },
         { Sid: 'SecretsDrFenceDenyWrites', Effect: 'Deny', Principal: '*', Action: 'secretsmanager:PutSecretValue', Resource: '*' },
+        { Sid: 'SecretsDrFailbackDenyWrites', Effect: 'Deny', Principal: '*', Action: 'secretsmanager:PutSecretValue', Resource: '*' },
       ],
     });
-    const out = retargetPolicy(policy, ARN, BACKUP_ARN, 'SecretsDrFenceDenyWrites');
+    const out = retargetPolicy(policy, ARN, BACKUP_ARN, TOOL_FENCE_SIDS);
     expect('policy' in out).toBe(true);
     const doc = JSON.parse((out as { policy: string }).policy) as { Version: string; Statement: Array<Record<string, unknown>> };
     expect(doc.Version).toBe('2012-10-17');
@@ -88,7 +90,7 @@ describe('the resource policy carried to the backup', () => {
 
   it('a single statement object, nothing left, and text that is not a policy', () => {
     expect(JSON.parse((retargetPolicy(JSON.stringify({ Statement: deny }), ARN, BACKUP_ARN) as { policy: string }).policy).Statement[0].Resource).toBe(BACKUP_ARN);
-    expect(retargetPolicy(JSON.stringify({ Statement: [{ Sid: 'F' }] }), ARN, BACKUP_ARN, 'F')).toEqual({});
+    expect(retargetPolicy(JSON.stringify({ Statement: [{ Sid: 'F' }] }), ARN, BACKUP_ARN, ['F'])).toEqual({});
     expect(retargetPolicy('{not json', ARN, BACKUP_ARN)).toEqual({ problem: expect.stringContaining('JSON') });
   });
 });
