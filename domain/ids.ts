@@ -85,3 +85,12 @@ export function drillWorkflowId(planName: string, stamp: string): string {
 export function drillScheduleId(planName: string): string {
   return `secrets-dr/${planName}/drill-schedule`;
 }
+
+/**
+ * A run's id from its start time, compact and sortable, to the millisecond (`20261202T061500.123Z`):
+ * two runs of one failover or failback started within the same second must not share an id
+ * (their lineage records and tags would collide).
+ */
+export function runStamp(started: Date): string {
+  return started.toISOString().replace(/[-:]/g, '');
+}

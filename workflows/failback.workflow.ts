@@ -47,7 +47,7 @@ import {
   type SecretFacts,
 } from '../domain/failback.js';
 import type { OutgoingEvent } from '../domain/events.js';
-import { failbackWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { failbackWorkflowId, fenceWorkflowId, runStamp, workflowTaskQueue } from '../domain/ids.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -69,7 +69,7 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
   const prefix = input.taskQueuePrefix;
   const { workflowId } = workflowInfo();
   const started = new Date();
-  const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = runStamp(started);
   const side = (region: string) => regionActivities<FailbackActivities & FailoverActivities & EventActivities>(region, prefix, SIDE_OPTIONS);
 
   // ---- what the workflow knows (never a value)
