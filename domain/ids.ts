@@ -91,6 +91,11 @@ export function drillScheduleId(planName: string): string {
  * two runs of one failover or failback started within the same second must not share an id
  * (their lineage records and tags would collide).
  */
-export function runStamp(started: Date): string {
-  return started.toISOString().replace(/[-:]/g, '');
+export function runStamp(started: Date, withMilliseconds = true): string {
+  const iso = started.toISOString().replace(/[-:]/g, '');
+  // Runs started before the change kept whole seconds (their ids live in histories and AWS records).
+  return withMilliseconds ? iso : iso.replace(/\.\d+Z$/, 'Z');
 }
+
+/** The workflow patch id under which run ids carry milliseconds (`patched(RUN_STAMP_MS_PATCH)`). */
+export const RUN_STAMP_MS_PATCH = 'run-stamp-ms';

@@ -26,7 +26,7 @@
  * - The fence stays until the end (unfencing), except for the statement lifted by the
  *   orchestrator's own writes; secrets that did not fail back stay fenced.
  */
-import { condition, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { initialTransition, transition } from 'xstate';
 import { ApprovalDecision, type PendingApproval } from '../domain/approval.js';
 import { expectedPromotionMs } from '../domain/failover.js';
@@ -47,7 +47,7 @@ import {
   type SecretFacts,
 } from '../domain/failback.js';
 import type { OutgoingEvent } from '../domain/events.js';
-import { failbackWorkflowId, fenceWorkflowId, runStamp, workflowTaskQueue } from '../domain/ids.js';
+import { failbackWorkflowId, fenceWorkflowId, RUN_STAMP_MS_PATCH, runStamp, workflowTaskQueue } from '../domain/ids.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -69,7 +69,7 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
   const prefix = input.taskQueuePrefix;
   const { workflowId } = workflowInfo();
   const started = new Date();
-  const stamp = runStamp(started);
+  const stamp = runStamp(started, patched(RUN_STAMP_MS_PATCH)); // replay: older runs keep whole seconds
   const side = (region: string) => regionActivities<FailbackActivities & FailoverActivities & EventActivities>(region, prefix, SIDE_OPTIONS);
 
   // ---- what the workflow knows (never a value)

@@ -132,5 +132,6 @@ describe('run ids', () => {
     expect(a).not.toBe(b);
     expect([b, a].sort()).toEqual([a, b]);
     expect(a).toMatch(/^[A-Za-z0-9/_+=.@-]+$/); // usable in secret names and tag values
+    expect(runStamp(new Date('2026-12-02T06:15:00.120Z'), false)).toBe('20261202T061500Z'); // runs recorded before the patch
   });
 });
