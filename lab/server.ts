@@ -180,8 +180,12 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     res.end(text);
   };
 
-  const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string): void => {
-    sendJson(res, status, { __type: type, message }, requestId, type);
+  /**
+   * An AWS JSON error. Secrets Manager's bodies carry `Message` (recorded); EventBridge's and the
+   * front door's (before a service is known) carry `message`.
+   */
+  const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string, capitalMessage = false): void => {
+    sendJson(res, status, capitalMessage ? { __type: type, Message: message } : { __type: type, message }, requestId, type);
   };
 
   const serviceFor = (prefix: string): { service: EmulatedService; counterPrefix: string } | undefined => {
@@ -200,14 +204,15 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       return;
     }
     const operation = target.slice(dot + 1);
+    const sm = routed.service === secretsManager;
     const auth = String(req.headers.authorization ?? '');
     const region = CREDENTIAL_RE.exec(auth)?.[1];
     if (!region) {
-      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId);
+      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId, sm);
       return;
     }
     if (!regionSet.has(region)) {
-      sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId);
+      sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId, sm);
       return;
     }
     const counts = counters.call(region, routed.counterPrefix + operation);
@@ -222,7 +227,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         }
         if (mode === 'error') {
           counts.failed++;
-          sendAwsError(res, 'ServiceUnavailableException', `Service unavailable in ${region} (lab outage fault).`, 503, requestId);
+          sendAwsError(res, 'ServiceUnavailableException', `Service unavailable in ${region} (lab outage fault).`, 503, requestId, sm);
           return;
         }
         const wait = faults.waitWhileHanging(region);
@@ -247,7 +252,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       input = parsed as Record<string, unknown>;
     } catch {
       counts.failed++;
-      sendAwsError(res, 'SerializationException', 'The request body is not a JSON object.', 400, requestId);
+      sendAwsError(res, 'SerializationException', 'The request body is not a JSON object.', 400, requestId, sm);
       return;
     }
 
@@ -257,14 +262,14 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         ?? (routed.counterPrefix ? faults.takeFailNext(region, routed.counterPrefix + operation, sid) : undefined);
       if (injected) {
         counts.failed++;
-        sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId);
+        sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId, sm);
         return;
       }
     }
 
     if (routed.service === secretsManager && !quotas.admit(region, operation, (g) => faults.throttleFor(region, g))) {
       counts.throttled++;
-      sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId);
+      sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId, sm);
       return;
     }
 
@@ -278,10 +283,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     } catch (e) {
       counts.failed++;
       if (e instanceof LabError) {
-        sendAwsError(res, e.type, e.message, e.status, requestId);
+        sendAwsError(res, e.type, e.message, e.status, requestId, sm);
       } else {
         log(`lab: ${target} in ${region} failed: ${(e as Error).stack ?? String(e)}`);
-        sendAwsError(res, 'InternalServiceError', 'An error occurred on the server side (lab bug).', 500, requestId);
+        sendAwsError(res, 'InternalServiceError', 'An error occurred on the server side (lab bug).', 500, requestId, sm);
       }
     }
   };

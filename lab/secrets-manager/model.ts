@@ -68,6 +68,8 @@ export interface SecretRecord {
   lastRotatedDate?: number;
   nextRotationDate?: number;
   tags: Tag[];
+  /** TagResource or CreateSecret(Tags) ran once: AWS then shows `Tags` (`[]` once all are removed). */
+  tagged?: boolean;
   resourcePolicy?: string;
   /** Oldest first. */
   versions: SecretVersion[];
@@ -129,10 +131,16 @@ export function findVersion(rec: SecretRecord, id: string): SecretVersion | unde
   return rec.versions.find((v) => v.id === id);
 }
 
-export function versionsToStages(rec: SecretRecord, includeUnlabelled = false): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+/** A version's labels as AWS lists them (sorted). */
+export function stagesOf(v: SecretVersion): string[] {
+  return v.stages.length < 2 ? [...v.stages] : [...v.stages].sort();
+}
+
+/** Labelled versions to their labels; undefined when no version carries a label (AWS leaves the field out). */
+export function versionsToStages(rec: SecretRecord): Record<string, string[]> | undefined {
+  let out: Record<string, string[]> | undefined;
   for (const v of rec.versions) {
-    if (v.stages.length > 0 || includeUnlabelled) out[v.id] = [...v.stages];
+    if (v.stages.length > 0) (out ??= {})[v.id] = stagesOf(v);
   }
   return out;
 }
@@ -224,8 +232,18 @@ export function readToken(input: Input): string | undefined {
 }
 
 const NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+export const INVALID_NAME_MESSAGE = 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
+/** A secret name (CreateSecret's Name): AWS answers ValidationException. */
 export function checkName(name: string): void {
-  if (!NAME_RE.test(name)) {
-    throw invalidParam('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
-  }
+  if (!NAME_RE.test(name)) throw err('ValidationException', INVALID_NAME_MESSAGE);
+}
+
+/** A SecretId that is not an ARN must be a valid name (recorded: every operation that takes one). */
+export function checkSecretId(secretId: string): void {
+  if (!secretId.startsWith('arn:')) checkName(secretId);
+}
+
+/** AWS's message for a ClientRequestToken already used by a version with another value. */
+export function tokenInUse(token: string, arn: string): LabError {
+  return err('ResourceExistsException', `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${arn}.`);
 }
