@@ -1040,7 +1040,7 @@ function sortedList(store: RegionStore, filters: ReturnType<typeof readFilters>,
     const kb = key(b);
     if (ka < kb) return -sign;
     if (ka > kb) return sign;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; // stable pages
+    return 0; // a stable sort: ties keep creation order (the store's), as AWS lists them
   });
   return out;
 }
