@@ -223,7 +223,10 @@ export class SecretsManagerService implements EmulatedService {
       const rec = this.newRecord(region, s.name, now);
       if (s.description !== undefined) rec.description = s.description;
       if (s.kmsKeyId !== undefined) rec.kmsKeyId = s.kmsKeyId;
-      if (s.tags) rec.tags = readTags({ Tags: s.tags }) ?? [];
+      if (s.tags && s.tags.length > 0) {
+        rec.tags = readTags({ Tags: s.tags }) ?? [];
+        rec.tagged = true;
+      }
       if (s.value !== undefined || s.binary !== undefined) {
         const value = readValue(s.binary !== undefined ? { SecretBinary: s.binary } : { SecretString: s.value });
         if (value) this.addVersion(rec, randomUUID(), value, [AWSCURRENT], now);
