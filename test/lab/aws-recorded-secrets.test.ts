@@ -14,6 +14,7 @@ import {
   DeleteResourcePolicyCommand,
   DeleteSecretCommand,
   DescribeSecretCommand,
+  GetRandomPasswordCommand,
   GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretVersionIdsCommand,
@@ -198,6 +199,14 @@ describe('create, read, update, delete (localstack recordings)', () => {
       expect(d.LastChangedDate!.getTime()).toBeGreaterThan(last.getTime());
       last = d.LastChangedDate!;
     }
+  });
+});
+
+describe('GetRandomPassword (localstack recording)', () => {
+  it('localstack test_get_random_exclude_characters_and_symbols: 120 characters, none of the excluded ones', async () => {
+    const r = await c.send(new GetRandomPasswordCommand({ PasswordLength: 120, ExcludeCharacters: 'xyzDje@?!.' }));
+    expect(r.RandomPassword).toHaveLength(120);
+    expect([...r.RandomPassword!].filter((ch) => 'xyzDje@?!.'.includes(ch))).toEqual([]);
   });
 });
 
