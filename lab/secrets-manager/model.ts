@@ -105,6 +105,14 @@ export function arnInRegion(arn: string, region: string): string {
   return parts.join(':');
 }
 
+/**
+ * The secret name in an ARN's resource part (after `:secret:`). AWS reads a resource ending in a
+ * hyphen and six characters as a full ARN (name-XXXXXX), anything else as a partial ARN (the name).
+ */
+export function nameInArnResource(resource: string): { name: string; full: boolean } {
+  return /.-[A-Za-z0-9]{6}$/.test(resource) ? { name: resource.slice(0, -7), full: true } : { name: resource, full: false };
+}
+
 export function arnSuffix(arn: string): string {
   return arn.slice(-6);
 }

@@ -22,6 +22,7 @@ import {
   invalidParam,
   invalidRequest,
   MAX_VERSIONS,
+  nameInArnResource,
   notFound,
   optBool,
   optInt,
@@ -721,7 +722,7 @@ export class SecretsManagerService implements EmulatedService {
     const found = this.storeFor(ctx.region).find(secretId);
     if (!found && force) {
       // Recorded: force-deleting a secret that does not exist answers as if it had been deleted.
-      const name = secretId.startsWith('arn:') ? nameInArn(secretId) : secretId;
+      const name = secretId.startsWith('arn:') ? nameInArnResource(secretId.slice(secretId.indexOf(':secret:') + ':secret:'.length)).name : secretId;
       const arn = secretId.startsWith('arn:') ? secretId : secretArn(ctx.region, this.accountId, name, randomSuffix());
       return { ARN: arn, Name: name, DeletionDate: epoch(this.clock.now()) };
     }
@@ -989,12 +990,6 @@ export class SecretsManagerService implements EmulatedService {
 }
 
 // ------------------------------------------------------------------ module helpers
-
-/** The secret name in a full (name-XXXXXX) or partial ARN. */
-function nameInArn(arn: string): string {
-  const resource = arn.slice(arn.indexOf(':secret:') + ':secret:'.length);
-  return /.-[A-Za-z0-9]{6}$/.test(resource) ? resource.slice(0, -7) : resource;
-}
 
 function dedupeTags(tags: Tag[]): Tag[] {
   const byKey = new Map<string, Tag>();

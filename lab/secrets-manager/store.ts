@@ -1,9 +1,7 @@
 /**
  * Per-Region secret storage and SecretId resolution (name, full ARN, partial ARN).
  */
-import { notFound, type SecretRecord } from './model.js';
-
-const SUFFIXED = /.-[A-Za-z0-9]{6}$/;
+import { nameInArnResource, notFound, type SecretRecord } from './model.js';
 
 export class RegionStore {
   readonly byName = new Map<string, SecretRecord>();
@@ -31,8 +29,9 @@ export class RegionStore {
     const resource = secretId.slice(at + marker.length);
     // Full ARN: name-XXXXXX. AWS reads an ARN ending in a hyphen and six characters as a full
     // ARN only (recorded: the partial ARN of a secret named like `x-a1b2c3` is not found).
-    if (SUFFIXED.test(resource)) {
-      const rec = this.byName.get(resource.slice(0, -7));
+    const { name, full } = nameInArnResource(resource);
+    if (full) {
+      const rec = this.byName.get(name);
       return rec && rec.arn === secretId ? rec : undefined;
     }
     // Partial ARN: the name itself.
