@@ -110,8 +110,10 @@ export function arnInRegion(arn: string, region: string): string {
  * hyphen and six characters as a full ARN (name-XXXXXX), anything else as a partial ARN (the name).
  */
 export function nameInArnResource(resource: string): { name: string; full: boolean } {
-  return /.-[A-Za-z0-9]{6}$/.test(resource) ? { name: resource.slice(0, -7), full: true } : { name: resource, full: false };
+  const full = resource.length > 7 && resource[resource.length - 7] === '-' && SUFFIX_RE.test(resource);
+  return full ? { name: resource.slice(0, -7), full } : { name: resource, full };
 }
+const SUFFIX_RE = /[A-Za-z0-9]{6}$/;
 
 export function arnSuffix(arn: string): string {
   return arn.slice(-6);
