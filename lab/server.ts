@@ -228,16 +228,20 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     res.end(text);
   };
 
-  const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string): void => {
-    sendJson(res, status, message ? { __type: type, message } : { __type: type }, requestId, type);
+  /**
+   * An AWS JSON error. Secrets Manager's bodies carry `Message` (recorded); EventBridge's and the
+   * front door's (before a service is known) carry `message`.
+   */
+  const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string, capitalMessage = false): void => {
+    sendJson(res, status, !message ? { __type: type } : capitalMessage ? { __type: type, Message: message } : { __type: type, message }, requestId, type);
   };
 
   /** An incident error (deny, fail-next): the credential errors as AWS's front end sends them. */
-  const sendIncident = (res: ServerResponse, a: IncidentAnswer, requestId: string): void => {
+  const sendIncident = (res: ServerResponse, a: IncidentAnswer, requestId: string, capitalMessage = false): void => {
     if (a.frontEnd) {
       sendJson(res, a.status, { __type: `com.amazon.coral.service#${a.type}`, message: a.message }, requestId, `${a.type}:http://internal.amazon.com/coral/com.amazon.coral.service/`);
     } else {
-      sendAwsError(res, a.type, a.message, a.status, requestId);
+      sendAwsError(res, a.type, a.message, a.status, requestId, capitalMessage);
     }
   };
 
@@ -267,14 +271,15 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       return;
     }
     const operation = target.slice(dot + 1);
+    const sm = routed.service === secretsManager;
     const auth = String(req.headers.authorization ?? '');
     const region = CREDENTIAL_RE.exec(auth)?.[1];
     if (!region) {
-      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId);
+      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId, sm);
       return;
     }
     if (!regionSet.has(region)) {
-      sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId);
+      sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId, sm);
       return;
     }
     const counts = counters.call(region, routed.counterPrefix + operation);
@@ -289,7 +294,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         }
         if (mode === 'error') {
           counts.failed++;
-          sendAwsError(res, 'ServiceUnavailableException', `Service unavailable in ${region} (lab outage fault).`, 503, requestId);
+          sendAwsError(res, 'ServiceUnavailableException', `Service unavailable in ${region} (lab outage fault).`, 503, requestId, sm);
           return;
         }
         const wait = faults.waitWhileHanging(region);
@@ -314,7 +319,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       input = parsed as Record<string, unknown>;
     } catch {
       counts.failed++;
-      sendAwsError(res, 'SerializationException', 'The request body is not a JSON object.', 400, requestId);
+      sendAwsError(res, 'SerializationException', 'The request body is not a JSON object.', 400, requestId, sm);
       return;
     }
 
@@ -323,7 +328,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       const denied = faults.deniedWith(region, operation, routed.counterPrefix + operation);
       if (denied) {
         counts.failed++;
-        sendIncident(res, incidentAnswer(denied, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId);
+        sendIncident(res, incidentAnswer(denied, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId, sm);
         return;
       }
     }
@@ -334,15 +339,15 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         ?? (routed.counterPrefix ? faults.takeFailNext(region, routed.counterPrefix + operation, sid) : undefined);
       if (injected) {
         counts.failed++;
-        if (isIncidentError(injected)) sendIncident(res, incidentAnswer(injected, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId);
-        else sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId);
+        if (isIncidentError(injected)) sendIncident(res, incidentAnswer(injected, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId, sm);
+        else sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId, sm);
         return;
       }
     }
 
     if (routed.service === secretsManager && !quotas.admit(region, operation, (g) => faults.throttleFor(region, g))) {
       counts.throttled++;
-      sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId);
+      sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId, sm);
       return;
     }
 
@@ -355,10 +360,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     } catch (e) {
       counts.failed++;
       if (e instanceof LabError) {
-        sendAwsError(res, e.type, e.message, e.status, requestId);
+        sendAwsError(res, e.type, e.message, e.status, requestId, sm);
       } else {
         log(`lab: ${target} in ${region} failed: ${(e as Error).stack ?? String(e)}`);
-        sendAwsError(res, 'InternalServiceError', 'An error occurred on the server side (lab bug).', 500, requestId);
+        sendAwsError(res, 'InternalServiceError', 'An error occurred on the server side (lab bug).', 500, requestId, sm);
       }
     }
   };

@@ -12,6 +12,7 @@ import {
   AWSPENDING,
   AWSPREVIOUS,
   checkName,
+  checkSecretId,
   currentVersion,
   dayOf,
   DEFAULT_KMS_KEY,
@@ -21,6 +22,7 @@ import {
   invalidParam,
   invalidRequest,
   MAX_VERSIONS,
+  nameInArnResource,
   notFound,
   optBool,
   optInt,
@@ -34,6 +36,8 @@ import {
   reqString,
   sameValue,
   secretArn,
+  stagesOf,
+  tokenInUse,
   versionsToStages,
   type Input,
   type SecretRecord,
@@ -90,6 +94,17 @@ const PREVIOUS_ROTATION_MESSAGE = "A previous rotation isn't complete. That rota
 function pendingRotation(rec: SecretRecord): boolean {
   return rec.versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
 }
+const NO_TOKEN_MESSAGE = 'You must provide a ClientRequestToken value. We recommend a UUID-type value.';
+/**
+ * Operations whose ClientRequestToken AWS requires (the SDKs and the CLI fill it in; a raw request
+ * without one is refused, before the secret is looked up), with the error type recorded for each.
+ */
+const TOKEN_REQUIRED = new Map([
+  ['CreateSecret', 'InvalidRequestException'],
+  ['UpdateSecret', 'InvalidRequestException'],
+  ['PutSecretValue', 'InvalidRequestException'],
+  ['RotateSecret', 'InvalidParameterException'],
+]);
 
 export class SecretsManagerService implements EmulatedService {
   readonly accountId: string;
@@ -164,6 +179,11 @@ export class SecretsManagerService implements EmulatedService {
   handleSync(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
     const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
     if (!handler) throw err('UnknownOperationException', `Secrets Manager has no operation ${operation}.`);
+    const tokenError = TOKEN_REQUIRED.get(operation);
+    if (tokenError !== undefined && (input.ClientRequestToken === undefined || input.ClientRequestToken === null)) {
+      throw err(tokenError, NO_TOKEN_MESSAGE);
+    }
+    if (typeof input.SecretId === 'string') checkSecretId(input.SecretId);
     // An explicit Deny for everyone in the secret's resource policy (e.g. a fence) refuses the call.
     if (typeof input.SecretId === 'string') {
       const rec = this.stores.get(ctx.region)?.find(input.SecretId);
@@ -245,7 +265,10 @@ export class SecretsManagerService implements EmulatedService {
       const rec = this.newRecord(region, s.name, now);
       if (s.description !== undefined) rec.description = s.description;
       if (s.kmsKeyId !== undefined) rec.kmsKeyId = s.kmsKeyId;
-      if (s.tags) rec.tags = readTags({ Tags: s.tags }) ?? [];
+      if (s.tags && s.tags.length > 0) {
+        rec.tags = readTags({ Tags: s.tags }) ?? [];
+        rec.tagged = true;
+      }
       if (s.value !== undefined || s.binary !== undefined) {
         const value = readValue(s.binary !== undefined ? { SecretBinary: s.binary } : { SecretString: s.value });
         if (value) this.addVersion(rec, randomUUID(), value, [AWSCURRENT], now);
@@ -358,9 +381,14 @@ export class SecretsManagerService implements EmulatedService {
     }
     if (existing) {
       if (sameValue(existing, value)) return { version: existing, created: false };
-      throw err('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+      throw tokenInUse(token, rec.arn);
     }
-    return { version: this.addVersion(rec, token, value, stages, now), created: true };
+    const previous = stages.includes(AWSCURRENT) ? currentVersion(rec) : undefined;
+    const version = this.addVersion(rec, token, value, stages, now);
+    // A value written as AWSCURRENT leaves the old current version with AWSPREVIOUS and without
+    // AWSPENDING (recorded: a stale AWSPENDING does not survive on it).
+    if (previous && previous !== version) previous.stages = previous.stages.filter((s) => s !== AWSPENDING);
+    return { version, created: true };
   }
 
   private changed(rec: SecretRecord, now: number): void {
@@ -436,13 +464,19 @@ export class SecretsManagerService implements EmulatedService {
 
   // ------------------------------------------------------------------ output shapes
 
+  /**
+   * DescribeSecret / a ListSecrets entry. AWS leaves out what was never set (recorded): an empty
+   * Description, RotationEnabled on a secret whose rotation was never configured, Tags on a
+   * secret never tagged, the version map of a secret without versions.
+   */
   private describeShape(rec: SecretRecord, listEntry: boolean): Record<string, unknown> {
+    const rotationConfigured = rec.rotationEnabled || rec.rotationLambdaARN !== undefined || rec.rotationRules !== undefined;
     const out: Record<string, unknown> = {
       ARN: rec.arn,
       Name: rec.name,
-      Description: rec.description,
+      Description: rec.description === '' ? undefined : rec.description,
       KmsKeyId: rec.kmsKeyId,
-      RotationEnabled: rec.rotationEnabled,
+      RotationEnabled: rotationConfigured ? rec.rotationEnabled : undefined,
       RotationLambdaARN: rec.rotationLambdaARN,
       RotationRules: describeRules(rec.rotationRules),
       LastRotatedDate: epoch(rec.lastRotatedDate),
@@ -450,7 +484,7 @@ export class SecretsManagerService implements EmulatedService {
       LastAccessedDate: epoch(rec.lastAccessedDate),
       DeletedDate: epoch(rec.deletedDate),
       NextRotationDate: rec.rotationEnabled ? epoch(rec.nextRotationDate) : undefined,
-      Tags: rec.tags,
+      Tags: rec.tags.length > 0 || rec.tagged ? rec.tags : undefined,
       CreatedDate: epoch(rec.createdDate),
       PrimaryRegion: primaryRegionOf(rec),
     };
@@ -470,7 +504,7 @@ export class SecretsManagerService implements EmulatedService {
       VersionId: v.id,
       SecretString: v.string,
       SecretBinary: v.binary,
-      VersionStages: [...v.stages],
+      VersionStages: stagesOf(v),
       CreatedDate: epoch(v.createdDate),
     };
   }
@@ -496,10 +530,12 @@ export class SecretsManagerService implements EmulatedService {
       if (existing.deletedDate !== undefined) {
         throw invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
       }
-      // Same token and same value: the retry of a CreateSecret that already succeeded.
+      // Same token and same value: the retry of a CreateSecret that already succeeded (recorded:
+      // the same answer again); the token of a version with another value: refused.
       const v = value ? findVersion(existing, token) : undefined;
-      if (v && value && sameValue(v, value) && !existing.primaryRegion) {
-        return { ARN: existing.arn, Name: existing.name, VersionId: v.id, ReplicationStatus: this.replicationStatus(existing) };
+      if (v && value && !existing.primaryRegion) {
+        if (!sameValue(v, value)) throw tokenInUse(token, existing.arn);
+        return { ARN: existing.arn, Name: existing.name, VersionId: v.id, ReplicationStatus: existing.replicas.length ? this.replicationStatus(existing) : undefined };
       }
       throw err('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
@@ -510,7 +546,10 @@ export class SecretsManagerService implements EmulatedService {
     const rec = this.newRecord(ctx.region, name, now);
     if (description !== undefined) rec.description = description;
     if (kmsKeyId !== undefined && kmsKeyId !== DEFAULT_KMS_KEY) rec.kmsKeyId = kmsKeyId;
-    if (tags) rec.tags = dedupeTags(tags);
+    if (tags && tags.length > 0) {
+      rec.tags = dedupeTags(tags);
+      rec.tagged = true;
+    }
     let versionId: string | undefined;
     if (value) versionId = this.addVersion(rec, token, value, [AWSCURRENT], now).id;
     store.put(rec);
@@ -540,7 +579,7 @@ export class SecretsManagerService implements EmulatedService {
       // A version without a value (the one RotateSecret creates before createSecret runs) is not found either.
       if (!v || !hasValue(v)) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
       if (stage !== undefined && !v.stages.includes(stage)) {
-        throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId} and staging label: ${stage}`);
+        throw invalidRequest('You provided a VersionStage that is not associated to the provided VersionId.');
       }
       return v;
     }
@@ -611,7 +650,8 @@ export class SecretsManagerService implements EmulatedService {
     const max = optInt(input, 'MaxResults', 1, 100) ?? 100;
     const offset = decodeToken(optString(input, 'NextToken'));
     const includeDeprecated = optBool(input, 'IncludeDeprecated') ?? false;
-    const versions = rec.versions.filter((v) => includeDeprecated || v.stages.length > 0).reverse();
+    // Oldest first, as recorded; an unlabelled (deprecated) version has no VersionStages field.
+    const versions = rec.versions.filter((v) => includeDeprecated || v.stages.length > 0);
     const page = versions.slice(offset, offset + max);
     const kms = rec.kmsKeyId ?? 'DefaultEncryptionKey';
     return {
@@ -619,7 +659,7 @@ export class SecretsManagerService implements EmulatedService {
       Name: rec.name,
       Versions: page.map((v) => ({
         VersionId: v.id,
-        VersionStages: [...v.stages],
+        VersionStages: v.stages.length > 0 ? stagesOf(v) : undefined,
         LastAccessedDate: epoch(v.lastAccessedDate),
         CreatedDate: epoch(v.createdDate),
         KmsKeyIds: [kms],
@@ -639,7 +679,7 @@ export class SecretsManagerService implements EmulatedService {
     const { version, created } = this.idempotentVersion(rec, token, value, stages, now);
     if (created) this.changed(rec, now);
     this.event(ctx, 'PutSecretValue', rec, { secretId: input.SecretId, clientRequestToken: token }, version.id);
-    return { ARN: rec.arn, Name: rec.name, VersionId: version.id, VersionStages: [...version.stages] };
+    return { ARN: rec.arn, Name: rec.name, VersionId: version.id, VersionStages: stagesOf(version) };
   }
 
   private updateSecret(input: Input, ctx: RequestContext): unknown {
@@ -647,9 +687,6 @@ export class SecretsManagerService implements EmulatedService {
     const value = readValue(input);
     const description = optString(input, 'Description');
     const kmsKeyId = optString(input, 'KmsKeyId');
-    if (!value && description === undefined && kmsKeyId === undefined) {
-      throw invalidParam('You must provide at least one of Description, KmsKeyId, SecretString or SecretBinary.');
-    }
     if (description !== undefined && description.length > 2048) throw invalidParam('Description must be at most 2048 characters.');
     const newKey = kmsKeyId ?? rec.kmsKeyId;
     if (value && newKey && isUnusableKmsKey(newKey)) {
@@ -702,7 +739,9 @@ export class SecretsManagerService implements EmulatedService {
       const to = findVersion(rec, moveTo);
       if (!to) throw notFound(`Secrets Manager can't find the specified secret version: ${moveTo}`);
       if (holder && holder !== to && removeFrom === undefined) {
-        throw invalidParam(`The staging label ${stage} is currently attached to version ${holder.id}. You must specify it in RemoveFromVersionId to move the label.`);
+        throw invalidParam(
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
       }
       if (!to.stages.includes(stage) && to.stages.length >= 20) throw err('LimitExceededException', 'A version can have at most 20 staging labels.');
     }
@@ -723,13 +762,22 @@ export class SecretsManagerService implements EmulatedService {
   }
 
   private deleteSecret(input: Input, ctx: RequestContext): unknown {
-    const rec = this.lookup(ctx, input);
-    this.assertPrimary(rec);
+    const secretId = reqString(input, 'SecretId');
     const windowDays = optInt(input, 'RecoveryWindowInDays', 7, 30);
     const force = optBool(input, 'ForceDeleteWithoutRecovery') ?? false;
     if (force && windowDays !== undefined) {
       throw invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
     }
+    const found = this.storeFor(ctx.region).find(secretId);
+    if (!found && force) {
+      // Recorded: force-deleting a secret that does not exist answers as if it had been deleted.
+      const name = secretId.startsWith('arn:') ? nameInArnResource(secretId.slice(secretId.indexOf(':secret:') + ':secret:'.length)).name : secretId;
+      const arn = secretId.startsWith('arn:') ? secretId : secretArn(ctx.region, this.accountId, name, randomSuffix());
+      return { ARN: arn, Name: name, DeletionDate: epoch(this.clock.now()) };
+    }
+    if (!found) throw notFound();
+    const rec = found;
+    this.assertPrimary(rec);
     if (rec.replicas.length > 0) {
       // AWS answers InvalidParameterException here (public reports; moto agrees).
       throw invalidParam(
@@ -770,6 +818,7 @@ export class SecretsManagerService implements EmulatedService {
     const merged = dedupeTags([...rec.tags, ...tags]);
     if (merged.length > 50) throw invalidParam('A secret can have at most 50 tags.');
     rec.tags = merged;
+    rec.tagged = true;
     this.changed(rec, this.clock.now());
     this.event(ctx, 'TagResource', rec, { secretId: input.SecretId, tagKeys: tags.map((t) => t.Key) });
     return {};
@@ -1082,7 +1131,7 @@ function sortedList(store: RegionStore, filters: ReturnType<typeof readFilters>,
     const kb = key(b);
     if (ka < kb) return -sign;
     if (ka > kb) return sign;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; // stable pages
+    return 0; // a stable sort: ties keep creation order (the store's), as AWS lists them
   });
   return out;
 }

@@ -99,6 +99,12 @@ export const QUIRKS = {
   rotateWithoutLambdaBreaksCurrent: {
     moto: 'observed: moto RotateSecret without a Lambda moves AWSCURRENT to a new version that has no value (GetSecretValue then fails with ResourceNotFoundException) and leaves RotationEnabled false',
   },
+  putAfterMovedCurrentKeepsOldLabels: {
+    moto: 'observed: after UpdateSecretVersionStage moved AWSCURRENT, moto PutSecretValue marks the version current before the move AWSPREVIOUS and leaves the moved-to version with AWSCURRENT and AWSPENDING (recorded on AWS: that version ends with AWSPREVIOUS only)',
+  },
+  invalidNameAccepted: {
+    moto: 'observed: moto CreateSecret/DescribeSecret/GetSecretValue accept names with spaces, `*` or `?` (recorded on AWS: ValidationException "Invalid name. ...")',
+  },
   randomPasswordAllExcluded500: {
     moto: 'observed: moto GetRandomPassword with every character type excluded fails with HTTP 500 (HTML body) instead of InvalidParameterException',
   },

@@ -92,3 +92,37 @@ export async function rawAwsCall(lab: RunningLab, region: string, target: string
   });
   return { status: r.status, errorType: r.headers.get('x-amzn-errortype'), json: (await r.json()) as RawAnswer['json'] };
 }
+
+/** What a raw (non-SDK) AWS JSON call answered: the status and the parsed body. */
+export interface RawCallAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A raw AWS JSON 1.1 call, as a hand-written HTTP client sends it: no ClientRequestToken filled in,
+ * binary values left base64. The lab reads only the Region from the (unverified) SigV4 header.
+ */
+export async function rawCall(lab: RunningLab, region: string, operation: string, body: Record<string, unknown>): Promise<RawCallAnswer> {
+  const r = await fetch(lab.url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `secretsmanager.${operation}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20261202/${region}/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/** The fields of an SDK answer, sorted, without `$metadata`: what AWS sent (and what it left out). */
+export function fieldsOf(answer: object): string[] {
+  return Object.keys(answer).filter((k) => k !== '$metadata' && (answer as Record<string, unknown>)[k] !== undefined).sort();
+}
+
+/** The error a call rejects with, as type + message + HTTP status. */
+export async function awsError(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
+  const e = await rejection(p);
+  return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
+}

@@ -1,6 +1,7 @@
 /**
  * Every Secrets Manager operation through the real SDK client against an in-process lab.
  */
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BatchGetSecretValueCommand,
@@ -90,9 +91,9 @@ describe('CreateSecret / DescribeSecret / GetSecretValue', () => {
     expect(e.message).toMatch(/AWSCURRENT/);
   });
 
-  it('validates names and unknown operations/parameters like AWS (InvalidParameterException)', async () => {
+  it('validates names (ValidationException) and unknown secrets like AWS', async () => {
     const e = await rejection(c.send(new CreateSecretCommand({ Name: 'bad name with spaces', SecretString: 'x' })));
-    expect(e.name).toBe('InvalidParameterException');
+    expect(e.name).toBe('ValidationException');
     const both = await rejection(c.send(new UpdateSecretCommand({ SecretId: 'nope' })));
     expect(both.name).toBe('ResourceNotFoundException');
   });
@@ -135,7 +136,7 @@ describe('PutSecretValue', () => {
 
   it('prunes unlabelled versions beyond 100', async () => {
     await c.send(new CreateSecretCommand({ Name: 'many', SecretString: 'v0' }));
-    for (let i = 1; i <= 105; i++) lab.secretsManager.handleSync('PutSecretValue', { SecretId: 'many', SecretString: `v${i}` }, { region: P, accountId: lab.accountId, requestId: 'r', clock: lab.clock });
+    for (let i = 1; i <= 105; i++) lab.secretsManager.handleSync('PutSecretValue', { SecretId: 'many', SecretString: `v${i}`, ClientRequestToken: randomUUID() }, { region: P, accountId: lab.accountId, requestId: 'r', clock: lab.clock });
     const all = await c.send(new ListSecretVersionIdsCommand({ SecretId: 'many', IncludeDeprecated: true }));
     expect(all.Versions!.length).toBe(100);
     const labelled = await c.send(new ListSecretVersionIdsCommand({ SecretId: 'many' }));
@@ -294,7 +295,7 @@ describe('ListSecrets', () => {
 
     const byTagKey = await c.send(new ListSecretsCommand({ Filters: [{ Key: 'tag-key', Values: ['!dr-tier'] }] }));
     expect(byTagKey.SecretList!.map((s) => s.Name).sort()).toEqual(['dev/thing', 'prod/App/Mysql']);
-    const byDesc = await c.send(new ListSecretsCommand({ Filters: [{ Key: 'description', Values: ['the mysql'] }] }));
+    const byDesc = await c.send(new ListSecretsCommand({ Filters: [{ Key: 'description', Values: ['the sql'] }] }));
     expect(byDesc.SecretList!.map((s) => s.Name)).toEqual(['prod/App/Mysql']);
     const all = await c.send(new ListSecretsCommand({ Filters: [{ Key: 'all', Values: ['Mysql'] }] }));
     expect(all.SecretList!.map((s) => s.Name)).toEqual(['prod/App/Mysql']);
