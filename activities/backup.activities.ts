@@ -26,11 +26,11 @@ import {
   retargetPolicy,
   tagValue,
   TOOL_FENCE_SIDS,
+  TOOL_FENCE_TAGS,
   type BackupInfo,
   type BackupManifest,
   type TagPair,
 } from '../domain/backup.js';
-import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
 import { isNotFound, toFailure } from './aws-errors.js';
@@ -154,7 +154,7 @@ export function createBackupActivities(clients: RegionClients, peer?: PeerClient
         workflowId: input.workflowId,
       });
       // Our fence (tag here, statement in the policy below) locks the original; it is not carried to the copy.
-      const tagged = backupTags(pairs(origin.Tags).filter(([k]) => k !== FENCE_TAG), originTagList);
+      const tagged = backupTags(pairs(origin.Tags).filter(([k]) => !TOOL_FENCE_TAGS.includes(k)), originTagList);
       if ('problem' in tagged) throw cannotBackUp(`cannot back up ${input.secret} in ${region}: ${tagged.problem}; nothing was overwritten`);
       const policy = await ops.readPolicy(origin.ARN);
       if (policy !== undefined) {

@@ -11,8 +11,7 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
-import { retargetPolicy, TOOL_FENCE_SIDS, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
-import { FENCE_TAG } from '../domain/status.js';
+import { retargetPolicy, TOOL_FENCE_SIDS, TOOL_FENCE_TAGS, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
 import type { RegionClients } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
 import { describeAwsError, toFailure } from './aws-errors.js';
@@ -36,7 +35,7 @@ const canonicalPolicy = (p: string | undefined) => (p === undefined ? '' : canon
  * statement denies writes to everyone, the restore's own included; the fence is failover's lock on an
  * old primary, not the original's protection) — the policy's ARN retargeted to the restored secret.
  */
-const wantedTags = (m: BackupManifest) => m.origin.tags.filter(([k]) => k !== FENCE_TAG);
+const wantedTags = (m: BackupManifest) => m.origin.tags.filter(([k]) => !TOOL_FENCE_TAGS.includes(k));
 const wantedPolicy = (m: BackupManifest, arn: string) => (m.origin.policy === undefined ? undefined : (retargetPolicy(m.origin.policy, m.origin.arn, arn, TOOL_FENCE_SIDS) as { policy?: string }).policy);
 const tagText = (tags: readonly (readonly [string, string])[]) => canonical([...tags].map(([k, v]) => `${k}=${v}`).sort());
 

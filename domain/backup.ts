@@ -14,7 +14,8 @@
  *   text, rotation settings and version ids → labels (no values). Rotation is never enabled on a backup.
  */
 import { FENCE_SID } from './failover.js';
-import { FAILBACK_FENCE_SID } from './failback.js';
+import { FAILBACK_FENCE_SID, FAILBACK_FENCE_TAG } from './failback.js';
+import { FENCE_TAG } from './status.js';
 import { z } from 'zod';
 
 /** AWS's limits (botocore service-2.json 2017-10-17; the 50-tag limit from the Secrets Manager quotas page). */
@@ -159,6 +160,8 @@ function wildcardMatches(pattern: string, text: string): boolean {
  */
 /** The statements secrets-dr itself adds (failover's fence, failback's deny-writes): never carried to a backup or restored. */
 export const TOOL_FENCE_SIDS: readonly string[] = [FENCE_SID, FAILBACK_FENCE_SID];
+/** Their tags, likewise never carried. */
+export const TOOL_FENCE_TAGS: readonly string[] = [FENCE_TAG, FAILBACK_FENCE_TAG];
 
 export function retargetPolicy(policy: string, fromArn: string, toArn: string, dropSids: readonly string[] = []): { policy?: string } | { problem: string } {
   let doc: { Statement?: unknown } & Record<string, unknown>;

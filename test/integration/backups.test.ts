@@ -101,7 +101,11 @@ async function richSecret(region: string, name: string, label: string, opts: { r
   const created = await sm.send(new CreateSecretCommand({ Name: name, KmsKeyId: key, Description: 'orders database (owner: team orders)', SecretString: value('prev'), Tags: [{ Key: 'team', Value: 'orders' }, { Key: 'data-class', Value: 'restricted' }] }));
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value('cur') }));
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value(label), VersionStages: [label] }));
-  if (opts.rotation) await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: `arn:aws:lambda:${region}:${ACCOUNT}:function:rotate-orders`, RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+  if (opts.rotation) {
+    const fn = `arn:aws:lambda:${region}:${ACCOUNT}:function:rotate-orders`;
+    await h.lab?.ensureFunctions([fn]); // as on AWS, RotateSecret needs a function it may invoke
+    await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn, RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+  }
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value('pending'), VersionStages: ['AWSPENDING'] }));
   const policy = {
     Version: '2012-10-17',
