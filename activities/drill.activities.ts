@@ -2,8 +2,14 @@
  * Drill activities: canary secrets `secrets-dr-drill/<plan>/<n>`, never production secrets.
  * - `sweepDrillCanaries` (any Region): lists the plan's canary prefix; a primary first loses its
  *   replicas (RemoveRegionsFromReplication: AWS refuses to delete a primary that still has some),
- *   then is deleted with ForceDeleteWithoutRecovery; standalone copies are deleted; replicas are
- *   left to their primary's sweep. Used for leftovers of a crashed drill and for the clean-up.
+ *   then waits (bounded) until every replica of it is gone from the DR Regions — on AWS a removed
+ *   replica disappears tens of seconds after the call answered, and deleting its primary first may
+ *   strand it — and only then is deleted with ForceDeleteWithoutRecovery. A primary whose replica
+ *   is still there when the wait ends is kept and reported (`lingering`): the next drill's sweep
+ *   waits for it again and removes it. Standalone copies are deleted; replicas are left to their
+ *   primary's sweep, except a stranded one (its primary is gone: deleted before the replica
+ *   disappeared), which is promoted and deleted here. Used for leftovers of a crashed drill and
+ *   for the clean-up.
  * - `createDrillCanaries` (primary): a random value generated here, never returned.
  * - `writeCanaryAndMeasureLag` (primary, with the DR Regions' clients): one PutSecretValue per
  *   canary (the version quota: one canary write per secret per 10 minutes; canaries are fresh each
@@ -30,6 +36,10 @@ import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 
 const POLL_MS = 50;
+/** How often the sweep looks again for a replica on its way out (AWS: tens of seconds). */
+const REPLICA_GONE_POLL_MS = 500;
+const DEFAULT_REPLICA_REMOVAL_TIMEOUT_MS = 120_000;
+const arnInRegion = (arn: string, region: string) => arn.replace(/^(arn:[^:]+:secretsmanager:)[^:]+:/, `$1${region}:`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const canaryValue = () => JSON.stringify({ canary: randomBytes(24).toString('base64url') });
 
@@ -63,16 +73,71 @@ export function createDrillActivities({ region, secretsManager }: RegionClients,
     return out;
   };
 
+  /** A replica of `arn` (this Region's primary) still present in `target`? Unknown (a failing read) counts as present. */
+  const replicaPresent = async (name: string, arn: string, target: string): Promise<boolean> => {
+    if (!peers) throw new Error('sweepDrillCanaries needs the DR Regions\' clients (worker composition bug)');
+    try {
+      const d = await peers(target).secretsManager.describeSecret({ SecretId: name });
+      return d.PrimaryRegion === region && d.ARN === arnInRegion(arn, target);
+    } catch (err) {
+      return !isNotFound(err);
+    }
+  };
+
+  /** A replica whose primary no longer exists (its Region answers "not found", or holds another secret of that name). */
+  const isStranded = async (name: string, arn: string, primaryRegion: string): Promise<boolean> => {
+    if (!peers) return false;
+    try {
+      const p = await peers(primaryRegion).secretsManager.describeSecret({ SecretId: name });
+      return p.ARN !== arnInRegion(arn, primaryRegion);
+    } catch (err) {
+      return isNotFound(err); // an unreachable primary Region proves nothing: leave the replica
+    }
+  };
+
+  const removeStranded = async (name: string, arn: string, gov: ReturnType<typeof writeGovernor>) => {
+    try {
+      await gov.write(() => secretsManager.stopReplicationToReplica({ SecretId: arn }));
+      await gov.write(() => secretsManager.deleteSecret({ SecretId: arn, ForceDeleteWithoutRecovery: true }));
+    } catch (err) {
+      if (!isNotFound(err)) throw toFailure(err, `removing the stranded replica ${name}`, region);
+    }
+  };
+
+  /** Polls (bounded) until no replica of the primaries is left; returns the ones still there at the deadline. */
+  const awaitReplicasGone = async (primaries: Array<{ name: string; arn: string; replicaRegions: string[] }>, timeoutMs: number) => {
+    const deadline = Date.now() + timeoutMs;
+    let waiting = primaries.flatMap((p) => p.replicaRegions.map((r) => ({ name: p.name, arn: p.arn, region: r })));
+    for (;;) {
+      const present = await Promise.all(waiting.map((w) => replicaPresent(w.name, w.arn, w.region)));
+      waiting = waiting.filter((_, i) => present[i]);
+      if (waiting.length === 0 || Date.now() >= deadline) return waiting;
+      heartbeat({ replicasBeingRemoved: waiting.length });
+      await sleep(REPLICA_GONE_POLL_MS);
+    }
+  };
+
   return {
-    /** Removes every canary of the plan that lives in this Region (see the module comment for the order). */
-    async sweepDrillCanaries(input: { planName: string; writeQuotaShare: number }): Promise<SweepResult> {
+    /**
+     * Removes every canary of the plan that lives in this Region (see the module comment for the order).
+     * `drRegions`: where replicas of this Region's canaries may live (also ones removed earlier, still on their way out).
+     */
+    async sweepDrillCanaries(input: { planName: string; writeQuotaShare: number; drRegions?: string[]; replicaRemovalTimeoutMs?: number }): Promise<SweepResult> {
       const gov = writeGovernor(region, input.writeQuotaShare);
       const found = await listCanaries(input.planName);
       const deleted: string[] = [];
       let replicasRemoved = 0;
+      const primaries: Array<{ name: string; arn: string; replicaRegions: string[] }> = [];
       for (const s of found) {
         heartbeat({ done: deleted.length });
-        if (s.primaryRegion && s.primaryRegion !== region) continue; // a replica: removed with its primary (swept in its Region)
+        if (s.primaryRegion && s.primaryRegion !== region) {
+          // A replica: removed with its primary (swept in its Region), unless that primary is gone.
+          if (await isStranded(s.name, s.arn, s.primaryRegion)) {
+            await removeStranded(s.name, s.arn, gov);
+            deleted.push(s.name);
+          }
+          continue;
+        }
         const d = await describe(secretsManager, s.arn, region);
         if (!d) continue;
         const replicas = (d.ReplicationStatus ?? []).map((r) => r.Region).filter((r): r is string => Boolean(r));
@@ -84,16 +149,22 @@ export function createDrillActivities({ region, secretsManager }: RegionClients,
             if (!isNotFound(err)) throw toFailure(err, `RemoveRegionsFromReplication ${s.name}`, region);
           }
         }
+        const replicaRegions = [...new Set([...replicas, ...(input.drRegions ?? [])])].filter((r) => r !== region);
+        primaries.push({ name: s.name, arn: d.ARN ?? s.arn, replicaRegions });
+      }
+      const lingering = await awaitReplicasGone(primaries, input.replicaRemovalTimeoutMs ?? DEFAULT_REPLICA_REMOVAL_TIMEOUT_MS);
+      for (const p of primaries) {
+        if (lingering.some((l) => l.name === p.name)) continue; // kept: deleting it now could strand its replica
         try {
-          await gov.write(() => secretsManager.deleteSecret({ SecretId: s.arn, ForceDeleteWithoutRecovery: true }));
-          deleted.push(s.name);
+          await gov.write(() => secretsManager.deleteSecret({ SecretId: p.arn, ForceDeleteWithoutRecovery: true }));
+          deleted.push(p.name);
         } catch (err) {
-          if (!isNotFound(err)) throw toFailure(err, `DeleteSecret ${s.name}`, region);
+          if (!isNotFound(err)) throw toFailure(err, `DeleteSecret ${p.name}`, region);
         }
       }
       // Describe, don't assume: what is still here (replicas whose primary Region has not been swept yet count too).
       const remaining = (await listCanaries(input.planName)).map((s) => s.name);
-      return { region, found: found.map((s) => s.name), deleted, replicasRemoved, remaining };
+      return { region, found: found.map((s) => s.name), deleted, replicasRemoved, remaining, lingering: lingering.map((l) => `${l.region}:${l.name}`) };
     },
 
     /** Creates the canaries in this (the primary) Region. Idempotent per drill: the token is derived from the drill id. */

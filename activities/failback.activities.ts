@@ -1,7 +1,12 @@
 /**
  * Failback activities, each one bounded batch of one kind of effect, run in the Region named by
  * its task queue (`peer` reaches the other Region for the two steps that span both):
- * - `findFailoverLineage` (DR Region): the failover's lineage records (names only);
+ * - `findFailoverLineage` (DR Region): every failover since the failback that last verified each
+ *   secret, from what both left in AWS: the failovers' lineage records and failback's own records
+ *   (`recordFailbackBatch`: the names it verified). AWS-side truth that outlives Temporal history
+ *   retention (the failover workflows' results in Temporal visibility are a cross-check, not the record);
+ * - `fenceTargetBatch` / `liftTargetFenceBatch` (the side replication overwrites): failback's own
+ *   deny-writes statement, so nothing changes there between the last check and the overwrite;
  * - `inspectFailbackBatch` (original Region): both sides of each secret — version ids, labelled
  *   versions' HMACs (via readLineage), fence, rotation, replication — and the AWSCURRENT recorded
  *   at promotion;
@@ -21,14 +26,30 @@
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import { FENCE_SID, LineageRecord, lineageRecordPrefix } from '../domain/failover.js';
-import type { SecretFacts, SideFacts } from '../domain/failback.js';
+import {
+  FAILBACK_FENCE_SID,
+  FAILBACK_FENCE_TAG,
+  FAILBACK_FENCED_ACTIONS,
+  FailbackRecord,
+  failbackRecordName,
+  failbackRecordPrefix,
+  hasStatement,
+  openFailovers,
+  policyWithDeny,
+  policyWithout,
+  secretsInScope,
+  type FailoverRun,
+  type SecretFacts,
+  type SideFacts,
+} from '../domain/failback.js';
 import { currentOf, type SecretLineage } from '../domain/lineage.js';
-import { BackupTag, backupName } from '../domain/replication.js';
+import { backupName } from '../domain/replication.js';
+import { backupCovers } from '../domain/backup.js';
 import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
 import { createBackupActivities } from './backup.activities.js';
-import { withoutFence } from './failover.activities.js';
+import { fencePolicy, withoutFence } from './failover.activities.js';
 import { createLineageActivities, requestToken } from './lineage.activities.js';
 import { pool, type PeerClients } from './replication.activities.js';
 import { writeGovernor } from './write-governor.js';
@@ -55,7 +76,7 @@ const each = <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise
     return r;
   });
 
-const recordCache = new Map<string, { at: number; byName: Map<string, LineageRecord['secrets'][number]> }>();
+const recordCache = new Map<string, { at: number; byName: Map<string, LineageRecord['secrets'][number] & { failoverId: string }> }>();
 
 export function createFailbackActivities(clients: RegionClients, peer?: PeerClients) {
   const { region, secretsManager: sm } = clients;
@@ -99,6 +120,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
       hmacs: [...new Set((l?.versions ?? []).map((v) => v.hmac ?? `version:${v.versionId}`))].sort(),
       ...((d.Tags ?? []).some((t) => t.Key === FENCE_TAG) ? { fenced: true } : {}),
       ...(d.RotationEnabled ? { rotation: true } : {}),
+      ...(d.KmsKeyId ? { kmsKeyId: d.KmsKeyId } : {}),
       ...(entry?.Status ? { replication: entry.Status as 'InProgress' | 'InSync' | 'Failed' } : {}),
     };
   }
@@ -122,79 +144,225 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
    * (tag) has its deny statement lifted first; a fence caught half-applied (statement without the
    * tag) shows as an explicit deny, and is lifted then, once.
    */
-  async function throughFence<T>(d: DescribeSecretResponse, share: number, write: () => Promise<T>): Promise<T> {
-    if (isFenced(d)) await liftFenceStatement(d.ARN!, share);
+  async function throughFence<T>(d: DescribeSecretResponse, share: number, write: () => Promise<T>, opts: { restore?: boolean } = {}): Promise<T> {
+    let lifted = isFenced(d) && (await liftFenceStatement(d.ARN!, share));
     try {
-      return await write();
-    } catch (err) {
-      if (!deniedByFence(err) || !(await liftFenceStatement(d.ARN!, share))) throw err;
-      return write();
+      try {
+        return await write();
+      } catch (err) {
+        if (!deniedByFence(err) || !(await liftFenceStatement(d.ARN!, share))) throw err;
+        lifted = true;
+        return await write();
+      }
+    } finally {
+      // Copy-back: the original is not authoritative until re-replication; its fence goes back at once.
+      if (lifted && opts.restore) await restoreFenceStatement(d.ARN!, share);
     }
+  }
+
+  async function restoreFenceStatement(arn: string, share: number): Promise<void> {
+    const gov = writeGovernor(`${region}/policy`, share);
+    const p = await gov.write(() => sm.getResourcePolicy({ SecretId: arn }));
+    if (!p.ResourcePolicy?.includes(FENCE_SID)) await gov.write(() => sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: fencePolicy(p.ResourcePolicy), BlockPublicPolicy: false }));
+  }
+
+  /** Failback's fence on a standalone secret of this Region (describe first: a fenced one is left alone). */
+  async function fenceForOverwrite(d: DescribeSecretResponse, share: number): Promise<boolean> {
+    const gov = writeGovernor(`${region}/policy`, share);
+    const p = await gov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
+    const had = hasStatement(p.ResourcePolicy, FAILBACK_FENCE_SID);
+    if (!had) await gov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: policyWithDeny(p.ResourcePolicy, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS), BlockPublicPolicy: false }));
+    if (!(d.Tags ?? []).some((t) => t.Key === FAILBACK_FENCE_TAG)) {
+      await writeGovernor(`${region}/tagging`, share).write(() => sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FAILBACK_FENCE_TAG, Value: 'until re-replication overwrites it' }] }));
+    }
+    return !had;
+  }
+
+  /** Reads one of the plan's JSON records (a failover's lineage or a failback's names). */
+  async function readRecord(c: RegionClients, name: string): Promise<LineageRecord | FailbackRecord | undefined> {
+    let v;
+    try {
+      v = await c.secretsManager.getSecretValue({ SecretId: name });
+    } catch (err) {
+      throw toFailure(err, `reading the record ${name}`, c.region);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(v.SecretString ?? '{}');
+    } catch {
+      return undefined;
+    }
+    const l = LineageRecord.safeParse(json);
+    if (l.success) return l.data;
+    const f = FailbackRecord.safeParse(json);
+    return f.success ? f.data : undefined;
+  }
+
+  /** Per secret in scope: its baseline lineage entry, from a set of records (lineage + failback). */
+  async function scopeOf(c: RegionClients, records: readonly string[]) {
+    const failovers = new Map<string, { failoverId: string; from: string; hmacs: boolean; secrets: LineageRecord['secrets'] }>();
+    const failbacks: Array<{ failbackId: string; names: string[] }> = [];
+    for (const name of records) {
+      const r = await readRecord(c, name);
+      heartbeat();
+      if (!r) continue;
+      if (r.kind === 'secrets-dr/failback-record') {
+        failbacks.push({ failbackId: r.failbackId, names: r.names });
+        continue;
+      }
+      const f = failovers.get(r.failoverId) ?? { failoverId: r.failoverId, from: r.from, hmacs: true, secrets: [] };
+      f.secrets.push(...r.secrets);
+      if (!r.hmacs) f.hmacs = false;
+      failovers.set(r.failoverId, f);
+    }
+    return { failovers: [...failovers.values()], failbacks, scope: secretsInScope([...failovers.values()], failbacks) };
   }
 
   async function loadRecords(c: RegionClients, records: readonly string[]) {
     const key = `${c.region}\u0000${records.join('\u0000')}`;
     const cached = recordCache.get(key);
     if (cached && Date.now() - cached.at < 5 * 60_000) return cached.byName;
-    const byName = new Map<string, LineageRecord['secrets'][number]>();
-    for (const name of records) {
-      let v;
-      try {
-        v = await c.secretsManager.getSecretValue({ SecretId: name });
-      } catch (err) {
-        throw toFailure(err, `reading the lineage record ${name}`, c.region);
-      }
-      const parsed = LineageRecord.safeParse(JSON.parse(v.SecretString ?? '{}'));
-      if (!parsed.success) continue;
-      for (const s of parsed.data.secrets) byName.set(s.name, s);
-      heartbeat();
-    }
+    const { scope } = await scopeOf(c, records);
+    const byName = new Map([...scope].map(([name, s]) => [name, { ...s.entry, failoverId: s.failoverId }]));
     recordCache.set(key, { at: Date.now(), byName });
     return byName;
   }
 
   return {
-    /** The lineage records of a failover of the plan in this (the DR) Region: the given one, else the latest. */
-    async findFailoverLineage(input: { planName: string; failoverId?: string }): Promise<{ region: string; failoverId?: string; from?: string; to?: string; records: string[]; names: string[]; hmacs: boolean }> {
-      const prefix = lineageRecordPrefix(input.planName);
-      const found = new Map<string, string[]>();
-      let token: string | undefined;
-      do {
-        let page;
-        try {
-          page = await sm.listSecrets({ MaxResults: 100, NextToken: token, Filters: [{ Key: 'name', Values: [prefix] }] });
-        } catch (err) {
-          throw toFailure(err, 'ListSecrets (lineage records)', region);
-        }
-        for (const s of page.SecretList ?? []) {
-          if (!s.Name?.startsWith(prefix) || s.DeletedDate) continue;
-          const id = s.Name.slice(prefix.length).split('/')[0]!;
-          found.set(id, [...(found.get(id) ?? []), s.Name]);
-        }
-        token = page.NextToken;
-        heartbeat();
-      } while (token);
-      const failoverId = input.failoverId ?? [...found.keys()].sort().at(-1);
-      const records = failoverId ? (found.get(failoverId) ?? []).sort() : [];
-      if (!failoverId || records.length === 0) return { region, records: [], names: [], hmacs: false };
-      let from: string | undefined;
-      let to: string | undefined;
-      let hmacs = true;
-      const names: string[] = [];
-      for (const name of records) {
-        let v;
-        try {
-          v = await sm.getSecretValue({ SecretId: name });
-        } catch (err) {
-          throw toFailure(err, `reading the lineage record ${name}`, region);
-        }
-        const parsed = LineageRecord.safeParse(JSON.parse(v.SecretString ?? '{}'));
-        if (!parsed.success) continue;
-        ({ from, to } = parsed.data);
-        if (!parsed.data.hmacs) hmacs = false;
-        names.push(...parsed.data.secrets.map((s) => s.name));
+    /**
+     * The failovers of the plan whose promotions in this (the DR) Region are not failed back yet: per
+     * secret, every failover since the failback that last verified it (`failoverId`: only that one).
+     * `records`: the lineage and failback records that decide it (the children read them again).
+     */
+    async findFailoverLineage(input: { planName: string; failoverId?: string }): Promise<{ region: string; failoverId?: string; from?: string; failovers: FailoverRun[]; records: string[]; names: string[]; hmacs: boolean }> {
+      const lineagePrefix = lineageRecordPrefix(input.planName);
+      const failbackPrefix = failbackRecordPrefix(input.planName);
+      const lineage = new Map<string, string[]>();
+      const failbacks: string[] = [];
+      for (const prefix of [lineagePrefix, failbackPrefix]) {
+        let token: string | undefined;
+        do {
+          let page;
+          try {
+            page = await sm.listSecrets({ MaxResults: 100, NextToken: token, Filters: [{ Key: 'name', Values: [prefix] }] });
+          } catch (err) {
+            throw toFailure(err, 'ListSecrets (failover and failback records)', region);
+          }
+          for (const s of page.SecretList ?? []) {
+            if (!s.Name?.startsWith(prefix) || s.DeletedDate) continue;
+            if (prefix === failbackPrefix) failbacks.push(s.Name);
+            else {
+              const id = s.Name.slice(prefix.length).split('/')[0]!;
+              if (input.failoverId === undefined || id === input.failoverId) lineage.set(id, [...(lineage.get(id) ?? []), s.Name]);
+            }
+          }
+          token = page.NextToken;
+          heartbeat();
+        } while (token);
       }
-      return { region, failoverId, ...(from ? { from } : {}), ...(to ? { to } : {}), records, names: [...new Set(names)].sort(), hmacs };
+      const all = [...[...lineage.values()].flat().sort(), ...failbacks.sort()];
+      const { failovers, failbacks: done, scope } = await scopeOf(clients, all);
+      const baselineCount = new Map<string, number>();
+      for (const s of scope.values()) baselineCount.set(s.failoverId, (baselineCount.get(s.failoverId) ?? 0) + 1);
+      // A failover counts while one of its promotions is not failed back (the baseline may be an earlier one's).
+      const ids = new Set(openFailovers(failovers, done));
+      const open = failovers.filter((f) => ids.has(f.failoverId)).sort((a, b) => (a.failoverId < b.failoverId ? -1 : 1));
+      if (open.length === 0) return { region, failovers: [], records: [], names: [], hmacs: false };
+      const records = [...open.flatMap((f) => lineage.get(f.failoverId) ?? []).sort(), ...failbacks.sort()];
+      const latest = open.at(-1)!;
+      return {
+        region,
+        failoverId: latest.failoverId,
+        from: latest.from,
+        failovers: open.map((f) => ({ failoverId: f.failoverId, region, from: f.from, secrets: baselineCount.get(f.failoverId) ?? 0, hmacs: f.hmacs })),
+        records,
+        names: [...scope.keys()].sort(),
+        hmacs: open.every((f) => f.hmacs),
+      };
+    },
+
+    /**
+     * Leaves failback's record in this (a DR) Region: the names it verified, so the next failback
+     * counts only promotions after this one. Split by size (a SecretString holds 64 KB); describe
+     * first and a token per part, so a retry writes nothing twice.
+     */
+    async recordFailbackBatch(input: { planName: string; failbackId: string; from: string; to: string; reverse: boolean; part: string; names: string[]; writeQuotaShare: number }): Promise<{ records: string[] }> {
+      const parts: string[][] = [[]];
+      let size = 0;
+      for (const n of input.names) {
+        if (size + n.length + 3 > 60_000 && parts.at(-1)!.length > 0) {
+          parts.push([]);
+          size = 0;
+        }
+        parts.at(-1)!.push(n);
+        size += n.length + 3;
+      }
+      const written: string[] = [];
+      for (const [i, names] of parts.entries()) {
+        const part = i === 0 ? input.part : `${input.part}.${i}`;
+        const name = failbackRecordName(input.planName, input.failbackId, part);
+        written.push(name);
+        if (await describeIn(clients, name)) continue; // written by an earlier attempt
+        const record: FailbackRecord = { kind: 'secrets-dr/failback-record', plan: input.planName, failbackId: input.failbackId, from: input.from, to: input.to, reverse: input.reverse, part, names };
+        try {
+          await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
+            sm.createSecret({
+              Name: name,
+              Description: 'secrets-dr: secrets a failback verified (names only; never values)',
+              SecretString: JSON.stringify(record),
+              ClientRequestToken: requestToken('failback-record', input.planName, input.failbackId, part),
+              Tags: [{ Key: 'secrets-dr:plan', Value: input.planName }, { Key: 'secrets-dr:role', Value: 'failback-record' }],
+            }),
+          );
+        } catch (err) {
+          if (describeAwsError(err).name !== 'ResourceExistsException') throw toFailure(err, `CreateSecret ${name}`, region);
+        }
+        heartbeat();
+      }
+      return { records: written };
+    },
+
+    /**
+     * Fences the secrets of this Region that replication will overwrite (failback's own deny-writes
+     * statement + tag): from here to the overwrite nothing changes them, so what reconciliation
+     * reads next is final. A replica (nothing to fence: replicas refuse writes) is skipped.
+     */
+    async fenceTargetBatch(input: { names: string[]; writeQuotaShare: number }): Promise<ItemFailure[]> {
+      return each(input.names, 16, async (name): Promise<ItemFailure> => {
+        try {
+          const d = await describeIn(clients, name);
+          if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
+          if (d.PrimaryRegion && d.PrimaryRegion !== region) return { name, ok: true, skipped: true };
+          await fenceForOverwrite(d, input.writeQuotaShare);
+          return { name, ok: true };
+        } catch (err) {
+          if (isBatchFailure(err)) throw toFailure(err, `fencing ${name} for re-replication`, region);
+          if ((err as { type?: string }).type) throw err;
+          return { name, ok: false, reason: `could not fence ${name} in ${region} before overwriting it: ${reasonOf(err)}` };
+        }
+      });
+    },
+
+    /** Lifts failback's fence from secrets of this Region that will not be overwritten after all (they stay the writable copy). */
+    async liftTargetFenceBatch(input: { names: string[]; writeQuotaShare: number }): Promise<ItemFailure[]> {
+      const policyGov = writeGovernor(`${region}/policy`, input.writeQuotaShare);
+      return each(input.names, 16, async (name): Promise<ItemFailure> => {
+        try {
+          const d = await describeIn(clients, name);
+          if (!d?.ARN || (d.PrimaryRegion && d.PrimaryRegion !== region)) return { name, ok: true, skipped: true }; // overwritten after all
+          const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
+          if (p.ResourcePolicy && hasStatement(p.ResourcePolicy, FAILBACK_FENCE_SID)) {
+            const rest = policyWithout(p.ResourcePolicy, FAILBACK_FENCE_SID);
+            if (rest === undefined) await policyGov.write(() => sm.deleteResourcePolicy({ SecretId: d.ARN }));
+            else await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: rest, BlockPublicPolicy: false }));
+          }
+          if ((d.Tags ?? []).some((t) => t.Key === FAILBACK_FENCE_TAG)) await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FAILBACK_FENCE_TAG] }));
+          return { name, ok: true };
+        } catch (err) {
+          if (isBatchFailure(err)) throw toFailure(err, `lifting failback's fence from ${name}`, region);
+          return { name, ok: false, reason: `failback's fence not lifted: ${reasonOf(err)}` };
+        }
+      });
     },
 
     /** Both sides of a batch of secrets (run in the original Region; `dr` through the peer clients) and what was recorded at promotion. */
@@ -205,7 +373,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         const [original, dr] = await Promise.all([side(clients, input.planName, name, input.dr), side(drClients, input.planName, name, region)]);
         const r = recorded.get(name);
         const cur = r?.versions.find((v) => v.stages.includes('AWSCURRENT'));
-        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}) } } : {}), original, dr };
+        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}), failoverId: r!.failoverId } } : {}), original, dr };
       });
     },
 
@@ -238,10 +406,11 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
           if (currentVersion(d) === token) return { name, ok: true, skipped: true, versionId: token };
           const value = await drSm.getSecretValue({ SecretId: name, VersionStage: 'AWSCURRENT' });
-          await throughFence(d, input.writeQuotaShare, () =>
-            gov.write(() =>
-              sm.putSecretValue({ SecretId: d.ARN, ClientRequestToken: token, ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }) }),
-            ),
+          await throughFence(
+            d,
+            input.writeQuotaShare,
+            () => gov.write(() => sm.putSecretValue({ SecretId: d.ARN, ClientRequestToken: token, ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }) })),
+            { restore: true },
           );
           const after = await describeIn(clients, name);
           if (!after || currentVersion(after) !== token) return { name, ok: false, reason: `${name} does not hold the copied value as AWSCURRENT after PutSecretValue` };
@@ -256,14 +425,16 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
 
     /**
      * Re-replication, run in the source Region (the original; the DR Region with --reverse):
-     * ReplicateSecretToRegions with ForceOverwriteReplicaSecret into `target`. Describe first: an
-     * entry already requested is not requested again. Refused unless the secret it overwrites holds
-     * no labelled value missing from the source, or `backup` (in the target Region) holds its AWSCURRENT.
+     * ReplicateSecretToRegions with ForceOverwriteReplicaSecret into `target`, with the item's KMS
+     * key. Describe first: an entry already requested is not requested again. Right before the
+     * destructive call the secret it overwrites is fenced (failback's statement; normally since
+     * reconciliation) and compared once more: a labelled value missing from the source and from
+     * `backup` is backed up now (invariant 2), so nothing written there is lost.
      */
-    async reReplicateBatch(input: { planName: string; target: string; kmsKeyId?: string; items: Array<{ name: string; backup?: string }>; writeQuotaShare: number }): Promise<ItemFailure[]> {
+    async reReplicateBatch(input: { planName: string; target: string; items: Array<{ name: string; backup?: string; kmsKeyId?: string }>; workflowId: string; writeQuotaShare: number }): Promise<Array<ItemFailure & { backup?: string }>> {
       const targetClients = other(input.target);
       const gov = writeGovernor(region, input.writeQuotaShare);
-      return each(input.items, 16, async ({ name, backup }): Promise<ItemFailure> => {
+      return each(input.items, 16, async ({ name, backup, kmsKeyId }): Promise<ItemFailure & { backup?: string }> => {
         try {
           const d = await describeIn(clients, name);
           if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
@@ -272,15 +443,29 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           if (entry && entry.Status !== 'Failed') return { name, ok: true, skipped: true };
           const t = await describeIn(targetClients, name);
           const ours = t?.PrimaryRegion === region;
-          if (t && !ours) {
-            // Invariant 2, checked at the destructive call itself: what would be lost must exist elsewhere.
+          let taken: string | undefined;
+          if (t?.ARN && !ours) {
+            // The overwritten side stops changing first (a fence lost since reconciliation is put back)...
+            await createFailbackActivities(targetClients).fenceTargetBatch({ names: [name], writeQuotaShare: input.writeQuotaShare }).then(([r]) => {
+              if (!r?.ok) throw new Error(r?.reason ?? 'fence failed');
+            });
+            // ...then invariant 2, checked at the destructive call itself: what would be lost must exist elsewhere.
             const [src, dst] = await Promise.all([side(clients, input.planName, name, input.target), side(targetClients, input.planName, name, region)]);
             const missing = dst.hmacs.filter((h) => !src.hmacs.includes(h));
             if (missing.length > 0) {
               const b = backup ? await describeIn(targetClients, backup) : undefined;
-              const covers = b?.Tags?.some((tag) => tag.Key === BackupTag.originVersion && tag.Value === dst.current);
+              const covers = b !== undefined && backupCovers(b.Tags, t.VersionIdsToStages);
               if (!covers) {
-                return { name, ok: false, reason: `refusing to overwrite ${name} in ${input.target}: it holds ${missing.length} value(s) that exist neither in ${region} nor in a backup (it changed after reconciliation?)` };
+                // Written after reconciliation (before the fence): saved now, under a new backup.
+                const made = await createBackupActivities(targetClients).backupSecret({
+                  planName: input.planName,
+                  secret: name,
+                  backup: backupName(input.planName, name, new Date()),
+                  reason: `failback: changed in ${input.target} after reconciliation; overwritten by re-replication from ${region}`,
+                  workflowId: input.workflowId,
+                  writeQuotaShare: input.writeQuotaShare,
+                });
+                taken = made.backup;
               }
             }
           }
@@ -288,14 +473,14 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
             gov.write(() =>
               sm.replicateSecretToRegions({
                 SecretId: d.ARN,
-                AddReplicaRegions: [{ Region: input.target, ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}) }],
+                AddReplicaRegions: [{ Region: input.target, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) }],
                 ForceOverwriteReplicaSecret: t !== undefined && !ours,
               }),
             ),
           );
           // The source is the primary again: its fence has done its job (the unfencing step checks).
           if (isFenced(d)) await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
-          return { name, ok: true };
+          return { name, ok: true, ...(taken ? { backup: taken } : {}) };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `re-replicating ${name} to ${input.target}`, region);
           if ((err as { type?: string }).type) throw err;

@@ -29,8 +29,6 @@ export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undef
     out.rotationEnabled = true;
     if (entry.LastRotatedDate) out.lastRotatedMs = new Date(entry.LastRotatedDate).getTime();
     if (entry.NextRotationDate) out.nextRotationMs = new Date(entry.NextRotationDate).getTime();
-    const window = /^(\d{1,2})h$/.exec(entry.RotationRules?.Duration ?? '');
-    if (window) out.rotationWindowMs = Number(window[1]) * 3_600_000;
   }
   return out;
 }

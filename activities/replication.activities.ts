@@ -10,7 +10,8 @@ import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { Plan } from '../domain/plan.js';
 import { isCoveredByPlan } from '../domain/selection.js';
 import type { ItemResult, PrimaryView, StatusItem, TargetView } from '../domain/replication.js';
-import { BackupTag, reasonOf } from '../domain/replication.js';
+import { reasonOf } from '../domain/replication.js';
+import { backupCovers } from '../domain/backup.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, toFailure } from './aws-errors.js';
 import { requestToken } from './lineage.activities.js';
@@ -219,7 +220,6 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
       const entry = d.ReplicationStatus?.find((r) => r.Region === input.region);
       if (ours && entry && entry.Status !== 'Failed') return { primaryArn: d.ARN, replicaArn, skipped: true };
       if (t && !ours && input.force) {
-        const targetCurrent = Object.entries(t.VersionIdsToStages ?? {}).find(([, s]) => s?.includes('AWSCURRENT'))?.[0];
         if (input.backup) {
           let b: DescribeSecretResponse;
           try {
@@ -227,9 +227,8 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
           } catch (err) {
             throw toFailure(err, `refusing to overwrite ${input.secret}: its backup ${input.backup} cannot be read`, input.region);
           }
-          // The backup must hold what is there now, not an older state (a write after the backup would be lost).
-          const backedUp = b.Tags?.find((tag) => tag.Key === BackupTag.originVersion)?.Value;
-          if (backedUp !== undefined && targetCurrent !== undefined && backedUp !== targetCurrent) {
+          // The backup must hold what is there now, not an older state (a write or label move after the backup would be lost).
+          if (!backupCovers(b.Tags, t.VersionIdsToStages)) {
             throw toFailure(Object.assign(new Error(`refusing to overwrite ${input.secret}: it changed after its backup ${input.backup} was made`), { name: 'InvalidRequestException' }), 'forceReplicate', region);
           }
         } else if (!input.identical || !(await labelledValuesKept(secretsManager, input.secret, target, input.secret))) {

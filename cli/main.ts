@@ -12,10 +12,11 @@ import { planSchemaCommand, planShowCommand, planValidateCommand } from './comma
 import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
+import { labLambdaCreateCommand, labLambdaDeleteCommand, labLambdaListCommand } from './commands/lab-lambda.js';
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { setupCommand } from './commands/setup.js';
-import { backupsListCommand, backupsRestoreCommand } from './commands/backups.js';
+import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
 import { failbackCommand } from './commands/failback.js';
@@ -39,6 +40,9 @@ export const COMMANDS: Command[] = [
   labStatusCommand,
   labFaultCommand,
   labResetCommand,
+  labLambdaCreateCommand,
+  labLambdaListCommand,
+  labLambdaDeleteCommand,
   approveCommand,
   rejectCommand,
   demoCommand,
@@ -50,6 +54,7 @@ export const COMMANDS: Command[] = [
   setupCommand,
   backupsListCommand,
   backupsRestoreCommand,
+  backupsPruneCommand,
   drillRunCommand,
   drillScheduleCommand,
   drillUnscheduleCommand,

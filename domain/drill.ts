@@ -46,6 +46,12 @@ export const DrillInput = z.object({
   trigger: z.enum(['schedule', 'manual', 'demo', 'test']).default('manual'),
   /** How long the replicas may take to become InSync before the drill fails (default 2 min). */
   inSyncTimeoutMs: z.number().int().positive().default(120_000),
+  /**
+   * How long the clean-up waits for a replica removed from replication to disappear before it
+   * deletes the primary canary (default 2 min; AWS takes tens of seconds). A primary whose replica
+   * is still there is kept, reported, and removed by the next drill.
+   */
+  replicaRemovalTimeoutMs: z.number().int().positive().default(120_000),
 });
 export type DrillInput = z.input<typeof DrillInput>;
 
@@ -111,6 +117,8 @@ export const SweepResult = z.object({
   /** Replicas removed from a primary's replication (RemoveRegionsFromReplication) before its deletion. */
   replicasRemoved: z.number().int(),
   remaining: z.array(z.string()),
+  /** `Region:name` of replicas still on their way out when the wait ended: their primaries were kept for the next drill. */
+  lingering: z.array(z.string()).optional(),
 });
 export type SweepResult = z.infer<typeof SweepResult>;
 

@@ -15,6 +15,8 @@ export const ErrorType = {
   AwsRejected: 'AwsRejected',
   /** The secret does not exist (or is scheduled for deletion). */
   SecretNotFound: 'SecretNotFound',
+  /** A backup cannot carry all of a secret (tag limit, policy, key...): nothing may be overwritten. */
+  BackupNotPossible: 'BackupNotPossible',
   /** The Temporal server cannot be reached. */
   TemporalUnreachable: 'TemporalUnreachable',
   /** The local stack (lab) is not running or failed to start. */
@@ -28,6 +30,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.ConfigInvalid,
   ErrorType.AwsRejected,
   ErrorType.SecretNotFound,
+  ErrorType.BackupNotPossible,
 ];
 
 /** Exit codes of the CLI (DESIGN.md). */

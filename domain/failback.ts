@@ -18,7 +18,7 @@ export const FailbackInput = z.object({
   dryRun: z.boolean().default(false),
   /** `--yes`: skip the plan's approval gate (plan.failover.requireApproval). Per-secret asks still ask. */
   skipApproval: z.boolean().default(false),
-  /** Which failover to fail back from (default: the latest one with lineage records). */
+  /** Only this failover's promotions (default: every failover since the failback that last verified each secret). */
   failoverId: z.string().optional(),
   requestedBy: z.string().max(200).optional(),
   taskQueuePrefix: z.string().optional(),
@@ -40,6 +40,8 @@ export const SideFacts = z.object({
   hmacs: z.array(z.string()).default([]),
   fenced: z.boolean().optional(),
   rotation: z.boolean().optional(),
+  /** The secret's KMS key there (absent: the AWS managed key). */
+  kmsKeyId: z.string().optional(),
   /** Replication status of the other side, as this side (the primary) lists it. */
   replication: z.enum(['InProgress', 'InSync', 'Failed']).optional(),
 });
@@ -48,7 +50,7 @@ export type SideFacts = z.infer<typeof SideFacts>;
 export const SecretFacts = z.object({
   name: z.string(),
   /** AWSCURRENT at promotion (from the lineage record in the DR Region). */
-  recorded: z.object({ versionId: z.string(), hmac: z.string().optional() }).optional(),
+  recorded: z.object({ versionId: z.string(), hmac: z.string().optional(), failoverId: z.string().optional() }).optional(),
   original: SideFacts,
   dr: SideFacts,
 });
@@ -99,6 +101,14 @@ export const FailbackItem = z.object({
   fenced: z.boolean().optional(),
   /** Verified: same AWSCURRENT HMAC in both Regions. */
   hmacMatch: z.boolean().optional(),
+  /** The DR Region the secret was promoted in (when failovers went to more than one). */
+  dr: z.string().optional(),
+  /** The failover whose promotion is this secret's baseline (the earliest since its last failback). */
+  failoverId: z.string().optional(),
+  /** The KMS key of the replica failback creates (the plan's for that Region, else the secret's own there). */
+  kmsKeyId: z.string().optional(),
+  /** The side replication overwrites carries failback's deny-writes fence (lifted again if the secret does not fail back). */
+  targetFenced: z.boolean().optional(),
 });
 export type FailbackItem = z.infer<typeof FailbackItem>;
 
@@ -173,6 +183,8 @@ export function resolve(item: FailbackItem, f: SecretFacts, resolution: Resoluti
   if (resolution === 'copy-back') {
     // The original's AWSCURRENT becomes AWSPREVIOUS; a stray value (changed since failover) is saved first.
     if (item.change === 'original-changed' || item.change === 'both-changed') out.backupOriginal = true;
+    // The copy moves AWSPREVIOUS onto the original's old AWSCURRENT: whatever held it (any labelled value but AWSCURRENT) is saved first.
+    else if (o.hmacs.some((h) => h !== (o.currentHmac ?? `version:${o.current}`))) out.backupOriginal = true;
     // After PutSecretValue the original labels only the copied value (AWSCURRENT) and its old AWSCURRENT (AWSPREVIOUS).
     const survivor = [d.currentHmac, o.currentHmac].filter((h): h is string => h !== undefined);
     out.backupOverwritten = !d.hmacs.every((h) => has(survivor, h));
@@ -225,15 +237,24 @@ export type FailbackProgress = z.infer<typeof FailbackProgress>;
 
 export const PlanChange = z.object({
   primaryRegion: z.object({ from: z.string(), to: z.string() }),
-  drRegion: z.object({ from: z.string(), to: z.string() }),
+  /** `kmsKeyId`: the key for the new DR Region's entry (the old primaryKmsKeyId). */
+  drRegion: z.object({ from: z.string(), to: z.string(), kmsKeyId: z.string().optional() }),
+  /** The old DR Region's kmsKeyId, a key of the new primary Region. */
+  primaryKmsKeyId: z.string().optional(),
   note: z.string(),
 });
 export type PlanChange = z.infer<typeof PlanChange>;
+
+/** One failover run failback reconciles: as its lineage records in the DR Region tell it. */
+export const FailoverRun = z.object({ failoverId: z.string(), region: z.string(), from: z.string().optional(), secrets: z.number().int(), hmacs: z.boolean() });
+export type FailoverRun = z.infer<typeof FailoverRun>;
 
 export const FailbackReport = z.object({
   workflowId: z.string(),
   plan: z.string(),
   failoverId: z.string().optional(),
+  /** Every failover since the last completed failback (per secret: since the failback that last verified it), oldest first. */
+  failovers: z.array(FailoverRun).optional(),
   /** The original primary Region (where secrets are primary again, unless reverse). */
   from: z.string(),
   /** The DR Region the failover went to. */
@@ -261,6 +282,125 @@ export type FailbackReport = z.infer<typeof FailbackReport>;
 
 export const FULL_ITEMS_LIMIT = 2_000;
 
+/**
+ * What a failback leaves in AWS for the next one (JSON secrets next to the failover's lineage records
+ * in the DR Region, names only): the secrets it verified. A failover's promotion of a secret counts
+ * until a failback verifies that secret; Temporal history may be gone by then, these records are not.
+ */
+export const FailbackRecord = z.object({
+  kind: z.literal('secrets-dr/failback-record'),
+  plan: z.string(),
+  /** The failback's start stamp (same format as a failover id, so the two sort together). */
+  failbackId: z.string(),
+  from: z.string(),
+  to: z.string(),
+  reverse: z.boolean(),
+  part: z.string(),
+  names: z.array(z.string()),
+});
+export type FailbackRecord = z.infer<typeof FailbackRecord>;
+
+export function failbackRecordPrefix(planName: string): string {
+  return `secrets-dr/${planName}/failback/`;
+}
+export function failbackRecordName(planName: string, failbackId: string, part: string): string {
+  return `${failbackRecordPrefix(planName)}${failbackId}/${part}`;
+}
+
+/**
+ * The failovers failback reconciles, per secret: every promotion since the failback that last
+ * verified that secret; the baseline ("what the secret was when replication stopped") is the
+ * earliest of them — a re-run finds the secret already standalone and may record a value the
+ * application wrote in the DR Region since. Ids are UTC stamps (`20261202T045524Z`): they sort
+ * as text. Pure.
+ */
+export function secretsInScope<T extends { name: string }>(
+  failovers: ReadonlyArray<{ failoverId: string; secrets: readonly T[] }>,
+  failbacks: ReadonlyArray<{ failbackId: string; names: readonly string[] }>,
+): Map<string, { failoverId: string; entry: T }> {
+  const lastFailback = lastFailbacks(failbacks);
+  const out = new Map<string, { failoverId: string; entry: T }>();
+  for (const fo of [...failovers].sort((a, b) => (a.failoverId < b.failoverId ? -1 : a.failoverId > b.failoverId ? 1 : 0))) {
+    for (const entry of fo.secrets) {
+      if (fo.failoverId <= (lastFailback.get(entry.name) ?? '')) continue; // failed back since
+      if (!out.has(entry.name)) out.set(entry.name, { failoverId: fo.failoverId, entry });
+    }
+  }
+  return out;
+}
+
+function lastFailbacks(failbacks: ReadonlyArray<{ failbackId: string; names: readonly string[] }>): Map<string, string> {
+  const last = new Map<string, string>();
+  for (const f of failbacks) for (const n of f.names) if ((last.get(n) ?? '') < f.failbackId) last.set(n, f.failbackId);
+  return last;
+}
+
+/** The failovers with a promotion no later failback verified ("every failover since the last failback"), oldest first. Pure. */
+export function openFailovers<T extends { name: string }>(
+  failovers: ReadonlyArray<{ failoverId: string; secrets: readonly T[] }>,
+  failbacks: ReadonlyArray<{ failbackId: string; names: readonly string[] }>,
+): string[] {
+  const last = lastFailbacks(failbacks);
+  return failovers.filter((fo) => fo.secrets.some((e) => fo.failoverId > (last.get(e.name) ?? ''))).map((fo) => fo.failoverId).sort();
+}
+
+/** Failback's own deny-writes fence on the side replication overwrites, from reconciliation until the overwrite. */
+export const FAILBACK_FENCE_SID = 'SecretsDrFailbackDenyWrites';
+export const FAILBACK_FENCE_TAG = 'secrets-dr:failback-fenced';
+/**
+ * What applications could change on a standalone secret. DeleteSecret stays allowed: the
+ * force-overwriting replication deletes the secret it replaces (whether AWS evaluates the
+ * target's resource policy for that is undocumented; the lab does not).
+ */
+export const FAILBACK_FENCED_ACTIONS = [
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:UpdateSecret',
+  'secretsmanager:UpdateSecretVersionStage',
+  'secretsmanager:RotateSecret',
+  'secretsmanager:CancelRotateSecret',
+] as const;
+
+type PolicyDoc = { Version?: string; Statement?: unknown };
+const statementsOf = (doc: PolicyDoc): unknown[] => (Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []);
+const parsePolicy = (text: string | undefined): PolicyDoc => {
+  if (!text) return {};
+  try {
+    return JSON.parse(text) as PolicyDoc;
+  } catch {
+    return {};
+  }
+};
+
+/** A resource policy with a deny-to-everyone statement `sid` for `actions` (other statements kept). Pure. */
+export function policyWithDeny(existing: string | undefined, sid: string, actions: readonly string[]): string {
+  const doc = parsePolicy(existing);
+  const others = statementsOf(doc).filter((x) => (x as { Sid?: string }).Sid !== sid);
+  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...others, { Sid: sid, Effect: 'Deny', Principal: '*', Action: [...actions], Resource: '*' }] });
+}
+
+/** The policy without statement `sid`; undefined when nothing else is left. Pure. */
+export function policyWithout(existing: string, sid: string): string | undefined {
+  const doc = parsePolicy(existing);
+  const rest = statementsOf(doc).filter((x) => (x as { Sid?: string }).Sid !== sid);
+  return rest.length === 0 ? undefined : JSON.stringify({ ...doc, Statement: rest });
+}
+
+export const hasStatement = (policy: string | undefined, sid: string): boolean => statementsOf(parsePolicy(policy)).some((x) => (x as { Sid?: string }).Sid === sid);
+
+/**
+ * The KMS key of the replica failback creates in `target`: the key the plan names for that Region
+ * (a DR Region's `kmsKeyId`, or `primaryKmsKeyId` for the primary Region), else the key the secret
+ * had there before it was overwritten; undefined only when both are the AWS managed key.
+ */
+export function replicaKmsKey(plan: RegionKeys, target: string, had: string | undefined): string | undefined {
+  const named = target === plan.primaryRegion ? plan.primaryKmsKeyId : plan.drRegions.find((d) => d.region === target)?.kmsKeyId;
+  if (named) return named;
+  return had && had !== DEFAULT_KMS_KEY ? had : undefined;
+}
+export const DEFAULT_KMS_KEY = 'aws/secretsmanager';
+/** The plan's Regions and the KMS key it names for each. */
+export type RegionKeys = { primaryRegion: string; primaryKmsKeyId?: string; drRegions: ReadonlyArray<{ region: string; kmsKeyId?: string }> };
+
 /** Writes in the Region's shared 50 TPS bucket a plan of items needs (replicate + copy-backs). */
 export function expectedWrites(items: readonly FailbackItem[]): number {
   let n = 0;
@@ -272,10 +412,16 @@ export function expectedWrites(items: readonly FailbackItem[]): number {
   return n;
 }
 
-export function reversePlanChange(plan: Pick<Plan, 'primaryRegion'>, dr: string): PlanChange {
+export function reversePlanChange(plan: RegionKeys, dr: string): PlanChange {
+  const drKey = plan.drRegions.find((d) => d.region === dr)?.kmsKeyId;
+  const keys = [
+    plan.primaryKmsKeyId ? `kmsKeyId: ${plan.primaryKmsKeyId} on that entry (the key its replicas now use)` : `no kmsKeyId on that entry (${dr}'s kmsKeyId does not apply to ${plan.primaryRegion}: name a key of ${plan.primaryRegion} there, or its replicas keep the key each secret had)`,
+    drKey ? `primaryKmsKeyId: ${drKey}` : undefined,
+  ].filter(Boolean);
   return {
     primaryRegion: { from: plan.primaryRegion, to: dr },
-    drRegion: { from: dr, to: plan.primaryRegion },
-    note: `set primaryRegion: ${dr} and list ${plan.primaryRegion} under drRegions instead of ${dr} (its kmsKeyId, a key of ${dr}, does not apply to ${plan.primaryRegion})`,
+    drRegion: { from: dr, to: plan.primaryRegion, ...(plan.primaryKmsKeyId ? { kmsKeyId: plan.primaryKmsKeyId } : {}) },
+    ...(drKey ? { primaryKmsKeyId: drKey } : {}),
+    note: `set primaryRegion: ${dr} and list ${plan.primaryRegion} under drRegions instead of ${dr}, with ${keys.join('; ')}`,
   };
 }

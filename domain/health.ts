@@ -76,13 +76,15 @@ export interface RegionObservation {
   findings?: HealthReason[];
 }
 
-/** Rotation window when RotationRules.Duration is not given (AWS rotates within the scheduled day). */
-export const DEFAULT_ROTATION_WINDOW_MS = 24 * 3_600_000;
-
-/** Rotation enabled and the scheduled rotation (plus its window) lies in the past. */
+/**
+ * Rotation enabled and its NextRotationDate has passed. AWS: "The next rotation is scheduled to occur
+ * on or before this date ... the latest date that rotation will occur" (it reports the last second
+ * of the rotation window, e.g. 23:59:59 UTC for a schedule in days); "if rotation is unsuccessful,
+ * this date may be in the past".
+ */
 export function rotationOverdue(e: InventoryEntry, nowMs: number): boolean {
   if (!e.rotationEnabled || e.nextRotationMs === undefined) return false;
-  return e.nextRotationMs + (e.rotationWindowMs ?? DEFAULT_ROTATION_WINDOW_MS) < nowMs;
+  return e.nextRotationMs < nowMs;
 }
 
 const tagsOf = (e: InventoryEntry) => (e.tags ?? []).map(([Key, Value]) => ({ Key, Value }));

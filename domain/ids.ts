@@ -85,3 +85,17 @@ export function drillWorkflowId(planName: string, stamp: string): string {
 export function drillScheduleId(planName: string): string {
   return `secrets-dr/${planName}/drill-schedule`;
 }
+
+/**
+ * A run's id from its start time, compact and sortable, to the millisecond (`20261202T061500.123Z`):
+ * two runs of one failover or failback started within the same second must not share an id
+ * (their lineage records and tags would collide).
+ */
+export function runStamp(started: Date, withMilliseconds = true): string {
+  const iso = started.toISOString().replace(/[-:]/g, '');
+  // Runs started before the change kept whole seconds (their ids live in histories and AWS records).
+  return withMilliseconds ? iso : iso.replace(/\.\d+Z$/, 'Z');
+}
+
+/** The workflow patch id under which run ids carry milliseconds (`patched(RUN_STAMP_MS_PATCH)`). */
+export const RUN_STAMP_MS_PATCH = 'run-stamp-ms';

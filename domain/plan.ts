@@ -123,6 +123,8 @@ export const PlanSchema = z
         error: 'plan name: 1-63 letters, digits, "-", "_" or "." (it becomes part of workflow ids and secret names)',
       }),
     primaryRegion: RegionName,
+    /** KMS key for replicas in primaryRegion (`failback --reverse` re-protects the old primary with it); default: the key each secret had there. */
+    primaryKmsKeyId: z.string().min(1, { error: 'expected a KMS key id, ARN or alias/NAME of primaryRegion' }).optional(),
     drRegions: z.array(DrRegion).min(1, { error: 'list at least one DR Region' }),
     secrets: z.strictObject({
       include: z.array(Selector).min(1, { error: 'list at least one selector under secrets.include' }),
@@ -149,6 +151,10 @@ export const PlanSchema = z
       }
       seen.add(dr.region);
     });
+    const keyRegion = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(plan.primaryKmsKeyId ?? '')?.[1];
+    if (keyRegion !== undefined && keyRegion !== plan.primaryRegion) {
+      ctx.addIssue({ code: 'custom', path: ['primaryKmsKeyId'], message: `the key ${plan.primaryKmsKeyId} lives in ${keyRegion}, but primaryKmsKeyId must be a key of primaryRegion ${plan.primaryRegion} (KMS keys are regional)` });
+    }
     const planRegions = new Set<string>([plan.primaryRegion, ...plan.drRegions.map((d) => d.region)]);
     for (const [region, arn] of Object.entries(plan.rotation)) {
       if (!planRegions.has(region)) {

@@ -54,8 +54,9 @@ function typeHint(expected: string, message: string, v: unknown): string | undef
 
 /** "expected X, got Y (what to write)" for a value of the wrong type; "missing (expected X)" when there is none. */
 function typeMessage(issue: z.core.$ZodIssueInvalidType, value: unknown): string {
-  // Our own messages say what is expected ("expected a duration such as..."); zod's default says "Invalid input: ...".
-  const expected = /^expected /.test(issue.message) ? issue.message : (EXPECTED[issue.expected] ?? `expected ${issue.expected}`);
+  // Our own messages say what is expected ("expected a duration such as...", "needs --name N");
+  // zod's default says "Invalid input: ...": only that one is replaced by our wording.
+  const expected = !/^Invalid input/.test(issue.message) ? issue.message : (EXPECTED[issue.expected] ?? `expected ${issue.expected}`);
   if (value === NOTHING || value === undefined) return `missing (${expected})`;
   const hint = typeHint(issue.expected, expected, value);
   return `${expected}, got ${describeValue(value)}${hint ? `; ${hint}` : ''}`;

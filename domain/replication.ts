@@ -178,46 +178,5 @@ export function countOutcomes(outcomes: readonly SecretOutcome[]): Record<string
   return counts;
 }
 
-/** Backups (invariant 2): `secrets-dr-backup/<plan>/<secret>/<timestamp>`, in the conflicting secret's Region. */
-export const BACKUP_PREFIX = 'secrets-dr-backup/';
-export function backupPrefix(planName: string, secret?: string): string {
-  return `${BACKUP_PREFIX}${planName}/${secret === undefined ? '' : `${secret}/`}`;
-}
-export function backupName(planName: string, secret: string, at: Date): string {
-  return `${backupPrefix(planName, secret)}${at.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
-}
-export const BackupTag = {
-  role: 'secrets-dr:role',
-  plan: 'secrets-dr:plan',
-  originArn: 'secrets-dr:origin-arn',
-  originName: 'secrets-dr:origin-name',
-  originVersion: 'secrets-dr:origin-version',
-  reason: 'secrets-dr:reason',
-  workflowId: 'secrets-dr:workflow-id',
-} as const;
-
-export const BackupInfo = z.object({
-  name: z.string(),
-  arn: z.string(),
-  region: z.string(),
-  originName: z.string().optional(),
-  originArn: z.string().optional(),
-  reason: z.string().optional(),
-  workflowId: z.string().optional(),
-  createdAt: z.string().optional(),
-  /** The backup holds the origin's AWSPREVIOUS too. */
-  hasPrevious: z.boolean().optional(),
-});
-export type BackupInfo = z.infer<typeof BackupInfo>;
-
-export const RestoreResult = z.object({
-  backup: z.string(),
-  region: z.string(),
-  secret: z.string(),
-  arn: z.string(),
-  versionId: z.string(),
-  /** The name was held by our replica: it was removed from replication first. */
-  removedReplica: z.boolean(),
-  alreadyRestored: z.boolean(),
-});
-export type RestoreResult = z.infer<typeof RestoreResult>;
+/** Backups (invariants 2 and 8): names, tags and payloads live in domain/backup.ts. */
+export { BACKUP_PREFIX, backupPrefix, backupName, BackupTag, BackupInfo, RestoreResult } from './backup.js';

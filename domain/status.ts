@@ -29,10 +29,8 @@ export const InventoryEntry = z.object({
   rotationEnabled: z.boolean().optional(),
   /** LastRotatedDate, epoch ms. */
   lastRotatedMs: z.number().optional(),
-  /** NextRotationDate, epoch ms (start of the rotation window). */
+  /** NextRotationDate, epoch ms: the latest moment of the next rotation window, as AWS reports it. */
   nextRotationMs: z.number().optional(),
-  /** RotationRules.Duration (the rotation window), ms. */
-  rotationWindowMs: z.number().optional(),
 });
 export type InventoryEntry = z.infer<typeof InventoryEntry>;
 

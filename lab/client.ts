@@ -1,4 +1,14 @@
-/** A small client of the lab's `/_lab/` JSON API (faults, counters, seeding, events) for the CLI and tests. */
+import { parseFunctionArn, type LabFunction, type RotationKind } from './lambda/functions.js';
+
+/** An answer of the lab API other than 2xx: `status` 400 means the request was bad. */
+export class LabApiError extends Error {
+  constructor(message: string, readonly status: number) {
+    super(message);
+    this.name = 'LabApiError';
+  }
+}
+
+/** A small client of the lab's `/_lab/` JSON API (faults, counters, seeding, events, Lambda functions) for the CLI and tests. */
 export class LabClient {
   constructor(readonly url: string) {}
 
@@ -7,7 +17,7 @@ export class LabClient {
     return url ? new LabClient(url) : undefined;
   }
 
-  async call<T = unknown>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async call<T = unknown>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.url.replace(/\/$/, '')}/_lab/${path}`, {
@@ -22,7 +32,7 @@ export class LabClient {
     const data = text ? (JSON.parse(text) as unknown) : undefined;
     if (!res.ok) {
       const msg = (data as { error?: string } | undefined)?.error ?? text;
-      throw new Error(`lab ${method} /_lab/${path}: ${msg}`);
+      throw new LabApiError(`lab ${method} /_lab/${path}: ${msg}`, res.status);
     }
     return data as T;
   }
@@ -30,11 +40,32 @@ export class LabClient {
   status() {
     return this.call<Record<string, unknown>>('GET', 'status');
   }
-  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'clear', body: Record<string, unknown>) {
+  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'rotation-stall' | 'replica-delete-delay' | 'deny' | 'clear', body: Record<string, unknown>) {
     return this.call('POST', `fault/${kind}`, body);
   }
   reset() {
     return this.call('POST', 'reset');
+  }
+  /** Creates a rotation function in a Region; RotateSecret can then name its ARN. */
+  createFunction(fn: { region: string; name: string; kind?: RotationKind; stepDelayMs?: number }) {
+    return this.call<LabFunction>('POST', 'lambda', fn);
+  }
+  async listFunctions(region?: string) {
+    return (await this.call<{ functions: LabFunction[] }>('GET', `lambda${region ? `?region=${encodeURIComponent(region)}` : ''}`)).functions;
+  }
+  /** Creates the functions these ARNs name, unless they exist already (a plan's `rotation` map). */
+  async ensureFunctions(arns: readonly string[], kind?: RotationKind): Promise<LabFunction[]> {
+    const existing = new Set((await this.listFunctions()).map((f) => f.arn));
+    const created: LabFunction[] = [];
+    for (const arn of new Set(arns)) {
+      const parsed = parseFunctionArn(arn);
+      if (!parsed) throw new LabApiError(`not a Lambda function ARN: ${arn}`, 400);
+      if (!existing.has(arn)) created.push(await this.createFunction({ region: parsed.region, name: parsed.name, ...(kind ? { kind } : {}) }));
+    }
+    return created;
+  }
+  deleteFunction(region: string, name: string) {
+    return this.call('DELETE', 'lambda', { region, name });
   }
   /** Call counts per Region per operation; only the given Regions when named. */
   async counters(regions?: readonly string[]) {

@@ -2,7 +2,9 @@
  * Fault injection, per Region. Faults apply to every service the lab serves in that Region
  * (Secrets Manager and EventBridge) and to replication into and out of it.
  */
+import type { IncidentError } from './incident-errors.js';
 import type { ReplicationControl } from './secrets-manager/replication.js';
+import { ROTATION_STEPS, type RotationControl, type RotationStep } from './secrets-manager/rotation-runner.js';
 
 export type OutageMode = 'refuse' | 'error' | 'hang';
 export const OUTAGE_MODES: readonly OutageMode[] = ['refuse', 'error', 'hang'];
@@ -22,6 +24,8 @@ export interface RegionFaults {
   /** group → TPS */
   throttle: Record<string, number>;
   failNext: FailNextFault[];
+  /** Rotations in the Region stop before this step (`any`: before whichever step comes next). */
+  rotationStall?: RotationStep | 'any';
 }
 
 /** HTTP status for an injected error type. */
@@ -34,7 +38,7 @@ export function statusForError(type: string): number {
 /** Operation names a `fail-next` with this op consumes for replication syncs. */
 const REPLICATION_OPS = new Set(['Replication', 'ReplicateSecretToRegions:sync']);
 
-export class FaultRegistry implements ReplicationControl {
+export class FaultRegistry implements ReplicationControl, RotationControl {
   private readonly regions = new Map<string, RegionFaults>();
   private readonly hangWaiters = new Set<{ region: string; release: (closed: boolean) => void }>();
   private closed = false;
@@ -58,7 +62,7 @@ export class FaultRegistry implements ReplicationControl {
   private touch(): void {
     for (const [r, f] of this.regions) {
       const empty = !f.outage && !f.latency && f.replicationLagMs === undefined && !f.replicationPaused
-        && Object.keys(f.throttle).length === 0 && f.failNext.length === 0;
+        && Object.keys(f.throttle).length === 0 && f.failNext.length === 0 && f.rotationStall === undefined;
       if (empty) this.regions.delete(r);
     }
     this.activeCount = this.regions.size;
@@ -128,15 +132,29 @@ export class FaultRegistry implements ReplicationControl {
     return hit.error;
   }
 
-  clear(region?: string): void {
-    if (region === undefined) this.regions.clear();
-    else this.regions.delete(region);
+  /** Holds every rotation in the Region before `step` (default: before its next step) until cleared. */
+  setRotationStall(region: string, step?: RotationStep): void {
+    if (step !== undefined && !ROTATION_STEPS.includes(step)) throw new RangeError(`step must be one of ${ROTATION_STEPS.join(', ')}`);
+    this.get(region).rotationStall = step ?? 'any';
     this.touch();
   }
 
-  describe(): Record<string, RegionFaults> {
-    const out: Record<string, RegionFaults> = {};
+  rotationStalled(region: string, step: RotationStep): boolean {
+    const stall = this.regions.get(region)?.rotationStall;
+    return stall === 'any' || stall === step;
+  }
+
+  clear(region?: string): void {
+    if (region === undefined) this.regions.clear();
+    else this.regions.delete(region);
+    this.clearPersistent(region);
+    this.touch();
+  }
+
+  describe(): Record<string, RegionFaults & PersistentFaults> {
+    const out: Record<string, RegionFaults & PersistentFaults> = {};
     for (const [r, f] of this.regions) out[r] = structuredClone(f);
+    this.describePersistent(out);
     return out;
   }
 
@@ -194,6 +212,68 @@ export class FaultRegistry implements ReplicationControl {
     }
     return undefined;
   }
+
+  // ---- persistent faults, held apart from RegionFaults (until `clear`): replica-delete-delay, deny
+
+  private readonly replicaDeleteDelays = new Map<string, number>();
+  private readonly denials = new Map<string, DenyFault[]>();
+
+  /** Every call in `region` (or only `op`'s: `PutSecretValue`, `events:PutEvents`, `ssm:GetParameter`) answers `error` until cleared. */
+  setDeny(region: string, fault: DenyFault): void {
+    const list = (this.denials.get(region) ?? []).filter((d) => d.op !== fault.op);
+    list.push({ ...fault });
+    this.denials.set(region, list);
+  }
+
+  /** True when some deny fault is set anywhere (the server's fast path). */
+  get anyDenials(): boolean {
+    return this.denials.size > 0;
+  }
+
+  /** The error a call answers under a deny fault: one for its operation first, else one for the whole Region. */
+  deniedWith(region: string, op: string, prefixedOp?: string): IncidentError | undefined {
+    const list = this.denials.get(region);
+    if (!list) return undefined;
+    const forOp = list.find((d) => d.op !== undefined && (d.op === op || d.op === prefixedOp));
+    return (forOp ?? list.find((d) => d.op === undefined))?.error;
+  }
+
+  /** A replica removed from replication in `region` lingers `ms` lab milliseconds (0 = gone at once). */
+  setReplicaDeleteDelay(region: string, ms: number): void {
+    this.replicaDeleteDelays.set(region, ms);
+  }
+
+  replicaDeleteDelayMs(targetRegion: string): number | undefined {
+    return this.replicaDeleteDelays.get(targetRegion);
+  }
+
+  private clearPersistent(region?: string): void {
+    if (region === undefined) {
+      this.replicaDeleteDelays.clear();
+      this.denials.clear();
+    } else {
+      this.replicaDeleteDelays.delete(region);
+      this.denials.delete(region);
+    }
+  }
+
+  private describePersistent(out: Record<string, RegionFaults & PersistentFaults>): void {
+    for (const [r, ms] of this.replicaDeleteDelays) (out[r] ??= { throttle: {}, failNext: [] }).replicaDeleteDelayMs = ms;
+    for (const [r, list] of this.denials) (out[r] ??= { throttle: {}, failNext: [] }).deny = list.map((d) => ({ ...d }));
+  }
+}
+
+/** `lab fault deny`: without `op`, every operation of every service in the Region. */
+export interface DenyFault {
+  op?: string;
+  error: IncidentError;
+}
+
+/** Faults described next to RegionFaults in /_lab/status (held in maps of their own). */
+export interface PersistentFaults {
+  /** Lab ms a replica removed from replication in this Region lingers (lab/secrets-manager/replica-removal.ts). */
+  replicaDeleteDelayMs?: number;
+  deny?: DenyFault[];
 }
 
 function matchesPrefix(secretId: string, prefix: string): boolean {

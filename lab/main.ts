@@ -1,6 +1,6 @@
 /**
  * Entry of the background lab process started by `secrets-dr lab up`:
- *   node dist/lab/main.js --port N [--regions r1,r2] [--state FILE] [--replication-lag-ms N]
+ *   node dist/lab/main.js --port N [--regions r1,r2] [--state FILE] [--replication-lag-ms N] [--replica-delete-delay-ms N]
  * Stops cleanly (state saved) on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ const { values } = parseArgs({
     regions: { type: 'string' },
     state: { type: 'string' },
     'replication-lag-ms': { type: 'string' },
+    'replica-delete-delay-ms': { type: 'string' },
     'account-id': { type: 'string' },
   },
 });
@@ -23,6 +24,7 @@ const lab = await startLab({
   regions: values.regions?.split(',').map((r) => r.trim()).filter(Boolean),
   statePath: values.state,
   replicationLagMs: values['replication-lag-ms'] ? Number(values['replication-lag-ms']) : undefined,
+  replicaDeleteDelayMs: values['replica-delete-delay-ms'] ? Number(values['replica-delete-delay-ms']) : undefined,
   accountId: values['account-id'],
   log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
 });

@@ -4,10 +4,13 @@
  *
  *   X-Amz-Target: secretsmanager.<Op>  → Secrets Manager emulator
  *   X-Amz-Target: AWSEvents.<Op>       → EventBridge emulator
+ *   X-Amz-Target: AmazonSSM.<Op>       → SSM Parameter Store, only GetParameter/GetParameters of
+ *                                        /aws/reference/secretsmanager/<id>[:stage|:versionId] (lab/ssm/service.ts),
+ *                                        read through Secrets Manager's GetSecretValue (its quota and deny faults)
  *   /_lab/...                          → fault injection, seeding, clock, counters, state
  *
  * The Region comes from the SigV4 credential scope (signatures are not verified). Per request:
- * count → outage fault → latency fault → fail-next fault → quota bucket → operation.
+ * count → outage fault → latency fault → deny fault → fail-next fault → quota bucket → operation.
  *
  * Lab API (JSON in, JSON out; a bad call answers 400 {error}):
  *   GET  /_lab/health                      {ok:true}
@@ -23,7 +26,20 @@
  *   POST /_lab/fault/throttle              {region, group (a quota group or 'all'), tps}
  *   POST /_lab/fault/fail-next             {region, op, count?=1, error?=InternalServiceError, secretIdPrefix?}
  *                                           op 'Replication' fails the next sync into region (status Failed)
+ *   POST /_lab/fault/rotation-stall        {region, step?: createSecret|setSecret|testSecret|finishSecret}
+ *                                           rotations in region stop before that step (default: their next
+ *                                           one); AWSPENDING stays on a non-current version; reattempted on clear
+ *   POST /_lab/fault/replica-delete-delay  {region, ms}          (lab ms a replica removed from replication in region lingers; default 3000)
+ *   POST /_lab/fault/deny                  {region, op?, error?=AccessDeniedException}  persistent until clear; error one of
+ *                                           AccessDeniedException | ExpiredTokenException | UnrecognizedClientException | ThrottlingException
+ *                                           (also valid as fail-next errors: then with AWS's texts; lab/incident-errors.ts)
  *   POST /_lab/fault/clear                 {region?}
+ *   POST /_lab/lambda                      {region, name, kind?: rotation-single-user|rotation-alternating-users,
+ *                                           stepDelayMs? (lab clock, default 50)} → the function (arn
+ *                                           arn:aws:lambda:<region>:<account>:function:<name>)
+ *   GET  /_lab/lambda?region=              the functions    DELETE /_lab/lambda {region, name}
+ *       RotateSecret invokes them: AWS's four steps run after the answer (createSecret, setSecret,
+ *       testSecret, finishSecret); an ARN that names no function here answers AccessDeniedException.
  *   POST /_lab/seed                        {region, secrets:[{name, value?|binary?, tags?, description?, kmsKeyId?, replicaRegions?}]}
  *   GET|POST /_lab/clock                   {speed?, advanceMs?}
  *   GET  /_lab/events?region=&source=&detailType=   GET /_lab/deliveries
@@ -39,8 +55,12 @@ import { ScaledClock } from './clock.js';
 import { CallCounters } from './counters.js';
 import { EventBridgeService, type InjectAlarmInput, type InjectHealthInput } from './eventbridge/service.js';
 import { FaultRegistry, OUTAGE_MODES, statusForError, type OutageMode } from './faults.js';
+import { LambdaFunctions, LambdaInputError } from './lambda/functions.js';
+import { ROTATION_STEPS, type RotationStep } from './secrets-manager/rotation-runner.js';
+import { INCIDENT_ERRORS, incidentAnswer, isIncidentError, type IamService, type IncidentAnswer, type IncidentError } from './incident-errors.js';
 import { QUOTA_GROUP_NAMES, QuotaEnforcer, SECRETS_MANAGER_QUOTAS } from './quotas.js';
 import { SecretsManagerService, type SeedSecret } from './secrets-manager/service.js';
+import { SsmService } from './ssm/service.js';
 import { LabError, type EmulatedService, type RequestContext } from './types.js';
 
 export { SECRETS_MANAGER_QUOTAS, WRITE_TPS, quotaGroupOf, type QuotaGroup } from './quotas.js';
@@ -62,6 +82,12 @@ export interface LabOptions {
   clockSpeed?: number;
   /** Enforce AWS's request quotas; default true. */
   quotas?: boolean;
+  /**
+   * How long (lab ms) a replica removed from replication stays visible before it disappears, as on
+   * AWS (tens of seconds there); default 3000. 0 = at once, for tests that do not care.
+   * `lab fault replica-delete-delay` overrides it per Region; `lab fault clear` restores it.
+   */
+  replicaDeleteDelayMs?: number;
   log?: (line: string) => void;
 }
 
@@ -75,6 +101,8 @@ export interface RunningLab {
   reset(): void;
   secretsManager: SecretsManagerService;
   eventBridge: EventBridgeService;
+  /** The lab's Lambda functions (rotation functions). */
+  functions: LambdaFunctions;
   faults: FaultRegistry;
   counters: CallCounters;
   quotas: QuotaEnforcer;
@@ -117,14 +145,31 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   };
 
   const eventBridge = new EventBridgeService({ accountId, regions, clock, log });
+  const functions = new LambdaFunctions(accountId, regions, markDirty);
   const secretsManager = new SecretsManagerService({
+    functions,
+    rotationControl: faults,
     accountId,
     regions,
     clock,
     replicationLagMs: opts.replicationLagMs ?? 300,
+    ...(opts.replicaDeleteDelayMs !== undefined ? { replicaDeleteDelayMs: opts.replicaDeleteDelayMs } : {}),
     emit: (ev) => eventBridge.publish(ev),
     control: faults,
     onChange: markDirty,
+  });
+
+  // SSM references read through Secrets Manager's GetSecretValue path: its quota, then the operation.
+  const ssm = new SsmService((input, ctx) => {
+    // Parameter Store honours the caller's Secrets Manager permissions.
+    if (faults.anyDenials && faults.deniedWith(ctx.region, 'GetSecretValue') === 'AccessDeniedException') {
+      const a = incidentAnswer('AccessDeniedException', 'secretsmanager', 'GetSecretValue', input, ctx, (id) => secretArnOf(id, ctx));
+      throw new LabError(a.type, a.message, a.status);
+    }
+    if (!quotas.admit(ctx.region, 'GetSecretValue', (g) => faults.throttleFor(ctx.region, g))) {
+      throw new LabError('ThrottlingException', 'Rate exceeded');
+    }
+    return secretsManager.handleSync('GetSecretValue', input, ctx) as Record<string, unknown>;
   });
 
   const saveState = async (): Promise<void> => {
@@ -136,6 +181,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       clock: { now: clock.now(), speed: clock.speed },
       secretsManager: secretsManager.snapshot(),
       eventBridge: eventBridge.snapshot(),
+      lambda: functions.snapshot(),
     });
     saving = saving.then(async () => {
       const tmp = `${path}.${process.pid}.tmp`;
@@ -147,9 +193,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
 
   if (opts.statePath && existsSync(opts.statePath)) {
     const state = JSON.parse(readFileSync(opts.statePath, 'utf8')) as {
-      secretsManager?: unknown; eventBridge?: unknown; clock?: { now?: number };
+      secretsManager?: unknown; eventBridge?: unknown; lambda?: unknown; clock?: { now?: number };
     };
     if (state.secretsManager) secretsManager.restore(state.secretsManager);
+    if (state.lambda) functions.restore(state.lambda);
     if (state.eventBridge) eventBridge.restore(state.eventBridge);
     // Lab time never runs backwards across a restart (recovery windows, rotation dates).
     if (typeof state.clock?.now === 'number' && state.clock.now > clock.now()) clock.advance(state.clock.now - clock.now());
@@ -158,6 +205,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
 
   const reset = (): void => {
     secretsManager.reset();
+    functions.reset();
     eventBridge.reset();
     faults.clear();
     counters.reset();
@@ -180,13 +228,36 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     res.end(text);
   };
 
-  const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string): void => {
-    sendJson(res, status, { __type: type, message }, requestId, type);
+  /**
+   * An AWS JSON error. Secrets Manager's bodies carry `Message` (recorded); EventBridge's and the
+   * front door's (before a service is known) carry `message`.
+   */
+  const sendAwsError = (res: ServerResponse, type: string, message: string, status: number, requestId: string, capitalMessage = false): void => {
+    sendJson(res, status, !message ? { __type: type } : capitalMessage ? { __type: type, Message: message } : { __type: type, message }, requestId, type);
   };
 
-  const serviceFor = (prefix: string): { service: EmulatedService; counterPrefix: string } | undefined => {
-    if (prefix === 'secretsmanager') return { service: secretsManager, counterPrefix: '' };
-    if (prefix === 'AWSEvents') return { service: eventBridge, counterPrefix: 'events:' };
+  /** An incident error (deny, fail-next): the credential errors as AWS's front end sends them. */
+  const sendIncident = (res: ServerResponse, a: IncidentAnswer, requestId: string, capitalMessage = false): void => {
+    if (a.frontEnd) {
+      sendJson(res, a.status, { __type: `com.amazon.coral.service#${a.type}`, message: a.message }, requestId, `${a.type}:http://internal.amazon.com/coral/com.amazon.coral.service/`);
+    } else {
+      sendAwsError(res, a.type, a.message, a.status, requestId, capitalMessage);
+    }
+  };
+
+  /** The ARN of a secret named `id` in the caller's Region, for AccessDenied messages. */
+  const secretArnOf = (id: string, ctx: RequestContext): string | undefined => {
+    try {
+      return (secretsManager.handleSync('DescribeSecret', { SecretId: id }, ctx) as { ARN?: string }).ARN;
+    } catch {
+      return undefined;
+    }
+  };
+
+  const serviceFor = (prefix: string): { service: EmulatedService; counterPrefix: string; iam: IamService } | undefined => {
+    if (prefix === 'secretsmanager') return { service: secretsManager, counterPrefix: '', iam: 'secretsmanager' };
+    if (prefix === 'AWSEvents') return { service: eventBridge, counterPrefix: 'events:', iam: 'events' };
+    if (prefix === 'AmazonSSM') return { service: ssm, counterPrefix: 'ssm:', iam: 'ssm' };
     return undefined;
   };
 
@@ -200,14 +271,15 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       return;
     }
     const operation = target.slice(dot + 1);
+    const sm = routed.service === secretsManager;
     const auth = String(req.headers.authorization ?? '');
     const region = CREDENTIAL_RE.exec(auth)?.[1];
     if (!region) {
-      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId);
+      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId, sm);
       return;
     }
     if (!regionSet.has(region)) {
-      sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId);
+      sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId, sm);
       return;
     }
     const counts = counters.call(region, routed.counterPrefix + operation);
@@ -222,7 +294,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         }
         if (mode === 'error') {
           counts.failed++;
-          sendAwsError(res, 'ServiceUnavailableException', `Service unavailable in ${region} (lab outage fault).`, 503, requestId);
+          sendAwsError(res, 'ServiceUnavailableException', `Service unavailable in ${region} (lab outage fault).`, 503, requestId, sm);
           return;
         }
         const wait = faults.waitWhileHanging(region);
@@ -247,8 +319,18 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       input = parsed as Record<string, unknown>;
     } catch {
       counts.failed++;
-      sendAwsError(res, 'SerializationException', 'The request body is not a JSON object.', 400, requestId);
+      sendAwsError(res, 'SerializationException', 'The request body is not a JSON object.', 400, requestId, sm);
       return;
+    }
+
+    const ctx: RequestContext = { region, accountId, requestId, clock };
+    if (faults.anyDenials) {
+      const denied = faults.deniedWith(region, operation, routed.counterPrefix + operation);
+      if (denied) {
+        counts.failed++;
+        sendIncident(res, incidentAnswer(denied, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId, sm);
+        return;
+      }
     }
 
     if (faults.hasAny(region)) {
@@ -257,18 +339,18 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         ?? (routed.counterPrefix ? faults.takeFailNext(region, routed.counterPrefix + operation, sid) : undefined);
       if (injected) {
         counts.failed++;
-        sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId);
+        if (isIncidentError(injected)) sendIncident(res, incidentAnswer(injected, routed.iam, operation, input, ctx, (id) => secretArnOf(id, ctx)), requestId, sm);
+        else sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId, sm);
         return;
       }
     }
 
     if (routed.service === secretsManager && !quotas.admit(region, operation, (g) => faults.throttleFor(region, g))) {
       counts.throttled++;
-      sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId);
+      sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId, sm);
       return;
     }
 
-    const ctx: RequestContext = { region, accountId, requestId, clock };
     try {
       const out = routed.service === secretsManager
         ? secretsManager.handleSync(operation, input, ctx)
@@ -278,10 +360,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     } catch (e) {
       counts.failed++;
       if (e instanceof LabError) {
-        sendAwsError(res, e.type, e.message, e.status, requestId);
+        sendAwsError(res, e.type, e.message, e.status, requestId, sm);
       } else {
         log(`lab: ${target} in ${region} failed: ${(e as Error).stack ?? String(e)}`);
-        sendAwsError(res, 'InternalServiceError', 'An error occurred on the server side (lab bug).', 500, requestId);
+        sendAwsError(res, 'InternalServiceError', 'An error occurred on the server side (lab bug).', 500, requestId, sm);
       }
     }
   };
@@ -314,6 +396,9 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       hangingRequests: faults.hangingRequests,
       secrets: secretsManager.counts(),
       pendingReplications: secretsManager.pendingReplications,
+      lambdaFunctions: functions.list().length,
+      rotations: secretsManager.rotationsInFlight(),
+      pendingReplicaRemovals: secretsManager.pendingReplicaRemovals,
       statePath: opts.statePath ?? null,
     }),
     'GET /_lab/counters': () => counters.snapshot(),
@@ -375,6 +460,50 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
         ...(typeof b.secretIdPrefix === 'string' ? { secretIdPrefix: b.secretIdPrefix } : {}),
       });
       return { ok: true };
+    },
+    'POST /_lab/fault/rotation-stall': (b) => {
+      const region = requireRegion(b);
+      if (b.step !== undefined && !(ROTATION_STEPS as readonly unknown[]).includes(b.step)) {
+        throw new BadLabRequest(`"step" must be one of ${ROTATION_STEPS.join(', ')} (or left out: before the next step)`);
+      }
+      faults.setRotationStall(region, b.step as RotationStep | undefined);
+      log(`lab: rotation-stall in ${region}${b.step ? ` before ${String(b.step)}` : ''}`);
+      return { ok: true, region, step: b.step ?? 'next' };
+    },
+    'POST /_lab/lambda': (b) => {
+      if (b.stepDelayMs !== undefined) num(b, 'stepDelayMs', true);
+      try {
+        return functions.create(b as unknown as Parameters<LambdaFunctions['create']>[0]);
+      } catch (e) {
+        if (e instanceof LambdaInputError) throw new BadLabRequest(e.message);
+        throw e;
+      }
+    },
+    'GET /_lab/lambda': (_b, q) => {
+      const region = q.get('region') ?? undefined;
+      if (region !== undefined && !regionSet.has(region)) throw new BadLabRequest(`"region" must be one of the lab's Regions (${regions.join(', ')})`);
+      return { functions: functions.list(region) };
+    },
+    'DELETE /_lab/lambda': (b, q) => {
+      const region = requireRegion({ region: b.region ?? q.get('region') ?? undefined });
+      const name = b.name ?? q.get('name');
+      if (typeof name !== 'string' || name === '') throw new BadLabRequest('"name" is required');
+      if (!functions.delete(region, name)) throw new BadLabRequest(`no function ${name} in ${region}`);
+      return { ok: true, region, name };
+    },
+    'POST /_lab/fault/replica-delete-delay': (b) => {
+      const region = requireRegion(b);
+      faults.setReplicaDeleteDelay(region, num(b, 'ms', true)!);
+      return { ok: true, region, ms: b.ms };
+    },
+    'POST /_lab/fault/deny': (b) => {
+      const region = requireRegion(b);
+      if (b.op !== undefined && (typeof b.op !== 'string' || b.op === '')) throw new BadLabRequest('"op" must be an operation name (e.g. GetSecretValue, events:PutEvents, ssm:GetParameter), or left out for every operation');
+      const error = (b.error ?? 'AccessDeniedException') as IncidentError;
+      if (!isIncidentError(error)) throw new BadLabRequest(`"error" must be one of ${INCIDENT_ERRORS.join(', ')}`);
+      faults.setDeny(region, { ...(typeof b.op === 'string' ? { op: b.op } : {}), error });
+      log(`lab: deny ${typeof b.op === 'string' ? b.op : 'every operation'} in ${region} with ${error}`);
+      return { ok: true, region, op: b.op ?? null, error };
     },
     'POST /_lab/fault/clear': (b) => {
       if (b.region !== undefined) faults.clear(requireRegion(b));
@@ -450,7 +579,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       }
       if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new BadLabRequest('the body must be a JSON object');
       const out = route(parsed as Record<string, unknown>, url.searchParams);
-      if (req.method === 'POST') markDirty();
+      if (req.method === 'POST' || req.method === 'DELETE') markDirty();
       send(200, out);
     } catch (e) {
       if (e instanceof BadLabRequest || e instanceof RangeError) send(400, { error: e.message });
@@ -527,6 +656,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     reset,
     secretsManager,
     eventBridge,
+    functions,
     faults,
     counters,
     quotas,

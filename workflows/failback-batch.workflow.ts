@@ -3,17 +3,22 @@
  * no history grows with the fleet: the parent holds one child per chunk and phase, each child a
  * few events per batch activity. Phases, in the order the failback machine runs them:
  *   plan       both sides described (HMACs, never values) → per-secret decision (domain/failback.ts)
- *   reconcile  stray value of the original backed up → DR value copied back → the side replication
- *              will overwrite backed up when it holds values the survivor lacks (invariant 2)
- *   replicate  ReplicateSecretToRegions with force (refused by the activity without a copy)
+ *   reconcile  the side replication will overwrite is fenced (failback's deny-writes statement) and
+ *              described again — what changed there since `plan` is decided again, so no write is
+ *              overlooked → stray value of the original backed up → DR value copied back (the
+ *              original's fence goes back at once: one writable side at a time) → the side
+ *              replication will overwrite backed up when it holds values the survivor lacks (invariant 2)
+ *   replicate  ReplicateSecretToRegions with force, with the plan's KMS key for the target Region
+ *              (the activity re-checks the fenced side and backs up what changed)
  *   await      poll the source's replication status until InSync (bounded by plan.setup.inSyncTimeout)
  *   verify     both sides described again: replica of the source, same AWSCURRENT HMAC as expected
  */
 import { sleep } from '@temporalio/workflow';
 import type { Plan } from '../domain/plan.js';
-import { planItem, type FailbackItem, type SecretFacts } from '../domain/failback.js';
+import { planItem, replicaKmsKey, resolve, type FailbackItem, type SecretFacts } from '../domain/failback.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
+import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
 import { chunk, failureText } from './setup-support.js';
 import { FAILBACK_OPTIONS } from './failback-options.js';
@@ -50,11 +55,10 @@ export interface FailbackBatchResult {
 export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<FailbackBatchResult> {
   const { plan, from, to, reverse, failbackId } = input;
   const share = plan.failover.writeQuotaShare;
-  const acts = (r: string) => regionActivities<FailbackActivities & ReplicationActivities>(r, input.taskQueuePrefix, FAILBACK_OPTIONS);
+  const acts = (r: string) => regionActivities<FailbackActivities & FailoverActivities & ReplicationActivities>(r, input.taskQueuePrefix, FAILBACK_OPTIONS);
   const size = input.batchSize ?? BATCH_SIZE;
   /** Source of replication and the Region it overwrites. */
   const [source, target] = reverse ? [to, from] : [from, to];
-  const kmsKeyId = reverse ? undefined : plan.drRegions.find((d) => d.region === to)?.kmsKeyId;
 
   /** Runs `fn` over batches of `list`, two in flight, results in order. */
   const batched = async <T, R>(list: readonly T[], fn: (batch: T[]) => Promise<R[]>): Promise<R[]> => {
@@ -73,17 +77,49 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
   const fail = (i: FailbackItem, reason: string): FailbackItem => ({ ...i, status: 'failed', reason });
   const inspect = (names: string[]) => acts(from).inspectFailbackBatch({ planName: plan.name, dr: to, records: input.records, names });
 
+  /** The plan's decision for one secret, with the replica's KMS key (never silently the AWS managed key). */
+  const decide = (f: SecretFacts): FailbackItem => {
+    const i = planItem(f, plan, from, to, reverse);
+    const key = replicaKmsKey(plan, target, (reverse ? f.original : f.dr).kmsKeyId);
+    return { ...i, dr: to, ...(f.recorded?.failoverId ? { failoverId: f.recorded.failoverId } : {}), ...(key && i.resolution !== 'skip' ? { kmsKeyId: key } : {}) };
+  };
+
   if (input.phase === 'plan') {
     const facts = await batched(input.names ?? [], inspect);
-    const items = facts.map((f) => planItem(f, plan, from, to, reverse));
+    const items = facts.map(decide);
     const asks = facts.filter((_, n) => items[n]!.resolution === 'ask');
     return { items: items.map((i) => (i.resolution === 'ask' ? { ...i, status: 'awaiting-approval' as const } : i)), asks };
   }
 
   const items = new Map((input.items ?? []).map((i) => [i.name, i]));
   const set = (i: FailbackItem) => void items.set(i.name, i);
-  const result = (): FailbackBatchResult => ({ items: (input.items ?? []).map((i) => items.get(i.name)!), asks: [] });
   const live = () => [...items.values()].filter((i) => i.status !== 'failed' && i.status !== 'skipped');
+  /**
+   * Secrets that will not be overwritten after all stay the writable copy where they are: failback's
+   * fence on them is lifted before the phase returns (their other side is still fenced by failover).
+   */
+  const result = async (): Promise<FailbackBatchResult> => {
+    const stuck = [...items.values()].filter((i) => i.targetFenced && (i.status === 'failed' || i.status === 'skipped'));
+    await batched(stuck, async (batch) => {
+      try {
+        // The original's fence first (re-replication lifts it): at no moment may both sides accept writes.
+        const refence = reverse ? [] : batch.filter((i) => i.fenced).map((i) => i.name);
+        if (refence.length > 0) {
+          const r = await acts(source).fenceBatch({ region: source, failoverId: batch[0]!.failoverId ?? failbackId, to, names: refence, writeQuotaShare: share });
+          if (r.failed.length > 0) throw new Error(`could not fence ${source} again: ${r.failed.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+        }
+        const r = await acts(target).liftTargetFenceBatch({ names: batch.map((i) => i.name), writeQuotaShare: share });
+        for (const x of r) {
+          const i = items.get(x.name)!;
+          set(x.ok ? { ...i, targetFenced: false } : { ...i, reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${x.reason}` });
+        }
+      } catch (err) {
+        for (const i of batch) set({ ...items.get(i.name)!, reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${failureText(err).message}` });
+      }
+      return [];
+    });
+    return { items: (input.items ?? []).map((i) => items.get(i.name)!), asks: [] };
+  };
 
   /** A batch activity that failed as a whole (Region down through every retry) fails its secrets, not the failback. */
   const guard = async (batch: FailbackItem[], run: () => Promise<void>) => {
@@ -108,8 +144,41 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
 
   switch (input.phase) {
     case 'reconcile': {
+      // 0. The side replication overwrites stops changing (failback's fence), then is read again: a
+      //    write that landed there since `plan` is decided again instead of being overwritten.
+      const overwritten = live().filter((i) => i.resolution !== 'verify' && i.resolution !== 'skip' && i.resolution !== 'ask');
+      await batched(overwritten, async (batch) => {
+        // Marked first: a fence half-applied by a batch that then failed is lifted again (result()).
+        for (const i of batch) set({ ...items.get(i.name)!, targetFenced: true });
+        await guard(batch, async () => {
+          const r = await acts(target).fenceTargetBatch({ names: batch.map((i) => i.name), writeQuotaShare: share });
+          r.forEach((x) => {
+            const i = items.get(x.name)!;
+            set(x.ok ? { ...i, targetFenced: !x.skipped } : fail(i, x.reason ?? 'fence failed'));
+          });
+        });
+        return [];
+      });
+      // (--reverse: the original is always backed up, below, now that it is fenced, and overwritten.)
+      await batched(reverse ? [] : live().filter((i) => i.targetFenced), async (batch) => {
+        await guard(batch, async () => {
+          for (const f of await inspect(batch.map((i) => i.name))) {
+            const i = items.get(f.name)!;
+            const again = decide(f);
+            if (again.change === i.change) set({ ...resolve(i, f, i.resolution), ...(again.kmsKeyId ? { kmsKeyId: again.kmsKeyId } : {}) });
+            else if (again.resolution === 'ask' || again.resolution === 'skip') {
+              set({ ...i, change: again.change, resolution: 'skip', status: 'skipped', reason: `changed during failback (now ${again.change}${again.reason ? `: ${again.reason}` : ''}): left as it is; run failback again to decide it` });
+            } else set({ ...again, targetFenced: true, ...(i.fenced ? { fenced: true } : {}) });
+          }
+        });
+        return [];
+      });
       // 1. A stray value on the original is saved before it stops being AWSCURRENT.
-      await backup(from, live().filter((i) => i.backupOriginal), (i) => `failback: ${i.change} in ${from}; the ${to} value wins (stray value of the old primary)`);
+      await backup(from, live().filter((i) => i.backupOriginal), (i) =>
+        i.change === 'original-changed' || i.change === 'both-changed'
+          ? `failback: ${i.change} in ${from}; the ${to} value wins (stray value of the old primary)`
+          : `failback: the copy-back from ${to} moves AWSPREVIOUS in ${from}`,
+      );
       // 2. The newer DR value becomes the original's AWSCURRENT (one activity reads and writes it).
       const copies = live().filter((i) => i.resolution === 'copy-back');
       await batched(copies, async (batch) => {
@@ -125,7 +194,7 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
       // 3. The side replication overwrites is backed up when it holds values the survivor lacks.
       await backup(target, live().filter((i) => i.backupOverwritten), () => (reverse ? `failback --reverse: stale secret in ${target} overwritten by replication from ${source}` : `failback: standalone secret in ${target} overwritten by re-replication from ${source}`));
       for (const i of live()) set({ ...i, status: 'reconciled' });
-      return result();
+      return await result();
     }
     case 'replicate': {
       const todo = live().filter((i) => i.resolution !== 'verify');
@@ -134,22 +203,23 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
           const r = await acts(source).reReplicateBatch({
             planName: plan.name,
             target,
-            ...(kmsKeyId ? { kmsKeyId } : {}),
             items: batch.map((i) => {
-              const b = i.backups?.find((x) => x.startsWith(`${target}:`))?.slice(target.length + 1);
-              return { name: i.name, ...(b ? { backup: b } : {}) };
+              const b = i.backups?.findLast((x) => x.startsWith(`${target}:`))?.slice(target.length + 1);
+              return { name: i.name, ...(b ? { backup: b } : {}), ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}) };
             }),
+            workflowId: failbackId,
             writeQuotaShare: share,
           });
           r.forEach((x) => {
             const i = items.get(x.name)!;
-            set(x.ok ? { ...i, status: 'replicating' } : fail(i, x.reason ?? 're-replication failed'));
+            const backups = x.backup ? { backups: [...(i.backups ?? []), `${target}:${x.backup}`] } : {};
+            set(x.ok ? { ...i, ...backups, status: 'replicating' } : fail({ ...i, ...backups }, x.reason ?? 're-replication failed'));
           });
         });
         return [];
       });
       for (const i of live()) if (i.resolution === 'verify') set({ ...i, status: 'replicating' });
-      return result();
+      return await result();
     }
     case 'await': {
       const deadline = Date.now() + plan.setup.inSyncTimeout;
@@ -177,7 +247,7 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
           return [];
         });
       }
-      return result();
+      return await result();
     }
     case 'verify': {
       // Describe, don't assume: read both sides again, compare AWSCURRENT by HMAC.
@@ -200,7 +270,7 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
         });
         return [];
       });
-      return result();
+      return await result();
     }
   }
 }

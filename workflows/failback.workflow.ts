@@ -5,8 +5,16 @@
  * child workflows (failback-batch.workflow.ts) of ≤ 500 secrets, so histories stay small.
  *
  * Decisions:
- * - "Changed since failover" is decided per secret against the lineage the failover recorded at
- *   promotion (`secrets-dr/<plan>/lineage/<failoverId>/…` in the DR Region: version ids and HMACs).
+ * - "Changed since failover" is decided per secret against the lineage recorded at promotion
+ *   (`secrets-dr/<plan>/lineage/<failoverId>/…` in the DR Region: version ids and HMACs) by the
+ *   earliest failover since the failback that last verified the secret: every failover run, and
+ *   failovers to different DR Regions, are reconciled, not only the latest. Each failback leaves
+ *   `secrets-dr/<plan>/failback/<stamp>/…` (names it verified) for the next one: AWS-side truth
+ *   that outlives Temporal's history retention.
+ * - One writable side at a time: the side replication overwrites gets failback's deny-writes fence
+ *   before it is read for the last time; copy-back lifts the original's fence for its own write
+ *   only; re-replication lifts it once the other side is fenced. A secret that does not fail back
+ *   gets the original's fence back before the other side's is lifted.
  * - Per-secret asks (plan.failback.onOriginalChanged/onBothChanged = ask) wait for the `approval`
  *   update with `subject` = the secret, up to plan.failback.approvalTimeout, while the other
  *   secrets are reconciled; nothing of an asked secret is written before its answer. Approve = the
@@ -18,7 +26,7 @@
  * - The fence stays until the end (unfencing), except for the statement lifted by the
  *   orchestrator's own writes; secrets that did not fail back stay fenced.
  */
-import { condition, getExternalWorkflowHandle, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { initialTransition, transition } from 'xstate';
 import { ApprovalDecision, type PendingApproval } from '../domain/approval.js';
 import { expectedPromotionMs } from '../domain/failover.js';
@@ -34,11 +42,12 @@ import {
   type FailbackItem,
   type FailbackProgress,
   type FailbackReport,
+  type FailoverRun,
   type PendingAsk,
   type SecretFacts,
 } from '../domain/failback.js';
 import type { OutgoingEvent } from '../domain/events.js';
-import { failbackWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { failbackWorkflowId, fenceWorkflowId, RUN_STAMP_MS_PATCH, runStamp, workflowTaskQueue } from '../domain/ids.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -60,13 +69,16 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
   const prefix = input.taskQueuePrefix;
   const { workflowId } = workflowInfo();
   const started = new Date();
-  const stamp = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const stamp = runStamp(started, patched(RUN_STAMP_MS_PATCH)); // replay: older runs keep whole seconds
   const side = (region: string) => regionActivities<FailbackActivities & FailoverActivities & EventActivities>(region, prefix, SIDE_OPTIONS);
 
   // ---- what the workflow knows (never a value)
+  /** The DR Region most failed-over secrets live in (each item names its own: `dr`). */
   let to: string = plan.drRegions[0]!.region;
   let failoverId: string | undefined;
-  let records: string[] = [];
+  /** Every failover since the last failback (per secret), and per DR Region the records that tell it. */
+  let failovers: FailoverRun[] = [];
+  const records = new Map<string, string[]>();
   let items: FailbackItem[] = [];
   const askFacts = new Map<string, SecretFacts>();
   const asks = new Map<string, PendingAsk>();
@@ -132,8 +144,18 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
     }
   };
 
-  /** Runs one phase over `list` in children of ≤ CHUNK_SIZE, two at a time; merges their items back. */
-  const runPhase = async (phase: FailbackPhase, list: FailbackItem[] | string[], tag: string = phase): Promise<void> => {
+  /** Runs one phase over `list` (of one DR Region) in children of ≤ CHUNK_SIZE, two at a time; merges their items back. */
+  const runPhase = async (phase: FailbackPhase, list: FailbackItem[] | string[], tag: string = phase, dr: string = to): Promise<void> => {
+    if (phase !== 'plan') {
+      // Items of failovers to different DR Regions: one pass per Region.
+      const byRegion = new Map<string, FailbackItem[]>();
+      for (const i of list as FailbackItem[]) byRegion.set(i.dr ?? to, [...(byRegion.get(i.dr ?? to) ?? []), i]);
+      if (byRegion.size > 1) {
+        for (const [r, part] of byRegion) await runPhase(phase, part, `${tag}-${r}`, r);
+        return;
+      }
+      dr = byRegion.keys().next().value ?? to;
+    }
     const chunks = chunk<FailbackItem | string>(list, CHUNK_SIZE);
     let next = 0;
     const lane = async () => {
@@ -147,7 +169,7 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
             workflowId: `${failbackWorkflowId(plan.name)}${input.dryRun ? '/dry-run' : ''}/${stamp}/${tag}-${k}`,
             taskQueue: workflowTaskQueue(prefix),
             // Write tokens are per run (a later failback of the same plan must write again): id + start stamp.
-            args: [{ phase, plan, from, to, reverse, failbackId: `${workflowId}/${stamp}`, records, ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }), taskQueuePrefix: prefix, batchSize: input.batchSize }],
+            args: [{ phase, plan, from, to: dr, reverse, failbackId: `${workflowId}/${stamp}`, records: records.get(dr) ?? [], ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }), taskQueuePrefix: prefix, batchSize: input.batchSize }],
           });
           const r = await child.result();
           merge(r.items);
@@ -171,27 +193,47 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
     items = items.map((i) => index.get(i.name) ?? i);
     for (const u of updated) if (!known.has(u.name)) items.push(u);
   };
+  /**
+   * Leaves this failback's record next to the failovers' lineage (names it verified, per DR Region):
+   * the next failback counts only promotions after it. Without it the next one would take an older
+   * baseline for those secrets, so a failure is reported.
+   */
+  const recordFailedBack = async () => {
+    const byRegion = new Map<string, string[]>();
+    for (const i of withStatus('verified')) byRegion.set(i.dr ?? to, [...(byRegion.get(i.dr ?? to) ?? []), i.name]);
+    for (const [region, names] of byRegion) {
+      for (const [k, part] of chunk(names, 1_000).entries()) {
+        try {
+          await side(region).recordFailbackBatch({ planName: plan.name, failbackId: stamp, from, to: region, reverse, part: String(k), names: part, writeQuotaShare: share });
+        } catch (err) {
+          warnings.push(`the record of ${part.length} failed-back secret(s) was not written in ${region} (${failureText(err).message}): the next failback may reconcile them against an older failover`);
+        }
+      }
+    }
+  };
   const withStatus = (...s: FailbackItem['status'][]) => items.filter((i) => s.includes(i.status));
   const count = (...s: FailbackItem['status'][]) => withStatus(...s).length;
 
   const effects: Record<FailbackEffect, () => Promise<FailbackEvent | undefined>> = {
     async runPreflight() {
-      // The failover's lineage: the latest (or the given) failover of this plan, in any DR Region.
+      // Every failover since the last failback (per secret: since the failback that verified it), in every DR Region.
       const found = await Promise.all(
         plan.drRegions.map(({ region }) =>
           side(region).findFailoverLineage({ planName: plan.name, ...(input.failoverId ? { failoverId: input.failoverId } : {}) }).catch((err) => (warnings.push(`${region} does not answer: ${failureText(err).message}`), undefined)),
         ),
       );
-      const latest = found.filter((f) => f && f.failoverId && f.records.length > 0).sort((a, b) => (a!.failoverId! < b!.failoverId! ? 1 : -1))[0];
-      if (!latest) {
-        problems.push(`no failover lineage of plan ${plan.name} found in ${plan.drRegions.map((d) => d.region).join(', ')}${input.failoverId ? ` for failover ${input.failoverId}` : ''}: failback needs the lineage failover records at promotion`);
+      const open = found.filter((f): f is NonNullable<typeof f> => f !== undefined && f.names.length > 0).sort((a, b) => b.names.length - a.names.length);
+      if (open.length === 0) {
+        problems.push(`no failover lineage of plan ${plan.name} found in ${plan.drRegions.map((d) => d.region).join(', ')}${input.failoverId ? ` for failover ${input.failoverId}` : ''} since the last failback: failback needs the lineage failover records at promotion`);
         return { type: 'PREFLIGHT_DONE', problems: [...problems], total: 0 };
       }
-      to = latest.region;
-      failoverId = latest.failoverId;
-      records = latest.records;
-      if (latest.from && latest.from !== from) problems.push(`failover ${failoverId} went from ${latest.from}, but the plan's primaryRegion is ${from}`);
-      if (!latest.hmacs) warnings.push(`failover ${failoverId} recorded lineage without HMACs: changes are told apart by version id only`);
+      to = open[0]!.region;
+      failovers = open.flatMap((f) => f.failovers).sort((a, b) => (a.failoverId < b.failoverId ? -1 : a.failoverId > b.failoverId ? 1 : 0));
+      failoverId = failovers.at(-1)?.failoverId;
+      for (const f of open) records.set(f.region, f.records);
+      for (const f of failovers) if (f.from && f.from !== from) problems.push(`failover ${f.failoverId} went from ${f.from}, but the plan's primaryRegion is ${from}`);
+      for (const f of failovers) if (!f.hmacs) warnings.push(`failover ${f.failoverId} recorded lineage without HMACs: changes are told apart by version id only`);
+      if (reverse && open.length > 1) problems.push(`--reverse keeps one DR Region as the primary, but failovers since the last failback went to ${open.map((f) => f.region).join(' and ')}: fail back without --reverse first`);
       // The original Region must answer before anything is decided (describe both sides).
       try {
         await regionActivities<FailoverActivities>(from, prefix, INSPECT_OPTIONS).inspectFleet({ plan, region: from, maxPages: 1 });
@@ -199,8 +241,19 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
         problems.push(`the original primary Region ${from} does not answer: ${failureText(err).message} (fail back once it is healthy)`);
       }
       if (problems.length === 0) {
-        await runPhase('plan', latest.names);
+        // Promoted in two DR Regions since the last failback: which copy wins is a person's call.
+        const regionsOf = new Map<string, string[]>();
+        for (const f of open) for (const n of f.names) regionsOf.set(n, [...(regionsOf.get(n) ?? []), f.region]);
+        const twice = [...regionsOf].filter(([, r]) => r.length > 1);
+        merge(twice.map(([name, r]) => ({ name, change: 'blocked' as const, resolution: 'skip' as const, status: 'skipped' as const, reason: `promoted in ${r.join(' and ')} since the last failback: keep one copy (back up the other), then run failback again` })));
+        for (const f of open) await runPhase('plan', f.names.filter((n) => regionsOf.get(n)!.length === 1), 'plan', f.region);
         items.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        // Never silently the AWS managed key: say which replicas get it (the plan names no key for the Region and the secret had none).
+        const managed = items.filter((i) => !i.kmsKeyId && i.resolution !== 'skip' && i.resolution !== 'verify');
+        if (managed.length > 0) {
+          const where = reverse ? from : [...new Set(managed.map((i) => i.dr ?? to))].join(', ');
+          warnings.push(`${managed.length} secret(s) will be replicated into ${where} with the AWS managed key aws/secretsmanager: the plan names no key for that Region (${reverse ? 'primaryKmsKeyId' : 'drRegions[].kmsKeyId'}) and they had none there (${managed.slice(0, 5).map((i) => i.name).join(', ')}${managed.length > 5 ? ', ...' : ''})`);
+        }
         if (!input.dryRun) {
           // A pending fence still waiting for the original Region would fence again after unfencing: it is not needed any more.
           await getExternalWorkflowHandle(fenceWorkflowId(plan.name, from)).cancel().catch(() => undefined);
@@ -259,6 +312,7 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
     async verify() {
       const before = count('failed');
       await runPhase('verify', withStatus('in-sync'));
+      await recordFailedBack();
       return { type: 'VERIFIED', verified: count('verified'), mismatched: count('failed') - before };
     },
 
@@ -349,6 +403,7 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
     workflowId,
     plan: plan.name,
     ...(failoverId ? { failoverId } : {}),
+    ...(failovers.length ? { failovers } : {}),
     from,
     to,
     reverse,

@@ -29,6 +29,7 @@ import {
   ParentClosePolicy,
   condition,
   getExternalWorkflowHandle,
+  patched,
   setHandler,
   sleep,
   startChild,
@@ -60,7 +61,7 @@ import {
 } from '../domain/failover.js';
 import type { OutgoingEvent } from '../domain/events.js';
 import { formatDuration } from '../domain/duration.js';
-import { fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { fenceWorkflowId, RUN_STAMP_MS_PATCH, runStamp, workflowTaskQueue } from '../domain/ids.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -98,7 +99,7 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
   const prefix = input.taskQueuePrefix;
   const { workflowId } = workflowInfo();
   const started = new Date();
-  const failoverId = started.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const failoverId = runStamp(started, patched(RUN_STAMP_MS_PATCH)); // replay: older runs keep whole seconds
   const inspect = (region: string) => regionActivities<FailoverActivities>(region, prefix, INSPECT_OPTIONS);
   const side = (region: string) => regionActivities<FailoverActivities & EventActivities & LineageActivities>(region, prefix, SIDE_OPTIONS);
 

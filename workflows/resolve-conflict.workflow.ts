@@ -112,6 +112,16 @@ export async function resolveConflictWorkflow(input: ResolveConflictInput): Prom
         }
       case 'adopt':
         try {
+          // Writing the target's value into the primary takes AWSPREVIOUS from its current holder: saved first.
+          await primary.backupSecret({
+            planName: input.planName,
+            secret: input.secret,
+            backup: backupName(input.planName, input.secret, new Date()),
+            reason: `setup: adopt writes the ${input.region} value into the primary; its AWSPREVIOUS moves`,
+            workflowId,
+            writeQuotaShare: input.writeQuotaShare,
+            onlyIfPreviousWouldMove: true,
+          });
           // The token is per run: the conflict workflow id repeats for every setup of the plan.
           await primary.adoptTargetValue({ secret: input.secret, targetRegion: input.region, workflowId: `${workflowId}/${workflowInfo().runId}`, writeQuotaShare: input.writeQuotaShare });
           return { type: 'ADOPTED' };

@@ -1,40 +1,86 @@
 /**
- * `secrets-dr backups list|restore`: the backups setup took before overwriting same-named secrets
- * (invariant 2). Both run as workflows: the CLI never reads or writes a value.
+ * `secrets-dr backups list|restore|prune`: the backups secrets-dr took before overwriting or relabelling
+ * a secret (invariants 2 and 8; what one holds: domain/backup.ts). All run as workflows: the CLI never
+ * reads or writes a value.
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { backupsWorkflowId, restoreWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
-import type { BackupInfo, RestoreResult } from '../../domain/replication.js';
+import type { RestoreResult } from '../../domain/backup.js';
+import { formatDuration, parseDuration } from '../../domain/duration.js';
+import { PRICES, secretMonthlyPrice } from '../../domain/prices.js';
+import type { listBackupsWorkflow, pruneBackupsWorkflow } from '../../workflows/backups.workflow.js';
+import type { restoreBackupWorkflow } from '../../workflows/restore.workflow.js';
 import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
-import { printJson, table } from '../output.js';
+import { printJson, table, type Io } from '../output.js';
 import { withTemporal } from '../temporal.js';
+
+const PRICE_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
+
+function monthlyPrice(): number {
+  const price = secretMonthlyPrice(process.env[PRICE_VARIABLE]);
+  if (price === undefined) {
+    throw new OperatorError(ErrorType.ConfigInvalid, `${PRICE_VARIABLE} must be a number of US dollars ≥ 0 (got "${process.env[PRICE_VARIABLE]}"); unset it to use $${PRICES.secretPerMonthUsd} (${PRICES.asOf})`);
+  }
+  return price;
+}
+
+/** The innermost message of a failed workflow, as an operator error (exit 1; 2 when it was the input). */
+function failed(what: string, err: unknown): never {
+  if (err instanceof WorkflowFailedError) {
+    let cause = err.cause as (Error & { type?: string; cause?: unknown }) | undefined;
+    while (cause?.cause instanceof Error) cause = cause.cause as typeof cause;
+    const type = cause?.type;
+    const exit = type === ErrorType.UsageError || type === ErrorType.SecretNotFound ? ExitCode.BadInput : ExitCode.Failed;
+    throw new OperatorError(type === ErrorType.UsageError ? ErrorType.UsageError : ErrorType.AwsRejected, `${what} failed: ${cause?.message ?? err.message}`, [], exit);
+  }
+  throw err;
+}
+
+const age = (createdAt: string | undefined, now: number) => (createdAt ? formatDuration(Math.max(0, now - Date.parse(createdAt))).replace(/(\d+[dh]).*$/, '$1') : '-');
+const usd = (n: number) => `$${n.toFixed(2)}`;
+const warnRegions = (io: Io, errors: Record<string, string>) => {
+  for (const [r, e] of Object.entries(errors)) io.err(`warning: ${r} could not be read: ${e}`);
+};
 
 export const backupsListCommand = defineCommand({
   words: ['backups', 'list'],
-  summary: 'backups of same-named secrets that setup overwrote (per Region)',
+  summary: 'backups of secrets that secrets-dr overwrote or relabelled: origin, Region, reason, age, versions kept, monthly cost',
   usage: 'secrets-dr backups list [-f PLAN] [--json]',
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
+    const price = monthlyPrice();
     return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
-      const out = (await c.client.workflow.execute('listBackupsWorkflow', {
+      const out = await c.client.workflow.execute<typeof listBackupsWorkflow>('listBackupsWorkflow', {
         taskQueue: workflowTaskQueue(prefix),
         workflowId: backupsWorkflowId(plan.name, randomUUID().slice(0, 8)),
         args: [{ plan, taskQueuePrefix: prefix }],
         workflowExecutionTimeout: '2m',
-      })) as { backups: BackupInfo[]; errors: Record<string, string> };
-      if (io.json) printJson(io, out);
-      else {
-        const rows = out.backups.map((b) => [b.name, b.region, b.originArn ?? '-', b.reason ?? '-', b.createdAt ?? '-']);
-        for (const line of table(['BACKUP', 'REGION', 'ORIGIN ARN', 'REASON', 'CREATED'], rows)) io.out(line);
-        for (const [r, e] of Object.entries(out.errors)) io.err(`warning: ${r} could not be read: ${e}`);
-        io.out(`${out.backups.length} backup(s). Restore one with \`secrets-dr backups restore BACKUP_NAME\`.`);
+      });
+      const now = Date.now();
+      const monthly = out.backups.length * price;
+      if (io.json) {
+        printJson(io, { ...out, backups: out.backups.map((b) => ({ ...b, monthlyCostUsd: price })), monthlyCostUsd: monthly, price: { secretPerMonthUsd: price, asOf: PRICES.asOf } });
+      } else {
+        const rows = out.backups.map((b) => [
+          b.name,
+          b.region,
+          b.originName ?? '-',
+          b.reason ?? '-',
+          age(b.createdAt, now),
+          `${b.versionsKept ?? '-'}${b.complete === false ? ' (incomplete)' : ''}`,
+          usd(price),
+        ]);
+        for (const line of table(['BACKUP', 'REGION', 'ORIGIN', 'REASON', 'AGE', 'VERSIONS', '$/MONTH'], rows)) io.out(line);
+        warnRegions(io, out.errors);
+        io.out(`${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${PRICES.asOf}; ${PRICE_VARIABLE} overrides).`);
+        io.out('Restore one with `secrets-dr backups restore BACKUP_NAME --dry-run`; delete old ones with `secrets-dr backups prune --older-than 30d`.');
       }
       return Object.keys(out.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;
     });
@@ -43,46 +89,104 @@ export const backupsListCommand = defineCommand({
 
 export const backupsRestoreCommand = defineCommand({
   words: ['backups', 'restore'],
-  summary: 'put a backup’s value back as AWSCURRENT of the secret it came from (same Region)',
-  usage: 'secrets-dr backups restore BACKUP_NAME [--region REGION] [--yes] [-f PLAN] [--json]',
-  options: { ...PLAN_OPTION, yes: { type: 'boolean', default: false }, region: { type: 'string' } },
+  summary: 'put a backup back under the name of the secret it saved: every labelled version, key, policy, tags, rotation settings',
+  usage: 'secrets-dr backups restore BACKUP_NAME [--region REGION] [--dry-run | --yes] [-f PLAN] [--json]',
+  options: { ...PLAN_OPTION, yes: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, region: { type: 'string' } },
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),
     yes: z.boolean(),
-    region: z.string().optional(),
-    positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one BACKUP_NAME' }),
+    'dry-run': z.boolean(),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected a Region name such as ap-northeast-3' }).optional(),
+    positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one BACKUP_NAME (see `secrets-dr backups list`)' }),
   }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     const backup = opts.positionals[0];
-    if (!opts.yes) {
+    const dryRun = opts['dry-run'];
+    if (!dryRun && !opts.yes) {
       throw new OperatorError(
         ErrorType.UsageError,
-        `restoring ${backup} replaces the current value of the secret it came from in its Region (if that name is now a replica, the replica is removed from replication first; the primary keeps its value). Run again with --yes to proceed.`,
+        `restoring ${backup} replaces what the secret it came from holds in its Region (values, labels, key, policy, tags, rotation; a secret that changed since is backed up first; if the name is now our replica, the replica is removed from replication, the primary keeps its value). See what would change with --dry-run; run again with --yes to proceed.`,
       );
     }
     return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       let result: RestoreResult;
       try {
-        result = (await c.client.workflow.execute('restoreBackupWorkflow', {
+        result = await c.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', {
           taskQueue: workflowTaskQueue(prefix),
-          workflowId: restoreWorkflowId(plan.name, backup),
+          workflowId: dryRun ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomUUID().slice(0, 8)}` : restoreWorkflowId(plan.name, backup),
           workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ plan, backup, ...(opts.region ? { region: opts.region } : {}), taskQueuePrefix: prefix }],
-          workflowExecutionTimeout: '5m',
-        })) as RestoreResult;
+          args: [{ plan, backup, ...(opts.region ? { region: opts.region } : {}), ...(dryRun ? { dryRun } : {}), taskQueuePrefix: prefix }],
+          workflowExecutionTimeout: '10m',
+        });
       } catch (err) {
-        if (err instanceof WorkflowFailedError) throw new OperatorError(ErrorType.AwsRejected, `restore of ${backup} failed: ${(err.cause as Error | undefined)?.message ?? err.message}`, [], ExitCode.Failed);
-        throw err;
+        failed(`restore of ${backup}`, err);
       }
       if (io.json) printJson(io, result);
       else {
-        io.out(`${result.secret} (${result.region}) holds the value of ${result.backup} again as AWSCURRENT (version ${result.versionId}${result.alreadyRestored ? ', already restored' : ''}).`);
-        if (result.removedReplica) io.out(`note: the name was held by our replica; ${result.region} was removed from its replication. A later \`setup\` will see the conflict again: add a per-secret override (policy skip or fail) to keep this secret.`);
+        const p = result.plan;
+        if (p) {
+          io.out(`${p.secret} (${p.region}): ${p.target === 'standalone' ? 'exists' : p.target === 'replica' ? 'is our replica (removed from replication first; the primary keeps its value)' : 'does not exist (created)'}.`);
+          if (p.changes.length) for (const line of table(['FIELD', 'NOW', 'AFTER RESTORE'], p.changes.map((ch) => [ch.field, ch.from ?? '-', ch.to ?? '-']))) io.out(line);
+          if (p.needsBackup) io.out(`It changed since the backup: ${dryRun ? 'it would be' : 'it was'} backed up first${result.backupOfCurrent ? ` (${result.backupOfCurrent})` : ''}.`);
+        }
+        if (dryRun) io.out(p?.changes.length ? `dry run: ${p.changes.length} change(s), nothing written. Run with --yes to restore.` : 'dry run: nothing to change.');
+        else {
+          io.out(`${result.secret} (${result.region}) holds ${result.backup} again${result.alreadyRestored ? ' (it already did)' : ''}: AWSCURRENT is version ${result.versionId}.`);
+          if (result.removedReplica) io.out(`note: ${result.region} was removed from the replication of ${result.secret}. A later \`setup\` sees the conflict again: add a per-secret override (policy skip or fail) to keep this secret.`);
+          for (const a of result.attention ?? []) io.err(`needs attention: ${a}`);
+        }
       }
-      return ExitCode.Ok;
+      return result.attention?.length ? ExitCode.NeedsAttention : ExitCode.Ok;
+    });
+  },
+});
+
+export const backupsPruneCommand = defineCommand({
+  words: ['backups', 'prune'],
+  summary: 'delete backups older than a duration (recovery window kept; never the only backup of a secret that changed after it)',
+  usage: 'secrets-dr backups prune --older-than DURATION [--dry-run] [-f PLAN] [--json]',
+  options: { ...PLAN_OPTION, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+  schema: z.object({
+    plan: z.string(),
+    json: z.boolean(),
+    'dry-run': z.boolean(),
+    'older-than': z
+      .string({ error: 'required: a duration such as 30d or 12h' })
+      .refine((s) => (parseDuration(s) ?? 0) > 0, { error: 'expected a positive duration such as 30d, 12h or 1d12h' }),
+    positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }),
+  }),
+  async run(opts, io) {
+    const { plan } = loadPlanFile(opts.plan);
+    const olderThanMs = parseDuration(opts['older-than'])!;
+    const dryRun = opts['dry-run'];
+    const price = monthlyPrice();
+    return withTemporal({ worker: true }, async (c) => {
+      const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      let r;
+      try {
+        r = await c.client.workflow.execute<typeof pruneBackupsWorkflow>('pruneBackupsWorkflow', {
+          taskQueue: workflowTaskQueue(prefix),
+          workflowId: backupsWorkflowId(plan.name, `prune-${randomUUID().slice(0, 8)}`),
+          args: [{ plan, olderThanMs, ...(dryRun ? { dryRun } : {}), taskQueuePrefix: prefix }],
+          workflowExecutionTimeout: '10m',
+        });
+      } catch (err) {
+        failed('prune', err);
+      }
+      if (io.json) printJson(io, r);
+      else {
+        const now = Date.now();
+        const verb = dryRun ? 'would delete' : 'deleted';
+        for (const b of r.removed) io.out(`${verb}: ${b.name} (${b.region}, ${age(b.createdAt, now)} old)${b.skipped ? ' — already scheduled for deletion' : ''}`);
+        for (const k of r.kept) if (k.why !== 'younger than the threshold') io.out(`kept: ${k.backup.name} (${k.backup.region}): ${k.why}`);
+        for (const f of r.failed) io.err(`not deleted: ${f.name} (${f.region}): ${f.reason}`);
+        warnRegions(io, r.errors);
+        io.out(`${dryRun ? 'dry run: would delete' : 'deleted'} ${r.removed.length} backup(s)${dryRun ? '' : ' with the normal recovery window (RestoreSecret brings one back within it)'}, saving ${usd(r.removed.length * price)} per month; ${r.kept.length} kept.`);
+      }
+      return r.failed.length || Object.keys(r.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;
     });
   },
 });

@@ -1,11 +1,12 @@
 /**
- * The demo's failback stage: while Tokyo was dark, rotation ran in Osaka (the lab's built-in
- * rotator, through RotateSecret in Osaka), so Osaka holds a newer value than Tokyo. The on-call
+ * The demo's failback stage: while Tokyo was dark, rotation ran in Osaka (RotateSecret in Osaka
+ * with Osaka's rotation function, whose four steps run after the call returns, as on AWS), so
+ * Osaka holds a newer value than Tokyo. The on-call
  * engineer runs `secrets-dr failback --yes --wait`: the rotated value is copied back into Tokyo,
  * replication is re-established from Tokyo, and both Regions are shown to hold the same AWSCURRENT
  * by HMAC (computed inside activities) — values are never printed.
  */
-import { RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, RotateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FailbackReport } from '../../domain/failback.js';
 import type { Plan } from '../../domain/plan.js';
 import { printJson, type Io } from '../output.js';
@@ -21,15 +22,28 @@ export interface DemoFailbackContext {
   rotated?: string;
 }
 
+/** Rotation is asynchronous: wait until the function's finishSecret step made the new version AWSCURRENT. */
+async function awaitRotation(sm: SecretsManagerClient, secretId: string, versionId: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: secretId }));
+    if (d.VersionIdsToStages?.[versionId]?.includes('AWSCURRENT')) return;
+    if (Date.now() > deadline) throw new Error(`the rotation of ${secretId} (version ${versionId}) did not finish within ${timeoutMs / 1000} s`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 export async function demoFailbackStage({ c, plan, io, say, rotated = 'prod/App/Mysql' }: DemoFailbackContext): Promise<FailbackReport> {
   const from = plan.primaryRegion;
   const to = plan.drRegions[0]!.region;
   say('');
-  say(`[failback] during the outage, rotation ran in ${to}: RotateSecret ${rotated} (the lab's built-in rotator; ${from} still holds the old value)`);
+  const lambda = plan.rotation[to];
+  if (!lambda) throw new Error(`the demo plan names no rotation function for ${to} (rotation.${to})`);
+  say(`[failback] during the outage, rotation ran in ${to}: RotateSecret ${rotated} with ${lambda} (${from} still holds the old value)`);
   const sm = new SecretsManagerClient({ region: to });
   try {
-    const lambda = plan.rotation[to] ?? `arn:aws:lambda:${to}:123456789012:function:rotate`;
-    await sm.send(new RotateSecretCommand({ SecretId: rotated, RotationLambdaARN: lambda, RotationRules: { AutomaticallyAfterDays: 30 } }));
+    const r = await sm.send(new RotateSecretCommand({ SecretId: rotated, RotationLambdaARN: lambda, RotationRules: { AutomaticallyAfterDays: 30 } }));
+    await awaitRotation(sm, rotated, r.VersionId!);
   } finally {
     sm.destroy();
   }

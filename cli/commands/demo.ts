@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
-import { planRegions } from '../../domain/plan.js';
+import { planRegions, type Plan } from '../../domain/plan.js';
 import { LabClient } from '../../lab/client.js';
 import { startLab } from '../../lab/server.js';
 import { exportLines, LAB_CREDENTIALS, stackEnv, startTemporalDevServer, type StackInfo } from '../../lab/stack.js';
@@ -69,7 +69,9 @@ const demoValue = (kind: 'json' | 'token') => {
   return kind === 'json' ? JSON.stringify({ username: 'app', password: secret, host: 'db.internal', port: 3306 }) : secret;
 };
 
-async function seedFleet(lab: LabClient): Promise<void> {
+async function seedFleet(lab: LabClient, plan: Plan): Promise<void> {
+  // Rotation runs Lambda functions, as on AWS: the plan's rotation functions exist in the lab.
+  await lab.ensureFunctions(Object.values(plan.rotation));
   const tier0 = [{ Key: 'dr-tier', Value: '0' }];
   await lab.seed(PRIMARY, [
     { name: 'prod/App/Mysql', value: demoValue('json'), tags: tier0, replicaRegions: [DR] },
@@ -172,11 +174,11 @@ export const demoCommand = defineCommand({
       cleanups.push(() => workers.shutdown());
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
 
-      say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka');
+      say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka; the plan\'s rotation functions (rotate-payments in Tokyo and Osaka)');
       const planPath = join(home, 'secrets-dr.yaml');
       writeFileSync(planPath, DEMO_PLAN);
       const { plan } = loadPlanFile(planPath);
-      await seedFleet(new LabClient(lab.url));
+      await seedFleet(new LabClient(lab.url), plan);
       await new Promise((r) => setTimeout(r, 1_000)); // the lab's replication lag is ~300 ms
 
       say(`[3/5] secrets-dr status -f ${planPath}   (a Temporal workflow; ListSecrets pages, not one call per secret)`);

@@ -34,9 +34,12 @@ export interface DrillTarget {
   prefix: string;
 }
 
-function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' | 'demo' | 'test'): DrillInput {
-  return { plan, taskQueuePrefix: prefix, trigger };
+function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' | 'demo' | 'test', timeouts: DrillTimeouts = {}): DrillInput {
+  return { plan, taskQueuePrefix: prefix, trigger, ...timeouts };
 }
+
+/** Bounds of a drill's waits (tests shorten them; the defaults suit AWS). */
+export type DrillTimeouts = Pick<DrillInput, 'inSyncTimeoutMs' | 'replicaRemovalTimeoutMs'>;
 
 /** Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists. */
 export async function upsertDrillSchedule(t: DrillTarget, plan: Plan, cron = plan.drills.schedule): Promise<{ scheduleId: string; created: boolean; cron: string }> {
@@ -71,11 +74,11 @@ export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<b
   }
 }
 
-export async function startDrill(t: DrillTarget, plan: Plan, trigger: 'manual' | 'demo' | 'test' = 'manual'): Promise<WorkflowHandle> {
+export async function startDrill(t: DrillTarget, plan: Plan, trigger: 'manual' | 'demo' | 'test' = 'manual', timeouts: DrillTimeouts = {}): Promise<WorkflowHandle> {
   return t.client.workflow.start(DRILL_WORKFLOW_TYPE, {
     taskQueue: workflowTaskQueue(t.prefix),
     workflowId: drillWorkflowId(plan.name, drillStamp(new Date())),
-    args: [drillInput(plan, t.prefix, trigger)],
+    args: [drillInput(plan, t.prefix, trigger, timeouts)],
     workflowExecutionTimeout: '1h',
   });
 }

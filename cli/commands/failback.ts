@@ -45,14 +45,21 @@ export function renderFailbackReport(r: FailbackReport, io: Io): void {
     return;
   }
   const direction = r.reverse ? `${r.to} stays primary, replicating into ${r.from}` : `${r.to} → ${r.from}`;
-  if (r.outcome === 'dry-run') io.out(`dry run: failback of plan ${r.plan} (${direction}), failover ${r.failoverId ?? '?'} — nothing was changed`);
+  if (r.outcome === 'dry-run') io.out(`dry run: failback of plan ${r.plan} (${direction}) — nothing was changed`);
   else io.out(`failback ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${direction}${r.detail ? `: ${r.detail}` : ''}`);
+  // Every failover since the last failback is reconciled, not only the latest.
+  for (const f of r.failovers ?? []) io.out(`  failover ${f.failoverId} to ${f.region}${f.from ? ` (from ${f.from})` : ''}: ${f.secrets} secret(s) reconciled against it${f.hmacs ? '' : ' (lineage without HMACs)'}`);
+  const regions = new Set(r.items.map((i) => i.dr).filter(Boolean));
   const rows = r.items.map((i) => {
     const notes = [
       i.backupOriginal ? `back up the stray value in ${r.from}` : undefined,
       i.backupOverwritten ? `back up the secret in ${r.reverse ? r.from : r.to} first` : undefined,
       i.copiedBack ? 'copied back' : undefined,
       i.hmacMatch ? 'same value both sides (HMAC)' : undefined,
+      regions.size > 1 && i.dr ? `promoted in ${i.dr}` : undefined,
+      (r.failovers?.length ?? 0) > 1 && i.failoverId ? `since failover ${i.failoverId}` : undefined,
+      i.targetFenced && i.status !== 'verified' ? `failback's deny-writes fence still on the copy in ${r.reverse ? r.from : (i.dr ?? r.to)}` : undefined,
+      i.kmsKeyId ? `replica key ${i.kmsKeyId}` : undefined,
       ...(i.backups ?? []).map((b) => `backup ${b}`),
       i.reason,
     ].filter(Boolean);
@@ -73,12 +80,16 @@ export function renderFailbackReport(r: FailbackReport, io: Io): void {
 export function applyReversePlanChange(text: string, change: PlanChange): string {
   const doc = parseDocument(text);
   doc.set('primaryRegion', change.primaryRegion.to);
+  // KMS keys are regional: each key follows its Region.
+  if (change.primaryKmsKeyId) doc.set('primaryKmsKeyId', change.primaryKmsKeyId);
+  else doc.delete('primaryKmsKeyId');
   const drs = doc.get('drRegions');
   if (isSeq(drs)) {
     for (const item of drs.items) {
       if (isMap(item) && item.get('region') === change.drRegion.from) {
         item.set('region', change.drRegion.to);
-        item.delete('kmsKeyId'); // a key of the old DR Region
+        if (change.drRegion.kmsKeyId) item.set('kmsKeyId', change.drRegion.kmsKeyId);
+        else item.delete('kmsKeyId');
       }
     }
   }

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
 import { LabClient } from '../../lab/client.js';
+import { ROTATION_STEPS } from '../../lab/secrets-manager/rotation-runner.js';
+import { INCIDENT_ERRORS, isIncidentError } from '../../lab/incident-errors.js';
 import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackUp, StackError } from '../../lab/stack.js';
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
@@ -98,14 +100,18 @@ export const labStatusCommand = defineCommand({
       io.out(`  Regions: ${(lab.regions as string[]).join(', ')}`);
       io.out(`  faults: ${JSON.stringify(lab.faults)}`);
       io.out(`  secrets: ${JSON.stringify(lab.secrets)}`);
+      const rotations = (lab.rotations ?? []) as Array<{ region: string; secretArn: string; nextStep: string; waiting?: string }>;
+      io.out(`  rotation functions: ${String(lab.lambdaFunctions ?? 0)} (\`secrets-dr lab lambda list\`); rotations in flight: ${rotations.length}`);
+      for (const r of rotations) io.out(`    ${r.region} ${r.secretArn}: next ${r.nextStep}${r.waiting ? ` — held: ${r.waiting}` : ''}`);
     }
     return processes.every((p) => p.alive) ? ExitCode.Ok : ExitCode.Failed;
   },
 });
 
-const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'clear'] as const;
+const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'rotation-stall', 'replica-delete-delay', 'deny', 'clear'] as const;
 
-function labClient(): LabClient {
+/** The lab of `SECRETS_DR_LAB_URL`, else of the running local stack. */
+export function labClient(): LabClient {
   const c = LabClient.fromEnv() ?? (readStack() ? new LabClient(readStack()!.labUrl) : undefined);
   if (!c) throw new OperatorError(ErrorType.StackUnavailable, 'no lab: set SECRETS_DR_LAB_URL or start one with `eval "$(secrets-dr lab up)"`', [], ExitCode.Failed);
   return c;
@@ -113,9 +119,9 @@ function labClient(): LabClient {
 
 export const labFaultCommand = defineCommand({
   words: ['lab', 'fault'],
-  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|clear',
+  summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|rotation-stall|replica-delete-delay|deny|clear',
   usage:
-    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | clear [--region R]',
+    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | rotation-stall --region R [--step createSecret|setSecret|testSecret|finishSecret] | replica-delete-delay --region R --ms N | deny --region R [--op OP] [--error AccessDeniedException|ExpiredTokenException|UnrecognizedClientException|ThrottlingException] | clear [--region R]',
   options: {
     region: { type: 'string' },
     mode: { type: 'string' },
@@ -126,6 +132,7 @@ export const labFaultCommand = defineCommand({
     op: { type: 'string' },
     count: { type: 'string' },
     error: { type: 'string' },
+    step: { type: 'string' },
   },
   schema: z
     .object({
@@ -139,13 +146,18 @@ export const labFaultCommand = defineCommand({
       op: z.string().optional(),
       count: z.coerce.number().int().min(1).optional(),
       error: z.string().optional(),
+      step: z.enum(ROTATION_STEPS, { error: `expected one of ${ROTATION_STEPS.join(', ')}` }).optional(),
     })
     .superRefine((o, ctx) => {
       const kind = o.positionals[0];
       if (kind !== 'clear' && !o.region) ctx.addIssue({ code: 'custom', path: ['region'], message: `lab fault ${kind} needs --region` });
-      if ((kind === 'latency' || kind === 'replication-lag') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
+      if ((kind === 'latency' || kind === 'replication-lag' || kind === 'replica-delete-delay') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
       if (kind === 'throttle' && o.tps === undefined) ctx.addIssue({ code: 'custom', path: ['tps'], message: 'lab fault throttle needs --tps' });
+      if (o.step !== undefined && kind !== 'rotation-stall') ctx.addIssue({ code: 'custom', path: ['step'], message: '--step goes with lab fault rotation-stall' });
       if (kind === 'fail-next' && !o.op) ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
+      if (kind === 'deny' && o.error !== undefined && !isIncidentError(o.error)) {
+        ctx.addIssue({ code: 'custom', path: ['error'], message: `lab fault deny --error must be one of ${INCIDENT_ERRORS.join(', ')}, got ${o.error}` });
+      }
     }),
   async run(opts, io) {
     const { positionals, ...rest } = opts;

@@ -1,8 +1,12 @@
 /**
- * ListSecrets / BatchGetSecretValue filters, as documented for the Filter type:
- * description (prefix, case-insensitive), name / tag-key / tag-value / primary-region /
- * owning-service (prefix, case-sensitive), all (words, case-insensitive). A value starting
- * with `!` negates. Values inside one filter are OR'd (negated values must all hold); filters are AND'd.
+ * ListSecrets / BatchGetSecretValue filters, as recorded on AWS:
+ * - name / tag-key / tag-value / primary-region / owning-service: prefix of the whole attribute,
+ *   case-sensitive (a value with spaces is one prefix: "testing1 one" never matches "testing1/one").
+ * - description / all: the value is broken into words, and every word must start some word of
+ *   the description (all: of the name, description, tag keys and tag values), not case-sensitive.
+ *   A value that holds no word ("+") matches nothing.
+ * A value starting with `!` negates. Values inside one filter are OR'd (negated values must all
+ * hold); filters are AND'd, also when a key is given twice.
  */
 import { err, invalidParam, type SecretRecord } from './model.js';
 
@@ -18,11 +22,15 @@ export function readFilters(raw: unknown): Filter[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw invalidParam('Filters must be a list.');
   if (raw.length > 10) throw invalidParam('You can specify at most 10 filters.');
-  return raw.map((f: unknown) => {
+  return raw.map((f: unknown, i) => {
     const filter = f as Record<string, unknown>;
     const key = filter?.Key;
     const values = filter?.Values;
-    if (typeof key !== 'string' || !KEYS.has(key)) throw invalidParam(`Invalid filter key: ${String(key)}`);
+    if (typeof key !== 'string') throw invalidParam('Invalid filter key');
+    if (!KEYS.has(key)) {
+      // AWS's model validation (the key is an enum).
+      throw err('ValidationException', `1 validation error detected: Value '${key}' at 'filters.${i + 1}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [${[...KEYS].join(', ')}]`);
+    }
     if (!Array.isArray(values) || values.length < 1 || values.length > 10) {
       throw invalidParam('Each filter needs between 1 and 10 values.');
     }
@@ -33,15 +41,27 @@ export function readFilters(raw: unknown): Filter[] {
   });
 }
 
-/** Splits a search string into words: at punctuation/space, lower→upper changes and letter↔digit changes. */
+/**
+ * Splits text into words as AWS's search does: at every character that is not a letter or digit,
+ * and at case changes: before an upper-case letter that follows a lower-case one ("MyTest" →
+ * My, Test) and before the last upper-case letter of a run that a lower-case letter follows
+ * ("COMPANYthings" → COMPAN, Ythings). Letters and digits stay together.
+ */
 export function words(text: string): string[] {
   return text
     .replace(/([a-z])([A-Z])/g, '$1 $2')
-    .replace(/([A-Za-z])([0-9])/g, '$1 $2')
-    .replace(/([0-9])([A-Za-z])/g, '$1 $2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1 $2')
     .split(/[^A-Za-z0-9]+/)
     .filter((w) => w.length > 0)
     .map((w) => w.toLowerCase());
+}
+
+/** Every word of `value` starts some word of `texts` (case-insensitive); false when `value` has no word. */
+function wordsMatch(value: string, texts: string[]): boolean {
+  const wanted = words(value);
+  if (wanted.length === 0) return false;
+  const have = texts.flatMap(words);
+  return wanted.every((w) => have.some((h) => h.startsWith(w)));
 }
 
 /** The Region shown as PrimaryRegion: own Region on a replicated primary, the primary's on a replica. */
@@ -55,21 +75,19 @@ function matchesOne(rec: SecretRecord, key: string, value: string): boolean {
     case 'name':
       return rec.name.startsWith(value);
     case 'description':
-      return (rec.description ?? '').toLowerCase().startsWith(value.toLowerCase());
+      return rec.description !== undefined && wordsMatch(value, [rec.description]);
     case 'tag-key':
       return rec.tags.some((t) => t.Key.startsWith(value));
     case 'tag-value':
       return rec.tags.some((t) => t.Value.startsWith(value));
-    case 'primary-region':
-      return (primaryRegionOf(rec) ?? '').startsWith(value) && primaryRegionOf(rec) !== undefined;
+    case 'primary-region': {
+      const primary = primaryRegionOf(rec);
+      return primary !== undefined && primary.startsWith(value);
+    }
     case 'owning-service':
       return false; // the lab has no service-owned secrets
-    case 'all': {
-      const wanted = words(value);
-      if (wanted.length === 0) return true;
-      const have = [rec.name, rec.description ?? '', ...rec.tags.flatMap((t) => [t.Key, t.Value])].flatMap(words);
-      return wanted.some((w) => have.some((h) => h.startsWith(w)));
-    }
+    case 'all':
+      return wordsMatch(value, [rec.name, rec.description ?? '', ...rec.tags.flatMap((t) => [t.Key, t.Value])]);
     default:
       return false;
   }

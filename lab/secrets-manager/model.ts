@@ -28,7 +28,7 @@ export interface RotationRules {
 
 export interface SecretVersion {
   id: string;
-  /** Exactly one of string / binary (base64) is set. */
+  /** At most one of string / binary (base64) is set; neither on the empty version RotateSecret creates. */
   string?: string;
   binary?: string;
   stages: string[];
@@ -66,13 +66,23 @@ export interface SecretRecord {
   rotationLambdaARN?: string;
   rotationRules?: RotationRules;
   lastRotatedDate?: number;
+  /** DescribeSecret's NextRotationDate: the last second of the next rotation window. */
   nextRotationDate?: number;
+  /** When, inside that window, the lab starts the scheduled rotation. */
+  rotationStartAt?: number;
   tags: Tag[];
+  /** TagResource or CreateSecret(Tags) ran once: AWS then shows `Tags` (`[]` once all are removed). */
+  tagged?: boolean;
   resourcePolicy?: string;
   /** Oldest first. */
   versions: SecretVersion[];
   /** Set on replicas only: the Region of the primary. */
   primaryRegion?: string;
+  /**
+   * Set on a replica removed from replication (RemoveRegionsFromReplication) that has not
+   * disappeared yet: the lab time at which it does (see replica-removal.ts).
+   */
+  replicaRemovalAt?: number;
   /** Set on primaries with replication: one entry per replica Region. */
   replicas: ReplicaEntry[];
 }
@@ -103,6 +113,16 @@ export function arnInRegion(arn: string, region: string): string {
   return parts.join(':');
 }
 
+/**
+ * The secret name in an ARN's resource part (after `:secret:`). AWS reads a resource ending in a
+ * hyphen and six characters as a full ARN (name-XXXXXX), anything else as a partial ARN (the name).
+ */
+export function nameInArnResource(resource: string): { name: string; full: boolean } {
+  const full = resource.length > 7 && resource[resource.length - 7] === '-' && SUFFIX_RE.test(resource);
+  return full ? { name: resource.slice(0, -7), full } : { name: resource, full };
+}
+const SUFFIX_RE = /[A-Za-z0-9]{6}$/;
+
 export function arnSuffix(arn: string): string {
   return arn.slice(-6);
 }
@@ -129,10 +149,16 @@ export function findVersion(rec: SecretRecord, id: string): SecretVersion | unde
   return rec.versions.find((v) => v.id === id);
 }
 
-export function versionsToStages(rec: SecretRecord, includeUnlabelled = false): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+/** A version's labels as AWS lists them (sorted). */
+export function stagesOf(v: SecretVersion): string[] {
+  return v.stages.length < 2 ? [...v.stages] : [...v.stages].sort();
+}
+
+/** Labelled versions to their labels; undefined when no version carries a label (AWS leaves the field out). */
+export function versionsToStages(rec: SecretRecord): Record<string, string[]> | undefined {
+  let out: Record<string, string[]> | undefined;
   for (const v of rec.versions) {
-    if (v.stages.length > 0 || includeUnlabelled) out[v.id] = [...v.stages];
+    if (v.stages.length > 0) (out ??= {})[v.id] = stagesOf(v);
   }
   return out;
 }
@@ -224,8 +250,18 @@ export function readToken(input: Input): string | undefined {
 }
 
 const NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+export const INVALID_NAME_MESSAGE = 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
+/** A secret name (CreateSecret's Name): AWS answers ValidationException. */
 export function checkName(name: string): void {
-  if (!NAME_RE.test(name)) {
-    throw invalidParam('Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!');
-  }
+  if (!NAME_RE.test(name)) throw err('ValidationException', INVALID_NAME_MESSAGE);
+}
+
+/** A SecretId that is not an ARN must be a valid name (recorded: every operation that takes one). */
+export function checkSecretId(secretId: string): void {
+  if (!secretId.startsWith('arn:')) checkName(secretId);
+}
+
+/** AWS's message for a ClientRequestToken already used by a version with another value. */
+export function tokenInUse(token: string, arn: string): LabError {
+  return err('ResourceExistsException', `You can't use ClientRequestToken ${token} because that value is already in use for a version of secret ${arn}.`);
 }

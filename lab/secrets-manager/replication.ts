@@ -29,6 +29,8 @@ export interface ReplicationControl {
    * in the target Region; returns the error type to report, if any.
    */
   takeReplicationFault?(targetRegion: string, secretName: string): string | undefined;
+  /** How long (lab ms) a replica removed from replication in this Region lingers (fault); see replica-removal.ts. */
+  replicaDeleteDelayMs?(targetRegion: string): number | undefined;
 }
 
 /** The lab's convention for a replica KMS key that is unusable in its Region. */
@@ -114,7 +116,9 @@ export class Replicator {
     const entry = primary?.replicas.find((e) => e.region === target);
     if (!primary || primary.primaryRegion || !entry || entry.status !== 'InProgress') return;
     const c = this.control;
-    if (c.regionDown?.(source) || c.regionDown?.(target) || c.paused?.(target)) {
+    // A replica still on its way out of the target (replica-removal.ts) is waited for.
+    const lingering = this.stores.get(target)?.byName.get(name)?.replicaRemovalAt !== undefined;
+    if (c.regionDown?.(source) || c.regionDown?.(target) || c.paused?.(target) || lingering) {
       this.arm(key, source, name, target, POLL_MS);
       return;
     }

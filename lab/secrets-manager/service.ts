@@ -12,6 +12,7 @@ import {
   AWSPENDING,
   AWSPREVIOUS,
   checkName,
+  checkSecretId,
   currentVersion,
   dayOf,
   DEFAULT_KMS_KEY,
@@ -21,6 +22,7 @@ import {
   invalidParam,
   invalidRequest,
   MAX_VERSIONS,
+  nameInArnResource,
   notFound,
   optBool,
   optInt,
@@ -34,6 +36,8 @@ import {
   reqString,
   sameValue,
   secretArn,
+  stagesOf,
+  tokenInUse,
   versionsToStages,
   type Input,
   type SecretRecord,
@@ -42,7 +46,10 @@ import {
 } from './model.js';
 import { generatePassword } from './password.js';
 import { isUnusableKmsKey, Replicator, type ReplicationControl } from './replication.js';
-import { parseSchedule, readRotationRules, rotatedValue } from './rotation.js';
+import { describeRules, parseSchedule, readRotationRules, startWithin } from './rotation.js';
+import { newRotationToken, RotationRunner, type RotationControl, type RotationInFlight } from './rotation-runner.js';
+import { LambdaFunctions } from '../lambda/functions.js';
+import { DEFAULT_REPLICA_DELETE_DELAY_MS, ReplicaRemover } from './replica-removal.js';
 import { RegionStore } from './store.js';
 import { deniedByResourcePolicy } from './resource-policy.js';
 
@@ -59,6 +66,12 @@ export interface SecretsManagerOptions {
   onChange?: () => void;
   /** How often (real ms) rotation schedules and expired recovery windows are checked. Default 100. */
   schedulerIntervalMs?: number;
+  /** The lab's Lambda functions (rotation functions RotateSecret invokes); default: none. */
+  functions?: LambdaFunctions;
+  /** Fault hooks for rotations (outage, rotation-stall, fail-next). */
+  rotationControl?: RotationControl;
+  /** How long (lab ms) a replica removed from replication lingers; default 3000, 0 = at once (replica-removal.ts). */
+  replicaDeleteDelayMs?: number;
 }
 
 /** One secret for `seed` (the /_lab/seed route): bulk creation that bypasses quotas. */
@@ -75,6 +88,23 @@ export interface SeedSecret {
 type Handler = (input: Input, ctx: RequestContext) => unknown;
 
 const DELETED_MESSAGE = "You can't perform this operation on the secret because it was marked for deletion.";
+const PREVIOUS_ROTATION_MESSAGE = "A previous rotation isn't complete. That rotation will be reattempted.";
+
+/** AWSPENDING on a version other than AWSCURRENT's: a rotation in progress, or one that was cut off. */
+function pendingRotation(rec: SecretRecord): boolean {
+  return rec.versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT));
+}
+const NO_TOKEN_MESSAGE = 'You must provide a ClientRequestToken value. We recommend a UUID-type value.';
+/**
+ * Operations whose ClientRequestToken AWS requires (the SDKs and the CLI fill it in; a raw request
+ * without one is refused, before the secret is looked up), with the error type recorded for each.
+ */
+const TOKEN_REQUIRED = new Map([
+  ['CreateSecret', 'InvalidRequestException'],
+  ['UpdateSecret', 'InvalidRequestException'],
+  ['PutSecretValue', 'InvalidRequestException'],
+  ['RotateSecret', 'InvalidParameterException'],
+]);
 
 export class SecretsManagerService implements EmulatedService {
   readonly accountId: string;
@@ -82,10 +112,13 @@ export class SecretsManagerService implements EmulatedService {
   private readonly clock: LabClock;
   private readonly stores = new Map<string, RegionStore>();
   private readonly replicator: Replicator;
+  private readonly remover: ReplicaRemover;
   private readonly emit: EventSink | undefined;
   private readonly onChange: () => void;
   private readonly scheduler: NodeJS.Timeout;
   private readonly handlers: Record<string, Handler>;
+  readonly functions: LambdaFunctions;
+  private readonly rotations: RotationRunner;
 
   constructor(opts: SecretsManagerOptions) {
     this.accountId = opts.accountId;
@@ -95,6 +128,15 @@ export class SecretsManagerService implements EmulatedService {
     this.onChange = opts.onChange ?? (() => undefined);
     for (const r of this.regions) this.stores.set(r, new RegionStore(r));
     this.replicator = new Replicator(this.stores, opts.replicationLagMs, opts.control ?? {}, () => this.clock.now(), this.onChange);
+    this.functions = opts.functions ?? new LambdaFunctions(opts.accountId, this.regions);
+    this.rotations = new RotationRunner({
+      clock: this.clock,
+      control: opts.rotationControl ?? {},
+      call: (region, op, input) => this.handleSync(op, input, this.internalContext(region)),
+      onSucceeded: (region, arn, token) => this.rotationSucceeded(region, arn, token),
+      onGivenUp: (region, arn, token, reason) => this.rotationGivenUp(region, arn, token, reason),
+    });
+    this.remover = new ReplicaRemover(this.stores, opts.replicaDeleteDelayMs ?? DEFAULT_REPLICA_DELETE_DELAY_MS, opts.control ?? {}, () => this.clock.now(), this.onChange);
     this.scheduler = setInterval(() => this.runSchedules(), opts.schedulerIntervalMs ?? 100);
     this.scheduler.unref();
     this.handlers = {
@@ -137,6 +179,11 @@ export class SecretsManagerService implements EmulatedService {
   handleSync(operation: string, input: Record<string, unknown>, ctx: RequestContext): unknown {
     const handler = Object.hasOwn(this.handlers, operation) ? this.handlers[operation] : undefined;
     if (!handler) throw err('UnknownOperationException', `Secrets Manager has no operation ${operation}.`);
+    const tokenError = TOKEN_REQUIRED.get(operation);
+    if (tokenError !== undefined && (input.ClientRequestToken === undefined || input.ClientRequestToken === null)) {
+      throw err(tokenError, NO_TOKEN_MESSAGE);
+    }
+    if (typeof input.SecretId === 'string') checkSecretId(input.SecretId);
     // An explicit Deny for everyone in the secret's resource policy (e.g. a fence) refuses the call.
     if (typeof input.SecretId === 'string') {
       const rec = this.stores.get(ctx.region)?.find(input.SecretId);
@@ -149,13 +196,21 @@ export class SecretsManagerService implements EmulatedService {
 
   reset(): void {
     this.replicator.dispose();
+    this.rotations.reset();
+    this.remover.clear();
     for (const s of this.stores.values()) s.clear();
   }
 
   /** Stops timers (lab close). */
   dispose(): void {
     this.replicator.dispose();
+    this.rotations.reset();
     clearInterval(this.scheduler);
+  }
+
+  /** Rotations whose steps are still running or held by a fault (for /_lab/status and tests). */
+  rotationsInFlight(): RotationInFlight[] {
+    return this.rotations.list();
   }
 
   snapshot(): unknown {
@@ -173,6 +228,7 @@ export class SecretsManagerService implements EmulatedService {
       for (const rec of structuredClone(list)) store.put(rec);
     }
     this.replicator.resume();
+    this.remover.resume();
   }
 
   /** Secrets per Region (for /_lab/status). */
@@ -185,6 +241,11 @@ export class SecretsManagerService implements EmulatedService {
   /** Syncs not yet applied (for /_lab/status and tests). */
   get pendingReplications(): number {
     return this.replicator.pending;
+  }
+
+  /** Replicas removed from replication that have not disappeared yet (for /_lab/status and tests). */
+  get pendingReplicaRemovals(): number {
+    return this.remover.count;
   }
 
   /** Bulk creation for tests and benchmarks: real secrets (versions, ARNs, replication), no quotas, no events. */
@@ -204,7 +265,10 @@ export class SecretsManagerService implements EmulatedService {
       const rec = this.newRecord(region, s.name, now);
       if (s.description !== undefined) rec.description = s.description;
       if (s.kmsKeyId !== undefined) rec.kmsKeyId = s.kmsKeyId;
-      if (s.tags) rec.tags = readTags({ Tags: s.tags }) ?? [];
+      if (s.tags && s.tags.length > 0) {
+        rec.tags = readTags({ Tags: s.tags }) ?? [];
+        rec.tagged = true;
+      }
       if (s.value !== undefined || s.binary !== undefined) {
         const value = readValue(s.binary !== undefined ? { SecretBinary: s.binary } : { SecretString: s.value });
         if (value) this.addVersion(rec, randomUUID(), value, [AWSCURRENT], now);
@@ -308,11 +372,23 @@ export class SecretsManagerService implements EmulatedService {
     now: number,
   ): { version: SecretVersion; created: boolean } {
     const existing = findVersion(rec, token);
+    if (existing && !hasValue(existing)) {
+      // The empty version RotateSecret created: the rotation function's createSecret fills it.
+      if (value.string !== undefined) existing.string = value.string;
+      if (value.binary !== undefined) existing.binary = value.binary;
+      this.attachStages(rec, existing, stages);
+      return { version: existing, created: true };
+    }
     if (existing) {
       if (sameValue(existing, value)) return { version: existing, created: false };
-      throw err('ResourceExistsException', "You can't modify an existing version, you can only create a new version.");
+      throw tokenInUse(token, rec.arn);
     }
-    return { version: this.addVersion(rec, token, value, stages, now), created: true };
+    const previous = stages.includes(AWSCURRENT) ? currentVersion(rec) : undefined;
+    const version = this.addVersion(rec, token, value, stages, now);
+    // A value written as AWSCURRENT leaves the old current version with AWSPREVIOUS and without
+    // AWSPENDING (recorded: a stale AWSPENDING does not survive on it).
+    if (previous && previous !== version) previous.stages = previous.stages.filter((s) => s !== AWSPENDING);
+    return { version, created: true };
   }
 
   private changed(rec: SecretRecord, now: number): void {
@@ -388,21 +464,27 @@ export class SecretsManagerService implements EmulatedService {
 
   // ------------------------------------------------------------------ output shapes
 
+  /**
+   * DescribeSecret / a ListSecrets entry. AWS leaves out what was never set (recorded): an empty
+   * Description, RotationEnabled on a secret whose rotation was never configured, Tags on a
+   * secret never tagged, the version map of a secret without versions.
+   */
   private describeShape(rec: SecretRecord, listEntry: boolean): Record<string, unknown> {
+    const rotationConfigured = rec.rotationEnabled || rec.rotationLambdaARN !== undefined || rec.rotationRules !== undefined;
     const out: Record<string, unknown> = {
       ARN: rec.arn,
       Name: rec.name,
-      Description: rec.description,
+      Description: rec.description === '' ? undefined : rec.description,
       KmsKeyId: rec.kmsKeyId,
-      RotationEnabled: rec.rotationEnabled,
+      RotationEnabled: rotationConfigured ? rec.rotationEnabled : undefined,
       RotationLambdaARN: rec.rotationLambdaARN,
-      RotationRules: rec.rotationRules,
+      RotationRules: describeRules(rec.rotationRules),
       LastRotatedDate: epoch(rec.lastRotatedDate),
       LastChangedDate: epoch(rec.lastChangedDate),
       LastAccessedDate: epoch(rec.lastAccessedDate),
       DeletedDate: epoch(rec.deletedDate),
       NextRotationDate: rec.rotationEnabled ? epoch(rec.nextRotationDate) : undefined,
-      Tags: rec.tags,
+      Tags: rec.tags.length > 0 || rec.tagged ? rec.tags : undefined,
       CreatedDate: epoch(rec.createdDate),
       PrimaryRegion: primaryRegionOf(rec),
     };
@@ -422,7 +504,7 @@ export class SecretsManagerService implements EmulatedService {
       VersionId: v.id,
       SecretString: v.string,
       SecretBinary: v.binary,
-      VersionStages: [...v.stages],
+      VersionStages: stagesOf(v),
       CreatedDate: epoch(v.createdDate),
     };
   }
@@ -448,10 +530,12 @@ export class SecretsManagerService implements EmulatedService {
       if (existing.deletedDate !== undefined) {
         throw invalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.");
       }
-      // Same token and same value: the retry of a CreateSecret that already succeeded.
+      // Same token and same value: the retry of a CreateSecret that already succeeded (recorded:
+      // the same answer again); the token of a version with another value: refused.
       const v = value ? findVersion(existing, token) : undefined;
-      if (v && value && sameValue(v, value) && !existing.primaryRegion) {
-        return { ARN: existing.arn, Name: existing.name, VersionId: v.id, ReplicationStatus: this.replicationStatus(existing) };
+      if (v && value && !existing.primaryRegion) {
+        if (!sameValue(v, value)) throw tokenInUse(token, existing.arn);
+        return { ARN: existing.arn, Name: existing.name, VersionId: v.id, ReplicationStatus: existing.replicas.length ? this.replicationStatus(existing) : undefined };
       }
       throw err('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
@@ -462,7 +546,10 @@ export class SecretsManagerService implements EmulatedService {
     const rec = this.newRecord(ctx.region, name, now);
     if (description !== undefined) rec.description = description;
     if (kmsKeyId !== undefined && kmsKeyId !== DEFAULT_KMS_KEY) rec.kmsKeyId = kmsKeyId;
-    if (tags) rec.tags = dedupeTags(tags);
+    if (tags && tags.length > 0) {
+      rec.tags = dedupeTags(tags);
+      rec.tagged = true;
+    }
     let versionId: string | undefined;
     if (value) versionId = this.addVersion(rec, token, value, [AWSCURRENT], now).id;
     store.put(rec);
@@ -489,15 +576,16 @@ export class SecretsManagerService implements EmulatedService {
   private selectVersion(rec: SecretRecord, versionId: string | undefined, stage: string | undefined): SecretVersion {
     if (versionId !== undefined) {
       const v = findVersion(rec, versionId);
-      if (!v) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
+      // A version without a value (the one RotateSecret creates before createSecret runs) is not found either.
+      if (!v || !hasValue(v)) throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId}`);
       if (stage !== undefined && !v.stages.includes(stage)) {
-        throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${versionId} and staging label: ${stage}`);
+        throw invalidRequest('You provided a VersionStage that is not associated to the provided VersionId.');
       }
       return v;
     }
     const wanted = stage ?? AWSCURRENT;
     const v = wanted === AWSCURRENT ? currentVersion(rec) : rec.versions.find((x) => x.stages.includes(wanted));
-    if (!v) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${wanted}`);
+    if (!v || !hasValue(v)) throw notFound(`Secrets Manager can't find the specified secret value for staging label: ${wanted}`);
     return v;
   }
 
@@ -562,7 +650,8 @@ export class SecretsManagerService implements EmulatedService {
     const max = optInt(input, 'MaxResults', 1, 100) ?? 100;
     const offset = decodeToken(optString(input, 'NextToken'));
     const includeDeprecated = optBool(input, 'IncludeDeprecated') ?? false;
-    const versions = rec.versions.filter((v) => includeDeprecated || v.stages.length > 0).reverse();
+    // Oldest first, as recorded; an unlabelled (deprecated) version has no VersionStages field.
+    const versions = rec.versions.filter((v) => includeDeprecated || v.stages.length > 0);
     const page = versions.slice(offset, offset + max);
     const kms = rec.kmsKeyId ?? 'DefaultEncryptionKey';
     return {
@@ -570,7 +659,7 @@ export class SecretsManagerService implements EmulatedService {
       Name: rec.name,
       Versions: page.map((v) => ({
         VersionId: v.id,
-        VersionStages: [...v.stages],
+        VersionStages: v.stages.length > 0 ? stagesOf(v) : undefined,
         LastAccessedDate: epoch(v.lastAccessedDate),
         CreatedDate: epoch(v.createdDate),
         KmsKeyIds: [kms],
@@ -590,7 +679,7 @@ export class SecretsManagerService implements EmulatedService {
     const { version, created } = this.idempotentVersion(rec, token, value, stages, now);
     if (created) this.changed(rec, now);
     this.event(ctx, 'PutSecretValue', rec, { secretId: input.SecretId, clientRequestToken: token }, version.id);
-    return { ARN: rec.arn, Name: rec.name, VersionId: version.id, VersionStages: [...version.stages] };
+    return { ARN: rec.arn, Name: rec.name, VersionId: version.id, VersionStages: stagesOf(version) };
   }
 
   private updateSecret(input: Input, ctx: RequestContext): unknown {
@@ -598,9 +687,6 @@ export class SecretsManagerService implements EmulatedService {
     const value = readValue(input);
     const description = optString(input, 'Description');
     const kmsKeyId = optString(input, 'KmsKeyId');
-    if (!value && description === undefined && kmsKeyId === undefined) {
-      throw invalidParam('You must provide at least one of Description, KmsKeyId, SecretString or SecretBinary.');
-    }
     if (description !== undefined && description.length > 2048) throw invalidParam('Description must be at most 2048 characters.');
     const newKey = kmsKeyId ?? rec.kmsKeyId;
     if (value && newKey && isUnusableKmsKey(newKey)) {
@@ -653,7 +739,9 @@ export class SecretsManagerService implements EmulatedService {
       const to = findVersion(rec, moveTo);
       if (!to) throw notFound(`Secrets Manager can't find the specified secret version: ${moveTo}`);
       if (holder && holder !== to && removeFrom === undefined) {
-        throw invalidParam(`The staging label ${stage} is currently attached to version ${holder.id}. You must specify it in RemoveFromVersionId to move the label.`);
+        throw invalidParam(
+          `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+        );
       }
       if (!to.stages.includes(stage) && to.stages.length >= 20) throw err('LimitExceededException', 'A version can have at most 20 staging labels.');
     }
@@ -674,13 +762,22 @@ export class SecretsManagerService implements EmulatedService {
   }
 
   private deleteSecret(input: Input, ctx: RequestContext): unknown {
-    const rec = this.lookup(ctx, input);
-    this.assertPrimary(rec);
+    const secretId = reqString(input, 'SecretId');
     const windowDays = optInt(input, 'RecoveryWindowInDays', 7, 30);
     const force = optBool(input, 'ForceDeleteWithoutRecovery') ?? false;
     if (force && windowDays !== undefined) {
       throw invalidParam("You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
     }
+    const found = this.storeFor(ctx.region).find(secretId);
+    if (!found && force) {
+      // Recorded: force-deleting a secret that does not exist answers as if it had been deleted.
+      const name = secretId.startsWith('arn:') ? nameInArnResource(secretId.slice(secretId.indexOf(':secret:') + ':secret:'.length)).name : secretId;
+      const arn = secretId.startsWith('arn:') ? secretId : secretArn(ctx.region, this.accountId, name, randomSuffix());
+      return { ARN: arn, Name: name, DeletionDate: epoch(this.clock.now()) };
+    }
+    if (!found) throw notFound();
+    const rec = found;
+    this.assertPrimary(rec);
     if (rec.replicas.length > 0) {
       // AWS answers InvalidParameterException here (public reports; moto agrees).
       throw invalidParam(
@@ -721,6 +818,7 @@ export class SecretsManagerService implements EmulatedService {
     const merged = dedupeTags([...rec.tags, ...tags]);
     if (merged.length > 50) throw invalidParam('A secret can have at most 50 tags.');
     rec.tags = merged;
+    rec.tagged = true;
     this.changed(rec, this.clock.now());
     this.event(ctx, 'TagResource', rec, { secretId: input.SecretId, tagKeys: tags.map((t) => t.Key) });
     return {};
@@ -804,9 +902,9 @@ export class SecretsManagerService implements EmulatedService {
       this.replicator.cancel(rec.region, rec.name, r);
       const store = this.stores.get(r);
       const replica = store?.byName.get(rec.name);
-      // Only our own replica is deleted (never a same-name secret that blocked replication).
+      // Only our own replica is deleted (never a same-name secret that blocked replication), later.
       if (store && replica && replica.primaryRegion === rec.region && replica.arn === arnInRegion(rec.arn, r)) {
-        store.remove(rec.name);
+        this.remover.schedule(rec, replica);
       }
     }
     this.onChange();
@@ -820,6 +918,9 @@ export class SecretsManagerService implements EmulatedService {
       throw invalidRequest(`The secret ${rec.name} is not a replica secret: StopReplicationToReplica must be called on a replica, in its Region.`);
     }
     this.assertNotDeleted(rec);
+    if (this.remover.lingering(rec)) {
+      throw invalidRequest(`You can't promote the replica secret ${rec.name}: it was removed from replication and is being deleted.`);
+    }
     const primaryRegion = rec.primaryRegion;
     delete rec.primaryRegion;
     rec.lastChangedDate = this.clock.now();
@@ -835,61 +936,106 @@ export class SecretsManagerService implements EmulatedService {
     return { ARN: rec.arn };
   }
 
+  // ------------------------------------------------------------------ rotation
+
+  /**
+   * RotateSecret as AWS answers it: the function must exist in the secret's Region (else
+   * AccessDeniedException, and none of the settings are kept); with RotateImmediately (the default)
+   * an empty version labelled AWSPENDING is created under the ClientRequestToken and the function's
+   * four steps run after the answer. With RotateImmediately=false only the settings and the next
+   * window are recorded (AWS also test-invokes the function's testSecret step; the lab does not
+   * model that short-lived AWSPENDING version).
+   */
   private rotateSecret(input: Input, ctx: RequestContext): unknown {
     const rec = this.writable(ctx, input);
     const token = readToken(input) ?? randomUUID();
-    const lambda = optString(input, 'RotationLambdaARN');
+    const lambdaArn = optString(input, 'RotationLambdaARN');
     const rules = readRotationRules(input.RotationRules);
     const immediately = optBool(input, 'RotateImmediately') ?? true;
-    if (rec.versions.some((v) => v.stages.includes(AWSPENDING) && !v.stages.includes(AWSCURRENT))) {
-      throw invalidRequest('A previous rotation isn\'t complete. That rotation will be reattempted.');
+    const retried = immediately ? findVersion(rec, token) : undefined;
+    if (retried) return { ARN: rec.arn, Name: rec.name, VersionId: retried.id }; // the retry of a RotateSecret that already started
+    if (pendingRotation(rec)) throw invalidRequest(PREVIOUS_ROTATION_MESSAGE);
+    const arn = lambdaArn ?? rec.rotationLambdaARN;
+    if (arn === undefined || arn === '') throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
+    const fn = this.functions.get(arn);
+    if (!fn || fn.region !== ctx.region) {
+      throw err('AccessDeniedException', 'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.');
     }
     const now = this.clock.now();
-    if (lambda !== undefined) rec.rotationLambdaARN = lambda;
+    rec.rotationLambdaARN = arn;
     if (rules !== undefined) rec.rotationRules = rules;
-    if (rec.rotationRules) rec.rotationEnabled = true;
-    let versionId: string | undefined;
+    rec.rotationEnabled = true;
+    this.scheduleNext(rec, rec.lastRotatedDate ?? now);
     if (immediately) {
-      const existing = findVersion(rec, token);
-      if (existing) {
-        versionId = existing.id; // a retried RotateSecret: that rotation already happened
-      } else {
-        versionId = this.rotateNow(rec, token, now).id;
-      }
-    } else {
-      this.scheduleNext(rec, now);
+      this.addVersion(rec, token, {}, [AWSPENDING], now);
+      this.rotations.start(ctx.region, rec.arn, token, fn);
     }
     this.changed(rec, now);
-    this.event(ctx, 'RotateSecret', rec, { secretId: input.SecretId, ...(lambda ? { rotationLambdaARN: lambda } : {}), rotateImmediately: immediately }, versionId);
-    return { ARN: rec.arn, Name: rec.name, VersionId: versionId };
+    this.event(ctx, 'RotateSecret', rec, { secretId: input.SecretId, rotationLambdaARN: arn, rotateImmediately: immediately }, immediately ? token : undefined);
+    return { ARN: rec.arn, Name: rec.name, ...(immediately ? { VersionId: token } : {}) };
   }
 
-  /** The built-in rotator: AWSPENDING with a new value, then AWSCURRENT moves to it. */
-  private rotateNow(rec: SecretRecord, token: string, now: number): SecretVersion {
-    const previous = currentVersion(rec);
-    const pending = this.addVersion(rec, token, rotatedValue(previous), [AWSPENDING], now);
-    this.attachStages(rec, pending, [AWSCURRENT]);
-    pending.stages = pending.stages.filter((s) => s !== AWSPENDING);
+  /** The next window after `base`, and the moment inside it at which the lab starts the rotation. */
+  private scheduleNext(rec: SecretRecord, base: number): void {
+    const schedule = rec.rotationEnabled ? parseSchedule(rec.rotationRules) : undefined;
+    if (!schedule) {
+      delete rec.nextRotationDate;
+      delete rec.rotationStartAt;
+      return;
+    }
+    const window = schedule.windowAfter(base);
+    rec.nextRotationDate = window.end - 1000; // "on or before this date": the window's last second
+    rec.rotationStartAt = startWithin(window);
+  }
+
+  private rotationSucceeded(region: string, arn: string, token: string): void {
+    const rec = this.stores.get(region)?.find(arn);
+    if (!rec) return;
+    const now = this.clock.now();
     rec.lastRotatedDate = now;
     this.scheduleNext(rec, now);
-    return pending;
+    this.changed(rec, now);
+    this.event(this.internalContext(region), 'RotationSucceeded', rec, { secretId: arn }, token);
   }
 
-  private scheduleNext(rec: SecretRecord, now: number): void {
-    const schedule = rec.rotationEnabled ? parseSchedule(rec.rotationRules) : undefined;
-    if (schedule) rec.nextRotationDate = schedule.next(rec.lastRotatedDate ?? now);
-    else delete rec.nextRotationDate;
-    if (rec.nextRotationDate !== undefined && rec.nextRotationDate <= now) rec.nextRotationDate = schedule!.next(now);
+  private rotationGivenUp(region: string, arn: string, token: string, reason: string): void {
+    const rec = this.stores.get(region)?.find(arn);
+    if (!rec) return;
+    this.event(this.internalContext(region), 'RotationFailed', rec, { secretId: arn, reason }, token);
+  }
+
+  /** A rotation the lab starts itself, when a scheduled window opens. */
+  private startScheduledRotation(region: string, rec: SecretRecord, now: number): void {
+    delete rec.rotationStartAt;
+    // A rotation still in flight (or cut off, AWSPENDING on another version) is reattempted instead.
+    if (this.rotations.inFlight(region, rec.arn) || pendingRotation(rec)) return;
+    const fn = rec.rotationLambdaARN ? this.functions.get(rec.rotationLambdaARN) : undefined;
+    if (!fn || fn.region !== region) {
+      this.rotationGivenUp(region, rec.arn, '', `Secrets Manager cannot invoke the rotation function ${rec.rotationLambdaARN ?? '(none)'}`);
+      this.scheduleNext(rec, now);
+      return;
+    }
+    const token = newRotationToken();
+    this.addVersion(rec, token, {}, [AWSPENDING], now);
+    this.rotations.start(region, rec.arn, token, fn);
+    this.changed(rec, now);
   }
 
   private cancelRotateSecret(input: Input, ctx: RequestContext): unknown {
     const rec = this.writable(ctx, input);
     rec.rotationEnabled = false;
     delete rec.nextRotationDate;
+    delete rec.rotationStartAt;
+    this.rotations.cancel(ctx.region, rec.arn); // labels stay where the cancelled rotation left them
     const pending = rec.versions.find((v) => v.stages.includes(AWSPENDING));
     this.changed(rec, this.clock.now());
     this.event(ctx, 'CancelRotateSecret', rec, { secretId: input.SecretId });
     return { ARN: rec.arn, Name: rec.name, VersionId: pending?.id };
+  }
+
+  /** The context of a call the lab makes itself (a rotation function, the scheduler). */
+  private internalContext(region: string): RequestContext {
+    return { region, accountId: this.accountId, requestId: randomUUID(), clock: this.clock };
   }
 
   private getRandomPassword(input: Input): unknown {
@@ -911,6 +1057,7 @@ export class SecretsManagerService implements EmulatedService {
 
   /** Scheduled rotations that are due, and recovery windows that have passed. */
   runSchedules(): void {
+    this.remover.run();
     const now = this.clock.now();
     let changed = false;
     for (const [region, store] of this.stores) {
@@ -921,26 +1068,21 @@ export class SecretsManagerService implements EmulatedService {
           changed = true;
           continue;
         }
-        if (rec.rotationEnabled && rec.deletedDate === undefined && rec.nextRotationDate !== undefined && rec.nextRotationDate <= now) {
-          const v = this.rotateNow(rec, randomUUID(), now);
-          rec.lastChangedDate = now;
-          this.replicator.propagate(rec);
-          changed = true;
-          this.event(
-            { region, accountId: this.accountId, requestId: randomUUID(), clock: this.clock },
-            'RotationSucceeded',
-            rec,
-            { secretId: rec.arn },
-            v.id,
-          );
+        if (rec.rotationEnabled && rec.deletedDate === undefined && rec.rotationStartAt !== undefined && rec.rotationStartAt <= now) {
+          this.startScheduledRotation(region, rec, now);
         }
       }
     }
+    this.rotations.pump();
     if (changed) this.onChange();
   }
 }
 
 // ------------------------------------------------------------------ module helpers
+
+function hasValue(v: SecretVersion): boolean {
+  return v.string !== undefined || v.binary !== undefined;
+}
 
 function dedupeTags(tags: Tag[]): Tag[] {
   const byKey = new Map<string, Tag>();
@@ -989,7 +1131,7 @@ function sortedList(store: RegionStore, filters: ReturnType<typeof readFilters>,
     const kb = key(b);
     if (ka < kb) return -sign;
     if (ka > kb) return sign;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0; // stable pages
+    return 0; // a stable sort: ties keep creation order (the store's), as AWS lists them
   });
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * Per-Region secret storage and SecretId resolution (name, full ARN, partial ARN).
  */
-import { notFound, type SecretRecord } from './model.js';
+import { nameInArnResource, notFound, type SecretRecord } from './model.js';
 
 export class RegionStore {
   readonly byName = new Map<string, SecretRecord>();
@@ -27,10 +27,12 @@ export class RegionStore {
     const at = secretId.indexOf(marker);
     if (at < 0) return undefined;
     const resource = secretId.slice(at + marker.length);
-    // Full ARN: name-XXXXXX
-    if (resource.length > 7 && resource[resource.length - 7] === '-') {
-      const rec = this.byName.get(resource.slice(0, -7));
-      if (rec && rec.arn === secretId) return rec;
+    // Full ARN: name-XXXXXX. AWS reads an ARN ending in a hyphen and six characters as a full
+    // ARN only (recorded: the partial ARN of a secret named like `x-a1b2c3` is not found).
+    const { name, full } = nameInArnResource(resource);
+    if (full) {
+      const rec = this.byName.get(name);
+      return rec && rec.arn === secretId ? rec : undefined;
     }
     // Partial ARN: the name itself.
     const rec = this.byName.get(resource);

@@ -21,6 +21,7 @@ import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { eventually, LAB_ONLY, onAws } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { CLI_RUN, requireBuilt } from '../support/chaos.js';
+import { MANIFEST_STAGE } from '../../domain/backup.js';
 
 const DEMO_REGIONS = ['ap-northeast-1', 'ap-northeast-3', 'us-east-1'];
 
@@ -89,6 +90,8 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
           if (/^secrets-dr\/[^/]+\/lineage\//.test(s.Name ?? '')) continue;
           const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: s.ARN, IncludeDeprecated: true }));
           for (const v of versions.Versions ?? []) {
+            // A backup's manifest is the orchestrator's own metadata too (names, ARNs, policy, version ids → labels: no value by design).
+            if (v.VersionStages?.includes(MANIFEST_STAGE)) continue;
             const got = await sm.send(new GetSecretValueCommand({ SecretId: s.ARN, VersionId: v.VersionId })).catch(() => undefined);
             if (got?.SecretString) for (const n of needles(got.SecretString)) values.set(n, `${region}:${s.Name}@${v.VersionId}`);
           }

@@ -25,7 +25,7 @@ import {
   type Filter,
   type SecretListEntry,
 } from '@aws-sdk/client-secrets-manager';
-import { PRIMARY, expectAwsError, forEachTarget, skipFor } from './targets.js';
+import { PRIMARY, expectAwsError, forEachTarget, skipFor, type Env } from './targets.js';
 
 const ARN_RE = (region: string, name: string) =>
   new RegExp(`^arn:aws:secretsmanager:${region}:\\d{12}:secret:${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}-[A-Za-z0-9]{6}$`);
@@ -451,23 +451,36 @@ forEachTarget('secrets manager', (env) => {
     );
   });
 
-  it('RotateSecret with a rotation Lambda ARN', async (ctx) => {
-    const name = env.name('rotate');
+  it('RotateSecret with a Lambda ARN that names no function: AccessDeniedException, no settings kept (recorded on AWS)', async () => {
+    const name = env.name('rotate-nofn');
     const v1 = await sm().send(new CreateSecretCommand({ Name: name, SecretString: 'before-rotation' }));
-    const lambda = `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-conformance`;
     const rotate = sm().send(
-      new RotateSecretCommand({ SecretId: name, RotationLambdaARN: lambda, RotationRules: { AutomaticallyAfterDays: 30 } }),
+      new RotateSecretCommand({ SecretId: name, RotationLambdaARN: `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-missing`, RotationRules: { AutomaticallyAfterDays: 30 } }),
     );
     if (env.target.quirks.rotationNeedsLambdaFunction) {
-      ctx.annotate(`${env.target.name}: ${env.target.quirks.rotationNeedsLambdaFunction}`);
       await expectAwsError(rotate, 'ResourceNotFoundException', /lambda/i); // asserted difference
-      return;
+    } else {
+      await expectAwsError(rotate, 'AccessDeniedException', /cannot invoke the specified Lambda function/);
+      const d = await sm().send(new DescribeSecretCommand({ SecretId: name }));
+      expect(d.RotationLambdaARN).toBeUndefined();
+      expect(d.RotationRules).toBeUndefined();
     }
-    // the lab's built-in rotator: records the ARN, writes a new value, moves the labels
-    const r = await rotate;
+    expect((await sm().send(new GetSecretValueCommand({ SecretId: name }))).VersionId).toBe(v1.VersionId);
+  });
+
+  it('RotateSecret with a rotation function: its steps move AWSCURRENT to the new version, the old one is AWSPREVIOUS', async (ctx) => {
+    skipFor(ctx, env, 'rotationNeedsLambdaFunction');
+    const name = env.name('rotate');
+    const v1 = await sm().send(new CreateSecretCommand({ Name: name, SecretString: 'before-rotation' }));
+    const lambda = await rotationFunction(env, PRIMARY, 'rotate-conformance');
+    const r = await sm().send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: lambda, RotationRules: { AutomaticallyAfterDays: 30 } }));
     expect(r).toMatchObject({ ARN: v1.ARN, Name: name });
-    expect(r.VersionId).toBeDefined();
     expect(r.VersionId).not.toBe(v1.VersionId);
+    const deadline = Date.now() + 10_000;
+    while (!(await sm().send(new DescribeSecretCommand({ SecretId: name }))).VersionIdsToStages?.[r.VersionId!]?.includes('AWSCURRENT')) {
+      if (Date.now() > deadline) throw new Error('the rotation did not finish within 10 s');
+      await new Promise((res) => setTimeout(res, 50));
+    }
     const current = await sm().send(new GetSecretValueCommand({ SecretId: name }));
     expect(current.VersionId).toBe(r.VersionId);
     expect(current.SecretString).not.toBe('before-rotation');
@@ -477,6 +490,7 @@ forEachTarget('secrets manager', (env) => {
     expect(d.RotationEnabled).toBe(true);
     expect(d.RotationLambdaARN).toBe(lambda);
     expect(d.RotationRules?.AutomaticallyAfterDays).toBe(30);
+    expect(d.VersionIdsToStages).toEqual({ [v1.VersionId!]: ['AWSPREVIOUS'], [r.VersionId!]: ['AWSCURRENT'] });
     expect(d.LastRotatedDate).toBeInstanceOf(Date);
     expect(d.NextRotationDate).toBeInstanceOf(Date);
   });
@@ -488,7 +502,7 @@ forEachTarget('secrets manager', (env) => {
     await sm().send(
       new RotateSecretCommand({
         SecretId: name,
-        RotationLambdaARN: `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-conformance`,
+        RotationLambdaARN: await rotationFunction(env, PRIMARY, 'rotate-conformance-schedule'),
         RotationRules: { ScheduleExpression: 'rate(10 days)' },
         RotateImmediately: false,
       }),
@@ -561,3 +575,14 @@ forEachTarget('secrets manager', (env) => {
     );
   });
 });
+
+/**
+ * A rotation function on the target: the lab's are created through its admin API (as a test on AWS
+ * would deploy one); moto's need Docker, so tests that need one skip there (rotationNeedsLambdaFunction).
+ */
+async function rotationFunction(env: Env, region: string, name: string): Promise<string> {
+  const res = await fetch(`${env.endpoint}/_lab/lambda`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region, name }) });
+  const body = (await res.json()) as { arn?: string; error?: string };
+  if (!res.ok || !body.arn) throw new Error(`creating rotation function ${name} in ${region}: ${body.error ?? res.status}`);
+  return body.arn;
+}

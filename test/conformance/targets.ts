@@ -94,10 +94,16 @@ export const QUIRKS = {
     moto: 'observed: moto ListSecretVersionIds has no IncludeDeprecated (not read in secretsmanager/responses.py): unlabelled versions are always listed',
   },
   rotationNeedsLambdaFunction: {
-    moto: 'observed: moto RotateSecret looks the RotationLambdaARN up in its own Lambda backend: ResourceNotFoundException unless a moto Lambda exists (and invoking needs Docker)',
+    moto: 'observed: moto RotateSecret looks the RotationLambdaARN up in its own Lambda backend: ResourceNotFoundException (AWS: AccessDeniedException) unless a moto Lambda exists (and invoking needs Docker)',
   },
   rotateWithoutLambdaBreaksCurrent: {
     moto: 'observed: moto RotateSecret without a Lambda moves AWSCURRENT to a new version that has no value (GetSecretValue then fails with ResourceNotFoundException) and leaves RotationEnabled false',
+  },
+  putAfterMovedCurrentKeepsOldLabels: {
+    moto: 'observed: after UpdateSecretVersionStage moved AWSCURRENT, moto PutSecretValue marks the version current before the move AWSPREVIOUS and leaves the moved-to version with AWSCURRENT and AWSPENDING (recorded on AWS: that version ends with AWSPREVIOUS only)',
+  },
+  invalidNameAccepted: {
+    moto: 'observed: moto CreateSecret/DescribeSecret/GetSecretValue accept names with spaces, `*` or `?` (recorded on AWS: ValidationException "Invalid name. ...")',
   },
   randomPasswordAllExcluded500: {
     moto: 'observed: moto GetRandomPassword with every character type excluded fails with HTTP 500 (HTML body) instead of InvalidParameterException',

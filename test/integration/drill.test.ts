@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
+import { DeleteSecretCommand, ListSecretsCommand, RemoveRegionsFromReplicationCommand } from '@aws-sdk/client-secrets-manager';
 import { drillCanaryPrefix, type DrillReport } from '../../domain/drill.js';
 import { drillWorkflowIdPrefix } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
@@ -125,8 +125,67 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     expect(await canariesLeft()).toEqual([]);
   });
 
+  // On AWS a replica disappears tens of seconds after RemoveRegionsFromReplication answered, and
+  // deleting its primary first may strand it: the lab keeps removed replicas for a while, and strands
+  // them when their primary is deleted meanwhile.
+  it('clean-up waits for removed replicas to disappear before deleting the primary canaries', async () => {
+    await h.lab!.fault('replica-delete-delay', { region: h.drRegion, ms: 3_000 });
+    // The promotion fails, so canaries are still replicas when the clean-up removes them.
+    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
+    let report: DrillReport;
+    try {
+      report = await drill();
+    } finally {
+      await h.lab!.fault('clear', { region: h.drRegion });
+    }
+    expect(report.failure).toMatchObject({ step: 'promote', region: h.drRegion });
+    expect(report.cleanup.remaining).toEqual([]);
+    expect(report.warnings.filter((w) => /still being removed/.test(w))).toEqual([]);
+    expect(await canariesLeft()).toEqual([]);
+  });
+
+  it('a replica still being removed when the wait ends: its primary canary is kept and reported, and the next drill removes both', async () => {
+    await h.lab!.fault('replica-delete-delay', { region: h.drRegion, ms: 8_000 });
+    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
+    let first: DrillReport;
+    try {
+      first = (await (await startDrill(target(), plan, 'test', { replicaRemovalTimeoutMs: 1_000 })).result()) as DrillReport;
+      reports.push(first);
+    } finally {
+      await h.lab!.fault('clear', { region: h.drRegion });
+    }
+    expect(first.outcome).toBe('failed');
+    expect(first.warnings.some((w) => w.includes(`replica ${h.drRegion}:${drillCanaryPrefix(plan.name)}`) && /still being removed/.test(w)), first.warnings.join('\n')).toBe(true);
+    expect(first.cleanup.remaining.some((r) => r.startsWith(`${h.primaryRegion}:`))).toBe(true);
+    expect((await canariesLeft()).some((c) => c.startsWith(`${h.primaryRegion}:`))).toBe(true);
+
+    const next = await drill();
+    expect(next.outcome, JSON.stringify(next.failure)).toBe('passed');
+    expect(next.cleanup.leftoversRemoved).toBeGreaterThanOrEqual(1);
+    expect(await canariesLeft()).toEqual([]);
+  });
+
+  it('a stranded replica (its primary deleted before the replica disappeared) is removed by the next drill', async () => {
+    const name = `${drillCanaryPrefix(plan.name)}0`;
+    await h.lab!.seed(h.primaryRegion, [{ name, value: 'leftover-of-a-crashed-drill', replicaRegions: [h.drRegion] }]);
+    await eventually('the replica', async () => ((await canariesLeft()).length === 2 ? true : undefined));
+    await h.lab!.fault('replica-delete-delay', { region: h.drRegion, ms: 1_000 });
+    try {
+      await h.sm(h.primaryRegion).send(new RemoveRegionsFromReplicationCommand({ SecretId: name, RemoveReplicaRegions: [h.drRegion] }));
+      await h.sm(h.primaryRegion).send(new DeleteSecretCommand({ SecretId: name, ForceDeleteWithoutRecovery: true }));
+    } finally {
+      await h.lab!.fault('clear', { region: h.drRegion });
+    }
+    await new Promise((r) => setTimeout(r, 2_000)); // past the delay: the replica stays, stranded
+    expect(await canariesLeft()).toEqual([`${h.drRegion}:${name}`]);
+    const report = await drill();
+    expect(report.outcome, JSON.stringify(report.failure)).toBe('passed');
+    expect(report.cleanup.leftoversRemoved).toBeGreaterThanOrEqual(1);
+    expect(await canariesLeft()).toEqual([]);
+  });
+
   it('no canary value in any drill history or lab event', async () => {
-    expect(reports.length).toBeGreaterThanOrEqual(5);
+    expect(reports.length).toBeGreaterThanOrEqual(8);
     // Canary values are generated inside the activities as {"canary":"<random>"}: their shape is what we look for.
     const shape = /\\?"canary\\?"\s*:/;
     for (const r of reports) {

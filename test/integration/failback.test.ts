@@ -5,13 +5,16 @@ import { inject } from 'vitest';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetResourcePolicyCommand,
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
   PutSecretValueCommand,
+  ReplicateSecretToRegionsCommand,
   RotateSecretCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { startWorkers } from '../../worker/worker.js';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
@@ -23,6 +26,7 @@ import type { FailbackInput, FailbackProgress, FailbackReport } from '../../doma
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
+import { deniedByResourcePolicy } from '../../lab/secrets-manager/resource-policy.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -44,13 +48,17 @@ afterAll(async () => {
   await h?.close();
 });
 
+const rotateArn = (region: string) => `arn:aws:lambda:${region}:123456789012:function:rotate`;
+
 /** Seeds `n` replicated secrets under a fresh prefix and returns a plan covering exactly them. */
 async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; names: string[] }> {
   const prefix = `${h.names}${tag}/`;
   const names = Array.from({ length: n }, (_, i) => `${prefix}s${String(i).padStart(2, '0')}`);
   await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })));
   await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-  const rotation = `rotation:\n  ${h.primaryRegion}: arn:aws:lambda:${h.primaryRegion}:123456789012:function:rotate\n  ${h.drRegion}: arn:aws:lambda:${h.drRegion}:123456789012:function:rotate\n`;
+  const rotation = `rotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\n`;
+  // Rotation runs Lambda functions, as on AWS: the plan's functions exist in the lab.
+  await h.lab!.ensureFunctions([rotateArn(h.primaryRegion), rotateArn(h.drRegion)]);
   const base = h.plan(`failover:\n  requireApproval: false\n${rotation}${extra}`);
   const plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } };
   planNames.push(plan.name);
@@ -82,6 +90,49 @@ async function failOver(plan: Plan, { outage = true, prefix = h.prefix } = {}): 
     await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).result();
   }
   return report;
+}
+
+/** One failover run that may end partial (no outcome asserted); waits for its pending fence when there is one. */
+async function failOverRun(plan: Plan, to = h.drRegion): Promise<FailoverReport> {
+  await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
+  try {
+    const handle = await h.client.workflow.start('failoverWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: failoverWorkflowId(plan.name),
+      args: [{ plan, to, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 }],
+      workflowExecutionTimeout: '5m',
+    });
+    workflowIds.push(handle.workflowId);
+    return (await handle.result()) as FailoverReport;
+  } finally {
+    await h.lab!.fault('clear', { region: h.primaryRegion });
+  }
+}
+
+/** Every backup of `name` in `region` (all pages), with the values of its labelled versions (read by the test only). */
+async function backedUpValues(region: string, name: string): Promise<string[]> {
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await h.sm(region).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [BACKUP_PREFIX] }], MaxResults: 100, NextToken: token }));
+    for (const s of page.SecretList ?? []) {
+      if (!s.Tags?.some((t) => t.Key === 'secrets-dr:origin-name' && t.Value === name)) continue;
+      for (const [versionId, stages] of Object.entries(s.SecretVersionsToStages ?? {})) {
+        if (!stages?.length) continue;
+        out.push((await h.sm(region).send(new GetSecretValueCommand({ SecretId: s.ARN, VersionId: versionId }))).SecretString!);
+      }
+    }
+    token = page.NextToken;
+  } while (token);
+  return out;
+}
+
+/** Whether a side of a secret accepts PutSecretValue now: a standalone secret whose resource policy does not deny it to everyone. */
+async function acceptsWrites(region: string, name: string): Promise<boolean> {
+  const d = await describeIn(region, name);
+  if (d.DeletedDate || (d.PrimaryRegion && d.PrimaryRegion !== region)) return false;
+  const p = await h.sm(region).send(new GetResourcePolicyCommand({ SecretId: name }));
+  return !deniedByResourcePolicy(p.ResourcePolicy, 'PutSecretValue');
 }
 
 function startFailback(plan: Plan, over: Partial<FailbackInput> = {}, prefix = h.prefix) {
@@ -122,8 +173,9 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const { plan, names } = await fleet('main', 6);
     const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await get(h.primaryRegion, n)] as const)));
     await failOver(plan);
-    // During the outage: rotation ran in the DR Region (the lab's built-in rotator), and an engineer changed a password there.
-    await h.sm(h.drRegion).send(new RotateSecretCommand({ SecretId: names[0], RotationLambdaARN: `arn:aws:lambda:${h.drRegion}:123456789012:function:rotate`, RotationRules: { AutomaticallyAfterDays: 30 } }));
+    // During the outage: rotation ran in the DR Region (its rotation function, four steps after the call), and an engineer changed a password there.
+    const rotation = await h.sm(h.drRegion).send(new RotateSecretCommand({ SecretId: names[0], RotationLambdaARN: rotateArn(h.drRegion), RotationRules: { AutomaticallyAfterDays: 30 } }));
+    await eventually('the rotation in the DR Region', async () => ((await describeIn(h.drRegion, names[0]!)).VersionIdsToStages?.[rotation.VersionId!]?.includes('AWSCURRENT') ? true : undefined));
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[1], SecretString: value() }));
     const rotated = await get(h.drRegion, names[0]!);
     values.push(rotated);
@@ -219,6 +271,10 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
 
   it('--reverse leaves the DR Region as primary with the original Region as its replica (stale secrets backed up first)', async () => {
     const { plan, names } = await fleet('reverse', 3);
+    // Without a key named for the old primary, its replica keeps the key the secret had there (never silently aws/secretsmanager).
+    const own = `${h.names}reverse/own`;
+    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: own, SecretString: value(), KmsKeyId: 'alias/own-primary-key', AddReplicaRegions: [{ Region: h.drRegion }] }));
+    await eventually('replica of the own-key secret', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
     await failOver(plan);
     const drNew = value();
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: drNew }));
@@ -234,6 +290,9 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
       expect(await backupsOf(h.primaryRegion, n), `${n} backed up before the overwrite`).toHaveLength(1);
     }
     expect(sha(await get(h.primaryRegion, names[0]!))).toBe(sha(drNew));
+    expect((await describeIn(h.primaryRegion, own)).KmsKeyId).toBe('alias/own-primary-key');
+    expect(report.items.find((i) => i.name === own)?.kmsKeyId).toBe('alias/own-primary-key');
+    expect(report.warnings.some((w) => w.includes('aws/secretsmanager') && w.includes(h.primaryRegion)), report.warnings.join('\n')).toBe(true);
   });
 
   it('SIGKILL of the worker during copy-back and during re-replication: resumes with no duplicate version and no lost value', async () => {
@@ -272,6 +331,202 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     } finally {
       await worker.kill();
     }
+  });
+
+  it('reconciles every failover since the last completed failback: a secret promoted by an earlier (partial) run too; the next cycle sees only its own failover', async () => {
+    const { plan, names } = await fleet('runs', 6);
+    const p = { ...plan, failover: { ...plan.failover, fence: false } };
+    const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await get(h.primaryRegion, n)] as const)));
+    // Run 1 is partial: two promotions are refused.
+    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 2, error: 'InvalidRequestException' });
+    const run1 = await failOverRun(p);
+    expect(run1.counts.promoted).toBe(4);
+    const early = (run1.outcomes ?? []).filter((o) => o.status === 'promoted').map((o) => o.name);
+    // During the outage the application writes to a secret run 1 promoted; then run 2 promotes the rest.
+    const written = value();
+    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: early[0], SecretString: written }));
+    await new Promise((r) => setTimeout(r, 1_100)); // failover ids are per second
+    const run2 = await failOverRun(p);
+    expect(run2.counts.promoted).toBe(2);
+
+    const dry = (await (await startFailback(p, { dryRun: true })).result()) as FailbackReport;
+    expect(dry.outcome, JSON.stringify([dry.problems, dry.warnings])).toBe('dry-run');
+    expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual(
+      Object.fromEntries(names.map((n) => [n, n === early[0] ? 'dr-changed/copy-back' : 'unchanged/replicate'])),
+    );
+    expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([[run1.failoverId, h.drRegion, 4], [run2.failoverId, h.drRegion, 2]]);
+    const report = (await (await startFailback(p)).result()) as FailbackReport;
+    expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+    expect(report.counts).toEqual({ verified: 6 });
+    await expectReplicatedWith(early[0]!, written);
+    for (const n of names.filter((x) => x !== early[0])) await expectReplicatedWith(n, before[n]!);
+
+    // The next cycle: only the failover after that (completed) failback counts; its baseline is the value it promoted.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const run3 = await failOverRun(p);
+    expect(run3.counts.promoted).toBe(6);
+    const again = value();
+    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[5], SecretString: again }));
+    const dry2 = (await (await startFailback(p, { dryRun: true })).result()) as FailbackReport;
+    expect(dry2.failovers?.map((f) => f.failoverId)).toEqual([run3.failoverId]);
+    expect(Object.fromEntries(dry2.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual(
+      Object.fromEntries(names.map((n) => [n, n === names[5] ? 'dr-changed/copy-back' : 'unchanged/replicate'])),
+    );
+    const report2 = (await (await startFailback(p)).result()) as FailbackReport;
+    expect(report2.outcome, JSON.stringify(report2.attention)).toBe('done');
+    await expectReplicatedWith(names[5]!, again);
+    await expectReplicatedWith(early[0]!, written);
+  });
+
+  it('reconciles failovers to different DR Regions since the last failback: each secret against the Region it was promoted in', async () => {
+    // A third Region, shared with monitor's quiet plan (no faults are injected there), served by a worker of its own.
+    const third = 'ap-southeast-2' as const;
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const extra = await startWorkers({ connection, namespace: 'default', regions: [third], taskQueuePrefix: h.prefix, awsTimeoutMs: 5_000 });
+    try {
+      const { plan, names } = await fleet('regions', 6);
+      for (const n of [...names, hmacKeySecretName(plan.name)]) await h.sm(h.primaryRegion).send(new ReplicateSecretToRegionsCommand({ SecretId: n, AddReplicaRegions: [{ Region: third }] }));
+      await eventually('replicas in the third Region', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+      const p = { ...plan, drRegions: [...plan.drRegions, { region: third }], failover: { ...plan.failover, fence: false } };
+      const only = (list: string[]) => ({ ...p, secrets: { include: list.map((name) => ({ name })), exclude: [] } });
+      const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await get(h.primaryRegion, n)] as const)));
+      // Two failovers since the last failback: half the fleet to one DR Region, the other half (later) to the other.
+      const first = await failOverRun(only(names.slice(0, 3)), h.drRegion);
+      await new Promise((r) => setTimeout(r, 1_100));
+      const second = await failOverRun(only(names.slice(3)), third);
+      expect([first.counts.promoted, second.counts.promoted]).toEqual([3, 3]);
+      const written = value();
+      await h.sm(third).send(new PutSecretValueCommand({ SecretId: names[4], SecretString: written }));
+
+      const dry = (await (await startFailback(p, { dryRun: true })).result()) as FailbackReport;
+      expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.dr}:${i.change}/${i.resolution}`]))).toEqual(
+        Object.fromEntries(names.map((n, k) => [n, `${k < 3 ? h.drRegion : third}:${n === names[4] ? 'dr-changed/copy-back' : 'unchanged/replicate'}`])),
+      );
+      expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([[first.failoverId, h.drRegion, 3], [second.failoverId, third, 3]]);
+      const report = (await (await startFailback(p)).result()) as FailbackReport;
+      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+      expect(report.counts).toEqual({ verified: 6 });
+      for (const [k, n] of names.entries()) {
+        const d = await describeIn(h.primaryRegion, n);
+        expect(d.PrimaryRegion === undefined || d.PrimaryRegion === h.primaryRegion, n).toBe(true);
+        for (const r of [h.drRegion, third]) {
+          expect(d.ReplicationStatus?.find((x) => x.Region === r)?.Status, `${n} → ${r}`).toBe('InSync');
+          expect((await describeIn(r, n)).PrimaryRegion, `${n} in ${r}`).toBe(h.primaryRegion);
+        }
+        expect(sha(await get(h.primaryRegion, n)), n).toBe(sha(k === 4 ? written : before[n]!));
+      }
+    } finally {
+      await extra.shutdown();
+      await connection.close();
+    }
+  });
+
+  it('the original is protected until it is authoritative again: at no observed moment do both sides accept PutSecretValue', async () => {
+    const { plan, names } = await fleet('onewriter', 6);
+    await failOver(plan);
+    for (const n of names) await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: n, SecretString: value() }));
+    // Slow Regions and small batches: the failback takes seconds, the observer samples throughout.
+    for (const region of [h.primaryRegion, h.drRegion]) await h.lab!.fault('latency', { region, ms: 40 });
+    const seen = new Set<string>();
+    const bothWritable: string[] = [];
+    let running = true;
+    const observer = (async () => {
+      while (running) {
+        for (const n of names) {
+          // Original first, then DR: once the original accepts writes it must already be the only writer.
+          const o = await acceptsWrites(h.primaryRegion, n).catch(() => false);
+          const d = await acceptsWrites(h.drRegion, n).catch(() => false);
+          seen.add(`${o ? 'original' : '-'}/${d ? 'dr' : '-'}`);
+          if (o && d) bothWritable.push(n);
+        }
+      }
+    })();
+    try {
+      const report = (await (await startFailback(plan, { batchSize: 2 })).result()) as FailbackReport;
+      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+    } finally {
+      running = false;
+      await observer;
+      for (const region of [h.primaryRegion, h.drRegion]) await h.lab!.fault('clear', { region });
+    }
+    expect([...new Set(bothWritable)], 'secrets writable on both sides at once').toEqual([]);
+    // The observer saw the hand-over (a check that cannot fail proves nothing).
+    expect(seen.has('-/dr') && seen.has('original/-'), [...seen].join(' ')).toBe(true);
+  });
+
+  it('no write to the DR copy is lost: 200 secrets written continuously during failback end as the final value or in a backup', async () => {
+    const { plan, names } = await fleet('writer', 200);
+    const fast = { ...plan, failover: { ...plan.failover, writeQuotaShare: 0.5 } };
+    await failOver(fast);
+    // Replication that takes a moment (as on AWS) widens the window between the check and the overwrite.
+    await h.lab!.fault('replication-lag', { region: h.drRegion, ms: 400 });
+    const written = new Map<string, string[]>(names.map((n) => [n, []]));
+    let running = true;
+    let refused = 0;
+    const writer = (async () => {
+      // Each secret is written at most twice, so every value the writer wrote stays labelled (AWSCURRENT or
+      // AWSPREVIOUS) unless failback replaces it: then it must be the final value or in a backup.
+      for (let round = 0; round < 2 && running; round++) {
+        for (const n of [...names].sort(() => Math.random() - 0.5)) {
+          if (!running) break;
+          const v = `failback-value-${randomBytes(12).toString('hex')}`;
+          values.push(v);
+          try {
+            await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: n, SecretString: v }));
+            written.get(n)!.push(v);
+          } catch {
+            refused++; // fenced, a replica already, or throttled: not written
+          }
+          await new Promise((r) => setTimeout(r, 40));
+        }
+      }
+    })();
+    let report: FailbackReport;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      report = (await (await startFailback(fast, { batchSize: 25 })).result()) as FailbackReport;
+    } finally {
+      running = false;
+      await writer;
+      await h.lab!.fault('clear', { region: h.drRegion });
+    }
+    const total = [...written.values()].reduce((a, l) => a + l.length, 0);
+    expect(total, 'the writer wrote during the failback').toBeGreaterThan(50);
+    expect(refused, 'some writes met the fence or the replica').toBeGreaterThan(0);
+    const lost: string[] = [];
+    const differ: string[] = [];
+    for (const n of names) {
+      const mine = written.get(n)!;
+      if (mine.length === 0) continue;
+      const [o, d] = [sha(await get(h.primaryRegion, n)), sha(await get(h.drRegion, n))];
+      if (o !== d) differ.push(n);
+      const kept = new Set([o, d, ...(await backedUpValues(h.drRegion, n)).map(sha), ...(await backedUpValues(h.primaryRegion, n)).map(sha)]);
+      mine.forEach((v, k) => {
+        if (!kept.has(sha(v))) lost.push(`${n} write #${k + 1}`);
+      });
+    }
+    expect(lost, 'written values neither current nor in a backup').toEqual([]);
+    expect(report.outcome, JSON.stringify(report.attention.slice(0, 5))).toBe('done');
+    expect(differ, 'secrets whose two sides differ after failback').toEqual([]);
+  }, 480_000);
+
+  it('--reverse re-protects into the old primary with the KMS key the plan names for that Region, never silently the AWS managed key', async () => {
+    const { plan, names } = await fleet('reversekms', 2);
+    // A secret of the old primary encrypted with its own customer managed key: the plan's key wins.
+    const own = `${h.names}reversekms/own`;
+    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: own, SecretString: value(), KmsKeyId: 'alias/own-primary-key', AddReplicaRegions: [{ Region: h.drRegion }] }));
+    await eventually('replica of the own-key secret', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+    await failOver(plan);
+    const keyed = { ...plan, primaryKmsKeyId: 'alias/failback-primary' };
+    const report = (await (await startFailback(keyed, { reverse: true })).result()) as FailbackReport;
+    expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+    for (const n of [...names, own]) {
+      expect((await describeIn(h.primaryRegion, n)).PrimaryRegion).toBe(h.drRegion);
+      expect((await describeIn(h.primaryRegion, n)).KmsKeyId, `${n}: the replica in ${h.primaryRegion}`).toBe('alias/failback-primary');
+      expect((await describeIn(h.drRegion, n)).ReplicationStatus?.find((r) => r.Region === h.primaryRegion)?.KmsKeyId).toBe('alias/failback-primary');
+    }
+    expect(report.items.every((i) => i.kmsKeyId === 'alias/failback-primary')).toBe(true);
+    expect(report.planChange?.note).toContain('alias/failback-primary');
   });
 
   it('no secret value in any history, lab event or worker log line of these tests', async () => {

@@ -101,7 +101,10 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     }
 
     // 3. rotation: enabled, and (seen from three days later) its scheduled rotation never happened.
-    await p.send(new RotateSecretCommand({ SecretId: `${n}rot`, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }));
+    // (Rotation needs a rotation function in the Region, as on AWS.)
+    const rotateArn = `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-monitor`;
+    await h.lab!.ensureFunctions([rotateArn]);
+    await p.send(new RotateSecretCommand({ SecretId: `${n}rot`, RotationLambdaARN: rotateArn, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }));
     const rotPlan = regionPlan(`${h.prefix}-rot`, PRIMARY, DR, `${n}rot`, 'health: { interval: 200ms, unhealthyAfter: 2 }');
     const r = await startMonitor(rotPlan, { clockOffsetMs: 3 * 86_400_000 });
     try {

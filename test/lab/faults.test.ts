@@ -3,16 +3,22 @@
  * error shapes) and the CloudTrail-style events the lab publishes.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   PutSecretValueCommand,
   SecretsManagerServiceException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SECRETS_MANAGER_QUOTAS, type RunningLab } from '../../lab/server.js';
-import { DR, labGet, labPost, P, rejection, sleep, sm, withLab } from './helpers.js';
+import { DR, labGet, labPost, P, rawAwsCall, rejection, sleep, sm, withLab } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
@@ -239,4 +245,115 @@ describe('CloudTrail-style events', () => {
     expect(text).toContain('AWS API Call via CloudTrail');
     expect(text).toContain('secretsmanager.amazonaws.com');
   });
+});
+
+describe('incident errors: deny (persistent) and fail-next answer as AWS does', () => {
+  const CALLER = 'arn:aws:sts::123456789012:assumed-role/secrets-dr-lab/lab-session';
+  const TEXT = {
+    ExpiredTokenException: 'The security token included in the request is expired',
+    UnrecognizedClientException: 'The security token included in the request is invalid.',
+    ThrottlingException: 'Rate exceeded',
+  } as const;
+  const callsOf = async (op: string): Promise<number> =>
+    ((await labGet(lab, '/_lab/counters')) as Record<string, Record<string, { calls: number }>>)[P]?.[op]?.calls ?? 0;
+
+  it('AccessDeniedException: 400, "User: … is not authorized to perform: secretsmanager:<Op> on resource: <ARN> because no identity-based policy allows …", not retried', async () => {
+    const arn = (await c.send(new DescribeSecretCommand({ SecretId: 'f/s' }))).ARN!;
+    expect((await labPost(lab, '/_lab/fault/deny', { region: P })).status).toBe(200);
+    await labPost(lab, '/_lab/counters/reset', {});
+    const retrying = sm(lab, P, { maxAttempts: 3 });
+    const e = await rejection(retrying.send(new GetSecretValueCommand({ SecretId: 'f/s' })));
+    retrying.destroy();
+    expect(e.name).toBe('AccessDeniedException');
+    expect(e).toBeInstanceOf(SecretsManagerServiceException);
+    expect(e.$metadata?.httpStatusCode).toBe(400);
+    expect(e.message).toBe(`User: ${CALLER} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} because no identity-based policy allows the secretsmanager:GetSecretValue action`);
+    expect(await callsOf('GetSecretValue')).toBe(1);
+    const list = await rejection(c.send(new ListSecretsCommand({})));
+    expect(list.message).toMatch(/secretsmanager:ListSecrets on resource: \* because/);
+    // Persistent until cleared; other Regions are not touched.
+    expect((await rejection(c.send(new DescribeSecretCommand({ SecretId: 'f/s' })))).name).toBe('AccessDeniedException');
+    const d = sm(lab, DR, { maxAttempts: 1 });
+    await d.send(new ListSecretsCommand({}));
+    d.destroy();
+    expect(((await labGet(lab, '/_lab/status')) as { faults: Record<string, { deny?: unknown }> }).faults[P]?.deny).toEqual([{ error: 'AccessDeniedException' }]);
+    await labPost(lab, '/_lab/fault/clear', { region: P });
+    await c.send(new DescribeSecretCommand({ SecretId: 'f/s' }));
+  });
+
+  for (const error of ['ExpiredTokenException', 'UnrecognizedClientException'] as const) {
+    it(`${error}: 400 with AWS's text (a front-end error: namespaced __type), not retried`, async () => {
+      await labPost(lab, '/_lab/fault/deny', { region: P, error });
+      await labPost(lab, '/_lab/counters/reset', {});
+      const retrying = sm(lab, P, { maxAttempts: 3 });
+      const e = await rejection(retrying.send(new DescribeSecretCommand({ SecretId: 'f/s' })));
+      retrying.destroy();
+      expect(e.name).toBe(error);
+      expect(e.$metadata?.httpStatusCode).toBe(400);
+      expect(e.message).toBe(TEXT[error]);
+      expect(await callsOf('DescribeSecret')).toBe(1);
+      const raw = await rawAwsCall(lab, P, 'secretsmanager.DescribeSecret', 'secretsmanager', { SecretId: 'f/s' });
+      expect(raw).toEqual({ status: 400, errorType: `${error}:http://internal.amazon.com/coral/com.amazon.coral.service/`, json: { __type: `com.amazon.coral.service#${error}`, message: TEXT[error] } });
+    });
+  }
+
+  it('ThrottlingException: 400 "Rate exceeded", and the SDK retries it (every attempt reaches the lab)', async () => {
+    await labPost(lab, '/_lab/fault/deny', { region: P, op: 'GetSecretValue', error: 'ThrottlingException' });
+    await labPost(lab, '/_lab/counters/reset', {});
+    const retrying = sm(lab, P, { maxAttempts: 3 });
+    const e = await rejection(retrying.send(new GetSecretValueCommand({ SecretId: 'f/s' })));
+    retrying.destroy();
+    expect(e.name).toBe('ThrottlingException');
+    expect(e.message).toBe('Rate exceeded');
+    expect(e.$metadata?.httpStatusCode).toBe(400);
+    expect((e as { $metadata: { attempts?: number } }).$metadata.attempts).toBe(3);
+    expect(await callsOf('GetSecretValue')).toBe(3);
+    // Only that operation: the others answer.
+    await c.send(new DescribeSecretCommand({ SecretId: 'f/s' }));
+  });
+
+  it('deny --op applies to one operation of EventBridge or SSM too; denying GetSecretValue denies the SSM reference read', async () => {
+    await labPost(lab, '/_lab/fault/deny', { region: P, op: 'events:PutEvents' });
+    const eb = new EventBridgeClient({ region: P, endpoint: lab.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
+    const e = await rejection(eb.send(new PutEventsCommand({ Entries: [{ Source: 'x', DetailType: 'y', Detail: '{}' }] })));
+    expect(e.name).toBe('AccessDeniedException');
+    expect(e.message).toBe(`User: ${CALLER} is not authorized to perform: events:PutEvents on resource: arn:aws:events:${P}:123456789012:event-bus/default because no identity-based policy allows the events:PutEvents action`);
+    await eb.send(new ListRulesCommand({}));
+    eb.destroy();
+
+    const ref = { Name: '/aws/reference/secretsmanager/f/s', WithDecryption: true };
+    expect((await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref)).status).toBe(200);
+    await labPost(lab, '/_lab/fault/deny', { region: P, op: 'ssm:GetParameter', error: 'ExpiredTokenException' });
+    expect((await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref)).json).toEqual({ __type: 'com.amazon.coral.service#ExpiredTokenException', message: TEXT.ExpiredTokenException });
+    await labPost(lab, '/_lab/fault/clear', { region: P });
+    await labPost(lab, '/_lab/fault/deny', { region: P, op: 'GetSecretValue' });
+    const viaSsm = await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref);
+    expect(viaSsm.status).toBe(400);
+    expect(viaSsm.json.__type).toBe('AccessDeniedException');
+    expect(String(viaSsm.json.message ?? viaSsm.json.Message)).toMatch(/secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:f\/s-/);
+  });
+
+  it('fail-next with an incident error answers the same texts, once', async () => {
+    await labPost(lab, '/_lab/fault/fail-next', { region: P, op: 'PutSecretValue', error: 'UnrecognizedClientException' });
+    const e = await rejection(c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' })));
+    expect([e.name, e.message, e.$metadata?.httpStatusCode]).toEqual(['UnrecognizedClientException', TEXT.UnrecognizedClientException, 400]);
+    await labPost(lab, '/_lab/fault/fail-next', { region: P, op: 'PutSecretValue', error: 'AccessDeniedException' });
+    expect((await rejection(c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' })))).message).toMatch(/^User: .* is not authorized to perform: secretsmanager:PutSecretValue on resource: arn:aws:secretsmanager:/);
+    await c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' }));
+  });
+
+  it('a deny fault with an unknown error is refused, naming the choices', async () => {
+    const bad = await labPost(lab, '/_lab/fault/deny', { region: P, error: 'Nope' });
+    expect(bad.status).toBe(400);
+    expect((bad.json as { error: string }).error).toMatch(/AccessDeniedException, ExpiredTokenException, UnrecognizedClientException, ThrottlingException/);
+  });
+
+  const AWS_CLI = fileURLToPath(new URL('../../.tools/venv/bin/aws', import.meta.url));
+  it.skipIf(!existsSync(AWS_CLI))('botocore (AWS CLI v1) parses them to the same codes and texts', async () => {
+    await labPost(lab, '/_lab/fault/deny', { region: P, error: 'ExpiredTokenException' });
+    const e = await promisify(execFile)(AWS_CLI, ['secretsmanager', 'describe-secret', '--secret-id', 'f/s', '--region', P, '--endpoint-url', lab.url], {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_MAX_ATTEMPTS: '1' },
+    }).then(() => undefined, (err: { stderr: string }) => err);
+    expect(e?.stderr).toContain(`An error occurred (ExpiredTokenException) when calling the DescribeSecret operation: ${TEXT.ExpiredTokenException}`);
+  }, 60_000);
 });

@@ -66,3 +66,63 @@ export async function rejection(p: Promise<unknown>): Promise<Error & { name: st
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
+
+export interface RawAnswer {
+  status: number;
+  errorType: string | null;
+  json: Record<string, unknown> & { __type?: string; message?: string };
+}
+
+/**
+ * One AWS JSON 1.1 call over raw HTTP, as the SDKs send it (X-Amz-Target, a SigV4-shaped
+ * Authorization header: the lab reads the Region from its credential scope and checks no signature).
+ * For services without an SDK client in this project (SSM: @aws-sdk/client-ssm is not a dependency).
+ */
+export async function rawAwsCall(lab: RunningLab, region: string, target: string, scope: string, body: unknown): Promise<RawAnswer> {
+  const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const r = await fetch(`${lab.url}/`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': target,
+      'x-amz-date': amzDate,
+      authorization: `AWS4-HMAC-SHA256 Credential=test/${amzDate.slice(0, 8)}/${region}/${scope}/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=${'0'.repeat(64)}`,
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, errorType: r.headers.get('x-amzn-errortype'), json: (await r.json()) as RawAnswer['json'] };
+}
+
+/** What a raw (non-SDK) AWS JSON call answered: the status and the parsed body. */
+export interface RawCallAnswer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * A raw AWS JSON 1.1 call, as a hand-written HTTP client sends it: no ClientRequestToken filled in,
+ * binary values left base64. The lab reads only the Region from the (unverified) SigV4 header.
+ */
+export async function rawCall(lab: RunningLab, region: string, operation: string, body: Record<string, unknown>): Promise<RawCallAnswer> {
+  const r = await fetch(lab.url, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: {
+      'content-type': 'application/x-amz-json-1.1',
+      'x-amz-target': `secretsmanager.${operation}`,
+      authorization: `AWS4-HMAC-SHA256 Credential=test/20261202/${region}/secretsmanager/aws4_request, SignedHeaders=host, Signature=0`,
+    },
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, unknown> };
+}
+
+/** The fields of an SDK answer, sorted, without `$metadata`: what AWS sent (and what it left out). */
+export function fieldsOf(answer: object): string[] {
+  return Object.keys(answer).filter((k) => k !== '$metadata' && (answer as Record<string, unknown>)[k] !== undefined).sort();
+}
+
+/** The error a call rejects with, as type + message + HTTP status. */
+export async function awsError(p: Promise<unknown>): Promise<{ name: string; message: string; status: number | undefined }> {
+  const e = await rejection(p);
+  return { name: e.name, message: e.message, status: e.$metadata?.httpStatusCode };
+}

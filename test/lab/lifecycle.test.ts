@@ -1,5 +1,6 @@
 /**
- * Lab lifecycle: rotation schedules on the lab clock, the state file across restarts, and the
+ * Lab lifecycle: rotation schedules on the lab clock (with a lab rotation function; the rest is in
+ * rotation.test.ts), the state file across restarts, and the
  * EventBridge lab routes wired through the same server.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +16,10 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient, ListRulesCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import type { RunningLab } from '../../lab/server.js';
+import { LabClient } from '../../lab/client.js';
 import { DR, eventually, labGet, labPost, P, sm, withLab } from './helpers.js';
+
+const ROTATE = `arn:aws:lambda:${P}:123456789012:function:rotate`;
 
 const labs: RunningLab[] = [];
 const dirs: string[] = [];
@@ -33,8 +37,9 @@ describe('rotation schedules on the lab clock', () => {
   it('a rate(1 days) schedule fires when a day passes at high clock speed, and the new version replicates', async () => {
     const l = await lab();
     const c = sm(l, P);
+    await new LabClient(l.url).createFunction({ region: P, name: 'rotate' });
     await c.send(new CreateSecretCommand({ Name: 'sched', SecretString: '{"password":"p0"}', AddReplicaRegions: [{ Region: DR }] }));
-    await c.send(new RotateSecretCommand({ SecretId: 'sched', RotationRules: { ScheduleExpression: 'rate(1 days)' }, RotateImmediately: false }));
+    await c.send(new RotateSecretCommand({ SecretId: 'sched', RotationLambdaARN: ROTATE, RotationRules: { ScheduleExpression: 'rate(1 days)' }, RotateImmediately: false }));
     const d0 = await c.send(new DescribeSecretCommand({ SecretId: 'sched' }));
     expect(d0.RotationEnabled).toBe(true);
     expect(d0.NextRotationDate!.getTime() - Date.now()).toBeGreaterThan(86_000_000);
@@ -44,7 +49,7 @@ describe('rotation schedules on the lab clock', () => {
     expect((speed.json as { speed: number }).speed).toBe(200_000);
     const d1 = await eventually(async () => {
       const d = await c.send(new DescribeSecretCommand({ SecretId: 'sched' }));
-      return d.LastRotatedDate ? d : undefined;
+      return d.LastRotatedDate && Object.values(d.VersionIdsToStages ?? {}).flat().includes('AWSPREVIOUS') ? d : undefined;
     });
     await labPost(l, '/_lab/clock', { speed: 1 });
     const current = d1.VersionIdsToStages!;
@@ -63,20 +68,24 @@ describe('rotation schedules on the lab clock', () => {
     dr.destroy();
   });
 
-  it('a cron() schedule computes the next occurrence in UTC, and advanceMs jumps the clock', async () => {
+  it('a cron() schedule computes the next window in UTC (NextRotationDate: its last second), and advanceMs jumps the clock', async () => {
     const l = await lab();
     const c = sm(l, P);
+    await new LabClient(l.url).createFunction({ region: P, name: 'rotate' });
     await c.send(new CreateSecretCommand({ Name: 'cron', SecretString: 'plain' }));
-    await c.send(new RotateSecretCommand({ SecretId: 'cron', RotationRules: { ScheduleExpression: 'cron(0 3 ? * SAT *)', Duration: '2h' }, RotateImmediately: false }));
+    await c.send(new RotateSecretCommand({ SecretId: 'cron', RotationLambdaARN: ROTATE, RotationRules: { ScheduleExpression: 'cron(0 3 ? * SAT *)', Duration: '2h' }, RotateImmediately: false }));
     const d = await c.send(new DescribeSecretCommand({ SecretId: 'cron' }));
     const next = d.NextRotationDate!;
     expect(next.getUTCDay()).toBe(6);
-    expect(next.getUTCHours()).toBe(3);
-    expect(next.getUTCMinutes()).toBe(0);
+    expect(next.getUTCHours()).toBe(4);
+    expect(next.getUTCMinutes()).toBe(59);
+    expect(next.getUTCSeconds()).toBe(59);
     expect(next.getTime() - Date.now()).toBeLessThanOrEqual(7 * 86_400_000);
-    await labPost(l, '/_lab/clock', { advanceMs: next.getTime() - Date.now() + 60_000 });
-    const after = await c.send(new DescribeSecretCommand({ SecretId: 'cron' }));
-    expect(after.LastRotatedDate).toBeDefined();
+    await labPost(l, '/_lab/clock', { advanceMs: next.getTime() - Date.now() - 60_000 });
+    const after = await eventually(async () => {
+      const x = await c.send(new DescribeSecretCommand({ SecretId: 'cron' }));
+      return x.LastRotatedDate && x.NextRotationDate!.getTime() > next.getTime() ? x : undefined;
+    });
     expect(after.NextRotationDate!.getTime() - next.getTime()).toBe(7 * 86_400_000);
     expect((await c.send(new GetSecretValueCommand({ SecretId: 'cron' }))).SecretString).not.toBe('plain');
     c.destroy();

@@ -37,6 +37,7 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   monitor: ['me-central-1', 'il-central-1'],
   recover: ['ap-east-1', 'ap-south-2'],
   receiver: ['me-south-1', 'mx-central-1'],
+  backups: ['eu-west-2', 'eu-west-3'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
@@ -126,7 +127,11 @@ export async function startHarness(name: string): Promise<Harness> {
   };
 }
 
-/** Real AWS: delete everything under this file's prefix (replicas first, no recovery window). */
+/**
+ * Real AWS: delete everything under this file's prefix (replicas first, no recovery window). A removed
+ * replica disappears tens of seconds after RemoveRegionsFromReplication answered, and deleting its
+ * primary before that may strand it: wait for it (bounded) first.
+ */
 async function cleanUpAws(sm: (region: string) => SecretsManagerClient, names: string, regions: string[]): Promise<void> {
   for (const region of regions) {
     let token: string | undefined;
@@ -137,6 +142,17 @@ async function cleanUpAws(sm: (region: string) => SecretsManagerClient, names: s
         const d = await sm(region).send(new DescribeSecretCommand({ SecretId: s.ARN }));
         const replicas = (d.ReplicationStatus ?? []).map((r) => r.Region!).filter(Boolean);
         if (replicas.length) await sm(region).send(new RemoveRegionsFromReplicationCommand({ SecretId: s.ARN, RemoveReplicaRegions: replicas }));
+        for (const r of replicas) {
+          await eventually(`the replica of ${s.Name} in ${r} to disappear`, async () => {
+            try {
+              await sm(r).send(new DescribeSecretCommand({ SecretId: s.Name }));
+              return undefined;
+            } catch (err) {
+              if ((err as Error).name === 'ResourceNotFoundException') return true;
+              throw err;
+            }
+          }, 180_000, 2_000);
+        }
         await sm(region).send(new DeleteSecretCommand({ SecretId: s.ARN, ForceDeleteWithoutRecovery: true }));
       }
       token = page.NextToken;

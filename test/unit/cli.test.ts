@@ -72,6 +72,22 @@ describe('the secrets-dr command', () => {
     noStack(r.err);
   });
 
+  it('lab lambda create and lab fault rotation-stall check their options before calling the lab (exit 2, every field named)', () => {
+    const r = run(['lab', 'lambda', 'create', '--region', 'mars-1', '--kind', 'rotation-magic', '--step-delay', 'soon'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('--region: unknown AWS Region "mars-1"');
+    expect(r.err).toContain('--name: missing (needs --name N)');
+    expect(r.err).toContain('--kind: expected one of rotation-single-user, rotation-alternating-users');
+    expect(r.err).toContain('--step-delay: expected milliseconds (a non-negative number)');
+    noStack(r.err);
+    const stall = run(['lab', 'fault', 'rotation-stall', '--region', 'ap-northeast-1', '--step', 'finish'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+    expect(stall.code).toBe(2);
+    expect(stall.err).toContain('--step: expected one of createSecret, setSecret, testSecret, finishSecret');
+    const down = run(['lab', 'lambda', 'list'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/the lab at http:\/\/127\.0\.0\.1:1 does not answer/);
+  }, 30_000);
+
   it('bad configuration in the environment names the variable', () => {
     const r = run(['status'], { SECRETS_DR_REGIONS: 'ap-northeast-1,mars-2' });
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ import { formatDuration, parseDuration } from '../../domain/duration.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { groupIndexOf, isCoveredByPlan } from '../../domain/selection.js';
 import { buildStatusReport, classifyReplica, secretsNeedingDescribe, type InventoryEntry } from '../../domain/status.js';
+import { runStamp } from '../../domain/ids.js';
 
 describe('durations', () => {
   it.each([
@@ -120,5 +121,17 @@ describe('the status report', () => {
     expect(report.rows[0]?.cells['ap-northeast-1']).toEqual({ state: 'unknown', detail: 'Region not readable' });
     expect(report.regions[0]?.error).toBe('connect ECONNREFUSED');
     expect(report.regions[0]?.reachable).toBe(false);
+  });
+});
+
+describe('run ids', () => {
+  it('two runs started within the same second get different, sortable ids', () => {
+    const a = runStamp(new Date('2026-12-02T06:15:00.120Z'));
+    const b = runStamp(new Date('2026-12-02T06:15:00.870Z'));
+    expect(a).toBe('20261202T061500.120Z');
+    expect(a).not.toBe(b);
+    expect([b, a].sort()).toEqual([a, b]);
+    expect(a).toMatch(/^[A-Za-z0-9/_+=.@-]+$/); // usable in secret names and tag values
+    expect(runStamp(new Date('2026-12-02T06:15:00.120Z'), false)).toBe('20261202T061500Z'); // runs recorded before the patch
   });
 });

@@ -1,8 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { failbackMachine, type FailbackEvent, type FailbackMachineInput } from '../../workflows/machines/failback.machine.js';
-import { answerToResolution, classifyChange, expectedWrites, planItem, resolve, reversePlanChange, type SecretFacts, type SideFacts } from '../../domain/failback.js';
-import { applyReversePlanChange } from '../../cli/commands/failback.js';
+import {
+  answerToResolution,
+  classifyChange,
+  expectedWrites,
+  FAILBACK_FENCE_SID,
+  FAILBACK_FENCED_ACTIONS,
+  hasStatement,
+  openFailovers,
+  planItem,
+  policyWithDeny,
+  policyWithout,
+  replicaKmsKey,
+  resolve,
+  reversePlanChange,
+  secretsInScope,
+  type SecretFacts,
+  type SideFacts,
+} from '../../domain/failback.js';
+import { applyReversePlanChange, renderFailbackReport } from '../../cli/commands/failback.js';
 import { validatePlan } from '../../domain/plan.js';
 import { parse } from 'yaml';
 
@@ -106,7 +123,7 @@ describe('failback decisions per secret (domain/failback.ts)', () => {
 
   it('--reverse: the original is always backed up and the DR value wins', () => {
     expect(planItem(facts({}, {}), plan(), FROM, TO, true)).toMatchObject({ resolution: 'reverse', backupOverwritten: true, expectHmac: 'h1' });
-    expect(reversePlanChange({ primaryRegion: FROM }, TO)).toMatchObject({ primaryRegion: { from: FROM, to: TO }, drRegion: { from: TO, to: FROM } });
+    expect(reversePlanChange({ primaryRegion: FROM, drRegions: [{ region: TO }] }, TO)).toMatchObject({ primaryRegion: { from: FROM, to: TO }, drRegion: { from: TO, to: FROM } });
   });
 
   it('answers: approve = DR value wins unless the reason says keep-original; reject = skip', () => {
@@ -124,14 +141,101 @@ describe('failback decisions per secret (domain/failback.ts)', () => {
 });
 
 describe('failback --reverse --write-plan', () => {
-  it('swaps primaryRegion and the DR Region, keeping comments', () => {
-    const text = `# secrets-dr.yaml\nname: payments\nprimaryRegion: ap-northeast-1   # Tokyo\ndrRegions:\n  - region: ap-northeast-3\n    kmsKeyId: alias/payments-dr # Osaka key\nsecrets:\n  include:\n    - prefix: prod/\n`;
-    const out = applyReversePlanChange(text, reversePlanChange({ primaryRegion: 'ap-northeast-1' }, 'ap-northeast-3'));
+  const text = `# secrets-dr.yaml\nname: payments\nprimaryRegion: ap-northeast-1   # Tokyo\ndrRegions:\n  - region: ap-northeast-3\n    kmsKeyId: alias/payments-dr # Osaka key\nsecrets:\n  include:\n    - prefix: prod/\n`;
+  const planOf = (t: string) => {
+    const r = validatePlan(parse(t));
+    if (!r.ok) throw new Error('invalid test plan');
+    return r.plan;
+  };
+
+  it('swaps primaryRegion and the DR Region, keeping comments; each KMS key follows its Region', () => {
+    const out = applyReversePlanChange(text, reversePlanChange(planOf(text), 'ap-northeast-3'));
     expect(out).toContain('# secrets-dr.yaml');
     expect(out).toContain('primaryRegion: ap-northeast-3 # Tokyo');
     expect(out).toContain('- region: ap-northeast-1');
-    expect(out).not.toContain('kmsKeyId');
-    const parsed = validatePlan(parse(out));
-    expect(parsed.ok).toBe(true);
+    // The Osaka key now protects the primary's secrets; no key was named for Tokyo.
+    expect(planOf(out)).toMatchObject({ primaryRegion: 'ap-northeast-3', primaryKmsKeyId: 'alias/payments-dr', drRegions: [{ region: 'ap-northeast-1' }] });
+    expect(planOf(out).drRegions[0]!.kmsKeyId).toBeUndefined();
+  });
+
+  it('the key named for the old primary (primaryKmsKeyId) becomes its kmsKeyId as a DR Region', () => {
+    const keyed = text.replace('drRegions:', 'primaryKmsKeyId: alias/payments-tokyo\ndrRegions:');
+    const change = reversePlanChange(planOf(keyed), 'ap-northeast-3');
+    expect(change.note).toContain('kmsKeyId: alias/payments-tokyo');
+    expect(planOf(applyReversePlanChange(keyed, change))).toMatchObject({ primaryKmsKeyId: 'alias/payments-dr', drRegions: [{ region: 'ap-northeast-1', kmsKeyId: 'alias/payments-tokyo' }] });
+  });
+
+  it('primaryKmsKeyId must be a key of primaryRegion (KMS keys are regional)', () => {
+    const wrong = text.replace('drRegions:', 'primaryKmsKeyId: arn:aws:kms:ap-northeast-3:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab\ndrRegions:');
+    const r = validatePlan(parse(wrong));
+    expect(r.ok).toBe(false);
+    expect(JSON.stringify(r)).toContain('primaryKmsKeyId');
+    expect(JSON.stringify(r)).toContain('primaryRegion ap-northeast-1');
+    expect(validatePlan(parse(wrong.replace(':kms:ap-northeast-3:', ':kms:ap-northeast-1:'))).ok).toBe(true);
+  });
+});
+
+describe('failback scope and fences (pure)', () => {
+  const e = (name: string) => ({ name });
+  it('every failover since the failback that last verified a secret; the earliest promotion is its baseline', () => {
+    const scope = secretsInScope(
+      [
+        { failoverId: '20261201T000000Z', secrets: [e('a'), e('b')] },
+        { failoverId: '20261201T010000Z', secrets: [e('c'), e('a')] },
+        { failoverId: '20261203T000000Z', secrets: [e('b'), e('d')] },
+      ],
+      [{ failbackId: '20261202T000000Z', names: ['a', 'b'] }],
+    );
+    // a: promoted twice before the failback that verified it: out of scope; b: again after it; c: never failed back.
+    expect(Object.fromEntries([...scope].map(([n, v]) => [n, v.failoverId]))).toEqual({ b: '20261203T000000Z', c: '20261201T010000Z', d: '20261203T000000Z' });
+    expect(secretsInScope([{ failoverId: '2', secrets: [e('x')] }, { failoverId: '1', secrets: [e('x')] }], []).get('x')?.failoverId).toBe('1');
+    // The failovers still open: the first promoted a and b, both failed back since; the second's c is not.
+    expect(openFailovers(
+      [{ failoverId: '20261201T000000Z', secrets: [e('a'), e('b')] }, { failoverId: '20261201T010000Z', secrets: [e('c'), e('a')] }, { failoverId: '20261203T000000Z', secrets: [e('a')] }],
+      [{ failbackId: '20261202T000000Z', names: ['a', 'b'] }],
+    )).toEqual(['20261201T010000Z', '20261203T000000Z']);
+  });
+
+  it('the fence statement is added and removed without touching other statements', () => {
+    const other = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+    const fenced = policyWithDeny(other, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS);
+    expect(hasStatement(fenced, FAILBACK_FENCE_SID)).toBe(true);
+    expect(policyWithDeny(fenced, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS)).toBe(fenced);
+    expect(policyWithout(fenced, FAILBACK_FENCE_SID)).toBe(other);
+    expect(policyWithout(policyWithDeny(undefined, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS), FAILBACK_FENCE_SID)).toBeUndefined();
+  });
+
+  it('the replica key: the plan names one for the Region, else the key the secret had there, never silently the AWS managed key', () => {
+    const p = { primaryRegion: FROM, primaryKmsKeyId: 'alias/p', drRegions: [{ region: TO, kmsKeyId: 'alias/d' }] };
+    expect(replicaKmsKey(p, FROM, 'alias/own')).toBe('alias/p');
+    expect(replicaKmsKey(p, TO, undefined)).toBe('alias/d');
+    expect(replicaKmsKey({ primaryRegion: FROM, drRegions: [{ region: TO }] }, FROM, 'alias/own')).toBe('alias/own');
+    expect(replicaKmsKey({ primaryRegion: FROM, drRegions: [{ region: TO }] }, FROM, 'aws/secretsmanager')).toBeUndefined();
+  });
+});
+
+describe('failback report (CLI)', () => {
+  it('names every failover it reconciled, where each secret was promoted, the replica key and the backups', () => {
+    const lines: string[] = [];
+    const io = { out: (l: string) => void lines.push(l), err: (l: string) => void lines.push(l), json: false, tty: false };
+    renderFailbackReport(
+      {
+        workflowId: 'wf', plan: 'p', from: FROM, to: TO, reverse: false, outcome: 'done', total: 2, counts: { verified: 2 },
+        failovers: [{ failoverId: '20261201T000000Z', region: TO, from: FROM, secrets: 1, hmacs: true }, { failoverId: '20261201T010000Z', region: 'ap-southeast-1', from: FROM, secrets: 1, hmacs: true }],
+        items: [
+          { name: 'a', change: 'dr-changed', resolution: 'copy-back', status: 'verified', dr: TO, kmsKeyId: 'alias/dr', backups: [`${TO}:secrets-dr-backup/p/a/x`], failoverId: '20261201T000000Z' },
+          { name: 'b', change: 'unchanged', resolution: 'replicate', status: 'verified', dr: 'ap-southeast-1' },
+        ],
+        attention: [], problems: [], warnings: [], writes: { expected: 3, expectedMs: 100 }, durationMs: 1, startedAt: '', finishedAt: '',
+      },
+      io,
+    );
+    const text = lines.join('\n');
+    expect(text).toContain(`failover 20261201T000000Z to ${TO}`);
+    expect(text).toContain('failover 20261201T010000Z to ap-southeast-1');
+    expect(text).toContain(`promoted in ${TO}`);
+    expect(text).toContain('replica key alias/dr');
+    expect(text).toContain('since failover 20261201T000000Z');
+    expect(text).toContain(`backup ${TO}:secrets-dr-backup/p/a/x`);
   });
 });

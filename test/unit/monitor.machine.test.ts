@@ -101,9 +101,9 @@ describe('assessFleet (findings from list pages only)', () => {
     expect(obs[1]!.findings).toBeUndefined();
   });
 
-  it('rotation is overdue only past the scheduled date plus its window', () => {
-    expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now - 3_600_000 }, now)).toBe(false);
-    expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now - 3_600_000, rotationWindowMs: 1_800_000 }, now)).toBe(true);
+  it('rotation is overdue once NextRotationDate (AWS: the latest moment of the rotation window) has passed', () => {
+    expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now + 1_000 }, now)).toBe(false);
+    expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now - 1_000 }, now)).toBe(true);
     expect(rotationOverdue({ name: 'a', arn: 'x', nextRotationMs: 0 }, now)).toBe(false);
   });
 });
