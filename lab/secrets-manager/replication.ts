@@ -171,6 +171,8 @@ export class Replicator {
       lastChangedDate: primary.lastChangedDate,
       rotationEnabled: primary.rotationEnabled,
       tags: primary.tags.map((t) => ({ ...t })),
+      // A replica shows Tags as its primary does: [] once every tag was removed, absent if never tagged.
+      ...(primary.tagged ? { tagged: true } : {}),
       versions: primary.versions.map((v) => {
         const old = isOurReplica ? existing.versions.find((o) => o.id === v.id) : undefined;
         const copy = { ...v, stages: [...v.stages] };

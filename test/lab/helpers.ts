@@ -76,7 +76,7 @@ export interface RawAnswer {
 /**
  * One AWS JSON 1.1 call over raw HTTP, as the SDKs send it (X-Amz-Target, a SigV4-shaped
  * Authorization header: the lab reads the Region from its credential scope and checks no signature).
- * For services without an SDK client in this project (SSM: @aws-sdk/client-ssm is not a dependency).
+ * To pin wire shapes the SDK clients hide (SSM's raw answers; ssm-sdk.test.ts uses @aws-sdk/client-ssm).
  */
 export async function rawAwsCall(lab: RunningLab, region: string, target: string, scope: string, body: unknown): Promise<RawAnswer> {
   const amzDate = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');

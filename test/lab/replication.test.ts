@@ -16,6 +16,7 @@ import {
   StopReplicationToReplicaCommand,
   TagResourceCommand,
   UpdateSecretCommand,
+  UntagResourceCommand,
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -46,6 +47,16 @@ async function replicated(name: string, value = 'v1'): Promise<string> {
 }
 
 describe('replication', () => {
+  it('a replica shows Tags as its primary does: absent if never tagged, [] once every tag was removed', async () => {
+    await primary.send(new CreateSecretCommand({ Name: 'app/never', SecretString: 'v' }));
+    await primary.send(new CreateSecretCommand({ Name: 'app/emptied', SecretString: 'v', Tags: [{ Key: 'k', Value: 'v' }] }));
+    await primary.send(new UntagResourceCommand({ SecretId: 'app/emptied', TagKeys: ['k'] }));
+    for (const name of ['app/never', 'app/emptied']) await primary.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }] }));
+    await eventually(async () => (await statusOf('app/never')) === 'InSync' && (await statusOf('app/emptied')) === 'InSync');
+    expect((await dr.send(new DescribeSecretCommand({ SecretId: 'app/never' }))).Tags).toBeUndefined();
+    expect((await dr.send(new DescribeSecretCommand({ SecretId: 'app/emptied' }))).Tags).toEqual([]);
+  });
+
   it('is asynchronous: InProgress first, then InSync with the same version ids, labels, value, tags, policy; ARN differs only by Region', async () => {
     const created = await primary.send(new CreateSecretCommand({
       Name: 'app/db', SecretString: 'v1', Tags: [{ Key: 'dr-tier', Value: '0' }], Description: 'd',

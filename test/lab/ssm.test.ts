@@ -1,7 +1,7 @@
 /**
  * SSM Parameter Store references to Secrets Manager secrets (lab/ssm/service.ts), in every Region.
- * @aws-sdk/client-ssm is not a dependency yet: these tests speak the AWS JSON 1.1 protocol over raw
- * HTTP (helpers.ts rawAwsCall) and run the AWS CLI v1 from the project venv.
+ * The wire shapes, over raw HTTP (helpers.ts rawAwsCall) and through the AWS CLI v1 from the
+ * project venv; ssm-sdk.test.ts reads the same references with @aws-sdk/client-ssm.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
