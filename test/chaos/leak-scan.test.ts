@@ -3,7 +3,7 @@
  * (`node dist/cli/run.js demo --keep --reports DIR`, in a scratch directory): `--keep` leaves its
  * stack (lab + Temporal dev server) up after the story, which is all this test needs — no change to
  * the demo. The test then reads every secret value in every Region of the demo's lab through the
- * SDK (every version, backups and the HMAC key included; lineage records, which hold only names,
+ * SDK (every version, backups and the HMAC key included; lineage and failback records, which hold only names,
  * version ids and HMACs, left out: the test may read values, workflows never do) and searches
  * for each of them in every workflow history on the demo's Temporal server (payloads decoded), every
  * event the lab's EventBridge accepted, the demo's stdout/stderr (the in-process worker logs there),
@@ -88,6 +88,8 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
         for (const s of page.SecretList ?? []) {
           // Lineage records are the orchestrator's own metadata (names, version ids, HMACs: no value by design).
           if (/^secrets-dr\/[^/]+\/lineage\//.test(s.Name ?? '')) continue;
+          // So are failback records (domain/failback.ts FailbackRecord: the names a failback verified).
+          if (/^secrets-dr\/[^/]+\/failback\//.test(s.Name ?? '')) continue;
           const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId: s.ARN, IncludeDeprecated: true }));
           for (const v of versions.Versions ?? []) {
             // A backup's manifest is the orchestrator's own metadata too (names, ARNs, policy, version ids → labels: no value by design).

@@ -228,6 +228,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
 
   it('3b. unplanned: a rotation in flight is promoted and reported (exit 3) with its versions and next steps; rotation is not re-homed onto it', async () => {
     const { plan, names, file } = await fleet('rotation-unplanned', 3, `rotation:\n  ${'PRIMARY'}: ${LAMBDA('PRIMARY')}\n  DR: ${LAMBDA('DR')}\n`.replace(/PRIMARY/g, h.primaryRegion).replace(/DR/g, h.drRegion));
+    await h.lab?.ensureFunctions([LAMBDA(h.primaryRegion), LAMBDA(h.drRegion)]); // as on AWS, RotateSecret needs a function it may invoke
     for (const name of names.slice(0, 2)) {
       await h.sm(h.primaryRegion).send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: LAMBDA(h.primaryRegion), RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
     }
