@@ -129,10 +129,15 @@ async function backedUpValues(region: string, name: string): Promise<string[]> {
 
 /** Whether a side of a secret accepts PutSecretValue now: a standalone secret whose resource policy does not deny it to everyone. */
 async function acceptsWrites(region: string, name: string): Promise<boolean> {
-  const d = await describeIn(region, name);
-  if (d.DeletedDate || (d.PrimaryRegion && d.PrimaryRegion !== region)) return false;
+  const standalone = async () => {
+    const d = await describeIn(region, name);
+    return !d.DeletedDate && !(d.PrimaryRegion && d.PrimaryRegion !== region);
+  };
+  if (!(await standalone())) return false;
   const p = await h.sm(region).send(new GetResourcePolicyCommand({ SecretId: name }));
-  return !deniedByResourcePolicy(p.ResourcePolicy, 'PutSecretValue');
+  // Described again: a copy replaced by a replica between the two reads carries its primary's policy,
+  // which says nothing about whether the (gone) standalone copy accepted writes.
+  return !deniedByResourcePolicy(p.ResourcePolicy, 'PutSecretValue') && (await standalone());
 }
 
 function startFailback(plan: Plan, over: Partial<FailbackInput> = {}, prefix = h.prefix) {
