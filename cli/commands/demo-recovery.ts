@@ -49,7 +49,7 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
   const t0 = Date.now();
   try {
     say('');
-    say('[recovery] the plan now says failover.automatic: true, health.alarms: [payments-sm-errors], unhealthyAfter: 3 probes, 1 s apart');
+    say('[recovery] the plan now says failover.automatic: true, health.alarms: [payments-sm-errors], unhealthyAfter: 3 probes; the demo probes every 1 s to save time (a plan file with automatic: true must say health.interval of at least 5s)');
     say('[recovery] secrets-dr monitor start   (one cycle per second: probes, ListSecrets pages, parity, rotation, fences)');
     const monitor = await startMonitor(c, plan);
     const mh = c.client.workflow.getHandle(monitor.workflowId);
