@@ -20,6 +20,7 @@ import type { Plan } from '../domain/plan.js';
 import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
+import { policyWithDeny, policyWithout } from '../domain/failback.js';
 import {
   FENCE_SID,
   FENCED_ACTIONS,
@@ -99,25 +100,14 @@ function reasonOf(err: unknown): string {
   return `${i.name}: ${i.message}`.slice(0, 300);
 }
 
+/** The policy with our fence statement (replacing an older one): domain/failback.ts's deny-statement helper. */
 export function fencePolicy(existing: string | undefined): string {
-  let doc: { Version?: string; Statement?: unknown[] } = {};
-  if (existing) {
-    try {
-      doc = JSON.parse(existing) as typeof doc;
-    } catch {
-      doc = {};
-    }
-  }
-  const others = (Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []).filter((s) => (s as { Sid?: string }).Sid !== FENCE_SID);
-  const fence = { Sid: FENCE_SID, Effect: 'Deny', Principal: '*', Action: [...FENCED_ACTIONS], Resource: '*' };
-  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...others, fence] });
+  return policyWithDeny(existing, FENCE_SID, FENCED_ACTIONS);
 }
 
 /** The policy without our fence statement; undefined when nothing else is left. */
 export function withoutFence(existing: string): string | undefined {
-  const doc = JSON.parse(existing) as { Version?: string; Statement?: unknown[] };
-  const rest = (Array.isArray(doc.Statement) ? doc.Statement : []).filter((s) => (s as { Sid?: string }).Sid !== FENCE_SID);
-  return rest.length === 0 ? undefined : JSON.stringify({ ...doc, Statement: rest });
+  return policyWithout(existing, FENCE_SID);
 }
 
 export interface PromoteBatchInput {
