@@ -8,12 +8,25 @@ import { ErrorType, OperatorError, type ExitCode } from '../domain/errors.js';
 import { issuesToProblems } from '../domain/plan.js';
 import type { Io } from './output.js';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+type ParseArgsOption = NonNullable<ParseArgsConfig['options']>[string];
+/**
+ * One option: what node:util parseArgs needs, plus what help is generated from: a one-line
+ * `description` and, for a string option, the `placeholder` shown for its value (`--to REGION`).
+ */
+export type OptionDef = ParseArgsOption & { description?: string; placeholder?: string };
+export type OptionSpec = Record<string, OptionDef>;
+
+/** The parser's view of a spec: the same options without the help-only fields. */
+export function parserOptions(spec: OptionSpec): NonNullable<ParseArgsConfig['options']> {
+  return Object.fromEntries(Object.entries(spec).map(([name, { description: _d, placeholder: _p, ...o }]) => [name, o]));
+}
 
 export interface Command<S extends z.ZodType = z.ZodType> {
   words: string[];
   summary: string;
   usage: string;
+  /** 1–3 example invocations, shown by `--help`. */
+  examples?: string[];
   options: OptionSpec;
   /** Validates the parsed options (+ `positionals`). */
   schema: S;
@@ -36,7 +49,7 @@ export const PLAN_OPTION: OptionSpec = { plan: { type: 'string', short: 'f', def
 export function parseCommandArgs<S extends z.ZodType>(command: Command<S>, argv: string[]): { opts: z.output<S>; help: boolean; json: boolean } {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: argv, options: parserOptions({ ...COMMON_OPTIONS, ...command.options }), allowPositionals: true, strict: true });
   } catch (err) {
     throw new OperatorError(ErrorType.UsageError, `${(err as Error).message.replace(/\. To specify.*$/s, '')}\nusage: ${command.usage}`);
   }
