@@ -85,6 +85,9 @@ export function operationView(base: Base, progress: unknown, nowMs: number): Ope
   return v;
 }
 
+/** Kinds whose approval update picks the gate by `--subject` (failback's per-secret asks; one conflict per child). */
+const SUBJECT_KINDS: ReadonlySet<string> = new Set(['failback', 'conflict']);
+
 /** Approvals a workflow waits for: its pending gate, and (failback) every per-secret ask. */
 export function approvalViews(kind: string, workflowId: string, gate: PendingApproval | null | undefined, progress: unknown): ApprovalView[] {
   const asks: PendingApproval[] = gate ? [gate] : [];
@@ -95,7 +98,8 @@ export function approvalViews(kind: string, workflowId: string, gate: PendingApp
   }
   const id = shellArg(workflowId);
   return asks.map((a) => {
-    const subject = a.subject ? ` --subject ${shellArg(a.subject)}` : '';
+    // Only workflows with several gates at once tell them apart by subject (a failover's subject is a description).
+    const subject = a.subject && SUBJECT_KINDS.has(kind) ? ` --subject ${shellArg(a.subject)}` : '';
     return {
       workflowId, kind, step: a.step, subject: a.subject, requestedAt: a.requestedAt, timeoutMs: a.timeoutMs,
       approve: `secrets-dr approve ${id}${subject}`,

@@ -13,7 +13,7 @@ const LEFT = 70;
 const RIGHT = 150;
 const TOP = 20;
 const BOTTOM = 40;
-const TICKS = [1, 10, 100, 1_000, 10_000, 60_000, 600_000, 3_600_000];
+const TICKS: ReadonlyArray<[number, string]> = [[1, '1 ms'], [10, '10 ms'], [100, '100 ms'], [1_000, '1 s'], [10_000, '10 s'], [60_000, '1 min'], [600_000, '10 min'], [3_600_000, '1 h']];
 
 export function renderTrendChart(reports: readonly DrillReport[], targetMs: number): string {
   const drills = [...reports].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -27,9 +27,9 @@ export function renderTrendChart(reports: readonly DrillReport[], targetMs: numb
     `<svg id="drill-trend" xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="RTO and RPO of the last drills against the RTO target" font-family="Helvetica, Arial, sans-serif" font-size="11">`,
     `<rect x="0" y="0" width="${W}" height="${H}" fill="#ffffff"/>`,
   ];
-  for (const t of TICKS.filter((v) => v <= hi)) {
+  for (const [t, label] of TICKS.filter(([v]) => v <= hi)) {
     out.push(`<line x1="${LEFT}" x2="${W - RIGHT}" y1="${y(t).toFixed(1)}" y2="${y(t).toFixed(1)}" stroke="#e6e6e6"/>`);
-    out.push(`<text x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" fill="#666">${escapeHtml(formatFigure(t))}</text>`);
+    out.push(`<text x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" text-anchor="end" fill="#666">${label}</text>`);
   }
   const ty = y(targetMs).toFixed(1);
   out.push(`<line class="target" x1="${LEFT}" x2="${W - RIGHT}" y1="${ty}" y2="${ty}" stroke="#000" stroke-width="2" stroke-dasharray="6,4"/>`);
