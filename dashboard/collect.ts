@@ -5,7 +5,7 @@
  * Every query is bounded in time; what cannot be read is reported as a problem, never hidden.
  * Reports of finished runs never change, so they are read once and kept.
  */
-import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowExecutionInfo } from '@temporalio/client';
 import { PENDING_APPROVAL_QUERY, type PendingApproval } from '../domain/approval.js';
 import { MONITOR_HEALTH_QUERY, type MonitorHealth } from '../domain/health.js';
 import { monitorWorkflowId } from '../domain/ids.js';
@@ -53,17 +53,19 @@ export function createCollector(o: CollectorOptions): () => Promise<DashboardSta
   const query = <T>(w: { workflowId: string; runId?: string }, name: string) =>
     withTimeout(client.workflow.getHandle(w.workflowId, w.runId).query<T>(name), timeoutMs, `query "${name}" of ${w.workflowId}`);
 
+  /** The monitor's health while it runs (a closed workflow would still answer, with stale health). */
   async function health(): Promise<HealthView> {
     const id = monitorWorkflowId(plan.name);
+    const command = `secrets-dr monitor start${planArg}`;
     try {
-      return { available: true, monitor: await query<MonitorHealth>({ workflowId: id }, MONITOR_HEALTH_QUERY) };
+      const d = await withTimeout(client.workflow.getHandle(id).describe(), timeoutMs, `describe ${id}`);
+      if (d.status.name !== 'RUNNING') {
+        return { available: false, reason: `the health monitor of plan ${plan.name} is not running (${d.status.name.toLowerCase()} at ${d.closeTime?.toISOString() ?? '?'})`, command };
+      }
+      return { available: true, monitor: await query<MonitorHealth>({ workflowId: id, runId: d.runId }, MONITOR_HEALTH_QUERY) };
     } catch (err) {
-      const notRunning = /not found|completed|terminated|canceled|timed out|failed/i.test(message(err)) && !/no answer within/.test(message(err));
-      return {
-        available: false,
-        reason: notRunning ? `no health monitor is running for plan ${plan.name}` : `the monitor ${id} did not answer: ${message(err)}`,
-        command: `secrets-dr monitor start${planArg}`,
-      };
+      if (err instanceof WorkflowNotFoundError) return { available: false, reason: `no health monitor is running for plan ${plan.name}`, command };
+      return { available: false, reason: `the health monitor ${id} did not answer: ${message(err)}`, command };
     }
   }
 

@@ -33,8 +33,12 @@ export const dashboardCommand = defineCommand({
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),
-    port: z.coerce.number({ error: 'expected a port number, such as 8788' }).int().min(0).max(65_535),
-    interval: z.coerce.number({ error: 'expected seconds, such as 2' }).min(0.5, { error: 'expected at least 0.5 seconds (each refresh queries every running workflow)' }).max(3_600),
+    port: z.string().regex(/^\d{1,5}$/, { error: 'expected a port number such as 8788 (0: any free port)' }).transform(Number).pipe(z.number().max(65_535, { error: 'expected a port number up to 65535' })),
+    interval: z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, { error: 'expected seconds, such as 2' })
+      .transform(Number)
+      .pipe(z.number().min(0.5, { error: 'expected at least 0.5 seconds (each refresh queries every running workflow)' }).max(3_600, { error: 'expected at most 3600 seconds' })),
     export: z.string().min(1).optional(),
     positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }),
   }),

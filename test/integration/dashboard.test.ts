@@ -122,7 +122,9 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     expect((await fetch(`${server.url}api/state`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` } })).status).toBe(405);
     const api = await fetch(`${server.url}api/state`, { headers: { authorization: `Bearer ${server.token}` } });
     expect(api.status).toBe(200);
-    expectNoValue('the JSON endpoint', await api.text());
+    const apiText = await api.text();
+    expect(JSON.parse(apiText).state.problems, 'everything could be read').toEqual([]);
+    expectNoValue('the JSON endpoint', apiText);
 
     // Act: the page in Chromium, opened with the printed URL.
     browser = await puppeteer.launch({ executablePath: chromium.path, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
@@ -188,5 +190,10 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     expect(await file.$('#drill-trend')).not.toBeNull();
     await screenshot(file, 'export.png');
     expect(fileErrors, fileErrors.join('\n')).toEqual([]);
+
+    // A stopped monitor still answers its query (with stale health): the page says it is not running instead.
+    await monitor.terminate('the dashboard test stops it');
+    const after = await createCollector({ client: h.client, plan, planFile })();
+    expect(after.health).toMatchObject({ available: false, reason: expect.stringMatching(/is not running \(terminated at /), command: `secrets-dr monitor start -f ${planFile}` });
   }, 240_000);
 });
