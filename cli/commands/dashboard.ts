@@ -9,9 +9,6 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { createCollector } from '../../dashboard/collect.js';
-import { renderPage } from '../../dashboard/page.js';
-import { startDashboardServer } from '../../dashboard/server.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
@@ -44,6 +41,12 @@ export const dashboardCommand = defineCommand({
   }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
+    // Loaded here, not at the CLI's start: the page code (and @temporalio/workflow's query names) costs every other command nothing.
+    const [{ createCollector }, { renderPage }, { startDashboardServer }] = await Promise.all([
+      import('../../dashboard/collect.js'),
+      import('../../dashboard/page.js'),
+      import('../../dashboard/server.js'),
+    ]);
     const c = await connectClient();
     const collect = createCollector({ client: c.client, plan, planFile: opts.plan });
     try {
