@@ -1,7 +1,7 @@
 /**
  * The dashboard page: one HTML document with no external asset. Live, it carries a small script
  * that polls `api/state` and replaces the sections that changed; exported, it carries no script at
- * all (the data is inlined as rendered sections plus a JSON data block). Its Content Security
+ * all (the data is inlined as rendered sections plus a JSON data block for machines). Its Content Security
  * Policy allows exactly its own inline style and script, by hash.
  */
 import { createHash } from 'node:crypto';
@@ -103,8 +103,9 @@ ${mode.live ? '' : html`<meta http-equiv="Content-Security-Policy" content="${EX
 <body data-updated-at="${state.generatedAt}" data-mode="${mode.live ? 'live' : 'export'}">
 <header><h1>secrets-dr · plan ${state.plan.name}</h1><span>${regions}</span><span>read-only</span><span id="live-status">${status}</span></header>
 <main>${body}</main>
-<script type="application/json" id="dashboard-data">${raw(dataBlock(state))}</script>
-${mode.live ? html`<script type="application/json" id="dashboard-config">${raw(dataBlock({ intervalMs: mode.intervalMs }))}</script><script>${raw(SCRIPT)}</script>` : ''}
+${mode.live
+    ? html`<script type="application/json" id="dashboard-config">${raw(dataBlock({ intervalMs: mode.intervalMs }))}</script><script>${raw(SCRIPT)}</script>`
+    : html`<script type="application/json" id="dashboard-data">${raw(dataBlock(state))}</script>`}
 </body></html>
 `.html;
 }
