@@ -17,6 +17,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY worker ./worker
 COPY cli ./cli
+COPY dashboard ./dashboard
 COPY lab ./lab
 COPY deploy ./deploy
 COPY bench ./bench

@@ -27,6 +27,7 @@ import { receiverCommand } from './commands/receiver.js';
 import { packageVersion } from './version.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
 import { deploySynthCommand } from './commands/deploy.js';
+import { dashboardCommand } from './commands/dashboard.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -68,6 +69,7 @@ export const COMMANDS: Command[] = [
   failbackCommand,
   iamPolicyCommand,
   deploySynthCommand,
+  dashboardCommand,
 ] as Command[];
 
 function help(): string {

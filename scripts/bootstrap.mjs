@@ -58,12 +58,13 @@ if (installed || !existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newes
 // 3. External tools.
 if (args.has('--tools') || args.has('--temporal')) {
   try {
-    const tools = ensureTools({ temporal: true, moto: args.has('--tools'), hadolint: args.has('--tools'), cfnLint: args.has('--tools'), checkov: args.has('--tools') });
+    const tools = ensureTools({ temporal: true, moto: args.has('--tools'), hadolint: args.has('--tools'), cfnLint: args.has('--tools'), checkov: args.has('--tools'), chromium: args.has('--tools') });
     const what = Object.entries(tools)
       .filter(([k]) => k.endsWith('Source'))
       .map(([k, v]) => `${k.replace('Source', '')}: ${v}`)
       .join(', ');
     log(`tools ready (${what})`);
+    if (tools.chromiumMissing) log(`the dashboard's browser tests will be skipped: ${tools.chromiumMissing}`);
   } catch (err) {
     if (err instanceof ToolError) {
       log(err.message);

