@@ -12,12 +12,14 @@ export const Metric = {
   throttles: 'secrets_dr_write_throttles_total',
   governorWait: 'secrets_dr_governor_wait_seconds',
   regionHealth: 'secrets_dr_region_health_state',
+  regionHealthChangedAt: 'secrets_dr_region_health_changed_timestamp_seconds',
   regionReachable: 'secrets_dr_region_reachable',
   probeLatency: 'secrets_dr_region_probe_latency_seconds',
   replicationLag: 'secrets_dr_replication_lag_seconds',
   drills: 'secrets_dr_drills_total',
   drillRto: 'secrets_dr_drill_rto_seconds',
   drillRpo: 'secrets_dr_drill_rpo_seconds',
+  drillAt: 'secrets_dr_drill_timestamp_seconds',
   failovers: 'secrets_dr_failovers_total',
   failoverRto: 'secrets_dr_failover_rto_seconds',
 } as const;
@@ -31,12 +33,14 @@ export const METRIC_HELP: Record<MetricName, string> = {
   [Metric.throttles]: 'ThrottlingException answers to writes, per Region and write bucket',
   [Metric.governorWait]: 'Time a write waited for the write governor (quota share), per Region and bucket',
   [Metric.regionHealth]: "The monitor's health state of a Region at its last change: 0 healthy, 1 degraded, 2 unhealthy",
+  [Metric.regionHealthChangedAt]: "When this worker published the Region's last health change (Unix seconds): with several workers, the newest one holds the current state",
   [Metric.regionReachable]: "1 when the Region's last probe answered without a problem, 0 otherwise",
   [Metric.probeLatency]: "Latency of the Region's last probe (one ListSecrets call)",
   [Metric.replicationLag]: 'Replication lag the last drill measured into a DR Region (canary write → visible there)',
   [Metric.drills]: 'Drills completed, per plan and outcome',
   [Metric.drillRto]: "The last drill's RTO (time to writable in the DR Region)",
   [Metric.drillRpo]: "The last drill's RPO (replication lag of its canary write)",
+  [Metric.drillAt]: "When this worker published its last drill's result (Unix seconds)",
   [Metric.failovers]: 'Failovers completed, per plan, Regions and outcome',
   [Metric.failoverRto]: "The last failover's RTO",
 };
@@ -62,18 +66,26 @@ const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 const str = (v: unknown, fallback = 'unknown'): string => (typeof v === 'string' && v ? v : fallback);
 
-/** Published events carry the fleet-level figures (health changes, drill and failover results). */
-function fromEvent(event: Obj): MetricUpdate[] {
+/**
+ * Published events carry the fleet-level figures (health changes, drill and failover results).
+ * The gauges they set stay in the process that published them, so each comes with the time it
+ * was set: across several workers, the series with the newest timestamp is the current one.
+ */
+function fromEvent(event: Obj, nowMs: number): MetricUpdate[] {
   const d = obj(event.detail);
   const plan = str(d.plan);
   switch (event.detailType) {
     case 'Health Changed':
-      return gauge(Metric.regionHealth, HEALTH_STATE_VALUE[str(d.to)], { plan, region: str(d.region) });
+      return [
+        ...gauge(Metric.regionHealth, HEALTH_STATE_VALUE[str(d.to)], { plan, region: str(d.region) }),
+        ...gauge(Metric.regionHealthChangedAt, nowMs / 1000, { plan, region: str(d.region) }),
+      ];
     case 'Drill Completed':
       return [
         ...counter(Metric.drills, 1, { plan, outcome: str(d.outcome) }),
         ...gauge(Metric.drillRto, seconds(num(d.rtoMs)), { plan }),
         ...gauge(Metric.drillRpo, seconds(num(d.rpoMs)), { plan }),
+        ...gauge(Metric.drillAt, nowMs / 1000, { plan }),
       ];
     case 'Failover Completed':
       return [
@@ -90,7 +102,7 @@ function fromEvent(event: Obj): MetricUpdate[] {
  * ran it. Only a result counts: a failed attempt is retried and its work shows in the result of
  * the attempt that finishes, so nothing is counted twice.
  */
-export function activityMetrics(activityType: string, region: string, input: unknown, result: unknown): MetricUpdate[] {
+export function activityMetrics(activityType: string, region: string, input: unknown, result: unknown, nowMs = Date.now()): MetricUpdate[] {
   const i = obj(input);
   const r = obj(result);
   switch (activityType) {
@@ -112,7 +124,7 @@ export function activityMetrics(activityType: string, region: string, input: unk
     case 'writeCanaryAndMeasureLag':
       return arr(r.lag).flatMap((l) => gauge(Metric.replicationLag, seconds(num(l.ms)), { region: str(l.region) }));
     case 'publishEvent':
-      return fromEvent(obj(i.event));
+      return fromEvent(obj(i.event), nowMs);
     default:
       return [];
   }

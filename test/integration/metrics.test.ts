@@ -200,6 +200,7 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
         const t = await scrape();
         return sample(t, 'secrets_dr_region_health_state', { plan: plan.name, region: h.primaryRegion }) === 2 ? t : undefined;
       }, 60_000);
+      expect(sample(down, 'secrets_dr_region_health_changed_timestamp_seconds', { plan: plan.name, region: h.primaryRegion })).toBeGreaterThan(Date.now() / 1000 - 120);
       expect(sample(down, 'secrets_dr_region_reachable', { region: h.primaryRegion })).toBe(0);
       expect(sample(down, 'secrets_dr_region_reachable', { region: h.drRegion })).toBe(1);
     } finally {

@@ -35,12 +35,16 @@ describe('domain metrics from activity results', () => {
   });
 
   it('published events give health state, drill RTO/RPO and failover outcomes; other events nothing', () => {
-    const ev = (detailType: string, detail: object) => activityMetrics('publishEvent', 'r1', { bus: 'default', event: { detailType, detail } }, { eventId: 'e' });
-    expect(ev('Health Changed', { plan: 'p', region: 'r2', from: 'healthy', to: 'unhealthy' })).toEqual([{ kind: 'gauge', name: Metric.regionHealth, value: 2, tags: { plan: 'p', region: 'r2' } }]);
+    const ev = (detailType: string, detail: object) => activityMetrics('publishEvent', 'r1', { bus: 'default', event: { detailType, detail } }, { eventId: 'e' }, 1_700_000_000_000);
+    expect(ev('Health Changed', { plan: 'p', region: 'r2', from: 'healthy', to: 'unhealthy' })).toEqual([
+      { kind: 'gauge', name: Metric.regionHealth, value: 2, tags: { plan: 'p', region: 'r2' } },
+      { kind: 'gauge', name: Metric.regionHealthChangedAt, value: 1_700_000_000, tags: { plan: 'p', region: 'r2' } },
+    ]);
     expect(ev('Drill Completed', { plan: 'p', outcome: 'passed', rtoMs: 1500, rpoMs: 300 })).toEqual([
       { kind: 'counter', name: Metric.drills, value: 1, tags: { plan: 'p', outcome: 'passed' } },
       { kind: 'gauge', name: Metric.drillRto, value: 1.5, tags: { plan: 'p' } },
       { kind: 'gauge', name: Metric.drillRpo, value: 0.3, tags: { plan: 'p' } },
+      { kind: 'gauge', name: Metric.drillAt, value: 1_700_000_000, tags: { plan: 'p' } },
     ]);
     expect(ev('Failover Completed', { plan: 'p', from: 'a', to: 'b', outcome: 'done', rtoMs: 2000 })).toEqual([
       { kind: 'counter', name: Metric.failovers, value: 1, tags: { plan: 'p', from: 'a', to: 'b', outcome: 'done' } },
