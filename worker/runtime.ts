@@ -4,6 +4,7 @@
  * endpoint (`/metrics`), which also carries the domain metrics (worker/metrics.ts).
  */
 import { DefaultLogger, Runtime, type LogLevel, type LogEntry } from '@temporalio/worker';
+import { ErrorType, OperatorError } from '../domain/errors.js';
 import { GOVERNOR_WAIT_BUCKETS, Metric } from '../domain/metrics.js';
 import { formatLog, logFormat, type LogFormat, type LogLevelName } from './log.js';
 
@@ -63,7 +64,15 @@ export function installRuntime(options: RuntimeOptions | LogLevel = {}): void {
             histogramBucketOverrides: { [Metric.governorWait]: GOVERNOR_WAIT_BUCKETS },
           },
         };
-  Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } }, ...(metrics ? { metrics } : {}) } });
+  try {
+    Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } }, ...(metrics ? { metrics } : {}) } });
+  } catch (err) {
+    if (!metrics) throw err;
+    throw new OperatorError(
+      ErrorType.ConfigInvalid,
+      `metrics port ${o.metricsPort}: cannot serve metrics on ${metrics.prometheus.bindAddress} (${(err as Error).message.replace(/^Failed to start prometheus metrics exporter: /, '')}); choose a free port with --metrics-port or SECRETS_DR_METRICS_PORT`,
+    );
+  }
   installed = { metricsPort: o.metricsPort };
 }
 

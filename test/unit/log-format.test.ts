@@ -6,11 +6,21 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { formatLog } from '../../worker/log.js';
 import { loadEnv } from '../../worker/config.js';
 
 const bin = new URL('../../bin/secrets-dr.mjs', import.meta.url).pathname;
+
+async function runAsync(args: string[], env: Record<string, string>) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, SECRETS_DR_LOG_FORMAT: 'json', ...env } });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((r) => child.once('exit', r));
+  return { code, err };
+}
 
 function run(args: string[], env: Record<string, string>) {
   if (!existsSync(new URL('../../dist/cli/run.js', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
@@ -56,5 +66,18 @@ describe('JSON log lines', () => {
     const down = run(['status', '-f', new URL('../fixtures/canonical-plan.yaml', import.meta.url).pathname], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(down.code).toBe(1);
     expect(jsonLines(down.err)[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('cannot reach the Temporal server'), fields: { type: 'TemporalUnreachable' } });
+  });
+
+  it('a metrics port already in use is a configuration error naming the port and what to do, not a crash', { timeout: 60_000 }, async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '0.0.0.0', () => r()));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = await runAsync(['worker', '--regions', 'us-east-1', '--metrics-port', String(port)], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      expect(r.code).toBe(2);
+      expect(jsonLines(r.err)[0]).toMatchObject({ level: 'error', msg: expect.stringMatching(new RegExp(`metrics port ${port}: cannot serve metrics .*in use.*--metrics-port or SECRETS_DR_METRICS_PORT`)), fields: { type: 'ConfigInvalid' } });
+    } finally {
+      busy.close();
+    }
   });
 });
