@@ -28,7 +28,7 @@ export type MetricName = (typeof Metric)[keyof typeof Metric];
 /** One line each, shown as the metric's HELP. */
 export const METRIC_HELP: Record<MetricName, string> = {
   [Metric.promoted]: 'Secrets this worker promoted (StopReplicationToReplica sent by this run) per DR Region',
-  [Metric.failed]: 'Secrets a step could not finish (promote, fence), per Region and step',
+  [Metric.failed]: 'Secrets a step could not finish (promote, fence; failback: backupBatch, copyBackBatch, reReplicateBatch, unfenceBatch), per Region and step',
   [Metric.fenced]: 'Secrets newly fenced (deny-write policy + tag) in the old primary Region',
   [Metric.throttles]: 'ThrottlingException answers to writes, per Region and write bucket',
   [Metric.governorWait]: 'Time a write waited for the write governor (quota share), per Region and bucket',
@@ -113,6 +113,12 @@ export function activityMetrics(activityType: string, region: string, input: unk
         ...counter(Metric.failed, outcomes.filter((o) => o.status === 'failed').length, { region, step: 'promote' }),
       ];
     }
+    // Failback's per-secret batches answer one { ok, skipped? } per secret: the step is the activity.
+    case 'backupBatch':
+    case 'copyBackBatch':
+    case 'reReplicateBatch':
+    case 'unfenceBatch':
+      return counter(Metric.failed, (Array.isArray(result) ? arr(result) : []).filter((o) => o.ok === false && !o.skipped).length, { region, step: activityType });
     case 'fenceBatch':
       return [...counter(Metric.fenced, num(r.fenced) ?? 0, { region }), ...counter(Metric.failed, arr(r.failed).length, { region, step: 'fence' })];
     case 'probeRegion':

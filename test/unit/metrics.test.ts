@@ -59,4 +59,10 @@ describe('domain metrics from activity results', () => {
     ]);
     expect(activityMetrics('getSecretValueForSomething', 'r1', {}, { SecretString: 'v' })).toEqual([]);
   });
+
+  it("failback's batches count the secrets that failed, not those skipped, with the activity as the step", () => {
+    const result = [{ name: 'a', ok: true }, { name: 'b', ok: false, reason: 'denied' }, { name: 'c', ok: false, skipped: true }];
+    expect(activityMetrics('copyBackBatch', 'r1', {}, result)).toEqual([{ kind: 'counter', name: Metric.failed, value: 1, tags: { region: 'r1', step: 'copyBackBatch' } }]);
+    expect(activityMetrics('unfenceBatch', 'r1', {}, [{ name: 'a', ok: true }])).toEqual([]);
+  });
 });
