@@ -11,6 +11,16 @@ import { isThrottling } from './aws-errors.js';
 
 export const REGION_WRITE_TPS = 50;
 
+/** Who hears of each wait and throttle (the worker's metrics); the key is the governor's (`region` or `region/bucket`). */
+export interface GovernorObserver {
+  waited(key: string, ms: number): void;
+  throttled(key: string): void;
+}
+let observer: GovernorObserver | undefined;
+export function observeGovernors(o: GovernorObserver | undefined): void {
+  observer = o;
+}
+
 export class WriteGovernor {
   private tokens: number;
   private last = Date.now();
@@ -20,7 +30,10 @@ export class WriteGovernor {
   /** Counters for reports and benchmarks. */
   readonly stats = { writes: 0, throttled: 0, waitedMs: 0 };
 
-  constructor(private ratePerSecond: number) {
+  constructor(
+    private ratePerSecond: number,
+    readonly key = '',
+  ) {
     this.tokens = Math.min(1, ratePerSecond);
   }
 
@@ -58,6 +71,7 @@ export class WriteGovernor {
     return new Promise((resolve) => {
       this.queue.push(() => {
         this.stats.waitedMs += Date.now() - started;
+        observer?.waited(this.key, Date.now() - started);
         resolve();
       });
       if (!this.timer) this.pump();
@@ -67,6 +81,7 @@ export class WriteGovernor {
   /** Another writer is using the quota: slow down for 10 s. */
   onThrottle(): void {
     this.stats.throttled++;
+    observer?.throttled(this.key);
     this.penaltyUntil = Date.now() + 10_000;
     this.tokens = Math.min(this.tokens, 0);
   }
@@ -97,7 +112,7 @@ export function writeGovernor(region: string, share: number): WriteGovernor {
   const rate = Math.max(1, (share * REGION_WRITE_TPS) / writers);
   let g = governors.get(region);
   if (!g) {
-    g = new WriteGovernor(rate);
+    g = new WriteGovernor(rate, region);
     governors.set(region, g);
   } else {
     g.setRate(rate);

@@ -1,4 +1,11 @@
 /** Output helpers: plain tables for people, one JSON document (or JSON lines) for machines. */
+import { formatLog, logFormat } from '../worker/log.js';
+
+/** With SECRETS_DR_LOG_FORMAT=json stderr is a log stream: a plain line (a progress bar, a notice) becomes one JSON log line. */
+function errLine(line: string): string {
+  if (logFormat() !== 'json' || line.startsWith('{"ts":')) return line;
+  return formatLog('json', 'info', line);
+}
 export interface Io {
   out(line: string): void;
   err(line: string): void;
@@ -10,7 +17,7 @@ export interface Io {
 export function stdio(json: boolean): Io {
   return {
     out: (l) => process.stdout.write(l + '\n'),
-    err: (l) => process.stderr.write(l + '\n'),
+    err: (l) => process.stderr.write(errLine(l) + '\n'),
     json,
     tty: Boolean(process.stdout.isTTY) && !json,
   };

@@ -1,5 +1,5 @@
 /**
- * `secrets-dr receiver`: the HTTP endpoint EventBridge API destinations call. Per request:
+ * `secrets-dr receiver`: the HTTPS (or, on loopback, HTTP) endpoint EventBridge API destinations call. Per request:
  * path (POST /events/<plan>) → method (405) → API key header, compared in constant time (401) →
  * size limit (413) → JSON + zod validation (400) → signal-with-start of recover (202), or 200 for
  * a valid event that is not for us (an OK state, another alarm). Rejections are logged and start
@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -27,7 +28,10 @@ export interface ReceiverOptions {
   port?: number;
   host?: string;
   maxBodyBytes?: number;
-  log?: (line: string) => void;
+  /** PEM certificate chain and key: serve HTTPS. */
+  tls?: { cert: Buffer; key: Buffer };
+  /** One line per request; `fields` carry the same facts for a JSON log (method, path, status). */
+  log?: (line: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface RunningReceiver {
@@ -96,7 +100,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
       res.end(text);
       const what = payload.error ?? payload.ignored ?? payload.workflowId ?? '';
-      log(`receiver: ${req.method} ${req.url} → ${status}${what ? ` (${String(what)})` : ''}`);
+      log(`receiver: ${req.method} ${req.url} → ${status}${what ? ` (${String(what)})` : ''}`, { method: req.method, path: req.url, status, ...(what ? { detail: String(what) } : {}) });
     };
     let url: URL;
     try {
@@ -152,16 +156,17 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
     return send(202, { workflowId: out.workflowId, runId: out.runId, eventId: out.hint.eventId, region: out.hint.region });
   };
 
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
-      log(`receiver: ${req.method} ${req.url} failed: ${(err as Error).message}`);
+      log(`receiver: ${req.method} ${req.url} failed: ${(err as Error).message}`, { method: req.method, path: req.url, status: 503, error: (err as Error).message });
       if (!res.headersSent) {
         // 5xx: EventBridge retries the delivery (Temporal down for a moment, say).
         res.writeHead(503, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: 'could not hand the event to Temporal; retry' }));
       }
     });
-  });
+  };
+  const server: Server = opts.tls ? createHttpsServer({ cert: opts.tls.cert, key: opts.tls.key }, onRequest) : createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -169,7 +174,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
   const port = (server.address() as AddressInfo).port;
   const host = opts.host ?? '127.0.0.1';
   return {
-    url: `http://${host}:${port}`,
+    url: `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     server,
     close: () =>

@@ -5,20 +5,22 @@ import proto from '@temporalio/proto';
 const { temporal } = proto;
 import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
 import { workflowTaskQueue } from '../domain/ids.js';
-import { loadEnv, temporalOptions, type Env } from '../worker/config.js';
+import { loadEnv, temporalOptions, type Env, type TemporalConnectionOptions } from '../worker/config.js';
 import { withApiKeyFromSecret } from './temporal-credentials.js';
 
 export interface Connected {
   client: Client;
   env: Env;
+  /** The settings used (environment over profile over default). */
+  options: TemporalConnectionOptions;
   close(): Promise<void>;
 }
 
 /** What to check when Temporal does not answer: in AWS Lambda the local stack is no answer. */
 function unreachableAdvice(): string {
   return process.env.AWS_LAMBDA_FUNCTION_NAME
-    ? "check TEMPORAL_ADDRESS and the function's network path to Temporal (VPC subnets with a NAT, security group egress to port 7233)"
-    : 'set TEMPORAL_ADDRESS, or start the local stack with `secrets-dr lab up`';
+    ? "check TEMPORAL_ADDRESS (or the Temporal profile) and the function's network path to Temporal (VPC subnets with a NAT, security group egress to port 7233)"
+    : 'set TEMPORAL_ADDRESS (or TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE), or start the local stack with `secrets-dr lab up`';
 }
 
 export async function connectClient(given: Env = loadEnv()): Promise<Connected> {
@@ -26,17 +28,17 @@ export async function connectClient(given: Env = loadEnv()): Promise<Connected> 
   const opts = temporalOptions(env);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey, connectTimeout: '5s' });
+    connection = await Connection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey, metadata: opts.metadata, connectTimeout: '5s' });
   } catch (err) {
     throw new OperatorError(
       ErrorType.TemporalUnreachable,
-      `cannot reach the Temporal server at ${opts.address}: ${(err as Error).message.split('\n')[0]} (${unreachableAdvice()})`,
+      `cannot reach the Temporal server at ${opts.address}${opts.origin ? ` (${opts.origin})` : ''}: ${(err as Error).message.split('\n')[0]} (${unreachableAdvice()})`,
       [],
       ExitCode.Failed,
     );
   }
   const client = new Client({ connection, namespace: opts.namespace });
-  return { client, env, close: () => connection.close() };
+  return { client, env, options: opts, close: () => connection.close() };
 }
 
 /** Refuses to start work nobody will pick up: a workflow queue without pollers waits forever. */
@@ -50,7 +52,7 @@ export async function requireWorker(c: Connected): Promise<void> {
   if ((res.pollers ?? []).length === 0) {
     throw new OperatorError(
       ErrorType.StackUnavailable,
-      `no secrets-dr worker is polling task queue "${queue}" on ${c.env.TEMPORAL_ADDRESS}: start one with \`secrets-dr worker\` (or the local stack with \`secrets-dr lab up\`)`,
+      `no secrets-dr worker is polling task queue "${queue}" on ${c.options.address}: start one with \`secrets-dr worker\` (or the local stack with \`secrets-dr lab up\`)`,
       [],
       ExitCode.Failed,
     );

@@ -1,10 +1,14 @@
 /**
  * Configuration from the environment, validated once at start with every problem reported at once
- * (t3-env style). Temporal variables follow Temporal's own conventions; AWS uses the SDK's
+ * (t3-env style). Temporal variables follow Temporal's own conventions, over an optional Temporal
+ * config profile (worker/temporal-profile.ts: environment > profile > default); AWS uses the SDK's
  * standard credential chain and endpoint variables (AWS_ENDPOINT_URL_SECRETS_MANAGER, ...).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import type { ConfigDataSource } from '@temporalio/envconfig';
+import { LOG_FORMATS } from './log.js';
+import { loadTemporalProfile } from './temporal-profile.js';
 import { DEFAULT_TASK_QUEUE_PREFIX } from '../domain/ids.js';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 import { issuesToProblems } from '../domain/plan.js';
@@ -13,8 +17,13 @@ import { RegionListText } from '../domain/regions.js';
 const optionalText = z.string().trim().min(1).optional();
 
 export const EnvSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().trim().min(1).default('localhost:7233'),
-  TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
+  /** Default (after the profile): localhost:7233. */
+  TEMPORAL_ADDRESS: optionalText,
+  /** Default (after the profile): `default`. */
+  TEMPORAL_NAMESPACE: optionalText,
+  /** Temporal config profile (TOML) and its file: below the variables here, above the defaults. */
+  TEMPORAL_PROFILE: optionalText,
+  TEMPORAL_CONFIG_FILE: optionalText,
   TEMPORAL_API_KEY: optionalText,
   /** Name or ARN of a Secrets Manager secret holding the API key (Lambda, or a host without secret injection). */
   TEMPORAL_API_KEY_SECRET_ID: optionalText,
@@ -28,6 +37,10 @@ export const EnvSchema = z.object({
   SECRETS_DR_REGIONS: RegionListText,
   /** Per-request timeout of AWS calls, ms: a hung Region must not hold an activity for minutes. */
   SECRETS_DR_AWS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** `worker`: serve Prometheus metrics on this port (also `--metrics-port`). */
+  SECRETS_DR_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
+  /** `text` (default) or `json`: one JSON object per log line (worker, receiver, CLI errors). */
+  SECRETS_DR_LOG_FORMAT: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(LOG_FORMATS)).default('text'),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
@@ -42,30 +55,53 @@ export interface TemporalConnectionOptions {
   namespace: string;
   apiKey?: string;
   tls?: boolean | { serverNameOverride?: string; serverRootCACertificate?: Buffer; clientCertPair?: { crt: Buffer; key: Buffer } };
+  /** gRPC metadata from the profile (`grpc_meta`). */
+  metadata?: Record<string, string>;
+  /** Which profile and file the settings came from, when one was read. */
+  origin?: string;
 }
 
-function readPem(path: string, variable: string): Buffer {
+/** A PEM from the environment (a path) or the profile (a path or inline data), read now with a clear error. */
+function readPem(source: ConfigDataSource, what: string): Buffer {
+  if ('data' in source) return Buffer.from(source.data);
   try {
-    return readFileSync(path);
+    return readFileSync(source.path);
   } catch (err) {
-    throw new OperatorError(ErrorType.ConfigInvalid, `${variable}=${path}: cannot read the file (${(err as Error).message})`);
+    throw new OperatorError(ErrorType.ConfigInvalid, `${what}=${source.path}: cannot read the file (${(err as Error).message})`);
   }
 }
 
+const fromEnv = (path: string | undefined, variable: string) => (path ? { source: { path } as ConfigDataSource, what: variable } : undefined);
+const fromProfile = (source: ConfigDataSource | undefined, key: string) => (source ? { source, what: `profile tls.${key}` } : undefined);
+
+/** Connection settings: each environment variable over the profile's setting over the default. */
 export function temporalOptions(env: Env): TemporalConnectionOptions {
-  const wantsTls = env.TEMPORAL_TLS ?? Boolean(env.TEMPORAL_API_KEY || env.TEMPORAL_TLS_CLIENT_CERT_PATH || env.TEMPORAL_TLS_SERVER_CA_CERT_PATH);
+  const { profile, origin } = loadTemporalProfile({ file: env.TEMPORAL_CONFIG_FILE, profile: env.TEMPORAL_PROFILE });
+  const apiKey = env.TEMPORAL_API_KEY ?? profile.apiKey;
+  const p = profile.tls;
+  const cert = fromEnv(env.TEMPORAL_TLS_CLIENT_CERT_PATH, 'TEMPORAL_TLS_CLIENT_CERT_PATH') ?? fromProfile(p?.clientCert, 'client_cert');
+  const key = fromEnv(env.TEMPORAL_TLS_CLIENT_KEY_PATH, 'TEMPORAL_TLS_CLIENT_KEY_PATH') ?? fromProfile(p?.clientKey, 'client_key');
+  const ca = fromEnv(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH') ?? fromProfile(p?.serverCACert, 'server_ca_cert');
+  const serverName = env.TEMPORAL_TLS_SERVER_NAME ?? p?.serverName;
+  // Explicit on/off first (variable, then the profile's `disabled`); else TLS when anything asks for it (Temporal's rule).
+  const wantsTls = env.TEMPORAL_TLS ?? (p?.disabled ? false : undefined) ?? Boolean(p || apiKey || cert || ca);
   let tls: TemporalConnectionOptions['tls'] = false;
   if (wantsTls) {
-    const cert = env.TEMPORAL_TLS_CLIENT_CERT_PATH;
-    const key = env.TEMPORAL_TLS_CLIENT_KEY_PATH;
     if (Boolean(cert) !== Boolean(key)) {
-      throw new OperatorError(ErrorType.ConfigInvalid, 'TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH must be set together');
+      throw new OperatorError(ErrorType.ConfigInvalid, `a client certificate needs its key: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH together (got only ${(cert ?? key)!.what})`);
     }
     tls = {
-      ...(env.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: env.TEMPORAL_TLS_SERVER_NAME } : {}),
-      ...(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH ? { serverRootCACertificate: readPem(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH, 'TEMPORAL_TLS_SERVER_CA_CERT_PATH') } : {}),
-      ...(cert && key ? { clientCertPair: { crt: readPem(cert, 'TEMPORAL_TLS_CLIENT_CERT_PATH'), key: readPem(key, 'TEMPORAL_TLS_CLIENT_KEY_PATH') } } : {}),
+      ...(serverName ? { serverNameOverride: serverName } : {}),
+      ...(ca ? { serverRootCACertificate: readPem(ca.source, ca.what) } : {}),
+      ...(cert && key ? { clientCertPair: { crt: readPem(cert.source, cert.what), key: readPem(key.source, key.what) } } : {}),
     };
   }
-  return { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, apiKey: env.TEMPORAL_API_KEY, tls };
+  return {
+    address: env.TEMPORAL_ADDRESS ?? profile.address ?? 'localhost:7233',
+    namespace: env.TEMPORAL_NAMESPACE ?? profile.namespace ?? 'default',
+    apiKey,
+    tls,
+    ...(profile.grpcMeta && Object.keys(profile.grpcMeta).length ? { metadata: profile.grpcMeta } : {}),
+    ...(origin ? { origin } : {}),
+  };
 }

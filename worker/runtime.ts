@@ -1,7 +1,14 @@
-/** The Temporal Core runtime of this process, installed once with the log level asked for. */
+/**
+ * The Temporal Core runtime of this process, installed once: its log level and format
+ * (SECRETS_DR_LOG_LEVEL, SECRETS_DR_LOG_FORMAT=json) and, with a metrics port, its Prometheus
+ * endpoint (`/metrics`), which also carries the domain metrics (worker/metrics.ts).
+ */
 import { DefaultLogger, Runtime, type LogLevel, type LogEntry } from '@temporalio/worker';
+import { ErrorType, OperatorError } from '../domain/errors.js';
+import { GOVERNOR_WAIT_BUCKETS, Metric } from '../domain/metrics.js';
+import { formatLog, logFormat, type LogFormat, type LogLevelName } from './log.js';
 
-let installed = false;
+let installed: { metricsPort?: number } | undefined;
 
 // Our workers are split on purpose (workflows on one queue, each Region's activities on its own),
 // so these two notices describe the design, not a problem.
@@ -13,31 +20,73 @@ export function logLevelFromEnv(fallback: LogLevel): LogLevel {
   return level === 'TRACE' || level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : fallback;
 }
 
-/**
- * Installs the runtime (once). Only processes that run workers call this: an installed runtime
- * keeps the process alive, so short commands must not.
- */
-export function installRuntime(level: LogLevel = logLevelFromEnv('WARN')): void {
-  if (installed) return;
-  installed = true;
-  const base = new DefaultLogger(level);
-  const logger = new DefaultLogger(level, (entry: LogEntry) => {
+export interface RuntimeOptions {
+  level?: LogLevel;
+  format?: LogFormat;
+  /** Serve Prometheus metrics on this port (all interfaces), under /metrics. */
+  metricsPort?: number;
+  /** Address to bind the metrics endpoint to (default 0.0.0.0: a scraper runs elsewhere). */
+  metricsHost?: string;
+}
+
+/** The runtime's log function: the SDK's and Core's lines in our format. */
+function logFunction(format: LogFormat): (entry: LogEntry) => void {
+  return (entry) => {
     if (EXPECTED.test(entry.message)) return;
     const compact = compactActivityFailure(entry);
-    if (compact) return base.log(entry.level, compact);
-    base.log(entry.level, entry.message, entry.meta);
-  });
-  Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } } } });
+    const at = new Date(Number(entry.timestampNanos / 1_000_000n));
+    const level = entry.level.toLowerCase() as LogLevelName;
+    process.stderr.write(`${formatLog(format, level, compact?.msg ?? entry.message, compact?.fields ?? entry.meta ?? {}, at)}\n`);
+  };
+}
+
+/**
+ * Installs the runtime (once). Only processes that run workers call this: an installed runtime
+ * keeps the process alive, so short commands must not. Refuses a second install that asks for a
+ * metrics endpoint the first one did not open (it would silently serve nothing).
+ */
+export function installRuntime(options: RuntimeOptions | LogLevel = {}): void {
+  const o: RuntimeOptions = typeof options === 'string' ? { level: options } : options;
+  if (installed) {
+    if (o.metricsPort !== undefined && installed.metricsPort !== o.metricsPort) {
+      throw new Error(`the Temporal runtime is already installed without metrics on port ${o.metricsPort}`);
+    }
+    return;
+  }
+  const level = o.level ?? logLevelFromEnv('WARN');
+  const logger = new DefaultLogger(level, logFunction(o.format ?? logFormat()));
+  const metrics =
+    o.metricsPort === undefined
+      ? undefined
+      : {
+          prometheus: {
+            bindAddress: `${o.metricsHost ?? '0.0.0.0'}:${o.metricsPort}`,
+            histogramBucketOverrides: { [Metric.governorWait]: GOVERNOR_WAIT_BUCKETS },
+          },
+        };
+  try {
+    Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } }, ...(metrics ? { metrics } : {}) } });
+  } catch (err) {
+    if (!metrics) throw err;
+    throw new OperatorError(
+      ErrorType.ConfigInvalid,
+      `metrics port ${o.metricsPort}: cannot serve metrics on ${metrics.prometheus.bindAddress} (${(err as Error).message.replace(/^Failed to start prometheus metrics exporter: /, '')}); choose a free port with --metrics-port or SECRETS_DR_METRICS_PORT`,
+    );
+  }
+  installed = { metricsPort: o.metricsPort };
 }
 
 /**
  * An activity failing with one of our typed failures (a Region that does not answer, a refused
  * call) is an expected event during an outage: one line says it; the stack adds nothing.
  */
-function compactActivityFailure(entry: LogEntry): string | undefined {
+function compactActivityFailure(entry: LogEntry): { msg: string; fields: Record<string, unknown> } | undefined {
   if (entry.message !== 'Activity failed') return undefined;
   const meta = entry.meta as { error?: { name?: string; type?: string; message?: string }; activityType?: string; attempt?: number; workflowId?: string } | undefined;
   const err = meta?.error;
   if (!err || err.name !== 'ApplicationFailure' || !err.type) return undefined;
-  return `activity ${meta?.activityType} failed (attempt ${meta?.attempt}, workflow ${meta?.workflowId}): ${err.type}: ${err.message}`;
+  return {
+    msg: `activity ${meta?.activityType} failed (attempt ${meta?.attempt}, workflow ${meta?.workflowId}): ${err.type}: ${err.message}`,
+    fields: { activityType: meta?.activityType, attempt: meta?.attempt, workflowId: meta?.workflowId, errorType: err.type },
+  };
 }

@@ -22,6 +22,8 @@ import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
 import { prebuiltBundlePath } from './workflow-bundle.js';
 import { installRuntime } from './runtime.js';
+import { createMetricsRecorder, meterGovernors, metricsInterceptor } from './metrics.js';
+import type { MetricMeter } from '@temporalio/common';
 
 /** Path of the workflow bundle entry: the .ts source under vitest/dev, the built .js otherwise. */
 export function workflowsPath(): string {
@@ -62,6 +64,8 @@ export interface StartWorkersOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options (tests tune these). */
   workerOptions?: Partial<WorkerOptions>;
+  /** Record the domain metrics (domain/metrics.ts) on this meter: the runtime's, served by `--metrics-port`. */
+  meter?: MetricMeter;
 }
 
 export interface RunningWorkers {
@@ -92,6 +96,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...source,
     }),
   );
+  const recorder = options.meter ? createMetricsRecorder(options.meter) : undefined;
+  if (options.meter) meterGovernors(options.meter);
   const peerCache = new Map<string, RegionClients>();
   const peerClients = (r: string) => peerCache.get(r) ?? peerCache.set(r, clientsFor(r)).get(r)!;
   for (const region of options.regions) {
@@ -100,6 +106,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         ...common,
         taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
         activities: createRegionActivities(clientsFor(region), peerClients),
+        ...(recorder
+          ? { interceptors: { ...common.interceptors, activity: [...(common.interceptors?.activity ?? []), metricsInterceptor(recorder, region)] } }
+          : {}),
       }),
     );
   }
@@ -117,5 +126,5 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
 
 export async function connectWorker(opts: TemporalConnectionOptions): Promise<NativeConnection> {
   installRuntime(); // no-op when the caller installed it with its own level
-  return NativeConnection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey });
+  return NativeConnection.connect({ address: opts.address, tls: opts.tls, apiKey: opts.apiKey, metadata: opts.metadata });
 }

@@ -1,7 +1,8 @@
 /** `secrets-dr worker`: run the workflow worker and one activity worker per Region. */
 import { writeFileSync } from 'node:fs';
+import { Runtime } from '@temporalio/worker';
 import { z } from 'zod';
-import { ExitCode } from '../../domain/errors.js';
+import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
 import { planRegions } from '../../domain/plan.js';
 import { defineCommand } from '../command.js';
@@ -9,26 +10,34 @@ import { loadPlanFile } from '../plan-file.js';
 import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
+import { stderrLog } from '../../worker/log.js';
 
 export const workerCommand = defineCommand({
   words: ['worker'],
   summary: 'run a worker (workflows + per-Region activity task queues)',
-  usage: 'secrets-dr worker [--regions r1,r2 | -f PLAN]',
-  options: { regions: { type: 'string' }, plan: { type: 'string', short: 'f' } },
+  usage: 'secrets-dr worker [--regions r1,r2 | -f PLAN] [--metrics-port N]',
+  examples: ['secrets-dr worker -f secrets-dr.yaml', 'secrets-dr worker --regions ap-northeast-1,ap-northeast-3 --metrics-port 9464', 'SECRETS_DR_LOG_FORMAT=json TEMPORAL_PROFILE=prod secrets-dr worker -f secrets-dr.yaml'],
+  options: {
+    regions: { type: 'string', description: 'Regions this worker serves, comma-separated (else SECRETS_DR_REGIONS, else the plan\'s)', placeholder: 'r1,r2' },
+    plan: { type: 'string', short: 'f', description: 'plan file whose Regions this worker serves', placeholder: 'PLAN' },
+    'metrics-port': { type: 'string', description: 'serve Prometheus metrics (SDK + secrets_dr_*) on this port at /metrics (else SECRETS_DR_METRICS_PORT)', placeholder: 'N' },
+  },
   schema: z.object({
     regions: RegionListText,
     plan: z.string().optional(),
+    'metrics-port': z.coerce.number().int().min(1).max(65_535).optional(),
     positionals: z.array(z.string()).max(0),
   }),
-  async run(opts, io) {
+  async run(opts) {
     const env = loadEnv();
     const regions = opts.regions ?? env.SECRETS_DR_REGIONS ?? (opts.plan ? planRegions(loadPlanFile(opts.plan).plan) : undefined);
     if (!regions?.length) {
-      io.err('error: say which Regions this worker serves: --regions r1,r2, SECRETS_DR_REGIONS, or -f PLAN');
-      return ExitCode.BadInput;
+      throw new OperatorError(ErrorType.UsageError, 'say which Regions this worker serves: --regions r1,r2, SECRETS_DR_REGIONS, or -f PLAN');
     }
-    installRuntime(logLevelFromEnv('INFO'));
     const t = temporalOptions(env);
+    const metricsPort = opts['metrics-port'] ?? env.SECRETS_DR_METRICS_PORT;
+    installRuntime({ level: logLevelFromEnv('INFO'), format: env.SECRETS_DR_LOG_FORMAT, metricsPort });
+    const log = stderrLog(env.SECRETS_DR_LOG_FORMAT);
     const connection = await connectWorker(t);
     const running = await startWorkers({
       connection,
@@ -36,11 +45,18 @@ export const workerCommand = defineCommand({
       regions,
       taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
       awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
+      ...(metricsPort ? { meter: Runtime.instance().metricMeter } : {}),
     });
     if (process.env.SECRETS_DR_READY_FILE) writeFileSync(process.env.SECRETS_DR_READY_FILE, String(process.pid));
-    io.err(`secrets-dr worker: ${t.address} namespace ${t.namespace}, queues ${env.SECRETS_DR_TASK_QUEUE_PREFIX} + ${regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`).join(', ')}; workflows: ${running.workflowCode}`);
+    const queues = [env.SECRETS_DR_TASK_QUEUE_PREFIX, ...regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`)];
+    log('info', `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`, {
+      address: t.address,
+      namespace: t.namespace,
+      queues,
+      ...(metricsPort ? { metricsPort } : {}),
+    });
     const stop = () => {
-      io.err('secrets-dr worker: shutting down (finishing running activities)');
+      log('info', 'secrets-dr worker: shutting down (finishing running activities)');
       void running.shutdown();
     };
     process.once('SIGINT', stop);

@@ -40,6 +40,8 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   backups: ['eu-west-2', 'eu-west-3'],
   // No faults here: the receiver file injects none either.
   dashboard: ['me-south-1', 'mx-central-1'],
+  // The chaos project's Regions: chaos runs on a lab of its own (its own global setup), never beside this one.
+  metrics: ['af-south-1', 'ca-west-1'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],

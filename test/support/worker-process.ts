@@ -23,14 +23,18 @@ export interface SpawnedWorker {
 }
 
 /** `node dist/cli/run.js worker --regions a,b` on the given Temporal server and task queue prefix; resolves once it polls. */
-export async function spawnWorker(opts: { temporalAddress: string; labUrl: string; prefix: string; regions: string[]; logs: string[] }): Promise<SpawnedWorker> {
-  const child = spawn(process.execPath, [CLI_RUN, 'worker', '--regions', opts.regions.join(',')], {
-    env: {
-      ...process.env, ...LAB_CREDENTIALS,
-      TEMPORAL_ADDRESS: opts.temporalAddress, SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl, AWS_REGION: opts.regions[0],
-      SECRETS_DR_AWS_TIMEOUT_MS: '5000', SECRETS_DR_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
+/** `args`: more worker options; `env`: variables over the defaults below (undefined removes one). */
+export async function spawnWorker(opts: { temporalAddress: string; labUrl: string; prefix: string; regions: string[]; logs: string[]; args?: string[]; env?: Record<string, string | undefined> }): Promise<SpawnedWorker> {
+  const env: Record<string, string | undefined> = {
+    ...process.env, ...LAB_CREDENTIALS,
+    TEMPORAL_ADDRESS: opts.temporalAddress, SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl, AWS_REGION: opts.regions[0],
+    SECRETS_DR_AWS_TIMEOUT_MS: '5000', SECRETS_DR_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...opts.env,
+  };
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const child = spawn(process.execPath, [CLI_RUN, 'worker', '--regions', opts.regions.join(','), ...(opts.args ?? [])], {
+    env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const mine: string[] = [];
