@@ -47,6 +47,9 @@ function toCdkPattern(p: Record<string, unknown>): events.EventPattern {
   return { ...rest, ...(detailType ? { detailType: detailType as string[] } : {}) } as events.EventPattern;
 }
 
+/** Where the worker container serves its Prometheus metrics. */
+const WORKER_METRICS_PORT = 9464;
+
 export class RegionStack extends Stack {
   constructor(scope: Construct, id: string, props: RegionStackProps) {
     super(scope, id, props);
@@ -95,7 +98,11 @@ export class RegionStack extends Stack {
     const container = task.addContainer('worker', {
       image: ecs.ContainerImage.fromRegistry(options.image),
       command: ['--regions', region],
-      environment: { ...temporalEnv, SECRETS_DR_LOG_LEVEL: 'INFO' },
+      // JSON log lines (one object per line) for CloudWatch Logs Insights; Prometheus metrics on
+      // :9464/metrics inside the task only (no ingress: the security group is egress-only), for a
+      // collector sidecar to scrape (README "Production": what to alarm on).
+      environment: { ...temporalEnv, SECRETS_DR_LOG_LEVEL: 'INFO', SECRETS_DR_LOG_FORMAT: 'json', SECRETS_DR_METRICS_PORT: String(WORKER_METRICS_PORT) },
+      portMappings: [{ containerPort: WORKER_METRICS_PORT, name: 'metrics' }],
       secrets: { TEMPORAL_API_KEY: ecs.Secret.fromSecretsManager(apiKey) },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: workerLogs }),
       readonlyRootFilesystem: true,
