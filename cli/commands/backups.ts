@@ -49,7 +49,7 @@ const warnRegions = (io: Io, errors: Record<string, string>) => {
 export const backupsListCommand = defineCommand({
   words: ['backups', 'list'],
   summary: 'backups of secrets that secrets-dr overwrote or relabelled: origin, Region, reason, age, versions kept, monthly cost',
-  usage: 'secrets-dr backups list [-f PLAN] [--json]',
+  examples: ['secrets-dr backups list', 'secrets-dr backups list -f payments.yaml --json'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
@@ -90,8 +90,14 @@ export const backupsListCommand = defineCommand({
 export const backupsRestoreCommand = defineCommand({
   words: ['backups', 'restore'],
   summary: 'put a backup back under the name of the secret it saved: every labelled version, key, policy, tags, rotation settings',
-  usage: 'secrets-dr backups restore BACKUP_NAME [--region REGION] [--dry-run | --yes] [-f PLAN] [--json]',
-  options: { ...PLAN_OPTION, yes: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, region: { type: 'string' } },
+  args: 'BACKUP_NAME',
+  examples: ['secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --dry-run', 'secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --region ap-northeast-3 --yes'],
+  options: {
+    ...PLAN_OPTION,
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask for confirmation (without a terminal, restore needs --yes or --dry-run)' },
+    'dry-run': { type: 'boolean', default: false, description: 'show what the restore would change, write nothing' },
+    region: { type: 'string', placeholder: 'REGION', description: 'the Region of the backup, when its name exists in several Regions' },
+  },
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),
@@ -147,8 +153,12 @@ export const backupsRestoreCommand = defineCommand({
 export const backupsPruneCommand = defineCommand({
   words: ['backups', 'prune'],
   summary: 'delete backups older than a duration (recovery window kept; never the only backup of a secret that changed after it)',
-  usage: 'secrets-dr backups prune --older-than DURATION [--dry-run] [-f PLAN] [--json]',
-  options: { ...PLAN_OPTION, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+  examples: ['secrets-dr backups prune --older-than 30d --dry-run', 'secrets-dr backups prune --older-than 90d'],
+  options: {
+    ...PLAN_OPTION,
+    'older-than': { type: 'string', placeholder: 'DURATION', description: 'delete backups older than this (30d, 12h, 1d12h)' },
+    'dry-run': { type: 'boolean', default: false, description: 'list what would be deleted, delete nothing' },
+  },
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),

@@ -133,8 +133,11 @@ function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: 
 export const demoCommand = defineCommand({
   words: ['demo'],
   summary: 'the whole story on the embedded local stack, with a report',
-  usage: 'secrets-dr demo [--keep] [--reports DIR] [--json]',
-  options: { keep: { type: 'boolean', default: false }, reports: { type: 'string', default: DEFAULT_REPORTS_DIR } },
+  examples: ['secrets-dr demo', 'secrets-dr demo --keep', 'secrets-dr demo --reports /tmp/dr-reports --json'],
+  options: {
+    keep: { type: 'boolean', default: false, description: 'keep the local stack running after the story (Ctrl-C stops it), in ./.secrets-dr-demo' },
+    reports: { type: 'string', default: DEFAULT_REPORTS_DIR, placeholder: 'DIR', description: 'where the drill and demo reports (and the worker log) are written' },
+  },
   schema: z.object({ keep: z.boolean(), reports: z.string().min(1), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
   async run(opts, io) {
     const started = Date.now();

@@ -163,15 +163,16 @@ export async function startFailback(c: Connected, input: FailbackInput): Promise
 export const failbackCommand = defineCommand({
   words: ['failback'],
   summary: 'make the original primary authoritative again: reconcile what changed, then re-replicate (nothing lost)',
-  usage: 'secrets-dr failback [--reverse] [--yes] [--dry-run] [--wait] [--json] [--write-plan] [-f PLAN]',
+  examples: ['secrets-dr failback --dry-run', 'secrets-dr failback --wait', 'secrets-dr failback --reverse --write-plan --wait'],
   options: {
     ...PLAN_OPTION,
-    reverse: { type: 'boolean', default: false },
-    yes: { type: 'boolean', short: 'y', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    wait: { type: 'boolean', default: false },
-    'write-plan': { type: 'boolean', default: false },
-    'failover-id': { type: 'string' },
+    reverse: { type: 'boolean', default: false, description: 'keep the DR Region as the primary and replicate back into the old one' },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits' },
+    approve: { type: 'boolean', default: false, description: "answer the plan's approval gate now; without it the gate waits for `secrets-dr approve`" },
+    'dry-run': { type: 'boolean', default: false, description: 'show the per-secret decisions and the writes it would take; change nothing' },
+    wait: { type: 'boolean', default: false, description: 'follow the failback to its end, also through approval gates (else: exit 4 at a gate)' },
+    'write-plan': { type: 'boolean', default: false, description: 'with --reverse: edit the plan file so the DR Region becomes primaryRegion (comments kept)' },
+    'failover-id': { type: 'string', placeholder: 'ID', description: "reconcile only this failover run's promotions (default: every failover since the last failback)" },
   },
   schema: z
     .object({

@@ -13,13 +13,13 @@ import { startReceiver } from '../receiver-server.js';
 export const receiverCommand = defineCommand({
   words: ['receiver'],
   summary: 'HTTP endpoint for EventBridge API destinations (API key, validation, signal-with-start of recover)',
-  usage: 'secrets-dr receiver [--port N] [--host H] [-f PLAN ...] [--plans-dir DIR]   (key: SECRETS_DR_RECEIVER_API_KEY)',
+  examples: ['SECRETS_DR_RECEIVER_API_KEY=... secrets-dr receiver -f payments.yaml', 'secrets-dr receiver --host 0.0.0.0 --port 8443 --plans-dir /etc/secrets-dr/plans'],
   options: {
-    port: { type: 'string', default: '8787' },
-    host: { type: 'string', default: '127.0.0.1' },
-    plan: { type: 'string', short: 'f', multiple: true },
-    'plans-dir': { type: 'string' },
-    'ready-file': { type: 'string' },
+    port: { type: 'string', default: '8787', placeholder: 'N', description: 'the port to listen on (0: any free port)' },
+    host: { type: 'string', default: '127.0.0.1', placeholder: 'HOST', description: 'the address to listen on' },
+    plan: { type: 'string', short: 'f', multiple: true, placeholder: 'FILE', description: 'a plan this receiver serves (the API key comes from SECRETS_DR_RECEIVER_API_KEY)' },
+    'plans-dir': { type: 'string', placeholder: 'DIR', description: 'also serve every *.yaml plan in this directory (read per event)' },
+    'ready-file': { type: 'string', placeholder: 'FILE', description: 'write the listening URL to this file once ready (for scripts)' },
   },
   schema: z.object({
     port: z.coerce.number().int().min(0).max(65_535),

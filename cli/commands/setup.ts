@@ -93,8 +93,12 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
 export const setupCommand = defineCommand({
   words: ['setup'],
   summary: 'replicate the plan’s secrets into every DR Region, resolving same-named secrets by policy',
-  usage: 'secrets-dr setup [-f PLAN] [--wait] [--json]',
-  options: { ...PLAN_OPTION, wait: { type: 'boolean', default: false } },
+  examples: ['secrets-dr setup --wait', 'secrets-dr setup -f payments.yaml --yes --json'],
+  options: {
+    ...PLAN_OPTION,
+    wait: { type: 'boolean', default: false, description: 'follow setup to its end, also through approval gates (else: exit 4 at a gate)' },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the DR Region before a conflict policy that overwrites runs (asked only on a terminal)' },
+  },
   schema: z.object({ plan: z.string(), json: z.boolean(), wait: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'setup takes no arguments' }) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);

@@ -13,8 +13,11 @@ import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 export const workerCommand = defineCommand({
   words: ['worker'],
   summary: 'run a worker (workflows + per-Region activity task queues)',
-  usage: 'secrets-dr worker [--regions r1,r2 | -f PLAN]',
-  options: { regions: { type: 'string' }, plan: { type: 'string', short: 'f' } },
+  examples: ['secrets-dr worker -f secrets-dr.yaml', 'secrets-dr worker --regions ap-northeast-1,ap-northeast-3'],
+  options: {
+    regions: { type: 'string', placeholder: 'R1,R2', description: 'the Regions whose activity queues this worker serves (default SECRETS_DR_REGIONS, else the plan\'s)' },
+    plan: { type: 'string', short: 'f', placeholder: 'FILE', description: 'serve the Regions of this plan' },
+  },
   schema: z.object({
     regions: RegionListText,
     plan: z.string().optional(),
