@@ -1,6 +1,6 @@
 /**
- * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait]`:
- * starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
+ * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--approve] [--dry-run] [--wait]`:
+ * on a terminal without --yes, shows the dry run's figures and asks for the Region (cli/confirm.ts); then starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
  * Exit codes: 0 done (or started) · 1 failed/rejected · 2 bad input · 3 finished, some secrets need
  * attention · 4 waiting for approval (without --wait).
  */
@@ -18,6 +18,8 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { connectClient, requireWorker, type Connected } from '../temporal.js';
 import { watchFailover } from './watch.js';
+import { confirmByRegion, shouldConfirm } from '../confirm.js';
+import { failoverPreview } from '../confirm-previews.js';
 
 export function exitCodeOf(report: FailoverReport): ExitCode {
   switch (report.outcome) {
@@ -127,6 +129,7 @@ export const failoverCommand = defineCommand({
         return ms;
       }),
     yes: z.boolean(),
+    approve: z.boolean(),
     'dry-run': z.boolean(),
     wait: z.boolean(),
     json: z.boolean(),
@@ -143,7 +146,7 @@ export const failoverCommand = defineCommand({
       mode: opts.mode ?? plan.failover.mode,
       reason: opts.reason,
       requestedBy: who(),
-      skipApproval: opts.yes,
+      skipApproval: opts.approve,
       dryRun: opts['dry-run'],
       ...(opts['rotation-wait'] !== undefined ? { rotationWaitMs: opts['rotation-wait'] } : {}),
     };
@@ -151,6 +154,11 @@ export const failoverCommand = defineCommand({
     try {
       await requireWorker(conn);
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      if (!input.dryRun && shouldConfirm(opts.yes)) {
+        // On a terminal, the operator sees the dry run's figures and types the Region before anything starts.
+        const preview = (await (await startFailover(conn, { ...input, dryRun: true })).handle.result()) as FailoverReport;
+        await confirmByRegion(io, { action: `fail over to ${input.to}`, regions: [input.to], preview: failoverPreview(preview, plan, opts.approve) });
+      }
       const { handle, attached } = await startFailover(conn, input);
       const say = (l: string) => (io.json ? io.err(l) : io.out(l));
       if (input.dryRun) {
