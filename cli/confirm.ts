@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
-import { paint, type Io } from './output.js';
+import { paint, symbol, type Io } from './output.js';
 
 export interface Confirmation {
   /** What will change: counts per Region, groups, the expected duration. */
@@ -47,7 +47,10 @@ export async function confirmByRegion(io: Pick<Io, 'color'>, c: Confirmation, st
   const expected = c.regions.join(',');
   const answer = await readAnswer(`${paint(io, 'bold', `To ${c.action}, type ${c.regions.length > 1 ? 'the Regions, comma-separated' : 'the Region'} (${expected}):`)} `, streams.input ?? process.stdin, output);
   const typed = answer?.replace(/\s+/g, '');
-  if (typed === expected) return;
+  if (typed === expected) {
+    output.write(`${symbol(io, 'ok')} confirmed: ${c.action}\n`);
+    return;
+  }
   const said = answer === undefined ? 'no answer' : typed ? `"${answer.trim()}" is not ${expected}` : 'an empty answer';
   throw new OperatorError(ErrorType.UsageError, `aborted (${said}): nothing was started. Type the Region exactly to go ahead, or pass --yes to skip this question.`, [], ExitCode.BadInput);
 }

@@ -4,7 +4,7 @@
  * anything else is a bug in secrets-dr, printed with its stack.
  */
 import { ExitCode, OperatorError } from '../domain/errors.js';
-import type { Io } from './output.js';
+import { paint, type Io } from './output.js';
 
 function isConnectionError(err: unknown): boolean {
   const e = err as { name?: string; message?: string; code?: number | string };
@@ -19,7 +19,7 @@ export function handleError(err: unknown, io: Io, context: { temporalAddress?: s
     if (io.json) {
       io.out(JSON.stringify({ error: { type: err.type, message: err.message, problems: err.problems } }, null, 2));
     } else {
-      io.err(`error: ${err.message}`);
+      io.err(`${paint(io, 'red', 'error:')} ${err.message}`);
       for (const p of err.problems) io.err(`  ${p.path}: ${p.message}`);
     }
     return err.exitCode;
