@@ -1,4 +1,5 @@
 /** The Temporal Core runtime of this process, installed once with the log level asked for. */
+import { appendFileSync } from 'node:fs';
 import { DefaultLogger, Runtime, type LogLevel, type LogEntry } from '@temporalio/worker';
 
 let installed = false;
@@ -13,14 +14,21 @@ export function logLevelFromEnv(fallback: LogLevel): LogLevel {
   return level === 'TRACE' || level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : fallback;
 }
 
+/** One log line as the console logger writes it, for a log file. */
+function fileLine(entry: LogEntry): string {
+  const at = new Date(Number(entry.timestampNanos / 1_000_000n)).toISOString();
+  return `${at} [${entry.level}] ${entry.message}${entry.meta && Object.keys(entry.meta).length ? ` ${JSON.stringify(entry.meta)}` : ''}\n`;
+}
+
 /**
  * Installs the runtime (once). Only processes that run workers call this: an installed runtime
- * keeps the process alive, so short commands must not.
+ * keeps the process alive, so short commands must not. With `logFile`, worker and Core logs go
+ * to that file instead of the console (the demo keeps its story free of log lines that way).
  */
-export function installRuntime(level: LogLevel = logLevelFromEnv('WARN')): void {
+export function installRuntime(level: LogLevel = logLevelFromEnv('WARN'), logFile?: string): void {
   if (installed) return;
   installed = true;
-  const base = new DefaultLogger(level);
+  const base = new DefaultLogger(level, logFile ? (entry: LogEntry) => appendFileSync(logFile, fileLine(entry)) : undefined);
   const logger = new DefaultLogger(level, (entry: LogEntry) => {
     if (EXPECTED.test(entry.message)) return;
     const compact = compactActivityFailure(entry);
