@@ -51,7 +51,8 @@ export function completionTree(commands: readonly Command[]): Map<string, Node> 
 }
 
 const flagsOf = (name: string, def: OptionDef) => [`--${name}`, ...(def.short ? [`-${def.short}`] : [])];
-const TOP_FLAGS = ['--help', '-h', '--version', '-V'];
+const TOP_FLAG_HELP: Record<string, string> = { '--help': 'show help', '-h': 'show help', '--version': 'print the version', '-V': 'print the version' };
+const TOP_FLAGS = Object.keys(TOP_FLAG_HELP);
 
 function valueKind(c: Command, name: string, def: OptionDef): ValueKind {
   const choices = optionChoices(c, name);
@@ -121,7 +122,7 @@ export function zshScript(commands: readonly Command[]): string {
     const action = o.kind === 'file' ? '_files' : o.kind === 'dir' ? '_files -/' : o.kind === 'free' ? `_message ${sq(o.def.placeholder ?? o.name)}` : `compadd -- ${o.kind.choices.map(sq).join(' ')}`;
     lines.push(`      ${pats}) ${action}; return ;;`);
   }
-  lines.push('    esac', '  fi', '  if [[ $PREFIX == -* ]]; then', '    case "$p" in', `      '') cands=(${TOP_FLAGS.map((f) => sq(`${f}:${f.includes('V') || f === '--version' ? 'print the version' : 'show help'}`)).join(' ')}) ;;`);
+  lines.push('    esac', '  fi', '  if [[ $PREFIX == -* ]]; then', '    case "$p" in', `      '') cands=(${TOP_FLAGS.map((f) => sq(`${f}:${TOP_FLAG_HELP[f]}`)).join(' ')}) ;;`);
   for (const [path, n] of tree) {
     if (!n.command) continue;
     const items = Object.entries(allOptions(n.command)).flatMap(([name, def]) => flagsOf(name, def).map((f) => sq(`${f}:${d(def.description)}`)));
