@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { failoverWorkflowId } from '../../domain/ids.js';
+import { failoverWorkflowId, setupWorkflowId } from '../../domain/ids.js';
 import type { FailoverProgress } from '../../domain/failover.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
@@ -78,9 +78,9 @@ const onTerminal = (args: string[], answer?: string) => run('python3', [PTY, JSO
 const withoutTerminal = (args: string[]) => run(process.execPath, [CLI_BIN, ...args]);
 
 const standalone = async (name: string) => !(await h.sm(h.drRegion).send(new DescribeSecretCommand({ SecretId: name }))).PrimaryRegion;
-async function notStarted(plan: string): Promise<boolean> {
+async function notStarted(plan: string, workflowId = failoverWorkflowId(plan)): Promise<boolean> {
   try {
-    await h.client.workflow.getHandle(failoverWorkflowId(plan)).describe();
+    await h.client.workflow.getHandle(workflowId).describe();
     return false;
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return true;
@@ -124,6 +124,36 @@ describe.skipIf(onAws)(`failover asks for the Region on a terminal (${LAB_ONLY})
     expect(r.out).toContain(`waiting for approval: secrets-dr approve ${failoverWorkflowId(plan)}`);
     expect(await atGate(plan)).toBe(true);
     await h.client.workflow.getHandle(failoverWorkflowId(plan)).executeUpdate('approval', { args: [{ decision: 'reject', reason: 'test', by: 'test' }] });
+  });
+});
+
+describe.skipIf(onAws)(`setup asks before its conflict policy replaces a same-named secret (${LAB_ONLY})`, () => {
+  it('a wrong Region: exit 2 and no setup workflow; the right one: the same-named secret is backed up and replaced', async () => {
+    const prefix = `${h.names}setup/`;
+    const name = `${prefix}clash`;
+    const value = () => {
+      const v = `confirm-${randomBytes(12).toString('hex')}`;
+      values.push(v);
+      return v;
+    };
+    await h.lab!.seed(h.primaryRegion, [{ name, value: value() }]);
+    await h.lab!.seed(h.drRegion, [{ name, value: value(), description: 'created by hand' }]);
+    const plan = `${h.plan().name}-setup`;
+    const file = join(dir, 'setup.yaml');
+    writeFileSync(file, `name: ${plan}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nconflicts:\n  policy: backup-then-overwrite\n`);
+
+    const wrong = await onTerminal(['setup', '--wait', '-f', file], 'yes');
+    expect(wrong.code, wrong.out).toBe(2);
+    expect(wrong.out).toContain(`${h.drRegion}: 1 same-named secret(s) that are not our replicas would be replaced by policy:`);
+    expect(wrong.out).toContain(`${name} (backup-then-overwrite: backed up first)`);
+    expect(await notStarted(plan, setupWorkflowId(plan))).toBe(true);
+    expect((await h.sm(h.drRegion).send(new DescribeSecretCommand({ SecretId: name }))).Description).toBe('created by hand');
+
+    const right = await onTerminal(['setup', '--wait', '-f', file], h.drRegion);
+    expect(right.code, right.out).toBe(0);
+    expect(right.out).toMatch(/backup secrets-dr-backup\//);
+    expect((await h.sm(h.drRegion).send(new DescribeSecretCommand({ SecretId: name }))).PrimaryRegion).toBe(h.primaryRegion);
+    for (const v of values) expect(wrong.out + right.out).not.toContain(v);
   });
 });
 
