@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { failoverWorkflowId, setupWorkflowId } from '../../domain/ids.js';
+import { failbackWorkflowId, failoverWorkflowId, restoreWorkflowId, setupWorkflowId } from '../../domain/ids.js';
 import type { FailoverProgress } from '../../domain/failover.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
@@ -127,8 +127,28 @@ describe.skipIf(onAws)(`failover asks for the Region on a terminal (${LAB_ONLY})
   });
 });
 
+describe.skipIf(onAws)(`failback asks for the Region it writes into (${LAB_ONLY})`, () => {
+  it('after a failover: a wrong Region starts no failback; the right one fails back', async () => {
+    const { file, plan, names } = await fleet('back', false);
+    const over = await withoutTerminal(['failover', '--to', h.drRegion, '--mode', 'unplanned', '--wait', '-f', file]);
+    expect(over.code, over.out).toBe(0);
+
+    const wrong = await onTerminal(['failback', '--wait', '-f', file], h.drRegion);
+    expect(wrong.code, wrong.out).toBe(2);
+    expect(wrong.out).toContain(`failback of plan ${plan}: ${h.drRegion} → ${h.primaryRegion}`);
+    expect(wrong.out).toMatch(/expected time from the quota: at least \S+ \(\d+ writes/);
+    expect(wrong.out).toContain(`type the Region (${h.primaryRegion}):`);
+    expect(await notStarted(plan, failbackWorkflowId(plan))).toBe(true);
+
+    const right = await onTerminal(['failback', '--wait', '-f', file], h.primaryRegion);
+    expect(right.code, right.out).toBe(0);
+    expect(right.out).toContain(`confirmed: fail back into ${h.primaryRegion}`);
+    for (const n of names) expect(await standalone(n)).toBe(false); // replicas again
+  });
+});
+
 describe.skipIf(onAws)(`setup asks before its conflict policy replaces a same-named secret (${LAB_ONLY})`, () => {
-  it('a wrong Region: exit 2 and no setup workflow; the right one: the same-named secret is backed up and replaced', async () => {
+  it('a wrong Region: exit 2 and no setup workflow; the right one: the same-named secret is backed up and replaced; backups restore asks the same way', async () => {
     const prefix = `${h.names}setup/`;
     const name = `${prefix}clash`;
     const value = () => {
@@ -153,7 +173,18 @@ describe.skipIf(onAws)(`setup asks before its conflict policy replaces a same-na
     expect(right.code, right.out).toBe(0);
     expect(right.out).toMatch(/backup secrets-dr-backup\//);
     expect((await h.sm(h.drRegion).send(new DescribeSecretCommand({ SecretId: name }))).PrimaryRegion).toBe(h.primaryRegion);
-    for (const v of values) expect(wrong.out + right.out).not.toContain(v);
+
+    // backups restore asks too: for the Region of the secret it replaces.
+    const backup = /backup (secrets-dr-backup\/\S+?);?\s/.exec(right.out)![1]!;
+    const no = await onTerminal(['backups', 'restore', backup, '-f', file], h.primaryRegion);
+    expect(no.code, no.out).toBe(2);
+    expect(no.out).toContain(`${name} (${h.drRegion}): is our replica`);
+    expect(no.out).toContain(`type the Region (${h.drRegion}):`);
+    expect(await notStarted(plan, restoreWorkflowId(plan, backup))).toBe(true);
+    const yes = await onTerminal(['backups', 'restore', backup, '-f', file], h.drRegion);
+    expect(yes.code, yes.out).toBe(0);
+    expect((await h.sm(h.drRegion).send(new DescribeSecretCommand({ SecretId: name }))).Description).toBe('created by hand');
+    for (const v of values) expect(wrong.out + right.out + no.out + yes.out).not.toContain(v);
   });
 });
 
