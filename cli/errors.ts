@@ -6,7 +6,7 @@
  */
 import { ExitCode, OperatorError } from '../domain/errors.js';
 import { formatLog, logFormat } from '../worker/log.js';
-import type { Io } from './output.js';
+import { paint, type Io } from './output.js';
 
 function isConnectionError(err: unknown): boolean {
   const e = err as { name?: string; message?: string; code?: number | string };
@@ -48,7 +48,7 @@ export function handleError(err: unknown, io: Io, context: { temporalAddress?: s
   } else if (r.type === 'InternalError') {
     io.err(`internal error (a bug in secrets-dr; please report it): ${r.stack ?? r.message}`);
   } else {
-    io.err(`error: ${r.message}`);
+    io.err(`${paint(io, 'red', 'error:')} ${r.message}`);
     for (const p of r.problems ?? []) io.err(`  ${p.path}: ${p.message}`);
   }
   return r.exitCode;

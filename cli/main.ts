@@ -28,6 +28,8 @@ import { packageVersion } from './version.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
 import { deploySynthCommand } from './commands/deploy.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { commandHelp, helpCommand, topHelp } from './help.js';
+import { completionCommand } from './completion.js';
 
 export const COMMANDS: Command[] = [
   planValidateCommand,
@@ -71,16 +73,7 @@ export const COMMANDS: Command[] = [
   deploySynthCommand,
   dashboardCommand,
 ] as Command[];
-
-function help(): string {
-  const lines = ['usage: secrets-dr <command> [options]', '', 'commands:'];
-  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
-  for (const c of COMMANDS) lines.push(`  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
-  lines.push('', 'common options: -f/--plan FILE (default ./secrets-dr.yaml), --json, --profile NAME, -h/--help; secrets-dr -V/--version');
-  lines.push('environment: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE');
-  lines.push('exit codes: 0 ok, 1 operation failed, 2 bad input, 3 some secrets need attention, 4 waiting for approval');
-  return lines.join('\n');
-}
+COMMANDS.push(helpCommand(() => COMMANDS), completionCommand(() => COMMANDS));
 
 export function findCommand(argv: string[]): { command?: Command; rest: string[] } {
   let best: Command | undefined;
@@ -97,8 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     io.out(json ? JSON.stringify({ name: 'secrets-dr', version: packageVersion(), node: process.versions.node }) : `secrets-dr ${packageVersion()}`);
     return ExitCode.Ok;
   }
-  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
-    io.out(help());
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h') {
+    io.out(topHelp(COMMANDS, io));
     return argv.length === 0 ? ExitCode.BadInput : ExitCode.Ok;
   }
   const { command, rest } = findCommand(argv);
@@ -112,7 +105,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     const parsed = parseCommandArgs(command, rest);
     if (parsed.help) {
-      io.out(`${command.summary}\nusage: ${command.usage}`);
+      io.out(commandHelp(command, io));
       return ExitCode.Ok;
     }
     return await command.run(parsed.opts, io);

@@ -3,6 +3,7 @@
  * (SECRETS_DR_LOG_LEVEL, SECRETS_DR_LOG_FORMAT=json) and, with a metrics port, its Prometheus
  * endpoint (`/metrics`), which also carries the domain metrics (worker/metrics.ts).
  */
+import { appendFileSync } from 'node:fs';
 import { DefaultLogger, Runtime, type LogLevel, type LogEntry } from '@temporalio/worker';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 import { GOVERNOR_WAIT_BUCKETS, Metric } from '../domain/metrics.js';
@@ -27,16 +28,20 @@ export interface RuntimeOptions {
   metricsPort?: number;
   /** Address to bind the metrics endpoint to (default 0.0.0.0: a scraper runs elsewhere). */
   metricsHost?: string;
+  /** Write the SDK's and Core's log lines to this file instead of stderr (the demo keeps its story free of log lines that way). */
+  logFile?: string;
 }
 
 /** The runtime's log function: the SDK's and Core's lines in our format. */
-function logFunction(format: LogFormat): (entry: LogEntry) => void {
+function logFunction(format: LogFormat, logFile?: string): (entry: LogEntry) => void {
   return (entry) => {
     if (EXPECTED.test(entry.message)) return;
     const compact = compactActivityFailure(entry);
     const at = new Date(Number(entry.timestampNanos / 1_000_000n));
     const level = entry.level.toLowerCase() as LogLevelName;
-    process.stderr.write(`${formatLog(format, level, compact?.msg ?? entry.message, compact?.fields ?? entry.meta ?? {}, at)}\n`);
+    const line = `${formatLog(format, level, compact?.msg ?? entry.message, compact?.fields ?? entry.meta ?? {}, at)}\n`;
+    if (logFile) appendFileSync(logFile, line);
+    else process.stderr.write(line);
   };
 }
 
@@ -54,7 +59,7 @@ export function installRuntime(options: RuntimeOptions | LogLevel = {}): void {
     return;
   }
   const level = o.level ?? logLevelFromEnv('WARN');
-  const logger = new DefaultLogger(level, logFunction(o.format ?? logFormat()));
+  const logger = new DefaultLogger(level, logFunction(o.format ?? logFormat(), o.logFile));
   const metrics =
     o.metricsPort === undefined
       ? undefined

@@ -36,8 +36,12 @@ const by = () => {
 export const approveCommand = defineCommand({
   words: ['approve'],
   summary: 'approve the gate a workflow is waiting at',
-  usage: 'secrets-dr approve WORKFLOW_ID [--subject SECRET] [--reason TEXT]',
-  options: { subject: { type: 'string' }, reason: { type: 'string' } },
+  args: 'WORKFLOW_ID',
+  examples: ['secrets-dr approve secrets-dr/payments/failover', 'secrets-dr approve secrets-dr/payments/failback --subject prod/App/Mysql --reason keep-original'],
+  options: {
+    subject: { type: 'string', placeholder: 'SECRET', description: 'answer the gate about this one secret (a per-secret question of failback or setup)' },
+    reason: { type: 'string', placeholder: 'TEXT', description: 'why, kept in the workflow history (failback per-secret: keep-original)' },
+  },
   schema: z.object({
     positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }),
     subject: z.string().optional(),
@@ -49,8 +53,12 @@ export const approveCommand = defineCommand({
 export const rejectCommand = defineCommand({
   words: ['reject'],
   summary: 'reject the gate a workflow is waiting at (nothing destructive happens)',
-  usage: 'secrets-dr reject WORKFLOW_ID --reason TEXT [--subject SECRET]',
-  options: { subject: { type: 'string' }, reason: { type: 'string' } },
+  args: 'WORKFLOW_ID',
+  examples: ['secrets-dr reject secrets-dr/payments/failover --reason "primary is back, no failover"'],
+  options: {
+    subject: { type: 'string', placeholder: 'SECRET', description: 'reject the gate about this one secret only' },
+    reason: { type: 'string', placeholder: 'TEXT', description: 'why (required), kept in the workflow history' },
+  },
   schema: z.object({
     positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }),
     subject: z.string().optional(),

@@ -17,6 +17,8 @@ import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { withTemporal } from '../temporal.js';
+import { confirmByRegion, shouldConfirm } from '../confirm.js';
+import { restoreLines } from '../confirm-previews.js';
 
 const PRICE_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
 
@@ -49,7 +51,7 @@ const warnRegions = (io: Io, errors: Record<string, string>) => {
 export const backupsListCommand = defineCommand({
   words: ['backups', 'list'],
   summary: 'backups of secrets that secrets-dr overwrote or relabelled: origin, Region, reason, age, versions kept, monthly cost',
-  usage: 'secrets-dr backups list [-f PLAN] [--json]',
+  examples: ['secrets-dr backups list', 'secrets-dr backups list -f payments.yaml --json'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
@@ -90,8 +92,14 @@ export const backupsListCommand = defineCommand({
 export const backupsRestoreCommand = defineCommand({
   words: ['backups', 'restore'],
   summary: 'put a backup back under the name of the secret it saved: every labelled version, key, policy, tags, rotation settings',
-  usage: 'secrets-dr backups restore BACKUP_NAME [--region REGION] [--dry-run | --yes] [-f PLAN] [--json]',
-  options: { ...PLAN_OPTION, yes: { type: 'boolean', default: false }, 'dry-run': { type: 'boolean', default: false }, region: { type: 'string' } },
+  args: 'BACKUP_NAME',
+  examples: ['secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --dry-run', 'secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --region ap-northeast-3 --yes'],
+  options: {
+    ...PLAN_OPTION,
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask for confirmation (without a terminal, restore needs --yes or --dry-run)' },
+    'dry-run': { type: 'boolean', default: false, description: 'show what the restore would change, write nothing' },
+    region: { type: 'string', placeholder: 'REGION', description: 'the Region of the backup, when its name exists in several Regions' },
+  },
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),
@@ -104,35 +112,38 @@ export const backupsRestoreCommand = defineCommand({
     const { plan } = loadPlanFile(opts.plan);
     const backup = opts.positionals[0];
     const dryRun = opts['dry-run'];
-    if (!dryRun && !opts.yes) {
+    const ask = !dryRun && shouldConfirm(opts.yes);
+    if (!dryRun && !opts.yes && !ask) {
       throw new OperatorError(
         ErrorType.UsageError,
-        `restoring ${backup} replaces what the secret it came from holds in its Region (values, labels, key, policy, tags, rotation; a secret that changed since is backed up first; if the name is now our replica, the replica is removed from replication, the primary keeps its value). See what would change with --dry-run; run again with --yes to proceed.`,
+        `restoring ${backup} replaces what the secret it came from holds in its Region (values, labels, key, policy, tags, rotation; a secret that changed since is backed up first; if the name is now our replica, the replica is removed from replication, the primary keeps its value). See what would change with --dry-run; run again with --yes to proceed (on a terminal, it asks instead).`,
       );
     }
     return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
-      let result: RestoreResult;
-      try {
-        result = await c.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', {
-          taskQueue: workflowTaskQueue(prefix),
-          workflowId: dryRun ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomUUID().slice(0, 8)}` : restoreWorkflowId(plan.name, backup),
-          workflowIdConflictPolicy: 'USE_EXISTING',
-          args: [{ plan, backup, ...(opts.region ? { region: opts.region } : {}), ...(dryRun ? { dryRun } : {}), taskQueuePrefix: prefix }],
-          workflowExecutionTimeout: '10m',
-        });
-      } catch (err) {
-        failed(`restore of ${backup}`, err);
+      const restore = async (dry: boolean): Promise<RestoreResult> => {
+        try {
+          return await c.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', {
+            taskQueue: workflowTaskQueue(prefix),
+            workflowId: dry ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomUUID().slice(0, 8)}` : restoreWorkflowId(plan.name, backup),
+            workflowIdConflictPolicy: 'USE_EXISTING',
+            args: [{ plan, backup, ...(opts.region ? { region: opts.region } : {}), ...(dry ? { dryRun: dry } : {}), taskQueuePrefix: prefix }],
+            workflowExecutionTimeout: '10m',
+          });
+        } catch (err) {
+          failed(`restore of ${backup}`, err);
+        }
+      };
+      if (ask) {
+        // On a terminal: the dry run's changes, then the operator types the Region of the secret that is replaced.
+        const preview = await restore(true);
+        await confirmByRegion(io, { action: `restore ${backup} over ${preview.secret} in ${preview.region}`, regions: [preview.region], preview: restoreLines(preview, true) });
       }
+      const result = await restore(dryRun);
       if (io.json) printJson(io, result);
       else {
-        const p = result.plan;
-        if (p) {
-          io.out(`${p.secret} (${p.region}): ${p.target === 'standalone' ? 'exists' : p.target === 'replica' ? 'is our replica (removed from replication first; the primary keeps its value)' : 'does not exist (created)'}.`);
-          if (p.changes.length) for (const line of table(['FIELD', 'NOW', 'AFTER RESTORE'], p.changes.map((ch) => [ch.field, ch.from ?? '-', ch.to ?? '-']))) io.out(line);
-          if (p.needsBackup) io.out(`It changed since the backup: ${dryRun ? 'it would be' : 'it was'} backed up first${result.backupOfCurrent ? ` (${result.backupOfCurrent})` : ''}.`);
-        }
-        if (dryRun) io.out(p?.changes.length ? `dry run: ${p.changes.length} change(s), nothing written. Run with --yes to restore.` : 'dry run: nothing to change.');
+        for (const line of restoreLines(result, dryRun)) io.out(line);
+        if (dryRun) io.out(result.plan?.changes.length ? `dry run: ${result.plan.changes.length} change(s), nothing written. Run with --yes to restore.` : 'dry run: nothing to change.');
         else {
           io.out(`${result.secret} (${result.region}) holds ${result.backup} again${result.alreadyRestored ? ' (it already did)' : ''}: AWSCURRENT is version ${result.versionId}.`);
           if (result.removedReplica) io.out(`note: ${result.region} was removed from the replication of ${result.secret}. A later \`setup\` sees the conflict again: add a per-secret override (policy skip or fail) to keep this secret.`);
@@ -147,8 +158,12 @@ export const backupsRestoreCommand = defineCommand({
 export const backupsPruneCommand = defineCommand({
   words: ['backups', 'prune'],
   summary: 'delete backups older than a duration (recovery window kept; never the only backup of a secret that changed after it)',
-  usage: 'secrets-dr backups prune --older-than DURATION [--dry-run] [-f PLAN] [--json]',
-  options: { ...PLAN_OPTION, 'older-than': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+  examples: ['secrets-dr backups prune --older-than 30d --dry-run', 'secrets-dr backups prune --older-than 90d'],
+  options: {
+    ...PLAN_OPTION,
+    'older-than': { type: 'string', placeholder: 'DURATION', description: 'delete backups older than this (30d, 12h, 1d12h)' },
+    'dry-run': { type: 'boolean', default: false, description: 'list what would be deleted, delete nothing' },
+  },
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),

@@ -19,7 +19,6 @@ export const DEFAULT_DASHBOARD_PORT = 8788;
 export const dashboardCommand = defineCommand({
   words: ['dashboard'],
   summary: 'read-only web page for the incident room (127.0.0.1 + access token); --export writes it as one HTML file',
-  usage: 'secrets-dr dashboard [-f PLAN] [--port N] [--interval SECONDS] [--export FILE] [--json]',
   examples: ['secrets-dr dashboard -f secrets-dr.yaml', 'secrets-dr dashboard --port 9000 --interval 5', 'secrets-dr dashboard --export incident-report.html'],
   options: {
     ...PLAN_OPTION,

@@ -2,7 +2,7 @@
  * The demo's failback stage: while Tokyo was dark, rotation ran in Osaka (RotateSecret in Osaka
  * with Osaka's rotation function, whose four steps run after the call returns, as on AWS), so
  * Osaka holds a newer value than Tokyo. The on-call
- * engineer runs `secrets-dr failback --yes --wait`: the rotated value is copied back into Tokyo,
+ * engineer runs `secrets-dr failback --yes --approve --wait`: the rotated value is copied back into Tokyo,
  * replication is re-established from Tokyo, and both Regions are shown to hold the same AWSCURRENT
  * by HMAC (computed inside activities) — values are never printed.
  */
@@ -47,7 +47,7 @@ export async function demoFailbackStage({ c, plan, io, say, rotated = 'prod/App/
   } finally {
     sm.destroy();
   }
-  say(`[failback] ${from} is healthy again: secrets-dr failback --yes --wait   (reconcile per secret from the failover's lineage, copy newer ${to} values back, re-replicate from ${from})`);
+  say(`[failback] ${from} is healthy again: secrets-dr failback --yes --approve --wait   (reconcile per secret from the failover's lineage, copy newer ${to} values back, re-replicate from ${from})`);
   say('');
   const handle = await startFailback(c, { plan, skipApproval: true, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX });
   const report = (await handle.result()) as FailbackReport;

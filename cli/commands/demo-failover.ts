@@ -1,6 +1,6 @@
 /**
  * The demo's failover stage: Tokyo goes dark (a lab outage fault), the on-call engineer runs
- * `secrets-dr failover --to ap-northeast-3 --mode unplanned --yes --wait`, and an application in
+ * `secrets-dr failover --to ap-northeast-3 --mode unplanned --yes --approve --wait`, and an application in
  * Osaka reads (and can write) its secrets there. Values are never printed: only that they are
  * readable/writable. When Tokyo answers again, the pending fence lands on the old primaries.
  */
@@ -29,7 +29,7 @@ export async function demoFailoverStage({ c, plan, labUrl, io, say }: DemoFailov
   say('');
   say(`[failover] Tokyo goes dark: secrets-dr lab fault outage --region ${from} --mode refuse`);
   await lab.fault('outage', { region: from, mode: 'refuse' });
-  say(`[failover] secrets-dr failover --to ${to} --mode unplanned --yes --wait   (StopReplicationToReplica in ${to}, at ${plan.failover.writeQuotaShare} of its 50 TPS write quota)`);
+  say(`[failover] secrets-dr failover --to ${to} --mode unplanned --yes --approve --wait   (StopReplicationToReplica in ${to}, at ${plan.failover.writeQuotaShare} of its 50 TPS write quota)`);
   say('');
   let report: FailoverReport;
   try {

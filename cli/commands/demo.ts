@@ -22,6 +22,7 @@ import { startLab } from '../../lab/server.js';
 import { exportLines, LAB_CREDENTIALS, stackEnv, startTemporalDevServer, type StackInfo } from '../../lab/stack.js';
 import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
+import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
@@ -108,7 +109,7 @@ async function optionalStage(file: string, exportName: string): Promise<StageFn 
 }
 
 /** The final report: every stage, the drill's figures, and where to look next. */
-function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: string, files: string[], leaks: LeakScan | undefined): string[] {
+function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: string, files: string[], leaks: LeakScan | undefined, workerLog: string): string[] {
   const lines = ['# secrets-dr demo — final report', '', '| stage | result | took | note |', '|---|---|---|---|'];
   for (const s of stages) lines.push(`| ${s.name} | ${s.status} | ${s.status === 'not available' ? '—' : formatDuration(s.ms)} | ${(s.note ?? '').replace(/\|/g, '\\|')} |`);
   lines.push('');
@@ -120,6 +121,7 @@ function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: 
   }
   lines.push(`Temporal UI (every step above is a workflow there): ${ui}`);
   if (files.length) lines.push(`Drill reports: ${files.join(', ')}`);
+  lines.push(`Worker log: ${workerLog}`);
   if (leaks) {
     lines.push(
       leaks.found.length === 0
@@ -133,8 +135,11 @@ function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: 
 export const demoCommand = defineCommand({
   words: ['demo'],
   summary: 'the whole story on the embedded local stack, with a report',
-  usage: 'secrets-dr demo [--keep] [--reports DIR] [--json]',
-  options: { keep: { type: 'boolean', default: false }, reports: { type: 'string', default: DEFAULT_REPORTS_DIR } },
+  examples: ['secrets-dr demo', 'secrets-dr demo --keep', 'secrets-dr demo --reports /tmp/dr-reports --json'],
+  options: {
+    keep: { type: 'boolean', default: false, description: 'keep the local stack running after the story (Ctrl-C stops it), in ./.secrets-dr-demo' },
+    reports: { type: 'string', default: DEFAULT_REPORTS_DIR, placeholder: 'DIR', description: 'where the drill and demo reports (and the worker log) are written' },
+  },
   schema: z.object({ keep: z.boolean(), reports: z.string().min(1), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
   async run(opts, io) {
     const started = Date.now();
@@ -153,6 +158,12 @@ export const demoCommand = defineCommand({
       say('secrets-dr demo — Tokyo (ap-northeast-1) protected by Osaka (ap-northeast-3), on the local stack');
       say('');
       say('[1/5] starting the local stack: lab (Secrets Manager + EventBridge emulator), Temporal dev server, worker');
+      // The worker's log lines go to a file, not between the lines of this story.
+      const reportsDir = resolve(opts.reports);
+      mkdirSync(reportsDir, { recursive: true });
+      const workerLog = join(reportsDir, 'demo-worker.log');
+      writeFileSync(workerLog, '');
+      installRuntime({ level: logLevelFromEnv('WARN'), logFile: workerLog });
       const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'] });
       cleanups.push(() => lab.close());
       const temporal = await startTemporalDevServer({ home, detached: false });
@@ -173,6 +184,7 @@ export const demoCommand = defineCommand({
       });
       cleanups.push(() => workers.shutdown());
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
+      say(`      worker log: ${workerLog} (kept out of this story; Temporal's log: ${join(home, 'logs')})`);
 
       say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka; the plan\'s rotation functions (rotate-payments in Tokyo and Osaka)');
       const planPath = join(home, 'secrets-dr.yaml');
@@ -221,7 +233,6 @@ export const demoCommand = defineCommand({
       const stages: StageResult[] = [
         { name: 'setup (conflict resolved by backup)', status: setup.code === ExitCode.Ok ? 'done' : 'failed', ms: Date.now() - started, ...(backup?.backup ? { note: `backup ${backup.backup}` } : {}) },
       ];
-      const reportsDir = resolve(opts.reports);
       const ctx = { c, plan, labUrl: lab.url, io, say, reportsDir };
       const run = async (name: string, fn: StageFn | undefined, missing?: string): Promise<unknown> => {
         if (!fn) {
@@ -260,7 +271,7 @@ export const demoCommand = defineCommand({
       const files = drill ? [drill.files.markdown, drill.files.svg, drill.files.json] : [];
       const leaks = await scanForLeaks(c.client, new LabClient(lab.url), plan.name, seededValues, output, [reportsDir]).catch(() => undefined);
       if (leaks?.found.length) stages.push({ name: 'leak scan', status: 'failed', ms: 0, note: leaks.found.join('; ') });
-      const summary = finalReport(stages, drill?.report, temporal.ui, files, leaks);
+      const summary = finalReport(stages, drill?.report, temporal.ui, files, leaks, workerLog);
       mkdirSync(reportsDir, { recursive: true });
       const demoReport = join(reportsDir, 'demo-report.md');
       writeFileSync(demoReport, [...summary, '', ...(drill ? [renderDrillMarkdown(drill.report).replace(/^# /, '## ')] : [])].join('\n'));

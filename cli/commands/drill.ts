@@ -134,8 +134,12 @@ const base = { plan: z.string(), json: z.boolean(), positionals: z.array(z.strin
 export const drillRunCommand = defineCommand({
   words: ['drill', 'run'],
   summary: 'run a DR drill now on canary secrets (RTO/RPO measured, always cleaned up)',
-  usage: 'secrets-dr drill run [-f PLAN] [--wait] [--reports DIR] [--json]',
-  options: { ...PLAN_OPTION, wait: { type: 'boolean', default: false }, reports: { type: 'string', default: DEFAULT_REPORTS_DIR } },
+  examples: ['secrets-dr drill run --wait', 'secrets-dr drill run -f payments.yaml --wait --reports /var/lib/secrets-dr/reports'],
+  options: {
+    ...PLAN_OPTION,
+    wait: { type: 'boolean', default: false, description: 'follow the drill to its end and print its report (else: start it and print its id)' },
+    reports: { type: 'string', default: DEFAULT_REPORTS_DIR, placeholder: 'DIR', description: 'where the drill report (Markdown, SVG timeline, JSON) is written' },
+  },
   schema: z.object({ ...base, wait: z.boolean(), reports: z.string().min(1) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
@@ -162,8 +166,8 @@ export const drillRunCommand = defineCommand({
 export const drillScheduleCommand = defineCommand({
   words: ['drill', 'schedule'],
   summary: 'schedule DR drills (a Temporal Schedule; overlap skip; updates an existing schedule)',
-  usage: 'secrets-dr drill schedule [-f PLAN] [--cron EXPR] [--json]',
-  options: { ...PLAN_OPTION, cron: { type: 'string' } },
+  examples: ['secrets-dr drill schedule', 'secrets-dr drill schedule --cron "0 3 * * 6"'],
+  options: { ...PLAN_OPTION, cron: { type: 'string', placeholder: 'EXPR', description: "when drills run, a 5-field cron expression (default: the plan's drills.schedule)" } },
   schema: z.object({ ...base, cron: z.string().superRefine((v, ctx) => {
     const problem = cronProblem(v); // the plan's drills.schedule is checked by the same rule
     if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression such as "0 3 * * 6", got "${v}": ${problem}` });
@@ -182,7 +186,7 @@ export const drillScheduleCommand = defineCommand({
 export const drillUnscheduleCommand = defineCommand({
   words: ['drill', 'unschedule'],
   summary: 'remove the plan\'s drill schedule',
-  usage: 'secrets-dr drill unschedule [-f PLAN] [--json]',
+  examples: ['secrets-dr drill unschedule -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: z.object(base),
   async run(opts, io) {
@@ -199,7 +203,7 @@ export const drillUnscheduleCommand = defineCommand({
 export const drillListCommand = defineCommand({
   words: ['drill', 'list'],
   summary: 'past drills: when, result, RTO and RPO against the RTO target',
-  usage: 'secrets-dr drill list [-f PLAN] [--json]',
+  examples: ['secrets-dr drill list', 'secrets-dr drill list --json'],
   options: { ...PLAN_OPTION },
   schema: z.object(base),
   async run(opts, io) {

@@ -69,8 +69,13 @@ function shareWithLabReceiver(planPath: string, plan: Plan, receiverUrl: string)
 export const eventsInstallCommand = defineCommand({
   words: ['events', 'install'],
   summary: 'create, in every plan Region, the EventBridge rules and API destination that feed recover (idempotent)',
-  usage: 'secrets-dr events install [-f PLAN] [--receiver-url URL] [--api-key KEY] [--role-arn ARN] [--json]',
-  options: { ...PLAN_OPTION, 'receiver-url': { type: 'string' }, 'api-key': { type: 'string' }, 'role-arn': { type: 'string' } },
+  examples: ['secrets-dr events install --receiver-url https://receiver.example.com', 'secrets-dr events install -f payments.yaml --receiver-url https://receiver.example.com --role-arn arn:aws:iam::123456789012:role/secrets-dr-events'],
+  options: {
+    ...PLAN_OPTION,
+    'receiver-url': { type: 'string', placeholder: 'URL', description: 'where EventBridge delivers events: the `secrets-dr receiver` (default SECRETS_DR_RECEIVER_URL)' },
+    'api-key': { type: 'string', placeholder: 'KEY', description: 'the API key the connection sends, 16+ characters (default SECRETS_DR_RECEIVER_API_KEY; prefer the variable: arguments show in ps)' },
+    'role-arn': { type: 'string', placeholder: 'ARN', description: 'the IAM role EventBridge assumes to call the API destination' },
+  },
   schema: z.object({
     plan: z.string(),
     'receiver-url': z.string().url({ error: '--receiver-url must be a URL such as https://receiver.example.com' }).optional(),
@@ -95,7 +100,7 @@ export const eventsInstallCommand = defineCommand({
 export const eventsUninstallCommand = defineCommand({
   words: ['events', 'uninstall'],
   summary: 'remove what `events install` created, in every plan Region',
-  usage: 'secrets-dr events uninstall [-f PLAN] [--json]',
+  examples: ['secrets-dr events uninstall -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
@@ -109,7 +114,7 @@ export const eventsUninstallCommand = defineCommand({
 export const eventsSchemaCommand = defineCommand({
   words: ['events', 'schema'],
   summary: 'the JSON Schema of every event secrets-dr publishes (source "secrets-dr")',
-  usage: 'secrets-dr events schema',
+  examples: ['secrets-dr events schema > secrets-dr-events.schema.json'],
   options: {},
   schema: z.object({ json: z.boolean(), positionals: z.array(z.string()).max(0) }),
   async run(_opts, io) {

@@ -1,6 +1,6 @@
 /**
- * `secrets-dr failback [--reverse] [--yes] [--dry-run] [--wait] [--json] [--write-plan] [-f PLAN]`:
- * starts (or attaches to: one failback per plan, USE_EXISTING) the failback workflow and follows
+ * `secrets-dr failback [--reverse] [--yes] [--approve] [--dry-run] [--wait] [--json] [--write-plan] [-f PLAN]`:
+ * on a terminal without --yes, shows the dry run's decisions and asks for the Region; then starts (or attaches to: one failback per plan, USE_EXISTING) the failback workflow and follows
  * it like `failover` (a progress line; `--json` streams JSON lines), then prints the per-secret
  * decisions and outcomes. `--reverse --write-plan` edits the plan file (comments kept) so the DR
  * Region becomes its primaryRegion.
@@ -21,6 +21,8 @@ import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { confirmByRegion, shouldConfirm } from '../confirm.js';
+import { failbackPreview } from '../confirm-previews.js';
 
 export function failbackExitCode(r: FailbackReport): ExitCode {
   if (r.outcome === 'done') return ExitCode.Ok;
@@ -29,7 +31,7 @@ export function failbackExitCode(r: FailbackReport): ExitCode {
   return ExitCode.Failed;
 }
 
-const WOULD: Record<string, string> = {
+export const WOULD: Record<string, string> = {
   replicate: 're-replicate (values agree)',
   'copy-back': 'copy the DR value back, then re-replicate',
   'keep-original': "keep the original's value, re-replicate over the DR secret",
@@ -163,21 +165,23 @@ export async function startFailback(c: Connected, input: FailbackInput): Promise
 export const failbackCommand = defineCommand({
   words: ['failback'],
   summary: 'make the original primary authoritative again: reconcile what changed, then re-replicate (nothing lost)',
-  usage: 'secrets-dr failback [--reverse] [--yes] [--dry-run] [--wait] [--json] [--write-plan] [-f PLAN]',
+  examples: ['secrets-dr failback --dry-run', 'secrets-dr failback --wait', 'secrets-dr failback --reverse --write-plan --wait'],
   options: {
     ...PLAN_OPTION,
-    reverse: { type: 'boolean', default: false },
-    yes: { type: 'boolean', short: 'y', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    wait: { type: 'boolean', default: false },
-    'write-plan': { type: 'boolean', default: false },
-    'failover-id': { type: 'string' },
+    reverse: { type: 'boolean', default: false, description: 'keep the DR Region as the primary and replicate back into the old one' },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits' },
+    approve: { type: 'boolean', default: false, description: "answer the plan's approval gate now; without it the gate waits for `secrets-dr approve`" },
+    'dry-run': { type: 'boolean', default: false, description: 'show the per-secret decisions and the writes it would take; change nothing' },
+    wait: { type: 'boolean', default: false, description: 'follow the failback to its end, also through approval gates (else: exit 4 at a gate)' },
+    'write-plan': { type: 'boolean', default: false, description: 'with --reverse: edit the plan file so the DR Region becomes primaryRegion (comments kept)' },
+    'failover-id': { type: 'string', placeholder: 'ID', description: "reconcile only this failover run's promotions (default: every failover since the last failback)" },
   },
   schema: z
     .object({
       plan: z.string(),
       reverse: z.boolean(),
       yes: z.boolean(),
+      approve: z.boolean(),
       'dry-run': z.boolean(),
       wait: z.boolean(),
       'write-plan': z.boolean(),
@@ -192,7 +196,7 @@ export const failbackCommand = defineCommand({
       plan,
       reverse: opts.reverse,
       dryRun: opts['dry-run'],
-      skipApproval: opts.yes,
+      skipApproval: opts.approve,
       requestedBy: who(),
       ...(opts['failover-id'] ? { failoverId: opts['failover-id'] } : {}),
     };
@@ -200,6 +204,11 @@ export const failbackCommand = defineCommand({
     try {
       await requireWorker(conn);
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      if (!input.dryRun && shouldConfirm(opts.yes)) {
+        // On a terminal: the dry run's decisions, then the operator types the Region that gets written.
+        const preview = (await (await startFailback(conn, { ...input, dryRun: true })).result()) as FailbackReport;
+        await confirmByRegion(io, { action: `fail back into ${preview.from}`, regions: [preview.from], preview: failbackPreview(preview, plan, opts.approve, WOULD) });
+      }
       const handle = await startFailback(conn, input);
       const say = (l: string) => (io.json ? io.err(l) : io.out(l));
       if (!input.dryRun) say(`failback ${handle.workflowId} started (${opts.reverse ? 'reverse: the DR Region stays primary' : `back to ${plan.primaryRegion}`})`);

@@ -1,6 +1,6 @@
 /**
- * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait]`:
- * starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
+ * `secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--approve] [--dry-run] [--wait]`:
+ * on a terminal without --yes, shows the dry run's figures and asks for the Region (cli/confirm.ts); then starts (or attaches to: one failover per plan, USE_EXISTING) the failover workflow.
  * Exit codes: 0 done (or started) · 1 failed/rejected · 2 bad input · 3 finished, some secrets need
  * attention · 4 waiting for approval (without --wait).
  */
@@ -18,6 +18,8 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { connectClient, requireWorker, type Connected } from '../temporal.js';
 import { watchFailover } from './watch.js';
+import { confirmByRegion, shouldConfirm } from '../confirm.js';
+import { failoverPreview } from '../confirm-previews.js';
 
 export function exitCodeOf(report: FailoverReport): ExitCode {
   switch (report.outcome) {
@@ -96,16 +98,17 @@ export async function startFailover(c: Connected, input: FailoverInput): Promise
 export const failoverCommand = defineCommand({
   words: ['failover'],
   summary: 'promote the DR Region\'s replicas to standalone secrets (runbook)',
-  usage: 'secrets-dr failover --to REGION [--mode planned|unplanned] [--reason TEXT] [--rotation-wait DURATION] [--yes] [--dry-run] [--wait] [--json] [-f PLAN]',
+  examples: ['secrets-dr failover --to ap-northeast-3 --dry-run', 'secrets-dr failover --to ap-northeast-3 --mode unplanned --reason "Tokyo outage" --wait', 'secrets-dr failover --to ap-northeast-3 --yes --json   (automation: starts, then waits for a person at the approval gate)'],
   options: {
     ...PLAN_OPTION,
-    to: { type: 'string' },
-    mode: { type: 'string' },
-    reason: { type: 'string' },
-    'rotation-wait': { type: 'string' },
-    yes: { type: 'boolean', short: 'y', default: false },
-    'dry-run': { type: 'boolean', default: false },
-    wait: { type: 'boolean', default: false },
+    to: { type: 'string', placeholder: 'REGION', description: 'the DR Region whose replicas become standalone secrets' },
+    mode: { type: 'string', description: "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode)" },
+    reason: { type: 'string', placeholder: 'TEXT', description: 'why, kept in the history, events and lineage' },
+    'rotation-wait': { type: 'string', placeholder: 'DURATION', description: `planned: how long to wait for a rotation in flight before refusing that secret (default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})` },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits' },
+    approve: { type: 'boolean', default: false, description: "answer the plan's approval gate now (requireApproval); without it the gate waits for `secrets-dr approve`" },
+    'dry-run': { type: 'boolean', default: false, description: 'show what would be promoted, per secret and group, and the expected time; change nothing' },
+    wait: { type: 'boolean', default: false, description: 'follow the failover to its end (else: exit 4 at the approval gate, 0 once it runs)' },
   },
   schema: z.object({
     plan: z.string(),
@@ -126,6 +129,7 @@ export const failoverCommand = defineCommand({
         return ms;
       }),
     yes: z.boolean(),
+    approve: z.boolean(),
     'dry-run': z.boolean(),
     wait: z.boolean(),
     json: z.boolean(),
@@ -142,7 +146,7 @@ export const failoverCommand = defineCommand({
       mode: opts.mode ?? plan.failover.mode,
       reason: opts.reason,
       requestedBy: who(),
-      skipApproval: opts.yes,
+      skipApproval: opts.approve,
       dryRun: opts['dry-run'],
       ...(opts['rotation-wait'] !== undefined ? { rotationWaitMs: opts['rotation-wait'] } : {}),
     };
@@ -150,6 +154,11 @@ export const failoverCommand = defineCommand({
     try {
       await requireWorker(conn);
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      if (!input.dryRun && shouldConfirm(opts.yes)) {
+        // On a terminal, the operator sees the dry run's figures and types the Region before anything starts.
+        const preview = (await (await startFailover(conn, { ...input, dryRun: true })).handle.result()) as FailoverReport;
+        await confirmByRegion(io, { action: `fail over to ${input.to}`, regions: [input.to], preview: failoverPreview(preview, plan, opts.approve) });
+      }
       const { handle, attached } = await startFailover(conn, input);
       const say = (l: string) => (io.json ? io.err(l) : io.out(l));
       if (input.dryRun) {

@@ -12,13 +12,13 @@ const MANAGED_POLICY_LIMIT = 6144;
 export const iamPolicyCommand = defineCommand({
   words: ['iam-policy'],
   summary: 'print the least-privilege IAM policy of a role (worker, receiver, operator) for the plan',
-  usage: 'secrets-dr iam-policy --role worker|receiver|operator [-f PLAN] [--account-id ID] [--partition aws] [--explain] [--json]',
+  examples: ['secrets-dr iam-policy --role worker --account-id 123456789012', 'secrets-dr iam-policy --role operator --explain'],
   options: {
     ...PLAN_OPTION,
-    role: { type: 'string' },
-    'account-id': { type: 'string' },
-    partition: { type: 'string' },
-    explain: { type: 'boolean', default: false },
+    role: { type: 'string', description: 'whose policy: the worker, the receiver or a human operator' },
+    'account-id': { type: 'string', placeholder: 'ID', description: 'the 12-digit account, to scope ARNs (default: any account, *)' },
+    partition: { type: 'string', description: 'the AWS partition of the ARNs (default aws)' },
+    explain: { type: 'boolean', default: false, description: 'also print, on stderr, why each action is needed' },
   },
   schema: z.object({
     plan: z.string(),

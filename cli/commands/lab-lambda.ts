@@ -33,8 +33,13 @@ function describeFunction(f: LabFunction): string {
 export const labLambdaCreateCommand = defineCommand({
   words: ['lab', 'lambda', 'create'],
   summary: 'create a rotation function in the lab (RotateSecret then runs its four steps)',
-  usage: `secrets-dr lab lambda create --region R --name N [--kind ${ROTATION_KINDS.join('|')}] [--step-delay MS] [--json]`,
-  options: { region: { type: 'string' }, name: { type: 'string' }, kind: { type: 'string' }, 'step-delay': { type: 'string' } },
+  examples: ['secrets-dr lab lambda create --region ap-northeast-3 --name rotate-payments', 'secrets-dr lab lambda create --region ap-northeast-1 --name rotate-slow --step-delay 2000'],
+  options: {
+    region: { type: 'string', placeholder: 'REGION', description: 'the lab Region of the function' },
+    name: { type: 'string', placeholder: 'NAME', description: 'the function name' },
+    kind: { type: 'string', description: 'which rotation it performs (default rotation-single-user)' },
+    'step-delay': { type: 'string', placeholder: 'MS', description: `milliseconds between its four steps (default ${DEFAULT_STEP_DELAY_MS})` },
+  },
   schema: z.object({
     region: Region,
     name: Name,
@@ -54,8 +59,8 @@ export const labLambdaCreateCommand = defineCommand({
 export const labLambdaListCommand = defineCommand({
   words: ['lab', 'lambda', 'list'],
   summary: 'the lab\'s rotation functions',
-  usage: 'secrets-dr lab lambda list [--region R] [--json]',
-  options: { region: { type: 'string' } },
+  examples: ['secrets-dr lab lambda list', 'secrets-dr lab lambda list --region ap-northeast-3 --json'],
+  options: { region: { type: 'string', placeholder: 'REGION', description: 'only the functions of this Region' } },
   schema: z.object({ region: Region.optional(), json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }) }),
   async run(opts, io: Io) {
     const functions = await callLab((lab) => lab.listFunctions(opts.region));
@@ -69,8 +74,8 @@ export const labLambdaListCommand = defineCommand({
 export const labLambdaDeleteCommand = defineCommand({
   words: ['lab', 'lambda', 'delete'],
   summary: 'delete a rotation function from the lab (RotateSecret naming it then fails with AccessDeniedException)',
-  usage: 'secrets-dr lab lambda delete --region R --name N [--json]',
-  options: { region: { type: 'string' }, name: { type: 'string' } },
+  examples: ['secrets-dr lab lambda delete --region ap-northeast-3 --name rotate-payments'],
+  options: { region: { type: 'string', placeholder: 'REGION', description: 'the lab Region of the function' }, name: { type: 'string', placeholder: 'NAME', description: 'the function name' } },
   schema: z.object({ region: Region, name: Name, json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }) }),
   async run(opts, io: Io) {
     await callLab((lab) => lab.deleteFunction(opts.region, opts.name));

@@ -13,8 +13,14 @@ import { printJson, type Io } from '../output.js';
 export const labUpCommand = defineCommand({
   words: ['lab', 'up'],
   summary: 'start the lab, a Temporal dev server and a worker in the background; prints export lines to eval',
-  usage: 'eval "$(secrets-dr lab up [--port N] [--regions r1,r2] [--state FILE] [--no-temporal] [--no-worker])"',
-  options: { port: { type: 'string' }, regions: { type: 'string' }, state: { type: 'string' }, 'no-temporal': { type: 'boolean', default: false }, 'no-worker': { type: 'boolean', default: false } },
+  examples: ['eval "$(secrets-dr lab up)"', 'eval "$(secrets-dr lab up --regions ap-northeast-1,ap-northeast-3 --state lab-state.json)"', 'secrets-dr lab up --no-temporal --port 4566'],
+  options: {
+    port: { type: 'string', placeholder: 'N', description: 'the lab\'s port (default: a free one)' },
+    regions: { type: 'string', placeholder: 'R1,R2', description: 'the Regions the lab serves, comma-separated' },
+    state: { type: 'string', placeholder: 'FILE', description: 'keep the lab\'s secrets in this file across restarts' },
+    'no-temporal': { type: 'boolean', default: false, description: 'start only the lab (no Temporal dev server, no worker)' },
+    'no-worker': { type: 'boolean', default: false, description: 'start the lab and Temporal, but no worker' },
+  },
   schema: z.object({
     port: z.coerce.number().int().min(1).max(65535).optional(),
     regions: RegionListText,
@@ -47,7 +53,7 @@ export const labUpCommand = defineCommand({
 export const labDownCommand = defineCommand({
   words: ['lab', 'down'],
   summary: 'stop everything `lab up` started',
-  usage: 'secrets-dr lab down',
+  examples: ['secrets-dr lab down'],
   options: {},
   schema: z.object({ positionals: z.array(z.string()).max(0) }),
   async run(_opts, io) {
@@ -67,7 +73,7 @@ function requireStack() {
 export const labEnvCommand = defineCommand({
   words: ['lab', 'env'],
   summary: 'print the export lines of the running local stack again',
-  usage: 'eval "$(secrets-dr lab env)"',
+  examples: ['eval "$(secrets-dr lab env)"'],
   options: {},
   schema: z.object({ positionals: z.array(z.string()).max(0) }),
   async run(_opts, io) {
@@ -81,7 +87,7 @@ export const labEnvCommand = defineCommand({
 export const labStatusCommand = defineCommand({
   words: ['lab', 'status'],
   summary: 'processes, Regions and active faults of the local stack',
-  usage: 'secrets-dr lab status [--json]',
+  examples: ['secrets-dr lab status', 'secrets-dr lab status --json'],
   options: {},
   schema: z.object({ positionals: z.array(z.string()).max(0) }),
   async run(_opts, io) {
@@ -120,19 +126,19 @@ export function labClient(): LabClient {
 export const labFaultCommand = defineCommand({
   words: ['lab', 'fault'],
   summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|rotation-stall|replica-delete-delay|deny|clear',
-  usage:
-    'secrets-dr lab fault outage --region R [--mode refuse|error|hang] | latency --region R --ms N [--jitter N] | replication-lag --region R --ms N | replication-pause --region R | throttle --region R [--group write] --tps N | fail-next --region R --op OP [--count N] [--error TYPE] | rotation-stall --region R [--step createSecret|setSecret|testSecret|finishSecret] | replica-delete-delay --region R --ms N | deny --region R [--op OP] [--error AccessDeniedException|ExpiredTokenException|UnrecognizedClientException|ThrottlingException] | clear [--region R]',
+  args: 'KIND',
+  examples: ['secrets-dr lab fault outage --region ap-northeast-1 --mode hang', 'secrets-dr lab fault fail-next --region ap-northeast-3 --op StopReplicationToReplica --count 2', 'secrets-dr lab fault clear'],
   options: {
-    region: { type: 'string' },
-    mode: { type: 'string' },
-    ms: { type: 'string' },
-    jitter: { type: 'string' },
-    group: { type: 'string' },
-    tps: { type: 'string' },
-    op: { type: 'string' },
-    count: { type: 'string' },
-    error: { type: 'string' },
-    step: { type: 'string' },
+    region: { type: 'string', placeholder: 'REGION', description: 'the Region the fault applies to (every kind but clear needs it; clear without it clears all)' },
+    mode: { type: 'string', description: 'outage: answer 5xx (error), refuse connections, or hang (default error)' },
+    ms: { type: 'string', placeholder: 'MS', description: 'latency, replication-lag, replica-delete-delay: milliseconds' },
+    jitter: { type: 'string', placeholder: 'MS', description: 'latency: random extra milliseconds, up to this' },
+    group: { type: 'string', placeholder: 'GROUP', description: 'throttle: the quota group (default write)' },
+    tps: { type: 'string', placeholder: 'N', description: 'throttle: the calls per second allowed' },
+    op: { type: 'string', placeholder: 'OPERATION', description: 'fail-next, deny: the API operation (e.g. StopReplicationToReplica)' },
+    count: { type: 'string', placeholder: 'N', description: 'fail-next: how many calls fail (default 1)' },
+    error: { type: 'string', placeholder: 'TYPE', description: 'fail-next, deny: the error answered (deny: AccessDeniedException, ExpiredTokenException, UnrecognizedClientException, ThrottlingException)' },
+    step: { type: 'string', description: 'rotation-stall: the rotation step that stalls' },
   },
   schema: z
     .object({
@@ -176,7 +182,7 @@ export const labFaultCommand = defineCommand({
 export const labResetCommand = defineCommand({
   words: ['lab', 'reset'],
   summary: 'drop all lab state and faults',
-  usage: 'secrets-dr lab reset',
+  examples: ['secrets-dr lab reset'],
   options: {},
   schema: z.object({ positionals: z.array(z.string()).max(0) }),
   async run(_opts, io: Io) {

@@ -53,7 +53,7 @@ export function renderHealth(h: MonitorHealth, io: Io): void {
 export const monitorStartCommand = defineCommand({
   words: ['monitor', 'start'],
   summary: 'start the plan\'s health monitor (idempotent)',
-  usage: 'secrets-dr monitor start [-f PLAN] [--json]',
+  examples: ['secrets-dr monitor start', 'secrets-dr monitor start -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {
@@ -70,7 +70,7 @@ export const monitorStartCommand = defineCommand({
 export const monitorStopCommand = defineCommand({
   words: ['monitor', 'stop'],
   summary: 'stop the plan\'s health monitor',
-  usage: 'secrets-dr monitor stop [-f PLAN] [--json]',
+  examples: ['secrets-dr monitor stop -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
   async run(opts, io) {

@@ -14,7 +14,7 @@ const noArgs = (what: string) => z.array(z.string()).max(0, { error: `${what} ta
 export const planValidateCommand = defineCommand({
   words: ['plan', 'validate'],
   summary: 'validate the plan; every problem listed with its path; exit 2 if invalid',
-  usage: 'secrets-dr plan validate [-f PLAN] [--json]',
+  examples: ['secrets-dr plan validate', 'secrets-dr plan validate -f payments.yaml --json'],
   options: { ...PLAN_OPTION },
   schema: z.object({ plan: z.string(), positionals: noArgs('plan validate') }),
   async run(opts, io) {
@@ -32,7 +32,7 @@ export const planValidateCommand = defineCommand({
 export const planSchemaCommand = defineCommand({
   words: ['plan', 'schema'],
   summary: 'print the JSON Schema of the plan file (for editors)',
-  usage: 'secrets-dr plan schema',
+  examples: ['secrets-dr plan schema > secrets-dr.schema.json'],
   options: {},
   schema: z.object({ positionals: noArgs('plan schema') }),
   async run(_opts, io) {
@@ -45,7 +45,7 @@ export const planSchemaCommand = defineCommand({
 export const planShowCommand = defineCommand({
   words: ['plan', 'show'],
   summary: 'the resolved secret set and Regions (read through the status workflow)',
-  usage: 'secrets-dr plan show [-f PLAN] [--json]',
+  examples: ['secrets-dr plan show', 'secrets-dr plan show -f payments.yaml --json'],
   options: { ...PLAN_OPTION },
   schema: z.object({ plan: z.string(), positionals: noArgs('plan show') }),
   async run(opts, io) {

@@ -49,7 +49,6 @@ export function loadReceiverTls(certPath?: string, keyPath?: string): { cert: Bu
 export const receiverCommand = defineCommand({
   words: ['receiver'],
   summary: 'HTTPS endpoint for EventBridge API destinations (API key, validation, signal-with-start of recover)',
-  usage: 'secrets-dr receiver [--port N] [--host H] [-f PLAN ...] [--plans-dir DIR] [--tls-cert FILE --tls-key FILE | --insecure-http]   (key: SECRETS_DR_RECEIVER_API_KEY)',
   examples: [
     'secrets-dr receiver -f secrets-dr.yaml --host 0.0.0.0 --port 8443 --tls-cert /etc/secrets-dr/tls.crt --tls-key /etc/secrets-dr/tls.key',
     'secrets-dr receiver --plans-dir ~/.secrets-dr/plans   # loopback only: plain HTTP for a local proxy',

@@ -16,6 +16,9 @@ import { loadPlanFile } from '../plan-file.js';
 import { table, type Io } from '../output.js';
 import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
+import { confirmByRegion, shouldConfirm } from '../confirm.js';
+import { setupMayOverwrite, setupOverwrites, setupPreview } from '../confirm-previews.js';
+import { fetchStatus } from './status.js';
 
 const POLL_MS = 500;
 
@@ -93,12 +96,22 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
 export const setupCommand = defineCommand({
   words: ['setup'],
   summary: 'replicate the plan’s secrets into every DR Region, resolving same-named secrets by policy',
-  usage: 'secrets-dr setup [-f PLAN] [--wait] [--json]',
-  options: { ...PLAN_OPTION, wait: { type: 'boolean', default: false } },
-  schema: z.object({ plan: z.string(), json: z.boolean(), wait: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'setup takes no arguments' }) }),
+  examples: ['secrets-dr setup --wait', 'secrets-dr setup -f payments.yaml --yes --json'],
+  options: {
+    ...PLAN_OPTION,
+    wait: { type: 'boolean', default: false, description: 'follow setup to its end, also through approval gates (else: exit 4 at a gate)' },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the DR Region before a conflict policy that overwrites runs (asked only on a terminal)' },
+  },
+  schema: z.object({ plan: z.string(), json: z.boolean(), wait: z.boolean(), yes: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'setup takes no arguments' }) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {
+      if (setupMayOverwrite(plan) && shouldConfirm(opts.yes)) {
+        // On a terminal, before a policy replaces same-named secrets: what status sees, then the Region(s) typed.
+        const status = await fetchStatus(c, plan);
+        const overwrites = setupOverwrites(plan, status);
+        if (overwrites.length) await confirmByRegion(io, { action: 'run setup', regions: overwrites.map((o) => o.region), preview: setupPreview(plan, status, overwrites) });
+      }
       const { code, report } = await runSetup(c, plan, io, { wait: opts.wait });
       if (report) {
         if (io.json) io.out(JSON.stringify({ report }));

@@ -53,8 +53,8 @@ export function renderStatus(report: StatusReport, io: Io): void {
 export const statusCommand = defineCommand({
   words: ['status'],
   summary: 'per secret × Region: replication state, parity, standalone/replica, fenced',
-  usage: 'secrets-dr status [-f PLAN] [--from-monitor] [--json]   (--from-monitor: the running monitor\'s per-Region health, no AWS call)',
-  options: { ...PLAN_OPTION, 'from-monitor': { type: 'boolean', default: false } },
+  examples: ['secrets-dr status', 'secrets-dr status -f payments.yaml --json', 'secrets-dr status --from-monitor'],
+  options: { ...PLAN_OPTION, 'from-monitor': { type: 'boolean', default: false, description: "the running monitor's per-Region health instead (no AWS call)" } },
   schema: z.object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);

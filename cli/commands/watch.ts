@@ -75,7 +75,8 @@ export async function watchFailover(c: Connected, workflowId: string, io: Io): P
 export const watchCommand = defineCommand({
   words: ['watch'],
   summary: 'live progress of a failover (progress bar; --json streams lines)',
-  usage: 'secrets-dr watch WORKFLOW_ID [--json]',
+  args: 'WORKFLOW_ID',
+  examples: ['secrets-dr watch secrets-dr/payments/failover', 'secrets-dr watch secrets-dr/payments/failover --json'],
   options: {},
   schema: z.object({ json: z.boolean(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
   async run(opts, io) {
@@ -100,8 +101,9 @@ function controlCommand(word: 'pause' | 'resume' | 'cancel', signal: string, sum
   return defineCommand({
     words: [word],
     summary,
-    usage: `secrets-dr ${word} WORKFLOW_ID${word === 'cancel' ? ' [--reason TEXT]' : ''}`,
-    options: { reason: { type: 'string' } },
+    args: 'WORKFLOW_ID',
+    examples: [`secrets-dr ${word} secrets-dr/payments/failover${word === 'cancel' ? ' --reason "primary recovered"' : ''}`],
+    options: { reason: { type: 'string', placeholder: 'TEXT', description: `why, kept in the workflow history` } },
     schema: z.object({ json: z.boolean(), reason: z.string().max(1_000).optional(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
     async run(opts, io) {
       const id = opts.positionals[0];

@@ -15,7 +15,6 @@ import { stderrLog } from '../../worker/log.js';
 export const workerCommand = defineCommand({
   words: ['worker'],
   summary: 'run a worker (workflows + per-Region activity task queues)',
-  usage: 'secrets-dr worker [--regions r1,r2 | -f PLAN] [--metrics-port N]',
   examples: ['secrets-dr worker -f secrets-dr.yaml', 'secrets-dr worker --regions ap-northeast-1,ap-northeast-3 --metrics-port 9464', 'SECRETS_DR_LOG_FORMAT=json TEMPORAL_PROFILE=prod secrets-dr worker -f secrets-dr.yaml'],
   options: {
     regions: { type: 'string', description: 'Regions this worker serves, comma-separated (else SECRETS_DR_REGIONS, else the plan\'s)', placeholder: 'r1,r2' },

@@ -133,7 +133,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
     const out: string[] = [];
     try {
       const [cli, ...rest] = await Promise.all([
-        main(['failover', '-f', file, '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--reason', 'chaos']),
+        main(['failover', '-f', file, '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--approve', '--reason', 'chaos']),
         triggerRecover(h.client, plan, alarm('e-1'), { taskQueuePrefix: h.prefix }),
         triggerRecover(h.client, plan, alarm('e-2'), { taskQueuePrefix: h.prefix }),
         h.client.workflow.start('failoverWorkflow', {

@@ -6,7 +6,7 @@
  * SDK (every version, backups and the HMAC key included; lineage and failback records, which hold only names,
  * version ids and HMACs, left out: the test may read values, workflows never do) and searches
  * for each of them in every workflow history on the demo's Temporal server (payloads decoded), every
- * event the lab's EventBridge accepted, the demo's stdout/stderr (the in-process worker logs there),
+ * event the lab's EventBridge accepted, the demo's stdout/stderr and its worker log (reports/demo-worker.log),
  * the stack's log files and the report files. Then it stops the demo (SIGTERM).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -115,7 +115,7 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
     }
     await connection.close();
     places.push(['lab events', JSON.stringify(await new LabClient(labUrl!).events())]);
-    places.push(['demo output (CLI + in-process worker logs)', output]);
+    places.push(['demo output (the CLI; the worker logs to reports/demo-worker.log, scanned below)', output]);
     for (const f of [...filesUnder(reports), ...filesUnder(join(cwd, '.secrets-dr-demo')), ...filesUnder(join(cwd, 'home'))]) places.push([f, readFileSync(f, 'utf8')]);
 
     // The scan can see: secret names and workflow payloads are there in clear.

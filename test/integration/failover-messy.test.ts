@@ -83,7 +83,7 @@ async function cliFailover(file: string, mode: 'planned' | 'unplanned'): Promise
   const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
   let code: number;
   try {
-    code = await main(['failover', '--to', h.drRegion, '--mode', mode, '--yes', '--wait', '--json', '-f', file]);
+    code = await main(['failover', '--to', h.drRegion, '--mode', mode, '--yes', '--approve', '--wait', '--json', '-f', file]);
   } finally {
     spy.mockRestore();
   }

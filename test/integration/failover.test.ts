@@ -185,7 +185,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
     let code: number;
     try {
-      code = await main(['failover', '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--wait', '--json', '-f', file]);
+      code = await main(['failover', '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--approve', '--wait', '--json', '-f', file]);
     } finally {
       spy.mockRestore();
     }

@@ -1,12 +1,13 @@
 /**
  * The demo with SECRETS_DR_LOG_FORMAT=json (`node dist/cli/run.js demo`, its own embedded lab and
  * Temporal dev server, as a user runs it). "Every line" here is every line the demo process writes
- * to stderr: its in-process worker's SDK and Core logs, the progress bars and notices of the steps
- * it runs. Each must parse as one JSON object {ts, level, msg, fields}. Its stdout is the story for
- * humans (headings, tables, the report) and stays text.
+ * to stderr (the progress bars and notices of the steps it runs) and every line of the worker log
+ * it keeps beside its reports (`demo-worker.log`: its in-process worker's SDK and Core logs, kept
+ * out of the story). Each must parse as one JSON object {ts, level, msg, fields}. Its stdout is the
+ * story for humans (headings, tables, the report) and stays text.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -31,14 +32,16 @@ describe.skipIf(onAws)(`the demo's log stream with SECRETS_DR_LOG_FORMAT=json ($
     const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
     expect(code, `${out}\n${err}`).toBe(0);
     expect(out).toContain('demo finished');
-    const lines = err.split('\n').filter((l) => l.trim() !== '');
-    expect(lines.length).toBeGreaterThan(0);
+    const stderrLines = err.split('\n').filter((l) => l.trim() !== '');
+    const workerLines = readFileSync(join(cwd, 'reports', 'demo-worker.log'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = [...stderrLines, ...workerLines];
+    expect(stderrLines.length + workerLines.length).toBeGreaterThan(0);
     for (const l of lines) {
       let o: Record<string, unknown>;
       try {
         o = JSON.parse(l) as Record<string, unknown>;
       } catch {
-        throw new Error(`not a JSON log line on the demo's stderr: ${l.slice(0, 300)}`);
+        throw new Error(`not a JSON log line (demo stderr or demo-worker.log): ${l.slice(0, 300)}`);
       }
       expect(Object.keys(o).sort(), l).toEqual(['fields', 'level', 'msg', 'ts']);
       expect(['trace', 'debug', 'info', 'warn', 'error']).toContain(o.level);

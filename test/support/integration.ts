@@ -42,6 +42,7 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   dashboard: ['me-south-1', 'mx-central-1'],
   // The chaos project's Regions: chaos runs on a lab of its own (its own global setup), never beside this one.
   metrics: ['af-south-1', 'ca-west-1'],
+  confirm: ['sa-east-1', 'eu-central-2'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
