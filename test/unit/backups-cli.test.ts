@@ -1,16 +1,12 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../support/cli-run.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // The built CLI, as a user runs it; nothing here reaches Temporal (every case is refused before).
-const bin = new URL('../../bin/secrets-dr.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-backups-cli-'));
-const run = (args: string[], env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1', ...env }, timeout: 60_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-};
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: dir, env: { TEMPORAL_ADDRESS: '127.0.0.1:1', ...env }, timeoutMs: 60_000 });
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
 beforeAll(() => {
@@ -26,8 +22,8 @@ describe('secrets-dr backups: bad input is a clear error naming the field (exit 
     ['restore with a Region that is not one', ['backups', 'restore', 'x', '--yes', '--region', 'mars'], /--region: expected a Region name/],
     ['restore without --yes or --dry-run', ['backups', 'restore', 'secrets-dr-backup/payments/prod/db/2026-12-02T050000Z'], /See what would change with --dry-run; run again with --yes/],
     ['a price override that is not a number', ['backups', 'list'], /SECRETS_DR_PRICE_SECRET_MONTH must be a number of US dollars/, { SECRETS_DR_PRICE_SECRET_MONTH: 'cheap' }],
-  ] as Array<[string, string[], RegExp, Record<string, string>?]>)('%s', (_name, args, message, env = {}) => {
-    const r = run(args, env);
+  ] as Array<[string, string[], RegExp, Record<string, string>?]>)('%s', async (_name, args, message, env = {}) => {
+    const r = await run(args, env);
     expect(r.err).toMatch(message);
     expect(r.code).toBe(2);
     noStack(r.err);

@@ -1,17 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runCli } from '../support/cli-run.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 // The built CLI, as a user runs it (npm test builds first through scripts/bootstrap.mjs).
-const bin = new URL('../../bin/secrets-dr.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-cli-'));
 
-function run(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+const run = (args: string[], env: Record<string, string> = {}) => runCli(args, { cwd: dir, env });
 
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/);
 
@@ -26,8 +22,8 @@ beforeAll(() => {
 });
 
 describe('the secrets-dr command', () => {
-  it('plan validate lists every bad field with its path and exits 2', () => {
-    const r = run(['plan', 'validate', '-f', 'broken.yaml']);
+  it('plan validate lists every bad field with its path and exits 2', async () => {
+    const r = await run(['plan', 'validate', '-f', 'broken.yaml']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('primaryRegion: unknown AWS Region "mars-1"');
     expect(r.err).toContain('drRegions[0].kms: unknown field "kms"');
@@ -36,73 +32,73 @@ describe('the secrets-dr command', () => {
     noStack(r.err);
   });
 
-  it('plan validate --json gives the problems as data', () => {
-    const r = run(['plan', 'validate', '-f', 'broken.yaml', '--json']);
+  it('plan validate --json gives the problems as data', async () => {
+    const r = await run(['plan', 'validate', '-f', 'broken.yaml', '--json']);
     expect(r.code).toBe(2);
     const doc = JSON.parse(r.out) as { error: { problems: Array<{ path: string }> } };
     expect(doc.error.problems.map((p) => p.path)).toContain('primaryRegion');
   });
 
-  it('plan validate accepts a good plan (default file name)', () => {
-    const r = run(['plan', 'validate']);
+  it('plan validate accepts a good plan (default file name)', async () => {
+    const r = await run(['plan', 'validate']);
     expect(r.code).toBe(0);
     expect(r.out).toContain('valid plan "payments"');
   });
 
-  it('a missing plan file is one clear line and exit 2', () => {
-    const r = run(['status', '-f', 'nope.yaml']);
+  it('a missing plan file is one clear line and exit 2', async () => {
+    const r = await run(['status', '-f', 'nope.yaml']);
     expect(r.code).toBe(2);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/cannot read plan file .*nope\.yaml: no such file/);
   });
 
-  it('an unreachable Temporal server is one clear line and exit 1', () => {
-    const r = run(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  it('an unreachable Temporal server is one clear line and exit 1', async () => {
+    const r = await run(['status'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(r.code).toBe(1);
     expect(r.err.trim().split('\n')).toHaveLength(1);
     expect(r.err).toMatch(/cannot reach the Temporal server at 127\.0\.0\.1:1/);
     noStack(r.err);
   }, 30_000);
 
-  it('an unknown command or option is a usage error (exit 2)', () => {
-    expect(run(['frobnicate']).code).toBe(2);
-    const r = run(['status', '--frob']);
+  it('an unknown command or option is a usage error (exit 2)', async () => {
+    expect((await run(['frobnicate'])).code).toBe(2);
+    const r = await run(['status', '--frob']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/Unknown option '--frob'/);
     noStack(r.err);
   });
 
-  it('lab lambda create and lab fault rotation-stall check their options before calling the lab (exit 2, every field named)', () => {
-    const r = run(['lab', 'lambda', 'create', '--region', 'mars-1', '--kind', 'rotation-magic', '--step-delay', 'soon'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+  it('lab lambda create and lab fault rotation-stall check their options before calling the lab (exit 2, every field named)', async () => {
+    const r = await run(['lab', 'lambda', 'create', '--region', 'mars-1', '--kind', 'rotation-magic', '--step-delay', 'soon'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
     expect(r.code).toBe(2);
     expect(r.err).toContain('--region: unknown AWS Region "mars-1"');
     expect(r.err).toContain('--name: missing (needs --name N)');
     expect(r.err).toContain('--kind: expected one of rotation-single-user, rotation-alternating-users');
     expect(r.err).toContain('--step-delay: expected milliseconds (a non-negative number)');
     noStack(r.err);
-    const stall = run(['lab', 'fault', 'rotation-stall', '--region', 'ap-northeast-1', '--step', 'finish'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+    const stall = await run(['lab', 'fault', 'rotation-stall', '--region', 'ap-northeast-1', '--step', 'finish'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
     expect(stall.code).toBe(2);
     expect(stall.err).toContain('--step: expected one of createSecret, setSecret, testSecret, finishSecret');
-    const down = run(['lab', 'lambda', 'list'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+    const down = await run(['lab', 'lambda', 'list'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/the lab at http:\/\/127\.0\.0\.1:1 does not answer/);
   }, 30_000);
 
-  it('bad configuration in the environment names the variable', () => {
-    const r = run(['status'], { SECRETS_DR_REGIONS: 'ap-northeast-1,mars-2' });
+  it('bad configuration in the environment names the variable', async () => {
+    const r = await run(['status'], { SECRETS_DR_REGIONS: 'ap-northeast-1,mars-2' });
     expect(r.code).toBe(2);
     expect(r.err).toContain('SECRETS_DR_REGIONS: unknown AWS Region "mars-2"');
   });
 
-  it('plan schema prints a JSON Schema', () => {
-    const r = run(['plan', 'schema']);
+  it('plan schema prints a JSON Schema', async () => {
+    const r = await run(['plan', 'schema']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ type: 'object', title: expect.stringContaining('secrets-dr') });
   });
 
-  it('a YAML alias bomb in the plan is exit 2 with a clear message, not an internal error', () => {
+  it('a YAML alias bomb in the plan is exit 2 with a clear message, not an internal error', async () => {
     for (const args of [['plan', 'validate', '-f', 'bomb.yaml'], ['status', '-f', 'bomb.yaml'], ['plan', 'validate', '-f', 'bomb.yaml', '--json']]) {
-      const r = run(args);
+      const r = await run(args);
       expect(r.code, args.join(' ')).toBe(2);
       const text = r.err + r.out;
       expect(text).toMatch(/plan file .*bomb\.yaml is invalid/);
@@ -112,8 +108,8 @@ describe('the secrets-dr command', () => {
     }
   }, 60_000);
 
-  it('a field of the wrong type says "expected X, got Y", not "missing"', () => {
-    const r = run(['plan', 'validate', '-f', 'wrong-types.yaml']);
+  it('a field of the wrong type says "expected X, got Y", not "missing"', async () => {
+    const r = await run(['plan', 'validate', '-f', 'wrong-types.yaml']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('primaryRegion: expected an AWS Region name such as "ap-northeast-3", got the number 12');
     expect(r.err).toContain('failover.automatic: expected true or false, got the text "yes"; write true or false, without quotes');
@@ -123,8 +119,8 @@ describe('the secrets-dr command', () => {
     noStack(r.err);
   }, 30_000);
 
-  it('a plan that makes automatic recovery trigger-happy is refused (exit 2), naming each field, expected, got and what to do', () => {
-    const r = run(['plan', 'validate', '-f', 'trigger-happy.yaml']);
+  it('a plan that makes automatic recovery trigger-happy is refused (exit 2), naming each field, expected, got and what to do', async () => {
+    const r = await run(['plan', 'validate', '-f', 'trigger-happy.yaml']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/health\.interval: expected at least 5s when failover\.automatic is true, got 1s: .*set failover\.automatic: false/);
     expect(r.err).toMatch(/health\.unhealthyAfter: expected at least 2 when failover\.automatic is true, got 1/);

@@ -4,28 +4,16 @@
  * unreachable Temporal); the worker's and receiver's streams are parsed line by line in
  * test/integration/metrics.test.ts. Stdout (tables, the demo's story) is for humans and not JSON.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-run.js';
 import { formatLog } from '../../worker/log.js';
 import { loadEnv } from '../../worker/config.js';
 
-const bin = new URL('../../bin/secrets-dr.mjs', import.meta.url).pathname;
-
-async function runAsync(args: string[], env: Record<string, string>) {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, SECRETS_DR_LOG_FORMAT: 'json', ...env } });
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((r) => child.once('exit', r));
-  return { code, err };
-}
-
 function run(args: string[], env: Record<string, string>) {
   if (!existsSync(new URL('../../dist/cli/run.js', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, SECRETS_DR_LOG_FORMAT: 'json', ...env }, timeout: 30_000 });
-  return { code: r.status, out: r.stdout, err: r.stderr };
+  return runCli(args, { env: { SECRETS_DR_LOG_FORMAT: 'json', ...env } });
 }
 
 /** Every non-empty line parsed as one JSON log object with the four fields. */
@@ -41,7 +29,7 @@ function jsonLines(text: string): Array<{ ts: string; level: string; msg: string
 }
 
 describe('JSON log lines', () => {
-  it('one object per line: ts, level, msg, fields; errors keep name, message and type', () => {
+  it('one object per line: ts, level, msg, fields; errors keep name, message and type', async () => {
     const err = Object.assign(new Error('boom'), { type: 'RegionUnreachable' });
     const line = formatLog('json', 'warn', 'activity failed', { error: err, n: 10n, region: 'r1' }, new Date('2026-01-01T00:00:00Z'));
     expect(line).not.toContain('\n');
@@ -49,21 +37,21 @@ describe('JSON log lines', () => {
     expect(formatLog('text', 'info', 'hello', {}, new Date('2026-01-01T00:00:00Z'))).toBe('2026-01-01T00:00:00.000Z [INFO] hello');
   });
 
-  it('SECRETS_DR_LOG_FORMAT accepts text and json only, naming the variable otherwise', () => {
+  it('SECRETS_DR_LOG_FORMAT accepts text and json only, naming the variable otherwise', async () => {
     expect(loadEnv({ SECRETS_DR_LOG_FORMAT: 'JSON' }).SECRETS_DR_LOG_FORMAT).toBe('json');
     expect(() => loadEnv({ SECRETS_DR_LOG_FORMAT: 'yaml' })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'SECRETS_DR_LOG_FORMAT' })] }));
   });
 
-  it("the CLI's errors on stderr: a usage error, a bad configuration and an unreachable Temporal are JSON lines, exit codes kept", { timeout: 90_000 }, () => {
-    const usage = run(['worker'], {});
+  it("the CLI's errors on stderr: a usage error, a bad configuration and an unreachable Temporal are JSON lines, exit codes kept", { timeout: 90_000 }, async () => {
+    const usage = await run(['worker'], {});
     expect(usage.code).toBe(2);
     expect(jsonLines(usage.err)[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('say which Regions'), fields: { type: 'UsageError', exitCode: 2 } });
 
-    const config = run(['worker', '--regions', 'us-east-1'], { SECRETS_DR_METRICS_PORT: 'ninety' });
+    const config = await run(['worker', '--regions', 'us-east-1'], { SECRETS_DR_METRICS_PORT: 'ninety' });
     expect(config.code).toBe(2);
     expect(jsonLines(config.err)[0]).toMatchObject({ level: 'error', fields: { type: 'ConfigInvalid', problems: [expect.objectContaining({ path: 'SECRETS_DR_METRICS_PORT' })] } });
 
-    const down = run(['status', '-f', new URL('../fixtures/canonical-plan.yaml', import.meta.url).pathname], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+    const down = await run(['status', '-f', new URL('../fixtures/canonical-plan.yaml', import.meta.url).pathname], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
     expect(down.code).toBe(1);
     expect(jsonLines(down.err)[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('cannot reach the Temporal server'), fields: { type: 'TemporalUnreachable' } });
   });
@@ -73,7 +61,7 @@ describe('JSON log lines', () => {
     await new Promise<void>((r) => busy.listen(0, '0.0.0.0', () => r()));
     const port = (busy.address() as { port: number }).port;
     try {
-      const r = await runAsync(['worker', '--regions', 'us-east-1', '--metrics-port', String(port)], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      const r = await run(['worker', '--regions', 'us-east-1', '--metrics-port', String(port)], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
       expect(r.code).toBe(2);
       expect(jsonLines(r.err)[0]).toMatchObject({ level: 'error', msg: expect.stringMatching(new RegExp(`metrics port ${port}: cannot serve metrics .*in use.*--metrics-port or SECRETS_DR_METRICS_PORT`)), fields: { type: 'ConfigInvalid' } });
     } finally {
