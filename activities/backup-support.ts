@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { BackupManifest, MANIFEST_STAGE } from '../domain/backup.js';
 import { ErrorType } from '../domain/errors.js';
-import type { RegionClients } from './clients.js';
+import type { RegionSecretsManager } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
 
@@ -35,7 +35,12 @@ export function sameValue(a: GetSecretValueResponse, b: GetSecretValueResponse):
 export const cannotBackUp = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.BackupNotPossible);
 export const notFound = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.SecretNotFound);
 
-export function secretOps({ region, secretsManager: sm }: RegionClients, writeQuotaShare = 0.6) {
+/** The operations `secretOps` itself calls; callers may pass a client with more (`sm` keeps the caller's type). */
+export type SecretOpsClients = RegionSecretsManager<'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'updateSecretVersionStage'>;
+
+export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShare = 0.6) {
+  const { region } = clients;
+  const sm: C['secretsManager'] = clients.secretsManager;
   const gov = writeGovernor(region, writeQuotaShare);
   const policyGov = writeGovernor(`${region}/policy`, writeQuotaShare);
   const tagGov = writeGovernor(`${region}/tagging`, writeQuotaShare);
@@ -111,4 +116,4 @@ export function secretOps({ region, secretsManager: sm }: RegionClients, writeQu
 
   return { sm, region, gov, policyGov, tagGov, rotationGov, describe, readVersion, readPolicy, readManifest, ensureLabels };
 }
-export type SecretOps = ReturnType<typeof secretOps>;
+export type SecretOps<C extends SecretOpsClients = SecretOpsClients> = ReturnType<typeof secretOps<C>>;

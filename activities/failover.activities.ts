@@ -31,7 +31,7 @@ import {
   type LineageRecord,
   type SecretOutcome,
 } from '../domain/failover.js';
-import type { RegionClients } from './clients.js';
+import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
 import { hmacOf, requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
@@ -141,7 +141,22 @@ interface BatchProgress {
   hmacs: boolean;
 }
 
-export function createFailoverActivities(clients: RegionClients) {
+/** The Secrets Manager operations of the failover activities (tests fake exactly these). */
+export type FailoverClients = RegionSecretsManager<
+  | 'listSecrets'
+  | 'describeSecret'
+  | 'getSecretValue'
+  | 'stopReplicationToReplica'
+  | 'getResourcePolicy'
+  | 'putResourcePolicy'
+  | 'deleteResourcePolicy'
+  | 'tagResource'
+  | 'untagResource'
+  | 'rotateSecret'
+  | 'createSecret'
+>;
+
+export function createFailoverActivities(clients: FailoverClients) {
   const { region } = clients;
   const sm = heartbeating(clients.secretsManager);
 
