@@ -35,7 +35,7 @@ type Input<K extends keyof SecretsManagerApi> = Parameters<SecretsManagerApi[K]>
 export class FakeSecretsManager {
   readonly secrets = new Map<string, Secret>();
   readonly calls: Array<{ op: string; id?: string }> = [];
-  private faults: Array<{ op: string; id?: string; error: () => Error; count: number; delayMs: number }> = [];
+  private faults: Array<{ op: string; id?: string; error: () => Error; count: number; delayMs: number; after: number }> = [];
 
   constructor(readonly region: string) {}
 
@@ -59,9 +59,9 @@ export class FakeSecretsManager {
     });
   }
 
-  /** The next `count` calls of `op` (on `id`'s secret when given) fail with `error()`, after `delayMs`. */
-  failNext(op: string, error: () => Error, count = 1, o: { id?: string; delayMs?: number } = {}): void {
-    this.faults.push({ op, id: o.id, error, count, delayMs: o.delayMs ?? 0 });
+  /** The next `count` calls of `op` (on `id`'s secret when given; after `after` that pass) fail with `error()`, after `delayMs`. */
+  failNext(op: string, error: () => Error, count = 1, o: { id?: string; delayMs?: number; after?: number } = {}): void {
+    this.faults.push({ op, id: o.id, error, count, delayMs: o.delayMs ?? 0, after: o.after ?? 0 });
   }
 
   callsOf(op: string, id?: string): number {
@@ -77,6 +77,10 @@ export class FakeSecretsManager {
     this.calls.push({ op, id: name });
     const f = this.faults.find((x) => x.op === op && x.count > 0 && (x.id === undefined || x.id === name));
     if (!f) return;
+    if (f.after > 0) {
+      f.after--;
+      return;
+    }
     f.count--;
     if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
     throw f.error();
