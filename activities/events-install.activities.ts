@@ -41,12 +41,12 @@ function sortKeys(v: unknown): unknown {
 }
 
 export interface EventsInstallDeps {
-  /** The receiver's API key; default: this process's SECRETS_DR_RECEIVER_API_KEY. */
+  /** The receiver's API key, read when an install needs it (the worker passes its validated SECRETS_DR_RECEIVER_API_KEY); default: none. */
   apiKey?: () => string | undefined;
 }
 
 export function createEventsInstallActivities({ region, eventBridge }: RegionClients, deps: EventsInstallDeps = {}) {
-  const readKey = deps.apiKey ?? (() => process.env.SECRETS_DR_RECEIVER_API_KEY);
+  const readKey = deps.apiKey ?? (() => undefined);
 
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {

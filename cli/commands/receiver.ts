@@ -9,6 +9,7 @@ import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { connectClient } from '../temporal.js';
 import { startReceiver } from '../receiver-server.js';
+import { envValue } from '../../worker/config.js';
 
 export const receiverCommand = defineCommand({
   words: ['receiver'],
@@ -31,8 +32,8 @@ export const receiverCommand = defineCommand({
     positionals: z.array(z.string()).max(0),
   }),
   async run(opts, io) {
-    const apiKey = process.env.SECRETS_DR_RECEIVER_API_KEY;
-    if (!apiKey || apiKey.length < 16) {
+    const apiKey = envValue('SECRETS_DR_RECEIVER_API_KEY');
+    if (!apiKey) {
       throw new OperatorError(ErrorType.ConfigInvalid, 'set SECRETS_DR_RECEIVER_API_KEY (at least 16 characters) to the key the EventBridge connection sends');
     }
     const plans = (opts.plan ?? []).map((f) => loadPlanFile(f).plan);

@@ -36,8 +36,9 @@ export const workerCommand = defineCommand({
       regions,
       taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
       awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
+      writersPerRegion: env.SECRETS_DR_WRITERS_PER_REGION,
     });
-    if (process.env.SECRETS_DR_READY_FILE) writeFileSync(process.env.SECRETS_DR_READY_FILE, String(process.pid));
+    if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
     io.err(`secrets-dr worker: ${t.address} namespace ${t.namespace}, queues ${env.SECRETS_DR_TASK_QUEUE_PREFIX} + ${regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`).join(', ')}; workflows: ${running.workflowCode}`);
     const stop = () => {
       io.err('secrets-dr worker: shutting down (finishing running activities)');
