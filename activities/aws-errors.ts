@@ -10,7 +10,7 @@ import { classifyAwsErrorName, classifyFailure, type AwsErrorClass } from '../do
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 const RETRYABLE_AWS = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailableException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
 
-export interface AwsErrorInfo {
+interface AwsErrorInfo {
   name: string;
   message: string;
   status?: number;

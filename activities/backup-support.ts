@@ -13,7 +13,7 @@ import type { RegionSecretsManager } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
 
-export type VersionMap = Record<string, string[]>;
+type VersionMap = Record<string, string[]>;
 
 /** Labelled versions only (AWS leaves unlabelled ones out of describe, but not every emulator does). */
 export function labelledVersions(d: DescribeSecretResponse | undefined): VersionMap {
@@ -23,8 +23,6 @@ export function labelledVersions(d: DescribeSecretResponse | undefined): Version
 }
 
 export const versionWith = (versions: VersionMap, stage: string) => Object.entries(versions).find(([, s]) => s.includes(stage))?.[0];
-
-export const valueOf = (v: GetSecretValueResponse) => (v.SecretString !== undefined ? { SecretString: v.SecretString } : { SecretBinary: v.SecretBinary });
 
 /** Two values equal, string or binary (inside an activity only). */
 export function sameValue(a: GetSecretValueResponse, b: GetSecretValueResponse): boolean {
@@ -36,7 +34,7 @@ export const cannotBackUp = (message: string) => ApplicationFailure.nonRetryable
 export const notFound = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.SecretNotFound);
 
 /** The operations `secretOps` itself calls; callers may pass a client with more (`sm` keeps the caller's type). */
-export type SecretOpsClients = RegionSecretsManager<'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'updateSecretVersionStage'>;
+type SecretOpsClients = RegionSecretsManager<'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'updateSecretVersionStage'>;
 
 export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShare = 0.6) {
   const { region } = clients;

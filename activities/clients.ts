@@ -48,7 +48,7 @@ export const EVENTBRIDGE_OPERATIONS = [
   'updateApiDestination',
   'deleteApiDestination',
 ] as const;
-export type EventBridgeApi = Pick<EventBridge, (typeof EVENTBRIDGE_OPERATIONS)[number]>;
+type EventBridgeApi = Pick<EventBridge, (typeof EVENTBRIDGE_OPERATIONS)[number]>;
 
 /**
  * One Region's Secrets Manager client, narrowed to the operations `K` an activity module calls: its

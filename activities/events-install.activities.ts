@@ -23,7 +23,7 @@ import { isNotFound, toFailure } from './aws-errors.js';
 /** Inbound AWS events (aws.cloudwatch, aws.health) arrive on the default bus only. */
 const INBOUND_BUS = 'default';
 
-export function apiKeyFingerprint(key: string): string {
+function apiKeyFingerprint(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -40,7 +40,7 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-export interface EventsInstallDeps {
+interface EventsInstallDeps {
   /** The receiver's API key, read when an install needs it (the worker passes its validated SECRETS_DR_RECEIVER_API_KEY); default: none. */
   apiKey?: () => string | undefined;
 }

@@ -37,7 +37,7 @@ import { hmacOf, requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 
 /** Tag on every secret a failover promoted: which failover (also the "writable" probe: no version is created). */
-export const FAILOVER_TAG = 'secrets-dr:failover';
+const FAILOVER_TAG = 'secrets-dr:failover';
 
 const CONCURRENCY = 16;
 const SECRET_STRING_LIMIT = 60_000;
@@ -120,7 +120,7 @@ export interface PromoteBatchInput {
   fencedBeforePromotion?: boolean;
 }
 
-export interface FenceBatchInput {
+interface FenceBatchInput {
   region: string;
   failoverId: string;
   to: string;

@@ -18,9 +18,9 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
+import { REGION_WRITE_TPS } from '../domain/failover.js';
 import { describeAwsError, isThrottling } from './aws-errors.js';
 
-export const REGION_WRITE_TPS = 50;
 /** Sends of one write at most while it is throttled (the first one included). */
 export const THROTTLED_TRIES = 8;
 /** After a throttle, the time the rate takes to climb back from half to the full share. */
@@ -28,7 +28,7 @@ export const RECOVERY_MS = 10_000;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
-export interface GovernorOptions {
+interface GovernorOptions {
   /** Sends of one write at most while throttled (default THROTTLED_TRIES). */
   tries?: number;
   /** Jitter source in [0, 1) (tests). */

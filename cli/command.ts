@@ -13,11 +13,11 @@ type ParseArgsOption = NonNullable<ParseArgsConfig['options']>[string];
  * One option: what node:util parseArgs needs, plus what help is generated from: a one-line
  * `description` and, for a string option, the `placeholder` shown for its value (`--to REGION`).
  */
-export type OptionDef = ParseArgsOption & { description?: string; placeholder?: string };
-export type OptionSpec = Record<string, OptionDef>;
+type OptionDef = ParseArgsOption & { description?: string; placeholder?: string };
+type OptionSpec = Record<string, OptionDef>;
 
 /** The parser's view of a spec: the same options without the help-only fields. */
-export function parserOptions(spec: OptionSpec): NonNullable<ParseArgsConfig['options']> {
+function parserOptions(spec: OptionSpec): NonNullable<ParseArgsConfig['options']> {
   return Object.fromEntries(Object.entries(spec).map(([name, { description: _d, placeholder: _p, ...o }]) => [name, o]));
 }
 
@@ -38,7 +38,7 @@ export function defineCommand<S extends z.ZodType>(c: Command<S>): Command<S> {
 }
 
 /** Options every command takes. */
-export const COMMON_OPTIONS: OptionSpec = {
+const COMMON_OPTIONS: OptionSpec = {
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
   profile: { type: 'string' },

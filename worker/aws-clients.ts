@@ -9,7 +9,7 @@ import { Agent as HttpAgent } from 'node:http';
 import type { RegionClients } from '../activities/clients.js';
 import { noAnswerRetryStrategy } from './sdk-retry.js';
 
-export interface AwsClientOptions {
+interface AwsClientOptions {
   /** Per-request timeout (ms). */
   requestTimeoutMs: number;
   /** Concurrent sockets per Region (writes are quota-bound anyway). */

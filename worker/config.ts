@@ -13,7 +13,7 @@ import { PRICES } from '../domain/prices.js';
 
 const optionalText = z.string().trim().min(1).optional();
 
-export const EnvSchema = z.object({
+const EnvSchema = z.object({
   TEMPORAL_ADDRESS: z.string().trim().min(1).default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().trim().min(1).default('default'),
   TEMPORAL_API_KEY: optionalText,

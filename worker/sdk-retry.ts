@@ -24,7 +24,7 @@ const CAPACITY = 500;
 const RETRY_COST = 14;
 
 /** The error kinds this layer retries (the SDK's classification: network errors, timeouts, 500/502/503/504). */
-export const SDK_RETRIED_ERROR_TYPES: ReadonlySet<RetryErrorInfo['errorType']> = new Set(['TRANSIENT']);
+const SDK_RETRIED_ERROR_TYPES: ReadonlySet<RetryErrorInfo['errorType']> = new Set(['TRANSIENT']);
 
 type Token = RetryToken & { cost: number };
 const token = (retries: number, delayMs: number, cost: number): Token => ({ getRetryCount: () => retries, getRetryDelay: () => delayMs, cost });

@@ -35,7 +35,7 @@ export function workflowsPath(): string {
 
 // One line per activity module: each Region's worker gets every activity bound to that Region's clients.
 // `peers`: other Regions' clients, for the few activities that span two Regions (adopt, restore).
-export function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
+function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
   return {
     ...createInventoryActivities(clients),
     ...createLineageActivities(clients),
@@ -50,9 +50,8 @@ export function createRegionActivities(clients: RegionClients, peers?: (region: 
     ...createDrillActivities(clients, peers),
   };
 }
-export type RegionActivities = ReturnType<typeof createRegionActivities>;
 
-export interface StartWorkersOptions {
+interface StartWorkersOptions {
   connection: NativeConnection;
   namespace: string;
   regions: readonly string[];

@@ -56,7 +56,7 @@ export interface EventLogFilter {
   eventBusName?: string;
 }
 
-export interface DeliveryOptions {
+interface DeliveryOptions {
   /** Attempts per (event, target), first one included. Default 3. */
   maxAttempts?: number;
   /** First retry delay; doubles each retry. Default 100 ms. */
@@ -95,7 +95,7 @@ export interface TargetRecord {
   [other: string]: unknown;
 }
 
-export interface HttpParameters {
+interface HttpParameters {
   PathParameterValues?: string[];
   HeaderParameters?: Record<string, string>;
   QueryStringParameters?: Record<string, string>;

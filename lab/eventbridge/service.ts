@@ -32,7 +32,7 @@ import { listTagsForResource, tagResource, untagResource } from './tags.js';
 import { deepCopy, isoSeconds, validation } from './shared.js';
 
 export type { InjectAlarmInput, InjectHealthInput } from './aws-events.js';
-export type { DeliveryOptions, DeliveryOutcome, DeliveryRecord, EventBridgeServiceOptions, EventLogFilter, LoggedEvent } from './model.js';
+export type { DeliveryOutcome, DeliveryRecord, EventBridgeServiceOptions, EventLogFilter, LoggedEvent } from './model.js';
 
 type Operation = (st: Regions, input: Input, ctx: RequestContext) => unknown;
 

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
-import { backoffMs, RECOVERY_MS, REGION_WRITE_TPS, setWritersPerRegion, THROTTLED_TRIES, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
+import { REGION_WRITE_TPS } from '../../domain/failover.js';
+import { backoffMs, RECOVERY_MS, setWritersPerRegion, THROTTLED_TRIES, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
 
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 const denied = () => Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
