@@ -10,14 +10,19 @@ import { classifyAwsErrorName, classifyFailure, type AwsErrorClass } from '../do
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
 const RETRYABLE_AWS = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailableException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
 
-export interface AwsErrorInfo {
+interface AwsErrorInfo {
   name: string;
   message: string;
   status?: number;
   code?: string;
 }
 
+/** An SDK error's name, message, status and network code; for our own failures (`toFailure`, the governor's), the AWS error's name they keep. */
 export function describeAwsError(err: unknown): AwsErrorInfo {
+  if (err instanceof ApplicationFailure) {
+    const awsError = (err.details?.[0] as { awsError?: unknown } | undefined)?.awsError;
+    return { name: typeof awsError === 'string' ? awsError : (err.type ?? 'ApplicationFailure'), message: err.message };
+  }
   const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number }; cause?: { code?: string } };
   return {
     name: e?.name ?? 'Error',
@@ -61,6 +66,7 @@ export function isNotFound(err: unknown): boolean {
 
 /** Wraps an SDK error as an ApplicationFailure typed for retry policies and the CLI. */
 export function toFailure(err: unknown, what: string, region: string): ApplicationFailure {
+  if (err instanceof ApplicationFailure) return err; // already typed (e.g. the governor's WriteThrottled, with its retry delay)
   const info = describeAwsError(err);
   const message = `${what} in ${region}: ${info.name}: ${info.message}`;
   if (isUnreachable(err)) return ApplicationFailure.retryable(message, ErrorType.RegionUnreachable, { region, awsError: info.name });

@@ -9,11 +9,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { BackupManifest, MANIFEST_STAGE } from '../domain/backup.js';
 import { ErrorType } from '../domain/errors.js';
-import type { RegionClients } from './clients.js';
+import type { RegionSecretsManager } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
 
-export type VersionMap = Record<string, string[]>;
+type VersionMap = Record<string, string[]>;
 
 /** Labelled versions only (AWS leaves unlabelled ones out of describe, but not every emulator does). */
 export function labelledVersions(d: DescribeSecretResponse | undefined): VersionMap {
@@ -24,8 +24,6 @@ export function labelledVersions(d: DescribeSecretResponse | undefined): Version
 
 export const versionWith = (versions: VersionMap, stage: string) => Object.entries(versions).find(([, s]) => s.includes(stage))?.[0];
 
-export const valueOf = (v: GetSecretValueResponse) => (v.SecretString !== undefined ? { SecretString: v.SecretString } : { SecretBinary: v.SecretBinary });
-
 /** Two values equal, string or binary (inside an activity only). */
 export function sameValue(a: GetSecretValueResponse, b: GetSecretValueResponse): boolean {
   if (a.SecretString !== undefined || b.SecretString !== undefined) return a.SecretString === b.SecretString;
@@ -35,7 +33,12 @@ export function sameValue(a: GetSecretValueResponse, b: GetSecretValueResponse):
 export const cannotBackUp = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.BackupNotPossible);
 export const notFound = (message: string) => ApplicationFailure.nonRetryable(message, ErrorType.SecretNotFound);
 
-export function secretOps({ region, secretsManager: sm }: RegionClients, writeQuotaShare = 0.6) {
+/** The operations `secretOps` itself calls; callers may pass a client with more (`sm` keeps the caller's type). */
+type SecretOpsClients = RegionSecretsManager<'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'updateSecretVersionStage'>;
+
+export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShare = 0.6) {
+  const { region } = clients;
+  const sm: C['secretsManager'] = clients.secretsManager;
   const gov = writeGovernor(region, writeQuotaShare);
   const policyGov = writeGovernor(`${region}/policy`, writeQuotaShare);
   const tagGov = writeGovernor(`${region}/tagging`, writeQuotaShare);
@@ -111,4 +114,4 @@ export function secretOps({ region, secretsManager: sm }: RegionClients, writeQu
 
   return { sm, region, gov, policyGov, tagGov, rotationGov, describe, readVersion, readPolicy, readManifest, ensureLabels };
 }
-export type SecretOps = ReturnType<typeof secretOps>;
+export type SecretOps<C extends SecretOpsClients = SecretOpsClients> = ReturnType<typeof secretOps<C>>;

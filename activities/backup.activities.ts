@@ -31,7 +31,7 @@ import {
   type BackupManifest,
   type TagPair,
 } from '../domain/backup.js';
-import type { RegionClients } from './clients.js';
+import type { RegionClients, RegionSecretsManager } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
 import { isNotFound, toFailure } from './aws-errors.js';
 import { requestToken } from './lineage.activities.js';
@@ -68,8 +68,13 @@ export interface BackupResult {
   skipped?: boolean;
 }
 
+/** The Secrets Manager operations of backupSecret, listPlanBackups and deleteBackups (tests fake exactly these). */
+export type BackupClients = RegionSecretsManager<
+  'listSecrets' | 'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'createSecret' | 'putResourcePolicy' | 'putSecretValue' | 'updateSecretVersionStage' | 'deleteSecret'
+>;
+
 /** The plan's backups in this Region, from ListSecrets (tags and labels; `withOrigin`: one describe per backup's original). */
-async function listBackups(ops: SecretOps, prefix: string, withOrigin: boolean): Promise<BackupInfo[]> {
+async function listBackups(ops: SecretOps<BackupClients>, prefix: string, withOrigin: boolean): Promise<BackupInfo[]> {
   const out: BackupInfo[] = [];
   let token: string | undefined;
   do {
@@ -111,7 +116,13 @@ async function listBackups(ops: SecretOps, prefix: string, withOrigin: boolean):
   return out;
 }
 
+/** Backup activities, and restore (createRestoreActivities) over the same Region's clients. */
 export function createBackupActivities(clients: RegionClients, peer?: PeerClients) {
+  return { ...createBackupSecretActivities(clients), ...createRestoreActivities(clients, peer) };
+}
+
+/** backupSecret, listPlanBackups and deleteBackups over a client with just their operations. */
+export function createBackupSecretActivities(clients: BackupClients) {
   const { region } = clients;
 
   return {
@@ -305,8 +316,6 @@ export function createBackupActivities(clients: RegionClients, peer?: PeerClient
       }
       return out;
     },
-
-    ...createRestoreActivities(clients, peer),
   };
 }
 

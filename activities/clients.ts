@@ -48,7 +48,16 @@ export const EVENTBRIDGE_OPERATIONS = [
   'updateApiDestination',
   'deleteApiDestination',
 ] as const;
-export type EventBridgeApi = Pick<EventBridge, (typeof EVENTBRIDGE_OPERATIONS)[number]>;
+type EventBridgeApi = Pick<EventBridge, (typeof EVENTBRIDGE_OPERATIONS)[number]>;
+
+/**
+ * One Region's Secrets Manager client, narrowed to the operations `K` an activity module calls: its
+ * factory says what it touches, and tests build fakes of just those (MockActivityEnvironment).
+ */
+export interface RegionSecretsManager<K extends keyof SecretsManagerApi> {
+  region: string;
+  secretsManager: Pick<SecretsManagerApi, K>;
+}
 
 /** One Region's clients. */
 export interface RegionClients {

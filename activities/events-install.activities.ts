@@ -23,7 +23,7 @@ import { isNotFound, toFailure } from './aws-errors.js';
 /** Inbound AWS events (aws.cloudwatch, aws.health) arrive on the default bus only. */
 const INBOUND_BUS = 'default';
 
-export function apiKeyFingerprint(key: string): string {
+function apiKeyFingerprint(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
@@ -40,13 +40,13 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-export interface EventsInstallDeps {
-  /** The receiver's API key; default: this process's SECRETS_DR_RECEIVER_API_KEY. */
+interface EventsInstallDeps {
+  /** The receiver's API key, read when an install needs it (the worker passes its validated SECRETS_DR_RECEIVER_API_KEY); default: none. */
   apiKey?: () => string | undefined;
 }
 
 export function createEventsInstallActivities({ region, eventBridge }: RegionClients, deps: EventsInstallDeps = {}) {
-  const readKey = deps.apiKey ?? (() => process.env.SECRETS_DR_RECEIVER_API_KEY);
+  const readKey = deps.apiKey ?? (() => undefined);
 
   async function call<T>(what: string, fn: () => Promise<T>): Promise<T | undefined> {
     try {

@@ -54,7 +54,7 @@ import { createLineageActivities, requestToken } from './lineage.activities.js';
 import { pool, type PeerClients } from './replication.activities.js';
 import { writeGovernor } from './write-governor.js';
 
-export interface ItemFailure {
+interface ItemFailure {
   name: string;
   ok: boolean;
   skipped?: boolean;

@@ -31,13 +31,13 @@ import {
   type LineageRecord,
   type SecretOutcome,
 } from '../domain/failover.js';
-import type { RegionClients } from './clients.js';
+import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
 import { hmacOf, requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 
 /** Tag on every secret a failover promoted: which failover (also the "writable" probe: no version is created). */
-export const FAILOVER_TAG = 'secrets-dr:failover';
+const FAILOVER_TAG = 'secrets-dr:failover';
 
 const CONCURRENCY = 16;
 const SECRET_STRING_LIMIT = 60_000;
@@ -50,8 +50,6 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   });
   await Promise.all(lanes);
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Heartbeat details of the running activity (registered by the activities that resume from them). */
 const progressOf = new WeakMap<Context, { details: () => unknown; last: number }>();
@@ -122,7 +120,7 @@ export interface PromoteBatchInput {
   fencedBeforePromotion?: boolean;
 }
 
-export interface FenceBatchInput {
+interface FenceBatchInput {
   region: string;
   failoverId: string;
   to: string;
@@ -143,7 +141,22 @@ interface BatchProgress {
   hmacs: boolean;
 }
 
-export function createFailoverActivities(clients: RegionClients) {
+/** The Secrets Manager operations of the failover activities (tests fake exactly these). */
+export type FailoverClients = RegionSecretsManager<
+  | 'listSecrets'
+  | 'describeSecret'
+  | 'getSecretValue'
+  | 'stopReplicationToReplica'
+  | 'getResourcePolicy'
+  | 'putResourcePolicy'
+  | 'deleteResourcePolicy'
+  | 'tagResource'
+  | 'untagResource'
+  | 'rotateSecret'
+  | 'createSecret'
+>;
+
+export function createFailoverActivities(clients: FailoverClients) {
   const { region } = clients;
   const sm = heartbeating(clients.secretsManager);
 
@@ -274,46 +287,39 @@ export function createFailoverActivities(clients: RegionClients) {
         // failover (an attempt whose answer or tag was lost) unless another run's PROMOTED_BY_TAG says otherwise.
         let sent = false;
         let d: DescribeSecretResponse | undefined;
-        for (let attempt = 0; ; attempt++) {
-          try {
-            d = await describe(name); // describe first: a secret already standalone is never stopped again
-            if (d.DeletedDate) {
-              done.set(name, { name, status: 'failed', reason: `scheduled for deletion in ${region}` });
-              return;
-            }
-            if (!d.PrimaryRegion || d.PrimaryRegion === region) {
-              const by = tagOf(d, PROMOTED_BY_TAG);
-              sent = by === undefined || by === input.failoverId;
-              break;
-            }
-            await writes.write(() => sm.stopReplicationToReplica({ SecretId: d!.ARN ?? name }));
+        // No retry loop here: throttling is the write governor's (it gives up with a delayed WriteThrottled), a call
+        // that got no answer is the SDK's and then Temporal's (this batch resumes from its heartbeat).
+        try {
+          d = await describe(name); // describe first: a secret already standalone is never stopped again
+          if (d.DeletedDate) {
+            done.set(name, { name, status: 'failed', reason: `scheduled for deletion in ${region}` });
+            return;
+          }
+          if (!d.PrimaryRegion || d.PrimaryRegion === region) {
+            const by = tagOf(d, PROMOTED_BY_TAG);
+            sent = by === undefined || by === input.failoverId;
+          } else {
+            const arn = d.ARN ?? name;
+            await writes.write(() => sm.stopReplicationToReplica({ SecretId: arn }));
             sent = true;
-            d = await describe(d.ARN ?? name); // read back: standalone now?
-            break;
-          } catch (err) {
-            if (isNotFound(err)) {
-              done.set(name, { name, status: 'failed', reason: `no such secret in ${region}` });
-              return;
-            }
-            if (isThrottling(err) || isTransient(err)) {
-              if (attempt < 4) {
-                await sleep(Math.min(4_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2));
-                continue;
-              }
-              // The Region keeps failing: let Temporal retry the batch (finished secrets are in the heartbeat).
-              throw toFailure(err, `StopReplicationToReplica ${name}`, region);
-            }
-            // An earlier call whose answer was lost (a timeout the SDK retried by itself) may have promoted it, so the
-            // retry is refused as "not a replica": describe, don't assume.
-            const now = d?.PrimaryRegion && d.PrimaryRegion !== region ? await describe(d.ARN ?? name).catch(() => undefined) : undefined;
-            if (now && !now.DeletedDate && (!now.PrimaryRegion || now.PrimaryRegion === region)) {
-              d = now;
-              sent = true;
-              break;
-            }
+            d = await describe(arn); // read back: standalone now?
+          }
+        } catch (err) {
+          if (isNotFound(err)) {
+            done.set(name, { name, status: 'failed', reason: `no such secret in ${region}` });
+            return;
+          }
+          // The Region keeps failing or the quota is taken: Temporal retries the batch (finished secrets are in the heartbeat).
+          if (isThrottling(err) || isTransient(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, region);
+          // An earlier call whose answer was lost (a timeout the SDK retried by itself) may have promoted it, so the
+          // retry is refused as "not a replica": describe, don't assume.
+          const now = d?.PrimaryRegion && d.PrimaryRegion !== region ? await describe(d.ARN ?? name).catch(() => undefined) : undefined;
+          if (!now || now.DeletedDate || (now.PrimaryRegion && now.PrimaryRegion !== region)) {
             done.set(name, { name, status: 'failed', reason: reasonOf(err) });
             return;
           }
+          d = now;
+          sent = true;
         }
         const standalone = !d.PrimaryRegion || d.PrimaryRegion === region;
         const by = sent ? input.failoverId : tagOf(d, PROMOTED_BY_TAG);

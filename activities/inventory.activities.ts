@@ -16,7 +16,7 @@ function currentVersion(entry: SecretListEntry): string | undefined {
   return undefined;
 }
 
-export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
+function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
   if (!entry.Name || !entry.ARN) return undefined;
   const out: InventoryEntry = { name: entry.Name, arn: entry.ARN };
   if (entry.PrimaryRegion) out.primaryRegion = entry.PrimaryRegion;

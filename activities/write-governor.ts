@@ -1,15 +1,39 @@
 /**
  * The write governor (DESIGN.md invariant 5): every Secrets Manager write of this worker process in
  * one Region passes through one token bucket, at `writeQuotaShare` × 50 TPS, so the orchestrator
- * leaves the rest of the Region's shared write quota to the applications. On ThrottlingException
- * (someone else is using the quota) it halves its rate for a while and retries the call with
- * jittered backoff, then climbs back.
+ * leaves the rest of the Region's shared write quota to the applications.
+ *
+ * It is THE throttling retry layer (one layer per kind of failure):
+ * - the AWS SDK clients never retry throttling (worker/sdk-retry.ts); they retry only calls that got
+ *   no answer (network error, timeout, 5xx);
+ * - on ThrottlingException (someone else is using the quota) the governor halves its rate (at most once
+ *   a second, so one burst of parallel refusals counts once), climbs back linearly over RECOVERY_MS, and
+ *   sends the call again after a jittered exponential backoff: at most THROTTLED_TRIES sends per write;
+ * - a write still throttled after that fails with `ErrorType.WriteThrottled`, retryable but with
+ *   `nextRetryDelay` = RECOVERY_MS: Temporal's activity retry does not repeat the governor's quick
+ *   backoff, it comes back once the rate has had time to recover (the batch activities resume from
+ *   their heartbeat). Activities never retry throttling by themselves.
  * One governor per Region per process: run one worker process per Region (the default), or set
- * SECRETS_DR_WRITERS_PER_REGION so that each of N processes takes 1/N of the share.
+ * SECRETS_DR_WRITERS_PER_REGION (worker/config.ts) so that each of N processes takes 1/N of the share.
  */
-import { isThrottling } from './aws-errors.js';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../domain/errors.js';
+import { REGION_WRITE_TPS } from '../domain/failover.js';
+import { describeAwsError, isThrottling } from './aws-errors.js';
 
-export const REGION_WRITE_TPS = 50;
+/** Sends of one write at most while it is throttled (the first one included). */
+export const THROTTLED_TRIES = 8;
+/** After a throttle, the time the rate takes to climb back from half to the full share. */
+export const RECOVERY_MS = 10_000;
+/** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
+export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
+
+interface GovernorOptions {
+  /** Sends of one write at most while throttled (default THROTTLED_TRIES). */
+  tries?: number;
+  /** Jitter source in [0, 1) (tests). */
+  random?: () => number;
+}
 
 /** Who hears of each wait and throttle (the worker's metrics); the key is the governor's (`region` or `region/bucket`). */
 export interface GovernorObserver {
@@ -24,25 +48,38 @@ export function observeGovernors(o: GovernorObserver | undefined): void {
 export class WriteGovernor {
   private tokens: number;
   private last = Date.now();
-  private penaltyUntil = 0;
+  /** Rate right after the last decrease, and when that was. */
+  private floorRate: number;
+  private decreasedAt = 0;
   private queue: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
-  /** Counters for reports and benchmarks. */
-  readonly stats = { writes: 0, throttled: 0, waitedMs: 0 };
+  private readonly tries: number;
+  private readonly random: () => number;
+  /** Counters for reports, benchmarks and tests: `sends` counts every call sent, `throttled` every refusal. */
+  readonly stats = { writes: 0, sends: 0, throttled: 0, waitedMs: 0 };
 
   constructor(
     private ratePerSecond: number,
-    readonly key = '',
+    /** `region` or `region/bucket`: names the governor in errors and metrics. */
+    readonly key = 'writes',
+    options: GovernorOptions = {},
   ) {
     this.tokens = Math.min(1, ratePerSecond);
+    this.floorRate = ratePerSecond;
+    this.tries = Math.max(1, options.tries ?? THROTTLED_TRIES);
+    this.random = options.random ?? Math.random;
   }
 
+  /** The current rate: the share, or after a throttle climbing back linearly from the decreased rate. */
   get rate(): number {
-    return Date.now() < this.penaltyUntil ? Math.max(1, this.ratePerSecond / 2) : this.ratePerSecond;
+    if (this.floorRate >= this.ratePerSecond) return this.ratePerSecond;
+    const climbed = this.floorRate + ((Date.now() - this.decreasedAt) / RECOVERY_MS) * (this.ratePerSecond / 2);
+    return Math.min(this.ratePerSecond, climbed);
   }
 
   setRate(ratePerSecond: number): void {
     this.ratePerSecond = ratePerSecond;
+    this.floorRate = Math.min(this.floorRate, ratePerSecond);
   }
 
   private refill(): void {
@@ -78,38 +115,59 @@ export class WriteGovernor {
     });
   }
 
-  /** Another writer is using the quota: slow down for 10 s. */
+  /** Another writer is using the quota: halve the rate (once per second at most) and empty the bucket. */
   onThrottle(): void {
     this.stats.throttled++;
     observer?.throttled(this.key);
-    this.penaltyUntil = Date.now() + 10_000;
+    const now = Date.now();
+    if (now - this.decreasedAt >= 1_000) {
+      this.floorRate = Math.max(1, this.rate / 2);
+      this.decreasedAt = now;
+    }
     this.tokens = Math.min(this.tokens, 0);
   }
 
-  /** Sends one write through the bucket; throttling is absorbed with backoff (up to `maxThrottleRetries`). */
-  async write<T>(send: () => Promise<T>, maxThrottleRetries = 8): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
+  /** Sends one write through the bucket; throttling is absorbed here (see the module comment), nowhere else. */
+  async write<T>(send: () => Promise<T>): Promise<T> {
+    for (let tried = 1; ; tried++) {
       await this.acquire();
+      this.stats.sends++;
       try {
         const out = await send();
         this.stats.writes++;
         return out;
       } catch (err) {
-        if (!isThrottling(err) || attempt >= maxThrottleRetries) throw err;
+        if (!isThrottling(err)) throw err;
         this.onThrottle();
-        const backoff = Math.min(5_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
-        await new Promise((r) => setTimeout(r, backoff));
+        if (tried >= this.tries) throw throttledFailure(err, this.key, tried);
+        await new Promise((r) => setTimeout(r, backoffMs(tried, this.random())));
       }
     }
   }
 }
 
-const governors = new Map<string, WriteGovernor>();
+/** A write the governor gave up on: typed, retryable only after RECOVERY_MS (the AWS error's name kept for classifiers). */
+function throttledFailure(err: unknown, name: string, tries: number): ApplicationFailure {
+  const info = describeAwsError(err);
+  return ApplicationFailure.create({
+    type: ErrorType.WriteThrottled,
+    message: `${name}: still throttled after ${tries} tries (${info.name}: ${info.message}); the write quota is used by someone else`,
+    details: [{ region: name.split('/')[0], awsError: info.name }],
+    nextRetryDelay: RECOVERY_MS,
+  });
+}
 
-/** The process-wide governor of a Region, at `share` of the Region's 50 TPS write quota. */
+const governors = new Map<string, WriteGovernor>();
+let writersPerRegion = 1;
+
+/** Worker processes sharing each Region's write share (worker/config.ts SECRETS_DR_WRITERS_PER_REGION). */
+export function setWritersPerRegion(writers: number): void {
+  writersPerRegion = Math.max(1, Math.floor(writers));
+}
+
+/** The process-wide governor of a Region (or `<region>/<quota group>`), at `share` of its 50 TPS write quota. */
 export function writeGovernor(region: string, share: number): WriteGovernor {
-  const writers = Math.max(1, Number(process.env.SECRETS_DR_WRITERS_PER_REGION ?? 1) || 1);
-  const rate = Math.max(1, (share * REGION_WRITE_TPS) / writers);
+  const rate = Math.max(1, (share * REGION_WRITE_TPS) / writersPerRegion);
   let g = governors.get(region);
   if (!g) {
     g = new WriteGovernor(rate, region);

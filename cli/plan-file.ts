@@ -5,11 +5,11 @@ import { parseDocument } from 'yaml';
 import { ErrorType, OperatorError, type Problem } from '../domain/errors.js';
 import { validatePlan, type Plan } from '../domain/plan.js';
 
-export const DEFAULT_PLAN_FILE = 'secrets-dr.yaml';
+const DEFAULT_PLAN_FILE = 'secrets-dr.yaml';
 /** Alias expansions allowed in a plan (the yaml package's default): far more than a plan needs, far less than a bomb. */
 const MAX_ALIAS_COUNT = 100;
 
-export interface LoadedPlan {
+interface LoadedPlan {
   path: string;
   plan: Plan;
 }

@@ -19,7 +19,7 @@ import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from './plan-file.js';
 import { triggerRecover } from './recover-trigger.js';
 
-export interface ReceiverOptions {
+interface ReceiverOptions {
   client: Client;
   apiKey: string;
   taskQueuePrefix: string;
@@ -50,7 +50,7 @@ export function apiKeyMatches(given: string | string[] | undefined, expected: st
 }
 
 /** A plan file the receiver could not use: its problems (YAML, alias bomb, schema) with paths. */
-export interface InvalidPlanFile {
+interface InvalidPlanFile {
   file: string;
   problems: Problem[];
 }
@@ -75,7 +75,7 @@ function plansFromDir(dir: string): { plans: Plan[]; invalid: InvalidPlanFile[] 
 }
 
 /** One line naming every unusable plan file and its first problem. */
-export function invalidPlansText(invalid: readonly InvalidPlanFile[]): string {
+function invalidPlansText(invalid: readonly InvalidPlanFile[]): string {
   return invalid.map((i) => `${i.file}: ${i.problems[0] ? `${i.problems[0].path}: ${i.problems[0].message}` : 'invalid'}`).join('; ');
 }
 

@@ -27,7 +27,7 @@ export const MANIFEST_STAGE = 'SECRETS_DR_BACKUP_MANIFEST';
 export const BACKUP_PREFIX = 'secrets-dr-backup/';
 
 /** A short, stable, non-cryptographic digest (two FNV-1a 32-bit passes): names and change detection, not security. */
-export function shortHash(text: string): string {
+function shortHash(text: string): string {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
   for (let i = 0; i < text.length; i++) {
@@ -101,7 +101,7 @@ export function labelsDigest(versionIdsToStages: Record<string, readonly string[
   return shortHash(parts.join(';'));
 }
 
-export interface OriginTagInput {
+interface OriginTagInput {
   planName: string;
   originName: string;
   originArn: string;
@@ -140,11 +140,6 @@ export function backupTags(original: readonly TagPair[], origin: readonly TagPai
     return { problem: `the original's ${kept.length} tags and secrets-dr's ${origin.length} origin tags exceed AWS's ${AWS_LIMITS.tagsMax} tags per secret` };
   }
   return { tags };
-}
-
-/** The original's tags from a backup's tags when no manifest is at hand (the tool's own left out). */
-export function withoutOriginTags(tags: readonly TagPair[]): TagPair[] {
-  return tags.filter(([k]) => !ORIGIN_TAG_KEYS.includes(k));
 }
 
 function wildcardMatches(pattern: string, text: string): boolean {
@@ -189,12 +184,12 @@ export function retargetPolicy(policy: string, fromArn: string, toArn: string, d
   return { policy: JSON.stringify({ ...doc, Statement: statements }) };
 }
 
-export const RotationSettings = z.object({
+const RotationSettings = z.object({
   enabled: z.boolean(),
   lambdaArn: z.string().optional(),
   rules: z.object({ AutomaticallyAfterDays: z.number().optional(), ScheduleExpression: z.string().optional(), Duration: z.string().optional() }).optional(),
 });
-export type RotationSettings = z.infer<typeof RotationSettings>;
+type RotationSettings = z.infer<typeof RotationSettings>;
 
 /** Recorded in the backup's manifest version: everything about the original that is not a value. */
 export const BackupManifest = z.object({

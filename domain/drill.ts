@@ -16,9 +16,6 @@ export function drillCanaryName(planName: string, n: number): string {
   return `${drillCanaryPrefix(planName)}${n}`;
 }
 
-/** Version quota (AWS-FACTS.md): at most one canary write per canary secret per 10 minutes. */
-export const CANARY_MIN_WRITE_INTERVAL_MS = 10 * 60_000;
-
 /** Tags on every canary, so an operator (and the leftover sweep) can tell what it is. */
 export const DRILL_ROLE_TAG = 'secrets-dr:role';
 export const DRILL_ROLE = 'drill-canary';
@@ -66,8 +63,8 @@ export const StepTiming = z.object({
 });
 export type StepTiming = z.infer<typeof StepTiming>;
 
-export const DrillOutcome = z.enum(['passed', 'missed-target', 'failed', 'cancelled']);
-export type DrillOutcome = z.infer<typeof DrillOutcome>;
+const DrillOutcome = z.enum(['passed', 'missed-target', 'failed', 'cancelled']);
+type DrillOutcome = z.infer<typeof DrillOutcome>;
 
 export const RegionFigures = z.object({
   region: z.string(),

@@ -11,6 +11,11 @@ export const ErrorType = {
   UsageError: 'UsageError',
   /** A Region could not be reached (connection refused/reset, timeout, 5xx). Retryable. */
   RegionUnreachable: 'RegionUnreachable',
+  /**
+   * A write still throttled after the write governor's tries (activities/write-governor.ts): retryable,
+   * with a delay that lets the governor's rate recover first.
+   */
+  WriteThrottled: 'WriteThrottled',
   /** AWS said no for good: access denied, validation, not found where it must exist. */
   AwsRejected: 'AwsRejected',
   /** The secret does not exist (or is scheduled for deletion). */

@@ -21,7 +21,7 @@ function resourceName(planName: string, suffix: string): string {
 
 export const RECEIVER_TARGET_ID = 'secrets-dr-receiver';
 
-export interface EventsInstallNames {
+interface EventsInstallNames {
   connection: string;
   destination: string;
   alarmRule: string;

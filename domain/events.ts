@@ -53,7 +53,7 @@ export const EventDetails = {
 } as const;
 
 export type EventDetailType = keyof typeof EventDetails;
-export type EventDetail<T extends EventDetailType> = z.infer<(typeof EventDetails)[T]>;
+type EventDetail<T extends EventDetailType> = z.infer<(typeof EventDetails)[T]>;
 
 export interface OutgoingEvent<T extends EventDetailType = EventDetailType> {
   detailType: T;

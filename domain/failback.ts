@@ -56,7 +56,7 @@ export const SecretFacts = z.object({
 });
 export type SecretFacts = z.infer<typeof SecretFacts>;
 
-export const Change = z.enum([
+const Change = z.enum([
   'unchanged', // neither side changed since the failover
   'dr-changed', // rotated/written in the DR Region during the outage
   'original-changed', // a stray write to the old primary
@@ -65,10 +65,10 @@ export const Change = z.enum([
   'already-replicated', // the DR Region holds our replica again: nothing to reconcile
   'blocked', // cannot fail back (missing, deleted, someone else's replica, no lineage)
 ]);
-export type Change = z.infer<typeof Change>;
+type Change = z.infer<typeof Change>;
 
 /** What failback does with one secret. */
-export const Resolution = z.enum([
+const Resolution = z.enum([
   'replicate', // values agree: re-replicate (force) from the original
   'copy-back', // the DR value wins: copied into the original as its AWSCURRENT, then re-replicated
   'keep-original', // the original's value wins: re-replicated over the DR standalone (after a backup if needed)
@@ -77,10 +77,10 @@ export const Resolution = z.enum([
   'verify', // already replicated: only InSync + HMACs are checked
   'skip',
 ]);
-export type Resolution = z.infer<typeof Resolution>;
+type Resolution = z.infer<typeof Resolution>;
 
-export const ItemStatus = z.enum(['planned', 'awaiting-approval', 'reconciled', 'replicating', 'in-sync', 'verified', 'failed', 'skipped']);
-export type ItemStatus = z.infer<typeof ItemStatus>;
+const ItemStatus = z.enum(['planned', 'awaiting-approval', 'reconciled', 'replicating', 'in-sync', 'verified', 'failed', 'skipped']);
+type ItemStatus = z.infer<typeof ItemStatus>;
 
 /** One secret of the failback (compact: it travels through history, never with a value). */
 export const FailbackItem = z.object({
@@ -203,7 +203,7 @@ export function answerToResolution(decision: 'approve' | 'reject', reason?: stri
   return /keep-original/i.test(reason ?? '') ? 'keep-original' : 'copy-back';
 }
 
-export const ItemCounts = z.record(z.string(), z.number().int());
+const ItemCounts = z.record(z.string(), z.number().int());
 export function countItems(items: readonly Pick<FailbackItem, 'status'>[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const i of items) out[i.status] = (out[i.status] ?? 0) + 1;
@@ -215,8 +215,8 @@ export function itemNeedsAttention(i: FailbackItem): boolean {
   return i.status !== 'verified';
 }
 
-export const FailbackOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
-export type FailbackOutcome = z.infer<typeof FailbackOutcome>;
+const FailbackOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
+type FailbackOutcome = z.infer<typeof FailbackOutcome>;
 
 export const PendingAsk = z.object({ subject: z.string(), change: Change, requestedAt: z.string(), timeoutMs: z.number() });
 export type PendingAsk = z.infer<typeof PendingAsk>;
@@ -397,9 +397,9 @@ export function replicaKmsKey(plan: RegionKeys, target: string, had: string | un
   if (named) return named;
   return had && had !== DEFAULT_KMS_KEY ? had : undefined;
 }
-export const DEFAULT_KMS_KEY = 'aws/secretsmanager';
+const DEFAULT_KMS_KEY = 'aws/secretsmanager';
 /** The plan's Regions and the KMS key it names for each. */
-export type RegionKeys = { primaryRegion: string; primaryKmsKeyId?: string; drRegions: ReadonlyArray<{ region: string; kmsKeyId?: string }> };
+type RegionKeys = { primaryRegion: string; primaryKmsKeyId?: string; drRegions: ReadonlyArray<{ region: string; kmsKeyId?: string }> };
 
 /** Writes in the Region's shared 50 TPS bucket a plan of items needs (replicate + copy-backs). */
 export function expectedWrites(items: readonly FailbackItem[]): number {

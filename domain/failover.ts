@@ -53,8 +53,8 @@ export const DEFAULT_ROTATION_WAIT_MS = 5 * 60_000;
 export const PROMOTED_BY_TAG = 'secrets-dr:promoted-by';
 
 /** A rotation cut off: AWSPENDING on a version that is not AWSCURRENT (full version ids). */
-export const RotationInFlight = z.object({ pending: z.string(), current: z.string().optional() });
-export type RotationInFlight = z.infer<typeof RotationInFlight>;
+const RotationInFlight = z.object({ pending: z.string(), current: z.string().optional() });
+type RotationInFlight = z.infer<typeof RotationInFlight>;
 
 /** The rotation in flight of a version→stages map, if any. */
 export function rotationInFlightOf(versions: Record<string, readonly string[] | undefined> | undefined): RotationInFlight | undefined {
@@ -68,8 +68,8 @@ export function rotationInFlightOf(versions: Record<string, readonly string[] | 
 }
 
 /** What preflight decided for one secret. */
-export const PlannedAction = z.enum(['promote', 'already-standalone', 'skip']);
-export type PlannedAction = z.infer<typeof PlannedAction>;
+const PlannedAction = z.enum(['promote', 'already-standalone', 'skip']);
+type PlannedAction = z.infer<typeof PlannedAction>;
 
 /** One secret of the fleet as preflight saw it (compact: fleets of 10,000 travel through history). */
 export const FleetItem = z.object({
@@ -93,8 +93,8 @@ export const FleetItem = z.object({
 });
 export type FleetItem = z.infer<typeof FleetItem>;
 
-export const OutcomeStatus = z.enum(['promoted', 'already-standalone', 'failed', 'skipped']);
-export type OutcomeStatus = z.infer<typeof OutcomeStatus>;
+const OutcomeStatus = z.enum(['promoted', 'already-standalone', 'failed', 'skipped']);
+type OutcomeStatus = z.infer<typeof OutcomeStatus>;
 
 export const SecretOutcome = z.object({
   name: z.string(),
@@ -156,8 +156,8 @@ export function needsAttention(o: SecretOutcome): boolean {
   return o.standalone === false || o.readable === false || o.writable === false;
 }
 
-export const FenceState = z.enum(['not-requested', 'applied', 'pending', 'partial']);
-export type FenceState = z.infer<typeof FenceState>;
+const FenceState = z.enum(['not-requested', 'applied', 'pending', 'partial']);
+type FenceState = z.infer<typeof FenceState>;
 
 export const FenceReport = z.object({
   state: FenceState,
@@ -169,8 +169,8 @@ export const FenceReport = z.object({
 });
 export type FenceReport = z.infer<typeof FenceReport>;
 
-export const FailoverOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
-export type FailoverOutcome = z.infer<typeof FailoverOutcome>;
+const FailoverOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
+type FailoverOutcome = z.infer<typeof FailoverOutcome>;
 
 export const FailoverProgress = z.object({
   workflowId: z.string(),
@@ -366,7 +366,7 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
 }
 
 /** What the next steps of a secret are told with. */
-export interface RemainsContext {
+interface RemainsContext {
   from: string;
   to: string;
   mode: FailoverMode;
@@ -381,7 +381,7 @@ export interface RemainsContext {
  * it with the rotation function (the database may already use the pending password), or roll the
  * pending version back; then re-home rotation. Version ids and ARNs only, never a value.
  */
-export function rotationNextSteps(o: Pick<SecretOutcome, 'name' | 'arn'>, r: RotationInFlight, region: string, lambdaArn: string | undefined): string[] {
+function rotationNextSteps(o: Pick<SecretOutcome, 'name' | 'arn'>, r: RotationInFlight, region: string, lambdaArn: string | undefined): string[] {
   const id = o.arn ?? o.name;
   const steps = [`rotation in flight in ${region}: AWSPENDING on version ${r.pending}, AWSCURRENT on ${r.current ?? '(none)'}; the database may already use the pending password`];
   if (lambdaArn) {
@@ -396,7 +396,7 @@ export function rotationNextSteps(o: Pick<SecretOutcome, 'name' | 'arn'>, r: Rot
 }
 
 /** What is left to do about one secret after this run (the report's per-secret `remains`). Pure. */
-export function remainsOf(o: SecretOutcome, c: RemainsContext): string[] {
+function remainsOf(o: SecretOutcome, c: RemainsContext): string[] {
   const out: string[] = [];
   if (o.status === 'promoted' || o.status === 'already-standalone') {
     if (o.fence === 'pending') out.push(`fence of ${o.name} on ${c.from} pending: applied when ${c.from} answers${c.fenceHandedTo ? ` (${c.fenceHandedTo})` : ''}`);

@@ -19,7 +19,7 @@ export const MONITOR_STOP_SIGNAL = 'stop';
 export const HealthState = z.enum(['healthy', 'degraded', 'unhealthy']);
 export type HealthState = z.infer<typeof HealthState>;
 
-export const HealthReasonCode = z.enum([
+const HealthReasonCode = z.enum([
   'unreachable', // the probe failed (consecutive failures count toward unhealthy)
   'replication-lag', // replicas whose AWSCURRENT differs from the primary's
   'replica-missing', // covered secrets without a replica in this Region
@@ -31,7 +31,7 @@ export const HealthReasonCode = z.enum([
   'throttled', // the Region answered "slow down": not an outage
   'probe-rejected', // the Region answered with another error: not an outage
 ]);
-export type HealthReasonCode = z.infer<typeof HealthReasonCode>;
+type HealthReasonCode = z.infer<typeof HealthReasonCode>;
 
 export const HealthReason = z.object({ code: HealthReasonCode, message: z.string(), count: z.number().int().optional() });
 export type HealthReason = z.infer<typeof HealthReason>;

@@ -14,10 +14,10 @@ import type { Plan } from './plan.js';
 import { planRegions } from './plan.js';
 
 export const IAM_ROLES = ['worker', 'receiver', 'operator'] as const;
-export type IamRole = (typeof IAM_ROLES)[number];
+type IamRole = (typeof IAM_ROLES)[number];
 
 /** What a grant may touch; each scope becomes resources (and conditions) for a given plan. */
-export type IamScope =
+type IamScope =
   | 'any' // the action takes no resource (ListSecrets, GetRandomPassword)
   | 'plan-secrets' // the plan's selectors: name prefixes, exact names, tag conditions
   | 'tool-secrets' // secrets-dr/<plan>/*, secrets-dr-backup/<plan>/*, secrets-dr-drill/<plan>/*
@@ -30,7 +30,7 @@ export type IamScope =
   | 'events-role' // iam:PassRole of the role EventBridge assumes to call the API destination
   | 'rotation-functions'; // the plan's rotation Lambdas
 
-export interface IamGrant {
+interface IamGrant {
   action: string;
   scopes: readonly IamScope[];
   why: string;
@@ -104,7 +104,7 @@ export function iamActionOf(service: 'secretsmanager' | 'events', method: string
   return `${service}:${method.charAt(0).toUpperCase()}${method.slice(1)}`;
 }
 
-export interface PolicyStatement {
+interface PolicyStatement {
   Sid: string;
   Effect: 'Allow';
   Action: string[];
@@ -116,7 +116,7 @@ export interface PolicyDocument {
   Statement: PolicyStatement[];
 }
 
-export interface PolicyOptions {
+interface PolicyOptions {
   /** Default `*`: the policy then fits any account; give it to pin resources to one. */
   accountId?: string;
   partition?: string;

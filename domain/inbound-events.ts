@@ -20,7 +20,7 @@ const envelope = {
   resources: z.array(text(2_048)).max(100).optional(),
 };
 
-export const CloudWatchAlarmEvent = z.object({
+const CloudWatchAlarmEvent = z.object({
   ...envelope,
   source: z.literal('aws.cloudwatch'),
   'detail-type': z.literal('CloudWatch Alarm State Change'),
@@ -30,9 +30,9 @@ export const CloudWatchAlarmEvent = z.object({
     previousState: z.object({ value: text(32) }).partial().optional(),
   }),
 });
-export type CloudWatchAlarmEvent = z.infer<typeof CloudWatchAlarmEvent>;
+type CloudWatchAlarmEvent = z.infer<typeof CloudWatchAlarmEvent>;
 
-export const AwsHealthEvent = z.object({
+const AwsHealthEvent = z.object({
   ...envelope,
   source: z.literal('aws.health'),
   'detail-type': z.literal('AWS Health Event'),
@@ -46,7 +46,7 @@ export const AwsHealthEvent = z.object({
     communicationId: text(512).optional(),
   }),
 });
-export type AwsHealthEvent = z.infer<typeof AwsHealthEvent>;
+type AwsHealthEvent = z.infer<typeof AwsHealthEvent>;
 
 export const InboundEvent = z.discriminatedUnion('source', [CloudWatchAlarmEvent, AwsHealthEvent], {
   error: 'expected an EventBridge event from aws.cloudwatch (CloudWatch Alarm State Change) or aws.health (AWS Health Event)',
@@ -69,7 +69,7 @@ export const RecoveryHint = z.object({
 });
 export type RecoveryHint = z.infer<typeof RecoveryHint>;
 
-export type HintDecision = { hint: RecoveryHint } | { ignored: string };
+type HintDecision = { hint: RecoveryHint } | { ignored: string };
 
 /** Turns a valid event into a hint for this plan, or says why it is not one (an OK state, another alarm, another service). */
 export function hintFromEvent(plan: Plan, event: InboundEvent, receivedAt: string): HintDecision {

@@ -12,7 +12,7 @@ import { isKnownRegion } from './regions.js';
 import type { Problem } from './errors.js';
 import { issuesToProblems } from './problems.js';
 
-export { formatPath, issuesToProblems } from './problems.js';
+export { issuesToProblems } from './problems.js';
 
 const duration = (example: string) =>
   z
@@ -26,13 +26,13 @@ const duration = (example: string) =>
       return ms;
     });
 
-export const RegionName = z
+const RegionName = z
   .string({ error: 'expected an AWS Region name such as "ap-northeast-3"' })
   .refine((r) => isKnownRegion(r), { error: (iss) => `unknown AWS Region "${String(iss.input)}"` });
 
 const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `${what} must not be empty` });
 
-export const TagMatch = z.strictObject({ key: nonEmpty('a tag key'), value: z.string().optional() });
+const TagMatch = z.strictObject({ key: nonEmpty('a tag key'), value: z.string().optional() });
 
 /** One way of naming secrets; a list of selectors is their union. */
 export const Selector = z.union(
@@ -172,11 +172,11 @@ export const PlanSchema = z
   });
 
 /** Shortest probe interval and veto window of an automatic plan: below it, one blip can start a failover. */
-export const MIN_AUTOMATIC_INTERVAL_MS = 5_000;
+const MIN_AUTOMATIC_INTERVAL_MS = 5_000;
 /** Fewest consecutive failed probes that may confirm an outage in an automatic plan. */
-export const MIN_AUTOMATIC_UNHEALTHY_AFTER = 2;
+const MIN_AUTOMATIC_UNHEALTHY_AFTER = 2;
 /** Shortest approval timeout: a gate that times out at once is never answered. */
-export const MIN_APPROVAL_TIMEOUT_MS = 1_000;
+const MIN_APPROVAL_TIMEOUT_MS = 1_000;
 
 /**
  * Settings that would make automatic recovery trigger-happy, or a gate that can never be answered:
@@ -229,8 +229,6 @@ function recoverySafetyProblems(plan: {
   return out;
 }
 
-/** The plan as written (durations as text). */
-export type PlanInput = z.input<typeof PlanSchema>;
 /** The validated plan (defaults filled, durations in milliseconds). JSON-plain. */
 export type Plan = z.output<typeof PlanSchema>;
 

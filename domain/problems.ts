@@ -22,7 +22,7 @@ function valueAt(doc: unknown, path: readonly PropertyKey[]): unknown {
 const clip = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}...` : s);
 
 /** What a value is, in the plan author's words. */
-export function describeValue(v: unknown): string {
+function describeValue(v: unknown): string {
   if (v === null) return 'an empty value (null)';
   if (Array.isArray(v)) return `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (typeof v === 'string') return `the text ${JSON.stringify(clip(v))}`;
@@ -89,7 +89,7 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unk
   return problems;
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
+function formatPath(path: readonly PropertyKey[]): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;

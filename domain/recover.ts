@@ -22,9 +22,9 @@ export type VetoRequest = z.infer<typeof VetoRequest>;
 export const RecoverPhase = z.enum(['idle', 'confirming', 'vetoWindow', 'awaitingApproval', 'failingOver']);
 export type RecoverPhase = z.infer<typeof RecoverPhase>;
 
-export const RecoverEntry = z.object({ at: z.string(), what: z.string() });
+const RecoverEntry = z.object({ at: z.string(), what: z.string() });
 
-export const RecoverCarry = z.object({
+const RecoverCarry = z.object({
   seen: z.array(z.string()),
   hints: z.number().int(),
   duplicates: z.number().int(),
@@ -33,7 +33,7 @@ export const RecoverCarry = z.object({
   lastFailoverId: z.string().optional(),
   journal: z.array(RecoverEntry),
 });
-export type RecoverCarry = z.infer<typeof RecoverCarry>;
+type RecoverCarry = z.infer<typeof RecoverCarry>;
 
 export const RecoverInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),

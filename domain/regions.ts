@@ -15,7 +15,7 @@ export const KNOWN_REGIONS = [
   'sa-east-1',
 ] as const;
 
-export type KnownRegion = (typeof KNOWN_REGIONS)[number];
+type KnownRegion = (typeof KNOWN_REGIONS)[number];
 
 const known = new Set<string>(KNOWN_REGIONS);
 export function isKnownRegion(region: string): region is KnownRegion {

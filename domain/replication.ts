@@ -118,7 +118,7 @@ export const StatusItem = z.object({
 });
 export type StatusItem = z.infer<typeof StatusItem>;
 
-export const ArnChange = z.object({ from: z.string(), to: z.string() });
+const ArnChange = z.object({ from: z.string(), to: z.string() });
 
 /** How a conflict ended (the resolveConflict child workflow's result). */
 export const ConflictResolution = z.object({

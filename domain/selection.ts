@@ -1,15 +1,15 @@
 /** Which secrets a plan covers: the union of `include` selectors minus the union of `exclude`. Pure. */
 import type { Plan, Selector } from './plan.js';
 
-export interface SecretIdentity {
+interface SecretIdentity {
   name: string;
   tags?: ReadonlyArray<{ Key?: string; Value?: string }>;
 }
 
 /** Name prefixes of secrets the orchestrator itself owns; never part of a plan's secret set. */
-export const RESERVED_PREFIXES = ['secrets-dr-backup/', 'secrets-dr-drill/', 'secrets-dr/'] as const;
+const RESERVED_PREFIXES = ['secrets-dr-backup/', 'secrets-dr-drill/', 'secrets-dr/'] as const;
 
-export function isReservedName(name: string): boolean {
+function isReservedName(name: string): boolean {
   return RESERVED_PREFIXES.some((p) => name.startsWith(p));
 }
 

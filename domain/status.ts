@@ -49,7 +49,7 @@ export const ReplicationState = z.object({
 });
 export type ReplicationState = z.infer<typeof ReplicationState>;
 
-export const CellState = z.enum([
+const CellState = z.enum([
   'primary', // primary Region: the secret is a primary there
   'replica-elsewhere', // primary Region: the secret there is a replica of another Region
   'InSync', // DR Region: a replica whose AWSCURRENT matches the primary's
@@ -61,17 +61,17 @@ export const CellState = z.enum([
   'deleted', // scheduled for deletion
   'unknown', // the Region could not be read
 ]);
-export type CellState = z.infer<typeof CellState>;
+type CellState = z.infer<typeof CellState>;
 
 export const StatusCell = z.object({ state: CellState, detail: z.string().optional(), fenced: z.boolean().optional() });
 export type StatusCell = z.infer<typeof StatusCell>;
 
-export const StatusRow = z.object({
+const StatusRow = z.object({
   name: z.string(),
   group: z.string().optional(),
   cells: z.record(z.string(), StatusCell),
 });
-export type StatusRow = z.infer<typeof StatusRow>;
+type StatusRow = z.infer<typeof StatusRow>;
 
 export const StatusReport = z.object({
   plan: z.string(),

@@ -1,6 +1,6 @@
 /** Per-Region, per-operation call counters (`GET /_lab/counters`). Never values, only counts. */
 
-export interface OperationCounts {
+interface OperationCounts {
   calls: number;
   throttled: number;
   failed: number;

@@ -9,14 +9,14 @@ import { ROTATION_STEPS, type RotationControl, type RotationStep } from './secre
 export type OutageMode = 'refuse' | 'error' | 'hang';
 export const OUTAGE_MODES: readonly OutageMode[] = ['refuse', 'error', 'hang'];
 
-export interface FailNextFault {
+interface FailNextFault {
   op: string;
   remaining: number;
   error: string;
   secretIdPrefix?: string;
 }
 
-export interface RegionFaults {
+interface RegionFaults {
   outage?: OutageMode;
   latency?: { ms: number; jitter: number };
   replicationLagMs?: number;
@@ -264,13 +264,13 @@ export class FaultRegistry implements ReplicationControl, RotationControl {
 }
 
 /** `lab fault deny`: without `op`, every operation of every service in the Region. */
-export interface DenyFault {
+interface DenyFault {
   op?: string;
   error: IncidentError;
 }
 
 /** Faults described next to RegionFaults in /_lab/status (held in maps of their own). */
-export interface PersistentFaults {
+interface PersistentFaults {
   /** Lab ms a replica removed from replication in this Region lingers (lab/secrets-manager/replica-removal.ts). */
   replicaDeleteDelayMs?: number;
   deny?: DenyFault[];

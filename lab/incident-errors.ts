@@ -23,7 +23,7 @@ export function isIncidentError(type: string): type is IncidentError {
 }
 
 /** The identity the lab's callers appear as in AccessDenied messages. */
-export const labCaller = (accountId: string): string => `arn:aws:sts::${accountId}:assumed-role/secrets-dr-lab/lab-session`;
+const labCaller = (accountId: string): string => `arn:aws:sts::${accountId}:assumed-role/secrets-dr-lab/lab-session`;
 
 export interface IncidentAnswer {
   type: IncidentError;

@@ -52,7 +52,7 @@ export function quotaGroupOf(operation: string): QuotaGroup | undefined {
 export const QUOTA_GROUP_NAMES: readonly string[] = SECRETS_MANAGER_QUOTAS.map((g) => g.group);
 
 /** A token bucket: `rate` tokens per second, capacity `burst` (default one second of rate), starts full. */
-export class TokenBucket {
+class TokenBucket {
   private tokens: number;
   private last: number;
 

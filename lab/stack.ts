@@ -14,13 +14,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LabClient } from './client.js';
 
 export const LAB_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'secrets-dr-lab', AWS_SECRET_ACCESS_KEY: 'secrets-dr-lab' } as const;
-export const DEFAULT_LAB_PORT = 4577;
-export const DEFAULT_TEMPORAL_PORT = 7233;
-export const DEFAULT_LAB_REGIONS = ['ap-northeast-1', 'ap-northeast-3', 'us-east-1', 'us-west-2', 'eu-west-1'];
+const DEFAULT_LAB_PORT = 4577;
+const DEFAULT_TEMPORAL_PORT = 7233;
+const DEFAULT_LAB_REGIONS = ['ap-northeast-1', 'ap-northeast-3', 'us-east-1', 'us-west-2', 'eu-west-1'];
 /** The rotation function of the canonical plan (README, `secrets-dr demo`): `lab up` creates it in every Region. */
-export const DEMO_ROTATION_FUNCTION = 'rotate-payments';
+const DEMO_ROTATION_FUNCTION = 'rotate-payments';
 
-export interface StackProcess {
+interface StackProcess {
   name: 'lab' | 'temporal' | 'worker' | 'receiver';
   pid: number;
   log: string;
@@ -58,7 +58,7 @@ export function packageRoot(): string {
 }
 
 /** The Temporal CLI, provisioned like the tests do (scripts/tools.mjs: env, PATH, .tools venv, Go build). */
-export async function temporalCli(): Promise<string> {
+async function temporalCli(): Promise<string> {
   const tools = (await import(pathToFileURL(join(packageRoot(), 'scripts', 'tools.mjs')).href)) as {
     ensureTools(want: { temporal: boolean }, log?: (l: string) => void): { temporal?: string };
   };
@@ -114,7 +114,7 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function freePort(preferred?: number): Promise<number> {
+async function freePort(preferred?: number): Promise<number> {
   const tryListen = (port: number) =>
     new Promise<number | undefined>((res) => {
       const srv = createServer();
@@ -133,7 +133,7 @@ export async function freePort(preferred?: number): Promise<number> {
   return p;
 }
 
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, died?: () => string | undefined): Promise<void> {
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, died?: () => string | undefined): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -144,7 +144,7 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
   }
 }
 
-export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((res) => {
     const s = connect({ port, host });
     s.once('connect', () => {
@@ -230,7 +230,7 @@ export async function startTemporalDevServer(opts: { home: string; detached: boo
   };
 }
 
-export async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
+async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
   if (!isAlive(pid)) return;
   try {
     process.kill(pid, 'SIGTERM');
@@ -248,7 +248,7 @@ export async function stopPid(pid: number, graceMs = 5_000): Promise<void> {
   }
 }
 
-export interface StackUpOptions {
+interface StackUpOptions {
   port?: number;
   regions?: string[];
   statePath?: string;

@@ -1,11 +1,15 @@
-/** Real AWS SDK clients, one set per Region (standard credential chain and endpoint variables). */
+/**
+ * Real AWS SDK clients, one set per Region (standard credential chain and endpoint variables). They
+ * retry only calls that got no answer, never throttling: worker/sdk-retry.ts says why.
+ */
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import { EventBridge } from '@aws-sdk/client-eventbridge';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { RegionClients } from '../activities/clients.js';
+import { noAnswerRetryStrategy } from './sdk-retry.js';
 
-export interface AwsClientOptions {
+interface AwsClientOptions {
   /** Per-request timeout (ms). */
   requestTimeoutMs: number;
   /** Concurrent sockets per Region (writes are quota-bound anyway). */
@@ -25,7 +29,7 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
   };
   return {
     region,
-    secretsManager: new SecretsManager({ region, requestHandler }),
-    eventBridge: new EventBridge({ region, requestHandler }),
+    secretsManager: new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
+    eventBridge: new EventBridge({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
   };
 }

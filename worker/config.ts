@@ -13,6 +13,7 @@ import { DEFAULT_TASK_QUEUE_PREFIX } from '../domain/ids.js';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 import { issuesToProblems } from '../domain/plan.js';
 import { RegionListText } from '../domain/regions.js';
+import { PRICES } from '../domain/prices.js';
 
 const optionalText = z.string().trim().min(1).optional();
 
@@ -41,13 +42,43 @@ export const EnvSchema = z.object({
   SECRETS_DR_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** `text` (default) or `json`: one JSON object per log line (worker, receiver, CLI errors). */
   SECRETS_DR_LOG_FORMAT: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(LOG_FORMATS)).default('text'),
+  /** Worker processes serving the same Region: each one's write governor takes 1/N of writeQuotaShare. */
+  SECRETS_DR_WRITERS_PER_REGION: z.coerce
+    .number({ error: 'expected a whole number of worker processes per Region, e.g. 2' })
+    .int({ error: 'expected a whole number of worker processes per Region, e.g. 2' })
+    .min(1, { error: 'at least 1 (unset it when one worker process serves each Region)' })
+    .max(50, { error: 'at most 50: each process needs at least 1 write/s of the 50 TPS quota' })
+    .default(1),
+  /** The worker writes its process id here once it is ready (the local stack waits for it). */
+  SECRETS_DR_READY_FILE: optionalText,
+  /** The key the receiver checks and `events install` puts into the EventBridge connection. */
+  SECRETS_DR_RECEIVER_API_KEY: z.string().min(16, { error: 'the receiver API key must have at least 16 characters' }).optional(),
+  /** The receiver's public URL (default of `events install --receiver-url`; `lab up` sets it). */
+  SECRETS_DR_RECEIVER_URL: z.url({ error: 'expected a URL such as https://receiver.example.com' }).optional(),
+  /** Price of one secret per month in US dollars, for the backups' cost estimate (default: domain/prices.ts). */
+  SECRETS_DR_PRICE_SECRET_MONTH: z
+    .string()
+    .trim()
+    .refine((v) => v === '' || (Number.isFinite(Number(v)) && Number(v) >= 0), { error: `must be a number of US dollars ≥ 0, e.g. 0.40; unset it to use $${PRICES.secretPerMonthUsd} (${PRICES.asOf})` })
+    .optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
 
 export function loadEnv(env: NodeJS.ProcessEnv = process.env): Env {
   const result = EnvSchema.safeParse(env);
   if (result.success) return result.data;
-  throw new OperatorError(ErrorType.ConfigInvalid, 'invalid configuration in the environment', issuesToProblems(result.error.issues));
+  throw new OperatorError(ErrorType.ConfigInvalid, 'invalid configuration in the environment', issuesToProblems(result.error.issues, env));
+}
+
+/**
+ * One variable, validated by the schema, read now (for values another part of the process may set later,
+ * such as the demo's receiver key); the error names the variable and what it expects.
+ */
+export function envValue<K extends keyof Env>(name: K, env: NodeJS.ProcessEnv = process.env): Env[K] {
+  const result = EnvSchema.shape[name].safeParse(env[name]);
+  if (result.success) return result.data as Env[K];
+  const issues = result.error.issues.map((i) => ({ ...i, path: [name, ...i.path] }));
+  throw new OperatorError(ErrorType.ConfigInvalid, 'invalid configuration in the environment', issuesToProblems(issues, { [name]: env[name] }));
 }
 
 export interface TemporalConnectionOptions {

@@ -18,7 +18,8 @@ import { createEventsInstallActivities } from '../activities/events-install.acti
 import { createFailbackActivities } from '../activities/failback.activities.js';
 import { createDrillActivities } from '../activities/drill.activities.js';
 import type { RegionClients } from '../activities/clients.js';
-import type { TemporalConnectionOptions } from './config.js';
+import { envValue, type TemporalConnectionOptions } from './config.js';
+import { setWritersPerRegion } from '../activities/write-governor.js';
 import { createRegionClients } from './aws-clients.js';
 import { prebuiltBundlePath } from './workflow-bundle.js';
 import { installRuntime } from './runtime.js';
@@ -36,7 +37,7 @@ export function workflowsPath(): string {
 
 // One line per activity module: each Region's worker gets every activity bound to that Region's clients.
 // `peers`: other Regions' clients, for the few activities that span two Regions (adopt, restore).
-export function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
+function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
   return {
     ...createInventoryActivities(clients),
     ...createLineageActivities(clients),
@@ -45,14 +46,14 @@ export function createRegionActivities(clients: RegionClients, peers?: (region: 
     ...createReplicationActivities(clients, peers),
     ...createBackupActivities(clients, peers),
     ...createMonitorActivities(clients),
-    ...createEventsInstallActivities(clients),
+    // Read when used, not at start: the demo sets the receiver's key after its in-process workers started.
+    ...createEventsInstallActivities(clients, { apiKey: () => envValue('SECRETS_DR_RECEIVER_API_KEY') }),
     ...createFailbackActivities(clients, peers),
     ...createDrillActivities(clients, peers),
   };
 }
-export type RegionActivities = ReturnType<typeof createRegionActivities>;
 
-export interface StartWorkersOptions {
+interface StartWorkersOptions {
   connection: NativeConnection;
   namespace: string;
   regions: readonly string[];
@@ -60,6 +61,8 @@ export interface StartWorkersOptions {
   /** Clients per Region; default: real SDK clients. */
   clientsFor?: (region: string) => RegionClients;
   awsTimeoutMs?: number;
+  /** Worker processes serving each Region (SECRETS_DR_WRITERS_PER_REGION): the write governors take 1/N of the share. */
+  writersPerRegion?: number;
   /** Prebuilt workflow bundle (tests reuse one across workers). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options (tests tune these). */
@@ -86,6 +89,7 @@ function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOpti
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
+  if (options.writersPerRegion !== undefined) setWritersPerRegion(options.writersPerRegion);
   const common = { connection: options.connection, namespace: options.namespace, ...options.workerOptions };
   const workers: Worker[] = [];
   const source = workflowSource(options.workflowBundle);

@@ -11,7 +11,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 
 /** dist/ when this file runs built (dist/worker/workflow-bundle.js); the repository root under vitest. */
 const BUILD_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const BUNDLE_FILE = join(BUILD_ROOT, 'workflow-bundle.js');
+const BUNDLE_FILE = join(BUILD_ROOT, 'workflow-bundle.js');
 
 function newestMtime(dir: string): number {
   let newest = 0;

@@ -19,15 +19,11 @@ import { printJson, table, type Io } from '../output.js';
 import { withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { restoreLines } from '../confirm-previews.js';
+import { envValue } from '../../worker/config.js';
 
-const PRICE_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
-
+/** The price of a secret-month: SECRETS_DR_PRICE_SECRET_MONTH (validated by worker/config.ts), else the list price. */
 function monthlyPrice(): number {
-  const price = secretMonthlyPrice(process.env[PRICE_VARIABLE]);
-  if (price === undefined) {
-    throw new OperatorError(ErrorType.ConfigInvalid, `${PRICE_VARIABLE} must be a number of US dollars ≥ 0 (got "${process.env[PRICE_VARIABLE]}"); unset it to use $${PRICES.secretPerMonthUsd} (${PRICES.asOf})`);
-  }
-  return price;
+  return secretMonthlyPrice(envValue('SECRETS_DR_PRICE_SECRET_MONTH')) ?? PRICES.secretPerMonthUsd;
 }
 
 /** The innermost message of a failed workflow, as an operator error (exit 1; 2 when it was the input). */
@@ -81,7 +77,7 @@ export const backupsListCommand = defineCommand({
         ]);
         for (const line of table(['BACKUP', 'REGION', 'ORIGIN', 'REASON', 'AGE', 'VERSIONS', '$/MONTH'], rows)) io.out(line);
         warnRegions(io, out.errors);
-        io.out(`${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${PRICES.asOf}; ${PRICE_VARIABLE} overrides).`);
+        io.out(`${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${PRICES.asOf}; SECRETS_DR_PRICE_SECRET_MONTH overrides).`);
         io.out('Restore one with `secrets-dr backups restore BACKUP_NAME --dry-run`; delete old ones with `secrets-dr backups prune --older-than 30d`.');
       }
       return Object.keys(out.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;

@@ -4,10 +4,10 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { DEFAULT_TASK_QUEUE_PREFIX } from '../../domain/ids.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
+import { envValue } from '../../worker/config.js';
 
 type DeployModule = typeof import('../../deploy/app.js');
 
@@ -58,7 +58,7 @@ export const deploySynthCommand = defineCommand({
         temporalAddress: opts['temporal-address'],
         temporalNamespace: opts['temporal-namespace'],
         temporalApiKeySecret: opts['temporal-api-key-secret'] ?? `secrets-dr/${plan.name}/temporal-api-key`,
-        taskQueuePrefix: process.env.SECRETS_DR_TASK_QUEUE_PREFIX ?? DEFAULT_TASK_QUEUE_PREFIX,
+        taskQueuePrefix: envValue('SECRETS_DR_TASK_QUEUE_PREFIX'),
         workerCount: opts.workers,
       },
       opts.out ? resolve(opts.out) : deploy.DEFAULT_OUT,

@@ -23,6 +23,7 @@ import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, type Io } from '../output.js';
 import { type Connected, withTemporal } from '../temporal.js';
+import { envValue } from '../../worker/config.js';
 
 export async function runEventsInstall(c: Connected, input: Omit<EventsInstallInput, 'taskQueuePrefix'>): Promise<EventsInstallReport> {
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
@@ -86,9 +87,9 @@ export const eventsInstallCommand = defineCommand({
   }),
   async run(opts, io) {
     const { path, plan } = loadPlanFile(opts.plan);
-    const receiverUrl = opts['receiver-url'] ?? process.env.SECRETS_DR_RECEIVER_URL;
+    const receiverUrl = opts['receiver-url'] ?? envValue('SECRETS_DR_RECEIVER_URL');
     if (!receiverUrl) throw new OperatorError(ErrorType.UsageError, 'where is the receiver? --receiver-url URL (or SECRETS_DR_RECEIVER_URL; `lab up` sets it)');
-    const key = opts['api-key'] ?? process.env.SECRETS_DR_RECEIVER_API_KEY;
+    const key = opts['api-key'] ?? envValue('SECRETS_DR_RECEIVER_API_KEY');
     return withTemporal({ worker: true }, async (c) => {
       const report = await runEventsInstall(c, { plan, action: 'install', receiverUrl, apiKeyFingerprint: key ? fingerprintOf(key) : undefined, roleArn: opts['role-arn'] });
       if (shareWithLabReceiver(path, plan, receiverUrl) && !io.json) io.out(`  (the local stack's receiver now serves plan ${plan.name})`);

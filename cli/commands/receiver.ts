@@ -13,7 +13,7 @@ import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { connectClient } from '../temporal.js';
 import { startReceiver } from '../receiver-server.js';
-import { loadEnv } from '../../worker/config.js';
+import { envValue, loadEnv } from '../../worker/config.js';
 import { stderrLog } from '../../worker/log.js';
 
 /** 127.0.0.0/8, ::1 and localhost: nothing but this host can reach them. */
@@ -77,8 +77,8 @@ export const receiverCommand = defineCommand({
   }),
   async run(opts, io) {
     const env = loadEnv();
-    const apiKey = process.env.SECRETS_DR_RECEIVER_API_KEY;
-    if (!apiKey || apiKey.length < 16) {
+    const apiKey = envValue('SECRETS_DR_RECEIVER_API_KEY');
+    if (!apiKey) {
       throw new OperatorError(ErrorType.ConfigInvalid, 'set SECRETS_DR_RECEIVER_API_KEY (at least 16 characters) to the key the EventBridge connection sends');
     }
     const tls = loadReceiverTls(opts['tls-cert'] ?? process.env.SECRETS_DR_RECEIVER_TLS_CERT, opts['tls-key'] ?? process.env.SECRETS_DR_RECEIVER_TLS_KEY);

@@ -44,9 +44,10 @@ export const workerCommand = defineCommand({
       regions,
       taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
       awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
+      writersPerRegion: env.SECRETS_DR_WRITERS_PER_REGION,
       ...(metricsPort ? { meter: Runtime.instance().metricMeter } : {}),
     });
-    if (process.env.SECRETS_DR_READY_FILE) writeFileSync(process.env.SECRETS_DR_READY_FILE, String(process.pid));
+    if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
     const queues = [env.SECRETS_DR_TASK_QUEUE_PREFIX, ...regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`)];
     log('info', `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`, {
       address: t.address,

@@ -82,19 +82,9 @@ export function parseEventPattern(json: string): CompiledPattern {
   return { root: compileObject(raw, '', false), source: json };
 }
 
-/** Compiles a pattern given as an object (convenience for tests and callers holding parsed JSON). */
-export function compileEventPattern(pattern: Record<string, unknown>): CompiledPattern {
-  return parseEventPattern(JSON.stringify(pattern));
-}
-
 /** True if the event (a full envelope, or any JSON object) matches the pattern. */
 export function matchesPattern(pattern: CompiledPattern, event: unknown): boolean {
   return matchObject(pattern.root, event);
-}
-
-/** Convenience: TestEventPattern-style check on raw JSON strings. */
-export function testEventPattern(patternJson: string, event: unknown): boolean {
-  return matchesPattern(parseEventPattern(patternJson), event);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,7 +407,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** Parses an IPv4 or IPv6 literal into an integer; undefined when it is not an IP address. */
-export function ipToBigInt(text: string): { version: 4 | 6; value: bigint } | undefined {
+function ipToBigInt(text: string): { version: 4 | 6; value: bigint } | undefined {
   const kind = isIP(text);
   if (kind === 4) {
     let value = 0n;

@@ -20,7 +20,7 @@
  *   aws.events.event.json (the whole event); placeholders naming nothing are left as written.
  */
 
-export class JsonPathError extends Error {}
+class JsonPathError extends Error {}
 
 type Step = { kind: 'key'; key: string } | { kind: 'index'; index: number } | { kind: 'wildcard' };
 
@@ -92,7 +92,7 @@ export interface InputTransformer {
   InputTemplate: string;
 }
 
-export interface TemplateContext {
+interface TemplateContext {
   ruleArn: string;
   ruleName: string;
   /** ISO 8601 time at which the bus received the event. */

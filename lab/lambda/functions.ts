@@ -21,7 +21,7 @@ export interface LabFunction {
   createdAt: string;
 }
 
-export interface CreateFunctionInput {
+interface CreateFunctionInput {
   region: string;
   name: string;
   kind?: string;
@@ -35,7 +35,7 @@ export class LambdaInputError extends Error {}
 const NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const ARN_RE = /^arn:aws[a-z-]*:lambda:([a-z0-9-]+):(\d{12}):function:([A-Za-z0-9_-]{1,64})$/;
 
-export function functionArn(region: string, accountId: string, name: string): string {
+function functionArn(region: string, accountId: string, name: string): string {
   return `arn:aws:lambda:${region}:${accountId}:function:${name}`;
 }
 

@@ -10,7 +10,7 @@
  */
 import { err, invalidParam, type SecretRecord } from './model.js';
 
-export interface Filter {
+interface Filter {
   Key: string;
   Values: string[];
 }
@@ -47,7 +47,7 @@ export function readFilters(raw: unknown): Filter[] {
  * My, Test) and before the last upper-case letter of a run that a lower-case letter follows
  * ("COMPANYthings" → COMPAN, Ythings). Letters and digits stay together.
  */
-export function words(text: string): string[] {
+function words(text: string): string[] {
   return text
     .replace(/([a-z])([A-Z])/g, '$1 $2')
     .replace(/([A-Z])([A-Z][a-z])/g, '$1 $2')

@@ -36,7 +36,7 @@ export interface SecretVersion {
   lastAccessedDate?: number;
 }
 
-export type ReplicationState = 'InProgress' | 'InSync' | 'Failed';
+type ReplicationState = 'InProgress' | 'InSync' | 'Failed';
 
 export interface ReplicaEntry {
   region: string;
@@ -123,10 +123,6 @@ export function nameInArnResource(resource: string): { name: string; full: boole
 }
 const SUFFIX_RE = /[A-Za-z0-9]{6}$/;
 
-export function arnSuffix(arn: string): string {
-  return arn.slice(-6);
-}
-
 /** AWS JSON 1.1 timestamps are epoch seconds. */
 export function epoch(ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : ms / 1000;
@@ -161,10 +157,6 @@ export function versionsToStages(rec: SecretRecord): Record<string, string[]> | 
     if (v.stages.length > 0) (out ??= {})[v.id] = stagesOf(v);
   }
   return out;
-}
-
-export function cloneRecord(rec: SecretRecord): SecretRecord {
-  return structuredClone(rec);
 }
 
 // ---- input readers: AWS answers a bad shape with InvalidParameterException ----
@@ -250,7 +242,7 @@ export function readToken(input: Input): string | undefined {
 }
 
 const NAME_RE = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-export const INVALID_NAME_MESSAGE = 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
+const INVALID_NAME_MESSAGE = 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
 /** A secret name (CreateSecret's Name): AWS answers ValidationException. */
 export function checkName(name: string): void {
   if (!NAME_RE.test(name)) throw err('ValidationException', INVALID_NAME_MESSAGE);

@@ -7,7 +7,7 @@ const UPPER = LOWER.toUpperCase();
 const DIGITS = '0123456789';
 const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
 
-export interface PasswordOptions {
+interface PasswordOptions {
   PasswordLength?: number;
   ExcludeCharacters?: string;
   ExcludeNumbers?: boolean;

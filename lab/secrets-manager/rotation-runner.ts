@@ -38,9 +38,9 @@ export interface RotationControl {
 }
 
 /** A Secrets Manager call as the function makes it (the service's own handler). */
-export type ServiceCall = (region: string, operation: string, input: Record<string, unknown>) => unknown;
+type ServiceCall = (region: string, operation: string, input: Record<string, unknown>) => unknown;
 
-export interface RotationRunnerDeps {
+interface RotationRunnerDeps {
   clock: LabClock;
   call: ServiceCall;
   control: RotationControl;

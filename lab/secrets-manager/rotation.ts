@@ -30,12 +30,12 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 
 /** A rotation window, epoch ms: rotation starts at some moment in [start, end). */
-export interface RotationWindow {
+interface RotationWindow {
   start: number;
   end: number;
 }
 
-export interface Schedule {
+interface Schedule {
   /** The first window that opens after `afterMs` (after the last rotation, or when rotation was set up). */
   windowAfter(afterMs: number): RotationWindow;
   /** AutomaticallyAfterDays as DescribeSecret reports it. */

@@ -53,7 +53,7 @@ import { DEFAULT_REPLICA_DELETE_DELAY_MS, ReplicaRemover } from './replica-remov
 import { RegionStore } from './store.js';
 import { deniedByResourcePolicy } from './resource-policy.js';
 
-export interface SecretsManagerOptions {
+interface SecretsManagerOptions {
   accountId: string;
   regions: readonly string[];
   clock: LabClock;

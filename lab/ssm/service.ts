@@ -22,14 +22,14 @@
  */
 import { LabError, type EmulatedService, type RequestContext } from '../types.js';
 
-export const REFERENCE_PREFIX = '/aws/reference/secretsmanager/';
+const REFERENCE_PREFIX = '/aws/reference/secretsmanager/';
 const NEEDS_DECRYPTION = 'WithDecryption flag must be True for retrieving a Secret Manager secret.';
 const BAD_SELECTOR = 'Invalid parameter name. Please use correct syntax for referencing a version/label  <name>:<version/label>';
 /** Secrets Manager version ids (the SDKs send UUIDs; a ClientRequestToken is 32–64 printable characters). */
 const VERSION_ID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** GetSecretValue in the caller's Region, through the lab's Secrets Manager path (quota, faults). */
-export type SecretReader = (input: { SecretId: string; VersionId?: string; VersionStage?: string }, ctx: RequestContext) => Record<string, unknown>;
+type SecretReader = (input: { SecretId: string; VersionId?: string; VersionStage?: string }, ctx: RequestContext) => Record<string, unknown>;
 
 interface Reference {
   /** As asked, without the selector. */

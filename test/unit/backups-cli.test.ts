@@ -21,7 +21,7 @@ describe('secrets-dr backups: bad input is a clear error naming the field (exit 
     ['restore without a name', ['backups', 'restore', '--yes'], /expected exactly one BACKUP_NAME/],
     ['restore with a Region that is not one', ['backups', 'restore', 'x', '--yes', '--region', 'mars'], /--region: expected a Region name/],
     ['restore without --yes or --dry-run', ['backups', 'restore', 'secrets-dr-backup/payments/prod/db/2026-12-02T050000Z'], /See what would change with --dry-run; run again with --yes/],
-    ['a price override that is not a number', ['backups', 'list'], /SECRETS_DR_PRICE_SECRET_MONTH must be a number of US dollars/, { SECRETS_DR_PRICE_SECRET_MONTH: 'cheap' }],
+    ['a price override that is not a number', ['backups', 'list'], /SECRETS_DR_PRICE_SECRET_MONTH: must be a number of US dollars ≥ 0/, { SECRETS_DR_PRICE_SECRET_MONTH: 'cheap' }],
   ] as Array<[string, string[], RegExp, Record<string, string>?]>)('%s', async (_name, args, message, env = {}) => {
     const r = await run(args, env);
     expect(r.err).toMatch(message);

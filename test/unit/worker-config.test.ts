@@ -1,0 +1,44 @@
+/** The environment schema (worker/config.ts): every variable secrets-dr reads, validated with an error naming it. */
+import { describe, expect, it } from 'vitest';
+import { envValue, loadEnv } from '../../worker/config.js';
+import { OperatorError } from '../../domain/errors.js';
+
+const problemsOf = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OperatorError) return err.problems.map((p) => `${p.path}: ${p.message}`);
+    throw err;
+  }
+  throw new Error('expected an OperatorError');
+};
+
+describe('configuration from the environment', () => {
+  it('defaults: one writer per Region, no receiver, no price override', () => {
+    const env = loadEnv({});
+    expect(env.SECRETS_DR_WRITERS_PER_REGION).toBe(1);
+    expect([env.SECRETS_DR_RECEIVER_API_KEY, env.SECRETS_DR_RECEIVER_URL, env.SECRETS_DR_PRICE_SECRET_MONTH, env.SECRETS_DR_READY_FILE]).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it('every bad value is reported at once, naming the variable and what it expects', () => {
+    const problems = problemsOf(() =>
+      loadEnv({ SECRETS_DR_WRITERS_PER_REGION: 'two', SECRETS_DR_RECEIVER_API_KEY: 'short', SECRETS_DR_RECEIVER_URL: 'receiver', SECRETS_DR_PRICE_SECRET_MONTH: 'cheap' }),
+    );
+    expect(problems).toEqual([
+      expect.stringMatching(/^SECRETS_DR_WRITERS_PER_REGION: expected a whole number of worker processes per Region/),
+      expect.stringMatching(/^SECRETS_DR_RECEIVER_API_KEY: the receiver API key must have at least 16 characters/),
+      expect.stringMatching(/^SECRETS_DR_RECEIVER_URL: expected a URL such as https:\/\/receiver.example.com/),
+      expect.stringMatching(/^SECRETS_DR_PRICE_SECRET_MONTH: must be a number of US dollars ≥ 0, e.g. 0.40; unset it to use \$/),
+    ]);
+    expect(problemsOf(() => loadEnv({ SECRETS_DR_WRITERS_PER_REGION: '0' }))).toEqual([expect.stringMatching(/at least 1/)]);
+  });
+
+  it('envValue reads one variable now, through the same schema', () => {
+    expect(envValue('SECRETS_DR_WRITERS_PER_REGION', { SECRETS_DR_WRITERS_PER_REGION: '3' })).toBe(3);
+    expect(envValue('SECRETS_DR_TASK_QUEUE_PREFIX', {})).toBe('secrets-dr');
+    expect(envValue('SECRETS_DR_RECEIVER_API_KEY', {})).toBeUndefined();
+    expect(problemsOf(() => envValue('SECRETS_DR_RECEIVER_API_KEY', { SECRETS_DR_RECEIVER_API_KEY: 'short' }))).toEqual([
+      'SECRETS_DR_RECEIVER_API_KEY: the receiver API key must have at least 16 characters',
+    ]);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * The write governor, alone (fake timers, fake sends): its token bucket keeps to the share, it is the one
+ * layer that retries throttling (adaptive rate, bounded tries), and it gives up with a typed, delayed failure.
+ */
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../domain/errors.js';
+import { REGION_WRITE_TPS } from '../../domain/failover.js';
+import { backoffMs, RECOVERY_MS, setWritersPerRegion, THROTTLED_TRIES, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
+
+const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
+const denied = () => Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
+
+/** A fake write that refuses its first `throttled` sends, and records when each send happened. */
+function fakeWrite(throttled: number) {
+  const sentAt: number[] = [];
+  return {
+    sentAt,
+    send: async () => {
+      sentAt.push(Date.now());
+      if (sentAt.length <= throttled) throw throttling();
+      return 'ok';
+    },
+  };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers({ now: 1_000_000 });
+});
+afterEach(() => {
+  vi.useRealTimers();
+  setWritersPerRegion(1);
+});
+
+describe('token bucket and share', () => {
+  it('sends at most its rate: 31 writes at 10/s take 3 s, the first at once', async () => {
+    const g = new WriteGovernor(10);
+    const sentAt: number[] = [];
+    const all = Promise.all(Array.from({ length: 31 }, () => g.write(async () => sentAt.push(Date.now()))));
+    await vi.runAllTimersAsync();
+    await all;
+    expect(sentAt[0]).toBe(1_000_000);
+    expect(sentAt[30]! - sentAt[0]!).toBeGreaterThanOrEqual(2_990);
+    expect(sentAt[30]! - sentAt[0]!).toBeLessThanOrEqual(3_100);
+    // Never more than the rate (+ the one-second burst of 1 token at start) in any one second.
+    for (const t of sentAt) expect(sentAt.filter((u) => u >= t && u < t + 1_000).length).toBeLessThanOrEqual(11);
+    expect(g.stats).toMatchObject({ writes: 31, sends: 31, throttled: 0 });
+  });
+
+  it('a Region governor runs at writeQuotaShare × 50 TPS, divided among SECRETS_DR_WRITERS_PER_REGION processes, never below 1/s', () => {
+    expect(writeGovernor('gov-test-1', 0.6).rate).toBe(0.6 * REGION_WRITE_TPS);
+    setWritersPerRegion(3);
+    expect(writeGovernor('gov-test-1', 0.6).rate).toBe(10); // the same governor, its rate updated
+    expect(writeGovernor('gov-test-2', 0.01).rate).toBe(1);
+    expect(writeGovernor('gov-test-1', 0.6)).toBe(writeGovernor('gov-test-1', 0.6));
+  });
+});
+
+describe('throttling: the one retry layer', () => {
+  it('a write throttled twice is sent three times, after jittered exponential backoffs, and succeeds', async () => {
+    const g = new WriteGovernor(30, 'r1', { random: () => 0.5 });
+    const w = fakeWrite(2);
+    const out = g.write(w.send);
+    await vi.runAllTimersAsync();
+    await expect(out).resolves.toBe('ok');
+    expect(w.sentAt).toHaveLength(3);
+    // Backoff 1 and 2 at 75 % (random 0.5), plus the bucket's wait after a throttle emptied it.
+    expect(w.sentAt[1]! - w.sentAt[0]!).toBeGreaterThanOrEqual(backoffMs(1, 0.5));
+    expect(w.sentAt[2]! - w.sentAt[1]!).toBeGreaterThanOrEqual(backoffMs(2, 0.5));
+    expect(g.stats).toMatchObject({ writes: 1, sends: 3, throttled: 2 });
+  });
+
+  it(`a write throttled every time is sent exactly ${THROTTLED_TRIES} times, then fails with a retryable WriteThrottled delayed by ${RECOVERY_MS} ms`, async () => {
+    const g = new WriteGovernor(30, 'ap-northeast-3/tagging');
+    const w = fakeWrite(Number.POSITIVE_INFINITY);
+    const out = g.write(w.send).catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    const err = await out;
+    expect(w.sentAt).toHaveLength(THROTTLED_TRIES);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    const f = err as ApplicationFailure;
+    expect(f.type).toBe(ErrorType.WriteThrottled);
+    expect(f.nonRetryable).toBe(false);
+    expect(f.nextRetryDelay).toBe(RECOVERY_MS);
+    expect(f.message).toMatch(/ap-northeast-3\/tagging: still throttled after 8 tries \(ThrottlingException: Rate exceeded\)/);
+    expect(f.details).toEqual([{ region: 'ap-northeast-3', awsError: 'ThrottlingException' }]);
+  });
+
+  it('any other error is not retried: one send, the error as is', async () => {
+    const g = new WriteGovernor(30);
+    let sends = 0;
+    const out = g.write(async () => {
+      sends++;
+      throw denied();
+    });
+    await expect(out).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    expect(sends).toBe(1);
+  });
+
+  it('adapts: a throttle halves the rate (once per second however many refusals), which climbs back to the share within RECOVERY_MS', async () => {
+    const g = new WriteGovernor(30);
+    g.onThrottle();
+    g.onThrottle(); // the same burst: counted, not halved again
+    expect(g.rate).toBe(15);
+    expect(g.stats.throttled).toBe(2);
+    vi.advanceTimersByTime(RECOVERY_MS / 2);
+    expect(g.rate).toBeCloseTo(22.5);
+    g.onThrottle(); // a second later: halved again, from where it had climbed
+    expect(g.rate).toBeCloseTo(11.25);
+    vi.advanceTimersByTime(2 * RECOVERY_MS);
+    expect(g.rate).toBe(30);
+  });
+
+  it('backoff grows 100 ms × 2^(n-1) up to 5 s, jittered to 50–100 %', () => {
+    expect([1, 2, 3, 7, 8].map((n) => backoffMs(n, 1))).toEqual([100, 200, 400, 5_000, 5_000]);
+    expect(backoffMs(3, 0)).toBe(200);
+  });
+});
