@@ -10,6 +10,7 @@ import { planRegions } from './plan.js';
 import { classifyReplica, FENCE_TAG, type InventoryEntry, type RegionInventory } from './status.js';
 import { isCoveredByPlan } from './selection.js';
 import { AwsErrorClass } from './aws-error-class.js';
+import { rotationLate } from './rotation-schedule.js';
 
 export { AwsErrorClass, classifyAwsErrorName } from './aws-error-class.js';
 
@@ -77,14 +78,16 @@ export interface RegionObservation {
 }
 
 /**
- * Rotation enabled and its NextRotationDate has passed. AWS: "The next rotation is scheduled to occur
- * on or before this date ... the latest date that rotation will occur" (it reports the last second
- * of the rotation window, e.g. 23:59:59 UTC for a schedule in days); "if rotation is unsuccessful,
- * this date may be in the past".
+ * Rotation enabled and late, judged by the real window: the first window of its RotationRules
+ * after the last rotation has closed (a `1h` window is late one hour after it opened, not at the
+ * end of the day), or NextRotationDate has passed. AWS: "The next rotation is scheduled to occur on
+ * or before this date ... the latest date that rotation will occur"; "if rotation is unsuccessful,
+ * this date may be in the past" — or move on to the next window, which the rules still catch.
  */
 export function rotationOverdue(e: InventoryEntry, nowMs: number): boolean {
-  if (!e.rotationEnabled || e.nextRotationMs === undefined) return false;
-  return e.nextRotationMs < nowMs;
+  if (!e.rotationEnabled) return false;
+  if (rotationLate(e.rotationRules, e.lastRotatedMs, nowMs)) return true;
+  return e.nextRotationMs !== undefined && e.nextRotationMs < nowMs;
 }
 
 const tagsOf = (e: InventoryEntry) => (e.tags ?? []).map(([Key, Value]) => ({ Key, Value }));

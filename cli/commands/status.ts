@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { ExitCode } from '../../domain/errors.js';
 import { statusWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
-import type { StatusReport, StatusCell } from '../../domain/status.js';
+import type { RotationView, StatusReport, StatusCell } from '../../domain/status.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
@@ -47,7 +47,21 @@ export function renderStatus(report: StatusReport, io: Io): void {
     const counts = Object.entries(report.counts[region] ?? {}).map(([s, n]) => `${n} ${s}`);
     io.out(`${region}: ${counts.join(', ') || 'no secrets'}`);
   }
+  const rotating = report.rows.filter((r) => r.rotation);
+  if (rotating.length) {
+    io.out('');
+    for (const line of table(['SECRET', 'ROTATES IN', 'SCHEDULE', 'NEXT WINDOW (UTC)', 'LAST ROTATED'], rotating.map((r) => rotationCells(r.name, r.rotation!)))) io.out(line);
+  }
+  io.out('');
   io.out(report.attention === 0 ? 'all secrets protected.' : `${report.attention} secret(s) need attention.`);
+}
+
+const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+
+function rotationCells(name: string, r: RotationView): string[] {
+  const w = r.nextWindow;
+  const window = !w ? '-' : w.start !== undefined ? `${utc(w.start)}–${utc(w.end).slice(11)}` : `by ${utc(w.end)}`;
+  return [name, r.region, r.schedule, window, r.lastRotatedMs !== undefined ? utc(r.lastRotatedMs) : 'never'];
 }
 
 export const statusCommand = defineCommand({
