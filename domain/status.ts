@@ -186,13 +186,12 @@ function indexInventories(inventories: StatusInput['inventories']): Map<string, 
   return out;
 }
 
-/** The copy of a secret that rotates: the primary, else (promoted) a standalone copy in a DR Region. */
+/** The copy of a secret that rotates: a writable one (the primary, or after failover the promoted copy) before a fenced one. */
 function rotatingCopy(plan: Plan, name: string, byRegion: Map<string, Map<string, InventoryEntry>>): { region: string; entry: InventoryEntry } | undefined {
-  for (const region of planRegions(plan)) {
-    const e = byRegion.get(region)?.get(name);
-    if (e && !e.deleted && e.rotationEnabled && (e.primaryRegion === undefined || e.primaryRegion === region)) return { region, entry: e };
-  }
-  return undefined;
+  const copies = planRegions(plan)
+    .map((region) => ({ region, entry: byRegion.get(region)?.get(name) }))
+    .filter((c): c is { region: string; entry: InventoryEntry } => !!c.entry && !c.entry.deleted && !!c.entry.rotationEnabled && (c.entry.primaryRegion === undefined || c.entry.primaryRegion === c.region));
+  return copies.find((c) => !isFenced(c.entry)) ?? copies[0];
 }
 
 /** Schedule and next window of a rotating secret, from its rules (AWS's NextRotationDate when they cannot be read). */

@@ -38,6 +38,8 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   recover: ['ap-east-1', 'ap-south-2'],
   receiver: ['me-south-1', 'mx-central-1'],
   backups: ['eu-west-2', 'eu-west-3'],
+  'rotation-windows': ['ca-central-1', 'sa-east-1'],
+  'read-paths': ['eu-central-2', 'ap-south-1'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
