@@ -28,6 +28,7 @@ export const HealthReasonCode = z.enum([
   'replica-deleted', // our replica is scheduled for deletion
   'rotation-stale', // rotation enabled, but the scheduled rotation is overdue
   'fence-pending', // promoted elsewhere, not fenced here yet
+  'read-path', // applications cannot read the current version through GetSecretValue or Parameter Store here (the slower read-path cycle)
   'access-denied', // the Region answered "denied" (permissions, expired/invalid credentials): not an outage
   'throttled', // the Region answered "slow down": not an outage
   'probe-rejected', // the Region answered with another error: not an outage

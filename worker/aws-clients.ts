@@ -1,6 +1,7 @@
 /** Real AWS SDK clients, one set per Region (standard credential chain and endpoint variables). */
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import { EventBridge } from '@aws-sdk/client-eventbridge';
+import { SSM } from '@aws-sdk/client-ssm';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { RegionClients } from '../activities/clients.js';
@@ -27,5 +28,6 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
     region,
     secretsManager: new SecretsManager({ region, requestHandler }),
     eventBridge: new EventBridge({ region, requestHandler }),
+    ssm: new SSM({ region, requestHandler }),
   };
 }

@@ -17,6 +17,7 @@ import { createMonitorActivities } from '../activities/monitor.activities.js';
 import { createEventsInstallActivities } from '../activities/events-install.activities.js';
 import { createFailbackActivities } from '../activities/failback.activities.js';
 import { createDrillActivities } from '../activities/drill.activities.js';
+import { createReadPathsActivities } from '../activities/read-paths.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import type { TemporalConnectionOptions } from './config.js';
 import { createRegionClients } from './aws-clients.js';
@@ -46,6 +47,7 @@ export function createRegionActivities(clients: RegionClients, peers?: (region: 
     ...createEventsInstallActivities(clients),
     ...createFailbackActivities(clients, peers),
     ...createDrillActivities(clients, peers),
+    ...createReadPathsActivities(clients),
   };
 }
 export type RegionActivities = ReturnType<typeof createRegionActivities>;

@@ -10,6 +10,8 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { statusWorkflow } from '../../workflows/status.workflow.js';
+import type { readPathsWorkflow } from '../../workflows/read-paths.workflow.js';
+import { readPathProblem, type ReadPathsReport } from '../../domain/read-paths.js';
 import { monitorHealth, renderHealth } from './monitor.js';
 
 export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusReport> {
@@ -21,6 +23,31 @@ export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusRepor
     args: [{ plan, taskQueuePrefix: prefix }],
     workflowExecutionTimeout: '5m',
   });
+}
+
+export async function fetchReadPaths(c: Connected, plan: Plan): Promise<ReadPathsReport> {
+  await requireWorker(c);
+  const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+  return c.client.workflow.execute<typeof readPathsWorkflow>('readPathsWorkflow', {
+    taskQueue: workflowTaskQueue(prefix),
+    workflowId: statusWorkflowId(plan.name, `read-paths-${randomUUID().slice(0, 8)}`),
+    args: [{ plan, taskQueuePrefix: prefix }],
+    workflowExecutionTimeout: '10m',
+  });
+}
+
+export function renderReadPaths(report: ReadPathsReport, io: Io): void {
+  io.out(`plan ${report.plan}: applications' read paths in the DR Regions (GetSecretValue and Parameter Store /aws/reference/secretsmanager/<name>)`);
+  for (const r of report.regions) {
+    if (r.error) {
+      io.out(`  ${r.region}: NOT CHECKED: ${r.error}`);
+      continue;
+    }
+    io.out(`  ${r.region}: ${r.current} of ${r.checked} secret(s) current through both paths (${r.calls} read calls)`);
+    for (const f of r.failed) io.out(`    ${readPathProblem(f)}`);
+    if (r.failedCount > r.failed.length) io.out(`    ... and ${r.failedCount - r.failed.length} more (--json lists ${r.failed.length})`);
+  }
+  io.out(report.attention === 0 ? 'every secret is readable at its current version through both paths.' : `${report.attention} problem(s) need attention.`);
 }
 
 function cellText(cell: StatusCell | undefined): string {
@@ -67,12 +94,25 @@ function rotationCells(name: string, r: RotationView): string[] {
 export const statusCommand = defineCommand({
   words: ['status'],
   summary: 'per secret × Region: replication state, parity, standalone/replica, fenced',
-  usage: 'secrets-dr status [-f PLAN] [--from-monitor] [--json]   (--from-monitor: the running monitor\'s per-Region health, no AWS call)',
-  options: { ...PLAN_OPTION, 'from-monitor': { type: 'boolean', default: false } },
-  schema: z.object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) }),
+  usage: 'secrets-dr status [-f PLAN] [--from-monitor | --read-paths] [--json]',
+  examples: ['secrets-dr status -f secrets-dr.yaml', 'secrets-dr status --read-paths', 'secrets-dr status --from-monitor --json'],
+  options: {
+    ...PLAN_OPTION,
+    'from-monitor': { type: 'boolean', default: false, description: 'the running monitor\'s per-Region health, no AWS call' },
+    'read-paths': { type: 'boolean', default: false, description: 'in each DR Region, read every secret through GetSecretValue and Parameter Store and check both return the current version (version ids only)' },
+  },
+  schema: z
+    .object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), 'read-paths': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) })
+    .refine((o) => !(o['from-monitor'] && o['read-paths']), { error: '--from-monitor and --read-paths cannot be combined: the monitor does not read values; run them one at a time', path: ['read-paths'] }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {
+      if (opts['read-paths']) {
+        const report = await fetchReadPaths(c, plan);
+        if (io.json) printJson(io, report);
+        else renderReadPaths(report, io);
+        return report.attention === 0 ? ExitCode.Ok : ExitCode.NeedsAttention;
+      }
       if (opts['from-monitor']) {
         const health = await monitorHealth(c, plan.name);
         if (io.json) printJson(io, health);

@@ -81,7 +81,7 @@ describe('drill report renderers (pure)', () => {
   it('the Markdown has the figures against the target, the steps per Region and the failing step', () => {
     const md = renderDrillMarkdown(report());
     expect(md).toMatch(/# DR drill payments: PASSED/);
-    expect(md).toMatch(/\| RTO \(promotion → standalone and readable\) \| 1\.20 s \| 5m \| within target \|/);
+    expect(md).toMatch(/\| RTO \(promote decision → readable and writable through both read paths\) \| 1\.20 s \| 5m \| within target \|/);
     expect(md).toMatch(/\| RPO proxy .* \| 2\.05 s \|/);
     expect(md).toMatch(/\| ap-northeast-3 \| 2\.05 s \| 1\.20 s \| yes \|/);
     expect(md).toMatch(/\| promote \(RTO\) \| us-east-1 \|/);
