@@ -142,16 +142,23 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     const paths = ['GetSecretValue', 'ParameterStore'] as const;
     const seenAt: Record<(typeof paths)[number], Map<string, number>> = { GetSecretValue: new Map(), ParameterStore: new Map() };
     const lastError: Partial<Record<(typeof paths)[number], string>> = {};
-    const done = () => paths.every((p) => seenAt[p].size === m.names.length);
+    // A path that answers with an error other than throttling (denied, not configured, unreachable) is
+    // given up at once: the secret itself is readable and writable here, so waiting would not change it.
+    const gaveUp = new Set<(typeof paths)[number]>();
+    const settled = (p: (typeof paths)[number]) => gaveUp.has(p) || seenAt[p].size === m.names.length;
+    const done = () => paths.every(settled);
     while (!done() && Date.now() < m.deadline) {
       for (const name of m.names) {
-        if (paths.every((p) => seenAt[p].has(name))) continue;
+        if (paths.every((p) => seenAt[p].has(name) || gaveUp.has(p))) continue;
         const reads = await readThroughPaths(clients, name);
         const now = Date.now();
         for (const p of paths) {
-          if (seenAt[p].has(name)) continue;
+          if (seenAt[p].has(name) || gaveUp.has(p)) continue;
           if (reads[p].ok && reads[p].versionId === written.get(name)) seenAt[p].set(name, now);
-          else if (reads[p].error) lastError[p] = reads[p].error;
+          else if (reads[p].error) {
+            lastError[p] = reads[p].error;
+            if (!/Throttl|Rate exceeded/i.test(reads[p].error!)) gaveUp.add(p);
+          }
         }
       }
       if (!done()) await sleep(POLL_MS);

@@ -75,7 +75,7 @@ export async function startHarness(name: string): Promise<Harness> {
   const labUrl = inject('labUrl');
   if (!onAws) {
     // The real clients find the lab only through the SDK's standard endpoint variables.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, ...LAB_CREDENTIALS });
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, AWS_ENDPOINT_URL_SSM: labUrl, ...LAB_CREDENTIALS });
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const id = randomUUID().slice(0, 8);
