@@ -189,6 +189,10 @@ export const MonitorHealth = z.object({
 });
 export type MonitorHealth = z.infer<typeof MonitorHealth>;
 
+/** The monitor's read-path cycle state: when it last ran (epoch ms), and its finding per DR Region. */
+export const ReadPathState = z.object({ at: z.number(), reasons: z.record(z.string(), HealthReason) });
+export type ReadPathState = z.infer<typeof ReadPathState>;
+
 export const MonitorInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
   taskQueuePrefix: z.string().optional(),
@@ -208,6 +212,8 @@ export const MonitorInput = z.object({
       events: z.number().int(),
       regions: z.array(RegionHealth),
       recoveryRequestedAt: z.string().optional(),
+      /** The slower read-path cycle: when it last ran, and the reason it found per DR Region. */
+      readPaths: ReadPathState.optional(),
     })
     .optional(),
 });

@@ -5,7 +5,7 @@
  * activity reads the value to prove it is readable and keeps nothing of it. Pure and JSON-plain.
  */
 import { z } from 'zod';
-import type { HealthReason } from './health.js';
+import type { HealthReason, ReadPathState, RegionObservation } from './health.js';
 
 export const PARAMETER_STORE_REFERENCE = '/aws/reference/secretsmanager/';
 
@@ -127,4 +127,19 @@ export function mergeRegionReadPaths(region: string, parts: readonly RegionReadP
     checkedAt,
     calls: parts.reduce((n, p) => n + p.calls, 0),
   };
+}
+
+/** The read-path cycle is due: configured, and its interval passed since it last ran. */
+export function readPathCycleDue(interval: number | undefined, state: ReadPathState | undefined, nowMs: number): boolean {
+  return interval !== undefined && (state === undefined || nowMs - state.at >= interval);
+}
+
+/** The last read-path findings added to this cycle's observations (they stand until the next read-path cycle). */
+export function withReadPathFindings(observations: readonly RegionObservation[], state: ReadPathState | undefined): RegionObservation[] {
+  if (!state) return [...observations];
+  return observations.map((o) => {
+    const reason = state.reasons[o.region];
+    if (!reason || !o.reachable || o.findings === undefined) return o;
+    return { ...o, findings: [...o.findings, reason] };
+  });
 }

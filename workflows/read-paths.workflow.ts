@@ -6,7 +6,8 @@
  */
 import type { Plan } from '../domain/plan.js';
 import { isCoveredByPlan } from '../domain/selection.js';
-import { mergeRegionReadPaths, readPathTargets, type ReadPathsReport, type RegionReadPaths } from '../domain/read-paths.js';
+import { mergeRegionReadPaths, readPathReason, readPathTargets, type ReadPathsReport, type RegionReadPaths } from '../domain/read-paths.js';
+import type { ReadPathState } from '../domain/health.js';
 import type { RegionInventory } from '../domain/status.js';
 import type { InventoryActivities } from '../activities/inventory.activities.js';
 import type { ReadPathsActivities } from '../activities/read-paths.activities.js';
@@ -39,4 +40,25 @@ export async function readPathsWorkflow({ plan, taskQueuePrefix }: { plan: Plan;
     );
   }
   return { plan: plan.name, regions, attention: regions.reduce((n, r) => n + r.failedCount + (r.error ? 1 : 0), 0) };
+}
+
+/**
+ * The monitor's slower cycle: both read paths in each DR Region that answered this cycle, with the
+ * primary's inventory from the same cycle's survey. A Region that cannot be checked keeps no
+ * read-path finding (its reachability is the survey's to judge).
+ */
+export async function monitorReadPaths(plan: Plan, prefix: string | undefined, surveys: ReadonlyArray<{ region: string; reachable: boolean; problem?: string; inventory?: RegionInventory }>, nowMs: number): Promise<ReadPathState> {
+  const primary = surveys.find((s) => s.region === plan.primaryRegion)?.inventory;
+  const reasons: ReadPathState['reasons'] = {};
+  for (const { region } of plan.drRegions) {
+    const s = surveys.find((x) => x.region === region);
+    if (!s?.inventory) continue;
+    try {
+      const reason = readPathReason(await checkReadPathsIn(plan, region, prefix, primary, s.inventory));
+      if (reason) reasons[region] = reason;
+    } catch {
+      // not checkable this time: no finding
+    }
+  }
+  return { at: nowMs, reasons };
 }
