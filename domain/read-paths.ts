@@ -105,12 +105,8 @@ export function readPathTargets(
   primary: { entries: readonly Listed[] } | undefined,
   dr: { entries: readonly Listed[] } | undefined,
 ): Array<{ name: string; expected?: string }> {
-  if (primary) {
-    return primary.entries
-      .filter((e) => !e.deleted && (e.primaryRegion === undefined || e.primaryRegion === plan.primaryRegion) && covered(e))
-      .map((e) => ({ name: e.name, ...(e.current ? { expected: e.current } : {}) }));
-  }
-  return (dr?.entries ?? [])
+  // Either way: the copies that are ours (primaries of our Region, or replicas of it / promoted copies in the DR Region).
+  return ((primary ?? dr)?.entries ?? [])
     .filter((e) => !e.deleted && (e.primaryRegion === undefined || e.primaryRegion === plan.primaryRegion) && covered(e))
     .map((e) => ({ name: e.name, ...(e.current ? { expected: e.current } : {}) }));
 }

@@ -38,8 +38,10 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   recover: ['ap-east-1', 'ap-south-2'],
   receiver: ['me-south-1', 'mx-central-1'],
   backups: ['eu-west-2', 'eu-west-3'],
-  'rotation-windows': ['ca-central-1', 'sa-east-1'],
-  'read-paths': ['eu-central-2', 'ap-south-1'],
+  // Every Region is taken: these two share monitor's quiet Regions (a plan with no secrets). rotation-windows
+  // injects no fault; read-paths injects faults only into its DR Region (ap-south-1), never into ap-southeast-2.
+  'rotation-windows': ['ap-south-1', 'ap-southeast-2'],
+  'read-paths': ['ap-southeast-2', 'ap-south-1'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
