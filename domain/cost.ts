@@ -63,7 +63,7 @@ export function planCost(plan: Plan, secrets: number, kept: KeptRecords, prices:
     lines.push(callLine('read-path-calls', Math.round(2 * secrets * dr * readCycles), `2 reads × ${secrets} secret(s) × ${dr} DR Region(s) × ${Math.round(readCycles)} cycles`));
   }
   lines.push(secretLine('backups', kept.backups, `${kept.backups} backup secret(s) kept`));
-  lines.push(secretLine('lineage-records', kept.lineage, `${kept.lineage} lineage record(s) (HMAC key and its replicas)`));
+  lines.push(secretLine('lineage-records', kept.lineage, `${kept.lineage} lineage record(s) (HMAC key and its replicas, failover lineage and failback records)`));
   return {
     plan: plan.name,
     secrets,
@@ -79,13 +79,15 @@ export function planCost(plan: Plan, secrets: number, kept: KeptRecords, prices:
 export function keptRecords(planName: string, inventories: ReadonlyArray<RegionInventory | undefined>): KeptRecords {
   const backupPrefix = `secrets-dr-backup/${planName}/`;
   const lineageName = hmacKeySecretName(planName);
+  // Failovers' lineage records and failbacks' records (domain/failover.ts, domain/failback.ts name them so).
+  const recordPrefixes = [`secrets-dr/${planName}/lineage/`, `secrets-dr/${planName}/failback/`];
   let backups = 0;
   let lineage = 0;
   for (const inv of inventories) {
     for (const e of inv?.entries ?? []) {
       if (e.deleted) continue;
       if (e.name.startsWith(backupPrefix)) backups++;
-      else if (e.name === lineageName) lineage++;
+      else if (e.name === lineageName || recordPrefixes.some((p) => e.name.startsWith(p))) lineage++;
     }
   }
   return { backups, lineage };

@@ -39,14 +39,14 @@ describe('the monthly cost of a plan (AWS prices of domain/prices.ts)', () => {
     expect(line(cost, 'read-path-calls')).toMatchObject({ quantity: 11_680_000, monthlyUsd: 58.4 });
   });
 
-  it('counts the backups and the HMAC key (with its replicas) of this plan only', () => {
+  it('counts the backups, the HMAC key (with its replicas) and the lineage/failback records of this plan only', () => {
     const inv = (region: string, names: string[]) => ({ region, listCalls: 1, entries: names.map((name) => ({ name, arn: `arn:aws:secretsmanager:${region}:1:secret:${name}-AbCdEf` })) });
     const kept = keptRecords('payments', [
       inv('ap-northeast-1', ['secrets-dr/payments/hmac-key', 'secrets-dr-backup/payments/prod/a/20261201', 'secrets-dr-backup/orders/x/1', 'prod/a']),
-      inv('ap-northeast-3', ['secrets-dr/payments/hmac-key', 'secrets-dr-backup/payments/prod/a/20261202']),
+      inv('ap-northeast-3', ['secrets-dr/payments/hmac-key', 'secrets-dr-backup/payments/prod/a/20261202', 'secrets-dr/payments/lineage/f1/0000-000', 'secrets-dr/payments/failback/b1/ap-northeast-3', 'secrets-dr/orders/lineage/x/1']),
       undefined,
     ]);
-    expect(kept).toEqual({ backups: 2, lineage: 2 });
+    expect(kept).toEqual({ backups: 2, lineage: 4 });
   });
 });
 
