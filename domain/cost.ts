@@ -9,6 +9,8 @@ import { planRegions } from './plan.js';
 import type { Prices } from './prices.js';
 import type { RegionInventory } from './status.js';
 import { hmacKeySecretName } from './lineage.js';
+import { lineageRecordPrefix } from './failover.js';
+import { failbackRecordPrefix } from './failback.js';
 
 /** AWS prices a month as 730 hours. */
 export const HOURS_PER_MONTH = 730;
@@ -79,8 +81,8 @@ export function planCost(plan: Plan, secrets: number, kept: KeptRecords, prices:
 export function keptRecords(planName: string, inventories: ReadonlyArray<RegionInventory | undefined>): KeptRecords {
   const backupPrefix = `secrets-dr-backup/${planName}/`;
   const lineageName = hmacKeySecretName(planName);
-  // Failovers' lineage records and failbacks' records (domain/failover.ts, domain/failback.ts name them so).
-  const recordPrefixes = [`secrets-dr/${planName}/lineage/`, `secrets-dr/${planName}/failback/`];
+  // Failovers' lineage records and failbacks' records.
+  const recordPrefixes = [lineageRecordPrefix(planName), failbackRecordPrefix(planName)];
   let backups = 0;
   let lineage = 0;
   for (const inv of inventories) {
