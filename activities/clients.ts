@@ -4,6 +4,7 @@
  */
 import type { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import type { EventBridge } from '@aws-sdk/client-eventbridge';
+import type { SSM } from '@aws-sdk/client-ssm';
 
 /** The Secrets Manager operations activities may call; domain/iam.ts's table must list each (a unit test checks). */
 export const SECRETS_MANAGER_OPERATIONS = [
@@ -59,9 +60,15 @@ export interface RegionSecretsManager<K extends keyof SecretsManagerApi> {
   secretsManager: Pick<SecretsManagerApi, K>;
 }
 
+/** The Parameter Store operations activities may call: reading secrets as applications do (`/aws/reference/secretsmanager/<name>`). */
+export const SSM_OPERATIONS = ['getParameter'] as const;
+export type SsmApi = Pick<SSM, (typeof SSM_OPERATIONS)[number]>;
+
 /** One Region's clients. */
 export interface RegionClients {
   region: string;
   secretsManager: SecretsManagerApi;
   eventBridge: EventBridgeApi;
+  /** Parameter Store (read-path checks); absent in clients built for tests that never read through it. */
+  ssm?: SsmApi;
 }

@@ -27,13 +27,16 @@ import {
   DRILL_ROLE_TAG,
   drillCanaryPrefix,
   type CanaryWriteResult,
+  type PathRto,
   type PromoteResult,
+  type ReadPathRtos,
   type SweepResult,
 } from '../domain/drill.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
 import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
+import { readThroughPaths } from './read-paths.activities.js';
 
 const POLL_MS = 50;
 /** How often the sweep looks again for a replica on its way out (AWS: tens of seconds). */
@@ -43,7 +46,8 @@ const arnInRegion = (arn: string, region: string) => arn.replace(/^(arn:[^:]+:se
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const canaryValue = () => JSON.stringify({ canary: randomBytes(24).toString('base64url') });
 
-export function createDrillActivities({ region, secretsManager }: RegionClients, peers?: (region: string) => RegionClients) {
+export function createDrillActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
+  const { region, secretsManager } = clients;
   const describe = async (sm: RegionClients['secretsManager'], secretId: string, where: string): Promise<DescribeSecretResponse | undefined> => {
     try {
       return await sm.describeSecret({ SecretId: secretId });
@@ -115,6 +119,56 @@ export function createDrillActivities({ region, secretsManager }: RegionClients,
       heartbeat({ replicasBeingRemoved: waiting.length });
       await sleep(REPLICA_GONE_POLL_MS);
     }
+  };
+
+  /**
+   * The RTO an application sees, per read path: each canary gets a new version written here (a
+   * writer in the DR Region), then each path is polled until it answers with that version. Times
+   * run from the promote decision. A retry finds its version by the token and does not write again.
+   */
+  const measureReadPathRtos = async (m: { names: string[]; decidedAt: number; drillId: string; writeQuotaShare: number; deadline: number }): Promise<ReadPathRtos> => {
+    const gov = writeGovernor(region, m.writeQuotaShare);
+    const written = new Map<string, string>();
+    for (const name of m.names) {
+      const token = requestToken(m.drillId, 'rto-write', name);
+      try {
+        const out = await gov.write(() => secretsManager.putSecretValue({ SecretId: name, SecretString: canaryValue(), ClientRequestToken: token }));
+        written.set(name, out.VersionId ?? token);
+      } catch (err) {
+        if (describeAwsError(err).name !== 'ResourceExistsException') throw toFailure(err, `PutSecretValue ${name} (the writer in ${region})`, region);
+        written.set(name, token); // written by an earlier attempt of this activity
+      }
+    }
+    const paths = ['GetSecretValue', 'ParameterStore'] as const;
+    const seenAt: Record<(typeof paths)[number], Map<string, number>> = { GetSecretValue: new Map(), ParameterStore: new Map() };
+    const lastError: Partial<Record<(typeof paths)[number], string>> = {};
+    // A path that answers with an error other than throttling (denied, not configured, unreachable) is
+    // given up at once: the secret itself is readable and writable here, so waiting would not change it.
+    const gaveUp = new Set<(typeof paths)[number]>();
+    const settled = (p: (typeof paths)[number]) => gaveUp.has(p) || seenAt[p].size === m.names.length;
+    const done = () => paths.every(settled);
+    while (!done() && Date.now() < m.deadline) {
+      for (const name of m.names) {
+        if (paths.every((p) => seenAt[p].has(name) || gaveUp.has(p))) continue;
+        const reads = await readThroughPaths(clients, name);
+        const now = Date.now();
+        for (const p of paths) {
+          if (seenAt[p].has(name) || gaveUp.has(p)) continue;
+          if (reads[p].ok && reads[p].versionId === written.get(name)) seenAt[p].set(name, now);
+          else if (reads[p].error) {
+            lastError[p] = reads[p].error;
+            if (!/Throttl|Rate exceeded/i.test(reads[p].error!)) gaveUp.add(p);
+          }
+        }
+      }
+      if (!done()) await sleep(POLL_MS);
+      heartbeat({ readPaths: paths.map((p) => seenAt[p].size) });
+    }
+    const rto = (p: (typeof paths)[number]): PathRto => {
+      const current = seenAt[p].size === m.names.length;
+      return current ? { rtoMs: Math.max(...seenAt[p].values()) - m.decidedAt, current } : { current, error: lastError[p] ?? `not at the written version within the timeout` };
+    };
+    return { GetSecretValue: rto('GetSecretValue'), ParameterStore: rto('ParameterStore') };
   };
 
   return {
@@ -262,7 +316,7 @@ export function createDrillActivities({ region, secretsManager }: RegionClients,
      * StopReplicationToReplica until every canary is standalone and readable. Describe first: a
      * canary already standalone (a retry) is not stopped again.
      */
-    async promoteDrillCanaries(input: { names: string[]; writeQuotaShare: number; timeoutMs?: number }): Promise<PromoteResult> {
+    async promoteDrillCanaries(input: { names: string[]; writeQuotaShare: number; timeoutMs?: number; decidedAt?: string; drillId?: string }): Promise<PromoteResult> {
       const gov = writeGovernor(region, input.writeQuotaShare);
       const started = Date.now();
       let alreadyStandalone = 0;
@@ -301,7 +355,11 @@ export function createDrillActivities({ region, secretsManager }: RegionClients,
         heartbeat({ waiting: waiting.size });
       }
       const readableAt = Date.now();
-      return { region, rtoMs: readableAt - started, stoppedAt: new Date(stoppedAt).toISOString(), readableAt: new Date(readableAt).toISOString(), alreadyStandalone };
+      const result: PromoteResult = { region, rtoMs: readableAt - started, stoppedAt: new Date(stoppedAt).toISOString(), readableAt: new Date(readableAt).toISOString(), alreadyStandalone };
+      if (input.decidedAt !== undefined && input.drillId !== undefined) {
+        result.readPaths = await measureReadPathRtos({ names: input.names, decidedAt: Date.parse(input.decidedAt), drillId: input.drillId, writeQuotaShare: input.writeQuotaShare, deadline });
+      }
+      return result;
     },
   };
 }

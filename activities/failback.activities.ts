@@ -373,7 +373,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         const [original, dr] = await Promise.all([side(clients, input.planName, name, input.dr), side(drClients, input.planName, name, region)]);
         const r = recorded.get(name);
         const cur = r?.versions.find((v) => v.stages.includes('AWSCURRENT'));
-        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}), failoverId: r!.failoverId } } : {}), original, dr };
+        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}), failoverId: r!.failoverId, ...(r!.rotation ? { rotation: r!.rotation } : {}) } } : {}), original, dr };
       });
     },
 

@@ -28,6 +28,7 @@ import {
   lineageRecordName,
   rotationInFlightOf,
   type FleetEntry,
+  type RecordedRotation,
   type LineageRecord,
   type SecretOutcome,
 } from '../domain/failover.js';
@@ -35,6 +36,8 @@ import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
 import { hmacOf, requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
+import { rotationRulesOf } from './inventory.activities.js';
+import { rulesToRehome, type RotationRules } from '../domain/rotation-schedule.js';
 
 /** Tag on every secret a failover promoted: which failover (also the "writable" probe: no version is created). */
 const FAILOVER_TAG = 'secrets-dr:failover';
@@ -50,6 +53,9 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   });
   await Promise.all(lanes);
 }
+
+const sameRules = (a: RotationRules | undefined, b: RotationRules | undefined) =>
+  a?.ScheduleExpression === b?.ScheduleExpression && a?.AutomaticallyAfterDays === b?.AutomaticallyAfterDays && a?.Duration === b?.Duration;
 
 /** Heartbeat details of the running activity (registered by the activities that resume from them). */
 const progressOf = new WeakMap<Context, { details: () => unknown; last: number }>();
@@ -118,6 +124,8 @@ export interface PromoteBatchInput {
   writeQuotaShare: number;
   /** The old primaries were fenced before promotion (planned mode): look for a replicated fence even without its tag. */
   fencedBeforePromotion?: boolean;
+  /** Per secret that rotates: its schedule as preflight read it from the primary (recorded in the lineage). */
+  rotation?: Record<string, RecordedRotation>;
 }
 
 interface FenceBatchInput {
@@ -255,7 +263,11 @@ export function createFailoverActivities(clients: FailoverClients) {
           if ((s.Tags ?? []).some((t) => t.Key === FENCE_TAG)) e.fenced = true;
           const by = (s.Tags ?? []).find((t) => t.Key === PROMOTED_BY_TAG)?.Value;
           if (by) e.promotedBy = by;
-          if (s.RotationEnabled) e.rotation = true;
+          if (s.RotationEnabled) {
+            e.rotation = true;
+            const rules = rotationRulesOf(s.RotationRules);
+            if (rules) e.rotationRules = rules;
+          }
           const inFlight = rotationInFlightOf(s.SecretVersionsToStages);
           if (inFlight) e.rotationInFlight = inFlight;
           if (input.onlyReplicas && e.primaryRegion === undefined) continue;
@@ -324,11 +336,13 @@ export function createFailoverActivities(clients: FailoverClients) {
         const standalone = !d.PrimaryRegion || d.PrimaryRegion === region;
         const by = sent ? input.failoverId : tagOf(d, PROMOTED_BY_TAG);
         const inFlight = rotationInFlightOf(d.VersionIdsToStages);
+        const recordedRotation = input.rotation?.[name];
         const outcome: SecretOutcome = {
           name,
           status: sent ? 'promoted' : 'already-standalone',
           standalone,
-          rotation: Boolean(d.RotationEnabled),
+          rotation: Boolean(d.RotationEnabled) || recordedRotation !== undefined,
+          ...(recordedRotation ? { rotationRules: recordedRotation } : {}),
           ...(by ? { by } : {}),
           ...(d.ARN ? { arn: d.ARN, suffix: arnSuffix(d.ARN) } : {}),
           ...(inFlight ? { rotationInFlight: inFlight } : {}),
@@ -342,7 +356,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           const l = await lineageOf(input.planName, d, keyState);
           outcome.readable = l.readable;
           if (!l.readable) outcome.reason = 'AWSCURRENT not readable after promotion';
-          lineage.set(name, { name, arn: d.ARN ?? name, promotedAt: new Date().toISOString(), versions: l.versions });
+          lineage.set(name, { name, arn: d.ARN ?? name, promotedAt: new Date().toISOString(), ...(recordedRotation ? { rotation: recordedRotation } : {}), versions: l.versions });
         } catch (err) {
           if (isTransient(err)) throw toFailure(err, `reading back ${name}`, region);
           outcome.readable = false;
@@ -420,8 +434,12 @@ export function createFailoverActivities(clients: FailoverClients) {
       return { fenced, alreadyFenced, failed };
     },
 
-    /** Re-homes rotation to this Region's Lambda (RotateImmediately=false: no new version now). */
-    async rehomeRotationBatch(input: { region: string; names: string[]; lambdaArn: string; writeQuotaShare: number }): Promise<{ rehomed: number; failed: Array<{ name: string; reason: string }> }> {
+    /**
+     * Re-homes rotation to this Region's Lambda (RotateImmediately=false: no new version now), with
+     * each secret's RotationRules passed explicitly (`rules`: as recorded from the primary), never
+     * left to what the copy here carries.
+     */
+    async rehomeRotationBatch(input: { region: string; names: string[]; lambdaArn: string; writeQuotaShare: number; rules?: Record<string, RotationRules> }): Promise<{ rehomed: number; failed: Array<{ name: string; reason: string }> }> {
       assertRegion(input.region, 'rehomeRotationBatch');
       const gov = writeGovernor(`${region}/rotation`, input.writeQuotaShare);
       let rehomed = 0;
@@ -429,7 +447,8 @@ export function createFailoverActivities(clients: FailoverClients) {
       await pool(input.names, CONCURRENCY, async (name) => {
         try {
           const d = await describe(name);
-          if (d.RotationLambdaARN === input.lambdaArn && d.RotationEnabled) {
+          const rules = rulesToRehome(input.rules?.[name]);
+          if (d.RotationLambdaARN === input.lambdaArn && d.RotationEnabled && (rules === undefined || sameRules(rulesToRehome(rotationRulesOf(d.RotationRules)), rules))) {
             rehomed++;
             return;
           }
@@ -439,7 +458,7 @@ export function createFailoverActivities(clients: FailoverClients) {
             failed.push({ name, reason: `rotation in flight (AWSPENDING on ${inFlight.pending}, AWSCURRENT on ${inFlight.current ?? 'none'}): not re-homed` });
             return;
           }
-          await gov.write(() => sm.rotateSecret({ SecretId: d.ARN, RotationLambdaARN: input.lambdaArn, RotateImmediately: false }));
+          await gov.write(() => sm.rotateSecret({ SecretId: d.ARN, RotationLambdaARN: input.lambdaArn, ...(rules ? { RotationRules: rules } : {}), RotateImmediately: false }));
           rehomed++;
         } catch (err) {
           if (isUnreachable(err) || isTransient(err)) throw toFailure(err, `RotateSecret ${name}`, region);

@@ -4,7 +4,9 @@
  * PrimaryRegion), so a fleet of N secrets costs ⌈N/100⌉ calls, never N describes.
  */
 import { heartbeat } from '@temporalio/activity';
-import type { SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import type { RotationRulesType, SecretListEntry } from '@aws-sdk/client-secrets-manager';
+import type { RotationRules } from '../domain/rotation-schedule.js';
+import { isAwsManagedKey } from '../domain/kms.js';
 import type { InventoryEntry, RegionInventory, ReplicationState } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
@@ -16,7 +18,17 @@ function currentVersion(entry: SecretListEntry): string | undefined {
   return undefined;
 }
 
-function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
+/** RotationRules without the SDK's undefined fields (JSON-plain). */
+export function rotationRulesOf(r: RotationRulesType | undefined): RotationRules | undefined {
+  if (!r) return undefined;
+  const out: RotationRules = {};
+  if (r.AutomaticallyAfterDays !== undefined) out.AutomaticallyAfterDays = r.AutomaticallyAfterDays;
+  if (r.ScheduleExpression) out.ScheduleExpression = r.ScheduleExpression;
+  if (r.Duration) out.Duration = r.Duration;
+  return Object.keys(out).length ? out : undefined;
+}
+
+export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
   if (!entry.Name || !entry.ARN) return undefined;
   const out: InventoryEntry = { name: entry.Name, arn: entry.ARN };
   if (entry.PrimaryRegion) out.primaryRegion = entry.PrimaryRegion;
@@ -29,7 +41,10 @@ function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
     out.rotationEnabled = true;
     if (entry.LastRotatedDate) out.lastRotatedMs = new Date(entry.LastRotatedDate).getTime();
     if (entry.NextRotationDate) out.nextRotationMs = new Date(entry.NextRotationDate).getTime();
+    const rules = rotationRulesOf(entry.RotationRules);
+    if (rules) out.rotationRules = rules;
   }
+  if (entry.KmsKeyId && !isAwsManagedKey(entry.KmsKeyId)) out.kmsKeyId = entry.KmsKeyId;
   return out;
 }
 

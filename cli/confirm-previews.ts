@@ -12,6 +12,7 @@ import { failbackWorkflowId, failoverWorkflowId } from '../domain/ids.js';
 import type { ConflictPolicy, Plan } from '../domain/plan.js';
 import { conflictPolicyFor } from '../domain/replication.js';
 import type { StatusReport } from '../domain/status.js';
+import { setupPreview, setupPreviewText } from '../domain/setup-preview.js';
 import { table } from './output.js';
 
 const countBy = <T>(items: readonly T[], key: (t: T) => string): Array<[string, number]> => {
@@ -98,11 +99,13 @@ export function setupOverwrites(plan: Plan, status: StatusReport): Array<{ regio
     .filter((r) => r.secrets.length > 0);
 }
 
-export function setupPreview(plan: Plan, status: StatusReport, overwrites: ReturnType<typeof setupOverwrites>): string[] {
-  const writes = status.drRegions.reduce((n, r) => n + (status.counts[r]?.missing ?? 0) + (status.counts[r]?.conflict ?? 0), 0);
+/** The confirmation's summary: setup's own dry-run preview (domain/setup-preview.ts), the secrets a policy replaces, the time. */
+export function setupConfirmLines(plan: Plan, status: StatusReport, overwrites: ReturnType<typeof setupOverwrites>): string[] {
+  const preview = setupPreview(plan, status);
+  const writes = preview.regions.reduce((n, r) => n + r.replicate + Object.values(r.conflicts).reduce((a, b) => a + b, 0), 0);
   return [
     `setup of plan ${plan.name}: ${plan.primaryRegion} → ${status.drRegions.join(', ')}`,
-    ...status.drRegions.map((r) => `  ${r}: ${Object.entries(status.counts[r] ?? {}).map(([s, k]) => `${k} ${s}`).join(', ') || 'no secrets'}`),
+    ...setupPreviewText(preview).slice(1),
     ...overwrites.flatMap((o) => [
       `  ${o.region}: ${o.secrets.length} same-named secret(s) that are not our replicas would be replaced by policy:`,
       ...o.secrets.slice(0, 20).map((s) => `    ${s.name} (${s.policy}${s.policy === 'adopt' ? `: the primary in ${plan.primaryRegion} takes its value` : s.policy === 'backup-then-overwrite' ? ': backed up first' : ''})`),

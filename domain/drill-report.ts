@@ -13,6 +13,12 @@ export const formatFigure = (ms: number | undefined) =>
   ms === undefined ? '—' : ms < 1_000 ? `${Math.round(ms)} ms` : ms < 60_000 ? `${(ms / 1_000).toFixed(2)} s` : formatDuration(ms);
 
 /** File names of a report (the drill id's last segment, made safe). */
+/** One read path's RTO cell: the figure, or why there is none. */
+function pathFigure(p: { rtoMs?: number; current: boolean } | undefined): string {
+  if (!p) return '—';
+  return p.current && p.rtoMs !== undefined ? formatFigure(p.rtoMs) : 'NOT CURRENT';
+}
+
 export function drillReportBaseName(report: Pick<DrillReport, 'workflowId'>): string {
   return `drill-${report.workflowId.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
@@ -31,12 +37,12 @@ export function renderDrillMarkdown(r: DrillReport): string {
     '',
     '| figure | measured | target | verdict |',
     '|---|---|---|---|',
-    `| RTO (promotion → standalone and readable) | ${formatFigure(r.rtoMs)} | ${fmt(r.rtoTargetMs)} | ${r.rtoMs === undefined ? 'not measured' : r.withinTarget ? 'within target' : 'over target'} |`,
+    `| RTO (promote decision → readable and writable through both read paths) | ${formatFigure(r.rtoMs)} | ${fmt(r.rtoTargetMs)} | ${r.rtoMs === undefined ? 'not measured' : r.withinTarget ? 'within target' : 'over target'} |`,
     `| RPO proxy (canary write → visible in the DR Region) | ${formatFigure(r.rpoMs)} | — | ${r.rpoMs === undefined ? 'not measured' : 'measured'} |`,
     '',
-    '| Region | RPO | RTO | verified |',
-    '|---|---|---|---|',
-    ...r.regions.map((g) => `| ${g.region} | ${formatFigure(g.rpoMs)} | ${formatFigure(g.rtoMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`),
+    '| Region | RPO | RTO | via GetSecretValue | via Parameter Store | promote calls | verified |',
+    '|---|---|---|---|---|---|---|',
+    ...r.regions.map((g) => `| ${g.region} | ${formatFigure(g.rpoMs)} | ${formatFigure(g.rtoMs)} | ${pathFigure(g.readPaths?.GetSecretValue)} | ${pathFigure(g.readPaths?.ParameterStore)} | ${formatFigure(g.promoteMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`),
     '',
   ];
   if (r.failure) {

@@ -66,12 +66,29 @@ export type StepTiming = z.infer<typeof StepTiming>;
 const DrillOutcome = z.enum(['passed', 'missed-target', 'failed', 'cancelled']);
 type DrillOutcome = z.infer<typeof DrillOutcome>;
 
+/**
+ * The RTO an application sees through one read path: from the promote decision until a reader in
+ * the DR Region reads, through that path, the version it has just written there (so the secret is
+ * promoted, readable and writable), for the slowest canary; `current`: every canary answered with it.
+ */
+export const PathRto = z.object({ rtoMs: z.number().optional(), current: z.boolean(), error: z.string().optional() });
+export type PathRto = z.infer<typeof PathRto>;
+export const ReadPathRtos = z.object({ GetSecretValue: PathRto, ParameterStore: PathRto });
+export type ReadPathRtos = z.infer<typeof ReadPathRtos>;
+
 export const RegionFigures = z.object({
   region: z.string(),
   /** Canary write acknowledged in the primary → the last canary's version visible in this Region. */
   rpoMs: z.number().optional(),
-  /** First StopReplicationToReplica sent → the last canary standalone and readable here. */
+  /**
+   * The RTO an application sees here: the promote decision → the last canary read through both
+   * read paths at the version just written in this Region (else, not measured that way: first
+   * StopReplicationToReplica → the last canary standalone and readable).
+   */
   rtoMs: z.number().optional(),
+  /** First StopReplicationToReplica → the last canary standalone and readable (the promote calls' own share). */
+  promoteMs: z.number().optional(),
+  readPaths: ReadPathRtos.optional(),
   verified: z.boolean().optional(),
 });
 export type RegionFigures = z.infer<typeof RegionFigures>;
@@ -129,14 +146,32 @@ export type CanaryWriteResult = z.infer<typeof CanaryWriteResult>;
 
 export const PromoteResult = z.object({
   region: z.string(),
+  /** First StopReplicationToReplica → every canary standalone and readable (the promotion's own time). */
   rtoMs: z.number(),
   stoppedAt: z.string(),
   readableAt: z.string(),
   alreadyStandalone: z.number().int(),
+  /** Per read path, from the promote decision (absent when the decision time was not given). */
+  readPaths: ReadPathRtos.optional(),
 });
 export type PromoteResult = z.infer<typeof PromoteResult>;
 
 // ---- pure helpers
+
+/** A Region's RTO as an application sees it: the slower read path, when both were measured and current. */
+export function applicationRto(p: Pick<PromoteResult, 'rtoMs' | 'readPaths'>): number {
+  const paths = p.readPaths ? [p.readPaths.GetSecretValue, p.readPaths.ParameterStore] : [];
+  const measured = paths.map((x) => x.rtoMs).filter((x): x is number => x !== undefined);
+  return paths.length > 0 && measured.length === paths.length ? Math.max(...measured) : p.rtoMs;
+}
+
+/** Warnings for read paths that did not serve the canaries' current version after promotion. */
+export function readPathWarnings(region: string, p: Pick<PromoteResult, 'readPaths'>): string[] {
+  if (!p.readPaths) return [];
+  return (['GetSecretValue', 'ParameterStore'] as const)
+    .filter((k) => !p.readPaths![k].current)
+    .map((k) => `${region}: applications reading through ${k === 'ParameterStore' ? 'Parameter Store (/aws/reference/secretsmanager/<name>)' : 'GetSecretValue'} did not get the canaries' current version after promotion${p.readPaths![k].error ? `: ${p.readPaths![k].error}` : ''}`);
+}
 
 /** The outcome of a drill from what happened: any failure wins, then the RTO against the target. */
 export function drillOutcome(r: { cancelled: boolean; failed: boolean; remaining: number; rtoMs?: number; rtoTargetMs: number }): DrillOutcome {

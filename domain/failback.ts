@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { Plan } from './plan.js';
 import { FailbackPolicy } from './plan.js';
+import { RecordedRotation } from './failover.js';
 
 export const FAILBACK_PROGRESS_QUERY = 'progress';
 
@@ -50,7 +51,7 @@ export type SideFacts = z.infer<typeof SideFacts>;
 export const SecretFacts = z.object({
   name: z.string(),
   /** AWSCURRENT at promotion (from the lineage record in the DR Region). */
-  recorded: z.object({ versionId: z.string(), hmac: z.string().optional(), failoverId: z.string().optional() }).optional(),
+  recorded: z.object({ versionId: z.string(), hmac: z.string().optional(), failoverId: z.string().optional(), rotation: RecordedRotation.optional() }).optional(),
   original: SideFacts,
   dr: SideFacts,
 });
@@ -98,6 +99,8 @@ export const FailbackItem = z.object({
   expectHmac: z.string().optional(),
   copiedBack: z.boolean().optional(),
   rotation: z.boolean().optional(),
+  /** The schedule the failover recorded from the primary at promotion: failback restores it. */
+  rotationRules: RecordedRotation.optional(),
   fenced: z.boolean().optional(),
   /** Verified: same AWSCURRENT HMAC in both Regions. */
   hmacMatch: z.boolean().optional(),
@@ -154,7 +157,8 @@ export function planItem(f: SecretFacts, plan: Pick<Plan, 'failback'>, from: str
   const { change, reason } = classifyChange(f, from, to);
   const item: FailbackItem = { name: f.name, change, resolution: 'skip', status: 'planned', ...(reason ? { reason } : {}) };
   if (f.original.fenced) item.fenced = true;
-  if (f.dr.rotation || f.original.rotation) item.rotation = true;
+  if (f.dr.rotation || f.original.rotation || f.recorded?.rotation) item.rotation = true;
+  if (f.recorded?.rotation) item.rotationRules = f.recorded.rotation;
   if (change === 'blocked') return { ...item, status: 'skipped' };
   if (change === 'already-replicated') return { ...item, resolution: 'verify', expectHmac: (reverse ? f.dr : f.original).currentHmac };
   if (reverse) {

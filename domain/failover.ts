@@ -4,6 +4,7 @@
  * (invariant 1) — names, version ids, counts, durations and reasons only.
  */
 import { z } from 'zod';
+import { RotationRules } from './rotation-schedule.js';
 import { FailoverMode } from './plan.js';
 import type { Plan } from './plan.js';
 
@@ -67,6 +68,34 @@ export function rotationInFlightOf(versions: Record<string, readonly string[] | 
   return pending === undefined ? undefined : { pending, ...(current ? { current } : {}) };
 }
 
+/**
+ * A secret's rotation schedule as a failover recorded it: read from the primary at preflight, or
+ * (the primary could not be read) as the replica lists it, which is reported as unverified.
+ */
+export const RecordedRotation = z.object({ rules: RotationRules.optional(), source: z.enum(['primary', 'replica']) });
+export type RecordedRotation = z.infer<typeof RecordedRotation>;
+
+/** name → recorded schedule, for the given names that rotate (undefined when none does: nothing travels). */
+export function recordedRotations(items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>, names?: readonly string[]): Record<string, RecordedRotation> | undefined {
+  const wanted = names ? new Set(names) : undefined;
+  const out = Object.fromEntries(items.filter((i) => i.rotationRules && (!wanted || wanted.has(i.name))).map((i) => [i.name, i.rotationRules!]));
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** name → the rules to pass to RotateSecret, for the given outcomes/items with a recorded schedule. */
+export function rulesByName(items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>, names: readonly string[]): Record<string, RotationRules> | undefined {
+  const all = recordedRotations(items, names);
+  const out = Object.fromEntries(Object.entries(all ?? {}).filter(([, r]) => r.rules).map(([n, r]) => [n, r.rules!]));
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** Secrets whose schedule could not be read from the primary: re-homed with the replica's, to be checked. */
+export function unverifiedScheduleWarnings(items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>, region: string): string[] {
+  const names = items.filter((i) => i.rotationRules?.source === 'replica').map((i) => i.name);
+  if (names.length === 0) return [];
+  return [`${names.length} secret(s) rotate in ${region} on the schedule their replica listed, because the primary could not be read at preflight (not verified; compare after failback): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}`];
+}
+
 /** What preflight decided for one secret. */
 const PlannedAction = z.enum(['promote', 'already-standalone', 'skip']);
 type PlannedAction = z.infer<typeof PlannedAction>;
@@ -87,6 +116,8 @@ export const FleetItem = z.object({
   /** The old primary's copy carries our fence already. */
   fencedAtPrimary: z.boolean().optional(),
   rotation: z.boolean().optional(),
+  /** The schedule to re-home with (from the primary; see RecordedRotation). */
+  rotationRules: RecordedRotation.optional(),
   rotationInFlight: RotationInFlight.optional(),
   /** A same-named secret in the target Region that is not (known to be) our replica. */
   notOurs: z.boolean().optional(),
@@ -108,6 +139,8 @@ export const SecretOutcome = z.object({
   writable: z.boolean().optional(),
   /** Rotation was enabled on the replica (to be re-homed). */
   rotation: z.boolean().optional(),
+  /** The schedule recorded in the lineage at promotion (from the primary), passed explicitly when rotation is re-homed. */
+  rotationRules: RecordedRotation.optional(),
   /** The failover run (failover id) that promoted it; absent when no run of secrets-dr recorded it. */
   by: z.string().optional(),
   /** ARN of the secret in the target Region (for the next steps an operator types). */
@@ -271,6 +304,8 @@ export const LineageRecord = z.object({
       name: z.string(),
       arn: z.string(),
       promotedAt: z.string(),
+      /** The rotation schedule at promotion (from the primary at preflight); failback restores it. */
+      rotation: RecordedRotation.optional(),
       versions: z.array(z.object({ versionId: z.string(), stages: z.array(z.string()), hmac: z.string().optional(), createdDate: z.string().optional() })),
     }),
   ),
@@ -304,6 +339,8 @@ export const FleetEntry = z.object({
   /** Its PROMOTED_BY_TAG: the failover run that promoted it. */
   promotedBy: z.string().optional(),
   rotation: z.boolean().optional(),
+  /** RotationRules as this Region lists them (only on secrets that rotate). */
+  rotationRules: RotationRules.optional(),
   rotationInFlight: RotationInFlight.optional(),
 });
 export type FleetEntry = z.infer<typeof FleetEntry>;
@@ -325,9 +362,12 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
     const base = { name: d.name, group: d.group };
     if (d.deleted) return { ...base, action: 'skip', reason: `scheduled for deletion in ${to}` };
     if (d.primaryRegion !== undefined && d.primaryRegion !== plan.primaryRegion) return { ...base, action: 'skip', reason: `in ${to} it is a replica of ${d.primaryRegion}, not of ${plan.primaryRegion}` };
+    // The schedule comes from the primary; only when it does not answer, from the replica (reported as unverified).
+    const schedule = p ?? (d.primaryRegion === plan.primaryRegion ? d : undefined);
     const about = {
       suffix: d.suffix,
-      ...(d.rotation ? { rotation: true } : {}),
+      ...(d.rotation || p?.rotation ? { rotation: true } : {}),
+      ...(schedule?.rotation ? { rotationRules: { ...(schedule.rotationRules ? { rules: schedule.rotationRules } : {}), source: p ? ('primary' as const) : ('replica' as const) } } : {}),
       ...(p?.fenced ? { fencedAtPrimary: true } : {}),
     };
     if (d.primaryRegion === plan.primaryRegion) {

@@ -10,6 +10,7 @@ import { planRegions } from './plan.js';
 import { classifyReplica, FENCE_TAG, type InventoryEntry, type RegionInventory } from './status.js';
 import { isCoveredByPlan } from './selection.js';
 import { AwsErrorClass } from './aws-error-class.js';
+import { rotationLate } from './rotation-schedule.js';
 
 export { AwsErrorClass, classifyAwsErrorName } from './aws-error-class.js';
 
@@ -27,6 +28,7 @@ const HealthReasonCode = z.enum([
   'replica-deleted', // our replica is scheduled for deletion
   'rotation-stale', // rotation enabled, but the scheduled rotation is overdue
   'fence-pending', // promoted elsewhere, not fenced here yet
+  'read-path', // applications cannot read the current version through GetSecretValue or Parameter Store here (the slower read-path cycle)
   'access-denied', // the Region answered "denied" (permissions, expired/invalid credentials): not an outage
   'throttled', // the Region answered "slow down": not an outage
   'probe-rejected', // the Region answered with another error: not an outage
@@ -77,14 +79,16 @@ export interface RegionObservation {
 }
 
 /**
- * Rotation enabled and its NextRotationDate has passed. AWS: "The next rotation is scheduled to occur
- * on or before this date ... the latest date that rotation will occur" (it reports the last second
- * of the rotation window, e.g. 23:59:59 UTC for a schedule in days); "if rotation is unsuccessful,
- * this date may be in the past".
+ * Rotation enabled and late, judged by the real window: the first window of its RotationRules
+ * after the last rotation has closed (a `1h` window is late one hour after it opened, not at the
+ * end of the day), or NextRotationDate has passed. AWS: "The next rotation is scheduled to occur on
+ * or before this date ... the latest date that rotation will occur"; "if rotation is unsuccessful,
+ * this date may be in the past" — or move on to the next window, which the rules still catch.
  */
 export function rotationOverdue(e: InventoryEntry, nowMs: number): boolean {
-  if (!e.rotationEnabled || e.nextRotationMs === undefined) return false;
-  return e.nextRotationMs < nowMs;
+  if (!e.rotationEnabled) return false;
+  if (rotationLate(e.rotationRules, e.lastRotatedMs, nowMs)) return true;
+  return e.nextRotationMs !== undefined && e.nextRotationMs < nowMs;
 }
 
 const tagsOf = (e: InventoryEntry) => (e.tags ?? []).map(([Key, Value]) => ({ Key, Value }));
@@ -185,6 +189,10 @@ export const MonitorHealth = z.object({
 });
 export type MonitorHealth = z.infer<typeof MonitorHealth>;
 
+/** The monitor's read-path cycle state: when it last ran (epoch ms), and its finding per DR Region. */
+export const ReadPathState = z.object({ at: z.number(), reasons: z.record(z.string(), HealthReason) });
+export type ReadPathState = z.infer<typeof ReadPathState>;
+
 export const MonitorInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
   taskQueuePrefix: z.string().optional(),
@@ -204,6 +212,8 @@ export const MonitorInput = z.object({
       events: z.number().int(),
       regions: z.array(RegionHealth),
       recoveryRequestedAt: z.string().optional(),
+      /** The slower read-path cycle: when it last ran, and the reason it found per DR Region. */
+      readPaths: ReadPathState.optional(),
     })
     .optional(),
 });

@@ -28,7 +28,8 @@ type IamScope =
   | 'event-rules' // rules/targets named secrets-dr-*
   | 'event-connections' // connections and API destinations named secrets-dr-*
   | 'events-role' // iam:PassRole of the role EventBridge assumes to call the API destination
-  | 'rotation-functions'; // the plan's rotation Lambdas
+  | 'rotation-functions' // the plan's rotation Lambdas
+  | 'parameter-references'; // Parameter Store's read-only references to Secrets Manager secrets
 
 interface IamGrant {
   action: string;
@@ -61,6 +62,7 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets', 'tool-secrets'], 'promotion in the DR Region (failover, drills)'),
     g(`${SM}:RotateSecret`, ['plan-secrets'], 're-home rotation onto the new primary Region'),
     g(`${SM}:CancelRotateSecret`, ['plan-secrets'], 'stop rotation on the fenced old primary'),
+    g('ssm:GetParameter', ['parameter-references'], 'read-path checks (status --read-paths, monitor, drills): read secrets as applications do, through /aws/reference/secretsmanager/<name>'),
     g('lambda:InvokeFunction', ['rotation-functions'], 'RotateSecret needs it on the rotation function it configures'),
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'read values encrypted with a customer managed key'),
     g('kms:GenerateDataKey', ['kms-via-secretsmanager'], 'write values and replicas under a customer managed key'),
@@ -100,7 +102,7 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
 };
 
 /** The IAM action of an SDK client method: `secretsmanager` + `describeSecret` → `secretsmanager:DescribeSecret`. */
-export function iamActionOf(service: 'secretsmanager' | 'events', method: string): string {
+export function iamActionOf(service: 'secretsmanager' | 'events' | 'ssm', method: string): string {
   return `${service}:${method.charAt(0).toUpperCase()}${method.slice(1)}`;
 }
 
@@ -197,6 +199,10 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         add('PassEventsRole', actions, [`arn:${p}:iam::${account}:role/${opts.eventsRoleName ?? 'secrets-dr-*'}`], {
           StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' },
         });
+        break;
+      case 'parameter-references':
+        // Parameter Store answers these from Secrets Manager (GetSecretValue, granted above on the same secrets).
+        add('ParameterStoreReferences', actions, regions.map((r) => `arn:${p}:ssm:${r}:${account}:parameter/aws/reference/secretsmanager/*`));
         break;
       case 'rotation-functions': {
         const fns = Object.values(plan.rotation);

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { cronProblem } from './cron.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { isKnownRegion } from './regions.js';
+import { keyRegionProblem } from './kms.js';
 import type { Problem } from './errors.js';
 import { issuesToProblems } from './problems.js';
 
@@ -103,6 +104,11 @@ const Health = z.strictObject({
   interval: duration('60s').default(60_000),
   unhealthyAfter: z.number().int().min(1).default(3),
   alarms: z.array(nonEmpty('an alarm name')).default([]),
+  /**
+   * Optional slower cycle: every this often the monitor checks, in each DR Region, that applications'
+   * read paths (GetSecretValue and the Parameter Store reference) return the current version.
+   */
+  readPathInterval: duration('15m').optional(),
 });
 
 const Drills = z.strictObject({
@@ -151,10 +157,12 @@ export const PlanSchema = z
       }
       seen.add(dr.region);
     });
-    const keyRegion = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(plan.primaryKmsKeyId ?? '')?.[1];
-    if (keyRegion !== undefined && keyRegion !== plan.primaryRegion) {
-      ctx.addIssue({ code: 'custom', path: ['primaryKmsKeyId'], message: `the key ${plan.primaryKmsKeyId} lives in ${keyRegion}, but primaryKmsKeyId must be a key of primaryRegion ${plan.primaryRegion} (KMS keys are regional)` });
-    }
+    const primaryKey = plan.primaryKmsKeyId === undefined ? undefined : keyRegionProblem(plan.primaryKmsKeyId, plan.primaryRegion);
+    if (primaryKey) ctx.addIssue({ code: 'custom', path: ['primaryKmsKeyId'], message: `primaryKmsKeyId must be a key of primaryRegion ${plan.primaryRegion}: ${primaryKey}` });
+    plan.drRegions.forEach((dr, i) => {
+      const problem = dr.kmsKeyId === undefined ? undefined : keyRegionProblem(dr.kmsKeyId, dr.region);
+      if (problem) ctx.addIssue({ code: 'custom', path: ['drRegions', i, 'kmsKeyId'], message: `the replica key of ${dr.region} must be a key of ${dr.region}: ${problem}` });
+    });
     const planRegions = new Set<string>([plan.primaryRegion, ...plan.drRegions.map((d) => d.region)]);
     for (const [region, arn] of Object.entries(plan.rotation)) {
       if (!planRegions.has(region)) {
@@ -186,7 +194,7 @@ function recoverySafetyProblems(plan: {
   failover: { automatic: boolean; approvalTimeout: number; vetoWindow?: number };
   conflicts: { approvalTimeout: number };
   failback: { approvalTimeout: number };
-  health: { interval: number; unhealthyAfter: number };
+  health: { interval: number; unhealthyAfter: number; readPathInterval?: number };
   drills: { schedule: string };
 }): Array<{ path: PropertyKey[]; message: string }> {
   const out: Array<{ path: PropertyKey[]; message: string }> = [];
@@ -218,6 +226,12 @@ function recoverySafetyProblems(plan: {
     if (ms < MIN_APPROVAL_TIMEOUT_MS) {
       out.push({ path, message: `expected at least ${formatDuration(MIN_APPROVAL_TIMEOUT_MS)}, got ${formatDuration(ms)}: the approval would time out before anyone can answer it; write e.g. "30m"` });
     }
+  }
+  if (health.readPathInterval !== undefined && health.readPathInterval < health.interval) {
+    out.push({
+      path: ['health', 'readPathInterval'],
+      message: `expected at least health.interval (${formatDuration(health.interval)}), got ${formatDuration(health.readPathInterval)}: the read-path check is the slower cycle (it reads every secret twice per DR Region); write e.g. "15m", or leave it out`,
+    });
   }
   const cron = cronProblem(plan.drills.schedule);
   if (cron) {

@@ -10,6 +10,8 @@ import { AwsErrorClass } from './aws-error-class.js';
 import type { Plan } from './plan.js';
 import { planRegions } from './plan.js';
 import { groupIndexOf, isCoveredByPlan } from './selection.js';
+import { keptRecords } from './cost.js';
+import { nextWindow, RotationRules, scheduleText } from './rotation-schedule.js';
 
 /** How a Region that answered with an error could not be read. */
 const RegionProblem = AwsErrorClass.exclude(['unreachable']);
@@ -31,6 +33,10 @@ export const InventoryEntry = z.object({
   lastRotatedMs: z.number().optional(),
   /** NextRotationDate, epoch ms: the latest moment of the next rotation window, as AWS reports it. */
   nextRotationMs: z.number().optional(),
+  /** RotationRules as listed (only on secrets that rotate). */
+  rotationRules: RotationRules.optional(),
+  /** The KMS key, only when it is a customer managed key (absent: the AWS managed aws/secretsmanager). */
+  kmsKeyId: z.string().optional(),
 });
 export type InventoryEntry = z.infer<typeof InventoryEntry>;
 
@@ -66,10 +72,24 @@ type CellState = z.infer<typeof CellState>;
 export const StatusCell = z.object({ state: CellState, detail: z.string().optional(), fenced: z.boolean().optional() });
 export type StatusCell = z.infer<typeof StatusCell>;
 
-const StatusRow = z.object({
+/** A secret's rotation as its primary (or, during an outage, its promoted copy) lists it. */
+export const RotationView = z.object({
+  region: z.string(),
+  schedule: z.string(),
+  rules: RotationRules.optional(),
+  lastRotatedMs: z.number().optional(),
+  /** The next window by the rules (start and end, epoch ms); NextRotationDate when the rules cannot be read. */
+  nextWindow: z.object({ start: z.number().optional(), end: z.number() }).optional(),
+});
+export type RotationView = z.infer<typeof RotationView>;
+
+export const StatusRow = z.object({
   name: z.string(),
   group: z.string().optional(),
   cells: z.record(z.string(), StatusCell),
+  rotation: RotationView.optional(),
+  /** The primary's customer managed KMS key (absent: AWS managed key). */
+  kmsKeyId: z.string().optional(),
 });
 type StatusRow = z.infer<typeof StatusRow>;
 
@@ -95,6 +115,8 @@ export const StatusReport = z.object({
   counts: z.record(z.string(), z.record(z.string(), z.number().int())),
   /** Secrets that need a person's attention (anything but primary/InSync). */
   attention: z.number().int(),
+  /** Secrets secrets-dr keeps for the plan in the Regions read (billed like any secret). */
+  kept: z.object({ backups: z.number().int(), lineage: z.number().int() }).optional(),
 });
 export type StatusReport = z.infer<typeof StatusReport>;
 
@@ -164,6 +186,27 @@ function indexInventories(inventories: StatusInput['inventories']): Map<string, 
   return out;
 }
 
+/** The copy of a secret that rotates: a writable one (the primary, or after failover the promoted copy) before a fenced one. */
+function rotatingCopy(plan: Plan, name: string, byRegion: Map<string, Map<string, InventoryEntry>>): { region: string; entry: InventoryEntry } | undefined {
+  const copies = planRegions(plan)
+    .map((region) => ({ region, entry: byRegion.get(region)?.get(name) }))
+    .filter((c): c is { region: string; entry: InventoryEntry } => !!c.entry && !c.entry.deleted && !!c.entry.rotationEnabled && (c.entry.primaryRegion === undefined || c.entry.primaryRegion === c.region));
+  return copies.find((c) => !isFenced(c.entry)) ?? copies[0];
+}
+
+/** Schedule and next window of a rotating secret, from its rules (AWS's NextRotationDate when they cannot be read). */
+export function rotationView(region: string, e: InventoryEntry, nowMs: number): RotationView {
+  const w = nextWindow(e.rotationRules, Math.max(e.lastRotatedMs ?? 0, nowMs));
+  const next = w ?? (e.nextRotationMs !== undefined ? { end: e.nextRotationMs } : undefined);
+  return {
+    region,
+    schedule: scheduleText(e.rotationRules),
+    ...(e.rotationRules ? { rules: e.rotationRules } : {}),
+    ...(e.lastRotatedMs !== undefined ? { lastRotatedMs: e.lastRotatedMs } : {}),
+    ...(next ? { nextWindow: next } : {}),
+  };
+}
+
 export function buildStatusReport(input: StatusInput): StatusReport {
   const { plan } = input;
   const regions = planRegions(plan);
@@ -212,7 +255,14 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       cells[region] = cell;
     }
     const g = groupIndexOf(plan, { name, tags: tagsOf(identity) });
-    rows.push({ name, group: plan.failover.groups[g]?.name, cells });
+    const rotating = rotatingCopy(plan, name, byRegion);
+    rows.push({
+      name,
+      group: plan.failover.groups[g]?.name,
+      cells,
+      ...(rotating ? { rotation: rotationView(rotating.region, rotating.entry, Date.parse(input.generatedAt)) } : {}),
+      ...(primary?.kmsKeyId ? { kmsKeyId: primary.kmsKeyId } : {}),
+    });
   }
 
   const counts: Record<string, Record<string, number>> = {};
@@ -248,5 +298,6 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     rows,
     counts,
     attention,
+    kept: keptRecords(plan.name, regions.map((r) => input.inventories[r]?.inventory)),
   };
 }

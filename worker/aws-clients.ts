@@ -4,6 +4,7 @@
  */
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import { EventBridge } from '@aws-sdk/client-eventbridge';
+import { SSM } from '@aws-sdk/client-ssm';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { RegionClients } from '../activities/clients.js';
@@ -31,5 +32,6 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
     region,
     secretsManager: new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
     eventBridge: new EventBridge({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
+    ssm: new SSM({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
   };
 }

@@ -17,6 +17,7 @@ import { createMonitorActivities } from '../activities/monitor.activities.js';
 import { createEventsInstallActivities } from '../activities/events-install.activities.js';
 import { createFailbackActivities } from '../activities/failback.activities.js';
 import { createDrillActivities } from '../activities/drill.activities.js';
+import { createReadPathsActivities } from '../activities/read-paths.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import { envValue, type TemporalConnectionOptions } from './config.js';
 import { setWritersPerRegion } from '../activities/write-governor.js';
@@ -50,6 +51,7 @@ function createRegionActivities(clients: RegionClients, peers?: (region: string)
     ...createEventsInstallActivities(clients, { apiKey: () => envValue('SECRETS_DR_RECEIVER_API_KEY') }),
     ...createFailbackActivities(clients, peers),
     ...createDrillActivities(clients, peers),
+    ...createReadPathsActivities(clients),
   };
 }
 

@@ -16,7 +16,7 @@
  */
 import { CancellationScope, isCancellation, sleep, workflowInfo } from '@temporalio/workflow';
 import { initialTransition, transition } from 'xstate';
-import { DrillInput, drillCanaryName, drillOutcome, type DrillReport, type DrillStep, type RegionFigures, type StepTiming, type SweepResult } from '../domain/drill.js';
+import { DrillInput, applicationRto, drillCanaryName, drillOutcome, readPathWarnings, type DrillReport, type DrillStep, type RegionFigures, type StepTiming, type SweepResult } from '../domain/drill.js';
 import { currentOf } from '../domain/lineage.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { DrillActivities } from '../activities/drill.activities.js';
@@ -159,10 +159,12 @@ export async function drillWorkflow(raw: DrillInput): Promise<DrillReport> {
       const results = await Promise.all(
         drs.map(async (r) => {
           try {
-            const p = await step(r).promoteDrillCanaries({ names, writeQuotaShare: share });
+            // t0 is the promote decision: the RTO an application sees is measured from it, through each read path.
+            const p = await step(r).promoteDrillCanaries({ names, writeQuotaShare: share, decidedAt: new Date(t0).toISOString(), drillId: workflowId });
             record('promote', r, Date.parse(p.readableAt) - p.rtoMs, Date.parse(p.readableAt), true);
-            figures.get(r)!.rtoMs = p.rtoMs;
-            return p;
+            Object.assign(figures.get(r)!, { rtoMs: applicationRto(p), promoteMs: p.rtoMs, ...(p.readPaths ? { readPaths: p.readPaths } : {}) });
+            warnings.push(...readPathWarnings(r, p));
+            return { ...p, rtoMs: applicationRto(p) };
           } catch (err) {
             record('promote', r, t0, Date.now(), false, isCancellation(err) ? 'cancelled' : message(err));
             throw Object.assign(err as object, { drillRegion: r });
@@ -179,7 +181,9 @@ export async function drillWorkflow(raw: DrillInput): Promise<DrillReport> {
           for (const name of names) {
             const l = await step(r).readLineage({ planName: plan.name, secretId: name });
             const hmac = currentOf(l)?.hmac;
-            const problem = !l ? 'missing' : l.primaryRegion ? `still a replica of ${l.primaryRegion}` : !hmac ? 'not readable' : hmac !== primaryHmacs.get(name) ? 'value differs from the primary\'s canary (HMAC)' : undefined;
+            // The replicated canary value, intact: AWSCURRENT, or AWSPREVIOUS once the RTO measurement wrote a version here.
+            const kept = l?.versions.some((v) => v.hmac !== undefined && v.hmac === primaryHmacs.get(name) && (v.stages.includes('AWSCURRENT') || v.stages.includes('AWSPREVIOUS')));
+            const problem = !l ? 'missing' : l.primaryRegion ? `still a replica of ${l.primaryRegion}` : !hmac ? 'not readable' : !kept ? 'value differs from the primary\'s canary (HMAC)' : undefined;
             if (problem) {
               ok = false;
               problems.push(`${name} in ${r}: ${problem}`);

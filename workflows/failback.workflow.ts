@@ -29,7 +29,7 @@
 import { condition, getExternalWorkflowHandle, patched, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { initialTransition, transition } from 'xstate';
 import { ApprovalDecision, type PendingApproval } from '../domain/approval.js';
-import { expectedPromotionMs } from '../domain/failover.js';
+import { expectedPromotionMs, rulesByName } from '../domain/failover.js';
 import {
   FULL_ITEMS_LIMIT,
   FailbackInput,
@@ -327,7 +327,8 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
       } else {
         for (const batch of chunk(names, SIDE_BATCH)) {
           try {
-            const r = await side(from).rehomeRotationBatch({ region: from, names: batch, lambdaArn, writeQuotaShare: share });
+            const rules = rulesByName(withStatus('verified'), batch); // as the failover recorded them from the primary
+            const r = await side(from).rehomeRotationBatch({ region: from, names: batch, lambdaArn, writeQuotaShare: share, ...(rules ? { rules } : {}) });
             rotation.restored += r.rehomed;
             rotation.failed += r.failed.length;
             warnings.push(...r.failed.slice(0, 20).map((f) => `rotation not restored for ${f.name}: ${f.reason}`));

@@ -5,7 +5,7 @@
  * forwarded by the parent and take effect between batches.
  */
 import { condition, getExternalWorkflowHandle, setHandler } from '@temporalio/workflow';
-import type { SecretOutcome } from '../domain/failover.js';
+import type { RecordedRotation, SecretOutcome } from '../domain/failover.js';
 import { countOutcomes } from '../domain/failover.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
@@ -28,6 +28,8 @@ export interface FailoverChunkInput {
   taskQueuePrefix?: string;
   batchSize?: number;
   fencedBeforePromotion?: boolean;
+  /** Rotation schedules recorded from the primary, per secret of this chunk that rotates. */
+  rotation?: Record<string, RecordedRotation>;
 }
 
 export interface FailoverChunkResult {
@@ -36,6 +38,8 @@ export interface FailoverChunkResult {
   hmacs: boolean;
   lineageDetail?: string;
 }
+
+const pick = <T>(all: Record<string, T>, names: readonly string[]): Record<string, T> => Object.fromEntries(names.filter((n) => all[n] !== undefined).map((n) => [n, all[n]!]));
 
 export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<FailoverChunkResult> {
   let paused = false;
@@ -63,7 +67,7 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
         continue;
       }
       const batch = `${String(input.chunk).padStart(4, '0')}-${String(i).padStart(3, '0')}`;
-      const r = await acts.promoteBatch({ planName: input.planName, from: input.from, to: input.to, failoverId: input.failoverId, batch, names, writeQuotaShare: input.writeQuotaShare, fencedBeforePromotion: input.fencedBeforePromotion });
+      const r = await acts.promoteBatch({ planName: input.planName, from: input.from, to: input.to, failoverId: input.failoverId, batch, names, writeQuotaShare: input.writeQuotaShare, fencedBeforePromotion: input.fencedBeforePromotion, ...(input.rotation ? { rotation: pick(input.rotation, names) } : {}) });
       results[i] = r.outcomes;
       if (r.lineage.record) result.lineageRecords.push(r.lineage.record);
       if (!r.lineage.hmacs) {

@@ -51,6 +51,9 @@ import {
   lineageRecordPrefix,
   needsAttention,
   planFleet,
+  recordedRotations,
+  rulesByName,
+  unverifiedScheduleWarnings,
   type FailoverProgress,
   type FailoverReport,
   type FleetEntry,
@@ -352,7 +355,7 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
       if (mode === 'planned') await awaitReplicasCaughtUp();
       for (const i of fleet) {
         const about = { ...(i.rotationInFlight ? { rotationInFlight: i.rotationInFlight } : {}), ...(i.suffix ? { suffix: i.suffix } : {}), ...(i.notOurs ? { notOurs: true } : {}) };
-        if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true, rotation: Boolean(i.rotation), ...(i.by ? { by: i.by } : {}), ...about });
+        if (i.action === 'already-standalone') outcomes.push({ name: i.name, status: 'already-standalone', standalone: true, rotation: Boolean(i.rotation), ...(i.rotationRules ? { rotationRules: i.rotationRules } : {}), ...(i.by ? { by: i.by } : {}), ...about });
         if (i.action === 'skip') outcomes.push({ name: i.name, status: 'skipped', reason: i.reason, ...about });
       }
       liveBase = countOutcomes(outcomes);
@@ -372,10 +375,11 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
               outcomes.push(...chunks[k]!.map((name) => ({ name, status: 'skipped' as const, reason: 'failover cancelled before this secret was promoted' })));
               continue;
             }
+            const rotation = recordedRotations(fleet, chunks[k]!);
             const child = await startChild(failoverChunkWorkflow, {
               workflowId: `${workflowId}/${failoverId}/chunk-${k}`,
               taskQueue: workflowTaskQueue(prefix),
-              args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names: chunks[k]!, writeQuotaShare: share, taskQueuePrefix: prefix, batchSize: input.batchSize, fencedBeforePromotion: mode === 'planned' }],
+              args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names: chunks[k]!, writeQuotaShare: share, taskQueuePrefix: prefix, batchSize: input.batchSize, fencedBeforePromotion: mode === 'planned', ...(rotation ? { rotation } : {}) }],
             });
             children.add(child);
             if (ctx().paused) void child.signal(pauseSignal);
@@ -428,7 +432,9 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
       } else {
         for (let i = 0; i < names.length; i += FENCE_BATCH) {
           try {
-            const r = await side(to).rehomeRotationBatch({ region: to, names: names.slice(i, i + FENCE_BATCH), lambdaArn, writeQuotaShare: share });
+            const batch = names.slice(i, i + FENCE_BATCH);
+            const rules = rulesByName(standalone, batch); // recorded from the primary, passed explicitly
+            const r = await side(to).rehomeRotationBatch({ region: to, names: batch, lambdaArn, writeQuotaShare: share, ...(rules ? { rules } : {}) });
             rotation.rehomed += r.rehomed;
             rotation.failed += r.failed.length;
             warnings.push(...r.failed.slice(0, 20).map((f) => `rotation not re-homed for ${f.name}: ${f.reason}`));
@@ -437,7 +443,8 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
             warnings.push(`rotation re-homing failed for a batch: ${message(err)}`);
           }
         }
-        rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false)`;
+        rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false), each on the schedule recorded from the primary`;
+        warnings.push(...unverifiedScheduleWarnings(standalone, to));
       }
       if (heldBack) rotation.detail = `${rotation.detail ? `${rotation.detail}; ` : ''}${heldBack} secret(s) with a rotation in flight held back (finish or roll it back first: see their next steps)`;
       return { type: 'REHOME_DONE' };

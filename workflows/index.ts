@@ -14,3 +14,4 @@ export { eventsInstallWorkflow } from './events-install.workflow.js';
 export { failbackWorkflow } from './failback.workflow.js';
 export { failbackBatchWorkflow } from './failback-batch.workflow.js';
 export { drillWorkflow } from './drill.workflow.js';
+export { readPathsWorkflow } from './read-paths.workflow.js';

@@ -27,6 +27,8 @@ import { recoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { RecoveryHint } from '../domain/inbound-events.js';
 import { planRegions } from '../domain/plan.js';
 import { regionActivities } from './activity-options.js';
+import { monitorReadPaths } from './read-paths.workflow.js';
+import { readPathCycleDue, withReadPathFindings } from '../domain/read-paths.js';
 import { regionHealthMachine, type AnnounceParams } from './machines/monitor.machine.js';
 import { monitorHealthQuery, monitorStopSignal, recoverHintSignal } from './recovery.messages.js';
 import { failureText } from './setup-support.js';
@@ -66,6 +68,7 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
   let cycles = carry.cycles;
   let events = carry.events;
   let recoveryRequestedAt = carry.recoveryRequestedAt;
+  let readPaths = carry.readPaths;
   let updatedAt: string | undefined;
   let stop = false;
 
@@ -135,7 +138,9 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
     const surveys: RegionSurvey[] = await Promise.all(
       regions.map((region) => acts(region).surveyRegion({ region }).catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureText(err).message }))),
     );
-    const observations = assessFleet(plan, surveys, Date.now() + (input.clockOffsetMs ?? 0));
+    // The optional slower cycle: applications' read paths in the DR Regions (plan.health.readPathInterval).
+    if (readPathCycleDue(plan.health.readPathInterval, readPaths, Date.now())) readPaths = await monitorReadPaths(plan, prefix, surveys, Date.now());
+    const observations = withReadPathFindings(assessFleet(plan, surveys, Date.now() + (input.clockOffsetMs ?? 0)), readPaths);
     const at = nowIso();
     const changes: AnnounceParams[] = [];
     let recovery: { region: string; reason: string } | undefined;
@@ -167,7 +172,7 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
     if (inRun >= cyclesPerRun || wf.continueAsNewSuggested || wf.historyLength > MAX_HISTORY_EVENTS || wf.historySize > MAX_HISTORY_BYTES) {
       await continueAsNew<typeof monitorWorkflow>({
         ...input,
-        carry: { cycles, runs: carry.runs + 1, startedAt: carry.startedAt, events, regions: regionHealth(), recoveryRequestedAt },
+        carry: { cycles, runs: carry.runs + 1, startedAt: carry.startedAt, events, regions: regionHealth(), recoveryRequestedAt, ...(readPaths ? { readPaths } : {}) },
       });
     }
   }

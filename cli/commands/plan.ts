@@ -8,6 +8,16 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
 import { withTemporal } from '../temporal.js';
 import { fetchStatus } from './status.js';
+import { costText, planCost } from '../../domain/cost.js';
+import type { StatusReport } from '../../domain/status.js';
+import type { Plan } from '../../domain/plan.js';
+import type { Prices } from '../../domain/prices.js';
+import { loadPrices, PRICES_OPTION } from '../prices-file.js';
+
+/** The plan's monthly cost from a status read (its covered secrets and the records secrets-dr keeps). */
+export function costOfReport(plan: Plan, report: StatusReport, prices: Prices) {
+  return planCost(plan, report.rows.length, report.kept ?? { backups: 0, lineage: 0 }, prices);
+}
 
 const noArgs = (what: string) => z.array(z.string()).max(0, { error: `${what} takes no arguments` });
 
@@ -45,22 +55,29 @@ export const planSchemaCommand = defineCommand({
 export const planShowCommand = defineCommand({
   words: ['plan', 'show'],
   summary: 'the resolved secret set and Regions (read through the status workflow)',
-  examples: ['secrets-dr plan show', 'secrets-dr plan show -f payments.yaml --json'],
-  options: { ...PLAN_OPTION },
-  schema: z.object({ plan: z.string(), positionals: noArgs('plan show') }),
+  examples: ['secrets-dr plan show -f secrets-dr.yaml', 'secrets-dr plan show --cost', 'secrets-dr plan show --cost --prices prices-2027.json --json'],
+  options: {
+    ...PLAN_OPTION,
+    cost: { type: 'boolean', default: false, description: 'add the plan\'s monthly cost: replicas, monitor calls, backups and lineage records kept' },
+    ...PRICES_OPTION,
+  },
+  schema: z.object({ plan: z.string(), cost: z.boolean().default(false), prices: z.string().min(1).optional(), positionals: noArgs('plan show') }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
+    const prices = opts.cost || opts.prices !== undefined ? loadPrices(opts.prices) : undefined; // a bad price file fails before any call
     return withTemporal({}, async (c) => {
       const report = await fetchStatus(c, plan);
       const secrets = report.rows.map((r) => ({ name: r.name, group: r.group ?? null }));
+      const cost = prices ? costOfReport(plan, report, prices) : undefined;
       if (io.json) {
-        printJson(io, { plan: plan.name, primaryRegion: plan.primaryRegion, drRegions: plan.drRegions, secrets, regions: report.regions });
+        printJson(io, { plan: plan.name, primaryRegion: plan.primaryRegion, drRegions: plan.drRegions, secrets, regions: report.regions, ...(cost ? { cost } : {}) });
       } else {
         io.out(`plan ${plan.name}`);
         io.out(`  primary: ${plan.primaryRegion}`);
         for (const d of plan.drRegions) io.out(`  DR:      ${d.region} (KMS ${d.kmsKeyId ?? 'aws/secretsmanager'})`);
         io.out(`  ${secrets.length} secret(s):`);
         for (const s of secrets) io.out(`    ${s.name}${s.group ? `  [${s.group}]` : ''}`);
+        if (cost) for (const line of costText(cost)) io.out(line);
       }
       return ExitCode.Ok;
     });

@@ -6,19 +6,23 @@
  */
 import { z } from 'zod';
 import { WorkflowFailedError } from '@temporalio/client';
-import { ExitCode } from '../../domain/errors.js';
+import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { costText } from '../../domain/cost.js';
+import { setupPreview, setupPreviewText } from '../../domain/setup-preview.js';
+import { loadPrices, PRICES_OPTION } from '../prices-file.js';
+import { fetchStatus } from './status.js';
+import { costOfReport } from './plan.js';
 import { formatDuration } from '../../domain/duration.js';
 import { setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import type { SetupProgress, SetupReport } from '../../domain/replication.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
-import { table, type Io } from '../output.js';
+import { printJson, table, type Io } from '../output.js';
 import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
-import { setupMayOverwrite, setupOverwrites, setupPreview } from '../confirm-previews.js';
-import { fetchStatus } from './status.js';
+import { setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../confirm-previews.js';
 
 const POLL_MS = 500;
 
@@ -93,24 +97,58 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
   return { code: report.attention === 0 ? ExitCode.Ok : ExitCode.NeedsAttention, report };
 }
 
+/** Says, before setup starts, which replicas would get the AWS managed key instead of a customer managed one (best effort). */
+async function warnKeyDowngrades(c: Connected, plan: Plan, io: Io): Promise<void> {
+  const report = await fetchStatus(c, plan).catch(() => undefined);
+  if (!report) return;
+  const preview = setupPreview(plan, report);
+  if (preview.keyDowngrades.length === 0) return;
+  const lines = setupPreviewText({ ...preview, regions: [] }).slice(1);
+  if (io.json) io.out(JSON.stringify({ warning: { keyDowngrades: preview.keyDowngrades } }));
+  else for (const line of lines) io.err(line);
+}
+
 export const setupCommand = defineCommand({
   words: ['setup'],
   summary: 'replicate the plan’s secrets into every DR Region, resolving same-named secrets by policy',
-  examples: ['secrets-dr setup --wait', 'secrets-dr setup -f payments.yaml --yes --json'],
+  examples: ['secrets-dr setup --wait', 'secrets-dr setup --dry-run', 'secrets-dr setup -f payments.yaml --yes --json'],
   options: {
     ...PLAN_OPTION,
     wait: { type: 'boolean', default: false, description: 'follow setup to its end, also through approval gates (else: exit 4 at a gate)' },
     yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the DR Region before a conflict policy that overwrites runs (asked only on a terminal)' },
+    'dry-run': { type: 'boolean', default: false, description: 'change nothing: print what setup would replicate per Region, key warnings and the plan\'s monthly cost' },
+    ...PRICES_OPTION,
   },
-  schema: z.object({ plan: z.string(), json: z.boolean(), wait: z.boolean(), yes: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'setup takes no arguments' }) }),
+  schema: z.object({
+    plan: z.string(),
+    json: z.boolean(),
+    wait: z.boolean(),
+    yes: z.boolean(),
+    'dry-run': z.boolean().default(false),
+    prices: z.string().min(1).optional(),
+    positionals: z.array(z.string()).max(0, { error: 'setup takes no arguments' }),
+  }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
+    if (opts['dry-run']) {
+      const prices = loadPrices(opts.prices);
+      return withTemporal({}, async (c) => {
+        const report = await fetchStatus(c, plan); // read-only: ListSecrets per Region
+        const preview = setupPreview(plan, report);
+        const cost = costOfReport(plan, report, prices);
+        if (io.json) printJson(io, { dryRun: true, plan: plan.name, preview, cost });
+        else for (const line of [...setupPreviewText(preview), ...costText(cost)]) io.out(line);
+        return ExitCode.Ok;
+      });
+    }
+    if (opts.prices !== undefined) throw new OperatorError(ErrorType.UsageError, '--prices only applies with --dry-run (setup prints the cost only in a dry run); add --dry-run or leave --prices out');
     return withTemporal({}, async (c) => {
+      await warnKeyDowngrades(c, plan, io);
       if (setupMayOverwrite(plan) && shouldConfirm(opts.yes)) {
         // On a terminal, before a policy replaces same-named secrets: what status sees, then the Region(s) typed.
         const status = await fetchStatus(c, plan);
         const overwrites = setupOverwrites(plan, status);
-        if (overwrites.length) await confirmByRegion(io, { action: 'run setup', regions: overwrites.map((o) => o.region), preview: setupPreview(plan, status, overwrites) });
+        if (overwrites.length) await confirmByRegion(io, { action: 'run setup', regions: overwrites.map((o) => o.region), preview: setupConfirmLines(plan, status, overwrites) });
       }
       const { code, report } = await runSetup(c, plan, io, { wait: opts.wait });
       if (report) {

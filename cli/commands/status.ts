@@ -4,12 +4,14 @@ import { z } from 'zod';
 import { ExitCode } from '../../domain/errors.js';
 import { statusWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
-import type { StatusReport, StatusCell } from '../../domain/status.js';
+import type { RotationView, StatusReport, StatusCell } from '../../domain/status.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { statusWorkflow } from '../../workflows/status.workflow.js';
+import type { readPathsWorkflow } from '../../workflows/read-paths.workflow.js';
+import { readPathProblem, type ReadPathsReport } from '../../domain/read-paths.js';
 import { monitorHealth, renderHealth } from './monitor.js';
 
 export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusReport> {
@@ -21,6 +23,31 @@ export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusRepor
     args: [{ plan, taskQueuePrefix: prefix }],
     workflowExecutionTimeout: '5m',
   });
+}
+
+export async function fetchReadPaths(c: Connected, plan: Plan): Promise<ReadPathsReport> {
+  await requireWorker(c);
+  const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
+  return c.client.workflow.execute<typeof readPathsWorkflow>('readPathsWorkflow', {
+    taskQueue: workflowTaskQueue(prefix),
+    workflowId: statusWorkflowId(plan.name, `read-paths-${randomUUID().slice(0, 8)}`),
+    args: [{ plan, taskQueuePrefix: prefix }],
+    workflowExecutionTimeout: '10m',
+  });
+}
+
+export function renderReadPaths(report: ReadPathsReport, io: Io): void {
+  io.out(`plan ${report.plan}: applications' read paths in the DR Regions (GetSecretValue and Parameter Store /aws/reference/secretsmanager/<name>)`);
+  for (const r of report.regions) {
+    if (r.error) {
+      io.out(`  ${r.region}: NOT CHECKED: ${r.error}`);
+      continue;
+    }
+    io.out(`  ${r.region}: ${r.current} of ${r.checked} secret(s) current through both paths (${r.calls} read calls)`);
+    for (const f of r.failed) io.out(`    ${readPathProblem(f)}`);
+    if (r.failedCount > r.failed.length) io.out(`    ... and ${r.failedCount - r.failed.length} more (--json lists ${r.failed.length})`);
+  }
+  io.out(report.attention === 0 ? 'every secret is readable at its current version through both paths.' : `${report.attention} problem(s) need attention.`);
 }
 
 function cellText(cell: StatusCell | undefined): string {
@@ -47,18 +74,44 @@ export function renderStatus(report: StatusReport, io: Io): void {
     const counts = Object.entries(report.counts[region] ?? {}).map(([s, n]) => `${n} ${s}`);
     io.out(`${region}: ${counts.join(', ') || 'no secrets'}`);
   }
+  const rotating = report.rows.filter((r) => r.rotation);
+  if (rotating.length) {
+    io.out('');
+    for (const line of table(['SECRET', 'ROTATES IN', 'SCHEDULE', 'NEXT WINDOW (UTC)', 'LAST ROTATED'], rotating.map((r) => rotationCells(r.name, r.rotation!)))) io.out(line);
+  }
+  io.out('');
   io.out(report.attention === 0 ? 'all secrets protected.' : `${report.attention} secret(s) need attention.`);
+}
+
+const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 16);
+
+function rotationCells(name: string, r: RotationView): string[] {
+  const w = r.nextWindow;
+  const window = !w ? '-' : w.start !== undefined ? `${utc(w.start)}–${utc(w.end).slice(11)}` : `by ${utc(w.end)}`;
+  return [name, r.region, r.schedule, window, r.lastRotatedMs !== undefined ? utc(r.lastRotatedMs) : 'never'];
 }
 
 export const statusCommand = defineCommand({
   words: ['status'],
   summary: 'per secret × Region: replication state, parity, standalone/replica, fenced',
-  examples: ['secrets-dr status', 'secrets-dr status -f payments.yaml --json', 'secrets-dr status --from-monitor'],
-  options: { ...PLAN_OPTION, 'from-monitor': { type: 'boolean', default: false, description: "the running monitor's per-Region health instead (no AWS call)" } },
-  schema: z.object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) }),
+  examples: ['secrets-dr status -f secrets-dr.yaml', 'secrets-dr status --read-paths', 'secrets-dr status --from-monitor --json'],
+  options: {
+    ...PLAN_OPTION,
+    'from-monitor': { type: 'boolean', default: false, description: 'the running monitor\'s per-Region health, no AWS call' },
+    'read-paths': { type: 'boolean', default: false, description: 'in each DR Region, read every secret through GetSecretValue and Parameter Store and check both return the current version (version ids only)' },
+  },
+  schema: z
+    .object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), 'read-paths': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) })
+    .refine((o) => !(o['from-monitor'] && o['read-paths']), { error: '--from-monitor and --read-paths cannot be combined: the monitor does not read values; run them one at a time', path: ['read-paths'] }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {
+      if (opts['read-paths']) {
+        const report = await fetchReadPaths(c, plan);
+        if (io.json) printJson(io, report);
+        else renderReadPaths(report, io);
+        return report.attention === 0 ? ExitCode.Ok : ExitCode.NeedsAttention;
+      }
       if (opts['from-monitor']) {
         const health = await monitorHealth(c, plan.name);
         if (io.json) printJson(io, health);

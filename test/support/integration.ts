@@ -43,6 +43,10 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   // The chaos project's Regions: chaos runs on a lab of its own (its own global setup), never beside this one.
   metrics: ['af-south-1', 'ca-west-1'],
   confirm: ['sa-east-1', 'eu-central-2'],
+  // Every Region is taken: these two share monitor's quiet Regions (a plan with no secrets). rotation-windows
+  // injects no fault; read-paths injects faults only into its DR Region (ap-south-1), never into ap-southeast-2.
+  'rotation-windows': ['ap-south-1', 'ap-southeast-2'],
+  'read-paths': ['ap-southeast-2', 'ap-south-1'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
@@ -78,7 +82,7 @@ export async function startHarness(name: string): Promise<Harness> {
   const labUrl = inject('labUrl');
   if (!onAws) {
     // The real clients find the lab only through the SDK's standard endpoint variables.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, ...LAB_CREDENTIALS });
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, AWS_ENDPOINT_URL_SSM: labUrl, ...LAB_CREDENTIALS });
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const id = randomUUID().slice(0, 8);

@@ -5,7 +5,7 @@ import { OperatorError } from '../../domain/errors.js';
 import type { StatusReport } from '../../domain/status.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { confirmByRegion, shouldConfirm } from '../../cli/confirm.js';
-import { setupMayOverwrite, setupOverwrites, setupPreview } from '../../cli/confirm-previews.js';
+import { setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../../cli/confirm-previews.js';
 
 /** Runs the confirmation with `typed` as the operator's input (undefined: stdin closes). */
 async function answer(typed: string | undefined): Promise<{ error?: unknown; shown: string }> {
@@ -78,7 +78,7 @@ describe('setup confirmation', () => {
     expect(setupMayOverwrite(p)).toBe(true);
     const overwrites = setupOverwrites(p, status);
     expect(overwrites).toEqual([{ region: 'ap-northeast-3', secrets: [{ name: 'prod/a', policy: 'backup-then-overwrite' }] }]);
-    const text = setupPreview(p, status, overwrites).join('\n');
+    const text = setupConfirmLines(p, status, overwrites).join('\n');
     expect(text).toContain('ap-northeast-3: 1 same-named secret(s) that are not our replicas would be replaced');
     expect(text).toContain('prod/a (backup-then-overwrite: backed up first)');
     expect(text).toMatch(/expected time from the quota: at least \S+ \(3 secret\(s\) to replicate/);

@@ -10,7 +10,7 @@ function report(over: Partial<DrillReport> = {}): DrillReport {
     workflowId: 'secrets-dr/payments/drill/20250104T030000.000Z', plan: 'payments', trigger: 'schedule',
     primaryRegion: 'ap-northeast-1', drRegions: ['ap-northeast-3', 'us-east-1'], canaries: ['secrets-dr-drill/payments/0'],
     startedAt: at(0), endedAt: at(9_000), durationMs: 9_000, outcome: 'passed', rtoMs: 1_200, rpoMs: 2_050, rtoTargetMs: 300_000, withinTarget: true,
-    regions: [{ region: 'ap-northeast-3', rpoMs: 2_050, rtoMs: 1_200, verified: true }, { region: 'us-east-1', rpoMs: 400, rtoMs: 300, verified: true }],
+    regions: [{ region: 'ap-northeast-3', rpoMs: 2_050, rtoMs: 1_200, promoteMs: 19, readPaths: { GetSecretValue: { rtoMs: 900, current: true }, ParameterStore: { rtoMs: 1_200, current: true } }, verified: true }, { region: 'us-east-1', rpoMs: 400, rtoMs: 300, verified: true }],
     steps: [
       bar('prepare', 'ap-northeast-1', 0, 100), bar('cleanLeftovers', 'ap-northeast-1', 100, 200), bar('create', 'ap-northeast-1', 200, 300),
       bar('replicate', 'ap-northeast-3', 300, 1_300), bar('replicate', 'us-east-1', 300, 900), bar('measureRpo', 'ap-northeast-3', 1_400, 3_450),
@@ -81,9 +81,9 @@ describe('drill report renderers (pure)', () => {
   it('the Markdown has the figures against the target, the steps per Region and the failing step', () => {
     const md = renderDrillMarkdown(report());
     expect(md).toMatch(/# DR drill payments: PASSED/);
-    expect(md).toMatch(/\| RTO \(promotion → standalone and readable\) \| 1\.20 s \| 5m \| within target \|/);
+    expect(md).toMatch(/\| RTO \(promote decision → readable and writable through both read paths\) \| 1\.20 s \| 5m \| within target \|/);
     expect(md).toMatch(/\| RPO proxy .* \| 2\.05 s \|/);
-    expect(md).toMatch(/\| ap-northeast-3 \| 2\.05 s \| 1\.20 s \| yes \|/);
+    expect(md).toMatch(/\| ap-northeast-3 \| 2\.05 s \| 1\.20 s \| 900 ms \| 1\.20 s \| 19 ms \| yes \|/);
     expect(md).toMatch(/\| promote \(RTO\) \| us-east-1 \|/);
     const failed = renderDrillMarkdown(report({ outcome: 'failed', failure: { step: 'promote', region: 'ap-northeast-3', reason: 'AccessDeniedException' } }));
     expect(failed).toMatch(/failed at \*\*promote \(RTO\)\*\* in ap-northeast-3: AccessDeniedException/);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { main } from '../../cli/main.js';
 import { describe, expect, it } from 'vitest';
-import { EVENTBRIDGE_OPERATIONS, SECRETS_MANAGER_OPERATIONS } from '../../activities/clients.js';
+import { EVENTBRIDGE_OPERATIONS, SECRETS_MANAGER_OPERATIONS, SSM_OPERATIONS } from '../../activities/clients.js';
 import { IAM_TABLE, iamActionOf, policyFor, type PolicyDocument } from '../../domain/iam.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 
@@ -21,6 +21,7 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     const missing = [
       ...SECRETS_MANAGER_OPERATIONS.map((op) => iamActionOf('secretsmanager', op)),
       ...EVENTBRIDGE_OPERATIONS.map((op) => iamActionOf('events', op)),
+      ...SSM_OPERATIONS.map((op) => iamActionOf('ssm', op)),
     ].filter((a) => !workerActions.has(a));
     expect(missing, `add these actions to IAM_TABLE.worker: ${missing.join(', ')}`).toEqual([]);
   });
@@ -29,9 +30,10 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     const called = new Set([
       ...SECRETS_MANAGER_OPERATIONS.map((op) => iamActionOf('secretsmanager', op)),
       ...EVENTBRIDGE_OPERATIONS.map((op) => iamActionOf('events', op)),
+      ...SSM_OPERATIONS.map((op) => iamActionOf('ssm', op)),
     ]);
     const unused = IAM_TABLE.worker
-      .filter((g) => /^(secretsmanager|events):/.test(g.action) && !g.scopes.includes('connection-secrets'))
+      .filter((g) => /^(secretsmanager|events|ssm):/.test(g.action) && !g.scopes.includes('connection-secrets'))
       .map((g) => g.action)
       .filter((a) => !called.has(a));
     expect(unused).toEqual([]);
@@ -43,9 +45,9 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
   });
 
   it('every client call written in activities/ is an operation of the interfaces', () => {
-    const ops = new Set<string>([...SECRETS_MANAGER_OPERATIONS, ...EVENTBRIDGE_OPERATIONS]);
+    const ops = new Set<string>([...SECRETS_MANAGER_OPERATIONS, ...EVENTBRIDGE_OPERATIONS, ...SSM_OPERATIONS]);
     const calls = activitySources.flatMap(({ file, text }) =>
-      [...text.matchAll(/\b(?:secretsManager|eventBridge|sm|eb)\.(\w+)\(/g)].map((m) => ({ file, op: m[1]! })),
+      [...text.matchAll(/\b(?:secretsManager|eventBridge|sm|eb|ssm)\.(\w+)\(/g)].map((m) => ({ file, op: m[1]! })),
     );
     expect(calls.length).toBeGreaterThan(20); // the scan sees the calls (a positive control)
     expect(calls.filter((c) => !ops.has(c.op))).toEqual([]);
