@@ -9,6 +9,7 @@
  * describes first. What it could not put back (e.g. a rotation function that no longer exists) is
  * returned as `attention`, never silently dropped.
  */
+import { rulesToRehome } from '../domain/rotation-schedule.js';
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { retargetPolicy, TOOL_FENCE_SIDS, TOOL_FENCE_TAGS, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
@@ -225,8 +226,10 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
       await ops.ensureLabels(arn, wanted);
       // 5. Rotation settings (never rotating now), then AWSPENDING where the backup had it.
       t = await ops.describe(arn);
-      const rules = o.rotation.rules ? { ...o.rotation.rules } : undefined;
-      const sameRotation = t?.RotationEnabled === true && t.RotationLambdaARN === o.rotation.lambdaArn && canonical(t.RotationRules ?? {}) === canonical(rules ?? {});
+      // As written back: DescribeSecret's rules carry an AutomaticallyAfterDays derived from a
+      // ScheduleExpression, and RotateSecret refuses both together.
+      const rules = rulesToRehome(o.rotation.rules);
+      const sameRotation = t?.RotationEnabled === true && t.RotationLambdaARN === o.rotation.lambdaArn && canonical(rulesToRehome(t.RotationRules) ?? {}) === canonical(rules ?? {});
       if (o.rotation.enabled && !sameRotation) {
         try {
           await ops.rotationGov.write(() => ops.sm.rotateSecret({ SecretId: arn, ...(o.rotation.lambdaArn ? { RotationLambdaARN: o.rotation.lambdaArn } : {}), ...(rules ? { RotationRules: rules } : {}), RotateImmediately: false }));

@@ -104,7 +104,7 @@ async function richSecret(region: string, name: string, label: string, opts: { r
   if (opts.rotation) {
     const fn = `arn:aws:lambda:${region}:${ACCOUNT}:function:rotate-orders`;
     await h.lab?.ensureFunctions([fn]); // as on AWS, RotateSecret needs a function it may invoke
-    await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn, RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+    await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn, RotationRules: { ScheduleExpression: 'cron(0 7 * * ? *)', Duration: '1h' }, RotateImmediately: false })); // DescribeSecret adds the derived AutomaticallyAfterDays: a restore must not pass both back
   }
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value('pending'), VersionStages: ['AWSPENDING'] }));
   const policy = {
