@@ -56,7 +56,8 @@ export const policyDocumentSchema = z
   .object({
     Version: z.enum(['2012-10-17', '2008-10-17']),
     Id: z.string().optional(),
-    Statement: z.union([statementSchema, z.array(statementSchema)]).transform((v) => (Array.isArray(v) ? v : [v])),
+    // One statement or a list of them (both are IAM grammar); a lone object is read as a list of one.
+    Statement: z.preprocess((v) => (v && typeof v === 'object' && !Array.isArray(v) ? [v] : v), z.array(statementSchema)),
   })
   .strict();
 
