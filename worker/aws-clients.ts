@@ -10,6 +10,8 @@ export interface AwsClientOptions {
   requestTimeoutMs: number;
   /** Concurrent sockets per Region (writes are quota-bound anyway). */
   maxSockets?: number;
+  /** Fixed credentials instead of the standard chain (tests: the lab's worker key). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function createRegionClients(region: string, options: AwsClientOptions): RegionClients {
@@ -25,7 +27,7 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
   };
   return {
     region,
-    secretsManager: new SecretsManager({ region, requestHandler }),
-    eventBridge: new EventBridge({ region, requestHandler }),
+    secretsManager: new SecretsManager({ region, requestHandler, ...(options.credentials ? { credentials: options.credentials } : {}) }),
+    eventBridge: new EventBridge({ region, requestHandler, ...(options.credentials ? { credentials: options.credentials } : {}) }),
   };
 }

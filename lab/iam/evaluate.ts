@@ -20,8 +20,10 @@ export type RequestContextKeys = Record<string, string | readonly string[]>;
 export interface AuthzRequest {
   /** `service:Action`, e.g. `secretsmanager:CreateSecret`. */
   action: string;
-  /** The resource ARN (or `*` for actions without one; or the id as given when it names nothing). */
+  /** The resource ARN (or `*` for actions without one). */
   resource: string;
+  /** How an AccessDenied names the resource when not by `resource` (a secret id that names nothing: as given). */
+  shownAs?: string;
   context: RequestContextKeys;
 }
 
@@ -146,7 +148,7 @@ export function evaluate(policies: readonly IamPolicy[], req: AuthzRequest): Dec
  * deny in an identity-based policy`). Actions without a resource (`*`) omit the resource part.
  */
 export function accessDeniedMessage(principal: string, req: AuthzRequest, reason: 'explicit-deny' | 'implicit-deny'): string {
-  const on = req.resource === '*' ? '' : ` on resource: ${req.resource}`;
+  const on = req.resource === '*' ? '' : ` on resource: ${req.shownAs ?? req.resource}`;
   const why = reason === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${req.action} action`;
   return `User: ${principal} is not authorized to perform: ${req.action}${on} ${why}`;
 }

@@ -4,8 +4,9 @@
  * lookup of existing secrets.
  *
  * Secrets Manager: the secret's ARN for every secret action, CreateSecret included (the new ARN,
- * with its 6-character suffix); an id that names no secret is evaluated as given (AWS authorizes
- * before it looks up: a recorded denial reads "on resource: cfn/atlas/profile/development").
+ * with its 6-character suffix); a name that names no secret as `arn:...:secret:<name>` (so a
+ * describe-first caller scoped to a name prefix gets ResourceNotFoundException, not AccessDenied),
+ * shown in a denial as given (a recorded denial reads "on resource: cfn/atlas/profile/development").
  * `*` for ListSecrets, GetRandomPassword, BatchGetSecretValue. Keys: aws:ResourceTag/* and
  * secretsmanager:ResourceTag/* (existing secret), secretsmanager:Name (CreateSecret),
  * aws:RequestTag/* + aws:TagKeys (CreateSecret, TagResource, UntagResource), secretsmanager:SecretId,
@@ -83,6 +84,7 @@ function secretsManagerRequests(operation: string, input: Input, facts: RequestF
   const context: RequestContextKeys = { ...base };
   const extra: AuthzRequest[] = [];
   let resource: string;
+  let shownAs: string | undefined;
   const hasValue = input.SecretString !== undefined || input.SecretBinary !== undefined;
   if (operation === 'CreateSecret') {
     const name = str(input, 'Name') ?? '';
@@ -92,7 +94,8 @@ function secretsManagerRequests(operation: string, input: Input, facts: RequestF
   } else {
     const id = str(input, 'SecretId') ?? '';
     const known = id ? facts.secret(id) : undefined;
-    resource = known?.arn ?? id;
+    resource = known?.arn ?? (id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${facts.region}:${facts.accountId}:secret:${id}`);
+    if (!known && id && !id.startsWith('arn:')) shownAs = id;
     context['secretsmanager:SecretId'] = id;
     if (known) Object.assign(context, tagContext('aws:ResourceTag', known.tags), tagContext('secretsmanager:ResourceTag', known.tags));
     const key = str(input, 'KmsKeyId') ?? known?.kmsKeyId;
@@ -119,7 +122,7 @@ function secretsManagerRequests(operation: string, input: Input, facts: RequestF
   }
   if (str(input, 'KmsKeyId')) context['secretsmanager:KmsKeyId'] = str(input, 'KmsKeyId')!;
   if (typeof input.ForceOverwriteReplicaSecret === 'boolean') context['secretsmanager:ForceOverwriteReplicaSecret'] = String(input.ForceOverwriteReplicaSecret);
-  return [{ action, resource, context }, ...extra];
+  return [{ action, resource, context, ...(shownAs ? { shownAs } : {}) }, ...extra];
 }
 
 function eventsRequests(operation: string, input: Input, facts: RequestFacts, base: RequestContextKeys): AuthzRequest[] {

@@ -142,11 +142,11 @@ describe('the requests IAM evaluates for an API call (Service Authorization Refe
   const secrets = new Map<string, KnownSecret>([['prod/db', { arn: arn('prod/db'), tags: { 'dr-tier': '0' }, kmsKeyId: 'alias/payments-dr' }]]);
   const facts: RequestFacts = { region: R, accountId: ACCOUNT, newSuffix: () => 'NeWsUf', secret: (id) => secrets.get(id) ?? [...secrets.values()].find((s) => s.arn === id) };
 
-  it('secret actions name the secret ARN (CreateSecret: the new ARN with its suffix); ListSecrets and GetRandomPassword `*`; an unknown id as given', () => {
+  it('secret actions name the secret ARN (CreateSecret: the new ARN with its suffix); ListSecrets and GetRandomPassword `*`; an unknown name as its suffix-less ARN, shown as given', () => {
     expect(authzRequestsOf('secretsmanager', 'CreateSecret', { Name: 'secrets-dr/p/hmac', SecretString: 'v' }, facts)[0]).toMatchObject({ action: 'secretsmanager:CreateSecret', resource: arn('secrets-dr/p/hmac', 'NeWsUf'), context: { 'secretsmanager:Name': 'secrets-dr/p/hmac' } });
     expect(authzRequestsOf('secretsmanager', 'ListSecrets', {}, facts)[0]!.resource).toBe('*');
     expect(authzRequestsOf('secretsmanager', 'GetRandomPassword', {}, facts)[0]!.resource).toBe('*');
-    expect(authzRequestsOf('secretsmanager', 'DescribeSecret', { SecretId: 'nope/x' }, facts)[0]!.resource).toBe('nope/x');
+    expect(authzRequestsOf('secretsmanager', 'DescribeSecret', { SecretId: 'nope/x' }, facts)[0]).toMatchObject({ resource: `arn:aws:secretsmanager:${R}:${ACCOUNT}:secret:nope/x`, shownAs: 'nope/x' });
     const tagged = authzRequestsOf('secretsmanager', 'DescribeSecret', { SecretId: 'prod/db' }, facts)[0]!;
     expect(tagged).toMatchObject({ resource: arn('prod/db'), context: { 'aws:ResourceTag/dr-tier': '0', 'secretsmanager:ResourceTag/dr-tier': '0' } });
   });
