@@ -23,7 +23,9 @@ import { exportLines, LAB_CREDENTIALS, stackEnv, startTemporalDevServer, type St
 import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
 import { defineCommand } from '../command.js';
-import { loadPlanFile } from '../plan-file.js';
+import { loadPlanFile, parsePlanText } from '../plan-file.js';
+import { policyFor } from '../../domain/iam.js';
+import { createRegionClients } from '../../worker/aws-clients.js';
 import { printJson } from '../output.js';
 import { connectClient } from '../temporal.js';
 import { fetchStatus, renderStatus } from './status.js';
@@ -34,6 +36,9 @@ import { formatFigure, renderDrillMarkdown } from '../../domain/drill-report.js'
 import type { DrillReport } from '../../domain/drill.js';
 import { renderSetup, runSetup } from './setup.js';
 import { scanForLeaks, type LeakScan } from './demo-leak-scan.js';
+
+/** The demo worker's lab access key: the lab binds the generated worker policy to it. */
+const DEMO_WORKER_CREDENTIALS = { accessKeyId: 'secrets-dr-demo-worker', secretAccessKey: 'secrets-dr-demo-worker' };
 
 export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
 name: payments
@@ -153,7 +158,9 @@ export const demoCommand = defineCommand({
       say('secrets-dr demo — Tokyo (ap-northeast-1) protected by Osaka (ap-northeast-3), on the local stack');
       say('');
       say('[1/5] starting the local stack: lab (Secrets Manager + EventBridge emulator), Temporal dev server, worker');
-      const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'] });
+      // The worker runs under the worker policy generated for the demo plan (`secrets-dr iam-policy`), enforced by the lab.
+      const workerPolicy = policyFor('worker', parsePlanText(DEMO_PLAN).plan!);
+      const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'], iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }] });
       cleanups.push(() => lab.close());
       const temporal = await startTemporalDevServer({ home, detached: false });
       cleanups.push(() => temporal.stop());
@@ -170,9 +177,11 @@ export const demoCommand = defineCommand({
         regions: [PRIMARY, DR],
         taskQueuePrefix: workerEnv.SECRETS_DR_TASK_QUEUE_PREFIX,
         workerOptions: { debugMode: false },
+        clientsFor: (region) => createRegionClients(region, { requestTimeoutMs: 15_000, credentials: DEMO_WORKER_CREDENTIALS }),
       });
       cleanups.push(() => workers.shutdown());
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
+      say(`      the worker signs as ${DEMO_WORKER_CREDENTIALS.accessKeyId}; the lab enforces its generated IAM policy (${workerPolicy.Statement.length} statements)`);
 
       say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka; the plan\'s rotation functions (rotate-payments in Tokyo and Osaka)');
       const planPath = join(home, 'secrets-dr.yaml');

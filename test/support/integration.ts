@@ -42,14 +42,16 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   recover: ['ap-east-1', 'ap-south-2'],
   receiver: ['me-south-1', 'mx-central-1'],
   backups: ['eu-west-2', 'eu-west-3'],
+  // Shared with monitor's quiet plan and failback's third Region: no faults are injected there, and iam-actions injects none.
+  'iam-actions': ['ap-south-1', 'ap-southeast-2'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
 };
 
 let bundle: Promise<WorkflowBundle> | undefined;
-/** One workflow bundle per test file (bundling costs a second or two). */
-function workflowBundle(): Promise<WorkflowBundle> {
+/** One workflow bundle per test file (bundling costs a second or two); files that start more workers reuse it. */
+export function testWorkflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   return bundle;
 }
@@ -99,7 +101,7 @@ export async function startHarness(name: string): Promise<Harness> {
     regions: [primaryRegion, drRegion],
     taskQueuePrefix: prefix,
     awsTimeoutMs: 5_000,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await testWorkflowBundle(),
     ...(binder ? { clientsFor: (region: string) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: workerCredentials(name) }) } : {}),
   });
   const connection = await Connection.connect({ address });
@@ -141,7 +143,9 @@ export async function startHarness(name: string): Promise<Harness> {
       for (const c of clients.values()) c.destroy();
     },
   };
-  if (binder) await binder.bindPlan(harness.plan()); // workflows started elsewhere (the CLI) on the file's own plan
+  // Plans that reach the workers other than through `client` (the CLI reads them from a file): the tests
+  // derive them from plan() by suffixing its name, so the file's plan is bound with its name as a prefix.
+  if (binder) await binder.bindPlan({ ...harness.plan(), name: `${name}-${id}*` });
   return harness;
 }
 
