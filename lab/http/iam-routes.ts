@@ -1,7 +1,7 @@
 /**
  * /_lab/iam: the policies the lab enforces and what it decided.
  *   GET  /_lab/iam                          {bindings: [{accessKeyId ('*' = every caller), policies, sources}], record}
- *   GET  /_lab/iam/record?accessKeyId=      per access key and action: {allowed, denied, resources (a few)}
+ *   GET  /_lab/iam/record?accessKeyId=      per access key and action: {allowed, denied, resources (a few), lastDenial}
  *   POST /_lab/iam/record/reset             forget the record
  *   POST /_lab/iam/policy                   {policy, accessKeyId? (default '*': every caller)} adds a policy
  *   POST /_lab/iam/unbind                   {accessKeyId? (default '*')} drops that binding's policies

@@ -23,6 +23,8 @@ export interface IamRecordEntry {
   allowed: number;
   denied: number;
   resources: string[];
+  /** The AccessDenied message of the latest refusal. */
+  lastDenial?: string;
 }
 export type IamRecord = Record<string, Record<string, IamRecordEntry>>;
 
@@ -72,7 +74,8 @@ export class IamEnforcer {
       const entry = this.entry(key, request.action);
       if (!decision.allowed) {
         entry.denied++;
-        return { request, message: accessDeniedMessage(this.principalOf(accessKeyId), request, decision.reason) };
+        entry.lastDenial = accessDeniedMessage(this.principalOf(accessKeyId), request, decision.reason);
+        return { request, message: entry.lastDenial };
       }
       entry.allowed++;
       if (entry.resources.length < RESOURCES_KEPT && !entry.resources.includes(request.resource)) entry.resources.push(request.resource);

@@ -209,7 +209,7 @@ describe('the enforcer', () => {
     expect(iam.authorize('operator', [req('secretsmanager:DeleteSecret', arn('a'))])).toBeUndefined();
     const denied = iam.authorize('worker', [req('secretsmanager:DescribeSecret', arn('a')), req('secretsmanager:CreateSecret', arn('b'))]);
     expect(denied?.message).toBe(`User: arn:aws:iam::${ACCOUNT}:user/worker is not authorized to perform: secretsmanager:CreateSecret on resource: ${arn('b')} because no identity-based policy allows the secretsmanager:CreateSecret action`);
-    expect(iam.recorded('worker')).toEqual({ worker: { 'secretsmanager:DescribeSecret': { allowed: 1, denied: 0, resources: [arn('a')] }, 'secretsmanager:CreateSecret': { allowed: 0, denied: 1, resources: [] } } });
+    expect(iam.recorded('worker')).toEqual({ worker: { 'secretsmanager:DescribeSecret': { allowed: 1, denied: 0, resources: [arn('a')] }, 'secretsmanager:CreateSecret': { allowed: 0, denied: 1, resources: [], lastDenial: denied!.message } } });
     expect(accessDeniedMessage('arn:aws:iam::1:user/u', req('secretsmanager:ListSecrets', '*'), 'implicit-deny')).toBe('User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:ListSecrets because no identity-based policy allows the secretsmanager:ListSecrets action');
     expect(accessDeniedMessage('arn:aws:iam::1:user/u', req('secretsmanager:DeleteSecret', arn('a')), 'explicit-deny')).toBe(`User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:DeleteSecret on resource: ${arn('a')} with an explicit deny in an identity-based policy`);
   });
