@@ -59,6 +59,15 @@ describe('lab IAM enforcement', () => {
     expect((await rejection(dr.send(new CreateSecretCommand({ Name: 'mine/two', SecretString: 'x' })))).name).toBe('AccessDeniedException');
   });
 
+  it('a secret that does not exist: a caller scoped to its name prefix learns it is missing, any other is denied with the id as given', async () => {
+    const missing = await rejection(smAs('reader').send(new DescribeSecretCommand({ SecretId: 'mine/nothing-here' })));
+    expect(missing.name).toBe('ResourceNotFoundException');
+    await labPost(lab, '/_lab/iam/policy', { accessKeyId: 'scoped', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:DescribeSecret', Resource: `arn:aws:secretsmanager:*:${ACCOUNT}:secret:mine/*` }] } });
+    expect((await rejection(smAs('scoped').send(new DescribeSecretCommand({ SecretId: 'mine/nothing-here' })))).name).toBe('ResourceNotFoundException');
+    const denied = await rejection(smAs('scoped').send(new DescribeSecretCommand({ SecretId: 'theirs/nothing-here' })));
+    expect(denied.message).toBe(`User: arn:aws:iam::${ACCOUNT}:user/scoped is not authorized to perform: secretsmanager:DescribeSecret on resource: theirs/nothing-here because no identity-based policy allows the secretsmanager:DescribeSecret action`);
+  });
+
   it('RotateSecret also needs lambda:InvokeFunction on the function it configures', async () => {
     const fn = `arn:aws:lambda:${P}:${ACCOUNT}:function:rotate-x`;
     await labPost(lab, '/_lab/iam/policy', { accessKeyId: 'rotator', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:RotateSecret', Resource: '*' }] } });
