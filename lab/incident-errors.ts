@@ -13,6 +13,7 @@
  * the `com.amazon.coral.service#` namespace (botocore and the JS SDK strip it), and the body's key is
  * `message`. The SDKs retry ThrottlingException (a throttling code) and none of the others.
  */
+import { authzRequestsOf, type IamServiceName, type RequestFacts } from './iam/requests.js';
 import type { RequestContext } from './types.js';
 
 export const INCIDENT_ERRORS = ['AccessDeniedException', 'ExpiredTokenException', 'UnrecognizedClientException', 'ThrottlingException'] as const;
@@ -34,9 +35,9 @@ export interface IncidentAnswer {
 }
 
 /** Which service a request is for, by its X-Amz-Target prefix, as IAM names it. */
-export type IamService = 'secretsmanager' | 'events' | 'ssm';
+export type IamService = IamServiceName;
 
-export function incidentAnswer(type: IncidentError, service: IamService, operation: string, input: Record<string, unknown>, ctx: RequestContext, secretArn?: (id: string) => string | undefined): IncidentAnswer {
+export function incidentAnswer(type: IncidentError, service: IamService, operation: string, input: Record<string, unknown>, ctx: RequestContext, facts?: RequestFacts): IncidentAnswer {
   switch (type) {
     case 'ExpiredTokenException':
       return { type, status: 400, message: 'The security token included in the request is expired', frontEnd: true };
@@ -46,7 +47,7 @@ export function incidentAnswer(type: IncidentError, service: IamService, operati
       return { type, status: 400, message: 'Rate exceeded', frontEnd: false };
     case 'AccessDeniedException': {
       const action = `${service}:${operation}`;
-      const resource = resourceOf(service, input, ctx, secretArn);
+      const resource = resourceOf(service, operation, input, ctx, facts);
       return {
         type,
         status: 400,
@@ -57,22 +58,11 @@ export function incidentAnswer(type: IncidentError, service: IamService, operati
   }
 }
 
-/** The resource IAM evaluates for the request (the secret, the rule or bus, the parameter), else `*`. */
-function resourceOf(service: IamService, input: Record<string, unknown>, ctx: RequestContext, secretArn?: (id: string) => string | undefined): string {
-  const { region, accountId } = ctx;
-  const str = (k: string): string | undefined => (typeof input[k] === 'string' && input[k] !== '' ? (input[k] as string) : undefined);
-  if (service === 'secretsmanager') {
-    const id = str('SecretId') ?? str('Name');
-    if (!id) return '*';
-    if (id.startsWith('arn:')) return id;
-    return secretArn?.(id) ?? `arn:aws:secretsmanager:${region}:${accountId}:secret:${id}`;
-  }
-  if (service === 'ssm') {
-    const name = str('Name');
-    return name ? `arn:aws:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}` : '*';
-  }
-  const rule = str('Rule') ?? str('Name');
-  if (rule) return `arn:aws:events:${region}:${accountId}:rule/${rule}`;
-  const bus = str('EventBusName') ?? (Array.isArray(input.Entries) ? 'default' : undefined);
-  return bus ? `arn:aws:events:${region}:${accountId}:event-bus/${bus}` : '*';
+/** The resource IAM evaluates for the request (its first authorization request), `*` when it takes none. */
+function resourceOf(service: IamService, operation: string, input: Record<string, unknown>, ctx: RequestContext, facts?: RequestFacts): string {
+  const f: RequestFacts = facts ?? { region: ctx.region, accountId: ctx.accountId, secret: () => undefined, newSuffix: () => '??????' };
+  const resource = authzRequestsOf(service, operation, input, f)[0]!.resource || '*';
+  // A secret id that names nothing: the ARN it would have (the deny fault predates IAM enforcement; its texts stay).
+  if (service === 'secretsmanager' && resource !== '*' && !resource.startsWith('arn:')) return `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${resource}`;
+  return resource;
 }

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LabClient } from './client.js';
+import { loadPolicyBindings } from './iam/policy-files.js';
 
 export const LAB_CREDENTIALS = { AWS_ACCESS_KEY_ID: 'secrets-dr-lab', AWS_SECRET_ACCESS_KEY: 'secrets-dr-lab' } as const;
 const DEFAULT_LAB_PORT = 4577;
@@ -252,6 +253,8 @@ interface StackUpOptions {
   port?: number;
   regions?: string[];
   statePath?: string;
+  /** `[ACCESS_KEY_ID=]FILE` policies the lab enforces (files read by the lab process; check them first with loadPolicyBindings). */
+  iamPolicies?: string[];
   temporal?: boolean;
   worker?: boolean;
   home?: string;
@@ -277,6 +280,7 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
     progress(`starting the lab on 127.0.0.1:${port} (${regions.join(', ')})`);
     const labArgs = [join(dist, 'lab', 'main.js'), '--port', String(port), '--regions', regions.join(',')];
     if (opts.statePath) labArgs.push('--state', resolve(opts.statePath));
+    for (const b of loadPolicyBindings(opts.iamPolicies ?? [])) labArgs.push('--iam-policy', `${b.accessKeyId}=${b.source}`);
     const lab = spawnLogged('lab', process.execPath, labArgs, join(home, 'logs'), process.env, true);
     started.push(lab.child.pid!);
     const labUrl = `http://127.0.0.1:${port}`;

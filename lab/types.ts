@@ -31,6 +31,8 @@ export interface RequestContext {
   /** The Region from the SigV4 credential scope, e.g. 'ap-northeast-1'. */
   region: string;
   accountId: string;
+  /** The caller's access key id (SigV4 credential scope); absent for the lab's own internal calls. */
+  accessKeyId?: string;
   requestId: string;
   clock: LabClock;
 }

@@ -15,6 +15,8 @@ interface AwsClientOptions {
   requestTimeoutMs: number;
   /** Concurrent sockets per Region (writes are quota-bound anyway). */
   maxSockets?: number;
+  /** Fixed credentials instead of the standard chain (tests: the lab's worker key). */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export function createRegionClients(region: string, options: AwsClientOptions): RegionClients {
@@ -30,8 +32,8 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
   };
   return {
     region,
-    secretsManager: new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
-    eventBridge: new EventBridge({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
-    ssm: new SSM({ region, requestHandler, retryStrategy: noAnswerRetryStrategy() }),
+    secretsManager: new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(options.credentials ? { credentials: options.credentials } : {}) }),
+    eventBridge: new EventBridge({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(options.credentials ? { credentials: options.credentials } : {}) }),
+    ssm: new SSM({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(options.credentials ? { credentials: options.credentials } : {}) }),
   };
 }

@@ -24,7 +24,9 @@ import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import { defineCommand } from '../command.js';
-import { loadPlanFile } from '../plan-file.js';
+import { loadPlanFile, parsePlanText } from '../plan-file.js';
+import { policyFor } from '../../domain/iam.js';
+import { createRegionClients } from '../../worker/aws-clients.js';
 import { printJson } from '../output.js';
 import { connectClient } from '../temporal.js';
 import { fetchStatus, renderStatus } from './status.js';
@@ -35,6 +37,9 @@ import { formatFigure, renderDrillMarkdown } from '../../domain/drill-report.js'
 import type { DrillReport } from '../../domain/drill.js';
 import { renderSetup, runSetup } from './setup.js';
 import { scanForLeaks, type LeakScan } from './demo-leak-scan.js';
+
+/** The demo worker's lab access key: the lab binds the generated worker policy to it. */
+const DEMO_WORKER_CREDENTIALS = { accessKeyId: 'secrets-dr-demo-worker', secretAccessKey: 'secrets-dr-demo-worker' };
 
 export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
 name: payments
@@ -164,7 +169,9 @@ export const demoCommand = defineCommand({
       const workerLog = join(reportsDir, 'demo-worker.log');
       writeFileSync(workerLog, '');
       installRuntime({ level: logLevelFromEnv('WARN'), logFile: workerLog });
-      const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'] });
+      // The worker runs under the worker policy generated for the demo plan (`secrets-dr iam-policy`), enforced by the lab.
+      const workerPolicy = policyFor('worker', parsePlanText(DEMO_PLAN).plan!);
+      const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'], iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }] });
       cleanups.push(() => lab.close());
       const temporal = await startTemporalDevServer({ home, detached: false });
       cleanups.push(() => temporal.stop());
@@ -181,10 +188,12 @@ export const demoCommand = defineCommand({
         regions: [PRIMARY, DR],
         taskQueuePrefix: workerEnv.SECRETS_DR_TASK_QUEUE_PREFIX,
         workerOptions: { debugMode: false },
+        clientsFor: (region) => createRegionClients(region, { requestTimeoutMs: 15_000, credentials: DEMO_WORKER_CREDENTIALS }),
       });
       cleanups.push(() => workers.shutdown());
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
       say(`      worker log: ${workerLog} (kept out of this story; Temporal's log: ${join(home, 'logs')})`);
+      say(`      the worker signs as ${DEMO_WORKER_CREDENTIALS.accessKeyId}; the lab enforces its generated IAM policy (${workerPolicy.Statement.length} statements)`);
 
       say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka; the plan\'s rotation functions (rotate-payments in Tokyo and Osaka)');
       const planPath = join(home, 'secrets-dr.yaml');

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
 import { LabClient } from '../../lab/client.js';
+import { PolicyError } from '../../lab/iam/policy.js';
+import { loadPolicyBindings } from '../../lab/iam/policy-files.js';
 import { ROTATION_STEPS } from '../../lab/secrets-manager/rotation-runner.js';
 import { INCIDENT_ERRORS, isIncidentError } from '../../lab/incident-errors.js';
 import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackUp, StackError } from '../../lab/stack.js';
@@ -13,11 +15,21 @@ import { printJson, type Io } from '../output.js';
 export const labUpCommand = defineCommand({
   words: ['lab', 'up'],
   summary: 'start the lab, a Temporal dev server and a worker in the background; prints export lines to eval',
-  examples: ['eval "$(secrets-dr lab up)"', 'eval "$(secrets-dr lab up --regions ap-northeast-1,ap-northeast-3 --state lab-state.json)"', 'secrets-dr lab up --no-temporal --port 4566'],
+  examples: [
+    'eval "$(secrets-dr lab up)"',
+    'eval "$(secrets-dr lab up --regions ap-northeast-1,ap-northeast-3 --state lab-state.json)"',
+    'secrets-dr iam-policy --role worker -f secrets-dr.yaml > worker.json && eval "$(secrets-dr lab up --iam-policy worker.json)"',
+  ],
   options: {
     port: { type: 'string', placeholder: 'N', description: 'the lab\'s port (default: a free one)' },
     regions: { type: 'string', placeholder: 'R1,R2', description: 'the Regions the lab serves, comma-separated' },
     state: { type: 'string', placeholder: 'FILE', description: 'keep the lab\'s secrets in this file across restarts' },
+    'iam-policy': {
+      type: 'string',
+      multiple: true,
+      placeholder: '[ACCESS_KEY_ID=]FILE',
+      description: 'enforce an IAM policy (JSON) on every lab request: of every caller, or of one access key; repeatable (a key\'s policies combine)',
+    },
     'no-temporal': { type: 'boolean', default: false, description: 'start only the lab (no Temporal dev server, no worker)' },
     'no-worker': { type: 'boolean', default: false, description: 'start the lab and Temporal, but no worker' },
   },
@@ -25,15 +37,22 @@ export const labUpCommand = defineCommand({
     port: z.coerce.number().int().min(1).max(65535).optional(),
     regions: RegionListText,
     state: z.string().optional(),
+    'iam-policy': z.array(z.string()).default([]),
     'no-temporal': z.boolean(),
     'no-worker': z.boolean(),
     positionals: z.array(z.string()).max(0),
   }),
   async run(opts, io) {
+    try {
+      loadPolicyBindings(opts['iam-policy']); // every file read and checked before anything starts
+    } catch (err) {
+      if (err instanceof PolicyError) throw new OperatorError(ErrorType.UsageError, err.message);
+      throw err;
+    }
     let info;
     try {
       info = await stackUp(
-        { port: opts.port, regions: opts.regions, statePath: opts.state, temporal: !opts['no-temporal'], worker: !opts['no-worker'] && !opts['no-temporal'] },
+        { port: opts.port, regions: opts.regions, statePath: opts.state, iamPolicies: opts['iam-policy'], temporal: !opts['no-temporal'], worker: !opts['no-worker'] && !opts['no-temporal'] },
         (line) => io.err(`lab up: ${line}`),
       );
     } catch (err) {

@@ -138,7 +138,8 @@ async function scanHistories(ids: string[]) {
 
 describe('backups (dev server + lab)', () => {
   it('setup backup-then-overwrite keeps every labelled version, key, Deny, tags; restore brings the original back field by field', async () => {
-    const plan = planFor('setup');
+    // The plan names the original's rotation function: restoring rotation invokes it, and the worker policy allows only the plan's.
+    const plan = planFor('setup', `rotation:\n  ${h.drRegion}: arn:aws:lambda:${h.drRegion}:${ACCOUNT}:function:rotate-orders\n`);
     const name = `${h.names}setup/orders`;
     await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: value('primary') }));
     const originalArn = await richSecret(h.drRegion, name, 'BLUE', { rotation: true });

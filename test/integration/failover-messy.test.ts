@@ -56,6 +56,7 @@ async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; 
   const text = `name: ${planName}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: false\n${extra}`;
   const base = h.plan(`failover:\n  requireApproval: false\n${extra}`);
   const plan: Plan = { ...base, name: planName, secrets: { include: [{ prefix }], exclude: [] } };
+  await h.allowPlan(plan); // the CLI reads it from a file: its worker policy (rotation functions included) is bound here
   const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-messy-')), 'secrets-dr.yaml');
   writeFileSync(file, text);
   planNames.push(planName);

@@ -4,6 +4,8 @@
  * clients for preparing and checking state. AWS is reached only through its public API, so the
  * same tests run against real AWS with SECRETS_DR_TEST_TARGET=aws (SECRETS_DR_TEST_REGIONS=
  * "primary,dr"); tests that need the lab's faults or counters skip there, saying why.
+ * On the lab the workers run under the generated worker policy (worker-iam.ts); the test's own
+ * clients (seeding, inspection) use the lab's unrestricted key.
  */
 import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
@@ -13,6 +15,8 @@ import { SecretsManagerClient, ListSecretsCommand, DeleteSecretCommand, RemoveRe
 import { LabClient } from '../../lab/client.js';
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
+import { createRegionClients } from '../../worker/aws-clients.js';
+import { WorkerPolicyBinder, workerAccessKey, workerCredentials } from './worker-iam.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import type { Plan } from '../../domain/plan.js';
@@ -47,14 +51,16 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   // injects no fault; read-paths injects faults only into its DR Region (ap-south-1), never into ap-southeast-2.
   'rotation-windows': ['ap-south-1', 'ap-southeast-2'],
   'read-paths': ['ap-southeast-2', 'ap-south-1'],
+  // Shared with the receiver and dashboard files: none of the three injects a fault (read-paths does, into ap-south-1).
+  'iam-actions': ['me-south-1', 'mx-central-1'],
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
 };
 
 let bundle: Promise<WorkflowBundle> | undefined;
-/** One workflow bundle per test file (bundling costs a second or two). */
-function workflowBundle(): Promise<WorkflowBundle> {
+/** One workflow bundle per test file (bundling costs a second or two); files that start more workers reuse it. */
+export function testWorkflowBundle(): Promise<WorkflowBundle> {
   bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
   return bundle;
 }
@@ -71,7 +77,11 @@ export interface Harness {
   /** The lab's admin API (undefined on real AWS). */
   lab?: LabClient;
   workers: RunningWorkers;
+  /** On the lab: the worker policies bound to the workers' access key (worker-iam.ts). */
+  workerPolicy?: WorkerPolicyBinder;
   plan(extra?: string): Plan;
+  /** Binds the worker policy of a plan that reaches the workers other than through `client` (the CLI). */
+  allowPlan(plan: Plan): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -91,16 +101,20 @@ export async function startHarness(name: string): Promise<Harness> {
   const address = inject('temporalAddress');
   installRuntime(logLevelFromEnv('WARN'));
   const nativeConnection = await NativeConnection.connect({ address });
+  // On the lab the workers sign with a key of their own, bound to the generated worker policy (worker-iam.ts).
+  const lab = onAws ? undefined : new LabClient(labUrl);
+  const binder = lab ? new WorkerPolicyBinder(lab, workerAccessKey(name)) : undefined;
   const workers = await startWorkers({
     connection: nativeConnection,
     namespace: 'default',
     regions: [primaryRegion, drRegion],
     taskQueuePrefix: prefix,
     awsTimeoutMs: 5_000,
-    workflowBundle: await workflowBundle(),
+    workflowBundle: await testWorkflowBundle(),
+    ...(binder ? { clientsFor: (region: string) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: workerCredentials(name) }) } : {}),
   });
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default' });
+  const client = new Client({ connection, namespace: 'default', ...(binder ? { interceptors: { workflow: [binder.interceptor()] } } : {}) });
   const clients = new Map<string, SecretsManagerClient>();
   const sm = (region: string) => {
     let c = clients.get(region);
@@ -110,21 +124,25 @@ export async function startHarness(name: string): Promise<Harness> {
     }
     return c;
   };
-  return {
+  const harness: Harness = {
     client,
     prefix,
     names,
     primaryRegion,
     drRegion,
     sm,
-    lab: onAws ? undefined : new LabClient(labUrl),
+    lab,
     workers,
+    ...(binder ? { workerPolicy: binder } : {}),
     plan(extra = '') {
       const { plan, problems } = parsePlanText(
         `name: ${name}-${id}\nprimaryRegion: ${primaryRegion}\ndrRegions: [{ region: ${drRegion} }]\nsecrets:\n  include: [{ prefix: "${names}" }]\n${extra}`,
       );
       if (!plan) throw new Error(`test plan invalid: ${JSON.stringify(problems)}`);
       return plan;
+    },
+    async allowPlan(plan: Plan) {
+      await binder?.bindPlan(plan);
     },
     async close() {
       await workers.shutdown();
@@ -134,6 +152,10 @@ export async function startHarness(name: string): Promise<Harness> {
       for (const c of clients.values()) c.destroy();
     },
   };
+  // Plans that reach the workers other than through `client` (the CLI reads them from a file): the tests
+  // derive them from plan() by suffixing its name, so the file's plan is bound with its name as a prefix.
+  if (binder) await binder.bindPlan({ ...harness.plan(), name: `${name}-${id}*` });
+  return harness;
 }
 
 /**
