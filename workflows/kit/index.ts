@@ -5,3 +5,4 @@ export { ApprovalGate, decisionEvent, type GateEvent } from './approval-gate.js'
 export { onControl, tellNewChild, listenForControl, type ControlKind, type Steerable } from './control.js';
 export * from './control.messages.js';
 export { failureMessage, failureType, isPermanent } from './failures.js';
+export { controlEvent, type ControlEvent } from './control-events.js';
