@@ -22,6 +22,8 @@ export const FailbackInput = z.object({
   taskQueuePrefix: z.string().optional(),
   /** Secrets per activity (default 50); tests make it small. */
   batchSize: z.number().int().min(1).max(500).optional(),
+  /** Secrets per child workflow (default 500); tests make it small to see pause/cancel between chunks. */
+  chunkSize: z.number().int().min(1).max(500).optional(),
 });
 export type FailbackInput = z.input<typeof FailbackInput>;
 
@@ -226,6 +228,8 @@ export const FailbackProgress = z.object({
   to: z.string(),
   reverse: z.boolean(),
   step: z.string(),
+  paused: z.boolean(),
+  cancelRequested: z.boolean(),
   total: z.number().int(),
   counts: ItemCounts,
   pendingAsks: z.array(PendingAsk),
@@ -260,6 +264,8 @@ export const FailbackReport = z.object({
   reverse: z.boolean(),
   outcome: FailbackOutcome,
   detail: z.string().optional(),
+  /** `secrets-dr cancel`: secrets not reconciled by then were left as they are (skipped, with the reason). */
+  cancelled: z.boolean().optional(),
   total: z.number().int(),
   counts: ItemCounts,
   /** Per secret (up to FULL_ITEMS_LIMIT). */
