@@ -5,7 +5,7 @@
  */
 import { startChild } from '@temporalio/workflow';
 import { countOutcomes, needsAttention, type SecretOutcome } from '../domain/failover.js';
-import { workflowTaskQueue } from '../domain/ids.js';
+import { failoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { FailoverEvent } from './machines/failover.machine.js';
 import type { FailoverRun } from './failover.run.js';
 import { CANCELLED_BEFORE_PROMOTION, CHUNK_SIZE, failoverChunkWorkflow } from './failover-chunk.workflow.js';
@@ -30,7 +30,8 @@ function settledAtPreflight(run: FailoverRun): SecretOutcome[] {
 async function promoteChunk(run: FailoverRun, names: string[], k: number, control: () => ControlState): Promise<SecretOutcome[]> {
   const { plan, workflowId, failoverId, from, to, input } = run;
   const child = await startChild(failoverChunkWorkflow, {
-    workflowId: `${workflowId}/${failoverId}/chunk-${k}`,
+    // From the plan, not workflowInfo(): replaying a recorded history under another id starts the same children.
+    workflowId: `${failoverWorkflowId(plan.name)}/${failoverId}/chunk-${k}`,
     taskQueue: workflowTaskQueue(input.taskQueuePrefix),
     args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names, writeQuotaShare: run.share, taskQueuePrefix: input.taskQueuePrefix, batchSize: input.batchSize, fencedBeforePromotion: run.mode === 'planned' }],
   });
