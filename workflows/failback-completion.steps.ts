@@ -6,6 +6,7 @@
 import type { FailbackContext, FailbackEvent } from './machines/failback.machine.js';
 import type { FailbackRun } from './failback.run.js';
 import { runPhase } from './failback-phase.js';
+import { moveRotation } from './rotation.steps.js';
 import { chunk, type ControlState } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
 import { countItems } from '../domain/failback.js';
@@ -61,17 +62,8 @@ export async function restoreRotation(run: FailbackRun): Promise<FailbackEvent> 
     rotation.detail = `no rotation Lambda for ${from} in the plan (rotation.${from}): ${names.length} secret(s) keep the rotation configuration they had in ${from}`;
     warnings.push(rotation.detail);
   } else {
-    for (const batch of chunk(names, SIDE_BATCH)) {
-      try {
-        const r = await run.side(from).rehomeRotationBatch({ region: from, names: batch, lambdaArn, writeQuotaShare: run.share });
-        rotation.restored += r.rehomed;
-        rotation.failed += r.failed.length;
-        warnings.push(...r.failed.slice(0, 20).map((f) => `rotation not restored for ${f.name}: ${f.reason}`));
-      } catch (err) {
-        rotation.failed += batch.length;
-        warnings.push(`rotation restore failed for a batch: ${failureMessage(err)}`);
-      }
-    }
+    const r = await moveRotation(run.side(from), { region: from, names, lambdaArn, writeQuotaShare: run.share, verb: 'restored' }, warnings);
+    Object.assign(rotation, { restored: r.moved, failed: r.failed });
     rotation.detail = `${rotation.restored} of ${names.length} secret(s) rotate with ${lambdaArn} again (RotateImmediately=false)`;
   }
   return { type: 'ROTATION_RESTORED' };

@@ -8,11 +8,10 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { FailoverContext, FailoverEvent } from './machines/failover.machine.js';
 import type { FailoverRun } from './failover.run.js';
-import { FENCE_BATCH, suffixesOf } from './failover.steps.js';
+import { suffixesOf } from './failover.steps.js';
+import { moveRotation } from './rotation.steps.js';
 import { fenceWorkflow } from './fence.workflow.js';
 import { fenceAddSignal, type FenceRequest } from './failover.messages.js';
-import { chunk } from './kit/batch-loop.js';
-import { failureMessage } from './kit/failures.js';
 
 export async function rehomeRotation(run: FailoverRun): Promise<FailoverEvent> {
   const { to, warnings } = run;
@@ -30,17 +29,8 @@ export async function rehomeRotation(run: FailoverRun): Promise<FailoverEvent> {
     rotation.detail = `no rotation Lambda for ${to} in the plan (rotation.${to}): ${names.length} secret(s) will not rotate until one is configured`;
     warnings.push(rotation.detail);
   } else {
-    for (const batch of chunk(names, FENCE_BATCH)) {
-      try {
-        const r = await run.side(to).rehomeRotationBatch({ region: to, names: batch, lambdaArn, writeQuotaShare: run.share });
-        rotation.rehomed += r.rehomed;
-        rotation.failed += r.failed.length;
-        warnings.push(...r.failed.slice(0, 20).map((f) => `rotation not re-homed for ${f.name}: ${f.reason}`));
-      } catch (err) {
-        rotation.failed += batch.length;
-        warnings.push(`rotation re-homing failed for a batch: ${failureMessage(err)}`);
-      }
-    }
+    const r = await moveRotation(run.side(to), { region: to, names, lambdaArn, writeQuotaShare: run.share, verb: 're-homed' }, warnings);
+    Object.assign(rotation, { rehomed: r.moved, failed: r.failed });
     rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false)`;
   }
   if (heldBack) rotation.detail = `${rotation.detail ? `${rotation.detail}; ` : ''}${heldBack} secret(s) with a rotation in flight held back (finish or roll it back first: see their next steps)`;
