@@ -14,7 +14,7 @@
  * - `rehomeRotationBatch` (DR Region): the Region's rotation Lambda, RotateImmediately=false.
  * Values are read only inside `promoteBatch` (to hash them) and never returned.
  */
-import { Context, activityInfo, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context, activityInfo, heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { Plan } from '../domain/plan.js';
 import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
@@ -32,6 +32,7 @@ import {
   type LineageRecord,
   type SecretOutcome,
 } from '../domain/failover.js';
+import { ErrorType } from '../domain/errors.js';
 import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
 import { hmacOf, requestToken } from './lineage.activities.js';
@@ -169,7 +170,8 @@ export function createFailoverActivities(clients: FailoverClients) {
   const sm = heartbeating(clients.secretsManager);
 
   const assertRegion = (wanted: string, what: string) => {
-    if (wanted !== region) throw new Error(`${what} for ${wanted} reached the worker of ${region} (task queue routing bug)`);
+    // A bug, not weather: retrying lands on the same wrong queue (and a write there would go to the wrong Region).
+    if (wanted !== region) throw ApplicationFailure.nonRetryable(`${what} for ${wanted} reached the worker of ${region} (task queue routing bug)`, ErrorType.RoutingBug);
   };
 
   async function describe(secretId: string): Promise<DescribeSecretResponse> {

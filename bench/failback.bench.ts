@@ -26,6 +26,8 @@ import type { FailbackInput, FailbackReport } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
+import type { failoverWorkflow } from '../workflows/failover.workflow.js';
+import type { failbackWorkflow } from '../workflows/failback.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
@@ -57,7 +59,7 @@ async function main(): Promise<void> {
     log(`failover of ${n} secrets (primary in outage)`);
     lab.faults.setOutage(PRIMARY, 'refuse');
     const fo: FailoverInput = { plan: plan!, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix, fenceRetryInitialMs: 500 };
-    const failover = (await client.workflow.execute('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [fo] })) as FailoverReport;
+    const failover = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [fo] })) as FailoverReport;
     lab.faults.clear(PRIMARY);
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
     log(`failover ${failover.outcome}; waiting for the pending fence`);
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
     log('failback');
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const report = (await client.workflow.execute('failbackWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failbackWorkflowId('bench'), args: [input] })) as FailbackReport;
+    const report = (await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failbackWorkflowId('bench'), args: [input] })) as FailbackReport;
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot();

@@ -19,6 +19,7 @@ import type { FailoverInput, FailoverReport } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
+import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
     log(`failover of ${n} secrets (ideal ${ideal.toFixed(1)} s at ${SHARE} × 50 TPS)`);
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const report = (await client.workflow.execute('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [input] })) as FailoverReport;
+    const report = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [input] })) as FailoverReport;
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot()[DR] ?? {};

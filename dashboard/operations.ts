@@ -6,9 +6,8 @@
 import type { PendingApproval } from '../domain/approval.js';
 import { formatDuration } from '../domain/duration.js';
 import type { FailbackProgress, FailbackReport } from '../domain/failback.js';
-import { FAILBACK_PROGRESS_QUERY } from '../domain/failback.js';
 import type { FailoverProgress, FailoverReport } from '../domain/failover.js';
-import { FAILOVER_PROGRESS_QUERY } from '../domain/failover.js';
+import { PROGRESS_QUERY as CONTROL_PROGRESS_QUERY } from '../domain/control.js';
 import type { RecoverStatus } from '../domain/recover.js';
 import { RECOVER_STATUS_QUERY } from '../domain/recover.js';
 import type { SetupProgress, SetupReport } from '../domain/replication.js';
@@ -23,8 +22,8 @@ export function shellArg(s: string): string {
 /** The progress query of each kind that has one. */
 export const PROGRESS_QUERY: Partial<Record<OperationKind, string>> = {
   setup: SETUP_PROGRESS_QUERY,
-  failover: FAILOVER_PROGRESS_QUERY,
-  failback: FAILBACK_PROGRESS_QUERY,
+  failover: CONTROL_PROGRESS_QUERY,
+  failback: CONTROL_PROGRESS_QUERY,
   recover: RECOVER_STATUS_QUERY,
 };
 

@@ -26,6 +26,8 @@ export const ErrorType = {
   TemporalUnreachable: 'TemporalUnreachable',
   /** The local stack (lab) is not running or failed to start. */
   StackUnavailable: 'StackUnavailable',
+  /** An activity for one Region reached the worker of another (task queue routing bug): never retried. */
+  RoutingBug: 'RoutingBug',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -36,6 +38,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorType.AwsRejected,
   ErrorType.SecretNotFound,
   ErrorType.BackupNotPossible,
+  ErrorType.RoutingBug,
 ];
 
 /** Exit codes of the CLI (DESIGN.md). */

@@ -9,8 +9,6 @@ import type { Plan } from './plan.js';
 import { FailbackPolicy } from './plan.js';
 import { RecordedRotation } from './failover.js';
 
-export const FAILBACK_PROGRESS_QUERY = 'progress';
-
 export const FailbackInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
   /** `--reverse`: keep the DR Region as the primary; replicate into the original Region instead. */
@@ -25,6 +23,8 @@ export const FailbackInput = z.object({
   taskQueuePrefix: z.string().optional(),
   /** Secrets per activity (default 50); tests make it small. */
   batchSize: z.number().int().min(1).max(500).optional(),
+  /** Secrets per child workflow (default 500); tests make it small to see pause/cancel between chunks. */
+  chunkSize: z.number().int().min(1).max(500).optional(),
 });
 export type FailbackInput = z.input<typeof FailbackInput>;
 
@@ -219,8 +219,8 @@ export function itemNeedsAttention(i: FailbackItem): boolean {
   return i.status !== 'verified';
 }
 
-const FailbackOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
-type FailbackOutcome = z.infer<typeof FailbackOutcome>;
+export const FailbackOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
+export type FailbackOutcome = z.infer<typeof FailbackOutcome>;
 
 export const PendingAsk = z.object({ subject: z.string(), change: Change, requestedAt: z.string(), timeoutMs: z.number() });
 export type PendingAsk = z.infer<typeof PendingAsk>;
@@ -232,6 +232,8 @@ export const FailbackProgress = z.object({
   to: z.string(),
   reverse: z.boolean(),
   step: z.string(),
+  paused: z.boolean(),
+  cancelRequested: z.boolean(),
   total: z.number().int(),
   counts: ItemCounts,
   pendingAsks: z.array(PendingAsk),
@@ -266,6 +268,8 @@ export const FailbackReport = z.object({
   reverse: z.boolean(),
   outcome: FailbackOutcome,
   detail: z.string().optional(),
+  /** `secrets-dr cancel`: secrets not reconciled by then were left as they are (skipped, with the reason). */
+  cancelled: z.boolean().optional(),
   total: z.number().int(),
   counts: ItemCounts,
   /** Per secret (up to FULL_ITEMS_LIMIT). */

@@ -14,12 +14,14 @@
  * our replica is left alone). History stays bounded: continue-as-new carries the queue.
  */
 import { ApplicationFailure, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { ErrorType } from '../domain/errors.js';
 import type { Plan } from '../domain/plan.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
 import { FENCE_OPTIONS, INSPECT_OPTIONS } from './failover-options.js';
 import { fenceAddSignal, type FenceRequest } from './failover.messages.js';
+import { chunk } from './kit/batch-loop.js';
+import { failureMessage, failureType, isPermanent } from './kit/failures.js';
 
 export interface FenceWorkflowInput {
   plan: Plan;
@@ -77,8 +79,7 @@ export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWor
     for (const r of requests) {
       const names = (r.names ?? [...primaries]).filter((n) => primaries.has(n) && !claimed.has(n));
       for (const n of names) claimed.add(n);
-      for (let i = 0; i < names.length; i += FENCE_BATCH) {
-        const slice = names.slice(i, i + FENCE_BATCH);
+      for (const slice of chunk(names, FENCE_BATCH)) {
         const suffixes = r.suffixes ? Object.fromEntries(slice.filter((n) => r.suffixes![n] !== undefined).map((n) => [n, r.suffixes![n]!])) : undefined;
         const out = await fence.fenceBatch({ region: input.region, failoverId: r.failoverId, to: r.to, names: slice, writeQuotaShare: input.plan.failover.writeQuotaShare, ...(suffixes ? { suffixes } : {}) });
         result.fenced += out.fenced;
@@ -102,13 +103,10 @@ export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWor
     } catch (err) {
       queue.unshift(...requests);
       // A refusal (access denied, a bad plan) will not heal by waiting: say so now.
-      const type = (err as { cause?: { type?: string } }).cause?.type ?? (err as { type?: string }).type;
-      if (type && (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(type)) {
-        throw ApplicationFailure.nonRetryable(`fencing ${input.region} was refused: ${(err as Error).message}`, type);
-      }
+      if (isPermanent(err)) throw ApplicationFailure.nonRetryable(`fencing ${input.region} was refused: ${failureMessage(err)}`, failureType(err));
       // Still down (or down again): wait and try again, until the deadline.
       if (Date.now() + backoff > deadline) {
-        throw ApplicationFailure.nonRetryable(`the old primary ${input.region} did not answer before the fence deadline: ${(err as Error).message}`, 'RegionUnreachable');
+        throw ApplicationFailure.nonRetryable(`the old primary ${input.region} did not answer before the fence deadline: ${failureMessage(err)}`, ErrorType.RegionUnreachable);
       }
       await sleep(backoff);
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);

@@ -50,7 +50,7 @@ export async function demoFailbackStage({ c, plan, io, say, rotated = 'prod/App/
   say(`[failback] ${from} is healthy again: secrets-dr failback --yes --approve --wait   (reconcile per secret from the failover's lineage, copy newer ${to} values back, re-replicate from ${from})`);
   say('');
   const handle = await startFailback(c, { plan, skipApproval: true, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX });
-  const report = (await handle.result()) as FailbackReport;
+  const report = await handle.result();
   if (io.json) printJson(io, { failback: report });
   else renderFailbackReport(report, io);
   say('');

@@ -34,7 +34,7 @@ export async function demoFailoverStage({ c, plan, labUrl, io, say }: DemoFailov
   let report: FailoverReport;
   try {
     const { handle } = await startFailover(c, { plan, to, mode: 'unplanned', reason: 'demo: Tokyo outage', skipApproval: true, dryRun: false, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX });
-    report = (await handle.result()) as FailoverReport;
+    report = await handle.result();
     if (io.json) printJson(io, { failover: report });
     else renderFailoverReport(report, io);
 

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { fenceWorkflowId, failoverWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { FailoverReport } from '../../domain/failover.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import type { MonitorHealth } from '../../domain/health.js';
 import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL } from '../../domain/health.js';
 import type { Plan } from '../../domain/plan.js';
@@ -67,7 +68,7 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
       return s.failovers >= 1 ? s : undefined;
     }, 90_000);
     for (const j of started.journal) say(`  recover ${j.at.slice(11, 23)}  ${j.what}`);
-    const report = (await c.client.workflow.getHandle(failoverWorkflowId(plan.name)).result()) as FailoverReport;
+    const report = await c.client.workflow.getHandle<typeof failoverWorkflow>(failoverWorkflowId(plan.name)).result();
     say(`[recovery] alarm → automatic failover finished in ${formatDuration(Date.now() - t0)} (${started.hints} hint(s), ${started.duplicates} duplicate(s), one failover):`);
     if (io.json) printJson(io, { recovery: { recover: started, failover: report } });
     else renderFailoverReport(report, io);

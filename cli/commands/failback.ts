@@ -15,7 +15,7 @@ import { isMap, isSeq, parseDocument } from 'yaml';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
-import { FAILBACK_PROGRESS_QUERY, type FailbackInput, type FailbackProgress, type FailbackReport, type PlanChange } from '../../domain/failback.js';
+import { type FailbackInput, type FailbackProgress, type FailbackReport, type PlanChange } from '../../domain/failback.js';
 import { failbackWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
@@ -23,6 +23,9 @@ import { printJson, table, type Io } from '../output.js';
 import { connectClient, requireWorker, type Connected } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failbackPreview } from '../confirm-previews.js';
+import { follow, type FollowSpec } from '../follow.js';
+import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
+import { failbackProgressQuery } from '../../workflows/failback.messages.js';
 
 export function failbackExitCode(r: FailbackReport): ExitCode {
   if (r.outcome === 'done') return ExitCode.Ok;
@@ -103,46 +106,19 @@ export function progressLine(p: FailbackProgress): string {
   const width = 30;
   const filled = p.total > 0 ? Math.round((done / p.total) * width) : 0;
   const counts = Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ');
-  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.step}${counts ? ` · ${counts}` : ''}${p.pendingAsks.length ? ` · ${p.pendingAsks.length} waiting for an answer` : ''}`;
+  const state = p.paused ? 'PAUSED' : p.cancelRequested ? `${p.step} (cancelling)` : p.step;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${state}${counts ? ` · ${counts}` : ''}${p.pendingAsks.length ? ` · ${p.pendingAsks.length} waiting for an answer` : ''}`;
 }
 
-/** Follows a failback until it ends: progress (bar or JSON lines), then its report and exit code. */
-export async function watchFailback(c: Connected, handle: WorkflowHandle, io: Io, opts: { wait: boolean }): Promise<{ code: ExitCode; report?: FailbackReport }> {
-  let lastLine = '';
-  const hinted = new Set<string>();
-  const say = (l: string) => (io.json ? io.err(l) : io.out(l));
-  for (;;) {
-    const d = await handle.describe();
-    if (d.status.name !== 'RUNNING') break;
-    const p = await handle.query<FailbackProgress>(FAILBACK_PROGRESS_QUERY).catch(() => undefined);
-    if (p) {
-      const line = progressLine(p);
-      if (io.json) io.out(JSON.stringify({ type: 'progress', at: new Date().toISOString(), ...p }));
-      else if (io.tty) process.stdout.write(`\r${line.padEnd(lastLine.length)}`);
-      else if (line !== lastLine) io.out(line);
-      lastLine = line;
-      const gates = p.step === 'awaitingApproval' ? [{ subject: '' }] : p.pendingAsks;
-      for (const g of gates) {
-        if (hinted.has(g.subject)) continue;
-        hinted.add(g.subject);
-        say(`${io.tty ? '\n' : ''}waiting for approval${g.subject ? ` about ${g.subject}` : ''}: secrets-dr approve ${handle.workflowId}${g.subject ? ` --subject ${g.subject} [--reason keep-original]` : ''}   (or: secrets-dr reject ${handle.workflowId}${g.subject ? ` --subject ${g.subject}` : ''} --reason TEXT)`);
-      }
-      if (!opts.wait && gates.length > 0) return { code: ExitCode.AwaitingApproval };
-    }
-    await new Promise((r) => setTimeout(r, opts.wait ? 1_000 : 300));
-  }
-  if (io.tty && lastLine) process.stdout.write('\n');
-  let report: FailbackReport;
-  try {
-    report = (await handle.result()) as FailbackReport;
-  } catch (err) {
-    io.err(`failback ${handle.workflowId} did not finish: ${(err as Error).message}`);
-    return { code: ExitCode.Failed };
-  }
-  if (io.json) io.out(JSON.stringify({ type: 'report', ...report }));
-  else renderFailbackReport(report, io);
-  return { code: failbackExitCode(report), report };
-}
+/** How `follow` shows a failback: progress bar, the fleet-wide gate and the per-secret asks, the report. */
+export const failbackFollow: FollowSpec<typeof failbackWorkflow, FailbackProgress> = {
+  noun: 'failback',
+  progressQuery: failbackProgressQuery,
+  line: progressLine,
+  gates: (p) => (p.step === 'awaitingApproval' ? [''] : p.pendingAsks.map((a) => a.subject)),
+  render: renderFailbackReport,
+  exitCode: failbackExitCode,
+};
 
 const who = () => {
   try {
@@ -152,9 +128,9 @@ const who = () => {
   }
 };
 
-export async function startFailback(c: Connected, input: FailbackInput): Promise<WorkflowHandle> {
+export async function startFailback(c: Connected, input: FailbackInput): Promise<WorkflowHandle<typeof failbackWorkflow>> {
   const id = input.dryRun ? `${failbackWorkflowId(input.plan.name)}/dry-run/${randomUUID().slice(0, 8)}` : failbackWorkflowId(input.plan.name);
-  return c.client.workflow.start('failbackWorkflow', {
+  return c.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
     taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
     workflowId: id,
     workflowIdConflictPolicy: 'USE_EXISTING', // one failback per plan: a second one attaches
@@ -212,7 +188,7 @@ export const failbackCommand = defineCommand({
       const handle = await startFailback(conn, input);
       const say = (l: string) => (io.json ? io.err(l) : io.out(l));
       if (!input.dryRun) say(`failback ${handle.workflowId} started (${opts.reverse ? 'reverse: the DR Region stays primary' : `back to ${plan.primaryRegion}`})`);
-      const { code, report } = await watchFailback(conn, handle, io, { wait: opts.wait });
+      const { code, report } = await follow(handle, failbackFollow, io, { wait: opts.wait });
       if (report?.planChange && (report.outcome === 'done' || report.outcome === 'partial')) {
         if (opts['write-plan']) {
           writeFileSync(path, applyReversePlanChange(readFileSync(path, 'utf8'), report.planChange));

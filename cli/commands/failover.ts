@@ -10,16 +10,18 @@ import { z } from 'zod';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { formatDuration, parseDuration } from '../../domain/duration.js';
-import { DEFAULT_ROTATION_WAIT_MS, FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import { DEFAULT_ROTATION_WAIT_MS, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import { failoverProgressQuery } from '../../workflows/failover.messages.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FailoverMode } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { connectClient, requireWorker, type Connected } from '../temporal.js';
-import { watchFailover } from './watch.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failoverPreview } from '../confirm-previews.js';
+import { approvalHint, follow, type FollowSpec } from '../follow.js';
 
 export function exitCodeOf(report: FailoverReport): ExitCode {
   switch (report.outcome) {
@@ -73,6 +75,28 @@ export function renderFailoverReport(r: FailoverReport, io: Io): void {
   for (const w of r.warnings) io.out(`warning: ${w}`);
 }
 
+export function progressLine(p: FailoverProgress): string {
+  const done = p.counts.promoted + p.counts.alreadyStandalone;
+  const width = 30;
+  const filled = p.total > 0 ? Math.round((p.processed / p.total) * width) : 0;
+  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+  const state = p.paused ? 'PAUSED' : p.cancelRequested ? 'cancelling' : p.step;
+  const eta = p.etaMs !== undefined ? `, ETA ${formatDuration(p.etaMs)}` : '';
+  const failed = p.counts.failed ? `, ${p.counts.failed} failed` : '';
+  return `${bar} ${done}/${p.total} standalone${failed} · ${p.ratePerSecond}/s${eta} · ${state}`;
+}
+
+/** How `follow` shows a failover: progress bar, the approval gate, the report. */
+export const failoverFollow: FollowSpec<typeof failoverWorkflow, FailoverProgress> = {
+  noun: 'failover',
+  progressQuery: failoverProgressQuery,
+  line: progressLine,
+  gates: (p) => (p.step === 'awaitingApproval' ? [''] : []),
+  render: renderFailoverReport,
+  exitCode: exitCodeOf,
+  quietMs: 5_000,
+};
+
 const who = () => {
   try {
     return userInfo().username;
@@ -81,10 +105,10 @@ const who = () => {
   }
 };
 
-export async function startFailover(c: Connected, input: FailoverInput): Promise<{ handle: WorkflowHandle; attached: boolean }> {
+export async function startFailover(c: Connected, input: FailoverInput): Promise<{ handle: WorkflowHandle<typeof failoverWorkflow>; attached: boolean }> {
   const id = input.dryRun ? `${failoverWorkflowId(input.plan.name)}/dry-run/${randomUUID().slice(0, 8)}` : failoverWorkflowId(input.plan.name);
   const before = Date.now();
-  const handle = await c.client.workflow.start('failoverWorkflow', {
+  const handle = await c.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
     taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
     workflowId: id,
     // One failover per plan: a second trigger attaches to the running one.
@@ -162,24 +186,24 @@ export const failoverCommand = defineCommand({
       const { handle, attached } = await startFailover(conn, input);
       const say = (l: string) => (io.json ? io.err(l) : io.out(l));
       if (input.dryRun) {
-        const report = (await handle.result()) as FailoverReport;
+        const report = await handle.result();
         renderFailoverReport(report, io);
         return report.problems.length ? ExitCode.Failed : ExitCode.Ok;
       }
       if (attached) say(`a failover of plan ${plan.name} is already running: attached to ${handle.workflowId} (its own --to/--mode apply)`);
       else say(`failover ${handle.workflowId} started: ${plan.primaryRegion} → ${input.to} (${input.mode})`);
-      if (opts.wait) return await watchFailover(conn, handle.workflowId, io);
+      if (opts.wait) return (await follow(handle, failoverFollow, io)).code;
       // Without --wait: report where it stands after preflight (approval gate → exit 4).
       const deadline = Date.now() + 15_000;
       for (;;) {
-        const p = await handle.query<FailoverProgress>(FAILOVER_PROGRESS_QUERY).catch(() => undefined);
+        const p = await handle.query(failoverProgressQuery).catch(() => undefined);
         if (p?.step === 'awaitingApproval') {
-          say(`waiting for approval: secrets-dr approve ${handle.workflowId}   (or: secrets-dr reject ${handle.workflowId} --reason TEXT)`);
+          say(approvalHint(handle.workflowId, ''));
           return ExitCode.AwaitingApproval;
         }
         const d = await handle.describe();
         if (d.status.name !== 'RUNNING') {
-          const report = (await handle.result()) as FailoverReport;
+          const report = await handle.result();
           renderFailoverReport(report, io);
           return exitCodeOf(report);
         }

@@ -1,88 +1,54 @@
 /**
- * `secrets-dr watch ID`: live progress of a failover (progress bar: promoted / total, rate, ETA;
- * `--json` streams one JSON line per second), then its report and exit code.
- * `pause ID` / `resume ID` / `cancel ID [--reason]`: control a running failover (between batches;
- * what is promoted stays promoted and is reported).
+ * `secrets-dr watch ID`: live progress of a failover or a failback (progress bar; `--json` streams
+ * one JSON line per second), then its report and exit code.
+ * `pause ID` / `resume ID` / `cancel ID [--reason]`: control a running failover or failback
+ * between batches (what is done stays done and is reported; a cancelled failback reconciles no
+ * further secret and carries the reconciled ones through).
  */
 import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { formatDuration } from '../../domain/duration.js';
-import { CANCEL_SIGNAL, FAILOVER_PROGRESS_QUERY, PAUSE_SIGNAL, RESUME_SIGNAL, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
+import { cancelSignal, pauseSignal, resumeSignal, type ControlSignal } from '../../workflows/kit/control.messages.js';
 import { defineCommand } from '../command.js';
-import type { Io } from '../output.js';
-import { connectClient, type Connected } from '../temporal.js';
-import { exitCodeOf, renderFailoverReport } from './failover.js';
+import { follow } from '../follow.js';
+import { connectClient } from '../temporal.js';
+import { failoverFollow } from './failover.js';
+import { failbackFollow } from './failback.js';
 
-export function progressLine(p: FailoverProgress): string {
-  const done = p.counts.promoted + p.counts.alreadyStandalone;
-  const width = 30;
-  const filled = p.total > 0 ? Math.round((p.processed / p.total) * width) : 0;
-  const bar = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
-  const state = p.paused ? 'PAUSED' : p.cancelRequested ? 'cancelling' : p.step;
-  const eta = p.etaMs !== undefined ? `, ETA ${formatDuration(p.etaMs)}` : '';
-  const failed = p.counts.failed ? `, ${p.counts.failed} failed` : '';
-  return `${bar} ${done}/${p.total} standalone${failed} · ${p.ratePerSecond}/s${eta} · ${state}`;
+/** The operations `watch`, `pause`, `resume` and `cancel` work with, by workflow type. */
+const STEERABLE = ['failoverWorkflow', 'failbackWorkflow'] as const;
+
+async function workflowType(handle: { describe(): Promise<{ type: string }> }, id: string): Promise<string> {
+  try {
+    return (await handle.describe()).type;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) throw new OperatorError(ErrorType.UsageError, `no workflow with id ${id}`);
+    throw err;
+  }
 }
 
-export async function watchFailover(c: Connected, workflowId: string, io: Io): Promise<ExitCode> {
-  const handle = c.client.workflow.getHandle(workflowId);
-  let lastLine = '';
-  let lastPrinted = 0;
-  let approvalHinted = false;
-  for (;;) {
-    let d;
-    try {
-      d = await handle.describe();
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new OperatorError(ErrorType.UsageError, `no workflow with id ${workflowId}`);
-      throw err;
-    }
-    if (d.status.name !== 'RUNNING') break;
-    const p = await handle.query<FailoverProgress>(FAILOVER_PROGRESS_QUERY).catch(() => undefined);
-    if (p) {
-      if (io.json) io.out(JSON.stringify({ type: 'progress', at: new Date().toISOString(), ...p }));
-      else {
-        const line = progressLine(p);
-        if (io.tty) process.stdout.write(`\r${line.padEnd(lastLine.length)}`);
-        else if (line !== lastLine && Date.now() - lastPrinted > 5_000) {
-          io.out(line);
-          lastPrinted = Date.now();
-        }
-        lastLine = line;
-      }
-      if (p.step === 'awaitingApproval' && !approvalHinted) {
-        approvalHinted = true;
-        (io.json ? io.err : io.out)(`${io.tty ? '\n' : ''}waiting for approval: secrets-dr approve ${workflowId}`);
-      }
-    }
-    await new Promise((r) => setTimeout(r, 1_000));
-  }
-  if (io.tty && lastLine) process.stdout.write('\n');
-  let report: FailoverReport;
-  try {
-    report = (await handle.result()) as FailoverReport;
-  } catch (err) {
-    io.err(`failover ${workflowId} did not finish: ${(err as Error).message}`);
-    return ExitCode.Failed;
-  }
-  if (io.json) io.out(JSON.stringify({ type: 'report', ...report }));
-  else renderFailoverReport(report, io);
-  return exitCodeOf(report);
+function notSteerable(id: string, type: string): OperatorError {
+  return new OperatorError(ErrorType.UsageError, `${id} is a ${type}; watch, pause, resume and cancel work with a failover or a failback (secrets-dr failover|failback print their id)`);
 }
 
 export const watchCommand = defineCommand({
   words: ['watch'],
-  summary: 'live progress of a failover (progress bar; --json streams lines)',
+  summary: 'live progress of a failover or failback (progress bar; --json streams lines)',
   args: 'WORKFLOW_ID',
-  examples: ['secrets-dr watch secrets-dr/payments/failover', 'secrets-dr watch secrets-dr/payments/failover --json'],
+  examples: ['secrets-dr watch secrets-dr/payments/failover', 'secrets-dr watch secrets-dr/payments/failback --json'],
   options: {},
   schema: z.object({ json: z.boolean(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
   async run(opts, io) {
+    const id = opts.positionals[0];
     const conn = await connectClient();
     try {
-      return await watchFailover(conn, opts.positionals[0], io);
+      const type = await workflowType(conn.client.workflow.getHandle(id), id);
+      if (type === 'failoverWorkflow') return (await follow(conn.client.workflow.getHandle<typeof failoverWorkflow>(id), failoverFollow, io)).code;
+      if (type === 'failbackWorkflow') return (await follow(conn.client.workflow.getHandle<typeof failbackWorkflow>(id), failbackFollow, io)).code;
+      throw notSteerable(id, type);
     } finally {
       await conn.close();
     }
@@ -97,20 +63,23 @@ const by = () => {
   }
 };
 
-function controlCommand(word: 'pause' | 'resume' | 'cancel', signal: string, summary: string) {
+function controlCommand(word: 'pause' | 'resume' | 'cancel', signal: ControlSignal, summary: string) {
   return defineCommand({
     words: [word],
     summary,
     args: 'WORKFLOW_ID',
-    examples: [`secrets-dr ${word} secrets-dr/payments/failover${word === 'cancel' ? ' --reason "primary recovered"' : ''}`],
-    options: { reason: { type: 'string', placeholder: 'TEXT', description: `why, kept in the workflow history` } },
+    examples: word === 'cancel' ? [`secrets-dr cancel secrets-dr/payments/failback --reason "primary is flapping again"`] : [`secrets-dr ${word} secrets-dr/payments/failover`, `secrets-dr ${word} secrets-dr/payments/failback`],
+    options: { reason: { type: 'string', placeholder: 'TEXT', description: 'why (recorded in the workflow history and the report)' } },
     schema: z.object({ json: z.boolean(), reason: z.string().max(1_000).optional(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
     async run(opts, io) {
       const id = opts.positionals[0];
       const conn = await connectClient();
       try {
-        await conn.client.workflow.getHandle(id).signal(signal, { by: by(), ...(opts.reason ? { reason: opts.reason } : {}) });
-        io.out(io.json ? JSON.stringify({ workflowId: id, signal }) : `${id}: ${signal} sent (takes effect between batches)`);
+        const handle = conn.client.workflow.getHandle(id);
+        const type = await workflowType(handle, id);
+        if (!(STEERABLE as readonly string[]).includes(type)) throw notSteerable(id, type);
+        await handle.signal(signal, { by: by(), ...(opts.reason ? { reason: opts.reason } : {}) });
+        io.out(io.json ? JSON.stringify({ workflowId: id, signal: signal.name }) : `${id}: ${signal.name} sent (takes effect between batches)`);
         return ExitCode.Ok;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) throw new OperatorError(ErrorType.UsageError, `no running workflow with id ${id}`);
@@ -122,6 +91,6 @@ function controlCommand(word: 'pause' | 'resume' | 'cancel', signal: string, sum
   });
 }
 
-export const pauseCommand = controlCommand('pause', PAUSE_SIGNAL, 'pause a running failover between batches');
-export const resumeCommand = controlCommand('resume', RESUME_SIGNAL, 'resume a paused failover');
-export const cancelCommand = controlCommand('cancel', CANCEL_SIGNAL, 'stop promoting (what is promoted stays promoted and is reported)');
+export const pauseCommand = controlCommand('pause', pauseSignal, 'pause a running failover or failback between batches');
+export const resumeCommand = controlCommand('resume', resumeSignal, 'resume a paused failover or failback');
+export const cancelCommand = controlCommand('cancel', cancelSignal, 'stop a failover or failback between batches (what is done stays done and is reported)');

@@ -16,12 +16,12 @@ import { inject } from 'vitest';
 import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { failoverWorkflowId, fenceWorkflowId, recoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
-import type { FailoverReport } from '../../domain/failover.js';
 import { main } from '../../cli/main.js';
 import { triggerRecover } from '../../cli/recover-trigger.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { chaosSeeds, prng } from '../support/chaos.js';
 import { fastProbes } from '../support/recovery.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 
 const N = 20;
 const SEEDS = chaosSeeds([1]);
@@ -52,7 +52,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
     const dr = h.drRegion;
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     await h.lab!.resetCounters([h.primaryRegion, dr]);
-    const handle = await h.client.workflow.start('failoverWorkflow', {
+    const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: failoverWorkflowId(plan.name),
       args: [{ plan, to: dr, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 500 }],
@@ -90,7 +90,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       await h.lab!.fault('clear', { region: dr });
     }
     // Bounded: after the storm the failover must end well within the test's timeout.
-    const report = (await Promise.race([result, new Promise((_, rej) => setTimeout(() => rej(new Error(`failover still running 90 s after the storm (${storm.join(', ')})`)), 90_000))])) as FailoverReport;
+    const report = await Promise.race([result, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`failover still running 90 s after the storm (${storm.join(', ')})`)), 90_000))]);
     await h.lab!.fault('clear', { region: h.primaryRegion });
     await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).terminate('test done').catch(() => undefined);
 
@@ -136,7 +136,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
         main(['failover', '-f', file, '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--approve', '--reason', 'chaos']),
         triggerRecover(h.client, plan, alarm('e-1'), { taskQueuePrefix: h.prefix }),
         triggerRecover(h.client, plan, alarm('e-2'), { taskQueuePrefix: h.prefix }),
-        h.client.workflow.start('failoverWorkflow', {
+        h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
           taskQueue: workflowTaskQueue(h.prefix),
           workflowId: failoverWorkflowId(plan.name),
           workflowIdConflictPolicy: 'USE_EXISTING',
@@ -145,7 +145,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       ]);
       out.push(`cli exit ${cli}`, JSON.stringify(rest.slice(0, 2).map((r) => ('status' in r ? r.status : r))));
       expect(cli, out.join('\n')).toBeLessThanOrEqual(4);
-      const report = (await h.client.workflow.getHandle(failoverWorkflowId(plan.name)).result()) as FailoverReport;
+      const report = await h.client.workflow.getHandle<typeof failoverWorkflow>(failoverWorkflowId(plan.name)).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       // Recover confirmed the outage with its own probes and attached to the failover already running.
       await eventually('recover to attach', async () => {
@@ -173,12 +173,12 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
     const alarm = { version: '0', id: 'late-1', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: new Date().toISOString(), region: h.primaryRegion, resources: [], detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } } };
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     try {
-      const runbook = await h.client.workflow.start('failoverWorkflow', {
+      const runbook = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
         taskQueue: workflowTaskQueue(h.prefix),
         workflowId: failoverWorkflowId(plan.name),
         args: [{ plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix }],
       });
-      expect(((await runbook.result()) as FailoverReport).outcome).toBe('done');
+      expect((await runbook.result()).outcome).toBe('done');
       await triggerRecover(h.client, plan, alarm, { taskQueuePrefix: h.prefix });
       const st = await eventually('recover to decide', async () => {
         const s = await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<{ journal: Array<{ what: string }> }>('recoverStatus');

@@ -26,6 +26,8 @@ import type { FailbackInput, FailbackReport } from '../../domain/failback.js';
 import { isAlive, startTemporalDevServer, type TemporalServer } from '../../lab/stack.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { chaosSeeds, prng, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/chaos.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
 
 const N = 24;
 const SEEDS = chaosSeeds([1]);
@@ -101,7 +103,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
 
     // 2. Failover (planned: the fence is applied first, the primary stays reachable).
     const failover = await withKill<FailoverReport>(rand, 'failover', { region: h.drRegion, name: 'StopReplicationToReplica' }, (p) =>
-      h.client.workflow.start('failoverWorkflow', {
+      h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
         taskQueue: workflowTaskQueue(p),
         workflowId: failoverWorkflowId(plan.name),
         args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: p }],
@@ -125,7 +127,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
 
     // 3. Failback.
     const failback = await withKill<FailbackReport>(rand, 'failback', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
-      h.client.workflow.start('failbackWorkflow', {
+      h.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
         taskQueue: workflowTaskQueue(p),
         workflowId: failbackWorkflowId(plan.name),
         args: [{ plan, taskQueuePrefix: p, skipApproval: true } satisfies FailbackInput],
@@ -159,7 +161,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
       const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
       const plan: Plan = { ...base, name: `${base.name}-server`, secrets: { include: [{ prefix: `${h.names}server/` }], exclude: [] } };
       await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-      await new Client({ connection }).workflow.start('failoverWorkflow', {
+      await new Client({ connection }).workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
         taskQueue: workflowTaskQueue(prefix),
         workflowId: failoverWorkflowId(plan.name),
         args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix }],
@@ -180,7 +182,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
         worker = await spawnOne();
       }
       connection = await Connection.connect({ address: server.address });
-      const report = (await new Client({ connection }).workflow.getHandle(failoverWorkflowId(plan.name)).result()) as FailoverReport;
+      const report = await new Client({ connection }).workflow.getHandle<typeof failoverWorkflow>(failoverWorkflowId(plan.name)).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts.promoted + report.counts.alreadyStandalone).toBe(N);
       expect(await count(h.drRegion, 'StopReplicationToReplica'), `killed after ${atKill} promotions`).toMatchObject({ calls: N, failed: 0 });

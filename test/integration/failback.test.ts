@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import {
   CreateSecretCommand,
@@ -22,7 +22,12 @@ import { BACKUP_PREFIX } from '../../domain/replication.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import type { Plan } from '../../domain/plan.js';
 import type { FailoverReport } from '../../domain/failover.js';
-import type { FailbackInput, FailbackProgress, FailbackReport } from '../../domain/failback.js';
+import type { FailbackInput, FailbackReport } from '../../domain/failback.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
+import { failbackProgressQuery } from '../../workflows/failback.messages.js';
+import { approvalUpdate } from '../../workflows/kit/control.messages.js';
+import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
@@ -73,14 +78,14 @@ async function failOver(plan: Plan, { outage = true, prefix = h.prefix } = {}): 
   if (outage) await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
   let report: FailoverReport;
   try {
-    const handle = await h.client.workflow.start('failoverWorkflow', {
+    const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
       workflowId: failoverWorkflowId(plan.name),
       args: [{ plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix, fenceRetryInitialMs: 300 }],
       workflowExecutionTimeout: '5m',
     });
     workflowIds.push(handle.workflowId);
-    report = (await handle.result()) as FailoverReport;
+    report = await handle.result();
   } finally {
     if (outage) await h.lab!.fault('clear', { region: h.primaryRegion });
   }
@@ -96,14 +101,14 @@ async function failOver(plan: Plan, { outage = true, prefix = h.prefix } = {}): 
 async function failOverRun(plan: Plan, to = h.drRegion): Promise<FailoverReport> {
   await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
   try {
-    const handle = await h.client.workflow.start('failoverWorkflow', {
+    const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: failoverWorkflowId(plan.name),
       args: [{ plan, to, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 }],
       workflowExecutionTimeout: '5m',
     });
     workflowIds.push(handle.workflowId);
-    return (await handle.result()) as FailoverReport;
+    return await handle.result();
   } finally {
     await h.lab!.fault('clear', { region: h.primaryRegion });
   }
@@ -140,10 +145,10 @@ async function acceptsWrites(region: string, name: string): Promise<boolean> {
   return !deniedByResourcePolicy(p.ResourcePolicy, 'PutSecretValue') && (await standalone());
 }
 
-function startFailback(plan: Plan, over: Partial<FailbackInput> = {}, prefix = h.prefix) {
-  const workflowId = over.dryRun ? `${failbackWorkflowId(plan.name)}/dry-run` : failbackWorkflowId(plan.name);
+function startFailback(plan: Plan, over: Partial<FailbackInput> = {}, prefix = h.prefix, id?: string) {
+  const workflowId = id ?? (over.dryRun ? `${failbackWorkflowId(plan.name)}/dry-run` : failbackWorkflowId(plan.name));
   workflowIds.push(workflowId);
-  return h.client.workflow.start('failbackWorkflow', {
+  return h.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
     taskQueue: workflowTaskQueue(prefix),
     workflowId,
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -189,7 +194,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const versionsBefore = await versionCount(h.primaryRegion, names[0]!);
 
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-    const dry = (await (await startFailback(plan, { dryRun: true })).result()) as FailbackReport;
+    const dry = await (await startFailback(plan, { dryRun: true })).result();
     expect(dry.outcome, JSON.stringify([dry.problems, dry.warnings])).toBe('dry-run');
     expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual({
       [names[0]!]: 'dr-changed/copy-back', [names[1]!]: 'dr-changed/copy-back',
@@ -197,7 +202,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     });
     expect(await writeCalls()).toEqual([]);
 
-    const report = (await (await startFailback(plan)).result()) as FailbackReport;
+    const report = await (await startFailback(plan)).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     expect(report.counts).toEqual({ verified: 6 });
     await expectReplicatedWith(names[0]!, rotated);
@@ -235,7 +240,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const drNew = value();
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[1], SecretString: drNew }));
 
-    const report = (await (await startFailback(fenceless)).result()) as FailbackReport;
+    const report = await (await startFailback(fenceless)).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     expect(report.items.map((i) => [i.change, i.resolution])).toEqual([['original-changed', 'copy-back'], ['both-changed', 'copy-back'], ['unchanged', 'replicate']]);
     await expectReplicatedWith(names[0]!, dr[names[0]!]!);
@@ -257,7 +262,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const seen = ((await h.lab!.events({ source: 'aws.secretsmanager' })) as unknown[]).length;
     const handle = await startFailback(asking);
     const p = await eventually('the question about the stray write', async () => {
-      const q = await handle.query<FailbackProgress>('progress');
+      const q = await handle.query(failbackProgressQuery);
       return q.pendingAsks.length > 0 ? q : undefined;
     });
     expect(p.pendingAsks.map((a) => [a.subject, a.change])).toEqual([[names[0], 'original-changed']]);
@@ -266,9 +271,9 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const writesToAsked = events.filter((e) => e.resources?.[0]?.includes(`:secret:${names[0]}-`) && !/^(Describe|Get|List)/.test(e.detail.eventName));
     expect(writesToAsked.map((e) => e.detail.eventName)).toEqual([]);
     expect([await versionCount(h.primaryRegion, names[0]!), await versionCount(h.drRegion, names[0]!)]).toEqual([vo, vd]);
-    await expect(handle.executeUpdate('approval', { args: [{ decision: 'approve', subject: 'nope' }] })).rejects.toThrow();
-    await handle.executeUpdate('approval', { args: [{ decision: 'approve', subject: names[0], by: 'test' }] });
-    const report = (await handle.result()) as FailbackReport;
+    await expect(handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', subject: 'nope' }] })).rejects.toThrow();
+    await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', subject: names[0], by: 'test' }] });
+    const report = await handle.result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     await expectReplicatedWith(names[0]!, drValue);
     expect(await backupsOf(h.primaryRegion, names[0]!)).toHaveLength(1);
@@ -283,7 +288,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     await failOver(plan);
     const drNew = value();
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: drNew }));
-    const report = (await (await startFailback(plan, { reverse: true })).result()) as FailbackReport;
+    const report = await (await startFailback(plan, { reverse: true })).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     expect(report.planChange?.primaryRegion).toEqual({ from: h.primaryRegion, to: h.drRegion });
     for (const n of names) {
@@ -323,7 +328,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
       await worker.kill();
       expect(await calls('ReplicateSecretToRegions')).toBeLessThan(20);
       worker = await startWorker();
-      const report = (await handle.result()) as FailbackReport;
+      const report = await handle.result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       for (const n of names) {
         expect(await versionCount(h.primaryRegion, n), `${n}: one copied-back version, no duplicate`).toBe(versionsBefore[n]! + 1);
@@ -354,13 +359,13 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const run2 = await failOverRun(p);
     expect(run2.counts.promoted).toBe(2);
 
-    const dry = (await (await startFailback(p, { dryRun: true })).result()) as FailbackReport;
+    const dry = await (await startFailback(p, { dryRun: true })).result();
     expect(dry.outcome, JSON.stringify([dry.problems, dry.warnings])).toBe('dry-run');
     expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual(
       Object.fromEntries(names.map((n) => [n, n === early[0] ? 'dr-changed/copy-back' : 'unchanged/replicate'])),
     );
     expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([[run1.failoverId, h.drRegion, 4], [run2.failoverId, h.drRegion, 2]]);
-    const report = (await (await startFailback(p)).result()) as FailbackReport;
+    const report = await (await startFailback(p)).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     expect(report.counts).toEqual({ verified: 6 });
     await expectReplicatedWith(early[0]!, written);
@@ -372,12 +377,12 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     expect(run3.counts.promoted).toBe(6);
     const again = value();
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[5], SecretString: again }));
-    const dry2 = (await (await startFailback(p, { dryRun: true })).result()) as FailbackReport;
+    const dry2 = await (await startFailback(p, { dryRun: true })).result();
     expect(dry2.failovers?.map((f) => f.failoverId)).toEqual([run3.failoverId]);
     expect(Object.fromEntries(dry2.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual(
       Object.fromEntries(names.map((n) => [n, n === names[5] ? 'dr-changed/copy-back' : 'unchanged/replicate'])),
     );
-    const report2 = (await (await startFailback(p)).result()) as FailbackReport;
+    const report2 = await (await startFailback(p)).result();
     expect(report2.outcome, JSON.stringify(report2.attention)).toBe('done');
     await expectReplicatedWith(names[5]!, again);
     await expectReplicatedWith(early[0]!, written);
@@ -403,12 +408,12 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
       const written = value();
       await h.sm(third).send(new PutSecretValueCommand({ SecretId: names[4], SecretString: written }));
 
-      const dry = (await (await startFailback(p, { dryRun: true })).result()) as FailbackReport;
+      const dry = await (await startFailback(p, { dryRun: true })).result();
       expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.dr}:${i.change}/${i.resolution}`]))).toEqual(
         Object.fromEntries(names.map((n, k) => [n, `${k < 3 ? h.drRegion : third}:${n === names[4] ? 'dr-changed/copy-back' : 'unchanged/replicate'}`])),
       );
       expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([[first.failoverId, h.drRegion, 3], [second.failoverId, third, 3]]);
-      const report = (await (await startFailback(p)).result()) as FailbackReport;
+      const report = await (await startFailback(p)).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts).toEqual({ verified: 6 });
       for (const [k, n] of names.entries()) {
@@ -447,7 +452,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
       }
     })();
     try {
-      const report = (await (await startFailback(plan, { batchSize: 2 })).result()) as FailbackReport;
+      const report = await (await startFailback(plan, { batchSize: 2 })).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     } finally {
       running = false;
@@ -489,7 +494,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     let report: FailbackReport;
     try {
       await new Promise((r) => setTimeout(r, 500));
-      report = (await (await startFailback(fast, { batchSize: 25 })).result()) as FailbackReport;
+      report = await (await startFailback(fast, { batchSize: 25 })).result();
     } finally {
       running = false;
       await writer;
@@ -523,7 +528,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     await eventually('replica of the own-key secret', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
     await failOver(plan);
     const keyed = { ...plan, primaryKmsKeyId: 'alias/failback-primary' };
-    const report = (await (await startFailback(keyed, { reverse: true })).result()) as FailbackReport;
+    const report = await (await startFailback(keyed, { reverse: true })).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     for (const n of [...names, own]) {
       expect((await describeIn(h.primaryRegion, n)).PrimaryRegion).toBe(h.drRegion);
@@ -532,6 +537,71 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     }
     expect(report.items.every((i) => i.kmsKeyId === 'alias/failback-primary')).toBe(true);
     expect(report.planChange?.note).toContain('alias/failback-primary');
+  });
+
+  it('pause, resume and cancel a failback between chunks (also through the CLI): what is done stays done, the report says what remains', async () => {
+    // Prepare: 8 failed-over secrets; the plan's gate lets the test pause before anything is reconciled.
+    const { plan, names } = await fleet('control', 8);
+    await failOver(plan);
+    const gated = { ...plan, failover: { ...plan.failover, requireApproval: true } };
+    const handle = await startFailback(gated, { skipApproval: false, chunkSize: 1, batchSize: 1 });
+    const progress = () => handle.query(failbackProgressQuery);
+    await eventually('the approval gate', async () => ((await progress()).step === 'awaitingApproval' ? true : undefined));
+    Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
+    const cli = async (...args: string[]) => {
+      const out: string[] = [];
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
+      try {
+        return { code: await main(args), out: out.join('') };
+      } finally {
+        spy.mockRestore();
+      }
+    };
+
+    // Act 1: paused (by the CLI), then approved: the failback holds before its first chunk.
+    expect((await cli('pause', handle.workflowId)).code).toBe(0);
+    await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'test' }] });
+    await eventually('held in reconciling', async () => {
+      const p = await progress();
+      return p.step === 'reconciling' && p.paused ? true : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 1_500));
+    // Assess 1: nothing reconciled while paused.
+    const held = await progress();
+    expect(held).toMatchObject({ step: 'reconciling', paused: true, cancelRequested: false, total: 8 });
+    expect(held.counts).toEqual({ planned: 8 });
+
+    // Act 2: resume, and cancel as soon as a chunk is reconciled; `watch` follows it to the end.
+    expect((await cli('resume', handle.workflowId)).code).toBe(0);
+    await eventually('a first secret reconciled', async () => ((await progress()).counts.planned ?? 0) < 8 ? true : undefined, 30_000, 50);
+    expect((await cli('cancel', handle.workflowId, '--reason', 'primary flapping')).code).toBe(0);
+    const watched = await cli('watch', handle.workflowId, '--json');
+    const report = await handle.result();
+
+    // Assess 2: partial and cancelled; every secret either failed back or left exactly as it was.
+    expect(watched.code, watched.out).toBe(3);
+    expect(JSON.parse(watched.out.split('\n').filter((l) => l.startsWith('{')).at(-1)!)).toMatchObject({ type: 'report', outcome: 'partial', cancelled: true });
+    expect(report).toMatchObject({ outcome: 'partial', cancelled: true, detail: expect.stringContaining('primary flapping') });
+    const done = report.items.filter((i) => i.status === 'verified').map((i) => i.name);
+    const left = report.items.filter((i) => i.status === 'skipped');
+    expect(done.length, JSON.stringify(report.counts)).toBeGreaterThan(0);
+    expect(left.length, JSON.stringify(report.counts)).toBeGreaterThan(0);
+    expect(done.length + left.length).toBe(8);
+    for (const i of left) expect(i.reason).toMatch(/failback cancelled before this secret was reconciled: left as it is/);
+    expect(report.attention.map((i) => i.name).sort()).toEqual(left.map((i) => i.name).sort());
+    for (const n of done) await expectReplicatedWith(n, await get(h.primaryRegion, n));
+    for (const { name } of left) {
+      expect((await describeIn(h.drRegion, name)).PrimaryRegion, `${name} still standalone in ${h.drRegion}`).toBeUndefined();
+      expect(await acceptsWrites(h.drRegion, name), `${name} still writable in ${h.drRegion}`).toBe(true);
+      expect((await describeIn(h.primaryRegion, name)).Tags?.some((t) => t.Key === FENCE_TAG), `${name} still fenced in ${h.primaryRegion}`).toBe(true);
+    }
+
+    // Act 3 + Assess 3: what remains is failed back by the next run; what was done is only verified.
+    const again = await (await startFailback(plan, {}, h.prefix, `${failbackWorkflowId(plan.name)}/again`)).result();
+    expect(again.outcome, JSON.stringify(again.attention)).toBe('done');
+    expect(again.counts).toEqual({ verified: left.length });
+    expect(again.items.map((i) => i.name).sort()).toEqual(left.map((i) => i.name).sort());
+    for (const n of names) expect((await describeIn(h.drRegion, n)).PrimaryRegion).toBe(h.primaryRegion);
   });
 
   it('no secret value in any history, lab event or worker log line of these tests', async () => {

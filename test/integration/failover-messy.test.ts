@@ -20,11 +20,13 @@ import {
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
-import type { FailoverInput, FailoverProgress, FailoverReport } from '../../domain/failover.js';
+import type { FailoverInput, FailoverReport } from '../../domain/failover.js';
 import { main } from '../../cli/main.js';
 import { renderFailoverReport } from '../../cli/commands/failover.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import { failoverProgressQuery } from '../../workflows/failover.messages.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -68,7 +70,7 @@ function input(plan: Plan, over: Partial<FailoverInput> = {}): FailoverInput {
 }
 
 function startFailover(plan: Plan, over: Partial<FailoverInput> = {}) {
-  return h.client.workflow.start('failoverWorkflow', {
+  return h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
     taskQueue: workflowTaskQueue(h.prefix),
     workflowId: failoverWorkflowId(plan.name),
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -124,7 +126,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     let second: { code: number; report: FailoverReport };
     try {
       for (const i of [3, 8]) await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 1, error: 'AccessDeniedException', secretIdPrefix: names[i] });
-      first = (await (await startFailover(plan)).result()) as FailoverReport;
+      first = await (await startFailover(plan)).result();
       expect(first.outcome).toBe('partial');
       expect(first.counts).toMatchObject({ promoted: 8, failed: 2 });
       expect(first.fence.state).toBe('pending');
@@ -159,7 +161,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     try {
       await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 1, error: 'AccessDeniedException', secretIdPrefix: names[2] });
-      expect(((await (await startFailover(plan)).result()) as FailoverReport).counts).toMatchObject({ promoted: 4, failed: 1 });
+      expect((await (await startFailover(plan)).result()).counts).toMatchObject({ promoted: 4, failed: 1 });
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
     }
@@ -168,7 +170,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     let second: FailoverReport;
     try {
-      second = (await (await startFailover(plan)).result()) as FailoverReport;
+      second = await (await startFailover(plan)).result();
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
     }
@@ -183,7 +185,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     await h.lab!.fault('latency', { region: h.drRegion, ms: 2_500 });
     let report: FailoverReport;
     try {
-      report = (await (await startFailover(plan)).result()) as FailoverReport;
+      report = await (await startFailover(plan)).result();
     } finally {
       await h.lab!.fault('clear', { region: h.drRegion });
     }
@@ -202,10 +204,10 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     const finishing = await cutOffRotation(names[2]!);
     await eventually('the pending versions replicated', async () => (((await describeIn(h.drRegion, names[1]!)).VersionIdsToStages ?? {})[stuck.pending] ? true : undefined));
     const handle = await startFailover(plan, { mode: 'planned', rotationWaitMs: 8_000 });
-    await eventually('waiting for the rotations', async () => ((await handle.query<FailoverProgress>('progress')).step === 'settlingRotations' ? true : undefined), 30_000, 100);
+    await eventually('waiting for the rotations', async () => ((await handle.query(failoverProgressQuery)).step === 'settlingRotations' ? true : undefined), 30_000, 100);
     // finishSecret of names[2] runs on the primary while the failover waits.
     await h.sm(h.primaryRegion).send(new UpdateSecretVersionStageCommand({ SecretId: names[2], VersionStage: 'AWSCURRENT', MoveToVersionId: finishing.pending, RemoveFromVersionId: finishing.current }));
-    const report = (await handle.result()) as FailoverReport;
+    const report = await handle.result();
     expect(report.outcome).toBe('partial');
     const refused = report.attention.find((o) => o.name === names[1]);
     expect(refused, JSON.stringify(report.attention)).toMatchObject({ status: 'skipped' });

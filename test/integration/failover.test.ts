@@ -8,11 +8,16 @@ import { inject } from 'vitest';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
-import type { FailoverInput, FailoverProgress, FailoverReport } from '../../domain/failover.js';
+import type { FailoverInput, FailoverReport } from '../../domain/failover.js';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import { failoverProgressQuery } from '../../workflows/failover.messages.js';
+import { approvalUpdate, cancelSignal, pauseSignal, resumeSignal } from '../../workflows/kit/control.messages.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -53,7 +58,7 @@ function input(plan: Plan, over: Partial<FailoverInput> = {}): FailoverInput {
 async function failover(plan: Plan, over: Partial<FailoverInput> = {}, prefix = h.prefix) {
   const workflowId = over.dryRun ? `${failoverWorkflowId(plan.name)}/dry-run` : failoverWorkflowId(plan.name);
   workflowIds.push(workflowId);
-  const handle = await h.client.workflow.start('failoverWorkflow', {
+  const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
     taskQueue: workflowTaskQueue(prefix),
     workflowId,
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -72,7 +77,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     let report: FailoverReport;
     try {
-      report = (await (await failover(plan)).result()) as FailoverReport;
+      report = await (await failover(plan)).result();
       expect(report.outcome, JSON.stringify(report.problems)).toBe('done');
       expect(report.counts).toMatchObject({ promoted: 20, failed: 0, skipped: 0 });
       expect(report.fence).toMatchObject({ state: 'pending', handedTo: fenceWorkflowId(plan.name, h.primaryRegion) });
@@ -105,9 +110,13 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
   it('planned: the fence is applied before the first promotion, and writes to the old primary are refused afterwards', async () => {
     const { plan, names } = await fleet('planned', 12);
     const before = ((await h.lab!.events({ source: 'aws.secretsmanager' })) as unknown[]).length;
-    const report = (await (await failover(plan, { mode: 'planned' })).result()) as FailoverReport;
+    const report = await (await failover(plan, { mode: 'planned' })).result();
     expect(report.outcome, JSON.stringify(report)).toBe('done');
     expect(report.fence).toMatchObject({ state: 'applied', fenced: 12 });
+    // A recorded history of the whole planned path (fence, catch-up, promotion, fence lifting) for the replay test.
+    const history = await h.client.workflow.getHandle(report.workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, report.workflowId);
+    if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/failover-planned.json', import.meta.url), historyToJSON(history));
     const events = ((await h.lab!.events({ source: 'aws.secretsmanager' })) as Array<{ detail: { eventName: string; awsRegion: string }; resources?: string[] }>)
       .slice(before)
       .filter((e) => names.some((n) => e.resources?.[0]?.includes(`:secret:${n}-`)));
@@ -140,7 +149,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
       const stoppedAtKill = (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0;
       expect(stoppedAtKill).toBeLessThan(60);
       worker = await startWorker();
-      const report = (await handle.result()) as FailoverReport;
+      const report = await handle.result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts.failed + report.counts.skipped).toBe(0);
       // Promoted by this failover, also those the killed attempt promoted after its last heartbeat:
@@ -163,7 +172,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     await h.lab!.fault('throttle', { region: h.drRegion, group: 'write', tps: 5 });
     try {
-      const report = (await (await failover(plan)).result()) as FailoverReport;
+      const report = await (await failover(plan)).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts).toMatchObject({ promoted: 30, failed: 0 });
       const c = (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica;
@@ -206,7 +215,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
   it('--dry-run: per secret what would happen and the expected duration, zero writes', async () => {
     const { plan, names } = await fleet('dryrun', 10);
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-    const report = (await (await failover(plan, { dryRun: true, mode: 'planned' })).result()) as FailoverReport;
+    const report = await (await failover(plan, { dryRun: true, mode: 'planned' })).result();
     expect(report.outcome).toBe('dry-run');
     expect(report.preview?.map((p) => p.action)).toEqual(names.map(() => 'promote'));
     expect(report.expectedMs).toBe(Math.ceil((10 / 30) * 1_000));
@@ -221,22 +230,22 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     const { plan } = await fleet('control', 40, '  writeQuotaShare: 0.1\n');
     const gated = { ...plan, failover: { ...plan.failover, requireApproval: true } };
     const handle = await failover(gated, { skipApproval: false, batchSize: 4 });
-    await eventually('the approval gate', async () => ((await handle.query<FailoverProgress>('progress')).step === 'awaitingApproval' ? true : undefined));
-    await handle.executeUpdate('approval', { args: [{ decision: 'approve', by: 'test' }] });
+    await eventually('the approval gate', async () => ((await handle.query(failoverProgressQuery)).step === 'awaitingApproval' ? true : undefined));
+    await handle.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'test' }] });
     const again = await failover(gated, { skipApproval: false, batchSize: 4 });
     expect(again.firstExecutionRunId).toBe(handle.firstExecutionRunId);
-    await eventually('some promoted', async () => ((await handle.query<FailoverProgress>('progress')).processed >= 8 ? true : undefined), 30_000, 100);
-    await handle.signal('pause');
+    await eventually('some promoted', async () => ((await handle.query(failoverProgressQuery)).processed >= 8 ? true : undefined), 30_000, 100);
+    await handle.signal(pauseSignal);
     await new Promise((r) => setTimeout(r, 4_000)); // batches in flight (at 5 TPS) finish
-    const p1 = await handle.query<FailoverProgress>('progress');
+    const p1 = await handle.query(failoverProgressQuery);
     expect(p1.paused).toBe(true);
     await new Promise((r) => setTimeout(r, 2_000));
-    const p2 = await handle.query<FailoverProgress>('progress');
+    const p2 = await handle.query(failoverProgressQuery);
     expect(p2.processed, 'no progress while paused').toBe(p1.processed);
-    await handle.signal('resume');
-    await eventually('progress after resume', async () => ((await handle.query<FailoverProgress>('progress')).processed > p2.processed ? true : undefined), 20_000, 100);
-    await handle.signal('cancel', { reason: 'test' });
-    const report = (await handle.result()) as FailoverReport;
+    await handle.signal(resumeSignal);
+    await eventually('progress after resume', async () => ((await handle.query(failoverProgressQuery)).processed > p2.processed ? true : undefined), 20_000, 100);
+    await handle.signal(cancelSignal, { reason: 'test' });
+    const report = await handle.result();
     expect(report.outcome).toBe('partial');
     expect(report.cancelled).toBe(true);
     expect(report.counts.promoted).toBeGreaterThan(8);

@@ -18,6 +18,16 @@ function run(input: Partial<FailoverMachineInput>, events: FailoverEvent[]) {
   return { state: (snap as AnyMachineSnapshot).value as string, actions: types.filter((t) => !t.startsWith('xstate.')), context: (snap as AnyMachineSnapshot).context };
 }
 
+/** Planned mode: catch-up before promotion and fence lifting after it are machine states. */
+const plannedTail: FailoverEvent[] = [
+  { type: 'CAUGHT_UP' },
+  { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) },
+  { type: 'FENCES_LIFTED' },
+  { type: 'VERIFY_DONE', unverified: 0 },
+  { type: 'REHOME_DONE' },
+  { type: 'ANNOUNCED' },
+];
+
 const happyTail: FailoverEvent[] = [
   { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) },
   { type: 'VERIFY_DONE', unverified: 0 },
@@ -37,23 +47,30 @@ describe('failover machine (pure; no Temporal)', () => {
     {
       name: 'planned with the old primary reachable: fence before the first promotion',
       input: { mode: 'planned' },
-      events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...happyTail],
+      events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...plannedTail],
       state: 'done',
-      actions: ['runPreflight', 'announceStarted', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+      actions: ['runPreflight', 'announceStarted', 'applyFence', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
     {
       name: 'planned, fence interrupted (primary went down): pending part handed off, outcome partial',
       input: { mode: 'planned' },
-      events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'partial', fenced: 1, failed: 2 } }, ...happyTail],
+      events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'partial', fenced: 1, failed: 2 } }, ...plannedTail],
       state: 'partial',
-      actions: ['runPreflight', 'announceStarted', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+      actions: ['runPreflight', 'announceStarted', 'applyFence', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
     },
     {
       name: 'planned with a rotation in flight on the primary: wait for it before fencing',
       input: { mode: 'planned' },
-      events: [ok({ primaryReachable: true, rotationsInFlight: 1 }), { type: 'ROTATIONS_SETTLED', refused: 0 }, { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...happyTail],
+      events: [ok({ primaryReachable: true, rotationsInFlight: 1 }), { type: 'ROTATIONS_SETTLED', refused: 0 }, { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...plannedTail],
       state: 'done',
-      actions: ['runPreflight', 'announceStarted', 'settleRotations', 'applyFence', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
+      actions: ['runPreflight', 'announceStarted', 'settleRotations', 'applyFence', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'announceCompleted'],
+    },
+    {
+      name: 'planned with the fence disabled by the plan: still catches up, lifts nothing it did not fence',
+      input: { mode: 'planned', fence: false },
+      events: [ok({ primaryReachable: true }), ...plannedTail],
+      state: 'done',
+      actions: ['runPreflight', 'announceStarted', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
     {
       name: 'unplanned with a rotation in flight: no wait (it is reported after promotion)',
@@ -126,6 +143,27 @@ describe('failover machine (pure; no Temporal)', () => {
     expect(paused.actions).toEqual(['runPreflight', 'announceStarted', 'promote']);
     const resumed = run({}, [ok(), { type: 'PAUSE' }, { type: 'RESUME' }]);
     expect(resumed.context.paused).toBe(false);
+  });
+
+  it('decides the outcome once, before announcing: a partial fence is "partial" in the event and in the output', () => {
+    const events: FailoverEvent[] = [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'partial', fenced: 1, failed: 2 } }, ...plannedTail];
+    let [snap] = initialTransition(failoverMachine, { ...base, mode: 'planned' });
+    for (const ev of events.slice(0, -1)) [snap] = transition(failoverMachine, snap, ev);
+    expect(snap.value).toBe('announcing');
+    expect(snap.context.outcome).toBe('partial'); // what announceCompleted publishes
+    [snap] = transition(failoverMachine, snap, { type: 'ANNOUNCED' });
+    expect(snap.output).toEqual({ outcome: 'partial' });
+  });
+
+  it('gives every ending an outcome in its output (rejected, dry run, preflight failure)', () => {
+    const end = (input: Partial<FailoverMachineInput>, events: FailoverEvent[]) => {
+      let [snap] = initialTransition(failoverMachine, { ...base, ...input });
+      for (const ev of events) [snap] = transition(failoverMachine, snap, ev);
+      return snap.output;
+    };
+    expect(end({ requireApproval: true }, [ok(), { type: 'REJECTED', reason: 'no' }])).toEqual({ outcome: 'rejected', detail: 'rejected: no' });
+    expect(end({ dryRun: true }, [ok()])).toEqual({ outcome: 'dry-run' });
+    expect(end({}, [ok({ problems: ['x'] })])).toEqual({ outcome: 'failed', detail: 'preflight found problems' });
   });
 
   it('ignores results that do not belong to the current step', () => {

@@ -5,10 +5,16 @@
  *
  *   preflight ─► awaitingApproval? ─► reconciling ─► reReplicating ─► awaitingInSync ─► verifying
  *       │              └─► rejected        │                                              │
- *       ├─► failed (problems)              └─► announcing (nothing to re-replicate)         ▼
+ *       ├─► failed (problems)              └─► deciding (nothing to re-replicate)           ▼
  *       └─► dryRun (--dry-run)       restoringRotation ◄───────────────────────── (not --reverse)
  *                                          ▼
- *                                      unfencing ─► announcing ─► done | partial | failed
+ *                                      unfencing ─► deciding ─► announcing ─► done | partial | failed
+ *
+ * The outcome is decided once, in `deciding` (context.outcome): the completion event, the final
+ * state and the report (the machine's output) all read it. PAUSE / RESUME / CANCEL change context:
+ * the batch loop holds between chunks while paused; after CANCEL no further secret is reconciled
+ * (those already reconciled are carried through, so none is left half done) and the outcome is at
+ * best partial. CANCEL while waiting for approval ends the failback: nothing was changed.
  *
  * Per-secret decisions (what changed where, policy, asks) live in domain/failback.ts and the
  * reconciling step; this machine orders the fleet-wide steps and decides the outcome. With
@@ -16,6 +22,7 @@
  * fence disappears with the overwrite, so both steps are skipped.
  */
 import { assign, setup } from 'xstate';
+import type { FailbackOutcome } from '../../domain/failback.js';
 
 export interface FailbackMachineInput {
   reverse: boolean;
@@ -34,6 +41,21 @@ export interface FailbackContext extends FailbackMachineInput {
   attention: number;
   unfenceFailed: number;
   detail?: string;
+  paused: boolean;
+  cancelRequested: boolean;
+  outcome?: FailbackOutcome;
+}
+
+/** What the machine decided: the report's outcome and why. */
+export interface FailbackMachineOutput {
+  outcome: FailbackOutcome;
+  detail?: string;
+}
+
+/** The outcome of a failback that ran: failed when nothing failed back, done when all is well, else partial. */
+export function decideFailbackOutcome(c: FailbackContext): 'done' | 'partial' | 'failed' {
+  if (c.total > 0 && c.verified === 0) return 'failed';
+  return !c.cancelRequested && c.attention === 0 && c.verified === c.total && c.unfenceFailed === 0 ? 'done' : 'partial';
 }
 
 export type FailbackEvent =
@@ -47,7 +69,10 @@ export type FailbackEvent =
   | { type: 'VERIFIED'; verified: number; mismatched: number }
   | { type: 'ROTATION_RESTORED' }
   | { type: 'UNFENCED'; failed: number }
-  | { type: 'ANNOUNCED' };
+  | { type: 'ANNOUNCED' }
+  | { type: 'PAUSE' }
+  | { type: 'RESUME' }
+  | { type: 'CANCEL'; reason?: string };
 
 /** Named effects the workflow executes (each produces the event that moves the machine on). */
 export type FailbackEffect =
@@ -61,8 +86,6 @@ export type FailbackEffect =
   | 'unfence'
   | 'announceCompleted';
 
-export const FAILBACK_FINAL_STATES = ['done', 'partial', 'failed', 'rejected', 'dryRun'] as const;
-
 const noop = () => undefined;
 
 export const failbackMachine = setup({
@@ -70,6 +93,7 @@ export const failbackMachine = setup({
     context: {} as FailbackContext,
     events: {} as FailbackEvent,
     input: {} as FailbackMachineInput,
+    output: {} as FailbackMachineOutput,
   },
   guards: {
     preflightFailed: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.problems.length > 0,
@@ -77,8 +101,8 @@ export const failbackMachine = setup({
     approvalRequired: ({ context }) => context.requireApproval,
     nothingReady: ({ event }) => event.type === 'RECONCILED' && event.ready === 0,
     isReverse: ({ context }) => context.reverse,
-    nothingFailedBack: ({ context }) => context.total > 0 && context.verified === 0,
-    allWell: ({ context }) => context.attention === 0 && context.verified === context.total && context.unfenceFailed === 0,
+    outcomeFailed: ({ context }) => context.outcome === 'failed',
+    outcomeDone: ({ context }) => context.outcome === 'done',
   },
   actions: {
     runPreflight: noop,
@@ -93,15 +117,21 @@ export const failbackMachine = setup({
   },
 }).createMachine({
   id: 'failback',
-  context: ({ input }) => ({ ...input, total: 0, problems: [], ready: 0, verified: 0, attention: 0, unfenceFailed: 0 }),
+  context: ({ input }) => ({ ...input, total: 0, problems: [], ready: 0, verified: 0, attention: 0, unfenceFailed: 0, paused: false, cancelRequested: false }),
   initial: 'preflight',
+  output: ({ context }) => ({ outcome: context.outcome ?? 'failed', ...(context.detail ? { detail: context.detail } : {}) }),
+  on: {
+    PAUSE: { actions: assign({ paused: true }) },
+    RESUME: { actions: assign({ paused: false }) },
+    CANCEL: { actions: assign({ cancelRequested: true, paused: false, detail: ({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}: secrets not reconciled yet were left as they are` }) },
+  },
   states: {
     preflight: {
       entry: 'runPreflight',
       on: {
         PREFLIGHT_DONE: [
-          { guard: 'preflightFailed', target: 'failed', actions: assign({ problems: ({ event }) => event.problems, detail: 'preflight found problems: nothing was changed' }) },
-          { guard: 'isDryRun', target: 'dryRun', actions: assign({ total: ({ event }) => event.total }) },
+          { guard: 'preflightFailed', target: 'failed', actions: assign({ outcome: 'failed', problems: ({ event }) => event.problems, detail: 'preflight found problems: nothing was changed' }) },
+          { guard: 'isDryRun', target: 'dryRun', actions: assign({ outcome: 'dry-run', total: ({ event }) => event.total }) },
           { guard: 'approvalRequired', target: 'awaitingApproval', actions: assign({ total: ({ event }) => event.total }) },
           { target: 'reconciling', actions: assign({ total: ({ event }) => event.total }) },
         ],
@@ -111,15 +141,16 @@ export const failbackMachine = setup({
       entry: 'requestApproval',
       on: {
         APPROVED: { target: 'reconciling' },
-        REJECTED: { target: 'rejected', actions: assign({ detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }) },
-        APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ detail: 'no approval before the timeout: nothing was changed' }) },
+        REJECTED: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }) },
+        APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: 'no approval before the timeout: nothing was changed' }) },
+        CANCEL: { target: 'rejected', actions: assign({ outcome: 'rejected', cancelRequested: true, detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }) },
       },
     },
     reconciling: {
       entry: 'reconcile',
       on: {
         RECONCILED: [
-          { guard: 'nothingReady', target: 'announcing', actions: assign({ ready: 0, attention: ({ event }) => event.attention }) },
+          { guard: 'nothingReady', target: 'deciding', actions: assign({ ready: 0, attention: ({ event }) => event.attention }) },
           { target: 'reReplicating', actions: assign({ ready: ({ event }) => event.ready, attention: ({ event }) => event.attention }) },
         ],
       },
@@ -136,7 +167,7 @@ export const failbackMachine = setup({
       entry: 'verify',
       on: {
         VERIFIED: [
-          { guard: 'isReverse', target: 'announcing', actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }) },
+          { guard: 'isReverse', target: 'deciding', actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }) },
           { target: 'restoringRotation', actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }) },
         ],
       },
@@ -147,14 +178,18 @@ export const failbackMachine = setup({
     },
     unfencing: {
       entry: 'unfence',
-      on: { UNFENCED: { target: 'announcing', actions: assign({ unfenceFailed: ({ event }) => event.failed }) } },
+      on: { UNFENCED: { target: 'deciding', actions: assign({ unfenceFailed: ({ event }) => event.failed }) } },
+    },
+    /** Transient: the outcome, decided once. */
+    deciding: {
+      always: { target: 'announcing', actions: assign({ outcome: ({ context }) => decideFailbackOutcome(context) }) },
     },
     announcing: {
       entry: 'announceCompleted',
       on: {
         ANNOUNCED: [
-          { guard: 'nothingFailedBack', target: 'failed', actions: assign({ detail: ({ context }) => context.detail ?? 'no secret could be failed back' }) },
-          { guard: 'allWell', target: 'done' },
+          { guard: 'outcomeFailed', target: 'failed', actions: assign({ detail: ({ context }) => context.detail ?? 'no secret could be failed back' }) },
+          { guard: 'outcomeDone', target: 'done' },
           { target: 'partial' },
         ],
       },

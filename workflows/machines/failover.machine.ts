@@ -3,21 +3,27 @@
  * (activity results, signals, updates, timers) through xstate's `transition` and runs the named
  * actions it returns:
  *
- *   preflight ─► awaitingApproval? ─► settlingRotations? ─► fencing? ─► promoting ─► verifying ─► rehoming ─► announcing ─► done | partial | failed
- *       │              └─► rejected (reject / timeout / cancel)
- *       ├─► failed (preflight problems)      fencing only in planned mode with the old primary reachable;
- *       └─► dryRun (--dry-run)               unplanned: the fence is recorded as pending and handed off.
+ *   preflight ─► awaitingApproval? ─► settlingRotations? ─► fencing? ─► catchingUp? ─► promoting ─► liftingFences?
+ *       │              └─► rejected (reject / timeout / cancel)                                              │
+ *       ├─► failed (preflight problems)            done | partial | failed ◄─ announcing ◄─ rehoming ◄─ verifying
+ *       └─► dryRun (--dry-run)
+ *
+ * fencing only in planned mode with the old primary reachable; unplanned: the fence is recorded as
+ * pending and handed off. catchingUp and liftingFences only in planned mode: wait (bounded) until
+ * the replicas hold the fenced primary's AWSCURRENT; lift the fence of what was not promoted.
+ * The outcome is decided once, on the way into `announcing` (context.outcome): the event, the
+ * final state and the report (the machine's output) all read it.
  *
  * settlingRotations (planned, old primary reachable, some secret with AWSPENDING on a version that
  * is not AWSCURRENT): wait, bounded, for those rotations to finish on the primary before fencing
  * (a fence would deny the rotation's last steps); what does not finish is not fenced nor promoted.
  *
- * PAUSE / RESUME / CANCEL only change context: the workflow's promotion loop reads `paused` and
- * `cancelRequested` between batches, so what is promoted stays promoted and is reported.
+ * PAUSE / RESUME / CANCEL only change context: the batch loop (kit/batch-loop.ts) reads `paused`
+ * and `cancelRequested` between batches, so what is promoted stays promoted and is reported.
  */
 import { assign, setup } from 'xstate';
 import type { FailoverMode } from '../../domain/plan.js';
-import type { FenceReport, OutcomeCounts } from '../../domain/failover.js';
+import type { FailoverOutcome, FenceReport, OutcomeCounts } from '../../domain/failover.js';
 import { emptyCounts } from '../../domain/failover.js';
 
 export interface FailoverMachineInput {
@@ -42,6 +48,14 @@ export interface FailoverContext extends FailoverMachineInput {
   unverified: number;
   paused: boolean;
   cancelRequested: boolean;
+  /** Decided once: on the way into `announcing`, or by the final transition (rejected, dry run, preflight failure). */
+  outcome?: FailoverOutcome;
+}
+
+/** What the machine decided: the report's outcome and why. */
+export interface FailoverMachineOutput {
+  outcome: FailoverOutcome;
+  detail?: string;
 }
 
 export type FailoverEvent =
@@ -51,7 +65,9 @@ export type FailoverEvent =
   | { type: 'REJECTED'; reason?: string }
   | { type: 'APPROVAL_TIMEOUT' }
   | { type: 'FENCE_DONE'; fence: FenceReport }
+  | { type: 'CAUGHT_UP' }
   | { type: 'PROMOTION_DONE'; counts: OutcomeCounts }
+  | { type: 'FENCES_LIFTED' }
   | { type: 'VERIFY_DONE'; unverified: number }
   | { type: 'REHOME_DONE' }
   | { type: 'ANNOUNCED' }
@@ -66,22 +82,30 @@ export type FailoverEffect =
   | 'announceStarted'
   | 'settleRotations'
   | 'applyFence'
+  | 'awaitReplicasCaughtUp'
   | 'promote'
+  | 'liftFencesNotPromoted'
   | 'verify'
   | 'rehomeRotation'
   | 'handOffFence'
   | 'announceCompleted';
 
-export const FINAL_STATES = ['done', 'partial', 'failed', 'rejected', 'dryRun'] as const;
-export type FailoverFinalState = (typeof FINAL_STATES)[number];
 
 const noop = () => undefined;
+
+/** The outcome of a failover that ran: failed when nothing is standalone, done when all is well, else partial. */
+export function decideOutcome(c: FailoverContext): 'done' | 'partial' | 'failed' {
+  if (c.toPromote > 0 && c.counts.promoted + c.counts.alreadyStandalone === 0) return 'failed';
+  const allWell = !c.cancelRequested && c.counts.failed === 0 && c.counts.skipped === 0 && c.unverified === 0 && c.fenceReport.state !== 'partial';
+  return allWell ? 'done' : 'partial';
+}
 
 export const failoverMachine = setup({
   types: {
     context: {} as FailoverContext,
     events: {} as FailoverEvent,
     input: {} as FailoverMachineInput,
+    output: {} as FailoverMachineOutput,
   },
   guards: {
     preflightFailed: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.problems.length > 0,
@@ -91,10 +115,10 @@ export const failoverMachine = setup({
     fenceFirst: ({ context }) => context.fence && context.mode === 'planned' && context.primaryReachable,
     /** Planned mode with the old primary reachable and a rotation in flight there: let it finish first (invariant 11). */
     settleFirst: ({ context }) => context.mode === 'planned' && context.primaryReachable && context.rotationsInFlight > 0,
+    isPlanned: ({ context }) => context.mode === 'planned',
     fencePending: ({ context }) => context.fenceReport.state === 'pending' || context.fenceReport.state === 'partial',
-    nothingStandalone: ({ context }) => context.toPromote > 0 && context.counts.promoted + context.counts.alreadyStandalone === 0,
-    allWell: ({ context }) =>
-      !context.cancelRequested && context.counts.failed === 0 && context.counts.skipped === 0 && context.unverified === 0 && context.fenceReport.state !== 'partial',
+    outcomeFailed: ({ context }) => context.outcome === 'failed',
+    outcomeDone: ({ context }) => context.outcome === 'done',
   },
   actions: {
     runPreflight: noop,
@@ -102,7 +126,9 @@ export const failoverMachine = setup({
     announceStarted: noop,
     settleRotations: noop,
     applyFence: noop,
+    awaitReplicasCaughtUp: noop,
     promote: noop,
+    liftFencesNotPromoted: noop,
     verify: noop,
     rehomeRotation: noop,
     handOffFence: noop,
@@ -112,6 +138,7 @@ export const failoverMachine = setup({
       fenceReport: ({ context }) =>
         context.fence ? { state: 'pending' as const, fenced: 0, failed: 0, detail: `${context.primaryReachable ? 'unplanned mode' : 'the old primary does not answer'}: applied when it answers again` } : context.fenceReport,
     }),
+    decideOutcome: assign({ outcome: ({ context }) => decideOutcome(context) }),
     recordPreflight: assign(({ event }) => {
       if (event.type !== 'PREFLIGHT_DONE') return {};
       return { problems: event.problems, primaryReachable: event.primaryReachable, toPromote: event.toPromote, rotationsInFlight: event.rotationsInFlight ?? 0 };
@@ -132,6 +159,7 @@ export const failoverMachine = setup({
     cancelRequested: false,
   }),
   initial: 'preflight',
+  output: ({ context }) => ({ outcome: context.outcome ?? 'failed', ...(context.detail ? { detail: context.detail } : {}) }),
   on: {
     PAUSE: { actions: assign({ paused: true }) },
     RESUME: { actions: assign({ paused: false }) },
@@ -142,8 +170,8 @@ export const failoverMachine = setup({
       entry: 'runPreflight',
       on: {
         PREFLIGHT_DONE: [
-          { guard: 'preflightFailed', target: 'failed', actions: ['recordPreflight', assign({ detail: 'preflight found problems' })] },
-          { guard: 'isDryRun', target: 'dryRun', actions: 'recordPreflight' },
+          { guard: 'preflightFailed', target: 'failed', actions: ['recordPreflight', assign({ outcome: 'failed', detail: 'preflight found problems' })] },
+          { guard: 'isDryRun', target: 'dryRun', actions: ['recordPreflight', assign({ outcome: 'dry-run' })] },
           { guard: 'approvalRequired', target: 'awaitingApproval', actions: 'recordPreflight' },
           { target: 'starting', actions: 'recordPreflight' },
         ],
@@ -153,9 +181,9 @@ export const failoverMachine = setup({
       entry: 'requestApproval',
       on: {
         APPROVED: { target: 'starting' },
-        REJECTED: { target: 'rejected', actions: assign({ detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}` }) },
-        APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ detail: 'no approval before the timeout: nothing was changed' }) },
-        CANCEL: { target: 'rejected', actions: assign({ cancelRequested: true, detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}` }) },
+        REJECTED: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}` }) },
+        APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: 'no approval before the timeout: nothing was changed' }) },
+        CANCEL: { target: 'rejected', actions: assign({ outcome: 'rejected', cancelRequested: true, detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}` }) },
       },
     },
     /** Transient: announce, then let rotations in flight settle and fence first (planned) or record the fence as pending. */
@@ -163,7 +191,7 @@ export const failoverMachine = setup({
       always: [
         { guard: 'settleFirst', target: 'settlingRotations', actions: 'announceStarted' },
         { guard: 'fenceFirst', target: 'fencing', actions: 'announceStarted' },
-        { target: 'promoting', actions: ['announceStarted', 'recordPendingFence'] },
+        { target: 'beforePromotion', actions: ['announceStarted', 'recordPendingFence'] },
       ],
     },
     settlingRotations: {
@@ -171,17 +199,35 @@ export const failoverMachine = setup({
       on: {
         ROTATIONS_SETTLED: [
           { guard: 'fenceFirst', target: 'fencing' },
-          { target: 'promoting', actions: 'recordPendingFence' },
+          { target: 'beforePromotion', actions: 'recordPendingFence' },
         ],
       },
     },
     fencing: {
       entry: 'applyFence',
-      on: { FENCE_DONE: { target: 'promoting', actions: assign({ fenceReport: ({ event }) => event.fence }) } },
+      on: { FENCE_DONE: { target: 'beforePromotion', actions: assign({ fenceReport: ({ event }) => event.fence }) } },
+    },
+    /** Transient: planned mode lets the replicas catch up with the (fenced) primary first. */
+    beforePromotion: {
+      always: [{ guard: 'isPlanned', target: 'catchingUp' }, { target: 'promoting' }],
+    },
+    catchingUp: {
+      entry: 'awaitReplicasCaughtUp',
+      on: { CAUGHT_UP: { target: 'promoting' } },
     },
     promoting: {
       entry: 'promote',
-      on: { PROMOTION_DONE: { target: 'verifying', actions: assign({ counts: ({ event }) => event.counts }) } },
+      on: {
+        PROMOTION_DONE: [
+          { guard: 'isPlanned', target: 'liftingFences', actions: assign({ counts: ({ event }) => event.counts }) },
+          { target: 'verifying', actions: assign({ counts: ({ event }) => event.counts }) },
+        ],
+      },
+    },
+    /** Planned: a secret fenced but not promoted must not stay fenced (its only writable copy is the old primary). */
+    liftingFences: {
+      entry: 'liftFencesNotPromoted',
+      on: { FENCES_LIFTED: { target: 'verifying' } },
     },
     verifying: {
       entry: 'verify',
@@ -191,8 +237,8 @@ export const failoverMachine = setup({
       entry: 'rehomeRotation',
       on: {
         REHOME_DONE: [
-          { guard: 'fencePending', target: 'announcing', actions: 'handOffFence' },
-          { target: 'announcing' },
+          { guard: 'fencePending', target: 'announcing', actions: ['handOffFence', 'decideOutcome'] },
+          { target: 'announcing', actions: 'decideOutcome' },
         ],
       },
     },
@@ -200,8 +246,8 @@ export const failoverMachine = setup({
       entry: 'announceCompleted',
       on: {
         ANNOUNCED: [
-          { guard: 'nothingStandalone', target: 'failed', actions: assign({ detail: ({ context }) => context.detail ?? 'no secret could be promoted' }) },
-          { guard: 'allWell', target: 'done' },
+          { guard: 'outcomeFailed', target: 'failed', actions: assign({ detail: ({ context }) => context.detail ?? 'no secret could be promoted' }) },
+          { guard: 'outcomeDone', target: 'done' },
           { target: 'partial' },
         ],
       },

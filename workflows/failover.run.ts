@@ -1,0 +1,175 @@
+/**
+ * What one failover run knows (never a value): the input, the fleet, the outcomes, warnings and
+ * the figures of its report. The steps (failover*.steps.ts) read and fill it; the machine decides
+ * from the events they return. Also: the per-Region activity proxies and the two reads every step
+ * shares (a Region's fleet, publishing an event).
+ */
+import { patched, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import {
+  FULL_OUTCOMES_LIMIT,
+  FailoverInput,
+  addCounts,
+  annotateOutcome,
+  countOutcomes,
+  emptyCounts,
+  lineageRecordPrefix,
+  needsAttention,
+  runsOf,
+  type FailoverProgress,
+  type FailoverReport,
+  type FleetEntry,
+  type FleetItem,
+  type OutcomeCounts,
+  type RotationReport,
+  type SecretOutcome,
+} from '../domain/failover.js';
+import type { OutgoingEvent } from '../domain/events.js';
+import { RUN_STAMP_MS_PATCH, runStamp } from '../domain/ids.js';
+import type { FailoverActivities } from '../activities/failover.activities.js';
+import type { FailbackActivities } from '../activities/failback.activities.js';
+import type { EventActivities } from '../activities/events.activities.js';
+import type { LineageActivities } from '../activities/lineage.activities.js';
+import { regionActivities } from './activity-options.js';
+import { FENCE_OPTIONS, INSPECT_OPTIONS, SIDE_OPTIONS } from './failover-options.js';
+import type { failoverChunkWorkflow } from './failover-chunk.workflow.js';
+import type { FailoverContext, FailoverMachineInput, FailoverMachineOutput } from './machines/failover.machine.js';
+import { ApprovalGate } from './kit/approval-gate.js';
+import { failureMessage } from './kit/failures.js';
+
+export class FailoverRun {
+  readonly input: ReturnType<typeof FailoverInput.parse>;
+  readonly plan: FailoverInput['plan'];
+  readonly from: string;
+  readonly to: string;
+  readonly share: number;
+  readonly workflowId = workflowInfo().workflowId;
+  readonly started = new Date();
+  /** Replay: runs recorded before the patch keep whole-second stamps. */
+  readonly failoverId = runStamp(this.started, patched(RUN_STAMP_MS_PATCH));
+  readonly gate = new ApprovalGate();
+
+  fleet: FleetItem[] = [];
+  readonly outcomes: SecretOutcome[] = [];
+  readonly problems: string[] = [];
+  readonly warnings: string[] = [];
+  readonly lineage = { records: 0, hmacs: true, detail: undefined as string | undefined };
+  /** Per running batch (chunk/batch key), its counts: `watch` moves while a chunk child runs. */
+  readonly live = new Map<string, OutcomeCounts>();
+  liveBase = emptyCounts();
+  rotation: RotationReport | undefined;
+  expectedMs = 0;
+  promotionStartMs: number | undefined;
+  promotionEndMs: number | undefined;
+  fenceHandedTo: string | undefined;
+  /** Old primaries fenced now (by this run's fence step, or found fenced at preflight). */
+  readonly fencedNow = new Set<string>();
+  /** Chunk children running now (control signals are relayed to them). */
+  readonly children = new Set<ChildWorkflowHandle<typeof failoverChunkWorkflow>>();
+
+  constructor(raw: FailoverInput) {
+    this.input = FailoverInput.parse(raw);
+    this.plan = this.input.plan;
+    this.from = this.plan.primaryRegion;
+    this.to = this.input.to;
+    this.share = this.plan.failover.writeQuotaShare;
+  }
+
+  get mode() {
+    return this.input.mode;
+  }
+
+  machineInput(): FailoverMachineInput {
+    return { mode: this.mode, dryRun: this.input.dryRun, requireApproval: this.plan.failover.requireApproval && !this.input.skipApproval, fence: this.plan.failover.fence };
+  }
+
+  inspect(region: string) {
+    return regionActivities<FailoverActivities>(region, this.input.taskQueuePrefix, INSPECT_OPTIONS);
+  }
+  side(region: string) {
+    return regionActivities<FailoverActivities & EventActivities & LineageActivities>(region, this.input.taskQueuePrefix, SIDE_OPTIONS);
+  }
+  fence(region: string) {
+    return regionActivities<FailoverActivities & FailbackActivities>(region, this.input.taskQueuePrefix, FENCE_OPTIONS);
+  }
+
+  toPromote(): FleetItem[] {
+    return this.fleet.filter((i) => i.action === 'promote');
+  }
+
+  /** One Region's plan secrets, 20 ListSecrets pages per activity (payloads stay small at N = 10,000). */
+  async listFleet(region: string, onlyReplicas = false): Promise<FleetEntry[]> {
+    const out: FleetEntry[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.inspect(region).inspectFleet({ plan: this.plan, region, nextToken, maxPages: 20, onlyReplicas });
+      out.push(...page.entries);
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  }
+
+  /** Events are hints: one that cannot be published is a warning, never a failed failover. */
+  async publish(event: OutgoingEvent): Promise<void> {
+    try {
+      await this.side(this.to).publishEvent({ bus: this.plan.events.bus, event });
+    } catch (err) {
+      this.warnings.push(`event "${event.detailType}" not published in ${this.to}: ${failureMessage(err)}`);
+    }
+  }
+
+  /** Trigger → last promotion, minus the time spent waiting for approval. */
+  rtoMs(): number {
+    return (this.promotionEndMs ?? Date.now()) - this.started.getTime() - this.gate.waitedMs;
+  }
+
+  fenceReport(c: FailoverContext) {
+    return { ...c.fenceReport, ...(this.fenceHandedTo ? { handedTo: this.fenceHandedTo } : {}) };
+  }
+
+  progress(c: FailoverContext, step: string): FailoverProgress {
+    const counts = [...this.live.values()].reduce(addCounts, this.liveBase);
+    const processed = counts.promoted + counts.alreadyStandalone + counts.failed + counts.skipped;
+    const elapsed = this.promotionStartMs === undefined ? 0 : (this.promotionEndMs ?? Date.now()) - this.promotionStartMs;
+    const rate = elapsed > 0 ? (counts.promoted + counts.failed) / (elapsed / 1_000) : 0;
+    const remaining = this.fleet.length - processed;
+    return {
+      workflowId: this.workflowId, plan: this.plan.name, from: this.from, to: this.to, mode: this.mode, step, paused: c.paused, cancelRequested: c.cancelRequested,
+      total: this.fleet.length, processed, counts, ratePerSecond: Math.round(rate * 10) / 10,
+      ...(rate > 0 && remaining > 0 ? { etaMs: Math.round((remaining / rate) * 1_000) } : {}),
+      expectedMs: this.expectedMs, startedAt: this.started.toISOString(), fence: this.fenceReport(c),
+    };
+  }
+
+  /** The report: the outcome is the machine's (never decided again here). */
+  report({ outcome, detail }: FailoverMachineOutput, c: FailoverContext): FailoverReport {
+    const { outcomes, from, to, mode, plan } = this;
+    const attention = outcomes.filter(needsAttention).slice(0, FULL_OUTCOMES_LIMIT);
+    const listed = outcomes.length <= FULL_OUTCOMES_LIMIT ? outcomes : attention;
+    const remainsCtx = { from, to, mode, fencedAtPrimary: this.fencedNow, fenceRequested: plan.failover.fence, ...(this.fenceHandedTo ? { fenceHandedTo: this.fenceHandedTo } : {}), ...(plan.rotation[to] ? { lambdaArn: plan.rotation[to] } : {}) };
+    for (const o of listed) annotateOutcome(o, remainsCtx);
+    const { records, hmacs, detail: lineageDetail } = this.lineage;
+    return {
+      workflowId: this.workflowId, failoverId: this.failoverId, plan: plan.name, from, to, mode,
+      ...(this.input.reason ? { reason: this.input.reason } : {}),
+      outcome,
+      ...(detail ? { detail } : {}),
+      cancelled: c.cancelRequested,
+      total: this.fleet.length,
+      counts: outcomes.length ? countOutcomes(outcomes) : c.counts,
+      attention,
+      ...(outcomes.length ? { runs: runsOf(outcomes) } : {}),
+      ...(outcomes.length && outcomes.length <= FULL_OUTCOMES_LIMIT ? { outcomes } : {}),
+      ...(outcome === 'dry-run' ? { preview: this.fleet.slice(0, FULL_OUTCOMES_LIMIT) } : {}),
+      problems: c.problems,
+      warnings: this.warnings,
+      fence: this.fenceReport(c),
+      ...(this.rotation ? { rotation: this.rotation } : {}),
+      ...(this.promotionStartMs !== undefined && outcome !== 'rejected' ? { lineage: { prefix: `${lineageRecordPrefix(plan.name)}${this.failoverId}/`, records, hmacs, ...(lineageDetail ? { detail: lineageDetail } : {}) } } : {}),
+      expectedMs: this.expectedMs,
+      durationMs: Date.now() - this.started.getTime(),
+      ...(this.promotionEndMs !== undefined ? { rtoMs: this.rtoMs() } : {}),
+      startedAt: this.started.toISOString(),
+      finishedAt: new Date().toISOString(),
+    };
+  }
+}
