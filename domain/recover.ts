@@ -59,6 +59,10 @@ export const RecoverStatus = z.object({
   failedProbes: z.number().int(),
   lastFailoverAt: z.string().optional(),
   failoverWorkflowId: z.string().optional(),
+  /** Where the failover would go: the first DR Region that answered the last probe round. */
+  target: z.string().optional(),
+  /** While the veto window is open: when it closes and the failover starts (`secrets-dr veto` stops it). */
+  vetoWindowEndsAt: z.string().optional(),
   journal: z.array(RecoverEntry),
 });
 export type RecoverStatus = z.infer<typeof RecoverStatus>;

@@ -28,7 +28,8 @@ import type { RecoveryHint } from '../domain/inbound-events.js';
 import { planRegions } from '../domain/plan.js';
 import { regionActivities } from './activity-options.js';
 import { regionHealthMachine, type AnnounceParams } from './machines/monitor.machine.js';
-import { monitorHealthQuery, monitorStopSignal, recoverHintSignal } from './recovery.messages.js';
+import { monitorHealthQuery, monitorStopSignal } from './monitor.messages.js';
+import { recoverHintSignal } from './recover.messages.js';
 import { failureText } from './setup-support.js';
 import type { recoverWorkflow } from './recover.workflow.js';
 

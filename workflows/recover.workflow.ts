@@ -30,7 +30,8 @@ import { planRegions } from '../domain/plan.js';
 import { HINTS_PER_RUN, RecoverInput, VetoRequest, type RecoverPhase, type RecoverStatus } from '../domain/recover.js';
 import { regionActivities } from './activity-options.js';
 import { recoverMachine, type RecoverEvent } from './machines/recover.machine.js';
-import { recoverApprovalUpdate, recoverHintSignal, recoverPendingApprovalQuery, recoverStatusQuery, recoverVetoUpdate } from './recovery.messages.js';
+import { recoverHintSignal, recoverStatusQuery, recoverVetoUpdate } from './recover.messages.js';
+import { approvalUpdate as recoverApprovalUpdate, pendingApprovalQuery as recoverPendingApprovalQuery } from './setup.messages.js';
 import { failureText } from './setup-support.js';
 import type { failoverWorkflow } from './failover.workflow.js';
 
@@ -59,6 +60,7 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
   };
   let pending: PendingApproval | null = null;
   let failoverId: string | undefined;
+  let vetoWindowEndsAt: string | undefined;
 
   setHandler(recoverHintSignal, (hint) => {
     push({ type: 'HINT', hint, at: nowIso() });
@@ -100,6 +102,8 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
     failedProbes: snap.context.failedProbes,
     lastFailoverAt: snap.context.lastFailoverAtMs !== undefined ? new Date(snap.context.lastFailoverAtMs).toISOString() : undefined,
     failoverWorkflowId: failoverId ?? snap.context.lastFailoverId,
+    ...(snap.context.target ? { target: snap.context.target } : {}),
+    ...(phase() === 'vetoWindow' && vetoWindowEndsAt ? { vetoWindowEndsAt } : {}),
     journal: snap.context.journal,
   });
   setHandler(recoverStatusQuery, status);
@@ -140,6 +144,7 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
       push({ type: 'PROBED', at: nowIso(), atMs: Date.now(), primaryReachable: primary.reachable, error: primary.error, problem, target }, t);
     },
     async openVetoWindow(_params, t) {
+      vetoWindowEndsAt = new Date(Date.now() + vetoWindowMs).toISOString();
       await sleep(vetoWindowMs);
       push({ type: 'VETO_WINDOW_ELAPSED', at: nowIso() }, t);
     },

@@ -87,4 +87,10 @@ describe('recover machine (pure; no Temporal)', () => {
       expect(r.context.journal.map((j: { what: string }) => j.what)).toContain(`the primary answered with an error, not an outage: ${problem}`);
     }
   });
+
+  it('a veto keeps who vetoed and why in the journal', () => {
+    const r = run({}, [hint('a'), down(), down(), down(), { type: 'VETO', at, by: 'oncall', reason: 'planned maintenance' }]);
+    expect(r.state).toBe('idle');
+    expect(r.context.journal.at(-1)?.what).toBe('vetoed by oncall (planned maintenance): no failover');
+  });
 });

@@ -60,6 +60,8 @@ export type RecoverEffect = 'probe' | 'openVetoWindow' | 'requestApproval' | 'st
 const JOURNAL = 20;
 const note = (journal: RecoverContext['journal'], at: string, what: string) => [...journal, { at, what }].slice(-JOURNAL);
 const probed = (e: RecoverEvent) => (e.type === 'PROBED' ? e : undefined);
+/** Who vetoed and why, as the journal keeps it: " by oncall (maintenance)". */
+const vetoNote = (e: RecoverEvent) => (e.type === 'VETO' ? `${e.by ? ` by ${e.by}` : ''}${e.reason ? ` (${e.reason})` : ''}` : '');
 
 export const recoverMachine = setup({
   types: { context: {} as RecoverContext, events: {} as RecoverEvent, input: {} as RecoverMachineInput },
@@ -153,7 +155,7 @@ export const recoverMachine = setup({
     vetoWindow: {
       entry: 'openVetoWindow',
       on: {
-        VETO: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'vetoed: no failover' } }] },
+        VETO: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `vetoed${vetoNote(event)}: no failover` }) }] },
         VETO_WINDOW_ELAPSED: 'failingOver',
       },
     },
