@@ -14,7 +14,7 @@ export async function sendUpdate<Ret, Arg>(c: Connected, workflowId: string, upd
     return await c.client.workflow.getHandle(workflowId).executeUpdate(update, { args: [arg] });
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) {
-      throw new OperatorError(ErrorType.UsageError, `no running workflow with id ${workflowId} (check the id with \`secrets-dr status\`)`, [], ExitCode.Failed);
+      throw new OperatorError(ErrorType.UsageError, `no running workflow with id ${workflowId} (check the id with \`secrets-dr status\`)`);
     }
     if (err instanceof WorkflowUpdateFailedError) {
       throw new OperatorError(ErrorType.UsageError, `${workflowId} refused the answer: ${rootCause(err.cause) ?? err.message}`, [], ExitCode.Failed);

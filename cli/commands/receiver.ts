@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
-import { connectClient } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 import { startReceiver } from '../receiver-server.js';
 
 export const receiverCommand = defineCommand({
@@ -37,16 +37,16 @@ export const receiverCommand = defineCommand({
     }
     const plans = (opts.plan ?? []).map((f) => loadPlanFile(f).plan);
     if (plans.length === 0 && !opts['plans-dir']) throw new OperatorError(ErrorType.UsageError, 'name the plans this receiver serves: -f PLAN (repeatable) and/or --plans-dir DIR');
-    const c = await connectClient();
-    const r = await startReceiver({ client: c.client, apiKey, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX, plans, plansDir: opts['plans-dir'], port: opts.port, host: opts.host, log: io.err });
-    io.out(`receiver listening on ${r.url}: POST /events/<plan> with header x-secrets-dr-api-key (plans: ${[...plans.map((p) => p.name), ...(opts['plans-dir'] ? [`${opts['plans-dir']}/*.yaml`] : [])].join(', ')})`);
-    if (opts['ready-file']) (await import('node:fs')).writeFileSync(opts['ready-file'], `${r.url}\n`);
-    await new Promise<void>((res) => {
-      process.once('SIGINT', () => res());
-      process.once('SIGTERM', () => res());
+    return withTemporal({}, async (c) => {
+      const r = await startReceiver({ client: c.client, apiKey, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX, plans, plansDir: opts['plans-dir'], port: opts.port, host: opts.host, log: io.err });
+      io.out(`receiver listening on ${r.url}: POST /events/<plan> with header x-secrets-dr-api-key (plans: ${[...plans.map((p) => p.name), ...(opts['plans-dir'] ? [`${opts['plans-dir']}/*.yaml`] : [])].join(', ')})`);
+      if (opts['ready-file']) (await import('node:fs')).writeFileSync(opts['ready-file'], `${r.url}\n`);
+      await new Promise<void>((res) => {
+        process.once('SIGINT', () => res());
+        process.once('SIGTERM', () => res());
+      });
+      await r.close();
+      return ExitCode.Ok;
     });
-    await r.close();
-    await c.close();
-    return ExitCode.Ok;
   },
 });

@@ -16,6 +16,7 @@ import { loadPlanFile } from '../plan-file.js';
 import { table, type Io } from '../output.js';
 import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
+import { setupProgressQuery } from '../../workflows/setup.messages.js';
 
 const POLL_MS = 500;
 
@@ -62,7 +63,7 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
   void result.then((s) => (settled = s));
   let lastLine = '';
   while (!settled) {
-    const p = await handle.query<SetupProgress>('progress').catch(() => undefined);
+    const p = await handle.query(setupProgressQuery).catch(() => undefined);
     if (p) {
       if (io.json) io.out(JSON.stringify({ progress: p }));
       else if (io.tty) process.stderr.write(`\r${bar(p)}`);

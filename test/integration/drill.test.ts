@@ -6,6 +6,7 @@ import type { Plan } from '../../domain/plan.js';
 import { listDrills, removeDrillSchedule, startDrill, upsertDrillSchedule, writeDrillReports } from '../../cli/commands/drill.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import type { drillWorkflow } from '../../workflows/drill.workflow.js';
 
 let h: Harness;
 let plan: Plan;
@@ -27,7 +28,7 @@ afterAll(async () => {
 const target = () => ({ client: h.client, prefix: h.prefix });
 
 async function drill(): Promise<DrillReport> {
-  const report = (await (await startDrill(target(), plan, 'test')).result()) as DrillReport;
+  const report = await (await startDrill(target(), plan, 'test')).result();
   reports.push(report);
   return report;
 }
@@ -57,7 +58,7 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
       return d.info.recentActions[0]?.action.workflow.workflowId;
     }, 20_000);
     expect(id.startsWith(drillWorkflowIdPrefix(plan.name))).toBe(true);
-    const report = (await h.client.workflow.getHandle(id).result()) as DrillReport;
+    const report = await h.client.workflow.getHandle<typeof drillWorkflow>(id).result();
     reports.push(report);
 
     expect(report.outcome, JSON.stringify(report.failure)).toBe('passed');
@@ -149,7 +150,7 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
     let first: DrillReport;
     try {
-      first = (await (await startDrill(target(), plan, 'test', { replicaRemovalTimeoutMs: 1_000 })).result()) as DrillReport;
+      first = await (await startDrill(target(), plan, 'test', { replicaRemovalTimeoutMs: 1_000 })).result();
       reports.push(first);
     } finally {
       await h.lab!.fault('clear', { region: h.drRegion });

@@ -233,7 +233,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       expect(late.code).toBe(1);
       expect(late.err).toMatch(/refused the answer: no veto window is open \(recover is idle\)/);
       const none = await runCli(['veto', recoverWorkflowId(`${name}-nope`), '--reason', 'x'], env);
-      expect(none.code).toBe(1);
+      expect(none.code).toBe(2);
       expect(none.err).toMatch(/no running workflow with id/);
       expect(await executions(failoverWorkflowId(name))).toBe(0);
     } finally {
