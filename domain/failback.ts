@@ -8,8 +8,6 @@ import { z } from 'zod';
 import type { Plan } from './plan.js';
 import { FailbackPolicy } from './plan.js';
 
-export const FAILBACK_PROGRESS_QUERY = 'progress';
-
 export const FailbackInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
   /** `--reverse`: keep the DR Region as the primary; replicate into the original Region instead. */

@@ -10,17 +10,10 @@ import type { Plan } from './plan.js';
 /** The shared, non-adjustable write bucket of a Region (AWS-FACTS.md). */
 export const REGION_WRITE_TPS = 50;
 
-export const FAILOVER_PROGRESS_QUERY = 'progress';
-export const PAUSE_SIGNAL = 'pause';
-export const RESUME_SIGNAL = 'resume';
-export const CANCEL_SIGNAL = 'cancel';
 /** A failover run hands its promoted secrets to the pending fence workflow of an earlier run with this signal. */
 export const FENCE_ADD_SIGNAL = 'fenceAdd';
 /** Children report each finished batch to their parent with this signal. */
 export const BATCH_PROGRESS_SIGNAL = 'batchProgress';
-
-export const ControlRequest = z.object({ by: z.string().max(200).optional(), reason: z.string().max(1_000).optional() });
-export type ControlRequest = z.infer<typeof ControlRequest>;
 
 export const FailoverInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),

@@ -10,7 +10,8 @@ import { countOutcomes } from '../domain/failover.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
 import { PROMOTE_OPTIONS } from './failover-options.js';
-import { cancelSignal, failoverBatchProgressSignal, pauseSignal, resumeSignal } from './failover.messages.js';
+import { failoverBatchProgressSignal } from './failover.messages.js';
+import { cancelSignal, pauseSignal, resumeSignal } from './kit/control.messages.js';
 
 export const BATCH_SIZE = 100;
 export const CHUNK_SIZE = 1_000;

@@ -1,24 +1,9 @@
-/** Failover's signals, queries and updates (names from domain/, so the CLI needs no workflow code). */
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import { APPROVAL_UPDATE, PENDING_APPROVAL_QUERY, type ApprovalDecision, type PendingApproval } from '../domain/approval.js';
-import {
-  BATCH_PROGRESS_SIGNAL,
-  CANCEL_SIGNAL,
-  FAILOVER_PROGRESS_QUERY,
-  FENCE_ADD_SIGNAL,
-  PAUSE_SIGNAL,
-  RESUME_SIGNAL,
-  type ControlRequest,
-  type FailoverProgress,
-  type OutcomeCounts,
-} from '../domain/failover.js';
+/** Failover's own messages (pause/resume/cancel, approval and the query name: kit/control.messages.ts). */
+import { defineSignal } from '@temporalio/workflow';
+import { BATCH_PROGRESS_SIGNAL, FENCE_ADD_SIGNAL, type FailoverProgress, type OutcomeCounts } from '../domain/failover.js';
+import { progressQuery } from './kit/control.messages.js';
 
-export const pauseSignal = defineSignal<[ControlRequest?]>(PAUSE_SIGNAL);
-export const resumeSignal = defineSignal<[ControlRequest?]>(RESUME_SIGNAL);
-export const cancelSignal = defineSignal<[ControlRequest?]>(CANCEL_SIGNAL);
-export const failoverProgressQuery = defineQuery<FailoverProgress>(FAILOVER_PROGRESS_QUERY);
-export const failoverApprovalUpdate = defineUpdate<{ accepted: true; decision: ApprovalDecision['decision'] }, [ApprovalDecision]>(APPROVAL_UPDATE);
-export const failoverPendingApprovalQuery = defineQuery<PendingApproval | null>(PENDING_APPROVAL_QUERY);
+export const failoverProgressQuery = progressQuery<FailoverProgress>();
 
 /** A promotion child reports each finished batch (key = chunk/batch), so `watch` moves while a child runs. */
 export interface BatchProgress {

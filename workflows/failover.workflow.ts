@@ -71,17 +71,8 @@ import { FENCE_OPTIONS, INSPECT_OPTIONS, SIDE_OPTIONS } from './failover-options
 import { CHUNK_SIZE, failoverChunkWorkflow } from './failover-chunk.workflow.js';
 import { fenceWorkflow } from './fence.workflow.js';
 import { failoverMachine, type FailoverEffect, type FailoverEvent } from './machines/failover.machine.js';
-import {
-  cancelSignal,
-  failoverApprovalUpdate,
-  failoverBatchProgressSignal,
-  failoverPendingApprovalQuery,
-  failoverProgressQuery,
-  fenceAddSignal,
-  pauseSignal,
-  resumeSignal,
-  type FenceRequest,
-} from './failover.messages.js';
+import { failoverBatchProgressSignal, failoverProgressQuery, fenceAddSignal, type FenceRequest } from './failover.messages.js';
+import { approvalUpdate as failoverApprovalUpdate, cancelSignal, pauseSignal, pendingApprovalQuery as failoverPendingApprovalQuery, resumeSignal } from './kit/control.messages.js';
 
 const FENCE_BATCH = 250;
 

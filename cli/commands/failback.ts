@@ -14,8 +14,9 @@ import { z } from 'zod';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ExitCode } from '../../domain/errors.js';
+import { PROGRESS_QUERY } from '../../domain/control.js';
 import { formatDuration } from '../../domain/duration.js';
-import { FAILBACK_PROGRESS_QUERY, type FailbackInput, type FailbackProgress, type FailbackReport, type PlanChange } from '../../domain/failback.js';
+import { type FailbackInput, type FailbackProgress, type FailbackReport, type PlanChange } from '../../domain/failback.js';
 import { failbackWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
@@ -112,7 +113,7 @@ export async function watchFailback(c: Connected, handle: WorkflowHandle, io: Io
   for (;;) {
     const d = await handle.describe();
     if (d.status.name !== 'RUNNING') break;
-    const p = await handle.query<FailbackProgress>(FAILBACK_PROGRESS_QUERY).catch(() => undefined);
+    const p = await handle.query<FailbackProgress>(PROGRESS_QUERY).catch(() => undefined);
     if (p) {
       const line = progressLine(p);
       if (io.json) io.out(JSON.stringify({ type: 'progress', at: new Date().toISOString(), ...p }));

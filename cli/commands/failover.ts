@@ -9,8 +9,9 @@ import { userInfo } from 'node:os';
 import { z } from 'zod';
 import type { WorkflowHandle } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { PROGRESS_QUERY } from '../../domain/control.js';
 import { formatDuration, parseDuration } from '../../domain/duration.js';
-import { DEFAULT_ROTATION_WAIT_MS, FAILOVER_PROGRESS_QUERY, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import { DEFAULT_ROTATION_WAIT_MS, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FailoverMode } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
@@ -163,7 +164,7 @@ export const failoverCommand = defineCommand({
       // Without --wait: report where it stands after preflight (approval gate → exit 4).
       const deadline = Date.now() + 15_000;
       for (;;) {
-        const p = await handle.query<FailoverProgress>(FAILOVER_PROGRESS_QUERY).catch(() => undefined);
+        const p = await handle.query<FailoverProgress>(PROGRESS_QUERY).catch(() => undefined);
         if (p?.step === 'awaitingApproval') {
           say(`waiting for approval: secrets-dr approve ${handle.workflowId}   (or: secrets-dr reject ${handle.workflowId} --reason TEXT)`);
           return ExitCode.AwaitingApproval;

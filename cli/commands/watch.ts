@@ -8,8 +8,9 @@ import { userInfo } from 'node:os';
 import { z } from 'zod';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { CANCEL_SIGNAL, PAUSE_SIGNAL, PROGRESS_QUERY, RESUME_SIGNAL } from '../../domain/control.js';
 import { formatDuration } from '../../domain/duration.js';
-import { CANCEL_SIGNAL, FAILOVER_PROGRESS_QUERY, PAUSE_SIGNAL, RESUME_SIGNAL, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
+import { type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
 import { defineCommand } from '../command.js';
 import type { Io } from '../output.js';
 import { connectClient, type Connected } from '../temporal.js';
@@ -40,7 +41,7 @@ export async function watchFailover(c: Connected, workflowId: string, io: Io): P
       throw err;
     }
     if (d.status.name !== 'RUNNING') break;
-    const p = await handle.query<FailoverProgress>(FAILOVER_PROGRESS_QUERY).catch(() => undefined);
+    const p = await handle.query<FailoverProgress>(PROGRESS_QUERY).catch(() => undefined);
     if (p) {
       if (io.json) io.out(JSON.stringify({ type: 'progress', at: new Date().toISOString(), ...p }));
       else {

@@ -1,0 +1,119 @@
+import { describe, expect, it } from 'vitest';
+import { assign, setup } from 'xstate';
+import { MachineDriver, runMachine } from '../../workflows/kit/run-machine.js';
+import { chunk, runBatches, type ControlState, type Wait } from '../../workflows/kit/batch-loop.js';
+import { ApprovalGate, decisionEvent } from '../../workflows/kit/approval-gate.js';
+
+/** Outside a workflow: wait by polling the event loop (stands in for Temporal's `condition`). */
+const poll: Wait = async (ready) => {
+  for (let i = 0; i < 10_000 && !ready(); i++) await new Promise((r) => setTimeout(r, 1));
+  if (!ready()) throw new Error('wait never became ready');
+};
+
+const toy = setup({
+  types: { context: {} as { n: number; log: string[] }, events: {} as { type: 'STEPPED'; by: number } | { type: 'NUDGE' }, input: {} as { start: number } },
+  actions: { step: () => undefined, finish: () => undefined, note: assign({ log: ({ context }) => [...context.log, 'noted'] }) },
+}).createMachine({
+  context: ({ input }) => ({ n: input.start, log: [] }),
+  initial: 'stepping',
+  on: { NUDGE: { actions: 'note' } },
+  states: {
+    stepping: {
+      entry: 'step',
+      on: { STEPPED: [{ guard: ({ event }) => event.by >= 2, target: 'finishing', actions: assign({ n: ({ context, event }) => context.n + event.by }) }, { target: 'stepping', reenter: true }] },
+    },
+    finishing: { entry: 'finish', always: 'over' },
+    over: { type: 'final' },
+  },
+  output: ({ context }) => ({ outcome: context.n > 10 ? 'big' : 'small', log: context.log }),
+});
+
+describe('runMachine: one driver for every machine', () => {
+  it('runs each named effect in order, feeds its answer back, and returns the machine output', async () => {
+    // Prepare
+    const calls: string[] = [];
+    let tries = 0;
+    // Act
+    const { output, driver } = await runMachine(toy, { start: 9 }, {
+      step: () => (calls.push('step'), { type: 'STEPPED', by: ++tries }),
+      finish: async () => void calls.push('finish'),
+    }, poll);
+    // Assess
+    expect(calls).toEqual(['step', 'step', 'finish']);
+    expect(output).toEqual({ outcome: 'big', log: [] });
+    expect(driver.done).toBe(true);
+    expect(driver.state).toBe('over');
+  });
+
+  it('applies events sent by handlers while an effect runs (xstate assigns need no effect)', async () => {
+    const driver = new MachineDriver(toy, { start: 0 }, poll);
+    const output = await driver.run({
+      step: async () => {
+        driver.send({ type: 'NUDGE' });
+        return { type: 'STEPPED', by: 2 };
+      },
+      finish: () => undefined,
+    });
+    expect(output).toEqual({ outcome: 'small', log: ['noted'] });
+  });
+
+  it('refuses a named action the workflow does not implement (machine and workflow out of step)', async () => {
+    const driver = new MachineDriver(toy, { start: 0 }, poll);
+    await expect(driver.run({ step: () => ({ type: 'STEPPED', by: 5 }) } as never)).rejects.toThrow(/asked for "finish"/);
+  });
+});
+
+describe('runBatches: the pausable, cancellable batch loop', () => {
+  it('keeps batch order in its results with several lanes', async () => {
+    const out = await runBatches({ batches: chunk([1, 2, 3, 4, 5, 6, 7], 2), inFlight: 2, run: async (b) => (await new Promise((r) => setTimeout(r, 5 * (4 - b.length))), b.join('+')) }, poll);
+    expect(out).toEqual(['1+2', '3+4', '5+6', '7']);
+  });
+
+  it('starts no batch while paused, and runs the rest after resume', async () => {
+    const control = { paused: true, cancelRequested: false };
+    const started: number[] = [];
+    const loop = runBatches({ batches: [0, 1, 2], inFlight: 1, control: () => control, run: async (b) => (started.push(b), b), skip: () => -1 }, poll);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(started).toEqual([]);
+    control.paused = false;
+    expect(await loop).toEqual([0, 1, 2]);
+  });
+
+  it('after cancel, skips what has not started; what ran stays done', async () => {
+    const control: ControlState & { cancelRequested: boolean } = { paused: false, cancelRequested: false };
+    const out = await runBatches({
+      batches: [0, 1, 2, 3],
+      inFlight: 1,
+      control: () => control,
+      run: async (b) => {
+        if (b === 1) control.cancelRequested = true; // cancel arrives while batch 1 runs
+        return `done ${b}`;
+      },
+      skip: (b) => `skipped ${b}`,
+    }, poll);
+    expect(out).toEqual(['done 0', 'done 1', 'skipped 2', 'skipped 3']);
+  });
+
+  it('a cancel requested while paused releases the pause and skips the rest', async () => {
+    const control = { paused: true, cancelRequested: false };
+    const loop = runBatches({ batches: [0, 1], inFlight: 2, control: () => control, run: async () => 'ran', skip: () => 'skipped' }, poll);
+    setTimeout(() => (control.cancelRequested = true), 10);
+    expect(await loop).toEqual(['skipped', 'skipped']);
+  });
+
+  it('a loop without skip ignores cancel (it must finish what it started)', async () => {
+    const out = await runBatches({ batches: [0, 1], inFlight: 1, control: () => ({ paused: false, cancelRequested: true }), run: async (b) => b }, poll);
+    expect(out).toEqual([0, 1]);
+  });
+});
+
+describe('approval gate', () => {
+  it('turns a decision into the machine event it stands for', () => {
+    expect(decisionEvent({ decision: 'approve', by: 'sre' })).toEqual({ type: 'APPROVED', by: 'sre' });
+    expect(decisionEvent({ decision: 'reject', reason: 'not now' })).toEqual({ type: 'REJECTED', reason: 'not now' });
+  });
+
+  it('refuses, synchronously, an answer when no approval is pending', () => {
+    expect(() => new ApprovalGate().validate({ decision: 'approve' }, 'step: promoting')).toThrow('not waiting for approval (step: promoting)');
+  });
+});
