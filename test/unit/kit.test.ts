@@ -35,7 +35,7 @@ describe('runMachine: one driver for every machine', () => {
     let tries = 0;
     // Act
     const { output, driver } = await runMachine(toy, { start: 9 }, {
-      step: () => (calls.push('step'), { type: 'STEPPED', by: ++tries }),
+      step: () => (calls.push('step'), { type: 'STEPPED' as const, by: ++tries }),
       finish: async () => void calls.push('finish'),
     }, poll);
     // Assess
@@ -115,5 +115,18 @@ describe('approval gate', () => {
 
   it('refuses, synchronously, an answer when no approval is pending', () => {
     expect(() => new ApprovalGate().validate({ decision: 'approve' }, 'step: promoting')).toThrow('not waiting for approval (step: promoting)');
+  });
+});
+
+describe('failures', () => {
+  it('reads the root message and the innermost ApplicationFailure type through the cause chain', async () => {
+    const { ActivityFailure, ApplicationFailure, RetryState } = await import('@temporalio/common');
+    const { failureMessage, failureType, isPermanent } = await import('../../workflows/kit/failures.js');
+    const root = ApplicationFailure.nonRetryable('access denied to ap-northeast-1', 'AwsRejected');
+    const wrapped = new ActivityFailure('activity failed', 'promoteBatch', '1', RetryState.NON_RETRYABLE_FAILURE, 'worker', root);
+    expect(failureMessage(wrapped)).toBe('access denied to ap-northeast-1');
+    expect(failureType(wrapped)).toBe('AwsRejected');
+    expect(isPermanent(wrapped)).toBe(true);
+    expect(isPermanent(new ActivityFailure('x', 'a', '1', RetryState.TIMEOUT, 'w', ApplicationFailure.retryable('slow', 'RegionUnreachable')))).toBe(false);
   });
 });

@@ -4,3 +4,4 @@ export { runBatches, chunk, NO_CONTROL, type BatchLoop, type ControlState, type 
 export { ApprovalGate, decisionEvent, type GateEvent } from './approval-gate.js';
 export { onControl, tellNewChild, listenForControl, type ControlKind, type Steerable } from './control.js';
 export * from './control.messages.js';
+export { failureMessage, failureType, isPermanent } from './failures.js';
