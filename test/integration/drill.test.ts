@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowsPath } from '../../worker/worker.js';
 import { DeleteSecretCommand, ListSecretsCommand, RemoveRegionsFromReplicationCommand } from '@aws-sdk/client-secrets-manager';
 import { drillCanaryPrefix, type DrillReport } from '../../domain/drill.js';
 import { drillWorkflowIdPrefix } from '../../domain/ids.js';
@@ -75,6 +79,11 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
 
     const listed = await listDrills(h.client, plan);
     expect(listed.some((d) => d.workflowId === id && d.report?.outcome === 'passed')).toBe(true);
+
+    // Its history replays against today's code; RECORD_HISTORIES=1 keeps it for test/unit/replay.test.ts.
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
+    if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/drill.json', import.meta.url), historyToJSON(history));
   });
 
   it('with 2 s of replication lag into the DR Region, the reported RPO is about 2 s', async () => {
