@@ -21,6 +21,9 @@ import type { eventsInstallWorkflow } from '../../workflows/events-install.workf
 import { recoverHintSignal, recoverStatusQuery } from '../../workflows/recover.messages.js';
 import type { Plan } from '../../domain/plan.js';
 import { inject } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowsPath } from '../../worker/worker.js';
 import { startReceiver, type RunningReceiver } from '../../cli/receiver-server.js';
 import { fingerprintOf } from '../../cli/commands/events.js';
 import { runCli } from '../support/cli.js';
@@ -236,6 +239,11 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       expect(none.code).toBe(2);
       expect(none.err).toMatch(/no running workflow with id/);
       expect(await executions(failoverWorkflowId(name))).toBe(0);
+
+      // Its history (hint, probes, the window's timer, the veto update) replays; RECORD_HISTORIES=1 keeps it.
+      const history = await h.client.workflow.getHandle(id).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
+      if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/recover.json', import.meta.url), historyToJSON(history));
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });
       await h.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);

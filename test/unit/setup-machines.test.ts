@@ -114,7 +114,7 @@ describe('resolveConflict machine (every policy)', () => {
     const r = runResolve(policy, events);
     expect(r.snap.value).toBe(state);
     expect(r.log).toEqual(log);
-    if (r.snap.status === 'done') expect(resolutionOf(r.snap.context, String(r.snap.value))).toMatchObject(expected);
+    if (r.snap.status === 'done') expect(r.snap.output).toMatchObject(expected);
   });
 
   it.each(policies)('%s: a conflict that disappeared is replicated without force or backup', (policy) => {
