@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { type ApprovalDecision } from '../../domain/approval.js';
 import { ExitCode } from '../../domain/errors.js';
-import { approvalUpdate } from '../../workflows/setup.messages.js';
+import { approvalUpdate } from '../../workflows/kit/control.messages.js';
 import { defineCommand } from '../command.js';
 import { operatorName as by } from '../operator.js';
 import { printJson, type Io } from '../output.js';
