@@ -4,6 +4,10 @@
  * over 1,000 secrets within 2 × ⌈N/100⌉ list calls per Region; history bounded over 500 cycles.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowsPath } from '../../worker/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { failoverWorkflowId, fenceWorkflowId, monitorWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
@@ -101,6 +105,10 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       await m.signal(monitorStopSignal);
       await m.result();
     }
+    // Its (last run's) history replays against today's code; RECORD_HISTORIES=1 keeps it for test/unit/replay.test.ts.
+    const history = await h.client.workflow.getHandle(m.workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, m.workflowId);
+    if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/monitor.json', import.meta.url), historyToJSON(history));
 
     // 3. rotation: enabled, and (seen from three days later) its scheduled rotation never happened.
     // (Rotation needs a rotation function in the Region, as on AWS.)
