@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { replicateMachine, outcomeOf, type ReplicateEvent } from '../../workflows/machines/replicate.machine.js';
-import { resolveConflictMachine, resolutionOf, type ResolveEvent, type ResolveInput } from '../../workflows/machines/resolve-conflict.machine.js';
+import { resolveConflictMachine, type ResolveEvent, type ResolveInput } from '../../workflows/machines/resolve-conflict.machine.js';
 import { classifyInspection, conflictPolicyFor, reasonOf, type PrimaryView, type TargetView } from '../../domain/replication.js';
 import { PlanSchema } from '../../domain/plan.js';
 

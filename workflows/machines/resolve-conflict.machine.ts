@@ -160,7 +160,7 @@ export const resolveConflictMachine = setup({
 });
 
 /** The resolution a finished run reports (its `result` was set by the final state it reached). */
-export function resolutionOf(c: ResolveContext): ConflictResolution {
+function resolutionOf(c: ResolveContext): ConflictResolution {
   const base = {
     secret: c.secret,
     region: c.region,
