@@ -5,7 +5,6 @@
  * by HMAC, cleaned up in both Regions; reports written (JSON, Markdown, SVG timeline).
  */
 import { formatDuration } from '../../domain/duration.js';
-import type { DrillReport } from '../../domain/drill.js';
 import type { Plan } from '../../domain/plan.js';
 import { printJson, type Io } from '../output.js';
 import type { Connected } from '../temporal.js';
@@ -23,7 +22,7 @@ export async function demoDrillStage({ c, plan, io, say, reportsDir }: DemoDrill
   say('');
   say(`[drill] secrets-dr drill run --wait --reports ${reportsDir}   (${plan.drills.canaries} canaries secrets-dr-drill/${plan.name}/<n>; production secrets are not touched)`);
   const handle = await startDrill({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, 'demo');
-  const report = (await handle.result()) as DrillReport;
+  const report = await handle.result();
   const files = writeDrillReports(report, reportsDir);
   if (io.json) printJson(io, { drill: report, files });
   else {
