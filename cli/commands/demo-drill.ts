@@ -5,6 +5,7 @@
  * by HMAC, cleaned up in both Regions; reports written (JSON, Markdown, SVG timeline).
  */
 import { formatDuration } from '../../domain/duration.js';
+import type { DrillReport } from '../../domain/drill.js';
 import type { Plan } from '../../domain/plan.js';
 import { printJson, type Io } from '../output.js';
 import type { Connected } from '../temporal.js';
