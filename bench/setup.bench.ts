@@ -19,7 +19,6 @@ import { join } from 'node:path';
 import { ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { setupBatchWorkflowId, setupWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { PlanSchema } from '../domain/plan.js';
-import type { SetupReport } from '../domain/replication.js';
 import { QUICK, writeResult } from './results.js';
 import { LabClient } from '../lab/client.js';
 import { startLab } from '../lab/server.js';
@@ -28,6 +27,7 @@ import { loadEnv, temporalOptions } from '../worker/config.js';
 import { connectWorker, startWorkers } from '../worker/worker.js';
 import { installRuntime } from '../worker/runtime.js';
 import { connectClient } from '../cli/temporal.js';
+import type { replicateWorkflow } from '../workflows/replicate.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
@@ -75,11 +75,11 @@ async function main(): Promise<void> {
     const share = plan.failover.writeQuotaShare;
 
     const started = Date.now();
-    const report = (await c.client.workflow.execute('replicateWorkflow', {
+    const report = await c.client.workflow.execute<typeof replicateWorkflow>('replicateWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
       workflowId: setupWorkflowId(plan.name),
       args: [{ plan, taskQueuePrefix: prefix }],
-    })) as SetupReport;
+    });
     const seconds = (Date.now() - started) / 1000;
 
     const id = setupWorkflowId(plan.name);

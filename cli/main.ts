@@ -15,6 +15,7 @@ import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labSta
 import { labLambdaCreateCommand, labLambdaDeleteCommand, labLambdaListCommand } from './commands/lab-lambda.js';
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
+import { vetoCommand } from './commands/veto.js';
 import { setupCommand } from './commands/setup.js';
 import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
@@ -48,6 +49,7 @@ export const COMMANDS: Command[] = [
   labLambdaDeleteCommand,
   approveCommand,
   rejectCommand,
+  vetoCommand,
   demoCommand,
   failoverCommand,
   watchCommand,

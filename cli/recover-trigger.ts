@@ -7,7 +7,9 @@ import type { Client } from '@temporalio/client';
 import { recoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hintFromEvent, InboundEvent, type RecoveryHint } from '../domain/inbound-events.js';
 import type { Plan } from '../domain/plan.js';
-import { RECOVER_HINT_SIGNAL, type RecoverInput } from '../domain/recover.js';
+import type { RecoverInput } from '../domain/recover.js';
+import type { recoverWorkflow } from '../workflows/recover.workflow.js';
+import { recoverHintSignal } from '../workflows/recover.messages.js';
 
 export type TriggerOutcome =
   | { status: 400; error: string; issues?: string[] }
@@ -28,11 +30,11 @@ export function decideTrigger(plan: Plan, body: unknown, now: Date = new Date())
 /** Signal-with-start of recover with a decided hint. */
 export async function signalRecover(client: Client, plan: Plan, hint: RecoveryHint, opts: { taskQueuePrefix: string }): Promise<TriggerOutcome> {
   const input: RecoverInput = { plan, taskQueuePrefix: opts.taskQueuePrefix };
-  const handle = await client.workflow.signalWithStart('recoverWorkflow', {
+  const handle = await client.workflow.signalWithStart<typeof recoverWorkflow, [RecoveryHint]>('recoverWorkflow', {
     workflowId: recoverWorkflowId(plan.name),
     taskQueue: workflowTaskQueue(opts.taskQueuePrefix),
     args: [input],
-    signal: RECOVER_HINT_SIGNAL,
+    signal: recoverHintSignal,
     signalArgs: [hint],
   });
   return { status: 202, workflowId: handle.workflowId, runId: handle.signaledRunId, hint };

@@ -11,7 +11,6 @@ import { PROGRESS_QUERY as CONTROL_PROGRESS_QUERY } from '../domain/control.js';
 import type { RecoverStatus } from '../domain/recover.js';
 import { RECOVER_STATUS_QUERY } from '../domain/recover.js';
 import type { SetupProgress, SetupReport } from '../domain/replication.js';
-import { SETUP_PROGRESS_QUERY } from '../workflows/setup.messages.js';
 import { OUTCOME_ROWS_LIMIT, type ApprovalView, type FinishedView, type OperationKind, type OperationView, type OutcomeRow } from './model.js';
 
 /** A word a shell takes as it is, else single-quoted: commands on the page are pasted into a terminal. */
@@ -21,7 +20,7 @@ export function shellArg(s: string): string {
 
 /** The progress query of each kind that has one. */
 export const PROGRESS_QUERY: Partial<Record<OperationKind, string>> = {
-  setup: SETUP_PROGRESS_QUERY,
+  setup: CONTROL_PROGRESS_QUERY,
   failover: CONTROL_PROGRESS_QUERY,
   failback: CONTROL_PROGRESS_QUERY,
   recover: RECOVER_STATUS_QUERY,

@@ -63,8 +63,8 @@ export const StepTiming = z.object({
 });
 export type StepTiming = z.infer<typeof StepTiming>;
 
-const DrillOutcome = z.enum(['passed', 'missed-target', 'failed', 'cancelled']);
-type DrillOutcome = z.infer<typeof DrillOutcome>;
+export const DrillOutcome = z.enum(['passed', 'missed-target', 'failed', 'cancelled']);
+export type DrillOutcome = z.infer<typeof DrillOutcome>;
 
 /**
  * The RTO an application sees through one read path: from the promote decision until a reader in

@@ -24,7 +24,7 @@ export type RecoverPhase = z.infer<typeof RecoverPhase>;
 
 const RecoverEntry = z.object({ at: z.string(), what: z.string() });
 
-const RecoverCarry = z.object({
+export const RecoverCarry = z.object({
   seen: z.array(z.string()),
   hints: z.number().int(),
   duplicates: z.number().int(),
@@ -33,7 +33,7 @@ const RecoverCarry = z.object({
   lastFailoverId: z.string().optional(),
   journal: z.array(RecoverEntry),
 });
-type RecoverCarry = z.infer<typeof RecoverCarry>;
+export type RecoverCarry = z.infer<typeof RecoverCarry>;
 
 export const RecoverInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
@@ -59,6 +59,10 @@ export const RecoverStatus = z.object({
   failedProbes: z.number().int(),
   lastFailoverAt: z.string().optional(),
   failoverWorkflowId: z.string().optional(),
+  /** Where the failover would go: the first DR Region that answered the last probe round. */
+  target: z.string().optional(),
+  /** While the veto window is open: when it closes and the failover starts (`secrets-dr veto` stops it). */
+  vetoWindowEndsAt: z.string().optional(),
   journal: z.array(RecoverEntry),
 });
 export type RecoverStatus = z.infer<typeof RecoverStatus>;

@@ -4,45 +4,30 @@
  * kind* (one describe/replicate/poll activity for many secrets), so a batch costs a few dozen
  * history events whatever its size. Conflicts go to one resolveConflict child each and run
  * independently: an `ask` waiting for a person never holds up the other secrets' polling.
+ * This is a fleet of machines whose effects are batched across machines, so it is driven here,
+ * not by the kit's one-machine driver (which runs one machine's effects in order); the effects
+ * themselves live in replicate-batch.steps.ts.
  */
-import { condition, executeChild, getExternalWorkflowHandle, sleep } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
-import { conflictWorkflowId } from '../domain/ids.js';
-import type { Plan } from '../domain/plan.js';
-import { classifyInspection, conflictPolicyFor, type SecretOutcome, type TargetView } from '../domain/replication.js';
-import type { ReplicationActivities } from '../activities/replication.activities.js';
-import { regionActivities } from './activity-options.js';
+import type { SecretOutcome } from '../domain/replication.js';
 import { outcomeOf, replicateMachine, type ReplicateEvent } from './machines/replicate.machine.js';
-import { resolveConflictWorkflow } from './resolve-conflict.workflow.js';
+import { batchSteps, type BatchedKind, type Item, type Kind, type ReplicateBatchInput } from './replicate-batch.steps.js';
 import { batchProgressSignal } from './setup.messages.js';
-import { BATCH_READ_OPTIONS, failureReason, WRITE_OPTIONS } from './setup-support.js';
 
-export interface ReplicateBatchInput {
-  plan: Plan;
-  names: string[];
-  batch: number;
-  setupWorkflowId: string;
-  taskQueuePrefix?: string;
-}
+export type { ReplicateBatchInput } from './replicate-batch.steps.js';
 
 type Snapshot = SnapshotFrom<typeof replicateMachine>;
-type Kind = 'inspect' | 'replicate' | 'pollStatus' | 'verifyReplica' | 'resolveConflict';
-interface Item { key: string; secret: string; region: string }
-
-const MIN_POLL_MS = 300;
-const MAX_POLL_MS = 15_000;
 
 export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promise<SecretOutcome[]> {
-  const { plan, taskQueuePrefix: prefix } = input;
-  const reads = (r: string) => regionActivities<ReplicationActivities>(r, prefix, BATCH_READ_OPTIONS);
-  const writes = regionActivities<ReplicationActivities>(plan.primaryRegion, prefix, WRITE_OPTIONS);
-  const kmsOf = (r: string) => plan.drRegions.find((d) => d.region === r)?.kmsKeyId;
+  const { plan } = input;
 
   const machines = new Map<string, Snapshot>();
   const queues: Record<Kind, Item[]> = { inspect: [], replicate: [], pollStatus: [], verifyReplica: [], resolveConflict: [] };
   const busy = new Set<Kind>();
   const events: Array<{ key: string; event: ReplicateEvent }> = [];
   const emit = (key: string, event: ReplicateEvent) => events.push({ key, event });
+  const { batched, resolveConflict } = batchSteps(input, (key) => machines.get(key)!.context, emit);
   const enqueue = (key: string, actions: ReadonlyArray<{ type: string }>) => {
     const s = machines.get(key)!.context;
     for (const a of actions) queues[a.type as Kind]?.push({ key, secret: s.secret, region: s.region });
@@ -56,92 +41,6 @@ export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promis
       enqueue(key, actions);
     }
   }
-
-  const byRegion = (items: Item[]) => {
-    const m = new Map<string, Item[]>();
-    for (const i of items) m.set(i.region, [...(m.get(i.region) ?? []), i]);
-    return m;
-  };
-
-  const handlers: Record<Exclude<Kind, 'resolveConflict'>, (items: Item[]) => Promise<void>> = {
-    async inspect(items) {
-      const names = [...new Set(items.map((i) => i.secret))];
-      try {
-        const [primaries, ...targets] = await Promise.all([
-          reads(plan.primaryRegion).describePrimaries({ names }),
-          ...[...byRegion(items).keys()].map(async (r) => [r, await reads(r).describeTargets({ names: items.filter((i) => i.region === r).map((i) => i.secret) })] as const),
-        ]);
-        const p = new Map(primaries.map((v) => [v.name, v]));
-        const t = new Map<string, TargetView>(targets.flatMap(([r, views]) => views.map((v) => [`${r}\u0000${v.name}`, v] as const)));
-        for (const i of items) {
-          const pv = p.get(i.secret) ?? { name: i.secret, exists: false };
-          const inspection = classifyInspection(plan.primaryRegion, i.region, pv, t.get(i.key) ?? { name: i.secret, exists: false });
-          emit(i.key, { type: 'INSPECTED', inspection, policy: conflictPolicyFor(plan, i.secret, pv.tags), ...(pv.arn ? { primaryArn: pv.arn } : {}), at: Date.now() });
-        }
-      } catch (err) {
-        const { message } = failureReason(err);
-        for (const i of items) emit(i.key, { type: 'INSPECTED', inspection: { kind: 'blocked', reason: 'other', detail: `could not inspect: ${message}` }, policy: plan.conflicts.policy, at: Date.now() });
-      }
-    },
-    async replicate(items) {
-      try {
-        const results = await writes.replicateBatch({ items: items.map((i) => ({ secret: i.secret, region: i.region, ...(kmsOf(i.region) ? { kmsKeyId: kmsOf(i.region) } : {}) })), writeQuotaShare: plan.failover.writeQuotaShare });
-        results.forEach((r, n) => emit(items[n]!.key, r.ok ? { type: 'REPLICATED', at: Date.now() } : { type: 'REPLICATE_FAILED', reason: r.reason ?? 'other', message: r.message ?? 'replication refused' }));
-      } catch (err) {
-        const f = failureReason(err);
-        for (const i of items) emit(i.key, { type: 'REPLICATE_FAILED', reason: f.reason, message: f.message });
-      }
-    },
-    async pollStatus(items) {
-      // Poll young waits often and old ones rarely: bounded history even for a long inSyncTimeout.
-      const youngest = Math.max(...items.map((i) => machines.get(i.key)!.context.waitStartedAt ?? Date.now()));
-      await sleep(Math.min(MAX_POLL_MS, Math.max(MIN_POLL_MS, (Date.now() - youngest) / 4)));
-      try {
-        const statuses = await reads(plan.primaryRegion).replicationStatusBatch({ items: items.map((i) => ({ secret: i.secret, region: i.region })) });
-        statuses.forEach((status, n) => emit(items[n]!.key, { type: 'STATUS', status, at: Date.now() }));
-      } catch {
-        for (const i of items) emit(i.key, { type: 'STATUS', status: { name: i.secret, region: i.region, status: 'InProgress' }, at: Date.now() });
-      }
-    },
-    async verifyReplica(items) {
-      for (const [r, group] of byRegion(items)) {
-        try {
-          const views = await reads(r).describeTargets({ names: group.map((i) => i.secret) });
-          views.forEach((target, n) => emit(group[n]!.key, { type: 'VERIFIED', target, at: Date.now() }));
-        } catch {
-          for (const i of group) emit(i.key, { type: 'VERIFIED', target: { name: i.secret, exists: false }, at: Date.now() });
-        }
-      }
-    },
-  };
-
-  const resolve = async (i: Item) => {
-    const c = machines.get(i.key)!.context;
-    try {
-      const resolution = await executeChild(resolveConflictWorkflow, {
-        workflowId: conflictWorkflowId(input.setupWorkflowId, i.region, i.secret),
-        args: [
-          {
-            planName: plan.name,
-            bus: plan.events.bus,
-            primaryRegion: plan.primaryRegion,
-            region: i.region,
-            secret: i.secret,
-            policy: c.policy,
-            approvalTimeoutMs: plan.conflicts.approvalTimeout,
-            ...(c.kmsKeyId ? { kmsKeyId: c.kmsKeyId } : {}),
-            writeQuotaShare: plan.failover.writeQuotaShare,
-            ...(prefix ? { taskQueuePrefix: prefix } : {}),
-            setupWorkflowId: input.setupWorkflowId,
-          },
-        ],
-      });
-      emit(i.key, { type: 'RESOLVED', resolution, at: Date.now() });
-    } catch (err) {
-      const f = failureReason(err);
-      emit(i.key, { type: 'RESOLVED', resolution: { secret: i.secret, region: i.region, policy: c.policy, result: 'failed', reason: f.reason, detail: f.message }, at: Date.now() });
-    }
-  };
 
   const parent = getExternalWorkflowHandle(input.setupWorkflowId);
   let ticks = 0;
@@ -167,16 +66,16 @@ export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promis
       reportedAt = Date.now();
     }
     if (all) break;
-    for (const kind of Object.keys(handlers) as Array<keyof typeof handlers>) {
+    for (const kind of Object.keys(batched) as BatchedKind[]) {
       if (busy.has(kind) || queues[kind].length === 0) continue;
       const items = queues[kind].splice(0);
       busy.add(kind);
-      void handlers[kind](items).finally(() => {
+      void batched[kind](items).finally(() => {
         busy.delete(kind);
         ticks++;
       });
     }
-    for (const i of queues.resolveConflict.splice(0)) void resolve(i);
+    for (const i of queues.resolveConflict.splice(0)) void resolveConflict(i);
     const seen = ticks;
     // Wake on new events, or when a kind frees up while work for it is queued.
     await condition(() => events.length > 0 || ticks !== seen);

@@ -8,14 +8,15 @@ import { executeChild, setHandler, sleep, workflowInfo } from '@temporalio/workf
 import { workflowTaskQueue, setupBatchWorkflowId } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { Plan } from '../domain/plan.js';
-import { countOutcomes, type SecretOutcome, type SetupProgress, type SetupReport } from '../domain/replication.js';
+import { countOutcomes, type SetupProgress, type SetupReport } from '../domain/replication.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
 import { regionActivities } from './activity-options.js';
 import { replicateBatchWorkflow } from './replicate-batch.workflow.js';
 import { approvalStateSignal, batchProgressSignal, setupProgressQuery } from './setup.messages.js';
-import { BATCH_READ_OPTIONS, chunk, WRITE_OPTIONS } from './setup-support.js';
+import { BATCH_READ_OPTIONS, WRITE_OPTIONS } from './setup-support.js';
+import { chunk, runBatches } from './kit/index.js';
 
 export interface ReplicateWorkflowInput {
   plan: Plan;
@@ -63,20 +64,17 @@ export async function replicateWorkflow({ plan, taskQueuePrefix: prefix, batchSi
   progress.total = names.length * drRegions.length;
   progress.phase = 'replicating';
 
-  const groups = chunk(names, batchSize);
-  const results: SecretOutcome[][] = new Array(groups.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < groups.length) {
-      const i = next++;
-      results[i] = await executeChild(replicateBatchWorkflow, {
+  // The kit's batch loop: `parallelBatches` children at a time, results in batch order.
+  const results = await runBatches({
+    batches: chunk(names, batchSize),
+    inFlight: parallelBatches,
+    run: (group, i) =>
+      executeChild(replicateBatchWorkflow, {
         workflowId: setupBatchWorkflowId(workflowId, i),
         taskQueue: workflowTaskQueue(prefix),
-        args: [{ plan, names: groups[i]!, batch: i, setupWorkflowId: workflowId, ...(prefix ? { taskQueuePrefix: prefix } : {}) }],
-      });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelBatches, groups.length)) }, lane));
+        args: [{ plan, names: group, batch: i, setupWorkflowId: workflowId, ...(prefix ? { taskQueuePrefix: prefix } : {}) }],
+      }),
+  });
 
   const outcomes = results.flat();
   const counts = countOutcomes(outcomes);

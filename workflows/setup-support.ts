@@ -1,6 +1,7 @@
 /** Shared wiring of setup's workflows: activity options for writes, failure → reason, batching helpers. */
 import type { ActivityOptions } from '@temporalio/workflow';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { ErrorType, NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
+import { failureMessage, failureType } from './kit/failures.js';
 import type { FailureReason } from '../domain/replication.js';
 import { reasonOf } from '../domain/replication.js';
 
@@ -18,21 +19,16 @@ export const BATCH_READ_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
 };
 
-/** The innermost message of a failed activity/child (ActivityFailure → ApplicationFailure). */
+/** The innermost message and error type of a failed activity/child (the kit's `rootCause` and `instanceof` reading). */
 export function failureText(err: unknown): { message: string; type?: string } {
-  let e = err as { cause?: unknown; message?: string; type?: string } | undefined;
-  while (e?.cause) e = e.cause as typeof e;
-  return { message: e?.message ?? String(err), type: e?.type };
+  return { message: failureMessage(err), type: failureType(err) };
 }
 
 export function failureReason(err: unknown): { reason: FailureReason; message: string } {
   const { message, type } = failureText(err);
-  if (type === 'SecretNotFound') return { reason: 'deleted', message };
+  if (type === ErrorType.SecretNotFound) return { reason: 'deleted', message };
   return { reason: reasonOf(message, type), message };
 }
 
-export function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+/** One slicing helper for every batch loop (the kit's). */
+export { chunk } from './kit/batch-loop.js';

@@ -1,37 +1,22 @@
 /** `secrets-dr approve ID` / `reject ID --reason TEXT`: answer a workflow's approval gate. */
-import { userInfo } from 'node:os';
 import { z } from 'zod';
-import { WorkflowNotFoundError } from '@temporalio/client';
-import { APPROVAL_UPDATE, type ApprovalDecision } from '../../domain/approval.js';
-import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { type ApprovalDecision } from '../../domain/approval.js';
+import { ExitCode } from '../../domain/errors.js';
+import { approvalUpdate } from '../../workflows/kit/control.messages.js';
 import { defineCommand } from '../command.js';
+import { operatorName as by } from '../operator.js';
 import { printJson, type Io } from '../output.js';
-import { connectClient } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
+import { sendUpdate } from '../workflow-update.js';
 
 async function answer(id: string, decision: ApprovalDecision, io: Io): Promise<ExitCode> {
-  const c = await connectClient();
-  try {
-    const result = await c.client.workflow.getHandle(id).executeUpdate(APPROVAL_UPDATE, { args: [decision] });
+  return withTemporal({}, async (c) => {
+    const result = await sendUpdate(c, id, approvalUpdate, decision);
     if (io.json) printJson(io, { workflowId: id, ...decision, result });
     else io.out(`${id}: ${decision.decision === 'approve' ? 'approved' : `rejected (${decision.reason})`}${decision.subject ? ` for ${decision.subject}` : ''}`);
     return ExitCode.Ok;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new OperatorError(ErrorType.UsageError, `no running workflow with id ${id}`);
-    const msg = (err as Error).message;
-    if (/update|validat|reject|not waiting|no pending/i.test(msg)) throw new OperatorError(ErrorType.UsageError, `${id} refused the answer: ${msg}`, [], ExitCode.Failed);
-    throw err;
-  } finally {
-    await c.close();
-  }
+  });
 }
-
-const by = () => {
-  try {
-    return userInfo().username;
-  } catch {
-    return undefined;
-  }
-};
 
 export const approveCommand = defineCommand({
   words: ['approve'],

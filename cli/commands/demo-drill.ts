@@ -23,7 +23,7 @@ export async function demoDrillStage({ c, plan, io, say, reportsDir }: DemoDrill
   say('');
   say(`[drill] secrets-dr drill run --wait --reports ${reportsDir}   (${plan.drills.canaries} canaries secrets-dr-drill/${plan.name}/<n>; production secrets are not touched)`);
   const handle = await startDrill({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, 'demo');
-  const report = (await handle.result()) as DrillReport;
+  const report = await handle.result();
   const files = writeDrillReports(report, reportsDir);
   if (io.json) printJson(io, { drill: report, files });
   else {

@@ -11,10 +11,11 @@ import { fenceWorkflowId, failoverWorkflowId, recoverWorkflowId } from '../../do
 import { formatDuration } from '../../domain/duration.js';
 import type { FailoverReport } from '../../domain/failover.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
-import type { MonitorHealth } from '../../domain/health.js';
-import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL } from '../../domain/health.js';
 import type { Plan } from '../../domain/plan.js';
-import { RECOVER_STATUS_QUERY, type RecoverStatus } from '../../domain/recover.js';
+import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
+import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
+import type { recoverWorkflow } from '../../workflows/recover.workflow.js';
+import { recoverStatusQuery } from '../../workflows/recover.messages.js';
 import { LabClient } from '../../lab/client.js';
 import { printJson } from '../output.js';
 import { startReceiver } from '../receiver-server.js';
@@ -53,8 +54,8 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
     say('[recovery] the plan now says failover.automatic: true, health.alarms: [payments-sm-errors], unhealthyAfter: 3 probes; the demo probes every 1 s to save time (a plan file with automatic: true must say health.interval of at least 5s)');
     say('[recovery] secrets-dr monitor start   (one cycle per second: probes, ListSecrets pages, parity, rotation, fences)');
     const monitor = await startMonitor(c, plan);
-    const mh = c.client.workflow.getHandle(monitor.workflowId);
-    await until('the first monitor cycle', async () => ((await mh.query<MonitorHealth>(MONITOR_HEALTH_QUERY)).cycles >= 1 ? true : undefined), 30_000);
+    const mh = c.client.workflow.getHandle<typeof monitorWorkflow>(monitor.workflowId);
+    await until('the first monitor cycle', async () => ((await mh.query(monitorHealthQuery)).cycles >= 1 ? true : undefined), 30_000);
     say(`[recovery] secrets-dr events install --receiver-url ${receiver.url}   (in every plan Region: alarm + AWS Health rules → API destination → receiver)`);
     const installed = await runEventsInstall(c, { plan, action: 'install', receiverUrl: receiver.url, apiKeyFingerprint: fingerprintOf(key) });
     for (const r of installed.regions) say(`  ${r.region}: ${r.error ? `FAILED: ${r.error}` : `${r.created.length} created, ${r.unchanged.length} unchanged`}`);
@@ -64,7 +65,7 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
     await lab.fault('outage', { region: from, mode: 'refuse' });
     for (const region of [from, ...plan.drRegions.map((d) => d.region)]) await lab.call('POST', 'inject/alarm', { region, alarmName: ALARM, state: 'ALARM' });
     const started = await until('recover to start the failover', async () => {
-      const s = await c.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<RecoverStatus>(RECOVER_STATUS_QUERY);
+      const s = await c.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
       return s.failovers >= 1 ? s : undefined;
     }, 90_000);
     for (const j of started.journal) say(`  recover ${j.at.slice(11, 23)}  ${j.what}`);
@@ -72,9 +73,9 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
     say(`[recovery] alarm → automatic failover finished in ${formatDuration(Date.now() - t0)} (${started.hints} hint(s), ${started.duplicates} duplicate(s), one failover):`);
     if (io.json) printJson(io, { recovery: { recover: started, failover: report } });
     else renderFailoverReport(report, io);
-    const health = await mh.query<MonitorHealth>(MONITOR_HEALTH_QUERY);
+    const health = await mh.query(monitorHealthQuery);
     say(`[recovery] secrets-dr status --from-monitor: ${health.regions.map((r) => `${r.region} ${r.state}${r.reasons.length ? ` (${r.reasons[0]!.message})` : ''}`).join(', ')}`);
-    await mh.signal(MONITOR_STOP_SIGNAL, {});
+    await mh.signal(monitorStopSignal, {});
     await runEventsInstall(c, { plan, action: 'uninstall' });
     say('[recovery] monitor stopped, EventBridge rules uninstalled');
     await lab.fault('clear', { region: from });

@@ -23,6 +23,7 @@ import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { withTemporal } from '../temporal.js';
+import type { drillWorkflow } from '../../workflows/drill.workflow.js';
 
 export const DEFAULT_REPORTS_DIR = 'secrets-dr-reports';
 export const DRILL_WORKFLOW_TYPE = 'drillWorkflow';
@@ -74,8 +75,8 @@ export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<b
   }
 }
 
-export async function startDrill(t: DrillTarget, plan: Plan, trigger: 'manual' | 'demo' | 'test' = 'manual', timeouts: DrillTimeouts = {}): Promise<WorkflowHandle> {
-  return t.client.workflow.start(DRILL_WORKFLOW_TYPE, {
+export async function startDrill(t: DrillTarget, plan: Plan, trigger: 'manual' | 'demo' | 'test' = 'manual', timeouts: DrillTimeouts = {}): Promise<WorkflowHandle<typeof drillWorkflow>> {
+  return t.client.workflow.start<typeof drillWorkflow>(DRILL_WORKFLOW_TYPE, {
     taskQueue: workflowTaskQueue(t.prefix),
     workflowId: drillWorkflowId(plan.name, drillStamp(new Date())),
     args: [drillInput(plan, t.prefix, trigger, timeouts)],
@@ -98,7 +99,7 @@ export async function listDrills(client: Client, plan: Plan, limit = 20): Promis
     if (!w.workflowId.startsWith(prefix)) continue;
     const entry: DrillListEntry = { workflowId: w.workflowId, startedAt: w.startTime.toISOString(), status: w.status.name };
     if (w.status.name === 'COMPLETED') {
-      entry.report = (await client.workflow.getHandle(w.workflowId, w.runId).result().catch(() => undefined)) as DrillReport | undefined;
+      entry.report = await client.workflow.getHandle<typeof drillWorkflow>(w.workflowId, w.runId).result().catch(() => undefined);
     }
     out.push(entry);
     if (out.length >= limit) break;
@@ -151,7 +152,7 @@ export const drillRunCommand = defineCommand({
         else io.out(`drill ${handle.workflowId} started; follow it with \`secrets-dr drill list\` (or run with --wait)`);
         return ExitCode.Ok;
       }
-      const report = (await handle.result()) as DrillReport;
+      const report = await handle.result();
       const paths = writeDrillReports(report, opts.reports);
       if (io.json) printJson(io, { report, files: paths });
       else {

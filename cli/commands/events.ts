@@ -24,15 +24,16 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson, type Io } from '../output.js';
 import { type Connected, withTemporal } from '../temporal.js';
 import { envValue } from '../../worker/config.js';
+import type { eventsInstallWorkflow } from '../../workflows/events-install.workflow.js';
 
 export async function runEventsInstall(c: Connected, input: Omit<EventsInstallInput, 'taskQueuePrefix'>): Promise<EventsInstallReport> {
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
-  return c.client.workflow.execute('eventsInstallWorkflow', {
+  return c.client.workflow.execute<typeof eventsInstallWorkflow>('eventsInstallWorkflow', {
     taskQueue: workflowTaskQueue(prefix),
     workflowId: eventsInstallWorkflowId(input.plan.name),
     args: [{ ...input, taskQueuePrefix: prefix }],
     workflowExecutionTimeout: '5m',
-  }) as Promise<EventsInstallReport>;
+  });
 }
 
 export const fingerprintOf = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 16);

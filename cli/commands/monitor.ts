@@ -5,7 +5,7 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL, type MonitorHealth } from '../../domain/health.js';
+import type { MonitorHealth } from '../../domain/health.js';
 import { monitorWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Plan } from '../../domain/plan.js';
@@ -13,10 +13,12 @@ import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { type Connected, withTemporal } from '../temporal.js';
+import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
+import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
 
 export async function startMonitor(c: Connected, plan: Plan): Promise<{ workflowId: string; runId: string }> {
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
-  const handle = await c.client.workflow.start('monitorWorkflow', {
+  const handle = await c.client.workflow.start<typeof monitorWorkflow>('monitorWorkflow', {
     taskQueue: workflowTaskQueue(prefix),
     workflowId: monitorWorkflowId(plan.name),
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -28,7 +30,7 @@ export async function startMonitor(c: Connected, plan: Plan): Promise<{ workflow
 /** The monitor's health, from its memory (a query: no AWS call). */
 export async function monitorHealth(c: Connected, planName: string): Promise<MonitorHealth> {
   try {
-    return await c.client.workflow.getHandle(monitorWorkflowId(planName)).query<MonitorHealth>(MONITOR_HEALTH_QUERY);
+    return await c.client.workflow.getHandle<typeof monitorWorkflow>(monitorWorkflowId(planName)).query(monitorHealthQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message)) {
       throw new OperatorError(ErrorType.UsageError, `no monitor is running for plan ${planName}: start it with \`secrets-dr monitor start\``, [], ExitCode.Failed);
@@ -76,9 +78,9 @@ export const monitorStopCommand = defineCommand({
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {
-      const handle = c.client.workflow.getHandle(monitorWorkflowId(plan.name));
+      const handle = c.client.workflow.getHandle<typeof monitorWorkflow>(monitorWorkflowId(plan.name));
       try {
-        await handle.signal(MONITOR_STOP_SIGNAL, {});
+        await handle.signal(monitorStopSignal, {});
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) {
           io.out(`no monitor running for plan ${plan.name}`);
@@ -86,7 +88,7 @@ export const monitorStopCommand = defineCommand({
         }
         throw err;
       }
-      const last = (await handle.result()) as MonitorHealth;
+      const last = await handle.result();
       if (io.json) printJson(io, last);
       else io.out(`monitor of plan ${plan.name} stopped after ${last.cycles} cycle(s)`);
       return ExitCode.Ok;

@@ -23,6 +23,7 @@ import { requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../confirm-previews.js';
+import { setupProgressQuery } from '../../workflows/setup.messages.js';
 
 const POLL_MS = 500;
 
@@ -69,7 +70,7 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
   void result.then((s) => (settled = s));
   let lastLine = '';
   while (!settled) {
-    const p = await handle.query<SetupProgress>('progress').catch(() => undefined);
+    const p = await handle.query(setupProgressQuery).catch(() => undefined);
     if (p) {
       if (io.json) io.out(JSON.stringify({ progress: p }));
       else if (io.tty) process.stderr.write(`\r${bar(p)}`);

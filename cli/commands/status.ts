@@ -13,6 +13,7 @@ import type { statusWorkflow } from '../../workflows/status.workflow.js';
 import type { readPathsWorkflow } from '../../workflows/read-paths.workflow.js';
 import { readPathProblem, type ReadPathsReport } from '../../domain/read-paths.js';
 import { monitorHealth, renderHealth } from './monitor.js';
+import { renderRecover, runningRecover } from '../recover-status.js';
 
 export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusReport> {
   await requireWorker(c);
@@ -114,13 +115,21 @@ export const statusCommand = defineCommand({
       }
       if (opts['from-monitor']) {
         const health = await monitorHealth(c, plan.name);
-        if (io.json) printJson(io, health);
-        else renderHealth(health, io);
+        const recover = await runningRecover(c, plan.name);
+        if (io.json) printJson(io, recover ? { ...health, recover } : health);
+        else {
+          renderHealth(health, io);
+          if (recover) renderRecover(recover, io);
+        }
         return health.regions.every((r) => r.state === 'healthy') ? ExitCode.Ok : ExitCode.NeedsAttention;
       }
       const report = await fetchStatus(c, plan);
-      if (io.json) printJson(io, report);
-      else renderStatus(report, io);
+      const recover = await runningRecover(c, plan.name);
+      if (io.json) printJson(io, recover ? { ...report, recover } : report);
+      else {
+        renderStatus(report, io);
+        if (recover) renderRecover(recover, io);
+      }
       return report.attention === 0 ? ExitCode.Ok : ExitCode.NeedsAttention;
     });
   },

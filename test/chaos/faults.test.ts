@@ -22,9 +22,12 @@ import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../supp
 import { chaosSeeds, prng } from '../support/chaos.js';
 import { fastProbes } from '../support/recovery.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import type { recoverWorkflow } from '../../workflows/recover.workflow.js';
+import { recoverStatusQuery } from '../../workflows/recover.messages.js';
 
 const N = 20;
 const SEEDS = chaosSeeds([1]);
+const recoverStatus = (planName: string) => h.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(planName)).query(recoverStatusQuery);
 let h: Harness;
 
 beforeAll(async () => {
@@ -149,12 +152,12 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       // Recover confirmed the outage with its own probes and attached to the failover already running.
       await eventually('recover to attach', async () => {
-        const st = await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<{ journal: Array<{ what: string }> }>('recoverStatus');
+        const st = await recoverStatus(plan.name);
         return st.journal.some((j) => /attached|started failover/.test(j.what)) ? st : undefined;
       }, 30_000);
       const runs: string[] = [];
       for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${failoverWorkflowId(plan.name)}'` })) runs.push(`${wf.runId} ${wf.startTime.toISOString()} ${wf.status.name}`);
-      const journal = await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query('recoverStatus').catch((e: Error) => e.message);
+      const journal = await recoverStatus(plan.name).catch((e: Error) => e.message);
       expect(runs.length, `${out.join('\n')}\n${runs.join('\n')}\n${JSON.stringify(journal)}`).toBe(1);
       expect((await h.lab!.counters([h.drRegion]))[h.drRegion]?.StopReplicationToReplica).toMatchObject({ calls: N, failed: 0 });
     } finally {
@@ -181,7 +184,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       expect((await runbook.result()).outcome).toBe('done');
       await triggerRecover(h.client, plan, alarm, { taskQueuePrefix: h.prefix });
       const st = await eventually('recover to decide', async () => {
-        const s = await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<{ journal: Array<{ what: string }> }>('recoverStatus');
+        const s = await recoverStatus(plan.name);
         return s.journal.some((j) => /failover finished|failover could not start/.test(j.what)) ? s : undefined;
       }, 60_000);
       expect(st.journal.map((j) => j.what).join('\n')).toMatch(/nothing to fail over/);

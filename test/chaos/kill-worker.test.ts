@@ -25,6 +25,7 @@ import type { FailoverReport } from '../../domain/failover.js';
 import type { FailbackInput, FailbackReport } from '../../domain/failback.js';
 import { isAlive, startTemporalDevServer, type TemporalServer } from '../../lab/stack.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 import { chaosSeeds, prng, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/chaos.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
@@ -51,7 +52,7 @@ const count = async (region: string, op: string) => (await h.lab!.counters([regi
  * write, after a random delay; or once `region`'s `op` counter reached a random k < N), starts a
  * new worker, and returns the result.
  */
-async function withKill<T>(rand: ReturnType<typeof prng>, what: string, op: { region: string; name: string }, start: (prefix: string) => Promise<{ result(): Promise<unknown> }>): Promise<{ result: T; killedAt: string }> {
+async function withKill<T>(rand: ReturnType<typeof prng>, what: string, op: { region: string; name: string }, start: (prefix: string) => Promise<{ result(): Promise<T> }>): Promise<{ result: T; killedAt: string }> {
   const prefix = `t-chaos-${randomBytes(4).toString('hex')}`;
   const spawnOne = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
   let worker: SpawnedWorker = await spawnOne();
@@ -70,7 +71,7 @@ async function withKill<T>(rand: ReturnType<typeof prng>, what: string, op: { re
     }
     await worker.kill();
     worker = await spawnOne();
-    const result = (await handle.result()) as T;
+    const result = await handle.result();
     return { result, killedAt };
   } finally {
     await worker.kill();
@@ -92,7 +93,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
 
     // 1. Setup.
     const setup = await withKill<SetupReport>(rand, 'setup', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
-      h.client.workflow.start('replicateWorkflow', { taskQueue: workflowTaskQueue(p), workflowId: setupWorkflowId(plan.name), args: [{ plan, taskQueuePrefix: p }], workflowExecutionTimeout: '4m' }),
+      h.client.workflow.start<typeof replicateWorkflow>('replicateWorkflow', { taskQueue: workflowTaskQueue(p), workflowId: setupWorkflowId(plan.name), args: [{ plan, taskQueuePrefix: p }], workflowExecutionTimeout: '4m' }),
     );
     expect(setup.result.counts, `${setup.killedAt}: ${JSON.stringify(setup.result.counts)}`).toEqual({ InSync: N });
     await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));

@@ -27,14 +27,16 @@ import {
 import { EventBridge } from '@aws-sdk/client-eventbridge';
 import { conflictWorkflowId, failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, restoreWorkflowId, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
-import { AWS_LIMITS, BackupManifest, BackupTag, MANIFEST_STAGE, backupPrefix, type RestoreResult } from '../../domain/backup.js';
-import type { SetupReport } from '../../domain/replication.js';
+import { AWS_LIMITS, BackupManifest, BackupTag, MANIFEST_STAGE, backupPrefix } from '../../domain/backup.js';
 import type { FailoverReport } from '../../domain/failover.js';
-import type { FailbackReport } from '../../domain/failback.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import { createBackupActivities } from '../../activities/backup.activities.js';
-import type { PruneResult } from '../../workflows/backups.workflow.js';
+import type { PruneResult, pruneBackupsWorkflow } from '../../workflows/backups.workflow.js';
+import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
+import type { restoreBackupWorkflow } from '../../workflows/restore.workflow.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
+import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
 import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from '../../cli/commands/backups.js';
 import type { Io } from '../../cli/output.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
@@ -61,11 +63,11 @@ function planFor(tag: string, extra = ''): Plan {
   const base = h.plan(`failover:\n  requireApproval: false\n${extra}`);
   return { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix: `${h.names}${tag}/` }], exclude: [] } };
 }
-const run = async <T,>(workflow: string, workflowId: string, args: unknown, conflict: 'USE_EXISTING' | 'FAIL' = 'FAIL') =>
-  (await h.client.workflow.execute(workflow, { taskQueue: workflowTaskQueue(h.prefix), workflowId, workflowIdConflictPolicy: conflict, args: [args], workflowExecutionTimeout: '5m' })) as T;
-const runSetup = (plan: Plan) => run<SetupReport>('replicateWorkflow', setupWorkflowId(plan.name), { plan, taskQueuePrefix: h.prefix }, 'USE_EXISTING');
+/** Options of every workflow this file runs to its end (each call is typed by its workflow function, a type-only import). */
+const on = (workflowId: string, conflict: 'USE_EXISTING' | 'FAIL' = 'FAIL') => ({ taskQueue: workflowTaskQueue(h.prefix), workflowId, workflowIdConflictPolicy: conflict, workflowExecutionTimeout: '5m' });
+const runSetup = (plan: Plan) => h.client.workflow.execute<typeof replicateWorkflow>('replicateWorkflow', { ...on(setupWorkflowId(plan.name), 'USE_EXISTING'), args: [{ plan, taskQueuePrefix: h.prefix }] });
 const restore = (plan: Plan, backup: string, dryRun = false) =>
-  run<RestoreResult>('restoreBackupWorkflow', dryRun ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomBytes(3).toString('hex')}` : restoreWorkflowId(plan.name, backup), { plan, backup, dryRun, taskQueuePrefix: h.prefix });
+  h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', { ...on(dryRun ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomBytes(3).toString('hex')}` : restoreWorkflowId(plan.name, backup)), args: [{ plan, backup, dryRun, taskQueuePrefix: h.prefix }] });
 
 const describeIn = (region: string, id: string) => h.sm(region).send(new DescribeSecretCommand({ SecretId: id }));
 const valueAt = async (region: string, id: string, stage: string): Promise<GetSecretValueResponse> => h.sm(region).send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }));
@@ -237,7 +239,7 @@ describe('backups (dev server + lab)', () => {
     expect(dry.plan).toMatchObject({ target: 'standalone', needsBackup: true });
     expect(dry.plan!.changes.map((c) => c.field)).toEqual(expect.arrayContaining(['tags', 'label AWSCURRENT', 'label AWSPREVIOUS']));
 
-    const again = await run<RestoreResult>('restoreBackupWorkflow', `${restoreWorkflowId(plan.name, backup!.Name!)}/again`, { plan, backup: backup!.Name!, taskQueuePrefix: h.prefix });
+    const again = await h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', { ...on(`${restoreWorkflowId(plan.name, backup!.Name!)}/again`), args: [{ plan, backup: backup!.Name!, taskQueuePrefix: h.prefix }] });
 
     expect(again.backupOfCurrent, 'the changed secret saved first').toBeDefined();
     expect(await snapshot(h.drRegion, name)).toEqual(before);
@@ -286,7 +288,7 @@ describe('backups (dev server + lab)', () => {
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     let failover: FailoverReport;
     try {
-      failover = await run<FailoverReport>('failoverWorkflow', failoverWorkflowId(plan.name), { plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 });
+      failover = await h.client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', { ...on(failoverWorkflowId(plan.name)), args: [{ plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 }] });
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
     }
@@ -305,7 +307,7 @@ describe('backups (dev server + lab)', () => {
     expect(dr.kmsKeyId).toContain('dr-key');
     expect(dr.policy?.Statement?.[0]).toMatchObject({ Sid: 'DenyVendor', Resource: '<self>' });
 
-    const report = await run<FailbackReport>('failbackWorkflow', failbackWorkflowId(plan.name), { plan, taskQueuePrefix: h.prefix, skipApproval: true }, 'USE_EXISTING');
+    const report = await h.client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', { ...on(failbackWorkflowId(plan.name), 'USE_EXISTING'), args: [{ plan, taskQueuePrefix: h.prefix, skipApproval: true }] });
 
     expect(report.outcome, JSON.stringify(report.attention ?? report)).toBe('done');
     const backups = (await backupsOf(h.drRegion, plan, name)).filter((b) => b.Tags?.some((t) => t.Key === BackupTag.reason && /re-replication/.test(t.Value ?? '')));
@@ -344,7 +346,7 @@ describe('backups (dev server + lab)', () => {
     await backupOf(names.twice, 2);
     await write(names.twice);
     await new Promise((r) => setTimeout(r, 50));
-    const prune = (olderThanMs: number, dryRun: boolean) => run<PruneResult>('pruneBackupsWorkflow', `prune-${plan.name}-${randomBytes(3).toString('hex')}`, { plan, olderThanMs, dryRun, taskQueuePrefix: h.prefix });
+    const prune = (olderThanMs: number, dryRun: boolean) => h.client.workflow.execute<typeof pruneBackupsWorkflow>('pruneBackupsWorkflow', { ...on(`prune-${plan.name}-${randomBytes(3).toString('hex')}`), args: [{ plan, olderThanMs, dryRun, taskQueuePrefix: h.prefix }] });
     const removed = (r: PruneResult) => r.removed.map((b) => b.name).sort();
 
     expect(removed(await prune(30 * 86_400_000, false)), 'nothing is 30 days old').toEqual([]);

@@ -1,4 +1,8 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowsPath } from '../../worker/worker.js';
 import { DeleteSecretCommand, ListSecretsCommand, RemoveRegionsFromReplicationCommand } from '@aws-sdk/client-secrets-manager';
 import { drillCanaryPrefix, type DrillReport } from '../../domain/drill.js';
 import { drillWorkflowIdPrefix } from '../../domain/ids.js';
@@ -6,6 +10,7 @@ import type { Plan } from '../../domain/plan.js';
 import { listDrills, removeDrillSchedule, startDrill, upsertDrillSchedule, writeDrillReports } from '../../cli/commands/drill.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import type { drillWorkflow } from '../../workflows/drill.workflow.js';
 
 let h: Harness;
 let plan: Plan;
@@ -27,7 +32,7 @@ afterAll(async () => {
 const target = () => ({ client: h.client, prefix: h.prefix });
 
 async function drill(): Promise<DrillReport> {
-  const report = (await (await startDrill(target(), plan, 'test')).result()) as DrillReport;
+  const report = await (await startDrill(target(), plan, 'test')).result();
   reports.push(report);
   return report;
 }
@@ -57,7 +62,7 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
       return d.info.recentActions[0]?.action.workflow.workflowId;
     }, 20_000);
     expect(id.startsWith(drillWorkflowIdPrefix(plan.name))).toBe(true);
-    const report = (await h.client.workflow.getHandle(id).result()) as DrillReport;
+    const report = await h.client.workflow.getHandle<typeof drillWorkflow>(id).result();
     reports.push(report);
 
     expect(report.outcome, JSON.stringify(report.failure)).toBe('passed');
@@ -74,6 +79,11 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
 
     const listed = await listDrills(h.client, plan);
     expect(listed.some((d) => d.workflowId === id && d.report?.outcome === 'passed')).toBe(true);
+
+    // Its history replays against today's code; RECORD_HISTORIES=1 keeps it for test/unit/replay.test.ts.
+    const history = await h.client.workflow.getHandle(id).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
+    if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/drill.json', import.meta.url), historyToJSON(history));
   });
 
   it('with 2 s of replication lag into the DR Region, the reported RPO is about 2 s', async () => {
@@ -149,7 +159,7 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
     let first: DrillReport;
     try {
-      first = (await (await startDrill(target(), plan, 'test', { replicaRemovalTimeoutMs: 1_000 })).result()) as DrillReport;
+      first = await (await startDrill(target(), plan, 'test', { replicaRemovalTimeoutMs: 1_000 })).result();
       reports.push(first);
     } finally {
       await h.lab!.fault('clear', { region: h.drRegion });

@@ -4,10 +4,16 @@
  * over 1,000 secrets within 2 × ⌈N/100⌉ list calls per Region; history bounded over 500 cycles.
  */
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowsPath } from '../../worker/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { failoverWorkflowId, fenceWorkflowId, monitorWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
-import { MONITOR_HEALTH_QUERY, MONITOR_STOP_SIGNAL, type MonitorHealth } from '../../domain/health.js';
+import type { MonitorHealth } from '../../domain/health.js';
+import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
+import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
 import type { Plan } from '../../domain/plan.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { fastProbes, queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
@@ -35,7 +41,7 @@ afterAll(async () => {
 });
 
 async function startMonitor(plan: Plan, extra: Record<string, unknown> = {}) {
-  return h.client.workflow.start('monitorWorkflow', {
+  return h.client.workflow.start<typeof monitorWorkflow>('monitorWorkflow', {
     taskQueue: queueOf(w.prefix),
     workflowId: monitorWorkflowId(plan.name),
     args: [{ plan, taskQueuePrefix: w.prefix, ...extra }],
@@ -43,7 +49,7 @@ async function startMonitor(plan: Plan, extra: Record<string, unknown> = {}) {
   });
 }
 type Handle = Awaited<ReturnType<typeof startMonitor>>;
-const health = (m: Handle) => m.query<MonitorHealth>(MONITOR_HEALTH_QUERY);
+const health = (m: Handle) => m.query(monitorHealthQuery);
 const regionOf = (hh: MonitorHealth, r: string) => hh.regions.find((x) => x.region === r)!;
 
 async function healthChanged(planName: string) {
@@ -96,9 +102,13 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       expect(events[0]!.reasons.join()).toMatch(/behind the primary/);
       expect(events[2]!.reasons.join()).toMatch(/without a replica/);
     } finally {
-      await m.signal(MONITOR_STOP_SIGNAL);
+      await m.signal(monitorStopSignal);
       await m.result();
     }
+    // Its (last run's) history replays against today's code; RECORD_HISTORIES=1 keeps it for test/unit/replay.test.ts.
+    const history = await h.client.workflow.getHandle(m.workflowId).fetchHistory();
+    await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, m.workflowId);
+    if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/monitor.json', import.meta.url), historyToJSON(history));
 
     // 3. rotation: enabled, and (seen from three days later) its scheduled rotation never happened.
     // (Rotation needs a rotation function in the Region, as on AWS.)
@@ -114,7 +124,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       const events = await healthChanged(rotPlan.name);
       expect(events.map((e) => `${e.region}:${e.from}→${e.to}`)).toEqual([`${PRIMARY}:healthy→degraded`]);
     } finally {
-      await r.signal(MONITOR_STOP_SIGNAL);
+      await r.signal(monitorStopSignal);
       await r.result();
     }
   });
@@ -168,7 +178,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       await eventually('the failover to start', async () => ((await executions(failoverWorkflowId(plan.name))) >= 1 ? true : undefined), 60_000, 500);
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });
-      await m.signal(MONITOR_STOP_SIGNAL).catch(() => undefined);
+      await m.signal(monitorStopSignal).catch(() => undefined);
       await m.result().catch(() => undefined);
       for (const id of [recoverWorkflowId(plan.name), failoverWorkflowId(plan.name), fenceWorkflowId(plan.name, PRIMARY)]) {
         await h.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
@@ -201,7 +211,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       await health(m);
       expect(await h.lab!.counters([FLEET_PRIMARY, FLEET_DR])).toEqual({});
     } finally {
-      await m.signal(MONITOR_STOP_SIGNAL);
+      await m.signal(monitorStopSignal);
       await m.result();
     }
   });
@@ -215,7 +225,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     try {
       await eventually('500 cycles', async () => ((await health(m)).cycles >= 500 ? true : undefined), 120_000, 500);
     } finally {
-      await m.signal(MONITOR_STOP_SIGNAL);
+      await m.signal(monitorStopSignal);
       await m.result();
     }
     const runs: number[] = [];

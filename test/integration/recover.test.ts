@@ -6,15 +6,27 @@
  * removes what install made.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient, DescribeRuleCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { eventsInstallNames, type EventsInstallReport } from '../../domain/events-install.js';
 import { eventsInstallWorkflowId, failoverWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
-import { RECOVER_HINT_SIGNAL, RECOVER_STATUS_QUERY, type RecoverStatus } from '../../domain/recover.js';
+import type { RecoverStatus } from '../../domain/recover.js';
+import type { RecoveryHint } from '../../domain/inbound-events.js';
+import type { recoverWorkflow } from '../../workflows/recover.workflow.js';
+import type { eventsInstallWorkflow } from '../../workflows/events-install.workflow.js';
+import { recoverHintSignal, recoverStatusQuery } from '../../workflows/recover.messages.js';
 import type { Plan } from '../../domain/plan.js';
+import { inject } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import { workflowsPath } from '../../worker/worker.js';
 import { startReceiver, type RunningReceiver } from '../../cli/receiver-server.js';
 import { fingerprintOf } from '../../cli/commands/events.js';
+import { runCli } from '../support/cli.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { fastProbes, queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
 
@@ -39,7 +51,7 @@ afterAll(async () => {
 });
 
 async function installEvents(plan: Plan, action: 'install' | 'uninstall'): Promise<EventsInstallReport> {
-  return h.client.workflow.execute('eventsInstallWorkflow', {
+  return h.client.workflow.execute<typeof eventsInstallWorkflow>('eventsInstallWorkflow', {
     taskQueue: queueOf(w.prefix),
     workflowId: `${eventsInstallWorkflowId(plan.name)}-${action}-${Date.now()}`,
     args: [{ plan, action, receiverUrl: receiver.url, apiKeyFingerprint: fingerprintOf(KEY), taskQueuePrefix: w.prefix }],
@@ -52,7 +64,7 @@ async function executions(id: string): Promise<number> {
   return n;
 }
 
-const recoverStatus = (plan: Plan) => h.client.workflow.getHandle(recoverWorkflowId(plan.name)).query<RecoverStatus>(RECOVER_STATUS_QUERY);
+const recoverStatus = (plan: Plan): Promise<RecoverStatus> => h.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
 
 describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
   it('five duplicate alarm events from two Regions within a second start exactly one failover (alarm → rule → API destination → receiver → recover)', async () => {
@@ -114,15 +126,15 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
 
   it('a flapping primary (outage on/off faster than unhealthyAfter probes) starts no failover', async () => {
     const plan = fastProbes(regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
-    const hint = (i: number) => ({ eventId: `flap-${i}`, dedupKey: `flap-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
+    const hint = (i: number): RecoveryHint => ({ eventId: `flap-${i}`, dedupKey: `flap-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
     try {
       for (let i = 0; i < 4; i++) {
         await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
-        await h.client.workflow.signalWithStart('recoverWorkflow', {
+        await h.client.workflow.signalWithStart<typeof recoverWorkflow, [RecoveryHint]>('recoverWorkflow', {
           workflowId: recoverWorkflowId(plan.name),
           taskQueue: queueOf(w.prefix),
           args: [{ plan, taskQueuePrefix: w.prefix }],
-          signal: RECOVER_HINT_SIGNAL,
+          signal: recoverHintSignal,
           signalArgs: [hint(i)],
         });
         await sleep(1_200);
@@ -144,16 +156,16 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
     await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
     await sleep(800);
     const plan = fastProbes(regionPlan(`${h.prefix}-denied`, PRIMARY, DR, n, 'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
-    const hint = (i: number) => ({ eventId: `denied-${i}`, dedupKey: `denied-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
+    const hint = (i: number): RecoveryHint => ({ eventId: `denied-${i}`, dedupKey: `denied-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
     try {
       for (const [i, error] of [[0, 'AccessDeniedException'], [1, 'ExpiredTokenException'], [2, 'ThrottlingException']] as const) {
         await h.lab!.fault('fail-next', { region: PRIMARY, op: 'ListSecrets', error, count: 100_000 });
         try {
-          await h.client.workflow.signalWithStart('recoverWorkflow', {
+          await h.client.workflow.signalWithStart<typeof recoverWorkflow, [RecoveryHint]>('recoverWorkflow', {
             workflowId: recoverWorkflowId(plan.name),
             taskQueue: queueOf(w.prefix),
             args: [{ plan, taskQueuePrefix: w.prefix }],
-            signal: RECOVER_HINT_SIGNAL,
+            signal: recoverHintSignal,
             signalArgs: [hint(i)],
           });
           const s = await eventually(`recover to decide (${error})`, async () => {
@@ -172,6 +184,69 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });
       await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+    }
+  });
+
+  it('`status` shows the open veto window and its time left; `secrets-dr veto` stops the failover; outside the window a veto is refused', async () => {
+    const n = `${h.names}veto/`;
+    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    const name = `${h.prefix}-veto`;
+    const plan = fastProbes(regionPlan(name, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 2, alarms: [sm-errors] }'), { interval: 200 });
+    const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-veto-')), 'secrets-dr.yaml');
+    writeFileSync(file, `name: ${name}\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: "${n}" }]\n`);
+    const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: w.prefix };
+    const id = recoverWorkflowId(name);
+    try {
+      await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
+      await h.client.workflow.signalWithStart<typeof recoverWorkflow, [RecoveryHint]>('recoverWorkflow', {
+        workflowId: id,
+        taskQueue: queueOf(w.prefix),
+        args: [{ plan, taskQueuePrefix: w.prefix, vetoWindowMs: 120_000 }],
+        signal: recoverHintSignal,
+        signalArgs: [{ eventId: 'veto-1', dedupKey: 'veto-1', kind: 'alarm', region: PRIMARY, summary: 'alarm veto-1', receivedAt: new Date().toISOString() }],
+      });
+      await eventually('the veto window to open', async () => ((await recoverStatus(plan).catch(() => undefined))?.phase === 'vetoWindow' ? true : undefined), 30_000);
+
+      // Prepare done; Act: status (JSON and text) shows the window, where the failover would go and the time left.
+      const json = await runCli(['status', '-f', file, '--json'], env);
+      const shown = JSON.parse(json.out) as { recover?: { phase: string; target?: string; vetoWindowLeftMs?: number; workflowId: string } };
+      expect(shown.recover, json.out + json.err).toMatchObject({ phase: 'vetoWindow', target: DR, workflowId: id });
+      expect(shown.recover!.vetoWindowLeftMs).toBeGreaterThan(60_000);
+      expect(shown.recover!.vetoWindowLeftMs).toBeLessThanOrEqual(120_000);
+      const text = await runCli(['status', '-f', file], env);
+      expect(text.out).toMatch(new RegExp(`VETO WINDOW OPEN: automatic failover to ${DR} in \\d+m?\\d*s`));
+      expect(text.out).toContain(`secrets-dr veto ${id} --reason TEXT`);
+
+      // A veto without a reason is bad input; with one, it stops the failover and the journal says who and why.
+      const bare = await runCli(['veto', id], env);
+      expect(bare.code).toBe(2);
+      expect(bare.err).toMatch(/--reason/);
+      const vetoed = await runCli(['veto', id, '--reason', 'planned maintenance'], env);
+      expect(vetoed.code, vetoed.err).toBe(0);
+      expect(vetoed.out).toContain(`${id}: vetoed (planned maintenance); no failover`);
+      const after = await eventually('recover to go back to idle', async () => {
+        const s = await recoverStatus(plan);
+        return s.phase === 'idle' ? s : undefined;
+      });
+      expect(after.journal.at(-1)?.what).toMatch(/^vetoed( by \S+)? \(planned maintenance\): no failover$/);
+      expect(after.vetoWindowEndsAt).toBeUndefined();
+
+      // Outside the window the workflow refuses (its validator: nothing reaches history), exit 1, saying why.
+      const late = await runCli(['veto', id, '--reason', 'again'], env);
+      expect(late.code).toBe(1);
+      expect(late.err).toMatch(/refused the answer: no veto window is open \(recover is idle\)/);
+      const none = await runCli(['veto', recoverWorkflowId(`${name}-nope`), '--reason', 'x'], env);
+      expect(none.code).toBe(2);
+      expect(none.err).toMatch(/no running workflow with id/);
+      expect(await executions(failoverWorkflowId(name))).toBe(0);
+
+      // Its history (hint, probes, the window's timer, the veto update) replays; RECORD_HISTORIES=1 keeps it.
+      const history = await h.client.workflow.getHandle(id).fetchHistory();
+      await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
+      if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/recover.json', import.meta.url), historyToJSON(history));
+    } finally {
+      await h.lab!.fault('clear', { region: PRIMARY });
+      await h.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
     }
   });
 });

@@ -6,7 +6,11 @@ import { bundleWorkflowCode, NativeConnection, Worker, type WorkflowBundle } fro
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { conflictWorkflowId, setupBatchWorkflowId, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
-import { backupPrefix, type RestoreResult, type SetupProgress, type SetupReport } from '../../domain/replication.js';
+import { backupPrefix, type SetupReport } from '../../domain/replication.js';
+import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
+import type { restoreBackupWorkflow } from '../../workflows/restore.workflow.js';
+import { setupProgressQuery } from '../../workflows/setup.messages.js';
+import { approvalUpdate } from '../../workflows/kit/control.messages.js';
 import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
@@ -32,7 +36,7 @@ function planFor(tag: string, extra = '', regions?: { primary: Plan['primaryRegi
 }
 
 function startSetup(plan: Plan, prefix = h.prefix) {
-  return h.client.workflow.start('replicateWorkflow', {
+  return h.client.workflow.start<typeof replicateWorkflow>('replicateWorkflow', {
     taskQueue: workflowTaskQueue(prefix),
     workflowId: setupWorkflowId(plan.name),
     workflowIdConflictPolicy: 'USE_EXISTING',
@@ -40,7 +44,7 @@ function startSetup(plan: Plan, prefix = h.prefix) {
     workflowExecutionTimeout: '3m',
   });
 }
-const runSetup = async (plan: Plan, prefix = h.prefix) => (await (await startSetup(plan, prefix)).result()) as SetupReport;
+const runSetup = async (plan: Plan, prefix = h.prefix) => (await startSetup(plan, prefix)).result();
 const outcome = (r: SetupReport, secret: string) => r.outcomes.find((o) => o.secret === secret);
 
 async function valueIn(region: string, id: string, stage = 'AWSCURRENT') {
@@ -134,12 +138,12 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     }
 
     // Undo: restoring the backup puts the old value back under the name (the replica is removed first).
-    const restored = (await h.client.workflow.execute('restoreBackupWorkflow', {
+    const restored = await h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: `${id}/restore-test`,
       args: [{ plan, backup: backups[0]!.Name!, taskQueuePrefix: h.prefix }],
       workflowExecutionTimeout: '1m',
-    })) as RestoreResult;
+    });
     expect(restored).toMatchObject({ secret: `${n}clash`, region: h.drRegion, removedReplica: true });
     expect(await valueIn(h.drRegion, `${n}clash`)).toBe(oldCur);
     expect(await valueIn(h.drRegion, `${n}clash`, 'AWSPREVIOUS')).toBe(oldPrev);
@@ -159,16 +163,16 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     const handle = await startSetup(plan);
     const id = setupWorkflowId(plan.name);
     const waiting = await eventually('three conflicts waiting for approval', async () => {
-      const p = (await handle.query('progress')) as SetupProgress;
+      const p = await handle.query(setupProgressQuery);
       return p.awaitingApproval.length === 3 ? p.awaitingApproval : undefined;
     });
     expect(waiting.map((w) => w.workflowId).sort()).toEqual(['late', 'no', 'yes'].map((s) => conflictWorkflowId(id, h.drRegion, `${n}${s}`)));
     // An answer about another secret is refused by the validator.
-    await expect(h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`)).executeUpdate('approval', { args: [{ decision: 'approve', subject: 'someone-else' }] })).rejects.toThrow();
-    await h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`)).executeUpdate('approval', { args: [{ decision: 'approve', by: 'test' }] });
-    await h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}no`)).executeUpdate('approval', { args: [{ decision: 'reject', reason: 'that one is live', by: 'test' }] });
+    await expect(h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`)).executeUpdate(approvalUpdate, { args: [{ decision: 'approve', subject: 'someone-else' }] })).rejects.toThrow();
+    await h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`)).executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'test' }] });
+    await h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}no`)).executeUpdate(approvalUpdate, { args: [{ decision: 'reject', reason: 'that one is live', by: 'test' }] });
 
-    const report = (await handle.result()) as SetupReport;
+    const report = await handle.result();
     expect(outcome(report, `${n}yes`)).toMatchObject({ state: 'InSync', action: 'backup-then-overwrite' });
     expect(outcome(report, `${n}no`)).toMatchObject({ state: 'Failed', reason: 'rejected', detail: expect.stringContaining('that one is live') });
     expect(outcome(report, `${n}late`)).toMatchObject({ state: 'Failed', reason: 'approval-timeout' });
@@ -238,7 +242,7 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
       await h.lab!.fault('clear', { region: regions.primary });
       await h.lab!.resetCounters([regions.primary, regions.dr]);
       iso = await startIso();
-      const report = (await handle.result()) as SetupReport;
+      const report = await handle.result();
       expect(outcome(report, `${n}clash`)).toMatchObject({ state: 'InSync', action: 'backup-then-overwrite' });
       expect(await backupsOf(regions.dr, plan, `${n}clash`)).toHaveLength(1);
       const counters = await h.lab!.counters();

@@ -10,6 +10,7 @@ import type { StatusReport } from '../../domain/status.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { renderStatus } from '../../cli/commands/status.js';
 import { historyText } from '../support/leaks.js';
+import type { statusWorkflow } from '../../workflows/status.workflow.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -21,13 +22,13 @@ const value = () => {
 
 async function runStatus(plan: Plan, id = `${Date.now()}`) {
   const workflowId = statusWorkflowId(plan.name, id);
-  const report = await h.client.workflow.execute('statusWorkflow', {
+  const report = await h.client.workflow.execute<typeof statusWorkflow>('statusWorkflow', {
     taskQueue: workflowTaskQueue(h.prefix),
     workflowId,
     args: [{ plan, taskQueuePrefix: h.prefix }],
     workflowExecutionTimeout: '2m',
   });
-  return { report: report as StatusReport, workflowId };
+  return { report, workflowId };
 }
 
 const cell = (report: StatusReport, name: string, region: string) => report.rows.find((r) => r.name === name)?.cells[region];

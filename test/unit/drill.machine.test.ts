@@ -12,7 +12,7 @@ function run(events: DrillEvent[], rtoTargetMs = 60_000) {
     types.push(...actions.map((a) => a.type));
   }
   const s = snap as AnyMachineSnapshot;
-  return { state: JSON.stringify(s.value), actions: types.filter((t) => !t.startsWith('xstate.') && !t.startsWith('record')), context: s.context, status: s.status };
+  return { state: JSON.stringify(s.value), actions: types.filter((t) => !t.startsWith('xstate.') && !t.startsWith('record')), context: s.context, status: s.status, output: s.output as unknown };
 }
 
 const upTo: Record<string, DrillEvent[]> = {};
@@ -60,6 +60,14 @@ describe('drill machine (pure; no Temporal)', () => {
     expect(r.state).toBe(state);
     expect(r.actions).toEqual(actions);
     expect(r.status).toBe('done');
+  });
+
+  it('decides the outcome once: the context the report event reads, the final state and the output agree', () => {
+    for (const [events, rtoTargetMs, outcome] of [[[...happy, ...tail], 60_000, 'passed'], [[...happy, ...tail], 100, 'missed-target'], [[...upTo.promote!, { type: 'CANCEL', step: 'promote' }, ...tail], 60_000, 'cancelled']] as const) {
+      const r = run([...events], rtoTargetMs);
+      expect(r.context.outcome).toBe(outcome);
+      expect(r.output).toBe(outcome);
+    }
   });
 
   it('records the failing step, Region and reason, and the figures measured before it', () => {

@@ -87,4 +87,24 @@ describe('recover machine (pure; no Temporal)', () => {
       expect(r.context.journal.map((j: { what: string }) => j.what)).toContain(`the primary answered with an error, not an outage: ${problem}`);
     }
   });
+
+  it('a veto keeps who vetoed and why in the journal', () => {
+    const r = run({}, [hint('a'), down(), down(), down(), { type: 'VETO', at, by: 'oncall', reason: 'planned maintenance' }]);
+    expect(r.state).toBe('idle');
+    expect(r.context.journal.at(-1)?.what).toBe('vetoed by oncall (planned maintenance): no failover');
+  });
+
+  it('idle: the idle timeout ends the run, a long run rolls over; the output says which (decided by the machine)', () => {
+    for (const [type, end] of [['IDLE_TIMEOUT', 'finished'], ['ROLL_OVER', 'rollOver']] as const) {
+      let [snap] = initialTransition(recoverMachine, base);
+      [snap] = transition(recoverMachine, snap, { type, at });
+      expect(snap.status).toBe('done');
+      expect(snap.output).toBe(end);
+    }
+    // Only idle ends a run: a confirmation in progress is not cut short.
+    let [busy] = initialTransition(recoverMachine, base);
+    [busy] = transition(recoverMachine, busy, hint('a'));
+    [busy] = transition(recoverMachine, busy, { type: 'IDLE_TIMEOUT', at });
+    expect(busy.value).toBe('confirming');
+  });
 });

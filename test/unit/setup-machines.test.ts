@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { replicateMachine, outcomeOf, type ReplicateEvent } from '../../workflows/machines/replicate.machine.js';
-import { resolveConflictMachine, resolutionOf, type ResolveEvent, type ResolveInput } from '../../workflows/machines/resolve-conflict.machine.js';
+import { resolveConflictMachine, type ResolveEvent, type ResolveInput } from '../../workflows/machines/resolve-conflict.machine.js';
 import { classifyInspection, conflictPolicyFor, reasonOf, type PrimaryView, type TargetView } from '../../domain/replication.js';
 import { PlanSchema } from '../../domain/plan.js';
 
@@ -114,7 +114,7 @@ describe('resolveConflict machine (every policy)', () => {
     const r = runResolve(policy, events);
     expect(r.snap.value).toBe(state);
     expect(r.log).toEqual(log);
-    if (r.snap.status === 'done') expect(resolutionOf(r.snap.context, String(r.snap.value))).toMatchObject(expected);
+    if (r.snap.status === 'done') expect(r.snap.output).toMatchObject(expected);
   });
 
   it.each(policies)('%s: a conflict that disappeared is replicated without force or backup', (policy) => {

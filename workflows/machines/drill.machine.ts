@@ -7,11 +7,14 @@
  *                                                                                                                   ▼
  *                                        cleaningUp (always) ─► reporting ─► passed | missedTarget | failed | cancelled
  *
+ * The outcome is decided once, when the clean-up reports (`recordOutcome`): the Drill Completed
+ * event, the final state and the machine's output (the report's outcome) all read that one value.
+ *
  * Clean-up is not optional: every way out of a working state goes through `cleaningUp`, which the
  * workflow runs outside cancellation (compensations, then a sweep of every Region).
  */
 import { assign, setup } from 'xstate';
-import type { DrillStep } from '../../domain/drill.js';
+import { drillOutcome, type DrillOutcome, type DrillStep } from '../../domain/drill.js';
 
 export interface DrillMachineInput {
   rtoTargetMs: number;
@@ -25,6 +28,8 @@ export interface DrillContext extends DrillMachineInput {
   rtoMs?: number;
   /** Canaries still present after the clean-up. */
   remaining: number;
+  /** Decided once, when the clean-up reports: the event, the final state and the report all read it. */
+  outcome?: DrillOutcome;
 }
 
 export type DrillEvent =
@@ -61,11 +66,10 @@ export const drillMachine = setup({
     context: {} as DrillContext,
     events: {} as DrillEvent,
     input: {} as DrillMachineInput,
+    output: {} as DrillOutcome,
   },
   guards: {
-    wasCancelled: ({ context }) => context.cancelled,
-    hasFailed: ({ context }) => context.failure !== undefined || context.remaining > 0,
-    missedTarget: ({ context }) => context.rtoMs !== undefined && context.rtoMs > context.rtoTargetMs,
+    outcomeIs: ({ context }, params: { outcome: DrillOutcome }) => context.outcome === params.outcome,
     verifyFailed: ({ event }) => event.type === 'VERIFIED' && event.problems.length > 0,
   },
   actions: {
@@ -78,6 +82,9 @@ export const drillMachine = setup({
     verifyCanaries: noop,
     cleanUp: noop,
     report: noop,
+    recordOutcome: assign({
+      outcome: ({ context: c }) => drillOutcome({ cancelled: c.cancelled, failed: c.failure !== undefined, remaining: c.remaining, ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}), rtoTargetMs: c.rtoTargetMs }),
+    }),
     recordCancel: assign({
       cancelled: true,
       failure: ({ event }) => (event.type === 'CANCEL' ? { step: event.step, reason: `cancelled${event.reason ? `: ${event.reason}` : ''}` } : undefined),
@@ -88,6 +95,7 @@ export const drillMachine = setup({
   },
 }).createMachine({
   id: 'drill',
+  output: ({ context }) => context.outcome!,
   context: ({ input }) => ({ ...input, cancelled: false, leftoversRemoved: 0, remaining: 0 }),
   initial: 'working',
   states: {
@@ -126,15 +134,15 @@ export const drillMachine = setup({
     cleaningUp: {
       entry: 'cleanUp',
       // A cancel during the clean-up changes nothing: the clean-up runs to its end.
-      on: { CLEANED_UP: { target: 'reporting', actions: assign({ remaining: ({ event }) => event.remaining }) }, CANCEL: {} },
+      on: { CLEANED_UP: { target: 'reporting', actions: [assign({ remaining: ({ event }) => event.remaining }), 'recordOutcome'] }, CANCEL: {} },
     },
     reporting: {
       entry: 'report',
       on: {
         REPORTED: [
-          { guard: 'wasCancelled', target: 'cancelled' },
-          { guard: 'hasFailed', target: 'failed' },
-          { guard: 'missedTarget', target: 'missedTarget' },
+          { guard: { type: 'outcomeIs', params: { outcome: 'cancelled' } }, target: 'cancelled' },
+          { guard: { type: 'outcomeIs', params: { outcome: 'failed' } }, target: 'failed' },
+          { guard: { type: 'outcomeIs', params: { outcome: 'missed-target' } }, target: 'missedTarget' },
           { target: 'passed' },
         ],
         CANCEL: {},

@@ -6,6 +6,7 @@
  *    │                          ▼                                         └─► awaitingApproval ──approve──► failingOver
  *    └──────────────────────── idle ◄── too soon after the last failover,       └─reject / timeout─► idle
  *                                       or no DR Region answers
+ *   idle ──IDLE_TIMEOUT / ROLL_OVER──► ended (output: finished | rollOver, continued as new)
  *
  * Events are hints, polling is truth (invariant 7): only the machine's own consecutive failed probes
  * of the primary (`unhealthyAfter`, one interval apart) confirm an outage. A primary that answers
@@ -39,6 +40,7 @@ export interface RecoverContext extends Required<Omit<RecoverMachineInput, 'last
   /** First DR Region that answered the last probe round: where to fail over. */
   target?: string;
   lastError?: string;
+  end?: RecoverEnd;
 }
 
 export type RecoverEvent =
@@ -52,17 +54,26 @@ export type RecoverEvent =
   | { type: 'APPROVAL_TIMEOUT'; at: string }
   | { type: 'FAILOVER_STARTED'; at: string; atMs: number; workflowId: string; attached: boolean }
   | { type: 'FAILOVER_FINISHED'; at: string; outcome: string }
-  | { type: 'FAILOVER_START_FAILED'; at: string; error: string };
+  | { type: 'FAILOVER_START_FAILED'; at: string; error: string }
+  /** Idle for the whole idle timeout: this run is over (a later hint starts a fresh one). */
+  | { type: 'IDLE_TIMEOUT'; at: string }
+  /** Idle, and this run's history is long enough: continue as new with the context carried. */
+  | { type: 'ROLL_OVER'; at: string };
+
+/** How a run ends (the machine's output): finished after the idle timeout, or continued as new. */
+export type RecoverEnd = 'finished' | 'rollOver';
 
 /** Named effects the workflow runs (each answers with an event). */
-export type RecoverEffect = 'probe' | 'openVetoWindow' | 'requestApproval' | 'startFailover';
+export type RecoverEffect = 'awaitHint' | 'probe' | 'openVetoWindow' | 'requestApproval' | 'startFailover';
 
 const JOURNAL = 20;
 const note = (journal: RecoverContext['journal'], at: string, what: string) => [...journal, { at, what }].slice(-JOURNAL);
 const probed = (e: RecoverEvent) => (e.type === 'PROBED' ? e : undefined);
+/** Who vetoed and why, as the journal keeps it: " by oncall (maintenance)". */
+const vetoNote = (e: RecoverEvent) => (e.type === 'VETO' ? `${e.by ? ` by ${e.by}` : ''}${e.reason ? ` (${e.reason})` : ''}` : '');
 
 export const recoverMachine = setup({
-  types: { context: {} as RecoverContext, events: {} as RecoverEvent, input: {} as RecoverMachineInput },
+  types: { context: {} as RecoverContext, events: {} as RecoverEvent, input: {} as RecoverMachineInput, output: {} as RecoverEnd },
   guards: {
     isDuplicate: ({ context, event }) => event.type === 'HINT' && context.seen.includes(event.hint.dedupKey),
     primaryAnswered: ({ event }) => probed(event)?.primaryReachable === true,
@@ -94,13 +105,15 @@ export const recoverMachine = setup({
         journal: note(context.journal, event.at, `${event.attached ? 'attached to the running' : 'started'} failover ${event.workflowId}`),
       };
     }),
-    probe: (_, _params: { first: boolean }) => undefined,
+    awaitHint: () => undefined,
+    probe: () => undefined,
     openVetoWindow: () => undefined,
     requestApproval: () => undefined,
-    startFailover: (_, _params: { to: string }) => undefined,
+    startFailover: () => undefined,
   },
 }).createMachine({
   id: 'recover',
+  output: ({ context }) => context.end ?? 'finished',
   context: ({ input }) => ({
     unhealthyAfter: input.unhealthyAfter,
     automatic: input.automatic,
@@ -119,13 +132,17 @@ export const recoverMachine = setup({
   on: { HINT: [{ guard: 'isDuplicate', actions: 'countDuplicate' }, { actions: 'recordHint' }] },
   states: {
     idle: {
+      entry: 'awaitHint',
       on: {
         HINT: [
           { guard: 'isDuplicate', actions: 'countDuplicate' },
-          { target: 'confirming', actions: ['recordHint', 'resetProbes', { type: 'probe', params: { first: true } }] },
+          { target: 'confirming', actions: ['recordHint', 'resetProbes', 'probe'] },
         ],
+        IDLE_TIMEOUT: { target: 'ended', actions: assign({ end: 'finished' as const }) },
+        ROLL_OVER: { target: 'ended', actions: assign({ end: 'rollOver' as const }) },
       },
     },
+    ended: { type: 'final' },
     confirming: {
       on: {
         PROBED: [
@@ -146,14 +163,14 @@ export const recoverMachine = setup({
           },
           { guard: and(['outageConfirmed', 'automatic']), target: 'vetoWindow', actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: veto window open' } }] },
           { guard: and(['outageConfirmed', not('automatic')]), target: 'awaitingApproval', actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: approval requested' } }] },
-          { actions: ['countFailedProbe', { type: 'probe', params: { first: false } }] },
+          { actions: ['countFailedProbe', 'probe'] },
         ],
       },
     },
     vetoWindow: {
       entry: 'openVetoWindow',
       on: {
-        VETO: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: { what: 'vetoed: no failover' } }] },
+        VETO: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `vetoed${vetoNote(event)}: no failover` }) }] },
         VETO_WINDOW_ELAPSED: 'failingOver',
       },
     },
@@ -166,7 +183,7 @@ export const recoverMachine = setup({
       },
     },
     failingOver: {
-      entry: { type: 'startFailover', params: ({ context }) => ({ to: context.target ?? '' }) },
+      entry: 'startFailover',
       on: {
         FAILOVER_STARTED: { actions: 'recordFailover' },
         FAILOVER_FINISHED: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover finished: ${(event as { outcome: string }).outcome}` }) }] },

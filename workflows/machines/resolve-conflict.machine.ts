@@ -28,6 +28,8 @@ export interface ResolveContext extends ResolveInput {
   reason?: FailureReason;
   detail?: string;
   replicaArn?: string;
+  /** How it ended, set on entering a final state: the machine's output (the resolution) reads it. */
+  result?: ConflictResolution['result'];
 }
 
 export type ResolveEvent =
@@ -43,7 +45,7 @@ export type ResolveEvent =
 const policyIs = (p: ConflictPolicy) => ({ context }: { context: ResolveContext }) => context.policy === p;
 
 export const resolveConflictMachine = setup({
-  types: {} as { input: ResolveInput; context: ResolveContext; events: ResolveEvent },
+  types: {} as { input: ResolveInput; context: ResolveContext; events: ResolveEvent; output: ConflictResolution },
   guards: {
     targetGone: ({ event }) => event.type === 'COMPARED' && !event.targetExists,
     policyFail: policyIs('fail'),
@@ -63,6 +65,7 @@ export const resolveConflictMachine = setup({
   },
 }).createMachine({
   id: 'resolveConflict',
+  output: ({ context }) => resolutionOf(context),
   context: ({ input }) => ({ ...input, targetGone: false, adopted: false }),
   initial: 'comparing',
   states: {
@@ -150,13 +153,14 @@ export const resolveConflictMachine = setup({
         STEP_FAILED: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, detail: `overwrite failed: ${event.message}` })) },
       },
     },
-    done: { type: 'final' },
-    skipped: { type: 'final' },
-    failed: { type: 'final' },
+    done: { type: 'final', entry: assign({ result: 'overwritten' as const }) },
+    skipped: { type: 'final', entry: assign({ result: 'skipped' as const }) },
+    failed: { type: 'final', entry: assign({ result: 'failed' as const }) },
   },
 });
 
-export function resolutionOf(c: ResolveContext, state: string): ConflictResolution {
+/** The resolution a finished run reports (its `result` was set by the final state it reached). */
+function resolutionOf(c: ResolveContext): ConflictResolution {
   const base = {
     secret: c.secret,
     region: c.region,
@@ -165,7 +169,7 @@ export function resolutionOf(c: ResolveContext, state: string): ConflictResoluti
     ...(c.backup ? { backup: c.backup } : {}),
     ...(c.detail ? { detail: c.detail } : {}),
   };
-  if (state === 'done') {
+  if (c.result === 'overwritten') {
     return {
       ...base,
       result: 'overwritten',
@@ -173,6 +177,6 @@ export function resolutionOf(c: ResolveContext, state: string): ConflictResoluti
       ...(c.targetArn && c.replicaArn && c.targetArn !== c.replicaArn && !c.targetGone ? { arnChange: { from: c.targetArn, to: c.replicaArn } } : {}),
     };
   }
-  if (state === 'skipped') return { ...base, result: 'skipped' };
+  if (c.result === 'skipped') return { ...base, result: 'skipped' };
   return { ...base, result: 'failed', reason: c.reason ?? 'other' };
 }

@@ -1,0 +1,159 @@
+/**
+ * The monitor's effects and per-Region health: each Region's health machine (a pure decider fed
+ * one PROBED event per cycle; its announce/requestRecovery actions are collected and run here),
+ * the survey of every Region, the `Health Changed` events and the hand-over to recover.
+ */
+import { monitorReadPaths } from './read-paths.workflow.js';
+import { readPathCycleDue, withReadPathFindings } from '../domain/read-paths.js';
+import type { ReadPathState } from '../domain/health.js';
+import { ParentClosePolicy, getExternalWorkflowHandle, log, startChild, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import type { EventActivities } from '../activities/events.activities.js';
+import type { MonitorActivities } from '../activities/monitor.activities.js';
+import { assessFleet, MonitorInput, type MonitorHealth, type RegionHealth, type RegionSurvey } from '../domain/health.js';
+import { recoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import type { RecoveryHint } from '../domain/inbound-events.js';
+import { planRegions } from '../domain/plan.js';
+import { regionActivities } from './activity-options.js';
+import { failureMessage } from './kit/index.js';
+import { regionHealthMachine, type AnnounceParams } from './machines/monitor.machine.js';
+import { recoverHintSignal } from './recover.messages.js';
+import type { recoverWorkflow } from './recover.workflow.js';
+
+type Snap = SnapshotFrom<typeof regionHealthMachine>;
+type Carry = NonNullable<ReturnType<typeof MonitorInput.parse>['carry']>;
+
+/** A probe must not outlive its cycle for long: one attempt (a failed probe is data), short timeouts. */
+const PROBE_OPTIONS = { startToCloseTimeout: '2m', heartbeatTimeout: '30s', retry: { maximumAttempts: 1 } } as const;
+const PUBLISH_OPTIONS = { startToCloseTimeout: '30s', retry: { initialInterval: '500ms', maximumAttempts: 3 } } as const;
+const nowIso = () => new Date().toISOString();
+
+/** What one cycle decided: the changes to announce, and the Region to hand to recover (if any). */
+export interface CycleDecisions {
+  at: string;
+  changes: AnnounceParams[];
+  recovery?: { region: string; reason: string };
+  reachable: string[];
+}
+
+export class MonitorRun {
+  readonly input: ReturnType<typeof MonitorInput.parse>;
+  readonly regions: string[];
+  readonly carried: Carry;
+  readonly #snaps = new Map<string, Snap>();
+  cycles: number;
+  events: number;
+  recoveryRequestedAt?: string;
+  updatedAt?: string;
+  /** The last read-path cycle's findings (the optional slower cycle: plan.health.readPathInterval). */
+  readPaths?: ReadPathState;
+
+  constructor(raw: MonitorInput) {
+    this.input = MonitorInput.parse(raw);
+    const { plan } = this.input;
+    this.regions = planRegions(plan);
+    this.carried = this.input.carry ?? { cycles: 0, runs: 0, startedAt: nowIso(), events: 0, regions: [] };
+    this.cycles = this.carried.cycles;
+    this.events = this.carried.events;
+    this.recoveryRequestedAt = this.carried.recoveryRequestedAt;
+    this.readPaths = this.carried.readPaths;
+    for (const region of this.regions) {
+      const input = { region, unhealthyAfter: plan.health.unhealthyAfter, recoverOnUnhealthy: region === plan.primaryRegion && plan.failover.automatic, at: nowIso() };
+      const kept = this.carried.regions.find((r) => r.region === region);
+      // A carried Region resumes where the last run left it (its JSON-plain context), with today's plan settings.
+      this.#snaps.set(region, kept ? regionHealthMachine.resolveState({ value: kept.state, context: { ...kept, unhealthyAfter: input.unhealthyAfter, recoverOnUnhealthy: input.recoverOnUnhealthy } }) : initialTransition(regionHealthMachine, input)[0]);
+    }
+  }
+
+  get #plan() {
+    return this.input.plan;
+  }
+
+  regionHealth(): RegionHealth[] {
+    return this.regions.map((r) => {
+      const { unhealthyAfter: _u, recoverOnUnhealthy: _r, ...ctx } = this.#snaps.get(r)!.context;
+      return ctx;
+    });
+  }
+
+  health(): MonitorHealth {
+    const { plan } = this.input;
+    const { workflowId } = workflowInfo();
+    const { runs, startedAt } = this.carried;
+    return { plan: plan.name, workflowId, primaryRegion: plan.primaryRegion, cycles: this.cycles, runs: runs + 1, startedAt, updatedAt: this.updatedAt, intervalMs: plan.health.interval, regions: this.regionHealth(), events: this.events, recoveryRequestedAt: this.recoveryRequestedAt };
+  }
+
+  carry(): Carry {
+    return { cycles: this.cycles, runs: this.carried.runs + 1, startedAt: this.carried.startedAt, events: this.events, regions: this.regionHealth(), recoveryRequestedAt: this.recoveryRequestedAt, ...(this.readPaths ? { readPaths: this.readPaths } : {}) };
+  }
+
+  /** One survey of every Region (a Region that does not answer is an observation, not an error). */
+  survey(): Promise<RegionSurvey[]> {
+    const acts = (region: string) => regionActivities<MonitorActivities>(region, this.input.taskQueuePrefix, PROBE_OPTIONS);
+    return Promise.all(this.regions.map((region) => acts(region).surveyRegion({ region }).catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureMessage(err) }))));
+  }
+
+  /** When due, the slower cycle: applications' read paths in the DR Regions (plan.health.readPathInterval). */
+  async checkReadPaths(surveys: RegionSurvey[]): Promise<void> {
+    if (readPathCycleDue(this.#plan.health.readPathInterval, this.readPaths, Date.now())) this.readPaths = await monitorReadPaths(this.#plan, this.input.taskQueuePrefix, surveys, Date.now());
+  }
+
+  /** Feeds each Region's machine its observation; collects what the machines decided. */
+  decide(surveys: RegionSurvey[]): CycleDecisions {
+    const at = nowIso();
+    const observations = withReadPathFindings(assessFleet(this.#plan, surveys, Date.now() + (this.input.clockOffsetMs ?? 0)), this.readPaths);
+    const out: CycleDecisions = { at, changes: [], reachable: observations.filter((o) => o.reachable).map((o) => o.region) };
+    for (const observation of observations) {
+      const [next, actions] = transition(regionHealthMachine, this.#snaps.get(observation.region)!, { type: 'PROBED', at, observation });
+      this.#snaps.set(observation.region, next);
+      for (const a of actions) {
+        if (a.type === 'announce') out.changes.push(a.params as AnnounceParams);
+        if (a.type === 'requestRecovery') out.recovery = a.params as { region: string; reason: string };
+      }
+    }
+    return out;
+  }
+
+  /** Health Changed, published where EventBridge answers: the primary when it can, else the first reachable Region. */
+  async announce(change: AnnounceParams, reachable: string[]): Promise<void> {
+    const where = reachable[0];
+    if (!where) return log.warn('Health Changed not published: no Region reachable', { region: change.region, to: change.to });
+    const detail = { plan: this.#plan.name, workflowId: workflowInfo().workflowId, region: change.region, from: change.from, to: change.to, reasons: change.reasons.map((r) => r.message), reasonCodes: change.reasons.map((r) => r.code) };
+    try {
+      await regionActivities<EventActivities>(where, this.input.taskQueuePrefix, PUBLISH_OPTIONS).publishEvent({ bus: this.#plan.events.bus, event: { detailType: 'Health Changed', detail } });
+      this.events++;
+    } catch (err) {
+      log.warn('Health Changed not published', { region: change.region, error: failureMessage(err) });
+    }
+  }
+
+  /** Hands the outage to recover: signal the running one, else start it (abandoned child) with the hint. */
+  async requestRecovery(recovery: { region: string; reason: string }, at: string): Promise<void> {
+    const { plan, taskQueuePrefix: prefix } = this.input;
+    const hint: RecoveryHint = {
+      eventId: `${workflowInfo().workflowId}/${this.cycles}`,
+      dedupKey: `monitor:${recovery.region}:${this.#snaps.get(recovery.region)!.context.since}`,
+      kind: 'monitor',
+      region: recovery.region,
+      summary: `monitor: ${recovery.region} unhealthy (${recovery.reason})`,
+      receivedAt: at,
+    };
+    const id = recoverWorkflowId(plan.name);
+    try {
+      try {
+        await getExternalWorkflowHandle(id).signal(recoverHintSignal, hint);
+      } catch {
+        try {
+          await startChild<typeof recoverWorkflow>('recoverWorkflow', { workflowId: id, taskQueue: workflowTaskQueue(prefix), parentClosePolicy: ParentClosePolicy.ABANDON, args: [{ plan, taskQueuePrefix: prefix, hint }] });
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+          await getExternalWorkflowHandle(id).signal(recoverHintSignal, hint); // started meanwhile by the receiver
+        }
+      }
+      this.recoveryRequestedAt = hint.receivedAt;
+    } catch (err) {
+      log.error('could not hand the outage to recover', { error: failureMessage(err) });
+    }
+  }
+}
