@@ -230,7 +230,14 @@ function resolvePipTool(name, stamp, log) {
  * @param {{ temporal?: boolean, moto?: boolean, hadolint?: boolean, cfnLint?: boolean, checkov?: boolean, chromium?: boolean }} want
  * @returns {{ temporal?: string, moto?: string, python?: string, awsCli?: string, hadolint?: string, cfnLint?: string, checkov?: string }}
  */
-export function ensureTools(want = { temporal: true }, log = (l) => process.stderr.write(`[tools] ${l}\n`)) {
+/** A tools log line: `[tools] ...`, or with SECRETS_DR_LOG_FORMAT=json one JSON object as worker/log.ts writes them. */
+function toolsLog(line) {
+  if (String(process.env.SECRETS_DR_LOG_FORMAT ?? '').trim().toLowerCase() === 'json') {
+    process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', msg: `tools: ${line}`, fields: {} })}\n`);
+  } else process.stderr.write(`[tools] ${line}\n`);
+}
+
+export function ensureTools(want = { temporal: true }, log = toolsLog) {
   const stamp = readStamp();
   const result = {};
   if (want.temporal) {

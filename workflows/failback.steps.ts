@@ -68,8 +68,7 @@ export async function requestApproval(run: FailbackRun, stillWanted: () => boole
   const { plan, from, to, reverse, workflowId } = run;
   const timeoutMs = plan.failover.approvalTimeout;
   const subject = `${reverse ? `${to} stays primary, replicating into ${from}` : `${to} → ${from}`} (${run.items.length} secrets)`;
-  await run.publish(from, { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failback', timeoutMs, subject } });
-  return run.gate.wait({ step: 'failback', subject, timeoutMs }, stillWanted);
+  return run.gate.wait({ step: 'failback', subject, timeoutMs }, stillWanted, () => run.publish(from, { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failback', timeoutMs, subject } }));
 }
 
 /** Secrets that need nobody are reconciled while the asked ones wait for their answer (or a cancel). */

@@ -46,8 +46,7 @@ export async function requestApproval(run: FailoverRun, stillWanted: () => boole
   const { plan, from, to, workflowId } = run;
   const timeoutMs = plan.failover.approvalTimeout;
   const subject = `${from} → ${to} (${run.toPromote().length} secrets)`;
-  await run.publish({ detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failover', timeoutMs, subject } });
-  return run.gate.wait({ step: 'failover', subject, timeoutMs }, stillWanted);
+  return run.gate.wait({ step: 'failover', subject, timeoutMs }, stillWanted, () => run.publish({ detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failover', timeoutMs, subject } }));
 }
 
 export async function announceStarted(run: FailoverRun): Promise<undefined> {

@@ -86,10 +86,11 @@ export class RecoverRun {
     const { plan } = this;
     const step = `recover: failover of plan ${plan.name} to ${target}`;
     const timeoutMs = plan.failover.approvalTimeout;
-    await this.#acts<EventActivities>(target, PUBLISH_OPTIONS)
-      .publishEvent({ bus: plan.events.bus, event: { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId: workflowInfo().workflowId, step, timeoutMs, subject: target } } })
-      .catch((err: unknown) => log.warn('Approval Requested not published', { error: failureMessage(err) }));
-    const answer = await this.gate.wait({ step, subject: target, timeoutMs }, wanted);
+    const announce = () =>
+      this.#acts<EventActivities>(target, PUBLISH_OPTIONS)
+        .publishEvent({ bus: plan.events.bus, event: { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId: workflowInfo().workflowId, step, timeoutMs, subject: target } } })
+        .catch((err: unknown) => log.warn('Approval Requested not published', { error: failureMessage(err) }));
+    const answer = await this.gate.wait({ step, subject: target, timeoutMs }, wanted, announce);
     return answer && { ...answer, at: nowIso() };
   }
 

@@ -90,9 +90,10 @@ export class ConflictRun {
   async requestApproval(): Promise<ResolveEvent> {
     const { planName, secret, approvalTimeoutMs: timeoutMs } = this.input;
     const step = 'overwrite-conflicting-secret';
-    await this.#publish({ detailType: 'Approval Requested', detail: { plan: planName, workflowId: this.workflowId, step, timeoutMs, subject: secret } });
-    await this.#tellSetup(true);
-    const answer = await this.gate.wait({ step, subject: secret, timeoutMs });
+    const answer = await this.gate.wait({ step, subject: secret, timeoutMs }, undefined, async () => {
+      await this.#publish({ detailType: 'Approval Requested', detail: { plan: planName, workflowId: this.workflowId, step, timeoutMs, subject: secret } });
+      await this.#tellSetup(true);
+    });
     await this.#tellSetup(false);
     return answer ?? { type: 'APPROVAL_TIMEOUT' };
   }

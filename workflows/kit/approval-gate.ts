@@ -32,13 +32,16 @@ export class ApprovalGate {
   }
 
   /**
-   * Opens the gate and waits for the answer or the timeout. Returns undefined when `stillWanted`
-   * turned false meanwhile (the machine moved on, e.g. cancelled): then there is nothing to send.
+   * Opens the gate, then announces it (`announce`: the Approval Requested event), then waits for the
+   * answer or the timeout. The gate is open before anything is awaited: an operator who sees the
+   * step (or the event) can answer at once. Returns undefined when `stillWanted` turned false
+   * meanwhile (the machine moved on, e.g. cancelled): then there is nothing to send.
    */
-  async wait(request: Omit<PendingApproval, 'requestedAt'>, stillWanted: () => boolean = () => true): Promise<GateEvent | undefined> {
+  async wait(request: Omit<PendingApproval, 'requestedAt'>, stillWanted: () => boolean = () => true, announce?: () => Promise<unknown>): Promise<GateEvent | undefined> {
     this.#decision = undefined;
     this.#pending = { ...request, requestedAt: new Date().toISOString() };
     const t0 = Date.now();
+    await announce?.();
     const answered = await condition(() => this.#decision !== undefined || !stillWanted(), request.timeoutMs);
     this.waitedMs += Date.now() - t0;
     this.#pending = null;
