@@ -177,7 +177,10 @@ const STEPS: Step[] = [
     name: 'drill',
     async run(r) {
       const report = (await (await startDrill({ client: h.client, prefix: r.prefix }, r.plan, 'test')).result()) as DrillReport;
-      return report.outcome === 'passed' ? '' : json(report);
+      // Both read paths must serve the canaries' new version: a denied Parameter Store read is only a
+      // warning in the report (the drill still passes), so the step checks the paths themselves.
+      const stale = report.regions.flatMap((g) => (['GetSecretValue', 'ParameterStore'] as const).filter((k) => !g.readPaths?.[k].current).map((k) => `${g.region} ${k}`));
+      return report.outcome === 'passed' && stale.length === 0 ? '' : `${stale.length ? `read paths not current: ${stale.join(', ')}; ` : ''}${json(report)}`;
     },
   },
   {
