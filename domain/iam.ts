@@ -40,18 +40,26 @@ interface IamGrant {
 const SM = 'secretsmanager';
 const g = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why });
 
+/*
+ * Not granted to the worker, on purpose (test/integration/iam-actions.test.ts proves every grant above):
+ * - secretsmanager:ListSecretVersionIds: lineage, backups and restore read DescribeSecret's
+ *   VersionIdsToStages (every labelled version); the worker never lists versions.
+ * - secretsmanager:RestoreSecret: a restore that finds the original scheduled for deletion stops and
+ *   says so (activities/restore.activities.ts) rather than undoing someone's deletion by itself.
+ * - kms:DescribeKey: Secrets Manager's API calls KMS for GenerateDataKey, Decrypt and Encrypt on the
+ *   caller's behalf; DescribeKey is what its console calls to list keys (AWS Secrets Manager User
+ *   Guide, "Secret encryption and decryption", permissions for the KMS key).
+ */
 export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
   worker: [
     g(`${SM}:ListSecrets`, ['any'], 'inventory, status and monitor cycles: ⌈N/100⌉ pages per Region'),
     g(`${SM}:DescribeSecret`, ['plan-secrets', 'tool-secrets'], 'describe before every write; verify after'),
-    g(`${SM}:ListSecretVersionIds`, ['plan-secrets', 'tool-secrets'], 'lineage and backups: every labelled version'),
     g(`${SM}:GetSecretValue`, ['plan-secrets', 'tool-secrets'], 'HMAC parity, copy-back, backups (values stay inside activities)'),
     g(`${SM}:CreateSecret`, ['tool-secrets', 'plan-secrets'], 'backups, lineage records, drill canaries, HMAC key; restore of a deleted original'),
     g(`${SM}:PutSecretValue`, ['plan-secrets', 'tool-secrets'], 'failback copy-back, adopt, restore, drill canary writes'),
     g(`${SM}:UpdateSecret`, ['plan-secrets', 'tool-secrets'], 'restore of description and key'),
     g(`${SM}:UpdateSecretVersionStage`, ['plan-secrets', 'tool-secrets'], 'labels on restore and copy-back'),
     g(`${SM}:DeleteSecret`, ['tool-secrets'], 'drill clean-up, backup pruning (never a plan secret)'),
-    g(`${SM}:RestoreSecret`, ['plan-secrets', 'tool-secrets'], 'undo a scheduled deletion found during restore'),
     g(`${SM}:TagResource`, ['plan-secrets', 'tool-secrets'], 'fence, promotion and origin tags'),
     g(`${SM}:UntagResource`, ['plan-secrets', 'tool-secrets'], 'lift the fence after failback'),
     g(`${SM}:GetResourcePolicy`, ['plan-secrets', 'tool-secrets'], 'fence (deny statement) and backups carry the policy'),
@@ -67,7 +75,6 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'read values encrypted with a customer managed key'),
     g('kms:GenerateDataKey', ['kms-via-secretsmanager'], 'write values and replicas under a customer managed key'),
     g('kms:Encrypt', ['kms-via-secretsmanager'], 'replicate into a Region with a customer managed key'),
-    g('kms:DescribeKey', ['kms-via-secretsmanager'], 'Secrets Manager checks the replica key'),
     g('events:PutEvents', ['event-bus'], 'Replication/Failover/Health events'),
     g('events:PutRule', ['event-rules'], 'events install: alarm and AWS Health rules'),
     g('events:DescribeRule', ['event-rules'], 'events install is describe-first'),

@@ -6,7 +6,8 @@
  * 1. Record. One DR story runs on the real workflows and workers (dev server + lab), in steps:
  *    setup (with a conflict: backup-then-overwrite, a customer managed key, rotation), planned
  *    failover (fence, rotation re-homed), failback (copy-back, re-replication, unfence), restore of
- *    the setup backup, a drill, events install + uninstall. Its workers sign with an access key of
+ *    the setup backup, the same restore over an original changed since (key, description, rotation,
+ *    value), a drill, events install + uninstall. Its workers sign with an access key of
  *    their own, bound in the lab to `policyFor('worker', plan)` and nothing else; every step must
  *    succeed. The lab records which actions that key was allowed; the test notes the first step
  *    that used each action.
@@ -19,12 +20,11 @@
  *    an unfence whose AccessDenied the workflow tolerates), the failure text carries the lab's
  *    AccessDenied messages for the run's key: the step failed on what the refusal left undone.
  * 3. An action of the policy that no step used fails the test: the policy is not wider than the
- *    story needs. (Add a step that needs it, or remove it from IAM_TABLE in domain/iam.ts.) The
- *    actions the story does not reach yet are listed in NOT_YET_PROVEN with the case that would.
+ *    story needs. (Add a step that needs it, or remove it from IAM_TABLE in domain/iam.ts.)
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateSecretCommand, DescribeSecretCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, PutSecretValueCommand, RotateSecretCommand, UpdateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { CreateApiDestinationCommand, CreateConnectionCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { NativeConnection } from '@temporalio/worker';
 import { policyFor, type PolicyDocument } from '../../domain/iam.js';
@@ -60,19 +60,6 @@ afterAll(async () => {
   await connection?.close();
   await h?.close();
 });
-
-/**
- * Actions of the worker policy no step of the story needs yet, with the case that would. Each is a
- * gap in the proof, not a proof: shrink this list by adding the step (or drop the grant from IAM_TABLE).
- */
-const NOT_YET_PROVEN: Record<string, string> = {
-  'kms:DescribeKey': 'the lab models no KMS key checks beyond kms:Decrypt/GenerateDataKey/Encrypt through Secrets Manager',
-  'secretsmanager:CancelRotateSecret': 'fencing an old primary with a rotation in flight',
-  'secretsmanager:ListSecretVersionIds': 'a backup of a secret with more labelled versions than ListSecrets shows',
-  'secretsmanager:RestoreSecret': 'a restore that finds the original scheduled for deletion',
-  'secretsmanager:UpdateSecret': 'a restore whose original changed description or key',
-  'secretsmanager:UpdateSecretVersionStage': 'a failback copy-back of a value changed during the outage',
-};
 
 /** One run of the story: its plan, secrets, workers and access key. */
 interface Run {
@@ -172,10 +159,28 @@ const STEPS: Step[] = [
     },
   },
   {
+    name: 'restore over an original changed since (key, description, rotation, value)',
+    async run(r) {
+      // The DR Region's `api` (restored just before) is changed with the test's key; restoring the same
+      // backup again must undo each change: UpdateSecret (key, description), CancelRotateSecret (the
+      // backup had no rotation), UpdateSecretVersionStage (AWSPREVIOUS, which the backup does not hold).
+      const sm = h.sm(h.drRegion);
+      const id = `${r.names}api`;
+      await sm.send(new UpdateSecretCommand({ SecretId: id, Description: 'changed after the backup', KmsKeyId: `arn:aws:kms:${h.drRegion}:${LAB_ACCOUNT}:key/iam-changed` }));
+      await sm.send(new RotateSecretCommand({ SecretId: id, RotationLambdaARN: rotateArn(h.drRegion), RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+      await sm.send(new PutSecretValueCommand({ SecretId: id, SecretString: `changed-${randomBytes(8).toString('hex')}` }));
+      const result = await execute<RestoreResult>(r, 'restoreBackupWorkflow', `${r.plan.name}/iam-restore-changed`, { backup: r.backup });
+      return result.attention || result.alreadyRestored ? json(result) : '';
+    },
+  },
+  {
     name: 'drill',
     async run(r) {
       const report = (await (await startDrill({ client: h.client, prefix: r.prefix }, r.plan, 'test')).result()) as DrillReport;
-      return report.outcome === 'passed' ? '' : json(report);
+      // Both read paths must serve the canaries' new version: a denied Parameter Store read is only a
+      // warning in the report (the drill still passes), so the step checks the paths themselves.
+      const stale = report.regions.flatMap((g) => (['GetSecretValue', 'ParameterStore'] as const).filter((k) => !g.readPaths?.[k].current).map((k) => `${g.region} ${k}`));
+      return report.outcome === 'passed' && stale.length === 0 ? '' : `${stale.length ? `read paths not current: ${stale.join(', ')}; ` : ''}${json(report)}`;
     },
   },
   {
@@ -246,6 +251,7 @@ describe.skipIf(onAws)(`the generated worker policy is exactly what the worker n
   let policyActions: string[] = [];
 
   it('the whole DR story passes under the generated worker policy alone; the lab records the actions each step used', async () => {
+    const started = Date.now();
     const key = `iam-full-${randomBytes(4).toString('hex')}`;
     const run = await prepare('full', key, (plan) => policyFor('worker', plan, { accountId: LAB_ACCOUNT }));
     policyActions = [...new Set(policyFor('worker', run.plan, { accountId: LAB_ACCOUNT }).Statement.flatMap((s) => s.Action))].sort();
@@ -257,34 +263,34 @@ describe.skipIf(onAws)(`the generated worker policy is exactly what the worker n
     } finally {
       await run.workers.shutdown();
     }
-    console.info(`iam-actions: ${policyActions.length} actions in the worker policy; first used: ${[...firstUse].map(([a, i]) => `${a}@${STEPS[i]!.name}`).join(', ')}`);
+    console.info(`iam-actions: the story took ${((Date.now() - started) / 1000).toFixed(1)} s; ${policyActions.length} actions in the worker policy; first used: ${[...firstUse].map(([a, i]) => `${a}@${STEPS[i]!.name}`).join(', ')}`);
   }, 300_000);
 
   it('removing any one action makes the story fail with an AccessDenied naming it', async () => {
     const covered = policyActions.filter((a) => firstUse.has(a));
     expect(covered.length, 'the recording run saw the policy\'s actions').toBeGreaterThan(10);
     const missed: string[] = [];
+    const started = Date.now();
     await pool(covered, 4, async (action) => {
       const tag = `minus-${action.replace(/[^A-Za-z]/g, '')}`.slice(0, 40);
       const key = `iam-${tag}-${randomBytes(3).toString('hex')}`;
       const run = await prepare(tag, key, (plan) => without(policyFor('worker', plan, { accountId: LAB_ACCOUNT }), action));
       try {
         const result = await story(run, firstUse.get(action)!);
-        if (!result.text.includes(`not authorized to perform: ${action}`)) {
+        if (!result.text.includes(`not authorized to perform: ${action} `)) {
           missed.push(`${action}: ${result.failedStep ? `step "${result.failedStep}" failed otherwise: ${result.text.slice(0, 400)}` : 'the story passed without it'}`);
         }
       } finally {
         await run.workers.shutdown();
       }
     });
+    console.info(`iam-actions: ${covered.length} remove-one-action runs took ${((Date.now() - started) / 1000).toFixed(1)} s`);
     expect(missed).toEqual([]);
   }, 600_000);
 
   it('every action of the worker policy is used by some step (the policy is no wider than needed)', () => {
     expect(policyActions.length).toBeGreaterThan(0);
     const unused = policyActions.filter((a) => !firstUse.has(a));
-    // Known gaps, each named with the case the story does not reach yet; the list must match exactly,
-    // so a new unproven action fails here, and so does one that became proven (take it off the list).
-    expect(unused).toEqual(Object.keys(NOT_YET_PROVEN).sort());
+    expect(unused, 'actions no step used: add a step that needs each, or remove it from IAM_TABLE (domain/iam.ts)').toEqual([]);
   });
 });
