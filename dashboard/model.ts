@@ -35,6 +35,8 @@ export const OperationView = z.object({
   notes: z.array(z.string()),
   /** Commands that act on it (`secrets-dr watch ID`, ...). */
   commands: z.array(z.string()),
+  /** Per-secret outcomes settled so far (from its progress answer). */
+  rows: z.array(z.object({ secret: z.string(), region: z.string().optional(), status: z.string(), detail: z.string().optional() })).optional(),
 });
 export type OperationView = z.infer<typeof OperationView>;
 

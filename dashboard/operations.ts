@@ -47,6 +47,7 @@ export function operationView(base: Base, progress: unknown, nowMs: number): Ope
       if (p.ratePerSecond > 0) v.notes.push(`${p.ratePerSecond} secrets/s${p.etaMs !== undefined ? `, ETA ${formatDuration(p.etaMs)}` : ''}`);
       if (p.expectedMs !== undefined) v.notes.push(`expected ${formatDuration(p.expectedMs)} at the plan's write quota share`);
       v.notes.push(`fence: ${p.fence.state}${p.fence.fenced ? ` (${p.fence.fenced} fenced)` : ''}${p.fence.handedTo ? `, pending in ${p.fence.handedTo}` : ''}`);
+      if (p.settled?.length) v.rows = p.settled.map((o) => ({ secret: o.name, region: p.to, status: o.status, ...(o.reason ? { detail: o.reason } : {}) }));
       break;
     }
     case 'failback': {
@@ -56,6 +57,7 @@ export function operationView(base: Base, progress: unknown, nowMs: number): Ope
       Object.assign(v, { step: p.step, done: finished, total: p.total, counts: nonZero(p.counts) });
       v.notes.push(p.reverse ? `reverse: ${p.to} stays primary, replicating into ${p.from}` : `${p.to} → ${p.from}`);
       if (p.pendingAsks.length) v.notes.push(`${p.pendingAsks.length} secret(s) waiting for a decision (see pending approvals)`);
+      if (p.settled?.length) v.rows = p.settled.map((o) => ({ secret: o.name, status: o.status, ...(o.reason ? { detail: o.reason } : {}) }));
       break;
     }
     case 'setup': {

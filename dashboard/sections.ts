@@ -41,7 +41,15 @@ ${op.total !== undefined ? html`<p class="progress"><progress max="${op.total}" 
 ${op.counts ? html`<p class="counts">${countsText(op.counts)}</p>` : ''}
 ${op.notes.length ? html`<ul class="notes">${op.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
 ${op.commands.length ? html`<p class="commands">${op.commands.map((c) => html`<code class="command">${c}</code> `)}</p>` : ''}
+${op.rows?.length ? outcomeTable(op.rows, 'live-outcomes') : ''}
 </article>`;
+}
+
+/** Per-secret outcomes: names and outcomes only, never a value. */
+function outcomeTable(rows: ReadonlyArray<{ secret: string; region?: string; status: string; detail?: string }>, cls: string): Raw {
+  return html`<table class="${cls}"><thead><tr><th>secret</th><th>Region</th><th>outcome</th><th>detail</th></tr></thead><tbody>${rows.map(
+    (r) => html`<tr data-secret="${r.secret}"><td>${r.secret}</td><td>${r.region ?? '—'}</td><td>${r.status}</td><td>${r.detail ?? ''}</td></tr>`,
+  )}</tbody></table>`;
 }
 
 function operations(s: DashboardState): Raw {
@@ -66,9 +74,7 @@ function finished(s: DashboardState): Raw {
     (f, i) => html`<details class="finished" data-kind="${f.kind}" data-workflow-id="${f.workflowId}"${i === 0 ? raw(' open') : ''}>
 <summary><span class="kind">${f.kind}</span> <code>${f.workflowId}</code>: <strong>${f.outcome ?? f.status.toLowerCase()}</strong> · ${when(f.closedAt)}${f.counts ? ` · ${countsText(f.counts)}` : ''}</summary>
 ${f.summary ? html`<p>${f.summary}</p>` : ''}
-${f.rows.length ? html`<table class="outcomes"><thead><tr><th>secret</th><th>Region</th><th>outcome</th><th>detail</th></tr></thead><tbody>${f.rows.map(
-      (r) => html`<tr data-secret="${r.secret}"><td>${r.secret}</td><td>${r.region ?? '—'}</td><td>${r.status}</td><td>${r.detail ?? ''}</td></tr>`,
-    )}</tbody></table>` : html`<p class="empty">no per-secret outcomes in its result</p>`}
+${f.rows.length ? outcomeTable(f.rows, 'outcomes') : html`<p class="empty">no per-secret outcomes in its result</p>`}
 ${f.more ? html`<p>and ${f.more} more (the full table: the workflow's result)</p>` : ''}
 </details>`,
   )}`;

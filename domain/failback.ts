@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { Plan } from './plan.js';
 import { FailbackPolicy } from './plan.js';
-import { RecordedRotation } from './failover.js';
+import { RecordedRotation, SettledSecret } from './failover.js';
 
 export const FailbackInput = z.object({
   plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
@@ -238,6 +238,8 @@ export const FailbackProgress = z.object({
   counts: ItemCounts,
   pendingAsks: z.array(PendingAsk),
   startedAt: z.string(),
+  /** Per-secret states past planning (names and states only; the latest PROGRESS_SETTLED_LIMIT). */
+  settled: z.array(SettledSecret).optional(),
 });
 export type FailbackProgress = z.infer<typeof FailbackProgress>;
 

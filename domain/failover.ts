@@ -198,6 +198,11 @@ export type FenceReport = z.infer<typeof FenceReport>;
 export const FailoverOutcome = z.enum(['done', 'partial', 'failed', 'rejected', 'dry-run']);
 export type FailoverOutcome = z.infer<typeof FailoverOutcome>;
 
+/** One secret's outcome as progress shows it: its name and outcome, never a value. */
+export const SettledSecret = z.object({ name: z.string(), status: z.string(), reason: z.string().optional() });
+export type SettledSecret = z.infer<typeof SettledSecret>;
+export const settledOf = (o: { name: string; status: string; reason?: string }): SettledSecret => ({ name: o.name, status: o.status, ...(o.reason ? { reason: o.reason } : {}) });
+
 export const FailoverProgress = z.object({
   workflowId: z.string(),
   plan: z.string(),
@@ -217,8 +222,13 @@ export const FailoverProgress = z.object({
   expectedMs: z.number().optional(),
   startedAt: z.string(),
   fence: FenceReport,
+  /** Per-secret outcomes settled so far (names and outcomes only; the latest PROGRESS_SETTLED_LIMIT). */
+  settled: z.array(SettledSecret).optional(),
 });
 export type FailoverProgress = z.infer<typeof FailoverProgress>;
+
+/** How many settled per-secret outcomes a progress answer carries (the dashboard's live table). */
+export const PROGRESS_SETTLED_LIMIT = 100;
 
 export const RotationReport = z.object({
   lambdaArn: z.string().optional(),

@@ -4,7 +4,7 @@
  * warnings and the figures of its report. The steps (failback*.steps.ts) read and fill it.
  */
 import { patched, workflowInfo } from '@temporalio/workflow';
-import { expectedPromotionMs } from '../domain/failover.js';
+import { expectedPromotionMs, PROGRESS_SETTLED_LIMIT, settledOf } from '../domain/failover.js';
 import {
   FULL_ITEMS_LIMIT,
   FailbackInput,
@@ -117,6 +117,7 @@ export class FailbackRun {
     return {
       workflowId: this.workflowId, plan: this.plan.name, from: this.from, to: this.to, reverse: this.reverse, step, paused: c.paused, cancelRequested: c.cancelRequested,
       total: this.items.length, counts: countItems(this.items), pendingAsks: [...this.asks.values()].filter((a) => !this.answers.has(a.subject)), startedAt: this.started.toISOString(),
+      settled: this.items.filter((i) => i.status !== 'planned').slice(-PROGRESS_SETTLED_LIMIT).map(settledOf),
     };
   }
 

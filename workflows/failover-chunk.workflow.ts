@@ -5,7 +5,7 @@
  * relayed by the parent; the batch loop honours them between batches.
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { countOutcomes, recordedRotations, type RecordedRotation, type SecretOutcome } from '../domain/failover.js';
+import { countOutcomes, recordedRotations, settledOf, type RecordedRotation, type SecretOutcome } from '../domain/failover.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
 import { PROMOTE_OPTIONS } from './failover-options.js';
@@ -57,7 +57,7 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
       const r = await acts.promoteBatch({ planName: input.planName, from: input.from, to: input.to, failoverId: input.failoverId, batch, names, writeQuotaShare: input.writeQuotaShare, fencedBeforePromotion: input.fencedBeforePromotion, ...(input.rotation ? { rotation: recordedRotations(Object.entries(input.rotation).map(([name, rotationRules]) => ({ name, rotationRules })), names) } : {}) });
       if (r.lineage.record) result.lineageRecords.push(r.lineage.record);
       if (!r.lineage.hmacs) Object.assign(result, { hmacs: false, lineageDetail: r.lineage.detail });
-      await parent.signal(failoverBatchProgressSignal, { key: batch, counts: countOutcomes(r.outcomes) });
+      await parent.signal(failoverBatchProgressSignal, { key: batch, counts: countOutcomes(r.outcomes), settled: r.outcomes.map(settledOf) });
       return r.outcomes;
     },
   });

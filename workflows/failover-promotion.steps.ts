@@ -65,6 +65,7 @@ export async function promote(run: FailoverRun, control: () => ControlState): Pr
   }
   run.promotionEndMs = Date.now();
   run.live.clear();
+  run.liveSettled.clear();
   run.liveBase = countOutcomes(run.outcomes);
   return { type: 'PROMOTION_DONE', counts: run.liveBase };
 }

@@ -1,6 +1,6 @@
 /** Failover's own messages (pause/resume/cancel, approval and the query name: kit/control.messages.ts). */
 import { defineSignal } from '@temporalio/workflow';
-import { BATCH_PROGRESS_SIGNAL, FENCE_ADD_SIGNAL, type FailoverProgress, type OutcomeCounts } from '../domain/failover.js';
+import { BATCH_PROGRESS_SIGNAL, FENCE_ADD_SIGNAL, type FailoverProgress, type OutcomeCounts, type SettledSecret } from '../domain/failover.js';
 import { progressQuery } from './kit/control.messages.js';
 
 export const failoverProgressQuery = progressQuery<FailoverProgress>();
@@ -9,6 +9,8 @@ export const failoverProgressQuery = progressQuery<FailoverProgress>();
 export interface BatchProgress {
   key: string;
   counts: OutcomeCounts;
+  /** The batch's per-secret outcomes: names and outcomes only (the dashboard's live table). */
+  settled?: SettledSecret[];
 }
 export const failoverBatchProgressSignal = defineSignal<[BatchProgress]>(BATCH_PROGRESS_SIGNAL);
 

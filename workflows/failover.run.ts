@@ -7,6 +7,9 @@
 import { patched, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import {
   FULL_OUTCOMES_LIMIT,
+  PROGRESS_SETTLED_LIMIT,
+  settledOf,
+  type SettledSecret,
   FailoverInput,
   addCounts,
   annotateOutcome,
@@ -55,6 +58,8 @@ export class FailoverRun {
   readonly lineage = { records: 0, hmacs: true, detail: undefined as string | undefined };
   /** Per running batch (chunk/batch key), its counts: `watch` moves while a chunk child runs. */
   readonly live = new Map<string, OutcomeCounts>();
+  /** Per batch, its secrets' outcomes as the chunk children reported them (cleared with `live`). */
+  readonly liveSettled = new Map<string, SettledSecret[]>();
   liveBase = emptyCounts();
   rotation: RotationReport | undefined;
   expectedMs = 0;
@@ -137,6 +142,7 @@ export class FailoverRun {
       total: this.fleet.length, processed, counts, ratePerSecond: Math.round(rate * 10) / 10,
       ...(rate > 0 && remaining > 0 ? { etaMs: Math.round((remaining / rate) * 1_000) } : {}),
       expectedMs: this.expectedMs, startedAt: this.started.toISOString(), fence: this.fenceReport(c),
+      settled: [...new Map([...this.outcomes.map(settledOf), ...[...this.liveSettled.values()].flat()].map((o) => [o.name, o])).values()].slice(-PROGRESS_SETTLED_LIMIT),
     };
   }
 

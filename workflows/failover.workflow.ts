@@ -47,7 +47,10 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
 
   onControl((kind, req) => machine.send(controlEvent(kind, req)), () => run.children);
   run.gate.install(() => `${run.workflowId}, step: ${machine.state}`);
-  setHandler(failoverBatchProgressSignal, ({ key, counts }) => void run.live.set(key, counts));
+  setHandler(failoverBatchProgressSignal, ({ key, counts, settled }) => {
+    run.live.set(key, counts);
+    if (settled) run.liveSettled.set(key, settled);
+  });
   setHandler(failoverProgressQuery, () => run.progress(machine.context, machine.state));
 
   const output = await machine.run({

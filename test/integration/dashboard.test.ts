@@ -156,7 +156,9 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     await eventually(`the page to show the failover part-way (done counts seen: ${[...seen].join(', ') || 'none'})`, async () => {
       const done = await page.$eval(`${op} .done`, (e) => Number(e.getAttribute('data-done'))).catch(() => undefined);
       if (done !== undefined) seen.add(done);
-      return done !== undefined && done > 0 && done < 30 ? done : undefined;
+      // Live per-secret outcomes of the running failover (names and outcomes from its progress answer).
+      const live = await page.$$eval(`${op} table.live-outcomes tr[data-secret]`, (trs) => trs.map((tr) => tr.getAttribute('data-secret'))).catch(() => []);
+      return done !== undefined && done > 0 && done < 30 && live.length > 0 && live.every((n) => names.includes(n!)) ? done : undefined;
     }, 30_000, 100);
     expect(await page.$(approval), 'the answered approval is gone').toBeNull();
     await screenshot(page, 'promoting.png');
