@@ -2,7 +2,27 @@
 // workflow code is deterministic sandbox code — no Node built-ins, no AWS SDK, activities by type only.
 import tseslint from 'typescript-eslint';
 
-const NODE_BUILTINS = ['fs', 'path', 'os', 'crypto', 'child_process', 'net', 'http', 'https', 'url', 'util', 'stream', 'events', 'timers', 'worker_threads', 'zlib', 'dns', 'tls', 'process', 'buffer'];
+const NODE_BUILTINS = [
+  'fs',
+  'path',
+  'os',
+  'crypto',
+  'child_process',
+  'net',
+  'http',
+  'https',
+  'url',
+  'util',
+  'stream',
+  'events',
+  'timers',
+  'worker_threads',
+  'zlib',
+  'dns',
+  'tls',
+  'process',
+  'buffer',
+];
 
 export default tseslint.config(
   { ignores: ['deploy/cdk.out/**', 'dist/**', 'node_modules/**', '.tools/**', 'bench/results/**', 'coverage/**'] },
@@ -26,8 +46,15 @@ export default tseslint.config(
           patterns: [
             { group: ['@aws-sdk/*', '@smithy/*'], message: 'Workflow code never talks to AWS: call an activity.' },
             { group: ['node:*'], message: 'Workflow code runs in the Temporal sandbox: no Node built-ins.' },
-            { group: ['../activities/*', '../../activities/*'], allowTypeImports: true, message: 'Workflows see activities only through `import type` + proxyActivities.' },
-            { group: ['../worker/*', '../../worker/*', '../cli/*', '../../cli/*', '../lab/*', '../../lab/*'], message: 'Workflows may import domain/, xstate and @temporalio/workflow only.' },
+            {
+              group: ['../activities/*', '../../activities/*'],
+              allowTypeImports: true,
+              message: 'Workflows see activities only through `import type` + proxyActivities.',
+            },
+            {
+              group: ['../worker/*', '../../worker/*', '../cli/*', '../../cli/*', '../lab/*', '../../lab/*'],
+              message: 'Workflows may import domain/, xstate and @temporalio/workflow only.',
+            },
           ],
         },
       ],

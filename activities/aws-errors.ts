@@ -8,7 +8,17 @@ import { ErrorType } from '../domain/errors.js';
 import { classifyAwsErrorName, classifyFailure, type AwsErrorClass } from '../domain/aws-error-class.js';
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_SOCKET']);
-const RETRYABLE_AWS = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded', 'InternalServiceError', 'InternalFailure', 'ServiceUnavailableException', 'ServiceUnavailable', 'TimeoutError', 'RequestTimeout']);
+const RETRYABLE_AWS = new Set([
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'InternalServiceError',
+  'InternalFailure',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'TimeoutError',
+  'RequestTimeout',
+]);
 
 interface AwsErrorInfo {
   name: string;
@@ -54,7 +64,8 @@ export function isThrottling(err: unknown): boolean {
 export function classifyAwsError(err: unknown): AwsErrorClass {
   if (err instanceof ApplicationFailure) {
     const awsError = (err.details?.[0] as { awsError?: unknown } | undefined)?.awsError;
-    if (err.type === ErrorType.RegionUnreachable || typeof awsError === 'string') return classifyFailure(err.type ?? undefined, awsError as string | undefined, err.message);
+    if (err.type === ErrorType.RegionUnreachable || typeof awsError === 'string')
+      return classifyFailure(err.type ?? undefined, awsError as string | undefined, err.message);
   }
   const info = describeAwsError(err);
   return classifyAwsErrorName(info.name, info.status, info.message) ?? (isUnreachable(err) ? 'unreachable' : 'rejected');

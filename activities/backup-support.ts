@@ -88,7 +88,14 @@ export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShar
     const target = new Map<string, string>();
     for (const [id, stages] of Object.entries(wanted)) for (const s of stages) target.set(s, id);
     const move = async (stage: string, to: string | undefined, from: string | undefined) => {
-      await gov.write(() => sm.updateSecretVersionStage({ SecretId: secretId, VersionStage: stage, ...(to ? { MoveToVersionId: to } : {}), ...(from ? { RemoveFromVersionId: from } : {}) }));
+      await gov.write(() =>
+        sm.updateSecretVersionStage({
+          SecretId: secretId,
+          VersionStage: stage,
+          ...(to ? { MoveToVersionId: to } : {}),
+          ...(from ? { RemoveFromVersionId: from } : {}),
+        }),
+      );
       heartbeat();
     };
     try {

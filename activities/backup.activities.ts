@@ -70,7 +70,15 @@ export interface BackupResult {
 
 /** The Secrets Manager operations of backupSecret, listPlanBackups and deleteBackups (tests fake exactly these). */
 export type BackupClients = RegionSecretsManager<
-  'listSecrets' | 'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'createSecret' | 'putResourcePolicy' | 'putSecretValue' | 'updateSecretVersionStage' | 'deleteSecret'
+  | 'listSecrets'
+  | 'describeSecret'
+  | 'getSecretValue'
+  | 'getResourcePolicy'
+  | 'createSecret'
+  | 'putResourcePolicy'
+  | 'putSecretValue'
+  | 'updateSecretVersionStage'
+  | 'deleteSecret'
 >;
 
 /** The plan's backups in this Region, from ListSecrets (tags and labels; `withOrigin`: one describe per backup's original). */
@@ -97,7 +105,11 @@ async function listBackups(ops: SecretOps<BackupClients>, prefix: string, withOr
       };
       const originName = originNameOf(s.Tags);
       if (originName !== undefined) info.originName = originName;
-      for (const [k, tag] of [['originArn', BackupTag.originArn], ['reason', BackupTag.reason], ['workflowId', BackupTag.workflowId]] as const) {
+      for (const [k, tag] of [
+        ['originArn', BackupTag.originArn],
+        ['reason', BackupTag.reason],
+        ['workflowId', BackupTag.workflowId],
+      ] as const) {
         const v = tagOf(s.Tags, tag);
         if (v !== undefined) info[k] = v;
       }
@@ -106,7 +118,11 @@ async function listBackups(ops: SecretOps<BackupClients>, prefix: string, withOr
         const o = await ops.describe(originName);
         const savedLabels = tagOf(s.Tags, BackupTag.originLabels);
         info.originChanged =
-          !o?.ARN || o.DeletedDate !== undefined || tagValue(o.ARN) !== info.originArn || savedLabels === undefined || labelsDigest(o.VersionIdsToStages) !== savedLabels;
+          !o?.ARN ||
+          o.DeletedDate !== undefined ||
+          tagValue(o.ARN) !== info.originArn ||
+          savedLabels === undefined ||
+          labelsDigest(o.VersionIdsToStages) !== savedLabels;
       }
       out.push(info);
     }
@@ -136,7 +152,8 @@ export function createBackupSecretActivities(clients: BackupClients) {
       const current = versionWith(versions, 'AWSCURRENT');
       if (!current) throw notFound(`backup in ${region}: ${input.secret} has no AWSCURRENT version`);
       const previous = versionWith(versions, 'AWSPREVIOUS');
-      if (input.onlyIfPreviousWouldMove && (!previous || previous === current)) return { backup: '', arn: '', reused: false, hasPrevious: false, skipped: true };
+      if (input.onlyIfPreviousWouldMove && (!previous || previous === current))
+        return { backup: '', arn: '', reused: false, hasPrevious: false, skipped: true };
       const digest = labelsDigest(versions);
       const hasPrevious = previous !== undefined;
 
@@ -165,7 +182,10 @@ export function createBackupSecretActivities(clients: BackupClients) {
         workflowId: input.workflowId,
       });
       // Our fence (tag here, statement in the policy below) locks the original; it is not carried to the copy.
-      const tagged = backupTags(pairs(origin.Tags).filter(([k]) => !TOOL_FENCE_TAGS.includes(k)), originTagList);
+      const tagged = backupTags(
+        pairs(origin.Tags).filter(([k]) => !TOOL_FENCE_TAGS.includes(k)),
+        originTagList,
+      );
       if ('problem' in tagged) throw cannotBackUp(`cannot back up ${input.secret} in ${region}: ${tagged.problem}; nothing was overwritten`);
       const policy = await ops.readPolicy(origin.ARN);
       if (policy !== undefined) {
@@ -195,20 +215,28 @@ export function createBackupSecretActivities(clients: BackupClients) {
         workflowId: input.workflowId,
         createdAt,
       });
-      const estimate = manifestOf(new Date(0).toISOString(), Object.entries(versions).map(([originVersionId, stages]) => ({ originVersionId, stages, backupVersionId: 'x'.repeat(64), binary: false })));
+      const estimate = manifestOf(
+        new Date(0).toISOString(),
+        Object.entries(versions).map(([originVersionId, stages]) => ({ originVersionId, stages, backupVersionId: 'x'.repeat(64), binary: false })),
+      );
       if (Buffer.byteLength(JSON.stringify(estimate)) > AWS_LIMITS.valueMaxBytes) {
-        throw cannotBackUp(`cannot back up ${input.secret} in ${region}: its description, tags, policy and ${Object.keys(versions).length} labelled versions do not fit in one manifest (${AWS_LIMITS.valueMaxBytes} bytes); nothing was overwritten`);
+        throw cannotBackUp(
+          `cannot back up ${input.secret} in ${region}: its description, tags, policy and ${Object.keys(versions).length} labelled versions do not fit in one manifest (${AWS_LIMITS.valueMaxBytes} bytes); nothing was overwritten`,
+        );
       }
 
       let b = await ops.describe(input.backup);
-      if (b && tagOf(b.Tags, BackupTag.originLabels) !== digest) throw cannotBackUp(`cannot back up ${input.secret}: ${input.backup} already exists and holds another backup`);
+      if (b && tagOf(b.Tags, BackupTag.originLabels) !== digest)
+        throw cannotBackUp(`cannot back up ${input.secret}: ${input.backup} already exists and holds another backup`);
       const step = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
         try {
           return await fn();
         } catch (err) {
           if ((err as { type?: string }).type) throw err;
           if ((err as { name?: string }).name === 'AccessDeniedException') {
-            throw cannotBackUp(`cannot back up ${input.secret} in ${region}: ${what} was refused (${(err as Error).message}); the original's resource policy, carried to the backup, may deny it; nothing was overwritten`);
+            throw cannotBackUp(
+              `cannot back up ${input.secret} in ${region}: ${what} was refused (${(err as Error).message}); the original's resource policy, carried to the backup, may deny it; nothing was overwritten`,
+            );
           }
           throw toFailure(err, `${what} (backup ${input.backup})`, region);
         }
@@ -273,7 +301,14 @@ export function createBackupSecretActivities(clients: BackupClients) {
       await step('labels', () => ops.ensureLabels(backupArn, Object.fromEntries(Object.entries(wanted).filter(([id]) => id !== manifestToken))));
       if (!haveIds.has(manifestToken)) {
         await step('PutSecretValue (manifest)', () =>
-          ops.gov.write(() => ops.sm.putSecretValue({ SecretId: backupArn, ClientRequestToken: manifestToken, SecretString: JSON.stringify(manifest), VersionStages: [MANIFEST_STAGE] })),
+          ops.gov.write(() =>
+            ops.sm.putSecretValue({
+              SecretId: backupArn,
+              ClientRequestToken: manifestToken,
+              SecretString: JSON.stringify(manifest),
+              VersionStages: [MANIFEST_STAGE],
+            }),
+          ),
         );
       }
       // Describe, don't assume: the backup now holds every labelled version under its labels, and the manifest.
@@ -292,7 +327,11 @@ export function createBackupSecretActivities(clients: BackupClients) {
     },
 
     /** Schedules backups for deletion with the normal recovery window (never ForceDeleteWithoutRecovery). */
-    async deleteBackups(input: { planName: string; names: string[]; writeQuotaShare: number }): Promise<Array<{ name: string; ok: boolean; skipped?: boolean; reason?: string }>> {
+    async deleteBackups(input: {
+      planName: string;
+      names: string[];
+      writeQuotaShare: number;
+    }): Promise<Array<{ name: string; ok: boolean; skipped?: boolean; reason?: string }>> {
       const ops = secretOps(clients, input.writeQuotaShare);
       const out: Array<{ name: string; ok: boolean; skipped?: boolean; reason?: string }> = [];
       for (const name of input.names) {

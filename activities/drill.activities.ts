@@ -79,7 +79,7 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
 
   /** A replica of `arn` (this Region's primary) still present in `target`? Unknown (a failing read) counts as present. */
   const replicaPresent = async (name: string, arn: string, target: string): Promise<boolean> => {
-    if (!peers) throw new Error('sweepDrillCanaries needs the DR Regions\' clients (worker composition bug)');
+    if (!peers) throw new Error("sweepDrillCanaries needs the DR Regions' clients (worker composition bug)");
     try {
       const d = await peers(target).secretsManager.describeSecret({ SecretId: name });
       return d.PrimaryRegion === region && d.ARN === arnInRegion(arn, target);
@@ -126,7 +126,13 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
    * writer in the DR Region), then each path is polled until it answers with that version. Times
    * run from the promote decision. A retry finds its version by the token and does not write again.
    */
-  const measureReadPathRtos = async (m: { names: string[]; decidedAt: number; drillId: string; writeQuotaShare: number; deadline: number }): Promise<ReadPathRtos> => {
+  const measureReadPathRtos = async (m: {
+    names: string[];
+    decidedAt: number;
+    drillId: string;
+    writeQuotaShare: number;
+    deadline: number;
+  }): Promise<ReadPathRtos> => {
     const gov = writeGovernor(region, m.writeQuotaShare);
     const written = new Map<string, string>();
     for (const name of m.names) {
@@ -166,7 +172,9 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     }
     const rto = (p: (typeof paths)[number]): PathRto => {
       const current = seenAt[p].size === m.names.length;
-      return current ? { rtoMs: Math.max(...seenAt[p].values()) - m.decidedAt, current } : { current, error: lastError[p] ?? `not at the written version within the timeout` };
+      return current
+        ? { rtoMs: Math.max(...seenAt[p].values()) - m.decidedAt, current }
+        : { current, error: lastError[p] ?? `not at the written version within the timeout` };
     };
     return { GetSecretValue: rto('GetSecretValue'), ParameterStore: rto('ParameterStore') };
   };
@@ -176,7 +184,12 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
      * Removes every canary of the plan that lives in this Region (see the module comment for the order).
      * `drRegions`: where replicas of this Region's canaries may live (also ones removed earlier, still on their way out).
      */
-    async sweepDrillCanaries(input: { planName: string; writeQuotaShare: number; drRegions?: string[]; replicaRemovalTimeoutMs?: number }): Promise<SweepResult> {
+    async sweepDrillCanaries(input: {
+      planName: string;
+      writeQuotaShare: number;
+      drRegions?: string[];
+      replicaRemovalTimeoutMs?: number;
+    }): Promise<SweepResult> {
       const gov = writeGovernor(region, input.writeQuotaShare);
       const found = await listCanaries(input.planName);
       const deleted: string[] = [];
@@ -222,7 +235,12 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     },
 
     /** Creates the canaries in this (the primary) Region. Idempotent per drill: the token is derived from the drill id. */
-    async createDrillCanaries(input: { planName: string; drillId: string; names: string[]; writeQuotaShare: number }): Promise<{ created: string[]; existing: string[] }> {
+    async createDrillCanaries(input: {
+      planName: string;
+      drillId: string;
+      names: string[];
+      writeQuotaShare: number;
+    }): Promise<{ created: string[]; existing: string[] }> {
       const gov = writeGovernor(region, input.writeQuotaShare);
       const created: string[] = [];
       const existing: string[] = [];
@@ -230,7 +248,12 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
         const d = await describe(secretsManager, name, region);
         if (d && !d.DeletedDate) {
           const ours = d.Tags?.some((t) => t.Key === DRILL_ID_TAG && t.Value === input.drillId);
-          if (!ours) throw toFailure(Object.assign(new Error(`${name} exists and is not a canary of this drill (leftovers were not removed)`), { name: 'ResourceExistsException' }), 'CreateSecret', region);
+          if (!ours)
+            throw toFailure(
+              Object.assign(new Error(`${name} exists and is not a canary of this drill (leftovers were not removed)`), { name: 'ResourceExistsException' }),
+              'CreateSecret',
+              region,
+            );
           existing.push(name);
           continue;
         }
@@ -262,8 +285,14 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
      * the time from the write being acknowledged until every DR Region's replica shows it as AWSCURRENT.
      * A canary that already holds its drill version (a retry) is not written again (version quota).
      */
-    async writeCanaryAndMeasureLag(input: { drillId: string; names: string[]; drRegions: string[]; writeQuotaShare: number; timeoutMs?: number }): Promise<CanaryWriteResult> {
-      if (!peers) throw new Error('writeCanaryAndMeasureLag needs the DR Regions\' clients (worker composition bug)');
+    async writeCanaryAndMeasureLag(input: {
+      drillId: string;
+      names: string[];
+      drRegions: string[];
+      writeQuotaShare: number;
+      timeoutMs?: number;
+    }): Promise<CanaryWriteResult> {
+      if (!peers) throw new Error("writeCanaryAndMeasureLag needs the DR Regions' clients (worker composition bug)");
       const gov = writeGovernor(region, input.writeQuotaShare);
       const versions: CanaryWriteResult['versions'] = [];
       for (const name of input.names) {
@@ -277,7 +306,13 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
         }
         // A canary is written once per drill: a second version (AWSPREVIOUS) means someone wrote it already.
         if (Object.values(stages).some((s) => s?.includes('AWSPREVIOUS'))) {
-          throw toFailure(Object.assign(new Error(`canary ${name} already has a second version: refusing another write (version quota: one canary write per 10 minutes)`), { name: 'InvalidRequestException' }), 'PutSecretValue', region);
+          throw toFailure(
+            Object.assign(new Error(`canary ${name} already has a second version: refusing another write (version quota: one canary write per 10 minutes)`), {
+              name: 'InvalidRequestException',
+            }),
+            'PutSecretValue',
+            region,
+          );
         }
         try {
           const out = await gov.write(() => secretsManager.putSecretValue({ SecretId: name, SecretString: canaryValue(), ClientRequestToken: token }));
@@ -316,14 +351,25 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
      * StopReplicationToReplica until every canary is standalone and readable. Describe first: a
      * canary already standalone (a retry) is not stopped again.
      */
-    async promoteDrillCanaries(input: { names: string[]; writeQuotaShare: number; timeoutMs?: number; decidedAt?: string; drillId?: string }): Promise<PromoteResult> {
+    async promoteDrillCanaries(input: {
+      names: string[];
+      writeQuotaShare: number;
+      timeoutMs?: number;
+      decidedAt?: string;
+      drillId?: string;
+    }): Promise<PromoteResult> {
       const gov = writeGovernor(region, input.writeQuotaShare);
       const started = Date.now();
       let alreadyStandalone = 0;
       await Promise.all(
         input.names.map(async (name) => {
           const d = await describe(secretsManager, name, region);
-          if (!d) throw toFailure(Object.assign(new Error(`canary ${name} has no copy in ${region}`), { name: 'ResourceNotFoundException' }), 'StopReplicationToReplica', region);
+          if (!d)
+            throw toFailure(
+              Object.assign(new Error(`canary ${name} has no copy in ${region}`), { name: 'ResourceNotFoundException' }),
+              'StopReplicationToReplica',
+              region,
+            );
           if (!d.PrimaryRegion || d.PrimaryRegion === region) {
             alreadyStandalone++;
             return;
@@ -350,14 +396,31 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
           }
         }
         if (waiting.size === 0) break;
-        if (Date.now() > deadline) throw toFailure(Object.assign(new Error(`${[...waiting].join(', ')} not standalone and readable after ${input.timeoutMs ?? 120_000} ms`), { name: 'TimeoutError' }), 'promotion', region);
+        if (Date.now() > deadline)
+          throw toFailure(
+            Object.assign(new Error(`${[...waiting].join(', ')} not standalone and readable after ${input.timeoutMs ?? 120_000} ms`), { name: 'TimeoutError' }),
+            'promotion',
+            region,
+          );
         await sleep(POLL_MS);
         heartbeat({ waiting: waiting.size });
       }
       const readableAt = Date.now();
-      const result: PromoteResult = { region, rtoMs: readableAt - started, stoppedAt: new Date(stoppedAt).toISOString(), readableAt: new Date(readableAt).toISOString(), alreadyStandalone };
+      const result: PromoteResult = {
+        region,
+        rtoMs: readableAt - started,
+        stoppedAt: new Date(stoppedAt).toISOString(),
+        readableAt: new Date(readableAt).toISOString(),
+        alreadyStandalone,
+      };
       if (input.decidedAt !== undefined && input.drillId !== undefined) {
-        result.readPaths = await measureReadPathRtos({ names: input.names, decidedAt: Date.parse(input.decidedAt), drillId: input.drillId, writeQuotaShare: input.writeQuotaShare, deadline });
+        result.readPaths = await measureReadPathRtos({
+          names: input.names,
+          decidedAt: Date.parse(input.decidedAt),
+          drillId: input.drillId,
+          writeQuotaShare: input.writeQuotaShare,
+          deadline,
+        });
       }
       return result;
     },

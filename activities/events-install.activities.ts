@@ -36,7 +36,12 @@ const canonical = (json: string | undefined) => {
 };
 function sortKeys(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(sortKeys);
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, sortKeys(x)]));
+  if (v && typeof v === 'object')
+    return Object.fromEntries(
+      Object.entries(v as Record<string, unknown>)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
   return v;
 }
 
@@ -58,13 +63,27 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
   }
 
   return {
-    async installEventRules(input: { region: string; planName: string; alarms: string[]; receiverUrl: string; apiKeyFingerprint?: string; roleArn?: string }): Promise<RegionInstallResult> {
+    async installEventRules(input: {
+      region: string;
+      planName: string;
+      alarms: string[];
+      receiverUrl: string;
+      apiKeyFingerprint?: string;
+      roleArn?: string;
+    }): Promise<RegionInstallResult> {
       if (input.region !== region) throw new Error(`installEventRules for ${input.region} reached the worker of ${region} (task queue routing bug)`);
       const key = readKey();
-      if (!key) throw ApplicationFailure.nonRetryable(`the worker serving ${region} has no SECRETS_DR_RECEIVER_API_KEY: set it (the receiver reads the same variable)`, ErrorType.ConfigInvalid);
+      if (!key)
+        throw ApplicationFailure.nonRetryable(
+          `the worker serving ${region} has no SECRETS_DR_RECEIVER_API_KEY: set it (the receiver reads the same variable)`,
+          ErrorType.ConfigInvalid,
+        );
       const fingerprint = apiKeyFingerprint(key);
       if (input.apiKeyFingerprint && input.apiKeyFingerprint !== fingerprint) {
-        throw ApplicationFailure.nonRetryable(`the worker serving ${region} holds a different SECRETS_DR_RECEIVER_API_KEY than the one given to events install`, ErrorType.ConfigInvalid);
+        throw ApplicationFailure.nonRetryable(
+          `the worker serving ${region} holds a different SECRETS_DR_RECEIVER_API_KEY than the one given to events install`,
+          ErrorType.ConfigInvalid,
+        );
       }
       const names = eventsInstallNames(input.planName);
       const out: RegionInstallResult = { region, created: [], updated: [], unchanged: [], removed: [] };
@@ -74,11 +93,15 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
       const conn = await call('DescribeConnection', () => eventBridge.describeConnection({ Name: names.connection }));
       let connectionArn = conn?.ConnectionArn;
       if (!conn) {
-        const c = await call('CreateConnection', () => eventBridge.createConnection({ Name: names.connection, AuthorizationType: 'API_KEY', AuthParameters: auth, Description: description }));
+        const c = await call('CreateConnection', () =>
+          eventBridge.createConnection({ Name: names.connection, AuthorizationType: 'API_KEY', AuthParameters: auth, Description: description }),
+        );
         connectionArn = c?.ConnectionArn;
         out.created.push(`connection ${names.connection}`);
       } else if (conn.Description !== description) {
-        await call('UpdateConnection', () => eventBridge.updateConnection({ Name: names.connection, AuthorizationType: 'API_KEY', AuthParameters: auth, Description: description }));
+        await call('UpdateConnection', () =>
+          eventBridge.updateConnection({ Name: names.connection, AuthorizationType: 'API_KEY', AuthParameters: auth, Description: description }),
+        );
         out.updated.push(`connection ${names.connection} (API key changed)`);
       } else out.unchanged.push(`connection ${names.connection}`);
 
@@ -87,17 +110,29 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
       let destinationArn = dest?.ApiDestinationArn;
       if (!dest) {
         const d = await call('CreateApiDestination', () =>
-          eventBridge.createApiDestination({ Name: names.destination, ConnectionArn: connectionArn!, InvocationEndpoint: endpoint, HttpMethod: 'POST', InvocationRateLimitPerSecond: 10 }),
+          eventBridge.createApiDestination({
+            Name: names.destination,
+            ConnectionArn: connectionArn!,
+            InvocationEndpoint: endpoint,
+            HttpMethod: 'POST',
+            InvocationRateLimitPerSecond: 10,
+          }),
         );
         destinationArn = d?.ApiDestinationArn;
         out.created.push(`api-destination ${names.destination} → ${endpoint}`);
       } else if (dest.InvocationEndpoint !== endpoint || dest.ConnectionArn !== connectionArn || dest.HttpMethod !== 'POST') {
-        await call('UpdateApiDestination', () => eventBridge.updateApiDestination({ Name: names.destination, ConnectionArn: connectionArn!, InvocationEndpoint: endpoint, HttpMethod: 'POST' }));
+        await call('UpdateApiDestination', () =>
+          eventBridge.updateApiDestination({ Name: names.destination, ConnectionArn: connectionArn!, InvocationEndpoint: endpoint, HttpMethod: 'POST' }),
+        );
         out.updated.push(`api-destination ${names.destination} → ${endpoint}`);
       } else out.unchanged.push(`api-destination ${names.destination}`);
 
       const rules: Array<{ name: string; pattern?: Record<string, unknown>; what: string }> = [
-        { name: names.alarmRule, pattern: input.alarms.length ? alarmPattern(input.alarms) : undefined, what: `CloudWatch alarms ${input.alarms.join(', ')} in ALARM` },
+        {
+          name: names.alarmRule,
+          pattern: input.alarms.length ? alarmPattern(input.alarms) : undefined,
+          what: `CloudWatch alarms ${input.alarms.join(', ')} in ALARM`,
+        },
         { name: names.healthRule, pattern: healthPattern(), what: 'AWS Health issues for Secrets Manager' },
       ];
       for (const rule of rules) {
@@ -109,10 +144,26 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
         }
         const pattern = JSON.stringify(rule.pattern);
         if (!existing) {
-          await call('PutRule', () => eventBridge.putRule({ Name: rule.name, EventBusName: INBOUND_BUS, EventPattern: pattern, State: 'ENABLED', Description: `secrets-dr ${input.planName}: ${rule.what}` }));
+          await call('PutRule', () =>
+            eventBridge.putRule({
+              Name: rule.name,
+              EventBusName: INBOUND_BUS,
+              EventPattern: pattern,
+              State: 'ENABLED',
+              Description: `secrets-dr ${input.planName}: ${rule.what}`,
+            }),
+          );
           out.created.push(`rule ${rule.name}`);
         } else if (canonical(existing.EventPattern) !== canonical(pattern) || existing.State !== 'ENABLED') {
-          await call('PutRule', () => eventBridge.putRule({ Name: rule.name, EventBusName: INBOUND_BUS, EventPattern: pattern, State: 'ENABLED', Description: `secrets-dr ${input.planName}: ${rule.what}` }));
+          await call('PutRule', () =>
+            eventBridge.putRule({
+              Name: rule.name,
+              EventBusName: INBOUND_BUS,
+              EventPattern: pattern,
+              State: 'ENABLED',
+              Description: `secrets-dr ${input.planName}: ${rule.what}`,
+            }),
+          );
           out.updated.push(`rule ${rule.name}`);
         } else out.unchanged.push(`rule ${rule.name}`);
         const targets = (await call('ListTargetsByRule', () => eventBridge.listTargetsByRule({ Rule: rule.name, EventBusName: INBOUND_BUS })))?.Targets ?? [];
@@ -122,9 +173,14 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
           continue;
         }
         const put = await call('PutTargets', () =>
-          eventBridge.putTargets({ Rule: rule.name, EventBusName: INBOUND_BUS, Targets: [{ Id: RECEIVER_TARGET_ID, Arn: destinationArn!, ...(input.roleArn ? { RoleArn: input.roleArn } : {}) }] }),
+          eventBridge.putTargets({
+            Rule: rule.name,
+            EventBusName: INBOUND_BUS,
+            Targets: [{ Id: RECEIVER_TARGET_ID, Arn: destinationArn!, ...(input.roleArn ? { RoleArn: input.roleArn } : {}) }],
+          }),
         );
-        if (put?.FailedEntryCount) throw ApplicationFailure.nonRetryable(`PutTargets in ${region}: ${put.FailedEntries?.[0]?.ErrorMessage}`, ErrorType.AwsRejected);
+        if (put?.FailedEntryCount)
+          throw ApplicationFailure.nonRetryable(`PutTargets in ${region}: ${put.FailedEntries?.[0]?.ErrorMessage}`, ErrorType.AwsRejected);
         (t ? out.updated : out.created).push(`target ${rule.name}/${RECEIVER_TARGET_ID}`);
       }
       return out;

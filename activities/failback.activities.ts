@@ -66,7 +66,8 @@ const reasonOf = (err: unknown) => {
   return `${i.name}: ${i.message}`.slice(0, 300);
 };
 /** Region down, throttled through the governor's retries, 5xx: the batch's failure (retried by Temporal), not one secret's. */
-const isBatchFailure = (err: unknown) => isUnreachable(err) || isThrottling(err) || ['InternalServiceError', 'InternalFailure', 'ServiceUnavailableException'].includes(describeAwsError(err).name);
+const isBatchFailure = (err: unknown) =>
+  isUnreachable(err) || isThrottling(err) || ['InternalServiceError', 'InternalFailure', 'ServiceUnavailableException'].includes(describeAwsError(err).name);
 
 /** `pool` with a heartbeat after every secret: a killed worker is noticed within the heartbeat timeout. */
 const each = <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> =>
@@ -81,7 +82,7 @@ const recordCache = new Map<string, { at: number; byName: Map<string, LineageRec
 export function createFailbackActivities(clients: RegionClients, peer?: PeerClients) {
   const { region, secretsManager: sm } = clients;
   const other = (r: string) => {
-    if (!peer) throw new Error('failback activities need the other Region\'s clients (worker composition bug)');
+    if (!peer) throw new Error("failback activities need the other Region's clients (worker composition bug)");
     return peer(r);
   };
   const describeIn = async (c: RegionClients, id: string): Promise<DescribeSecretResponse | undefined> => {
@@ -104,7 +105,9 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     } catch (err) {
       // Without the plan's HMAC key (no `secrets-dr setup`), versions are told apart by id only.
       if (!/HMAC key/.test((err as Error).message)) throw err;
-      const versions = Object.entries(d.VersionIdsToStages ?? {}).filter(([, st]) => st && st.length > 0).map(([versionId, st]) => ({ versionId, stages: st! }));
+      const versions = Object.entries(d.VersionIdsToStages ?? {})
+        .filter(([, st]) => st && st.length > 0)
+        .map(([versionId, st]) => ({ versionId, stages: st! }));
       l = { region: c.region, name, arn: d.ARN, versions, readAt: new Date().toISOString() };
     }
     const cur = currentOf(l);
@@ -163,7 +166,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
   async function restoreFenceStatement(arn: string, share: number): Promise<void> {
     const gov = writeGovernor(`${region}/policy`, share);
     const p = await gov.write(() => sm.getResourcePolicy({ SecretId: arn }));
-    if (!p.ResourcePolicy?.includes(FENCE_SID)) await gov.write(() => sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: fencePolicy(p.ResourcePolicy), BlockPublicPolicy: false }));
+    if (!p.ResourcePolicy?.includes(FENCE_SID))
+      await gov.write(() => sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: fencePolicy(p.ResourcePolicy), BlockPublicPolicy: false }));
   }
 
   /** Failback's fence on a standalone secret of this Region (describe first: a fenced one is left alone). */
@@ -171,9 +175,18 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     const gov = writeGovernor(`${region}/policy`, share);
     const p = await gov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
     const had = hasStatement(p.ResourcePolicy, FAILBACK_FENCE_SID);
-    if (!had) await gov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: policyWithDeny(p.ResourcePolicy, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS), BlockPublicPolicy: false }));
+    if (!had)
+      await gov.write(() =>
+        sm.putResourcePolicy({
+          SecretId: d.ARN,
+          ResourcePolicy: policyWithDeny(p.ResourcePolicy, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS),
+          BlockPublicPolicy: false,
+        }),
+      );
     if (!(d.Tags ?? []).some((t) => t.Key === FAILBACK_FENCE_TAG)) {
-      await writeGovernor(`${region}/tagging`, share).write(() => sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FAILBACK_FENCE_TAG, Value: 'until re-replication overwrites it' }] }));
+      await writeGovernor(`${region}/tagging`, share).write(() =>
+        sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FAILBACK_FENCE_TAG, Value: 'until re-replication overwrites it' }] }),
+      );
     }
     return !had;
   }
@@ -234,7 +247,10 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
      * secret, every failover since the failback that last verified it (`failoverId`: only that one).
      * `records`: the lineage and failback records that decide it (the children read them again).
      */
-    async findFailoverLineage(input: { planName: string; failoverId?: string }): Promise<{ region: string; failoverId?: string; from?: string; failovers: FailoverRun[]; records: string[]; names: string[]; hmacs: boolean }> {
+    async findFailoverLineage(input: {
+      planName: string;
+      failoverId?: string;
+    }): Promise<{ region: string; failoverId?: string; from?: string; failovers: FailoverRun[]; records: string[]; names: string[]; hmacs: boolean }> {
       const lineagePrefix = lineageRecordPrefix(input.planName);
       const failbackPrefix = failbackRecordPrefix(input.planName);
       const lineage = new Map<string, string[]>();
@@ -286,7 +302,16 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
      * counts only promotions after this one. Split by size (a SecretString holds 64 KB); describe
      * first and a token per part, so a retry writes nothing twice.
      */
-    async recordFailbackBatch(input: { planName: string; failbackId: string; from: string; to: string; reverse: boolean; part: string; names: string[]; writeQuotaShare: number }): Promise<{ records: string[] }> {
+    async recordFailbackBatch(input: {
+      planName: string;
+      failbackId: string;
+      from: string;
+      to: string;
+      reverse: boolean;
+      part: string;
+      names: string[];
+      writeQuotaShare: number;
+    }): Promise<{ records: string[] }> {
       const parts: string[][] = [[]];
       let size = 0;
       for (const n of input.names) {
@@ -303,7 +328,16 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         const name = failbackRecordName(input.planName, input.failbackId, part);
         written.push(name);
         if (await describeIn(clients, name)) continue; // written by an earlier attempt
-        const record: FailbackRecord = { kind: 'secrets-dr/failback-record', plan: input.planName, failbackId: input.failbackId, from: input.from, to: input.to, reverse: input.reverse, part, names };
+        const record: FailbackRecord = {
+          kind: 'secrets-dr/failback-record',
+          plan: input.planName,
+          failbackId: input.failbackId,
+          from: input.from,
+          to: input.to,
+          reverse: input.reverse,
+          part,
+          names,
+        };
         try {
           await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
             sm.createSecret({
@@ -311,7 +345,10 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
               Description: 'secrets-dr: secrets a failback verified (names only; never values)',
               SecretString: JSON.stringify(record),
               ClientRequestToken: requestToken('failback-record', input.planName, input.failbackId, part),
-              Tags: [{ Key: 'secrets-dr:plan', Value: input.planName }, { Key: 'secrets-dr:role', Value: 'failback-record' }],
+              Tags: [
+                { Key: 'secrets-dr:plan', Value: input.planName },
+                { Key: 'secrets-dr:role', Value: 'failback-record' },
+              ],
             }),
           );
         } catch (err) {
@@ -356,7 +393,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
             if (rest === undefined) await policyGov.write(() => sm.deleteResourcePolicy({ SecretId: d.ARN }));
             else await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: rest, BlockPublicPolicy: false }));
           }
-          if ((d.Tags ?? []).some((t) => t.Key === FAILBACK_FENCE_TAG)) await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FAILBACK_FENCE_TAG] }));
+          if ((d.Tags ?? []).some((t) => t.Key === FAILBACK_FENCE_TAG))
+            await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FAILBACK_FENCE_TAG] }));
           return { name, ok: true };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `lifting failback's fence from ${name}`, region);
@@ -373,16 +411,42 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         const [original, dr] = await Promise.all([side(clients, input.planName, name, input.dr), side(drClients, input.planName, name, region)]);
         const r = recorded.get(name);
         const cur = r?.versions.find((v) => v.stages.includes('AWSCURRENT'));
-        return { name, ...(cur ? { recorded: { versionId: cur.versionId, ...(cur.hmac ? { hmac: cur.hmac } : {}), failoverId: r!.failoverId, ...(r!.rotation ? { rotation: r!.rotation } : {}) } } : {}), original, dr };
+        return {
+          name,
+          ...(cur
+            ? {
+                recorded: {
+                  versionId: cur.versionId,
+                  ...(cur.hmac ? { hmac: cur.hmac } : {}),
+                  failoverId: r!.failoverId,
+                  ...(r!.rotation ? { rotation: r!.rotation } : {}),
+                },
+              }
+            : {}),
+          original,
+          dr,
+        };
       });
     },
 
     /** Backs up each secret of this Region (the existing backup activity: AWSCURRENT + AWSPREVIOUS, reused when already taken). */
-    async backupBatch(input: { planName: string; items: Array<{ name: string; reason: string }>; workflowId: string; writeQuotaShare: number }): Promise<Array<ItemFailure & { backup?: string }>> {
+    async backupBatch(input: {
+      planName: string;
+      items: Array<{ name: string; reason: string }>;
+      workflowId: string;
+      writeQuotaShare: number;
+    }): Promise<Array<ItemFailure & { backup?: string }>> {
       const backups = createBackupActivities(clients);
       return each(input.items, 8, async ({ name, reason }) => {
         try {
-          const b = await backups.backupSecret({ planName: input.planName, secret: name, backup: backupName(input.planName, name, new Date()), reason, workflowId: input.workflowId, writeQuotaShare: input.writeQuotaShare });
+          const b = await backups.backupSecret({
+            planName: input.planName,
+            secret: name,
+            backup: backupName(input.planName, name, new Date()),
+            reason,
+            workflowId: input.workflowId,
+            writeQuotaShare: input.writeQuotaShare,
+          });
           return { name, ok: true, backup: b.backup, ...(b.reused ? { skipped: true } : {}) };
         } catch (err) {
           const e = err as { type?: string; message?: string };
@@ -396,7 +460,12 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
      * Copies the DR Region's AWSCURRENT value into this (the original) Region as the new AWSCURRENT.
      * Describe first: a secret whose AWSCURRENT already is this step's version is done.
      */
-    async copyBackBatch(input: { dr: string; names: string[]; workflowId: string; writeQuotaShare: number }): Promise<Array<ItemFailure & { versionId?: string }>> {
+    async copyBackBatch(input: {
+      dr: string;
+      names: string[];
+      workflowId: string;
+      writeQuotaShare: number;
+    }): Promise<Array<ItemFailure & { versionId?: string }>> {
       const drSm = other(input.dr).secretsManager;
       const gov = writeGovernor(region, input.writeQuotaShare);
       return each(input.names, 16, async (name) => {
@@ -409,11 +478,19 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           await throughFence(
             d,
             input.writeQuotaShare,
-            () => gov.write(() => sm.putSecretValue({ SecretId: d.ARN, ClientRequestToken: token, ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }) })),
+            () =>
+              gov.write(() =>
+                sm.putSecretValue({
+                  SecretId: d.ARN,
+                  ClientRequestToken: token,
+                  ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }),
+                }),
+              ),
             { restore: true },
           );
           const after = await describeIn(clients, name);
-          if (!after || currentVersion(after) !== token) return { name, ok: false, reason: `${name} does not hold the copied value as AWSCURRENT after PutSecretValue` };
+          if (!after || currentVersion(after) !== token)
+            return { name, ok: false, reason: `${name} does not hold the copied value as AWSCURRENT after PutSecretValue` };
           return { name, ok: true, versionId: token };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `copying ${name} back from ${input.dr}`, region);
@@ -431,7 +508,13 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
      * reconciliation) and compared once more: a labelled value missing from the source and from
      * `backup` is backed up now (invariant 2), so nothing written there is lost.
      */
-    async reReplicateBatch(input: { planName: string; target: string; items: Array<{ name: string; backup?: string; kmsKeyId?: string }>; workflowId: string; writeQuotaShare: number }): Promise<Array<ItemFailure & { backup?: string }>> {
+    async reReplicateBatch(input: {
+      planName: string;
+      target: string;
+      items: Array<{ name: string; backup?: string; kmsKeyId?: string }>;
+      workflowId: string;
+      writeQuotaShare: number;
+    }): Promise<Array<ItemFailure & { backup?: string }>> {
       const targetClients = other(input.target);
       const gov = writeGovernor(region, input.writeQuotaShare);
       return each(input.items, 16, async ({ name, backup, kmsKeyId }): Promise<ItemFailure & { backup?: string }> => {
@@ -446,9 +529,11 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           let taken: string | undefined;
           if (t?.ARN && !ours) {
             // The overwritten side stops changing first (a fence lost since reconciliation is put back)...
-            await createFailbackActivities(targetClients).fenceTargetBatch({ names: [name], writeQuotaShare: input.writeQuotaShare }).then(([r]) => {
-              if (!r?.ok) throw new Error(r?.reason ?? 'fence failed');
-            });
+            await createFailbackActivities(targetClients)
+              .fenceTargetBatch({ names: [name], writeQuotaShare: input.writeQuotaShare })
+              .then(([r]) => {
+                if (!r?.ok) throw new Error(r?.reason ?? 'fence failed');
+              });
             // ...then invariant 2, checked at the destructive call itself: what would be lost must exist elsewhere.
             const [src, dst] = await Promise.all([side(clients, input.planName, name, input.target), side(targetClients, input.planName, name, region)]);
             const missing = dst.hmacs.filter((h) => !src.hmacs.includes(h));
@@ -479,7 +564,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
             ),
           );
           // The source is the primary again: its fence has done its job (the unfencing step checks).
-          if (isFenced(d)) await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
+          if (isFenced(d))
+            await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() => sm.untagResource({ SecretId: d.ARN, TagKeys: [FENCE_TAG] }));
           return { name, ok: true, ...(taken ? { backup: taken } : {}) };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `re-replicating ${name} to ${input.target}`, region);

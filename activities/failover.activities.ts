@@ -171,7 +171,8 @@ export function createFailoverActivities(clients: FailoverClients) {
 
   const assertRegion = (wanted: string, what: string) => {
     // A bug, not weather: retrying lands on the same wrong queue (and a write there would go to the wrong Region).
-    if (wanted !== region) throw ApplicationFailure.nonRetryable(`${what} for ${wanted} reached the worker of ${region} (task queue routing bug)`, ErrorType.RoutingBug);
+    if (wanted !== region)
+      throw ApplicationFailure.nonRetryable(`${what} for ${wanted} reached the worker of ${region} (task queue routing bug)`, ErrorType.RoutingBug);
   };
 
   async function describe(secretId: string): Promise<DescribeSecretResponse> {
@@ -214,7 +215,11 @@ export function createFailoverActivities(clients: FailoverClients) {
   }
 
   /** Labelled versions of a (just promoted) secret, each value hashed here; readable = AWSCURRENT could be read. */
-  async function lineageOf(planName: string, d: DescribeSecretResponse, state: { hmacs: boolean; keyProblem?: string }): Promise<{ versions: VersionLineage[]; readable: boolean }> {
+  async function lineageOf(
+    planName: string,
+    d: DescribeSecretResponse,
+    state: { hmacs: boolean; keyProblem?: string },
+  ): Promise<{ versions: VersionLineage[]; readable: boolean }> {
     const { key, problem } = await hmacKey(planName);
     if (!key) {
       state.hmacs = false;
@@ -241,7 +246,13 @@ export function createFailoverActivities(clients: FailoverClients) {
 
   return {
     /** The plan's secrets in this Region, with plan group, ARN suffix, primary Region and AWSCURRENT version. */
-    async inspectFleet(input: { plan: Plan; region: string; nextToken?: string; maxPages?: number; onlyReplicas?: boolean }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
+    async inspectFleet(input: {
+      plan: Plan;
+      region: string;
+      nextToken?: string;
+      maxPages?: number;
+      onlyReplicas?: boolean;
+    }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
       let nextToken: string | undefined = input.nextToken;
@@ -358,7 +369,13 @@ export function createFailoverActivities(clients: FailoverClients) {
           const l = await lineageOf(input.planName, d, keyState);
           outcome.readable = l.readable;
           if (!l.readable) outcome.reason = 'AWSCURRENT not readable after promotion';
-          lineage.set(name, { name, arn: d.ARN ?? name, promotedAt: new Date().toISOString(), ...(recordedRotation ? { rotation: recordedRotation } : {}), versions: l.versions });
+          lineage.set(name, {
+            name,
+            arn: d.ARN ?? name,
+            promotedAt: new Date().toISOString(),
+            ...(recordedRotation ? { rotation: recordedRotation } : {}),
+            versions: l.versions,
+          });
         } catch (err) {
           if (isTransient(err)) throw toFailure(err, `reading back ${name}`, region);
           outcome.readable = false;
@@ -441,7 +458,13 @@ export function createFailoverActivities(clients: FailoverClients) {
      * each secret's RotationRules passed explicitly (`rules`: as recorded from the primary), never
      * left to what the copy here carries.
      */
-    async rehomeRotationBatch(input: { region: string; names: string[]; lambdaArn: string; writeQuotaShare: number; rules?: Record<string, RotationRules> }): Promise<{ rehomed: number; failed: Array<{ name: string; reason: string }> }> {
+    async rehomeRotationBatch(input: {
+      region: string;
+      names: string[];
+      lambdaArn: string;
+      writeQuotaShare: number;
+      rules?: Record<string, RotationRules>;
+    }): Promise<{ rehomed: number; failed: Array<{ name: string; reason: string }> }> {
       assertRegion(input.region, 'rehomeRotationBatch');
       const gov = writeGovernor(`${region}/rotation`, input.writeQuotaShare);
       let rehomed = 0;
@@ -450,7 +473,11 @@ export function createFailoverActivities(clients: FailoverClients) {
         try {
           const d = await describe(name);
           const rules = rulesToRehome(input.rules?.[name]);
-          if (d.RotationLambdaARN === input.lambdaArn && d.RotationEnabled && (rules === undefined || sameRules(rulesToRehome(rotationRulesOf(d.RotationRules)), rules))) {
+          if (
+            d.RotationLambdaARN === input.lambdaArn &&
+            d.RotationEnabled &&
+            (rules === undefined || sameRules(rulesToRehome(rotationRulesOf(d.RotationRules)), rules))
+          ) {
             rehomed++;
             return;
           }
@@ -460,7 +487,9 @@ export function createFailoverActivities(clients: FailoverClients) {
             failed.push({ name, reason: `rotation in flight (AWSPENDING on ${inFlight.pending}, AWSCURRENT on ${inFlight.current ?? 'none'}): not re-homed` });
             return;
           }
-          await gov.write(() => sm.rotateSecret({ SecretId: d.ARN, RotationLambdaARN: input.lambdaArn, ...(rules ? { RotationRules: rules } : {}), RotateImmediately: false }));
+          await gov.write(() =>
+            sm.rotateSecret({ SecretId: d.ARN, RotationLambdaARN: input.lambdaArn, ...(rules ? { RotationRules: rules } : {}), RotateImmediately: false }),
+          );
           rehomed++;
         } catch (err) {
           if (isUnreachable(err) || isTransient(err)) throw toFailure(err, `RotateSecret ${name}`, region);
@@ -489,7 +518,16 @@ export function createFailoverActivities(clients: FailoverClients) {
     for (const [i, chunk] of chunks.entries()) {
       const batch = i === 0 ? input.batch : `${input.batch}.${i}`;
       const name = lineageRecordName(input.planName, input.failoverId, batch);
-      const record: LineageRecord = { kind: 'secrets-dr/failover-lineage', plan: input.planName, failoverId: input.failoverId, from: input.from, to: input.to, batch, hmacs, secrets: chunk };
+      const record: LineageRecord = {
+        kind: 'secrets-dr/failover-lineage',
+        plan: input.planName,
+        failoverId: input.failoverId,
+        from: input.from,
+        to: input.to,
+        batch,
+        hmacs,
+        secrets: chunk,
+      };
       try {
         await describe(name);
         continue; // written by an earlier attempt of this batch
@@ -520,4 +558,3 @@ export function createFailoverActivities(clients: FailoverClients) {
 }
 
 export type FailoverActivities = ReturnType<typeof createFailoverActivities>;
-

@@ -45,7 +45,11 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
      * Makes sure the plan's HMAC key exists in this (the primary) Region and is replicated to every
      * DR Region. Idempotent: describes first, writes only what is missing.
      */
-    async ensureHmacKey(input: { planName: string; drRegions: Array<{ region: string; kmsKeyId?: string }>; writeQuotaShare: number }): Promise<{ arn: string; created: boolean; replicatedTo: string[] }> {
+    async ensureHmacKey(input: {
+      planName: string;
+      drRegions: Array<{ region: string; kmsKeyId?: string }>;
+      writeQuotaShare: number;
+    }): Promise<{ arn: string; created: boolean; replicatedTo: string[] }> {
       const name = hmacKeySecretName(input.planName);
       const gov = writeGovernor(region, input.writeQuotaShare);
       let arn: string | undefined;
@@ -67,7 +71,10 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
               SecretString: randomBytes(32).toString('base64'),
               ClientRequestToken: requestToken('hmac-key', input.planName, region),
               AddReplicaRegions: input.drRegions.map((d) => ({ Region: d.region, ...(d.kmsKeyId ? { KmsKeyId: d.kmsKeyId } : {}) })),
-              Tags: [{ Key: 'secrets-dr:plan', Value: input.planName }, { Key: 'secrets-dr:role', Value: 'hmac-key' }],
+              Tags: [
+                { Key: 'secrets-dr:plan', Value: input.planName },
+                { Key: 'secrets-dr:role', Value: 'hmac-key' },
+              ],
             }),
           );
           arn = c.ARN!;

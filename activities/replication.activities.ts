@@ -59,7 +59,11 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
     v.replication = Object.fromEntries(
       (d.ReplicationStatus ?? []).map((r) => [
         r.Region ?? '',
-        { status: (r.Status ?? 'InProgress') as 'InProgress' | 'InSync' | 'Failed', ...(r.StatusMessage ? { message: r.StatusMessage } : {}), ...(r.KmsKeyId ? { kmsKeyId: r.KmsKeyId } : {}) },
+        {
+          status: (r.Status ?? 'InProgress') as 'InProgress' | 'InSync' | 'Failed',
+          ...(r.StatusMessage ? { message: r.StatusMessage } : {}),
+          ...(r.KmsKeyId ? { kmsKeyId: r.KmsKeyId } : {}),
+        },
       ]),
     );
     return v;
@@ -116,7 +120,11 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
      * ReplicateSecretToRegions (no force) for a batch of secret × Region, in this (the primary) Region.
      * Describe first: an entry that is already InSync/InProgress is not requested again.
      */
-    async replicateBatch(input: { items: Array<{ secret: string; region: string; kmsKeyId?: string }>; writeQuotaShare: number; concurrency?: number }): Promise<ItemResult[]> {
+    async replicateBatch(input: {
+      items: Array<{ secret: string; region: string; kmsKeyId?: string }>;
+      writeQuotaShare: number;
+      concurrency?: number;
+    }): Promise<ItemResult[]> {
       const gov = writeGovernor(region, input.writeQuotaShare);
       return pool(input.items, input.concurrency ?? 64, async ({ secret, region: target, kmsKeyId }): Promise<ItemResult> => {
         const base = { name: secret, region: target };
@@ -125,7 +133,11 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
           const entry = d.ReplicationStatus?.find((r) => r.Region === target);
           if (entry && entry.Status !== 'Failed') return { ...base, ok: true, skipped: true };
           await gov.write(() =>
-            secretsManager.replicateSecretToRegions({ SecretId: secret, AddReplicaRegions: [{ Region: target, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) }], ForceOverwriteReplicaSecret: false }),
+            secretsManager.replicateSecretToRegions({
+              SecretId: secret,
+              AddReplicaRegions: [{ Region: target, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) }],
+              ForceOverwriteReplicaSecret: false,
+            }),
           );
           return { ...base, ok: true };
         } catch (err) {
@@ -147,7 +159,14 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
         if (d.DeletedDate) return { name: secret, region: target, status: 'deleted', message: `the primary is scheduled for deletion in ${region}` };
         const e = d.ReplicationStatus?.find((r) => r.Region === target);
         const current = currentOf(d);
-        if (!e) return { name: secret, region: target, status: 'missing', message: `${target} is no longer in the replication list`, ...(current ? { primaryCurrent: current } : {}) };
+        if (!e)
+          return {
+            name: secret,
+            region: target,
+            status: 'missing',
+            message: `${target} is no longer in the replication list`,
+            ...(current ? { primaryCurrent: current } : {}),
+          };
         return {
           name: secret,
           region: target,
@@ -163,7 +182,12 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
      * into the primary as its new AWSCURRENT, inside this one activity. Idempotent: the token is the
      * new version's id, so a retry finds it already current.
      */
-    async adoptTargetValue(input: { secret: string; targetRegion: string; workflowId: string; writeQuotaShare: number }): Promise<{ versionId: string; alreadyDone: boolean }> {
+    async adoptTargetValue(input: {
+      secret: string;
+      targetRegion: string;
+      workflowId: string;
+      writeQuotaShare: number;
+    }): Promise<{ versionId: string; alreadyDone: boolean }> {
       if (!peer) throw new Error('adoptTargetValue needs the clients of the target Region (worker composition bug)');
       const token = requestToken(input.workflowId, 'adopt', input.targetRegion, input.secret);
       const d = await describe(input.secret);
@@ -229,12 +253,22 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
           }
           // The backup must hold what is there now, not an older state (a write or label move after the backup would be lost).
           if (!backupCovers(b.Tags, t.VersionIdsToStages)) {
-            throw toFailure(Object.assign(new Error(`refusing to overwrite ${input.secret}: it changed after its backup ${input.backup} was made`), { name: 'InvalidRequestException' }), 'forceReplicate', region);
+            throw toFailure(
+              Object.assign(new Error(`refusing to overwrite ${input.secret}: it changed after its backup ${input.backup} was made`), {
+                name: 'InvalidRequestException',
+              }),
+              'forceReplicate',
+              region,
+            );
           }
         } else if (!input.identical || !(await labelledValuesKept(secretsManager, input.secret, target, input.secret))) {
           // "Identical" was decided on AWSCURRENT; the overwrite also deletes AWSPREVIOUS and every other
           // labelled version of the target: without a backup, each of them must exist on the primary.
-          throw toFailure(Object.assign(new Error(`refusing to overwrite ${input.secret} without a backup`), { name: 'InvalidRequestException' }), 'forceReplicate', region);
+          throw toFailure(
+            Object.assign(new Error(`refusing to overwrite ${input.secret} without a backup`), { name: 'InvalidRequestException' }),
+            'forceReplicate',
+            region,
+          );
         }
       }
       try {

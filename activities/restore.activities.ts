@@ -27,7 +27,11 @@ const keyOf = (k: string | undefined) => (k && k !== DEFAULT_KEY ? k : undefined
 /** JSON with sorted keys: two policies or rule sets compare equal whatever their key order. */
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 const canonicalPolicy = (p: string | undefined) => (p === undefined ? '' : canonical(JSON.parse(p)));
@@ -37,7 +41,8 @@ const canonicalPolicy = (p: string | undefined) => (p === undefined ? '' : canon
  * old primary, not the original's protection) — the policy's ARN retargeted to the restored secret.
  */
 const wantedTags = (m: BackupManifest) => m.origin.tags.filter(([k]) => !TOOL_FENCE_TAGS.includes(k));
-const wantedPolicy = (m: BackupManifest, arn: string) => (m.origin.policy === undefined ? undefined : (retargetPolicy(m.origin.policy, m.origin.arn, arn, TOOL_FENCE_SIDS) as { policy?: string }).policy);
+const wantedPolicy = (m: BackupManifest, arn: string) =>
+  m.origin.policy === undefined ? undefined : (retargetPolicy(m.origin.policy, m.origin.arn, arn, TOOL_FENCE_SIDS) as { policy?: string }).policy;
 const tagText = (tags: readonly (readonly [string, string])[]) => canonical([...tags].map(([k, v]) => `${k}=${v}`).sort());
 
 interface Loaded {
@@ -73,11 +78,24 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
     diff('description', t.Description, o.description);
     const tags = (t.Tags ?? []).map((x) => [x.Key ?? '', x.Value ?? ''] as const);
     const want = wantedTags(l.manifest);
-    if (tagText(tags) !== tagText(want)) changes.push({ field: 'tags', from: tags.map(([k]) => k).sort().join(','), to: want.map(([k]) => k).sort().join(',') });
+    if (tagText(tags) !== tagText(want))
+      changes.push({
+        field: 'tags',
+        from: tags
+          .map(([k]) => k)
+          .sort()
+          .join(','),
+        to: want
+          .map(([k]) => k)
+          .sort()
+          .join(','),
+      });
     const wantPolicy = wantedPolicy(l.manifest, t.ARN);
     const havePolicy = await ops.readPolicy(t.ARN);
-    if (canonicalPolicy(havePolicy) !== canonicalPolicy(wantPolicy)) changes.push({ field: 'resourcePolicy', from: havePolicy ? 'set' : 'none', to: wantPolicy ? "the original's" : 'none' });
-    const rot = (enabled: boolean | undefined, lambda: string | undefined, rules: unknown) => (enabled ? `enabled ${lambda ?? ''} ${canonical(rules ?? {})}` : 'disabled');
+    if (canonicalPolicy(havePolicy) !== canonicalPolicy(wantPolicy))
+      changes.push({ field: 'resourcePolicy', from: havePolicy ? 'set' : 'none', to: wantPolicy ? "the original's" : 'none' });
+    const rot = (enabled: boolean | undefined, lambda: string | undefined, rules: unknown) =>
+      enabled ? `enabled ${lambda ?? ''} ${canonical(rules ?? {})}` : 'disabled';
     diff('rotation', rot(t.RotationEnabled, t.RotationLambdaARN, t.RotationRules), rot(o.rotation.enabled, o.rotation.lambdaArn, o.rotation.rules));
     // Values under each label: same value, another value, or missing.
     const have = labelledVersions(t);
@@ -93,11 +111,13 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
         wanted.add(stage);
         const holder = versionWith(have, stage);
         if (!holder) changes.push({ field: `label ${stage}`, from: 'missing', to: 'the backed-up value' });
-        else if (!sameValue(await read(t.ARN, holder), await read(l.backupArn, v.backupVersionId))) changes.push({ field: `label ${stage}`, from: 'another value', to: 'the backed-up value' });
+        else if (!sameValue(await read(t.ARN, holder), await read(l.backupArn, v.backupVersionId)))
+          changes.push({ field: `label ${stage}`, from: 'another value', to: 'the backed-up value' });
       }
       heartbeat();
     }
-    for (const stages of Object.values(have)) for (const s of stages) if (!wanted.has(s)) changes.push({ field: `label ${s}`, from: 'set', to: 'removed (not in the backup)' });
+    for (const stages of Object.values(have))
+      for (const s of stages) if (!wanted.has(s)) changes.push({ field: `label ${s}`, from: 'set', to: 'removed (not in the backup)' });
     return changes;
   }
 
@@ -105,7 +125,14 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
     const loaded = await load(ops, backup);
     const changes = await compare(ops, loaded);
     // A standalone secret that differs holds something the backup does not: it is saved before the restore.
-    const plan: RestorePlan = { backup, region, secret: loaded.manifest.origin.name, target: loaded.kind, needsBackup: loaded.kind === 'standalone' && changes.length > 0, changes };
+    const plan: RestorePlan = {
+      backup,
+      region,
+      secret: loaded.manifest.origin.name,
+      target: loaded.kind,
+      needsBackup: loaded.kind === 'standalone' && changes.length > 0,
+      changes,
+    };
     return { loaded, plan };
   }
 
@@ -113,7 +140,9 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
   async function removeReplica(ops: SecretOps, secret: string, primaryRegion: string, share: number): Promise<void> {
     if (!peer) throw new Error('restoreBackup needs the primary Region clients (worker composition bug)');
     try {
-      await writeGovernor(primaryRegion, share).write(() => peer(primaryRegion).secretsManager.removeRegionsFromReplication({ SecretId: secret, RemoveReplicaRegions: [region] }));
+      await writeGovernor(primaryRegion, share).write(() =>
+        peer(primaryRegion).secretsManager.removeRegionsFromReplication({ SecretId: secret, RemoveReplicaRegions: [region] }),
+      );
     } catch (err) {
       if (!/not replicated/i.test((err as Error).message)) throw toFailure(err, `RemoveRegionsFromReplication ${secret}`, primaryRegion);
     }
@@ -177,24 +206,29 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
         if (!t?.ARN) throw toFailure(new Error(`${secret} not found right after CreateSecret`), 'restore', region);
       } else {
         const arn = t.ARN!;
-        if (keyOf(t.KmsKeyId) !== keyOf(o.kmsKeyId)) await write('UpdateSecret (KmsKeyId)', () => ops.gov.write(() => ops.sm.updateSecret({ SecretId: arn, KmsKeyId: o.kmsKeyId ?? DEFAULT_KEY })));
-        if ((t.Description ?? '') !== (o.description ?? '')) await write('UpdateSecret (Description)', () => ops.gov.write(() => ops.sm.updateSecret({ SecretId: arn, Description: o.description ?? '' })));
+        if (keyOf(t.KmsKeyId) !== keyOf(o.kmsKeyId))
+          await write('UpdateSecret (KmsKeyId)', () => ops.gov.write(() => ops.sm.updateSecret({ SecretId: arn, KmsKeyId: o.kmsKeyId ?? DEFAULT_KEY })));
+        if ((t.Description ?? '') !== (o.description ?? ''))
+          await write('UpdateSecret (Description)', () => ops.gov.write(() => ops.sm.updateSecret({ SecretId: arn, Description: o.description ?? '' })));
         const keep = new Set(tags.map(([k]) => k));
         const extra = (t.Tags ?? []).map((x) => x.Key ?? '').filter((k) => !keep.has(k));
         if (extra.length) await write('UntagResource', () => ops.tagGov.write(() => ops.sm.untagResource({ SecretId: arn, TagKeys: extra })));
         const now = new Map((t.Tags ?? []).map((x) => [x.Key ?? '', x.Value ?? '']));
-        if (tags.some(([k, v]) => now.get(k) !== v)) await write('TagResource', () => ops.tagGov.write(() => ops.sm.tagResource({ SecretId: arn, Tags: tags.map(([Key, Value]) => ({ Key, Value })) })));
+        if (tags.some(([k, v]) => now.get(k) !== v))
+          await write('TagResource', () => ops.tagGov.write(() => ops.sm.tagResource({ SecretId: arn, Tags: tags.map(([Key, Value]) => ({ Key, Value })) })));
       }
       const arn = t.ARN!;
       const policy = wantedPolicy(loaded.manifest, arn);
       const havePolicy = await ops.readPolicy(arn);
       if (canonicalPolicy(havePolicy) !== canonicalPolicy(policy)) {
-        if (policy !== undefined) await write('PutResourcePolicy', () => ops.policyGov.write(() => ops.sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: policy })));
+        if (policy !== undefined)
+          await write('PutResourcePolicy', () => ops.policyGov.write(() => ops.sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: policy })));
         else await write('DeleteResourcePolicy', () => ops.policyGov.write(() => ops.sm.deleteResourcePolicy({ SecretId: arn })));
       }
       const attention: string[] = [];
       // 2. Rotation off first when the backup had none (a rotation in flight must not finish over the restore).
-      if (t.RotationEnabled && !o.rotation.enabled) await write('CancelRotateSecret', () => ops.rotationGov.write(() => ops.sm.cancelRotateSecret({ SecretId: arn })));
+      if (t.RotationEnabled && !o.rotation.enabled)
+        await write('CancelRotateSecret', () => ops.rotationGov.write(() => ops.sm.cancelRotateSecret({ SecretId: arn })));
       // 3. Values: a version is reused when the secret still holds it (same id: the original itself, or an earlier run's).
       const allIds = new Set(Object.keys(t.VersionIdsToStages ?? {}));
       const wanted: Record<string, string[]> = {};
@@ -229,19 +263,32 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
       // As written back: DescribeSecret's rules carry an AutomaticallyAfterDays derived from a
       // ScheduleExpression, and RotateSecret refuses both together.
       const rules = rulesToRehome(o.rotation.rules);
-      const sameRotation = t?.RotationEnabled === true && t.RotationLambdaARN === o.rotation.lambdaArn && canonical(rulesToRehome(t.RotationRules) ?? {}) === canonical(rules ?? {});
+      const sameRotation =
+        t?.RotationEnabled === true &&
+        t.RotationLambdaARN === o.rotation.lambdaArn &&
+        canonical(rulesToRehome(t.RotationRules) ?? {}) === canonical(rules ?? {});
       if (o.rotation.enabled && !sameRotation) {
         try {
-          await ops.rotationGov.write(() => ops.sm.rotateSecret({ SecretId: arn, ...(o.rotation.lambdaArn ? { RotationLambdaARN: o.rotation.lambdaArn } : {}), ...(rules ? { RotationRules: rules } : {}), RotateImmediately: false }));
+          await ops.rotationGov.write(() =>
+            ops.sm.rotateSecret({
+              SecretId: arn,
+              ...(o.rotation.lambdaArn ? { RotationLambdaARN: o.rotation.lambdaArn } : {}),
+              ...(rules ? { RotationRules: rules } : {}),
+              RotateImmediately: false,
+            }),
+          );
         } catch (err) {
           const e = describeAwsError(err);
-          attention.push(`rotation not restored (${e.name}: ${e.message}); set it with RotateSecret (Lambda ${o.rotation.lambdaArn ?? '-'}, rules ${canonical(rules ?? {})})`);
+          attention.push(
+            `rotation not restored (${e.name}: ${e.message}); set it with RotateSecret (Lambda ${o.rotation.lambdaArn ?? '-'}, rules ${canonical(rules ?? {})})`,
+          );
         }
       }
       if (pendingOn) await ops.ensureLabels(arn, { ...wanted, [pendingOn]: [...(wanted[pendingOn] ?? []), 'AWSPENDING'] });
       // 6. Describe, don't assume: compare field by field again.
       ({ loaded, plan } = await inspect(ops, input.backup));
-      for (const c of plan.changes) if (!(c.field === 'rotation' && attention.length)) attention.push(`${c.field} still differs after the restore (${c.from ?? '-'} → ${c.to ?? '-'})`);
+      for (const c of plan.changes)
+        if (!(c.field === 'rotation' && attention.length)) attention.push(`${c.field} still differs after the restore (${c.from ?? '-'} → ${c.to ?? '-'})`);
       const after = loaded.target;
       return {
         ...base,

@@ -33,7 +33,6 @@ const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
 const SHARE = 0.6;
 
-
 async function main(): Promise<void> {
   const n = arg('n', 500);
   const changedShare = Math.min(1, arg('changed', 0.2));
@@ -41,25 +40,37 @@ async function main(): Promise<void> {
   const stack = await startBenchStack([PRIMARY, DR]);
   const { lab, client, prefix, cleanups } = stack;
   try {
-
     log(`seeding ${n} replicated secrets and the plan's HMAC key`);
     const names = Array.from({ length: n }, (_, i) => `bench/fleet/s${String(i).padStart(5, '0')}`);
     for (let i = 0; i < n; i += 1_000) {
-      lab.secretsManager.seed(PRIMARY, names.slice(i, i + 1_000).map((name) => ({ name, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })));
+      lab.secretsManager.seed(
+        PRIMARY,
+        names.slice(i, i + 1_000).map((name) => ({ name, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })),
+      );
     }
     for (const region of [PRIMARY, DR]) {
-      for (const p of ['bench/seq/', 'bench/all/']) lab.secretsManager.seed(region, Array.from({ length: baselineN }, (_, i) => ({ name: `${p}s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') })));
+      for (const p of ['bench/seq/', 'bench/all/'])
+        lab.secretsManager.seed(
+          region,
+          Array.from({ length: baselineN }, (_, i) => ({ name: `${p}s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') })),
+        );
     }
     lab.secretsManager.seed(PRIMARY, [{ name: hmacKeySecretName('bench'), value: randomBytes(32).toString('base64'), replicaRegions: [DR] }]);
     while (lab.secretsManager.pendingReplications > 0) await sleep(200);
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
-    const { plan } = parsePlanText(`name: bench\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: bench/fleet/ }]\nfailover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`);
+    const { plan } = parsePlanText(
+      `name: bench\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: bench/fleet/ }]\nfailover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`,
+    );
 
     // The outage and the failover (not measured).
     log(`failover of ${n} secrets (primary in outage)`);
     lab.faults.setOutage(PRIMARY, 'refuse');
     const fo: FailoverInput = { plan: plan!, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix, fenceRetryInitialMs: 500 };
-    const failover = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [fo] })) as FailoverReport;
+    const failover = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
+      taskQueue: workflowTaskQueue(prefix),
+      workflowId: failoverWorkflowId('bench'),
+      args: [fo],
+    })) as FailoverReport;
     lab.faults.clear(PRIMARY);
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
     log(`failover ${failover.outcome}; waiting for the pending fence`);
@@ -71,7 +82,9 @@ async function main(): Promise<void> {
     const sm = new SecretsManagerClient({ region: DR });
     cleanups.push(async () => sm.destroy());
     for (let i = 0; i < changed.length; i += 20) {
-      await Promise.all(changed.slice(i, i + 20).map((name) => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: randomBytes(16).toString('hex') }))));
+      await Promise.all(
+        changed.slice(i, i + 20).map((name) => sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: randomBytes(16).toString('hex') }))),
+      );
       await sleep(500); // stay well inside the DR Region's write bucket
     }
     await sleep(1_100); // a fresh second of the write bucket
@@ -82,7 +95,11 @@ async function main(): Promise<void> {
     log('failback');
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const report = (await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failbackWorkflowId('bench'), args: [input] })) as FailbackReport;
+    const report = (await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', {
+      taskQueue: workflowTaskQueue(prefix),
+      workflowId: failbackWorkflowId('bench'),
+      args: [input],
+    })) as FailbackReport;
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot();
@@ -148,7 +165,14 @@ async function main(): Promise<void> {
       },
       baselines: {
         note: 'runbook script: GetSecretValue (DR) + PutSecretValue (primary) + ReplicateSecretToRegions(ForceOverwriteReplicaSecret) per secret; no backup, no reconcile: every secret written, DR-side history lost',
-        sequentialSdkLoop: { measuredOn: baselineN, seconds: seqS, failed: seqFailed, extrapolatedSecondsForN: seqForN, extrapolated: baselineN < n, ratioVsOurs: seqForN / wallS },
+        sequentialSdkLoop: {
+          measuredOn: baselineN,
+          seconds: seqS,
+          failed: seqFailed,
+          extrapolatedSecondsForN: seqForN,
+          extrapolated: baselineN < n,
+          ratioVsOurs: seqForN / wallS,
+        },
         unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
       },
     };

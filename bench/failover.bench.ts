@@ -26,19 +26,24 @@ const DR = 'ap-northeast-3';
 const SHARE = 0.6;
 const TARGET = 1.15;
 
-
 async function main(): Promise<void> {
   const n = arg('n', 2_000);
   const baselineN = Math.min(n, arg('baseline-n', 300));
   const stack = await startBenchStack([PRIMARY, DR]);
   const { lab, client, prefix, cleanups } = stack;
   try {
-
     // Fleets (seeded without quotas), and the plan's HMAC key already replicated (as setup leaves it).
     log(`seeding ${n} + 2 × ${baselineN} replicated secrets`);
     const seed = (p: string, count: number) => {
       for (let i = 0; i < count; i += 1_000) {
-        lab.secretsManager.seed(PRIMARY, Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({ name: `${p}s${String(i + j).padStart(5, '0')}`, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })));
+        lab.secretsManager.seed(
+          PRIMARY,
+          Array.from({ length: Math.min(1_000, count - i) }, (_, j) => ({
+            name: `${p}s${String(i + j).padStart(5, '0')}`,
+            value: randomBytes(16).toString('hex'),
+            replicaRegions: [DR],
+          })),
+        );
       }
     };
     seed('bench/fleet/', n);
@@ -49,7 +54,9 @@ async function main(): Promise<void> {
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
 
     // 1. The failover (unplanned: the primary Region is down).
-    const { plan } = parsePlanText(`name: bench\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: bench/fleet/ }]\nfailover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`);
+    const { plan } = parsePlanText(
+      `name: bench\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: bench/fleet/ }]\nfailover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`,
+    );
     lab.faults.setOutage(PRIMARY, 'refuse');
     lab.counters.reset();
     const input: FailoverInput = { plan: plan!, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix };
@@ -57,11 +64,18 @@ async function main(): Promise<void> {
     log(`failover of ${n} secrets (ideal ${ideal.toFixed(1)} s at ${SHARE} × 50 TPS)`);
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const report = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', { taskQueue: workflowTaskQueue(prefix), workflowId: failoverWorkflowId('bench'), args: [input] })) as FailoverReport;
+    const report = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
+      taskQueue: workflowTaskQueue(prefix),
+      workflowId: failoverWorkflowId('bench'),
+      args: [input],
+    })) as FailoverReport;
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot()[DR] ?? {};
-    await client.workflow.getHandle(fenceWorkflowId('bench', PRIMARY)).terminate('benchmark done').catch(() => undefined);
+    await client.workflow
+      .getHandle(fenceWorkflowId('bench', PRIMARY))
+      .terminate('benchmark done')
+      .catch(() => undefined);
     let largestHistory = { workflowId: '', events: 0 };
     let workflows = 0;
     let totalEvents = 0;
@@ -73,7 +87,9 @@ async function main(): Promise<void> {
       if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
     }
     const ratio = wallS / ideal;
-    log(`failover: ${report.outcome}, ${report.counts.promoted} promoted, ${report.counts.failed} failed in ${wallS.toFixed(1)} s → ratio ${ratio.toFixed(3)} (target ≤ ${TARGET})`);
+    log(
+      `failover: ${report.outcome}, ${report.counts.promoted} promoted, ${report.counts.failed} failed in ${wallS.toFixed(1)} s → ratio ${ratio.toFixed(3)} (target ≤ ${TARGET})`,
+    );
     lab.faults.clear(PRIMARY);
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
 
@@ -91,7 +107,9 @@ async function main(): Promise<void> {
     // 3. Baseline: unbounded Promise.all (default SDK retries), on baselineN.
     await sleep(1_100);
     const a0 = Date.now();
-    const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => sm.send(new StopReplicationToReplicaCommand({ SecretId: `bench/all/s${String(i).padStart(5, '0')}` }))));
+    const all = await Promise.allSettled(
+      Array.from({ length: baselineN }, (_, i) => sm.send(new StopReplicationToReplicaCommand({ SecretId: `bench/all/s${String(i).padStart(5, '0')}` }))),
+    );
     const allS = (Date.now() - a0) / 1_000;
     const allFailed = all.filter((r) => r.status === 'rejected').length;
 
@@ -119,8 +137,22 @@ async function main(): Promise<void> {
         lineage: report.lineage,
       },
       baselines: {
-        sequentialSdkLoop: { measuredOn: baselineN, seconds: seqS, failed: seqFailed, ratePerSecond: baselineN / seqS, extrapolatedSecondsForN: (seqS * n) / baselineN, extrapolated: baselineN < n, ratioVsIdeal: ((seqS * n) / baselineN) / ideal },
-        unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN, throttledByLab: (lab.counters.snapshot()[DR]?.StopReplicationToReplica?.throttled ?? 0) - (counters.StopReplicationToReplica?.throttled ?? 0) },
+        sequentialSdkLoop: {
+          measuredOn: baselineN,
+          seconds: seqS,
+          failed: seqFailed,
+          ratePerSecond: baselineN / seqS,
+          extrapolatedSecondsForN: (seqS * n) / baselineN,
+          extrapolated: baselineN < n,
+          ratioVsIdeal: (seqS * n) / baselineN / ideal,
+        },
+        unboundedPromiseAll: {
+          measuredOn: baselineN,
+          seconds: allS,
+          failedAfterSdkRetries: allFailed,
+          failedShare: allFailed / baselineN,
+          throttledByLab: (lab.counters.snapshot()[DR]?.StopReplicationToReplica?.throttled ?? 0) - (counters.StopReplicationToReplica?.throttled ?? 0),
+        },
       },
     };
     const out = writeResult('failover', result);

@@ -117,11 +117,29 @@ async function main(): Promise<void> {
     if (!seedRes.ok) throw new Error(`seed failed: ${await seedRes.text()}`);
     const seeded = (await seedRes.json()) as { arns: string[] };
     const ids = seeded.arns;
-    const threads = Array.from({ length: clients }, (_, c) => new Worker(fileURLToPath(import.meta.url), {
-      workerData: { role: 'client', url, ids, seconds, concurrency, offset: c * 7919 } satisfies ClientJob,
-    }));
-    await Promise.all(threads.map((t) => new Promise((r, rej) => { t.once('message', r); t.once('error', rej); })));
-    const results = threads.map((t) => new Promise<{ ok: number; failed: number }>((r, rej) => { t.once('message', r); t.once('error', rej); }));
+    const threads = Array.from(
+      { length: clients },
+      (_, c) =>
+        new Worker(fileURLToPath(import.meta.url), {
+          workerData: { role: 'client', url, ids, seconds, concurrency, offset: c * 7919 } satisfies ClientJob,
+        }),
+    );
+    await Promise.all(
+      threads.map(
+        (t) =>
+          new Promise((r, rej) => {
+            t.once('message', r);
+            t.once('error', rej);
+          }),
+      ),
+    );
+    const results = threads.map(
+      (t) =>
+        new Promise<{ ok: number; failed: number }>((r, rej) => {
+          t.once('message', r);
+          t.once('error', rej);
+        }),
+    );
     const elu0 = worker.performance.eventLoopUtilization();
     const started = performance.now();
     for (const t of threads) t.postMessage('go');
@@ -135,28 +153,37 @@ async function main(): Promise<void> {
     const ratio = rps / TARGET;
     const capacity = labBusy > 0 ? rps / labBusy : Infinity;
     console.log(`lab DescribeSecret throughput: ${Math.round(rps)} req/s (target >= ${TARGET}) ratio ${ratio.toFixed(2)}`);
-    console.log(`lab thread busy ${(labBusy * 100).toFixed(0)} % of the run (${clients} client threads × ${concurrency} in flight): the lab alone would serve ≈ ${Math.round(capacity)} req/s on its thread`);
+    console.log(
+      `lab thread busy ${(labBusy * 100).toFixed(0)} % of the run (${clients} client threads × ${concurrency} in flight): the lab alone would serve ≈ ${Math.round(capacity)} req/s on its thread`,
+    );
     const out = resolve(dirname(fileURLToPath(import.meta.url)), `../../bench/results/${QUICK ? 'quick/' : ''}lab-throughput.json`);
     await mkdir(dirname(out), { recursive: true });
-    await writeFile(out, `${JSON.stringify({
-      benchmark: 'lab-throughput',
-      operation: 'DescribeSecret',
-      requestsPerSecond: Math.round(rps),
-      target: TARGET,
-      ratio: Number(ratio.toFixed(3)),
-      ok,
-      failed,
-      seconds: Number(elapsed.toFixed(3)),
-      concurrency,
-      clientThreads: clients,
-      labInWorkerThread: true,
-      labThreadUtilization: Number(labBusy.toFixed(3)),
-      labCapacityPerSecond: Math.round(capacity),
-      secrets,
-      cpus: cpus().length,
-      node: process.version,
-      at: new Date().toISOString(),
-    }, null, 2)}\n`);
+    await writeFile(
+      out,
+      `${JSON.stringify(
+        {
+          benchmark: 'lab-throughput',
+          operation: 'DescribeSecret',
+          requestsPerSecond: Math.round(rps),
+          target: TARGET,
+          ratio: Number(ratio.toFixed(3)),
+          ok,
+          failed,
+          seconds: Number(elapsed.toFixed(3)),
+          concurrency,
+          clientThreads: clients,
+          labInWorkerThread: true,
+          labThreadUtilization: Number(labBusy.toFixed(3)),
+          labCapacityPerSecond: Math.round(capacity),
+          secrets,
+          cpus: cpus().length,
+          node: process.version,
+          at: new Date().toISOString(),
+        },
+        null,
+        2,
+      )}\n`,
+    );
     if (failed > 0) console.log(`(${failed} calls failed)`);
   } finally {
     await lab.close();

@@ -28,16 +28,23 @@ const DR = 'ap-northeast-3';
 const TARGET = 2;
 const NAIVE_CONCURRENCY = 16;
 
-
 async function main(): Promise<void> {
   const n = arg('n', 2_000);
   const lab = await startLab({ port: 0, regions: [PRIMARY, DR] });
   try {
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url, AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url, ...LAB_CREDENTIALS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url,
+      ...LAB_CREDENTIALS,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
     log(`seeding ${n} replicated secrets`);
     const names = Array.from({ length: n }, (_, i) => `bench/fleet/s${String(i).padStart(5, '0')}`);
     for (let i = 0; i < n; i += 1_000) {
-      lab.secretsManager.seed(PRIMARY, names.slice(i, i + 1_000).map((name) => ({ name, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })));
+      lab.secretsManager.seed(
+        PRIMARY,
+        names.slice(i, i + 1_000).map((name) => ({ name, value: randomBytes(16).toString('hex'), replicaRegions: [DR] })),
+      );
     }
     while (lab.secretsManager.pendingReplications > 0) await sleep(200);
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
@@ -48,11 +55,18 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     // In an activity context (the inventory heartbeats its progress), as on the worker.
     const surveys: Array<Awaited<ReturnType<MonitorActivities['surveyRegion']>>> = await Promise.all(
-      [PRIMARY, DR].map((region) => new MockActivityEnvironment().run(createMonitorActivities(createRegionClients(region, { requestTimeoutMs: 15_000 })).surveyRegion, { region }) as ReturnType<MonitorActivities['surveyRegion']>),
+      [PRIMARY, DR].map(
+        (region) =>
+          new MockActivityEnvironment().run(createMonitorActivities(createRegionClients(region, { requestTimeoutMs: 15_000 })).surveyRegion, {
+            region,
+          }) as ReturnType<MonitorActivities['surveyRegion']>,
+      ),
     );
     const oursS = (Date.now() - t0) / 1_000;
     const c1 = lab.counters.snapshot();
-    const perRegion = Object.fromEntries([PRIMARY, DR].map((r) => [r, { listSecrets: c1[r]?.ListSecrets?.calls ?? 0, describeSecret: c1[r]?.DescribeSecret?.calls ?? 0 }]));
+    const perRegion = Object.fromEntries(
+      [PRIMARY, DR].map((r) => [r, { listSecrets: c1[r]?.ListSecrets?.calls ?? 0, describeSecret: c1[r]?.DescribeSecret?.calls ?? 0 }]),
+    );
     const ratio = Math.max(...Object.values(perRegion).map((x) => x.listSecrets)) / pages;
     const seen = surveys.map((s) => s.inventory?.entries.length ?? 0);
 
@@ -86,12 +100,23 @@ async function main(): Promise<void> {
       latency: '30 ms ± 10 ms in both Regions; AWS quotas on',
       target: { ratio: TARGET },
       cycle: { seconds: oursS, callsPerRegion: perRegion, listPagesBound: pages, ratio, inventoryEntries: seen },
-      baseline: { describePerSecret: { seconds: naiveS, callsPerRegion: naiveCalls, failed: naiveFailed, concurrency: NAIVE_CONCURRENCY, callsRatioVsOurs: naiveCalls[PRIMARY]! / Math.max(1, perRegion[PRIMARY]!.listSecrets), timeRatioVsOurs: naiveS / oursS } },
+      baseline: {
+        describePerSecret: {
+          seconds: naiveS,
+          callsPerRegion: naiveCalls,
+          failed: naiveFailed,
+          concurrency: NAIVE_CONCURRENCY,
+          callsRatioVsOurs: naiveCalls[PRIMARY]! / Math.max(1, perRegion[PRIMARY]!.listSecrets),
+          timeRatioVsOurs: naiveS / oursS,
+        },
+      },
     };
     const out = writeResult('monitor', result);
     process.stdout.write(
       [
-        `monitor cycle over ${n} secrets: ${Object.entries(perRegion).map(([r, x]) => `${r} ${x.listSecrets} ListSecrets + ${x.describeSecret} DescribeSecret`).join(', ')} → ratio ${ratio.toFixed(2)} × ⌈N/100⌉ = ${pages} (target ≤ ${TARGET}); ${oursS.toFixed(2)} s`,
+        `monitor cycle over ${n} secrets: ${Object.entries(perRegion)
+          .map(([r, x]) => `${r} ${x.listSecrets} ListSecrets + ${x.describeSecret} DescribeSecret`)
+          .join(', ')} → ratio ${ratio.toFixed(2)} × ⌈N/100⌉ = ${pages} (target ≤ ${TARGET}); ${oursS.toFixed(2)} s`,
         `baseline DescribeSecret per secret: ${naiveCalls[PRIMARY]} calls per Region, ${naiveS.toFixed(1)} s → ${result.baseline.describePerSecret.callsRatioVsOurs.toFixed(0)} × the calls, ${result.baseline.describePerSecret.timeRatioVsOurs.toFixed(1)} × the time of our cycle`,
         `written to ${out}`,
         '',

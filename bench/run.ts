@@ -23,7 +23,12 @@ const QUICK: Record<string, string[]> = {
 const here = dirname(fileURLToPath(import.meta.url));
 const quick = process.argv.includes('--quick');
 const passed = process.argv.slice(2).filter((a) => a !== '--quick');
-const benches = ['lab-throughput.js', ...readdirSync(here).filter((f) => f.endsWith('.bench.js')).sort()];
+const benches = [
+  'lab-throughput.js',
+  ...readdirSync(here)
+    .filter((f) => f.endsWith('.bench.js'))
+    .sort(),
+];
 let failed = 0;
 const started = Date.now();
 for (const file of benches) {

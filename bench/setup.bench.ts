@@ -52,14 +52,28 @@ async function main(): Promise<void> {
     cleanups.push(() => lab.close());
     const temporal = await startTemporalDevServer({ home, detached: false });
     cleanups.push(() => temporal.stop());
-    const info: StackInfo = { home, startedAt: new Date().toISOString(), labUrl: lab.url, regions: [PRIMARY, DR], temporalAddress: temporal.address, temporalUi: temporal.ui, processes: [] };
+    const info: StackInfo = {
+      home,
+      startedAt: new Date().toISOString(),
+      labUrl: lab.url,
+      regions: [PRIMARY, DR],
+      temporalAddress: temporal.address,
+      temporalUi: temporal.ui,
+      processes: [],
+    };
     Object.assign(process.env, stackEnv(info), LAB_CREDENTIALS);
     const env = loadEnv();
     const t = temporalOptions(env);
     const connection = await connectWorker(t);
     cleanups.push(() => connection.close());
     const prefix = `bench-${randomBytes(3).toString('hex')}`;
-    const workers = await startWorkers({ connection, namespace: t.namespace, regions: [PRIMARY, DR], taskQueuePrefix: prefix, workerOptions: { debugMode: false } });
+    const workers = await startWorkers({
+      connection,
+      namespace: t.namespace,
+      regions: [PRIMARY, DR],
+      taskQueuePrefix: prefix,
+      workerOptions: { debugMode: false },
+    });
     cleanups.push(() => workers.shutdown());
     const c = await connectClient(env);
     cleanups.push(() => c.close());
@@ -67,7 +81,8 @@ async function main(): Promise<void> {
     const labClient = new LabClient(lab.url);
     const secrets = Array.from({ length: n }, (_, i) => ({ name: `bench/fleet/s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') }));
     for (let i = 0; i < secrets.length; i += 500) await labClient.seed(PRIMARY, secrets.slice(i, i + 500));
-    const baseline = (p: string) => Array.from({ length: baselineN }, (_, i) => ({ name: `${p}s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') }));
+    const baseline = (p: string) =>
+      Array.from({ length: baselineN }, (_, i) => ({ name: `${p}s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') }));
     await labClient.seed(PRIMARY, baseline('bench/seq/'));
     await labClient.seed(PRIMARY, baseline('bench/all/'));
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
@@ -92,7 +107,9 @@ async function main(): Promise<void> {
     console.log(
       `setup N=${n}: ${seconds.toFixed(1)}s; quota bound N/(share×50)=${bound.toFixed(1)}s; ratio ${ratio.toFixed(2)} (target <= ${TARGET_RATIO}); largest history ${largest} events (limit ${HISTORY_LIMIT})`,
     );
-    console.log(`outcomes: ${JSON.stringify(report.counts)}; histories: parent ${lengths[id]} events, batches ${Math.min(...ids.slice(1).map((w) => lengths[w]!))}–${Math.max(...ids.slice(1).map((w) => lengths[w]!))}`);
+    console.log(
+      `outcomes: ${JSON.stringify(report.counts)}; histories: parent ${lengths[id]} events, batches ${Math.min(...ids.slice(1).map((w) => lengths[w]!))}–${Math.max(...ids.slice(1).map((w) => lengths[w]!))}`,
+    );
 
     // Baselines (after a fresh second of the write bucket each).
     const sm = new SecretsManagerClient({ region: PRIMARY });
@@ -110,15 +127,38 @@ async function main(): Promise<void> {
     const allFailed = all.filter((r) => r.status === 'rejected').length;
     const seqForN = (seqS * n) / baselineN;
     const baselines = {
-      sequentialSdkLoop: { measuredOn: baselineN, seconds: seqS, failed: seqFailed, extrapolatedSecondsForN: seqForN, extrapolated: baselineN < n, ratioVsBound: seqForN / bound, writeShareTaken: baselineN / seqS / 50 },
+      sequentialSdkLoop: {
+        measuredOn: baselineN,
+        seconds: seqS,
+        failed: seqFailed,
+        extrapolatedSecondsForN: seqForN,
+        extrapolated: baselineN < n,
+        ratioVsBound: seqForN / bound,
+        writeShareTaken: baselineN / seqS / 50,
+      },
       unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
     };
-    console.log(`baseline sequential SDK loop: ${baselineN} in ${seqS.toFixed(1)} s (${(baselineN / seqS).toFixed(1)}/s, ${(baselines.sequentialSdkLoop.writeShareTaken * 100).toFixed(0)} % of the write quota) → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''}`);
-    console.log(`baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries (ThrottlingException)`);
-    writeResult(
-      'setup',
-      ({ benchmark: 'setup', latency: '30 ms ± 10 ms in both Regions; AWS quotas on', n, seconds, writeQuotaShare: share, quotaBoundSeconds: bound, ratio, targetRatio: TARGET_RATIO, largestHistoryEvents: largest, historyLimit: HISTORY_LIMIT, historyEventsPerSecret: Object.values(lengths).reduce((a, b) => a + b, 0) / n, counts: report.counts, histories: lengths, baselines, at: new Date().toISOString() }),
+    console.log(
+      `baseline sequential SDK loop: ${baselineN} in ${seqS.toFixed(1)} s (${(baselineN / seqS).toFixed(1)}/s, ${(baselines.sequentialSdkLoop.writeShareTaken * 100).toFixed(0)} % of the write quota) → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''}`,
     );
+    console.log(`baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries (ThrottlingException)`);
+    writeResult('setup', {
+      benchmark: 'setup',
+      latency: '30 ms ± 10 ms in both Regions; AWS quotas on',
+      n,
+      seconds,
+      writeQuotaShare: share,
+      quotaBoundSeconds: bound,
+      ratio,
+      targetRatio: TARGET_RATIO,
+      largestHistoryEvents: largest,
+      historyLimit: HISTORY_LIMIT,
+      historyEventsPerSecret: Object.values(lengths).reduce((a, b) => a + b, 0) / n,
+      counts: report.counts,
+      histories: lengths,
+      baselines,
+      at: new Date().toISOString(),
+    });
     if ((!QUICK && ratio > TARGET_RATIO) || largest > HISTORY_LIMIT || report.attention > 0) process.exitCode = 1;
   } finally {
     for (const f of cleanups.reverse()) await f().catch(() => undefined);

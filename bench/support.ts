@@ -44,7 +44,12 @@ export async function startBenchStack(regions: string[], labOptions: LabOptions 
     cleanups.push(() => lab.close());
     const temporal = await startTemporalDevServer({ home, detached: false });
     cleanups.push(() => temporal.stop());
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url, AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url, ...LAB_CREDENTIALS, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url,
+      ...LAB_CREDENTIALS,
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    });
     const prefix = `bench-${randomBytes(3).toString('hex')}`;
     const connection = await connectWorker({ address: temporal.address, namespace: 'default' });
     cleanups.push(() => connection.close());

@@ -120,7 +120,11 @@ export function parseCommandArgs<S extends z.ZodType>(command: Command<S>, argv:
 }
 
 /** The options of a command that takes a plan and nothing else. */
-export const PLAN_ONLY_SCHEMA = z.object({ plan: z.string(), json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }) });
+export const PLAN_ONLY_SCHEMA = z.object({
+  plan: z.string(),
+  json: z.boolean(),
+  positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }),
+});
 
 /** The values the first positional argument takes, when the schema says so (`lab fault outage|latency|...`). */
 export function positionalChoices(command: Pick<Command, 'schema'>): string[] | undefined {

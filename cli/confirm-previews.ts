@@ -20,7 +20,8 @@ const countBy = <T>(items: readonly T[], key: (t: T) => string): Array<[string, 
   for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
   return [...m];
 };
-const rate = (plan: Plan) => `${Math.round(plan.failover.writeQuotaShare * REGION_WRITE_TPS)} writes/s = writeQuotaShare ${plan.failover.writeQuotaShare} of the Region's ${REGION_WRITE_TPS} TPS`;
+const rate = (plan: Plan) =>
+  `${Math.round(plan.failover.writeQuotaShare * REGION_WRITE_TPS)} writes/s = writeQuotaShare ${plan.failover.writeQuotaShare} of the Region's ${REGION_WRITE_TPS} TPS`;
 
 function gateLine(plan: Plan, approve: boolean, workflowId: string): string {
   if (!plan.failover.requireApproval) return '  approval: the plan does not require it (failover.requireApproval: false)';
@@ -37,7 +38,9 @@ export function failoverPreview(r: FailoverReport, plan: Plan, approve: boolean)
   return [
     `failover of plan ${r.plan}: ${r.from} → ${r.to} (${r.mode})`,
     `  ${r.to}: ${n('promote')} replica(s) become standalone secrets (StopReplicationToReplica), ${n('already-standalone')} already standalone, ${n('skip')} skipped (of ${r.total}${partial})`,
-    plan.failover.fence ? `  ${r.from}: the original of every promoted secret is fenced (deny-writes resource policy; best effort while ${r.from} is down)` : `  ${r.from}: not fenced (failover.fence: false)`,
+    plan.failover.fence
+      ? `  ${r.from}: the original of every promoted secret is fenced (deny-writes resource policy; best effort while ${r.from} is down)`
+      : `  ${r.from}: not fenced (failover.fence: false)`,
     `  groups, promoted in this order: ${groups.map(([g, k]) => `${g} (${k})`).join(' → ') || 'none'}`,
     `  expected time from the quota: ${formatDuration(r.expectedMs)} (${rate(plan)})`,
     gateLine(plan, approve, failoverWorkflowId(plan.name)),
@@ -52,8 +55,18 @@ export function failbackPreview(r: FailbackReport, plan: Plan, approve: boolean,
   const partial = r.items.length < r.total ? ` — counted on the first ${r.items.length}` : '';
   return [
     `failback of plan ${r.plan}: ${direction}`,
-    `  ${r.from} (written): ${countBy(r.items, (i) => would[i.resolution] ?? i.resolution).map(([k, v]) => `${v} ${k}`).join('; ') || 'nothing'} (of ${r.total}${partial})`,
-    ...countBy(r.items.filter((i) => i.resolution !== 'skip'), (i) => i.dr ?? r.to).map(([region, k]) => `  ${region}: ${k} secret(s) reconciled against it${r.reverse ? ' (it stays primary)' : ' (its standalone copies become replicas again)'}`),
+    `  ${r.from} (written): ${
+      countBy(r.items, (i) => would[i.resolution] ?? i.resolution)
+        .map(([k, v]) => `${v} ${k}`)
+        .join('; ') || 'nothing'
+    } (of ${r.total}${partial})`,
+    ...countBy(
+      r.items.filter((i) => i.resolution !== 'skip'),
+      (i) => i.dr ?? r.to,
+    ).map(
+      ([region, k]) =>
+        `  ${region}: ${k} secret(s) reconciled against it${r.reverse ? ' (it stays primary)' : ' (its standalone copies become replicas again)'}`,
+    ),
     `  backups taken first: ${backups}`,
     `  expected time from the quota: at least ${formatDuration(r.writes.expectedMs)} (${r.writes.expected} writes at ${rate(plan)})`,
     gateLine(plan, approve, failbackWorkflowId(plan.name)),
@@ -66,11 +79,23 @@ export function failbackPreview(r: FailbackReport, plan: Plan, approve: boolean,
 export function restoreLines(result: RestoreResult, dryRun: boolean): string[] {
   const p = result.plan;
   if (!p) return [];
-  const target = p.target === 'standalone' ? 'exists' : p.target === 'replica' ? 'is our replica (removed from replication first; the primary keeps its value)' : 'does not exist (created)';
+  const target =
+    p.target === 'standalone'
+      ? 'exists'
+      : p.target === 'replica'
+        ? 'is our replica (removed from replication first; the primary keeps its value)'
+        : 'does not exist (created)';
   return [
     `${p.secret} (${p.region}): ${target}.`,
-    ...(p.changes.length ? table(['FIELD', 'NOW', 'AFTER RESTORE'], p.changes.map((ch) => [ch.field, ch.from ?? '-', ch.to ?? '-'])) : []),
-    ...(p.needsBackup ? [`It changed since the backup: ${dryRun ? 'it would be' : 'it was'} backed up first${result.backupOfCurrent ? ` (${result.backupOfCurrent})` : ''}.`] : []),
+    ...(p.changes.length
+      ? table(
+          ['FIELD', 'NOW', 'AFTER RESTORE'],
+          p.changes.map((ch) => [ch.field, ch.from ?? '-', ch.to ?? '-']),
+        )
+      : []),
+    ...(p.needsBackup
+      ? [`It changed since the backup: ${dryRun ? 'it would be' : 'it was'} backed up first${result.backupOfCurrent ? ` (${result.backupOfCurrent})` : ''}.`]
+      : []),
   ];
 }
 
@@ -108,7 +133,12 @@ export function setupConfirmLines(plan: Plan, status: StatusReport, overwrites: 
     ...setupPreviewText(preview).slice(1),
     ...overwrites.flatMap((o) => [
       `  ${o.region}: ${o.secrets.length} same-named secret(s) that are not our replicas would be replaced by policy:`,
-      ...o.secrets.slice(0, 20).map((s) => `    ${s.name} (${s.policy}${s.policy === 'adopt' ? `: the primary in ${plan.primaryRegion} takes its value` : s.policy === 'backup-then-overwrite' ? ': backed up first' : ''})`),
+      ...o.secrets
+        .slice(0, 20)
+        .map(
+          (s) =>
+            `    ${s.name} (${s.policy}${s.policy === 'adopt' ? `: the primary in ${plan.primaryRegion} takes its value` : s.policy === 'backup-then-overwrite' ? ': backed up first' : ''})`,
+        ),
       ...(o.secrets.length > 20 ? [`    ... and ${o.secrets.length - 20} more`] : []),
     ]),
     `  expected time from the quota: at least ${formatDuration(expectedPromotionMs(writes, plan.failover.writeQuotaShare))} (${writes} secret(s) to replicate at ${rate(plan)})`,

@@ -41,16 +41,29 @@ function readAnswer(prompt: string, input: NodeJS.ReadableStream, output: NodeJS
 }
 
 /** Shows the preview, asks for the Region; resolves when confirmed, throws (exit 2) otherwise. */
-export async function confirmByRegion(io: Pick<Io, 'color'>, c: Confirmation, streams: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream } = {}): Promise<void> {
+export async function confirmByRegion(
+  io: Pick<Io, 'color'>,
+  c: Confirmation,
+  streams: { input?: NodeJS.ReadableStream; output?: NodeJS.WritableStream } = {},
+): Promise<void> {
   const output = streams.output ?? process.stderr;
   for (const line of c.preview) output.write(`${line}\n`);
   const expected = c.regions.join(',');
-  const answer = await readAnswer(`${paint(io, 'bold', `To ${c.action}, type ${c.regions.length > 1 ? 'the Regions, comma-separated' : 'the Region'} (${expected}):`)} `, streams.input ?? process.stdin, output);
+  const answer = await readAnswer(
+    `${paint(io, 'bold', `To ${c.action}, type ${c.regions.length > 1 ? 'the Regions, comma-separated' : 'the Region'} (${expected}):`)} `,
+    streams.input ?? process.stdin,
+    output,
+  );
   const typed = answer?.replace(/\s+/g, '');
   if (typed === expected) {
     output.write(`${symbol(io, 'ok')} confirmed: ${c.action}\n`);
     return;
   }
   const said = answer === undefined ? 'no answer' : typed ? `"${answer.trim()}" is not ${expected}` : 'an empty answer';
-  throw new OperatorError(ErrorType.UsageError, `aborted (${said}): nothing was started. Type the Region exactly to go ahead, or pass --yes to skip this question.`, [], ExitCode.BadInput);
+  throw new OperatorError(
+    ErrorType.UsageError,
+    `aborted (${said}): nothing was started. Type the Region exactly to go ahead, or pass --yes to skip this question.`,
+    [],
+    ExitCode.BadInput,
+  );
 }

@@ -44,7 +44,14 @@ export function handleError(err: unknown, io: Io, context: { temporalAddress?: s
     io.out(JSON.stringify({ error: { type: r.type, message: r.message, ...(r.problems ? { problems: r.problems } : {}) } }, null, 2));
   } else if (logFormat() === 'json') {
     const internal = r.type === 'InternalError' ? 'internal error (a bug in secrets-dr; please report it): ' : '';
-    io.err(formatLog('json', 'error', `${internal}${r.message}`, { type: r.type, exitCode: r.exitCode, ...(r.problems?.length ? { problems: r.problems } : {}), ...(r.stack ? { stack: r.stack } : {}) }));
+    io.err(
+      formatLog('json', 'error', `${internal}${r.message}`, {
+        type: r.type,
+        exitCode: r.exitCode,
+        ...(r.problems?.length ? { problems: r.problems } : {}),
+        ...(r.stack ? { stack: r.stack } : {}),
+      }),
+    );
   } else if (r.type === 'InternalError') {
     io.err(`internal error (a bug in secrets-dr; please report it): ${r.stack ?? r.message}`);
   } else {

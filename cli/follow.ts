@@ -33,7 +33,12 @@ export function approvalHint(id: string, subject: string): string {
   return `waiting for approval${subject ? ` about ${subject}` : ''}: secrets-dr approve ${id}${about}${subject ? ' [--reason keep-original]' : ''}   (or: secrets-dr reject ${id}${about} --reason TEXT)`;
 }
 
-export async function follow<W extends Workflow, P>(handle: WorkflowHandle<W>, spec: FollowSpec<W, P>, io: Io, opts: FollowOptions = {}): Promise<{ code: ExitCode; report?: WorkflowResultType<W> }> {
+export async function follow<W extends Workflow, P>(
+  handle: WorkflowHandle<W>,
+  spec: FollowSpec<W, P>,
+  io: Io,
+  opts: FollowOptions = {},
+): Promise<{ code: ExitCode; report?: WorkflowResultType<W> }> {
   const wait = opts.wait ?? true;
   const say = (l: string) => (io.json ? io.err(l) : io.out(l));
   let lastLine = '';

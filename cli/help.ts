@@ -23,7 +23,10 @@ const name = (c: Pick<Command, 'words'>) => c.words.join(' ');
 function optionLines(command: Command, spec: Record<string, OptionDef>, io: Pick<Io, 'color'>): string[] {
   const rows = Object.entries(spec).map(([n, def]) => {
     const flag = `${def.short ? `-${def.short}, ` : '    '}${optionSynopsis(command, n, def)}`;
-    const notes = [def.multiple ? 'repeatable' : undefined, def.default !== undefined && def.type === 'string' ? `default: ${String(def.default)}` : undefined].filter(Boolean);
+    const notes = [
+      def.multiple ? 'repeatable' : undefined,
+      def.default !== undefined && def.type === 'string' ? `default: ${String(def.default)}` : undefined,
+    ].filter(Boolean);
     return [flag, `${def.description}${notes.length ? ` (${notes.join('; ')})` : ''}`] as const;
   });
   const width = Math.max(0, ...rows.map(([f]) => f.length));
@@ -56,7 +59,10 @@ export function topHelp(commands: readonly Command[], io: Pick<Io, 'color'> = {}
     for (const c of members) lines.push(`  ${paint(io, 'cyan', name(c).padEnd(width))}  ${c.summary}`);
   }
   lines.push('', h('common options:'), '  -f, --plan FILE (default ./secrets-dr.yaml), --json, --profile NAME, -h/--help; secrets-dr -V/--version');
-  lines.push(h('environment:'), '  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE, NO_COLOR');
+  lines.push(
+    h('environment:'),
+    '  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE, NO_COLOR',
+  );
   lines.push(h('exit codes:'), '  0 ok, 1 operation failed, 2 bad input or aborted, 3 some secrets need attention, 4 waiting for approval');
   return lines.join('\n');
 }
@@ -86,7 +92,10 @@ export function helpCommand(commands: () => readonly Command[]): Command {
         io.out(topHelp(under, io));
         return ExitCode.Ok;
       }
-      throw new OperatorError(ErrorType.UsageError, `no command \`${words.join(' ')}\` (commands: ${[...new Set(commands().map((c) => c.words[0]))].join(', ')})`);
+      throw new OperatorError(
+        ErrorType.UsageError,
+        `no command \`${words.join(' ')}\` (commands: ${[...new Set(commands().map((c) => c.words[0]))].join(', ')})`,
+      );
     },
   }) as Command;
 }

@@ -33,7 +33,11 @@ export function loadLambdaConfig(env: NodeJS.ProcessEnv): Config {
   }
   if (!text) return { error: 'set SECRETS_DR_PLAN (the plan YAML) or SECRETS_DR_PLAN_FILE', problems: [] };
   const { plan, problems } = parsePlanText(text);
-  if (!plan) return { error: `the plan given to the Lambda handler (${env.SECRETS_DR_PLAN !== undefined ? 'SECRETS_DR_PLAN' : env.SECRETS_DR_PLAN_FILE}) is invalid; fix it (\`secrets-dr plan validate -f FILE\`)`, problems };
+  if (!plan)
+    return {
+      error: `the plan given to the Lambda handler (${env.SECRETS_DR_PLAN !== undefined ? 'SECRETS_DR_PLAN' : env.SECRETS_DR_PLAN_FILE}) is invalid; fix it (\`secrets-dr plan validate -f FILE\`)`,
+      problems,
+    };
   return { plan };
 }
 

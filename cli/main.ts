@@ -75,7 +75,10 @@ export const COMMANDS: Command[] = [
   deploySynthCommand,
   dashboardCommand,
 ] as Command[];
-COMMANDS.push(helpCommand(() => COMMANDS), completionCommand(() => COMMANDS));
+COMMANDS.push(
+  helpCommand(() => COMMANDS),
+  completionCommand(() => COMMANDS),
+);
 
 export function findCommand(argv: string[]): { command?: Command; rest: string[] } {
   let best: Command | undefined;

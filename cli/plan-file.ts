@@ -48,7 +48,9 @@ export function parsePlanText(text: string): { plan?: Plan; problems: Problem[] 
     // ReferenceError: that is the plan's fault, not ours.
     const why = (err as Error).message.split('\n')[0] ?? String(err);
     return {
-      problems: [{ path: '(yaml)', message: `the YAML cannot be expanded: ${why}; a plan needs no aliases (&name / *name) nested this deep: write the values out` }],
+      problems: [
+        { path: '(yaml)', message: `the YAML cannot be expanded: ${why}; a plan needs no aliases (&name / *name) nested this deep: write the values out` },
+      ],
     };
   }
   const result = validatePlan(data ?? {});

@@ -12,7 +12,11 @@ export const PRICES_VARIABLE = 'SECRETS_DR_PRICES';
 export const PRICE_SECRET_MONTH_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
 
 export const PRICES_OPTION = {
-  prices: { type: 'string', placeholder: 'FILE', description: `JSON price file {"asOf":"YYYY-MM-DD","secretPerMonthUsd":0.4,"per10kApiCallsUsd":0.05} (default: $${PRICES_VARIABLE}, else the built-in prices of ${PRICES.asOf})` },
+  prices: {
+    type: 'string',
+    placeholder: 'FILE',
+    description: `JSON price file {"asOf":"YYYY-MM-DD","secretPerMonthUsd":0.4,"per10kApiCallsUsd":0.05} (default: $${PRICES_VARIABLE}, else the built-in prices of ${PRICES.asOf})`,
+  },
 } as const;
 
 export function loadPrices(flag?: string, env: NodeJS.ProcessEnv = process.env): Prices {
@@ -27,7 +31,10 @@ export function loadPrices(flag?: string, env: NodeJS.ProcessEnv = process.env):
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       const why = code === 'ENOENT' ? 'no such file' : (err as Error).message;
-      throw new OperatorError(ErrorType.ConfigInvalid, `${where}: cannot read the price file ${path}: ${why} (expected JSON such as {"asOf":"${PRICES.asOf}","secretPerMonthUsd":${PRICES.secretPerMonthUsd},"per10kApiCallsUsd":${PRICES.per10kApiCallsUsd}})`);
+      throw new OperatorError(
+        ErrorType.ConfigInvalid,
+        `${where}: cannot read the price file ${path}: ${why} (expected JSON such as {"asOf":"${PRICES.asOf}","secretPerMonthUsd":${PRICES.secretPerMonthUsd},"per10kApiCallsUsd":${PRICES.per10kApiCallsUsd}})`,
+      );
     }
     const r = pricesFrom(doc, path);
     if (!r.ok) throw new OperatorError(ErrorType.ConfigInvalid, `${where}: the price file ${path} is invalid`, r.problems);
@@ -37,7 +44,10 @@ export function loadPrices(flag?: string, env: NodeJS.ProcessEnv = process.env):
   if (override !== undefined && override.trim() !== '') {
     const price = secretMonthlyPrice(override);
     if (price === undefined) {
-      throw new OperatorError(ErrorType.ConfigInvalid, `${PRICE_SECRET_MONTH_VARIABLE} must be a number of US dollars ≥ 0 (got "${override}"); unset it to use $${prices.secretPerMonthUsd} (${prices.asOf})`);
+      throw new OperatorError(
+        ErrorType.ConfigInvalid,
+        `${PRICE_SECRET_MONTH_VARIABLE} must be a number of US dollars ≥ 0 (got "${override}"); unset it to use $${prices.secretPerMonthUsd} (${prices.asOf})`,
+      );
     }
     prices = { ...prices, secretPerMonthUsd: price, source: `${prices.source} + ${PRICE_SECRET_MONTH_VARIABLE}` };
   }

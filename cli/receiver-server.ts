@@ -100,7 +100,12 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
       res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
       res.end(text);
       const what = payload.error ?? payload.ignored ?? payload.workflowId ?? '';
-      log(`receiver: ${req.method} ${req.url} → ${status}${what ? ` (${String(what)})` : ''}`, { method: req.method, path: req.url, status, ...(what ? { detail: String(what) } : {}) });
+      log(`receiver: ${req.method} ${req.url} → ${status}${what ? ` (${String(what)})` : ''}`, {
+        method: req.method,
+        path: req.url,
+        status,
+        ...(what ? { detail: String(what) } : {}),
+      });
     };
     let url: URL;
     try {
@@ -158,7 +163,12 @@ export async function startReceiver(opts: ReceiverOptions): Promise<RunningRecei
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err: unknown) => {
-      log(`receiver: ${req.method} ${req.url} failed: ${(err as Error).message}`, { method: req.method, path: req.url, status: 503, error: (err as Error).message });
+      log(`receiver: ${req.method} ${req.url} failed: ${(err as Error).message}`, {
+        method: req.method,
+        path: req.url,
+        status: 503,
+        error: (err as Error).message,
+      });
       if (!res.headersSent) {
         // 5xx: EventBridge retries the delivery (Temporal down for a moment, say).
         res.writeHead(503, { 'content-type': 'application/json' });

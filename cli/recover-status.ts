@@ -39,5 +39,6 @@ export function renderRecover(r: RunningRecover, io: Io): void {
     io.out(`  VETO WINDOW OPEN: automatic failover to ${r.target ?? 'the DR Region'} ${left} (until ${r.vetoWindowEndsAt ?? '?'})`);
     io.out(`  to stop it: secrets-dr veto ${r.workflowId} --reason TEXT`);
   }
-  if (r.phase === 'awaitingApproval') io.out(`  waiting for approval: secrets-dr approve ${r.workflowId}   |   secrets-dr reject ${r.workflowId} --reason TEXT`);
+  if (r.phase === 'awaitingApproval')
+    io.out(`  waiting for approval: secrets-dr approve ${r.workflowId}   |   secrets-dr reject ${r.workflowId} --reason TEXT`);
 }

@@ -12,15 +12,23 @@ import type { recoverWorkflow } from '../workflows/recover.workflow.js';
 import { recoverHintSignal } from '../workflows/recover.messages.js';
 
 export type TriggerOutcome =
-  | { status: 400; error: string; issues?: string[] }
-  | { status: 200; ignored: string }
-  | { status: 202; workflowId: string; runId: string; hint: RecoveryHint };
+  { status: 400; error: string; issues?: string[] } | { status: 200; ignored: string } | { status: 202; workflowId: string; runId: string; hint: RecoveryHint };
 
 /** What an inbound body asks for, decided without Temporal: a 400 or 200 answer, or a hint to signal. */
-export function decideTrigger(plan: Plan, body: unknown, now: Date = new Date()): { answer: Exclude<TriggerOutcome, { status: 202 }> } | { hint: RecoveryHint } {
+export function decideTrigger(
+  plan: Plan,
+  body: unknown,
+  now: Date = new Date(),
+): { answer: Exclude<TriggerOutcome, { status: 202 }> } | { hint: RecoveryHint } {
   const parsed = InboundEvent.safeParse(body);
   if (!parsed.success) {
-    return { answer: { status: 400, error: 'not a CloudWatch alarm or AWS Health event', issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`) } };
+    return {
+      answer: {
+        status: 400,
+        error: 'not a CloudWatch alarm or AWS Health event',
+        issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`),
+      },
+    };
   }
   const decision = hintFromEvent(plan, parsed.data, now.toISOString());
   if ('ignored' in decision) return { answer: { status: 200, ignored: decision.ignored } };

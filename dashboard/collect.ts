@@ -60,7 +60,11 @@ export function createCollector(o: CollectorOptions): () => Promise<DashboardSta
     try {
       const d = await withTimeout(client.workflow.getHandle(id).describe(), timeoutMs, `describe ${id}`);
       if (d.status.name !== 'RUNNING') {
-        return { available: false, reason: `the health monitor of plan ${plan.name} is not running (${d.status.name.toLowerCase()} at ${d.closeTime?.toISOString() ?? '?'})`, command };
+        return {
+          available: false,
+          reason: `the health monitor of plan ${plan.name} is not running (${d.status.name.toLowerCase()} at ${d.closeTime?.toISOString() ?? '?'})`,
+          command,
+        };
       }
       return { available: true, monitor: await query<MonitorHealth>({ workflowId: id, runId: d.runId }, MONITOR_HEALTH_QUERY) };
     } catch (err) {
@@ -86,7 +90,14 @@ export function createCollector(o: CollectorOptions): () => Promise<DashboardSta
         const key = `${w.workflowId}/${w.runId}`;
         const known = reports.get(key);
         if (known) return known;
-        const base = { kind: KIND_OF[w.type] ?? w.type, workflowId: w.workflowId, runId: w.runId, startedAt: w.startTime.toISOString(), status: w.status.name, closedAt: w.closeTime?.toISOString() };
+        const base = {
+          kind: KIND_OF[w.type] ?? w.type,
+          workflowId: w.workflowId,
+          runId: w.runId,
+          startedAt: w.startTime.toISOString(),
+          status: w.status.name,
+          closedAt: w.closeTime?.toISOString(),
+        };
         let report: unknown;
         if (w.status.name === 'COMPLETED') {
           try {

@@ -46,7 +46,9 @@ export function operationView(base: Base, progress: unknown, nowMs: number): Ope
       v.notes.push(`${p.from} → ${p.to}, ${p.mode}`);
       if (p.ratePerSecond > 0) v.notes.push(`${p.ratePerSecond} secrets/s${p.etaMs !== undefined ? `, ETA ${formatDuration(p.etaMs)}` : ''}`);
       if (p.expectedMs !== undefined) v.notes.push(`expected ${formatDuration(p.expectedMs)} at the plan's write quota share`);
-      v.notes.push(`fence: ${p.fence.state}${p.fence.fenced ? ` (${p.fence.fenced} fenced)` : ''}${p.fence.handedTo ? `, pending in ${p.fence.handedTo}` : ''}`);
+      v.notes.push(
+        `fence: ${p.fence.state}${p.fence.fenced ? ` (${p.fence.fenced} fenced)` : ''}${p.fence.handedTo ? `, pending in ${p.fence.handedTo}` : ''}`,
+      );
       if (p.settled?.length) v.rows = p.settled.map((o) => ({ secret: o.name, region: p.to, status: o.status, ...(o.reason ? { detail: o.reason } : {}) }));
       break;
     }
@@ -93,7 +95,8 @@ export function approvalViews(kind: string, workflowId: string, gate: PendingApp
   const asks: PendingApproval[] = gate ? [gate] : [];
   if (kind === 'failback') {
     for (const a of (progress as FailbackProgress | undefined)?.pendingAsks ?? []) {
-      if (!asks.some((x) => x.subject === a.subject)) asks.push({ step: `failback-${a.change}`, subject: a.subject, requestedAt: a.requestedAt, timeoutMs: a.timeoutMs });
+      if (!asks.some((x) => x.subject === a.subject))
+        asks.push({ step: `failback-${a.change}`, subject: a.subject, requestedAt: a.requestedAt, timeoutMs: a.timeoutMs });
     }
   }
   const id = shellArg(workflowId);
@@ -101,7 +104,12 @@ export function approvalViews(kind: string, workflowId: string, gate: PendingApp
     // Only workflows with several gates at once tell them apart by subject (a failover's subject is a description).
     const subject = a.subject && SUBJECT_KINDS.has(kind) ? ` --subject ${shellArg(a.subject)}` : '';
     return {
-      workflowId, kind, step: a.step, subject: a.subject, requestedAt: a.requestedAt, timeoutMs: a.timeoutMs,
+      workflowId,
+      kind,
+      step: a.step,
+      subject: a.subject,
+      requestedAt: a.requestedAt,
+      timeoutMs: a.timeoutMs,
       approve: `secrets-dr approve ${id}${subject}`,
       reject: `secrets-dr reject ${id}${subject} --reason TEXT`,
     };
@@ -133,7 +141,12 @@ export function finishedView(base: Base & { status: string; closedAt?: string },
       outcome = r.attention > 0 ? 'needs attention' : 'done';
       counts = nonZero(r.counts);
       summary = `${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.outcomes.length} replica(s) in ${formatDuration(r.durationMs)}`;
-      rows = r.outcomes.map((o) => ({ secret: o.secret, region: o.region, status: o.state, detail: [o.action, o.reason, o.detail].filter(Boolean).join(': ') }));
+      rows = r.outcomes.map((o) => ({
+        secret: o.secret,
+        region: o.region,
+        status: o.state,
+        detail: [o.action, o.reason, o.detail].filter(Boolean).join(': '),
+      }));
     }
   }
   return { ...rest, outcome, counts, summary, rows: rows.slice(0, OUTCOME_ROWS_LIMIT), more: Math.max(0, rows.length - OUTCOME_ROWS_LIMIT) };

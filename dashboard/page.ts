@@ -88,7 +88,9 @@ const dataBlock = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u00
 export function renderPage(state: DashboardState, mode: { live: true; intervalMs: number } | { live: false }): string {
   const sections = renderSections(state);
   const body = SECTION_IDS.map((id) =>
-    id === 'problems' ? html`<div id="problems">${raw(sections[id])}</div>` : html`<section aria-labelledby="h-${id}"><h2 id="h-${id}">${TITLES[id]}</h2><div id="${id}">${raw(sections[id])}</div></section>`,
+    id === 'problems'
+      ? html`<div id="problems">${raw(sections[id])}</div>`
+      : html`<section aria-labelledby="h-${id}"><h2 id="h-${id}">${TITLES[id]}</h2><div id="${id}">${raw(sections[id])}</div></section>`,
   );
   const regions = `${state.plan.primaryRegion} (primary) → ${state.plan.drRegions.join(', ')}`;
   const status = mode.live ? 'live' : `exported ${state.generatedAt} (a static copy: not live)`;
@@ -103,9 +105,11 @@ ${mode.live ? '' : html`<meta http-equiv="Content-Security-Policy" content="${EX
 <body data-updated-at="${state.generatedAt}" data-mode="${mode.live ? 'live' : 'export'}">
 <header><h1>secrets-dr · plan ${state.plan.name}</h1><span>${regions}</span><span>read-only</span><span id="live-status">${status}</span></header>
 <main>${body}</main>
-${mode.live
+${
+  mode.live
     ? html`<script type="application/json" id="dashboard-config">${raw(dataBlock({ intervalMs: mode.intervalMs }))}</script><script>${raw(SCRIPT)}</script>`
-    : html`<script type="application/json" id="dashboard-data">${raw(dataBlock(state))}</script>`}
+    : html`<script type="application/json" id="dashboard-data">${raw(dataBlock(state))}</script>`
+}
 </body></html>
 `.html;
 }

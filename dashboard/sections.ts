@@ -13,7 +13,12 @@ export const SECTION_IDS = ['health', 'operations', 'approvals', 'finished', 'dr
 export type SectionId = (typeof SECTION_IDS)[number];
 
 const when = (iso: string | undefined) => (iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '—');
-const countsText = (c: Record<string, number> | undefined) => (c ? Object.entries(c).map(([k, n]) => `${n} ${k}`).join(' · ') : '');
+const countsText = (c: Record<string, number> | undefined) =>
+  c
+    ? Object.entries(c)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(' · ')
+    : '';
 
 function health(s: DashboardState): Raw {
   if (!s.health.available) {
@@ -83,13 +88,15 @@ ${f.more ? html`<p>and ${f.more} more (the full table: the workflow's result)</p
 function drills(s: DashboardState): Raw {
   const reports = s.drills.flatMap((d) => (d.report ? [d.report] : [])) as DrillReport[];
   const rows = s.drills.map(
-    (d) => html`<tr data-drill="${d.workflowId}"><td>${when(d.startedAt)}</td><td><code>${d.workflowId}</code></td><td>${d.report?.outcome ?? d.status.toLowerCase()}</td><td>${formatFigure(d.report?.rtoMs)}</td><td>${formatFigure(d.report?.rpoMs)}</td></tr>`,
+    (d) =>
+      html`<tr data-drill="${d.workflowId}"><td>${when(d.startedAt)}</td><td><code>${d.workflowId}</code></td><td>${d.report?.outcome ?? d.status.toLowerCase()}</td><td>${formatFigure(d.report?.rtoMs)}</td><td>${formatFigure(d.report?.rpoMs)}</td></tr>`,
   );
   return html`<div class="chart">${raw(renderTrendChart(reports, s.plan.rtoTargetMs))}</div>
 ${rows.length ? html`<table id="drill-list"><thead><tr><th>when</th><th>drill</th><th>result</th><th>RTO</th><th>RPO</th></tr></thead><tbody>${rows}</tbody></table>` : ''}
 ${reports.map(
-    (r, i) => html`<details class="timeline" data-drill="${r.workflowId}"${i === 0 ? raw(' open') : ''}><summary>timeline of <code>${r.workflowId}</code> (${r.outcome})</summary>${raw(renderDrillSvg(r))}</details>`,
-  )}`;
+  (r, i) =>
+    html`<details class="timeline" data-drill="${r.workflowId}"${i === 0 ? raw(' open') : ''}><summary>timeline of <code>${r.workflowId}</code> (${r.outcome})</summary>${raw(renderDrillSvg(r))}</details>`,
+)}`;
 }
 
 function problems(s: DashboardState): Raw {

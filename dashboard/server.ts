@@ -88,9 +88,15 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
     const fromQuery = url.searchParams.get('token') ?? undefined;
     const given = fromQuery ?? bearer ?? cookie(req, cookieName);
     if (!tokenMatches(given, token)) {
-      return send(res, 401, 'text/plain; charset=utf-8', '401: this dashboard needs its access token: open the URL `secrets-dr dashboard` printed (…/?token=…), or send `Authorization: Bearer TOKEN`\n', {
-        'www-authenticate': 'Bearer realm="secrets-dr dashboard"',
-      });
+      return send(
+        res,
+        401,
+        'text/plain; charset=utf-8',
+        '401: this dashboard needs its access token: open the URL `secrets-dr dashboard` printed (…/?token=…), or send `Authorization: Bearer TOKEN`\n',
+        {
+          'www-authenticate': 'Bearer realm="secrets-dr dashboard"',
+        },
+      );
     }
     if (fromQuery !== undefined) {
       // Keep the token out of the address bar and history: a cookie for this origin from now on.
@@ -100,7 +106,8 @@ export async function startDashboardServer(o: DashboardServerOptions): Promise<D
         'set-cookie': `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
       });
     }
-    if (url.pathname === '/') return send(res, 200, 'text/html; charset=utf-8', renderPage(await state(), { live: true, intervalMs }), { 'content-security-policy': LIVE_CSP });
+    if (url.pathname === '/')
+      return send(res, 200, 'text/html; charset=utf-8', renderPage(await state(), { live: true, intervalMs }), { 'content-security-policy': LIVE_CSP });
     if (url.pathname === '/api/state') {
       const s = await state();
       return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ state: s, sections: renderSections(s) }));

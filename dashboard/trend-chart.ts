@@ -13,7 +13,16 @@ const LEFT = 70;
 const RIGHT = 150;
 const TOP = 20;
 const BOTTOM = 40;
-const TICKS: ReadonlyArray<[number, string]> = [[1, '1 ms'], [10, '10 ms'], [100, '100 ms'], [1_000, '1 s'], [10_000, '10 s'], [60_000, '1 min'], [600_000, '10 min'], [3_600_000, '1 h']];
+const TICKS: ReadonlyArray<[number, string]> = [
+  [1, '1 ms'],
+  [10, '10 ms'],
+  [100, '100 ms'],
+  [1_000, '1 s'],
+  [10_000, '10 s'],
+  [60_000, '1 min'],
+  [600_000, '10 min'],
+  [3_600_000, '1 h'],
+];
 
 export function renderTrendChart(reports: readonly DrillReport[], targetMs: number): string {
   const drills = [...reports].sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -50,7 +59,9 @@ export function renderTrendChart(reports: readonly DrillReport[], targetMs: numb
   series('rtoMs', '#1565c0', 'RTO', 40);
   series('rpoMs', '#ef6c00', 'RPO', 58);
   drills.forEach((d, i) => {
-    out.push(`<text x="${x(i).toFixed(1)}" y="${H - BOTTOM + 16}" text-anchor="middle" fill="#666">${escapeHtml(d.startedAt.slice(5, 16).replace('T', ' '))}</text>`);
+    out.push(
+      `<text x="${x(i).toFixed(1)}" y="${H - BOTTOM + 16}" text-anchor="middle" fill="#666">${escapeHtml(d.startedAt.slice(5, 16).replace('T', ' '))}</text>`,
+    );
   });
   out.push(`<text x="${LEFT}" y="${H - 6}" fill="#666">drills, oldest first (UTC); red: over the RTO target</text>`);
   out.push('</svg>');

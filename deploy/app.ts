@@ -53,7 +53,16 @@ export async function synth(plan: Plan, planText: string, options: DeployOptions
   const app = new App({ outdir: outDir, context: { 'aws:cdk:bundling-stacks': [] } });
   const stacks = planRegions(plan).map((region) => {
     const name = stackName(plan, region);
-    new RegionStack(app, name, { stackName: name, env: { region }, plan, planText, region, options, receiverCodeDir, description: `secrets-dr ${plan.name}: worker and recovery path in ${region}` });
+    new RegionStack(app, name, {
+      stackName: name,
+      env: { region },
+      plan,
+      planText,
+      region,
+      options,
+      receiverCodeDir,
+      description: `secrets-dr ${plan.name}: worker and recovery path in ${region}`,
+    });
     return { region, stackName: name, template: join(outDir, `${name}.template.json`) };
   });
   app.synth();

@@ -74,7 +74,11 @@ export class RegionStack extends Stack {
       ],
       flowLogs: { all: { destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs), trafficType: ec2.FlowLogTrafficType.ALL } },
     });
-    const egressOnly = new ec2.SecurityGroup(this, 'EgressOnly', { vpc, description: 'secrets-dr: HTTPS and Temporal out, nothing in', allowAllOutbound: false });
+    const egressOnly = new ec2.SecurityGroup(this, 'EgressOnly', {
+      vpc,
+      description: 'secrets-dr: HTTPS and Temporal out, nothing in',
+      allowAllOutbound: false,
+    });
     egressOnly.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'AWS APIs (Secrets Manager, EventBridge, STS)');
     egressOnly.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(7233), 'Temporal frontend (gRPC)');
 
@@ -92,9 +96,18 @@ export class RegionStack extends Stack {
       description: `secrets-dr worker (${plan.name}, ${region}): the actions of domain/iam.ts, nothing else`,
       inlinePolicies: { 'secrets-dr-worker': iam.PolicyDocument.fromJson(policyFor('worker', plan, { accountId: this.account, partition: this.partition })) },
     });
-    const task = new ecs.FargateTaskDefinition(this, 'WorkerTask', { cpu: 512, memoryLimitMiB: 1024, taskRole, runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX } });
+    const task = new ecs.FargateTaskDefinition(this, 'WorkerTask', {
+      cpu: 512,
+      memoryLimitMiB: 1024,
+      taskRole,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.X86_64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
     task.addVolume({ name: 'tmp' });
-    const workerLogs = new logs.LogGroup(this, 'WorkerLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN });
+    const workerLogs = new logs.LogGroup(this, 'WorkerLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const container = task.addContainer('worker', {
       image: ecs.ContainerImage.fromRegistry(options.image),
       command: ['--regions', region],
@@ -123,14 +136,25 @@ export class RegionStack extends Stack {
     });
 
     // ---- the recovery path: rules → the receiver's Lambda handler (IAM-invoked, no HTTP endpoint)
-    const dlq = new sqs.Queue(this, 'RecoveryDeadLetters', { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key, enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const dlq = new sqs.Queue(this, 'RecoveryDeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
     const receiverRole = new iam.Role(this, 'ReceiverRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `secrets-dr receiver (${plan.name}, ${region}): its Temporal credentials, nothing else`,
-      inlinePolicies: { 'secrets-dr-receiver': iam.PolicyDocument.fromJson(policyFor('receiver', plan, { accountId: this.account, partition: this.partition })) },
+      inlinePolicies: {
+        'secrets-dr-receiver': iam.PolicyDocument.fromJson(policyFor('receiver', plan, { accountId: this.account, partition: this.partition })),
+      },
       managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')],
     });
-    const receiverLogs = new logs.LogGroup(this, 'ReceiverLogs', { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: key, removalPolicy: RemovalPolicy.RETAIN });
+    const receiverLogs = new logs.LogGroup(this, 'ReceiverLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
     const receiver = new lambda.Function(this, 'Receiver', {
       description: `secrets-dr receiver: validates alarm/Health events, then signal-with-starts recover (${plan.name})`,
       runtime: lambda.Runtime.NODEJS_22_X,

@@ -15,10 +15,24 @@ export const AwsErrorClass = z.enum(['unreachable', 'denied', 'throttled', 'reje
 export type AwsErrorClass = z.infer<typeof AwsErrorClass>;
 
 const DENIED_ERRORS = new Set([
-  'AccessDeniedException', 'AccessDenied', 'ExpiredTokenException', 'ExpiredToken', 'UnrecognizedClientException',
-  'InvalidSignatureException', 'SignatureDoesNotMatch', 'IncompleteSignature', 'IncompleteSignatureException',
-  'InvalidClientTokenId', 'MissingAuthenticationToken', 'MissingAuthenticationTokenException', 'NotAuthorized',
-  'AuthFailure', 'UnauthorizedOperation', 'RequestExpired', 'CredentialsProviderError', 'TokenProviderError',
+  'AccessDeniedException',
+  'AccessDenied',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'IncompleteSignatureException',
+  'InvalidClientTokenId',
+  'MissingAuthenticationToken',
+  'MissingAuthenticationTokenException',
+  'NotAuthorized',
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'RequestExpired',
+  'CredentialsProviderError',
+  'TokenProviderError',
 ]);
 const THROTTLED_ERRORS = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ThrottledException', 'SlowDown']);
 

@@ -19,7 +19,15 @@ import { FENCE_TAG } from './status.js';
 import { z } from 'zod';
 
 /** AWS's limits (botocore service-2.json 2017-10-17; the 50-tag limit from the Secrets Manager quotas page). */
-export const AWS_LIMITS = { nameMax: 512, tagKeyMax: 128, tagValueMax: 256, tagsMax: 50, descriptionMax: 2048, valueMaxBytes: 65_536, policyMax: 20_480 } as const;
+export const AWS_LIMITS = {
+  nameMax: 512,
+  tagKeyMax: 128,
+  tagValueMax: 256,
+  tagsMax: 50,
+  descriptionMax: 2048,
+  valueMaxBytes: 65_536,
+  policyMax: 20_480,
+} as const;
 
 /** The label of the backup's manifest version (never a label of the original's). */
 export const MANIFEST_STAGE = 'SECRETS_DR_BACKUP_MANIFEST';
@@ -57,7 +65,10 @@ export function backupPrefix(planName: string, secret?: string): string {
 }
 
 export function backupName(planName: string, secret: string, at: Date): string {
-  return `${backupPrefix(planName, secret)}${at.toISOString().replace(/[:]/g, '').replace(/\.\d+Z$/, 'Z')}`;
+  return `${backupPrefix(planName, secret)}${at
+    .toISOString()
+    .replace(/[:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}`;
 }
 
 export const BackupTag = {
@@ -143,7 +154,12 @@ export function backupTags(original: readonly TagPair[], origin: readonly TagPai
 }
 
 function wildcardMatches(pattern: string, text: string): boolean {
-  const re = new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .split('')
+      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+      .join('')}$`,
+  );
   return re.test(text);
 }
 
@@ -265,7 +281,11 @@ export const RestoreResult = z.object({
 export type RestoreResult = z.infer<typeof RestoreResult>;
 
 /** Which backups `backups prune --older-than` deletes, and which it keeps (with why). Pure. */
-export function selectPrunable(backups: readonly BackupInfo[], nowMs: number, olderThanMs: number): { remove: BackupInfo[]; keep: Array<{ backup: BackupInfo; why: string }> } {
+export function selectPrunable(
+  backups: readonly BackupInfo[],
+  nowMs: number,
+  olderThanMs: number,
+): { remove: BackupInfo[]; keep: Array<{ backup: BackupInfo; why: string }> } {
   const remove: BackupInfo[] = [];
   const keep: Array<{ backup: BackupInfo; why: string }> = [];
   const groups = new Map<string, BackupInfo[]>();
@@ -292,7 +312,10 @@ export function selectPrunable(backups: readonly BackupInfo[], nowMs: number, ol
  * Does the backup (its tags) hold what the secret holds now (its version ids → labels)? Checked right
  * before a destructive call: a write or a label move after the backup would otherwise be lost.
  */
-export function backupCovers(backup: readonly { Key?: string; Value?: string }[] | undefined, versionIdsToStages: Record<string, readonly string[] | undefined> | undefined): boolean {
+export function backupCovers(
+  backup: readonly { Key?: string; Value?: string }[] | undefined,
+  versionIdsToStages: Record<string, readonly string[] | undefined> | undefined,
+): boolean {
   const saved = tagOf(backup, BackupTag.originLabels);
   if (saved !== undefined) return saved === labelsDigest(versionIdsToStages);
   const current = Object.entries(versionIdsToStages ?? {}).find(([, s]) => s?.includes('AWSCURRENT'))?.[0];

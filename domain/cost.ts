@@ -50,22 +50,46 @@ const round = (usd: number) => Math.round(usd * 10_000) / 10_000;
 export function planCost(plan: Plan, secrets: number, kept: KeptRecords, prices: Prices): PlanCost {
   const regions = planRegions(plan).length;
   const dr = plan.drRegions.length;
-  const secretLine = (item: CostLine['item'], quantity: number, basis: string): CostLine => ({ item, quantity, unit: 'secret-month', monthlyUsd: round(quantity * prices.secretPerMonthUsd), basis });
-  const callLine = (item: CostLine['item'], quantity: number, basis: string): CostLine => ({ item, quantity, unit: 'api-call', monthlyUsd: round((quantity / 10_000) * prices.per10kApiCallsUsd), basis });
+  const secretLine = (item: CostLine['item'], quantity: number, basis: string): CostLine => ({
+    item,
+    quantity,
+    unit: 'secret-month',
+    monthlyUsd: round(quantity * prices.secretPerMonthUsd),
+    basis,
+  });
+  const callLine = (item: CostLine['item'], quantity: number, basis: string): CostLine => ({
+    item,
+    quantity,
+    unit: 'api-call',
+    monthlyUsd: round((quantity / 10_000) * prices.per10kApiCallsUsd),
+    basis,
+  });
 
   const cycles = MONTH_MS / Math.max(plan.health.interval, FASTEST_CYCLE_MS);
   const perCycle = Math.ceil(secrets / 100) + 1;
   const lines: CostLine[] = [
     secretLine('replicas', secrets * dr, `${secrets} secret(s) × ${dr} DR Region(s)`),
-    callLine('monitor-calls', Math.round(perCycle * regions * cycles), `⌈${secrets}/100⌉+1 = ${perCycle} ListSecrets × ${regions} Region(s) × ${Math.round(cycles)} cycles (every ${plan.health.interval / 1000}s, ${HOURS_PER_MONTH} h)`),
+    callLine(
+      'monitor-calls',
+      Math.round(perCycle * regions * cycles),
+      `⌈${secrets}/100⌉+1 = ${perCycle} ListSecrets × ${regions} Region(s) × ${Math.round(cycles)} cycles (every ${plan.health.interval / 1000}s, ${HOURS_PER_MONTH} h)`,
+    ),
   ];
   if (plan.health.readPathInterval !== undefined) {
     const readCycles = MONTH_MS / Math.max(plan.health.readPathInterval, FASTEST_CYCLE_MS);
     // Each check is a GetSecretValue, and a Parameter Store reference that Secrets Manager answers with one.
-    lines.push(callLine('read-path-calls', Math.round(2 * secrets * dr * readCycles), `2 reads × ${secrets} secret(s) × ${dr} DR Region(s) × ${Math.round(readCycles)} cycles`));
+    lines.push(
+      callLine(
+        'read-path-calls',
+        Math.round(2 * secrets * dr * readCycles),
+        `2 reads × ${secrets} secret(s) × ${dr} DR Region(s) × ${Math.round(readCycles)} cycles`,
+      ),
+    );
   }
   lines.push(secretLine('backups', kept.backups, `${kept.backups} backup secret(s) kept`));
-  lines.push(secretLine('lineage-records', kept.lineage, `${kept.lineage} lineage record(s) (HMAC key and its replicas, failover lineage and failback records)`));
+  lines.push(
+    secretLine('lineage-records', kept.lineage, `${kept.lineage} lineage record(s) (HMAC key and its replicas, failover lineage and failback records)`),
+  );
   return {
     plan: plan.name,
     secrets,
@@ -98,7 +122,12 @@ export function keptRecords(planName: string, inventories: ReadonlyArray<RegionI
 /** The figures as lines for people. */
 export function costText(c: PlanCost): string[] {
   const usd = (n: number) => `$${n.toFixed(2)}`;
-  const out = [`monthly cost of plan ${c.plan}: ${usd(c.monthlyUsd)} (prices of ${c.prices.asOf}, ${c.prices.source}: $${c.prices.secretPerMonthUsd} per secret per month, $${c.prices.per10kApiCallsUsd} per 10,000 API calls)`];
-  for (const l of c.lines) out.push(`  ${l.item.padEnd(16)} ${usd(l.monthlyUsd).padStart(10)}  ${l.quantity.toLocaleString('en-US')} ${l.unit === 'api-call' ? 'call(s)' : 'secret-month(s)'}: ${l.basis}`);
+  const out = [
+    `monthly cost of plan ${c.plan}: ${usd(c.monthlyUsd)} (prices of ${c.prices.asOf}, ${c.prices.source}: $${c.prices.secretPerMonthUsd} per secret per month, $${c.prices.per10kApiCallsUsd} per 10,000 API calls)`,
+  ];
+  for (const l of c.lines)
+    out.push(
+      `  ${l.item.padEnd(16)} ${usd(l.monthlyUsd).padStart(10)}  ${l.quantity.toLocaleString('en-US')} ${l.unit === 'api-call' ? 'call(s)' : 'secret-month(s)'}: ${l.basis}`,
+    );
   return out;
 }

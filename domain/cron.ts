@@ -63,7 +63,10 @@ function fieldProblem(text: string, f: Field): string | undefined {
 
 /** Why `expr` is not a cron expression Temporal accepts, or undefined when it is one. */
 export function cronProblem(expr: string): string | undefined {
-  let s = expr.trim().replace(/\s+#.*$/, '').trim();
+  let s = expr
+    .trim()
+    .replace(/\s+#.*$/, '')
+    .trim();
   s = s.replace(/^(CRON_TZ|TZ)=\S+\s+/, '');
   if (s === '') return 'it is empty';
   if (s.startsWith('@')) {
@@ -71,7 +74,8 @@ export function cronProblem(expr: string): string | undefined {
   }
   const fields = s.split(/\s+/);
   const layout = LAYOUTS[fields.length];
-  if (!layout) return `it has ${fields.length} field${fields.length === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week), 6 (… year) or 7 (second … year)`;
+  if (!layout)
+    return `it has ${fields.length} field${fields.length === 1 ? '' : 's'}; expected 5 (minute hour day-of-month month day-of-week), 6 (… year) or 7 (second … year)`;
   for (const [i, text] of fields.entries()) {
     const problem = fieldProblem(text, layout[i]!);
     if (problem) return `field ${i + 1} (${layout[i]!.name}): ${problem}`;

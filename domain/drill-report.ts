@@ -20,7 +20,10 @@ function pathFigure(p: { rtoMs?: number; current: boolean } | undefined): string
 }
 
 export function drillReportBaseName(report: Pick<DrillReport, 'workflowId'>): string {
-  return `drill-${report.workflowId.split('/').pop()!.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  return `drill-${report.workflowId
+    .split('/')
+    .pop()!
+    .replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
 export function renderDrillMarkdown(r: DrillReport): string {
@@ -42,15 +45,25 @@ export function renderDrillMarkdown(r: DrillReport): string {
     '',
     '| Region | RPO | RTO | via GetSecretValue | via Parameter Store | promote calls | verified |',
     '|---|---|---|---|---|---|---|',
-    ...r.regions.map((g) => `| ${g.region} | ${formatFigure(g.rpoMs)} | ${formatFigure(g.rtoMs)} | ${pathFigure(g.readPaths?.GetSecretValue)} | ${pathFigure(g.readPaths?.ParameterStore)} | ${formatFigure(g.promoteMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`),
+    ...r.regions.map(
+      (g) =>
+        `| ${g.region} | ${formatFigure(g.rpoMs)} | ${formatFigure(g.rtoMs)} | ${pathFigure(g.readPaths?.GetSecretValue)} | ${pathFigure(g.readPaths?.ParameterStore)} | ${formatFigure(g.promoteMs)} | ${g.verified === undefined ? '—' : g.verified ? 'yes' : 'NO'} |`,
+    ),
     '',
   ];
   if (r.failure) {
-    lines.push('## Failure', '', `The drill failed at **${labelOf(r.failure.step)}**${r.failure.region ? ` in ${r.failure.region}` : ''}: ${r.failure.reason}`, '');
+    lines.push(
+      '## Failure',
+      '',
+      `The drill failed at **${labelOf(r.failure.step)}**${r.failure.region ? ` in ${r.failure.region}` : ''}: ${r.failure.reason}`,
+      '',
+    );
   }
   lines.push('## Steps', '', '| step | Region | start | end | duration | result |', '|---|---|---|---|---|---|');
   for (const s of r.steps) {
-    lines.push(`| ${labelOf(s.step)} | ${s.region} | ${s.startedAt} | ${s.endedAt} | ${formatFigure(s.durationMs)} | ${s.ok ? 'ok' : `failed${s.detail ? `: ${s.detail.replace(/\|/g, '\\|')}` : ''}`} |`);
+    lines.push(
+      `| ${labelOf(s.step)} | ${s.region} | ${s.startedAt} | ${s.endedAt} | ${formatFigure(s.durationMs)} | ${s.ok ? 'ok' : `failed${s.detail ? `: ${s.detail.replace(/\|/g, '\\|')}` : ''}`} |`,
+    );
   }
   lines.push('', '## Clean-up', '');
   lines.push(`- leftovers of earlier drills removed: ${r.cleanup.leftoversRemoved}`);
@@ -62,7 +75,14 @@ export function renderDrillMarkdown(r: DrillReport): string {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const COLORS: Record<string, string> = {
-  prepare: '#9aa5b1', cleanLeftovers: '#b08968', create: '#4c9be8', replicate: '#5fb49c', measureRpo: '#e9a23b', promote: '#d9534f', verify: '#8e6bbf', cleanUp: '#6c757d',
+  prepare: '#9aa5b1',
+  cleanLeftovers: '#b08968',
+  create: '#4c9be8',
+  replicate: '#5fb49c',
+  measureRpo: '#e9a23b',
+  promote: '#d9534f',
+  verify: '#8e6bbf',
+  cleanUp: '#6c757d',
 };
 
 /** The SVG timeline: lanes per Region, a bar per step, then the RTO against its target. */
@@ -120,7 +140,9 @@ export function renderDrillSvg(r: DrillReport): string {
       const label = `${labelOf(step)}${bars.length > 1 ? ` ×${bars.length}` : ''} ${formatFigure(total)}${ok ? '' : ' ✗ failed'}`;
       // Right of the bars when there is room, else left of them.
       const right = to + 6 + label.length * 6.5 < W - 5 || from - left < label.length * 6.5;
-      out.push(`<text x="${(right ? to + 4 : from - 4).toFixed(1)}" y="${y + 6 + k * rowH + 12}" text-anchor="${right ? 'start' : 'end'}" fill="${ok ? '#222' : '#b00020'}">${esc(label)}</text>`);
+      out.push(
+        `<text x="${(right ? to + 4 : from - 4).toFixed(1)}" y="${y + 6 + k * rowH + 12}" text-anchor="${right ? 'start' : 'end'}" fill="${ok ? '#222' : '#b00020'}">${esc(label)}</text>`,
+      );
     });
     out.push('</g>');
     y += laneHeights[i]!;
@@ -132,12 +154,16 @@ export function renderDrillSvg(r: DrillReport): string {
   out.push(`<text x="20" y="${gaugeTop + 25}" font-weight="bold">RTO vs target</text>`);
   out.push(`<rect x="${left}" y="${gaugeTop + 8}" width="${W - left - right}" height="28" fill="#f3f6f9"/>`);
   if (r.rtoMs !== undefined) {
-    out.push(`<rect id="rto-bar" x="${left}" y="${gaugeTop + 12}" width="${Math.max(3, gx(r.rtoMs) - left).toFixed(1)}" height="20" fill="${r.withinTarget ? '#2e7d32' : '#c62828'}"/>`);
+    out.push(
+      `<rect id="rto-bar" x="${left}" y="${gaugeTop + 12}" width="${Math.max(3, gx(r.rtoMs) - left).toFixed(1)}" height="20" fill="${r.withinTarget ? '#2e7d32' : '#c62828'}"/>`,
+    );
     out.push(`<text x="${left + 6}" y="${gaugeTop + 56}">RTO ${esc(formatFigure(r.rtoMs))}</text>`);
   } else {
     out.push(`<text x="${left + 6}" y="${gaugeTop + 27}" fill="#777">RTO not measured (the drill stopped before promotion)</text>`);
   }
-  out.push(`<line id="rto-target" class="target" x1="${gx(r.rtoTargetMs).toFixed(1)}" y1="${gaugeTop}" x2="${gx(r.rtoTargetMs).toFixed(1)}" y2="${gaugeTop + 44}" stroke="#000" stroke-width="2" stroke-dasharray="5,3"/>`);
+  out.push(
+    `<line id="rto-target" class="target" x1="${gx(r.rtoTargetMs).toFixed(1)}" y1="${gaugeTop}" x2="${gx(r.rtoTargetMs).toFixed(1)}" y2="${gaugeTop + 44}" stroke="#000" stroke-width="2" stroke-dasharray="5,3"/>`,
+  );
   out.push(`<text x="${gx(r.rtoTargetMs).toFixed(1)}" y="${gaugeTop + 72}" text-anchor="end">target ${esc(fmt(r.rtoTargetMs))}</text>`);
   out.push('</g>', '</svg>');
   return out.join('\n') + '\n';

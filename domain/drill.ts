@@ -170,7 +170,10 @@ export function readPathWarnings(region: string, p: Pick<PromoteResult, 'readPat
   if (!p.readPaths) return [];
   return (['GetSecretValue', 'ParameterStore'] as const)
     .filter((k) => !p.readPaths![k].current)
-    .map((k) => `${region}: applications reading through ${k === 'ParameterStore' ? 'Parameter Store (/aws/reference/secretsmanager/<name>)' : 'GetSecretValue'} did not get the canaries' current version after promotion${p.readPaths![k].error ? `: ${p.readPaths![k].error}` : ''}`);
+    .map(
+      (k) =>
+        `${region}: applications reading through ${k === 'ParameterStore' ? 'Parameter Store (/aws/reference/secretsmanager/<name>)' : 'GetSecretValue'} did not get the canaries' current version after promotion${p.readPaths![k].error ? `: ${p.readPaths![k].error}` : ''}`,
+    );
 }
 
 /** The outcome of a drill from what happened: any failure wins, then the RTO against the target. */

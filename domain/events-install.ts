@@ -57,7 +57,10 @@ export const EventsInstallInput = z.object({
   /** Base URL of `secrets-dr receiver` (install only). */
   receiverUrl: z.string().url().optional(),
   /** sha256 (hex, first 16) of the API key the caller expects the worker to hold; never the key. */
-  apiKeyFingerprint: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  apiKeyFingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .optional(),
   /** IAM role EventBridge assumes to invoke the API destination (required on AWS; the lab ignores it). */
   roleArn: z.string().optional(),
   taskQueuePrefix: z.string().optional(),

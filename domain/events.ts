@@ -47,7 +47,14 @@ export const EventDetails = {
     durationMs: z.number(),
     rtoMs: z.number().optional(),
   }),
-  'Failback Completed': z.object({ ...base, from: z.string(), to: z.string(), outcome: z.string(), counts: z.record(z.string(), z.number().int()), durationMs: z.number() }),
+  'Failback Completed': z.object({
+    ...base,
+    from: z.string(),
+    to: z.string(),
+    outcome: z.string(),
+    counts: z.record(z.string(), z.number().int()),
+    durationMs: z.number(),
+  }),
   'Drill Completed': z.object({ ...base, outcome: z.string(), rtoMs: z.number().optional(), rpoMs: z.number().optional(), rtoTargetMs: z.number().optional() }),
   'Approval Requested': z.object({ ...base, step: z.string(), timeoutMs: z.number(), subject: z.string().optional() }),
 } as const;

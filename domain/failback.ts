@@ -51,7 +51,9 @@ export type SideFacts = z.infer<typeof SideFacts>;
 export const SecretFacts = z.object({
   name: z.string(),
   /** AWSCURRENT at promotion (from the lineage record in the DR Region). */
-  recorded: z.object({ versionId: z.string(), hmac: z.string().optional(), failoverId: z.string().optional(), rotation: RecordedRotation.optional() }).optional(),
+  recorded: z
+    .object({ versionId: z.string(), hmac: z.string().optional(), failoverId: z.string().optional(), rotation: RecordedRotation.optional() })
+    .optional(),
   original: SideFacts,
   dr: SideFacts,
 });
@@ -125,9 +127,12 @@ export function classifyChange(f: SecretFacts, from: string, to: string): { chan
   const d = f.dr;
   if (!o.exists || o.deleted) return { change: 'blocked', reason: `no live secret of that name in ${from}` };
   if (!d.exists || d.deleted) return { change: 'blocked', reason: `no live secret of that name in ${to}` };
-  if (d.primaryRegion === from && o.primaryRegion === undefined && o.replication !== undefined && o.replication !== 'Failed') return { change: 'already-replicated' };
-  if (o.primaryRegion === to && d.primaryRegion === undefined && d.replication !== undefined && d.replication !== 'Failed') return { change: 'already-replicated' };
-  if (d.primaryRegion !== undefined) return { change: 'blocked', reason: `in ${to} it is a replica of ${d.primaryRegion}, not the standalone secret failover promoted` };
+  if (d.primaryRegion === from && o.primaryRegion === undefined && o.replication !== undefined && o.replication !== 'Failed')
+    return { change: 'already-replicated' };
+  if (o.primaryRegion === to && d.primaryRegion === undefined && d.replication !== undefined && d.replication !== 'Failed')
+    return { change: 'already-replicated' };
+  if (d.primaryRegion !== undefined)
+    return { change: 'blocked', reason: `in ${to} it is a replica of ${d.primaryRegion}, not the standalone secret failover promoted` };
   if (o.primaryRegion !== undefined) return { change: 'blocked', reason: `in ${from} it is a replica of ${o.primaryRegion}` };
   const agree = o.currentHmac !== undefined && o.currentHmac === d.currentHmac;
   if (!f.recorded) {
@@ -351,7 +356,10 @@ export function openFailovers<T extends { name: string }>(
   failbacks: ReadonlyArray<{ failbackId: string; names: readonly string[] }>,
 ): string[] {
   const last = lastFailbacks(failbacks);
-  return failovers.filter((fo) => fo.secrets.some((e) => fo.failoverId > (last.get(e.name) ?? ''))).map((fo) => fo.failoverId).sort();
+  return failovers
+    .filter((fo) => fo.secrets.some((e) => fo.failoverId > (last.get(e.name) ?? '')))
+    .map((fo) => fo.failoverId)
+    .sort();
 }
 
 /** Failback's own deny-writes fence on the side replication overwrites, from reconciliation until the overwrite. */
@@ -385,7 +393,10 @@ const parsePolicy = (text: string | undefined): PolicyDoc => {
 export function policyWithDeny(existing: string | undefined, sid: string, actions: readonly string[]): string {
   const doc = parsePolicy(existing);
   const others = statementsOf(doc).filter((x) => (x as { Sid?: string }).Sid !== sid);
-  return JSON.stringify({ Version: doc.Version ?? '2012-10-17', Statement: [...others, { Sid: sid, Effect: 'Deny', Principal: '*', Action: [...actions], Resource: '*' }] });
+  return JSON.stringify({
+    Version: doc.Version ?? '2012-10-17',
+    Statement: [...others, { Sid: sid, Effect: 'Deny', Principal: '*', Action: [...actions], Resource: '*' }],
+  });
 }
 
 /** The policy without statement `sid`; undefined when nothing else is left. Pure. */
@@ -395,7 +406,8 @@ export function policyWithout(existing: string, sid: string): string | undefined
   return rest.length === 0 ? undefined : JSON.stringify({ ...doc, Statement: rest });
 }
 
-export const hasStatement = (policy: string | undefined, sid: string): boolean => statementsOf(parsePolicy(policy)).some((x) => (x as { Sid?: string }).Sid === sid);
+export const hasStatement = (policy: string | undefined, sid: string): boolean =>
+  statementsOf(parsePolicy(policy)).some((x) => (x as { Sid?: string }).Sid === sid);
 
 /**
  * The KMS key of the replica failback creates in `target`: the key the plan names for that Region
@@ -425,7 +437,9 @@ export function expectedWrites(items: readonly FailbackItem[]): number {
 export function reversePlanChange(plan: RegionKeys, dr: string): PlanChange {
   const drKey = plan.drRegions.find((d) => d.region === dr)?.kmsKeyId;
   const keys = [
-    plan.primaryKmsKeyId ? `kmsKeyId: ${plan.primaryKmsKeyId} on that entry (the key its replicas now use)` : `no kmsKeyId on that entry (${dr}'s kmsKeyId does not apply to ${plan.primaryRegion}: name a key of ${plan.primaryRegion} there, or its replicas keep the key each secret had)`,
+    plan.primaryKmsKeyId
+      ? `kmsKeyId: ${plan.primaryKmsKeyId} on that entry (the key its replicas now use)`
+      : `no kmsKeyId on that entry (${dr}'s kmsKeyId does not apply to ${plan.primaryRegion}: name a key of ${plan.primaryRegion} there, or its replicas keep the key each secret had)`,
     drKey ? `primaryKmsKeyId: ${drKey}` : undefined,
   ].filter(Boolean);
   return {

@@ -69,16 +69,26 @@ export const RecordedRotation = z.object({ rules: RotationRules.optional(), sour
 export type RecordedRotation = z.infer<typeof RecordedRotation>;
 
 /** name → recorded schedule, for the given names that rotate (undefined when none does: nothing travels). */
-export function recordedRotations(items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>, names?: readonly string[]): Record<string, RecordedRotation> | undefined {
+export function recordedRotations(
+  items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>,
+  names?: readonly string[],
+): Record<string, RecordedRotation> | undefined {
   const wanted = names ? new Set(names) : undefined;
   const out = Object.fromEntries(items.filter((i) => i.rotationRules && (!wanted || wanted.has(i.name))).map((i) => [i.name, i.rotationRules!]));
   return Object.keys(out).length ? out : undefined;
 }
 
 /** name → the rules to pass to RotateSecret, for the given outcomes/items with a recorded schedule. */
-export function rulesByName(items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>, names: readonly string[]): Record<string, RotationRules> | undefined {
+export function rulesByName(
+  items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>,
+  names: readonly string[],
+): Record<string, RotationRules> | undefined {
   const all = recordedRotations(items, names);
-  const out = Object.fromEntries(Object.entries(all ?? {}).filter(([, r]) => r.rules).map(([n, r]) => [n, r.rules!]));
+  const out = Object.fromEntries(
+    Object.entries(all ?? {})
+      .filter(([, r]) => r.rules)
+      .map(([n, r]) => [n, r.rules!]),
+  );
   return Object.keys(out).length ? out : undefined;
 }
 
@@ -86,7 +96,9 @@ export function rulesByName(items: ReadonlyArray<{ name: string; rotationRules?:
 export function unverifiedScheduleWarnings(items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>, region: string): string[] {
   const names = items.filter((i) => i.rotationRules?.source === 'replica').map((i) => i.name);
   if (names.length === 0) return [];
-  return [`${names.length} secret(s) rotate in ${region} on the schedule their replica listed, because the primary could not be read at preflight (not verified; compare after failback): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}`];
+  return [
+    `${names.length} secret(s) rotate in ${region} on the schedule their replica listed, because the primary could not be read at preflight (not verified; compare after failback): ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', ...' : ''}`,
+  ];
 }
 
 /** What preflight decided for one secret. */
@@ -172,7 +184,12 @@ export function countOutcomes(outcomes: readonly Pick<SecretOutcome, 'status'>[]
 }
 
 export function addCounts(a: OutcomeCounts, b: OutcomeCounts): OutcomeCounts {
-  return { promoted: a.promoted + b.promoted, alreadyStandalone: a.alreadyStandalone + b.alreadyStandalone, failed: a.failed + b.failed, skipped: a.skipped + b.skipped };
+  return {
+    promoted: a.promoted + b.promoted,
+    alreadyStandalone: a.alreadyStandalone + b.alreadyStandalone,
+    failed: a.failed + b.failed,
+    skipped: a.skipped + b.skipped,
+  };
 }
 
 /** Needs a person: failed, skipped, or promoted but not verified readable/writable. */
@@ -201,7 +218,11 @@ export type FailoverOutcome = z.infer<typeof FailoverOutcome>;
 /** One secret's outcome as progress shows it: its name and outcome, never a value. */
 export const SettledSecret = z.object({ name: z.string(), status: z.string(), reason: z.string().optional() });
 export type SettledSecret = z.infer<typeof SettledSecret>;
-export const settledOf = (o: { name: string; status: string; reason?: string }): SettledSecret => ({ name: o.name, status: o.status, ...(o.reason ? { reason: o.reason } : {}) });
+export const settledOf = (o: { name: string; status: string; reason?: string }): SettledSecret => ({
+  name: o.name,
+  status: o.status,
+  ...(o.reason ? { reason: o.reason } : {}),
+});
 
 export const FailoverProgress = z.object({
   workflowId: z.string(),
@@ -364,13 +385,16 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
   const fromDr = (d: FleetEntry, p?: FleetEntry): FleetItem => {
     const base = { name: d.name, group: d.group };
     if (d.deleted) return { ...base, action: 'skip', reason: `scheduled for deletion in ${to}` };
-    if (d.primaryRegion !== undefined && d.primaryRegion !== plan.primaryRegion) return { ...base, action: 'skip', reason: `in ${to} it is a replica of ${d.primaryRegion}, not of ${plan.primaryRegion}` };
+    if (d.primaryRegion !== undefined && d.primaryRegion !== plan.primaryRegion)
+      return { ...base, action: 'skip', reason: `in ${to} it is a replica of ${d.primaryRegion}, not of ${plan.primaryRegion}` };
     // The schedule comes from the primary; only when it does not answer, from the replica (reported as unverified).
     const schedule = p ?? (d.primaryRegion === plan.primaryRegion ? d : undefined);
     const about = {
       suffix: d.suffix,
       ...(d.rotation || p?.rotation ? { rotation: true } : {}),
-      ...(schedule?.rotation ? { rotationRules: { ...(schedule.rotationRules ? { rules: schedule.rotationRules } : {}), source: p ? ('primary' as const) : ('replica' as const) } } : {}),
+      ...(schedule?.rotation
+        ? { rotationRules: { ...(schedule.rotationRules ? { rules: schedule.rotationRules } : {}), source: p ? ('primary' as const) : ('replica' as const) } }
+        : {}),
       ...(p?.fenced ? { fencedAtPrimary: true } : {}),
     };
     if (d.primaryRegion === plan.primaryRegion) {
@@ -386,7 +410,13 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
         reason: `not known to be our replica: ${to} holds a standalone secret of that name that no failover recorded promoting (no ${PROMOTED_BY_TAG} tag), and ${plan.primaryRegion} does not answer to compare ARNs — not fenced; check it, or run the failover again once ${plan.primaryRegion} answers`,
       };
     }
-    return { ...base, ...about, action: 'already-standalone', ...(d.promotedBy ? { by: d.promotedBy } : {}), ...(d.rotationInFlight ? { rotationInFlight: d.rotationInFlight } : {}) };
+    return {
+      ...base,
+      ...about,
+      action: 'already-standalone',
+      ...(d.promotedBy ? { by: d.promotedBy } : {}),
+      ...(d.rotationInFlight ? { rotationInFlight: d.rotationInFlight } : {}),
+    };
   };
   if (primary) {
     for (const p of primary) {
@@ -395,7 +425,13 @@ export function planFleet(plan: { primaryRegion: string }, to: string, primary: 
       if (!d) {
         items.push({ name: p.name, group: p.group, action: 'skip', reason: `no replica in ${to} (run \`secrets-dr setup\`)` });
       } else if (d.suffix !== p.suffix) {
-        items.push({ name: p.name, group: p.group, action: 'skip', notOurs: true, reason: `the secret of that name in ${to} is not our replica (conflict: ARN suffix ${d.suffix} there, ${p.suffix} in ${plan.primaryRegion}) — not fenced` });
+        items.push({
+          name: p.name,
+          group: p.group,
+          action: 'skip',
+          notOurs: true,
+          reason: `the secret of that name in ${to} is not our replica (conflict: ARN suffix ${d.suffix} there, ${p.suffix} in ${plan.primaryRegion}) — not fenced`,
+        });
       } else {
         const item = fromDr({ ...d, group: p.group }, p);
         if (item.action === 'promote' && p.current !== undefined && d.current !== p.current) item.lagging = true;
@@ -426,15 +462,25 @@ interface RemainsContext {
  */
 function rotationNextSteps(o: Pick<SecretOutcome, 'name' | 'arn'>, r: RotationInFlight, region: string, lambdaArn: string | undefined): string[] {
   const id = o.arn ?? o.name;
-  const steps = [`rotation in flight in ${region}: AWSPENDING on version ${r.pending}, AWSCURRENT on ${r.current ?? '(none)'}; the database may already use the pending password`];
+  const steps = [
+    `rotation in flight in ${region}: AWSPENDING on version ${r.pending}, AWSCURRENT on ${r.current ?? '(none)'}; the database may already use the pending password`,
+  ];
   if (lambdaArn) {
-    const invoke = (step: string) => `aws lambda invoke --region ${region} --function-name ${lambdaArn} --cli-binary-format raw-in-base64-out --payload '{"SecretId":"${id}","ClientRequestToken":"${r.pending}","Step":"${step}"}' /dev/null`;
+    const invoke = (step: string) =>
+      `aws lambda invoke --region ${region} --function-name ${lambdaArn} --cli-binary-format raw-in-base64-out --payload '{"SecretId":"${id}","ClientRequestToken":"${r.pending}","Step":"${step}"}' /dev/null`;
     steps.push(`to finish it with the rotation function of ${region}: ${['setSecret', 'testSecret', 'finishSecret'].map(invoke).join(' && ')}`);
   } else {
-    steps.push(`to finish it: configure rotation.${region} in the plan, then run that rotation function's setSecret, testSecret and finishSecret steps with ClientRequestToken ${r.pending}`);
+    steps.push(
+      `to finish it: configure rotation.${region} in the plan, then run that rotation function's setSecret, testSecret and finishSecret steps with ClientRequestToken ${r.pending}`,
+    );
   }
-  steps.push(`or, if the database still uses the current password, roll it back: aws secretsmanager update-secret-version-stage --region ${region} --secret-id ${id} --version-stage AWSPENDING --remove-from-version-id ${r.pending}`);
-  if (lambdaArn) steps.push(`then re-home rotation: aws secretsmanager rotate-secret --region ${region} --secret-id ${id} --rotation-lambda-arn ${lambdaArn} --no-rotate-immediately`);
+  steps.push(
+    `or, if the database still uses the current password, roll it back: aws secretsmanager update-secret-version-stage --region ${region} --secret-id ${id} --version-stage AWSPENDING --remove-from-version-id ${r.pending}`,
+  );
+  if (lambdaArn)
+    steps.push(
+      `then re-home rotation: aws secretsmanager rotate-secret --region ${region} --secret-id ${id} --rotation-lambda-arn ${lambdaArn} --no-rotate-immediately`,
+    );
   return steps;
 }
 
@@ -442,7 +488,8 @@ function rotationNextSteps(o: Pick<SecretOutcome, 'name' | 'arn'>, r: RotationIn
 function remainsOf(o: SecretOutcome, c: RemainsContext): string[] {
   const out: string[] = [];
   if (o.status === 'promoted' || o.status === 'already-standalone') {
-    if (o.fence === 'pending') out.push(`fence of ${o.name} on ${c.from} pending: applied when ${c.from} answers${c.fenceHandedTo ? ` (${c.fenceHandedTo})` : ''}`);
+    if (o.fence === 'pending')
+      out.push(`fence of ${o.name} on ${c.from} pending: applied when ${c.from} answers${c.fenceHandedTo ? ` (${c.fenceHandedTo})` : ''}`);
     if (o.fence === 'failed') out.push(`not fenced on ${c.from}: writable on both sides until it is fenced (run the failover again)`);
     if (o.rotationInFlight) out.push(...rotationNextSteps(o, o.rotationInFlight, c.to, c.lambdaArn));
     if (o.standalone === false) out.push(`still a replica in ${c.to}: run the failover again`);

@@ -47,10 +47,16 @@ export const PERSISTENT_ONLY: readonly HealthReasonCode[] = ['replication-lag', 
 /** The health reason for a probe the Region answered with an error (never an outage). */
 export function answeredProbeReason(region: string, kind: Exclude<AwsErrorClass, 'unreachable'>, error: string): HealthReason {
   if (kind === 'denied') {
-    return { code: 'access-denied', message: `${region} refused the probe (${error}): a permission or credentials problem, not an outage; no failover. Check the worker's IAM permissions and credentials for ${region}` };
+    return {
+      code: 'access-denied',
+      message: `${region} refused the probe (${error}): a permission or credentials problem, not an outage; no failover. Check the worker's IAM permissions and credentials for ${region}`,
+    };
   }
   if (kind === 'throttled') {
-    return { code: 'throttled', message: `probes of ${region} are throttled (${error}): the ListSecrets quota is shared with applications; not an outage, no failover` };
+    return {
+      code: 'throttled',
+      message: `probes of ${region} are throttled (${error}): the ListSecrets quota is shared with applications; not an outage, no failover`,
+    };
   }
   return { code: 'probe-rejected', message: `${region} answered the probe with an error (${error}): not an outage; no failover` };
 }
@@ -103,7 +109,9 @@ export function assessFleet(plan: Plan, surveys: readonly RegionSurvey[], nowMs:
   const index = (inv?: RegionInventory) => (inv ? new Map(inv.entries.map((e) => [e.name, e])) : undefined);
   const primary = index(byRegion.get(plan.primaryRegion)?.inventory);
   const covered = (e: InventoryEntry) => isCoveredByPlan(plan, { name: e.name, tags: tagsOf(e) });
-  const ours = primary ? [...primary.values()].filter((e) => !e.deleted && (e.primaryRegion === undefined || e.primaryRegion === plan.primaryRegion) && covered(e)) : [];
+  const ours = primary
+    ? [...primary.values()].filter((e) => !e.deleted && (e.primaryRegion === undefined || e.primaryRegion === plan.primaryRegion) && covered(e))
+    : [];
 
   const out: RegionObservation[] = [];
   let promotedUnfenced = 0;
@@ -121,10 +129,19 @@ export function assessFleet(plan: Plan, surveys: readonly RegionSurvey[], nowMs:
     const inv = index(s.inventory)!;
     const findings: HealthReason[] = [];
     // Rotation freshness: secrets that rotate in this Region (primaries here, or promoted here).
-    const stale = [...inv.values()].filter((e) => !e.deleted && (e.primaryRegion === undefined || e.primaryRegion === region) && covered(e) && rotationOverdue(e, nowMs));
+    const stale = [...inv.values()].filter(
+      (e) => !e.deleted && (e.primaryRegion === undefined || e.primaryRegion === region) && covered(e) && rotationOverdue(e, nowMs),
+    );
     if (stale.length) {
-      const names = stale.slice(0, 3).map((e) => e.name).join(', ');
-      findings.push({ code: 'rotation-stale', count: stale.length, message: `${plural(stale.length, 'secret')} overdue for rotation (${names}${stale.length > 3 ? ', ...' : ''})` });
+      const names = stale
+        .slice(0, 3)
+        .map((e) => e.name)
+        .join(', ');
+      findings.push({
+        code: 'rotation-stale',
+        count: stale.length,
+        message: `${plural(stale.length, 'secret')} overdue for rotation (${names}${stale.length > 3 ? ', ...' : ''})`,
+      });
     }
     if (region !== plan.primaryRegion) {
       if (!primary) {
@@ -138,16 +155,33 @@ export function assessFleet(plan: Plan, surveys: readonly RegionSurvey[], nowMs:
         if (cell.state in counts) counts[cell.state]! += 1;
         if (cell.state === 'standalone' && plan.failover.fence && !(p.tags ?? []).some(([k]) => k === FENCE_TAG)) promotedUnfenced++;
       }
-      if (counts.missing) findings.push({ code: 'replica-missing', count: counts.missing, message: `${plural(counts.missing, 'secret')} without a replica in ${region}` });
-      if (counts.InProgress) findings.push({ code: 'replication-lag', count: counts.InProgress, message: `${plural(counts.InProgress, 'replica')} behind the primary (AWSCURRENT differs)` });
-      if (counts.conflict) findings.push({ code: 'replica-conflict', count: counts.conflict, message: `${plural(counts.conflict, 'same-named secret')} in ${region} that ${counts.conflict === 1 ? 'is' : 'are'} not our replica` });
-      if (counts.deleted) findings.push({ code: 'replica-deleted', count: counts.deleted, message: `${plural(counts.deleted, 'replica')} scheduled for deletion` });
+      if (counts.missing)
+        findings.push({ code: 'replica-missing', count: counts.missing, message: `${plural(counts.missing, 'secret')} without a replica in ${region}` });
+      if (counts.InProgress)
+        findings.push({
+          code: 'replication-lag',
+          count: counts.InProgress,
+          message: `${plural(counts.InProgress, 'replica')} behind the primary (AWSCURRENT differs)`,
+        });
+      if (counts.conflict)
+        findings.push({
+          code: 'replica-conflict',
+          count: counts.conflict,
+          message: `${plural(counts.conflict, 'same-named secret')} in ${region} that ${counts.conflict === 1 ? 'is' : 'are'} not our replica`,
+        });
+      if (counts.deleted)
+        findings.push({ code: 'replica-deleted', count: counts.deleted, message: `${plural(counts.deleted, 'replica')} scheduled for deletion` });
     }
     out.push({ region, reachable: true, latencyMs: s.latencyMs, findings });
   }
   if (promotedUnfenced > 0) {
     const p = out.find((o) => o.region === plan.primaryRegion);
-    if (p?.findings) p.findings.push({ code: 'fence-pending', count: promotedUnfenced, message: `${plural(promotedUnfenced, 'secret')} promoted in a DR Region but not fenced here` });
+    if (p?.findings)
+      p.findings.push({
+        code: 'fence-pending',
+        count: promotedUnfenced,
+        message: `${plural(promotedUnfenced, 'secret')} promoted in a DR Region but not fenced here`,
+      });
   }
   return out;
 }

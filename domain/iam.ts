@@ -70,7 +70,11 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets', 'tool-secrets'], 'promotion in the DR Region (failover, drills)'),
     g(`${SM}:RotateSecret`, ['plan-secrets'], 're-home rotation onto the new primary Region'),
     g(`${SM}:CancelRotateSecret`, ['plan-secrets'], 'stop rotation on the fenced old primary'),
-    g('ssm:GetParameter', ['parameter-references'], 'read-path checks (status --read-paths, monitor, drills): read secrets as applications do, through /aws/reference/secretsmanager/<name>'),
+    g(
+      'ssm:GetParameter',
+      ['parameter-references'],
+      'read-path checks (status --read-paths, monitor, drills): read secrets as applications do, through /aws/reference/secretsmanager/<name>',
+    ),
     g('lambda:InvokeFunction', ['rotation-functions'], 'RotateSecret needs it on the rotation function it configures'),
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'read values encrypted with a customer managed key'),
     g('kms:GenerateDataKey', ['kms-via-secretsmanager'], 'write values and replicas under a customer managed key'),
@@ -169,15 +173,20 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         plan.secrets.include.forEach((s, i) => {
           if (!('tag' in s)) return;
           // Tag selectors cannot be written as ARNs: allow any secret of the plan's Regions that carries the tag.
-          const cond: PolicyStatement['Condition'] = s.tag.value === undefined
-            ? { Null: { [`aws:ResourceTag/${s.tag.key}`]: 'false' } }
-            : { StringEquals: { [`aws:ResourceTag/${s.tag.key}`]: s.tag.value } };
+          const cond: PolicyStatement['Condition'] =
+            s.tag.value === undefined
+              ? { Null: { [`aws:ResourceTag/${s.tag.key}`]: 'false' } }
+              : { StringEquals: { [`aws:ResourceTag/${s.tag.key}`]: s.tag.value } };
           add(`PlanSecretsByTag${i}`, actions, secretArns(p, regions, account, '*'), cond);
         });
         break;
       }
       case 'tool-secrets':
-        add('ToolSecrets', actions, ['secrets-dr', 'secrets-dr-backup', 'secrets-dr-drill'].flatMap((root) => secretArns(p, regions, account, `${root}/${plan.name}/*`)));
+        add(
+          'ToolSecrets',
+          actions,
+          ['secrets-dr', 'secrets-dr-backup', 'secrets-dr-drill'].flatMap((root) => secretArns(p, regions, account, `${root}/${plan.name}/*`)),
+        );
         break;
       case 'connection-secrets':
         add('EventBridgeConnectionSecrets', actions, secretArns(p, regions, account, 'events!connection/secrets-dr-*'));
@@ -191,16 +200,25 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         });
         break;
       case 'event-bus':
-        add('PublishEvents', actions, regions.map((r) => `arn:${p}:events:${r}:${account}:event-bus/${plan.events.bus}`));
+        add(
+          'PublishEvents',
+          actions,
+          regions.map((r) => `arn:${p}:events:${r}:${account}:event-bus/${plan.events.bus}`),
+        );
         break;
       case 'event-rules':
-        add('RecoveryRules', actions, regions.map((r) => `arn:${p}:events:${r}:${account}:rule/secrets-dr-*`));
+        add(
+          'RecoveryRules',
+          actions,
+          regions.map((r) => `arn:${p}:events:${r}:${account}:rule/secrets-dr-*`),
+        );
         break;
       case 'event-connections':
-        add('ReceiverDestination', actions, regions.flatMap((r) => [
-          `arn:${p}:events:${r}:${account}:connection/secrets-dr-*`,
-          `arn:${p}:events:${r}:${account}:api-destination/secrets-dr-*`,
-        ]));
+        add(
+          'ReceiverDestination',
+          actions,
+          regions.flatMap((r) => [`arn:${p}:events:${r}:${account}:connection/secrets-dr-*`, `arn:${p}:events:${r}:${account}:api-destination/secrets-dr-*`]),
+        );
         break;
       case 'events-role':
         add('PassEventsRole', actions, [`arn:${p}:iam::${account}:role/${opts.eventsRoleName ?? 'secrets-dr-*'}`], {
@@ -209,7 +227,11 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         break;
       case 'parameter-references':
         // Parameter Store answers these from Secrets Manager (GetSecretValue, granted above on the same secrets).
-        add('ParameterStoreReferences', actions, regions.map((r) => `arn:${p}:ssm:${r}:${account}:parameter/aws/reference/secretsmanager/*`));
+        add(
+          'ParameterStoreReferences',
+          actions,
+          regions.map((r) => `arn:${p}:ssm:${r}:${account}:parameter/aws/reference/secretsmanager/*`),
+        );
         break;
       case 'rotation-functions': {
         const fns = Object.values(plan.rotation);

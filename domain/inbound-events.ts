@@ -27,7 +27,10 @@ const CloudWatchAlarmEvent = z.object({
   detail: z.object({
     alarmName: text(255).min(1),
     state: z.object({ value: z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA']), reason: text(4_096).optional(), timestamp: text(64).optional() }),
-    previousState: z.object({ value: text(32) }).partial().optional(),
+    previousState: z
+      .object({ value: text(32) })
+      .partial()
+      .optional(),
   }),
 });
 type CloudWatchAlarmEvent = z.infer<typeof CloudWatchAlarmEvent>;

@@ -28,12 +28,14 @@ export type MetricName = (typeof Metric)[keyof typeof Metric];
 /** One line each, shown as the metric's HELP. */
 export const METRIC_HELP: Record<MetricName, string> = {
   [Metric.promoted]: 'Secrets this worker promoted (StopReplicationToReplica sent by this run) per DR Region',
-  [Metric.failed]: 'Secrets a step could not finish (promote, fence; failback: backupBatch, copyBackBatch, reReplicateBatch, unfenceBatch), per Region and step',
+  [Metric.failed]:
+    'Secrets a step could not finish (promote, fence; failback: backupBatch, copyBackBatch, reReplicateBatch, unfenceBatch), per Region and step',
   [Metric.fenced]: 'Secrets newly fenced (deny-write policy + tag) in the old primary Region',
   [Metric.throttles]: 'ThrottlingException answers to writes, per Region and write bucket',
   [Metric.governorWait]: 'Time a write waited for the write governor (quota share), per Region and bucket',
   [Metric.regionHealth]: "The monitor's health state of a Region at its last change: 0 healthy, 1 degraded, 2 unhealthy",
-  [Metric.regionHealthChangedAt]: "When this worker published the Region's last health change (Unix seconds): with several workers, the newest one holds the current state",
+  [Metric.regionHealthChangedAt]:
+    "When this worker published the Region's last health change (Unix seconds): with several workers, the newest one holds the current state",
   [Metric.regionReachable]: "1 when the Region's last probe answered without a problem, 0 otherwise",
   [Metric.probeLatency]: "Latency of the Region's last probe (one ListSecrets call)",
   [Metric.replicationLag]: 'Replication lag the last drill measured into a DR Region (canary write → visible there)',
@@ -52,8 +54,7 @@ export const GOVERNOR_WAIT_BUCKETS = [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2, 5, 10,
 
 export type MetricTags = Record<string, string>;
 export type MetricUpdate =
-  | { kind: 'counter'; name: MetricName; value: number; tags: MetricTags }
-  | { kind: 'gauge'; name: MetricName; value: number; tags: MetricTags };
+  { kind: 'counter'; name: MetricName; value: number; tags: MetricTags } | { kind: 'gauge'; name: MetricName; value: number; tags: MetricTags };
 
 const counter = (name: MetricName, value: number, tags: MetricTags): MetricUpdate[] => (value > 0 ? [{ kind: 'counter', name, value, tags }] : []);
 const gauge = (name: MetricName, value: number | undefined, tags: MetricTags): MetricUpdate[] =>
@@ -118,7 +119,10 @@ export function activityMetrics(activityType: string, region: string, input: unk
     case 'copyBackBatch':
     case 'reReplicateBatch':
     case 'unfenceBatch':
-      return counter(Metric.failed, (Array.isArray(result) ? arr(result) : []).filter((o) => o.ok === false && !o.skipped).length, { region, step: activityType });
+      return counter(Metric.failed, (Array.isArray(result) ? arr(result) : []).filter((o) => o.ok === false && !o.skipped).length, {
+        region,
+        step: activityType,
+      });
     case 'fenceBatch':
       return [...counter(Metric.fenced, num(r.fenced) ?? 0, { region }), ...counter(Metric.failed, arr(r.failed).length, { region, step: 'fence' })];
     case 'probeRegion':

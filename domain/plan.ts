@@ -16,16 +16,14 @@ import { issuesToProblems } from './problems.js';
 export { issuesToProblems } from './problems.js';
 
 const duration = (example: string) =>
-  z
-    .string({ error: `expected a duration such as "${example}"` })
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like "${example}" (units ms, s, m, h, d)` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.string({ error: `expected a duration such as "${example}"` }).transform((text, ctx) => {
+    const ms = parseDuration(text);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write it like "${example}" (units ms, s, m, h, d)` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const RegionName = z
   .string({ error: 'expected an AWS Region name such as "ap-northeast-3"' })
@@ -37,11 +35,7 @@ const TagMatch = z.strictObject({ key: nonEmpty('a tag key'), value: z.string().
 
 /** One way of naming secrets; a list of selectors is their union. */
 export const Selector = z.union(
-  [
-    z.strictObject({ prefix: nonEmpty('a name prefix') }),
-    z.strictObject({ name: nonEmpty('a secret name') }),
-    z.strictObject({ tag: TagMatch }),
-  ],
+  [z.strictObject({ prefix: nonEmpty('a name prefix') }), z.strictObject({ name: nonEmpty('a secret name') }), z.strictObject({ tag: TagMatch })],
   { error: 'expected one of { prefix: ... }, { name: ... } or { tag: { key, value } }' },
 );
 export type Selector = z.infer<typeof Selector>;
@@ -123,11 +117,9 @@ const Events = z.strictObject({ bus: z.string().min(1).default('default') });
 
 export const PlanSchema = z
   .strictObject({
-    name: z
-      .string({ error: 'expected the plan name' })
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, {
-        error: 'plan name: 1-63 letters, digits, "-", "_" or "." (it becomes part of workflow ids and secret names)',
-      }),
+    name: z.string({ error: 'expected the plan name' }).regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/, {
+      error: 'plan name: 1-63 letters, digits, "-", "_" or "." (it becomes part of workflow ids and secret names)',
+    }),
     primaryRegion: RegionName,
     /** KMS key for replicas in primaryRegion (`failback --reverse` re-protects the old primary with it); default: the key each secret had there. */
     primaryKmsKeyId: z.string().min(1, { error: 'expected a KMS key id, ARN or alias/NAME of primaryRegion' }).optional(),
@@ -158,17 +150,31 @@ export const PlanSchema = z
       seen.add(dr.region);
     });
     const primaryKey = plan.primaryKmsKeyId === undefined ? undefined : keyRegionProblem(plan.primaryKmsKeyId, plan.primaryRegion);
-    if (primaryKey) ctx.addIssue({ code: 'custom', path: ['primaryKmsKeyId'], message: `primaryKmsKeyId must be a key of primaryRegion ${plan.primaryRegion}: ${primaryKey}` });
+    if (primaryKey)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['primaryKmsKeyId'],
+        message: `primaryKmsKeyId must be a key of primaryRegion ${plan.primaryRegion}: ${primaryKey}`,
+      });
     plan.drRegions.forEach((dr, i) => {
       const problem = dr.kmsKeyId === undefined ? undefined : keyRegionProblem(dr.kmsKeyId, dr.region);
-      if (problem) ctx.addIssue({ code: 'custom', path: ['drRegions', i, 'kmsKeyId'], message: `the replica key of ${dr.region} must be a key of ${dr.region}: ${problem}` });
+      if (problem)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['drRegions', i, 'kmsKeyId'],
+          message: `the replica key of ${dr.region} must be a key of ${dr.region}: ${problem}`,
+        });
     });
     const planRegions = new Set<string>([plan.primaryRegion, ...plan.drRegions.map((d) => d.region)]);
     for (const [region, arn] of Object.entries(plan.rotation)) {
       if (!planRegions.has(region)) {
         ctx.addIssue({ code: 'custom', path: ['rotation', region], message: `Region ${region} is not in the plan (primaryRegion or drRegions)` });
       } else if (!arn.includes(`:lambda:${region}:`)) {
-        ctx.addIssue({ code: 'custom', path: ['rotation', region], message: `the rotation Lambda for ${region} must live in ${region} (Lambda ARNs are regional)` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rotation', region],
+          message: `the rotation Lambda for ${region} must live in ${region} (Lambda ARNs are regional)`,
+        });
       }
     }
     const groups = new Set<string>();
@@ -224,7 +230,10 @@ function recoverySafetyProblems(plan: {
   ];
   for (const [path, ms] of gates) {
     if (ms < MIN_APPROVAL_TIMEOUT_MS) {
-      out.push({ path, message: `expected at least ${formatDuration(MIN_APPROVAL_TIMEOUT_MS)}, got ${formatDuration(ms)}: the approval would time out before anyone can answer it; write e.g. "30m"` });
+      out.push({
+        path,
+        message: `expected at least ${formatDuration(MIN_APPROVAL_TIMEOUT_MS)}, got ${formatDuration(ms)}: the approval would time out before anyone can answer it; write e.g. "30m"`,
+      });
     }
   }
   if (health.readPathInterval !== undefined && health.readPathInterval < health.interval) {

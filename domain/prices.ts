@@ -28,7 +28,9 @@ const usd = (what: string) => z.number({ error: `expected ${what} in US dollars,
 
 /** A price file: its date, and any of the prices; the others keep the built-in ones. */
 export const PriceFile = z.strictObject({
-  asOf: z.string({ error: 'expected the date the prices were read, such as "2027-01-15"' }).regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'write the date the prices were read as YYYY-MM-DD' }),
+  asOf: z
+    .string({ error: 'expected the date the prices were read, such as "2027-01-15"' })
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'write the date the prices were read as YYYY-MM-DD' }),
   secretPerMonthUsd: usd('the price of one secret per month').optional(),
   per10kApiCallsUsd: usd('the price of 10,000 API calls').optional(),
 });

@@ -44,7 +44,8 @@ const EXPECTED: Record<string, string> = {
 
 /** What to write instead, for the mistakes people make (quotes around numbers, numbers without a unit). */
 function typeHint(expected: string, message: string, v: unknown): string | undefined {
-  if ((expected === 'number' || expected === 'int') && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return `write it without quotes: ${v.trim()}`;
+  if ((expected === 'number' || expected === 'int') && typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v)))
+    return `write it without quotes: ${v.trim()}`;
   if (expected === 'boolean' && typeof v === 'string') return 'write true or false, without quotes';
   if (/duration/.test(message) && typeof v === 'number') return `add a unit: "${v}s", "${v}m" or "${v}ms"`;
   if (expected === 'string' && message === EXPECTED.string && typeof v !== 'object') return `put it in quotes: "${String(v)}"`;
@@ -83,7 +84,8 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unk
     const value = 'input' in issue ? issue.input : input === NOTHING ? NOTHING : valueAt(input, issue.path);
     let message = issue.message;
     if (issue.code === 'invalid_type') message = typeMessage(issue, value);
-    else if (issue.code === 'invalid_value' && value !== NOTHING && value !== undefined) message = `${issue.message.replace(/^Invalid option: /, '')}, got ${describeValue(value)}`;
+    else if (issue.code === 'invalid_value' && value !== NOTHING && value !== undefined)
+      message = `${issue.message.replace(/^Invalid option: /, '')}, got ${describeValue(value)}`;
     problems.push({ path: formatPath(issue.path), message });
   }
   return problems;

@@ -82,7 +82,11 @@ export function readPathProblem(s: SecretReadPaths): string | undefined {
 export function readPathReason(r: RegionReadPaths): HealthReason | undefined {
   if (r.failedCount === 0) return undefined;
   const examples = r.failed.slice(0, 3).map(readPathProblem).join(' | ');
-  return { code: 'read-path', count: r.failedCount, message: `${r.failedCount} of ${r.checked} secret(s) not readable at their current version through GetSecretValue and Parameter Store in ${r.region} (${examples}${r.failedCount > 3 ? ' | ...' : ''})` };
+  return {
+    code: 'read-path',
+    count: r.failedCount,
+    message: `${r.failedCount} of ${r.checked} secret(s) not readable at their current version through GetSecretValue and Parameter Store in ${r.region} (${examples}${r.failedCount > 3 ? ' | ...' : ''})`,
+  };
 }
 
 /** Inventory entry fields the targets need (domain/status.ts InventoryEntry). */

@@ -33,7 +33,9 @@ export const PrimaryView = z.object({
   replicaOf: z.string().optional(),
   current: z.string().optional(),
   tags: z.array(z.tuple([z.string(), z.string()])).optional(),
-  replication: z.record(z.string(), z.object({ status: z.enum(['InProgress', 'InSync', 'Failed']), message: z.string().optional(), kmsKeyId: z.string().optional() })).optional(),
+  replication: z
+    .record(z.string(), z.object({ status: z.enum(['InProgress', 'InSync', 'Failed']), message: z.string().optional(), kmsKeyId: z.string().optional() }))
+    .optional(),
 });
 export type PrimaryView = z.infer<typeof PrimaryView>;
 
@@ -70,7 +72,11 @@ export function classifyInspection(primaryRegion: string, region: string, p: Pri
     if (t.arn && t.primaryRegion === undefined && arnSuffix(t.arn) === arnSuffix(p.arn)) {
       return { kind: 'blocked', reason: 'other', detail: `a promoted former replica (standalone) holds the name in ${region}: that is failback's job` };
     }
-    const what = t.primaryRegion ? `a replica of another secret (primary in ${t.primaryRegion})` : t.deleted ? 'a secret scheduled for deletion' : 'a secret that is not our replica';
+    const what = t.primaryRegion
+      ? `a replica of another secret (primary in ${t.primaryRegion})`
+      : t.deleted
+        ? 'a secret scheduled for deletion'
+        : 'a secret that is not our replica';
     return { kind: 'conflict', targetArn: t.arn ?? '', detail: `${what} already holds the name in ${region}` };
   }
   if (ours && entry?.status === 'InSync' && t.current !== undefined && t.current === p.current) return { kind: 'in-sync', replicaArn: t.arn! };

@@ -60,8 +60,14 @@ export function parseSchedule(rules: RotationRules | undefined, invalidParam: Ba
   if (rate) {
     const n = Number(rate[1]);
     if (rate[2]!.startsWith('hour')) {
-      if (n < 4 || n > 23) throw invalidParam(`Invalid ScheduleExpression ${expr}: a rate in hours must be between 4 and 23 hours (Secrets Manager rotates at most every four hours; use days beyond).`);
-      if (duration !== undefined && duration > n * HOUR) throw invalidParam(`Duration ${rules.Duration} is longer than the rotation interval of ${expr}: the rotation window must not extend into the next rotation window.`);
+      if (n < 4 || n > 23)
+        throw invalidParam(
+          `Invalid ScheduleExpression ${expr}: a rate in hours must be between 4 and 23 hours (Secrets Manager rotates at most every four hours; use days beyond).`,
+        );
+      if (duration !== undefined && duration > n * HOUR)
+        throw invalidParam(
+          `Duration ${rules.Duration} is longer than the rotation interval of ${expr}: the rotation window must not extend into the next rotation window.`,
+        );
       return everyNHours(n, duration ?? HOUR);
     }
     if (n < 1 || n > 999) throw invalidParam(`Invalid ScheduleExpression ${expr}: a rate in days must be between 1 and 999 days.`);
@@ -152,7 +158,15 @@ function cronSchedule(expr: string, body: string, duration: number | undefined, 
 }
 
 /** A list field (`*`, `a`, `a-b`, `a/n`, `a-b/n`, `*\/n`, comma-separated) as sorted values; null = any. */
-function listField(text: string, lo: number, hi: number, names: string[] | undefined, nameBase: number, bad: (w: string) => Error, field: string): number[] | null {
+function listField(
+  text: string,
+  lo: number,
+  hi: number,
+  names: string[] | undefined,
+  nameBase: number,
+  bad: (w: string) => Error,
+  field: string,
+): number[] | null {
   if (text === '*') return null;
   const value = (s: string): number => {
     const named = names?.indexOf(s.toUpperCase()) ?? -1;
@@ -213,7 +227,6 @@ function dowTest(text: string, bad: (w: string) => Error): DayTest {
   const days = listField(text, 1, 7, WEEKDAYS, 1, bad, 'Day-of-week');
   return (d) => days === null || days.includes(d.getUTCDay() + 1);
 }
-
 
 /**
  * The rules to pass to RotateSecret so a secret keeps its schedule: the ScheduleExpression with its

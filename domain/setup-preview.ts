@@ -31,7 +31,14 @@ export interface SetupPreview {
 }
 
 export function setupPreview(plan: Plan, report: StatusReport): SetupPreview {
-  const regions: SetupPreviewRegion[] = plan.drRegions.map((d) => ({ region: d.region, kmsKeyId: d.kmsKeyId ?? 'aws/secretsmanager (AWS managed)', replicate: 0, inSync: 0, conflicts: {}, other: {} }));
+  const regions: SetupPreviewRegion[] = plan.drRegions.map((d) => ({
+    region: d.region,
+    kmsKeyId: d.kmsKeyId ?? 'aws/secretsmanager (AWS managed)',
+    replicate: 0,
+    inSync: 0,
+    conflicts: {},
+    other: {},
+  }));
   const keyDowngrades: KeyDowngrade[] = [];
   for (const row of report.rows) {
     plan.drRegions.forEach((d, i) => {
@@ -54,10 +61,14 @@ export function setupPreviewText(p: SetupPreview): string[] {
   for (const r of p.regions) {
     const conflicts = Object.entries(r.conflicts).map(([policy, n]) => `${n} same-named (${policy})`);
     const other = Object.entries(r.other).map(([s, n]) => `${n} ${s}`);
-    out.push(`  ${r.region} (KMS ${r.kmsKeyId}): ${r.replicate} to replicate, ${r.inSync} already replicated${[...conflicts, ...other].map((x) => `, ${x}`).join('')}`);
+    out.push(
+      `  ${r.region} (KMS ${r.kmsKeyId}): ${r.replicate} to replicate, ${r.inSync} already replicated${[...conflicts, ...other].map((x) => `, ${x}`).join('')}`,
+    );
   }
   if (p.keyDowngrades.length) {
-    out.push(`warning: ${p.keyDowngrades.length} replica(s) would be encrypted with the AWS managed key aws/secretsmanager although the primary uses a customer managed key; set drRegions[].kmsKeyId to a key of that Region (or a multi-Region key's replica there):`);
+    out.push(
+      `warning: ${p.keyDowngrades.length} replica(s) would be encrypted with the AWS managed key aws/secretsmanager although the primary uses a customer managed key; set drRegions[].kmsKeyId to a key of that Region (or a multi-Region key's replica there):`,
+    );
     for (const k of p.keyDowngrades.slice(0, 10)) out.push(`  ${k.secret} → ${k.region} (primary key ${k.primaryKey})`);
     if (p.keyDowngrades.length > 10) out.push(`  ... and ${p.keyDowngrades.length - 10} more (--json lists all)`);
   }

@@ -190,7 +190,10 @@ function indexInventories(inventories: StatusInput['inventories']): Map<string, 
 function rotatingCopy(plan: Plan, name: string, byRegion: Map<string, Map<string, InventoryEntry>>): { region: string; entry: InventoryEntry } | undefined {
   const copies = planRegions(plan)
     .map((region) => ({ region, entry: byRegion.get(region)?.get(name) }))
-    .filter((c): c is { region: string; entry: InventoryEntry } => !!c.entry && !c.entry.deleted && !!c.entry.rotationEnabled && (c.entry.primaryRegion === undefined || c.entry.primaryRegion === c.region));
+    .filter(
+      (c): c is { region: string; entry: InventoryEntry } =>
+        !!c.entry && !c.entry.deleted && !!c.entry.rotationEnabled && (c.entry.primaryRegion === undefined || c.entry.primaryRegion === c.region),
+    );
   return copies.find((c) => !isFenced(c.entry)) ?? copies[0];
 }
 
@@ -298,6 +301,9 @@ export function buildStatusReport(input: StatusInput): StatusReport {
     rows,
     counts,
     attention,
-    kept: keptRecords(plan.name, regions.map((r) => input.inventories[r]?.inventory)),
+    kept: keptRecords(
+      plan.name,
+      regions.map((r) => input.inventories[r]?.inventory),
+    ),
   };
 }

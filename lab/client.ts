@@ -2,7 +2,10 @@ import { parseFunctionArn, type LabFunction, type RotationKind } from './lambda/
 
 /** An answer of the lab API other than 2xx: `status` 400 means the request was bad. */
 export class LabApiError extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
     super(message);
     this.name = 'LabApiError';
   }
@@ -40,7 +43,11 @@ export class LabClient {
   status() {
     return this.call<Record<string, unknown>>('GET', 'status');
   }
-  fault(kind: 'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'rotation-stall' | 'replica-delete-delay' | 'deny' | 'clear', body: Record<string, unknown>) {
+  fault(
+    kind:
+      'outage' | 'latency' | 'replication-lag' | 'replication-pause' | 'throttle' | 'fail-next' | 'rotation-stall' | 'replica-delete-delay' | 'deny' | 'clear',
+    body: Record<string, unknown>,
+  ) {
     return this.call('POST', `fault/${kind}`, body);
   }
   reset() {
@@ -76,7 +83,10 @@ export class LabClient {
   resetCounters(regions?: readonly string[]) {
     return this.call('POST', 'counters/reset', regions ? { regions } : {});
   }
-  seed(region: string, secrets: Array<{ name: string; value?: string; tags?: Array<{ Key: string; Value: string }>; description?: string; replicaRegions?: string[] }>) {
+  seed(
+    region: string,
+    secrets: Array<{ name: string; value?: string; tags?: Array<{ Key: string; Value: string }>; description?: string; replicaRegions?: string[] }>,
+  ) {
     return this.call<unknown>('POST', 'seed', { region, secrets });
   }
   events(filter: { region?: string; source?: string; detailType?: string } = {}) {

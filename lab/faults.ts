@@ -61,8 +61,14 @@ export class FaultRegistry implements ReplicationControl, RotationControl {
 
   private touch(): void {
     for (const [r, f] of this.regions) {
-      const empty = !f.outage && !f.latency && f.replicationLagMs === undefined && !f.replicationPaused
-        && Object.keys(f.throttle).length === 0 && f.failNext.length === 0 && f.rotationStall === undefined;
+      const empty =
+        !f.outage &&
+        !f.latency &&
+        f.replicationLagMs === undefined &&
+        !f.replicationPaused &&
+        Object.keys(f.throttle).length === 0 &&
+        f.failNext.length === 0 &&
+        f.rotationStall === undefined;
       if (empty) this.regions.delete(r);
     }
     this.activeCount = this.regions.size;
@@ -120,8 +126,9 @@ export class FaultRegistry implements ReplicationControl, RotationControl {
   takeFailNext(region: string, op: string, secretId?: string): string | undefined {
     const f = this.regions.get(region);
     if (!f || f.failNext.length === 0) return undefined;
-    const i = f.failNext.findIndex((x) =>
-      x.op === op && (x.secretIdPrefix === undefined || (secretId !== undefined && matchesPrefix(secretId, x.secretIdPrefix))));
+    const i = f.failNext.findIndex(
+      (x) => x.op === op && (x.secretIdPrefix === undefined || (secretId !== undefined && matchesPrefix(secretId, x.secretIdPrefix))),
+    );
     if (i < 0) return undefined;
     const hit = f.failNext[i]!;
     hit.remaining--;

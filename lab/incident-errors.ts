@@ -37,7 +37,14 @@ export interface IncidentAnswer {
 /** Which service a request is for, by its X-Amz-Target prefix, as IAM names it. */
 export type IamService = IamServiceName;
 
-export function incidentAnswer(type: IncidentError, service: IamService, operation: string, input: Record<string, unknown>, ctx: RequestContext, facts?: RequestFacts): IncidentAnswer {
+export function incidentAnswer(
+  type: IncidentError,
+  service: IamService,
+  operation: string,
+  input: Record<string, unknown>,
+  ctx: RequestContext,
+  facts?: RequestFacts,
+): IncidentAnswer {
   switch (type) {
     case 'ExpiredTokenException':
       return { type, status: 400, message: 'The security token included in the request is expired', frontEnd: true };
@@ -63,6 +70,7 @@ function resourceOf(service: IamService, operation: string, input: Record<string
   const f: RequestFacts = facts ?? { region: ctx.region, accountId: ctx.accountId, secret: () => undefined, newSuffix: () => '??????' };
   const resource = authzRequestsOf(service, operation, input, f)[0]!.resource || '*';
   // A secret id that names nothing: the ARN it would have (the deny fault predates IAM enforcement; its texts stay).
-  if (service === 'secretsmanager' && resource !== '*' && !resource.startsWith('arn:')) return `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${resource}`;
+  if (service === 'secretsmanager' && resource !== '*' && !resource.startsWith('arn:'))
+    return `arn:aws:secretsmanager:${ctx.region}:${ctx.accountId}:secret:${resource}`;
   return resource;
 }

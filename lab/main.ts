@@ -26,7 +26,10 @@ const lab = await startLab({
   iamPolicies,
   port: Number(values.port),
   host: values.host,
-  regions: values.regions?.split(',').map((r) => r.trim()).filter(Boolean),
+  regions: values.regions
+    ?.split(',')
+    .map((r) => r.trim())
+    .filter(Boolean),
   statePath: values.state,
   replicationLagMs: values['replication-lag-ms'] ? Number(values['replication-lag-ms']) : undefined,
   replicaDeleteDelayMs: values['replica-delete-delay-ms'] ? Number(values['replica-delete-delay-ms']) : undefined,
@@ -34,7 +37,10 @@ const lab = await startLab({
   log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
 });
 process.stdout.write(`${new Date().toISOString()} lab listening on ${lab.url} (${lab.regions.length} Regions)\n`);
-for (const b of iamPolicies) process.stdout.write(`${new Date().toISOString()} lab enforces IAM policy ${b.source} for ${b.accessKeyId === '*' ? 'every caller' : `access key ${b.accessKeyId}`}\n`);
+for (const b of iamPolicies)
+  process.stdout.write(
+    `${new Date().toISOString()} lab enforces IAM policy ${b.source} for ${b.accessKeyId === '*' ? 'every caller' : `access key ${b.accessKeyId}`}\n`,
+  );
 
 let stopping = false;
 const stop = async () => {

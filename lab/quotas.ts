@@ -18,8 +18,12 @@ export const SECRETS_MANAGER_QUOTAS: readonly QuotaGroup[] = [
     ratePerSecond: 50,
     adjustable: false,
     operations: [
-      'PutSecretValue', 'RemoveRegionsFromReplication', 'ReplicateSecretToRegions',
-      'StopReplicationToReplica', 'UpdateSecret', 'UpdateSecretVersionStage',
+      'PutSecretValue',
+      'RemoveRegionsFromReplication',
+      'ReplicateSecretToRegions',
+      'StopReplicationToReplica',
+      'UpdateSecret',
+      'UpdateSecretVersionStage',
     ],
   },
   {

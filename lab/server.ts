@@ -193,7 +193,12 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   const core: LabCore = { regions, regionSet, accountId, clock, faults, counters, quotas, iam, secretsManager, eventBridge, functions, ssm, log, markDirty };
   const handleAws = createAwsHandler(core);
   let labUrl = '';
-  const handleLab = createAdminHandler(core, { url: () => labUrl, reset, replicationLagMs: opts.replicationLagMs ?? 300, ...(opts.statePath ? { statePath: opts.statePath } : {}) });
+  const handleLab = createAdminHandler(core, {
+    url: () => labUrl,
+    reset,
+    replicationLagMs: opts.replicationLagMs ?? 300,
+    ...(opts.statePath ? { statePath: opts.statePath } : {}),
+  });
 
   // ---- HTTP server
 

@@ -218,7 +218,8 @@ export async function startTemporalDevServer(opts: { home: string; detached: boo
   const address = `127.0.0.1:${port}`;
   await waitFor(
     `Temporal dev server (${address})`,
-    async () => (await portOpen(port)) && spawnSync(cli, ['operator', 'cluster', 'health', '--address', address], { encoding: 'utf8' }).stdout?.includes('SERVING'),
+    async () =>
+      (await portOpen(port)) && spawnSync(cli, ['operator', 'cluster', 'health', '--address', address], { encoding: 'utf8' }).stdout?.includes('SERVING'),
     60_000,
     p.exitInfo,
   );
@@ -284,12 +285,21 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
     const lab = spawnLogged('lab', process.execPath, labArgs, join(home, 'logs'), process.env, true);
     started.push(lab.child.pid!);
     const labUrl = `http://127.0.0.1:${port}`;
-    await waitFor('the lab', async () => (await fetch(`${labUrl}/_lab/health`).then((r) => r.ok).catch(() => false)), 20_000, lab.exitInfo);
+    await waitFor(
+      'the lab',
+      async () =>
+        await fetch(`${labUrl}/_lab/health`)
+          .then((r) => r.ok)
+          .catch(() => false),
+      20_000,
+      lab.exitInfo,
+    );
     processes.push({ name: 'lab', pid: lab.child.pid!, log: lab.log });
     // Rotation needs a function (as on AWS): the canonical plan's, so its rotation map works as written.
     const accountId = ((await new LabClient(labUrl).status()) as { accountId: string }).accountId;
     const made = await new LabClient(labUrl).ensureFunctions(regions.map((r) => `arn:aws:lambda:${r}:${accountId}:function:${DEMO_ROTATION_FUNCTION}`));
-    if (made.length) progress(`rotation function ${DEMO_ROTATION_FUNCTION} in ${made.map((f) => f.region).join(', ')} (more: \`secrets-dr lab lambda create\`)`);
+    if (made.length)
+      progress(`rotation function ${DEMO_ROTATION_FUNCTION} in ${made.map((f) => f.region).join(', ')} (more: \`secrets-dr lab lambda create\`)`);
     const info: StackInfo = { home, startedAt: new Date().toISOString(), labUrl, regions, processes };
 
     if (opts.temporal !== false) {
@@ -305,7 +315,14 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
         const ready = join(home, 'worker.ready');
         rmSync(ready, { force: true });
         const env = { ...process.env, ...stackEnv(info), SECRETS_DR_READY_FILE: ready };
-        const w = spawnLogged('worker', process.execPath, [join(dist, 'cli', 'run.js'), 'worker', '--regions', regions.join(',')], join(home, 'logs'), env, true);
+        const w = spawnLogged(
+          'worker',
+          process.execPath,
+          [join(dist, 'cli', 'run.js'), 'worker', '--regions', regions.join(',')],
+          join(home, 'logs'),
+          env,
+          true,
+        );
         started.push(w.child.pid!);
         await waitFor('the worker', () => existsSync(ready), 60_000, w.exitInfo);
         processes.push({ name: 'worker', pid: w.child.pid!, log: w.log });
@@ -315,7 +332,16 @@ export async function stackUp(opts: StackUpOptions, progress: (line: string) => 
         info.plansDir = join(home, 'plans');
         const receiverReady = join(home, 'receiver.ready');
         rmSync(receiverReady, { force: true });
-        const receiverArgs = [join(dist, 'cli', 'run.js'), 'receiver', '--port', String(receiverPort), '--plans-dir', info.plansDir, '--ready-file', receiverReady];
+        const receiverArgs = [
+          join(dist, 'cli', 'run.js'),
+          'receiver',
+          '--port',
+          String(receiverPort),
+          '--plans-dir',
+          info.plansDir,
+          '--ready-file',
+          receiverReady,
+        ];
         const rv = spawnLogged('receiver', process.execPath, receiverArgs, join(home, 'logs'), { ...process.env, ...stackEnv(info) }, true);
         started.push(rv.child.pid!);
         await waitFor('the receiver', () => existsSync(receiverReady), 30_000, rv.exitInfo);

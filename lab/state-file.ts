@@ -22,7 +22,10 @@ export class LabStateFile {
   private closed = false;
   private parts: StatefulParts | undefined;
 
-  constructor(private readonly path: string | undefined, private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly path: string | undefined,
+    private readonly log: (line: string) => void,
+  ) {}
 
   /** The services whose state is saved; changes before this are not saved. */
   attach(parts: StatefulParts): void {
@@ -51,11 +54,13 @@ export class LabStateFile {
       eventBridge: p.eventBridge.snapshot(),
       lambda: p.functions.snapshot(),
     });
-    this.saving = this.saving.then(async () => {
-      const tmp = `${path}.${process.pid}.tmp`;
-      await writeFile(tmp, body, { mode: 0o600 });
-      await rename(tmp, path);
-    }).catch((e: unknown) => this.log(`lab: could not save state to ${path}: ${(e as Error).message}`));
+    this.saving = this.saving
+      .then(async () => {
+        const tmp = `${path}.${process.pid}.tmp`;
+        await writeFile(tmp, body, { mode: 0o600 });
+        await rename(tmp, path);
+      })
+      .catch((e: unknown) => this.log(`lab: could not save state to ${path}: ${(e as Error).message}`));
     await this.saving;
   }
 
@@ -64,7 +69,10 @@ export class LabStateFile {
     const p = this.parts;
     if (!this.path || !p || !existsSync(this.path)) return;
     const state = JSON.parse(readFileSync(this.path, 'utf8')) as {
-      secretsManager?: unknown; eventBridge?: unknown; lambda?: unknown; clock?: { now?: number };
+      secretsManager?: unknown;
+      eventBridge?: unknown;
+      lambda?: unknown;
+      clock?: { now?: number };
     };
     if (state.secretsManager) p.secretsManager.restore(state.secretsManager);
     if (state.lambda) p.functions.restore(state.lambda);

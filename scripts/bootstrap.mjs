@@ -24,7 +24,9 @@ function sh(cmd, argv) {
 }
 
 // 1. npm dependencies, installed again only when package-lock.json changed.
-const lockHash = createHash('sha256').update(readFileSync(join(ROOT, 'package-lock.json'))).digest('hex');
+const lockHash = createHash('sha256')
+  .update(readFileSync(join(ROOT, 'package-lock.json')))
+  .digest('hex');
 const lockStamp = join(ROOT, 'node_modules', '.secrets-dr-lock');
 let installed = false;
 if (!existsSync(lockStamp) || readFileSync(lockStamp, 'utf8') !== lockHash) {
@@ -58,7 +60,14 @@ if (installed || !existsSync(buildStamp) || statSync(buildStamp).mtimeMs < newes
 // 3. External tools.
 if (args.has('--tools') || args.has('--temporal')) {
   try {
-    const tools = ensureTools({ temporal: true, moto: args.has('--tools'), hadolint: args.has('--tools'), cfnLint: args.has('--tools'), checkov: args.has('--tools'), chromium: args.has('--tools') });
+    const tools = ensureTools({
+      temporal: true,
+      moto: args.has('--tools'),
+      hadolint: args.has('--tools'),
+      cfnLint: args.has('--tools'),
+      checkov: args.has('--tools'),
+      chromium: args.has('--tools'),
+    });
     const what = Object.entries(tools)
       .filter(([k]) => k.endsWith('Source'))
       .map(([k, v]) => `${k.replace('Source', '')}: ${v}`)

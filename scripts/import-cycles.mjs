@@ -20,7 +20,15 @@ export function runtimeImports(source) {
     const clause = m[3].trim();
     // `import { type A, type B } from`: only types, erased.
     const braces = /^\{([^}]*)\}$/.exec(clause);
-    if (braces && braces[1].split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '))) continue;
+    if (
+      braces &&
+      braces[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((s) => s.startsWith('type '))
+    )
+      continue;
     out.push(m[4]);
   }
   for (const m of text.matchAll(/(?:^|[;\n])\s*import\s*['"]([^'"]+)['"]/g)) out.push(m[1]); // side-effect import

@@ -1,5 +1,14 @@
 /** Types for scripts/tools.mjs (plain JS so it runs before `npm install`). */
-export declare const PINS: { temporalBin: string; temporalGoModule: string; moto: string; boto3: string; awscli: string; hadolint: string; cfnLint: string; checkov: string };
+export declare const PINS: {
+  temporalBin: string;
+  temporalGoModule: string;
+  moto: string;
+  boto3: string;
+  awscli: string;
+  hadolint: string;
+  cfnLint: string;
+  checkov: string;
+};
 export declare const ROOT: string;
 export declare const TOOLS_DIR: string;
 export declare class ToolError extends Error {}
@@ -22,7 +31,10 @@ export interface ToolPaths {
   chromiumSource?: string;
   chromiumMissing?: string;
 }
-export declare function ensureTools(want?: { temporal?: boolean; moto?: boolean; hadolint?: boolean; cfnLint?: boolean; checkov?: boolean; chromium?: boolean }, log?: (line: string) => void): ToolPaths;
+export declare function ensureTools(
+  want?: { temporal?: boolean; moto?: boolean; hadolint?: boolean; cfnLint?: boolean; checkov?: boolean; chromium?: boolean },
+  log?: (line: string) => void,
+): ToolPaths;
 export interface ChromiumResult {
   path?: string;
   source?: string;

@@ -181,7 +181,7 @@ export function resolveChromium({
   const found = () => ['chromium', 'chromium-browser'].map((n) => find(n)).find(Boolean);
   const onSystem = found();
   if (onSystem) return { path: onSystem, source: 'PATH' };
-  const advice = 'install Debian\'s chromium (`sudo apt-get install -y chromium`) or set CHROMIUM_PATH';
+  const advice = "install Debian's chromium (`sudo apt-get install -y chromium`) or set CHROMIUM_PATH";
   if (!install) return { missing: `no Chromium on PATH: ${advice}` };
   if (!isRoot) return { missing: `no Chromium on PATH, and the bootstrap installs it only when running as root: ${advice}` };
   const apt = find('apt-get');
@@ -232,7 +232,11 @@ function resolvePipTool(name, stamp, log) {
  */
 /** A tools log line: `[tools] ...`, or with SECRETS_DR_LOG_FORMAT=json one JSON object as worker/log.ts writes them. */
 function toolsLog(line) {
-  if (String(process.env.SECRETS_DR_LOG_FORMAT ?? '').trim().toLowerCase() === 'json') {
+  if (
+    String(process.env.SECRETS_DR_LOG_FORMAT ?? '')
+      .trim()
+      .toLowerCase() === 'json'
+  ) {
     process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), level: 'info', msg: `tools: ${line}`, fields: {} })}\n`);
   } else process.stderr.write(`[tools] ${line}\n`);
 }

@@ -32,8 +32,18 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
   };
   return {
     region,
-    secretsManager: new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(options.credentials ? { credentials: options.credentials } : {}) }),
-    eventBridge: new EventBridge({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(options.credentials ? { credentials: options.credentials } : {}) }),
+    secretsManager: new SecretsManager({
+      region,
+      requestHandler,
+      retryStrategy: noAnswerRetryStrategy(),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    }),
+    eventBridge: new EventBridge({
+      region,
+      requestHandler,
+      retryStrategy: noAnswerRetryStrategy(),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    }),
     ssm: new SSM({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(options.credentials ? { credentials: options.credentials } : {}) }),
   };
 }

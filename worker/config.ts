@@ -33,7 +33,11 @@ export const EnvSchema = z.object({
   TEMPORAL_TLS_CLIENT_KEY_PATH: optionalText,
   TEMPORAL_TLS_SERVER_CA_CERT_PATH: optionalText,
   TEMPORAL_TLS_SERVER_NAME: optionalText,
-  SECRETS_DR_TASK_QUEUE_PREFIX: z.string().trim().regex(/^[A-Za-z0-9_.-]+$/).default(DEFAULT_TASK_QUEUE_PREFIX),
+  SECRETS_DR_TASK_QUEUE_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_.-]+$/)
+    .default(DEFAULT_TASK_QUEUE_PREFIX),
   /** Regions this worker serves (comma-separated); default: every Region of the plan / the lab. */
   SECRETS_DR_REGIONS: RegionListText,
   /** Per-request timeout of AWS calls, ms: a hung Region must not hold an activity for minutes. */
@@ -59,7 +63,9 @@ export const EnvSchema = z.object({
   SECRETS_DR_PRICE_SECRET_MONTH: z
     .string()
     .trim()
-    .refine((v) => v === '' || (Number.isFinite(Number(v)) && Number(v) >= 0), { error: `must be a number of US dollars ≥ 0, e.g. 0.40; unset it to use $${PRICES.secretPerMonthUsd} (${PRICES.asOf})` })
+    .refine((v) => v === '' || (Number.isFinite(Number(v)) && Number(v) >= 0), {
+      error: `must be a number of US dollars ≥ 0, e.g. 0.40; unset it to use $${PRICES.secretPerMonthUsd} (${PRICES.asOf})`,
+    })
     .optional(),
 });
 export type Env = z.infer<typeof EnvSchema>;
@@ -119,7 +125,10 @@ export function temporalOptions(env: Env): TemporalConnectionOptions {
   let tls: TemporalConnectionOptions['tls'] = false;
   if (wantsTls) {
     if (Boolean(cert) !== Boolean(key)) {
-      throw new OperatorError(ErrorType.ConfigInvalid, `a client certificate needs its key: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH together (got only ${(cert ?? key)!.what})`);
+      throw new OperatorError(
+        ErrorType.ConfigInvalid,
+        `a client certificate needs its key: set TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH together (got only ${(cert ?? key)!.what})`,
+      );
     }
     tls = {
       ...(serverName ? { serverNameOverride: serverName } : {}),

@@ -20,13 +20,22 @@ export function logFormat(env: NodeJS.ProcessEnv = process.env): LogFormat {
 function plain(value: unknown, depth = 0): unknown {
   if (value instanceof Error) {
     const e = value as Error & { type?: string; cause?: unknown };
-    return { name: e.name, message: e.message, ...(e.type ? { type: e.type } : {}), ...(e.cause !== undefined && depth < 3 ? { cause: plain(e.cause, depth + 1) } : {}) };
+    return {
+      name: e.name,
+      message: e.message,
+      ...(e.type ? { type: e.type } : {}),
+      ...(e.cause !== undefined && depth < 3 ? { cause: plain(e.cause, depth + 1) } : {}),
+    };
   }
   if (typeof value === 'bigint') return value.toString();
   if (Array.isArray(value)) return depth < 6 ? value.map((v) => plain(v, depth + 1)) : '[…]';
   if (value && typeof value === 'object') {
     if (depth >= 6) return '{…}';
-    return Object.fromEntries(Object.entries(value).filter(([, v]) => typeof v !== 'function').map(([k, v]) => [k, plain(v, depth + 1)]));
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([, v]) => typeof v !== 'function')
+        .map(([k, v]) => [k, plain(v, depth + 1)]),
+    );
   }
   return value;
 }

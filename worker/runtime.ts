@@ -87,7 +87,8 @@ export function installRuntime(options: RuntimeOptions | LogLevel = {}): void {
  */
 function compactActivityFailure(entry: LogEntry): { msg: string; fields: Record<string, unknown> } | undefined {
   if (entry.message !== 'Activity failed') return undefined;
-  const meta = entry.meta as { error?: { name?: string; type?: string; message?: string }; activityType?: string; attempt?: number; workflowId?: string } | undefined;
+  const meta = entry.meta as
+    { error?: { name?: string; type?: string; message?: string }; activityType?: string; attempt?: number; workflowId?: string } | undefined;
   const err = meta?.error;
   if (!err || err.name !== 'ApplicationFailure' || !err.type) return undefined;
   return {

@@ -40,7 +40,8 @@ export function loadTemporalProfile(opts: { file?: string; profile?: string }, e
   } catch (err) {
     const where = opts.file ? `TEMPORAL_CONFIG_FILE=${opts.file}` : 'the default Temporal config file (~/.config/temporalio/temporal.toml)';
     const message = (err as Error).message;
-    if (/Profile '.*' not found/.test(message)) throw configError(`TEMPORAL_PROFILE=${name}: no such profile in ${where}; name one of its [profile.<name>] tables or unset TEMPORAL_PROFILE`);
+    if (/Profile '.*' not found/.test(message))
+      throw configError(`TEMPORAL_PROFILE=${name}: no such profile in ${where}; name one of its [profile.<name>] tables or unset TEMPORAL_PROFILE`);
     throw configError(`${where}: cannot use it (${message.split('\n')[0]}); fix the TOML (keys: address, namespace, api_key, [profile.<name>.tls], grpc_meta)`);
   }
   const read = opts.file || Object.keys(profile).length > 0;

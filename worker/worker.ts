@@ -122,7 +122,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   return {
     workers,
     done,
-    workflowCode: options.workflowBundle ? 'given bundle' : source.workflowBundle && 'codePath' in source.workflowBundle ? `prebuilt ${source.workflowBundle.codePath}` : `bundled from ${source.workflowsPath}`,
+    workflowCode: options.workflowBundle
+      ? 'given bundle'
+      : source.workflowBundle && 'codePath' in source.workflowBundle
+        ? `prebuilt ${source.workflowBundle.codePath}`
+        : `bundled from ${source.workflowsPath}`,
     async shutdown() {
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;

@@ -11,7 +11,13 @@ export const READ_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '90s',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 };
 
 export function regionActivities<T>(region: string, prefix: string | undefined, options: ActivityOptions = READ_OPTIONS): T {

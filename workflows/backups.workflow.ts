@@ -16,7 +16,15 @@ export interface BackupList {
   errors: Record<string, string>;
 }
 
-export async function listBackupsWorkflow({ plan, taskQueuePrefix, withOrigin }: { plan: Plan; taskQueuePrefix?: string; withOrigin?: boolean }): Promise<BackupList> {
+export async function listBackupsWorkflow({
+  plan,
+  taskQueuePrefix,
+  withOrigin,
+}: {
+  plan: Plan;
+  taskQueuePrefix?: string;
+  withOrigin?: boolean;
+}): Promise<BackupList> {
   const errors: Record<string, string> = {};
   const lists = await Promise.all(
     planRegions(plan).map((region) =>
@@ -55,7 +63,11 @@ export async function pruneBackupsWorkflow(input: { plan: Plan; olderThanMs: num
   for (const b of remove) byRegion.set(b.region, [...(byRegion.get(b.region) ?? []), b]);
   await Promise.all(
     [...byRegion].map(async ([region, list]) => {
-      const r = await regionActivities<BackupActivities>(region, input.taskQueuePrefix, WRITE_OPTIONS).deleteBackups({ planName: input.plan.name, names: list.map((b) => b.name), writeQuotaShare: input.plan.failover.writeQuotaShare });
+      const r = await regionActivities<BackupActivities>(region, input.taskQueuePrefix, WRITE_OPTIONS).deleteBackups({
+        planName: input.plan.name,
+        names: list.map((b) => b.name),
+        writeQuotaShare: input.plan.failover.writeQuotaShare,
+      });
       r.forEach((x, i) => {
         if (x.ok) result.removed.push({ ...list[i]!, ...(x.skipped ? { skipped: true } : {}) });
         else result.failed.push({ name: x.name, region, reason: x.reason ?? 'DeleteSecret failed' });

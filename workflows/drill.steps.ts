@@ -5,7 +5,18 @@
  * is turned into STEP_FAILED (or CANCEL) by `guarded`, with its bar in the timeline.
  */
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
-import { applicationRto, drillCanaryName, readPathWarnings, type DrillInput, type DrillOutcome, type DrillReport, type DrillStep, type RegionFigures, type StepTiming, type SweepResult } from '../domain/drill.js';
+import {
+  applicationRto,
+  drillCanaryName,
+  readPathWarnings,
+  type DrillInput,
+  type DrillOutcome,
+  type DrillReport,
+  type DrillStep,
+  type RegionFigures,
+  type StepTiming,
+  type SweepResult,
+} from '../domain/drill.js';
 import { currentOf } from '../domain/lineage.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { DrillActivities } from '../activities/drill.activities.js';
@@ -20,9 +31,17 @@ type Acts = DrillActivities & LineageActivities & ReplicationActivities & EventA
 type Input = ReturnType<typeof DrillInput.parse>;
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 /** Drill steps: a few quick attempts, then the drill fails and says why. */
-const STEP = { startToCloseTimeout: '5m', heartbeatTimeout: '30s', retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes } } as const;
+const STEP = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
+} as const;
 /** Clean-up: must happen; retried for longer (a Region that hiccups is waited for). */
-const CLEANUP = { startToCloseTimeout: '5m', heartbeatTimeout: '30s', retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes } } as const;
+const CLEANUP = {
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes },
+} as const;
 
 /** A failure that knows the Region it happened in (for the timeline and the report). */
 const inRegion = (err: unknown, region: string) => Object.assign(err as object, { drillRegion: region });
@@ -50,7 +69,8 @@ export class DrillRun {
     this.drs = plan.drRegions.map((d) => d.region);
     this.names = Array.from({ length: plan.drills.canaries }, (_, n) => drillCanaryName(plan.name, n));
     this.#figures = new Map(this.drs.map((r) => [r, { region: r }]));
-    if (plan.drills.useProductionSecrets) this.warnings.push('drills.useProductionSecrets is set, but this version drills on canary secrets only: production secrets were not touched');
+    if (plan.drills.useProductionSecrets)
+      this.warnings.push('drills.useProductionSecrets is set, but this version drills on canary secrets only: production secrets were not touched');
   }
 
   get #share() {
@@ -60,7 +80,15 @@ export class DrillRun {
   #cleanupActs = (r: string) => regionActivities<Acts>(r, this.input.taskQueuePrefix, CLEANUP);
 
   #record(s: DrillStep, region: string, from: number, to: number, ok: boolean, detail?: string): void {
-    this.steps.push({ step: s, region, startedAt: new Date(from).toISOString(), endedAt: new Date(to).toISOString(), durationMs: to - from, ok, ...(detail ? { detail } : {}) });
+    this.steps.push({
+      step: s,
+      region,
+      startedAt: new Date(from).toISOString(),
+      endedAt: new Date(to).toISOString(),
+      durationMs: to - from,
+      ok,
+      ...(detail ? { detail } : {}),
+    });
   }
 
   /** Runs one step in one Region, recording its bar (ok or not). */
@@ -102,7 +130,9 @@ export class DrillRun {
   async prepare(): Promise<DrillEvent> {
     // Verification compares HMACs of the values, with the plan's key in every Region.
     const { plan } = this.input;
-    await this.#timed('prepare', this.primary, () => this.#acts(this.primary).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: this.#share }));
+    await this.#timed('prepare', this.primary, () =>
+      this.#acts(this.primary).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: this.#share }),
+    );
     return { type: 'PREPARED' };
   }
 
@@ -117,30 +147,49 @@ export class DrillRun {
       left.push(...res.remaining.map((n) => `${r}:${n}`));
     }
     // Checked after every Region: the primary's sweep also removes the replicas listed in the DR Regions.
-    const still = (await Promise.all(all.map(async (r) => ((await this.#sweep(r, this.#acts)).remaining.length > 0 ? r : undefined)))).filter((r) => r !== undefined);
-    if (still.length > 0) return { type: 'STEP_FAILED', step: 'cleanLeftovers', region: still[0]!, reason: `leftovers of an earlier drill could not be removed: ${left.join(', ')}` };
+    const still = (await Promise.all(all.map(async (r) => ((await this.#sweep(r, this.#acts)).remaining.length > 0 ? r : undefined)))).filter(
+      (r) => r !== undefined,
+    );
+    if (still.length > 0)
+      return {
+        type: 'STEP_FAILED',
+        step: 'cleanLeftovers',
+        region: still[0]!,
+        reason: `leftovers of an earlier drill could not be removed: ${left.join(', ')}`,
+      };
     return { type: 'LEFTOVERS_CLEANED', removed };
   }
 
   async createCanaries(): Promise<DrillEvent> {
     this.#compensations.push(this.primary);
-    await this.#timed('create', this.primary, () => this.#acts(this.primary).createDrillCanaries({ planName: this.input.plan.name, drillId: this.workflowId, names: this.names, writeQuotaShare: this.#share }));
+    await this.#timed('create', this.primary, () =>
+      this.#acts(this.primary).createDrillCanaries({
+        planName: this.input.plan.name,
+        drillId: this.workflowId,
+        names: this.names,
+        writeQuotaShare: this.#share,
+      }),
+    );
     return { type: 'CREATED' };
   }
 
   async replicateCanaries(): Promise<DrillEvent> {
     this.#compensations.push(...this.drs);
     const t0 = Date.now();
-    const items = this.names.flatMap((secret) => this.input.plan.drRegions.map((d) => ({ secret, region: d.region, ...(d.kmsKeyId ? { kmsKeyId: d.kmsKeyId } : {}) })));
+    const items = this.names.flatMap((secret) =>
+      this.input.plan.drRegions.map((d) => ({ secret, region: d.region, ...(d.kmsKeyId ? { kmsKeyId: d.kmsKeyId } : {}) })),
+    );
     const requested = await this.#acts(this.primary).replicateBatch({ items, writeQuotaShare: this.#share });
     const refused = requested.filter((i) => !i.ok);
-    if (refused.length > 0) throw new Error(`ReplicateSecretToRegions refused: ${refused.map((i) => `${i.name} → ${i.region}: ${i.message ?? i.reason}`).join('; ')}`);
+    if (refused.length > 0)
+      throw new Error(`ReplicateSecretToRegions refused: ${refused.map((i) => `${i.name} → ${i.region}: ${i.message ?? i.reason}`).join('; ')}`);
     // Wait for InSync (bounded). Each Region's bar ends when its last canary is InSync.
     const pending = new Set(this.drs);
     for (;;) {
       const status = await this.#acts(this.primary).replicationStatusBatch({ items: items.filter((i) => pending.has(i.region)) });
       const failed = status.filter((s) => s.status === 'Failed' || s.status === 'deleted' || s.status === 'missing');
-      if (failed.length > 0) throw new Error(`replication failed: ${failed.map((s) => `${s.name} → ${s.region}: ${s.status}${s.message ? ` (${s.message})` : ''}`).join('; ')}`);
+      if (failed.length > 0)
+        throw new Error(`replication failed: ${failed.map((s) => `${s.name} → ${s.region}: ${s.status}${s.message ? ` (${s.message})` : ''}`).join('; ')}`);
       for (const r of [...pending]) {
         if (status.filter((s) => s.region === r).every((s) => s.status === 'InSync')) {
           pending.delete(r);
@@ -148,13 +197,19 @@ export class DrillRun {
         }
       }
       if (pending.size === 0) return { type: 'REPLICATED' };
-      if (Date.now() - t0 > this.input.inSyncTimeoutMs) throw new Error(`replicas not InSync after ${this.input.inSyncTimeoutMs} ms in ${[...pending].join(', ')}`);
+      if (Date.now() - t0 > this.input.inSyncTimeoutMs)
+        throw new Error(`replicas not InSync after ${this.input.inSyncTimeoutMs} ms in ${[...pending].join(', ')}`);
       await sleep(250);
     }
   }
 
   async measureRpo(): Promise<DrillEvent> {
-    const res = await this.#acts(this.primary).writeCanaryAndMeasureLag({ drillId: this.workflowId, names: this.names, drRegions: this.drs, writeQuotaShare: this.#share });
+    const res = await this.#acts(this.primary).writeCanaryAndMeasureLag({
+      drillId: this.workflowId,
+      names: this.names,
+      drRegions: this.drs,
+      writeQuotaShare: this.#share,
+    });
     const writtenAt = Date.parse(res.writtenAt);
     for (const l of res.lag) {
       this.#figures.get(l.region)!.rpoMs = l.ms;
@@ -162,7 +217,13 @@ export class DrillRun {
     }
     if (res.versions.some((v) => v.alreadyWritten)) this.warnings.push('the canary write was retried: its lag was measured from the retry');
     const late = res.lag.filter((l) => l.timedOut);
-    if (late.length > 0) return { type: 'STEP_FAILED', step: 'measureRpo', region: late[0]!.region, reason: `the canary version did not reach ${late.map((l) => l.region).join(', ')} within the timeout` };
+    if (late.length > 0)
+      return {
+        type: 'STEP_FAILED',
+        step: 'measureRpo',
+        region: late[0]!.region,
+        reason: `the canary version did not reach ${late.map((l) => l.region).join(', ')} within the timeout`,
+      };
     // The primary's canary HMACs, for verification after promotion (values stay in the activities).
     for (const name of this.names) {
       const hmac = currentOf(await this.#acts(this.primary).readLineage({ planName: this.input.plan.name, secretId: name }))?.hmac;
@@ -178,7 +239,12 @@ export class DrillRun {
       this.drs.map(async (r) => {
         try {
           // t0 is the promote decision: the RTO an application sees is measured from it, through each read path.
-          const p = await this.#acts(r).promoteDrillCanaries({ names: this.names, writeQuotaShare: this.#share, decidedAt: new Date(t0).toISOString(), drillId: this.workflowId });
+          const p = await this.#acts(r).promoteDrillCanaries({
+            names: this.names,
+            writeQuotaShare: this.#share,
+            decidedAt: new Date(t0).toISOString(),
+            drillId: this.workflowId,
+          });
           this.#record('promote', r, Date.parse(p.readableAt) - p.rtoMs, Date.parse(p.readableAt), true);
           Object.assign(this.#figures.get(r)!, { rtoMs: applicationRto(p), promoteMs: p.rtoMs, ...(p.readPaths ? { readPaths: p.readPaths } : {}) });
           this.warnings.push(...readPathWarnings(r, p));
@@ -201,8 +267,18 @@ export class DrillRun {
           const l = await this.#acts(r).readLineage({ planName: this.input.plan.name, secretId: name });
           const hmac = currentOf(l)?.hmac;
           // The replicated canary value, intact: AWSCURRENT, or AWSPREVIOUS once the RTO measurement wrote a version here.
-          const kept = l?.versions.some((v) => v.hmac !== undefined && v.hmac === this.#primaryHmacs.get(name) && (v.stages.includes('AWSCURRENT') || v.stages.includes('AWSPREVIOUS')));
-          const problem = !l ? 'missing' : l.primaryRegion ? `still a replica of ${l.primaryRegion}` : !hmac ? 'not readable' : !kept ? "value differs from the primary's canary (HMAC)" : undefined;
+          const kept = l?.versions.some(
+            (v) => v.hmac !== undefined && v.hmac === this.#primaryHmacs.get(name) && (v.stages.includes('AWSCURRENT') || v.stages.includes('AWSPREVIOUS')),
+          );
+          const problem = !l
+            ? 'missing'
+            : l.primaryRegion
+              ? `still a replica of ${l.primaryRegion}`
+              : !hmac
+                ? 'not readable'
+                : !kept
+                  ? "value differs from the primary's canary (HMAC)"
+                  : undefined;
           if (problem) {
             ok = false;
             problems.push(`${name} in ${r}: ${problem}`);
@@ -237,7 +313,14 @@ export class DrillRun {
   publish(c: DrillContext): Promise<DrillEvent> {
     return CancellationScope.nonCancellable(async () => {
       const { plan } = this.input;
-      const detail = { plan: plan.name, workflowId: this.workflowId, outcome: c.outcome!, ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}), ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}), rtoTargetMs: plan.drills.rtoTarget };
+      const detail = {
+        plan: plan.name,
+        workflowId: this.workflowId,
+        outcome: c.outcome!,
+        ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}),
+        ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
+        rtoTargetMs: plan.drills.rtoTarget,
+      };
       try {
         await this.#acts(this.primary).publishEvent({ bus: plan.events.bus, event: { detailType: 'Drill Completed', detail } });
       } catch (err) {
@@ -250,11 +333,19 @@ export class DrillRun {
   report(outcome: DrillOutcome, c: DrillContext): DrillReport {
     const { plan, trigger } = this.input;
     if (c.remaining > 0 && !c.failure) this.warnings.push('the clean-up left canaries behind');
-    const failure = c.failure ?? (c.remaining > 0 ? { step: 'cleanUp' as const, reason: `canaries left behind: ${this.#cleanup.remaining.join(', ')}` } : undefined);
+    const failure =
+      c.failure ?? (c.remaining > 0 ? { step: 'cleanUp' as const, reason: `canaries left behind: ${this.#cleanup.remaining.join(', ')}` } : undefined);
     const ended = Date.now();
     return {
-      workflowId: this.workflowId, plan: plan.name, trigger, primaryRegion: this.primary, drRegions: this.drs, canaries: this.names,
-      startedAt: new Date(this.started).toISOString(), endedAt: new Date(ended).toISOString(), durationMs: ended - this.started,
+      workflowId: this.workflowId,
+      plan: plan.name,
+      trigger,
+      primaryRegion: this.primary,
+      drRegions: this.drs,
+      canaries: this.names,
+      startedAt: new Date(this.started).toISOString(),
+      endedAt: new Date(ended).toISOString(),
+      durationMs: ended - this.started,
       outcome,
       ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs, withinTarget: c.rtoMs <= plan.drills.rtoTarget } : {}),
       ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),

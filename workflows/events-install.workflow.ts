@@ -11,7 +11,10 @@ import { planRegions } from '../domain/plan.js';
 import { regionActivities } from './activity-options.js';
 import { failureText } from './setup-support.js';
 
-const OPTIONS: ActivityOptions = { startToCloseTimeout: '2m', retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] } };
+const OPTIONS: ActivityOptions = {
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+};
 
 export async function eventsInstallWorkflow(raw: EventsInstallInput): Promise<EventsInstallReport> {
   const input = EventsInstallInput.parse(raw);

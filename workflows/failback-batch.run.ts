@@ -49,7 +49,12 @@ export class FailbackBatchRun {
     const { plan, from, to, reverse } = this.input;
     const i = planItem(f, plan, from, to, reverse);
     const key = replicaKmsKey(plan, this.target, (reverse ? f.original : f.dr).kmsKeyId);
-    return { ...i, dr: to, ...(f.recorded?.failoverId ? { failoverId: f.recorded.failoverId } : {}), ...(key && i.resolution !== 'skip' ? { kmsKeyId: key } : {}) };
+    return {
+      ...i,
+      dr: to,
+      ...(f.recorded?.failoverId ? { failoverId: f.recorded.failoverId } : {}),
+      ...(key && i.resolution !== 'skip' ? { kmsKeyId: key } : {}),
+    };
   }
 
   get(name: string): FailbackItem {
@@ -77,7 +82,12 @@ export class FailbackBatchRun {
   async backup(region: string, list: FailbackItem[], reason: (i: FailbackItem) => string): Promise<void> {
     await this.batched(list, async (batch) => {
       await this.guard(batch, async () => {
-        const r = await this.acts(region).backupBatch({ planName: this.input.plan.name, items: batch.map((i) => ({ name: i.name, reason: reason(i) })), workflowId: this.input.failbackId, writeQuotaShare: this.share });
+        const r = await this.acts(region).backupBatch({
+          planName: this.input.plan.name,
+          items: batch.map((i) => ({ name: i.name, reason: reason(i) })),
+          workflowId: this.input.failbackId,
+          writeQuotaShare: this.share,
+        });
         r.forEach((b, n) => {
           const i = this.get(batch[n]!.name);
           this.set(b.ok ? { ...i, backups: [...(i.backups ?? []), `${region}:${b.backup}`] } : this.fail(i, b.reason ?? 'backup failed'));
@@ -100,7 +110,13 @@ export class FailbackBatchRun {
         // The original's fence first (re-replication lifts it): at no moment may both sides accept writes.
         const refence = reverse ? [] : batch.filter((i) => i.fenced).map((i) => i.name);
         if (refence.length > 0) {
-          const r = await this.acts(source).fenceBatch({ region: source, failoverId: batch[0]!.failoverId ?? failbackId, to, names: refence, writeQuotaShare: share });
+          const r = await this.acts(source).fenceBatch({
+            region: source,
+            failoverId: batch[0]!.failoverId ?? failbackId,
+            to,
+            names: refence,
+            writeQuotaShare: share,
+          });
           if (r.failed.length > 0) throw new Error(`could not fence ${source} again: ${r.failed.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
         }
         const r = await this.acts(target).liftTargetFenceBatch({ names: batch.map((i) => i.name), writeQuotaShare: share });

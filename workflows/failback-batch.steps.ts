@@ -34,17 +34,26 @@ export async function reconcilePhase(b: FailbackBatchRun): Promise<FailbackBatch
         const again = b.decide(f);
         if (again.change === i.change) b.set({ ...resolve(i, f, i.resolution), ...(again.kmsKeyId ? { kmsKeyId: again.kmsKeyId } : {}) });
         else if (again.resolution === 'ask' || again.resolution === 'skip') {
-          b.set({ ...i, change: again.change, resolution: 'skip', status: 'skipped', reason: `changed during failback (now ${again.change}${again.reason ? `: ${again.reason}` : ''}): left as it is; run failback again to decide it` });
+          b.set({
+            ...i,
+            change: again.change,
+            resolution: 'skip',
+            status: 'skipped',
+            reason: `changed during failback (now ${again.change}${again.reason ? `: ${again.reason}` : ''}): left as it is; run failback again to decide it`,
+          });
         } else b.set({ ...again, targetFenced: true, ...(i.fenced ? { fenced: true } : {}) });
       }
     });
     return [];
   });
   // 1. A stray value on the original is saved before it stops being AWSCURRENT.
-  await b.backup(from, b.live().filter((i) => i.backupOriginal), (i) =>
-    i.change === 'original-changed' || i.change === 'both-changed'
-      ? `failback: ${i.change} in ${from}; the ${to} value wins (stray value of the old primary)`
-      : `failback: the copy-back from ${to} moves AWSPREVIOUS in ${from}`,
+  await b.backup(
+    from,
+    b.live().filter((i) => i.backupOriginal),
+    (i) =>
+      i.change === 'original-changed' || i.change === 'both-changed'
+        ? `failback: ${i.change} in ${from}; the ${to} value wins (stray value of the old primary)`
+        : `failback: the copy-back from ${to} moves AWSPREVIOUS in ${from}`,
   );
   // 2. The newer DR value becomes the original's AWSCURRENT (one activity reads and writes it).
   const copies = b.live().filter((i) => i.resolution === 'copy-back');
@@ -59,7 +68,14 @@ export async function reconcilePhase(b: FailbackBatchRun): Promise<FailbackBatch
     return [];
   });
   // 3. The side replication overwrites is backed up when it holds values the survivor lacks.
-  await b.backup(target, b.live().filter((i) => i.backupOverwritten), () => (reverse ? `failback --reverse: stale secret in ${target} overwritten by replication from ${source}` : `failback: standalone secret in ${target} overwritten by re-replication from ${source}`));
+  await b.backup(
+    target,
+    b.live().filter((i) => i.backupOverwritten),
+    () =>
+      reverse
+        ? `failback --reverse: stale secret in ${target} overwritten by replication from ${source}`
+        : `failback: standalone secret in ${target} overwritten by re-replication from ${source}`,
+  );
   for (const i of b.live()) b.set({ ...i, status: 'reconciled' });
   return b.result();
 }
@@ -136,11 +152,15 @@ export async function verifyPhase(b: FailbackBatchRun): Promise<FailbackBatchRes
         const replica = reverse ? f.original : f.dr;
         const primary = reverse ? f.dr : f.original;
         // By HMAC; without the plan's HMAC key by version id (a replica carries its primary's ids).
-        const same = primary.currentHmac !== undefined ? primary.currentHmac === replica.currentHmac : primary.current !== undefined && primary.current === replica.current;
+        const same =
+          primary.currentHmac !== undefined
+            ? primary.currentHmac === replica.currentHmac
+            : primary.current !== undefined && primary.current === replica.current;
         const expected = i.expectHmac === undefined || primary.currentHmac === i.expectHmac;
         if (replica.primaryRegion !== source) b.set(b.fail({ ...i, hmacMatch: same }, `${target} does not hold a replica of ${source} after re-replication`));
         else if (!same) b.set(b.fail({ ...i, hmacMatch: false }, `AWSCURRENT differs between ${source} and ${target} (by HMAC)`));
-        else if (!expected) b.set(b.fail({ ...i, hmacMatch: true }, `AWSCURRENT is not the value reconciliation chose (it changed during failback): check by hand`));
+        else if (!expected)
+          b.set(b.fail({ ...i, hmacMatch: true }, `AWSCURRENT is not the value reconciliation chose (it changed during failback): check by hand`));
         else b.set({ ...i, status: 'verified', hmacMatch: true, ...(f.original.fenced ? { fenced: true } : {}) });
       }
     });

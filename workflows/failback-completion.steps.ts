@@ -36,9 +36,20 @@ async function recordFailedBack(run: FailbackRun): Promise<void> {
   for (const [region, names] of byRegion) {
     for (const [k, part] of chunk(names, 1_000).entries()) {
       try {
-        await run.side(region).recordFailbackBatch({ planName: run.plan.name, failbackId: run.stamp, from: run.from, to: region, reverse: run.reverse, part: String(k), names: part, writeQuotaShare: run.share });
+        await run.side(region).recordFailbackBatch({
+          planName: run.plan.name,
+          failbackId: run.stamp,
+          from: run.from,
+          to: region,
+          reverse: run.reverse,
+          part: String(k),
+          names: part,
+          writeQuotaShare: run.share,
+        });
       } catch (err) {
-        run.warnings.push(`the record of ${part.length} failed-back secret(s) was not written in ${region} (${failureMessage(err)}): the next failback may reconcile them against an older failover`);
+        run.warnings.push(
+          `the record of ${part.length} failed-back secret(s) was not written in ${region} (${failureMessage(err)}): the next failback may reconcile them against an older failover`,
+        );
       }
     }
   }
@@ -53,7 +64,10 @@ export async function verify(run: FailbackRun, control: () => ControlState): Pro
 
 export async function restoreRotation(run: FailbackRun): Promise<FailbackEvent> {
   const { from, warnings } = run;
-  const names = run.withStatus('verified').filter((i) => i.rotation).map((i) => i.name);
+  const names = run
+    .withStatus('verified')
+    .filter((i) => i.rotation)
+    .map((i) => i.name);
   const lambdaArn = run.plan.rotation[from];
   const rotation = { restored: 0, failed: 0, detail: '', ...(lambdaArn ? { lambdaArn } : {}) };
   run.rotation = rotation;
@@ -62,7 +76,11 @@ export async function restoreRotation(run: FailbackRun): Promise<FailbackEvent> 
     rotation.detail = `no rotation Lambda for ${from} in the plan (rotation.${from}): ${names.length} secret(s) keep the rotation configuration they had in ${from}`;
     warnings.push(rotation.detail);
   } else {
-    const r = await moveRotation(run.side(from), { region: from, names, lambdaArn, writeQuotaShare: run.share, verb: 'restored', recorded: run.withStatus('verified') }, warnings); // as the failover recorded them from the primary
+    const r = await moveRotation(
+      run.side(from),
+      { region: from, names, lambdaArn, writeQuotaShare: run.share, verb: 'restored', recorded: run.withStatus('verified') },
+      warnings,
+    ); // as the failover recorded them from the primary
     Object.assign(rotation, { restored: r.moved, failed: r.failed });
     rotation.detail = `${rotation.restored} of ${names.length} secret(s) rotate with ${lambdaArn} again (RotateImmediately=false)`;
   }
@@ -74,10 +92,14 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
   let failed = 0;
   let unfenced = 0;
   const fenced = new Set(run.items.filter((i) => i.fenced).map((i) => i.name));
-  for (const batch of chunk(run.withStatus('verified').map((i) => i.name), SIDE_BATCH)) {
+  for (const batch of chunk(
+    run.withStatus('verified').map((i) => i.name),
+    SIDE_BATCH,
+  )) {
     try {
       for (const u of await run.writes(from).unfenceBatch({ names: batch, writeQuotaShare: run.share })) {
-        if (u.ok) unfenced += fenced.has(u.name) ? 1 : 0; // opened by re-replication or here
+        if (u.ok)
+          unfenced += fenced.has(u.name) ? 1 : 0; // opened by re-replication or here
         else {
           failed++;
           warnings.push(`not unfenced: ${u.name}: ${u.reason}`);
@@ -92,7 +114,12 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
   // Unfencing and the rotation settings change the primaries: they propagate again. Describe, don't
   // assume: the failback ends when the replicas have caught up (InSync) once more.
   const verified = run.withStatus('verified');
-  await runPhase(run, 'await', verified.map((i) => ({ ...i, status: 'replicating' as const })), { control, tag: 'settle' });
+  await runPhase(
+    run,
+    'await',
+    verified.map((i) => ({ ...i, status: 'replicating' as const })),
+    { control, tag: 'settle' },
+  );
   run.merge(run.withStatus('in-sync').map((i) => ({ ...i, status: 'verified' as const })));
   failed += verified.length - run.count('verified');
   const stillFenced = run.items.filter((i) => i.status !== 'verified' && i.fenced).length;
@@ -104,7 +131,15 @@ export async function announceCompleted(run: FailbackRun, c: FailbackContext): P
   const { plan, workflowId, from, to, reverse } = run;
   await run.publish(reverse ? to : from, {
     detailType: 'Failback Completed',
-    detail: { plan: plan.name, workflowId, from: to, to: reverse ? to : from, outcome: c.outcome!, counts: countItems(run.items), durationMs: Date.now() - run.started.getTime() },
+    detail: {
+      plan: plan.name,
+      workflowId,
+      from: to,
+      to: reverse ? to : from,
+      outcome: c.outcome!,
+      counts: countItems(run.items),
+      durationMs: Date.now() - run.started.getTime(),
+    },
   });
   return { type: 'ANNOUNCED' };
 }

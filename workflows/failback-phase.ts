@@ -41,7 +41,16 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
     inFlight: CHUNKS_IN_FLIGHT,
     control: opts.control,
     ...(phase === 'reconcile'
-      ? { skip: (part: Array<FailbackItem | string>) => run.merge((part as FailbackItem[]).map((i) => ({ ...i, status: 'skipped' as const, reason: `failback cancelled before this secret was reconciled: left as it is (still standalone in ${i.dr ?? run.to}, still fenced in ${from}); run failback again` }))) }
+      ? {
+          skip: (part: Array<FailbackItem | string>) =>
+            run.merge(
+              (part as FailbackItem[]).map((i) => ({
+                ...i,
+                status: 'skipped' as const,
+                reason: `failback cancelled before this secret was reconciled: left as it is (still standalone in ${i.dr ?? run.to}, still fenced in ${from}); run failback again`,
+              })),
+            ),
+        }
       : {}),
     run: async (part, k) => {
       const names = part.map((p) => (typeof p === 'string' ? p : p.name));
@@ -51,7 +60,20 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
           workflowId: `${failbackWorkflowId(plan.name)}${input.dryRun ? '/dry-run' : ''}/${run.stamp}/${tag}-${k}`,
           taskQueue: workflowTaskQueue(input.taskQueuePrefix),
           // Write tokens are per run (a later failback of the same plan must write again): id + start stamp.
-          args: [{ phase, plan, from, to: dr, reverse, failbackId: `${run.workflowId}/${run.stamp}`, records: run.records.get(dr) ?? [], ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }), taskQueuePrefix: input.taskQueuePrefix, batchSize: input.batchSize }],
+          args: [
+            {
+              phase,
+              plan,
+              from,
+              to: dr,
+              reverse,
+              failbackId: `${run.workflowId}/${run.stamp}`,
+              records: run.records.get(dr) ?? [],
+              ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }),
+              taskQueuePrefix: input.taskQueuePrefix,
+              batchSize: input.batchSize,
+            },
+          ],
         });
         const r = await child.result();
         run.merge(r.items);

@@ -115,9 +115,22 @@ export class FailbackRun {
 
   progress(c: FailbackContext, step: string): FailbackProgress {
     return {
-      workflowId: this.workflowId, plan: this.plan.name, from: this.from, to: this.to, reverse: this.reverse, step, paused: c.paused, cancelRequested: c.cancelRequested,
-      total: this.items.length, counts: countItems(this.items), pendingAsks: [...this.asks.values()].filter((a) => !this.answers.has(a.subject)), startedAt: this.started.toISOString(),
-      settled: this.items.filter((i) => i.status !== 'planned').slice(-PROGRESS_SETTLED_LIMIT).map(settledOf),
+      workflowId: this.workflowId,
+      plan: this.plan.name,
+      from: this.from,
+      to: this.to,
+      reverse: this.reverse,
+      step,
+      paused: c.paused,
+      cancelRequested: c.cancelRequested,
+      total: this.items.length,
+      counts: countItems(this.items),
+      pendingAsks: [...this.asks.values()].filter((a) => !this.answers.has(a.subject)),
+      startedAt: this.started.toISOString(),
+      settled: this.items
+        .filter((i) => i.status !== 'planned')
+        .slice(-PROGRESS_SETTLED_LIMIT)
+        .map(settledOf),
     };
   }
 
@@ -139,7 +152,10 @@ export class FailbackRun {
       total: items.length,
       counts: countItems(items),
       items: items.slice(0, FULL_ITEMS_LIMIT),
-      attention: outcome === 'dry-run' ? items.filter((i) => i.status === 'skipped' || i.resolution === 'ask') : items.filter(itemNeedsAttention).slice(0, FULL_ITEMS_LIMIT),
+      attention:
+        outcome === 'dry-run'
+          ? items.filter((i) => i.status === 'skipped' || i.resolution === 'ask')
+          : items.filter(itemNeedsAttention).slice(0, FULL_ITEMS_LIMIT),
       problems: c.problems.length ? c.problems : this.problems,
       warnings: this.warnings,
       ...(this.rotation ? { rotation: this.rotation } : {}),

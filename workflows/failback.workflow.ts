@@ -70,8 +70,12 @@ export async function failbackWorkflow(raw: FailbackInput): Promise<FailbackRepo
         if (d.decision === 'reject' && !d.reason) throw new Error('a rejection needs a reason');
         const open = run.openAsks();
         if (open.length === 0) throw new Error(`${run.workflowId} is not waiting for approval (step: ${machine.state})`);
-        if (d.subject === undefined && open.length > 1) throw new Error(`${open.length} secrets wait for an answer: say which with --subject (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', ...' : ''})`);
-        if (d.subject !== undefined && !open.includes(d.subject)) throw new Error(`no pending question about ${d.subject} (pending: ${open.slice(0, 5).join(', ') || 'none'})`);
+        if (d.subject === undefined && open.length > 1)
+          throw new Error(
+            `${open.length} secrets wait for an answer: say which with --subject (${open.slice(0, 5).join(', ')}${open.length > 5 ? ', ...' : ''})`,
+          );
+        if (d.subject !== undefined && !open.includes(d.subject))
+          throw new Error(`no pending question about ${d.subject} (pending: ${open.slice(0, 5).join(', ') || 'none'})`);
       },
     },
   );

@@ -54,7 +54,24 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
     skip: (names) => names.map((name): SecretOutcome => ({ name, status: 'skipped', reason: CANCELLED_BEFORE_PROMOTION })),
     run: async (names, i) => {
       const batch = `${String(input.chunk).padStart(4, '0')}-${String(i).padStart(3, '0')}`;
-      const r = await acts.promoteBatch({ planName: input.planName, from: input.from, to: input.to, failoverId: input.failoverId, batch, names, writeQuotaShare: input.writeQuotaShare, fencedBeforePromotion: input.fencedBeforePromotion, ...(input.rotation ? { rotation: recordedRotations(Object.entries(input.rotation).map(([name, rotationRules]) => ({ name, rotationRules })), names) } : {}) });
+      const r = await acts.promoteBatch({
+        planName: input.planName,
+        from: input.from,
+        to: input.to,
+        failoverId: input.failoverId,
+        batch,
+        names,
+        writeQuotaShare: input.writeQuotaShare,
+        fencedBeforePromotion: input.fencedBeforePromotion,
+        ...(input.rotation
+          ? {
+              rotation: recordedRotations(
+                Object.entries(input.rotation).map(([name, rotationRules]) => ({ name, rotationRules })),
+                names,
+              ),
+            }
+          : {}),
+      });
       if (r.lineage.record) result.lineageRecords.push(r.lineage.record);
       if (!r.lineage.hmacs) Object.assign(result, { hmacs: false, lineageDetail: r.lineage.detail });
       await parent.signal(failoverBatchProgressSignal, { key: batch, counts: countOutcomes(r.outcomes), settled: r.outcomes.map(settledOf) });

@@ -23,7 +23,14 @@ export async function rehomeRotation(run: FailoverRun): Promise<FailoverEvent> {
   const heldBack = standalone.filter((o) => o.rotationInFlight).length;
   const names = standalone.filter((o) => o.rotation && !o.rotationInFlight).map((o) => o.name);
   const lambdaArn = run.plan.rotation[to];
-  const rotation = { withRotation: names.length + standalone.filter((o) => o.rotation && o.rotationInFlight).length, rehomed: 0, failed: 0, heldBack, detail: '', ...(lambdaArn ? { lambdaArn } : {}) };
+  const rotation = {
+    withRotation: names.length + standalone.filter((o) => o.rotation && o.rotationInFlight).length,
+    rehomed: 0,
+    failed: 0,
+    heldBack,
+    detail: '',
+    ...(lambdaArn ? { lambdaArn } : {}),
+  };
   run.rotation = rotation;
   if (names.length === 0) rotation.detail = heldBack ? '' : 'no promoted secret had rotation enabled';
   else if (!lambdaArn) {
@@ -36,7 +43,8 @@ export async function rehomeRotation(run: FailoverRun): Promise<FailoverEvent> {
     rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false), each on the schedule recorded from the primary`;
     warnings.push(...unverifiedScheduleWarnings(standalone, to));
   }
-  if (heldBack) rotation.detail = `${rotation.detail ? `${rotation.detail}; ` : ''}${heldBack} secret(s) with a rotation in flight held back (finish or roll it back first: see their next steps)`;
+  if (heldBack)
+    rotation.detail = `${rotation.detail ? `${rotation.detail}; ` : ''}${heldBack} secret(s) with a rotation in flight held back (finish or roll it back first: see their next steps)`;
   return { type: 'REHOME_DONE' };
 }
 
@@ -57,7 +65,18 @@ export async function handOffFence(run: FailoverRun): Promise<undefined> {
         workflowId: id,
         taskQueue: workflowTaskQueue(input.taskQueuePrefix),
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{ plan, region: from, to, failoverId, taskQueuePrefix: input.taskQueuePrefix, retryInitialMs: input.fenceRetryInitialMs, names, suffixes: request.suffixes }],
+        args: [
+          {
+            plan,
+            region: from,
+            to,
+            failoverId,
+            taskQueuePrefix: input.taskQueuePrefix,
+            retryInitialMs: input.fenceRetryInitialMs,
+            names,
+            suffixes: request.suffixes,
+          },
+        ],
       });
       break;
     } catch (err) {
@@ -79,7 +98,11 @@ export async function announceCompleted(run: FailoverRun, c: FailoverContext): P
   await run.publish({
     detailType: 'Failover Completed',
     detail: {
-      plan: plan.name, workflowId, from, to, mode,
+      plan: plan.name,
+      workflowId,
+      from,
+      to,
+      mode,
       outcome: c.outcome!,
       counts: { ...c.counts, unverified: c.unverified },
       durationMs: Date.now() - run.started.getTime(),

@@ -19,8 +19,21 @@ const CHUNKS_IN_FLIGHT = 2;
 function settledAtPreflight(run: FailoverRun): SecretOutcome[] {
   const out: SecretOutcome[] = [];
   for (const i of run.fleet) {
-    const about = { ...(i.rotationInFlight ? { rotationInFlight: i.rotationInFlight } : {}), ...(i.suffix ? { suffix: i.suffix } : {}), ...(i.notOurs ? { notOurs: true } : {}) };
-    if (i.action === 'already-standalone') out.push({ name: i.name, status: 'already-standalone', standalone: true, rotation: Boolean(i.rotation), ...(i.rotationRules ? { rotationRules: i.rotationRules } : {}), ...(i.by ? { by: i.by } : {}), ...about });
+    const about = {
+      ...(i.rotationInFlight ? { rotationInFlight: i.rotationInFlight } : {}),
+      ...(i.suffix ? { suffix: i.suffix } : {}),
+      ...(i.notOurs ? { notOurs: true } : {}),
+    };
+    if (i.action === 'already-standalone')
+      out.push({
+        name: i.name,
+        status: 'already-standalone',
+        standalone: true,
+        rotation: Boolean(i.rotation),
+        ...(i.rotationRules ? { rotationRules: i.rotationRules } : {}),
+        ...(i.by ? { by: i.by } : {}),
+        ...about,
+      });
     if (i.action === 'skip') out.push({ name: i.name, status: 'skipped', reason: i.reason, ...about });
   }
   return out;
@@ -34,7 +47,22 @@ async function promoteChunk(run: FailoverRun, names: string[], k: number, contro
     // From the plan, not workflowInfo(): replaying a recorded history under another id starts the same children.
     workflowId: `${failoverWorkflowId(plan.name)}/${failoverId}/chunk-${k}`,
     taskQueue: workflowTaskQueue(input.taskQueuePrefix),
-    args: [{ parentId: workflowId, chunk: k, planName: plan.name, from, to, failoverId, names, writeQuotaShare: run.share, taskQueuePrefix: input.taskQueuePrefix, batchSize: input.batchSize, fencedBeforePromotion: run.mode === 'planned', ...(rotation ? { rotation } : {}) }],
+    args: [
+      {
+        parentId: workflowId,
+        chunk: k,
+        planName: plan.name,
+        from,
+        to,
+        failoverId,
+        names,
+        writeQuotaShare: run.share,
+        taskQueuePrefix: input.taskQueuePrefix,
+        batchSize: input.batchSize,
+        fencedBeforePromotion: run.mode === 'planned',
+        ...(rotation ? { rotation } : {}),
+      },
+    ],
   });
   run.children.add(child);
   await tellNewChild(child, control());
@@ -51,7 +79,13 @@ export async function promote(run: FailoverRun, control: () => ControlState): Pr
   let k = 0;
   // Group order: a group's chunks run only after the previous group finished.
   for (const g of [...new Set(run.toPromote().map((i) => i.group))].sort((a, b) => a - b)) {
-    const chunks = chunk(run.toPromote().filter((i) => i.group === g).map((i) => i.name), CHUNK_SIZE);
+    const chunks = chunk(
+      run
+        .toPromote()
+        .filter((i) => i.group === g)
+        .map((i) => i.name),
+      CHUNK_SIZE,
+    );
     const first = k;
     k += chunks.length;
     const results = await runBatches({
@@ -78,7 +112,9 @@ export async function liftFencesNotPromoted(run: FailoverRun): Promise<FailoverE
   try {
     const failed = await run.fence(from).unfenceBatch({ names, writeQuotaShare: run.share });
     warnings.push(`fence lifted in ${from} on ${names.length - failed.length} secret(s) that were not promoted: they stay writable there`);
-    warnings.push(...failed.slice(0, 20).map((f) => `STILL FENCED and not promoted: ${f.name}: ${f.reason} (run \`secrets-dr failback\` or lift the fence by hand)`));
+    warnings.push(
+      ...failed.slice(0, 20).map((f) => `STILL FENCED and not promoted: ${f.name}: ${f.reason} (run \`secrets-dr failback\` or lift the fence by hand)`),
+    );
   } catch (err) {
     warnings.push(`STILL FENCED and not promoted in ${from}: ${names.slice(0, 20).join(', ')} (${failureMessage(err)})`);
   }
@@ -90,7 +126,8 @@ export async function verify(run: FailoverRun): Promise<FailoverEvent> {
   const standalone = (o: SecretOutcome) => o.status === 'promoted' || o.status === 'already-standalone';
   try {
     const still = new Set((await run.listFleet(run.to, true)).map((e) => e.name));
-    for (const o of run.outcomes) if (standalone(o) && still.has(o.name)) Object.assign(o, { standalone: false, reason: `still a replica in ${run.to} at verification` });
+    for (const o of run.outcomes)
+      if (standalone(o) && still.has(o.name)) Object.assign(o, { standalone: false, reason: `still a replica in ${run.to} at verification` });
   } catch (err) {
     run.warnings.push(`verification could not re-read ${run.to}: ${failureMessage(err)} (per-secret read-back at promotion stands)`);
   }

@@ -84,7 +84,12 @@ export class FailoverRun {
   }
 
   machineInput(): FailoverMachineInput {
-    return { mode: this.mode, dryRun: this.input.dryRun, requireApproval: this.plan.failover.requireApproval && !this.input.skipApproval, fence: this.plan.failover.fence };
+    return {
+      mode: this.mode,
+      dryRun: this.input.dryRun,
+      requireApproval: this.plan.failover.requireApproval && !this.input.skipApproval,
+      fence: this.plan.failover.fence,
+    };
   }
 
   inspect(region: string) {
@@ -138,11 +143,25 @@ export class FailoverRun {
     const rate = elapsed > 0 ? (counts.promoted + counts.failed) / (elapsed / 1_000) : 0;
     const remaining = this.fleet.length - processed;
     return {
-      workflowId: this.workflowId, plan: this.plan.name, from: this.from, to: this.to, mode: this.mode, step, paused: c.paused, cancelRequested: c.cancelRequested,
-      total: this.fleet.length, processed, counts, ratePerSecond: Math.round(rate * 10) / 10,
+      workflowId: this.workflowId,
+      plan: this.plan.name,
+      from: this.from,
+      to: this.to,
+      mode: this.mode,
+      step,
+      paused: c.paused,
+      cancelRequested: c.cancelRequested,
+      total: this.fleet.length,
+      processed,
+      counts,
+      ratePerSecond: Math.round(rate * 10) / 10,
       ...(rate > 0 && remaining > 0 ? { etaMs: Math.round((remaining / rate) * 1_000) } : {}),
-      expectedMs: this.expectedMs, startedAt: this.started.toISOString(), fence: this.fenceReport(c),
-      settled: [...new Map([...this.outcomes.map(settledOf), ...[...this.liveSettled.values()].flat()].map((o) => [o.name, o])).values()].slice(-PROGRESS_SETTLED_LIMIT),
+      expectedMs: this.expectedMs,
+      startedAt: this.started.toISOString(),
+      fence: this.fenceReport(c),
+      settled: [...new Map([...this.outcomes.map(settledOf), ...[...this.liveSettled.values()].flat()].map((o) => [o.name, o])).values()].slice(
+        -PROGRESS_SETTLED_LIMIT,
+      ),
     };
   }
 
@@ -151,11 +170,24 @@ export class FailoverRun {
     const { outcomes, from, to, mode, plan } = this;
     const attention = outcomes.filter(needsAttention).slice(0, FULL_OUTCOMES_LIMIT);
     const listed = outcomes.length <= FULL_OUTCOMES_LIMIT ? outcomes : attention;
-    const remainsCtx = { from, to, mode, fencedAtPrimary: this.fencedNow, fenceRequested: plan.failover.fence, ...(this.fenceHandedTo ? { fenceHandedTo: this.fenceHandedTo } : {}), ...(plan.rotation[to] ? { lambdaArn: plan.rotation[to] } : {}) };
+    const remainsCtx = {
+      from,
+      to,
+      mode,
+      fencedAtPrimary: this.fencedNow,
+      fenceRequested: plan.failover.fence,
+      ...(this.fenceHandedTo ? { fenceHandedTo: this.fenceHandedTo } : {}),
+      ...(plan.rotation[to] ? { lambdaArn: plan.rotation[to] } : {}),
+    };
     for (const o of listed) annotateOutcome(o, remainsCtx);
     const { records, hmacs, detail: lineageDetail } = this.lineage;
     return {
-      workflowId: this.workflowId, failoverId: this.failoverId, plan: plan.name, from, to, mode,
+      workflowId: this.workflowId,
+      failoverId: this.failoverId,
+      plan: plan.name,
+      from,
+      to,
+      mode,
       ...(this.input.reason ? { reason: this.input.reason } : {}),
       outcome,
       ...(detail ? { detail } : {}),
@@ -170,7 +202,9 @@ export class FailoverRun {
       warnings: this.warnings,
       fence: this.fenceReport(c),
       ...(this.rotation ? { rotation: this.rotation } : {}),
-      ...(this.promotionStartMs !== undefined && outcome !== 'rejected' ? { lineage: { prefix: `${lineageRecordPrefix(plan.name)}${this.failoverId}/`, records, hmacs, ...(lineageDetail ? { detail: lineageDetail } : {}) } } : {}),
+      ...(this.promotionStartMs !== undefined && outcome !== 'rejected'
+        ? { lineage: { prefix: `${lineageRecordPrefix(plan.name)}${this.failoverId}/`, records, hmacs, ...(lineageDetail ? { detail: lineageDetail } : {}) } }
+        : {}),
       expectedMs: this.expectedMs,
       durationMs: Date.now() - this.started.getTime(),
       ...(this.promotionEndMs !== undefined ? { rtoMs: this.rtoMs() } : {}),

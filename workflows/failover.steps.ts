@@ -21,7 +21,8 @@ export function suffixesOf(items: ReadonlyArray<{ name: string; suffix?: string 
 
 export async function runPreflight(run: FailoverRun): Promise<FailoverEvent> {
   const { plan, from, to, mode, problems, warnings } = run;
-  if (!plan.drRegions.some((d) => d.region === to)) problems.push(`${to} is not a DR Region of plan ${plan.name} (${plan.drRegions.map((d) => d.region).join(', ')})`);
+  if (!plan.drRegions.some((d) => d.region === to))
+    problems.push(`${to} is not a DR Region of plan ${plan.name} (${plan.drRegions.map((d) => d.region).join(', ')})`);
   const [dr, primary] = await Promise.all([
     run.listFleet(to).catch((err) => (problems.push(`the DR Region ${to} does not answer: ${failureMessage(err)}`), undefined)),
     run.listFleet(from).catch((err) => (warnings.push(`the primary Region ${from} does not answer: ${failureMessage(err)}`), undefined)),
@@ -30,11 +31,17 @@ export async function runPreflight(run: FailoverRun): Promise<FailoverEvent> {
   run.fleet = planFleet(plan, to, primary, dr ?? []);
   if (dr && run.fleet.length === 0) problems.push(`no secret of plan ${plan.name} found in ${to} (nothing to fail over)`);
   const lagging = run.fleet.filter((i) => i.lagging).map((i) => i.name);
-  if (lagging.length) warnings.push(`${lagging.length} replica(s) were behind their primary at preflight (replication lag): ${lagging.slice(0, 10).join(', ')}${lagging.length > 10 ? ', ...' : ''}`);
+  if (lagging.length)
+    warnings.push(
+      `${lagging.length} replica(s) were behind their primary at preflight (replication lag): ${lagging.slice(0, 10).join(', ')}${lagging.length > 10 ? ', ...' : ''}`,
+    );
   run.expectedMs = expectedPromotionMs(run.toPromote().length, run.share);
   if (primary && !run.input.dryRun && problems.length === 0) {
     // Lineage HMACs need the plan's key in the DR Region; without it lineage is recorded without HMACs.
-    await run.side(from).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: run.share }).catch((err) => warnings.push(`HMAC key not ensured: ${failureMessage(err)}`));
+    await run
+      .side(from)
+      .ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: run.share })
+      .catch((err) => warnings.push(`HMAC key not ensured: ${failureMessage(err)}`));
   }
   for (const i of run.fleet) if (i.fencedAtPrimary) run.fencedNow.add(i.name);
   const rotationsInFlight = run.toPromote().filter((i) => i.rotationInFlight).length;
@@ -46,13 +53,18 @@ export async function requestApproval(run: FailoverRun, stillWanted: () => boole
   const { plan, from, to, workflowId } = run;
   const timeoutMs = plan.failover.approvalTimeout;
   const subject = `${from} → ${to} (${run.toPromote().length} secrets)`;
-  return run.gate.wait({ step: 'failover', subject, timeoutMs }, stillWanted, () => run.publish({ detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failover', timeoutMs, subject } }));
+  return run.gate.wait({ step: 'failover', subject, timeoutMs }, stillWanted, () =>
+    run.publish({ detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failover', timeoutMs, subject } }),
+  );
 }
 
 export async function announceStarted(run: FailoverRun): Promise<undefined> {
   const { plan, workflowId, from, to, mode, input } = run;
   run.promotionStartMs = Date.now();
-  await run.publish({ detailType: 'Failover Started', detail: { plan: plan.name, workflowId, from, to, mode, secrets: run.toPromote().length, ...(input.reason ? { reason: input.reason } : {}) } });
+  await run.publish({
+    detailType: 'Failover Started',
+    detail: { plan: plan.name, workflowId, from, to, mode, secrets: run.toPromote().length, ...(input.reason ? { reason: input.reason } : {}) },
+  });
   return undefined;
 }
 
@@ -78,7 +90,12 @@ export async function settleRotations(run: FailoverRun): Promise<FailoverEvent> 
   const { from } = run;
   const waitMs = run.input.rotationWaitMs ?? DEFAULT_ROTATION_WAIT_MS;
   // name → the rotation in flight as last seen on the primary.
-  const waiting = new Map(run.toPromote().filter((i) => i.rotationInFlight).map((i) => [i.name, i.rotationInFlight!]));
+  const waiting = new Map(
+    run
+      .toPromote()
+      .filter((i) => i.rotationInFlight)
+      .map((i) => [i.name, i.rotationInFlight!]),
+  );
   const total = waiting.size;
   const t0 = Date.now();
   let why = `it did not finish within ${formatDuration(waitMs)}`;
@@ -97,9 +114,15 @@ export async function settleRotations(run: FailoverRun): Promise<FailoverEvent> 
       break;
     }
   }
-  const refused = refuseRotationsInFlight(run, [...waiting].map(([name, rotationInFlight]) => ({ name, rotationInFlight })), why);
+  const refused = refuseRotationsInFlight(
+    run,
+    [...waiting].map(([name, rotationInFlight]) => ({ name, rotationInFlight })),
+    why,
+  );
   for (const i of run.toPromote()) delete i.rotationInFlight; // finished: the replica catches up before promotion
-  run.warnings.push(`waited ${formatDuration(Date.now() - t0)} (at most ${formatDuration(waitMs)}) for ${total} rotation(s) in flight on ${from}: ${total - refused} finished, ${refused} did not (not fenced, not promoted)`);
+  run.warnings.push(
+    `waited ${formatDuration(Date.now() - t0)} (at most ${formatDuration(waitMs)}) for ${total} rotation(s) in flight on ${from}: ${total - refused} finished, ${refused} did not (not fenced, not promoted)`,
+  );
   return { type: 'ROTATIONS_SETTLED', refused };
 }
 
@@ -111,14 +134,24 @@ export async function applyFence(run: FailoverRun): Promise<FailoverEvent> {
   const failed: string[] = [];
   try {
     for (const slice of chunk(names, FENCE_BATCH)) {
-      const r = await run.fence(from).fenceBatch({ region: from, failoverId, to, names: slice, writeQuotaShare: share, suffixes: suffixesOf(run.fleet, slice) });
+      const r = await run
+        .fence(from)
+        .fenceBatch({ region: from, failoverId, to, names: slice, writeQuotaShare: share, suffixes: suffixesOf(run.fleet, slice) });
       fenced += r.fenced + r.alreadyFenced;
       failed.push(...r.failed.map((f) => `${f.name}: ${f.reason}`));
       const bad = new Set(r.failed.map((f) => f.name));
       for (const n of slice) if (!bad.has(n)) run.fencedNow.add(n);
     }
   } catch (err) {
-    return { type: 'FENCE_DONE', fence: { state: 'partial', fenced, failed: names.length - fenced, detail: `${from} stopped answering while fencing (${failureMessage(err)}): the rest is pending` } };
+    return {
+      type: 'FENCE_DONE',
+      fence: {
+        state: 'partial',
+        fenced,
+        failed: names.length - fenced,
+        detail: `${from} stopped answering while fencing (${failureMessage(err)}): the rest is pending`,
+      },
+    };
   }
   if (failed.length) run.warnings.push(...failed.slice(0, 20).map((f) => `not fenced: ${f}`));
   return { type: 'FENCE_DONE', fence: { state: failed.length ? 'partial' : 'applied', fenced, failed: failed.length } };
@@ -147,7 +180,9 @@ export async function awaitReplicasCaughtUp(run: FailoverRun): Promise<FailoverE
     const lagging = dr.filter((e) => names.has(e.name) && e.current !== current.get(e.name)).map((e) => e.name);
     if (lagging.length === 0) return { type: 'CAUGHT_UP' };
     if (Date.now() > deadline) {
-      run.warnings.push(`${lagging.length} replica(s) had not caught up with the fenced primary; their last writes may be missing in ${to}: ${lagging.slice(0, 20).join(', ')}`);
+      run.warnings.push(
+        `${lagging.length} replica(s) had not caught up with the fenced primary; their last writes may be missing in ${to}: ${lagging.slice(0, 20).join(', ')}`,
+      );
       return { type: 'CAUGHT_UP' };
     }
     await sleep(1_000);

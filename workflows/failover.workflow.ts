@@ -45,7 +45,10 @@ export async function failoverWorkflow(raw: FailoverInput): Promise<FailoverRepo
   const run = new FailoverRun(raw);
   const machine = new MachineDriver(failoverMachine, run.machineInput());
 
-  onControl((kind, req) => machine.send(controlEvent(kind, req)), () => run.children);
+  onControl(
+    (kind, req) => machine.send(controlEvent(kind, req)),
+    () => run.children,
+  );
   run.gate.install(() => `${run.workflowId}, step: ${machine.state}`);
   setHandler(failoverBatchProgressSignal, ({ key, counts, settled }) => {
     run.live.set(key, counts);

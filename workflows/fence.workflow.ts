@@ -62,9 +62,19 @@ export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWor
   const fence = regionActivities<FailoverActivities>(input.region, input.taskQueuePrefix, FENCE_OPTIONS);
   const deadline = input.deadlineAt ?? Date.now() + (input.deadlineMs ?? 7 * 24 * 3_600_000);
   let backoff = input.retryInitialMs ?? 5_000;
-  const queue: FenceRequest[] = input.queued ?? [{ failoverId: input.failoverId, to: input.to, ...(input.names ? { names: input.names } : {}), ...(input.suffixes ? { suffixes: input.suffixes } : {}) }];
+  const queue: FenceRequest[] = input.queued ?? [
+    { failoverId: input.failoverId, to: input.to, ...(input.names ? { names: input.names } : {}), ...(input.suffixes ? { suffixes: input.suffixes } : {}) },
+  ];
   setHandler(fenceAddSignal, (r) => void queue.push(r));
-  const result: FenceWorkflowResult = input.resultSoFar ?? { region: input.region, fenced: 0, alreadyFenced: 0, failed: [], attempts: 0, appliedAt: '', failoverIds: [] };
+  const result: FenceWorkflowResult = input.resultSoFar ?? {
+    region: input.region,
+    fenced: 0,
+    alreadyFenced: 0,
+    failed: [],
+    attempts: 0,
+    appliedAt: '',
+    failoverIds: [],
+  };
 
   /** Applies a set of requests: one listing of the Region, then fence batches per failover run. */
   async function apply(requests: FenceRequest[]): Promise<void> {
@@ -81,7 +91,14 @@ export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWor
       for (const n of names) claimed.add(n);
       for (const slice of chunk(names, FENCE_BATCH)) {
         const suffixes = r.suffixes ? Object.fromEntries(slice.filter((n) => r.suffixes![n] !== undefined).map((n) => [n, r.suffixes![n]!])) : undefined;
-        const out = await fence.fenceBatch({ region: input.region, failoverId: r.failoverId, to: r.to, names: slice, writeQuotaShare: input.plan.failover.writeQuotaShare, ...(suffixes ? { suffixes } : {}) });
+        const out = await fence.fenceBatch({
+          region: input.region,
+          failoverId: r.failoverId,
+          to: r.to,
+          names: slice,
+          writeQuotaShare: input.plan.failover.writeQuotaShare,
+          ...(suffixes ? { suffixes } : {}),
+        });
         result.fenced += out.fenced;
         result.alreadyFenced += out.alreadyFenced;
         result.failed.push(...out.failed.slice(0, Math.max(0, MAX_FAILED_LISTED - result.failed.length)));
@@ -106,13 +123,23 @@ export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWor
       if (isPermanent(err)) throw ApplicationFailure.nonRetryable(`fencing ${input.region} was refused: ${failureMessage(err)}`, failureType(err));
       // Still down (or down again): wait and try again, until the deadline.
       if (Date.now() + backoff > deadline) {
-        throw ApplicationFailure.nonRetryable(`the old primary ${input.region} did not answer before the fence deadline: ${failureMessage(err)}`, ErrorType.RegionUnreachable);
+        throw ApplicationFailure.nonRetryable(
+          `the old primary ${input.region} did not answer before the fence deadline: ${failureMessage(err)}`,
+          ErrorType.RegionUnreachable,
+        );
       }
       await sleep(backoff);
       backoff = Math.min(MAX_BACKOFF_MS, backoff * 2);
       // A Region may stay down for days: keep the history bounded.
       if (workflowInfo().continueAsNewSuggested || attempts % 200 === 0) {
-        await continueAsNew<typeof fenceWorkflow>({ ...input, deadlineAt: deadline, attemptsSoFar: attempts, retryInitialMs: backoff, queued: queue.splice(0), resultSoFar: result });
+        await continueAsNew<typeof fenceWorkflow>({
+          ...input,
+          deadlineAt: deadline,
+          attemptsSoFar: attempts,
+          retryInitialMs: backoff,
+          queued: queue.splice(0),
+          resultSoFar: result,
+        });
       }
     }
   }

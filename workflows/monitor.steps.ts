@@ -59,10 +59,23 @@ export class MonitorRun {
     this.recoveryRequestedAt = this.carried.recoveryRequestedAt;
     this.readPaths = this.carried.readPaths;
     for (const region of this.regions) {
-      const input = { region, unhealthyAfter: plan.health.unhealthyAfter, recoverOnUnhealthy: region === plan.primaryRegion && plan.failover.automatic, at: nowIso() };
+      const input = {
+        region,
+        unhealthyAfter: plan.health.unhealthyAfter,
+        recoverOnUnhealthy: region === plan.primaryRegion && plan.failover.automatic,
+        at: nowIso(),
+      };
       const kept = this.carried.regions.find((r) => r.region === region);
       // A carried Region resumes where the last run left it (its JSON-plain context), with today's plan settings.
-      this.#snaps.set(region, kept ? regionHealthMachine.resolveState({ value: kept.state, context: { ...kept, unhealthyAfter: input.unhealthyAfter, recoverOnUnhealthy: input.recoverOnUnhealthy } }) : initialTransition(regionHealthMachine, input)[0]);
+      this.#snaps.set(
+        region,
+        kept
+          ? regionHealthMachine.resolveState({
+              value: kept.state,
+              context: { ...kept, unhealthyAfter: input.unhealthyAfter, recoverOnUnhealthy: input.recoverOnUnhealthy },
+            })
+          : initialTransition(regionHealthMachine, input)[0],
+      );
     }
   }
 
@@ -81,22 +94,49 @@ export class MonitorRun {
     const { plan } = this.input;
     const { workflowId } = workflowInfo();
     const { runs, startedAt } = this.carried;
-    return { plan: plan.name, workflowId, primaryRegion: plan.primaryRegion, cycles: this.cycles, runs: runs + 1, startedAt, updatedAt: this.updatedAt, intervalMs: plan.health.interval, regions: this.regionHealth(), events: this.events, recoveryRequestedAt: this.recoveryRequestedAt };
+    return {
+      plan: plan.name,
+      workflowId,
+      primaryRegion: plan.primaryRegion,
+      cycles: this.cycles,
+      runs: runs + 1,
+      startedAt,
+      updatedAt: this.updatedAt,
+      intervalMs: plan.health.interval,
+      regions: this.regionHealth(),
+      events: this.events,
+      recoveryRequestedAt: this.recoveryRequestedAt,
+    };
   }
 
   carry(): Carry {
-    return { cycles: this.cycles, runs: this.carried.runs + 1, startedAt: this.carried.startedAt, events: this.events, regions: this.regionHealth(), recoveryRequestedAt: this.recoveryRequestedAt, ...(this.readPaths ? { readPaths: this.readPaths } : {}) };
+    return {
+      cycles: this.cycles,
+      runs: this.carried.runs + 1,
+      startedAt: this.carried.startedAt,
+      events: this.events,
+      regions: this.regionHealth(),
+      recoveryRequestedAt: this.recoveryRequestedAt,
+      ...(this.readPaths ? { readPaths: this.readPaths } : {}),
+    };
   }
 
   /** One survey of every Region (a Region that does not answer is an observation, not an error). */
   survey(): Promise<RegionSurvey[]> {
     const acts = (region: string) => regionActivities<MonitorActivities>(region, this.input.taskQueuePrefix, PROBE_OPTIONS);
-    return Promise.all(this.regions.map((region) => acts(region).surveyRegion({ region }).catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureMessage(err) }))));
+    return Promise.all(
+      this.regions.map((region) =>
+        acts(region)
+          .surveyRegion({ region })
+          .catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureMessage(err) })),
+      ),
+    );
   }
 
   /** When due, the slower cycle: applications' read paths in the DR Regions (plan.health.readPathInterval). */
   async checkReadPaths(surveys: RegionSurvey[]): Promise<void> {
-    if (readPathCycleDue(this.#plan.health.readPathInterval, this.readPaths, Date.now())) this.readPaths = await monitorReadPaths(this.#plan, this.input.taskQueuePrefix, surveys, Date.now());
+    if (readPathCycleDue(this.#plan.health.readPathInterval, this.readPaths, Date.now()))
+      this.readPaths = await monitorReadPaths(this.#plan, this.input.taskQueuePrefix, surveys, Date.now());
   }
 
   /** Feeds each Region's machine its observation; collects what the machines decided. */
@@ -119,9 +159,20 @@ export class MonitorRun {
   async announce(change: AnnounceParams, reachable: string[]): Promise<void> {
     const where = reachable[0];
     if (!where) return log.warn('Health Changed not published: no Region reachable', { region: change.region, to: change.to });
-    const detail = { plan: this.#plan.name, workflowId: workflowInfo().workflowId, region: change.region, from: change.from, to: change.to, reasons: change.reasons.map((r) => r.message), reasonCodes: change.reasons.map((r) => r.code) };
+    const detail = {
+      plan: this.#plan.name,
+      workflowId: workflowInfo().workflowId,
+      region: change.region,
+      from: change.from,
+      to: change.to,
+      reasons: change.reasons.map((r) => r.message),
+      reasonCodes: change.reasons.map((r) => r.code),
+    };
     try {
-      await regionActivities<EventActivities>(where, this.input.taskQueuePrefix, PUBLISH_OPTIONS).publishEvent({ bus: this.#plan.events.bus, event: { detailType: 'Health Changed', detail } });
+      await regionActivities<EventActivities>(where, this.input.taskQueuePrefix, PUBLISH_OPTIONS).publishEvent({
+        bus: this.#plan.events.bus,
+        event: { detailType: 'Health Changed', detail },
+      });
       this.events++;
     } catch (err) {
       log.warn('Health Changed not published', { region: change.region, error: failureMessage(err) });
@@ -145,7 +196,12 @@ export class MonitorRun {
         await getExternalWorkflowHandle(id).signal(recoverHintSignal, hint);
       } catch {
         try {
-          await startChild<typeof recoverWorkflow>('recoverWorkflow', { workflowId: id, taskQueue: workflowTaskQueue(prefix), parentClosePolicy: ParentClosePolicy.ABANDON, args: [{ plan, taskQueuePrefix: prefix, hint }] });
+          await startChild<typeof recoverWorkflow>('recoverWorkflow', {
+            workflowId: id,
+            taskQueue: workflowTaskQueue(prefix),
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            args: [{ plan, taskQueuePrefix: prefix, hint }],
+          });
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
           await getExternalWorkflowHandle(id).signal(recoverHintSignal, hint); // started meanwhile by the receiver

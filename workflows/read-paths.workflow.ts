@@ -15,10 +15,17 @@ import { regionActivities } from './activity-options.js';
 
 const BATCH = 100;
 
-const coveredBy = (plan: Plan) => (e: { name: string; tags?: Array<[string, string]> }) => isCoveredByPlan(plan, { name: e.name, tags: (e.tags ?? []).map(([Key, Value]) => ({ Key, Value })) });
+const coveredBy = (plan: Plan) => (e: { name: string; tags?: Array<[string, string]> }) =>
+  isCoveredByPlan(plan, { name: e.name, tags: (e.tags ?? []).map(([Key, Value]) => ({ Key, Value })) });
 
 /** Both read paths of the plan's secrets in one DR Region, in batches of 100 secrets (one activity each). */
-export async function checkReadPathsIn(plan: Plan, region: string, prefix: string | undefined, primary: RegionInventory | undefined, dr: RegionInventory | undefined): Promise<RegionReadPaths> {
+export async function checkReadPathsIn(
+  plan: Plan,
+  region: string,
+  prefix: string | undefined,
+  primary: RegionInventory | undefined,
+  dr: RegionInventory | undefined,
+): Promise<RegionReadPaths> {
   const acts = regionActivities<ReadPathsActivities>(region, prefix);
   const targets = readPathTargets(plan, coveredBy(plan), primary, dr);
   const parts: RegionReadPaths[] = [];
@@ -27,7 +34,10 @@ export async function checkReadPathsIn(plan: Plan, region: string, prefix: strin
 }
 
 export async function readPathsWorkflow({ plan, taskQueuePrefix }: { plan: Plan; taskQueuePrefix?: string }): Promise<ReadPathsReport> {
-  const inventory = (region: string) => regionActivities<InventoryActivities>(region, taskQueuePrefix).listInventory({ region }).catch(() => undefined);
+  const inventory = (region: string) =>
+    regionActivities<InventoryActivities>(region, taskQueuePrefix)
+      .listInventory({ region })
+      .catch(() => undefined);
   const primary = await inventory(plan.primaryRegion);
   const regions: RegionReadPaths[] = [];
   for (const { region } of plan.drRegions) {
@@ -47,7 +57,12 @@ export async function readPathsWorkflow({ plan, taskQueuePrefix }: { plan: Plan;
  * primary's inventory from the same cycle's survey. A Region that cannot be checked keeps no
  * read-path finding (its reachability is the survey's to judge).
  */
-export async function monitorReadPaths(plan: Plan, prefix: string | undefined, surveys: ReadonlyArray<{ region: string; reachable: boolean; problem?: string; inventory?: RegionInventory }>, nowMs: number): Promise<ReadPathState> {
+export async function monitorReadPaths(
+  plan: Plan,
+  prefix: string | undefined,
+  surveys: ReadonlyArray<{ region: string; reachable: boolean; problem?: string; inventory?: RegionInventory }>,
+  nowMs: number,
+): Promise<ReadPathState> {
   const primary = surveys.find((s) => s.region === plan.primaryRegion)?.inventory;
   const reasons: ReadPathState['reasons'] = {};
   for (const { region } of plan.drRegions) {

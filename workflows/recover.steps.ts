@@ -41,12 +41,18 @@ export class RecoverRun {
   get plan() {
     return this.input.plan;
   }
-  #acts = <T>(region: string, options: typeof PROBE_OPTIONS | typeof PUBLISH_OPTIONS = PROBE_OPTIONS) => regionActivities<T>(region, this.input.taskQueuePrefix, options);
+  #acts = <T>(region: string, options: typeof PROBE_OPTIONS | typeof PUBLISH_OPTIONS = PROBE_OPTIONS) =>
+    regionActivities<T>(region, this.input.taskQueuePrefix, options);
 
   machineInput() {
     const { plan, carry } = this.input;
     const lastFailoverAtMs = carry?.lastFailoverAt ? Date.parse(carry.lastFailoverAt) : undefined;
-    return { unhealthyAfter: plan.health.unhealthyAfter, automatic: plan.failover.automatic, minDelayMs: plan.failover.minDelayBetweenFailovers, ...(carry ? { ...carry, lastFailoverAtMs } : {}) };
+    return {
+      unhealthyAfter: plan.health.unhealthyAfter,
+      automatic: plan.failover.automatic,
+      minDelayMs: plan.failover.minDelayBetweenFailovers,
+      ...(carry ? { ...carry, lastFailoverAtMs } : {}),
+    };
   }
 
   /** Idle: wait for a hint (the machine leaves idle), roll over when this run is long, or end after the idle timeout. */
@@ -62,7 +68,9 @@ export class RecoverRun {
     if (!first) await sleep(this.plan.health.interval);
     const results = await Promise.all(
       planRegions(this.plan).map((region) =>
-        this.#acts<MonitorActivities>(region).probeRegion({ region }).catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureMessage(err) })),
+        this.#acts<MonitorActivities>(region)
+          .probeRegion({ region })
+          .catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureMessage(err) })),
       ),
     );
     const primary = results[0]!;
@@ -88,7 +96,10 @@ export class RecoverRun {
     const timeoutMs = plan.failover.approvalTimeout;
     const announce = () =>
       this.#acts<EventActivities>(target, PUBLISH_OPTIONS)
-        .publishEvent({ bus: plan.events.bus, event: { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId: workflowInfo().workflowId, step, timeoutMs, subject: target } } })
+        .publishEvent({
+          bus: plan.events.bus,
+          event: { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId: workflowInfo().workflowId, step, timeoutMs, subject: target } },
+        })
         .catch((err: unknown) => log.warn('Approval Requested not published', { error: failureMessage(err) }));
     const answer = await this.gate.wait({ step, subject: target, timeoutMs }, wanted, announce);
     return answer && { ...answer, at: nowIso() };
@@ -120,7 +131,8 @@ export class RecoverRun {
     const to = c.target ?? '';
     // Polling is truth: a failover that already ran (a runbook one that finished just before this
     // hint was confirmed) left nothing to promote — do not start another run for nothing.
-    if ((await this.#replicasLeft(to)) === 0) return { type: 'FAILOVER_FINISHED', at: nowIso(), outcome: `nothing to fail over: every plan secret in ${to} is already standalone` };
+    if ((await this.#replicasLeft(to)) === 0)
+      return { type: 'FAILOVER_FINISHED', at: nowIso(), outcome: `nothing to fail over: every plan secret in ${to} is already standalone` };
     const reason = `automatic recovery: ${c.lastHint?.summary ?? 'outage confirmed'} (confirmed by ${plan.health.unhealthyAfter} failed probes)`;
     const prefix = this.input.taskQueuePrefix;
     let child;
@@ -129,7 +141,17 @@ export class RecoverRun {
         workflowId: id,
         taskQueue: workflowTaskQueue(prefix),
         parentClosePolicy: ParentClosePolicy.ABANDON,
-        args: [{ plan, to, mode: 'unplanned', reason, requestedBy: `secrets-dr recover (${workflowInfo().workflowId})`, skipApproval: true, taskQueuePrefix: prefix }],
+        args: [
+          {
+            plan,
+            to,
+            mode: 'unplanned',
+            reason,
+            requestedBy: `secrets-dr recover (${workflowInfo().workflowId})`,
+            skipApproval: true,
+            taskQueuePrefix: prefix,
+          },
+        ],
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) return { type: 'FAILOVER_START_FAILED', at: nowIso(), error: failureMessage(err) };
@@ -150,6 +172,14 @@ export class RecoverRun {
   /** What the next run carries (JSON-plain; bounded dedup memory and journal). */
   carry(c: RecoverContext): RecoverCarry {
     const lastFailoverAt = c.lastFailoverAtMs !== undefined ? new Date(c.lastFailoverAtMs).toISOString() : undefined;
-    return { seen: c.seen, hints: c.hints, duplicates: c.duplicates, failovers: c.failovers, lastFailoverAt, lastFailoverId: c.lastFailoverId, journal: c.journal };
+    return {
+      seen: c.seen,
+      hints: c.hints,
+      duplicates: c.duplicates,
+      failovers: c.failovers,
+      lastFailoverAt,
+      lastFailoverId: c.lastFailoverId,
+      journal: c.journal,
+    };
   }
 }

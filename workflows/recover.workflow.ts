@@ -59,7 +59,11 @@ export async function recoverWorkflow(raw: RecoverInput): Promise<RecoverStatus>
   if (run.input.hint) machine.send({ type: 'HINT', hint: run.input.hint, at: nowIso() });
 
   const end = await machine.run({
-    awaitHint: () => run.awaitHint(() => machine.state === 'idle', () => machine.context.hints + machine.context.duplicates - carried),
+    awaitHint: () =>
+      run.awaitHint(
+        () => machine.state === 'idle',
+        () => machine.context.hints + machine.context.duplicates - carried,
+      ),
     probe: () => run.probe(machine.context.failedProbes === 0),
     openVetoWindow: () => run.vetoWindow(() => machine.state === 'vetoWindow'),
     requestApproval: () => run.requestApproval(machine.context.target ?? '', () => machine.state === 'awaitingApproval'),

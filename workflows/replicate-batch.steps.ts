@@ -25,7 +25,11 @@ export interface ReplicateBatchInput {
 /** The kinds of work the machines ask for; all but `resolveConflict` run batched. */
 export type Kind = 'inspect' | 'replicate' | 'pollStatus' | 'verifyReplica' | 'resolveConflict';
 export type BatchedKind = Exclude<Kind, 'resolveConflict'>;
-export interface Item { key: string; secret: string; region: string }
+export interface Item {
+  key: string;
+  secret: string;
+  region: string;
+}
 
 const MIN_POLL_MS = 300;
 const MAX_POLL_MS = 15_000;
@@ -48,24 +52,48 @@ export function batchSteps(input: ReplicateBatchInput, contextOf: (key: string) 
       try {
         const [primaries, ...targets] = await Promise.all([
           reads(plan.primaryRegion).describePrimaries({ names }),
-          ...[...byRegion(items).keys()].map(async (r) => [r, await reads(r).describeTargets({ names: items.filter((i) => i.region === r).map((i) => i.secret) })] as const),
+          ...[...byRegion(items).keys()].map(
+            async (r) => [r, await reads(r).describeTargets({ names: items.filter((i) => i.region === r).map((i) => i.secret) })] as const,
+          ),
         ]);
         const p = new Map(primaries.map((v) => [v.name, v]));
         const t = new Map<string, TargetView>(targets.flatMap(([r, views]) => views.map((v) => [`${r}\u0000${v.name}`, v] as const)));
         for (const i of items) {
           const pv = p.get(i.secret) ?? { name: i.secret, exists: false };
           const inspection = classifyInspection(plan.primaryRegion, i.region, pv, t.get(i.key) ?? { name: i.secret, exists: false });
-          emit(i.key, { type: 'INSPECTED', inspection, policy: conflictPolicyFor(plan, i.secret, pv.tags), ...(pv.arn ? { primaryArn: pv.arn } : {}), at: Date.now() });
+          emit(i.key, {
+            type: 'INSPECTED',
+            inspection,
+            policy: conflictPolicyFor(plan, i.secret, pv.tags),
+            ...(pv.arn ? { primaryArn: pv.arn } : {}),
+            at: Date.now(),
+          });
         }
       } catch (err) {
         const { message } = failureReason(err);
-        for (const i of items) emit(i.key, { type: 'INSPECTED', inspection: { kind: 'blocked', reason: 'other', detail: `could not inspect: ${message}` }, policy: plan.conflicts.policy, at: Date.now() });
+        for (const i of items)
+          emit(i.key, {
+            type: 'INSPECTED',
+            inspection: { kind: 'blocked', reason: 'other', detail: `could not inspect: ${message}` },
+            policy: plan.conflicts.policy,
+            at: Date.now(),
+          });
       }
     },
     async replicate(items) {
       try {
-        const results = await writes.replicateBatch({ items: items.map((i) => ({ secret: i.secret, region: i.region, ...(kmsOf(i.region) ? { kmsKeyId: kmsOf(i.region) } : {}) })), writeQuotaShare: plan.failover.writeQuotaShare });
-        results.forEach((r, n) => emit(items[n]!.key, r.ok ? { type: 'REPLICATED', at: Date.now() } : { type: 'REPLICATE_FAILED', reason: r.reason ?? 'other', message: r.message ?? 'replication refused' }));
+        const results = await writes.replicateBatch({
+          items: items.map((i) => ({ secret: i.secret, region: i.region, ...(kmsOf(i.region) ? { kmsKeyId: kmsOf(i.region) } : {}) })),
+          writeQuotaShare: plan.failover.writeQuotaShare,
+        });
+        results.forEach((r, n) =>
+          emit(
+            items[n]!.key,
+            r.ok
+              ? { type: 'REPLICATED', at: Date.now() }
+              : { type: 'REPLICATE_FAILED', reason: r.reason ?? 'other', message: r.message ?? 'replication refused' },
+          ),
+        );
       } catch (err) {
         const f = failureReason(err);
         for (const i of items) emit(i.key, { type: 'REPLICATE_FAILED', reason: f.reason, message: f.message });
@@ -118,7 +146,11 @@ export function batchSteps(input: ReplicateBatchInput, contextOf: (key: string) 
       emit(i.key, { type: 'RESOLVED', resolution, at: Date.now() });
     } catch (err) {
       const f = failureReason(err);
-      emit(i.key, { type: 'RESOLVED', resolution: { secret: i.secret, region: i.region, policy: c.policy, result: 'failed', reason: f.reason, detail: f.message }, at: Date.now() });
+      emit(i.key, {
+        type: 'RESOLVED',
+        resolution: { secret: i.secret, region: i.region, policy: c.policy, result: 'failed', reason: f.reason, detail: f.message },
+        at: Date.now(),
+      });
     }
   };
   return { batched, resolveConflict };

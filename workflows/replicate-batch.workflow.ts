@@ -36,7 +36,13 @@ export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promis
   for (const secret of input.names) {
     for (const { region, kmsKeyId } of plan.drRegions) {
       const key = `${region}\u0000${secret}`;
-      const [snap, actions] = initialTransition(replicateMachine, { secret, region, primaryRegion: plan.primaryRegion, inSyncTimeoutMs: plan.setup.inSyncTimeout, ...(kmsKeyId ? { kmsKeyId } : {}) });
+      const [snap, actions] = initialTransition(replicateMachine, {
+        secret,
+        region,
+        primaryRegion: plan.primaryRegion,
+        inSyncTimeoutMs: plan.setup.inSyncTimeout,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+      });
       machines.set(key, snap);
       enqueue(key, actions);
     }

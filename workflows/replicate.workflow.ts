@@ -83,7 +83,10 @@ export async function replicateWorkflow({ plan, taskQueuePrefix: prefix, batchSi
   progress.counts = counts;
   const durationMs = Date.now() - started;
   await primary
-    .publishEvent({ bus: plan.events.bus, event: { detailType: 'Replication Completed', detail: { plan: plan.name, workflowId, primaryRegion: plan.primaryRegion, drRegions, counts, durationMs } } })
+    .publishEvent({
+      bus: plan.events.bus,
+      event: { detailType: 'Replication Completed', detail: { plan: plan.name, workflowId, primaryRegion: plan.primaryRegion, drRegions, counts, durationMs } },
+    })
     .catch(() => undefined); // events are hints: a missing bus never fails setup
   return {
     plan: plan.name,

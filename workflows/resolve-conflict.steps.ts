@@ -67,7 +67,10 @@ export class ConflictRun {
 
   async #tellSetup(pending: boolean): Promise<void> {
     const { setupWorkflowId, secret, region } = this.input;
-    if (setupWorkflowId) await getExternalWorkflowHandle(setupWorkflowId).signal(approvalStateSignal, { workflowId: this.workflowId, secret, region, pending }).catch(() => undefined);
+    if (setupWorkflowId)
+      await getExternalWorkflowHandle(setupWorkflowId)
+        .signal(approvalStateSignal, { workflowId: this.workflowId, secret, region, pending })
+        .catch(() => undefined);
   }
 
   async compare(): Promise<ResolveEvent> {
@@ -83,7 +86,10 @@ export class ConflictRun {
 
   async announceConflict(c: ResolveContext): Promise<undefined> {
     const { planName, secret, region, policy } = this.input;
-    await this.#publish({ detailType: 'Conflict Detected', detail: { plan: planName, workflowId: this.workflowId, secret, region, policy, ...(c.identical !== undefined ? { identical: c.identical } : {}) } });
+    await this.#publish({
+      detailType: 'Conflict Detected',
+      detail: { plan: planName, workflowId: this.workflowId, secret, region, policy, ...(c.identical !== undefined ? { identical: c.identical } : {}) },
+    });
     return undefined;
   }
 
@@ -102,7 +108,14 @@ export class ConflictRun {
     const { planName, secret, policy, writeQuotaShare } = this.input;
     try {
       const reason = `setup: same-named secret overwritten by replication (policy ${policy})`;
-      const b = await this.#target.backupSecret({ planName, secret, backup: backupName(planName, secret, new Date()), reason, workflowId: this.workflowId, writeQuotaShare });
+      const b = await this.#target.backupSecret({
+        planName,
+        secret,
+        backup: backupName(planName, secret, new Date()),
+        reason,
+        workflowId: this.workflowId,
+        writeQuotaShare,
+      });
       return { type: 'BACKED_UP', backup: b.backup };
     } catch (err) {
       return stepFailed(err);
@@ -114,7 +127,15 @@ export class ConflictRun {
     try {
       // Writing the target's value into the primary takes AWSPREVIOUS from its current holder: saved first.
       const reason = `setup: adopt writes the ${region} value into the primary; its AWSPREVIOUS moves`;
-      await this.#primary.backupSecret({ planName, secret, backup: backupName(planName, secret, new Date()), reason, workflowId: this.workflowId, writeQuotaShare, onlyIfPreviousWouldMove: true });
+      await this.#primary.backupSecret({
+        planName,
+        secret,
+        backup: backupName(planName, secret, new Date()),
+        reason,
+        workflowId: this.workflowId,
+        writeQuotaShare,
+        onlyIfPreviousWouldMove: true,
+      });
       // The token is per run: the conflict workflow id repeats for every setup of the plan.
       await this.#primary.adoptTargetValue({ secret, targetRegion: region, workflowId: `${this.workflowId}/${workflowInfo().runId}`, writeQuotaShare });
       return { type: 'ADOPTED' };
@@ -127,7 +148,15 @@ export class ConflictRun {
   async forceReplicate(c: ResolveContext): Promise<ResolveEvent> {
     const { secret, region, kmsKeyId, writeQuotaShare } = this.input;
     try {
-      const r = await this.#primary.forceReplicate({ secret, region, ...(kmsKeyId ? { kmsKeyId } : {}), force: !c.targetGone, ...(c.backup ? { backup: c.backup } : {}), identical: c.identical === true, writeQuotaShare });
+      const r = await this.#primary.forceReplicate({
+        secret,
+        region,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        force: !c.targetGone,
+        ...(c.backup ? { backup: c.backup } : {}),
+        identical: c.identical === true,
+        writeQuotaShare,
+      });
       return { type: 'OVERWRITTEN', replicaArn: r.replicaArn };
     } catch (err) {
       return stepFailed(err);

@@ -32,15 +32,32 @@ export async function restoreBackupWorkflow(input: RestoreInput): Promise<Restor
   const found = backups.filter((b) => b.name === input.backup && (input.region === undefined || b.region === input.region));
   if (found.length === 0) {
     const unread = Object.keys(errors);
-    throw ApplicationFailure.nonRetryable(`no backup named ${input.backup} in the plan's Regions${unread.length ? ` (could not read ${unread.join(', ')})` : ''}`, ErrorType.SecretNotFound);
+    throw ApplicationFailure.nonRetryable(
+      `no backup named ${input.backup} in the plan's Regions${unread.length ? ` (could not read ${unread.join(', ')})` : ''}`,
+      ErrorType.SecretNotFound,
+    );
   }
-  if (found.length > 1) throw ApplicationFailure.nonRetryable(`${input.backup} exists in several Regions (${found.map((b) => b.region).join(', ')}): name one with --region`, ErrorType.UsageError);
+  if (found.length > 1)
+    throw ApplicationFailure.nonRetryable(
+      `${input.backup} exists in several Regions (${found.map((b) => b.region).join(', ')}): name one with --region`,
+      ErrorType.UsageError,
+    );
   const { region } = found[0]!;
   const acts = regionActivities<BackupActivities>(region, input.taskQueuePrefix, WRITE_OPTIONS);
   const { workflowId } = workflowInfo();
   const plan = await acts.inspectRestore({ backup: input.backup });
   if (input.dryRun) {
-    return { backup: input.backup, region, secret: plan.secret, arn: '', versionId: '', removedReplica: false, alreadyRestored: plan.target === 'standalone' && plan.changes.length === 0, dryRun: true, plan };
+    return {
+      backup: input.backup,
+      region,
+      secret: plan.secret,
+      arn: '',
+      versionId: '',
+      removedReplica: false,
+      alreadyRestored: plan.target === 'standalone' && plan.changes.length === 0,
+      dryRun: true,
+      plan,
+    };
   }
   let backupOfCurrent: string | undefined;
   if (plan.needsBackup) {

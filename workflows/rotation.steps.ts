@@ -21,12 +21,22 @@ export interface RotationMove {
   recorded?: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>;
 }
 
-export async function moveRotation(acts: Pick<FailoverActivities, 'rehomeRotationBatch'>, move: RotationMove, warnings: string[]): Promise<{ moved: number; failed: number }> {
+export async function moveRotation(
+  acts: Pick<FailoverActivities, 'rehomeRotationBatch'>,
+  move: RotationMove,
+  warnings: string[],
+): Promise<{ moved: number; failed: number }> {
   const out = { moved: 0, failed: 0 };
   for (const batch of chunk(move.names, ROTATION_BATCH)) {
     try {
       const rules = move.recorded ? rulesByName(move.recorded, batch) : undefined;
-      const r = await acts.rehomeRotationBatch({ region: move.region, names: batch, lambdaArn: move.lambdaArn, writeQuotaShare: move.writeQuotaShare, ...(rules ? { rules } : {}) });
+      const r = await acts.rehomeRotationBatch({
+        region: move.region,
+        names: batch,
+        lambdaArn: move.lambdaArn,
+        writeQuotaShare: move.writeQuotaShare,
+        ...(rules ? { rules } : {}),
+      });
       out.moved += r.rehomed;
       out.failed += r.failed.length;
       warnings.push(...r.failed.slice(0, 20).map((f) => `rotation not ${move.verb} for ${f.name}: ${f.reason}`));

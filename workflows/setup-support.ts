@@ -16,7 +16,13 @@ export const WRITE_OPTIONS: ActivityOptions = {
 export const BATCH_READ_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '5m',
   heartbeatTimeout: '1m',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES] },
+  retry: {
+    initialInterval: '500ms',
+    backoffCoefficient: 2,
+    maximumInterval: '10s',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
 };
 
 /** The innermost message and error type of a failed activity/child (the kit's `rootCause` and `instanceof` reading). */

@@ -43,7 +43,10 @@ export async function statusWorkflow({ plan, taskQueuePrefix }: StatusWorkflowIn
   );
   const inventories: StatusInput['inventories'] = Object.fromEntries(results);
   if (regions.every((r) => inventories[r]?.inventory === undefined)) {
-    throw ApplicationFailure.nonRetryable(`no Region of plan ${plan.name} could be read: ${regions.map((r) => `${r}: ${inventories[r]?.error}`).join('; ')}`, 'RegionUnreachable');
+    throw ApplicationFailure.nonRetryable(
+      `no Region of plan ${plan.name} could be read: ${regions.map((r) => `${r}: ${inventories[r]?.error}`).join('; ')}`,
+      'RegionUnreachable',
+    );
   }
 
   // Only anomalies cost a DescribeSecret: the list pages already tell parity for the rest.

@@ -13,7 +13,8 @@ async function answer(id: string, decision: ApprovalDecision, io: Io): Promise<E
   return withTemporal({}, async (c) => {
     const result = await sendUpdate(c, id, approvalUpdate, decision);
     if (io.json) printJson(io, { workflowId: id, ...decision, result });
-    else io.out(`${id}: ${decision.decision === 'approve' ? 'approved' : `rejected (${decision.reason})`}${decision.subject ? ` for ${decision.subject}` : ''}`);
+    else
+      io.out(`${id}: ${decision.decision === 'approve' ? 'approved' : `rejected (${decision.reason})`}${decision.subject ? ` for ${decision.subject}` : ''}`);
     return ExitCode.Ok;
   });
 }
@@ -22,7 +23,10 @@ export const approveCommand = defineCommand({
   words: ['approve'],
   summary: 'approve the gate a workflow is waiting at',
   args: 'WORKFLOW_ID',
-  examples: ['secrets-dr approve secrets-dr/payments/failover', 'secrets-dr approve secrets-dr/payments/failback --subject prod/App/Mysql --reason keep-original'],
+  examples: [
+    'secrets-dr approve secrets-dr/payments/failover',
+    'secrets-dr approve secrets-dr/payments/failback --subject prod/App/Mysql --reason keep-original',
+  ],
   options: {
     subject: { type: 'string', placeholder: 'SECRET', description: 'answer the gate about this one secret (a per-secret question of failback or setup)' },
     reason: { type: 'string', placeholder: 'TEXT', description: 'why, kept in the workflow history (failback per-secret: keep-original)' },

@@ -33,12 +33,18 @@ function failed(what: string, err: unknown): never {
     while (cause?.cause instanceof Error) cause = cause.cause as typeof cause;
     const type = cause?.type;
     const exit = type === ErrorType.UsageError || type === ErrorType.SecretNotFound ? ExitCode.BadInput : ExitCode.Failed;
-    throw new OperatorError(type === ErrorType.UsageError ? ErrorType.UsageError : ErrorType.AwsRejected, `${what} failed: ${cause?.message ?? err.message}`, [], exit);
+    throw new OperatorError(
+      type === ErrorType.UsageError ? ErrorType.UsageError : ErrorType.AwsRejected,
+      `${what} failed: ${cause?.message ?? err.message}`,
+      [],
+      exit,
+    );
   }
   throw err;
 }
 
-const age = (createdAt: string | undefined, now: number) => (createdAt ? formatDuration(Math.max(0, now - Date.parse(createdAt))).replace(/(\d+[dh]).*$/, '$1') : '-');
+const age = (createdAt: string | undefined, now: number) =>
+  createdAt ? formatDuration(Math.max(0, now - Date.parse(createdAt))).replace(/(\d+[dh]).*$/, '$1') : '-';
 const usd = (n: number) => `$${n.toFixed(2)}`;
 const warnRegions = (io: Io, errors: Record<string, string>) => {
   for (const [r, e] of Object.entries(errors)) io.err(`warning: ${r} could not be read: ${e}`);
@@ -64,7 +70,12 @@ export const backupsListCommand = defineCommand({
       const now = Date.now();
       const monthly = out.backups.length * price;
       if (io.json) {
-        printJson(io, { ...out, backups: out.backups.map((b) => ({ ...b, monthlyCostUsd: price })), monthlyCostUsd: monthly, price: { secretPerMonthUsd: price, asOf: PRICES.asOf } });
+        printJson(io, {
+          ...out,
+          backups: out.backups.map((b) => ({ ...b, monthlyCostUsd: price })),
+          monthlyCostUsd: monthly,
+          price: { secretPerMonthUsd: price, asOf: PRICES.asOf },
+        });
       } else {
         const rows = out.backups.map((b) => [
           b.name,
@@ -77,7 +88,9 @@ export const backupsListCommand = defineCommand({
         ]);
         for (const line of table(['BACKUP', 'REGION', 'ORIGIN', 'REASON', 'AGE', 'VERSIONS', '$/MONTH'], rows)) io.out(line);
         warnRegions(io, out.errors);
-        io.out(`${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${PRICES.asOf}; SECRETS_DR_PRICE_SECRET_MONTH overrides).`);
+        io.out(
+          `${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${PRICES.asOf}; SECRETS_DR_PRICE_SECRET_MONTH overrides).`,
+        );
         io.out('Restore one with `secrets-dr backups restore BACKUP_NAME --dry-run`; delete old ones with `secrets-dr backups prune --older-than 30d`.');
       }
       return Object.keys(out.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;
@@ -89,7 +102,10 @@ export const backupsRestoreCommand = defineCommand({
   words: ['backups', 'restore'],
   summary: 'put a backup back under the name of the secret it saved: every labelled version, key, policy, tags, rotation settings',
   args: 'BACKUP_NAME',
-  examples: ['secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --dry-run', 'secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --region ap-northeast-3 --yes'],
+  examples: [
+    'secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --dry-run',
+    'secrets-dr backups restore secrets-dr-backup/payments/prod/db/2026-12-02T050000Z --region ap-northeast-3 --yes',
+  ],
   options: {
     ...PLAN_OPTION,
     yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask for confirmation (without a terminal, restore needs --yes or --dry-run)' },
@@ -101,7 +117,10 @@ export const backupsRestoreCommand = defineCommand({
     json: z.boolean(),
     yes: z.boolean(),
     'dry-run': z.boolean(),
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected a Region name such as ap-northeast-3' }).optional(),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected a Region name such as ap-northeast-3' })
+      .optional(),
     positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one BACKUP_NAME (see `secrets-dr backups list`)' }),
   }),
   async run(opts, io) {
@@ -133,16 +152,30 @@ export const backupsRestoreCommand = defineCommand({
       if (ask) {
         // On a terminal: the dry run's changes, then the operator types the Region of the secret that is replaced.
         const preview = await restore(true);
-        await confirmByRegion(io, { action: `restore ${backup} over ${preview.secret} in ${preview.region}`, regions: [preview.region], preview: restoreLines(preview, true) });
+        await confirmByRegion(io, {
+          action: `restore ${backup} over ${preview.secret} in ${preview.region}`,
+          regions: [preview.region],
+          preview: restoreLines(preview, true),
+        });
       }
       const result = await restore(dryRun);
       if (io.json) printJson(io, result);
       else {
         for (const line of restoreLines(result, dryRun)) io.out(line);
-        if (dryRun) io.out(result.plan?.changes.length ? `dry run: ${result.plan.changes.length} change(s), nothing written. Run with --yes to restore.` : 'dry run: nothing to change.');
+        if (dryRun)
+          io.out(
+            result.plan?.changes.length
+              ? `dry run: ${result.plan.changes.length} change(s), nothing written. Run with --yes to restore.`
+              : 'dry run: nothing to change.',
+          );
         else {
-          io.out(`${result.secret} (${result.region}) holds ${result.backup} again${result.alreadyRestored ? ' (it already did)' : ''}: AWSCURRENT is version ${result.versionId}.`);
-          if (result.removedReplica) io.out(`note: ${result.region} was removed from the replication of ${result.secret}. A later \`setup\` sees the conflict again: add a per-secret override (policy skip or fail) to keep this secret.`);
+          io.out(
+            `${result.secret} (${result.region}) holds ${result.backup} again${result.alreadyRestored ? ' (it already did)' : ''}: AWSCURRENT is version ${result.versionId}.`,
+          );
+          if (result.removedReplica)
+            io.out(
+              `note: ${result.region} was removed from the replication of ${result.secret}. A later \`setup\` sees the conflict again: add a per-secret override (policy skip or fail) to keep this secret.`,
+            );
           for (const a of result.attention ?? []) io.err(`needs attention: ${a}`);
         }
       }
@@ -191,11 +224,14 @@ export const backupsPruneCommand = defineCommand({
       else {
         const now = Date.now();
         const verb = dryRun ? 'would delete' : 'deleted';
-        for (const b of r.removed) io.out(`${verb}: ${b.name} (${b.region}, ${age(b.createdAt, now)} old)${b.skipped ? ' — already scheduled for deletion' : ''}`);
+        for (const b of r.removed)
+          io.out(`${verb}: ${b.name} (${b.region}, ${age(b.createdAt, now)} old)${b.skipped ? ' — already scheduled for deletion' : ''}`);
         for (const k of r.kept) if (k.why !== 'younger than the threshold') io.out(`kept: ${k.backup.name} (${k.backup.region}): ${k.why}`);
         for (const f of r.failed) io.err(`not deleted: ${f.name} (${f.region}): ${f.reason}`);
         warnRegions(io, r.errors);
-        io.out(`${dryRun ? 'dry run: would delete' : 'deleted'} ${r.removed.length} backup(s)${dryRun ? '' : ' with the normal recovery window (RestoreSecret brings one back within it)'}, saving ${usd(r.removed.length * price)} per month; ${r.kept.length} kept.`);
+        io.out(
+          `${dryRun ? 'dry run: would delete' : 'deleted'} ${r.removed.length} backup(s)${dryRun ? '' : ' with the normal recovery window (RestoreSecret brings one back within it)'}, saving ${usd(r.removed.length * price)} per month; ${r.kept.length} kept.`,
+        );
       }
       return r.failed.length || Object.keys(r.errors).length ? ExitCode.NeedsAttention : ExitCode.Ok;
     });

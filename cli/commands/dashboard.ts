@@ -29,12 +29,21 @@ export const dashboardCommand = defineCommand({
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),
-    port: z.string().regex(/^\d{1,5}$/, { error: 'expected a port number such as 8788 (0: any free port)' }).transform(Number).pipe(z.number().max(65_535, { error: 'expected a port number up to 65535' })),
+    port: z
+      .string()
+      .regex(/^\d{1,5}$/, { error: 'expected a port number such as 8788 (0: any free port)' })
+      .transform(Number)
+      .pipe(z.number().max(65_535, { error: 'expected a port number up to 65535' })),
     interval: z
       .string()
       .regex(/^\d+(\.\d+)?$/, { error: 'expected seconds, such as 2' })
       .transform(Number)
-      .pipe(z.number().min(0.5, { error: 'expected at least 0.5 seconds (each refresh queries every running workflow)' }).max(3_600, { error: 'expected at most 3600 seconds' })),
+      .pipe(
+        z
+          .number()
+          .min(0.5, { error: 'expected at least 0.5 seconds (each refresh queries every running workflow)' })
+          .max(3_600, { error: 'expected at most 3600 seconds' }),
+      ),
     export: z.string().min(1).optional(),
     positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }),
   }),
@@ -53,15 +62,26 @@ export const dashboardCommand = defineCommand({
         const path = resolve(opts.export);
         const state = await collect();
         writeFileSync(path, renderPage(state, { live: false }));
-        if (io.json) printJson(io, { file: path, generatedAt: state.generatedAt, operations: state.operations.length, approvals: state.approvals.length, drills: state.drills.length });
-        else io.out(`dashboard of plan ${plan.name} written to ${path} (${state.operations.length} running operation(s), ${state.approvals.length} pending approval(s), ${state.drills.length} drill(s))`);
+        if (io.json)
+          printJson(io, {
+            file: path,
+            generatedAt: state.generatedAt,
+            operations: state.operations.length,
+            approvals: state.approvals.length,
+            drills: state.drills.length,
+          });
+        else
+          io.out(
+            `dashboard of plan ${plan.name} written to ${path} (${state.operations.length} running operation(s), ${state.approvals.length} pending approval(s), ${state.drills.length} drill(s))`,
+          );
         return ExitCode.Ok;
       }
       let server;
       try {
         server = await startDashboardServer({ collect, port: opts.port, intervalMs: opts.interval * 1_000 });
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new OperatorError(ErrorType.UsageError, `--port ${opts.port}: the port is in use on 127.0.0.1; pass another with --port N (0: any free port)`);
+        if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
+          throw new OperatorError(ErrorType.UsageError, `--port ${opts.port}: the port is in use on 127.0.0.1; pass another with --port N (0: any free port)`);
         throw err;
       }
       if (io.json) printJson(io, { url: server.url, openUrl: server.openUrl, token: server.token, port: server.port });

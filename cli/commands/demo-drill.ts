@@ -19,9 +19,17 @@ export interface DemoDrillContext {
   reportsDir: string;
 }
 
-export async function demoDrillStage({ c, plan, io, say, reportsDir }: DemoDrillContext): Promise<{ report: DrillReport; files: { json: string; markdown: string; svg: string } }> {
+export async function demoDrillStage({
+  c,
+  plan,
+  io,
+  say,
+  reportsDir,
+}: DemoDrillContext): Promise<{ report: DrillReport; files: { json: string; markdown: string; svg: string } }> {
   say('');
-  say(`[drill] secrets-dr drill run --wait --reports ${reportsDir}   (${plan.drills.canaries} canaries secrets-dr-drill/${plan.name}/<n>; production secrets are not touched)`);
+  say(
+    `[drill] secrets-dr drill run --wait --reports ${reportsDir}   (${plan.drills.canaries} canaries secrets-dr-drill/${plan.name}/<n>; production secrets are not touched)`,
+  );
   const handle = await startDrill({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, 'demo');
   const report = await handle.result();
   const files = writeDrillReports(report, reportsDir);

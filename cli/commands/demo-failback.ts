@@ -47,7 +47,9 @@ export async function demoFailbackStage({ c, plan, io, say, rotated = 'prod/App/
   } finally {
     sm.destroy();
   }
-  say(`[failback] ${from} is healthy again: secrets-dr failback --yes --approve --wait   (reconcile per secret from the failover's lineage, copy newer ${to} values back, re-replicate from ${from})`);
+  say(
+    `[failback] ${from} is healthy again: secrets-dr failback --yes --approve --wait   (reconcile per secret from the failover's lineage, copy newer ${to} values back, re-replicate from ${from})`,
+  );
   say('');
   const handle = await startFailback(c, { plan, skipApproval: true, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX });
   const report = await handle.result();
@@ -56,9 +58,13 @@ export async function demoFailbackStage({ c, plan, io, say, rotated = 'prod/App/
   say('');
   const item = report.items.find((i) => i.name === rotated);
   if (item?.status === 'verified' && item.hmacMatch && item.copiedBack) {
-    say(`[failback] ${rotated}: the value rotated in ${to} during the outage was kept — AWSCURRENT in ${from} and in ${to} have the same HMAC, equal to the rotated value's, and ${to} is a replica of ${from} again (InSync).`);
+    say(
+      `[failback] ${rotated}: the value rotated in ${to} during the outage was kept — AWSCURRENT in ${from} and in ${to} have the same HMAC, equal to the rotated value's, and ${to} is a replica of ${from} again (InSync).`,
+    );
   } else {
-    say(`[failback] ${rotated}: ${item ? `${item.change}, ${item.resolution}, ${item.status}${item.reason ? ` — ${item.reason}` : ''}` : 'not part of the failback'}`);
+    say(
+      `[failback] ${rotated}: ${item ? `${item.change}, ${item.resolution}, ${item.status}${item.reason ? ` — ${item.reason}` : ''}` : 'not part of the failback'}`,
+    );
   }
   return report;
 }

@@ -29,11 +29,21 @@ export async function demoFailoverStage({ c, plan, labUrl, io, say }: DemoFailov
   say('');
   say(`[failover] Tokyo goes dark: secrets-dr lab fault outage --region ${from} --mode refuse`);
   await lab.fault('outage', { region: from, mode: 'refuse' });
-  say(`[failover] secrets-dr failover --to ${to} --mode unplanned --yes --approve --wait   (StopReplicationToReplica in ${to}, at ${plan.failover.writeQuotaShare} of its 50 TPS write quota)`);
+  say(
+    `[failover] secrets-dr failover --to ${to} --mode unplanned --yes --approve --wait   (StopReplicationToReplica in ${to}, at ${plan.failover.writeQuotaShare} of its 50 TPS write quota)`,
+  );
   say('');
   let report: FailoverReport;
   try {
-    const { handle } = await startFailover(c, { plan, to, mode: 'unplanned', reason: 'demo: Tokyo outage', skipApproval: true, dryRun: false, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX });
+    const { handle } = await startFailover(c, {
+      plan,
+      to,
+      mode: 'unplanned',
+      reason: 'demo: Tokyo outage',
+      skipApproval: true,
+      dryRun: false,
+      taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX,
+    });
     report = await handle.result();
     if (io.json) printJson(io, { failover: report });
     else renderFailoverReport(report, io);
@@ -55,7 +65,9 @@ export async function demoFailoverStage({ c, plan, labUrl, io, say }: DemoFailov
         } catch {
           writable = false;
         }
-        say(`  ${o.name}: ${d.PrimaryRegion ? `still a replica of ${d.PrimaryRegion}` : 'standalone'}, ${readable ? 'readable' : 'NOT readable'}, ${writable ? 'writable' : 'NOT writable'}`);
+        say(
+          `  ${o.name}: ${d.PrimaryRegion ? `still a replica of ${d.PrimaryRegion}` : 'standalone'}, ${readable ? 'readable' : 'NOT readable'}, ${writable ? 'writable' : 'NOT writable'}`,
+        );
       }
     } finally {
       sm.destroy();
@@ -72,7 +84,9 @@ export async function demoFailoverStage({ c, plan, labUrl, io, say }: DemoFailov
       c.client.workflow.getHandle(fenceWorkflowId(plan.name, from)).result(),
       new Promise((_, reject) => setTimeout(() => reject(new Error('still waiting after 60 s')), 60_000)),
     ])) as { fenced: number; alreadyFenced: number; failed: unknown[] };
-    say(`  ${fence.fenced + fence.alreadyFenced} old primaries fenced in ${from} after ${formatDuration(Date.now() - t0)} (deny-write policy + secrets-dr:fenced tag): writes there are refused now.`);
+    say(
+      `  ${fence.fenced + fence.alreadyFenced} old primaries fenced in ${from} after ${formatDuration(Date.now() - t0)} (deny-write policy + secrets-dr:fenced tag): writes there are refused now.`,
+    );
   } catch (err) {
     say(`  the fence is still pending: ${(err as Error).message} (see \`secrets-dr status\`)`);
   }

@@ -34,10 +34,20 @@ function filesUnder(dir: string): string[] {
  * history's JSON form, so a plain JSON.stringify would hide every value from the scan.
  */
 function readable(history: unknown): string {
-  return JSON.stringify(history).replace(/"data":"([A-Za-z0-9+/]*={0,2})"/g, (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`);
+  return JSON.stringify(history).replace(
+    /"data":"([A-Za-z0-9+/]*={0,2})"/g,
+    (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`,
+  );
 }
 
-export async function scanForLeaks(client: Client, lab: LabClient, planName: string, values: readonly string[], output: readonly string[], reportDirs: readonly string[]): Promise<LeakScan> {
+export async function scanForLeaks(
+  client: Client,
+  lab: LabClient,
+  planName: string,
+  values: readonly string[],
+  output: readonly string[],
+  reportDirs: readonly string[],
+): Promise<LeakScan> {
   // Short values would match by chance; the demo's are ≥ 24 random characters.
   const needles = values.filter((v) => v.length >= 16);
   const found: string[] = [];

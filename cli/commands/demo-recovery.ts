@@ -51,7 +51,9 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
   const t0 = Date.now();
   try {
     say('');
-    say('[recovery] the plan now says failover.automatic: true, health.alarms: [payments-sm-errors], unhealthyAfter: 3 probes; the demo probes every 1 s to save time (a plan file with automatic: true must say health.interval of at least 5s)');
+    say(
+      '[recovery] the plan now says failover.automatic: true, health.alarms: [payments-sm-errors], unhealthyAfter: 3 probes; the demo probes every 1 s to save time (a plan file with automatic: true must say health.interval of at least 5s)',
+    );
     say('[recovery] secrets-dr monitor start   (one cycle per second: probes, ListSecrets pages, parity, rotation, fences)');
     const monitor = await startMonitor(c, plan);
     const mh = c.client.workflow.getHandle<typeof monitorWorkflow>(monitor.workflowId);
@@ -64,23 +66,39 @@ export async function demoRecoveryStage({ c, plan: base, labUrl, io, say }: Demo
     say(`[recovery] Tokyo goes dark (lab fault outage --region ${from} --mode refuse), and the alarm ${ALARM} fires in both Regions`);
     await lab.fault('outage', { region: from, mode: 'refuse' });
     for (const region of [from, ...plan.drRegions.map((d) => d.region)]) await lab.call('POST', 'inject/alarm', { region, alarmName: ALARM, state: 'ALARM' });
-    const started = await until('recover to start the failover', async () => {
-      const s = await c.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
-      return s.failovers >= 1 ? s : undefined;
-    }, 90_000);
+    const started = await until(
+      'recover to start the failover',
+      async () => {
+        const s = await c.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
+        return s.failovers >= 1 ? s : undefined;
+      },
+      90_000,
+    );
     for (const j of started.journal) say(`  recover ${j.at.slice(11, 23)}  ${j.what}`);
     const report = await c.client.workflow.getHandle<typeof failoverWorkflow>(failoverWorkflowId(plan.name)).result();
-    say(`[recovery] alarm → automatic failover finished in ${formatDuration(Date.now() - t0)} (${started.hints} hint(s), ${started.duplicates} duplicate(s), one failover):`);
+    say(
+      `[recovery] alarm → automatic failover finished in ${formatDuration(Date.now() - t0)} (${started.hints} hint(s), ${started.duplicates} duplicate(s), one failover):`,
+    );
     if (io.json) printJson(io, { recovery: { recover: started, failover: report } });
     else renderFailoverReport(report, io);
     const health = await mh.query(monitorHealthQuery);
-    say(`[recovery] secrets-dr status --from-monitor: ${health.regions.map((r) => `${r.region} ${r.state}${r.reasons.length ? ` (${r.reasons[0]!.message})` : ''}`).join(', ')}`);
+    say(
+      `[recovery] secrets-dr status --from-monitor: ${health.regions.map((r) => `${r.region} ${r.state}${r.reasons.length ? ` (${r.reasons[0]!.message})` : ''}`).join(', ')}`,
+    );
     await mh.signal(monitorStopSignal, {});
     await runEventsInstall(c, { plan, action: 'uninstall' });
     say('[recovery] monitor stopped, EventBridge rules uninstalled');
     await lab.fault('clear', { region: from });
     say(`[recovery] Tokyo answers again: the pending fence (${fenceWorkflowId(plan.name, from)}) lands on the old primaries`);
-    await until('the fence', () => c.client.workflow.getHandle(fenceWorkflowId(plan.name, from)).result().then(() => true), 60_000).catch((err: Error) => say(`  ${err.message}`));
+    await until(
+      'the fence',
+      () =>
+        c.client.workflow
+          .getHandle(fenceWorkflowId(plan.name, from))
+          .result()
+          .then(() => true),
+      60_000,
+    ).catch((err: Error) => say(`  ${err.message}`));
     return report;
   } finally {
     await lab.fault('clear', { region: from }).catch(() => undefined);

@@ -114,9 +114,17 @@ async function optionalStage(file: string, exportName: string): Promise<StageFn 
 }
 
 /** The final report: every stage, the drill's figures, and where to look next. */
-function finalReport(stages: StageResult[], drill: DrillReport | undefined, ui: string, files: string[], leaks: LeakScan | undefined, workerLog: string): string[] {
+function finalReport(
+  stages: StageResult[],
+  drill: DrillReport | undefined,
+  ui: string,
+  files: string[],
+  leaks: LeakScan | undefined,
+  workerLog: string,
+): string[] {
   const lines = ['# secrets-dr demo — final report', '', '| stage | result | took | note |', '|---|---|---|---|'];
-  for (const s of stages) lines.push(`| ${s.name} | ${s.status} | ${s.status === 'not available' ? '—' : formatDuration(s.ms)} | ${(s.note ?? '').replace(/\|/g, '\\|')} |`);
+  for (const s of stages)
+    lines.push(`| ${s.name} | ${s.status} | ${s.status === 'not available' ? '—' : formatDuration(s.ms)} | ${(s.note ?? '').replace(/\|/g, '\\|')} |`);
   lines.push('');
   if (drill) {
     lines.push(
@@ -143,7 +151,12 @@ export const demoCommand = defineCommand({
   examples: ['secrets-dr demo', 'secrets-dr demo --keep', 'secrets-dr demo --reports /tmp/dr-reports --json'],
   options: {
     keep: { type: 'boolean', default: false, description: 'keep the local stack running after the story (Ctrl-C stops it), in ./.secrets-dr-demo' },
-    reports: { type: 'string', default: DEFAULT_REPORTS_DIR, placeholder: 'DIR', description: 'where the drill and demo reports (and the worker log) are written' },
+    reports: {
+      type: 'string',
+      default: DEFAULT_REPORTS_DIR,
+      placeholder: 'DIR',
+      description: 'where the drill and demo reports (and the worker log) are written',
+    },
   },
   schema: z.object({ keep: z.boolean(), reports: z.string().min(1), json: z.boolean(), positionals: z.array(z.string()).max(0) }),
   async run(opts, io) {
@@ -171,11 +184,23 @@ export const demoCommand = defineCommand({
       installRuntime({ level: logLevelFromEnv('WARN'), logFile: workerLog });
       // The worker runs under the worker policy generated for the demo plan (`secrets-dr iam-policy`), enforced by the lab.
       const workerPolicy = policyFor('worker', parsePlanText(DEMO_PLAN).plan!);
-      const lab = await startLab({ port: 0, regions: [PRIMARY, DR, 'us-east-1'], iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }] });
+      const lab = await startLab({
+        port: 0,
+        regions: [PRIMARY, DR, 'us-east-1'],
+        iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }],
+      });
       cleanups.push(() => lab.close());
       const temporal = await startTemporalDevServer({ home, detached: false });
       cleanups.push(() => temporal.stop());
-      const info: StackInfo = { home, startedAt: new Date().toISOString(), labUrl: lab.url, regions: [PRIMARY, DR], temporalAddress: temporal.address, temporalUi: temporal.ui, processes: [] };
+      const info: StackInfo = {
+        home,
+        startedAt: new Date().toISOString(),
+        labUrl: lab.url,
+        regions: [PRIMARY, DR],
+        temporalAddress: temporal.address,
+        temporalUi: temporal.ui,
+        processes: [],
+      };
       const env = stackEnv(info);
       Object.assign(process.env, env, LAB_CREDENTIALS);
       const workerEnv = loadEnv();
@@ -193,9 +218,13 @@ export const demoCommand = defineCommand({
       cleanups.push(() => workers.shutdown());
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
       say(`      worker log: ${workerLog} (kept out of this story; Temporal's log: ${join(home, 'logs')})`);
-      say(`      the worker signs as ${DEMO_WORKER_CREDENTIALS.accessKeyId}; the lab enforces its generated IAM policy (${workerPolicy.Statement.length} statements)`);
+      say(
+        `      the worker signs as ${DEMO_WORKER_CREDENTIALS.accessKeyId}; the lab enforces its generated IAM policy (${workerPolicy.Statement.length} statements)`,
+      );
 
-      say('[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka; the plan\'s rotation functions (rotate-payments in Tokyo and Osaka)');
+      say(
+        "[2/5] seeding the fleet in Tokyo: 7 secrets, 3 already replicated to Osaka, 1 same-named secret already in Osaka; the plan's rotation functions (rotate-payments in Tokyo and Osaka)",
+      );
       const planPath = join(home, 'secrets-dr.yaml');
       writeFileSync(planPath, DEMO_PLAN);
       const { plan } = loadPlanFile(planPath);
@@ -240,7 +269,12 @@ export const demoCommand = defineCommand({
         say('undo with `secrets-dr backups restore BACKUP_NAME --yes` (see `secrets-dr backups list`).');
       }
       const stages: StageResult[] = [
-        { name: 'setup (conflict resolved by backup)', status: setup.code === ExitCode.Ok ? 'done' : 'failed', ms: Date.now() - started, ...(backup?.backup ? { note: `backup ${backup.backup}` } : {}) },
+        {
+          name: 'setup (conflict resolved by backup)',
+          status: setup.code === ExitCode.Ok ? 'done' : 'failed',
+          ms: Date.now() - started,
+          ...(backup?.backup ? { note: `backup ${backup.backup}` } : {}),
+        },
       ];
       const ctx = { c, plan, labUrl: lab.url, io, say, reportsDir };
       const run = async (name: string, fn: StageFn | undefined, missing?: string): Promise<unknown> => {
@@ -264,7 +298,12 @@ export const demoCommand = defineCommand({
       const recovery = await optionalStage('demo-recovery', 'demoRecoveryStage');
       if (recovery) await run('monitor → outage → automatic failover', recovery);
       else {
-        stages.push({ name: 'monitor → outage → automatic failover', status: 'not available', ms: 0, note: 'demo-recovery stage not in this build: failover by runbook instead' });
+        stages.push({
+          name: 'monitor → outage → automatic failover',
+          status: 'not available',
+          ms: 0,
+          note: 'demo-recovery stage not in this build: failover by runbook instead',
+        });
         say('');
         say('[recovery] the automatic-failover stage (demo-recovery) is not in this build: failover by runbook instead');
         await run('outage → failover (runbook)', demoFailoverStage);
@@ -309,4 +348,3 @@ export const demoCommand = defineCommand({
     }
   },
 });
-

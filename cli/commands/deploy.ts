@@ -26,21 +26,30 @@ async function loadDeploy(): Promise<DeployModule> {
 export const deploySynthCommand = defineCommand({
   words: ['deploy', 'synth'],
   summary: 'write CloudFormation templates (AWS CDK) for every plan Region: worker on ECS Fargate, recovery rules → receiver Lambda',
-  examples: ['secrets-dr deploy synth --image 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/secrets-dr:1.0 --temporal-address my-ns.a1b2c.tmprl.cloud:7233 --temporal-namespace my-ns.a1b2c', 'secrets-dr deploy synth -f payments.yaml --image IMAGE --temporal-address HOST:7233 --temporal-namespace NS --workers 3 --out cdk.out'],
+  examples: [
+    'secrets-dr deploy synth --image 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/secrets-dr:1.0 --temporal-address my-ns.a1b2c.tmprl.cloud:7233 --temporal-namespace my-ns.a1b2c',
+    'secrets-dr deploy synth -f payments.yaml --image IMAGE --temporal-address HOST:7233 --temporal-namespace NS --workers 3 --out cdk.out',
+  ],
   options: {
     ...PLAN_OPTION,
     image: { type: 'string', placeholder: 'URI', description: 'the worker image (built from the Dockerfile, pushed to ECR)' },
     'temporal-address': { type: 'string', placeholder: 'HOST:PORT', description: 'the Temporal frontend the workers connect to' },
     'temporal-namespace': { type: 'string', placeholder: 'NS', description: 'the Temporal namespace' },
-    'temporal-api-key-secret': { type: 'string', placeholder: 'NAME', description: 'the Secrets Manager secret holding the Temporal API key (default secrets-dr/PLAN/temporal-api-key)' },
+    'temporal-api-key-secret': {
+      type: 'string',
+      placeholder: 'NAME',
+      description: 'the Secrets Manager secret holding the Temporal API key (default secrets-dr/PLAN/temporal-api-key)',
+    },
     workers: { type: 'string', placeholder: 'N', description: 'worker tasks per Region, 1-10 (default 2)' },
     out: { type: 'string', placeholder: 'DIR', description: 'where the templates are written (default deploy/cdk.out of the package)' },
   },
   schema: z.object({
     plan: z.string(),
     json: z.boolean(),
-    image: z.string({ error: '--image: expected the worker image URI (docker build -t ... from the repository\'s Dockerfile, pushed to ECR)' }).min(1),
-    'temporal-address': z.string({ error: '--temporal-address: expected HOST:PORT of Temporal (e.g. my-ns.a1b2c.tmprl.cloud:7233)' }).regex(/^[^\s:]+:\d+$/, { error: 'expected HOST:PORT' }),
+    image: z.string({ error: "--image: expected the worker image URI (docker build -t ... from the repository's Dockerfile, pushed to ECR)" }).min(1),
+    'temporal-address': z
+      .string({ error: '--temporal-address: expected HOST:PORT of Temporal (e.g. my-ns.a1b2c.tmprl.cloud:7233)' })
+      .regex(/^[^\s:]+:\d+$/, { error: 'expected HOST:PORT' }),
     'temporal-namespace': z.string({ error: '--temporal-namespace: expected the Temporal namespace' }).min(1),
     'temporal-api-key-secret': z.string().min(1).optional(),
     workers: z.coerce.number().int().min(1).max(10).default(2),

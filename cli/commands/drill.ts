@@ -43,7 +43,11 @@ function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' |
 export type DrillTimeouts = Pick<DrillInput, 'inSyncTimeoutMs' | 'replicaRemovalTimeoutMs'>;
 
 /** Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists. */
-export async function upsertDrillSchedule(t: DrillTarget, plan: Plan, cron = plan.drills.schedule): Promise<{ scheduleId: string; created: boolean; cron: string }> {
+export async function upsertDrillSchedule(
+  t: DrillTarget,
+  plan: Plan,
+  cron = plan.drills.schedule,
+): Promise<{ scheduleId: string; created: boolean; cron: string }> {
   const scheduleId = drillScheduleId(plan.name);
   const action = {
     type: 'startWorkflow' as const,
@@ -75,7 +79,12 @@ export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<b
   }
 }
 
-export async function startDrill(t: DrillTarget, plan: Plan, trigger: 'manual' | 'demo' | 'test' = 'manual', timeouts: DrillTimeouts = {}): Promise<WorkflowHandle<typeof drillWorkflow>> {
+export async function startDrill(
+  t: DrillTarget,
+  plan: Plan,
+  trigger: 'manual' | 'demo' | 'test' = 'manual',
+  timeouts: DrillTimeouts = {},
+): Promise<WorkflowHandle<typeof drillWorkflow>> {
   return t.client.workflow.start<typeof drillWorkflow>(DRILL_WORKFLOW_TYPE, {
     taskQueue: workflowTaskQueue(t.prefix),
     workflowId: drillWorkflowId(plan.name, drillStamp(new Date())),
@@ -99,7 +108,10 @@ export async function listDrills(client: Client, plan: Plan, limit = 20): Promis
     if (!w.workflowId.startsWith(prefix)) continue;
     const entry: DrillListEntry = { workflowId: w.workflowId, startedAt: w.startTime.toISOString(), status: w.status.name };
     if (w.status.name === 'COMPLETED') {
-      entry.report = await client.workflow.getHandle<typeof drillWorkflow>(w.workflowId, w.runId).result().catch(() => undefined);
+      entry.report = await client.workflow
+        .getHandle<typeof drillWorkflow>(w.workflowId, w.runId)
+        .result()
+        .catch(() => undefined);
     }
     out.push(entry);
     if (out.length >= limit) break;
@@ -123,10 +135,16 @@ export function exitCodeOfDrill(report: DrillReport): ExitCode {
 }
 
 export function renderDrillSummary(r: DrillReport, io: Io): void {
-  io.out(`drill ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.canaries.length} canaries, took ${formatDuration(r.durationMs)}`);
-  io.out(`  RTO ${r.rtoMs === undefined ? 'not measured' : formatFigure(r.rtoMs)} (target ${formatDuration(r.rtoTargetMs)}${r.withinTarget === undefined ? '' : r.withinTarget ? ', within target' : ', OVER target'}) · RPO ${r.rpoMs === undefined ? 'not measured' : formatFigure(r.rpoMs)}`);
+  io.out(
+    `drill ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.canaries.length} canaries, took ${formatDuration(r.durationMs)}`,
+  );
+  io.out(
+    `  RTO ${r.rtoMs === undefined ? 'not measured' : formatFigure(r.rtoMs)} (target ${formatDuration(r.rtoTargetMs)}${r.withinTarget === undefined ? '' : r.withinTarget ? ', within target' : ', OVER target'}) · RPO ${r.rpoMs === undefined ? 'not measured' : formatFigure(r.rpoMs)}`,
+  );
   if (r.failure) io.out(`  failed at ${r.failure.step}${r.failure.region ? ` in ${r.failure.region}` : ''}: ${r.failure.reason}`);
-  io.out(`  clean-up: ${r.cleanup.deleted} canary copies deleted, ${r.cleanup.leftoversRemoved} leftovers of earlier drills removed, ${r.cleanup.remaining.length === 0 ? 'nothing left behind' : `LEFT BEHIND: ${r.cleanup.remaining.join(', ')}`}`);
+  io.out(
+    `  clean-up: ${r.cleanup.deleted} canary copies deleted, ${r.cleanup.leftoversRemoved} leftovers of earlier drills removed, ${r.cleanup.remaining.length === 0 ? 'nothing left behind' : `LEFT BEHIND: ${r.cleanup.remaining.join(', ')}`}`,
+  );
   for (const w of r.warnings) io.out(`  warning: ${w}`);
 }
 
@@ -139,7 +157,12 @@ export const drillRunCommand = defineCommand({
   options: {
     ...PLAN_OPTION,
     wait: { type: 'boolean', default: false, description: 'follow the drill to its end and print its report (else: start it and print its id)' },
-    reports: { type: 'string', default: DEFAULT_REPORTS_DIR, placeholder: 'DIR', description: 'where the drill report (Markdown, SVG timeline, JSON) is written' },
+    reports: {
+      type: 'string',
+      default: DEFAULT_REPORTS_DIR,
+      placeholder: 'DIR',
+      description: 'where the drill report (Markdown, SVG timeline, JSON) is written',
+    },
   },
   schema: z.object({ ...base, wait: z.boolean(), reports: z.string().min(1) }),
   async run(opts, io) {
@@ -168,11 +191,20 @@ export const drillScheduleCommand = defineCommand({
   words: ['drill', 'schedule'],
   summary: 'schedule DR drills (a Temporal Schedule; overlap skip; updates an existing schedule)',
   examples: ['secrets-dr drill schedule', 'secrets-dr drill schedule --cron "0 3 * * 6"'],
-  options: { ...PLAN_OPTION, cron: { type: 'string', placeholder: 'EXPR', description: "when drills run, a 5-field cron expression (default: the plan's drills.schedule)" } },
-  schema: z.object({ ...base, cron: z.string().superRefine((v, ctx) => {
-    const problem = cronProblem(v); // the plan's drills.schedule is checked by the same rule
-    if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression such as "0 3 * * 6", got "${v}": ${problem}` });
-  }).optional() }),
+  options: {
+    ...PLAN_OPTION,
+    cron: { type: 'string', placeholder: 'EXPR', description: "when drills run, a 5-field cron expression (default: the plan's drills.schedule)" },
+  },
+  schema: z.object({
+    ...base,
+    cron: z
+      .string()
+      .superRefine((v, ctx) => {
+        const problem = cronProblem(v); // the plan's drills.schedule is checked by the same rule
+        if (problem) ctx.addIssue({ code: 'custom', message: `expected a cron expression such as "0 3 * * 6", got "${v}": ${problem}` });
+      })
+      .optional(),
+  }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {
@@ -186,7 +218,7 @@ export const drillScheduleCommand = defineCommand({
 
 export const drillUnscheduleCommand = defineCommand({
   words: ['drill', 'unschedule'],
-  summary: 'remove the plan\'s drill schedule',
+  summary: "remove the plan's drill schedule",
   examples: ['secrets-dr drill unschedule -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: z.object(base),
@@ -218,7 +250,15 @@ export const drillListCommand = defineCommand({
       if (drills.length === 0) io.out(`no drills yet for plan ${plan.name} (\`secrets-dr drill run --wait\` or \`secrets-dr drill schedule\`)`);
       const rows = drills.map((d) => {
         const r = d.report;
-        return [d.startedAt, d.workflowId, r ? r.outcome : d.status.toLowerCase(), formatFigure(r?.rtoMs), formatDuration(plan.drills.rtoTarget), formatFigure(r?.rpoMs), r?.failure ? `${r.failure.step}: ${r.failure.reason.slice(0, 60)}` : ''];
+        return [
+          d.startedAt,
+          d.workflowId,
+          r ? r.outcome : d.status.toLowerCase(),
+          formatFigure(r?.rtoMs),
+          formatDuration(plan.drills.rtoTarget),
+          formatFigure(r?.rpoMs),
+          r?.failure ? `${r.failure.step}: ${r.failure.reason.slice(0, 60)}` : '',
+        ];
       });
       if (rows.length) for (const l of table(['WHEN', 'DRILL', 'RESULT', 'RTO', 'TARGET', 'RPO', 'FAILURE'], rows)) io.out(l);
       return ExitCode.Ok;

@@ -71,11 +71,22 @@ function shareWithLabReceiver(planPath: string, plan: Plan, receiverUrl: string)
 export const eventsInstallCommand = defineCommand({
   words: ['events', 'install'],
   summary: 'create, in every plan Region, the EventBridge rules and API destination that feed recover (idempotent)',
-  examples: ['secrets-dr events install --receiver-url https://receiver.example.com', 'secrets-dr events install -f payments.yaml --receiver-url https://receiver.example.com --role-arn arn:aws:iam::123456789012:role/secrets-dr-events'],
+  examples: [
+    'secrets-dr events install --receiver-url https://receiver.example.com',
+    'secrets-dr events install -f payments.yaml --receiver-url https://receiver.example.com --role-arn arn:aws:iam::123456789012:role/secrets-dr-events',
+  ],
   options: {
     ...PLAN_OPTION,
-    'receiver-url': { type: 'string', placeholder: 'URL', description: 'where EventBridge delivers events: the `secrets-dr receiver` (default SECRETS_DR_RECEIVER_URL)' },
-    'api-key': { type: 'string', placeholder: 'KEY', description: 'the API key the connection sends, 16+ characters (default SECRETS_DR_RECEIVER_API_KEY; prefer the variable: arguments show in ps)' },
+    'receiver-url': {
+      type: 'string',
+      placeholder: 'URL',
+      description: 'where EventBridge delivers events: the `secrets-dr receiver` (default SECRETS_DR_RECEIVER_URL)',
+    },
+    'api-key': {
+      type: 'string',
+      placeholder: 'KEY',
+      description: 'the API key the connection sends, 16+ characters (default SECRETS_DR_RECEIVER_API_KEY; prefer the variable: arguments show in ps)',
+    },
     'role-arn': { type: 'string', placeholder: 'ARN', description: 'the IAM role EventBridge assumes to call the API destination' },
   },
   schema: z.object({
@@ -92,7 +103,13 @@ export const eventsInstallCommand = defineCommand({
     if (!receiverUrl) throw new OperatorError(ErrorType.UsageError, 'where is the receiver? --receiver-url URL (or SECRETS_DR_RECEIVER_URL; `lab up` sets it)');
     const key = opts['api-key'] ?? envValue('SECRETS_DR_RECEIVER_API_KEY');
     return withTemporal({ worker: true }, async (c) => {
-      const report = await runEventsInstall(c, { plan, action: 'install', receiverUrl, apiKeyFingerprint: key ? fingerprintOf(key) : undefined, roleArn: opts['role-arn'] });
+      const report = await runEventsInstall(c, {
+        plan,
+        action: 'install',
+        receiverUrl,
+        apiKeyFingerprint: key ? fingerprintOf(key) : undefined,
+        roleArn: opts['role-arn'],
+      });
       if (shareWithLabReceiver(path, plan, receiverUrl) && !io.json) io.out(`  (the local stack's receiver now serves plan ${plan.name})`);
       return render(report, io);
     });

@@ -53,7 +53,10 @@ export function renderFailbackReport(r: FailbackReport, io: Io): void {
   if (r.outcome === 'dry-run') io.out(`dry run: failback of plan ${r.plan} (${direction}) — nothing was changed`);
   else io.out(`failback ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${direction}${r.detail ? `: ${r.detail}` : ''}`);
   // Every failover since the last failback is reconciled, not only the latest.
-  for (const f of r.failovers ?? []) io.out(`  failover ${f.failoverId} to ${f.region}${f.from ? ` (from ${f.from})` : ''}: ${f.secrets} secret(s) reconciled against it${f.hmacs ? '' : ' (lineage without HMACs)'}`);
+  for (const f of r.failovers ?? [])
+    io.out(
+      `  failover ${f.failoverId} to ${f.region}${f.from ? ` (from ${f.from})` : ''}: ${f.secrets} secret(s) reconciled against it${f.hmacs ? '' : ' (lineage without HMACs)'}`,
+    );
   const regions = new Set(r.items.map((i) => i.dr).filter(Boolean));
   const rows = r.items.map((i) => {
     const notes = [
@@ -72,8 +75,16 @@ export function renderFailbackReport(r: FailbackReport, io: Io): void {
   });
   for (const line of table(['SECRET', 'CHANGED', r.outcome === 'dry-run' ? 'WOULD' : 'RESOLUTION', 'STATUS', 'NOTES'], rows)) io.out(line);
   if (r.items.length < r.total) io.out(`... and ${r.total - r.items.length} more (--json)`);
-  io.out(`  ${Object.entries(r.counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'no secrets'} (of ${r.total})`);
-  io.out(`  writes in the shared 50 TPS bucket: ${r.writes.expected} (at least ${formatDuration(r.writes.expectedMs)} at the plan's writeQuotaShare)${r.outcome === 'dry-run' ? '' : `; took ${formatDuration(r.durationMs)}`}`);
+  io.out(
+    `  ${
+      Object.entries(r.counts)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ') || 'no secrets'
+    } (of ${r.total})`,
+  );
+  io.out(
+    `  writes in the shared 50 TPS bucket: ${r.writes.expected} (at least ${formatDuration(r.writes.expectedMs)} at the plan's writeQuotaShare)${r.outcome === 'dry-run' ? '' : `; took ${formatDuration(r.durationMs)}`}`,
+  );
   if (r.rotation) io.out(`  rotation: ${r.rotation.detail}`);
   if (r.unfenced !== undefined) io.out(`  unfenced: ${r.unfenced} secret(s) in ${r.from}`);
   if (r.planChange) io.out(`  plan change: ${r.planChange.note}`);
@@ -105,7 +116,9 @@ export function progressLine(p: FailbackProgress): string {
   const done = (p.counts.verified ?? 0) + (p.counts.failed ?? 0) + (p.counts.skipped ?? 0);
   const width = 30;
   const filled = p.total > 0 ? Math.round((done / p.total) * width) : 0;
-  const counts = Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  const counts = Object.entries(p.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   const state = p.paused ? 'PAUSED' : p.cancelRequested ? `${p.step} (cancelling)` : p.step;
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${state}${counts ? ` · ${counts}` : ''}${p.pendingAsks.length ? ` · ${p.pendingAsks.length} waiting for an answer` : ''}`;
 }
@@ -145,12 +158,21 @@ export const failbackCommand = defineCommand({
   options: {
     ...PLAN_OPTION,
     reverse: { type: 'boolean', default: false, description: 'keep the DR Region as the primary and replicate back into the old one' },
-    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits' },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      default: false,
+      description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits',
+    },
     approve: { type: 'boolean', default: false, description: "answer the plan's approval gate now; without it the gate waits for `secrets-dr approve`" },
     'dry-run': { type: 'boolean', default: false, description: 'show the per-secret decisions and the writes it would take; change nothing' },
     wait: { type: 'boolean', default: false, description: 'follow the failback to its end, also through approval gates (else: exit 4 at a gate)' },
     'write-plan': { type: 'boolean', default: false, description: 'with --reverse: edit the plan file so the DR Region becomes primaryRegion (comments kept)' },
-    'failover-id': { type: 'string', placeholder: 'ID', description: "reconcile only this failover run's promotions (default: every failover since the last failback)" },
+    'failover-id': {
+      type: 'string',
+      placeholder: 'ID',
+      description: "reconcile only this failover run's promotions (default: every failover since the last failback)",
+    },
   },
   schema: z
     .object({
@@ -165,7 +187,10 @@ export const failbackCommand = defineCommand({
       json: z.boolean(),
       positionals: z.array(z.string()).max(0, { error: 'failback takes no positional arguments' }),
     })
-    .refine((o) => !o['write-plan'] || o.reverse, { error: '--write-plan only makes sense with --reverse (the plan changes only when the DR Region stays primary)', path: ['write-plan'] }),
+    .refine((o) => !o['write-plan'] || o.reverse, {
+      error: '--write-plan only makes sense with --reverse (the plan changes only when the DR Region stays primary)',
+      path: ['write-plan'],
+    }),
   async run(opts, io) {
     const { plan, path } = loadPlanFile(opts.plan);
     const input: FailbackInput = {
@@ -183,11 +208,16 @@ export const failbackCommand = defineCommand({
       if (!input.dryRun && shouldConfirm(opts.yes)) {
         // On a terminal: the dry run's decisions, then the operator types the Region that gets written.
         const preview = (await (await startFailback(conn, { ...input, dryRun: true })).result()) as FailbackReport;
-        await confirmByRegion(io, { action: `fail back into ${preview.from}`, regions: [preview.from], preview: failbackPreview(preview, plan, opts.approve, WOULD) });
+        await confirmByRegion(io, {
+          action: `fail back into ${preview.from}`,
+          regions: [preview.from],
+          preview: failbackPreview(preview, plan, opts.approve, WOULD),
+        });
       }
       const handle = await startFailback(conn, input);
       const say = (l: string) => (io.json ? io.err(l) : io.out(l));
-      if (!input.dryRun) say(`failback ${handle.workflowId} started (${opts.reverse ? 'reverse: the DR Region stays primary' : `back to ${plan.primaryRegion}`})`);
+      if (!input.dryRun)
+        say(`failback ${handle.workflowId} started (${opts.reverse ? 'reverse: the DR Region stays primary' : `back to ${plan.primaryRegion}`})`);
       const { code, report } = await follow(handle, failbackFollow, io, { wait: opts.wait });
       if (report?.planChange && (report.outcome === 'done' || report.outcome === 'partial')) {
         if (opts['write-plan']) {

@@ -46,17 +46,34 @@ export function renderFailoverReport(r: FailoverReport, io: Io): void {
   }
   if (r.outcome === 'dry-run') {
     io.out(`dry run: failover of plan ${r.plan} from ${r.from} to ${r.to} (${r.mode}) — nothing was changed`);
-    const rows = (r.preview ?? []).map((i) => [i.name, String(i.group), i.action === 'promote' ? 'promote (StopReplicationToReplica)' : i.action, [i.reason, i.lagging ? 'replica behind its primary' : undefined].filter(Boolean).join('; ')]);
+    const rows = (r.preview ?? []).map((i) => [
+      i.name,
+      String(i.group),
+      i.action === 'promote' ? 'promote (StopReplicationToReplica)' : i.action,
+      [i.reason, i.lagging ? 'replica behind its primary' : undefined].filter(Boolean).join('; '),
+    ]);
     for (const line of table(['SECRET', 'GROUP', 'WOULD', 'NOTE'], rows)) io.out(line);
     if ((r.preview?.length ?? 0) < r.total) io.out(`... and ${r.total - (r.preview?.length ?? 0)} more`);
   } else {
     io.out(`failover ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.from} → ${r.to} (${r.mode})${r.detail ? `: ${r.detail}` : ''}`);
-    io.out(`  ${c(r.counts.promoted)} promoted, ${c(r.counts.alreadyStandalone)} already standalone, ${c(r.counts.failed)} failed, ${c(r.counts.skipped)} skipped (of ${r.total})`);
-    io.out(`  took ${formatDuration(r.durationMs)}${r.rtoMs !== undefined ? `, RTO ${formatDuration(r.rtoMs)}` : ''} (expected from the quota: ${formatDuration(r.expectedMs)})`);
-    io.out(`  fence: ${r.fence.state}${r.fence.fenced ? ` (${r.fence.fenced} fenced)` : ''}${r.fence.detail ? ` — ${r.fence.detail}` : ''}${r.fence.handedTo ? ` → ${r.fence.handedTo}` : ''}`);
-    if (r.runs?.length) io.out(`  standalone in ${r.to}, by failover run: ${r.runs.map((x) => `${x.failoverId}${x.failoverId === r.failoverId ? ' (this run)' : ''}: ${x.promoted}`).join(', ')}`);
+    io.out(
+      `  ${c(r.counts.promoted)} promoted, ${c(r.counts.alreadyStandalone)} already standalone, ${c(r.counts.failed)} failed, ${c(r.counts.skipped)} skipped (of ${r.total})`,
+    );
+    io.out(
+      `  took ${formatDuration(r.durationMs)}${r.rtoMs !== undefined ? `, RTO ${formatDuration(r.rtoMs)}` : ''} (expected from the quota: ${formatDuration(r.expectedMs)})`,
+    );
+    io.out(
+      `  fence: ${r.fence.state}${r.fence.fenced ? ` (${r.fence.fenced} fenced)` : ''}${r.fence.detail ? ` — ${r.fence.detail}` : ''}${r.fence.handedTo ? ` → ${r.fence.handedTo}` : ''}`,
+    );
+    if (r.runs?.length)
+      io.out(
+        `  standalone in ${r.to}, by failover run: ${r.runs.map((x) => `${x.failoverId}${x.failoverId === r.failoverId ? ' (this run)' : ''}: ${x.promoted}`).join(', ')}`,
+      );
     if (r.rotation) io.out(`  rotation: ${r.rotation.detail}`);
-    if (r.lineage) io.out(`  lineage: ${r.lineage.records} record(s) under ${r.lineage.prefix} in ${r.to}${r.lineage.hmacs ? '' : ` — ${r.lineage.detail ?? 'without HMACs'}`}`);
+    if (r.lineage)
+      io.out(
+        `  lineage: ${r.lineage.records} record(s) under ${r.lineage.prefix} in ${r.to}${r.lineage.hmacs ? '' : ` — ${r.lineage.detail ?? 'without HMACs'}`}`,
+      );
     if (r.outcomes?.length && r.outcomes.length <= SECRET_TABLE_LIMIT) {
       const rows = r.outcomes.map((o) => [o.name, o.status, o.by ? `${o.by}${o.by === r.failoverId ? ' (this run)' : ''}` : '-', o.fence ?? '-']);
       for (const line of table(['SECRET', 'DONE', 'PROMOTED BY RUN', `FENCE IN ${r.from}`], rows)) io.out(`  ${line}`);
@@ -121,16 +138,36 @@ export async function startFailover(c: Connected, input: FailoverInput): Promise
 
 export const failoverCommand = defineCommand({
   words: ['failover'],
-  summary: 'promote the DR Region\'s replicas to standalone secrets (runbook)',
-  examples: ['secrets-dr failover --to ap-northeast-3 --dry-run', 'secrets-dr failover --to ap-northeast-3 --mode unplanned --reason "Tokyo outage" --wait', 'secrets-dr failover --to ap-northeast-3 --yes --json   (automation: starts, then waits for a person at the approval gate)'],
+  summary: "promote the DR Region's replicas to standalone secrets (runbook)",
+  examples: [
+    'secrets-dr failover --to ap-northeast-3 --dry-run',
+    'secrets-dr failover --to ap-northeast-3 --mode unplanned --reason "Tokyo outage" --wait',
+    'secrets-dr failover --to ap-northeast-3 --yes --json   (automation: starts, then waits for a person at the approval gate)',
+  ],
   options: {
     ...PLAN_OPTION,
     to: { type: 'string', placeholder: 'REGION', description: 'the DR Region whose replicas become standalone secrets' },
-    mode: { type: 'string', description: "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode)" },
+    mode: {
+      type: 'string',
+      description: "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode)",
+    },
     reason: { type: 'string', placeholder: 'TEXT', description: 'why, kept in the history, events and lineage' },
-    'rotation-wait': { type: 'string', placeholder: 'DURATION', description: `planned: how long to wait for a rotation in flight before refusing that secret (default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})` },
-    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits' },
-    approve: { type: 'boolean', default: false, description: "answer the plan's approval gate now (requireApproval); without it the gate waits for `secrets-dr approve`" },
+    'rotation-wait': {
+      type: 'string',
+      placeholder: 'DURATION',
+      description: `planned: how long to wait for a rotation in flight before refusing that secret (default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})`,
+    },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      default: false,
+      description: 'do not ask to type the Region (asked only on a terminal); the approval gate still waits',
+    },
+    approve: {
+      type: 'boolean',
+      default: false,
+      description: "answer the plan's approval gate now (requireApproval); without it the gate waits for `secrets-dr approve`",
+    },
     'dry-run': { type: 'boolean', default: false, description: 'show what would be promoted, per secret and group, and the expected time; change nothing' },
     wait: { type: 'boolean', default: false, description: 'follow the failover to its end (else: exit 4 at the approval gate, 0 once it runs)' },
   },
@@ -147,7 +184,10 @@ export const failoverCommand = defineCommand({
         if (text === undefined) return undefined;
         const ms = parseDuration(text);
         if (ms === undefined || ms > 86_400_000) {
-          ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration up to 1d; write it like "5m" (units ms, s, m, h, d; default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})` });
+          ctx.addIssue({
+            code: 'custom',
+            message: `"${text}" is not a duration up to 1d; write it like "5m" (units ms, s, m, h, d; default ${formatDuration(DEFAULT_ROTATION_WAIT_MS)})`,
+          });
           return z.NEVER;
         }
         return ms;
@@ -162,7 +202,10 @@ export const failoverCommand = defineCommand({
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     if (!plan.drRegions.some((d) => d.region === opts.to)) {
-      throw new OperatorError(ErrorType.UsageError, `--to ${opts.to}: not a DR Region of plan ${plan.name} (DR Regions: ${plan.drRegions.map((d) => d.region).join(', ')})`);
+      throw new OperatorError(
+        ErrorType.UsageError,
+        `--to ${opts.to}: not a DR Region of plan ${plan.name} (DR Regions: ${plan.drRegions.map((d) => d.region).join(', ')})`,
+      );
     }
     const input: FailoverInput = {
       plan,

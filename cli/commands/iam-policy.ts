@@ -24,7 +24,10 @@ export const iamPolicyCommand = defineCommand({
     plan: z.string(),
     json: z.boolean(),
     role: z.enum(IAM_ROLES, { error: `--role: expected one of ${IAM_ROLES.join(', ')}` }),
-    'account-id': z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' }).optional(),
+    'account-id': z
+      .string()
+      .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' })
+      .optional(),
     partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).optional(),
     explain: z.boolean(),
     positionals: z.array(z.string()).max(0, { error: 'iam-policy takes no arguments' }),
@@ -42,7 +45,9 @@ export const iamPolicyCommand = defineCommand({
     }
     io.out(JSON.stringify(policy, null, 2));
     if (size > MANAGED_POLICY_LIMIT) {
-      io.err(`note: ${size} characters is above the ${MANAGED_POLICY_LIMIT} limit of one managed policy; split the statements over two policies or use name prefixes instead of many exact names.`);
+      io.err(
+        `note: ${size} characters is above the ${MANAGED_POLICY_LIMIT} limit of one managed policy; split the statements over two policies or use name prefixes instead of many exact names.`,
+      );
     }
     return ExitCode.Ok;
   },

@@ -33,7 +33,10 @@ function describeFunction(f: LabFunction): string {
 export const labLambdaCreateCommand = defineCommand({
   words: ['lab', 'lambda', 'create'],
   summary: 'create a rotation function in the lab (RotateSecret then runs its four steps)',
-  examples: ['secrets-dr lab lambda create --region ap-northeast-3 --name rotate-payments', 'secrets-dr lab lambda create --region ap-northeast-1 --name rotate-slow --step-delay 2000'],
+  examples: [
+    'secrets-dr lab lambda create --region ap-northeast-3 --name rotate-payments',
+    'secrets-dr lab lambda create --region ap-northeast-1 --name rotate-slow --step-delay 2000',
+  ],
   options: {
     region: { type: 'string', placeholder: 'REGION', description: 'the lab Region of the function' },
     name: { type: 'string', placeholder: 'NAME', description: 'the function name' },
@@ -44,7 +47,11 @@ export const labLambdaCreateCommand = defineCommand({
     region: Region,
     name: Name,
     kind: z.enum(ROTATION_KINDS, { error: `expected one of ${ROTATION_KINDS.join(', ')}` }).default('rotation-single-user'),
-    'step-delay': z.string().regex(/^\d+(\.\d+)?$/, { error: 'expected milliseconds (a non-negative number)' }).transform(Number).default(DEFAULT_STEP_DELAY_MS),
+    'step-delay': z
+      .string()
+      .regex(/^\d+(\.\d+)?$/, { error: 'expected milliseconds (a non-negative number)' })
+      .transform(Number)
+      .default(DEFAULT_STEP_DELAY_MS),
     json: z.boolean(),
     positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }),
   }),
@@ -58,14 +65,15 @@ export const labLambdaCreateCommand = defineCommand({
 
 export const labLambdaListCommand = defineCommand({
   words: ['lab', 'lambda', 'list'],
-  summary: 'the lab\'s rotation functions',
+  summary: "the lab's rotation functions",
   examples: ['secrets-dr lab lambda list', 'secrets-dr lab lambda list --region ap-northeast-3 --json'],
   options: { region: { type: 'string', placeholder: 'REGION', description: 'only the functions of this Region' } },
   schema: z.object({ region: Region.optional(), json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }) }),
   async run(opts, io: Io) {
     const functions = await callLab((lab) => lab.listFunctions(opts.region));
     if (io.json) printJson(io, { functions });
-    else if (functions.length === 0) io.out(`no functions${opts.region ? ` in ${opts.region}` : ''}: create one with \`secrets-dr lab lambda create --region R --name N\``);
+    else if (functions.length === 0)
+      io.out(`no functions${opts.region ? ` in ${opts.region}` : ''}: create one with \`secrets-dr lab lambda create --region R --name N\``);
     else for (const f of functions) io.out(describeFunction(f));
     return ExitCode.Ok;
   },
@@ -75,7 +83,10 @@ export const labLambdaDeleteCommand = defineCommand({
   words: ['lab', 'lambda', 'delete'],
   summary: 'delete a rotation function from the lab (RotateSecret naming it then fails with AccessDeniedException)',
   examples: ['secrets-dr lab lambda delete --region ap-northeast-3 --name rotate-payments'],
-  options: { region: { type: 'string', placeholder: 'REGION', description: 'the lab Region of the function' }, name: { type: 'string', placeholder: 'NAME', description: 'the function name' } },
+  options: {
+    region: { type: 'string', placeholder: 'REGION', description: 'the lab Region of the function' },
+    name: { type: 'string', placeholder: 'NAME', description: 'the function name' },
+  },
   schema: z.object({ region: Region, name: Name, json: z.boolean(), positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }) }),
   async run(opts, io: Io) {
     await callLab((lab) => lab.deleteFunction(opts.region, opts.name));

@@ -11,7 +11,6 @@ import { exportLines, isAlive, readStack, stackDown, stackEnv, stackHome, stackU
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
 
-
 export const labUpCommand = defineCommand({
   words: ['lab', 'up'],
   summary: 'start the lab, a Temporal dev server and a worker in the background; prints export lines to eval',
@@ -21,14 +20,14 @@ export const labUpCommand = defineCommand({
     'secrets-dr iam-policy --role worker -f secrets-dr.yaml > worker.json && eval "$(secrets-dr lab up --iam-policy worker.json)"',
   ],
   options: {
-    port: { type: 'string', placeholder: 'N', description: 'the lab\'s port (default: a free one)' },
+    port: { type: 'string', placeholder: 'N', description: "the lab's port (default: a free one)" },
     regions: { type: 'string', placeholder: 'R1,R2', description: 'the Regions the lab serves, comma-separated' },
-    state: { type: 'string', placeholder: 'FILE', description: 'keep the lab\'s secrets in this file across restarts' },
+    state: { type: 'string', placeholder: 'FILE', description: "keep the lab's secrets in this file across restarts" },
     'iam-policy': {
       type: 'string',
       multiple: true,
       placeholder: '[ACCESS_KEY_ID=]FILE',
-      description: 'enforce an IAM policy (JSON) on every lab request: of every caller, or of one access key; repeatable (a key\'s policies combine)',
+      description: "enforce an IAM policy (JSON) on every lab request: of every caller, or of one access key; repeatable (a key's policies combine)",
     },
     'no-temporal': { type: 'boolean', default: false, description: 'start only the lab (no Temporal dev server, no worker)' },
     'no-worker': { type: 'boolean', default: false, description: 'start the lab and Temporal, but no worker' },
@@ -52,7 +51,14 @@ export const labUpCommand = defineCommand({
     let info;
     try {
       info = await stackUp(
-        { port: opts.port, regions: opts.regions, statePath: opts.state, iamPolicies: opts['iam-policy'], temporal: !opts['no-temporal'], worker: !opts['no-worker'] && !opts['no-temporal'] },
+        {
+          port: opts.port,
+          regions: opts.regions,
+          statePath: opts.state,
+          iamPolicies: opts['iam-policy'],
+          temporal: !opts['no-temporal'],
+          worker: !opts['no-worker'] && !opts['no-temporal'],
+        },
         (line) => io.err(`lab up: ${line}`),
       );
     } catch (err) {
@@ -63,7 +69,9 @@ export const labUpCommand = defineCommand({
     if (io.json) printJson(io, { ...info, env });
     else {
       for (const l of exportLines(env)) io.out(l);
-      io.err(`lab up: ready. Lab ${info.labUrl}${info.temporalUi ? `, Temporal UI ${info.temporalUi}` : ''}; logs in ${info.home}/logs. Stop with \`secrets-dr lab down\`.`);
+      io.err(
+        `lab up: ready. Lab ${info.labUrl}${info.temporalUi ? `, Temporal UI ${info.temporalUi}` : ''}; logs in ${info.home}/logs. Stop with \`secrets-dr lab down\`.`,
+      );
     }
     return ExitCode.Ok;
   },
@@ -85,7 +93,13 @@ export const labDownCommand = defineCommand({
 
 function requireStack() {
   const info = readStack();
-  if (!info) throw new OperatorError(ErrorType.StackUnavailable, `no local stack recorded in ${stackHome()}: start one with \`eval "$(secrets-dr lab up)"\``, [], ExitCode.Failed);
+  if (!info)
+    throw new OperatorError(
+      ErrorType.StackUnavailable,
+      `no local stack recorded in ${stackHome()}: start one with \`eval "$(secrets-dr lab up)"\``,
+      [],
+      ExitCode.Failed,
+    );
   return info;
 }
 
@@ -133,12 +147,24 @@ export const labStatusCommand = defineCommand({
   },
 });
 
-const FAULTS = ['outage', 'latency', 'replication-lag', 'replication-pause', 'throttle', 'fail-next', 'rotation-stall', 'replica-delete-delay', 'deny', 'clear'] as const;
+const FAULTS = [
+  'outage',
+  'latency',
+  'replication-lag',
+  'replication-pause',
+  'throttle',
+  'fail-next',
+  'rotation-stall',
+  'replica-delete-delay',
+  'deny',
+  'clear',
+] as const;
 
 /** The lab of `SECRETS_DR_LAB_URL`, else of the running local stack. */
 export function labClient(): LabClient {
   const c = LabClient.fromEnv() ?? (readStack() ? new LabClient(readStack()!.labUrl) : undefined);
-  if (!c) throw new OperatorError(ErrorType.StackUnavailable, 'no lab: set SECRETS_DR_LAB_URL or start one with `eval "$(secrets-dr lab up)"`', [], ExitCode.Failed);
+  if (!c)
+    throw new OperatorError(ErrorType.StackUnavailable, 'no lab: set SECRETS_DR_LAB_URL or start one with `eval "$(secrets-dr lab up)"`', [], ExitCode.Failed);
   return c;
 }
 
@@ -146,9 +172,17 @@ export const labFaultCommand = defineCommand({
   words: ['lab', 'fault'],
   summary: 'inject a fault: outage|latency|replication-lag|replication-pause|throttle|fail-next|rotation-stall|replica-delete-delay|deny|clear',
   args: 'KIND',
-  examples: ['secrets-dr lab fault outage --region ap-northeast-1 --mode hang', 'secrets-dr lab fault fail-next --region ap-northeast-3 --op StopReplicationToReplica --count 2', 'secrets-dr lab fault clear'],
+  examples: [
+    'secrets-dr lab fault outage --region ap-northeast-1 --mode hang',
+    'secrets-dr lab fault fail-next --region ap-northeast-3 --op StopReplicationToReplica --count 2',
+    'secrets-dr lab fault clear',
+  ],
   options: {
-    region: { type: 'string', placeholder: 'REGION', description: 'the Region the fault applies to (every kind but clear needs it; clear without it clears all)' },
+    region: {
+      type: 'string',
+      placeholder: 'REGION',
+      description: 'the Region the fault applies to (every kind but clear needs it; clear without it clears all)',
+    },
     mode: { type: 'string', description: 'outage: answer 5xx (error), refuse connections, or hang (default error)' },
     ms: { type: 'string', placeholder: 'MS', description: 'latency, replication-lag, replica-delete-delay: milliseconds' },
     jitter: { type: 'string', placeholder: 'MS', description: 'latency: random extra milliseconds, up to this' },
@@ -156,7 +190,11 @@ export const labFaultCommand = defineCommand({
     tps: { type: 'string', placeholder: 'N', description: 'throttle: the calls per second allowed' },
     op: { type: 'string', placeholder: 'OPERATION', description: 'fail-next, deny: the API operation (e.g. StopReplicationToReplica)' },
     count: { type: 'string', placeholder: 'N', description: 'fail-next: how many calls fail (default 1)' },
-    error: { type: 'string', placeholder: 'TYPE', description: 'fail-next, deny: the error answered (deny: AccessDeniedException, ExpiredTokenException, UnrecognizedClientException, ThrottlingException)' },
+    error: {
+      type: 'string',
+      placeholder: 'TYPE',
+      description: 'fail-next, deny: the error answered (deny: AccessDeniedException, ExpiredTokenException, UnrecognizedClientException, ThrottlingException)',
+    },
     step: { type: 'string', description: 'rotation-stall: the rotation step that stalls' },
   },
   schema: z
@@ -176,10 +214,13 @@ export const labFaultCommand = defineCommand({
     .superRefine((o, ctx) => {
       const kind = o.positionals[0];
       if (kind !== 'clear' && !o.region) ctx.addIssue({ code: 'custom', path: ['region'], message: `lab fault ${kind} needs --region` });
-      if ((kind === 'latency' || kind === 'replication-lag' || kind === 'replica-delete-delay') && o.ms === undefined) ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
+      if ((kind === 'latency' || kind === 'replication-lag' || kind === 'replica-delete-delay') && o.ms === undefined)
+        ctx.addIssue({ code: 'custom', path: ['ms'], message: `lab fault ${kind} needs --ms` });
       if (kind === 'throttle' && o.tps === undefined) ctx.addIssue({ code: 'custom', path: ['tps'], message: 'lab fault throttle needs --tps' });
-      if (o.step !== undefined && kind !== 'rotation-stall') ctx.addIssue({ code: 'custom', path: ['step'], message: '--step goes with lab fault rotation-stall' });
-      if (kind === 'fail-next' && !o.op) ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
+      if (o.step !== undefined && kind !== 'rotation-stall')
+        ctx.addIssue({ code: 'custom', path: ['step'], message: '--step goes with lab fault rotation-stall' });
+      if (kind === 'fail-next' && !o.op)
+        ctx.addIssue({ code: 'custom', path: ['op'], message: 'lab fault fail-next needs --op (e.g. StopReplicationToReplica)' });
       if (kind === 'deny' && o.error !== undefined && !isIncidentError(o.error)) {
         ctx.addIssue({ code: 'custom', path: ['error'], message: `lab fault deny --error must be one of ${INCIDENT_ERRORS.join(', ')}, got ${o.error}` });
       }

@@ -33,7 +33,12 @@ export async function monitorHealth(c: Connected, planName: string): Promise<Mon
     return await c.client.workflow.getHandle<typeof monitorWorkflow>(monitorWorkflowId(planName)).query(monitorHealthQuery);
   } catch (err) {
     if (err instanceof WorkflowNotFoundError || /not found|completed/i.test((err as Error).message)) {
-      throw new OperatorError(ErrorType.UsageError, `no monitor is running for plan ${planName}: start it with \`secrets-dr monitor start\``, [], ExitCode.Failed);
+      throw new OperatorError(
+        ErrorType.UsageError,
+        `no monitor is running for plan ${planName}: start it with \`secrets-dr monitor start\``,
+        [],
+        ExitCode.Failed,
+      );
     }
     throw err;
   }
@@ -54,7 +59,7 @@ export function renderHealth(h: MonitorHealth, io: Io): void {
 
 export const monitorStartCommand = defineCommand({
   words: ['monitor', 'start'],
-  summary: 'start the plan\'s health monitor (idempotent)',
+  summary: "start the plan's health monitor (idempotent)",
   examples: ['secrets-dr monitor start', 'secrets-dr monitor start -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,
@@ -71,7 +76,7 @@ export const monitorStartCommand = defineCommand({
 
 export const monitorStopCommand = defineCommand({
   words: ['monitor', 'stop'],
-  summary: 'stop the plan\'s health monitor',
+  summary: "stop the plan's health monitor",
   examples: ['secrets-dr monitor stop -f payments.yaml'],
   options: { ...PLAN_OPTION },
   schema: PLAN_ONLY_SCHEMA,

@@ -33,7 +33,9 @@ export const planValidateCommand = defineCommand({
     else {
       io.out(`${path}: valid plan "${plan.name}"`);
       io.out(`  primary ${plan.primaryRegion}; DR ${plan.drRegions.map((d) => `${d.region}${d.kmsKeyId ? ` (KMS ${d.kmsKeyId})` : ''}`).join(', ')}`);
-      io.out(`  conflicts: ${plan.conflicts.policy}; failover: ${plan.failover.mode}, ${plan.failover.automatic ? 'automatic' : 'manual'}, approval ${plan.failover.requireApproval ? `required (${formatDuration(plan.failover.approvalTimeout)})` : 'not required'}, ${Math.round(plan.failover.writeQuotaShare * 50)} writes/s`);
+      io.out(
+        `  conflicts: ${plan.conflicts.policy}; failover: ${plan.failover.mode}, ${plan.failover.automatic ? 'automatic' : 'manual'}, approval ${plan.failover.requireApproval ? `required (${formatDuration(plan.failover.approvalTimeout)})` : 'not required'}, ${Math.round(plan.failover.writeQuotaShare * 50)} writes/s`,
+      );
     }
     return ExitCode.Ok;
   },
@@ -58,7 +60,7 @@ export const planShowCommand = defineCommand({
   examples: ['secrets-dr plan show -f secrets-dr.yaml', 'secrets-dr plan show --cost', 'secrets-dr plan show --cost --prices prices-2027.json --json'],
   options: {
     ...PLAN_OPTION,
-    cost: { type: 'boolean', default: false, description: 'add the plan\'s monthly cost: replicas, monitor calls, backups and lineage records kept' },
+    cost: { type: 'boolean', default: false, description: "add the plan's monthly cost: replicas, monitor calls, backups and lineage records kept" },
     ...PRICES_OPTION,
   },
   schema: z.object({ plan: z.string(), cost: z.boolean().default(false), prices: z.string().min(1).optional(), positionals: noArgs('plan show') }),
@@ -70,7 +72,14 @@ export const planShowCommand = defineCommand({
       const secrets = report.rows.map((r) => ({ name: r.name, group: r.group ?? null }));
       const cost = prices ? costOfReport(plan, report, prices) : undefined;
       if (io.json) {
-        printJson(io, { plan: plan.name, primaryRegion: plan.primaryRegion, drRegions: plan.drRegions, secrets, regions: report.regions, ...(cost ? { cost } : {}) });
+        printJson(io, {
+          plan: plan.name,
+          primaryRegion: plan.primaryRegion,
+          drRegions: plan.drRegions,
+          secrets,
+          regions: report.regions,
+          ...(cost ? { cost } : {}),
+        });
       } else {
         io.out(`plan ${plan.name}`);
         io.out(`  primary: ${plan.primaryRegion}`);

@@ -35,13 +35,19 @@ function readPemFile(path: string, what: string): Buffer {
 export function loadReceiverTls(certPath?: string, keyPath?: string): { cert: Buffer; key: Buffer } | undefined {
   if (!certPath && !keyPath) return undefined;
   if (!certPath || !keyPath) {
-    throw new OperatorError(ErrorType.UsageError, `HTTPS needs both --tls-cert and --tls-key (or SECRETS_DR_RECEIVER_TLS_CERT and SECRETS_DR_RECEIVER_TLS_KEY); only ${certPath ? '--tls-cert' : '--tls-key'} was given`);
+    throw new OperatorError(
+      ErrorType.UsageError,
+      `HTTPS needs both --tls-cert and --tls-key (or SECRETS_DR_RECEIVER_TLS_CERT and SECRETS_DR_RECEIVER_TLS_KEY); only ${certPath ? '--tls-cert' : '--tls-key'} was given`,
+    );
   }
   const tls = { cert: readPemFile(certPath, '--tls-cert'), key: readPemFile(keyPath, '--tls-key') };
   try {
     createSecureContext(tls);
   } catch (err) {
-    throw new OperatorError(ErrorType.ConfigInvalid, `--tls-cert ${certPath} / --tls-key ${keyPath}: not a usable certificate and key pair (${(err as Error).message}); give the PEM certificate chain and its private key`);
+    throw new OperatorError(
+      ErrorType.ConfigInvalid,
+      `--tls-cert ${certPath} / --tls-key ${keyPath}: not a usable certificate and key pair (${(err as Error).message}); give the PEM certificate chain and its private key`,
+    );
   }
   return tls;
 }
@@ -89,7 +95,8 @@ export const receiverCommand = defineCommand({
       );
     }
     const plans = (opts.plan ?? []).map((f) => loadPlanFile(f).plan);
-    if (plans.length === 0 && !opts['plans-dir']) throw new OperatorError(ErrorType.UsageError, 'name the plans this receiver serves: -f PLAN (repeatable) and/or --plans-dir DIR');
+    if (plans.length === 0 && !opts['plans-dir'])
+      throw new OperatorError(ErrorType.UsageError, 'name the plans this receiver serves: -f PLAN (repeatable) and/or --plans-dir DIR');
     const log = stderrLog(env.SECRETS_DR_LOG_FORMAT);
     const c = await connectClient(env);
     const r = await startReceiver({
@@ -105,7 +112,8 @@ export const receiverCommand = defineCommand({
     });
     const served = [...plans.map((p) => p.name), ...(opts['plans-dir'] ? [`${opts['plans-dir']}/*.yaml`] : [])];
     io.out(`receiver listening on ${r.url}: POST /events/<plan> with header x-secrets-dr-api-key (plans: ${served.join(', ')})`);
-    if (!tls && !isLoopback(opts.host)) log('warn', `receiver: plain HTTP on ${opts.host} (--insecure-http): only behind a TLS-terminating proxy`, { host: opts.host });
+    if (!tls && !isLoopback(opts.host))
+      log('warn', `receiver: plain HTTP on ${opts.host} (--insecure-http): only behind a TLS-terminating proxy`, { host: opts.host });
     if (opts['ready-file']) (await import('node:fs')).writeFileSync(opts['ready-file'], `${r.url}\n`);
     await new Promise<void>((res) => {
       process.once('SIGINT', () => res());

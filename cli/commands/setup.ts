@@ -30,12 +30,16 @@ const POLL_MS = 500;
 function bar(p: SetupProgress): string {
   const width = 30;
   const filled = p.total === 0 ? 0 : Math.round((p.done / p.total) * width);
-  const counts = Object.entries(p.counts).map(([k, v]) => `${v} ${k}`).join(', ');
+  const counts = Object.entries(p.counts)
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} ${p.phase}${counts ? ` (${counts})` : ''}${p.awaitingApproval.length ? ` · ${p.awaitingApproval.length} awaiting approval` : ''}`;
 }
 
 export function renderSetup(report: SetupReport, io: Io): void {
-  io.out(`setup of plan ${report.plan}: ${report.primaryRegion} → ${report.drRegions.join(', ')} in ${formatDuration(report.durationMs)} (workflow ${report.workflowId})`);
+  io.out(
+    `setup of plan ${report.plan}: ${report.primaryRegion} → ${report.drRegions.join(', ')} in ${formatDuration(report.durationMs)} (workflow ${report.workflowId})`,
+  );
   io.out('');
   const rows = report.outcomes.map((o) => {
     const notes: string[] = [];
@@ -48,7 +52,11 @@ export function renderSetup(report: SetupReport, io: Io): void {
   });
   for (const line of table(['SECRET', 'REGION', 'STATE', 'ACTION', 'NOTES'], rows)) io.out(line);
   io.out('');
-  io.out(Object.entries(report.counts).map(([k, v]) => `${v} ${k}`).join(', ') || 'no secrets in the plan');
+  io.out(
+    Object.entries(report.counts)
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ') || 'no secrets in the plan',
+  );
   io.out(report.attention === 0 ? 'all secrets protected.' : `${report.attention} secret(s) need attention.`);
 }
 
@@ -78,9 +86,18 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
       lastLine = bar(p);
       if (!opts.wait && p.awaitingApproval.length > 0) {
         if (io.tty) process.stderr.write('\n');
-        const waiting = p.awaitingApproval.map((a) => `  ${a.secret} (${a.region}): secrets-dr approve ${a.workflowId}   |   secrets-dr reject ${a.workflowId} --reason TEXT`);
+        const waiting = p.awaitingApproval.map(
+          (a) => `  ${a.secret} (${a.region}): secrets-dr approve ${a.workflowId}   |   secrets-dr reject ${a.workflowId} --reason TEXT`,
+        );
         if (io.json) io.out(JSON.stringify({ awaitingApproval: p.awaitingApproval, workflowId: handle.workflowId }));
-        else io.out(['setup is waiting for approval to overwrite same-named secrets (a backup is taken first):', ...waiting, `follow it with \`secrets-dr setup --wait -f ${'PLAN'}\``].join('\n'));
+        else
+          io.out(
+            [
+              'setup is waiting for approval to overwrite same-named secrets (a backup is taken first):',
+              ...waiting,
+              `follow it with \`secrets-dr setup --wait -f ${'PLAN'}\``,
+            ].join('\n'),
+          );
         return { code: ExitCode.AwaitingApproval };
       }
     }
@@ -116,8 +133,17 @@ export const setupCommand = defineCommand({
   options: {
     ...PLAN_OPTION,
     wait: { type: 'boolean', default: false, description: 'follow setup to its end, also through approval gates (else: exit 4 at a gate)' },
-    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the DR Region before a conflict policy that overwrites runs (asked only on a terminal)' },
-    'dry-run': { type: 'boolean', default: false, description: 'change nothing: print what setup would replicate per Region, key warnings and the plan\'s monthly cost' },
+    yes: {
+      type: 'boolean',
+      short: 'y',
+      default: false,
+      description: 'do not ask to type the DR Region before a conflict policy that overwrites runs (asked only on a terminal)',
+    },
+    'dry-run': {
+      type: 'boolean',
+      default: false,
+      description: "change nothing: print what setup would replicate per Region, key warnings and the plan's monthly cost",
+    },
     ...PRICES_OPTION,
   },
   schema: z.object({
@@ -142,14 +168,19 @@ export const setupCommand = defineCommand({
         return ExitCode.Ok;
       });
     }
-    if (opts.prices !== undefined) throw new OperatorError(ErrorType.UsageError, '--prices only applies with --dry-run (setup prints the cost only in a dry run); add --dry-run or leave --prices out');
+    if (opts.prices !== undefined)
+      throw new OperatorError(
+        ErrorType.UsageError,
+        '--prices only applies with --dry-run (setup prints the cost only in a dry run); add --dry-run or leave --prices out',
+      );
     return withTemporal({}, async (c) => {
       await warnKeyDowngrades(c, plan, io);
       if (setupMayOverwrite(plan) && shouldConfirm(opts.yes)) {
         // On a terminal, before a policy replaces same-named secrets: what status sees, then the Region(s) typed.
         const status = await fetchStatus(c, plan);
         const overwrites = setupOverwrites(plan, status);
-        if (overwrites.length) await confirmByRegion(io, { action: 'run setup', regions: overwrites.map((o) => o.region), preview: setupConfirmLines(plan, status, overwrites) });
+        if (overwrites.length)
+          await confirmByRegion(io, { action: 'run setup', regions: overwrites.map((o) => o.region), preview: setupConfirmLines(plan, status, overwrites) });
       }
       const { code, report } = await runSetup(c, plan, io, { wait: opts.wait });
       if (report) {
@@ -160,4 +191,3 @@ export const setupCommand = defineCommand({
     });
   },
 });
-

@@ -61,9 +61,15 @@ function cellText(cell: StatusCell | undefined): string {
 
 export function renderStatus(report: StatusReport, io: Io): void {
   const regions = [report.primaryRegion, ...report.drRegions];
-  io.out(`plan ${report.plan}: primary ${report.primaryRegion}, DR ${report.drRegions.join(', ')} — ${report.rows.length} secrets (read ${report.generatedAt})`);
+  io.out(
+    `plan ${report.plan}: primary ${report.primaryRegion}, DR ${report.drRegions.join(', ')} — ${report.rows.length} secrets (read ${report.generatedAt})`,
+  );
   for (const r of report.regions) {
-    const access = r.reachable ? 'reachable' : r.problem ? `DEGRADED (${r.problem}; not an outage, no failover): ${r.error ?? r.problem}` : `UNREACHABLE: ${r.error ?? 'no answer'}`;
+    const access = r.reachable
+      ? 'reachable'
+      : r.problem
+        ? `DEGRADED (${r.problem}; not an outage, no failover): ${r.error ?? r.problem}`
+        : `UNREACHABLE: ${r.error ?? 'no answer'}`;
     io.out(`  ${r.region} (${r.role}): ${access}, ${r.listCalls} list call(s)${r.describeCalls ? `, ${r.describeCalls} describe call(s)` : ''}`);
   }
   io.out('');
@@ -78,7 +84,11 @@ export function renderStatus(report: StatusReport, io: Io): void {
   const rotating = report.rows.filter((r) => r.rotation);
   if (rotating.length) {
     io.out('');
-    for (const line of table(['SECRET', 'ROTATES IN', 'SCHEDULE', 'NEXT WINDOW (UTC)', 'LAST ROTATED'], rotating.map((r) => rotationCells(r.name, r.rotation!)))) io.out(line);
+    for (const line of table(
+      ['SECRET', 'ROTATES IN', 'SCHEDULE', 'NEXT WINDOW (UTC)', 'LAST ROTATED'],
+      rotating.map((r) => rotationCells(r.name, r.rotation!)),
+    ))
+      io.out(line);
   }
   io.out('');
   io.out(report.attention === 0 ? 'all secrets protected.' : `${report.attention} secret(s) need attention.`);
@@ -98,12 +108,26 @@ export const statusCommand = defineCommand({
   examples: ['secrets-dr status -f secrets-dr.yaml', 'secrets-dr status --read-paths', 'secrets-dr status --from-monitor --json'],
   options: {
     ...PLAN_OPTION,
-    'from-monitor': { type: 'boolean', default: false, description: 'the running monitor\'s per-Region health, no AWS call' },
-    'read-paths': { type: 'boolean', default: false, description: 'in each DR Region, read every secret through GetSecretValue and Parameter Store and check both return the current version (version ids only)' },
+    'from-monitor': { type: 'boolean', default: false, description: "the running monitor's per-Region health, no AWS call" },
+    'read-paths': {
+      type: 'boolean',
+      default: false,
+      description:
+        'in each DR Region, read every secret through GetSecretValue and Parameter Store and check both return the current version (version ids only)',
+    },
   },
   schema: z
-    .object({ plan: z.string(), json: z.boolean(), 'from-monitor': z.boolean().default(false), 'read-paths': z.boolean().default(false), positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }) })
-    .refine((o) => !(o['from-monitor'] && o['read-paths']), { error: '--from-monitor and --read-paths cannot be combined: the monitor does not read values; run them one at a time', path: ['read-paths'] }),
+    .object({
+      plan: z.string(),
+      json: z.boolean(),
+      'from-monitor': z.boolean().default(false),
+      'read-paths': z.boolean().default(false),
+      positionals: z.array(z.string()).max(0, { error: 'status takes no arguments' }),
+    })
+    .refine((o) => !(o['from-monitor'] && o['read-paths']), {
+      error: '--from-monitor and --read-paths cannot be combined: the monitor does not read values; run them one at a time',
+      path: ['read-paths'],
+    }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({}, async (c) => {

@@ -15,11 +15,13 @@ import { sendUpdate } from '../workflow-update.js';
 
 export const vetoCommand = defineCommand({
   words: ['veto'],
-  summary: "veto the automatic failover recover is about to start (only inside its veto window; nothing is promoted)",
+  summary: 'veto the automatic failover recover is about to start (only inside its veto window; nothing is promoted)',
   examples: ['secrets-dr veto secrets-dr/payments/recover --reason "primary is in planned maintenance"'],
   options: { reason: { type: 'string', description: 'why the failover must not happen (kept in the recover journal)', placeholder: 'TEXT' } },
   schema: z.object({
-    positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID (the recover workflow, e.g. secrets-dr/<plan>/recover; see `secrets-dr status`)' }),
+    positionals: z.tuple([z.string().min(1)], {
+      error: 'expected exactly one WORKFLOW_ID (the recover workflow, e.g. secrets-dr/<plan>/recover; see `secrets-dr status`)',
+    }),
     reason: z.string({ error: 'a veto needs --reason TEXT (it is kept in the recover journal)' }).min(1).max(1_000),
     json: z.boolean(),
   }),

@@ -31,7 +31,10 @@ async function workflowType(handle: { describe(): Promise<{ type: string }> }, i
 }
 
 function notSteerable(id: string, type: string): OperatorError {
-  return new OperatorError(ErrorType.UsageError, `${id} is a ${type}; watch, pause, resume and cancel work with a failover or a failback (secrets-dr failover|failback print their id)`);
+  return new OperatorError(
+    ErrorType.UsageError,
+    `${id} is a ${type}; watch, pause, resume and cancel work with a failover or a failback (secrets-dr failover|failback print their id)`,
+  );
 }
 
 export const watchCommand = defineCommand({
@@ -68,9 +71,16 @@ function controlCommand(word: 'pause' | 'resume' | 'cancel', signal: ControlSign
     words: [word],
     summary,
     args: 'WORKFLOW_ID',
-    examples: word === 'cancel' ? [`secrets-dr cancel secrets-dr/payments/failback --reason "primary is flapping again"`] : [`secrets-dr ${word} secrets-dr/payments/failover`, `secrets-dr ${word} secrets-dr/payments/failback`],
+    examples:
+      word === 'cancel'
+        ? [`secrets-dr cancel secrets-dr/payments/failback --reason "primary is flapping again"`]
+        : [`secrets-dr ${word} secrets-dr/payments/failover`, `secrets-dr ${word} secrets-dr/payments/failback`],
     options: { reason: { type: 'string', placeholder: 'TEXT', description: 'why (recorded in the workflow history and the report)' } },
-    schema: z.object({ json: z.boolean(), reason: z.string().max(1_000).optional(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
+    schema: z.object({
+      json: z.boolean(),
+      reason: z.string().max(1_000).optional(),
+      positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }),
+    }),
     async run(opts, io) {
       const id = opts.positionals[0];
       const conn = await connectClient();

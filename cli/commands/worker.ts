@@ -15,11 +15,19 @@ import { stderrLog } from '../../worker/log.js';
 export const workerCommand = defineCommand({
   words: ['worker'],
   summary: 'run a worker (workflows + per-Region activity task queues)',
-  examples: ['secrets-dr worker -f secrets-dr.yaml', 'secrets-dr worker --regions ap-northeast-1,ap-northeast-3 --metrics-port 9464', 'SECRETS_DR_LOG_FORMAT=json TEMPORAL_PROFILE=prod secrets-dr worker -f secrets-dr.yaml'],
+  examples: [
+    'secrets-dr worker -f secrets-dr.yaml',
+    'secrets-dr worker --regions ap-northeast-1,ap-northeast-3 --metrics-port 9464',
+    'SECRETS_DR_LOG_FORMAT=json TEMPORAL_PROFILE=prod secrets-dr worker -f secrets-dr.yaml',
+  ],
   options: {
-    regions: { type: 'string', description: 'Regions this worker serves, comma-separated (else SECRETS_DR_REGIONS, else the plan\'s)', placeholder: 'r1,r2' },
+    regions: { type: 'string', description: "Regions this worker serves, comma-separated (else SECRETS_DR_REGIONS, else the plan's)", placeholder: 'r1,r2' },
     plan: { type: 'string', short: 'f', description: 'plan file whose Regions this worker serves', placeholder: 'PLAN' },
-    'metrics-port': { type: 'string', description: 'serve Prometheus metrics (SDK + secrets_dr_*) on this port at /metrics (else SECRETS_DR_METRICS_PORT)', placeholder: 'N' },
+    'metrics-port': {
+      type: 'string',
+      description: 'serve Prometheus metrics (SDK + secrets_dr_*) on this port at /metrics (else SECRETS_DR_METRICS_PORT)',
+      placeholder: 'N',
+    },
   },
   schema: z.object({
     regions: RegionListText,
@@ -49,12 +57,16 @@ export const workerCommand = defineCommand({
     });
     if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
     const queues = [env.SECRETS_DR_TASK_QUEUE_PREFIX, ...regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`)];
-    log('info', `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`, {
-      address: t.address,
-      namespace: t.namespace,
-      queues,
-      ...(metricsPort ? { metricsPort } : {}),
-    });
+    log(
+      'info',
+      `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`,
+      {
+        address: t.address,
+        namespace: t.namespace,
+        queues,
+        ...(metricsPort ? { metricsPort } : {}),
+      },
+    );
     const stop = () => {
       log('info', 'secrets-dr worker: shutting down (finishing running activities)');
       void running.shutdown();

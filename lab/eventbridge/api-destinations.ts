@@ -79,8 +79,9 @@ export function deleteApiDestination(st: Regions, input: Input, ctx: RequestCont
 export function listApiDestinations(st: Regions, input: Input, ctx: RequestContext): unknown {
   const prefix = optionalString(input, 'NamePrefix') ?? '';
   const connectionArn = optionalString(input, 'ConnectionArn');
-  const dests = st.regionOf(ctx).apiDestinations
-    .filter((d) => d.Name.startsWith(prefix) && (connectionArn === undefined || d.ConnectionArn === connectionArn))
+  const dests = st
+    .regionOf(ctx)
+    .apiDestinations.filter((d) => d.Name.startsWith(prefix) && (connectionArn === undefined || d.ConnectionArn === connectionArn))
     .sort((a, b) => a.Name.localeCompare(b.Name));
   const page = paginate(dests, input);
   return clean({
@@ -132,7 +133,9 @@ function validateEndpoint(endpoint: string): string {
 
 function validateMethod(method: string): string {
   if (!HTTP_METHODS.has(method)) {
-    throw validation(`1 validation error detected: Value '${method}' at 'httpMethod' failed to satisfy constraint: Member must satisfy enum value set: [POST, GET, HEAD, OPTIONS, PUT, PATCH, DELETE]`);
+    throw validation(
+      `1 validation error detected: Value '${method}' at 'httpMethod' failed to satisfy constraint: Member must satisfy enum value set: [POST, GET, HEAD, OPTIONS, PUT, PATCH, DELETE]`,
+    );
   }
   return method;
 }
@@ -140,7 +143,9 @@ function validateMethod(method: string): string {
 function validateRate(raw: unknown): number | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < 1) {
-    throw validation(`1 validation error detected: Value '${String(raw)}' at 'invocationRateLimitPerSecond' failed to satisfy constraint: Member must have value greater than or equal to 1`);
+    throw validation(
+      `1 validation error detected: Value '${String(raw)}' at 'invocationRateLimitPerSecond' failed to satisfy constraint: Member must have value greater than or equal to 1`,
+    );
   }
   return raw;
 }

@@ -58,10 +58,7 @@ function alarmTimestamp(ms: number): string {
 }
 
 /** One InternalEvent per delivery Region (same detail in each, as AWS Health sends copies). */
-export function buildHealthEvents(
-  input: InjectHealthInput,
-  opts: { accountId: string; now: number; servedRegions: readonly string[] },
-): InternalEvent[] {
+export function buildHealthEvents(input: InjectHealthInput, opts: { accountId: string; now: number; servedRegions: readonly string[] }): InternalEvent[] {
   const service = (input.service ?? 'SECRETSMANAGER').toUpperCase();
   const eventTypeCode = input.eventTypeCode ?? `AWS_${service}_OPERATIONAL_ISSUE`;
   const statusCode = input.statusCode ?? 'open';
@@ -94,9 +91,7 @@ export function buildHealthEvents(
     page: '1',
     totalPages: '1',
   };
-  const regions =
-    input.deliverTo ??
-    [input.eventRegion, healthBackupRegion(input.eventRegion)].filter((r) => opts.servedRegions.includes(r));
+  const regions = input.deliverTo ?? [input.eventRegion, healthBackupRegion(input.eventRegion)].filter((r) => opts.servedRegions.includes(r));
   return [...new Set(regions)].map((region) => ({
     source: 'aws.health',
     detailType: 'AWS Health Event',

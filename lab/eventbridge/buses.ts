@@ -40,7 +40,10 @@ export function deleteEventBus(st: Regions, input: Input, ctx: RequestContext): 
 
 export function listEventBuses(st: Regions, input: Input, ctx: RequestContext): unknown {
   const prefix = optionalString(input, 'NamePrefix') ?? '';
-  const buses = st.regionOf(ctx).buses.filter((b) => b.Name.startsWith(prefix)).sort((a, b) => a.Name.localeCompare(b.Name));
+  const buses = st
+    .regionOf(ctx)
+    .buses.filter((b) => b.Name.startsWith(prefix))
+    .sort((a, b) => a.Name.localeCompare(b.Name));
   const page = paginate(buses, input);
   return clean({ EventBuses: page.items.map(describeBusOutput), NextToken: page.nextToken });
 }

@@ -25,7 +25,9 @@ export function createConnection(st: Regions, input: Input, ctx: RequestContext)
   }
   const type = requireString(input, 'AuthorizationType');
   if (!AUTH_TYPES.has(type)) {
-    throw validation(`1 validation error detected: Value '${type}' at 'authorizationType' failed to satisfy constraint: Member must satisfy enum value set: [BASIC, OAUTH_CLIENT_CREDENTIALS, API_KEY]`);
+    throw validation(
+      `1 validation error detected: Value '${type}' at 'authorizationType' failed to satisfy constraint: Member must satisfy enum value set: [BASIC, OAUTH_CLIENT_CREDENTIALS, API_KEY]`,
+    );
   }
   const auth = validateAuthParameters(type, input.AuthParameters, true);
   const now = st.clock.now();
@@ -95,20 +97,23 @@ export function deleteConnection(st: Regions, input: Input, ctx: RequestContext)
 export function listConnections(st: Regions, input: Input, ctx: RequestContext): unknown {
   const prefix = optionalString(input, 'NamePrefix') ?? '';
   const state = optionalString(input, 'ConnectionState');
-  const conns = st.regionOf(ctx).connections
-    .filter((c) => c.Name.startsWith(prefix) && (state === undefined || c.ConnectionState === state))
+  const conns = st
+    .regionOf(ctx)
+    .connections.filter((c) => c.Name.startsWith(prefix) && (state === undefined || c.ConnectionState === state))
     .sort((a, b) => a.Name.localeCompare(b.Name));
   const page = paginate(conns, input);
   return clean({
-    Connections: page.items.map((c) => clean({
-      ConnectionArn: c.Arn,
-      Name: c.Name,
-      ConnectionState: c.ConnectionState,
-      AuthorizationType: c.AuthorizationType,
-      CreationTime: epochSeconds(c.CreationTime),
-      LastModifiedTime: epochSeconds(c.LastModifiedTime),
-      LastAuthorizedTime: epochSeconds(c.LastAuthorizedTime),
-    })),
+    Connections: page.items.map((c) =>
+      clean({
+        ConnectionArn: c.Arn,
+        Name: c.Name,
+        ConnectionState: c.ConnectionState,
+        AuthorizationType: c.AuthorizationType,
+        CreationTime: epochSeconds(c.CreationTime),
+        LastModifiedTime: epochSeconds(c.LastModifiedTime),
+        LastAuthorizedTime: epochSeconds(c.LastAuthorizedTime),
+      }),
+    ),
     NextToken: page.nextToken,
   });
 }
@@ -129,7 +134,9 @@ function validateAuthParameters(type: string, raw: unknown, requireSecrets: bool
   } else {
     const p = auth.OAuthParameters;
     if (!p || !p.ClientParameters || typeof p.AuthorizationEndpoint !== 'string' || typeof p.HttpMethod !== 'string') {
-      throw validation('OAuthParameters with ClientParameters, AuthorizationEndpoint and HttpMethod are required for AuthorizationType OAUTH_CLIENT_CREDENTIALS.');
+      throw validation(
+        'OAuthParameters with ClientParameters, AuthorizationEndpoint and HttpMethod are required for AuthorizationType OAUTH_CLIENT_CREDENTIALS.',
+      );
     }
   }
   for (const group of ['HeaderParameters', 'QueryStringParameters', 'BodyParameters'] as const) {
@@ -171,8 +178,7 @@ function redactAuth(auth: AuthParameters): AuthParameters {
 }
 
 function redactHttp(p: InvocationHttpParameters): InvocationHttpParameters {
-  const hide = (list?: ConnectionParam[]) =>
-    list?.map((x) => (x.IsValueSecret ? { Key: x.Key, IsValueSecret: true } : { ...x }));
+  const hide = (list?: ConnectionParam[]) => list?.map((x) => (x.IsValueSecret ? { Key: x.Key, IsValueSecret: true } : { ...x }));
   return clean({
     HeaderParameters: hide(p.HeaderParameters),
     QueryStringParameters: hide(p.QueryStringParameters),

@@ -62,12 +62,7 @@ export class Delivery {
   }
 
   /** A bus accepts an event: log it, match every enabled rule, start deliveries. */
-  accept(
-    rs: RegionState,
-    bus: BusRecord,
-    envelope: Omit<LoggedEvent, 'eventBusName' | 'eventBusArn' | 'busRegion' | 'receivedAt'>,
-    hops: number,
-  ): void {
+  accept(rs: RegionState, bus: BusRecord, envelope: Omit<LoggedEvent, 'eventBusName' | 'eventBusArn' | 'busRegion' | 'receivedAt'>, hops: number): void {
     const receivedAt = new Date(this.st.clock.now()).toISOString();
     this.events.push({ ...envelope, eventBusName: bus.Name, eventBusArn: bus.Arn, busRegion: rs.region, receivedAt });
     trim(this.events, this.maxLogEntries);
@@ -83,9 +78,11 @@ export class Delivery {
   }
 
   private track(p: Promise<void>): void {
-    const tracked = p.catch((err: unknown) => this.log(`[events] delivery crashed: ${String(err)}`)).finally(() => {
-      this.inFlight.delete(tracked);
-    });
+    const tracked = p
+      .catch((err: unknown) => this.log(`[events] delivery crashed: ${String(err)}`))
+      .finally(() => {
+        this.inFlight.delete(tracked);
+      });
     this.inFlight.add(tracked);
   }
 
@@ -94,7 +91,7 @@ export class Delivery {
     const full: DeliveryRecord = { time: new Date(this.st.clock.now()).toISOString(), ...rec };
     this.attempts.push(full);
     trim(this.attempts, this.maxLogEntries);
-    const what = full.status !== undefined ? `HTTP ${full.status}` : full.error ?? '';
+    const what = full.status !== undefined ? `HTTP ${full.status}` : (full.error ?? '');
     this.log(`[events ${full.eventBusName}] ${full.ruleName} → ${full.targetId} attempt ${full.attempt}: ${full.outcome} ${what}`.trimEnd());
   }
 
@@ -128,11 +125,17 @@ export class Delivery {
       const destRs = known ? this.st.regionState(account, region) : undefined;
       const destBus = destRs && this.st.findBus(destRs, name);
       if (!destRs || !destBus) {
-        this.record({ ...base, kind: 'event-bus', attempt: 1, outcome: 'failed', error: `ResourceNotFoundException: Event bus ${target.Arn} does not exist.` }, generation);
+        this.record(
+          { ...base, kind: 'event-bus', attempt: 1, outcome: 'failed', error: `ResourceNotFoundException: Event bus ${target.Arn} does not exist.` },
+          generation,
+        );
         return;
       }
       if (hops + 1 > MAX_HOPS) {
-        this.record({ ...base, kind: 'event-bus', attempt: 1, outcome: 'failed', error: `Event ${envelope.id} dropped after ${MAX_HOPS} bus-to-bus hops` }, generation);
+        this.record(
+          { ...base, kind: 'event-bus', attempt: 1, outcome: 'failed', error: `Event ${envelope.id} dropped after ${MAX_HOPS} bus-to-bus hops` },
+          generation,
+        );
         return;
       }
       if (generation !== this.generation) return;
@@ -162,12 +165,18 @@ export class Delivery {
     const destRs = this.st.state.get(`${account}|${region}`);
     const dest = destRs?.apiDestinations.find((d) => d.Arn === target.Arn || target.Arn.startsWith(`${d.Arn}/`) || d.Arn.startsWith(`${target.Arn}/`));
     if (!dest || region !== rs.region || account !== rs.accountId) {
-      this.record({ ...base, kind, attempt: 1, outcome: 'failed', error: `ResourceNotFoundException: API destination ${target.Arn} does not exist in ${rs.region}.` }, generation);
+      this.record(
+        { ...base, kind, attempt: 1, outcome: 'failed', error: `ResourceNotFoundException: API destination ${target.Arn} does not exist in ${rs.region}.` },
+        generation,
+      );
       return;
     }
     const conn = destRs!.connections.find((c) => c.Arn === dest.ConnectionArn);
     if (!conn) {
-      this.record({ ...base, kind, attempt: 1, outcome: 'failed', error: `ResourceNotFoundException: Connection ${dest.ConnectionArn} does not exist.` }, generation);
+      this.record(
+        { ...base, kind, attempt: 1, outcome: 'failed', error: `ResourceNotFoundException: Connection ${dest.ConnectionArn} does not exist.` },
+        generation,
+      );
       return;
     }
     const event = envelope as Record<string, unknown>;
@@ -206,7 +215,10 @@ export class Delivery {
       const retryable = !ok && (status === undefined || status >= 500 || RETRYABLE_STATUS.has(status));
       const last = attempt === maxAttempts;
       const outcome: DeliveryOutcome = ok ? 'delivered' : retryable && !last ? 'retrying' : 'failed';
-      this.record({ ...base, kind, attempt, outcome, method: request.method, url: request.url, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) }, generation);
+      this.record(
+        { ...base, kind, attempt, outcome, method: request.method, url: request.url, ...(status !== undefined ? { status } : {}), ...(error ? { error } : {}) },
+        generation,
+      );
       if (outcome !== 'retrying') return;
       await sleep(this.backoffMs * 2 ** (attempt - 1));
     }

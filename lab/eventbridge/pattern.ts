@@ -65,9 +65,7 @@ export interface CompiledPattern {
 /** Numbers in numeric and anything-but expressions are limited to ±5e9 (Event Ruler's documented range). */
 const NUMERIC_LIMIT = 5e9;
 
-const MATCH_EXPRESSIONS = new Set([
-  'prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'exists', 'cidr',
-]);
+const MATCH_EXPRESSIONS = new Set(['prefix', 'suffix', 'equals-ignore-case', 'wildcard', 'anything-but', 'numeric', 'exists', 'cidr']);
 
 /** Parses and validates a pattern. Throws EventPatternError (with AWS-like reasons) when invalid. */
 export function parseEventPattern(json: string): CompiledPattern {
@@ -259,7 +257,8 @@ function compileAnythingBut(arg: unknown, path: string): Matcher {
         return {
           kind: 'anything-but',
           not: (list as string[]).map((s): Matcher =>
-            op === 'wildcard' ? { kind: 'wildcard', regex: compileWildcard(s, path) } : { kind: 'equals-ignore-case', value: s }),
+            op === 'wildcard' ? { kind: 'wildcard', regex: compileWildcard(s, path) } : { kind: 'equals-ignore-case', value: s },
+          ),
         };
       }
       default:
@@ -422,7 +421,7 @@ function ipToBigInt(text: string): { version: 4 | 6; value: bigint } | undefined
       const n = ipToBigInt(v4[1] as string)!.value;
       body = `${body.slice(0, v4.index)}${(n >> 16n).toString(16)}:${(n & 0xffffn).toString(16)}`;
     }
-    const [head, tail] = body.includes('::') ? body.split('::') as [string, string] : [body, undefined];
+    const [head, tail] = body.includes('::') ? (body.split('::') as [string, string]) : [body, undefined];
     const headParts = head ? head.split(':') : [];
     const tailParts = tail ? tail.split(':') : [];
     const missing = 8 - headParts.length - tailParts.length;

@@ -15,7 +15,9 @@ export function putEvents(st: Regions, delivery: Delivery, log: (line: string) =
     throw validation("1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
   }
   if (entries.length > 10) {
-    throw validation(`1 validation error detected: Value '${JSON.stringify(entries).slice(0, 200)}' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10`);
+    throw validation(
+      `1 validation error detected: Value '${JSON.stringify(entries).slice(0, 200)}' at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10`,
+    );
   }
   const rs = st.regionOf(ctx);
   let failed = 0;
@@ -27,7 +29,14 @@ export function putEvents(st: Regions, delivery: Delivery, log: (line: string) =
   return { FailedEntryCount: failed, Entries: results };
 }
 
-function putEntry(st: Regions, delivery: Delivery, log: (line: string) => void, rs: RegionState, entry: Input, ctx: RequestContext): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
+function putEntry(
+  st: Regions,
+  delivery: Delivery,
+  log: (line: string) => void,
+  rs: RegionState,
+  entry: Input,
+  ctx: RequestContext,
+): { EventId: string } | { ErrorCode: string; ErrorMessage: string } {
   const invalid = (field: string, reason: string) => ({
     ErrorCode: 'InvalidArgument',
     ErrorMessage: `Parameter ${field} is not valid. Reason: ${reason}`,
@@ -68,16 +77,21 @@ function putEntry(st: Regions, delivery: Delivery, log: (line: string) => void, 
     log(`[events ${ctx.region}] event ${id} for missing bus ${busName} dropped`);
     return { EventId: id };
   }
-  delivery.accept(rs, bus, {
-    version: '0',
-    id,
-    'detail-type': DetailType,
-    source: Source,
-    account: rs.accountId,
-    time: isoSeconds(Number.isFinite(timeMs) ? timeMs : st.clock.now()),
-    region: rs.region,
-    resources: (Resources as string[] | undefined) ?? [],
-    detail: detail as Record<string, unknown>,
-  }, 0);
+  delivery.accept(
+    rs,
+    bus,
+    {
+      version: '0',
+      id,
+      'detail-type': DetailType,
+      source: Source,
+      account: rs.accountId,
+      time: isoSeconds(Number.isFinite(timeMs) ? timeMs : st.clock.now()),
+      region: rs.region,
+      resources: (Resources as string[] | undefined) ?? [],
+      detail: detail as Record<string, unknown>,
+    },
+    0,
+  );
   return { EventId: id };
 }

@@ -49,14 +49,16 @@ export class Regions {
       rs = {
         accountId,
         region,
-        buses: [{
-          Name: 'default',
-          Arn: `arn:aws:events:${region}:${accountId}:event-bus/default`,
-          CreationTime: now,
-          LastModifiedTime: now,
-          Tags: [],
-          Rules: [],
-        }],
+        buses: [
+          {
+            Name: 'default',
+            Arn: `arn:aws:events:${region}:${accountId}:event-bus/default`,
+            CreationTime: now,
+            LastModifiedTime: now,
+            Tags: [],
+            Rules: [],
+          },
+        ],
         connections: [],
         apiDestinations: [],
       };
@@ -85,7 +87,9 @@ export class Regions {
     const arn = BUS_ARN.exec(raw);
     if (arn) return arn[1] === rs.region && arn[2] === rs.accountId ? (arn[3] as string) : raw;
     if (!BUS_NAME.test(raw)) {
-      throw validation(`1 validation error detected: Value '${raw}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+`);
+      throw validation(
+        `1 validation error detected: Value '${raw}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: (arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+`,
+      );
     }
     return raw;
   }

@@ -17,7 +17,9 @@ export function putRule(st: Regions, input: Input, ctx: RequestContext): unknown
   const state = optionalString(input, 'State') ?? 'ENABLED';
   if (!eventPattern && !schedule) throw validation('Parameter(s) EventPattern or ScheduleExpression must be specified.');
   if (!RULE_STATES.has(state)) {
-    throw validation(`1 validation error detected: Value '${state}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS]`);
+    throw validation(
+      `1 validation error detected: Value '${state}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED, ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS]`,
+    );
   }
   if (schedule !== undefined) {
     if (bus.Name !== 'default') throw validation('ScheduleExpression is supported only on the default event bus.');
@@ -28,7 +30,9 @@ export function putRule(st: Regions, input: Input, ctx: RequestContext): unknown
   let compiled: CompiledPattern | undefined;
   if (eventPattern !== undefined) {
     if (eventPattern.length > MAX_EVENT_PATTERN_LENGTH) {
-      throw validation(`1 validation error detected: Value at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_EVENT_PATTERN_LENGTH}`);
+      throw validation(
+        `1 validation error detected: Value at 'eventPattern' failed to satisfy constraint: Member must have length less than or equal to ${MAX_EVENT_PATTERN_LENGTH}`,
+      );
     }
     compiled = compilePatternOrThrow(eventPattern);
   }

@@ -133,11 +133,13 @@ export class EventBridgeService implements EmulatedService {
   /** Every event accepted on any bus, oldest first (bounded by maxLogEntries). */
   eventLog(filter: EventLogFilter = {}): LoggedEvent[] {
     return this.delivery.events
-      .filter((e) =>
-        (filter.region === undefined || e.busRegion === filter.region) &&
-        (filter.source === undefined || e.source === filter.source) &&
-        (filter.detailType === undefined || e['detail-type'] === filter.detailType) &&
-        (filter.eventBusName === undefined || e.eventBusName === filter.eventBusName))
+      .filter(
+        (e) =>
+          (filter.region === undefined || e.busRegion === filter.region) &&
+          (filter.source === undefined || e.source === filter.source) &&
+          (filter.detailType === undefined || e['detail-type'] === filter.detailType) &&
+          (filter.eventBusName === undefined || e.eventBusName === filter.eventBusName),
+      )
       .map((e) => deepCopy(e));
   }
 

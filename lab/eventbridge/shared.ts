@@ -41,7 +41,9 @@ export function requireString(input: Input, field: string, pattern?: RegExp): st
   }
   if (typeof v !== 'string') throw validation(`Parameter ${field} must be a string.`);
   if (pattern && !pattern.test(v)) {
-    throw validation(`1 validation error detected: Value '${v}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`);
+    throw validation(
+      `1 validation error detected: Value '${v}' at '${lowerFirst(field)}' failed to satisfy constraint: Member must satisfy regular expression pattern: ${pattern.source}`,
+    );
   }
   return v;
 }

@@ -19,7 +19,9 @@ export function putTargets(st: Regions, input: Input, ctx: RequestContext): unkn
   for (const raw of targets as unknown[]) {
     const t = (raw ?? {}) as Input;
     if (typeof t.Id !== 'string' || !TARGET_ID.test(t.Id)) {
-      throw validation(`1 validation error detected: Value '${String(t.Id)}' at 'targets.member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`);
+      throw validation(
+        `1 validation error detected: Value '${String(t.Id)}' at 'targets.member.id' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+`,
+      );
     }
     if (typeof t.Arn !== 'string' || t.Arn.length === 0 || t.Arn.length > 1600) {
       throw validation(`1 validation error detected: Value at 'targets.member.arn' failed to satisfy constraint: Member must have length between 1 and 1600`);
@@ -62,7 +64,9 @@ export function listTargetsByRule(st: Regions, input: Input, ctx: RequestContext
 export function listRuleNamesByTarget(st: Regions, input: Input, ctx: RequestContext): unknown {
   const arn = requireString(input, 'TargetArn');
   const bus = st.requireBus(st.regionOf(ctx), input);
-  const names = bus.Rules.filter((r) => r.Targets.some((t) => t.Arn === arn)).map((r) => r.Name).sort();
+  const names = bus.Rules.filter((r) => r.Targets.some((t) => t.Arn === arn))
+    .map((r) => r.Name)
+    .sort();
   const page = paginate(names, input);
   return clean({ RuleNames: page.items, NextToken: page.nextToken });
 }

@@ -44,7 +44,14 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
     const sm = routed.service === secretsManager;
     const scope = credentialScope(String(req.headers.authorization ?? ''));
     if (!scope) {
-      sendAwsError(res, 'MissingAuthenticationTokenException', 'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.', 400, requestId, sm);
+      sendAwsError(
+        res,
+        'MissingAuthenticationTokenException',
+        'Missing or malformed SigV4 Authorization header: the lab reads the Region from its credential scope.',
+        400,
+        requestId,
+        sm,
+      );
       return;
     }
     const { region, accessKeyId } = scope;
@@ -112,11 +119,12 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
 
     if (faults.hasAny(region)) {
       const sid = typeof input.SecretId === 'string' ? input.SecretId : typeof input.Name === 'string' ? input.Name : undefined;
-      const injected = faults.takeFailNext(region, operation, sid)
-        ?? (routed.counterPrefix ? faults.takeFailNext(region, routed.counterPrefix + operation, sid) : undefined);
+      const injected =
+        faults.takeFailNext(region, operation, sid) ?? (routed.counterPrefix ? faults.takeFailNext(region, routed.counterPrefix + operation, sid) : undefined);
       if (injected) {
         counts.failed++;
-        if (isIncidentError(injected)) sendIncident(res, incidentAnswer(injected, routed.iam, operation, input, ctx, requestFacts(secretsManager, ctx)), requestId, sm);
+        if (isIncidentError(injected))
+          sendIncident(res, incidentAnswer(injected, routed.iam, operation, input, ctx, requestFacts(secretsManager, ctx)), requestId, sm);
         else sendAwsError(res, injected, `Injected fault: ${injected} (fail-next ${operation} in ${region}).`, statusForError(injected), requestId, sm);
         return;
       }

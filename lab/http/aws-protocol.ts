@@ -41,7 +41,13 @@ export function sendAwsError(res: ServerResponse, type: string, message: string,
 /** An incident error (deny, fail-next): the credential errors as AWS's front end sends them. */
 export function sendIncident(res: ServerResponse, a: IncidentAnswer, requestId: string, capitalMessage = false): void {
   if (a.frontEnd) {
-    sendJson(res, a.status, { __type: `com.amazon.coral.service#${a.type}`, message: a.message }, requestId, `${a.type}:http://internal.amazon.com/coral/com.amazon.coral.service/`);
+    sendJson(
+      res,
+      a.status,
+      { __type: `com.amazon.coral.service#${a.type}`, message: a.message },
+      requestId,
+      `${a.type}:http://internal.amazon.com/coral/com.amazon.coral.service/`,
+    );
   } else {
     sendAwsError(res, a.type, a.message, a.status, requestId, capitalMessage);
   }

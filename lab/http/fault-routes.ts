@@ -73,7 +73,8 @@ export function faultRoutes(core: Pick<LabCore, 'regions' | 'regionSet' | 'fault
     },
     'POST /_lab/fault/deny': (b) => {
       const region = requireRegion(b);
-      if (b.op !== undefined && (typeof b.op !== 'string' || b.op === '')) throw new BadLabRequest('"op" must be an operation name (e.g. GetSecretValue, events:PutEvents, ssm:GetParameter), or left out for every operation');
+      if (b.op !== undefined && (typeof b.op !== 'string' || b.op === ''))
+        throw new BadLabRequest('"op" must be an operation name (e.g. GetSecretValue, events:PutEvents, ssm:GetParameter), or left out for every operation');
       const error = (b.error ?? 'AccessDeniedException') as IncidentError;
       if (!isIncidentError(error)) throw new BadLabRequest(`"error" must be one of ${INCIDENT_ERRORS.join(', ')}`);
       faults.setDeny(region, { ...(typeof b.op === 'string' ? { op: b.op } : {}), error });

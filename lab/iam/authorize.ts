@@ -17,7 +17,11 @@ export function requestFacts(secretsManager: SecretsManagerService, ctx: Request
     newSuffix: randomSuffix,
     secret(id: string): KnownSecret | undefined {
       try {
-        const d = secretsManager.handleSync('DescribeSecret', { SecretId: id }, ctx) as { ARN?: string; KmsKeyId?: string; Tags?: Array<{ Key?: string; Value?: string }> };
+        const d = secretsManager.handleSync('DescribeSecret', { SecretId: id }, ctx) as {
+          ARN?: string;
+          KmsKeyId?: string;
+          Tags?: Array<{ Key?: string; Value?: string }>;
+        };
         if (!d.ARN) return undefined;
         const tags = Object.fromEntries((d.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
         return { arn: d.ARN, tags, ...(d.KmsKeyId ? { kmsKeyId: d.KmsKeyId } : {}) };
@@ -29,7 +33,14 @@ export function requestFacts(secretsManager: SecretsManagerService, ctx: Request
 }
 
 /** Undefined when IAM allows the call (or binds no policy to the caller); else the AccessDenied to answer. */
-export function authorizeCall(iam: IamEnforcer, secretsManager: SecretsManagerService, service: IamServiceName, operation: string, input: Record<string, unknown>, ctx: RequestContext): LabError | undefined {
+export function authorizeCall(
+  iam: IamEnforcer,
+  secretsManager: SecretsManagerService,
+  service: IamServiceName,
+  operation: string,
+  input: Record<string, unknown>,
+  ctx: RequestContext,
+): LabError | undefined {
   if (!iam.enabled || !iam.policiesOf(ctx.accessKeyId)) return undefined;
   const denial = iam.authorize(ctx.accessKeyId, authzRequestsOf(service, operation, input, requestFacts(secretsManager, ctx)));
   return denial ? new LabError('AccessDeniedException', denial.message, 400) : undefined;

@@ -28,13 +28,14 @@ export interface AuthzRequest {
 }
 
 export type Decision =
-  | { allowed: true; statement: string }
-  | { allowed: false; reason: 'explicit-deny'; statement: string }
-  | { allowed: false; reason: 'implicit-deny' };
+  { allowed: true; statement: string } | { allowed: false; reason: 'explicit-deny'; statement: string } | { allowed: false; reason: 'implicit-deny' };
 
 /** A wildcard pattern (`*`, `?`) as an anchored RegExp. */
 function wildcard(pattern: string, ignoreCase: boolean): RegExp {
-  const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`, ignoreCase ? 'is' : 's');
 }
 
@@ -149,6 +150,7 @@ export function evaluate(policies: readonly IamPolicy[], req: AuthzRequest): Dec
  */
 export function accessDeniedMessage(principal: string, req: AuthzRequest, reason: 'explicit-deny' | 'implicit-deny'): string {
   const on = req.resource === '*' ? '' : ` on resource: ${req.shownAs ?? req.resource}`;
-  const why = reason === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${req.action} action`;
+  const why =
+    reason === 'explicit-deny' ? 'with an explicit deny in an identity-based policy' : `because no identity-based policy allows the ${req.action} action`;
   return `User: ${principal} is not authorized to perform: ${req.action}${on} ${why}`;
 }

@@ -25,7 +25,9 @@ export function loadPolicyBindings(specs: readonly string[]): PolicyBinding[] {
     try {
       text = readFileSync(file, 'utf8');
     } catch (e) {
-      throw new PolicyError(`--iam-policy ${spec}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give an IAM policy JSON file, e.g. \`secrets-dr iam-policy --role worker -f plan.yaml > worker.json\``);
+      throw new PolicyError(
+        `--iam-policy ${spec}: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give an IAM policy JSON file, e.g. \`secrets-dr iam-policy --role worker -f plan.yaml > worker.json\``,
+      );
     }
     return { accessKeyId: binding.accessKeyId, policy: parsePolicy(text, `--iam-policy ${spec}`), source: file };
   });

@@ -11,10 +11,24 @@ import { z } from 'zod';
 
 /** The base operators the lab evaluates (the generated policies use StringEquals, Null; the rest are common). */
 export const CONDITION_OPERATORS = [
-  'StringEquals', 'StringNotEquals', 'StringEqualsIgnoreCase', 'StringNotEqualsIgnoreCase', 'StringLike', 'StringNotLike',
-  'ArnEquals', 'ArnNotEquals', 'ArnLike', 'ArnNotLike',
-  'NumericEquals', 'NumericNotEquals', 'NumericLessThan', 'NumericLessThanEquals', 'NumericGreaterThan', 'NumericGreaterThanEquals',
-  'Bool', 'Null',
+  'StringEquals',
+  'StringNotEquals',
+  'StringEqualsIgnoreCase',
+  'StringNotEqualsIgnoreCase',
+  'StringLike',
+  'StringNotLike',
+  'ArnEquals',
+  'ArnNotEquals',
+  'ArnLike',
+  'ArnNotLike',
+  'NumericEquals',
+  'NumericNotEquals',
+  'NumericLessThan',
+  'NumericLessThanEquals',
+  'NumericGreaterThan',
+  'NumericGreaterThanEquals',
+  'Bool',
+  'Null',
 ] as const;
 export type ConditionOperator = (typeof CONDITION_OPERATORS)[number];
 
@@ -39,16 +53,24 @@ const statementSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if ((s.Action === undefined) === (s.NotAction === undefined)) ctx.addIssue({ code: 'custom', path: ['Action'], message: 'exactly one of Action or NotAction is required' });
-    if ((s.Resource === undefined) === (s.NotResource === undefined)) ctx.addIssue({ code: 'custom', path: ['Resource'], message: 'exactly one of Resource or NotResource is required' });
+    if ((s.Action === undefined) === (s.NotAction === undefined))
+      ctx.addIssue({ code: 'custom', path: ['Action'], message: 'exactly one of Action or NotAction is required' });
+    if ((s.Resource === undefined) === (s.NotResource === undefined))
+      ctx.addIssue({ code: 'custom', path: ['Resource'], message: 'exactly one of Resource or NotResource is required' });
     if (s.Principal !== undefined || s.NotPrincipal !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['Principal'], message: 'an identity-based policy has no Principal (that is a resource policy): remove it' });
     }
     for (const op of Object.keys(s.Condition ?? {})) {
-      if (!OPERATOR_RE.test(op)) ctx.addIssue({ code: 'custom', path: ['Condition', op], message: `unknown condition operator; expected one of ${CONDITION_OPERATORS.join(', ')} (optionally ...IfExists, ForAnyValue:/ForAllValues:)` });
+      if (!OPERATOR_RE.test(op))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['Condition', op],
+          message: `unknown condition operator; expected one of ${CONDITION_OPERATORS.join(', ')} (optionally ...IfExists, ForAnyValue:/ForAllValues:)`,
+        });
     }
     for (const a of [...(s.Action ?? []), ...(s.NotAction ?? [])]) {
-      if (a !== '*' && !/^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/.test(a)) ctx.addIssue({ code: 'custom', path: ['Action'], message: `"${a}" is not service:Action (e.g. secretsmanager:GetSecretValue, secretsmanager:*)` });
+      if (a !== '*' && !/^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/.test(a))
+        ctx.addIssue({ code: 'custom', path: ['Action'], message: `"${a}" is not service:Action (e.g. secretsmanager:GetSecretValue, secretsmanager:*)` });
     }
   });
 

@@ -66,7 +66,8 @@ function tagContext(prefix: 'aws:ResourceTag' | 'secretsmanager:ResourceTag' | '
 function requestTags(input: Input): Record<string, string> {
   const out: Record<string, string> = {};
   if (Array.isArray(input.Tags)) {
-    for (const t of input.Tags as Array<{ Key?: unknown; Value?: unknown }>) if (typeof t?.Key === 'string') out[t.Key] = typeof t.Value === 'string' ? t.Value : '';
+    for (const t of input.Tags as Array<{ Key?: unknown; Value?: unknown }>)
+      if (typeof t?.Key === 'string') out[t.Key] = typeof t.Value === 'string' ? t.Value : '';
   }
   return out;
 }
@@ -100,13 +101,15 @@ function secretsManagerRequests(operation: string, input: Input, facts: RequestF
     if (known) Object.assign(context, tagContext('aws:ResourceTag', known.tags), tagContext('secretsmanager:ResourceTag', known.tags));
     const key = str(input, 'KmsKeyId') ?? known?.kmsKeyId;
     if (operation === 'GetSecretValue') extra.push(...kmsRequests(['kms:Decrypt'], key, facts.region, facts, base));
-    if ((operation === 'PutSecretValue' || operation === 'UpdateSecret') && hasValue) extra.push(...kmsRequests(['kms:GenerateDataKey'], key, facts.region, facts, base));
+    if ((operation === 'PutSecretValue' || operation === 'UpdateSecret') && hasValue)
+      extra.push(...kmsRequests(['kms:GenerateDataKey'], key, facts.region, facts, base));
     if (operation === 'ReplicateSecretToRegions') {
       extra.push(...kmsRequests(['kms:Decrypt'], known?.kmsKeyId, facts.region, facts, base));
       const replicas = Array.isArray(input.AddReplicaRegions) ? (input.AddReplicaRegions as Array<{ Region?: unknown; KmsKeyId?: unknown }>) : [];
       context['secretsmanager:AddReplicaRegions'] = replicas.map((r) => String(r?.Region ?? ''));
       for (const r of replicas) {
-        if (typeof r?.Region === 'string' && typeof r.KmsKeyId === 'string') extra.push(...kmsRequests(['kms:GenerateDataKey', 'kms:Encrypt'], r.KmsKeyId, r.Region, facts, base));
+        if (typeof r?.Region === 'string' && typeof r.KmsKeyId === 'string')
+          extra.push(...kmsRequests(['kms:GenerateDataKey', 'kms:Encrypt'], r.KmsKeyId, r.Region, facts, base));
       }
     }
     if (operation === 'RotateSecret' && str(input, 'RotationLambdaARN')) {
@@ -143,9 +146,12 @@ function eventsRequests(operation: string, input: Input, facts: RequestFacts, ba
   if (rule && !/^ListRule/.test(operation)) {
     const bus = busName(input.EventBusName);
     const resource = arn(bus === 'default' ? `rule/${rule}` : `rule/${bus}/${rule}`);
-    const roles = operation === 'PutTargets' && Array.isArray(input.Targets)
-      ? (input.Targets as Array<{ RoleArn?: unknown }>).flatMap((t) => passRole(typeof t?.RoleArn === 'string' ? t.RoleArn : undefined))
-      : operation === 'PutRule' ? passRole(str(input, 'RoleArn')) : [];
+    const roles =
+      operation === 'PutTargets' && Array.isArray(input.Targets)
+        ? (input.Targets as Array<{ RoleArn?: unknown }>).flatMap((t) => passRole(typeof t?.RoleArn === 'string' ? t.RoleArn : undefined))
+        : operation === 'PutRule'
+          ? passRole(str(input, 'RoleArn'))
+          : [];
     return [{ action, resource, context: base }, ...roles];
   }
   const name = str(input, 'Name');
@@ -159,7 +165,11 @@ function eventsRequests(operation: string, input: Input, facts: RequestFacts, ba
 function ssmRequests(operation: string, input: Input, facts: RequestFacts, base: RequestContextKeys): AuthzRequest[] {
   const action = `ssm:${operation}`;
   const param = (n: string): string => `arn:aws:ssm:${facts.region}:${facts.accountId}:parameter${n.startsWith('/') ? '' : '/'}${n}`;
-  const names = Array.isArray(input.Names) ? (input.Names as unknown[]).filter((n): n is string => typeof n === 'string') : str(input, 'Name') ? [str(input, 'Name')!] : [];
+  const names = Array.isArray(input.Names)
+    ? (input.Names as unknown[]).filter((n): n is string => typeof n === 'string')
+    : str(input, 'Name')
+      ? [str(input, 'Name')!]
+      : [];
   return names.length ? names.map((n) => ({ action, resource: param(n), context: base })) : [{ action, resource: '*', context: base }];
 }
 

@@ -66,10 +66,18 @@ export class LambdaFunctions {
       throw new LambdaInputError(`"kind" must be one of ${ROTATION_KINDS.join(', ')}`);
     }
     const delay = input.stepDelayMs ?? DEFAULT_STEP_DELAY_MS;
-    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0) throw new LambdaInputError('"stepDelayMs" must be a non-negative number (lab-clock milliseconds)');
+    if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0)
+      throw new LambdaInputError('"stepDelayMs" must be a non-negative number (lab-clock milliseconds)');
     const arn = functionArn(input.region, this.accountId, input.name);
     if (this.byArn.has(arn)) throw new LambdaInputError(`function ${input.name} already exists in ${input.region} (${arn}); delete it first`);
-    const fn: LabFunction = { region: input.region, name: input.name, arn, kind: kind as RotationKind, stepDelayMs: delay, createdAt: new Date().toISOString() };
+    const fn: LabFunction = {
+      region: input.region,
+      name: input.name,
+      arn,
+      kind: kind as RotationKind,
+      stepDelayMs: delay,
+      createdAt: new Date().toISOString(),
+    };
     this.byArn.set(arn, fn);
     this.onChange();
     return { ...fn };

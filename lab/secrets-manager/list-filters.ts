@@ -29,7 +29,10 @@ export function readFilters(raw: unknown): Filter[] {
     if (typeof key !== 'string') throw invalidParam('Invalid filter key');
     if (!KEYS.has(key)) {
       // AWS's model validation (the key is an enum).
-      throw err('ValidationException', `1 validation error detected: Value '${key}' at 'filters.${i + 1}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [${[...KEYS].join(', ')}]`);
+      throw err(
+        'ValidationException',
+        `1 validation error detected: Value '${key}' at 'filters.${i + 1}.member.key' failed to satisfy constraint: Member must satisfy enum value set: [${[...KEYS].join(', ')}]`,
+      );
     }
     if (!Array.isArray(values) || values.length < 1 || values.length > 10) {
       throw invalidParam('Each filter needs between 1 and 10 values.');

@@ -12,8 +12,7 @@ export const AWSPENDING = 'AWSPENDING';
 export const DEFAULT_KMS_KEY = 'alias/aws/secretsmanager';
 /** Versions kept per secret; the oldest unlabelled ones beyond this are pruned. */
 export const MAX_VERSIONS = 100;
-export const REPLICA_WRITE_MESSAGE =
-  "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
+export const REPLICA_WRITE_MESSAGE = "Operation not permitted on a replica secret. Call must be made in primary secret's region.";
 
 export interface Tag {
   Key: string;
@@ -90,8 +89,7 @@ export interface SecretRecord {
 export function err(type: string, message: string, status = 400): LabError {
   return new LabError(type, message, status);
 }
-export const notFound = (what = 'Secrets Manager can\'t find the specified secret.'): LabError =>
-  err('ResourceNotFoundException', what);
+export const notFound = (what = "Secrets Manager can't find the specified secret."): LabError => err('ResourceNotFoundException', what);
 export const invalidParam = (message: string): LabError => err('InvalidParameterException', message);
 export const invalidRequest = (message: string): LabError => err('InvalidRequestException', message);
 
@@ -217,7 +215,7 @@ export function readTags(input: Input, key = 'Tags'): Tag[] | undefined {
 export function readValue(input: Input): { string?: string; binary?: string } | undefined {
   const s = optString(input, 'SecretString');
   const b = optString(input, 'SecretBinary');
-  if (s !== undefined && b !== undefined) throw invalidParam('You can\'t specify both a binary secret value and a string secret value in the same secret.');
+  if (s !== undefined && b !== undefined) throw invalidParam("You can't specify both a binary secret value and a string secret value in the same secret.");
   if (s !== undefined) {
     if (Buffer.byteLength(s, 'utf8') > 65_536) throw invalidParam('SecretString exceeds the maximum size of 65536 bytes.');
     return { string: s };

@@ -31,7 +31,7 @@ export function generatePassword(opts: PasswordOptions = {}): string {
   if (opts.IncludeSpace) classes.push(keep(' '));
   const usable = classes.filter((c) => c.length > 0);
   const all = usable.join('');
-  if (all.length === 0) throw invalidParam('The password can\'t be generated: every character type is excluded.');
+  if (all.length === 0) throw invalidParam("The password can't be generated: every character type is excluded.");
   const requireEach = opts.RequireEachIncludedType ?? true;
   if (requireEach && usable.length > length) {
     throw invalidParam('PasswordLength is too short to include one character of each included type.');

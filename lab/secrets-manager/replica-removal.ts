@@ -93,7 +93,11 @@ export class ReplicaRemover {
       for (const rec of store.all()) {
         if (rec.replicaRemovalAt === undefined || !rec.primaryRegion) continue;
         this.pending.set(this.key(rec), {
-          source: rec.primaryRegion, target: rec.region, name: rec.name, arn: rec.arn, primaryArn: arnInRegion(rec.arn, rec.primaryRegion),
+          source: rec.primaryRegion,
+          target: rec.region,
+          name: rec.name,
+          arn: rec.arn,
+          primaryArn: arnInRegion(rec.arn, rec.primaryRegion),
         });
       }
     }

@@ -8,12 +8,7 @@
  * either Region is in outage: nothing propagates out of (or into) a Region that is down.
  */
 import { isKnownRegion } from '../../domain/regions.js';
-import {
-  arnInRegion,
-  DEFAULT_KMS_KEY,
-  type ReplicaEntry,
-  type SecretRecord,
-} from './model.js';
+import { arnInRegion, DEFAULT_KMS_KEY, type ReplicaEntry, type SecretRecord } from './model.js';
 import type { RegionStore } from './store.js';
 
 /** What the replicator asks of the fault layer. All optional: without it, replication is fault-free. */
@@ -103,10 +98,13 @@ export class Replicator {
   }
 
   private arm(key: string, source: string, name: string, target: string, delay: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(key);
-      this.run(key, source, name, target);
-    }, Math.max(0, delay));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(key);
+        this.run(key, source, name, target);
+      },
+      Math.max(0, delay),
+    );
     t.unref();
     this.timers.set(key, t);
   }

@@ -88,8 +88,15 @@ export class RotationRunner {
 
   start(region: string, secretArn: string, token: string, fn: LabFunction): void {
     this.rotations.set(key(region, secretArn), {
-      region, secretArn, token, functionArn: fn.arn, kind: fn.kind, stepDelayMs: fn.stepDelayMs,
-      next: 0, dueAt: this.deps.clock.now() + fn.stepDelayMs, failures: 0,
+      region,
+      secretArn,
+      token,
+      functionArn: fn.arn,
+      kind: fn.kind,
+      stepDelayMs: fn.stepDelayMs,
+      next: 0,
+      dueAt: this.deps.clock.now() + fn.stepDelayMs,
+      failures: 0,
     });
     this.arm();
   }
@@ -104,8 +111,12 @@ export class RotationRunner {
 
   list(): RotationInFlight[] {
     return [...this.rotations.values()].map((r) => ({
-      region: r.region, secretArn: r.secretArn, token: r.token, functionArn: r.functionArn,
-      nextStep: ROTATION_STEPS[r.next]!, ...(r.waiting ? { waiting: r.waiting } : {}),
+      region: r.region,
+      secretArn: r.secretArn,
+      token: r.token,
+      functionArn: r.functionArn,
+      nextStep: ROTATION_STEPS[r.next]!,
+      ...(r.waiting ? { waiting: r.waiting } : {}),
     }));
   }
 
@@ -192,7 +203,9 @@ export class RotationRunner {
           if (!(e instanceof LabError) || e.type !== 'ResourceNotFoundException') throw e;
           const value = pendingValue(r.kind, { string: current.SecretString as string | undefined, binary: current.SecretBinary as string | undefined });
           call('PutSecretValue', {
-            SecretId: id, ClientRequestToken: r.token, VersionStages: [AWSPENDING],
+            SecretId: id,
+            ClientRequestToken: r.token,
+            VersionStages: [AWSPENDING],
             ...(value.binary !== undefined ? { SecretBinary: value.binary } : { SecretString: value.string }),
           });
         }
@@ -206,7 +219,12 @@ export class RotationRunner {
         return false;
       case 'finishSecret': {
         const current = Object.entries(versions).find(([, s]) => s.includes(AWSCURRENT))?.[0];
-        call('UpdateSecretVersionStage', { SecretId: id, VersionStage: AWSCURRENT, MoveToVersionId: r.token, ...(current ? { RemoveFromVersionId: current } : {}) });
+        call('UpdateSecretVersionStage', {
+          SecretId: id,
+          VersionStage: AWSCURRENT,
+          MoveToVersionId: r.token,
+          ...(current ? { RemoveFromVersionId: current } : {}),
+        });
         call('UpdateSecretVersionStage', { SecretId: id, VersionStage: AWSPENDING, RemoveFromVersionId: r.token });
         return true;
       }

@@ -50,7 +50,8 @@ export function readRotationRules(raw: unknown): RotationRules | undefined {
     if (typeof e !== 'string') throw invalidParam('ScheduleExpression must be a string.');
     if (e.length < 1) throw validation(e, 'scheduleExpression', 'Member must have length greater than or equal to 1');
     if (e.length > 256) throw validation(e, 'scheduleExpression', 'Member must have length less than or equal to 256');
-    if (!/^[0-9A-Za-z()#?*\-/, ]+$/.test(e)) throw validation(e, 'scheduleExpression', 'Member must satisfy regular expression pattern: [0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+');
+    if (!/^[0-9A-Za-z()#?*\-/, ]+$/.test(e))
+      throw validation(e, 'scheduleExpression', 'Member must satisfy regular expression pattern: [0-9A-Za-z\\(\\)#\\?\\*\\-\\/, ]+');
     rules.ScheduleExpression = e;
   }
   if (r.Duration !== undefined && r.Duration !== null) {

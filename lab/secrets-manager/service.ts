@@ -136,7 +136,13 @@ export class SecretsManagerService implements EmulatedService {
       onSucceeded: (region, arn, token) => this.rotationSucceeded(region, arn, token),
       onGivenUp: (region, arn, token, reason) => this.rotationGivenUp(region, arn, token, reason),
     });
-    this.remover = new ReplicaRemover(this.stores, opts.replicaDeleteDelayMs ?? DEFAULT_REPLICA_DELETE_DELAY_MS, opts.control ?? {}, () => this.clock.now(), this.onChange);
+    this.remover = new ReplicaRemover(
+      this.stores,
+      opts.replicaDeleteDelayMs ?? DEFAULT_REPLICA_DELETE_DELAY_MS,
+      opts.control ?? {},
+      () => this.clock.now(),
+      this.onChange,
+    );
     this.scheduler = setInterval(() => this.runSchedules(), opts.schedulerIntervalMs ?? 100);
     this.scheduler.unref();
     this.handlers = {
@@ -188,7 +194,10 @@ export class SecretsManagerService implements EmulatedService {
     if (typeof input.SecretId === 'string') {
       const rec = this.stores.get(ctx.region)?.find(input.SecretId);
       if (rec?.resourcePolicy !== undefined && deniedByResourcePolicy(rec.resourcePolicy, operation)) {
-        throw err('AccessDeniedException', `User is not authorized to perform: secretsmanager:${operation} on resource: ${rec.name} with an explicit deny in a resource-based policy`);
+        throw err(
+          'AccessDeniedException',
+          `User is not authorized to perform: secretsmanager:${operation} on resource: ${rec.name} with an explicit deny in a resource-based policy`,
+        );
       }
     }
     return handler(input, ctx);
@@ -522,8 +531,8 @@ export class SecretsManagerService implements EmulatedService {
     if (description !== undefined && description.length > 2048) throw invalidParam('Description must be at most 2048 characters.');
     const kmsKeyId = optString(input, 'KmsKeyId');
     const force = optBool(input, 'ForceOverwriteReplicaSecret') ?? false;
-    const replicaRegions = input.AddReplicaRegions === undefined || input.AddReplicaRegions === null
-      ? [] : this.readReplicaRegions(input.AddReplicaRegions, ctx.region);
+    const replicaRegions =
+      input.AddReplicaRegions === undefined || input.AddReplicaRegions === null ? [] : this.readReplicaRegions(input.AddReplicaRegions, ctx.region);
 
     const existing = store.byName.get(name);
     if (existing) {
@@ -535,12 +544,20 @@ export class SecretsManagerService implements EmulatedService {
       const v = value ? findVersion(existing, token) : undefined;
       if (v && value && !existing.primaryRegion) {
         if (!sameValue(v, value)) throw tokenInUse(token, existing.arn);
-        return { ARN: existing.arn, Name: existing.name, VersionId: v.id, ReplicationStatus: existing.replicas.length ? this.replicationStatus(existing) : undefined };
+        return {
+          ARN: existing.arn,
+          Name: existing.name,
+          VersionId: v.id,
+          ReplicationStatus: existing.replicas.length ? this.replicationStatus(existing) : undefined,
+        };
       }
       throw err('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
     }
     if (value && kmsKeyId && isUnusableKmsKey(kmsKeyId)) {
-      throw err('EncryptionFailure', `Secrets Manager can't encrypt the protected secret text using the provided KMS key ${kmsKeyId}. Check that the KMS key is available, enabled, and not in an invalid state.`);
+      throw err(
+        'EncryptionFailure',
+        `Secrets Manager can't encrypt the protected secret text using the provided KMS key ${kmsKeyId}. Check that the KMS key is available, enabled, and not in an invalid state.`,
+      );
     }
     const now = this.clock.now();
     const rec = this.newRecord(ctx.region, name, now);
@@ -555,7 +572,13 @@ export class SecretsManagerService implements EmulatedService {
     store.put(rec);
     if (replicaRegions.length > 0) this.addReplicaEntries(rec, replicaRegions, force);
     this.onChange();
-    this.event(ctx, 'CreateSecret', rec, { name, ...(replicaRegions.length ? { addReplicaRegions: replicaRegions.map((r) => ({ region: r.Region })) } : {}) }, versionId);
+    this.event(
+      ctx,
+      'CreateSecret',
+      rec,
+      { name, ...(replicaRegions.length ? { addReplicaRegions: replicaRegions.map((r) => ({ region: r.Region })) } : {}) },
+      versionId,
+    );
     return { ARN: rec.arn, Name: rec.name, VersionId: versionId, ReplicationStatus: rec.replicas.length ? this.replicationStatus(rec) : undefined };
   }
 
@@ -755,8 +778,10 @@ export class SecretsManagerService implements EmulatedService {
     this.prune(rec);
     this.changed(rec, now);
     this.event(ctx, 'UpdateSecretVersionStage', rec, {
-      secretId: input.SecretId, versionStage: stage,
-      ...(moveTo ? { moveToVersionId: moveTo } : {}), ...(removeFrom ? { removeFromVersionId: removeFrom } : {}),
+      secretId: input.SecretId,
+      versionStage: stage,
+      ...(moveTo ? { moveToVersionId: moveTo } : {}),
+      ...(removeFrom ? { removeFromVersionId: removeFrom } : {}),
     });
     return { ARN: rec.arn, Name: rec.name };
   }
@@ -959,7 +984,10 @@ export class SecretsManagerService implements EmulatedService {
     if (arn === undefined || arn === '') throw invalidRequest('No Lambda rotation function ARN is associated with this secret.');
     const fn = this.functions.get(arn);
     if (!fn || fn.region !== ctx.region) {
-      throw err('AccessDeniedException', 'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.');
+      throw err(
+        'AccessDeniedException',
+        'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.',
+      );
     }
     const now = this.clock.now();
     rec.rotationLambdaARN = arn;

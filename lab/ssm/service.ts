@@ -44,7 +44,10 @@ export class SsmService implements EmulatedService {
   async handle(operation: string, input: Record<string, unknown>, ctx: RequestContext): Promise<unknown> {
     if (operation === 'GetParameter') return this.getParameter(input, ctx);
     if (operation === 'GetParameters') return this.getParameters(input, ctx);
-    throw new LabError('UnknownOperationException', `The lab serves only GetParameter and GetParameters of SSM (for ${REFERENCE_PREFIX} references), not ${operation}.`);
+    throw new LabError(
+      'UnknownOperationException',
+      `The lab serves only GetParameter and GetParameters of SSM (for ${REFERENCE_PREFIX} references), not ${operation}.`,
+    );
   }
 
   reset(): void {}
@@ -73,7 +76,9 @@ export class SsmService implements EmulatedService {
       throw validation("1 validation error detected: Value at 'names' failed to satisfy constraint: Member must have length greater than or equal to 1");
     }
     if (names.length > 10) {
-      throw validation(`1 validation error detected: Value '[${names.join(', ')}]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10`);
+      throw validation(
+        `1 validation error detected: Value '[${names.join(', ')}]' at 'names' failed to satisfy constraint: Member must have length less than or equal to 10`,
+      );
     }
     const decrypt = input.WithDecryption === true;
     const parameters: Record<string, unknown>[] = [];
@@ -104,12 +109,15 @@ export class SsmService implements EmulatedService {
         value = this.readSecret(request, ctx);
       } catch (e) {
         // A version id that is not a UUID (any 32–64 character ClientRequestToken) reads as a label first.
-        if (!(e instanceof LabError && e.type === 'ResourceNotFoundException' && request.VersionStage !== undefined && request.VersionStage.length >= 32)) throw e;
+        if (!(e instanceof LabError && e.type === 'ResourceNotFoundException' && request.VersionStage !== undefined && request.VersionStage.length >= 32))
+          throw e;
         value = this.readSecret({ SecretId: ref.secretId, VersionId: request.VersionStage }, ctx);
       }
     } catch (e) {
       if (e instanceof LabError && e.type === 'ResourceNotFoundException') {
-        throw parameterNotFound(`An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret ${ref.name}${ref.selector !== undefined ? `:${ref.selector}` : ''} not found.`);
+        throw parameterNotFound(
+          `An error occurred (ParameterNotFound) when referencing Secrets Manager: Secret ${ref.name}${ref.selector !== undefined ? `:${ref.selector}` : ''} not found.`,
+        );
       }
       if (e instanceof LabError && (e.type === 'InvalidRequestException' || e.type === 'InvalidParameterException')) {
         throw validation('Invalid Request to Secrets Manager');
@@ -136,9 +144,7 @@ function parseReference(name: string): Reference {
   const parts = rest.split(':');
   if (rest === '' || parts.length > 2 || parts[0] === '' || (parts.length === 2 && parts[1] === '')) throw validation(BAD_SELECTOR);
   const at = name.lastIndexOf(':');
-  return parts.length === 2
-    ? { name: name.slice(0, at), secretId: parts[0]!, selector: parts[1]! }
-    : { name, secretId: rest };
+  return parts.length === 2 ? { name: name.slice(0, at), secretId: parts[0]!, selector: parts[1]! } : { name, secretId: rest };
 }
 
 function validation(message: string): LabError {

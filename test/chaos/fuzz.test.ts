@@ -38,7 +38,10 @@ describe('plan files', () => {
   });
 
   it('random YAML documents never throw, and every problem has a path', () => {
-    fc.assert(fc.property(fc.jsonValue({ maxDepth: 4 }), (doc) => check(stringify(doc))), { numRuns: 500, seed });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (doc) => check(stringify(doc))),
+      { numRuns: 500, seed },
+    );
   });
 
   it('the canonical plan with one field replaced by anything: a plan or problems with paths', () => {
@@ -58,17 +61,33 @@ describe('receiver payloads', () => {
   const started: unknown[] = [];
   const apiKey = 'fuzz-key';
   beforeAll(async () => {
-    const client = { workflow: { signalWithStart: async (_type: string, opts: unknown) => (started.push(opts), { workflowId: 'fuzz-recover', signaledRunId: 'run' }) } } as unknown as Client;
+    const client = {
+      workflow: { signalWithStart: async (_type: string, opts: unknown) => (started.push(opts), { workflowId: 'fuzz-recover', signaledRunId: 'run' }) },
+    } as unknown as Client;
     const plan = { ...canonicalDoc, name: 'fuzz', health: { ...canonicalDoc.health, alarms: ['fuzz-alarm'] } };
     receiver = await startReceiver({ client, apiKey, taskQueuePrefix: 'fuzz', plans: [plan], log: () => undefined });
   });
   afterAll(async () => receiver?.close());
 
   const post = async (body: string, path = '/events/fuzz') => {
-    const res = await fetch(`${receiver.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: apiKey }, body });
+    const res = await fetch(`${receiver.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: apiKey },
+      body,
+    });
     return { status: res.status, text: await res.text() };
   };
-  const alarm = { version: '0', id: 'e1', 'detail-type': 'CloudWatch Alarm State Change', source: 'aws.cloudwatch', account: '123456789012', time: '2026-01-01T00:00:00Z', region: 'ap-northeast-1', resources: [], detail: { alarmName: 'fuzz-alarm', state: { value: 'ALARM' } } };
+  const alarm = {
+    version: '0',
+    id: 'e1',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: '123456789012',
+    time: '2026-01-01T00:00:00Z',
+    region: 'ap-northeast-1',
+    resources: [],
+    detail: { alarmName: 'fuzz-alarm', state: { value: 'ALARM' } },
+  };
 
   it('random JSON bodies: a 4xx (or 200 "ignored"), never a 5xx, and nothing started', async () => {
     started.length = 0;
@@ -82,7 +101,7 @@ describe('receiver payloads', () => {
     expect(started).toEqual([]);
   });
 
-  it('an alarm event with any one field replaced: 200/400, or 202 only while it is still our plan\'s ALARM; never a 5xx', async () => {
+  it("an alarm event with any one field replaced: 200/400, or 202 only while it is still our plan's ALARM; never a 5xx", async () => {
     const keys = Object.keys(alarm) as Array<keyof typeof alarm>;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...keys), fc.jsonValue({ maxDepth: 3 }), async (key, value) => {
@@ -144,9 +163,62 @@ describe('CLI arguments', () => {
     });
   // Commands that start long-running processes (lab up, demo, worker, receiver, watch) are left out: they
   // would run, not fail.
-  const words = ['plan', 'validate', 'show', 'schema', 'status', 'setup', 'failover', 'failback', 'approve', 'reject', 'backups', 'list', 'restore', 'drill', 'run', 'schedule', 'monitor', 'start', 'stop', 'events', 'install', 'lab', 'fault', 'env', 'help'];
-  const flags = ['--to', '--mode', '--reason', '--yes', '--dry-run', '--wait', '--json', '-f', '--plan', '--region', '--cron', '--reverse', '--regions', '--port', '--ms', '--count', '--op', '-h', '--help', '--', '-'];
-  const token = fc.oneof(fc.constantFrom(...words), fc.constantFrom(...flags), fc.string({ maxLength: 12 }), fc.constantFrom('ap-northeast-3', 'planned', 'unplanned', '0', '-1', '1e9', 'NaN', '{}', '../..', '\u0000'));
+  const words = [
+    'plan',
+    'validate',
+    'show',
+    'schema',
+    'status',
+    'setup',
+    'failover',
+    'failback',
+    'approve',
+    'reject',
+    'backups',
+    'list',
+    'restore',
+    'drill',
+    'run',
+    'schedule',
+    'monitor',
+    'start',
+    'stop',
+    'events',
+    'install',
+    'lab',
+    'fault',
+    'env',
+    'help',
+  ];
+  const flags = [
+    '--to',
+    '--mode',
+    '--reason',
+    '--yes',
+    '--dry-run',
+    '--wait',
+    '--json',
+    '-f',
+    '--plan',
+    '--region',
+    '--cron',
+    '--reverse',
+    '--regions',
+    '--port',
+    '--ms',
+    '--count',
+    '--op',
+    '-h',
+    '--help',
+    '--',
+    '-',
+  ];
+  const token = fc.oneof(
+    fc.constantFrom(...words),
+    fc.constantFrom(...flags),
+    fc.string({ maxLength: 12 }),
+    fc.constantFrom('ap-northeast-3', 'planned', 'unplanned', '0', '-1', '1e9', 'NaN', '{}', '../..', '\u0000'),
+  );
 
   it('random argv: exit 0–4, a message, never a stack trace', async () => {
     await fc.assert(

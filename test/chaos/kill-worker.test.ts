@@ -52,9 +52,15 @@ const count = async (region: string, op: string) => (await h.lab!.counters([regi
  * write, after a random delay; or once `region`'s `op` counter reached a random k < N), starts a
  * new worker, and returns the result.
  */
-async function withKill<T>(rand: ReturnType<typeof prng>, what: string, op: { region: string; name: string }, start: (prefix: string) => Promise<{ result(): Promise<T> }>): Promise<{ result: T; killedAt: string }> {
+async function withKill<T>(
+  rand: ReturnType<typeof prng>,
+  what: string,
+  op: { region: string; name: string },
+  start: (prefix: string) => Promise<{ result(): Promise<T> }>,
+): Promise<{ result: T; killedAt: string }> {
   const prefix = `t-chaos-${randomBytes(4).toString('hex')}`;
-  const spawnOne = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+  const spawnOne = () =>
+    spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
   let worker: SpawnedWorker = await spawnOne();
   try {
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
@@ -81,69 +87,81 @@ async function withKill<T>(rand: ReturnType<typeof prng>, what: string, op: { re
 describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failback (${LAB_ONLY})`, () => {
   beforeAll(() => requireBuilt());
 
-  it.each(SEEDS)('seed %i: setup → failover → failback, each killed once; every secret ends right, promotions exactly once, no value lost', async (seed) => {
-    const rand = prng(seed);
-    const prefix = `${h.names}seed${seed}/`;
-    const names = Array.from({ length: N }, (_, i) => `${prefix}s${String(i).padStart(2, '0')}`);
-    const expected = new Map(names.map((n) => [n, `chaos-${seed}-${randomBytes(12).toString('hex')}`]));
-    await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: expected.get(name)! })));
-    // 0.1 × 50 TPS = 5 writes/s: each stage lasts ~5 s, so there is a middle to kill in.
-    const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
-    const plan: Plan = { ...base, name: `${base.name}-s${seed}`, secrets: { include: [{ prefix }], exclude: [] } };
+  it.each(SEEDS)(
+    'seed %i: setup → failover → failback, each killed once; every secret ends right, promotions exactly once, no value lost',
+    async (seed) => {
+      const rand = prng(seed);
+      const prefix = `${h.names}seed${seed}/`;
+      const names = Array.from({ length: N }, (_, i) => `${prefix}s${String(i).padStart(2, '0')}`);
+      const expected = new Map(names.map((n) => [n, `chaos-${seed}-${randomBytes(12).toString('hex')}`]));
+      await h.lab!.seed(
+        h.primaryRegion,
+        names.map((name) => ({ name, value: expected.get(name)! })),
+      );
+      // 0.1 × 50 TPS = 5 writes/s: each stage lasts ~5 s, so there is a middle to kill in.
+      const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
+      const plan: Plan = { ...base, name: `${base.name}-s${seed}`, secrets: { include: [{ prefix }], exclude: [] } };
 
-    // 1. Setup.
-    const setup = await withKill<SetupReport>(rand, 'setup', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
-      h.client.workflow.start<typeof replicateWorkflow>('replicateWorkflow', { taskQueue: workflowTaskQueue(p), workflowId: setupWorkflowId(plan.name), args: [{ plan, taskQueuePrefix: p }], workflowExecutionTimeout: '4m' }),
-    );
-    expect(setup.result.counts, `${setup.killedAt}: ${JSON.stringify(setup.result.counts)}`).toEqual({ InSync: N });
-    await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-    for (const name of names) {
-      expect(await primaryOf(h.drRegion, name), `${setup.killedAt}: ${name} replica`).toBe(h.primaryRegion);
-      expect(await get(h.drRegion, name), `${setup.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
-    }
+      // 1. Setup.
+      const setup = await withKill<SetupReport>(rand, 'setup', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
+        h.client.workflow.start<typeof replicateWorkflow>('replicateWorkflow', {
+          taskQueue: workflowTaskQueue(p),
+          workflowId: setupWorkflowId(plan.name),
+          args: [{ plan, taskQueuePrefix: p }],
+          workflowExecutionTimeout: '4m',
+        }),
+      );
+      expect(setup.result.counts, `${setup.killedAt}: ${JSON.stringify(setup.result.counts)}`).toEqual({ InSync: N });
+      await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+      for (const name of names) {
+        expect(await primaryOf(h.drRegion, name), `${setup.killedAt}: ${name} replica`).toBe(h.primaryRegion);
+        expect(await get(h.drRegion, name), `${setup.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
+      }
 
-    // 2. Failover (planned: the fence is applied first, the primary stays reachable).
-    const failover = await withKill<FailoverReport>(rand, 'failover', { region: h.drRegion, name: 'StopReplicationToReplica' }, (p) =>
-      h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
-        taskQueue: workflowTaskQueue(p),
-        workflowId: failoverWorkflowId(plan.name),
-        args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: p }],
-        workflowExecutionTimeout: '4m',
-      }),
-    );
-    expect(failover.result.outcome, `${failover.killedAt}: ${JSON.stringify(failover.result.attention)}`).toBe('done');
-    expect(failover.result.counts.promoted + failover.result.counts.alreadyStandalone).toBe(N);
-    expect(await count(h.drRegion, 'StopReplicationToReplica'), `${failover.killedAt}: each promotion exactly once`).toMatchObject({ calls: N, failed: 0 });
-    for (const name of names) {
-      expect(await primaryOf(h.drRegion, name), `${failover.killedAt}: ${name} standalone`).toBeUndefined();
-      expect(await get(h.drRegion, name), `${failover.killedAt}: ${name} value`).toBe(expected.get(name));
-    }
+      // 2. Failover (planned: the fence is applied first, the primary stays reachable).
+      const failover = await withKill<FailoverReport>(rand, 'failover', { region: h.drRegion, name: 'StopReplicationToReplica' }, (p) =>
+        h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
+          taskQueue: workflowTaskQueue(p),
+          workflowId: failoverWorkflowId(plan.name),
+          args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: p }],
+          workflowExecutionTimeout: '4m',
+        }),
+      );
+      expect(failover.result.outcome, `${failover.killedAt}: ${JSON.stringify(failover.result.attention)}`).toBe('done');
+      expect(failover.result.counts.promoted + failover.result.counts.alreadyStandalone).toBe(N);
+      expect(await count(h.drRegion, 'StopReplicationToReplica'), `${failover.killedAt}: each promotion exactly once`).toMatchObject({ calls: N, failed: 0 });
+      for (const name of names) {
+        expect(await primaryOf(h.drRegion, name), `${failover.killedAt}: ${name} standalone`).toBeUndefined();
+        expect(await get(h.drRegion, name), `${failover.killedAt}: ${name} value`).toBe(expected.get(name));
+      }
 
-    // During the "outage": a third of the secrets change in the DR Region; failback must keep them.
-    for (const name of names.filter((_, i) => i % 3 === 0)) {
-      const v = `chaos-${seed}-dr-${randomBytes(12).toString('hex')}`;
-      await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: v }));
-      expected.set(name, v);
-    }
+      // During the "outage": a third of the secrets change in the DR Region; failback must keep them.
+      for (const name of names.filter((_, i) => i % 3 === 0)) {
+        const v = `chaos-${seed}-dr-${randomBytes(12).toString('hex')}`;
+        await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: v }));
+        expected.set(name, v);
+      }
 
-    // 3. Failback.
-    const failback = await withKill<FailbackReport>(rand, 'failback', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
-      h.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
-        taskQueue: workflowTaskQueue(p),
-        workflowId: failbackWorkflowId(plan.name),
-        args: [{ plan, taskQueuePrefix: p, skipApproval: true } satisfies FailbackInput],
-        workflowExecutionTimeout: '4m',
-      }),
-    );
-    expect(failback.result.outcome, `${failback.killedAt}: ${JSON.stringify(failback.result.counts)}`).toBe('done');
-    await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-    for (const name of names) {
-      expect(await primaryOf(h.drRegion, name), `${failback.killedAt}: ${name} replica of ${h.primaryRegion} again`).toBe(h.primaryRegion);
-      expect(await get(h.primaryRegion, name), `${failback.killedAt}: ${name} value in ${h.primaryRegion}`).toBe(expected.get(name));
-      expect(await get(h.drRegion, name), `${failback.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
-    }
-    console.log(`[chaos] seed ${seed}: ${setup.killedAt}; ${failover.killedAt}; ${failback.killedAt}`);
-  }, 240_000);
+      // 3. Failback.
+      const failback = await withKill<FailbackReport>(rand, 'failback', { region: h.primaryRegion, name: 'ReplicateSecretToRegions' }, (p) =>
+        h.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
+          taskQueue: workflowTaskQueue(p),
+          workflowId: failbackWorkflowId(plan.name),
+          args: [{ plan, taskQueuePrefix: p, skipApproval: true } satisfies FailbackInput],
+          workflowExecutionTimeout: '4m',
+        }),
+      );
+      expect(failback.result.outcome, `${failback.killedAt}: ${JSON.stringify(failback.result.counts)}`).toBe('done');
+      await eventually('replicas InSync', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+      for (const name of names) {
+        expect(await primaryOf(h.drRegion, name), `${failback.killedAt}: ${name} replica of ${h.primaryRegion} again`).toBe(h.primaryRegion);
+        expect(await get(h.primaryRegion, name), `${failback.killedAt}: ${name} value in ${h.primaryRegion}`).toBe(expected.get(name));
+        expect(await get(h.drRegion, name), `${failback.killedAt}: ${name} value in ${h.drRegion}`).toBe(expected.get(name));
+      }
+      console.log(`[chaos] seed ${seed}: ${setup.killedAt}; ${failover.killedAt}; ${failback.killedAt}`);
+    },
+    240_000,
+  );
 
   it('the Temporal dev server SIGKILLed mid-failover and started again on the same database file and port: the failover resumes and finishes', async () => {
     const home = mkdtempSync(join(tmpdir(), 'secrets-dr-chaos-server-'));
@@ -157,7 +175,10 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
     try {
       const names = Array.from({ length: N }, (_, i) => `${h.names}server/s${String(i).padStart(2, '0')}`);
       const values = new Map(names.map((n) => [n, `chaos-srv-${randomBytes(12).toString('hex')}`]));
-      await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: values.get(name)!, replicaRegions: [h.drRegion] })));
+      await h.lab!.seed(
+        h.primaryRegion,
+        names.map((name) => ({ name, value: values.get(name)!, replicaRegions: [h.drRegion] })),
+      );
       await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
       const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
       const plan: Plan = { ...base, name: `${base.name}-server`, secrets: { include: [{ prefix: `${h.names}server/` }], exclude: [] } };

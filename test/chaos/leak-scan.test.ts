@@ -69,10 +69,15 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
     });
     demo.stdout!.on('data', (d: Buffer) => (output += d.toString()));
     demo.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    await eventually('the demo to finish its story (--keep: the stack stays up)', async () => {
-      if (demo!.exitCode !== null) throw new Error(`the demo exited with ${demo!.exitCode}:\n${output}`);
-      return output.includes('the stack stays up') ? true : undefined;
-    }, 300_000, 500);
+    await eventually(
+      'the demo to finish its story (--keep: the stack stays up)',
+      async () => {
+        if (demo!.exitCode !== null) throw new Error(`the demo exited with ${demo!.exitCode}:\n${output}`);
+        return output.includes('the stack stays up') ? true : undefined;
+      },
+      300_000,
+      500,
+    );
     const env = Object.fromEntries([...output.matchAll(/export (\w+)=('?)([^'\n]*)\2/g)].map((m) => [m[1]!, m[3]!]));
     const labUrl = env.SECRETS_DR_LAB_URL ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
     expect(labUrl, output).toBeTruthy();
@@ -81,7 +86,11 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
     // Every value in the demo's lab, every version (the test reads them; nothing else may).
     const values = new Map<string, string>(); // needle → where the value lives (never printed itself)
     for (const region of DEMO_REGIONS) {
-      const sm = new SecretsManagerClient({ region, endpoint: labUrl, credentials: { accessKeyId: LAB_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LAB_CREDENTIALS.AWS_SECRET_ACCESS_KEY } });
+      const sm = new SecretsManagerClient({
+        region,
+        endpoint: labUrl,
+        credentials: { accessKeyId: LAB_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: LAB_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      });
       let token: string | undefined;
       do {
         const page = await sm.send(new ListSecretsCommand({ NextToken: token, IncludePlannedDeletion: true }));
@@ -116,13 +125,16 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
     await connection.close();
     places.push(['lab events', JSON.stringify(await new LabClient(labUrl!).events())]);
     places.push(['demo output (the CLI; the worker logs to reports/demo-worker.log, scanned below)', output]);
-    for (const f of [...filesUnder(reports), ...filesUnder(join(cwd, '.secrets-dr-demo')), ...filesUnder(join(cwd, 'home'))]) places.push([f, readFileSync(f, 'utf8')]);
+    for (const f of [...filesUnder(reports), ...filesUnder(join(cwd, '.secrets-dr-demo')), ...filesUnder(join(cwd, 'home'))])
+      places.push([f, readFileSync(f, 'utf8')]);
 
     // The scan can see: secret names and workflow payloads are there in clear.
     expect(histories).toBeGreaterThan(5);
     expect(places.map(([, t]) => t).join('\n')).toContain('prod/payments/');
     const found = places.flatMap(([where, text]) => [...values].filter(([v]) => text.includes(v)).map(([, secret]) => `${secret} in ${where}`));
     expect(found, 'a secret value appears in these places').toEqual([]);
-    console.log(`[chaos] leak scan: ${values.size} values × ${histories} histories, ${places.length - histories} other places (events, output, ${filesUnder(reports).length} report files, stack logs): none found`);
+    console.log(
+      `[chaos] leak scan: ${values.size} values × ${histories} histories, ${places.length - histories} other places (events, output, ${filesUnder(reports).length} report files, stack logs): none found`,
+    );
   }, 420_000);
 });

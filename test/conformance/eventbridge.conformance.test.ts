@@ -41,9 +41,7 @@ forEachTarget('eventbridge', (env) => {
   it('PutRule / DescribeRule / ListRules / DeleteRule', async () => {
     const name = ruleName(env.name('rule'));
     const pattern = { source: ['secrets-dr'], 'detail-type': ['Health Changed'] };
-    const put = await eb().send(
-      new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern), State: 'ENABLED', Description: 'health' }),
-    );
+    const put = await eb().send(new PutRuleCommand({ Name: name, EventPattern: JSON.stringify(pattern), State: 'ENABLED', Description: 'health' }));
     expect(put.RuleArn).toMatch(new RegExp(`^arn:aws:events:${PRIMARY}:\\d{12}:rule/${name}$`));
 
     const d = await eb().send(new DescribeRuleCommand({ Name: name }));
@@ -166,7 +164,8 @@ forEachTarget('eventbridge', (env) => {
     if (stub) ctx.annotate(`${env.target.name}: ${stub}`);
     for (const [pattern, expected] of cases) {
       const r = await eb().send(new TestEventPatternCommand({ EventPattern: JSON.stringify(pattern), Event: EVENT }));
-      if (stub) expect(r.Result, JSON.stringify(pattern)).toBeUndefined(); // asserted difference
+      if (stub)
+        expect(r.Result, JSON.stringify(pattern)).toBeUndefined(); // asserted difference
       else expect(r.Result, JSON.stringify(pattern)).toBe(expected);
     }
   });
@@ -189,10 +188,7 @@ forEachTarget('eventbridge', (env) => {
       await expectAwsError(test, 'InvalidEventPatternException');
     }
     // malformed JSON is rejected everywhere
-    await expectAwsError(
-      eb().send(new PutRuleCommand({ Name: ruleName(env.name('bad-json')), EventPattern: '{not json' })),
-      'InvalidEventPatternException',
-    );
+    await expectAwsError(eb().send(new PutRuleCommand({ Name: ruleName(env.name('bad-json')), EventPattern: '{not json' })), 'InvalidEventPatternException');
   });
 
   it('CreateConnection / DescribeConnection (API key auth; the key value is never returned)', async () => {

@@ -19,7 +19,10 @@ import {
 import { PRIMARY, expectAwsError, forEachTarget, skipFor } from './targets.js';
 
 const INVALID_NAME = 'Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!';
-const fields = (o: object): string[] => Object.keys(o).filter((k) => k !== '$metadata' && (o as Record<string, unknown>)[k] !== undefined).sort();
+const fields = (o: object): string[] =>
+  Object.keys(o)
+    .filter((k) => k !== '$metadata' && (o as Record<string, unknown>)[k] !== undefined)
+    .sort();
 
 forEachTarget('recorded AWS behaviour', (env) => {
   const sm = () => env.sm(PRIMARY);
@@ -54,7 +57,7 @@ forEachTarget('recorded AWS behaviour', (env) => {
     expect(r.DeletionDate).toBeInstanceOf(Date);
   });
 
-  it('localstack test_update_secret_description: UpdateSecret with only SecretId (and the SDK\'s token) answers {ARN, Name}', async () => {
+  it("localstack test_update_secret_description: UpdateSecret with only SecretId (and the SDK's token) answers {ARN, Name}", async () => {
     const name = env.name('only-id');
     await sm().send(new CreateSecretCommand({ Name: name, SecretString: 'x' }));
     const r = await sm().send(new UpdateSecretCommand({ SecretId: name }));
@@ -76,7 +79,7 @@ forEachTarget('recorded AWS behaviour', (env) => {
     }
   });
 
-  it('localstack test_invalid_secret_name: ValidationException with AWS\'s message', async (ctx) => {
+  it("localstack test_invalid_secret_name: ValidationException with AWS's message", async (ctx) => {
     skipFor(ctx, env, 'invalidNameAccepted');
     for (const call of [
       new CreateSecretCommand({ Name: ' Inv Name', SecretString: 'x' }),
@@ -112,7 +115,12 @@ forEachTarget('recorded AWS behaviour', (env) => {
 
   it('moto test_with_filter_with_value_with_multiple_words / test_with_duplicate_filter_keys (aws_verified): description words', async () => {
     const names: Record<string, string> = {};
-    for (const [k, description] of [['foo', 'one two'], ['bar', 'one and two'], ['baz', 'one'], ['qux', 'two']]) {
+    for (const [k, description] of [
+      ['foo', 'one two'],
+      ['bar', 'one and two'],
+      ['baz', 'one'],
+      ['qux', 'two'],
+    ]) {
       names[k!] = env.name(k!);
       await sm().send(new CreateSecretCommand({ Name: names[k!], SecretString: 's', Description: description }));
     }

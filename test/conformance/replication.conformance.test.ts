@@ -40,14 +40,18 @@ async function settled(env: Env, secretId: string, region: string): Promise<Repl
 
 /** Waits until the replica removed from replication is gone from the DR Region (later on AWS: tens of seconds). */
 async function replicaGone(env: Env, secretId: string): Promise<void> {
-  await eventually(`the removed replica ${secretId} to disappear`, async () => {
-    try {
-      await env.sm(DR).send(new DescribeSecretCommand({ SecretId: secretId }));
-      return undefined;
-    } catch (e) {
-      return (e as Error).name === 'ResourceNotFoundException' ? true : undefined;
-    }
-  }, { timeoutMs: 25_000, intervalMs: 200 });
+  await eventually(
+    `the removed replica ${secretId} to disappear`,
+    async () => {
+      try {
+        await env.sm(DR).send(new DescribeSecretCommand({ SecretId: secretId }));
+        return undefined;
+      } catch (e) {
+        return (e as Error).name === 'ResourceNotFoundException' ? true : undefined;
+      }
+    },
+    { timeoutMs: 25_000, intervalMs: 200 },
+  );
 }
 
 const REPLICA_READ_ONLY = /replica/i;
@@ -67,9 +71,7 @@ forEachTarget('replication', (env) => {
   it('ReplicateSecretToRegions returns status entries; the replica reaches InSync', async (ctx) => {
     const name = env.name('repl');
     const c = await primary().send(new CreateSecretCommand({ Name: name, SecretString: 'v1' }));
-    const r = await primary().send(
-      new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }, { Region: OTHER }] }),
-    );
+    const r = await primary().send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }, { Region: OTHER }] }));
     if (env.target.quirks.replicateReturnsSecretId) {
       ctx.annotate(`${env.target.name}: ${env.target.quirks.replicateReturnsSecretId}`);
       expect(r.ARN).toBe(name); // asserted difference
@@ -119,11 +121,21 @@ forEachTarget('replication', (env) => {
     // the primary-region filter finds replicated secrets from either side
     for (const client of [primary(), dr()]) {
       const byPrimary = await client.send(
-        new ListSecretsCommand({ Filters: [{ Key: 'primary-region', Values: [PRIMARY] }, { Key: 'name', Values: [name] }] }),
+        new ListSecretsCommand({
+          Filters: [
+            { Key: 'primary-region', Values: [PRIMARY] },
+            { Key: 'name', Values: [name] },
+          ],
+        }),
       );
       expect((byPrimary.SecretList ?? []).map((s) => s.Name)).toEqual([name]);
       const byOther = await client.send(
-        new ListSecretsCommand({ Filters: [{ Key: 'primary-region', Values: [OTHER] }, { Key: 'name', Values: [name] }] }),
+        new ListSecretsCommand({
+          Filters: [
+            { Key: 'primary-region', Values: [OTHER] },
+            { Key: 'name', Values: [name] },
+          ],
+        }),
       );
       expect(byOther.SecretList ?? []).toEqual([]);
     }
@@ -144,16 +156,8 @@ forEachTarget('replication', (env) => {
   it('a replica is read-only: writes in its Region fail with InvalidParameterException', async () => {
     const name = env.name('readonly');
     await replicated(name);
-    await expectAwsError(
-      dr().send(new PutSecretValueCommand({ SecretId: name, SecretString: 'nope' })),
-      'InvalidParameterException',
-      REPLICA_READ_ONLY,
-    );
-    await expectAwsError(
-      dr().send(new UpdateSecretCommand({ SecretId: name, SecretString: 'nope' })),
-      'InvalidParameterException',
-      REPLICA_READ_ONLY,
-    );
+    await expectAwsError(dr().send(new PutSecretValueCommand({ SecretId: name, SecretString: 'nope' })), 'InvalidParameterException', REPLICA_READ_ONLY);
+    await expectAwsError(dr().send(new UpdateSecretCommand({ SecretId: name, SecretString: 'nope' })), 'InvalidParameterException', REPLICA_READ_ONLY);
     await expectAwsError(
       dr().send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'a', Value: 'b' }] })),
       'InvalidParameterException',
@@ -200,9 +204,7 @@ forEachTarget('replication', (env) => {
   it('replica KmsKeyId is kept in the status entry', async (ctx) => {
     const name = env.name('kms');
     await primary().send(new CreateSecretCommand({ Name: name, SecretString: 'v' }));
-    await primary().send(
-      new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR, KmsKeyId: 'alias/payments-dr' }] }),
-    );
+    await primary().send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR, KmsKeyId: 'alias/payments-dr' }] }));
     const s = await settled(env, name, DR);
     if (env.target.quirks.replicaKmsKeyIgnored) {
       ctx.annotate(`${env.target.name}: ${env.target.quirks.replicaKmsKeyIgnored}`);
@@ -258,10 +260,7 @@ forEachTarget('replication', (env) => {
     expect(Object.keys(replica.VersionIdsToStages ?? {})).toEqual([c.VersionId]);
     const got = await dr().send(new GetSecretValueCommand({ SecretId: name }));
     expect(got).toMatchObject({ SecretString: 'primary value', VersionId: c.VersionId });
-    await expectAwsError(
-      dr().send(new GetSecretValueCommand({ SecretId: name, VersionId: theirs.VersionId })),
-      'ResourceNotFoundException',
-    );
+    await expectAwsError(dr().send(new GetSecretValueCommand({ SecretId: name, VersionId: theirs.VersionId })), 'ResourceNotFoundException');
     await expectAwsError(dr().send(new GetSecretValueCommand({ SecretId: theirs.ARN })), 'ResourceNotFoundException');
   });
 
@@ -325,10 +324,7 @@ forEachTarget('replication', (env) => {
     const name = env.name('promote-primary');
     await replicated(name);
     // AWS does not document which of the two it returns here: either is accepted
-    await expectAwsError(primary().send(new StopReplicationToReplicaCommand({ SecretId: name })), [
-      'InvalidRequestException',
-      'InvalidParameterException',
-    ]);
+    await expectAwsError(primary().send(new StopReplicationToReplicaCommand({ SecretId: name })), ['InvalidRequestException', 'InvalidParameterException']);
     expect((await primary().send(new DescribeSecretCommand({ SecretId: name }))).ReplicationStatus).toHaveLength(1);
   });
 });

@@ -97,9 +97,7 @@ forEachTarget('secrets manager', (env) => {
     const byStage = await sm().send(new GetSecretValueCommand({ SecretId: v1.ARN, VersionStage: 'AWSPREVIOUS' }));
     expect(byStage).toMatchObject({ SecretString: 'one', VersionId: v1.VersionId });
 
-    const both = await sm().send(
-      new GetSecretValueCommand({ SecretId: name, VersionId: v2.VersionId, VersionStage: 'AWSCURRENT' }),
-    );
+    const both = await sm().send(new GetSecretValueCommand({ SecretId: name, VersionId: v2.VersionId, VersionStage: 'AWSCURRENT' }));
     expect(both.SecretString).toBe('two');
   });
 
@@ -117,10 +115,7 @@ forEachTarget('secrets manager', (env) => {
     const err = await expectAwsError(sm().send(new GetSecretValueCommand({ SecretId: missing })), 'ResourceNotFoundException');
     expect(err.$metadata?.httpStatusCode).toBe(env.target.quirks.notFoundIsHttp404 ? 404 : 400);
     await expectAwsError(sm().send(new DescribeSecretCommand({ SecretId: missing })), 'ResourceNotFoundException');
-    await expectAwsError(
-      sm().send(new PutSecretValueCommand({ SecretId: missing, SecretString: 'x' })),
-      'ResourceNotFoundException',
-    );
+    await expectAwsError(sm().send(new PutSecretValueCommand({ SecretId: missing, SecretString: 'x' })), 'ResourceNotFoundException');
     await expectAwsError(sm().send(new DeleteSecretCommand({ SecretId: missing })), 'ResourceNotFoundException');
 
     const name = env.name('versions');
@@ -129,10 +124,7 @@ forEachTarget('secrets manager', (env) => {
       sm().send(new GetSecretValueCommand({ SecretId: name, VersionId: '00000000-0000-4000-8000-000000000000' })),
       'ResourceNotFoundException',
     );
-    await expectAwsError(
-      sm().send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'NO-SUCH-STAGE' })),
-      'ResourceNotFoundException',
-    );
+    await expectAwsError(sm().send(new GetSecretValueCommand({ SecretId: name, VersionStage: 'NO-SUCH-STAGE' })), 'ResourceNotFoundException');
   });
 
   it('PutSecretValue is idempotent per ClientRequestToken; a reused token with another value fails', async () => {
@@ -147,10 +139,7 @@ forEachTarget('secrets manager', (env) => {
     const versions = await sm().send(new ListSecretVersionIdsCommand({ SecretId: name }));
     expect(versions.Versions).toHaveLength(2);
 
-    await expectAwsError(
-      sm().send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v3', ClientRequestToken: token })),
-      'ResourceExistsException',
-    );
+    await expectAwsError(sm().send(new PutSecretValueCommand({ SecretId: name, SecretString: 'v3', ClientRequestToken: token })), 'ResourceExistsException');
     const current = await sm().send(new GetSecretValueCommand({ SecretId: name }));
     expect(current).toMatchObject({ VersionId: token, SecretString: 'v2' });
     expect((await sm().send(new ListSecretVersionIdsCommand({ SecretId: name }))).Versions).toHaveLength(2);
@@ -181,9 +170,7 @@ forEachTarget('secrets manager', (env) => {
     }
     // ListSecretVersionIds leaves unlabelled (deprecated) versions out unless IncludeDeprecated
     const ids = async (IncludeDeprecated?: boolean) =>
-      ((await sm().send(new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated }))).Versions ?? [])
-        .map((v) => v.VersionId)
-        .sort();
+      ((await sm().send(new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated }))).Versions ?? []).map((v) => v.VersionId).sort();
     if (env.target.quirks.listVersionIdsIgnoresIncludeDeprecated) {
       ctx.annotate(`${env.target.name}: ${env.target.quirks.listVersionIdsIgnoresIncludeDeprecated}`);
       expect(await ids()).toEqual([v1.VersionId, v2.VersionId, v3.VersionId].sort()); // asserted difference
@@ -304,9 +291,7 @@ forEachTarget('secrets manager', (env) => {
     await mk('app/b', 'orders queue', '1');
     await mk('app/c', 'payments cache', '1');
     await mk('other/d', 'owned thing');
-    await sm().send(
-      new TagResourceCommand({ SecretId: `${prefix}/other/d`, Tags: [{ Key: 'owner', Value: 'ops' }] }),
-    );
+    await sm().send(new TagResourceCommand({ SecretId: `${prefix}/other/d`, Tags: [{ Key: 'owner', Value: 'ops' }] }));
     const other = env.name('elsewhere');
     await sm().send(new CreateSecretCommand({ Name: other, SecretString: 'x', Description: 'not ours' }));
 
@@ -335,18 +320,22 @@ forEachTarget('secrets manager', (env) => {
   it('TagResource / UntagResource', async () => {
     const name = env.name('tags');
     await sm().send(new CreateSecretCommand({ Name: name, SecretString: 'x', Tags: [{ Key: 'a', Value: '1' }] }));
-    await sm().send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'b', Value: '2' }, { Key: 'a', Value: '9' }] }));
+    await sm().send(
+      new TagResourceCommand({
+        SecretId: name,
+        Tags: [
+          { Key: 'b', Value: '2' },
+          { Key: 'a', Value: '9' },
+        ],
+      }),
+    );
     let d = await sm().send(new DescribeSecretCommand({ SecretId: name }));
-    const asMap = (tags: { Key?: string; Value?: string }[] | undefined) =>
-      Object.fromEntries((tags ?? []).map((t) => [t.Key, t.Value]));
+    const asMap = (tags: { Key?: string; Value?: string }[] | undefined) => Object.fromEntries((tags ?? []).map((t) => [t.Key, t.Value]));
     expect(asMap(d.Tags)).toEqual({ a: '9', b: '2' });
     await sm().send(new UntagResourceCommand({ SecretId: name, TagKeys: ['a', 'not-there'] }));
     d = await sm().send(new DescribeSecretCommand({ SecretId: name }));
     expect(asMap(d.Tags)).toEqual({ b: '2' });
-    await expectAwsError(
-      sm().send(new TagResourceCommand({ SecretId: env.name('missing'), Tags: [{ Key: 'a', Value: '1' }] })),
-      'ResourceNotFoundException',
-    );
+    await expectAwsError(sm().send(new TagResourceCommand({ SecretId: env.name('missing'), Tags: [{ Key: 'a', Value: '1' }] })), 'ResourceNotFoundException');
   });
 
   it('UpdateSecret with a value creates a new AWSCURRENT version; with a description only, none', async () => {
@@ -397,9 +386,7 @@ forEachTarget('secrets manager', (env) => {
 
     const listed = await sm().send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }] }));
     expect(listed.SecretList ?? []).toEqual([]);
-    const planned = await sm().send(
-      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }], IncludePlannedDeletion: true }),
-    );
+    const planned = await sm().send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [name] }], IncludePlannedDeletion: true }));
     expect((planned.SecretList ?? []).map((s) => s.Name)).toEqual([name]);
 
     // a secret scheduled for deletion cannot be created again
@@ -455,7 +442,11 @@ forEachTarget('secrets manager', (env) => {
     const name = env.name('rotate-nofn');
     const v1 = await sm().send(new CreateSecretCommand({ Name: name, SecretString: 'before-rotation' }));
     const rotate = sm().send(
-      new RotateSecretCommand({ SecretId: name, RotationLambdaARN: `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-missing`, RotationRules: { AutomaticallyAfterDays: 30 } }),
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-missing`,
+        RotationRules: { AutomaticallyAfterDays: 30 },
+      }),
     );
     if (env.target.quirks.rotationNeedsLambdaFunction) {
       await expectAwsError(rotate, 'ResourceNotFoundException', /lambda/i); // asserted difference
@@ -515,7 +506,10 @@ forEachTarget('secrets manager', (env) => {
   it('RotateSecret without a Lambda on moto (documents its behaviour)', async (ctx) => {
     const reason = env.target.quirks.rotateWithoutLambdaBreaksCurrent;
     if (reason === undefined) {
-      ctx.skip(true, `${env.target.name}: AWS semantics (a Lambda ARN or managed rotation is required) are covered by the rotation tests above; this test pins moto's deviation only`);
+      ctx.skip(
+        true,
+        `${env.target.name}: AWS semantics (a Lambda ARN or managed rotation is required) are covered by the rotation tests above; this test pins moto's deviation only`,
+      );
       return;
     }
     ctx.annotate(`${env.target.name}: ${reason}`);
@@ -533,9 +527,7 @@ forEachTarget('secrets manager', (env) => {
     const def = await sm().send(new GetRandomPasswordCommand({}));
     expect(def.RandomPassword).toHaveLength(32);
 
-    const p = await sm().send(
-      new GetRandomPasswordCommand({ PasswordLength: 40, ExcludePunctuation: true, RequireEachIncludedType: true }),
-    );
+    const p = await sm().send(new GetRandomPasswordCommand({ PasswordLength: 40, ExcludePunctuation: true, RequireEachIncludedType: true }));
     expect(p.RandomPassword).toMatch(/^[A-Za-z0-9]{40}$/);
     expect(p.RandomPassword).toMatch(/[a-z]/);
     expect(p.RandomPassword).toMatch(/[A-Z]/);
@@ -547,16 +539,12 @@ forEachTarget('secrets manager', (env) => {
     expect(digits.RandomPassword).toMatch(/^[0-9]{20}$/);
 
     for (let i = 0; i < 5; i++) {
-      const ex = await sm().send(
-        new GetRandomPasswordCommand({ PasswordLength: 64, ExcludeCharacters: 'abcdefABCDEF012345', IncludeSpace: false }),
-      );
+      const ex = await sm().send(new GetRandomPasswordCommand({ PasswordLength: 64, ExcludeCharacters: 'abcdefABCDEF012345', IncludeSpace: false }));
       expect(ex.RandomPassword).toHaveLength(64);
       expect(ex.RandomPassword).not.toMatch(/[a-fA-F0-5 ]/);
     }
 
-    const spaced = await sm().send(
-      new GetRandomPasswordCommand({ PasswordLength: 60, IncludeSpace: true, RequireEachIncludedType: true }),
-    );
+    const spaced = await sm().send(new GetRandomPasswordCommand({ PasswordLength: 60, IncludeSpace: true, RequireEachIncludedType: true }));
     expect(spaced.RandomPassword).toContain(' ');
   });
 
@@ -581,7 +569,11 @@ forEachTarget('secrets manager', (env) => {
  * would deploy one); moto's need Docker, so tests that need one skip there (rotationNeedsLambdaFunction).
  */
 async function rotationFunction(env: Env, region: string, name: string): Promise<string> {
-  const res = await fetch(`${env.endpoint}/_lab/lambda`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ region, name }) });
+  const res = await fetch(`${env.endpoint}/_lab/lambda`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ region, name }),
+  });
   const body = (await res.json()) as { arn?: string; error?: string };
   if (!res.ok || !body.arn) throw new Error(`creating rotation function ${name} in ${region}: ${body.error ?? res.status}`);
   return body.arn;

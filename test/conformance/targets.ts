@@ -49,7 +49,7 @@ export const QUIRKS = {
     moto: 'moto ReplicateSecretToRegions/RemoveRegionsFromReplication return the SecretId as given in ARN, not the ARN',
   },
   updateVersionStageAllowedOnReplica: {
-    moto: 'moto does not refuse UpdateSecretVersionStage on a replica (it moves the primary\'s labels)',
+    moto: "moto does not refuse UpdateSecretVersionStage on a replica (it moves the primary's labels)",
   },
   rotationRulesOnlyDays: {
     moto: 'moto keeps only RotationRules.AutomaticallyAfterDays (ScheduleExpression/Duration dropped)',
@@ -61,7 +61,7 @@ export const QUIRKS = {
     moto: 'moto EventBridge delivers to DISABLED rules (not exercised: needs a delivery target)',
   },
   eventsIgnoreInputTransform: {
-    moto: 'moto EventBridge ignores a target\'s Input/InputPath (not exercised: needs a delivery target)',
+    moto: "moto EventBridge ignores a target's Input/InputPath (not exercised: needs a delivery target)",
   },
   putEventsFailsForLambdaSns: {
     moto: 'moto fails the whole PutEvents call when a matching rule targets Lambda/SNS (not exercised)',
@@ -250,7 +250,9 @@ const ALL_TARGETS: Target[] = [
  * the narrowing is printed, so a partial run is never mistaken for a full one.
  */
 export const targets: Target[] = (() => {
-  const wanted = process.env.CONFORMANCE_TARGETS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = process.env.CONFORMANCE_TARGETS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!wanted || wanted.length === 0) return ALL_TARGETS;
   const picked = ALL_TARGETS.filter((t) => wanted.includes(t.name));
   process.stderr.write(`[conformance] CONFORMANCE_TARGETS=${wanted.join(',')}: running ${picked.map((t) => t.name).join(', ') || 'no target'} only\n`);
@@ -276,56 +278,60 @@ let counter = 0;
  */
 export function forEachTarget(title: string, body: (env: Env) => void): void {
   const rows = targets.map((t): [TargetName, Target] => [t.name, t]);
-  describe.sequential.each(rows)(`conformance [%s] > ${title}`, (_name, target) => {
-    let running: RunningTarget | undefined;
-    const sms = new Map<string, SecretsManagerClient>();
-    const ebs = new Map<string, EventBridgeClient>();
-    const need = (): RunningTarget => {
-      if (!running) throw new Error(`${target.name} target is not running`);
-      return running;
-    };
-    const env: Env = {
-      target,
-      get endpoint() {
-        return need().endpoint;
-      },
-      sm(region = PRIMARY) {
-        let c = sms.get(region);
-        if (!c) {
-          c = new SecretsManagerClient({ region, endpoint: need().endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
-          sms.set(region, c);
-        }
-        return c;
-      },
-      eb(region = PRIMARY) {
-        let c = ebs.get(region);
-        if (!c) {
-          c = new EventBridgeClient({ region, endpoint: need().endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
-          ebs.set(region, c);
-        }
-        return c;
-      },
-      name(prefix) {
-        counter += 1;
-        return `cf/${target.name}/${prefix}/${counter}-${Math.random().toString(36).slice(2, 8)}`;
-      },
-    };
-    beforeAll(async () => {
-      running = await target.start();
-    }, 30_000);
-    afterAll(async () => {
-      for (const c of sms.values()) c.destroy();
-      for (const c of ebs.values()) c.destroy();
-      sms.clear();
-      ebs.clear();
-      await running?.stop();
-      running = undefined;
-    }, 15_000);
-    beforeEach(async () => {
-      await need().reset();
-    });
-    body(env);
-  }, 30_000);
+  describe.sequential.each(rows)(
+    `conformance [%s] > ${title}`,
+    (_name, target) => {
+      let running: RunningTarget | undefined;
+      const sms = new Map<string, SecretsManagerClient>();
+      const ebs = new Map<string, EventBridgeClient>();
+      const need = (): RunningTarget => {
+        if (!running) throw new Error(`${target.name} target is not running`);
+        return running;
+      };
+      const env: Env = {
+        target,
+        get endpoint() {
+          return need().endpoint;
+        },
+        sm(region = PRIMARY) {
+          let c = sms.get(region);
+          if (!c) {
+            c = new SecretsManagerClient({ region, endpoint: need().endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+            sms.set(region, c);
+          }
+          return c;
+        },
+        eb(region = PRIMARY) {
+          let c = ebs.get(region);
+          if (!c) {
+            c = new EventBridgeClient({ region, endpoint: need().endpoint, credentials: CREDENTIALS, maxAttempts: 1 });
+            ebs.set(region, c);
+          }
+          return c;
+        },
+        name(prefix) {
+          counter += 1;
+          return `cf/${target.name}/${prefix}/${counter}-${Math.random().toString(36).slice(2, 8)}`;
+        },
+      };
+      beforeAll(async () => {
+        running = await target.start();
+      }, 30_000);
+      afterAll(async () => {
+        for (const c of sms.values()) c.destroy();
+        for (const c of ebs.values()) c.destroy();
+        sms.clear();
+        ebs.clear();
+        await running?.stop();
+        running = undefined;
+      }, 15_000);
+      beforeEach(async () => {
+        await need().reset();
+      });
+      body(env);
+    },
+    30_000,
+  );
 }
 
 /** Skips the running test visibly when the target has the quirk: "moto: <reason>". */
@@ -335,11 +341,7 @@ export function skipFor(ctx: { skip: (condition: boolean, note?: string) => void
 }
 
 /** Polls `fn` until it returns a value other than undefined, or fails after `timeoutMs`. */
-export async function eventually<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  { timeoutMs = 10_000, intervalMs = 50 } = {},
-): Promise<T> {
+export async function eventually<T>(what: string, fn: () => Promise<T | undefined>, { timeoutMs = 10_000, intervalMs = 50 } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

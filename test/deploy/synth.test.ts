@@ -18,7 +18,11 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PLAN = join(ROOT, 'test/fixtures/canonical-plan.yaml');
 const plan = parsePlanText(readFileSync(PLAN, 'utf8')).plan!;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 300_000, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
@@ -37,9 +41,20 @@ beforeAll(async () => {
   tools = ensureTools({ cfnLint: true, checkov: true }, () => {});
   out = mkdtempSync(join(tmpdir(), 'secrets-dr-cdk-'));
   const r = await exec(process.execPath, [
-    join(ROOT, 'bin/secrets-dr.mjs'), 'deploy', 'synth', '-f', PLAN, '--json', '--out', out,
-    '--image', '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/secrets-dr:0.1.0',
-    '--temporal-address', 'payments.a1b2c.tmprl.cloud:7233', '--temporal-namespace', 'payments.a1b2c',
+    join(ROOT, 'bin/secrets-dr.mjs'),
+    'deploy',
+    'synth',
+    '-f',
+    PLAN,
+    '--json',
+    '--out',
+    out,
+    '--image',
+    '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/secrets-dr:0.1.0',
+    '--temporal-address',
+    'payments.a1b2c.tmprl.cloud:7233',
+    '--temporal-namespace',
+    'payments.a1b2c',
   ]);
   expect(r.code, r.stderr).toBe(0);
   stacks = (JSON.parse(r.stdout) as { stacks: typeof stacks }).stacks;
@@ -53,7 +68,7 @@ describe('deploy synth (AWS CDK, offline)', () => {
     expect(stacks.map((s) => s.region)).toEqual(['ap-northeast-1', 'ap-northeast-3']);
   });
 
-  it('runs the worker on ECS Fargate in private subnets with the IAM table\'s policy and its Temporal key from Secrets Manager', () => {
+  it("runs the worker on ECS Fargate in private subnets with the IAM table's policy and its Temporal key from Secrets Manager", () => {
     for (const [region, t] of templates) {
       const [service] = ofType(t, 'AWS::ECS::Service');
       expect(service?.Properties).toMatchObject({ LaunchType: 'FARGATE', NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } } });
@@ -73,7 +88,14 @@ describe('deploy synth (AWS CDK, offline)', () => {
   it('feeds recover through alarm and AWS Health rules to the receiver Lambda, with no HTTP endpoint anywhere', () => {
     for (const t of templates.values()) {
       const types = new Set(Object.values(t.Resources).map((r) => r.Type));
-      for (const http of ['AWS::Events::ApiDestination', 'AWS::Events::Connection', 'AWS::Lambda::Url', 'AWS::ElasticLoadBalancingV2::LoadBalancer', 'AWS::ApiGateway::RestApi', 'AWS::ApiGatewayV2::Api']) {
+      for (const http of [
+        'AWS::Events::ApiDestination',
+        'AWS::Events::Connection',
+        'AWS::Lambda::Url',
+        'AWS::ElasticLoadBalancingV2::LoadBalancer',
+        'AWS::ApiGateway::RestApi',
+        'AWS::ApiGatewayV2::Api',
+      ]) {
         expect(types.has(http), http).toBe(false);
       }
       const rules = ofType(t, 'AWS::Events::Rule');
@@ -90,8 +112,15 @@ describe('deploy synth (AWS CDK, offline)', () => {
   }, 300_000);
 
   it('passes checkov with no failed check, and every skip says why next to its resource', async () => {
-    const r = await exec(tools.checkov!, ['--skip-download', '--framework', 'cloudformation', '-o', 'json', '--quiet', ...stacks.flatMap((s) => ['-f', s.template])], { BC_SKIP_MAPPING: 'TRUE' });
-    const reports = [JSON.parse(r.stdout)].flat() as Array<{ summary: { failed: number; passed: number }; results: { failed_checks: Array<{ check_id: string; resource: string }> } }>;
+    const r = await exec(
+      tools.checkov!,
+      ['--skip-download', '--framework', 'cloudformation', '-o', 'json', '--quiet', ...stacks.flatMap((s) => ['-f', s.template])],
+      { BC_SKIP_MAPPING: 'TRUE' },
+    );
+    const reports = [JSON.parse(r.stdout)].flat() as Array<{
+      summary: { failed: number; passed: number };
+      results: { failed_checks: Array<{ check_id: string; resource: string }> };
+    }>;
     expect(reports.flatMap((x) => x.results.failed_checks.map((c) => `${c.check_id} ${c.resource}`))).toEqual([]);
     expect(reports.every((x) => x.summary.passed > 50)).toBe(true);
     for (const t of templates.values()) {
@@ -103,7 +132,9 @@ describe('deploy synth (AWS CDK, offline)', () => {
   }, 300_000);
 
   it('bundles the receiver handler into one file that answers an invalid event with 400 and no lab advice', async () => {
-    const mod = (await import(pathToFileURL(join(out, '.receiver', 'index.mjs')).href)) as { handler(e: unknown): Promise<{ statusCode: number; body: string }> };
+    const mod = (await import(pathToFileURL(join(out, '.receiver', 'index.mjs')).href)) as {
+      handler(e: unknown): Promise<{ statusCode: number; body: string }>;
+    };
     process.env.SECRETS_DR_PLAN = readFileSync(PLAN, 'utf8');
     process.env.TEMPORAL_ADDRESS = '127.0.0.1:1'; // nothing listens: an invalid event must not need Temporal
     const res = await mod.handler({ hello: 'world' });

@@ -25,7 +25,15 @@ import {
   type GetSecretValueResponse,
 } from '@aws-sdk/client-secrets-manager';
 import { EventBridge } from '@aws-sdk/client-eventbridge';
-import { conflictWorkflowId, failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, restoreWorkflowId, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import {
+  conflictWorkflowId,
+  failbackWorkflowId,
+  failoverWorkflowId,
+  fenceWorkflowId,
+  restoreWorkflowId,
+  setupWorkflowId,
+  workflowTaskQueue,
+} from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { AWS_LIMITS, BackupManifest, BackupTag, MANIFEST_STAGE, backupPrefix } from '../../domain/backup.js';
 import type { FailoverReport } from '../../domain/failover.js';
@@ -64,13 +72,26 @@ function planFor(tag: string, extra = ''): Plan {
   return { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix: `${h.names}${tag}/` }], exclude: [] } };
 }
 /** Options of every workflow this file runs to its end (each call is typed by its workflow function, a type-only import). */
-const on = (workflowId: string, conflict: 'USE_EXISTING' | 'FAIL' = 'FAIL') => ({ taskQueue: workflowTaskQueue(h.prefix), workflowId, workflowIdConflictPolicy: conflict, workflowExecutionTimeout: '5m' });
-const runSetup = (plan: Plan) => h.client.workflow.execute<typeof replicateWorkflow>('replicateWorkflow', { ...on(setupWorkflowId(plan.name), 'USE_EXISTING'), args: [{ plan, taskQueuePrefix: h.prefix }] });
+const on = (workflowId: string, conflict: 'USE_EXISTING' | 'FAIL' = 'FAIL') => ({
+  taskQueue: workflowTaskQueue(h.prefix),
+  workflowId,
+  workflowIdConflictPolicy: conflict,
+  workflowExecutionTimeout: '5m',
+});
+const runSetup = (plan: Plan) =>
+  h.client.workflow.execute<typeof replicateWorkflow>('replicateWorkflow', {
+    ...on(setupWorkflowId(plan.name), 'USE_EXISTING'),
+    args: [{ plan, taskQueuePrefix: h.prefix }],
+  });
 const restore = (plan: Plan, backup: string, dryRun = false) =>
-  h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', { ...on(dryRun ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomBytes(3).toString('hex')}` : restoreWorkflowId(plan.name, backup)), args: [{ plan, backup, dryRun, taskQueuePrefix: h.prefix }] });
+  h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', {
+    ...on(dryRun ? `${restoreWorkflowId(plan.name, backup)}/dry-run/${randomBytes(3).toString('hex')}` : restoreWorkflowId(plan.name, backup)),
+    args: [{ plan, backup, dryRun, taskQueuePrefix: h.prefix }],
+  });
 
 const describeIn = (region: string, id: string) => h.sm(region).send(new DescribeSecretCommand({ SecretId: id }));
-const valueAt = async (region: string, id: string, stage: string): Promise<GetSecretValueResponse> => h.sm(region).send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }));
+const valueAt = async (region: string, id: string, stage: string): Promise<GetSecretValueResponse> =>
+  h.sm(region).send(new GetSecretValueCommand({ SecretId: id, VersionStage: stage }));
 const text = (v: GetSecretValueResponse) => v.SecretString ?? `binary:${Buffer.from(v.SecretBinary ?? new Uint8Array()).toString('base64')}`;
 async function backupsOf(region: string, plan: Plan, secret: string) {
   const page = await h.sm(region).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [backupPrefix(plan.name, secret)] }], MaxResults: 100 }));
@@ -83,7 +104,8 @@ async function snapshot(region: string, id: string) {
   const d = await describeIn(region, id);
   const policy = (await h.sm(region).send(new GetResourcePolicyCommand({ SecretId: id }))).ResourcePolicy;
   const labels: Record<string, string> = {};
-  for (const stages of Object.values(d.VersionIdsToStages ?? {})) for (const s of stages ?? []) if (s !== MANIFEST_STAGE) labels[s] = text(await valueAt(region, id, s));
+  for (const stages of Object.values(d.VersionIdsToStages ?? {}))
+    for (const s of stages ?? []) if (s !== MANIFEST_STAGE) labels[s] = text(await valueAt(region, id, s));
   return {
     kmsKeyId: d.KmsKeyId,
     description: d.Description,
@@ -100,18 +122,44 @@ const withoutOrigin = (tags: string[]) => tags.filter((t) => !Object.values(Back
 async function richSecret(region: string, name: string, label: string, opts: { rotation?: boolean } = {}) {
   const sm = h.sm(region);
   const key = `arn:aws:kms:${region}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
-  const created = await sm.send(new CreateSecretCommand({ Name: name, KmsKeyId: key, Description: 'orders database (owner: team orders)', SecretString: value('prev'), Tags: [{ Key: 'team', Value: 'orders' }, { Key: 'data-class', Value: 'restricted' }] }));
+  const created = await sm.send(
+    new CreateSecretCommand({
+      Name: name,
+      KmsKeyId: key,
+      Description: 'orders database (owner: team orders)',
+      SecretString: value('prev'),
+      Tags: [
+        { Key: 'team', Value: 'orders' },
+        { Key: 'data-class', Value: 'restricted' },
+      ],
+    }),
+  );
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value('cur') }));
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value(label), VersionStages: [label] }));
   if (opts.rotation) {
     const fn = `arn:aws:lambda:${region}:${ACCOUNT}:function:rotate-orders`;
     await h.lab?.ensureFunctions([fn]); // as on AWS, RotateSecret needs a function it may invoke
-    await sm.send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: fn, RotationRules: { ScheduleExpression: 'cron(0 7 * * ? *)', Duration: '1h' }, RotateImmediately: false })); // DescribeSecret adds the derived AutomaticallyAfterDays: a restore must not pass both back
+    await sm.send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: fn,
+        RotationRules: { ScheduleExpression: 'cron(0 7 * * ? *)', Duration: '1h' },
+        RotateImmediately: false,
+      }),
+    ); // DescribeSecret adds the derived AutomaticallyAfterDays: a restore must not pass both back
   }
   await sm.send(new PutSecretValueCommand({ SecretId: name, SecretString: value('pending'), VersionStages: ['AWSPENDING'] }));
   const policy = {
     Version: '2012-10-17',
-    Statement: [{ Sid: 'DenyInterns', Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/intern` }, Action: 'secretsmanager:GetSecretValue', Resource: created.ARN }],
+    Statement: [
+      {
+        Sid: 'DenyInterns',
+        Effect: 'Deny',
+        Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/intern` },
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: created.ARN,
+      },
+    ],
   };
   await sm.send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify(policy) }));
   return created.ARN!;
@@ -126,7 +174,10 @@ async function expectBackupOf(region: string, backup: string, before: Awaited<Re
   expect(withoutOrigin(b.tags)).toEqual(before.tags);
   expect(b.rotation.enabled, 'rotation never enabled on a backup').toBe(false);
   const m = await manifestOf(region, backup);
-  expect(m.origin).toMatchObject({ description: before.description, rotation: { enabled: before.rotation.enabled, ...(before.rotation.lambda ? { lambdaArn: before.rotation.lambda } : {}) } });
+  expect(m.origin).toMatchObject({
+    description: before.description,
+    rotation: { enabled: before.rotation.enabled, ...(before.rotation.lambda ? { lambdaArn: before.rotation.lambda } : {}) },
+  });
   return m;
 }
 
@@ -165,7 +216,11 @@ describe('backups (dev server + lab)', () => {
     expect(dry).toMatchObject({ dryRun: true, plan: { target: 'replica', needsBackup: false } });
     if (h.lab) {
       const counters = await h.lab.counters([h.primaryRegion, h.drRegion]);
-      const writes = Object.entries(counters).flatMap(([r, ops]) => Object.keys(ops).filter((op) => !/^(Describe|Get|List|BatchGet|events:)/.test(op)).map((op) => `${op} in ${r}`));
+      const writes = Object.entries(counters).flatMap(([r, ops]) =>
+        Object.keys(ops)
+          .filter((op) => !/^(Describe|Get|List|BatchGet|events:)/.test(op))
+          .map((op) => `${op} in ${r}`),
+      );
       expect(writes).toEqual([]);
     }
 
@@ -180,7 +235,11 @@ describe('backups (dev server + lab)', () => {
     await scanHistories([conflictWorkflowId(setupId, h.drRegion, name), restoreWorkflowId(plan.name, backup!.Name!)]);
     // The restore's history replays against today's code (deterministic).
     const history = await h.client.workflow.getHandle(restoreWorkflowId(plan.name, backup!.Name!)).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, restoreWorkflowId(plan.name, backup!.Name!));
+    await Worker.runReplayHistory(
+      { workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
+      history,
+      restoreWorkflowId(plan.name, backup!.Name!),
+    );
   });
 
   it('a 500-character name and a 64 KiB binary secret are backed up and restored; what cannot be carried is not overwritten', async () => {
@@ -209,7 +268,10 @@ describe('backups (dev server + lab)', () => {
     expect(outcome(tagged)).toMatchObject({ state: 'Failed', detail: expect.stringMatching(/backup failed, nothing overwritten: .*exceed AWS's 50 tags/) });
     expect(report.attention).toBe(1);
     expect((await describeIn(h.drRegion, tagged)).ARN).toBe(taggedDr.ARN);
-    for (const [n, snap] of [[long, before.long], [bin, before.bin]] as const) {
+    for (const [n, snap] of [
+      [long, before.long],
+      [bin, before.bin],
+    ] as const) {
       const [b] = await backupsOf(h.drRegion, plan, n);
       expect(b!.Name!.length).toBeLessThanOrEqual(AWS_LIMITS.nameMax);
       for (const t of b!.Tags ?? []) expect(t.Value!.length, t.Key).toBeLessThanOrEqual(AWS_LIMITS.tagValueMax);
@@ -239,7 +301,10 @@ describe('backups (dev server + lab)', () => {
     expect(dry.plan).toMatchObject({ target: 'standalone', needsBackup: true });
     expect(dry.plan!.changes.map((c) => c.field)).toEqual(expect.arrayContaining(['tags', 'label AWSCURRENT', 'label AWSPREVIOUS']));
 
-    const again = await h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', { ...on(`${restoreWorkflowId(plan.name, backup!.Name!)}/again`), args: [{ plan, backup: backup!.Name!, taskQueuePrefix: h.prefix }] });
+    const again = await h.client.workflow.execute<typeof restoreBackupWorkflow>('restoreBackupWorkflow', {
+      ...on(`${restoreWorkflowId(plan.name, backup!.Name!)}/again`),
+      args: [{ plan, backup: backup!.Name!, taskQueuePrefix: h.prefix }],
+    });
 
     expect(again.backupOfCurrent, 'the changed secret saved first').toBeDefined();
     expect(await snapshot(h.drRegion, name)).toEqual(before);
@@ -261,7 +326,11 @@ describe('backups (dev server + lab)', () => {
 
     const report = await runSetup(plan);
 
-    for (const n of [two, one]) expect(report.outcomes.find((x) => x.secret === n), JSON.stringify(report.outcomes)).toMatchObject({ state: 'InSync', action: 'adopted' });
+    for (const n of [two, one])
+      expect(
+        report.outcomes.find((x) => x.secret === n),
+        JSON.stringify(report.outcomes),
+      ).toMatchObject({ state: 'InSync', action: 'adopted' });
     const [saved, ...more] = await backupsOf(h.primaryRegion, plan, two);
     expect(more).toHaveLength(0);
     expect((await valueAt(h.primaryRegion, saved!.Name!, 'AWSPREVIOUS')).SecretString, 'the value that lost AWSPREVIOUS is kept').toBe(oldPrev);
@@ -269,64 +338,112 @@ describe('backups (dev server + lab)', () => {
     expect(await backupsOf(h.primaryRegion, plan, one), 'no AWSPREVIOUS to lose: no backup').toHaveLength(0);
   });
 
-  it.skipIf(onAws)(`failback re-replication over a DR secret with a GREEN version backs up every labelled value with key, policy, tags (${LAB_ONLY}: an outage)`, async () => {
-    const plan = planFor('failback', `rotation:\n  ${h.primaryRegion}: arn:aws:lambda:${h.primaryRegion}:${ACCOUNT}:function:rotate\n  ${h.drRegion}: arn:aws:lambda:${h.drRegion}:${ACCOUNT}:function:rotate\n`);
-    const name = `${h.names}failback/payments`;
-    const key = `arn:aws:kms:${h.primaryRegion}:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
-    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: value('p'), KmsKeyId: key, Tags: [{ Key: 'team', Value: 'payments' }], AddReplicaRegions: [{ Region: h.drRegion, KmsKeyId: `arn:aws:kms:${h.drRegion}:${ACCOUNT}:key/dr-key` }] }));
-    // A second secret with an AWSPREVIOUS on the primary; it is written in the DR Region during the outage (copy-back).
-    const rotated = `${h.names}failback/rotated`;
-    const [rotPrev, rotCur] = [value('r-prev'), value('r-cur')];
-    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: rotated, SecretString: rotPrev }));
-    await h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: rotated, SecretString: rotCur }));
-    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: hmacKeySecretName(plan.name), SecretString: randomBytes(32).toString('base64'), AddReplicaRegions: [{ Region: h.drRegion }] }));
-    await h.sm(h.primaryRegion).send(new ReplicateSecretToRegionsCommand({ SecretId: rotated, AddReplicaRegions: [{ Region: h.drRegion }] }));
-    await eventually('replicas in sync', async () => {
-      const ok = await Promise.all([name, rotated, hmacKeySecretName(plan.name)].map(async (n) => (await describeIn(h.primaryRegion, n)).ReplicationStatus?.[0]?.Status === 'InSync'));
-      return ok.every(Boolean) ? true : undefined;
-    });
-    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
-    let failover: FailoverReport;
-    try {
-      failover = await h.client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', { ...on(failoverWorkflowId(plan.name)), args: [{ plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 }] });
-    } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-    }
-    expect(failover.outcome, JSON.stringify(failover.attention)).toBe('done');
-    await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).result();
-    // During the outage, the standalone DR secret got a GREEN version, a Deny and a tag.
-    const drArn = (await describeIn(h.drRegion, name)).ARN;
-    await h.sm(h.drRegion).send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'DenyVendor', Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/vendor` }, Action: 'secretsmanager:*', Resource: drArn }] }) }));
-    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value('green'), VersionStages: ['GREEN'] }));
-    await h.sm(h.drRegion).send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'touched-in', Value: 'dr' }] }));
-    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: rotated, SecretString: value('r-dr') }));
-    const original = await snapshot(h.primaryRegion, rotated);
-    expect((await describeIn(h.primaryRegion, rotated)).Tags?.some((t) => t.Key === FENCE_TAG), 'the old primary is fenced').toBe(true);
-    const dr = await snapshot(h.drRegion, name);
-    expect(Object.keys(dr.labels)).toContain('GREEN');
-    expect(dr.kmsKeyId).toContain('dr-key');
-    expect(dr.policy?.Statement?.[0]).toMatchObject({ Sid: 'DenyVendor', Resource: '<self>' });
+  it.skipIf(onAws)(
+    `failback re-replication over a DR secret with a GREEN version backs up every labelled value with key, policy, tags (${LAB_ONLY}: an outage)`,
+    async () => {
+      const plan = planFor(
+        'failback',
+        `rotation:\n  ${h.primaryRegion}: arn:aws:lambda:${h.primaryRegion}:${ACCOUNT}:function:rotate\n  ${h.drRegion}: arn:aws:lambda:${h.drRegion}:${ACCOUNT}:function:rotate\n`,
+      );
+      const name = `${h.names}failback/payments`;
+      const key = `arn:aws:kms:${h.primaryRegion}:${ACCOUNT}:key/9999abcd-12ab-34cd-56ef-1234567890ab`;
+      await h.sm(h.primaryRegion).send(
+        new CreateSecretCommand({
+          Name: name,
+          SecretString: value('p'),
+          KmsKeyId: key,
+          Tags: [{ Key: 'team', Value: 'payments' }],
+          AddReplicaRegions: [{ Region: h.drRegion, KmsKeyId: `arn:aws:kms:${h.drRegion}:${ACCOUNT}:key/dr-key` }],
+        }),
+      );
+      // A second secret with an AWSPREVIOUS on the primary; it is written in the DR Region during the outage (copy-back).
+      const rotated = `${h.names}failback/rotated`;
+      const [rotPrev, rotCur] = [value('r-prev'), value('r-cur')];
+      await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: rotated, SecretString: rotPrev }));
+      await h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: rotated, SecretString: rotCur }));
+      await h.sm(h.primaryRegion).send(
+        new CreateSecretCommand({
+          Name: hmacKeySecretName(plan.name),
+          SecretString: randomBytes(32).toString('base64'),
+          AddReplicaRegions: [{ Region: h.drRegion }],
+        }),
+      );
+      await h.sm(h.primaryRegion).send(new ReplicateSecretToRegionsCommand({ SecretId: rotated, AddReplicaRegions: [{ Region: h.drRegion }] }));
+      await eventually('replicas in sync', async () => {
+        const ok = await Promise.all(
+          [name, rotated, hmacKeySecretName(plan.name)].map(async (n) => (await describeIn(h.primaryRegion, n)).ReplicationStatus?.[0]?.Status === 'InSync'),
+        );
+        return ok.every(Boolean) ? true : undefined;
+      });
+      await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
+      let failover: FailoverReport;
+      try {
+        failover = await h.client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
+          ...on(failoverWorkflowId(plan.name)),
+          args: [{ plan, to: h.drRegion, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 }],
+        });
+      } finally {
+        await h.lab!.fault('clear', { region: h.primaryRegion });
+      }
+      expect(failover.outcome, JSON.stringify(failover.attention)).toBe('done');
+      await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).result();
+      // During the outage, the standalone DR secret got a GREEN version, a Deny and a tag.
+      const drArn = (await describeIn(h.drRegion, name)).ARN;
+      await h.sm(h.drRegion).send(
+        new PutResourcePolicyCommand({
+          SecretId: name,
+          ResourcePolicy: JSON.stringify({
+            Version: '2012-10-17',
+            Statement: [
+              { Sid: 'DenyVendor', Effect: 'Deny', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/vendor` }, Action: 'secretsmanager:*', Resource: drArn },
+            ],
+          }),
+        }),
+      );
+      await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: value('green'), VersionStages: ['GREEN'] }));
+      await h.sm(h.drRegion).send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'touched-in', Value: 'dr' }] }));
+      await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: rotated, SecretString: value('r-dr') }));
+      const original = await snapshot(h.primaryRegion, rotated);
+      expect(
+        (await describeIn(h.primaryRegion, rotated)).Tags?.some((t) => t.Key === FENCE_TAG),
+        'the old primary is fenced',
+      ).toBe(true);
+      const dr = await snapshot(h.drRegion, name);
+      expect(Object.keys(dr.labels)).toContain('GREEN');
+      expect(dr.kmsKeyId).toContain('dr-key');
+      expect(dr.policy?.Statement?.[0]).toMatchObject({ Sid: 'DenyVendor', Resource: '<self>' });
 
-    const report = await h.client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', { ...on(failbackWorkflowId(plan.name), 'USE_EXISTING'), args: [{ plan, taskQueuePrefix: h.prefix, skipApproval: true }] });
+      const report = await h.client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', {
+        ...on(failbackWorkflowId(plan.name), 'USE_EXISTING'),
+        args: [{ plan, taskQueuePrefix: h.prefix, skipApproval: true }],
+      });
 
-    expect(report.outcome, JSON.stringify(report.attention ?? report)).toBe('done');
-    const backups = (await backupsOf(h.drRegion, plan, name)).filter((b) => b.Tags?.some((t) => t.Key === BackupTag.reason && /re-replication/.test(t.Value ?? '')));
-    expect(backups, 'the DR secret backed up before re-replication overwrote it').toHaveLength(1);
-    const b = await snapshot(h.drRegion, backups[0]!.Name!);
-    expect(b.labels).toEqual(dr.labels);
-    expect(b.kmsKeyId).toBe(dr.kmsKeyId);
-    expect(withoutOrigin(b.tags)).toEqual(dr.tags);
-    expect(b.policy?.Statement?.find((s: { Sid?: string }) => s.Sid === 'DenyVendor')).toEqual(dr.policy?.Statement?.find((s: { Sid?: string }) => s.Sid === 'DenyVendor'));
-    // The copy-back moved AWSPREVIOUS on the (fenced) original: its labelled values were saved first, without our fence.
-    const [saved, ...others] = await backupsOf(h.primaryRegion, plan, rotated);
-    expect(others).toHaveLength(0);
-    const kept = await snapshot(h.primaryRegion, saved!.Name!);
-    expect(kept.labels).toEqual(original.labels);
-    expect(kept.labels).toEqual({ AWSCURRENT: rotCur, AWSPREVIOUS: rotPrev });
-    expect(kept.policy, 'the fence statement is not carried').toBeUndefined();
-    expect(kept.tags.some((t) => t.startsWith(`${FENCE_TAG}=`)), 'nor the fence tag').toBe(false);
-    await scanHistories([failbackWorkflowId(plan.name)]);
-  });
+      expect(report.outcome, JSON.stringify(report.attention ?? report)).toBe('done');
+      const backups = (await backupsOf(h.drRegion, plan, name)).filter((b) =>
+        b.Tags?.some((t) => t.Key === BackupTag.reason && /re-replication/.test(t.Value ?? '')),
+      );
+      expect(backups, 'the DR secret backed up before re-replication overwrote it').toHaveLength(1);
+      const b = await snapshot(h.drRegion, backups[0]!.Name!);
+      expect(b.labels).toEqual(dr.labels);
+      expect(b.kmsKeyId).toBe(dr.kmsKeyId);
+      expect(withoutOrigin(b.tags)).toEqual(dr.tags);
+      expect(b.policy?.Statement?.find((s: { Sid?: string }) => s.Sid === 'DenyVendor')).toEqual(
+        dr.policy?.Statement?.find((s: { Sid?: string }) => s.Sid === 'DenyVendor'),
+      );
+      // The copy-back moved AWSPREVIOUS on the (fenced) original: its labelled values were saved first, without our fence.
+      const [saved, ...others] = await backupsOf(h.primaryRegion, plan, rotated);
+      expect(others).toHaveLength(0);
+      const kept = await snapshot(h.primaryRegion, saved!.Name!);
+      expect(kept.labels).toEqual(original.labels);
+      expect(kept.labels).toEqual({ AWSCURRENT: rotCur, AWSPREVIOUS: rotPrev });
+      expect(kept.policy, 'the fence statement is not carried').toBeUndefined();
+      expect(
+        kept.tags.some((t) => t.startsWith(`${FENCE_TAG}=`)),
+        'nor the fence tag',
+      ).toBe(false);
+      await scanHistories([failbackWorkflowId(plan.name)]);
+    },
+  );
 
   it('prune deletes old backups with the recovery window, never the only backup of an original that changed after it', async () => {
     const plan = planFor('prune');
@@ -335,7 +452,17 @@ describe('backups (dev server + lab)', () => {
     const acts = createBackupActivities({ region, secretsManager: sm, eventBridge: new EventBridge({ region }) });
     const env = new MockActivityEnvironment();
     const names = { same: `${h.names}prune/same`, changed: `${h.names}prune/changed`, twice: `${h.names}prune/twice` };
-    const backupOf = (secret: string, n: number) => env.run(() => acts.backupSecret({ planName: plan.name, secret, backup: `${backupPrefix(plan.name, secret)}b${n}`, reason: 'test', workflowId: `prune-test-${n}-${h.prefix}`, writeQuotaShare: 0.6 }));
+    const backupOf = (secret: string, n: number) =>
+      env.run(() =>
+        acts.backupSecret({
+          planName: plan.name,
+          secret,
+          backup: `${backupPrefix(plan.name, secret)}b${n}`,
+          reason: 'test',
+          workflowId: `prune-test-${n}-${h.prefix}`,
+          writeQuotaShare: 0.6,
+        }),
+      );
     const write = (secret: string) => sm.send(new PutSecretValueCommand({ SecretId: secret, SecretString: value('w') }));
     for (const n of Object.values(names)) await sm.send(new CreateSecretCommand({ Name: n, SecretString: value('c') }));
     await backupOf(names.same, 1);
@@ -346,7 +473,11 @@ describe('backups (dev server + lab)', () => {
     await backupOf(names.twice, 2);
     await write(names.twice);
     await new Promise((r) => setTimeout(r, 50));
-    const prune = (olderThanMs: number, dryRun: boolean) => h.client.workflow.execute<typeof pruneBackupsWorkflow>('pruneBackupsWorkflow', { ...on(`prune-${plan.name}-${randomBytes(3).toString('hex')}`), args: [{ plan, olderThanMs, dryRun, taskQueuePrefix: h.prefix }] });
+    const prune = (olderThanMs: number, dryRun: boolean) =>
+      h.client.workflow.execute<typeof pruneBackupsWorkflow>('pruneBackupsWorkflow', {
+        ...on(`prune-${plan.name}-${randomBytes(3).toString('hex')}`),
+        args: [{ plan, olderThanMs, dryRun, taskQueuePrefix: h.prefix }],
+      });
     const removed = (r: PruneResult) => r.removed.map((b) => b.name).sort();
 
     expect(removed(await prune(30 * 86_400_000, false)), 'nothing is 30 days old').toEqual([]);
@@ -354,13 +485,19 @@ describe('backups (dev server + lab)', () => {
     const dry = await prune(10, true);
     const expected = [`${backupPrefix(plan.name, names.same)}b1`, `${backupPrefix(plan.name, names.twice)}b1`].sort();
     expect(removed(dry)).toEqual(expected);
-    expect(dry.kept.filter((k) => k.why.startsWith('the only backup')).map((k) => k.backup.name).sort()).toEqual([`${backupPrefix(plan.name, names.changed)}b1`, `${backupPrefix(plan.name, names.twice)}b2`].sort());
+    expect(
+      dry.kept
+        .filter((k) => k.why.startsWith('the only backup'))
+        .map((k) => k.backup.name)
+        .sort(),
+    ).toEqual([`${backupPrefix(plan.name, names.changed)}b1`, `${backupPrefix(plan.name, names.twice)}b2`].sort());
     if (h.lab) expect((await h.lab.counters([region]))[region]?.DeleteSecret, 'dry run deletes nothing').toBeUndefined();
 
     const real = await prune(10, false);
     expect(removed(real)).toEqual(expected);
     for (const n of expected) expect((await describeIn(region, n)).DeletedDate, `${n} scheduled for deletion, recoverable`).toBeDefined();
-    for (const n of [`${backupPrefix(plan.name, names.changed)}b1`, `${backupPrefix(plan.name, names.twice)}b2`]) expect((await describeIn(region, n)).DeletedDate).toBeUndefined();
+    for (const n of [`${backupPrefix(plan.name, names.changed)}b1`, `${backupPrefix(plan.name, names.twice)}b2`])
+      expect((await describeIn(region, n)).DeletedDate).toBeUndefined();
     sm.destroy();
   });
 
@@ -374,7 +511,10 @@ describe('backups (dev server + lab)', () => {
     const [backup] = await backupsOf(h.drRegion, plan, name);
     const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-backups-'));
     const file = join(dir, 'plan.yaml');
-    writeFileSync(file, `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${h.names}cli/" }]\n`);
+    writeFileSync(
+      file,
+      `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${h.names}cli/" }]\n`,
+    );
     Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
     const capture = (json: boolean) => {
       const lines: string[] = [];
@@ -385,7 +525,17 @@ describe('backups (dev server + lab)', () => {
     const list = capture(true);
     expect(await backupsListCommand.run({ plan: file, json: true, positionals: [] }, list.io)).toBe(0);
     const listed = JSON.parse(list.text()) as { backups: Array<Record<string, unknown>>; monthlyCostUsd: number };
-    expect(listed.backups).toEqual([expect.objectContaining({ name: backup!.Name, region: h.drRegion, originName: name, reason: expect.stringContaining('setup'), versionsKept: 2, complete: true, monthlyCostUsd: 0.4 })]);
+    expect(listed.backups).toEqual([
+      expect.objectContaining({
+        name: backup!.Name,
+        region: h.drRegion,
+        originName: name,
+        reason: expect.stringContaining('setup'),
+        versionsKept: 2,
+        complete: true,
+        monthlyCostUsd: 0.4,
+      }),
+    ]);
     expect(listed.monthlyCostUsd).toBeCloseTo(0.4);
     const table = capture(false);
     await backupsListCommand.run({ plan: file, json: false, positionals: [] }, table.io);

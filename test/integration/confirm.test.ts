@@ -48,7 +48,10 @@ async function fleet(tag: string, requireApproval: boolean): Promise<{ file: str
   await eventually('replicas', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   const plan = `${h.plan().name}-${tag}`;
   const file = join(dir, `${tag}.yaml`);
-  writeFileSync(file, `name: ${plan}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: ${requireApproval}\n`);
+  writeFileSync(
+    file,
+    `name: ${plan}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: ${requireApproval}\n`,
+  );
   return { file, plan, names };
 }
 
@@ -74,7 +77,8 @@ function run(cmd: string, args: string[]): Promise<{ code: number | null; out: s
 }
 
 /** The CLI on a pseudo-terminal; `answer` is typed when the prompt shows (undefined: never). */
-const onTerminal = (args: string[], answer?: string) => run('python3', [PTY, JSON.stringify([process.execPath, CLI_BIN, ...args]), answer === undefined ? '' : PROMPT, answer ?? '', '90']);
+const onTerminal = (args: string[], answer?: string) =>
+  run('python3', [PTY, JSON.stringify([process.execPath, CLI_BIN, ...args]), answer === undefined ? '' : PROMPT, answer ?? '', '90']);
 const withoutTerminal = (args: string[]) => run(process.execPath, [CLI_BIN, ...args]);
 
 const standalone = async (name: string) => !(await h.sm(h.drRegion).send(new DescribeSecretCommand({ SecretId: name }))).PrimaryRegion;
@@ -87,7 +91,8 @@ async function notStarted(plan: string, workflowId = failoverWorkflowId(plan)): 
     throw err;
   }
 }
-const atGate = async (plan: string) => (await h.client.workflow.getHandle(failoverWorkflowId(plan)).query<FailoverProgress>('progress')).step === 'awaitingApproval';
+const atGate = async (plan: string) =>
+  (await h.client.workflow.getHandle(failoverWorkflowId(plan)).query<FailoverProgress>('progress')).step === 'awaitingApproval';
 
 describe.skipIf(onAws)(`failover asks for the Region on a terminal (${LAB_ONLY})`, () => {
   it('the right Region typed: the preview, then the failover runs', async () => {
@@ -116,7 +121,7 @@ describe.skipIf(onAws)(`failover asks for the Region on a terminal (${LAB_ONLY})
     for (const n of names) expect(await standalone(n)).toBe(false);
   });
 
-  it('--yes without --approve: no question, and the plan\'s approval gate waits (exit 4)', async () => {
+  it("--yes without --approve: no question, and the plan's approval gate waits (exit 4)", async () => {
     const { file, plan } = await fleet('yes', true);
     const r = await onTerminal(['failover', '--to', h.drRegion, '--mode', 'unplanned', '--yes', '-f', file]);
     expect(r.code, r.out).toBe(4);
@@ -160,7 +165,10 @@ describe.skipIf(onAws)(`setup asks before its conflict policy replaces a same-na
     await h.lab!.seed(h.drRegion, [{ name, value: value(), description: 'created by hand' }]);
     const plan = `${h.plan().name}-setup`;
     const file = join(dir, 'setup.yaml');
-    writeFileSync(file, `name: ${plan}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nconflicts:\n  policy: backup-then-overwrite\n`);
+    writeFileSync(
+      file,
+      `name: ${plan}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nconflicts:\n  policy: backup-then-overwrite\n`,
+    );
 
     const wrong = await onTerminal(['setup', '--wait', '-f', file], 'yes');
     expect(wrong.code, wrong.out).toBe(2);

@@ -84,14 +84,20 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
       names.push(`${h.names}app/s${String(i).padStart(2, '0')}`);
       values.push(`dashboard-value-${randomBytes(12).toString('hex')}`);
     }
-    await h.lab!.seed(h.primaryRegion, names.map((name, i) => ({ name, value: values[i]!, replicaRegions: [h.drRegion] })));
+    await h.lab!.seed(
+      h.primaryRegion,
+      names.map((name, i) => ({ name, value: values[i]!, replicaRegions: [h.drRegion] })),
+    );
     await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   });
 
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    await h?.client.workflow.getHandle(monitorWorkflowId(plan.name)).terminate('test over').catch(() => undefined);
+    await h?.client.workflow
+      .getHandle(monitorWorkflowId(plan.name))
+      .terminate('test over')
+      .catch(() => undefined);
     await h?.close();
   });
 
@@ -108,9 +114,27 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     expect(drill).toMatchObject({ outcome: 'passed' });
 
     const failoverId = failoverWorkflowId(plan.name);
-    const input: FailoverInput = { plan, to: h.drRegion, mode: 'unplanned', skipApproval: false, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 500, batchSize: 5 };
-    const failover = await h.client.workflow.start('failoverWorkflow', { taskQueue: workflowTaskQueue(h.prefix), workflowId: failoverId, args: [input], workflowExecutionTimeout: '5m' });
-    await eventually('the failover to wait for approval', async () => (await failover.query<PendingApproval | null>(PENDING_APPROVAL_QUERY)) ?? undefined, 30_000);
+    const input: FailoverInput = {
+      plan,
+      to: h.drRegion,
+      mode: 'unplanned',
+      skipApproval: false,
+      dryRun: false,
+      taskQueuePrefix: h.prefix,
+      fenceRetryInitialMs: 500,
+      batchSize: 5,
+    };
+    const failover = await h.client.workflow.start('failoverWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: failoverId,
+      args: [input],
+      workflowExecutionTimeout: '5m',
+    });
+    await eventually(
+      'the failover to wait for approval',
+      async () => (await failover.query<PendingApproval | null>(PENDING_APPROVAL_QUERY)) ?? undefined,
+      30_000,
+    );
 
     server = await startDashboardServer({ collect: createCollector({ client: h.client, plan, planFile }), port: 0, intervalMs: 500, maxAgeMs: 200 });
 
@@ -153,13 +177,18 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     // Approve: the open page follows the promotion without a reload.
     await failover.executeUpdate(APPROVAL_UPDATE, { args: [{ decision: 'approve', by: 'dashboard-test' }] });
     const seen = new Set<number>();
-    await eventually(`the page to show the failover part-way (done counts seen: ${[...seen].join(', ') || 'none'})`, async () => {
-      const done = await page.$eval(`${op} .done`, (e) => Number(e.getAttribute('data-done'))).catch(() => undefined);
-      if (done !== undefined) seen.add(done);
-      // Live per-secret outcomes of the running failover (names and outcomes from its progress answer).
-      const live = await page.$$eval(`${op} table.live-outcomes tr[data-secret]`, (trs) => trs.map((tr) => tr.getAttribute('data-secret'))).catch(() => []);
-      return done !== undefined && done > 0 && done < 30 && live.length > 0 && live.every((n) => names.includes(n!)) ? done : undefined;
-    }, 30_000, 100);
+    await eventually(
+      `the page to show the failover part-way (done counts seen: ${[...seen].join(', ') || 'none'})`,
+      async () => {
+        const done = await page.$eval(`${op} .done`, (e) => Number(e.getAttribute('data-done'))).catch(() => undefined);
+        if (done !== undefined) seen.add(done);
+        // Live per-secret outcomes of the running failover (names and outcomes from its progress answer).
+        const live = await page.$$eval(`${op} table.live-outcomes tr[data-secret]`, (trs) => trs.map((tr) => tr.getAttribute('data-secret'))).catch(() => []);
+        return done !== undefined && done > 0 && done < 30 && live.length > 0 && live.every((n) => names.includes(n!)) ? done : undefined;
+      },
+      30_000,
+      100,
+    );
     expect(await page.$(approval), 'the answered approval is gone').toBeNull();
     await screenshot(page, 'promoting.png');
 
@@ -168,7 +197,9 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     await page.waitForSelector(`details.finished[data-workflow-id="${failoverId}"] tr[data-secret]`, { timeout: 15_000 });
     expect(await page.$(op), 'no longer listed as running').toBeNull();
     // Positive control: the per-secret outcomes are in the DOM (names), so a value would be too if it leaked.
-    const rows = await page.$$eval(`details.finished[data-workflow-id="${failoverId}"] tr[data-secret]`, (trs) => trs.map((tr) => tr.getAttribute('data-secret')));
+    const rows = await page.$$eval(`details.finished[data-workflow-id="${failoverId}"] tr[data-secret]`, (trs) =>
+      trs.map((tr) => tr.getAttribute('data-secret')),
+    );
     expect(rows.sort()).toEqual([...names].sort());
     await screenshot(page, 'done.png');
     const dom = (await page.content()) + (await page.$eval('body', (b) => b.textContent));
@@ -196,6 +227,10 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     // A stopped monitor still answers its query (with stale health): the page says it is not running instead.
     await monitor.terminate('the dashboard test stops it');
     const after = await createCollector({ client: h.client, plan, planFile })();
-    expect(after.health).toMatchObject({ available: false, reason: expect.stringMatching(/is not running \(terminated at /), command: `secrets-dr monitor start -f ${planFile}` });
+    expect(after.health).toMatchObject({
+      available: false,
+      reason: expect.stringMatching(/is not running \(terminated at /),
+      command: `secrets-dr monitor start -f ${planFile}`,
+    });
   }, 240_000);
 });

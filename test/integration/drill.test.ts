@@ -22,7 +22,8 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   // The measured figures, for whoever reads the test log (and reports to look at with SECRETS_DR_DRILL_REPORTS=DIR).
-  for (const r of reports) console.info(`drill ${r.workflowId}: ${r.outcome}, RTO ${r.rtoMs ?? '-'} ms, RPO ${r.rpoMs ?? '-'} ms${r.failure ? `, failed at ${r.failure.step}` : ''}`);
+  for (const r of reports)
+    console.info(`drill ${r.workflowId}: ${r.outcome}, RTO ${r.rtoMs ?? '-'} ms, RPO ${r.rpoMs ?? '-'} ms${r.failure ? `, failed at ${r.failure.step}` : ''}`);
   if (process.env.SECRETS_DR_DRILL_REPORTS) for (const r of reports) writeDrillReports(r, process.env.SECRETS_DR_DRILL_REPORTS);
   for (const region of [h?.primaryRegion, h?.drRegion]) if (region) await h?.lab?.fault('clear', { region });
   await removeDrillSchedule({ client: h.client, prefix: h.prefix }, plan).catch(() => undefined);
@@ -57,10 +58,14 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     expect(described.policies.overlap).toBe('SKIP');
 
     await h.client.schedule.getHandle(first.scheduleId).trigger();
-    const id = await eventually('the scheduled drill to start', async () => {
-      const d = await h.client.schedule.getHandle(first.scheduleId).describe();
-      return d.info.recentActions[0]?.action.workflow.workflowId;
-    }, 20_000);
+    const id = await eventually(
+      'the scheduled drill to start',
+      async () => {
+        const d = await h.client.schedule.getHandle(first.scheduleId).describe();
+        return d.info.recentActions[0]?.action.workflow.workflowId;
+      },
+      20_000,
+    );
     expect(id.startsWith(drillWorkflowIdPrefix(plan.name))).toBe(true);
     const report = await h.client.workflow.getHandle<typeof drillWorkflow>(id).result();
     reports.push(report);
@@ -72,7 +77,11 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     expect(report.withinTarget).toBe(true);
     expect(report.regions).toEqual([expect.objectContaining({ region: h.drRegion, verified: true })]);
     const steps = new Set(report.steps.map((s) => `${s.step}@${s.region}`));
-    for (const s of ['create', 'measureRpo', 'promote', 'verify', 'cleanUp']) expect([...steps].some((x) => x.startsWith(`${s}@`)), s).toBe(true);
+    for (const s of ['create', 'measureRpo', 'promote', 'verify', 'cleanUp'])
+      expect(
+        [...steps].some((x) => x.startsWith(`${s}@`)),
+        s,
+      ).toBe(true);
     expect(steps.has(`promote@${h.drRegion}`)).toBe(true);
     expect(report.cleanup.remaining).toEqual([]);
     expect(await canariesLeft()).toEqual([]);
@@ -116,7 +125,12 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
   });
 
   it('a drill that fails in the middle still deletes every canary in every Region, and its report says where and why', async () => {
-    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
+    await h.lab!.fault('fail-next', {
+      region: h.drRegion,
+      op: 'StopReplicationToReplica',
+      error: 'AccessDeniedException',
+      secretIdPrefix: drillCanaryPrefix(plan.name),
+    });
     const report = await drill();
     expect(report.outcome).toBe('failed');
     expect(report.failure).toMatchObject({ step: 'promote', region: h.drRegion });
@@ -141,7 +155,12 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
   it('clean-up waits for removed replicas to disappear before deleting the primary canaries', async () => {
     await h.lab!.fault('replica-delete-delay', { region: h.drRegion, ms: 3_000 });
     // The promotion fails, so canaries are still replicas when the clean-up removes them.
-    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
+    await h.lab!.fault('fail-next', {
+      region: h.drRegion,
+      op: 'StopReplicationToReplica',
+      error: 'AccessDeniedException',
+      secretIdPrefix: drillCanaryPrefix(plan.name),
+    });
     let report: DrillReport;
     try {
       report = await drill();
@@ -156,7 +175,12 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
 
   it('a replica still being removed when the wait ends: its primary canary is kept and reported, and the next drill removes both', async () => {
     await h.lab!.fault('replica-delete-delay', { region: h.drRegion, ms: 8_000 });
-    await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', error: 'AccessDeniedException', secretIdPrefix: drillCanaryPrefix(plan.name) });
+    await h.lab!.fault('fail-next', {
+      region: h.drRegion,
+      op: 'StopReplicationToReplica',
+      error: 'AccessDeniedException',
+      secretIdPrefix: drillCanaryPrefix(plan.name),
+    });
     let first: DrillReport;
     try {
       first = await (await startDrill(target(), plan, 'test', { replicaRemovalTimeoutMs: 1_000 })).result();
@@ -165,7 +189,10 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
       await h.lab!.fault('clear', { region: h.drRegion });
     }
     expect(first.outcome).toBe('failed');
-    expect(first.warnings.some((w) => w.includes(`replica ${h.drRegion}:${drillCanaryPrefix(plan.name)}`) && /still being removed/.test(w)), first.warnings.join('\n')).toBe(true);
+    expect(
+      first.warnings.some((w) => w.includes(`replica ${h.drRegion}:${drillCanaryPrefix(plan.name)}`) && /still being removed/.test(w)),
+      first.warnings.join('\n'),
+    ).toBe(true);
     expect(first.cleanup.remaining.some((r) => r.startsWith(`${h.primaryRegion}:`))).toBe(true);
     expect((await canariesLeft()).some((c) => c.startsWith(`${h.primaryRegion}:`))).toBe(true);
 
@@ -206,7 +233,9 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
     }
     const events = JSON.stringify(await h.lab!.events({}));
     expect(shape.test(events)).toBe(false);
-    const drillEvents = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Drill Completed' })) as Array<{ detail: { workflowId: string; rtoMs?: number } }>;
+    const drillEvents = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Drill Completed' })) as Array<{
+      detail: { workflowId: string; rtoMs?: number };
+    }>;
     expect(drillEvents.filter((e) => reports.some((r) => r.workflowId === e.detail.workflowId)).length).toBe(reports.length);
   });
 });

@@ -59,7 +59,10 @@ const rotateArn = (region: string) => `arn:aws:lambda:${region}:123456789012:fun
 async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; names: string[] }> {
   const prefix = `${h.names}${tag}/`;
   const names = Array.from({ length: n }, (_, i) => `${prefix}s${String(i).padStart(2, '0')}`);
-  await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })));
+  await h.lab!.seed(
+    h.primaryRegion,
+    names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })),
+  );
   await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   const rotation = `rotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\n`;
   // Rotation runs Lambda functions, as on AWS: the plan's functions exist in the lab.
@@ -68,7 +71,13 @@ async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; 
   const plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } };
   planNames.push(plan.name);
   // As `secrets-dr setup` does: the plan's HMAC key, replicated to the DR Region (lineage records carry HMACs).
-  await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: hmacKeySecretName(plan.name), SecretString: randomBytes(32).toString('base64'), AddReplicaRegions: [{ Region: h.drRegion }] }));
+  await h.sm(h.primaryRegion).send(
+    new CreateSecretCommand({
+      Name: hmacKeySecretName(plan.name),
+      SecretString: randomBytes(32).toString('base64'),
+      AddReplicaRegions: [{ Region: h.drRegion }],
+    }),
+  );
   await eventually('the HMAC key replicated', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   return { plan, names };
 }
@@ -157,9 +166,11 @@ function startFailback(plan: Plan, over: Partial<FailbackInput> = {}, prefix = h
   });
 }
 
-const get = async (region: string, name: string, stage = 'AWSCURRENT') => (await h.sm(region).send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString!;
+const get = async (region: string, name: string, stage = 'AWSCURRENT') =>
+  (await h.sm(region).send(new GetSecretValueCommand({ SecretId: name, VersionStage: stage }))).SecretString!;
 const describeIn = (region: string, name: string) => h.sm(region).send(new DescribeSecretCommand({ SecretId: name }));
-const versionCount = async (region: string, name: string) => (await h.sm(region).send(new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated: true }))).Versions?.length ?? 0;
+const versionCount = async (region: string, name: string) =>
+  (await h.sm(region).send(new ListSecretVersionIdsCommand({ SecretId: name, IncludeDeprecated: true }))).Versions?.length ?? 0;
 async function backupsOf(region: string, name: string): Promise<string[]> {
   const page = await h.sm(region).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [BACKUP_PREFIX] }], MaxResults: 100 }));
   return (page.SecretList ?? []).filter((s) => s.Tags?.some((t) => t.Key === 'secrets-dr:origin-name' && t.Value === name)).map((s) => s.Name!);
@@ -167,7 +178,11 @@ async function backupsOf(region: string, name: string): Promise<string[]> {
 /** Writes outside the lab's read operations, per Region (the dry run must have none). */
 async function writeCalls(): Promise<string[]> {
   const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
-  return Object.entries(counters).flatMap(([region, ops]) => Object.keys(ops).filter((op) => !/^(Describe|Get|List|BatchGet|events:)/.test(op)).map((op) => `${op} in ${region}`));
+  return Object.entries(counters).flatMap(([region, ops]) =>
+    Object.keys(ops)
+      .filter((op) => !/^(Describe|Get|List|BatchGet|events:)/.test(op))
+      .map((op) => `${op} in ${region}`),
+  );
 }
 async function expectReplicatedWith(name: string, expected: string) {
   const d = await describeIn(h.primaryRegion, name);
@@ -184,8 +199,12 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const before = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await get(h.primaryRegion, n)] as const)));
     await failOver(plan);
     // During the outage: rotation ran in the DR Region (its rotation function, four steps after the call), and an engineer changed a password there.
-    const rotation = await h.sm(h.drRegion).send(new RotateSecretCommand({ SecretId: names[0], RotationLambdaARN: rotateArn(h.drRegion), RotationRules: { AutomaticallyAfterDays: 30 } }));
-    await eventually('the rotation in the DR Region', async () => ((await describeIn(h.drRegion, names[0]!)).VersionIdsToStages?.[rotation.VersionId!]?.includes('AWSCURRENT') ? true : undefined));
+    const rotation = await h
+      .sm(h.drRegion)
+      .send(new RotateSecretCommand({ SecretId: names[0], RotationLambdaARN: rotateArn(h.drRegion), RotationRules: { AutomaticallyAfterDays: 30 } }));
+    await eventually('the rotation in the DR Region', async () =>
+      (await describeIn(h.drRegion, names[0]!)).VersionIdsToStages?.[rotation.VersionId!]?.includes('AWSCURRENT') ? true : undefined,
+    );
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: names[1], SecretString: value() }));
     const rotated = await get(h.drRegion, names[0]!);
     values.push(rotated);
@@ -197,7 +216,8 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const dry = await (await startFailback(plan, { dryRun: true })).result();
     expect(dry.outcome, JSON.stringify([dry.problems, dry.warnings])).toBe('dry-run');
     expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual({
-      [names[0]!]: 'dr-changed/copy-back', [names[1]!]: 'dr-changed/copy-back',
+      [names[0]!]: 'dr-changed/copy-back',
+      [names[1]!]: 'dr-changed/copy-back',
       ...Object.fromEntries(names.slice(2).map((n) => [n, 'unchanged/replicate'])),
     });
     expect(await writeCalls()).toEqual([]);
@@ -214,7 +234,10 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     // Unfenced, rotation back on the original's Lambda, event published.
     for (const n of names) {
       const d = await describeIn(h.primaryRegion, n);
-      expect(d.Tags?.some((t) => t.Key === FENCE_TAG), `${n} unfenced`).toBe(false);
+      expect(
+        d.Tags?.some((t) => t.Key === FENCE_TAG),
+        `${n} unfenced`,
+      ).toBe(false);
     }
     await h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: names[2], SecretString: value() })); // writable again
     expect((await describeIn(h.primaryRegion, names[0]!)).RotationLambdaARN).toBe(plan.rotation[h.primaryRegion]);
@@ -242,10 +265,17 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
 
     const report = await (await startFailback(fenceless)).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
-    expect(report.items.map((i) => [i.change, i.resolution])).toEqual([['original-changed', 'copy-back'], ['both-changed', 'copy-back'], ['unchanged', 'replicate']]);
+    expect(report.items.map((i) => [i.change, i.resolution])).toEqual([
+      ['original-changed', 'copy-back'],
+      ['both-changed', 'copy-back'],
+      ['unchanged', 'replicate'],
+    ]);
     await expectReplicatedWith(names[0]!, dr[names[0]!]!);
     await expectReplicatedWith(names[1]!, drNew);
-    for (const [name, stray] of [[names[0]!, stray0], [names[1]!, stray1]] as const) {
+    for (const [name, stray] of [
+      [names[0]!, stray0],
+      [names[1]!, stray1],
+    ] as const) {
       const backups = await backupsOf(h.primaryRegion, name);
       expect(backups, `${name} backed up in ${h.primaryRegion}`).toHaveLength(1);
       expect(sha(await get(h.primaryRegion, backups[0]!))).toBe(sha(stray));
@@ -283,7 +313,9 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const { plan, names } = await fleet('reverse', 3);
     // Without a key named for the old primary, its replica keeps the key the secret had there (never silently aws/secretsmanager).
     const own = `${h.names}reverse/own`;
-    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: own, SecretString: value(), KmsKeyId: 'alias/own-primary-key', AddReplicaRegions: [{ Region: h.drRegion }] }));
+    await h
+      .sm(h.primaryRegion)
+      .send(new CreateSecretCommand({ Name: own, SecretString: value(), KmsKeyId: 'alias/own-primary-key', AddReplicaRegions: [{ Region: h.drRegion }] }));
     await eventually('replica of the own-key secret', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
     await failOver(plan);
     const drNew = value();
@@ -302,7 +334,10 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     expect(sha(await get(h.primaryRegion, names[0]!))).toBe(sha(drNew));
     expect((await describeIn(h.primaryRegion, own)).KmsKeyId).toBe('alias/own-primary-key');
     expect(report.items.find((i) => i.name === own)?.kmsKeyId).toBe('alias/own-primary-key');
-    expect(report.warnings.some((w) => w.includes('aws/secretsmanager') && w.includes(h.primaryRegion)), report.warnings.join('\n')).toBe(true);
+    expect(
+      report.warnings.some((w) => w.includes('aws/secretsmanager') && w.includes(h.primaryRegion)),
+      report.warnings.join('\n'),
+    ).toBe(true);
   });
 
   it('SIGKILL of the worker during copy-back and during re-replication: resumes with no duplicate version and no lost value', async () => {
@@ -314,7 +349,8 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const drBefore = Object.fromEntries(await Promise.all(names.map(async (n) => [n, sha(await get(h.drRegion, n))] as const)));
     const versionsBefore = Object.fromEntries(await Promise.all(names.map(async (n) => [n, await versionCount(h.primaryRegion, n)] as const)));
     const prefix = `t-failback-kill-${randomBytes(4).toString('hex')}`;
-    const startWorker = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+    const startWorker = () =>
+      spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
     const calls = async (op: string) => (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.primaryRegion]?.[op]?.calls ?? 0;
     let worker = await startWorker();
     try {
@@ -364,7 +400,10 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.change}/${i.resolution}`]))).toEqual(
       Object.fromEntries(names.map((n) => [n, n === early[0] ? 'dr-changed/copy-back' : 'unchanged/replicate'])),
     );
-    expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([[run1.failoverId, h.drRegion, 4], [run2.failoverId, h.drRegion, 2]]);
+    expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([
+      [run1.failoverId, h.drRegion, 4],
+      [run2.failoverId, h.drRegion, 2],
+    ]);
     const report = await (await startFailback(p)).result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
     expect(report.counts).toEqual({ verified: 6 });
@@ -395,7 +434,8 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const extra = await startWorkers({ connection, namespace: 'default', regions: [third], taskQueuePrefix: h.prefix, awsTimeoutMs: 5_000 });
     try {
       const { plan, names } = await fleet('regions', 6);
-      for (const n of [...names, hmacKeySecretName(plan.name)]) await h.sm(h.primaryRegion).send(new ReplicateSecretToRegionsCommand({ SecretId: n, AddReplicaRegions: [{ Region: third }] }));
+      for (const n of [...names, hmacKeySecretName(plan.name)])
+        await h.sm(h.primaryRegion).send(new ReplicateSecretToRegionsCommand({ SecretId: n, AddReplicaRegions: [{ Region: third }] }));
       await eventually('replicas in the third Region', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
       const p = { ...plan, drRegions: [...plan.drRegions, { region: third }], failover: { ...plan.failover, fence: false } };
       const only = (list: string[]) => ({ ...p, secrets: { include: list.map((name) => ({ name })), exclude: [] } });
@@ -412,7 +452,10 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
       expect(Object.fromEntries(dry.items.map((i) => [i.name, `${i.dr}:${i.change}/${i.resolution}`]))).toEqual(
         Object.fromEntries(names.map((n, k) => [n, `${k < 3 ? h.drRegion : third}:${n === names[4] ? 'dr-changed/copy-back' : 'unchanged/replicate'}`])),
       );
-      expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([[first.failoverId, h.drRegion, 3], [second.failoverId, third, 3]]);
+      expect(dry.failovers?.map((f) => [f.failoverId, f.region, f.secrets])).toEqual([
+        [first.failoverId, h.drRegion, 3],
+        [second.failoverId, third, 3],
+      ]);
       const report = await (await startFailback(p)).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts).toEqual({ verified: 6 });
@@ -524,7 +567,9 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const { plan, names } = await fleet('reversekms', 2);
     // A secret of the old primary encrypted with its own customer managed key: the plan's key wins.
     const own = `${h.names}reversekms/own`;
-    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: own, SecretString: value(), KmsKeyId: 'alias/own-primary-key', AddReplicaRegions: [{ Region: h.drRegion }] }));
+    await h
+      .sm(h.primaryRegion)
+      .send(new CreateSecretCommand({ Name: own, SecretString: value(), KmsKeyId: 'alias/own-primary-key', AddReplicaRegions: [{ Region: h.drRegion }] }));
     await eventually('replica of the own-key secret', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
     await failOver(plan);
     const keyed = { ...plan, primaryKmsKeyId: 'alias/failback-primary' };
@@ -573,14 +618,21 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
 
     // Act 2: resume, and cancel as soon as a chunk is reconciled; `watch` follows it to the end.
     expect((await cli('resume', handle.workflowId)).code).toBe(0);
-    await eventually('a first secret reconciled', async () => ((await progress()).counts.planned ?? 0) < 8 ? true : undefined, 30_000, 50);
+    await eventually('a first secret reconciled', async () => (((await progress()).counts.planned ?? 0) < 8 ? true : undefined), 30_000, 50);
     expect((await cli('cancel', handle.workflowId, '--reason', 'primary flapping')).code).toBe(0);
     const watched = await cli('watch', handle.workflowId, '--json');
     const report = await handle.result();
 
     // Assess 2: partial and cancelled; every secret either failed back or left exactly as it was.
     expect(watched.code, watched.out).toBe(3);
-    expect(JSON.parse(watched.out.split('\n').filter((l) => l.startsWith('{')).at(-1)!)).toMatchObject({ type: 'report', outcome: 'partial', cancelled: true });
+    expect(
+      JSON.parse(
+        watched.out
+          .split('\n')
+          .filter((l) => l.startsWith('{'))
+          .at(-1)!,
+      ),
+    ).toMatchObject({ type: 'report', outcome: 'partial', cancelled: true });
     expect(report).toMatchObject({ outcome: 'partial', cancelled: true, detail: expect.stringContaining('primary flapping') });
     const done = report.items.filter((i) => i.status === 'verified').map((i) => i.name);
     const left = report.items.filter((i) => i.status === 'skipped');
@@ -593,7 +645,10 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     for (const { name } of left) {
       expect((await describeIn(h.drRegion, name)).PrimaryRegion, `${name} still standalone in ${h.drRegion}`).toBeUndefined();
       expect(await acceptsWrites(h.drRegion, name), `${name} still writable in ${h.drRegion}`).toBe(true);
-      expect((await describeIn(h.primaryRegion, name)).Tags?.some((t) => t.Key === FENCE_TAG), `${name} still fenced in ${h.primaryRegion}`).toBe(true);
+      expect(
+        (await describeIn(h.primaryRegion, name)).Tags?.some((t) => t.Key === FENCE_TAG),
+        `${name} still fenced in ${h.primaryRegion}`,
+      ).toBe(true);
     }
 
     // Act 3 + Assess 3: what remains is failed back by the next run; what was done is only verified.

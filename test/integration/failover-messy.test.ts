@@ -52,7 +52,10 @@ afterAll(async () => {
 async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; names: string[]; file: string; prefix: string }> {
   const prefix = `${h.names}${tag}/`;
   const names = Array.from({ length: n }, (_, i) => `${prefix}s${String(i).padStart(3, '0')}`);
-  await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })));
+  await h.lab!.seed(
+    h.primaryRegion,
+    names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })),
+  );
   await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   const planName = `${h.plan().name}-${tag}`;
   const text = `name: ${planName}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: false\n${extra}`;
@@ -91,7 +94,10 @@ async function cliFailover(file: string, mode: 'planned' | 'unplanned'): Promise
     spy.mockRestore();
   }
   outputs.push(out.join(''));
-  const lines = out.join('').split('\n').filter((l) => l.startsWith('{'));
+  const lines = out
+    .join('')
+    .split('\n')
+    .filter((l) => l.startsWith('{'));
   return { code, report: JSON.parse(lines.at(-1)!) as FailoverReport };
 }
 
@@ -125,7 +131,14 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     let first: FailoverReport;
     let second: { code: number; report: FailoverReport };
     try {
-      for (const i of [3, 8]) await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 1, error: 'AccessDeniedException', secretIdPrefix: names[i] });
+      for (const i of [3, 8])
+        await h.lab!.fault('fail-next', {
+          region: h.drRegion,
+          op: 'StopReplicationToReplica',
+          count: 1,
+          error: 'AccessDeniedException',
+          secretIdPrefix: names[i],
+        });
       first = await (await startFailover(plan)).result();
       expect(first.outcome).toBe('partial');
       expect(first.counts).toMatchObject({ promoted: 8, failed: 2 });
@@ -149,18 +162,29 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     const by = Object.fromEntries(report.outcomes!.map((o) => [o.name, o.by]));
     for (const [i, name] of names.entries()) expect(by[name], name).toBe(i === 3 || i === 8 ? report.failoverId : first.failoverId);
     expect(report.counts).toMatchObject({ promoted: 2, alreadyStandalone: 8, failed: 0 });
-    expect(report.runs).toEqual(expect.arrayContaining([{ failoverId: first.failoverId, promoted: 8 }, { failoverId: report.failoverId, promoted: 2 }]));
+    expect(report.runs).toEqual(
+      expect.arrayContaining([
+        { failoverId: first.failoverId, promoted: 8 },
+        { failoverId: report.failoverId, promoted: 2 },
+      ]),
+    );
     for (const o of report.outcomes!) expect(o.remains?.join(' '), o.name).toMatch(/fence .*pending/);
     const text = rendered(report);
     expect(text).toContain(first.failoverId);
     expect(text).toContain(report.failoverId);
   }, 180_000);
 
-  it('1b. another order: the first run\'s fence has landed before the second run promotes the rest; the second run fences what it promoted', async () => {
+  it("1b. another order: the first run's fence has landed before the second run promotes the rest; the second run fences what it promoted", async () => {
     const { plan, names } = await fleet('rerun-order', 5);
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     try {
-      await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 1, error: 'AccessDeniedException', secretIdPrefix: names[2] });
+      await h.lab!.fault('fail-next', {
+        region: h.drRegion,
+        op: 'StopReplicationToReplica',
+        count: 1,
+        error: 'AccessDeniedException',
+        secretIdPrefix: names[2],
+      });
       expect((await (await startFailover(plan)).result()).counts).toMatchObject({ promoted: 4, failed: 1 });
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
@@ -202,11 +226,25 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     const { plan, names } = await fleet('rotation-planned', 4);
     const stuck = await cutOffRotation(names[1]!);
     const finishing = await cutOffRotation(names[2]!);
-    await eventually('the pending versions replicated', async () => (((await describeIn(h.drRegion, names[1]!)).VersionIdsToStages ?? {})[stuck.pending] ? true : undefined));
+    await eventually('the pending versions replicated', async () =>
+      ((await describeIn(h.drRegion, names[1]!)).VersionIdsToStages ?? {})[stuck.pending] ? true : undefined,
+    );
     const handle = await startFailover(plan, { mode: 'planned', rotationWaitMs: 8_000 });
-    await eventually('waiting for the rotations', async () => ((await handle.query(failoverProgressQuery)).step === 'settlingRotations' ? true : undefined), 30_000, 100);
+    await eventually(
+      'waiting for the rotations',
+      async () => ((await handle.query(failoverProgressQuery)).step === 'settlingRotations' ? true : undefined),
+      30_000,
+      100,
+    );
     // finishSecret of names[2] runs on the primary while the failover waits.
-    await h.sm(h.primaryRegion).send(new UpdateSecretVersionStageCommand({ SecretId: names[2], VersionStage: 'AWSCURRENT', MoveToVersionId: finishing.pending, RemoveFromVersionId: finishing.current }));
+    await h.sm(h.primaryRegion).send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: names[2],
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: finishing.pending,
+        RemoveFromVersionId: finishing.current,
+      }),
+    );
     const report = await handle.result();
     expect(report.outcome).toBe('partial');
     const refused = report.attention.find((o) => o.name === names[1]);
@@ -230,13 +268,26 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
   }, 180_000);
 
   it('3b. unplanned: a rotation in flight is promoted and reported (exit 3) with its versions and next steps; rotation is not re-homed onto it', async () => {
-    const { plan, names, file } = await fleet('rotation-unplanned', 3, `rotation:\n  ${'PRIMARY'}: ${LAMBDA('PRIMARY')}\n  DR: ${LAMBDA('DR')}\n`.replace(/PRIMARY/g, h.primaryRegion).replace(/DR/g, h.drRegion));
+    const { plan, names, file } = await fleet(
+      'rotation-unplanned',
+      3,
+      `rotation:\n  ${'PRIMARY'}: ${LAMBDA('PRIMARY')}\n  DR: ${LAMBDA('DR')}\n`.replace(/PRIMARY/g, h.primaryRegion).replace(/DR/g, h.drRegion),
+    );
     await h.lab?.ensureFunctions([LAMBDA(h.primaryRegion), LAMBDA(h.drRegion)]); // as on AWS, RotateSecret needs a function it may invoke
     for (const name of names.slice(0, 2)) {
-      await h.sm(h.primaryRegion).send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: LAMBDA(h.primaryRegion), RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+      await h.sm(h.primaryRegion).send(
+        new RotateSecretCommand({
+          SecretId: name,
+          RotationLambdaARN: LAMBDA(h.primaryRegion),
+          RotationRules: { AutomaticallyAfterDays: 30 },
+          RotateImmediately: false,
+        }),
+      );
     }
     const stuck = await cutOffRotation(names[1]!);
-    await eventually('the pending version replicated', async () => (((await describeIn(h.drRegion, names[1]!)).VersionIdsToStages ?? {})[stuck.pending] ? true : undefined));
+    await eventually('the pending version replicated', async () =>
+      ((await describeIn(h.drRegion, names[1]!)).VersionIdsToStages ?? {})[stuck.pending] ? true : undefined,
+    );
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     let result: { code: number; report: FailoverReport };
     try {
@@ -284,14 +335,15 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     expect(rendered(report)).toContain(stranger);
     await awaitFence(plan);
     for (const name of names) expect(await isFenced(name), name).toBe(true);
-    expect(await isFenced(stranger), 'the primary\'s real copy is not fenced').toBe(false);
+    expect(await isFenced(stranger), "the primary's real copy is not fenced").toBe(false);
     await h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: stranger, SecretString: value() })); // still writable there
   }, 180_000);
 
   it('no secret value in any history or CLI output of these tests', async () => {
     const texts: string[] = [outputs.join('\n')];
     for await (const wf of h.client.workflow.list()) {
-      if (planNames.some((p) => wf.workflowId.startsWith(`secrets-dr/${p}/`))) texts.push(historyText(await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()));
+      if (planNames.some((p) => wf.workflowId.startsWith(`secrets-dr/${p}/`)))
+        texts.push(historyText(await h.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()));
     }
     expect(texts.length).toBeGreaterThan(5);
     const all = texts.join('\n');

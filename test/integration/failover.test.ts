@@ -42,7 +42,10 @@ afterAll(async () => {
 async function fleet(tag: string, n: number, extra = ''): Promise<{ plan: Plan; names: string[] }> {
   const prefix = `${h.names}${tag}/`;
   const names = Array.from({ length: n }, (_, i) => `${prefix}s${String(i).padStart(3, '0')}`);
-  await h.lab!.seed(h.primaryRegion, names.map((name, i) => ({ name, value: value(), replicaRegions: [h.drRegion], ...(i % 5 === 0 ? { tags: [{ Key: 'dr-tier', Value: '0' }] } : {}) })));
+  await h.lab!.seed(
+    h.primaryRegion,
+    names.map((name, i) => ({ name, value: value(), replicaRegions: [h.drRegion], ...(i % 5 === 0 ? { tags: [{ Key: 'dr-tier', Value: '0' }] } : {}) })),
+  );
   await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
   const base = h.plan(`failover:\n  requireApproval: false\n  groups: [{ name: tier0, match: { tag: { key: dr-tier, value: "0" } } }]\n${extra}`);
   // Each test its own plan name: one failover per plan, and its own pending fence.
@@ -98,7 +101,10 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     workflowIds.push(fenceWorkflowId(plan.name, h.primaryRegion));
     for (const name of names) {
       const d = await h.sm(h.primaryRegion).send(new DescribeSecretCommand({ SecretId: name }));
-      expect(d.Tags?.some((t) => t.Key === FENCE_TAG), name).toBe(true);
+      expect(
+        d.Tags?.some((t) => t.Key === FENCE_TAG),
+        name,
+      ).toBe(true);
     }
     await expect(h.sm(h.primaryRegion).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: value() }))).rejects.toThrow(/explicit deny/);
     const events = (await h.lab!.events({ source: 'secrets-dr' })) as Array<{ 'detail-type'?: string; detailType?: string }>;
@@ -117,7 +123,9 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     const history = await h.client.workflow.getHandle(report.workflowId).fetchHistory();
     await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, report.workflowId);
     if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/failover-planned.json', import.meta.url), historyToJSON(history));
-    const events = ((await h.lab!.events({ source: 'aws.secretsmanager' })) as Array<{ detail: { eventName: string; awsRegion: string }; resources?: string[] }>)
+    const events = (
+      (await h.lab!.events({ source: 'aws.secretsmanager' })) as Array<{ detail: { eventName: string; awsRegion: string }; resources?: string[] }>
+    )
       .slice(before)
       .filter((e) => names.some((n) => e.resources?.[0]?.includes(`:secret:${n}-`)));
     const at = (name: string, region: string) => events.flatMap((e, i) => (e.detail.eventName === name && e.detail.awsRegion === region ? [i] : []));
@@ -139,12 +147,18 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     requireBuilt();
     const { plan, names } = await fleet('kill', 60, '  writeQuotaShare: 0.1\n'); // 5 TPS: 12 s of promoting
     const prefix = `t-failover-kill-${randomBytes(4).toString('hex')}`;
-    const startWorker = () => spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+    const startWorker = () =>
+      spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
     let worker = await startWorker();
     try {
       await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
       const handle = await failover(plan, {}, prefix);
-      await eventually('promotion under way', async () => (((await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= 15 ? true : undefined), 30_000, 100);
+      await eventually(
+        'promotion under way',
+        async () => (((await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= 15 ? true : undefined),
+        30_000,
+        100,
+      );
       await worker.kill();
       const stoppedAtKill = (await h.lab!.counters([h.primaryRegion, h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0;
       expect(stoppedAtKill).toBeLessThan(60);
@@ -163,7 +177,10 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
       expect((await handle.describe()).status.name).toBe('COMPLETED');
     } finally {
       await worker.kill();
-      await h.client.workflow.getHandle(fenceWorkflowId(plan.name, h.primaryRegion)).terminate('test cleanup').catch(() => undefined);
+      await h.client.workflow
+        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
+        .terminate('test cleanup')
+        .catch(() => undefined);
     }
   });
 
@@ -188,7 +205,10 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 3, error: 'AccessDeniedException', secretIdPrefix: names[3] });
     await h.lab!.fault('fail-next', { region: h.drRegion, op: 'StopReplicationToReplica', count: 2, error: 'InternalServiceError', secretIdPrefix: names[7] }); // retried: not a failure
     const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-failover-')), 'secrets-dr.yaml');
-    writeFileSync(file, `name: ${plan.name}\nprimaryRegion: ${plan.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${plan.secrets.include[0] && 'prefix' in plan.secrets.include[0] ? plan.secrets.include[0].prefix : ''}" }]\nfailover:\n  requireApproval: true\n`);
+    writeFileSync(
+      file,
+      `name: ${plan.name}\nprimaryRegion: ${plan.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${plan.secrets.include[0] && 'prefix' in plan.secrets.include[0] ? plan.secrets.include[0].prefix : ''}" }]\nfailover:\n  requireApproval: true\n`,
+    );
     Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
     const out: string[] = [];
     const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => (out.push(String(chunk)), true));
@@ -199,7 +219,10 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
       spy.mockRestore();
     }
     expect(code, out.join('')).toBe(3);
-    const lines = out.join('').split('\n').filter((l) => l.startsWith('{'));
+    const lines = out
+      .join('')
+      .split('\n')
+      .filter((l) => l.startsWith('{'));
     const report = JSON.parse(lines.at(-1)!) as FailoverReport & { type: string };
     expect(report.outcome).toBe('partial');
     expect(report.attention.map((a) => a.name)).toEqual([names[3]]);
@@ -243,7 +266,12 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     const p2 = await handle.query(failoverProgressQuery);
     expect(p2.processed, 'no progress while paused').toBe(p1.processed);
     await handle.signal(resumeSignal);
-    await eventually('progress after resume', async () => ((await handle.query(failoverProgressQuery)).processed > p2.processed ? true : undefined), 20_000, 100);
+    await eventually(
+      'progress after resume',
+      async () => ((await handle.query(failoverProgressQuery)).processed > p2.processed ? true : undefined),
+      20_000,
+      100,
+    );
     await handle.signal(cancelSignal, { reason: 'test' });
     const report = await handle.result();
     expect(report.outcome).toBe('partial');

@@ -74,11 +74,31 @@ interface Run {
 /** Fresh secrets for a run: a rotating secret under a customer managed key, a plain one, and a DR-side conflict. */
 async function prepare(tag: string, key: string, policy: (plan: Plan) => PolicyDocument): Promise<Run> {
   const names = `${h.names}${tag}/`;
-  const base = h.plan(`failover:\n  requireApproval: false\nrotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\ndrills:\n  canaries: 1\n  rtoTarget: 60s\n`);
-  const plan: Plan = { ...base, name: `${base.name}-${tag}`, drRegions: [{ ...base.drRegions[0]!, kmsKeyId: 'alias/secrets-dr-iam' }], secrets: { include: [{ prefix: names }], exclude: [] } };
+  const base = h.plan(
+    `failover:\n  requireApproval: false\nrotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\ndrills:\n  canaries: 1\n  rtoTarget: 60s\n`,
+  );
+  const plan: Plan = {
+    ...base,
+    name: `${base.name}-${tag}`,
+    drRegions: [{ ...base.drRegions[0]!, kmsKeyId: 'alias/secrets-dr-iam' }],
+    secrets: { include: [{ prefix: names }], exclude: [] },
+  };
   const sm = h.sm(h.primaryRegion);
-  await sm.send(new CreateSecretCommand({ Name: `${names}db`, SecretString: `db-${randomBytes(8).toString('hex')}`, KmsKeyId: `arn:aws:kms:${h.primaryRegion}:${LAB_ACCOUNT}:key/iam-test` }));
-  await sm.send(new RotateSecretCommand({ SecretId: `${names}db`, RotationLambdaARN: rotateArn(h.primaryRegion), RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+  await sm.send(
+    new CreateSecretCommand({
+      Name: `${names}db`,
+      SecretString: `db-${randomBytes(8).toString('hex')}`,
+      KmsKeyId: `arn:aws:kms:${h.primaryRegion}:${LAB_ACCOUNT}:key/iam-test`,
+    }),
+  );
+  await sm.send(
+    new RotateSecretCommand({
+      SecretId: `${names}db`,
+      RotationLambdaARN: rotateArn(h.primaryRegion),
+      RotationRules: { AutomaticallyAfterDays: 30 },
+      RotateImmediately: false,
+    }),
+  );
   await sm.send(new CreateSecretCommand({ Name: `${names}api`, SecretString: `api-${randomBytes(8).toString('hex')}` }));
   await h.sm(h.drRegion).send(new CreateSecretCommand({ Name: `${names}api`, SecretString: `stale-${randomBytes(8).toString('hex')}` }));
   await h.lab!.call('POST', 'iam/policy', { accessKeyId: key, policy: policy(plan) });
@@ -96,7 +116,12 @@ async function prepare(tag: string, key: string, policy: (plan: Plan) => PolicyD
 }
 
 const execute = <T>(r: Run, type: string, workflowId: string, input: Record<string, unknown>) =>
-  h.client.workflow.execute(type, { taskQueue: workflowTaskQueue(r.prefix), workflowId, args: [{ plan: r.plan, taskQueuePrefix: r.prefix, ...input }], workflowExecutionTimeout: '3m' }) as Promise<T>;
+  h.client.workflow.execute(type, {
+    taskQueue: workflowTaskQueue(r.prefix),
+    workflowId,
+    args: [{ plan: r.plan, taskQueuePrefix: r.prefix, ...input }],
+    workflowExecutionTimeout: '3m',
+  }) as Promise<T>;
 
 /** Secrets of the run in a Region that still carry the fence tag (read with the test's unrestricted key). */
 async function fencedIn(r: Run, region: string): Promise<string[]> {
@@ -110,7 +135,7 @@ async function fencedIn(r: Run, region: string): Promise<string[]> {
 
 /** The events secrets-dr published for the run's plan (the lab's event log). */
 async function eventsOf(r: Run): Promise<string[]> {
-  const all = await h.lab!.events({ source: 'secrets-dr' }) as Array<{ 'detail-type'?: string; detail?: { plan?: string } }>;
+  const all = (await h.lab!.events({ source: 'secrets-dr' })) as Array<{ 'detail-type'?: string; detail?: { plan?: string } }>;
   return all.filter((e) => e.detail?.plan === r.plan.name).map((e) => e['detail-type'] ?? '?');
 }
 
@@ -135,8 +160,17 @@ const STEPS: Step[] = [
   {
     name: 'failover (planned, fenced, rotation re-homed)',
     async run(r) {
-      const report = await execute<FailoverReport>(r, 'failoverWorkflow', failoverWorkflowId(r.plan.name), { to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, fenceRetryInitialMs: 300 });
-      const fence = await h.client.workflow.getHandle(fenceWorkflowId(r.plan.name, h.primaryRegion)).result().then(json, (e: unknown) => (/not found/i.test(String(e)) ? '' : failureText(e)));
+      const report = await execute<FailoverReport>(r, 'failoverWorkflow', failoverWorkflowId(r.plan.name), {
+        to: h.drRegion,
+        mode: 'planned',
+        skipApproval: true,
+        dryRun: false,
+        fenceRetryInitialMs: 300,
+      });
+      const fence = await h.client.workflow
+        .getHandle(fenceWorkflowId(r.plan.name, h.primaryRegion))
+        .result()
+        .then(json, (e: unknown) => (/not found/i.test(String(e)) ? '' : failureText(e)));
       if (report.outcome !== 'done' || report.rotation?.failed || fence) return `${json(report)} ${fence}`;
       const stillFenced = await fencedIn(r, h.drRegion);
       return stillFenced.length ? `promoted secrets still carry the fence tag: ${stillFenced.join(', ')}` : '';
@@ -166,8 +200,21 @@ const STEPS: Step[] = [
       // backup had no rotation), UpdateSecretVersionStage (AWSPREVIOUS, which the backup does not hold).
       const sm = h.sm(h.drRegion);
       const id = `${r.names}api`;
-      await sm.send(new UpdateSecretCommand({ SecretId: id, Description: 'changed after the backup', KmsKeyId: `arn:aws:kms:${h.drRegion}:${LAB_ACCOUNT}:key/iam-changed` }));
-      await sm.send(new RotateSecretCommand({ SecretId: id, RotationLambdaARN: rotateArn(h.drRegion), RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+      await sm.send(
+        new UpdateSecretCommand({
+          SecretId: id,
+          Description: 'changed after the backup',
+          KmsKeyId: `arn:aws:kms:${h.drRegion}:${LAB_ACCOUNT}:key/iam-changed`,
+        }),
+      );
+      await sm.send(
+        new RotateSecretCommand({
+          SecretId: id,
+          RotationLambdaARN: rotateArn(h.drRegion),
+          RotationRules: { AutomaticallyAfterDays: 30 },
+          RotateImmediately: false,
+        }),
+      );
       await sm.send(new PutSecretValueCommand({ SecretId: id, SecretString: `changed-${randomBytes(8).toString('hex')}` }));
       const result = await execute<RestoreResult>(r, 'restoreBackupWorkflow', `${r.plan.name}/iam-restore-changed`, { backup: r.backup });
       return result.attention || result.alreadyRestored ? json(result) : '';
@@ -179,7 +226,9 @@ const STEPS: Step[] = [
       const report = (await (await startDrill({ client: h.client, prefix: r.prefix }, r.plan, 'test')).result()) as DrillReport;
       // Both read paths must serve the canaries' new version: a denied Parameter Store read is only a
       // warning in the report (the drill still passes), so the step checks the paths themselves.
-      const stale = report.regions.flatMap((g) => (['GetSecretValue', 'ParameterStore'] as const).filter((k) => !g.readPaths?.[k].current).map((k) => `${g.region} ${k}`));
+      const stale = report.regions.flatMap((g) =>
+        (['GetSecretValue', 'ParameterStore'] as const).filter((k) => !g.readPaths?.[k].current).map((k) => `${g.region} ${k}`),
+      );
       return report.outcome === 'passed' && stale.length === 0 ? '' : `${stale.length ? `read paths not current: ${stale.join(', ')}; ` : ''}${json(report)}`;
     },
   },
@@ -191,13 +240,33 @@ const STEPS: Step[] = [
       const names = eventsInstallNames(r.plan.name);
       for (const region of [h.primaryRegion]) {
         const eb = new EventBridgeClient({ region });
-        const c = await eb.send(new CreateConnectionCommand({ Name: names.connection, AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'an-older-key' } }, Description: 'an older install' }));
-        await eb.send(new CreateApiDestinationCommand({ Name: names.destination, ConnectionArn: c.ConnectionArn!, InvocationEndpoint: 'https://old-receiver.example.com/events', HttpMethod: 'POST' }));
+        const c = await eb.send(
+          new CreateConnectionCommand({
+            Name: names.connection,
+            AuthorizationType: 'API_KEY',
+            AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'an-older-key' } },
+            Description: 'an older install',
+          }),
+        );
+        await eb.send(
+          new CreateApiDestinationCommand({
+            Name: names.destination,
+            ConnectionArn: c.ConnectionArn!,
+            InvocationEndpoint: 'https://old-receiver.example.com/events',
+            HttpMethod: 'POST',
+          }),
+        );
         eb.destroy();
       }
       const input = { receiverUrl: 'https://receiver.example.com/events', apiKeyFingerprint: fingerprintOf(API_KEY), roleArn: EVENTS_ROLE };
-      const install = await execute<EventsInstallReport>(r, 'eventsInstallWorkflow', `${eventsInstallWorkflowId(r.plan.name)}-install`, { action: 'install', ...input });
-      const uninstall = await execute<EventsInstallReport>(r, 'eventsInstallWorkflow', `${eventsInstallWorkflowId(r.plan.name)}-uninstall`, { action: 'uninstall', ...input });
+      const install = await execute<EventsInstallReport>(r, 'eventsInstallWorkflow', `${eventsInstallWorkflowId(r.plan.name)}-install`, {
+        action: 'install',
+        ...input,
+      });
+      const uninstall = await execute<EventsInstallReport>(r, 'eventsInstallWorkflow', `${eventsInstallWorkflowId(r.plan.name)}-uninstall`, {
+        action: 'uninstall',
+        ...input,
+      });
       return [install, uninstall].some((x) => x.regions.some((g) => g.error)) ? json([install, uninstall]) : '';
     },
   },
@@ -233,7 +302,8 @@ async function story(r: Run, upTo: number, afterStep?: (i: number) => Promise<vo
   return { text: '' };
 }
 
-const recorded = async (key: string) => (await h.lab!.call<Record<string, Record<string, { allowed: number; lastDenial?: string }>>>('GET', `iam/record?accessKeyId=${key}`))[key] ?? {};
+const recorded = async (key: string) =>
+  (await h.lab!.call<Record<string, Record<string, { allowed: number; lastDenial?: string }>>>('GET', `iam/record?accessKeyId=${key}`))[key] ?? {};
 
 function without(policy: PolicyDocument, action: string): PolicyDocument {
   return { ...policy, Statement: policy.Statement.map((s) => ({ ...s, Action: s.Action.filter((a) => a !== action) })).filter((s) => s.Action.length > 0) };
@@ -241,9 +311,11 @@ function without(policy: PolicyDocument, action: string): PolicyDocument {
 
 async function pool<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: width }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await fn(item);
+    }),
+  );
 }
 
 describe.skipIf(onAws)(`the generated worker policy is exactly what the worker needs (${LAB_ONLY})`, () => {
@@ -263,12 +335,14 @@ describe.skipIf(onAws)(`the generated worker policy is exactly what the worker n
     } finally {
       await run.workers.shutdown();
     }
-    console.info(`iam-actions: the story took ${((Date.now() - started) / 1000).toFixed(1)} s; ${policyActions.length} actions in the worker policy; first used: ${[...firstUse].map(([a, i]) => `${a}@${STEPS[i]!.name}`).join(', ')}`);
+    console.info(
+      `iam-actions: the story took ${((Date.now() - started) / 1000).toFixed(1)} s; ${policyActions.length} actions in the worker policy; first used: ${[...firstUse].map(([a, i]) => `${a}@${STEPS[i]!.name}`).join(', ')}`,
+    );
   }, 300_000);
 
   it('removing any one action makes the story fail with an AccessDenied naming it', async () => {
     const covered = policyActions.filter((a) => firstUse.has(a));
-    expect(covered.length, 'the recording run saw the policy\'s actions').toBeGreaterThan(10);
+    expect(covered.length, "the recording run saw the policy's actions").toBeGreaterThan(10);
     const missed: string[] = [];
     const started = Date.now();
     await pool(covered, 4, async (action) => {
@@ -278,7 +352,9 @@ describe.skipIf(onAws)(`the generated worker policy is exactly what the worker n
       try {
         const result = await story(run, firstUse.get(action)!);
         if (!result.text.includes(`not authorized to perform: ${action} `)) {
-          missed.push(`${action}: ${result.failedStep ? `step "${result.failedStep}" failed otherwise: ${result.text.slice(0, 400)}` : 'the story passed without it'}`);
+          missed.push(
+            `${action}: ${result.failedStep ? `step "${result.failedStep}" failed otherwise: ${result.text.slice(0, 400)}` : 'the story passed without it'}`,
+          );
         }
       } finally {
         await run.workers.shutdown();

@@ -33,7 +33,9 @@ describe.skipIf(onAws)(`the demo's log stream with SECRETS_DR_LOG_FORMAT=json ($
     expect(code, `${out}\n${err}`).toBe(0);
     expect(out).toContain('demo finished');
     const stderrLines = err.split('\n').filter((l) => l.trim() !== '');
-    const workerLines = readFileSync(join(cwd, 'reports', 'demo-worker.log'), 'utf8').split('\n').filter((l) => l.trim() !== '');
+    const workerLines = readFileSync(join(cwd, 'reports', 'demo-worker.log'), 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     const lines = [...stderrLines, ...workerLines];
     expect(stderrLines.length + workerLines.length).toBeGreaterThan(0);
     for (const l of lines) {

@@ -97,7 +97,14 @@ beforeAll(async () => {
     regions: [h.primaryRegion, h.drRegion],
     logs,
     args: ['--metrics-port', String(port)],
-    env: { TEMPORAL_ADDRESS: undefined, TEMPORAL_CONFIG_FILE: toml, TEMPORAL_PROFILE: 'lab', SECRETS_DR_LOG_FORMAT: 'json', SECRETS_DR_LOG_LEVEL: 'INFO', HOME: dir },
+    env: {
+      TEMPORAL_ADDRESS: undefined,
+      TEMPORAL_CONFIG_FILE: toml,
+      TEMPORAL_PROFILE: 'lab',
+      SECRETS_DR_LOG_FORMAT: 'json',
+      SECRETS_DR_LOG_LEVEL: 'INFO',
+      HOME: dir,
+    },
   });
 });
 
@@ -124,11 +131,14 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
   it('a planned failover under a write throttle: promoted, fenced, throttles, governor waits and the failover counter move per Region', async () => {
     const plan = testPlan('planned');
     const names = Array.from({ length: 6 }, (_, i) => `${h.names}planned/s${i}`);
-    await h.lab!.seed(h.primaryRegion, names.map((name) => {
-      const v = `metrics-value-${randomBytes(12).toString('hex')}`;
-      values.push(v);
-      return { name, value: v, replicaRegions: [h.drRegion] };
-    }));
+    await h.lab!.seed(
+      h.primaryRegion,
+      names.map((name) => {
+        const v = `metrics-value-${randomBytes(12).toString('hex')}`;
+        values.push(v);
+        return { name, value: v, replicaRegions: [h.drRegion] };
+      }),
+    );
     await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
     const before = await scrape();
     expect(sample(before, 'secrets_dr_secrets_promoted_total', { region: h.drRegion })).toBeUndefined();
@@ -192,15 +202,24 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
     try {
       const healthy = await eventually('both Regions probed', async () => {
         const t = await scrape();
-        return sample(t, 'secrets_dr_region_reachable', { region: h.primaryRegion }) === 1 && sample(t, 'secrets_dr_region_reachable', { region: h.drRegion }) === 1 ? t : undefined;
+        return sample(t, 'secrets_dr_region_reachable', { region: h.primaryRegion }) === 1 &&
+          sample(t, 'secrets_dr_region_reachable', { region: h.drRegion }) === 1
+          ? t
+          : undefined;
       });
       expect(sample(healthy, 'secrets_dr_region_probe_latency_seconds', { region: h.drRegion })).toBeGreaterThanOrEqual(0);
       await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
-      const down = await eventually('the primary unhealthy in the metrics', async () => {
-        const t = await scrape();
-        return sample(t, 'secrets_dr_region_health_state', { plan: plan.name, region: h.primaryRegion }) === 2 ? t : undefined;
-      }, 60_000);
-      expect(sample(down, 'secrets_dr_region_health_changed_timestamp_seconds', { plan: plan.name, region: h.primaryRegion })).toBeGreaterThan(Date.now() / 1000 - 120);
+      const down = await eventually(
+        'the primary unhealthy in the metrics',
+        async () => {
+          const t = await scrape();
+          return sample(t, 'secrets_dr_region_health_state', { plan: plan.name, region: h.primaryRegion }) === 2 ? t : undefined;
+        },
+        60_000,
+      );
+      expect(sample(down, 'secrets_dr_region_health_changed_timestamp_seconds', { plan: plan.name, region: h.primaryRegion })).toBeGreaterThan(
+        Date.now() / 1000 - 120,
+      );
       expect(sample(down, 'secrets_dr_region_reachable', { region: h.primaryRegion })).toBe(0);
       expect(sample(down, 'secrets_dr_region_reachable', { region: h.drRegion })).toBe(1);
     } finally {
@@ -221,12 +240,19 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
     for (const v of values) expect(text).not.toContain(v);
   });
 
-  it("every line the receiver writes to stderr is one JSON log object (a request served, one refused)", async () => {
+  it('every line the receiver writes to stderr is one JSON log object (a request served, one refused)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-receiver-'));
     const readyFile = join(dir, 'ready');
     const rport = await freePort();
     const child = spawn(process.execPath, [CLI_RUN, 'receiver', '--port', String(rport), '--plans-dir', dir, '--ready-file', readyFile], {
-      env: { ...process.env, ...LAB_CREDENTIALS, TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_LOG_FORMAT: 'json', SECRETS_DR_RECEIVER_API_KEY: 'metrics-test-receiver-key-0123', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      env: {
+        ...process.env,
+        ...LAB_CREDENTIALS,
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        SECRETS_DR_LOG_FORMAT: 'json',
+        SECRETS_DR_RECEIVER_API_KEY: 'metrics-test-receiver-key-0123',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';

@@ -53,16 +53,22 @@ const health = (m: Handle) => m.query(monitorHealthQuery);
 const regionOf = (hh: MonitorHealth, r: string) => hh.regions.find((x) => x.region === r)!;
 
 async function healthChanged(planName: string) {
-  const events = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Health Changed' })) as Array<{ detail: { plan: string; region: string; from: string; to: string; reasons: string[]; reasonCodes?: string[] } }>;
+  const events = (await h.lab!.events({ source: 'secrets-dr', detailType: 'Health Changed' })) as Array<{
+    detail: { plan: string; region: string; from: string; to: string; reasons: string[]; reasonCodes?: string[] };
+  }>;
   return events.map((e) => e.detail).filter((d) => d.plan === planName);
 }
 
 /** Waits for a Region's state, then lets `more` cycles pass (so a per-cycle event would show). */
 async function untilState(m: Handle, region: string, state: string, more = 4): Promise<MonitorHealth> {
-  const reached = await eventually(`${region} ${state}`, async () => {
-    const hh = await health(m);
-    return regionOf(hh, region).state === state ? hh : undefined;
-  }, 30_000);
+  const reached = await eventually(
+    `${region} ${state}`,
+    async () => {
+      const hh = await health(m);
+      return regionOf(hh, region).state === state ? hh : undefined;
+    },
+    30_000,
+  );
   await eventually(`${more} more cycles`, async () => ((await health(m)).cycles >= reached.cycles + more ? true : undefined), 30_000);
   return health(m);
 }
@@ -95,7 +101,9 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       // 2. a covered secret without a replica.
       await p.send(new CreateSecretCommand({ Name: `${n}unreplicated`, SecretString: value() }));
       hh = await untilState(m, DR, 'degraded');
-      expect(regionOf(hh, DR).reasons).toEqual([expect.objectContaining({ code: 'replica-missing', message: expect.stringMatching(/1 secret without a replica/) })]);
+      expect(regionOf(hh, DR).reasons).toEqual([
+        expect.objectContaining({ code: 'replica-missing', message: expect.stringMatching(/1 secret without a replica/) }),
+      ]);
 
       const events = await healthChanged(plan.name);
       expect(events.map((e) => `${e.region}:${e.from}→${e.to}`)).toEqual([`${DR}:healthy→degraded`, `${DR}:degraded→healthy`, `${DR}:healthy→degraded`]);
@@ -114,12 +122,16 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     // (Rotation needs a rotation function in the Region, as on AWS.)
     const rotateArn = `arn:aws:lambda:${PRIMARY}:123456789012:function:rotate-monitor`;
     await h.lab!.ensureFunctions([rotateArn]);
-    await p.send(new RotateSecretCommand({ SecretId: `${n}rot`, RotationLambdaARN: rotateArn, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }));
+    await p.send(
+      new RotateSecretCommand({ SecretId: `${n}rot`, RotationLambdaARN: rotateArn, RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }),
+    );
     const rotPlan = regionPlan(`${h.prefix}-rot`, PRIMARY, DR, `${n}rot`, 'health: { interval: 200ms, unhealthyAfter: 2 }');
     const r = await startMonitor(rotPlan, { clockOffsetMs: 3 * 86_400_000 });
     try {
       const hh = await untilState(r, PRIMARY, 'degraded');
-      expect(regionOf(hh, PRIMARY).reasons).toEqual([expect.objectContaining({ code: 'rotation-stale', message: expect.stringMatching(/1 secret overdue for rotation \(.*rot\)/) })]);
+      expect(regionOf(hh, PRIMARY).reasons).toEqual([
+        expect.objectContaining({ code: 'rotation-stale', message: expect.stringMatching(/1 secret overdue for rotation \(.*rot\)/) }),
+      ]);
       expect(regionOf(hh, DR).state).toBe('healthy');
       const events = await healthChanged(rotPlan.name);
       expect(events.map((e) => `${e.region}:${e.from}→${e.to}`)).toEqual([`${PRIMARY}:healthy→degraded`]);
@@ -133,7 +145,10 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     const n = `${h.names}denied/`;
     await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: value(), AddReplicaRegions: [{ Region: DR }] }));
     await sleep(800);
-    const plan = fastProbes(regionPlan(`${h.prefix}-denied`, PRIMARY, DR, n, 'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 2 }'), { interval: 200 });
+    const plan = fastProbes(
+      regionPlan(`${h.prefix}-denied`, PRIMARY, DR, n, 'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 2 }'),
+      { interval: 200 },
+    );
     const executions = async (id: string) => {
       let count = 0;
       for await (const _ of h.client.workflow.list({ query: `WorkflowId = '${id}'` })) count++;
@@ -143,7 +158,11 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     try {
       await eventually('a first cycle', async () => ((await health(m)).cycles >= 2 ? true : undefined));
       for (const [error, code, text] of [
-        ['AccessDeniedException', 'access-denied', /refused the probe \(.*AccessDeniedException.*\): a permission or credentials problem, not an outage; no failover/],
+        [
+          'AccessDeniedException',
+          'access-denied',
+          /refused the probe \(.*AccessDeniedException.*\): a permission or credentials problem, not an outage; no failover/,
+        ],
         ['ThrottlingException', 'throttled', /probes of .* are throttled \(.*ThrottlingException.*\).*not an outage, no failover/],
       ] as const) {
         // Every ListSecrets in the primary answers with the error (the lab's fail-next, far more than the test needs).
@@ -151,21 +170,32 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
         try {
           const hh = await untilState(m, PRIMARY, 'degraded', 3 * plan.health.unhealthyAfter); // well past unhealthyAfter × interval
           const primary = regionOf(hh, PRIMARY);
-          expect(primary.reasons.map((r) => r.code), error).toEqual([code]);
+          expect(
+            primary.reasons.map((r) => r.code),
+            error,
+          ).toEqual([code]);
           expect(primary.reasons[0]!.message, error).toMatch(text);
           expect(primary.failures, error).toBe(0);
           expect(hh.recoveryRequestedAt, error).toBeUndefined();
           // status --from-monitor / monitor output: DEGRADED with the reason.
           const lines: string[] = [];
           renderHealth(hh, { out: (l: string) => lines.push(l), err: () => undefined, json: false } as never);
-          expect(lines.find((l) => l.includes(`${PRIMARY} (primary)`)), error).toMatch(new RegExp(`DEGRADED .*${error}.*not an outage`));
+          expect(
+            lines.find((l) => l.includes(`${PRIMARY} (primary)`)),
+            error,
+          ).toMatch(new RegExp(`DEGRADED .*${error}.*not an outage`));
         } finally {
           await h.lab!.fault('clear', { region: PRIMARY });
         }
         await untilState(m, PRIMARY, 'healthy', 1);
       }
       const events = (await healthChanged(plan.name)).filter((e) => e.region === PRIMARY);
-      expect(events.map((e) => `${e.from}→${e.to}:${(e.reasonCodes ?? []).join()}`)).toEqual(['healthy→degraded:access-denied', 'degraded→healthy:', 'healthy→degraded:throttled', 'degraded→healthy:']);
+      expect(events.map((e) => `${e.from}→${e.to}:${(e.reasonCodes ?? []).join()}`)).toEqual([
+        'healthy→degraded:access-denied',
+        'degraded→healthy:',
+        'healthy→degraded:throttled',
+        'degraded→healthy:',
+      ]);
       expect(events[0]!.reasons.join()).toMatch(/AccessDeniedException/);
       expect(events[2]!.reasons.join()).toMatch(/ThrottlingException/);
       expect(await executions(recoverWorkflowId(plan.name))).toBe(0);
@@ -181,14 +211,20 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       await m.signal(monitorStopSignal).catch(() => undefined);
       await m.result().catch(() => undefined);
       for (const id of [recoverWorkflowId(plan.name), failoverWorkflowId(plan.name), fenceWorkflowId(plan.name, PRIMARY)]) {
-        await h.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
+        await h.client.workflow
+          .getHandle(id)
+          .terminate('test done')
+          .catch(() => undefined);
       }
     }
   }, 180_000);
 
   it('a cycle over 1,000 secrets stays within 2 × ⌈N/100⌉ list calls per Region, and the health query answers without AWS', async () => {
     const n = `${h.names}fleet/`;
-    await h.lab!.seed(FLEET_PRIMARY, Array.from({ length: 1000 }, (_, i) => ({ name: `${n}s${String(i).padStart(4, '0')}`, value: value(), replicaRegions: [FLEET_DR] })));
+    await h.lab!.seed(
+      FLEET_PRIMARY,
+      Array.from({ length: 1000 }, (_, i) => ({ name: `${n}s${String(i).padStart(4, '0')}`, value: value(), replicaRegions: [FLEET_DR] })),
+    );
     await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined), 30_000);
     const plan = regionPlan(`${h.prefix}-fleet`, FLEET_PRIMARY, FLEET_DR, n, 'health: { interval: 1h }');
     const counts = (await h.lab!.status()).secrets as Record<string, number>;
@@ -231,7 +267,9 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     const runs: number[] = [];
     for await (const e of h.client.workflow.list({ query: `WorkflowId = '${monitorWorkflowId(plan.name)}'` })) runs.push(e.historyLength);
     const final = await health(m).catch(() => undefined);
-    console.log(`[monitor] ${final?.cycles ?? '≥500'} cycles in ${runs.length} runs, ${Date.now() - started} ms; history events per run: max ${Math.max(...runs)}`);
+    console.log(
+      `[monitor] ${final?.cycles ?? '≥500'} cycles in ${runs.length} runs, ${Date.now() - started} ms; history events per run: max ${Math.max(...runs)}`,
+    );
     expect(runs.length).toBeGreaterThanOrEqual(10);
     expect(Math.max(...runs)).toBeLessThanOrEqual(1_000);
   }, 180_000);

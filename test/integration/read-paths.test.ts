@@ -38,14 +38,21 @@ const value = () => {
 async function readPaths(tag: string): Promise<ReadPathsReport> {
   const workflowId = statusWorkflowId(plan.name, `read-paths-${tag}`);
   workflowIds.push(workflowId);
-  return (await h.client.workflow.execute('readPathsWorkflow', { taskQueue: workflowTaskQueue(h.prefix), workflowId, args: [{ plan, taskQueuePrefix: h.prefix }] })) as ReadPathsReport;
+  return (await h.client.workflow.execute('readPathsWorkflow', {
+    taskQueue: workflowTaskQueue(h.prefix),
+    workflowId,
+    args: [{ plan, taskQueuePrefix: h.prefix }],
+  })) as ReadPathsReport;
 }
 
 describe.skipIf(onAws)(`read paths in the DR Region (${LAB_ONLY}: a denied Parameter Store read is a lab fault)`, () => {
   it('status --read-paths: both paths return the current version; a replica behind or Parameter Store denied is named per secret and path', async () => {
     // Prepare: three replicated secrets.
     const names = [0, 1, 2].map((i) => `${h.names}app/s${i}`);
-    await h.lab!.seed(h.primaryRegion, names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })));
+    await h.lab!.seed(
+      h.primaryRegion,
+      names.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })),
+    );
     await eventually('replicas', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
 
     // Act + Assess: all current through both paths, two reads per secret.
@@ -81,7 +88,10 @@ describe.skipIf(onAws)(`read paths in the DR Region (${LAB_ONLY}: a denied Param
     workflowIds.push(report.workflowId);
     expect(report.outcome, JSON.stringify(report.failure)).toBe('passed');
     const dr = report.regions.find((r) => r.region === h.drRegion)!;
-    expect(dr.readPaths).toEqual({ GetSecretValue: { rtoMs: expect.any(Number), current: true }, ParameterStore: { rtoMs: expect.any(Number), current: true } });
+    expect(dr.readPaths).toEqual({
+      GetSecretValue: { rtoMs: expect.any(Number), current: true },
+      ParameterStore: { rtoMs: expect.any(Number), current: true },
+    });
     // From the promote decision to a read of a version written in the DR Region: at least the promote calls' own time.
     expect(dr.promoteMs).toBeGreaterThan(0);
     expect(dr.readPaths!.GetSecretValue.rtoMs!).toBeGreaterThanOrEqual(dr.promoteMs!);
@@ -90,7 +100,9 @@ describe.skipIf(onAws)(`read paths in the DR Region (${LAB_ONLY}: a denied Param
     expect(report.rtoMs).toBe(dr.rtoMs);
     expect(dr.verified).toBe(true);
     expect(report.cleanup.remaining).toEqual([]);
-    console.info(`drill RTO through GetSecretValue ${dr.readPaths!.GetSecretValue.rtoMs} ms, through Parameter Store ${dr.readPaths!.ParameterStore.rtoMs} ms; promote calls ${dr.promoteMs} ms`);
+    console.info(
+      `drill RTO through GetSecretValue ${dr.readPaths!.GetSecretValue.rtoMs} ms, through Parameter Store ${dr.readPaths!.ParameterStore.rtoMs} ms; promote calls ${dr.promoteMs} ms`,
+    );
   });
 
   it('a drill with Parameter Store denied in the DR Region says so instead of hiding it behind GetSecretValue', async () => {

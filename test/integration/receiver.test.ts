@@ -36,7 +36,11 @@ const alarm = (over: Record<string, unknown> = {}) => ({
 });
 
 async function post(body: string | object, headers: Record<string, string> = { [RECEIVER_API_KEY_HEADER]: KEY }, method = 'POST', planName = plan.name) {
-  const res = await fetch(`${r.url}${receiverPath(planName)}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${r.url}${receiverPath(planName)}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: method === 'GET' ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
 }
 
@@ -71,20 +75,32 @@ describe('receiver', () => {
     const invalid = await post({ ...alarm(), detail: { alarmName: 'recv-errors', state: { value: 'PANIC' } } });
     expect(invalid.status).toBe(400);
     expect(JSON.stringify(invalid.body.issues)).toMatch(/detail\.state\.value/);
-    expect((await post({ source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', id: 'x', region: 'eu-west-2', detail: {} })).status).toBe(400);
+    expect((await post({ source: 'aws.ec2', 'detail-type': 'EC2 Instance State-change Notification', id: 'x', region: 'eu-west-2', detail: {} })).status).toBe(
+      400,
+    );
     expect((await post(alarm(), { [RECEIVER_API_KEY_HEADER]: KEY }, 'POST', 'no-such-plan')).status).toBe(404);
     expect(logs.filter((l) => /→ 4\d\d/.test(l)).length).toBeGreaterThanOrEqual(9);
     expect(await recoverExists()).toBe(false);
   });
 
   it('accepts and ignores a valid event that is not for this plan (OK state, another alarm)', async () => {
-    expect(await post(alarm({ detail: { alarmName: 'recv-errors', state: { value: 'OK' } } }))).toMatchObject({ status: 200, body: { ignored: expect.stringMatching(/not ALARM/) } });
-    expect(await post(alarm({ detail: { alarmName: 'someone-elses', state: { value: 'ALARM' } } }))).toMatchObject({ status: 200, body: { ignored: expect.stringMatching(/not one of/) } });
+    expect(await post(alarm({ detail: { alarmName: 'recv-errors', state: { value: 'OK' } } }))).toMatchObject({
+      status: 200,
+      body: { ignored: expect.stringMatching(/not ALARM/) },
+    });
+    expect(await post(alarm({ detail: { alarmName: 'someone-elses', state: { value: 'ALARM' } } }))).toMatchObject({
+      status: 200,
+      body: { ignored: expect.stringMatching(/not one of/) },
+    });
     expect(await recoverExists()).toBe(false);
   });
 
   it('the Lambda handler validates the same way: a malformed event is a 400 and starts nothing', async () => {
-    Object.assign(process.env, { SECRETS_DR_PLAN: `name: ${plan.name}\nprimaryRegion: eu-west-2\ndrRegions: [{ region: eu-west-3 }]\nsecrets: { include: [{ prefix: x/ }] }\nhealth: { alarms: [recv-errors] }\n`, TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: `${h.prefix}-none` });
+    Object.assign(process.env, {
+      SECRETS_DR_PLAN: `name: ${plan.name}\nprimaryRegion: eu-west-2\ndrRegions: [{ region: eu-west-3 }]\nsecrets: { include: [{ prefix: x/ }] }\nhealth: { alarms: [recv-errors] }\n`,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      SECRETS_DR_TASK_QUEUE_PREFIX: `${h.prefix}-none`,
+    });
     const { handler } = await import('../../cli/lambda-handler.js');
     expect((await handler({ source: 'aws.cloudwatch', nonsense: true })).statusCode).toBe(400);
     expect(await recoverExists()).toBe(false);
@@ -92,7 +108,11 @@ describe('receiver', () => {
 
   it('a malformed %-escape in the path is a 400 (never a 5xx EventBridge would retry), and starts nothing', async () => {
     const raw = async (path: string) => {
-      const res = await fetch(`${r.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY }, body: JSON.stringify(alarm()) });
+      const res = await fetch(`${r.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY },
+        body: JSON.stringify(alarm()),
+      });
       return { status: res.status, body: (await res.json().catch(() => ({}))) as Record<string, unknown> };
     };
     for (const path of ['/events/%', '/events/%E0%A4%A', '/events/pay%zzments', `/events/${encodeURIComponent(plan.name)}%`]) {
@@ -108,16 +128,38 @@ describe('receiver', () => {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-plans-'));
     copyFileSync(new URL('../fixtures/alias-bomb.yaml', import.meta.url), join(dir, 'bombed.yaml'));
     const dirLogs: string[] = [];
-    const rd = await startReceiver({ client: h.client, apiKey: KEY, taskQueuePrefix: `${h.prefix}-none`, plans: [], plansDir: dir, log: (l) => dirLogs.push(l) });
+    const rd = await startReceiver({
+      client: h.client,
+      apiKey: KEY,
+      taskQueuePrefix: `${h.prefix}-none`,
+      plans: [],
+      plansDir: dir,
+      log: (l) => dirLogs.push(l),
+    });
     try {
-      const res = await fetch(`${rd.url}${receiverPath('bombed')}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY }, body: JSON.stringify(alarm()) });
+      const res = await fetch(`${rd.url}${receiverPath('bombed')}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY },
+        body: JSON.stringify(alarm()),
+      });
       const body = (await res.json()) as { error: string; invalidPlanFiles: Array<{ file: string; problems: Array<{ path: string; message: string }> }> };
       expect(res.status).toBe(PLAN_CONFIG_INVALID_STATUS);
-      expect(body.error).toMatch(/no valid plan bombed on this receiver: 1 plan file\(s\) in .* are invalid \(.*bombed\.yaml: \(yaml\): the YAML cannot be expanded: .*Excessive alias count/);
+      expect(body.error).toMatch(
+        /no valid plan bombed on this receiver: 1 plan file\(s\) in .* are invalid \(.*bombed\.yaml: \(yaml\): the YAML cannot be expanded: .*Excessive alias count/,
+      );
       expect(body.invalidPlanFiles[0]!.file).toMatch(/bombed\.yaml$/);
       // A valid plan beside it is still served.
-      writeFileSync(join(dir, 'good.yaml'), readFileSync(new URL('../fixtures/canonical-plan.yaml', import.meta.url), 'utf8').replace('name: payments', `name: ${plan.name}-dir`).replace('alarms: [payments-sm-errors]', 'alarms: [recv-errors]'));
-      const ok = await fetch(`${rd.url}${receiverPath(`${plan.name}-dir`)}`, { method: 'POST', headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY }, body: JSON.stringify(alarm({ detail: { alarmName: 'recv-errors', state: { value: 'OK' } } })) });
+      writeFileSync(
+        join(dir, 'good.yaml'),
+        readFileSync(new URL('../fixtures/canonical-plan.yaml', import.meta.url), 'utf8')
+          .replace('name: payments', `name: ${plan.name}-dir`)
+          .replace('alarms: [payments-sm-errors]', 'alarms: [recv-errors]'),
+      );
+      const ok = await fetch(`${rd.url}${receiverPath(`${plan.name}-dir`)}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [RECEIVER_API_KEY_HEADER]: KEY },
+        body: JSON.stringify(alarm({ detail: { alarmName: 'recv-errors', state: { value: 'OK' } } })),
+      });
       expect(ok.status).toBe(200);
       expect(dirLogs.some((l) => / → 5\d\d/.test(l))).toBe(false);
     } finally {

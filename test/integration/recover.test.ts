@@ -64,14 +64,20 @@ async function executions(id: string): Promise<number> {
   return n;
 }
 
-const recoverStatus = (plan: Plan): Promise<RecoverStatus> => h.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
+const recoverStatus = (plan: Plan): Promise<RecoverStatus> =>
+  h.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
 
 describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
   it('five duplicate alarm events from two Regions within a second start exactly one failover (alarm → rule → API destination → receiver → recover)', async () => {
     const n = `${h.names}dup/`;
-    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await h
+      .sm(PRIMARY)
+      .send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
     await sleep(800);
-    const plan = fastProbes(regionPlan(`${h.prefix}-dup`, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
+    const plan = fastProbes(
+      regionPlan(`${h.prefix}-dup`, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'),
+      { interval: 200 },
+    );
     const r2 = await startReceiver({ client: h.client, apiKey: KEY, taskQueuePrefix: w.prefix, plans: [plan], log: () => undefined });
     const saved = receiver;
     receiver = r2;
@@ -95,11 +101,17 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
         ...[0, 1, 2].map(() => h.lab!.call('POST', 'inject/alarm', { region: PRIMARY, alarmName: 'sm-errors', state: 'ALARM' })),
         ...[0, 1].map(() => h.lab!.call('POST', 'inject/alarm', { region: DR, alarmName: 'sm-errors', state: 'ALARM' })),
       ]);
-      const status = await eventually('the failover to start', async () => {
-        const s = await recoverStatus(plan).catch(() => undefined);
-        return s && s.failovers >= 1 ? s : undefined;
-      }, 60_000);
-      const deliveries = (await h.lab!.call<Array<{ outcome: string; status?: number; ruleName: string }>>('GET', 'deliveries')).filter((d) => d.ruleName === eventsInstallNames(plan.name).alarmRule);
+      const status = await eventually(
+        'the failover to start',
+        async () => {
+          const s = await recoverStatus(plan).catch(() => undefined);
+          return s && s.failovers >= 1 ? s : undefined;
+        },
+        60_000,
+      );
+      const deliveries = (await h.lab!.call<Array<{ outcome: string; status?: number; ruleName: string }>>('GET', 'deliveries')).filter(
+        (d) => d.ruleName === eventsInstallNames(plan.name).alarmRule,
+      );
       expect(deliveries.filter((d) => d.outcome === 'delivered' && d.status === 202).length).toBe(5);
       expect(status.hints + status.duplicates).toBe(5);
       // More hints while the failover runs join it; still one failover.
@@ -121,12 +133,25 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
     await expect(eb.send(new DescribeRuleCommand({ Name: eventsInstallNames(plan.name).alarmRule }))).rejects.toThrow(/does not exist/);
     await expect(eb.send(new ListTargetsByRuleCommand({ Rule: eventsInstallNames(plan.name).healthRule }))).rejects.toThrow();
     eb.destroy();
-    await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+    await h.client.workflow
+      .getHandle(recoverWorkflowId(plan.name))
+      .terminate('test done')
+      .catch(() => undefined);
   });
 
   it('a flapping primary (outage on/off faster than unhealthyAfter probes) starts no failover', async () => {
-    const plan = fastProbes(regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
-    const hint = (i: number): RecoveryHint => ({ eventId: `flap-${i}`, dedupKey: `flap-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
+    const plan = fastProbes(
+      regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'),
+      { interval: 200 },
+    );
+    const hint = (i: number): RecoveryHint => ({
+      eventId: `flap-${i}`,
+      dedupKey: `flap-${i}`,
+      kind: 'alarm',
+      region: PRIMARY,
+      summary: `alarm ${i}`,
+      receivedAt: new Date().toISOString(),
+    });
     try {
       for (let i = 0; i < 4; i++) {
         await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
@@ -147,18 +172,43 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });
-      await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+      await h.client.workflow
+        .getHandle(recoverWorkflowId(plan.name))
+        .terminate('test done')
+        .catch(() => undefined);
     }
   });
 
   it('a primary that answers "access denied" or "throttled" confirms no outage (one classifier with the monitor): no failover, the journal says why', async () => {
     const n = `${h.names}denied/`;
-    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await h
+      .sm(PRIMARY)
+      .send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
     await sleep(800);
-    const plan = fastProbes(regionPlan(`${h.prefix}-denied`, PRIMARY, DR, n, 'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'), { interval: 200 });
-    const hint = (i: number): RecoveryHint => ({ eventId: `denied-${i}`, dedupKey: `denied-${i}`, kind: 'alarm', region: PRIMARY, summary: `alarm ${i}`, receivedAt: new Date().toISOString() });
+    const plan = fastProbes(
+      regionPlan(
+        `${h.prefix}-denied`,
+        PRIMARY,
+        DR,
+        n,
+        'failover: { automatic: true, requireApproval: false }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }',
+      ),
+      { interval: 200 },
+    );
+    const hint = (i: number): RecoveryHint => ({
+      eventId: `denied-${i}`,
+      dedupKey: `denied-${i}`,
+      kind: 'alarm',
+      region: PRIMARY,
+      summary: `alarm ${i}`,
+      receivedAt: new Date().toISOString(),
+    });
     try {
-      for (const [i, error] of [[0, 'AccessDeniedException'], [1, 'ExpiredTokenException'], [2, 'ThrottlingException']] as const) {
+      for (const [i, error] of [
+        [0, 'AccessDeniedException'],
+        [1, 'ExpiredTokenException'],
+        [2, 'ThrottlingException'],
+      ] as const) {
         await h.lab!.fault('fail-next', { region: PRIMARY, op: 'ListSecrets', error, count: 100_000 });
         try {
           await h.client.workflow.signalWithStart<typeof recoverWorkflow, [RecoveryHint]>('recoverWorkflow', {
@@ -168,10 +218,14 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
             signal: recoverHintSignal,
             signalArgs: [hint(i)],
           });
-          const s = await eventually(`recover to decide (${error})`, async () => {
-            const st = await recoverStatus(plan).catch(() => undefined);
-            return st && st.hints === i + 1 && st.phase === 'idle' && st.journal.some((j) => j.what.includes(error)) ? st : undefined;
-          }, 30_000);
+          const s = await eventually(
+            `recover to decide (${error})`,
+            async () => {
+              const st = await recoverStatus(plan).catch(() => undefined);
+              return st && st.hints === i + 1 && st.phase === 'idle' && st.journal.some((j) => j.what.includes(error)) ? st : undefined;
+            },
+            30_000,
+          );
           expect(s.journal.map((j) => j.what).join('\n')).toMatch(new RegExp(`the primary answered with an error, not an outage: .*${error}.*not an outage`));
           // Longer than unhealthyAfter × interval: still nothing.
           await sleep(3 * plan.health.unhealthyAfter * plan.health.interval);
@@ -183,15 +237,22 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });
-      await h.client.workflow.getHandle(recoverWorkflowId(plan.name)).terminate('test done').catch(() => undefined);
+      await h.client.workflow
+        .getHandle(recoverWorkflowId(plan.name))
+        .terminate('test done')
+        .catch(() => undefined);
     }
   });
 
   it('`status` shows the open veto window and its time left; `secrets-dr veto` stops the failover; outside the window a veto is refused', async () => {
     const n = `${h.names}veto/`;
-    await h.sm(PRIMARY).send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await h
+      .sm(PRIMARY)
+      .send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
     const name = `${h.prefix}-veto`;
-    const plan = fastProbes(regionPlan(name, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 2, alarms: [sm-errors] }'), { interval: 200 });
+    const plan = fastProbes(regionPlan(name, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 2, alarms: [sm-errors] }'), {
+      interval: 200,
+    });
     const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-veto-')), 'secrets-dr.yaml');
     writeFileSync(file, `name: ${name}\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: "${n}" }]\n`);
     const env = { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: w.prefix };
@@ -205,7 +266,11 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
         signal: recoverHintSignal,
         signalArgs: [{ eventId: 'veto-1', dedupKey: 'veto-1', kind: 'alarm', region: PRIMARY, summary: 'alarm veto-1', receivedAt: new Date().toISOString() }],
       });
-      await eventually('the veto window to open', async () => ((await recoverStatus(plan).catch(() => undefined))?.phase === 'vetoWindow' ? true : undefined), 30_000);
+      await eventually(
+        'the veto window to open',
+        async () => ((await recoverStatus(plan).catch(() => undefined))?.phase === 'vetoWindow' ? true : undefined),
+        30_000,
+      );
 
       // Prepare done; Act: status (JSON and text) shows the window, where the failover would go and the time left.
       const json = await runCli(['status', '-f', file, '--json'], env);
@@ -246,7 +311,10 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/recover.json', import.meta.url), historyToJSON(history));
     } finally {
       await h.lab!.fault('clear', { region: PRIMARY });
-      await h.client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
+      await h.client.workflow
+        .getHandle(id)
+        .terminate('test done')
+        .catch(() => undefined);
     }
   });
 });

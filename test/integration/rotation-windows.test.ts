@@ -42,7 +42,14 @@ const HOUR = 3_600_000;
 /** The schedule as DescribeSecret lists it, without the AutomaticallyAfterDays AWS derives from the expression. */
 async function scheduleIn(region: string, name: string) {
   const d = await describeIn(region, name);
-  return { lambda: d.RotationLambdaARN, enabled: d.RotationEnabled, expression: d.RotationRules?.ScheduleExpression, duration: d.RotationRules?.Duration, days: d.RotationRules?.AutomaticallyAfterDays, next: d.NextRotationDate };
+  return {
+    lambda: d.RotationLambdaARN,
+    enabled: d.RotationEnabled,
+    expression: d.RotationRules?.ScheduleExpression,
+    duration: d.RotationRules?.Duration,
+    days: d.RotationRules?.AutomaticallyAfterDays,
+    next: d.NextRotationDate,
+  };
 }
 
 describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ONLY}: the lab's rotation functions)`, () => {
@@ -52,12 +59,29 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
     const secret = `rotation-value-${randomBytes(12).toString('hex')}`;
     values.push(secret);
     await h.lab!.ensureFunctions([rotateArn(h.primaryRegion), rotateArn(h.drRegion)]);
-    const base = h.plan(`failover:\n  requireApproval: false\nrotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\n`);
+    const base = h.plan(
+      `failover:\n  requireApproval: false\nrotation:\n  ${h.primaryRegion}: ${rotateArn(h.primaryRegion)}\n  ${h.drRegion}: ${rotateArn(h.drRegion)}\n`,
+    );
     const plan = { ...base, secrets: { include: [{ prefix: `${h.names}rot/` }], exclude: [] } };
-    await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: hmacKeySecretName(plan.name), SecretString: randomBytes(32).toString('base64'), AddReplicaRegions: [{ Region: h.drRegion }] }));
+    await h.sm(h.primaryRegion).send(
+      new CreateSecretCommand({
+        Name: hmacKeySecretName(plan.name),
+        SecretString: randomBytes(32).toString('base64'),
+        AddReplicaRegions: [{ Region: h.drRegion }],
+      }),
+    );
     await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: secret, AddReplicaRegions: [{ Region: h.drRegion }] }));
-    await h.sm(h.primaryRegion).send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: rotateArn(h.primaryRegion), RotationRules: { ScheduleExpression: CRON, Duration: '1h' }, RotateImmediately: false }));
-    await eventually('the replica caught up', async () => ((await h.lab!.status()).pendingReplications === 0 && (await describeIn(h.drRegion, name)).RotationRules?.ScheduleExpression === CRON ? true : undefined));
+    await h.sm(h.primaryRegion).send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: rotateArn(h.primaryRegion),
+        RotationRules: { ScheduleExpression: CRON, Duration: '1h' },
+        RotateImmediately: false,
+      }),
+    );
+    await eventually('the replica caught up', async () =>
+      (await h.lab!.status()).pendingReplications === 0 && (await describeIn(h.drRegion, name)).RotationRules?.ScheduleExpression === CRON ? true : undefined,
+    );
 
     // Act 1: a planned failover (the primary answers, so the schedule is read from it).
     const failover = await h.client.workflow.start('failoverWorkflow', {
@@ -77,11 +101,20 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
     expect(dr.next!.toISOString()).toMatch(/T07:59:59/);
     // ... and the lineage record in the DR Region holds the rules as read from the primary.
     const records = await h.sm(h.drRegion).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [lineageRecordPrefix(plan.name)] }] }));
-    const record = LineageRecord.parse(JSON.parse((await h.sm(h.drRegion).send(new GetSecretValueCommand({ SecretId: records.SecretList![0]!.ARN }))).SecretString!));
-    expect(record.secrets.find((s) => s.name === name)?.rotation).toEqual({ rules: { AutomaticallyAfterDays: 1, ScheduleExpression: CRON, Duration: '1h' }, source: 'primary' });
+    const record = LineageRecord.parse(
+      JSON.parse((await h.sm(h.drRegion).send(new GetSecretValueCommand({ SecretId: records.SecretList![0]!.ARN }))).SecretString!),
+    );
+    expect(record.secrets.find((s) => s.name === name)?.rotation).toEqual({
+      rules: { AutomaticallyAfterDays: 1, ScheduleExpression: CRON, Duration: '1h' },
+      source: 'primary',
+    });
 
     // status: the schedule and the next window (07:00–08:00 UTC), rotating in the DR Region now.
-    const status = (await h.client.workflow.execute('statusWorkflow', { taskQueue: workflowTaskQueue(h.prefix), workflowId: statusWorkflowId(plan.name, 'rot1'), args: [{ plan, taskQueuePrefix: h.prefix }] })) as StatusReport;
+    const status = (await h.client.workflow.execute('statusWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: statusWorkflowId(plan.name, 'rot1'),
+      args: [{ plan, taskQueuePrefix: h.prefix }],
+    })) as StatusReport;
     const row = status.rows.find((r) => r.name === name)!;
     expect(row.rotation).toMatchObject({ region: h.drRegion, schedule: `${CRON}, 1h window` });
     expect(new Date(row.rotation!.nextWindow!.start!).toISOString()).toMatch(/T07:00:00/);
@@ -89,7 +122,14 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
 
     // Prepare 2: while failed over, the original's settings drift (someone lifted the fence and set 30 days).
     await h.sm(h.primaryRegion).send(new DeleteResourcePolicyCommand({ SecretId: name }));
-    await h.sm(h.primaryRegion).send(new RotateSecretCommand({ SecretId: name, RotationLambdaARN: rotateArn(h.primaryRegion), RotationRules: { AutomaticallyAfterDays: 30 }, RotateImmediately: false }));
+    await h.sm(h.primaryRegion).send(
+      new RotateSecretCommand({
+        SecretId: name,
+        RotationLambdaARN: rotateArn(h.primaryRegion),
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        RotateImmediately: false,
+      }),
+    );
     expect((await scheduleIn(h.primaryRegion, name)).expression).toBeUndefined();
 
     // Act 2: failback.
@@ -107,7 +147,9 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
     const original = await scheduleIn(h.primaryRegion, name);
     expect(original).toMatchObject({ lambda: rotateArn(h.primaryRegion), enabled: true, expression: CRON, duration: '1h' });
     expect(original.next!.toISOString()).toMatch(/T07:59:59/);
-    await eventually('the replica shows the restored schedule', async () => ((await describeIn(h.drRegion, name)).RotationRules?.ScheduleExpression === CRON ? true : undefined));
+    await eventually('the replica shows the restored schedule', async () =>
+      (await describeIn(h.drRegion, name)).RotationRules?.ScheduleExpression === CRON ? true : undefined,
+    );
 
     // No value in any history (positive control: the schedule is in the failover's history).
     const texts: string[] = [];

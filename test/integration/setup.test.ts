@@ -106,7 +106,12 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     expect(outcome(report, `${n}clash`)?.backup).toBe(backups[0]!.Name);
     expect(await valueIn(h.drRegion, backups[0]!.Name!)).toBe(oldCur);
     expect(await valueIn(h.drRegion, backups[0]!.Name!, 'AWSPREVIOUS')).toBe(oldPrev);
-    expect(backups[0]!.Tags).toEqual(expect.arrayContaining([{ Key: 'secrets-dr:origin-arn', Value: clashDr.ARN }, { Key: 'secrets-dr:workflow-id', Value: conflictWorkflowId(setupWorkflowId(plan.name), h.drRegion, `${n}clash`) }]));
+    expect(backups[0]!.Tags).toEqual(
+      expect.arrayContaining([
+        { Key: 'secrets-dr:origin-arn', Value: clashDr.ARN },
+        { Key: 'secrets-dr:workflow-id', Value: conflictWorkflowId(setupWorkflowId(plan.name), h.drRegion, `${n}clash`) },
+      ]),
+    );
     // overwrite-if-identical: equal HMACs, so no backup was needed.
     expect(outcome(report, `${n}same`)).toMatchObject({ state: 'InSync', action: 'overwrite-identical' });
     expect(await backupsOf(h.drRegion, plan, `${n}same`)).toHaveLength(0);
@@ -117,7 +122,11 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     // fail: nothing changed in the target Region.
     expect(outcome(report, `${n}keep`)).toMatchObject({ state: 'Failed', reason: 'name-conflict' });
     const keepAfter = await d.send(new DescribeSecretCommand({ SecretId: `${n}keep` }));
-    expect({ arn: keepAfter.ARN, versions: keepAfter.VersionIdsToStages, primary: keepAfter.PrimaryRegion }).toEqual({ arn: keepBefore.ARN, versions: keepBefore.VersionIdsToStages, primary: undefined });
+    expect({ arn: keepAfter.ARN, versions: keepAfter.VersionIdsToStages, primary: keepAfter.PrimaryRegion }).toEqual({
+      arn: keepBefore.ARN,
+      versions: keepBefore.VersionIdsToStages,
+      primary: undefined,
+    });
     expect(await valueIn(h.drRegion, `${n}keep`)).toBe(drKeep);
     expect(outcome(report, `${n}free`)).toMatchObject({ state: 'InSync', action: 'replicated' });
     expect(await valueIn(h.drRegion, `${n}free`)).toBe(free);
@@ -168,9 +177,17 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     });
     expect(waiting.map((w) => w.workflowId).sort()).toEqual(['late', 'no', 'yes'].map((s) => conflictWorkflowId(id, h.drRegion, `${n}${s}`)));
     // An answer about another secret is refused by the validator.
-    await expect(h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`)).executeUpdate(approvalUpdate, { args: [{ decision: 'approve', subject: 'someone-else' }] })).rejects.toThrow();
-    await h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`)).executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'test' }] });
-    await h.client.workflow.getHandle(conflictWorkflowId(id, h.drRegion, `${n}no`)).executeUpdate(approvalUpdate, { args: [{ decision: 'reject', reason: 'that one is live', by: 'test' }] });
+    await expect(
+      h.client.workflow
+        .getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`))
+        .executeUpdate(approvalUpdate, { args: [{ decision: 'approve', subject: 'someone-else' }] }),
+    ).rejects.toThrow();
+    await h.client.workflow
+      .getHandle(conflictWorkflowId(id, h.drRegion, `${n}yes`))
+      .executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'test' }] });
+    await h.client.workflow
+      .getHandle(conflictWorkflowId(id, h.drRegion, `${n}no`))
+      .executeUpdate(approvalUpdate, { args: [{ decision: 'reject', reason: 'that one is live', by: 'test' }] });
 
     const report = await handle.result();
     expect(outcome(report, `${n}yes`)).toMatchObject({ state: 'InSync', action: 'backup-then-overwrite' });
@@ -191,7 +208,15 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     let conn: NativeConnection;
     let bundle: WorkflowBundle;
     const prefix = () => `${h.prefix}-iso`;
-    const startIso = () => startWorkers({ connection: conn, namespace: 'default', regions: [regions.primary, regions.dr], taskQueuePrefix: prefix(), awsTimeoutMs: 5_000, workflowBundle: bundle });
+    const startIso = () =>
+      startWorkers({
+        connection: conn,
+        namespace: 'default',
+        regions: [regions.primary, regions.dr],
+        taskQueuePrefix: prefix(),
+        awsTimeoutMs: 5_000,
+        workflowBundle: bundle,
+      });
     beforeAll(async () => {
       conn = await NativeConnection.connect({ address: inject('temporalAddress') });
       bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
@@ -205,7 +230,10 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     it('polls InProgress until InSync under replication lag and reports the lag; a second setup makes zero write calls', async () => {
       const plan = planFor('lag', '', regions);
       const n = `${h.names}lag/`;
-      await h.lab!.seed(regions.primary, Array.from({ length: 5 }, (_, i) => ({ name: `${n}s${i}`, value: value() })));
+      await h.lab!.seed(
+        regions.primary,
+        Array.from({ length: 5 }, (_, i) => ({ name: `${n}s${i}`, value: value() })),
+      );
       await h.lab!.fault('replication-lag', { region: regions.dr, ms: 1_500 });
       let report: SetupReport;
       try {

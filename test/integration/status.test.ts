@@ -79,7 +79,11 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
 
   it.skipIf(onAws)(`reads 1,000 secrets with at most 2 × ⌈1000/100⌉ list calls per Region (${LAB_ONLY})`, async () => {
     const n = `${h.names}fleet/`;
-    const secrets = Array.from({ length: 1000 }, (_, i) => ({ name: `${n}s${String(i).padStart(4, '0')}`, value: value(), replicaRegions: i % 2 === 0 ? [h.drRegion] : [] }));
+    const secrets = Array.from({ length: 1000 }, (_, i) => ({
+      name: `${n}s${String(i).padStart(4, '0')}`,
+      value: value(),
+      replicaRegions: i % 2 === 0 ? [h.drRegion] : [],
+    }));
     await h.lab!.seed(h.primaryRegion, secrets);
     const plan = { ...h.plan(), secrets: { include: [{ prefix: n }], exclude: [] } };
     await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
@@ -115,7 +119,10 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
 
   it.skipIf(onAws)(`a Region that answers "access denied" or "throttled" is shown degraded with the reason, not UNREACHABLE (${LAB_ONLY})`, async () => {
     const plan = h.plan();
-    for (const [error, problem] of [['AccessDeniedException', 'denied'], ['ThrottlingException', 'throttled']] as const) {
+    for (const [error, problem] of [
+      ['AccessDeniedException', 'denied'],
+      ['ThrottlingException', 'throttled'],
+    ] as const) {
       await h.lab!.fault('fail-next', { region: h.drRegion, op: 'ListSecrets', error, count: 100_000 });
       try {
         const { report } = await runStatus(plan, `denied-${problem}`);

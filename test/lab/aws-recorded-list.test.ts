@@ -72,7 +72,14 @@ describe('ListSecrets filters (recordings)', () => {
 
   it('moto test_with_all_filter (aws_verified): all breaks the value into words, each must start a word of the name, description or tags, any case', async () => {
     const u = '3f9a1c';
-    const [first, second, third, fooKey, fooVal, none] = [`SecretOne${u}`, `SecretTwo${u}`, `Thirdsecret${u}`, `SecretFTag${u}`, `SecretFValue${u}`, `none${u}`];
+    const [first, second, third, fooKey, fooVal, none] = [
+      `SecretOne${u}`,
+      `SecretTwo${u}`,
+      `Thirdsecret${u}`,
+      `SecretFTag${u}`,
+      `SecretFValue${u}`,
+      `none${u}`,
+    ];
     await make(first);
     await make(second, 'DescTwo');
     await make(third);

@@ -82,7 +82,9 @@ describe('create, read, update, delete (localstack recordings)', () => {
   it('localstack test_create_and_update_secret[Invalid/_+=.@-Name-a1b2c3]: a partial ARN ending in -XXXXXX is read as a full ARN, so it is not found', async () => {
     const created = await c.send(new CreateSecretCommand({ Name: 'Invalid/_+=.@-Name-a1b2c3', SecretString: 'my_secret' }));
     expect(await awsError(c.send(new GetSecretValueCommand({ SecretId: created.ARN!.slice(0, -7) })))).toEqual({
-      name: 'ResourceNotFoundException', message: NOT_FOUND, status: 400,
+      name: 'ResourceNotFoundException',
+      message: NOT_FOUND,
+      status: 400,
     });
     expect((await c.send(new GetSecretValueCommand({ SecretId: created.ARN }))).SecretString).toBe('my_secret');
   });
@@ -103,7 +105,9 @@ describe('create, read, update, delete (localstack recordings)', () => {
     ];
     for (const [call, what] of cases) {
       expect(await awsError(c.send(call))).toEqual({
-        name: 'ResourceNotFoundException', message: `Secrets Manager can't find the specified secret value ${what}`, status: 400,
+        name: 'ResourceNotFoundException',
+        message: `Secrets Manager can't find the specified secret value ${what}`,
+        status: 400,
       });
     }
   });
@@ -111,10 +115,14 @@ describe('create, read, update, delete (localstack recordings)', () => {
   it('localstack test_get_secret_value_errors: a missing label, and a VersionId with a label it does not carry', async () => {
     const created = await c.send(new CreateSecretCommand({ Name: 'errs', SecretString: 'test' }));
     expect(await awsError(c.send(new GetSecretValueCommand({ SecretId: created.ARN, VersionStage: 'AWSPREVIOUS' })))).toEqual({
-      name: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS", status: 400,
+      name: 'ResourceNotFoundException',
+      message: "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS",
+      status: 400,
     });
     expect(await awsError(c.send(new GetSecretValueCommand({ SecretId: 'errs', VersionId: created.VersionId, VersionStage: 'AWSPREVIOUS' })))).toEqual({
-      name: 'InvalidRequestException', message: 'You provided a VersionStage that is not associated to the provided VersionId.', status: 400,
+      name: 'InvalidRequestException',
+      message: 'You provided a VersionStage that is not associated to the provided VersionId.',
+      status: 400,
     });
   });
 
@@ -123,7 +131,9 @@ describe('create, read, update, delete (localstack recordings)', () => {
     const deleted = await c.send(new DeleteSecretCommand({ SecretId: 'sched', RecoveryWindowInDays: 7 }));
     expect(fieldsOf(deleted)).toEqual(['ARN', 'DeletionDate', 'Name']);
     expect(await awsError(c.send(new CreateSecretCommand({ Name: 'sched', SecretString: 'x' })))).toEqual({
-      name: 'InvalidRequestException', message: "You can't create this secret because a secret with this name is already scheduled for deletion.", status: 400,
+      name: 'InvalidRequestException',
+      message: "You can't create this secret because a secret with this name is already scheduled for deletion.",
+      status: 400,
     });
   });
 
@@ -159,7 +169,9 @@ describe('create, read, update, delete (localstack recordings)', () => {
   it('localstack test_secret_exists_snapshots / moto test_create_duplicate_secret_without_specifying_token', async () => {
     await c.send(new CreateSecretCommand({ Name: 'dup', SecretString: 'my_secret_dup', Description: 'd' }));
     expect(await awsError(c.send(new CreateSecretCommand({ Name: 'dup', SecretString: 'my_secret_dup', Description: 'd' })))).toEqual({
-      name: 'ResourceExistsException', message: 'The operation failed because the secret dup already exists.', status: 400,
+      name: 'ResourceExistsException',
+      message: 'The operation failed because the secret dup already exists.',
+      status: 400,
     });
   });
 
@@ -256,15 +268,29 @@ describe('fields AWS leaves out (localstack recordings)', () => {
     expect(fieldsOf(await c.send(new TagResourceCommand({ SecretId: created.ARN, Tags: [{ Key: 'tag1', Value: 'value1' }] })))).toEqual([]);
     expect((await describe()).Tags).toEqual([{ Key: 'tag1', Value: 'value1' }]);
     await c.send(new TagResourceCommand({ SecretId: created.ARN, Tags: [{ Key: 'tag2', Value: 'value2' }] }));
-    expect((await describe()).Tags).toEqual([{ Key: 'tag1', Value: 'value1' }, { Key: 'tag2', Value: 'value2' }]);
+    expect((await describe()).Tags).toEqual([
+      { Key: 'tag1', Value: 'value1' },
+      { Key: 'tag2', Value: 'value2' },
+    ]);
     expect(fieldsOf(await c.send(new UntagResourceCommand({ SecretId: created.ARN, TagKeys: ['tag1'] })))).toEqual([]);
     expect((await describe()).Tags).toEqual([{ Key: 'tag2', Value: 'value2' }]);
     await c.send(new UntagResourceCommand({ SecretId: created.ARN, TagKeys: ['tag2'] }));
     const emptied = await describe();
     expect(fieldsOf(emptied)).toEqual(['ARN', 'CreatedDate', 'LastChangedDate', 'Name', 'Tags']);
     expect(emptied.Tags).toEqual([]);
-    await c.send(new TagResourceCommand({ SecretId: created.ARN, Tags: [{ Key: 'tag3', Value: 'value3' }, { Key: 'tag4', Value: 'value4' }] }));
-    expect((await describe()).Tags).toEqual([{ Key: 'tag3', Value: 'value3' }, { Key: 'tag4', Value: 'value4' }]);
+    await c.send(
+      new TagResourceCommand({
+        SecretId: created.ARN,
+        Tags: [
+          { Key: 'tag3', Value: 'value3' },
+          { Key: 'tag4', Value: 'value4' },
+        ],
+      }),
+    );
+    expect((await describe()).Tags).toEqual([
+      { Key: 'tag3', Value: 'value3' },
+      { Key: 'tag4', Value: 'value4' },
+    ]);
     await c.send(new UntagResourceCommand({ SecretId: created.ARN, TagKeys: ['tag3', 'tag4'] }));
     expect((await describe()).Tags).toEqual([]);
   });
@@ -279,7 +305,10 @@ describe('fields AWS leaves out (localstack recordings)', () => {
 });
 
 describe('invalid names (localstack test_invalid_secret_name)', () => {
-  const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+  const policy = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+  });
   for (const name of ['Inv Name', ' Inv Name', ' Inv*Name? ', ' Inv *?!]Name\\-']) {
     it(`localstack test_invalid_secret_name[${name}]: ValidationException on every operation that takes the name`, async () => {
       const calls = [
@@ -359,7 +388,10 @@ describe('binary values (localstack recordings)', () => {
     expect(Object.keys(raw.body).sort()).toEqual(['ARN', 'CreatedDate', 'Name', 'SecretBinary', 'VersionId', 'VersionStages']);
   });
 
-  const changes: [Buffer, Buffer][] = [[Buffer.from('footest'), Buffer.from('updated1')], [Buffer.from([0, 1, 2, 0xff]), Buffer.from([0xfe, 0xfd])]];
+  const changes: [Buffer, Buffer][] = [
+    [Buffer.from('footest'), Buffer.from('updated1')],
+    [Buffer.from([0, 1, 2, 0xff]), Buffer.from([0xfe, 0xfd])],
+  ];
   for (const [put, update] of changes) {
     it(`localstack test_change_secret_value_after_creation[${put.toString('hex')}]: binary values replace each other byte for byte`, async () => {
       await c.send(new CreateSecretCommand({ Name: 'binchg', SecretBinary: Buffer.from('initial') }));

@@ -45,28 +45,51 @@ async function failure(p: Promise<unknown>): Promise<LabError> {
 }
 
 /** Connection + API destination + rule + target, all through handle(). */
-async function wire(eb: EventBridgeService, opts: { method?: string; auth?: 'API_KEY' | 'OAUTH_CLIENT_CREDENTIALS'; endpoint?: string; target?: Record<string, unknown> } = {}) {
+async function wire(
+  eb: EventBridgeService,
+  opts: { method?: string; auth?: 'API_KEY' | 'OAUTH_CLIENT_CREDENTIALS'; endpoint?: string; target?: Record<string, unknown> } = {},
+) {
   const auth = opts.auth ?? 'API_KEY';
-  const conn = (await eb.handle('CreateConnection', {
-    Name: 'c',
-    AuthorizationType: auth,
-    AuthParameters: auth === 'API_KEY'
-      ? { ApiKeyAuthParameters: { ApiKeyName: 'X-Api-Key', ApiKeyValue: 'v4lue' }, InvocationHttpParameters: { BodyParameters: [{ Key: 'tenant', Value: 't1' }] } }
-      : { OAuthParameters: { ClientParameters: { ClientID: 'id', ClientSecret: 's' }, AuthorizationEndpoint: 'https://auth.example.com/token', HttpMethod: 'POST' } },
-  }, ctx())) as { ConnectionArn: string };
-  const dest = (await eb.handle('CreateApiDestination', {
-    Name: 'd',
-    ConnectionArn: conn.ConnectionArn,
-    InvocationEndpoint: opts.endpoint ?? 'https://receiver.example.com/events',
-    HttpMethod: opts.method ?? 'POST',
-  }, ctx())) as { ApiDestinationArn: string };
+  const conn = (await eb.handle(
+    'CreateConnection',
+    {
+      Name: 'c',
+      AuthorizationType: auth,
+      AuthParameters:
+        auth === 'API_KEY'
+          ? {
+              ApiKeyAuthParameters: { ApiKeyName: 'X-Api-Key', ApiKeyValue: 'v4lue' },
+              InvocationHttpParameters: { BodyParameters: [{ Key: 'tenant', Value: 't1' }] },
+            }
+          : {
+              OAuthParameters: {
+                ClientParameters: { ClientID: 'id', ClientSecret: 's' },
+                AuthorizationEndpoint: 'https://auth.example.com/token',
+                HttpMethod: 'POST',
+              },
+            },
+    },
+    ctx(),
+  )) as { ConnectionArn: string };
+  const dest = (await eb.handle(
+    'CreateApiDestination',
+    {
+      Name: 'd',
+      ConnectionArn: conn.ConnectionArn,
+      InvocationEndpoint: opts.endpoint ?? 'https://receiver.example.com/events',
+      HttpMethod: opts.method ?? 'POST',
+    },
+    ctx(),
+  )) as { ApiDestinationArn: string };
   await eb.handle('PutRule', { Name: 'r', EventPattern: '{"source":["secrets-dr"]}' }, ctx());
   await eb.handle('PutTargets', { Rule: 'r', Targets: [{ Id: 't', Arn: dest.ApiDestinationArn, ...opts.target }] }, ctx());
   return { connectionArn: conn.ConnectionArn, destinationArn: dest.ApiDestinationArn };
 }
 
 const put = (eb: EventBridgeService, detail: unknown = { plan: 'payments' }, region = 'ap-northeast-1') =>
-  eb.handle('PutEvents', { Entries: [{ Source: 'secrets-dr', DetailType: 'Health Changed', Detail: JSON.stringify(detail) }] }, ctx(region)) as Promise<{ Entries: Array<{ EventId: string }> }>;
+  eb.handle('PutEvents', { Entries: [{ Source: 'secrets-dr', DetailType: 'Health Changed', Detail: JSON.stringify(detail) }] }, ctx(region)) as Promise<{
+    Entries: Array<{ EventId: string }>;
+  }>;
 
 describe('EventBridgeService (direct)', () => {
   it('delivers through the injected fetch, never inside PutEvents', async () => {
@@ -184,9 +207,17 @@ describe('EventBridgeService (direct)', () => {
   it('a forwarding loop between two buses stops after a bounded number of hops', async () => {
     const eb = service();
     await eb.handle('PutRule', { Name: 'a-to-b', EventPattern: '{"source":["loop"]}' }, ctx('ap-northeast-1'));
-    await eb.handle('PutTargets', { Rule: 'a-to-b', Targets: [{ Id: 'b', Arn: `arn:aws:events:ap-northeast-3:${ACCOUNT}:event-bus/default` }] }, ctx('ap-northeast-1'));
+    await eb.handle(
+      'PutTargets',
+      { Rule: 'a-to-b', Targets: [{ Id: 'b', Arn: `arn:aws:events:ap-northeast-3:${ACCOUNT}:event-bus/default` }] },
+      ctx('ap-northeast-1'),
+    );
     await eb.handle('PutRule', { Name: 'b-to-a', EventPattern: '{"source":["loop"]}' }, ctx('ap-northeast-3'));
-    await eb.handle('PutTargets', { Rule: 'b-to-a', Targets: [{ Id: 'a', Arn: `arn:aws:events:ap-northeast-1:${ACCOUNT}:event-bus/default` }] }, ctx('ap-northeast-3'));
+    await eb.handle(
+      'PutTargets',
+      { Rule: 'b-to-a', Targets: [{ Id: 'a', Arn: `arn:aws:events:ap-northeast-1:${ACCOUNT}:event-bus/default` }] },
+      ctx('ap-northeast-3'),
+    );
     await eb.handle('PutEvents', { Entries: [{ Source: 'loop', DetailType: 'x', Detail: '{}' }] }, ctx());
     await eb.whenIdle();
     const d = eb.deliveries();
@@ -204,17 +235,37 @@ describe('EventBridgeService (direct)', () => {
     expect(sched.message).toMatch(/only on the default event bus/);
     expect((await failure(eb.handle('DeleteEventBus', { Name: 'default' }, ctx()))).type).toBe('ValidationException');
     expect((await failure(eb.handle('EnableRule', { Name: 'missing' }, ctx()))).type).toBe('ResourceNotFoundException');
-    expect((await failure(eb.handle('CreateApiDestination', { Name: 'd', ConnectionArn: 'arn:aws:events:ap-northeast-1:123456789012:connection/x/y', InvocationEndpoint: 'https://e', HttpMethod: 'POST' }, ctx()))).type).toBe('ResourceNotFoundException');
-    expect((await failure(eb.handle('CreateConnection', { Name: 'c', AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'k' } } }, ctx()))).type).toBe('ValidationException');
+    expect(
+      (
+        await failure(
+          eb.handle(
+            'CreateApiDestination',
+            { Name: 'd', ConnectionArn: 'arn:aws:events:ap-northeast-1:123456789012:connection/x/y', InvocationEndpoint: 'https://e', HttpMethod: 'POST' },
+            ctx(),
+          ),
+        )
+      ).type,
+    ).toBe('ResourceNotFoundException');
+    expect(
+      (
+        await failure(
+          eb.handle('CreateConnection', { Name: 'c', AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'k' } } }, ctx()),
+        )
+      ).type,
+    ).toBe('ValidationException');
     expect((await failure(eb.handle('ListRules', { Limit: 0 }, ctx()))).type).toBe('ValidationException');
     // a bus ARN of another Region is not this Region's bus
     const foreign = `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/default`;
-    expect((await failure(eb.handle('PutRule', { Name: 'x', EventPattern: '{"source":["x"]}', EventBusName: foreign }, ctx()))).type).toBe('ResourceNotFoundException');
+    expect((await failure(eb.handle('PutRule', { Name: 'x', EventPattern: '{"source":["x"]}', EventBusName: foreign }, ctx()))).type).toBe(
+      'ResourceNotFoundException',
+    );
     const own = `arn:aws:events:ap-northeast-1:${ACCOUNT}:event-bus/default`;
-    expect(await eb.handle('PutRule', { Name: 'x', EventPattern: '{"source":["x"]}', EventBusName: own }, ctx())).toEqual({ RuleArn: `arn:aws:events:ap-northeast-1:${ACCOUNT}:rule/x` });
+    expect(await eb.handle('PutRule', { Name: 'x', EventPattern: '{"source":["x"]}', EventBusName: own }, ctx())).toEqual({
+      RuleArn: `arn:aws:events:ap-northeast-1:${ACCOUNT}:rule/x`,
+    });
   });
 
-  it('state is per Region: a rule in one Region does not see another Region\'s events', async () => {
+  it("state is per Region: a rule in one Region does not see another Region's events", async () => {
     const eb = service();
     await eb.handle('PutRule', { Name: 'r', EventPattern: '{"source":["secrets-dr"]}' }, ctx('ap-northeast-3'));
     await eb.handle('PutTargets', { Rule: 'r', Targets: [{ Id: 'q', Arn: 'arn:aws:sqs:ap-northeast-3:123456789012:q' }] }, ctx('ap-northeast-3'));
@@ -229,7 +280,9 @@ describe('EventBridgeService (direct)', () => {
 
   it('tags are set at creation only (PutRule updates ignore them) and managed with Tag/Untag/ListTags', async () => {
     const eb = service();
-    const { RuleArn } = (await eb.handle('PutRule', { Name: 'r', EventPattern: '{"source":["x"]}', Tags: [{ Key: 'owner', Value: 'sre' }] }, ctx())) as { RuleArn: string };
+    const { RuleArn } = (await eb.handle('PutRule', { Name: 'r', EventPattern: '{"source":["x"]}', Tags: [{ Key: 'owner', Value: 'sre' }] }, ctx())) as {
+      RuleArn: string;
+    };
     await eb.handle('PutRule', { Name: 'r', EventPattern: '{"source":["x"]}', Tags: [{ Key: 'other', Value: 'v' }] }, ctx());
     expect(await eb.handle('ListTagsForResource', { ResourceARN: RuleArn }, ctx())).toEqual({ Tags: [{ Key: 'owner', Value: 'sre' }] });
     await eb.handle('TagResource', { ResourceARN: RuleArn, Tags: [{ Key: 'dr-tier', Value: '0' }] }, ctx());
@@ -261,7 +314,10 @@ describe('AWS Health delivery Regions', () => {
     eb.injectHealth({ eventRegion: 'ap-northeast-1' });
     expect(eb.eventLog().map((e) => e.region)).toEqual(['ap-northeast-1']);
     eb.injectHealth({ eventRegion: 'ap-northeast-1', deliverTo: ['ap-northeast-3'], eventTypeCode: 'AWS_SECRETSMANAGER_API_ISSUE' });
-    expect(eb.eventLog().at(-1)).toMatchObject({ region: 'ap-northeast-3', detail: { eventRegion: 'ap-northeast-1', eventTypeCode: 'AWS_SECRETSMANAGER_API_ISSUE' } });
+    expect(eb.eventLog().at(-1)).toMatchObject({
+      region: 'ap-northeast-3',
+      detail: { eventRegion: 'ap-northeast-1', eventTypeCode: 'AWS_SECRETSMANAGER_API_ISSUE' },
+    });
     expect(() => eb.injectHealth({ eventRegion: '' })).toThrow(LabError);
   });
 });
@@ -291,10 +347,15 @@ describe('input transformation', () => {
   });
 
   it('JSON templates: JSON values outside quotes, raw text inside quotes, objects lose inner quotes', () => {
-    const out = renderInputTransformer({
-      InputPathsMap: { plan: '$.detail.plan', n: '$.detail.failed-count', obj: '$.detail.nested', res: '$.resources', gone: '$.detail.missing' },
-      InputTemplate: '{"p": <plan>, "n": <n>, "o": <obj>, "r": <res>, "g": <gone>, "s": "plan <plan> has <n> failures, nested <obj>, gone=<gone>", "rule": "<aws.events.rule-arn>", "keep": "<b>"}',
-    }, event, tctx);
+    const out = renderInputTransformer(
+      {
+        InputPathsMap: { plan: '$.detail.plan', n: '$.detail.failed-count', obj: '$.detail.nested', res: '$.resources', gone: '$.detail.missing' },
+        InputTemplate:
+          '{"p": <plan>, "n": <n>, "o": <obj>, "r": <res>, "g": <gone>, "s": "plan <plan> has <n> failures, nested <obj>, gone=<gone>", "rule": "<aws.events.rule-arn>", "keep": "<b>"}',
+      },
+      event,
+      tctx,
+    );
     expect(JSON.parse(out)).toEqual({
       p: 'payments',
       n: 2,
@@ -308,12 +369,20 @@ describe('input transformation', () => {
   });
 
   it('plain-text and quoted-string templates get raw values; values are not escaped', () => {
-    expect(renderInputTransformer({ InputPathsMap: { p: '$.detail.plan' }, InputTemplate: '<p> is failing over' }, event, tctx)).toBe('payments is failing over');
+    expect(renderInputTransformer({ InputPathsMap: { p: '$.detail.plan' }, InputTemplate: '<p> is failing over' }, event, tctx)).toBe(
+      'payments is failing over',
+    );
     expect(renderInputTransformer({ InputPathsMap: { q: '$.detail.quote' }, InputTemplate: '"<q>"' }, event, tctx)).toBe('"say "hi""');
   });
 
   it('aws.events.event is the event without detail; aws.events.event.json the whole event', () => {
-    const out = JSON.parse(renderInputTransformer({ InputTemplate: '{"a": <aws.events.event>, "b": <aws.events.event.json>, "t": "<aws.events.event.ingestion-time>"}' }, event, tctx)) as Record<string, Record<string, unknown>>;
+    const out = JSON.parse(
+      renderInputTransformer(
+        { InputTemplate: '{"a": <aws.events.event>, "b": <aws.events.event.json>, "t": "<aws.events.event.ingestion-time>"}' },
+        event,
+        tctx,
+      ),
+    ) as Record<string, Record<string, unknown>>;
     expect(out.a).not.toHaveProperty('detail');
     expect(out.a!.id).toBe('e1');
     expect(out.b).toEqual(event);

@@ -62,10 +62,11 @@ async function startReceiver(status: (n: number) => number = () => 200) {
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -97,18 +98,22 @@ afterAll(async () => {
 /** An API-key connection + API destination in `region` pointing at `endpoint`. */
 async function apiDestination(region: string, endpoint: string, method = 'POST') {
   const client = eb(region);
-  const conn = await client.send(new CreateConnectionCommand({
-    Name: unique('conn'),
-    AuthorizationType: 'API_KEY',
-    AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-secrets-dr-key', ApiKeyValue: 'k3y-value' } },
-  }));
-  const dest = await client.send(new CreateApiDestinationCommand({
-    Name: unique('dest'),
-    ConnectionArn: conn.ConnectionArn,
-    InvocationEndpoint: endpoint,
-    HttpMethod: method as 'POST',
-    InvocationRateLimitPerSecond: 10,
-  }));
+  const conn = await client.send(
+    new CreateConnectionCommand({
+      Name: unique('conn'),
+      AuthorizationType: 'API_KEY',
+      AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-secrets-dr-key', ApiKeyValue: 'k3y-value' } },
+    }),
+  );
+  const dest = await client.send(
+    new CreateApiDestinationCommand({
+      Name: unique('dest'),
+      ConnectionArn: conn.ConnectionArn,
+      InvocationEndpoint: endpoint,
+      HttpMethod: method as 'POST',
+      InvocationRateLimitPerSecond: 10,
+    }),
+  );
   return { connectionArn: conn.ConnectionArn!, destinationArn: dest.ApiDestinationArn! };
 }
 
@@ -123,9 +128,11 @@ async function ruleWithTargets(region: string, pattern: unknown, targets: Target
 }
 
 async function putEvent(region: string, entry: Partial<PutEventsRequestEntry>): Promise<string> {
-  const out = await eb(region).send(new PutEventsCommand({
-    Entries: [{ Source: 'secrets-dr', DetailType: 'Health Changed', Detail: '{}', ...entry }],
-  }));
+  const out = await eb(region).send(
+    new PutEventsCommand({
+      Entries: [{ Source: 'secrets-dr', DetailType: 'Health Changed', Detail: '{}', ...entry }],
+    }),
+  );
   expect(out.FailedEntryCount).toBe(0);
   return out.Entries![0]!.EventId!;
 }
@@ -145,7 +152,14 @@ describe('rules', () => {
     await client.send(new PutRuleCommand({ Name: `${prefix}-b`, ScheduleExpression: 'rate(5 minutes)', State: 'DISABLED' }));
 
     const described = await client.send(new DescribeRuleCommand({ Name: `${prefix}-a` }));
-    expect(described).toMatchObject({ Name: `${prefix}-a`, Arn: created.RuleArn, State: 'ENABLED', Description: 'd', EventBusName: 'default', CreatedBy: '123456789012' });
+    expect(described).toMatchObject({
+      Name: `${prefix}-a`,
+      Arn: created.RuleArn,
+      State: 'ENABLED',
+      Description: 'd',
+      EventBusName: 'default',
+      CreatedBy: '123456789012',
+    });
     expect(JSON.parse(described.EventPattern!)).toEqual(pattern);
 
     const page1 = await client.send(new ListRulesCommand({ NamePrefix: prefix, Limit: 1 }));
@@ -204,32 +218,53 @@ describe('rules', () => {
 
   it('TestEventPattern', async () => {
     const client = eb(P);
-    const event = JSON.stringify({ id: '1', account: '123456789012', source: 'secrets-dr', time: '2024-01-01T00:00:00Z', region: P, resources: [], 'detail-type': 'x', detail: { n: 7 } });
+    const event = JSON.stringify({
+      id: '1',
+      account: '123456789012',
+      source: 'secrets-dr',
+      time: '2024-01-01T00:00:00Z',
+      region: P,
+      resources: [],
+      'detail-type': 'x',
+      detail: { n: 7 },
+    });
     const yes = await client.send(new TestEventPatternCommand({ Event: event, EventPattern: '{"detail":{"n":[{"numeric":[">",5]}]}}' }));
     expect(yes.Result).toBe(true);
     const no = await client.send(new TestEventPatternCommand({ Event: event, EventPattern: '{"detail":{"n":[{"numeric":["<",5]}]}}' }));
     expect(no.Result).toBe(false);
     expect((await rejection(client.send(new TestEventPatternCommand({ Event: event, EventPattern: '{"x":"y"}' })))).name).toBe('InvalidEventPatternException');
-    expect((await rejection(client.send(new TestEventPatternCommand({ Event: '{"source":"x"}', EventPattern: '{"source":["x"]}' })))).name).toBe('ValidationException');
+    expect((await rejection(client.send(new TestEventPatternCommand({ Event: '{"source":"x"}', EventPattern: '{"source":["x"]}' })))).name).toBe(
+      'ValidationException',
+    );
   });
 });
 
 describe('PutEvents', () => {
   it('per-entry results: EventId, InvalidArgument, MalformedDetail, reserved aws.* source', async () => {
-    const out = await eb(P).send(new PutEventsCommand({
-      Entries: [
-        { Source: 'secrets-dr', DetailType: 'Drill Completed', Detail: '{"plan":"payments"}' },
-        { DetailType: 'x', Detail: '{}' },
-        { Source: 'secrets-dr', DetailType: 'x', Detail: '[1,2]' },
-        { Source: 'secrets-dr', DetailType: 'x', Detail: 'not json' },
-        { Source: 'aws.secretsmanager', DetailType: 'x', Detail: '{}' },
-      ],
-    }));
+    const out = await eb(P).send(
+      new PutEventsCommand({
+        Entries: [
+          { Source: 'secrets-dr', DetailType: 'Drill Completed', Detail: '{"plan":"payments"}' },
+          { DetailType: 'x', Detail: '{}' },
+          { Source: 'secrets-dr', DetailType: 'x', Detail: '[1,2]' },
+          { Source: 'secrets-dr', DetailType: 'x', Detail: 'not json' },
+          { Source: 'aws.secretsmanager', DetailType: 'x', Detail: '{}' },
+        ],
+      }),
+    );
     expect(out.FailedEntryCount).toBe(4);
     expect(out.Entries?.[0]?.EventId).toMatch(/^[0-9a-f-]{36}$/);
     expect(out.Entries?.slice(1).map((e) => e.ErrorCode)).toEqual(['InvalidArgument', 'MalformedDetail', 'MalformedDetail', 'NotAuthorizedForSourceException']);
     const logged = service.eventLog({ region: P, detailType: 'Drill Completed' }).find((e) => e.id === out.Entries?.[0]?.EventId);
-    expect(logged).toMatchObject({ version: '0', source: 'secrets-dr', account: '123456789012', region: P, resources: [], detail: { plan: 'payments' }, eventBusName: 'default' });
+    expect(logged).toMatchObject({
+      version: '0',
+      source: 'secrets-dr',
+      account: '123456789012',
+      region: P,
+      resources: [],
+      detail: { plan: 'payments' },
+      eventBusName: 'default',
+    });
     expect(logged?.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   });
 
@@ -250,16 +285,18 @@ describe('delivery to API destinations', () => {
   it('POSTs the event with the connection API-key header, Content-Type JSON and HttpParameters; a DISABLED rule never matches', async () => {
     const plan = unique('plan');
     const { destinationArn } = await apiDestination(P, `${receiver.url}/hooks/*/events`);
-    const rule = await ruleWithTargets(P, { source: ['secrets-dr'], detail: { plan: [plan] } }, [{
-      Id: 'receiver',
-      Arn: destinationArn,
-      RoleArn: 'arn:aws:iam::123456789012:role/eb-invoke',
-      HttpParameters: {
-        PathParameterValues: ['$.detail.plan'],
-        HeaderParameters: { 'x-static': 'yes', 'x-state': '$.detail.state' },
-        QueryStringParameters: { source: '$.source', fixed: '1' },
+    const rule = await ruleWithTargets(P, { source: ['secrets-dr'], detail: { plan: [plan] } }, [
+      {
+        Id: 'receiver',
+        Arn: destinationArn,
+        RoleArn: 'arn:aws:iam::123456789012:role/eb-invoke',
+        HttpParameters: {
+          PathParameterValues: ['$.detail.plan'],
+          HeaderParameters: { 'x-static': 'yes', 'x-state': '$.detail.state' },
+          QueryStringParameters: { source: '$.source', fixed: '1' },
+        },
       },
-    }]);
+    ]);
 
     const id = await putEvent(P, { DetailType: 'Failover Started', Detail: JSON.stringify({ plan, state: 'promoting' }) });
     const [req] = await eventually(async () => requestsTo(`/hooks/${plan}/`).length === 1 && requestsTo(`/hooks/${plan}/`));
@@ -282,7 +319,16 @@ describe('delivery to API destinations', () => {
       detail: { plan, state: 'promoting' },
     });
     await eventually(async () => deliveriesOf(id).length === 1);
-    expect(deliveriesOf(id)[0]).toMatchObject({ ruleArn: rule.arn, targetId: 'receiver', targetArn: destinationArn, kind: 'api-destination', attempt: 1, status: 200, outcome: 'delivered', method: 'POST' });
+    expect(deliveriesOf(id)[0]).toMatchObject({
+      ruleArn: rule.arn,
+      targetId: 'receiver',
+      targetArn: destinationArn,
+      kind: 'api-destination',
+      attempt: 1,
+      status: 200,
+      outcome: 'delivered',
+      method: 'POST',
+    });
 
     // disabled: the event is accepted on the bus but nothing is delivered
     await eb(P).send(new DisableRuleCommand({ Name: rule.name }));
@@ -305,7 +351,8 @@ describe('delivery to API destinations', () => {
         HttpParameters: { PathParameterValues: [`${plan}-transform`] },
         InputTransformer: {
           InputPathsMap: { plan: '$.detail.plan', failed: '$.detail.counts.failed', region: '$.region', first: '$.resources[0]', missing: '$.detail.nope' },
-          InputTemplate: '{"text": "<plan> in <region> failed <failed>", "plan": <plan>, "failed": <failed>, "first": <first>, "missing": <missing>, "rule": "<aws.events.rule-name>", "event": <aws.events.event.json>}',
+          InputTemplate:
+            '{"text": "<plan> in <region> failed <failed>", "plan": <plan>, "failed": <failed>, "first": <first>, "missing": <missing>, "rule": "<aws.events.rule-name>", "event": <aws.events.event.json>}',
         },
       },
       {
@@ -341,19 +388,36 @@ describe('delivery to API destinations', () => {
     try {
       const plan = unique('plan');
       const targets: Target[] = [];
-      for (const [id, r] of [['flaky', flaky], ['down', down], ['refusing', refusing]] as const) {
+      for (const [id, r] of [
+        ['flaky', flaky],
+        ['down', down],
+        ['refusing', refusing],
+      ] as const) {
         targets.push({ Id: id, Arn: (await apiDestination(P, `${r.url}/in`)).destinationArn });
       }
       await ruleWithTargets(P, { detail: { plan: [plan] } }, targets);
       const id = await putEvent(P, { Detail: JSON.stringify({ plan }) });
       await service.whenIdle();
-      const byTarget = (t: string) => deliveriesOf(id).filter((d) => d.targetId === t).map((d) => [d.attempt, d.status, d.outcome]);
-      expect(byTarget('flaky')).toEqual([[1, 500, 'retrying'], [2, 500, 'retrying'], [3, 200, 'delivered']]);
-      expect(byTarget('down')).toEqual([[1, 503, 'retrying'], [2, 503, 'retrying'], [3, 503, 'failed']]);
+      const byTarget = (t: string) =>
+        deliveriesOf(id)
+          .filter((d) => d.targetId === t)
+          .map((d) => [d.attempt, d.status, d.outcome]);
+      expect(byTarget('flaky')).toEqual([
+        [1, 500, 'retrying'],
+        [2, 500, 'retrying'],
+        [3, 200, 'delivered'],
+      ]);
+      expect(byTarget('down')).toEqual([
+        [1, 503, 'retrying'],
+        [2, 503, 'retrying'],
+        [3, 503, 'failed'],
+      ]);
       expect(byTarget('refusing')).toEqual([[1, 400, 'failed']]);
       expect(flaky.requests).toHaveLength(3);
       expect(new Set(flaky.requests.map((r) => r.body)).size).toBe(1); // same event every time
-      const times = deliveriesOf(id).filter((d) => d.targetId === 'flaky').map((d) => Date.parse(d.time));
+      const times = deliveriesOf(id)
+        .filter((d) => d.targetId === 'flaky')
+        .map((d) => Date.parse(d.time));
       expect(times[2]! - times[0]!).toBeGreaterThanOrEqual(250); // 100 ms + 200 ms backoff (lab clock at speed 1)
     } finally {
       await Promise.all([flaky.close(), down.close(), refusing.close()]);
@@ -370,7 +434,10 @@ describe('delivery to API destinations', () => {
     const id = await putEvent(P, { Detail: JSON.stringify({ plan }) });
     await service.whenIdle();
     const attempts = deliveriesOf(id);
-    expect(attempts.map((d) => [d.attempt, d.outcome])).toEqual([[1, 'retrying'], [2, 'failed']]); // RetryPolicy caps at 1 retry
+    expect(attempts.map((d) => [d.attempt, d.outcome])).toEqual([
+      [1, 'retrying'],
+      [2, 'failed'],
+    ]); // RetryPolicy caps at 1 retry
     expect(attempts[0]!.error).toMatch(/fetch failed|ECONNREFUSED/);
     expect(attempts[0]!.status).toBeUndefined();
   });
@@ -390,15 +457,17 @@ describe('targets', () => {
     const name = unique('rule');
     await client.send(new PutRuleCommand({ Name: name, EventPattern: '{"source":["x"]}' }));
     const arn = `arn:aws:sqs:${P}:123456789012:q`;
-    const out = await client.send(new PutTargetsCommand({
-      Rule: name,
-      Targets: [
-        { Id: 'ok', Arn: arn },
-        { Id: 'bad-input', Arn: arn, Input: '{not json' },
-        { Id: 'two-inputs', Arn: arn, Input: '{}', InputPath: '$.detail' },
-        { Id: 'bad-path', Arn: arn, InputPath: 'detail' },
-      ],
-    }));
+    const out = await client.send(
+      new PutTargetsCommand({
+        Rule: name,
+        Targets: [
+          { Id: 'ok', Arn: arn },
+          { Id: 'bad-input', Arn: arn, Input: '{not json' },
+          { Id: 'two-inputs', Arn: arn, Input: '{}', InputPath: '$.detail' },
+          { Id: 'bad-path', Arn: arn, InputPath: 'detail' },
+        ],
+      }),
+    );
     expect(out.FailedEntryCount).toBe(3);
     expect(out.FailedEntries?.map((f) => f.TargetId)).toEqual(['bad-input', 'two-inputs', 'bad-path']);
     expect((await client.send(new ListTargetsByRuleCommand({ Rule: name }))).Targets?.map((t) => t.Id)).toEqual(['ok']);
@@ -414,24 +483,52 @@ describe('connections', () => {
   it('DescribeConnection never returns the key; List and Delete', async () => {
     const client = eb(P);
     const name = unique('conn');
-    const created = await client.send(new CreateConnectionCommand({
-      Name: name,
-      AuthorizationType: 'API_KEY',
-      AuthParameters: {
-        ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'super-secret-value' },
-        InvocationHttpParameters: { HeaderParameters: [{ Key: 'x-tenant', Value: 'hidden-tenant', IsValueSecret: true }, { Key: 'x-env', Value: 'lab', IsValueSecret: false }] },
-      },
-    }));
+    const created = await client.send(
+      new CreateConnectionCommand({
+        Name: name,
+        AuthorizationType: 'API_KEY',
+        AuthParameters: {
+          ApiKeyAuthParameters: { ApiKeyName: 'x-api-key', ApiKeyValue: 'super-secret-value' },
+          InvocationHttpParameters: {
+            HeaderParameters: [
+              { Key: 'x-tenant', Value: 'hidden-tenant', IsValueSecret: true },
+              { Key: 'x-env', Value: 'lab', IsValueSecret: false },
+            ],
+          },
+        },
+      }),
+    );
     expect(created.ConnectionState).toBe('AUTHORIZED');
     expect(created.CreationTime).toBeInstanceOf(Date);
     const d = await client.send(new DescribeConnectionCommand({ Name: name }));
-    expect(d).toMatchObject({ Name: name, ConnectionArn: created.ConnectionArn, ConnectionState: 'AUTHORIZED', AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key' } } });
-    expect(d.AuthParameters?.InvocationHttpParameters?.HeaderParameters).toEqual([{ Key: 'x-tenant', IsValueSecret: true }, { Key: 'x-env', Value: 'lab', IsValueSecret: false }]);
+    expect(d).toMatchObject({
+      Name: name,
+      ConnectionArn: created.ConnectionArn,
+      ConnectionState: 'AUTHORIZED',
+      AuthorizationType: 'API_KEY',
+      AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'x-api-key' } },
+    });
+    expect(d.AuthParameters?.InvocationHttpParameters?.HeaderParameters).toEqual([
+      { Key: 'x-tenant', IsValueSecret: true },
+      { Key: 'x-env', Value: 'lab', IsValueSecret: false },
+    ]);
     expect(JSON.stringify(d)).not.toContain('super-secret-value');
     expect(JSON.stringify(d)).not.toContain('hidden-tenant');
     expect(JSON.stringify(await labGet(lab, '/_lab/events'))).not.toContain('super-secret-value');
 
-    expect((await rejection(client.send(new CreateConnectionCommand({ Name: name, AuthorizationType: 'API_KEY', AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'a', ApiKeyValue: 'b' } } })))).name).toBe('ResourceAlreadyExistsException');
+    expect(
+      (
+        await rejection(
+          client.send(
+            new CreateConnectionCommand({
+              Name: name,
+              AuthorizationType: 'API_KEY',
+              AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: 'a', ApiKeyValue: 'b' } },
+            }),
+          ),
+        )
+      ).name,
+    ).toBe('ResourceAlreadyExistsException');
     expect((await client.send(new ListConnectionsCommand({ NamePrefix: name }))).Connections?.map((c) => c.Name)).toEqual([name]);
     expect((await client.send(new DeleteConnectionCommand({ Name: name }))).ConnectionState).toBe('DELETING');
     expect((await rejection(client.send(new DescribeConnectionCommand({ Name: name })))).name).toBe('ResourceNotFoundException');
@@ -439,8 +536,16 @@ describe('connections', () => {
 
   it('BASIC auth sends an Authorization header', async () => {
     const client = eb(P);
-    const conn = await client.send(new CreateConnectionCommand({ Name: unique('basic'), AuthorizationType: 'BASIC', AuthParameters: { BasicAuthParameters: { Username: 'u', Password: 'p' } } }));
-    const dest = await client.send(new CreateApiDestinationCommand({ Name: unique('d'), ConnectionArn: conn.ConnectionArn, InvocationEndpoint: `${receiver.url}/basic`, HttpMethod: 'PUT' }));
+    const conn = await client.send(
+      new CreateConnectionCommand({
+        Name: unique('basic'),
+        AuthorizationType: 'BASIC',
+        AuthParameters: { BasicAuthParameters: { Username: 'u', Password: 'p' } },
+      }),
+    );
+    const dest = await client.send(
+      new CreateApiDestinationCommand({ Name: unique('d'), ConnectionArn: conn.ConnectionArn, InvocationEndpoint: `${receiver.url}/basic`, HttpMethod: 'PUT' }),
+    );
     const plan = unique('plan');
     await ruleWithTargets(P, { detail: { plan: [plan] } }, [{ Id: 'b', Arn: dest.ApiDestinationArn }]);
     await putEvent(P, { Detail: JSON.stringify({ plan }) });
@@ -455,7 +560,9 @@ describe('connections', () => {
 describe('cross-Region forwarding', () => {
   it('a rule targeting an event bus in another Region re-publishes the event there, where its rules match', async () => {
     const plan = unique('plan');
-    await ruleWithTargets(P, { source: ['secrets-dr'], detail: { plan: [plan] } }, [{ Id: 'to-dr', Arn: `arn:aws:events:${DR}:123456789012:event-bus/default`, RoleArn: 'arn:aws:iam::123456789012:role/fwd' }]);
+    await ruleWithTargets(P, { source: ['secrets-dr'], detail: { plan: [plan] } }, [
+      { Id: 'to-dr', Arn: `arn:aws:events:${DR}:123456789012:event-bus/default`, RoleArn: 'arn:aws:iam::123456789012:role/fwd' },
+    ]);
     const { destinationArn } = await apiDestination(DR, `${receiver.url}/dr`);
     await ruleWithTargets(DR, { region: [P], detail: { plan: [plan] } }, [{ Id: 'recv', Arn: destinationArn }]);
 
@@ -463,8 +570,14 @@ describe('cross-Region forwarding', () => {
     const req = await eventually(async () => receiver.requests.find((r) => r.url === '/dr' && r.body.includes(plan)));
     expect(JSON.parse(req.body)).toMatchObject({ id, region: P, detail: { plan } }); // envelope unchanged
     const copies = service.eventLog().filter((e) => e.id === id);
-    expect(copies.map((e) => [e.busRegion, e.eventBusName])).toEqual([[P, 'default'], [DR, 'default']]);
-    expect(deliveriesOf(id).map((d) => [d.targetId, d.outcome])).toEqual([['to-dr', 'forwarded'], ['recv', 'delivered']]);
+    expect(copies.map((e) => [e.busRegion, e.eventBusName])).toEqual([
+      [P, 'default'],
+      [DR, 'default'],
+    ]);
+    expect(deliveriesOf(id).map((d) => [d.targetId, d.outcome])).toEqual([
+      ['to-dr', 'forwarded'],
+      ['recv', 'delivered'],
+    ]);
   });
 
   it('a target bus that does not exist is a failed delivery', async () => {
@@ -480,11 +593,15 @@ describe('injected AWS events', () => {
   it('injectHealth: aws.health event in the affected Region and its backup Region; a rule on detail.eventRegion matches', async () => {
     // us-west-2 is the Health backup Region of every other Region: a rule there watches the primary
     const { destinationArn } = await apiDestination(OTHER, `${receiver.url}/health`);
-    await ruleWithTargets(OTHER, {
-      source: ['aws.health'],
-      'detail-type': ['AWS Health Event'],
-      detail: { service: ['SECRETSMANAGER'], eventTypeCategory: ['issue'], eventRegion: [P], statusCode: ['open'] },
-    }, [{ Id: 'h', Arn: destinationArn }]);
+    await ruleWithTargets(
+      OTHER,
+      {
+        source: ['aws.health'],
+        'detail-type': ['AWS Health Event'],
+        detail: { service: ['SECRETSMANAGER'], eventTypeCategory: ['issue'], eventRegion: [P], statusCode: ['open'] },
+      },
+      [{ Id: 'h', Arn: destinationArn }],
+    );
 
     const r = await labPost(lab, '/_lab/inject/health', { eventRegion: P });
     expect(r.status).toBe(200);
@@ -522,13 +639,23 @@ describe('injected AWS events', () => {
     // closed events, other services and explicit delivery Regions
     service.injectHealth({ eventRegion: DR, deliverTo: [DR], statusCode: 'closed', service: 'EC2' });
     const closed = service.eventLog({ source: 'aws.health', region: DR }).at(-1)!;
-    expect(closed.detail).toMatchObject({ statusCode: 'closed', service: 'EC2', eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE', eventRegion: DR, endTime: expect.any(String) });
+    expect(closed.detail).toMatchObject({
+      statusCode: 'closed',
+      service: 'EC2',
+      eventTypeCode: 'AWS_EC2_OPERATIONAL_ISSUE',
+      eventRegion: DR,
+      endTime: expect.any(String),
+    });
   });
 
   it('injectAlarm: a CloudWatch Alarm State Change event that rules match on detail.state.value', async () => {
     const alarmName = unique('payments-sm-errors');
     const { destinationArn } = await apiDestination(P, `${receiver.url}/alarm`);
-    await ruleWithTargets(P, { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [alarmName], state: { value: ['ALARM'] } } }, [{ Id: 'a', Arn: destinationArn }]);
+    await ruleWithTargets(
+      P,
+      { source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: [alarmName], state: { value: ['ALARM'] } } },
+      [{ Id: 'a', Arn: destinationArn }],
+    );
 
     expect((await labPost(lab, '/_lab/inject/alarm', { region: P, alarmName, state: 'ALARM' })).status).toBe(200);
     service.injectAlarm({ region: P, alarmName, state: 'OK', reason: 'recovered' });

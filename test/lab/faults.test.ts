@@ -67,7 +67,10 @@ describe('outage modes seen from the SDK', () => {
 
     const held = c.send(new DescribeSecretCommand({ SecretId: 'f/s' }));
     let settled = false;
-    void held.then(() => (settled = true), () => (settled = true));
+    void held.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
     await sleep(300);
     expect(settled).toBe(false);
     expect(((await labGet(lab, '/_lab/status')) as { hangingRequests: number }).hangingRequests).toBe(1);
@@ -114,8 +117,9 @@ describe('latency, fail-next, throttling', () => {
   });
 
   it('a burst of 100 writes in one second: about 50 succeed, the rest get ThrottlingException "Rate exceeded"', async () => {
-    const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) =>
-      c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: `v${i}` }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: `v${i}` }))),
+    );
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     const throttled = results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ThrottlingException');
     expect(ok).toBeGreaterThanOrEqual(48);
@@ -128,14 +132,15 @@ describe('latency, fail-next, throttling', () => {
     expect(counts[P]!.PutSecretValue).toEqual({ calls: 100, throttled: 100 - ok, failed: 0 });
   });
 
-  it('with the SDK\'s default retries, the throttled writes of a burst eventually succeed', async () => {
+  it("with the SDK's default retries, the throttled writes of a burst eventually succeed", async () => {
     const retrying = sm(lab, P); // maxAttempts 3, standard retry strategy
     // The bucket is shared by the whole write group: the same 50 TPS for every call.
     await c.send(new CreateSecretCommand({ Name: 'f/t', SecretString: 'x' }));
     // 75 writes against a 50-token bucket: the 25 throttled ones are retried with jittered backoff
     // (up to 3 attempts); 100 made the outcome depend on the jitter when the machine is busy.
-    const results = await Promise.allSettled(Array.from({ length: 75 }, (_, i) =>
-      retrying.send(new PutSecretValueCommand({ SecretId: i % 2 ? 'f/s' : 'f/t', SecretString: `v${i}` }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 75 }, (_, i) => retrying.send(new PutSecretValueCommand({ SecretId: i % 2 ? 'f/s' : 'f/t', SecretString: `v${i}` }))),
+    );
     const failures = results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as Error);
     expect(failures).toEqual([]);
     const counts = (await labGet(lab, '/_lab/counters')) as Record<string, Record<string, { calls: number; throttled: number }>>;
@@ -143,7 +148,7 @@ describe('latency, fail-next, throttling', () => {
     retrying.destroy();
   });
 
-  it('the throttle fault overrides a group\'s rate', async () => {
+  it("the throttle fault overrides a group's rate", async () => {
     await labPost(lab, '/_lab/fault/throttle', { region: P, group: 'describe', tps: 5 });
     const results = await Promise.allSettled(Array.from({ length: 20 }, () => c.send(new DescribeSecretCommand({ SecretId: 'f/s' }))));
     expect(results.filter((r) => r.status === 'fulfilled').length).toBeLessThanOrEqual(6);
@@ -155,7 +160,9 @@ describe('latency, fail-next, throttling', () => {
     const free = await withLab({ quotas: false });
     const fc = sm(free, P, { maxAttempts: 1 });
     await fc.send(new CreateSecretCommand({ Name: 'q', SecretString: 'x' }));
-    const results = await Promise.allSettled(Array.from({ length: 120 }, (_, i) => fc.send(new PutSecretValueCommand({ SecretId: 'q', SecretString: `v${i}` }))));
+    const results = await Promise.allSettled(
+      Array.from({ length: 120 }, (_, i) => fc.send(new PutSecretValueCommand({ SecretId: 'q', SecretString: `v${i}` }))),
+    );
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
     fc.destroy();
     await free.close();
@@ -164,7 +171,14 @@ describe('latency, fail-next, throttling', () => {
   it('exports the quota table as data', () => {
     const write = SECRETS_MANAGER_QUOTAS.find((g) => g.group === 'write')!;
     expect(write.ratePerSecond).toBe(50);
-    expect([...write.operations].sort()).toEqual(['PutSecretValue', 'RemoveRegionsFromReplication', 'ReplicateSecretToRegions', 'StopReplicationToReplica', 'UpdateSecret', 'UpdateSecretVersionStage']);
+    expect([...write.operations].sort()).toEqual([
+      'PutSecretValue',
+      'RemoveRegionsFromReplication',
+      'ReplicateSecretToRegions',
+      'StopReplicationToReplica',
+      'UpdateSecret',
+      'UpdateSecretVersionStage',
+    ]);
     expect(SECRETS_MANAGER_QUOTAS.find((g) => g.group === 'describe')!.ratePerSecond).toBe(40_000);
   });
 });
@@ -182,7 +196,12 @@ describe('counters, status and the lab API', () => {
 
   it('reports status and validates lab calls with {error} + 400', async () => {
     await labPost(lab, '/_lab/fault/latency', { region: DR, ms: 10 });
-    const status = (await labGet(lab, '/_lab/status')) as { regions: string[]; quotas: boolean; secrets: Record<string, number>; faults: Record<string, unknown> };
+    const status = (await labGet(lab, '/_lab/status')) as {
+      regions: string[];
+      quotas: boolean;
+      secrets: Record<string, number>;
+      faults: Record<string, unknown>;
+    };
     expect(status.regions).toContain(P);
     expect(status.quotas).toBe(true);
     expect(status.secrets[P]).toBe(1);
@@ -267,7 +286,9 @@ describe('incident errors: deny (persistent) and fail-next answer as AWS does', 
     expect(e.name).toBe('AccessDeniedException');
     expect(e).toBeInstanceOf(SecretsManagerServiceException);
     expect(e.$metadata?.httpStatusCode).toBe(400);
-    expect(e.message).toBe(`User: ${CALLER} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} because no identity-based policy allows the secretsmanager:GetSecretValue action`);
+    expect(e.message).toBe(
+      `User: ${CALLER} is not authorized to perform: secretsmanager:GetSecretValue on resource: ${arn} because no identity-based policy allows the secretsmanager:GetSecretValue action`,
+    );
     expect(await callsOf('GetSecretValue')).toBe(1);
     const list = await rejection(c.send(new ListSecretsCommand({})));
     expect(list.message).toMatch(/secretsmanager:ListSecrets on resource: \* because/);
@@ -276,7 +297,9 @@ describe('incident errors: deny (persistent) and fail-next answer as AWS does', 
     const d = sm(lab, DR, { maxAttempts: 1 });
     await d.send(new ListSecretsCommand({}));
     d.destroy();
-    expect(((await labGet(lab, '/_lab/status')) as { faults: Record<string, { deny?: unknown }> }).faults[P]?.deny).toEqual([{ error: 'AccessDeniedException' }]);
+    expect(((await labGet(lab, '/_lab/status')) as { faults: Record<string, { deny?: unknown }> }).faults[P]?.deny).toEqual([
+      { error: 'AccessDeniedException' },
+    ]);
     await labPost(lab, '/_lab/fault/clear', { region: P });
     await c.send(new DescribeSecretCommand({ SecretId: 'f/s' }));
   });
@@ -293,7 +316,11 @@ describe('incident errors: deny (persistent) and fail-next answer as AWS does', 
       expect(e.message).toBe(TEXT[error]);
       expect(await callsOf('DescribeSecret')).toBe(1);
       const raw = await rawAwsCall(lab, P, 'secretsmanager.DescribeSecret', 'secretsmanager', { SecretId: 'f/s' });
-      expect(raw).toEqual({ status: 400, errorType: `${error}:http://internal.amazon.com/coral/com.amazon.coral.service/`, json: { __type: `com.amazon.coral.service#${error}`, message: TEXT[error] } });
+      expect(raw).toEqual({
+        status: 400,
+        errorType: `${error}:http://internal.amazon.com/coral/com.amazon.coral.service/`,
+        json: { __type: `com.amazon.coral.service#${error}`, message: TEXT[error] },
+      });
     });
   }
 
@@ -317,20 +344,27 @@ describe('incident errors: deny (persistent) and fail-next answer as AWS does', 
     const eb = new EventBridgeClient({ region: P, endpoint: lab.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 });
     const e = await rejection(eb.send(new PutEventsCommand({ Entries: [{ Source: 'x', DetailType: 'y', Detail: '{}' }] })));
     expect(e.name).toBe('AccessDeniedException');
-    expect(e.message).toBe(`User: ${CALLER} is not authorized to perform: events:PutEvents on resource: arn:aws:events:${P}:123456789012:event-bus/default because no identity-based policy allows the events:PutEvents action`);
+    expect(e.message).toBe(
+      `User: ${CALLER} is not authorized to perform: events:PutEvents on resource: arn:aws:events:${P}:123456789012:event-bus/default because no identity-based policy allows the events:PutEvents action`,
+    );
     await eb.send(new ListRulesCommand({}));
     eb.destroy();
 
     const ref = { Name: '/aws/reference/secretsmanager/f/s', WithDecryption: true };
     expect((await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref)).status).toBe(200);
     await labPost(lab, '/_lab/fault/deny', { region: P, op: 'ssm:GetParameter', error: 'ExpiredTokenException' });
-    expect((await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref)).json).toEqual({ __type: 'com.amazon.coral.service#ExpiredTokenException', message: TEXT.ExpiredTokenException });
+    expect((await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref)).json).toEqual({
+      __type: 'com.amazon.coral.service#ExpiredTokenException',
+      message: TEXT.ExpiredTokenException,
+    });
     await labPost(lab, '/_lab/fault/clear', { region: P });
     await labPost(lab, '/_lab/fault/deny', { region: P, op: 'GetSecretValue' });
     const viaSsm = await rawAwsCall(lab, P, 'AmazonSSM.GetParameter', 'ssm', ref);
     expect(viaSsm.status).toBe(400);
     expect(viaSsm.json.__type).toBe('AccessDeniedException');
-    expect(String(viaSsm.json.message ?? viaSsm.json.Message)).toMatch(/secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:f\/s-/);
+    expect(String(viaSsm.json.message ?? viaSsm.json.Message)).toMatch(
+      /secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:f\/s-/,
+    );
   });
 
   it('fail-next with an incident error answers the same texts, once', async () => {
@@ -338,7 +372,9 @@ describe('incident errors: deny (persistent) and fail-next answer as AWS does', 
     const e = await rejection(c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' })));
     expect([e.name, e.message, e.$metadata?.httpStatusCode]).toEqual(['UnrecognizedClientException', TEXT.UnrecognizedClientException, 400]);
     await labPost(lab, '/_lab/fault/fail-next', { region: P, op: 'PutSecretValue', error: 'AccessDeniedException' });
-    expect((await rejection(c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' })))).message).toMatch(/^User: .* is not authorized to perform: secretsmanager:PutSecretValue on resource: arn:aws:secretsmanager:/);
+    expect((await rejection(c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' })))).message).toMatch(
+      /^User: .* is not authorized to perform: secretsmanager:PutSecretValue on resource: arn:aws:secretsmanager:/,
+    );
     await c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: 'y' }));
   });
 
@@ -349,11 +385,24 @@ describe('incident errors: deny (persistent) and fail-next answer as AWS does', 
   });
 
   const AWS_CLI = fileURLToPath(new URL('../../.tools/venv/bin/aws', import.meta.url));
-  it.skipIf(!existsSync(AWS_CLI))('botocore (AWS CLI v1) parses them to the same codes and texts', async () => {
-    await labPost(lab, '/_lab/fault/deny', { region: P, error: 'ExpiredTokenException' });
-    const e = await promisify(execFile)(AWS_CLI, ['secretsmanager', 'describe-secret', '--secret-id', 'f/s', '--region', P, '--endpoint-url', lab.url], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_MAX_ATTEMPTS: '1' },
-    }).then(() => undefined, (err: { stderr: string }) => err);
-    expect(e?.stderr).toContain(`An error occurred (ExpiredTokenException) when calling the DescribeSecret operation: ${TEXT.ExpiredTokenException}`);
-  }, 60_000);
+  it.skipIf(!existsSync(AWS_CLI))(
+    'botocore (AWS CLI v1) parses them to the same codes and texts',
+    async () => {
+      await labPost(lab, '/_lab/fault/deny', { region: P, error: 'ExpiredTokenException' });
+      const e = await promisify(execFile)(AWS_CLI, ['secretsmanager', 'describe-secret', '--secret-id', 'f/s', '--region', P, '--endpoint-url', lab.url], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '/tmp',
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_MAX_ATTEMPTS: '1',
+        },
+      }).then(
+        () => undefined,
+        (err: { stderr: string }) => err,
+      );
+      expect(e?.stderr).toContain(`An error occurred (ExpiredTokenException) when calling the DescribeSecret operation: ${TEXT.ExpiredTokenException}`);
+    },
+    60_000,
+  );
 });

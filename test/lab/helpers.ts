@@ -118,7 +118,9 @@ export async function rawCall(lab: RunningLab, region: string, operation: string
 
 /** The fields of an SDK answer, sorted, without `$metadata`: what AWS sent (and what it left out). */
 export function fieldsOf(answer: object): string[] {
-  return Object.keys(answer).filter((k) => k !== '$metadata' && (answer as Record<string, unknown>)[k] !== undefined).sort();
+  return Object.keys(answer)
+    .filter((k) => k !== '$metadata' && (answer as Record<string, unknown>)[k] !== undefined)
+    .sort();
 }
 
 /** The error a call rejects with, as type + message + HTTP status. */

@@ -7,13 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  PutSecretValueCommand,
-  RotateSecretCommand,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient, ListRulesCommand, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import type { RunningLab } from '../../lab/server.js';
 import { LabClient } from '../../lab/client.js';
@@ -39,7 +33,14 @@ describe('rotation schedules on the lab clock', () => {
     const c = sm(l, P);
     await new LabClient(l.url).createFunction({ region: P, name: 'rotate' });
     await c.send(new CreateSecretCommand({ Name: 'sched', SecretString: '{"password":"p0"}', AddReplicaRegions: [{ Region: DR }] }));
-    await c.send(new RotateSecretCommand({ SecretId: 'sched', RotationLambdaARN: ROTATE, RotationRules: { ScheduleExpression: 'rate(1 days)' }, RotateImmediately: false }));
+    await c.send(
+      new RotateSecretCommand({
+        SecretId: 'sched',
+        RotationLambdaARN: ROTATE,
+        RotationRules: { ScheduleExpression: 'rate(1 days)' },
+        RotateImmediately: false,
+      }),
+    );
     const d0 = await c.send(new DescribeSecretCommand({ SecretId: 'sched' }));
     expect(d0.RotationEnabled).toBe(true);
     expect(d0.NextRotationDate!.getTime() - Date.now()).toBeGreaterThan(86_000_000);
@@ -49,7 +50,12 @@ describe('rotation schedules on the lab clock', () => {
     expect((speed.json as { speed: number }).speed).toBe(200_000);
     const d1 = await eventually(async () => {
       const d = await c.send(new DescribeSecretCommand({ SecretId: 'sched' }));
-      return d.LastRotatedDate && Object.values(d.VersionIdsToStages ?? {}).flat().includes('AWSPREVIOUS') ? d : undefined;
+      return d.LastRotatedDate &&
+        Object.values(d.VersionIdsToStages ?? {})
+          .flat()
+          .includes('AWSPREVIOUS')
+        ? d
+        : undefined;
     });
     await labPost(l, '/_lab/clock', { speed: 1 });
     const current = d1.VersionIdsToStages!;
@@ -73,7 +79,14 @@ describe('rotation schedules on the lab clock', () => {
     const c = sm(l, P);
     await new LabClient(l.url).createFunction({ region: P, name: 'rotate' });
     await c.send(new CreateSecretCommand({ Name: 'cron', SecretString: 'plain' }));
-    await c.send(new RotateSecretCommand({ SecretId: 'cron', RotationLambdaARN: ROTATE, RotationRules: { ScheduleExpression: 'cron(0 3 ? * SAT *)', Duration: '2h' }, RotateImmediately: false }));
+    await c.send(
+      new RotateSecretCommand({
+        SecretId: 'cron',
+        RotationLambdaARN: ROTATE,
+        RotationRules: { ScheduleExpression: 'cron(0 3 ? * SAT *)', Duration: '2h' },
+        RotateImmediately: false,
+      }),
+    );
     const d = await c.send(new DescribeSecretCommand({ SecretId: 'cron' }));
     const next = d.NextRotationDate!;
     expect(next.getUTCDay()).toBe(6);

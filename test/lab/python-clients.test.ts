@@ -107,8 +107,13 @@ describe('Python AWS clients against the lab', () => {
     expect((listed.SecretList as { Name: string }[]).map((s) => s.Name)).toEqual(['cli/app']);
     const described = await aws('describe-secret', '--secret-id', 'cli/app');
     expect(described.VersionIdsToStages).toEqual({ [String(created.VersionId)]: ['AWSPREVIOUS'], [String(put.VersionId)]: ['AWSCURRENT'] });
-    const failed = await run(tools.aws, ['--endpoint-url', lab.url, 'secretsmanager', 'describe-secret', '--secret-id', 'cli/missing'], { env, timeout: 120_000 })
-      .then(() => undefined, (e: { code?: number; stderr?: string }) => e);
+    const failed = await run(tools.aws, ['--endpoint-url', lab.url, 'secretsmanager', 'describe-secret', '--secret-id', 'cli/missing'], {
+      env,
+      timeout: 120_000,
+    }).then(
+      () => undefined,
+      (e: { code?: number; stderr?: string }) => e,
+    );
     expect(failed?.code).toBe(255); // AWS CLI v1: 255 for a service error
     expect(failed?.stderr).toMatch(/ResourceNotFoundException.*Secrets Manager can't find the specified secret\./);
   }, 180_000);

@@ -174,7 +174,7 @@ describe('RemoveRegionsFromReplication: the replica disappears later', () => {
     expect(await inDr('rm/restart')).toBe(false);
   });
 
-  it('nothing is removed while the replica\'s Region is in an outage', async () => {
+  it("nothing is removed while the replica's Region is in an outage", async () => {
     await start({ replicaDeleteDelayMs: 300 });
     await replicated('rm/outage');
     await primary.send(new RemoveRegionsFromReplicationCommand({ SecretId: 'rm/outage', RemoveReplicaRegions: [DR] }));

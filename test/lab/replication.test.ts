@@ -51,16 +51,22 @@ describe('replication', () => {
     await primary.send(new CreateSecretCommand({ Name: 'app/never', SecretString: 'v' }));
     await primary.send(new CreateSecretCommand({ Name: 'app/emptied', SecretString: 'v', Tags: [{ Key: 'k', Value: 'v' }] }));
     await primary.send(new UntagResourceCommand({ SecretId: 'app/emptied', TagKeys: ['k'] }));
-    for (const name of ['app/never', 'app/emptied']) await primary.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }] }));
+    for (const name of ['app/never', 'app/emptied'])
+      await primary.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }] }));
     await eventually(async () => (await statusOf('app/never')) === 'InSync' && (await statusOf('app/emptied')) === 'InSync');
     expect((await dr.send(new DescribeSecretCommand({ SecretId: 'app/never' }))).Tags).toBeUndefined();
     expect((await dr.send(new DescribeSecretCommand({ SecretId: 'app/emptied' }))).Tags).toEqual([]);
   });
 
   it('is asynchronous: InProgress first, then InSync with the same version ids, labels, value, tags, policy; ARN differs only by Region', async () => {
-    const created = await primary.send(new CreateSecretCommand({
-      Name: 'app/db', SecretString: 'v1', Tags: [{ Key: 'dr-tier', Value: '0' }], Description: 'd',
-    }));
+    const created = await primary.send(
+      new CreateSecretCommand({
+        Name: 'app/db',
+        SecretString: 'v1',
+        Tags: [{ Key: 'dr-tier', Value: '0' }],
+        Description: 'd',
+      }),
+    );
     const policy = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: '*', Resource: '*' }] });
     await primary.send(new PutResourcePolicyCommand({ SecretId: 'app/db', ResourcePolicy: policy }));
     const rep = await primary.send(new ReplicateSecretToRegionsCommand({ SecretId: 'app/db', AddReplicaRegions: [{ Region: DR }] }));
@@ -83,7 +89,11 @@ describe('replication', () => {
     expect(listed.map((s) => [s.Name, s.PrimaryRegion])).toEqual([['app/db', P]]);
     expect(listed[0]!.SecretVersionsToStages).toEqual(p.VersionIdsToStages);
     expect(lab.secretsManager.snapshot()).toMatchObject({}); // snapshot is JSON-plain
-    const replicaPolicy = lab.secretsManager.handleSync('GetResourcePolicy', { SecretId: 'app/db' }, { region: DR, accountId: lab.accountId, requestId: 'x', clock: lab.clock }) as { ResourcePolicy?: string };
+    const replicaPolicy = lab.secretsManager.handleSync(
+      'GetResourcePolicy',
+      { SecretId: 'app/db' },
+      { region: DR, accountId: lab.accountId, requestId: 'x', clock: lab.clock },
+    ) as { ResourcePolicy?: string };
     expect(replicaPolicy.ResourcePolicy).toBe(policy);
   });
 
@@ -113,7 +123,7 @@ describe('replication', () => {
     expect((await dr.send(new GetSecretValueCommand({ SecretId: 'app/conflict' }))).SecretString).toBe('theirs');
   });
 
-  it('ForceOverwriteReplicaSecret replaces the target: its versions are gone, ARN takes the primary suffix, value is the primary\'s', async () => {
+  it("ForceOverwriteReplicaSecret replaces the target: its versions are gone, ARN takes the primary suffix, value is the primary's", async () => {
     const theirs = await dr.send(new CreateSecretCommand({ Name: 'app/force', SecretString: 'theirs' }));
     const ours = await primary.send(new CreateSecretCommand({ Name: 'app/force', SecretString: 'ours' }));
     await primary.send(new ReplicateSecretToRegionsCommand({ SecretId: 'app/force', AddReplicaRegions: [{ Region: DR }], ForceOverwriteReplicaSecret: true }));
@@ -158,7 +168,7 @@ describe('replication', () => {
     expect((await rejection(dr.send(new DescribeSecretCommand({ SecretId: 'app/kms2' })))).name).toBe('ResourceNotFoundException');
   });
 
-  it('fails replication to a Region the lab does not serve, and refuses the primary\'s own Region', async () => {
+  it("fails replication to a Region the lab does not serve, and refuses the primary's own Region", async () => {
     await primary.send(new CreateSecretCommand({ Name: 'app/far', SecretString: 'x', AddReplicaRegions: [{ Region: 'eu-west-1' }] }));
     await eventually(async () => (await statusOf('app/far', 'eu-west-1')) === 'Failed');
     const d = await primary.send(new DescribeSecretCommand({ SecretId: 'app/far' }));

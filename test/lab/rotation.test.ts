@@ -22,7 +22,8 @@ import { DR, eventually, labGet, labPost, P, rejection, sm, withLab } from './he
 const ACCOUNT = '123456789012';
 const fnArn = (region: string, name: string) => `arn:aws:lambda:${region}:${ACCOUNT}:function:${name}`;
 const NO_FUNCTION = 'No Lambda rotation function ARN is associated with this secret.';
-const CANNOT_INVOKE = 'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.';
+const CANNOT_INVOKE =
+  'Secrets Manager cannot invoke the specified Lambda function. Ensure that the function policy grants access to the principal secretsmanager.amazonaws.com.';
 const PREVIOUS_ROTATION = "A previous rotation isn't complete. That rotation will be reattempted.";
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -68,7 +69,9 @@ describe('RotateSecret needs a rotation function (recorded on AWS)', () => {
     const v1 = await c.send(new CreateSecretCommand({ Name: 'badlambda', SecretString: 'init' }));
     await lab.createFunction({ region: DR, name: 'rotate' }); // same name, another Region
     for (const arn of [fnArn(P, 'rotate_secret_invalid_lambda_arn'), fnArn(DR, 'rotate'), fnArn(P, 'rotate')]) {
-      const e = await rejection(c.send(new RotateSecretCommand({ SecretId: 'badlambda', RotationLambdaARN: arn, RotationRules: { AutomaticallyAfterDays: 1 } })));
+      const e = await rejection(
+        c.send(new RotateSecretCommand({ SecretId: 'badlambda', RotationLambdaARN: arn, RotationRules: { AutomaticallyAfterDays: 1 } })),
+      );
       expect(e.name, arn).toBe('AccessDeniedException');
       expect(e.message).toBe(CANNOT_INVOKE);
     }
@@ -92,14 +95,27 @@ describe('RotateSecret needs a rotation function (recorded on AWS)', () => {
   });
 });
 
-describe('a rotation runs the function\'s four steps after RotateSecret answers', () => {
+describe("a rotation runs the function's four steps after RotateSecret answers", () => {
   it('single user: an empty AWSPENDING version under the token at once, then createSecret..finishSecret; the answers match the recording', async () => {
     const { l, c, lab } = await setup();
     // Steps 800 ms apart (lab clock = real time here), so the state before createSecret is observable.
     await lab.createFunction({ region: P, name: 'rotate-single', kind: 'rotation-single-user', stepDelayMs: 800 });
-    const v1 = await c.send(new CreateSecretCommand({ Name: 'app/db', SecretString: JSON.stringify({ username: 'app', password: 'p0', host: 'db' }), Description: 'testing rotation of secrets' }));
+    const v1 = await c.send(
+      new CreateSecretCommand({
+        Name: 'app/db',
+        SecretString: JSON.stringify({ username: 'app', password: 'p0', host: 'db' }),
+        Description: 'testing rotation of secrets',
+      }),
+    );
     const t = token();
-    const r = await c.send(new RotateSecretCommand({ SecretId: 'app/db', ClientRequestToken: t, RotationLambdaARN: fnArn(P, 'rotate-single'), RotationRules: { AutomaticallyAfterDays: 1 } }));
+    const r = await c.send(
+      new RotateSecretCommand({
+        SecretId: 'app/db',
+        ClientRequestToken: t,
+        RotationLambdaARN: fnArn(P, 'rotate-single'),
+        RotationRules: { AutomaticallyAfterDays: 1 },
+      }),
+    );
     expect(inFlight(l)).toMatchObject([{ region: P, token: t, nextStep: 'createSecret' }]);
     expect(r).toMatchObject({ ARN: v1.ARN, Name: 'app/db', VersionId: t });
     // Before createSecret has run: AWSPENDING on an empty version (no value to read yet).
@@ -120,7 +136,12 @@ describe('a rotation runs the function\'s four steps after RotateSecret answers'
     const next = d.NextRotationDate!.getTime();
     expect(next).toBe(Math.floor(d.LastRotatedDate!.getTime() / DAY) * DAY + 2 * DAY - 1000);
     const versions = await c.send(new ListSecretVersionIdsCommand({ SecretId: 'app/db' }));
-    expect(versions.Versions!.map((v) => [v.VersionId, v.VersionStages]).sort()).toEqual([[v1.VersionId, ['AWSPREVIOUS']], [t, ['AWSCURRENT']]].sort());
+    expect(versions.Versions!.map((v) => [v.VersionId, v.VersionStages]).sort()).toEqual(
+      [
+        [v1.VersionId, ['AWSPREVIOUS']],
+        [t, ['AWSCURRENT']],
+      ].sort(),
+    );
     const now = JSON.parse((await current(c, 'app/db')).SecretString!) as Record<string, string>;
     expect(now).toMatchObject({ username: 'app', host: 'db' });
     expect(now.password).not.toBe('p0');
@@ -136,7 +157,9 @@ describe('a rotation runs the function\'s four steps after RotateSecret answers'
     const { c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate-alt', kind: 'rotation-alternating-users' });
     const v1 = await c.send(new CreateSecretCommand({ Name: 'app/alt', SecretString: JSON.stringify({ username: 'app', password: 'p0' }) }));
-    const first = await c.send(new RotateSecretCommand({ SecretId: 'app/alt', RotationLambdaARN: fnArn(P, 'rotate-alt'), RotationRules: { AutomaticallyAfterDays: 1 } }));
+    const first = await c.send(
+      new RotateSecretCommand({ SecretId: 'app/alt', RotationLambdaARN: fnArn(P, 'rotate-alt'), RotationRules: { AutomaticallyAfterDays: 1 } }),
+    );
     await rotated(c, 'app/alt', first.VersionId!);
     const a = JSON.parse((await current(c, 'app/alt')).SecretString!) as Record<string, string>;
     expect(a.username).toBe('app_clone');
@@ -169,7 +192,14 @@ describe('a rotation runs the function\'s four steps after RotateSecret answers'
     const { c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate' });
     const v1 = await c.send(new CreateSecretCommand({ Name: 'later', SecretString: 'x' }));
-    const r = await c.send(new RotateSecretCommand({ SecretId: 'later', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { ScheduleExpression: 'rate(10 days)' }, RotateImmediately: false }));
+    const r = await c.send(
+      new RotateSecretCommand({
+        SecretId: 'later',
+        RotationLambdaARN: fnArn(P, 'rotate'),
+        RotationRules: { ScheduleExpression: 'rate(10 days)' },
+        RotateImmediately: false,
+      }),
+    );
     expect(r.VersionId).toBeUndefined();
     const d = await describe_(c, 'later');
     expect(d.RotationEnabled).toBe(true);
@@ -188,7 +218,9 @@ describe('rotation-stall: a rotation cut off between steps', () => {
       await lab.createFunction({ region: P, name: 'rotate' });
       const v1 = await c.send(new CreateSecretCommand({ Name: 'stall', SecretString: JSON.stringify({ username: 'u', password: 'p0' }) }));
       await lab.fault('rotation-stall', { region: P, step });
-      const r = await c.send(new RotateSecretCommand({ SecretId: 'stall', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { AutomaticallyAfterDays: 30 } }));
+      const r = await c.send(
+        new RotateSecretCommand({ SecretId: 'stall', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { AutomaticallyAfterDays: 30 } }),
+      );
       const t = r.VersionId!;
       await eventually(async () => inFlight(l).find((x) => x.token === t && x.nextStep === step && x.waiting?.includes('rotation-stall')));
 
@@ -196,7 +228,8 @@ describe('rotation-stall: a rotation cut off between steps', () => {
       expect(stages[t]).toEqual(['AWSPENDING']);
       expect(stages[v1.VersionId!]).toEqual(['AWSCURRENT']);
       const pending = c.send(new GetSecretValueCommand({ SecretId: 'stall', VersionStage: 'AWSPENDING' }));
-      if (step === 'createSecret') expect((await rejection(pending)).name).toBe('ResourceNotFoundException'); // the empty version
+      if (step === 'createSecret')
+        expect((await rejection(pending)).name).toBe('ResourceNotFoundException'); // the empty version
       else expect(JSON.parse((await pending).SecretString!).password).not.toBe('p0');
       expect(JSON.parse((await current(c, 'stall')).SecretString!).password).toBe('p0');
 
@@ -234,7 +267,9 @@ describe('rotation-stall: a rotation cut off between steps', () => {
     await lab.fault('outage', { region: P, mode: 'error' });
     const held = await eventually(async () => inFlight(l).find((x) => x.waiting?.includes('outage')), 3000);
     expect(held.token).toBe(r.VersionId);
-    const pendingVersion = l.secretsManager.snapshot() as { regions: Record<string, Array<{ name: string; versions: Array<{ id: string; stages: string[] }> }>> };
+    const pendingVersion = l.secretsManager.snapshot() as {
+      regions: Record<string, Array<{ name: string; versions: Array<{ id: string; stages: string[] }> }>>;
+    };
     expect(pendingVersion.regions[P]!.find((s) => s.name === 'outage')!.versions.find((v) => v.id === r.VersionId)!.stages).toEqual(['AWSPENDING']);
     await lab.fault('clear', { region: P });
     await rotated(c, 'outage', r.VersionId!);
@@ -245,7 +280,9 @@ describe('rotation-stall: a rotation cut off between steps', () => {
     await lab.createFunction({ region: P, name: 'rotate' });
     await c.send(new CreateSecretCommand({ Name: 'cancel', SecretString: 'x' }));
     await lab.fault('rotation-stall', { region: P, step: 'finishSecret' });
-    const r = await c.send(new RotateSecretCommand({ SecretId: 'cancel', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { AutomaticallyAfterDays: 7 } }));
+    const r = await c.send(
+      new RotateSecretCommand({ SecretId: 'cancel', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { AutomaticallyAfterDays: 7 } }),
+    );
     await eventually(async () => inFlight(l).find((x) => x.nextStep === 'finishSecret'));
     const cancelled = await c.send(new CancelRotateSecretCommand({ SecretId: 'cancel' }));
     expect(cancelled.VersionId).toBe(r.VersionId);
@@ -263,7 +300,9 @@ describe('rotation-stall: a rotation cut off between steps', () => {
     const { l, c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate' });
     await lab.createFunction({ region: DR, name: 'rotate' });
-    const v1 = await c.send(new CreateSecretCommand({ Name: 'cutoff', SecretString: JSON.stringify({ username: 'u', password: 'p0' }), AddReplicaRegions: [{ Region: DR }] }));
+    const v1 = await c.send(
+      new CreateSecretCommand({ Name: 'cutoff', SecretString: JSON.stringify({ username: 'u', password: 'p0' }), AddReplicaRegions: [{ Region: DR }] }),
+    );
     await lab.fault('rotation-stall', { region: P, step: 'finishSecret' });
     const r = await c.send(new RotateSecretCommand({ SecretId: 'cutoff', RotationLambdaARN: fnArn(P, 'rotate') }));
     const dr = sm(l, DR);
@@ -290,7 +329,12 @@ describe('rotation-stall: a rotation cut off between steps', () => {
 
 describe('rotation schedules, validated as AWS does', () => {
   const cases: Array<[string, Record<string, unknown>, string, RegExp | string]> = [
-    ['both rules', { AutomaticallyAfterDays: 7, ScheduleExpression: 'rate(7 days)' }, 'InvalidParameterException', 'You cannot specify both rotation frequency and schedule expression together.'],
+    [
+      'both rules',
+      { AutomaticallyAfterDays: 7, ScheduleExpression: 'rate(7 days)' },
+      'InvalidParameterException',
+      'You cannot specify both rotation frequency and schedule expression together.',
+    ],
     ['0 days', { AutomaticallyAfterDays: 0 }, 'ValidationException', /automaticallyAfterDays.*greater than or equal to 1/],
     ['1001 days', { AutomaticallyAfterDays: 1001 }, 'ValidationException', /less than or equal to 1000/],
     ['minutes not 0', { ScheduleExpression: 'cron(15 3 * * ? *)' }, 'InvalidParameterException', /Minutes field must be 0/],
@@ -313,7 +357,9 @@ describe('rotation schedules, validated as AWS does', () => {
     const { c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate' });
     await c.send(new CreateSecretCommand({ Name: 's', SecretString: 'x' }));
-    const e = await rejection(c.send(new RotateSecretCommand({ SecretId: 's', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: rules, RotateImmediately: false })));
+    const e = await rejection(
+      c.send(new RotateSecretCommand({ SecretId: 's', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: rules, RotateImmediately: false })),
+    );
     expect(e.name, label).toBe(type);
     if (typeof message === 'string') expect(e.message).toBe(message);
     else expect(e.message).toMatch(message);
@@ -326,10 +372,36 @@ describe('rotation schedules, validated as AWS does', () => {
     const { c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate' });
     const expectations: Array<[Record<string, string>, (next: Date) => void]> = [
-      [{ ScheduleExpression: 'cron(0 16 L * ? *)' }, (n) => { expect(n.getUTCHours()).toBe(23); expect(new Date(n.getTime() + 1000).getUTCDate()).toBe(1); }],
-      [{ ScheduleExpression: 'cron(0 0 ? * SUN#1 *)', Duration: '3h' }, (n) => { expect(n.getUTCDay()).toBe(0); expect(n.getUTCDate()).toBeLessThanOrEqual(7); expect(n.getUTCHours()).toBe(2); }],
-      [{ ScheduleExpression: 'cron(0 3 ? JAN-DEC MON-FRI *)', Duration: '2h' }, (n) => { expect([1, 2, 3, 4, 5]).toContain(n.getUTCDay()); expect(n.getUTCHours()).toBe(4); expect(n.getUTCMinutes()).toBe(59); }],
-      [{ ScheduleExpression: 'rate(10 hours)' }, (n) => { expect([0, 10, 20]).toContain(n.getUTCHours()); expect(n.getUTCMinutes()).toBe(59); }],
+      [
+        { ScheduleExpression: 'cron(0 16 L * ? *)' },
+        (n) => {
+          expect(n.getUTCHours()).toBe(23);
+          expect(new Date(n.getTime() + 1000).getUTCDate()).toBe(1);
+        },
+      ],
+      [
+        { ScheduleExpression: 'cron(0 0 ? * SUN#1 *)', Duration: '3h' },
+        (n) => {
+          expect(n.getUTCDay()).toBe(0);
+          expect(n.getUTCDate()).toBeLessThanOrEqual(7);
+          expect(n.getUTCHours()).toBe(2);
+        },
+      ],
+      [
+        { ScheduleExpression: 'cron(0 3 ? JAN-DEC MON-FRI *)', Duration: '2h' },
+        (n) => {
+          expect([1, 2, 3, 4, 5]).toContain(n.getUTCDay());
+          expect(n.getUTCHours()).toBe(4);
+          expect(n.getUTCMinutes()).toBe(59);
+        },
+      ],
+      [
+        { ScheduleExpression: 'rate(10 hours)' },
+        (n) => {
+          expect([0, 10, 20]).toContain(n.getUTCHours());
+          expect(n.getUTCMinutes()).toBe(59);
+        },
+      ],
     ];
     for (const [i, [rules, check]] of expectations.entries()) {
       await c.send(new CreateSecretCommand({ Name: `ok${i}`, SecretString: 'x' }));
@@ -348,8 +420,17 @@ describe('scheduled rotations start inside their window (sped-up lab clock)', ()
   it('cron(0 */6 * * ? *) with a 2h window: the rotation runs in that window, the new version replicates, the next window follows', async () => {
     const { l, c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate' });
-    await c.send(new CreateSecretCommand({ Name: 'sched', SecretString: JSON.stringify({ username: 'u', password: 'p0' }), AddReplicaRegions: [{ Region: DR }] }));
-    await c.send(new RotateSecretCommand({ SecretId: 'sched', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { ScheduleExpression: 'cron(0 */6 * * ? *)', Duration: '2h' }, RotateImmediately: false }));
+    await c.send(
+      new CreateSecretCommand({ Name: 'sched', SecretString: JSON.stringify({ username: 'u', password: 'p0' }), AddReplicaRegions: [{ Region: DR }] }),
+    );
+    await c.send(
+      new RotateSecretCommand({
+        SecretId: 'sched',
+        RotationLambdaARN: fnArn(P, 'rotate'),
+        RotationRules: { ScheduleExpression: 'cron(0 */6 * * ? *)', Duration: '2h' },
+        RotateImmediately: false,
+      }),
+    );
     const d0 = await describe_(c, 'sched');
     const windowEnd = d0.NextRotationDate!.getTime() + 1000;
     const windowStart = windowEnd - 2 * HOUR;
@@ -382,7 +463,14 @@ describe('scheduled rotations start inside their window (sped-up lab clock)', ()
     const { l, c, lab } = await setup();
     await lab.createFunction({ region: P, name: 'rotate' });
     const v1 = await c.send(new CreateSecretCommand({ Name: 'nofn', SecretString: 'x' }));
-    await c.send(new RotateSecretCommand({ SecretId: 'nofn', RotationLambdaARN: fnArn(P, 'rotate'), RotationRules: { AutomaticallyAfterDays: 1 }, RotateImmediately: false }));
+    await c.send(
+      new RotateSecretCommand({
+        SecretId: 'nofn',
+        RotationLambdaARN: fnArn(P, 'rotate'),
+        RotationRules: { AutomaticallyAfterDays: 1 },
+        RotateImmediately: false,
+      }),
+    );
     const before = (await describe_(c, 'nofn')).NextRotationDate!.getTime();
     await lab.deleteFunction(P, 'rotate');
     const now = (await labGet(l, '/_lab/clock')) as { nowMs: number };

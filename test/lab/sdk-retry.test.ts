@@ -21,7 +21,12 @@ const saved = { ...process.env };
 beforeAll(async () => {
   lab = await withLab();
   // The SDK's own endpoint and credential variables, as a deployed worker gets them.
-  Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url, AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+  });
   clients = createRegionClients(P, { requestTimeoutMs: 5_000 });
   await clients.secretsManager.createSecret({ Name: 'retry/s', SecretString: 'x' });
 });

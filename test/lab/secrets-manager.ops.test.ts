@@ -43,9 +43,14 @@ const TOKEN_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 
 describe('CreateSecret / DescribeSecret / GetSecretValue', () => {
   it('creates a secret with an ARN, a UUID version labelled AWSCURRENT, and reads it back by name, ARN and partial ARN', async () => {
-    const created = await c.send(new CreateSecretCommand({
-      Name: 'prod/App/Mysql', SecretString: '{"password":"p1"}', Description: 'db', Tags: [{ Key: 'dr-tier', Value: '0' }],
-    }));
+    const created = await c.send(
+      new CreateSecretCommand({
+        Name: 'prod/App/Mysql',
+        SecretString: '{"password":"p1"}',
+        Description: 'db',
+        Tags: [{ Key: 'dr-tier', Value: '0' }],
+      }),
+    );
     expect(created.ARN).toMatch(/^arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:prod\/App\/Mysql-[A-Za-z0-9]{6}$/);
     expect(created.VersionId).toMatch(/^[0-9a-f-]{36}$/);
 
@@ -136,7 +141,12 @@ describe('PutSecretValue', () => {
 
   it('prunes unlabelled versions beyond 100', async () => {
     await c.send(new CreateSecretCommand({ Name: 'many', SecretString: 'v0' }));
-    for (let i = 1; i <= 105; i++) lab.secretsManager.handleSync('PutSecretValue', { SecretId: 'many', SecretString: `v${i}`, ClientRequestToken: randomUUID() }, { region: P, accountId: lab.accountId, requestId: 'r', clock: lab.clock });
+    for (let i = 1; i <= 105; i++)
+      lab.secretsManager.handleSync(
+        'PutSecretValue',
+        { SecretId: 'many', SecretString: `v${i}`, ClientRequestToken: randomUUID() },
+        { region: P, accountId: lab.accountId, requestId: 'r', clock: lab.clock },
+      );
     const all = await c.send(new ListSecretVersionIdsCommand({ SecretId: 'many', IncludeDeprecated: true }));
     expect(all.Versions!.length).toBe(100);
     const labelled = await c.send(new ListSecretVersionIdsCommand({ SecretId: 'many' }));
@@ -162,9 +172,14 @@ describe('UpdateSecret / UpdateSecretVersionStage / ListSecretVersionIds', () =>
     const v2 = await c.send(new PutSecretValueCommand({ SecretId: 'stage', SecretString: 'two', VersionStages: ['AWSPENDING'] }));
     const e = await rejection(c.send(new UpdateSecretVersionStageCommand({ SecretId: 'stage', VersionStage: 'AWSCURRENT', MoveToVersionId: v2.VersionId })));
     expect(e.name).toBe('InvalidParameterException');
-    await c.send(new UpdateSecretVersionStageCommand({
-      SecretId: 'stage', VersionStage: 'AWSCURRENT', MoveToVersionId: v2.VersionId, RemoveFromVersionId: v1.VersionId,
-    }));
+    await c.send(
+      new UpdateSecretVersionStageCommand({
+        SecretId: 'stage',
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: v2.VersionId,
+        RemoveFromVersionId: v1.VersionId,
+      }),
+    );
     await c.send(new UpdateSecretVersionStageCommand({ SecretId: 'stage', VersionStage: 'AWSPENDING', RemoveFromVersionId: v2.VersionId }));
     const d = await c.send(new DescribeSecretCommand({ SecretId: 'stage' }));
     expect(d.VersionIdsToStages).toEqual({ [v1.VersionId!]: ['AWSPREVIOUS'], [v2.VersionId!]: ['AWSCURRENT'] });
@@ -224,19 +239,34 @@ describe('DeleteSecret / RestoreSecret', () => {
 describe('tags and resource policies', () => {
   it('TagResource merges, UntagResource removes', async () => {
     await c.send(new CreateSecretCommand({ Name: 't', SecretString: 'x', Tags: [{ Key: 'a', Value: '1' }] }));
-    await c.send(new TagResourceCommand({ SecretId: 't', Tags: [{ Key: 'a', Value: '2' }, { Key: 'b', Value: '3' }] }));
+    await c.send(
+      new TagResourceCommand({
+        SecretId: 't',
+        Tags: [
+          { Key: 'a', Value: '2' },
+          { Key: 'b', Value: '3' },
+        ],
+      }),
+    );
     await c.send(new UntagResourceCommand({ SecretId: 't', TagKeys: ['b'] }));
     expect((await c.send(new DescribeSecretCommand({ SecretId: 't' }))).Tags).toEqual([{ Key: 'a', Value: '2' }]);
   });
 
   it('Put/Get/Delete/ValidateResourcePolicy, with malformed and public policies refused', async () => {
     await c.send(new CreateSecretCommand({ Name: 'pol', SecretString: 'x' }));
-    const policy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+    const policy = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+    });
     await c.send(new PutResourcePolicyCommand({ SecretId: 'pol', ResourcePolicy: policy }));
     expect((await c.send(new GetResourcePolicyCommand({ SecretId: 'pol' }))).ResourcePolicy).toBe(policy);
-    expect((await rejection(c.send(new PutResourcePolicyCommand({ SecretId: 'pol', ResourcePolicy: '{not json' })))).name).toBe('MalformedPolicyDocumentException');
+    expect((await rejection(c.send(new PutResourcePolicyCommand({ SecretId: 'pol', ResourcePolicy: '{not json' })))).name).toBe(
+      'MalformedPolicyDocumentException',
+    );
     const pub = JSON.stringify({ Statement: [{ Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' }] });
-    expect((await rejection(c.send(new PutResourcePolicyCommand({ SecretId: 'pol', ResourcePolicy: pub, BlockPublicPolicy: true })))).name).toBe('PublicPolicyException');
+    expect((await rejection(c.send(new PutResourcePolicyCommand({ SecretId: 'pol', ResourcePolicy: pub, BlockPublicPolicy: true })))).name).toBe(
+      'PublicPolicyException',
+    );
     expect((await c.send(new ValidateResourcePolicyCommand({ ResourcePolicy: policy }))).PolicyValidationPassed).toBe(true);
     expect((await c.send(new ValidateResourcePolicyCommand({ ResourcePolicy: '{' }))).PolicyValidationPassed).toBe(false);
     await c.send(new DeleteResourcePolicyCommand({ SecretId: 'pol' }));
@@ -249,12 +279,18 @@ describe('BatchGetSecretValue', () => {
     await c.send(new CreateSecretCommand({ Name: 'b1', SecretString: 'one' }));
     await c.send(new CreateSecretCommand({ Name: 'b2', SecretString: 'two' }));
     const r = await c.send(new BatchGetSecretValueCommand({ SecretIdList: ['b1', 'b2', 'missing'] }));
-    expect(r.SecretValues!.map((v) => [v.Name, v.SecretString])).toEqual([['b1', 'one'], ['b2', 'two']]);
+    expect(r.SecretValues!.map((v) => [v.Name, v.SecretString])).toEqual([
+      ['b1', 'one'],
+      ['b2', 'two'],
+    ]);
     expect(r.Errors).toEqual([expect.objectContaining({ SecretId: 'missing', ErrorCode: 'ResourceNotFoundException' })]);
   });
 
   it('pages through Filters with MaxResults/NextToken', async () => {
-    lab.secretsManager.seed(P, Array.from({ length: 5 }, (_, i) => ({ name: `batch/${i}`, value: `v${i}` })));
+    lab.secretsManager.seed(
+      P,
+      Array.from({ length: 5 }, (_, i) => ({ name: `batch/${i}`, value: `v${i}` })),
+    );
     const names: string[] = [];
     let token: string | undefined;
     do {
@@ -263,14 +299,20 @@ describe('BatchGetSecretValue', () => {
       token = r.NextToken;
     } while (token);
     expect(names).toEqual(['batch/0', 'batch/1', 'batch/2', 'batch/3', 'batch/4']);
-    expect((await rejection(c.send(new BatchGetSecretValueCommand({ SecretIdList: ['x'], Filters: [{ Key: 'name', Values: ['x'] }] })))).name).toBe('InvalidParameterException');
+    expect((await rejection(c.send(new BatchGetSecretValueCommand({ SecretIdList: ['x'], Filters: [{ Key: 'name', Values: ['x'] }] })))).name).toBe(
+      'InvalidParameterException',
+    );
   });
 });
 
 describe('ListSecrets', () => {
   it('filters by name/tag/description/all with negation, pages by 100, and carries SecretVersionsToStages', async () => {
     lab.secretsManager.seed(P, [
-      ...Array.from({ length: 150 }, (_, i) => ({ name: `prod/payments/${String(i).padStart(3, '0')}`, value: 'x', tags: [{ Key: 'dr-tier', Value: i % 2 ? '1' : '0' }] })),
+      ...Array.from({ length: 150 }, (_, i) => ({
+        name: `prod/payments/${String(i).padStart(3, '0')}`,
+        value: 'x',
+        tags: [{ Key: 'dr-tier', Value: i % 2 ? '1' : '0' }],
+      })),
       { name: 'prod/payments/scratch/tmp', value: 'x', tags: [{ Key: 'dr-tier', Value: '0' }] },
       { name: 'prod/App/Mysql', value: 'x', description: 'The MySQL password' },
       { name: 'dev/thing', value: 'x' },
@@ -285,11 +327,15 @@ describe('ListSecrets', () => {
     expect(Object.values(first.SecretVersionsToStages!)).toEqual([['AWSCURRENT']]);
     expect(first.ARN).toMatch(/^arn:aws:secretsmanager:ap-northeast-1:/);
 
-    const negated = await c.send(new ListSecretsCommand({ Filters: [
-      { Key: 'name', Values: ['prod/payments/'] },
-      { Key: 'name', Values: ['!prod/payments/scratch/'] },
-      { Key: 'tag-value', Values: ['0'] },
-    ] }));
+    const negated = await c.send(
+      new ListSecretsCommand({
+        Filters: [
+          { Key: 'name', Values: ['prod/payments/'] },
+          { Key: 'name', Values: ['!prod/payments/scratch/'] },
+          { Key: 'tag-value', Values: ['0'] },
+        ],
+      }),
+    );
     expect(negated.SecretList!.length).toBe(75);
     expect(negated.SecretList!.some((s) => s.Name!.includes('scratch'))).toBe(false);
 
@@ -319,9 +365,15 @@ describe('rotation and passwords', () => {
   it('GetRandomPassword honours every option', async () => {
     const def = await c.send(new GetRandomPasswordCommand({}));
     expect(def.RandomPassword!.length).toBe(32);
-    const digits = await c.send(new GetRandomPasswordCommand({
-      PasswordLength: 50, ExcludeLowercase: true, ExcludeUppercase: true, ExcludePunctuation: true, ExcludeCharacters: '01',
-    }));
+    const digits = await c.send(
+      new GetRandomPasswordCommand({
+        PasswordLength: 50,
+        ExcludeLowercase: true,
+        ExcludeUppercase: true,
+        ExcludePunctuation: true,
+        ExcludeCharacters: '01',
+      }),
+    );
     expect(digits.RandomPassword).toMatch(/^[2-9]{50}$/);
     const spaced = await c.send(new GetRandomPasswordCommand({ PasswordLength: 8, IncludeSpace: true, ExcludeNumbers: true, ExcludePunctuation: true }));
     expect(spaced.RandomPassword).toMatch(/^[A-Za-z ]{8}$/);

@@ -16,7 +16,13 @@ let primary: SecretsManagerClient;
 const clients: SSMClient[] = [];
 
 function ssm(region: string): SSMClient {
-  const c = new SSMClient({ region, endpoint: lab.url, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1, requestHandler: { httpAgent: new Agent({ keepAlive: true }) } });
+  const c = new SSMClient({
+    region,
+    endpoint: lab.url,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    maxAttempts: 1,
+    requestHandler: { httpAgent: new Agent({ keepAlive: true }) },
+  });
   clients.push(c);
   return c;
 }
@@ -42,7 +48,7 @@ afterEach(async () => {
 });
 
 describe('SSM references with @aws-sdk/client-ssm', () => {
-  it('GetParameter with decryption answers the current value as a SecureString with the secret\'s ARN; a label or version id selects another', async () => {
+  it("GetParameter with decryption answers the current value as a SecureString with the secret's ARN; a label or version id selects another", async () => {
     const created = await primary.send(new CreateSecretCommand({ Name: 'app/db', SecretString: 'v1' }));
     const second = await primary.send(new PutSecretValueCommand({ SecretId: 'app/db', SecretString: 'v2' }));
     const { Parameter: cur } = await ssm(P).send(new GetParameterCommand({ Name: `${REF}app/db`, WithDecryption: true }));
@@ -62,7 +68,10 @@ describe('SSM references with @aws-sdk/client-ssm', () => {
       message: 'WithDecryption flag must be True for retrieving a Secret Manager secret.',
       status: 400,
     });
-    expect(await rejection(ssm(P).send(new GetParameterCommand({ Name: `${REF}app/none`, WithDecryption: true })))).toMatchObject({ name: 'ParameterNotFound', status: 400 });
+    expect(await rejection(ssm(P).send(new GetParameterCommand({ Name: `${REF}app/none`, WithDecryption: true })))).toMatchObject({
+      name: 'ParameterNotFound',
+      status: 400,
+    });
   });
 
   it('GetParameters answers what it can and lists the rest in InvalidParameters', async () => {

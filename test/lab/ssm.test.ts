@@ -44,7 +44,7 @@ const getParameter = (region: string, name: string, withDecryption: boolean | 'o
   ssm(region, 'GetParameter', withDecryption === 'omit' ? { Name: name } : { Name: name, WithDecryption: withDecryption });
 
 describe('GetParameter of /aws/reference/secretsmanager/<id>', () => {
-  it('answers the secret\'s AWSCURRENT as a SecureString, Version 0, with the GetSecretValue answer as SourceResult', async () => {
+  it("answers the secret's AWSCURRENT as a SecureString, Version 0, with the GetSecretValue answer as SourceResult", async () => {
     const created = await primary.send(new CreateSecretCommand({ Name: 'app/db', SecretString: '{"password":"p1"}' }));
     const got = await primary.send(new GetSecretValueCommand({ SecretId: 'app/db' }));
     const a = await getParameter(P, `${REF}app/db`);
@@ -83,12 +83,20 @@ describe('GetParameter of /aws/reference/secretsmanager/<id>', () => {
     expect((await getParameter(P, `${REF}app/sel:${token}`)).json.Parameter).toMatchObject({ Value: 'third' });
 
     const none = await getParameter(P, `${REF}app/sel:NOSUCHSTAGE`);
-    expect(none).toMatchObject({ status: 400, errorType: 'ParameterNotFound', json: { __type: 'ParameterNotFound', message: notFound(`${REF}app/sel:NOSUCHSTAGE`) } });
+    expect(none).toMatchObject({
+      status: 400,
+      errorType: 'ParameterNotFound',
+      json: { __type: 'ParameterNotFound', message: notFound(`${REF}app/sel:NOSUCHSTAGE`) },
+    });
   });
 
   it('without WithDecryption: ValidationException, before the secret is looked up', async () => {
     await primary.send(new CreateSecretCommand({ Name: 'app/plain', SecretString: 'x' }));
-    for (const [name, flag] of [[`${REF}app/plain`, false], [`${REF}app/plain`, 'omit'], [`${REF}app/absent`, false]] as const) {
+    for (const [name, flag] of [
+      [`${REF}app/plain`, false],
+      [`${REF}app/plain`, 'omit'],
+      [`${REF}app/absent`, false],
+    ] as const) {
       const a = await getParameter(P, name, flag);
       expect(a).toEqual({ status: 400, errorType: 'ValidationException', json: { __type: 'ValidationException', message: NEEDS_DECRYPTION } });
     }
@@ -96,12 +104,17 @@ describe('GetParameter of /aws/reference/secretsmanager/<id>', () => {
 
   it('a missing secret, another path, a malformed selector, a secret scheduled for deletion, a binary secret', async () => {
     expect(await getParameter(P, `${REF}app/absent`)).toEqual({
-      status: 400, errorType: 'ParameterNotFound', json: { __type: 'ParameterNotFound', message: notFound(`${REF}app/absent`) },
+      status: 400,
+      errorType: 'ParameterNotFound',
+      json: { __type: 'ParameterNotFound', message: notFound(`${REF}app/absent`) },
     });
     expect(await getParameter(P, '/my/own/parameter')).toEqual({ status: 400, errorType: 'ParameterNotFound', json: { __type: 'ParameterNotFound' } });
     for (const bad of ['app/x:AWSCURRENT:extra', 'app/x:', `arn:aws:secretsmanager:${P}:123456789012:secret:app/x-AbCdEf`]) {
       const a = await getParameter(P, `${REF}${bad}`, false);
-      expect(a.json).toEqual({ __type: 'ValidationException', message: 'Invalid parameter name. Please use correct syntax for referencing a version/label  <name>:<version/label>' });
+      expect(a.json).toEqual({
+        __type: 'ValidationException',
+        message: 'Invalid parameter name. Please use correct syntax for referencing a version/label  <name>:<version/label>',
+      });
     }
     await primary.send(new CreateSecretCommand({ Name: 'app/gone', SecretString: 'x' }));
     await primary.send(new DeleteSecretCommand({ SecretId: 'app/gone', RecoveryWindowInDays: 7 }));
@@ -196,14 +209,17 @@ describe.skipIf(!existsSync(AWS_CLI))('the AWS CLI v1 (from the project venv) ag
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_MAX_ATTEMPTS: '1' },
     });
 
-  it('ssm get-parameter --with-decryption reads a secret; without it the CLI shows AWS\'s ValidationException', async () => {
+  it("ssm get-parameter --with-decryption reads a secret; without it the CLI shows AWS's ValidationException", async () => {
     const created = await primary.send(new CreateSecretCommand({ Name: 'cli/db', SecretString: 'from-cli' }));
     const { stdout } = await aws('ssm', 'get-parameter', '--name', `${REF}cli/db`, '--with-decryption');
     const p = (JSON.parse(stdout) as { Parameter: Record<string, unknown> }).Parameter;
     expect(p).toMatchObject({ Name: `${REF}cli/db`, Type: 'SecureString', Value: 'from-cli', Version: 0, ARN: created.ARN });
     expect(p.LastModifiedDate).toBeGreaterThan(1_600_000_000); // CLI v1 prints timestamps as epoch seconds
 
-    const e = await aws('ssm', 'get-parameter', '--name', `${REF}cli/db`).then(() => undefined, (err: { stderr: string }) => err);
+    const e = await aws('ssm', 'get-parameter', '--name', `${REF}cli/db`).then(
+      () => undefined,
+      (err: { stderr: string }) => err,
+    );
     expect(e?.stderr).toContain(`An error occurred (ValidationException) when calling the GetParameter operation: ${NEEDS_DECRYPTION}`);
     const missing = await aws('ssm', 'get-parameters', '--names', `${REF}cli/db`, `${REF}cli/none`, '--with-decryption');
     expect(JSON.parse(missing.stdout)).toMatchObject({ Parameters: [{ Value: 'from-cli' }], InvalidParameters: [`${REF}cli/none`] });

@@ -32,14 +32,18 @@ interface Ran {
 function exec(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeout: number }): Promise<Ran> {
   return new Promise((resolve) => {
     execFile(cmd, args, { ...opts, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err && typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : err ? null : 0;
+      const code = err && typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : err ? null : 0;
       resolve({ status: code, stdout, stderr });
     });
   });
 }
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return exec(process.execPath, [bin, ...args], { cwd: work, timeout: 90_000, env: { ...process.env, SECRETS_DR_HOME: home, TEMPORAL_CLI_PATH: temporal, ...env } });
+  return exec(process.execPath, [bin, ...args], {
+    cwd: work,
+    timeout: 90_000,
+    env: { ...process.env, SECRETS_DR_HOME: home, TEMPORAL_CLI_PATH: temporal, ...env },
+  });
 }
 
 async function stackEnv(): Promise<Record<string, string>> {
@@ -79,7 +83,10 @@ describe('the npm package', () => {
   });
 
   it('left every tracked file as it was (bootstrap installs with `npm ci` and never rewrites the lockfile)', async () => {
-    const diff = await exec('git', ['status', '--porcelain', '--untracked-files=no', '--', 'package-lock.json', 'package.json'], { cwd: ROOT, timeout: 30_000 });
+    const diff = await exec('git', ['status', '--porcelain', '--untracked-files=no', '--', 'package-lock.json', 'package.json'], {
+      cwd: ROOT,
+      timeout: 30_000,
+    });
     expect(diff.status).toBe(0);
     expect(diff.stdout).toBe('');
   });
@@ -94,7 +101,10 @@ describe('the npm package', () => {
   });
 
   it('validates a plan (exit 0) and names the field of a bad one (exit 2)', async () => {
-    writeFileSync(join(work, 'good.yaml'), 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions:\n  - region: ap-northeast-3\nsecrets:\n  include:\n    - prefix: prod/payments/\n');
+    writeFileSync(
+      join(work, 'good.yaml'),
+      'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions:\n  - region: ap-northeast-3\nsecrets:\n  include:\n    - prefix: prod/payments/\n',
+    );
     writeFileSync(join(work, 'bad.yaml'), 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: []\nsecrets:\n  include:\n    - prefix: prod/payments/\n');
     expect((await run(['plan', 'validate', '-f', 'good.yaml'])).status).toBe(0);
     const bad = await run(['plan', 'validate', '-f', 'bad.yaml']);

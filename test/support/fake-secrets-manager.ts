@@ -102,7 +102,14 @@ export class FakeSecretsManager {
     const list = [...this.secrets.values()].filter((s) => s.name.startsWith(prefix) && (!s.deleted || i.IncludePlannedDeletion));
     return {
       ...md,
-      SecretList: list.map((s) => ({ Name: s.name, ARN: s.arn, Tags: s.tags, SecretVersionsToStages: this.stagesOf(s), CreatedDate: s.created, ...(s.primaryRegion ? { PrimaryRegion: s.primaryRegion } : {}) })),
+      SecretList: list.map((s) => ({
+        Name: s.name,
+        ARN: s.arn,
+        Tags: s.tags,
+        SecretVersionsToStages: this.stagesOf(s),
+        CreatedDate: s.created,
+        ...(s.primaryRegion ? { PrimaryRegion: s.primaryRegion } : {}),
+      })),
     };
   };
 
@@ -143,12 +150,22 @@ export class FakeSecretsManager {
   createSecret = async (i: Input<'createSecret'>) => {
     await this.enter('CreateSecret', i.Name);
     if (this.find(i.Name)) throw awsError('ResourceExistsException', `The operation failed because the secret ${i.Name} already exists.`);
-    const s: Secret = { name: i.Name!, arn: this.arnOf(i.Name!), tags: (i.Tags ?? []).map((t) => ({ Key: t.Key!, Value: t.Value! })), versions: new Map(), created: new Date(2_000) };
+    const s: Secret = {
+      name: i.Name!,
+      arn: this.arnOf(i.Name!),
+      tags: (i.Tags ?? []).map((t) => ({ Key: t.Key!, Value: t.Value! })),
+      versions: new Map(),
+      created: new Date(2_000),
+    };
     if (i.KmsKeyId) s.kmsKeyId = i.KmsKeyId;
     if (i.Description !== undefined) s.description = i.Description;
     this.secrets.set(s.name, s);
     if (i.SecretString !== undefined || i.SecretBinary !== undefined) {
-      s.versions.set(i.ClientRequestToken ?? `${s.name}-c1`, { value: i.SecretString !== undefined ? { SecretString: i.SecretString } : { SecretBinary: i.SecretBinary }, stages: ['AWSCURRENT'], created: new Date(2_000) });
+      s.versions.set(i.ClientRequestToken ?? `${s.name}-c1`, {
+        value: i.SecretString !== undefined ? { SecretString: i.SecretString } : { SecretBinary: i.SecretBinary },
+        stages: ['AWSCURRENT'],
+        created: new Date(2_000),
+      });
     }
     return { ...md, ARN: s.arn, Name: s.name };
   };
@@ -160,7 +177,11 @@ export class FakeSecretsManager {
     if (s.versions.has(id)) return { ...md, ARN: s.arn, VersionId: id };
     const stages = i.VersionStages ?? ['AWSCURRENT'];
     for (const st of stages) for (const v of s.versions.values()) v.stages = v.stages.filter((x) => x !== st);
-    s.versions.set(id, { value: i.SecretString !== undefined ? { SecretString: i.SecretString } : { SecretBinary: i.SecretBinary }, stages: [...stages], created: new Date(3_000) });
+    s.versions.set(id, {
+      value: i.SecretString !== undefined ? { SecretString: i.SecretString } : { SecretBinary: i.SecretBinary },
+      stages: [...stages],
+      created: new Date(3_000),
+    });
     return { ...md, ARN: s.arn, VersionId: id, VersionStages: stages };
   };
 

@@ -11,7 +11,13 @@ import { randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
-import { SecretsManagerClient, ListSecretsCommand, DeleteSecretCommand, RemoveRegionsFromReplicationCommand, DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  SecretsManagerClient,
+  ListSecretsCommand,
+  DeleteSecretCommand,
+  RemoveRegionsFromReplicationCommand,
+  DescribeSecretCommand,
+} from '@aws-sdk/client-secrets-manager';
 import { LabClient } from '../../lab/client.js';
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
@@ -92,7 +98,12 @@ export async function startHarness(name: string): Promise<Harness> {
   const labUrl = inject('labUrl');
   if (!onAws) {
     // The real clients find the lab only through the SDK's standard endpoint variables.
-    Object.assign(process.env, { AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl, AWS_ENDPOINT_URL_SSM: labUrl, ...LAB_CREDENTIALS });
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl,
+      AWS_ENDPOINT_URL_SSM: labUrl,
+      ...LAB_CREDENTIALS,
+    });
   }
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const id = randomUUID().slice(0, 8);
@@ -174,15 +185,20 @@ async function cleanUpAws(sm: (region: string) => SecretsManagerClient, names: s
         const replicas = (d.ReplicationStatus ?? []).map((r) => r.Region!).filter(Boolean);
         if (replicas.length) await sm(region).send(new RemoveRegionsFromReplicationCommand({ SecretId: s.ARN, RemoveReplicaRegions: replicas }));
         for (const r of replicas) {
-          await eventually(`the replica of ${s.Name} in ${r} to disappear`, async () => {
-            try {
-              await sm(r).send(new DescribeSecretCommand({ SecretId: s.Name }));
-              return undefined;
-            } catch (err) {
-              if ((err as Error).name === 'ResourceNotFoundException') return true;
-              throw err;
-            }
-          }, 180_000, 2_000);
+          await eventually(
+            `the replica of ${s.Name} in ${r} to disappear`,
+            async () => {
+              try {
+                await sm(r).send(new DescribeSecretCommand({ SecretId: s.Name }));
+                return undefined;
+              } catch (err) {
+                if ((err as Error).name === 'ResourceNotFoundException') return true;
+                throw err;
+              }
+            },
+            180_000,
+            2_000,
+          );
         }
         await sm(region).send(new DeleteSecretCommand({ SecretId: s.ARN, ForceDeleteWithoutRecovery: true }));
       }

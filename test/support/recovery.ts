@@ -36,7 +36,9 @@ export async function startRegionWorkers(h: Harness, regions: string[]): Promise
 
 /** A plan over two Regions of this file, covering `names` (a prefix). */
 export function regionPlan(name: string, primary: string, dr: string, names: string, extra = ''): Plan {
-  const { plan, problems } = parsePlanText(`name: ${name}\nprimaryRegion: ${primary}\ndrRegions: [{ region: ${dr} }]\nsecrets:\n  include: [{ prefix: "${names}" }]\n${extra}`);
+  const { plan, problems } = parsePlanText(
+    `name: ${name}\nprimaryRegion: ${primary}\ndrRegions: [{ region: ${dr} }]\nsecrets:\n  include: [{ prefix: "${names}" }]\n${extra}`,
+  );
   if (!plan) throw new Error(`test plan invalid: ${JSON.stringify(problems)}`);
   return plan;
 }

@@ -25,7 +25,17 @@ export function plansIn(args: readonly unknown[]): Plan[] {
     for (const candidate of [a, (a as { plan?: unknown } | null)?.plan]) {
       // A parsed plan (defaults applied), as the harness's plan() builds them.
       const c = candidate as Partial<Plan> | null;
-      if (c && typeof c === 'object' && typeof c.name === 'string' && typeof c.primaryRegion === 'string' && Array.isArray(c.drRegions) && Array.isArray(c.secrets?.include) && c.events && c.rotation) out.push(c as Plan);
+      if (
+        c &&
+        typeof c === 'object' &&
+        typeof c.name === 'string' &&
+        typeof c.primaryRegion === 'string' &&
+        Array.isArray(c.drRegions) &&
+        Array.isArray(c.secrets?.include) &&
+        c.events &&
+        c.rotation
+      )
+        out.push(c as Plan);
     }
   }
   return out;
@@ -36,7 +46,10 @@ export class WorkerPolicyBinder {
   private readonly bound = new Set<string>();
   readonly policies: PolicyDocument[] = [];
 
-  constructor(private readonly lab: LabClient, readonly accessKeyId: string) {}
+  constructor(
+    private readonly lab: LabClient,
+    readonly accessKeyId: string,
+  ) {}
 
   async bindPlan(plan: Plan): Promise<void> {
     const policy = policyFor('worker', plan, { accountId: LAB_ACCOUNT });

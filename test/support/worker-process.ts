@@ -13,7 +13,8 @@ export const CLI_BIN = fileURLToPath(new URL('../../bin/secrets-dr.mjs', import.
 
 export function requireBuilt(): void {
   const built = fileURLToPath(new URL('../../dist/workflows/failover.workflow.js', import.meta.url));
-  if (!existsSync(CLI_RUN) || !existsSync(built)) throw new Error('dist/ is missing or stale: run `npx tsc -p tsconfig.build.json` (npm test builds it through scripts/bootstrap.mjs)');
+  if (!existsSync(CLI_RUN) || !existsSync(built))
+    throw new Error('dist/ is missing or stale: run `npx tsc -p tsconfig.build.json` (npm test builds it through scripts/bootstrap.mjs)');
 }
 
 export interface SpawnedWorker {
@@ -24,12 +25,26 @@ export interface SpawnedWorker {
 
 /** `node dist/cli/run.js worker --regions a,b` on the given Temporal server and task queue prefix; resolves once it polls. */
 /** `args`: more worker options; `env`: variables over the defaults below (undefined removes one). */
-export async function spawnWorker(opts: { temporalAddress: string; labUrl: string; prefix: string; regions: string[]; logs: string[]; args?: string[]; env?: Record<string, string | undefined> }): Promise<SpawnedWorker> {
+export async function spawnWorker(opts: {
+  temporalAddress: string;
+  labUrl: string;
+  prefix: string;
+  regions: string[];
+  logs: string[];
+  args?: string[];
+  env?: Record<string, string | undefined>;
+}): Promise<SpawnedWorker> {
   const env: Record<string, string | undefined> = {
-    ...process.env, ...LAB_CREDENTIALS,
-    TEMPORAL_ADDRESS: opts.temporalAddress, SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl, AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl, AWS_REGION: opts.regions[0],
-    SECRETS_DR_AWS_TIMEOUT_MS: '5000', SECRETS_DR_LOG_LEVEL: 'WARN', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...process.env,
+    ...LAB_CREDENTIALS,
+    TEMPORAL_ADDRESS: opts.temporalAddress,
+    SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl,
+    AWS_REGION: opts.regions[0],
+    SECRETS_DR_AWS_TIMEOUT_MS: '5000',
+    SECRETS_DR_LOG_LEVEL: 'WARN',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
@@ -45,10 +60,14 @@ export async function spawnWorker(opts: { temporalAddress: string; labUrl: strin
   child.stdout!.on('data', collect);
   child.stderr!.on('data', collect);
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  await eventually('the spawned worker to poll', async () => {
-    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${mine.join('')}`);
-    return mine.join('').includes('secrets-dr worker:') ? true : undefined;
-  }, 30_000);
+  await eventually(
+    'the spawned worker to poll',
+    async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${mine.join('')}`);
+      return mine.join('').includes('secrets-dr worker:') ? true : undefined;
+    },
+    30_000,
+  );
   return {
     child,
     async kill() {

@@ -14,14 +14,42 @@ import { awsError, FakeSecretsManager } from '../support/fake-secrets-manager.js
 
 const SECRET = 'prod/app/db';
 const POLICY = (arn: string) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'AppRead', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/app' }, Action: 'secretsmanager:GetSecretValue', Resource: arn }] });
+  JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [
+      { Sid: 'AppRead', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/app' }, Action: 'secretsmanager:GetSecretValue', Resource: arn },
+    ],
+  });
 
 function region(name: string) {
   const fake = new FakeSecretsManager(name);
   fake.seed(SECRET, 'current-value', { previous: 'previous-value', tags: { team: 'payments' } });
   fake.secrets.get(SECRET)!.policy = POLICY(fake.arnOf(SECRET));
-  const { listSecrets, describeSecret, getSecretValue, getResourcePolicy, createSecret, putResourcePolicy, putSecretValue, updateSecretVersionStage, deleteSecret } = fake;
-  const clients: BackupClients = { region: name, secretsManager: { listSecrets, describeSecret, getSecretValue, getResourcePolicy, createSecret, putResourcePolicy, putSecretValue, updateSecretVersionStage, deleteSecret } };
+  const {
+    listSecrets,
+    describeSecret,
+    getSecretValue,
+    getResourcePolicy,
+    createSecret,
+    putResourcePolicy,
+    putSecretValue,
+    updateSecretVersionStage,
+    deleteSecret,
+  } = fake;
+  const clients: BackupClients = {
+    region: name,
+    secretsManager: {
+      listSecrets,
+      describeSecret,
+      getSecretValue,
+      getResourcePolicy,
+      createSecret,
+      putResourcePolicy,
+      putSecretValue,
+      updateSecretVersionStage,
+      deleteSecret,
+    },
+  };
   return { fake, activities: createBackupSecretActivities(clients) };
 }
 
@@ -40,7 +68,9 @@ const run = (activities: ReturnType<typeof region>['activities'], r: BackupReque
 /** The backup's labelled versions as value → labels (the test may read values: it is the fake's). */
 function heldValues(fake: FakeSecretsManager, name: string): Record<string, string[]> {
   const b = fake.secrets.get(name)!;
-  return Object.fromEntries([...b.versions.values()].filter((v) => v.stages.length > 0 && !v.stages.includes(MANIFEST_STAGE)).map((v) => [v.value.SecretString!, [...v.stages].sort()]));
+  return Object.fromEntries(
+    [...b.versions.values()].filter((v) => v.stages.length > 0 && !v.stages.includes(MANIFEST_STAGE)).map((v) => [v.value.SecretString!, [...v.stages].sort()]),
+  );
 }
 
 describe('backupSecret over a fake client', () => {
@@ -64,10 +94,14 @@ describe('backupSecret over a fake client', () => {
   it('describe first: a second run for the same state reuses the complete backup and writes nothing', async () => {
     const { fake, activities } = region('ap-northeast-2');
     const first = await run(activities, request());
-    const writesBefore = fake.calls.filter((c) => c.op !== 'DescribeSecret' && c.op !== 'ListSecrets' && c.op !== 'GetResourcePolicy' && c.op !== 'GetSecretValue').length;
+    const writesBefore = fake.calls.filter(
+      (c) => c.op !== 'DescribeSecret' && c.op !== 'ListSecrets' && c.op !== 'GetResourcePolicy' && c.op !== 'GetSecretValue',
+    ).length;
     const again = await run(activities, { ...request('another-workflow'), backup: backupName('payments', SECRET, new Date('2026-12-03T00:00:00Z')) });
     expect(again).toMatchObject({ backup: first.backup, reused: true });
-    expect(fake.calls.filter((c) => c.op !== 'DescribeSecret' && c.op !== 'ListSecrets' && c.op !== 'GetResourcePolicy' && c.op !== 'GetSecretValue')).toHaveLength(writesBefore);
+    expect(
+      fake.calls.filter((c) => c.op !== 'DescribeSecret' && c.op !== 'ListSecrets' && c.op !== 'GetResourcePolicy' && c.op !== 'GetSecretValue'),
+    ).toHaveLength(writesBefore);
   });
 
   it('an attempt cut off after the first value (no answer) fails retryably; the next attempt completes the same backup, nothing written twice', async () => {

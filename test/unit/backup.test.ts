@@ -21,7 +21,16 @@ import { planItem, type SecretFacts, type SideFacts } from '../../domain/failbac
 
 const ARN = 'arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:prod/db-AbCdEf';
 const BACKUP_ARN = 'arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:secrets-dr-backup/p/prod/db/2026-12-02T050000Z-XyZ123';
-const origin = (name: string) => originTags({ planName: 'payments', originName: name, originArn: `${ARN}${name}`, originVersion: 'v1', originLabels: 'abc', reason: 'r'.repeat(300), workflowId: `wf/${name}` });
+const origin = (name: string) =>
+  originTags({
+    planName: 'payments',
+    originName: name,
+    originArn: `${ARN}${name}`,
+    originVersion: 'v1',
+    originLabels: 'abc',
+    reason: 'r'.repeat(300),
+    workflowId: `wf/${name}`,
+  });
 
 describe('backup names and tags stay within AWS limits', () => {
   it('a 512-character secret name gives a backup name of at most 512 characters, stable and distinct per secret', () => {
@@ -66,13 +75,25 @@ describe('backup names and tags stay within AWS limits', () => {
 });
 
 describe('the resource policy carried to the backup', () => {
-  const deny = { Sid: 'DenyIntern', Effect: 'Deny', Principal: { AWS: 'arn:aws:iam::123456789012:role/intern' }, Action: 'secretsmanager:GetSecretValue', Resource: ARN };
+  const deny = {
+    Sid: 'DenyIntern',
+    Effect: 'Deny',
+    Principal: { AWS: 'arn:aws:iam::123456789012:role/intern' },
+    Action: 'secretsmanager:GetSecretValue',
+    Resource: ARN,
+  };
   it('Resource naming the original (exactly or by wildcard) names the backup; "*" and other ARNs stay; our fence is left out', () => {
     const policy = JSON.stringify({
       Version: '2012-10-17',
       Statement: [
         deny,
-        { Sid: 'Wild', Effect: 'Deny', Principal: '*', Action: 'secretsmanager:DeleteSecret', Resource: ['arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:prod/db-??????', '*'] },
+        {
+          Sid: 'Wild',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'secretsmanager:DeleteSecret',
+          Resource: ['arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:prod/db-??????', '*'],
+        },
         { Sid: 'Other', Effect: 'Allow', Principal: '*', Action: '*', NotResource: 'arn:aws:secretsmanager:*:*:secret:other-*' },
         { Sid: 'SecretsDrFenceDenyWrites', Effect: 'Deny', Principal: '*', Action: 'secretsmanager:PutSecretValue', Resource: '*' },
         { Sid: 'SecretsDrFailbackDenyWrites', Effect: 'Deny', Principal: '*', Action: 'secretsmanager:PutSecretValue', Resource: '*' },
@@ -89,7 +110,9 @@ describe('the resource policy carried to the backup', () => {
   });
 
   it('a single statement object, nothing left, and text that is not a policy', () => {
-    expect(JSON.parse((retargetPolicy(JSON.stringify({ Statement: deny }), ARN, BACKUP_ARN) as { policy: string }).policy).Statement[0].Resource).toBe(BACKUP_ARN);
+    expect(JSON.parse((retargetPolicy(JSON.stringify({ Statement: deny }), ARN, BACKUP_ARN) as { policy: string }).policy).Statement[0].Resource).toBe(
+      BACKUP_ARN,
+    );
     expect(retargetPolicy(JSON.stringify({ Statement: [{ Sid: 'F' }] }), ARN, BACKUP_ARN, ['F'])).toEqual({});
     expect(retargetPolicy('{not json', ARN, BACKUP_ARN)).toEqual({ problem: expect.stringContaining('JSON') });
   });
@@ -150,7 +173,12 @@ describe('prices', () => {
 
 describe('copy-back never moves AWSPREVIOUS without a backup of the version that loses it', () => {
   const side = (over: Partial<SideFacts> = {}): SideFacts => ({ exists: true, arn: 'arn:x-AbCdEf', current: 'v1', currentHmac: 'h1', hmacs: ['h1'], ...over });
-  const facts = (o: Partial<SideFacts>): SecretFacts => ({ name: 's', recorded: { versionId: 'v1', hmac: 'h1' }, original: side(o), dr: side({ current: 'v2', currentHmac: 'h2', hmacs: ['h1', 'h2'] }) });
+  const facts = (o: Partial<SideFacts>): SecretFacts => ({
+    name: 's',
+    recorded: { versionId: 'v1', hmac: 'h1' },
+    original: side(o),
+    dr: side({ current: 'v2', currentHmac: 'h2', hmacs: ['h1', 'h2'] }),
+  });
   const plan = { failback: { onOriginalChanged: 'keep-dr', onBothChanged: 'ask', approvalTimeout: 1 } } as const;
   it.each([
     ['the original holds an AWSPREVIOUS (another labelled value): backed up first', facts({ hmacs: ['h0', 'h1'] }), true],

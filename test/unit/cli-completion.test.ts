@@ -89,7 +89,10 @@ describe.skipIf(!has('fish'))('fish completion (fish installed)', () => {
   function fish(line: string): string[] {
     const r = spawnSync('fish', ['--no-config', '-c', `source ${files.fish}; complete -C ${JSON.stringify(line)}`], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
-    return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]!);
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')[0]!);
   }
 
   it('completes commands, sub-words, options and enum values', () => {

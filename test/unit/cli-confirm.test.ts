@@ -13,7 +13,11 @@ async function answer(typed: string | undefined): Promise<{ error?: unknown; sho
   const output = new PassThrough();
   let shown = '';
   output.on('data', (d) => (shown += String(d)));
-  const done = confirmByRegion({ color: false }, { action: 'fail over to ap-northeast-3', regions: ['ap-northeast-3'], preview: ['3 replica(s) become standalone'] }, { input, output });
+  const done = confirmByRegion(
+    { color: false },
+    { action: 'fail over to ap-northeast-3', regions: ['ap-northeast-3'], preview: ['3 replica(s) become standalone'] },
+    { input, output },
+  );
   setImmediate(() => (typed === undefined ? input.end() : input.write(`${typed}\n`)));
   try {
     await done;
@@ -53,7 +57,9 @@ describe('confirmation by typing the Region', () => {
 
 describe('setup confirmation', () => {
   const plan = (conflicts: string) => {
-    const { plan: p } = parsePlanText(`name: p\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\nconflicts:\n${conflicts}`);
+    const { plan: p } = parsePlanText(
+      `name: p\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\nconflicts:\n${conflicts}`,
+    );
     return p!;
   };
   const status: StatusReport = {

@@ -39,19 +39,22 @@ describe('command specs', () => {
 });
 
 describe('generated help', () => {
-  it.each(COMMANDS.map((c) => [name(c.words), c] as const))('%s --help lists every option the parser accepts, its examples and its usage line', async (_n, c) => {
-    const r = await cli([...c.words, '--help']);
-    expect(r.code).toBe(0);
-    for (const [option, def] of Object.entries(parserOptions(allOptions(c)))) {
-      expect(r.out).toContain(`--${option}`);
-      if (def.short) expect(r.out).toContain(`-${def.short}, --${option}`);
-      expect(r.out).toContain(allOptions(c)[option]!.description);
-    }
-    for (const e of c.examples) expect(r.out).toContain(e);
-    expect(r.out).toContain(`usage: ${usageLine(c)}`);
-    // `secrets-dr help WORDS` prints the same page.
-    expect((await cli(['help', ...c.words])).out).toBe(r.out);
-  });
+  it.each(COMMANDS.map((c) => [name(c.words), c] as const))(
+    '%s --help lists every option the parser accepts, its examples and its usage line',
+    async (_n, c) => {
+      const r = await cli([...c.words, '--help']);
+      expect(r.code).toBe(0);
+      for (const [option, def] of Object.entries(parserOptions(allOptions(c)))) {
+        expect(r.out).toContain(`--${option}`);
+        if (def.short) expect(r.out).toContain(`-${def.short}, --${option}`);
+        expect(r.out).toContain(allOptions(c)[option]!.description);
+      }
+      for (const e of c.examples) expect(r.out).toContain(e);
+      expect(r.out).toContain(`usage: ${usageLine(c)}`);
+      // `secrets-dr help WORDS` prints the same page.
+      expect((await cli(['help', ...c.words])).out).toBe(r.out);
+    },
+  );
 
   it('shows defaults, placeholders and enum values, and puts required options in the usage line', () => {
     const failover = COMMANDS.find((c) => name(c.words) === 'failover')!;
@@ -59,7 +62,9 @@ describe('generated help', () => {
     expect(text).toMatch(/-f, --plan FILE\s+the plan file \(default: secrets-dr\.yaml\)/);
     expect(text).toMatch(/--mode planned\|unplanned\s+planned: fence/);
     expect(usageLine(failover)).toBe('secrets-dr failover --to REGION [options]');
-    expect(usageLine(COMMANDS.find((c) => name(c.words) === 'deploy synth')!)).toBe('secrets-dr deploy synth --image URI --temporal-address HOST:PORT --temporal-namespace NS [options]');
+    expect(usageLine(COMMANDS.find((c) => name(c.words) === 'deploy synth')!)).toBe(
+      'secrets-dr deploy synth --image URI --temporal-address HOST:PORT --temporal-namespace NS [options]',
+    );
     expect(usageLine(COMMANDS.find((c) => name(c.words) === 'backups restore')!)).toBe('secrets-dr backups restore BACKUP_NAME [options]');
   });
 

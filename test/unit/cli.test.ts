@@ -13,12 +13,24 @@ const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at .+:\d+:\d+/)
 
 beforeAll(() => {
   if (!existsSync(new URL('../../dist/cli/run.js', import.meta.url))) throw new Error('dist/ is missing: run `npm run build` (npm test does it for you)');
-  writeFileSync(join(dir, 'broken.yaml'), 'name: payments\nprimaryRegion: mars-1\ndrRegions: [{ region: ap-northeast-3, kms: x }]\nsecrets: { include: [] }\nfailover: { writeQuotaShare: 3 }\n');
+  writeFileSync(
+    join(dir, 'broken.yaml'),
+    'name: payments\nprimaryRegion: mars-1\ndrRegions: [{ region: ap-northeast-3, kms: x }]\nsecrets: { include: [] }\nfailover: { writeQuotaShare: 3 }\n',
+  );
   copyFileSync(new URL('../fixtures/alias-bomb.yaml', import.meta.url), join(dir, 'bomb.yaml'));
   const good = 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n';
-  writeFileSync(join(dir, 'wrong-types.yaml'), good.replace('ap-northeast-1', '12') + 'failover: { automatic: "yes" }\nhealth: { unhealthyAfter: "3", interval: 60 }\n');
-  writeFileSync(join(dir, 'trigger-happy.yaml'), `${good}failover: { automatic: true, approvalTimeout: 0s, vetoWindow: 0s }\nhealth: { interval: 1s, unhealthyAfter: 1 }\ndrills: { schedule: "every saturday" }\n`);
-  writeFileSync(join(dir, 'secrets-dr.yaml'), 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n');
+  writeFileSync(
+    join(dir, 'wrong-types.yaml'),
+    good.replace('ap-northeast-1', '12') + 'failover: { automatic: "yes" }\nhealth: { unhealthyAfter: "3", interval: 60 }\n',
+  );
+  writeFileSync(
+    join(dir, 'trigger-happy.yaml'),
+    `${good}failover: { automatic: true, approvalTimeout: 0s, vetoWindow: 0s }\nhealth: { interval: 1s, unhealthyAfter: 1 }\ndrills: { schedule: "every saturday" }\n`,
+  );
+  writeFileSync(
+    join(dir, 'secrets-dr.yaml'),
+    'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n',
+  );
 });
 
 describe('the secrets-dr command', () => {
@@ -69,7 +81,9 @@ describe('the secrets-dr command', () => {
   });
 
   it('lab lambda create and lab fault rotation-stall check their options before calling the lab (exit 2, every field named)', async () => {
-    const r = await run(['lab', 'lambda', 'create', '--region', 'mars-1', '--kind', 'rotation-magic', '--step-delay', 'soon'], { SECRETS_DR_LAB_URL: 'http://127.0.0.1:1' });
+    const r = await run(['lab', 'lambda', 'create', '--region', 'mars-1', '--kind', 'rotation-magic', '--step-delay', 'soon'], {
+      SECRETS_DR_LAB_URL: 'http://127.0.0.1:1',
+    });
     expect(r.code).toBe(2);
     expect(r.err).toContain('--region: unknown AWS Region "mars-1"');
     expect(r.err).toContain('--name: missing (needs --name N)');
@@ -97,7 +111,11 @@ describe('the secrets-dr command', () => {
   });
 
   it('a YAML alias bomb in the plan is exit 2 with a clear message, not an internal error', async () => {
-    for (const args of [['plan', 'validate', '-f', 'bomb.yaml'], ['status', '-f', 'bomb.yaml'], ['plan', 'validate', '-f', 'bomb.yaml', '--json']]) {
+    for (const args of [
+      ['plan', 'validate', '-f', 'bomb.yaml'],
+      ['status', '-f', 'bomb.yaml'],
+      ['plan', 'validate', '-f', 'bomb.yaml', '--json'],
+    ]) {
       const r = await run(args);
       expect(r.code, args.join(' ')).toBe(2);
       const text = r.err + r.out;

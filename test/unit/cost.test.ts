@@ -9,7 +9,13 @@ import { loadPrices } from '../../cli/prices-file.js';
 import { OperatorError } from '../../domain/errors.js';
 
 const plan = (extra: Record<string, unknown> = {}) =>
-  PlanSchema.parse({ name: 'payments', primaryRegion: 'ap-northeast-1', drRegions: [{ region: 'ap-northeast-3' }], secrets: { include: [{ prefix: 'prod/' }] }, ...extra });
+  PlanSchema.parse({
+    name: 'payments',
+    primaryRegion: 'ap-northeast-1',
+    drRegions: [{ region: 'ap-northeast-3' }],
+    secrets: { include: [{ prefix: 'prod/' }] },
+    ...extra,
+  });
 
 const line = (c: ReturnType<typeof planCost>, item: string) => c.lines.find((l) => l.item === item)!;
 
@@ -40,10 +46,20 @@ describe('the monthly cost of a plan (AWS prices of domain/prices.ts)', () => {
   });
 
   it('counts the backups, the HMAC key (with its replicas) and the lineage/failback records of this plan only', () => {
-    const inv = (region: string, names: string[]) => ({ region, listCalls: 1, entries: names.map((name) => ({ name, arn: `arn:aws:secretsmanager:${region}:1:secret:${name}-AbCdEf` })) });
+    const inv = (region: string, names: string[]) => ({
+      region,
+      listCalls: 1,
+      entries: names.map((name) => ({ name, arn: `arn:aws:secretsmanager:${region}:1:secret:${name}-AbCdEf` })),
+    });
     const kept = keptRecords('payments', [
       inv('ap-northeast-1', ['secrets-dr/payments/hmac-key', 'secrets-dr-backup/payments/prod/a/20261201', 'secrets-dr-backup/orders/x/1', 'prod/a']),
-      inv('ap-northeast-3', ['secrets-dr/payments/hmac-key', 'secrets-dr-backup/payments/prod/a/20261202', 'secrets-dr/payments/lineage/f1/0000-000', 'secrets-dr/payments/failback/b1/ap-northeast-3', 'secrets-dr/orders/lineage/x/1']),
+      inv('ap-northeast-3', [
+        'secrets-dr/payments/hmac-key',
+        'secrets-dr-backup/payments/prod/a/20261202',
+        'secrets-dr/payments/lineage/f1/0000-000',
+        'secrets-dr/payments/failback/b1/ap-northeast-3',
+        'secrets-dr/orders/lineage/x/1',
+      ]),
       undefined,
     ]);
     expect(kept).toEqual({ backups: 2, lineage: 4 });

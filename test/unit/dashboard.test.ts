@@ -32,9 +32,24 @@ function state(over: Partial<DashboardState> = {}): DashboardState {
 
 function drill(startedAt: string, rtoMs: number, rpoMs: number, withinTarget = true): DrillReport {
   return {
-    workflowId: `secrets-dr/payments/drill/${startedAt}`, plan: 'payments', trigger: 'test', primaryRegion: 'ap-northeast-1', drRegions: ['ap-northeast-3'],
-    canaries: ['secrets-dr-drill/payments/1'], startedAt, endedAt: startedAt, durationMs: 3_000, outcome: withinTarget ? 'passed' : 'missed-target',
-    rtoMs, rpoMs, rtoTargetMs: 300_000, withinTarget, regions: [], steps: [], cleanup: { leftoversRemoved: 0, deleted: 1, remaining: [] }, warnings: [],
+    workflowId: `secrets-dr/payments/drill/${startedAt}`,
+    plan: 'payments',
+    trigger: 'test',
+    primaryRegion: 'ap-northeast-1',
+    drRegions: ['ap-northeast-3'],
+    canaries: ['secrets-dr-drill/payments/1'],
+    startedAt,
+    endedAt: startedAt,
+    durationMs: 3_000,
+    outcome: withinTarget ? 'passed' : 'missed-target',
+    rtoMs,
+    rpoMs,
+    rtoTargetMs: 300_000,
+    withinTarget,
+    regions: [],
+    steps: [],
+    cleanup: { leftoversRemoved: 0, deleted: 1, remaining: [] },
+    warnings: [],
   };
 }
 
@@ -56,7 +71,17 @@ describe('dashboard page', () => {
   it('escapes every name and reason a workflow reports', () => {
     const finished = finishedView(
       { kind: 'failover', workflowId: 'secrets-dr/payments/failover', runId: 'r', startedAt: '2026-12-02T07:00:00Z', status: 'COMPLETED' },
-      { outcome: 'partial', from: 'a', to: 'b', mode: 'planned', total: 1, durationMs: 10, counts: { promoted: 0, alreadyStandalone: 0, failed: 1, skipped: 0 }, attention: [], outcomes: [{ name: EVIL, status: 'failed', reason: EVIL }] },
+      {
+        outcome: 'partial',
+        from: 'a',
+        to: 'b',
+        mode: 'planned',
+        total: 1,
+        durationMs: 10,
+        counts: { promoted: 0, alreadyStandalone: 0, failed: 1, skipped: 0 },
+        attention: [],
+        outcomes: [{ name: EVIL, status: 'failed', reason: EVIL }],
+      },
     );
     const page = renderPage(state({ finished: [finished], problems: [EVIL] }), { live: false });
     expect(page).not.toContain('<img src=x');
@@ -87,7 +112,11 @@ describe('dashboard drill trend', () => {
     expect(svg.match(/class="point rtoMs"/g)).toHaveLength(2);
     expect(svg.match(/class="point rpoMs"/g)).toHaveLength(2);
     expect(svg).toContain('class="target"');
-    const rto = [...svg.matchAll(/<circle class="point rtoMs" cx="([\d.]+)" cy="([\d.]+)" r="4" fill="(#\w+)">/g)].map((m) => ({ x: Number(m[1]), y: Number(m[2]), fill: m[3] }));
+    const rto = [...svg.matchAll(/<circle class="point rtoMs" cx="([\d.]+)" cy="([\d.]+)" r="4" fill="(#\w+)">/g)].map((m) => ({
+      x: Number(m[1]),
+      y: Number(m[2]),
+      fill: m[3],
+    }));
     expect(rto[0]!.x).toBeLessThan(rto[1]!.x); // 11-25 before 12-02
     expect(rto[0]!.y).toBeGreaterThan(rto[1]!.y); // 20 ms lower on the chart than 400 s
     expect(rto.map((p) => p.fill)).toEqual(['#1565c0', '#c62828']);
@@ -102,16 +131,37 @@ describe('dashboard commands', () => {
     const gate = { step: 'failover', subject: 'ap-northeast-1 → ap-northeast-3 (3 secrets)', requestedAt: 'x', timeoutMs: 1 };
     expect(approvalViews('failover', 'secrets-dr/p/failover', gate, undefined)[0]!.approve).toBe('secrets-dr approve secrets-dr/p/failover');
     const asks = { pendingAsks: [{ subject: 'prod/db', change: 'both-changed', requestedAt: 'x', timeoutMs: 1 }] };
-    expect(approvalViews('failback', 'secrets-dr/p/failback', null, asks).map((a) => a.reject)).toEqual(['secrets-dr reject secrets-dr/p/failback --subject prod/db --reason TEXT']);
+    expect(approvalViews('failback', 'secrets-dr/p/failback', null, asks).map((a) => a.reject)).toEqual([
+      'secrets-dr reject secrets-dr/p/failback --subject prod/db --reason TEXT',
+    ]);
   });
 
   it('a drill (no progress query) shows how long it runs; a failover its progress and controls', () => {
     const base = { workflowId: 'secrets-dr/p/drill/1', runId: 'r', startedAt: '2026-12-02T08:00:00.000Z' };
-    expect(operationView({ ...base, kind: 'drill' }, undefined, Date.parse('2026-12-02T08:01:30Z')).notes).toEqual(['running for 1m30s (it has no progress query)']);
-    const fo = operationView({ ...base, kind: 'failover', workflowId: 'secrets-dr/p/failover' }, {
-      workflowId: 'x', plan: 'p', from: 'a', to: 'b', mode: 'planned', step: 'promoting', paused: true, cancelRequested: false, total: 10, processed: 4,
-      counts: { promoted: 4, alreadyStandalone: 0, failed: 0, skipped: 0 }, ratePerSecond: 2, etaMs: 3_000, startedAt: 'x', fence: { state: 'applied', fenced: 10, failed: 0 },
-    }, 0);
+    expect(operationView({ ...base, kind: 'drill' }, undefined, Date.parse('2026-12-02T08:01:30Z')).notes).toEqual([
+      'running for 1m30s (it has no progress query)',
+    ]);
+    const fo = operationView(
+      { ...base, kind: 'failover', workflowId: 'secrets-dr/p/failover' },
+      {
+        workflowId: 'x',
+        plan: 'p',
+        from: 'a',
+        to: 'b',
+        mode: 'planned',
+        step: 'promoting',
+        paused: true,
+        cancelRequested: false,
+        total: 10,
+        processed: 4,
+        counts: { promoted: 4, alreadyStandalone: 0, failed: 0, skipped: 0 },
+        ratePerSecond: 2,
+        etaMs: 3_000,
+        startedAt: 'x',
+        fence: { state: 'applied', fenced: 10, failed: 0 },
+      },
+      0,
+    );
     expect(fo).toMatchObject({ step: 'promoting (PAUSED)', done: 4, total: 10 });
     expect(fo.commands).toContain('secrets-dr watch secrets-dr/p/failover');
   });
@@ -145,13 +195,19 @@ describe('bootstrap: Chromium for the dashboard tests', () => {
   it('as root with apt: apt-get install -y chromium (and apt-get update, then again, when the first try fails)', () => {
     expect(fake({ onPath: ['apt-get'] }).calls).toEqual(['/usr/bin/apt-get install -y --no-install-recommends chromium']);
     const retried = fake({ onPath: ['apt-get'], aptOk: [false, true] });
-    expect(retried.calls).toEqual(['/usr/bin/apt-get install -y --no-install-recommends chromium', '/usr/bin/apt-get update', '/usr/bin/apt-get install -y --no-install-recommends chromium']);
+    expect(retried.calls).toEqual([
+      '/usr/bin/apt-get install -y --no-install-recommends chromium',
+      '/usr/bin/apt-get update',
+      '/usr/bin/apt-get install -y --no-install-recommends chromium',
+    ]);
     expect(retried.r).toEqual({ path: '/usr/bin/chromium', source: 'apt-get install chromium' });
   });
   it('otherwise says why, installing nothing', () => {
     expect(fake({ onPath: ['apt-get'], isRoot: false })).toMatchObject({ r: { missing: expect.stringMatching(/only when running as root/) }, calls: [] });
     expect(fake({ onPath: [] })).toMatchObject({ r: { missing: expect.stringMatching(/apt-get is not available/) }, calls: [] });
-    expect(fake({ onPath: ['apt-get'], aptOk: [false, false] }).r.missing).toMatch(/apt-get install -y chromium failed \(E: Unable to locate package chromium\)/);
+    expect(fake({ onPath: ['apt-get'], aptOk: [false, false] }).r.missing).toMatch(
+      /apt-get install -y chromium failed \(E: Unable to locate package chromium\)/,
+    );
     expect(fake({ onPath: ['apt-get'], install: false })).toMatchObject({ r: { missing: expect.stringMatching(/no Chromium on PATH/) }, calls: [] });
     expect(fake({ env: { CHROMIUM_PATH: '/nope' } }).r.missing).toMatch(/CHROMIUM_PATH=\/nope is not an executable file/);
   });

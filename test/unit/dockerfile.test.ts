@@ -39,7 +39,9 @@ describe('the Dockerfile', () => {
   });
 
   it('keeps local state, tools and dependencies out of the build context', () => {
-    const ignored = readFileSync(`${ROOT}/.dockerignore`, 'utf8').split('\n').map((l) => l.trim());
+    const ignored = readFileSync(`${ROOT}/.dockerignore`, 'utf8')
+      .split('\n')
+      .map((l) => l.trim());
     for (const p of ['.git', 'node_modules', 'dist', '.tools', '.secrets-dr', '.env']) expect(ignored).toContain(p);
   });
 });

@@ -3,21 +3,57 @@ import { renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.j
 import { DrillReport, type DrillStep } from '../../domain/drill.js';
 
 const at = (ms: number) => new Date(Date.UTC(2025, 0, 4, 3, 0, 0) + ms).toISOString();
-const bar = (step: DrillStep, region: string, from: number, to: number, ok = true, detail?: string) => ({ step, region, startedAt: at(from), endedAt: at(to), durationMs: to - from, ok, ...(detail ? { detail } : {}) });
+const bar = (step: DrillStep, region: string, from: number, to: number, ok = true, detail?: string) => ({
+  step,
+  region,
+  startedAt: at(from),
+  endedAt: at(to),
+  durationMs: to - from,
+  ok,
+  ...(detail ? { detail } : {}),
+});
 
 function report(over: Partial<DrillReport> = {}): DrillReport {
   return DrillReport.parse({
-    workflowId: 'secrets-dr/payments/drill/20250104T030000.000Z', plan: 'payments', trigger: 'schedule',
-    primaryRegion: 'ap-northeast-1', drRegions: ['ap-northeast-3', 'us-east-1'], canaries: ['secrets-dr-drill/payments/0'],
-    startedAt: at(0), endedAt: at(9_000), durationMs: 9_000, outcome: 'passed', rtoMs: 1_200, rpoMs: 2_050, rtoTargetMs: 300_000, withinTarget: true,
-    regions: [{ region: 'ap-northeast-3', rpoMs: 2_050, rtoMs: 1_200, promoteMs: 19, readPaths: { GetSecretValue: { rtoMs: 900, current: true }, ParameterStore: { rtoMs: 1_200, current: true } }, verified: true }, { region: 'us-east-1', rpoMs: 400, rtoMs: 300, verified: true }],
+    workflowId: 'secrets-dr/payments/drill/20250104T030000.000Z',
+    plan: 'payments',
+    trigger: 'schedule',
+    primaryRegion: 'ap-northeast-1',
+    drRegions: ['ap-northeast-3', 'us-east-1'],
+    canaries: ['secrets-dr-drill/payments/0'],
+    startedAt: at(0),
+    endedAt: at(9_000),
+    durationMs: 9_000,
+    outcome: 'passed',
+    rtoMs: 1_200,
+    rpoMs: 2_050,
+    rtoTargetMs: 300_000,
+    withinTarget: true,
+    regions: [
+      {
+        region: 'ap-northeast-3',
+        rpoMs: 2_050,
+        rtoMs: 1_200,
+        promoteMs: 19,
+        readPaths: { GetSecretValue: { rtoMs: 900, current: true }, ParameterStore: { rtoMs: 1_200, current: true } },
+        verified: true,
+      },
+      { region: 'us-east-1', rpoMs: 400, rtoMs: 300, verified: true },
+    ],
     steps: [
-      bar('prepare', 'ap-northeast-1', 0, 100), bar('cleanLeftovers', 'ap-northeast-1', 100, 200), bar('create', 'ap-northeast-1', 200, 300),
-      bar('replicate', 'ap-northeast-3', 300, 1_300), bar('replicate', 'us-east-1', 300, 900), bar('measureRpo', 'ap-northeast-3', 1_400, 3_450),
-      bar('promote', 'ap-northeast-3', 3_500, 4_700), bar('promote', 'us-east-1', 3_500, 3_800), bar('verify', 'ap-northeast-3', 4_800, 5_000),
+      bar('prepare', 'ap-northeast-1', 0, 100),
+      bar('cleanLeftovers', 'ap-northeast-1', 100, 200),
+      bar('create', 'ap-northeast-1', 200, 300),
+      bar('replicate', 'ap-northeast-3', 300, 1_300),
+      bar('replicate', 'us-east-1', 300, 900),
+      bar('measureRpo', 'ap-northeast-3', 1_400, 3_450),
+      bar('promote', 'ap-northeast-3', 3_500, 4_700),
+      bar('promote', 'us-east-1', 3_500, 3_800),
+      bar('verify', 'ap-northeast-3', 4_800, 5_000),
       bar('cleanUp', 'ap-northeast-1', 5_000, 6_000),
     ],
-    cleanup: { leftoversRemoved: 0, deleted: 3, remaining: [] }, warnings: [],
+    cleanup: { leftoversRemoved: 0, deleted: 3, remaining: [] },
+    warnings: [],
     ...over,
   });
 }
@@ -66,7 +102,9 @@ describe('drill report renderers (pure)', () => {
 
   it('a failed drill: the failing bar is marked, text with <, & and quotes is escaped, no RTO bar', () => {
     const r = report({
-      outcome: 'failed', rtoMs: undefined, withinTarget: undefined,
+      outcome: 'failed',
+      rtoMs: undefined,
+      withinTarget: undefined,
       failure: { step: 'promote', region: 'ap-northeast-3', reason: 'AccessDenied <"x" & y>' },
       steps: [bar('promote', 'ap-northeast-3', 3_500, 3_600, false, 'AccessDenied <"x" & y>')],
     });

@@ -12,7 +12,13 @@ function run(events: DrillEvent[], rtoTargetMs = 60_000) {
     types.push(...actions.map((a) => a.type));
   }
   const s = snap as AnyMachineSnapshot;
-  return { state: JSON.stringify(s.value), actions: types.filter((t) => !t.startsWith('xstate.') && !t.startsWith('record')), context: s.context, status: s.status, output: s.output as unknown };
+  return {
+    state: JSON.stringify(s.value),
+    actions: types.filter((t) => !t.startsWith('xstate.') && !t.startsWith('record')),
+    context: s.context,
+    status: s.status,
+    output: s.output as unknown,
+  };
 }
 
 const upTo: Record<string, DrillEvent[]> = {};
@@ -39,9 +45,25 @@ describe('drill machine (pure; no Temporal)', () => {
 
   const table: Array<{ name: string; events: DrillEvent[]; state: string; actions: string[]; rtoTargetMs?: number }> = [
     { name: 'every step succeeds within the RTO target: passed', events: [...happy, ...tail], state: '"passed"', actions: ALL },
-    { name: 'RTO above the target: missedTarget (still cleaned up and reported)', events: [...happy, ...tail], rtoTargetMs: 100, state: '"missedTarget"', actions: ALL },
-    { name: 'verification finds problems: failed, cleaned up', events: [...happy.slice(0, 6), { type: 'VERIFIED', problems: ['x in r: still a replica'] }, ...tail], state: '"failed"', actions: ALL },
-    { name: 'clean-up leaves canaries behind: failed', events: [...happy, { type: 'CLEANED_UP', remaining: 1 }, { type: 'REPORTED' }], state: '"failed"', actions: ALL },
+    {
+      name: 'RTO above the target: missedTarget (still cleaned up and reported)',
+      events: [...happy, ...tail],
+      rtoTargetMs: 100,
+      state: '"missedTarget"',
+      actions: ALL,
+    },
+    {
+      name: 'verification finds problems: failed, cleaned up',
+      events: [...happy.slice(0, 6), { type: 'VERIFIED', problems: ['x in r: still a replica'] }, ...tail],
+      state: '"failed"',
+      actions: ALL,
+    },
+    {
+      name: 'clean-up leaves canaries behind: failed',
+      events: [...happy, { type: 'CLEANED_UP', remaining: 1 }, { type: 'REPORTED' }],
+      state: '"failed"',
+      actions: ALL,
+    },
     ...steps.map((s, i) => ({
       name: `${s} fails: straight to the clean-up, then failed`,
       events: [...upTo[s]!, { type: 'STEP_FAILED' as const, step: s, region: 'r', reason: 'boom' }, ...tail],
@@ -63,7 +85,11 @@ describe('drill machine (pure; no Temporal)', () => {
   });
 
   it('decides the outcome once: the context the report event reads, the final state and the output agree', () => {
-    for (const [events, rtoTargetMs, outcome] of [[[...happy, ...tail], 60_000, 'passed'], [[...happy, ...tail], 100, 'missed-target'], [[...upTo.promote!, { type: 'CANCEL', step: 'promote' }, ...tail], 60_000, 'cancelled']] as const) {
+    for (const [events, rtoTargetMs, outcome] of [
+      [[...happy, ...tail], 60_000, 'passed'],
+      [[...happy, ...tail], 100, 'missed-target'],
+      [[...upTo.promote!, { type: 'CANCEL', step: 'promote' }, ...tail], 60_000, 'cancelled'],
+    ] as const) {
       const r = run([...events], rtoTargetMs);
       expect(r.context.outcome).toBe(outcome);
       expect(r.output).toBe(outcome);
@@ -73,17 +99,30 @@ describe('drill machine (pure; no Temporal)', () => {
   it('records the failing step, Region and reason, and the figures measured before it', () => {
     const r = run([...upTo.verify!.slice(0, 5), { type: 'STEP_FAILED', step: 'promote', region: 'ap-northeast-3', reason: 'AccessDeniedException' }]);
     expect(r.state).toBe('"cleaningUp"');
-    expect(r.context).toMatchObject({ failure: { step: 'promote', region: 'ap-northeast-3', reason: 'AccessDeniedException' }, rpoMs: 2_100, leftoversRemoved: 2 });
+    expect(r.context).toMatchObject({
+      failure: { step: 'promote', region: 'ap-northeast-3', reason: 'AccessDeniedException' },
+      rpoMs: 2_100,
+      leftoversRemoved: 2,
+    });
   });
 
   it('a cancel during the clean-up or the report changes nothing: the clean-up runs to its end', () => {
-    const r = run([...happy, { type: 'CANCEL', step: 'cleanUp' }, { type: 'CLEANED_UP', remaining: 0 }, { type: 'CANCEL', step: 'cleanUp' }, { type: 'REPORTED' }]);
+    const r = run([
+      ...happy,
+      { type: 'CANCEL', step: 'cleanUp' },
+      { type: 'CLEANED_UP', remaining: 0 },
+      { type: 'CANCEL', step: 'cleanUp' },
+      { type: 'REPORTED' },
+    ]);
     expect(r.state).toBe('"passed"');
     expect(r.actions).toEqual(ALL);
   });
 
   it('ignores results that do not belong to the current step', () => {
-    const r = run([{ type: 'PROMOTED', rtoMs: 1 }, { type: 'CLEANED_UP', remaining: 0 }]);
+    const r = run([
+      { type: 'PROMOTED', rtoMs: 1 },
+      { type: 'CLEANED_UP', remaining: 0 },
+    ]);
     expect(r.state).toBe('{"working":"preparing"}');
   });
 });

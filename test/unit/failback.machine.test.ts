@@ -48,22 +48,87 @@ const ALL = ['runPreflight', 'reconcile', 'reReplicate', 'awaitInSync', 'verify'
 
 describe('failback machine (pure; no Temporal)', () => {
   const table: Array<{ name: string; input?: Partial<FailbackMachineInput>; events: FailbackEvent[]; state: string; actions: string[] }> = [
-    { name: 'every secret reconciled, replicated, verified: done, in the order of DESIGN.md', events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail()], state: 'done', actions: ALL },
-    { name: 'preflight problems (no lineage, original Region down): failed before any write', events: [ok(0, ['no lineage'])], state: 'failed', actions: ['runPreflight'] },
+    {
+      name: 'every secret reconciled, replicated, verified: done, in the order of DESIGN.md',
+      events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail()],
+      state: 'done',
+      actions: ALL,
+    },
+    {
+      name: 'preflight problems (no lineage, original Region down): failed before any write',
+      events: [ok(0, ['no lineage'])],
+      state: 'failed',
+      actions: ['runPreflight'],
+    },
     { name: 'dry run: decisions only', input: { dryRun: true, requireApproval: true }, events: [ok()], state: 'dryRun', actions: ['runPreflight'] },
-    { name: 'plan approval required, approved', input: { requireApproval: true }, events: [ok(), { type: 'APPROVED' }, { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail()], state: 'done', actions: ['runPreflight', 'requestApproval', ...ALL.slice(1)] },
-    { name: 'plan approval rejected: nothing changed', input: { requireApproval: true }, events: [ok(), { type: 'REJECTED', reason: 'no' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
-    { name: 'plan approval timed out', input: { requireApproval: true }, events: [ok(), { type: 'APPROVAL_TIMEOUT' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
-    { name: 'a secret skipped (ask rejected): partial', events: [ok(), { type: 'RECONCILED', ready: 2, attention: 1 }, ...tail(2)], state: 'partial', actions: ALL },
-    { name: 'nothing ready after reconciling (every ask rejected): straight to announcing, failed', events: [ok(), { type: 'RECONCILED', ready: 0, attention: 3 }, { type: 'ANNOUNCED' }], state: 'failed', actions: ['runPreflight', 'reconcile', 'announceCompleted'] },
-    { name: 're-replication refused for one secret: partial', events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(2, { rereplicateFailed: 1 })], state: 'partial', actions: ALL },
-    { name: 'not InSync in time: partial', events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(2, { notInSync: 1 })], state: 'partial', actions: ALL },
-    { name: 'HMACs differ after re-replication: partial', events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(2, { mismatched: 1 })], state: 'partial', actions: ALL },
-    { name: 'unfencing failed for one secret: partial', events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(3, { unfenceFailed: 1 })], state: 'partial', actions: ALL },
+    {
+      name: 'plan approval required, approved',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'APPROVED' }, { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail()],
+      state: 'done',
+      actions: ['runPreflight', 'requestApproval', ...ALL.slice(1)],
+    },
+    {
+      name: 'plan approval rejected: nothing changed',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'REJECTED', reason: 'no' }],
+      state: 'rejected',
+      actions: ['runPreflight', 'requestApproval'],
+    },
+    {
+      name: 'plan approval timed out',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'APPROVAL_TIMEOUT' }],
+      state: 'rejected',
+      actions: ['runPreflight', 'requestApproval'],
+    },
+    {
+      name: 'a secret skipped (ask rejected): partial',
+      events: [ok(), { type: 'RECONCILED', ready: 2, attention: 1 }, ...tail(2)],
+      state: 'partial',
+      actions: ALL,
+    },
+    {
+      name: 'nothing ready after reconciling (every ask rejected): straight to announcing, failed',
+      events: [ok(), { type: 'RECONCILED', ready: 0, attention: 3 }, { type: 'ANNOUNCED' }],
+      state: 'failed',
+      actions: ['runPreflight', 'reconcile', 'announceCompleted'],
+    },
+    {
+      name: 're-replication refused for one secret: partial',
+      events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(2, { rereplicateFailed: 1 })],
+      state: 'partial',
+      actions: ALL,
+    },
+    {
+      name: 'not InSync in time: partial',
+      events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(2, { notInSync: 1 })],
+      state: 'partial',
+      actions: ALL,
+    },
+    {
+      name: 'HMACs differ after re-replication: partial',
+      events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(2, { mismatched: 1 })],
+      state: 'partial',
+      actions: ALL,
+    },
+    {
+      name: 'unfencing failed for one secret: partial',
+      events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, ...tail(3, { unfenceFailed: 1 })],
+      state: 'partial',
+      actions: ALL,
+    },
     {
       name: '--reverse: no rotation restore, no unfencing (the original becomes a replica)',
       input: { reverse: true },
-      events: [ok(), { type: 'RECONCILED', ready: 3, attention: 0 }, { type: 'REREPLICATED', failed: 0 }, { type: 'IN_SYNC', notInSync: 0 }, { type: 'VERIFIED', verified: 3, mismatched: 0 }, { type: 'ANNOUNCED' }],
+      events: [
+        ok(),
+        { type: 'RECONCILED', ready: 3, attention: 0 },
+        { type: 'REREPLICATED', failed: 0 },
+        { type: 'IN_SYNC', notInSync: 0 },
+        { type: 'VERIFIED', verified: 3, mismatched: 0 },
+        { type: 'ANNOUNCED' },
+      ],
       state: 'done',
       actions: ['runPreflight', 'reconcile', 'reReplicate', 'awaitInSync', 'verify', 'announceCompleted'],
     },
@@ -81,11 +146,25 @@ describe('failback machine (pure; no Temporal)', () => {
   });
 });
 
-const side = (over: Partial<SideFacts> = {}): SideFacts => ({ exists: true, arn: 'arn:x-AbCdEf', current: 'v1', currentHmac: 'h1', hmacs: ['h0', 'h1'], ...over });
-const facts = (o: Partial<SideFacts>, d: Partial<SideFacts>, recorded: SecretFacts['recorded'] = { versionId: 'v1', hmac: 'h1' }): SecretFacts => ({ name: 's', recorded, original: side(o), dr: side(d) });
+const side = (over: Partial<SideFacts> = {}): SideFacts => ({
+  exists: true,
+  arn: 'arn:x-AbCdEf',
+  current: 'v1',
+  currentHmac: 'h1',
+  hmacs: ['h0', 'h1'],
+  ...over,
+});
+const facts = (o: Partial<SideFacts>, d: Partial<SideFacts>, recorded: SecretFacts['recorded'] = { versionId: 'v1', hmac: 'h1' }): SecretFacts => ({
+  name: 's',
+  recorded,
+  original: side(o),
+  dr: side(d),
+});
 const FROM = 'ap-northeast-1';
 const TO = 'ap-northeast-3';
-const plan = (onOriginalChanged: 'keep-dr' | 'keep-original' | 'ask' = 'keep-dr', onBothChanged: 'keep-dr' | 'keep-original' | 'ask' = 'ask') => ({ failback: { onOriginalChanged, onBothChanged, approvalTimeout: 1 } });
+const plan = (onOriginalChanged: 'keep-dr' | 'keep-original' | 'ask' = 'keep-dr', onBothChanged: 'keep-dr' | 'keep-original' | 'ask' = 'ask') => ({
+  failback: { onOriginalChanged, onBothChanged, approvalTimeout: 1 },
+});
 
 describe('failback decisions per secret (domain/failback.ts)', () => {
   it.each([
@@ -93,7 +172,11 @@ describe('failback decisions per secret (domain/failback.ts)', () => {
     ['rotated in the DR Region', facts({}, { current: 'v2', currentHmac: 'h2', hmacs: ['h1', 'h2'] }), 'dr-changed'],
     ['a stray write to the old primary', facts({ current: 'v9', currentHmac: 'h9', hmacs: ['h1', 'h9'] }, {}), 'original-changed'],
     ['both changed', facts({ current: 'v9', currentHmac: 'h9' }, { current: 'v2', currentHmac: 'h2' }), 'both-changed'],
-    ['both changed to the same value (an earlier copy-back)', facts({ current: 'tok', currentHmac: 'h2' }, { current: 'v2', currentHmac: 'h2' }), 'in-agreement'],
+    [
+      'both changed to the same value (an earlier copy-back)',
+      facts({ current: 'tok', currentHmac: 'h2' }, { current: 'v2', currentHmac: 'h2' }),
+      'in-agreement',
+    ],
     ['the DR Region holds our replica again', facts({ replication: 'InSync' }, { primaryRegion: FROM }), 'already-replicated'],
     ['missing in the DR Region', facts({}, { exists: false }), 'blocked'],
     ['a replica of another Region in the DR Region', facts({}, { primaryRegion: 'us-east-1' }), 'blocked'],
@@ -123,7 +206,10 @@ describe('failback decisions per secret (domain/failback.ts)', () => {
 
   it('--reverse: the original is always backed up and the DR value wins', () => {
     expect(planItem(facts({}, {}), plan(), FROM, TO, true)).toMatchObject({ resolution: 'reverse', backupOverwritten: true, expectHmac: 'h1' });
-    expect(reversePlanChange({ primaryRegion: FROM, drRegions: [{ region: TO }] }, TO)).toMatchObject({ primaryRegion: { from: FROM, to: TO }, drRegion: { from: TO, to: FROM } });
+    expect(reversePlanChange({ primaryRegion: FROM, drRegions: [{ region: TO }] }, TO)).toMatchObject({
+      primaryRegion: { from: FROM, to: TO },
+      drRegion: { from: TO, to: FROM },
+    });
   });
 
   it('answers: approve = DR value wins unless the reason says keep-original; reject = skip', () => {
@@ -162,7 +248,10 @@ describe('failback --reverse --write-plan', () => {
     const keyed = text.replace('drRegions:', 'primaryKmsKeyId: alias/payments-tokyo\ndrRegions:');
     const change = reversePlanChange(planOf(keyed), 'ap-northeast-3');
     expect(change.note).toContain('kmsKeyId: alias/payments-tokyo');
-    expect(planOf(applyReversePlanChange(keyed, change))).toMatchObject({ primaryKmsKeyId: 'alias/payments-dr', drRegions: [{ region: 'ap-northeast-1', kmsKeyId: 'alias/payments-tokyo' }] });
+    expect(planOf(applyReversePlanChange(keyed, change))).toMatchObject({
+      primaryKmsKeyId: 'alias/payments-dr',
+      drRegions: [{ region: 'ap-northeast-1', kmsKeyId: 'alias/payments-tokyo' }],
+    });
   });
 
   it('primaryKmsKeyId must be a key of primaryRegion (KMS keys are regional)', () => {
@@ -188,16 +277,33 @@ describe('failback scope and fences (pure)', () => {
     );
     // a: promoted twice before the failback that verified it: out of scope; b: again after it; c: never failed back.
     expect(Object.fromEntries([...scope].map(([n, v]) => [n, v.failoverId]))).toEqual({ b: '20261203T000000Z', c: '20261201T010000Z', d: '20261203T000000Z' });
-    expect(secretsInScope([{ failoverId: '2', secrets: [e('x')] }, { failoverId: '1', secrets: [e('x')] }], []).get('x')?.failoverId).toBe('1');
+    expect(
+      secretsInScope(
+        [
+          { failoverId: '2', secrets: [e('x')] },
+          { failoverId: '1', secrets: [e('x')] },
+        ],
+        [],
+      ).get('x')?.failoverId,
+    ).toBe('1');
     // The failovers still open: the first promoted a and b, both failed back since; the second's c is not.
-    expect(openFailovers(
-      [{ failoverId: '20261201T000000Z', secrets: [e('a'), e('b')] }, { failoverId: '20261201T010000Z', secrets: [e('c'), e('a')] }, { failoverId: '20261203T000000Z', secrets: [e('a')] }],
-      [{ failbackId: '20261202T000000Z', names: ['a', 'b'] }],
-    )).toEqual(['20261201T010000Z', '20261203T000000Z']);
+    expect(
+      openFailovers(
+        [
+          { failoverId: '20261201T000000Z', secrets: [e('a'), e('b')] },
+          { failoverId: '20261201T010000Z', secrets: [e('c'), e('a')] },
+          { failoverId: '20261203T000000Z', secrets: [e('a')] },
+        ],
+        [{ failbackId: '20261202T000000Z', names: ['a', 'b'] }],
+      ),
+    ).toEqual(['20261201T010000Z', '20261203T000000Z']);
   });
 
   it('the fence statement is added and removed without touching other statements', () => {
-    const other = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+    const other = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+    });
     const fenced = policyWithDeny(other, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS);
     expect(hasStatement(fenced, FAILBACK_FENCE_SID)).toBe(true);
     expect(policyWithDeny(fenced, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS)).toBe(fenced);
@@ -220,13 +326,38 @@ describe('failback report (CLI)', () => {
     const io = { out: (l: string) => void lines.push(l), err: (l: string) => void lines.push(l), json: false, tty: false };
     renderFailbackReport(
       {
-        workflowId: 'wf', plan: 'p', from: FROM, to: TO, reverse: false, outcome: 'done', total: 2, counts: { verified: 2 },
-        failovers: [{ failoverId: '20261201T000000Z', region: TO, from: FROM, secrets: 1, hmacs: true }, { failoverId: '20261201T010000Z', region: 'ap-southeast-1', from: FROM, secrets: 1, hmacs: true }],
+        workflowId: 'wf',
+        plan: 'p',
+        from: FROM,
+        to: TO,
+        reverse: false,
+        outcome: 'done',
+        total: 2,
+        counts: { verified: 2 },
+        failovers: [
+          { failoverId: '20261201T000000Z', region: TO, from: FROM, secrets: 1, hmacs: true },
+          { failoverId: '20261201T010000Z', region: 'ap-southeast-1', from: FROM, secrets: 1, hmacs: true },
+        ],
         items: [
-          { name: 'a', change: 'dr-changed', resolution: 'copy-back', status: 'verified', dr: TO, kmsKeyId: 'alias/dr', backups: [`${TO}:secrets-dr-backup/p/a/x`], failoverId: '20261201T000000Z' },
+          {
+            name: 'a',
+            change: 'dr-changed',
+            resolution: 'copy-back',
+            status: 'verified',
+            dr: TO,
+            kmsKeyId: 'alias/dr',
+            backups: [`${TO}:secrets-dr-backup/p/a/x`],
+            failoverId: '20261201T000000Z',
+          },
           { name: 'b', change: 'unchanged', resolution: 'replicate', status: 'verified', dr: 'ap-southeast-1' },
         ],
-        attention: [], problems: [], warnings: [], writes: { expected: 3, expectedMs: 100 }, durationMs: 1, startedAt: '', finishedAt: '',
+        attention: [],
+        problems: [],
+        warnings: [],
+        writes: { expected: 3, expectedMs: 100 },
+        durationMs: 1,
+        startedAt: '',
+        finishedAt: '',
       },
       io,
     );

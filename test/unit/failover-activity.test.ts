@@ -20,15 +20,47 @@ function drRegion(region: string, n: number) {
   const names = Array.from({ length: n }, (_, i) => `prod/app/s${i}`);
   for (const name of names) fake.seed(name, `value-of-${name}`, { primaryRegion: PRIMARY });
   fake.seed(hmacKeySecretName('payments'), Buffer.alloc(32, 7).toString('base64'));
-  const { listSecrets, describeSecret, getSecretValue, stopReplicationToReplica, getResourcePolicy, putResourcePolicy, deleteResourcePolicy, tagResource, untagResource, rotateSecret, createSecret } = fake;
+  const {
+    listSecrets,
+    describeSecret,
+    getSecretValue,
+    stopReplicationToReplica,
+    getResourcePolicy,
+    putResourcePolicy,
+    deleteResourcePolicy,
+    tagResource,
+    untagResource,
+    rotateSecret,
+    createSecret,
+  } = fake;
   const clients: FailoverClients = {
     region,
-    secretsManager: { listSecrets, describeSecret, getSecretValue, stopReplicationToReplica, getResourcePolicy, putResourcePolicy, deleteResourcePolicy, tagResource, untagResource, rotateSecret, createSecret },
+    secretsManager: {
+      listSecrets,
+      describeSecret,
+      getSecretValue,
+      stopReplicationToReplica,
+      getResourcePolicy,
+      putResourcePolicy,
+      deleteResourcePolicy,
+      tagResource,
+      untagResource,
+      rotateSecret,
+      createSecret,
+    },
   };
   return { fake, names, activities: createFailoverActivities(clients) };
 }
 
-const input = (to: string, names: string[]): PromoteBatchInput => ({ planName: 'payments', from: PRIMARY, to, failoverId: 'failover-1', batch: 'b0', names, writeQuotaShare: 1 });
+const input = (to: string, names: string[]): PromoteBatchInput => ({
+  planName: 'payments',
+  from: PRIMARY,
+  to,
+  failoverId: 'failover-1',
+  batch: 'b0',
+  names,
+  writeQuotaShare: 1,
+});
 
 /** Runs promoteBatch as one attempt, with the heartbeat details of the attempt before; returns its last heartbeat. */
 async function attempt(activities: ReturnType<typeof createFailoverActivities>, args: PromoteBatchInput, heartbeatDetails?: unknown) {
@@ -64,7 +96,11 @@ describe('promoteBatch resumes from its heartbeat', () => {
     const second = await attempt(activities, input('ap-northeast-3', names), first.lastHeartbeat);
     expect(second.result.ok).toBe(true);
     const secondCalls = fake.calls.slice(before);
-    for (const name of resumedFrom) expect(secondCalls.filter((c) => c.id === name), `${name} was finished by attempt 1`).toEqual([]);
+    for (const name of resumedFrom)
+      expect(
+        secondCalls.filter((c) => c.id === name),
+        `${name} was finished by attempt 1`,
+      ).toEqual([]);
     expect(secondCalls.filter((c) => c.op === 'StopReplicationToReplica').map((c) => c.id)).toEqual([names[4]]);
 
     const { outcomes, lineage } = (second.result as { r: PromoteBatchResult }).r;
@@ -99,7 +135,7 @@ describe('promoteBatch and throttling: one retry layer', () => {
     expect([failure.type, failure.nonRetryable, failure.nextRetryDelay]).toEqual([ErrorType.WriteThrottled, false, RECOVERY_MS]);
   }, 20_000);
 
-  it('a throttle that passes within the governor\'s tries costs no failure: promoted, each refusal sent again once', async () => {
+  it("a throttle that passes within the governor's tries costs no failure: promoted, each refusal sent again once", async () => {
     const { fake, names, activities } = drRegion('eu-west-2', 2);
     fake.failNext('StopReplicationToReplica', () => awsError('ThrottlingException', 'Rate exceeded'), 2, { id: names[1] });
     const run = await attempt(activities, input('eu-west-2', names));

@@ -4,7 +4,13 @@ import { failoverMachine, type FailoverEvent, type FailoverMachineInput } from '
 import { annotateOutcome, emptyCounts, expectedPromotionMs, planFleet, rotationInFlightOf, runsOf, type FleetEntry } from '../../domain/failover.js';
 
 const base: FailoverMachineInput = { mode: 'unplanned', dryRun: false, requireApproval: false, fence: true };
-const ok = (over: Partial<Extract<FailoverEvent, { type: 'PREFLIGHT_DONE' }>> = {}): FailoverEvent => ({ type: 'PREFLIGHT_DONE', problems: [], primaryReachable: false, toPromote: 3, ...over });
+const ok = (over: Partial<Extract<FailoverEvent, { type: 'PREFLIGHT_DONE' }>> = {}): FailoverEvent => ({
+  type: 'PREFLIGHT_DONE',
+  problems: [],
+  primaryReachable: false,
+  toPromote: 3,
+  ...over,
+});
 const counts = (c: Partial<ReturnType<typeof emptyCounts>>) => ({ ...emptyCounts(), ...c });
 
 /** Runs events from the initial state; returns the state value and every action type, in order. */
@@ -15,7 +21,11 @@ function run(input: Partial<FailoverMachineInput>, events: FailoverEvent[]) {
     [snap, actions] = transition(failoverMachine, snap as never, ev);
     types.push(...actions.map((a) => a.type));
   }
-  return { state: (snap as AnyMachineSnapshot).value as string, actions: types.filter((t) => !t.startsWith('xstate.')), context: (snap as AnyMachineSnapshot).context };
+  return {
+    state: (snap as AnyMachineSnapshot).value as string,
+    actions: types.filter((t) => !t.startsWith('xstate.')),
+    context: (snap as AnyMachineSnapshot).context,
+  };
 }
 
 /** Planned mode: catch-up before promotion and fence lifting after it are machine states. */
@@ -49,28 +59,74 @@ describe('failover machine (pure; no Temporal)', () => {
       input: { mode: 'planned' },
       events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...plannedTail],
       state: 'done',
-      actions: ['runPreflight', 'announceStarted', 'applyFence', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'announceCompleted'],
+      actions: [
+        'runPreflight',
+        'announceStarted',
+        'applyFence',
+        'awaitReplicasCaughtUp',
+        'promote',
+        'liftFencesNotPromoted',
+        'verify',
+        'rehomeRotation',
+        'announceCompleted',
+      ],
     },
     {
       name: 'planned, fence interrupted (primary went down): pending part handed off, outcome partial',
       input: { mode: 'planned' },
       events: [ok({ primaryReachable: true }), { type: 'FENCE_DONE', fence: { state: 'partial', fenced: 1, failed: 2 } }, ...plannedTail],
       state: 'partial',
-      actions: ['runPreflight', 'announceStarted', 'applyFence', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
+      actions: [
+        'runPreflight',
+        'announceStarted',
+        'applyFence',
+        'awaitReplicasCaughtUp',
+        'promote',
+        'liftFencesNotPromoted',
+        'verify',
+        'rehomeRotation',
+        'handOffFence',
+        'announceCompleted',
+      ],
     },
     {
       name: 'planned with a rotation in flight on the primary: wait for it before fencing',
       input: { mode: 'planned' },
-      events: [ok({ primaryReachable: true, rotationsInFlight: 1 }), { type: 'ROTATIONS_SETTLED', refused: 0 }, { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } }, ...plannedTail],
+      events: [
+        ok({ primaryReachable: true, rotationsInFlight: 1 }),
+        { type: 'ROTATIONS_SETTLED', refused: 0 },
+        { type: 'FENCE_DONE', fence: { state: 'applied', fenced: 3, failed: 0 } },
+        ...plannedTail,
+      ],
       state: 'done',
-      actions: ['runPreflight', 'announceStarted', 'settleRotations', 'applyFence', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'announceCompleted'],
+      actions: [
+        'runPreflight',
+        'announceStarted',
+        'settleRotations',
+        'applyFence',
+        'awaitReplicasCaughtUp',
+        'promote',
+        'liftFencesNotPromoted',
+        'verify',
+        'rehomeRotation',
+        'announceCompleted',
+      ],
     },
     {
       name: 'planned with the fence disabled by the plan: still catches up, lifts nothing it did not fence',
       input: { mode: 'planned', fence: false },
       events: [ok({ primaryReachable: true }), ...plannedTail],
       state: 'done',
-      actions: ['runPreflight', 'announceStarted', 'awaitReplicasCaughtUp', 'promote', 'liftFencesNotPromoted', 'verify', 'rehomeRotation', 'announceCompleted'],
+      actions: [
+        'runPreflight',
+        'announceStarted',
+        'awaitReplicasCaughtUp',
+        'promote',
+        'liftFencesNotPromoted',
+        'verify',
+        'rehomeRotation',
+        'announceCompleted',
+      ],
     },
     {
       name: 'unplanned with a rotation in flight: no wait (it is reported after promotion)',
@@ -93,36 +149,85 @@ describe('failover machine (pure; no Temporal)', () => {
       state: 'done',
       actions: ['runPreflight', 'requestApproval', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
     },
-    { name: 'approval rejected: nothing changed', input: { requireApproval: true }, events: [ok(), { type: 'REJECTED', reason: 'no' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
-    { name: 'approval timed out', input: { requireApproval: true }, events: [ok(), { type: 'APPROVAL_TIMEOUT' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
-    { name: 'cancelled while waiting for approval', input: { requireApproval: true }, events: [ok(), { type: 'CANCEL' }], state: 'rejected', actions: ['runPreflight', 'requestApproval'] },
-    { name: 'preflight problems: failed before any write', input: {}, events: [ok({ problems: ['DR Region unreachable'] })], state: 'failed', actions: ['runPreflight'] },
+    {
+      name: 'approval rejected: nothing changed',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'REJECTED', reason: 'no' }],
+      state: 'rejected',
+      actions: ['runPreflight', 'requestApproval'],
+    },
+    {
+      name: 'approval timed out',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'APPROVAL_TIMEOUT' }],
+      state: 'rejected',
+      actions: ['runPreflight', 'requestApproval'],
+    },
+    {
+      name: 'cancelled while waiting for approval',
+      input: { requireApproval: true },
+      events: [ok(), { type: 'CANCEL' }],
+      state: 'rejected',
+      actions: ['runPreflight', 'requestApproval'],
+    },
+    {
+      name: 'preflight problems: failed before any write',
+      input: {},
+      events: [ok({ problems: ['DR Region unreachable'] })],
+      state: 'failed',
+      actions: ['runPreflight'],
+    },
     { name: 'dry run: preflight only', input: { dryRun: true, requireApproval: true }, events: [ok()], state: 'dryRun', actions: ['runPreflight'] },
     {
       name: 'some secrets failed: partial',
       input: {},
-      events: [ok(), { type: 'PROMOTION_DONE', counts: counts({ promoted: 2, failed: 1 }) }, { type: 'VERIFY_DONE', unverified: 0 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      events: [
+        ok(),
+        { type: 'PROMOTION_DONE', counts: counts({ promoted: 2, failed: 1 }) },
+        { type: 'VERIFY_DONE', unverified: 0 },
+        { type: 'REHOME_DONE' },
+        { type: 'ANNOUNCED' },
+      ],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
     },
     {
       name: 'nothing could be promoted: failed',
       input: { fence: false },
-      events: [ok(), { type: 'PROMOTION_DONE', counts: counts({ failed: 3 }) }, { type: 'VERIFY_DONE', unverified: 0 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      events: [
+        ok(),
+        { type: 'PROMOTION_DONE', counts: counts({ failed: 3 }) },
+        { type: 'VERIFY_DONE', unverified: 0 },
+        { type: 'REHOME_DONE' },
+        { type: 'ANNOUNCED' },
+      ],
       state: 'failed',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
     {
       name: 'promoted but not verified writable: partial',
       input: { fence: false },
-      events: [ok(), { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) }, { type: 'VERIFY_DONE', unverified: 1 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      events: [
+        ok(),
+        { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) },
+        { type: 'VERIFY_DONE', unverified: 1 },
+        { type: 'REHOME_DONE' },
+        { type: 'ANNOUNCED' },
+      ],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
     {
       name: 'cancel while promoting: what was promoted is verified and reported, outcome partial',
       input: { fence: false },
-      events: [ok(), { type: 'CANCEL', reason: 'stop' }, { type: 'PROMOTION_DONE', counts: counts({ promoted: 1, skipped: 2 }) }, { type: 'VERIFY_DONE', unverified: 0 }, { type: 'REHOME_DONE' }, { type: 'ANNOUNCED' }],
+      events: [
+        ok(),
+        { type: 'CANCEL', reason: 'stop' },
+        { type: 'PROMOTION_DONE', counts: counts({ promoted: 1, skipped: 2 }) },
+        { type: 'VERIFY_DONE', unverified: 0 },
+        { type: 'REHOME_DONE' },
+        { type: 'ANNOUNCED' },
+      ],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
@@ -178,7 +283,12 @@ describe('failover preflight decisions (planFleet)', () => {
 
   it('with the primary readable: replica → promote (lag noted), missing/conflict/other primary → skip with reason, standalone → already', () => {
     const primary = [e('a', { current: 'v2', group: 1 }), e('b'), e('c'), e('d', { group: 0 }), e('e')];
-    const dr = [e('a', { primaryRegion: 'ap-northeast-1', current: 'v1' }), e('c', { suffix: 'zzzzzz', primaryRegion: 'ap-northeast-1' }), e('d'), e('e', { primaryRegion: 'us-east-1' })];
+    const dr = [
+      e('a', { primaryRegion: 'ap-northeast-1', current: 'v1' }),
+      e('c', { suffix: 'zzzzzz', primaryRegion: 'ap-northeast-1' }),
+      e('d'),
+      e('e', { primaryRegion: 'us-east-1' }),
+    ];
     const items = planFleet(plan, 'ap-northeast-3', primary, dr);
     expect(items.map((i) => [i.name, i.action])).toEqual([
       ['d', 'already-standalone'], // group 0 first
@@ -192,7 +302,7 @@ describe('failover preflight decisions (planFleet)', () => {
     expect(items.find((i) => i.name === 'c')?.reason).toMatch(/conflict/);
   });
 
-  it('with the primary down: the DR Region\'s replicas of our primary are the fleet; a standalone secret is ours only if a failover run recorded promoting it', () => {
+  it("with the primary down: the DR Region's replicas of our primary are the fleet; a standalone secret is ours only if a failover run recorded promoting it", () => {
     const dr = [
       e('x', { primaryRegion: 'ap-northeast-1' }),
       e('y', { promotedBy: '20261202T000000Z' }),
@@ -217,7 +327,9 @@ describe('failover preflight decisions (planFleet)', () => {
     expect(withPrimary[0]).toMatchObject({ action: 'promote', rotationInFlight: r });
     const cleared = planFleet(plan, 'ap-northeast-3', [e('a')], [e('a', { primaryRegion: 'ap-northeast-1', rotationInFlight: r })]);
     expect(cleared[0]?.rotationInFlight).toBeUndefined();
-    expect(planFleet(plan, 'ap-northeast-3', undefined, [e('a', { primaryRegion: 'ap-northeast-1', rotationInFlight: r })])[0]).toMatchObject({ rotationInFlight: r });
+    expect(planFleet(plan, 'ap-northeast-3', undefined, [e('a', { primaryRegion: 'ap-northeast-1', rotationInFlight: r })])[0]).toMatchObject({
+      rotationInFlight: r,
+    });
   });
 
   it('rotationInFlightOf: AWSPENDING on a version that is not AWSCURRENT, and only then', () => {
@@ -227,21 +339,34 @@ describe('failover preflight decisions (planFleet)', () => {
   });
 
   it('the report says per secret what remains: the pending fence, the exact rotation commands (version ids, never a value), a refused rotation', () => {
-    const ctx = { from: 'ap-northeast-1', to: 'ap-northeast-3', mode: 'unplanned' as const, fenceHandedTo: 'secrets-dr/p/fence/ap-northeast-1', lambdaArn: 'arn:aws:lambda:ap-northeast-3:1:function:rot', fencedAtPrimary: new Set<string>(), fenceRequested: true };
+    const ctx = {
+      from: 'ap-northeast-1',
+      to: 'ap-northeast-3',
+      mode: 'unplanned' as const,
+      fenceHandedTo: 'secrets-dr/p/fence/ap-northeast-1',
+      lambdaArn: 'arn:aws:lambda:ap-northeast-3:1:function:rot',
+      fencedAtPrimary: new Set<string>(),
+      fenceRequested: true,
+    };
     const promoted = annotateOutcome({ name: 'a', status: 'promoted', by: 'run-2', arn: 'arn:a', rotationInFlight: { pending: 'p-9', current: 'c-9' } }, ctx);
     expect(promoted.fence).toBe('pending');
     const steps = promoted.remains!.join('\n');
     expect(steps).toMatch(/fence of a on ap-northeast-1 pending/);
     expect(steps).toContain('--version-stage AWSPENDING --remove-from-version-id p-9');
     expect(steps).toContain('"ClientRequestToken":"p-9","Step":"finishSecret"');
-    expect(steps).toContain('rotate-secret --region ap-northeast-3 --secret-id arn:a --rotation-lambda-arn arn:aws:lambda:ap-northeast-3:1:function:rot --no-rotate-immediately');
+    expect(steps).toContain(
+      'rotate-secret --region ap-northeast-3 --secret-id arn:a --rotation-lambda-arn arn:aws:lambda:ap-northeast-3:1:function:rot --no-rotate-immediately',
+    );
     const fenced = annotateOutcome({ name: 'b', status: 'already-standalone', by: 'run-1' }, { ...ctx, fencedAtPrimary: new Set(['b']) });
     expect(fenced.fence).toBe('applied');
     expect(fenced.remains).toBeUndefined();
     const refused = annotateOutcome({ name: 'c', status: 'skipped', reason: 'rotation in flight', rotationInFlight: { pending: 'p-3' } }, ctx);
     expect(refused.fence).toBeUndefined();
     expect(refused.remains!.join('\n')).toContain('--region ap-northeast-1 --secret-id c --version-stage AWSPENDING --remove-from-version-id p-3');
-    expect(runsOf([promoted, fenced, refused, { name: 'd', status: 'promoted', by: 'run-2' }])).toEqual([{ failoverId: 'run-1', promoted: 1 }, { failoverId: 'run-2', promoted: 2 }]);
+    expect(runsOf([promoted, fenced, refused, { name: 'd', status: 'promoted', by: 'run-2' }])).toEqual([
+      { failoverId: 'run-1', promoted: 1 },
+      { failoverId: 'run-2', promoted: 2 },
+    ]);
   });
 
   it('expected duration comes from the quota: N / (share × 50)', () => {

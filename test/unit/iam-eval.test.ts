@@ -46,7 +46,10 @@ describe('IAM evaluation in the lab: decisions', () => {
   });
 
   it('NotAction and NotResource allow everything but what they name', () => {
-    const p = policy({ Effect: 'Allow', NotAction: ['secretsmanager:Delete*', 'events:*'], Resource: '*' }, { Effect: 'Allow', Action: 'events:PutEvents', NotResource: 'arn:aws:events:*:*:event-bus/private' });
+    const p = policy(
+      { Effect: 'Allow', NotAction: ['secretsmanager:Delete*', 'events:*'], Resource: '*' },
+      { Effect: 'Allow', Action: 'events:PutEvents', NotResource: 'arn:aws:events:*:*:event-bus/private' },
+    );
     expect(evaluate([p], req('secretsmanager:GetSecretValue', arn('a'))).allowed).toBe(true);
     expect(evaluate([p], req('secretsmanager:DeleteSecret', arn('a'))).allowed).toBe(false);
     expect(evaluate([p], req('events:PutEvents', `arn:aws:events:${R}:${ACCOUNT}:event-bus/default`)).allowed).toBe(true);
@@ -55,7 +58,11 @@ describe('IAM evaluation in the lab: decisions', () => {
 });
 
 describe('IAM evaluation in the lab: conditions', () => {
-  const kms = policy(allow('kms:Decrypt', `arn:aws:kms:*:${ACCOUNT}:key/*`, { Condition: { StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com', 'secretsmanager.ap-northeast-3.amazonaws.com'] } } }));
+  const kms = policy(
+    allow('kms:Decrypt', `arn:aws:kms:*:${ACCOUNT}:key/*`, {
+      Condition: { StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com', 'secretsmanager.ap-northeast-3.amazonaws.com'] } },
+    }),
+  );
   const key = `arn:aws:kms:${R}:${ACCOUNT}:key/k1`;
 
   it('StringEquals: any of the values; keys compare case-insensitively, values case-sensitively; a missing key fails', () => {
@@ -67,7 +74,11 @@ describe('IAM evaluation in the lab: conditions', () => {
   });
 
   it('operators are AND-ed, keys of one operator AND-ed', () => {
-    const p = policy(allow('secretsmanager:CreateSecret', '*', { Condition: { StringLike: { 'secretsmanager:Name': 'secrets-dr/*' }, StringEquals: { 'aws:RequestTag/owner': 'dr', 'aws:RequestedRegion': R } } }));
+    const p = policy(
+      allow('secretsmanager:CreateSecret', '*', {
+        Condition: { StringLike: { 'secretsmanager:Name': 'secrets-dr/*' }, StringEquals: { 'aws:RequestTag/owner': 'dr', 'aws:RequestedRegion': R } },
+      }),
+    );
     const ok = { 'secretsmanager:Name': 'secrets-dr/p/hmac', 'aws:RequestTag/owner': 'dr', 'aws:RequestedRegion': R };
     expect(evaluate([p], req('secretsmanager:CreateSecret', arn('secrets-dr/p/hmac'), ok)).allowed).toBe(true);
     expect(evaluate([p], req('secretsmanager:CreateSecret', arn('x'), { ...ok, 'secretsmanager:Name': 'prod/x' })).allowed).toBe(false);
@@ -90,13 +101,43 @@ describe('IAM evaluation in the lab: conditions', () => {
     expect(evaluate([tagged], req('secretsmanager:StopReplicationToReplica', arn('a'), {})).allowed).toBe(false);
     const untagged = policy(allow('x:Y', '*', { Condition: { Null: { 'aws:ResourceTag/dr-tier': true } } }));
     expect(evaluate([untagged], req('x:Y', '*', {})).allowed).toBe(true);
-    expect(evaluate([policy(allow('x:Y', '*', { Condition: { Bool: { 'secretsmanager:ForceOverwriteReplicaSecret': false } } }))], req('x:Y', '*', { 'secretsmanager:ForceOverwriteReplicaSecret': 'true' })).allowed).toBe(false);
-    expect(evaluate([policy(allow('x:Y', '*', { Condition: { NumericLessThanEquals: { 'secretsmanager:RecoveryWindowInDays': 7 } } }))], req('x:Y', '*', { 'secretsmanager:RecoveryWindowInDays': '30' })).allowed).toBe(false);
-    expect(evaluate([policy(allow('x:Y', '*', { Condition: { NumericLessThanEquals: { 'secretsmanager:RecoveryWindowInDays': 7 } } }))], req('x:Y', '*', { 'secretsmanager:RecoveryWindowInDays': '7' })).allowed).toBe(true);
-    const fn = policy(allow('secretsmanager:RotateSecret', '*', { Condition: { ArnLike: { 'secretsmanager:RotationLambdaARN': 'arn:aws:lambda:*:*:function:rotate-*' } } }));
-    expect(evaluate([fn], req('secretsmanager:RotateSecret', arn('a'), { 'secretsmanager:RotationLambdaARN': `arn:aws:lambda:${R}:${ACCOUNT}:function:rotate-payments` })).allowed).toBe(true);
-    expect(evaluate([fn], req('secretsmanager:RotateSecret', arn('a'), { 'secretsmanager:RotationLambdaARN': `arn:aws:lambda:${R}:${ACCOUNT}:function:other` })).allowed).toBe(false);
-    expect(evaluate([policy(allow('x:Y', '*', { Condition: { StringEqualsIgnoreCase: { 'aws:ResourceTag/a': 'DR' } } }))], req('x:Y', '*', { 'aws:ResourceTag/a': 'dr' })).allowed).toBe(true);
+    expect(
+      evaluate(
+        [policy(allow('x:Y', '*', { Condition: { Bool: { 'secretsmanager:ForceOverwriteReplicaSecret': false } } }))],
+        req('x:Y', '*', { 'secretsmanager:ForceOverwriteReplicaSecret': 'true' }),
+      ).allowed,
+    ).toBe(false);
+    expect(
+      evaluate(
+        [policy(allow('x:Y', '*', { Condition: { NumericLessThanEquals: { 'secretsmanager:RecoveryWindowInDays': 7 } } }))],
+        req('x:Y', '*', { 'secretsmanager:RecoveryWindowInDays': '30' }),
+      ).allowed,
+    ).toBe(false);
+    expect(
+      evaluate(
+        [policy(allow('x:Y', '*', { Condition: { NumericLessThanEquals: { 'secretsmanager:RecoveryWindowInDays': 7 } } }))],
+        req('x:Y', '*', { 'secretsmanager:RecoveryWindowInDays': '7' }),
+      ).allowed,
+    ).toBe(true);
+    const fn = policy(
+      allow('secretsmanager:RotateSecret', '*', { Condition: { ArnLike: { 'secretsmanager:RotationLambdaARN': 'arn:aws:lambda:*:*:function:rotate-*' } } }),
+    );
+    expect(
+      evaluate(
+        [fn],
+        req('secretsmanager:RotateSecret', arn('a'), { 'secretsmanager:RotationLambdaARN': `arn:aws:lambda:${R}:${ACCOUNT}:function:rotate-payments` }),
+      ).allowed,
+    ).toBe(true);
+    expect(
+      evaluate([fn], req('secretsmanager:RotateSecret', arn('a'), { 'secretsmanager:RotationLambdaARN': `arn:aws:lambda:${R}:${ACCOUNT}:function:other` }))
+        .allowed,
+    ).toBe(false);
+    expect(
+      evaluate(
+        [policy(allow('x:Y', '*', { Condition: { StringEqualsIgnoreCase: { 'aws:ResourceTag/a': 'DR' } } }))],
+        req('x:Y', '*', { 'aws:ResourceTag/a': 'dr' }),
+      ).allowed,
+    ).toBe(true);
   });
 
   it('ForAnyValue / ForAllValues compare multi-valued keys as sets', () => {
@@ -125,7 +166,9 @@ describe('IAM policies the lab accepts', () => {
     expect(bad('{not json')).toMatch(/^worker\.json: not JSON/);
     expect(bad({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Resource: '*' }] })).toMatch(/Statement\.0\.Action: exactly one of Action or NotAction/);
     expect(bad({ Version: '2012-10-17', Statement: [{ Effect: 'Permit', Action: 'x:Y', Resource: '*' }] })).toMatch(/Statement\.0\.Effect/);
-    expect(bad({ Version: '2012-10-17', Statement: [allow('x:Y', '*', { Condition: { StringEqual: { a: 'b' } } })] })).toMatch(/Condition\.StringEqual: unknown condition operator/);
+    expect(bad({ Version: '2012-10-17', Statement: [allow('x:Y', '*', { Condition: { StringEqual: { a: 'b' } } })] })).toMatch(
+      /Condition\.StringEqual: unknown condition operator/,
+    );
     expect(bad({ Version: '2012-10-17', Statement: [allow('x:Y', '*', { Principal: '*' })] })).toMatch(/no Principal/);
     expect(bad({ Version: '2012-10-17', Statement: [allow('GetSecretValue')] })).toMatch(/not service:Action/);
     expect(bad({ Statement: [] })).toMatch(/Version/);
@@ -140,13 +183,25 @@ describe('IAM policies the lab accepts', () => {
 
 describe('the requests IAM evaluates for an API call (Service Authorization Reference)', () => {
   const secrets = new Map<string, KnownSecret>([['prod/db', { arn: arn('prod/db'), tags: { 'dr-tier': '0' }, kmsKeyId: 'alias/payments-dr' }]]);
-  const facts: RequestFacts = { region: R, accountId: ACCOUNT, newSuffix: () => 'NeWsUf', secret: (id) => secrets.get(id) ?? [...secrets.values()].find((s) => s.arn === id) };
+  const facts: RequestFacts = {
+    region: R,
+    accountId: ACCOUNT,
+    newSuffix: () => 'NeWsUf',
+    secret: (id) => secrets.get(id) ?? [...secrets.values()].find((s) => s.arn === id),
+  };
 
   it('secret actions name the secret ARN (CreateSecret: the new ARN with its suffix); ListSecrets and GetRandomPassword `*`; an unknown name as its suffix-less ARN, shown as given', () => {
-    expect(authzRequestsOf('secretsmanager', 'CreateSecret', { Name: 'secrets-dr/p/hmac', SecretString: 'v' }, facts)[0]).toMatchObject({ action: 'secretsmanager:CreateSecret', resource: arn('secrets-dr/p/hmac', 'NeWsUf'), context: { 'secretsmanager:Name': 'secrets-dr/p/hmac' } });
+    expect(authzRequestsOf('secretsmanager', 'CreateSecret', { Name: 'secrets-dr/p/hmac', SecretString: 'v' }, facts)[0]).toMatchObject({
+      action: 'secretsmanager:CreateSecret',
+      resource: arn('secrets-dr/p/hmac', 'NeWsUf'),
+      context: { 'secretsmanager:Name': 'secrets-dr/p/hmac' },
+    });
     expect(authzRequestsOf('secretsmanager', 'ListSecrets', {}, facts)[0]!.resource).toBe('*');
     expect(authzRequestsOf('secretsmanager', 'GetRandomPassword', {}, facts)[0]!.resource).toBe('*');
-    expect(authzRequestsOf('secretsmanager', 'DescribeSecret', { SecretId: 'nope/x' }, facts)[0]).toMatchObject({ resource: `arn:aws:secretsmanager:${R}:${ACCOUNT}:secret:nope/x`, shownAs: 'nope/x' });
+    expect(authzRequestsOf('secretsmanager', 'DescribeSecret', { SecretId: 'nope/x' }, facts)[0]).toMatchObject({
+      resource: `arn:aws:secretsmanager:${R}:${ACCOUNT}:secret:nope/x`,
+      shownAs: 'nope/x',
+    });
     const tagged = authzRequestsOf('secretsmanager', 'DescribeSecret', { SecretId: 'prod/db' }, facts)[0]!;
     expect(tagged).toMatchObject({ resource: arn('prod/db'), context: { 'aws:ResourceTag/dr-tier': '0', 'secretsmanager:ResourceTag/dr-tier': '0' } });
   });
@@ -154,8 +209,16 @@ describe('the requests IAM evaluates for an API call (Service Authorization Refe
   it('Secrets Manager calls KMS for the caller on a customer managed key (kms:ViaService), and RotateSecret needs lambda:InvokeFunction', () => {
     const get = authzRequestsOf('secretsmanager', 'GetSecretValue', { SecretId: 'prod/db' }, facts);
     expect(get.map((r) => r.action)).toEqual(['secretsmanager:GetSecretValue', 'kms:Decrypt']);
-    expect(get[1]).toMatchObject({ resource: `arn:aws:kms:${R}:${ACCOUNT}:key/payments-dr`, context: { 'kms:ViaService': `secretsmanager.${R}.amazonaws.com` } });
-    const replicate = authzRequestsOf('secretsmanager', 'ReplicateSecretToRegions', { SecretId: 'prod/db', AddReplicaRegions: [{ Region: 'ap-northeast-3', KmsKeyId: 'alias/dr' }] }, facts);
+    expect(get[1]).toMatchObject({
+      resource: `arn:aws:kms:${R}:${ACCOUNT}:key/payments-dr`,
+      context: { 'kms:ViaService': `secretsmanager.${R}.amazonaws.com` },
+    });
+    const replicate = authzRequestsOf(
+      'secretsmanager',
+      'ReplicateSecretToRegions',
+      { SecretId: 'prod/db', AddReplicaRegions: [{ Region: 'ap-northeast-3', KmsKeyId: 'alias/dr' }] },
+      facts,
+    );
     expect(replicate.map((r) => `${r.action} ${r.resource}`)).toEqual([
       `secretsmanager:ReplicateSecretToRegions ${arn('prod/db')}`,
       `kms:Decrypt arn:aws:kms:${R}:${ACCOUNT}:key/payments-dr`,
@@ -165,18 +228,38 @@ describe('the requests IAM evaluates for an API call (Service Authorization Refe
     // The AWS managed key needs no identity permission.
     expect(authzRequestsOf('secretsmanager', 'CreateSecret', { Name: 'a', SecretString: 'v', KmsKeyId: 'alias/aws/secretsmanager' }, facts)).toHaveLength(1);
     const fn = `arn:aws:lambda:${R}:${ACCOUNT}:function:rotate-payments`;
-    expect(authzRequestsOf('secretsmanager', 'RotateSecret', { SecretId: 'prod/db', RotationLambdaARN: fn }, facts).map((r) => `${r.action} ${r.resource}`)).toContain(`lambda:InvokeFunction ${fn}`);
+    expect(
+      authzRequestsOf('secretsmanager', 'RotateSecret', { SecretId: 'prod/db', RotationLambdaARN: fn }, facts).map((r) => `${r.action} ${r.resource}`),
+    ).toContain(`lambda:InvokeFunction ${fn}`);
   });
 
   it('EventBridge: the bus of each PutEvents entry, the rule ARN (on a custom bus rule/<bus>/<name>), iam:PassRole for a target role', () => {
-    const put = authzRequestsOf('events', 'PutEvents', { Entries: [{ EventBusName: 'ops' }, {}, { EventBusName: `arn:aws:events:${R}:${ACCOUNT}:event-bus/ops` }] }, facts);
+    const put = authzRequestsOf(
+      'events',
+      'PutEvents',
+      { Entries: [{ EventBusName: 'ops' }, {}, { EventBusName: `arn:aws:events:${R}:${ACCOUNT}:event-bus/ops` }] },
+      facts,
+    );
     expect(put.map((r) => r.resource)).toEqual([`arn:aws:events:${R}:${ACCOUNT}:event-bus/ops`, `arn:aws:events:${R}:${ACCOUNT}:event-bus/default`]);
     expect(authzRequestsOf('events', 'PutRule', { Name: 'secrets-dr-a' }, facts)[0]!.resource).toBe(`arn:aws:events:${R}:${ACCOUNT}:rule/secrets-dr-a`);
     expect(authzRequestsOf('events', 'DescribeRule', { Name: 'r', EventBusName: 'ops' }, facts)[0]!.resource).toBe(`arn:aws:events:${R}:${ACCOUNT}:rule/ops/r`);
-    const targets = authzRequestsOf('events', 'PutTargets', { Rule: 'secrets-dr-a', Targets: [{ Id: '1', Arn: 'x', RoleArn: `arn:aws:iam::${ACCOUNT}:role/secrets-dr-events` }] }, facts);
-    expect(targets[1]).toMatchObject({ action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/secrets-dr-events`, context: { 'iam:PassedToService': 'events.amazonaws.com' } });
-    expect(authzRequestsOf('events', 'CreateConnection', { Name: 'secrets-dr-c' }, facts)[0]!.resource).toBe(`arn:aws:events:${R}:${ACCOUNT}:connection/secrets-dr-c`);
-    expect(authzRequestsOf('ssm', 'GetParameter', { Name: '/aws/reference/secretsmanager/prod/db' }, facts)[0]!.resource).toBe(`arn:aws:ssm:${R}:${ACCOUNT}:parameter/aws/reference/secretsmanager/prod/db`);
+    const targets = authzRequestsOf(
+      'events',
+      'PutTargets',
+      { Rule: 'secrets-dr-a', Targets: [{ Id: '1', Arn: 'x', RoleArn: `arn:aws:iam::${ACCOUNT}:role/secrets-dr-events` }] },
+      facts,
+    );
+    expect(targets[1]).toMatchObject({
+      action: 'iam:PassRole',
+      resource: `arn:aws:iam::${ACCOUNT}:role/secrets-dr-events`,
+      context: { 'iam:PassedToService': 'events.amazonaws.com' },
+    });
+    expect(authzRequestsOf('events', 'CreateConnection', { Name: 'secrets-dr-c' }, facts)[0]!.resource).toBe(
+      `arn:aws:events:${R}:${ACCOUNT}:connection/secrets-dr-c`,
+    );
+    expect(authzRequestsOf('ssm', 'GetParameter', { Name: '/aws/reference/secretsmanager/prod/db' }, facts)[0]!.resource).toBe(
+      `arn:aws:ssm:${R}:${ACCOUNT}:parameter/aws/reference/secretsmanager/prod/db`,
+    );
   });
 });
 
@@ -196,7 +279,10 @@ describe('the generated worker policy under the lab evaluator', () => {
     expect(decide('DeleteSecret', { SecretId: 'prod/payments/db' }, { arn: dr('prod/payments/db'), tags: {} })).toEqual([false]);
     expect(decide('CreateSecret', { Name: 'secrets-dr-backup/payments/prod/payments/db/1', SecretString: 'v' })).toEqual([true]);
     expect(decide('CreateSecret', { Name: 'secrets-dr-backup/other-plan/x', SecretString: 'v' })).toEqual([false]);
-    expect(decide('GetSecretValue', { SecretId: 'prod/payments/db' }, { arn: dr('prod/payments/db'), tags: {}, kmsKeyId: 'alias/payments-dr' })).toEqual([true, true]);
+    expect(decide('GetSecretValue', { SecretId: 'prod/payments/db' }, { arn: dr('prod/payments/db'), tags: {}, kmsKeyId: 'alias/payments-dr' })).toEqual([
+      true,
+      true,
+    ]);
   });
 });
 
@@ -208,9 +294,20 @@ describe('the enforcer', () => {
     iam.bind('worker', { Version: '2012-10-17', Statement: [allow('secretsmanager:DescribeSecret')] });
     expect(iam.authorize('operator', [req('secretsmanager:DeleteSecret', arn('a'))])).toBeUndefined();
     const denied = iam.authorize('worker', [req('secretsmanager:DescribeSecret', arn('a')), req('secretsmanager:CreateSecret', arn('b'))]);
-    expect(denied?.message).toBe(`User: arn:aws:iam::${ACCOUNT}:user/worker is not authorized to perform: secretsmanager:CreateSecret on resource: ${arn('b')} because no identity-based policy allows the secretsmanager:CreateSecret action`);
-    expect(iam.recorded('worker')).toEqual({ worker: { 'secretsmanager:DescribeSecret': { allowed: 1, denied: 0, resources: [arn('a')] }, 'secretsmanager:CreateSecret': { allowed: 0, denied: 1, resources: [], lastDenial: denied!.message } } });
-    expect(accessDeniedMessage('arn:aws:iam::1:user/u', req('secretsmanager:ListSecrets', '*'), 'implicit-deny')).toBe('User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:ListSecrets because no identity-based policy allows the secretsmanager:ListSecrets action');
-    expect(accessDeniedMessage('arn:aws:iam::1:user/u', req('secretsmanager:DeleteSecret', arn('a')), 'explicit-deny')).toBe(`User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:DeleteSecret on resource: ${arn('a')} with an explicit deny in an identity-based policy`);
+    expect(denied?.message).toBe(
+      `User: arn:aws:iam::${ACCOUNT}:user/worker is not authorized to perform: secretsmanager:CreateSecret on resource: ${arn('b')} because no identity-based policy allows the secretsmanager:CreateSecret action`,
+    );
+    expect(iam.recorded('worker')).toEqual({
+      worker: {
+        'secretsmanager:DescribeSecret': { allowed: 1, denied: 0, resources: [arn('a')] },
+        'secretsmanager:CreateSecret': { allowed: 0, denied: 1, resources: [], lastDenial: denied!.message },
+      },
+    });
+    expect(accessDeniedMessage('arn:aws:iam::1:user/u', req('secretsmanager:ListSecrets', '*'), 'implicit-deny')).toBe(
+      'User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:ListSecrets because no identity-based policy allows the secretsmanager:ListSecrets action',
+    );
+    expect(accessDeniedMessage('arn:aws:iam::1:user/u', req('secretsmanager:DeleteSecret', arn('a')), 'explicit-deny')).toBe(
+      `User: arn:aws:iam::1:user/u is not authorized to perform: secretsmanager:DeleteSecret on resource: ${arn('a')} with an explicit deny in an identity-based policy`,
+    );
   });
 });

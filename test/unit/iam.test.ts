@@ -53,7 +53,7 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     expect(calls.filter((c) => !ops.has(c.op))).toEqual([]);
   });
 
-  it('scopes the worker policy: deletes only on the tool\'s own prefixes, `*` only where AWS takes no resource, KMS only through Secrets Manager', () => {
+  it("scopes the worker policy: deletes only on the tool's own prefixes, `*` only where AWS takes no resource, KMS only through Secrets Manager", () => {
     const policy = policyFor('worker', canonical, { accountId: '123456789012' });
     for (const s of policy.Statement) {
       if (s.Resource.includes('*')) expect(s.Action).toEqual(['secretsmanager:ListSecrets']);
@@ -64,7 +64,9 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     for (const r of deletes) expect(r).toMatch(/:secret:(secrets-dr(-backup|-drill)?\/payments\/\*|events!connection\/secrets-dr-\*)$/);
     const kms = statementsWith(policy, 'kms:Decrypt');
     expect(kms).toHaveLength(1);
-    expect(kms[0]!.Condition).toEqual({ StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com', 'secretsmanager.ap-northeast-3.amazonaws.com'] } });
+    expect(kms[0]!.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com', 'secretsmanager.ap-northeast-3.amazonaws.com'] },
+    });
     // The plan's selectors become resources: a prefix, an exact name (6-character suffix), a tag condition.
     const promote = statementsWith(policy, 'secretsmanager:StopReplicationToReplica');
     const arns = promote.flatMap((s) => s.Resource);
@@ -80,7 +82,9 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     expect(receiver.Statement.flatMap((s) => s.Action).sort()).toEqual(['kms:Decrypt', 'secretsmanager:GetSecretValue']);
     expect(statementsWith(receiver, 'secretsmanager:GetSecretValue')[0]!.Resource.every((r) => r.endsWith(':secret:secrets-dr/payments/temporal*'))).toBe(true);
     const operator = policyFor('operator', canonical);
-    expect(operator.Statement.flatMap((s) => s.Action).every((a) => /^secretsmanager:(List|Describe|Get(Resource)?Policy|GetResourcePolicy)/.test(a))).toBe(true);
+    expect(operator.Statement.flatMap((s) => s.Action).every((a) => /^secretsmanager:(List|Describe|Get(Resource)?Policy|GetResourcePolicy)/.test(a))).toBe(
+      true,
+    );
     expect(operator.Statement.flatMap((s) => s.Action)).not.toContain('secretsmanager:GetSecretValue');
   });
 

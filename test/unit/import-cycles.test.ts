@@ -24,7 +24,14 @@ describe('no import circle anywhere (issue 17)', () => {
     ]);
     expect(cycles(g)).toEqual(expect.arrayContaining([['cli/commands/failover.ts', 'cli/commands/watch.ts'], ['a.ts', 'b.ts', 'c.ts'], ['self.ts']]));
     expect(cycles(g)).toHaveLength(3);
-    expect(cycles(new Map([['x.ts', ['y.ts']], ['y.ts', []]]))).toEqual([]);
+    expect(
+      cycles(
+        new Map([
+          ['x.ts', ['y.ts']],
+          ['y.ts', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 
   it('type-only imports do not count (the compiler erases them); value, side-effect and dynamic imports do', () => {

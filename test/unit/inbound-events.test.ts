@@ -5,7 +5,13 @@ import { alarmPattern, eventsInstallNames, healthPattern } from '../../domain/ev
 import { validatePlan } from '../../domain/plan.js';
 import { apiKeyMatches } from '../../cli/receiver-server.js';
 
-const parsed = validatePlan({ name: 'payments', primaryRegion: 'ap-northeast-1', drRegions: [{ region: 'ap-northeast-3' }], secrets: { include: [{ prefix: 'p/' }] }, health: { alarms: ['payments-sm-errors'] } });
+const parsed = validatePlan({
+  name: 'payments',
+  primaryRegion: 'ap-northeast-1',
+  drRegions: [{ region: 'ap-northeast-3' }],
+  secrets: { include: [{ prefix: 'p/' }] },
+  health: { alarms: ['payments-sm-errors'] },
+});
 if (!parsed.ok) throw new Error('plan');
 const plan = parsed.plan;
 const at = '2026-01-01T00:00:00.000Z';
@@ -14,7 +20,15 @@ const health = (eventRegion: string, deliveredIn: string, over: Record<string, u
   source: 'aws.health',
   'detail-type': 'AWS Health Event',
   region: deliveredIn,
-  detail: { eventArn: 'arn:aws:health:ap-northeast-1::event/SECRETSMANAGER/X/1', service: 'SECRETSMANAGER', eventTypeCategory: 'issue', eventRegion, communicationId: 'c1', statusCode: 'open', ...over },
+  detail: {
+    eventArn: 'arn:aws:health:ap-northeast-1::event/SECRETSMANAGER/X/1',
+    service: 'SECRETSMANAGER',
+    eventTypeCategory: 'issue',
+    eventRegion,
+    communicationId: 'c1',
+    statusCode: 'open',
+    ...over,
+  },
 });
 
 describe('inbound events → hints', () => {
@@ -27,10 +41,23 @@ describe('inbound events → hints', () => {
   });
 
   it('ignores what is not an outage hint for this plan', () => {
-    expect(hintFromEvent(plan, InboundEvent.parse(health('eu-west-1', 'eu-west-1')), at)).toMatchObject({ ignored: expect.stringMatching(/not a Region of plan/) });
-    expect(hintFromEvent(plan, InboundEvent.parse(health('ap-northeast-1', 'ap-northeast-1', { service: 'EC2' })), at)).toMatchObject({ ignored: expect.stringMatching(/EC2/) });
-    expect(hintFromEvent(plan, InboundEvent.parse(health('ap-northeast-1', 'ap-northeast-1', { statusCode: 'closed' })), at)).toMatchObject({ ignored: expect.stringMatching(/closed/) });
-    const alarm = (name: string, value: string) => InboundEvent.parse({ id: 'a', source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', region: 'ap-northeast-3', detail: { alarmName: name, state: { value } } });
+    expect(hintFromEvent(plan, InboundEvent.parse(health('eu-west-1', 'eu-west-1')), at)).toMatchObject({
+      ignored: expect.stringMatching(/not a Region of plan/),
+    });
+    expect(hintFromEvent(plan, InboundEvent.parse(health('ap-northeast-1', 'ap-northeast-1', { service: 'EC2' })), at)).toMatchObject({
+      ignored: expect.stringMatching(/EC2/),
+    });
+    expect(hintFromEvent(plan, InboundEvent.parse(health('ap-northeast-1', 'ap-northeast-1', { statusCode: 'closed' })), at)).toMatchObject({
+      ignored: expect.stringMatching(/closed/),
+    });
+    const alarm = (name: string, value: string) =>
+      InboundEvent.parse({
+        id: 'a',
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        region: 'ap-northeast-3',
+        detail: { alarmName: name, state: { value } },
+      });
     expect(hintFromEvent(plan, alarm('payments-sm-errors', 'OK'), at)).toMatchObject({ ignored: expect.stringMatching(/not ALARM/) });
     expect(hintFromEvent(plan, alarm('other', 'ALARM'), at)).toMatchObject({ ignored: expect.stringMatching(/not one of/) });
     expect(hintFromEvent(plan, alarm('payments-sm-errors', 'ALARM'), at)).toMatchObject({ hint: { kind: 'alarm', region: 'ap-northeast-3' } });
@@ -62,7 +89,11 @@ describe('events out / install', () => {
     const names = eventsInstallNames('x'.repeat(63));
     for (const n of Object.values(names)) expect(n.length).toBeLessThanOrEqual(64);
     expect(new Set(Object.values(names)).size).toBe(4);
-    expect(alarmPattern(['a'])).toEqual({ source: ['aws.cloudwatch'], 'detail-type': ['CloudWatch Alarm State Change'], detail: { alarmName: ['a'], state: { value: ['ALARM'] } } });
+    expect(alarmPattern(['a'])).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: ['a'], state: { value: ['ALARM'] } },
+    });
     expect(healthPattern()).toMatchObject({ detail: { service: ['SECRETSMANAGER'], eventTypeCategory: ['issue'] } });
   });
 });

@@ -20,7 +20,12 @@ const toy = setup({
   states: {
     stepping: {
       entry: 'step',
-      on: { STEPPED: [{ guard: ({ event }) => event.by >= 2, target: 'finishing', actions: assign({ n: ({ context, event }) => context.n + event.by }) }, { target: 'stepping', reenter: true }] },
+      on: {
+        STEPPED: [
+          { guard: ({ event }) => event.by >= 2, target: 'finishing', actions: assign({ n: ({ context, event }) => context.n + event.by }) },
+          { target: 'stepping', reenter: true },
+        ],
+      },
     },
     finishing: { entry: 'finish', always: 'over' },
     over: { type: 'final' },
@@ -34,10 +39,15 @@ describe('runMachine: one driver for every machine', () => {
     const calls: string[] = [];
     let tries = 0;
     // Act
-    const { output, driver } = await runMachine(toy, { start: 9 }, {
-      step: () => (calls.push('step'), { type: 'STEPPED' as const, by: ++tries }),
-      finish: async () => void calls.push('finish'),
-    }, poll);
+    const { output, driver } = await runMachine(
+      toy,
+      { start: 9 },
+      {
+        step: () => (calls.push('step'), { type: 'STEPPED' as const, by: ++tries }),
+        finish: async () => void calls.push('finish'),
+      },
+      poll,
+    );
     // Assess
     expect(calls).toEqual(['step', 'step', 'finish']);
     expect(output).toEqual({ outcome: 'big', log: [] });
@@ -65,7 +75,10 @@ describe('runMachine: one driver for every machine', () => {
 
 describe('runBatches: the pausable, cancellable batch loop', () => {
   it('keeps batch order in its results with several lanes', async () => {
-    const out = await runBatches({ batches: chunk([1, 2, 3, 4, 5, 6, 7], 2), inFlight: 2, run: async (b) => (await new Promise((r) => setTimeout(r, 5 * (4 - b.length))), b.join('+')) }, poll);
+    const out = await runBatches(
+      { batches: chunk([1, 2, 3, 4, 5, 6, 7], 2), inFlight: 2, run: async (b) => (await new Promise((r) => setTimeout(r, 5 * (4 - b.length))), b.join('+')) },
+      poll,
+    );
     expect(out).toEqual(['1+2', '3+4', '5+6', '7']);
   });
 
@@ -81,16 +94,19 @@ describe('runBatches: the pausable, cancellable batch loop', () => {
 
   it('after cancel, skips what has not started; what ran stays done', async () => {
     const control: ControlState & { cancelRequested: boolean } = { paused: false, cancelRequested: false };
-    const out = await runBatches({
-      batches: [0, 1, 2, 3],
-      inFlight: 1,
-      control: () => control,
-      run: async (b) => {
-        if (b === 1) control.cancelRequested = true; // cancel arrives while batch 1 runs
-        return `done ${b}`;
+    const out = await runBatches(
+      {
+        batches: [0, 1, 2, 3],
+        inFlight: 1,
+        control: () => control,
+        run: async (b) => {
+          if (b === 1) control.cancelRequested = true; // cancel arrives while batch 1 runs
+          return `done ${b}`;
+        },
+        skip: (b) => `skipped ${b}`,
       },
-      skip: (b) => `skipped ${b}`,
-    }, poll);
+      poll,
+    );
     expect(out).toEqual(['done 0', 'done 1', 'skipped 2', 'skipped 3']);
   });
 

@@ -5,8 +5,10 @@ import { fencePolicy, withoutFence } from '../../activities/failover.activities.
 describe('lab: explicit Deny for everyone in a resource policy', () => {
   it('denies the fenced write actions, not reads or policy changes', () => {
     const policy = fencePolicy(undefined);
-    for (const op of ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotateSecret', 'DeleteSecret']) expect(deniedByResourcePolicy(policy, op), op).toBe(true);
-    for (const op of ['GetSecretValue', 'DescribeSecret', 'PutResourcePolicy', 'DeleteResourcePolicy', 'TagResource']) expect(deniedByResourcePolicy(policy, op), op).toBe(false);
+    for (const op of ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage', 'RotateSecret', 'DeleteSecret'])
+      expect(deniedByResourcePolicy(policy, op), op).toBe(true);
+    for (const op of ['GetSecretValue', 'DescribeSecret', 'PutResourcePolicy', 'DeleteResourcePolicy', 'TagResource'])
+      expect(deniedByResourcePolicy(policy, op), op).toBe(false);
   });
 
   it('ignores allows, conditions and named principals; matches wildcards', () => {
@@ -17,8 +19,11 @@ describe('lab: explicit Deny for everyone in a resource policy', () => {
     expect(deniedByResourcePolicy(doc({ Effect: 'Deny', Principal: { AWS: '*' }, Action: 'secretsmanager:Put*' }), 'PutSecretValue')).toBe(true);
   });
 
-  it('the fence keeps the secret\'s own statements and can be taken out again', () => {
-    const own = JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:role/app' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }] });
+  it("the fence keeps the secret's own statements and can be taken out again", () => {
+    const own = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::1:role/app' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+    });
     const fenced = fencePolicy(own);
     expect(JSON.parse(fenced).Statement).toHaveLength(2);
     expect(fencePolicy(fenced)).toBe(fenced); // idempotent

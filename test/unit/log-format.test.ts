@@ -33,28 +33,50 @@ describe('JSON log lines', () => {
     const err = Object.assign(new Error('boom'), { type: 'RegionUnreachable' });
     const line = formatLog('json', 'warn', 'activity failed', { error: err, n: 10n, region: 'r1' }, new Date('2026-01-01T00:00:00Z'));
     expect(line).not.toContain('\n');
-    expect(JSON.parse(line)).toEqual({ ts: '2026-01-01T00:00:00.000Z', level: 'warn', msg: 'activity failed', fields: { error: { name: 'Error', message: 'boom', type: 'RegionUnreachable' }, n: '10', region: 'r1' } });
+    expect(JSON.parse(line)).toEqual({
+      ts: '2026-01-01T00:00:00.000Z',
+      level: 'warn',
+      msg: 'activity failed',
+      fields: { error: { name: 'Error', message: 'boom', type: 'RegionUnreachable' }, n: '10', region: 'r1' },
+    });
     expect(formatLog('text', 'info', 'hello', {}, new Date('2026-01-01T00:00:00Z'))).toBe('2026-01-01T00:00:00.000Z [INFO] hello');
   });
 
   it('SECRETS_DR_LOG_FORMAT accepts text and json only, naming the variable otherwise', async () => {
     expect(loadEnv({ SECRETS_DR_LOG_FORMAT: 'JSON' }).SECRETS_DR_LOG_FORMAT).toBe('json');
-    expect(() => loadEnv({ SECRETS_DR_LOG_FORMAT: 'yaml' })).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'SECRETS_DR_LOG_FORMAT' })] }));
+    expect(() => loadEnv({ SECRETS_DR_LOG_FORMAT: 'yaml' })).toThrow(
+      expect.objectContaining({ problems: [expect.objectContaining({ path: 'SECRETS_DR_LOG_FORMAT' })] }),
+    );
   });
 
-  it("the CLI's errors on stderr: a usage error, a bad configuration and an unreachable Temporal are JSON lines, exit codes kept", { timeout: 90_000 }, async () => {
-    const usage = await run(['worker'], {});
-    expect(usage.code).toBe(2);
-    expect(jsonLines(usage.err)[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('say which Regions'), fields: { type: 'UsageError', exitCode: 2 } });
+  it(
+    "the CLI's errors on stderr: a usage error, a bad configuration and an unreachable Temporal are JSON lines, exit codes kept",
+    { timeout: 90_000 },
+    async () => {
+      const usage = await run(['worker'], {});
+      expect(usage.code).toBe(2);
+      expect(jsonLines(usage.err)[0]).toMatchObject({
+        level: 'error',
+        msg: expect.stringContaining('say which Regions'),
+        fields: { type: 'UsageError', exitCode: 2 },
+      });
 
-    const config = await run(['worker', '--regions', 'us-east-1'], { SECRETS_DR_METRICS_PORT: 'ninety' });
-    expect(config.code).toBe(2);
-    expect(jsonLines(config.err)[0]).toMatchObject({ level: 'error', fields: { type: 'ConfigInvalid', problems: [expect.objectContaining({ path: 'SECRETS_DR_METRICS_PORT' })] } });
+      const config = await run(['worker', '--regions', 'us-east-1'], { SECRETS_DR_METRICS_PORT: 'ninety' });
+      expect(config.code).toBe(2);
+      expect(jsonLines(config.err)[0]).toMatchObject({
+        level: 'error',
+        fields: { type: 'ConfigInvalid', problems: [expect.objectContaining({ path: 'SECRETS_DR_METRICS_PORT' })] },
+      });
 
-    const down = await run(['status', '-f', new URL('../fixtures/canonical-plan.yaml', import.meta.url).pathname], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
-    expect(down.code).toBe(1);
-    expect(jsonLines(down.err)[0]).toMatchObject({ level: 'error', msg: expect.stringContaining('cannot reach the Temporal server'), fields: { type: 'TemporalUnreachable' } });
-  });
+      const down = await run(['status', '-f', new URL('../fixtures/canonical-plan.yaml', import.meta.url).pathname], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
+      expect(down.code).toBe(1);
+      expect(jsonLines(down.err)[0]).toMatchObject({
+        level: 'error',
+        msg: expect.stringContaining('cannot reach the Temporal server'),
+        fields: { type: 'TemporalUnreachable' },
+      });
+    },
+  );
 
   it('a metrics port already in use is a configuration error naming the port and what to do, not a crash', { timeout: 60_000 }, async () => {
     const busy = createServer();
@@ -63,7 +85,11 @@ describe('JSON log lines', () => {
     try {
       const r = await run(['worker', '--regions', 'us-east-1', '--metrics-port', String(port)], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
       expect(r.code).toBe(2);
-      expect(jsonLines(r.err)[0]).toMatchObject({ level: 'error', msg: expect.stringMatching(new RegExp(`metrics port ${port}: cannot serve metrics .*in use.*--metrics-port or SECRETS_DR_METRICS_PORT`)), fields: { type: 'ConfigInvalid' } });
+      expect(jsonLines(r.err)[0]).toMatchObject({
+        level: 'error',
+        msg: expect.stringMatching(new RegExp(`metrics port ${port}: cannot serve metrics .*in use.*--metrics-port or SECRETS_DR_METRICS_PORT`)),
+        fields: { type: 'ConfigInvalid' },
+      });
     } finally {
       busy.close();
     }

@@ -4,14 +4,19 @@ import { activityMetrics, Metric } from '../../domain/metrics.js';
 
 describe('domain metrics from activity results', () => {
   it('promoteBatch counts promoted and failed secrets of the DR Region; already-standalone ones are not counted again', () => {
-    const updates = activityMetrics('promoteBatch', 'ap-northeast-3', { planName: 'payments', names: ['a', 'b', 'c', 'd'] }, {
-      outcomes: [
-        { name: 'prod/a', status: 'promoted' },
-        { name: 'prod/b', status: 'promoted' },
-        { name: 'prod/c', status: 'already-standalone' },
-        { name: 'prod/d', status: 'failed', reason: 'x' },
-      ],
-    });
+    const updates = activityMetrics(
+      'promoteBatch',
+      'ap-northeast-3',
+      { planName: 'payments', names: ['a', 'b', 'c', 'd'] },
+      {
+        outcomes: [
+          { name: 'prod/a', status: 'promoted' },
+          { name: 'prod/b', status: 'promoted' },
+          { name: 'prod/c', status: 'already-standalone' },
+          { name: 'prod/d', status: 'failed', reason: 'x' },
+        ],
+      },
+    );
     expect(updates).toEqual([
       { kind: 'counter', name: Metric.promoted, value: 2, tags: { region: 'ap-northeast-3' } },
       { kind: 'counter', name: Metric.failed, value: 1, tags: { region: 'ap-northeast-3', step: 'promote' } },
@@ -35,7 +40,8 @@ describe('domain metrics from activity results', () => {
   });
 
   it('published events give health state, drill RTO/RPO and failover outcomes; other events nothing', () => {
-    const ev = (detailType: string, detail: object) => activityMetrics('publishEvent', 'r1', { bus: 'default', event: { detailType, detail } }, { eventId: 'e' }, 1_700_000_000_000);
+    const ev = (detailType: string, detail: object) =>
+      activityMetrics('publishEvent', 'r1', { bus: 'default', event: { detailType, detail } }, { eventId: 'e' }, 1_700_000_000_000);
     expect(ev('Health Changed', { plan: 'p', region: 'r2', from: 'healthy', to: 'unhealthy' })).toEqual([
       { kind: 'gauge', name: Metric.regionHealth, value: 2, tags: { plan: 'p', region: 'r2' } },
       { kind: 'gauge', name: Metric.regionHealthChangedAt, value: 1_700_000_000, tags: { plan: 'p', region: 'r2' } },
@@ -53,7 +59,7 @@ describe('domain metrics from activity results', () => {
     expect(ev('Approval Requested', { plan: 'p' })).toEqual([]);
   });
 
-  it('the drill lag measurement sets each DR Region\'s replication lag; unknown activities give nothing', () => {
+  it("the drill lag measurement sets each DR Region's replication lag; unknown activities give nothing", () => {
     expect(activityMetrics('writeCanaryAndMeasureLag', 'r1', {}, { lag: [{ region: 'r2', ms: 420, timedOut: false }] })).toEqual([
       { kind: 'gauge', name: Metric.replicationLag, value: 0.42, tags: { region: 'r2' } },
     ]);
@@ -61,8 +67,14 @@ describe('domain metrics from activity results', () => {
   });
 
   it("failback's batches count the secrets that failed, not those skipped, with the activity as the step", () => {
-    const result = [{ name: 'a', ok: true }, { name: 'b', ok: false, reason: 'denied' }, { name: 'c', ok: false, skipped: true }];
-    expect(activityMetrics('copyBackBatch', 'r1', {}, result)).toEqual([{ kind: 'counter', name: Metric.failed, value: 1, tags: { region: 'r1', step: 'copyBackBatch' } }]);
+    const result = [
+      { name: 'a', ok: true },
+      { name: 'b', ok: false, reason: 'denied' },
+      { name: 'c', ok: false, skipped: true },
+    ];
+    expect(activityMetrics('copyBackBatch', 'r1', {}, result)).toEqual([
+      { kind: 'counter', name: Metric.failed, value: 1, tags: { region: 'r1', step: 'copyBackBatch' } },
+    ]);
     expect(activityMetrics('unfenceBatch', 'r1', {}, [{ name: 'a', ok: true }])).toEqual([]);
   });
 });

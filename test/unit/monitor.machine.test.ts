@@ -7,7 +7,11 @@ import { assessFleet, rotationOverdue } from '../../domain/health.js';
 import { validatePlan } from '../../domain/plan.js';
 
 const at = '2026-01-01T00:00:00.000Z';
-const ok = (findings?: HealthReason[]): RegionHealthEvent => ({ type: 'PROBED', at, observation: { region: 'r', reachable: true, latencyMs: 5, findings } as RegionObservation });
+const ok = (findings?: HealthReason[]): RegionHealthEvent => ({
+  type: 'PROBED',
+  at,
+  observation: { region: 'r', reachable: true, latencyMs: 5, findings } as RegionObservation,
+});
 const down: RegionHealthEvent = { type: 'PROBED', at, observation: { region: 'r', reachable: false, error: 'ECONNREFUSED' } };
 const lag: HealthReason = { code: 'replication-lag', message: '1 replica behind', count: 1 };
 const missing: HealthReason = { code: 'replica-missing', message: '1 without replica', count: 1 };
@@ -29,21 +33,65 @@ function run(events: RegionHealthEvent[], recoverOnUnhealthy = false) {
 describe('Region health machine (pure; no Temporal)', () => {
   const table: Array<{ name: string; events: RegionHealthEvent[]; state: string; changes: string[]; recover?: boolean; actions?: string[] }> = [
     { name: 'good probes stay healthy and announce nothing', events: [ok([]), ok([]), ok([])], state: 'healthy', changes: [] },
-    { name: 'fewer failed probes than unhealthyAfter: no change (hysteresis)', events: [down, down, ok([]), down, down, ok([])], state: 'healthy', changes: [] },
-    { name: 'unhealthyAfter consecutive failures: unhealthy, once', events: [down, down, down, down, down], state: 'unhealthy', changes: ['healthy→unhealthy'] },
+    {
+      name: 'fewer failed probes than unhealthyAfter: no change (hysteresis)',
+      events: [down, down, ok([]), down, down, ok([])],
+      state: 'healthy',
+      changes: [],
+    },
+    {
+      name: 'unhealthyAfter consecutive failures: unhealthy, once',
+      events: [down, down, down, down, down],
+      state: 'unhealthy',
+      changes: ['healthy→unhealthy'],
+    },
     {
       name: 'back from unhealthy only after as many good probes',
       events: [down, down, down, ok([]), ok([]), down, ok([]), ok([]), ok([])],
       state: 'healthy',
       changes: ['healthy→unhealthy', 'unhealthy→healthy'],
     },
-    { name: 'a stale rotation degrades at once, one announcement over many cycles', events: [ok([stale]), ok([stale]), ok([stale]), ok([stale])], state: 'degraded', changes: ['healthy→degraded'] },
-    { name: 'replication lag degrades only after unhealthyAfter cycles in a row', events: [ok([lag]), ok([lag]), ok([]), ok([lag]), ok([lag]), ok([lag]), ok([lag])], state: 'degraded', changes: ['healthy→degraded'] },
+    {
+      name: 'a stale rotation degrades at once, one announcement over many cycles',
+      events: [ok([stale]), ok([stale]), ok([stale]), ok([stale])],
+      state: 'degraded',
+      changes: ['healthy→degraded'],
+    },
+    {
+      name: 'replication lag degrades only after unhealthyAfter cycles in a row',
+      events: [ok([lag]), ok([lag]), ok([]), ok([lag]), ok([lag]), ok([lag]), ok([lag])],
+      state: 'degraded',
+      changes: ['healthy→degraded'],
+    },
     { name: 'a missing replica that appears within the window never degrades', events: [ok([missing]), ok([missing]), ok([])], state: 'healthy', changes: [] },
-    { name: 'a new reason code while degraded is a change; a count change is not', events: [ok([stale]), ok([{ ...stale, count: 2 }]), ok([stale, conflict]), ok([])], state: 'healthy', changes: ['healthy→degraded', 'degraded→degraded', 'degraded→healthy'] },
-    { name: 'parity unknown (primary unreadable) keeps the reasons', events: [ok([stale]), ok(undefined), ok(undefined)], state: 'degraded', changes: ['healthy→degraded'] },
-    { name: 'unhealthy primary of an automatic plan asks for recovery once', events: [down, down, down, down], state: 'unhealthy', changes: ['healthy→unhealthy'], recover: true, actions: ['announce', 'requestRecovery'] },
-    { name: 'not automatic: no recovery request', events: [down, down, down], state: 'unhealthy', changes: ['healthy→unhealthy'], recover: false, actions: ['announce'] },
+    {
+      name: 'a new reason code while degraded is a change; a count change is not',
+      events: [ok([stale]), ok([{ ...stale, count: 2 }]), ok([stale, conflict]), ok([])],
+      state: 'healthy',
+      changes: ['healthy→degraded', 'degraded→degraded', 'degraded→healthy'],
+    },
+    {
+      name: 'parity unknown (primary unreadable) keeps the reasons',
+      events: [ok([stale]), ok(undefined), ok(undefined)],
+      state: 'degraded',
+      changes: ['healthy→degraded'],
+    },
+    {
+      name: 'unhealthy primary of an automatic plan asks for recovery once',
+      events: [down, down, down, down],
+      state: 'unhealthy',
+      changes: ['healthy→unhealthy'],
+      recover: true,
+      actions: ['announce', 'requestRecovery'],
+    },
+    {
+      name: 'not automatic: no recovery request',
+      events: [down, down, down],
+      state: 'unhealthy',
+      changes: ['healthy→unhealthy'],
+      recover: false,
+      actions: ['announce'],
+    },
   ];
   for (const t of table) {
     it(t.name, () => {
@@ -55,13 +103,21 @@ describe('Region health machine (pure; no Temporal)', () => {
   }
 
   it('says why: the unhealthy reason names the failures, degraded carries the findings', () => {
-    expect(run([down, down, down]).announcements[0]!.reasons[0]).toMatchObject({ code: 'unreachable', message: expect.stringMatching(/3 consecutive failed probes: ECONNREFUSED/) });
+    expect(run([down, down, down]).announcements[0]!.reasons[0]).toMatchObject({
+      code: 'unreachable',
+      message: expect.stringMatching(/3 consecutive failed probes: ECONNREFUSED/),
+    });
     expect(run([ok([stale])]).announcements[0]!.reasons).toEqual([stale]);
   });
 });
 
 describe('assessFleet (findings from list pages only)', () => {
-  const parsed = validatePlan({ name: 'p', primaryRegion: 'ap-northeast-1', drRegions: [{ region: 'ap-northeast-3' }], secrets: { include: [{ prefix: 'app/' }] } });
+  const parsed = validatePlan({
+    name: 'p',
+    primaryRegion: 'ap-northeast-1',
+    drRegions: [{ region: 'ap-northeast-3' }],
+    secrets: { include: [{ prefix: 'app/' }] },
+  });
   if (!parsed.ok) throw new Error('plan');
   const plan = parsed.plan;
   const arn = (r: string, n: string) => `arn:aws:secretsmanager:${r}:1:secret:${n}-AbCdEf`;
@@ -90,13 +146,24 @@ describe('assessFleet (findings from list pages only)', () => {
       ],
       now,
     );
-    const codes = (r: string) => obs.find((o) => o.region === r)!.findings!.map((f) => `${f.code}:${f.count}`).sort();
+    const codes = (r: string) =>
+      obs
+        .find((o) => o.region === r)!
+        .findings!.map((f) => `${f.code}:${f.count}`)
+        .sort();
     expect(codes('ap-northeast-1')).toEqual(['fence-pending:1', 'rotation-stale:1']);
     expect(codes('ap-northeast-3')).toEqual(['replica-conflict:1', 'replica-missing:1', 'replication-lag:1']);
   });
 
   it('without the primary, DR parity is unknown and the primary is unreachable', () => {
-    const obs = assessFleet(plan, [{ region: 'ap-northeast-1', reachable: false, error: 'down' }, { region: 'ap-northeast-3', reachable: true, inventory: { region: 'ap-northeast-3', entries: [], listCalls: 1 } }], now);
+    const obs = assessFleet(
+      plan,
+      [
+        { region: 'ap-northeast-1', reachable: false, error: 'down' },
+        { region: 'ap-northeast-3', reachable: true, inventory: { region: 'ap-northeast-3', entries: [], listCalls: 1 } },
+      ],
+      now,
+    );
     expect(obs[0]).toMatchObject({ reachable: false, error: 'down' });
     expect(obs[1]!.findings).toBeUndefined();
   });
@@ -109,7 +176,8 @@ describe('assessFleet (findings from list pages only)', () => {
 });
 
 describe('a permission error is not an outage (DESIGN invariant 9)', () => {
-  const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) => Object.assign(new Error(`${name} message`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
+  const sdkError = (name: string, status?: number, extra: Record<string, unknown> = {}) =>
+    Object.assign(new Error(`${name} message`), { name, ...(status ? { $metadata: { httpStatusCode: status } } : {}), ...extra });
 
   it('one classifier: unreachable (no answer) vs denied vs throttled vs rejected (another answer)', () => {
     const table: Array<[unknown, string]> = [
@@ -135,16 +203,33 @@ describe('a permission error is not an outage (DESIGN invariant 9)', () => {
     for (const [err, want] of table) expect(classifyAwsError(err), `${(err as Error).name} ${(err as Error).message}`).toBe(want);
   });
 
-  const parsed = validatePlan({ name: 'p', primaryRegion: 'ap-northeast-1', drRegions: [{ region: 'ap-northeast-3' }], secrets: { include: [{ prefix: 'app/' }] } });
+  const parsed = validatePlan({
+    name: 'p',
+    primaryRegion: 'ap-northeast-1',
+    drRegions: [{ region: 'ap-northeast-3' }],
+    secrets: { include: [{ prefix: 'app/' }] },
+  });
   if (!parsed.ok) throw new Error('plan');
   const dr: RegionSurvey = { region: 'ap-northeast-3', reachable: true, inventory: { region: 'ap-northeast-3', entries: [], listCalls: 1 } };
 
-  for (const [problem, code, persistent] of [['denied', 'access-denied', false], ['throttled', 'throttled', true]] as const) {
+  for (const [problem, code, persistent] of [
+    ['denied', 'access-denied', false],
+    ['throttled', 'throttled', true],
+  ] as const) {
     it(`${problem} probes of an automatic plan's primary: degraded with the reason (${persistent ? 'once it persisted' : 'at once'}), never unhealthy, never a recovery request`, () => {
-      const survey: RegionSurvey = { region: 'ap-northeast-1', reachable: true, latencyMs: 2, error: `${problem === 'denied' ? 'AccessDeniedException' : 'ThrottlingException'}: no`, problem };
+      const survey: RegionSurvey = {
+        region: 'ap-northeast-1',
+        reachable: true,
+        latencyMs: 2,
+        error: `${problem === 'denied' ? 'AccessDeniedException' : 'ThrottlingException'}: no`,
+        problem,
+      };
       const obs = assessFleet(parsed.plan, [survey, dr], Date.parse(at))[0]!;
       expect(obs).toMatchObject({ reachable: true, findings: [{ code, message: expect.stringMatching(/not an outage/) }] });
-      const r = run(Array.from({ length: 10 }, (): RegionHealthEvent => ({ type: 'PROBED', at, observation: obs })), true);
+      const r = run(
+        Array.from({ length: 10 }, (): RegionHealthEvent => ({ type: 'PROBED', at, observation: obs })),
+        true,
+      );
       expect(r.state).toBe('degraded');
       expect(r.context.reasons.map((x: HealthReason) => x.code)).toEqual([code]);
       expect(r.announcements.map((a) => `${a.from}→${a.to}`)).toEqual(['healthy→degraded']);

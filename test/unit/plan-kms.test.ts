@@ -19,7 +19,8 @@ describe('plan validate: a KMS key ARN must belong to its Region', () => {
       'arn:aws:kms:ap-northeast-3:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab',
       'alias/payments-dr',
       '1234abcd-12ab-34cd-56ef-1234567890ab',
-    ]) expect(plan(key).ok, key).toBe(true);
+    ])
+      expect(plan(key).ok, key).toBe(true);
   });
 
   it('refuses a key of another Region, naming drRegions[0].kmsKeyId and both Regions', () => {
@@ -43,7 +44,9 @@ describe('plan validate: a KMS key ARN must belong to its Region', () => {
   });
 
   it('tells the AWS managed key from customer managed keys', () => {
-    expect(['alias/aws/secretsmanager', 'aws/secretsmanager', undefined, 'arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager'].every(isAwsManagedKey)).toBe(true);
+    expect(
+      ['alias/aws/secretsmanager', 'aws/secretsmanager', undefined, 'arn:aws:kms:us-east-1:123456789012:alias/aws/secretsmanager'].every(isAwsManagedKey),
+    ).toBe(true);
     expect(isAwsManagedKey('arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab')).toBe(false);
     expect(isAwsManagedKey('alias/payments')).toBe(false);
   });

@@ -75,7 +75,8 @@ conflicts:
   });
 
   it('rejects a DR Region equal to the primary, duplicates, and rotation Lambdas in the wrong Region', () => {
-    const problems = problemsOf(`${minimal.replace('drRegions: [{ region: ap-northeast-3 }]', 'drRegions: [{ region: ap-northeast-1 }, { region: ap-northeast-3 }, { region: ap-northeast-3 }]')}
+    const problems =
+      problemsOf(`${minimal.replace('drRegions: [{ region: ap-northeast-3 }]', 'drRegions: [{ region: ap-northeast-1 }, { region: ap-northeast-3 }, { region: ap-northeast-3 }]')}
 rotation:
   ap-northeast-3: arn:aws:lambda:us-east-1:123456789012:function:rotate
   eu-west-1: arn:aws:lambda:eu-west-1:123456789012:function:rotate
@@ -139,22 +140,50 @@ conflicts: { approvalTimeout: 0ms }
 failback: { approvalTimeout: 0m }
 drills: { schedule: "0 25 * * 6" }
 `);
-    expect(Object.keys(problems).sort()).toEqual(['conflicts.approvalTimeout', 'drills.schedule', 'failback.approvalTimeout', 'failover.approvalTimeout', 'failover.vetoWindow', 'health.interval', 'health.unhealthyAfter']);
-    expect(problems['health.interval']).toMatch(/^expected at least 5s when failover\.automatic is true, got 200ms: .*write e\.g\. "60s", or set failover\.automatic: false$/);
+    expect(Object.keys(problems).sort()).toEqual([
+      'conflicts.approvalTimeout',
+      'drills.schedule',
+      'failback.approvalTimeout',
+      'failover.approvalTimeout',
+      'failover.vetoWindow',
+      'health.interval',
+      'health.unhealthyAfter',
+    ]);
+    expect(problems['health.interval']).toMatch(
+      /^expected at least 5s when failover\.automatic is true, got 200ms: .*write e\.g\. "60s", or set failover\.automatic: false$/,
+    );
     expect(problems['health.unhealthyAfter']).toMatch(/^expected at least 2 when failover\.automatic is true, got 1: .*set failover\.automatic: false$/);
     expect(problems['failover.vetoWindow']).toMatch(/^expected at least 5s, got 0ms: nobody can veto/);
-    for (const p of ['conflicts.approvalTimeout', 'failover.approvalTimeout', 'failback.approvalTimeout']) expect(problems[p]).toMatch(/^expected at least 1s, got 0ms: .*write e\.g\. "30m"$/);
-    expect(problems['drills.schedule']).toBe('expected a cron expression such as "0 3 * * 6" (minute hour day-of-month month day-of-week, UTC), got "0 25 * * 6": field 2 (hour): 25 is out of range (0-23)');
+    for (const p of ['conflicts.approvalTimeout', 'failover.approvalTimeout', 'failback.approvalTimeout'])
+      expect(problems[p]).toMatch(/^expected at least 1s, got 0ms: .*write e\.g\. "30m"$/);
+    expect(problems['drills.schedule']).toBe(
+      'expected a cron expression such as "0 3 * * 6" (minute hour day-of-month month day-of-week, UTC), got "0 25 * * 6": field 2 (hour): 25 is out of range (0-23)',
+    );
   });
 
   it('fast probes are fine without automatic failover; automatic with sane settings is fine', () => {
     expect(parsePlanText(`${minimal}health: { interval: 0ms, unhealthyAfter: 1 }\n`).problems).toEqual([]);
-    expect(parsePlanText(`${minimal}failover: { automatic: true, vetoWindow: 5m }\nhealth: { interval: 5s, unhealthyAfter: 2 }\n`).plan?.failover.vetoWindow).toBe(300_000);
+    expect(
+      parsePlanText(`${minimal}failover: { automatic: true, vetoWindow: 5m }\nhealth: { interval: 5s, unhealthyAfter: 2 }\n`).plan?.failover.vetoWindow,
+    ).toBe(300_000);
   });
 
   it('drills.schedule: every form Temporal accepts passes, each malformed one says which field and why', () => {
     const problem = (cron: string) => parsePlanText(`${minimal}drills: { schedule: "${cron}" }\n`).problems[0]?.message.replace(/^.*?got "[^"]*": /, '');
-    for (const ok of ['0 3 * * 6', '*/15 * * * *', '0 9-17 * * MON-FRI', '0,30 * 1 jan,jul *', '0 3 * * 7', '0 0 3 * * 6 2030', '0 3 * * 6 2030', '@daily', '@every 1h', '@every 2h/30m', 'CRON_TZ=Asia/Tokyo 0 3 * * 6', '0 3 * * 6 # weekly']) {
+    for (const ok of [
+      '0 3 * * 6',
+      '*/15 * * * *',
+      '0 9-17 * * MON-FRI',
+      '0,30 * 1 jan,jul *',
+      '0 3 * * 7',
+      '0 0 3 * * 6 2030',
+      '0 3 * * 6 2030',
+      '@daily',
+      '@every 1h',
+      '@every 2h/30m',
+      'CRON_TZ=Asia/Tokyo 0 3 * * 6',
+      '0 3 * * 6 # weekly',
+    ]) {
       expect(problem(ok), ok).toBeUndefined();
     }
     expect(problem('weekly')).toMatch(/^it has 1 field; expected 5 \(minute hour day-of-month month day-of-week\)/);

@@ -12,11 +12,23 @@ describe('read paths (domain/read-paths.ts)', () => {
     expect(readPathProblem(denied)).toBe('a: ParameterStore: AccessDeniedException: no');
   });
 
-  it('targets: the primary\'s covered secrets at its AWSCURRENT; without the primary, the DR Region\'s own copies', () => {
+  it("targets: the primary's covered secrets at its AWSCURRENT; without the primary, the DR Region's own copies", () => {
     const covered = (e: { name: string }) => e.name.startsWith('prod/');
-    const primary = { entries: [{ name: 'prod/a', current: 'v1' }, { name: 'other', current: 'x' }, { name: 'prod/b', current: 'v9', primaryRegion: 'us-east-1' }, { name: 'prod/c', deleted: true }] };
+    const primary = {
+      entries: [
+        { name: 'prod/a', current: 'v1' },
+        { name: 'other', current: 'x' },
+        { name: 'prod/b', current: 'v9', primaryRegion: 'us-east-1' },
+        { name: 'prod/c', deleted: true },
+      ],
+    };
     expect(readPathTargets({ primaryRegion: 'ap-northeast-1' }, covered, primary, undefined)).toEqual([{ name: 'prod/a', expected: 'v1' }]);
-    const dr = { entries: [{ name: 'prod/a', current: 'v1', primaryRegion: 'ap-northeast-1' }, { name: 'prod/z', current: 'q', primaryRegion: 'eu-west-1' }] };
+    const dr = {
+      entries: [
+        { name: 'prod/a', current: 'v1', primaryRegion: 'ap-northeast-1' },
+        { name: 'prod/z', current: 'q', primaryRegion: 'eu-west-1' },
+      ],
+    };
     expect(readPathTargets({ primaryRegion: 'ap-northeast-1' }, covered, undefined, dr)).toEqual([{ name: 'prod/a', expected: 'v1' }]);
   });
 
@@ -25,9 +37,24 @@ describe('read paths (domain/read-paths.ts)', () => {
     expect(readPathCycleDue(900_000, undefined, 5)).toBe(true);
     expect(readPathCycleDue(900_000, { at: 0, reasons: {} }, 899_999)).toBe(false);
     expect(readPathCycleDue(900_000, { at: 0, reasons: {} }, 900_000)).toBe(true);
-    const reason = readPathReason({ region: 'dr', checked: 2, current: 1, failed: [judgeReadPaths('a', 'v2', { GetSecretValue: { ok: true, versionId: 'v2' }, ParameterStore: { ok: false, error: 'AccessDeniedException: x' } })], failedCount: 1, checkedAt: '', calls: 4 })!;
+    const reason = readPathReason({
+      region: 'dr',
+      checked: 2,
+      current: 1,
+      failed: [judgeReadPaths('a', 'v2', { GetSecretValue: { ok: true, versionId: 'v2' }, ParameterStore: { ok: false, error: 'AccessDeniedException: x' } })],
+      failedCount: 1,
+      checkedAt: '',
+      calls: 4,
+    })!;
     expect(reason).toMatchObject({ code: 'read-path', count: 1 });
-    const obs = withReadPathFindings([{ region: 'dr', reachable: true, findings: [] }, { region: 'p', reachable: true, findings: [] }, { region: 'x', reachable: false }], { at: 0, reasons: { dr: reason, x: reason } });
+    const obs = withReadPathFindings(
+      [
+        { region: 'dr', reachable: true, findings: [] },
+        { region: 'p', reachable: true, findings: [] },
+        { region: 'x', reachable: false },
+      ],
+      { at: 0, reasons: { dr: reason, x: reason } },
+    );
     expect(obs[0]!.findings).toEqual([reason]);
     expect(obs[1]!.findings).toEqual([]);
     expect(obs[2]!.findings).toBeUndefined();

@@ -27,7 +27,27 @@ let r: RunningReceiver | undefined;
 let connection: Connection;
 
 beforeAll(() => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   execFileSync('openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048', '-out', otherKey], { stdio: 'ignore' });
   writeFileSync(planFile, PLAN);
 });
@@ -66,7 +86,14 @@ describe('the receiver over HTTPS', () => {
     connection = Connection.lazy({ address: '127.0.0.1:1' }); // no request here reaches Temporal
     const { plan } = parsePlanText(PLAN);
     const lines: Array<{ line: string; fields?: Record<string, unknown> }> = [];
-    r = await startReceiver({ client: new Client({ connection }), apiKey: KEY, taskQueuePrefix: 'tls-test', plans: [plan!], tls: loadReceiverTls(cert, key), log: (line, fields) => lines.push({ line, fields }) });
+    r = await startReceiver({
+      client: new Client({ connection }),
+      apiKey: KEY,
+      taskQueuePrefix: 'tls-test',
+      plans: [plan!],
+      tls: loadReceiverTls(cert, key),
+      log: (line, fields) => lines.push({ line, fields }),
+    });
     expect(r.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(await get(r.url, '/health')).toEqual({ status: 200, body: '{"ok":true}' });
     expect((await get(r.url, '/events/tlsplan', { 'x-secrets-dr-api-key': 'wrong' }, 'POST')).status).toBe(401);
@@ -108,6 +135,8 @@ describe('the receiver over HTTPS', () => {
   it('a certificate without its key, a key that does not match, and an unreadable file are clear errors', async () => {
     expect((await cli(['-f', planFile, '--tls-cert', cert])).err).toMatch(/HTTPS needs both --tls-cert and --tls-key .*only --tls-cert was given/);
     expect((await cli(['-f', planFile, '--tls-cert', cert, '--tls-key', otherKey])).err).toMatch(/not a usable certificate and key pair/);
-    expect((await cli(['-f', planFile], { SECRETS_DR_RECEIVER_TLS_CERT: join(dir, 'missing.crt'), SECRETS_DR_RECEIVER_TLS_KEY: key })).err).toMatch(/--tls-cert .*missing\.crt: cannot read it/);
+    expect((await cli(['-f', planFile], { SECRETS_DR_RECEIVER_TLS_CERT: join(dir, 'missing.crt'), SECRETS_DR_RECEIVER_TLS_KEY: key })).err).toMatch(
+      /--tls-cert .*missing\.crt: cannot read it/,
+    );
   });
 });

@@ -4,8 +4,19 @@ import { recoverMachine, type RecoverEvent, type RecoverMachineInput } from '../
 import type { RecoveryHint } from '../../domain/inbound-events.js';
 
 const at = '2026-01-01T00:00:00.000Z';
-const hint = (key: string): RecoverEvent => ({ type: 'HINT', at, hint: { eventId: key, dedupKey: key, kind: 'alarm', region: 'ap-northeast-1', summary: `alarm ${key}`, receivedAt: at } as RecoveryHint });
-const down = (atMs = 1_000_000, target: string | undefined = 'ap-northeast-3'): RecoverEvent => ({ type: 'PROBED', at, atMs, primaryReachable: false, error: 'refused', target });
+const hint = (key: string): RecoverEvent => ({
+  type: 'HINT',
+  at,
+  hint: { eventId: key, dedupKey: key, kind: 'alarm', region: 'ap-northeast-1', summary: `alarm ${key}`, receivedAt: at } as RecoveryHint,
+});
+const down = (atMs = 1_000_000, target: string | undefined = 'ap-northeast-3'): RecoverEvent => ({
+  type: 'PROBED',
+  at,
+  atMs,
+  primaryReachable: false,
+  error: 'refused',
+  target,
+});
 const noTarget: RecoverEvent = { type: 'PROBED', at, atMs: 1, primaryReachable: false, error: 'refused' };
 const up: RecoverEvent = { type: 'PROBED', at, atMs: 1_000_000, primaryReachable: true, target: 'ap-northeast-3' };
 const started = (atMs = 1_000_000): RecoverEvent => ({ type: 'FAILOVER_STARTED', at, atMs, workflowId: 'secrets-dr/p/failover', attached: false });
@@ -20,7 +31,11 @@ function run(input: Partial<RecoverMachineInput>, events: RecoverEvent[]) {
     types.push(...actions.map((a) => a.type));
   }
   const s = snap as AnyMachineSnapshot;
-  return { state: s.value as string, effects: types.filter((t) => ['probe', 'openVetoWindow', 'requestApproval', 'startFailover'].includes(t)), context: s.context };
+  return {
+    state: s.value as string,
+    effects: types.filter((t) => ['probe', 'openVetoWindow', 'requestApproval', 'startFailover'].includes(t)),
+    context: s.context,
+  };
 }
 
 describe('recover machine (pure; no Temporal)', () => {
@@ -33,12 +48,35 @@ describe('recover machine (pure; no Temporal)', () => {
     },
     {
       name: 'five duplicates and more hints during the confirmation: still one confirmation, one failover',
-      events: [hint('a'), hint('a'), hint('b'), down(), hint('a'), hint('c'), down(), hint('b'), down(), { type: 'VETO_WINDOW_ELAPSED', at }, hint('d'), started()],
+      events: [
+        hint('a'),
+        hint('a'),
+        hint('b'),
+        down(),
+        hint('a'),
+        hint('c'),
+        down(),
+        hint('b'),
+        down(),
+        { type: 'VETO_WINDOW_ELAPSED', at },
+        hint('d'),
+        started(),
+      ],
       state: 'failingOver',
       effects: ['probe', 'probe', 'probe', 'openVetoWindow', 'startFailover'],
     },
-    { name: 'flapping: the primary answers before N failures, no failover', events: [hint('a'), down(), down(), up, hint('b'), down(), up], state: 'idle', effects: ['probe', 'probe', 'probe', 'probe', 'probe'] },
-    { name: 'vetoed in the window: no failover', events: [hint('a'), down(), down(), down(), { type: 'VETO', at, by: 'oncall' }, { type: 'VETO_WINDOW_ELAPSED', at }], state: 'idle', effects: ['probe', 'probe', 'probe', 'openVetoWindow'] },
+    {
+      name: 'flapping: the primary answers before N failures, no failover',
+      events: [hint('a'), down(), down(), up, hint('b'), down(), up],
+      state: 'idle',
+      effects: ['probe', 'probe', 'probe', 'probe', 'probe'],
+    },
+    {
+      name: 'vetoed in the window: no failover',
+      events: [hint('a'), down(), down(), down(), { type: 'VETO', at, by: 'oncall' }, { type: 'VETO_WINDOW_ELAPSED', at }],
+      state: 'idle',
+      effects: ['probe', 'probe', 'probe', 'openVetoWindow'],
+    },
     {
       name: 'not automatic: approval requested; approve starts the failover',
       input: { automatic: false },
@@ -46,16 +84,46 @@ describe('recover machine (pure; no Temporal)', () => {
       state: 'failingOver',
       effects: ['probe', 'probe', 'probe', 'requestApproval', 'startFailover'],
     },
-    { name: 'not automatic: rejected or timed out, nothing starts', input: { automatic: false }, events: [hint('a'), down(), down(), down(), { type: 'APPROVAL_TIMEOUT', at }], state: 'idle', effects: ['probe', 'probe', 'probe', 'requestApproval'] },
+    {
+      name: 'not automatic: rejected or timed out, nothing starts',
+      input: { automatic: false },
+      events: [hint('a'), down(), down(), down(), { type: 'APPROVAL_TIMEOUT', at }],
+      state: 'idle',
+      effects: ['probe', 'probe', 'probe', 'requestApproval'],
+    },
     {
       name: 'minDelayBetweenFailovers: a confirmed outage soon after a failover starts none',
-      events: [hint('a'), down(), down(), down(), { type: 'VETO_WINDOW_ELAPSED', at }, started(1_000_000), finished, hint('b'), down(1_060_000), down(1_060_000), down(1_060_000)],
+      events: [
+        hint('a'),
+        down(),
+        down(),
+        down(),
+        { type: 'VETO_WINDOW_ELAPSED', at },
+        started(1_000_000),
+        finished,
+        hint('b'),
+        down(1_060_000),
+        down(1_060_000),
+        down(1_060_000),
+      ],
       state: 'idle',
       effects: ['probe', 'probe', 'probe', 'openVetoWindow', 'startFailover', 'probe', 'probe', 'probe'],
     },
     {
       name: 'after minDelayBetweenFailovers a new outage may fail over again',
-      events: [hint('a'), down(), down(), down(), { type: 'VETO_WINDOW_ELAPSED', at }, started(1_000_000), finished, hint('b'), down(3_000_000), down(3_000_000), down(3_000_000)],
+      events: [
+        hint('a'),
+        down(),
+        down(),
+        down(),
+        { type: 'VETO_WINDOW_ELAPSED', at },
+        started(1_000_000),
+        finished,
+        hint('b'),
+        down(3_000_000),
+        down(3_000_000),
+        down(3_000_000),
+      ],
       state: 'vetoWindow',
       effects: ['probe', 'probe', 'probe', 'openVetoWindow', 'startFailover', 'probe', 'probe', 'probe', 'openVetoWindow'],
     },
@@ -79,7 +147,10 @@ describe('recover machine (pure; no Temporal)', () => {
   });
 
   it('a primary that answers "access denied" or "throttled" is not an outage: the confirmation ends at once, saying why', () => {
-    for (const problem of ['ap-northeast-1 refused the probe (AccessDeniedException: no): a permission or credentials problem, not an outage', 'probes of ap-northeast-1 are throttled (ThrottlingException: Rate exceeded): not an outage']) {
+    for (const problem of [
+      'ap-northeast-1 refused the probe (AccessDeniedException: no): a permission or credentials problem, not an outage',
+      'probes of ap-northeast-1 are throttled (ThrottlingException: Rate exceeded): not an outage',
+    ]) {
       const answered: RecoverEvent = { type: 'PROBED', at, atMs: 1_000_000, primaryReachable: true, error: problem, problem, target: 'ap-northeast-3' };
       const r = run({}, [hint('a'), answered, hint('b'), answered, answered]);
       expect(r.state).toBe('idle');
@@ -95,7 +166,10 @@ describe('recover machine (pure; no Temporal)', () => {
   });
 
   it('idle: the idle timeout ends the run, a long run rolls over; the output says which (decided by the machine)', () => {
-    for (const [type, end] of [['IDLE_TIMEOUT', 'finished'], ['ROLL_OVER', 'rollOver']] as const) {
+    for (const [type, end] of [
+      ['IDLE_TIMEOUT', 'finished'],
+      ['ROLL_OVER', 'rollOver'],
+    ] as const) {
       let [snap] = initialTransition(recoverMachine, base);
       [snap] = transition(recoverMachine, snap, { type, at });
       expect(snap.status).toBe('done');

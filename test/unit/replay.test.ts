@@ -12,9 +12,13 @@ const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() 
 let bundle: Promise<WorkflowBundle> | undefined;
 
 describe('recorded workflow histories', () => {
-  it.each(files)('%s replays without non-determinism', async (file) => {
-    bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quiet });
-    const history = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
-    await Worker.runReplayHistory({ workflowBundle: await bundle }, history, `replay-${file}`);
-  }, 60_000);
+  it.each(files)(
+    '%s replays without non-determinism',
+    async (file) => {
+      bundle ??= bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: quiet });
+      const history = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
+      await Worker.runReplayHistory({ workflowBundle: await bundle }, history, `replay-${file}`);
+    },
+    60_000,
+  );
 });

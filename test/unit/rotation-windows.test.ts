@@ -35,7 +35,14 @@ describe('rotation windows (domain/rotation-schedule.ts)', () => {
   });
 
   it('the monitor flags it even when NextRotationDate has moved on to the next window', () => {
-    const entry = { name: 's', arn: 'arn', rotationEnabled: true, rotationRules: CRON_1H, lastRotatedMs: day - 24 * H + 7.5 * H, nextRotationMs: day + 24 * H + 8 * H - 1000 };
+    const entry = {
+      name: 's',
+      arn: 'arn',
+      rotationEnabled: true,
+      rotationRules: CRON_1H,
+      lastRotatedMs: day - 24 * H + 7.5 * H,
+      nextRotationMs: day + 24 * H + 8 * H - 1000,
+    };
     expect(rotationOverdue(entry, day + 8 * H + 60_000)).toBe(true);
     expect(rotationOverdue(entry, day + 7.5 * H)).toBe(false);
     expect(rotationOverdue({ ...entry, rotationEnabled: undefined }, day + 12 * H)).toBe(false);
@@ -54,7 +61,7 @@ describe('rotation rules through failover and failback', () => {
     expect(rulesByName([item!], ['prod/a'])).toEqual({ 'prod/a': CRON_1H });
   });
 
-  it('with the primary unreadable, the replica\'s schedule is used and marked as such (reported unverified)', () => {
+  it("with the primary unreadable, the replica's schedule is used and marked as such (reported unverified)", () => {
     const [item] = planFleet(plan, 'ap-northeast-3', undefined, [entry({ primaryRegion: 'ap-northeast-1', rotationRules: CRON_1H })]);
     expect(item!.rotationRules).toEqual({ rules: CRON_1H, source: 'replica' });
     expect(recordedRotations([item!, { name: 'other' }])).toEqual({ 'prod/a': { rules: CRON_1H, source: 'replica' } });
@@ -62,8 +69,18 @@ describe('rotation rules through failover and failback', () => {
 
   it('failback restores the schedule recorded at promotion', () => {
     const side = { exists: true, hmacs: ['h1'], current: 'v1', currentHmac: 'h1' };
-    const facts: SecretFacts = { name: 'prod/a', recorded: { versionId: 'v1', hmac: 'h1', rotation: { rules: CRON_1H, source: 'primary' } }, original: { ...side, fenced: true }, dr: { ...side, rotation: true } };
-    const p = PlanSchema.parse({ name: 'p', primaryRegion: 'ap-northeast-1', drRegions: [{ region: 'ap-northeast-3' }], secrets: { include: [{ prefix: 'prod/' }] } });
+    const facts: SecretFacts = {
+      name: 'prod/a',
+      recorded: { versionId: 'v1', hmac: 'h1', rotation: { rules: CRON_1H, source: 'primary' } },
+      original: { ...side, fenced: true },
+      dr: { ...side, rotation: true },
+    };
+    const p = PlanSchema.parse({
+      name: 'p',
+      primaryRegion: 'ap-northeast-1',
+      drRegions: [{ region: 'ap-northeast-3' }],
+      secrets: { include: [{ prefix: 'prod/' }] },
+    });
     const item = planItem(facts, p, 'ap-northeast-1', 'ap-northeast-3', false);
     expect(item.rotation).toBe(true);
     expect(rulesByName([item], ['prod/a'])).toEqual({ 'prod/a': CRON_1H });
@@ -74,7 +91,14 @@ describe('rotation rules through failover and failback', () => {
     const calls: RotateSecretCommandInput[] = [];
     const arn = 'arn:aws:secretsmanager:ap-northeast-3:123456789012:secret:prod/a-AbCdEf';
     const secretsManager = {
-      describeSecret: async () => ({ ARN: arn, Name: 'prod/a', RotationEnabled: true, RotationLambdaARN: 'arn:aws:lambda:ap-northeast-1:123456789012:function:rotate', RotationRules: { AutomaticallyAfterDays: 30 }, VersionIdsToStages: { v1: ['AWSCURRENT'] } }),
+      describeSecret: async () => ({
+        ARN: arn,
+        Name: 'prod/a',
+        RotationEnabled: true,
+        RotationLambdaARN: 'arn:aws:lambda:ap-northeast-1:123456789012:function:rotate',
+        RotationRules: { AutomaticallyAfterDays: 30 },
+        VersionIdsToStages: { v1: ['AWSCURRENT'] },
+      }),
       rotateSecret: async (input: RotateSecretCommandInput) => {
         calls.push(input);
         return { ARN: arn };
@@ -83,13 +107,21 @@ describe('rotation rules through failover and failback', () => {
     const acts = createFailoverActivities({ region: 'ap-northeast-3', secretsManager, eventBridge: {} } as unknown as RegionClients);
     const lambdaArn = 'arn:aws:lambda:ap-northeast-3:123456789012:function:rotate';
     // Act
-    const r = await new MockActivityEnvironment().run(() => acts.rehomeRotationBatch({ region: 'ap-northeast-3', names: ['prod/a'], lambdaArn, writeQuotaShare: 0.6, rules: { 'prod/a': { AutomaticallyAfterDays: 1, ...CRON_1H } } }));
+    const r = await new MockActivityEnvironment().run(() =>
+      acts.rehomeRotationBatch({
+        region: 'ap-northeast-3',
+        names: ['prod/a'],
+        lambdaArn,
+        writeQuotaShare: 0.6,
+        rules: { 'prod/a': { AutomaticallyAfterDays: 1, ...CRON_1H } },
+      }),
+    );
     // Assess
     expect(r).toEqual({ rehomed: 1, failed: [] });
     expect(calls).toEqual([{ SecretId: arn, RotationLambdaARN: lambdaArn, RotationRules: CRON_1H, RotateImmediately: false }]);
   });
 
-  it('a copy already on the Region\'s Lambda but on another schedule is re-homed again; one on both is left alone', async () => {
+  it("a copy already on the Region's Lambda but on another schedule is re-homed again; one on both is left alone", async () => {
     const calls: RotateSecretCommandInput[] = [];
     const lambdaArn = 'arn:aws:lambda:ap-northeast-3:123456789012:function:rotate';
     let rules: Record<string, unknown> = { AutomaticallyAfterDays: 30 };
@@ -98,7 +130,10 @@ describe('rotation rules through failover and failback', () => {
       rotateSecret: async (input: RotateSecretCommandInput) => void calls.push(input),
     };
     const acts = createFailoverActivities({ region: 'ap-northeast-3', secretsManager, eventBridge: {} } as unknown as RegionClients);
-    const run = () => new MockActivityEnvironment().run(() => acts.rehomeRotationBatch({ region: 'ap-northeast-3', names: ['a'], lambdaArn, writeQuotaShare: 0.6, rules: { a: CRON_1H } }));
+    const run = () =>
+      new MockActivityEnvironment().run(() =>
+        acts.rehomeRotationBatch({ region: 'ap-northeast-3', names: ['a'], lambdaArn, writeQuotaShare: 0.6, rules: { a: CRON_1H } }),
+      );
     await run();
     expect(calls).toHaveLength(1);
     rules = { AutomaticallyAfterDays: 1, ...CRON_1H };

@@ -20,9 +20,23 @@ function runReplicate(events: ReplicateEvent[]): { snap: RSnap; actions: string[
   return { snap, actions: log };
 }
 
-const inspected = (inspection: Extract<ReplicateEvent, { type: 'INSPECTED' }>['inspection'], at = 0): ReplicateEvent => ({ type: 'INSPECTED', inspection, policy: 'backup-then-overwrite', primaryArn: P_ARN, at });
-const status = (s: 'InProgress' | 'InSync' | 'Failed' | 'deleted', at: number, message?: string): ReplicateEvent => ({ type: 'STATUS', status: { name: 'prod/db', region: 'ap-northeast-3', status: s, primaryCurrent: 'v1', ...(message ? { message } : {}) }, at });
-const verified = (at: number, current = 'v1'): ReplicateEvent => ({ type: 'VERIFIED', target: { name: 'prod/db', exists: true, arn: R_ARN, primaryRegion: 'ap-northeast-1', current }, at });
+const inspected = (inspection: Extract<ReplicateEvent, { type: 'INSPECTED' }>['inspection'], at = 0): ReplicateEvent => ({
+  type: 'INSPECTED',
+  inspection,
+  policy: 'backup-then-overwrite',
+  primaryArn: P_ARN,
+  at,
+});
+const status = (s: 'InProgress' | 'InSync' | 'Failed' | 'deleted', at: number, message?: string): ReplicateEvent => ({
+  type: 'STATUS',
+  status: { name: 'prod/db', region: 'ap-northeast-3', status: s, primaryCurrent: 'v1', ...(message ? { message } : {}) },
+  at,
+});
+const verified = (at: number, current = 'v1'): ReplicateEvent => ({
+  type: 'VERIFIED',
+  target: { name: 'prod/db', exists: true, arn: R_ARN, primaryRegion: 'ap-northeast-1', current },
+  at,
+});
 
 describe('replicate machine (one secret × one DR Region)', () => {
   it.each<[string, ReplicateEvent[], string, string[] | undefined, Record<string, unknown>]>([
@@ -34,22 +48,81 @@ describe('replicate machine (one secret × one DR Region)', () => {
     ['conflict → resolve', [inspected({ kind: 'conflict', targetArn: 'arn:x', detail: 'd' })], 'resolvingConflict', ['resolveConflict'], {}],
     ['blocked → Failed(reason)', [inspected({ kind: 'blocked', reason: 'deleted', detail: 'gone' })], 'failed', [], { state: 'Failed', reason: 'deleted' }],
     ['replicated → polling', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }], 'waitingInSync', ['pollStatus'], {}],
-    ['write refused → Failed(reason)', [inspected({ kind: 'free' }), { type: 'REPLICATE_FAILED', reason: 'throttled', message: 'Rate exceeded' }], 'failed', [], { reason: 'throttled' }],
+    [
+      'write refused → Failed(reason)',
+      [inspected({ kind: 'free' }), { type: 'REPLICATE_FAILED', reason: 'throttled', message: 'Rate exceeded' }],
+      'failed',
+      [],
+      { reason: 'throttled' },
+    ],
     ['InProgress → poll again', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InProgress', 500)], 'waitingInSync', ['pollStatus'], {}],
-    ['InProgress past the bound → Failed(timeout)', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InProgress', 10_100)], 'failed', [], { reason: 'timeout' }],
+    [
+      'InProgress past the bound → Failed(timeout)',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InProgress', 10_100)],
+      'failed',
+      [],
+      { reason: 'timeout' },
+    ],
     ['InSync → verify the replica', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400)], 'verifying', ['verifyReplica'], {}],
-    ['verified → InSync with the lag', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400), verified(450)], 'inSync', [], { state: 'InSync', action: 'replicated', lagMs: 350 }],
-    ['replica behind the primary → wait again', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400), verified(450, 'v0')], 'waitingInSync', ['pollStatus'], {}],
-    ['replica behind past the bound → Failed(timeout)', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400), verified(20_000, 'v0')], 'failed', [], { reason: 'timeout' }],
-    ['Failed with a KMS message → Failed(kms)', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('Failed', 2, 'The KMS key alias/x is disabled')], 'failed', [], { reason: 'kms' }],
-    ['Failed: Region not enabled', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('Failed', 2, 'Region me-south-1 is not enabled for this account.')], 'failed', [], { reason: 'region-not-enabled' }],
+    [
+      'verified → InSync with the lag',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400), verified(450)],
+      'inSync',
+      [],
+      { state: 'InSync', action: 'replicated', lagMs: 350 },
+    ],
+    [
+      'replica behind the primary → wait again',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400), verified(450, 'v0')],
+      'waitingInSync',
+      ['pollStatus'],
+      {},
+    ],
+    [
+      'replica behind past the bound → Failed(timeout)',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 100 }, status('InSync', 400), verified(20_000, 'v0')],
+      'failed',
+      [],
+      { reason: 'timeout' },
+    ],
+    [
+      'Failed with a KMS message → Failed(kms)',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('Failed', 2, 'The KMS key alias/x is disabled')],
+      'failed',
+      [],
+      { reason: 'kms' },
+    ],
+    [
+      'Failed: Region not enabled',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('Failed', 2, 'Region me-south-1 is not enabled for this account.')],
+      'failed',
+      [],
+      { reason: 'region-not-enabled' },
+    ],
     ['primary deleted meanwhile', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('deleted', 2)], 'failed', [], { reason: 'deleted' }],
-    ['a late name conflict → resolve once', [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('Failed', 2, 'Secret name prod/db already exists in region ap-northeast-3.')], 'resolvingConflict', ['resolveConflict'], {}],
+    [
+      'a late name conflict → resolve once',
+      [inspected({ kind: 'free' }), { type: 'REPLICATED', at: 1 }, status('Failed', 2, 'Secret name prod/db already exists in region ap-northeast-3.')],
+      'resolvingConflict',
+      ['resolveConflict'],
+      {},
+    ],
     [
       'resolved by overwrite → wait, outcome carries backup and ARN change',
       [
         inspected({ kind: 'conflict', targetArn: 'arn:old', detail: 'd' }),
-        { type: 'RESOLVED', resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'backup-then-overwrite', result: 'overwritten', backup: 'b1', arnChange: { from: 'arn:old', to: R_ARN } }, at: 10 },
+        {
+          type: 'RESOLVED',
+          resolution: {
+            secret: 'prod/db',
+            region: 'ap-northeast-3',
+            policy: 'backup-then-overwrite',
+            result: 'overwritten',
+            backup: 'b1',
+            arnChange: { from: 'arn:old', to: R_ARN },
+          },
+          at: 10,
+        },
         status('InSync', 20),
         verified(30),
       ],
@@ -57,8 +130,26 @@ describe('replicate machine (one secret × one DR Region)', () => {
       [],
       { state: 'InSync', action: 'backup-then-overwrite', backup: 'b1', arnChange: { from: 'arn:old', to: R_ARN } },
     ],
-    ['resolved by skip → Skipped', [inspected({ kind: 'conflict', targetArn: 'a', detail: 'd' }), { type: 'RESOLVED', resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'skip', result: 'skipped' }, at: 1 }], 'skipped', [], { state: 'Skipped' }],
-    ['resolution failed → Failed(its reason)', [inspected({ kind: 'conflict', targetArn: 'a', detail: 'd' }), { type: 'RESOLVED', resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'ask', result: 'failed', reason: 'rejected' }, at: 1 }], 'failed', [], { state: 'Failed', reason: 'rejected' }],
+    [
+      'resolved by skip → Skipped',
+      [
+        inspected({ kind: 'conflict', targetArn: 'a', detail: 'd' }),
+        { type: 'RESOLVED', resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'skip', result: 'skipped' }, at: 1 },
+      ],
+      'skipped',
+      [],
+      { state: 'Skipped' },
+    ],
+    [
+      'resolution failed → Failed(its reason)',
+      [
+        inspected({ kind: 'conflict', targetArn: 'a', detail: 'd' }),
+        { type: 'RESOLVED', resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'ask', result: 'failed', reason: 'rejected' }, at: 1 },
+      ],
+      'failed',
+      [],
+      { state: 'Failed', reason: 'rejected' },
+    ],
   ])('%s', (_name, events, state, actions, expected) => {
     const { snap, actions: log } = runReplicate(events);
     expect(snap.value).toBe(state);
@@ -72,7 +163,11 @@ describe('replicate machine (one secret × one DR Region)', () => {
       inspected({ kind: 'free' }),
       { type: 'REPLICATED', at: 1 },
       conflict,
-      { type: 'RESOLVED', resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'backup-then-overwrite', result: 'overwritten', backup: 'b' }, at: 3 },
+      {
+        type: 'RESOLVED',
+        resolution: { secret: 'prod/db', region: 'ap-northeast-3', policy: 'backup-then-overwrite', result: 'overwritten', backup: 'b' },
+        at: 3,
+      },
       conflict,
     ]);
     expect(snap.value).toBe('failed');
@@ -96,20 +191,111 @@ describe('resolveConflict machine (every policy)', () => {
   it.each<[string, ResolveInput['policy'], ResolveEvent[], string, string[], Record<string, unknown>]>([
     ['fail leaves the target alone', 'fail', [compared(false)], 'failed', ['compare', 'announceConflict'], { result: 'failed', reason: 'name-conflict' }],
     ['skip leaves the target alone', 'skip', [compared(false)], 'skipped', ['compare', 'announceConflict'], { result: 'skipped' }],
-    ['overwrite-if-identical, equal values: overwrite without backup', 'overwrite-if-identical', [compared(true), { type: 'OVERWRITTEN', replicaArn: R_ARN }], 'done', ['compare', 'announceConflict', 'forceReplicate'], { result: 'overwritten', identical: true, arnChange: { from: 'arn:old', to: R_ARN } }],
-    ['overwrite-if-identical, different values: Failed', 'overwrite-if-identical', [compared(false)], 'failed', ['compare', 'announceConflict'], { reason: 'name-conflict' }],
-    ['overwrite-if-identical, unknown: Failed (never guess)', 'overwrite-if-identical', [compared(undefined)], 'failed', ['compare', 'announceConflict'], { reason: 'name-conflict' }],
-    ['backup-then-overwrite', 'backup-then-overwrite', [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }], 'done', ['compare', 'announceConflict', 'backup', 'forceReplicate'], { result: 'overwritten', backup: 'b' }],
-    ['backup fails → nothing overwritten', 'backup-then-overwrite', [compared(false), { type: 'STEP_FAILED', reason: 'kms', message: 'x' }], 'failed', ['compare', 'announceConflict', 'backup'], { reason: 'kms' }],
-    ['adopt: backup, copy into the primary, overwrite', 'adopt', [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'ADOPTED' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }], 'done', ['compare', 'announceConflict', 'backup', 'adopt', 'forceReplicate'], { result: 'overwritten', adopted: true, backup: 'b' }],
-    ['adopt with identical values needs no copy', 'adopt', [compared(true), { type: 'BACKED_UP', backup: 'b' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }], 'done', ['compare', 'announceConflict', 'backup', 'forceReplicate'], { result: 'overwritten' }],
-    ['adopt fails → backup kept, nothing overwritten', 'adopt', [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'STEP_FAILED', reason: 'other', message: 'x' }], 'failed', ['compare', 'announceConflict', 'backup', 'adopt'], { backup: 'b' }],
+    [
+      'overwrite-if-identical, equal values: overwrite without backup',
+      'overwrite-if-identical',
+      [compared(true), { type: 'OVERWRITTEN', replicaArn: R_ARN }],
+      'done',
+      ['compare', 'announceConflict', 'forceReplicate'],
+      { result: 'overwritten', identical: true, arnChange: { from: 'arn:old', to: R_ARN } },
+    ],
+    [
+      'overwrite-if-identical, different values: Failed',
+      'overwrite-if-identical',
+      [compared(false)],
+      'failed',
+      ['compare', 'announceConflict'],
+      { reason: 'name-conflict' },
+    ],
+    [
+      'overwrite-if-identical, unknown: Failed (never guess)',
+      'overwrite-if-identical',
+      [compared(undefined)],
+      'failed',
+      ['compare', 'announceConflict'],
+      { reason: 'name-conflict' },
+    ],
+    [
+      'backup-then-overwrite',
+      'backup-then-overwrite',
+      [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }],
+      'done',
+      ['compare', 'announceConflict', 'backup', 'forceReplicate'],
+      { result: 'overwritten', backup: 'b' },
+    ],
+    [
+      'backup fails → nothing overwritten',
+      'backup-then-overwrite',
+      [compared(false), { type: 'STEP_FAILED', reason: 'kms', message: 'x' }],
+      'failed',
+      ['compare', 'announceConflict', 'backup'],
+      { reason: 'kms' },
+    ],
+    [
+      'adopt: backup, copy into the primary, overwrite',
+      'adopt',
+      [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'ADOPTED' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }],
+      'done',
+      ['compare', 'announceConflict', 'backup', 'adopt', 'forceReplicate'],
+      { result: 'overwritten', adopted: true, backup: 'b' },
+    ],
+    [
+      'adopt with identical values needs no copy',
+      'adopt',
+      [compared(true), { type: 'BACKED_UP', backup: 'b' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }],
+      'done',
+      ['compare', 'announceConflict', 'backup', 'forceReplicate'],
+      { result: 'overwritten' },
+    ],
+    [
+      'adopt fails → backup kept, nothing overwritten',
+      'adopt',
+      [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'STEP_FAILED', reason: 'other', message: 'x' }],
+      'failed',
+      ['compare', 'announceConflict', 'backup', 'adopt'],
+      { backup: 'b' },
+    ],
     ['ask: waits', 'ask', [compared(false)], 'awaitingApproval', ['compare', 'announceConflict', 'requestApproval'], {}],
-    ['ask approved → backup → overwrite', 'ask', [compared(false), { type: 'APPROVED', by: 'ops' }, { type: 'BACKED_UP', backup: 'b' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }], 'done', ['compare', 'announceConflict', 'requestApproval', 'backup', 'forceReplicate'], { result: 'overwritten' }],
-    ['ask rejected → Failed(rejected)', 'ask', [compared(false), { type: 'REJECTED', reason: 'live', by: 'ops' }], 'failed', ['compare', 'announceConflict', 'requestApproval'], { reason: 'rejected', detail: expect.stringContaining('live') }],
-    ['ask timed out → Failed(approval-timeout)', 'ask', [compared(false), { type: 'APPROVAL_TIMEOUT' }], 'failed', ['compare', 'announceConflict', 'requestApproval'], { reason: 'approval-timeout' }],
-    ['overwrite fails → Failed', 'backup-then-overwrite', [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'STEP_FAILED', reason: 'throttled', message: 'x' }], 'failed', ['compare', 'announceConflict', 'backup', 'forceReplicate'], { reason: 'throttled' }],
-    ['compare fails → Failed, nothing touched', 'backup-then-overwrite', [{ type: 'STEP_FAILED', reason: 'other', message: 'no key' }], 'failed', ['compare'], { reason: 'other' }],
+    [
+      'ask approved → backup → overwrite',
+      'ask',
+      [compared(false), { type: 'APPROVED', by: 'ops' }, { type: 'BACKED_UP', backup: 'b' }, { type: 'OVERWRITTEN', replicaArn: R_ARN }],
+      'done',
+      ['compare', 'announceConflict', 'requestApproval', 'backup', 'forceReplicate'],
+      { result: 'overwritten' },
+    ],
+    [
+      'ask rejected → Failed(rejected)',
+      'ask',
+      [compared(false), { type: 'REJECTED', reason: 'live', by: 'ops' }],
+      'failed',
+      ['compare', 'announceConflict', 'requestApproval'],
+      { reason: 'rejected', detail: expect.stringContaining('live') },
+    ],
+    [
+      'ask timed out → Failed(approval-timeout)',
+      'ask',
+      [compared(false), { type: 'APPROVAL_TIMEOUT' }],
+      'failed',
+      ['compare', 'announceConflict', 'requestApproval'],
+      { reason: 'approval-timeout' },
+    ],
+    [
+      'overwrite fails → Failed',
+      'backup-then-overwrite',
+      [compared(false), { type: 'BACKED_UP', backup: 'b' }, { type: 'STEP_FAILED', reason: 'throttled', message: 'x' }],
+      'failed',
+      ['compare', 'announceConflict', 'backup', 'forceReplicate'],
+      { reason: 'throttled' },
+    ],
+    [
+      'compare fails → Failed, nothing touched',
+      'backup-then-overwrite',
+      [{ type: 'STEP_FAILED', reason: 'other', message: 'no key' }],
+      'failed',
+      ['compare'],
+      { reason: 'other' },
+    ],
   ])('%s', (_n, policy, events, state, log, expected) => {
     const r = runResolve(policy, events);
     expect(r.snap.value).toBe(state);
@@ -144,8 +330,18 @@ describe('setup helpers', () => {
     ['our replica, InSync, same version', { ...p, replication: { 'ap-northeast-3': { status: 'InSync' } } }, ours, 'in-sync'],
     ['our replica, behind', { ...p, replication: { 'ap-northeast-3': { status: 'InSync' } } }, { ...ours, current: 'v0' }, 'in-progress'],
     ['being created', { ...p, replication: { 'ap-northeast-3': { status: 'InProgress' } } }, { name: 'prod/db', exists: false }, 'in-progress'],
-    ['same name, not ours', { ...p, replication: { 'ap-northeast-3': { status: 'Failed', message: 'already exists' } } }, { name: 'prod/db', exists: true, arn: 'arn:aws:secretsmanager:ap-northeast-3:1:secret:prod/db-XyZxYz' }, 'conflict'],
-    ['failed earlier, cause gone', { ...p, replication: { 'ap-northeast-3': { status: 'Failed', message: 'already exists' } } }, { name: 'prod/db', exists: false }, 'retry-failed'],
+    [
+      'same name, not ours',
+      { ...p, replication: { 'ap-northeast-3': { status: 'Failed', message: 'already exists' } } },
+      { name: 'prod/db', exists: true, arn: 'arn:aws:secretsmanager:ap-northeast-3:1:secret:prod/db-XyZxYz' },
+      'conflict',
+    ],
+    [
+      'failed earlier, cause gone',
+      { ...p, replication: { 'ap-northeast-3': { status: 'Failed', message: 'already exists' } } },
+      { name: 'prod/db', exists: false },
+      'retry-failed',
+    ],
     ['a promoted former replica', p, { name: 'prod/db', exists: true, arn: R_ARN }, 'blocked'],
     ['primary deleted', { ...p, deleted: true }, { name: 'prod/db', exists: false }, 'blocked'],
   ])('classifies %s', (_n, pv, tv, kind) => {
@@ -166,7 +362,13 @@ describe('setup helpers', () => {
       primaryRegion: 'ap-northeast-1',
       drRegions: [{ region: 'ap-northeast-3' }],
       secrets: { include: [{ prefix: 'prod/' }] },
-      conflicts: { policy: 'ask', overrides: [{ match: { prefix: 'prod/legacy/' }, policy: 'skip' }, { match: { tag: { key: 'owner', value: 'dba' } }, policy: 'fail' }] },
+      conflicts: {
+        policy: 'ask',
+        overrides: [
+          { match: { prefix: 'prod/legacy/' }, policy: 'skip' },
+          { match: { tag: { key: 'owner', value: 'dba' } }, policy: 'fail' },
+        ],
+      },
     });
     expect(conflictPolicyFor(plan, 'prod/legacy/x')).toBe('skip');
     expect(conflictPolicyFor(plan, 'prod/db', [['owner', 'dba']])).toBe('fail');

@@ -52,7 +52,12 @@ describe('Temporal config profiles (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) besi
   });
 
   it('the default profile of the named file is used when TEMPORAL_PROFILE is unset', () => {
-    expect(options({ TEMPORAL_CONFIG_FILE: file })).toMatchObject({ address: 'default-host:7233', namespace: 'default', tls: false, origin: `profile default of ${file}` });
+    expect(options({ TEMPORAL_CONFIG_FILE: file })).toMatchObject({
+      address: 'default-host:7233',
+      namespace: 'default',
+      tls: false,
+      origin: `profile default of ${file}`,
+    });
   });
 
   it('a named profile gives address, namespace, API key (TLS on), CA, server name and gRPC metadata', () => {
@@ -63,7 +68,13 @@ describe('Temporal config profiles (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) besi
   });
 
   it('each environment variable wins over the profile, setting by setting', () => {
-    const o = options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_ADDRESS: 'env-host:7233', TEMPORAL_API_KEY: 'env-key', TEMPORAL_TLS_SERVER_NAME: 'env.example' });
+    const o = options({
+      TEMPORAL_CONFIG_FILE: file,
+      TEMPORAL_PROFILE: 'prod',
+      TEMPORAL_ADDRESS: 'env-host:7233',
+      TEMPORAL_API_KEY: 'env-key',
+      TEMPORAL_TLS_SERVER_NAME: 'env.example',
+    });
     expect(o).toMatchObject({ address: 'env-host:7233', namespace: 'prod.a1b2c', apiKey: 'env-key' });
     expect(o.tls).toMatchObject({ serverNameOverride: 'env.example' });
     expect(options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'prod', TEMPORAL_TLS: 'false' }).tls).toBe(false);
@@ -76,7 +87,9 @@ describe('Temporal config profiles (TEMPORAL_CONFIG_FILE, TEMPORAL_PROFILE) besi
 
   it('a missing file, a missing profile and a malformed file are errors naming the variable and what to do', () => {
     expect(() => options({ TEMPORAL_CONFIG_FILE: join(dir, 'nope.toml') })).toThrow(/TEMPORAL_CONFIG_FILE=.*nope\.toml: no such file/);
-    expect(() => options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(/TEMPORAL_PROFILE=staging: no such profile in TEMPORAL_CONFIG_FILE=/);
+    expect(() => options({ TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'staging' })).toThrow(
+      /TEMPORAL_PROFILE=staging: no such profile in TEMPORAL_CONFIG_FILE=/,
+    );
     const bad = join(dir, 'bad.toml');
     writeFileSync(bad, '[profile.default]\nadress = "typo:7233"\n');
     expect(() => options({ TEMPORAL_CONFIG_FILE: bad })).toThrow(/TEMPORAL_CONFIG_FILE=.*bad\.toml: cannot use it \(.*adress/);

@@ -17,12 +17,22 @@ describe('configuration from the environment', () => {
   it('defaults: one writer per Region, no receiver, no price override', () => {
     const env = loadEnv({});
     expect(env.SECRETS_DR_WRITERS_PER_REGION).toBe(1);
-    expect([env.SECRETS_DR_RECEIVER_API_KEY, env.SECRETS_DR_RECEIVER_URL, env.SECRETS_DR_PRICE_SECRET_MONTH, env.SECRETS_DR_READY_FILE]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([env.SECRETS_DR_RECEIVER_API_KEY, env.SECRETS_DR_RECEIVER_URL, env.SECRETS_DR_PRICE_SECRET_MONTH, env.SECRETS_DR_READY_FILE]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('every bad value is reported at once, naming the variable and what it expects', () => {
     const problems = problemsOf(() =>
-      loadEnv({ SECRETS_DR_WRITERS_PER_REGION: 'two', SECRETS_DR_RECEIVER_API_KEY: 'short', SECRETS_DR_RECEIVER_URL: 'receiver', SECRETS_DR_PRICE_SECRET_MONTH: 'cheap' }),
+      loadEnv({
+        SECRETS_DR_WRITERS_PER_REGION: 'two',
+        SECRETS_DR_RECEIVER_API_KEY: 'short',
+        SECRETS_DR_RECEIVER_URL: 'receiver',
+        SECRETS_DR_PRICE_SECRET_MONTH: 'cheap',
+      }),
     );
     expect(problems).toEqual([
       expect.stringMatching(/^SECRETS_DR_WRITERS_PER_REGION: expected a whole number of worker processes per Region/),

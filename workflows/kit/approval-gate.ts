@@ -37,7 +37,11 @@ export class ApprovalGate {
    * step (or the event) can answer at once. Returns undefined when `stillWanted` turned false
    * meanwhile (the machine moved on, e.g. cancelled): then there is nothing to send.
    */
-  async wait(request: Omit<PendingApproval, 'requestedAt'>, stillWanted: () => boolean = () => true, announce?: () => Promise<unknown>): Promise<GateEvent | undefined> {
+  async wait(
+    request: Omit<PendingApproval, 'requestedAt'>,
+    stillWanted: () => boolean = () => true,
+    announce?: () => Promise<unknown>,
+  ): Promise<GateEvent | undefined> {
     this.#decision = undefined;
     this.#pending = { ...request, requestedAt: new Date().toISOString() };
     const t0 = Date.now();
@@ -59,5 +63,7 @@ export class ApprovalGate {
 
 /** An approval decision as the machine event it stands for. */
 export function decisionEvent(d: ApprovalDecision): GateEvent {
-  return d.decision === 'approve' ? { type: 'APPROVED', ...(d.by ? { by: d.by } : {}) } : { type: 'REJECTED', ...(d.reason ? { reason: d.reason } : {}), ...(d.by ? { by: d.by } : {}) };
+  return d.decision === 'approve'
+    ? { type: 'APPROVED', ...(d.by ? { by: d.by } : {}) }
+    : { type: 'REJECTED', ...(d.reason ? { reason: d.reason } : {}), ...(d.by ? { by: d.by } : {}) };
 }

@@ -62,7 +62,12 @@ export class MachineDriver<M extends AnyStateMachine> {
 
   /** The state value as a string ("promoting"); nested states joined with dots. */
   get state(): string {
-    const flat = (v: unknown): string => (typeof v === 'string' ? v : Object.entries(v as Record<string, unknown>).map(([k, sub]) => `${k}.${flat(sub)}`).join(','));
+    const flat = (v: unknown): string =>
+      typeof v === 'string'
+        ? v
+        : Object.entries(v as Record<string, unknown>)
+            .map(([k, sub]) => `${k}.${flat(sub)}`)
+            .join(',');
     return flat((this.#snapshot as { value: unknown }).value);
   }
 

@@ -47,15 +47,7 @@ export type DrillEvent =
 
 /** Named effects the workflow executes. */
 export type DrillEffect =
-  | 'prepare'
-  | 'cleanLeftovers'
-  | 'createCanaries'
-  | 'replicateCanaries'
-  | 'measureRpo'
-  | 'promoteCanaries'
-  | 'verifyCanaries'
-  | 'cleanUp'
-  | 'report';
+  'prepare' | 'cleanLeftovers' | 'createCanaries' | 'replicateCanaries' | 'measureRpo' | 'promoteCanaries' | 'verifyCanaries' | 'cleanUp' | 'report';
 
 export const DRILL_FINAL_STATES = ['passed', 'missedTarget', 'failed', 'cancelled'] as const;
 
@@ -83,14 +75,22 @@ export const drillMachine = setup({
     cleanUp: noop,
     report: noop,
     recordOutcome: assign({
-      outcome: ({ context: c }) => drillOutcome({ cancelled: c.cancelled, failed: c.failure !== undefined, remaining: c.remaining, ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}), rtoTargetMs: c.rtoTargetMs }),
+      outcome: ({ context: c }) =>
+        drillOutcome({
+          cancelled: c.cancelled,
+          failed: c.failure !== undefined,
+          remaining: c.remaining,
+          ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}),
+          rtoTargetMs: c.rtoTargetMs,
+        }),
     }),
     recordCancel: assign({
       cancelled: true,
       failure: ({ event }) => (event.type === 'CANCEL' ? { step: event.step, reason: `cancelled${event.reason ? `: ${event.reason}` : ''}` } : undefined),
     }),
     recordFailure: assign({
-      failure: ({ event }) => (event.type === 'STEP_FAILED' ? { step: event.step, ...(event.region ? { region: event.region } : {}), reason: event.reason } : undefined),
+      failure: ({ event }) =>
+        event.type === 'STEP_FAILED' ? { step: event.step, ...(event.region ? { region: event.region } : {}), reason: event.reason } : undefined,
     }),
   },
 }).createMachine({

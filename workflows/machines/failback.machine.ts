@@ -76,15 +76,7 @@ export type FailbackEvent =
 
 /** Named effects the workflow executes (each produces the event that moves the machine on). */
 export type FailbackEffect =
-  | 'runPreflight'
-  | 'requestApproval'
-  | 'reconcile'
-  | 'reReplicate'
-  | 'awaitInSync'
-  | 'verify'
-  | 'restoreRotation'
-  | 'unfence'
-  | 'announceCompleted';
+  'runPreflight' | 'requestApproval' | 'reconcile' | 'reReplicate' | 'awaitInSync' | 'verify' | 'restoreRotation' | 'unfence' | 'announceCompleted';
 
 const noop = () => undefined;
 
@@ -123,14 +115,24 @@ export const failbackMachine = setup({
   on: {
     PAUSE: { actions: assign({ paused: true }) },
     RESUME: { actions: assign({ paused: false }) },
-    CANCEL: { actions: assign({ cancelRequested: true, paused: false, detail: ({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}: secrets not reconciled yet were left as they are` }) },
+    CANCEL: {
+      actions: assign({
+        cancelRequested: true,
+        paused: false,
+        detail: ({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}: secrets not reconciled yet were left as they are`,
+      }),
+    },
   },
   states: {
     preflight: {
       entry: 'runPreflight',
       on: {
         PREFLIGHT_DONE: [
-          { guard: 'preflightFailed', target: 'failed', actions: assign({ outcome: 'failed', problems: ({ event }) => event.problems, detail: 'preflight found problems: nothing was changed' }) },
+          {
+            guard: 'preflightFailed',
+            target: 'failed',
+            actions: assign({ outcome: 'failed', problems: ({ event }) => event.problems, detail: 'preflight found problems: nothing was changed' }),
+          },
           { guard: 'isDryRun', target: 'dryRun', actions: assign({ outcome: 'dry-run', total: ({ event }) => event.total }) },
           { guard: 'approvalRequired', target: 'awaitingApproval', actions: assign({ total: ({ event }) => event.total }) },
           { target: 'reconciling', actions: assign({ total: ({ event }) => event.total }) },
@@ -141,9 +143,19 @@ export const failbackMachine = setup({
       entry: 'requestApproval',
       on: {
         APPROVED: { target: 'reconciling' },
-        REJECTED: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }) },
+        REJECTED: {
+          target: 'rejected',
+          actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }),
+        },
         APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: 'no approval before the timeout: nothing was changed' }) },
-        CANCEL: { target: 'rejected', actions: assign({ outcome: 'rejected', cancelRequested: true, detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }) },
+        CANCEL: {
+          target: 'rejected',
+          actions: assign({
+            outcome: 'rejected',
+            cancelRequested: true,
+            detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}: nothing was changed`,
+          }),
+        },
       },
     },
     reconciling: {
@@ -167,8 +179,15 @@ export const failbackMachine = setup({
       entry: 'verify',
       on: {
         VERIFIED: [
-          { guard: 'isReverse', target: 'deciding', actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }) },
-          { target: 'restoringRotation', actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }) },
+          {
+            guard: 'isReverse',
+            target: 'deciding',
+            actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }),
+          },
+          {
+            target: 'restoringRotation',
+            actions: assign({ verified: ({ event }) => event.verified, attention: ({ context, event }) => context.attention + event.mismatched }),
+          },
         ],
       },
     },

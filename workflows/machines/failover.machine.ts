@@ -90,7 +90,6 @@ export type FailoverEffect =
   | 'handOffFence'
   | 'announceCompleted';
 
-
 const noop = () => undefined;
 
 /** The outcome of a failover that ran: failed when nothing is standalone, done when all is well, else partial. */
@@ -136,12 +135,24 @@ export const failoverMachine = setup({
     /** Unplanned (or the primary did not answer): the fence waits for the old primary. */
     recordPendingFence: assign({
       fenceReport: ({ context }) =>
-        context.fence ? { state: 'pending' as const, fenced: 0, failed: 0, detail: `${context.primaryReachable ? 'unplanned mode' : 'the old primary does not answer'}: applied when it answers again` } : context.fenceReport,
+        context.fence
+          ? {
+              state: 'pending' as const,
+              fenced: 0,
+              failed: 0,
+              detail: `${context.primaryReachable ? 'unplanned mode' : 'the old primary does not answer'}: applied when it answers again`,
+            }
+          : context.fenceReport,
     }),
     decideOutcome: assign({ outcome: ({ context }) => decideOutcome(context) }),
     recordPreflight: assign(({ event }) => {
       if (event.type !== 'PREFLIGHT_DONE') return {};
-      return { problems: event.problems, primaryReachable: event.primaryReachable, toPromote: event.toPromote, rotationsInFlight: event.rotationsInFlight ?? 0 };
+      return {
+        problems: event.problems,
+        primaryReachable: event.primaryReachable,
+        toPromote: event.toPromote,
+        rotationsInFlight: event.rotationsInFlight ?? 0,
+      };
     }),
   },
 }).createMachine({
@@ -183,7 +194,14 @@ export const failoverMachine = setup({
         APPROVED: { target: 'starting' },
         REJECTED: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}` }) },
         APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: 'no approval before the timeout: nothing was changed' }) },
-        CANCEL: { target: 'rejected', actions: assign({ outcome: 'rejected', cancelRequested: true, detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}` }) },
+        CANCEL: {
+          target: 'rejected',
+          actions: assign({
+            outcome: 'rejected',
+            cancelRequested: true,
+            detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}`,
+          }),
+        },
       },
     },
     /** Transient: announce, then let rotations in flight settle and fence first (planned) or record the fence as pending. */

@@ -36,7 +36,11 @@ export interface AnnounceParams {
   reasons: HealthReason[];
 }
 
-const codes = (rs: readonly HealthReason[]) => rs.map((r) => r.code).sort().join(',');
+const codes = (rs: readonly HealthReason[]) =>
+  rs
+    .map((r) => r.code)
+    .sort()
+    .join(',');
 
 /** The streaks after this observation (unchanged when nothing could be assessed). */
 function nextStreaks(ctx: RegionHealthContext, obs: RegionObservation): Record<string, number> {

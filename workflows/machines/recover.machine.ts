@@ -78,7 +78,8 @@ export const recoverMachine = setup({
     isDuplicate: ({ context, event }) => event.type === 'HINT' && context.seen.includes(event.hint.dedupKey),
     primaryAnswered: ({ event }) => probed(event)?.primaryReachable === true,
     outageConfirmed: ({ context, event }) => probed(event)?.primaryReachable === false && context.failedProbes + 1 >= context.unhealthyAfter,
-    tooSoon: ({ context, event }) => context.lastFailoverAtMs !== undefined && probed(event) !== undefined && probed(event)!.atMs - context.lastFailoverAtMs < context.minDelayMs,
+    tooSoon: ({ context, event }) =>
+      context.lastFailoverAtMs !== undefined && probed(event) !== undefined && probed(event)!.atMs - context.lastFailoverAtMs < context.minDelayMs,
     noTarget: ({ event }) => probed(event)?.target === undefined,
     automatic: ({ context }) => context.automatic,
   },
@@ -93,7 +94,11 @@ export const recoverMachine = setup({
         journal: note(context.journal, event.at, `hint: ${event.hint.summary}`),
       };
     }),
-    countFailedProbe: assign(({ context, event }) => ({ failedProbes: context.failedProbes + 1, lastError: probed(event)?.error, target: probed(event)?.target })),
+    countFailedProbe: assign(({ context, event }) => ({
+      failedProbes: context.failedProbes + 1,
+      lastError: probed(event)?.error,
+      target: probed(event)?.target,
+    })),
     resetProbes: assign({ failedProbes: 0 }),
     journal: assign(({ context, event }, params: { what: string }) => ({ journal: note(context.journal, event.at, params.what) })),
     recordFailover: assign(({ context, event }) => {
@@ -149,20 +154,41 @@ export const recoverMachine = setup({
           {
             guard: 'primaryAnswered',
             target: 'idle',
-            actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: probed(event)?.problem ? `the primary answered with an error, not an outage: ${probed(event)!.problem}` : 'the primary answered: outage not confirmed' }) }],
+            actions: [
+              'resetProbes',
+              {
+                type: 'journal',
+                params: ({ event }) => ({
+                  what: probed(event)?.problem
+                    ? `the primary answered with an error, not an outage: ${probed(event)!.problem}`
+                    : 'the primary answered: outage not confirmed',
+                }),
+              },
+            ],
           },
           {
             guard: and(['outageConfirmed', 'tooSoon']),
             target: 'idle',
-            actions: ['resetProbes', { type: 'journal', params: { what: 'outage confirmed, but the last failover is more recent than minDelayBetweenFailovers: no failover' } }],
+            actions: [
+              'resetProbes',
+              { type: 'journal', params: { what: 'outage confirmed, but the last failover is more recent than minDelayBetweenFailovers: no failover' } },
+            ],
           },
           {
             guard: and(['outageConfirmed', 'noTarget']),
             target: 'idle',
             actions: ['resetProbes', { type: 'journal', params: { what: 'outage confirmed, but no DR Region answers: no failover' } }],
           },
-          { guard: and(['outageConfirmed', 'automatic']), target: 'vetoWindow', actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: veto window open' } }] },
-          { guard: and(['outageConfirmed', not('automatic')]), target: 'awaitingApproval', actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: approval requested' } }] },
+          {
+            guard: and(['outageConfirmed', 'automatic']),
+            target: 'vetoWindow',
+            actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: veto window open' } }],
+          },
+          {
+            guard: and(['outageConfirmed', not('automatic')]),
+            target: 'awaitingApproval',
+            actions: ['countFailedProbe', { type: 'journal', params: { what: 'outage confirmed by our own probes: approval requested' } }],
+          },
           { actions: ['countFailedProbe', 'probe'] },
         ],
       },
@@ -186,8 +212,14 @@ export const recoverMachine = setup({
       entry: 'startFailover',
       on: {
         FAILOVER_STARTED: { actions: 'recordFailover' },
-        FAILOVER_FINISHED: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover finished: ${(event as { outcome: string }).outcome}` }) }] },
-        FAILOVER_START_FAILED: { target: 'idle', actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover could not start: ${(event as { error: string }).error}` }) }] },
+        FAILOVER_FINISHED: {
+          target: 'idle',
+          actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover finished: ${(event as { outcome: string }).outcome}` }) }],
+        },
+        FAILOVER_START_FAILED: {
+          target: 'idle',
+          actions: ['resetProbes', { type: 'journal', params: ({ event }) => ({ what: `failover could not start: ${(event as { error: string }).error}` }) }],
+        },
       },
     },
   },

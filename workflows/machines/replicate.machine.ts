@@ -58,7 +58,8 @@ export const replicateMachine = setup({
     statusInSync: ({ event }) => event.type === 'STATUS' && event.status.status === 'InSync',
     lateConflict: ({ context, event }) =>
       event.type === 'STATUS' && event.status.status === 'Failed' && reasonOf(event.status.message) === 'name-conflict' && !context.conflictTried,
-    statusFailed: ({ event }) => event.type === 'STATUS' && (event.status.status === 'Failed' || event.status.status === 'deleted' || event.status.status === 'missing'),
+    statusFailed: ({ event }) =>
+      event.type === 'STATUS' && (event.status.status === 'Failed' || event.status.status === 'deleted' || event.status.status === 'missing'),
     timedOut: ({ context, event }) => 'at' in event && timedOut(context, event.at),
     replicaMatches: ({ context, event }) =>
       event.type === 'VERIFIED' &&
@@ -104,14 +105,19 @@ export const replicateMachine = setup({
           {
             target: 'failed',
             actions: assign(({ event }) =>
-              event.inspection.kind === 'blocked' ? { reason: event.inspection.reason, detail: event.inspection.detail } : { reason: 'other' as const, detail: 'unexpected inspection' },
+              event.inspection.kind === 'blocked'
+                ? { reason: event.inspection.reason, detail: event.inspection.detail }
+                : { reason: 'other' as const, detail: 'unexpected inspection' },
             ),
           },
         ],
       },
     },
     replicating: {
-      entry: { type: 'replicate', params: ({ context }: { context: ReplicateContext }) => ({ secret: context.secret, region: context.region, kmsKeyId: context.kmsKeyId }) },
+      entry: {
+        type: 'replicate',
+        params: ({ context }: { context: ReplicateContext }) => ({ secret: context.secret, region: context.region, kmsKeyId: context.kmsKeyId }),
+      },
       on: {
         REPLICATED: { target: 'waitingInSync', actions: assign(({ event }) => ({ waitStartedAt: event.at, action: 'replicated' as const })) },
         REPLICATE_FAILED: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, detail: event.message })) },
@@ -120,7 +126,12 @@ export const replicateMachine = setup({
     resolvingConflict: {
       entry: {
         type: 'resolveConflict',
-        params: ({ context }: { context: ReplicateContext }) => ({ secret: context.secret, region: context.region, policy: context.policy, kmsKeyId: context.kmsKeyId }),
+        params: ({ context }: { context: ReplicateContext }) => ({
+          secret: context.secret,
+          region: context.region,
+          policy: context.policy,
+          kmsKeyId: context.kmsKeyId,
+        }),
       },
       on: {
         RESOLVED: [
@@ -129,14 +140,24 @@ export const replicateMachine = setup({
             target: 'waitingInSync',
             actions: assign(({ event }) => {
               const r = event.resolution;
-              const action = r.adopted ? ('adopted' as const) : r.backup ? ('backup-then-overwrite' as const) : r.identical ? ('overwrite-identical' as const) : ('replicated' as const);
+              const action = r.adopted
+                ? ('adopted' as const)
+                : r.backup
+                  ? ('backup-then-overwrite' as const)
+                  : r.identical
+                    ? ('overwrite-identical' as const)
+                    : ('replicated' as const);
               return { waitStartedAt: event.at, action, backup: r.backup, arnChange: r.arnChange, detail: r.detail, conflictTried: true };
             }),
           },
           { guard: 'resolvedBySkip', target: 'skipped', actions: assign(({ event }) => ({ action: 'skipped' as const, detail: event.resolution.detail })) },
           {
             target: 'failed',
-            actions: assign(({ event }) => ({ reason: event.resolution.reason ?? 'name-conflict', detail: event.resolution.detail, backup: event.resolution.backup })),
+            actions: assign(({ event }) => ({
+              reason: event.resolution.reason ?? 'name-conflict',
+              detail: event.resolution.detail,
+              backup: event.resolution.backup,
+            })),
           },
         ],
       },
@@ -158,7 +179,10 @@ export const replicateMachine = setup({
           {
             guard: 'timedOut',
             target: 'failed',
-            actions: assign(({ context, event }) => ({ reason: 'timeout' as const, detail: `still InProgress after ${Math.round((event.at - (context.waitStartedAt ?? event.at)) / 1000)}s (limit setup.inSyncTimeout = ${Math.round(context.inSyncTimeoutMs / 1000)}s)` })),
+            actions: assign(({ context, event }) => ({
+              reason: 'timeout' as const,
+              detail: `still InProgress after ${Math.round((event.at - (context.waitStartedAt ?? event.at)) / 1000)}s (limit setup.inSyncTimeout = ${Math.round(context.inSyncTimeoutMs / 1000)}s)`,
+            })),
           },
           { target: 'waitingInSync', reenter: true },
         ],
@@ -168,9 +192,17 @@ export const replicateMachine = setup({
       entry: { type: 'verifyReplica', params: ({ context }: { context: ReplicateContext }) => ({ secret: context.secret, region: context.region }) },
       on: {
         VERIFIED: [
-          { guard: 'replicaMatches', target: 'inSync', actions: assign(({ context, event }) => ({ lagMs: Math.max(0, event.at - (context.waitStartedAt ?? event.at)) })) },
+          {
+            guard: 'replicaMatches',
+            target: 'inSync',
+            actions: assign(({ context, event }) => ({ lagMs: Math.max(0, event.at - (context.waitStartedAt ?? event.at)) })),
+          },
           // The primary moved on (a rotation) while we looked: wait for the next sync, within the same bound.
-          { guard: 'timedOut', target: 'failed', actions: assign({ reason: 'timeout' as const, detail: 'the replica never matched the primary’s AWSCURRENT' }) },
+          {
+            guard: 'timedOut',
+            target: 'failed',
+            actions: assign({ reason: 'timeout' as const, detail: 'the replica never matched the primary’s AWSCURRENT' }),
+          },
           { target: 'waitingInSync' },
         ],
       },
@@ -185,7 +217,16 @@ export const replicateMachine = setup({
 export function outcomeOf(context: ReplicateContext, state: string): SecretOutcome {
   const base = { secret: context.secret, region: context.region };
   const extra = { ...(context.backup ? { backup: context.backup } : {}), ...(context.arnChange ? { arnChange: context.arnChange } : {}) };
-  if (state === 'inSync') return { ...base, state: 'InSync', action: context.action, ...(context.lagMs !== undefined ? { lagMs: context.lagMs } : {}), ...(context.detail ? { detail: context.detail } : {}), ...extra };
-  if (state === 'skipped') return { ...base, state: 'Skipped', action: 'skipped', detail: context.detail ?? `conflict left in place (policy ${context.policy})`, ...extra };
+  if (state === 'inSync')
+    return {
+      ...base,
+      state: 'InSync',
+      action: context.action,
+      ...(context.lagMs !== undefined ? { lagMs: context.lagMs } : {}),
+      ...(context.detail ? { detail: context.detail } : {}),
+      ...extra,
+    };
+  if (state === 'skipped')
+    return { ...base, state: 'Skipped', action: 'skipped', detail: context.detail ?? `conflict left in place (policy ${context.policy})`, ...extra };
   return { ...base, state: 'Failed', action: 'failed', reason: context.reason ?? 'other', ...(context.detail ? { detail: context.detail } : {}), ...extra };
 }

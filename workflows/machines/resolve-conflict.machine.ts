@@ -42,7 +42,10 @@ export type ResolveEvent =
   | { type: 'OVERWRITTEN'; replicaArn: string }
   | { type: 'STEP_FAILED'; reason: FailureReason; message: string };
 
-const policyIs = (p: ConflictPolicy) => ({ context }: { context: ResolveContext }) => context.policy === p;
+const policyIs =
+  (p: ConflictPolicy) =>
+  ({ context }: { context: ResolveContext }) =>
+    context.policy === p;
 
 export const resolveConflictMachine = setup({
   types: {} as { input: ResolveInput; context: ResolveContext; events: ResolveEvent; output: ConflictResolution },
@@ -74,21 +77,41 @@ export const resolveConflictMachine = setup({
       on: {
         COMPARED: [
           // Nothing left to destroy: a plain replication, no backup needed.
-          { guard: 'targetGone', target: 'overwriting', actions: assign({ targetGone: true, detail: 'the conflicting secret disappeared before it was touched' }) },
+          {
+            guard: 'targetGone',
+            target: 'overwriting',
+            actions: assign({ targetGone: true, detail: 'the conflicting secret disappeared before it was touched' }),
+          },
           {
             guard: 'policyFail',
             target: 'failed',
             actions: [
-              assign(({ event }) => ({ identical: event.identical, targetArn: event.targetArn, reason: 'name-conflict' as const, detail: 'a same-named secret exists; policy fail leaves it untouched' })),
+              assign(({ event }) => ({
+                identical: event.identical,
+                targetArn: event.targetArn,
+                reason: 'name-conflict' as const,
+                detail: 'a same-named secret exists; policy fail leaves it untouched',
+              })),
               { type: 'announceConflict' },
             ],
           },
           {
             guard: 'policySkip',
             target: 'skipped',
-            actions: [assign(({ event }) => ({ identical: event.identical, targetArn: event.targetArn, detail: 'a same-named secret exists; policy skip leaves it untouched' })), { type: 'announceConflict' }],
+            actions: [
+              assign(({ event }) => ({
+                identical: event.identical,
+                targetArn: event.targetArn,
+                detail: 'a same-named secret exists; policy skip leaves it untouched',
+              })),
+              { type: 'announceConflict' },
+            ],
           },
-          { guard: 'identicalAllowed', target: 'overwriting', actions: [assign(({ event }) => ({ identical: true, targetArn: event.targetArn })), { type: 'announceConflict' }] },
+          {
+            guard: 'identicalAllowed',
+            target: 'overwriting',
+            actions: [assign(({ event }) => ({ identical: true, targetArn: event.targetArn })), { type: 'announceConflict' }],
+          },
           {
             guard: 'policyIdenticalOnly',
             target: 'failed',
@@ -97,7 +120,10 @@ export const resolveConflictMachine = setup({
                 identical: event.identical,
                 targetArn: event.targetArn,
                 reason: 'name-conflict' as const,
-                detail: event.identical === false ? 'values differ; policy overwrite-if-identical leaves it untouched' : 'values could not be compared; nothing overwritten',
+                detail:
+                  event.identical === false
+                    ? 'values differ; policy overwrite-if-identical leaves it untouched'
+                    : 'values could not be compared; nothing overwritten',
               })),
               { type: 'announceConflict' },
             ],
@@ -109,7 +135,10 @@ export const resolveConflictMachine = setup({
           },
           { target: 'backingUp', actions: [assign(({ event }) => ({ identical: event.identical, targetArn: event.targetArn })), { type: 'announceConflict' }] },
         ],
-        STEP_FAILED: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, detail: `could not compare the two sides, nothing changed: ${event.message}` })) },
+        STEP_FAILED: {
+          target: 'failed',
+          actions: assign(({ event }) => ({ reason: event.reason, detail: `could not compare the two sides, nothing changed: ${event.message}` })),
+        },
       },
     },
     awaitingApproval: {
@@ -118,11 +147,17 @@ export const resolveConflictMachine = setup({
         APPROVED: { target: 'backingUp', actions: assign(({ event }) => ({ detail: `approved${event.by ? ` by ${event.by}` : ''}` })) },
         REJECTED: {
           target: 'failed',
-          actions: assign(({ event }) => ({ reason: 'rejected' as const, detail: `rejected${event.by ? ` by ${event.by}` : ''}: ${event.reason ?? 'no reason given'}; nothing changed` })),
+          actions: assign(({ event }) => ({
+            reason: 'rejected' as const,
+            detail: `rejected${event.by ? ` by ${event.by}` : ''}: ${event.reason ?? 'no reason given'}; nothing changed`,
+          })),
         },
         APPROVAL_TIMEOUT: {
           target: 'failed',
-          actions: assign(({ context }) => ({ reason: 'approval-timeout' as const, detail: `no answer within ${Math.round(context.approvalTimeoutMs / 1000)}s; nothing changed` })),
+          actions: assign(({ context }) => ({
+            reason: 'approval-timeout' as const,
+            detail: `no answer within ${Math.round(context.approvalTimeoutMs / 1000)}s; nothing changed`,
+          })),
         },
       },
     },
@@ -133,7 +168,10 @@ export const resolveConflictMachine = setup({
           { guard: 'needsAdopt', target: 'adopting', actions: assign(({ event }) => ({ backup: event.backup })) },
           { target: 'overwriting', actions: assign(({ event }) => ({ backup: event.backup })) },
         ],
-        STEP_FAILED: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, detail: `backup failed, nothing overwritten: ${event.message}` })) },
+        STEP_FAILED: {
+          target: 'failed',
+          actions: assign(({ event }) => ({ reason: event.reason, detail: `backup failed, nothing overwritten: ${event.message}` })),
+        },
       },
     },
     adopting: {
