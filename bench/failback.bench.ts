@@ -21,8 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand, ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { failbackWorkflowId, failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
-import type { FailoverInput, FailoverReport } from '../domain/failover.js';
-import type { FailbackInput, FailbackReport } from '../domain/failback.js';
+import type { FailoverInput } from '../domain/failover.js';
+import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
@@ -66,11 +66,11 @@ async function main(): Promise<void> {
     log(`failover of ${n} secrets (primary in outage)`);
     lab.faults.setOutage(PRIMARY, 'refuse');
     const fo: FailoverInput = { plan: plan!, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix, fenceRetryInitialMs: 500 };
-    const failover = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
+    const failover = await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
       workflowId: failoverWorkflowId('bench'),
       args: [fo],
-    })) as FailoverReport;
+    });
     lab.faults.clear(PRIMARY);
     for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
     log(`failover ${failover.outcome}; waiting for the pending fence`);
@@ -95,11 +95,11 @@ async function main(): Promise<void> {
     log('failback');
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const report = (await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', {
+    const report = await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
       workflowId: failbackWorkflowId('bench'),
       args: [input],
-    })) as FailbackReport;
+    });
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot();

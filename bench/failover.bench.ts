@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { SecretsManagerClient, StopReplicationToReplicaCommand } from '@aws-sdk/client-secrets-manager';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
-import type { FailoverInput, FailoverReport } from '../domain/failover.js';
+import type { FailoverInput } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
@@ -64,11 +64,11 @@ async function main(): Promise<void> {
     log(`failover of ${n} secrets (ideal ${ideal.toFixed(1)} s at ${SHARE} × 50 TPS)`);
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
-    const report = (await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
+    const report = await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
       workflowId: failoverWorkflowId('bench'),
       args: [input],
-    })) as FailoverReport;
+    });
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot()[DR] ?? {};

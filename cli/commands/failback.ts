@@ -207,7 +207,7 @@ export const failbackCommand = defineCommand({
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       if (!input.dryRun && shouldConfirm(opts.yes)) {
         // On a terminal: the dry run's decisions, then the operator types the Region that gets written.
-        const preview = (await (await startFailback(conn, { ...input, dryRun: true })).result()) as FailbackReport;
+        const preview = await (await startFailback(conn, { ...input, dryRun: true })).result();
         await confirmByRegion(io, {
           action: `fail back into ${preview.from}`,
           regions: [preview.from],

@@ -223,7 +223,7 @@ export const failoverCommand = defineCommand({
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       if (!input.dryRun && shouldConfirm(opts.yes)) {
         // On a terminal, the operator sees the dry run's figures and types the Region before anything starts.
-        const preview = (await (await startFailover(conn, { ...input, dryRun: true })).handle.result()) as FailoverReport;
+        const preview = await (await startFailover(conn, { ...input, dryRun: true })).handle.result();
         await confirmByRegion(io, { action: `fail over to ${input.to}`, regions: [input.to], preview: failoverPreview(preview, plan, opts.approve) });
       }
       const { handle, attached } = await startFailover(conn, input);

@@ -14,10 +14,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { DescribeSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { failbackWorkflowId, failoverWorkflowId, restoreWorkflowId, setupWorkflowId } from '../../domain/ids.js';
-import type { FailoverProgress } from '../../domain/failover.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { CLI_BIN, requireBuilt } from '../support/worker-process.js';
+import { approvalUpdate } from '../../workflows/kit/control.messages.js';
+import { failoverProgressQuery } from '../../workflows/failover.messages.js';
 
 const PTY = fileURLToPath(new URL('../support/pty-run.py', import.meta.url));
 const PROMPT = 'type the Region';
@@ -91,8 +92,7 @@ async function notStarted(plan: string, workflowId = failoverWorkflowId(plan)): 
     throw err;
   }
 }
-const atGate = async (plan: string) =>
-  (await h.client.workflow.getHandle(failoverWorkflowId(plan)).query<FailoverProgress>('progress')).step === 'awaitingApproval';
+const atGate = async (plan: string) => (await h.client.workflow.getHandle(failoverWorkflowId(plan)).query(failoverProgressQuery)).step === 'awaitingApproval';
 
 describe.skipIf(onAws)(`failover asks for the Region on a terminal (${LAB_ONLY})`, () => {
   it('the right Region typed: the preview, then the failover runs', async () => {
@@ -128,7 +128,7 @@ describe.skipIf(onAws)(`failover asks for the Region on a terminal (${LAB_ONLY})
     expect(r.out).not.toContain(PROMPT);
     expect(r.out).toContain(`waiting for approval: secrets-dr approve ${failoverWorkflowId(plan)}`);
     expect(await atGate(plan)).toBe(true);
-    await h.client.workflow.getHandle(failoverWorkflowId(plan)).executeUpdate('approval', { args: [{ decision: 'reject', reason: 'test', by: 'test' }] });
+    await h.client.workflow.getHandle(failoverWorkflowId(plan)).executeUpdate(approvalUpdate, { args: [{ decision: 'reject', reason: 'test', by: 'test' }] });
   });
 });
 
@@ -203,7 +203,7 @@ describe.skipIf(onAws)(`without a terminal (${LAB_ONLY})`, () => {
     expect(r.code, r.out).toBe(4);
     expect(r.out).not.toContain(PROMPT);
     expect(await atGate(plan)).toBe(true);
-    await h.client.workflow.getHandle(failoverWorkflowId(plan)).executeUpdate('approval', { args: [{ decision: 'reject', reason: 'test', by: 'test' }] });
+    await h.client.workflow.getHandle(failoverWorkflowId(plan)).executeUpdate(approvalUpdate, { args: [{ decision: 'reject', reason: 'test', by: 'test' }] });
   });
 
   it('backups restore without --yes or --dry-run still refuses (exit 2) instead of asking', async () => {

@@ -13,10 +13,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { findChromium } from '../../scripts/tools.mjs';
-import { APPROVAL_UPDATE, PENDING_APPROVAL_QUERY, type PendingApproval } from '../../domain/approval.js';
-import { MONITOR_HEALTH_QUERY, type MonitorHealth } from '../../domain/health.js';
 import { failoverWorkflowId, monitorWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
-import type { FailoverInput, FailoverReport } from '../../domain/failover.js';
+import type { FailoverInput } from '../../domain/failover.js';
 import type { Plan } from '../../domain/plan.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { startDrill } from '../../cli/commands/drill.js';
@@ -25,6 +23,10 @@ import { createCollector } from '../../dashboard/collect.js';
 import { startDashboardServer, type DashboardServer } from '../../dashboard/server.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { fastProbes } from '../support/recovery.js';
+import { approvalUpdate, pendingApprovalQuery } from '../../workflows/kit/control.messages.js';
+import { monitorHealthQuery } from '../../workflows/monitor.messages.js';
+import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 
 const chromium = findChromium();
 if (!chromium.path) console.warn(`[dashboard.test] SKIPPED: ${chromium.missing} (\`node scripts/bootstrap.mjs --tools\` installs it as root)`);
@@ -103,13 +105,13 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
 
   it('shows health, the running failover with live progress and its pending approval; token required; no value anywhere; export', async () => {
     // Prepare: a monitor with cycles done, a finished drill, and a failover waiting for approval.
-    const monitor = await h.client.workflow.start('monitorWorkflow', {
+    const monitor = await h.client.workflow.start<typeof monitorWorkflow>('monitorWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: monitorWorkflowId(plan.name),
       args: [{ plan: fastProbes(plan, { interval: 1_000 }), taskQueuePrefix: h.prefix }],
       workflowExecutionTimeout: '10m',
     });
-    await eventually('two monitor cycles', async () => ((await monitor.query<MonitorHealth>(MONITOR_HEALTH_QUERY)).cycles >= 2 ? true : undefined), 30_000);
+    await eventually('two monitor cycles', async () => ((await monitor.query(monitorHealthQuery)).cycles >= 2 ? true : undefined), 30_000);
     const drill = await (await startDrill({ client: h.client, prefix: h.prefix }, plan, 'test')).result();
     expect(drill).toMatchObject({ outcome: 'passed' });
 
@@ -124,17 +126,13 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
       fenceRetryInitialMs: 500,
       batchSize: 5,
     };
-    const failover = await h.client.workflow.start('failoverWorkflow', {
+    const failover = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: failoverId,
       args: [input],
       workflowExecutionTimeout: '5m',
     });
-    await eventually(
-      'the failover to wait for approval',
-      async () => (await failover.query<PendingApproval | null>(PENDING_APPROVAL_QUERY)) ?? undefined,
-      30_000,
-    );
+    await eventually('the failover to wait for approval', async () => (await failover.query(pendingApprovalQuery)) ?? undefined, 30_000);
 
     server = await startDashboardServer({ collect: createCollector({ client: h.client, plan, planFile }), port: 0, intervalMs: 500, maxAgeMs: 200 });
 
@@ -175,7 +173,7 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     await screenshot(page, 'awaiting-approval.png');
 
     // Approve: the open page follows the promotion without a reload.
-    await failover.executeUpdate(APPROVAL_UPDATE, { args: [{ decision: 'approve', by: 'dashboard-test' }] });
+    await failover.executeUpdate(approvalUpdate, { args: [{ decision: 'approve', by: 'dashboard-test' }] });
     const seen = new Set<number>();
     await eventually(
       `the page to show the failover part-way (done counts seen: ${[...seen].join(', ') || 'none'})`,
@@ -192,7 +190,7 @@ describe.skipIf(onAws || !chromium.path)(`the dashboard in headless Chromium (${
     expect(await page.$(approval), 'the answered approval is gone').toBeNull();
     await screenshot(page, 'promoting.png');
 
-    const report = (await failover.result()) as FailoverReport;
+    const report = await failover.result();
     expect(report.outcome).toBe('done');
     await page.waitForSelector(`details.finished[data-workflow-id="${failoverId}"] tr[data-secret]`, { timeout: 15_000 });
     expect(await page.$(op), 'no longer listed as running').toBeNull();

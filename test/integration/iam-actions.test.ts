@@ -33,7 +33,6 @@ import type { Plan } from '../../domain/plan.js';
 import type { SetupReport } from '../../domain/replication.js';
 import type { FailoverReport } from '../../domain/failover.js';
 import type { FailbackReport } from '../../domain/failback.js';
-import type { DrillReport } from '../../domain/drill.js';
 import { eventsInstallNames, type EventsInstallReport } from '../../domain/events-install.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { RestoreResult } from '../../domain/backup.js';
@@ -223,7 +222,7 @@ const STEPS: Step[] = [
   {
     name: 'drill',
     async run(r) {
-      const report = (await (await startDrill({ client: h.client, prefix: r.prefix }, r.plan, 'test')).result()) as DrillReport;
+      const report = await (await startDrill({ client: h.client, prefix: r.prefix }, r.plan, 'test')).result();
       // Both read paths must serve the canaries' new version: a denied Parameter Store read is only a
       // warning in the report (the drill still passes), so the step checks the paths themselves.
       const stale = report.regions.flatMap((g) =>

@@ -18,14 +18,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { failoverWorkflowId, monitorWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
-import { MONITOR_STOP_SIGNAL } from '../../domain/health.js';
 import type { FailoverReport } from '../../domain/failover.js';
-import type { DrillReport } from '../../domain/drill.js';
 import type { Plan } from '../../domain/plan.js';
 import { startDrill } from '../../cli/commands/drill.js';
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { CLI_RUN, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/worker-process.js';
+import { monitorStopSignal } from '../../workflows/monitor.messages.js';
+import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 
 let h: Harness;
 let worker: SpawnedWorker;
@@ -145,13 +146,13 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
     await h.lab!.fault('throttle', { region: h.drRegion, group: 'write', tps: 2 });
     let report: FailoverReport;
     try {
-      const handle = await h.client.workflow.start('failoverWorkflow', {
+      const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
         taskQueue: workflowTaskQueue(prefix),
         workflowId: failoverWorkflowId(plan.name),
         args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix }],
         workflowExecutionTimeout: '5m',
       });
-      report = (await handle.result()) as FailoverReport;
+      report = await handle.result();
     } finally {
       await h.lab!.fault('clear', { region: h.drRegion });
     }
@@ -179,7 +180,7 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
 
   it("a drill sets the last drill's RTO and RPO and the replication lag into the DR Region", async () => {
     const plan = testPlan('drill');
-    const report = (await (await startDrill({ client: h.client, prefix }, plan, 'test')).result()) as DrillReport;
+    const report = await (await startDrill({ client: h.client, prefix }, plan, 'test')).result();
     expect(report.outcome, JSON.stringify(report.failure)).toBe('passed');
     const text = await eventually('the drill metrics', async () => {
       const t = await scrape();
@@ -193,7 +194,7 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
 
   it("a monitor cycle sets each Region's reachability and latency; the primary's outage shows as health state 2", async () => {
     const plan = testPlan('monitor', 'health: { interval: 500ms, unhealthyAfter: 1 }\n');
-    const monitor = await h.client.workflow.start('monitorWorkflow', {
+    const monitor = await h.client.workflow.start<typeof monitorWorkflow>('monitorWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
       workflowId: monitorWorkflowId(plan.name),
       args: [{ plan, taskQueuePrefix: prefix }],
@@ -224,7 +225,7 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
       expect(sample(down, 'secrets_dr_region_reachable', { region: h.drRegion })).toBe(1);
     } finally {
       await h.lab!.fault('clear', { region: h.primaryRegion });
-      await monitor.signal(MONITOR_STOP_SIGNAL, { by: 'test' }).catch(() => undefined);
+      await monitor.signal(monitorStopSignal, { by: 'test' }).catch(() => undefined);
       await monitor.terminate('test over').catch(() => undefined);
     }
   });

@@ -7,13 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import type { DrillReport } from '../../domain/drill.js';
 import { statusWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import type { ReadPathsReport } from '../../domain/read-paths.js';
+import type { DrillReport } from '../../domain/drill.js';
 import { startDrill } from '../../cli/commands/drill.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import type { readPathsWorkflow } from '../../workflows/read-paths.workflow.js';
 
 let h: Harness;
 let plan: Plan;
@@ -38,11 +39,11 @@ const value = () => {
 async function readPaths(tag: string): Promise<ReadPathsReport> {
   const workflowId = statusWorkflowId(plan.name, `read-paths-${tag}`);
   workflowIds.push(workflowId);
-  return (await h.client.workflow.execute('readPathsWorkflow', {
+  return await h.client.workflow.execute<typeof readPathsWorkflow>('readPathsWorkflow', {
     taskQueue: workflowTaskQueue(h.prefix),
     workflowId,
     args: [{ plan, taskQueuePrefix: h.prefix }],
-  })) as ReadPathsReport;
+  });
 }
 
 describe.skipIf(onAws)(`read paths in the DR Region (${LAB_ONLY}: a denied Parameter Store read is a lab fault)`, () => {
@@ -84,7 +85,7 @@ describe.skipIf(onAws)(`read paths in the DR Region (${LAB_ONLY}: a denied Param
   });
 
   it('a drill checks both read paths in the DR Region and reports the RTO an application sees through each', async () => {
-    const report = (await (await startDrill({ client: h.client, prefix: h.prefix }, plan, 'test')).result()) as DrillReport;
+    const report = await (await startDrill({ client: h.client, prefix: h.prefix }, plan, 'test')).result();
     workflowIds.push(report.workflowId);
     expect(report.outcome, JSON.stringify(report.failure)).toBe('passed');
     const dr = report.regions.find((r) => r.region === h.drRegion)!;
@@ -109,7 +110,7 @@ describe.skipIf(onAws)(`read paths in the DR Region (${LAB_ONLY}: a denied Param
     await h.lab!.fault('deny', { region: h.drRegion, op: 'ssm:GetParameter' });
     let report: DrillReport;
     try {
-      report = (await (await startDrill({ client: h.client, prefix: h.prefix }, plan, 'test')).result()) as DrillReport;
+      report = await (await startDrill({ client: h.client, prefix: h.prefix }, plan, 'test')).result();
     } finally {
       await h.lab!.fault('clear', { region: h.drRegion });
     }

@@ -16,11 +16,13 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { failbackWorkflowId, failoverWorkflowId, statusWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
-import { lineageRecordPrefix, LineageRecord, type FailoverReport } from '../../domain/failover.js';
-import type { FailbackInput, FailbackReport } from '../../domain/failback.js';
-import type { StatusReport } from '../../domain/status.js';
+import { lineageRecordPrefix, LineageRecord } from '../../domain/failover.js';
+import type { FailbackInput } from '../../domain/failback.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import type { statusWorkflow } from '../../workflows/status.workflow.js';
+import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
+import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -84,14 +86,14 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
     );
 
     // Act 1: a planned failover (the primary answers, so the schedule is read from it).
-    const failover = await h.client.workflow.start('failoverWorkflow', {
+    const failover = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: failoverWorkflowId(plan.name),
       args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: h.prefix, fenceRetryInitialMs: 300 }],
       workflowExecutionTimeout: '5m',
     });
     workflowIds.push(failover.workflowId);
-    const report = (await failover.result()) as FailoverReport;
+    const report = await failover.result();
     expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
 
     // Assess 1: the DR copy rotates with the DR Region's function, on the same cron and window; NextRotationDate is 07:59:59 UTC.
@@ -110,11 +112,11 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
     });
 
     // status: the schedule and the next window (07:00–08:00 UTC), rotating in the DR Region now.
-    const status = (await h.client.workflow.execute('statusWorkflow', {
+    const status = await h.client.workflow.execute<typeof statusWorkflow>('statusWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: statusWorkflowId(plan.name, 'rot1'),
       args: [{ plan, taskQueuePrefix: h.prefix }],
-    })) as StatusReport;
+    });
     const row = status.rows.find((r) => r.name === name)!;
     expect(row.rotation).toMatchObject({ region: h.drRegion, schedule: `${CRON}, 1h window` });
     expect(new Date(row.rotation!.nextWindow!.start!).toISOString()).toMatch(/T07:00:00/);
@@ -133,14 +135,14 @@ describe.skipIf(onAws)(`rotation windows through failover and failback (${LAB_ON
     expect((await scheduleIn(h.primaryRegion, name)).expression).toBeUndefined();
 
     // Act 2: failback.
-    const failback = await h.client.workflow.start('failbackWorkflow', {
+    const failback = await h.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
       taskQueue: workflowTaskQueue(h.prefix),
       workflowId: failbackWorkflowId(plan.name),
       args: [{ plan, taskQueuePrefix: h.prefix, skipApproval: true } satisfies FailbackInput],
       workflowExecutionTimeout: '5m',
     });
     workflowIds.push(failback.workflowId);
-    const back = (await failback.result()) as FailbackReport;
+    const back = await failback.result();
     expect(back.rotation, JSON.stringify(back)).toMatchObject({ restored: 1, failed: 0 });
 
     // Assess 2: the original rotates again with its own function on the recorded cron and 1h window.
