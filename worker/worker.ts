@@ -55,7 +55,7 @@ function createRegionActivities(clients: RegionClients, peers?: (region: string)
   };
 }
 
-interface StartWorkersOptions {
+export interface StartWorkersOptions {
   connection: NativeConnection;
   namespace: string;
   regions: readonly string[];

@@ -431,7 +431,14 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     // A third Region, shared with monitor's quiet plan (no faults are injected there), served by a worker of its own.
     const third = 'ap-southeast-2' as const;
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
-    const extra = await startWorkers({ connection, namespace: 'default', regions: [third], taskQueuePrefix: h.prefix, awsTimeoutMs: 5_000 });
+    const extra = await startWorkers({
+      connection,
+      namespace: 'default',
+      regions: [third],
+      taskQueuePrefix: h.prefix,
+      awsTimeoutMs: 5_000,
+      ...h.workerClients,
+    });
     try {
       const { plan, names } = await fleet('regions', 6);
       for (const n of [...names, hmacKeySecretName(plan.name)])

@@ -216,6 +216,7 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
         taskQueuePrefix: prefix(),
         awsTimeoutMs: 5_000,
         workflowBundle: bundle,
+        ...h.workerClients,
       });
     beforeAll(async () => {
       conn = await NativeConnection.connect({ address: inject('temporalAddress') });

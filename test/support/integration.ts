@@ -20,7 +20,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { LabClient } from '../../lab/client.js';
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
-import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
+import { startWorkers, workflowsPath, type RunningWorkers, type StartWorkersOptions } from '../../worker/worker.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
 import { WorkerPolicyBinder, workerAccessKey, workerCredentials } from './worker-iam.js';
 import { parsePlanText } from '../../cli/plan-file.js';
@@ -85,6 +85,8 @@ export interface Harness {
   workers: RunningWorkers;
   /** On the lab: the worker policies bound to the workers' access key (worker-iam.ts). */
   workerPolicy?: WorkerPolicyBinder;
+  /** The options that make further workers of this file sign with the same restricted key (empty on AWS). */
+  workerClients: Pick<StartWorkersOptions, 'clientsFor'>;
   plan(extra?: string): Plan;
   /** Binds the worker policy of a plan that reaches the workers other than through `client` (the CLI). */
   allowPlan(plan: Plan): Promise<void>;
@@ -115,6 +117,9 @@ export async function startHarness(name: string): Promise<Harness> {
   // On the lab the workers sign with a key of their own, bound to the generated worker policy (worker-iam.ts).
   const lab = onAws ? undefined : new LabClient(labUrl);
   const binder = lab ? new WorkerPolicyBinder(lab, workerAccessKey(name)) : undefined;
+  const workerClients: Pick<StartWorkersOptions, 'clientsFor'> = binder
+    ? { clientsFor: (region: string) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: workerCredentials(name) }) }
+    : {};
   const workers = await startWorkers({
     connection: nativeConnection,
     namespace: 'default',
@@ -122,7 +127,7 @@ export async function startHarness(name: string): Promise<Harness> {
     taskQueuePrefix: prefix,
     awsTimeoutMs: 5_000,
     workflowBundle: await testWorkflowBundle(),
-    ...(binder ? { clientsFor: (region: string) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: workerCredentials(name) }) } : {}),
+    ...workerClients,
   });
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', ...(binder ? { interceptors: { workflow: [binder.interceptor()] } } : {}) });
@@ -145,6 +150,7 @@ export async function startHarness(name: string): Promise<Harness> {
     lab,
     workers,
     ...(binder ? { workerPolicy: binder } : {}),
+    workerClients,
     plan(extra = '') {
       const { plan, problems } = parsePlanText(
         `name: ${name}-${id}\nprimaryRegion: ${primaryRegion}\ndrRegions: [{ region: ${drRegion} }]\nsecrets:\n  include: [{ prefix: "${names}" }]\n${extra}`,

@@ -23,7 +23,16 @@ export async function startRegionWorkers(h: Harness, regions: string[]): Promise
   const prefix = `${h.prefix}-r`;
   const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
   const bundle = await bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
-  const workers = await startWorkers({ connection, namespace: 'default', regions, taskQueuePrefix: prefix, awsTimeoutMs: 3_000, workflowBundle: bundle });
+  // The file's restricted key (the generated worker policy, enforced by the lab), as the harness's workers.
+  const workers = await startWorkers({
+    connection,
+    namespace: 'default',
+    regions,
+    taskQueuePrefix: prefix,
+    awsTimeoutMs: 3_000,
+    workflowBundle: bundle,
+    ...h.workerClients,
+  });
   return {
     prefix,
     workers,
