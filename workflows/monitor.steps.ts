@@ -1,14 +1,14 @@
 /**
  * The monitor's effects and per-Region health: each Region's health machine (a pure decider fed
- * one PROBED event per cycle; its announce/requestRecovery actions are collected and run here),
- * the survey of every Region, the `Health Changed` events and the hand-over to recover.
+ * one PROBED event per cycle by the kit's MachineDriver; its announce/requestRecovery actions are
+ * this module's effects), the survey of every Region, the `Health Changed` events and the
+ * hand-over to recover.
  */
 import { monitorReadPaths } from './read-paths.workflow.js';
 import { readPathCycleDue, withReadPathFindings } from '../domain/read-paths.js';
 import type { ReadPathState } from '../domain/health.js';
 import { ParentClosePolicy, getExternalWorkflowHandle, log, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { MonitorActivities } from '../activities/monitor.activities.js';
 import { assessFleet, MonitorInput, type MonitorHealth, type RegionHealth, type RegionSurvey } from '../domain/health.js';
@@ -17,11 +17,12 @@ import type { RecoveryHint } from '../domain/inbound-events.js';
 import { planRegions } from '../domain/plan.js';
 import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
+import { MachineDriver } from './kit/run-machine.js';
 import { regionHealthMachine, type AnnounceParams } from './machines/monitor.machine.js';
 import { recoverHintSignal } from './recover.messages.js';
 import type { recoverWorkflow } from './recover.workflow.js';
 
-type Snap = SnapshotFrom<typeof regionHealthMachine>;
+type RegionDriver = MachineDriver<typeof regionHealthMachine>;
 type Carry = NonNullable<ReturnType<typeof MonitorInput.parse>['carry']>;
 
 /** A probe must not outlive its cycle for long: one attempt (a failed probe is data), short timeouts. */
@@ -29,19 +30,11 @@ const PROBE_OPTIONS = { startToCloseTimeout: '2m', heartbeatTimeout: '30s', retr
 const PUBLISH_OPTIONS = { startToCloseTimeout: '30s', retry: { initialInterval: '500ms', maximumAttempts: 3 } } as const;
 const nowIso = () => new Date().toISOString();
 
-/** What one cycle decided: the changes to announce, and the Region to hand to recover (if any). */
-export interface CycleDecisions {
-  at: string;
-  changes: AnnounceParams[];
-  recovery?: { region: string; reason: string };
-  reachable: string[];
-}
-
 export class MonitorRun {
   readonly input: ReturnType<typeof MonitorInput.parse>;
   readonly regions: string[];
   readonly carried: Carry;
-  readonly #snaps = new Map<string, Snap>();
+  readonly #drivers = new Map<string, RegionDriver>();
   cycles: number;
   events: number;
   recoveryRequestedAt?: string;
@@ -67,15 +60,14 @@ export class MonitorRun {
       };
       const kept = this.carried.regions.find((r) => r.region === region);
       // A carried Region resumes where the last run left it (its JSON-plain context), with today's plan settings.
-      this.#snaps.set(
-        region,
-        kept
-          ? regionHealthMachine.resolveState({
-              value: kept.state,
-              context: { ...kept, unhealthyAfter: input.unhealthyAfter, recoverOnUnhealthy: input.recoverOnUnhealthy },
-            })
-          : initialTransition(regionHealthMachine, input)[0],
-      );
+      const resumed = kept
+        ? regionHealthMachine.resolveState({
+            value: kept.state,
+            context: { ...kept, unhealthyAfter: input.unhealthyAfter, recoverOnUnhealthy: input.recoverOnUnhealthy },
+          })
+        : undefined;
+      // Machines are fed by `observe`, never awaited: the driver's wait is unused.
+      this.#drivers.set(region, new MachineDriver(regionHealthMachine, input, undefined, resumed));
     }
   }
 
@@ -85,7 +77,7 @@ export class MonitorRun {
 
   regionHealth(): RegionHealth[] {
     return this.regions.map((r) => {
-      const { unhealthyAfter: _u, recoverOnUnhealthy: _r, ...ctx } = this.#snaps.get(r)!.context;
+      const { unhealthyAfter: _u, recoverOnUnhealthy: _r, ...ctx } = this.#drivers.get(r)!.context;
       return ctx;
     });
   }
@@ -139,20 +131,23 @@ export class MonitorRun {
       this.readPaths = await monitorReadPaths(this.#plan, this.input.taskQueuePrefix, surveys, Date.now());
   }
 
-  /** Feeds each Region's machine its observation; collects what the machines decided. */
-  decide(surveys: RegionSurvey[]): CycleDecisions {
+  /**
+   * Feeds each Region's machine its observation, then runs what they decided: the `Health Changed`
+   * events in Region order, then (after all of them) the hand-over to recover. Returns the cycle's time.
+   */
+  async observe(surveys: RegionSurvey[]): Promise<string> {
     const at = nowIso();
     const observations = withReadPathFindings(assessFleet(this.#plan, surveys, Date.now() + (this.input.clockOffsetMs ?? 0)), this.readPaths);
-    const out: CycleDecisions = { at, changes: [], reachable: observations.filter((o) => o.reachable).map((o) => o.region) };
-    for (const observation of observations) {
-      const [next, actions] = transition(regionHealthMachine, this.#snaps.get(observation.region)!, { type: 'PROBED', at, observation });
-      this.#snaps.set(observation.region, next);
-      for (const a of actions) {
-        if (a.type === 'announce') out.changes.push(a.params as AnnounceParams);
-        if (a.type === 'requestRecovery') out.recovery = a.params as { region: string; reason: string };
-      }
-    }
-    return out;
+    const reachable = observations.filter((o) => o.reachable).map((o) => o.region);
+    for (const observation of observations) this.#drivers.get(observation.region)!.send({ type: 'PROBED', at, observation });
+    let recovery: { region: string; reason: string } | undefined;
+    for (const observation of observations)
+      await this.#drivers.get(observation.region)!.drain({
+        announce: ({ params }) => this.announce(params as AnnounceParams, reachable),
+        requestRecovery: ({ params }) => void (recovery = params as { region: string; reason: string }),
+      });
+    if (recovery) await this.requestRecovery(recovery, at);
+    return at;
   }
 
   /** Health Changed, published where EventBridge answers: the primary when it can, else the first reachable Region. */
@@ -184,7 +179,7 @@ export class MonitorRun {
     const { plan, taskQueuePrefix: prefix } = this.input;
     const hint: RecoveryHint = {
       eventId: `${workflowInfo().workflowId}/${this.cycles}`,
-      dedupKey: `monitor:${recovery.region}:${this.#snaps.get(recovery.region)!.context.since}`,
+      dedupKey: `monitor:${recovery.region}:${this.#drivers.get(recovery.region)!.context.since}`,
       kind: 'monitor',
       region: recovery.region,
       summary: `monitor: ${recovery.region} unhealthy (${recovery.reason})`,

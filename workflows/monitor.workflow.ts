@@ -29,11 +29,9 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
   for (let inRun = 1; ; inRun++) {
     const surveys = await run.survey();
     await run.checkReadPaths(surveys);
-    const decided = run.decide(surveys);
-    for (const change of decided.changes) await run.announce(change, decided.reachable);
-    if (decided.recovery) await run.requestRecovery(decided.recovery, decided.at);
+    const at = await run.observe(surveys);
     run.cycles++;
-    run.updatedAt = decided.at;
+    run.updatedAt = at;
     // interval 0: cycles back to back (a timer costs ≥ 1 s on some servers; used by tests and benchmarks).
     if (stop || (plan.health.interval > 0 && (await condition(() => stop, plan.health.interval)))) break;
     const wf = workflowInfo();

@@ -39,7 +39,13 @@ export class MachineDriver<M extends AnyStateMachine> {
     input: InputFrom<M>,
     /** How the driver waits for queued effects (Temporal's `condition`; a unit test passes its own). */
     readonly wait: Wait = condition,
+    /** A snapshot to resume from instead of starting (one carried through continue-as-new): `input` is then unused. */
+    resumeFrom?: SnapshotFrom<M>,
   ) {
+    if (resumeFrom) {
+      this.#snapshot = resumeFrom;
+      return;
+    }
     const [snapshot, actions] = (initialTransition as (m: M, i: InputFrom<M>) => [SnapshotFrom<M>, ExecutableActionsFrom<M>[]])(machine, input);
     this.#snapshot = snapshot;
     this.#queue.push(...actions);
@@ -81,18 +87,45 @@ export class MachineDriver<M extends AnyStateMachine> {
    * step): it throws a plain Error, which fails the workflow task until the code is fixed.
    */
   async run<E extends ActionName<M>>(effects: Effects<M, E>): Promise<OutputFrom<M>> {
-    const table = effects as unknown as Record<string, Effect<M> | undefined>;
     for (;;) {
       await this.wait(() => this.#queue.length > 0 || this.done);
       const action = this.#queue.shift();
       if (!action) break;
-      if (action.type.startsWith('xstate.')) continue;
-      const effect = table[action.type];
-      if (!effect) throw new Error(`the machine "${this.machine.id}" asked for "${action.type}", which the workflow does not implement`);
+      const effect = this.#effectFor(action, effects);
+      if (!effect) continue;
       const event = await effect(action as never);
       if (event) this.send(event);
     }
     return (this.#snapshot as { output: OutputFrom<M> }).output;
+  }
+
+  /**
+   * Runs the effects queued now, in order, without waiting for more (nor for a final state): for a
+   * machine a loop feeds one event at a time and that never ends by itself (the monitor's Regions).
+   */
+  async drain<E extends ActionName<M>>(effects: Effects<M, E>): Promise<void> {
+    for (let action = this.#queue.shift(); action; action = this.#queue.shift()) {
+      const effect = this.#effectFor(action, effects);
+      const event = effect && (await effect(action as never));
+      if (event) this.send(event);
+    }
+  }
+
+  /** The effect of one action; none for xstate's built-ins (`transition` applied them). */
+  #effectFor<E extends ActionName<M>>(action: ExecutableActionsFrom<M>, effects: Effects<M, E>): Effect<M> | undefined {
+    if (action.type.startsWith('xstate.')) return undefined;
+    const effect = (effects as unknown as Record<string, Effect<M> | undefined>)[action.type];
+    if (!effect) throw new Error(`the machine "${this.machine.id}" asked for "${action.type}", which the workflow does not implement`);
+    return effect;
+  }
+
+  /**
+   * Hands over the named actions queued now instead of running them: for a fleet of machines whose
+   * effects run batched across machines (replicateBatch: one activity for many secrets). Whoever
+   * takes them answers each with `send`.
+   */
+  take(): Array<Exclude<ExecutableActionsFrom<M>, { type: `xstate.${string}` }>> {
+    return this.#queue.splice(0).filter((a) => !a.type.startsWith('xstate.')) as Array<Exclude<ExecutableActionsFrom<M>, { type: `xstate.${string}` }>>;
   }
 }
 
