@@ -4,47 +4,41 @@
  * kind* (one describe/replicate/poll activity for many secrets), so a batch costs a few dozen
  * history events whatever its size. Conflicts go to one resolveConflict child each and run
  * independently: an `ask` waiting for a person never holds up the other secrets' polling.
- * This is a fleet of machines whose effects are batched across machines, so it is driven here,
- * not by the kit's one-machine driver (which runs one machine's effects in order); the effects
+ * Each machine is a kit MachineDriver; as their effects are batched across machines, this loop
+ * `take`s the actions each driver queued instead of letting it run them one by one. The effects
  * themselves live in replicate-batch.steps.ts.
  */
 import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { SecretOutcome } from '../domain/replication.js';
 import { outcomeOf, replicateMachine, type ReplicateEvent } from './machines/replicate.machine.js';
 import { batchSteps, type BatchedKind, type Item, type Kind, type ReplicateBatchInput } from './replicate-batch.steps.js';
 import { batchProgressSignal } from './setup.messages.js';
+import { MachineDriver } from './kit/run-machine.js';
 
 export type { ReplicateBatchInput } from './replicate-batch.steps.js';
 
-type Snapshot = SnapshotFrom<typeof replicateMachine>;
+type Driver = MachineDriver<typeof replicateMachine>;
 
 export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promise<SecretOutcome[]> {
   const { plan } = input;
 
-  const machines = new Map<string, Snapshot>();
+  const machines = new Map<string, Driver>();
   const queues: Record<Kind, Item[]> = { inspect: [], replicate: [], pollStatus: [], verifyReplica: [], resolveConflict: [] };
   const busy = new Set<Kind>();
   const events: Array<{ key: string; event: ReplicateEvent }> = [];
   const emit = (key: string, event: ReplicateEvent) => events.push({ key, event });
   const { batched, resolveConflict } = batchSteps(input, (key) => machines.get(key)!.context, emit);
-  const enqueue = (key: string, actions: ReadonlyArray<{ type: string }>) => {
-    const s = machines.get(key)!.context;
-    for (const a of actions) queues[a.type as Kind]?.push({ key, secret: s.secret, region: s.region });
+  const enqueue = (key: string) => {
+    const m = machines.get(key)!;
+    for (const a of m.take()) queues[a.type as Kind]?.push({ key, secret: m.context.secret, region: m.context.region });
   };
 
   for (const secret of input.names) {
     for (const { region, kmsKeyId } of plan.drRegions) {
       const key = `${region}\u0000${secret}`;
-      const [snap, actions] = initialTransition(replicateMachine, {
-        secret,
-        region,
-        primaryRegion: plan.primaryRegion,
-        inSyncTimeoutMs: plan.setup.inSyncTimeout,
-        ...(kmsKeyId ? { kmsKeyId } : {}),
-      });
-      machines.set(key, snap);
-      enqueue(key, actions);
+      const input = { secret, region, primaryRegion: plan.primaryRegion, inSyncTimeoutMs: plan.setup.inSyncTimeout, ...(kmsKeyId ? { kmsKeyId } : {}) };
+      machines.set(key, new MachineDriver(replicateMachine, input));
+      enqueue(key);
     }
   }
 
@@ -55,16 +49,15 @@ export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promis
   for (;;) {
     while (events.length > 0) {
       const { key, event } = events.shift()!;
-      const [snap, actions] = transition(replicateMachine, machines.get(key)!, event);
-      machines.set(key, snap);
-      enqueue(key, actions);
+      machines.get(key)!.send(event);
+      enqueue(key);
     }
-    const finals = [...machines.values()].filter((s) => s.status === 'done');
+    const finals = [...machines.values()].filter((m) => m.done);
     const all = finals.length === machines.size;
     if (finals.length !== reported && (all || Date.now() - reportedAt >= 1_000)) {
       const counts: Record<string, number> = {};
       for (const s of finals) {
-        const state = outcomeOf(s.context, String(s.value)).state;
+        const state = outcomeOf(s.context, String(s.snapshot.value)).state;
         counts[state] = (counts[state] ?? 0) + 1;
       }
       await parent.signal(batchProgressSignal, { batch: input.batch, done: finals.length, counts }).catch(() => undefined);
@@ -86,5 +79,5 @@ export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promis
     // Wake on new events, or when a kind frees up while work for it is queued.
     await condition(() => events.length > 0 || ticks !== seen);
   }
-  return [...machines.values()].map((s) => outcomeOf(s.context, String(s.value)));
+  return [...machines.values()].map((m) => outcomeOf(m.context, String(m.snapshot.value)));
 }

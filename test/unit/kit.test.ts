@@ -67,6 +67,31 @@ describe('runMachine: one driver for every machine', () => {
     expect(output).toEqual({ outcome: 'small', log: ['noted'] });
   });
 
+  it('drain runs only what is queued now and returns without waiting for a final state (a machine fed by a loop)', async () => {
+    // Prepare
+    const driver = new MachineDriver(toy, { start: 0 }, () => Promise.reject(new Error('drain must not wait')));
+    const calls: string[] = [];
+    // Act
+    await driver.drain({ step: () => void calls.push('step'), finish: () => void calls.push('finish') });
+    // Assess: the initial `step` ran, nothing answered it, so the machine still waits in `stepping`
+    expect(calls).toEqual(['step']);
+    expect(driver.state).toBe('stepping');
+    expect(driver.done).toBe(false);
+  });
+
+  it('take hands over the queued named actions (a fleet batching effects across machines) and resumes from a snapshot', async () => {
+    const driver = new MachineDriver(toy, { start: 3 }, poll);
+    expect(driver.take().map((a) => a.type)).toEqual(['step']);
+    expect(driver.take()).toEqual([]);
+    driver.send({ type: 'STEPPED', by: 9 });
+    expect(driver.take().map((a) => a.type)).toEqual(['finish']);
+    expect(driver.done).toBe(true);
+    const resumed = new MachineDriver(toy, { start: 0 }, poll, driver.snapshot);
+    expect(resumed.take()).toEqual([]);
+    expect(resumed.context.n).toBe(12);
+    expect(await resumed.run({ step: () => undefined, finish: () => undefined })).toEqual({ outcome: 'big', log: [] });
+  });
+
   it('refuses a named action the workflow does not implement (machine and workflow out of step)', async () => {
     const driver = new MachineDriver(toy, { start: 0 }, poll);
     await expect(driver.run({ step: () => ({ type: 'STEPPED', by: 5 }) } as never)).rejects.toThrow(/asked for "finish"/);
