@@ -15,7 +15,7 @@ import { PLAN_CONFIG_INVALID_STATUS } from '../domain/inbound-events.js';
 import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from './plan-file.js';
 import { decideTrigger, signalRecover, type TriggerOutcome } from './recover-trigger.js';
-import { connectClient, type Connected } from './temporal.js';
+import { type Connected, withTemporal } from './temporal.js';
 
 let connected: Promise<Connected> | undefined;
 type Config = { plan: Plan } | { error: string; problems: Problem[] };
@@ -52,7 +52,8 @@ export async function handler(event: unknown): Promise<{ statusCode: number; bod
   // The event first: an invalid or irrelevant one is answered without connecting to Temporal.
   const decided = decideTrigger(plan, event);
   if ('answer' in decided) return respond(decided.answer);
-  connected ??= connectClient().catch((err: unknown) => {
+  // The warm connection outlives the invocation: later ones of this instance reuse it.
+  connected ??= withTemporal({ keepOpen: true }, async (conn) => conn).catch((err: unknown) => {
     connected = undefined; // a Temporal server down at cold start: the next invocation tries again
     throw err;
   });

@@ -23,7 +23,7 @@ function unreachableAdvice(): string {
     : 'set TEMPORAL_ADDRESS (or TEMPORAL_PROFILE / TEMPORAL_CONFIG_FILE), or start the local stack with `secrets-dr lab up`';
 }
 
-export async function connectClient(given: Env = loadEnv()): Promise<Connected> {
+async function connectClient(given: Env = loadEnv()): Promise<Connected> {
   const env = await withApiKeyFromSecret(given);
   const opts = temporalOptions(env);
   let connection: Connection;
@@ -59,16 +59,31 @@ export async function requireWorker(c: Connected): Promise<void> {
   }
 }
 
+export interface WithTemporalOptions {
+  /** Refuse first when no worker polls the workflow queue (work nobody would pick up). */
+  worker?: boolean;
+  /** The settings to connect with (default: the process environment, validated). */
+  env?: Env;
+  /**
+   * Keep the connection open after `fn` returns (closed only if `fn` throws): for a long-lived
+   * client (the Lambda's warm connection, the demo's stages); the holder calls `close()`.
+   */
+  keepOpen?: boolean;
+}
+
 /**
- * Runs `fn` with a connected client and closes it afterwards; with `worker: true` it first refuses
- * to start work that no worker would pick up.
+ * The one way into Temporal: runs `fn` with a connected client and closes it afterwards (unless
+ * `keepOpen`); with `worker: true` it first refuses to start work that no worker would pick up.
  */
-export async function withTemporal<T>(options: { worker?: boolean }, fn: (c: Connected) => Promise<T>): Promise<T> {
-  const c = await connectClient();
+export async function withTemporal<T>(options: WithTemporalOptions, fn: (c: Connected) => Promise<T>): Promise<T> {
+  const c = await connectClient(options.env);
+  let ok = false;
   try {
     if (options.worker) await requireWorker(c);
-    return await fn(c);
+    const out = await fn(c);
+    ok = true;
+    return out;
   } finally {
-    await c.close();
+    if (!ok || !options.keepOpen) await c.close();
   }
 }

@@ -12,7 +12,7 @@ import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
-import { connectClient } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 
 export const DEFAULT_DASHBOARD_PORT = 8788;
 
@@ -55,9 +55,8 @@ export const dashboardCommand = defineCommand({
       import('../../dashboard/page.js'),
       import('../../dashboard/server.js'),
     ]);
-    const c = await connectClient();
-    const collect = createCollector({ client: c.client, plan, planFile: opts.plan });
-    try {
+    return withTemporal({}, async (c) => {
+      const collect = createCollector({ client: c.client, plan, planFile: opts.plan });
       if (opts.export) {
         const path = resolve(opts.export);
         const state = await collect();
@@ -95,8 +94,6 @@ export const dashboardCommand = defineCommand({
       });
       await server.close();
       return ExitCode.Ok;
-    } finally {
-      await c.close();
-    }
+    });
   },
 });

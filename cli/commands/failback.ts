@@ -20,7 +20,7 @@ import { failbackWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { type Connected, withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failbackPreview } from '../confirm-previews.js';
 import { follow, type FollowSpec } from '../follow.js';
@@ -201,9 +201,7 @@ export const failbackCommand = defineCommand({
       requestedBy: who(),
       ...(opts['failover-id'] ? { failoverId: opts['failover-id'] } : {}),
     };
-    const conn = await connectClient();
-    try {
-      await requireWorker(conn);
+    return withTemporal({ worker: true }, async (conn) => {
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       if (!input.dryRun && shouldConfirm(opts.yes)) {
         // On a terminal: the dry run's decisions, then the operator types the Region that gets written.
@@ -228,8 +226,6 @@ export const failbackCommand = defineCommand({
         }
       }
       return code;
-    } finally {
-      await conn.close();
-    }
+    });
   },
 });

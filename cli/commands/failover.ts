@@ -18,7 +18,7 @@ import { FailoverMode } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { connectClient, requireWorker, type Connected } from '../temporal.js';
+import { type Connected, withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failoverPreview } from '../confirm-previews.js';
 import { approvalHint, follow, type FollowSpec } from '../follow.js';
@@ -217,9 +217,7 @@ export const failoverCommand = defineCommand({
       dryRun: opts['dry-run'],
       ...(opts['rotation-wait'] !== undefined ? { rotationWaitMs: opts['rotation-wait'] } : {}),
     };
-    const conn = await connectClient();
-    try {
-      await requireWorker(conn);
+    return withTemporal({ worker: true }, async (conn) => {
       input.taskQueuePrefix = conn.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       if (!input.dryRun && shouldConfirm(opts.yes)) {
         // On a terminal, the operator sees the dry run's figures and types the Region before anything starts.
@@ -256,8 +254,6 @@ export const failoverCommand = defineCommand({
       say(`follow it with: secrets-dr watch ${handle.workflowId}   (pause/resume/cancel ${handle.workflowId})`);
       if (io.json) printJson(io, { workflowId: handle.workflowId, attached });
       return ExitCode.Ok;
-    } finally {
-      await conn.close();
-    }
+    });
   },
 });

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
-import { connectClient } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 import { startReceiver } from '../receiver-server.js';
 import { envValue, loadEnv } from '../../worker/config.js';
 import { stderrLog } from '../../worker/log.js';
@@ -98,29 +98,29 @@ export const receiverCommand = defineCommand({
     if (plans.length === 0 && !opts['plans-dir'])
       throw new OperatorError(ErrorType.UsageError, 'name the plans this receiver serves: -f PLAN (repeatable) and/or --plans-dir DIR');
     const log = stderrLog(env.SECRETS_DR_LOG_FORMAT);
-    const c = await connectClient(env);
-    const r = await startReceiver({
-      client: c.client,
-      apiKey,
-      taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX,
-      plans,
-      plansDir: opts['plans-dir'],
-      port: opts.port,
-      host: opts.host,
-      ...(tls ? { tls } : {}),
-      log: (line, fields) => log('info', line, fields),
+    return withTemporal({ env }, async (c) => {
+      const r = await startReceiver({
+        client: c.client,
+        apiKey,
+        taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX,
+        plans,
+        plansDir: opts['plans-dir'],
+        port: opts.port,
+        host: opts.host,
+        ...(tls ? { tls } : {}),
+        log: (line, fields) => log('info', line, fields),
+      });
+      const served = [...plans.map((p) => p.name), ...(opts['plans-dir'] ? [`${opts['plans-dir']}/*.yaml`] : [])];
+      io.out(`receiver listening on ${r.url}: POST /events/<plan> with header x-secrets-dr-api-key (plans: ${served.join(', ')})`);
+      if (!tls && !isLoopback(opts.host))
+        log('warn', `receiver: plain HTTP on ${opts.host} (--insecure-http): only behind a TLS-terminating proxy`, { host: opts.host });
+      if (opts['ready-file']) (await import('node:fs')).writeFileSync(opts['ready-file'], `${r.url}\n`);
+      await new Promise<void>((res) => {
+        process.once('SIGINT', () => res());
+        process.once('SIGTERM', () => res());
+      });
+      await r.close();
+      return ExitCode.Ok;
     });
-    const served = [...plans.map((p) => p.name), ...(opts['plans-dir'] ? [`${opts['plans-dir']}/*.yaml`] : [])];
-    io.out(`receiver listening on ${r.url}: POST /events/<plan> with header x-secrets-dr-api-key (plans: ${served.join(', ')})`);
-    if (!tls && !isLoopback(opts.host))
-      log('warn', `receiver: plain HTTP on ${opts.host} (--insecure-http): only behind a TLS-terminating proxy`, { host: opts.host });
-    if (opts['ready-file']) (await import('node:fs')).writeFileSync(opts['ready-file'], `${r.url}\n`);
-    await new Promise<void>((res) => {
-      process.once('SIGINT', () => res());
-      process.once('SIGTERM', () => res());
-    });
-    await r.close();
-    await c.close();
-    return ExitCode.Ok;
   },
 });

@@ -14,7 +14,7 @@ import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
 import { cancelSignal, pauseSignal, resumeSignal, type ControlSignal } from '../../workflows/kit/control.messages.js';
 import { defineCommand } from '../command.js';
 import { follow } from '../follow.js';
-import { connectClient } from '../temporal.js';
+import { withTemporal } from '../temporal.js';
 import { failoverFollow } from './failover.js';
 import { failbackFollow } from './failback.js';
 
@@ -46,15 +46,12 @@ export const watchCommand = defineCommand({
   schema: z.object({ json: z.boolean(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
   async run(opts, io) {
     const id = opts.positionals[0];
-    const conn = await connectClient();
-    try {
+    return withTemporal({}, async (conn) => {
       const type = await workflowType(conn.client.workflow.getHandle(id), id);
       if (type === 'failoverWorkflow') return (await follow(conn.client.workflow.getHandle<typeof failoverWorkflow>(id), failoverFollow, io)).code;
       if (type === 'failbackWorkflow') return (await follow(conn.client.workflow.getHandle<typeof failbackWorkflow>(id), failbackFollow, io)).code;
       throw notSteerable(id, type);
-    } finally {
-      await conn.close();
-    }
+    });
   },
 });
 
@@ -83,20 +80,19 @@ function controlCommand(word: 'pause' | 'resume' | 'cancel', signal: ControlSign
     }),
     async run(opts, io) {
       const id = opts.positionals[0];
-      const conn = await connectClient();
-      try {
-        const handle = conn.client.workflow.getHandle(id);
-        const type = await workflowType(handle, id);
-        if (!(STEERABLE as readonly string[]).includes(type)) throw notSteerable(id, type);
-        await handle.signal(signal, { by: by(), ...(opts.reason ? { reason: opts.reason } : {}) });
-        io.out(io.json ? JSON.stringify({ workflowId: id, signal: signal.name }) : `${id}: ${signal.name} sent (takes effect between batches)`);
-        return ExitCode.Ok;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw new OperatorError(ErrorType.UsageError, `no running workflow with id ${id}`);
-        throw err;
-      } finally {
-        await conn.close();
-      }
+      return withTemporal({}, async (conn) => {
+        try {
+          const handle = conn.client.workflow.getHandle(id);
+          const type = await workflowType(handle, id);
+          if (!(STEERABLE as readonly string[]).includes(type)) throw notSteerable(id, type);
+          await handle.signal(signal, { by: by(), ...(opts.reason ? { reason: opts.reason } : {}) });
+          io.out(io.json ? JSON.stringify({ workflowId: id, signal: signal.name }) : `${id}: ${signal.name} sent (takes effect between batches)`);
+          return ExitCode.Ok;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) throw new OperatorError(ErrorType.UsageError, `no running workflow with id ${id}`);
+          throw err;
+        }
+      });
     },
   });
 }
