@@ -13,20 +13,13 @@
  * and writes bench/results/setup.json.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { setupBatchWorkflowId, setupWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { PlanSchema } from '../domain/plan.js';
 import { QUICK, writeResult } from './results.js';
 import { LabClient } from '../lab/client.js';
-import { startLab } from '../lab/server.js';
-import { LAB_CREDENTIALS, stackEnv, startTemporalDevServer, type StackInfo } from '../lab/stack.js';
-import { loadEnv, temporalOptions } from '../worker/config.js';
-import { connectWorker, startWorkers } from '../worker/worker.js';
 import { installRuntime } from '../worker/runtime.js';
-import { connectClient } from '../cli/temporal.js';
+import { arg, startBenchStack } from './support.js';
 import type { replicateWorkflow } from '../workflows/replicate.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
@@ -34,50 +27,14 @@ const DR = 'ap-northeast-3';
 const TARGET_RATIO = 1.3;
 const HISTORY_LIMIT = 10_000;
 
-function arg(name: string, fallback: number): number {
-  const i = process.argv.indexOf(`--${name}`);
-  const v = i >= 0 ? Number(process.argv[i + 1]) : NaN;
-  return Number.isFinite(v) && v > 0 ? v : fallback;
-}
-
 async function main(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const n = arg('n', 2000);
   const baselineN = Math.min(n, arg('baseline-n', 300));
-  const home = mkdtempSync(join(tmpdir(), 'secrets-dr-bench-'));
-  const cleanups: Array<() => Promise<void>> = [];
+  installRuntime('WARN');
+  const stack = await startBenchStack([PRIMARY, DR]);
+  const { lab, prefix, cleanups } = stack;
+  const c = { client: stack.client }; // the stack's client, under the name the measurement below uses
   try {
-    installRuntime('WARN');
-    const lab = await startLab({ port: 0, regions: [PRIMARY, DR] });
-    cleanups.push(() => lab.close());
-    const temporal = await startTemporalDevServer({ home, detached: false });
-    cleanups.push(() => temporal.stop());
-    const info: StackInfo = {
-      home,
-      startedAt: new Date().toISOString(),
-      labUrl: lab.url,
-      regions: [PRIMARY, DR],
-      temporalAddress: temporal.address,
-      temporalUi: temporal.ui,
-      processes: [],
-    };
-    Object.assign(process.env, stackEnv(info), LAB_CREDENTIALS);
-    const env = loadEnv();
-    const t = temporalOptions(env);
-    const connection = await connectWorker(t);
-    cleanups.push(() => connection.close());
-    const prefix = `bench-${randomBytes(3).toString('hex')}`;
-    const workers = await startWorkers({
-      connection,
-      namespace: t.namespace,
-      regions: [PRIMARY, DR],
-      taskQueuePrefix: prefix,
-      workerOptions: { debugMode: false },
-    });
-    cleanups.push(() => workers.shutdown());
-    const c = await connectClient(env);
-    cleanups.push(() => c.close());
-
     const labClient = new LabClient(lab.url);
     const secrets = Array.from({ length: n }, (_, i) => ({ name: `bench/fleet/s${String(i).padStart(5, '0')}`, value: randomBytes(16).toString('hex') }));
     for (let i = 0; i < secrets.length; i += 500) await labClient.seed(PRIMARY, secrets.slice(i, i + 500));
@@ -161,8 +118,7 @@ async function main(): Promise<void> {
     });
     if ((!QUICK && ratio > TARGET_RATIO) || largest > HISTORY_LIMIT || report.attention > 0) process.exitCode = 1;
   } finally {
-    for (const f of cleanups.reverse()) await f().catch(() => undefined);
-    rmSync(home, { recursive: true, force: true });
+    await stack.close();
   }
 }
 

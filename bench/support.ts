@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
-import { startLab, type LabOptions, type RunningLab } from '../lab/server.js';
-import { LAB_CREDENTIALS, startTemporalDevServer, type TemporalServer } from '../lab/stack.js';
-import { connectWorker, startWorkers } from '../worker/worker.js';
+import type { Client } from '@temporalio/client';
+import type { LabOptions, RunningLab } from '../lab/server.js';
+import type { TemporalServer } from '../lab/stack.js';
+import { startEmbeddedStack } from '../cli/embedded-stack.js';
 
 /** `--name N` from the command line (a positive number), else the fallback. */
 export function arg(name: string, fallback: number): number {
@@ -32,35 +32,17 @@ export interface BenchStack {
   close(): Promise<void>;
 }
 
-/** The lab on the given Regions, a Temporal dev server and workers for those Regions, all in this process. */
-export async function startBenchStack(regions: string[], labOptions: LabOptions = {}): Promise<BenchStack> {
+/** The lab on the given Regions, a Temporal dev server and workers for those Regions, all in this process (as the demo starts them). */
+export async function startBenchStack(regions: string[], labOptions: Omit<LabOptions, 'port'> = {}): Promise<BenchStack> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const home = mkdtempSync(join(tmpdir(), 'secrets-dr-bench-'));
-  const cleanups: Array<() => Promise<unknown>> = [async () => rmSync(home, { recursive: true, force: true })];
-  const close = async () => {
-    for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  };
+  const removeHome = async () => rmSync(home, { recursive: true, force: true });
   try {
-    const lab = await startLab({ port: 0, regions, ...labOptions });
-    cleanups.push(() => lab.close());
-    const temporal = await startTemporalDevServer({ home, detached: false });
-    cleanups.push(() => temporal.stop());
-    Object.assign(process.env, {
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: lab.url,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: lab.url,
-      ...LAB_CREDENTIALS,
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    });
-    const prefix = `bench-${randomBytes(3).toString('hex')}`;
-    const connection = await connectWorker({ address: temporal.address, namespace: 'default' });
-    cleanups.push(() => connection.close());
-    const workers = await startWorkers({ connection, namespace: 'default', regions, taskQueuePrefix: prefix, workerOptions: { debugMode: false } });
-    cleanups.push(() => workers.shutdown());
-    const clientConnection = await Connection.connect({ address: temporal.address });
-    cleanups.push(() => clientConnection.close());
-    const client = new Client({ connection: clientConnection, namespace: 'default' });
-    return { lab, temporal, client, prefix, cleanups, close };
+    const stack = await startEmbeddedStack({ home, regions, lab: labOptions, taskQueuePrefix: `bench-${randomBytes(3).toString('hex')}` });
+    stack.cleanups.unshift(removeHome);
+    return { lab: stack.lab, temporal: stack.temporal, client: stack.client.client, prefix: stack.prefix, cleanups: stack.cleanups, close: stack.close };
   } catch (err) {
-    await close();
+    await removeHome();
     throw err;
   }
 }

@@ -18,17 +18,14 @@ import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { planRegions, type Plan } from '../../domain/plan.js';
 import { LabClient } from '../../lab/client.js';
-import { startLab } from '../../lab/server.js';
-import { exportLines, LAB_CREDENTIALS, stackEnv, startTemporalDevServer, type StackInfo } from '../../lab/stack.js';
-import { loadEnv, temporalOptions } from '../../worker/config.js';
-import { connectWorker, startWorkers } from '../../worker/worker.js';
+import { exportLines, stackEnv } from '../../lab/stack.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import { defineCommand } from '../command.js';
 import { loadPlanFile, parsePlanText } from '../plan-file.js';
 import { policyFor } from '../../domain/iam.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
 import { printJson } from '../output.js';
-import { connectClient } from '../temporal.js';
+import { startEmbeddedStack } from '../embedded-stack.js';
 import { fetchStatus, renderStatus } from './status.js';
 import { demoFailoverStage, type DemoFailoverContext } from './demo-failover.js';
 import { demoDrillStage } from './demo-drill.js';
@@ -184,38 +181,17 @@ export const demoCommand = defineCommand({
       installRuntime({ level: logLevelFromEnv('WARN'), logFile: workerLog });
       // The worker runs under the worker policy generated for the demo plan (`secrets-dr iam-policy`), enforced by the lab.
       const workerPolicy = policyFor('worker', parsePlanText(DEMO_PLAN).plan!);
-      const lab = await startLab({
-        port: 0,
-        regions: [PRIMARY, DR, 'us-east-1'],
-        iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }],
-      });
-      cleanups.push(() => lab.close());
-      const temporal = await startTemporalDevServer({ home, detached: false });
-      cleanups.push(() => temporal.stop());
-      const info: StackInfo = {
+      const stack = await startEmbeddedStack({
         home,
-        startedAt: new Date().toISOString(),
-        labUrl: lab.url,
         regions: [PRIMARY, DR],
-        temporalAddress: temporal.address,
-        temporalUi: temporal.ui,
-        processes: [],
-      };
-      const env = stackEnv(info);
-      Object.assign(process.env, env, LAB_CREDENTIALS);
-      const workerEnv = loadEnv();
-      const t = temporalOptions(workerEnv);
-      const connection = await connectWorker(t);
-      cleanups.push(() => connection.close());
-      const workers = await startWorkers({
-        connection,
-        namespace: t.namespace,
-        regions: [PRIMARY, DR],
-        taskQueuePrefix: workerEnv.SECRETS_DR_TASK_QUEUE_PREFIX,
-        workerOptions: { debugMode: false },
+        lab: {
+          regions: [PRIMARY, DR, 'us-east-1'],
+          iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }],
+        },
         clientsFor: (region) => createRegionClients(region, { requestTimeoutMs: 15_000, credentials: DEMO_WORKER_CREDENTIALS }),
       });
-      cleanups.push(() => workers.shutdown());
+      cleanups.push(() => stack.close());
+      const { lab, temporal, client: c } = stack;
       say(`      lab ${lab.url} · Temporal ${temporal.address} · UI ${temporal.ui}`);
       say(`      worker log: ${workerLog} (kept out of this story; Temporal's log: ${join(home, 'logs')})`);
       say(
@@ -233,8 +209,6 @@ export const demoCommand = defineCommand({
 
       say(`[3/5] secrets-dr status -f ${planPath}   (a Temporal workflow; ListSecrets pages, not one call per secret)`);
       say('');
-      const c = await connectClient(workerEnv);
-      cleanups.push(() => c.close());
       const report = await fetchStatus(c, plan);
       if (io.json) printJson(io, { plan: planPath, status: report, elapsedMs: Date.now() - started });
       else renderStatus(report, io);
@@ -334,7 +308,7 @@ export const demoCommand = defineCommand({
       if (opts.keep) {
         say('');
         say('the stack stays up (Ctrl-C to stop). In another shell:');
-        for (const l of exportLines(env)) say(`  ${l}`);
+        for (const l of exportLines(stackEnv(stack.info))) say(`  ${l}`);
         say(`  secrets-dr status -f ${planPath}`);
         await new Promise<void>((res) => {
           process.once('SIGINT', () => res());
