@@ -60,7 +60,7 @@ export interface RegionSecretsManager<K extends keyof SecretsManagerApi> {
 
 /** The Parameter Store operations activities may call: reading secrets as applications do (`/aws/reference/secretsmanager/<name>`). */
 export const SSM_OPERATIONS = ['getParameter'] as const;
-export type SsmApi = Pick<SSM, (typeof SSM_OPERATIONS)[number]>;
+type SsmApi = Pick<SSM, (typeof SSM_OPERATIONS)[number]>;
 
 /** One Region's clients. */
 export interface RegionClients {

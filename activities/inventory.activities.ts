@@ -28,7 +28,7 @@ export function rotationRulesOf(r: RotationRulesType | undefined): RotationRules
   return Object.keys(out).length ? out : undefined;
 }
 
-export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
+function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
   if (!entry.Name || !entry.ARN) return undefined;
   const out: InventoryEntry = { name: entry.Name, arn: entry.ARN };
   if (entry.PrimaryRegion) out.primaryRegion = entry.PrimaryRegion;

@@ -21,7 +21,7 @@ export function arg(name: string, fallback: number): number {
 export const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export interface BenchStack {
+interface BenchStack {
   lab: RunningLab;
   temporal: TemporalServer;
   client: Client;

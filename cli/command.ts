@@ -15,7 +15,7 @@ type ParseArgsOption = NonNullable<ParseArgsConfig['options']>[string];
  * `description` and, for a string option, the `placeholder` shown for its value (`--to REGION`).
  */
 export type OptionDef = ParseArgsOption & { description: string; placeholder?: string };
-export type OptionSpec = Record<string, OptionDef>;
+type OptionSpec = Record<string, OptionDef>;
 
 /** The parser's view of a spec: the same options without the help-only fields. */
 export function parserOptions(spec: OptionSpec): NonNullable<ParseArgsConfig['options']> {
@@ -79,7 +79,7 @@ function choicesOf(field: z.ZodType | undefined): string[] | undefined {
 }
 
 /** A string option the command cannot run without: no default, and its schema field rejects "absent". */
-export function isRequiredOption(command: Pick<Command, 'schema' | 'options'>, name: string): boolean {
+function isRequiredOption(command: Pick<Command, 'schema' | 'options'>, name: string): boolean {
   const o = command.options[name];
   if (!o || o.type !== 'string' || o.default !== undefined) return false;
   const field = fieldOf(command.schema, name);

@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { ExitCode } from '../domain/errors.js';
 import { allOptions, defineCommand, optionChoices, positionalChoices, type Command, type OptionDef } from './command.js';
 
-export const SHELLS = ['bash', 'zsh', 'fish'] as const;
-export type Shell = (typeof SHELLS)[number];
+const SHELLS = ['bash', 'zsh', 'fish'] as const;
+type Shell = (typeof SHELLS)[number];
 
 interface Word {
   word: string;
@@ -25,7 +25,7 @@ interface Node {
 type ValueKind = { choices: string[] } | 'file' | 'dir' | 'free';
 
 /** Every command path (`''`, `lab`, `lab fault`, `help lab`, ...) with what may follow it. */
-export function completionTree(commands: readonly Command[]): Map<string, Node> {
+function completionTree(commands: readonly Command[]): Map<string, Node> {
   const tree = new Map<string, Node>();
   const node = (path: string) => tree.get(path) ?? tree.set(path, { next: [], args: [] }).get(path)!;
   const add = (words: readonly string[], c: Command | undefined) => {

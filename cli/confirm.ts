@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
 import { paint, symbol, type Io } from './output.js';
 
-export interface Confirmation {
+interface Confirmation {
   /** What will change: counts per Region, groups, the expected duration. */
   preview: string[];
   /** What starts when the operator confirms ("fail over to ap-northeast-3"). */

@@ -9,7 +9,7 @@ import { loadEnv, temporalOptions, type Env } from '../worker/config.js';
 import { connectWorker, startWorkers, type StartWorkersOptions } from '../worker/worker.js';
 import { withTemporal, type Connected } from './temporal.js';
 
-export interface EmbeddedStackOptions {
+interface EmbeddedStackOptions {
   /** Where the Temporal dev server keeps its files and logs. */
   home: string;
   /** The Regions the workers serve (the first is AWS_REGION); the lab serves these unless `lab.regions` says more. */
@@ -22,7 +22,7 @@ export interface EmbeddedStackOptions {
   clientsFor?: StartWorkersOptions['clientsFor'];
 }
 
-export interface EmbeddedStack {
+interface EmbeddedStack {
   lab: RunningLab;
   temporal: TemporalServer;
   /** What `lab up` would record (stackEnv(info) gives the export lines). */

@@ -22,7 +22,7 @@ export interface FollowSpec<W extends Workflow, P> {
   quietMs?: number;
 }
 
-export interface FollowOptions {
+interface FollowOptions {
   /** false: return exit 4 as soon as an approval is pending (the caller's `--wait` is absent). */
   wait?: boolean;
   pollMs?: number;

@@ -32,7 +32,7 @@ export function stdio(json: boolean): Io {
 }
 
 const SGR = { bold: [1, 22], dim: [2, 22], red: [31, 39], green: [32, 39], yellow: [33, 39], cyan: [36, 39] } as const;
-export type Style = keyof typeof SGR;
+type Style = keyof typeof SGR;
 
 /** Styles text for this Io: ANSI colour when `io.color`, the text unchanged otherwise. */
 export function paint(io: Pick<Io, 'color'>, style: Style, text: string): string {

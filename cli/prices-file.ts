@@ -8,8 +8,8 @@ import { resolve } from 'node:path';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 import { BUILT_IN_PRICES, PRICES, pricesFrom, secretMonthlyPrice, type Prices } from '../domain/prices.js';
 
-export const PRICES_VARIABLE = 'SECRETS_DR_PRICES';
-export const PRICE_SECRET_MONTH_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
+const PRICES_VARIABLE = 'SECRETS_DR_PRICES';
+const PRICE_SECRET_MONTH_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
 
 export const PRICES_OPTION = {
   prices: {

@@ -12,7 +12,7 @@ import { recoverStatusQuery } from '../workflows/recover.messages.js';
 import type { Io } from './output.js';
 import type { Connected } from './temporal.js';
 
-export interface RunningRecover extends RecoverStatus {
+interface RunningRecover extends RecoverStatus {
   workflowId: string;
   /** Milliseconds until the veto window closes (while it is open). */
   vetoWindowLeftMs?: number;

@@ -59,7 +59,7 @@ export async function requireWorker(c: Connected): Promise<void> {
   }
 }
 
-export interface WithTemporalOptions {
+interface WithTemporalOptions {
   /** Refuse first when no worker polls the workflow queue (work nobody would pick up). */
   worker?: boolean;
   /** The settings to connect with (default: the process environment, validated). */

@@ -13,12 +13,12 @@ import { lineageRecordPrefix } from './failover.js';
 import { failbackRecordPrefix } from './failback.js';
 
 /** AWS prices a month as 730 hours. */
-export const HOURS_PER_MONTH = 730;
+const HOURS_PER_MONTH = 730;
 const MONTH_MS = HOURS_PER_MONTH * 3_600_000;
 /** A monitor with interval 0 cycles back to back; priced as one cycle per second. */
 const FASTEST_CYCLE_MS = 1_000;
 
-export interface CostLine {
+interface CostLine {
   item: 'replicas' | 'monitor-calls' | 'read-path-calls' | 'backups' | 'lineage-records';
   /** How many of the unit are billed per month (secrets, or API calls). */
   quantity: number;
@@ -28,7 +28,7 @@ export interface CostLine {
   basis: string;
 }
 
-export interface PlanCost {
+interface PlanCost {
   plan: string;
   secrets: number;
   regions: number;
@@ -39,7 +39,7 @@ export interface PlanCost {
 }
 
 /** Secrets secrets-dr keeps for a plan: backups and lineage records, counted over every Region. */
-export interface KeptRecords {
+interface KeptRecords {
   backups: number;
   lineage: number;
 }

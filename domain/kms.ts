@@ -6,7 +6,7 @@
 
 const KEY_ARN = /^arn:(aws[a-z-]*):kms:([a-z0-9-]+):(\d{12}):(key|alias)\/(.+)$/;
 
-export interface KeyArn {
+interface KeyArn {
   partition: string;
   region: string;
   account: string;
@@ -17,7 +17,7 @@ export interface KeyArn {
 }
 
 /** The parts of a KMS key or alias ARN; undefined for a bare key id or `alias/NAME` (resolved in the caller's Region). */
-export function parseKeyArn(text: string): KeyArn | undefined {
+function parseKeyArn(text: string): KeyArn | undefined {
   const m = KEY_ARN.exec(text);
   if (!m) return undefined;
   const kind = m[4] as 'key' | 'alias';

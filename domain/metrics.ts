@@ -47,12 +47,12 @@ export const METRIC_HELP: Record<MetricName, string> = {
   [Metric.failoverRto]: "The last failover's RTO",
 };
 
-export const HEALTH_STATE_VALUE: Record<string, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
+const HEALTH_STATE_VALUE: Record<string, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
 
 /** Bucket bounds (seconds) of the governor wait histogram: a write waits ms normally, seconds when the share is exhausted. */
 export const GOVERNOR_WAIT_BUCKETS = [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2, 5, 10, 30];
 
-export type MetricTags = Record<string, string>;
+type MetricTags = Record<string, string>;
 export type MetricUpdate =
   { kind: 'counter'; name: MetricName; value: number; tags: MetricTags } | { kind: 'gauge'; name: MetricName; value: number; tags: MetricTags };
 

@@ -27,7 +27,7 @@ export interface Prices {
 const usd = (what: string) => z.number({ error: `expected ${what} in US dollars, a number such as 0.4` }).min(0, { error: `${what} must be ≥ 0` });
 
 /** A price file: its date, and any of the prices; the others keep the built-in ones. */
-export const PriceFile = z.strictObject({
+const PriceFile = z.strictObject({
   asOf: z
     .string({ error: 'expected the date the prices were read, such as "2027-01-15"' })
     .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'write the date the prices were read as YYYY-MM-DD' }),

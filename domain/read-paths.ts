@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { HealthReason, ReadPathState, RegionObservation } from './health.js';
 
-export const PARAMETER_STORE_REFERENCE = '/aws/reference/secretsmanager/';
+const PARAMETER_STORE_REFERENCE = '/aws/reference/secretsmanager/';
 
 export const ReadPath = z.enum(['GetSecretValue', 'ParameterStore']);
 export type ReadPath = z.infer<typeof ReadPath>;

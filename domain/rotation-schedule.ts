@@ -41,7 +41,7 @@ export interface Schedule {
 }
 
 /** Builds the error for a rule Secrets Manager would refuse, from the reason. */
-export type BadRule = (why: string) => Error;
+type BadRule = (why: string) => Error;
 const plainError: BadRule = (why) => new Error(why);
 
 /** The schedule the rules define (undefined: no schedule, rotation only on demand). */

@@ -8,7 +8,7 @@ import type { Plan } from './plan.js';
 import type { StatusReport } from './status.js';
 import { conflictPolicyFor } from './replication.js';
 
-export interface SetupPreviewRegion {
+interface SetupPreviewRegion {
   region: string;
   kmsKeyId: string;
   replicate: number;
@@ -17,13 +17,13 @@ export interface SetupPreviewRegion {
   other: Record<string, number>;
 }
 
-export interface KeyDowngrade {
+interface KeyDowngrade {
   secret: string;
   primaryKey: string;
   region: string;
 }
 
-export interface SetupPreview {
+interface SetupPreview {
   secrets: number;
   regions: SetupPreviewRegion[];
   /** Primaries with a customer managed key whose replica would use the AWS managed key. */

@@ -83,7 +83,7 @@ export const RotationView = z.object({
 });
 export type RotationView = z.infer<typeof RotationView>;
 
-export const StatusRow = z.object({
+const StatusRow = z.object({
   name: z.string(),
   group: z.string().optional(),
   cells: z.record(z.string(), StatusCell),
@@ -198,7 +198,7 @@ function rotatingCopy(plan: Plan, name: string, byRegion: Map<string, Map<string
 }
 
 /** Schedule and next window of a rotating secret, from its rules (AWS's NextRotationDate when they cannot be read). */
-export function rotationView(region: string, e: InventoryEntry, nowMs: number): RotationView {
+function rotationView(region: string, e: InventoryEntry, nowMs: number): RotationView {
   const w = nextWindow(e.rotationRules, Math.max(e.lastRotatedMs ?? 0, nowMs));
   const next = w ?? (e.nextRotationMs !== undefined ? { end: e.nextRotationMs } : undefined);
   return {

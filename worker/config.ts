@@ -17,7 +17,7 @@ import { PRICES } from '../domain/prices.js';
 
 const optionalText = z.string().trim().min(1).optional();
 
-export const EnvSchema = z.object({
+const EnvSchema = z.object({
   /** Default (after the profile): localhost:7233. */
   TEMPORAL_ADDRESS: optionalText,
   /** Default (after the profile): `default`. */

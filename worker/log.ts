@@ -7,7 +7,7 @@
 
 export type LogFormat = 'text' | 'json';
 export type LogLevelName = 'trace' | 'debug' | 'info' | 'warn' | 'error';
-export type LogFields = Record<string, unknown>;
+type LogFields = Record<string, unknown>;
 
 export const LOG_FORMATS = ['text', 'json'] as const;
 
@@ -47,7 +47,7 @@ export function formatLog(format: LogFormat, level: LogLevelName, msg: string, f
   return `${at.toISOString()} [${level.toUpperCase()}] ${msg}${extra}`;
 }
 
-export type Log = (level: LogLevelName, msg: string, fields?: LogFields) => void;
+type Log = (level: LogLevelName, msg: string, fields?: LogFields) => void;
 
 /** A logger writing to stderr in the format of the environment (read once). */
 export function stderrLog(format: LogFormat = logFormat()): Log {

@@ -9,7 +9,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { activityMetrics, METRIC_HELP, Metric, type MetricName, type MetricUpdate } from '../domain/metrics.js';
 import { observeGovernors } from '../activities/write-governor.js';
 
-export interface MetricsRecorder {
+interface MetricsRecorder {
   apply(updates: readonly MetricUpdate[]): void;
 }
 

@@ -21,7 +21,7 @@ export function logLevelFromEnv(fallback: LogLevel): LogLevel {
   return level === 'TRACE' || level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : fallback;
 }
 
-export interface RuntimeOptions {
+interface RuntimeOptions {
   level?: LogLevel;
   format?: LogFormat;
   /** Serve Prometheus metrics on this port (all interfaces), under /metrics. */

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { loadClientConfigProfile, type ClientConfigProfile } from '@temporalio/envconfig';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 
-export interface LoadedProfile {
+interface LoadedProfile {
   profile: ClientConfigProfile;
   /** "profile prod of /etc/temporal.toml", or undefined when no file was read. */
   origin?: string;

@@ -7,7 +7,7 @@ import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { regionTaskQueue } from '../domain/ids.js';
 
 /** Reads: a Region that does not answer within a minute is reported, not waited for. */
-export const READ_OPTIONS: ActivityOptions = {
+const READ_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2m',
   scheduleToCloseTimeout: '90s',
   heartbeatTimeout: '30s',

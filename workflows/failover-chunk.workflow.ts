@@ -13,7 +13,7 @@ import { failoverBatchProgressSignal } from './failover.messages.js';
 import { chunk, runBatches } from './kit/batch-loop.js';
 import { listenForControl } from './kit/control.js';
 
-export const BATCH_SIZE = 100;
+const BATCH_SIZE = 100;
 export const CANCELLED_BEFORE_PROMOTION = 'failover cancelled before this secret was promoted';
 export const CHUNK_SIZE = 1_000;
 const IN_FLIGHT = 2;

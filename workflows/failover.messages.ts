@@ -6,7 +6,7 @@ import { progressQuery } from './kit/control.messages.js';
 export const failoverProgressQuery = progressQuery<FailoverProgress>();
 
 /** A promotion child reports each finished batch (key = chunk/batch), so `watch` moves while a child runs. */
-export interface BatchProgress {
+interface BatchProgress {
   key: string;
   counts: OutcomeCounts;
   /** The batch's per-secret outcomes: names and outcomes only (the dashboard's live table). */

@@ -11,7 +11,7 @@ import type { FailoverRun } from './failover.run.js';
 import { failureMessage } from './kit/failures.js';
 import { chunk } from './kit/batch-loop.js';
 
-export const FENCE_BATCH = 250;
+const FENCE_BATCH = 250;
 
 /** name → ARN suffix in the target Region, for the fence's "same secret" check; `names` narrows it. */
 export function suffixesOf(items: ReadonlyArray<{ name: string; suffix?: string }>, names?: readonly string[]): Record<string, string> {

@@ -19,7 +19,7 @@ const coveredBy = (plan: Plan) => (e: { name: string; tags?: Array<[string, stri
   isCoveredByPlan(plan, { name: e.name, tags: (e.tags ?? []).map(([Key, Value]) => ({ Key, Value })) });
 
 /** Both read paths of the plan's secrets in one DR Region, in batches of 100 secrets (one activity each). */
-export async function checkReadPathsIn(
+async function checkReadPathsIn(
   plan: Plan,
   region: string,
   prefix: string | undefined,

@@ -10,7 +10,7 @@ import { rulesByName, type RecordedRotation } from '../domain/failover.js';
 
 const ROTATION_BATCH = 250;
 
-export interface RotationMove {
+interface RotationMove {
   region: string;
   names: readonly string[];
   lambdaArn: string;

@@ -14,7 +14,7 @@ import { loadPlanFile } from '../plan-file.js';
 import { printJson } from '../output.js';
 import { withTemporal } from '../temporal.js';
 
-export const DEFAULT_DASHBOARD_PORT = 8788;
+const DEFAULT_DASHBOARD_PORT = 8788;
 
 export const dashboardCommand = defineCommand({
   words: ['dashboard'],

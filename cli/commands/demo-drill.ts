@@ -11,7 +11,7 @@ import { printJson, type Io } from '../output.js';
 import type { Connected } from '../temporal.js';
 import { renderDrillSummary, startDrill, writeDrillReports } from './drill.js';
 
-export interface DemoDrillContext {
+interface DemoDrillContext {
   c: Connected;
   plan: Plan;
   io: Io;

@@ -13,7 +13,7 @@ import { printJson, type Io } from '../output.js';
 import type { Connected } from '../temporal.js';
 import { renderFailbackReport, startFailback } from './failback.js';
 
-export interface DemoFailbackContext {
+interface DemoFailbackContext {
   c: Connected;
   plan: Plan;
   io: Io;

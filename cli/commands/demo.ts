@@ -38,7 +38,7 @@ import { scanForLeaks, type LeakScan } from './demo-leak-scan.js';
 /** The demo worker's lab access key: the lab binds the generated worker policy to it. */
 const DEMO_WORKER_CREDENTIALS = { accessKeyId: 'secrets-dr-demo-worker', secretAccessKey: 'secrets-dr-demo-worker' };
 
-export const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
+const DEMO_PLAN = `# secrets-dr.yaml (written by \`secrets-dr demo\`)
 name: payments
 primaryRegion: ap-northeast-1
 drRegions:

@@ -26,10 +26,10 @@ import { withTemporal } from '../temporal.js';
 import type { drillWorkflow } from '../../workflows/drill.workflow.js';
 
 export const DEFAULT_REPORTS_DIR = 'secrets-dr-reports';
-export const DRILL_WORKFLOW_TYPE = 'drillWorkflow';
+const DRILL_WORKFLOW_TYPE = 'drillWorkflow';
 const CATCHUP_WINDOW = '10m';
 
-export interface DrillTarget {
+interface DrillTarget {
   client: Client;
   /** Task queue prefix of the workers. */
   prefix: string;
@@ -40,7 +40,7 @@ function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' |
 }
 
 /** Bounds of a drill's waits (tests shorten them; the defaults suit AWS). */
-export type DrillTimeouts = Pick<DrillInput, 'inSyncTimeoutMs' | 'replicaRemovalTimeoutMs'>;
+type DrillTimeouts = Pick<DrillInput, 'inSyncTimeoutMs' | 'replicaRemovalTimeoutMs'>;
 
 /** Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists. */
 export async function upsertDrillSchedule(
@@ -93,7 +93,7 @@ export async function startDrill(
   });
 }
 
-export interface DrillListEntry {
+interface DrillListEntry {
   workflowId: string;
   startedAt: string;
   status: string;
@@ -130,7 +130,7 @@ export function writeDrillReports(report: DrillReport, dir: string): { json: str
   return paths;
 }
 
-export function exitCodeOfDrill(report: DrillReport): ExitCode {
+function exitCodeOfDrill(report: DrillReport): ExitCode {
   return report.outcome === 'passed' ? ExitCode.Ok : report.outcome === 'missed-target' ? ExitCode.NeedsAttention : ExitCode.Failed;
 }
 

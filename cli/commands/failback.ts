@@ -27,14 +27,14 @@ import { follow, type FollowSpec } from '../follow.js';
 import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
 import { failbackProgressQuery } from '../../workflows/failback.messages.js';
 
-export function failbackExitCode(r: FailbackReport): ExitCode {
+function failbackExitCode(r: FailbackReport): ExitCode {
   if (r.outcome === 'done') return ExitCode.Ok;
   if (r.outcome === 'dry-run') return r.problems.length ? ExitCode.Failed : ExitCode.Ok;
   if (r.outcome === 'partial') return ExitCode.NeedsAttention;
   return ExitCode.Failed;
 }
 
-export const WOULD: Record<string, string> = {
+const WOULD: Record<string, string> = {
   replicate: 're-replicate (values agree)',
   'copy-back': 'copy the DR value back, then re-replicate',
   'keep-original': "keep the original's value, re-replicate over the DR secret",
@@ -112,7 +112,7 @@ export function applyReversePlanChange(text: string, change: PlanChange): string
   return doc.toString();
 }
 
-export function progressLine(p: FailbackProgress): string {
+function progressLine(p: FailbackProgress): string {
   const done = (p.counts.verified ?? 0) + (p.counts.failed ?? 0) + (p.counts.skipped ?? 0);
   const width = 30;
   const filled = p.total > 0 ? Math.round((done / p.total) * width) : 0;

@@ -23,7 +23,7 @@ import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failoverPreview } from '../confirm-previews.js';
 import { approvalHint, follow, type FollowSpec } from '../follow.js';
 
-export function exitCodeOf(report: FailoverReport): ExitCode {
+function exitCodeOf(report: FailoverReport): ExitCode {
   switch (report.outcome) {
     case 'done':
     case 'dry-run':
@@ -92,7 +92,7 @@ export function renderFailoverReport(r: FailoverReport, io: Io): void {
   for (const w of r.warnings) io.out(`warning: ${w}`);
 }
 
-export function progressLine(p: FailoverProgress): string {
+function progressLine(p: FailoverProgress): string {
   const done = p.counts.promoted + p.counts.alreadyStandalone;
   const width = 30;
   const filled = p.total > 0 ? Math.round((p.processed / p.total) * width) : 0;

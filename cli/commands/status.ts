@@ -26,7 +26,7 @@ export async function fetchStatus(c: Connected, plan: Plan): Promise<StatusRepor
   });
 }
 
-export async function fetchReadPaths(c: Connected, plan: Plan): Promise<ReadPathsReport> {
+async function fetchReadPaths(c: Connected, plan: Plan): Promise<ReadPathsReport> {
   await requireWorker(c);
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
   return c.client.workflow.execute<typeof readPathsWorkflow>('readPathsWorkflow', {
@@ -37,7 +37,7 @@ export async function fetchReadPaths(c: Connected, plan: Plan): Promise<ReadPath
   });
 }
 
-export function renderReadPaths(report: ReadPathsReport, io: Io): void {
+function renderReadPaths(report: ReadPathsReport, io: Io): void {
   io.out(`plan ${report.plan}: applications' read paths in the DR Regions (GetSecretValue and Parameter Store /aws/reference/secretsmanager/<name>)`);
   for (const r of report.regions) {
     if (r.error) {

@@ -8,7 +8,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import type { ApprovalDecision, PendingApproval } from '../../domain/approval.js';
 import { approvalUpdate, pendingApprovalQuery, type ApprovalAccepted } from './control.messages.js';
 
-export type GateEvent = { type: 'APPROVED'; by?: string } | { type: 'REJECTED'; reason?: string; by?: string } | { type: 'APPROVAL_TIMEOUT' };
+type GateEvent = { type: 'APPROVED'; by?: string } | { type: 'REJECTED'; reason?: string; by?: string } | { type: 'APPROVAL_TIMEOUT' };
 
 export class ApprovalGate {
   #pending: PendingApproval | null = null;

@@ -13,9 +13,9 @@ export interface ControlState {
   readonly cancelRequested: boolean;
 }
 
-export const NO_CONTROL: ControlState = { paused: false, cancelRequested: false };
+const NO_CONTROL: ControlState = { paused: false, cancelRequested: false };
 
-export interface BatchLoop<T, R> {
+interface BatchLoop<T, R> {
   batches: readonly T[];
   /** Batches running at once (≥ 1). */
   inFlight: number;

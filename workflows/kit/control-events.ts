@@ -2,7 +2,7 @@
 import type { ControlRequest } from '../../domain/control.js';
 import type { ControlKind } from './control.js';
 
-export type ControlEvent = { type: 'PAUSE' } | { type: 'RESUME' } | { type: 'CANCEL'; reason?: string };
+type ControlEvent = { type: 'PAUSE' } | { type: 'RESUME' } | { type: 'CANCEL'; reason?: string };
 
 export function controlEvent(kind: ControlKind, req?: ControlRequest): ControlEvent {
   if (kind === 'pause') return { type: 'PAUSE' };

@@ -13,7 +13,7 @@ export type ControlKind = 'pause' | 'resume' | 'cancel';
 const SIGNALS: Record<ControlKind, ControlSignal> = { pause: pauseSignal, resume: resumeSignal, cancel: cancelSignal };
 
 /** A running child that takes the same control signals. */
-export interface Steerable {
+interface Steerable {
   signal(def: ControlSignal, req?: ControlRequest): Promise<void>;
 }
 

@@ -20,15 +20,15 @@ import {
 } from 'xstate';
 
 /** The machine's named actions (xstate's own built-ins excluded: `transition` applies them). */
-export type ActionName<M extends AnyStateMachine> = Exclude<ExecutableActionsFrom<M>['type'], `xstate.${string}`>;
+type ActionName<M extends AnyStateMachine> = Exclude<ExecutableActionsFrom<M>['type'], `xstate.${string}`>;
 
 /** One effect: does the work of a named action, may answer with the event that moves the machine on. */
-export type Effect<M extends AnyStateMachine, K extends ActionName<M> = ActionName<M>> = (
+type Effect<M extends AnyStateMachine, K extends ActionName<M> = ActionName<M>> = (
   action: Extract<ExecutableActionsFrom<M>, { type: K }>,
 ) => Promise<EventFromLogic<M> | undefined | void> | EventFromLogic<M> | undefined | void;
 
 /** The named effects a workflow implements for machine M: exactly the names in E. */
-export type Effects<M extends AnyStateMachine, E extends ActionName<M>> = { [K in E]: Effect<M, K> };
+type Effects<M extends AnyStateMachine, E extends ActionName<M>> = { [K in E]: Effect<M, K> };
 
 export class MachineDriver<M extends AnyStateMachine> {
   #snapshot: SnapshotFrom<M>;

@@ -16,7 +16,7 @@
 import { assign, setup } from 'xstate';
 import { drillOutcome, type DrillOutcome, type DrillStep } from '../../domain/drill.js';
 
-export interface DrillMachineInput {
+interface DrillMachineInput {
   rtoTargetMs: number;
 }
 
@@ -44,12 +44,6 @@ export type DrillEvent =
   | { type: 'CANCEL'; step: DrillStep; reason?: string }
   | { type: 'CLEANED_UP'; remaining: number }
   | { type: 'REPORTED' };
-
-/** Named effects the workflow executes. */
-export type DrillEffect =
-  'prepare' | 'cleanLeftovers' | 'createCanaries' | 'replicateCanaries' | 'measureRpo' | 'promoteCanaries' | 'verifyCanaries' | 'cleanUp' | 'report';
-
-export const DRILL_FINAL_STATES = ['passed', 'missedTarget', 'failed', 'cancelled'] as const;
 
 const noop = () => undefined;
 
@@ -154,5 +148,3 @@ export const drillMachine = setup({
     cancelled: { type: 'final' },
   },
 });
-
-export type DrillMachine = typeof drillMachine;

@@ -53,7 +53,7 @@ export interface FailbackMachineOutput {
 }
 
 /** The outcome of a failback that ran: failed when nothing failed back, done when all is well, else partial. */
-export function decideFailbackOutcome(c: FailbackContext): 'done' | 'partial' | 'failed' {
+function decideFailbackOutcome(c: FailbackContext): 'done' | 'partial' | 'failed' {
   if (c.total > 0 && c.verified === 0) return 'failed';
   return !c.cancelRequested && c.attention === 0 && c.verified === c.total && c.unfenceFailed === 0 ? 'done' : 'partial';
 }
@@ -73,10 +73,6 @@ export type FailbackEvent =
   | { type: 'PAUSE' }
   | { type: 'RESUME' }
   | { type: 'CANCEL'; reason?: string };
-
-/** Named effects the workflow executes (each produces the event that moves the machine on). */
-export type FailbackEffect =
-  'runPreflight' | 'requestApproval' | 'reconcile' | 'reReplicate' | 'awaitInSync' | 'verify' | 'restoreRotation' | 'unfence' | 'announceCompleted';
 
 const noop = () => undefined;
 
@@ -220,5 +216,3 @@ export const failbackMachine = setup({
     dryRun: { type: 'final' },
   },
 });
-
-export type FailbackMachine = typeof failbackMachine;

@@ -75,25 +75,10 @@ export type FailoverEvent =
   | { type: 'RESUME' }
   | { type: 'CANCEL'; reason?: string };
 
-/** Named effects the workflow executes (each produces the event that moves the machine on). */
-export type FailoverEffect =
-  | 'runPreflight'
-  | 'requestApproval'
-  | 'announceStarted'
-  | 'settleRotations'
-  | 'applyFence'
-  | 'awaitReplicasCaughtUp'
-  | 'promote'
-  | 'liftFencesNotPromoted'
-  | 'verify'
-  | 'rehomeRotation'
-  | 'handOffFence'
-  | 'announceCompleted';
-
 const noop = () => undefined;
 
 /** The outcome of a failover that ran: failed when nothing is standalone, done when all is well, else partial. */
-export function decideOutcome(c: FailoverContext): 'done' | 'partial' | 'failed' {
+function decideOutcome(c: FailoverContext): 'done' | 'partial' | 'failed' {
   if (c.toPromote > 0 && c.counts.promoted + c.counts.alreadyStandalone === 0) return 'failed';
   const allWell = !c.cancelRequested && c.counts.failed === 0 && c.counts.skipped === 0 && c.unverified === 0 && c.fenceReport.state !== 'partial';
   return allWell ? 'done' : 'partial';
@@ -277,5 +262,3 @@ export const failoverMachine = setup({
     dryRun: { type: 'final' },
   },
 });
-
-export type FailoverMachine = typeof failoverMachine;

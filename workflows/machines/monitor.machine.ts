@@ -14,7 +14,7 @@ import { and, assign, setup } from 'xstate';
 import type { HealthReason, HealthState, RegionHealth, RegionObservation } from '../../domain/health.js';
 import { PERSISTENT_ONLY } from '../../domain/health.js';
 
-export interface RegionHealthInput {
+interface RegionHealthInput {
   region: string;
   unhealthyAfter: number;
   /** Primary Region of a plan with failover.automatic: turning unhealthy asks for recovery. */
@@ -22,7 +22,7 @@ export interface RegionHealthInput {
   at: string;
 }
 
-export interface RegionHealthContext extends RegionHealth {
+interface RegionHealthContext extends RegionHealth {
   unhealthyAfter: number;
   recoverOnUnhealthy: boolean;
 }
@@ -51,7 +51,7 @@ function nextStreaks(ctx: RegionHealthContext, obs: RegionObservation): Record<s
 }
 
 /** Reasons after this observation: findings, transient ones only once they persisted. */
-export function nextReasons(ctx: RegionHealthContext, obs: RegionObservation): HealthReason[] {
+function nextReasons(ctx: RegionHealthContext, obs: RegionObservation): HealthReason[] {
   if (!obs.reachable) return ctx.reasons;
   if (obs.findings === undefined) return ctx.reasons.filter((r) => r.code !== 'unreachable');
   const streaks = nextStreaks(ctx, obs);
@@ -156,5 +156,3 @@ export const regionHealthMachine = healthSetup.createMachine({
     },
   },
 });
-
-export type RegionHealthMachine = typeof regionHealthMachine;

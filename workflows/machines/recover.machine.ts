@@ -61,10 +61,7 @@ export type RecoverEvent =
   | { type: 'ROLL_OVER'; at: string };
 
 /** How a run ends (the machine's output): finished after the idle timeout, or continued as new. */
-export type RecoverEnd = 'finished' | 'rollOver';
-
-/** Named effects the workflow runs (each answers with an event). */
-export type RecoverEffect = 'awaitHint' | 'probe' | 'openVetoWindow' | 'requestApproval' | 'startFailover';
+type RecoverEnd = 'finished' | 'rollOver';
 
 const JOURNAL = 20;
 const note = (journal: RecoverContext['journal'], at: string, what: string) => [...journal, { at, what }].slice(-JOURNAL);
@@ -224,5 +221,3 @@ export const recoverMachine = setup({
     },
   },
 });
-
-export type RecoverMachine = typeof recoverMachine;

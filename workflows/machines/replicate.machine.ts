@@ -11,7 +11,7 @@ import type { ConflictResolution, FailureReason, Inspection, SecretOutcome, Stat
 import { reasonOf } from '../../domain/replication.js';
 import { arnSuffix } from '../../domain/status.js';
 
-export interface ReplicateInput {
+interface ReplicateInput {
   secret: string;
   region: string;
   primaryRegion: string;
