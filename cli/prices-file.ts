@@ -1,12 +1,15 @@
 /**
  * The prices a cost estimate uses: built in (domain/prices.ts), or a JSON price file named by
  * `--prices FILE` or SECRETS_DR_PRICES (the flag wins). SECRETS_DR_PRICE_SECRET_MONTH still
- * overrides the secret's monthly price alone. Every problem is reported with its field.
+ * overrides the secret's monthly price alone. Every cost figure (plan --cost, setup, backups) comes
+ * from here. Both variables are read through the validated env schema (worker/config.ts); every
+ * problem is reported with its field.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ErrorType, OperatorError } from '../domain/errors.js';
 import { BUILT_IN_PRICES, PRICES, pricesFrom, secretMonthlyPrice, type Prices } from '../domain/prices.js';
+import { envValue } from '../worker/config.js';
 
 const PRICES_VARIABLE = 'SECRETS_DR_PRICES';
 const PRICE_SECRET_MONTH_VARIABLE = 'SECRETS_DR_PRICE_SECRET_MONTH';
@@ -20,7 +23,7 @@ export const PRICES_OPTION = {
 } as const;
 
 export function loadPrices(flag?: string, env: NodeJS.ProcessEnv = process.env): Prices {
-  const file = flag ?? (env[PRICES_VARIABLE] || undefined);
+  const file = flag ?? envValue(PRICES_VARIABLE, env);
   let prices = BUILT_IN_PRICES;
   if (file !== undefined) {
     const path = resolve(file);
@@ -40,7 +43,7 @@ export function loadPrices(flag?: string, env: NodeJS.ProcessEnv = process.env):
     if (!r.ok) throw new OperatorError(ErrorType.ConfigInvalid, `${where}: the price file ${path} is invalid`, r.problems);
     prices = r.prices;
   }
-  const override = env[PRICE_SECRET_MONTH_VARIABLE];
+  const override = envValue(PRICE_SECRET_MONTH_VARIABLE, env);
   if (override !== undefined && override.trim() !== '') {
     const price = secretMonthlyPrice(override);
     if (price === undefined) {

@@ -59,7 +59,9 @@ const EnvSchema = z.object({
   SECRETS_DR_RECEIVER_API_KEY: z.string().min(16, { error: 'the receiver API key must have at least 16 characters' }).optional(),
   /** The receiver's public URL (default of `events install --receiver-url`; `lab up` sets it). */
   SECRETS_DR_RECEIVER_URL: z.url({ error: 'expected a URL such as https://receiver.example.com' }).optional(),
-  /** Price of one secret per month in US dollars, for the backups' cost estimate (default: domain/prices.ts). */
+  /** A JSON price file for cost estimates (`--prices FILE` wins; read by cli/prices-file.ts). */
+  SECRETS_DR_PRICES: optionalText,
+  /** Price of one secret per month in US dollars, over the price file's (default: domain/prices.ts). */
   SECRETS_DR_PRICE_SECRET_MONTH: z
     .string()
     .trim()

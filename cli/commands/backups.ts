@@ -10,7 +10,6 @@ import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { backupsWorkflowId, restoreWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import type { RestoreResult } from '../../domain/backup.js';
 import { formatDuration, parseDuration } from '../../domain/duration.js';
-import { PRICES, secretMonthlyPrice } from '../../domain/prices.js';
 import type { listBackupsWorkflow, pruneBackupsWorkflow } from '../../workflows/backups.workflow.js';
 import type { restoreBackupWorkflow } from '../../workflows/restore.workflow.js';
 import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
@@ -19,12 +18,7 @@ import { printJson, table, type Io } from '../output.js';
 import { withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { restoreLines } from '../confirm-previews.js';
-import { envValue } from '../../worker/config.js';
-
-/** The price of a secret-month: SECRETS_DR_PRICE_SECRET_MONTH (validated by worker/config.ts), else the list price. */
-function monthlyPrice(): number {
-  return secretMonthlyPrice(envValue('SECRETS_DR_PRICE_SECRET_MONTH')) ?? PRICES.secretPerMonthUsd;
-}
+import { loadPrices, PRICES_OPTION } from '../prices-file.js';
 
 /** The innermost message of a failed workflow, as an operator error (exit 1; 2 when it was the input). */
 function failed(what: string, err: unknown): never {
@@ -54,11 +48,12 @@ export const backupsListCommand = defineCommand({
   words: ['backups', 'list'],
   summary: 'backups of secrets that secrets-dr overwrote or relabelled: origin, Region, reason, age, versions kept, monthly cost',
   examples: ['secrets-dr backups list', 'secrets-dr backups list -f payments.yaml --json'],
-  options: { ...PLAN_OPTION },
-  schema: PLAN_ONLY_SCHEMA,
+  options: { ...PLAN_OPTION, ...PRICES_OPTION },
+  schema: PLAN_ONLY_SCHEMA.extend({ prices: z.string().min(1).optional() }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
-    const price = monthlyPrice();
+    const prices = loadPrices(opts.prices); // a bad price file or override fails before any call
+    const price = prices.secretPerMonthUsd;
     return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       const out = await c.client.workflow.execute<typeof listBackupsWorkflow>('listBackupsWorkflow', {
@@ -74,7 +69,7 @@ export const backupsListCommand = defineCommand({
           ...out,
           backups: out.backups.map((b) => ({ ...b, monthlyCostUsd: price })),
           monthlyCostUsd: monthly,
-          price: { secretPerMonthUsd: price, asOf: PRICES.asOf },
+          price: { secretPerMonthUsd: price, asOf: prices.asOf, source: prices.source },
         });
       } else {
         const rows = out.backups.map((b) => [
@@ -89,7 +84,7 @@ export const backupsListCommand = defineCommand({
         for (const line of table(['BACKUP', 'REGION', 'ORIGIN', 'REASON', 'AGE', 'VERSIONS', '$/MONTH'], rows)) io.out(line);
         warnRegions(io, out.errors);
         io.out(
-          `${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${PRICES.asOf}; SECRETS_DR_PRICE_SECRET_MONTH overrides).`,
+          `${out.backups.length} backup(s), ${usd(monthly)} per month (${usd(price)} per secret per month, prices of ${prices.asOf}, ${prices.source}; --prices FILE, SECRETS_DR_PRICES or SECRETS_DR_PRICE_SECRET_MONTH override).`,
         );
         io.out('Restore one with `secrets-dr backups restore BACKUP_NAME --dry-run`; delete old ones with `secrets-dr backups prune --older-than 30d`.');
       }
@@ -192,6 +187,7 @@ export const backupsPruneCommand = defineCommand({
     ...PLAN_OPTION,
     'older-than': { type: 'string', placeholder: 'DURATION', description: 'delete backups older than this (30d, 12h, 1d12h)' },
     'dry-run': { type: 'boolean', default: false, description: 'list what would be deleted, delete nothing' },
+    ...PRICES_OPTION,
   },
   schema: z.object({
     plan: z.string(),
@@ -200,13 +196,15 @@ export const backupsPruneCommand = defineCommand({
     'older-than': z
       .string({ error: 'required: a duration such as 30d or 12h' })
       .refine((s) => (parseDuration(s) ?? 0) > 0, { error: 'expected a positive duration such as 30d, 12h or 1d12h' }),
+    prices: z.string().min(1).optional(),
     positionals: z.array(z.string()).max(0, { error: 'this command takes no arguments' }),
   }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     const olderThanMs = parseDuration(opts['older-than'])!;
     const dryRun = opts['dry-run'];
-    const price = monthlyPrice();
+    const prices = loadPrices(opts.prices); // a bad price file or override fails before any call
+    const price = prices.secretPerMonthUsd;
     return withTemporal({ worker: true }, async (c) => {
       const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
       let r;
