@@ -68,22 +68,22 @@ export function rotationInFlightOf(versions: Record<string, readonly string[] | 
 export const RecordedRotation = z.object({ rules: RotationRules.optional(), source: z.enum(['primary', 'replica']) });
 export type RecordedRotation = z.infer<typeof RecordedRotation>;
 
+/** Recorded schedules as they travel: per secret (outcomes, fleet items), or already as name → schedule. */
+type RotationSource = ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }> | Readonly<Record<string, RecordedRotation>>;
+
 /** name → recorded schedule, for the given names that rotate (undefined when none does: nothing travels). */
-export function recordedRotations(
-  items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>,
-  names?: readonly string[],
-): Record<string, RecordedRotation> | undefined {
+export function recordedRotations(source: RotationSource, names?: readonly string[]): Record<string, RecordedRotation> | undefined {
+  const items = Array.isArray(source)
+    ? (source as ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>)
+    : Object.entries(source).map(([name, rotationRules]) => ({ name, rotationRules }));
   const wanted = names ? new Set(names) : undefined;
   const out = Object.fromEntries(items.filter((i) => i.rotationRules && (!wanted || wanted.has(i.name))).map((i) => [i.name, i.rotationRules!]));
   return Object.keys(out).length ? out : undefined;
 }
 
 /** name → the rules to pass to RotateSecret, for the given outcomes/items with a recorded schedule. */
-export function rulesByName(
-  items: ReadonlyArray<{ name: string; rotationRules?: RecordedRotation }>,
-  names: readonly string[],
-): Record<string, RotationRules> | undefined {
-  const all = recordedRotations(items, names);
+export function rulesByName(source: RotationSource, names: readonly string[]): Record<string, RotationRules> | undefined {
+  const all = recordedRotations(source, names);
   const out = Object.fromEntries(
     Object.entries(all ?? {})
       .filter(([, r]) => r.rules)

@@ -63,14 +63,7 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
         names,
         writeQuotaShare: input.writeQuotaShare,
         fencedBeforePromotion: input.fencedBeforePromotion,
-        ...(input.rotation
-          ? {
-              rotation: recordedRotations(
-                Object.entries(input.rotation).map(([name, rotationRules]) => ({ name, rotationRules })),
-                names,
-              ),
-            }
-          : {}),
+        ...(input.rotation ? { rotation: recordedRotations(input.rotation, names) } : {}),
       });
       if (r.lineage.record) result.lineageRecords.push(r.lineage.record);
       if (!r.lineage.hmacs) Object.assign(result, { hmacs: false, lineageDetail: r.lineage.detail });

@@ -67,6 +67,15 @@ describe('rotation rules through failover and failback', () => {
     expect(recordedRotations([item!, { name: 'other' }])).toEqual({ 'prod/a': { rules: CRON_1H, source: 'replica' } });
   });
 
+  it("a chunk's name → schedule record narrows to a batch's names like a list of items does (one reshaping, in domain/)", () => {
+    const record = { 'prod/a': { rules: CRON_1H, source: 'primary' as const }, 'prod/b': { source: 'replica' as const } };
+    const items = Object.entries(record).map(([name, rotationRules]) => ({ name, rotationRules }));
+    expect(recordedRotations(record, ['prod/a', 'prod/c'])).toEqual({ 'prod/a': record['prod/a'] });
+    expect(recordedRotations(record, ['prod/a', 'prod/b'])).toEqual(recordedRotations(items, ['prod/a', 'prod/b']));
+    expect(recordedRotations(record, ['prod/c'])).toBeUndefined();
+    expect(rulesByName(record, ['prod/a', 'prod/b'])).toEqual({ 'prod/a': CRON_1H });
+  });
+
   it('failback restores the schedule recorded at promotion', () => {
     const side = { exists: true, hmacs: ['h1'], current: 'v1', currentHmac: 'h1' };
     const facts: SecretFacts = {
