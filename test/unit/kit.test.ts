@@ -154,6 +154,52 @@ describe('approval gate', () => {
     expect(decisionEvent({ decision: 'reject', reason: 'not now' })).toEqual({ type: 'REJECTED', reason: 'not now' });
   });
 
+  /** Outside a workflow: `condition` with a timeout, by polling the event loop (false when the time is up). */
+  const timedPoll = async (ready: () => boolean, timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    while (!ready() && Date.now() < until) await new Promise((r) => setTimeout(r, 1));
+    return ready();
+  };
+  const request = { step: 'awaitingApproval', timeoutMs: 5_000 };
+
+  it('accepts an approval that arrives while a slow announce is still running (the gate opens before announcing)', async () => {
+    // Prepare: an announce (the Approval Requested event) that takes a while; the operator answers meanwhile
+    const gate = new ApprovalGate(timedPoll);
+    let releaseAnnounce!: () => void;
+    const announce = () => new Promise<void>((r) => (releaseAnnounce = r));
+    // Act
+    const waiting = gate.wait(request, () => true, announce);
+    await new Promise((r) => setTimeout(r, 5)); // the announce is still running
+    expect(gate.pending).toMatchObject({ step: 'awaitingApproval', timeoutMs: 5_000 });
+    expect(() => gate.validate({ decision: 'approve', by: 'sre' }, 'step: awaitingApproval')).not.toThrow();
+    expect(gate.accept({ decision: 'approve', by: 'sre' })).toEqual({ accepted: true, decision: 'approve' });
+    releaseAnnounce();
+    // Assess: the early answer is the gate's answer; the gate is closed again and refuses a second one
+    expect(await waiting).toEqual({ type: 'APPROVED', by: 'sre' });
+    expect(gate.pending).toBeNull();
+    expect(() => gate.validate({ decision: 'reject', reason: 'late' }, 'step: promoting')).toThrow('not waiting for approval (step: promoting)');
+  });
+
+  it('refuses a second answer once one is taken, and a rejection without a reason', async () => {
+    const gate = new ApprovalGate(timedPoll);
+    const waiting = gate.wait(request);
+    expect(() => gate.validate({ decision: 'reject' }, 'step: awaitingApproval')).toThrow('a rejection needs a reason');
+    gate.accept({ decision: 'reject', reason: 'not now', by: 'sre' });
+    expect(() => gate.validate({ decision: 'approve' }, 'step: awaitingApproval')).toThrow('not waiting for approval');
+    expect(await waiting).toEqual({ type: 'REJECTED', reason: 'not now', by: 'sre' });
+  });
+
+  it('answers APPROVAL_TIMEOUT when nobody answers in time, and nothing when the machine no longer wants the answer', async () => {
+    const gate = new ApprovalGate(timedPoll);
+    expect(await gate.wait({ ...request, timeoutMs: 20 })).toEqual({ type: 'APPROVAL_TIMEOUT' });
+    expect(gate.waitedMs).toBeGreaterThanOrEqual(15);
+    let wanted = true;
+    const waiting = gate.wait(request, () => wanted);
+    wanted = false; // e.g. cancelled while waiting
+    expect(await waiting).toBeUndefined();
+    expect(gate.pending).toBeNull();
+  });
+
   it('refuses, synchronously, an answer when no approval is pending', () => {
     expect(() => new ApprovalGate().validate({ decision: 'approve' }, 'step: promoting')).toThrow('not waiting for approval (step: promoting)');
   });

@@ -10,7 +10,12 @@ import { approvalUpdate, pendingApprovalQuery, type ApprovalAccepted } from './c
 
 type GateEvent = { type: 'APPROVED'; by?: string } | { type: 'REJECTED'; reason?: string; by?: string } | { type: 'APPROVAL_TIMEOUT' };
 
+/** How the gate waits: Temporal's `condition` (true when `ready`, false at the timeout); a unit test passes its own. */
+type TimedWait = (ready: () => boolean, timeoutMs: number) => Promise<boolean>;
+
 export class ApprovalGate {
+  constructor(readonly waitFor: TimedWait = condition) {}
+
   #pending: PendingApproval | null = null;
   #decision: ApprovalDecision | undefined;
   /** How long the last wait lasted (RTO excludes it). */
@@ -46,7 +51,7 @@ export class ApprovalGate {
     this.#pending = { ...request, requestedAt: new Date().toISOString() };
     const t0 = Date.now();
     await announce?.();
-    const answered = await condition(() => this.#decision !== undefined || !stillWanted(), request.timeoutMs);
+    const answered = await this.waitFor(() => this.#decision !== undefined || !stillWanted(), request.timeoutMs);
     this.waitedMs += Date.now() - t0;
     this.#pending = null;
     if (!stillWanted()) return undefined;
