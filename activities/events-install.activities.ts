@@ -143,8 +143,8 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
           continue;
         }
         const pattern = JSON.stringify(rule.pattern);
-        if (!existing) {
-          await call('PutRule', () =>
+        const putRule = () =>
+          call('PutRule', () =>
             eventBridge.putRule({
               Name: rule.name,
               EventBusName: INBOUND_BUS,
@@ -153,17 +153,11 @@ export function createEventsInstallActivities({ region, eventBridge }: RegionCli
               Description: `secrets-dr ${input.planName}: ${rule.what}`,
             }),
           );
+        if (!existing) {
+          await putRule();
           out.created.push(`rule ${rule.name}`);
         } else if (canonical(existing.EventPattern) !== canonical(pattern) || existing.State !== 'ENABLED') {
-          await call('PutRule', () =>
-            eventBridge.putRule({
-              Name: rule.name,
-              EventBusName: INBOUND_BUS,
-              EventPattern: pattern,
-              State: 'ENABLED',
-              Description: `secrets-dr ${input.planName}: ${rule.what}`,
-            }),
-          );
+          await putRule();
           out.updated.push(`rule ${rule.name}`);
         } else out.unchanged.push(`rule ${rule.name}`);
         const targets = (await call('ListTargetsByRule', () => eventBridge.listTargetsByRule({ Rule: rule.name, EventBusName: INBOUND_BUS })))?.Targets ?? [];

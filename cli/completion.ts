@@ -81,6 +81,19 @@ const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 const fq = (s: string) => `'${s.replace(/[\\']/g, '\\$&')}'`;
 const optionFlags = (n: Node) => (n.command ? Object.entries(allOptions(n.command)).flatMap(([name, d]) => flagsOf(name, d)) : []);
 
+/** Shared by bash and zsh: one `case` pattern per string option (`'path --flag'|'path -f'`) with the shell's action completing its value. */
+function valueCases(
+  tree: Map<string, Node>,
+  act: { file: string; dir: string; free: (what: string) => string; choices: (choices: readonly string[]) => string },
+): Array<[patterns: string, action: string]> {
+  return stringOptions(tree).map((o) => [
+    flagsOf(o.name, o.def)
+      .map((f) => sq(`${o.path} ${f}`))
+      .join('|'),
+    o.kind === 'file' ? act.file : o.kind === 'dir' ? act.dir : o.kind === 'free' ? act.free(o.def.placeholder ?? o.name) : act.choices(o.kind.choices),
+  ]);
+}
+
 /** Shared by bash and zsh: which words extend a path, and which flags a path takes. */
 function shFunctions(tree: Map<string, Node>): string[] {
   const lines = ['_secrets_dr_next() {', '  case "$1" in'];
@@ -111,20 +124,13 @@ export function bashScript(commands: readonly Command[]): string {
     ...shFunctions(tree),
   ];
   lines.push('_secrets_dr_value() {', '  local cur="$3"', '  case "$1 $2" in');
-  for (const o of stringOptions(tree)) {
-    const pats = flagsOf(o.name, o.def)
-      .map((f) => sq(`${o.path} ${f}`))
-      .join('|');
-    const action =
-      o.kind === 'file'
-        ? 'compgen -f -- "$cur"'
-        : o.kind === 'dir'
-          ? 'compgen -d -- "$cur"'
-          : o.kind === 'free'
-            ? 'true'
-            : `compgen -W ${sq(o.kind.choices.join(' '))} -- "$cur"`;
-    lines.push(`    ${pats}) COMPREPLY=($(${action})) ;;`);
-  }
+  const values = valueCases(tree, {
+    file: 'compgen -f -- "$cur"',
+    dir: 'compgen -d -- "$cur"',
+    free: () => 'true',
+    choices: (c) => `compgen -W ${sq(c.join(' '))} -- "$cur"`,
+  });
+  for (const [pats, action] of values) lines.push(`    ${pats}) COMPREPLY=($(${action})) ;;`);
   lines.push('    *) return 1 ;;', '  esac', '}');
   lines.push(
     '_secrets_dr() {',
@@ -150,20 +156,13 @@ export function zshScript(commands: readonly Command[]): string {
   ];
   lines.push('_secrets_dr() {', '  local -a cands', '  local p="$(_secrets_dr_path "${(@)words[2,CURRENT-1]}")" prev="${words[CURRENT-1]}"');
   lines.push('  if (( CURRENT > 2 )) && [[ $prev == -* ]]; then', '    case "$p $prev" in');
-  for (const o of stringOptions(tree)) {
-    const pats = flagsOf(o.name, o.def)
-      .map((f) => sq(`${o.path} ${f}`))
-      .join('|');
-    const action =
-      o.kind === 'file'
-        ? '_files'
-        : o.kind === 'dir'
-          ? '_files -/'
-          : o.kind === 'free'
-            ? `_message ${sq(o.def.placeholder ?? o.name)}`
-            : `compadd -- ${o.kind.choices.map(sq).join(' ')}`;
-    lines.push(`      ${pats}) ${action}; return ;;`);
-  }
+  const values = valueCases(tree, {
+    file: '_files',
+    dir: '_files -/',
+    free: (what) => `_message ${sq(what)}`,
+    choices: (c) => `compadd -- ${c.map(sq).join(' ')}`,
+  });
+  for (const [pats, action] of values) lines.push(`      ${pats}) ${action}; return ;;`);
   lines.push(
     '    esac',
     '  fi',
