@@ -34,6 +34,7 @@ import {
 import type { RegionClients, RegionSecretsManager } from './clients.js';
 import type { PeerClients } from './replication.activities.js';
 import { isNotFound, toFailure } from './aws-errors.js';
+import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
 import { cannotBackUp, labelledVersions, notFound, secretOps, versionWith, type SecretOps } from './backup-support.js';
 import { createRestoreActivities } from './restore.activities.js';
@@ -84,51 +85,41 @@ export type BackupClients = RegionSecretsManager<
 /** The plan's backups in this Region, from ListSecrets (tags and labels; `withOrigin`: one describe per backup's original). */
 async function listBackups(ops: SecretOps<BackupClients>, prefix: string, withOrigin: boolean): Promise<BackupInfo[]> {
   const out: BackupInfo[] = [];
-  let token: string | undefined;
-  do {
-    let page;
-    try {
-      page = await ops.sm.listSecrets({ MaxResults: 100, NextToken: token, Filters: [{ Key: 'name', Values: [prefix] }] });
-    } catch (err) {
-      throw toFailure(err, 'ListSecrets (backups)', ops.region);
+  const request = { Filters: [{ Key: 'name' as const, Values: [prefix] }] };
+  await forEachListedSecret(ops.sm, ops.region, { request, what: 'ListSecrets (backups)', heartbeat: true }, async (s) => {
+    if (!s.Name?.startsWith(prefix) || !s.ARN || s.DeletedDate) return;
+    const stages = Object.values(s.SecretVersionsToStages ?? {});
+    const info: BackupInfo = {
+      name: s.Name,
+      arn: s.ARN,
+      region: ops.region,
+      versionsKept: stages.filter((st) => (st ?? []).some((x) => x !== MANIFEST_STAGE)).length,
+      complete: stages.some((st) => st?.includes(MANIFEST_STAGE)),
+      hasPrevious: stages.some((st) => st?.includes('AWSPREVIOUS')),
+    };
+    const originName = originNameOf(s.Tags);
+    if (originName !== undefined) info.originName = originName;
+    for (const [k, tag] of [
+      ['originArn', BackupTag.originArn],
+      ['reason', BackupTag.reason],
+      ['workflowId', BackupTag.workflowId],
+    ] as const) {
+      const v = tagOf(s.Tags, tag);
+      if (v !== undefined) info[k] = v;
     }
-    for (const s of page.SecretList ?? []) {
-      if (!s.Name?.startsWith(prefix) || !s.ARN || s.DeletedDate) continue;
-      const stages = Object.values(s.SecretVersionsToStages ?? {});
-      const info: BackupInfo = {
-        name: s.Name,
-        arn: s.ARN,
-        region: ops.region,
-        versionsKept: stages.filter((st) => (st ?? []).some((x) => x !== MANIFEST_STAGE)).length,
-        complete: stages.some((st) => st?.includes(MANIFEST_STAGE)),
-        hasPrevious: stages.some((st) => st?.includes('AWSPREVIOUS')),
-      };
-      const originName = originNameOf(s.Tags);
-      if (originName !== undefined) info.originName = originName;
-      for (const [k, tag] of [
-        ['originArn', BackupTag.originArn],
-        ['reason', BackupTag.reason],
-        ['workflowId', BackupTag.workflowId],
-      ] as const) {
-        const v = tagOf(s.Tags, tag);
-        if (v !== undefined) info[k] = v;
-      }
-      if (s.CreatedDate) info.createdAt = new Date(s.CreatedDate).toISOString();
-      if (withOrigin && originName !== undefined) {
-        const o = await ops.describe(originName);
-        const savedLabels = tagOf(s.Tags, BackupTag.originLabels);
-        info.originChanged =
-          !o?.ARN ||
-          o.DeletedDate !== undefined ||
-          tagValue(o.ARN) !== info.originArn ||
-          savedLabels === undefined ||
-          labelsDigest(o.VersionIdsToStages) !== savedLabels;
-      }
-      out.push(info);
+    if (s.CreatedDate) info.createdAt = new Date(s.CreatedDate).toISOString();
+    if (withOrigin && originName !== undefined) {
+      const o = await ops.describe(originName);
+      const savedLabels = tagOf(s.Tags, BackupTag.originLabels);
+      info.originChanged =
+        !o?.ARN ||
+        o.DeletedDate !== undefined ||
+        tagValue(o.ARN) !== info.originArn ||
+        savedLabels === undefined ||
+        labelsDigest(o.VersionIdsToStages) !== savedLabels;
     }
-    token = page.NextToken;
-    heartbeat();
-  } while (token);
+    out.push(info);
+  });
   return out;
 }
 

@@ -34,6 +34,7 @@ import {
 } from '../domain/drill.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
+import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 import { readThroughPaths } from './read-paths.activities.js';
@@ -59,21 +60,12 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
 
   const listCanaries = async (planName: string) => {
     const out: Array<{ name: string; arn: string; primaryRegion?: string }> = [];
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: token, Filters: [{ Key: 'name', Values: [drillCanaryPrefix(planName)] }] });
-      } catch (err) {
-        throw toFailure(err, 'ListSecrets (drill canaries)', region);
-      }
-      for (const s of page.SecretList ?? []) {
-        // The name filter is a prefix match; keep exactly this plan's canaries.
-        if (!s.Name?.startsWith(drillCanaryPrefix(planName)) || !s.ARN) continue;
-        out.push({ name: s.Name, arn: s.ARN, ...(s.PrimaryRegion ? { primaryRegion: s.PrimaryRegion } : {}) });
-      }
-      token = page.NextToken;
-    } while (token);
+    const request = { Filters: [{ Key: 'name' as const, Values: [drillCanaryPrefix(planName)] }] };
+    await forEachListedSecret(secretsManager, region, { request, what: 'ListSecrets (drill canaries)' }, (s) => {
+      // The name filter is a prefix match; keep exactly this plan's canaries.
+      if (!s.Name?.startsWith(drillCanaryPrefix(planName)) || !s.ARN) return;
+      out.push({ name: s.Name, arn: s.ARN, ...(s.PrimaryRegion ? { primaryRegion: s.PrimaryRegion } : {}) });
+    });
     return out;
   };
 

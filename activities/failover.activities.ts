@@ -37,6 +37,7 @@ import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
 import { hmacOf, requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
+import { forEachListedSecret } from './list-secrets.js';
 import { rotationRulesOf } from './inventory.activities.js';
 import { rulesToRehome, type RotationRules } from '../domain/rotation-schedule.js';
 
@@ -255,41 +256,29 @@ export function createFailoverActivities(clients: FailoverClients) {
     }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
-      let nextToken: string | undefined = input.nextToken;
-      let listCalls = 0;
-      do {
-        let page;
-        try {
-          page = await sm.listSecrets({ MaxResults: 100, NextToken: nextToken, IncludePlannedDeletion: true });
-        } catch (err) {
-          throw toFailure(err, 'ListSecrets', region);
-        }
-        listCalls++;
-        for (const s of page.SecretList ?? []) {
-          if (!s.Name || !s.ARN) continue;
-          const identity = { name: s.Name, tags: s.Tags };
-          if (!isCoveredByPlan(input.plan, identity)) continue;
-          const e: FleetEntry = { name: s.Name, group: groupIndexOf(input.plan, identity), suffix: arnSuffix(s.ARN) };
-          if (s.PrimaryRegion && s.PrimaryRegion !== region) e.primaryRegion = s.PrimaryRegion;
-          for (const [v, stages] of Object.entries(s.SecretVersionsToStages ?? {})) if (stages?.includes('AWSCURRENT')) e.current = v.slice(0, 12); // a fingerprint is enough for parity
-          if (s.DeletedDate) e.deleted = true;
-          if ((s.Tags ?? []).some((t) => t.Key === FENCE_TAG)) e.fenced = true;
-          const by = (s.Tags ?? []).find((t) => t.Key === PROMOTED_BY_TAG)?.Value;
-          if (by) e.promotedBy = by;
-          if (s.RotationEnabled) {
-            e.rotation = true;
-            const rules = rotationRulesOf(s.RotationRules);
-            if (rules) e.rotationRules = rules;
-          }
-          const inFlight = rotationInFlightOf(s.SecretVersionsToStages);
-          if (inFlight) e.rotationInFlight = inFlight;
-          if (input.onlyReplicas && e.primaryRegion === undefined) continue;
-          entries.push(e);
-        }
-        nextToken = page.NextToken;
-        heartbeat({ listCalls });
-      } while (nextToken && listCalls < (input.maxPages ?? Number.POSITIVE_INFINITY));
+      const paging = { request: { IncludePlannedDeletion: true }, heartbeat: true, from: input.nextToken, maxPages: input.maxPages };
       // Paged (maxPages) so that a fleet of 10,000 never travels as one payload.
+      const { listCalls, nextToken } = await forEachListedSecret(sm, region, paging, (s) => {
+        if (!s.Name || !s.ARN) return;
+        const identity = { name: s.Name, tags: s.Tags };
+        if (!isCoveredByPlan(input.plan, identity)) return;
+        const e: FleetEntry = { name: s.Name, group: groupIndexOf(input.plan, identity), suffix: arnSuffix(s.ARN) };
+        if (s.PrimaryRegion && s.PrimaryRegion !== region) e.primaryRegion = s.PrimaryRegion;
+        for (const [v, stages] of Object.entries(s.SecretVersionsToStages ?? {})) if (stages?.includes('AWSCURRENT')) e.current = v.slice(0, 12); // a fingerprint is enough for parity
+        if (s.DeletedDate) e.deleted = true;
+        if ((s.Tags ?? []).some((t) => t.Key === FENCE_TAG)) e.fenced = true;
+        const by = (s.Tags ?? []).find((t) => t.Key === PROMOTED_BY_TAG)?.Value;
+        if (by) e.promotedBy = by;
+        if (s.RotationEnabled) {
+          e.rotation = true;
+          const rules = rotationRulesOf(s.RotationRules);
+          if (rules) e.rotationRules = rules;
+        }
+        const inFlight = rotationInFlightOf(s.SecretVersionsToStages);
+        if (inFlight) e.rotationInFlight = inFlight;
+        if (input.onlyReplicas && e.primaryRegion === undefined) return;
+        entries.push(e);
+      });
       return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}) };
     },
 

@@ -10,6 +10,7 @@ import { isAwsManagedKey } from '../domain/kms.js';
 import type { InventoryEntry, RegionInventory, ReplicationState } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
+import { forEachListedSecret } from './list-secrets.js';
 
 function currentVersion(entry: SecretListEntry): string | undefined {
   for (const [versionId, stages] of Object.entries(entry.SecretVersionsToStages ?? {})) {
@@ -54,23 +55,10 @@ export function createInventoryActivities({ region, secretsManager }: RegionClie
     async listInventory(input: { region: string }): Promise<RegionInventory> {
       if (input.region !== region) throw new Error(`listInventory for ${input.region} reached the worker of ${region} (task queue routing bug)`);
       const entries: InventoryEntry[] = [];
-      let nextToken: string | undefined;
-      let listCalls = 0;
-      do {
-        let page;
-        try {
-          page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, IncludePlannedDeletion: true });
-        } catch (err) {
-          throw toFailure(err, 'ListSecrets', region);
-        }
-        listCalls++;
-        for (const e of page.SecretList ?? []) {
-          const entry = toInventoryEntry(e);
-          if (entry) entries.push(entry);
-        }
-        nextToken = page.NextToken;
-        heartbeat({ listCalls });
-      } while (nextToken);
+      const { listCalls } = await forEachListedSecret(secretsManager, region, { request: { IncludePlannedDeletion: true }, heartbeat: true }, (e) => {
+        const entry = toInventoryEntry(e);
+        if (entry) entries.push(entry);
+      });
       return { region, entries, listCalls };
     },
 

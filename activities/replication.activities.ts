@@ -14,6 +14,7 @@ import { reasonOf } from '../domain/replication.js';
 import { backupCovers } from '../domain/backup.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, isThrottling, toFailure } from './aws-errors.js';
+import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 
@@ -73,24 +74,11 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
     /** The plan's secret set in the primary Region (names only: the payload stays small for large fleets). */
     async listSetupSecrets(input: { secrets: Plan['secrets'] }): Promise<{ names: string[]; listCalls: number }> {
       const names: string[] = [];
-      let token: string | undefined;
-      let listCalls = 0;
-      do {
-        let page;
-        try {
-          page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: token });
-        } catch (err) {
-          throw toFailure(err, 'ListSecrets', region);
-        }
-        listCalls++;
-        for (const s of page.SecretList ?? []) {
-          if (!s.Name || s.DeletedDate) continue;
-          if (s.PrimaryRegion && s.PrimaryRegion !== region) continue; // a replica of elsewhere
-          if (isCoveredByPlan({ secrets: input.secrets }, { name: s.Name, tags: s.Tags })) names.push(s.Name);
-        }
-        token = page.NextToken;
-        heartbeat({ listCalls });
-      } while (token);
+      const { listCalls } = await forEachListedSecret(secretsManager, region, { heartbeat: true }, (s) => {
+        if (!s.Name || s.DeletedDate) return;
+        if (s.PrimaryRegion && s.PrimaryRegion !== region) return; // a replica of elsewhere
+        if (isCoveredByPlan({ secrets: input.secrets }, { name: s.Name, tags: s.Tags })) names.push(s.Name);
+      });
       return { names: names.sort(), listCalls };
     },
 
