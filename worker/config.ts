@@ -57,6 +57,9 @@ const EnvSchema = z.object({
   SECRETS_DR_READY_FILE: optionalText,
   /** The key the receiver checks and `events install` puts into the EventBridge connection. */
   SECRETS_DR_RECEIVER_API_KEY: z.string().min(16, { error: 'the receiver API key must have at least 16 characters' }).optional(),
+  /** The receiver's TLS certificate and key files (PEM; `receiver --tls-cert/--tls-key` win). */
+  SECRETS_DR_RECEIVER_TLS_CERT: optionalText,
+  SECRETS_DR_RECEIVER_TLS_KEY: optionalText,
   /** The receiver's public URL (default of `events install --receiver-url`; `lab up` sets it). */
   SECRETS_DR_RECEIVER_URL: z.url({ error: 'expected a URL such as https://receiver.example.com' }).optional(),
   /** A JSON price file for cost estimates (`--prices FILE` wins; read by cli/prices-file.ts). */

@@ -87,7 +87,7 @@ export const receiverCommand = defineCommand({
     if (!apiKey) {
       throw new OperatorError(ErrorType.ConfigInvalid, 'set SECRETS_DR_RECEIVER_API_KEY (at least 16 characters) to the key the EventBridge connection sends');
     }
-    const tls = loadReceiverTls(opts['tls-cert'] ?? process.env.SECRETS_DR_RECEIVER_TLS_CERT, opts['tls-key'] ?? process.env.SECRETS_DR_RECEIVER_TLS_KEY);
+    const tls = loadReceiverTls(opts['tls-cert'] ?? env.SECRETS_DR_RECEIVER_TLS_CERT, opts['tls-key'] ?? env.SECRETS_DR_RECEIVER_TLS_KEY);
     if (!tls && !isLoopback(opts.host) && !opts['insecure-http']) {
       throw new OperatorError(
         ErrorType.UsageError,
