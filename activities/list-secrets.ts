@@ -10,7 +10,7 @@ import type { ListSecretsRequest, SecretListEntry } from '@aws-sdk/client-secret
 import type { SecretsManagerApi } from './clients.js';
 import { toFailure } from './aws-errors.js';
 
-export interface ListSecretsPaging {
+interface ListSecretsPaging {
   /** The request besides MaxResults/NextToken (Filters, IncludePlannedDeletion). */
   request?: Omit<ListSecretsRequest, 'MaxResults' | 'NextToken'>;
   /** How a failure names the call ("ListSecrets (backups)"); default "ListSecrets". */
