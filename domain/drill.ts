@@ -5,7 +5,7 @@
  * never a canary value (invariant 1).
  */
 import { z } from 'zod';
-import type { Plan } from './plan.js';
+import { PlanPayload } from './plan.js';
 
 /** All canaries of a plan live under this prefix, in every plan Region. */
 export function drillCanaryPrefix(planName: string): string {
@@ -37,7 +37,7 @@ export const DRILL_STEPS: ReadonlyArray<{ step: DrillStep; label: string }> = [
 ];
 
 export const DrillInput = z.object({
-  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  plan: PlanPayload,
   /** Worker task queue prefix (tests run their own workers). */
   taskQueuePrefix: z.string().optional(),
   trigger: z.enum(['schedule', 'manual', 'demo', 'test']).default('manual'),

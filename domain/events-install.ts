@@ -6,7 +6,7 @@
  * from the worker's SECRETS_DR_RECEIVER_API_KEY; the input carries only its fingerprint.
  */
 import { z } from 'zod';
-import type { Plan } from './plan.js';
+import { PlanPayload } from './plan.js';
 import { RECEIVER_API_KEY_HEADER, receiverPath } from './inbound-events.js';
 
 /** EventBridge names: at most 64 characters of [.\-_A-Za-z0-9]. */
@@ -52,7 +52,7 @@ export function receiverEndpoint(receiverUrl: string, planName: string): string 
 }
 
 export const EventsInstallInput = z.object({
-  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  plan: PlanPayload,
   action: z.enum(['install', 'uninstall']),
   /** Base URL of `secrets-dr receiver` (install only). */
   receiverUrl: z.string().url().optional(),

@@ -6,11 +6,11 @@
  */
 import { z } from 'zod';
 import type { Plan } from './plan.js';
-import { FailbackPolicy } from './plan.js';
+import { FailbackPolicy, PlanPayload } from './plan.js';
 import { RecordedRotation, SettledSecret } from './failover.js';
 
 export const FailbackInput = z.object({
-  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  plan: PlanPayload,
   /** `--reverse`: keep the DR Region as the primary; replicate into the original Region instead. */
   reverse: z.boolean().default(false),
   /** `--dry-run`: every decision per secret, zero writes. */

@@ -5,8 +5,7 @@
  */
 import { z } from 'zod';
 import { RotationRules } from './rotation-schedule.js';
-import { FailoverMode } from './plan.js';
-import type { Plan } from './plan.js';
+import { FailoverMode, PlanPayload } from './plan.js';
 
 /** The shared, non-adjustable write bucket of a Region (AWS-FACTS.md). */
 export const REGION_WRITE_TPS = 50;
@@ -17,7 +16,7 @@ export const FENCE_ADD_SIGNAL = 'fenceAdd';
 export const BATCH_PROGRESS_SIGNAL = 'batchProgress';
 
 export const FailoverInput = z.object({
-  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  plan: PlanPayload,
   to: z.string(),
   mode: FailoverMode,
   reason: z.string().max(1_000).optional(),

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Plan } from './plan.js';
-import { planRegions } from './plan.js';
+import { planRegions, PlanPayload } from './plan.js';
 import { classifyReplica, FENCE_TAG, type InventoryEntry, type RegionInventory } from './status.js';
 import { isCoveredByPlan } from './selection.js';
 import { AwsErrorClass } from './aws-error-class.js';
@@ -228,7 +228,7 @@ export const ReadPathState = z.object({ at: z.number(), reasons: z.record(z.stri
 export type ReadPathState = z.infer<typeof ReadPathState>;
 
 export const MonitorInput = z.object({
-  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  plan: PlanPayload,
   taskQueuePrefix: z.string().optional(),
   /** Continue-as-new after this many cycles (default 50; the history stays around a thousand events). */
   cyclesPerRun: z.number().int().min(1).optional(),

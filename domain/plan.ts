@@ -255,6 +255,9 @@ function recoverySafetyProblems(plan: {
 /** The validated plan (defaults filled, durations in milliseconds). JSON-plain. */
 export type Plan = z.output<typeof PlanSchema>;
 
+/** A plan inside a workflow or activity payload: already parsed by the CLI (parsePlanText), so only its shape is checked here. */
+export const PlanPayload = z.custom<Plan>((v) => typeof v === 'object' && v !== null, { error: 'plan: expected a parsed plan object' });
+
 /** Every Region of the plan, primary first. */
 export function planRegions(plan: Plan): string[] {
   return [plan.primaryRegion, ...plan.drRegions.map((d) => d.region)];

@@ -4,7 +4,7 @@
  * automatic failover, and the status it answers. JSON-plain; no values.
  */
 import { z } from 'zod';
-import type { Plan } from './plan.js';
+import { PlanPayload } from './plan.js';
 import { RecoveryHint } from './inbound-events.js';
 
 export const RECOVER_HINT_SIGNAL = 'hint';
@@ -36,7 +36,7 @@ export const RecoverCarry = z.object({
 export type RecoverCarry = z.infer<typeof RecoverCarry>;
 
 export const RecoverInput = z.object({
-  plan: z.custom<Plan>((v) => typeof v === 'object' && v !== null),
+  plan: PlanPayload,
   taskQueuePrefix: z.string().optional(),
   /** Veto window before an automatic failover; default plan.health.interval. */
   vetoWindowMs: z.number().int().min(0).optional(),

@@ -5,34 +5,19 @@
  * relayed by the parent; the batch loop honours them between batches.
  */
 import { getExternalWorkflowHandle } from '@temporalio/workflow';
-import { countOutcomes, recordedRotations, settledOf, type RecordedRotation, type SecretOutcome } from '../domain/failover.js';
+import { countOutcomes, recordedRotations, settledOf, type SecretOutcome } from '../domain/failover.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
 import { PROMOTE_OPTIONS } from './failover-options.js';
 import { failoverBatchProgressSignal } from './failover.messages.js';
 import { chunk, runBatches } from './kit/batch-loop.js';
 import { listenForControl } from './kit/control.js';
+import { FailoverChunkInput } from '../domain/workflow-inputs.js';
 
 const BATCH_SIZE = 100;
 export const CANCELLED_BEFORE_PROMOTION = 'failover cancelled before this secret was promoted';
 export const CHUNK_SIZE = 1_000;
 const IN_FLIGHT = 2;
-
-export interface FailoverChunkInput {
-  parentId: string;
-  chunk: number;
-  planName: string;
-  from: string;
-  to: string;
-  failoverId: string;
-  names: string[];
-  writeQuotaShare: number;
-  taskQueuePrefix?: string;
-  batchSize?: number;
-  fencedBeforePromotion?: boolean;
-  /** Rotation schedules recorded from the primary, per secret of this chunk that rotates. */
-  rotation?: Record<string, RecordedRotation>;
-}
 
 export interface FailoverChunkResult {
   outcomes: SecretOutcome[];
@@ -41,7 +26,8 @@ export interface FailoverChunkResult {
   lineageDetail?: string;
 }
 
-export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<FailoverChunkResult> {
+export async function failoverChunkWorkflow(raw: FailoverChunkInput): Promise<FailoverChunkResult> {
+  const input = FailoverChunkInput.parse(raw);
   const control = listenForControl();
   const acts = regionActivities<FailoverActivities>(input.to, input.taskQueuePrefix, PROMOTE_OPTIONS);
   const parent = getExternalWorkflowHandle(input.parentId);

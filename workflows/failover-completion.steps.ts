@@ -12,7 +12,8 @@ import type { FailoverRun } from './failover.run.js';
 import { suffixesOf } from './failover.steps.js';
 import { moveRotation } from './rotation.steps.js';
 import { fenceWorkflow } from './fence.workflow.js';
-import { fenceAddSignal, type FenceRequest } from './failover.messages.js';
+import { fenceAddSignal } from './failover.messages.js';
+import type { FenceRequest } from '../domain/workflow-inputs.js';
 
 export async function rehomeRotation(run: FailoverRun): Promise<FailoverEvent> {
   const { to, warnings } = run;

@@ -2,6 +2,7 @@
 import { defineSignal } from '@temporalio/workflow';
 import { BATCH_PROGRESS_SIGNAL, FENCE_ADD_SIGNAL, type FailoverProgress, type OutcomeCounts, type SettledSecret } from '../domain/failover.js';
 import { progressQuery } from './kit/control.messages.js';
+import type { FenceRequest } from '../domain/workflow-inputs.js';
 
 export const failoverProgressQuery = progressQuery<FailoverProgress>();
 
@@ -15,12 +16,5 @@ interface BatchProgress {
 export const failoverBatchProgressSignal = defineSignal<[BatchProgress]>(BATCH_PROGRESS_SIGNAL);
 
 /** Secrets a failover run made standalone, to fence on the old primary (with the ARN suffix each has in `to`). */
-export interface FenceRequest {
-  failoverId: string;
-  to: string;
-  /** Absent: every plan secret that is a primary in the fenced Region. */
-  names?: string[];
-  suffixes?: Record<string, string>;
-}
 /** A later failover run adds its secrets to a fence that is still pending (idempotent: a fenced name is skipped). */
 export const fenceAddSignal = defineSignal<[FenceRequest]>(FENCE_ADD_SIGNAL);

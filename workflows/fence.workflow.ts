@@ -15,49 +15,20 @@
  */
 import { ApplicationFailure, continueAsNew, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../domain/errors.js';
-import type { Plan } from '../domain/plan.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import { regionActivities } from './activity-options.js';
 import { FENCE_OPTIONS, INSPECT_OPTIONS } from './failover-options.js';
-import { fenceAddSignal, type FenceRequest } from './failover.messages.js';
+import { fenceAddSignal } from './failover.messages.js';
 import { chunk } from './kit/batch-loop.js';
 import { failureMessage, failureType, isPermanent } from './kit/failures.js';
-
-export interface FenceWorkflowInput {
-  plan: Plan;
-  region: string;
-  to: string;
-  failoverId: string;
-  taskQueuePrefix?: string;
-  retryInitialMs?: number;
-  deadlineMs?: number;
-  /** The secrets to fence (those the failover made standalone); absent: every plan primary there. */
-  names?: string[];
-  /** Per name, its ARN suffix in `to` (the fence skips a same-named secret with another suffix). */
-  suffixes?: Record<string, string>;
-  /** Carried through continue-as-new: absolute deadline (epoch ms), attempts so far, requests not applied yet, the result so far. */
-  deadlineAt?: number;
-  attemptsSoFar?: number;
-  queued?: FenceRequest[];
-  resultSoFar?: FenceWorkflowResult;
-}
-
-export interface FenceWorkflowResult {
-  region: string;
-  fenced: number;
-  alreadyFenced: number;
-  failed: Array<{ name: string; reason: string }>;
-  attempts: number;
-  appliedAt: string;
-  /** The failover runs whose secrets this fence covers. */
-  failoverIds?: string[];
-}
+import { FenceWorkflowInput, type FenceRequest, type FenceWorkflowResult } from '../domain/workflow-inputs.js';
 
 const FENCE_BATCH = 250;
 const MAX_BACKOFF_MS = 60_000;
 const MAX_FAILED_LISTED = 200;
 
-export async function fenceWorkflow(input: FenceWorkflowInput): Promise<FenceWorkflowResult> {
+export async function fenceWorkflow(raw: FenceWorkflowInput): Promise<FenceWorkflowResult> {
+  const input = FenceWorkflowInput.parse(raw);
   const inspect = regionActivities<FailoverActivities>(input.region, input.taskQueuePrefix, INSPECT_OPTIONS);
   const fence = regionActivities<FailoverActivities>(input.region, input.taskQueuePrefix, FENCE_OPTIONS);
   const deadline = input.deadlineAt ?? Date.now() + (input.deadlineMs ?? 7 * 24 * 3_600_000);

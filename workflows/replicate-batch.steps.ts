@@ -6,21 +6,13 @@
  */
 import { executeChild, sleep } from '@temporalio/workflow';
 import { conflictWorkflowId } from '../domain/ids.js';
-import type { Plan } from '../domain/plan.js';
 import { classifyInspection, conflictPolicyFor, type TargetView } from '../domain/replication.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
 import { regionActivities } from './activity-options.js';
 import type { ReplicateContext, ReplicateEvent } from './machines/replicate.machine.js';
 import { resolveConflictWorkflow } from './resolve-conflict.workflow.js';
 import { BATCH_READ_OPTIONS, failureReason, WRITE_OPTIONS } from './setup-support.js';
-
-export interface ReplicateBatchInput {
-  plan: Plan;
-  names: string[];
-  batch: number;
-  setupWorkflowId: string;
-  taskQueuePrefix?: string;
-}
+import type { ReplicateBatchInput } from '../domain/workflow-inputs.js';
 
 /** The kinds of work the machines ask for; all but `resolveConflict` run batched. */
 export type Kind = 'inspect' | 'replicate' | 'pollStatus' | 'verifyReplica' | 'resolveConflict';

@@ -11,15 +11,15 @@
 import { condition, getExternalWorkflowHandle } from '@temporalio/workflow';
 import type { SecretOutcome } from '../domain/replication.js';
 import { outcomeOf, replicateMachine, type ReplicateEvent } from './machines/replicate.machine.js';
-import { batchSteps, type BatchedKind, type Item, type Kind, type ReplicateBatchInput } from './replicate-batch.steps.js';
+import { batchSteps, type BatchedKind, type Item, type Kind } from './replicate-batch.steps.js';
 import { batchProgressSignal } from './setup.messages.js';
 import { MachineDriver } from './kit/run-machine.js';
-
-export type { ReplicateBatchInput } from './replicate-batch.steps.js';
+import { ReplicateBatchInput } from '../domain/workflow-inputs.js';
 
 type Driver = MachineDriver<typeof replicateMachine>;
 
-export async function replicateBatchWorkflow(input: ReplicateBatchInput): Promise<SecretOutcome[]> {
+export async function replicateBatchWorkflow(raw: ReplicateBatchInput): Promise<SecretOutcome[]> {
+  const input = ReplicateBatchInput.parse(raw);
   const { plan } = input;
 
   const machines = new Map<string, Driver>();

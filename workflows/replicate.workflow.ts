@@ -7,7 +7,6 @@
 import { executeChild, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { workflowTaskQueue, setupBatchWorkflowId } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
-import type { Plan } from '../domain/plan.js';
 import { countOutcomes, type SetupProgress, type SetupReport } from '../domain/replication.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -17,17 +16,10 @@ import { replicateBatchWorkflow } from './replicate-batch.workflow.js';
 import { approvalStateSignal, batchProgressSignal, setupProgressQuery } from './setup.messages.js';
 import { BATCH_READ_OPTIONS, WRITE_OPTIONS } from './setup-support.js';
 import { chunk, runBatches } from './kit/index.js';
+import { ReplicateWorkflowInput } from '../domain/workflow-inputs.js';
 
-export interface ReplicateWorkflowInput {
-  plan: Plan;
-  taskQueuePrefix?: string;
-  /** Secrets per batch child (default 100). */
-  batchSize?: number;
-  /** Batch children running at once (default 4: enough to keep the write quota busy while others poll). */
-  parallelBatches?: number;
-}
-
-export async function replicateWorkflow({ plan, taskQueuePrefix: prefix, batchSize = 100, parallelBatches = 4 }: ReplicateWorkflowInput): Promise<SetupReport> {
+export async function replicateWorkflow(raw: ReplicateWorkflowInput): Promise<SetupReport> {
+  const { plan, taskQueuePrefix: prefix, batchSize = 100, parallelBatches = 4 } = ReplicateWorkflowInput.parse(raw);
   const started = Date.now();
   const { workflowId } = workflowInfo();
   const primary = regionActivities<ReplicationActivities & LineageActivities & EventActivities>(plan.primaryRegion, prefix, WRITE_OPTIONS);

@@ -7,7 +7,6 @@
 import { getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ApprovalDecision } from '../domain/approval.js';
 import { sameCurrentValue } from '../domain/lineage.js';
-import type { ConflictPolicy } from '../domain/plan.js';
 import { backupName } from '../domain/replication.js';
 import { arnSuffix } from '../domain/status.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
@@ -19,21 +18,7 @@ import { ApprovalGate, approvalUpdate, pendingApprovalQuery } from './kit/index.
 import type { ResolveContext, ResolveEvent } from './machines/resolve-conflict.machine.js';
 import { approvalStateSignal } from './setup.messages.js';
 import { failureReason, WRITE_OPTIONS } from './setup-support.js';
-
-export interface ResolveConflictInput {
-  planName: string;
-  bus: string;
-  primaryRegion: string;
-  region: string;
-  secret: string;
-  policy: ConflictPolicy;
-  approvalTimeoutMs: number;
-  kmsKeyId?: string;
-  writeQuotaShare: number;
-  taskQueuePrefix?: string;
-  /** The setup workflow to tell when this conflict waits for a person. */
-  setupWorkflowId?: string;
-}
+import type { ResolveConflictInput } from '../domain/workflow-inputs.js';
 
 type Acts = LineageActivities & EventActivities & ReplicationActivities & BackupActivities;
 const stepFailed = (err: unknown): ResolveEvent => ({ type: 'STEP_FAILED', ...failureReason(err) });

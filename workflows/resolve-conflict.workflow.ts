@@ -7,11 +7,11 @@
 import type { ConflictResolution } from '../domain/replication.js';
 import { MachineDriver } from './kit/index.js';
 import { resolveConflictMachine } from './machines/resolve-conflict.machine.js';
-import { ConflictRun, type ResolveConflictInput } from './resolve-conflict.steps.js';
+import { ConflictRun } from './resolve-conflict.steps.js';
+import { ResolveConflictInput } from '../domain/workflow-inputs.js';
 
-export type { ResolveConflictInput } from './resolve-conflict.steps.js';
-
-export async function resolveConflictWorkflow(input: ResolveConflictInput): Promise<ConflictResolution> {
+export async function resolveConflictWorkflow(raw: ResolveConflictInput): Promise<ConflictResolution> {
+  const input = ResolveConflictInput.parse(raw);
   const run = new ConflictRun(input);
   run.installGate();
   const { secret, region, policy, approvalTimeoutMs } = input;

@@ -11,23 +11,16 @@
  * every write's ClientRequestToken derives from this workflow's id + step.
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import type { Plan } from '../domain/plan.js';
 import { backupName, type RestoreResult } from '../domain/backup.js';
 import { ErrorType } from '../domain/errors.js';
 import type { BackupActivities } from '../activities/backup.activities.js';
 import { regionActivities } from './activity-options.js';
 import { WRITE_OPTIONS } from './setup-support.js';
 import { listBackupsWorkflow } from './backups.workflow.js';
+import { RestoreInput } from '../domain/workflow-inputs.js';
 
-export interface RestoreInput {
-  plan: Plan;
-  backup: string;
-  region?: string;
-  dryRun?: boolean;
-  taskQueuePrefix?: string;
-}
-
-export async function restoreBackupWorkflow(input: RestoreInput): Promise<RestoreResult> {
+export async function restoreBackupWorkflow(raw: RestoreInput): Promise<RestoreResult> {
+  const input = RestoreInput.parse(raw);
   const { backups, errors } = await listBackupsWorkflow({ plan: input.plan, taskQueuePrefix: input.taskQueuePrefix });
   const found = backups.filter((b) => b.name === input.backup && (input.region === undefined || b.region === input.region));
   if (found.length === 0) {

@@ -4,18 +4,13 @@
  * table secret × Region. Read-only; a Region that does not answer shows as `unknown`.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { Plan } from '../domain/plan.js';
 import { planRegions } from '../domain/plan.js';
 import { classifyFailure } from '../domain/aws-error-class.js';
 import type { ReplicationState, StatusInput, StatusReport } from '../domain/status.js';
 import { buildStatusReport, secretsNeedingDescribe } from '../domain/status.js';
 import type { InventoryActivities } from '../activities/inventory.activities.js';
 import { regionActivities } from './activity-options.js';
-
-export interface StatusWorkflowInput {
-  plan: Plan;
-  taskQueuePrefix?: string;
-}
+import { StatusWorkflowInput } from '../domain/workflow-inputs.js';
 
 const DESCRIBE_BATCH = 100;
 
@@ -24,7 +19,8 @@ function failureMessage(err: unknown): string {
   return e.cause?.message ?? e.message ?? String(err);
 }
 
-export async function statusWorkflow({ plan, taskQueuePrefix }: StatusWorkflowInput): Promise<StatusReport> {
+export async function statusWorkflow(raw: StatusWorkflowInput): Promise<StatusReport> {
+  const { plan, taskQueuePrefix } = StatusWorkflowInput.parse(raw);
   const acts = (region: string) => regionActivities<InventoryActivities>(region, taskQueuePrefix);
 
   const regions = planRegions(plan);
