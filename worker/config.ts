@@ -46,6 +46,13 @@ const EnvSchema = z.object({
   SECRETS_DR_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** `text` (default) or `json`: one JSON object per log line (worker, receiver, CLI errors). */
   SECRETS_DR_LOG_FORMAT: z.preprocess((v) => (typeof v === 'string' ? v.trim().toLowerCase() : v), z.enum(LOG_FORMATS)).default('text'),
+  /** Log level of the worker's and the SDK's lines: TRACE, DEBUG, INFO, WARN or ERROR (any case); unset: the command's default. */
+  SECRETS_DR_LOG_LEVEL: z
+    .preprocess(
+      (v) => (typeof v === 'string' ? v.trim().toUpperCase() : v),
+      z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'expected one of TRACE, DEBUG, INFO, WARN, ERROR (unset it for the default)' }),
+    )
+    .optional(),
   /** Worker processes serving the same Region: each one's write governor takes 1/N of writeQuotaShare. */
   SECRETS_DR_WRITERS_PER_REGION: z.coerce
     .number({ error: 'expected a whole number of worker processes per Region, e.g. 2' })

@@ -6,6 +6,7 @@
 import { appendFileSync } from 'node:fs';
 import { DefaultLogger, Runtime, type LogLevel, type LogEntry } from '@temporalio/worker';
 import { ErrorType, OperatorError } from '../domain/errors.js';
+import { envValue } from './config.js';
 import { GOVERNOR_WAIT_BUCKETS, Metric } from '../domain/metrics.js';
 import { formatLog, logFormat, type LogFormat, type LogLevelName } from './log.js';
 
@@ -15,10 +16,9 @@ let installed: { metricsPort?: number } | undefined;
 // so these two notices describe the design, not a problem.
 const EXPECTED = /^No (activities|workflows) registered, not polling/;
 
-/** Level from SECRETS_DR_LOG_LEVEL, else the given default. */
+/** Level from SECRETS_DR_LOG_LEVEL (validated by the env schema: a wrong value is an error naming it), else the given default. */
 export function logLevelFromEnv(fallback: LogLevel): LogLevel {
-  const level = process.env.SECRETS_DR_LOG_LEVEL?.toUpperCase();
-  return level === 'TRACE' || level === 'DEBUG' || level === 'INFO' || level === 'WARN' || level === 'ERROR' ? level : fallback;
+  return envValue('SECRETS_DR_LOG_LEVEL') ?? fallback;
 }
 
 interface RuntimeOptions {

@@ -43,6 +43,14 @@ describe('configuration from the environment', () => {
     expect(problemsOf(() => loadEnv({ SECRETS_DR_WRITERS_PER_REGION: '0' }))).toEqual([expect.stringMatching(/at least 1/)]);
   });
 
+  it('SECRETS_DR_LOG_LEVEL: any case, trimmed; a wrong level is an error naming the variable, not a silent default', () => {
+    expect(envValue('SECRETS_DR_LOG_LEVEL', { SECRETS_DR_LOG_LEVEL: ' debug ' })).toBe('DEBUG');
+    expect(envValue('SECRETS_DR_LOG_LEVEL', {})).toBeUndefined();
+    expect(problemsOf(() => envValue('SECRETS_DR_LOG_LEVEL', { SECRETS_DR_LOG_LEVEL: 'verbose' }))).toEqual([
+      expect.stringMatching(/^SECRETS_DR_LOG_LEVEL: expected one of TRACE, DEBUG, INFO, WARN, ERROR/),
+    ]);
+  });
+
   it('envValue reads one variable now, through the same schema', () => {
     expect(envValue('SECRETS_DR_WRITERS_PER_REGION', { SECRETS_DR_WRITERS_PER_REGION: '3' })).toBe(3);
     expect(envValue('SECRETS_DR_TASK_QUEUE_PREFIX', {})).toBe('secrets-dr');
