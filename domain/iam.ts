@@ -29,7 +29,9 @@ type IamScope =
   | 'event-connections' // connections and API destinations named secrets-dr-*
   | 'events-role' // iam:PassRole of the role EventBridge assumes to call the API destination
   | 'rotation-functions' // the plan's rotation Lambdas
-  | 'parameter-references'; // Parameter Store's read-only references to Secrets Manager secrets
+  | 'parameter-references' // Parameter Store's read-only references to Secrets Manager secrets
+  | 'recovery-replicas' // cross-account replicas in the plan's recovery accounts (Secrets Manager acts for the caller)
+  | 'recovery-keys'; // KMS keys of the recovery accounts, only through Secrets Manager
 
 interface IamGrant {
   action: string;
@@ -70,6 +72,14 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets', 'tool-secrets'], 'promotion in the DR Region (failover, drills)'),
     g(`${SM}:RotateSecret`, ['plan-secrets'], 're-home rotation onto the new primary Region'),
     g(`${SM}:CancelRotateSecret`, ['plan-secrets'], 'stop rotation on the fenced old primary'),
+    g(`${SM}:AssociateCrossAccountReplica`, ['plan-secrets'], 'account DR setup and repair: link a primary to its replica in a recovery account'),
+    g(`${SM}:DisassociateCrossAccountReplica`, ['plan-secrets'], 'account failover while the primary account answers; failback re-pointing'),
+    g(
+      `${SM}:AcceptCrossAccountReplication`,
+      ['recovery-replicas'],
+      "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy must allow it too)",
+    ),
+    g('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
     g(
       'ssm:GetParameter',
       ['parameter-references'],
@@ -135,6 +145,8 @@ interface PolicyOptions {
   partition?: string;
   /** Name (or name prefix with `*`) of the role EventBridge assumes; default `secrets-dr-*`. */
   eventsRoleName?: string;
+  /** The plan's recovery accounts (account DR); without any, no cross-account statement is written. */
+  recoveryAccountIds?: readonly string[];
 }
 
 /** Secret ARNs of a name prefix: names get AWS's 6-character suffix, so a prefix ends in `*`. */
@@ -233,6 +245,28 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
           regions.map((r) => `arn:${p}:ssm:${r}:${account}:parameter/aws/reference/secretsmanager/*`),
         );
         break;
+      case 'recovery-replicas': {
+        const ids = opts.recoveryAccountIds ?? [];
+        if (ids.length)
+          add(
+            'CrossAccountReplicas',
+            actions,
+            ids.flatMap((id) => secretArns(p, regions, id, '*')),
+          );
+        break;
+      }
+      case 'recovery-keys': {
+        const ids = opts.recoveryAccountIds ?? [];
+        if (ids.length) {
+          add(
+            'RecoveryAccountKeysThroughSecretsManager',
+            actions,
+            ids.map((id) => `arn:${p}:kms:*:${id}:key/*`),
+            { StringEquals: { 'kms:ViaService': regions.map((r) => `secretsmanager.${r}.amazonaws.com`) } },
+          );
+        }
+        break;
+      }
       case 'rotation-functions': {
         const fns = Object.values(plan.rotation);
         if (fns.length) add('RotationFunctions', actions, fns);

@@ -1,6 +1,6 @@
 /**
  * STS AssumeRole for the recovery accounts, as a small signed Query request (the same signer as
- * activities/cross-account-client.ts; @aws-sdk/client-sts is not a dependency), and a credential
+ * worker/cross-account-client.ts; @aws-sdk/client-sts is not a dependency), and a credential
  * provider that assumes the role again before the keys expire.
  *
  * Endpoint: `endpoint`, else AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the Region's STS

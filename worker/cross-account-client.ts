@@ -1,5 +1,5 @@
 /**
- * The signed client for Secrets Manager's cross-account operations, which botocore 1.44.8's model
+ * The signed client for Secrets Manager's cross-account operations (the interface: activities/cross-account-api.ts), which botocore 1.44.8's model
  * has and @aws-sdk/client-secrets-manager 3.1163 does not yet: CreateSecret with
  * CrossAccountPrimaryARN, AssociateCrossAccountReplica, DisassociateCrossAccountReplica, and
  * DescribeSecret with its new CrossAccountPrimary / CrossAccountReplicas members (the SDK's
@@ -16,6 +16,8 @@
  *
  * Switching to the SDK when it ships these commands: replace the body of `createCrossAccountClient`
  * with the SDK client's methods (same names, same input/output shapes); nothing else changes.
+ * Lives in worker/ (the composition root) because it builds the SDK's error classes at runtime;
+ * activities see only the interface.
  * No request or answer body is logged or kept (CreateSecret here never carries a value: the model
  * forbids SecretString/SecretBinary on a cross-account replica).
  */
@@ -23,77 +25,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';
 import * as sm from '@aws-sdk/client-secrets-manager';
-import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
-
-/** The model's StatusType for cross-account links. */
-export type CrossAccountReplicationStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
-
-export interface CreateCrossAccountReplicaInput {
-  /** The replica's name in its own account (may differ from the primary's). */
-  Name: string;
-  /** Full ARN of the primary secret in the other account, same Region and partition. */
-  CrossAccountPrimaryARN: string;
-  /** A customer managed KMS key of the replica's account (required by the model). */
-  KmsKeyId: string;
-  ClientRequestToken?: string;
-  Tags?: Array<{ Key: string; Value: string }>;
-}
-export interface CreateCrossAccountReplicaOutput {
-  ARN?: string;
-  Name?: string;
-}
-
-export interface AssociateCrossAccountReplicaInput {
-  SecretId: string;
-  CrossAccountReplicaARN: string;
-  ReplicaRestriction?: 'SameOrg' | 'NoRestriction';
-  ReplicationRoleARN?: string;
-}
-export interface AssociateCrossAccountReplicaOutput {
-  ARN?: string;
-  CrossAccountReplicaARN?: string;
-  ReplicationStatus?: CrossAccountReplicationStatus;
-}
-
-export interface DisassociateCrossAccountReplicaInput {
-  SecretId: string;
-  CrossAccountReplicaARN: string;
-}
-export interface DisassociateCrossAccountReplicaOutput {
-  ARN?: string;
-  CrossAccountReplicaARN?: string;
-}
-
-export interface CrossAccountPrimary {
-  PrimarySecretARN?: string;
-  ReplicationStatus?: CrossAccountReplicationStatus;
-  StatusMessage?: string;
-}
-export interface CrossAccountReplicaEntry {
-  ReplicaSecretARN?: string;
-  ReplicationRoleARN?: string;
-  ReplicationStatus?: CrossAccountReplicationStatus;
-  StatusMessage?: string;
-}
-/** DescribeSecret as the SDK types it, plus the model's cross-account members. Dates are Date, as the SDK gives them. */
-export type DescribeSecretCrossAccountOutput = Omit<DescribeSecretResponse, '$metadata'> & {
-  CrossAccountPrimary?: CrossAccountPrimary;
-  CrossAccountReplicas?: CrossAccountReplicaEntry[];
-};
-
-/** The cross-account operations secrets-dr calls; domain/iam.ts's table lists each. */
-export interface CrossAccountSecretsApi {
-  createCrossAccountReplica(input: CreateCrossAccountReplicaInput): Promise<CreateCrossAccountReplicaOutput>;
-  associateCrossAccountReplica(input: AssociateCrossAccountReplicaInput): Promise<AssociateCrossAccountReplicaOutput>;
-  disassociateCrossAccountReplica(input: DisassociateCrossAccountReplicaInput): Promise<DisassociateCrossAccountReplicaOutput>;
-  describeSecretCrossAccount(input: { SecretId: string }): Promise<DescribeSecretCrossAccountOutput>;
-}
-export const CROSS_ACCOUNT_OPERATIONS = [
-  'createCrossAccountReplica',
-  'associateCrossAccountReplica',
-  'disassociateCrossAccountReplica',
-  'describeSecretCrossAccount',
-] as const;
+import { CROSS_ACCOUNT_API_OPERATION, type CrossAccountSecretsApi, type DescribeSecretCrossAccountOutput } from '../activities/cross-account-api.js';
 
 export type CredentialsOption = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
 
@@ -203,11 +135,12 @@ export function createCrossAccountClient(opts: CrossAccountClientOptions): Cross
   }
 
   return {
-    createCrossAccountReplica: (input) => call('CreateSecret', { ...input, ClientRequestToken: input.ClientRequestToken ?? crypto.randomUUID() }),
-    associateCrossAccountReplica: (input) => call('AssociateCrossAccountReplica', input),
-    disassociateCrossAccountReplica: (input) => call('DisassociateCrossAccountReplica', input),
+    createCrossAccountReplica: (input) =>
+      call(CROSS_ACCOUNT_API_OPERATION.createCrossAccountReplica, { ...input, ClientRequestToken: input.ClientRequestToken ?? crypto.randomUUID() }),
+    associateCrossAccountReplica: (input) => call(CROSS_ACCOUNT_API_OPERATION.associateCrossAccountReplica, input),
+    disassociateCrossAccountReplica: (input) => call(CROSS_ACCOUNT_API_OPERATION.disassociateCrossAccountReplica, input),
     async describeSecretCrossAccount(input) {
-      const out = await call<Record<string, unknown>>('DescribeSecret', input);
+      const out = await call<Record<string, unknown>>(CROSS_ACCOUNT_API_OPERATION.describeSecretCrossAccount, input);
       for (const f of DATE_FIELDS) if (typeof out[f] === 'number') out[f] = new Date((out[f] as number) * 1000);
       if (Array.isArray(out.ReplicationStatus)) {
         for (const r of out.ReplicationStatus as Array<Record<string, unknown>>)
