@@ -174,7 +174,13 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   };
   const { secretsManager, eventBridge, functions, ssm } = account(accountId);
 
-  stateFile.attach({ clock, secretsManager, eventBridge, functions });
+  stateFile.attach({
+    clock,
+    secretsManager,
+    eventBridge,
+    functions,
+    accounts: { defaultAccountId: accountId, list: () => [...accounts.values()], get: account, directory, kms },
+  });
   stateFile.load();
 
   const reset = (): void => {

@@ -19,6 +19,9 @@ import type { CrossAccountSecretsApi } from '../../activities/cross-account-api.
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
 import { assumeRole, assumeRoleProvider, getCallerIdentity } from '../../worker/sts-client.js';
 import { classifyAwsError } from '../../activities/aws-errors.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunningLab } from '../../lab/server.js';
 import { stackEnv } from '../../lab/stack.js';
 import { eventually, labPost, P, rejection, withLab } from './helpers.js';
@@ -387,5 +390,50 @@ describe('the local stack', () => {
     expect(env.AWS_ENDPOINT_URL_STS).toBe(lab.url);
     const me = await getCallerIdentity({ region: P, credentials: keyOf(PRIMARY_ACCOUNT), env: { AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_STS } });
     expect(me.Account).toBe(PRIMARY_ACCOUNT);
+  });
+});
+
+describe('the state file keeps every account', () => {
+  it('secrets of other accounts, the cross-account link, STS keys, roles, revocations and key policies survive a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-accounts-'));
+    const statePath = join(dir, 'state.json');
+    try {
+      const first = await withLab({ statePath });
+      const saved = lab;
+      lab = first;
+      try {
+        const { primaryArn, replicaArn, primary } = await pair();
+        await primary.associateCrossAccountReplica({ SecretId: primaryArn, CrossAccountReplicaARN: replicaArn });
+        await eventually(
+          async () => (await primary.describeSecretCrossAccount({ SecretId: primaryArn })).CrossAccountReplicas?.[0]?.ReplicationStatus === 'InSync',
+        );
+        await labPost(first, '/_lab/roles', { accountId: RECOVERY_ACCOUNT, roleName: 'kept', externalId: 'ext-kept' });
+        const creds = await assumeRole(
+          { region: P, endpoint: first.url, credentials: keyOf(PRIMARY_ACCOUNT) },
+          { RoleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/kept`, RoleSessionName: 'k1', ExternalId: 'ext-kept' },
+        );
+        await labPost(first, '/_lab/accounts/333333333333/revoke');
+        await first.close();
+
+        const second = await withLab({ statePath });
+        lab = second;
+        const again = signed(keyOf(RECOVERY_ACCOUNT));
+        expect((await again.describeSecretCrossAccount({ SecretId: replicaArn })).CrossAccountPrimary).toEqual({
+          PrimarySecretARN: primaryArn,
+          ReplicationStatus: 'InSync',
+        });
+        expect((await sdk(creds).send(new GetSecretValueCommand({ SecretId: replicaArn }))).SecretString).toBe('v1');
+        expect((await rejection(sdk(keyOf('333333333333')).send(new ListSecretsCommand({})))).name).toBe('UnrecognizedClientException');
+        const roles = (await (await fetch(`${second.url}/_lab/roles`)).json()) as { roles: Array<{ arn: string }> };
+        expect(roles.roles.map((r) => r.arn)).toEqual([`arn:aws:iam::${RECOVERY_ACCOUNT}:role/kept`]);
+        const keys = (await (await fetch(`${second.url}/_lab/kms/key-policy`)).json()) as { keys: Array<{ keyArn: string }> };
+        expect(keys.keys.map((k) => k.keyArn)).toEqual([`arn:aws:kms:${P}:${RECOVERY_ACCOUNT}:alias/recovery-key`]);
+        await second.close();
+      } finally {
+        lab = saved;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
