@@ -19,6 +19,12 @@
  *   kms:GenerateDataKey + kms:Encrypt on each replica key; key ARN resource, kms:ViaService =
  *   secretsmanager.<region>.amazonaws.com.
  * - lambda:InvokeFunction on the rotation function RotateSecret is given.
+ * Cross-account replication (the model's documented required permissions): AssociateCrossAccountReplica also
+ * needs secretsmanager:GetSecretValue on the primary, secretsmanager:AcceptCrossAccountReplication on the
+ * replica (in the other account; Secrets Manager calls it for the caller), kms:Decrypt on the primary's key,
+ * kms:Encrypt on the replica's (a key of the replica's account), iam:PassRole for a ReplicationRoleARN;
+ * StopReplicationToReplica on a cross-account replica also needs secretsmanager:DeleteResourcePolicy.
+ * A secret of another account named by ARN is looked up there (its ARN, tags, key).
  * EventBridge: event-bus ARN per distinct bus (PutEvents), rule ARN (`rule/<name>`, or
  * `rule/<bus>/<name>` on a custom bus), connection/api-destination ARN by name; iam:PassRole with
  * iam:PassedToService=events.amazonaws.com for a RoleArn in PutRule/PutTargets.
