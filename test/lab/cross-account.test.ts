@@ -24,6 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RunningLab } from '../../lab/server.js';
 import { stackEnv } from '../../lab/stack.js';
+import { main } from '../../cli/main.js';
 import { eventually, labPost, P, rejection, withLab } from './helpers.js';
 
 const PRIMARY_ACCOUNT = '111111111111';
@@ -435,5 +436,50 @@ describe('the state file keeps every account', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the CLI: lab account and lab role', () => {
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const spyOut = process.stdout.write.bind(process.stdout);
+    const spyErr = process.stderr.write.bind(process.stderr);
+    const before = process.env.SECRETS_DR_LAB_URL;
+    process.env.SECRETS_DR_LAB_URL = lab.url;
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const code = await main(args);
+      return { code, out: out.join(''), err: err.join('') };
+    } finally {
+      process.stdout.write = spyOut;
+      process.stderr.write = spyErr;
+      if (before === undefined) delete process.env.SECRETS_DR_LAB_URL;
+      else process.env.SECRETS_DR_LAB_URL = before;
+    }
+  }
+
+  it('revoke / restore an account, create a role, list; bad input exits 2 naming the field', async () => {
+    expect(
+      (await cli(['lab', 'role', 'create', '--account', RECOVERY_ACCOUNT, '--name', 'dr', '--trust', PRIMARY_ACCOUNT, '--external-id', 'ext-1'])).code,
+    ).toBe(0);
+    const denied = await rejection(
+      assumeRole(
+        { region: P, endpoint: lab.url, credentials: keyOf('333333333333') },
+        { RoleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/dr`, RoleSessionName: 's1', ExternalId: 'ext-1' },
+      ),
+    );
+    expect(denied.name).toBe('AccessDenied');
+    expect((await cli(['lab', 'account', 'revoke', PRIMARY_ACCOUNT, '--json'])).code).toBe(0);
+    expect((await rejection(sdk(keyOf(PRIMARY_ACCOUNT)).send(new ListSecretsCommand({})))).name).toBe('UnrecognizedClientException');
+    const listed = await cli(['lab', 'account', 'list', '--json']);
+    expect(JSON.parse(listed.out)).toMatchObject({ defaultAccountId: '123456789012' });
+    expect((JSON.parse(listed.out) as { revoked: string[] }).revoked).toEqual([PRIMARY_ACCOUNT]);
+    expect((await cli(['lab', 'account', 'restore', PRIMARY_ACCOUNT])).code).toBe(0);
+    expect((await sdk(keyOf(PRIMARY_ACCOUNT)).send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+    const bad = await cli(['lab', 'account', 'revoke', '12345']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/12 digits/);
   });
 });
