@@ -37,10 +37,14 @@ interface IamGrant {
   action: string;
   scopes: readonly IamScope[];
   why: string;
+  /** Account DR only: written into a policy only when it names recovery accounts (PolicyOptions.recoveryAccountIds). */
+  accountDr?: boolean;
 }
 
 const SM = 'secretsmanager';
 const g = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why });
+/** A grant of account DR (cross-account replication): only in policies for plans with recovery accounts. */
+const dr = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why, accountDr: true });
 
 /*
  * Not granted to the worker, on purpose (test/integration/iam-actions.test.ts proves every grant above):
@@ -72,14 +76,14 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets', 'tool-secrets'], 'promotion in the DR Region (failover, drills)'),
     g(`${SM}:RotateSecret`, ['plan-secrets'], 're-home rotation onto the new primary Region'),
     g(`${SM}:CancelRotateSecret`, ['plan-secrets'], 'stop rotation on the fenced old primary'),
-    g(`${SM}:AssociateCrossAccountReplica`, ['plan-secrets'], 'account DR setup and repair: link a primary to its replica in a recovery account'),
-    g(`${SM}:DisassociateCrossAccountReplica`, ['plan-secrets'], 'account failover while the primary account answers; failback re-pointing'),
-    g(
+    dr(`${SM}:AssociateCrossAccountReplica`, ['plan-secrets'], 'account DR setup and repair: link a primary to its replica in a recovery account'),
+    dr(`${SM}:DisassociateCrossAccountReplica`, ['plan-secrets'], 'account failover while the primary account answers; failback re-pointing'),
+    dr(
       `${SM}:AcceptCrossAccountReplication`,
       ['recovery-replicas'],
       "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy must allow it too)",
     ),
-    g('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
+    dr('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
     g(
       'ssm:GetParameter',
       ['parameter-references'],
@@ -160,7 +164,9 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
   const account = opts.accountId ?? '*';
   const regions = planRegions(plan);
   const byScope = new Map<IamScope, string[]>();
+  const accountDr = (opts.recoveryAccountIds ?? []).length > 0;
   for (const grant of IAM_TABLE[role]) {
+    if (grant.accountDr && !accountDr) continue;
     for (const scope of grant.scopes) {
       const actions = byScope.get(scope) ?? [];
       if (!actions.includes(grant.action)) actions.push(grant.action);

@@ -84,13 +84,16 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     expect(statementsWith(policy, 'iam:PassRole')[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } });
   });
 
-  it('account DR: the cross-account actions on the plan secrets; acceptance and kms:Encrypt only in the recovery accounts named', () => {
+  it('account DR: the cross-account actions only for plans with recovery accounts; acceptance and kms:Encrypt only in the accounts named', () => {
+    // A plan without recovery accounts: no cross-account action at all (Region DR only).
     const none = policyFor('worker', canonical, { accountId: '111111111111' });
-    expect(statementsWith(none, 'secretsmanager:AcceptCrossAccountReplication')).toEqual([]);
-    expect(statementsWith(none, 'secretsmanager:AssociateCrossAccountReplica').flatMap((s) => s.Resource)).toContain(
+    expect(none.Statement.flatMap((s) => s.Action).filter((a) => /CrossAccount/.test(a))).toEqual([]);
+    expect(statementsWith(none, 'kms:Encrypt').map((s) => s.Sid)).toEqual(['KmsThroughSecretsManager']);
+    const policy = policyFor('worker', canonical, { accountId: '111111111111', recoveryAccountIds: ['222222222222'] });
+    expect(statementsWith(policy, 'secretsmanager:AssociateCrossAccountReplica').flatMap((s) => s.Resource)).toContain(
       'arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:prod/payments/*',
     );
-    const policy = policyFor('worker', canonical, { accountId: '111111111111', recoveryAccountIds: ['222222222222'] });
+    expect(statementsWith(policy, 'secretsmanager:DisassociateCrossAccountReplica').length).toBeGreaterThan(0);
     const accept = statementsWith(policy, 'secretsmanager:AcceptCrossAccountReplication');
     expect(accept.flatMap((s) => s.Resource)).toEqual([
       'arn:aws:secretsmanager:ap-northeast-1:222222222222:secret:*',
