@@ -136,6 +136,12 @@ export interface RunningLab {
   clock: ScaledClock;
   /** The IAM policies enforced and the decisions recorded. */
   iam: IamEnforcer;
+  /** Access keys → accounts, STS keys, roles, revoked accounts. */
+  directory: AccountDirectory;
+  /** KMS key policies of every account. */
+  kms: KmsKeyPolicies;
+  /** The services of an account (built on first use); `secretsManager` etc. above are the default account's. */
+  account(accountId: string): AccountServices;
   /** Writes the state file now (no-op without statePath). */
   saveState(): Promise<void>;
 }
@@ -321,6 +327,9 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     quotas,
     clock,
     iam,
+    directory,
+    kms,
+    account,
     saveState: () => stateFile.save(),
   };
 }
