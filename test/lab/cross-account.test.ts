@@ -17,6 +17,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CrossAccountSecretsApi } from '../../activities/cross-account-api.js';
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
+import { createPrimaryAccountClients, createRecoveryAccountClients } from '../../worker/account-clients.js';
 import { assumeRole, assumeRoleProvider, getCallerIdentity } from '../../worker/sts-client.js';
 import { classifyAwsError } from '../../activities/aws-errors.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -481,5 +482,47 @@ describe('the CLI: lab account and lab role', () => {
     const bad = await cli(['lab', 'account', 'revoke', '12345']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/12 digits/);
+  });
+});
+
+describe('worker clients per account (worker/account-clients.ts)', () => {
+  it("the primary account's clients use the given keys; a recovery account's assume its role (external id) and act in that account", async () => {
+    const saved = { sm: process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER, sts: process.env.AWS_ENDPOINT_URL_STS };
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = lab.url;
+    process.env.AWS_ENDPOINT_URL_STS = lab.url;
+    try {
+      await labPost(lab, '/_lab/roles', {
+        accountId: RECOVERY_ACCOUNT,
+        roleName: 'secrets-dr-recovery',
+        trustedAccounts: [PRIMARY_ACCOUNT],
+        externalId: 'ext-123456',
+      });
+      const { primaryArn, replicaArn } = await pair();
+      const primary = createPrimaryAccountClients(P, { requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) });
+      const recovery = createRecoveryAccountClients(
+        P,
+        { accountId: RECOVERY_ACCOUNT, roleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/secrets-dr-recovery`, externalId: 'ext-123456' },
+        { requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) },
+      );
+      await primary.crossAccount.associateCrossAccountReplica({ SecretId: primaryArn, CrossAccountReplicaARN: replicaArn });
+      const listed = await recovery.secretsManager.listSecrets({});
+      expect(listed.SecretList?.map((s) => s.ARN)).toEqual([replicaArn]);
+      await eventually(
+        async () => (await recovery.crossAccount.describeSecretCrossAccount({ SecretId: replicaArn })).CrossAccountPrimary?.ReplicationStatus === 'InSync',
+      );
+      expect((await recovery.secretsManager.getSecretValue({ SecretId: replicaArn })).SecretString).toBe('v1');
+      const wrong = createRecoveryAccountClients(
+        P,
+        { accountId: RECOVERY_ACCOUNT, roleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/secrets-dr-recovery`, externalId: 'not-it' },
+        { requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) },
+      );
+      const e = await rejection(wrong.secretsManager.listSecrets({}));
+      expect(e.name).toBe('AccessDenied');
+    } finally {
+      if (saved.sm === undefined) delete process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER;
+      else process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = saved.sm;
+      if (saved.sts === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
+      else process.env.AWS_ENDPOINT_URL_STS = saved.sts;
+    }
   });
 });
