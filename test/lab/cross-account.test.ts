@@ -526,3 +526,21 @@ describe('worker clients per account (worker/account-clients.ts)', () => {
     }
   });
 });
+
+describe("the JS SDK's own STS client (@aws-sdk/nested-clients/sts, what the SDK's credential providers use)", () => {
+  it('AssumeRole parses (credentials, expiration, assumed-role user); refusals come back as AccessDenied and InvalidClientTokenId', async () => {
+    const { STSClient, AssumeRoleCommand } = await import('@aws-sdk/nested-clients/sts');
+    await labPost(lab, '/_lab/roles', { accountId: RECOVERY_ACCOUNT, roleName: 'r', externalId: 'ext-js' });
+    const c = new STSClient({ region: P, endpoint: lab.url, credentials: keyOf(PRIMARY_ACCOUNT), maxAttempts: 1 });
+    const input = { RoleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/r`, RoleSessionName: 'js' };
+    const denied = await rejection(c.send(new AssumeRoleCommand(input)));
+    expect(denied).toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    const ok = await c.send(new AssumeRoleCommand({ ...input, ExternalId: 'ext-js' }));
+    expect(ok.Credentials?.AccessKeyId).toMatch(/^ASIA/);
+    expect(ok.Credentials?.Expiration).toBeInstanceOf(Date);
+    expect(ok.AssumedRoleUser?.Arn).toBe(`arn:aws:sts::${RECOVERY_ACCOUNT}:assumed-role/r/js`);
+    await labPost(lab, `/_lab/accounts/${PRIMARY_ACCOUNT}/revoke`);
+    const revoked = await rejection(c.send(new AssumeRoleCommand({ ...input, ExternalId: 'ext-js' })));
+    expect(revoked).toMatchObject({ name: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' });
+  });
+});
