@@ -105,10 +105,14 @@ export class AccountDirectory {
     return { accountId, arn: `arn:aws:iam::${accountId}:user/${key}`, userId: `AIDA${key.toUpperCase().replace(/[^A-Z0-9]/g, '')}` };
   }
 
-  /** Undefined when the key may call at `now`; else the refusal its front end answers. */
-  refusal(accessKeyId: string | undefined, now: number): KeyRefusal | undefined {
+  /**
+   * Undefined when the key may call at `now`; else the refusal its front end answers. A temporary key
+   * needs its session token (X-Amz-Security-Token) too, as on AWS: without it, or with another, the key is invalid.
+   */
+  refusal(accessKeyId: string | undefined, now: number, sessionToken?: string): KeyRefusal | undefined {
     if (this.revoked.has(this.accountOf(accessKeyId))) return 'UnrecognizedClientException';
     const t = accessKeyId !== undefined ? this.temporary.get(accessKeyId) : undefined;
+    if (t && sessionToken !== t.sessionToken) return 'UnrecognizedClientException';
     if (t && t.expiration <= now) return 'ExpiredTokenException';
     return undefined;
   }

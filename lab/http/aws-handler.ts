@@ -16,6 +16,8 @@ import { incidentAnswer, isIncidentError, type IamService } from '../incident-er
 import { LabError, type EmulatedService, type RequestContext } from '../types.js';
 import { credentialScope, sendAwsError, sendIncident, sendJson } from './aws-protocol.js';
 
+const headerValue = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
 /** Operations that never change state (the state file is not re-written after them). */
 const READ_ONLY = /^(Describe|Get|List|BatchGet|Validate|Test)/;
 
@@ -64,7 +66,7 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       return;
     }
     const counts = counters.call(region, routed.counterPrefix + operation);
-    const refusal = directory.refusal(accessKeyId, clock.now());
+    const refusal = directory.refusal(accessKeyId, clock.now(), headerValue(req.headers['x-amz-security-token']));
     if (refusal) {
       counts.failed++;
       sendIncident(res, incidentAnswer(refusal, routed.iam, operation, {}, { region, accountId: core.accountId, requestId, clock }), requestId, sm);

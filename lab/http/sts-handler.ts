@@ -32,7 +32,8 @@ export function createStsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       return;
     }
     const counts = core.counters.call(scope.region, `sts:${action}`);
-    const refusal = core.directory.refusal(scope.accessKeyId, core.clock.now());
+    const token = req.headers['x-amz-security-token'];
+    const refusal = core.directory.refusal(scope.accessKeyId, core.clock.now(), Array.isArray(token) ? token[0] : token);
     if (refusal) {
       counts.failed++;
       fail(

@@ -544,3 +544,21 @@ describe("the JS SDK's own STS client (@aws-sdk/nested-clients/sts, what the SDK
     expect(revoked).toMatchObject({ name: 'InvalidClientTokenId', message: 'The security token included in the request is invalid.' });
   });
 });
+
+describe('temporary keys need their session token', () => {
+  it('an STS key sent without its session token, or with another, is UnrecognizedClientException', async () => {
+    const creds = await assumeRole(
+      { region: P, endpoint: lab.url, credentials: keyOf(PRIMARY_ACCOUNT) },
+      { RoleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/any`, RoleSessionName: 's1' },
+    );
+    for (const sessionToken of [undefined, 'another-token']) {
+      const e = await rejection(
+        sdk({ accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }).send(
+          new ListSecretsCommand({}),
+        ),
+      );
+      expect(e.name).toBe('UnrecognizedClientException');
+    }
+    expect((await sdk(creds).send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+  });
+});
