@@ -99,6 +99,18 @@ describe('accounts are chosen by the access key', () => {
     const got = await sdk(keyOf(PRIMARY_ACCOUNT)).send(new GetSecretValueCommand({ SecretId: 'same/name' }));
     expect(got.SecretString).toBe('a');
   });
+
+  it('/_lab/seed and /_lab/lambda take an accountId; a bad one is a 400 naming the field', async () => {
+    const seeded = await labPost(lab, '/_lab/seed', { region: P, accountId: RECOVERY_ACCOUNT, secrets: [{ name: 'seeded/one', value: 'x' }] });
+    expect(seeded.status).toBe(200);
+    expect((seeded.json as { arns: string[] }).arns[0]).toContain(`:${RECOVERY_ACCOUNT}:secret:seeded/one-`);
+    expect((await sdk(keyOf(RECOVERY_ACCOUNT)).send(new ListSecretsCommand({}))).SecretList?.map((x) => x.Name)).toEqual(['seeded/one']);
+    expect((await sdk(keyOf(PRIMARY_ACCOUNT)).send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+    const fn = await labPost(lab, '/_lab/lambda', { region: P, name: 'rotate-dr', accountId: RECOVERY_ACCOUNT });
+    expect((fn.json as { arn: string }).arn).toBe(`arn:aws:lambda:${P}:${RECOVERY_ACCOUNT}:function:rotate-dr`);
+    const bad = await labPost(lab, '/_lab/seed', { region: P, accountId: '12', secrets: [] });
+    expect(bad).toEqual({ status: 400, json: { error: '"accountId" must be a 12-digit AWS account id' } });
+  });
 });
 
 describe('STS', () => {
