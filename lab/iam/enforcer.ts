@@ -6,7 +6,9 @@
  * (`--iam-policy AKID=FILE`, repeatable; several policies of one key combine). A key with policies
  * of its own is evaluated against those only; any other key against the every-caller policies;
  * with no binding at all the lab authorizes nothing (every request passes, as before).
- * The caller appears in denials as `arn:aws:iam::<account>:user/<access key id>`.
+ * The caller appears in denials as `arn:aws:iam::<account>:user/<access key id>` (its account: lab/accounts/),
+ * or, for a key STS issued, `arn:aws:sts::<account>:assumed-role/<role>/<session>`; a role's identity policy
+ * binds each key issued for it. An every-caller binding binds the callers of every lab account.
  */
 import { accessDeniedMessage, evaluate, type AuthzRequest } from './evaluate.js';
 import { parsePolicy, type IamPolicy } from './policy.js';
