@@ -26,7 +26,10 @@
  * association); that StopReplicationToReplica on a cross-account replica deletes its resource policy
  * (the docs require secretsmanager:DeleteResourcePolicy for it); that a Detached entry stays listed on
  * the primary until another replica is associated; that ReplicaRestriction SameOrg compares the lab's
- * organizations (every account in one organization unless POST /_lab/accounts says otherwise).
+ * organizations (every account in one organization unless POST /_lab/accounts says otherwise); that the two
+ * new operations belong to no request quota group (AWS publishes none for them: the lab throttles them only
+ * with a throttle fault on `all`); that replication runs on while either account's keys are revoked (it is
+ * Secrets Manager's own work, not a call with the caller's keys).
  */
 import type { ReplicationControl } from './replication.js';
 import { isUnusableKmsKey } from './replication.js';
