@@ -29,16 +29,22 @@ type IamScope =
   | 'event-connections' // connections and API destinations named secrets-dr-*
   | 'events-role' // iam:PassRole of the role EventBridge assumes to call the API destination
   | 'rotation-functions' // the plan's rotation Lambdas
-  | 'parameter-references'; // Parameter Store's read-only references to Secrets Manager secrets
+  | 'parameter-references' // Parameter Store's read-only references to Secrets Manager secrets
+  | 'recovery-replicas' // cross-account replicas in the plan's recovery accounts (Secrets Manager acts for the caller)
+  | 'recovery-keys'; // KMS keys of the recovery accounts, only through Secrets Manager
 
 interface IamGrant {
   action: string;
   scopes: readonly IamScope[];
   why: string;
+  /** Account DR only: written into a policy only when it names recovery accounts (PolicyOptions.recoveryAccountIds). */
+  accountDr?: boolean;
 }
 
 const SM = 'secretsmanager';
 const g = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why });
+/** A grant of account DR (cross-account replication): only in policies for plans with recovery accounts. */
+const dr = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why, accountDr: true });
 
 /*
  * Not granted to the worker, on purpose (test/integration/iam-actions.test.ts proves every grant above):
@@ -70,6 +76,14 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets', 'tool-secrets'], 'promotion in the DR Region (failover, drills)'),
     g(`${SM}:RotateSecret`, ['plan-secrets'], 're-home rotation onto the new primary Region'),
     g(`${SM}:CancelRotateSecret`, ['plan-secrets'], 'stop rotation on the fenced old primary'),
+    dr(`${SM}:AssociateCrossAccountReplica`, ['plan-secrets'], 'account DR setup and repair: link a primary to its replica in a recovery account'),
+    dr(`${SM}:DisassociateCrossAccountReplica`, ['plan-secrets'], 'account failover while the primary account answers; failback re-pointing'),
+    dr(
+      `${SM}:AcceptCrossAccountReplication`,
+      ['recovery-replicas'],
+      "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy must allow it too)",
+    ),
+    dr('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
     g(
       'ssm:GetParameter',
       ['parameter-references'],
@@ -135,6 +149,8 @@ interface PolicyOptions {
   partition?: string;
   /** Name (or name prefix with `*`) of the role EventBridge assumes; default `secrets-dr-*`. */
   eventsRoleName?: string;
+  /** The plan's recovery accounts (account DR); without any, no cross-account statement is written. */
+  recoveryAccountIds?: readonly string[];
 }
 
 /** Secret ARNs of a name prefix: names get AWS's 6-character suffix, so a prefix ends in `*`. */
@@ -148,7 +164,9 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
   const account = opts.accountId ?? '*';
   const regions = planRegions(plan);
   const byScope = new Map<IamScope, string[]>();
+  const accountDr = (opts.recoveryAccountIds ?? []).length > 0;
   for (const grant of IAM_TABLE[role]) {
+    if (grant.accountDr && !accountDr) continue;
     for (const scope of grant.scopes) {
       const actions = byScope.get(scope) ?? [];
       if (!actions.includes(grant.action)) actions.push(grant.action);
@@ -233,6 +251,28 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
           regions.map((r) => `arn:${p}:ssm:${r}:${account}:parameter/aws/reference/secretsmanager/*`),
         );
         break;
+      case 'recovery-replicas': {
+        const ids = opts.recoveryAccountIds ?? [];
+        if (ids.length)
+          add(
+            'CrossAccountReplicas',
+            actions,
+            ids.flatMap((id) => secretArns(p, regions, id, '*')),
+          );
+        break;
+      }
+      case 'recovery-keys': {
+        const ids = opts.recoveryAccountIds ?? [];
+        if (ids.length) {
+          add(
+            'RecoveryAccountKeysThroughSecretsManager',
+            actions,
+            ids.map((id) => `arn:${p}:kms:*:${id}:key/*`),
+            { StringEquals: { 'kms:ViaService': regions.map((r) => `secretsmanager.${r}.amazonaws.com`) } },
+          );
+        }
+        break;
+      }
       case 'rotation-functions': {
         const fns = Object.values(plan.rotation);
         if (fns.length) add('RotationFunctions', actions, fns);

@@ -7,6 +7,7 @@ import { EventBridge } from '@aws-sdk/client-eventbridge';
 import { SSM } from '@aws-sdk/client-ssm';
 import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
+import type { AwsCredentialIdentity } from '@smithy/types';
 import type { RegionClients } from '../activities/clients.js';
 import { noAnswerRetryStrategy } from './sdk-retry.js';
 
@@ -15,8 +16,11 @@ interface AwsClientOptions {
   requestTimeoutMs: number;
   /** Concurrent sockets per Region (writes are quota-bound anyway). */
   maxSockets?: number;
-  /** Fixed credentials instead of the standard chain (tests: the lab's worker key). */
-  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Credentials instead of the standard chain: fixed keys (tests: the lab's worker key), or a
+   * provider (a recovery account's keys from STS AssumeRole, refreshed; worker/account-clients.ts).
+   */
+  credentials?: AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
 }
 
 export function createRegionClients(region: string, options: AwsClientOptions): RegionClients {

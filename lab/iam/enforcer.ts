@@ -6,7 +6,9 @@
  * (`--iam-policy AKID=FILE`, repeatable; several policies of one key combine). A key with policies
  * of its own is evaluated against those only; any other key against the every-caller policies;
  * with no binding at all the lab authorizes nothing (every request passes, as before).
- * The caller appears in denials as `arn:aws:iam::<account>:user/<access key id>`.
+ * The caller appears in denials as `arn:aws:iam::<account>:user/<access key id>` (its account: lab/accounts/),
+ * or, for a key STS issued, `arn:aws:sts::<account>:assumed-role/<role>/<session>`; a role's identity policy
+ * binds each key issued for it. An every-caller binding binds the callers of every lab account.
  */
 import { accessDeniedMessage, evaluate, type AuthzRequest } from './evaluate.js';
 import { parsePolicy, type IamPolicy } from './policy.js';
@@ -34,7 +36,11 @@ export class IamEnforcer {
   private readonly bindings = new Map<string, { policies: IamPolicy[]; sources: string[] }>();
   private record: IamRecord = {};
 
-  constructor(private readonly accountId: string) {}
+  constructor(
+    private readonly accountId: string,
+    /** How a key appears in denials (its account's user, or an assumed-role session); default a user of `accountId`. */
+    private readonly principal?: (accessKeyId: string | undefined) => string,
+  ) {}
 
   get enabled(): boolean {
     return this.bindings.size > 0;
@@ -56,7 +62,7 @@ export class IamEnforcer {
   }
 
   principalOf(accessKeyId: string | undefined): string {
-    return `arn:aws:iam::${this.accountId}:user/${accessKeyId ?? 'anonymous'}`;
+    return this.principal?.(accessKeyId) ?? `arn:aws:iam::${this.accountId}:user/${accessKeyId ?? 'anonymous'}`;
   }
 
   /** The policies a caller is evaluated against; undefined when nothing binds it. */

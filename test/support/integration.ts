@@ -104,6 +104,7 @@ export async function startHarness(name: string): Promise<Harness> {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: labUrl,
       AWS_ENDPOINT_URL_EVENTBRIDGE: labUrl,
       AWS_ENDPOINT_URL_SSM: labUrl,
+      AWS_ENDPOINT_URL_STS: labUrl,
       ...LAB_CREDENTIALS,
     });
   }
