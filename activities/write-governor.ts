@@ -13,8 +13,13 @@
  *   `nextRetryDelay` = RECOVERY_MS: Temporal's activity retry does not repeat the governor's quick
  *   backoff, it comes back once the rate has had time to recover (the batch activities resume from
  *   their heartbeat). Activities never retry throttling by themselves.
- * One governor per Region per process: run one worker process per Region (the default), or set
- * SECRETS_DR_WRITERS_PER_REGION (worker/config.ts) so that each of N processes takes 1/N of the share.
+ * Never more than ⌊rate⌋ sends in any WINDOW_MS (a sliding log beside the bucket): a bucket that
+ * refilled during a pause could otherwise send a second's worth on top of the next second's.
+ *
+ * One governor per Region per process, and one process writing per Region at a time: the Region's
+ * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
+ * and `setWriteGate` lets a write through only while that lease is valid. So any number of worker
+ * processes share a Region's `writeQuotaShare` without a per-process setting.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
@@ -25,6 +30,11 @@ import { describeAwsError, isThrottling } from './aws-errors.js';
 export const THROTTLED_TRIES = 8;
 /** After a throttle, the time the rate takes to climb back from half to the full share. */
 export const RECOVERY_MS = 10_000;
+/**
+ * The sliding window of the send log: a second, plus 20 ms for the spread of network delays between a
+ * send here and its arrival at AWS (the quota counts arrivals).
+ */
+export const WINDOW_MS = 1_020;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
@@ -52,6 +62,8 @@ export class WriteGovernor {
   private floorRate: number;
   private decreasedAt = 0;
   private queue: Array<() => void> = [];
+  /** Send times of the last WINDOW_MS, ascending. */
+  private readonly sent: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private readonly tries: number;
   private readonly random: () => number;
@@ -89,15 +101,23 @@ export class WriteGovernor {
     this.last = now;
   }
 
+  /** ms until the send log has room for one more send (0: now). */
+  private windowWait(now: number): number {
+    while (this.sent.length > 0 && now - this.sent[0]! >= WINDOW_MS) this.sent.shift();
+    return this.sent.length < Math.max(1, Math.floor(this.rate)) ? 0 : this.sent[0]! + WINDOW_MS - now;
+  }
+
   private pump = (): void => {
     this.timer = undefined;
     this.refill();
-    while (this.queue.length > 0 && this.tokens >= 1) {
+    let windowMs = 0;
+    while (this.queue.length > 0 && this.tokens >= 1 && (windowMs = this.windowWait(Date.now())) === 0) {
       this.tokens -= 1;
+      this.sent.push(Date.now());
       this.queue.shift()!();
     }
     if (this.queue.length > 0) {
-      const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+      const waitMs = Math.max(1, windowMs, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
       this.timer = setTimeout(this.pump, waitMs);
     }
   };
@@ -129,8 +149,11 @@ export class WriteGovernor {
 
   /** Sends one write through the bucket; throttling is absorbed here (see the module comment), nowhere else. */
   async write<T>(send: () => Promise<T>): Promise<T> {
+    const region = this.key.split('/')[0]!;
     for (let tried = 1; ; tried++) {
       await this.acquire();
+      const closed = gates.get(region)?.();
+      if (closed) throw leaseLost(this.key, closed);
       this.stats.sends++;
       try {
         const out = await send();
@@ -157,17 +180,29 @@ function throttledFailure(err: unknown, name: string, tries: number): Applicatio
   });
 }
 
-const governors = new Map<string, WriteGovernor>();
-let writersPerRegion = 1;
-
-/** Worker processes sharing each Region's write share (worker/config.ts SECRETS_DR_WRITERS_PER_REGION). */
-export function setWritersPerRegion(writers: number): void {
-  writersPerRegion = Math.max(1, Math.floor(writers));
+/** A write refused because this process does not hold the Region's write lease (any more): retryable, on the holder. */
+function leaseLost(name: string, reason: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.WriteLeaseLost,
+    message: `${name}: not sent: ${reason}; the activity is retried on the worker that holds the Region's write lease`,
+    details: [{ region: name.split('/')[0] }],
+  });
 }
+
+/** Per Region: undefined while this process may write there, else why not (worker/region-lease.ts installs them). */
+const gates = new Map<string, () => string | undefined>();
+
+/** Lets writes to `region` through only while `gate()` returns undefined (undefined `gate`: always). */
+export function setWriteGate(region: string, gate: (() => string | undefined) | undefined): void {
+  if (gate) gates.set(region, gate);
+  else gates.delete(region);
+}
+
+const governors = new Map<string, WriteGovernor>();
 
 /** The process-wide governor of a Region (or `<region>/<quota group>`), at `share` of its 50 TPS write quota. */
 export function writeGovernor(region: string, share: number): WriteGovernor {
-  const rate = Math.max(1, (share * REGION_WRITE_TPS) / writersPerRegion);
+  const rate = Math.max(1, share * REGION_WRITE_TPS);
   let g = governors.get(region);
   if (!g) {
     g = new WriteGovernor(rate, region);

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
 import { REGION_WRITE_TPS } from '../../domain/failover.js';
-import { backoffMs, RECOVERY_MS, setWritersPerRegion, THROTTLED_TRIES, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
+import { backoffMs, RECOVERY_MS, setWriteGate, THROTTLED_TRIES, WINDOW_MS, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
 
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 const denied = () => Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
@@ -29,7 +29,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
-  setWritersPerRegion(1);
 });
 
 describe('token bucket and share', () => {
@@ -47,12 +46,44 @@ describe('token bucket and share', () => {
     expect(g.stats).toMatchObject({ writes: 31, sends: 31, throttled: 0 });
   });
 
-  it('a Region governor runs at writeQuotaShare × 50 TPS, divided among SECRETS_DR_WRITERS_PER_REGION processes, never below 1/s', () => {
+  it('a Region governor runs at writeQuotaShare × 50 TPS, never below 1/s, one per Region per process', () => {
     expect(writeGovernor('gov-test-1', 0.6).rate).toBe(0.6 * REGION_WRITE_TPS);
-    setWritersPerRegion(3);
-    expect(writeGovernor('gov-test-1', 0.6).rate).toBe(10); // the same governor, its rate updated
+    expect(writeGovernor('gov-test-1', 0.2).rate).toBe(10); // the same governor, its rate updated
     expect(writeGovernor('gov-test-2', 0.01).rate).toBe(1);
     expect(writeGovernor('gov-test-1', 0.6)).toBe(writeGovernor('gov-test-1', 0.6));
+  });
+
+  it('never more than the rate in any window, even after a pause that refilled the bucket', async () => {
+    const g = new WriteGovernor(10);
+    const sentAt: number[] = [];
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => g.write(async () => sentAt.push(Date.now()))));
+    const first = burst(15);
+    await vi.runAllTimersAsync();
+    await first;
+    await vi.advanceTimersByTimeAsync(900); // the bucket refills to a full second's worth
+    const second = burst(25);
+    await vi.runAllTimersAsync();
+    await second;
+    expect(sentAt).toHaveLength(40);
+    for (const t of sentAt) expect(sentAt.filter((u) => u >= t && u < t + WINDOW_MS).length).toBeLessThanOrEqual(10);
+  });
+
+  it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
+    let reason: string | undefined = 'this worker process does not hold the write lease of gate-test';
+    setWriteGate('gate-test', () => reason);
+    try {
+      const g = new WriteGovernor(10, 'gate-test/tagging');
+      let sent = 0;
+      const refused = g.write(async () => sent++).catch((e: unknown) => e);
+      await vi.runAllTimersAsync();
+      expect(await refused).toMatchObject({ type: 'WriteLeaseLost', message: expect.stringMatching(/gate-test\/tagging: not sent: .*write lease/) });
+      reason = undefined;
+      const ok = g.write(async () => ++sent);
+      await vi.runAllTimersAsync();
+      expect([await ok, sent, g.stats.sends]).toEqual([1, 1, 1]);
+    } finally {
+      setWriteGate('gate-test', undefined);
+    }
   });
 });
 
