@@ -13,8 +13,12 @@
  *   `nextRetryDelay` = RECOVERY_MS: Temporal's activity retry does not repeat the governor's quick
  *   backoff, it comes back once the rate has had time to recover (the batch activities resume from
  *   their heartbeat). Activities never retry throttling by themselves.
- * Never more than ⌊rate⌋ sends in any WINDOW_MS (a sliding log beside the bucket): a bucket that
- * refilled during a pause could otherwise send a second's worth on top of the next second's.
+ * Never more than ⌊rate⌋ writes arrive at AWS in any one second (a sliding log beside the bucket; a
+ * bucket that refilled during a pause could otherwise send a second's worth on top of the next
+ * second's). AWS counts arrivals, which we cannot see, and the time from taking a token to the request
+ * on the wire varies by tens of ms on a busy host: so a write holds its slot in the log while in flight,
+ * and from its answer on counts as having arrived at `answer − fastest round trip seen` (the latest it
+ * can have arrived, if the fastest round trip was all network); the slot frees a window after that.
  *
  * One governor per Region per process, and one process writing per Region at a time: the Region's
  * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
@@ -30,11 +34,8 @@ import { describeAwsError, isThrottling } from './aws-errors.js';
 export const THROTTLED_TRIES = 8;
 /** After a throttle, the time the rate takes to climb back from half to the full share. */
 export const RECOVERY_MS = 10_000;
-/**
- * The sliding window of the send log: a second, plus 20 ms for the spread of network delays between a
- * send here and its arrival at AWS (the quota counts arrivals).
- */
-export const WINDOW_MS = 1_020;
+/** The sliding window of the write log: AWS's one second. */
+export const WINDOW_MS = 1_000;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
@@ -55,15 +56,22 @@ export function observeGovernors(o: GovernorObserver | undefined): void {
   observer = o;
 }
 
+/** One write's place in the log: when it arrived at AWS at the latest (Infinity while in flight). */
+interface Slot {
+  at: number;
+}
+
 export class WriteGovernor {
   private tokens: number;
   private last = Date.now();
   /** Rate right after the last decrease, and when that was. */
   private floorRate: number;
   private decreasedAt = 0;
-  private queue: Array<() => void> = [];
-  /** Send times of the last WINDOW_MS, ascending. */
-  private readonly sent: number[] = [];
+  private queue: Array<(slot: Slot) => void> = [];
+  /** Writes of the last WINDOW_MS and those in flight (`at` = Infinity until answered). */
+  private slots: Slot[] = [];
+  /** Fastest round trip seen (ms; Infinity until the first answer). */
+  private fastestMs = Infinity;
   private timer: NodeJS.Timeout | undefined;
   private readonly tries: number;
   private readonly random: () => number;
@@ -101,10 +109,21 @@ export class WriteGovernor {
     this.last = now;
   }
 
-  /** ms until the send log has room for one more send (0: now). */
+  /** ms until the log has room for one more write (0: now; Infinity: every slot is in flight). */
   private windowWait(now: number): number {
-    while (this.sent.length > 0 && now - this.sent[0]! >= WINDOW_MS) this.sent.shift();
-    return this.sent.length < Math.max(1, Math.floor(this.rate)) ? 0 : this.sent[0]! + WINDOW_MS - now;
+    if (this.slots.length > 0) this.slots = this.slots.filter((s) => now - s.at < WINDOW_MS);
+    if (this.slots.length < Math.max(1, Math.floor(this.rate))) return 0;
+    return Math.min(...this.slots.map((s) => s.at)) + WINDOW_MS - now;
+  }
+
+  /** The write of `slot` was answered at `now`, `rttMs` after it was sent. */
+  private answered(slot: Slot, sentAt: number, now: number): void {
+    const rtt = now - sentAt;
+    this.fastestMs = Math.min(this.fastestMs, rtt);
+    slot.at = Math.max(sentAt, now - this.fastestMs);
+    if (this.queue.length === 0) return;
+    clearTimeout(this.timer);
+    this.pump();
   }
 
   private pump = (): void => {
@@ -113,23 +132,25 @@ export class WriteGovernor {
     let windowMs = 0;
     while (this.queue.length > 0 && this.tokens >= 1 && (windowMs = this.windowWait(Date.now())) === 0) {
       this.tokens -= 1;
-      this.sent.push(Date.now());
-      this.queue.shift()!();
+      const slot: Slot = { at: Infinity };
+      this.slots.push(slot);
+      this.queue.shift()!(slot);
     }
-    if (this.queue.length > 0) {
+    // All slots in flight: answered() pumps again.
+    if (this.queue.length > 0 && windowMs !== Infinity) {
       const waitMs = Math.max(1, windowMs, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
       this.timer = setTimeout(this.pump, waitMs);
     }
   };
 
-  /** Resolves when this caller may send one write. */
-  acquire(): Promise<void> {
+  /** Resolves when this caller may send one write, with the write's slot in the log. */
+  acquire(): Promise<Slot> {
     const started = Date.now();
     return new Promise((resolve) => {
-      this.queue.push(() => {
+      this.queue.push((slot) => {
         this.stats.waitedMs += Date.now() - started;
         observer?.waited(this.key, Date.now() - started);
-        resolve();
+        resolve(slot);
       });
       if (!this.timer) this.pump();
     });
@@ -151,15 +172,21 @@ export class WriteGovernor {
   async write<T>(send: () => Promise<T>): Promise<T> {
     const region = this.key.split('/')[0]!;
     for (let tried = 1; ; tried++) {
-      await this.acquire();
+      const slot = await this.acquire();
       const closed = gates.get(region)?.();
-      if (closed) throw leaseLost(this.key, closed);
+      if (closed) {
+        slot.at = Date.now();
+        throw leaseLost(this.key, closed);
+      }
       this.stats.sends++;
+      const sentAt = Date.now();
       try {
         const out = await send();
+        this.answered(slot, sentAt, Date.now());
         this.stats.writes++;
         return out;
       } catch (err) {
+        this.answered(slot, sentAt, Date.now());
         if (!isThrottling(err)) throw err;
         this.onThrottle();
         if (tried >= this.tries) throw throttledFailure(err, this.key, tried);

@@ -68,6 +68,25 @@ describe('token bucket and share', () => {
     for (const t of sentAt) expect(sentAt.filter((u) => u >= t && u < t + WINDOW_MS).length).toBeLessThanOrEqual(10);
   });
 
+  it('a write in flight holds its slot: it counts as arrived at its answer minus the fastest round trip, not when it was sent', async () => {
+    const g = new WriteGovernor(2);
+    const sentAt: number[] = [];
+    const slow = (ms: number) => () => {
+      sentAt.push(Date.now());
+      return new Promise<void>((r) => setTimeout(r, ms));
+    };
+    // The first two take 5 s to answer (a slow Region): the third waits for an answer, not for the bucket.
+    const writes = [g.write(slow(5_000)), g.write(slow(5_000)), g.write(slow(100)), g.write(slow(100))];
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(sentAt.map((t) => t - 1_000_000)).toEqual([0, 500]);
+    await vi.runAllTimersAsync();
+    await Promise.all(writes);
+    // The first answered at 5,000 (round trip 5,000, the fastest then): arrived by 0, free at once: the third goes.
+    // The third is answered at 5,100 (fastest now 100 ms): arrived by 5,000. The second, answered at 5,500, counts as
+    // arrived by 5,400: two writes in the window from 5,000, so the fourth waits until the third's slot frees at 6,000.
+    expect(sentAt.map((t) => t - 1_000_000)).toEqual([0, 500, 5_000, 6_000]);
+  });
+
   it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
     let reason: string | undefined = 'this worker process does not hold the write lease of gate-test';
     setWriteGate('gate-test', () => reason);
