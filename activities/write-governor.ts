@@ -18,7 +18,8 @@
  * second's). AWS counts arrivals, which we cannot see, and the time from taking a token to the request
  * on the wire varies by tens of ms on a busy host: so a write holds its slot in the log while in flight,
  * and from its answer on counts as having arrived at `answer − fastest round trip seen` (the latest it
- * can have arrived, if the fastest round trip was all network); the slot frees a window after that.
+ * can have arrived, if the fastest round trip was all network; before TRUSTED_ANSWERS answers, at its
+ * answer); the slot frees a window after that.
  *
  * One governor per Region per process, and one process writing per Region at a time: the Region's
  * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
@@ -36,6 +37,8 @@ export const THROTTLED_TRIES = 8;
 export const RECOVERY_MS = 10_000;
 /** The sliding window of the write log: AWS's one second. */
 export const WINDOW_MS = 1_000;
+/** Answers before the fastest round trip seen is trusted (see WriteGovernor.arrivedBy). */
+export const TRUSTED_ANSWERS = 20;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
@@ -56,9 +59,10 @@ export function observeGovernors(o: GovernorObserver | undefined): void {
   observer = o;
 }
 
-/** One write's place in the log: when it arrived at AWS at the latest (Infinity while in flight). */
+/** One write's place in the log: sent at, answered at (Infinity while in flight). */
 interface Slot {
-  at: number;
+  sentAt: number;
+  answeredAt: number;
 }
 
 export class WriteGovernor {
@@ -70,8 +74,9 @@ export class WriteGovernor {
   private queue: Array<(slot: Slot) => void> = [];
   /** Writes of the last WINDOW_MS and those in flight (`at` = Infinity until answered). */
   private slots: Slot[] = [];
-  /** Fastest round trip seen (ms; Infinity until the first answer). */
+  /** Fastest round trip seen (ms), and how many answers it is the fastest of. */
   private fastestMs = Infinity;
+  private answers = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tries: number;
   private readonly random: () => number;
@@ -109,18 +114,27 @@ export class WriteGovernor {
     this.last = now;
   }
 
-  /** ms until the log has room for one more write (0: now; Infinity: every slot is in flight). */
-  private windowWait(now: number): number {
-    if (this.slots.length > 0) this.slots = this.slots.filter((s) => now - s.at < WINDOW_MS);
-    if (this.slots.length < Math.max(1, Math.floor(this.rate))) return 0;
-    return Math.min(...this.slots.map((s) => s.at)) + WINDOW_MS - now;
+  /**
+   * The latest a write can have arrived: its answer less the fastest round trip seen (then all network), judged
+   * now, as the fastest only gets faster; before TRUSTED_ANSWERS answers (cold connections are slow to
+   * open, the fastest is not known yet) its answer itself.
+   */
+  private arrivedBy(s: Slot): number {
+    return Math.max(s.sentAt, s.answeredAt - (this.answers >= TRUSTED_ANSWERS ? this.fastestMs : 0));
   }
 
-  /** The write of `slot` was answered at `now`, `rttMs` after it was sent. */
-  private answered(slot: Slot, sentAt: number, now: number): void {
-    const rtt = now - sentAt;
-    this.fastestMs = Math.min(this.fastestMs, rtt);
-    slot.at = Math.max(sentAt, now - this.fastestMs);
+  /** ms until the log has room for one more write (0: now; Infinity: every slot is in flight). */
+  private windowWait(now: number): number {
+    if (this.slots.length > 0) this.slots = this.slots.filter((s) => now - this.arrivedBy(s) < WINDOW_MS);
+    if (this.slots.length < Math.max(1, Math.floor(this.rate))) return 0;
+    return Math.min(...this.slots.map((s) => this.arrivedBy(s))) + WINDOW_MS - now;
+  }
+
+  /** The write of `slot` was answered at `now`. */
+  private answered(slot: Slot, now: number): void {
+    this.fastestMs = Math.min(this.fastestMs, now - slot.sentAt);
+    this.answers++;
+    slot.answeredAt = now;
     if (this.queue.length === 0) return;
     clearTimeout(this.timer);
     this.pump();
@@ -132,7 +146,7 @@ export class WriteGovernor {
     let windowMs = 0;
     while (this.queue.length > 0 && this.tokens >= 1 && (windowMs = this.windowWait(Date.now())) === 0) {
       this.tokens -= 1;
-      const slot: Slot = { at: Infinity };
+      const slot: Slot = { sentAt: Date.now(), answeredAt: Infinity };
       this.slots.push(slot);
       this.queue.shift()!(slot);
     }
@@ -175,18 +189,18 @@ export class WriteGovernor {
       const slot = await this.acquire();
       const closed = gates.get(region)?.();
       if (closed) {
-        slot.at = Date.now();
+        slot.answeredAt = slot.sentAt; // never sent
         throw leaseLost(this.key, closed);
       }
       this.stats.sends++;
-      const sentAt = Date.now();
+      slot.sentAt = Date.now();
       try {
         const out = await send();
-        this.answered(slot, sentAt, Date.now());
+        this.answered(slot, Date.now());
         this.stats.writes++;
         return out;
       } catch (err) {
-        this.answered(slot, sentAt, Date.now());
+        this.answered(slot, Date.now());
         if (!isThrottling(err)) throw err;
         this.onThrottle();
         if (tried >= this.tries) throw throttledFailure(err, this.key, tried);

@@ -18,20 +18,25 @@ const MAX_TIMES = 2_000_000;
 
 export interface GroupRate {
   calls: number;
-  /** Most calls in any window [t, t + 1 s) over the arrival times. */
+  /** Most calls in any window [t, t + 1 s) over the arrival times, and where the first such window starts (epoch ms). */
   maxPerSecond: number;
+  maxAt: number | null;
   /** Calls per calendar second (epoch seconds as keys). */
   perSecond: Record<string, number>;
 }
 
 /** Most of `times` (ascending, ms) inside any half-open window of `windowMs`. */
-export function maxInWindow(times: readonly number[], windowMs = 1_000): number {
+export function maxInWindow(times: readonly number[], windowMs = 1_000): { max: number; at: number | null } {
   let best = 0;
+  let at: number | null = null;
   for (let lo = 0, hi = 0; hi < times.length; hi++) {
     while (times[hi]! - times[lo]! >= windowMs) lo++;
-    best = Math.max(best, hi - lo + 1);
+    if (hi - lo + 1 > best) {
+      best = hi - lo + 1;
+      at = times[lo]!;
+    }
   }
-  return best;
+  return { max: best, at };
 }
 
 export class CallCounters {
@@ -81,7 +86,8 @@ export class CallCounters {
           const k = String(Math.floor(t / 1000));
           perSecond[k] = (perSecond[k] ?? 0) + 1;
         }
-        out[region][group] = { calls: times.length, maxPerSecond: maxInWindow(times), perSecond };
+        const { max, at } = maxInWindow(times);
+        out[region][group] = { calls: times.length, maxPerSecond: max, maxAt: at, perSecond };
       }
     }
     return out;

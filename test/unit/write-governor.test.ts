@@ -6,7 +6,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
 import { REGION_WRITE_TPS } from '../../domain/failover.js';
-import { backoffMs, RECOVERY_MS, setWriteGate, THROTTLED_TRIES, WINDOW_MS, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
+import {
+  backoffMs,
+  RECOVERY_MS,
+  setWriteGate,
+  THROTTLED_TRIES,
+  TRUSTED_ANSWERS,
+  WINDOW_MS,
+  WriteGovernor,
+  writeGovernor,
+} from '../../activities/write-governor.js';
 
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 const denied = () => Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
@@ -68,23 +77,32 @@ describe('token bucket and share', () => {
     for (const t of sentAt) expect(sentAt.filter((u) => u >= t && u < t + WINDOW_MS).length).toBeLessThanOrEqual(10);
   });
 
-  it('a write in flight holds its slot: it counts as arrived at its answer minus the fastest round trip, not when it was sent', async () => {
+  it('a write in flight holds its slot; answered, it counts as arrived at its answer (cold) or answer − fastest round trip (warm)', async () => {
     const g = new WriteGovernor(2);
     const sentAt: number[] = [];
     const slow = (ms: number) => () => {
-      sentAt.push(Date.now());
+      sentAt.push(Date.now() - 1_000_000);
       return new Promise<void>((r) => setTimeout(r, ms));
     };
-    // The first two take 5 s to answer (a slow Region): the third waits for an answer, not for the bucket.
-    const writes = [g.write(slow(5_000)), g.write(slow(5_000)), g.write(slow(100)), g.write(slow(100))];
+    // Cold (fewer than TRUSTED_ANSWERS answers): the first two take 5 s to answer; the third waits for the
+    // first's answer and a window after it (6,000), the fourth for the second's (6,500).
+    const cold = [g.write(slow(5_000)), g.write(slow(5_000)), g.write(slow(10)), g.write(slow(10))];
     await vi.advanceTimersByTimeAsync(3_000);
-    expect(sentAt.map((t) => t - 1_000_000)).toEqual([0, 500]);
+    expect(sentAt).toEqual([0, 500]);
     await vi.runAllTimersAsync();
-    await Promise.all(writes);
-    // The first answered at 5,000 (round trip 5,000, the fastest then): arrived by 0, free at once: the third goes.
-    // The third is answered at 5,100 (fastest now 100 ms): arrived by 5,000. The second, answered at 5,500, counts as
-    // arrived by 5,400: two writes in the window from 5,000, so the fourth waits until the third's slot frees at 6,000.
-    expect(sentAt.map((t) => t - 1_000_000)).toEqual([0, 500, 5_000, 6_000]);
+    await Promise.all(cold);
+    expect(sentAt).toEqual([0, 500, 6_000, 6_500]);
+    // Warm: after TRUSTED_ANSWERS answers with a fastest round trip of 10 ms, a write answered after 2 s counts
+    // as arrived 10 ms before its answer.
+    const warm = Array.from({ length: TRUSTED_ANSWERS }, () => g.write(slow(10)));
+    await vi.runAllTimersAsync();
+    await Promise.all(warm);
+    sentAt.length = 0;
+    const t0 = Date.now() - 1_000_000;
+    const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
+    await vi.runAllTimersAsync();
+    await Promise.all(last);
+    expect(sentAt.map((t) => t - t0)).toEqual([sentAt[0]! - t0, sentAt[0]! - t0 + 500, sentAt[0]! - t0 + 2_000 + 1_000 - 10]);
   });
 
   it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
