@@ -85,13 +85,13 @@ describe('token bucket and share', () => {
       return new Promise<void>((r) => setTimeout(r, ms));
     };
     // Cold (fewer than TRUSTED_ANSWERS answers): the first two take 5 s to answer; the third waits for the
-    // first's answer and a window after it (6,000), the fourth for the second's (6,500).
+    // first's answer and a window after it (5,000 + WINDOW_MS), the fourth for the second's (5,500 + WINDOW_MS).
     const cold = [g.write(slow(5_000)), g.write(slow(5_000)), g.write(slow(10)), g.write(slow(10))];
     await vi.advanceTimersByTimeAsync(3_000);
     expect(sentAt).toEqual([0, 500]);
     await vi.runAllTimersAsync();
     await Promise.all(cold);
-    expect(sentAt).toEqual([0, 500, 6_000, 6_500]);
+    expect(sentAt).toEqual([0, 500, 5_000 + WINDOW_MS, 5_500 + WINDOW_MS]);
     // Warm: after TRUSTED_ANSWERS answers with a fastest round trip of 10 ms, a write answered after 2 s counts
     // as arrived 10 ms before its answer.
     const warm = Array.from({ length: TRUSTED_ANSWERS }, () => g.write(slow(10)));
@@ -102,7 +102,7 @@ describe('token bucket and share', () => {
     const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
     await vi.runAllTimersAsync();
     await Promise.all(last);
-    expect(sentAt.map((t) => t - t0)).toEqual([sentAt[0]! - t0, sentAt[0]! - t0 + 500, sentAt[0]! - t0 + 2_000 + 1_000 - 10]);
+    expect(sentAt.map((t) => t - t0)).toEqual([sentAt[0]! - t0, sentAt[0]! - t0 + 500, sentAt[0]! - t0 + 2_000 + WINDOW_MS - 10]);
   });
 
   it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
