@@ -9,64 +9,30 @@
  *
  * Writes bench/results/scale-out.json.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
-import { LAB_CREDENTIALS } from '../lab/stack.js';
 import { QUICK, writeResult } from './results.js';
-import { arg, log, sleep, startBenchStack, type BenchStack } from './support.js';
+import { arg, log, sleep, spawnWorkerProcess, startBenchStack, stopWorkerProcess, type BenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
 const SHARE = 0.6;
 const LIMIT = SHARE * 50;
-const CLI_RUN = fileURLToPath(new URL('../cli/run.js', import.meta.url));
-
-/** A `secrets-dr worker` process on the stack's lab and Temporal; resolves once it polls. */
-async function spawnWorker(stack: BenchStack, prefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI_RUN, 'worker', '--regions', `${PRIMARY},${DR}`], {
-    env: {
-      ...process.env,
-      ...LAB_CREDENTIALS,
-      TEMPORAL_ADDRESS: stack.temporal.address,
-      SECRETS_DR_TASK_QUEUE_PREFIX: prefix,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: stack.lab.url,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: stack.lab.url,
-      AWS_REGION: PRIMARY,
-      SECRETS_DR_LOG_LEVEL: 'WARN',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 300 && !out.includes('secrets-dr worker:'); i++) {
-    if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${out}`);
-    await sleep(100);
-  }
-  return child;
-}
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await Promise.race([gone, sleep(15_000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
 
 async function run(stack: BenchStack, n: number, workers: number) {
   const { lab, client } = stack;
   const tag = `w${workers}`;
   const prefix = `bench-scale-${tag}-${randomBytes(3).toString('hex')}`;
   const planName = `bench-${tag}`;
-  const procs = await Promise.all(Array.from({ length: workers }, () => spawnWorker(stack, prefix)));
+  const procs = await Promise.all(
+    Array.from({ length: workers }, () =>
+      spawnWorkerProcess({ temporalAddress: stack.temporal.address, labUrl: stack.lab.url, prefix, regions: [PRIMARY, DR] }),
+    ),
+  );
   try {
     const { plan } = parsePlanText(
       `name: ${planName}\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ${DR} }]\nsecrets:\n  include: [{ prefix: bench/${tag}/ }]\nfailover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`,
@@ -96,7 +62,7 @@ async function run(stack: BenchStack, n: number, workers: number) {
     );
     return { workers, outcome: report.outcome, counts: report.counts, wallSeconds: wallS, boundSeconds: ideal, ratioToBound: wallS / ideal, maxPerSecond };
   } finally {
-    await Promise.all(procs.map(stopWorker));
+    await Promise.all(procs.map(stopWorkerProcess));
   }
 }
 
