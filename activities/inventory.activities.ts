@@ -50,11 +50,15 @@ export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undef
 
 export function createInventoryActivities({ region, secretsManager }: RegionClients) {
   return {
-    /** Every secret of the Region (incl. those scheduled for deletion), one ListSecrets page per 100. */
-    async listInventory(input: { region: string }): Promise<RegionInventory> {
+    /**
+     * Every secret of the Region (incl. those scheduled for deletion), one ListSecrets page per 100; with
+     * `maxPages`, at most that many pages from `nextToken` on, and the token to go on from (a large fleet's
+     * inventory is listed by several activities, each result a bounded payload).
+     */
+    async listInventory(input: { region: string; nextToken?: string; maxPages?: number }): Promise<RegionInventory & { nextToken?: string }> {
       if (input.region !== region) throw new Error(`listInventory for ${input.region} reached the worker of ${region} (task queue routing bug)`);
       const entries: InventoryEntry[] = [];
-      let nextToken: string | undefined;
+      let nextToken: string | undefined = input.nextToken;
       let listCalls = 0;
       do {
         let page;
@@ -70,8 +74,8 @@ export function createInventoryActivities({ region, secretsManager }: RegionClie
         }
         nextToken = page.NextToken;
         heartbeat({ listCalls });
-      } while (nextToken);
-      return { region, entries, listCalls };
+      } while (nextToken && (input.maxPages === undefined || listCalls < input.maxPages));
+      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}) };
     },
 
     /** The primary's view of replication for a few named secrets (DescribeSecret each). */
