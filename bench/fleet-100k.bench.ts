@@ -42,6 +42,34 @@ interface PhaseResult {
   ratio: number;
   detail: string;
   error?: string;
+  /** The phase's largest workflow history (events, bytes of its JSON) and its largest single payload. */
+  history?: { workflowId: string; events: number; bytes: number; largestPayloadBytes: number; workflows: number };
+}
+
+/** The largest history among the workflows whose id starts with `idPrefix` (events, JSON bytes, largest payload). */
+async function largestHistory(stack: BenchStack, idPrefix: string): Promise<PhaseResult['history']> {
+  let out: NonNullable<PhaseResult['history']> = { workflowId: '', events: 0, bytes: 0, largestPayloadBytes: 0, workflows: 0 };
+  for await (const wf of stack.client.workflow.list({ query: `WorkflowId STARTS_WITH "${idPrefix}"` })) {
+    const h = await stack.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    let largestPayloadBytes = 0;
+    const visit = (v: unknown): void => {
+      if (!v || typeof v !== 'object') return;
+      if (v instanceof Uint8Array) {
+        largestPayloadBytes = Math.max(largestPayloadBytes, v.byteLength);
+        return;
+      }
+      for (const x of Object.values(v)) visit(x);
+    };
+    visit(h.events);
+    const bytes = Buffer.byteLength(JSON.stringify(h, (_k, v: unknown) => (v instanceof Uint8Array ? 'x'.repeat(v.byteLength) : v)));
+    const events = h.events?.length ?? 0;
+    out = {
+      workflows: out.workflows + 1,
+      ...(bytes > out.bytes ? { workflowId: wf.workflowId, events, bytes } : { workflowId: out.workflowId, events: out.events, bytes: out.bytes }),
+      largestPayloadBytes: Math.max(out.largestPayloadBytes, largestPayloadBytes),
+    };
+  }
+  return out;
 }
 
 function only(): Phase[] {
@@ -189,6 +217,13 @@ async function main(): Promise<void> {
         .catch(() => undefined);
     }
     workerPeak = Math.max(workerPeak, peakRssMiB(worker.pid) ?? 0);
+    const idPrefixes: Record<Phase, string> = {
+      status: 'secrets-dr/bench-r/status/',
+      monitor: monitorWorkflowId('bench-r'),
+      setup: setupWorkflowId('bench-u'),
+      failover: failoverWorkflowId('bench-r'),
+    };
+    for (const r of results) r.history = await largestHistory(stack, idPrefixes[r.phase]).catch(() => undefined);
 
     const result = {
       benchmark: 'fleet',
@@ -208,7 +243,10 @@ async function main(): Promise<void> {
         `fleet of ${n} secrets (seeded in ${seedSeconds.replicated.toFixed(1)} s + ${seedSeconds.unreplicated.toFixed(1)} s):`,
         ...results.map(
           (r) =>
-            `  ${r.phase.padEnd(8)} ${r.ok ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1)} s vs bound ${r.boundSeconds.toFixed(1)} s → ${r.ratio.toFixed(3)}×  ${r.ok ? r.detail : r.error}`,
+            `  ${r.phase.padEnd(8)} ${r.ok ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1)} s vs bound ${r.boundSeconds.toFixed(1)} s → ${r.ratio.toFixed(3)}×  ${r.ok ? r.detail : r.error}` +
+            (r.history
+              ? `\n           largest history ${r.history.events} events, ${(r.history.bytes / 2 ** 20).toFixed(2)} MiB (${r.history.workflowId}); largest payload ${(r.history.largestPayloadBytes / 1024).toFixed(0)} KiB; ${r.history.workflows} workflows`
+              : ''),
         ),
         `  worker peak memory ${workerPeak.toFixed(0)} MiB (VmHWM); bench process (lab + client) max RSS ${result.benchProcessMaxRssMiB.toFixed(0)} MiB`,
         `written to ${out}`,
