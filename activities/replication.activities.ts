@@ -71,9 +71,14 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
 
   return {
     /** The plan's secret set in the primary Region (names only: the payload stays small for large fleets). */
-    async listSetupSecrets(input: { secrets: Plan['secrets'] }): Promise<{ names: string[]; listCalls: number }> {
+    /** The plan's secrets in this (the primary) Region, sorted; with `maxPages`, that many pages from `nextToken` on (a large fleet). */
+    async listSetupSecrets(input: {
+      secrets: Plan['secrets'];
+      nextToken?: string;
+      maxPages?: number;
+    }): Promise<{ names: string[]; listCalls: number; nextToken?: string }> {
       const names: string[] = [];
-      let token: string | undefined;
+      let token: string | undefined = input.nextToken;
       let listCalls = 0;
       do {
         let page;
@@ -90,8 +95,8 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
         }
         token = page.NextToken;
         heartbeat({ listCalls });
-      } while (token);
-      return { names: names.sort(), listCalls };
+      } while (token && (input.maxPages === undefined || listCalls < input.maxPages));
+      return { names: names.sort(), listCalls, ...(token ? { nextToken: token } : {}) };
     },
 
     /** Primary side of a batch of secrets: ARN, AWSCURRENT version, tags, per-Region replication status. */

@@ -1,6 +1,7 @@
-/** A large fleet's status report stays one small payload: rows that need attention first, every secret counted. */
+/** A large fleet's status and setup reports stay one small payload: what needs attention first, every secret counted. */
 import { describe, expect, it } from 'vitest';
 import { STATUS_ROWS_LIMIT, trimStatusReport, type StatusReport } from '../../domain/status.js';
+import { listedOutcomes, SETUP_OUTCOMES_LIMIT, type SecretOutcome } from '../../domain/replication.js';
 
 function report(healthy: number, broken: number): StatusReport {
   const rows: StatusReport['rows'] = [];
@@ -43,5 +44,24 @@ describe('status of a large fleet', () => {
     expect(t.rows).toHaveLength(STATUS_ROWS_LIMIT);
     expect(t.omittedRows).toBe(5_000 - STATUS_ROWS_LIMIT);
     expect(Buffer.byteLength(JSON.stringify(t))).toBeLessThan(256 * 1024);
+  });
+});
+
+describe('setup report of a large fleet', () => {
+  const outcome = (i: number, state: 'InSync' | 'Failed'): SecretOutcome => ({
+    secret: `s${i}`,
+    region: 'dr',
+    state,
+    action: state === 'InSync' ? 'replicated' : 'failed',
+  });
+
+  it('up to SETUP_OUTCOMES_LIMIT every outcome is listed; above it only those not InSync, the rest counted', () => {
+    const few = Array.from({ length: SETUP_OUTCOMES_LIMIT }, (_, i) => outcome(i, 'InSync'));
+    expect(listedOutcomes(few)).toEqual({ outcomes: few });
+    const many = Array.from({ length: 100_000 }, (_, i) => outcome(i, i % 10_000 === 7 ? 'Failed' : 'InSync'));
+    const listed = listedOutcomes(many);
+    expect(listed.outcomes.map((o) => o.secret)).toEqual(['s7', 's10007', 's20007', 's30007', 's40007', 's50007', 's60007', 's70007', 's80007', 's90007']);
+    expect(listed.omittedOutcomes).toBe(100_000 - 10);
+    expect(Buffer.byteLength(JSON.stringify(listed))).toBeLessThan(256 * 1024);
   });
 });
