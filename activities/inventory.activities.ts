@@ -51,15 +51,24 @@ function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undefined {
 
 export function createInventoryActivities({ region, secretsManager }: RegionClients) {
   return {
-    /** Every secret of the Region (incl. those scheduled for deletion), one ListSecrets page per 100. */
-    async listInventory(input: { region: string }): Promise<RegionInventory> {
+    /**
+     * Every secret of the Region (incl. those scheduled for deletion), one ListSecrets page per 100; with
+     * `maxPages`, at most that many pages from `nextToken` on, and the token to go on from (a large fleet's
+     * inventory is listed by several activities, each result a bounded payload).
+     */
+    async listInventory(input: { region: string; nextToken?: string; maxPages?: number }): Promise<RegionInventory & { nextToken?: string }> {
       if (input.region !== region) throw new Error(`listInventory for ${input.region} reached the worker of ${region} (task queue routing bug)`);
       const entries: InventoryEntry[] = [];
-      const { listCalls } = await forEachListedSecret(secretsManager, region, { request: { IncludePlannedDeletion: true }, heartbeat: true }, (e) => {
-        const entry = toInventoryEntry(e);
-        if (entry) entries.push(entry);
-      });
-      return { region, entries, listCalls };
+      const { listCalls, nextToken } = await forEachListedSecret(
+        secretsManager,
+        region,
+        { request: { IncludePlannedDeletion: true }, heartbeat: true, from: input.nextToken, maxPages: input.maxPages },
+        (e) => {
+          const entry = toInventoryEntry(e);
+          if (entry) entries.push(entry);
+        },
+      );
+      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}) };
     },
 
     /** The primary's view of replication for a few named secrets (DescribeSecret each). */

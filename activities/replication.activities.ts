@@ -72,14 +72,24 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
 
   return {
     /** The plan's secret set in the primary Region (names only: the payload stays small for large fleets). */
-    async listSetupSecrets(input: { secrets: Plan['secrets'] }): Promise<{ names: string[]; listCalls: number }> {
+    /** The plan's secrets in this (the primary) Region, sorted; with `maxPages`, that many pages from `nextToken` on (a large fleet). */
+    async listSetupSecrets(input: {
+      secrets: Plan['secrets'];
+      nextToken?: string;
+      maxPages?: number;
+    }): Promise<{ names: string[]; listCalls: number; nextToken?: string }> {
       const names: string[] = [];
-      const { listCalls } = await forEachListedSecret(secretsManager, region, { heartbeat: true }, (s) => {
-        if (!s.Name || s.DeletedDate) return;
-        if (s.PrimaryRegion && s.PrimaryRegion !== region) return; // a replica of elsewhere
-        if (isCoveredByPlan({ secrets: input.secrets }, { name: s.Name, tags: s.Tags })) names.push(s.Name);
-      });
-      return { names: names.sort(), listCalls };
+      const { listCalls, nextToken } = await forEachListedSecret(
+        secretsManager,
+        region,
+        { heartbeat: true, from: input.nextToken, maxPages: input.maxPages },
+        (s) => {
+          if (!s.Name || s.DeletedDate) return;
+          if (s.PrimaryRegion && s.PrimaryRegion !== region) return; // a replica of elsewhere
+          if (isCoveredByPlan({ secrets: input.secrets }, { name: s.Name, tags: s.Tags })) names.push(s.Name);
+        },
+      );
+      return { names: names.sort(), listCalls, ...(nextToken ? { nextToken } : {}) };
     },
 
     /** Primary side of a batch of secrets: ARN, AWSCURRENT version, tags, per-Region replication status. */

@@ -13,8 +13,18 @@
  *   `nextRetryDelay` = RECOVERY_MS: Temporal's activity retry does not repeat the governor's quick
  *   backoff, it comes back once the rate has had time to recover (the batch activities resume from
  *   their heartbeat). Activities never retry throttling by themselves.
- * One governor per Region per process: run one worker process per Region (the default), or set
- * SECRETS_DR_WRITERS_PER_REGION (worker/config.ts) so that each of N processes takes 1/N of the share.
+ * Never more than ⌊rate⌋ writes arrive at AWS in any one second (a sliding log beside the bucket; a
+ * bucket that refilled during a pause could otherwise send a second's worth on top of the next
+ * second's). AWS counts arrivals, which we cannot see, and the time from taking a token to the request
+ * on the wire varies by tens of ms on a busy host: so a write holds its slot in the log while in flight,
+ * and from its answer on counts as having arrived at `answer − fastest round trip seen` (the latest it
+ * can have arrived, if the fastest round trip was all network; before TRUSTED_ANSWERS answers, at its
+ * answer); the slot frees a window after that.
+ *
+ * One governor per Region per process, and one process writing per Region at a time: the Region's
+ * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
+ * and `setWriteGate` lets a write through only while that lease is valid. So any number of worker
+ * processes share a Region's `writeQuotaShare` without a per-process setting.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
@@ -25,6 +35,14 @@ import { describeAwsError, isThrottling } from './aws-errors.js';
 export const THROTTLED_TRIES = 8;
 /** After a throttle, the time the rate takes to climb back from half to the full share. */
 export const RECOVERY_MS = 10_000;
+/**
+ * The sliding window of the write log: AWS's one second, plus 25 ms for the receiving side's own stamping
+ * (a request waits for the server's event loop before it is counted: the lab on a busy 2-core host counted
+ * 31 in one second at 1,000 ms). Costs 2.5 % of the rate.
+ */
+export const WINDOW_MS = 1_025;
+/** Answers before the fastest round trip seen is trusted (see WriteGovernor.arrivedBy). */
+export const TRUSTED_ANSWERS = 20;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
@@ -45,13 +63,24 @@ export function observeGovernors(o: GovernorObserver | undefined): void {
   observer = o;
 }
 
+/** One write's place in the log: sent at, answered at (Infinity while in flight). */
+interface Slot {
+  sentAt: number;
+  answeredAt: number;
+}
+
 export class WriteGovernor {
   private tokens: number;
   private last = Date.now();
   /** Rate right after the last decrease, and when that was. */
   private floorRate: number;
   private decreasedAt = 0;
-  private queue: Array<() => void> = [];
+  private queue: Array<(slot: Slot) => void> = [];
+  /** Writes of the last WINDOW_MS and those in flight (`at` = Infinity until answered). */
+  private slots: Slot[] = [];
+  /** Fastest round trip seen (ms), and how many answers it is the fastest of. */
+  private fastestMs = Infinity;
+  private answers = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tries: number;
   private readonly random: () => number;
@@ -89,27 +118,57 @@ export class WriteGovernor {
     this.last = now;
   }
 
+  /**
+   * The latest a write can have arrived: its answer less the fastest round trip seen (then all network), judged
+   * now, as the fastest only gets faster; before TRUSTED_ANSWERS answers (cold connections are slow to
+   * open, the fastest is not known yet) its answer itself.
+   */
+  private arrivedBy(s: Slot): number {
+    return Math.max(s.sentAt, s.answeredAt - (this.answers >= TRUSTED_ANSWERS ? this.fastestMs : 0));
+  }
+
+  /** ms until the log has room for one more write (0: now; Infinity: every slot is in flight). */
+  private windowWait(now: number): number {
+    if (this.slots.length > 0) this.slots = this.slots.filter((s) => now - this.arrivedBy(s) < WINDOW_MS);
+    if (this.slots.length < Math.max(1, Math.floor(this.rate))) return 0;
+    return Math.min(...this.slots.map((s) => this.arrivedBy(s))) + WINDOW_MS - now;
+  }
+
+  /** The write of `slot` was answered at `now`. */
+  private answered(slot: Slot, now: number): void {
+    this.fastestMs = Math.min(this.fastestMs, now - slot.sentAt);
+    this.answers++;
+    slot.answeredAt = now;
+    if (this.queue.length === 0) return;
+    clearTimeout(this.timer);
+    this.pump();
+  }
+
   private pump = (): void => {
     this.timer = undefined;
     this.refill();
-    while (this.queue.length > 0 && this.tokens >= 1) {
+    let windowMs = 0;
+    while (this.queue.length > 0 && this.tokens >= 1 && (windowMs = this.windowWait(Date.now())) === 0) {
       this.tokens -= 1;
-      this.queue.shift()!();
+      const slot: Slot = { sentAt: Date.now(), answeredAt: Infinity };
+      this.slots.push(slot);
+      this.queue.shift()!(slot);
     }
-    if (this.queue.length > 0) {
-      const waitMs = Math.max(1, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+    // All slots in flight: answered() pumps again.
+    if (this.queue.length > 0 && windowMs !== Infinity) {
+      const waitMs = Math.max(1, windowMs, Math.ceil(((1 - this.tokens) / this.rate) * 1000));
       this.timer = setTimeout(this.pump, waitMs);
     }
   };
 
-  /** Resolves when this caller may send one write. */
-  acquire(): Promise<void> {
+  /** Resolves when this caller may send one write, with the write's slot in the log. */
+  acquire(): Promise<Slot> {
     const started = Date.now();
     return new Promise((resolve) => {
-      this.queue.push(() => {
+      this.queue.push((slot) => {
         this.stats.waitedMs += Date.now() - started;
         observer?.waited(this.key, Date.now() - started);
-        resolve();
+        resolve(slot);
       });
       if (!this.timer) this.pump();
     });
@@ -129,14 +188,23 @@ export class WriteGovernor {
 
   /** Sends one write through the bucket; throttling is absorbed here (see the module comment), nowhere else. */
   async write<T>(send: () => Promise<T>): Promise<T> {
+    const region = this.key.split('/')[0]!;
     for (let tried = 1; ; tried++) {
-      await this.acquire();
+      const slot = await this.acquire();
+      const closed = gates.get(region)?.();
+      if (closed) {
+        slot.answeredAt = slot.sentAt; // never sent
+        throw leaseLost(this.key, closed);
+      }
       this.stats.sends++;
+      slot.sentAt = Date.now();
       try {
         const out = await send();
+        this.answered(slot, Date.now());
         this.stats.writes++;
         return out;
       } catch (err) {
+        this.answered(slot, Date.now());
         if (!isThrottling(err)) throw err;
         this.onThrottle();
         if (tried >= this.tries) throw throttledFailure(err, this.key, tried);
@@ -157,17 +225,29 @@ function throttledFailure(err: unknown, name: string, tries: number): Applicatio
   });
 }
 
-const governors = new Map<string, WriteGovernor>();
-let writersPerRegion = 1;
-
-/** Worker processes sharing each Region's write share (worker/config.ts SECRETS_DR_WRITERS_PER_REGION). */
-export function setWritersPerRegion(writers: number): void {
-  writersPerRegion = Math.max(1, Math.floor(writers));
+/** A write refused because this process does not hold the Region's write lease (any more): retryable, on the holder. */
+function leaseLost(name: string, reason: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: ErrorType.WriteLeaseLost,
+    message: `${name}: not sent: ${reason}; the activity is retried on the worker that holds the Region's write lease`,
+    details: [{ region: name.split('/')[0] }],
+  });
 }
+
+/** Per Region: undefined while this process may write there, else why not (worker/region-lease.ts installs them). */
+const gates = new Map<string, () => string | undefined>();
+
+/** Lets writes to `region` through only while `gate()` returns undefined (undefined `gate`: always). */
+export function setWriteGate(region: string, gate: (() => string | undefined) | undefined): void {
+  if (gate) gates.set(region, gate);
+  else gates.delete(region);
+}
+
+const governors = new Map<string, WriteGovernor>();
 
 /** The process-wide governor of a Region (or `<region>/<quota group>`), at `share` of its 50 TPS write quota. */
 export function writeGovernor(region: string, share: number): WriteGovernor {
-  const rate = Math.max(1, (share * REGION_WRITE_TPS) / writersPerRegion);
+  const rate = Math.max(1, share * REGION_WRITE_TPS);
   let g = governors.get(region);
   if (!g) {
     g = new WriteGovernor(rate, region);

@@ -18,6 +18,7 @@ const QUICK: Record<string, string[]> = {
   'failback.bench.js': ['--n', '100', '--baseline-n', '50'],
   'setup.bench.js': ['--n', '200', '--baseline-n', '100'],
   'monitor.bench.js': ['--n', '500'],
+  'scale-out.bench.js': ['--n', '300'],
 };
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -140,7 +140,7 @@ export function finishedView(base: Base & { status: string; closedAt?: string },
       const r = report as SetupReport;
       outcome = r.attention > 0 ? 'needs attention' : 'done';
       counts = nonZero(r.counts);
-      summary = `${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.outcomes.length} replica(s) in ${formatDuration(r.durationMs)}`;
+      summary = `${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.outcomes.length + (r.omittedOutcomes ?? 0)} replica(s) in ${formatDuration(r.durationMs)}`;
       rows = r.outcomes.map((o) => ({
         secret: o.secret,
         region: o.region,

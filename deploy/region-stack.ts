@@ -28,7 +28,10 @@ export interface DeployOptions {
   /** Name of the Secrets Manager secret (in each Region) that holds the Temporal Cloud API key. */
   temporalApiKeySecret: string;
   taskQueuePrefix: string;
-  /** Workers per Region (2 keeps a worker through a task replacement). */
+  /**
+   * Workers per Region (2 keeps a worker through a task replacement). Any number is safe for the write quota: one
+   * holds the Region's write lease and runs its AWS calls at writeQuotaShare, the others stand by and run workflows.
+   */
   workerCount: number;
 }
 

@@ -16,6 +16,8 @@ export const ErrorType = {
    * with a delay that lets the governor's rate recover first.
    */
   WriteThrottled: 'WriteThrottled',
+  /** This worker process no longer holds the Region's write lease (worker/region-lease.ts): retry lands on the holder. */
+  WriteLeaseLost: 'WriteLeaseLost',
   /** AWS said no for good: access denied, validation, not found where it must exist. */
   AwsRejected: 'AwsRejected',
   /** The secret does not exist (or is scheduled for deletion). */

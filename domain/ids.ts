@@ -99,3 +99,8 @@ export function runStamp(started: Date, withMilliseconds = true): string {
 
 /** The workflow patch id under which run ids carry milliseconds (`patched(RUN_STAMP_MS_PATCH)`). */
 export const RUN_STAMP_MS_PATCH = 'run-stamp-ms';
+
+/** A Region's write lease (workflows/write-lease.workflow.ts): one per task queue prefix and Region, the id is the lock. */
+export function writeLeaseWorkflowId(region: string, prefix: string = DEFAULT_TASK_QUEUE_PREFIX): string {
+  return `secrets-dr/write-lease/${prefix}/${region}`;
+}

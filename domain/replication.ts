@@ -172,11 +172,23 @@ export const SetupReport = z.object({
   primaryRegion: z.string(),
   drRegions: z.array(z.string()),
   outcomes: z.array(SecretOutcome),
+  /** Outcomes left out of `outcomes` (a fleet above SETUP_OUTCOMES_LIMIT: only those not InSync are listed); `counts` has all. */
+  omittedOutcomes: z.number().int().optional(),
   counts: z.record(z.string(), z.number().int()),
   attention: z.number().int(),
   durationMs: z.number(),
 });
 export type SetupReport = z.infer<typeof SetupReport>;
+
+/** Outcomes a setup report lists in full (≈ 150 bytes each: ~300 KB); above it, only those that are not InSync. */
+export const SETUP_OUTCOMES_LIMIT = 2_000;
+
+/** The outcomes a setup report carries: all of them up to SETUP_OUTCOMES_LIMIT, else those not InSync (at most the limit). */
+export function listedOutcomes(outcomes: SecretOutcome[], limit = SETUP_OUTCOMES_LIMIT): { outcomes: SecretOutcome[]; omittedOutcomes?: number } {
+  if (outcomes.length <= limit) return { outcomes };
+  const listed = outcomes.filter((o) => o.state !== 'InSync').slice(0, limit);
+  return { outcomes: listed, omittedOutcomes: outcomes.length - listed.length };
+}
 
 export function countOutcomes(outcomes: readonly SecretOutcome[]): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -111,6 +111,11 @@ export const StatusReport = z.object({
     }),
   ),
   rows: z.array(StatusRow),
+  /**
+   * Rows left out of `rows` so the report stays one small payload (a large fleet: `trimStatusReport`): those
+   * that need no attention first; `counts` and `attention` still count every secret.
+   */
+  omittedRows: z.number().int().optional(),
   /** Per Region: state → count. */
   counts: z.record(z.string(), z.record(z.string(), z.number().int())),
   /** Secrets that need a person's attention (anything but primary/InSync). */
@@ -306,4 +311,19 @@ export function buildStatusReport(input: StatusInput): StatusReport {
       regions.map((r) => input.inventories[r]?.inventory),
     ),
   };
+}
+
+/** Rows a status report carries at most (≈ 150 bytes each: ~150 KB, under the 256 KB payload budget). */
+export const STATUS_ROWS_LIMIT = 1_000;
+
+const needsAttention = (row: StatusRow) => Object.values(row.cells).some((c) => c.state !== 'primary' && c.state !== 'InSync');
+
+/**
+ * A report of at most `limit` rows: beyond it, the rows that need attention (in order), then none of the
+ * healthy ones; `omittedRows` says how many were left out. Counts and `attention` are the whole fleet's.
+ */
+export function trimStatusReport(report: StatusReport, limit = STATUS_ROWS_LIMIT): StatusReport {
+  if (report.rows.length <= limit) return report;
+  const kept = report.rows.filter(needsAttention).slice(0, limit);
+  return { ...report, rows: kept, omittedRows: report.rows.length - kept.length };
 }

@@ -101,6 +101,13 @@ export class LabClient {
     const all = await this.call<Record<string, Record<string, { calls: number; throttled?: number; failed?: number }>>>('GET', 'counters');
     return regions ? Object.fromEntries(Object.entries(all).filter(([r]) => regions.includes(r))) : all;
   }
+  /** Per Region and rate-limited quota group: calls, the most in any 1-second window, and per calendar second. */
+  async rates(regions?: readonly string[]) {
+    const all = await this.call<
+      Record<string, Record<string, { calls: number; maxPerSecond: number; maxAt: number | null; perSecond: Record<string, number> }>>
+    >('GET', 'counters/rate');
+    return regions ? Object.fromEntries(Object.entries(all).filter(([r]) => regions.includes(r))) : all;
+  }
   /** Resets the counts of the given Regions (tests running side by side each reset their own). */
   resetCounters(regions?: readonly string[]) {
     return this.call('POST', 'counters/reset', regions ? { regions } : {});

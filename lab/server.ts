@@ -29,6 +29,7 @@
  *   GET  /_lab/health                      {ok:true}
  *   GET  /_lab/status                      Regions, faults, secrets per Region, quotas on/off, clock
  *   GET  /_lab/counters                    {region: {op: {calls, throttled, failed}}}  (EventBridge ops as events:<Op>)
+ *   GET  /_lab/counters/rate               {region: {group: {calls, maxPerSecond, perSecond}}} (rate-limited groups: arrivals per 1-s window)
  *   POST /_lab/counters/reset          {regions?: [..]} (default: every Region)
  *   POST /_lab/reset                       all state, faults, counters, quota buckets, clock
  *   GET  /_lab/quotas                      the quota table

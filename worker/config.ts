@@ -53,13 +53,11 @@ const EnvSchema = z.object({
       z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'], { error: 'expected one of TRACE, DEBUG, INFO, WARN, ERROR (unset it for the default)' }),
     )
     .optional(),
-  /** Worker processes serving the same Region: each one's write governor takes 1/N of writeQuotaShare. */
-  SECRETS_DR_WRITERS_PER_REGION: z.coerce
-    .number({ error: 'expected a whole number of worker processes per Region, e.g. 2' })
-    .int({ error: 'expected a whole number of worker processes per Region, e.g. 2' })
-    .min(1, { error: 'at least 1 (unset it when one worker process serves each Region)' })
-    .max(50, { error: 'at most 50: each process needs at least 1 write/s of the 50 TPS quota' })
-    .default(1),
+  /**
+   * Deprecated, ignored: any number of worker processes now share a Region's write quota share through the
+   * Region's write lease (worker/region-lease.ts). The worker warns when it is set.
+   */
+  SECRETS_DR_WRITERS_PER_REGION: optionalText,
   /** The worker writes its process id here once it is ready (the local stack waits for it). */
   SECRETS_DR_READY_FILE: optionalText,
   /** The key the receiver checks and `events install` puts into the EventBridge connection. */

@@ -1,7 +1,9 @@
 /**
  * Composition root of the worker: one Temporal worker for workflows (`<prefix>`) and one per
  * Region (`<prefix>.<region>`) whose activities hold that Region's AWS clients, so every AWS call
- * runs in the Region it must (promotion must be called from the DR Region).
+ * runs in the Region it must (promotion must be called from the DR Region). A Region's worker runs
+ * only while this process holds the Region's write lease (region-lease.ts): start as many processes
+ * as you like, one per Region writes at a time, the others stand by and serve workflows.
  */
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +22,7 @@ import { createDrillActivities } from '../activities/drill.activities.js';
 import { createReadPathsActivities } from '../activities/read-paths.activities.js';
 import type { RegionClients } from '../activities/clients.js';
 import { envValue, type TemporalConnectionOptions } from './config.js';
-import { setWritersPerRegion } from '../activities/write-governor.js';
+import { RegionLease } from './region-lease.js';
 import { createRegionClients } from './aws-clients.js';
 import { prebuiltBundlePath } from './workflow-bundle.js';
 import { installRuntime } from './runtime.js';
@@ -63,8 +65,14 @@ export interface StartWorkersOptions {
   /** Clients per Region; default: real SDK clients. */
   clientsFor?: (region: string) => RegionClients;
   awsTimeoutMs?: number;
-  /** Worker processes serving each Region (SECRETS_DR_WRITERS_PER_REGION): the write governors take 1/N of the share. */
-  writersPerRegion?: number;
+  /**
+   * `lease` (default): a Region's activities run only while this process holds the Region's write lease, so
+   * any number of processes share the Region's write quota share. `always`: they run at once, without a lease
+   * (only when nothing else serves these Regions on this task queue prefix: tests with fake clients).
+   */
+  regionWorkers?: 'lease' | 'always';
+  /** Log of the lease's changes (acquired, lost, renewal failures). */
+  log?: (message: string) => void;
   /** Prebuilt workflow bundle (tests reuse one across workers). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra worker options (tests tune these). */
@@ -74,7 +82,10 @@ export interface StartWorkersOptions {
 }
 
 export interface RunningWorkers {
+  /** The workflow worker (and the Region workers with `regionWorkers: 'always'`; under a lease each lease runs its own). */
   workers: Worker[];
+  /** Per Region served under a lease: whether this process holds it now. */
+  leases: Map<string, RegionLease>;
   /** Resolves when every worker has stopped. */
   done: Promise<void>;
   /** Where the workflow code came from: the caller's bundle, the prebuilt file, or bundled at start from source. */
@@ -91,7 +102,6 @@ function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOpti
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
-  if (options.writersPerRegion !== undefined) setWritersPerRegion(options.writersPerRegion);
   const common = { connection: options.connection, namespace: options.namespace, ...options.workerOptions };
   const workers: Worker[] = [];
   const source = workflowSource(options.workflowBundle);
@@ -106,21 +116,39 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   if (options.meter) meterGovernors(options.meter);
   const peerCache = new Map<string, RegionClients>();
   const peerClients = (r: string) => peerCache.get(r) ?? peerCache.set(r, clientsFor(r)).get(r)!;
-  for (const region of options.regions) {
-    workers.push(
-      await Worker.create({
-        ...common,
-        taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
-        activities: createRegionActivities(clientsFor(region), peerClients),
-        ...(recorder
-          ? { interceptors: { ...common.interceptors, activity: [...(common.interceptors?.activity ?? []), metricsInterceptor(recorder, region)] } }
-          : {}),
-      }),
-    );
+  const regionWorker = (region: string) =>
+    Worker.create({
+      ...common,
+      taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
+      activities: createRegionActivities(clientsFor(region), peerClients),
+      ...(recorder
+        ? { interceptors: { ...common.interceptors, activity: [...(common.interceptors?.activity ?? []), metricsInterceptor(recorder, region)] } }
+        : {}),
+    });
+  const leases = new Map<string, RegionLease>();
+  if (options.regionWorkers === 'always') for (const region of options.regions) workers.push(await regionWorker(region));
+  else {
+    // Sorted, each after the previous: identical processes never split their Regions (region-lease.ts).
+    let after: RegionLease | undefined;
+    for (const region of [...new Set(options.regions)].sort()) {
+      const lease: RegionLease = new RegionLease({
+        connection: options.connection,
+        namespace: options.namespace,
+        region,
+        taskQueuePrefix: options.taskQueuePrefix,
+        ...(after ? { after } : {}),
+        ...(options.log ? { log: options.log } : {}),
+        createWorker: () => regionWorker(region),
+      });
+      leases.set(region, lease);
+      after = lease;
+    }
   }
-  const done = Promise.all(workers.map((w) => w.run())).then(() => undefined);
+  const running = workers.map((w) => w.run());
+  const done = Promise.all([...running, ...[...leases.values()].map((l) => l.done)]).then(() => undefined);
   return {
     workers,
+    leases,
     done,
     workflowCode: options.workflowBundle
       ? 'given bundle'
@@ -128,6 +156,8 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         ? `prebuilt ${source.workflowBundle.codePath}`
         : `bundled from ${source.workflowsPath}`,
     async shutdown() {
+      // Region workers first (each finishes its activities and releases its lease), then the workflows.
+      for (const l of [...leases.values()].reverse()) await l.stop();
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
     },

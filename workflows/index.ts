@@ -15,3 +15,4 @@ export { failbackWorkflow } from './failback.workflow.js';
 export { failbackBatchWorkflow } from './failback-batch.workflow.js';
 export { drillWorkflow } from './drill.workflow.js';
 export { readPathsWorkflow } from './read-paths.workflow.js';
+export { writeLeaseWorkflow } from './write-lease.workflow.js';

@@ -7,7 +7,7 @@
 import { executeChild, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import { workflowTaskQueue, setupBatchWorkflowId } from '../domain/ids.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
-import { countOutcomes, type SetupProgress, type SetupReport } from '../domain/replication.js';
+import { countOutcomes, listedOutcomes, type SetupProgress, type SetupReport } from '../domain/replication.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
@@ -17,6 +17,8 @@ import { approvalStateSignal, batchProgressSignal, setupProgressQuery } from './
 import { BATCH_READ_OPTIONS, WRITE_OPTIONS } from './setup-support.js';
 import { chunk, runBatches } from './kit/index.js';
 import { ReplicateWorkflowInput } from '../domain/workflow-inputs.js';
+
+const PAGES_PER_ACTIVITY = 20;
 
 export async function replicateWorkflow(raw: ReplicateWorkflowInput): Promise<SetupReport> {
   const { plan, taskQueuePrefix: prefix, batchSize = 100, parallelBatches = 4 } = ReplicateWorkflowInput.parse(raw);
@@ -52,7 +54,15 @@ export async function replicateWorkflow(raw: ReplicateWorkflowInput): Promise<Se
     await sleep(Math.min(2_000, 200 * 2 ** i, Math.max(1, keyDeadline - Date.now())));
   }
 
-  const { names } = await primaryReads.listSetupSecrets({ secrets: plan.secrets });
+  // Paged (PAGES_PER_ACTIVITY ListSecrets pages per activity): 100,000 names in one result would outgrow a payload.
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await primaryReads.listSetupSecrets({ secrets: plan.secrets, nextToken, maxPages: PAGES_PER_ACTIVITY });
+    for (const name of page.names) names.push(name);
+    nextToken = page.nextToken;
+  } while (nextToken);
+  names.sort();
   progress.total = names.length * drRegions.length;
   progress.phase = 'replicating';
 
@@ -85,7 +95,7 @@ export async function replicateWorkflow(raw: ReplicateWorkflowInput): Promise<Se
     workflowId,
     primaryRegion: plan.primaryRegion,
     drRegions,
-    outcomes,
+    ...listedOutcomes(outcomes),
     counts,
     attention: new Set(outcomes.filter((o) => o.state !== 'InSync').map((o) => o.secret)).size,
     durationMs,

@@ -2,17 +2,21 @@
  * status: one pass of ListSecrets per Region (in parallel, each on its Region's task queue),
  * DescribeSecret on the primary only for secrets whose replica is missing or conflicting, then the
  * table secret × Region. Read-only; a Region that does not answer shows as `unknown`.
+ * A large fleet: each Region is listed PAGES_PER_ACTIVITY pages (1,000 secrets) per activity, so no
+ * result outgrows a payload or an activity timeout; the report keeps at most STATUS_ROWS_LIMIT rows
+ * (those that need attention; counts cover every secret).
  */
 import { ApplicationFailure } from '@temporalio/workflow';
 import { planRegions } from '../domain/plan.js';
 import { classifyFailure } from '../domain/aws-error-class.js';
 import type { ReplicationState, StatusInput, StatusReport } from '../domain/status.js';
-import { buildStatusReport, secretsNeedingDescribe } from '../domain/status.js';
+import { buildStatusReport, secretsNeedingDescribe, trimStatusReport, type RegionInventory } from '../domain/status.js';
 import type { InventoryActivities } from '../activities/inventory.activities.js';
 import { regionActivities } from './activity-options.js';
 import { StatusWorkflowInput } from '../domain/workflow-inputs.js';
 
 const DESCRIBE_BATCH = 100;
+const PAGES_PER_ACTIVITY = 10;
 
 function failureMessage(err: unknown): string {
   const e = err as { cause?: { message?: string }; message?: string };
@@ -27,7 +31,15 @@ export async function statusWorkflow(raw: StatusWorkflowInput): Promise<StatusRe
   const results = await Promise.all(
     regions.map(async (region) => {
       try {
-        return [region, { inventory: await acts(region).listInventory({ region }) }] as const;
+        const inventory: RegionInventory = { region, entries: [], listCalls: 0 };
+        let nextToken: string | undefined;
+        do {
+          const page = await acts(region).listInventory({ region, nextToken, maxPages: PAGES_PER_ACTIVITY });
+          for (const e of page.entries) inventory.entries.push(e);
+          inventory.listCalls += page.listCalls;
+          nextToken = page.nextToken;
+        } while (nextToken);
+        return [region, { inventory }] as const;
       } catch (err) {
         // Denied or throttled is not an outage (invariant 9): say which, so status does not print UNREACHABLE.
         const cause = (err as { cause?: { type?: string; details?: unknown[] } }).cause;
@@ -58,5 +70,5 @@ export async function statusWorkflow(raw: StatusWorkflowInput): Promise<StatusRe
       break; // the table still shows missing/conflict without the primary's message
     }
   }
-  return buildStatusReport({ plan, generatedAt: new Date().toISOString(), inventories, replication, describeCalls });
+  return trimStatusReport(buildStatusReport({ plan, generatedAt: new Date().toISOString(), inventories, replication, describeCalls }));
 }

@@ -40,7 +40,11 @@ export const deploySynthCommand = defineCommand({
       placeholder: 'NAME',
       description: 'the Secrets Manager secret holding the Temporal API key (default secrets-dr/PLAN/temporal-api-key)',
     },
-    workers: { type: 'string', placeholder: 'N', description: 'worker tasks per Region, 1-10 (default 2)' },
+    workers: {
+      type: 'string',
+      placeholder: 'N',
+      description: "worker tasks per Region, 1-10 (default 2); one runs the Region's AWS calls (it holds the write lease), the others stand by",
+    },
     out: { type: 'string', placeholder: 'DIR', description: 'where the templates are written (default deploy/cdk.out of the package)' },
   },
   schema: z.object({

@@ -51,6 +51,7 @@ export function renderSetup(report: SetupReport, io: Io): void {
     return [o.secret, o.region, o.state, o.action, notes.join('; ')];
   });
   for (const line of table(['SECRET', 'REGION', 'STATE', 'ACTION', 'NOTES'], rows)) io.out(line);
+  if (report.omittedOutcomes) io.out(`… ${report.omittedOutcomes} more (InSync) not listed: a large fleet's report lists those that need attention`);
   io.out('');
   io.out(
     Object.entries(report.counts)

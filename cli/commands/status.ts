@@ -62,7 +62,7 @@ function cellText(cell: StatusCell | undefined): string {
 export function renderStatus(report: StatusReport, io: Io): void {
   const regions = [report.primaryRegion, ...report.drRegions];
   io.out(
-    `plan ${report.plan}: primary ${report.primaryRegion}, DR ${report.drRegions.join(', ')} — ${report.rows.length} secrets (read ${report.generatedAt})`,
+    `plan ${report.plan}: primary ${report.primaryRegion}, DR ${report.drRegions.join(', ')} — ${report.rows.length + (report.omittedRows ?? 0)} secrets (read ${report.generatedAt})`,
   );
   for (const r of report.regions) {
     const access = r.reachable
@@ -76,6 +76,8 @@ export function renderStatus(report: StatusReport, io: Io): void {
   const headers = ['SECRET', 'GROUP', ...regions.map((r) => (r === report.primaryRegion ? `${r} (primary)` : r))];
   const rows = report.rows.map((row) => [row.name, row.group ?? '-', ...regions.map((r) => cellText(row.cells[r]))]);
   for (const line of table(headers, rows)) io.out(line);
+  if (report.omittedRows)
+    io.out(`… ${report.omittedRows} more secret(s) not listed (a large fleet: the report lists those that need attention first); the counts above cover all`);
   io.out('');
   for (const region of regions) {
     const counts = Object.entries(report.counts[region] ?? {}).map(([s, n]) => `${n} ${s}`);

@@ -52,9 +52,14 @@ export const workerCommand = defineCommand({
       regions,
       taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
       awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
-      writersPerRegion: env.SECRETS_DR_WRITERS_PER_REGION,
+      log: (message) => log('warn', `secrets-dr worker: ${message}`),
       ...(metricsPort ? { meter: Runtime.instance().metricMeter } : {}),
     });
+    if (env.SECRETS_DR_WRITERS_PER_REGION)
+      log(
+        'warn',
+        `secrets-dr worker: SECRETS_DR_WRITERS_PER_REGION=${env.SECRETS_DR_WRITERS_PER_REGION} is ignored and deprecated: worker processes share each Region's write quota share by themselves (one holds the Region's write lease at a time); unset it`,
+      );
     if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
     const queues = [env.SECRETS_DR_TASK_QUEUE_PREFIX, ...regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`)];
     log(

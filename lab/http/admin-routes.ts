@@ -58,6 +58,7 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
       accounts: core.accounts().map((a) => ({ accountId: a.accountId, secrets: a.secretsManager.counts(), revoked: core.directory.isRevoked(a.accountId) })),
     }),
     'GET /_lab/counters': () => counters.snapshot(),
+    'GET /_lab/counters/rate': () => counters.rates(),
     'POST /_lab/counters/reset': (b) => {
       if (b.regions !== undefined && (!Array.isArray(b.regions) || !b.regions.every((r) => typeof r === 'string'))) {
         throw new BadLabRequest('"regions" must be a list of Region names');

@@ -128,3 +128,15 @@ export function decodeToken(token: string | undefined): number {
   }
   throw err('InvalidNextTokenException', 'The NextToken value is invalid.');
 }
+
+/** ListSecrets' NextToken: the offset, and the listing's snapshot (see SecretsManagerService.listSecrets). */
+export function encodeListToken(offset: number, cursor: number): string {
+  return Buffer.from(JSON.stringify({ o: offset, c: cursor })).toString('base64url');
+}
+
+export function decodeListToken(token: string | undefined): { offset: number; cursor?: number } {
+  const offset = decodeToken(token);
+  if (token === undefined) return { offset };
+  const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { c?: unknown };
+  return typeof parsed.c === 'number' && Number.isInteger(parsed.c) ? { offset, cursor: parsed.c } : { offset };
+}

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { EmulatedService, EventSink, LabClock, RequestContext } from '../types.js';
-import { decodeToken, encodeToken, matchesFilters, primaryRegionOf, readFilters } from './list-filters.js';
+import { decodeListToken, decodeToken, encodeListToken, encodeToken, matchesFilters, primaryRegionOf, readFilters } from './list-filters.js';
 import {
   arnInRegion,
   AWSCURRENT,
@@ -728,22 +728,36 @@ export class SecretsManagerService implements EmulatedService {
     return { SecretValues: values, Errors: errors, NextToken: next };
   }
 
+  /**
+   * Listings in progress: the sorted, filtered records of a listing's first page, reused by its next pages
+   * (the NextToken names it). Sorting the whole store for every page made listing 100,000 secrets O(N²/100).
+   * Membership and order are the listing's start; each entry shows the record as it is now, and a record
+   * deleted meanwhile is left out.
+   */
+  private readonly listCursors = new Map<number, SecretRecord[]>();
+  private nextCursor = 0;
+
   private listSecrets(input: Input, ctx: RequestContext): unknown {
     const store = this.storeFor(ctx.region);
     const filters = readFilters(input.Filters);
     const max = optInt(input, 'MaxResults', 1, 100) ?? 100;
-    const offset = decodeToken(optString(input, 'NextToken'));
+    const { offset, cursor } = decodeListToken(optString(input, 'NextToken'));
     const sortOrder = optString(input, 'SortOrder') ?? 'asc';
     if (sortOrder !== 'asc' && sortOrder !== 'desc') throw invalidParam('SortOrder must be asc or desc.');
     const sortBy = optString(input, 'SortBy') ?? 'created-date';
     if (!['created-date', 'last-accessed-date', 'last-changed-date', 'name'].includes(sortBy)) throw invalidParam(`Invalid SortBy: ${sortBy}`);
     const includeDeleted = optBool(input, 'IncludePlannedDeletion') ?? false;
-    const matched = sortedList(store, filters, includeDeleted, sortOrder, sortBy);
-    const page = matched.slice(offset, offset + max);
-    return {
-      SecretList: page.map((rec) => this.describeShape(rec, true)),
-      NextToken: offset + max < matched.length ? encodeToken(offset + max) : undefined,
-    };
+    const matched = (cursor !== undefined ? this.listCursors.get(cursor) : undefined) ?? sortedList(store, filters, includeDeleted, sortOrder, sortBy);
+    if (cursor !== undefined) this.listCursors.delete(cursor);
+    const page = matched.slice(offset, offset + max).filter((rec) => store.byName.get(rec.name) === rec);
+    let next: string | undefined;
+    if (offset + max < matched.length) {
+      const id = this.nextCursor++;
+      this.listCursors.set(id, matched);
+      if (this.listCursors.size > 64) this.listCursors.delete(this.listCursors.keys().next().value!);
+      next = encodeListToken(offset + max, id);
+    }
+    return { SecretList: page.map((rec) => this.describeShape(rec, true)), NextToken: next };
   }
 
   private listSecretVersionIds(input: Input, ctx: RequestContext): unknown {

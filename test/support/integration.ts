@@ -62,6 +62,8 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   // test/chaos: Regions no other file uses.
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
+  // Scale-out: three worker processes on one Region; its per-second write counts must be its own.
+  'scale-out': ['eu-central-1', 'us-east-2'],
 };
 
 let bundle: Promise<WorkflowBundle> | undefined;

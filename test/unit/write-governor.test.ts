@@ -6,7 +6,16 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
 import { REGION_WRITE_TPS } from '../../domain/failover.js';
-import { backoffMs, RECOVERY_MS, setWritersPerRegion, THROTTLED_TRIES, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
+import {
+  backoffMs,
+  RECOVERY_MS,
+  setWriteGate,
+  THROTTLED_TRIES,
+  TRUSTED_ANSWERS,
+  WINDOW_MS,
+  WriteGovernor,
+  writeGovernor,
+} from '../../activities/write-governor.js';
 
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 const denied = () => Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
@@ -29,7 +38,6 @@ beforeEach(() => {
 });
 afterEach(() => {
   vi.useRealTimers();
-  setWritersPerRegion(1);
 });
 
 describe('token bucket and share', () => {
@@ -47,12 +55,72 @@ describe('token bucket and share', () => {
     expect(g.stats).toMatchObject({ writes: 31, sends: 31, throttled: 0 });
   });
 
-  it('a Region governor runs at writeQuotaShare × 50 TPS, divided among SECRETS_DR_WRITERS_PER_REGION processes, never below 1/s', () => {
+  it('a Region governor runs at writeQuotaShare × 50 TPS, never below 1/s, one per Region per process', () => {
     expect(writeGovernor('gov-test-1', 0.6).rate).toBe(0.6 * REGION_WRITE_TPS);
-    setWritersPerRegion(3);
-    expect(writeGovernor('gov-test-1', 0.6).rate).toBe(10); // the same governor, its rate updated
+    expect(writeGovernor('gov-test-1', 0.2).rate).toBe(10); // the same governor, its rate updated
     expect(writeGovernor('gov-test-2', 0.01).rate).toBe(1);
     expect(writeGovernor('gov-test-1', 0.6)).toBe(writeGovernor('gov-test-1', 0.6));
+  });
+
+  it('never more than the rate in any window, even after a pause that refilled the bucket', async () => {
+    const g = new WriteGovernor(10);
+    const sentAt: number[] = [];
+    const burst = (n: number) => Promise.all(Array.from({ length: n }, () => g.write(async () => sentAt.push(Date.now()))));
+    const first = burst(15);
+    await vi.runAllTimersAsync();
+    await first;
+    await vi.advanceTimersByTimeAsync(900); // the bucket refills to a full second's worth
+    const second = burst(25);
+    await vi.runAllTimersAsync();
+    await second;
+    expect(sentAt).toHaveLength(40);
+    for (const t of sentAt) expect(sentAt.filter((u) => u >= t && u < t + WINDOW_MS).length).toBeLessThanOrEqual(10);
+  });
+
+  it('a write in flight holds its slot; answered, it counts as arrived at its answer (cold) or answer − fastest round trip (warm)', async () => {
+    const g = new WriteGovernor(2);
+    const sentAt: number[] = [];
+    const slow = (ms: number) => () => {
+      sentAt.push(Date.now() - 1_000_000);
+      return new Promise<void>((r) => setTimeout(r, ms));
+    };
+    // Cold (fewer than TRUSTED_ANSWERS answers): the first two take 5 s to answer; the third waits for the
+    // first's answer and a window after it (5,000 + WINDOW_MS), the fourth for the second's (5,500 + WINDOW_MS).
+    const cold = [g.write(slow(5_000)), g.write(slow(5_000)), g.write(slow(10)), g.write(slow(10))];
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(sentAt).toEqual([0, 500]);
+    await vi.runAllTimersAsync();
+    await Promise.all(cold);
+    expect(sentAt).toEqual([0, 500, 5_000 + WINDOW_MS, 5_500 + WINDOW_MS]);
+    // Warm: after TRUSTED_ANSWERS answers with a fastest round trip of 10 ms, a write answered after 2 s counts
+    // as arrived 10 ms before its answer.
+    const warm = Array.from({ length: TRUSTED_ANSWERS }, () => g.write(slow(10)));
+    await vi.runAllTimersAsync();
+    await Promise.all(warm);
+    sentAt.length = 0;
+    const t0 = Date.now() - 1_000_000;
+    const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
+    await vi.runAllTimersAsync();
+    await Promise.all(last);
+    expect(sentAt.map((t) => t - t0)).toEqual([sentAt[0]! - t0, sentAt[0]! - t0 + 500, sentAt[0]! - t0 + 2_000 + WINDOW_MS - 10]);
+  });
+
+  it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
+    let reason: string | undefined = 'this worker process does not hold the write lease of gate-test';
+    setWriteGate('gate-test', () => reason);
+    try {
+      const g = new WriteGovernor(10, 'gate-test/tagging');
+      let sent = 0;
+      const refused = g.write(async () => sent++).catch((e: unknown) => e);
+      await vi.runAllTimersAsync();
+      expect(await refused).toMatchObject({ type: 'WriteLeaseLost', message: expect.stringMatching(/gate-test\/tagging: not sent: .*write lease/) });
+      reason = undefined;
+      const ok = g.write(async () => ++sent);
+      await vi.runAllTimersAsync();
+      expect([await ok, sent, g.stats.sends]).toEqual([1, 1, 1]);
+    } finally {
+      setWriteGate('gate-test', undefined);
+    }
   });
 });
 
