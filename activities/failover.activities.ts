@@ -16,7 +16,7 @@
  */
 import { ApplicationFailure, Context, activityInfo, heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
-import type { Plan } from '../domain/plan.js';
+import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
 import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
@@ -123,6 +123,8 @@ export interface PromoteBatchInput {
   batch: string;
   names: string[];
   writeQuotaShare: number;
+  /** `auto`: writeQuotaShare is the cap of an adaptive governor (plan `writeQuotaShare: auto`); absent = fixed. */
+  writeQuotaShareMode?: WriteQuotaShareMode;
   /** The old primaries were fenced before promotion (planned mode): look for a replicated fence even without its tag. */
   fencedBeforePromotion?: boolean;
   /** Per secret that rotates: its schedule as preflight read it from the primary (recorded in the lineage). */
@@ -300,8 +302,8 @@ export function createFailoverActivities(clients: FailoverClients) {
       const done = new Map<string, SecretOutcome>((prior?.outcomes ?? []).map((o) => [o.name, o]));
       const lineage = new Map((prior?.lineage ?? []).map((l) => [l.name, l]));
       const keyState: { hmacs: boolean; keyProblem?: string } = { hmacs: prior?.hmacs ?? true };
-      const writes = writeGovernor(region, input.writeQuotaShare);
-      const tags = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+      const writes = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
+      const tags = writeGovernor(`${region}/tagging`, input.writeQuotaShare, input.writeQuotaShareMode);
       const details = (): BatchProgress => ({ outcomes: [...done.values()], lineage: [...lineage.values()], hmacs: keyState.hmacs });
       progressOf.set(Context.current(), { details, last: 0 });
       const beat = () => heartbeat(details());

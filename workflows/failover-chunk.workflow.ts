@@ -27,6 +27,8 @@ export interface FailoverChunkInput {
   failoverId: string;
   names: string[];
   writeQuotaShare: number;
+  /** `auto`: writeQuotaShare is the cap of the adaptive governor; absent = fixed. */
+  writeQuotaShareMode?: 'auto';
   taskQueuePrefix?: string;
   batchSize?: number;
   fencedBeforePromotion?: boolean;
@@ -62,6 +64,7 @@ export async function failoverChunkWorkflow(input: FailoverChunkInput): Promise<
         batch,
         names,
         writeQuotaShare: input.writeQuotaShare,
+        ...(input.writeQuotaShareMode ? { writeQuotaShareMode: input.writeQuotaShareMode } : {}),
         fencedBeforePromotion: input.fencedBeforePromotion,
         ...(input.rotation
           ? {

@@ -57,6 +57,7 @@ async function promoteChunk(run: FailoverRun, names: string[], k: number, contro
         failoverId,
         names,
         writeQuotaShare: run.share,
+        ...(plan.failover.writeQuotaShareMode === 'auto' ? { writeQuotaShareMode: 'auto' as const } : {}),
         taskQueuePrefix: input.taskQueuePrefix,
         batchSize: input.batchSize,
         fencedBeforePromotion: run.mode === 'planned',
