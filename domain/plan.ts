@@ -294,6 +294,17 @@ function recoverySafetyProblems(plan: {
 /** The validated plan (defaults filled, durations in milliseconds). JSON-plain. */
 export type Plan = z.output<typeof PlanSchema>;
 
+/**
+ * The orchestrator's write rate in words, for previews and `plan show`: the fixed share, or auto's cap (which
+ * every estimate uses: the fastest it can go, slower while the applications need more of the bucket).
+ */
+export function writeShareText(failover: Pick<Plan['failover'], 'writeQuotaShare' | 'writeQuotaShareMode'>, regionTps = 50): string {
+  const perSecond = Math.round(failover.writeQuotaShare * regionTps);
+  return failover.writeQuotaShareMode === 'auto'
+    ? `up to ${perSecond} writes/s = writeQuotaShare auto, capped at ${failover.writeQuotaShare} of the Region's ${regionTps} TPS (backs off while throttled; estimates use the cap)`
+    : `${perSecond} writes/s = writeQuotaShare ${failover.writeQuotaShare} of the Region's ${regionTps} TPS`;
+}
+
 /** Every Region of the plan, primary first. */
 export function planRegions(plan: Plan): string[] {
   return [plan.primaryRegion, ...plan.drRegions.map((d) => d.region)];
