@@ -44,6 +44,13 @@ import { rulesToRehome, type RotationRules } from '../domain/rotation-schedule.j
 const FAILOVER_TAG = 'secrets-dr:failover';
 
 const CONCURRENCY = 16;
+/**
+ * Secrets of one promotion batch in flight. Each costs about five calls in a row (describe, stop, describe,
+ * read the value, tag), only one of them a governed write, so to keep the governor's rate busy a Region needs
+ * rate × 5 × latency in flight: 30/s × 5 × 0.3 s = 45 at 300 ms (bench/latency.bench.ts). With two batches in
+ * flight per chunk that is 100 per chunk; the governor, not this pool, still limits the writes.
+ */
+export const PROMOTE_CONCURRENCY = 50;
 const SECRET_STRING_LIMIT = 60_000;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -254,6 +261,11 @@ export function createFailoverActivities(clients: FailoverClients) {
       nextToken?: string;
       maxPages?: number;
       onlyReplicas?: boolean;
+      /**
+       * Only replicas of this Region (ListSecrets' `primary-region` filter, server side): verification after a
+       * failover then reads the few secrets still replicas, not ⌈N/100⌉ pages of the whole Region.
+       */
+      replicasOf?: string;
     }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
@@ -262,7 +274,12 @@ export function createFailoverActivities(clients: FailoverClients) {
       do {
         let page;
         try {
-          page = await sm.listSecrets({ MaxResults: 100, NextToken: nextToken, IncludePlannedDeletion: true });
+          page = await sm.listSecrets({
+            MaxResults: 100,
+            NextToken: nextToken,
+            IncludePlannedDeletion: true,
+            ...(input.replicasOf ? { Filters: [{ Key: 'primary-region', Values: [input.replicasOf] }] } : {}),
+          });
         } catch (err) {
           throw toFailure(err, 'ListSecrets', region);
         }
@@ -396,7 +413,7 @@ export function createFailoverActivities(clients: FailoverClients) {
         done.set(name, outcome);
       };
 
-      await pool(input.names, CONCURRENCY, async (name) => {
+      await pool(input.names, PROMOTE_CONCURRENCY, async (name) => {
         await promoteOne(name);
         beat();
       });

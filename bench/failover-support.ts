@@ -50,23 +50,38 @@ export function benchPlan(name: string, prefix: string, failoverYaml: string): P
 }
 
 /** One unplanned failover (the primary Region refuses every call), run to its end; the fence workflow it leaves is ended. */
-export async function runFailover(stack: BenchStack, plan: Plan): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number }> {
+export async function runFailover(
+  stack: BenchStack,
+  plan: Plan,
+): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number; stops: { firstS: number; lastS: number; count: number } }> {
   const { lab, client, prefix } = stack;
   lab.faults.setOutage(PRIMARY, 'refuse');
   const input: FailoverInput = { plan, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix };
   const startedAtMs = Date.now();
-  const report = await client.workflow.execute<typeof failoverWorkflow>('failoverWorkflow', {
-    taskQueue: workflowTaskQueue(prefix),
-    workflowId: failoverWorkflowId(plan.name),
-    args: [input],
-  });
+  // When the DR Region saw its first and last StopReplicationToReplica (the lab's counters, sampled): where the time goes.
+  const calls = () => lab.counters.get(DR, 'StopReplicationToReplica').calls;
+  const base = calls();
+  const stops = { firstS: Number.NaN, lastS: Number.NaN, count: 0 };
+  const sampler = setInterval(() => {
+    const c = calls() - base;
+    const t = (Date.now() - startedAtMs) / 1_000;
+    if (c > 0 && Number.isNaN(stops.firstS)) stops.firstS = t;
+    if (c > stops.count) Object.assign(stops, { lastS: t, count: c });
+  }, 50);
+  const report = await client.workflow
+    .execute<typeof failoverWorkflow>('failoverWorkflow', {
+      taskQueue: workflowTaskQueue(prefix),
+      workflowId: failoverWorkflowId(plan.name),
+      args: [input],
+    })
+    .finally(() => clearInterval(sampler));
   const wallS = (Date.now() - startedAtMs) / 1_000;
   await client.workflow
     .getHandle(fenceWorkflowId(plan.name, PRIMARY))
     .terminate('benchmark done')
     .catch(() => undefined);
   lab.faults.clear(PRIMARY);
-  return { report, wallS, startedAtMs };
+  return { report, wallS, startedAtMs, stops };
 }
 
 /** Writes per second the application wants at `ms` after it started. */

@@ -29,7 +29,7 @@ function latencies(): number[] {
 interface Point {
   latencyMs: number;
   jitterMs: number;
-  failover: { outcome: string; promoted: number; failed: number; wallSeconds: number; boundSeconds: number; ratio: number };
+  failover: { outcome: string; promoted: number; failed: number; wallSeconds: number; toLastPromotionSeconds: number; boundSeconds: number; ratio: number };
   sequentialLoop: {
     measuredOn: number;
     seconds: number;
@@ -64,9 +64,11 @@ async function main(): Promise<void> {
       };
       setLatency();
       await sleep(1_100);
-      const { report, wallS } = await runFailover(stack, benchPlan(name, `bench/${name}/`, `  writeQuotaShare: ${SHARE}\n`));
+      const { report, wallS, stops } = await runFailover(stack, benchPlan(name, `bench/${name}/`, `  writeQuotaShare: ${SHARE}\n`));
       setLatency(); // runFailover cleared the primary's faults
-      log(`${latency} ms: failover ${wallS.toFixed(1)} s → ratio ${(wallS / bound).toFixed(3)}`);
+      log(
+        `${latency} ms: failover ${wallS.toFixed(1)} s (StopReplicationToReplica from ${stops.firstS.toFixed(1)} s to ${stops.lastS.toFixed(1)} s, last promotion at ${((report.rtoMs ?? 0) / 1_000).toFixed(1)} s) → ratio ${(wallS / bound).toFixed(3)}`,
+      );
 
       await sleep(1_100); // a fresh second of the write bucket
       const s0 = Date.now();
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
           promoted: report.counts.promoted,
           failed: report.counts.failed,
           wallSeconds: wallS,
+          toLastPromotionSeconds: (report.rtoMs ?? 0) / 1_000,
           boundSeconds: bound,
           ratio: wallS / bound,
         },
