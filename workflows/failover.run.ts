@@ -111,7 +111,14 @@ export class FailoverRun {
     const out: FleetEntry[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.inspect(region).inspectFleet({ plan: this.plan, region, nextToken, maxPages: 20, onlyReplicas, ...(replicasOf ? { replicasOf } : {}) });
+      const page = await this.inspect(region).inspectFleet({
+        plan: this.plan,
+        region,
+        nextToken,
+        maxPages: 20,
+        onlyReplicas,
+        ...(replicasOf ? { replicasOf } : {}),
+      });
       out.push(...page.entries);
       nextToken = page.nextToken;
     } while (nextToken);

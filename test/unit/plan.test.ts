@@ -118,7 +118,9 @@ describe('plan input that used to crash or mislead', () => {
     expect(problemsOf(withFailover('{ writeQuotaShare: auto, writeQuotaShareMax: 1.5 }'))).toEqual({
       'failover.writeQuotaShareMax': 'writeQuotaShareMax must be at most 1 (the whole 50 TPS write quota)',
     });
-    expect(problemsOf(withFailover('{ writeQuotaShare: automatic }'))['failover.writeQuotaShare']).toMatch(/^expected a number between 0 and 1 .* or auto, got the text "automatic"/);
+    expect(problemsOf(withFailover('{ writeQuotaShare: automatic }'))['failover.writeQuotaShare']).toMatch(
+      /^expected a number between 0 and 1 .* or auto, got the text "automatic"/,
+    );
   });
 
   it('a YAML alias bomb is a problem of the plan, not a throw', () => {
@@ -139,7 +141,8 @@ health: { unhealthyAfter: "3", interval: 60 }
     expect(problems).toEqual({
       primaryRegion: 'expected an AWS Region name such as "ap-northeast-3", got the number 12',
       'failover.automatic': 'expected true or false, got the text "yes"; write true or false, without quotes',
-      'failover.writeQuotaShare': 'expected a number between 0 and 1 (share of the 50 TPS write quota) or auto, got the text "0.5"; write it without quotes: 0.5',
+      'failover.writeQuotaShare':
+        'expected a number between 0 and 1 (share of the 50 TPS write quota) or auto, got the text "0.5"; write it without quotes: 0.5',
       'health.unhealthyAfter': 'expected a number, got the text "3"; write it without quotes: 3',
       'health.interval': 'expected a duration such as "60s", got the number 60; add a unit: "60s", "60m" or "60ms"',
     });

@@ -6,7 +6,15 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
 import { REGION_WRITE_TPS } from '../../domain/failover.js';
-import { AUTO_INCREASE_PER_S, backoffMs, RECOVERY_MS, setWritersPerRegion, THROTTLED_TRIES, WriteGovernor, writeGovernor } from '../../activities/write-governor.js';
+import {
+  AUTO_INCREASE_PER_S,
+  backoffMs,
+  RECOVERY_MS,
+  setWritersPerRegion,
+  THROTTLED_TRIES,
+  WriteGovernor,
+  writeGovernor,
+} from '../../activities/write-governor.js';
 
 const throttling = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } });
 const denied = () => Object.assign(new Error('not allowed'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
