@@ -28,10 +28,17 @@ export const THROTTLED_TRIES = 8;
 export const RECOVERY_MS = 10_000;
 /**
  * `writeQuotaShare: auto` (additive increase): after a throttle the rate climbs back by this share of the cap
- * per second, not in RECOVERY_MS: at a 45/s cap, +0.9/s each second, so the probe above what the applications
- * leave is gentle and the next throttle (which they may share) comes seconds later, not at once.
+ * per second, not in RECOVERY_MS: at a 45/s cap, +0.45/s each second, so the probe above what the applications
+ * leave is gentle and the next throttle (which they may share) comes many seconds later, not at once.
  */
-export const AUTO_INCREASE_PER_S = 0.02;
+export const AUTO_INCREASE_PER_S = 0.01;
+/**
+ * `writeQuotaShare: auto` (multiplicative decrease): a throttle (at most one a second) takes the rate to this
+ * share of itself. 0.7 rather than fixed mode's 0.5: with the slow climb, halving would leave the bucket idle
+ * for long. Chosen on a model of the bucket (50/s, burst 50) with an application at 20/s: 0.5/2 % cost the
+ * application 1.4 % of its calls, 0.7/1 % 0.2 %, both at the rate left to us.
+ */
+export const AUTO_DECREASE = 0.7;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
@@ -139,13 +146,13 @@ export class WriteGovernor {
     });
   }
 
-  /** Another writer is using the quota: halve the rate (once per second at most) and empty the bucket. */
+  /** Another writer is using the quota: halve the rate (adaptive: × AUTO_DECREASE), once per second at most, and empty the bucket. */
   onThrottle(): void {
     this.stats.throttled++;
     observer?.throttled(this.key);
     const now = Date.now();
     if (now - this.decreasedAt >= 1_000) {
-      this.floorRate = Math.max(1, this.rate / 2);
+      this.floorRate = Math.max(1, this.rate * (this.adaptive ? AUTO_DECREASE : 0.5));
       this.decreasedAt = now;
     }
     this.tokens = Math.min(this.tokens, 0);

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
 import { REGION_WRITE_TPS } from '../../domain/failover.js';
 import {
+  AUTO_DECREASE,
   AUTO_INCREASE_PER_S,
   backoffMs,
   RECOVERY_MS,
@@ -126,14 +127,15 @@ describe('throttling: the one retry layer', () => {
 });
 
 describe('writeQuotaShare: auto (adaptive, capped by the plan)', () => {
-  it('starts at the cap, halves on a throttle, climbs back by AUTO_INCREASE_PER_S of the cap a second, never above the cap', () => {
+  it('starts at the cap, decreases by AUTO_DECREASE on a throttle (once a second), climbs back by AUTO_INCREASE_PER_S of the cap a second, never above it', () => {
     const g = new WriteGovernor(45, 'r-auto', { adaptive: true });
     expect(g.rate).toBe(45);
     g.onThrottle();
-    expect(g.rate).toBe(22.5);
+    g.onThrottle(); // the same burst of refusals: one decrease
+    expect(g.rate).toBeCloseTo(45 * AUTO_DECREASE);
     vi.advanceTimersByTime(5_000);
-    expect(g.rate).toBeCloseTo(22.5 + 5 * AUTO_INCREASE_PER_S * 45); // 27: slower than fixed mode's climb
-    vi.advanceTimersByTime(60_000);
+    expect(g.rate).toBeCloseTo(45 * AUTO_DECREASE + 5 * AUTO_INCREASE_PER_S * 45);
+    vi.advanceTimersByTime(200_000);
     expect(g.rate).toBe(45);
   });
 
@@ -142,9 +144,9 @@ describe('writeQuotaShare: auto (adaptive, capped by the plan)', () => {
     const auto = new WriteGovernor(45, 'r', { adaptive: true });
     fixed.onThrottle();
     auto.onThrottle();
-    vi.advanceTimersByTime(RECOVERY_MS / 2);
-    expect(fixed.rate).toBeCloseTo(33.75);
-    expect(auto.rate).toBeLessThan(fixed.rate);
+    vi.advanceTimersByTime(RECOVERY_MS);
+    expect(fixed.rate).toBe(45); // fixed: back at the share within RECOVERY_MS
+    expect(auto.rate).toBeLessThan(40); // auto: still probing its way up
   });
 
   it('against a bucket that has 30 writes/s left (50 TPS, an application at 20/s), settles near 30/s instead of its 45/s cap', async () => {
