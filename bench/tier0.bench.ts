@@ -2,7 +2,7 @@
  * Tier 0 first (issue 18, target 6): 100 secrets in the plan's first failover group `tier0` among N
  * (10,000 in the issue; 100 among 2,000 at `--n 2000`), an unplanned failover of all of them. Prints the
  * time from the failover's start until every tier0 secret is a standalone primary in the DR Region
- * (DescribeSecret there: no PrimaryRegion other than the DR Region, polled every 100 ms), against
+ * (ListSecrets there, filtered to the group's names that are still replicas of the old primary, every 100 ms), against
  *   target = 100 / (writeQuotaShare × 50) + 5 s      (3.3 s of writes at 0.6, plus 5 s for preflight)
  * The plan lists the group first, so promotion runs it before everything else (workflows/failover-promotion.steps.ts).
  * Latency 30 ms ± 10 ms in both Regions, AWS quotas on; the tier0 secrets are the LAST names in the fleet's
@@ -12,7 +12,7 @@
  *
  * Writes bench/results/tier0.json.
  */
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import { QUICK, writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
@@ -41,17 +41,37 @@ async function main(): Promise<void> {
   cleanups.push(async () => sm.destroy());
   let stop = false;
   let groupDoneAt: number | undefined;
-  const pending = new Set(names);
-  const watcher = (async () => {
-    while (!stop && pending.size > 0) {
-      await Promise.all(
-        [...pending].map(async (name) => {
-          const d = await sm.send(new DescribeSecretCommand({ SecretId: name })).catch(() => undefined);
-          if (d && (!d.PrimaryRegion || d.PrimaryRegion === DR)) pending.delete(name);
+  // One ListSecrets per poll (name prefix of the group, replicas of the old primary only), not 100 describes:
+  // the watcher must not take the CPU the in-process worker needs.
+  const replicasLeft = async (): Promise<number> => {
+    let left = 0;
+    let NextToken: string | undefined;
+    do {
+      const page = await sm.send(
+        new ListSecretsCommand({
+          MaxResults: 100,
+          NextToken,
+          Filters: [
+            { Key: 'name', Values: [`${fleet}zero/`] },
+            { Key: 'primary-region', Values: [PRIMARY] },
+          ],
         }),
       );
-      if (pending.size === 0) groupDoneAt = Date.now();
-      else await sleep(100);
+      left += (page.SecretList ?? []).filter((e) => e.Name && wanted.has(e.Name)).length;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return left;
+  };
+  const wanted = new Set(names);
+  const watcher = (async () => {
+    await sleep(500); // the failover has started (and the lab answers)
+    while (!stop) {
+      const left = await replicasLeft().catch(() => tier0);
+      if (left === 0) {
+        groupDoneAt = Date.now();
+        return;
+      }
+      await sleep(100);
     }
   })();
   log(`failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s)`);
