@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePlanText } from '../../cli/plan-file.js';
-import { PlanSchema } from '../../domain/plan.js';
+import { PlanSchema, writeShareText } from '../../domain/plan.js';
 import { z } from 'zod';
 
 const canonical = readFileSync(new URL('../fixtures/canonical-plan.yaml', import.meta.url), 'utf8');
@@ -118,6 +118,11 @@ describe('plan input that used to crash or mislead', () => {
     expect(problemsOf(withFailover('{ writeQuotaShare: auto, writeQuotaShareMax: 1.5 }'))).toEqual({
       'failover.writeQuotaShareMax': 'writeQuotaShareMax must be at most 1 (the whole 50 TPS write quota)',
     });
+    // Previews and `plan show` say which: the fixed rate, or auto's cap (the one every estimate uses).
+    expect(writeShareText(parsePlanText(minimal).plan!.failover)).toBe("30 writes/s = writeQuotaShare 0.6 of the Region's 50 TPS");
+    expect(writeShareText(parsePlanText(withFailover('{ writeQuotaShare: auto }')).plan!.failover)).toBe(
+      "up to 45 writes/s = writeQuotaShare auto, capped at 0.9 of the Region's 50 TPS (backs off while throttled; estimates use the cap)",
+    );
     expect(problemsOf(withFailover('{ writeQuotaShare: automatic }'))['failover.writeQuotaShare']).toMatch(
       /^expected a number between 0 and 1 .* or auto, got the text "automatic"/,
     );
