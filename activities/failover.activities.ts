@@ -50,7 +50,7 @@ const CONCURRENCY = 16;
  * rate × 5 × latency in flight: 30/s × 5 × 0.3 s = 45 at 300 ms (bench/latency.bench.ts). With two batches in
  * flight per chunk that is 100 per chunk; the governor, not this pool, still limits the writes.
  */
-export const PROMOTE_CONCURRENCY = 50;
+const PROMOTE_CONCURRENCY = 50;
 const SECRET_STRING_LIMIT = 60_000;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */

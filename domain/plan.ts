@@ -49,9 +49,9 @@ export type FailoverMode = z.infer<typeof FailoverMode>;
 /** `fixed`: the governor keeps to writeQuotaShare; `auto`: it starts at the cap and backs off while throttled (AIMD). */
 export type WriteQuotaShareMode = 'fixed' | 'auto';
 /** The default fixed share: with applications writing up to 20/s, 30 + 20 = the bucket's 50 (bench/apps-share.bench.ts). */
-export const DEFAULT_WRITE_QUOTA_SHARE = 0.6;
+const DEFAULT_WRITE_QUOTA_SHARE = 0.6;
 /** The default cap of `writeQuotaShare: auto`. */
-export const DEFAULT_WRITE_QUOTA_SHARE_MAX = 0.9;
+const DEFAULT_WRITE_QUOTA_SHARE_MAX = 0.9;
 
 export const FailbackPolicy = z.enum(['keep-dr', 'keep-original', 'ask']);
 export type FailbackPolicy = z.infer<typeof FailbackPolicy>;
