@@ -89,13 +89,17 @@ const FailoverInput = z.strictObject({
         .max(1, { error: 'writeQuotaShare must be at most 1 (the whole 50 TPS write quota)' }),
       z.literal('auto'),
     ])
-    .default(DEFAULT_WRITE_QUOTA_SHARE),
+    .default(DEFAULT_WRITE_QUOTA_SHARE)
+    .describe(
+      "Share of each Region's 50 TPS write bucket (shared with the applications) the orchestrator's writes may use: a number in (0, 1] held steady (default 0.6 = 30 writes/s), or auto: start at writeQuotaShareMax and back off while throttled",
+    ),
   /** With `writeQuotaShare: auto`: the most the orchestrator ever uses; it starts there and backs off while throttled. */
   writeQuotaShareMax: z
     .number({ error: 'expected a number between 0 and 1 (the cap of writeQuotaShare: auto)' })
     .gt(0, { error: 'writeQuotaShareMax must be greater than 0' })
     .max(1, { error: 'writeQuotaShareMax must be at most 1 (the whole 50 TPS write quota)' })
-    .optional(),
+    .optional()
+    .describe('Only with writeQuotaShare: auto — the most it ever uses (default 0.9); estimates and previews use it'),
   fence: z.boolean().default(true),
   groups: z.array(z.strictObject({ name: nonEmpty('a group name'), match: Selector })).default([]),
 });
