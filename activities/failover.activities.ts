@@ -17,7 +17,7 @@
 import { ApplicationFailure, Context, activityInfo, heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
-import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
+import { groupIndexOf, isCoveredByPlan, nameFilterOf } from '../domain/selection.js';
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
 import { policyWithDeny, policyWithout } from '../domain/failback.js';
@@ -270,6 +270,12 @@ export function createFailoverActivities(clients: FailoverClients) {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
       let nextToken: string | undefined = input.nextToken;
+      // Server-side filters (AND'd): the plan's name prefixes, and for verification the old primary's replicas only.
+      const names = nameFilterOf(input.plan);
+      const filters = [
+        ...(names ? [{ Key: 'name' as const, Values: names }] : []),
+        ...(input.replicasOf ? [{ Key: 'primary-region' as const, Values: [input.replicasOf] }] : []),
+      ];
       let listCalls = 0;
       do {
         let page;
@@ -278,7 +284,7 @@ export function createFailoverActivities(clients: FailoverClients) {
             MaxResults: 100,
             NextToken: nextToken,
             IncludePlannedDeletion: true,
-            ...(input.replicasOf ? { Filters: [{ Key: 'primary-region', Values: [input.replicasOf] }] } : {}),
+            ...(filters.length > 0 ? { Filters: filters } : {}),
           });
         } catch (err) {
           throw toFailure(err, 'ListSecrets', region);

@@ -12,6 +12,7 @@ import { hmacKeySecretName } from '../../domain/lineage.js';
 import { ErrorType } from '../../domain/errors.js';
 import { awsError, FakeSecretsManager } from '../support/fake-secrets-manager.js';
 import { parsePlanText } from '../../cli/plan-file.js';
+import { nameFilterOf } from '../../domain/selection.js';
 
 const PRIMARY = 'ap-northeast-1';
 
@@ -96,6 +97,34 @@ describe('inspectFleet for verification', () => {
     };
     expect(await run(PRIMARY)).toEqual(names.slice(1).sort());
     expect(await run()).toEqual([...names.slice(1), 'prod/app/elsewhere'].sort());
+  });
+
+  it("lists the plan's name prefixes only (ListSecrets name filter, with the primary-region one for verification); a tag selector lists the whole Region", async () => {
+    const { fake } = drRegion('ap-northeast-3', 3);
+    const sent: unknown[] = [];
+    const listSecrets: typeof fake.listSecrets = async (i = {}) => (sent.push(i.Filters), fake.listSecrets(i));
+    const clients: FailoverClients = { region: 'ap-northeast-3', secretsManager: { ...fake, listSecrets } };
+    const activities = createFailoverActivities(clients);
+    const planWith = (include: string) =>
+      parsePlanText(`name: payments\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: ${include} }\n`).plan!;
+    const inspect = (include: string, replicasOf?: string) =>
+      new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(activities.inspectFleet, {
+        plan: planWith(include),
+        region: 'ap-northeast-3',
+        ...(replicasOf ? { replicasOf } : {}),
+      });
+    await inspect('[{ prefix: prod/app/ }, { name: x/y }]');
+    await inspect('[{ prefix: prod/app/ }]', PRIMARY);
+    await inspect('[{ prefix: prod/app/ }, { tag: { key: dr-tier } }]');
+    expect(sent).toEqual([
+      [{ Key: 'name', Values: ['prod/app/', 'x/y'] }],
+      [
+        { Key: 'name', Values: ['prod/app/'] },
+        { Key: 'primary-region', Values: [PRIMARY] },
+      ],
+      undefined,
+    ]);
+    expect(nameFilterOf(planWith('[{ tag: { key: dr-tier } }]'))).toBeUndefined();
   });
 });
 
