@@ -16,8 +16,8 @@
  */
 import { ApplicationFailure, Context, activityInfo, heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
-import type { Plan } from '../domain/plan.js';
-import { groupIndexOf, isCoveredByPlan } from '../domain/selection.js';
+import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
+import { groupIndexOf, isCoveredByPlan, nameFilterOf } from '../domain/selection.js';
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
 import { policyWithDeny, policyWithout } from '../domain/failback.js';
@@ -45,6 +45,13 @@ import { rulesToRehome, type RotationRules } from '../domain/rotation-schedule.j
 const FAILOVER_TAG = 'secrets-dr:failover';
 
 const CONCURRENCY = 16;
+/**
+ * Secrets of one promotion batch in flight. Each costs about five calls in a row (describe, stop, describe,
+ * read the value, tag), only one of them a governed write, so to keep the governor's rate busy a Region needs
+ * rate × 5 × latency in flight: 30/s × 5 × 0.3 s = 45 at 300 ms (bench/latency.bench.ts). With two batches in
+ * flight per chunk that is 100 per chunk; the governor, not this pool, still limits the writes.
+ */
+const PROMOTE_CONCURRENCY = 50;
 const SECRET_STRING_LIMIT = 60_000;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
@@ -124,6 +131,8 @@ export interface PromoteBatchInput {
   batch: string;
   names: string[];
   writeQuotaShare: number;
+  /** `auto`: writeQuotaShare is the cap of an adaptive governor (plan `writeQuotaShare: auto`); absent = fixed. */
+  writeQuotaShareMode?: WriteQuotaShareMode;
   /** The old primaries were fenced before promotion (planned mode): look for a replicated fence even without its tag. */
   fencedBeforePromotion?: boolean;
   /** Per secret that rotates: its schedule as preflight read it from the primary (recorded in the lineage). */
@@ -253,10 +262,26 @@ export function createFailoverActivities(clients: FailoverClients) {
       nextToken?: string;
       maxPages?: number;
       onlyReplicas?: boolean;
+      /**
+       * Only replicas of this Region (ListSecrets' `primary-region` filter, server side): verification after a
+       * failover then reads the few secrets still replicas, not ⌈N/100⌉ pages of the whole Region.
+       */
+      replicasOf?: string;
     }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
-      const paging = { request: { IncludePlannedDeletion: true }, heartbeat: true, from: input.nextToken, maxPages: input.maxPages };
+      // Server-side filters (AND'd): the plan's name prefixes, and for verification the old primary's replicas only.
+      const names = nameFilterOf(input.plan);
+      const filters = [
+        ...(names ? [{ Key: 'name' as const, Values: names }] : []),
+        ...(input.replicasOf ? [{ Key: 'primary-region' as const, Values: [input.replicasOf] }] : []),
+      ];
+      const paging = {
+        request: { IncludePlannedDeletion: true, ...(filters.length > 0 ? { Filters: filters } : {}) },
+        heartbeat: true,
+        from: input.nextToken,
+        maxPages: input.maxPages,
+      };
       // Paged (maxPages) so that a fleet of 10,000 never travels as one payload.
       const { listCalls, nextToken } = await forEachListedSecret(sm, region, paging, (s) => {
         if (!s.Name || !s.ARN) return;
@@ -289,8 +314,8 @@ export function createFailoverActivities(clients: FailoverClients) {
       const done = new Map<string, SecretOutcome>((prior?.outcomes ?? []).map((o) => [o.name, o]));
       const lineage = new Map((prior?.lineage ?? []).map((l) => [l.name, l]));
       const keyState: { hmacs: boolean; keyProblem?: string } = { hmacs: prior?.hmacs ?? true };
-      const writes = writeGovernor(region, input.writeQuotaShare);
-      const tags = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+      const writes = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
+      const tags = writeGovernor(`${region}/tagging`, input.writeQuotaShare, input.writeQuotaShareMode);
       const details = (): BatchProgress => ({ outcomes: [...done.values()], lineage: [...lineage.values()], hmacs: keyState.hmacs });
       progressOf.set(Context.current(), { details, last: 0 });
       const beat = () => heartbeat(details());
@@ -383,7 +408,7 @@ export function createFailoverActivities(clients: FailoverClients) {
         done.set(name, outcome);
       };
 
-      await pool(input.names, CONCURRENCY, async (name) => {
+      await pool(input.names, PROMOTE_CONCURRENCY, async (name) => {
         await promoteOne(name);
         beat();
       });

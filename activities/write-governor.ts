@@ -29,6 +29,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 import { describeAwsError, isThrottling } from './aws-errors.js';
 
 /** Sends of one write at most while it is throttled (the first one included). */
@@ -43,6 +44,19 @@ export const RECOVERY_MS = 10_000;
 export const WINDOW_MS = 1_025;
 /** Answers before the fastest round trip seen is trusted (see WriteGovernor.arrivedBy). */
 export const TRUSTED_ANSWERS = 20;
+/**
+ * `writeQuotaShare: auto` (additive increase): after a throttle the rate climbs back by this share of the cap
+ * per second, not in RECOVERY_MS: at a 45/s cap, +0.45/s each second, so the probe above what the applications
+ * leave is gentle and the next throttle (which they may share) comes many seconds later, not at once.
+ */
+export const AUTO_INCREASE_PER_S = 0.01;
+/**
+ * `writeQuotaShare: auto` (multiplicative decrease): a throttle (at most one a second) takes the rate to this
+ * share of itself. 0.7 rather than fixed mode's 0.5: with the slow climb, halving would leave the bucket idle
+ * for long. Chosen on a model of the bucket (50/s, burst 50) with an application at 20/s: 0.5/2 % cost the
+ * application 1.4 % of its calls, 0.7/1 % 0.2 %, both at the rate left to us.
+ */
+export const AUTO_DECREASE = 0.7;
 /** Backoff before the n-th resend (n ≥ 1): 100 ms × 2^(n-1), at most 5 s, jittered to 50–100 %. */
 export const backoffMs = (n: number, random = Math.random()) => Math.min(5_000, 100 * 2 ** (n - 1)) * (0.5 + random / 2);
 
@@ -51,6 +65,8 @@ interface GovernorOptions {
   tries?: number;
   /** Jitter source in [0, 1) (tests). */
   random?: () => number;
+  /** `writeQuotaShare: auto`: the rate is a cap; after a throttle it climbs back slowly (AUTO_INCREASE_PER_S). */
+  adaptive?: boolean;
 }
 
 /** Who hears of each wait and throttle (the worker's metrics); the key is the governor's (`region` or `region/bucket`). */
@@ -84,6 +100,7 @@ export class WriteGovernor {
   private timer: NodeJS.Timeout | undefined;
   private readonly tries: number;
   private readonly random: () => number;
+  private adaptive: boolean;
   /** Counters for reports, benchmarks and tests: `sends` counts every call sent, `throttled` every refusal. */
   readonly stats = { writes: 0, sends: 0, throttled: 0, waitedMs: 0 };
 
@@ -97,18 +114,32 @@ export class WriteGovernor {
     this.floorRate = ratePerSecond;
     this.tries = Math.max(1, options.tries ?? THROTTLED_TRIES);
     this.random = options.random ?? Math.random;
+    this.adaptive = options.adaptive ?? false;
   }
 
-  /** The current rate: the share, or after a throttle climbing back linearly from the decreased rate. */
+  /**
+   * The current rate: the share (the cap in adaptive mode), or after a throttle climbing back linearly from the
+   * decreased rate: to the share within RECOVERY_MS (fixed), by AUTO_INCREASE_PER_S of the cap a second (adaptive).
+   */
   get rate(): number {
     if (this.floorRate >= this.ratePerSecond) return this.ratePerSecond;
-    const climbed = this.floorRate + ((Date.now() - this.decreasedAt) / RECOVERY_MS) * (this.ratePerSecond / 2);
+    const elapsed = Date.now() - this.decreasedAt;
+    const climbed = this.adaptive
+      ? this.floorRate + (elapsed / 1_000) * AUTO_INCREASE_PER_S * this.ratePerSecond
+      : this.floorRate + (elapsed / RECOVERY_MS) * (this.ratePerSecond / 2);
     return Math.min(this.ratePerSecond, climbed);
   }
 
-  setRate(ratePerSecond: number): void {
+  /** Whether the rate adapts (`writeQuotaShare: auto`): the rate is then its cap. */
+  get isAdaptive(): boolean {
+    return this.adaptive;
+  }
+
+  /** A new share (or cap); a backoff in progress is kept, below the new rate. `adaptive` switches the climb. */
+  setRate(ratePerSecond: number, options: { adaptive?: boolean } = {}): void {
     this.ratePerSecond = ratePerSecond;
     this.floorRate = Math.min(this.floorRate, ratePerSecond);
+    if (options.adaptive !== undefined) this.adaptive = options.adaptive;
   }
 
   private refill(): void {
@@ -174,13 +205,13 @@ export class WriteGovernor {
     });
   }
 
-  /** Another writer is using the quota: halve the rate (once per second at most) and empty the bucket. */
+  /** Another writer is using the quota: halve the rate (adaptive: × AUTO_DECREASE), once per second at most, and empty the bucket. */
   onThrottle(): void {
     this.stats.throttled++;
     observer?.throttled(this.key);
     const now = Date.now();
     if (now - this.decreasedAt >= 1_000) {
-      this.floorRate = Math.max(1, this.rate / 2);
+      this.floorRate = Math.max(1, this.rate * (this.adaptive ? AUTO_DECREASE : 0.5));
       this.decreasedAt = now;
     }
     this.tokens = Math.min(this.tokens, 0);
@@ -245,15 +276,20 @@ export function setWriteGate(region: string, gate: (() => string | undefined) | 
 
 const governors = new Map<string, WriteGovernor>();
 
-/** The process-wide governor of a Region (or `<region>/<quota group>`), at `share` of its 50 TPS write quota. */
-export function writeGovernor(region: string, share: number): WriteGovernor {
+/**
+ * The process-wide governor of a Region (or `<region>/<quota group>`), at `share` of its 50 TPS write quota.
+ * `mode: 'auto'` (the plan's `writeQuotaShare: auto`, `share` then being its cap): start at the cap, back off on
+ * throttling, climb back slowly (AIMD), never above the cap. The governor stays the one throttling layer.
+ */
+export function writeGovernor(region: string, share: number, mode: WriteQuotaShareMode = 'fixed'): WriteGovernor {
   const rate = Math.max(1, share * REGION_WRITE_TPS);
+  const adaptive = mode === 'auto';
   let g = governors.get(region);
   if (!g) {
-    g = new WriteGovernor(rate, region);
+    g = new WriteGovernor(rate, region, { adaptive });
     governors.set(region, g);
   } else {
-    g.setRate(rate);
+    g.setRate(rate, { adaptive });
   }
   return g;
 }

@@ -17,7 +17,7 @@ import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domai
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
-import { writeResult } from './results.js';
+import { QUICK, writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 
@@ -166,10 +166,12 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
+    // Exit non-zero for `npm run bench`: a fleet not fully promoted always, the ratio unless --quick (small N).
+    if (report.counts.promoted !== n || (!QUICK && ratio > TARGET)) process.exitCode = 1;
   } finally {
     await stack.close();
   }
 }
 
 await main();
-process.exit(0);
+process.exit(process.exitCode ?? 0);

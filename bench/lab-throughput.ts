@@ -185,6 +185,11 @@ async function main(): Promise<void> {
       )}\n`,
     );
     if (failed > 0) console.log(`(${failed} calls failed)`);
+    // The lab must never be the bottleneck of a benchmark (issue 18): a pass/fail target, printed in --quick.
+    if (rps < TARGET) {
+      console.log(`!! the lab served ${Math.round(rps)} req/s, below the ${TARGET} req/s target`);
+      if (!QUICK) process.exitCode = 1;
+    }
   } finally {
     await lab.close();
   }

@@ -9,7 +9,7 @@ import type { RestoreResult } from '../domain/backup.js';
 import { expectedPromotionMs, REGION_WRITE_TPS, type FailoverReport } from '../domain/failover.js';
 import type { FailbackReport } from '../domain/failback.js';
 import { failbackWorkflowId, failoverWorkflowId } from '../domain/ids.js';
-import type { ConflictPolicy, Plan } from '../domain/plan.js';
+import { writeShareText, type ConflictPolicy, type Plan } from '../domain/plan.js';
 import { conflictPolicyFor } from '../domain/replication.js';
 import type { StatusReport } from '../domain/status.js';
 import { setupPreview, setupPreviewText } from '../domain/setup-preview.js';
@@ -20,8 +20,7 @@ const countBy = <T>(items: readonly T[], key: (t: T) => string): Array<[string, 
   for (const i of items) m.set(key(i), (m.get(key(i)) ?? 0) + 1);
   return [...m];
 };
-const rate = (plan: Plan) =>
-  `${Math.round(plan.failover.writeQuotaShare * REGION_WRITE_TPS)} writes/s = writeQuotaShare ${plan.failover.writeQuotaShare} of the Region's ${REGION_WRITE_TPS} TPS`;
+const rate = (plan: Plan) => writeShareText(plan.failover, REGION_WRITE_TPS);
 
 function gateLine(plan: Plan, approve: boolean, workflowId: string): string {
   if (!plan.failover.requireApproval) return '  approval: the plan does not require it (failover.requireApproval: false)';

@@ -46,6 +46,13 @@ export type ConflictPolicy = z.infer<typeof ConflictPolicy>;
 export const FailoverMode = z.enum(['planned', 'unplanned']);
 export type FailoverMode = z.infer<typeof FailoverMode>;
 
+/** `fixed`: the governor keeps to writeQuotaShare; `auto`: it starts at the cap and backs off while throttled (AIMD). */
+export type WriteQuotaShareMode = 'fixed' | 'auto';
+/** The default fixed share: with applications writing up to 20/s, 30 + 20 = the bucket's 50 (bench/apps-share.bench.ts). */
+const DEFAULT_WRITE_QUOTA_SHARE = 0.6;
+/** The default cap of `writeQuotaShare: auto`. */
+const DEFAULT_WRITE_QUOTA_SHARE_MAX = 0.9;
+
 export const FailbackPolicy = z.enum(['keep-dr', 'keep-original', 'ask']);
 export type FailbackPolicy = z.infer<typeof FailbackPolicy>;
 
@@ -62,7 +69,7 @@ const Conflicts = z.strictObject({
   overrides: z.array(z.strictObject({ match: Selector, policy: ConflictPolicy })).default([]),
 });
 
-const Failover = z.strictObject({
+const FailoverInput = z.strictObject({
   mode: FailoverMode.default('planned'),
   automatic: z.boolean().default(false),
   requireApproval: z.boolean().default(true),
@@ -70,13 +77,49 @@ const Failover = z.strictObject({
   minDelayBetweenFailovers: duration('30m').default(30 * 60_000),
   /** Automatic recovery: how long an operator may veto a confirmed outage's failover; default health.interval. */
   vetoWindow: duration('5m').optional(),
+  /**
+   * Share of each Region's 50 TPS write bucket (shared with the applications) that the orchestrator's writes
+   * may use: a fixed number in (0, 1], or `auto` (adaptive, see writeQuotaShareMax).
+   */
   writeQuotaShare: z
-    .number({ error: 'expected a number between 0 and 1 (share of the 50 TPS write quota)' })
-    .gt(0, { error: 'writeQuotaShare must be greater than 0' })
-    .max(1, { error: 'writeQuotaShare must be at most 1 (the whole 50 TPS write quota)' })
-    .default(0.6),
+    .union([
+      z
+        .number({ error: 'expected a number between 0 and 1 (share of the 50 TPS write quota) or auto' })
+        .gt(0, { error: 'writeQuotaShare must be greater than 0' })
+        .max(1, { error: 'writeQuotaShare must be at most 1 (the whole 50 TPS write quota)' }),
+      z.literal('auto'),
+    ])
+    .default(DEFAULT_WRITE_QUOTA_SHARE)
+    .describe(
+      "Share of each Region's 50 TPS write bucket (shared with the applications) the orchestrator's writes may use: a number in (0, 1] held steady (default 0.6 = 30 writes/s), or auto: start at writeQuotaShareMax and back off while throttled",
+    ),
+  /** With `writeQuotaShare: auto`: the most the orchestrator ever uses; it starts there and backs off while throttled. */
+  writeQuotaShareMax: z
+    .number({ error: 'expected a number between 0 and 1 (the cap of writeQuotaShare: auto)' })
+    .gt(0, { error: 'writeQuotaShareMax must be greater than 0' })
+    .max(1, { error: 'writeQuotaShareMax must be at most 1 (the whole 50 TPS write quota)' })
+    .optional()
+    .describe('Only with writeQuotaShare: auto — the most it ever uses (default 0.9); estimates and previews use it'),
   fence: z.boolean().default(true),
   groups: z.array(z.strictObject({ name: nonEmpty('a group name'), match: Selector })).default([]),
+});
+
+/**
+ * The parsed failover policy: `writeQuotaShare` is always a number, the most the orchestrator may use
+ * (the fixed share, or the cap of `auto`), and `writeQuotaShareMode` says whether the governor adapts
+ * below it. Every estimate (duration, cost) therefore uses the cap: the fastest it can go.
+ */
+const FailoverPolicy = FailoverInput.transform(({ writeQuotaShare, writeQuotaShareMax, ...rest }, ctx) => {
+  if (writeQuotaShare !== 'auto' && writeQuotaShareMax !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['writeQuotaShareMax'],
+      message: `writeQuotaShareMax caps writeQuotaShare: auto, but writeQuotaShare is the fixed ${writeQuotaShare}; remove writeQuotaShareMax, or write writeQuotaShare: auto`,
+    });
+  }
+  return writeQuotaShare === 'auto'
+    ? { ...rest, writeQuotaShare: writeQuotaShareMax ?? DEFAULT_WRITE_QUOTA_SHARE_MAX, writeQuotaShareMode: 'auto' as WriteQuotaShareMode }
+    : { ...rest, writeQuotaShare, writeQuotaShareMode: 'fixed' as WriteQuotaShareMode };
 });
 
 const Failback = z.strictObject({
@@ -129,7 +172,7 @@ export const PlanSchema = z
       exclude: z.array(Selector).default([]),
     }),
     conflicts: Conflicts.default(Conflicts.parse({})),
-    failover: Failover.default(Failover.parse({})),
+    failover: FailoverPolicy.default(FailoverPolicy.parse({})),
     failback: Failback.default(Failback.parse({})),
     setup: Setup.default(Setup.parse({})),
     /** Rotation Lambda per Region, re-homed on failover/failback. */
@@ -257,6 +300,17 @@ export type Plan = z.output<typeof PlanSchema>;
 
 /** A plan inside a workflow or activity payload: already parsed by the CLI (parsePlanText), so only its shape is checked here. */
 export const PlanPayload = z.custom<Plan>((v) => typeof v === 'object' && v !== null, { error: 'plan: expected a parsed plan object' });
+
+/**
+ * The orchestrator's write rate in words, for previews and `plan show`: the fixed share, or auto's cap (which
+ * every estimate uses: the fastest it can go, slower while the applications need more of the bucket).
+ */
+export function writeShareText(failover: Pick<Plan['failover'], 'writeQuotaShare' | 'writeQuotaShareMode'>, regionTps = 50): string {
+  const perSecond = Math.round(failover.writeQuotaShare * regionTps);
+  return failover.writeQuotaShareMode === 'auto'
+    ? `up to ${perSecond} writes/s = writeQuotaShare auto, capped at ${failover.writeQuotaShare} of the Region's ${regionTps} TPS (backs off while throttled; estimates use the cap)`
+    : `${perSecond} writes/s = writeQuotaShare ${failover.writeQuotaShare} of the Region's ${regionTps} TPS`;
+}
 
 /** Every Region of the plan, primary first. */
 export function planRegions(plan: Plan): string[] {

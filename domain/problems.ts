@@ -77,6 +77,14 @@ export function issuesToProblems(issues: readonly z.core.$ZodIssue[], input: unk
       continue;
     }
     if (issue.code === 'invalid_union' && issue.errors.length > 0) {
+      // A number or a keyword (writeQuotaShare: 0.6 | auto) given the wrong type: the number branch's own
+      // "expected X, got Y" (its message names the keyword too).
+      const numeric = issue.errors[0]?.[0];
+      if (numeric?.code === 'invalid_type' && numeric.expected === 'number') {
+        const value = 'input' in issue ? issue.input : input === NOTHING ? NOTHING : valueAt(input, issue.path);
+        problems.push({ path: formatPath(issue.path), message: typeMessage(numeric, value) });
+        continue;
+      }
       // A selector: say what was expected rather than every branch's complaint.
       problems.push({ path: formatPath(issue.path), message: issue.message });
       continue;

@@ -26,6 +26,26 @@ export function isCoveredByPlan(plan: Pick<Plan, 'secrets'>, secret: SecretIdent
   return !plan.secrets.exclude.some((s) => matchesSelector(s, secret));
 }
 
+/** ListSecrets takes at most 10 values per filter; a value is a name prefix made of the characters of secret names. */
+const MAX_FILTER_VALUES = 10;
+const FILTER_VALUE = /^[a-zA-Z0-9/_+=.@-]+$/;
+
+/**
+ * A ListSecrets `name` filter that returns every secret the plan can cover (a superset: `name` filters match
+ * prefixes, and excludes are applied after), so a Region's listing costs the plan's pages, not the Region's:
+ * with 300 ms per call, ⌈N/100⌉ pages of a Region's other secrets come before the first promotion. Only when
+ * every include selector is a prefix or a name (a tag selector can match any name) and there are at most 10.
+ */
+export function nameFilterOf(plan: Pick<Plan, 'secrets'>): string[] | undefined {
+  const values: string[] = [];
+  for (const s of plan.secrets.include) {
+    if ('tag' in s) return undefined;
+    values.push('prefix' in s ? s.prefix : s.name);
+  }
+  const unique = [...new Set(values)];
+  return unique.length > 0 && unique.length <= MAX_FILTER_VALUES && unique.every((v) => FILTER_VALUE.test(v)) ? unique : undefined;
+}
+
 /** The failover group of a secret: index into plan.failover.groups, or groups.length ("everything else", last). */
 export function groupIndexOf(plan: Pick<Plan, 'failover'>, secret: SecretIdentity): number {
   const i = plan.failover.groups.findIndex((g) => matchesSelector(g.match, secret));

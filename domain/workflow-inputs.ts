@@ -67,6 +67,8 @@ export const FailoverChunkInput = z.object({
   failoverId: z.string(),
   names: z.array(z.string()),
   writeQuotaShare: z.number().positive().max(1),
+  /** `auto`: writeQuotaShare is the cap of the adaptive governor; absent = fixed. */
+  writeQuotaShareMode: z.literal('auto').optional(),
   taskQueuePrefix: prefix,
   batchSize: z.number().int().min(1).optional(),
   fencedBeforePromotion: z.boolean().optional(),

@@ -48,6 +48,7 @@ export async function failoverChunkWorkflow(raw: FailoverChunkInput): Promise<Fa
         batch,
         names,
         writeQuotaShare: input.writeQuotaShare,
+        ...(input.writeQuotaShareMode ? { writeQuotaShareMode: input.writeQuotaShareMode } : {}),
         fencedBeforePromotion: input.fencedBeforePromotion,
         ...(input.rotation ? { rotation: recordedRotations(input.rotation, names) } : {}),
       });

@@ -57,6 +57,7 @@ async function promoteChunk(run: FailoverRun, names: string[], k: number, contro
         failoverId,
         names,
         writeQuotaShare: run.share,
+        ...(plan.failover.writeQuotaShareMode === 'auto' ? { writeQuotaShareMode: 'auto' as const } : {}),
         taskQueuePrefix: input.taskQueuePrefix,
         batchSize: input.batchSize,
         fencedBeforePromotion: run.mode === 'planned',
@@ -121,11 +122,14 @@ export async function liftFencesNotPromoted(run: FailoverRun): Promise<FailoverE
   return { type: 'FENCES_LIFTED' };
 }
 
-/** Re-read the DR Region (ListSecrets pages, not N describes): which promoted secrets are still replicas? */
+/**
+ * Re-read the DR Region: which promoted secrets are still replicas of the old primary? ListSecrets filtered
+ * by `primary-region` on the AWS side, so the answer is a page or two (the stragglers), not the whole Region's.
+ */
 export async function verify(run: FailoverRun): Promise<FailoverEvent> {
   const standalone = (o: SecretOutcome) => o.status === 'promoted' || o.status === 'already-standalone';
   try {
-    const still = new Set((await run.listFleet(run.to, true)).map((e) => e.name));
+    const still = new Set((await run.listFleet(run.to, true, run.from)).map((e) => e.name));
     for (const o of run.outcomes)
       if (standalone(o) && still.has(o.name)) Object.assign(o, { standalone: false, reason: `still a replica in ${run.to} at verification` });
   } catch (err) {

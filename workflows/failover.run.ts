@@ -107,11 +107,18 @@ export class FailoverRun {
   }
 
   /** One Region's plan secrets, 20 ListSecrets pages per activity (payloads stay small at N = 10,000). */
-  async listFleet(region: string, onlyReplicas = false): Promise<FleetEntry[]> {
+  async listFleet(region: string, onlyReplicas = false, replicasOf?: string): Promise<FleetEntry[]> {
     const out: FleetEntry[] = [];
     let nextToken: string | undefined;
     do {
-      const page = await this.inspect(region).inspectFleet({ plan: this.plan, region, nextToken, maxPages: 20, onlyReplicas });
+      const page = await this.inspect(region).inspectFleet({
+        plan: this.plan,
+        region,
+        nextToken,
+        maxPages: 20,
+        onlyReplicas,
+        ...(replicasOf ? { replicasOf } : {}),
+      });
       out.push(...page.entries);
       nextToken = page.nextToken;
     } while (nextToken);

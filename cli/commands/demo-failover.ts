@@ -8,7 +8,7 @@ import { DescribeSecretCommand, GetSecretValueCommand, SecretsManagerClient, Tag
 import { formatDuration } from '../../domain/duration.js';
 import type { FailoverReport } from '../../domain/failover.js';
 import { fenceWorkflowId } from '../../domain/ids.js';
-import type { Plan } from '../../domain/plan.js';
+import { writeShareText, type Plan } from '../../domain/plan.js';
 import { LabClient } from '../../lab/client.js';
 import { printJson, type Io } from '../output.js';
 import type { Connected } from '../temporal.js';
@@ -30,7 +30,7 @@ export async function demoFailoverStage({ c, plan, labUrl, io, say }: DemoFailov
   say(`[failover] Tokyo goes dark: secrets-dr lab fault outage --region ${from} --mode refuse`);
   await lab.fault('outage', { region: from, mode: 'refuse' });
   say(
-    `[failover] secrets-dr failover --to ${to} --mode unplanned --yes --approve --wait   (StopReplicationToReplica in ${to}, at ${plan.failover.writeQuotaShare} of its 50 TPS write quota)`,
+    `[failover] secrets-dr failover --to ${to} --mode unplanned --yes --approve --wait   (StopReplicationToReplica in ${to}, at ${writeShareText(plan.failover)})`,
   );
   say('');
   let report: FailoverReport;

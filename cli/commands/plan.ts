@@ -1,7 +1,7 @@
 /** `secrets-dr plan validate|show|schema`. */
 import { z } from 'zod';
 import { ExitCode } from '../../domain/errors.js';
-import { PlanSchema } from '../../domain/plan.js';
+import { PlanSchema, writeShareText } from '../../domain/plan.js';
 import { formatDuration } from '../../domain/duration.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
@@ -34,7 +34,7 @@ export const planValidateCommand = defineCommand({
       io.out(`${path}: valid plan "${plan.name}"`);
       io.out(`  primary ${plan.primaryRegion}; DR ${plan.drRegions.map((d) => `${d.region}${d.kmsKeyId ? ` (KMS ${d.kmsKeyId})` : ''}`).join(', ')}`);
       io.out(
-        `  conflicts: ${plan.conflicts.policy}; failover: ${plan.failover.mode}, ${plan.failover.automatic ? 'automatic' : 'manual'}, approval ${plan.failover.requireApproval ? `required (${formatDuration(plan.failover.approvalTimeout)})` : 'not required'}, ${Math.round(plan.failover.writeQuotaShare * 50)} writes/s`,
+        `  conflicts: ${plan.conflicts.policy}; failover: ${plan.failover.mode}, ${plan.failover.automatic ? 'automatic' : 'manual'}, approval ${plan.failover.requireApproval ? `required (${formatDuration(plan.failover.approvalTimeout)})` : 'not required'}, ${writeShareText(plan.failover)}`,
       );
     }
     return ExitCode.Ok;

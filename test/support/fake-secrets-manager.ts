@@ -98,8 +98,16 @@ export class FakeSecretsManager {
 
   listSecrets = async (i: Input<'listSecrets'> = {}) => {
     await this.enter('ListSecrets', undefined);
-    const prefix = i.Filters?.find((f) => f.Key === 'name')?.Values?.[0] ?? '';
-    const list = [...this.secrets.values()].filter((s) => s.name.startsWith(prefix) && (!s.deleted || i.IncludePlannedDeletion));
+    // name: any of the values, each a prefix (values OR'd, as on AWS).
+    const prefixes = i.Filters?.find((f) => f.Key === 'name')?.Values ?? [''];
+    // primary-region: a prefix of the secret's primary Region, as recorded on AWS (lab/secrets-manager/list-filters.ts).
+    const primary = i.Filters?.find((f) => f.Key === 'primary-region')?.Values?.[0];
+    const list = [...this.secrets.values()].filter(
+      (s) =>
+        prefixes.some((p) => s.name.startsWith(p)) &&
+        (primary === undefined || (s.primaryRegion !== undefined && s.primaryRegion.startsWith(primary))) &&
+        (!s.deleted || i.IncludePlannedDeletion),
+    );
     return {
       ...md,
       SecretList: list.map((s) => ({

@@ -11,6 +11,8 @@ import { RECOVERY_MS, THROTTLED_TRIES } from '../../activities/write-governor.js
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import { ErrorType } from '../../domain/errors.js';
 import { awsError, FakeSecretsManager } from '../support/fake-secrets-manager.js';
+import { parsePlanText } from '../../cli/plan-file.js';
+import { nameFilterOf } from '../../domain/selection.js';
 
 const PRIMARY = 'ap-northeast-1';
 
@@ -77,6 +79,54 @@ async function attempt(activities: ReturnType<typeof createFailoverActivities>, 
 }
 
 afterEach(() => vi.restoreAllMocks());
+
+describe('inspectFleet for verification', () => {
+  it('replicasOf lists only the replicas of the old primary (the primary-region filter, applied by AWS), not every replica of the Region', async () => {
+    const { fake, names, activities } = drRegion('ap-northeast-3', 5);
+    await fake.stopReplicationToReplica({ SecretId: names[0]! });
+    fake.seed('prod/app/elsewhere', 'v', { primaryRegion: 'us-east-1' }); // a replica, but not of the old primary
+    const plan = parsePlanText(
+      `name: payments\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/app/ }] }\n`,
+    ).plan!;
+    const run = async (replicasOf?: string) => {
+      const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+      const r = (await env.run(activities.inspectFleet, { plan, region: 'ap-northeast-3', onlyReplicas: true, ...(replicasOf ? { replicasOf } : {}) })) as {
+        entries: Array<{ name: string }>;
+      };
+      return r.entries.map((e) => e.name).sort();
+    };
+    expect(await run(PRIMARY)).toEqual(names.slice(1).sort());
+    expect(await run()).toEqual([...names.slice(1), 'prod/app/elsewhere'].sort());
+  });
+
+  it("lists the plan's name prefixes only (ListSecrets name filter, with the primary-region one for verification); a tag selector lists the whole Region", async () => {
+    const { fake } = drRegion('ap-northeast-3', 3);
+    const sent: unknown[] = [];
+    const listSecrets: typeof fake.listSecrets = async (i = {}) => (sent.push(i.Filters), fake.listSecrets(i));
+    const clients: FailoverClients = { region: 'ap-northeast-3', secretsManager: { ...fake, listSecrets } };
+    const activities = createFailoverActivities(clients);
+    const planWith = (include: string) =>
+      parsePlanText(`name: payments\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: ${include} }\n`).plan!;
+    const inspect = (include: string, replicasOf?: string) =>
+      new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') }).run(activities.inspectFleet, {
+        plan: planWith(include),
+        region: 'ap-northeast-3',
+        ...(replicasOf ? { replicasOf } : {}),
+      });
+    await inspect('[{ prefix: prod/app/ }, { name: x/y }]');
+    await inspect('[{ prefix: prod/app/ }]', PRIMARY);
+    await inspect('[{ prefix: prod/app/ }, { tag: { key: dr-tier } }]');
+    expect(sent).toEqual([
+      [{ Key: 'name', Values: ['prod/app/', 'x/y'] }],
+      [
+        { Key: 'name', Values: ['prod/app/'] },
+        { Key: 'primary-region', Values: [PRIMARY] },
+      ],
+      undefined,
+    ]);
+    expect(nameFilterOf(planWith('[{ tag: { key: dr-tier } }]'))).toBeUndefined();
+  });
+});
 
 describe('promoteBatch resumes from its heartbeat', () => {
   it('attempt 1 fails at one secret (the Region stops answering); attempt 2 starts after what attempt 1 heartbeated: nothing described or stopped twice, every secret promoted once', async () => {

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parsePlanText } from '../../cli/plan-file.js';
-import { PlanSchema } from '../../domain/plan.js';
+import { PlanSchema, writeShareText } from '../../domain/plan.js';
 import { z } from 'zod';
 
 const canonical = readFileSync(new URL('../fixtures/canonical-plan.yaml', import.meta.url), 'utf8');
@@ -102,6 +102,32 @@ rotation:
 const bomb = readFileSync(new URL('../fixtures/alias-bomb.yaml', import.meta.url), 'utf8');
 
 describe('plan input that used to crash or mislead', () => {
+  it('writeQuotaShare: a fixed number, or auto capped by writeQuotaShareMax (default 0.9); estimates read the cap from writeQuotaShare', () => {
+    expect(parsePlanText(minimal).plan!.failover).toMatchObject({ writeQuotaShare: 0.6, writeQuotaShareMode: 'fixed' });
+    const withFailover = (yaml: string) => `${minimal}failover: ${yaml}\n`;
+    expect(parsePlanText(withFailover('{ writeQuotaShare: 0.4 }')).plan!.failover).toMatchObject({ writeQuotaShare: 0.4, writeQuotaShareMode: 'fixed' });
+    expect(parsePlanText(withFailover('{ writeQuotaShare: auto }')).plan!.failover).toMatchObject({ writeQuotaShare: 0.9, writeQuotaShareMode: 'auto' });
+    expect(parsePlanText(withFailover('{ writeQuotaShare: auto, writeQuotaShareMax: 0.7 }')).plan!.failover).toMatchObject({
+      writeQuotaShare: 0.7,
+      writeQuotaShareMode: 'auto',
+    });
+    expect(problemsOf(withFailover('{ writeQuotaShare: 0.5, writeQuotaShareMax: 0.7 }'))).toEqual({
+      'failover.writeQuotaShareMax':
+        'writeQuotaShareMax caps writeQuotaShare: auto, but writeQuotaShare is the fixed 0.5; remove writeQuotaShareMax, or write writeQuotaShare: auto',
+    });
+    expect(problemsOf(withFailover('{ writeQuotaShare: auto, writeQuotaShareMax: 1.5 }'))).toEqual({
+      'failover.writeQuotaShareMax': 'writeQuotaShareMax must be at most 1 (the whole 50 TPS write quota)',
+    });
+    // Previews and `plan show` say which: the fixed rate, or auto's cap (the one every estimate uses).
+    expect(writeShareText(parsePlanText(minimal).plan!.failover)).toBe("30 writes/s = writeQuotaShare 0.6 of the Region's 50 TPS");
+    expect(writeShareText(parsePlanText(withFailover('{ writeQuotaShare: auto }')).plan!.failover)).toBe(
+      "up to 45 writes/s = writeQuotaShare auto, capped at 0.9 of the Region's 50 TPS (backs off while throttled; estimates use the cap)",
+    );
+    expect(problemsOf(withFailover('{ writeQuotaShare: automatic }'))['failover.writeQuotaShare']).toMatch(
+      /^expected a number between 0 and 1 .* or auto, got the text "automatic"/,
+    );
+  });
+
   it('a YAML alias bomb is a problem of the plan, not a throw', () => {
     let out: ReturnType<typeof parsePlanText> | undefined;
     expect(() => (out = parsePlanText(bomb))).not.toThrow();
@@ -120,7 +146,8 @@ health: { unhealthyAfter: "3", interval: 60 }
     expect(problems).toEqual({
       primaryRegion: 'expected an AWS Region name such as "ap-northeast-3", got the number 12',
       'failover.automatic': 'expected true or false, got the text "yes"; write true or false, without quotes',
-      'failover.writeQuotaShare': 'expected a number between 0 and 1 (share of the 50 TPS write quota), got the text "0.5"; write it without quotes: 0.5',
+      'failover.writeQuotaShare':
+        'expected a number between 0 and 1 (share of the 50 TPS write quota) or auto, got the text "0.5"; write it without quotes: 0.5',
       'health.unhealthyAfter': 'expected a number, got the text "3"; write it without quotes: 3',
       'health.interval': 'expected a duration such as "60s", got the number 60; add a unit: "60s", "60m" or "60ms"',
     });

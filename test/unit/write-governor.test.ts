@@ -7,6 +7,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../domain/errors.js';
 import { REGION_WRITE_TPS } from '../../domain/failover.js';
 import {
+  AUTO_DECREASE,
+  AUTO_INCREASE_PER_S,
   backoffMs,
   RECOVERY_MS,
   setWriteGate,
@@ -182,5 +184,66 @@ describe('throttling: the one retry layer', () => {
   it('backoff grows 100 ms × 2^(n-1) up to 5 s, jittered to 50–100 %', () => {
     expect([1, 2, 3, 7, 8].map((n) => backoffMs(n, 1))).toEqual([100, 200, 400, 5_000, 5_000]);
     expect(backoffMs(3, 0)).toBe(200);
+  });
+});
+
+describe('writeQuotaShare: auto (adaptive, capped by the plan)', () => {
+  it('starts at the cap, decreases by AUTO_DECREASE on a throttle (once a second), climbs back by AUTO_INCREASE_PER_S of the cap a second, never above it', () => {
+    const g = new WriteGovernor(45, 'r-auto', { adaptive: true });
+    expect(g.rate).toBe(45);
+    g.onThrottle();
+    g.onThrottle(); // the same burst of refusals: one decrease
+    expect(g.rate).toBeCloseTo(45 * AUTO_DECREASE);
+    vi.advanceTimersByTime(5_000);
+    expect(g.rate).toBeCloseTo(45 * AUTO_DECREASE + 5 * AUTO_INCREASE_PER_S * 45);
+    vi.advanceTimersByTime(200_000);
+    expect(g.rate).toBe(45);
+  });
+
+  it('climbs back more slowly than a fixed share, so the applications are probed gently', () => {
+    const fixed = new WriteGovernor(45);
+    const auto = new WriteGovernor(45, 'r', { adaptive: true });
+    fixed.onThrottle();
+    auto.onThrottle();
+    vi.advanceTimersByTime(RECOVERY_MS);
+    expect(fixed.rate).toBe(45); // fixed: back at the share within RECOVERY_MS
+    expect(auto.rate).toBeLessThan(40); // auto: still probing its way up
+  });
+
+  it('against a bucket that has 30 writes/s left (50 TPS, an application at 20/s), settles near 30/s instead of its 45/s cap', async () => {
+    // The Region's bucket: 50 tokens/s, burst 50; the application takes 20/s of it.
+    let tokens = 50;
+    let last = Date.now();
+    const take = () => {
+      const now = Date.now();
+      tokens = Math.min(50, tokens + ((now - last) / 1_000) * 30); // 50/s minus the application's 20/s
+      last = now;
+      if (tokens < 1) return false;
+      tokens -= 1;
+      return true;
+    };
+    const g = new WriteGovernor(45, 'r-bucket', { adaptive: true, random: () => 0.5 });
+    const sentAt: number[] = [];
+    const send = async () => {
+      if (!take()) throw throttling();
+      sentAt.push(Date.now());
+    };
+    const all = Promise.all(Array.from({ length: 1_800 }, () => g.write(send)));
+    await vi.runAllTimersAsync();
+    await all;
+    const seconds = (sentAt.at(-1)! - sentAt[0]!) / 1_000;
+    // 1,800 writes at 30/s take 60 s (+ the bucket's 50 in reserve): within 15 % of it, and never faster than the bucket allows.
+    expect(seconds).toBeGreaterThan((1_800 - 50) / 30 - 1);
+    expect(seconds).toBeLessThan(1.15 * (1_800 / 30));
+    // Refused sends stay a small fraction of all sends (each costs the applications a share of the bucket too).
+    expect(g.stats.throttled / g.stats.sends).toBeLessThan(0.05);
+  });
+
+  it('a Region governor in auto mode: writeGovernor(region, cap, "auto") runs at the cap and adapts; fixed switches it back', () => {
+    const g = writeGovernor('gov-auto-1', 0.9, 'auto');
+    expect(g.rate).toBe(0.9 * REGION_WRITE_TPS);
+    expect(g.isAdaptive).toBe(true);
+    expect(writeGovernor('gov-auto-1', 0.6).isAdaptive).toBe(false);
+    expect(writeGovernor('gov-auto-1', 0.6).rate).toBe(30);
   });
 });

@@ -1,0 +1,113 @@
+/**
+ * Tier 0 first (issue 18, target 6): 100 secrets in the plan's first failover group `tier0` among N
+ * (10,000 in the issue; 100 among 2,000 at `--n 2000`), an unplanned failover of all of them. Prints the
+ * time from the failover's start until every tier0 secret is a standalone primary in the DR Region
+ * (ListSecrets there, filtered to the group's names that are still replicas of the old primary, every 100 ms), against
+ *   target = 100 / (writeQuotaShare × 50) + 5 s      (3.3 s of writes at 0.6, plus 5 s for preflight)
+ * The plan lists the group first, so promotion runs it before everything else (workflows/failover-promotion.steps.ts).
+ * Latency 30 ms ± 10 ms in both Regions, AWS quotas on; the tier0 secrets are the LAST names in the fleet's
+ * listing order, so name order alone would promote them last.
+ *
+ *   npm run build && node dist/bench/tier0.bench.js [--n 2000] [--tier0 100]
+ *
+ * Writes bench/results/tier0.json.
+ */
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { REGION_WRITE_TPS } from '../domain/failover.js';
+import { QUICK, writeResult } from './results.js';
+import { arg, log, sleep, startBenchStack } from './support.js';
+import { benchPlan, DR, PRIMARY, replicationSettled, runFailover, seedHmacKey, seedReplicated } from './failover-support.js';
+
+const SHARE = 0.6;
+const SLACK_S = 5;
+
+async function main(): Promise<void> {
+  const n = arg('n', 2_000);
+  const tier0 = Math.min(n, arg('tier0', 100));
+  const stack = await startBenchStack([PRIMARY, DR]);
+  const { lab, cleanups } = stack;
+  const fleet = 'bench/tier/';
+  // The rest first in name order (`bench/tier/rest/…` < `bench/tier/zero/…`): tier0 is listed last.
+  seedReplicated(lab, `${fleet}rest/`, n - tier0);
+  seedReplicated(lab, `${fleet}zero/`, tier0);
+  seedHmacKey(lab, 'tier0');
+  await replicationSettled(lab);
+  const names = Array.from({ length: tier0 }, (_, i) => `${fleet}zero/s${String(i).padStart(5, '0')}`);
+  for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
+  const plan = benchPlan('tier0', fleet, `  writeQuotaShare: ${SHARE}\n  groups:\n    - name: tier0\n      match: { prefix: ${fleet}zero/ }\n`);
+  const target = tier0 / (SHARE * REGION_WRITE_TPS) + SLACK_S;
+
+  const sm = new SecretsManagerClient({ region: DR });
+  cleanups.push(async () => sm.destroy());
+  let stop = false;
+  let groupDoneAt: number | undefined;
+  // One ListSecrets per poll (name prefix of the group, replicas of the old primary only), not 100 describes:
+  // the watcher must not take the CPU the in-process worker needs.
+  const replicasLeft = async (): Promise<number> => {
+    let left = 0;
+    let NextToken: string | undefined;
+    do {
+      const page = await sm.send(
+        new ListSecretsCommand({
+          MaxResults: 100,
+          NextToken,
+          Filters: [
+            { Key: 'name', Values: [`${fleet}zero/`] },
+            { Key: 'primary-region', Values: [PRIMARY] },
+          ],
+        }),
+      );
+      left += (page.SecretList ?? []).filter((e) => e.Name && wanted.has(e.Name)).length;
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return left;
+  };
+  const wanted = new Set(names);
+  const watcher = (async () => {
+    await sleep(500); // the failover has started (and the lab answers)
+    while (!stop) {
+      const left = await replicasLeft().catch(() => tier0);
+      if (left === 0) {
+        groupDoneAt = Date.now();
+        return;
+      }
+      await sleep(100);
+    }
+  })();
+  log(`failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s)`);
+  let run: Awaited<ReturnType<typeof runFailover>>;
+  try {
+    run = await runFailover(stack, plan);
+    stop = true;
+    await watcher;
+  } finally {
+    stop = true;
+    await stack.close();
+  }
+  const tier0S = groupDoneAt === undefined ? Number.POSITIVE_INFINITY : (groupDoneAt - run.startedAtMs) / 1_000;
+  const pass = tier0S <= target;
+  const out = writeResult('tier0', {
+    benchmark: 'tier0',
+    at: new Date().toISOString(),
+    n,
+    tier0,
+    writeQuotaShare: SHARE,
+    latency: '30 ms ± 10 ms in both Regions; AWS quotas on; primary Region in outage (unplanned)',
+    tier0StandaloneSeconds: tier0S,
+    targetSeconds: target,
+    ratio: tier0S / target,
+    failover: { outcome: run.report.outcome, counts: run.report.counts, wallSeconds: run.wallS },
+    pass,
+  });
+  process.stdout.write(
+    [
+      `tier0 first: ${tier0} tier0 secrets among ${n} standalone in ${DR} after ${tier0S.toFixed(1)} s (target ≤ ${tier0}/(${SHARE}×50) + ${SLACK_S} = ${target.toFixed(1)} s) → ratio ${(tier0S / target).toFixed(2)}; whole failover ${run.wallS.toFixed(1)} s, ${run.report.counts.promoted} promoted`,
+      `written to ${out}`,
+      '',
+    ].join('\n'),
+  );
+  if (run.report.counts.promoted !== n || (!pass && !QUICK)) process.exitCode = 1;
+}
+
+await main();
+process.exit(process.exitCode ?? 0);
