@@ -70,3 +70,74 @@ export interface RegionClients {
   /** Parameter Store (read-path checks); absent in clients built for tests that never read through it. */
   ssm?: SsmApi;
 }
+
+/*
+ * Account DR (cross-account replication). The JS SDK (3.1164) has no AssociateCrossAccountReplica,
+ * DisassociateCrossAccountReplica, CreateSecret(CrossAccountPrimaryARN) nor DescribeSecret's
+ * CrossAccountPrimary/CrossAccountReplicas yet: they go through one small signed-request client
+ * (AWS JSON 1.1 + SigV4) with exactly these shapes (botocore 1.44.8's model), to be swapped for the
+ * SDK's commands when they ship.
+ */
+
+/** Cross-account replication status (botocore StatusType). */
+export type CrossAccountStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
+
+export interface CrossAccountDescribe {
+  ARN?: string;
+  Name?: string;
+  KmsKeyId?: string;
+  DeletedDate?: Date | number | string;
+  VersionIdsToStages?: Record<string, string[]>;
+  Tags?: Array<{ Key?: string; Value?: string }>;
+  /** Present on a cross-account replica (the recovery account's copy). */
+  CrossAccountPrimary?: { PrimarySecretARN?: string; ReplicationStatus?: CrossAccountStatus; StatusMessage?: string };
+  /** Present on a primary with a cross-account replica (at most one). */
+  CrossAccountReplicas?: Array<{ ReplicaSecretARN?: string; ReplicationRoleARN?: string; ReplicationStatus?: CrossAccountStatus; StatusMessage?: string }>;
+}
+
+/** The cross-account operations, through the signed-request client (names as the SDK will spell them). */
+export interface CrossAccountApi {
+  describeSecret(input: { SecretId: string }): Promise<CrossAccountDescribe>;
+  /** CreateSecret with CrossAccountPrimaryARN, in the replica account (no value, no description: AWS refuses them). */
+  createSecret(input: {
+    Name: string;
+    CrossAccountPrimaryARN: string;
+    KmsKeyId: string;
+    ClientRequestToken?: string;
+    Tags?: Array<{ Key: string; Value: string }>;
+  }): Promise<{ ARN?: string; Name?: string }>;
+  /** Called in the primary account; idempotent (repairs replication when called again). */
+  associateCrossAccountReplica(input: {
+    SecretId: string;
+    CrossAccountReplicaARN: string;
+    ReplicaRestriction?: 'SameOrg' | 'NoRestriction';
+    ReplicationRoleARN?: string;
+  }): Promise<{ ARN?: string; CrossAccountReplicaARN?: string; ReplicationStatus?: CrossAccountStatus }>;
+  /** Called in the primary account; the replica becomes Detached. */
+  disassociateCrossAccountReplica(input: { SecretId: string; CrossAccountReplicaARN: string }): Promise<{ ARN?: string; CrossAccountReplicaARN?: string }>;
+}
+
+/** Which account a client acts in: the primary (the worker's own credentials) or a recovery account (STS AssumeRole). */
+export interface AccountRef {
+  accountId: string;
+  roleArn: string;
+  externalId?: string;
+}
+
+/** One (account, Region)'s clients; `bucket` keys its write governor (each account has its own 50 TPS per Region). */
+export interface AccountRegionClients {
+  region: string;
+  /** Undefined for the primary account (the worker's own credentials). */
+  accountId?: string;
+  bucket: string;
+  secretsManager: SecretsManagerApi;
+  crossAccount: CrossAccountApi;
+}
+
+/** The factory activities get: clients of `account` (undefined: the primary account) in `region`, cached by the worker. */
+export type AccountClientsOf = (region: string, account?: AccountRef) => AccountRegionClients;
+
+/** The write governor key of an account in a Region: the primary account shares the Region's key with every other writer. */
+export function accountBucket(region: string, accountId?: string): string {
+  return accountId === undefined ? region : `${region}@${accountId}`;
+}
