@@ -56,6 +56,8 @@ type EventBridgeApi = Pick<EventBridge, (typeof EVENTBRIDGE_OPERATIONS)[number]>
 export interface RegionSecretsManager<K extends keyof SecretsManagerApi> {
   region: string;
   secretsManager: Pick<SecretsManagerApi, K>;
+  /** Write governor key (default `region`): another account's clients in the Region have their own 50 TPS bucket (accountBucket). */
+  bucket?: string;
 }
 
 /** The Parameter Store operations activities may call: reading secrets as applications do (`/aws/reference/secretsmanager/<name>`). */

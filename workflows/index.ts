@@ -15,3 +15,6 @@ export { failbackWorkflow } from './failback.workflow.js';
 export { failbackBatchWorkflow } from './failback-batch.workflow.js';
 export { drillWorkflow } from './drill.workflow.js';
 export { readPathsWorkflow } from './read-paths.workflow.js';
+export { accountSetupWorkflow } from './account-setup.workflow.js';
+export { accountFailoverWorkflow } from './account-failover.workflow.js';
+export { accountFailbackWorkflow } from './account-failback.workflow.js';
