@@ -59,20 +59,20 @@ import { isKnownRegion, KNOWN_REGIONS } from '../domain/regions.js';
 import { ScaledClock } from './clock.js';
 import type { LabCore } from './core.js';
 import { CallCounters } from './counters.js';
-import { EventBridgeService } from './eventbridge/service.js';
+import { AccountDirectory, isAccountId } from './accounts/directory.js';
+import { createAccountServices, type AccountServiceDeps, type AccountServices } from './accounts/services.js';
+import type { EventBridgeService } from './eventbridge/service.js';
 import { FaultRegistry } from './faults.js';
 import { createAdminHandler } from './http/admin-routes.js';
 import { createAwsHandler } from './http/aws-handler.js';
+import { createStsHandler, isStsRequest } from './http/sts-handler.js';
 import { sendAwsError } from './http/aws-protocol.js';
-import { authorizeCall, requestFacts } from './iam/authorize.js';
 import { EVERY_CALLER, IamEnforcer } from './iam/enforcer.js';
-import { incidentAnswer, type IncidentAnswer } from './incident-errors.js';
-import { LambdaFunctions } from './lambda/functions.js';
+import { KmsKeyPolicies } from './kms/key-policies.js';
+import type { LambdaFunctions } from './lambda/functions.js';
 import { QuotaEnforcer } from './quotas.js';
-import { SecretsManagerService } from './secrets-manager/service.js';
-import { SsmService } from './ssm/service.js';
+import type { SecretsManagerService } from './secrets-manager/service.js';
 import { LabStateFile } from './state-file.js';
-import { LabError } from './types.js';
 
 export { SECRETS_MANAGER_QUOTAS, WRITE_TPS, quotaGroupOf, type QuotaGroup } from './quotas.js';
 
@@ -140,40 +140,39 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   const faults = new FaultRegistry();
   const counters = new CallCounters();
   const quotas = new QuotaEnforcer(opts.quotas ?? true);
-  const iam = new IamEnforcer(accountId);
+  const directory = new AccountDirectory(accountId);
+  const kms = new KmsKeyPolicies();
+  const iam = new IamEnforcer(accountId, (key) => directory.identityOf(key).arn);
   for (const b of opts.iamPolicies ?? []) iam.bind(b.accessKeyId ?? EVERY_CALLER, b.policy, b.source);
   const stateFile = new LabStateFile(opts.statePath, log);
   const markDirty = stateFile.markDirty;
 
-  const eventBridge = new EventBridgeService({ accountId, regions, clock, log });
-  const functions = new LambdaFunctions(accountId, regions, markDirty);
-  const secretsManager = new SecretsManagerService({
-    functions,
-    rotationControl: faults,
-    accountId,
+  const accounts = new Map<string, AccountServices>();
+  const accountDeps: AccountServiceDeps = {
+    defaultAccountId: accountId,
     regions,
     clock,
+    faults,
+    quotas,
+    iam,
+    kms,
     replicationLagMs: opts.replicationLagMs ?? 300,
     ...(opts.replicaDeleteDelayMs !== undefined ? { replicaDeleteDelayMs: opts.replicaDeleteDelayMs } : {}),
-    emit: (ev) => eventBridge.publish(ev),
-    control: faults,
-    onChange: markDirty,
-  });
-
-  // SSM references read through Secrets Manager's GetSecretValue path: the caller's permissions, its quota, then the operation.
-  const ssm = new SsmService((input, ctx) => {
-    // Parameter Store honours the caller's Secrets Manager permissions.
-    if (faults.anyDenials && faults.deniedWith(ctx.region, 'GetSecretValue') === 'AccessDeniedException') {
-      const a: IncidentAnswer = incidentAnswer('AccessDeniedException', 'secretsmanager', 'GetSecretValue', input, ctx, requestFacts(secretsManager, ctx));
-      throw new LabError(a.type, a.message, a.status);
+    log,
+    markDirty,
+    peer: (id) => accounts.get(id)?.secretsManager,
+    organizationOf: (id) => directory.organizationOf(id),
+  };
+  const account = (id: string): AccountServices => {
+    let a = accounts.get(id);
+    if (!a) {
+      if (!isAccountId(id)) throw new Error(`account id "${id}" is not 12 digits`);
+      a = createAccountServices(id, accountDeps);
+      accounts.set(id, a);
     }
-    const refused = authorizeCall(iam, secretsManager, 'secretsmanager', 'GetSecretValue', input, ctx);
-    if (refused) throw refused;
-    if (!quotas.admit(ctx.region, 'GetSecretValue', (g) => faults.throttleFor(ctx.region, g))) {
-      throw new LabError('ThrottlingException', 'Rate exceeded');
-    }
-    return secretsManager.handleSync('GetSecretValue', input, ctx) as Record<string, unknown>;
-  });
+    return a;
+  };
+  const { secretsManager, eventBridge, functions, ssm } = account(accountId);
 
   stateFile.attach({ clock, secretsManager, eventBridge, functions });
   stateFile.load();
@@ -182,6 +181,15 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     secretsManager.reset();
     functions.reset();
     eventBridge.reset();
+    // The other accounts are dropped: they come back, empty, when a key of theirs calls again.
+    for (const [id, a] of accounts) {
+      if (id === accountId) continue;
+      a.secretsManager.dispose();
+      a.eventBridge.reset();
+      accounts.delete(id);
+    }
+    directory.reset();
+    kms.reset();
     faults.clear();
     counters.reset();
     quotas.reset();
@@ -190,8 +198,28 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     markDirty();
   };
 
-  const core: LabCore = { regions, regionSet, accountId, clock, faults, counters, quotas, iam, secretsManager, eventBridge, functions, ssm, log, markDirty };
+  const core: LabCore = {
+    regions,
+    regionSet,
+    accountId,
+    directory,
+    kms,
+    account,
+    accounts: () => [...accounts.values()],
+    clock,
+    faults,
+    counters,
+    quotas,
+    iam,
+    secretsManager,
+    eventBridge,
+    functions,
+    ssm,
+    log,
+    markDirty,
+  };
   const handleAws = createAwsHandler(core);
+  const handleSts = createStsHandler(core);
   let labUrl = '';
   const handleLab = createAdminHandler(core, {
     url: () => labUrl,
@@ -211,6 +239,10 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
       if (req.url?.startsWith('/_lab/')) {
         handleLab(req, res, body);
+        return;
+      }
+      if (isStsRequest(req)) {
+        handleSts(req, res, body);
         return;
       }
       if (req.method === 'POST' && req.headers['x-amz-target']) {
@@ -249,12 +281,12 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     closed = true;
     stateFile.stopScheduling();
     faults.close(); // releases hanging requests (their sockets are dropped)
-    secretsManager.dispose();
+    for (const a of accounts.values()) a.secretsManager.dispose();
     const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
     for (const s of sockets) s.destroy();
     await stopped;
     await stateFile.save();
-    eventBridge.reset(); // stops in-flight deliveries (they belong to an older generation)
+    for (const a of accounts.values()) a.eventBridge.reset(); // stops in-flight deliveries (they belong to an older generation)
   };
 
   return {

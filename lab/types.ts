@@ -33,6 +33,8 @@ export interface RequestContext {
   accountId: string;
   /** The caller's access key id (SigV4 credential scope); absent for the lab's own internal calls. */
   accessKeyId?: string;
+  /** The caller as IAM names it (user or assumed-role session ARN); absent for the lab's own internal calls. */
+  principalArn?: string;
   requestId: string;
   clock: LabClock;
 }

@@ -7,6 +7,8 @@ import type { LabCore } from '../core.js';
 import type { InjectAlarmInput, InjectHealthInput } from '../eventbridge/service.js';
 import { faultRoutes } from './fault-routes.js';
 import { iamRoutes } from './iam-routes.js';
+import { accountPathRoute, accountRoutes } from './account-routes.js';
+import { isAccountId } from '../accounts/directory.js';
 import { BadLabRequest, labArgs, type LabRoutes } from './lab-request.js';
 import { LambdaInputError, type LambdaFunctions } from '../lambda/functions.js';
 import { SECRETS_MANAGER_QUOTAS } from '../quotas.js';
@@ -24,10 +26,17 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
   const { regions, regionSet, accountId, clock, faults, counters, quotas, iam, secretsManager, eventBridge, functions, log, markDirty } = core;
 
   const { requireRegion, num } = labArgs(regions, regionSet);
+  /** `accountId` of a seeding route (default: the lab's default account). */
+  const seedAccount = (b: Record<string, unknown>) => {
+    if (b.accountId === undefined) return core.account(accountId);
+    if (!isAccountId(b.accountId)) throw new BadLabRequest('"accountId" must be a 12-digit AWS account id');
+    return core.account(b.accountId);
+  };
 
   const labRoutes: LabRoutes = {
     ...iamRoutes(core),
     ...faultRoutes(core),
+    ...accountRoutes(core),
     'GET /_lab/health': () => ({ ok: true }),
     'GET /_lab/status': () => ({
       ok: true,
@@ -63,7 +72,8 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
     'POST /_lab/lambda': (b) => {
       if (b.stepDelayMs !== undefined) num(b, 'stepDelayMs', true);
       try {
-        return functions.create(b as unknown as Parameters<LambdaFunctions['create']>[0]);
+        const { accountId: _a, ...spec } = b;
+        return seedAccount(b).functions.create(spec as unknown as Parameters<LambdaFunctions['create']>[0]);
       } catch (e) {
         if (e instanceof LambdaInputError) throw new BadLabRequest(e.message);
         throw e;
@@ -85,7 +95,7 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
       const region = requireRegion(b);
       if (!Array.isArray(b.secrets)) throw new BadLabRequest('"secrets" must be a list of {name, value?|binary?, tags?, description?, replicaRegions?}');
       try {
-        return secretsManager.seed(region, b.secrets as SeedSecret[]);
+        return seedAccount(b).secretsManager.seed(region, b.secrets as SeedSecret[]);
       } catch (e) {
         if (e instanceof LabError) throw new BadLabRequest(`${e.type}: ${e.message}`);
         throw e;
@@ -129,7 +139,9 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
 
   return (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const url = new URL(req.url ?? '/', 'http://lab');
-    const route = labRoutes[`${req.method} ${url.pathname.replace(/\/+$/, '')}`];
+    const byAccount = accountPathRoute(url.pathname.replace(/\/+$/, ''));
+    if (byAccount) url.searchParams.set('accountId', byAccount.accountId);
+    const route = labRoutes[`${req.method} ${byAccount?.path ?? url.pathname.replace(/\/+$/, '')}`];
     const send = (status: number, payload: unknown): void => {
       const text = JSON.stringify(payload);
       res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });

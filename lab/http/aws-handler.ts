@@ -1,10 +1,14 @@
 /**
  * One AWS API request, from X-Amz-Target to the answer. Per request:
- * route → SigV4 scope (access key, Region) → count → outage fault → latency fault → parse →
- * deny fault → IAM policy (lab/iam/) → fail-next fault → quota bucket → operation.
+ * route → SigV4 scope (access key, Region) → count → the key's account (revoked account: UnrecognizedClientException;
+ * expired STS key: ExpiredTokenException; lab/accounts/directory.ts) → outage fault → latency fault → parse →
+ * deny fault → IAM policy (lab/iam/) → fail-next fault → quota bucket (per account and Region) → operation,
+ * served by the services of the key's account.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AccountServices } from '../accounts/services.js';
+import { quotaKey } from '../accounts/services.js';
 import type { LabCore } from '../core.js';
 import { statusForError } from '../faults.js';
 import { authorizeCall, requestFacts } from '../iam/authorize.js';
@@ -16,32 +20,32 @@ import { credentialScope, sendAwsError, sendIncident, sendJson } from './aws-pro
 const READ_ONLY = /^(Describe|Get|List|BatchGet|Validate|Test)/;
 
 interface Route {
-  service: EmulatedService;
+  service: (a: AccountServices) => EmulatedService;
   counterPrefix: string;
   iam: IamService;
 }
 
-function routeOf(core: LabCore, prefix: string): Route | undefined {
-  if (prefix === 'secretsmanager') return { service: core.secretsManager, counterPrefix: '', iam: 'secretsmanager' };
-  if (prefix === 'AWSEvents') return { service: core.eventBridge, counterPrefix: 'events:', iam: 'events' };
-  if (prefix === 'AmazonSSM') return { service: core.ssm, counterPrefix: 'ssm:', iam: 'ssm' };
+function routeOf(prefix: string): Route | undefined {
+  if (prefix === 'secretsmanager') return { service: (a) => a.secretsManager, counterPrefix: '', iam: 'secretsmanager' };
+  if (prefix === 'AWSEvents') return { service: (a) => a.eventBridge, counterPrefix: 'events:', iam: 'events' };
+  if (prefix === 'AmazonSSM') return { service: (a) => a.ssm, counterPrefix: 'ssm:', iam: 'ssm' };
   return undefined;
 }
 
 export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: ServerResponse, body: string) => Promise<void> {
-  const { faults, counters, quotas, secretsManager, regions, regionSet, accountId, clock, log } = core;
+  const { faults, counters, quotas, regions, regionSet, clock, log, directory } = core;
 
   return async (req, res, body) => {
     const requestId = randomUUID();
     const target = String(req.headers['x-amz-target'] ?? '');
     const dot = target.indexOf('.');
-    const routed = dot > 0 ? routeOf(core, target.slice(0, dot)) : undefined;
+    const routed = dot > 0 ? routeOf(target.slice(0, dot)) : undefined;
     if (!routed) {
       sendAwsError(res, 'UnknownOperationException', `The lab does not serve X-Amz-Target "${target}".`, 400, requestId);
       return;
     }
     const operation = target.slice(dot + 1);
-    const sm = routed.service === secretsManager;
+    const sm = routed.iam === 'secretsmanager';
     const scope = credentialScope(String(req.headers.authorization ?? ''));
     if (!scope) {
       sendAwsError(
@@ -60,6 +64,17 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       return;
     }
     const counts = counters.call(region, routed.counterPrefix + operation);
+    const refusal = directory.refusal(accessKeyId, clock.now());
+    if (refusal) {
+      counts.failed++;
+      sendIncident(res, incidentAnswer(refusal, routed.iam, operation, {}, { region, accountId: core.accountId, requestId, clock }), requestId, sm);
+      return;
+    }
+    const identity = directory.identityOf(accessKeyId);
+    const accountId = identity.accountId;
+    const services = core.account(accountId);
+    const secretsManager = services.secretsManager;
+    const service = routed.service(services);
 
     if (faults.hasAny(region)) {
       // Outage (re-checked after a hang is released: the mode may have changed meanwhile).
@@ -100,7 +115,7 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       return;
     }
 
-    const ctx: RequestContext = { region, accountId, accessKeyId, requestId, clock };
+    const ctx: RequestContext = { region, accountId, accessKeyId, principalArn: identity.arn, requestId, clock };
     if (faults.anyDenials) {
       const denied = faults.deniedWith(region, operation, routed.counterPrefix + operation);
       if (denied) {
@@ -130,14 +145,14 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       }
     }
 
-    if (sm && !quotas.admit(region, operation, (g) => faults.throttleFor(region, g))) {
+    if (sm && !quotas.admit(quotaKey(core.accountId, accountId, region), operation, (g) => faults.throttleFor(region, g))) {
       counts.throttled++;
       sendAwsError(res, 'ThrottlingException', 'Rate exceeded', 400, requestId, sm);
       return;
     }
 
     try {
-      const out = sm ? secretsManager.handleSync(operation, input, ctx) : await routed.service.handle(operation, input, ctx);
+      const out = sm ? secretsManager.handleSync(operation, input, ctx) : await service.handle(operation, input, ctx);
       if (!READ_ONLY.test(operation)) core.markDirty();
       sendJson(res, 200, out, requestId);
     } catch (e) {

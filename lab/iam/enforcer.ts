@@ -34,7 +34,11 @@ export class IamEnforcer {
   private readonly bindings = new Map<string, { policies: IamPolicy[]; sources: string[] }>();
   private record: IamRecord = {};
 
-  constructor(private readonly accountId: string) {}
+  constructor(
+    private readonly accountId: string,
+    /** How a key appears in denials (its account's user, or an assumed-role session); default a user of `accountId`. */
+    private readonly principal?: (accessKeyId: string | undefined) => string,
+  ) {}
 
   get enabled(): boolean {
     return this.bindings.size > 0;
@@ -56,7 +60,7 @@ export class IamEnforcer {
   }
 
   principalOf(accessKeyId: string | undefined): string {
-    return `arn:aws:iam::${this.accountId}:user/${accessKeyId ?? 'anonymous'}`;
+    return this.principal?.(accessKeyId) ?? `arn:aws:iam::${this.accountId}:user/${accessKeyId ?? 'anonymous'}`;
   }
 
   /** The policies a caller is evaluated against; undefined when nothing binds it. */

@@ -47,6 +47,23 @@ export interface ReplicaEntry {
   forceOverwrite?: boolean;
 }
 
+/** Cross-account replication status (the model's StatusType). */
+export type CrossAccountStatus = 'Pending' | 'InProgress' | 'InSync' | 'Failed' | 'Detached';
+
+/**
+ * One end of a cross-account replication link: on a primary, the replica's ARN (in the other
+ * account); on a cross-account replica, the primary's ARN.
+ */
+export interface CrossAccountLink {
+  arn: string;
+  status: CrossAccountStatus;
+  statusMessage?: string;
+  /** ReplicationRoleARN given to AssociateCrossAccountReplica (primary side). */
+  roleArn?: string;
+  /** ReplicaRestriction given to AssociateCrossAccountReplica (primary side; default SameOrg). */
+  restriction?: 'SameOrg' | 'NoRestriction';
+}
+
 export interface SecretRecord {
   arn: string;
   name: string;
@@ -84,6 +101,21 @@ export interface SecretRecord {
   replicaRemovalAt?: number;
   /** Set on primaries with replication: one entry per replica Region. */
   replicas: ReplicaEntry[];
+  /** Set on a cross-account replica (CreateSecret with CrossAccountPrimaryARN) until StopReplicationToReplica. */
+  crossAccountPrimary?: CrossAccountLink;
+  /** Set on a primary once AssociateCrossAccountReplica linked a replica in another account (at most one live link). */
+  crossAccountReplicas?: CrossAccountLink[];
+}
+
+/** The account of a secret ARN (`arn:aws:secretsmanager:<region>:<account>:secret:...`), undefined for a name. */
+export function accountOfArn(arn: string): string | undefined {
+  if (!arn.startsWith('arn:')) return undefined;
+  return arn.split(':')[4];
+}
+
+/** True while a cross-account link carries replication (anything but Detached). */
+export function isLiveLink(link: CrossAccountLink): boolean {
+  return link.status !== 'Detached';
 }
 
 export function err(type: string, message: string, status = 400): LabError {

@@ -52,6 +52,10 @@ import { LambdaFunctions } from '../lambda/functions.js';
 import { DEFAULT_REPLICA_DELETE_DELAY_MS, ReplicaRemover } from './replica-removal.js';
 import { RegionStore } from './store.js';
 import { deniedByResourcePolicy } from './resource-policy.js';
+import { CROSS_ACCOUNT_REPLICA_WRITE_MESSAGE, CrossAccountReplicator, parseSecretArn } from './cross-account.js';
+import { accountOfArn, isLiveLink, type CrossAccountLink } from './model.js';
+import { keyArnOf, KmsKeyPolicies } from '../kms/key-policies.js';
+import { evaluateResourcePolicy } from '../iam/resource-policies.js';
 
 interface SecretsManagerOptions {
   accountId: string;
@@ -72,6 +76,12 @@ interface SecretsManagerOptions {
   rotationControl?: RotationControl;
   /** How long (lab ms) a replica removed from replication lingers; default 3000, 0 = at once (replica-removal.ts). */
   replicaDeleteDelayMs?: number;
+  /** The Secrets Manager of another lab account, if that account exists (cross-account replication). */
+  peer?: (accountId: string) => SecretsManagerService | undefined;
+  /** KMS key policies of every account (cross-account key checks); default: none registered. */
+  kms?: KmsKeyPolicies;
+  /** The organization of an account (ReplicaRestriction SameOrg); default: one organization for all. */
+  organizationOf?: (accountId: string) => string;
 }
 
 /** One secret for `seed` (the /_lab/seed route): bulk creation that bypasses quotas. */
@@ -119,6 +129,10 @@ export class SecretsManagerService implements EmulatedService {
   private readonly handlers: Record<string, Handler>;
   readonly functions: LambdaFunctions;
   private readonly rotations: RotationRunner;
+  private readonly crossAccount: CrossAccountReplicator;
+  private readonly peer: (accountId: string) => SecretsManagerService | undefined;
+  private readonly kms: KmsKeyPolicies;
+  private readonly organizationOf: (accountId: string) => string;
 
   constructor(opts: SecretsManagerOptions) {
     this.accountId = opts.accountId;
@@ -143,6 +157,16 @@ export class SecretsManagerService implements EmulatedService {
       () => this.clock.now(),
       this.onChange,
     );
+    this.peer = opts.peer ?? (() => undefined);
+    this.kms = opts.kms ?? new KmsKeyPolicies();
+    this.organizationOf = opts.organizationOf ?? (() => 'o-lab');
+    this.crossAccount = new CrossAccountReplicator({
+      find: (arn) => this.findAcrossAccounts(arn),
+      control: opts.control ?? {},
+      lagMs: (region) => opts.control?.lagMs?.(region) ?? opts.replicationLagMs,
+      now: () => this.clock.now(),
+      onChange: this.onChange,
+    });
     this.scheduler = setInterval(() => this.runSchedules(), opts.schedulerIntervalMs ?? 100);
     this.scheduler.unref();
     this.handlers = {
@@ -166,6 +190,8 @@ export class SecretsManagerService implements EmulatedService {
       ReplicateSecretToRegions: (i, c) => this.replicateSecretToRegions(i, c),
       RemoveRegionsFromReplication: (i, c) => this.removeRegionsFromReplication(i, c),
       StopReplicationToReplica: (i, c) => this.stopReplicationToReplica(i, c),
+      AssociateCrossAccountReplica: (i, c) => this.associateCrossAccountReplica(i, c),
+      DisassociateCrossAccountReplica: (i, c) => this.disassociateCrossAccountReplica(i, c),
       RotateSecret: (i, c) => this.rotateSecret(i, c),
       CancelRotateSecret: (i, c) => this.cancelRotateSecret(i, c),
       GetRandomPassword: (i) => this.getRandomPassword(i),
@@ -205,6 +231,7 @@ export class SecretsManagerService implements EmulatedService {
 
   reset(): void {
     this.replicator.dispose();
+    this.crossAccount.dispose();
     this.rotations.reset();
     this.remover.clear();
     for (const s of this.stores.values()) s.clear();
@@ -213,6 +240,7 @@ export class SecretsManagerService implements EmulatedService {
   /** Stops timers (lab close). */
   dispose(): void {
     this.replicator.dispose();
+    this.crossAccount.dispose();
     this.rotations.reset();
     clearInterval(this.scheduler);
   }
@@ -238,6 +266,7 @@ export class SecretsManagerService implements EmulatedService {
     }
     this.replicator.resume();
     this.remover.resume();
+    for (const st of this.stores.values()) this.crossAccount.resume(st.all());
   }
 
   /** Secrets per Region (for /_lab/status). */
@@ -319,10 +348,32 @@ export class SecretsManagerService implements EmulatedService {
 
   private assertPrimary(rec: SecretRecord): void {
     if (rec.primaryRegion) throw invalidParam(REPLICA_WRITE_MESSAGE);
+    if (rec.crossAccountPrimary) throw invalidParam(CROSS_ACCOUNT_REPLICA_WRITE_MESSAGE);
+  }
+
+  /** A secret of this account by name or ARN in `region` (no resource policy checks: the lab's own lookups). */
+  findOwn(region: string, secretId: string): SecretRecord | undefined {
+    return this.stores.get(region)?.find(secretId);
+  }
+
+  /** A secret of any lab account by its full ARN. */
+  findAcrossAccounts(arn: string): SecretRecord | undefined {
+    const account = accountOfArn(arn);
+    const region = arn.split(':')[3] ?? '';
+    if (account === undefined || account === this.accountId) return this.findOwn(region, arn);
+    return this.peer(account)?.findOwn(region, arn);
   }
 
   private assertNotDeleted(rec: SecretRecord): void {
     if (rec.deletedDate !== undefined) throw invalidRequest(DELETED_MESSAGE);
+  }
+
+  /** Resource policy writes: on primaries, and on cross-account replicas (their owner grants AcceptCrossAccountReplication). */
+  private policyWritable(ctx: RequestContext, input: Input): SecretRecord {
+    const rec = this.lookup(ctx, input);
+    if (rec.primaryRegion) throw invalidParam(REPLICA_WRITE_MESSAGE);
+    this.assertNotDeleted(rec);
+    return rec;
   }
 
   private writable(ctx: RequestContext, input: Input): SecretRecord {
@@ -403,6 +454,7 @@ export class SecretsManagerService implements EmulatedService {
   private changed(rec: SecretRecord, now: number): void {
     rec.lastChangedDate = now;
     if (!rec.primaryRegion) this.replicator.propagate(rec);
+    if (rec.crossAccountReplicas?.length) this.crossAccount.propagate(rec);
     this.onChange();
   }
 
@@ -502,6 +554,18 @@ export class SecretsManagerService implements EmulatedService {
     } else {
       out.VersionIdsToStages = versionsToStages(rec);
       if (rec.replicas.length > 0) out.ReplicationStatus = this.replicationStatus(rec);
+      if (rec.crossAccountPrimary) {
+        const l = rec.crossAccountPrimary;
+        out.CrossAccountPrimary = { PrimarySecretARN: l.arn, ReplicationStatus: l.status, StatusMessage: l.statusMessage };
+      }
+      if (rec.crossAccountReplicas?.length) {
+        out.CrossAccountReplicas = rec.crossAccountReplicas.map((l) => ({
+          ReplicaSecretARN: l.arn,
+          ReplicationRoleARN: l.roleArn,
+          ReplicationStatus: l.status,
+          StatusMessage: l.statusMessage,
+        }));
+      }
     }
     return out;
   }
@@ -533,6 +597,10 @@ export class SecretsManagerService implements EmulatedService {
     const force = optBool(input, 'ForceOverwriteReplicaSecret') ?? false;
     const replicaRegions =
       input.AddReplicaRegions === undefined || input.AddReplicaRegions === null ? [] : this.readReplicaRegions(input.AddReplicaRegions, ctx.region);
+    const crossAccountPrimaryArn = optString(input, 'CrossAccountPrimaryARN');
+    if (crossAccountPrimaryArn !== undefined) {
+      this.checkCrossAccountReplicaRequest(crossAccountPrimaryArn, input, ctx, value !== undefined || description !== undefined || replicaRegions.length > 0);
+    }
 
     const existing = store.byName.get(name);
     if (existing) {
@@ -569,6 +637,7 @@ export class SecretsManagerService implements EmulatedService {
     }
     let versionId: string | undefined;
     if (value) versionId = this.addVersion(rec, token, value, [AWSCURRENT], now).id;
+    if (crossAccountPrimaryArn !== undefined) rec.crossAccountPrimary = { arn: crossAccountPrimaryArn, status: 'Pending' };
     store.put(rec);
     if (replicaRegions.length > 0) this.addReplicaEntries(rec, replicaRegions, force);
     this.onChange();
@@ -576,7 +645,11 @@ export class SecretsManagerService implements EmulatedService {
       ctx,
       'CreateSecret',
       rec,
-      { name, ...(replicaRegions.length ? { addReplicaRegions: replicaRegions.map((r) => ({ region: r.Region })) } : {}) },
+      {
+        name,
+        ...(replicaRegions.length ? { addReplicaRegions: replicaRegions.map((r) => ({ region: r.Region })) } : {}),
+        ...(crossAccountPrimaryArn ? { crossAccountPrimaryARN: crossAccountPrimaryArn } : {}),
+      },
       versionId,
     );
     return { ARN: rec.arn, Name: rec.name, VersionId: versionId, ReplicationStatus: rec.replicas.length ? this.replicationStatus(rec) : undefined };
@@ -802,6 +875,17 @@ export class SecretsManagerService implements EmulatedService {
     }
     if (!found) throw notFound();
     const rec = found;
+    if (rec.crossAccountPrimary) {
+      throw invalidRequest(
+        `You can't delete the cross-account replica secret ${rec.name} while it replicates from ${rec.crossAccountPrimary.arn}. Call StopReplicationToReplica on it first.`,
+      );
+    }
+    const linked = (rec.crossAccountReplicas ?? []).filter(isLiveLink);
+    if (linked.length > 0) {
+      throw invalidRequest(
+        `You can't delete secret ${rec.name} because it is associated with the cross-account replica ${linked.map((l) => l.arn).join(', ')}. Call DisassociateCrossAccountReplica first.`,
+      );
+    }
     this.assertPrimary(rec);
     if (rec.replicas.length > 0) {
       // AWS answers InvalidParameterException here (public reports; moto agrees).
@@ -860,7 +944,7 @@ export class SecretsManagerService implements EmulatedService {
   }
 
   private putResourcePolicy(input: Input, ctx: RequestContext): unknown {
-    const rec = this.writable(ctx, input);
+    const rec = this.policyWritable(ctx, input);
     const policy = reqString(input, 'ResourcePolicy');
     const parsed = parsePolicy(policy);
     if ((optBool(input, 'BlockPublicPolicy') ?? false) && isPublicPolicy(parsed)) {
@@ -878,7 +962,7 @@ export class SecretsManagerService implements EmulatedService {
   }
 
   private deleteResourcePolicy(input: Input, ctx: RequestContext): unknown {
-    const rec = this.writable(ctx, input);
+    const rec = this.policyWritable(ctx, input);
     if (rec.resourcePolicy !== undefined) {
       delete rec.resourcePolicy;
       this.changed(rec, this.clock.now());
@@ -939,6 +1023,7 @@ export class SecretsManagerService implements EmulatedService {
 
   private stopReplicationToReplica(input: Input, ctx: RequestContext): unknown {
     const rec = this.lookup(ctx, input);
+    if (rec.crossAccountPrimary) return this.stopCrossAccountReplication(rec, input, ctx);
     if (!rec.primaryRegion) {
       throw invalidRequest(`The secret ${rec.name} is not a replica secret: StopReplicationToReplica must be called on a replica, in its Region.`);
     }
@@ -955,6 +1040,153 @@ export class SecretsManagerService implements EmulatedService {
     if (primary && !primary.primaryRegion) {
       primary.replicas = primary.replicas.filter((e) => e.region !== ctx.region);
       this.replicator.cancel(primaryRegion, rec.name, ctx.region);
+    }
+    this.onChange();
+    this.event(ctx, 'StopReplicationToReplica', rec, { secretId: input.SecretId });
+    return { ARN: rec.arn };
+  }
+
+  // ------------------------------------------------------------------ cross-account replication (cross-account.ts)
+
+  /** CreateSecret(CrossAccountPrimaryARN): what the model's documentation requires of the request. */
+  private checkCrossAccountReplicaRequest(primaryArn: string, input: Input, ctx: RequestContext, hasForbidden: boolean): void {
+    if (hasForbidden || input.Type !== undefined) {
+      throw invalidParam(
+        "You can't include SecretString, SecretBinary, Description, AddReplicaRegions, or Type when you create a cross-account replica (CrossAccountPrimaryARN).",
+      );
+    }
+    const kmsKeyId = optString(input, 'KmsKeyId');
+    if (kmsKeyId === undefined || /(^|:)alias\/aws\/secretsmanager$/.test(kmsKeyId)) {
+      throw invalidParam('A cross-account replica must be encrypted with a customer managed KMS key: specify KmsKeyId (not aws/secretsmanager).');
+    }
+    const p = parseSecretArn(primaryArn);
+    if (!p)
+      throw invalidParam(
+        `CrossAccountPrimaryARN must be the full ARN of a secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-XXXXXX); got ${primaryArn}.`,
+      );
+    if (p.partition !== 'aws' || p.region !== ctx.region) {
+      throw invalidParam(
+        `The primary secret must be in the same Region and partition as the replica (${ctx.region}, aws); CrossAccountPrimaryARN names ${p.region} (${p.partition}).`,
+      );
+    }
+    if (p.accountId === ctx.accountId)
+      throw invalidParam('CrossAccountPrimaryARN must name a secret in another AWS account; use AddReplicaRegions for a replica in this account.');
+  }
+
+  private associateCrossAccountReplica(input: Input, ctx: RequestContext): unknown {
+    const primary = this.lookup(ctx, input);
+    const replicaArn = reqString(input, 'CrossAccountReplicaARN');
+    const restriction = optString(input, 'ReplicaRestriction') ?? 'SameOrg';
+    if (restriction !== 'SameOrg' && restriction !== 'NoRestriction')
+      throw invalidParam(`ReplicaRestriction must be SameOrg or NoRestriction; got ${restriction}.`);
+    const roleArn = optString(input, 'ReplicationRoleARN');
+    if (roleArn !== undefined && !new RegExp(`^arn:aws:iam::${ctx.accountId}:role/.+$`).test(roleArn)) {
+      throw invalidParam(
+        `ReplicationRoleARN must be the ARN of an IAM role in the primary secret's account (arn:aws:iam::${ctx.accountId}:role/NAME); got ${roleArn}.`,
+      );
+    }
+    if (primary.primaryRegion || primary.crossAccountPrimary) {
+      throw invalidRequest(
+        `The secret ${primary.name} is a replica: call AssociateCrossAccountReplica on its primary secret, in the primary's account and Region.`,
+      );
+    }
+    this.assertNotDeleted(primary);
+    const r = parseSecretArn(replicaArn);
+    if (!r)
+      throw invalidParam(
+        `CrossAccountReplicaARN must be the full ARN of the replica secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-XXXXXX); got ${replicaArn}.`,
+      );
+    if (r.partition !== 'aws' || r.region !== primary.region) {
+      throw invalidParam(`The replica secret must be in the same Region and partition as the primary secret (${primary.region}, aws); ${replicaArn} is not.`);
+    }
+    if (r.accountId === ctx.accountId)
+      throw invalidParam('CrossAccountReplicaARN must name a secret in another AWS account; use ReplicateSecretToRegions for replicas in this account.');
+    const other = (primary.crossAccountReplicas ?? []).find((l) => isLiveLink(l) && l.arn !== replicaArn);
+    if (other) {
+      throw err(
+        'LimitExceededException',
+        `The secret ${primary.name} already has the cross-account replica ${other.arn}: a primary secret can have at most one. Disassociate it first.`,
+      );
+    }
+    const replica = this.findAcrossAccounts(replicaArn);
+    if (!replica) throw notFound(`Secrets Manager can't find the replica secret ${replicaArn}.`);
+    if (replica.crossAccountPrimary?.arn !== primary.arn) {
+      throw invalidRequest(
+        `The secret ${replicaArn} is not a cross-account replica of ${primary.arn}: create it in its account with CreateSecret(CrossAccountPrimaryARN=${primary.arn}).`,
+      );
+    }
+    if (replica.deletedDate !== undefined) throw invalidRequest(`The replica secret ${replicaArn} is scheduled for deletion.`);
+    if (restriction === 'SameOrg' && this.organizationOf(r.accountId) !== this.organizationOf(ctx.accountId)) {
+      throw invalidRequest(
+        `ReplicaRestriction is SameOrg, but account ${r.accountId} is not in the organization of account ${ctx.accountId}. Use NoRestriction to replicate outside the organization.`,
+      );
+    }
+    // Secrets Manager calls AcceptCrossAccountReplication on the replica for the caller: the replica's resource policy must allow it.
+    const caller = { accountId: ctx.accountId, arn: ctx.principalArn ?? `arn:aws:iam::${ctx.accountId}:user/anonymous` };
+    const accept = 'secretsmanager:AcceptCrossAccountReplication';
+    if (evaluateResourcePolicy(replica.resourcePolicy, caller, accept, replicaArn) !== 'allow') {
+      throw err(
+        'AccessDeniedException',
+        `User: ${caller.arn} is not authorized to perform: ${accept} on resource: ${replicaArn} because no resource-based policy allows the ${accept} action`,
+      );
+    }
+    // KMS: the replicating principal (the role, else the caller) decrypts with the primary's key and encrypts with the replica's.
+    const replicator = roleArn ? { accountId: ctx.accountId, arn: roleArn } : caller;
+    const primaryKey = { accountId: ctx.accountId, region: primary.region, keyId: primary.kmsKeyId ?? DEFAULT_KMS_KEY };
+    const replicaKey = { accountId: r.accountId, region: r.region, keyId: replica.kmsKeyId ?? DEFAULT_KMS_KEY };
+    for (const [key, action] of [
+      [primaryKey, 'kms:Decrypt'],
+      [replicaKey, 'kms:Encrypt'],
+    ] as const) {
+      if (isUnusableKmsKey(key.keyId)) throw invalidRequest(`The KMS key ${key.keyId} is disabled or not found: Secrets Manager can't replicate with it.`);
+      if (!this.kms.allows(key, replicator, action)) {
+        throw err(
+          'AccessDeniedException',
+          `User: ${replicator.arn} is not authorized to perform: ${action} on resource: ${keyArnOf(key)} because no resource-based policy allows the ${action} action`,
+        );
+      }
+    }
+    const links = (primary.crossAccountReplicas ?? []).filter((l) => l.arn === replicaArn);
+    const link: CrossAccountLink = links[0] ?? { arn: replicaArn, status: 'InProgress' };
+    link.restriction = restriction;
+    if (roleArn !== undefined) link.roleArn = roleArn;
+    else delete link.roleArn;
+    primary.crossAccountReplicas = [link]; // a Detached entry of another replica is replaced
+    replica.crossAccountPrimary.status = 'InProgress';
+    this.crossAccount.start(primary, link);
+    this.onChange();
+    this.event(ctx, 'AssociateCrossAccountReplica', primary, { secretId: input.SecretId, crossAccountReplicaARN: replicaArn, replicaRestriction: restriction });
+    return { ARN: primary.arn, CrossAccountReplicaARN: replicaArn, ReplicationStatus: link.status };
+  }
+
+  private disassociateCrossAccountReplica(input: Input, ctx: RequestContext): unknown {
+    const primary = this.lookup(ctx, input);
+    const replicaArn = reqString(input, 'CrossAccountReplicaARN');
+    const link = (primary.crossAccountReplicas ?? []).find((l) => l.arn === replicaArn);
+    if (!link) throw invalidParam(`The secret ${primary.name} is not associated with the cross-account replica ${replicaArn}.`);
+    link.status = 'Detached';
+    delete link.statusMessage;
+    const replica = this.findAcrossAccounts(replicaArn);
+    if (replica?.crossAccountPrimary?.arn === primary.arn) {
+      replica.crossAccountPrimary.status = 'Detached';
+      delete replica.crossAccountPrimary.statusMessage;
+    }
+    this.onChange();
+    this.event(ctx, 'DisassociateCrossAccountReplica', primary, { secretId: input.SecretId, crossAccountReplicaARN: replicaArn });
+    return { ARN: primary.arn, CrossAccountReplicaARN: replicaArn };
+  }
+
+  /** StopReplicationToReplica on a cross-account replica: standalone in this account; the primary's entry becomes Detached. */
+  private stopCrossAccountReplication(rec: SecretRecord, input: Input, ctx: RequestContext): unknown {
+    this.assertNotDeleted(rec);
+    const link = rec.crossAccountPrimary!;
+    delete rec.crossAccountPrimary;
+    delete rec.resourcePolicy; // inferred: the docs require secretsmanager:DeleteResourcePolicy for this call
+    rec.lastChangedDate = this.clock.now();
+    const primaryLink = this.findAcrossAccounts(link.arn)?.crossAccountReplicas?.find((l) => l.arn === rec.arn);
+    if (primaryLink) {
+      primaryLink.status = 'Detached';
+      delete primaryLink.statusMessage;
     }
     this.onChange();
     this.event(ctx, 'StopReplicationToReplica', rec, { secretId: input.SecretId });

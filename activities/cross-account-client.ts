@@ -1,0 +1,219 @@
+/**
+ * The signed client for Secrets Manager's cross-account operations, which botocore 1.44.8's model
+ * has and @aws-sdk/client-secrets-manager 3.1163 does not yet: CreateSecret with
+ * CrossAccountPrimaryARN, AssociateCrossAccountReplica, DisassociateCrossAccountReplica, and
+ * DescribeSecret with its new CrossAccountPrimary / CrossAccountReplicas members (the SDK's
+ * deserializer drops members its model lacks, so they are read here).
+ *
+ * AWS JSON 1.1 (`X-Amz-Target: secretsmanager.<Op>`), SigV4 by @smithy/signature-v4 (service
+ * `secretsmanager`), the endpoint from `endpoint`, else AWS_ENDPOINT_URL_SECRETS_MANAGER, else
+ * AWS_ENDPOINT_URL, else the Region's public endpoint. Errors come back as the SDK's own classes
+ * (`ResourceNotFoundException`, ..., else `SecretsManagerServiceException`) with `name`,
+ * `message` and `$metadata.httpStatusCode`, so activities/aws-errors.ts classifies them like any SDK
+ * error; a call that got no answer throws the transport's error (fetch's `cause.code`, or
+ * `TimeoutError`), which it reads as unreachable. No retries here: like the SDK clients of
+ * worker/aws-clients.ts the caller's layer (Temporal's activity retry) owns them.
+ *
+ * Switching to the SDK when it ships these commands: replace the body of `createCrossAccountClient`
+ * with the SDK client's methods (same names, same input/output shapes); nothing else changes.
+ * No request or answer body is logged or kept (CreateSecret here never carries a value: the model
+ * forbids SecretString/SecretBinary on a cross-account replica).
+ */
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';
+import * as sm from '@aws-sdk/client-secrets-manager';
+import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
+
+/** The model's StatusType for cross-account links. */
+export type CrossAccountReplicationStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
+
+export interface CreateCrossAccountReplicaInput {
+  /** The replica's name in its own account (may differ from the primary's). */
+  Name: string;
+  /** Full ARN of the primary secret in the other account, same Region and partition. */
+  CrossAccountPrimaryARN: string;
+  /** A customer managed KMS key of the replica's account (required by the model). */
+  KmsKeyId: string;
+  ClientRequestToken?: string;
+  Tags?: Array<{ Key: string; Value: string }>;
+}
+export interface CreateCrossAccountReplicaOutput {
+  ARN?: string;
+  Name?: string;
+}
+
+export interface AssociateCrossAccountReplicaInput {
+  SecretId: string;
+  CrossAccountReplicaARN: string;
+  ReplicaRestriction?: 'SameOrg' | 'NoRestriction';
+  ReplicationRoleARN?: string;
+}
+export interface AssociateCrossAccountReplicaOutput {
+  ARN?: string;
+  CrossAccountReplicaARN?: string;
+  ReplicationStatus?: CrossAccountReplicationStatus;
+}
+
+export interface DisassociateCrossAccountReplicaInput {
+  SecretId: string;
+  CrossAccountReplicaARN: string;
+}
+export interface DisassociateCrossAccountReplicaOutput {
+  ARN?: string;
+  CrossAccountReplicaARN?: string;
+}
+
+export interface CrossAccountPrimary {
+  PrimarySecretARN?: string;
+  ReplicationStatus?: CrossAccountReplicationStatus;
+  StatusMessage?: string;
+}
+export interface CrossAccountReplicaEntry {
+  ReplicaSecretARN?: string;
+  ReplicationRoleARN?: string;
+  ReplicationStatus?: CrossAccountReplicationStatus;
+  StatusMessage?: string;
+}
+/** DescribeSecret as the SDK types it, plus the model's cross-account members. Dates are Date, as the SDK gives them. */
+export type DescribeSecretCrossAccountOutput = Omit<DescribeSecretResponse, '$metadata'> & {
+  CrossAccountPrimary?: CrossAccountPrimary;
+  CrossAccountReplicas?: CrossAccountReplicaEntry[];
+};
+
+/** The cross-account operations secrets-dr calls; domain/iam.ts's table lists each. */
+export interface CrossAccountSecretsApi {
+  createCrossAccountReplica(input: CreateCrossAccountReplicaInput): Promise<CreateCrossAccountReplicaOutput>;
+  associateCrossAccountReplica(input: AssociateCrossAccountReplicaInput): Promise<AssociateCrossAccountReplicaOutput>;
+  disassociateCrossAccountReplica(input: DisassociateCrossAccountReplicaInput): Promise<DisassociateCrossAccountReplicaOutput>;
+  describeSecretCrossAccount(input: { SecretId: string }): Promise<DescribeSecretCrossAccountOutput>;
+}
+export const CROSS_ACCOUNT_OPERATIONS = [
+  'createCrossAccountReplica',
+  'associateCrossAccountReplica',
+  'disassociateCrossAccountReplica',
+  'describeSecretCrossAccount',
+] as const;
+
+export type CredentialsOption = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
+
+export interface CrossAccountClientOptions {
+  region: string;
+  /** Fixed keys, or a provider (e.g. an SDK client's `config.credentials`, or STS AssumeRole credentials refreshed by the caller). */
+  credentials: CredentialsOption;
+  /** Overrides the endpoint variables (tests: a fake server). */
+  endpoint?: string;
+  /** Per-request timeout, ms; default 10,000. */
+  requestTimeoutMs?: number;
+  /** The environment the endpoint variables are read from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Signing time (tests); default now. */
+  now?: () => Date;
+}
+
+/** SHA-256 / HMAC-SHA-256 over node:crypto, the Checksum @smithy/signature-v4 asks for. */
+export class NodeSha256 implements Checksum {
+  private h: Hash | Hmac;
+  constructor(private readonly secret?: SourceData) {
+    this.h = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(this.secret));
+  }
+  update(data: Uint8Array): void {
+    this.h.update(data);
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.h.digest()));
+  }
+  reset(): void {
+    this.h = this.fresh();
+  }
+}
+function toBuffer(d: SourceData): Buffer {
+  if (typeof d === 'string') return Buffer.from(d, 'utf8');
+  if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+  return Buffer.from(d);
+}
+
+/** The Secrets Manager endpoint of a Region: explicit, then the SDK's own endpoint variables, then the public one. */
+export function secretsManagerEndpoint(region: string, endpoint?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const configured = endpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
+  if (configured) return configured;
+  const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return `https://secretsmanager.${region}.${suffix}`;
+}
+
+/** An AWS JSON error as the SDK builds it: its modelled class when it has one. */
+export function sdkError(name: string, message: string, status: number, requestId: string | undefined): Error {
+  const $metadata = { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 };
+  const Modelled = (sm as unknown as Record<string, unknown>)[name];
+  if (typeof Modelled === 'function' && Modelled.prototype instanceof sm.SecretsManagerServiceException) {
+    const Ctor = Modelled as new (o: { message: string; $metadata: typeof $metadata }) => Error;
+    return new Ctor({ message, $metadata });
+  }
+  return new sm.SecretsManagerServiceException({ name, message, $fault: status >= 500 ? 'server' : 'client', $metadata });
+}
+
+const DATE_FIELDS = ['LastRotatedDate', 'LastChangedDate', 'LastAccessedDate', 'DeletedDate', 'NextRotationDate', 'CreatedDate'] as const;
+
+export function createCrossAccountClient(opts: CrossAccountClientOptions): CrossAccountSecretsApi {
+  const url = new URL(secretsManagerEndpoint(opts.region, opts.endpoint, opts.env));
+  const credentials = typeof opts.credentials === 'function' ? opts.credentials : () => Promise.resolve(opts.credentials as AwsCredentialIdentity);
+  const signer = new SignatureV4({ service: 'secretsmanager', region: opts.region, credentials, sha256: NodeSha256, applyChecksum: false });
+  const timeout = opts.requestTimeoutMs ?? 10_000;
+
+  async function call<T>(operation: string, input: object): Promise<T> {
+    const body = JSON.stringify(input);
+    const request = {
+      method: 'POST',
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname || '/',
+      query: {},
+      headers: {
+        host: url.host,
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amz-target': `secretsmanager.${operation}`,
+        'content-length': String(Buffer.byteLength(body)),
+      },
+      body,
+    };
+    const signed = await signer.sign(request, opts.now ? { signingDate: opts.now() } : {});
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host' && k !== 'content-length') headers[k] = String(v);
+    const res = await fetch(new URL(request.path, url), { method: 'POST', headers, body, signal: AbortSignal.timeout(timeout) });
+    const text = await res.text();
+    const requestId = res.headers.get('x-amzn-requestid') ?? undefined;
+    let parsed: Record<string, unknown> = {};
+    try {
+      parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    } catch {
+      if (res.ok) throw sdkError('SerializationException', `Secrets Manager ${operation}: the answer is not JSON`, res.status, requestId);
+    }
+    if (!res.ok) {
+      // awsJson1_1: the error type from x-amzn-ErrorType or __type, without its namespace or trailing URL.
+      const raw = res.headers.get('x-amzn-errortype') ?? (typeof parsed.__type === 'string' ? parsed.__type : undefined) ?? `Http${res.status}Error`;
+      const name = raw.split(':')[0]!.split('#').pop()!;
+      const message = typeof parsed.message === 'string' ? parsed.message : typeof parsed.Message === 'string' ? parsed.Message : '';
+      throw sdkError(name, message, res.status, requestId);
+    }
+    return parsed as T;
+  }
+
+  return {
+    createCrossAccountReplica: (input) => call('CreateSecret', { ...input, ClientRequestToken: input.ClientRequestToken ?? crypto.randomUUID() }),
+    associateCrossAccountReplica: (input) => call('AssociateCrossAccountReplica', input),
+    disassociateCrossAccountReplica: (input) => call('DisassociateCrossAccountReplica', input),
+    async describeSecretCrossAccount(input) {
+      const out = await call<Record<string, unknown>>('DescribeSecret', input);
+      for (const f of DATE_FIELDS) if (typeof out[f] === 'number') out[f] = new Date((out[f] as number) * 1000);
+      if (Array.isArray(out.ReplicationStatus)) {
+        for (const r of out.ReplicationStatus as Array<Record<string, unknown>>)
+          if (typeof r.LastAccessedDate === 'number') r.LastAccessedDate = new Date(r.LastAccessedDate * 1000);
+      }
+      return out as DescribeSecretCrossAccountOutput;
+    },
+  };
+}
