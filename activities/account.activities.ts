@@ -43,6 +43,9 @@ export interface EnsuredReplica {
   outcome?: AccountOutcome;
 }
 
+/** The statement of a replica's resource policy that lets the primary account replicate into it. */
+export const ACCEPT_SID = 'SecretsDrAcceptCrossAccountReplication';
+
 export interface AccountStepInput {
   region: string;
   plan: Plan;
@@ -92,7 +95,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
   const where = (c: AccountRegionClients) => (c.accountId ? `${region} (account ${c.accountId})` : `${region} (primary account)`);
   const describe = async (c: AccountRegionClients, id: string): Promise<CrossAccountDescribe | undefined> => {
     try {
-      return await c.crossAccount.describeSecret({ SecretId: id });
+      return await c.crossAccount.describeSecretCrossAccount({ SecretId: id });
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw toFailure(err, `DescribeSecret ${id}`, where(c));
@@ -138,6 +141,37 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
       writeQuotaShare: plan.failover.writeQuotaShare,
     });
     return { account: c.accountId ?? 'primary', name: b.backup };
+  };
+  /**
+   * The replica's resource policy lets the primary's account replicate into it
+   * (secretsmanager:AcceptCrossAccountReplication, which AssociateCrossAccountReplica exercises on
+   * the replica): merged into any policy it has, written only when missing.
+   */
+  const allowPrimary = async (c: AccountRegionClients, share: number, replicaArn: string, primaryArn: string) => {
+    const primaryAccount = primaryArn.split(':')[4];
+    let doc: { Version?: string; Statement?: Array<{ Sid?: string }> } = { Version: '2012-10-17', Statement: [] };
+    try {
+      const text = (await gov(c, share, 'policy').write(() => c.secretsManager.getResourcePolicy({ SecretId: replicaArn }))).ResourcePolicy;
+      if (text) doc = JSON.parse(text) as typeof doc;
+    } catch (err) {
+      throw toFailure(err, `GetResourcePolicy ${replicaArn}`, where(c));
+    }
+    const statements = Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+    if (statements.some((st) => st.Sid === ACCEPT_SID)) return;
+    const statement = {
+      Sid: ACCEPT_SID,
+      Effect: 'Allow',
+      Principal: { AWS: `arn:${primaryArn.split(':')[1]}:iam::${primaryAccount}:root` },
+      Action: 'secretsmanager:AcceptCrossAccountReplication',
+      Resource: '*',
+    };
+    try {
+      await gov(c, share, 'policy').write(() =>
+        c.secretsManager.putResourcePolicy({ SecretId: replicaArn, ResourcePolicy: JSON.stringify({ ...doc, Statement: [...statements, statement] }) }),
+      );
+    } catch (err) {
+      throw toFailure(err, `PutResourcePolicy ${replicaArn}`, where(c));
+    }
   };
   const forceDelete = async (c: AccountRegionClients, share: number, name: string) => {
     try {
@@ -218,6 +252,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         let kind = replicaKindOf(r, primaryArn, name);
         const backups: AccountOutcome['backups'] = [];
         if (kind === 'replica') {
+          await allowPrimary(recovery, share, r!.ARN!, primaryArn);
           out.push({ name, replicaArn: r!.ARN! });
           continue;
         }
@@ -272,7 +307,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         }
         try {
           const created = await gov(recovery, share).write(() =>
-            recovery.crossAccount.createSecret({
+            recovery.crossAccount.createCrossAccountReplica({
               Name: name,
               CrossAccountPrimaryARN: primaryArn,
               KmsKeyId: account.kmsKeyId,
@@ -281,12 +316,14 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
             }),
           );
           const replicaArn = created.ARN ?? (await describe(recovery, name))?.ARN;
+          if (replicaArn) await allowPrimary(recovery, share, replicaArn, primaryArn);
           out.push({ name, ...(replicaArn ? { replicaArn } : {}), ...(backups.length ? { backups } : {}) });
         } catch (err) {
           const e = describeAwsError(err);
           if (e.name === 'ResourceExistsException') {
             const again = await describe(recovery, name);
             if (replicaKindOf(again, primaryArn, name) === 'replica') {
+              await allowPrimary(recovery, share, again!.ARN!, primaryArn);
               out.push({ name, replicaArn: again!.ARN! });
               continue;
             }

@@ -5,6 +5,7 @@
 import type { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import type { EventBridge } from '@aws-sdk/client-eventbridge';
 import type { SSM } from '@aws-sdk/client-ssm';
+import type { CrossAccountSecretsApi } from './cross-account-client.js';
 
 /** The Secrets Manager operations activities may call; domain/iam.ts's table must list each (a unit test checks). */
 export const SECRETS_MANAGER_OPERATIONS = [
@@ -74,50 +75,18 @@ export interface RegionClients {
 }
 
 /*
- * Account DR (cross-account replication). The JS SDK (3.1164) has no AssociateCrossAccountReplica,
- * DisassociateCrossAccountReplica, CreateSecret(CrossAccountPrimaryARN) nor DescribeSecret's
- * CrossAccountPrimary/CrossAccountReplicas yet: they go through one small signed-request client
- * (AWS JSON 1.1 + SigV4) with exactly these shapes (botocore 1.44.8's model), to be swapped for the
- * SDK's commands when they ship.
+ * Account DR (cross-account replication): the JS SDK (3.1164) lacks the cross-account operations,
+ * so they go through the signed-request client (activities/cross-account-client.ts), whose
+ * method names and shapes are the SDK's to be.
  */
-
-/** Cross-account replication status (botocore StatusType). */
-export type CrossAccountStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
-
-export interface CrossAccountDescribe {
-  ARN?: string;
-  Name?: string;
-  KmsKeyId?: string;
-  DeletedDate?: Date | number | string;
-  VersionIdsToStages?: Record<string, string[]>;
-  Tags?: Array<{ Key?: string; Value?: string }>;
-  /** Present on a cross-account replica (the recovery account's copy). */
-  CrossAccountPrimary?: { PrimarySecretARN?: string; ReplicationStatus?: CrossAccountStatus; StatusMessage?: string };
-  /** Present on a primary with a cross-account replica (at most one). */
-  CrossAccountReplicas?: Array<{ ReplicaSecretARN?: string; ReplicationRoleARN?: string; ReplicationStatus?: CrossAccountStatus; StatusMessage?: string }>;
-}
-
-/** The cross-account operations, through the signed-request client (names as the SDK will spell them). */
-export interface CrossAccountApi {
-  describeSecret(input: { SecretId: string }): Promise<CrossAccountDescribe>;
-  /** CreateSecret with CrossAccountPrimaryARN, in the replica account (no value, no description: AWS refuses them). */
-  createSecret(input: {
-    Name: string;
-    CrossAccountPrimaryARN: string;
-    KmsKeyId: string;
-    ClientRequestToken?: string;
-    Tags?: Array<{ Key: string; Value: string }>;
-  }): Promise<{ ARN?: string; Name?: string }>;
-  /** Called in the primary account; idempotent (repairs replication when called again). */
-  associateCrossAccountReplica(input: {
-    SecretId: string;
-    CrossAccountReplicaARN: string;
-    ReplicaRestriction?: 'SameOrg' | 'NoRestriction';
-    ReplicationRoleARN?: string;
-  }): Promise<{ ARN?: string; CrossAccountReplicaARN?: string; ReplicationStatus?: CrossAccountStatus }>;
-  /** Called in the primary account; the replica becomes Detached. */
-  disassociateCrossAccountReplica(input: { SecretId: string; CrossAccountReplicaARN: string }): Promise<{ ARN?: string; CrossAccountReplicaARN?: string }>;
-}
+export type { CrossAccountSecretsApi as CrossAccountApi, DescribeSecretCrossAccountOutput as CrossAccountDescribe } from './cross-account-client.js';
+/** The IAM action of each cross-account operation (the signed client's method names are the SDK's to be). */
+export const CROSS_ACCOUNT_IAM_ACTIONS = {
+  createCrossAccountReplica: 'secretsmanager:CreateSecret',
+  describeSecretCrossAccount: 'secretsmanager:DescribeSecret',
+  associateCrossAccountReplica: 'secretsmanager:AssociateCrossAccountReplica',
+  disassociateCrossAccountReplica: 'secretsmanager:DisassociateCrossAccountReplica',
+} as const;
 
 /** Which account a client acts in: the primary (the worker's own credentials) or a recovery account (STS AssumeRole). */
 export interface AccountRef {
@@ -133,7 +102,7 @@ export interface AccountRegionClients {
   accountId?: string;
   bucket: string;
   secretsManager: SecretsManagerApi;
-  crossAccount: CrossAccountApi;
+  crossAccount: CrossAccountSecretsApi;
 }
 
 /** The factory activities get: clients of `account` (undefined: the primary account) in `region`, cached by the worker. */

@@ -1,50 +1,44 @@
 /**
  * Clients per (account, Region) for account DR. The primary account uses the worker's own
  * credentials (the standard chain, or the fixed key tests give); each recovery account is reached
- * only through STS AssumeRole of the plan's role (activities/account-credentials.ts), refreshed
- * before expiry. Clients are cached per (account, role, ExternalId, Region) for the worker's life.
+ * only through STS AssumeRole of the plan's role, with its ExternalId
+ * (activities/account-credentials.ts: cached, refreshed before expiry). Clients are cached per
+ * (account, role, ExternalId, Region) for the worker's life.
  *
- * STS: `@aws-sdk/client-sts` is not a dependency yet; until it is added (3.1163.0, the version of
- * the other clients), the STS client of `@aws-sdk/nested-clients` (the SDK's own, already in the tree
- * for the credential chain) is used: the same STSClient/AssumeRoleCommand API. It honours
- * AWS_ENDPOINT_URL_STS like every SDK client (the lab exports it).
+ * STS goes through the small signed Query client (activities/sts-client.ts; AWS_ENDPOINT_URL_STS is
+ * honoured, the lab exports it): @aws-sdk/client-sts is not a dependency. The cross-account
+ * Secrets Manager operations go through the signed JSON client (activities/cross-account-client.ts).
  */
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
-import { accountBucket, type AccountClientsOf, type AccountRef, type AccountRegionClients, type CrossAccountApi } from '../activities/clients.js';
+import type { AwsCredentialIdentity } from '@smithy/types';
+import { accountBucket, type AccountClientsOf, type AccountRef, type AccountRegionClients } from '../activities/clients.js';
 import { assumedRoleCredentials, type AssumeRole } from '../activities/account-credentials.js';
+import { createCrossAccountClient } from '../activities/cross-account-client.js';
+import { assumeRole as stsAssumeRole } from '../activities/sts-client.js';
 import { noAnswerRetryStrategy } from './sdk-retry.js';
 
-type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-type CredentialSource = Credentials | (() => Promise<Credentials & { expiration?: Date }>);
+type CredentialSource = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
 
 export interface AccountClientsOptions {
   requestTimeoutMs: number;
   /** Fixed credentials of the primary account (tests: the lab key); default the standard chain. */
-  credentials?: Credentials;
-  /** The STS call (tests inject a fake); default STS in `region` with the primary account's credentials. */
-  assumeRole?: (region: string) => AssumeRole;
-  /** The cross-account operations' signed-request client over the given credentials. */
-  crossAccount: (region: string, credentials: CredentialSource | undefined) => CrossAccountApi;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** The STS call (tests may inject a fake); default STS AssumeRole in the Region, signed with the primary account's credentials. */
+  assumeRole?: (region: string, primary: CredentialSource) => AssumeRole;
 }
 
-/** AssumeRole through STS in `region`, signed with the worker's (primary account's) credentials. */
-export function stsAssumeRole(region: string, credentials?: Credentials): AssumeRole {
-  const sts = new STSClient({ region, retryStrategy: noAnswerRetryStrategy(), ...(credentials ? { credentials } : {}) });
-  return async (r) => {
-    const out = await sts.send(
-      new AssumeRoleCommand({
+/** AssumeRole through STS in `region`, signed with the primary account's credentials. */
+function assumeRoleIn(region: string, primary: CredentialSource, requestTimeoutMs: number): AssumeRole {
+  return async (r) =>
+    stsAssumeRole(
+      { region, credentials: primary, requestTimeoutMs },
+      {
         RoleArn: r.roleArn,
         RoleSessionName: r.sessionName,
         DurationSeconds: r.durationSeconds,
         ...(r.externalId !== undefined ? { ExternalId: r.externalId } : {}),
-      }),
+      },
     );
-    const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey || !c.SessionToken || !c.Expiration)
-      throw Object.assign(new Error(`AssumeRole ${r.roleArn}: STS answered without credentials`), { name: 'InvalidStsResponse' });
-    return { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken, expiration: new Date(c.Expiration) };
-  };
 }
 
 export function createAccountClients(options: AccountClientsOptions): AccountClientsOf {
@@ -54,21 +48,36 @@ export function createAccountClients(options: AccountClientsOptions): AccountCli
     throwOnRequestTimeout: true,
     connectionTimeout: Math.min(options.requestTimeoutMs, 5_000),
   };
-  return (region: string, account?: AccountRef) => {
-    const key = account ? `${region}|${account.accountId}|${account.roleArn}|${account.externalId ?? ''}` : region;
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const credentials: CredentialSource | undefined = account
-      ? assumedRoleCredentials(account, (options.assumeRole ?? ((r) => stsAssumeRole(r, options.credentials)))(region))
-      : options.credentials;
-    const clients: AccountRegionClients = {
+  const secretsManager = (region: string, credentials: CredentialSource | undefined) =>
+    new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(credentials ? { credentials } : {}) });
+
+  const build = (region: string, account?: AccountRef): AccountRegionClients => {
+    const primary = account ? get(region) : undefined;
+    // The primary account's credentials: the fixed ones, else the standard chain as the SDK client resolved it.
+    const primaryCredentials = (c: AccountRegionClients): CredentialSource =>
+      options.credentials ?? ((c.secretsManager as SecretsManager).config.credentials as () => Promise<AwsCredentialIdentity>);
+    let credentials: CredentialSource | undefined = options.credentials;
+    if (account) {
+      const via = primaryCredentials(primary!);
+      const call = options.assumeRole ? options.assumeRole(region, via) : assumeRoleIn(region, via, options.requestTimeoutMs);
+      credentials = assumedRoleCredentials(account, call);
+    }
+    const sm = secretsManager(region, credentials);
+    return {
       region,
       ...(account ? { accountId: account.accountId } : {}),
       bucket: accountBucket(region, account?.accountId),
-      secretsManager: new SecretsManager({ region, requestHandler, retryStrategy: noAnswerRetryStrategy(), ...(credentials ? { credentials } : {}) }),
-      crossAccount: options.crossAccount(region, credentials),
+      secretsManager: sm,
+      crossAccount: createCrossAccountClient({
+        region,
+        credentials: credentials ?? (sm.config.credentials as () => Promise<AwsCredentialIdentity>),
+        requestTimeoutMs: options.requestTimeoutMs,
+      }),
     };
-    cache.set(key, clients);
-    return clients;
   };
+  const get = (region: string, account?: AccountRef): AccountRegionClients => {
+    const key = account ? `${region}|${account.accountId}|${account.roleArn}|${account.externalId ?? ''}` : region;
+    return cache.get(key) ?? cache.set(key, build(region, account)).get(key)!;
+  };
+  return get;
 }

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { main } from '../../cli/main.js';
 import { describe, expect, it } from 'vitest';
-import { EVENTBRIDGE_OPERATIONS, SECRETS_MANAGER_OPERATIONS, SSM_OPERATIONS } from '../../activities/clients.js';
+import { CROSS_ACCOUNT_IAM_ACTIONS, EVENTBRIDGE_OPERATIONS, SECRETS_MANAGER_OPERATIONS, SSM_OPERATIONS } from '../../activities/clients.js';
 import { IAM_TABLE, iamActionOf, policyFor, type PolicyDocument } from '../../domain/iam.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 
@@ -22,6 +22,7 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
       ...SECRETS_MANAGER_OPERATIONS.map((op) => iamActionOf('secretsmanager', op)),
       ...EVENTBRIDGE_OPERATIONS.map((op) => iamActionOf('events', op)),
       ...SSM_OPERATIONS.map((op) => iamActionOf('ssm', op)),
+      ...Object.values(CROSS_ACCOUNT_IAM_ACTIONS),
     ].filter((a) => !workerActions.has(a));
     expect(missing, `add these actions to IAM_TABLE.worker: ${missing.join(', ')}`).toEqual([]);
   });
@@ -31,6 +32,7 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
       ...SECRETS_MANAGER_OPERATIONS.map((op) => iamActionOf('secretsmanager', op)),
       ...EVENTBRIDGE_OPERATIONS.map((op) => iamActionOf('events', op)),
       ...SSM_OPERATIONS.map((op) => iamActionOf('ssm', op)),
+      ...Object.values(CROSS_ACCOUNT_IAM_ACTIONS),
     ]);
     const unused = IAM_TABLE.worker
       .filter((g) => /^(secretsmanager|events|ssm):/.test(g.action) && !g.scopes.includes('connection-secrets'))
