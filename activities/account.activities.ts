@@ -209,7 +209,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         const primaryArn = p?.ARN && p.DeletedDate === undefined ? p.ARN : undefined;
         const r = await describe(recovery, name);
         const replica = replicaKindOf(r, primaryArn, name);
-        const entry = p?.CrossAccountReplicas?.find((x) => r?.ARN !== undefined && x.ReplicaSecretARN === r.ARN) ?? p?.CrossAccountReplicas?.[0];
+        // Only the entry of this very replica: after a failback the primary may still list the old, detached one.
+        const entry = p?.CrossAccountReplicas?.find((x) => r?.ARN !== undefined && x.ReplicaSecretARN === r.ARN);
         const state: AccountPairState = { name, replica };
         if (primaryArn) state.primaryArn = primaryArn;
         if (entry?.ReplicationStatus) state.primaryView = entry.ReplicationStatus;
@@ -510,6 +511,14 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           }
           backups.push(await backup(recovery, input.plan, name, `account-failback-replace:${p.ARN}`, input.workflowId));
           await forceDelete(recovery, share, name);
+          // The primary may still list the promoted copy (Detached): unlink it, so the new replica is its one cross-account replica.
+          if (p.CrossAccountReplicas?.some((x) => x.ReplicaSecretARN === r.ARN)) {
+            try {
+              await gov(primary, share).write(() => primary.crossAccount.disassociateCrossAccountReplica({ SecretId: p.ARN!, CrossAccountReplicaARN: r.ARN! }));
+            } catch (err) {
+              if (!isNotFound(err) && describeAwsError(err).name !== 'InvalidRequestException') throw err;
+            }
+          }
         } catch (err) {
           if ((err as { type?: string }).type === ErrorType.RegionUnreachable) throw err;
           out.push({ ...failed(name, err, 'failback'), backups });

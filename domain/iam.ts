@@ -33,6 +33,8 @@ type IamScope =
   | 'rotation-functions' // the plan's rotation Lambdas
   | 'parameter-references' // Parameter Store's read-only references to Secrets Manager secrets
   | 'recovery-roles' // sts:AssumeRole of the plan's recovery-account roles (account DR)
+  | 'recovery-replicas' // the plan's secrets in each recovery account (Secrets Manager acts there for the caller)
+  | 'recovery-keys' // the recovery accounts' KMS keys, only through Secrets Manager
   | 'account-dr-plan-secrets'; // the plan's secrets, only when the plan has recoveryAccounts (cross-account links)
 
 interface IamGrant {
@@ -85,6 +87,12 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
       'account setup and failback: link the recovery account replica (AWS also checks GetSecretValue here and kms:Decrypt on the primary key)',
     ),
     g(`${SM}:DisassociateCrossAccountReplica`, ['account-dr-plan-secrets'], 'account failover while the primary account answers: cut the link first'),
+    g(
+      `${SM}:AcceptCrossAccountReplication`,
+      ['recovery-replicas'],
+      "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy allows it too)",
+    ),
+    g('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
     g('sts:AssumeRole', ['recovery-roles'], 'reach each recovery account only through its role (with its ExternalId), never with these credentials'),
     g('lambda:InvokeFunction', ['rotation-functions'], 'RotateSecret needs it on the rotation function it configures'),
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'read values encrypted with a customer managed key'),
@@ -277,6 +285,28 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         add('CrossAccountReplication', actions, [...new Set(arns)]);
         break;
       }
+      case 'recovery-replicas': {
+        const arns = plan.recoveryAccounts.flatMap((a) =>
+          plan.secrets.include.flatMap((s) =>
+            'prefix' in s
+              ? secretArns(p, [plan.primaryRegion], a.accountId, `${s.prefix}*`)
+              : 'name' in s
+                ? secretArns(p, [plan.primaryRegion], a.accountId, `${s.name}-??????`)
+                : secretArns(p, [plan.primaryRegion], a.accountId, '*'),
+          ),
+        );
+        if (arns.length) add('RecoveryAccountReplicas', actions, [...new Set(arns)]);
+        break;
+      }
+      case 'recovery-keys':
+        if (plan.recoveryAccounts.length)
+          add(
+            'RecoveryKeysThroughSecretsManager',
+            actions,
+            plan.recoveryAccounts.map((a) => `arn:${p}:kms:${plan.primaryRegion}:${a.accountId}:key/*`),
+            { StringEquals: { 'kms:ViaService': [`secretsmanager.${plan.primaryRegion}.amazonaws.com`] } },
+          );
+        break;
       case 'recovery-roles':
         if (plan.recoveryAccounts.length)
           add(

@@ -8,7 +8,6 @@ import { sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow'
 import {
   accountNeedsAttention,
   countAccountOutcomes,
-  unreachablePrimaryConsequences,
   type AccountOperationOutcome,
   type AccountOutcome,
   type AccountPairState,
@@ -169,12 +168,14 @@ export function awaitInSync(run: AccountRun): Step<{ type: 'SETTLED'; attention:
     while (run.pending.length && Date.now() < deadline) {
       await sleep(run.input.pollMs ?? 2_000);
       const states = await run.read.inspectAccountPairs({ ...run.base, names: run.pending.map((p) => p.name), primaryAnswers: true });
+      const settled = new Set<string>();
       for (const s of states) {
         const status = s.primaryView ?? s.replicaView;
         if (status === 'InSync') run.settle([{ name: s.name, status: 'in-sync' }]);
         if (status === 'Failed') run.settle([{ name: s.name, status: 'failed', reason: `replication Failed: ${s.statusMessage ?? 'no message'}` }]);
+        if (status === 'InSync' || status === 'Failed') settled.add(s.name);
       }
-      run.pending = run.pending.filter((p) => !['in-sync', 'failed'].includes(run.outcomes.get(p.name)?.status ?? ''));
+      run.pending = run.pending.filter((p) => !settled.has(p.name));
     }
     for (const p of run.pending)
       run.settle([{ name: p.name, status: 'associated', reason: `not InSync within setup.inSyncTimeout; run setup again to repair` }]);

@@ -1,0 +1,249 @@
+/**
+ * Account DR across two lab accounts: setup (cross-account replicas in the recovery account, a
+ * same-name conflict resolved by the plan's policy with a backup), failover while the primary
+ * account answers (detach, then promote), failback (copy back what changed in the recovery
+ * account, after a backup of the primary; re-associate), and failover when the primary account's
+ * keys are revoked (promote as they stand; the report says what that means).
+ * Workers reach the recovery account only through STS AssumeRole of the plan's role (ExternalId),
+ * under the generated recovery-role policy, which the lab enforces.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { workflowTaskQueue } from '../../domain/ids.js';
+import { policyFor } from '../../domain/iam.js';
+import type { Plan } from '../../domain/plan.js';
+import { accountFailbackWorkflowId, accountFailoverWorkflowId, accountSetupWorkflowId } from '../../domain/account-dr.js';
+import { createCrossAccountClient } from '../../activities/cross-account-client.js';
+import { createAccountClients } from '../../worker/account-clients.js';
+import { createRegionClients } from '../../worker/aws-clients.js';
+import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
+import { LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
+import { historyText } from '../support/leaks.js';
+import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
+import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
+import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
+
+const RECOVERY = '210987654321';
+const LAB_DEFAULT = '123456789012';
+/** The revoked-primary case uses a primary account of its own: revoking the lab's default account would stop every other test file. */
+const DOOMED = '310987654321';
+const EXTERNAL_ID = 'acct-dr-test-7f3a';
+const ROLE = `arn:aws:iam::${RECOVERY}:role/secrets-dr-recovery`;
+const KEY = 'alias/payments-recovery';
+const keyOf = (account: string) => ({ accessKeyId: `lab${account}`, secretAccessKey: 'x' });
+
+let h: Harness;
+const values: string[] = [];
+const workflowIds: string[] = [];
+const value = () => {
+  const v = `acct-value-${randomBytes(12).toString('hex')}`;
+  values.push(v);
+  return v;
+};
+let labUrl: string;
+const sm = (account: string, region: string) => new SecretsManagerClient({ region, endpoint: labUrl, credentials: keyOf(account), maxAttempts: 1 });
+const signed = (account: string, region: string) => createCrossAccountClient({ region, endpoint: labUrl, credentials: keyOf(account) });
+
+async function lab(path: string, body: unknown) {
+  const res = await fetch(`${labUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+}
+
+/** A plan over `prefix` with the recovery account; the role (trusting `primaryAccount`) gets the generated recovery policy. */
+async function planFor(prefix: string, primaryAccount: string, extra = ''): Promise<Plan> {
+  const base = h.plan(
+    `recoveryAccounts:\n  - { accountId: "${RECOVERY}", roleArn: "${ROLE}", externalId: ${EXTERNAL_ID}, kmsKeyId: ${KEY} }\nfailover: { requireApproval: false }\nfailback: { onBothChanged: keep-dr }\n${extra}`,
+  );
+  const plan: Plan = { ...base, name: `${base.name}-${prefix.split('/').at(-2)}`, secrets: { include: [{ prefix }], exclude: [] } };
+  await lab('/_lab/roles', {
+    roleArn: ROLE,
+    trustedAccounts: [LAB_DEFAULT, DOOMED],
+    externalId: EXTERNAL_ID,
+    policy: policyFor('recovery', { ...plan, secrets: { include: [{ prefix: h.names }], exclude: [] } }, { accountId: RECOVERY }),
+  });
+  for (const account of [primaryAccount]) {
+    await lab('/_lab/kms/key-policy', {
+      accountId: RECOVERY,
+      region: h.primaryRegion,
+      keyId: KEY,
+      policy: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${RECOVERY}:root` }, Action: 'kms:*', Resource: '*' },
+          { Effect: 'Allow', Principal: { AWS: [account, LAB_DEFAULT, DOOMED] }, Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: '*' },
+        ],
+      },
+    });
+  }
+  return plan;
+}
+
+async function seed(account: string, names: string[]): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const name of names) {
+    out[name] = value();
+    await sm(account, h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: out[name] }));
+  }
+  return out;
+}
+
+const read = async (account: string, name: string) => (await sm(account, h.primaryRegion).send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+
+beforeAll(async () => {
+  h = await startHarness('account-dr');
+  labUrl = inject('labUrl');
+  if (!onAws) {
+    await lab('/_lab/accounts', { accountId: RECOVERY });
+    await lab('/_lab/accounts', { accountId: DOOMED });
+  }
+}, 60_000);
+afterAll(async () => {
+  if (!onAws && labUrl) await lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
+  if (h && workflowIds.length) {
+    // Invariant 1: no value in any of these workflows' histories.
+    for (const id of workflowIds) {
+      const text = historyText(await h.client.workflow.getHandle(id).fetchHistory());
+      for (const v of values) expect(text.includes(v), `a value in the history of ${id}`).toBe(false);
+    }
+  }
+  await h?.close();
+});
+
+describe.skipIf(onAws)('account DR across two lab accounts', () => {
+  it('setup → failover (primary answers: detach, then promote) → failback (copy back, re-associate)', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}graceful/`;
+    const names = [`${prefix}db`, `${prefix}api`, `${prefix}taken`];
+    const seeded = await seed(LAB_DEFAULT, names);
+    // A same-name secret already in the recovery account: backup-then-overwrite (the default policy) backs it up first.
+    const squatter = value();
+    await sm(RECOVERY, h.primaryRegion).send(new CreateSecretCommand({ Name: `${prefix}taken`, SecretString: squatter }));
+    const plan = await planFor(prefix, LAB_DEFAULT);
+    const common = { taskQueue: workflowTaskQueue(h.prefix) };
+
+    // Setup.
+    const setupId = accountSetupWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(setupId);
+    const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: setupId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(setup.problems).toEqual([]);
+    expect(setup.outcome, JSON.stringify(setup)).toBe('done');
+    expect(setup.counts).toEqual({ 'in-sync': 3 });
+    expect(setup.warnings.join('\n')).toMatch(/taken: the same-name secret in account 210987654321 was backed up as secrets-dr-backup\//);
+    for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
+    const listed = await sm(RECOVERY, h.primaryRegion).send(
+      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`secrets-dr-backup/${plan.name}/`] }] }),
+    );
+    const backup = listed.SecretList?.find((s) => s.Name?.includes('taken'));
+    expect(backup, 'the squatter is backed up in the recovery account').toBeDefined();
+    expect(await read(RECOVERY, backup!.Name!)).toBe(squatter);
+    const d = await signed(LAB_DEFAULT, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` });
+    expect(d.CrossAccountReplicas?.[0]?.ReplicationStatus).toBe('InSync');
+
+    // A second setup converges without a write.
+    const again = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: `${setupId}-again`,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(again.outcome).toBe('done');
+    expect(again.counts).toEqual({ 'in-sync': 3 });
+
+    // Failover while the primary account answers.
+    const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failoverId);
+    const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+      ...common,
+      workflowId: failoverId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, reason: 'integration test' }],
+    });
+    expect(failover.outcome, JSON.stringify(failover)).toBe('done');
+    expect(failover).toMatchObject({ primaryAccount: 'answers', detachedFromPrimary: true, consequences: [] });
+    expect(failover.counts).toEqual({ promoted: 3 });
+    for (const n of names) {
+      const r = await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n });
+      expect(r.CrossAccountPrimary, `${n} is standalone in the recovery account`).toBeUndefined();
+    }
+    // The applications write in the recovery account now.
+    const during = value();
+    await sm(RECOVERY, h.primaryRegion).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
+
+    // Failback: the recovery account's newer value goes back to the primary (after a backup), the replicas are re-associated.
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      ...common,
+      workflowId: failbackId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(failback.outcome, JSON.stringify(failback)).toBe('done');
+    expect(failback.counts).toEqual({ 'copied-back': 1, 'in-sync': 2 });
+    expect(await read(LAB_DEFAULT, `${prefix}db`)).toBe(during);
+    expect(await read(LAB_DEFAULT, `${prefix}api`)).toBe(seeded[`${prefix}api`]);
+    const db = failback.outcomes.find((o) => o.name === `${prefix}db`)!;
+    expect(db.backups?.map((b) => b.account)).toEqual(['primary', RECOVERY]);
+    for (const n of names) {
+      const r = await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n });
+      expect(r.CrossAccountPrimary?.ReplicationStatus, `${n} is a replica again`).toBe('InSync');
+    }
+  }, 60_000);
+
+  it('the primary account is compromised (its keys revoked): promote the replicas as they stand, and say what that means', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}revoked/`;
+    const names = [`${prefix}db`, `${prefix}queue`];
+    const seeded = await seed(DOOMED, names);
+    const plan = await planFor(prefix, DOOMED);
+    // Workers whose own (primary-account) credentials are the doomed account's key.
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const prefixQ = `${h.prefix}-doomed`;
+    let workers: RunningWorkers | undefined;
+    try {
+      workers = await startWorkers({
+        connection,
+        namespace: 'default',
+        regions: [h.primaryRegion],
+        taskQueuePrefix: prefixQ,
+        workflowBundle: await testWorkflowBundle(),
+        clientsFor: (region) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: keyOf(DOOMED) }),
+        accountClientsFor: createAccountClients({ requestTimeoutMs: 5_000, credentials: keyOf(DOOMED) }),
+      });
+      const common = { taskQueue: workflowTaskQueue(prefixQ) };
+      const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+        ...common,
+        workflowId: accountSetupWorkflowId(plan.name, RECOVERY),
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, pollMs: 200 }],
+      });
+      expect(setup.outcome, JSON.stringify(setup)).toBe('done');
+
+      await lab(`/_lab/accounts/${DOOMED}/revoke`, {});
+      await expect(read(DOOMED, names[0]!)).rejects.toThrow(/security token|UnrecognizedClient/i);
+
+      const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
+      workflowIds.push(failoverId);
+      const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+        ...common,
+        workflowId: failoverId,
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, reason: 'primary account compromised' }],
+      });
+      expect(failover.outcome, JSON.stringify(failover)).toBe('done');
+      expect(failover).toMatchObject({ primaryAccount: 'denied', detachedFromPrimary: false });
+      expect(failover.consequences.join('\n')).toMatch(/RPO unknown/);
+      expect(failover.consequences.join('\n')).toMatch(/writes made to the primary account from now on are lost/);
+      expect(failover.counts).toEqual({ promoted: 2 });
+      // The applications' read path in the recovery account: the values as last replicated, and writable.
+      for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
+      await sm(RECOVERY, h.primaryRegion).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: value() }));
+    } finally {
+      await lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
+      await workers?.shutdown();
+      await connection.close();
+    }
+  }, 120_000);
+});
