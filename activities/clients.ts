@@ -5,7 +5,7 @@
 import type { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import type { EventBridge } from '@aws-sdk/client-eventbridge';
 import type { SSM } from '@aws-sdk/client-ssm';
-import type { CrossAccountSecretsApi } from './cross-account-client.js';
+import type { CrossAccountSecretsApi } from './cross-account-api.js';
 
 /** The Secrets Manager operations activities may call; domain/iam.ts's table must list each (a unit test checks). */
 export const SECRETS_MANAGER_OPERATIONS = [
@@ -79,15 +79,7 @@ export interface RegionClients {
  * so they go through the signed-request client (activities/cross-account-client.ts), whose
  * method names and shapes are the SDK's to be.
  */
-export type { CrossAccountSecretsApi as CrossAccountApi, DescribeSecretCrossAccountOutput as CrossAccountDescribe } from './cross-account-client.js';
-/** The IAM action of each cross-account operation (the signed client's method names are the SDK's to be). */
-export const CROSS_ACCOUNT_IAM_ACTIONS = {
-  createCrossAccountReplica: 'secretsmanager:CreateSecret',
-  describeSecretCrossAccount: 'secretsmanager:DescribeSecret',
-  associateCrossAccountReplica: 'secretsmanager:AssociateCrossAccountReplica',
-  disassociateCrossAccountReplica: 'secretsmanager:DisassociateCrossAccountReplica',
-} as const;
-
+export type { CrossAccountSecretsApi as CrossAccountApi, DescribeSecretCrossAccountOutput as CrossAccountDescribe } from './cross-account-api.js';
 /** Which account a client acts in: the primary (the worker's own credentials) or a recovery account (STS AssumeRole). */
 export interface AccountRef {
   accountId: string;

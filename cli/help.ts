@@ -61,7 +61,7 @@ export function topHelp(commands: readonly Command[], io: Pick<Io, 'color'> = {}
   lines.push('', h('common options:'), '  -f, --plan FILE (default ./secrets-dr.yaml), --json, --profile NAME, -h/--help; secrets-dr -V/--version');
   lines.push(
     h('environment:'),
-    '  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE, NO_COLOR',
+    '  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, AWS_* (standard chain), AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_STS, NO_COLOR',
   );
   lines.push(h('exit codes:'), '  0 ok, 1 operation failed, 2 bad input or aborted, 3 some secrets need attention, 4 waiting for approval');
   return lines.join('\n');

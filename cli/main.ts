@@ -13,6 +13,7 @@ import { statusCommand } from './commands/status.js';
 import { workerCommand } from './commands/worker.js';
 import { labDownCommand, labEnvCommand, labFaultCommand, labResetCommand, labStatusCommand, labUpCommand } from './commands/lab.js';
 import { labLambdaCreateCommand, labLambdaDeleteCommand, labLambdaListCommand } from './commands/lab-lambda.js';
+import { labAccountListCommand, labAccountRestoreCommand, labAccountRevokeCommand, labRoleCreateCommand } from './commands/lab-account.js';
 import { demoCommand } from './commands/demo.js';
 import { approveCommand, rejectCommand } from './commands/approve.js';
 import { vetoCommand } from './commands/veto.js';
@@ -47,6 +48,10 @@ export const COMMANDS: Command[] = [
   labLambdaCreateCommand,
   labLambdaListCommand,
   labLambdaDeleteCommand,
+  labAccountListCommand,
+  labAccountRevokeCommand,
+  labAccountRestoreCommand,
+  labRoleCreateCommand,
   approveCommand,
   rejectCommand,
   vetoCommand,

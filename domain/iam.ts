@@ -41,10 +41,14 @@ interface IamGrant {
   action: string;
   scopes: readonly IamScope[];
   why: string;
+  /** Account DR only: written into a policy only when it names recovery accounts (PolicyOptions.recoveryAccountIds). */
+  accountDr?: boolean;
 }
 
 const SM = 'secretsmanager';
 const g = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why });
+/** A grant of account DR (cross-account replication): only in policies for plans with recovery accounts. */
+const dr = (action: string, scopes: IamScope[], why: string): IamGrant => ({ action, scopes, why, accountDr: true });
 
 /*
  * Not granted to the worker, on purpose (test/integration/iam-actions.test.ts proves every grant above):
@@ -81,19 +85,19 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
       ['parameter-references'],
       'read-path checks (status --read-paths, monitor, drills): read secrets as applications do, through /aws/reference/secretsmanager/<name>',
     ),
-    g(
+    dr(
       `${SM}:AssociateCrossAccountReplica`,
       ['account-dr-plan-secrets'],
       'account setup and failback: link the recovery account replica (AWS also checks GetSecretValue here and kms:Decrypt on the primary key)',
     ),
-    g(`${SM}:DisassociateCrossAccountReplica`, ['account-dr-plan-secrets'], 'account failover while the primary account answers: cut the link first'),
-    g(
+    dr(`${SM}:DisassociateCrossAccountReplica`, ['account-dr-plan-secrets'], 'account failover while the primary account answers: cut the link first'),
+    dr(
       `${SM}:AcceptCrossAccountReplication`,
       ['recovery-replicas'],
       "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy allows it too)",
     ),
-    g('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
-    g('sts:AssumeRole', ['recovery-roles'], 'reach each recovery account only through its role (with its ExternalId), never with these credentials'),
+    dr('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
+    dr('sts:AssumeRole', ['recovery-roles'], 'reach each recovery account only through its role (with its ExternalId), never with these credentials'),
     g('lambda:InvokeFunction', ['rotation-functions'], 'RotateSecret needs it on the rotation function it configures'),
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'read values encrypted with a customer managed key'),
     g('kms:GenerateDataKey', ['kms-via-secretsmanager'], 'write values and replicas under a customer managed key'),
@@ -172,6 +176,8 @@ interface PolicyOptions {
   partition?: string;
   /** Name (or name prefix with `*`) of the role EventBridge assumes; default `secrets-dr-*`. */
   eventsRoleName?: string;
+  /** The plan's recovery accounts (account DR); without any, no cross-account statement is written. */
+  recoveryAccountIds?: readonly string[];
 }
 
 /** Secret ARNs of a name prefix: names get AWS's 6-character suffix, so a prefix ends in `*`. */
@@ -186,7 +192,11 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
   // A recovery account's replicas live in the primary Region only.
   const regions = role === 'recovery' ? [plan.primaryRegion] : planRegions(plan);
   const byScope = new Map<IamScope, string[]>();
+  // Account-DR grants only for a plan with recovery accounts (or when the caller names some).
+  const recoveryIds = [...new Set([...plan.recoveryAccounts.map((a) => a.accountId), ...(opts.recoveryAccountIds ?? [])])];
+  const accountDr = recoveryIds.length > 0;
   for (const grant of IAM_TABLE[role]) {
+    if (grant.accountDr && !accountDr) continue;
     for (const scope of grant.scopes) {
       const actions = byScope.get(scope) ?? [];
       if (!actions.includes(grant.action)) actions.push(grant.action);
@@ -272,7 +282,7 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         );
         break;
       case 'account-dr-plan-secrets': {
-        if (plan.recoveryAccounts.length === 0) break; // no account DR: no cross-account grant at all
+        if (!accountDr) break; // no account DR: no cross-account grant at all
         const arns = plan.secrets.include.flatMap((s) =>
           'prefix' in s
             ? secretArns(p, [plan.primaryRegion], account, `${s.prefix}*`)
@@ -286,24 +296,26 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         break;
       }
       case 'recovery-replicas': {
-        const arns = plan.recoveryAccounts.flatMap((a) =>
+        const arns = recoveryIds.flatMap((id) =>
           plan.secrets.include.flatMap((s) =>
             'prefix' in s
-              ? secretArns(p, [plan.primaryRegion], a.accountId, `${s.prefix}*`)
+              ? secretArns(p, [plan.primaryRegion], id, `${s.prefix}*`)
               : 'name' in s
-                ? secretArns(p, [plan.primaryRegion], a.accountId, `${s.name}-??????`)
-                : secretArns(p, [plan.primaryRegion], a.accountId, '*'),
+                ? secretArns(p, [plan.primaryRegion], id, `${s.name}-??????`)
+                : secretArns(p, [plan.primaryRegion], id, '*'),
           ),
         );
-        if (arns.length) add('RecoveryAccountReplicas', actions, [...new Set(arns)]);
+        // A tag selector cannot be an ARN: the whole account's secrets of the primary Region, and nothing narrower beside it.
+        const wide = arns.filter((a) => a.endsWith(':secret:*'));
+        if (arns.length) add('RecoveryAccountReplicas', actions, [...new Set(wide.length ? wide : arns)]);
         break;
       }
       case 'recovery-keys':
-        if (plan.recoveryAccounts.length)
+        if (recoveryIds.length)
           add(
             'RecoveryKeysThroughSecretsManager',
             actions,
-            plan.recoveryAccounts.map((a) => `arn:${p}:kms:${plan.primaryRegion}:${a.accountId}:key/*`),
+            recoveryIds.map((id) => `arn:${p}:kms:${plan.primaryRegion}:${id}:key/*`),
             { StringEquals: { 'kms:ViaService': [`secretsmanager.${plan.primaryRegion}.amazonaws.com`] } },
           );
         break;

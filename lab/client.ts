@@ -53,6 +53,28 @@ export class LabClient {
   reset() {
     return this.call('POST', 'reset');
   }
+  /** The lab's accounts (the default one and every account a key or route named). */
+  accounts() {
+    return this.call<{ defaultAccountId: string; accounts: Array<{ accountId: string; organizationId: string; revoked: boolean }>; temporaryKeys: number }>(
+      'GET',
+      'accounts',
+    );
+  }
+  /** Every key of the account (its own and STS's) then answers UnrecognizedClientException: "the account is compromised". */
+  revokeAccount(accountId: string) {
+    return this.call<{ ok: boolean; accountId: string }>('POST', `accounts/${accountId}/revoke`);
+  }
+  restoreAccount(accountId: string) {
+    return this.call<{ ok: boolean; accountId: string }>('POST', `accounts/${accountId}/restore`);
+  }
+  /** A role STS AssumeRole checks: trusted accounts, an external id, an identity policy for its keys. */
+  createRole(role: { accountId: string; roleName: string; trustedAccounts?: string[]; externalId?: string; policy?: unknown; maxSessionSeconds?: number }) {
+    return this.call<{ ok: boolean; roleArn: string }>('POST', 'roles', role);
+  }
+  /** A KMS key policy (a key without one allows only its own account). */
+  putKeyPolicy(key: { accountId?: string; region: string; keyId: string; policy: unknown }) {
+    return this.call<{ ok: boolean; keyArn: string }>('POST', 'kms/key-policy', key);
+  }
   /** Creates a rotation function in a Region; RotateSecret can then name its ARN. */
   createFunction(fn: { region: string; name: string; kind?: RotationKind; stepDelayMs?: number }) {
     return this.call<LabFunction>('POST', 'lambda', fn);

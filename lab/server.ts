@@ -4,10 +4,18 @@
  *
  *   X-Amz-Target: secretsmanager.<Op>  → Secrets Manager emulator
  *   X-Amz-Target: AWSEvents.<Op>       → EventBridge emulator
+ *   form-encoded Action=AssumeRole|GetCallerIdentity (no X-Amz-Target) → STS, Query protocol, XML (lab/sts/)
  *   X-Amz-Target: AmazonSSM.<Op>       → SSM Parameter Store, only GetParameter/GetParameters of
  *                                        /aws/reference/secretsmanager/<id>[:stage|:versionId] (lab/ssm/service.ts),
  *                                        read through Secrets Manager's GetSecretValue (its quota and deny faults)
  *   /_lab/...                          → fault injection, seeding, clock, counters, state
+ *
+ * Accounts (lab/accounts/): the access key chooses the account — `lab<12 digits>` is that account, a key STS
+ * issued is its role's account, any other key the default account (LabOptions.accountId, 123456789012). Each
+ * account has its own Secrets Manager, EventBridge, Lambda functions and quota buckets; faults are per Region
+ * (every account of a Region). Cross-account: replication (lab/secrets-manager/cross-account.ts) and access by
+ * ARN to another account's secret, allowed only by its resource policy and key policy (lab/iam/resource-policies.ts,
+ * lab/kms/key-policies.ts) on top of the caller's identity policy.
  *
  * The Region and access key come from the SigV4 credential scope (signatures are not verified). Per request:
  * count → outage fault → latency fault → deny fault → IAM policy → fail-next fault → quota bucket → operation
@@ -51,6 +59,9 @@
  *   POST /_lab/inject/health {eventRegion, deliverTo?, statusCode?, eventTypeCode?}   POST /_lab/inject/alarm {region, alarmName, state}
  *   GET  /_lab/iam, GET /_lab/iam/record?accessKeyId=, POST /_lab/iam/record/reset,
  *   POST /_lab/iam/policy {policy, accessKeyId?}, POST /_lab/iam/unbind {accessKeyId?}   (lab/http/iam-routes.ts)
+ *   GET|POST /_lab/accounts, POST /_lab/accounts/<id>/revoke|restore, GET|POST /_lab/roles,
+ *   GET|POST /_lab/kms/key-policy                                                        (lab/http/account-routes.ts)
+ *   POST /_lab/seed and POST /_lab/lambda take an optional accountId (default: the default account).
  */
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -125,6 +136,12 @@ export interface RunningLab {
   clock: ScaledClock;
   /** The IAM policies enforced and the decisions recorded. */
   iam: IamEnforcer;
+  /** Access keys → accounts, STS keys, roles, revoked accounts. */
+  directory: AccountDirectory;
+  /** KMS key policies of every account. */
+  kms: KmsKeyPolicies;
+  /** The services of an account (built on first use); `secretsManager` etc. above are the default account's. */
+  account(accountId: string): AccountServices;
   /** Writes the state file now (no-op without statePath). */
   saveState(): Promise<void>;
 }
@@ -174,7 +191,13 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   };
   const { secretsManager, eventBridge, functions, ssm } = account(accountId);
 
-  stateFile.attach({ clock, secretsManager, eventBridge, functions });
+  stateFile.attach({
+    clock,
+    secretsManager,
+    eventBridge,
+    functions,
+    accounts: { defaultAccountId: accountId, list: () => [...accounts.values()], get: account, directory, kms },
+  });
   stateFile.load();
 
   const reset = (): void => {
@@ -304,6 +327,9 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
     quotas,
     clock,
     iam,
+    directory,
+    kms,
+    account,
     saveState: () => stateFile.save(),
   };
 }

@@ -78,6 +78,8 @@ export function stackEnv(info: StackInfo): Record<string, string> {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: info.labUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: info.labUrl,
     AWS_ENDPOINT_URL_SSM: info.labUrl,
+    // STS AssumeRole for the recovery accounts (lab/sts/): keys of the role's account.
+    AWS_ENDPOINT_URL_STS: info.labUrl,
     ...LAB_CREDENTIALS,
     AWS_REGION: info.regions[0] ?? 'ap-northeast-1',
     SECRETS_DR_LAB_URL: info.labUrl,

@@ -8,12 +8,23 @@ import type { ScaledClock } from './clock.js';
 import type { EventBridgeService } from './eventbridge/service.js';
 import type { LambdaFunctions } from './lambda/functions.js';
 import type { SecretsManagerService } from './secrets-manager/service.js';
+import type { AccountDirectory } from './accounts/directory.js';
+import type { AccountServices } from './accounts/services.js';
+import type { KmsKeyPolicies } from './kms/key-policies.js';
 
 export interface StatefulParts {
   clock: ScaledClock;
   secretsManager: SecretsManagerService;
   eventBridge: EventBridgeService;
   functions: LambdaFunctions;
+  /** The accounts other than the default one (their services), STS keys, roles and KMS key policies. */
+  accounts?: {
+    defaultAccountId: string;
+    list(): AccountServices[];
+    get(accountId: string): AccountServices;
+    directory: AccountDirectory;
+    kms: KmsKeyPolicies;
+  };
 }
 
 export class LabStateFile {
@@ -53,6 +64,21 @@ export class LabStateFile {
       secretsManager: p.secretsManager.snapshot(),
       eventBridge: p.eventBridge.snapshot(),
       lambda: p.functions.snapshot(),
+      ...(p.accounts
+        ? {
+            accounts: Object.fromEntries(
+              p.accounts
+                .list()
+                .filter((a) => a.accountId !== p.accounts!.defaultAccountId)
+                .map((a) => [
+                  a.accountId,
+                  { secretsManager: a.secretsManager.snapshot(), eventBridge: a.eventBridge.snapshot(), lambda: a.functions.snapshot() },
+                ]),
+            ),
+            directory: p.accounts.directory.snapshot(),
+            kms: p.accounts.kms.snapshot(),
+          }
+        : {}),
     });
     this.saving = this.saving
       .then(async () => {
@@ -73,10 +99,23 @@ export class LabStateFile {
       eventBridge?: unknown;
       lambda?: unknown;
       clock?: { now?: number };
+      accounts?: Record<string, { secretsManager?: unknown; eventBridge?: unknown; lambda?: unknown }>;
+      directory?: unknown;
+      kms?: unknown;
     };
     if (state.secretsManager) p.secretsManager.restore(state.secretsManager);
     if (state.lambda) p.functions.restore(state.lambda);
     if (state.eventBridge) p.eventBridge.restore(state.eventBridge);
+    if (p.accounts) {
+      if (state.directory) p.accounts.directory.restore(state.directory);
+      if (state.kms) p.accounts.kms.restore(state.kms);
+      for (const [id, a] of Object.entries(state.accounts ?? {})) {
+        const services = p.accounts.get(id);
+        if (a.secretsManager) services.secretsManager.restore(a.secretsManager);
+        if (a.lambda) services.functions.restore(a.lambda);
+        if (a.eventBridge) services.eventBridge.restore(a.eventBridge);
+      }
+    }
     if (typeof state.clock?.now === 'number' && state.clock.now > p.clock.now()) p.clock.advance(state.clock.now - p.clock.now());
     this.log(`lab: state loaded from ${this.path}`);
   }

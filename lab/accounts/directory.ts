@@ -57,6 +57,13 @@ export interface KeyIdentity {
   temporary?: TemporaryKey;
 }
 
+export interface DirectorySnapshot {
+  temporary: TemporaryKey[];
+  roles: LabRole[];
+  revoked: string[];
+  organizations: Record<string, string>;
+}
+
 export function parseRoleArn(arn: string): { accountId: string; name: string } | undefined {
   const m = ROLE_ARN_RE.exec(arn);
   return m ? { accountId: m[1]!, name: m[3]! } : undefined;
@@ -136,7 +143,8 @@ export class AccountDirectory {
     this.revoked.add(accountId);
   }
 
-  restore(accountId: string): boolean {
+  /** Undoes revoke. */
+  reinstate(accountId: string): boolean {
     return this.revoked.delete(accountId);
   }
 
@@ -160,6 +168,25 @@ export class AccountDirectory {
 
   setOrganization(accountId: string, organizationId: string): void {
     this.organizations.set(accountId, organizationId);
+  }
+
+  /** JSON-plain state for the state file. */
+  snapshot(): DirectorySnapshot {
+    return {
+      temporary: [...this.temporary.values()],
+      roles: [...this.roles.values()],
+      revoked: [...this.revoked],
+      organizations: Object.fromEntries(this.organizations),
+    };
+  }
+
+  restore(state: unknown): void {
+    this.reset();
+    const s = (state ?? {}) as Partial<DirectorySnapshot>;
+    for (const t of s.temporary ?? []) this.temporary.set(t.accessKeyId, t);
+    for (const r of s.roles ?? []) this.roles.set(r.arn, r);
+    for (const id of s.revoked ?? []) this.revoked.add(id);
+    for (const [id, org] of Object.entries(s.organizations ?? {})) this.organizations.set(id, org);
   }
 
   reset(): void {

@@ -58,7 +58,7 @@ export function accountRoutes(core: LabCore): LabRoutes {
     },
     'POST /_lab/accounts/restore': (_b, q) => {
       const id = accountOf(q.get('accountId'), 'accountId');
-      return { ok: directory.restore(id), accountId: id, revoked: false };
+      return { ok: directory.reinstate(id), accountId: id, revoked: false };
     },
     'GET /_lab/roles': () => ({ roles: directory.listRoles().map(({ policy, ...r }) => ({ ...r, hasPolicy: policy !== undefined })) }),
     'POST /_lab/roles': (b) => {

@@ -55,6 +55,7 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
       pendingReplicaRemovals: secretsManager.pendingReplicaRemovals,
       statePath: deps.statePath ?? null,
       iam: iam.describe(),
+      accounts: core.accounts().map((a) => ({ accountId: a.accountId, secrets: a.secretsManager.counts(), revoked: core.directory.isRevoked(a.accountId) })),
     }),
     'GET /_lab/counters': () => counters.snapshot(),
     'POST /_lab/counters/reset': (b) => {

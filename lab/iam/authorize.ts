@@ -3,7 +3,7 @@
  * secret an id names, its tags and key) read from the lab's own Secrets Manager, and the refusal
  * as AWS answers it (HTTP 400 AccessDeniedException naming the action and resource).
  */
-import { randomSuffix } from '../secrets-manager/model.js';
+import { accountOfArn, randomSuffix } from '../secrets-manager/model.js';
 import type { SecretsManagerService } from '../secrets-manager/service.js';
 import { LabError, type RequestContext } from '../types.js';
 import type { IamEnforcer } from './enforcer.js';
@@ -16,15 +16,28 @@ export function requestFacts(secretsManager: SecretsManagerService, ctx: Request
     accountId: ctx.accountId,
     newSuffix: randomSuffix,
     secret(id: string): KnownSecret | undefined {
+      const owner = accountOfArn(id);
+      if (owner !== undefined && owner !== ctx.accountId) {
+        // A secret of another account (a cross-account replica): its ARN and key, for the caller's identity policy.
+        const rec = secretsManager.findAcrossAccounts(id);
+        if (!rec) return undefined;
+        return {
+          arn: rec.arn,
+          tags: Object.fromEntries(rec.tags.map((t) => [t.Key, t.Value])),
+          ...(rec.kmsKeyId ? { kmsKeyId: rec.kmsKeyId } : {}),
+          ...(rec.crossAccountPrimary ? { crossAccountReplica: true } : {}),
+        };
+      }
       try {
         const d = secretsManager.handleSync('DescribeSecret', { SecretId: id }, ctx) as {
           ARN?: string;
           KmsKeyId?: string;
           Tags?: Array<{ Key?: string; Value?: string }>;
+          CrossAccountPrimary?: unknown;
         };
         if (!d.ARN) return undefined;
         const tags = Object.fromEntries((d.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key!, t.Value ?? '']));
-        return { arn: d.ARN, tags, ...(d.KmsKeyId ? { kmsKeyId: d.KmsKeyId } : {}) };
+        return { arn: d.ARN, tags, ...(d.KmsKeyId ? { kmsKeyId: d.KmsKeyId } : {}), ...(d.CrossAccountPrimary ? { crossAccountReplica: true } : {}) };
       } catch {
         return undefined;
       }

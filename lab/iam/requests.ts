@@ -19,6 +19,12 @@
  *   kms:GenerateDataKey + kms:Encrypt on each replica key; key ARN resource, kms:ViaService =
  *   secretsmanager.<region>.amazonaws.com.
  * - lambda:InvokeFunction on the rotation function RotateSecret is given.
+ * Cross-account replication (the model's documented required permissions): AssociateCrossAccountReplica also
+ * needs secretsmanager:GetSecretValue on the primary, secretsmanager:AcceptCrossAccountReplication on the
+ * replica (in the other account; Secrets Manager calls it for the caller), kms:Decrypt on the primary's key,
+ * kms:Encrypt on the replica's (a key of the replica's account), iam:PassRole for a ReplicationRoleARN;
+ * StopReplicationToReplica on a cross-account replica also needs secretsmanager:DeleteResourcePolicy.
+ * A secret of another account named by ARN is looked up there (its ARN, tags, key).
  * EventBridge: event-bus ARN per distinct bus (PutEvents), rule ARN (`rule/<name>`, or
  * `rule/<bus>/<name>` on a custom bus), connection/api-destination ARN by name; iam:PassRole with
  * iam:PassedToService=events.amazonaws.com for a RoleArn in PutRule/PutTargets.
@@ -34,6 +40,8 @@ export interface KnownSecret {
   arn: string;
   tags: Record<string, string>;
   kmsKeyId?: string;
+  /** A cross-account replica (CreateSecret with CrossAccountPrimaryARN) not yet made standalone. */
+  crossAccountReplica?: boolean;
 }
 
 export interface RequestFacts {
@@ -52,7 +60,7 @@ const NO_RESOURCE_SM = new Set(['ListSecrets', 'GetRandomPassword', 'BatchGetSec
 const AWS_MANAGED_KEY = /^(alias\/aws\/secretsmanager|arn:[^:]+:kms:[^:]*:[^:]*:alias\/aws\/secretsmanager)$/;
 
 /** A customer managed key as the ARN IAM evaluates (an alias is named as the alias's key ARN in the lab). */
-function keyArn(key: string, region: string, accountId: string): string | undefined {
+export function keyArn(key: string, region: string, accountId: string): string | undefined {
   if (AWS_MANAGED_KEY.test(key)) return undefined;
   if (key.startsWith('arn:')) return key;
   if (key.startsWith('alias/')) return `arn:aws:kms:${region}:${accountId}:key/${key.slice('alias/'.length)}`;
@@ -72,8 +80,15 @@ function requestTags(input: Input): Record<string, string> {
   return out;
 }
 
-function kmsRequests(actions: string[], key: string | undefined, region: string, facts: RequestFacts, base: RequestContextKeys): AuthzRequest[] {
-  const arn = key ? keyArn(key, region, facts.accountId) : undefined;
+function kmsRequests(
+  actions: string[],
+  key: string | undefined,
+  region: string,
+  facts: RequestFacts,
+  base: RequestContextKeys,
+  keyAccount = facts.accountId,
+): AuthzRequest[] {
+  const arn = key ? keyArn(key, region, keyAccount) : undefined;
   if (!arn) return [];
   const context = { ...base, 'kms:ViaService': `secretsmanager.${region}.amazonaws.com`, 'kms:CallerAccount': facts.accountId };
   return actions.map((action) => ({ action, resource: arn, context }));
@@ -117,6 +132,23 @@ function secretsManagerRequests(operation: string, input: Input, facts: RequestF
       extra.push({ action: 'lambda:InvokeFunction', resource: str(input, 'RotationLambdaARN')!, context: base });
     }
     if (operation === 'UntagResource' && Array.isArray(input.TagKeys)) context['aws:TagKeys'] = (input.TagKeys as unknown[]).map(String);
+    if (operation === 'AssociateCrossAccountReplica') {
+      // Required permissions (the model's documentation): GetSecretValue on the primary, AcceptCrossAccountReplication
+      // on the replica (Secrets Manager calls it for the caller), kms:Decrypt on the primary's key, kms:Encrypt on the
+      // replica's, iam:PassRole for a ReplicationRoleARN.
+      extra.push({ action: 'secretsmanager:GetSecretValue', resource, context });
+      const replicaArn = str(input, 'CrossAccountReplicaARN') ?? '';
+      const replica = replicaArn ? facts.secret(replicaArn) : undefined;
+      extra.push({ action: 'secretsmanager:AcceptCrossAccountReplication', resource: replica?.arn ?? replicaArn, context: base });
+      extra.push(...kmsRequests(['kms:Decrypt'], known?.kmsKeyId, facts.region, facts, base));
+      const replicaAccount = replicaArn.split(':')[4];
+      if (replica?.kmsKeyId) extra.push(...kmsRequests(['kms:Encrypt'], replica.kmsKeyId, facts.region, facts, base, replicaAccount ?? facts.accountId));
+      const role = str(input, 'ReplicationRoleARN');
+      if (role) extra.push({ action: 'iam:PassRole', resource: role, context: { ...base, 'iam:PassedToService': 'secretsmanager.amazonaws.com' } });
+    }
+    // A cross-account replica made standalone loses its resource policy: the docs require DeleteResourcePolicy too.
+    if (operation === 'StopReplicationToReplica' && known?.crossAccountReplica)
+      extra.push({ action: 'secretsmanager:DeleteResourcePolicy', resource, context });
   }
   if (operation === 'CreateSecret' || operation === 'TagResource') {
     const tags = requestTags(input);

@@ -58,4 +58,16 @@ export class KmsKeyPolicies {
   reset(): void {
     this.policies.clear();
   }
+
+  /** JSON-plain state for the state file. */
+  snapshot(): Array<{ keyArn: string; policy: string }> {
+    return this.list();
+  }
+
+  restore(state: unknown): void {
+    this.reset();
+    for (const k of Array.isArray(state) ? (state as Array<{ keyArn?: unknown; policy?: unknown }>) : []) {
+      if (typeof k?.keyArn === 'string' && typeof k.policy === 'string') this.policies.set(k.keyArn, k.policy);
+    }
+  }
 }

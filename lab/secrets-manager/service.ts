@@ -216,6 +216,11 @@ export class SecretsManagerService implements EmulatedService {
       throw err(tokenError, NO_TOKEN_MESSAGE);
     }
     if (typeof input.SecretId === 'string') checkSecretId(input.SecretId);
+    // A full ARN of another lab account: cross-account access, allowed only by the secret's resource policy (and its key's).
+    if (typeof input.SecretId === 'string' && ctx.principalArn !== undefined) {
+      const owner = accountOfArn(input.SecretId);
+      if (owner !== undefined && owner !== ctx.accountId) return this.crossAccountCall(owner, operation, input, ctx);
+    }
     // An explicit Deny for everyone in the secret's resource policy (e.g. a fence) refuses the call.
     if (typeof input.SecretId === 'string') {
       const rec = this.stores.get(ctx.region)?.find(input.SecretId);
@@ -1047,6 +1052,41 @@ export class SecretsManagerService implements EmulatedService {
   }
 
   // ------------------------------------------------------------------ cross-account replication (cross-account.ts)
+
+  /**
+   * A call naming a secret of another account by ARN. As IAM documents cross-account access: the
+   * caller's identity policy (checked before, lab/iam/) AND the secret's resource policy must allow
+   * the action; reading or writing a value also needs the key's policy to allow the caller
+   * (kms:Decrypt / kms:GenerateDataKey), which the AWS managed key never does for another account.
+   * Then the owner's Secrets Manager answers as for its own caller.
+   */
+  private crossAccountCall(owner: string, operation: string, input: Input, ctx: RequestContext): unknown {
+    const peer = this.peer(owner);
+    const secretId = input.SecretId as string;
+    const rec = peer?.findOwn(ctx.region, secretId);
+    if (!peer || !rec) throw notFound();
+    const caller = { accountId: ctx.accountId, arn: ctx.principalArn! };
+    const action = `secretsmanager:${operation}`;
+    if (evaluateResourcePolicy(rec.resourcePolicy, caller, action, rec.arn) !== 'allow') {
+      throw err(
+        'AccessDeniedException',
+        `User: ${caller.arn} is not authorized to perform: ${action} on resource: ${secretId} because no resource-based policy allows the ${action} action`,
+      );
+    }
+    const kmsAction =
+      operation === 'GetSecretValue'
+        ? 'kms:Decrypt'
+        : (operation === 'PutSecretValue' || operation === 'UpdateSecret') && readValue(input)
+          ? 'kms:GenerateDataKey'
+          : undefined;
+    if (kmsAction && !this.kms.allows({ accountId: owner, region: ctx.region, keyId: rec.kmsKeyId ?? DEFAULT_KMS_KEY }, caller, kmsAction)) {
+      throw err(
+        'AccessDeniedException',
+        `Access to KMS is not allowed: ${caller.arn} may not use ${kmsAction} with the key of ${secretId} (a secret read from another account needs a customer managed key whose policy allows it).`,
+      );
+    }
+    return peer.handleSync(operation, input, { ...ctx, accountId: owner });
+  }
 
   /** CreateSecret(CrossAccountPrimaryARN): what the model's documentation requires of the request. */
   private checkCrossAccountReplicaRequest(primaryArn: string, input: Input, ctx: RequestContext, hasForbidden: boolean): void {

@@ -1,6 +1,6 @@
 /**
  * `secrets-dr deploy synth` on the canonical plan, offline: one CloudFormation template per plan
- * Region, each linted by cfn-lint and checked by checkov (PyPI, in .tools/venv) with zero findings;
+ * Region, each linted by cfn-lint and checked by checkov (PyPI, each in a venv of its own under .tools/) with zero findings;
  * the worker's task role is exactly the IAM table's policy; no HTTP endpoint anywhere; the
  * receiver's bundled Lambda handler answers an invalid event with 400.
  */

@@ -16,7 +16,7 @@ import { workflowTaskQueue } from '../../domain/ids.js';
 import { policyFor } from '../../domain/iam.js';
 import type { Plan } from '../../domain/plan.js';
 import { accountFailbackWorkflowId, accountFailoverWorkflowId, accountSetupWorkflowId } from '../../domain/account-dr.js';
-import { createCrossAccountClient } from '../../activities/cross-account-client.js';
+import { createCrossAccountClient } from '../../worker/cross-account-client.js';
 import { createAccountClients } from '../../worker/account-clients.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
 import { startWorkers, type RunningWorkers } from '../../worker/worker.js';

@@ -1,6 +1,6 @@
 /**
- * The multi-account lab through the product's signed client (activities/cross-account-client.ts)
- * and STS client (activities/sts-client.ts): accounts chosen by the access key, STS AssumeRole with
+ * The multi-account lab through the product's signed client (worker/cross-account-client.ts)
+ * and STS client (worker/sts-client.ts): accounts chosen by the access key, STS AssumeRole with
  * trust checks and expiry, revocation, and every cross-account Secrets Manager operation with its
  * error cases, as the model's documentation describes them.
  */
@@ -15,10 +15,16 @@ import {
   StopReplicationToReplicaCommand,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createCrossAccountClient, type CrossAccountSecretsApi } from '../../activities/cross-account-client.js';
-import { assumeRole, assumeRoleProvider, getCallerIdentity } from '../../activities/sts-client.js';
+import type { CrossAccountSecretsApi } from '../../activities/cross-account-api.js';
+import { createCrossAccountClient } from '../../worker/cross-account-client.js';
+import { assumeRole, assumeRoleProvider, getCallerIdentity } from '../../worker/sts-client.js';
 import { classifyAwsError } from '../../activities/aws-errors.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RunningLab } from '../../lab/server.js';
+import { stackEnv } from '../../lab/stack.js';
+import { main } from '../../cli/main.js';
 import { eventually, labPost, P, rejection, withLab } from './helpers.js';
 
 const PRIMARY_ACCOUNT = '111111111111';
@@ -325,5 +331,155 @@ describe('cross-account replication through the signed client', () => {
     expect(await msg({ CrossAccountPrimaryARN: primaryArn.replace(PRIMARY_ACCOUNT, RECOVERY_ACCOUNT) })).toMatch(
       /^InvalidParameterException: .*another AWS account/,
     );
+  });
+});
+
+describe('cross-account access checks both sides, as IAM documents it', () => {
+  it("reading another account's secret by ARN needs its resource policy and a customer managed key whose policy allows kms:Decrypt", async () => {
+    const owner = sdk(keyOf(RECOVERY_ACCOUNT));
+    const reader = sdk(keyOf(PRIMARY_ACCOUNT));
+    const managed = await owner.send(new CreateSecretCommand({ Name: 'app/shared', SecretString: 's1' }));
+    const custom = await owner.send(new CreateSecretCommand({ Name: 'app/custom', SecretString: 's2', KmsKeyId: 'alias/app-key' }));
+    const denied = await rejection(reader.send(new GetSecretValueCommand({ SecretId: managed.ARN! })));
+    expect(denied.name).toBe('AccessDeniedException');
+    expect(denied.message).toMatch(/because no resource-based policy allows the secretsmanager:GetSecretValue action$/);
+    const allowRead = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${PRIMARY_ACCOUNT}:root` }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+    });
+    for (const arn of [managed.ARN!, custom.ARN!]) await owner.send(new PutResourcePolicyCommand({ SecretId: arn, ResourcePolicy: allowRead }));
+    // The AWS managed key can never be used from another account.
+    expect((await rejection(reader.send(new GetSecretValueCommand({ SecretId: managed.ARN! })))).message).toMatch(/^Access to KMS is not allowed/);
+    expect((await rejection(reader.send(new GetSecretValueCommand({ SecretId: custom.ARN! })))).message).toMatch(/^Access to KMS is not allowed/);
+    await labPost(lab, '/_lab/kms/key-policy', {
+      accountId: RECOVERY_ACCOUNT,
+      region: P,
+      keyId: 'alias/app-key',
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: PRIMARY_ACCOUNT }, Action: 'kms:Decrypt', Resource: '*' }] },
+    });
+    expect((await reader.send(new GetSecretValueCommand({ SecretId: custom.ARN! }))).SecretString).toBe('s2');
+    // The resource policy allows reads only.
+    expect((await rejection(reader.send(new PutSecretValueCommand({ SecretId: custom.ARN!, SecretString: 'x' })))).name).toBe('AccessDeniedException');
+  });
+
+  it("the caller's identity policy must allow AcceptCrossAccountReplication on the replica (the lab's IAM enforcement)", async () => {
+    const { primaryArn, replicaArn, primary } = await pair();
+    const allowAllBut = (notAction: string) => ({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', NotAction: notAction, Resource: '*' }],
+    });
+    await labPost(lab, '/_lab/iam/policy', { accessKeyId: `lab${PRIMARY_ACCOUNT}`, policy: allowAllBut('secretsmanager:AcceptCrossAccountReplication') });
+    try {
+      const e = await rejection(primary.associateCrossAccountReplica({ SecretId: primaryArn, CrossAccountReplicaARN: replicaArn }));
+      expect(e.name).toBe('AccessDeniedException');
+      expect(e.message).toBe(
+        `User: arn:aws:iam::${PRIMARY_ACCOUNT}:user/lab${PRIMARY_ACCOUNT} is not authorized to perform: secretsmanager:AcceptCrossAccountReplication on resource: ${replicaArn} because no identity-based policy allows the secretsmanager:AcceptCrossAccountReplication action`,
+      );
+      await labPost(lab, '/_lab/iam/unbind', { accessKeyId: `lab${PRIMARY_ACCOUNT}` });
+      await labPost(lab, '/_lab/iam/policy', { accessKeyId: `lab${PRIMARY_ACCOUNT}`, policy: allowAllBut('kms:Encrypt') });
+      const k = await rejection(primary.associateCrossAccountReplica({ SecretId: primaryArn, CrossAccountReplicaARN: replicaArn }));
+      expect(k.message).toMatch(/kms:Encrypt on resource: arn:aws:kms:ap-northeast-1:222222222222:key\/recovery-key because no identity-based policy/);
+    } finally {
+      await labPost(lab, '/_lab/iam/unbind', { accessKeyId: `lab${PRIMARY_ACCOUNT}` });
+    }
+  });
+});
+
+describe('the local stack', () => {
+  it('`lab up` / `lab env` export AWS_ENDPOINT_URL_STS, and the STS client finds the lab through it', async () => {
+    const env = stackEnv({ home: '/tmp/x', startedAt: '', labUrl: lab.url, regions: [P], processes: [] });
+    expect(env.AWS_ENDPOINT_URL_STS).toBe(lab.url);
+    const me = await getCallerIdentity({ region: P, credentials: keyOf(PRIMARY_ACCOUNT), env: { AWS_ENDPOINT_URL_STS: env.AWS_ENDPOINT_URL_STS } });
+    expect(me.Account).toBe(PRIMARY_ACCOUNT);
+  });
+});
+
+describe('the state file keeps every account', () => {
+  it('secrets of other accounts, the cross-account link, STS keys, roles, revocations and key policies survive a restart', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lab-accounts-'));
+    const statePath = join(dir, 'state.json');
+    try {
+      const first = await withLab({ statePath });
+      const saved = lab;
+      lab = first;
+      try {
+        const { primaryArn, replicaArn, primary } = await pair();
+        await primary.associateCrossAccountReplica({ SecretId: primaryArn, CrossAccountReplicaARN: replicaArn });
+        await eventually(
+          async () => (await primary.describeSecretCrossAccount({ SecretId: primaryArn })).CrossAccountReplicas?.[0]?.ReplicationStatus === 'InSync',
+        );
+        await labPost(first, '/_lab/roles', { accountId: RECOVERY_ACCOUNT, roleName: 'kept', externalId: 'ext-kept' });
+        const creds = await assumeRole(
+          { region: P, endpoint: first.url, credentials: keyOf(PRIMARY_ACCOUNT) },
+          { RoleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/kept`, RoleSessionName: 'k1', ExternalId: 'ext-kept' },
+        );
+        await labPost(first, '/_lab/accounts/333333333333/revoke');
+        await first.close();
+
+        const second = await withLab({ statePath });
+        lab = second;
+        const again = signed(keyOf(RECOVERY_ACCOUNT));
+        expect((await again.describeSecretCrossAccount({ SecretId: replicaArn })).CrossAccountPrimary).toEqual({
+          PrimarySecretARN: primaryArn,
+          ReplicationStatus: 'InSync',
+        });
+        expect((await sdk(creds).send(new GetSecretValueCommand({ SecretId: replicaArn }))).SecretString).toBe('v1');
+        expect((await rejection(sdk(keyOf('333333333333')).send(new ListSecretsCommand({})))).name).toBe('UnrecognizedClientException');
+        const roles = (await (await fetch(`${second.url}/_lab/roles`)).json()) as { roles: Array<{ arn: string }> };
+        expect(roles.roles.map((r) => r.arn)).toEqual([`arn:aws:iam::${RECOVERY_ACCOUNT}:role/kept`]);
+        const keys = (await (await fetch(`${second.url}/_lab/kms/key-policy`)).json()) as { keys: Array<{ keyArn: string }> };
+        expect(keys.keys.map((k) => k.keyArn)).toEqual([`arn:aws:kms:${P}:${RECOVERY_ACCOUNT}:alias/recovery-key`]);
+        await second.close();
+      } finally {
+        lab = saved;
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the CLI: lab account and lab role', () => {
+  async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+    const out: string[] = [];
+    const err: string[] = [];
+    const spyOut = process.stdout.write.bind(process.stdout);
+    const spyErr = process.stderr.write.bind(process.stderr);
+    const before = process.env.SECRETS_DR_LAB_URL;
+    process.env.SECRETS_DR_LAB_URL = lab.url;
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    process.stderr.write = ((chunk: string) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+    try {
+      const code = await main(args);
+      return { code, out: out.join(''), err: err.join('') };
+    } finally {
+      process.stdout.write = spyOut;
+      process.stderr.write = spyErr;
+      if (before === undefined) delete process.env.SECRETS_DR_LAB_URL;
+      else process.env.SECRETS_DR_LAB_URL = before;
+    }
+  }
+
+  it('revoke / restore an account, create a role, list; bad input exits 2 naming the field', async () => {
+    expect(
+      (await cli(['lab', 'role', 'create', '--account', RECOVERY_ACCOUNT, '--name', 'dr', '--trust', PRIMARY_ACCOUNT, '--external-id', 'ext-1'])).code,
+    ).toBe(0);
+    const denied = await rejection(
+      assumeRole(
+        { region: P, endpoint: lab.url, credentials: keyOf('333333333333') },
+        { RoleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/dr`, RoleSessionName: 's1', ExternalId: 'ext-1' },
+      ),
+    );
+    expect(denied.name).toBe('AccessDenied');
+    expect((await cli(['lab', 'account', 'revoke', PRIMARY_ACCOUNT, '--json'])).code).toBe(0);
+    expect((await rejection(sdk(keyOf(PRIMARY_ACCOUNT)).send(new ListSecretsCommand({})))).name).toBe('UnrecognizedClientException');
+    const listed = await cli(['lab', 'account', 'list', '--json']);
+    expect(JSON.parse(listed.out)).toMatchObject({ defaultAccountId: '123456789012' });
+    expect((JSON.parse(listed.out) as { revoked: string[] }).revoked).toEqual([PRIMARY_ACCOUNT]);
+    expect((await cli(['lab', 'account', 'restore', PRIMARY_ACCOUNT])).code).toBe(0);
+    expect((await sdk(keyOf(PRIMARY_ACCOUNT)).send(new ListSecretsCommand({}))).SecretList).toEqual([]);
+    const bad = await cli(['lab', 'account', 'revoke', '12345']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/12 digits/);
   });
 });

@@ -41,6 +41,7 @@ export async function spawnWorker(opts: {
     SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl,
+    AWS_ENDPOINT_URL_STS: opts.labUrl,
     AWS_REGION: opts.regions[0],
     SECRETS_DR_AWS_TIMEOUT_MS: '5000',
     SECRETS_DR_LOG_LEVEL: 'WARN',

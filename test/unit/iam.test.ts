@@ -1,8 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { main } from '../../cli/main.js';
 import { describe, expect, it } from 'vitest';
-import { CROSS_ACCOUNT_IAM_ACTIONS, EVENTBRIDGE_OPERATIONS, SECRETS_MANAGER_OPERATIONS, SSM_OPERATIONS } from '../../activities/clients.js';
+import { EVENTBRIDGE_OPERATIONS, SECRETS_MANAGER_OPERATIONS, SSM_OPERATIONS } from '../../activities/clients.js';
 import { IAM_TABLE, iamActionOf, policyFor, type PolicyDocument } from '../../domain/iam.js';
+import { CROSS_ACCOUNT_API_OPERATION } from '../../activities/cross-account-api.js';
+
+/** The actions of the signed cross-account client (worker/cross-account-client.ts, interface activities/cross-account-api.ts). */
+const crossAccountActions = Object.values(CROSS_ACCOUNT_API_OPERATION).map((op) => `secretsmanager:${op}`);
 import { parsePlanText } from '../../cli/plan-file.js';
 
 const canonical = parsePlanText(readFileSync(new URL('../fixtures/canonical-plan.yaml', import.meta.url), 'utf8')).plan!;
@@ -22,7 +26,7 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
       ...SECRETS_MANAGER_OPERATIONS.map((op) => iamActionOf('secretsmanager', op)),
       ...EVENTBRIDGE_OPERATIONS.map((op) => iamActionOf('events', op)),
       ...SSM_OPERATIONS.map((op) => iamActionOf('ssm', op)),
-      ...Object.values(CROSS_ACCOUNT_IAM_ACTIONS),
+      ...crossAccountActions,
     ].filter((a) => !workerActions.has(a));
     expect(missing, `add these actions to IAM_TABLE.worker: ${missing.join(', ')}`).toEqual([]);
   });
@@ -32,10 +36,11 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
       ...SECRETS_MANAGER_OPERATIONS.map((op) => iamActionOf('secretsmanager', op)),
       ...EVENTBRIDGE_OPERATIONS.map((op) => iamActionOf('events', op)),
       ...SSM_OPERATIONS.map((op) => iamActionOf('ssm', op)),
-      ...Object.values(CROSS_ACCOUNT_IAM_ACTIONS),
+      ...crossAccountActions,
     ]);
+    // Connection secrets: EventBridge acting for us; recovery replicas: AssociateCrossAccountReplica accepting for us.
     const unused = IAM_TABLE.worker
-      .filter((g) => /^(secretsmanager|events|ssm):/.test(g.action) && !g.scopes.includes('connection-secrets'))
+      .filter((g) => /^(secretsmanager|events|ssm):/.test(g.action) && !g.scopes.includes('connection-secrets') && !g.scopes.includes('recovery-replicas'))
       .map((g) => g.action)
       .filter((a) => !called.has(a));
     expect(unused).toEqual([]);
@@ -77,6 +82,27 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     expect(promote.find((s) => s.Condition)?.Condition).toEqual({ StringEquals: { 'aws:ResourceTag/dr-tier': '0' } });
     expect(statementsWith(policy, 'lambda:InvokeFunction').flatMap((s) => s.Resource)).toEqual(Object.values(canonical.rotation));
     expect(statementsWith(policy, 'iam:PassRole')[0]!.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'events.amazonaws.com' } });
+  });
+
+  it('account DR: the cross-account actions only for plans with recovery accounts; acceptance and kms:Encrypt only in the accounts named', () => {
+    // A plan without recovery accounts: no cross-account action at all (Region DR only).
+    const none = policyFor('worker', canonical, { accountId: '111111111111' });
+    expect(none.Statement.flatMap((s) => s.Action).filter((a) => /CrossAccount/.test(a))).toEqual([]);
+    expect(statementsWith(none, 'kms:Encrypt').map((s) => s.Sid)).toEqual(['KmsThroughSecretsManager']);
+    const policy = policyFor('worker', canonical, { accountId: '111111111111', recoveryAccountIds: ['222222222222'] });
+    expect(statementsWith(policy, 'secretsmanager:AssociateCrossAccountReplica').flatMap((s) => s.Resource)).toContain(
+      'arn:aws:secretsmanager:ap-northeast-1:111111111111:secret:prod/payments/*',
+    );
+    expect(statementsWith(policy, 'secretsmanager:DisassociateCrossAccountReplica').length).toBeGreaterThan(0);
+    const accept = statementsWith(policy, 'secretsmanager:AcceptCrossAccountReplication');
+    // Cross-account replicas live in the primary Region only (same Region as their primary): nothing in the DR Regions.
+    // The canonical plan has a tag selector, which no ARN can express: the recovery account's secrets of that Region.
+    expect(accept.flatMap((s) => s.Resource)).toEqual(['arn:aws:secretsmanager:ap-northeast-1:222222222222:secret:*']);
+    const keys = statementsWith(policy, 'kms:Encrypt').find((s) => s.Sid === 'RecoveryKeysThroughSecretsManager');
+    expect(keys?.Resource).toEqual(['arn:aws:kms:ap-northeast-1:222222222222:key/*']);
+    expect(keys?.Condition).toEqual({ StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com'] } });
+    // sts:AssumeRole only of the plan's roles (none here: the ids came from the option, not the plan).
+    expect(statementsWith(policy, 'sts:AssumeRole')).toEqual([]);
   });
 
   it('gives the receiver only its Temporal credentials, and the operator only read-only inspection', () => {

@@ -1,5 +1,5 @@
 /**
- * The signed client for Secrets Manager's cross-account operations, which botocore 1.44.8's model
+ * The signed client for Secrets Manager's cross-account operations (the interface: activities/cross-account-api.ts), which botocore 1.44.8's model
  * has and @aws-sdk/client-secrets-manager 3.1163 does not yet: CreateSecret with
  * CrossAccountPrimaryARN, AssociateCrossAccountReplica, DisassociateCrossAccountReplica, and
  * DescribeSecret with its new CrossAccountPrimary / CrossAccountReplicas members (the SDK's
@@ -16,84 +16,18 @@
  *
  * Switching to the SDK when it ships these commands: replace the body of `createCrossAccountClient`
  * with the SDK client's methods (same names, same input/output shapes); nothing else changes.
+ * Lives in worker/ (the composition root) because it builds the SDK's error classes at runtime;
+ * activities see only the interface.
  * No request or answer body is logged or kept (CreateSecret here never carries a value: the model
  * forbids SecretString/SecretBinary on a cross-account replica).
  */
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { request as httpRequest, Agent as HttpAgent } from 'node:http';
+import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';
 import * as sm from '@aws-sdk/client-secrets-manager';
-import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
-
-/** The model's StatusType for cross-account links. */
-export type CrossAccountReplicationStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
-
-export interface CreateCrossAccountReplicaInput {
-  /** The replica's name in its own account (may differ from the primary's). */
-  Name: string;
-  /** Full ARN of the primary secret in the other account, same Region and partition. */
-  CrossAccountPrimaryARN: string;
-  /** A customer managed KMS key of the replica's account (required by the model). */
-  KmsKeyId: string;
-  ClientRequestToken?: string;
-  Tags?: Array<{ Key: string; Value: string }>;
-}
-export interface CreateCrossAccountReplicaOutput {
-  ARN?: string;
-  Name?: string;
-}
-
-export interface AssociateCrossAccountReplicaInput {
-  SecretId: string;
-  CrossAccountReplicaARN: string;
-  ReplicaRestriction?: 'SameOrg' | 'NoRestriction';
-  ReplicationRoleARN?: string;
-}
-export interface AssociateCrossAccountReplicaOutput {
-  ARN?: string;
-  CrossAccountReplicaARN?: string;
-  ReplicationStatus?: CrossAccountReplicationStatus;
-}
-
-export interface DisassociateCrossAccountReplicaInput {
-  SecretId: string;
-  CrossAccountReplicaARN: string;
-}
-export interface DisassociateCrossAccountReplicaOutput {
-  ARN?: string;
-  CrossAccountReplicaARN?: string;
-}
-
-export interface CrossAccountPrimary {
-  PrimarySecretARN?: string;
-  ReplicationStatus?: CrossAccountReplicationStatus;
-  StatusMessage?: string;
-}
-export interface CrossAccountReplicaEntry {
-  ReplicaSecretARN?: string;
-  ReplicationRoleARN?: string;
-  ReplicationStatus?: CrossAccountReplicationStatus;
-  StatusMessage?: string;
-}
-/** DescribeSecret as the SDK types it, plus the model's cross-account members. Dates are Date, as the SDK gives them. */
-export type DescribeSecretCrossAccountOutput = Omit<DescribeSecretResponse, '$metadata'> & {
-  CrossAccountPrimary?: CrossAccountPrimary;
-  CrossAccountReplicas?: CrossAccountReplicaEntry[];
-};
-
-/** The cross-account operations secrets-dr calls; domain/iam.ts's table lists each. */
-export interface CrossAccountSecretsApi {
-  createCrossAccountReplica(input: CreateCrossAccountReplicaInput): Promise<CreateCrossAccountReplicaOutput>;
-  associateCrossAccountReplica(input: AssociateCrossAccountReplicaInput): Promise<AssociateCrossAccountReplicaOutput>;
-  disassociateCrossAccountReplica(input: DisassociateCrossAccountReplicaInput): Promise<DisassociateCrossAccountReplicaOutput>;
-  describeSecretCrossAccount(input: { SecretId: string }): Promise<DescribeSecretCrossAccountOutput>;
-}
-export const CROSS_ACCOUNT_OPERATIONS = [
-  'createCrossAccountReplica',
-  'associateCrossAccountReplica',
-  'disassociateCrossAccountReplica',
-  'describeSecretCrossAccount',
-] as const;
+import { CROSS_ACCOUNT_API_OPERATION, type CrossAccountSecretsApi, type DescribeSecretCrossAccountOutput } from '../activities/cross-account-api.js';
 
 export type CredentialsOption = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
 
@@ -134,6 +68,43 @@ function toBuffer(d: SourceData): Buffer {
   if (typeof d === 'string') return Buffer.from(d, 'utf8');
   if (ArrayBuffer.isView(d)) return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
   return Buffer.from(d);
+}
+
+const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 50 });
+const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50 });
+
+export interface HttpAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * One POST over node:http(s) with keep-alive, as the SDK's NodeHttpHandler sends it (not fetch,
+ * which refuses some ports and hides the socket error codes). No answer: the socket's error
+ * (ECONNREFUSED, ECONNRESET...: `code`), or a `TimeoutError` after `timeoutMs`.
+ */
+export function httpPost(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
+  const https = url.protocol === 'https:';
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: https ? httpsAgent : httpAgent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.setTimeout(timeoutMs, () => {
+      const e = new Error(`no answer from ${url.host} within ${timeoutMs} ms`);
+      e.name = 'TimeoutError';
+      req.destroy(e);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 /** The Secrets Manager endpoint of a Region: explicit, then the SDK's own endpoint variables, then the public one. */
@@ -182,19 +153,24 @@ export function createCrossAccountClient(opts: CrossAccountClientOptions): Cross
     };
     const signed = await signer.sign(request, opts.now ? { signingDate: opts.now() } : {});
     const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host' && k !== 'content-length') headers[k] = String(v);
-    const res = await fetch(new URL(request.path, url), { method: 'POST', headers, body, signal: AbortSignal.timeout(timeout) });
-    const text = await res.text();
-    const requestId = res.headers.get('x-amzn-requestid') ?? undefined;
+    for (const [k, v] of Object.entries(signed.headers)) if (k !== 'content-length') headers[k] = String(v);
+    const res = await httpPost(url, headers, body, timeout);
+    const text = res.body;
+    const ok = res.status >= 200 && res.status < 300;
+    const header = (name: string): string | undefined => {
+      const v = res.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    const requestId = header('x-amzn-requestid');
     let parsed: Record<string, unknown> = {};
     try {
       parsed = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {
-      if (res.ok) throw sdkError('SerializationException', `Secrets Manager ${operation}: the answer is not JSON`, res.status, requestId);
+      if (ok) throw sdkError('SerializationException', `Secrets Manager ${operation}: the answer is not JSON`, res.status, requestId);
     }
-    if (!res.ok) {
+    if (!ok) {
       // awsJson1_1: the error type from x-amzn-ErrorType or __type, without its namespace or trailing URL.
-      const raw = res.headers.get('x-amzn-errortype') ?? (typeof parsed.__type === 'string' ? parsed.__type : undefined) ?? `Http${res.status}Error`;
+      const raw = header('x-amzn-errortype') ?? (typeof parsed.__type === 'string' ? parsed.__type : undefined) ?? `Http${res.status}Error`;
       const name = raw.split(':')[0]!.split('#').pop()!;
       const message = typeof parsed.message === 'string' ? parsed.message : typeof parsed.Message === 'string' ? parsed.Message : '';
       throw sdkError(name, message, res.status, requestId);
@@ -203,11 +179,12 @@ export function createCrossAccountClient(opts: CrossAccountClientOptions): Cross
   }
 
   return {
-    createCrossAccountReplica: (input) => call('CreateSecret', { ...input, ClientRequestToken: input.ClientRequestToken ?? crypto.randomUUID() }),
-    associateCrossAccountReplica: (input) => call('AssociateCrossAccountReplica', input),
-    disassociateCrossAccountReplica: (input) => call('DisassociateCrossAccountReplica', input),
+    createCrossAccountReplica: (input) =>
+      call(CROSS_ACCOUNT_API_OPERATION.createCrossAccountReplica, { ...input, ClientRequestToken: input.ClientRequestToken ?? crypto.randomUUID() }),
+    associateCrossAccountReplica: (input) => call(CROSS_ACCOUNT_API_OPERATION.associateCrossAccountReplica, input),
+    disassociateCrossAccountReplica: (input) => call(CROSS_ACCOUNT_API_OPERATION.disassociateCrossAccountReplica, input),
     async describeSecretCrossAccount(input) {
-      const out = await call<Record<string, unknown>>('DescribeSecret', input);
+      const out = await call<Record<string, unknown>>(CROSS_ACCOUNT_API_OPERATION.describeSecretCrossAccount, input);
       for (const f of DATE_FIELDS) if (typeof out[f] === 'number') out[f] = new Date((out[f] as number) * 1000);
       if (Array.isArray(out.ReplicationStatus)) {
         for (const r of out.ReplicationStatus as Array<Record<string, unknown>>)

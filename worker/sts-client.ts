@@ -1,6 +1,6 @@
 /**
  * STS AssumeRole for the recovery accounts, as a small signed Query request (the same signer as
- * activities/cross-account-client.ts; @aws-sdk/client-sts is not a dependency), and a credential
+ * worker/cross-account-client.ts; @aws-sdk/client-sts is not a dependency), and a credential
  * provider that assumes the role again before the keys expire.
  *
  * Endpoint: `endpoint`, else AWS_ENDPOINT_URL_STS, else AWS_ENDPOINT_URL, else the Region's STS
@@ -11,7 +11,7 @@
  */
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { NodeSha256, type CredentialsOption } from './cross-account-client.js';
+import { httpPost, NodeSha256, type CredentialsOption } from './cross-account-client.js';
 
 export interface AssumeRoleInput {
   RoleArn: string;
@@ -79,10 +79,10 @@ async function stsCall(opts: StsClientOptions, action: string, params: Record<st
     body,
   });
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(signed.headers)) if (k !== 'host') headers[k] = String(v);
-  const res = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(opts.requestTimeoutMs ?? 10_000) });
-  const text = await res.text();
-  if (!res.ok) {
+  for (const [k, v] of Object.entries(signed.headers)) headers[k] = String(v);
+  const res = await httpPost(url, headers, body, opts.requestTimeoutMs ?? 10_000);
+  const text = res.body;
+  if (res.status < 200 || res.status >= 300) {
     throw new StsError(tag(text, 'Code') ?? `Http${res.status}Error`, tag(text, 'Message') ?? '', res.status, tag(text, 'RequestId'));
   }
   return text;
