@@ -188,3 +188,18 @@ export function accountFailbackWorkflowId(planName: string, accountId: string): 
 /** What `watch`/the progress query shows of a running account operation (names and counts only). */
 export const AccountProgress = z.object({ workflowId: z.string(), accountId: z.string(), state: z.string(), counts: z.record(z.string(), z.number()) });
 export type AccountProgress = z.infer<typeof AccountProgress>;
+
+/** `secrets-dr account status`: both accounts' view of each plan secret (names, ARNs, statuses; never values). */
+export const AccountStatusReport = z.object({
+  plan: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  primaryAccount: AccountProbe,
+  recoveryAccount: AccountProbe,
+  secrets: z.array(AccountPairState),
+});
+export type AccountStatusReport = z.infer<typeof AccountStatusReport>;
+
+export function accountStatusWorkflowId(planName: string, accountId: string, nonce: string): string {
+  return `secrets-dr/${planName}/account/${accountId}/status/${nonce}`;
+}

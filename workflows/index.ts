@@ -18,3 +18,4 @@ export { readPathsWorkflow } from './read-paths.workflow.js';
 export { accountSetupWorkflow } from './account-setup.workflow.js';
 export { accountFailoverWorkflow } from './account-failover.workflow.js';
 export { accountFailbackWorkflow } from './account-failback.workflow.js';
+export { accountStatusWorkflow } from './account-status.workflow.js';

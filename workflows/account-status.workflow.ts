@@ -1,0 +1,18 @@
+/**
+ * Account status: how both accounts answer (a revoked primary shows as `denied`, never as an
+ * outage) and, per plan secret, what the recovery account holds and the replication status each
+ * side reports. Reads only; the monitor can run the same two activities each cycle.
+ */
+import { AccountSetupInput, type AccountStatusReport } from '../domain/account-dr.js';
+import { AccountRun } from './account.steps.js';
+
+export async function accountStatusWorkflow(raw: AccountSetupInput): Promise<AccountStatusReport> {
+  const run = new AccountRun(AccountSetupInput.parse(raw));
+  const [primaryAccount, recoveryAccount] = await Promise.all([
+    run.read.probeAccount({ region: run.region, plan: run.input.plan }),
+    run.read.probeAccount({ ...run.base }),
+  ]);
+  const secrets =
+    recoveryAccount.reach === 'answers' ? await run.read.inspectAccountPairs({ ...run.base, primaryAnswers: primaryAccount.reach === 'answers' }) : [];
+  return { plan: run.input.plan.name, accountId: run.input.accountId, region: run.region, primaryAccount, recoveryAccount, secrets };
+}
