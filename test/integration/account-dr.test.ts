@@ -9,12 +9,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { workflowTaskQueue } from '../../domain/ids.js';
-import { policyFor } from '../../domain/iam.js';
-import type { Plan } from '../../domain/plan.js';
 import { accountFailbackWorkflowId, accountFailoverWorkflowId, accountSetupWorkflowId } from '../../domain/account-dr.js';
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
 import { createAccountClients } from '../../worker/account-clients.js';
@@ -22,18 +20,10 @@ import { createRegionClients } from '../../worker/aws-clients.js';
 import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
 import { LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import { accountFixtures, DOOMED, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
 import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
 import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
 import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
-
-const RECOVERY = '210987654321';
-const LAB_DEFAULT = '123456789012';
-/** The revoked-primary case uses a primary account of its own: revoking the lab's default account would stop every other test file. */
-const DOOMED = '310987654321';
-const EXTERNAL_ID = 'acct-dr-test-7f3a';
-const ROLE = `arn:aws:iam::${RECOVERY}:role/secrets-dr-recovery`;
-const KEY = 'alias/payments-recovery';
-const keyOf = (account: string) => ({ accessKeyId: `lab${account}`, secretAccessKey: 'x' });
 
 let h: Harness;
 const values: string[] = [];
@@ -44,64 +34,18 @@ const value = () => {
   return v;
 };
 let labUrl: string;
-const sm = (account: string, region: string) => new SecretsManagerClient({ region, endpoint: labUrl, credentials: keyOf(account), maxAttempts: 1 });
+let fx: ReturnType<typeof accountFixtures>;
 const signed = (account: string, region: string) => createCrossAccountClient({ region, endpoint: labUrl, credentials: keyOf(account) });
-
-async function lab(path: string, body: unknown) {
-  const res = await fetch(`${labUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-}
-
-/** A plan over `prefix` with the recovery account; the role (trusting `primaryAccount`) gets the generated recovery policy. */
-async function planFor(prefix: string, primaryAccount: string, extra = ''): Promise<Plan> {
-  const base = h.plan(
-    `recoveryAccounts:\n  - { accountId: "${RECOVERY}", roleArn: "${ROLE}", externalId: ${EXTERNAL_ID}, kmsKeyId: ${KEY} }\nfailover: { requireApproval: false }\nfailback: { onBothChanged: keep-dr }\n${extra}`,
-  );
-  const plan: Plan = { ...base, name: `${base.name}-${prefix.split('/').at(-2)}`, secrets: { include: [{ prefix }], exclude: [] } };
-  await lab('/_lab/roles', {
-    roleArn: ROLE,
-    trustedAccounts: [LAB_DEFAULT, DOOMED],
-    externalId: EXTERNAL_ID,
-    policy: policyFor('recovery', { ...plan, secrets: { include: [{ prefix: h.names }], exclude: [] } }, { accountId: RECOVERY }),
-  });
-  for (const account of [primaryAccount]) {
-    await lab('/_lab/kms/key-policy', {
-      accountId: RECOVERY,
-      region: h.primaryRegion,
-      keyId: KEY,
-      policy: {
-        Version: '2012-10-17',
-        Statement: [
-          { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${RECOVERY}:root` }, Action: 'kms:*', Resource: '*' },
-          { Effect: 'Allow', Principal: { AWS: [account, LAB_DEFAULT, DOOMED] }, Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: '*' },
-        ],
-      },
-    });
-  }
-  return plan;
-}
-
-async function seed(account: string, names: string[]): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const name of names) {
-    out[name] = value();
-    await sm(account, h.primaryRegion).send(new CreateSecretCommand({ Name: name, SecretString: out[name] }));
-  }
-  return out;
-}
-
-const read = async (account: string, name: string) => (await sm(account, h.primaryRegion).send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
+const read = (account: string, name: string) => fx.read(account, name);
 
 beforeAll(async () => {
   h = await startHarness('account-dr');
   labUrl = inject('labUrl');
-  if (!onAws) {
-    await lab('/_lab/accounts', { accountId: RECOVERY });
-    await lab('/_lab/accounts', { accountId: DOOMED });
-  }
+  fx = accountFixtures(h, labUrl);
+  if (!onAws) await fx.accounts();
 }, 60_000);
 afterAll(async () => {
-  if (!onAws && labUrl) await lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
+  if (!onAws && labUrl) await fx.lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
   if (h && workflowIds.length) {
     // Invariant 1: no value in any of these workflows' histories.
     for (const id of workflowIds) {
@@ -117,11 +61,11 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}graceful/`;
     const names = [`${prefix}db`, `${prefix}api`, `${prefix}taken`];
-    const seeded = await seed(LAB_DEFAULT, names);
+    const seeded = await fx.seed(LAB_DEFAULT, names, value);
     // A same-name secret already in the recovery account: backup-then-overwrite (the default policy) backs it up first.
     const squatter = value();
-    await sm(RECOVERY, h.primaryRegion).send(new CreateSecretCommand({ Name: `${prefix}taken`, SecretString: squatter }));
-    const plan = await planFor(prefix, LAB_DEFAULT);
+    await fx.sm(RECOVERY).send(new CreateSecretCommand({ Name: `${prefix}taken`, SecretString: squatter }));
+    const plan = await fx.planFor(prefix);
     const common = { taskQueue: workflowTaskQueue(h.prefix) };
 
     // Setup.
@@ -137,9 +81,7 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     expect(setup.counts).toEqual({ 'in-sync': 3 });
     expect(setup.warnings.join('\n')).toMatch(/taken: the same-name secret in account 210987654321 was backed up as secrets-dr-backup\//);
     for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
-    const listed = await sm(RECOVERY, h.primaryRegion).send(
-      new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`secrets-dr-backup/${plan.name}/`] }] }),
-    );
+    const listed = await fx.sm(RECOVERY).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`secrets-dr-backup/${plan.name}/`] }] }));
     const backup = listed.SecretList?.find((s) => s.Name?.includes('taken'));
     expect(backup, 'the squatter is backed up in the recovery account').toBeDefined();
     expect(await read(RECOVERY, backup!.Name!)).toBe(squatter);
@@ -172,7 +114,7 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     }
     // The applications write in the recovery account now.
     const during = value();
-    await sm(RECOVERY, h.primaryRegion).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
+    await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
 
     // Failback: the recovery account's newer value goes back to the primary (after a backup), the replicas are re-associated.
     const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
@@ -198,8 +140,8 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}revoked/`;
     const names = [`${prefix}db`, `${prefix}queue`];
-    const seeded = await seed(DOOMED, names);
-    const plan = await planFor(prefix, DOOMED);
+    const seeded = await fx.seed(DOOMED, names, value);
+    const plan = await fx.planFor(prefix);
     // Workers whose own (primary-account) credentials are the doomed account's key.
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const prefixQ = `${h.prefix}-doomed`;
@@ -222,7 +164,7 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       });
       expect(setup.outcome, JSON.stringify(setup)).toBe('done');
 
-      await lab(`/_lab/accounts/${DOOMED}/revoke`, {});
+      await fx.lab(`/_lab/accounts/${DOOMED}/revoke`, {});
       await expect(read(DOOMED, names[0]!)).rejects.toThrow(/security token|UnrecognizedClient/i);
 
       const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
@@ -239,9 +181,9 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       expect(failover.counts).toEqual({ promoted: 2 });
       // The applications' read path in the recovery account: the values as last replicated, and writable.
       for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
-      await sm(RECOVERY, h.primaryRegion).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: value() }));
+      await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: value() }));
     } finally {
-      await lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
+      await fx.lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
       await workers?.shutdown();
       await connection.close();
     }
