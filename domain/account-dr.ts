@@ -171,7 +171,7 @@ export function unreachablePrimaryConsequences(reach: AccountReach, accountId: s
     `the primary account ${reach === 'denied' ? 'refused our credentials (revoked, locked or compromised)' : 'did not answer'}: replicas were promoted as they stood, without DisassociateCrossAccountReplica`,
     'RPO unknown: a write to a primary shortly before the outage may not have reached its replica (the status last seen is in each outcome)',
     `writes made to the primary account from now on are lost to ${accountId}: nothing replicates to a promoted secret`,
-    'the primary still lists its replica until it answers again; failback reconciles both sides (secrets-dr failback --from-account) and re-associates',
+    'the primary still lists its replica until it answers again; failback reconciles both sides (secrets-dr account failback --from-account) and re-associates',
   ];
 }
 

@@ -215,7 +215,11 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         const arns: string[] = [];
         for (const s of plan.secrets.include) {
           if ('prefix' in s) arns.push(...secretArns(p, regions, account, `${s.prefix}*`));
-          else if ('name' in s) arns.push(...secretArns(p, regions, account, `${s.name}-??????`));
+          else if ('name' in s) {
+            arns.push(...secretArns(p, regions, account, `${s.name}-??????`));
+            // The recovery role describes names that do not exist there yet (setup): IAM then sees the name without AWS's suffix.
+            if (role === 'recovery') arns.push(...secretArns(p, regions, account, s.name));
+          }
         }
         if (arns.length) add('PlanSecretsByName', actions, arns);
         plan.secrets.include.forEach((s, i) => {

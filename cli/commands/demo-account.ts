@@ -5,7 +5,8 @@
  * were killed, the account is locked). The operator runs `failover --to-account`: the primary
  * refuses our credentials, so the replicas are promoted as they stand and the report says what
  * that means. Then the applications' read path in the recovery account is checked (each secret
- * read with a key of that account; the values are compared with what was seeded, never printed).
+ * read with a key of that account, compared with what the primary account served just before the
+ * incident; never printed, and added to the demo's leak scan).
  * The stage restores the primary account at its end, so the demo can clean up.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -32,8 +33,8 @@ export interface DemoAccountContext {
   labUrl: string;
   io: Io;
   say: (line: string) => void;
-  /** The demo's seeded values (to compare with what the recovery account serves; never printed). */
-  seeded: readonly string[];
+  /** The values the leak scan looks for; the stage adds what the applications read before the incident (rotated values too). */
+  seeded: string[];
   /** The demo worker's access key: the lab binds the account plan's worker policy to it. */
   workerKey: string;
   planText: string;
@@ -85,6 +86,22 @@ export async function demoAccountStage(ctx: DemoAccountContext): Promise<{ code:
   renderAccountReport('account setup', setup, io);
   if (setup.outcome !== 'done') throw new Error(`account setup ended ${setup.outcome}`);
 
+  // What the applications read in the primary account just before the incident (kept in memory, compared later, never printed).
+  const appIn = (account: string) =>
+    new SecretsManagerClient({
+      region: plan.primaryRegion,
+      endpoint: labUrl,
+      credentials: { accessKeyId: `lab${account}`, secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+  const names = setup.outcomes.map((o) => o.name);
+  const before = new Map<string, string | undefined>();
+  const primaryApp = appIn(PRIMARY_ACCOUNT);
+  for (const name of names) before.set(name, (await primaryApp.send(new GetSecretValueCommand({ SecretId: name }))).SecretString);
+  primaryApp.destroy();
+  // The leak scan at the end looks for these too (rotated values included).
+  for (const v of before.values()) if (v !== undefined && !ctx.seeded.includes(v)) ctx.seeded.push(v);
+
   say('');
   say(`[account] a leaked admin key of ${PRIMARY_ACCOUNT} was found: every key of the account is revoked   (secrets-dr lab account revoke ${PRIMARY_ACCOUNT})`);
   await lab(`/_lab/accounts/${PRIMARY_ACCOUNT}/revoke`);
@@ -94,20 +111,14 @@ export async function demoAccountStage(ctx: DemoAccountContext): Promise<{ code:
     if (code !== ExitCode.Ok) throw new Error(`account failover exited ${code}`);
 
     // The applications' read path in the recovery account: their own credentials there, the same names.
-    const app = new SecretsManagerClient({
-      region: plan.primaryRegion,
-      endpoint: labUrl,
-      credentials: { accessKeyId: `lab${RECOVERY}`, secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
-    const names = setup.outcomes.map((o) => o.name);
+    const app = appIn(RECOVERY);
     let served = 0;
     for (const name of names) {
       const v = (await app.send(new GetSecretValueCommand({ SecretId: name }))).SecretString;
-      if (v !== undefined && ctx.seeded.includes(v)) served++;
+      if (v !== undefined && v === before.get(name)) served++;
     }
     app.destroy();
-    const line = `[account] read path in ${RECOVERY}: ${served}/${names.length} secrets served by GetSecretValue under the same names, each the value last replicated (compared, not printed)`;
+    const line = `[account] read path in ${RECOVERY}: ${served}/${names.length} secrets served by GetSecretValue under the same names, each the value the primary account served before the incident (compared, not printed)`;
     if (io.json) printJson(io, { accountReadPath: { account: RECOVERY, served, of: names.length } });
     say(line);
     if (served !== names.length) throw new Error(`the recovery account served ${served} of ${names.length} secrets`);

@@ -171,6 +171,13 @@ describe('account DR IAM', () => {
     const recovery = policyFor('recovery', plan, { accountId: '210987654321' });
     const resources = recovery.Statement.flatMap((s) => s.Resource);
     for (const r of resources) if (r !== '*') expect(r).toMatch(/^arn:aws:(secretsmanager:ap-northeast-1|kms:\*):210987654321:/);
+    // A name selector also as the bare name: describing a name the recovery account does not hold yet is evaluated on it.
+    expect(resources).toEqual(
+      expect.arrayContaining([
+        'arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:prod/App/Mysql-??????',
+        'arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:prod/App/Mysql',
+      ]),
+    );
     // KMS only through Secrets Manager in the primary Region.
     expect(recovery.Statement.find((s) => s.Action.includes('kms:Decrypt'))?.Condition).toEqual({
       StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com'] },
