@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { policyFor, trustPolicyFor } from '../../domain/iam.js';
@@ -212,5 +216,62 @@ describe('account DR IAM', () => {
       Statement: [{ Principal: { AWS: 'arn:aws:iam::123456789012:role/secrets-dr-worker' } }],
     });
     expect(trustPolicyFor(plan, '999999999999')).toEqual({ problem: expect.stringMatching(/not in recoveryAccounts/) });
+  });
+});
+
+/** Runs the CLI in-process, capturing what it writes. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+describe('account DR on the command line (before anything is started)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-acct-'));
+  const withAccount = join(dir, 'with-account.yaml');
+  const without = join(dir, 'without.yaml');
+  const base = 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n';
+  writeFileSync(without, base);
+  writeFileSync(
+    withAccount,
+    `${base}primaryAccountId: "123456789012"\nrecoveryAccounts:\n  - { accountId: "210987654321", roleArn: "arn:aws:iam::210987654321:role/r", externalId: ext-1, kmsKeyId: alias/k }\n`,
+  );
+
+  it('failover needs exactly one of --to and --to-account, and the account must be a recovery account of the plan (exit 2)', async () => {
+    const both = await cli(['failover', '-f', withAccount, '--to', 'ap-northeast-3', '--to-account', '210987654321']);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--to REGION .* or --to-account ACCOUNT_ID .*not both/);
+    const neither = await cli(['failover', '-f', withAccount]);
+    expect(neither.code).toBe(2);
+    const unknown = await cli(['failover', '-f', without, '--to-account', '210987654321']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--to-account 210987654321: not in recoveryAccounts of plan payments \(none: add recoveryAccounts to the plan\)/);
+    const bad = await cli(['failover', '-f', withAccount, '--to-account', '2109']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/12-digit/);
+    const dry = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--dry-run']);
+    expect(dry.code).toBe(2);
+  });
+
+  it('iam-policy --role recovery prints the role policy and its trust policy with the ExternalId', async () => {
+    const r = await cli(['iam-policy', '--role', 'recovery', '-f', withAccount, '--account-id', '210987654321', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { trustPolicy: { Statement: Array<{ Condition?: unknown; Principal: unknown }> }; policy: { Statement: unknown[] } };
+    expect(doc.trustPolicy.Statement[0]).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+      Condition: { StringEquals: { 'sts:ExternalId': 'ext-1' } },
+    });
+    expect(doc.policy.Statement.length).toBeGreaterThan(0);
+    const missing = await cli(['iam-policy', '--role', 'recovery', '-f', withAccount]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/--role recovery needs --account-id: one of the plan's recoveryAccounts \(210987654321\)/);
   });
 });
