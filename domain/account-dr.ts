@@ -203,3 +203,46 @@ export type AccountStatusReport = z.infer<typeof AccountStatusReport>;
 export function accountStatusWorkflowId(planName: string, accountId: string, nonce: string): string {
   return `secrets-dr/${planName}/account/${accountId}/status/${nonce}`;
 }
+
+/**
+ * One recovery account's health, for the monitor (and `account status`): `healthy` when both
+ * accounts answer and every plan secret's cross-account replica is InSync; `degraded` with the
+ * reasons otherwise. Only unreachability makes it `unreachable` (invariant 9): a `denied` primary —
+ * the revoked or compromised account — is reported as degraded with that reason, and it never
+ * starts an account failover by itself (that is the operator's decision: `failover --to-account`).
+ */
+export const AccountHealth = z.object({
+  accountId: z.string(),
+  state: z.enum(['healthy', 'degraded', 'unreachable']),
+  reasons: z.array(z.string()),
+  inSync: z.number(),
+  total: z.number(),
+});
+export type AccountHealth = z.infer<typeof AccountHealth>;
+
+export function accountHealthOf(report: Pick<AccountStatusReport, 'accountId' | 'primaryAccount' | 'recoveryAccount' | 'secrets'>): AccountHealth {
+  const reasons: string[] = [];
+  for (const [who, p] of [
+    ['primary account', report.primaryAccount],
+    [`recovery account ${report.accountId}`, report.recoveryAccount],
+  ] as const) {
+    if (p.reach !== 'answers') reasons.push(`${who}: ${p.reach}${p.error ? ` (${p.error})` : ''}`);
+  }
+  const inSync = report.secrets.filter((s) => s.replica === 'replica' && (s.primaryView ?? s.replicaView) === 'InSync');
+  const behind = report.secrets.filter((s) => !inSync.includes(s));
+  if (behind.length)
+    reasons.push(
+      `${behind.length} of ${report.secrets.length} secret(s) without an InSync cross-account replica: ${behind
+        .slice(0, 5)
+        .map((s) => `${s.name} (${s.replica}${s.primaryView ? ` ${s.primaryView}` : ''})`)
+        .join(', ')}${behind.length > 5 ? ', ...' : ''}`,
+    );
+  const unreachable = report.primaryAccount.reach === 'unreachable' || report.recoveryAccount.reach === 'unreachable';
+  return {
+    accountId: report.accountId,
+    state: unreachable ? 'unreachable' : reasons.length ? 'degraded' : 'healthy',
+    reasons,
+    inSync: inSync.length,
+    total: report.secrets.length,
+  };
+}

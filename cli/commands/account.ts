@@ -15,6 +15,7 @@ import { workflowTaskQueue } from '../../domain/ids.js';
 import { recoveryAccount, type Plan } from '../../domain/plan.js';
 import {
   accountFailbackWorkflowId,
+  accountHealthOf,
   accountFailoverWorkflowId,
   accountSetupWorkflowId,
   accountStatusWorkflowId,
@@ -201,8 +202,9 @@ export const accountStatusCommand = defineCommand({
         args: [{ plan, accountId: o.account, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
       });
       renderAccountStatus(report, io);
-      const bad = report.recoveryAccount.reach !== 'answers' || report.secrets.some((s) => s.replica !== 'replica' || s.primaryView !== 'InSync');
-      return bad ? ExitCode.NeedsAttention : ExitCode.Ok;
+      const health = accountHealthOf(report);
+      if (!io.json) for (const r of health.reasons) io.out(`attention: ${r}`);
+      return health.state === 'healthy' ? ExitCode.Ok : ExitCode.NeedsAttention;
     });
   },
 });

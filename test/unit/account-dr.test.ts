@@ -6,7 +6,7 @@ import { main } from '../../cli/main.js';
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { policyFor, trustPolicyFor } from '../../domain/iam.js';
-import { accountFailbackDecision, unreachablePrimaryConsequences } from '../../domain/account-dr.js';
+import { accountFailbackDecision, accountHealthOf, unreachablePrimaryConsequences } from '../../domain/account-dr.js';
 import { replicaKindOf } from '../../activities/account.activities.js';
 import { accountSetupMachine, type AccountSetupEvent } from '../../workflows/machines/account-setup.machine.js';
 import { accountFailoverMachine, type AccountFailoverEvent } from '../../workflows/machines/account-failover.machine.js';
@@ -162,6 +162,40 @@ describe('account DR decisions (pure)', () => {
     expect(replicaKindOf(replica, primaryArn.replace('AbC123', 'Other1'), 'prod/payments/db')).toBe('foreign');
     expect(replicaKindOf({ ARN: replica.ARN }, primaryArn, 'prod/payments/db')).toBe('standalone');
     expect(replicaKindOf({ ...replica, DeletedDate: new Date() }, primaryArn, 'prod/payments/db')).toBe('deleted');
+  });
+});
+
+describe('account health (for the monitor)', () => {
+  const ok = { reach: 'answers' as const };
+  const pair = (name: string, over: object = {}) => ({ name, replica: 'replica' as const, primaryView: 'InSync' as const, ...over });
+  it('healthy when both accounts answer and every replica is InSync', () => {
+    expect(accountHealthOf({ accountId: '210987654321', primaryAccount: ok, recoveryAccount: ok, secrets: [pair('a'), pair('b')] })).toEqual({
+      accountId: '210987654321',
+      state: 'healthy',
+      reasons: [],
+      inSync: 2,
+      total: 2,
+    });
+  });
+  it('a revoked primary is degraded with the reason, never an outage; only unreachability is', () => {
+    const denied = accountHealthOf({
+      accountId: '210987654321',
+      primaryAccount: { reach: 'denied', error: 'UnrecognizedClientException' },
+      recoveryAccount: ok,
+      secrets: [pair('a', { primaryView: undefined, replicaView: 'InSync' })],
+    });
+    expect(denied).toMatchObject({ state: 'degraded', reasons: ['primary account: denied (UnrecognizedClientException)'] });
+    expect(accountHealthOf({ accountId: '2', primaryAccount: { reach: 'unreachable' }, recoveryAccount: ok, secrets: [] }).state).toBe('unreachable');
+  });
+  it('names the secrets without an InSync replica', () => {
+    const h = accountHealthOf({
+      accountId: '2',
+      primaryAccount: ok,
+      recoveryAccount: ok,
+      secrets: [pair('a'), pair('b', { replica: 'absent', primaryView: undefined }), pair('c', { primaryView: 'Failed' })],
+    });
+    expect(h).toMatchObject({ state: 'degraded', inSync: 1, total: 3 });
+    expect(h.reasons[0]).toBe('2 of 3 secret(s) without an InSync cross-account replica: b (absent), c (replica Failed)');
   });
 });
 
