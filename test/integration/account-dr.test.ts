@@ -13,7 +13,7 @@ import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand } from '
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { workflowTaskQueue } from '../../domain/ids.js';
-import { accountFailbackWorkflowId, accountFailoverWorkflowId, accountSetupWorkflowId } from '../../domain/account-dr.js';
+import { accountFailbackWorkflowId, accountFailoverWorkflowId, accountHealthOf, accountSetupWorkflowId } from '../../domain/account-dr.js';
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
 import { createAccountClients } from '../../worker/account-clients.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
@@ -24,6 +24,7 @@ import { accountFixtures, DOOMED, keyOf, LAB_DEFAULT, RECOVERY } from '../suppor
 import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
 import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
 import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
+import type { accountStatusWorkflow } from '../../workflows/account-status.workflow.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -87,6 +88,14 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     expect(await read(RECOVERY, backup!.Name!)).toBe(squatter);
     const d = await signed(LAB_DEFAULT, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` });
     expect(d.CrossAccountReplicas?.[0]?.ReplicationStatus).toBe('InSync');
+
+    // Status (what the monitor folds in): healthy, every replica InSync.
+    const status = await h.client.workflow.execute<typeof accountStatusWorkflow>('accountStatusWorkflow', {
+      ...common,
+      workflowId: `${setupId}-status`,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix }],
+    });
+    expect(accountHealthOf(status)).toEqual({ accountId: RECOVERY, state: 'healthy', reasons: [], inSync: 3, total: 3 });
 
     // A second setup converges without a write.
     const again = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
@@ -166,6 +175,14 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
 
       await fx.lab(`/_lab/accounts/${DOOMED}/revoke`, {});
       await expect(read(DOOMED, names[0]!)).rejects.toThrow(/security token|UnrecognizedClient/i);
+
+      // Status: the revoked primary is `denied` (degraded, with the reason), not an outage.
+      const status = await h.client.workflow.execute<typeof accountStatusWorkflow>('accountStatusWorkflow', {
+        ...common,
+        workflowId: `${accountSetupWorkflowId(plan.name, RECOVERY)}-status`,
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ }],
+      });
+      expect(accountHealthOf(status)).toMatchObject({ state: 'degraded', reasons: [expect.stringMatching(/^primary account: denied/)], inSync: 2 });
 
       const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
       workflowIds.push(failoverId);
