@@ -145,6 +145,48 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     }
   }, 60_000);
 
+  it('failback: a secret changed on both sides since the promotion is left untouched on both sides when the policy says ask (exit 3)', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}both/`;
+    const names = [`${prefix}db`, `${prefix}api`];
+    await fx.seed(LAB_DEFAULT, names, value);
+    const plan = { ...(await fx.planFor(prefix)), failback: { onOriginalChanged: 'keep-dr' as const, onBothChanged: 'ask' as const, approvalTimeout: 60_000 } };
+    const common = { taskQueue: workflowTaskQueue(h.prefix) };
+    const args = [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }] as const;
+    const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: accountSetupWorkflowId(plan.name, RECOVERY),
+      args: [...args],
+    });
+    expect(setup.outcome).toBe('done');
+    const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+      ...common,
+      workflowId: accountFailoverWorkflowId(plan.name, RECOVERY),
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix }],
+    });
+    expect(failover.outcome).toBe('done');
+    // A stray write to the old primary, and the applications' write in the recovery account: both changed.
+    const [stray, during] = [value(), value()];
+    await fx.sm(LAB_DEFAULT).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: stray }));
+    await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      ...common,
+      workflowId: failbackId,
+      args: [...args],
+    });
+    expect(failback.outcome).toBe('partial');
+    expect(failback.attention).toEqual([
+      { name: `${prefix}db`, status: 'conflict', reason: expect.stringMatching(/^both sides changed since the promotion; failback.onBothChanged is ask/) },
+    ]);
+    expect(failback.outcomes.find((o) => o.name === `${prefix}api`)?.status).toBe('in-sync');
+    // Nothing written over on either side; the recovery copy stays standalone (not re-associated).
+    expect(await read(LAB_DEFAULT, `${prefix}db`)).toBe(stray);
+    expect(await read(RECOVERY, `${prefix}db`)).toBe(during);
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` })).CrossAccountPrimary).toBeUndefined();
+  }, 60_000);
+
   it('the primary account is compromised (its keys revoked): promote the replicas as they stand, and say what that means', async (ctx) => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}revoked/`;

@@ -49,7 +49,9 @@ export function accountFixtures(h: Harness, labUrl: string) {
         roleArn: ROLE,
         trustedAccounts: [LAB_DEFAULT, DOOMED],
         externalId: EXTERNAL_ID,
-        policy: policyFor('recovery', { ...plan, secrets: { include: [{ prefix: h.names }], exclude: [] } }, { accountId: RECOVERY }),
+        // One policy for every plan of the file (`<file plan>*`): the lab binds a role's policy to each session when AssumeRole
+        // issues it, and the worker keeps its session for up to an hour.
+        policy: policyFor('recovery', { ...plan, name: `${base.name}*`, secrets: { include: [{ prefix: h.names }], exclude: [] } }, { accountId: RECOVERY }),
       });
       await lab('/_lab/kms/key-policy', {
         accountId: RECOVERY,
