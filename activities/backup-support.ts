@@ -39,10 +39,12 @@ type SecretOpsClients = RegionSecretsManager<'describeSecret' | 'getSecretValue'
 export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShare = 0.6) {
   const { region } = clients;
   const sm: C['secretsManager'] = clients.secretsManager;
-  const gov = writeGovernor(region, writeQuotaShare);
-  const policyGov = writeGovernor(`${region}/policy`, writeQuotaShare);
-  const tagGov = writeGovernor(`${region}/tagging`, writeQuotaShare);
-  const rotationGov = writeGovernor(`${region}/rotation`, writeQuotaShare);
+  // Another account's clients (account DR) write in that account's own buckets of the Region.
+  const bucket = clients.bucket ?? region;
+  const gov = writeGovernor(bucket, writeQuotaShare);
+  const policyGov = writeGovernor(`${bucket}/policy`, writeQuotaShare);
+  const tagGov = writeGovernor(`${bucket}/tagging`, writeQuotaShare);
+  const rotationGov = writeGovernor(`${bucket}/rotation`, writeQuotaShare);
 
   const describe = async (id: string): Promise<DescribeSecretResponse | undefined> => {
     try {

@@ -20,6 +20,8 @@ interface EmbeddedStackOptions {
   taskQueuePrefix?: string;
   /** The workers' AWS clients per Region (the demo signs with the generated worker policy's key). */
   clientsFor?: StartWorkersOptions['clientsFor'];
+  /** Clients per (account, Region) for account DR (the demo gives its worker key). */
+  accountClientsFor?: StartWorkersOptions['accountClientsFor'];
 }
 
 interface EmbeddedStack {
@@ -69,6 +71,7 @@ export async function startEmbeddedStack(opts: EmbeddedStackOptions): Promise<Em
       taskQueuePrefix: prefix,
       workerOptions: { debugMode: false },
       ...(opts.clientsFor ? { clientsFor: opts.clientsFor } : {}),
+      ...(opts.accountClientsFor ? { accountClientsFor: opts.accountClientsFor } : {}),
     });
     cleanups.push(() => workers.shutdown());
     const client = await withTemporal({ env, keepOpen: true }, async (c) => c);

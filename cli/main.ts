@@ -20,6 +20,7 @@ import { vetoCommand } from './commands/veto.js';
 import { setupCommand } from './commands/setup.js';
 import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from './commands/backups.js';
 import { failoverCommand } from './commands/failover.js';
+import { accountFailbackCommand, accountSetupCommand, accountStatusCommand } from './commands/account.js';
 import { cancelCommand, pauseCommand, resumeCommand, watchCommand } from './commands/watch.js';
 import { failbackCommand } from './commands/failback.js';
 import { drillListCommand, drillRunCommand, drillScheduleCommand, drillUnscheduleCommand } from './commands/drill.js';
@@ -57,6 +58,9 @@ export const COMMANDS: Command[] = [
   vetoCommand,
   demoCommand,
   failoverCommand,
+  accountSetupCommand,
+  accountStatusCommand,
+  accountFailbackCommand,
   watchCommand,
   pauseCommand,
   resumeCommand,

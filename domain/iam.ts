@@ -9,11 +9,13 @@
  *   credentials from Secrets Manager.
  * - operator: the person running the CLI. The CLI itself calls no AWS API (every call runs in a
  *   worker); the operator policy is read-only inspection for the runbook's `aws` commands.
+ * - recovery: the role secrets-dr assumes in each recovery account (account DR; plan
+ *   `recoveryAccounts[].roleArn`), in the primary Region only; `trustPolicyFor` is its trust policy.
  */
 import type { Plan } from './plan.js';
 import { planRegions } from './plan.js';
 
-export const IAM_ROLES = ['worker', 'receiver', 'operator'] as const;
+export const IAM_ROLES = ['worker', 'receiver', 'operator', 'recovery'] as const;
 type IamRole = (typeof IAM_ROLES)[number];
 
 /** What a grant may touch; each scope becomes resources (and conditions) for a given plan. */
@@ -30,8 +32,10 @@ type IamScope =
   | 'events-role' // iam:PassRole of the role EventBridge assumes to call the API destination
   | 'rotation-functions' // the plan's rotation Lambdas
   | 'parameter-references' // Parameter Store's read-only references to Secrets Manager secrets
-  | 'recovery-replicas' // cross-account replicas in the plan's recovery accounts (Secrets Manager acts for the caller)
-  | 'recovery-keys'; // KMS keys of the recovery accounts, only through Secrets Manager
+  | 'recovery-roles' // sts:AssumeRole of the plan's recovery-account roles (account DR)
+  | 'recovery-replicas' // the plan's secrets in each recovery account (Secrets Manager acts there for the caller)
+  | 'recovery-keys' // the recovery accounts' KMS keys, only through Secrets Manager
+  | 'account-dr-plan-secrets'; // the plan's secrets, only when the plan has recoveryAccounts (cross-account links)
 
 interface IamGrant {
   action: string;
@@ -76,19 +80,24 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets', 'tool-secrets'], 'promotion in the DR Region (failover, drills)'),
     g(`${SM}:RotateSecret`, ['plan-secrets'], 're-home rotation onto the new primary Region'),
     g(`${SM}:CancelRotateSecret`, ['plan-secrets'], 'stop rotation on the fenced old primary'),
-    dr(`${SM}:AssociateCrossAccountReplica`, ['plan-secrets'], 'account DR setup and repair: link a primary to its replica in a recovery account'),
-    dr(`${SM}:DisassociateCrossAccountReplica`, ['plan-secrets'], 'account failover while the primary account answers; failback re-pointing'),
-    dr(
-      `${SM}:AcceptCrossAccountReplication`,
-      ['recovery-replicas'],
-      "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy must allow it too)",
-    ),
-    dr('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
     g(
       'ssm:GetParameter',
       ['parameter-references'],
       'read-path checks (status --read-paths, monitor, drills): read secrets as applications do, through /aws/reference/secretsmanager/<name>',
     ),
+    dr(
+      `${SM}:AssociateCrossAccountReplica`,
+      ['account-dr-plan-secrets'],
+      'account setup and failback: link the recovery account replica (AWS also checks GetSecretValue here and kms:Decrypt on the primary key)',
+    ),
+    dr(`${SM}:DisassociateCrossAccountReplica`, ['account-dr-plan-secrets'], 'account failover while the primary account answers: cut the link first'),
+    dr(
+      `${SM}:AcceptCrossAccountReplication`,
+      ['recovery-replicas'],
+      "AssociateCrossAccountReplica calls it on the replica for the caller (the replica's resource policy allows it too)",
+    ),
+    dr('kms:Encrypt', ['recovery-keys'], "cross-account replication encrypts with the replica's key in the recovery account"),
+    dr('sts:AssumeRole', ['recovery-roles'], 'reach each recovery account only through its role (with its ExternalId), never with these credentials'),
     g('lambda:InvokeFunction', ['rotation-functions'], 'RotateSecret needs it on the rotation function it configures'),
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'read values encrypted with a customer managed key'),
     g('kms:GenerateDataKey', ['kms-via-secretsmanager'], 'write values and replicas under a customer managed key'),
@@ -117,6 +126,24 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
   receiver: [
     g(`${SM}:GetSecretValue`, ['temporal-credentials'], 'Temporal Cloud API key or mTLS material at cold start'),
     g('kms:Decrypt', ['kms-via-secretsmanager'], 'the credentials secret may use a customer managed key'),
+  ],
+  // The role in a recovery account (its Region: the plan's primary Region; its account: the recovery account).
+  recovery: [
+    g(`${SM}:ListSecrets`, ['any'], 'account failover/failback: the plan secrets the recovery account holds'),
+    g(`${SM}:DescribeSecret`, ['plan-secrets', 'tool-secrets'], 'CrossAccountPrimary status; describe before every write'),
+    g(`${SM}:GetSecretValue`, ['plan-secrets', 'tool-secrets'], 'failback: compare and copy back (values stay inside activities); backups'),
+    g(`${SM}:CreateSecret`, ['plan-secrets', 'tool-secrets'], 'the cross-account replica (CrossAccountPrimaryARN); backups'),
+    g(`${SM}:GetResourcePolicy`, ['plan-secrets', 'tool-secrets'], 'the replica lets the primary account replicate into it; backups carry the policy'),
+    g(`${SM}:PutResourcePolicy`, ['plan-secrets', 'tool-secrets'], 'allow the primary account secretsmanager:AcceptCrossAccountReplication on the replica'),
+    g(`${SM}:DeleteResourcePolicy`, ['plan-secrets'], 'StopReplicationToReplica on a cross-account replica requires it (promotion)'),
+    g(`${SM}:StopReplicationToReplica`, ['plan-secrets'], 'account failover: promote the replica in the recovery account'),
+    g(`${SM}:TagResource`, ['plan-secrets', 'tool-secrets'], 'promotion tags (by which run, at which version); backup origin tags'),
+    g(`${SM}:DeleteSecret`, ['plan-secrets'], 'failback and setup conflicts: remove a standalone copy, only after its backup exists'),
+    g(`${SM}:PutSecretValue`, ['tool-secrets'], 'backups'),
+    g(`${SM}:UpdateSecretVersionStage`, ['tool-secrets'], 'backups keep every label'),
+    g('kms:Decrypt', ['kms-via-secretsmanager'], 'read the replica (failback, backups) under the recovery key'),
+    g('kms:GenerateDataKey', ['kms-via-secretsmanager'], 'backups under the recovery key'),
+    g('kms:Encrypt', ['kms-via-secretsmanager'], 'backups under the recovery key'),
   ],
   operator: [
     g(`${SM}:ListSecrets`, ['any'], 'runbook inspection with the AWS CLI (secrets-dr itself calls AWS only from workers)'),
@@ -162,9 +189,12 @@ function secretArns(p: string, regions: string[], account: string, namePattern: 
 export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): PolicyDocument {
   const p = opts.partition ?? 'aws';
   const account = opts.accountId ?? '*';
-  const regions = planRegions(plan);
+  // A recovery account's replicas live in the primary Region only.
+  const regions = role === 'recovery' ? [plan.primaryRegion] : planRegions(plan);
   const byScope = new Map<IamScope, string[]>();
-  const accountDr = (opts.recoveryAccountIds ?? []).length > 0;
+  // Account-DR grants only for a plan with recovery accounts (or when the caller names some).
+  const recoveryIds = [...new Set([...plan.recoveryAccounts.map((a) => a.accountId), ...(opts.recoveryAccountIds ?? [])])];
+  const accountDr = recoveryIds.length > 0;
   for (const grant of IAM_TABLE[role]) {
     if (grant.accountDr && !accountDr) continue;
     for (const scope of grant.scopes) {
@@ -185,7 +215,11 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         const arns: string[] = [];
         for (const s of plan.secrets.include) {
           if ('prefix' in s) arns.push(...secretArns(p, regions, account, `${s.prefix}*`));
-          else if ('name' in s) arns.push(...secretArns(p, regions, account, `${s.name}-??????`));
+          else if ('name' in s) {
+            arns.push(...secretArns(p, regions, account, `${s.name}-??????`));
+            // The recovery role describes names that do not exist there yet (setup): IAM then sees the name without AWS's suffix.
+            if (role === 'recovery') arns.push(...secretArns(p, regions, account, s.name));
+          }
         }
         if (arns.length) add('PlanSecretsByName', actions, arns);
         plan.secrets.include.forEach((s, i) => {
@@ -251,28 +285,52 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
           regions.map((r) => `arn:${p}:ssm:${r}:${account}:parameter/aws/reference/secretsmanager/*`),
         );
         break;
+      case 'account-dr-plan-secrets': {
+        if (!accountDr) break; // no account DR: no cross-account grant at all
+        const arns = plan.secrets.include.flatMap((s) =>
+          'prefix' in s
+            ? secretArns(p, [plan.primaryRegion], account, `${s.prefix}*`)
+            : 'name' in s
+              ? secretArns(p, [plan.primaryRegion], account, `${s.name}-??????`)
+              : [],
+        );
+        // Tag selectors: any secret of the primary Region (the link is checked against the plan by the activities).
+        if (plan.secrets.include.some((s) => 'tag' in s)) arns.push(...secretArns(p, [plan.primaryRegion], account, '*'));
+        add('CrossAccountReplication', actions, [...new Set(arns)]);
+        break;
+      }
       case 'recovery-replicas': {
-        const ids = opts.recoveryAccountIds ?? [];
-        if (ids.length)
-          add(
-            'CrossAccountReplicas',
-            actions,
-            ids.flatMap((id) => secretArns(p, regions, id, '*')),
-          );
+        const arns = recoveryIds.flatMap((id) =>
+          plan.secrets.include.flatMap((s) =>
+            'prefix' in s
+              ? secretArns(p, [plan.primaryRegion], id, `${s.prefix}*`)
+              : 'name' in s
+                ? secretArns(p, [plan.primaryRegion], id, `${s.name}-??????`)
+                : secretArns(p, [plan.primaryRegion], id, '*'),
+          ),
+        );
+        // A tag selector cannot be an ARN: the whole account's secrets of the primary Region, and nothing narrower beside it.
+        const wide = arns.filter((a) => a.endsWith(':secret:*'));
+        if (arns.length) add('RecoveryAccountReplicas', actions, [...new Set(wide.length ? wide : arns)]);
         break;
       }
-      case 'recovery-keys': {
-        const ids = opts.recoveryAccountIds ?? [];
-        if (ids.length) {
+      case 'recovery-keys':
+        if (recoveryIds.length)
           add(
-            'RecoveryAccountKeysThroughSecretsManager',
+            'RecoveryKeysThroughSecretsManager',
             actions,
-            ids.map((id) => `arn:${p}:kms:*:${id}:key/*`),
-            { StringEquals: { 'kms:ViaService': regions.map((r) => `secretsmanager.${r}.amazonaws.com`) } },
+            recoveryIds.map((id) => `arn:${p}:kms:${plan.primaryRegion}:${id}:key/*`),
+            { StringEquals: { 'kms:ViaService': [`secretsmanager.${plan.primaryRegion}.amazonaws.com`] } },
           );
-        }
         break;
-      }
+      case 'recovery-roles':
+        if (plan.recoveryAccounts.length)
+          add(
+            'AssumeRecoveryRoles',
+            actions,
+            plan.recoveryAccounts.map((a) => a.roleArn),
+          );
+        break;
       case 'rotation-functions': {
         const fns = Object.values(plan.rotation);
         if (fns.length) add('RotationFunctions', actions, fns);
@@ -281,4 +339,37 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
     }
   }
   return { Version: '2012-10-17', Statement: statements };
+}
+
+/**
+ * The trust policy of a recovery account's role: the worker's principal (its role ARN, else the
+ * primary account) may assume it, only with the plan's ExternalId when one is set.
+ */
+export interface TrustPolicyDocument {
+  Version: '2012-10-17';
+  Statement: Array<{ Sid: string; Effect: 'Allow'; Principal: { AWS: string }; Action: string[]; Condition?: Record<string, Record<string, string>> }>;
+}
+
+export function trustPolicyFor(
+  plan: Plan,
+  accountId: string,
+  opts: { principalArn?: string; primaryAccountId?: string; partition?: string } = {},
+): TrustPolicyDocument | { problem: string } {
+  const a = plan.recoveryAccounts.find((r) => r.accountId === accountId);
+  if (!a) return { problem: `account ${accountId} is not in recoveryAccounts of plan ${plan.name}` };
+  const primary = opts.primaryAccountId ?? plan.primaryAccountId;
+  const principal = opts.principalArn ?? (primary ? `arn:${opts.partition ?? 'aws'}:iam::${primary}:root` : undefined);
+  if (!principal) return { problem: 'name the worker role (--worker-role-arn) or the primary account (primaryAccountId in the plan, or --account-id)' };
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'SecretsDrWorker',
+        Effect: 'Allow',
+        Principal: { AWS: principal },
+        Action: ['sts:AssumeRole'],
+        ...(a.externalId ? { Condition: { StringEquals: { 'sts:ExternalId': a.externalId } } } : {}),
+      },
+    ],
+  };
 }

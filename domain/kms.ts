@@ -17,7 +17,7 @@ interface KeyArn {
 }
 
 /** The parts of a KMS key or alias ARN; undefined for a bare key id or `alias/NAME` (resolved in the caller's Region). */
-function parseKeyArn(text: string): KeyArn | undefined {
+export function parseKeyArn(text: string): KeyArn | undefined {
   const m = KEY_ARN.exec(text);
   if (!m) return undefined;
   const kind = m[4] as 'key' | 'alias';

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { cronProblem } from './cron.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { isKnownRegion } from './regions.js';
-import { keyRegionProblem } from './kms.js';
+import { isAwsManagedKey, keyRegionProblem, parseKeyArn } from './kms.js';
 import type { Problem } from './errors.js';
 import { issuesToProblems } from './problems.js';
 
@@ -61,6 +61,74 @@ const DrRegion = z.strictObject({
   /** KMS key for the replica; default: the AWS managed key aws/secretsmanager. */
   kmsKeyId: z.string().min(1).optional(),
 });
+
+const ACCOUNT_ID = /^\d{12}$/;
+const AccountId = (what: string) =>
+  z
+    .string({ error: `expected ${what}: a 12-digit AWS account id such as "210987654321" (quote it in YAML so leading zeros stay)` })
+    .regex(ACCOUNT_ID, { error: (iss) => `expected ${what}: 12 digits, got "${String(iss.input)}"` });
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * A recovery account: every plan secret gets a cross-account replica there, in the primary Region
+ * (AssociateCrossAccountReplica needs the same Region and partition). The worker reaches it only
+ * through STS AssumeRole of `roleArn`, never with the operator's own credentials.
+ */
+const RecoveryAccount = z
+  .strictObject({
+    accountId: AccountId('the recovery account id'),
+    roleArn: z
+      .string({
+        error: 'expected the ARN of the role secrets-dr assumes in the recovery account, such as "arn:aws:iam::210987654321:role/secrets-dr-recovery"',
+      })
+      .regex(ROLE_ARN, { error: (iss) => `expected an IAM role ARN "arn:aws:iam::<account id>:role/<name>", got "${String(iss.input)}"` }),
+    /** The ExternalId the role's trust policy requires (confused-deputy protection); strongly advised. */
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:/-]{2,1224}$/, { error: 'externalId: 2-1224 characters of letters, digits and +=,.@:/-' })
+      .optional(),
+    /**
+     * The customer managed KMS key of the replicas in the recovery account (a key of primaryRegion).
+     * Required, unlike a DR Region's: AWS refuses CreateSecret(CrossAccountPrimaryARN) without a
+     * customer managed key (botocore 1.44.8's model of CreateSecret).
+     */
+    kmsKeyId: z
+      .string({
+        error:
+          'expected kmsKeyId: a customer managed KMS key of the recovery account in primaryRegion (AWS refuses a cross-account replica without one), such as "alias/payments-recovery"',
+      })
+      .min(1, { error: 'expected a KMS key id, ARN or alias/NAME of the recovery account' }),
+    /** AssociateCrossAccountReplica's ReplicaRestriction: SameOrg (AWS's default) or NoRestriction. */
+    replicaRestriction: z.enum(['SameOrg', 'NoRestriction'], { error: 'expected SameOrg or NoRestriction' }).optional(),
+  })
+  .superRefine((a, ctx) => {
+    // Checked here, not with the plan's other cross-field rules, so that they show even while another field of the plan is wrong.
+    const roleAccount = ROLE_ARN.exec(a.roleArn)?.[2];
+    if (roleAccount !== undefined && ACCOUNT_ID.test(a.accountId) && roleAccount !== a.accountId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['roleArn'],
+        message: `expected a role of the recovery account ${a.accountId}, got one of account ${roleAccount} (${a.roleArn}): secrets-dr assumes this role to act in ${a.accountId}`,
+      });
+    }
+    const key = parseKeyArn(a.kmsKeyId);
+    if (key && ACCOUNT_ID.test(a.accountId) && key.account !== a.accountId) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kmsKeyId'],
+        message: `expected a key of the recovery account ${a.accountId}, got one of account ${key.account}: the replica is encrypted in its own account`,
+      });
+    }
+    if (isAwsManagedKey(a.kmsKeyId)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['kmsKeyId'],
+        message: 'expected a customer managed key: AWS refuses a cross-account replica under the AWS managed key aws/secretsmanager',
+      });
+    }
+  });
+export type RecoveryAccount = z.infer<typeof RecoveryAccount>;
 
 const Conflicts = z.strictObject({
   policy: ConflictPolicy.default('backup-then-overwrite'),
@@ -166,7 +234,11 @@ export const PlanSchema = z
     primaryRegion: RegionName,
     /** KMS key for replicas in primaryRegion (`failback --reverse` re-protects the old primary with it); default: the key each secret had there. */
     primaryKmsKeyId: z.string().min(1, { error: 'expected a KMS key id, ARN or alias/NAME of primaryRegion' }).optional(),
+    /** The account that owns the primary secrets (recovery accounts must differ from it); default: told by the secrets' ARNs at run time. */
+    primaryAccountId: AccountId('primaryAccountId').optional(),
     drRegions: z.array(DrRegion).min(1, { error: 'list at least one DR Region' }),
+    /** Cross-account replicas of every plan secret, in primaryRegion (account DR); combined freely with drRegions. */
+    recoveryAccounts: z.array(RecoveryAccount).default([]),
     secrets: z.strictObject({
       include: z.array(Selector).min(1, { error: 'list at least one selector under secrets.include' }),
       exclude: z.array(Selector).default([]),
@@ -208,6 +280,7 @@ export const PlanSchema = z
           message: `the replica key of ${dr.region} must be a key of ${dr.region}: ${problem}`,
         });
     });
+    for (const p of recoveryAccountProblems(plan)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
     const planRegions = new Set<string>([plan.primaryRegion, ...plan.drRegions.map((d) => d.region)]);
     for (const [region, arn] of Object.entries(plan.rotation)) {
       if (!planRegions.has(region)) {
@@ -227,6 +300,33 @@ export const PlanSchema = z
     });
     for (const p of recoverySafetyProblems(plan)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
   });
+
+/**
+ * Recovery accounts across the plan: each listed once, never the primary account, its key (when given
+ * as an ARN) in primaryRegion (the replica lives beside the primary).
+ */
+function recoveryAccountProblems(plan: {
+  primaryRegion: string;
+  primaryAccountId?: string;
+  recoveryAccounts: RecoveryAccount[];
+}): Array<{ path: PropertyKey[]; message: string }> {
+  const out: Array<{ path: PropertyKey[]; message: string }> = [];
+  const seen = new Set<string>();
+  plan.recoveryAccounts.forEach((a, i) => {
+    if (plan.primaryAccountId !== undefined && a.accountId === plan.primaryAccountId) {
+      out.push({
+        path: ['recoveryAccounts', i, 'accountId'],
+        message: `recovery account ${a.accountId} is primaryAccountId: an account cannot be its own recovery account; name another account (Region DR is drRegions)`,
+      });
+    }
+    if (seen.has(a.accountId)) out.push({ path: ['recoveryAccounts', i, 'accountId'], message: `recovery account ${a.accountId} is listed twice` });
+    seen.add(a.accountId);
+    const region = keyRegionProblem(a.kmsKeyId, plan.primaryRegion);
+    if (region)
+      out.push({ path: ['recoveryAccounts', i, 'kmsKeyId'], message: `the replica key must be a key of primaryRegion ${plan.primaryRegion}: ${region}` });
+  });
+  return out;
+}
 
 /** Shortest probe interval and veto window of an automatic plan: below it, one blip can start a failover. */
 const MIN_AUTOMATIC_INTERVAL_MS = 5_000;
@@ -310,6 +410,11 @@ export function writeShareText(failover: Pick<Plan['failover'], 'writeQuotaShare
   return failover.writeQuotaShareMode === 'auto'
     ? `up to ${perSecond} writes/s = writeQuotaShare auto, capped at ${failover.writeQuotaShare} of the Region's ${regionTps} TPS (backs off while throttled; estimates use the cap)`
     : `${perSecond} writes/s = writeQuotaShare ${failover.writeQuotaShare} of the Region's ${regionTps} TPS`;
+}
+
+/** The plan's recovery account with this id, or undefined. */
+export function recoveryAccount(plan: Plan, accountId: string): RecoveryAccount | undefined {
+  return plan.recoveryAccounts.find((a) => a.accountId === accountId);
 }
 
 /** Every Region of the plan, primary first. */

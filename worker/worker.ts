@@ -20,7 +20,9 @@ import { createEventsInstallActivities } from '../activities/events-install.acti
 import { createFailbackActivities } from '../activities/failback.activities.js';
 import { createDrillActivities } from '../activities/drill.activities.js';
 import { createReadPathsActivities } from '../activities/read-paths.activities.js';
-import type { RegionClients } from '../activities/clients.js';
+import type { AccountClientsOf, RegionClients } from '../activities/clients.js';
+import { createAccountActivities } from '../activities/account.activities.js';
+import { createAccountClients } from './account-clients.js';
 import { envValue, type TemporalConnectionOptions } from './config.js';
 import { RegionLease } from './region-lease.js';
 import { createRegionClients } from './aws-clients.js';
@@ -40,7 +42,8 @@ export function workflowsPath(): string {
 
 // One line per activity module: each Region's worker gets every activity bound to that Region's clients.
 // `peers`: other Regions' clients, for the few activities that span two Regions (adopt, restore).
-function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {
+// `accounts`: clients of the primary and the recovery accounts in this Region (account DR).
+function createRegionActivities(clients: RegionClients, peers?: (region: string) => RegionClients, accounts?: AccountClientsOf) {
   return {
     ...createInventoryActivities(clients),
     ...createLineageActivities(clients),
@@ -54,6 +57,7 @@ function createRegionActivities(clients: RegionClients, peers?: (region: string)
     ...createFailbackActivities(clients, peers),
     ...createDrillActivities(clients, peers),
     ...createReadPathsActivities(clients),
+    ...(accounts ? createAccountActivities(clients.region, accounts) : {}),
   };
 }
 
@@ -64,6 +68,8 @@ export interface StartWorkersOptions {
   taskQueuePrefix: string;
   /** Clients per Region; default: real SDK clients. */
   clientsFor?: (region: string) => RegionClients;
+  /** Clients per (account, Region) for account DR; default: the standard chain for the primary, STS AssumeRole for recovery accounts. */
+  accountClientsFor?: AccountClientsOf;
   awsTimeoutMs?: number;
   /**
    * `lease` (default): a Region's activities run only while this process holds the Region's write lease, so
@@ -114,13 +120,14 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   );
   const recorder = options.meter ? createMetricsRecorder(options.meter) : undefined;
   if (options.meter) meterGovernors(options.meter);
+  const accountClients = options.accountClientsFor ?? createAccountClients({ requestTimeoutMs: options.awsTimeoutMs ?? 15_000 });
   const peerCache = new Map<string, RegionClients>();
   const peerClients = (r: string) => peerCache.get(r) ?? peerCache.set(r, clientsFor(r)).get(r)!;
   const regionWorker = (region: string) =>
     Worker.create({
       ...common,
       taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
-      activities: createRegionActivities(clientsFor(region), peerClients),
+      activities: createRegionActivities(clientsFor(region), peerClients, accountClients),
       ...(recorder
         ? { interceptors: { ...common.interceptors, activity: [...(common.interceptors?.activity ?? []), metricsInterceptor(recorder, region)] } }
         : {}),

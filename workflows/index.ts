@@ -16,3 +16,7 @@ export { failbackBatchWorkflow } from './failback-batch.workflow.js';
 export { drillWorkflow } from './drill.workflow.js';
 export { readPathsWorkflow } from './read-paths.workflow.js';
 export { writeLeaseWorkflow } from './write-lease.workflow.js';
+export { accountSetupWorkflow } from './account-setup.workflow.js';
+export { accountFailoverWorkflow } from './account-failover.workflow.js';
+export { accountFailbackWorkflow } from './account-failback.workflow.js';
+export { accountStatusWorkflow } from './account-status.workflow.js';

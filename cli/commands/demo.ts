@@ -24,6 +24,8 @@ import { defineCommand } from '../command.js';
 import { loadPlanFile, parsePlanText } from '../plan-file.js';
 import { policyFor } from '../../domain/iam.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
+import { createAccountClients } from '../../worker/account-clients.js';
+import { demoAccountStage } from './demo-account.js';
 import { printJson } from '../output.js';
 import { startEmbeddedStack } from '../embedded-stack.js';
 import { fetchStatus, renderStatus } from './status.js';
@@ -189,6 +191,7 @@ export const demoCommand = defineCommand({
           iamPolicies: [{ accessKeyId: DEMO_WORKER_CREDENTIALS.accessKeyId, policy: workerPolicy, source: 'iam-policy --role worker (demo plan)' }],
         },
         clientsFor: (region) => createRegionClients(region, { requestTimeoutMs: 15_000, credentials: DEMO_WORKER_CREDENTIALS }),
+        accountClientsFor: createAccountClients({ requestTimeoutMs: 15_000, credentials: DEMO_WORKER_CREDENTIALS }),
       });
       cleanups.push(() => stack.close());
       const { lab, temporal, client: c } = stack;
@@ -289,6 +292,11 @@ export const demoCommand = defineCommand({
         if (drill.report.outcome !== 'passed') last.status = 'failed';
         last.note = `${drill.report.outcome}: RTO ${formatFigure(drill.report.rtoMs)} (target ${formatDuration(drill.report.rtoTargetMs)}), RPO ${formatFigure(drill.report.rpoMs)}`;
       }
+
+      // Last: it revokes (then restores) the primary account's keys.
+      await run('the account is compromised → failover to the recovery account', () =>
+        demoAccountStage({ ...ctx, seeded: seededValues, workerKey: DEMO_WORKER_CREDENTIALS.accessKeyId, planText: DEMO_PLAN }),
+      );
 
       const files = drill ? [drill.files.markdown, drill.files.svg, drill.files.json] : [];
       const leaks = await scanForLeaks(c.client, new LabClient(lab.url), plan.name, seededValues, output, [reportsDir]).catch(() => undefined);

@@ -21,6 +21,7 @@ import { printJson, table, type Io } from '../output.js';
 import { type Connected, withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failoverPreview } from '../confirm-previews.js';
+import { runAccountFailover } from './account.js';
 import { approvalHint, follow, type FollowSpec } from '../follow.js';
 
 function exitCodeOf(report: FailoverReport): ExitCode {
@@ -138,15 +139,21 @@ export async function startFailover(c: Connected, input: FailoverInput): Promise
 
 export const failoverCommand = defineCommand({
   words: ['failover'],
+  args: '(--to REGION | --to-account ACCOUNT_ID)',
   summary: "promote the DR Region's replicas to standalone secrets (runbook)",
   examples: [
     'secrets-dr failover --to ap-northeast-3 --dry-run',
     'secrets-dr failover --to ap-northeast-3 --mode unplanned --reason "Tokyo outage" --wait',
-    'secrets-dr failover --to ap-northeast-3 --yes --json   (automation: starts, then waits for a person at the approval gate)',
+    'secrets-dr failover --to-account 210987654321 --reason "primary account compromised" --wait   (account DR)',
   ],
   options: {
     ...PLAN_OPTION,
     to: { type: 'string', placeholder: 'REGION', description: 'the DR Region whose replicas become standalone secrets' },
+    'to-account': {
+      type: 'string',
+      placeholder: 'ACCOUNT_ID',
+      description: "account DR: promote the recovery account's cross-account replicas instead (the primary account is the disaster)",
+    },
     mode: {
       type: 'string',
       description: "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode)",
@@ -173,7 +180,11 @@ export const failoverCommand = defineCommand({
   },
   schema: z.object({
     plan: z.string(),
-    to: z.string({ error: 'say where to fail over: --to REGION (a DR Region of the plan)' }).min(1),
+    to: z.string().min(1).optional(),
+    'to-account': z
+      .string()
+      .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id (a recovery account of the plan)' })
+      .optional(),
     mode: FailoverMode.optional(),
     reason: z.string().max(1_000).optional(),
     // Planned mode: how long to wait for a rotation in flight on the old primary before refusing to promote that secret.
@@ -201,6 +212,21 @@ export const failoverCommand = defineCommand({
   }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
+    if ((opts.to === undefined) === (opts['to-account'] === undefined)) {
+      throw new OperatorError(
+        ErrorType.UsageError,
+        'say where to fail over: --to REGION (a DR Region of the plan) or --to-account ACCOUNT_ID (a recovery account of the plan), not both',
+      );
+    }
+    if (opts['to-account'] !== undefined) {
+      if (opts['dry-run'] || opts.mode || opts['rotation-wait'] !== undefined)
+        throw new OperatorError(
+          ErrorType.UsageError,
+          '--to-account takes --reason, --approve, --wait and --json only (no --dry-run, --mode or --rotation-wait yet)',
+        );
+      return runAccountFailover(plan, { accountId: opts['to-account'], reason: opts.reason, approve: opts.approve, wait: opts.wait }, io);
+    }
+    if (opts.to === undefined) throw new OperatorError(ErrorType.UsageError, 'say where to fail over: --to REGION');
     if (!plan.drRegions.some((d) => d.region === opts.to)) {
       throw new OperatorError(
         ErrorType.UsageError,

@@ -17,7 +17,7 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { CrossAccountSecretsApi } from '../../activities/cross-account-api.js';
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
-import { createPrimaryAccountClients, createRecoveryAccountClients } from '../../worker/account-clients.js';
+import { createAccountClients } from '../../worker/account-clients.js';
 import { assumeRole, assumeRoleProvider, getCallerIdentity } from '../../worker/sts-client.js';
 import { classifyAwsError } from '../../activities/aws-errors.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -510,12 +510,13 @@ describe('worker clients per account (worker/account-clients.ts)', () => {
         externalId: 'ext-123456',
       });
       const { primaryArn, replicaArn } = await pair();
-      const primary = createPrimaryAccountClients(P, { requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) });
-      const recovery = createRecoveryAccountClients(
-        P,
-        { accountId: RECOVERY_ACCOUNT, roleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/secrets-dr-recovery`, externalId: 'ext-123456' },
-        { requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) },
-      );
+      const clientsOf = createAccountClients({ requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) });
+      const primary = clientsOf(P);
+      const recovery = clientsOf(P, {
+        accountId: RECOVERY_ACCOUNT,
+        roleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/secrets-dr-recovery`,
+        externalId: 'ext-123456',
+      });
       await primary.crossAccount.associateCrossAccountReplica({ SecretId: primaryArn, CrossAccountReplicaARN: replicaArn });
       const listed = await recovery.secretsManager.listSecrets({});
       expect(listed.SecretList?.map((s) => s.ARN)).toEqual([replicaArn]);
@@ -523,11 +524,7 @@ describe('worker clients per account (worker/account-clients.ts)', () => {
         async () => (await recovery.crossAccount.describeSecretCrossAccount({ SecretId: replicaArn })).CrossAccountPrimary?.ReplicationStatus === 'InSync',
       );
       expect((await recovery.secretsManager.getSecretValue({ SecretId: replicaArn })).SecretString).toBe('v1');
-      const wrong = createRecoveryAccountClients(
-        P,
-        { accountId: RECOVERY_ACCOUNT, roleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/secrets-dr-recovery`, externalId: 'not-it' },
-        { requestTimeoutMs: 5_000, credentials: keyOf(PRIMARY_ACCOUNT) },
-      );
+      const wrong = clientsOf(P, { accountId: RECOVERY_ACCOUNT, roleArn: `arn:aws:iam::${RECOVERY_ACCOUNT}:role/secrets-dr-recovery`, externalId: 'not-it' });
       const e = await rejection(wrong.secretsManager.listSecrets({}));
       expect(e.name).toBe('AccessDenied');
     } finally {

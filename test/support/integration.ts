@@ -22,6 +22,7 @@ import { LabClient } from '../../lab/client.js';
 import { LAB_CREDENTIALS } from '../../lab/stack.js';
 import { startWorkers, workflowsPath, type RunningWorkers, type StartWorkersOptions } from '../../worker/worker.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
+import { createAccountClients } from '../../worker/account-clients.js';
 import { WorkerPolicyBinder, workerAccessKey, workerCredentials } from './worker-iam.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
@@ -63,7 +64,10 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   'chaos-kill': ['af-south-1', 'ca-west-1'],
   'chaos-faults': ['ap-southeast-5', 'ap-southeast-7'],
   // Scale-out: three worker processes on one Region; its per-second write counts must be its own.
-  'scale-out': ['eu-central-1', 'us-east-2'],
+  'scale-out': ['ap-east-2', 'ap-southeast-6'],
+  // Account DR injects no Region fault (it revokes an account of its own): it shares the receiver's quiet pair.
+  'account-dr': ['me-south-1', 'mx-central-1'],
+  'chaos-account': ['ca-central-1', 'eu-west-1'],
 };
 
 let bundle: Promise<WorkflowBundle> | undefined;
@@ -88,7 +92,7 @@ export interface Harness {
   /** On the lab: the worker policies bound to the workers' access key (worker-iam.ts). */
   workerPolicy?: WorkerPolicyBinder;
   /** The options that make further workers of this file sign with the same restricted key (empty on AWS). */
-  workerClients: Pick<StartWorkersOptions, 'clientsFor'>;
+  workerClients: Pick<StartWorkersOptions, 'clientsFor' | 'accountClientsFor'>;
   plan(extra?: string): Plan;
   /** Binds the worker policy of a plan that reaches the workers other than through `client` (the CLI). */
   allowPlan(plan: Plan): Promise<void>;
@@ -120,8 +124,12 @@ export async function startHarness(name: string): Promise<Harness> {
   // On the lab the workers sign with a key of their own, bound to the generated worker policy (worker-iam.ts).
   const lab = onAws ? undefined : new LabClient(labUrl);
   const binder = lab ? new WorkerPolicyBinder(lab, workerAccessKey(name)) : undefined;
-  const workerClients: Pick<StartWorkersOptions, 'clientsFor'> = binder
-    ? { clientsFor: (region: string) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: workerCredentials(name) }) }
+  const workerClients: Pick<StartWorkersOptions, 'clientsFor' | 'accountClientsFor'> = binder
+    ? {
+        clientsFor: (region: string) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: workerCredentials(name) }),
+        // Account DR: the primary account with the same restricted key; recovery accounts through STS AssumeRole signed with it.
+        accountClientsFor: createAccountClients({ requestTimeoutMs: 5_000, credentials: workerCredentials(name) }),
+      }
     : {};
   const workers = await startWorkers({
     connection: nativeConnection,

@@ -61,7 +61,7 @@ describe('generated help', () => {
     const text = commandHelp(failover);
     expect(text).toMatch(/-f, --plan FILE\s+the plan file \(default: secrets-dr\.yaml\)/);
     expect(text).toMatch(/--mode planned\|unplanned\s+planned: fence/);
-    expect(usageLine(failover)).toBe('secrets-dr failover --to REGION [options]');
+    expect(usageLine(failover)).toBe('secrets-dr failover (--to REGION | --to-account ACCOUNT_ID) [options]');
     expect(usageLine(COMMANDS.find((c) => name(c.words) === 'deploy synth')!)).toBe(
       'secrets-dr deploy synth --image URI --temporal-address HOST:PORT --temporal-namespace NS [options]',
     );
@@ -89,7 +89,7 @@ describe('generated help', () => {
   it('a usage error points at the generated usage line and --help', async () => {
     const r = await cli(['failover', '--frob']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('usage: secrets-dr failover --to REGION [options]   (secrets-dr failover --help lists every option)');
+    expect(r.err).toContain('usage: secrets-dr failover (--to REGION | --to-account ACCOUNT_ID) [options]   (secrets-dr failover --help lists every option)');
   });
 
   it('help is plain text off a terminal (no escape codes)', async () => {

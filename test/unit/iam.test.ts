@@ -95,15 +95,14 @@ describe('the IAM table (least privilege, domain/iam.ts)', () => {
     );
     expect(statementsWith(policy, 'secretsmanager:DisassociateCrossAccountReplica').length).toBeGreaterThan(0);
     const accept = statementsWith(policy, 'secretsmanager:AcceptCrossAccountReplication');
-    expect(accept.flatMap((s) => s.Resource)).toEqual([
-      'arn:aws:secretsmanager:ap-northeast-1:222222222222:secret:*',
-      'arn:aws:secretsmanager:ap-northeast-3:222222222222:secret:*',
-    ]);
-    const keys = statementsWith(policy, 'kms:Encrypt').find((s) => s.Sid === 'RecoveryAccountKeysThroughSecretsManager');
-    expect(keys?.Resource).toEqual(['arn:aws:kms:*:222222222222:key/*']);
-    expect(keys?.Condition).toEqual({
-      StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com', 'secretsmanager.ap-northeast-3.amazonaws.com'] },
-    });
+    // Cross-account replicas live in the primary Region only (same Region as their primary): nothing in the DR Regions.
+    // The canonical plan has a tag selector, which no ARN can express: the recovery account's secrets of that Region.
+    expect(accept.flatMap((s) => s.Resource)).toEqual(['arn:aws:secretsmanager:ap-northeast-1:222222222222:secret:*']);
+    const keys = statementsWith(policy, 'kms:Encrypt').find((s) => s.Sid === 'RecoveryKeysThroughSecretsManager');
+    expect(keys?.Resource).toEqual(['arn:aws:kms:ap-northeast-1:222222222222:key/*']);
+    expect(keys?.Condition).toEqual({ StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com'] } });
+    // sts:AssumeRole only of the plan's roles (none here: the ids came from the option, not the plan).
+    expect(statementsWith(policy, 'sts:AssumeRole')).toEqual([]);
   });
 
   it('gives the receiver only its Temporal credentials, and the operator only read-only inspection', () => {

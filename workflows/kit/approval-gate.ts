@@ -8,7 +8,7 @@ import { condition, setHandler } from '@temporalio/workflow';
 import type { ApprovalDecision, PendingApproval } from '../../domain/approval.js';
 import { approvalUpdate, pendingApprovalQuery, type ApprovalAccepted } from './control.messages.js';
 
-type GateEvent = { type: 'APPROVED'; by?: string } | { type: 'REJECTED'; reason?: string; by?: string } | { type: 'APPROVAL_TIMEOUT' };
+export type GateEvent = { type: 'APPROVED'; by?: string } | { type: 'REJECTED'; reason?: string; by?: string } | { type: 'APPROVAL_TIMEOUT' };
 
 /** How the gate waits: Temporal's `condition` (true when `ready`, false at the timeout); a unit test passes its own. */
 type TimedWait = (ready: () => boolean, timeoutMs: number) => Promise<boolean>;

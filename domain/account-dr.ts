@@ -1,0 +1,247 @@
+/**
+ * Account DR payloads (cross-account replicas of the plan's secrets in a recovery account, in the
+ * primary Region): what each side holds, per-secret outcomes, the workflows' inputs and reports, and
+ * their ids. JSON-plain zod schemas; never a secret value (invariant 1): names, ARNs, version ids,
+ * statuses, counts and reasons only.
+ */
+import { z } from 'zod';
+import type { Plan } from './plan.js';
+import { PlanPayload } from './plan.js';
+
+export const CrossAccountStatus = z.enum(['InSync', 'Failed', 'InProgress', 'Pending', 'Detached']);
+
+/** What the recovery account holds under a plan secret's name. */
+export const ReplicaKind = z.enum([
+  'absent', // nothing by that name
+  'replica', // our cross-account replica of this primary (CrossAccountPrimary = the primary's ARN)
+  'standalone', // a secret with no cross-account primary: promoted by us (PROMOTED_TAG) or someone else's (a conflict)
+  'foreign', // a cross-account replica of another primary (a conflict)
+  'deleted', // scheduled for deletion (the name is taken until it is gone)
+]);
+export type ReplicaKind = z.infer<typeof ReplicaKind>;
+
+export const AccountPairState = z.object({
+  name: z.string(),
+  /** The primary's ARN in the primary account (absent when that account did not answer, or the secret is gone there). */
+  primaryArn: z.string().optional(),
+  /** Replication status as the primary lists it for its cross-account replica. */
+  primaryView: CrossAccountStatus.optional(),
+  replica: ReplicaKind,
+  replicaArn: z.string().optional(),
+  /** Replication status as the replica lists it (CrossAccountPrimary.ReplicationStatus). */
+  replicaView: CrossAccountStatus.optional(),
+  statusMessage: z.string().optional(),
+  /** The replica's AWSCURRENT version id (for reports and the RPO statement; never a value). */
+  replicaCurrent: z.string().optional(),
+  /** Set by our promotion: the version that was AWSCURRENT when the replica was promoted. */
+  promotedVersion: z.string().optional(),
+  /** The replica's KMS key. */
+  replicaKmsKeyId: z.string().optional(),
+});
+export type AccountPairState = z.infer<typeof AccountPairState>;
+
+/** Tags our promotion writes on the promoted secret in the recovery account: by which run, from which version. */
+export const ACCOUNT_PROMOTED_BY_TAG = 'secrets-dr:account-promoted-by';
+export const ACCOUNT_PROMOTED_VERSION_TAG = 'secrets-dr:account-promoted-version';
+export const ACCOUNT_PROMOTED_AT_TAG = 'secrets-dr:account-promoted-at';
+
+export const AccountOutcomeStatus = z.enum([
+  'in-sync',
+  'associated', // association requested, not InSync yet
+  'promoted',
+  'already-standalone',
+  'copied-back', // failback: the recovery account's value written to the primary (after a backup)
+  'kept-primary', // failback: the primary's value kept (the recovery copy was backed up)
+  'unchanged',
+  'conflict',
+  'skipped',
+  'failed',
+]);
+export type AccountOutcomeStatus = z.infer<typeof AccountOutcomeStatus>;
+
+export const AccountOutcome = z.object({
+  name: z.string(),
+  status: AccountOutcomeStatus,
+  reason: z.string().optional(),
+  /** Backups made before anything destructive (names in the account and Region where they live). */
+  backups: z.array(z.object({ account: z.string(), name: z.string() })).optional(),
+  /** Version ids, for the report (never values). */
+  version: z.string().optional(),
+});
+export type AccountOutcome = z.infer<typeof AccountOutcome>;
+
+const NEEDS_ATTENTION: ReadonlySet<AccountOutcomeStatus> = new Set(['conflict', 'failed', 'associated']);
+export const accountNeedsAttention = (o: AccountOutcome) => NEEDS_ATTENTION.has(o.status);
+
+export function countAccountOutcomes(outcomes: readonly AccountOutcome[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const o of outcomes) counts[o.status] = (counts[o.status] ?? 0) + 1;
+  return counts;
+}
+
+/** The account as a whole, as a probe sees it: only `unreachable` is an outage (invariant 9); `denied` is the compromised/locked account's face. */
+export const AccountReach = z.enum(['answers', 'denied', 'unreachable', 'throttled']);
+export type AccountReach = z.infer<typeof AccountReach>;
+
+export const AccountProbe = z.object({ reach: AccountReach, error: z.string().optional(), message: z.string().optional() });
+export type AccountProbe = z.infer<typeof AccountProbe>;
+
+export const AccountSetupInput = z.object({
+  plan: PlanPayload,
+  accountId: z.string(),
+  taskQueuePrefix: z.string().optional(),
+  /** Secrets per activity (default 50). */
+  batchSize: z.number().int().min(1).max(200).optional(),
+  /** Poll interval while waiting for InSync (default 2 s). */
+  pollMs: z.number().int().min(100).optional(),
+});
+export type AccountSetupInput = z.input<typeof AccountSetupInput>;
+
+export const AccountOperationOutcome = z.enum(['done', 'partial', 'failed', 'rejected']);
+export type AccountOperationOutcome = z.infer<typeof AccountOperationOutcome>;
+
+export const AccountReport = z.object({
+  plan: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  workflowId: z.string(),
+  outcome: AccountOperationOutcome,
+  problems: z.array(z.string()),
+  warnings: z.array(z.string()),
+  counts: z.record(z.string(), z.number()),
+  attention: z.array(AccountOutcome),
+  outcomes: z.array(AccountOutcome),
+  startedAt: z.string(),
+  durationMs: z.number(),
+});
+export type AccountReport = z.infer<typeof AccountReport>;
+
+export const AccountFailoverInput = AccountSetupInput.extend({
+  reason: z.string().max(1_000).optional(),
+  requestedBy: z.string().max(200).optional(),
+  skipApproval: z.boolean().default(false),
+});
+export type AccountFailoverInput = z.input<typeof AccountFailoverInput>;
+
+export const AccountFailoverReport = AccountReport.extend({
+  /** How the primary account answered at preflight. */
+  primaryAccount: AccountReach,
+  /** Replicas were detached from the primary side (DisassociateCrossAccountReplica) before promotion. */
+  detachedFromPrimary: z.boolean(),
+  /** What promoting without the primary means (RPO unknown, later writes lost...): empty when the primary answered. */
+  consequences: z.array(z.string()),
+});
+export type AccountFailoverReport = z.infer<typeof AccountFailoverReport>;
+
+export const AccountFailbackInput = AccountSetupInput;
+export type AccountFailbackInput = z.input<typeof AccountFailbackInput>;
+
+/** The plan's failback policies, as account failback reads them. */
+export type ChangedSide = 'none' | 'recovery' | 'primary' | 'both';
+
+/**
+ * Which value wins for one secret at failback, from which sides changed since the promotion
+ * (`onOriginalChanged`/`onBothChanged` of the plan's failback policies). Pure: the activity
+ * measures, this decides.
+ */
+export function accountFailbackDecision(
+  changed: ChangedSide,
+  policy: Pick<Plan['failback'], 'onOriginalChanged' | 'onBothChanged'>,
+): 'none' | 'copy-back' | 'keep-primary' | 'ask' {
+  switch (changed) {
+    case 'none':
+      return 'none';
+    case 'recovery':
+      return 'copy-back';
+    case 'primary':
+      return policy.onOriginalChanged === 'keep-dr' ? 'copy-back' : policy.onOriginalChanged === 'keep-original' ? 'keep-primary' : 'ask';
+    case 'both':
+      return policy.onBothChanged === 'keep-dr' ? 'copy-back' : policy.onBothChanged === 'keep-original' ? 'keep-primary' : 'ask';
+  }
+}
+
+/**
+ * What an unplanned account failover means, said in the report (the primary account did not
+ * answer: nothing could be detached nor compared).
+ */
+export function unreachablePrimaryConsequences(reach: AccountReach, accountId: string): string[] {
+  if (reach === 'answers') return [];
+  return [
+    `the primary account ${reach === 'denied' ? 'refused our credentials (revoked, locked or compromised)' : 'did not answer'}: replicas were promoted as they stood, without DisassociateCrossAccountReplica`,
+    'RPO unknown: a write to a primary shortly before the outage may not have reached its replica (the status last seen is in each outcome)',
+    `writes made to the primary account from now on are lost to ${accountId}: nothing replicates to a promoted secret`,
+    'the primary still lists its replica until it answers again; failback reconciles both sides (secrets-dr account failback --from-account) and re-associates',
+  ];
+}
+
+export function accountSetupWorkflowId(planName: string, accountId: string): string {
+  return `secrets-dr/${planName}/account/${accountId}/setup`;
+}
+export function accountFailoverWorkflowId(planName: string, accountId: string): string {
+  return `secrets-dr/${planName}/account/${accountId}/failover`;
+}
+export function accountFailbackWorkflowId(planName: string, accountId: string): string {
+  return `secrets-dr/${planName}/account/${accountId}/failback`;
+}
+
+/** What `watch`/the progress query shows of a running account operation (names and counts only). */
+export const AccountProgress = z.object({ workflowId: z.string(), accountId: z.string(), state: z.string(), counts: z.record(z.string(), z.number()) });
+export type AccountProgress = z.infer<typeof AccountProgress>;
+
+/** `secrets-dr account status`: both accounts' view of each plan secret (names, ARNs, statuses; never values). */
+export const AccountStatusReport = z.object({
+  plan: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  primaryAccount: AccountProbe,
+  recoveryAccount: AccountProbe,
+  secrets: z.array(AccountPairState),
+});
+export type AccountStatusReport = z.infer<typeof AccountStatusReport>;
+
+export function accountStatusWorkflowId(planName: string, accountId: string, nonce: string): string {
+  return `secrets-dr/${planName}/account/${accountId}/status/${nonce}`;
+}
+
+/**
+ * One recovery account's health, for the monitor (and `account status`): `healthy` when both
+ * accounts answer and every plan secret's cross-account replica is InSync; `degraded` with the
+ * reasons otherwise. Only unreachability makes it `unreachable` (invariant 9): a `denied` primary —
+ * the revoked or compromised account — is reported as degraded with that reason, and it never
+ * starts an account failover by itself (that is the operator's decision: `failover --to-account`).
+ */
+export const AccountHealth = z.object({
+  accountId: z.string(),
+  state: z.enum(['healthy', 'degraded', 'unreachable']),
+  reasons: z.array(z.string()),
+  inSync: z.number(),
+  total: z.number(),
+});
+export type AccountHealth = z.infer<typeof AccountHealth>;
+
+export function accountHealthOf(report: Pick<AccountStatusReport, 'accountId' | 'primaryAccount' | 'recoveryAccount' | 'secrets'>): AccountHealth {
+  const reasons: string[] = [];
+  for (const [who, p] of [
+    ['primary account', report.primaryAccount],
+    [`recovery account ${report.accountId}`, report.recoveryAccount],
+  ] as const) {
+    if (p.reach !== 'answers') reasons.push(`${who}: ${p.reach}${p.error ? ` (${p.error})` : ''}`);
+  }
+  const inSync = report.secrets.filter((s) => s.replica === 'replica' && (s.primaryView ?? s.replicaView) === 'InSync');
+  const behind = report.secrets.filter((s) => !inSync.includes(s));
+  if (behind.length)
+    reasons.push(
+      `${behind.length} of ${report.secrets.length} secret(s) without an InSync cross-account replica: ${behind
+        .slice(0, 5)
+        .map((s) => `${s.name} (${s.replica}${s.primaryView ? ` ${s.primaryView}` : ''})`)
+        .join(', ')}${behind.length > 5 ? ', ...' : ''}`,
+    );
+  const unreachable = report.primaryAccount.reach === 'unreachable' || report.recoveryAccount.reach === 'unreachable';
+  return {
+    accountId: report.accountId,
+    state: unreachable ? 'unreachable' : reasons.length ? 'degraded' : 'healthy',
+    reasons,
+    inSync: inSync.length,
+    total: report.secrets.length,
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * Account DR across two lab accounts: setup (cross-account replicas in the recovery account, a
+ * same-name conflict resolved by the plan's policy with a backup), failover while the primary
+ * account answers (detach, then promote), failback (copy back what changed in the recovery
+ * account, after a backup of the primary; re-associate), and failover when the primary account's
+ * keys are revoked (promote as they stand; the report says what that means).
+ * Workers reach the recovery account only through STS AssumeRole of the plan's role (ExternalId),
+ * under the generated recovery-role policy, which the lab enforces.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { NativeConnection } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { workflowTaskQueue } from '../../domain/ids.js';
+import { accountFailbackWorkflowId, accountFailoverWorkflowId, accountHealthOf, accountSetupWorkflowId } from '../../domain/account-dr.js';
+import { createCrossAccountClient } from '../../worker/cross-account-client.js';
+import { createAccountClients } from '../../worker/account-clients.js';
+import { createRegionClients } from '../../worker/aws-clients.js';
+import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
+import { LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
+import { historyText } from '../support/leaks.js';
+import { accountFixtures, DOOMED, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
+import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
+import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
+import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
+import type { accountStatusWorkflow } from '../../workflows/account-status.workflow.js';
+
+let h: Harness;
+const values: string[] = [];
+const workflowIds: string[] = [];
+const value = () => {
+  const v = `acct-value-${randomBytes(12).toString('hex')}`;
+  values.push(v);
+  return v;
+};
+let labUrl: string;
+let fx: ReturnType<typeof accountFixtures>;
+const signed = (account: string, region: string) => createCrossAccountClient({ region, endpoint: labUrl, credentials: keyOf(account) });
+const read = (account: string, name: string) => fx.read(account, name);
+
+beforeAll(async () => {
+  h = await startHarness('account-dr');
+  labUrl = inject('labUrl');
+  fx = accountFixtures(h, labUrl);
+  if (!onAws) await fx.accounts();
+}, 60_000);
+afterAll(async () => {
+  if (!onAws && labUrl) await fx.lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
+  if (h && workflowIds.length) {
+    // Invariant 1: no value in any of these workflows' histories.
+    for (const id of workflowIds) {
+      const text = historyText(await h.client.workflow.getHandle(id).fetchHistory());
+      for (const v of values) expect(text.includes(v), `a value in the history of ${id}`).toBe(false);
+    }
+  }
+  await h?.close();
+});
+
+describe.skipIf(onAws)('account DR across two lab accounts', () => {
+  it('setup → failover (primary answers: detach, then promote) → failback (copy back, re-associate)', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}graceful/`;
+    const names = [`${prefix}db`, `${prefix}api`, `${prefix}taken`];
+    const seeded = await fx.seed(LAB_DEFAULT, names, value);
+    // A same-name secret already in the recovery account: backup-then-overwrite (the default policy) backs it up first.
+    const squatter = value();
+    await fx.sm(RECOVERY).send(new CreateSecretCommand({ Name: `${prefix}taken`, SecretString: squatter }));
+    const plan = await fx.planFor(prefix);
+    const common = { taskQueue: workflowTaskQueue(h.prefix) };
+
+    // Setup.
+    const setupId = accountSetupWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(setupId);
+    const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: setupId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(setup.problems).toEqual([]);
+    expect(setup.outcome, JSON.stringify(setup)).toBe('done');
+    expect(setup.counts).toEqual({ 'in-sync': 3 });
+    expect(setup.warnings.join('\n')).toMatch(/taken: the same-name secret in account 210987654321 was backed up as secrets-dr-backup\//);
+    for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
+    const listed = await fx.sm(RECOVERY).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [`secrets-dr-backup/${plan.name}/`] }] }));
+    const backup = listed.SecretList?.find((s) => s.Name?.includes('taken'));
+    expect(backup, 'the squatter is backed up in the recovery account').toBeDefined();
+    expect(await read(RECOVERY, backup!.Name!)).toBe(squatter);
+    const d = await signed(LAB_DEFAULT, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` });
+    expect(d.CrossAccountReplicas?.[0]?.ReplicationStatus).toBe('InSync');
+
+    // Status (what the monitor folds in): healthy, every replica InSync.
+    const status = await h.client.workflow.execute<typeof accountStatusWorkflow>('accountStatusWorkflow', {
+      ...common,
+      workflowId: `${setupId}-status`,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix }],
+    });
+    expect(accountHealthOf(status)).toEqual({ accountId: RECOVERY, state: 'healthy', reasons: [], inSync: 3, total: 3 });
+
+    // A second setup converges without a write.
+    const again = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: `${setupId}-again`,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(again.outcome).toBe('done');
+    expect(again.counts).toEqual({ 'in-sync': 3 });
+
+    // Failover while the primary account answers.
+    const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failoverId);
+    const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+      ...common,
+      workflowId: failoverId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, reason: 'integration test' }],
+    });
+    expect(failover.outcome, JSON.stringify(failover)).toBe('done');
+    expect(failover).toMatchObject({ primaryAccount: 'answers', detachedFromPrimary: true, consequences: [] });
+    expect(failover.counts).toEqual({ promoted: 3 });
+    for (const n of names) {
+      const r = await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n });
+      expect(r.CrossAccountPrimary, `${n} is standalone in the recovery account`).toBeUndefined();
+    }
+    // The applications write in the recovery account now.
+    const during = value();
+    await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
+
+    // Failback: the recovery account's newer value goes back to the primary (after a backup), the replicas are re-associated.
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      ...common,
+      workflowId: failbackId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(failback.outcome, JSON.stringify(failback)).toBe('done');
+    expect(failback.counts).toEqual({ 'copied-back': 1, 'in-sync': 2 });
+    expect(await read(LAB_DEFAULT, `${prefix}db`)).toBe(during);
+    expect(await read(LAB_DEFAULT, `${prefix}api`)).toBe(seeded[`${prefix}api`]);
+    const db = failback.outcomes.find((o) => o.name === `${prefix}db`)!;
+    expect(db.backups?.map((b) => b.account)).toEqual(['primary', RECOVERY]);
+    for (const n of names) {
+      const r = await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n });
+      expect(r.CrossAccountPrimary?.ReplicationStatus, `${n} is a replica again`).toBe('InSync');
+    }
+  }, 60_000);
+
+  it('failback: a secret changed on both sides since the promotion is left untouched on both sides when the policy says ask (exit 3)', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}both/`;
+    const names = [`${prefix}db`, `${prefix}api`];
+    await fx.seed(LAB_DEFAULT, names, value);
+    const plan = { ...(await fx.planFor(prefix)), failback: { onOriginalChanged: 'keep-dr' as const, onBothChanged: 'ask' as const, approvalTimeout: 60_000 } };
+    const common = { taskQueue: workflowTaskQueue(h.prefix) };
+    const args = [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }] as const;
+    const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: accountSetupWorkflowId(plan.name, RECOVERY),
+      args: [...args],
+    });
+    expect(setup.outcome).toBe('done');
+    const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+      ...common,
+      workflowId: accountFailoverWorkflowId(plan.name, RECOVERY),
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix }],
+    });
+    expect(failover.outcome).toBe('done');
+    // A stray write to the old primary, and the applications' write in the recovery account: both changed.
+    const [stray, during] = [value(), value()];
+    await fx.sm(LAB_DEFAULT).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: stray }));
+    await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      ...common,
+      workflowId: failbackId,
+      args: [...args],
+    });
+    expect(failback.outcome).toBe('partial');
+    expect(failback.attention).toEqual([
+      { name: `${prefix}db`, status: 'conflict', reason: expect.stringMatching(/^both sides changed since the promotion; failback.onBothChanged is ask/) },
+    ]);
+    expect(failback.outcomes.find((o) => o.name === `${prefix}api`)?.status).toBe('in-sync');
+    // Nothing written over on either side; the recovery copy stays standalone (not re-associated).
+    expect(await read(LAB_DEFAULT, `${prefix}db`)).toBe(stray);
+    expect(await read(RECOVERY, `${prefix}db`)).toBe(during);
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` })).CrossAccountPrimary).toBeUndefined();
+  }, 60_000);
+
+  it('the primary account is compromised (its keys revoked): promote the replicas as they stand, and say what that means', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}revoked/`;
+    const names = [`${prefix}db`, `${prefix}queue`];
+    const seeded = await fx.seed(DOOMED, names, value);
+    const plan = await fx.planFor(prefix);
+    // Workers whose own (primary-account) credentials are the doomed account's key.
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const prefixQ = `${h.prefix}-doomed`;
+    let workers: RunningWorkers | undefined;
+    try {
+      workers = await startWorkers({
+        connection,
+        namespace: 'default',
+        regions: [h.primaryRegion],
+        taskQueuePrefix: prefixQ,
+        workflowBundle: await testWorkflowBundle(),
+        clientsFor: (region) => createRegionClients(region, { requestTimeoutMs: 5_000, credentials: keyOf(DOOMED) }),
+        accountClientsFor: createAccountClients({ requestTimeoutMs: 5_000, credentials: keyOf(DOOMED) }),
+      });
+      const common = { taskQueue: workflowTaskQueue(prefixQ) };
+      const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+        ...common,
+        workflowId: accountSetupWorkflowId(plan.name, RECOVERY),
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, pollMs: 200 }],
+      });
+      expect(setup.outcome, JSON.stringify(setup)).toBe('done');
+
+      await fx.lab(`/_lab/accounts/${DOOMED}/revoke`, {});
+      await expect(read(DOOMED, names[0]!)).rejects.toThrow(/security token|UnrecognizedClient/i);
+
+      // Status: the revoked primary is `denied` (degraded, with the reason), not an outage.
+      const status = await h.client.workflow.execute<typeof accountStatusWorkflow>('accountStatusWorkflow', {
+        ...common,
+        workflowId: `${accountSetupWorkflowId(plan.name, RECOVERY)}-status`,
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ }],
+      });
+      expect(accountHealthOf(status)).toMatchObject({ state: 'degraded', reasons: [expect.stringMatching(/^primary account: denied/)], inSync: 2 });
+
+      const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
+      workflowIds.push(failoverId);
+      const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+        ...common,
+        workflowId: failoverId,
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, reason: 'primary account compromised' }],
+      });
+      expect(failover.outcome, JSON.stringify(failover)).toBe('done');
+      expect(failover).toMatchObject({ primaryAccount: 'denied', detachedFromPrimary: false });
+      expect(failover.consequences.join('\n')).toMatch(/RPO unknown/);
+      expect(failover.consequences.join('\n')).toMatch(/writes made to the primary account from now on are lost/);
+      expect(failover.counts).toEqual({ promoted: 2 });
+      // The applications' read path in the recovery account: the values as last replicated, and writable.
+      for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
+      await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: value() }));
+    } finally {
+      await fx.lab(`/_lab/accounts/${DOOMED}/restore`, {}).catch(() => undefined);
+      await workers?.shutdown();
+      await connection.close();
+    }
+  }, 120_000);
+});

@@ -1,0 +1,311 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../cli/main.js';
+import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
+import { parsePlanText } from '../../cli/plan-file.js';
+import { policyFor, trustPolicyFor } from '../../domain/iam.js';
+import { accountFailbackDecision, accountHealthOf, unreachablePrimaryConsequences } from '../../domain/account-dr.js';
+import { replicaKindOf } from '../../activities/account.activities.js';
+import { accountSetupMachine, type AccountSetupEvent } from '../../workflows/machines/account-setup.machine.js';
+import { accountFailoverMachine, type AccountFailoverEvent } from '../../workflows/machines/account-failover.machine.js';
+
+const plan = parsePlanText(`name: payments
+primaryRegion: ap-northeast-1
+primaryAccountId: "123456789012"
+drRegions: [{ region: ap-northeast-3 }]
+secrets: { include: [{ prefix: prod/payments/ }, { name: prod/App/Mysql }] }
+recoveryAccounts:
+  - { accountId: "210987654321", roleArn: "arn:aws:iam::210987654321:role/secrets-dr-recovery", externalId: payments-dr-7f3a, kmsKeyId: alias/payments-recovery }
+`).plan!;
+
+/** Runs events from the initial state; returns the state, the effects asked for (in order) and the output. */
+function run<M extends AnyStateMachine>(machine: M, input: unknown, events: unknown[]) {
+  let [snap, actions] = initialTransition(machine, input as never);
+  const effects = actions.map((a) => a.type);
+  for (const ev of events) {
+    [snap, actions] = transition(machine, snap as never, ev as never);
+    effects.push(...actions.map((a) => a.type));
+  }
+  const s = snap as AnyMachineSnapshot;
+  return {
+    state: s.value,
+    effects: effects.filter((t) => !t.startsWith('xstate.') && !/^(record|add)/.test(t)),
+    output: s.output as unknown,
+    status: s.status,
+  };
+}
+
+describe('account setup / failback machine (pure)', () => {
+  const setupHappy: AccountSetupEvent[] = [
+    { type: 'INSPECTED', toSetUp: 3 },
+    { type: 'REPLICAS_CREATED', attention: 0 },
+    { type: 'ASSOCIATED', attention: 0 },
+    { type: 'SETTLED', attention: 0 },
+  ];
+  it('setup: inspect → create → associate → await InSync → done', () => {
+    expect(run(accountSetupMachine, { failback: false }, setupHappy)).toMatchObject({
+      state: 'done',
+      output: 'done',
+      effects: ['inspect', 'createReplicas', 'associate', 'awaitInSync'],
+    });
+  });
+  it('setup: nothing to set up is done at once; any secret needing attention makes it partial; a failed step fails', () => {
+    expect(run(accountSetupMachine, { failback: false }, [{ type: 'INSPECTED', toSetUp: 0 }])).toMatchObject({ output: 'done', effects: ['inspect'] });
+    expect(run(accountSetupMachine, { failback: false }, [...setupHappy.slice(0, 3), { type: 'SETTLED', attention: 2 }]).output).toBe('partial');
+    expect(
+      run(accountSetupMachine, { failback: false }, [{ type: 'INSPECTED', toSetUp: 1 }, { type: 'REPLICAS_CREATED', attention: 1 }, ...setupHappy.slice(2)])
+        .output,
+    ).toBe('partial');
+    expect(
+      run(accountSetupMachine, { failback: false }, [
+        { type: 'INSPECTED', toSetUp: 1 },
+        { type: 'STEP_FAILED', reason: 'x' },
+      ]),
+    ).toMatchObject({
+      state: 'failed',
+      output: 'failed',
+    });
+  });
+  it('failback: preflight → reconcile → setup tail; preflight problems reject before anything is written', () => {
+    expect(
+      run(accountSetupMachine, { failback: true }, [{ type: 'PREFLIGHT_DONE', problems: [] }, { type: 'RECONCILED', attention: 0 }, ...setupHappy]),
+    ).toMatchObject({
+      output: 'done',
+      effects: ['preflight', 'reconcile', 'inspect', 'createReplicas', 'associate', 'awaitInSync'],
+    });
+    expect(run(accountSetupMachine, { failback: true }, [{ type: 'PREFLIGHT_DONE', problems: ['the primary account refused'] }])).toMatchObject({
+      output: 'rejected',
+      effects: ['preflight'],
+    });
+    // A secret left for a person (ask) keeps the failback partial even when everything else is InSync.
+    expect(
+      run(accountSetupMachine, { failback: true }, [{ type: 'PREFLIGHT_DONE', problems: [] }, { type: 'RECONCILED', attention: 1 }, ...setupHappy]).output,
+    ).toBe('partial');
+  });
+});
+
+describe('account failover machine (pure)', () => {
+  const pre = (primaryAnswers: boolean, problems: string[] = [], toPromote = 2): AccountFailoverEvent => ({
+    type: 'PREFLIGHT_DONE',
+    problems,
+    primaryAnswers,
+    toPromote,
+  });
+  const tail: AccountFailoverEvent[] = [
+    { type: 'PROMOTED', attention: 0 },
+    { type: 'VERIFIED', attention: 0 },
+  ];
+  it('the primary answers: detach first, then promote and verify', () => {
+    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(true), { type: 'DETACHED', attention: 0 }, ...tail])).toMatchObject({
+      output: 'done',
+      effects: ['runPreflight', 'detach', 'promote', 'verify'],
+    });
+  });
+  it('the primary account is unusable: promote as they stand (no detach)', () => {
+    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(false), ...tail])).toMatchObject({
+      output: 'done',
+      effects: ['runPreflight', 'promote', 'verify'],
+    });
+  });
+  it('approval gate: approved goes on, rejected or timed out ends rejected without a write', () => {
+    expect(run(accountFailoverMachine, { requireApproval: true }, [pre(false), { type: 'APPROVED' }, ...tail]).effects).toEqual([
+      'runPreflight',
+      'requestApproval',
+      'promote',
+      'verify',
+    ]);
+    for (const answer of [{ type: 'REJECTED', reason: 'no' }, { type: 'APPROVAL_TIMEOUT' }] as AccountFailoverEvent[]) {
+      expect(run(accountFailoverMachine, { requireApproval: true }, [pre(true), answer])).toMatchObject({
+        output: 'rejected',
+        effects: ['runPreflight', 'requestApproval'],
+      });
+    }
+  });
+  it('preflight problems or nothing to promote reject; attention makes it partial; a failed step fails', () => {
+    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(true, ['the recovery account did not answer'])]).output).toBe('rejected');
+    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(true, [], 0)]).output).toBe('rejected');
+    expect(
+      run(accountFailoverMachine, { requireApproval: false }, [pre(false), { type: 'PROMOTED', attention: 1 }, { type: 'VERIFIED', attention: 0 }]).output,
+    ).toBe('partial');
+    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(false), { type: 'STEP_FAILED', reason: 'x' }]).output).toBe('failed');
+  });
+});
+
+describe('account DR decisions (pure)', () => {
+  it('failback: who changed since the promotion decides, with the plan policies', () => {
+    const p = { onOriginalChanged: 'keep-dr', onBothChanged: 'ask' } as const;
+    expect(accountFailbackDecision('none', p)).toBe('none');
+    expect(accountFailbackDecision('recovery', p)).toBe('copy-back');
+    expect(accountFailbackDecision('primary', p)).toBe('copy-back');
+    expect(accountFailbackDecision('primary', { ...p, onOriginalChanged: 'keep-original' })).toBe('keep-primary');
+    expect(accountFailbackDecision('both', p)).toBe('ask');
+    expect(accountFailbackDecision('both', { ...p, onBothChanged: 'keep-original' })).toBe('keep-primary');
+  });
+  it('says what promoting without the primary means, and nothing when it answered', () => {
+    expect(unreachablePrimaryConsequences('answers', '210987654321')).toEqual([]);
+    const text = unreachablePrimaryConsequences('denied', '210987654321').join('\n');
+    expect(text).toMatch(/refused our credentials/);
+    expect(text).toMatch(/RPO unknown/);
+    expect(text).toMatch(/lost to 210987654321/);
+  });
+  it('tells our replica from a conflict by the primary ARN, or by name when the primary did not answer', () => {
+    const primaryArn = 'arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:prod/payments/db-AbC123';
+    const replica = {
+      ARN: 'arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:prod/payments/db-XyZ789',
+      CrossAccountPrimary: { PrimarySecretARN: primaryArn },
+    };
+    expect(replicaKindOf(undefined, primaryArn, 'prod/payments/db')).toBe('absent');
+    expect(replicaKindOf(replica, primaryArn, 'prod/payments/db')).toBe('replica');
+    expect(replicaKindOf(replica, undefined, 'prod/payments/db')).toBe('replica');
+    expect(replicaKindOf(replica, primaryArn.replace('AbC123', 'Other1'), 'prod/payments/db')).toBe('foreign');
+    expect(replicaKindOf({ ARN: replica.ARN }, primaryArn, 'prod/payments/db')).toBe('standalone');
+    expect(replicaKindOf({ ...replica, DeletedDate: new Date() }, primaryArn, 'prod/payments/db')).toBe('deleted');
+  });
+});
+
+describe('account health (for the monitor)', () => {
+  const ok = { reach: 'answers' as const };
+  const pair = (name: string, over: object = {}) => ({ name, replica: 'replica' as const, primaryView: 'InSync' as const, ...over });
+  it('healthy when both accounts answer and every replica is InSync', () => {
+    expect(accountHealthOf({ accountId: '210987654321', primaryAccount: ok, recoveryAccount: ok, secrets: [pair('a'), pair('b')] })).toEqual({
+      accountId: '210987654321',
+      state: 'healthy',
+      reasons: [],
+      inSync: 2,
+      total: 2,
+    });
+  });
+  it('a revoked primary is degraded with the reason, never an outage; only unreachability is', () => {
+    const denied = accountHealthOf({
+      accountId: '210987654321',
+      primaryAccount: { reach: 'denied', error: 'UnrecognizedClientException' },
+      recoveryAccount: ok,
+      secrets: [pair('a', { primaryView: undefined, replicaView: 'InSync' })],
+    });
+    expect(denied).toMatchObject({ state: 'degraded', reasons: ['primary account: denied (UnrecognizedClientException)'] });
+    expect(accountHealthOf({ accountId: '2', primaryAccount: { reach: 'unreachable' }, recoveryAccount: ok, secrets: [] }).state).toBe('unreachable');
+  });
+  it('names the secrets without an InSync replica', () => {
+    const h = accountHealthOf({
+      accountId: '2',
+      primaryAccount: ok,
+      recoveryAccount: ok,
+      secrets: [pair('a'), pair('b', { replica: 'absent', primaryView: undefined }), pair('c', { primaryView: 'Failed' })],
+    });
+    expect(h).toMatchObject({ state: 'degraded', inSync: 1, total: 3 });
+    expect(h.reasons[0]).toBe('2 of 3 secret(s) without an InSync cross-account replica: b (absent), c (replica Failed)');
+  });
+});
+
+describe('account DR IAM', () => {
+  it('the worker may assume only the plan roles; the recovery role acts in the primary Region of its own account', () => {
+    const worker = policyFor('worker', plan, { accountId: '123456789012' });
+    expect(worker.Statement.find((s) => s.Sid === 'AssumeRecoveryRoles')).toMatchObject({
+      Action: ['sts:AssumeRole'],
+      Resource: ['arn:aws:iam::210987654321:role/secrets-dr-recovery'],
+    });
+    const recovery = policyFor('recovery', plan, { accountId: '210987654321' });
+    const resources = recovery.Statement.flatMap((s) => s.Resource);
+    for (const r of resources) if (r !== '*') expect(r).toMatch(/^arn:aws:(secretsmanager:ap-northeast-1|kms:\*):210987654321:/);
+    // A name selector also as the bare name: describing a name the recovery account does not hold yet is evaluated on it.
+    expect(resources).toEqual(
+      expect.arrayContaining([
+        'arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:prod/App/Mysql-??????',
+        'arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:prod/App/Mysql',
+      ]),
+    );
+    // KMS only through Secrets Manager in the primary Region.
+    expect(recovery.Statement.find((s) => s.Action.includes('kms:Decrypt'))?.Condition).toEqual({
+      StringEquals: { 'kms:ViaService': ['secretsmanager.ap-northeast-1.amazonaws.com'] },
+    });
+    const actions = recovery.Statement.flatMap((s) => s.Action);
+    expect(actions).toEqual(
+      expect.arrayContaining(['secretsmanager:StopReplicationToReplica', 'secretsmanager:DeleteResourcePolicy', 'secretsmanager:CreateSecret']),
+    );
+    // Never the primary account's cross-account operations: those run with the worker's own credentials.
+    expect(actions.filter((a) => /CrossAccountReplica/.test(a))).toEqual([]);
+    // Deletes of plan secrets happen only after a backup (setup conflicts, failback): the role may, the worker may not.
+    expect(
+      worker.Statement.filter((s) => s.Action.includes('secretsmanager:DeleteSecret'))
+        .flatMap((s) => s.Resource)
+        .every((r) => /secrets-dr|events!connection/.test(r)),
+    ).toBe(true);
+  });
+  it('the trust policy names the worker and requires the ExternalId', () => {
+    expect(trustPolicyFor(plan, '210987654321')).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'SecretsDrWorker',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+          Action: ['sts:AssumeRole'],
+          Condition: { StringEquals: { 'sts:ExternalId': 'payments-dr-7f3a' } },
+        },
+      ],
+    });
+    expect(trustPolicyFor(plan, '210987654321', { principalArn: 'arn:aws:iam::123456789012:role/secrets-dr-worker' })).toMatchObject({
+      Statement: [{ Principal: { AWS: 'arn:aws:iam::123456789012:role/secrets-dr-worker' } }],
+    });
+    expect(trustPolicyFor(plan, '999999999999')).toEqual({ problem: expect.stringMatching(/not in recoveryAccounts/) });
+  });
+});
+
+/** Runs the CLI in-process, capturing what it writes. */
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [o, e] = [process.stdout.write.bind(process.stdout), process.stderr.write.bind(process.stderr)];
+  process.stdout.write = ((c: string) => (out.push(String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => (err.push(String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+describe('account DR on the command line (before anything is started)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-acct-'));
+  const withAccount = join(dir, 'with-account.yaml');
+  const without = join(dir, 'without.yaml');
+  const base = 'name: payments\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n';
+  writeFileSync(without, base);
+  writeFileSync(
+    withAccount,
+    `${base}primaryAccountId: "123456789012"\nrecoveryAccounts:\n  - { accountId: "210987654321", roleArn: "arn:aws:iam::210987654321:role/r", externalId: ext-1, kmsKeyId: alias/k }\n`,
+  );
+
+  it('failover needs exactly one of --to and --to-account, and the account must be a recovery account of the plan (exit 2)', async () => {
+    const both = await cli(['failover', '-f', withAccount, '--to', 'ap-northeast-3', '--to-account', '210987654321']);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--to REGION .* or --to-account ACCOUNT_ID .*not both/);
+    const neither = await cli(['failover', '-f', withAccount]);
+    expect(neither.code).toBe(2);
+    const unknown = await cli(['failover', '-f', without, '--to-account', '210987654321']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.err).toMatch(/--to-account 210987654321: not in recoveryAccounts of plan payments \(none: add recoveryAccounts to the plan\)/);
+    const bad = await cli(['failover', '-f', withAccount, '--to-account', '2109']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/12-digit/);
+    const dry = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--dry-run']);
+    expect(dry.code).toBe(2);
+  });
+
+  it('iam-policy --role recovery prints the role policy and its trust policy with the ExternalId', async () => {
+    const r = await cli(['iam-policy', '--role', 'recovery', '-f', withAccount, '--account-id', '210987654321', '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.out) as { trustPolicy: { Statement: Array<{ Condition?: unknown; Principal: unknown }> }; policy: { Statement: unknown[] } };
+    expect(doc.trustPolicy.Statement[0]).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+      Condition: { StringEquals: { 'sts:ExternalId': 'ext-1' } },
+    });
+    expect(doc.policy.Statement.length).toBeGreaterThan(0);
+    const missing = await cli(['iam-policy', '--role', 'recovery', '-f', withAccount]);
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/--role recovery needs --account-id: one of the plan's recoveryAccounts \(210987654321\)/);
+  });
+});

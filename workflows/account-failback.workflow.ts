@@ -1,0 +1,36 @@
+/**
+ * Account failback: the primary account (recovered, or rebuilt with the same secret names) becomes
+ * authoritative again. Preflight: both accounts must answer; the secrets our failover promoted in
+ * the recovery account are found by their tags. Reconcile, per secret (activities/account.activities.ts
+ * `reconcileAccountSecrets`): which side changed since the promotion decides, with the plan's
+ * failback policies, whether the recovery value is copied back (the primary backed up first) or the
+ * primary's kept; the recovery account's standalone copy is backed up there and deleted; then
+ * setup's tail creates the replica again, associates it and waits for InSync. A secret whose
+ * policy says `ask` is left untouched on both sides and reported (exit code 3).
+ */
+import { setHandler } from '@temporalio/workflow';
+import { AccountFailbackInput, type AccountReport } from '../domain/account-dr.js';
+import { accountSetupMachine } from './machines/account-setup.machine.js';
+import { AccountRun, associate, awaitInSync, createReplicas, failbackPreflight, inspect, reconcile } from './account.steps.js';
+import { accountProgressQuery } from './account.messages.js';
+import { MachineDriver } from './kit/run-machine.js';
+
+export async function accountFailbackWorkflow(raw: AccountFailbackInput): Promise<AccountReport> {
+  const run = new AccountRun(AccountFailbackInput.parse(raw));
+  const machine = new MachineDriver(accountSetupMachine, { failback: true });
+  setHandler(accountProgressQuery, () => ({
+    workflowId: run.workflowId,
+    accountId: run.input.accountId,
+    state: machine.state,
+    counts: run.report('partial').counts,
+  }));
+  const outcome = await machine.run({
+    preflight: () => failbackPreflight(run),
+    reconcile: () => reconcile(run),
+    inspect: () => inspect(run),
+    createReplicas: () => createReplicas(run),
+    associate: () => associate(run),
+    awaitInSync: () => awaitInSync(run),
+  });
+  return run.report(outcome, machine.context.failure);
+}

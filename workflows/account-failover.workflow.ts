@@ -1,0 +1,62 @@
+/**
+ * Account failover (`failover --to-account ACCOUNT_ID`): the recovery account's cross-account
+ * replicas become standalone secrets there, for the day the primary account itself is the
+ * disaster (compromised, locked, deleted). The machine (machines/account-failover.machine.ts)
+ * decides, the steps (account.steps.ts) act.
+ *
+ * Decisions:
+ * - Preflight probes both accounts. The recovery account must answer. The primary account may not:
+ *   AccessDenied/expired keys (revoked credentials) or no answer both mean "promote as they stand",
+ *   and the report's `consequences` say what that means (RPO unknown, later primary writes lost).
+ * - When the primary answers, DisassociateCrossAccountReplica first (graceful: the primary stops
+ *   sending), then StopReplicationToReplica in the recovery account; a detach that fails is a
+ *   warning, since promotion cuts the link from the recovery side anyway.
+ * - Promotion tags each secret with this run and the version it was promoted at: failback reads
+ *   them to tell which side changed. Re-runs converge (an earlier run's promotion is reported as
+ *   already-standalone). Verify describes each promoted secret again.
+ * - No fence: the primary account is the suspect; nothing is written there but the detach.
+ */
+import { setHandler } from '@temporalio/workflow';
+import { AccountFailoverInput, unreachablePrimaryConsequences, type AccountFailoverReport } from '../domain/account-dr.js';
+import { accountFailoverMachine } from './machines/account-failover.machine.js';
+import { AccountRun, detach, failoverPreflight, promote, verify } from './account.steps.js';
+import { accountProgressQuery } from './account.messages.js';
+import { MachineDriver } from './kit/run-machine.js';
+import { ApprovalGate } from './kit/approval-gate.js';
+
+export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promise<AccountFailoverReport> {
+  const input = AccountFailoverInput.parse(raw);
+  const run = new AccountRun(input);
+  const gate = new ApprovalGate();
+  const requireApproval = input.plan.failover.requireApproval && !input.skipApproval;
+  const machine = new MachineDriver(accountFailoverMachine, { requireApproval });
+  gate.install(() => `${run.workflowId}, step: ${machine.state}`);
+  setHandler(accountProgressQuery, () => ({
+    workflowId: run.workflowId,
+    accountId: input.accountId,
+    state: machine.state,
+    counts: run.report('partial').counts,
+  }));
+  const outcome = await machine.run({
+    runPreflight: () => failoverPreflight(run),
+    requestApproval: () =>
+      gate.wait(
+        {
+          step: 'account-failover',
+          subject: `primary account → ${input.accountId} (${run.states.length} secrets)`,
+          timeoutMs: input.plan.failover.approvalTimeout,
+        },
+        () => machine.state === 'awaitingApproval',
+      ),
+    detach: () => detach(run),
+    promote: () => promote(run),
+    verify: () => verify(run),
+  });
+  const reach = run.primaryProbe?.reach ?? 'unreachable';
+  return {
+    ...run.report(outcome, machine.context.failure),
+    primaryAccount: reach,
+    detachedFromPrimary: machine.context.primaryAnswers && outcome !== 'rejected',
+    consequences: unreachablePrimaryConsequences(reach, input.accountId),
+  };
+}

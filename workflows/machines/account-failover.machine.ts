@@ -1,0 +1,104 @@
+/**
+ * Account failover (pure decisions; the workflow runs the named effects):
+ *
+ *   preflight ─► awaitingApproval? ─► detaching (primary account answers) ─► promoting ─► verifying ─► done | partial
+ *                                 └──────────── (primary account unusable) ─┘
+ *   preflight problems ─► rejected · REJECTED / APPROVAL_TIMEOUT ─► rejected · STEP_FAILED ─► failed
+ *
+ * Detaching first (DisassociateCrossAccountReplica from the primary) is the graceful path: the
+ * primary stops sending, both sides agree the link is cut. When the primary account refuses our
+ * credentials or does not answer, the replicas are promoted as they stand
+ * (StopReplicationToReplica in the recovery account works without the primary) and the report
+ * says what that means. A detach that fails for some secrets does not stop promotion.
+ */
+import { assign, setup } from 'xstate';
+import type { AccountOperationOutcome } from '../../domain/account-dr.js';
+import type { GateEvent } from '../kit/approval-gate.js';
+
+export interface AccountFailoverMachineInput {
+  requireApproval: boolean;
+}
+
+export interface AccountFailoverContext extends AccountFailoverMachineInput {
+  primaryAnswers: boolean;
+  problems: string[];
+  attention: number;
+  failure?: string;
+  outcome?: AccountOperationOutcome;
+}
+
+export type AccountFailoverEvent =
+  | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }
+  | GateEvent
+  | { type: 'DETACHED'; attention: number }
+  | { type: 'PROMOTED'; attention: number }
+  | { type: 'VERIFIED'; attention: number }
+  | { type: 'STEP_FAILED'; reason: string };
+
+const noop = () => undefined;
+
+export const accountFailoverMachine = setup({
+  types: {
+    context: {} as AccountFailoverContext,
+    events: {} as AccountFailoverEvent,
+    input: {} as AccountFailoverMachineInput,
+    output: {} as AccountOperationOutcome,
+  },
+  guards: {
+    hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && (event.problems.length > 0 || event.toPromote === 0),
+    needsApproval: ({ context }) => context.requireApproval,
+    primaryAnswers: ({ context }) => context.primaryAnswers,
+    needsAttention: ({ context }) => context.attention > 0,
+  },
+  actions: {
+    runPreflight: noop,
+    requestApproval: noop,
+    detach: noop,
+    promote: noop,
+    verify: noop,
+    recordPreflight: assign({
+      primaryAnswers: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.primaryAnswers,
+      problems: ({ event }) => (event.type === 'PREFLIGHT_DONE' ? event.problems : []),
+    }),
+    addAttention: assign({ attention: ({ context, event }) => context.attention + ('attention' in event ? event.attention : 0) }),
+    recordOutcome: assign({ outcome: (_, params: { outcome: AccountOperationOutcome }) => params.outcome }),
+    recordFailure: assign({
+      failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : event.type === 'REJECTED' ? event.reason : 'approval timed out'),
+    }),
+  },
+}).createMachine({
+  id: 'accountFailover',
+  context: ({ input }) => ({ ...input, primaryAnswers: false, problems: [], attention: 0 }),
+  initial: 'preflight',
+  on: { STEP_FAILED: { target: '.failed', actions: 'recordFailure' } },
+  states: {
+    preflight: {
+      entry: 'runPreflight',
+      on: {
+        PREFLIGHT_DONE: [
+          { guard: 'hasProblems', target: 'rejected', actions: 'recordPreflight' },
+          { target: 'approved', actions: 'recordPreflight' },
+        ],
+      },
+    },
+    approved: { always: [{ guard: 'needsApproval', target: 'awaitingApproval' }, { target: 'cutting' }] },
+    awaitingApproval: {
+      entry: 'requestApproval',
+      on: {
+        APPROVED: 'cutting',
+        REJECTED: { target: 'rejected', actions: 'recordFailure' },
+        APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
+      },
+    },
+    cutting: { always: [{ guard: 'primaryAnswers', target: 'detaching' }, { target: 'promoting' }] },
+    detaching: { entry: 'detach', on: { DETACHED: { target: 'promoting', actions: 'addAttention' } } },
+    promoting: { entry: 'promote', on: { PROMOTED: { target: 'verifying', actions: 'addAttention' } } },
+    verifying: { entry: 'verify', on: { VERIFIED: { target: 'settled', actions: 'addAttention' } } },
+    settled: { always: [{ guard: 'needsAttention', target: 'partial' }, { target: 'done' }] },
+    done: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'done' } } },
+    partial: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'partial' } } },
+    failed: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'failed' } } },
+    rejected: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'rejected' } } },
+  },
+  output: ({ context }) => context.outcome ?? 'failed',
+});
