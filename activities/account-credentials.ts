@@ -26,12 +26,12 @@ export interface AssumeRoleRequest {
 export type AssumeRole = (request: AssumeRoleRequest) => Promise<TemporaryCredentials>;
 
 /** Session length asked of STS: one hour (the default maximum of a role). */
-export const SESSION_SECONDS = 3_600;
+const SESSION_SECONDS = 3_600;
 /** Refresh this long before expiry, so no call is signed with credentials about to lapse (the SDK's own margin is 5 min). */
 export const REFRESH_BEFORE_MS = 10 * 60_000;
 
 /** A role session name STS accepts (2-64 of [\w+=,.@-]) that says who acts: `secrets-dr-<account>`. */
-export function sessionNameFor(account: AccountRef): string {
+function sessionNameFor(account: AccountRef): string {
   return `secrets-dr-${account.accountId}`.slice(0, 64);
 }
 

@@ -36,7 +36,7 @@ import { sameValue } from './backup-support.js';
 import { createBackupSecretActivities } from './backup.activities.js';
 
 /** A replica ensured in the recovery account (its ARN, and the backups its conflict resolution made), or why not. */
-export interface EnsuredReplica {
+interface EnsuredReplica {
   name: string;
   replicaArn?: string;
   backups?: AccountOutcome['backups'];
@@ -44,9 +44,9 @@ export interface EnsuredReplica {
 }
 
 /** The statement of a replica's resource policy that lets the primary account replicate into it. */
-export const ACCEPT_SID = 'SecretsDrAcceptCrossAccountReplication';
+const ACCEPT_SID = 'SecretsDrAcceptCrossAccountReplication';
 
-export interface AccountStepInput {
+interface AccountStepInput {
   region: string;
   plan: Plan;
   accountId: string;
@@ -60,7 +60,7 @@ const failed = (name: string, err: unknown, what: string): AccountOutcome => {
 };
 
 /** The plan's recovery account `accountId`, or a non-retryable failure naming the plan field. */
-export function recoveryAccountOf(plan: Plan, accountId: string): RecoveryAccount {
+function recoveryAccountOf(plan: Plan, accountId: string): RecoveryAccount {
   const a = recoveryAccount(plan, accountId);
   if (!a)
     throw ApplicationFailure.nonRetryable(

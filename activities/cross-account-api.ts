@@ -8,9 +8,9 @@
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 
 /** The model's StatusType for cross-account links. */
-export type CrossAccountReplicationStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
+type CrossAccountReplicationStatus = 'InSync' | 'Failed' | 'InProgress' | 'Pending' | 'Detached';
 
-export interface CreateCrossAccountReplicaInput {
+interface CreateCrossAccountReplicaInput {
   /** The replica's name in its own account (may differ from the primary's). */
   Name: string;
   /** Full ARN of the primary secret in the other account, same Region and partition. */
@@ -20,38 +20,38 @@ export interface CreateCrossAccountReplicaInput {
   ClientRequestToken?: string;
   Tags?: Array<{ Key: string; Value: string }>;
 }
-export interface CreateCrossAccountReplicaOutput {
+interface CreateCrossAccountReplicaOutput {
   ARN?: string;
   Name?: string;
 }
 
-export interface AssociateCrossAccountReplicaInput {
+interface AssociateCrossAccountReplicaInput {
   SecretId: string;
   CrossAccountReplicaARN: string;
   ReplicaRestriction?: 'SameOrg' | 'NoRestriction';
   ReplicationRoleARN?: string;
 }
-export interface AssociateCrossAccountReplicaOutput {
+interface AssociateCrossAccountReplicaOutput {
   ARN?: string;
   CrossAccountReplicaARN?: string;
   ReplicationStatus?: CrossAccountReplicationStatus;
 }
 
-export interface DisassociateCrossAccountReplicaInput {
+interface DisassociateCrossAccountReplicaInput {
   SecretId: string;
   CrossAccountReplicaARN: string;
 }
-export interface DisassociateCrossAccountReplicaOutput {
+interface DisassociateCrossAccountReplicaOutput {
   ARN?: string;
   CrossAccountReplicaARN?: string;
 }
 
-export interface CrossAccountPrimary {
+interface CrossAccountPrimary {
   PrimarySecretARN?: string;
   ReplicationStatus?: CrossAccountReplicationStatus;
   StatusMessage?: string;
 }
-export interface CrossAccountReplicaEntry {
+interface CrossAccountReplicaEntry {
   ReplicaSecretARN?: string;
   ReplicationRoleARN?: string;
   ReplicationStatus?: CrossAccountReplicationStatus;
@@ -70,14 +70,9 @@ export interface CrossAccountSecretsApi {
   disassociateCrossAccountReplica(input: DisassociateCrossAccountReplicaInput): Promise<DisassociateCrossAccountReplicaOutput>;
   describeSecretCrossAccount(input: { SecretId: string }): Promise<DescribeSecretCrossAccountOutput>;
 }
-export const CROSS_ACCOUNT_OPERATIONS = [
-  'createCrossAccountReplica',
-  'associateCrossAccountReplica',
-  'disassociateCrossAccountReplica',
-  'describeSecretCrossAccount',
-] as const;
+type CrossAccountOperation = 'createCrossAccountReplica' | 'associateCrossAccountReplica' | 'disassociateCrossAccountReplica' | 'describeSecretCrossAccount';
 /** The Secrets Manager operation (and so the IAM action) behind each method. */
-export const CROSS_ACCOUNT_API_OPERATION: Readonly<Record<(typeof CROSS_ACCOUNT_OPERATIONS)[number], string>> = {
+export const CROSS_ACCOUNT_API_OPERATION: Readonly<Record<CrossAccountOperation, string>> = {
   createCrossAccountReplica: 'CreateSecret',
   associateCrossAccountReplica: 'AssociateCrossAccountReplica',
   disassociateCrossAccountReplica: 'DisassociateCrossAccountReplica',

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Plan } from './plan.js';
 import { PlanPayload } from './plan.js';
 
-export const CrossAccountStatus = z.enum(['InSync', 'Failed', 'InProgress', 'Pending', 'Detached']);
+const CrossAccountStatus = z.enum(['InSync', 'Failed', 'InProgress', 'Pending', 'Detached']);
 
 /** What the recovery account holds under a plan secret's name. */
 export const ReplicaKind = z.enum([
@@ -45,7 +45,7 @@ export const ACCOUNT_PROMOTED_BY_TAG = 'secrets-dr:account-promoted-by';
 export const ACCOUNT_PROMOTED_VERSION_TAG = 'secrets-dr:account-promoted-version';
 export const ACCOUNT_PROMOTED_AT_TAG = 'secrets-dr:account-promoted-at';
 
-export const AccountOutcomeStatus = z.enum([
+const AccountOutcomeStatus = z.enum([
   'in-sync',
   'associated', // association requested, not InSync yet
   'promoted',
@@ -57,7 +57,7 @@ export const AccountOutcomeStatus = z.enum([
   'skipped',
   'failed',
 ]);
-export type AccountOutcomeStatus = z.infer<typeof AccountOutcomeStatus>;
+type AccountOutcomeStatus = z.infer<typeof AccountOutcomeStatus>;
 
 export const AccountOutcome = z.object({
   name: z.string(),
@@ -80,8 +80,8 @@ export function countAccountOutcomes(outcomes: readonly AccountOutcome[]): Recor
 }
 
 /** The account as a whole, as a probe sees it: only `unreachable` is an outage (invariant 9); `denied` is the compromised/locked account's face. */
-export const AccountReach = z.enum(['answers', 'denied', 'unreachable', 'throttled']);
-export type AccountReach = z.infer<typeof AccountReach>;
+const AccountReach = z.enum(['answers', 'denied', 'unreachable', 'throttled']);
+type AccountReach = z.infer<typeof AccountReach>;
 
 export const AccountProbe = z.object({ reach: AccountReach, error: z.string().optional(), message: z.string().optional() });
 export type AccountProbe = z.infer<typeof AccountProbe>;
@@ -210,14 +210,13 @@ export function accountStatusWorkflowId(planName: string, accountId: string, non
  * the revoked or compromised account — is reported as degraded with that reason, and it never
  * starts an account failover by itself (that is the operator's decision: `failover --to-account`).
  */
-export const AccountHealth = z.object({
-  accountId: z.string(),
-  state: z.enum(['healthy', 'degraded', 'unreachable']),
-  reasons: z.array(z.string()),
-  inSync: z.number(),
-  total: z.number(),
-});
-export type AccountHealth = z.infer<typeof AccountHealth>;
+interface AccountHealth {
+  accountId: string;
+  state: 'healthy' | 'degraded' | 'unreachable';
+  reasons: string[];
+  inSync: number;
+  total: number;
+}
 
 export function accountHealthOf(report: Pick<AccountStatusReport, 'accountId' | 'primaryAccount' | 'recoveryAccount' | 'secrets'>): AccountHealth {
   const reasons: string[] = [];

@@ -345,7 +345,7 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
  * The trust policy of a recovery account's role: the worker's principal (its role ARN, else the
  * primary account) may assume it, only with the plan's ExternalId when one is set.
  */
-export interface TrustPolicyDocument {
+interface TrustPolicyDocument {
   Version: '2012-10-17';
   Statement: Array<{ Sid: string; Effect: 'Allow'; Principal: { AWS: string }; Action: string[]; Condition?: Record<string, Record<string, string>> }>;
 }

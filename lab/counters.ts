@@ -16,7 +16,7 @@ const TIMED_GROUPS = new Set(['write', 'policy', 'rotation', 'tagging', 'create'
 /** Arrival times kept per Region and group at most (a 100,000-secret failover sends ~300,000 writes). */
 const MAX_TIMES = 2_000_000;
 
-export interface GroupRate {
+interface GroupRate {
   calls: number;
   /** Most calls in any window [t, t + 1 s) over the arrival times, and where the first such window starts (epoch ms). */
   maxPerSecond: number;

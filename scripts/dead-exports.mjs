@@ -46,7 +46,6 @@ export const ALLOWED = {
   'lab/iam/policy.ts ConditionOperator': OTHER_HELPER,
   'lab/iam/policy.ts policyDocumentSchema': OTHER_HELPER,
   'lab/quotas.ts WRITE_TPS': OTHER_HELPER,
-  'lab/quotas.ts quotaGroupOf': OTHER_HELPER,
   'lab/quotas.ts QuotaGroup': OTHER_HELPER,
   'lab/state-file.ts StatefulParts': OTHER_HELPER,
 };

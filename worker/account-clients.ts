@@ -19,7 +19,7 @@ import { noAnswerRetryStrategy } from './sdk-retry.js';
 
 type CredentialSource = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
 
-export interface AccountClientsOptions {
+interface AccountClientsOptions {
   requestTimeoutMs: number;
   /** Fixed credentials of the primary account (tests: the lab key); default the standard chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };

@@ -31,7 +31,7 @@ import { CROSS_ACCOUNT_API_OPERATION, type CrossAccountSecretsApi, type Describe
 
 export type CredentialsOption = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
 
-export interface CrossAccountClientOptions {
+interface CrossAccountClientOptions {
   region: string;
   /** Fixed keys, or a provider (e.g. an SDK client's `config.credentials`, or STS AssumeRole credentials refreshed by the caller). */
   credentials: CredentialsOption;
@@ -73,7 +73,7 @@ function toBuffer(d: SourceData): Buffer {
 const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 50 });
 const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 50 });
 
-export interface HttpAnswer {
+interface HttpAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
   body: string;
@@ -116,7 +116,7 @@ export function secretsManagerEndpoint(region: string, endpoint?: string, env: N
 }
 
 /** An AWS JSON error as the SDK builds it: its modelled class when it has one. */
-export function sdkError(name: string, message: string, status: number, requestId: string | undefined): Error {
+function sdkError(name: string, message: string, status: number, requestId: string | undefined): Error {
   const $metadata = { httpStatusCode: status, requestId, attempts: 1, totalRetryDelay: 0 };
   const Modelled = (sm as unknown as Record<string, unknown>)[name];
   if (typeof Modelled === 'function' && Modelled.prototype instanceof sm.SecretsManagerServiceException) {

@@ -35,14 +35,14 @@ import { setWriteGate } from '../activities/write-governor.js';
 import type { writeLeaseWorkflow } from '../workflows/write-lease.workflow.js';
 import { releaseWriteLeaseSignal, renewWriteLeaseUpdate } from '../workflows/write-lease.messages.js';
 
-export const LEASE_TERM_MS = 10_000;
-export const RENEW_EVERY_MS = 2_000;
+const LEASE_TERM_MS = 10_000;
+const RENEW_EVERY_MS = 2_000;
 /** The gate closes this long before the holder's own deadline (clock rates, a slow event loop). */
-export const WRITE_MARGIN_MS = 2_000;
+const WRITE_MARGIN_MS = 2_000;
 /** A new holder's pause before its first write: the previous holder's last window ends meanwhile. */
-export const QUIET_MS = 1_100;
+const QUIET_MS = 1_100;
 
-export interface RegionLeaseOptions {
+interface RegionLeaseOptions {
   connection: NativeConnection;
   namespace: string;
   region: string;

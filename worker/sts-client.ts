@@ -13,7 +13,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import { httpPost, NodeSha256, type CredentialsOption } from './cross-account-client.js';
 
-export interface AssumeRoleInput {
+interface AssumeRoleInput {
   RoleArn: string;
   RoleSessionName: string;
   ExternalId?: string;
@@ -21,14 +21,14 @@ export interface AssumeRoleInput {
   DurationSeconds?: number;
 }
 
-export interface AssumedCredentials extends AwsCredentialIdentity {
+interface AssumedCredentials extends AwsCredentialIdentity {
   sessionToken: string;
   expiration: Date;
   /** arn:aws:sts::<account>:assumed-role/<role>/<session> */
   assumedRoleArn: string;
 }
 
-export interface StsClientOptions {
+interface StsClientOptions {
   region: string;
   credentials: CredentialsOption;
   endpoint?: string;
@@ -36,7 +36,7 @@ export interface StsClientOptions {
   requestTimeoutMs?: number;
 }
 
-export class StsError extends Error {
+class StsError extends Error {
   readonly $metadata: { httpStatusCode: number; requestId?: string };
   constructor(name: string, message: string, status: number, requestId?: string) {
     super(message);

@@ -12,7 +12,7 @@ export async function accountStatusWorkflow(raw: AccountSetupInput): Promise<Acc
 }
 
 /** Both accounts' reach and each plan secret's cross-account state (two probes, one inspect). */
-export async function accountStatusOf(run: AccountRun): Promise<AccountStatusReport> {
+async function accountStatusOf(run: AccountRun): Promise<AccountStatusReport> {
   const [primaryAccount, recoveryAccount] = await Promise.all([
     run.read.probeAccount({ region: run.region, plan: run.input.plan }),
     run.read.probeAccount({ ...run.base }),

@@ -35,7 +35,7 @@ const READ_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
 };
 
-export interface AccountRunInput {
+interface AccountRunInput {
   plan: Plan;
   accountId: string;
   taskQueuePrefix?: string;
@@ -43,7 +43,7 @@ export interface AccountRunInput {
   pollMs?: number;
 }
 
-export type Step<E> = Promise<E | { type: 'STEP_FAILED'; reason: string }>;
+type Step<E> = Promise<E | { type: 'STEP_FAILED'; reason: string }>;
 
 /** What one account DR run knows (never a value): names, ARNs, version ids, outcomes. */
 export class AccountRun {

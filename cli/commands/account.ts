@@ -39,7 +39,7 @@ const ACCOUNT = z
   .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id' });
 
 /** The plan's recovery account, or a usage error listing the ones it has. */
-export function requireRecoveryAccount(plan: Plan, accountId: string, option: string): void {
+function requireRecoveryAccount(plan: Plan, accountId: string, option: string): void {
   if (!recoveryAccount(plan, accountId))
     throw new OperatorError(
       ErrorType.UsageError,
@@ -47,7 +47,7 @@ export function requireRecoveryAccount(plan: Plan, accountId: string, option: st
     );
 }
 
-export function accountExitCode(r: Pick<AccountReport, 'outcome'>): ExitCode {
+function accountExitCode(r: Pick<AccountReport, 'outcome'>): ExitCode {
   return r.outcome === 'done' ? ExitCode.Ok : r.outcome === 'partial' ? ExitCode.NeedsAttention : ExitCode.Failed;
 }
 
@@ -173,7 +173,7 @@ export const accountFailbackCommand = defineCommand({
   },
 });
 
-export function renderAccountStatus(r: AccountStatusReport, io: Io): void {
+function renderAccountStatus(r: AccountStatusReport, io: Io): void {
   if (io.json) return printJson(io, r);
   const reach = (p: AccountStatusReport['primaryAccount']) => `${p.reach}${p.error ? ` (${p.error})` : ''}`;
   io.out(`plan ${r.plan}, ${r.region}: primary account ${reach(r.primaryAccount)}; recovery account ${r.accountId} ${reach(r.recoveryAccount)}`);

@@ -27,7 +27,7 @@ const ROLE = `arn:aws:iam::${RECOVERY}:role/secrets-dr-recovery`;
 const EXTERNAL_ID = 'payments-dr-demo';
 const KEY = 'alias/payments-recovery';
 
-export interface DemoAccountContext {
+interface DemoAccountContext {
   c: Connected;
   plan: Plan;
   labUrl: string;

@@ -17,11 +17,11 @@
  */
 import { randomBytes } from 'node:crypto';
 
-export const LAB_KEY_RE = /^lab(\d{12})$/;
+const LAB_KEY_RE = /^lab(\d{12})$/;
 const ACCOUNT_RE = /^\d{12}$/;
 const ROLE_ARN_RE = /^arn:aws:iam::(\d{12}):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
 
-export interface LabRole {
+interface LabRole {
   arn: string;
   accountId: string;
   name: string;
@@ -35,7 +35,7 @@ export interface LabRole {
   maxSessionSeconds: number;
 }
 
-export interface TemporaryKey {
+interface TemporaryKey {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
@@ -47,7 +47,7 @@ export interface TemporaryKey {
 }
 
 /** Why a key may not call: the front end's answer. */
-export type KeyRefusal = 'UnrecognizedClientException' | 'ExpiredTokenException';
+type KeyRefusal = 'UnrecognizedClientException' | 'ExpiredTokenException';
 
 export interface KeyIdentity {
   accountId: string;
@@ -57,7 +57,7 @@ export interface KeyIdentity {
   temporary?: TemporaryKey;
 }
 
-export interface DirectorySnapshot {
+interface DirectorySnapshot {
   temporary: TemporaryKey[];
   roles: LabRole[];
   revoked: string[];

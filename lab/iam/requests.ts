@@ -60,7 +60,7 @@ const NO_RESOURCE_SM = new Set(['ListSecrets', 'GetRandomPassword', 'BatchGetSec
 const AWS_MANAGED_KEY = /^(alias\/aws\/secretsmanager|arn:[^:]+:kms:[^:]*:[^:]*:alias\/aws\/secretsmanager)$/;
 
 /** A customer managed key as the ARN IAM evaluates (an alias is named as the alias's key ARN in the lab). */
-export function keyArn(key: string, region: string, accountId: string): string | undefined {
+function keyArn(key: string, region: string, accountId: string): string | undefined {
   if (AWS_MANAGED_KEY.test(key)) return undefined;
   if (key.startsWith('arn:')) return key;
   if (key.startsWith('alias/')) return `arn:aws:kms:${region}:${accountId}:key/${key.slice('alias/'.length)}`;

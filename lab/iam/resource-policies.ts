@@ -19,7 +19,7 @@ export interface Principal {
   arn: string;
 }
 
-export type ResourceDecision = 'allow' | 'explicit-deny' | 'none';
+type ResourceDecision = 'allow' | 'explicit-deny' | 'none';
 
 function principalEntries(p: unknown): string[] | 'everyone' | undefined {
   if (p === '*') return 'everyone';
@@ -31,7 +31,7 @@ function principalEntries(p: unknown): string[] | 'everyone' | undefined {
 }
 
 /** True when one Principal entry names the caller. */
-export function principalMatches(entry: string, who: Principal): boolean {
+function principalMatches(entry: string, who: Principal): boolean {
   if (entry === '*') return true;
   if (/^\d{12}$/.test(entry)) return entry === who.accountId;
   if (entry === `arn:aws:iam::${who.accountId}:root`) return true;

@@ -11,7 +11,7 @@ import { evaluateResourcePolicy, type Principal } from '../iam/resource-policies
 
 const AWS_MANAGED = /(^|:)alias\/aws\/secretsmanager$/;
 
-export interface KeyRef {
+interface KeyRef {
   accountId: string;
   region: string;
   /** Key id, alias (`alias/x`) or ARN as the secret names it. */
@@ -26,7 +26,7 @@ export function keyArnOf(k: KeyRef): string {
 }
 
 /** The account that owns a key (an ARN names it; an id or alias belongs to the account of the secret using it). */
-export function keyAccountOf(k: KeyRef): string {
+function keyAccountOf(k: KeyRef): string {
   return k.keyId.startsWith('arn:') ? (k.keyId.split(':')[4] ?? k.accountId) : k.accountId;
 }
 

@@ -46,7 +46,7 @@ export function parseSecretArn(arn: string): { partition: string; region: string
   return m ? { partition: m[1]!, region: m[2]!, accountId: m[3]!, resource: m[4]! } : undefined;
 }
 
-export interface CrossAccountDeps {
+interface CrossAccountDeps {
   /** A secret of any lab account by its full ARN. */
   find(arn: string): SecretRecord | undefined;
   control: ReplicationControl;

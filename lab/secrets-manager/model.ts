@@ -48,7 +48,7 @@ export interface ReplicaEntry {
 }
 
 /** Cross-account replication status (the model's StatusType). */
-export type CrossAccountStatus = 'Pending' | 'InProgress' | 'InSync' | 'Failed' | 'Detached';
+type CrossAccountStatus = 'Pending' | 'InProgress' | 'InSync' | 'Failed' | 'Detached';
 
 /**
  * One end of a cross-account replication link: on a primary, the replica's ARN (in the other

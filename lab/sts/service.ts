@@ -15,7 +15,7 @@ import type { AccountDirectory, KeyIdentity } from '../accounts/directory.js';
 import { parseRoleArn } from '../accounts/directory.js';
 import type { IamEnforcer } from '../iam/enforcer.js';
 
-export const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
 
 export class StsError extends Error {
   constructor(
@@ -27,7 +27,7 @@ export class StsError extends Error {
   }
 }
 
-export function xmlEscape(s: string): string {
+function xmlEscape(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
@@ -38,7 +38,7 @@ function validation(field: string, value: string, constraint: string): StsError 
   return new StsError('ValidationError', `1 validation error detected: Value '${value}' at '${field}' failed to satisfy constraint: ${constraint}`, 400);
 }
 
-export interface StsDeps {
+interface StsDeps {
   directory: AccountDirectory;
   iam: IamEnforcer;
   now(): number;

@@ -15,11 +15,11 @@ import { assign, setup } from 'xstate';
 import type { AccountOperationOutcome } from '../../domain/account-dr.js';
 import type { GateEvent } from '../kit/approval-gate.js';
 
-export interface AccountFailoverMachineInput {
+interface AccountFailoverMachineInput {
   requireApproval: boolean;
 }
 
-export interface AccountFailoverContext extends AccountFailoverMachineInput {
+interface AccountFailoverContext extends AccountFailoverMachineInput {
   primaryAnswers: boolean;
   problems: string[];
   attention: number;

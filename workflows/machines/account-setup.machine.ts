@@ -12,12 +12,12 @@
 import { assign, setup } from 'xstate';
 import type { AccountOperationOutcome } from '../../domain/account-dr.js';
 
-export interface AccountSetupMachineInput {
+interface AccountSetupMachineInput {
   /** failback: reconcile both sides first (and refuse on preflight problems). */
   failback: boolean;
 }
 
-export interface AccountSetupContext extends AccountSetupMachineInput {
+interface AccountSetupContext extends AccountSetupMachineInput {
   problems: string[];
   attention: number;
   failure?: string;
