@@ -13,7 +13,12 @@
  * primary, ReplicateSecretToRegions with ForceOverwriteReplicaSecret (no backup, no reconcile) — as
  * a sequential loop and as an unbounded Promise.all with the SDK's default retries.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/failback.bench.js [--n 500] [--changed 0.2] [--baseline-n 200]
+ *   npm run build && node dist/bench/failback.bench.js [--n 2000] [--changed-count 100] [--baseline-n 200]
+ *
+ * `--changed-count`: secrets changed in the DR Region during the outage (issue 18: 100 up to 2,000
+ * secrets, 400 at 10,000; default 100 at ≤ 2,000, else 4 % of N). Temporal's cost of the failback
+ * (every workflow of it: events and bytes per secret, the largest history and event) is measured
+ * with bench/support.ts and held to Temporal's limits (exit 1 when over).
  *
  * Writes bench/results/failback.json.
  */
@@ -25,7 +30,7 @@ import type { FailoverInput } from '../domain/failover.js';
 import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
-import { arg, log, sleep, startBenchStack } from './support.js';
+import { arg, assertTemporalCost, describeTemporalCost, log, measureTemporalCost, sleep, startBenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../workflows/failback.workflow.js';
 
@@ -35,7 +40,7 @@ const SHARE = 0.6;
 
 async function main(): Promise<void> {
   const n = arg('n', 500);
-  const changedShare = Math.min(1, arg('changed', 0.2));
+  const changedCount = Math.min(n, Math.round(arg('changed-count', n <= 2_000 ? Math.min(100, n) : Math.round(n * 0.04))));
   const baselineN = Math.min(n, arg('baseline-n', 200));
   const stack = await startBenchStack([PRIMARY, DR]);
   const { lab, client, prefix, cleanups } = stack;
@@ -77,7 +82,8 @@ async function main(): Promise<void> {
     await client.workflow.getHandle(fenceWorkflowId('bench', PRIMARY)).result();
 
     // During the outage: a share of the secrets changed in the DR Region.
-    const changed = names.filter((_, i) => i % Math.round(1 / changedShare) === 0);
+    const step = n / Math.max(1, changedCount);
+    const changed = Array.from({ length: changedCount }, (_, k) => names[Math.floor(k * step)]!);
     log(`${changed.length} secrets change in ${DR} during the outage`);
     const sm = new SecretsManagerClient({ region: DR });
     cleanups.push(async () => sm.destroy());
@@ -107,14 +113,11 @@ async function main(): Promise<void> {
     const writes = report.writes.expected;
     const ideal = writes / (SHARE * 50);
     const ratio = wallS / ideal;
-    let largestHistory = { workflowId: '', events: 0 };
-    let workflows = 0;
-    for await (const wf of client.workflow.list()) {
-      if (!wf.workflowId.startsWith('secrets-dr/bench/failback')) continue;
-      workflows++;
-      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
-      if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
-    }
+    const cost = await measureTemporalCost(client, failbackWorkflowId('bench'), n);
+    assertTemporalCost('failback', cost);
+    const callsByRegion = Object.fromEntries(
+      Object.entries(counters).map(([r, ops]) => [r, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, c.calls]))]),
+    );
 
     // Baselines: the runbook script's failback (copy every DR value back, force-overwrite the replica).
     const pm = new SecretsManagerClient({ region: PRIMARY });
@@ -159,9 +162,10 @@ async function main(): Promise<void> {
           GetSecretValue: (bucket.GetSecretValue?.calls ?? 0) + (counters[DR]?.GetSecretValue?.calls ?? 0),
           DescribeSecret: (bucket.DescribeSecret?.calls ?? 0) + (counters[DR]?.DescribeSecret?.calls ?? 0),
         },
+        callsByRegion,
+        callsPerSecret: Object.fromEntries(Object.entries(callsByRegion).map(([r, ops]) => [r, Object.values(ops).reduce((a, b) => a + b, 0) / n])),
         workerCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
-        largestHistory,
-        workflows,
+        temporal: { ...cost, runs: cost.runs.slice(0, 20) },
       },
       baselines: {
         note: 'runbook script: GetSecretValue (DR) + PutSecretValue (primary) + ReplicateSecretToRegions(ForceOverwriteReplicaSecret) per secret; no backup, no reconcile: every secret written, DR-side history lost',
@@ -180,7 +184,10 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `failback of ${n} secrets (${changed.length} changed in ${DR}): ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s for ${writes} writes at ${SHARE} × 50 TPS → ratio ${ratio.toFixed(3)} — ${JSON.stringify(report.counts)}`,
-        `largest history: ${largestHistory.events} events (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `calls per secret: ${Object.entries(result.failback.callsPerSecret)
+          .map(([r, c]) => `${r} ${c.toFixed(2)}`)
+          .join(', ')}; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        describeTemporalCost(cost),
         `baseline sequential runbook loop: ${baselineN} in ${seqS.toFixed(1)} s → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''} = ${(seqForN / wallS).toFixed(2)} × our failback (and it copies every secret, with no backup)`,
         `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries`,
         `written to ${out}`,
@@ -193,4 +200,4 @@ async function main(): Promise<void> {
 }
 
 await main();
-process.exit(0);
+process.exit(process.exitCode ?? 0);
