@@ -114,6 +114,30 @@ async function main(): Promise<void> {
     const ideal = writes / (SHARE * 50);
     const ratio = wallS / ideal;
     const cost = await measureTemporalCost(client, failbackWorkflowId('bench'), n);
+    if (process.argv.includes('--profile')) {
+      // Activity time by type in the slowest child (where the wall time goes).
+      const slow = cost.runs.find((r) => r.workflowId !== failbackWorkflowId('bench'));
+      if (slow) {
+        const h = await client.workflow.getHandle(slow.workflowId, slow.runId).fetchHistory();
+        const sched = new Map<number, { type: string; at: number }>();
+        const byType: Record<string, { n: number; ms: number; first: number; last: number }> = {};
+        for (const e of h.events ?? []) {
+          const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+          if (e.activityTaskScheduledEventAttributes) sched.set(Number(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+          const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+          if (done) {
+            const s0 = sched.get(Number(done.scheduledEventId));
+            if (!s0) continue;
+            const t = (byType[s0.type] ??= { n: 0, ms: 0, first: s0.at, last: at });
+            t.n++;
+            t.ms += at - s0.at;
+            t.first = Math.min(t.first, s0.at);
+            t.last = Math.max(t.last, at);
+          }
+        }
+        log(`profile of ${slow.workflowId}: ${JSON.stringify(byType)}`);
+      }
+    }
     assertTemporalCost('failback', cost);
     const callsByRegion = Object.fromEntries(
       Object.entries(counters).map(([r, ops]) => [r, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, c.calls]))]),

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 import { startLab, type LabOptions, type RunningLab } from '../lab/server.js';
 import { LAB_CREDENTIALS, startTemporalDevServer, type TemporalServer } from '../lab/stack.js';
 import { connectWorker, startWorkers } from '../worker/worker.js';
@@ -130,9 +130,9 @@ export async function measureTemporalCost(client: Client, idPrefix: string, n: n
         ...(nextPageToken ? { nextPageToken } : {}),
       });
       for (const e of page.history?.events ?? []) {
-        const bytes = temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+        const bytes = proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
         if (bytes > largestPayload.bytes)
-          Object.assign(largestPayload, { workflowId: wf.workflowId, bytes, eventType: temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType) });
+          Object.assign(largestPayload, { workflowId: wf.workflowId, bytes, eventType: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType) });
       }
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);

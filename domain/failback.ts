@@ -114,6 +114,8 @@ export const FailbackItem = z.object({
   kmsKeyId: z.string().optional(),
   /** The side replication overwrites carries failback's deny-writes fence (lifted again if the secret does not fail back). */
   targetFenced: z.boolean().optional(),
+  /** The copy-back left the original's fence statement lifted for the re-replication that follows at once (fused chunk). */
+  sourceOpen: z.boolean().optional(),
 });
 export type FailbackItem = z.infer<typeof FailbackItem>;
 

@@ -20,6 +20,8 @@ export interface PhaseOptions {
   tag?: string;
   /** The DR Region of the list (phase `plan`: names only, so it is given). */
   dr?: string;
+  /** Phase `reconcile`: each chunk goes on through verification (failback-batch.workflow.ts). */
+  through?: 'verify';
 }
 
 export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: FailbackItem[] | string[], opts: PhaseOptions): Promise<void> {
@@ -72,6 +74,7 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
               ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }),
               taskQueuePrefix: input.taskQueuePrefix,
               batchSize: input.batchSize,
+              ...(opts.through ? { through: opts.through } : {}),
             },
           ],
         });
