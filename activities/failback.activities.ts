@@ -147,7 +147,12 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
    * (tag) has its deny statement lifted first; a fence caught half-applied (statement without the
    * tag) shows as an explicit deny, and is lifted then, once.
    */
-  async function throughFence<T>(d: DescribeSecretResponse, share: number, write: () => Promise<T>, opts: { restore?: boolean; open?: boolean } = {}): Promise<T> {
+  async function throughFence<T>(
+    d: DescribeSecretResponse,
+    share: number,
+    write: () => Promise<T>,
+    opts: { restore?: boolean; open?: boolean } = {},
+  ): Promise<T> {
     // `open`: this run lifted the statement moment ago (copy-back); a fence put back since shows as an explicit deny below.
     let lifted = !opts.open && isFenced(d) && (await liftFenceStatement(d.ARN!, share));
     try {

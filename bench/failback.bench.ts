@@ -123,7 +123,8 @@ async function main(): Promise<void> {
         const byType: Record<string, { n: number; ms: number; first: number; last: number }> = {};
         for (const e of h.events ?? []) {
           const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
-          if (e.activityTaskScheduledEventAttributes) sched.set(Number(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+          if (e.activityTaskScheduledEventAttributes)
+            sched.set(Number(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
           const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
           if (done) {
             const s0 = sched.get(Number(done.scheduledEventId));

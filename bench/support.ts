@@ -132,7 +132,11 @@ export async function measureTemporalCost(client: Client, idPrefix: string, n: n
       for (const e of page.history?.events ?? []) {
         const bytes = proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
         if (bytes > largestPayload.bytes)
-          Object.assign(largestPayload, { workflowId: wf.workflowId, bytes, eventType: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType) });
+          Object.assign(largestPayload, {
+            workflowId: wf.workflowId,
+            bytes,
+            eventType: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType),
+          });
       }
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);

@@ -297,7 +297,11 @@ export const FailbackReport = z.object({
 });
 export type FailbackReport = z.infer<typeof FailbackReport>;
 
-export const FULL_ITEMS_LIMIT = 2_000;
+/**
+ * Items listed in a report (each of `items` and `attention`): the report is one payload, and Temporal
+ * refuses one above 256 KB (an item is ≤ ~400 bytes). The counts cover every secret; `--json` lists these.
+ */
+export const FULL_ITEMS_LIMIT = 250;
 
 /**
  * What a failback leaves in AWS for the next one (JSON secrets next to the failover's lineage records

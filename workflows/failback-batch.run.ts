@@ -122,7 +122,11 @@ export class FailbackBatchRun {
         const r = await this.acts(target).liftTargetFenceBatch({ names: batch.map((i) => i.name), writeQuotaShare: share });
         for (const x of r) {
           const i = this.get(x.name);
-          this.set(x.ok ? { ...i, targetFenced: false, sourceOpen: false } : { ...i, sourceOpen: false, reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${x.reason}` });
+          this.set(
+            x.ok
+              ? { ...i, targetFenced: false, sourceOpen: false }
+              : { ...i, sourceOpen: false, reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${x.reason}` },
+          );
         }
       } catch (err) {
         for (const i of batch) this.set({ ...this.get(i.name), reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${failureMessage(err)}` });

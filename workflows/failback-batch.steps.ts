@@ -113,7 +113,12 @@ export async function replicatePhase(b: FailbackBatchRun): Promise<FailbackBatch
         target,
         items: batch.map((i) => {
           const kept = i.backups?.findLast((x) => x.startsWith(`${target}:`))?.slice(target.length + 1);
-          return { name: i.name, ...(kept ? { backup: kept } : {}), ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}), ...(i.sourceOpen ? { sourceOpen: true } : {}) };
+          return {
+            name: i.name,
+            ...(kept ? { backup: kept } : {}),
+            ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}),
+            ...(i.sourceOpen ? { sourceOpen: true } : {}),
+          };
         }),
         workflowId: failbackId,
         writeQuotaShare: share,

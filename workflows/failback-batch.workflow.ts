@@ -33,7 +33,7 @@ export interface FailbackBatchInput {
   /** The parent's workflow id: ClientRequestTokens derive from it (a re-run of a chunk writes nothing twice). */
   failbackId: string;
   records: string[];
-  /** phase `plan`: names only; other phases: the items to work on. */
+  /** phase `plan` (and `await` after unfencing): names only; other phases: the items to work on. */
   names?: string[];
   items?: FailbackItem[];
   taskQueuePrefix?: string;
@@ -73,7 +73,21 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
     done.push(replicated.then(() => awaitPhase(part)).then(() => verifyPhase(part)));
   }
   const parts = await Promise.all(done);
-  return { items: parts.flatMap((p) => p.items), asks: [] };
+  // What the parent acts on or reports from here on; it keeps the rest from `plan` (merge updates field by field).
+  const compact = ({
+    expectHmac,
+    kmsKeyId,
+    rotationRules,
+    targetFenced,
+    sourceOpen,
+    backupOriginal,
+    backupOverwritten,
+    ...kept
+  }: FailbackItem): FailbackItem => {
+    void [expectHmac, kmsKeyId, rotationRules, targetFenced, sourceOpen, backupOriginal, backupOverwritten];
+    return kept;
+  };
+  return { items: parts.flatMap((p) => p.items.map(compact)), asks: [] };
 }
 
 export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<FailbackBatchResult> {
@@ -90,8 +104,13 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
       return throughVerify(input);
     case 'replicate':
       return replicatePhase(b);
-    case 'await':
-      return awaitPhase(b);
+    case 'await': {
+      if (!input.names) return awaitPhase(b);
+      // By names (the settle after unfencing): only the secrets that did not come back InSync are returned.
+      for (const name of input.names) b.set({ name, change: 'unchanged', resolution: 'replicate', status: 'replicating' });
+      const r = await awaitPhase(b);
+      return { items: [...b.items.values()].filter((i) => i.status !== 'in-sync'), asks: r.asks };
+    }
     case 'verify':
       return verifyPhase(b);
   }

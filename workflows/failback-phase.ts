@@ -22,15 +22,21 @@ export interface PhaseOptions {
   dr?: string;
   /** Phase `reconcile`: each chunk goes on through verification (failback-batch.workflow.ts). */
   through?: 'verify';
+  /** Phase `await` by names: children return only the secrets that did not come back InSync (their status and reason are merged). */
+  byName?: boolean;
 }
 
 export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: FailbackItem[] | string[], opts: PhaseOptions): Promise<void> {
   const tag = opts.tag ?? phase;
   let dr = opts.dr ?? run.to;
-  if (phase !== 'plan') {
+  if (phase !== 'plan' && !opts.byName) {
     // Items of failovers to different DR Regions: one pass per Region.
     const byRegion = new Map<string, FailbackItem[]>();
-    for (const i of list as FailbackItem[]) byRegion.set(i.dr ?? run.to, [...(byRegion.get(i.dr ?? run.to) ?? []), i]);
+    for (const i of list as FailbackItem[])
+      byRegion
+        .set(i.dr ?? run.to, byRegion.get(i.dr ?? run.to) ?? [])
+        .get(i.dr ?? run.to)!
+        .push(i);
     if (byRegion.size > 1) {
       for (const [r, part] of byRegion) await runPhase(run, phase, part, { ...opts, tag: `${tag}-${r}`, dr: r });
       return;
@@ -71,7 +77,7 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
               reverse,
               failbackId: `${run.workflowId}/${run.stamp}`,
               records: run.records.get(dr) ?? [],
-              ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }),
+              ...(phase === 'plan' || opts.byName ? { names } : { items: part as FailbackItem[] }),
               taskQueuePrefix: input.taskQueuePrefix,
               batchSize: input.batchSize,
               ...(opts.through ? { through: opts.through } : {}),
@@ -79,7 +85,8 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
           ],
         });
         const r = await child.result();
-        run.merge(r.items);
+        if (opts.byName) run.merge(r.items.map(({ name, status, reason }) => ({ ...run.item(name), status, ...(reason ? { reason } : {}) })));
+        else run.merge(r.items);
         for (const f of r.asks) run.askFacts.set(f.name, f);
       } catch (err) {
         const reason = `${phase} failed: ${failureMessage(err)}`;
