@@ -30,6 +30,7 @@ import type { FailoverInput } from '../domain/failover.js';
 import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
+import { quotaGroupOf } from '../lab/quotas.js';
 import { arg, assertTemporalCost, describeTemporalCost, log, measureTemporalCost, sleep, startBenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../workflows/failback.workflow.js';
@@ -140,6 +141,16 @@ async function main(): Promise<void> {
       }
     }
     assertTemporalCost('failback', cost);
+    // Every quota group of 50/s is a floor at share × 50 (the write bucket is the issue's bound; failback's
+    // fences also need a GetResourcePolicy + Put/DeleteResourcePolicy per secret in each Region).
+    const buckets: Record<string, number> = {};
+    for (const [r, ops] of Object.entries(counters))
+      for (const [op, c] of Object.entries(ops)) {
+        const g = quotaGroupOf(op);
+        if (g && g.ratePerSecond === 50) buckets[`${r}/${g.group}`] = (buckets[`${r}/${g.group}`] ?? 0) + c.calls;
+      }
+    const [busiest, busiestCalls] = Object.entries(buckets).sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+    const busiestS = busiestCalls / (SHARE * 50);
     const callsByRegion = Object.fromEntries(
       Object.entries(counters).map(([r, ops]) => [r, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, c.calls]))]),
     );
@@ -179,6 +190,8 @@ async function main(): Promise<void> {
         writesNeeded: writes,
         idealSeconds: ideal,
         ratio,
+        busiestBucket: { bucket: busiest, calls: busiestCalls, seconds: busiestS, ratio: wallS / busiestS },
+        callsPerBucket: buckets,
         calls: {
           ReplicateSecretToRegions: bucket.ReplicateSecretToRegions?.calls ?? 0,
           PutSecretValue: bucket.PutSecretValue?.calls ?? 0,
@@ -212,6 +225,7 @@ async function main(): Promise<void> {
         `calls per secret: ${Object.entries(result.failback.callsPerSecret)
           .map(([r, c]) => `${r} ${c.toFixed(2)}`)
           .join(', ')}; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `busiest quota bucket: ${busiest} ${busiestCalls} calls = ${busiestS.toFixed(1)} s at ${SHARE} × 50/s → ratio ${(wallS / busiestS).toFixed(3)} against it`,
         describeTemporalCost(cost),
         `baseline sequential runbook loop: ${baselineN} in ${seqS.toFixed(1)} s → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''} = ${(seqForN / wallS).toFixed(2)} × our failback (and it copies every secret, with no backup)`,
         `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries`,
