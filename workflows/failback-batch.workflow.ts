@@ -97,7 +97,11 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
       const facts = await b.batched(input.names ?? [], (names) => b.inspect(names));
       const items = facts.map((f) => b.decide(f));
       const asks = facts.filter((_, n) => items[n]!.resolution === 'ask');
-      return { items: items.map((i) => (i.resolution === 'ask' ? { ...i, status: 'awaiting-approval' as const } : i)), asks };
+      // The value reconciliation expects is decided again where it is needed (reconcile reads the fenced side
+      // again): only `verify` (and --reverse, read once) keep it, so the parent's history carries less per secret.
+      const keep = (i: FailbackItem) => i.resolution === 'verify' || input.reverse;
+      const slim = ({ expectHmac, ...i }: FailbackItem): FailbackItem => (keep(i) && expectHmac ? { ...i, expectHmac } : i);
+      return { items: items.map((i) => (i.resolution === 'ask' ? { ...slim(i), status: 'awaiting-approval' as const } : slim(i))), asks };
     }
     case 'reconcile':
       if (!input.through) return reconcilePhase(b);

@@ -26,6 +26,12 @@ export interface PhaseOptions {
   byName?: boolean;
 }
 
+/** What a reconciling child needs of an item: it reads the fenced side again and decides backups and the expected value there. */
+const forReconcile = ({ expectHmac, backupOriginal, backupOverwritten, rotationRules, reason, ...i }: FailbackItem): FailbackItem => {
+  void [expectHmac, backupOriginal, backupOverwritten, rotationRules, reason];
+  return i;
+};
+
 export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: FailbackItem[] | string[], opts: PhaseOptions): Promise<void> {
   const tag = opts.tag ?? phase;
   let dr = opts.dr ?? run.to;
@@ -77,7 +83,9 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
               reverse,
               failbackId: `${run.workflowId}/${run.stamp}`,
               records: run.records.get(dr) ?? [],
-              ...(phase === 'plan' || opts.byName ? { names } : { items: part as FailbackItem[] }),
+              ...(phase === 'plan' || opts.byName
+                ? { names }
+                : { items: opts.through && !reverse ? (part as FailbackItem[]).map(forReconcile) : (part as FailbackItem[]) }),
               taskQueuePrefix: input.taskQueuePrefix,
               batchSize: input.batchSize,
               ...(opts.through ? { through: opts.through } : {}),
