@@ -7,7 +7,10 @@
  * where "writes needed" counts the calls in the original Region's shared 50 TPS write bucket
  * (one ReplicateSecretToRegions per secret + one PutSecretValue per copy-back). Everything else
  * failback does (describes, HMAC reads, backups, policy and tag calls, InSync polling) is overhead
- * the ratio makes visible. Also the largest workflow history of the failback. Baselines in the
+ * the ratio makes visible. Failback's fences cost, per secret, a GetResourcePolicy and a
+ * Put/DeleteResourcePolicy in each Region (the deny statement is merged into, and taken out of,
+ * whatever policy the secret has): the policy group is its own 50/s bucket, at the same share, so
+ * the run also prints its busiest bucket and the ratio against that floor. Baselines in the
  * same run, on a smaller fleet of secrets standalone in both Regions (extrapolated, labelled so):
  * what a runbook script does — per secret GetSecretValue in the DR Region, PutSecretValue in the
  * primary, ReplicateSecretToRegions with ForceOverwriteReplicaSecret (no backup, no reconcile) — as
