@@ -48,6 +48,9 @@ export function toInventoryEntry(entry: SecretListEntry): InventoryEntry | undef
   return out;
 }
 
+/** ListSecrets pages per `listInventoryPage` call by default (1,000 secrets). */
+export const INVENTORY_PAGES_PER_CALL = 10;
+
 export function createInventoryActivities({ region, secretsManager }: RegionClients) {
   return {
     /** Every secret of the Region (incl. those scheduled for deletion), one ListSecrets page per 100. */
@@ -72,6 +75,35 @@ export function createInventoryActivities({ region, secretsManager }: RegionClie
         heartbeat({ listCalls });
       } while (nextToken);
       return { region, entries, listCalls };
+    },
+
+    /**
+     * One page of the Region's inventory: at most `maxPages` ListSecrets pages (100 each) from
+     * `nextToken`, and the token to go on from (absent: the last page). A workflow that reads a whole
+     * Region walks these, so no activity result grows with the Region (one result ≤ ~150 KB at the
+     * default 10 pages, under Temporal's 256 KB per payload).
+     */
+    async listInventoryPage(input: { region: string; nextToken?: string; maxPages?: number }): Promise<RegionInventory & { nextToken?: string }> {
+      if (input.region !== region) throw new Error(`listInventoryPage for ${input.region} reached the worker of ${region} (task queue routing bug)`);
+      const entries: InventoryEntry[] = [];
+      let nextToken = input.nextToken;
+      let listCalls = 0;
+      do {
+        let page;
+        try {
+          page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, IncludePlannedDeletion: true });
+        } catch (err) {
+          throw toFailure(err, 'ListSecrets', region);
+        }
+        listCalls++;
+        for (const e of page.SecretList ?? []) {
+          const entry = toInventoryEntry(e);
+          if (entry) entries.push(entry);
+        }
+        nextToken = page.NextToken;
+        heartbeat({ listCalls });
+      } while (nextToken && listCalls < Math.max(1, input.maxPages ?? INVENTORY_PAGES_PER_CALL));
+      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}) };
     },
 
     /** The primary's view of replication for a few named secrets (DescribeSecret each). */

@@ -3,11 +3,11 @@
  * DescribeSecret on the primary only for secrets whose replica is missing or conflicting, then the
  * table secret × Region. Read-only; a Region that does not answer shows as `unknown`.
  */
-import { ApplicationFailure } from '@temporalio/workflow';
+import { ApplicationFailure, patched } from '@temporalio/workflow';
 import type { Plan } from '../domain/plan.js';
 import { planRegions } from '../domain/plan.js';
 import { classifyFailure } from '../domain/aws-error-class.js';
-import type { ReplicationState, StatusInput, StatusReport } from '../domain/status.js';
+import type { RegionInventory, ReplicationState, StatusInput, StatusReport } from '../domain/status.js';
 import { buildStatusReport, secretsNeedingDescribe } from '../domain/status.js';
 import type { InventoryActivities } from '../activities/inventory.activities.js';
 import { regionActivities } from './activity-options.js';
@@ -15,7 +15,11 @@ import { regionActivities } from './activity-options.js';
 export interface StatusWorkflowInput {
   plan: Plan;
   taskQueuePrefix?: string;
+  /** ListSecrets pages per inventory activity (default the activity's: 10); tests make it small. */
+  pagesPerCall?: number;
 }
+
+export const INVENTORY_PAGES_PATCH = 'status-inventory-pages';
 
 const DESCRIBE_BATCH = 100;
 
@@ -24,14 +28,29 @@ function failureMessage(err: unknown): string {
   return e.cause?.message ?? e.message ?? String(err);
 }
 
-export async function statusWorkflow({ plan, taskQueuePrefix }: StatusWorkflowInput): Promise<StatusReport> {
+export async function statusWorkflow({ plan, taskQueuePrefix, pagesPerCall }: StatusWorkflowInput): Promise<StatusReport> {
   const acts = (region: string) => regionActivities<InventoryActivities>(region, taskQueuePrefix);
 
+  // Page by page (a cursor per call): no activity result carries a whole Region. Histories recorded
+  // before the patch read it in one call.
+  const paged = patched(INVENTORY_PAGES_PATCH);
+  const readInventory = async (region: string): Promise<RegionInventory> => {
+    if (!paged) return acts(region).listInventory({ region });
+    const out: RegionInventory = { region, entries: [], listCalls: 0 };
+    let nextToken: string | undefined;
+    do {
+      const page = await acts(region).listInventoryPage({ region, ...(nextToken ? { nextToken } : {}), ...(pagesPerCall ? { maxPages: pagesPerCall } : {}) });
+      out.entries.push(...page.entries);
+      out.listCalls += page.listCalls;
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return out;
+  };
   const regions = planRegions(plan);
   const results = await Promise.all(
     regions.map(async (region) => {
       try {
-        return [region, { inventory: await acts(region).listInventory({ region }) }] as const;
+        return [region, { inventory: await readInventory(region) }] as const;
       } catch (err) {
         // Denied or throttled is not an outage (invariant 9): say which, so status does not print UNREACHABLE.
         const cause = (err as { cause?: { type?: string; details?: unknown[] } }).cause;
