@@ -1,6 +1,6 @@
 /**
  * One failback phase over a list of secrets: per DR Region, in child workflows of ≤ chunkSize
- * secrets, two at a time, through the one batch loop (pause holds between chunks). Cancel applies
+ * secrets, four at a time, through the one batch loop (pause holds between chunks). Cancel applies
  * to `reconcile` only: a secret not reconciled yet is left as it is; one already reconciled is
  * carried through the later phases, so no secret is left half failed back.
  */
@@ -12,7 +12,7 @@ import type { FailbackRun } from './failback.run.js';
 import { chunk, runBatches, type ControlState } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
 
-const CHUNKS_IN_FLIGHT = 2;
+const CHUNKS_IN_FLIGHT = 4;
 
 export interface PhaseOptions {
   control: () => ControlState;
