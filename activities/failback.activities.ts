@@ -147,8 +147,14 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
    * (tag) has its deny statement lifted first; a fence caught half-applied (statement without the
    * tag) shows as an explicit deny, and is lifted then, once.
    */
-  async function throughFence<T>(d: DescribeSecretResponse, share: number, write: () => Promise<T>, opts: { restore?: boolean } = {}): Promise<T> {
-    let lifted = isFenced(d) && (await liftFenceStatement(d.ARN!, share));
+  async function throughFence<T>(
+    d: DescribeSecretResponse,
+    share: number,
+    write: () => Promise<T>,
+    opts: { restore?: boolean; open?: boolean } = {},
+  ): Promise<T> {
+    // `open`: this run lifted the statement moment ago (copy-back); a fence put back since shows as an explicit deny below.
+    let lifted = !opts.open && isFenced(d) && (await liftFenceStatement(d.ARN!, share));
     try {
       try {
         return await write();
@@ -465,6 +471,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
       names: string[];
       workflowId: string;
       writeQuotaShare: number;
+      /** Re-replication follows at once (fused failback chunk): the fence statement is not put back only to be lifted again. */
+      keepOpen?: boolean;
     }): Promise<Array<ItemFailure & { versionId?: string }>> {
       const drSm = other(input.dr).secretsManager;
       const gov = writeGovernor(region, input.writeQuotaShare);
@@ -486,7 +494,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
                   ...(value.SecretString !== undefined ? { SecretString: value.SecretString } : { SecretBinary: value.SecretBinary }),
                 }),
               ),
-            { restore: true },
+            { restore: !input.keepOpen },
           );
           const after = await describeIn(clients, name);
           if (!after || currentVersion(after) !== token)
@@ -511,13 +519,14 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     async reReplicateBatch(input: {
       planName: string;
       target: string;
-      items: Array<{ name: string; backup?: string; kmsKeyId?: string }>;
+      /** `sourceOpen`: the copy-back of this run left the source's fence statement lifted. */
+      items: Array<{ name: string; backup?: string; kmsKeyId?: string; sourceOpen?: boolean }>;
       workflowId: string;
       writeQuotaShare: number;
     }): Promise<Array<ItemFailure & { backup?: string }>> {
       const targetClients = other(input.target);
       const gov = writeGovernor(region, input.writeQuotaShare);
-      return each(input.items, 16, async ({ name, backup, kmsKeyId }): Promise<ItemFailure & { backup?: string }> => {
+      return each(input.items, 16, async ({ name, backup, kmsKeyId, sourceOpen }): Promise<ItemFailure & { backup?: string }> => {
         try {
           const d = await describeIn(clients, name);
           if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
@@ -528,12 +537,14 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           const ours = t?.PrimaryRegion === region;
           let taken: string | undefined;
           if (t?.ARN && !ours) {
-            // The overwritten side stops changing first (a fence lost since reconciliation is put back)...
-            await createFailbackActivities(targetClients)
-              .fenceTargetBatch({ names: [name], writeQuotaShare: input.writeQuotaShare })
-              .then(([r]) => {
-                if (!r?.ok) throw new Error(r?.reason ?? 'fence failed');
-              });
+            // The overwritten side stops changing first (a fence lost since reconciliation is put back: its
+            // tag goes with the statement, so a secret still tagged keeps the statement reconciliation put).
+            if (!(t.Tags ?? []).some((x) => x.Key === FAILBACK_FENCE_TAG))
+              await createFailbackActivities(targetClients)
+                .fenceTargetBatch({ names: [name], writeQuotaShare: input.writeQuotaShare })
+                .then(([r]) => {
+                  if (!r?.ok) throw new Error(r?.reason ?? 'fence failed');
+                });
             // ...then invariant 2, checked at the destructive call itself: what would be lost must exist elsewhere.
             const [src, dst] = await Promise.all([side(clients, input.planName, name, input.target), side(targetClients, input.planName, name, region)]);
             const missing = dst.hmacs.filter((h) => !src.hmacs.includes(h));
@@ -554,14 +565,18 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
               }
             }
           }
-          await throughFence(d, input.writeQuotaShare, () =>
-            gov.write(() =>
-              sm.replicateSecretToRegions({
-                SecretId: d.ARN,
-                AddReplicaRegions: [{ Region: input.target, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) }],
-                ForceOverwriteReplicaSecret: t !== undefined && !ours,
-              }),
-            ),
+          await throughFence(
+            d,
+            input.writeQuotaShare,
+            () =>
+              gov.write(() =>
+                sm.replicateSecretToRegions({
+                  SecretId: d.ARN,
+                  AddReplicaRegions: [{ Region: input.target, ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}) }],
+                  ForceOverwriteReplicaSecret: t !== undefined && !ours,
+                }),
+              ),
+            { open: sourceOpen === true },
           );
           // The source is the primary again: its fence has done its job (the unfencing step checks).
           if (isFenced(d))

@@ -7,13 +7,21 @@
  * where "writes needed" counts the calls in the original Region's shared 50 TPS write bucket
  * (one ReplicateSecretToRegions per secret + one PutSecretValue per copy-back). Everything else
  * failback does (describes, HMAC reads, backups, policy and tag calls, InSync polling) is overhead
- * the ratio makes visible. Also the largest workflow history of the failback. Baselines in the
+ * the ratio makes visible. Failback's fences cost, per secret, a GetResourcePolicy and a
+ * Put/DeleteResourcePolicy in each Region (the deny statement is merged into, and taken out of,
+ * whatever policy the secret has): the policy group is its own 50/s bucket, at the same share, so
+ * the run also prints its busiest bucket and the ratio against that floor. Baselines in the
  * same run, on a smaller fleet of secrets standalone in both Regions (extrapolated, labelled so):
  * what a runbook script does — per secret GetSecretValue in the DR Region, PutSecretValue in the
  * primary, ReplicateSecretToRegions with ForceOverwriteReplicaSecret (no backup, no reconcile) — as
  * a sequential loop and as an unbounded Promise.all with the SDK's default retries.
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/failback.bench.js [--n 500] [--changed 0.2] [--baseline-n 200]
+ *   npm run build && node dist/bench/failback.bench.js [--n 2000] [--changed-count 100] [--baseline-n 200]
+ *
+ * `--changed-count`: secrets changed in the DR Region during the outage (issue 18: 100 up to 2,000
+ * secrets, 400 at 10,000; default 100 at ≤ 2,000, else 4 % of N). Temporal's cost of the failback
+ * (every workflow of it: events and bytes per secret, the largest history and event) is measured
+ * with bench/support.ts and held to Temporal's limits (exit 1 when over).
  *
  * Writes bench/results/failback.json.
  */
@@ -25,7 +33,8 @@ import type { FailoverInput } from '../domain/failover.js';
 import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
-import { arg, log, sleep, startBenchStack } from './support.js';
+import { quotaGroupOf } from '../lab/quotas.js';
+import { arg, assertTemporalCost, describeTemporalCost, log, measureTemporalCost, sleep, startBenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../workflows/failback.workflow.js';
 
@@ -35,7 +44,7 @@ const SHARE = 0.6;
 
 async function main(): Promise<void> {
   const n = arg('n', 500);
-  const changedShare = Math.min(1, arg('changed', 0.2));
+  const changedCount = Math.min(n, Math.round(arg('changed-count', n <= 2_000 ? Math.min(100, n) : Math.round(n * 0.04))));
   const baselineN = Math.min(n, arg('baseline-n', 200));
   const stack = await startBenchStack([PRIMARY, DR]);
   const { lab, client, prefix, cleanups } = stack;
@@ -77,7 +86,8 @@ async function main(): Promise<void> {
     await client.workflow.getHandle(fenceWorkflowId('bench', PRIMARY)).result();
 
     // During the outage: a share of the secrets changed in the DR Region.
-    const changed = names.filter((_, i) => i % Math.round(1 / changedShare) === 0);
+    const step = n / Math.max(1, changedCount);
+    const changed = Array.from({ length: changedCount }, (_, k) => names[Math.floor(k * step)]!);
     log(`${changed.length} secrets change in ${DR} during the outage`);
     const sm = new SecretsManagerClient({ region: DR });
     cleanups.push(async () => sm.destroy());
@@ -107,14 +117,46 @@ async function main(): Promise<void> {
     const writes = report.writes.expected;
     const ideal = writes / (SHARE * 50);
     const ratio = wallS / ideal;
-    let largestHistory = { workflowId: '', events: 0 };
-    let workflows = 0;
-    for await (const wf of client.workflow.list()) {
-      if (!wf.workflowId.startsWith('secrets-dr/bench/failback')) continue;
-      workflows++;
-      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
-      if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
+    const cost = await measureTemporalCost(client, failbackWorkflowId('bench'), n);
+    if (process.argv.includes('--profile')) {
+      // Activity time by type in the slowest child (where the wall time goes).
+      const slow = cost.runs.find((r) => r.workflowId !== failbackWorkflowId('bench'));
+      if (slow) {
+        const h = await client.workflow.getHandle(slow.workflowId, slow.runId).fetchHistory();
+        const sched = new Map<number, { type: string; at: number }>();
+        const byType: Record<string, { n: number; ms: number; first: number; last: number }> = {};
+        for (const e of h.events ?? []) {
+          const at = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+          if (e.activityTaskScheduledEventAttributes)
+            sched.set(Number(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at });
+          const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+          if (done) {
+            const s0 = sched.get(Number(done.scheduledEventId));
+            if (!s0) continue;
+            const t = (byType[s0.type] ??= { n: 0, ms: 0, first: s0.at, last: at });
+            t.n++;
+            t.ms += at - s0.at;
+            t.first = Math.min(t.first, s0.at);
+            t.last = Math.max(t.last, at);
+          }
+        }
+        log(`profile of ${slow.workflowId}: ${JSON.stringify(byType)}`);
+      }
     }
+    assertTemporalCost('failback', cost);
+    // Every quota group of 50/s is a floor at share × 50 (the write bucket is the issue's bound; failback's
+    // fences also need a GetResourcePolicy + Put/DeleteResourcePolicy per secret in each Region).
+    const buckets: Record<string, number> = {};
+    for (const [r, ops] of Object.entries(counters))
+      for (const [op, c] of Object.entries(ops)) {
+        const g = quotaGroupOf(op);
+        if (g && g.ratePerSecond === 50) buckets[`${r}/${g.group}`] = (buckets[`${r}/${g.group}`] ?? 0) + c.calls;
+      }
+    const [busiest, busiestCalls] = Object.entries(buckets).sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+    const busiestS = busiestCalls / (SHARE * 50);
+    const callsByRegion = Object.fromEntries(
+      Object.entries(counters).map(([r, ops]) => [r, Object.fromEntries(Object.entries(ops).map(([op, c]) => [op, c.calls]))]),
+    );
 
     // Baselines: the runbook script's failback (copy every DR value back, force-overwrite the replica).
     const pm = new SecretsManagerClient({ region: PRIMARY });
@@ -151,6 +193,8 @@ async function main(): Promise<void> {
         writesNeeded: writes,
         idealSeconds: ideal,
         ratio,
+        busiestBucket: { bucket: busiest, calls: busiestCalls, seconds: busiestS, ratio: wallS / busiestS },
+        callsPerBucket: buckets,
         calls: {
           ReplicateSecretToRegions: bucket.ReplicateSecretToRegions?.calls ?? 0,
           PutSecretValue: bucket.PutSecretValue?.calls ?? 0,
@@ -159,9 +203,10 @@ async function main(): Promise<void> {
           GetSecretValue: (bucket.GetSecretValue?.calls ?? 0) + (counters[DR]?.GetSecretValue?.calls ?? 0),
           DescribeSecret: (bucket.DescribeSecret?.calls ?? 0) + (counters[DR]?.DescribeSecret?.calls ?? 0),
         },
+        callsByRegion,
+        callsPerSecret: Object.fromEntries(Object.entries(callsByRegion).map(([r, ops]) => [r, Object.values(ops).reduce((a, b) => a + b, 0) / n])),
         workerCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
-        largestHistory,
-        workflows,
+        temporal: { ...cost, runs: cost.runs.slice(0, 20) },
       },
       baselines: {
         note: 'runbook script: GetSecretValue (DR) + PutSecretValue (primary) + ReplicateSecretToRegions(ForceOverwriteReplicaSecret) per secret; no backup, no reconcile: every secret written, DR-side history lost',
@@ -180,7 +225,11 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `failback of ${n} secrets (${changed.length} changed in ${DR}): ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s for ${writes} writes at ${SHARE} × 50 TPS → ratio ${ratio.toFixed(3)} — ${JSON.stringify(report.counts)}`,
-        `largest history: ${largestHistory.events} events (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `calls per secret: ${Object.entries(result.failback.callsPerSecret)
+          .map(([r, c]) => `${r} ${c.toFixed(2)}`)
+          .join(', ')}; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `busiest quota bucket: ${busiest} ${busiestCalls} calls = ${busiestS.toFixed(1)} s at ${SHARE} × 50/s → ratio ${(wallS / busiestS).toFixed(3)} against it`,
+        describeTemporalCost(cost),
         `baseline sequential runbook loop: ${baselineN} in ${seqS.toFixed(1)} s → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''} = ${(seqForN / wallS).toFixed(2)} × our failback (and it copies every secret, with no backup)`,
         `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries`,
         `written to ${out}`,
@@ -193,4 +242,4 @@ async function main(): Promise<void> {
 }
 
 await main();
-process.exit(0);
+process.exit(process.exitCode ?? 0);

@@ -18,7 +18,7 @@ import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { QUICK, writeResult } from './results.js';
-import { arg, log, sleep, startBenchStack } from './support.js';
+import { arg, assertTemporalCost, describeTemporalCost, log, measureTemporalCost, sleep, startBenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
@@ -76,16 +76,9 @@ async function main(): Promise<void> {
       .getHandle(fenceWorkflowId('bench', PRIMARY))
       .terminate('benchmark done')
       .catch(() => undefined);
-    let largestHistory = { workflowId: '', events: 0 };
-    let workflows = 0;
-    let totalEvents = 0;
-    for await (const wf of client.workflow.list()) {
-      if (!wf.workflowId.startsWith('secrets-dr/bench/failover')) continue;
-      workflows++;
-      const events = (await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory()).events?.length ?? 0;
-      totalEvents += events;
-      if (events > largestHistory.events) largestHistory = { workflowId: wf.workflowId, events };
-    }
+    const cost = await measureTemporalCost(client, failoverWorkflowId('bench'), n);
+    assertTemporalCost('failover', cost);
+    const { largestHistory, workflows } = cost;
     const ratio = wallS / ideal;
     log(
       `failover: ${report.outcome}, ${report.counts.promoted} promoted, ${report.counts.failed} failed in ${wallS.toFixed(1)} s → ratio ${ratio.toFixed(3)} (target ≤ ${TARGET})`,
@@ -132,7 +125,8 @@ async function main(): Promise<void> {
         workerCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
         largestHistory,
         historyLimit: 10_000,
-        historyEventsPerSecret: totalEvents / n,
+        historyEventsPerSecret: cost.eventsPerSecret,
+        temporal: { ...cost, runs: cost.runs.slice(0, 10) },
         workflows,
         lineage: report.lineage,
       },
@@ -159,7 +153,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         `failover of ${n} secrets: ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s → ratio ${ratio.toFixed(3)} (target ≤ ${TARGET} at 10,000) — ${report.counts.promoted} promoted, ${report.counts.failed} failed, ${result.failover.stopCalls} StopReplicationToReplica calls`,
-        `Temporal cost: ${(totalEvents / n).toFixed(2)} history events per secret; largest history ${largestHistory.events} events = ${(largestHistory.events / 10_000).toFixed(3)} × the 10,000 limit (${largestHistory.workflowId}), ${workflows} workflows; worker CPU ${result.failover.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+        `${describeTemporalCost(cost)}; worker CPU ${result.failover.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
         `baseline sequential SDK loop: ${baselineN} in ${seqS.toFixed(1)} s (${(baselineN / seqS).toFixed(1)}/s) → ${result.baselines.sequentialSdkLoop.extrapolatedSecondsForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''}`,
         `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries (ThrottlingException)`,
         `written to ${out}`,

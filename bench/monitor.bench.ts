@@ -21,7 +21,7 @@ import { writeResult } from './results.js';
 import { startLab } from '../lab/server.js';
 import { LAB_CREDENTIALS } from '../lab/stack.js';
 import { createRegionClients } from '../worker/aws-clients.js';
-import { arg, log, sleep } from './support.js';
+import { arg, log, sleep, TEMPORAL_LIMITS } from './support.js';
 
 const PRIMARY = 'ap-northeast-1';
 const DR = 'ap-northeast-3';
@@ -69,6 +69,9 @@ async function main(): Promise<void> {
     );
     const ratio = Math.max(...Object.values(perRegion).map((x) => x.listSecrets)) / pages;
     const seen = surveys.map((s) => s.inventory?.entries.length ?? 0);
+    // Temporal's cost of the cycle: each survey is one activity result (one payload; Temporal's limit 256 KB).
+    const surveyBytes = Object.fromEntries(surveys.map((s) => [s.region, Buffer.byteLength(JSON.stringify(s))]));
+    const payloadOver = Object.entries(surveyBytes).filter(([, b]) => b > TEMPORAL_LIMITS.payloadBytes);
 
     // 2. Baseline: DescribeSecret per secret per Region (concurrency 16 per Region).
     lab.counters.reset();
@@ -100,6 +103,12 @@ async function main(): Promise<void> {
       latency: '30 ms ± 10 ms in both Regions; AWS quotas on',
       target: { ratio: TARGET },
       cycle: { seconds: oursS, callsPerRegion: perRegion, listPagesBound: pages, ratio, inventoryEntries: seen },
+      temporal: {
+        surveyResultBytes: surveyBytes,
+        bytesPerSecret: Math.max(...Object.values(surveyBytes)) / n,
+        payloadLimitBytes: TEMPORAL_LIMITS.payloadBytes,
+        overLimit: payloadOver.map(([r]) => r),
+      },
       baseline: {
         describePerSecret: {
           seconds: naiveS,
@@ -118,11 +127,16 @@ async function main(): Promise<void> {
           .map(([r, x]) => `${r} ${x.listSecrets} ListSecrets + ${x.describeSecret} DescribeSecret`)
           .join(', ')} → ratio ${ratio.toFixed(2)} × ⌈N/100⌉ = ${pages} (target ≤ ${TARGET}); ${oursS.toFixed(2)} s`,
         `baseline DescribeSecret per secret: ${naiveCalls[PRIMARY]} calls per Region, ${naiveS.toFixed(1)} s → ${result.baseline.describePerSecret.callsRatioVsOurs.toFixed(0)} × the calls, ${result.baseline.describePerSecret.timeRatioVsOurs.toFixed(1)} × the time of our cycle`,
+        `Temporal cost: surveyRegion result ${Object.entries(surveyBytes)
+          .map(([r, b]) => `${r} ${(b / 1024).toFixed(1)} KB`)
+          .join(
+            ', ',
+          )} (${result.temporal.bytesPerSecret.toFixed(0)} bytes per secret; limit ${TEMPORAL_LIMITS.payloadBytes / 1024} KB per payload)${payloadOver.length ? ' — OVER THE LIMIT: the inventory must be paged' : ''}`,
         `written to ${out}`,
         '',
       ].join('\n'),
     );
-    if (ratio > TARGET || seen.some((s) => s < n)) process.exitCode = 1;
+    if (ratio > TARGET || seen.some((s) => s < n) || payloadOver.length > 0) process.exitCode = 1;
   } finally {
     await lab.close();
   }

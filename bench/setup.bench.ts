@@ -14,9 +14,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { setupBatchWorkflowId, setupWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { setupWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { PlanSchema } from '../domain/plan.js';
 import { QUICK, writeResult } from './results.js';
+import { assertTemporalCost, describeTemporalCost, measureTemporalCost } from './support.js';
 import { LabClient } from '../lab/client.js';
 import { installRuntime } from '../worker/runtime.js';
 import { arg, startBenchStack } from './support.js';
@@ -55,18 +56,18 @@ async function main(): Promise<void> {
     const seconds = (Date.now() - started) / 1000;
 
     const id = setupWorkflowId(plan.name);
-    const ids = [id, ...Array.from({ length: Math.ceil(n / 100) }, (_, i) => setupBatchWorkflowId(id, i))];
-    const lengths: Record<string, number> = {};
-    for (const wid of ids) lengths[wid] = (await c.client.workflow.getHandle(wid).fetchHistory()).events?.length ?? 0;
-    const largest = Math.max(...Object.values(lengths));
+    // Every workflow of the setup (parent and batches), by describe: events, bytes, the largest event.
+    const cost = await measureTemporalCost(c.client, id, n);
+    const lengths: Record<string, number> = Object.fromEntries(cost.runs.map((r) => [r.workflowId, r.events]));
+    const batches = cost.runs.filter((r) => r.workflowId !== id).map((r) => r.events);
+    const largest = cost.largestHistory.events;
     const bound = n / (share * 50);
     const ratio = seconds / bound;
     console.log(
       `setup N=${n}: ${seconds.toFixed(1)}s; quota bound N/(share×50)=${bound.toFixed(1)}s; ratio ${ratio.toFixed(2)} (target <= ${TARGET_RATIO}); largest history ${largest} events (limit ${HISTORY_LIMIT})`,
     );
-    console.log(
-      `outcomes: ${JSON.stringify(report.counts)}; histories: parent ${lengths[id]} events, batches ${Math.min(...ids.slice(1).map((w) => lengths[w]!))}–${Math.max(...ids.slice(1).map((w) => lengths[w]!))}`,
-    );
+    console.log(`outcomes: ${JSON.stringify(report.counts)}; histories: parent ${lengths[id]} events, batches ${Math.min(...batches)}–${Math.max(...batches)}`);
+    console.log(describeTemporalCost(cost));
 
     // Baselines (after a fresh second of the write bucket each).
     const sm = new SecretsManagerClient({ region: PRIMARY });
@@ -110,12 +111,14 @@ async function main(): Promise<void> {
       targetRatio: TARGET_RATIO,
       largestHistoryEvents: largest,
       historyLimit: HISTORY_LIMIT,
-      historyEventsPerSecret: Object.values(lengths).reduce((a, b) => a + b, 0) / n,
+      historyEventsPerSecret: cost.eventsPerSecret,
+      temporal: { ...cost, runs: cost.runs.slice(0, 10) },
       counts: report.counts,
       histories: lengths,
       baselines,
       at: new Date().toISOString(),
     });
+    assertTemporalCost('setup', cost);
     if ((!QUICK && ratio > TARGET_RATIO) || largest > HISTORY_LIMIT || report.attention > 0) process.exitCode = 1;
   } finally {
     await stack.close();

@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { LabOptions, RunningLab } from '../lab/server.js';
 import { LAB_CREDENTIALS, type TemporalServer } from '../lab/stack.js';
 import { startEmbeddedStack } from '../cli/embedded-stack.js';
+import proto from '@temporalio/proto';
 
 /** `--name N` from the command line (a positive number), else the fallback. */
 export function arg(name: string, fallback: number): number {
@@ -95,4 +96,119 @@ export function peakRssMiB(pid: number | undefined): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Temporal's limits the benchmarks hold every procedure to (issue 18, target 2). */
+export const TEMPORAL_LIMITS = { historyBytes: 2 * 1024 * 1024, historyEvents: 10_000, payloadBytes: 256 * 1024 } as const;
+
+interface WorkflowCost {
+  workflowId: string;
+  runId: string;
+  type: string;
+  events: number;
+  bytes: number;
+  /** Wall time of the run (start → close, or → now while running). */
+  seconds: number;
+}
+
+interface TemporalCost {
+  workflows: number;
+  /** Sums over every run, and per secret. */
+  events: number;
+  bytes: number;
+  eventsPerSecret: number;
+  bytesPerSecret: number;
+  largestHistory: WorkflowCost;
+  /** The largest single event (its payloads and their envelope) of the `scanned` largest histories: an upper bound of the largest payload. */
+  largestPayload: { workflowId: string; bytes: number; eventType: string; scanned: number };
+  /** Every run, slowest first (phases of a procedure are its children). */
+  runs: WorkflowCost[];
+  /** Limits exceeded (empty: within every limit). */
+  violations: string[];
+}
+
+/**
+ * What a run cost Temporal, per workflow whose id starts with `idPrefix`: history length and size
+ * from DescribeWorkflowExecution (never the whole history: a big one does not fit in one gRPC
+ * message), and the largest event of the `scan` largest histories, read page by page with a small
+ * page size (an event's encoded size bounds the payloads it carries from above). `n`: the secrets of the run.
+ */
+export async function measureTemporalCost(client: Client, idPrefix: string, n: number, scan = 3): Promise<TemporalCost> {
+  const runs: WorkflowCost[] = [];
+  for await (const wf of client.workflow.list({ query: `WorkflowId STARTS_WITH "${idPrefix}"` })) {
+    if (!wf.workflowId.startsWith(idPrefix)) continue;
+    const d = await client.workflow.getHandle(wf.workflowId, wf.runId).describe();
+    const end = d.closeTime ?? new Date();
+    runs.push({
+      workflowId: wf.workflowId,
+      runId: wf.runId,
+      type: d.type,
+      events: d.historyLength,
+      bytes: d.historySize ?? 0,
+      seconds: (end.getTime() - d.startTime.getTime()) / 1_000,
+    });
+  }
+  const empty: WorkflowCost = { workflowId: '', runId: '', type: '', events: 0, bytes: 0, seconds: 0 };
+  const bySize = [...runs].sort((a, b) => b.bytes - a.bytes);
+  const largestHistory = bySize[0] ?? empty;
+  const largestPayload = { workflowId: '', bytes: 0, eventType: '', scanned: Math.min(scan, bySize.length) };
+  for (const wf of bySize.slice(0, scan)) {
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId: wf.workflowId, runId: wf.runId },
+        maximumPageSize: 25,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      });
+      for (const e of page.history?.events ?? []) {
+        const bytes = proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
+        if (bytes > largestPayload.bytes)
+          Object.assign(largestPayload, {
+            workflowId: wf.workflowId,
+            bytes,
+            eventType: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType),
+          });
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+  }
+  const events = runs.reduce((s, r) => s + r.events, 0);
+  const bytes = runs.reduce((s, r) => s + r.bytes, 0);
+  const violations: string[] = [];
+  for (const r of runs) {
+    if (r.bytes > TEMPORAL_LIMITS.historyBytes) violations.push(`${r.workflowId}: history ${r.bytes} bytes > ${TEMPORAL_LIMITS.historyBytes}`);
+    if (r.events > TEMPORAL_LIMITS.historyEvents) violations.push(`${r.workflowId}: ${r.events} events > ${TEMPORAL_LIMITS.historyEvents}`);
+  }
+  if (largestPayload.bytes > TEMPORAL_LIMITS.payloadBytes)
+    violations.push(`${largestPayload.workflowId}: an event of ${largestPayload.bytes} bytes (${largestPayload.eventType}) > ${TEMPORAL_LIMITS.payloadBytes}`);
+  return {
+    workflows: runs.length,
+    events,
+    bytes,
+    eventsPerSecret: events / Math.max(1, n),
+    bytesPerSecret: bytes / Math.max(1, n),
+    largestHistory,
+    largestPayload,
+    runs: runs.sort((a, b) => b.seconds - a.seconds),
+    violations,
+  };
+}
+
+/** One line for the console: per secret, the largest history and payload, against the limits. */
+export function describeTemporalCost(c: TemporalCost): string {
+  const kb = (b: number) => `${(b / 1024).toFixed(1)} KB`;
+  return [
+    `Temporal cost: ${c.workflows} workflows, ${c.eventsPerSecret.toFixed(2)} events and ${c.bytesPerSecret.toFixed(0)} history bytes per secret;`,
+    `largest history ${c.largestHistory.events} events / ${kb(c.largestHistory.bytes)} (${c.largestHistory.workflowId}; limits ${TEMPORAL_LIMITS.historyEvents} events / ${kb(TEMPORAL_LIMITS.historyBytes)});`,
+    `largest event ${kb(c.largestPayload.bytes)} (${c.largestPayload.eventType}, limit ${kb(TEMPORAL_LIMITS.payloadBytes)} per payload)`,
+    c.violations.length ? `— OVER THE LIMITS: ${c.violations.slice(0, 5).join('; ')}` : '— within the limits',
+  ].join(' ');
+}
+
+/** A benchmark fails (exit 1 after writing its result) when a procedure went over Temporal's limits. */
+export function assertTemporalCost(name: string, c: TemporalCost): void {
+  if (c.violations.length === 0) return;
+  log(`${name}: Temporal cost over the limits: ${c.violations.join('; ')}`);
+  process.exitCode = 1;
 }

@@ -114,6 +114,8 @@ export const FailbackItem = z.object({
   kmsKeyId: z.string().optional(),
   /** The side replication overwrites carries failback's deny-writes fence (lifted again if the secret does not fail back). */
   targetFenced: z.boolean().optional(),
+  /** The copy-back left the original's fence statement lifted for the re-replication that follows at once (fused chunk). */
+  sourceOpen: z.boolean().optional(),
 });
 export type FailbackItem = z.infer<typeof FailbackItem>;
 
@@ -295,7 +297,11 @@ export const FailbackReport = z.object({
 });
 export type FailbackReport = z.infer<typeof FailbackReport>;
 
-export const FULL_ITEMS_LIMIT = 2_000;
+/**
+ * Items listed in a report (each of `items` and `attention`): the report is one payload, and Temporal
+ * refuses one above 256 KB (an item is ≤ ~400 bytes). The counts cover every secret; `--json` lists these.
+ */
+export const FULL_ITEMS_LIMIT = 250;
 
 /**
  * What a failback leaves in AWS for the next one (JSON secrets next to the failover's lineage records

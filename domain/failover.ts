@@ -298,7 +298,12 @@ export const FailoverReport = z.object({
 });
 export type FailoverReport = z.infer<typeof FailoverReport>;
 
-export const FULL_OUTCOMES_LIMIT = 2_000;
+/**
+ * Per-secret lists in a report (outcomes, attention, preview): the report is one payload, and Temporal
+ * refuses one above 256 KB (an annotated outcome is ~400 bytes: 2,000 of them made 837 KB). Above it
+ * the report lists the secrets that need attention; the lineage records hold every promoted secret.
+ */
+export const FULL_OUTCOMES_LIMIT = 250;
 
 /** Expected promotion time from the quota alone: N / (writeQuotaShare × 50 TPS). */
 export function expectedPromotionMs(secrets: number, writeQuotaShare: number): number {

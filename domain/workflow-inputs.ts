@@ -11,7 +11,12 @@ import { RecordedRotation } from './failover.js';
 
 const prefix = z.string().optional();
 
-export const StatusWorkflowInput = z.object({ plan: PlanPayload, taskQueuePrefix: prefix });
+export const StatusWorkflowInput = z.object({
+  plan: PlanPayload,
+  taskQueuePrefix: prefix,
+  /** ListSecrets pages per inventory activity (default 10: 1,000 secrets); tests make it small. */
+  pagesPerCall: z.number().int().min(1).optional(),
+});
 export type StatusWorkflowInput = z.input<typeof StatusWorkflowInput>;
 
 export const RestoreInput = z.object({

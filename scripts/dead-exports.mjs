@@ -31,7 +31,6 @@ export const ALLOWED = {
   'workflows/backups.workflow.ts BackupList': WORKFLOW_CONTRACT,
   'workflows/failover-chunk.workflow.ts FailoverChunkResult': WORKFLOW_CONTRACT,
   'activities/write-governor.ts GovernorObserver': OTHER_HELPER,
-  'workflows/failback-batch.run.ts BATCH_SIZE': OTHER_HELPER,
   'workflows/failback-phase.ts PhaseOptions': OTHER_HELPER,
   'workflows/failback.run.ts ItemStatus': OTHER_HELPER,
   'lab/http/admin-routes.ts AdminDeps': OTHER_HELPER,

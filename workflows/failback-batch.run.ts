@@ -104,11 +104,11 @@ export class FailbackBatchRun {
   async result(): Promise<FailbackBatchResult> {
     const { source, target, share } = this;
     const { reverse, to, failbackId } = this.input;
-    const stuck = [...this.items.values()].filter((i) => i.targetFenced && (i.status === 'failed' || i.status === 'skipped'));
+    const stuck = [...this.items.values()].filter((i) => (i.targetFenced || i.sourceOpen) && (i.status === 'failed' || i.status === 'skipped'));
     await this.batched(stuck, async (batch) => {
       try {
         // The original's fence first (re-replication lifts it): at no moment may both sides accept writes.
-        const refence = reverse ? [] : batch.filter((i) => i.fenced).map((i) => i.name);
+        const refence = reverse ? [] : batch.filter((i) => i.fenced || i.sourceOpen).map((i) => i.name);
         if (refence.length > 0) {
           const r = await this.acts(source).fenceBatch({
             region: source,
@@ -122,7 +122,11 @@ export class FailbackBatchRun {
         const r = await this.acts(target).liftTargetFenceBatch({ names: batch.map((i) => i.name), writeQuotaShare: share });
         for (const x of r) {
           const i = this.get(x.name);
-          this.set(x.ok ? { ...i, targetFenced: false } : { ...i, reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${x.reason}` });
+          this.set(
+            x.ok
+              ? { ...i, targetFenced: false, sourceOpen: false }
+              : { ...i, sourceOpen: false, reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${x.reason}` },
+          );
         }
       } catch (err) {
         for (const i of batch) this.set({ ...this.get(i.name), reason: `${i.reason ?? ''}; STILL FENCED in ${target}: ${failureMessage(err)}` });

@@ -8,11 +8,20 @@ import { resolve } from '../domain/failback.js';
 import type { FailbackBatchRun } from './failback-batch.run.js';
 import type { FailbackBatchResult } from './failback-batch.workflow.js';
 
-export async function reconcilePhase(b: FailbackBatchRun): Promise<FailbackBatchResult> {
-  const { from, to, reverse, failbackId } = b.input;
-  const { source, target, share } = b;
-  // 0. The side replication overwrites stops changing (failback's fence), then is read again: a
-  //    write that landed there since `plan` is decided again instead of being overwritten.
+/**
+ * `fused`: re-replication follows in this child (failback-batch.workflow.ts `through`): the
+ * original's fence is not put back after the copy-back only to be lifted again seconds later — the
+ * overwritten side is fenced already, so one side is writable at a time, and a secret that does not
+ * get re-replicated has the original's fence put back by `result()`.
+ */
+export async function reconcilePhase(b: FailbackBatchRun, opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
+  await fenceOverwritten(b);
+  return reconcileFenced(b, opts);
+}
+
+/** 0. The side replication overwrites stops changing (failback's fence). */
+export async function fenceOverwritten(b: FailbackBatchRun): Promise<void> {
+  const { target, share } = b;
   const overwritten = b.live().filter((i) => i.resolution !== 'verify' && i.resolution !== 'skip' && i.resolution !== 'ask');
   await b.batched(overwritten, async (batch) => {
     // Marked first: a fence half-applied by a batch that then failed is lifted again (result()).
@@ -26,6 +35,13 @@ export async function reconcilePhase(b: FailbackBatchRun): Promise<FailbackBatch
     });
     return [];
   });
+}
+
+/** Reconciliation of the fenced secrets: read again, backups, copy-back (steps 0–3 of failback-batch.workflow.ts). */
+export async function reconcileFenced(b: FailbackBatchRun, opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
+  const { from, to, reverse, failbackId } = b.input;
+  const { source, target, share } = b;
+  // The fenced side is read again: a write that landed there since `plan` is decided again instead of being overwritten.
   // (--reverse: the original is always backed up, below, now that it is fenced, and overwritten.)
   await b.batched(reverse ? [] : b.live().filter((i) => i.targetFenced), async (batch) => {
     await b.guard(batch, async () => {
@@ -59,10 +75,16 @@ export async function reconcilePhase(b: FailbackBatchRun): Promise<FailbackBatch
   const copies = b.live().filter((i) => i.resolution === 'copy-back');
   await b.batched(copies, async (batch) => {
     await b.guard(batch, async () => {
-      const r = await b.acts(from).copyBackBatch({ dr: to, names: batch.map((i) => i.name), workflowId: failbackId, writeQuotaShare: share });
+      const r = await b.acts(from).copyBackBatch({
+        dr: to,
+        names: batch.map((i) => i.name),
+        workflowId: failbackId,
+        writeQuotaShare: share,
+        ...(opts.fused ? { keepOpen: true } : {}),
+      });
       r.forEach((c) => {
         const i = b.get(c.name);
-        b.set(c.ok ? { ...i, copiedBack: true } : b.fail(i, c.reason ?? 'copy-back failed'));
+        b.set(c.ok ? { ...i, copiedBack: true, ...(opts.fused ? { sourceOpen: true } : {}) } : b.fail(i, c.reason ?? 'copy-back failed'));
       });
     });
     return [];
@@ -91,7 +113,12 @@ export async function replicatePhase(b: FailbackBatchRun): Promise<FailbackBatch
         target,
         items: batch.map((i) => {
           const kept = i.backups?.findLast((x) => x.startsWith(`${target}:`))?.slice(target.length + 1);
-          return { name: i.name, ...(kept ? { backup: kept } : {}), ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}) };
+          return {
+            name: i.name,
+            ...(kept ? { backup: kept } : {}),
+            ...(i.kmsKeyId ? { kmsKeyId: i.kmsKeyId } : {}),
+            ...(i.sourceOpen ? { sourceOpen: true } : {}),
+          };
         }),
         workflowId: failbackId,
         writeQuotaShare: share,

@@ -15,8 +15,9 @@
  */
 import type { Plan } from '../domain/plan.js';
 import type { FailbackItem, SecretFacts } from '../domain/failback.js';
-import { FailbackBatchRun } from './failback-batch.run.js';
-import { awaitPhase, reconcilePhase, replicatePhase, verifyPhase } from './failback-batch.steps.js';
+import { BATCH_SIZE, FailbackBatchRun } from './failback-batch.run.js';
+import { chunk } from './kit/batch-loop.js';
+import { awaitPhase, fenceOverwritten, reconcileFenced, reconcilePhase, replicatePhase, verifyPhase } from './failback-batch.steps.js';
 
 export const CHUNK_SIZE = 500;
 
@@ -32,17 +33,61 @@ export interface FailbackBatchInput {
   /** The parent's workflow id: ClientRequestTokens derive from it (a re-run of a chunk writes nothing twice). */
   failbackId: string;
   records: string[];
-  /** phase `plan`: names only; other phases: the items to work on. */
+  /** phase `plan` (and `await` after unfencing): names only; other phases: the items to work on. */
   names?: string[];
   items?: FailbackItem[];
   taskQueuePrefix?: string;
   batchSize?: number;
+  /**
+   * Phase `reconcile`: carry each reconciled secret on through replicate, await and verify in this
+   * child, so one chunk's re-replication (the original Region's buckets) overlaps the next chunk's
+   * reconciliation (the DR Region's): per secret the order of the steps is the same.
+   */
+  through?: 'verify';
 }
 
 export interface FailbackBatchResult {
   items: FailbackItem[];
   /** Facts of the secrets whose decision is `ask` (the parent resolves them after the answer). */
   asks: SecretFacts[];
+}
+
+/**
+ * `through: 'verify'`: the chunk in parts of one batch, as a pipeline — part k+1 is reconciled
+ * (fenced and read in the overwritten Region, copied back) while part k is re-replicated (the
+ * source Region), and awaited and verified behind it: both Regions' quota buckets stay busy, and
+ * per secret the steps keep their order.
+ */
+async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchResult> {
+  const done: Array<Promise<FailbackBatchResult>> = [];
+  // One lane per stage, each taking the parts in order (a stage of part k+1 starts once part k has left it).
+  let fencing: Promise<unknown> = Promise.resolve();
+  let reconciling: Promise<unknown> = Promise.resolve();
+  let replicating: Promise<unknown> = Promise.resolve();
+  for (const items of chunk(input.items ?? [], input.batchSize ?? BATCH_SIZE)) {
+    const part = new FailbackBatchRun({ ...input, items });
+    const fenced = fencing.then(() => fenceOverwritten(part));
+    const reconciled = Promise.all([fenced, reconciling]).then(() => reconcileFenced(part, { fused: true }));
+    const replicated = Promise.all([reconciled, replicating]).then(() => replicatePhase(part));
+    [fencing, reconciling, replicating] = [fenced, reconciled, replicated];
+    done.push(replicated.then(() => awaitPhase(part)).then(() => verifyPhase(part)));
+  }
+  const parts = await Promise.all(done);
+  // What the parent acts on or reports from here on; it keeps the rest from `plan` (merge updates field by field).
+  const compact = ({
+    expectHmac,
+    kmsKeyId,
+    rotationRules,
+    targetFenced,
+    sourceOpen,
+    backupOriginal,
+    backupOverwritten,
+    ...kept
+  }: FailbackItem): FailbackItem => {
+    void [expectHmac, kmsKeyId, rotationRules, targetFenced, sourceOpen, backupOriginal, backupOverwritten];
+    return kept;
+  };
+  return { items: parts.flatMap((p) => p.items.map(compact)), asks: [] };
 }
 
 export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<FailbackBatchResult> {
@@ -52,14 +97,24 @@ export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<
       const facts = await b.batched(input.names ?? [], (names) => b.inspect(names));
       const items = facts.map((f) => b.decide(f));
       const asks = facts.filter((_, n) => items[n]!.resolution === 'ask');
-      return { items: items.map((i) => (i.resolution === 'ask' ? { ...i, status: 'awaiting-approval' as const } : i)), asks };
+      // The value reconciliation expects is decided again where it is needed (reconcile reads the fenced side
+      // again): only `verify` (and --reverse, read once) keep it, so the parent's history carries less per secret.
+      const keep = (i: FailbackItem) => i.resolution === 'verify' || input.reverse;
+      const slim = ({ expectHmac, ...i }: FailbackItem): FailbackItem => (keep(i) && expectHmac ? { ...i, expectHmac } : i);
+      return { items: items.map((i) => (i.resolution === 'ask' ? { ...slim(i), status: 'awaiting-approval' as const } : slim(i))), asks };
     }
     case 'reconcile':
-      return reconcilePhase(b);
+      if (!input.through) return reconcilePhase(b);
+      return throughVerify(input);
     case 'replicate':
       return replicatePhase(b);
-    case 'await':
-      return awaitPhase(b);
+    case 'await': {
+      if (!input.names) return awaitPhase(b);
+      // By names (the settle after unfencing): only the secrets that did not come back InSync are returned.
+      for (const name of input.names) b.set({ name, change: 'unchanged', resolution: 'replicate', status: 'replicating' });
+      const r = await awaitPhase(b);
+      return { items: [...b.items.values()].filter((i) => i.status !== 'in-sync'), asks: r.asks };
+    }
     case 'verify':
       return verifyPhase(b);
   }

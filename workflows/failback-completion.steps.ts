@@ -32,7 +32,11 @@ export async function awaitInSync(run: FailbackRun, control: () => ControlState)
  */
 async function recordFailedBack(run: FailbackRun): Promise<void> {
   const byRegion = new Map<string, string[]>();
-  for (const i of run.withStatus('verified')) byRegion.set(i.dr ?? run.to, [...(byRegion.get(i.dr ?? run.to) ?? []), i.name]);
+  for (const i of run.withStatus('verified'))
+    byRegion
+      .set(i.dr ?? run.to, byRegion.get(i.dr ?? run.to) ?? [])
+      .get(i.dr ?? run.to)!
+      .push(i.name);
   for (const [region, names] of byRegion) {
     for (const [k, part] of chunk(names, 1_000).entries()) {
       try {
@@ -114,13 +118,14 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
   // Unfencing and the rotation settings change the primaries: they propagate again. Describe, don't
   // assume: the failback ends when the replicas have caught up (InSync) once more.
   const verified = run.withStatus('verified');
-  await runPhase(
-    run,
-    'await',
-    verified.map((i) => ({ ...i, status: 'replicating' as const })),
-    { control, tag: 'settle' },
-  );
-  run.merge(run.withStatus('in-sync').map((i) => ({ ...i, status: 'verified' as const })));
+  // By names: the children return only what did not come back InSync (the rest stays verified).
+  const byRegion = new Map<string, string[]>();
+  for (const i of verified)
+    byRegion
+      .set(i.dr ?? run.to, byRegion.get(i.dr ?? run.to) ?? [])
+      .get(i.dr ?? run.to)!
+      .push(i.name);
+  for (const [dr, names] of byRegion) await runPhase(run, 'await', names, { control, tag: byRegion.size > 1 ? `settle-${dr}` : 'settle', byName: true, dr });
   failed += verified.length - run.count('verified');
   const stillFenced = run.items.filter((i) => i.status !== 'verified' && i.fenced).length;
   if (stillFenced) warnings.push(`${stillFenced} secret(s) that did not fail back stay fenced in ${from} (their primary is still in ${to})`);

@@ -1,6 +1,6 @@
 /**
  * One failback phase over a list of secrets: per DR Region, in child workflows of ≤ chunkSize
- * secrets, two at a time, through the one batch loop (pause holds between chunks). Cancel applies
+ * secrets, four at a time, through the one batch loop (pause holds between chunks). Cancel applies
  * to `reconcile` only: a secret not reconciled yet is left as it is; one already reconciled is
  * carried through the later phases, so no secret is left half failed back.
  */
@@ -12,7 +12,7 @@ import type { FailbackRun } from './failback.run.js';
 import { chunk, runBatches, type ControlState } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
 
-const CHUNKS_IN_FLIGHT = 2;
+const CHUNKS_IN_FLIGHT = 4;
 
 export interface PhaseOptions {
   control: () => ControlState;
@@ -20,15 +20,29 @@ export interface PhaseOptions {
   tag?: string;
   /** The DR Region of the list (phase `plan`: names only, so it is given). */
   dr?: string;
+  /** Phase `reconcile`: each chunk goes on through verification (failback-batch.workflow.ts). */
+  through?: 'verify';
+  /** Phase `await` by names: children return only the secrets that did not come back InSync (their status and reason are merged). */
+  byName?: boolean;
 }
+
+/** What a reconciling child needs of an item: it reads the fenced side again and decides backups and the expected value there. */
+const forReconcile = ({ expectHmac, backupOriginal, backupOverwritten, rotationRules, reason, ...i }: FailbackItem): FailbackItem => {
+  void [expectHmac, backupOriginal, backupOverwritten, rotationRules, reason];
+  return i;
+};
 
 export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: FailbackItem[] | string[], opts: PhaseOptions): Promise<void> {
   const tag = opts.tag ?? phase;
   let dr = opts.dr ?? run.to;
-  if (phase !== 'plan') {
+  if (phase !== 'plan' && !opts.byName) {
     // Items of failovers to different DR Regions: one pass per Region.
     const byRegion = new Map<string, FailbackItem[]>();
-    for (const i of list as FailbackItem[]) byRegion.set(i.dr ?? run.to, [...(byRegion.get(i.dr ?? run.to) ?? []), i]);
+    for (const i of list as FailbackItem[])
+      byRegion
+        .set(i.dr ?? run.to, byRegion.get(i.dr ?? run.to) ?? [])
+        .get(i.dr ?? run.to)!
+        .push(i);
     if (byRegion.size > 1) {
       for (const [r, part] of byRegion) await runPhase(run, phase, part, { ...opts, tag: `${tag}-${r}`, dr: r });
       return;
@@ -69,14 +83,18 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
               reverse,
               failbackId: `${run.workflowId}/${run.stamp}`,
               records: run.records.get(dr) ?? [],
-              ...(phase === 'plan' ? { names } : { items: part as FailbackItem[] }),
+              ...(phase === 'plan' || opts.byName
+                ? { names }
+                : { items: opts.through && !reverse ? (part as FailbackItem[]).map(forReconcile) : (part as FailbackItem[]) }),
               taskQueuePrefix: input.taskQueuePrefix,
               batchSize: input.batchSize,
+              ...(opts.through ? { through: opts.through } : {}),
             },
           ],
         });
         const r = await child.result();
-        run.merge(r.items);
+        if (opts.byName) run.merge(r.items.map(({ name, status, reason }) => ({ ...run.item(name), status, ...(reason ? { reason } : {}) })));
+        else run.merge(r.items);
         for (const f of r.asks) run.askFacts.set(f.name, f);
       } catch (err) {
         const reason = `${phase} failed: ${failureMessage(err)}`;

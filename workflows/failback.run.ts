@@ -92,7 +92,10 @@ export class FailbackRun {
     }
   }
 
-  /** Items come back from children: replace by name, add the new ones. */
+  /**
+   * Items come back from children: each updates the item of its name field by field (children leave
+   * out what the parent already holds: history carries each secret's fields once), new ones are added.
+   */
   merge(updated: readonly FailbackItem[]): void {
     if (this.items.length === 0) {
       this.items.push(...updated);
@@ -100,8 +103,14 @@ export class FailbackRun {
     }
     const index = new Map(updated.map((i) => [i.name, i]));
     const known = new Set(this.items.map((i) => i.name));
-    this.items = this.items.map((i) => index.get(i.name) ?? i);
+    this.items = this.items.map((i) => {
+      const u = index.get(i.name);
+      return u ? { ...i, ...u } : i;
+    });
     for (const u of updated) if (!known.has(u.name)) this.items.push(u);
+  }
+  item(name: string): FailbackItem {
+    return this.items.find((i) => i.name === name)!;
   }
   withStatus(...s: ItemStatus[]): FailbackItem[] {
     return this.items.filter((i) => s.includes(i.status));

@@ -119,7 +119,8 @@ export async function reconcile(run: FailbackRun, control: () => ControlState): 
     run,
     'reconcile',
     run.withStatus('planned').filter((i) => i.resolution !== 'verify'),
-    { control },
+    // Each chunk goes on through verification: its re-replication overlaps the next chunk's reconciliation.
+    { control, through: 'verify' },
   );
   const asked = run.asks.size > 0 ? condition(() => run.openAsks().length === 0 || control().cancelRequested, timeoutMs) : Promise.resolve(true);
   await Promise.all([direct, asked]);
@@ -149,5 +150,5 @@ export async function reconcile(run: FailbackRun, control: () => ControlState): 
       ]);
     else run.merge([{ ...i, status: 'reconciled' }]);
   }
-  return { type: 'RECONCILED', ready: run.count('reconciled'), attention: run.count('failed', 'skipped') };
+  return { type: 'RECONCILED', ready: run.count('reconciled', 'replicating', 'in-sync', 'verified'), attention: run.count('failed', 'skipped') };
 }

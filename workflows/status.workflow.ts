@@ -24,7 +24,7 @@ function failureMessage(err: unknown): string {
 }
 
 export async function statusWorkflow(raw: StatusWorkflowInput): Promise<StatusReport> {
-  const { plan, taskQueuePrefix } = StatusWorkflowInput.parse(raw);
+  const { plan, taskQueuePrefix, pagesPerCall = PAGES_PER_ACTIVITY } = StatusWorkflowInput.parse(raw);
   const acts = (region: string) => regionActivities<InventoryActivities>(region, taskQueuePrefix);
 
   const regions = planRegions(plan);
@@ -34,7 +34,7 @@ export async function statusWorkflow(raw: StatusWorkflowInput): Promise<StatusRe
         const inventory: RegionInventory = { region, entries: [], listCalls: 0 };
         let nextToken: string | undefined;
         do {
-          const page = await acts(region).listInventory({ region, nextToken, maxPages: PAGES_PER_ACTIVITY });
+          const page = await acts(region).listInventory({ region, nextToken, maxPages: pagesPerCall });
           for (const e of page.entries) inventory.entries.push(e);
           inventory.listCalls += page.listCalls;
           nextToken = page.nextToken;

@@ -101,6 +101,40 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
     expect(report.counts[h.drRegion]).toMatchObject({ missing: 500 });
   });
 
+  it.skipIf(onAws)(
+    `an inventory larger than one activity page is read page by page: no activity result carries more than its pages (${LAB_ONLY})`,
+    async () => {
+      // Prepare: 350 secrets (with the other tests' secrets, the primary lists several pages of 100).
+      const n = `${h.names}paged/`;
+      await h.lab!.seed(
+        h.primaryRegion,
+        Array.from({ length: 350 }, (_, i) => ({ name: `${n}s${String(i).padStart(4, '0')}`, value: value() })),
+      );
+      const plan = { ...h.plan(), secrets: { include: [{ prefix: n }], exclude: [] } };
+      const workflowId = statusWorkflowId(plan.name, 'paged');
+      // Act: one ListSecrets page per activity.
+      const report = await h.client.workflow.execute<typeof statusWorkflow>('statusWorkflow', {
+        taskQueue: workflowTaskQueue(h.prefix),
+        workflowId,
+        args: [{ plan, taskQueuePrefix: h.prefix, pagesPerCall: 1 }],
+        workflowExecutionTimeout: '2m',
+      });
+      // Assess: every secret is in the report, read through ≥ 4 activity results of ≤ 100 entries each, chained by their cursor.
+      expect(report.rows).toHaveLength(350);
+      const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
+      const pages = (history.events ?? []).flatMap((e) => {
+        const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+        const v = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { region?: string; entries?: unknown[]; nextToken?: string }) : undefined;
+        return v && Array.isArray(v.entries) ? [v as { region: string; entries: unknown[]; nextToken?: string }] : [];
+      });
+      const primary = pages.filter((p) => p.region === h.primaryRegion);
+      expect(primary.length, 'activity results of the primary Region').toBeGreaterThanOrEqual(4);
+      for (const p of pages) expect(p.entries.length).toBeLessThanOrEqual(100);
+      expect(primary.slice(0, -1).every((p) => typeof p.nextToken === 'string')).toBe(true);
+      expect(primary.at(-1)?.nextToken).toBeUndefined();
+    },
+  );
+
   it.skipIf(onAws)(`still answers during a primary outage, from the DR Region (${LAB_ONLY})`, async () => {
     const n = `${h.names}outage/`;
     await h.lab!.seed(h.primaryRegion, [{ name: `${n}db`, value: value(), replicaRegions: [h.drRegion] }]);
