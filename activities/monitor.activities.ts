@@ -6,7 +6,7 @@
  * that answers with an error (denied, throttled, rejected: `classifyAwsError`) is reachable with
  * a `problem`: never an outage (DESIGN invariant 9).
  */
-import type { RegionSurvey } from '../domain/health.js';
+import { SURVEY_PAGES, type RegionSurvey } from '../domain/health.js';
 import type { RegionClients } from './clients.js';
 import { classifyAwsError, describeAwsError } from './aws-errors.js';
 import { createInventoryActivities } from './inventory.activities.js';
@@ -46,13 +46,17 @@ export function createMonitorActivities(clients: RegionClients) {
       return { region, ...(await probe()) };
     },
 
-    /** Probe, then (when it answered) the Region's inventory from ListSecrets pages. */
-    async surveyRegion(input: { region: string }): Promise<RegionSurvey> {
+    /**
+     * Probe, then (when it answered) the Region's inventory from ListSecrets pages: at most `maxPages`
+     * (default SURVEY_PAGES), with `inventory.nextToken` when there is more (the monitor reads the rest
+     * through `listInventory`, so no result outgrows a payload on a large fleet).
+     */
+    async surveyRegion(input: { region: string; maxPages?: number }): Promise<RegionSurvey> {
       if (input.region !== region) throw new Error(`surveyRegion for ${input.region} reached the worker of ${region} (task queue routing bug)`);
       const p = await probe();
       if (!p.reachable || p.problem) return { region, ...p };
       try {
-        return { region, ...p, inventory: await inventory.listInventory({ region }) };
+        return { region, ...p, inventory: await inventory.listInventory({ region, maxPages: input.maxPages ?? SURVEY_PAGES }) };
       } catch (err) {
         return { region, ...failedProbe(err, p.latencyMs ?? 0) };
       }

@@ -24,6 +24,8 @@ export const FailbackInput = z.object({
   /** Secrets per activity (default 50); tests make it small. */
   batchSize: z.number().int().min(1).max(500).optional(),
   /** Secrets per child workflow (default 500); tests make it small to see pause/cancel between chunks. */
+  /** Chunk children running at once (default 4); tests make it 1 to see pause and cancel land between chunks. */
+  chunksInFlight: z.number().int().min(1).max(16).optional(),
   chunkSize: z.number().int().min(1).max(500).optional(),
 });
 export type FailbackInput = z.input<typeof FailbackInput>;

@@ -62,6 +62,9 @@ export function answeredProbeReason(region: string, kind: Exclude<AwsErrorClass,
 }
 
 /** What the monitor's survey activity returns for one Region. */
+/** ListSecrets pages per survey or inventory activity of the monitor: 500 secrets, a result of ~100 KB (Temporal's payloads stay far below their limit). */
+export const SURVEY_PAGES = 5;
+
 export const RegionSurvey = z.object({
   region: z.string(),
   /** The Region answered (also with an error: see `problem`). */
@@ -70,7 +73,8 @@ export const RegionSurvey = z.object({
   error: z.string().optional(),
   /** It answered, but with an error: denied, throttled or rejected (never an outage). */
   problem: AwsErrorClass.exclude(['unreachable']).optional(),
-  inventory: z.custom<RegionInventory>().optional(),
+  /** `nextToken`: more pages to read (a large fleet: the monitor reads them with listInventory). */
+  inventory: z.custom<RegionInventory & { nextToken?: string }>().optional(),
 });
 export type RegionSurvey = z.infer<typeof RegionSurvey>;
 

@@ -52,7 +52,7 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
   const { plan, input, from, reverse } = run;
   await runBatches({
     batches: chunk<FailbackItem | string>(list, input.chunkSize ?? CHUNK_SIZE),
-    inFlight: CHUNKS_IN_FLIGHT,
+    inFlight: input.chunksInFlight ?? CHUNKS_IN_FLIGHT,
     control: opts.control,
     ...(phase === 'reconcile'
       ? {

@@ -11,7 +11,8 @@ import { ParentClosePolicy, getExternalWorkflowHandle, log, startChild, workflow
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { MonitorActivities } from '../activities/monitor.activities.js';
-import { assessFleet, MonitorInput, type MonitorHealth, type RegionHealth, type RegionSurvey } from '../domain/health.js';
+import type { InventoryActivities } from '../activities/inventory.activities.js';
+import { assessFleet, MonitorInput, SURVEY_PAGES, type MonitorHealth, type RegionHealth, type RegionSurvey } from '../domain/health.js';
 import { recoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { RecoveryHint } from '../domain/inbound-events.js';
 import { planRegions } from '../domain/plan.js';
@@ -113,13 +114,43 @@ export class MonitorRun {
     };
   }
 
-  /** One survey of every Region (a Region that does not answer is an observation, not an error). */
+  /**
+   * One survey of every Region (a Region that does not answer is an observation, not an error). A large
+   * fleet's inventory comes in pages (SURVEY_PAGES per activity, each result bounded); a page that fails
+   * after the probe answered leaves the Region reachable with no inventory: parity is then not assessed this
+   * cycle, rather than judged on part of the fleet.
+   */
   survey(): Promise<RegionSurvey[]> {
-    const acts = (region: string) => regionActivities<MonitorActivities>(region, this.input.taskQueuePrefix, PROBE_OPTIONS);
+    const prefix = this.input.taskQueuePrefix;
+    const acts = (region: string) => regionActivities<MonitorActivities>(region, prefix, PROBE_OPTIONS);
+    const rest = async (first: RegionSurvey): Promise<RegionSurvey> => {
+      const inventory = first.inventory;
+      if (!inventory?.nextToken) return first;
+      const entries = [...inventory.entries];
+      let listCalls = inventory.listCalls;
+      let nextToken: string | undefined = inventory.nextToken;
+      try {
+        while (nextToken) {
+          const page = await regionActivities<InventoryActivities>(first.region, prefix, PROBE_OPTIONS).listInventory({
+            region: first.region,
+            nextToken,
+            maxPages: SURVEY_PAGES,
+          });
+          entries.push(...page.entries);
+          listCalls += page.listCalls;
+          nextToken = page.nextToken;
+        }
+      } catch (err) {
+        const { inventory: _partial, ...probe } = first;
+        return { ...probe, error: `inventory incomplete (parity not assessed this cycle): ${failureMessage(err)}` };
+      }
+      return { ...first, inventory: { region: first.region, entries, listCalls } };
+    };
     return Promise.all(
       this.regions.map((region) =>
         acts(region)
-          .surveyRegion({ region })
+          .surveyRegion({ region, maxPages: SURVEY_PAGES })
+          .then(rest)
           .catch((err: unknown): RegionSurvey => ({ region, reachable: false, error: failureMessage(err) })),
       ),
     );

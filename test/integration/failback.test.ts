@@ -596,7 +596,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     const { plan, names } = await fleet('control', 8);
     await failOver(plan);
     const gated = { ...plan, failover: { ...plan.failover, requireApproval: true } };
-    const handle = await startFailback(gated, { skipApproval: false, chunkSize: 1, batchSize: 1 });
+    const handle = await startFailback(gated, { skipApproval: false, chunkSize: 1, batchSize: 1, chunksInFlight: 1 });
     const progress = () => handle.query(failbackProgressQuery);
     await eventually('the approval gate', async () => ((await progress()).step === 'awaitingApproval' ? true : undefined));
     Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });

@@ -11,7 +11,7 @@ import { workflowsPath } from '../../worker/worker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSecretCommand, PutSecretValueCommand, RotateSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { failoverWorkflowId, fenceWorkflowId, monitorWorkflowId, recoverWorkflowId } from '../../domain/ids.js';
-import type { MonitorHealth } from '../../domain/health.js';
+import { SURVEY_PAGES, type MonitorHealth } from '../../domain/health.js';
 import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
 import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
 import type { Plan } from '../../domain/plan.js';
@@ -242,6 +242,19 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
         console.log(`[monitor] ${region}: ${counts[region]} secrets, ${calls} ListSecrets calls in one cycle (bound ${bound})`);
       }
       expect(hh.regions.map((r) => r.state)).toEqual(['healthy', 'healthy']);
+      // The inventory came in pages: per Region a survey and then listInventory results of at most SURVEY_PAGES × 100 entries
+      // (a fleet of any size never travels as one payload).
+      const history = await m.fetchHistory();
+      const results = (history.events ?? []).flatMap((e) => {
+        const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+        const v = data
+          ? (JSON.parse(Buffer.from(data).toString('utf8')) as { region?: string; entries?: unknown[]; inventory?: { entries: unknown[] } })
+          : undefined;
+        const entries = v?.inventory?.entries ?? v?.entries;
+        return v?.region === FLEET_PRIMARY && Array.isArray(entries) ? [entries.length] : [];
+      });
+      expect(results.length, `inventory results of ${FLEET_PRIMARY} in the first cycle`).toBeGreaterThanOrEqual(2);
+      for (const size of results) expect(size).toBeLessThanOrEqual(SURVEY_PAGES * 100);
       // The query is answered from the workflow's memory: no AWS call.
       await h.lab!.resetCounters([FLEET_PRIMARY, FLEET_DR]);
       await health(m);
