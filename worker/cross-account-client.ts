@@ -107,6 +107,39 @@ export function httpPost(url: URL, headers: Record<string, string>, body: string
   });
 }
 
+/**
+ * One SigV4-signed POST to an AWS endpoint (the cross-account client's JSON and STS's Query requests):
+ * the signed headers, without the content-length httpPost sets itself, and the answer.
+ */
+export async function signedPost(opts: {
+  service: string;
+  region: string;
+  credentials: CredentialsOption;
+  url: URL;
+  headers: Record<string, string>;
+  body: string;
+  timeoutMs: number;
+  signingDate?: Date;
+}): Promise<HttpAnswer> {
+  const { url, body } = opts;
+  const credentials = typeof opts.credentials === 'function' ? opts.credentials : () => Promise.resolve(opts.credentials as AwsCredentialIdentity);
+  const signer = new SignatureV4({ service: opts.service, region: opts.region, credentials, sha256: NodeSha256, applyChecksum: false });
+  const request = {
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port ? { port: Number(url.port) } : {}),
+    path: url.pathname || '/',
+    query: {},
+    headers: { host: url.host, ...opts.headers, 'content-length': String(Buffer.byteLength(body)) },
+    body,
+  };
+  const signed = await signer.sign(request, opts.signingDate ? { signingDate: opts.signingDate } : {});
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(signed.headers)) if (k !== 'content-length') headers[k] = String(v);
+  return httpPost(url, headers, body, opts.timeoutMs);
+}
+
 /** The Secrets Manager endpoint of a Region: explicit, then the SDK's own endpoint variables, then the public one. */
 export function secretsManagerEndpoint(region: string, endpoint?: string, env: NodeJS.ProcessEnv = process.env): string {
   const configured = endpoint ?? env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? env.AWS_ENDPOINT_URL;
@@ -130,31 +163,20 @@ const DATE_FIELDS = ['LastRotatedDate', 'LastChangedDate', 'LastAccessedDate', '
 
 export function createCrossAccountClient(opts: CrossAccountClientOptions): CrossAccountSecretsApi {
   const url = new URL(secretsManagerEndpoint(opts.region, opts.endpoint, opts.env));
-  const credentials = typeof opts.credentials === 'function' ? opts.credentials : () => Promise.resolve(opts.credentials as AwsCredentialIdentity);
-  const signer = new SignatureV4({ service: 'secretsmanager', region: opts.region, credentials, sha256: NodeSha256, applyChecksum: false });
   const timeout = opts.requestTimeoutMs ?? 10_000;
 
   async function call<T>(operation: string, input: object): Promise<T> {
     const body = JSON.stringify(input);
-    const request = {
-      method: 'POST',
-      protocol: url.protocol,
-      hostname: url.hostname,
-      ...(url.port ? { port: Number(url.port) } : {}),
-      path: url.pathname || '/',
-      query: {},
-      headers: {
-        host: url.host,
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amz-target': `secretsmanager.${operation}`,
-        'content-length': String(Buffer.byteLength(body)),
-      },
+    const res = await signedPost({
+      service: 'secretsmanager',
+      region: opts.region,
+      credentials: opts.credentials,
+      url,
+      headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `secretsmanager.${operation}` },
       body,
-    };
-    const signed = await signer.sign(request, opts.now ? { signingDate: opts.now() } : {});
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(signed.headers)) if (k !== 'content-length') headers[k] = String(v);
-    const res = await httpPost(url, headers, body, timeout);
+      timeoutMs: timeout,
+      ...(opts.now ? { signingDate: opts.now() } : {}),
+    });
     const text = res.body;
     const ok = res.status >= 200 && res.status < 300;
     const header = (name: string): string | undefined => {

@@ -9,9 +9,8 @@
  * `$metadata.httpStatusCode`, so activities/aws-errors.ts classifies it; no answer: the transport's error.
  * The secret key and session token are returned to the caller only; never logged.
  */
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity } from '@smithy/types';
-import { httpPost, NodeSha256, type CredentialsOption } from './cross-account-client.js';
+import { signedPost, type CredentialsOption } from './cross-account-client.js';
 
 interface AssumeRoleInput {
   RoleArn: string;
@@ -65,22 +64,16 @@ function tag(xml: string, name: string): string | undefined {
 
 async function stsCall(opts: StsClientOptions, action: string, params: Record<string, string>): Promise<string> {
   const url = new URL(stsEndpoint(opts.region, opts.endpoint, opts.env));
-  const credentials = typeof opts.credentials === 'function' ? opts.credentials : () => Promise.resolve(opts.credentials as AwsCredentialIdentity);
-  const signer = new SignatureV4({ service: 'sts', region: opts.region, credentials, sha256: NodeSha256, applyChecksum: false });
   const body = new URLSearchParams({ Action: action, Version: '2011-06-15', ...params }).toString();
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: url.protocol,
-    hostname: url.hostname,
-    ...(url.port ? { port: Number(url.port) } : {}),
-    path: url.pathname || '/',
-    query: {},
-    headers: { host: url.host, 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+  const res = await signedPost({
+    service: 'sts',
+    region: opts.region,
+    credentials: opts.credentials,
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
     body,
+    timeoutMs: opts.requestTimeoutMs ?? 10_000,
   });
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(signed.headers)) headers[k] = String(v);
-  const res = await httpPost(url, headers, body, opts.requestTimeoutMs ?? 10_000);
   const text = res.body;
   if (res.status < 200 || res.status >= 300) {
     throw new StsError(tag(text, 'Code') ?? `Http${res.status}Error`, tag(text, 'Message') ?? '', res.status, tag(text, 'RequestId'));
