@@ -155,17 +155,23 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
   ): Promise<T> {
     // `open`: this run lifted the statement moment ago (copy-back); a fence put back since shows as an explicit deny below.
     let lifted = !opts.open && isFenced(d) && (await liftFenceStatement(d.ARN!, share));
+    let written = false;
     try {
       try {
-        return await write();
+        const out = await write();
+        written = true;
+        return out;
       } catch (err) {
         if (!deniedByFence(err) || !(await liftFenceStatement(d.ARN!, share))) throw err;
         lifted = true;
-        return await write();
+        const out = await write();
+        written = true;
+        return out;
       }
     } finally {
-      // Copy-back: the original is not authoritative until re-replication; its fence goes back at once.
-      if (lifted && opts.restore) await restoreFenceStatement(d.ARN!, share);
+      // Copy-back: the original is not authoritative until re-replication; its fence goes back at once. A write that
+      // failed puts it back too: the caller re-fences by the tag, which a lifted statement would leave in place.
+      if (lifted && (opts.restore || !written)) await restoreFenceStatement(d.ARN!, share);
     }
   }
 

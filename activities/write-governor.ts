@@ -219,7 +219,7 @@ export class WriteGovernor {
 
   /** Sends one write through the bucket; throttling is absorbed here (see the module comment), nowhere else. */
   async write<T>(send: () => Promise<T>): Promise<T> {
-    const region = this.key.split('/')[0]!;
+    const region = this.key.split(/[/@]/)[0]!; // `region`, `region/group` or `region@account`
     for (let tried = 1; ; tried++) {
       const slot = await this.acquire();
       const closed = gates.get(region)?.();

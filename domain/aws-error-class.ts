@@ -34,7 +34,20 @@ const DENIED_ERRORS = new Set([
   'CredentialsProviderError',
   'TokenProviderError',
 ]);
-const THROTTLED_ERRORS = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'ThrottledException', 'SlowDown']);
+/**
+ * Also our own WriteLeaseLost (activities/write-governor.ts: a write this process may no longer send because another
+ * worker holds the Region's write lease): like throttling, never one secret's failure, the batch's, retried by Temporal
+ * on the holder.
+ */
+const THROTTLED_ERRORS = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ThrottledException',
+  'SlowDown',
+  'WriteLeaseLost',
+]);
 
 /**
  * The class an AWS error name (and HTTP status) tells by itself; undefined when only network-level

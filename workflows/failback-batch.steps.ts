@@ -9,10 +9,9 @@ import type { FailbackBatchRun } from './failback-batch.run.js';
 import type { FailbackBatchResult } from './failback-batch.workflow.js';
 
 /**
- * `fused`: re-replication follows in this child (failback-batch.workflow.ts `through`): the
- * original's fence is not put back after the copy-back only to be lifted again seconds later — the
- * overwritten side is fenced already, so one side is writable at a time, and a secret that does not
- * get re-replicated has the original's fence put back by `result()`.
+ * `fused`: re-replication follows in this child (failback-batch.workflow.ts `through`). The copy-back
+ * still puts the original's fence statement back at once (the re-replication lifts it again): `result()`
+ * re-fences by the tag, so a statement left lifted after a later failure would leave both sides writable.
  */
 export async function reconcilePhase(b: FailbackBatchRun, opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
   await fenceOverwritten(b);
@@ -38,7 +37,7 @@ export async function fenceOverwritten(b: FailbackBatchRun): Promise<void> {
 }
 
 /** Reconciliation of the fenced secrets: read again, backups, copy-back (steps 0–3 of failback-batch.workflow.ts). */
-export async function reconcileFenced(b: FailbackBatchRun, opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
+export async function reconcileFenced(b: FailbackBatchRun, _opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
   const { from, to, reverse, failbackId } = b.input;
   const { source, target, share } = b;
   // The fenced side is read again: a write that landed there since `plan` is decided again instead of being overwritten.
@@ -80,11 +79,10 @@ export async function reconcileFenced(b: FailbackBatchRun, opts: { fused?: boole
         names: batch.map((i) => i.name),
         workflowId: failbackId,
         writeQuotaShare: share,
-        ...(opts.fused ? { keepOpen: true } : {}),
       });
       r.forEach((c) => {
         const i = b.get(c.name);
-        b.set(c.ok ? { ...i, copiedBack: true, ...(opts.fused ? { sourceOpen: true } : {}) } : b.fail(i, c.reason ?? 'copy-back failed'));
+        b.set(c.ok ? { ...i, copiedBack: true } : b.fail(i, c.reason ?? 'copy-back failed'));
       });
     });
     return [];
