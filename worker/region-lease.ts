@@ -158,6 +158,7 @@ export class RegionLease {
       this.stats.acquired++;
       await this.pause(this.o.quietMs ?? QUIET_MS);
       if (!this.stopped) await this.serve();
+      else await this.release(); // stopped during the quiet pause: the next holder need not wait for the term
     }
   }
 
@@ -166,11 +167,18 @@ export class RegionLease {
     const worker = await this.o.createWorker();
     this.worker = worker;
     const running = worker.run();
-    while (!this.stopped && this.held && (!this.o.after || this.o.after.held)) {
+    // A worker that ends by itself (it failed) must not keep the lease with nobody polling the Region's queue.
+    let ended = false;
+    void running.then(
+      () => ((ended = true), this.wake?.()),
+      () => ((ended = true), this.wake?.()),
+    );
+    while (!this.stopped && !ended && this.held && (!this.o.after || this.o.after.held)) {
       await this.pause(this.o.renewEveryMs ?? RENEW_EVERY_MS);
-      if (!this.stopped && !(await this.renew()) && !this.held) break;
+      if (!this.stopped && !ended && !(await this.renew()) && !this.held) break;
     }
-    const yielded = !this.stopped && this.held; // an earlier lease was lost: give this one up too
+    // An earlier lease was lost, or this Region's worker ended: give this one up (the loop asks again).
+    const yielded = !this.stopped && (this.held || ended);
     if (!this.stopped) {
       this.stats.lost++;
       this.o.log?.(`write lease of ${this.o.region}: lost; stopping this process's ${this.o.region} activities`);
@@ -178,14 +186,17 @@ export class RegionLease {
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch((err: unknown) => this.o.log?.(`worker of ${this.o.region} ended: ${(err as Error).message}`));
     this.worker = undefined;
-    if (this.stopped || yielded) {
-      // Activities finished (shutdown waits for them): the next holder may start at once (after its quiet pause).
-      await this.client.workflow
-        .getHandle(this.id)
-        .signal(releaseWriteLeaseSignal, { holder: this.holder })
-        .catch(() => undefined);
-    }
+    // Activities finished (shutdown waits for them): the next holder may start at once (after its quiet pause).
+    if (this.stopped || yielded) await this.release();
     this.validUntil = 0;
+  }
+
+  private async release(): Promise<void> {
+    this.validUntil = 0;
+    await this.client.workflow
+      .getHandle(this.id)
+      .signal(releaseWriteLeaseSignal, { holder: this.holder })
+      .catch(() => undefined);
   }
 
   /** Stop: finish the running activities, release the lease, end the loop. */
