@@ -34,6 +34,7 @@ import { writeGovernor } from './write-governor.js';
 import { requestToken } from './lineage.activities.js';
 import { sameValue } from './backup-support.js';
 import { createBackupSecretActivities } from './backup.activities.js';
+import { forEachListedSecret } from './list-secrets.js';
 
 /** A replica ensured in the recovery account (its ARN, and the backups its conflict resolution made), or why not. */
 interface EnsuredReplica {
@@ -82,6 +83,9 @@ export function replicaKindOf(d: CrossAccountDescribe | undefined, primaryArn: s
   return m?.[2] === name ? 'replica' : 'foreign';
 }
 
+/** The tag account setup puts on every replica it creates in a recovery account: how the recovery side knows the plan's secrets. */
+const PLAN_TAG = 'secrets-dr:plan';
+
 export function createAccountActivities(region: string, clientsOf: AccountClientsOf) {
   const guard = (r: string, what: string) => {
     if (r !== region) throw ApplicationFailure.nonRetryable(`${what} for ${r} reached the worker of ${region} (task queue routing bug)`, ErrorType.RoutingBug);
@@ -109,24 +113,21 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
       throw toFailure(err, `GetSecretValue ${id}`, where(c));
     }
   };
-  /** The plan's secrets as `c`'s account lists them (names only), one ListSecrets page per 100. */
+  /**
+   * The plan's secrets as `c`'s account lists them (names only), one ListSecrets page per 100. In a recovery
+   * account by the `secrets-dr:plan` tag setup puts on each replica it creates: a cross-account replica does not
+   * carry the primary's tags, so the plan's tag selectors would silently miss secrets there.
+   */
   const listPlanNames = async (c: AccountRegionClients, plan: Plan): Promise<string[]> => {
     const names: string[] = [];
-    let token: string | undefined;
-    do {
-      let page;
-      try {
-        page = await c.secretsManager.listSecrets({ MaxResults: 100, NextToken: token });
-      } catch (err) {
-        throw toFailure(err, 'ListSecrets', where(c));
-      }
-      for (const s of page.SecretList ?? []) {
-        if (!s.Name || s.DeletedDate || (s.PrimaryRegion && s.PrimaryRegion !== region)) continue;
-        if (isCoveredByPlan(plan, { name: s.Name, tags: s.Tags })) names.push(s.Name);
-      }
-      token = page.NextToken;
-      heartbeat();
-    } while (token);
+    const recoverySide = c.accountId !== undefined;
+    await forEachListedSecret(c.secretsManager, where(c), { heartbeat: true }, (s) => {
+      if (!s.Name || s.DeletedDate || (s.PrimaryRegion && s.PrimaryRegion !== region)) return;
+      const selected = recoverySide
+        ? (s.Tags ?? []).some((t) => t.Key === PLAN_TAG && t.Value === plan.name)
+        : isCoveredByPlan(plan, { name: s.Name, tags: s.Tags });
+      if (selected) names.push(s.Name);
+    });
     return names.sort();
   };
   /** Backs up `name` in `c`'s account and Region (a backup secret beside it), before it is replaced or deleted. */
@@ -313,7 +314,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
               CrossAccountPrimaryARN: primaryArn,
               KmsKeyId: account.kmsKeyId,
               ClientRequestToken: requestToken(input.workflowId, 'account-replica', account.accountId, name),
-              Tags: [{ Key: 'secrets-dr:plan', Value: input.plan.name }],
+              Tags: [{ Key: PLAN_TAG, Value: input.plan.name }],
             }),
           );
           const replicaArn = created.ARN ?? (await describe(recovery, name))?.ARN;
