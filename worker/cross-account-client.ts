@@ -84,7 +84,7 @@ interface HttpAnswer {
  * which refuses some ports and hides the socket error codes). No answer: the socket's error
  * (ECONNREFUSED, ECONNRESET...: `code`), or a `TimeoutError` after `timeoutMs`.
  */
-export function httpPost(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
+function httpPost(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
   const https = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(
