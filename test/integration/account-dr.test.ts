@@ -7,6 +7,7 @@
  * Workers reach the recovery account only through STS AssumeRole of the plan's role (ExternalId),
  * under the generated recovery-role policy, which the lab enforces.
  */
+import type { Plan } from '../../domain/plan.js';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -191,8 +192,11 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}revoked/`;
     const names = [`${prefix}db`, `${prefix}queue`];
-    const seeded = await fx.seed(DOOMED, names, value);
-    const plan = await fx.planFor(prefix);
+    // Selected by a tag: a cross-account replica does not carry the primary's tags, so the recovery side must know the
+    // plan's secrets by the tag setup puts on each replica (with the primary revoked, nothing else can tell).
+    const tier = { key: 'dr-tier', value: `t-${h.prefix.slice(-6)}` };
+    const seeded = await fx.seed(DOOMED, names, value, [{ Key: tier.key, Value: tier.value }]);
+    const plan: Plan = { ...(await fx.planFor(prefix)), secrets: { include: [{ tag: tier }], exclude: [] } };
     // Workers whose own (primary-account) credentials are the doomed account's key.
     const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
     const prefixQ = `${h.prefix}-doomed`;

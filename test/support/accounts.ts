@@ -31,11 +31,11 @@ export function accountFixtures(h: Harness, labUrl: string) {
     async accounts() {
       for (const accountId of [RECOVERY, DOOMED]) await lab('/_lab/accounts', { accountId });
     },
-    async seed(account: string, names: string[], value: () => string): Promise<Record<string, string>> {
+    async seed(account: string, names: string[], value: () => string, tags?: Array<{ Key: string; Value: string }>): Promise<Record<string, string>> {
       const out: Record<string, string> = {};
       for (const name of names) {
         out[name] = value();
-        await sm(account).send(new CreateSecretCommand({ Name: name, SecretString: out[name] }));
+        await sm(account).send(new CreateSecretCommand({ Name: name, SecretString: out[name], ...(tags ? { Tags: tags } : {}) }));
       }
       return out;
     },
