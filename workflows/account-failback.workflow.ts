@@ -8,22 +8,15 @@
  * setup's tail creates the replica again, associates it and waits for InSync. A secret whose
  * policy says `ask` is left untouched on both sides and reported (exit code 3).
  */
-import { setHandler } from '@temporalio/workflow';
 import { AccountFailbackInput, type AccountReport } from '../domain/account-dr.js';
 import { accountSetupMachine } from './machines/account-setup.machine.js';
-import { AccountRun, associate, awaitInSync, createReplicas, failbackPreflight, inspect, reconcile } from './account.steps.js';
-import { accountProgressQuery } from './account.messages.js';
+import { AccountRun, answerProgress, associate, awaitInSync, createReplicas, failbackPreflight, inspect, reconcile } from './account.steps.js';
 import { MachineDriver } from './kit/run-machine.js';
 
 export async function accountFailbackWorkflow(raw: AccountFailbackInput): Promise<AccountReport> {
   const run = new AccountRun(AccountFailbackInput.parse(raw));
   const machine = new MachineDriver(accountSetupMachine, { failback: true });
-  setHandler(accountProgressQuery, () => ({
-    workflowId: run.workflowId,
-    accountId: run.input.accountId,
-    state: machine.state,
-    counts: run.report('partial').counts,
-  }));
+  answerProgress(run, () => machine.state);
   const outcome = await machine.run({
     preflight: () => failbackPreflight(run),
     reconcile: () => reconcile(run),

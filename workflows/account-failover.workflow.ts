@@ -16,11 +16,9 @@
  *   already-standalone). Verify describes each promoted secret again.
  * - No fence: the primary account is the suspect; nothing is written there but the detach.
  */
-import { setHandler } from '@temporalio/workflow';
 import { AccountFailoverInput, unreachablePrimaryConsequences, type AccountFailoverReport } from '../domain/account-dr.js';
 import { accountFailoverMachine } from './machines/account-failover.machine.js';
-import { AccountRun, detach, failoverPreflight, promote, verify } from './account.steps.js';
-import { accountProgressQuery } from './account.messages.js';
+import { AccountRun, answerProgress, detach, failoverPreflight, promote, verify } from './account.steps.js';
 import { MachineDriver } from './kit/run-machine.js';
 import { ApprovalGate } from './kit/approval-gate.js';
 
@@ -31,12 +29,7 @@ export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promis
   const requireApproval = input.plan.failover.requireApproval && !input.skipApproval;
   const machine = new MachineDriver(accountFailoverMachine, { requireApproval });
   gate.install(() => `${run.workflowId}, step: ${machine.state}`);
-  setHandler(accountProgressQuery, () => ({
-    workflowId: run.workflowId,
-    accountId: input.accountId,
-    state: machine.state,
-    counts: run.report('partial').counts,
-  }));
+  answerProgress(run, () => machine.state);
   const outcome = await machine.run({
     runPreflight: () => failoverPreflight(run),
     requestApproval: () =>

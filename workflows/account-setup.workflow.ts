@@ -7,22 +7,15 @@
  * from the primary account → wait for InSync (bounded by setup.inSyncTimeout).
  * Re-runs converge: InSync pairs are skipped, creation and association are idempotent.
  */
-import { setHandler } from '@temporalio/workflow';
 import { AccountSetupInput, type AccountReport } from '../domain/account-dr.js';
 import { accountSetupMachine } from './machines/account-setup.machine.js';
-import { AccountRun, associate, awaitInSync, createReplicas, inspect } from './account.steps.js';
-import { accountProgressQuery } from './account.messages.js';
+import { AccountRun, answerProgress, associate, awaitInSync, createReplicas, inspect } from './account.steps.js';
 import { MachineDriver } from './kit/run-machine.js';
 
 export async function accountSetupWorkflow(raw: AccountSetupInput): Promise<AccountReport> {
   const run = new AccountRun(AccountSetupInput.parse(raw));
   const machine = new MachineDriver(accountSetupMachine, { failback: false });
-  setHandler(accountProgressQuery, () => ({
-    workflowId: run.workflowId,
-    accountId: run.input.accountId,
-    state: machine.state,
-    counts: run.report('partial').counts,
-  }));
+  answerProgress(run, () => machine.state);
   const outcome = await machine.run({
     preflight: () => ({ type: 'STEP_FAILED', reason: 'setup has no preflight step' }),
     reconcile: () => ({ type: 'STEP_FAILED', reason: 'setup does not reconcile' }),

@@ -4,7 +4,7 @@
  * live), fills the run's outcomes and returns the event that moves the machine on. Decisions stay
  * in the machines; what a step cannot do is a STEP_FAILED event with the reason, never a throw.
  */
-import { sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { setHandler, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import {
   accountNeedsAttention,
   countAccountOutcomes,
@@ -20,6 +20,7 @@ import type { AccountActivities } from '../activities/account.activities.js';
 import { regionActivities } from './activity-options.js';
 import { chunk } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
+import { accountProgressQuery } from './account.messages.js';
 
 const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
 /** Writes: heartbeat after every AWS call; a crashed worker's attempt is retried (every write is idempotent). */
@@ -288,4 +289,14 @@ export function reconcile(run: AccountRun): Step<{ type: 'RECONCILED'; attention
     }
     return { type: 'RECONCILED', attention };
   });
+}
+
+/** The progress query of an account workflow: its machine's state and the counts so far (no values). */
+export function answerProgress(run: AccountRun, state: () => string): void {
+  setHandler(accountProgressQuery, () => ({
+    workflowId: run.workflowId,
+    accountId: run.input.accountId,
+    state: state(),
+    counts: run.report('partial').counts,
+  }));
 }
