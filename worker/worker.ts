@@ -94,6 +94,12 @@ export interface RunningWorkers {
   leases: Map<string, RegionLease>;
   /** Resolves when every worker has stopped. */
   done: Promise<void>;
+  /**
+   * Resolves once this process holds every lease it serves (at once, with `regionWorkers: 'always'`): until then a
+   * write into one of its Regions from another Region's activity is refused as WriteLeaseLost and retried.
+   * Rejects after `timeoutMs` (another process may hold a lease: that is a standby, not an error, for a real worker).
+   */
+  ready(timeoutMs?: number): Promise<void>;
   /** Where the workflow code came from: the caller's bundle, the prebuilt file, or bundled at start from source. */
   workflowCode: string;
   shutdown(): Promise<void>;
@@ -157,6 +163,13 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     workers,
     leases,
     done,
+    async ready(timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      while (![...leases.values()].every((l) => l.held)) {
+        if (Date.now() > until) throw new Error(`write leases not held after ${timeoutMs} ms: ${[...leases.keys()].join(', ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     workflowCode: options.workflowBundle
       ? 'given bundle'
       : source.workflowBundle && 'codePath' in source.workflowBundle

@@ -140,6 +140,7 @@ export async function startHarness(name: string): Promise<Harness> {
     workflowBundle: await testWorkflowBundle(),
     ...workerClients,
   });
+  await workers.ready();
   const connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default', ...(binder ? { interceptors: { workflow: [binder.interceptor()] } } : {}) });
   const clients = new Map<string, SecretsManagerClient>();
