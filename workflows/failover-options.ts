@@ -23,11 +23,15 @@ export const INSPECT_OPTIONS: ActivityOptions = {
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s', maximumAttempts: 2, nonRetryableErrorTypes },
 };
 
-/** Fencing the old primary is best effort in the failover itself; what is not done goes pending. */
+/**
+ * Fencing the old primary is best effort in the failover itself; what is not done goes pending. Five attempts
+ * (1 + 2 + 4 + 8 s apart) outlast a write-lease handover (term 10 s + 1.1 s quiet): WriteLeaseLost is not
+ * evidence that the old primary is down.
+ */
 export const FENCE_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '15m',
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 3, nonRetryableErrorTypes },
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes },
 };
 
 /** Small side steps (events, rotation, key): a few attempts, then reported. */
