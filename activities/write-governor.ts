@@ -23,7 +23,7 @@
  *
  * One governor per Region per process, and one process writing per Region at a time: the Region's
  * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
- * and `setWriteGate` lets a write through only while that lease is valid. So any number of worker
+ * and `addWriteGate` lets a write through only while that lease is valid. So any number of worker
  * processes share a Region's `writeQuotaShare` without a per-process setting.
  */
 import { ApplicationFailure } from '@temporalio/common';
@@ -222,7 +222,7 @@ export class WriteGovernor {
     const region = this.key.split(/[/@]/)[0]!; // `region`, `region/group` or `region@account`
     for (let tried = 1; ; tried++) {
       const slot = await this.acquire();
-      const closed = gates.get(region)?.();
+      const closed = gateClosed(region);
       if (closed) {
         slot.answeredAt = slot.sentAt; // never sent
         throw leaseLost(this.key, closed);
@@ -265,13 +265,34 @@ function leaseLost(name: string, reason: string): ApplicationFailure {
   });
 }
 
-/** Per Region: undefined while this process may write there, else why not (worker/region-lease.ts installs them). */
-const gates = new Map<string, () => string | undefined>();
+/**
+ * Per Region, the gates of this process's write leases (worker/region-lease.ts installs one per lease): each
+ * answers undefined while its lease is held, else why not. A process serving several task queue prefixes (tests
+ * do) holds a lease per prefix: it may write while it holds any of them, since its governor is one per Region.
+ */
+const gates = new Map<string, Set<() => string | undefined>>();
 
-/** Lets writes to `region` through only while `gate()` returns undefined (undefined `gate`: always). */
-export function setWriteGate(region: string, gate: (() => string | undefined) | undefined): void {
-  if (gate) gates.set(region, gate);
-  else gates.delete(region);
+/** Lets writes to `region` through only while one of its gates is open (no gate: always). Returns the gate's removal. */
+export function addWriteGate(region: string, gate: () => string | undefined): () => void {
+  const set = gates.get(region) ?? gates.set(region, new Set()).get(region)!;
+  set.add(gate);
+  return () => {
+    set.delete(gate);
+    if (set.size === 0) gates.delete(region);
+  };
+}
+
+/** Why this process may not write to `region` now, or undefined. */
+function gateClosed(region: string): string | undefined {
+  const set = gates.get(region);
+  if (!set) return undefined;
+  let reason: string | undefined;
+  for (const gate of set) {
+    const r = gate();
+    if (r === undefined) return undefined;
+    reason ??= r;
+  }
+  return reason;
 }
 
 const governors = new Map<string, WriteGovernor>();

@@ -31,7 +31,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
 import { workflowTaskQueue, writeLeaseWorkflowId } from '../domain/ids.js';
-import { setWriteGate } from '../activities/write-governor.js';
+import { addWriteGate } from '../activities/write-governor.js';
 import type { writeLeaseWorkflow } from '../workflows/write-lease.workflow.js';
 import { releaseWriteLeaseSignal, renewWriteLeaseUpdate } from '../workflows/write-lease.messages.js';
 
@@ -66,6 +66,7 @@ export class RegionLease {
   private stopped = false;
   private wake: (() => void) | undefined;
   private validUntil = 0;
+  private readonly removeGate: () => void;
   private worker: Worker | undefined;
   /** Resolves when the lease loop has ended (after stop()). */
   readonly done: Promise<void>;
@@ -75,7 +76,7 @@ export class RegionLease {
     this.client = new Client({ connection: o.connection, namespace: o.namespace });
     this.id = writeLeaseWorkflowId(o.region, o.taskQueuePrefix);
     this.term = o.termMs ?? LEASE_TERM_MS;
-    setWriteGate(o.region, () => this.closedBecause());
+    this.removeGate = addWriteGate(o.region, () => this.closedBecause());
     this.done = this.loop();
   }
 
@@ -205,6 +206,6 @@ export class RegionLease {
     this.wake?.();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
     await this.done;
-    setWriteGate(this.o.region, undefined);
+    this.removeGate();
   }
 }

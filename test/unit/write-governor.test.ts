@@ -11,7 +11,7 @@ import {
   AUTO_INCREASE_PER_S,
   backoffMs,
   RECOVERY_MS,
-  setWriteGate,
+  addWriteGate,
   THROTTLED_TRIES,
   TRUSTED_ANSWERS,
   WINDOW_MS,
@@ -109,7 +109,7 @@ describe('token bucket and share', () => {
 
   it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
     let reason: string | undefined = 'this worker process does not hold the write lease of gate-test';
-    setWriteGate('gate-test', () => reason);
+    const remove = addWriteGate('gate-test', () => reason);
     try {
       const g = new WriteGovernor(10, 'gate-test/tagging');
       let sent = 0;
@@ -121,7 +121,26 @@ describe('token bucket and share', () => {
       await vi.runAllTimersAsync();
       expect([await ok, sent, g.stats.sends]).toEqual([1, 1, 1]);
     } finally {
-      setWriteGate('gate-test', undefined);
+      remove();
+    }
+  });
+
+  it('a process holding several leases of a Region (one per task queue prefix) may write while any of them is held', async () => {
+    const held = { a: false, b: true };
+    const removeA = addWriteGate('gates-test', () => (held.a ? undefined : 'lease a not held'));
+    const removeB = addWriteGate('gates-test', () => (held.b ? undefined : 'lease b not held'));
+    try {
+      const g = new WriteGovernor(10, 'gates-test');
+      const sent = g.write(async () => 'sent');
+      await vi.runAllTimersAsync();
+      expect(await sent).toBe('sent');
+      held.b = false;
+      const refused = g.write(async () => 'sent').catch((e: unknown) => e);
+      await vi.runAllTimersAsync();
+      expect(await refused).toMatchObject({ type: 'WriteLeaseLost', message: expect.stringMatching(/lease a not held/) });
+    } finally {
+      removeA();
+      removeB();
     }
   });
 });
