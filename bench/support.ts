@@ -121,6 +121,8 @@ interface TemporalCost {
   largestHistory: WorkflowCost;
   /** The largest single event (its payloads and their envelope) of the `scanned` largest histories: an upper bound of the largest payload. */
   largestPayload: { workflowId: string; bytes: number; eventType: string; scanned: number };
+  /** The largest history's bytes by event type, largest first: where its size comes from. */
+  largestHistoryByEventType: { eventType: string; events: number; bytes: number }[];
   /** Every run, slowest first (phases of a procedure are its children). */
   runs: WorkflowCost[];
   /** Limits exceeded (empty: within every limit). */
@@ -152,6 +154,7 @@ export async function measureTemporalCost(client: Client, idPrefix: string, n: n
   const bySize = [...runs].sort((a, b) => b.bytes - a.bytes);
   const largestHistory = bySize[0] ?? empty;
   const largestPayload = { workflowId: '', bytes: 0, eventType: '', scanned: Math.min(scan, bySize.length) };
+  const byType = new Map<string, { eventType: string; events: number; bytes: number }>();
   for (const wf of bySize.slice(0, scan)) {
     let nextPageToken: Uint8Array | undefined;
     do {
@@ -163,12 +166,12 @@ export async function measureTemporalCost(client: Client, idPrefix: string, n: n
       });
       for (const e of page.history?.events ?? []) {
         const bytes = proto.temporal.api.history.v1.HistoryEvent.encode(e).finish().length;
-        if (bytes > largestPayload.bytes)
-          Object.assign(largestPayload, {
-            workflowId: wf.workflowId,
-            bytes,
-            eventType: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType),
-          });
+        const eventType = proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType);
+        if (bytes > largestPayload.bytes) Object.assign(largestPayload, { workflowId: wf.workflowId, bytes, eventType });
+        if (wf === largestHistory) {
+          const t = byType.get(eventType) ?? { eventType, events: 0, bytes: 0 };
+          byType.set(eventType, { eventType, events: t.events + 1, bytes: t.bytes + bytes });
+        }
       }
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
     } while (nextPageToken);
@@ -190,6 +193,7 @@ export async function measureTemporalCost(client: Client, idPrefix: string, n: n
     bytesPerSecret: bytes / Math.max(1, n),
     largestHistory,
     largestPayload,
+    largestHistoryByEventType: [...byType.values()].sort((a, b) => b.bytes - a.bytes),
     runs: runs.sort((a, b) => b.seconds - a.seconds),
     violations,
   };
@@ -201,7 +205,11 @@ export function describeTemporalCost(c: TemporalCost): string {
   return [
     `Temporal cost: ${c.workflows} workflows, ${c.eventsPerSecret.toFixed(2)} events and ${c.bytesPerSecret.toFixed(0)} history bytes per secret;`,
     `largest history ${c.largestHistory.events} events / ${kb(c.largestHistory.bytes)} (${c.largestHistory.workflowId}; limits ${TEMPORAL_LIMITS.historyEvents} events / ${kb(TEMPORAL_LIMITS.historyBytes)});`,
-    `largest event ${kb(c.largestPayload.bytes)} (${c.largestPayload.eventType}, limit ${kb(TEMPORAL_LIMITS.payloadBytes)} per payload)`,
+    `largest event ${kb(c.largestPayload.bytes)} (${c.largestPayload.eventType}, limit ${kb(TEMPORAL_LIMITS.payloadBytes)} per payload);`,
+    `largest history by event type: ${c.largestHistoryByEventType
+      .slice(0, 4)
+      .map((t) => `${t.eventType.replace(/^EVENT_TYPE_/, '').toLowerCase()} ${t.events} × = ${kb(t.bytes)}`)
+      .join(', ')}`,
     c.violations.length ? `— OVER THE LIMITS: ${c.violations.slice(0, 5).join('; ')}` : '— within the limits',
   ].join(' ');
 }
