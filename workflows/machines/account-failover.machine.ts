@@ -1,12 +1,15 @@
 /**
  * Account failover (pure decisions; the workflow runs the named effects):
  *
- *   preflight ─► awaitingApproval? ─► detaching (primary account answers) ─► promoting ─► verifying ─► done | partial
- *                                 └──────────── (primary account unusable) ─┘
+ *   preflight ─► awaitingApproval? ─► fencing? ─► detaching (primary account answers) ─► promoting ─► verifying ─► done | partial
+ *                                 └──────────────────────── (primary account unusable) ─┘
  *   preflight problems ─► rejected · REJECTED / APPROVAL_TIMEOUT ─► rejected · STEP_FAILED ─► failed
  *
- * Detaching first (DisassociateCrossAccountReplica from the primary) is the graceful path: the
- * primary stops sending, both sides agree the link is cut. When the primary account refuses our
+ * Fencing first (planned: the primary account answers, and failover.fence), as Region failover
+ * does: a deny-writes statement on each primary, so the applications still writing in the primary
+ * account are refused instead of losing their writes to a replica that no longer follows; a secret
+ * that cannot be fenced needs attention. Then detaching (DisassociateCrossAccountReplica from the
+ * primary) is the graceful path: the primary stops sending, both sides agree the link is cut. When the primary account refuses our
  * credentials or does not answer, the replicas are promoted as they stand
  * (StopReplicationToReplica in the recovery account works without the primary) and the report
  * says what that means. A detach that fails for some secrets does not stop promotion.
@@ -17,6 +20,8 @@ import type { GateEvent } from '../kit/approval-gate.js';
 
 interface AccountFailoverMachineInput {
   requireApproval: boolean;
+  /** failover.fence: fence the primary account's secrets when it answers. */
+  fence: boolean;
 }
 
 interface AccountFailoverContext extends AccountFailoverMachineInput {
@@ -30,6 +35,7 @@ interface AccountFailoverContext extends AccountFailoverMachineInput {
 export type AccountFailoverEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }
   | GateEvent
+  | { type: 'FENCED'; attention: number }
   | { type: 'DETACHED'; attention: number }
   | { type: 'PROMOTED'; attention: number }
   | { type: 'VERIFIED'; attention: number }
@@ -48,11 +54,13 @@ export const accountFailoverMachine = setup({
     hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && (event.problems.length > 0 || event.toPromote === 0),
     needsApproval: ({ context }) => context.requireApproval,
     primaryAnswers: ({ context }) => context.primaryAnswers,
+    shouldFence: ({ context }) => context.primaryAnswers && context.fence,
     needsAttention: ({ context }) => context.attention > 0,
   },
   actions: {
     runPreflight: noop,
     requestApproval: noop,
+    fence: noop,
     detach: noop,
     promote: noop,
     verify: noop,
@@ -90,7 +98,8 @@ export const accountFailoverMachine = setup({
         APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
       },
     },
-    cutting: { always: [{ guard: 'primaryAnswers', target: 'detaching' }, { target: 'promoting' }] },
+    cutting: { always: [{ guard: 'shouldFence', target: 'fencing' }, { guard: 'primaryAnswers', target: 'detaching' }, { target: 'promoting' }] },
+    fencing: { entry: 'fence', on: { FENCED: { target: 'detaching', actions: 'addAttention' } } },
     detaching: { entry: 'detach', on: { DETACHED: { target: 'promoting', actions: 'addAttention' } } },
     promoting: { entry: 'promote', on: { PROMOTED: { target: 'verifying', actions: 'addAttention' } } },
     verifying: { entry: 'verify', on: { VERIFIED: { target: 'settled', actions: 'addAttention' } } },
