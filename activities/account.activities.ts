@@ -458,7 +458,9 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
      * policy, then the `secrets-dr:fenced` tag naming this account failover (the tag marks a
      * complete fence). Describe first: a secret already fenced (tagged) is left as it is.
      */
-    async fenceAccountPrimaries(input: AccountStepInput & { items: Array<{ name: string; primaryArn: string }>; workflowId: string }): Promise<AccountOutcome[]> {
+    async fenceAccountPrimaries(
+      input: AccountStepInput & { items: Array<{ name: string; primaryArn: string }>; workflowId: string },
+    ): Promise<AccountOutcome[]> {
       const { primary } = sides(input);
       const share = input.plan.failover.writeQuotaShare;
       const out: AccountOutcome[] = [];
@@ -472,7 +474,10 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           if (tagOf(p, FENCE_TAG) === undefined) {
             await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, true);
             await gov(primary, share, 'tagging').write(() =>
-              primary.secretsManager.tagResource({ SecretId: p.ARN!, Tags: [{ Key: FENCE_TAG, Value: accountFenceTagValue(input.workflowId, input.accountId) }] }),
+              primary.secretsManager.tagResource({
+                SecretId: p.ARN!,
+                Tags: [{ Key: FENCE_TAG, Value: accountFenceTagValue(input.workflowId, input.accountId) }],
+              }),
             );
           }
           out.push({ name: item.name, status: 'unchanged' });
@@ -576,7 +581,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           await setDeny(recovery, share, before.ARN, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, true);
           // Re-check after the fence: every write the applications made before it is in this read.
           const r = await describe(recovery, before.ARN);
-          if (!r?.ARN || r.DeletedDate !== undefined || r.CrossAccountPrimary) throw new Error(`${name} changed in account ${account.accountId} while it was being fenced`);
+          if (!r?.ARN || r.DeletedDate !== undefined || r.CrossAccountPrimary)
+            throw new Error(`${name} changed in account ${account.accountId} while it was being fenced`);
           const recoveryValue = await readCurrent(recovery, r.ARN);
           const primaryValue = await readCurrent(primary, p.ARN);
           if (!recoveryValue || !primaryValue) throw new Error('a side has no readable AWSCURRENT version');
@@ -608,7 +614,9 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
               primary.secretsManager.putSecretValue({
                 SecretId: p.ARN!,
                 ClientRequestToken: token,
-                ...(recoveryValue.SecretBinary !== undefined ? { SecretBinary: recoveryValue.SecretBinary } : { SecretString: recoveryValue.SecretString ?? '' }),
+                ...(recoveryValue.SecretBinary !== undefined
+                  ? { SecretBinary: recoveryValue.SecretBinary }
+                  : { SecretString: recoveryValue.SecretString ?? '' }),
               }),
             );
           }

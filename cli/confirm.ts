@@ -52,11 +52,7 @@ export async function confirmByRegion(
   for (const line of c.preview) output.write(`${line}\n`);
   const expected = c.regions.join(',');
   const noun = c.noun ?? (c.regions.length > 1 ? 'the Regions, comma-separated' : 'the Region');
-  const answer = await readAnswer(
-    `${paint(io, 'bold', `To ${c.action}, type ${noun} (${expected}):`)} `,
-    streams.input ?? process.stdin,
-    output,
-  );
+  const answer = await readAnswer(`${paint(io, 'bold', `To ${c.action}, type ${noun} (${expected}):`)} `, streams.input ?? process.stdin, output);
   const typed = answer?.replace(/\s+/g, '');
   if (typed === expected) {
     output.write(`${symbol(io, 'ok')} confirmed: ${c.action}\n`);

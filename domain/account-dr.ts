@@ -265,11 +265,15 @@ export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<P
   const answers = status.primaryAccount.reach === 'answers';
   const problems: string[] = [];
   if (status.recoveryAccount.reach !== 'answers')
-    problems.push(`the recovery account ${status.accountId} ${status.recoveryAccount.reach}${status.recoveryAccount.error ? ` (${status.recoveryAccount.error})` : ''}: nothing can be promoted there`);
+    problems.push(
+      `the recovery account ${status.accountId} ${status.recoveryAccount.reach}${status.recoveryAccount.error ? ` (${status.recoveryAccount.error})` : ''}: nothing can be promoted there`,
+    );
   const items = status.secrets.map((s): AccountFailoverPreview['items'][number] => {
-    if (!isPromotable(s)) return { name: s.name, action: 'cannot', fence: false, detach: false, note: `no cross-account replica (${s.replica}): run account setup first` };
+    if (!isPromotable(s))
+      return { name: s.name, action: 'cannot', fence: false, detach: false, note: `no cross-account replica (${s.replica}): run account setup first` };
     const fence = answers && plan.failover.fence;
-    if (isPromotedCopy(s)) return { name: s.name, action: 'already-standalone', fence, detach: false, note: `promoted earlier${s.promotedBy ? ` by ${s.promotedBy}` : ''}` };
+    if (isPromotedCopy(s))
+      return { name: s.name, action: 'already-standalone', fence, detach: false, note: `promoted earlier${s.promotedBy ? ` by ${s.promotedBy}` : ''}` };
     const view = s.primaryView ?? s.replicaView;
     const note = view && view !== 'InSync' ? `replication ${view}: writes not yet replicated are not in the promoted copy` : undefined;
     return { name: s.name, action: 'promote', fence, detach: answers, ...(note ? { note } : {}) };

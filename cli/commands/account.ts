@@ -55,7 +55,7 @@ function requireRecoveryAccount(plan: Plan, accountId: string, option: string): 
     );
 }
 
-export function accountExitCode(r: Pick<AccountReport, 'outcome'>): ExitCode {
+function accountExitCode(r: Pick<AccountReport, 'outcome'>): ExitCode {
   return r.outcome === 'done' ? ExitCode.Ok : r.outcome === 'partial' ? ExitCode.NeedsAttention : ExitCode.Failed;
 }
 
@@ -105,20 +105,18 @@ function progressLine(p: AccountProgress): string {
 }
 
 /** How `follow` (and `watch`) shows an account operation: its machine state and counts, the approval gate, the report. */
-function accountFollow<W extends (...args: never[]) => Promise<AccountReport>>(noun: string): FollowSpec<W, AccountProgress> {
-  return {
-    noun,
-    progressQuery: accountProgressQuery,
-    line: progressLine,
-    gates: (p) => (p.state === 'awaitingApproval' ? [''] : []),
-    render: (r, io) => renderAccountReport(noun, r as AccountReport, io),
-    exitCode: (r) => accountExitCode(r as AccountReport),
-    quietMs: 2_000,
-  };
-}
-export const accountFailoverFollow = accountFollow<typeof accountFailoverWorkflow>('account failover');
-export const accountFailbackFollow = accountFollow<typeof accountFailbackWorkflow>('account failback');
-export const accountSetupFollow = accountFollow<typeof accountSetupWorkflow>('account setup');
+const accountFollow = (noun: string) => ({
+  noun,
+  progressQuery: accountProgressQuery,
+  line: progressLine,
+  gates: (p: AccountProgress) => (p.state === 'awaitingApproval' ? [''] : []),
+  render: (r: AccountReport, io: Io) => renderAccountReport(noun, r, io),
+  exitCode: accountExitCode,
+  quietMs: 2_000,
+});
+export const accountFailoverFollow: FollowSpec<typeof accountFailoverWorkflow, AccountProgress> = accountFollow('account failover');
+export const accountFailbackFollow: FollowSpec<typeof accountFailbackWorkflow, AccountProgress> = accountFollow('account failback');
+export const accountSetupFollow: FollowSpec<typeof accountSetupWorkflow, AccountProgress> = accountFollow('account setup');
 
 /** Both accounts' view of the plan's secrets (the read-only status workflow): `account status`, the failover's dry run and its confirmation. */
 function readAccountStatus(c: Connected, plan: Plan, accountId: string): Promise<AccountStatusReport> {
@@ -136,7 +134,11 @@ function renderAccountFailoverPreview(p: AccountFailoverPreview, io: Io): void {
   const would = (i: AccountFailoverPreview['items'][number]) =>
     i.action === 'cannot'
       ? 'nothing (cannot)'
-      : [i.fence ? 'fence the primary' : '', i.detach ? 'detach' : '', i.action === 'promote' ? 'promote (StopReplicationToReplica)' : 'keep (already standalone)']
+      : [
+          i.fence ? 'fence the primary' : '',
+          i.detach ? 'detach' : '',
+          i.action === 'promote' ? 'promote (StopReplicationToReplica)' : 'keep (already standalone)',
+        ]
           .filter(Boolean)
           .join(', then ');
   for (const line of table(

@@ -108,7 +108,9 @@ describe('account failover machine (pure)', () => {
   ];
   it('the primary answers (planned): fence its secrets first, then detach, promote and verify', () => {
     const fenced: AccountFailoverEvent = { type: 'FENCED', attention: 0 };
-    expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), fenced, { type: 'DETACHED', attention: 0 }, ...tail])).toMatchObject({
+    expect(
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), fenced, { type: 'DETACHED', attention: 0 }, ...tail]),
+    ).toMatchObject({
       output: 'done',
       effects: ['runPreflight', 'fence', 'detach', 'promote', 'verify'],
     });
@@ -119,8 +121,12 @@ describe('account failover machine (pure)', () => {
     });
     // A primary secret that could not be fenced: promoted anyway, the run needs attention.
     expect(
-      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), { type: 'FENCED', attention: 1 }, { type: 'DETACHED', attention: 0 }, ...tail])
-        .output,
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [
+        pre(true),
+        { type: 'FENCED', attention: 1 },
+        { type: 'DETACHED', attention: 0 },
+        ...tail,
+      ]).output,
     ).toBe('partial');
   });
   it('the primary account is unusable: promote as they stand (no detach)', () => {
@@ -147,7 +153,8 @@ describe('account failover machine (pure)', () => {
     expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true, ['the recovery account did not answer'])]).output).toBe('rejected');
     expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true, [], 0)]).output).toBe('rejected');
     expect(
-      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), { type: 'PROMOTED', attention: 1 }, { type: 'VERIFIED', attention: 0 }]).output,
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), { type: 'PROMOTED', attention: 1 }, { type: 'VERIFIED', attention: 0 }])
+        .output,
     ).toBe('partial');
     expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), { type: 'STEP_FAILED', reason: 'x' }]).output).toBe('failed');
   });
@@ -238,7 +245,10 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
     expect(accountFailoverPreview(status('answers', secrets.slice(3)), plan).problems).toEqual([
       'no replica of plan payments found in account 210987654321: nothing to fail over',
     ]);
-    expect(accountFailoverPreview(status('answers', secrets), { ...plan, failover: { ...plan.failover, fence: false } }).items[0]).toMatchObject({ fence: false, detach: true });
+    expect(accountFailoverPreview(status('answers', secrets), { ...plan, failover: { ...plan.failover, fence: false } }).items[0]).toMatchObject({
+      fence: false,
+      detach: true,
+    });
   });
 });
 

@@ -15,7 +15,17 @@
  * says what that means. A detach that fails for some secrets does not stop promotion.
  */
 import { assign, setup } from 'xstate';
-import type { AccountOperationOutcome } from '../../domain/account-dr.js';
+import {
+  accountMachineTypes,
+  attentionAfter,
+  effect,
+  needsAttention,
+  OUTCOME_STATES,
+  type AttentionEvent,
+  type OutcomeContext,
+  type OutcomeParams,
+  type StepFailedEvent,
+} from './account-outcome.js';
 import type { GateEvent } from '../kit/approval-gate.js';
 
 interface AccountFailoverMachineInput {
@@ -24,52 +34,42 @@ interface AccountFailoverMachineInput {
   fence: boolean;
 }
 
-interface AccountFailoverContext extends AccountFailoverMachineInput {
+interface AccountFailoverContext extends AccountFailoverMachineInput, OutcomeContext {
   primaryAnswers: boolean;
   problems: string[];
-  attention: number;
-  failure?: string;
-  outcome?: AccountOperationOutcome;
 }
 
 export type AccountFailoverEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }
   | GateEvent
-  | { type: 'FENCED'; attention: number }
-  | { type: 'DETACHED'; attention: number }
-  | { type: 'PROMOTED'; attention: number }
-  | { type: 'VERIFIED'; attention: number }
-  | { type: 'STEP_FAILED'; reason: string };
-
-const noop = () => undefined;
+  | AttentionEvent<'FENCED'>
+  | AttentionEvent<'DETACHED'>
+  | AttentionEvent<'PROMOTED'>
+  | AttentionEvent<'VERIFIED'>
+  | StepFailedEvent;
 
 export const accountFailoverMachine = setup({
-  types: {
-    context: {} as AccountFailoverContext,
-    events: {} as AccountFailoverEvent,
-    input: {} as AccountFailoverMachineInput,
-    output: {} as AccountOperationOutcome,
-  },
+  types: accountMachineTypes<AccountFailoverContext, AccountFailoverEvent, AccountFailoverMachineInput>(),
   guards: {
     hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && (event.problems.length > 0 || event.toPromote === 0),
     needsApproval: ({ context }) => context.requireApproval,
     primaryAnswers: ({ context }) => context.primaryAnswers,
     shouldFence: ({ context }) => context.primaryAnswers && context.fence,
-    needsAttention: ({ context }) => context.attention > 0,
+    needsAttention,
   },
   actions: {
-    runPreflight: noop,
-    requestApproval: noop,
-    fence: noop,
-    detach: noop,
-    promote: noop,
-    verify: noop,
+    runPreflight: effect,
+    requestApproval: effect,
+    fence: effect,
+    detach: effect,
+    promote: effect,
+    verify: effect,
     recordPreflight: assign({
       primaryAnswers: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.primaryAnswers,
       problems: ({ event }) => (event.type === 'PREFLIGHT_DONE' ? event.problems : []),
     }),
-    addAttention: assign({ attention: ({ context, event }) => context.attention + ('attention' in event ? event.attention : 0) }),
-    recordOutcome: assign({ outcome: (_, params: { outcome: AccountOperationOutcome }) => params.outcome }),
+    addAttention: assign({ attention: ({ context, event }) => attentionAfter(context, event) }),
+    recordOutcome: assign({ outcome: (_, params: OutcomeParams) => params.outcome }),
     recordFailure: assign({
       failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : event.type === 'REJECTED' ? event.reason : 'approval timed out'),
     }),
@@ -103,11 +103,7 @@ export const accountFailoverMachine = setup({
     detaching: { entry: 'detach', on: { DETACHED: { target: 'promoting', actions: 'addAttention' } } },
     promoting: { entry: 'promote', on: { PROMOTED: { target: 'verifying', actions: 'addAttention' } } },
     verifying: { entry: 'verify', on: { VERIFIED: { target: 'settled', actions: 'addAttention' } } },
-    settled: { always: [{ guard: 'needsAttention', target: 'partial' }, { target: 'done' }] },
-    done: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'done' } } },
-    partial: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'partial' } } },
-    failed: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'failed' } } },
-    rejected: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'rejected' } } },
+    ...OUTCOME_STATES,
   },
   output: ({ context }) => context.outcome ?? 'failed',
 });
