@@ -144,8 +144,7 @@ export const failoverCommand = defineCommand({
   examples: [
     'secrets-dr failover --to ap-northeast-3 --dry-run',
     'secrets-dr failover --to ap-northeast-3 --mode unplanned --reason "Tokyo outage" --wait',
-    'secrets-dr failover --to-account 210987654321 --dry-run   (account DR: what would be fenced and promoted)',
-    'secrets-dr failover --to-account 210987654321 --reason "primary account compromised" --wait   (account DR)',
+    'secrets-dr failover --to-account 210987654321 --reason "primary account compromised" --wait   (account DR; --dry-run first)',
   ],
   options: {
     ...PLAN_OPTION,

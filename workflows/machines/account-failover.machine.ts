@@ -15,17 +15,7 @@
  * says what that means. A detach that fails for some secrets does not stop promotion.
  */
 import { assign, setup } from 'xstate';
-import {
-  accountMachineTypes,
-  attentionAfter,
-  effect,
-  needsAttention,
-  OUTCOME_STATES,
-  type AttentionEvent,
-  type OutcomeContext,
-  type OutcomeParams,
-  type StepFailedEvent,
-} from './account-outcome.js';
+import * as outcome from './account-outcome.js';
 import type { GateEvent } from '../kit/approval-gate.js';
 
 interface AccountFailoverMachineInput {
@@ -34,7 +24,7 @@ interface AccountFailoverMachineInput {
   fence: boolean;
 }
 
-interface AccountFailoverContext extends AccountFailoverMachineInput, OutcomeContext {
+interface AccountFailoverContext extends AccountFailoverMachineInput, outcome.OutcomeContext {
   primaryAnswers: boolean;
   problems: string[];
 }
@@ -42,34 +32,34 @@ interface AccountFailoverContext extends AccountFailoverMachineInput, OutcomeCon
 export type AccountFailoverEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }
   | GateEvent
-  | AttentionEvent<'FENCED'>
-  | AttentionEvent<'DETACHED'>
-  | AttentionEvent<'PROMOTED'>
-  | AttentionEvent<'VERIFIED'>
-  | StepFailedEvent;
+  | outcome.AttentionEvent<'FENCED'>
+  | outcome.AttentionEvent<'DETACHED'>
+  | outcome.AttentionEvent<'PROMOTED'>
+  | outcome.AttentionEvent<'VERIFIED'>
+  | outcome.StepFailedEvent;
 
 export const accountFailoverMachine = setup({
-  types: accountMachineTypes<AccountFailoverContext, AccountFailoverEvent, AccountFailoverMachineInput>(),
+  types: outcome.accountMachineTypes<AccountFailoverContext, AccountFailoverEvent, AccountFailoverMachineInput>(),
   guards: {
     hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && (event.problems.length > 0 || event.toPromote === 0),
     needsApproval: ({ context }) => context.requireApproval,
     primaryAnswers: ({ context }) => context.primaryAnswers,
     shouldFence: ({ context }) => context.primaryAnswers && context.fence,
-    needsAttention,
+    needsAttention: outcome.needsAttention,
   },
   actions: {
-    runPreflight: effect,
-    requestApproval: effect,
-    fence: effect,
-    detach: effect,
-    promote: effect,
-    verify: effect,
+    runPreflight: outcome.effect,
+    requestApproval: outcome.effect,
+    fence: outcome.effect,
+    detach: outcome.effect,
+    promote: outcome.effect,
+    verify: outcome.effect,
     recordPreflight: assign({
       primaryAnswers: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.primaryAnswers,
       problems: ({ event }) => (event.type === 'PREFLIGHT_DONE' ? event.problems : []),
     }),
-    addAttention: assign({ attention: ({ context, event }) => attentionAfter(context, event) }),
-    recordOutcome: assign({ outcome: (_, params: OutcomeParams) => params.outcome }),
+    addAttention: assign({ attention: ({ context, event }) => outcome.attentionAfter(context, event) }),
+    recordOutcome: assign({ outcome: (_, params: outcome.OutcomeParams) => params.outcome }),
     recordFailure: assign({
       failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : event.type === 'REJECTED' ? event.reason : 'approval timed out'),
     }),
@@ -103,7 +93,7 @@ export const accountFailoverMachine = setup({
     detaching: { entry: 'detach', on: { DETACHED: { target: 'promoting', actions: 'addAttention' } } },
     promoting: { entry: 'promote', on: { PROMOTED: { target: 'verifying', actions: 'addAttention' } } },
     verifying: { entry: 'verify', on: { VERIFIED: { target: 'settled', actions: 'addAttention' } } },
-    ...OUTCOME_STATES,
+    ...outcome.OUTCOME_STATES,
   },
   output: ({ context }) => context.outcome ?? 'failed',
 });

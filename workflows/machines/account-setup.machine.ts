@@ -10,53 +10,43 @@
  * failed, never reached InSync), which the CLI turns into exit code 3.
  */
 import { assign, setup } from 'xstate';
-import {
-  accountMachineTypes,
-  attentionAfter,
-  effect,
-  needsAttention,
-  OUTCOME_STATES,
-  type AttentionEvent,
-  type OutcomeContext,
-  type OutcomeParams,
-  type StepFailedEvent,
-} from './account-outcome.js';
+import * as outcome from './account-outcome.js';
 
 interface AccountSetupMachineInput {
   /** failback: reconcile both sides first (and refuse on preflight problems). */
   failback: boolean;
 }
 
-interface AccountSetupContext extends AccountSetupMachineInput, OutcomeContext {
+interface AccountSetupContext extends AccountSetupMachineInput, outcome.OutcomeContext {
   problems: string[];
 }
 
 export type AccountSetupEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[] }
-  | AttentionEvent<'RECONCILED'>
+  | outcome.AttentionEvent<'RECONCILED'>
   | { type: 'INSPECTED'; toSetUp: number }
-  | AttentionEvent<'REPLICAS_CREATED'>
-  | AttentionEvent<'ASSOCIATED'>
-  | AttentionEvent<'SETTLED'>
-  | StepFailedEvent;
+  | outcome.AttentionEvent<'REPLICAS_CREATED'>
+  | outcome.AttentionEvent<'ASSOCIATED'>
+  | outcome.AttentionEvent<'SETTLED'>
+  | outcome.StepFailedEvent;
 
 export const accountSetupMachine = setup({
-  types: accountMachineTypes<AccountSetupContext, AccountSetupEvent, AccountSetupMachineInput>(),
+  types: outcome.accountMachineTypes<AccountSetupContext, AccountSetupEvent, AccountSetupMachineInput>(),
   guards: {
     isFailback: ({ context }) => context.failback,
     hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.problems.length > 0,
     nothingToSetUp: ({ event }) => event.type === 'INSPECTED' && event.toSetUp === 0,
-    needsAttention,
+    needsAttention: outcome.needsAttention,
   },
   actions: {
-    preflight: effect,
-    reconcile: effect,
-    inspect: effect,
-    createReplicas: effect,
-    associate: effect,
-    awaitInSync: effect,
-    addAttention: assign({ attention: ({ context, event }) => attentionAfter(context, event) }),
-    recordOutcome: assign({ outcome: (_, params: OutcomeParams) => params.outcome }),
+    preflight: outcome.effect,
+    reconcile: outcome.effect,
+    inspect: outcome.effect,
+    createReplicas: outcome.effect,
+    associate: outcome.effect,
+    awaitInSync: outcome.effect,
+    addAttention: assign({ attention: ({ context, event }) => outcome.attentionAfter(context, event) }),
+    recordOutcome: assign({ outcome: (_, params: outcome.OutcomeParams) => params.outcome }),
     recordFailure: assign({ failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : undefined) }),
   },
 }).createMachine({
@@ -80,7 +70,7 @@ export const accountSetupMachine = setup({
     creatingReplicas: { entry: 'createReplicas', on: { REPLICAS_CREATED: { target: 'associating', actions: 'addAttention' } } },
     associating: { entry: 'associate', on: { ASSOCIATED: { target: 'awaitingInSync', actions: 'addAttention' } } },
     awaitingInSync: { entry: 'awaitInSync', on: { SETTLED: { target: 'settled', actions: 'addAttention' } } },
-    ...OUTCOME_STATES,
+    ...outcome.OUTCOME_STATES,
   },
   output: ({ context }) => context.outcome ?? 'failed',
 });
