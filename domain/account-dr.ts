@@ -147,7 +147,7 @@ const PrimaryFence = z.object({
   failed: z.array(z.object({ name: z.string(), reason: z.string() })),
   next: z.array(z.string()),
 });
-export type PrimaryFence = z.infer<typeof PrimaryFence>;
+type PrimaryFence = z.infer<typeof PrimaryFence>;
 
 export const AccountFailoverInput = AccountSetupInput.extend({
   reason: z.string().max(1_000).optional(),
