@@ -8,17 +8,15 @@ import { confirmByRegion, shouldConfirm } from '../../cli/confirm.js';
 import { accountFailoverConfirmLines, setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../../cli/confirm-previews.js';
 import { accountFailoverPreview } from '../../domain/account-dr.js';
 
-/** Runs the confirmation with `typed` as the operator's input (undefined: stdin closes). */
-async function answer(typed: string | undefined): Promise<{ error?: unknown; shown: string }> {
+const REGION_FAILOVER = { action: 'fail over to ap-northeast-3', regions: ['ap-northeast-3'], preview: ['3 replica(s) become standalone'] };
+
+/** Runs the confirmation `c` with `typed` as the operator's input (undefined: stdin closes). */
+async function answer(typed: string | undefined, c: Parameters<typeof confirmByRegion>[1] = REGION_FAILOVER): Promise<{ error?: unknown; shown: string }> {
   const input = new PassThrough();
   const output = new PassThrough();
   let shown = '';
   output.on('data', (d) => (shown += String(d)));
-  const done = confirmByRegion(
-    { color: false },
-    { action: 'fail over to ap-northeast-3', regions: ['ap-northeast-3'], preview: ['3 replica(s) become standalone'] },
-    { input, output },
-  );
+  const done = confirmByRegion({ color: false }, c, { input, output });
   setImmediate(() => (typed === undefined ? input.end() : input.write(`${typed}\n`)));
   try {
     await done;
@@ -89,20 +87,15 @@ describe('account failover confirmation', () => {
   });
 
   it('asks for the account id, and a wrong one aborts naming what to type', async () => {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    let shown = '';
-    output.on('data', (d) => (shown += String(d)));
-    const done = confirmByRegion(
-      { color: false },
-      { action: 'fail over to account 210987654321', regions: ['210987654321'], noun: 'the recovery account id', preview: [] },
-      { input, output },
-    ).catch((e: unknown) => e);
-    setImmediate(() => input.write('123456789012\n'));
-    const error = await done;
-    expect(shown).toContain('type the recovery account id (210987654321)');
-    expect(error).toBeInstanceOf(OperatorError);
-    expect((error as OperatorError).message).toContain('Type the recovery account id exactly');
+    const r = await answer('123456789012', {
+      action: 'fail over to account 210987654321',
+      regions: ['210987654321'],
+      noun: 'the recovery account id',
+      preview: [],
+    });
+    expect(r.shown).toContain('type the recovery account id (210987654321)');
+    expect(r.error).toBeInstanceOf(OperatorError);
+    expect((r.error as OperatorError).message).toContain('Type the recovery account id exactly');
   });
 });
 
