@@ -641,7 +641,16 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
             if (!batchFailure) throw undo; // the retried activity fences, reads and decides again
           }
           if (batchFailure) throw err;
-          out.push({ ...failed(name, err, 'failback'), backups });
+          // A Region failover's fence on the primary refuses the copy-back: that failover is failed back first.
+          const fence = tagOf(p, FENCE_TAG);
+          const regionFenced = fence !== undefined && !isAccountFence(fence) && /explicit deny/i.test(describeAwsError(err).message);
+          out.push({
+            ...failed(name, err, 'failback'),
+            ...(regionFenced
+              ? { reason: `the primary is fenced by a Region failover (${fence}): fail that back first (secrets-dr failback), then run account failback again` }
+              : {}),
+            backups,
+          });
           continue;
         }
         heartbeat({ done: out.length });

@@ -17,7 +17,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateSecretCommand, DescribeSecretCommand, ListSecretsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  PutResourcePolicyCommand,
+  PutSecretValueCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { FENCE_SID, FENCED_ACTIONS } from '../../domain/failover.js';
+import { policyWithDeny } from '../../domain/failback.js';
 import { runCli } from '../support/cli.js';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -254,6 +263,45 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` })).CrossAccountPrimary).toBeUndefined();
     // Failback fenced the recovery copy to read it, and lifted that fence when it left it: the applications there still write.
     expect(await write(RECOVERY, `${prefix}db`, value())).toBeUndefined();
+  }, 60_000);
+
+  it('a failback step that fails leaves exactly one side writable: the recovery copy stays writable, the primary stays fenced', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}onewritable/`;
+    const name = `${prefix}db`;
+    const seeded = await fx.seed(LAB_DEFAULT, [name], value);
+    const base = await fx.planFor(prefix);
+    const plan = { ...base, failover: { ...base.failover, fence: false } };
+    expect((await setUp(plan)).outcome).toBe('done');
+    expect((await failOver(plan)).outcome).toBe('done');
+    const during = value();
+    expect(await write(RECOVERY, name, during)).toBeUndefined();
+    // A Region failover's fence on the primary (not ours): account failback must not lift it, so its copy-back is refused.
+    await fx.sm(LAB_DEFAULT).send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: policyWithDeny(undefined, FENCE_SID, FENCED_ACTIONS) }));
+    await fx
+      .sm(LAB_DEFAULT)
+      .send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'secrets-dr:fenced', Value: 'failover secrets-dr/x/failover to ap-northeast-3' }] }));
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: failbackId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(failback.outcome).toBe('partial');
+    expect(failback.attention).toEqual([
+      expect.objectContaining({
+        name,
+        status: 'failed',
+        reason: expect.stringMatching(/^the primary is fenced by a Region failover .*: fail that back first/),
+      }),
+    ]);
+    // The primary kept its value and its fence; the recovery copy kept the applications' value, is not fenced, and is still the standalone copy.
+    expect(await read(LAB_DEFAULT, name)).toBe(seeded[name]);
+    expect(await write(LAB_DEFAULT, name, value())).toBe('AccessDeniedException');
+    expect(await read(RECOVERY, name)).toBe(during);
+    expect(await write(RECOVERY, name, value())).toBeUndefined();
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: name })).CrossAccountPrimary).toBeUndefined();
   }, 60_000);
 
   it('failback fences the recovery copy before it reads it: a writer there during failback loses nothing (refused, or carried back)', async (ctx) => {
