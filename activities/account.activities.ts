@@ -17,11 +17,16 @@ import { isCoveredByPlan } from '../domain/selection.js';
 import { conflictPolicyFor } from '../domain/replication.js';
 import { backupName } from '../domain/backup.js';
 import { recoveryAccount, type Plan, type RecoveryAccount } from '../domain/plan.js';
+import { FENCE_SID, FENCED_ACTIONS } from '../domain/failover.js';
+import { FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
+import { FENCE_TAG } from '../domain/status.js';
 import {
   ACCOUNT_PROMOTED_AT_TAG,
   ACCOUNT_PROMOTED_BY_TAG,
   ACCOUNT_PROMOTED_VERSION_TAG,
   accountFailbackDecision,
+  accountFenceTagValue,
+  isAccountFence,
   type AccountOutcome,
   type AccountPairState,
   type AccountProbe,
@@ -81,6 +86,13 @@ export function replicaKindOf(d: CrossAccountDescribe | undefined, primaryArn: s
   // The primary account did not answer: ours when it replicates a secret of the same name in the same Region.
   const m = /^arn:[^:]+:secretsmanager:([^:]+):\d{12}:secret:(.+)-[A-Za-z0-9]{6}$/.exec(from);
   return m?.[2] === name ? 'replica' : 'foreign';
+}
+
+/** A cross-account link: the primary and its replica in the recovery account. */
+interface LinkItem {
+  name: string;
+  primaryArn: string;
+  replicaArn: string;
 }
 
 /** The tag account setup puts on every replica it creates in a recovery account: how the recovery side knows the plan's secrets. */
@@ -174,6 +186,62 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
       throw toFailure(err, `PutResourcePolicy ${replicaArn}`, where(c));
     }
   };
+  /**
+   * Adds (`on`) or removes the deny-to-everyone statement `sid` in the resource policy of `arn` (in
+   * c's account); describe first: nothing is written when it is already so. Returns whether it wrote.
+   */
+  const setDeny = async (c: AccountRegionClients, share: number, arn: string, sid: string, actions: readonly string[], on: boolean): Promise<boolean> => {
+    const g = gov(c, share, 'policy');
+    try {
+      const text = (await g.write(() => c.secretsManager.getResourcePolicy({ SecretId: arn }))).ResourcePolicy;
+      if (hasStatement(text, sid) === on) return false;
+      const rest = on ? policyWithDeny(text, sid, actions) : policyWithout(text!, sid);
+      if (rest === undefined) await g.write(() => c.secretsManager.deleteResourcePolicy({ SecretId: arn }));
+      else await g.write(() => c.secretsManager.putResourcePolicy({ SecretId: arn, ResourcePolicy: rest, BlockPublicPolicy: false }));
+      return true;
+    } catch (err) {
+      const cls = classifyAwsError(err);
+      if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `${on ? 'PutResourcePolicy' : 'removing'} ${sid} on ${arn}`, where(c));
+      throw err;
+    }
+  };
+  /** Lifts account failover's fence from a primary (statement, then the tag); a fence that is not ours (a Region failover's) stays. */
+  const unfencePrimary = async (c: AccountRegionClients, share: number, p: CrossAccountDescribe) => {
+    if (!isAccountFence(tagOf(p, FENCE_TAG))) return;
+    await setDeny(c, share, p.ARN!, FENCE_SID, FENCED_ACTIONS, false);
+    await gov(c, share, 'tagging').write(() => c.secretsManager.untagResource({ SecretId: p.ARN!, TagKeys: [FENCE_TAG] }));
+  };
+  /**
+   * One describe-then-write per cross-account link, from the primary account: `step` gets the
+   * primary's entry for the item's replica (undefined when not listed) and returns the item's
+   * outcome. An account that does not answer or throttles fails the activity (retried: every step
+   * is idempotent); any other error is that item's outcome.
+   */
+  const eachPrimaryLink = async (
+    input: AccountStepInput & { items: LinkItem[] },
+    what: string,
+    step: (item: LinkItem, listed: NonNullable<CrossAccountDescribe['CrossAccountReplicas']>[number] | undefined) => Promise<AccountOutcome>,
+  ): Promise<AccountOutcome[]> => {
+    const primary = clientsOf(region);
+    const out: AccountOutcome[] = [];
+    for (const item of input.items) {
+      const p = await describe(primary, item.primaryArn);
+      try {
+        out.push(
+          await step(
+            item,
+            p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn),
+          ),
+        );
+      } catch (err) {
+        const cls = classifyAwsError(err);
+        if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `${what}: ${item.name}`, where(primary));
+        out.push(failed(item.name, err, what));
+      }
+      heartbeat({ done: out.length });
+    }
+    return out;
+  };
   const forceDelete = async (c: AccountRegionClients, share: number, name: string) => {
     try {
       await gov(c, share).write(() => c.secretsManager.deleteSecret({ SecretId: name, ForceDeleteWithoutRecovery: true }));
@@ -223,6 +291,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         if (current) state.replicaCurrent = current;
         const promoted = tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG);
         if (promoted) state.promotedVersion = promoted;
+        const by = tagOf(r, ACCOUNT_PROMOTED_BY_TAG);
+        if (by && replica === 'standalone') state.promotedBy = by;
         if (r?.KmsKeyId) state.replicaKmsKeyId = r.KmsKeyId;
         out.push(state);
         heartbeat({ inspected: out.length });
@@ -268,6 +338,19 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
               name,
               status: 'conflict',
               reason: `a secret named ${name} is scheduled for deletion in account ${account.accountId}: restore or delete it, then run setup again`,
+            },
+          });
+          continue;
+        }
+        const promotedBy = kind === 'standalone' ? tagOf(r, ACCOUNT_PROMOTED_BY_TAG) : undefined;
+        if (promotedBy !== undefined) {
+          // The copy our account failover promoted (it may hold the applications' newer writes): never a conflict to overwrite.
+          out.push({
+            name,
+            outcome: {
+              name,
+              status: 'needs-failback',
+              reason: `account ${account.accountId} holds the copy account failover ${promotedBy} promoted (standalone, maybe written since): setup leaves it as it is; run secrets-dr account failback --from-account ${account.accountId} to reconcile it and re-associate`,
             },
           });
           continue;
@@ -342,59 +425,66 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     },
 
     /** AssociateCrossAccountReplica from the primary account (idempotent: it also repairs a Failed replication). */
-    async associateCrossAccountReplicas(
-      input: AccountStepInput & { items: Array<{ name: string; primaryArn: string; replicaArn: string }> },
-    ): Promise<AccountOutcome[]> {
+    async associateCrossAccountReplicas(input: AccountStepInput & { items: LinkItem[] }): Promise<AccountOutcome[]> {
       const { account, primary } = sides(input);
-      const out: AccountOutcome[] = [];
-      for (const item of input.items) {
-        const p = await describe(primary, item.primaryArn);
-        const listed = p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn);
-        if (listed?.ReplicationStatus === 'InSync') {
-          out.push({ name: item.name, status: 'in-sync' });
-          continue;
-        }
-        try {
-          const a = await gov(primary, input.plan.failover.writeQuotaShare).write(() =>
-            primary.crossAccount.associateCrossAccountReplica({
-              SecretId: item.primaryArn,
-              CrossAccountReplicaARN: item.replicaArn,
-              ...(account.replicaRestriction ? { ReplicaRestriction: account.replicaRestriction } : {}),
-            }),
-          );
-          out.push({ name: item.name, status: a.ReplicationStatus === 'InSync' ? 'in-sync' : 'associated' });
-        } catch (err) {
-          const cls = classifyAwsError(err);
-          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `AssociateCrossAccountReplica ${item.name}`, where(primary));
-          out.push(failed(item.name, err, `AssociateCrossAccountReplica to account ${account.accountId}`));
-        }
-        heartbeat({ done: out.length });
-      }
-      return out;
+      return eachPrimaryLink(input, `AssociateCrossAccountReplica to account ${account.accountId}`, async (item, listed) => {
+        if (listed?.ReplicationStatus === 'InSync') return { name: item.name, status: 'in-sync' };
+        const a = await gov(primary, input.plan.failover.writeQuotaShare).write(() =>
+          primary.crossAccount.associateCrossAccountReplica({
+            SecretId: item.primaryArn,
+            CrossAccountReplicaARN: item.replicaArn,
+            ...(account.replicaRestriction ? { ReplicaRestriction: account.replicaRestriction } : {}),
+          }),
+        );
+        return { name: item.name, status: a.ReplicationStatus === 'InSync' ? 'in-sync' : 'associated' };
+      });
     },
 
     /** DisassociateCrossAccountReplica from the primary account (describe first: a replica already Detached or not listed is skipped). */
-    async detachCrossAccountReplicas(
-      input: AccountStepInput & { items: Array<{ name: string; primaryArn: string; replicaArn: string }> },
-    ): Promise<AccountOutcome[]> {
+    async detachCrossAccountReplicas(input: AccountStepInput & { items: LinkItem[] }): Promise<AccountOutcome[]> {
       const { account, primary } = sides(input);
-      const out: AccountOutcome[] = [];
-      for (const item of input.items) {
-        const p = await describe(primary, item.primaryArn);
-        const listed = p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn);
-        if (!listed || listed.ReplicationStatus === 'Detached') {
-          out.push({ name: item.name, status: 'unchanged' });
-          continue;
-        }
-        try {
+      return eachPrimaryLink(input, `DisassociateCrossAccountReplica from account ${account.accountId}`, async (item, listed) => {
+        if (listed && listed.ReplicationStatus !== 'Detached')
           await gov(primary, input.plan.failover.writeQuotaShare).write(() =>
             primary.crossAccount.disassociateCrossAccountReplica({ SecretId: item.primaryArn, CrossAccountReplicaARN: item.replicaArn }),
           );
+        return { name: item.name, status: 'unchanged' };
+      });
+    },
+
+    /**
+     * Planned account failover: fences each primary in the primary account before its replica is
+     * detached and promoted — Region failover's deny-writes statement merged into its resource
+     * policy, then the `secrets-dr:fenced` tag naming this account failover (the tag marks a
+     * complete fence). Describe first: a secret already fenced (tagged) is left as it is.
+     */
+    async fenceAccountPrimaries(
+      input: AccountStepInput & { items: Array<{ name: string; primaryArn: string }>; workflowId: string },
+    ): Promise<AccountOutcome[]> {
+      const { primary } = sides(input);
+      const share = input.plan.failover.writeQuotaShare;
+      const out: AccountOutcome[] = [];
+      for (const item of input.items) {
+        try {
+          const p = await describe(primary, item.primaryArn);
+          if (!p?.ARN || p.DeletedDate !== undefined) {
+            out.push({ name: item.name, status: 'failed', reason: `no secret ${item.primaryArn} in the primary account: nothing to fence` });
+            continue;
+          }
+          if (tagOf(p, FENCE_TAG) === undefined) {
+            await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, true);
+            await gov(primary, share, 'tagging').write(() =>
+              primary.secretsManager.tagResource({
+                SecretId: p.ARN!,
+                Tags: [{ Key: FENCE_TAG, Value: accountFenceTagValue(input.workflowId, input.accountId) }],
+              }),
+            );
+          }
           out.push({ name: item.name, status: 'unchanged' });
         } catch (err) {
           const cls = classifyAwsError(err);
-          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `DisassociateCrossAccountReplica ${item.name}`, where(primary));
-          out.push(failed(item.name, err, `DisassociateCrossAccountReplica from account ${account.accountId}`));
+          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `fencing ${item.name}`, where(primary));
+          out.push(failed(item.name, err, 'fencing the primary'));
         }
         heartbeat({ done: out.length });
       }
@@ -444,26 +534,33 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     },
 
     /**
-     * Failback of one batch into the (recovered or rebuilt) primary account. Per secret: which side
-     * changed since the promotion (the recovery side: its AWSCURRENT is not the promoted version; the
-     * primary: its value differs from the promoted version's), decided by the plan's failback
-     * policies; the primary is backed up before it is overwritten; then the recovery account's
-     * standalone secret is backed up (in that account) and deleted, so that setup can create the
-     * replica again and re-associate. `ask` leaves both sides as they are and reports the secret.
+     * Failback of one batch into the (recovered or rebuilt) primary account. Per secret: first the
+     * recovery account's copy is fenced (failback's deny-writes statement: the applications there
+     * stop changing it), then both sides are read again — what was written before the fence is in
+     * that read, anything later is refused. Which side changed since the promotion (the recovery
+     * side: its AWSCURRENT is not the promoted version; the primary: its value differs from the
+     * promoted version's), decided by the plan's failback policies; the primary is backed up before it
+     * is overwritten (through account failover's fence, lifted for the write); then the recovery copy
+     * is backed up (in that account) and deleted, and the primary unfenced: it is the writable side
+     * again, and setup's tail creates the replica and re-associates. Exactly one side stays writable
+     * whatever fails: `ask`, or a step that fails before the delete, lifts the recovery fence and
+     * puts the primary's back; after the delete, the primary is the writable one.
      */
     async reconcileAccountSecrets(input: AccountStepInput & { names: string[]; workflowId: string }): Promise<AccountOutcome[]> {
       const { account, primary, recovery } = sides(input);
       const share = input.plan.failover.writeQuotaShare;
       const out: AccountOutcome[] = [];
       for (const name of input.names) {
-        const r = await describe(recovery, name);
+        const before = await describe(recovery, name);
         const p = await describe(primary, name);
-        if (!r?.ARN || r.DeletedDate !== undefined || r.CrossAccountPrimary) {
+        if (!before?.ARN || before.DeletedDate !== undefined || before.CrossAccountPrimary) {
+          // A retried attempt whose copy is already gone: the primary is the writable side, its fence goes.
+          if (p?.ARN && p.DeletedDate === undefined) await unfencePrimary(primary, share, p);
           out.push({ name, status: 'unchanged', reason: 'no promoted secret in the recovery account (already failed back, or never promoted)' });
           continue;
         }
         if (!p?.ARN || p.DeletedDate !== undefined) {
-          // A rebuilt primary account without this secret: it is created from the recovery copy, as in a copy-back.
+          // A rebuilt primary account without this secret: nothing is fenced, nothing written.
           out.push({
             name,
             status: 'failed',
@@ -471,34 +568,47 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           });
           continue;
         }
-        const recoveryValue = await readCurrent(recovery, r.ARN);
-        const primaryValue = await readCurrent(primary, p.ARN);
-        if (!recoveryValue || !primaryValue) {
-          out.push({ name, status: 'failed', reason: 'a side has no readable AWSCURRENT version' });
-          continue;
-        }
-        const promotedVersion = tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG);
-        let changed: ChangedSide;
-        if (sameValue(recoveryValue, primaryValue)) changed = 'none';
-        else {
-          const recoveryChanged = promotedVersion === undefined || currentOf(r) !== promotedVersion;
-          const atPromotion = promotedVersion ? await readCurrent(recovery, r.ARN, promotedVersion) : undefined;
-          const primaryChanged = atPromotion === undefined || !sameValue(atPromotion, primaryValue);
-          changed = recoveryChanged && primaryChanged ? 'both' : recoveryChanged ? 'recovery' : 'primary';
-        }
-        const decision = accountFailbackDecision(changed, input.plan.failback);
-        if (decision === 'ask') {
-          out.push({
-            name,
-            status: 'conflict',
-            reason: `${changed === 'both' ? 'both sides' : 'the primary'} changed since the promotion; failback.${changed === 'both' ? 'onBothChanged' : 'onOriginalChanged'} is ask: compare them, set keep-dr or keep-original, and run failback again`,
-          });
-          continue;
-        }
         const backups: NonNullable<AccountOutcome['backups']> = [];
+        let deleted = false;
+        let primaryOpened = false;
+        /** Undoes this secret's fences so that exactly one side is writable: the recovery copy while it exists. */
+        const reopenRecovery = async () => {
+          if (deleted) return;
+          await setDeny(recovery, share, before.ARN!, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, false);
+          if (primaryOpened) await setDeny(primary, share, p.ARN!, FENCE_SID, FENCED_ACTIONS, true);
+        };
         try {
+          await setDeny(recovery, share, before.ARN, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, true);
+          // Re-check after the fence: every write the applications made before it is in this read.
+          const r = await describe(recovery, before.ARN);
+          if (!r?.ARN || r.DeletedDate !== undefined || r.CrossAccountPrimary)
+            throw new Error(`${name} changed in account ${account.accountId} while it was being fenced`);
+          const recoveryValue = await readCurrent(recovery, r.ARN);
+          const primaryValue = await readCurrent(primary, p.ARN);
+          if (!recoveryValue || !primaryValue) throw new Error('a side has no readable AWSCURRENT version');
+          const promotedVersion = tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG);
+          let changed: ChangedSide;
+          if (sameValue(recoveryValue, primaryValue)) changed = 'none';
+          else {
+            const recoveryChanged = promotedVersion === undefined || currentOf(r) !== promotedVersion;
+            const atPromotion = promotedVersion ? await readCurrent(recovery, r.ARN, promotedVersion) : undefined;
+            const primaryChanged = atPromotion === undefined || !sameValue(atPromotion, primaryValue);
+            changed = recoveryChanged && primaryChanged ? 'both' : recoveryChanged ? 'recovery' : 'primary';
+          }
+          const decision = accountFailbackDecision(changed, input.plan.failback);
+          if (decision === 'ask') {
+            await reopenRecovery();
+            out.push({
+              name,
+              status: 'conflict',
+              reason: `${changed === 'both' ? 'both sides' : 'the primary'} changed since the promotion; failback.${changed === 'both' ? 'onBothChanged' : 'onOriginalChanged'} is ask: compare them, set keep-dr or keep-original, and run failback again`,
+            });
+            continue;
+          }
           if (decision === 'copy-back') {
             backups.push(await backup(primary, input.plan, name, `account-failback:${account.accountId}`, input.workflowId));
+            // Through account failover's fence on the primary (only ours: a Region failover's fence refuses the write).
+            if (isAccountFence(tagOf(p, FENCE_TAG))) primaryOpened = await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, false);
             const token = requestToken(input.workflowId, 'account-copy-back', name, currentOf(r) ?? '');
             await gov(primary, share).write(() =>
               primary.secretsManager.putSecretValue({
@@ -512,6 +622,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           }
           backups.push(await backup(recovery, input.plan, name, `account-failback-replace:${p.ARN}`, input.workflowId));
           await forceDelete(recovery, share, name);
+          deleted = true;
           // The primary may still list the promoted copy (Detached): unlink it, so the new replica is its one cross-account replica.
           if (p.CrossAccountReplicas?.some((x) => x.ReplicaSecretARN === r.ARN)) {
             try {
@@ -520,12 +631,28 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
               if (!isNotFound(err) && describeAwsError(err).name !== 'InvalidRequestException') throw err;
             }
           }
+          await unfencePrimary(primary, share, p);
+          out.push({ name, status: decision === 'copy-back' ? 'copied-back' : decision === 'keep-primary' ? 'kept-primary' : 'unchanged', backups });
         } catch (err) {
-          if ((err as { type?: string }).type === ErrorType.RegionUnreachable) throw err;
-          out.push({ ...failed(name, err, 'failback'), backups });
+          const batchFailure = (err as { type?: string }).type === ErrorType.RegionUnreachable;
+          try {
+            await reopenRecovery();
+          } catch (undo) {
+            if (!batchFailure) throw undo; // the retried activity fences, reads and decides again
+          }
+          if (batchFailure) throw err;
+          // A Region failover's fence on the primary refuses the copy-back: that failover is failed back first.
+          const fence = tagOf(p, FENCE_TAG);
+          const regionFenced = fence !== undefined && !isAccountFence(fence) && /explicit deny/i.test(describeAwsError(err).message);
+          out.push({
+            ...failed(name, err, 'failback'),
+            ...(regionFenced
+              ? { reason: `the primary is fenced by a Region failover (${fence}): fail that back first (secrets-dr failback), then run account failback again` }
+              : {}),
+            backups,
+          });
           continue;
         }
-        out.push({ name, status: decision === 'copy-back' ? 'copied-back' : decision === 'keep-primary' ? 'kept-primary' : 'unchanged', backups });
         heartbeat({ done: out.length });
       }
       return out;

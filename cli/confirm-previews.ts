@@ -9,6 +9,7 @@ import type { RestoreResult } from '../domain/backup.js';
 import { expectedPromotionMs, REGION_WRITE_TPS, type FailoverReport } from '../domain/failover.js';
 import type { FailbackReport } from '../domain/failback.js';
 import { failbackWorkflowId, failoverWorkflowId } from '../domain/ids.js';
+import { accountFailoverWorkflowId, type AccountFailoverPreview } from '../domain/account-dr.js';
 import { writeShareText, type ConflictPolicy, type Plan } from '../domain/plan.js';
 import { conflictPolicyFor } from '../domain/replication.js';
 import type { StatusReport } from '../domain/status.js';
@@ -45,6 +46,24 @@ export function failoverPreview(r: FailoverReport, plan: Plan, approve: boolean)
     gateLine(plan, approve, failoverWorkflowId(plan.name)),
     ...r.problems.map((p) => `  problem: ${p}`),
     ...r.warnings.map((w) => `  warning: ${w}`),
+  ];
+}
+
+/** Before `failover --to-account`: per action counts from its dry run, the fence, what an unusable primary means, the gate. */
+export function accountFailoverConfirmLines(p: AccountFailoverPreview, plan: Plan, approve: boolean): string[] {
+  const n = (a: string) => p.counts[a] ?? 0;
+  const fenced = p.items.filter((i) => i.fence).length;
+  return [
+    `account failover of plan ${p.plan}: primary account → ${p.accountId} (${p.region})`,
+    `  ${p.accountId}: ${n('promote')} replica(s) become standalone secrets, ${n('already-standalone')} already standalone, ${n('cannot')} without a replica (of ${p.items.length})`,
+    p.primaryAccount !== 'answers'
+      ? `  primary account: ${p.primaryAccount} — promoted as they stand, not fenced, not detached`
+      : fenced
+        ? `  primary account: ${fenced} secret(s) fenced first (deny-writes resource policy), then detached`
+        : `  primary account: not fenced (failover.fence: false); replicas detached first`,
+    gateLine(plan, approve, accountFailoverWorkflowId(plan.name, p.accountId)),
+    ...p.consequences.map((c) => `  ! ${c}`),
+    ...p.problems.map((x) => `  problem: ${x}`),
   ];
 }
 

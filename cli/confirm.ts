@@ -14,8 +14,10 @@ interface Confirmation {
   preview: string[];
   /** What starts when the operator confirms ("fail over to ap-northeast-3"). */
   action: string;
-  /** What the operator must type: the target Region (several: comma-separated, in this order). */
+  /** What the operator must type: the target Region (several: comma-separated, in this order), or the target account id. */
   regions: string[];
+  /** What `regions` are, in the prompt and the abort message (default: "the Region"). */
+  noun?: string;
 }
 
 /** Ask only on a terminal and without --yes. */
@@ -49,11 +51,8 @@ export async function confirmByRegion(
   const output = streams.output ?? process.stderr;
   for (const line of c.preview) output.write(`${line}\n`);
   const expected = c.regions.join(',');
-  const answer = await readAnswer(
-    `${paint(io, 'bold', `To ${c.action}, type ${c.regions.length > 1 ? 'the Regions, comma-separated' : 'the Region'} (${expected}):`)} `,
-    streams.input ?? process.stdin,
-    output,
-  );
+  const noun = c.noun ?? (c.regions.length > 1 ? 'the Regions, comma-separated' : 'the Region');
+  const answer = await readAnswer(`${paint(io, 'bold', `To ${c.action}, type ${noun} (${expected}):`)} `, streams.input ?? process.stdin, output);
   const typed = answer?.replace(/\s+/g, '');
   if (typed === expected) {
     output.write(`${symbol(io, 'ok')} confirmed: ${c.action}\n`);
@@ -62,7 +61,7 @@ export async function confirmByRegion(
   const said = answer === undefined ? 'no answer' : typed ? `"${answer.trim()}" is not ${expected}` : 'an empty answer';
   throw new OperatorError(
     ErrorType.UsageError,
-    `aborted (${said}): nothing was started. Type the Region exactly to go ahead, or pass --yes to skip this question.`,
+    `aborted (${said}): nothing was started. Type ${c.noun ?? 'the Region'} exactly to go ahead, or pass --yes to skip this question.`,
     [],
     ExitCode.BadInput,
   );

@@ -7,6 +7,8 @@
 import { z } from 'zod';
 import type { Plan } from './plan.js';
 import { PlanPayload } from './plan.js';
+import { FENCE_SID, FENCED_ACTIONS } from './failover.js';
+import { policyWithDeny } from './failback.js';
 
 const CrossAccountStatus = z.enum(['InSync', 'Failed', 'InProgress', 'Pending', 'Detached']);
 
@@ -35,6 +37,8 @@ export const AccountPairState = z.object({
   replicaCurrent: z.string().optional(),
   /** Set by our promotion: the version that was AWSCURRENT when the replica was promoted. */
   promotedVersion: z.string().optional(),
+  /** Set by our promotion: the run (workflow id) that promoted it. */
+  promotedBy: z.string().optional(),
   /** The replica's KMS key. */
   replicaKmsKeyId: z.string().optional(),
 });
@@ -45,6 +49,21 @@ export const ACCOUNT_PROMOTED_BY_TAG = 'secrets-dr:account-promoted-by';
 export const ACCOUNT_PROMOTED_VERSION_TAG = 'secrets-dr:account-promoted-version';
 export const ACCOUNT_PROMOTED_AT_TAG = 'secrets-dr:account-promoted-at';
 
+/** A standalone copy in the recovery account that our account failover promoted (its tags say so). */
+export const isPromotedCopy = (s: Pick<AccountPairState, 'replica' | 'promotedVersion' | 'promotedBy'>) =>
+  s.replica === 'standalone' && (s.promotedBy !== undefined || s.promotedVersion !== undefined);
+/** What account failover promotes: our replica, or a copy an earlier run promoted (a re-run converges). */
+export const isPromotable = (s: Pick<AccountPairState, 'replica' | 'promotedVersion' | 'promotedBy'>) => s.replica === 'replica' || isPromotedCopy(s);
+
+/**
+ * The fence of a planned account failover on the primary account's secrets: Region failover's deny
+ * statement (FENCE_SID) and `secrets-dr:fenced` tag, whose value names the account failover, so
+ * that account failback lifts only its own fence (never a Region failover's).
+ */
+const ACCOUNT_FENCE_PREFIX = 'account failover';
+export const accountFenceTagValue = (workflowId: string, accountId: string) => `${ACCOUNT_FENCE_PREFIX} ${workflowId} to account ${accountId}`.slice(0, 256);
+export const isAccountFence = (tagValue: string | undefined) => tagValue?.startsWith(`${ACCOUNT_FENCE_PREFIX} `) === true;
+
 const AccountOutcomeStatus = z.enum([
   'in-sync',
   'associated', // association requested, not InSync yet
@@ -54,6 +73,7 @@ const AccountOutcomeStatus = z.enum([
   'kept-primary', // failback: the primary's value kept (the recovery copy was backed up)
   'unchanged',
   'conflict',
+  'needs-failback', // setup: the recovery account holds the copy our failover promoted (run account failback, not setup)
   'skipped',
   'failed',
 ]);
@@ -70,7 +90,7 @@ export const AccountOutcome = z.object({
 });
 export type AccountOutcome = z.infer<typeof AccountOutcome>;
 
-const NEEDS_ATTENTION: ReadonlySet<AccountOutcomeStatus> = new Set(['conflict', 'failed', 'associated']);
+const NEEDS_ATTENTION: ReadonlySet<AccountOutcomeStatus> = new Set(['conflict', 'failed', 'associated', 'needs-failback']);
 export const accountNeedsAttention = (o: AccountOutcome) => NEEDS_ATTENTION.has(o.status);
 
 export function countAccountOutcomes(outcomes: readonly AccountOutcome[]): Record<string, number> {
@@ -116,6 +136,19 @@ export const AccountReport = z.object({
 });
 export type AccountReport = z.infer<typeof AccountReport>;
 
+/**
+ * The primary account's fence after an account failover: `fenced` (every secret), `partial` (some
+ * could not be: `failed`), `unfenced` (the primary account did not answer), `off` (failover.fence:
+ * false). `next` says how to fence what is left.
+ */
+const PrimaryFence = z.object({
+  state: z.enum(['fenced', 'partial', 'unfenced', 'off']),
+  fenced: z.number(),
+  failed: z.array(z.object({ name: z.string(), reason: z.string() })),
+  next: z.array(z.string()),
+});
+type PrimaryFence = z.infer<typeof PrimaryFence>;
+
 export const AccountFailoverInput = AccountSetupInput.extend({
   reason: z.string().max(1_000).optional(),
   requestedBy: z.string().max(200).optional(),
@@ -130,6 +163,7 @@ export const AccountFailoverReport = AccountReport.extend({
   detachedFromPrimary: z.boolean(),
   /** What promoting without the primary means (RPO unknown, later writes lost...): empty when the primary answered. */
   consequences: z.array(z.string()),
+  primaryFence: PrimaryFence,
 });
 export type AccountFailoverReport = z.infer<typeof AccountFailoverReport>;
 
@@ -172,6 +206,93 @@ export function unreachablePrimaryConsequences(reach: AccountReach, accountId: s
     `writes made to the primary account from now on are lost to ${accountId}: nothing replicates to a promoted secret`,
     'the primary still lists its replica until it answers again; failback reconciles both sides (secrets-dr account failback --from-account) and re-associates',
   ];
+}
+
+/** The commands that fence the primary account's secrets later (the account failover could not). */
+function fenceLaterCommands(planName: string, accountId: string): string[] {
+  return [
+    `once the primary account answers again: secrets-dr failover --to-account ${accountId} -f <plan of ${planName}> --approve (a re-run converges: it fences the primary's secrets, detaches the replicas, and promotes nothing twice)`,
+    `or by hand, per secret, in the primary account (merge the statement into any policy the secret has): aws secretsmanager put-resource-policy --secret-id NAME --no-block-public-policy --resource-policy '${policyWithDeny(undefined, FENCE_SID, FENCED_ACTIONS)}'`,
+  ];
+}
+
+/** The primary fence of an account failover's report, from how the primary answered and what the fence step did. Pure. */
+export function primaryFenceOf(o: {
+  planName: string;
+  accountId: string;
+  reach: AccountReach;
+  fenceEnabled: boolean;
+  /** The fence step ran (not when the run was rejected or failed before it). */
+  ran: boolean;
+  fenced: number;
+  failed: Array<{ name: string; reason: string }>;
+}): PrimaryFence {
+  if (!o.fenceEnabled) return { state: 'off', fenced: 0, failed: [], next: [] };
+  if (o.reach !== 'answers') return { state: 'unfenced', fenced: 0, failed: [], next: fenceLaterCommands(o.planName, o.accountId) };
+  if (!o.ran) return { state: 'unfenced', fenced: 0, failed: [], next: [] };
+  if (o.failed.length) return { state: 'partial', fenced: o.fenced, failed: o.failed, next: fenceLaterCommands(o.planName, o.accountId) };
+  return { state: 'fenced', fenced: o.fenced, failed: [], next: [] };
+}
+
+/** What `failover --to-account --dry-run` shows per secret (names and statuses; never a value). */
+const AccountFailoverPreviewItem = z.object({
+  name: z.string(),
+  action: z.enum(['promote', 'already-standalone', 'cannot']),
+  fence: z.boolean(),
+  detach: z.boolean(),
+  note: z.string().optional(),
+});
+export const AccountFailoverPreview = z.object({
+  plan: z.string(),
+  accountId: z.string(),
+  region: z.string(),
+  primaryAccount: AccountReach,
+  recoveryAccount: AccountReach,
+  problems: z.array(z.string()),
+  consequences: z.array(z.string()),
+  counts: z.record(z.string(), z.number()),
+  items: z.array(AccountFailoverPreviewItem),
+});
+export type AccountFailoverPreview = z.infer<typeof AccountFailoverPreview>;
+
+/**
+ * What an account failover would do, from a read of both accounts (`account status`): per secret,
+ * promote (after fencing the primary and detaching, when the primary answers), already standalone
+ * (an earlier run), or cannot (no replica: run setup). The workflow decides with the same
+ * predicates (isPromotable). Pure.
+ */
+export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<Plan, 'name' | 'failover'>): AccountFailoverPreview {
+  const answers = status.primaryAccount.reach === 'answers';
+  const problems: string[] = [];
+  if (status.recoveryAccount.reach !== 'answers')
+    problems.push(
+      `the recovery account ${status.accountId} ${status.recoveryAccount.reach}${status.recoveryAccount.error ? ` (${status.recoveryAccount.error})` : ''}: nothing can be promoted there`,
+    );
+  const items = status.secrets.map((s): AccountFailoverPreview['items'][number] => {
+    if (!isPromotable(s))
+      return { name: s.name, action: 'cannot', fence: false, detach: false, note: `no cross-account replica (${s.replica}): run account setup first` };
+    const fence = answers && plan.failover.fence;
+    if (isPromotedCopy(s))
+      return { name: s.name, action: 'already-standalone', fence, detach: false, note: `promoted earlier${s.promotedBy ? ` by ${s.promotedBy}` : ''}` };
+    const view = s.primaryView ?? s.replicaView;
+    const note = view && view !== 'InSync' ? `replication ${view}: writes not yet replicated are not in the promoted copy` : undefined;
+    return { name: s.name, action: 'promote', fence, detach: answers, ...(note ? { note } : {}) };
+  });
+  if (status.recoveryAccount.reach === 'answers' && !items.some((i) => i.action !== 'cannot'))
+    problems.push(`no replica of plan ${plan.name} found in account ${status.accountId}: nothing to fail over`);
+  const counts: Record<string, number> = {};
+  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
+  return {
+    plan: status.plan,
+    accountId: status.accountId,
+    region: status.region,
+    primaryAccount: status.primaryAccount.reach,
+    recoveryAccount: status.recoveryAccount.reach,
+    problems,
+    consequences: unreachablePrimaryConsequences(status.primaryAccount.reach, status.accountId),
+    counts,
+    items,
+  };
 }
 
 export function accountSetupWorkflowId(planName: string, accountId: string): string {

@@ -14,11 +14,12 @@
  * - Promotion tags each secret with this run and the version it was promoted at: failback reads
  *   them to tell which side changed. Re-runs converge (an earlier run's promotion is reported as
  *   already-standalone). Verify describes each promoted secret again.
- * - No fence: the primary account is the suspect; nothing is written there but the detach.
+ * - Planned (the primary answers): its secrets are fenced first (deny-writes statement, tagged with
+ *   this run), then detached; unplanned: the report says they are unfenced and how to fence them.
  */
-import { AccountFailoverInput, unreachablePrimaryConsequences, type AccountFailoverReport } from '../domain/account-dr.js';
+import { AccountFailoverInput, primaryFenceOf, unreachablePrimaryConsequences, type AccountFailoverReport } from '../domain/account-dr.js';
 import { accountFailoverMachine } from './machines/account-failover.machine.js';
-import { AccountRun, answerProgress, detach, failoverPreflight, promote, verify } from './account.steps.js';
+import { AccountRun, answerProgress, detach, failoverPreflight, fencePrimaries, promote, verify } from './account.steps.js';
 import { MachineDriver } from './kit/run-machine.js';
 import { ApprovalGate } from './kit/approval-gate.js';
 
@@ -27,7 +28,7 @@ export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promis
   const run = new AccountRun(input);
   const gate = new ApprovalGate();
   const requireApproval = input.plan.failover.requireApproval && !input.skipApproval;
-  const machine = new MachineDriver(accountFailoverMachine, { requireApproval });
+  const machine = new MachineDriver(accountFailoverMachine, { requireApproval, fence: input.plan.failover.fence });
   gate.install(() => `${run.workflowId}, step: ${machine.state}`);
   answerProgress(run, () => machine.state);
   const outcome = await machine.run({
@@ -41,6 +42,7 @@ export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promis
         },
         () => machine.state === 'awaitingApproval',
       ),
+    fence: () => fencePrimaries(run),
     detach: () => detach(run),
     promote: () => promote(run),
     verify: () => verify(run),
@@ -51,5 +53,14 @@ export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promis
     primaryAccount: reach,
     detachedFromPrimary: machine.context.primaryAnswers && outcome !== 'rejected',
     consequences: unreachablePrimaryConsequences(reach, input.accountId),
+    primaryFence: primaryFenceOf({
+      planName: input.plan.name,
+      accountId: input.accountId,
+      reach,
+      fenceEnabled: input.plan.failover.fence,
+      ran: run.fenceRan,
+      fenced: run.fenced,
+      failed: run.fenceFailed,
+    }),
   };
 }

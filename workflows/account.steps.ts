@@ -8,6 +8,8 @@ import { setHandler, sleep, workflowInfo, type ActivityOptions } from '@temporal
 import {
   accountNeedsAttention,
   countAccountOutcomes,
+  isPromotable,
+  isPromotedCopy,
   type AccountOperationOutcome,
   type AccountOutcome,
   type AccountPairState,
@@ -62,6 +64,10 @@ export class AccountRun {
   readonly excluded = new Set<string>();
   pending: Array<{ name: string; primaryArn: string; replicaArn: string }> = [];
   primaryProbe: AccountProbe | undefined;
+  /** Account failover's fence on the primary account: whether it ran, how many secrets it fenced, which it could not. */
+  fenceRan = false;
+  fenced = 0;
+  readonly fenceFailed: Array<{ name: string; reason: string }> = [];
 
   constructor(readonly input: AccountRunInput) {
     this.region = input.plan.primaryRegion;
@@ -201,13 +207,31 @@ export function failoverPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE
     if (!primaryAnswers) run.warnings.push(`the primary account: ${primary.reach} (${primary.error ?? 'no answer'}); promoting the replicas as they stand`);
     if (run.problems.length) return { type: 'PREFLIGHT_DONE', problems: [...run.problems], primaryAnswers, toPromote: 0 };
     run.states = await run.read.inspectAccountPairs({ ...run.base, primaryAnswers });
-    const toPromote = run.states.filter((s) => s.replica === 'replica' || (s.replica === 'standalone' && s.promotedVersion !== undefined));
+    const toPromote = run.states.filter(isPromotable);
     for (const s of run.states.filter((x) => !toPromote.includes(x)))
       run.settle([
         { name: s.name, status: 'failed', reason: `no cross-account replica in account ${run.input.accountId} (${s.replica}): run setup --account first` },
       ]);
     if (toPromote.length === 0) run.problems.push(`no replica of plan ${run.input.plan.name} found in account ${run.input.accountId}: nothing to fail over`);
     return { type: 'PREFLIGHT_DONE', problems: [...run.problems], primaryAnswers, toPromote: toPromote.length };
+  });
+}
+
+/** Planned account failover: fence each primary before its replica is detached and promoted; a secret not fenced needs attention. */
+export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attention: number }> {
+  return run.guarded('fencing the primary account', async () => {
+    run.fenceRan = true;
+    const items = run.states.flatMap((s) => (isPromotable(s) && s.primaryArn ? [{ name: s.name, primaryArn: s.primaryArn }] : []));
+    for (const batch of chunk(items, run.batch)) {
+      for (const o of await run.write.fenceAccountPrimaries({ ...run.base, items: batch, workflowId: run.workflowId })) {
+        if (o.status !== 'failed') run.fenced++;
+        else {
+          run.fenceFailed.push({ name: o.name, reason: o.reason ?? 'not fenced' });
+          run.warnings.push(`${o.name}: not fenced in the primary account (${o.reason}); promoted anyway`);
+        }
+      }
+    }
+    return { type: 'FENCED', attention: run.fenceFailed.length };
   });
 }
 
@@ -227,7 +251,7 @@ export function detach(run: AccountRun): Step<{ type: 'DETACHED'; attention: num
 
 export function promote(run: AccountRun): Step<{ type: 'PROMOTED'; attention: number }> {
   return run.guarded('promoting', async () => {
-    const names = run.states.filter((s) => s.replica === 'replica' || (s.replica === 'standalone' && s.promotedVersion !== undefined)).map((s) => s.name);
+    const names = run.states.filter(isPromotable).map((s) => s.name);
     let attention = 0;
     for (const batch of chunk(names, run.batch)) {
       attention += run.settle(
@@ -270,7 +294,7 @@ export function failbackPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE
     }
     if (run.problems.length === 0) {
       const states = await run.read.inspectAccountPairs({ ...run.base, primaryAnswers: false });
-      run.states = states.filter((s) => s.replica === 'standalone' && s.promotedVersion !== undefined);
+      run.states = states.filter(isPromotedCopy);
     }
     return { type: 'PREFLIGHT_DONE', problems: [...run.problems] };
   });

@@ -3,8 +3,10 @@
  *   `secrets-dr account setup --account ID [--wait]`      create and associate the replicas
  *   `secrets-dr account status --account ID`              both accounts' view, per secret
  *   `secrets-dr account failback --from-account ID`       reconcile into the primary account, re-associate
- *   `secrets-dr failover --to-account ID` (failover.ts)   promote in the recovery account
- * Each starts (or attaches to: one per plan and account) its workflow and prints its report.
+ *   `secrets-dr failover --to-account ID` (failover.ts)   fence the primary, promote in the recovery account
+ *     [--dry-run] (reads both accounts, changes nothing) · a terminal prompt for the account id (--yes skips it)
+ *     · the plan's approval gate (--approve answers it at start; else `secrets-dr approve ID`)
+ * Each starts (or attaches to: one per plan and account) its workflow and follows it (`secrets-dr watch ID` too).
  * Exit codes: 0 done · 1 failed/rejected · 2 bad input · 3 some secrets need attention · 4 waiting for approval.
  */
 import { randomUUID } from 'node:crypto';
@@ -15,11 +17,14 @@ import { workflowTaskQueue } from '../../domain/ids.js';
 import { recoveryAccount, type Plan } from '../../domain/plan.js';
 import {
   accountFailbackWorkflowId,
+  accountFailoverPreview,
   accountHealthOf,
   accountFailoverWorkflowId,
   accountSetupWorkflowId,
   accountStatusWorkflowId,
+  type AccountFailoverPreview,
   type AccountFailoverReport,
+  type AccountProgress,
   type AccountReport,
   type AccountStatusReport,
 } from '../../domain/account-dr.js';
@@ -27,12 +32,15 @@ import type { accountSetupWorkflow } from '../../workflows/account-setup.workflo
 import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
 import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
 import type { accountStatusWorkflow } from '../../workflows/account-status.workflow.js';
-import { pendingApprovalQuery } from '../../workflows/kit/control.messages.js';
+import { accountProgressQuery } from '../../workflows/account.messages.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { withTemporal, type Connected } from '../temporal.js';
 import { operatorName } from '../operator.js';
+import { follow, type FollowSpec } from '../follow.js';
+import { confirmByRegion, shouldConfirm } from '../confirm.js';
+import { accountFailoverConfirmLines } from '../confirm-previews.js';
 
 const ACCOUNT = z
   .string({ error: 'name the recovery account: a 12-digit id listed under recoveryAccounts' })
@@ -65,6 +73,11 @@ export function renderAccountReport(what: string, r: AccountReport | AccountFail
   );
   if ('primaryAccount' in r) {
     io.out(`  primary account: ${r.primaryAccount}${r.detachedFromPrimary ? '; replicas detached from the primary first' : ''}`);
+    const f = r.primaryFence;
+    io.out(
+      `  primary fence: ${f.state}${f.fenced ? ` (${f.fenced} fenced)` : ''}${f.state === 'off' ? ' (failover.fence: false)' : ''}${f.failed.length ? `; not fenced: ${f.failed.map((x) => x.name).join(', ')}` : ''}`,
+    );
+    for (const n of f.next) io.out(`    to fence: ${n}`);
     for (const c of r.consequences) io.out(`  ! ${c}`);
   }
   if (r.outcomes.length <= 100)
@@ -84,10 +97,85 @@ const startOptions = (c: Connected, workflowId: string) => ({
   workflowIdConflictPolicy: 'USE_EXISTING' as const,
 });
 
-/** `failover --to-account ID`: the account failover, followed to its end (or to its approval gate without --wait). */
-export async function runAccountFailover(plan: Plan, o: { accountId: string; reason?: string; approve: boolean; wait: boolean }, io: Io): Promise<ExitCode> {
+function progressLine(p: AccountProgress): string {
+  const counts = Object.entries(p.counts)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  return `${p.state}${counts ? ` · ${counts}` : ''}`;
+}
+
+/** How `follow` (and `watch`) shows an account operation: its machine state and counts, the approval gate, the report. */
+const accountFollow = (noun: string) => ({
+  noun,
+  progressQuery: accountProgressQuery,
+  line: progressLine,
+  gates: (p: AccountProgress) => (p.state === 'awaitingApproval' ? [''] : []),
+  render: (r: AccountReport, io: Io) => renderAccountReport(noun, r, io),
+  exitCode: accountExitCode,
+  quietMs: 2_000,
+});
+export const accountFailoverFollow: FollowSpec<typeof accountFailoverWorkflow, AccountProgress> = accountFollow('account failover');
+export const accountFailbackFollow: FollowSpec<typeof accountFailbackWorkflow, AccountProgress> = accountFollow('account failback');
+export const accountSetupFollow: FollowSpec<typeof accountSetupWorkflow, AccountProgress> = accountFollow('account setup');
+
+/** Both accounts' view of the plan's secrets (the read-only status workflow): `account status`, the failover's dry run and its confirmation. */
+function readAccountStatus(c: Connected, plan: Plan, accountId: string): Promise<AccountStatusReport> {
+  return c.client.workflow.execute<typeof accountStatusWorkflow>('accountStatusWorkflow', {
+    taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
+    workflowId: accountStatusWorkflowId(plan.name, accountId, randomUUID().slice(0, 8)),
+    args: [{ plan, accountId, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
+  });
+}
+
+function renderAccountFailoverPreview(p: AccountFailoverPreview, io: Io): void {
+  if (io.json) return printJson(io, { outcome: 'dry-run', ...p });
+  io.out(`dry run: account failover of plan ${p.plan}, primary account → ${p.accountId} (${p.region}) — nothing was changed`);
+  io.out(`  primary account: ${p.primaryAccount}; recovery account: ${p.recoveryAccount}`);
+  const would = (i: AccountFailoverPreview['items'][number]) =>
+    i.action === 'cannot'
+      ? 'nothing (cannot)'
+      : [
+          i.fence ? 'fence the primary' : '',
+          i.detach ? 'detach' : '',
+          i.action === 'promote' ? 'promote (StopReplicationToReplica)' : 'keep (already standalone)',
+        ]
+          .filter(Boolean)
+          .join(', then ');
+  for (const line of table(
+    ['SECRET', 'WOULD', 'NOTE'],
+    p.items.slice(0, 200).map((i) => [i.name, would(i), i.note ?? '']),
+  ))
+    io.out(`  ${line}`);
+  if (p.items.length > 200) io.out(`  ... and ${p.items.length - 200} more (--json for all)`);
+  for (const c of p.consequences) io.out(`  ! ${c}`);
+  for (const pr of p.problems) io.out(`problem: ${pr}`);
+}
+
+/**
+ * `failover --to-account ID`: the account failover. `--dry-run` reads both accounts and prints what
+ * it would do, per secret; on a terminal without --yes the operator sees that and types the account
+ * id; then it starts and is followed to its end (or to its approval gate without --wait: exit 4).
+ */
+export async function runAccountFailover(
+  plan: Plan,
+  o: { accountId: string; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
+  io: Io,
+): Promise<ExitCode> {
   requireRecoveryAccount(plan, o.accountId, '--to-account');
   return withTemporal({ worker: true }, async (c) => {
+    if (o.dryRun || shouldConfirm(o.yes)) {
+      const preview = accountFailoverPreview(await readAccountStatus(c, plan, o.accountId), plan);
+      if (o.dryRun) {
+        renderAccountFailoverPreview(preview, io);
+        return preview.problems.length ? ExitCode.Failed : ExitCode.Ok;
+      }
+      await confirmByRegion(io, {
+        action: `fail over to account ${o.accountId}`,
+        regions: [o.accountId],
+        noun: 'the recovery account id',
+        preview: accountFailoverConfirmLines(preview, plan, o.approve),
+      });
+    }
     const handle = await c.client.workflow.start<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
       ...startOptions(c, accountFailoverWorkflowId(plan.name, o.accountId)),
       args: [
@@ -101,21 +189,10 @@ export async function runAccountFailover(plan: Plan, o: { accountId: string; rea
         },
       ],
     });
-    (io.json ? io.err : io.out)(`account failover ${handle.workflowId} started: primary account → ${o.accountId} (${plan.primaryRegion})`);
-    if (!o.wait) {
-      for (let i = 0; i < 50; i++) {
-        const [pending, d] = await Promise.all([handle.query(pendingApprovalQuery).catch(() => null), handle.describe()]);
-        if (pending) {
-          (io.json ? io.err : io.out)(`waiting for approval: secrets-dr approve ${handle.workflowId}   (or reject ${handle.workflowId} --reason TEXT)`);
-          return ExitCode.AwaitingApproval;
-        }
-        if (d.status.name !== 'RUNNING') break;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-    const report = await handle.result();
-    renderAccountReport('account failover', report, io);
-    return accountExitCode(report);
+    (io.json ? io.err : io.out)(
+      `account failover ${handle.workflowId} started: primary account → ${o.accountId} (${plan.primaryRegion}); progress: secrets-dr watch ${handle.workflowId}`,
+    );
+    return (await follow(handle, accountFailoverFollow, io, { wait: o.wait })).code;
   });
 }
 
@@ -139,9 +216,7 @@ export const accountSetupCommand = defineCommand({
         args: [{ plan, accountId: o.account, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
       });
       (io.json ? io.err : io.out)(`account setup ${handle.workflowId} started (progress: secrets-dr watch ${handle.workflowId})`);
-      const report = await handle.result();
-      renderAccountReport('account setup', report, io);
-      return accountExitCode(report);
+      return (await follow(handle, accountSetupFollow, io)).code;
     });
   },
 });
@@ -165,10 +240,8 @@ export const accountFailbackCommand = defineCommand({
         ...startOptions(c, accountFailbackWorkflowId(plan.name, o['from-account'])),
         args: [{ plan, accountId: o['from-account'], taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
       });
-      (io.json ? io.err : io.out)(`account failback ${handle.workflowId} started`);
-      const report = await handle.result();
-      renderAccountReport('account failback', report, io);
-      return accountExitCode(report);
+      (io.json ? io.err : io.out)(`account failback ${handle.workflowId} started (progress: secrets-dr watch ${handle.workflowId})`);
+      return (await follow(handle, accountFailbackFollow, io)).code;
     });
   },
 });
@@ -196,11 +269,7 @@ export const accountStatusCommand = defineCommand({
     const { plan } = loadPlanFile(o.plan);
     requireRecoveryAccount(plan, o.account, '--account');
     return withTemporal({ worker: true }, async (c) => {
-      const report = await c.client.workflow.execute<typeof accountStatusWorkflow>('accountStatusWorkflow', {
-        taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
-        workflowId: accountStatusWorkflowId(plan.name, o.account, randomUUID().slice(0, 8)),
-        args: [{ plan, accountId: o.account, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
-      });
+      const report = await readAccountStatus(c, plan, o.account);
       renderAccountStatus(report, io);
       const health = accountHealthOf(report);
       if (!io.json) for (const r of health.reasons) io.out(`attention: ${r}`);

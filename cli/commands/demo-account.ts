@@ -106,8 +106,12 @@ export async function demoAccountStage(ctx: DemoAccountContext): Promise<{ code:
   say(`[account] a leaked admin key of ${PRIMARY_ACCOUNT} was found: every key of the account is revoked   (secrets-dr lab account revoke ${PRIMARY_ACCOUNT})`);
   await lab(`/_lab/accounts/${PRIMARY_ACCOUNT}/revoke`);
   try {
-    say(`[account] secrets-dr failover --to-account ${RECOVERY} --reason "primary account compromised" --approve --wait`);
-    const code = await runAccountFailover(plan, { accountId: RECOVERY, reason: 'primary account compromised', approve: true, wait: true }, io);
+    say(`[account] secrets-dr failover --to-account ${RECOVERY} --reason "primary account compromised" --yes --approve --wait`);
+    const code = await runAccountFailover(
+      plan,
+      { accountId: RECOVERY, reason: 'primary account compromised', approve: true, wait: true, dryRun: false, yes: true },
+      io,
+    );
     if (code !== ExitCode.Ok) throw new Error(`account failover exited ${code}`);
 
     // The applications' read path in the recovery account: their own credentials there, the same names.

@@ -144,7 +144,7 @@ export const failoverCommand = defineCommand({
   examples: [
     'secrets-dr failover --to ap-northeast-3 --dry-run',
     'secrets-dr failover --to ap-northeast-3 --mode unplanned --reason "Tokyo outage" --wait',
-    'secrets-dr failover --to-account 210987654321 --reason "primary account compromised" --wait   (account DR)',
+    'secrets-dr failover --to-account 210987654321 --reason "primary account compromised" --wait   (account DR; --dry-run first)',
   ],
   options: {
     ...PLAN_OPTION,
@@ -219,12 +219,16 @@ export const failoverCommand = defineCommand({
       );
     }
     if (opts['to-account'] !== undefined) {
-      if (opts['dry-run'] || opts.mode || opts['rotation-wait'] !== undefined)
+      if (opts.mode || opts['rotation-wait'] !== undefined)
         throw new OperatorError(
           ErrorType.UsageError,
-          '--to-account takes --reason, --approve, --wait and --json only (no --dry-run, --mode or --rotation-wait yet)',
+          '--to-account takes --reason, --yes, --approve, --dry-run, --wait and --json (no --mode or --rotation-wait: whether the primary account answers decides)',
         );
-      return runAccountFailover(plan, { accountId: opts['to-account'], reason: opts.reason, approve: opts.approve, wait: opts.wait }, io);
+      return runAccountFailover(
+        plan,
+        { accountId: opts['to-account'], reason: opts.reason, approve: opts.approve, wait: opts.wait, dryRun: opts['dry-run'], yes: opts.yes },
+        io,
+      );
     }
     if (opts.to === undefined) throw new OperatorError(ErrorType.UsageError, 'say where to fail over: --to REGION');
     if (!plan.drRegions.some((d) => d.region === opts.to)) {

@@ -1,6 +1,7 @@
 /**
- * `secrets-dr watch ID`: live progress of a failover or a failback (progress bar; `--json` streams
- * one JSON line per second), then its report and exit code.
+ * `secrets-dr watch ID`: live progress of a failover or a failback — Region or account DR, and
+ * account setup (progress bar or state line; `--json` streams one JSON line per second), then its
+ * report and exit code.
  * `pause ID` / `resume ID` / `cancel ID [--reason]`: control a running failover or failback
  * between batches (what is done stays done and is reported; a cancelled failback reconciles no
  * further secret and carries the reconciled ones through).
@@ -17,6 +18,10 @@ import { follow } from '../follow.js';
 import { withTemporal } from '../temporal.js';
 import { failoverFollow } from './failover.js';
 import { failbackFollow } from './failback.js';
+import { accountFailbackFollow, accountFailoverFollow, accountSetupFollow } from './account.js';
+import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
+import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
+import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
 
 /** The operations `watch`, `pause`, `resume` and `cancel` work with, by workflow type. */
 const STEERABLE = ['failoverWorkflow', 'failbackWorkflow'] as const;
@@ -33,15 +38,19 @@ async function workflowType(handle: { describe(): Promise<{ type: string }> }, i
 function notSteerable(id: string, type: string): OperatorError {
   return new OperatorError(
     ErrorType.UsageError,
-    `${id} is a ${type}; watch, pause, resume and cancel work with a failover or a failback (secrets-dr failover|failback print their id)`,
+    `${id} is a ${type}; watch works with a failover, a failback and account setup/failover/failback; pause, resume and cancel with a Region failover or failback (secrets-dr failover|failback print their id)`,
   );
 }
 
 export const watchCommand = defineCommand({
   words: ['watch'],
-  summary: 'live progress of a failover or failback (progress bar; --json streams lines)',
+  summary: 'live progress of a failover or failback, Region or account DR (progress bar; --json streams lines)',
   args: 'WORKFLOW_ID',
-  examples: ['secrets-dr watch secrets-dr/payments/failover', 'secrets-dr watch secrets-dr/payments/failback --json'],
+  examples: [
+    'secrets-dr watch secrets-dr/payments/failover',
+    'secrets-dr watch secrets-dr/payments/failback --json',
+    'secrets-dr watch secrets-dr/payments/account/210987654321/failover',
+  ],
   options: {},
   schema: z.object({ json: z.boolean(), positionals: z.tuple([z.string().min(1)], { error: 'expected exactly one WORKFLOW_ID' }) }),
   async run(opts, io) {
@@ -50,6 +59,10 @@ export const watchCommand = defineCommand({
       const type = await workflowType(conn.client.workflow.getHandle(id), id);
       if (type === 'failoverWorkflow') return (await follow(conn.client.workflow.getHandle<typeof failoverWorkflow>(id), failoverFollow, io)).code;
       if (type === 'failbackWorkflow') return (await follow(conn.client.workflow.getHandle<typeof failbackWorkflow>(id), failbackFollow, io)).code;
+      const w = conn.client.workflow;
+      if (type === 'accountFailoverWorkflow') return (await follow(w.getHandle<typeof accountFailoverWorkflow>(id), accountFailoverFollow, io)).code;
+      if (type === 'accountFailbackWorkflow') return (await follow(w.getHandle<typeof accountFailbackWorkflow>(id), accountFailbackFollow, io)).code;
+      if (type === 'accountSetupWorkflow') return (await follow(w.getHandle<typeof accountSetupWorkflow>(id), accountSetupFollow, io)).code;
       throw notSteerable(id, type);
     });
   },

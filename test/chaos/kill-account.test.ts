@@ -4,7 +4,7 @@
  * has exactly one cross-account replica in the recovery account, InSync, holding the primary's
  * value; no replica was created twice (CreateSecret is idempotent by its ClientRequestToken) and
  * the re-sent associations stay bounded by one batch. Then the same for account failover, killed
- * after a random number of promotions: every replica is standalone, each promoted once.
+ * after a random number of promotions: every primary fenced, every replica standalone, each promoted once.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,8 @@ describe.skipIf(onAws)('chaos: the worker is killed mid-association and mid-prom
       );
       expect(failover.outcome, `killed after ${kPromote} promotions: ${JSON.stringify(failover.attention)}`).toBe('done');
       expect(failover.counts).toEqual({ promoted: N });
+      // Planned (the primary answers): every primary was fenced before its replica was detached, whatever the kill interrupted.
+      expect(failover.primaryFence).toMatchObject({ state: 'fenced', fenced: N, failed: [] });
       const promotions = (await h.lab!.counters([h.primaryRegion]))[h.primaryRegion]?.StopReplicationToReplica?.calls ?? 0;
       expect(promotions, 'each replica promoted once').toBe(N);
       for (const n of names) expect((await recovery.describeSecretCrossAccount({ SecretId: n })).CrossAccountPrimary).toBeUndefined();

@@ -3,14 +3,31 @@
  * same-name conflict resolved by the plan's policy with a backup), failover while the primary
  * account answers (detach, then promote), failback (copy back what changed in the recovery
  * account, after a backup of the primary; re-associate), and failover when the primary account's
- * keys are revoked (promote as they stand; the report says what that means).
+ * keys are revoked (promote as they stand; the report says what that means). The safety gaps
+ * (issue 19): a planned account failover fences the primary's secrets, setup after a failover
+ * leaves the promoted copies alone, and failback fences the recovery copy before it reads it (a
+ * writer there during failback loses nothing). The operator's controls: --dry-run, the approval
+ * gate answered with `approve`, and `watch` following the run, through the CLI.
  * Workers reach the recovery account only through STS AssumeRole of the plan's role (ExternalId),
  * under the generated recovery-role policy, which the lab enforces.
  */
 import type { Plan } from '../../domain/plan.js';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateSecretCommand, ListSecretsCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  PutResourcePolicyCommand,
+  PutSecretValueCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { FENCE_SID, FENCED_ACTIONS } from '../../domain/failover.js';
+import { policyWithDeny } from '../../domain/failback.js';
+import { runCli } from '../support/cli.js';
 import { NativeConnection } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { workflowTaskQueue } from '../../domain/ids.js';
@@ -21,7 +38,7 @@ import { createRegionClients } from '../../worker/aws-clients.js';
 import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
 import { LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
-import { accountFixtures, DOOMED, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
+import { accountFixtures, DOOMED, EXTERNAL_ID, KEY, keyOf, LAB_DEFAULT, RECOVERY, ROLE } from '../support/accounts.js';
 import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
 import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
 import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
@@ -39,6 +56,33 @@ let labUrl: string;
 let fx: ReturnType<typeof accountFixtures>;
 const signed = (account: string, region: string) => createCrossAccountClient({ region, endpoint: labUrl, credentials: keyOf(account) });
 const read = (account: string, name: string) => fx.read(account, name);
+/** A write by the applications of `account`: undefined when taken, else the error's name (a fence: AccessDeniedException). */
+const write = async (account: string, name: string, v: string): Promise<string | undefined> => {
+  try {
+    await fx.sm(account).send(new PutSecretValueCommand({ SecretId: name, SecretString: v }));
+    return undefined;
+  } catch (err) {
+    return (err as Error).name;
+  }
+};
+const fenceTag = async (account: string, name: string) =>
+  (await fx.sm(account).send(new DescribeSecretCommand({ SecretId: name }))).Tags?.find((t) => t.Key === 'secrets-dr:fenced')?.Value;
+
+/** Runs the CLI in this process against the harness's Temporal and workers. */
+const cli = (argv: string[]) => runCli(argv, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
+/** Account setup / failover of `plan` into the recovery account, on this file's workers, to their reports. */
+const setUp = (plan: Plan) =>
+  h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+    taskQueue: workflowTaskQueue(h.prefix),
+    workflowId: accountSetupWorkflowId(plan.name, RECOVERY),
+    args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+  });
+const failOver = (plan: Plan) =>
+  h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+    taskQueue: workflowTaskQueue(h.prefix),
+    workflowId: accountFailoverWorkflowId(plan.name, RECOVERY),
+    args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix }],
+  });
 
 beforeAll(async () => {
   h = await startHarness('account-dr');
@@ -122,9 +166,29 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       const r = await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n });
       expect(r.CrossAccountPrimary, `${n} is standalone in the recovery account`).toBeUndefined();
     }
+    // Planned: the primary account's secrets were fenced before the replicas were detached; a late writer there is refused.
+    expect(failover.primaryFence).toEqual({ state: 'fenced', fenced: 3, failed: [], next: [] });
+    expect(await write(LAB_DEFAULT, `${prefix}api`, value())).toBe('AccessDeniedException');
+    expect(await read(LAB_DEFAULT, `${prefix}api`)).toBe(seeded[`${prefix}api`]);
+    expect(await fenceTag(LAB_DEFAULT, `${prefix}api`)).toBe(`account failover ${failoverId} to account ${RECOVERY}`);
     // The applications write in the recovery account now.
     const during = value();
     await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: during }));
+
+    // Setup after the failover leaves the promoted copies as they are and says to fail back (M1): nothing reverted, nothing backed up.
+    const setupAfter = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
+      ...common,
+      workflowId: `${setupId}-after-failover`,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(setupAfter.outcome).toBe('partial');
+    expect(setupAfter.counts).toEqual({ 'needs-failback': 3 });
+    expect(setupAfter.attention[0]?.reason).toMatch(
+      /holds the copy account failover .* promoted .*run secrets-dr account failback --from-account 210987654321/,
+    );
+    expect(setupAfter.warnings).toEqual([]);
+    expect(await read(RECOVERY, `${prefix}db`)).toBe(during);
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` })).CrossAccountPrimary).toBeUndefined();
 
     // Failback: the recovery account's newer value goes back to the primary (after a backup), the replicas are re-associated.
     const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
@@ -143,7 +207,11 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     for (const n of names) {
       const r = await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n });
       expect(r.CrossAccountPrimary?.ReplicationStatus, `${n} is a replica again`).toBe('InSync');
+      // The primary is the writable side again: account failover's fence is gone (statement and tag).
+      expect(await fenceTag(LAB_DEFAULT, n)).toBeUndefined();
     }
+    const after = value();
+    expect(await write(LAB_DEFAULT, `${prefix}api`, after)).toBeUndefined();
   }, 60_000);
 
   it('failback: a secret changed on both sides since the promotion is left untouched on both sides when the policy says ask (exit 3)', async (ctx) => {
@@ -151,7 +219,13 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     const prefix = `${h.names}both/`;
     const names = [`${prefix}db`, `${prefix}api`];
     await fx.seed(LAB_DEFAULT, names, value);
-    const plan = { ...(await fx.planFor(prefix)), failback: { onOriginalChanged: 'keep-dr' as const, onBothChanged: 'ask' as const, approvalTimeout: 60_000 } };
+    // failover.fence: false — this case needs a stray write to the old primary, which the fence would refuse.
+    const base = await fx.planFor(prefix);
+    const plan = {
+      ...base,
+      failover: { ...base.failover, fence: false },
+      failback: { onOriginalChanged: 'keep-dr' as const, onBothChanged: 'ask' as const, approvalTimeout: 60_000 },
+    };
     const common = { taskQueue: workflowTaskQueue(h.prefix) };
     const args = [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }] as const;
     const setup = await h.client.workflow.execute<typeof accountSetupWorkflow>('accountSetupWorkflow', {
@@ -166,6 +240,7 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix }],
     });
     expect(failover.outcome).toBe('done');
+    expect(failover.primaryFence.state).toBe('off');
     // A stray write to the old primary, and the applications' write in the recovery account: both changed.
     const [stray, during] = [value(), value()];
     await fx.sm(LAB_DEFAULT).send(new PutSecretValueCommand({ SecretId: `${prefix}db`, SecretString: stray }));
@@ -186,7 +261,140 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     expect(await read(LAB_DEFAULT, `${prefix}db`)).toBe(stray);
     expect(await read(RECOVERY, `${prefix}db`)).toBe(during);
     expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: `${prefix}db` })).CrossAccountPrimary).toBeUndefined();
+    // Failback fenced the recovery copy to read it, and lifted that fence when it left it: the applications there still write.
+    expect(await write(RECOVERY, `${prefix}db`, value())).toBeUndefined();
   }, 60_000);
+
+  it('a failback step that fails leaves exactly one side writable: the recovery copy stays writable, the primary stays fenced', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}onewritable/`;
+    const name = `${prefix}db`;
+    const seeded = await fx.seed(LAB_DEFAULT, [name], value);
+    const base = await fx.planFor(prefix);
+    const plan = { ...base, failover: { ...base.failover, fence: false } };
+    expect((await setUp(plan)).outcome).toBe('done');
+    expect((await failOver(plan)).outcome).toBe('done');
+    const during = value();
+    expect(await write(RECOVERY, name, during)).toBeUndefined();
+    // A Region failover's fence on the primary (not ours): account failback must not lift it, so its copy-back is refused.
+    await fx.sm(LAB_DEFAULT).send(new PutResourcePolicyCommand({ SecretId: name, ResourcePolicy: policyWithDeny(undefined, FENCE_SID, FENCED_ACTIONS) }));
+    await fx
+      .sm(LAB_DEFAULT)
+      .send(new TagResourceCommand({ SecretId: name, Tags: [{ Key: 'secrets-dr:fenced', Value: 'failover secrets-dr/x/failover to ap-northeast-3' }] }));
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: failbackId,
+      args: [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(failback.outcome).toBe('partial');
+    expect(failback.attention).toEqual([
+      expect.objectContaining({
+        name,
+        status: 'failed',
+        reason: expect.stringMatching(/^the primary is fenced by a Region failover .*: fail that back first/),
+      }),
+    ]);
+    // The primary kept its value and its fence; the recovery copy kept the applications' value, is not fenced, and is still the standalone copy.
+    expect(await read(LAB_DEFAULT, name)).toBe(seeded[name]);
+    expect(await write(LAB_DEFAULT, name, value())).toBe('AccessDeniedException');
+    expect(await read(RECOVERY, name)).toBe(during);
+    expect(await write(RECOVERY, name, value())).toBeUndefined();
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: name })).CrossAccountPrimary).toBeUndefined();
+  }, 60_000);
+
+  it('failback fences the recovery copy before it reads it: a writer there during failback loses nothing (refused, or carried back)', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}writer/`;
+    const name = `${prefix}db`;
+    await fx.seed(LAB_DEFAULT, [name, `${prefix}api`], value);
+    const plan = await fx.planFor(prefix);
+    const common = { taskQueue: workflowTaskQueue(h.prefix) };
+    const args = [{ plan, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }] as const;
+    expect((await setUp(plan)).outcome).toBe('done');
+    expect((await failOver(plan)).outcome).toBe('done');
+
+    // The applications in the recovery account keep writing while failback runs.
+    const taken: string[] = [];
+    const refused = new Map<string, number>();
+    const attempt = async () => {
+      const v = value();
+      const e = await write(RECOVERY, name, v);
+      if (e === undefined) taken.push(v);
+      else refused.set(e, (refused.get(e) ?? 0) + 1);
+    };
+    await attempt();
+    const failbackId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(failbackId);
+    const handle = await h.client.workflow.start<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      ...common,
+      workflowId: failbackId,
+      args: [...args],
+    });
+    let finished = false;
+    const result = handle.result().finally(() => (finished = true));
+    while (!finished) {
+      await attempt();
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const failback = await result;
+    expect(failback.outcome, JSON.stringify(failback)).toBe('done');
+    expect(failback.counts).toEqual({ 'copied-back': 1, 'in-sync': 1 });
+    expect(taken.length).toBeGreaterThan(0);
+    // Every write taken before the fence is carried back: the last one is the primary's value; every later write was refused.
+    expect(await read(LAB_DEFAULT, name)).toBe(taken.at(-1));
+    expect(await read(RECOVERY, name)).toBe(taken.at(-1)); // the new replica, from the primary
+    const refusals = ['AccessDeniedException', 'ResourceNotFoundException', 'InvalidParameterException', 'InvalidRequestException', 'ThrottlingException'];
+    expect(
+      [...refused.keys()].filter((e) => !refusals.includes(e)),
+      'a write failed for another reason than a refusal',
+    ).toEqual([]);
+    expect(refused.size, 'the writer kept trying after the recovery copy was fenced and replaced').toBeGreaterThan(0);
+  }, 90_000);
+
+  it('operator controls on the CLI: --dry-run changes nothing; the approval gate waits (exit 4), approve answers it, watch follows it to its report', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}gate/`;
+    const names = [`${prefix}db`, `${prefix}api`];
+    await fx.seed(LAB_DEFAULT, names, value);
+    const plan = await fx.planFor(prefix);
+    await h.allowPlan(plan); // the CLI reads it from a file
+    expect((await setUp(plan)).outcome).toBe('done');
+    const file = join(mkdtempSync(join(tmpdir(), 'secrets-dr-account-')), 'secrets-dr.yaml');
+    writeFileSync(
+      file,
+      `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\n` +
+        `recoveryAccounts:\n  - { accountId: "${RECOVERY}", roleArn: "${ROLE}", externalId: ${EXTERNAL_ID}, kmsKeyId: ${KEY} }\nfailover:\n  requireApproval: true\n`,
+    );
+
+    // --dry-run: what would happen per secret, nothing changed.
+    const dry = await cli(['failover', '--to-account', RECOVERY, '--dry-run', '--json', '-f', file]);
+    expect(dry.code, dry.out).toBe(0);
+    const preview = JSON.parse(dry.out) as { outcome: string; items: Array<{ name: string; action: string; fence: boolean; detach: boolean }> };
+    expect(preview.outcome).toBe('dry-run');
+    expect(preview.items.map((i) => [i.name, i.action, i.fence, i.detach]).sort()).toEqual(names.map((n) => [n, 'promote', true, true]).sort());
+    for (const n of names) {
+      expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: n })).CrossAccountPrimary?.ReplicationStatus).toBe('InSync');
+      expect(await fenceTag(LAB_DEFAULT, n)).toBeUndefined();
+    }
+
+    // The plan's approval gate: without --wait the CLI stops there (exit 4), nothing written yet.
+    const id = accountFailoverWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(id);
+    const started = await cli(['failover', '--to-account', RECOVERY, '--yes', '-f', file]);
+    expect(started.code, started.out).toBe(4);
+    expect(started.out).toMatch(new RegExp(`secrets-dr approve ${id.replace(/[/.]/g, '\\$&')}`));
+    expect(await fenceTag(LAB_DEFAULT, names[0]!)).toBeUndefined();
+    expect((await cli(['approve', id])).code).toBe(0);
+
+    // watch follows it to its report (--json: progress lines, then the report).
+    const watched = await cli(['watch', id, '--json']);
+    expect(watched.code, watched.out).toBe(0);
+    const lines = watched.out.split('\n').filter((l) => l.startsWith('{'));
+    const report = JSON.parse(lines.at(-1)!) as { type: string; outcome: string; counts: Record<string, number>; primaryFence: { state: string } };
+    expect(report).toMatchObject({ type: 'report', outcome: 'done', counts: { promoted: 2 }, primaryFence: { state: 'fenced' } });
+  }, 90_000);
 
   it('the primary account is compromised (its keys revoked): promote the replicas as they stand, and say what that means', async (ctx) => {
     if (onAws) return ctx.skip(LAB_ONLY);
@@ -242,6 +450,11 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       expect(failover.consequences.join('\n')).toMatch(/RPO unknown/);
       expect(failover.consequences.join('\n')).toMatch(/writes made to the primary account from now on are lost/);
       expect(failover.counts).toEqual({ promoted: 2 });
+      // Unplanned: the primary's secrets could not be fenced; the report says how to fence them later.
+      expect(failover.primaryFence.state).toBe('unfenced');
+      expect(failover.primaryFence.next.join('\n')).toMatch(
+        /once the primary account answers again: secrets-dr failover --to-account 210987654321 .*--approve/,
+      );
       // The applications' read path in the recovery account: the values as last replicated, and writable.
       for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);
       await fx.sm(RECOVERY).send(new PutSecretValueCommand({ SecretId: names[0], SecretString: value() }));

@@ -6,7 +6,16 @@ import { main } from '../../cli/main.js';
 import { initialTransition, transition, type AnyMachineSnapshot, type AnyStateMachine } from 'xstate';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { policyFor, trustPolicyFor } from '../../domain/iam.js';
-import { accountFailbackDecision, accountHealthOf, unreachablePrimaryConsequences } from '../../domain/account-dr.js';
+import {
+  accountFailbackDecision,
+  accountFailoverPreview,
+  accountHealthOf,
+  isAccountFence,
+  accountFenceTagValue,
+  primaryFenceOf,
+  unreachablePrimaryConsequences,
+  type AccountStatusReport,
+} from '../../domain/account-dr.js';
 import { replicaKindOf } from '../../activities/account.activities.js';
 import { accountSetupMachine, type AccountSetupEvent } from '../../workflows/machines/account-setup.machine.js';
 import { accountFailoverMachine, type AccountFailoverEvent } from '../../workflows/machines/account-failover.machine.js';
@@ -97,39 +106,57 @@ describe('account failover machine (pure)', () => {
     { type: 'PROMOTED', attention: 0 },
     { type: 'VERIFIED', attention: 0 },
   ];
-  it('the primary answers: detach first, then promote and verify', () => {
-    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(true), { type: 'DETACHED', attention: 0 }, ...tail])).toMatchObject({
+  it('the primary answers (planned): fence its secrets first, then detach, promote and verify', () => {
+    const fenced: AccountFailoverEvent = { type: 'FENCED', attention: 0 };
+    expect(
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), fenced, { type: 'DETACHED', attention: 0 }, ...tail]),
+    ).toMatchObject({
+      output: 'done',
+      effects: ['runPreflight', 'fence', 'detach', 'promote', 'verify'],
+    });
+    // failover.fence: false: no fence, still detached first.
+    expect(run(accountFailoverMachine, { requireApproval: false, fence: false }, [pre(true), { type: 'DETACHED', attention: 0 }, ...tail])).toMatchObject({
       output: 'done',
       effects: ['runPreflight', 'detach', 'promote', 'verify'],
     });
+    // A primary secret that could not be fenced: promoted anyway, the run needs attention.
+    expect(
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [
+        pre(true),
+        { type: 'FENCED', attention: 1 },
+        { type: 'DETACHED', attention: 0 },
+        ...tail,
+      ]).output,
+    ).toBe('partial');
   });
   it('the primary account is unusable: promote as they stand (no detach)', () => {
-    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(false), ...tail])).toMatchObject({
+    expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), ...tail])).toMatchObject({
       output: 'done',
       effects: ['runPreflight', 'promote', 'verify'],
     });
   });
   it('approval gate: approved goes on, rejected or timed out ends rejected without a write', () => {
-    expect(run(accountFailoverMachine, { requireApproval: true }, [pre(false), { type: 'APPROVED' }, ...tail]).effects).toEqual([
+    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(false), { type: 'APPROVED' }, ...tail]).effects).toEqual([
       'runPreflight',
       'requestApproval',
       'promote',
       'verify',
     ]);
     for (const answer of [{ type: 'REJECTED', reason: 'no' }, { type: 'APPROVAL_TIMEOUT' }] as AccountFailoverEvent[]) {
-      expect(run(accountFailoverMachine, { requireApproval: true }, [pre(true), answer])).toMatchObject({
+      expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(true), answer])).toMatchObject({
         output: 'rejected',
         effects: ['runPreflight', 'requestApproval'],
       });
     }
   });
   it('preflight problems or nothing to promote reject; attention makes it partial; a failed step fails', () => {
-    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(true, ['the recovery account did not answer'])]).output).toBe('rejected');
-    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(true, [], 0)]).output).toBe('rejected');
+    expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true, ['the recovery account did not answer'])]).output).toBe('rejected');
+    expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true, [], 0)]).output).toBe('rejected');
     expect(
-      run(accountFailoverMachine, { requireApproval: false }, [pre(false), { type: 'PROMOTED', attention: 1 }, { type: 'VERIFIED', attention: 0 }]).output,
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), { type: 'PROMOTED', attention: 1 }, { type: 'VERIFIED', attention: 0 }])
+        .output,
     ).toBe('partial');
-    expect(run(accountFailoverMachine, { requireApproval: false }, [pre(false), { type: 'STEP_FAILED', reason: 'x' }]).output).toBe('failed');
+    expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), { type: 'STEP_FAILED', reason: 'x' }]).output).toBe('failed');
   });
 });
 
@@ -162,6 +189,66 @@ describe('account DR decisions (pure)', () => {
     expect(replicaKindOf(replica, primaryArn.replace('AbC123', 'Other1'), 'prod/payments/db')).toBe('foreign');
     expect(replicaKindOf({ ARN: replica.ARN }, primaryArn, 'prod/payments/db')).toBe('standalone');
     expect(replicaKindOf({ ...replica, DeletedDate: new Date() }, primaryArn, 'prod/payments/db')).toBe('deleted');
+  });
+});
+
+describe('account failover: the primary fence and the dry run (pure)', () => {
+  const id = '210987654321';
+  it('reports the fence: fenced, partial with how to finish, unfenced with the commands when the primary did not answer, off when the plan says so', () => {
+    const base = { planName: 'payments', accountId: id, fenceEnabled: true, ran: true, fenced: 3, failed: [] };
+    expect(primaryFenceOf({ ...base, reach: 'answers' })).toEqual({ state: 'fenced', fenced: 3, failed: [], next: [] });
+    const partial = primaryFenceOf({ ...base, reach: 'answers', fenced: 2, failed: [{ name: 'db', reason: 'AccessDeniedException: no' }] });
+    expect(partial).toMatchObject({ state: 'partial', fenced: 2, failed: [{ name: 'db' }] });
+    expect(partial.next[0]).toMatch(/secrets-dr failover --to-account 210987654321 .*--approve/);
+    const revoked = primaryFenceOf({ ...base, reach: 'denied', fenced: 0 });
+    expect(revoked.state).toBe('unfenced');
+    expect(revoked.next.join('\n')).toMatch(/once the primary account answers again: secrets-dr failover --to-account 210987654321/);
+    expect(revoked.next.join('\n')).toMatch(/aws secretsmanager put-resource-policy .*"Effect":"Deny".*secretsmanager:PutSecretValue/);
+    expect(primaryFenceOf({ ...base, reach: 'answers', fenceEnabled: false })).toEqual({ state: 'off', fenced: 0, failed: [], next: [] });
+    expect(primaryFenceOf({ ...base, reach: 'answers', ran: false, fenced: 0 }).state).toBe('unfenced');
+  });
+  it("tells account failover's fence from a Region failover's by the tag value", () => {
+    expect(isAccountFence(accountFenceTagValue('secrets-dr/payments/account/210987654321/failover', id))).toBe(true);
+    expect(isAccountFence('failover secrets-dr/payments/failover/x to ap-northeast-3')).toBe(false);
+    expect(isAccountFence(undefined)).toBe(false);
+  });
+  const status = (primary: 'answers' | 'denied', secrets: AccountStatusReport['secrets']): AccountStatusReport => ({
+    plan: 'payments',
+    accountId: id,
+    region: 'ap-northeast-1',
+    primaryAccount: { reach: primary },
+    recoveryAccount: { reach: 'answers' },
+    secrets,
+  });
+  const secrets: AccountStatusReport['secrets'] = [
+    { name: 'db', replica: 'replica', primaryView: 'InSync' },
+    { name: 'api', replica: 'replica', primaryView: 'InProgress' },
+    { name: 'old', replica: 'standalone', promotedBy: 'secrets-dr/payments/account/210987654321/failover', promotedVersion: 'v1' },
+    { name: 'taken', replica: 'standalone' },
+  ];
+  it('dry run, primary answers: fence, detach and promote each replica; an earlier promotion is kept; a secret without a replica cannot', () => {
+    const p = accountFailoverPreview(status('answers', secrets), plan);
+    expect(p.problems).toEqual([]);
+    expect(p.consequences).toEqual([]);
+    expect(p.counts).toEqual({ promote: 2, 'already-standalone': 1, cannot: 1 });
+    expect(p.items).toEqual([
+      { name: 'db', action: 'promote', fence: true, detach: true },
+      { name: 'api', action: 'promote', fence: true, detach: true, note: expect.stringMatching(/^replication InProgress/) },
+      { name: 'old', action: 'already-standalone', fence: true, detach: false, note: 'promoted earlier by secrets-dr/payments/account/210987654321/failover' },
+      { name: 'taken', action: 'cannot', fence: false, detach: false, note: 'no cross-account replica (standalone): run account setup first' },
+    ]);
+  });
+  it('dry run, primary revoked: promote as they stand (no fence, no detach), say what it means; nothing to promote is a problem', () => {
+    const p = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan);
+    expect(p.items).toEqual([{ name: 'db', action: 'promote', fence: false, detach: false }]);
+    expect(p.consequences.join('\n')).toMatch(/RPO unknown/);
+    expect(accountFailoverPreview(status('answers', secrets.slice(3)), plan).problems).toEqual([
+      'no replica of plan payments found in account 210987654321: nothing to fail over',
+    ]);
+    expect(accountFailoverPreview(status('answers', secrets), { ...plan, failover: { ...plan.failover, fence: false } }).items[0]).toMatchObject({
+      fence: false,
+      detach: true,
+    });
   });
 });
 
@@ -291,8 +378,9 @@ describe('account DR on the command line (before anything is started)', () => {
     const bad = await cli(['failover', '-f', withAccount, '--to-account', '2109']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/12-digit/);
-    const dry = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--dry-run']);
-    expect(dry.code).toBe(2);
+    const mode = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--mode', 'planned']);
+    expect(mode.code).toBe(2);
+    expect(mode.err).toMatch(/--to-account takes --reason, --yes, --approve, --dry-run, --wait and --json \(no --mode or --rotation-wait/);
   });
 
   it('iam-policy --role recovery prints the role policy and its trust policy with the ExternalId', async () => {

@@ -5,19 +5,18 @@ import { OperatorError } from '../../domain/errors.js';
 import type { StatusReport } from '../../domain/status.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { confirmByRegion, shouldConfirm } from '../../cli/confirm.js';
-import { setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../../cli/confirm-previews.js';
+import { accountFailoverConfirmLines, setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../../cli/confirm-previews.js';
+import { accountFailoverPreview } from '../../domain/account-dr.js';
 
-/** Runs the confirmation with `typed` as the operator's input (undefined: stdin closes). */
-async function answer(typed: string | undefined): Promise<{ error?: unknown; shown: string }> {
+const REGION_FAILOVER = { action: 'fail over to ap-northeast-3', regions: ['ap-northeast-3'], preview: ['3 replica(s) become standalone'] };
+
+/** Runs the confirmation `c` with `typed` as the operator's input (undefined: stdin closes). */
+async function answer(typed: string | undefined, c: Parameters<typeof confirmByRegion>[1] = REGION_FAILOVER): Promise<{ error?: unknown; shown: string }> {
   const input = new PassThrough();
   const output = new PassThrough();
   let shown = '';
   output.on('data', (d) => (shown += String(d)));
-  const done = confirmByRegion(
-    { color: false },
-    { action: 'fail over to ap-northeast-3', regions: ['ap-northeast-3'], preview: ['3 replica(s) become standalone'] },
-    { input, output },
-  );
+  const done = confirmByRegion({ color: false }, c, { input, output });
   setImmediate(() => (typed === undefined ? input.end() : input.write(`${typed}\n`)));
   try {
     await done;
@@ -52,6 +51,51 @@ describe('confirmation by typing the Region', () => {
     expect(r.error).toBeInstanceOf(OperatorError);
     expect((r.error as OperatorError).exitCode).toBe(2);
     expect((r.error as OperatorError).message).toContain(`aborted (${said}): nothing was started`);
+  });
+});
+
+describe('account failover confirmation', () => {
+  const { plan } = parsePlanText(
+    `name: p\nprimaryRegion: ap-northeast-1\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: prod/ }] }\n` +
+      `recoveryAccounts:\n  - { accountId: "210987654321", roleArn: "arn:aws:iam::210987654321:role/r", kmsKeyId: alias/k }\n`,
+  );
+  const preview = (reach: 'answers' | 'denied') =>
+    accountFailoverPreview(
+      {
+        plan: 'p',
+        accountId: '210987654321',
+        region: 'ap-northeast-1',
+        primaryAccount: { reach },
+        recoveryAccount: { reach: 'answers' },
+        secrets: [
+          { name: 'prod/a', replica: 'replica', primaryView: 'InSync' },
+          { name: 'prod/b', replica: 'absent' },
+        ],
+      },
+      plan!,
+    );
+
+  it('shows what the dry run found (fence first when the primary answers; as they stand when it does not) and the gate', () => {
+    const planned = accountFailoverConfirmLines(preview('answers'), plan!, false);
+    expect(planned).toContain('  210987654321: 1 replica(s) become standalone secrets, 0 already standalone, 1 without a replica (of 2)');
+    expect(planned).toContain('  primary account: 1 secret(s) fenced first (deny-writes resource policy), then detached');
+    expect(planned.join('\n')).toContain('secrets-dr approve secrets-dr/p/account/210987654321/failover');
+    const revoked = accountFailoverConfirmLines(preview('denied'), plan!, true);
+    expect(revoked).toContain('  primary account: denied — promoted as they stand, not fenced, not detached');
+    expect(revoked).toContain('  approval: given now (--approve)');
+    expect(revoked.join('\n')).toMatch(/RPO unknown/);
+  });
+
+  it('asks for the account id, and a wrong one aborts naming what to type', async () => {
+    const r = await answer('123456789012', {
+      action: 'fail over to account 210987654321',
+      regions: ['210987654321'],
+      noun: 'the recovery account id',
+      preview: [],
+    });
+    expect(r.shown).toContain('type the recovery account id (210987654321)');
+    expect(r.error).toBeInstanceOf(OperatorError);
+    expect((r.error as OperatorError).message).toContain('Type the recovery account id exactly');
   });
 });
 

@@ -1,67 +1,65 @@
 /**
  * Account failover (pure decisions; the workflow runs the named effects):
  *
- *   preflight ─► awaitingApproval? ─► detaching (primary account answers) ─► promoting ─► verifying ─► done | partial
- *                                 └──────────── (primary account unusable) ─┘
+ *   preflight ─► awaitingApproval? ─► fencing? ─► detaching (primary account answers) ─► promoting ─► verifying ─► done | partial
+ *                                 └──────────────────────── (primary account unusable) ─┘
  *   preflight problems ─► rejected · REJECTED / APPROVAL_TIMEOUT ─► rejected · STEP_FAILED ─► failed
  *
- * Detaching first (DisassociateCrossAccountReplica from the primary) is the graceful path: the
- * primary stops sending, both sides agree the link is cut. When the primary account refuses our
+ * Fencing first (planned: the primary account answers, and failover.fence), as Region failover
+ * does: a deny-writes statement on each primary, so the applications still writing in the primary
+ * account are refused instead of losing their writes to a replica that no longer follows; a secret
+ * that cannot be fenced needs attention. Then detaching (DisassociateCrossAccountReplica from the
+ * primary) is the graceful path: the primary stops sending, both sides agree the link is cut. When the primary account refuses our
  * credentials or does not answer, the replicas are promoted as they stand
  * (StopReplicationToReplica in the recovery account works without the primary) and the report
  * says what that means. A detach that fails for some secrets does not stop promotion.
  */
 import { assign, setup } from 'xstate';
-import type { AccountOperationOutcome } from '../../domain/account-dr.js';
+import * as outcome from './account-outcome.js';
 import type { GateEvent } from '../kit/approval-gate.js';
 
 interface AccountFailoverMachineInput {
   requireApproval: boolean;
+  /** failover.fence: fence the primary account's secrets when it answers. */
+  fence: boolean;
 }
 
-interface AccountFailoverContext extends AccountFailoverMachineInput {
+interface AccountFailoverContext extends AccountFailoverMachineInput, outcome.OutcomeContext {
   primaryAnswers: boolean;
   problems: string[];
-  attention: number;
-  failure?: string;
-  outcome?: AccountOperationOutcome;
 }
 
 export type AccountFailoverEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }
   | GateEvent
-  | { type: 'DETACHED'; attention: number }
-  | { type: 'PROMOTED'; attention: number }
-  | { type: 'VERIFIED'; attention: number }
-  | { type: 'STEP_FAILED'; reason: string };
-
-const noop = () => undefined;
+  | outcome.AttentionEvent<'FENCED'>
+  | outcome.AttentionEvent<'DETACHED'>
+  | outcome.AttentionEvent<'PROMOTED'>
+  | outcome.AttentionEvent<'VERIFIED'>
+  | outcome.StepFailedEvent;
 
 export const accountFailoverMachine = setup({
-  types: {
-    context: {} as AccountFailoverContext,
-    events: {} as AccountFailoverEvent,
-    input: {} as AccountFailoverMachineInput,
-    output: {} as AccountOperationOutcome,
-  },
+  types: outcome.accountMachineTypes<AccountFailoverContext, AccountFailoverEvent, AccountFailoverMachineInput>(),
   guards: {
     hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && (event.problems.length > 0 || event.toPromote === 0),
     needsApproval: ({ context }) => context.requireApproval,
     primaryAnswers: ({ context }) => context.primaryAnswers,
-    needsAttention: ({ context }) => context.attention > 0,
+    shouldFence: ({ context }) => context.primaryAnswers && context.fence,
+    needsAttention: outcome.needsAttention,
   },
   actions: {
-    runPreflight: noop,
-    requestApproval: noop,
-    detach: noop,
-    promote: noop,
-    verify: noop,
+    runPreflight: outcome.effect,
+    requestApproval: outcome.effect,
+    fence: outcome.effect,
+    detach: outcome.effect,
+    promote: outcome.effect,
+    verify: outcome.effect,
     recordPreflight: assign({
       primaryAnswers: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.primaryAnswers,
       problems: ({ event }) => (event.type === 'PREFLIGHT_DONE' ? event.problems : []),
     }),
-    addAttention: assign({ attention: ({ context, event }) => context.attention + ('attention' in event ? event.attention : 0) }),
-    recordOutcome: assign({ outcome: (_, params: { outcome: AccountOperationOutcome }) => params.outcome }),
+    addAttention: assign({ attention: ({ context, event }) => outcome.attentionAfter(context, event) }),
+    recordOutcome: assign({ outcome: (_, params: outcome.OutcomeParams) => params.outcome }),
     recordFailure: assign({
       failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : event.type === 'REJECTED' ? event.reason : 'approval timed out'),
     }),
@@ -90,15 +88,12 @@ export const accountFailoverMachine = setup({
         APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
       },
     },
-    cutting: { always: [{ guard: 'primaryAnswers', target: 'detaching' }, { target: 'promoting' }] },
+    cutting: { always: [{ guard: 'shouldFence', target: 'fencing' }, { guard: 'primaryAnswers', target: 'detaching' }, { target: 'promoting' }] },
+    fencing: { entry: 'fence', on: { FENCED: { target: 'detaching', actions: 'addAttention' } } },
     detaching: { entry: 'detach', on: { DETACHED: { target: 'promoting', actions: 'addAttention' } } },
     promoting: { entry: 'promote', on: { PROMOTED: { target: 'verifying', actions: 'addAttention' } } },
     verifying: { entry: 'verify', on: { VERIFIED: { target: 'settled', actions: 'addAttention' } } },
-    settled: { always: [{ guard: 'needsAttention', target: 'partial' }, { target: 'done' }] },
-    done: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'done' } } },
-    partial: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'partial' } } },
-    failed: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'failed' } } },
-    rejected: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'rejected' } } },
+    ...outcome.OUTCOME_STATES,
   },
   output: ({ context }) => context.outcome ?? 'failed',
 });

@@ -10,54 +10,43 @@
  * failed, never reached InSync), which the CLI turns into exit code 3.
  */
 import { assign, setup } from 'xstate';
-import type { AccountOperationOutcome } from '../../domain/account-dr.js';
+import * as outcome from './account-outcome.js';
 
 interface AccountSetupMachineInput {
   /** failback: reconcile both sides first (and refuse on preflight problems). */
   failback: boolean;
 }
 
-interface AccountSetupContext extends AccountSetupMachineInput {
+interface AccountSetupContext extends AccountSetupMachineInput, outcome.OutcomeContext {
   problems: string[];
-  attention: number;
-  failure?: string;
-  /** Decided once, on entering a final state; the output reads it. */
-  outcome?: AccountOperationOutcome;
 }
 
 export type AccountSetupEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[] }
-  | { type: 'RECONCILED'; attention: number }
+  | outcome.AttentionEvent<'RECONCILED'>
   | { type: 'INSPECTED'; toSetUp: number }
-  | { type: 'REPLICAS_CREATED'; attention: number }
-  | { type: 'ASSOCIATED'; attention: number }
-  | { type: 'SETTLED'; attention: number }
-  | { type: 'STEP_FAILED'; reason: string };
-
-const noop = () => undefined;
+  | outcome.AttentionEvent<'REPLICAS_CREATED'>
+  | outcome.AttentionEvent<'ASSOCIATED'>
+  | outcome.AttentionEvent<'SETTLED'>
+  | outcome.StepFailedEvent;
 
 export const accountSetupMachine = setup({
-  types: {
-    context: {} as AccountSetupContext,
-    events: {} as AccountSetupEvent,
-    input: {} as AccountSetupMachineInput,
-    output: {} as AccountOperationOutcome,
-  },
+  types: outcome.accountMachineTypes<AccountSetupContext, AccountSetupEvent, AccountSetupMachineInput>(),
   guards: {
     isFailback: ({ context }) => context.failback,
     hasProblems: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.problems.length > 0,
     nothingToSetUp: ({ event }) => event.type === 'INSPECTED' && event.toSetUp === 0,
-    needsAttention: ({ context }) => context.attention > 0,
+    needsAttention: outcome.needsAttention,
   },
   actions: {
-    preflight: noop,
-    reconcile: noop,
-    inspect: noop,
-    createReplicas: noop,
-    associate: noop,
-    awaitInSync: noop,
-    addAttention: assign({ attention: ({ context, event }) => context.attention + ('attention' in event ? event.attention : 0) }),
-    recordOutcome: assign({ outcome: (_, params: { outcome: AccountOperationOutcome }) => params.outcome }),
+    preflight: outcome.effect,
+    reconcile: outcome.effect,
+    inspect: outcome.effect,
+    createReplicas: outcome.effect,
+    associate: outcome.effect,
+    awaitInSync: outcome.effect,
+    addAttention: assign({ attention: ({ context, event }) => outcome.attentionAfter(context, event) }),
+    recordOutcome: assign({ outcome: (_, params: outcome.OutcomeParams) => params.outcome }),
     recordFailure: assign({ failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : undefined) }),
   },
 }).createMachine({
@@ -81,11 +70,7 @@ export const accountSetupMachine = setup({
     creatingReplicas: { entry: 'createReplicas', on: { REPLICAS_CREATED: { target: 'associating', actions: 'addAttention' } } },
     associating: { entry: 'associate', on: { ASSOCIATED: { target: 'awaitingInSync', actions: 'addAttention' } } },
     awaitingInSync: { entry: 'awaitInSync', on: { SETTLED: { target: 'settled', actions: 'addAttention' } } },
-    settled: { always: [{ guard: 'needsAttention', target: 'partial' }, { target: 'done' }] },
-    done: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'done' } } },
-    partial: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'partial' } } },
-    failed: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'failed' } } },
-    rejected: { type: 'final', entry: { type: 'recordOutcome', params: { outcome: 'rejected' } } },
+    ...outcome.OUTCOME_STATES,
   },
   output: ({ context }) => context.outcome ?? 'failed',
 });
