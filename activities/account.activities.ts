@@ -13,7 +13,7 @@ import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { ErrorType } from '../domain/errors.js';
-import { isCoveredByPlan } from '../domain/selection.js';
+import { RECOVERY_PLAN_TAG, isCoveredByPlan, isRecoveryCopyOfPlan } from '../domain/selection.js';
 import { conflictPolicyFor } from '../domain/replication.js';
 import { backupName } from '../domain/backup.js';
 import { recoveryAccount, type Plan, type RecoveryAccount } from '../domain/plan.js';
@@ -96,7 +96,6 @@ interface LinkItem {
 }
 
 /** The tag account setup puts on every replica it creates in a recovery account: how the recovery side knows the plan's secrets. */
-const PLAN_TAG = 'secrets-dr:plan';
 
 export function createAccountActivities(region: string, clientsOf: AccountClientsOf) {
   const guard = (r: string, what: string) => {
@@ -135,9 +134,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     const recoverySide = c.accountId !== undefined;
     await forEachListedSecret(c.secretsManager, where(c), { heartbeat: true }, (s) => {
       if (!s.Name || s.DeletedDate || (s.PrimaryRegion && s.PrimaryRegion !== region)) return;
-      const selected = recoverySide
-        ? (s.Tags ?? []).some((t) => t.Key === PLAN_TAG && t.Value === plan.name)
-        : isCoveredByPlan(plan, { name: s.Name, tags: s.Tags });
+      const selected = recoverySide ? isRecoveryCopyOfPlan(plan.name, { name: s.Name, tags: s.Tags }) : isCoveredByPlan(plan, { name: s.Name, tags: s.Tags });
       if (selected) names.push(s.Name);
     });
     return names.sort();
@@ -397,7 +394,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
               CrossAccountPrimaryARN: primaryArn,
               KmsKeyId: account.kmsKeyId,
               ClientRequestToken: requestToken(input.workflowId, 'account-replica', account.accountId, name),
-              Tags: [{ Key: PLAN_TAG, Value: input.plan.name }],
+              Tags: [{ Key: RECOVERY_PLAN_TAG, Value: input.plan.name }],
             }),
           );
           const replicaArn = created.ARN ?? (await describe(recovery, name))?.ARN;

@@ -20,6 +20,21 @@ export function matchesSelector(selector: Selector, secret: SecretIdentity): boo
   return (secret.tags ?? []).some((t) => t.Key === key && (value === undefined || t.Value === value));
 }
 
+/** The tag setup puts on each cross-account replica it creates (such a replica does not carry the primary's tags). */
+export const RECOVERY_PLAN_TAG = 'secrets-dr:plan';
+
+/**
+ * A plan secret as a recovery account holds it: tagged `secrets-dr:plan=<plan>` by setup. The tool's own secrets
+ * there (backups, lineage records, drill canaries) carry that tag too, but live under the reserved name prefixes
+ * or carry a `secrets-dr:role`: they are never plan secrets (an account failover must not promote a backup).
+ */
+export function isRecoveryCopyOfPlan(planName: string, secret: SecretIdentity): boolean {
+  if (isReservedName(secret.name)) return false;
+  const tags = secret.tags ?? [];
+  if (tags.some((t) => t.Key === 'secrets-dr:role')) return false;
+  return tags.some((t) => t.Key === RECOVERY_PLAN_TAG && t.Value === planName);
+}
+
 export function isCoveredByPlan(plan: Pick<Plan, 'secrets'>, secret: SecretIdentity): boolean {
   if (isReservedName(secret.name)) return false;
   if (!plan.secrets.include.some((s) => matchesSelector(s, secret))) return false;

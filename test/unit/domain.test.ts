@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseDuration } from '../../domain/duration.js';
 import { parsePlanText } from '../../cli/plan-file.js';
-import { groupIndexOf, isCoveredByPlan } from '../../domain/selection.js';
+import { groupIndexOf, isCoveredByPlan, isRecoveryCopyOfPlan } from '../../domain/selection.js';
 import { buildStatusReport, classifyReplica, secretsNeedingDescribe, type InventoryEntry } from '../../domain/status.js';
 import { runStamp } from '../../domain/ids.js';
 
@@ -43,6 +43,17 @@ describe('secret selection', () => {
     ['other/thing', [{ Key: 'dr-tier', Value: '1' }], false],
     ['secrets-dr-backup/payments/prod/payments/db/2026', [], false],
   ])('%s (tags %j) covered: %s', (name, tags, covered) => expect(isCoveredByPlan(plan, { name, tags })).toBe(covered));
+
+  // In a recovery account the plan's secrets are found by setup's tag; the tool's backups there carry it too.
+  const planTag = { Key: 'secrets-dr:plan', Value: 'payments' };
+  it.each([
+    ['prod/payments/db', [planTag], true],
+    ['prod/payments/db', [{ Key: 'secrets-dr:plan', Value: 'other-plan' }], false],
+    ['prod/payments/db', [], false],
+    ['secrets-dr-backup/payments/prod/payments/db/20261202T120000Z', [planTag, { Key: 'secrets-dr:role', Value: 'backup' }], false],
+    ['renamed-by-hand', [planTag, { Key: 'secrets-dr:role', Value: 'backup' }], false],
+    ['secrets-dr/payments/lineage/x', [planTag], false],
+  ])('recovery side: %s (tags %j) is a plan secret: %s', (name, tags, expected) => expect(isRecoveryCopyOfPlan('payments', { name, tags })).toBe(expected));
 
   it('puts tagged secrets in their group and the rest last', () => {
     expect(groupIndexOf(plan, { name: 'x', tags: [{ Key: 'dr-tier', Value: '0' }] })).toBe(0);
