@@ -48,124 +48,114 @@ async function holderOf(region: string, prefix: string, workers: SpawnedWorker[]
   }
 }
 
-describe.skipIf(onAws)(`scale-out on the dev server + lab (${LAB_ONLY})`, () => {
-  it('three worker processes, the Region worker SIGKILLed mid-run and another joining: never above the share in any 1-s window, each secret promoted once', async () => {
-    requireBuilt();
-    const tag = 'three';
-    const prefix = `t-scale-out-${randomBytes(4).toString('hex')}`;
-    const names = Array.from({ length: N }, (_, i) => `${h.names}${tag}/s${String(i).padStart(3, '0')}`);
-    await h.lab!.seed(
-      h.primaryRegion,
-      names.map((name, i) => ({ name, value: `scale-out-${i}-${randomBytes(8).toString('hex')}`, replicaRegions: [h.drRegion] })),
-    );
-    await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-    const base = h.plan(`failover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`);
-    const plan: Plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix: `${h.names}${tag}/` }], exclude: [] } };
-    await h.allowPlan(plan);
-
-    const start = () =>
-      spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
-    const workers = await Promise.all([start(), start(), start()]);
-    try {
-      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-      const input: FailoverInput = {
-        plan,
-        to: h.drRegion,
-        mode: 'unplanned',
-        skipApproval: true,
-        dryRun: false,
-        taskQueuePrefix: prefix,
-        fenceRetryInitialMs: 500,
-      };
-      const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
-        taskQueue: workflowTaskQueue(prefix),
-        workflowId: failoverWorkflowId(plan.name),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [input],
-        workflowExecutionTimeout: '5m',
-      });
-      // A third of the way in, the worker running the DR Region's activities dies; a fourth one joins.
-      await eventually(
+/**
+ * Seeds `n` replicated secrets under `tag`, starts `count` worker processes (both Regions) and an unplanned failover of
+ * the secrets on them. Returns the workers (kill them in the test's finally: `cleanUp`), a way to start one more, and
+ * the failover's handle.
+ */
+async function failoverOnWorkers(tag: string, n: number, count: number) {
+  const prefix = `t-${tag}-${randomBytes(4).toString('hex')}`;
+  const names = Array.from({ length: n }, (_, i) => `${h.names}${tag}/s${String(i).padStart(3, '0')}`);
+  await h.lab!.seed(
+    h.primaryRegion,
+    names.map((name, i) => ({ name, value: `${tag}-${i}-${randomBytes(8).toString('hex')}`, replicaRegions: [h.drRegion] })),
+  );
+  await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+  const base = h.plan(`failover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`);
+  const plan: Plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix: `${h.names}${tag}/` }], exclude: [] } };
+  await h.allowPlan(plan);
+  const start = () =>
+    spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
+  const workers = await Promise.all(Array.from({ length: count }, start));
+  const cleanUp = async () => {
+    for (const w of workers) await w.kill();
+    await h.client.workflow
+      .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
+      .terminate('test cleanup')
+      .catch(() => undefined);
+  };
+  try {
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
+    const input: FailoverInput = {
+      plan,
+      to: h.drRegion,
+      mode: 'unplanned',
+      skipApproval: true,
+      dryRun: false,
+      taskQueuePrefix: prefix,
+      fenceRetryInitialMs: 500,
+    };
+    const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
+      taskQueue: workflowTaskQueue(prefix),
+      workflowId: failoverWorkflowId(plan.name),
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [input],
+      workflowExecutionTimeout: '5m',
+    });
+    const promoted = (k: number) =>
+      eventually(
         'promotion under way',
-        async () => (((await h.lab!.counters([h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= N / 3 ? true : undefined),
+        async () => (((await h.lab!.counters([h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= k ? true : undefined),
         60_000,
         100,
       );
-      const holder = await holderOf(h.drRegion, prefix, workers);
+    return { prefix, workers, start, handle, promoted, cleanUp };
+  } catch (err) {
+    await cleanUp();
+    throw err;
+  }
+}
+
+/** The failover finished with every secret promoted by exactly one StopReplicationToReplica, never above the share in any 1-s window. */
+async function expectPromotedOnceWithinShare(
+  report: Awaited<ReturnType<typeof failoverWorkflow>>,
+  n: number,
+): Promise<Record<string, { maxPerSecond: number }>> {
+  expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+  expect(report.counts).toMatchObject({ promoted: n, failed: 0, skipped: 0 });
+  expect(report.runs).toEqual([{ failoverId: report.failoverId, promoted: n }]);
+  const counters = (await h.lab!.counters([h.drRegion]))[h.drRegion]!;
+  expect(counters.StopReplicationToReplica).toMatchObject({ calls: n, failed: 0, throttled: 0 });
+  const rates = (await h.lab!.rates([h.drRegion, h.primaryRegion]))[h.drRegion]!;
+  const limit = SHARE * 50;
+  for (const [group, r] of Object.entries(rates)) {
+    expect(
+      r.maxPerSecond,
+      `${group} in ${h.drRegion}: most calls in one 1-s window (from ${r.maxAt}; per second: ${JSON.stringify(r.perSecond)})`,
+    ).toBeLessThanOrEqual(limit);
+    for (const [second, k] of Object.entries(r.perSecond)) expect(k, `${group} in ${h.drRegion} at second ${second}`).toBeLessThanOrEqual(limit);
+  }
+  return rates;
+}
+
+describe.skipIf(onAws)(`scale-out on the dev server + lab (${LAB_ONLY})`, () => {
+  it('three worker processes, the Region worker SIGKILLed mid-run and another joining: never above the share in any 1-s window, each secret promoted once', async () => {
+    requireBuilt();
+    const run = await failoverOnWorkers('three', N, 3);
+    try {
+      // A third of the way in, the worker running the DR Region's activities dies; a fourth one joins.
+      await run.promoted(N / 3);
+      const holder = await holderOf(h.drRegion, run.prefix, run.workers);
       expect(holder, 'one of the three workers holds the DR Region write lease').toBeDefined();
       await holder!.kill();
-      workers.push(await start());
+      run.workers.push(await run.start());
 
-      const report = await handle.result();
-      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
-      expect(report.counts).toMatchObject({ promoted: N, failed: 0, skipped: 0 });
-      expect(report.runs).toEqual([{ failoverId: report.failoverId, promoted: N }]);
-      const counters = (await h.lab!.counters([h.drRegion]))[h.drRegion]!;
-      expect(counters.StopReplicationToReplica).toMatchObject({ calls: N, failed: 0, throttled: 0 });
-
-      const rates = (await h.lab!.rates([h.drRegion, h.primaryRegion]))[h.drRegion]!;
-      const limit = SHARE * 50;
-      for (const [group, r] of Object.entries(rates)) {
-        expect(
-          r.maxPerSecond,
-          `${group} in ${h.drRegion}: most calls in one 1-s window (from ${r.maxAt}; per second: ${JSON.stringify(r.perSecond)})`,
-        ).toBeLessThanOrEqual(limit);
-        for (const [second, n] of Object.entries(r.perSecond)) expect(n, `${group} in ${h.drRegion} at second ${second}`).toBeLessThanOrEqual(limit);
-      }
+      const rates = await expectPromotedOnceWithinShare(await run.handle.result(), N);
       // The bound is not met by idling: the write group ran at the share in its busiest second.
-      expect(rates.write!.maxPerSecond).toBeGreaterThanOrEqual(limit - 2);
+      expect(rates.write!.maxPerSecond).toBeGreaterThanOrEqual(SHARE * 50 - 2);
     } finally {
-      for (const w of workers) await w.kill();
-      await h.client.workflow
-        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
-        .terminate('test cleanup')
-        .catch(() => undefined);
+      await run.cleanUp();
     }
   }, 180_000);
 
   it('the lease holder paused (SIGSTOP) past its term mid-failover, then resumed: another worker finishes, the paused one sends nothing late, never above the share', async () => {
     requireBuilt();
-    const tag = 'paused';
     const n = 240;
-    const prefix = `t-paused-${randomBytes(4).toString('hex')}`;
-    const names = Array.from({ length: n }, (_, i) => `${h.names}${tag}/s${String(i).padStart(3, '0')}`);
-    await h.lab!.seed(
-      h.primaryRegion,
-      names.map((name, i) => ({ name, value: `paused-${i}-${randomBytes(8).toString('hex')}`, replicaRegions: [h.drRegion] })),
-    );
-    await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
-    const base = h.plan(`failover:\n  requireApproval: false\n  writeQuotaShare: ${SHARE}\n`);
-    const plan: Plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix: `${h.names}${tag}/` }], exclude: [] } };
-    await h.allowPlan(plan);
-    const start = () =>
-      spawnWorker({ temporalAddress: inject('temporalAddress'), labUrl: inject('labUrl'), prefix, regions: [h.primaryRegion, h.drRegion], logs });
-    const workers = await Promise.all([start(), start()]);
+    const run = await failoverOnWorkers('paused', n, 2);
     let paused: SpawnedWorker | undefined;
     try {
-      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-      const input: FailoverInput = {
-        plan,
-        to: h.drRegion,
-        mode: 'unplanned',
-        skipApproval: true,
-        dryRun: false,
-        taskQueuePrefix: prefix,
-        fenceRetryInitialMs: 500,
-      };
-      const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
-        taskQueue: workflowTaskQueue(prefix),
-        workflowId: failoverWorkflowId(plan.name),
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        args: [input],
-        workflowExecutionTimeout: '5m',
-      });
-      await eventually(
-        'promotion under way',
-        async () => (((await h.lab!.counters([h.drRegion]))[h.drRegion]?.StopReplicationToReplica?.calls ?? 0) >= n / 4 ? true : undefined),
-        60_000,
-        100,
-      );
-      paused = await holderOf(h.drRegion, prefix, workers);
+      await run.promoted(n / 4);
+      paused = await holderOf(h.drRegion, run.prefix, run.workers);
       expect(paused, 'one of the two workers holds the DR Region write lease').toBeDefined();
       paused!.child.kill('SIGSTOP');
       const pausedAt = Date.now();
@@ -173,7 +163,7 @@ describe.skipIf(onAws)(`scale-out on the dev server + lab (${LAB_ONLY})`, () => 
       await eventually(
         'the other worker holds the DR lease',
         async () => {
-          const now = await holderOf(h.drRegion, prefix, workers);
+          const now = await holderOf(h.drRegion, run.prefix, run.workers);
           return now && now !== paused ? true : undefined;
         },
         40_000,
@@ -181,24 +171,11 @@ describe.skipIf(onAws)(`scale-out on the dev server + lab (${LAB_ONLY})`, () => 
       );
       await new Promise((r) => setTimeout(r, Math.max(0, pausedAt + 16_000 - Date.now())));
       paused!.child.kill('SIGCONT');
-
-      const report = await handle.result();
-      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
-      expect(report.counts).toMatchObject({ promoted: n, failed: 0, skipped: 0 });
       // Exactly one StopReplicationToReplica per secret: the resumed process sent none of the calls it had in hand.
-      const counters = (await h.lab!.counters([h.drRegion]))[h.drRegion]!;
-      expect(counters.StopReplicationToReplica).toMatchObject({ calls: n, failed: 0, throttled: 0 });
-      const rates = (await h.lab!.rates([h.drRegion]))[h.drRegion]!;
-      for (const [group, r] of Object.entries(rates)) {
-        expect(r.maxPerSecond, `${group} in ${h.drRegion}: most calls in one 1-s window (from ${r.maxAt})`).toBeLessThanOrEqual(SHARE * 50);
-      }
+      await expectPromotedOnceWithinShare(await run.handle.result(), n);
     } finally {
       paused?.child.kill('SIGCONT');
-      for (const w of workers) await w.kill();
-      await h.client.workflow
-        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
-        .terminate('test cleanup')
-        .catch(() => undefined);
+      await run.cleanUp();
     }
   }, 240_000);
 });
