@@ -397,7 +397,8 @@ export function createFailoverActivities(clients: FailoverClients) {
             versions: l.versions,
           });
         } catch (err) {
-          if (isTransient(err)) throw toFailure(err, `reading back ${name}`, region);
+          // No answer, the quota taken, or this process's lease lapsed (WriteLeaseLost): the batch's failure, retried (on the holder).
+          if (isTransient(err) || isThrottling(err)) throw toFailure(err, `reading back ${name}`, region);
           outcome.readable = false;
           outcome.reason = `not readable after promotion: ${reasonOf(err)}`;
         }
@@ -407,7 +408,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           await tags.write(() => sm.tagResource({ SecretId: d!.ARN, Tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }, ...record] }));
           outcome.writable = true;
         } catch (err) {
-          if (isTransient(err)) throw toFailure(err, `TagResource ${name}`, region);
+          if (isTransient(err) || isThrottling(err)) throw toFailure(err, `TagResource ${name}`, region);
           outcome.writable = false;
           outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}not writable after promotion: ${reasonOf(err)}`;
         }
@@ -517,7 +518,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           );
           rehomed++;
         } catch (err) {
-          if (isUnreachable(err) || isTransient(err)) throw toFailure(err, `RotateSecret ${name}`, region);
+          if (isUnreachable(err) || isTransient(err) || isThrottling(err)) throw toFailure(err, `RotateSecret ${name}`, region);
           failed.push({ name, reason: reasonOf(err) });
         }
         heartbeat();

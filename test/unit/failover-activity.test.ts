@@ -13,14 +13,14 @@ import {
   type PromoteBatchInput,
   type PromoteBatchResult,
 } from '../../activities/failover.activities.js';
-import { RECOVERY_MS, THROTTLED_TRIES, writeGovernor } from '../../activities/write-governor.js';
+import { addWriteGate, RECOVERY_MS, THROTTLED_TRIES, writeGovernor } from '../../activities/write-governor.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import { ErrorType } from '../../domain/errors.js';
 import { awsError, FakeSecretsManager } from '../support/fake-secrets-manager.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { nameFilterOf } from '../../domain/selection.js';
 import { FENCE_TAG } from '../../domain/status.js';
-import { FENCE_SID, FENCED_ACTIONS } from '../../domain/failover.js';
+import { FENCE_SID, FENCED_ACTIONS, lineageRecordName } from '../../domain/failover.js';
 import { hasDenyStatement } from '../../domain/failback.js';
 import { writeShareOf } from '../../domain/plan.js';
 
@@ -270,5 +270,32 @@ describe("every procedure runs the governor in the plan's mode (writeQuotaShare:
     const fixed = parsePlanText(`name: p\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: a/ }] }\n`).plan!;
     expect(writeShareOf(auto.failover)).toEqual({ writeQuotaShare: 0.9, writeQuotaShareMode: 'auto' as const });
     expect(writeShareOf(fixed.failover)).toEqual({ writeQuotaShare: 0.6, writeQuotaShareMode: 'fixed' });
+  });
+});
+
+describe('promoteBatch when this process loses the write lease mid-batch', () => {
+  it('a lease that lapses after the promotions (a paused holder resumed) fails the batch with WriteLeaseLost, never marks the secrets not writable', async () => {
+    // Prepare: the DR Region's gate is open for the StopReplicationToReplica calls, then closes (the lease lapsed).
+    const { fake, names } = drRegion('eu-lease-lapse', 3);
+    fake.seed(lineageRecordName('payments', 'failover-1', 'b0'), '{}'); // written by an earlier attempt: this one writes only the probes
+    let held = true;
+    const remove = addWriteGate('eu-lease-lapse', () => (held ? undefined : 'the write lease of eu-lease-lapse was not renewed in time'));
+    const stop = fake.stopReplicationToReplica;
+    let stopped = 0;
+    fake.stopReplicationToReplica = async (i) => {
+      const out = await stop(i);
+      if (++stopped === names.length) held = false;
+      return out;
+    };
+    try {
+      // Act
+      const r = await attempt(createFailoverActivities({ region: 'eu-lease-lapse', secretsManager: fake }), input('eu-lease-lapse', names));
+
+      // Assess: the batch fails (retried on the holder, whose describe-first sees the promotions), no outcome says "not writable".
+      expect(r.result.ok).toBe(false);
+      expect((r.result as { e: unknown }).e).toMatchObject({ type: ErrorType.WriteLeaseLost });
+    } finally {
+      remove();
+    }
   });
 });
