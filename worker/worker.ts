@@ -89,7 +89,7 @@ export interface StartWorkersOptions {
 }
 
 export interface RunningWorkers {
-  /** The workflow worker (and the Region workers with `regionWorkers: 'always'`; under a lease each lease runs its own). */
+  /** The workflow worker, the write leases' worker (under leases; each lease runs its Region's worker), or the Region workers with `regionWorkers: 'always'`. */
   workers: Worker[];
   /** Per Region served under a lease: whether this process holds it now. */
   leases: Map<string, RegionLease>;
