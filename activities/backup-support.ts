@@ -12,6 +12,7 @@ import { ErrorType } from '../domain/errors.js';
 import type { RegionSecretsManager } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 type VersionMap = Record<string, string[]>;
 
@@ -36,15 +37,15 @@ export const notFound = (message: string) => ApplicationFailure.nonRetryable(mes
 /** The operations `secretOps` itself calls; callers may pass a client with more (`sm` keeps the caller's type). */
 type SecretOpsClients = RegionSecretsManager<'describeSecret' | 'getSecretValue' | 'getResourcePolicy' | 'updateSecretVersionStage'>;
 
-export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShare = 0.6) {
+export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShare = 0.6, mode?: WriteQuotaShareMode) {
   const { region } = clients;
   const sm: C['secretsManager'] = clients.secretsManager;
   // Another account's clients (account DR) write in that account's own buckets of the Region.
   const bucket = clients.bucket ?? region;
-  const gov = writeGovernor(bucket, writeQuotaShare);
-  const policyGov = writeGovernor(`${bucket}/policy`, writeQuotaShare);
-  const tagGov = writeGovernor(`${bucket}/tagging`, writeQuotaShare);
-  const rotationGov = writeGovernor(`${bucket}/rotation`, writeQuotaShare);
+  const gov = writeGovernor(bucket, writeQuotaShare, mode);
+  const policyGov = writeGovernor(`${bucket}/policy`, writeQuotaShare, mode);
+  const tagGov = writeGovernor(`${bucket}/tagging`, writeQuotaShare, mode);
+  const rotationGov = writeGovernor(`${bucket}/rotation`, writeQuotaShare, mode);
 
   const describe = async (id: string): Promise<DescribeSecretResponse | undefined> => {
     try {

@@ -38,6 +38,7 @@ import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
 import { cannotBackUp, labelledVersions, notFound, secretOps, versionWith, type SecretOps } from './backup-support.js';
 import { createRestoreActivities } from './restore.activities.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 const tagOf = (tags: Tag[] | undefined, key: string) => tags?.find((t) => t.Key === key)?.Value;
 const pairs = (tags: Tag[] | undefined): TagPair[] => (tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''] as const);
@@ -50,6 +51,7 @@ export interface BackupRequest {
   reason: string;
   workflowId: string;
   writeQuotaShare: number;
+  writeQuotaShareMode?: WriteQuotaShareMode;
   /**
    * Only when a write would take AWSPREVIOUS from a version (PutSecretValue moves it to the old
    * AWSCURRENT): back up when such a version exists, else answer `skipped` without writing.
@@ -135,7 +137,7 @@ export function createBackupSecretActivities(clients: BackupClients) {
   return {
     /** Saves the secret `secret` of this Region (see the module comment) under `backup`, or reuses a backup of the same state. */
     async backupSecret(request: BackupRequest): Promise<BackupResult> {
-      const ops = secretOps(clients, request.writeQuotaShare);
+      const ops = secretOps(clients, request.writeQuotaShare, request.writeQuotaShareMode);
       let input = request;
       const origin = await ops.describe(input.secret);
       if (!origin?.ARN) throw notFound(`backup in ${region}: ${input.secret} no longer exists`);
@@ -322,8 +324,9 @@ export function createBackupSecretActivities(clients: BackupClients) {
       planName: string;
       names: string[];
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
     }): Promise<Array<{ name: string; ok: boolean; skipped?: boolean; reason?: string }>> {
-      const ops = secretOps(clients, input.writeQuotaShare);
+      const ops = secretOps(clients, input.writeQuotaShare, input.writeQuotaShareMode);
       const out: Array<{ name: string; ok: boolean; skipped?: boolean; reason?: string }> = [];
       for (const name of input.names) {
         if (!name.startsWith(backupPrefix(input.planName))) {

@@ -38,6 +38,7 @@ import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 import { readThroughPaths } from './read-paths.activities.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 const POLL_MS = 50;
 /** How often the sweep looks again for a replica on its way out (AWS: tens of seconds). */
@@ -123,9 +124,10 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     decidedAt: number;
     drillId: string;
     writeQuotaShare: number;
+    writeQuotaShareMode?: WriteQuotaShareMode;
     deadline: number;
   }): Promise<ReadPathRtos> => {
-    const gov = writeGovernor(region, m.writeQuotaShare);
+    const gov = writeGovernor(region, m.writeQuotaShare, m.writeQuotaShareMode);
     const written = new Map<string, string>();
     for (const name of m.names) {
       const token = requestToken(m.drillId, 'rto-write', name);
@@ -179,10 +181,11 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     async sweepDrillCanaries(input: {
       planName: string;
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
       drRegions?: string[];
       replicaRemovalTimeoutMs?: number;
     }): Promise<SweepResult> {
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       const found = await listCanaries(input.planName);
       const deleted: string[] = [];
       let replicasRemoved = 0;
@@ -232,8 +235,9 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
       drillId: string;
       names: string[];
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
     }): Promise<{ created: string[]; existing: string[] }> {
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       const created: string[] = [];
       const existing: string[] = [];
       for (const name of input.names) {
@@ -282,10 +286,11 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
       names: string[];
       drRegions: string[];
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
       timeoutMs?: number;
     }): Promise<CanaryWriteResult> {
       if (!peers) throw new Error("writeCanaryAndMeasureLag needs the DR Regions' clients (worker composition bug)");
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       const versions: CanaryWriteResult['versions'] = [];
       for (const name of input.names) {
         const token = requestToken(input.drillId, 'canary', name);
@@ -346,11 +351,12 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     async promoteDrillCanaries(input: {
       names: string[];
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
       timeoutMs?: number;
       decidedAt?: string;
       drillId?: string;
     }): Promise<PromoteResult> {
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       const started = Date.now();
       let alreadyStandalone = 0;
       await Promise.all(

@@ -20,7 +20,7 @@ import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
 import { groupIndexOf, isCoveredByPlan, nameFilterOf } from '../domain/selection.js';
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
-import { policyWithDeny, policyWithout } from '../domain/failback.js';
+import { hasDenyStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
 import {
   FENCE_SID,
   FENCED_ACTIONS,
@@ -145,6 +145,7 @@ interface FenceBatchInput {
   to: string;
   names: string[];
   writeQuotaShare: number;
+  writeQuotaShareMode?: WriteQuotaShareMode;
   /** Per name, the ARN suffix of the secret promoted in `to`: a same-named secret with another suffix is not fenced. */
   suffixes?: Record<string, string>;
 }
@@ -190,13 +191,18 @@ export function createFailoverActivities(clients: FailoverClients) {
   }
 
   /** Our fence, replicated from the old primary before promotion, must not lock the new primary. */
-  async function dropReplicatedFence(d: DescribeSecretResponse, share: number, fencedBeforePromotion = false): Promise<void> {
+  async function dropReplicatedFence(
+    d: DescribeSecretResponse,
+    share: number,
+    mode: WriteQuotaShareMode | undefined,
+    fencedBeforePromotion = false,
+  ): Promise<void> {
     // Policy and tags replicate asynchronously (and policy replication is disputed): after a planned
     // fence the deny statement may have arrived without the tag, so then the policy is checked anyway.
     const tagged = (d.Tags ?? []).some((t) => t.Key === FENCE_TAG);
     if (!tagged && !fencedBeforePromotion) return;
-    const policyGov = writeGovernor(`${region}/policy`, share);
-    const tagGov = writeGovernor(`${region}/tagging`, share);
+    const policyGov = writeGovernor(`${region}/policy`, share, mode);
+    const tagGov = writeGovernor(`${region}/tagging`, share, mode);
     const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
     if (p.ResourcePolicy?.includes(FENCE_SID)) {
       const rest = withoutFence(p.ResourcePolicy);
@@ -379,7 +385,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           return;
         }
         try {
-          await dropReplicatedFence(d, input.writeQuotaShare, input.fencedBeforePromotion);
+          await dropReplicatedFence(d, input.writeQuotaShare, input.writeQuotaShareMode, input.fencedBeforePromotion);
           const l = await lineageOf(input.planName, d, keyState);
           outcome.readable = l.readable;
           if (!l.readable) outcome.reason = 'AWSCURRENT not readable after promotion';
@@ -391,7 +397,8 @@ export function createFailoverActivities(clients: FailoverClients) {
             versions: l.versions,
           });
         } catch (err) {
-          if (isTransient(err)) throw toFailure(err, `reading back ${name}`, region);
+          // No answer, the quota taken, or this process's lease lapsed (WriteLeaseLost): the batch's failure, retried (on the holder).
+          if (isTransient(err) || isThrottling(err)) throw toFailure(err, `reading back ${name}`, region);
           outcome.readable = false;
           outcome.reason = `not readable after promotion: ${reasonOf(err)}`;
         }
@@ -401,7 +408,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           await tags.write(() => sm.tagResource({ SecretId: d!.ARN, Tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }, ...record] }));
           outcome.writable = true;
         } catch (err) {
-          if (isTransient(err)) throw toFailure(err, `TagResource ${name}`, region);
+          if (isTransient(err) || isThrottling(err)) throw toFailure(err, `TagResource ${name}`, region);
           outcome.writable = false;
           outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}not writable after promotion: ${reasonOf(err)}`;
         }
@@ -423,8 +430,8 @@ export function createFailoverActivities(clients: FailoverClients) {
     /** Fences a batch of secrets in this (the old primary) Region: deny-write policy statement, then the fenced tag. */
     async fenceBatch(input: FenceBatchInput): Promise<{ fenced: number; alreadyFenced: number; failed: Array<{ name: string; reason: string }> }> {
       assertRegion(input.region, 'fenceBatch');
-      const policyGov = writeGovernor(`${region}/policy`, input.writeQuotaShare);
-      const tagGov = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+      const policyGov = writeGovernor(`${region}/policy`, input.writeQuotaShare, input.writeQuotaShareMode);
+      const tagGov = writeGovernor(`${region}/tagging`, input.writeQuotaShare, input.writeQuotaShareMode);
       const prior = (activityInfo().heartbeatDetails ?? undefined) as { finished?: string[] } | undefined;
       const finished = new Set(prior?.finished ?? []);
       progressOf.set(Context.current(), { details: () => ({ finished: [...finished] }), last: 0 });
@@ -448,12 +455,16 @@ export function createFailoverActivities(clients: FailoverClients) {
             failed.push({ name, reason: `not the secret promoted in ${input.to} (ARN suffix ${arnSuffix(d.ARN)} here, ${expected} there): not fenced` });
             return;
           }
-          if ((d.Tags ?? []).some((t) => t.Key === FENCE_TAG)) {
+          // The tag says a fence was completed once; only the deny statement fences. A tagged secret whose policy lost
+          // the statement since (replaced, edited, restored) is fenced again.
+          const tagged = (d.Tags ?? []).some((t) => t.Key === FENCE_TAG);
+          const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
+          if (tagged && hasDenyStatement(p.ResourcePolicy, FENCE_SID, FENCED_ACTIONS)) {
             alreadyFenced++;
           } else {
-            const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
             await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: fencePolicy(p.ResourcePolicy), BlockPublicPolicy: false }));
-            await tagGov.write(() => sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FENCE_TAG, Value: `failover ${input.failoverId} to ${input.to}` }] }));
+            if (!tagged)
+              await tagGov.write(() => sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FENCE_TAG, Value: `failover ${input.failoverId} to ${input.to}` }] }));
             fenced++;
           }
           finished.add(name);
@@ -477,10 +488,11 @@ export function createFailoverActivities(clients: FailoverClients) {
       names: string[];
       lambdaArn: string;
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
       rules?: Record<string, RotationRules>;
     }): Promise<{ rehomed: number; failed: Array<{ name: string; reason: string }> }> {
       assertRegion(input.region, 'rehomeRotationBatch');
-      const gov = writeGovernor(`${region}/rotation`, input.writeQuotaShare);
+      const gov = writeGovernor(`${region}/rotation`, input.writeQuotaShare, input.writeQuotaShareMode);
       let rehomed = 0;
       const failed: Array<{ name: string; reason: string }> = [];
       await pool(input.names, CONCURRENCY, async (name) => {
@@ -506,7 +518,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           );
           rehomed++;
         } catch (err) {
-          if (isUnreachable(err) || isTransient(err)) throw toFailure(err, `RotateSecret ${name}`, region);
+          if (isUnreachable(err) || isTransient(err) || isThrottling(err)) throw toFailure(err, `RotateSecret ${name}`, region);
           failed.push({ name, reason: reasonOf(err) });
         }
         heartbeat();
@@ -549,7 +561,7 @@ export function createFailoverActivities(clients: FailoverClients) {
         if (!isNotFound(err)) throw toFailure(err, `DescribeSecret ${name}`, region);
       }
       try {
-        await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
+        await writeGovernor(`${region}/create`, input.writeQuotaShare, input.writeQuotaShareMode).write(() =>
           sm.createSecret({
             Name: name,
             Description: 'secrets-dr: lineage at failover (version ids, staging labels, HMACs; never values)',

@@ -10,6 +10,7 @@ import { hmacKeySecretName } from '../domain/lineage.js';
 import type { RegionClients } from './clients.js';
 import { isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 /** A ClientRequestToken (32-64 chars) derived from stable parts, so a retried write is the same write. */
 export function requestToken(...parts: string[]): string {
@@ -49,9 +50,10 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
       planName: string;
       drRegions: Array<{ region: string; kmsKeyId?: string }>;
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
     }): Promise<{ arn: string; created: boolean; replicatedTo: string[] }> {
       const name = hmacKeySecretName(input.planName);
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       let arn: string | undefined;
       let created = false;
       let existing: string[] = [];

@@ -7,7 +7,7 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
-import type { Plan } from '../domain/plan.js';
+import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
 import { isCoveredByPlan } from '../domain/selection.js';
 import type { ItemResult, PrimaryView, StatusItem, TargetView } from '../domain/replication.js';
 import { reasonOf } from '../domain/replication.js';
@@ -121,9 +121,10 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
     async replicateBatch(input: {
       items: Array<{ secret: string; region: string; kmsKeyId?: string }>;
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
       concurrency?: number;
     }): Promise<ItemResult[]> {
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       return pool(input.items, input.concurrency ?? 64, async ({ secret, region: target, kmsKeyId }): Promise<ItemResult> => {
         const base = { name: secret, region: target };
         try {
@@ -185,6 +186,7 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
       targetRegion: string;
       workflowId: string;
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
     }): Promise<{ versionId: string; alreadyDone: boolean }> {
       if (!peer) throw new Error('adoptTargetValue needs the clients of the target Region (worker composition bug)');
       const token = requestToken(input.workflowId, 'adopt', input.targetRegion, input.secret);
@@ -197,7 +199,7 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
       } catch (err) {
         throw toFailure(err, `GetSecretValue ${input.secret}`, input.targetRegion);
       }
-      const gov = writeGovernor(region, input.writeQuotaShare);
+      const gov = writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode);
       try {
         const out = await gov.write(() =>
           secretsManager.putSecretValue({
@@ -226,6 +228,7 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
       backup?: string;
       identical: boolean;
       writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
     }): Promise<{ primaryArn: string; replicaArn: string; skipped: boolean }> {
       if (!peer) throw new Error('forceReplicate needs the clients of the target Region (worker composition bug)');
       const d = await describe(input.secret);
@@ -270,7 +273,7 @@ export function createReplicationActivities({ region, secretsManager }: RegionCl
         }
       }
       try {
-        await writeGovernor(region, input.writeQuotaShare).write(() =>
+        await writeGovernor(region, input.writeQuotaShare, input.writeQuotaShareMode).write(() =>
           secretsManager.replicateSecretToRegions({
             SecretId: input.secret,
             AddReplicaRegions: [{ Region: input.region, ...(input.kmsKeyId ? { KmsKeyId: input.kmsKeyId } : {}) }],

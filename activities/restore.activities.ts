@@ -19,6 +19,7 @@ import { describeAwsError, toFailure } from './aws-errors.js';
 import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 import { labelledVersions, notFound, sameValue, secretOps, versionWith, type SecretOps } from './backup-support.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 /** Holds an AWSPENDING-only version between its write and the rotation settings (then removed). */
 const RESTORING_STAGE = 'SECRETS_DR_RESTORING';
@@ -137,10 +138,10 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
   }
 
   /** Our replica holds the name: the primary keeps its value; the replica is removed (AWS may take a minute or more). */
-  async function removeReplica(ops: SecretOps, secret: string, primaryRegion: string, share: number): Promise<void> {
+  async function removeReplica(ops: SecretOps, secret: string, primaryRegion: string, share: number, mode?: WriteQuotaShareMode): Promise<void> {
     if (!peer) throw new Error('restoreBackup needs the primary Region clients (worker composition bug)');
     try {
-      await writeGovernor(primaryRegion, share).write(() =>
+      await writeGovernor(primaryRegion, share, mode).write(() =>
         peer(primaryRegion).secretsManager.removeRegionsFromReplication({ SecretId: secret, RemoveReplicaRegions: [region] }),
       );
     } catch (err) {
@@ -162,8 +163,13 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
     },
 
     /** Puts the backup back (see the module comment). The workflow backs up a changed secret first (`inspectRestore.needsBackup`). */
-    async restoreBackup(input: { backup: string; workflowId: string; writeQuotaShare: number }): Promise<RestoreResult> {
-      const ops = secretOps(clients, input.writeQuotaShare);
+    async restoreBackup(input: {
+      backup: string;
+      workflowId: string;
+      writeQuotaShare: number;
+      writeQuotaShareMode?: WriteQuotaShareMode;
+    }): Promise<RestoreResult> {
+      const ops = secretOps(clients, input.writeQuotaShare, input.writeQuotaShareMode);
       let { loaded, plan } = await inspect(ops, input.backup);
       const o = loaded.manifest.origin;
       const tags = wantedTags(loaded.manifest);
@@ -183,7 +189,7 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
       };
       let removedReplica = false;
       if (loaded.kind === 'replica') {
-        await removeReplica(ops, secret, loaded.target!.PrimaryRegion!, input.writeQuotaShare);
+        await removeReplica(ops, secret, loaded.target!.PrimaryRegion!, input.writeQuotaShare, input.writeQuotaShareMode);
         removedReplica = true;
       }
       let t = loaded.kind === 'standalone' ? loaded.target : await ops.describe(secret);

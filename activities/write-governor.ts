@@ -26,7 +26,9 @@
  * and `addWriteGate` lets a write through only while that lease is valid. So any number of worker
  * processes share a Region's `writeQuotaShare` without a per-process setting.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { ApplicationFailure } from '@temporalio/common';
+import type { DeserializeHandler, DeserializeHandlerArguments, MetadataBearer, Pluggable } from '@smithy/types';
 import { ErrorType } from '../domain/errors.js';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import type { WriteQuotaShareMode } from '../domain/plan.js';
@@ -230,12 +232,15 @@ export class WriteGovernor {
       this.stats.sends++;
       slot.sentAt = Date.now();
       try {
-        const out = await send();
+        // The SDK's own attempts happen inside send(): writeGateAtSend asks the gate again before each one.
+        const out = await sending.run({ region, key: this.key }, send);
         this.answered(slot, Date.now());
         this.stats.writes++;
         return out;
       } catch (err) {
         this.answered(slot, Date.now());
+        // The gate refused an SDK attempt (writeGateAtSend): no throttle (its class says "throttled" for the activities).
+        if (err instanceof ApplicationFailure && err.type === ErrorType.WriteLeaseLost) throw err;
         if (!isThrottling(err)) throw err;
         this.onThrottle();
         if (tried >= this.tries) throw throttledFailure(err, this.key, tried);
@@ -282,10 +287,31 @@ export function addWriteGate(region: string, gate: () => string | undefined): ()
   };
 }
 
+/** How many running worker sets (worker/worker.ts) require a gate for every Region written to. */
+let gatesRequired = 0;
+
+/**
+ * From now until the returned function is called, a write into a Region with no gate in this process is refused:
+ * a write there (a cross-Region call through another Region's clients) would bypass the governor of the process that
+ * holds that Region's lease. Quotas count in the Region called (AWS-FACTS), which is the governor's key.
+ */
+export function requireWriteGates(): () => void {
+  gatesRequired++;
+  let done = false;
+  return () => {
+    if (!done) gatesRequired--;
+    done = true;
+  };
+}
+
 /** Why this process may not write to `region` now, or undefined. */
 function gateClosed(region: string): string | undefined {
   const set = gates.get(region);
-  if (!set) return undefined;
+  if (!set) {
+    return gatesRequired > 0
+      ? `this worker process serves no write lease of ${region} (a write there would bypass the governor of the process that holds it); give this worker ${region} among its Regions`
+      : undefined;
+  }
   let reason: string | undefined;
   for (const gate of set) {
     const r = gate();
@@ -295,22 +321,46 @@ function gateClosed(region: string): string | undefined {
   return reason;
 }
 
+/** The write being sent now (set by WriteGovernor.write around its send): which Region's gate the SDK's attempts ask. */
+const sending = new AsyncLocalStorage<{ region: string; key: string }>();
+
+/**
+ * SDK middleware for every AWS client of a worker (worker/aws-clients.ts): right before each attempt of a governed
+ * write goes on the wire (innermost, after the SDK's retry and signing), the Region's gate is asked again. So an SDK
+ * retry, or a process paused between the governor's check and the send (SIGSTOP, a long GC pause), sends nothing
+ * once its write lease has closed: the attempt fails with WriteLeaseLost instead. Reads (no governed write) pass.
+ */
+export const writeGateAtSend: Pluggable<object, MetadataBearer> = {
+  applyToStack(stack) {
+    stack.add(
+      (next: DeserializeHandler<object, MetadataBearer>) => async (args: DeserializeHandlerArguments<object>) => {
+        const w = sending.getStore();
+        const closed = w && gateClosed(w.region);
+        if (w && closed) throw leaseLost(w.key, `${closed} (checked at the SDK's attempt)`);
+        return next(args);
+      },
+      { step: 'deserialize', priority: 'low', name: 'secretsDrWriteGate' },
+    );
+  },
+};
+
 const governors = new Map<string, WriteGovernor>();
 
 /**
  * The process-wide governor of a Region (or `<region>/<quota group>`), at `share` of its 50 TPS write quota.
  * `mode: 'auto'` (the plan's `writeQuotaShare: auto`, `share` then being its cap): start at the cap, back off on
- * throttling, climb back slowly (AIMD), never above the cap. The governor stays the one throttling layer.
+ * throttling, climb back slowly (AIMD), never above the cap. The governor stays the one throttling layer. No mode (a
+ * caller that does not carry the plan's): the governor keeps the mode it has (fixed when new), never resets an auto one.
  */
-export function writeGovernor(region: string, share: number, mode: WriteQuotaShareMode = 'fixed'): WriteGovernor {
+export function writeGovernor(region: string, share: number, mode?: WriteQuotaShareMode): WriteGovernor {
   const rate = Math.max(1, share * REGION_WRITE_TPS);
-  const adaptive = mode === 'auto';
+  const adaptive = mode === undefined ? undefined : mode === 'auto';
   let g = governors.get(region);
   if (!g) {
-    g = new WriteGovernor(rate, region, { adaptive });
+    g = new WriteGovernor(rate, region, { adaptive: adaptive ?? false });
     governors.set(region, g);
   } else {
-    g.setRate(rate, { adaptive });
+    g.setRate(rate, adaptive === undefined ? {} : { adaptive });
   }
   return g;
 }

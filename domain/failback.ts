@@ -418,6 +418,19 @@ export const hasStatement = (policy: string | undefined, sid: string): boolean =
   statementsOf(parsePolicy(policy)).some((x) => (x as { Sid?: string }).Sid === sid);
 
 /**
+ * Whether statement `sid` is still a deny to everyone of every one of `actions` (what policyWithDeny wrote). A fence
+ * is judged by this, never by its tag alone: someone may have replaced or edited the policy since. Pure.
+ */
+export function hasDenyStatement(policy: string | undefined, sid: string, actions: readonly string[]): boolean {
+  const st = statementsOf(parsePolicy(policy)).find((x) => (x as { Sid?: string }).Sid === sid) as
+    { Effect?: string; Principal?: unknown; Action?: unknown; Resource?: unknown } | undefined;
+  if (!st || st.Effect !== 'Deny') return false;
+  const everyone = st.Principal === '*' || (typeof st.Principal === 'object' && st.Principal !== null && (st.Principal as { AWS?: unknown }).AWS === '*');
+  const denied = new Set(Array.isArray(st.Action) ? st.Action : [st.Action]);
+  return everyone && (st.Resource === '*' || st.Resource === undefined) && actions.every((a) => denied.has(a) || denied.has('secretsmanager:*'));
+}
+
+/**
  * The KMS key of the replica failback creates in `target`: the key the plan names for that Region
  * (a DR Region's `kmsKeyId`, or `primaryKmsKeyId` for the primary Region), else the key the secret
  * had there before it was overwritten; undefined only when both are the AWS managed key.

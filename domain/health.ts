@@ -126,6 +126,12 @@ export function assessFleet(plan: Plan, surveys: readonly RegionSurvey[], nowMs:
       out.push({ region, reachable: true, latencyMs: s.latencyMs, findings: [answeredProbeReason(region, s.problem, s.error ?? s.problem)] });
       continue;
     }
+    if (s?.reachable && !s.inventory) {
+      // The probe answered but a page of the inventory failed (monitor.steps: "inventory incomplete"): reachable, its
+      // parity and findings not assessed this cycle (never judged on part of the fleet, and never a failed probe).
+      out.push({ region, reachable: true, latencyMs: s.latencyMs, ...(s.error ? { error: s.error } : {}) });
+      continue;
+    }
     if (!s || !s.reachable || !s.inventory) {
       out.push({ region, reachable: false, error: s?.error ?? 'not surveyed', latencyMs: s?.latencyMs });
       continue;

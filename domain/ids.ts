@@ -14,6 +14,14 @@ export function regionTaskQueue(region: string, prefix: string = DEFAULT_TASK_QU
   return `${prefix}.${region}`;
 }
 
+/**
+ * The write leases' own queue (worker/region-lease.ts): lease renewals are workflow tasks that must not wait behind a
+ * busy workflow queue (a late renewal closes a Region's writes). Not a Region name, so never a Region's queue.
+ */
+export function writeLeaseTaskQueue(prefix: string = DEFAULT_TASK_QUEUE_PREFIX): string {
+  return `${prefix}.write-leases`;
+}
+
 export function statusWorkflowId(planName: string, nonce: string): string {
   return `secrets-dr/${planName}/status/${nonce}`;
 }

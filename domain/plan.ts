@@ -48,6 +48,17 @@ export type FailoverMode = z.infer<typeof FailoverMode>;
 
 /** `fixed`: the governor keeps to writeQuotaShare; `auto`: it starts at the cap and backs off while throttled (AIMD). */
 export type WriteQuotaShareMode = 'fixed' | 'auto';
+/**
+ * The plan's write share as every writing activity takes it: the share (or auto's cap) and the mode, so that every
+ * procedure (setup, fence, drill, restore, rotation, not only promotion) runs the governor the way the plan says.
+ */
+export interface WriteShare {
+  writeQuotaShare: number;
+  writeQuotaShareMode?: WriteQuotaShareMode;
+}
+export function writeShareOf(failover: WriteShare): WriteShare {
+  return { writeQuotaShare: failover.writeQuotaShare, ...(failover.writeQuotaShareMode ? { writeQuotaShareMode: failover.writeQuotaShareMode } : {}) };
+}
 /** The default fixed share: with applications writing up to 20/s, 30 + 20 = the bucket's 50 (bench/apps-share.bench.ts). */
 const DEFAULT_WRITE_QUOTA_SHARE = 0.6;
 /** The default cap of `writeQuotaShare: auto`. */

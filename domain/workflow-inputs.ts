@@ -57,6 +57,7 @@ export const ResolveConflictInput = z.object({
   approvalTimeoutMs: z.number().min(0),
   kmsKeyId: z.string().optional(),
   writeQuotaShare: z.number().positive().max(1),
+  writeQuotaShareMode: z.enum(['fixed', 'auto']).optional(),
   taskQueuePrefix: prefix,
   /** The setup workflow to tell when this conflict waits for a person. */
   setupWorkflowId: z.string().optional(),
@@ -72,8 +73,8 @@ export const FailoverChunkInput = z.object({
   failoverId: z.string(),
   names: z.array(z.string()),
   writeQuotaShare: z.number().positive().max(1),
-  /** `auto`: writeQuotaShare is the cap of the adaptive governor; absent = fixed. */
-  writeQuotaShareMode: z.literal('auto').optional(),
+  /** `auto`: writeQuotaShare is the cap of the adaptive governor; absent (recorded runs) = the governor's current mode. */
+  writeQuotaShareMode: z.enum(['fixed', 'auto']).optional(),
   taskQueuePrefix: prefix,
   batchSize: z.number().int().min(1).optional(),
   fencedBeforePromotion: z.boolean().optional(),

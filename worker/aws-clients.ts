@@ -9,6 +9,7 @@ import { Agent } from 'node:https';
 import { Agent as HttpAgent } from 'node:http';
 import type { AwsCredentialIdentity } from '@smithy/types';
 import type { RegionClients } from '../activities/clients.js';
+import { writeGateAtSend } from '../activities/write-governor.js';
 import { noAnswerRetryStrategy } from './sdk-retry.js';
 
 interface AwsClientOptions {
@@ -34,14 +35,17 @@ export function createRegionClients(region: string, options: AwsClientOptions): 
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
     httpsAgent: new Agent({ keepAlive: true, maxSockets }),
   };
+  const secretsManager = new SecretsManager({
+    region,
+    requestHandler,
+    retryStrategy: noAnswerRetryStrategy(),
+    ...(options.credentials ? { credentials: options.credentials } : {}),
+  });
+  // The write lease's gate, asked again before each attempt of a governed write (activities/write-governor.ts).
+  secretsManager.middlewareStack.use(writeGateAtSend);
   return {
     region,
-    secretsManager: new SecretsManager({
-      region,
-      requestHandler,
-      retryStrategy: noAnswerRetryStrategy(),
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-    }),
+    secretsManager,
     eventBridge: new EventBridge({
       region,
       requestHandler,

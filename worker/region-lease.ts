@@ -20,20 +20,30 @@
  * - A worker that stops (SIGTERM) finishes its activities, then releases the lease; one that crashes is
  *   replaced when the lease expires (LEASE_TERM_MS), its activities retried after their heartbeat timeout.
  * - Some activities write in a second Region (conflict backups, failback copy-back, restore, drill canaries):
- *   a process asks for its Regions' leases in one order (sorted), each only while it holds the previous
- *   ones, and gives up the later ones when it loses an earlier one. So identical workers never split the
- *   Regions between them: one holds them all, the others stand by. (A process that serves Regions another
- *   one also serves, but not all of them, may hold a second Region without the first: its writes there
- *   are then refused by the gate and retried.)
+ *   a process asks for its Regions' leases in one order (sorted). It asks for a later one at once while it holds
+ *   the earlier one; without it, it defers DEFER_MS first (the earlier one's holder, asking at once, wins the
+ *   race), and it gives a later lease up when the earlier one's holder serves that Region too (the holder's
+ *   Regions are in the lease: `writeLeaseHolderQuery`). So identical workers never split the Regions between
+ *   them (one holds them all, the others stand by), and workers whose Regions only partly overlap (A: X,Y;
+ *   B: Y,Z) never starve a Region: B takes Z even though A holds Y, since A cannot serve Z. (A write by B's
+ *   Z activities into Y is then refused by the gate and retried: give cross-Region plans' Regions to the same
+ *   workers.)
+ * - Deadlines are on this process's monotonic clock (performance.now): a wall clock stepped back (NTP, a
+ *   resumed VM) never extends a lease. The gate is asked again before every SDK attempt goes on the wire
+ *   (write-governor.ts `writeGateAtSend`), so an SDK retry, or a process paused after the governor let a write
+ *   through, sends nothing after the deadline.
+ * - The lease workflow runs on its own task queue (`writeLeaseTaskQueue`): renewals never wait behind a busy
+ *   workflow queue. A standby's wait for the lease's end is a series of short long polls: one left open when it
+ *   stops ends within POLL_MS (the native connection cannot cancel a call).
  */
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Client, isGrpcDeadlineError, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { NativeConnection, Worker } from '@temporalio/worker';
-import { workflowTaskQueue, writeLeaseWorkflowId } from '../domain/ids.js';
+import { writeLeaseTaskQueue, writeLeaseWorkflowId } from '../domain/ids.js';
 import { addWriteGate } from '../activities/write-governor.js';
 import type { writeLeaseWorkflow } from '../workflows/write-lease.workflow.js';
-import { releaseWriteLeaseSignal, renewWriteLeaseUpdate } from '../workflows/write-lease.messages.js';
+import { releaseWriteLeaseSignal, renewWriteLeaseUpdate, writeLeaseHolderQuery } from '../workflows/write-lease.messages.js';
 
 const LEASE_TERM_MS = 10_000;
 const RENEW_EVERY_MS = 2_000;
@@ -41,6 +51,51 @@ const RENEW_EVERY_MS = 2_000;
 const WRITE_MARGIN_MS = 2_000;
 /** A new holder's pause before its first write: the previous holder's last window ends meanwhile. */
 const QUIET_MS = 1_100;
+/** Without the earlier lease, this long before asking for a later one: the earlier one's holder asks at once and wins. */
+const DEFER_MS = 3_000;
+/** A standby's long poll for the lease's end lasts at most this long (then it polls again, unless stopped). */
+const POLL_MS = 5_000;
+
+/** This process's clock for lease deadlines (ms): monotonic, never stepped by NTP or an operator. */
+const monotonicNow = () => performance.now();
+
+/**
+ * When this process's hold on a lease ends, on a monotonic clock: `termMs` after a reading taken before asking
+ * (so always before the lease workflow's own timer), closed WRITE_MARGIN_MS earlier still.
+ */
+export class LeaseDeadline {
+  private validUntil: number | undefined;
+  constructor(
+    private readonly region: string,
+    readonly now: () => number = monotonicNow,
+  ) {}
+
+  private quietUntil = 0;
+
+  granted(askedAt: number, termMs: number): void {
+    this.validUntil = askedAt + termMs;
+  }
+
+  /** Just taken: closed for `ms` more (the previous holder's last window of writes passes first; cross-Region writes included). */
+  quietFor(ms: number): void {
+    this.quietUntil = this.now() + ms;
+  }
+
+  ended(): void {
+    this.validUntil = undefined;
+  }
+
+  /** Why a write may not go out under this lease now, or undefined. */
+  closedBecause(): string | undefined {
+    if (this.validUntil === undefined) return `this worker process does not hold the write lease of ${this.region}`;
+    if (this.now() < this.quietUntil) return `the write lease of ${this.region} was just taken (a quiet second after the previous holder's writes)`;
+    if (this.now() >= this.validUntil - WRITE_MARGIN_MS) return `the write lease of ${this.region} was not renewed in time`;
+    return undefined;
+  }
+}
+
+/** What a lease runs while held: the Region's activity worker (tests pass a stand-in). */
+type RegionWorker = Pick<Worker, 'run' | 'shutdown' | 'getState'>;
 
 interface RegionLeaseOptions {
   connection: NativeConnection;
@@ -48,13 +103,18 @@ interface RegionLeaseOptions {
   region: string;
   taskQueuePrefix: string;
   /** Creates the Region's activity worker (called on every acquisition). */
-  createWorker(): Promise<Worker>;
+  createWorker(): Promise<RegionWorker>;
+  /** Every Region this process serves (written into the lease: another process yields a later Region to a holder serving it). */
+  serves?: readonly string[];
   log?(message: string): void;
-  /** The lease taken before this one (this process's Regions in sorted order): asked for, and kept, only while it is held. */
+  /** The lease taken before this one (this process's Regions in sorted order): without it, this one is asked for after DEFER_MS and given up to its holder when that process serves this Region too. */
   after?: RegionLease;
   termMs?: number;
   renewEveryMs?: number;
   quietMs?: number;
+  deferMs?: number;
+  /** The monotonic clock of the deadline (tests). */
+  now?: () => number;
 }
 
 /** This process's claim on one Region: acquire, run the Region's worker while held, renew, release. */
@@ -63,32 +123,28 @@ export class RegionLease {
   private readonly client: Client;
   private readonly id: string;
   private readonly term: number;
+  private readonly deadline: LeaseDeadline;
   private stopped = false;
   private wake: (() => void) | undefined;
-  private validUntil = 0;
   private readonly removeGate: () => void;
-  private worker: Worker | undefined;
+  private worker: RegionWorker | undefined;
   /** Resolves when the lease loop has ended (after stop()). */
   readonly done: Promise<void>;
-  readonly stats = { acquired: 0, lost: 0 };
+  /** `polls`: long polls open now (a standby waiting for the lease's end). */
+  readonly stats = { acquired: 0, lost: 0, yielded: 0, polls: 0 };
 
   constructor(private readonly o: RegionLeaseOptions) {
     this.client = new Client({ connection: o.connection, namespace: o.namespace });
     this.id = writeLeaseWorkflowId(o.region, o.taskQueuePrefix);
     this.term = o.termMs ?? LEASE_TERM_MS;
-    this.removeGate = addWriteGate(o.region, () => this.closedBecause());
+    this.deadline = new LeaseDeadline(o.region, o.now);
+    this.removeGate = addWriteGate(o.region, () => this.deadline.closedBecause());
     this.done = this.loop();
   }
 
   /** Whether this process holds the lease now (with the margin). */
   get held(): boolean {
-    return this.closedBecause() === undefined;
-  }
-
-  private closedBecause(): string | undefined {
-    if (this.validUntil === 0) return `this worker process does not hold the write lease of ${this.o.region}`;
-    if (Date.now() >= this.validUntil - WRITE_MARGIN_MS) return `the write lease of ${this.o.region} was not renewed in time`;
-    return undefined;
+    return this.deadline.closedBecause() === undefined;
   }
 
   private async pause(ms: number): Promise<void> {
@@ -104,36 +160,57 @@ export class RegionLease {
   }
 
   private async acquire(): Promise<boolean> {
-    const asked = Date.now();
+    const asked = this.deadline.now();
     try {
       await this.client.workflow.start<typeof writeLeaseWorkflow>('writeLeaseWorkflow', {
         workflowId: this.id,
-        taskQueue: workflowTaskQueue(this.o.taskQueuePrefix),
-        args: [{ region: this.o.region, holder: this.holder, termMs: this.term }],
+        taskQueue: writeLeaseTaskQueue(this.o.taskQueuePrefix),
+        args: [{ region: this.o.region, holder: this.holder, termMs: this.term, serves: [...(this.o.serves ?? [this.o.region])] }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       });
-      this.validUntil = asked + this.term;
+      this.deadline.granted(asked, this.term);
+      this.deadline.quietFor(this.o.quietMs ?? QUIET_MS);
       return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      // Someone holds it: wait for its end (released or expired), then race for it again.
-      await Promise.race([
-        this.client.workflow
-          .getHandle(this.id)
-          .result()
-          .catch(() => undefined),
-        new Promise<void>((r) => void this.pause(this.term * 3).then(r)),
-      ]);
+      await this.awaitEnd();
       return false;
     }
   }
 
+  /**
+   * Someone holds the lease: wait for its end (released or expired; at most 3 terms), then race for it again. The
+   * wait is a series of long polls of at most POLL_MS each (a deadline: the worker's native connection cannot cancel
+   * a call), so a standby that stops leaves no poll open for longer than that.
+   */
+  private async awaitEnd(): Promise<void> {
+    const until = this.deadline.now() + this.term * 3;
+    while (!this.stopped && this.deadline.now() < until) {
+      const polled = this.deadline.now();
+      this.stats.polls++;
+      // The API takes a wall-clock deadline; the poll's own length is what matters here.
+      const poll = this.client
+        .withDeadline(Date.now() + POLL_MS, () => this.client.workflow.getHandle(this.id).result())
+        .then(
+          () => 'ended' as const,
+          // Ended otherwise (terminated, not found) or Temporal unreachable: race (acquire reports what is wrong).
+          // A poll cut by its deadline: poll again.
+          (err: unknown) => (isGrpcDeadlineError(err) || this.deadline.now() - polled >= POLL_MS - 50 ? ('again' as const) : ('ended' as const)),
+        )
+        .finally(() => this.stats.polls--);
+      // stop() wakes the pause: the loop ends at once, the poll runs out on its own within POLL_MS.
+      const r = await Promise.race([poll, this.pause(POLL_MS + 1_000).then(() => 'woken' as const)]);
+      this.wake?.();
+      if (r === 'ended') return;
+    }
+  }
+
   private async renew(): Promise<boolean> {
-    const asked = Date.now();
+    const asked = this.deadline.now();
     try {
       await this.client.workflow.getHandle(this.id).executeUpdate(renewWriteLeaseUpdate, { args: [{ holder: this.holder }] });
-      this.validUntil = asked + this.term;
+      this.deadline.granted(asked, this.term);
       return true;
     } catch (err) {
       // Refused (another holder, released, expired) or Temporal unreachable: held only until the deadline.
@@ -142,12 +219,30 @@ export class RegionLease {
     }
   }
 
+  /** Without the earlier lease: give its holder DEFER_MS to take this one first; ask at once when the earlier one becomes ours. */
+  private async defer(): Promise<void> {
+    const until = this.deadline.now() + (this.o.deferMs ?? DEFER_MS);
+    while (!this.stopped && this.o.after && !this.o.after.held && this.deadline.now() < until) await this.pause(100);
+  }
+
+  /** Held without the earlier lease: yield this one when the earlier one's holder (another process) serves this Region too. */
+  private async shouldYield(): Promise<boolean> {
+    const after = this.o.after;
+    if (!after || after.held) return false;
+    try {
+      const handle = this.client.workflow.getHandle(after.id);
+      if ((await handle.describe()).status.name !== 'RUNNING') return false;
+      const { holder, serves } = await handle.query(writeLeaseHolderQuery);
+      return holder !== after.holder && serves.includes(this.o.region);
+    } catch {
+      return false; // nobody to yield to now: asked again at the next renewal
+    }
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (this.o.after && !this.o.after.held) {
-        await this.pause(250);
-        continue;
-      }
+      if (this.o.after && !this.o.after.held) await this.defer();
+      if (this.stopped) break;
       let got = false;
       try {
         got = await this.acquire();
@@ -157,14 +252,16 @@ export class RegionLease {
       }
       if (!got || this.stopped) continue;
       this.stats.acquired++;
-      await this.pause(this.o.quietMs ?? QUIET_MS);
-      if (!this.stopped) await this.serve();
-      else await this.release(); // stopped during the quiet pause: the next holder need not wait for the term
+      await this.pause((this.o.quietMs ?? QUIET_MS) + 10); // the gate opens at its end (LeaseDeadline.quietFor)
+      if (this.stopped)
+        await this.release(); // stopped during the quiet pause: the next holder need not wait for the term
+      // A Region worker that ended by itself (it failed): a standby gets the first chance at the lease.
+      else if ((await this.serve()) === 'ended') await this.pause(this.o.deferMs ?? DEFER_MS);
     }
   }
 
-  /** Runs the Region's worker while the lease holds; ends on stop() or when a renewal comes too late. */
-  private async serve(): Promise<void> {
+  /** Runs the Region's worker while the lease holds; ends on stop(), a yield, its worker's end, or a renewal too late. */
+  private async serve(): Promise<'stopped' | 'ended' | 'yielded' | 'lost'> {
     const worker = await this.o.createWorker();
     this.worker = worker;
     const running = worker.run();
@@ -174,33 +271,35 @@ export class RegionLease {
       () => ((ended = true), this.wake?.()),
       () => ((ended = true), this.wake?.()),
     );
-    while (!this.stopped && !ended && this.held && (!this.o.after || this.o.after.held)) {
+    let yielded = false;
+    while (!this.stopped && !ended && this.held) {
       await this.pause(this.o.renewEveryMs ?? RENEW_EVERY_MS);
-      if (!this.stopped && !ended && !(await this.renew()) && !this.held) break;
+      if (this.stopped || ended) break;
+      if ((yielded = await this.shouldYield())) break;
+      if (!(await this.renew()) && !this.held) break;
     }
-    // An earlier lease was lost, or this Region's worker ended: give this one up (the loop asks again).
-    const yielded = !this.stopped && (this.held || ended);
-    if (!this.stopped) {
-      this.stats.lost++;
-      this.o.log?.(`write lease of ${this.o.region}: lost; stopping this process's ${this.o.region} activities`);
-    }
+    const why = this.stopped ? 'stopped' : yielded ? 'yielded' : ended ? 'ended' : 'lost';
+    if (why === 'yielded') this.stats.yielded++;
+    if (why === 'ended' || why === 'lost') this.stats.lost++;
+    if (why !== 'stopped') this.o.log?.(`write lease of ${this.o.region}: ${why}; stopping this process's ${this.o.region} activities`);
     if (worker.getState() === 'RUNNING') worker.shutdown();
     await running.catch((err: unknown) => this.o.log?.(`worker of ${this.o.region} ended: ${(err as Error).message}`));
     this.worker = undefined;
-    // Activities finished (shutdown waits for them): the next holder may start at once (after its quiet pause).
-    if (this.stopped || yielded) await this.release();
-    this.validUntil = 0;
+    // Activities finished (shutdown waits for them): the next holder may start at once (after its quiet pause). A
+    // lease already taken by another process ignores the signal (it names its holder).
+    await this.release();
+    return why;
   }
 
   private async release(): Promise<void> {
-    this.validUntil = 0;
+    this.deadline.ended();
     await this.client.workflow
       .getHandle(this.id)
       .signal(releaseWriteLeaseSignal, { holder: this.holder })
       .catch(() => undefined);
   }
 
-  /** Stop: finish the running activities, release the lease, end the loop. */
+  /** Stop: finish the running activities, release the lease, end the loop (a standby's long poll ends within POLL_MS). */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();

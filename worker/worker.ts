@@ -5,10 +5,11 @@
  * only while this process holds the Region's write lease (region-lease.ts): start as many processes
  * as you like, one per Region writes at a time, the others stand by and serve workflows.
  */
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
-import { regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
+import { regionTaskQueue, workflowTaskQueue, writeLeaseTaskQueue } from '../domain/ids.js';
+import { addWriteGate, requireWriteGates } from '../activities/write-governor.js';
 import { createInventoryActivities } from '../activities/inventory.activities.js';
 import { createLineageActivities } from '../activities/lineage.activities.js';
 import { createEventActivities } from '../activities/events.activities.js';
@@ -88,7 +89,7 @@ export interface StartWorkersOptions {
 }
 
 export interface RunningWorkers {
-  /** The workflow worker (and the Region workers with `regionWorkers: 'always'`; under a lease each lease runs its own). */
+  /** The workflow worker, the write leases' worker (under leases; each lease runs its Region's worker), or the Region workers with `regionWorkers: 'always'`. */
   workers: Worker[];
   /** Per Region served under a lease: whether this process holds it now. */
   leases: Map<string, RegionLease>;
@@ -105,25 +106,24 @@ export interface RunningWorkers {
   shutdown(): Promise<void>;
 }
 
-/** The workflow code: the caller's bundle, else the prebuilt one from the build, else bundled now from source. */
-function workflowSource(given: WorkerOptions['workflowBundle']): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (given) return { workflowBundle: given };
+/** The workflow code: the caller's bundle, else the prebuilt one from the build, else bundled now from source (once: two workers run it). */
+async function workflowSource(
+  given: WorkerOptions['workflowBundle'],
+  bundler: WorkerOptions['bundlerOptions'],
+): Promise<{ workflowBundle: NonNullable<WorkerOptions['workflowBundle']>; from: string }> {
+  if (given) return { workflowBundle: given, from: 'given bundle' };
   const prebuilt = prebuiltBundlePath();
-  return prebuilt ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: workflowsPath() };
+  if (prebuilt) return { workflowBundle: { codePath: prebuilt }, from: `prebuilt ${prebuilt}` };
+  const path = workflowsPath();
+  return { workflowBundle: await bundleWorkflowCode({ workflowsPath: path, logger: Runtime.instance().logger, ...bundler }), from: `bundled from ${path}` };
 }
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
   const common = { connection: options.connection, namespace: options.namespace, ...options.workerOptions };
   const workers: Worker[] = [];
-  const source = workflowSource(options.workflowBundle);
-  workers.push(
-    await Worker.create({
-      ...common,
-      taskQueue: workflowTaskQueue(options.taskQueuePrefix),
-      ...source,
-    }),
-  );
+  const source = await workflowSource(options.workflowBundle, options.workerOptions?.bundlerOptions);
+  workers.push(await Worker.create({ ...common, taskQueue: workflowTaskQueue(options.taskQueuePrefix), workflowBundle: source.workflowBundle }));
   const recorder = options.meter ? createMetricsRecorder(options.meter) : undefined;
   if (options.meter) meterGovernors(options.meter);
   const accountClients = options.accountClientsFor ?? createAccountClients({ requestTimeoutMs: options.awsTimeoutMs ?? 15_000 });
@@ -139,15 +139,33 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         : {}),
     });
   const leases = new Map<string, RegionLease>();
-  if (options.regionWorkers === 'always') for (const region of options.regions) workers.push(await regionWorker(region));
-  else {
+  // A write into a Region this process serves no gate of is refused (a cross-Region call would bypass that Region's governor).
+  const releaseRule = requireWriteGates();
+  const openGates: Array<() => void> = [];
+  const regions = [...new Set(options.regions)].sort();
+  if (options.regionWorkers === 'always') {
+    for (const region of regions) {
+      workers.push(await regionWorker(region));
+      openGates.push(addWriteGate(region, () => undefined)); // the only writer of its Regions, by the option's contract
+    }
+  } else {
+    // The leases' own queue: renewals never wait behind this process's busy workflow queue.
+    workers.push(
+      await Worker.create({
+        ...common,
+        taskQueue: writeLeaseTaskQueue(options.taskQueuePrefix),
+        workflowBundle: source.workflowBundle,
+        maxCachedWorkflows: 100,
+      }),
+    );
     // Sorted, each after the previous: identical processes never split their Regions (region-lease.ts).
     let after: RegionLease | undefined;
-    for (const region of [...new Set(options.regions)].sort()) {
+    for (const region of regions) {
       const lease: RegionLease = new RegionLease({
         connection: options.connection,
         namespace: options.namespace,
         region,
+        serves: regions,
         taskQueuePrefix: options.taskQueuePrefix,
         ...(after ? { after } : {}),
         ...(options.log ? { log: options.log } : {}),
@@ -158,23 +176,22 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     }
   }
   const running = workers.map((w) => w.run());
-  const done = Promise.all([...running, ...[...leases.values()].map((l) => l.done)]).then(() => undefined);
+  const done = Promise.all([...running, ...[...leases.values()].map((l) => l.done)]).then(() => {
+    for (const remove of openGates) remove();
+    releaseRule();
+  });
   return {
     workers,
     leases,
     done,
     async ready(timeoutMs = 30_000) {
-      const until = Date.now() + timeoutMs;
+      const until = performance.now() + timeoutMs;
       while (![...leases.values()].every((l) => l.held)) {
-        if (Date.now() > until) throw new Error(`write leases not held after ${timeoutMs} ms: ${[...leases.keys()].join(', ')}`);
+        if (performance.now() > until) throw new Error(`write leases not held after ${timeoutMs} ms: ${[...leases.keys()].join(', ')}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     },
-    workflowCode: options.workflowBundle
-      ? 'given bundle'
-      : source.workflowBundle && 'codePath' in source.workflowBundle
-        ? `prebuilt ${source.workflowBundle.codePath}`
-        : `bundled from ${source.workflowsPath}`,
+    workflowCode: source.from,
     async shutdown() {
       // Region workers first (each finishes its activities and releases its lease), then the workflows.
       for (const l of [...leases.values()].reverse()) await l.stop();

@@ -3,7 +3,7 @@
  * touches values, so listing and pruning run as workflows whose activities act in each Region.
  */
 import { ApplicationFailure } from '@temporalio/workflow';
-import { planRegions, type Plan } from '../domain/plan.js';
+import { planRegions, writeShareOf, type Plan } from '../domain/plan.js';
 import { selectPrunable, type BackupInfo } from '../domain/backup.js';
 import { ErrorType } from '../domain/errors.js';
 import type { BackupActivities } from '../activities/backup.activities.js';
@@ -66,7 +66,7 @@ export async function pruneBackupsWorkflow(input: { plan: Plan; olderThanMs: num
       const r = await regionActivities<BackupActivities>(region, input.taskQueuePrefix, WRITE_OPTIONS).deleteBackups({
         planName: input.plan.name,
         names: list.map((b) => b.name),
-        writeQuotaShare: input.plan.failover.writeQuotaShare,
+        ...writeShareOf(input.plan.failover),
       });
       r.forEach((x, i) => {
         if (x.ok) result.removed.push({ ...list[i]!, ...(x.skipped ? { skipped: true } : {}) });

@@ -26,6 +26,7 @@ import type { EventActivities } from '../activities/events.activities.js';
 import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
 import type { DrillContext, DrillEvent } from './machines/drill.machine.js';
+import { writeShareOf } from '../domain/plan.js';
 
 type Acts = DrillActivities & LineageActivities & ReplicationActivities & EventActivities;
 type Input = ReturnType<typeof DrillInput.parse>;
@@ -73,8 +74,9 @@ export class DrillRun {
       this.warnings.push('drills.useProductionSecrets is set, but this version drills on canary secrets only: production secrets were not touched');
   }
 
+  /** The plan's share and mode, as every writing activity takes them. */
   get #share() {
-    return this.input.plan.failover.writeQuotaShare;
+    return writeShareOf(this.input.plan.failover);
   }
   #acts = (r: string) => regionActivities<Acts>(r, this.input.taskQueuePrefix, STEP);
   #cleanupActs = (r: string) => regionActivities<Acts>(r, this.input.taskQueuePrefix, CLEANUP);
@@ -106,7 +108,7 @@ export class DrillRun {
 
   async #sweep(region: string, acts: (r: string) => Acts): Promise<SweepResult> {
     const { plan, replicaRemovalTimeoutMs } = this.input;
-    const res = await acts(region).sweepDrillCanaries({ planName: plan.name, writeQuotaShare: this.#share, drRegions: this.drs, replicaRemovalTimeoutMs });
+    const res = await acts(region).sweepDrillCanaries({ planName: plan.name, ...this.#share, drRegions: this.drs, replicaRemovalTimeoutMs });
     for (const l of res.lingering ?? []) {
       const w = `replica ${l} was still being removed after ${replicaRemovalTimeoutMs} ms: its primary canary in ${region} was kept (deleting it first could strand the replica); the next drill removes both`;
       if (!this.warnings.includes(w)) this.warnings.push(w);
@@ -131,7 +133,7 @@ export class DrillRun {
     // Verification compares HMACs of the values, with the plan's key in every Region.
     const { plan } = this.input;
     await this.#timed('prepare', this.primary, () =>
-      this.#acts(this.primary).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: this.#share }),
+      this.#acts(this.primary).ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, ...this.#share }),
     );
     return { type: 'PREPARED' };
   }
@@ -167,7 +169,7 @@ export class DrillRun {
         planName: this.input.plan.name,
         drillId: this.workflowId,
         names: this.names,
-        writeQuotaShare: this.#share,
+        ...this.#share,
       }),
     );
     return { type: 'CREATED' };
@@ -179,7 +181,7 @@ export class DrillRun {
     const items = this.names.flatMap((secret) =>
       this.input.plan.drRegions.map((d) => ({ secret, region: d.region, ...(d.kmsKeyId ? { kmsKeyId: d.kmsKeyId } : {}) })),
     );
-    const requested = await this.#acts(this.primary).replicateBatch({ items, writeQuotaShare: this.#share });
+    const requested = await this.#acts(this.primary).replicateBatch({ items, ...this.#share });
     const refused = requested.filter((i) => !i.ok);
     if (refused.length > 0)
       throw new Error(`ReplicateSecretToRegions refused: ${refused.map((i) => `${i.name} → ${i.region}: ${i.message ?? i.reason}`).join('; ')}`);
@@ -208,7 +210,7 @@ export class DrillRun {
       drillId: this.workflowId,
       names: this.names,
       drRegions: this.drs,
-      writeQuotaShare: this.#share,
+      ...this.#share,
     });
     const writtenAt = Date.parse(res.writtenAt);
     for (const l of res.lag) {
@@ -241,7 +243,7 @@ export class DrillRun {
           // t0 is the promote decision: the RTO an application sees is measured from it, through each read path.
           const p = await this.#acts(r).promoteDrillCanaries({
             names: this.names,
-            writeQuotaShare: this.#share,
+            ...this.#share,
             decidedAt: new Date(t0).toISOString(),
             drillId: this.workflowId,
           });

@@ -48,7 +48,7 @@ export async function failoverChunkWorkflow(raw: FailoverChunkInput): Promise<Fa
         batch,
         names,
         writeQuotaShare: input.writeQuotaShare,
-        ...(input.writeQuotaShareMode ? { writeQuotaShareMode: input.writeQuotaShareMode } : {}),
+        ...(input.writeQuotaShareMode ? { writeQuotaShareMode: input.writeQuotaShareMode } : {}), // 'fixed' too: a fixed plan resets an auto governor
         fencedBeforePromotion: input.fencedBeforePromotion,
         ...(input.rotation ? { rotation: recordedRotations(input.rotation, names) } : {}),
       });

@@ -39,7 +39,7 @@ export async function rehomeRotation(run: FailoverRun): Promise<FailoverEvent> {
     warnings.push(rotation.detail);
   } else {
     // Each secret's schedule as recorded from the primary at preflight, passed explicitly.
-    const r = await moveRotation(run.side(to), { region: to, names, lambdaArn, writeQuotaShare: run.share, verb: 're-homed', recorded: standalone }, warnings);
+    const r = await moveRotation(run.side(to), { region: to, names, lambdaArn, ...run.writeShare, verb: 're-homed', recorded: standalone }, warnings);
     Object.assign(rotation, { rehomed: r.moved, failed: r.failed });
     rotation.detail = `${rotation.rehomed} of ${names.length} secret(s) rotate with ${lambdaArn} (RotateImmediately=false), each on the schedule recorded from the primary`;
     warnings.push(...unverifiedScheduleWarnings(standalone, to));

@@ -56,8 +56,7 @@ async function promoteChunk(run: FailoverRun, names: string[], k: number, contro
         to,
         failoverId,
         names,
-        writeQuotaShare: run.share,
-        ...(plan.failover.writeQuotaShareMode === 'auto' ? { writeQuotaShareMode: 'auto' as const } : {}),
+        ...run.writeShare,
         taskQueuePrefix: input.taskQueuePrefix,
         batchSize: input.batchSize,
         fencedBeforePromotion: run.mode === 'planned',
@@ -111,7 +110,7 @@ export async function liftFencesNotPromoted(run: FailoverRun): Promise<FailoverE
   const names = run.outcomes.filter((o) => (o.status === 'failed' || o.status === 'skipped') && run.fencedNow.has(o.name)).map((o) => o.name);
   if (names.length === 0) return { type: 'FENCES_LIFTED' };
   try {
-    const failed = await run.fence(from).unfenceBatch({ names, writeQuotaShare: run.share });
+    const failed = await run.fence(from).unfenceBatch({ names, ...run.writeShare });
     warnings.push(`fence lifted in ${from} on ${names.length - failed.length} secret(s) that were not promoted: they stay writable there`);
     warnings.push(
       ...failed.slice(0, 20).map((f) => `STILL FENCED and not promoted: ${f.name}: ${f.reason} (run \`secrets-dr failback\` or lift the fence by hand)`),

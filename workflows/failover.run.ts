@@ -38,6 +38,7 @@ import type { failoverChunkWorkflow } from './failover-chunk.workflow.js';
 import type { FailoverContext, FailoverMachineInput, FailoverMachineOutput } from './machines/failover.machine.js';
 import { ApprovalGate } from './kit/approval-gate.js';
 import { failureMessage } from './kit/failures.js';
+import { writeShareOf, type WriteShare } from '../domain/plan.js';
 
 export class FailoverRun {
   readonly input: ReturnType<typeof FailoverInput.parse>;
@@ -45,6 +46,8 @@ export class FailoverRun {
   readonly from: string;
   readonly to: string;
   readonly share: number;
+  /** The plan's share and mode, as every writing activity of the run takes them. */
+  readonly writeShare: WriteShare;
   readonly workflowId = workflowInfo().workflowId;
   readonly started = new Date();
   /** Replay: runs recorded before the patch keep whole-second stamps. */
@@ -77,6 +80,7 @@ export class FailoverRun {
     this.from = this.plan.primaryRegion;
     this.to = this.input.to;
     this.share = this.plan.failover.writeQuotaShare;
+    this.writeShare = writeShareOf(this.plan.failover);
   }
 
   get mode() {

@@ -40,7 +40,7 @@ export async function runPreflight(run: FailoverRun): Promise<FailoverEvent> {
     // Lineage HMACs need the plan's key in the DR Region; without it lineage is recorded without HMACs.
     await run
       .side(from)
-      .ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: run.share })
+      .ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, ...run.writeShare })
       .catch((err) => warnings.push(`HMAC key not ensured: ${failureMessage(err)}`));
   }
   for (const i of run.fleet) if (i.fencedAtPrimary) run.fencedNow.add(i.name);
@@ -128,15 +128,13 @@ export async function settleRotations(run: FailoverRun): Promise<FailoverEvent> 
 
 /** Planned mode: fence on the old primary what this run promotes and what an earlier run promoted whose old primary is not fenced yet. */
 export async function applyFence(run: FailoverRun): Promise<FailoverEvent> {
-  const { from, to, failoverId, share } = run;
+  const { from, to, failoverId } = run;
   const names = run.fleet.filter((i) => i.action === 'promote' || (i.action === 'already-standalone' && !i.fencedAtPrimary)).map((i) => i.name);
   let fenced = 0;
   const failed: string[] = [];
   try {
     for (const slice of chunk(names, FENCE_BATCH)) {
-      const r = await run
-        .fence(from)
-        .fenceBatch({ region: from, failoverId, to, names: slice, writeQuotaShare: share, suffixes: suffixesOf(run.fleet, slice) });
+      const r = await run.fence(from).fenceBatch({ region: from, failoverId, to, names: slice, ...run.writeShare, suffixes: suffixesOf(run.fleet, slice) });
       fenced += r.fenced + r.alreadyFenced;
       failed.push(...r.failed.map((f) => `${f.name}: ${f.reason}`));
       const bad = new Set(r.failed.map((f) => f.name));

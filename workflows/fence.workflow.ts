@@ -22,6 +22,7 @@ import { fenceAddSignal } from './failover.messages.js';
 import { chunk } from './kit/batch-loop.js';
 import { failureMessage, failureType, isPermanent } from './kit/failures.js';
 import { FenceWorkflowInput, type FenceRequest, type FenceWorkflowResult } from '../domain/workflow-inputs.js';
+import { writeShareOf } from '../domain/plan.js';
 
 const FENCE_BATCH = 250;
 const MAX_BACKOFF_MS = 60_000;
@@ -67,7 +68,7 @@ export async function fenceWorkflow(raw: FenceWorkflowInput): Promise<FenceWorkf
           failoverId: r.failoverId,
           to: r.to,
           names: slice,
-          writeQuotaShare: input.plan.failover.writeQuotaShare,
+          ...writeShareOf(input.plan.failover),
           ...(suffixes ? { suffixes } : {}),
         });
         result.fenced += out.fenced;

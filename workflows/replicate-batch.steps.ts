@@ -13,6 +13,7 @@ import type { ReplicateContext, ReplicateEvent } from './machines/replicate.mach
 import { resolveConflictWorkflow } from './resolve-conflict.workflow.js';
 import { BATCH_READ_OPTIONS, failureReason, WRITE_OPTIONS } from './setup-support.js';
 import type { ReplicateBatchInput } from '../domain/workflow-inputs.js';
+import { writeShareOf } from '../domain/plan.js';
 
 /** The kinds of work the machines ask for; all but `resolveConflict` run batched. */
 export type Kind = 'inspect' | 'replicate' | 'pollStatus' | 'verifyReplica' | 'resolveConflict';
@@ -76,7 +77,7 @@ export function batchSteps(input: ReplicateBatchInput, contextOf: (key: string) 
       try {
         const results = await writes.replicateBatch({
           items: items.map((i) => ({ secret: i.secret, region: i.region, ...(kmsOf(i.region) ? { kmsKeyId: kmsOf(i.region) } : {}) })),
-          writeQuotaShare: plan.failover.writeQuotaShare,
+          ...writeShareOf(plan.failover),
         });
         results.forEach((r, n) =>
           emit(
@@ -129,7 +130,7 @@ export function batchSteps(input: ReplicateBatchInput, contextOf: (key: string) 
             policy: c.policy,
             approvalTimeoutMs: plan.conflicts.approvalTimeout,
             ...(c.kmsKeyId ? { kmsKeyId: c.kmsKeyId } : {}),
-            writeQuotaShare: plan.failover.writeQuotaShare,
+            ...writeShareOf(plan.failover),
             ...(prefix ? { taskQueuePrefix: prefix } : {}),
             setupWorkflowId: input.setupWorkflowId,
           },

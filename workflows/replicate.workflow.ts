@@ -17,6 +17,7 @@ import { approvalStateSignal, batchProgressSignal, setupProgressQuery } from './
 import { BATCH_READ_OPTIONS, WRITE_OPTIONS } from './setup-support.js';
 import { chunk, runBatches } from './kit/index.js';
 import { ReplicateWorkflowInput } from '../domain/workflow-inputs.js';
+import { writeShareOf } from '../domain/plan.js';
 
 const PAGES_PER_ACTIVITY = 20;
 
@@ -44,7 +45,7 @@ export async function replicateWorkflow(raw: ReplicateWorkflowInput): Promise<Se
 
   // The HMAC key first (conflict resolution compares values by it), replicated and in sync everywhere.
   progress.phase = 'resolving';
-  await primary.ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, writeQuotaShare: plan.failover.writeQuotaShare });
+  await primary.ensureHmacKey({ planName: plan.name, drRegions: plan.drRegions, ...writeShareOf(plan.failover) });
   const keyItems = drRegions.map((region) => ({ secret: hmacKeySecretName(plan.name), region }));
   // Bounded like every wait of setup: a paused Region must not hold up the rest (its secrets time out on their own).
   const keyDeadline = Date.now() + Math.min(plan.setup.inSyncTimeout, 60_000);

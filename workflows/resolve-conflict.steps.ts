@@ -90,7 +90,7 @@ export class ConflictRun {
   }
 
   async backup(): Promise<ResolveEvent> {
-    const { planName, secret, policy, writeQuotaShare } = this.input;
+    const { planName, secret, policy, writeQuotaShare, writeQuotaShareMode } = this.input;
     try {
       const reason = `setup: same-named secret overwritten by replication (policy ${policy})`;
       const b = await this.#target.backupSecret({
@@ -100,6 +100,7 @@ export class ConflictRun {
         reason,
         workflowId: this.workflowId,
         writeQuotaShare,
+        ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
       });
       return { type: 'BACKED_UP', backup: b.backup };
     } catch (err) {
@@ -108,7 +109,7 @@ export class ConflictRun {
   }
 
   async adopt(): Promise<ResolveEvent> {
-    const { planName, secret, region, writeQuotaShare } = this.input;
+    const { planName, secret, region, writeQuotaShare, writeQuotaShareMode } = this.input;
     try {
       // Writing the target's value into the primary takes AWSPREVIOUS from its current holder: saved first.
       const reason = `setup: adopt writes the ${region} value into the primary; its AWSPREVIOUS moves`;
@@ -119,10 +120,17 @@ export class ConflictRun {
         reason,
         workflowId: this.workflowId,
         writeQuotaShare,
+        ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
         onlyIfPreviousWouldMove: true,
       });
       // The token is per run: the conflict workflow id repeats for every setup of the plan.
-      await this.#primary.adoptTargetValue({ secret, targetRegion: region, workflowId: `${this.workflowId}/${workflowInfo().runId}`, writeQuotaShare });
+      await this.#primary.adoptTargetValue({
+        secret,
+        targetRegion: region,
+        workflowId: `${this.workflowId}/${workflowInfo().runId}`,
+        writeQuotaShare,
+        ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
+      });
       return { type: 'ADOPTED' };
     } catch (err) {
       return stepFailed(err);
@@ -131,7 +139,7 @@ export class ConflictRun {
 
   /** ForceOverwriteReplicaSecret only when the machine allows it: a backup exists, the values are equal, or the target is gone. */
   async forceReplicate(c: ResolveContext): Promise<ResolveEvent> {
-    const { secret, region, kmsKeyId, writeQuotaShare } = this.input;
+    const { secret, region, kmsKeyId, writeQuotaShare, writeQuotaShareMode } = this.input;
     try {
       const r = await this.#primary.forceReplicate({
         secret,
@@ -141,6 +149,7 @@ export class ConflictRun {
         ...(c.backup ? { backup: c.backup } : {}),
         identical: c.identical === true,
         writeQuotaShare,
+        ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
       });
       return { type: 'OVERWRITTEN', replicaArn: r.replicaArn };
     } catch (err) {

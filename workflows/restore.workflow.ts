@@ -18,6 +18,7 @@ import { regionActivities } from './activity-options.js';
 import { WRITE_OPTIONS } from './setup-support.js';
 import { listBackupsWorkflow } from './backups.workflow.js';
 import { RestoreInput } from '../domain/workflow-inputs.js';
+import { writeShareOf } from '../domain/plan.js';
 
 export async function restoreBackupWorkflow(raw: RestoreInput): Promise<RestoreResult> {
   const input = RestoreInput.parse(raw);
@@ -60,10 +61,10 @@ export async function restoreBackupWorkflow(raw: RestoreInput): Promise<RestoreR
       backup: backupName(input.plan.name, plan.secret, new Date()),
       reason: `restore of ${input.backup}: the secret changed since that backup`,
       workflowId,
-      writeQuotaShare: input.plan.failover.writeQuotaShare,
+      ...writeShareOf(input.plan.failover),
     });
     backupOfCurrent = saved.backup;
   }
-  const result = await acts.restoreBackup({ backup: input.backup, workflowId, writeQuotaShare: input.plan.failover.writeQuotaShare });
+  const result = await acts.restoreBackup({ backup: input.backup, workflowId, ...writeShareOf(input.plan.failover) });
   return { ...result, plan, ...(backupOfCurrent ? { backupOfCurrent } : {}) };
 }

@@ -7,6 +7,7 @@ import type { FailoverActivities } from '../activities/failover.activities.js';
 import { chunk } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
 import { rulesByName, type RecordedRotation } from '../domain/failover.js';
+import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 const ROTATION_BATCH = 250;
 
@@ -15,6 +16,7 @@ interface RotationMove {
   names: readonly string[];
   lambdaArn: string;
   writeQuotaShare: number;
+  writeQuotaShareMode?: WriteQuotaShareMode;
   /** "re-homed" / "restored": how the warnings name what did not happen. */
   verb: string;
   /** The secrets' schedules as the failover recorded them from the primary: passed to RotateSecret explicitly. */
@@ -35,6 +37,7 @@ export async function moveRotation(
         names: batch,
         lambdaArn: move.lambdaArn,
         writeQuotaShare: move.writeQuotaShare,
+        ...(move.writeQuotaShareMode ? { writeQuotaShareMode: move.writeQuotaShareMode } : {}),
         ...(rules ? { rules } : {}),
       });
       out.moved += r.rehomed;

@@ -13,7 +13,7 @@
  * - History stays small: continue-as-new every CONTINUE_AFTER renewals keeps the id (the lock) and the holder.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler } from '@temporalio/workflow';
-import { releaseWriteLeaseSignal, renewWriteLeaseUpdate, type WriteLeaseInput, type WriteLeaseResult } from './write-lease.messages.js';
+import { releaseWriteLeaseSignal, renewWriteLeaseUpdate, writeLeaseHolderQuery, type WriteLeaseInput, type WriteLeaseResult } from './write-lease.messages.js';
 
 /** ~6 history events per renewal: 200 renewals stay far below Temporal's limits. */
 const CONTINUE_AFTER = 200;
@@ -39,6 +39,7 @@ export async function writeLeaseWorkflow(input: WriteLeaseInput): Promise<WriteL
       },
     },
   );
+  setHandler(writeLeaseHolderQuery, () => ({ holder: input.holder, serves: input.serves ?? [] }));
   setHandler(releaseWriteLeaseSignal, ({ holder }) => {
     if (holder === input.holder) released = true;
   });

@@ -4,6 +4,7 @@ import { Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
+import { regionTaskQueue, workflowTaskQueue, writeLeaseTaskQueue } from '../../domain/ids.js';
 import { planRegions } from '../../domain/plan.js';
 import { defineCommand } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
@@ -61,7 +62,8 @@ export const workerCommand = defineCommand({
         `secrets-dr worker: SECRETS_DR_WRITERS_PER_REGION=${env.SECRETS_DR_WRITERS_PER_REGION} is ignored and deprecated: worker processes share each Region's write quota share by themselves (one holds the Region's write lease at a time); unset it`,
       );
     if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
-    const queues = [env.SECRETS_DR_TASK_QUEUE_PREFIX, ...regions.map((r) => `${env.SECRETS_DR_TASK_QUEUE_PREFIX}.${r}`)];
+    const prefix = env.SECRETS_DR_TASK_QUEUE_PREFIX;
+    const queues = [workflowTaskQueue(prefix), writeLeaseTaskQueue(prefix), ...regions.map((r) => regionTaskQueue(r, prefix))];
     log(
       'info',
       `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`,

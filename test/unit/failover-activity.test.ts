@@ -6,13 +6,23 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { DefaultLogger } from '@temporalio/worker';
-import { createFailoverActivities, type FailoverClients, type PromoteBatchInput, type PromoteBatchResult } from '../../activities/failover.activities.js';
-import { RECOVERY_MS, THROTTLED_TRIES } from '../../activities/write-governor.js';
+import {
+  createFailoverActivities,
+  fencePolicy,
+  type FailoverClients,
+  type PromoteBatchInput,
+  type PromoteBatchResult,
+} from '../../activities/failover.activities.js';
+import { addWriteGate, RECOVERY_MS, THROTTLED_TRIES, writeGovernor } from '../../activities/write-governor.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import { ErrorType } from '../../domain/errors.js';
 import { awsError, FakeSecretsManager } from '../support/fake-secrets-manager.js';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { nameFilterOf } from '../../domain/selection.js';
+import { FENCE_TAG } from '../../domain/status.js';
+import { FENCE_SID, FENCED_ACTIONS, lineageRecordName } from '../../domain/failover.js';
+import { hasDenyStatement } from '../../domain/failback.js';
+import { writeShareOf } from '../../domain/plan.js';
 
 const PRIMARY = 'ap-northeast-1';
 
@@ -192,5 +202,100 @@ describe('promoteBatch and throttling: one retry layer', () => {
     expect(run.result.ok).toBe(true);
     expect((run.result as { r: PromoteBatchResult }).r.outcomes.map((o) => o.status)).toEqual(['promoted', 'promoted']);
     expect([fake.callsOf('StopReplicationToReplica', names[0]), fake.callsOf('StopReplicationToReplica', names[1])]).toEqual([1, 3]);
+  });
+});
+
+describe('fenceBatch judges a fence by its policy statement, not its tag', () => {
+  it('a secret still tagged fenced whose policy lost the deny statement (replaced since) is fenced again; one with both is left alone', async () => {
+    // Prepare: the old primary Region, two secrets tagged fenced: one with the statement, one whose policy was replaced.
+    const fake = new FakeSecretsManager(PRIMARY);
+    const activities = createFailoverActivities({ region: PRIMARY, secretsManager: fake });
+    const tags = { [FENCE_TAG]: 'failover f0 to ap-northeast-3' };
+    fake.seed('prod/app/intact', 'v1', { tags, policy: fencePolicy(undefined) });
+    fake.seed('prod/app/replaced', 'v2', {
+      tags,
+      policy: JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'App', Effect: 'Allow', Principal: { AWS: '*' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
+      }),
+    });
+
+    // Act
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    const r = await env.run(activities.fenceBatch, {
+      region: PRIMARY,
+      to: 'ap-northeast-3',
+      failoverId: 'f1',
+      names: ['prod/app/intact', 'prod/app/replaced'],
+      writeQuotaShare: 1,
+    });
+
+    // Assess
+    expect(r).toEqual({ fenced: 1, alreadyFenced: 1, failed: [] });
+    const policy = (await fake.getResourcePolicy({ SecretId: 'prod/app/replaced' })).ResourcePolicy;
+    expect(hasDenyStatement(policy, FENCE_SID, FENCED_ACTIONS), policy).toBe(true);
+    expect(policy).toContain('"Sid":"App"');
+  });
+});
+
+describe("every procedure runs the governor in the plan's mode (writeQuotaShare: auto)", () => {
+  it('a fence of an auto plan runs its policy and tagging governors adaptive, not fixed at the cap; a caller without a mode never resets them', async () => {
+    // Prepare: a fresh Region (process-wide governors are per Region), one secret to fence.
+    const region = 'eu-m6-fence';
+    const fake = new FakeSecretsManager(region);
+    fake.seed('prod/app/a', 'v');
+    const activities = createFailoverActivities({ region, secretsManager: fake });
+
+    // Act: the fence activity with the plan's mode, as the failover and fence workflows now pass it.
+    const env = new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+    await env.run(activities.fenceBatch, {
+      region,
+      to: 'eu-m6-dr',
+      failoverId: 'f',
+      names: ['prod/app/a'],
+      writeQuotaShare: 0.9,
+      writeQuotaShareMode: 'auto' as const,
+    });
+
+    // Assess (asking without a mode keeps the governor's own)
+    expect(writeGovernor(`${region}/policy`, 0.9).isAdaptive).toBe(true);
+    expect(writeGovernor(`${region}/tagging`, 0.9).isAdaptive).toBe(true);
+    expect(writeGovernor(`${region}/tagging`, 0.9, 'fixed').isAdaptive, 'a fixed plan sets it back').toBe(false);
+  });
+
+  it("writeShareOf carries the plan's mode with its share (what every workflow passes its writing activities)", () => {
+    const auto = parsePlanText(
+      `name: p\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: a/ }] }\nfailover: { writeQuotaShare: auto }\n`,
+    ).plan!;
+    const fixed = parsePlanText(`name: p\nprimaryRegion: ${PRIMARY}\ndrRegions: [{ region: ap-northeast-3 }]\nsecrets: { include: [{ prefix: a/ }] }\n`).plan!;
+    expect(writeShareOf(auto.failover)).toEqual({ writeQuotaShare: 0.9, writeQuotaShareMode: 'auto' as const });
+    expect(writeShareOf(fixed.failover)).toEqual({ writeQuotaShare: 0.6, writeQuotaShareMode: 'fixed' });
+  });
+});
+
+describe('promoteBatch when this process loses the write lease mid-batch', () => {
+  it('a lease that lapses after the promotions (a paused holder resumed) fails the batch with WriteLeaseLost, never marks the secrets not writable', async () => {
+    // Prepare: the DR Region's gate is open for the StopReplicationToReplica calls, then closes (the lease lapsed).
+    const { fake, names } = drRegion('eu-lease-lapse', 3);
+    fake.seed(lineageRecordName('payments', 'failover-1', 'b0'), '{}'); // written by an earlier attempt: this one writes only the probes
+    let held = true;
+    const remove = addWriteGate('eu-lease-lapse', () => (held ? undefined : 'the write lease of eu-lease-lapse was not renewed in time'));
+    const stop = fake.stopReplicationToReplica;
+    let stopped = 0;
+    fake.stopReplicationToReplica = async (i) => {
+      const out = await stop(i);
+      if (++stopped === names.length) held = false;
+      return out;
+    };
+    try {
+      // Act
+      const r = await attempt(createFailoverActivities({ region: 'eu-lease-lapse', secretsManager: fake }), input('eu-lease-lapse', names));
+
+      // Assess: the batch fails (retried on the holder, whose describe-first sees the promotions), no outcome says "not writable".
+      expect(r.result.ok).toBe(false);
+      expect((r.result as { e: unknown }).e).toMatchObject({ type: ErrorType.WriteLeaseLost });
+    } finally {
+      remove();
+    }
   });
 });

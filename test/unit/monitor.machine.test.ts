@@ -168,6 +168,29 @@ describe('assessFleet (findings from list pages only)', () => {
     expect(obs[1]!.findings).toBeUndefined();
   });
 
+  it('a survey whose inventory page failed mid-fleet (reachable, "inventory incomplete"): parity not assessed, never a failed probe', () => {
+    // Prepare: the primary answered its probe, but a later page of its inventory failed (monitor.steps `survey`).
+    const incomplete: RegionSurvey = {
+      region: 'ap-northeast-1',
+      reachable: true,
+      latencyMs: 3,
+      error: 'inventory incomplete (parity not assessed this cycle): ThrottlingException: Rate exceeded',
+    };
+    const dr: RegionSurvey = { region: 'ap-northeast-3', reachable: true, inventory: { region: 'ap-northeast-3', entries: [], listCalls: 1 } };
+
+    // Act
+    const obs = assessFleet(plan, [incomplete, dr], now);
+
+    // Assess: both reachable, no findings either side (the DR's parity needs the whole primary list).
+    expect(obs[0]).toMatchObject({ region: 'ap-northeast-1', reachable: true, error: expect.stringMatching(/inventory incomplete/) });
+    expect(obs[0]!.findings).toBeUndefined();
+    expect(obs[1]).toMatchObject({ region: 'ap-northeast-3', reachable: true });
+    expect(obs[1]!.findings).toBeUndefined();
+    // Many such cycles never make the Region unhealthy (only unreachability is an outage).
+    const cycles = Array.from({ length: 5 }, (): RegionHealthEvent => ({ type: 'PROBED', at, observation: { ...obs[0]!, region: 'r' } }));
+    expect(run(cycles, true)).toMatchObject({ state: 'healthy', announcements: [] });
+  });
+
   it('rotation is overdue once NextRotationDate (AWS: the latest moment of the rotation window) has passed', () => {
     expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now + 1_000 }, now)).toBe(false);
     expect(rotationOverdue({ name: 'a', arn: 'x', rotationEnabled: true, nextRotationMs: now - 1_000 }, now)).toBe(true);

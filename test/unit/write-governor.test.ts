@@ -262,7 +262,9 @@ describe('writeQuotaShare: auto (adaptive, capped by the plan)', () => {
     const g = writeGovernor('gov-auto-1', 0.9, 'auto');
     expect(g.rate).toBe(0.9 * REGION_WRITE_TPS);
     expect(g.isAdaptive).toBe(true);
-    expect(writeGovernor('gov-auto-1', 0.6).isAdaptive).toBe(false);
+    // A caller without the plan's mode keeps the governor's mode (it never resets an auto plan's governor to fixed).
+    expect(writeGovernor('gov-auto-1', 0.9).isAdaptive).toBe(true);
+    expect(writeGovernor('gov-auto-1', 0.6, 'fixed').isAdaptive).toBe(false);
     expect(writeGovernor('gov-auto-1', 0.6).rate).toBe(30);
   });
 });

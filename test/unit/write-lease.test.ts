@@ -1,0 +1,145 @@
+/**
+ * The write lease's worst cases that need no Temporal: a deadline on the monotonic clock (a wall clock stepped
+ * back never extends it), the gate asked again before each SDK attempt (an SDK retry after the lease closed sends
+ * nothing), and a cross-Region write into a Region this process holds no lease of (refused under leases).
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SecretsManager } from '@aws-sdk/client-secrets-manager';
+import { addWriteGate, requireWriteGates, writeGateAtSend, WriteGovernor } from '../../activities/write-governor.js';
+import { LeaseDeadline } from '../../worker/region-lease.js';
+import { noAnswerRetryStrategy } from '../../worker/sdk-retry.js';
+import { createRegionClients } from '../../worker/aws-clients.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('lease deadline: on the monotonic clock', () => {
+  it('a wall clock stepped back an hour does not extend the lease: it closes on time (the wall clock alone would keep it open)', () => {
+    // Prepare: both clocks faked; only the wall clock (Date) is stepped.
+    vi.useFakeTimers({ now: 5_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+    const monotonic = new LeaseDeadline('m8-test');
+    const wall = new LeaseDeadline('m8-test', () => Date.now()); // the clock the lease used before: the positive control
+    monotonic.granted(monotonic.now(), 10_000);
+    wall.granted(wall.now(), 10_000);
+    expect([monotonic.closedBecause(), wall.closedBecause()]).toEqual([undefined, undefined]);
+
+    // Act: NTP steps the wall clock back an hour, then 8.5 s pass (the 10-s term less the 2-s write margin is over).
+    vi.setSystemTime(Date.now() - 3_600_000);
+    vi.advanceTimersByTime(8_500);
+
+    // Assess
+    expect(monotonic.closedBecause()).toMatch(/write lease of m8-test was not renewed in time/);
+    expect(wall.closedBecause(), 'a deadline on the wall clock would still let writes out').toBeUndefined();
+  });
+
+  it('a lease just taken stays closed for its quiet time (cross-Region writes too), then opens', () => {
+    let now = 1_000;
+    const d = new LeaseDeadline('m8-quiet', () => now);
+    d.granted(now, 10_000);
+    d.quietFor(1_100);
+    expect(d.closedBecause()).toMatch(/just taken/);
+    now += 1_100;
+    expect(d.closedBecause()).toBeUndefined();
+  });
+
+  it('a lease never granted, or ended, is closed', () => {
+    const d = new LeaseDeadline('m8-never');
+    expect(d.closedBecause()).toMatch(/does not hold the write lease of m8-never/);
+    d.granted(d.now(), 10_000);
+    expect(d.closedBecause()).toBeUndefined();
+    d.ended();
+    expect(d.closedBecause()).toMatch(/does not hold/);
+  });
+});
+
+/** A Secrets Manager client over a fake HTTP handler: the first attempt dies with a reset socket (the SDK retries it). */
+function clientWithResetFirstAttempt(region: string, onFirstAttempt: () => void) {
+  const attempts: string[] = [];
+  const handler = {
+    async handle(request: { headers: Record<string, string> }) {
+      attempts.push(request.headers['x-amz-target'] ?? '?');
+      if (attempts.length === 1) {
+        onFirstAttempt();
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      }
+      const body = JSON.stringify({ ARN: `arn:aws:secretsmanager:${region}:123456789012:secret:s-AbCdEf`, Name: 's', VersionId: 'v2' });
+      return { response: { statusCode: 200, headers: { 'content-type': 'application/x-amz-json-1.1' }, body: Buffer.from(body) } };
+    },
+    updateHttpClientConfig() {},
+    httpHandlerConfigs: () => ({}),
+    destroy() {},
+  };
+  const sm = new SecretsManager({
+    region,
+    endpoint: 'http://127.0.0.1:9',
+    credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+    requestHandler: handler,
+    retryStrategy: noAnswerRetryStrategy(3, () => 0),
+  });
+  return { sm, attempts };
+}
+
+describe('write gate: asked at every SDK attempt', () => {
+  it('a lease that closes during the first attempt stops the SDK retry: WriteLeaseLost, the second attempt never sent', async () => {
+    // Positive control: without the middleware the SDK does send a second attempt after the lease closed.
+    let held = true;
+    const remove = addWriteGate('m3-test', () => (held ? undefined : 'the write lease of m3-test was not renewed in time'));
+    try {
+      const bare = clientWithResetFirstAttempt('m3-test', () => (held = false));
+      await new WriteGovernor(10, 'm3-test').write(() => bare.sm.putSecretValue({ SecretId: 's', SecretString: 'v' }));
+      expect(bare.attempts, 'control: the SDK retried after the gate closed').toEqual(['secretsmanager.PutSecretValue', 'secretsmanager.PutSecretValue']);
+
+      // Act: the same with the gate at the attempt (as every worker client has it).
+      held = true;
+      const gated = clientWithResetFirstAttempt('m3-test', () => (held = false));
+      gated.sm.middlewareStack.use(writeGateAtSend);
+      const g = new WriteGovernor(10, 'm3-test');
+      const out = await g.write(() => gated.sm.putSecretValue({ SecretId: 's', SecretString: 'v' })).catch((e: unknown) => e);
+
+      // Assess
+      expect(out).toMatchObject({
+        type: 'WriteLeaseLost',
+        message: expect.stringMatching(/m3-test: not sent: .*not renewed in time \(checked at the SDK's attempt\)/),
+      });
+      expect(gated.attempts).toEqual(['secretsmanager.PutSecretValue']);
+      expect(g.stats, 'the refusal is not a throttle (the rate stays)').toMatchObject({ sends: 1, throttled: 0 });
+    } finally {
+      remove();
+    }
+  });
+
+  it('reads (not governed writes) pass the middleware with the gate closed; every worker Secrets Manager client carries it', async () => {
+    const remove = addWriteGate('m3-read', () => 'closed');
+    try {
+      const c = clientWithResetFirstAttempt('m3-read', () => undefined);
+      c.sm.middlewareStack.use(writeGateAtSend);
+      await c.sm.describeSecret({ SecretId: 's' });
+      expect(c.attempts).toEqual(['secretsmanager.DescribeSecret', 'secretsmanager.DescribeSecret']);
+    } finally {
+      remove();
+    }
+    const worker = createRegionClients('m3-read', { requestTimeoutMs: 1_000 }).secretsManager;
+    if (!(worker instanceof SecretsManager)) throw new Error('the worker clients are SDK SecretsManager clients');
+    expect(worker.middlewareStack.identify()).toContainEqual(expect.stringMatching(/^secretsDrWriteGate/));
+  });
+});
+
+describe('write gate: a cross-Region write', () => {
+  it('under write leases, a write into a Region this process serves no lease of is refused (it would bypass the holder’s governor)', async () => {
+    const release = requireWriteGates();
+    let sent = 0;
+    try {
+      const out = await new WriteGovernor(10, 'm4-elsewhere').write(async () => ++sent).catch((e: unknown) => e);
+      expect(out).toMatchObject({
+        type: 'WriteLeaseLost',
+        message: expect.stringMatching(/serves no write lease of m4-elsewhere.*give this worker m4-elsewhere among its Regions/),
+      });
+      expect(sent).toBe(0);
+    } finally {
+      release();
+    }
+    // Without workers in the process (activity unit tests, the CLI), nothing is required.
+    expect(await new WriteGovernor(10, 'm4-elsewhere').write(async () => ++sent)).toBe(1);
+  });
+});
