@@ -1,0 +1,45 @@
+/**
+ * Account drill (`secrets-dr drill run --account ID`): the drill of a recovery account, on canary secrets
+ * `secrets-dr-drill/<plan>/account/<id>/<n>` only, never the plan's secrets. The Region drill's machine
+ * (machines/drill.machine.ts) decides, with the same steps and the same outcome rules; the steps
+ * (account-drill.steps.ts) act on both accounts in the primary Region:
+ *   prepare (both accounts answer) → remove leftovers → create canaries + their cross-account replicas →
+ *   associate → InSync → canary write → replica (RPO) → promote: DisassociateCrossAccountReplica, then
+ *   StopReplicationToReplica on the detached replica; RTO until an application in the recovery account reads
+ *   the version written there after promotion → verify → clean up both accounts (always) → Drill Completed.
+ *
+ * Decisions:
+ * - One machine for both kinds of drill: an account drill is a drill whose DR side is another account.
+ * - Clean-up runs outside cancellation; a failure or a cancel ends in a report, not a failed workflow.
+ * - The report has the Region drill's shape (`recoveryAccountId` set; the lanes are `<region>` and
+ *   `<region>@<accountId>`), so the Markdown, the SVG timeline and `drill list` serve both.
+ */
+import { workflowInfo } from '@temporalio/workflow';
+import type { DrillReport } from '../domain/drill.js';
+import { AccountDrillInput } from '../domain/account-drill.js';
+import { MachineDriver } from './kit/index.js';
+import { drillMachine } from './machines/drill.machine.js';
+import { AccountDrillRun } from './account-drill.steps.js';
+
+/** The driver's wait: every drill step answers with an event, so there is always work queued until the end. */
+const queuedAlready = async (ready: () => boolean) => {
+  if (!ready()) throw new Error('account drill: the machine waits for an event no step sends');
+};
+
+export async function accountDrillWorkflow(raw: AccountDrillInput): Promise<DrillReport> {
+  const input = AccountDrillInput.parse(raw);
+  const run = new AccountDrillRun(input, workflowInfo().workflowId);
+  const driver = new MachineDriver(drillMachine, { rtoTargetMs: input.plan.drills.rtoTarget }, queuedAlready);
+  const outcome = await driver.run({
+    prepare: () => run.guarded('prepare', () => run.prepare(), run.region),
+    cleanLeftovers: () => run.guarded('cleanLeftovers', () => run.cleanLeftovers()),
+    createCanaries: () => run.guarded('create', () => run.createCanaries(), run.region),
+    replicateCanaries: () => run.guarded('replicate', () => run.replicateCanaries()),
+    measureRpo: () => run.guarded('measureRpo', () => run.measureRpo()),
+    promoteCanaries: () => run.guarded('promote', () => run.promoteCanaries()),
+    verifyCanaries: () => run.guarded('verify', () => run.verifyCanaries()),
+    cleanUp: () => run.cleanUp(),
+    report: () => run.publish(driver.context),
+  });
+  return run.report(outcome, driver.context);
+}
