@@ -101,7 +101,9 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
         for (const l of (await describe(primary, name))?.CrossAccountReplicas ?? []) {
           if (!isLive(l.ReplicationStatus) || !l.ReplicaSecretARN) continue;
           try {
-            await gov(primary, share).write(() => primary.crossAccount.disassociateCrossAccountReplica({ SecretId: name, CrossAccountReplicaARN: l.ReplicaSecretARN! }));
+            await gov(primary, share).write(() =>
+              primary.crossAccount.disassociateCrossAccountReplica({ SecretId: name, CrossAccountReplicaARN: l.ReplicaSecretARN! }),
+            );
             detached++;
           } catch (err) {
             if (!isNotFound(err)) throw toFailure(err, `DisassociateCrossAccountReplica ${name}`, where(primary));
@@ -113,8 +115,11 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
       for (const name of replicas) {
         const r = await describe(recovery, name);
         if (!r?.ARN) continue;
-        if (r.CrossAccountPrimary) await write(recovery, share, `StopReplicationToReplica ${name}`, () => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
-        await write(recovery, share, `DeleteSecret ${name}`, () => recovery.secretsManager.deleteSecret({ SecretId: r.ARN!, ForceDeleteWithoutRecovery: true }));
+        if (r.CrossAccountPrimary)
+          await write(recovery, share, `StopReplicationToReplica ${name}`, () => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
+        await write(recovery, share, `DeleteSecret ${name}`, () =>
+          recovery.secretsManager.deleteSecret({ SecretId: r.ARN!, ForceDeleteWithoutRecovery: true }),
+        );
         deleted.push(`${input.accountId}:${name}`);
         heartbeat({ deleted: deleted.length });
       }
@@ -153,7 +158,10 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
       for (const name of input.names) {
         let p = await describe(primary, name);
         if (p && !p.Tags?.some((t) => t.Key === DRILL_ID_TAG && t.Value === tags[2]!.Value))
-          throw ApplicationFailure.nonRetryable(`${name} exists in the primary account and is not a canary of this drill (leftovers were not removed)`, 'ResourceExistsException');
+          throw ApplicationFailure.nonRetryable(
+            `${name} exists in the primary account and is not a canary of this drill (leftovers were not removed)`,
+            'ResourceExistsException',
+          );
         if (!p) {
           await write(primary, share, `CreateSecret ${name}`, () =>
             primary.secretsManager.createSecret({
@@ -168,18 +176,23 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
           created++;
         }
         const r = await describe(recovery, name);
-        if (r?.CrossAccountPrimary?.PrimarySecretARN === p?.ARN) continue;
-        if (r) throw ApplicationFailure.nonRetryable(`${name} exists in account ${account.accountId} and is not this drill's replica`, 'ResourceExistsException');
-        const replica = await write(recovery, share, `CreateSecret ${name} (CrossAccountPrimaryARN)`, () =>
-          recovery.crossAccount.createCrossAccountReplica({
-            Name: name,
-            CrossAccountPrimaryARN: p!.ARN!,
-            KmsKeyId: account.kmsKeyId,
-            ClientRequestToken: requestToken(input.drillId, 'account-canary-replica', account.accountId, name),
-            Tags: tags,
-          }),
-        );
-        const replicaArn = replica.ARN ?? (await describe(recovery, name))?.ARN;
+        if (r && r.CrossAccountPrimary?.PrimarySecretARN !== p?.ARN)
+          throw ApplicationFailure.nonRetryable(`${name} exists in account ${account.accountId} and is not this drill's replica`, 'ResourceExistsException');
+        // Created by an earlier attempt: its policy is written again below (the attempt may have stopped before it).
+        const replicaArn =
+          r?.ARN ??
+          (
+            await write(recovery, share, `CreateSecret ${name} (CrossAccountPrimaryARN)`, () =>
+              recovery.crossAccount.createCrossAccountReplica({
+                Name: name,
+                CrossAccountPrimaryARN: p!.ARN!,
+                KmsKeyId: account.kmsKeyId,
+                ClientRequestToken: requestToken(input.drillId, 'account-canary-replica', account.accountId, name),
+                Tags: tags,
+              }),
+            )
+          ).ARN ??
+          (await describe(recovery, name))?.ARN;
         const policy = {
           Version: '2012-10-17',
           Statement: [
@@ -205,7 +218,9 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
     },
 
     /** AssociateCrossAccountReplica of each canary (idempotent), then each link's status as the primary lists it. */
-    async associateAccountDrillCanaries(input: DrillSides & { names: string[]; associate: boolean }): Promise<Array<{ name: string; status: string; message?: string }>> {
+    async associateAccountDrillCanaries(
+      input: DrillSides & { names: string[]; associate: boolean },
+    ): Promise<Array<{ name: string; status: string; message?: string }>> {
       const { account, primary, recovery, share } = sides(input);
       const out: Array<{ name: string; status: string; message?: string }> = [];
       for (const name of input.names) {
@@ -226,7 +241,11 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
           link = linkOf(await describe(primary, name), r.ARN);
         }
         const message = link?.StatusMessage ?? r.CrossAccountPrimary?.StatusMessage;
-        out.push({ name, status: link?.ReplicationStatus ?? r.CrossAccountPrimary?.ReplicationStatus ?? 'not-linked', ...(message ? { message: message.slice(0, 300) } : {}) });
+        out.push({
+          name,
+          status: link?.ReplicationStatus ?? r.CrossAccountPrimary?.ReplicationStatus ?? 'not-linked',
+          ...(message ? { message: message.slice(0, 300) } : {}),
+        });
         heartbeat({ done: out.length });
       }
       return out;
@@ -247,7 +266,9 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
         if (p.VersionIdsToStages?.[token]) alreadyWritten++;
         else {
           const value = canaryValue();
-          await write(primary, share, `PutSecretValue ${name}`, () => primary.secretsManager.putSecretValue({ SecretId: name, SecretString: value, ClientRequestToken: token }));
+          await write(primary, share, `PutSecretValue ${name}`, () =>
+            primary.secretsManager.putSecretValue({ SecretId: name, SecretString: value, ClientRequestToken: token }),
+          );
         }
         written.set(name, (await read(primary, name, token))?.value);
       }
@@ -266,7 +287,12 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
         if (waiting.size) await sleep(POLL_MS);
         heartbeat({ waiting: waiting.size });
       }
-      return { lagMs: (waiting.size ? Date.now() : lastSeen) - writtenAt, timedOut: waiting.size > 0, writtenAt: new Date(writtenAt).toISOString(), alreadyWritten };
+      return {
+        lagMs: (waiting.size ? Date.now() : lastSeen) - writtenAt,
+        timedOut: waiting.size > 0,
+        writtenAt: new Date(writtenAt).toISOString(),
+        alreadyWritten,
+      };
     },
 
     /**
@@ -289,7 +315,8 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
           await write(primary, share, `DisassociateCrossAccountReplica ${name}`, () =>
             primary.crossAccount.disassociateCrossAccountReplica({ SecretId: p.ARN!, CrossAccountReplicaARN: r.ARN! }),
           );
-        if (r.CrossAccountPrimary) await write(recovery, share, `StopReplicationToReplica ${name}`, () => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
+        if (r.CrossAccountPrimary)
+          await write(recovery, share, `StopReplicationToReplica ${name}`, () => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
         else alreadyStandalone++;
       }
       const promotedAt = Date.now();
@@ -298,10 +325,13 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
       for (const name of input.names) {
         const token = requestToken(input.drillId, 'account-rto-write', name);
         try {
-          const out = await gov(recovery, share).write(() => recovery.secretsManager.putSecretValue({ SecretId: name, SecretString: canaryValue(), ClientRequestToken: token }));
+          const out = await gov(recovery, share).write(() =>
+            recovery.secretsManager.putSecretValue({ SecretId: name, SecretString: canaryValue(), ClientRequestToken: token }),
+          );
           versions.set(name, out.VersionId ?? token);
         } catch (err) {
-          if (describeAwsError(err).name !== 'ResourceExistsException') throw toFailure(err, `PutSecretValue ${name} (the writer in account ${account.accountId})`, where(recovery));
+          if (describeAwsError(err).name !== 'ResourceExistsException')
+            throw toFailure(err, `PutSecretValue ${name} (the writer in account ${account.accountId})`, where(recovery));
           versions.set(name, token);
         }
       }

@@ -50,7 +50,13 @@ export function nextAccountHealth(
   const judged = seen.report
     ? accountHealthOf({ accountId: seen.accountId, ...seen.report })
     : // The check itself failed (activities exhausted their attempts): not an observation of an outage.
-      { accountId: seen.accountId, state: 'degraded' as const, reasons: [`account status not read this cycle: ${seen.error ?? 'unknown error'}`], inSync: prev?.inSync ?? 0, total: prev?.total ?? 0 };
+      {
+        accountId: seen.accountId,
+        state: 'degraded' as const,
+        reasons: [`account status not read this cycle: ${seen.error ?? 'unknown error'}`],
+        inSync: prev?.inSync ?? 0,
+        total: prev?.total ?? 0,
+      };
   const changed = prev === undefined ? judged.state !== 'healthy' : prev.state !== judged.state;
   const health: AccountHealth = {
     accountId: seen.accountId,

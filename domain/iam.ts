@@ -92,7 +92,7 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
       'account setup and failback: link the recovery account replica (AWS also checks GetSecretValue here and kms:Decrypt on the primary key)',
     ),
     dr(`${SM}:DisassociateCrossAccountReplica`, ['account-dr-plan-secrets'], 'account failover while the primary account answers: cut the link first'),
-    dr(`${SM}:AssociateCrossAccountReplica`, ['account-drill-canaries'], "account drills: link each canary to its replica in the recovery account"),
+    dr(`${SM}:AssociateCrossAccountReplica`, ['account-drill-canaries'], 'account drills: link each canary to its replica in the recovery account'),
     dr(`${SM}:DisassociateCrossAccountReplica`, ['account-drill-canaries'], 'account drills: promote (and clean up) the canary replicas'),
     dr(
       `${SM}:AcceptCrossAccountReplication`,
@@ -140,7 +140,7 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
     g(`${SM}:PutResourcePolicy`, ['plan-secrets', 'tool-secrets'], 'allow the primary account secretsmanager:AcceptCrossAccountReplication on the replica'),
     g(`${SM}:DeleteResourcePolicy`, ['plan-secrets'], 'StopReplicationToReplica on a cross-account replica requires it (promotion)'),
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets'], 'account failover: promote the replica in the recovery account'),
-    g(`${SM}:StopReplicationToReplica`, ['account-drill-canaries'], "account drills: promote the canary replica (and detach it before its clean-up)"),
+    g(`${SM}:StopReplicationToReplica`, ['account-drill-canaries'], 'account drills: promote the canary replica (and detach it before its clean-up)'),
     g(`${SM}:DeleteResourcePolicy`, ['account-drill-canaries'], 'StopReplicationToReplica on a canary replica requires it'),
     g(`${SM}:DeleteSecret`, ['account-drill-canaries'], 'account drill clean-up (canaries only, never a plan secret or a backup)'),
     g(`${SM}:TagResource`, ['plan-secrets', 'tool-secrets'], 'promotion tags (by which run, at which version); backup origin tags'),

@@ -38,8 +38,9 @@ export const METRIC_HELP: Record<MetricName, string> = {
   [Metric.governorWait]: 'Time a write waited for the write governor (quota share), per Region and bucket',
   [Metric.regionHealth]: "The monitor's health state of a Region at its last change: 0 healthy, 1 degraded, 2 unhealthy",
   [Metric.accountHealth]: "The monitor's health state of a recovery account at its last change: 0 healthy, 1 degraded (denied included), 2 unreachable",
-  [Metric.accountReachable]: "1 when the account's last probe answered (account: primary or the recovery account's id), 0 otherwise (denied, unreachable, throttled)",
-  [Metric.crossAccountReplicas]: "Plan secrets per cross-account replica status at the last inspection of a recovery account (InSync, Failed, Detached, ...)",
+  [Metric.accountReachable]:
+    "1 when the account's last probe answered (account: primary or the recovery account's id), 0 otherwise (denied, unreachable, throttled)",
+  [Metric.crossAccountReplicas]: 'Plan secrets per cross-account replica status at the last inspection of a recovery account (InSync, Failed, Detached, ...)',
   [Metric.regionHealthChangedAt]:
     "When this worker published the Region's last health change (Unix seconds): with several workers, the newest one holds the current state",
   [Metric.regionReachable]: "1 when the Region's last probe answered without a problem, 0 otherwise",
@@ -93,7 +94,7 @@ function fromEvent(event: Obj, nowMs: number): MetricUpdate[] {
       ];
     case 'Drill Completed': {
       // An account drill's figures are that account's: labelled with it, apart from the Region drills'.
-      const tags = typeof d.recoveryAccountId === 'string' ? { plan, account: d.recoveryAccountId } : { plan };
+      const tags: MetricTags = typeof d.recoveryAccountId === 'string' ? { plan, account: d.recoveryAccountId } : { plan };
       return [
         ...counter(Metric.drills, 1, { ...tags, outcome: str(d.outcome) }),
         ...gauge(Metric.drillRto, seconds(num(d.rtoMs)), tags),

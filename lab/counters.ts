@@ -58,6 +58,12 @@ function rateOf(times: readonly number[]): GroupRate {
   return { calls: times.length, maxPerSecond: max, maxAt: at, perSecond };
 }
 
+function addInto(sum: OperationCounts, c: OperationCounts): void {
+  sum.calls += c.calls;
+  sum.throttled += c.throttled;
+  sum.failed += c.failed;
+}
+
 const getOr = <K, V>(m: Map<K, V>, k: K, make: () => V): V => m.get(k) ?? m.set(k, make()).get(k)!;
 
 /** One account's counts and arrival times, per Region. */
@@ -84,11 +90,19 @@ export class CallCounters {
   /** Counts one call of `op` in `region` by a caller of `accountId` (default: the lab's default account); the caller bumps throttled/failed on the answer. */
   call(region: string, op: string, accountId: string = this.defaultAccountId): OperationCounts {
     const a = this.account(accountId);
-    const c = getOr(getOr(a.ops, region, () => new Map()), op, () => ({ calls: 0, throttled: 0, failed: 0 }));
+    const c = getOr(
+      getOr(a.ops, region, () => new Map()),
+      op,
+      () => ({ calls: 0, throttled: 0, failed: 0 }),
+    );
     c.calls++;
     const group = quotaGroupOf(op)?.group;
     if (group && TIMED_GROUPS.has(group)) {
-      const times = getOr(getOr(a.arrivals, region, () => new Map()), group, () => []);
+      const times = getOr(
+        getOr(a.arrivals, region, () => new Map()),
+        group,
+        () => [],
+      );
       if (times.length < MAX_TIMES) times.push(this.now());
     }
     return c;
@@ -133,7 +147,7 @@ export class CallCounters {
     for (const [id, a] of this.byAccount) {
       if (accountId !== undefined && id !== accountId) continue;
       const c = a.ops.get(region)?.get(op);
-      if (c) (sum.calls += c.calls), (sum.throttled += c.throttled), (sum.failed += c.failed);
+      if (c) addInto(sum, c);
     }
     return sum;
   }
@@ -146,10 +160,7 @@ export class CallCounters {
       for (const [region, ops] of a.ops) {
         const into = (out[region] ??= {});
         for (const [op, c] of ops) {
-          const s = (into[op] ??= { calls: 0, throttled: 0, failed: 0 });
-          s.calls += c.calls;
-          s.throttled += c.throttled;
-          s.failed += c.failed;
+          addInto((into[op] ??= { calls: 0, throttled: 0, failed: 0 }), c);
         }
       }
     }

@@ -101,7 +101,12 @@ export class AccountDrillRun {
   async cleanLeftovers(): Promise<DrillEvent> {
     const res = await this.#acts.sweepAccountDrillCanaries({ ...this.#sides, removalTimeoutMs: this.input.replicaRemovalTimeoutMs });
     if (res.remaining.length)
-      return { type: 'STEP_FAILED', step: 'cleanLeftovers', region: this.lane, reason: `leftovers of an earlier drill could not be removed: ${res.remaining.join(', ')}` };
+      return {
+        type: 'STEP_FAILED',
+        step: 'cleanLeftovers',
+        region: this.lane,
+        reason: `leftovers of an earlier drill could not be removed: ${res.remaining.join(', ')}`,
+      };
     return { type: 'LEFTOVERS_CLEANED', removed: res.deleted.length };
   }
 
@@ -116,7 +121,8 @@ export class AccountDrillRun {
     for (let associate = true; ; associate = false) {
       const status = await this.#acts.associateAccountDrillCanaries({ ...this.#sides, names: this.names, associate });
       const bad = status.filter((s) => s.status === 'Failed' || s.status === 'missing' || s.status === 'Detached');
-      if (bad.length) throw new Error(`cross-account replication failed: ${bad.map((s) => `${s.name}: ${s.status}${s.message ? ` (${s.message})` : ''}`).join('; ')}`);
+      if (bad.length)
+        throw new Error(`cross-account replication failed: ${bad.map((s) => `${s.name}: ${s.status}${s.message ? ` (${s.message})` : ''}`).join('; ')}`);
       if (status.every((s) => s.status === 'InSync')) return { type: 'REPLICATED' };
       if (Date.now() - t0 > this.input.inSyncTimeoutMs)
         throw new Error(`replicas in account ${this.input.accountId} not InSync after ${this.input.inSyncTimeoutMs} ms`);
@@ -127,10 +133,22 @@ export class AccountDrillRun {
   async measureRpo(): Promise<DrillEvent> {
     const res = await this.#acts.writeAccountCanaryAndMeasureLag({ ...this.#sides, drillId: this.workflowId, names: this.names });
     const writtenAt = Date.parse(res.writtenAt);
-    this.#record('measureRpo', this.lane, writtenAt, writtenAt + res.lagMs, !res.timedOut, res.timedOut ? 'the canary version did not arrive in time' : undefined);
+    this.#record(
+      'measureRpo',
+      this.lane,
+      writtenAt,
+      writtenAt + res.lagMs,
+      !res.timedOut,
+      res.timedOut ? 'the canary version did not arrive in time' : undefined,
+    );
     if (res.alreadyWritten) this.warnings.push('the canary write was retried: its lag was measured from the retry');
     if (res.timedOut)
-      return { type: 'STEP_FAILED', step: 'measureRpo', region: this.lane, reason: `the canary version did not reach account ${this.input.accountId} within the timeout` };
+      return {
+        type: 'STEP_FAILED',
+        step: 'measureRpo',
+        region: this.lane,
+        reason: `the canary version did not reach account ${this.input.accountId} within the timeout`,
+      };
     this.#figures.rpoMs = res.lagMs;
     return { type: 'RPO_MEASURED', rpoMs: res.lagMs };
   }
@@ -140,7 +158,9 @@ export class AccountDrillRun {
     this.#record('promote', this.lane, Date.parse(p.startedAt), Date.parse(p.readableAt), true);
     Object.assign(this.#figures, { rtoMs: p.rtoMs, promoteMs: p.promoteMs });
     if (p.stillLinked.length)
-      this.warnings.push(`the primary account still lists a live link to ${p.stillLinked.join(', ')} after DisassociateCrossAccountReplica (expected Detached)`);
+      this.warnings.push(
+        `the primary account still lists a live link to ${p.stillLinked.join(', ')} after DisassociateCrossAccountReplica (expected Detached)`,
+      );
     return { type: 'PROMOTED', rtoMs: p.rtoMs };
   }
 

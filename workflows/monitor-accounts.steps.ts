@@ -38,7 +38,12 @@ export class AccountWatch {
     for (const { accountId } of this.plan.recoveryAccounts) {
       let seen: Parameters<typeof nextAccountHealth>[1];
       try {
-        seen = { accountId, report: await accountStatusOf(new AccountRun({ plan: this.plan, accountId, ...(this.taskQueuePrefix ? { taskQueuePrefix: this.taskQueuePrefix } : {}) })) };
+        seen = {
+          accountId,
+          report: await accountStatusOf(
+            new AccountRun({ plan: this.plan, accountId, ...(this.taskQueuePrefix ? { taskQueuePrefix: this.taskQueuePrefix } : {}) }),
+          ),
+        };
       } catch (err) {
         seen = { accountId, error: failureMessage(err) };
       }

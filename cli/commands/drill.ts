@@ -202,7 +202,10 @@ export const drillRunCommand = defineCommand({
     ...base,
     wait: z.boolean(),
     reports: z.string().min(1),
-    account: z.string().regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id (quote it in shells that strip leading zeros)' }).optional(),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id (quote it in shells that strip leading zeros)' })
+      .optional(),
   }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);

@@ -29,7 +29,6 @@ import { LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from 
 import { historyText } from '../support/leaks.js';
 import { accountFixtures, EXTERNAL_ID, KEY, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
 import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
-import type { accountDrillWorkflow } from '../../workflows/account-drill.workflow.js';
 import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
 import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
 
@@ -91,7 +90,9 @@ describe.skipIf(onAws)('account drill on canaries', () => {
     const seen = new Set<string>();
     let reading = true;
     const reader = (async () => {
-      const clients = [LAB_DEFAULT, RECOVERY].map((a) => new SecretsManagerClient({ region: h.primaryRegion, endpoint: labUrl, credentials: keyOf(a), maxAttempts: 1 }));
+      const clients = [LAB_DEFAULT, RECOVERY].map(
+        (a) => new SecretsManagerClient({ region: h.primaryRegion, endpoint: labUrl, credentials: keyOf(a), maxAttempts: 1 }),
+      );
       while (reading) {
         for (const c of clients)
           for (let n = 0; n < plan.drills.canaries; n++) {
@@ -103,7 +104,10 @@ describe.skipIf(onAws)('account drill on canaries', () => {
     })();
 
     // Act
-    const handle = await startAccountDrill({ client: h.client, prefix: h.prefix }, plan, RECOVERY, 'test', { inSyncTimeoutMs: 30_000, replicaRemovalTimeoutMs: 10_000 });
+    const handle = await startAccountDrill({ client: h.client, prefix: h.prefix }, plan, RECOVERY, 'test', {
+      inSyncTimeoutMs: 30_000,
+      replicaRemovalTimeoutMs: 10_000,
+    });
     const report = await handle.result().finally(() => (reading = false));
     await reader;
 
@@ -114,7 +118,9 @@ describe.skipIf(onAws)('account drill on canaries', () => {
     expect(report.rtoMs).toBeGreaterThan(0);
     expect(report.withinTarget).toBe(true);
     expect(report.regions).toEqual([expect.objectContaining({ region: `${h.primaryRegion}@${RECOVERY}`, verified: true })]);
-    expect(new Set(report.steps.map((s) => s.step))).toEqual(new Set(['prepare', 'cleanLeftovers', 'create', 'replicate', 'measureRpo', 'promote', 'verify', 'cleanUp']));
+    expect(new Set(report.steps.map((s) => s.step))).toEqual(
+      new Set(['prepare', 'cleanLeftovers', 'create', 'replicate', 'measureRpo', 'promote', 'verify', 'cleanUp']),
+    );
     expect(report.steps.every((s) => s.ok)).toBe(true);
     // Both accounts cleaned up: 2 primaries and 2 promoted replicas deleted, nothing left.
     expect(report.cleanup).toMatchObject({ deleted: 4, remaining: [] });

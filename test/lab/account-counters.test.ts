@@ -33,8 +33,12 @@ describe('lab counters per account', () => {
     await client(`lab${PRIMARY}`).send(new CreateSecretCommand({ Name: 'a', SecretString: 'v' }));
     await client(`lab${PRIMARY}`).send(new PutSecretValueCommand({ SecretId: 'a', SecretString: 'w' }));
     await client(`lab${RECOVERY}`).send(new CreateSecretCommand({ Name: 'a', SecretString: 'v' }));
-    await client('test').send(new DescribeSecretCommand({ SecretId: 'missing' })).catch(() => undefined);
-    await client(`lab${RECOVERY}`, DR).send(new DescribeSecretCommand({ SecretId: 'missing' })).catch(() => undefined);
+    await client('test')
+      .send(new DescribeSecretCommand({ SecretId: 'missing' }))
+      .catch(() => undefined);
+    await client(`lab${RECOVERY}`, DR)
+      .send(new DescribeSecretCommand({ SecretId: 'missing' }))
+      .catch(() => undefined);
 
     // Act
     const all = (await labGet(lab, '/_lab/counters')) as Counts;
@@ -79,7 +83,9 @@ describe('lab counters per account', () => {
       { RoleArn: `arn:aws:iam::${RECOVERY}:role/dr`, RoleSessionName: 's' },
     );
     await labPost(lab, `/_lab/accounts/${PRIMARY}/revoke`);
-    await client(`lab${PRIMARY}`).send(new DescribeSecretCommand({ SecretId: 'x' })).catch(() => undefined);
+    await client(`lab${PRIMARY}`)
+      .send(new DescribeSecretCommand({ SecretId: 'x' }))
+      .catch(() => undefined);
 
     const primary = (await labGet(lab, `/_lab/counters?accountId=${PRIMARY}`)) as Counts;
     expect(primary[P]?.['sts:AssumeRole']).toEqual({ calls: 1, throttled: 0, failed: 0 });

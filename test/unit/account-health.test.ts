@@ -15,13 +15,25 @@ import { drillCanaryPrefix } from '../../domain/drill.js';
 
 const ok: AccountProbe = { reach: 'answers' };
 const pair = (name: string, over: Partial<AccountPairState> = {}): AccountPairState => ({ name, replica: 'replica', primaryView: 'InSync', ...over });
-const report = (primary: AccountProbe, secrets: AccountPairState[], recovery: AccountProbe = ok) => ({ primaryAccount: primary, recoveryAccount: recovery, secrets });
+const report = (primary: AccountProbe, secrets: AccountPairState[], recovery: AccountProbe = ok) => ({
+  primaryAccount: primary,
+  recoveryAccount: recovery,
+  secrets,
+});
 
 describe('account health (monitor)', () => {
   it('healthy when both accounts answer and every replica is InSync; a first healthy check is no change', () => {
     const { health, changed } = nextAccountHealth(undefined, { accountId: '210987654321', report: report(ok, [pair('a'), pair('b')]) }, 't0');
     expect(changed).toBe(false);
-    expect(health).toMatchObject({ state: 'healthy', primaryReach: 'answers', recoveryReach: 'answers', inSync: 2, total: 2, replicas: { InSync: 2 }, since: 't0' });
+    expect(health).toMatchObject({
+      state: 'healthy',
+      primaryReach: 'answers',
+      recoveryReach: 'answers',
+      inSync: 2,
+      total: 2,
+      replicas: { InSync: 2 },
+      since: 't0',
+    });
   });
 
   it('a revoked primary (denied) is degraded with the reason, not unreachable; the change is announced once, then kept', () => {
@@ -38,7 +50,11 @@ describe('account health (monitor)', () => {
 
   it('only an account that does not answer is unreachable; Failed and Detached replicas degrade and are counted', () => {
     expect(nextAccountHealth(undefined, { accountId: '2', report: report(ok, [], { reach: 'unreachable' }) }, 't').health.state).toBe('unreachable');
-    const h = nextAccountHealth(undefined, { accountId: '2', report: report(ok, [pair('a'), pair('b', { primaryView: 'Failed' }), pair('c', { primaryView: 'Detached' })]) }, 't');
+    const h = nextAccountHealth(
+      undefined,
+      { accountId: '2', report: report(ok, [pair('a'), pair('b', { primaryView: 'Failed' }), pair('c', { primaryView: 'Detached' })]) },
+      't',
+    );
     expect(h).toMatchObject({ changed: true, health: { state: 'degraded', replicas: { InSync: 1, Failed: 1, Detached: 1 } } });
     expect(crossAccountReplicaCounts([pair('x', { primaryView: undefined, replica: 'absent' })])).toEqual({ absent: 1 });
   });
@@ -50,7 +66,10 @@ describe('account health (monitor)', () => {
   });
 
   it('metrics: account health from its Health Changed (not a Region gauge), reach per account, replicas per status', () => {
-    const event = { detailType: 'Health Changed', detail: { plan: 'p', workflowId: 'w', account: '210987654321', region: 'r1', from: 'healthy', to: 'degraded', reasons: [] } };
+    const event = {
+      detailType: 'Health Changed',
+      detail: { plan: 'p', workflowId: 'w', account: '210987654321', region: 'r1', from: 'healthy', to: 'degraded', reasons: [] },
+    };
     expect(EventDetails['Health Changed'].strict().safeParse(event.detail).success).toBe(true);
     expect(activityMetrics('publishEvent', 'r1', { event }, {}, 0)).toEqual([
       { kind: 'gauge', name: Metric.accountHealth, value: 1, tags: { plan: 'p', account: '210987654321' } },
@@ -93,7 +112,14 @@ describe('account drill', () => {
       regions: [{ region: 'ap-northeast-1@210987654321', rpoMs: 300, rtoMs: 900, promoteMs: 200, verified: true }],
       steps: [
         { step: 'create', region: 'ap-northeast-1', startedAt: '2025-01-04T03:00:00.000Z', endedAt: '2025-01-04T03:00:01.000Z', durationMs: 1000, ok: true },
-        { step: 'promote', region: 'ap-northeast-1@210987654321', startedAt: '2025-01-04T03:00:02.000Z', endedAt: '2025-01-04T03:00:03.000Z', durationMs: 900, ok: true },
+        {
+          step: 'promote',
+          region: 'ap-northeast-1@210987654321',
+          startedAt: '2025-01-04T03:00:02.000Z',
+          endedAt: '2025-01-04T03:00:03.000Z',
+          durationMs: 900,
+          ok: true,
+        },
       ],
       cleanup: { leftoversRemoved: 0, deleted: 2, remaining: [] },
       warnings: [],
