@@ -9,8 +9,7 @@
 import { z } from 'zod';
 import { AccountProbe, accountHealthOf, type AccountPairState, type AccountStatusReport } from './account-dr.js';
 
-export const AccountHealthStateName = z.enum(['healthy', 'degraded', 'unreachable']);
-export type AccountHealthStateName = z.infer<typeof AccountHealthStateName>;
+const AccountHealthStateName = z.enum(['healthy', 'degraded', 'unreachable']);
 
 export const AccountHealth = z.object({
   accountId: z.string(),

@@ -58,7 +58,8 @@ export class MonitorRun {
     this.events = this.carried.events;
     this.recoveryRequestedAt = this.carried.recoveryRequestedAt;
     this.readPaths = this.carried.readPaths;
-    if (plan.recoveryAccounts.length) this.accounts = new AccountWatch(plan, this.input.taskQueuePrefix, this.carried.accounts);
+    // `?.`: monitors recorded before account DR carry plans without the field (replayed as they ran).
+    if (plan.recoveryAccounts?.length) this.accounts = new AccountWatch(plan, this.input.taskQueuePrefix, this.carried.accounts);
     for (const region of this.regions) {
       const input = {
         region,
