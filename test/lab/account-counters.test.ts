@@ -80,7 +80,7 @@ describe('lab counters per account', () => {
     await labPost(lab, '/_lab/roles', { accountId: RECOVERY, roleName: 'dr', trustedAccounts: [PRIMARY] });
     await assumeRole(
       { region: P, endpoint: lab.url, credentials: { accessKeyId: `lab${PRIMARY}`, secretAccessKey: 'x' } },
-      { RoleArn: `arn:aws:iam::${RECOVERY}:role/dr`, RoleSessionName: 's' },
+      { RoleArn: `arn:aws:iam::${RECOVERY}:role/dr`, RoleSessionName: 'counters-test' },
     );
     await labPost(lab, `/_lab/accounts/${PRIMARY}/revoke`);
     await client(`lab${PRIMARY}`)
