@@ -7,29 +7,20 @@
 import { CancellationScope, isCancellation, sleep } from '@temporalio/workflow';
 import type { DrillOutcome, DrillReport, DrillStep, StepTiming } from '../domain/drill.js';
 import { AccountDrillInput, accountDrillCanaryName, accountLane } from '../domain/account-drill.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { AccountDrillActivities } from '../activities/account-drill.activities.js';
 import type { AccountActivities } from '../activities/account.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
 import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
 import type { DrillContext, DrillEvent } from './machines/drill.machine.js';
+import { DRILL_CLEANUP_OPTIONS, DRILL_STEP_OPTIONS, drillDetailOf as detailOf, stepTiming, type DrillSteps } from './drill-kit.js';
 
 type Acts = AccountDrillActivities & Pick<AccountActivities, 'probeAccount'> & EventActivities;
 type Input = ReturnType<typeof AccountDrillInput.parse>;
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
-/** Drill steps: a few quick attempts, then the drill fails and says why. */
-const STEP = {
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
-} as const;
-/** Clean-up: must happen; retried for longer. */
-const CLEANUP = { ...STEP, retry: { ...STEP.retry, initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 10 } } as const;
+/** Steps that act in both accounts are drawn on the primary account's lane; the others on the recovery account's. */
+const PRIMARY_LANE_STEPS: ReadonlySet<DrillStep> = new Set(['prepare', 'create']);
 
-const detailOf = (err: unknown) => (isCancellation(err) ? 'cancelled' : failureMessage(err));
-
-export class AccountDrillRun {
+export class AccountDrillRun implements DrillSteps {
   readonly region: string;
   /** The recovery account's lane in the report. */
   readonly lane: string;
@@ -50,8 +41,8 @@ export class AccountDrillRun {
     this.region = plan.primaryRegion;
     this.lane = accountLane(this.region, accountId);
     this.names = Array.from({ length: plan.drills.canaries }, (_, n) => accountDrillCanaryName(plan.name, accountId, n));
-    this.#acts = regionActivities<Acts>(this.region, input.taskQueuePrefix, STEP);
-    this.#cleanupActs = regionActivities<Acts>(this.region, input.taskQueuePrefix, CLEANUP);
+    this.#acts = regionActivities<Acts>(this.region, input.taskQueuePrefix, DRILL_STEP_OPTIONS);
+    this.#cleanupActs = regionActivities<Acts>(this.region, input.taskQueuePrefix, DRILL_CLEANUP_OPTIONS);
   }
 
   get #sides() {
@@ -59,19 +50,12 @@ export class AccountDrillRun {
   }
 
   #record(step: DrillStep, lane: string, from: number, to: number, ok: boolean, detail?: string): void {
-    this.steps.push({
-      step,
-      region: lane,
-      startedAt: new Date(from).toISOString(),
-      endedAt: new Date(to).toISOString(),
-      durationMs: to - from,
-      ok,
-      ...(detail ? { detail } : {}),
-    });
+    this.steps.push(stepTiming(step, lane, from, to, ok, detail));
   }
 
   /** A working step with its bar: a throw becomes STEP_FAILED (or CANCEL once the workflow is cancelled). */
-  async guarded(step: DrillStep, fn: () => Promise<DrillEvent>, lane = this.lane): Promise<DrillEvent> {
+  async guarded(step: DrillStep, fn: () => Promise<DrillEvent>): Promise<DrillEvent> {
+    const lane = PRIMARY_LANE_STEPS.has(step) ? this.region : this.lane;
     const t0 = Date.now();
     try {
       const event = await fn();

@@ -18,7 +18,6 @@ import {
   type SweepResult,
 } from '../domain/drill.js';
 import { currentOf } from '../domain/lineage.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { DrillActivities } from '../activities/drill.activities.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
@@ -26,28 +25,18 @@ import type { EventActivities } from '../activities/events.activities.js';
 import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
 import type { DrillContext, DrillEvent } from './machines/drill.machine.js';
+import { DRILL_CLEANUP_OPTIONS, DRILL_STEP_OPTIONS, drillDetailOf, stepTiming, type DrillSteps } from './drill-kit.js';
 
 type Acts = DrillActivities & LineageActivities & ReplicationActivities & EventActivities;
 type Input = ReturnType<typeof DrillInput.parse>;
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
-/** Drill steps: a few quick attempts, then the drill fails and says why. */
-const STEP = {
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
-} as const;
-/** Clean-up: must happen; retried for longer (a Region that hiccups is waited for). */
-const CLEANUP = {
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes },
-} as const;
+const STEP = DRILL_STEP_OPTIONS;
+const CLEANUP = DRILL_CLEANUP_OPTIONS;
 
 /** A failure that knows the Region it happened in (for the timeline and the report). */
 const inRegion = (err: unknown, region: string) => Object.assign(err as object, { drillRegion: region });
-const detailOf = (err: unknown) => (isCancellation(err) ? 'cancelled' : failureMessage(err));
+const detailOf = drillDetailOf;
 
-export class DrillRun {
+export class DrillRun implements DrillSteps {
   readonly primary: string;
   readonly drs: string[];
   readonly names: string[];
@@ -80,15 +69,7 @@ export class DrillRun {
   #cleanupActs = (r: string) => regionActivities<Acts>(r, this.input.taskQueuePrefix, CLEANUP);
 
   #record(s: DrillStep, region: string, from: number, to: number, ok: boolean, detail?: string): void {
-    this.steps.push({
-      step: s,
-      region,
-      startedAt: new Date(from).toISOString(),
-      endedAt: new Date(to).toISOString(),
-      durationMs: to - from,
-      ok,
-      ...(detail ? { detail } : {}),
-    });
+    this.steps.push(stepTiming(s, region, from, to, ok, detail));
   }
 
   /** Runs one step in one Region, recording its bar (ok or not). */
