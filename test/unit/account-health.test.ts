@@ -12,6 +12,9 @@ import { DrillReport } from '../../domain/drill.js';
 import { renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
 import { accountDrillCanaryName, accountDrillCanaryPrefix } from '../../domain/account-drill.js';
 import { drillCanaryPrefix } from '../../domain/drill.js';
+import { renderSections } from '../../dashboard/sections.js';
+import type { MonitorHealth } from '../../domain/health.js';
+import { renderHealth } from '../../cli/commands/monitor.js';
 
 const ok: AccountProbe = { reach: 'answers' };
 const pair = (name: string, over: Partial<AccountPairState> = {}): AccountPairState => ({ name, replica: 'replica', primaryView: 'InSync', ...over });
@@ -83,6 +86,61 @@ describe('account health (monitor)', () => {
     expect(replicas.find((u) => u.tags.status === 'Failed')?.value).toBe(1);
     expect(replicas.find((u) => u.tags.status === 'Detached')?.value).toBe(0);
     expect(JSON.stringify(replicas)).not.toMatch(/"a"|"b"/);
+  });
+});
+
+describe('account health where people read it', () => {
+  const monitor: MonitorHealth = {
+    plan: 'payments',
+    workflowId: 'secrets-dr/payments/monitor',
+    primaryRegion: 'ap-northeast-1',
+    cycles: 3,
+    runs: 1,
+    startedAt: '2026-12-02T08:00:00.000Z',
+    intervalMs: 60_000,
+    regions: [],
+    events: 1,
+    accounts: [
+      {
+        accountId: '210987654321',
+        state: 'degraded',
+        primaryReach: 'denied',
+        recoveryReach: 'answers',
+        reasons: ['primary account: denied (UnrecognizedClientException)'],
+        inSync: 2,
+        total: 2,
+        replicas: { InSync: 2 },
+        previous: 'healthy',
+        since: '2026-12-02T08:01:00.000Z',
+        checkedAt: '2026-12-02T08:02:00.000Z',
+      },
+    ],
+  };
+
+  it('the dashboard shows each recovery account: state, reach of both accounts, replicas per status, reasons', () => {
+    const html = renderSections({
+      generatedAt: '2026-12-02T08:00:00.000Z',
+      plan: { name: 'payments', primaryRegion: 'ap-northeast-1', drRegions: [], rtoTargetMs: 300_000 },
+      health: { available: true, monitor },
+      operations: [],
+      approvals: [],
+      finished: [],
+      drills: [],
+      problems: [],
+    }).health;
+    expect(html).toContain('<table id="account-health">');
+    expect(html).toMatch(/data-account="210987654321" data-state="degraded"/);
+    expect(html).toContain('primary denied, recovery answers');
+    expect(html).toContain('2 InSync');
+    expect(html).toContain('primary account: denied (UnrecognizedClientException)');
+  });
+
+  it('status --from-monitor prints a recovery account table', () => {
+    const lines: string[] = [];
+    renderHealth(monitor, { out: (l: string) => lines.push(l), err: () => undefined, json: false } as unknown as Parameters<typeof renderHealth>[1]);
+    const text = lines.join('\n');
+    expect(text).toMatch(/RECOVERY ACCOUNT\s+HEALTH\s+REACH/);
+    expect(text).toMatch(/210987654321\s+DEGRADED\s+primary denied, recovery answers\s+2 InSync/);
   });
 });
 
