@@ -135,6 +135,30 @@ describe.skipIf(onAws)('account drill on canaries', () => {
     expect(drills.find((d) => d.workflowId === handle.workflowId)?.report).toMatchObject({ outcome: 'passed', recoveryAccountId: RECOVERY });
   }, 120_000);
 
+  it('a drill whose replication fails (a recovery key that does not let the primary encrypt) still leaves nothing in either account, and says where and why', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    // Prepare: the recovery account's key without a grant for the primary account (KMS's default policy: its own account only).
+    const planned = await planFor(`${h.names}nokey/`);
+    const plan: Plan = { ...planned, recoveryAccounts: planned.recoveryAccounts.map((a) => ({ ...a, kmsKeyId: 'alias/no-grant-for-primary' })) };
+
+    // Act
+    const handle = await startAccountDrill({ client: h.client, prefix: h.prefix }, plan, RECOVERY, 'test', {
+      inSyncTimeoutMs: 10_000,
+      replicaRemovalTimeoutMs: 10_000,
+    });
+    const report = await handle.result();
+
+    // Assess: failed at a step before the promotion, with the reason; the clean-up removed both sides anyway.
+    expect(report.outcome, JSON.stringify(report, null, 2)).toBe('failed');
+    expect(['create', 'replicate']).toContain(report.failure?.step);
+    expect(report.failure?.reason).toMatch(/kms|KMS|Encrypt|GenerateDataKey|AccessDenied/);
+    expect(report.rtoMs).toBeUndefined();
+    expect(report.cleanup.remaining).toEqual([]);
+    expect(report.steps.find((s) => s.step === 'cleanUp')?.ok).toBe(true);
+    expect(await listed(LAB_DEFAULT, accountDrillCanaryPrefix(plan.name))).toEqual([]);
+    expect(await listed(RECOVERY, accountDrillCanaryPrefix(plan.name))).toEqual([]);
+  }, 120_000);
+
   it('refuses an account that is not one of the plan’s recoveryAccounts, naming the field, before starting anything', async () => {
     const plan = h.plan();
     await expect(startAccountDrill({ client: h.client, prefix: h.prefix }, plan, '999999999999')).rejects.toThrow(
