@@ -1,7 +1,8 @@
 /**
  * `secrets-dr drill run|schedule|unschedule|list`: DR drills on canary secrets.
  * - `drill schedule [--cron EXPR]`: a Temporal Schedule (default cron: plan.drills.schedule;
- *   overlap SKIP, catch-up window 10 minutes). Idempotent: an existing schedule is updated.
+ *   overlap SKIP, catch-up window 10 minutes), and one per recovery account (its account drill).
+ *   Idempotent: an existing schedule is updated.
  * - `drill run [--wait] [--reports DIR]`: one drill now (`secrets-dr/<plan>/drill/<ts>`);
  *   `--account ID`: an account drill of that recovery account instead (`secrets-dr/<plan>/drill/account-<id>-<ts>`).
  * - `drill list`: past drills from their workflow results (list filter on the drill workflow
@@ -18,7 +19,7 @@ import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { drillStamp, type DrillInput, type DrillReport } from '../../domain/drill.js';
 import { drillReportBaseName, formatFigure, renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
-import { drillScheduleId, drillWorkflowId, drillWorkflowIdPrefix, workflowTaskQueue } from '../../domain/ids.js';
+import { accountDrillScheduleId, drillScheduleId, drillWorkflowId, drillWorkflowIdPrefix, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
@@ -45,41 +46,73 @@ function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' |
 /** Bounds of a drill's waits (tests shorten them; the defaults suit AWS). */
 type DrillTimeouts = Pick<DrillInput, 'inSyncTimeoutMs' | 'replicaRemovalTimeoutMs'>;
 
-/** Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists. */
-export async function upsertDrillSchedule(
-  t: DrillTarget,
-  plan: Plan,
-  cron = plan.drills.schedule,
-): Promise<{ scheduleId: string; created: boolean; cron: string }> {
-  const scheduleId = drillScheduleId(plan.name);
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: DRILL_WORKFLOW_TYPE,
-    // Temporal appends the scheduled time: secrets-dr/<plan>/drill/scheduled-<time>.
-    workflowId: drillWorkflowId(plan.name, 'scheduled'),
-    taskQueue: workflowTaskQueue(t.prefix),
-    args: [drillInput(plan, t.prefix, 'schedule')],
-  };
+/** Creates a schedule, or updates it (cron, action, policies) when it exists. */
+async function upsertSchedule(t: DrillTarget, scheduleId: string, action: Parameters<Client['schedule']['create']>[0]['action'], cron: string, plan: Plan) {
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW };
   const spec = { cronExpressions: [cron] };
   try {
     await t.client.schedule.create({ scheduleId, spec, action, policies, memo: { plan: plan.name } });
-    return { scheduleId, created: true, cron };
+    return true;
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   await t.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action, policies }));
-  return { scheduleId, created: false, cron };
+  return false;
 }
 
-export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<boolean> {
-  try {
-    await t.client.schedule.getHandle(drillScheduleId(plan.name)).delete();
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
+/**
+ * Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists; with recoveryAccounts, one
+ * schedule per recovery account too (its account drill, same cron), so scheduled drills rehearse every account.
+ */
+export async function upsertDrillSchedule(
+  t: DrillTarget,
+  plan: Plan,
+  cron = plan.drills.schedule,
+): Promise<{ scheduleId: string; created: boolean; cron: string; accountSchedules: string[] }> {
+  const scheduleId = drillScheduleId(plan.name);
+  const created = await upsertSchedule(
+    t,
+    scheduleId,
+    {
+      type: 'startWorkflow' as const,
+      workflowType: DRILL_WORKFLOW_TYPE,
+      // Temporal appends the scheduled time: secrets-dr/<plan>/drill/scheduled-<time>.
+      workflowId: drillWorkflowId(plan.name, 'scheduled'),
+      taskQueue: workflowTaskQueue(t.prefix),
+      args: [drillInput(plan, t.prefix, 'schedule')],
+    },
+    cron,
+    plan,
+  );
+  const accountSchedules: string[] = [];
+  for (const { accountId } of plan.recoveryAccounts) {
+    const id = accountDrillScheduleId(plan.name, accountId);
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: ACCOUNT_DRILL_WORKFLOW_TYPE,
+      workflowId: drillWorkflowId(plan.name, `account-${accountId}-scheduled`),
+      taskQueue: workflowTaskQueue(t.prefix),
+      args: [{ ...drillInput(plan, t.prefix, 'schedule'), accountId }],
+    };
+    await upsertSchedule(t, id, action, cron, plan);
+    accountSchedules.push(id);
   }
+  return { scheduleId, created, cron, accountSchedules };
+}
+
+/** Removes the plan's drill schedule and its recovery accounts' (true when the plan's existed). */
+export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<boolean> {
+  const remove = async (id: string) => {
+    try {
+      await t.client.schedule.getHandle(id).delete();
+      return true;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return false;
+      throw err;
+    }
+  };
+  for (const { accountId } of plan.recoveryAccounts) await remove(accountDrillScheduleId(plan.name, accountId));
+  return remove(drillScheduleId(plan.name));
 }
 
 export async function startDrill(
@@ -252,7 +285,10 @@ export const drillScheduleCommand = defineCommand({
     return withTemporal({}, async (c) => {
       const r = await upsertDrillSchedule({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, opts.cron ?? plan.drills.schedule);
       if (io.json) printJson(io, r);
-      else io.out(`drill schedule ${r.scheduleId} ${r.created ? 'created' : 'updated'}: "${r.cron}" (overlap: skip, catch-up window ${CATCHUP_WINDOW})`);
+      else {
+        io.out(`drill schedule ${r.scheduleId} ${r.created ? 'created' : 'updated'}: "${r.cron}" (overlap: skip, catch-up window ${CATCHUP_WINDOW})`);
+        for (const id of r.accountSchedules) io.out(`account drill schedule ${id}: "${r.cron}"`);
+      }
       return ExitCode.Ok;
     });
   },

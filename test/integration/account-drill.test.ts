@@ -16,16 +16,17 @@ import { NativeConnection } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Plan } from '../../domain/plan.js';
 import { policyFor } from '../../domain/iam.js';
-import { monitorWorkflowId, recoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { accountDrillScheduleId, monitorWorkflowId, recoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { accountDrillCanaryName, accountDrillCanaryPrefix } from '../../domain/account-drill.js';
 import { accountSetupWorkflowId } from '../../domain/account-dr.js';
 import { renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
 import type { MonitorHealth } from '../../domain/health.js';
-import { listDrills, startAccountDrill } from '../../cli/commands/drill.js';
+import { listDrills, removeDrillSchedule, startAccountDrill, upsertDrillSchedule } from '../../cli/commands/drill.js';
+import type { accountDrillWorkflow } from '../../workflows/account-drill.workflow.js';
 import { createAccountClients } from '../../worker/account-clients.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
 import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
-import { LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
+import { eventually, LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { accountFixtures, EXTERNAL_ID, KEY, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
 import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
@@ -157,6 +158,30 @@ describe.skipIf(onAws)('account drill on canaries', () => {
     expect(report.steps.find((s) => s.step === 'cleanUp')?.ok).toBe(true);
     expect(await listed(LAB_DEFAULT, accountDrillCanaryPrefix(plan.name))).toEqual([]);
     expect(await listed(RECOVERY, accountDrillCanaryPrefix(plan.name))).toEqual([]);
+  }, 120_000);
+
+  it('drill schedule adds a schedule per recovery account: triggered, it runs that account drill; unschedule removes both', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const plan = await planFor(`${h.names}sched/`);
+    await h.allowPlan(plan); // a schedule starts the workflow without the harness's client: bind the plan's worker policy first
+    const target = { client: h.client, prefix: h.prefix };
+    try {
+      const r = await upsertDrillSchedule(target, plan, '0 3 * * 6');
+      expect(r.accountSchedules).toEqual([accountDrillScheduleId(plan.name, RECOVERY)]);
+      const schedule = h.client.schedule.getHandle(r.accountSchedules[0]!);
+      expect((await schedule.describe()).action).toMatchObject({ workflowType: 'accountDrillWorkflow' });
+      await schedule.trigger();
+      const workflowId = await eventually(
+        'the scheduled account drill to start',
+        async () => (await schedule.describe()).info.recentActions[0]?.action.workflow.workflowId,
+        20_000,
+      );
+      const report = await h.client.workflow.getHandle<typeof accountDrillWorkflow>(workflowId).result();
+      expect(report).toMatchObject({ outcome: 'passed', trigger: 'schedule', recoveryAccountId: RECOVERY });
+    } finally {
+      expect(await removeDrillSchedule(target, plan)).toBe(true);
+    }
+    await expect(h.client.schedule.getHandle(accountDrillScheduleId(plan.name, RECOVERY)).describe()).rejects.toThrow(/not found/i);
   }, 120_000);
 
   it('refuses an account that is not one of the plan’s recoveryAccounts, naming the field, before starting anything', async () => {
