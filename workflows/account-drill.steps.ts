@@ -13,7 +13,15 @@ import type { EventActivities } from '../activities/events.activities.js';
 import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
 import type { DrillContext, DrillEvent } from './machines/drill.machine.js';
-import { DRILL_CLEANUP_OPTIONS, DRILL_STEP_OPTIONS, drillDetailOf as detailOf, stepTiming, type DrillSteps } from './drill-kit.js';
+import {
+  DRILL_CLEANUP_OPTIONS,
+  DRILL_STEP_OPTIONS,
+  drillDetailOf as detailOf,
+  drillReport,
+  publishDrillCompleted,
+  stepTiming,
+  type DrillSteps,
+} from './drill-kit.js';
 
 type Acts = AccountDrillActivities & Pick<AccountActivities, 'probeAccount'> & EventActivities;
 type Input = ReturnType<typeof AccountDrillInput.parse>;
@@ -172,54 +180,25 @@ export class AccountDrillRun implements DrillSteps {
     });
   }
 
-  /** Drill Completed, with the outcome the machine decided; a bus that does not answer is a warning. */
+  /** Drill Completed (with the account), published in the primary Region. */
   publish(c: DrillContext): Promise<DrillEvent> {
-    return CancellationScope.nonCancellable(async () => {
-      const { plan, accountId } = this.input;
-      const detail = {
-        plan: plan.name,
-        workflowId: this.workflowId,
-        recoveryAccountId: accountId,
-        outcome: c.outcome!,
-        ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}),
-        ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
-        rtoTargetMs: plan.drills.rtoTarget,
-      };
-      try {
-        await this.#acts.publishEvent({ bus: plan.events.bus, event: { detailType: 'Drill Completed', detail } });
-      } catch (err) {
-        this.warnings.push(`event "Drill Completed" not published: ${failureMessage(err)}`);
-      }
-      return { type: 'REPORTED' };
-    });
+    return publishDrillCompleted(this.#acts, { ...this, recoveryAccountId: this.input.accountId }, c);
   }
 
   /** The report, in the Region drill's shape (Markdown, SVG and `drill list` read it): lanes are the two accounts. */
   report(outcome: DrillOutcome, c: DrillContext): DrillReport {
-    const { plan, trigger, accountId } = this.input;
-    const failure =
-      c.failure ?? (c.remaining > 0 ? { step: 'cleanUp' as const, reason: `canaries left behind: ${this.#cleanup.remaining.join(', ')}` } : undefined);
-    const ended = Date.now();
-    return {
-      workflowId: this.workflowId,
-      plan: plan.name,
-      trigger,
-      primaryRegion: this.region,
-      drRegions: [this.lane],
-      recoveryAccountId: accountId,
-      canaries: this.names,
-      startedAt: new Date(this.started).toISOString(),
-      endedAt: new Date(ended).toISOString(),
-      durationMs: ended - this.started,
+    return drillReport(
+      {
+        ...this,
+        primaryRegion: this.region,
+        drRegions: [this.lane],
+        recoveryAccountId: this.input.accountId,
+        canaries: this.names,
+        regions: [{ region: this.lane, ...this.#figures }],
+        cleanup: this.#cleanup,
+      },
       outcome,
-      ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs, withinTarget: c.rtoMs <= plan.drills.rtoTarget } : {}),
-      ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
-      rtoTargetMs: plan.drills.rtoTarget,
-      regions: [{ region: this.lane, ...this.#figures }],
-      steps: this.steps,
-      ...(failure ? { failure } : {}),
-      cleanup: { leftoversRemoved: c.leftoversRemoved, deleted: this.#cleanup.deleted, remaining: this.#cleanup.remaining },
-      warnings: this.warnings,
-    };
+      c,
+    );
   }
 }

@@ -3,8 +3,10 @@
  * activity options of their steps and clean-up, the step bars of their timelines, and the driver of the
  * drill machine (machines/drill.machine.ts) over a run that has one method per action.
  */
-import { isCancellation } from '@temporalio/workflow';
-import type { DrillOutcome, DrillReport, DrillStep, StepTiming } from '../domain/drill.js';
+import { CancellationScope, isCancellation } from '@temporalio/workflow';
+import type { DrillOutcome, DrillReport, DrillStep, RegionFigures, StepTiming } from '../domain/drill.js';
+import type { Plan } from '../domain/plan.js';
+import type { EventActivities } from '../activities/events.activities.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import { failureMessage, MachineDriver } from './kit/index.js';
 import { drillMachine, type DrillContext, type DrillEvent } from './machines/drill.machine.js';
@@ -74,4 +76,74 @@ export async function driveDrill(run: DrillSteps, rtoTargetMs: number): Promise<
     report: () => run.publish(driver.context),
   });
   return run.report(outcome, driver.context);
+}
+
+/** What a drill knows when it reports (the machine's context aside). */
+export interface DrillFacts {
+  workflowId: string;
+  input: { plan: Plan; trigger: string };
+  primaryRegion: string;
+  drRegions: string[];
+  recoveryAccountId?: string;
+  canaries: string[];
+  started: number;
+  regions: RegionFigures[];
+  steps: StepTiming[];
+  cleanup: { deleted: number; remaining: string[] };
+  warnings: string[];
+}
+
+/** The report, with the outcome the machine decided; canaries left behind are the failure when nothing else failed. */
+export function drillReport(f: DrillFacts, outcome: DrillOutcome, c: DrillContext): DrillReport {
+  const { plan, trigger } = f.input;
+  if (c.remaining > 0 && !c.failure) f.warnings.push('the clean-up left canaries behind');
+  const failure = c.failure ?? (c.remaining > 0 ? { step: 'cleanUp' as const, reason: `canaries left behind: ${f.cleanup.remaining.join(', ')}` } : undefined);
+  const ended = Date.now();
+  return {
+    workflowId: f.workflowId,
+    plan: plan.name,
+    trigger,
+    primaryRegion: f.primaryRegion,
+    drRegions: f.drRegions,
+    ...(f.recoveryAccountId ? { recoveryAccountId: f.recoveryAccountId } : {}),
+    canaries: f.canaries,
+    startedAt: new Date(f.started).toISOString(),
+    endedAt: new Date(ended).toISOString(),
+    durationMs: ended - f.started,
+    outcome,
+    ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs, withinTarget: c.rtoMs <= plan.drills.rtoTarget } : {}),
+    ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
+    rtoTargetMs: plan.drills.rtoTarget,
+    regions: f.regions,
+    steps: f.steps,
+    ...(failure ? { failure } : {}),
+    cleanup: { leftoversRemoved: c.leftoversRemoved, deleted: f.cleanup.deleted, remaining: f.cleanup.remaining },
+    warnings: f.warnings,
+  };
+}
+
+/** Drill Completed, with the outcome the machine decided, published through `acts`; a bus that does not answer is a warning. Runs even when cancelled. */
+export function publishDrillCompleted(
+  acts: Pick<EventActivities, 'publishEvent'>,
+  f: Pick<DrillFacts, 'workflowId' | 'input' | 'recoveryAccountId' | 'warnings'>,
+  c: DrillContext,
+): Promise<DrillEvent> {
+  return CancellationScope.nonCancellable(async () => {
+    const { plan } = f.input;
+    const detail = {
+      plan: plan.name,
+      workflowId: f.workflowId,
+      ...(f.recoveryAccountId ? { recoveryAccountId: f.recoveryAccountId } : {}),
+      outcome: c.outcome!,
+      ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}),
+      ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
+      rtoTargetMs: plan.drills.rtoTarget,
+    };
+    try {
+      await acts.publishEvent({ bus: plan.events.bus, event: { detailType: 'Drill Completed', detail } });
+    } catch (err) {
+      f.warnings.push(`event "Drill Completed" not published: ${failureMessage(err)}`);
+    }
+    return { type: 'REPORTED' };
+  });
 }

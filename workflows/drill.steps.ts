@@ -25,7 +25,7 @@ import type { EventActivities } from '../activities/events.activities.js';
 import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
 import type { DrillContext, DrillEvent } from './machines/drill.machine.js';
-import { DRILL_CLEANUP_OPTIONS, DRILL_STEP_OPTIONS, drillDetailOf, stepTiming, type DrillSteps } from './drill-kit.js';
+import { DRILL_CLEANUP_OPTIONS, DRILL_STEP_OPTIONS, drillDetailOf, drillReport, publishDrillCompleted, stepTiming, type DrillSteps } from './drill-kit.js';
 
 type Acts = DrillActivities & LineageActivities & ReplicationActivities & EventActivities;
 type Input = ReturnType<typeof DrillInput.parse>;
@@ -290,52 +290,23 @@ export class DrillRun implements DrillSteps {
     });
   }
 
-  /** Drill Completed, with the outcome the machine decided; a bus that does not answer is a warning. */
+  /** Drill Completed, with the outcome the machine decided, published in the primary Region. */
   publish(c: DrillContext): Promise<DrillEvent> {
-    return CancellationScope.nonCancellable(async () => {
-      const { plan } = this.input;
-      const detail = {
-        plan: plan.name,
-        workflowId: this.workflowId,
-        outcome: c.outcome!,
-        ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}),
-        ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
-        rtoTargetMs: plan.drills.rtoTarget,
-      };
-      try {
-        await this.#acts(this.primary).publishEvent({ bus: plan.events.bus, event: { detailType: 'Drill Completed', detail } });
-      } catch (err) {
-        this.warnings.push(`event "Drill Completed" not published: ${failureMessage(err)}`);
-      }
-      return { type: 'REPORTED' };
-    });
+    return publishDrillCompleted(this.#acts(this.primary), this, c);
   }
 
   report(outcome: DrillOutcome, c: DrillContext): DrillReport {
-    const { plan, trigger } = this.input;
-    if (c.remaining > 0 && !c.failure) this.warnings.push('the clean-up left canaries behind');
-    const failure =
-      c.failure ?? (c.remaining > 0 ? { step: 'cleanUp' as const, reason: `canaries left behind: ${this.#cleanup.remaining.join(', ')}` } : undefined);
-    const ended = Date.now();
-    return {
-      workflowId: this.workflowId,
-      plan: plan.name,
-      trigger,
-      primaryRegion: this.primary,
-      drRegions: this.drs,
-      canaries: this.names,
-      startedAt: new Date(this.started).toISOString(),
-      endedAt: new Date(ended).toISOString(),
-      durationMs: ended - this.started,
+    return drillReport(
+      {
+        ...this,
+        primaryRegion: this.primary,
+        drRegions: this.drs,
+        canaries: this.names,
+        regions: [...this.#figures.values()],
+        cleanup: this.#cleanup,
+      },
       outcome,
-      ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs, withinTarget: c.rtoMs <= plan.drills.rtoTarget } : {}),
-      ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
-      rtoTargetMs: plan.drills.rtoTarget,
-      regions: [...this.#figures.values()],
-      steps: this.steps,
-      ...(failure ? { failure } : {}),
-      cleanup: { leftoversRemoved: c.leftoversRemoved, deleted: this.#cleanup.deleted, remaining: this.#cleanup.remaining },
-      warnings: this.warnings,
-    };
+      c,
+    );
   }
 }
