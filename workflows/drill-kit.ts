@@ -79,7 +79,7 @@ export async function driveDrill(run: DrillSteps, rtoTargetMs: number): Promise<
 }
 
 /** What a drill knows when it reports (the machine's context aside). */
-export interface DrillFacts {
+interface DrillFacts {
   workflowId: string;
   input: { plan: Plan; trigger: string };
   primaryRegion: string;
