@@ -160,6 +160,28 @@ describe.skipIf(onAws)('account drill on canaries', () => {
     expect(await listed(RECOVERY, accountDrillCanaryPrefix(plan.name))).toEqual([]);
   }, 120_000);
 
+  it('a cancelled drill still cleans up both accounts and reports cancelled', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const plan = await planFor(`${h.names}cancel/`);
+    const handle = await startAccountDrill({ client: h.client, prefix: h.prefix }, plan, RECOVERY, 'test', {
+      inSyncTimeoutMs: 30_000,
+      replicaRemovalTimeoutMs: 10_000,
+    });
+    // Cancelled once its canaries exist in the recovery account (mid-drill).
+    await eventually(
+      'the canary replicas in the recovery account',
+      async () => ((await listed(RECOVERY, accountDrillCanaryPrefix(plan.name))).length ? true : undefined),
+      20_000,
+      20,
+    );
+    await handle.cancel();
+    const report = await handle.result();
+    expect(report.outcome, JSON.stringify(report, null, 2)).toBe('cancelled');
+    expect(report.cleanup.remaining).toEqual([]);
+    expect(await listed(LAB_DEFAULT, accountDrillCanaryPrefix(plan.name))).toEqual([]);
+    expect(await listed(RECOVERY, accountDrillCanaryPrefix(plan.name))).toEqual([]);
+  }, 120_000);
+
   it('drill schedule adds a schedule per recovery account: triggered, it runs that account drill; unschedule removes both', async (ctx) => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const plan = await planFor(`${h.names}sched/`);
