@@ -32,6 +32,7 @@ import {
   type ReadPathRtos,
   type SweepResult,
 } from '../domain/drill.js';
+import { accountDrillCanaryPrefix } from '../domain/account-drill.js';
 import type { RegionClients } from './clients.js';
 import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
 import { forEachListedSecret } from './list-secrets.js';
@@ -63,8 +64,8 @@ export function createDrillActivities(clients: RegionClients, peers?: (region: s
     const out: Array<{ name: string; arn: string; primaryRegion?: string }> = [];
     const request = { Filters: [{ Key: 'name' as const, Values: [drillCanaryPrefix(planName)] }] };
     await forEachListedSecret(secretsManager, region, { request, what: 'ListSecrets (drill canaries)' }, (s) => {
-      // The name filter is a prefix match; keep exactly this plan's canaries.
-      if (!s.Name?.startsWith(drillCanaryPrefix(planName)) || !s.ARN) return;
+      // The name filter is a prefix match; keep exactly this plan's canaries (an account drill's are its own: account-drill.activities.ts).
+      if (!s.Name?.startsWith(drillCanaryPrefix(planName)) || s.Name.startsWith(accountDrillCanaryPrefix(planName)) || !s.ARN) return;
       out.push({ name: s.Name, arn: s.ARN, ...(s.PrimaryRegion ? { primaryRegion: s.PrimaryRegion } : {}) });
     });
     return out;

@@ -33,8 +33,23 @@ function health(s: DashboardState): Raw {
 <td>${when(r.since)}</td>
 <td>${r.reasons.length ? r.reasons.map((x) => html`<div>${x.message}</div>`) : '—'}</td></tr>`,
   );
+  // Account DR: each recovery account's reach and cross-account replicas (a denied primary is degraded, never an outage).
+  const accounts = (m.accounts ?? []).map(
+    (a) => html`<tr data-account="${a.accountId}" data-state="${a.state}">
+<td>${a.accountId}</td>
+<td><span class="state ${a.state}">${a.state.toUpperCase()}</span></td>
+<td>primary ${a.primaryReach}, recovery ${a.recoveryReach}</td>
+<td>${countsText(a.replicas) || '—'}</td>
+<td>${when(a.since)}</td>
+<td>${a.reasons.length ? a.reasons.map((x) => html`<div>${x}</div>`) : '—'}</td></tr>`,
+  );
   return html`<p class="meta">monitor <code>${m.workflowId}</code>: ${m.cycles} cycle(s) every ${formatDuration(m.intervalMs)}, last ${when(m.updatedAt)}${m.recoveryRequestedAt ? `, recovery requested at ${when(m.recoveryRequestedAt)}` : ''}</p>
-<table id="health-matrix"><thead><tr><th>Region</th><th>health</th><th>latency</th><th>since</th><th>reasons</th></tr></thead><tbody>${rows}</tbody></table>`;
+<table id="health-matrix"><thead><tr><th>Region</th><th>health</th><th>latency</th><th>since</th><th>reasons</th></tr></thead><tbody>${rows}</tbody></table>${
+    accounts.length
+      ? html`
+<table id="account-health"><thead><tr><th>recovery account</th><th>health</th><th>reach</th><th>cross-account replicas</th><th>since</th><th>reasons</th></tr></thead><tbody>${accounts}</tbody></table>`
+      : ''
+  }`;
 }
 
 function operation(op: OperationView): Raw {

@@ -33,7 +33,9 @@ export function renderDrillMarkdown(r: DrillReport): string {
     '',
     `- drill: \`${r.workflowId}\` (${r.trigger})`,
     `- when: ${r.startedAt} → ${r.endedAt} (${fmt(r.durationMs)})`,
-    `- Regions: primary ${r.primaryRegion}, DR ${r.drRegions.join(', ')}`,
+    r.recoveryAccountId
+      ? `- accounts: primary account (lane ${r.primaryRegion}) → recovery account ${r.recoveryAccountId} (lane ${r.drRegions.join(', ')}), cross-account replicas in ${r.primaryRegion}`
+      : `- Regions: primary ${r.primaryRegion}, DR ${r.drRegions.join(', ')}`,
     `- canaries: ${r.canaries.map((c) => `\`${c}\``).join(', ')} (values never leave the activities)`,
     '',
     '## Figures',
@@ -120,7 +122,8 @@ export function renderDrillSvg(r: DrillReport): string {
     out.push(`<g class="lane" data-region="${esc(region)}">`);
     out.push(`<rect x="${left}" y="${y}" width="${W - left - right}" height="${laneHeights[i]! - 4}" fill="${i % 2 ? '#fafafa' : '#f3f6f9'}"/>`);
     out.push(`<text x="20" y="${y + laneHeights[i]! / 2}" font-weight="bold">${esc(region)}</text>`);
-    out.push(`<text x="20" y="${y + laneHeights[i]! / 2 + 14}" fill="#777">${region === r.primaryRegion ? 'primary' : 'DR'}</text>`);
+    const kind = r.recoveryAccountId ? (region === r.primaryRegion ? 'primary account' : 'recovery account') : region === r.primaryRegion ? 'primary' : 'DR';
+    out.push(`<text x="20" y="${y + laneHeights[i]! / 2 + 14}" fill="#777">${kind}</text>`);
     for (const s of r.steps.filter((st) => st.region === region)) {
       const bx = x(Date.parse(s.startedAt));
       const bw = Math.max(3, x(Date.parse(s.endedAt)) - bx);

@@ -99,6 +99,8 @@ export const DrillReport = z.object({
   trigger: z.string(),
   primaryRegion: z.string(),
   drRegions: z.array(z.string()),
+  /** An account drill (domain/account-drill.ts): the recovery account drilled; `drRegions` then holds its lane (`<region>@<accountId>`). */
+  recoveryAccountId: z.string().optional(),
   canaries: z.array(z.string()),
   startedAt: z.string(),
   endedAt: z.string(),

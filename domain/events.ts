@@ -35,6 +35,13 @@ export const EventDetails = {
     reasons: z.array(z.string()),
     /** The reasons' codes (domain/health.ts HealthReasonCode), e.g. "access-denied": for rules to match on. */
     reasonCodes: z.array(z.string()).optional(),
+    /** Account DR: the recovery account whose health changed (`region`: the primary Region, where its replicas live); states healthy | degraded | unreachable. */
+    account: z.string().optional(),
+    /** Account DR: how the primary and the recovery account answered (answers | denied | unreachable | throttled). */
+    primaryReach: z.string().optional(),
+    recoveryReach: z.string().optional(),
+    /** Account DR: plan secrets per cross-account replica status. */
+    replicas: z.record(z.string(), z.number().int()).optional(),
   }),
   'Failover Started': z.object({ ...base, from: z.string(), to: z.string(), mode: z.string(), secrets: z.number().int(), reason: z.string().optional() }),
   'Failover Completed': z.object({
@@ -55,7 +62,15 @@ export const EventDetails = {
     counts: z.record(z.string(), z.number().int()),
     durationMs: z.number(),
   }),
-  'Drill Completed': z.object({ ...base, outcome: z.string(), rtoMs: z.number().optional(), rpoMs: z.number().optional(), rtoTargetMs: z.number().optional() }),
+  'Drill Completed': z.object({
+    ...base,
+    outcome: z.string(),
+    rtoMs: z.number().optional(),
+    rpoMs: z.number().optional(),
+    rtoTargetMs: z.number().optional(),
+    /** An account drill: the recovery account drilled. */
+    recoveryAccountId: z.string().optional(),
+  }),
   'Approval Requested': z.object({ ...base, step: z.string(), timeoutMs: z.number(), subject: z.string().optional() }),
 } as const;
 

@@ -11,6 +11,7 @@ import { classifyReplica, FENCE_TAG, type InventoryEntry, type RegionInventory }
 import { isCoveredByPlan } from './selection.js';
 import { AwsErrorClass } from './aws-error-class.js';
 import { rotationLate } from './rotation-schedule.js';
+import { AccountHealth } from './account-health.js';
 
 export { AwsErrorClass, classifyAwsErrorName } from './aws-error-class.js';
 
@@ -230,6 +231,8 @@ export const MonitorHealth = z.object({
   events: z.number().int(),
   /** When the monitor asked the recover workflow to act (automatic failover allowed). */
   recoveryRequestedAt: z.string().optional(),
+  /** Account DR: each recovery account's health (absent when the plan lists none). Never starts a failover. */
+  accounts: z.array(AccountHealth).optional(),
 });
 export type MonitorHealth = z.infer<typeof MonitorHealth>;
 
@@ -258,6 +261,8 @@ export const MonitorInput = z.object({
       recoveryRequestedAt: z.string().optional(),
       /** The slower read-path cycle: when it last ran, and the reason it found per DR Region. */
       readPaths: ReadPathState.optional(),
+      /** Account DR: each recovery account's last health. */
+      accounts: z.array(AccountHealth).optional(),
     })
     .optional(),
 });

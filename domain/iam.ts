@@ -35,7 +35,8 @@ type IamScope =
   | 'recovery-roles' // sts:AssumeRole of the plan's recovery-account roles (account DR)
   | 'recovery-replicas' // the plan's secrets in each recovery account (Secrets Manager acts there for the caller)
   | 'recovery-keys' // the recovery accounts' KMS keys, only through Secrets Manager
-  | 'account-dr-plan-secrets'; // the plan's secrets, only when the plan has recoveryAccounts (cross-account links)
+  | 'account-dr-plan-secrets' // the plan's secrets, only when the plan has recoveryAccounts (cross-account links)
+  | 'account-drill-canaries'; // secrets-dr-drill/<plan>/account/* in the primary Region: account drills' canaries (worker: its account; recovery role: its own)
 
 interface IamGrant {
   action: string;
@@ -91,6 +92,8 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
       'account setup and failback: link the recovery account replica (AWS also checks GetSecretValue here and kms:Decrypt on the primary key)',
     ),
     dr(`${SM}:DisassociateCrossAccountReplica`, ['account-dr-plan-secrets'], 'account failover while the primary account answers: cut the link first'),
+    dr(`${SM}:AssociateCrossAccountReplica`, ['account-drill-canaries'], 'account drills: link each canary to its replica in the recovery account'),
+    dr(`${SM}:DisassociateCrossAccountReplica`, ['account-drill-canaries'], 'account drills: promote (and clean up) the canary replicas'),
     dr(
       `${SM}:AcceptCrossAccountReplication`,
       ['recovery-replicas'],
@@ -145,6 +148,9 @@ export const IAM_TABLE: Readonly<Record<IamRole, readonly IamGrant[]>> = {
       "StopReplicationToReplica on a cross-account replica requires it (promotion); lift account failback's fence when it leaves the copy in place",
     ),
     g(`${SM}:StopReplicationToReplica`, ['plan-secrets'], 'account failover: promote the replica in the recovery account'),
+    g(`${SM}:StopReplicationToReplica`, ['account-drill-canaries'], 'account drills: promote the canary replica (and detach it before its clean-up)'),
+    g(`${SM}:DeleteResourcePolicy`, ['account-drill-canaries'], 'StopReplicationToReplica on a canary replica requires it'),
+    g(`${SM}:DeleteSecret`, ['account-drill-canaries'], 'account drill clean-up (canaries only, never a plan secret or a backup)'),
     g(`${SM}:TagResource`, ['plan-secrets', 'tool-secrets'], 'promotion tags (by which run, at which version); backup origin tags'),
     g(`${SM}:DeleteSecret`, ['plan-secrets'], 'failback and setup conflicts: remove a standalone copy, only after its backup exists'),
     g(`${SM}:PutSecretValue`, ['tool-secrets'], 'backups'),
@@ -307,7 +313,12 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         add('CrossAccountReplication', actions, [...new Set(arns)]);
         break;
       }
+      case 'account-drill-canaries':
+        if (recoveryIds.length) add('AccountDrillCanaries', actions, secretArns(p, [plan.primaryRegion], account, `secrets-dr-drill/${plan.name}/account/*`));
+        break;
       case 'recovery-replicas': {
+        // The plan's secrets there, and the account drills' canary replicas.
+        const canaries = recoveryIds.flatMap((id) => secretArns(p, [plan.primaryRegion], id, `secrets-dr-drill/${plan.name}/account/*`));
         const arns = recoveryIds.flatMap((id) =>
           plan.secrets.include.flatMap((s) =>
             'prefix' in s
@@ -319,7 +330,7 @@ export function policyFor(role: IamRole, plan: Plan, opts: PolicyOptions = {}): 
         );
         // A tag selector cannot be an ARN: the whole account's secrets of the primary Region, and nothing narrower beside it.
         const wide = arns.filter((a) => a.endsWith(':secret:*'));
-        if (arns.length) add('RecoveryAccountReplicas', actions, [...new Set(wide.length ? wide : arns)]);
+        if (arns.length) add('RecoveryAccountReplicas', actions, [...new Set(wide.length ? wide : [...arns, ...canaries])]);
         break;
       }
       case 'recovery-keys':

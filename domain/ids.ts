@@ -94,6 +94,11 @@ export function drillScheduleId(planName: string): string {
   return `secrets-dr/${planName}/drill-schedule`;
 }
 
+/** The schedule of a recovery account's drills (account DR): one per account, created beside the plan's. */
+export function accountDrillScheduleId(planName: string, accountId: string): string {
+  return `${drillScheduleId(planName)}/account/${accountId}`;
+}
+
 /**
  * A run's id from its start time, compact and sortable, to the millisecond (`20261202T061500.123Z`):
  * two runs of one failover or failback started within the same second must not share an id

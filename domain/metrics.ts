@@ -12,6 +12,9 @@ export const Metric = {
   throttles: 'secrets_dr_write_throttles_total',
   governorWait: 'secrets_dr_governor_wait_seconds',
   regionHealth: 'secrets_dr_region_health_state',
+  accountHealth: 'secrets_dr_account_health_state',
+  accountReachable: 'secrets_dr_account_reachable',
+  crossAccountReplicas: 'secrets_dr_cross_account_replicas',
   regionHealthChangedAt: 'secrets_dr_region_health_changed_timestamp_seconds',
   regionReachable: 'secrets_dr_region_reachable',
   probeLatency: 'secrets_dr_region_probe_latency_seconds',
@@ -34,6 +37,10 @@ export const METRIC_HELP: Record<MetricName, string> = {
   [Metric.throttles]: 'ThrottlingException answers to writes, per Region and write bucket',
   [Metric.governorWait]: 'Time a write waited for the write governor (quota share), per Region and bucket',
   [Metric.regionHealth]: "The monitor's health state of a Region at its last change: 0 healthy, 1 degraded, 2 unhealthy",
+  [Metric.accountHealth]: "The monitor's health state of a recovery account at its last change: 0 healthy, 1 degraded (denied included), 2 unreachable",
+  [Metric.accountReachable]:
+    "1 when the account's last probe answered (account: primary or the recovery account's id), 0 otherwise (denied, unreachable, throttled)",
+  [Metric.crossAccountReplicas]: 'Plan secrets per cross-account replica status at the last inspection of a recovery account (InSync, Failed, Detached, ...)',
   [Metric.regionHealthChangedAt]:
     "When this worker published the Region's last health change (Unix seconds): with several workers, the newest one holds the current state",
   [Metric.regionReachable]: "1 when the Region's last probe answered without a problem, 0 otherwise",
@@ -48,6 +55,9 @@ export const METRIC_HELP: Record<MetricName, string> = {
 };
 
 const HEALTH_STATE_VALUE: Record<string, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
+const ACCOUNT_STATE_VALUE: Record<string, number> = { healthy: 0, degraded: 1, unreachable: 2 };
+/** Every cross-account status a gauge is set for (0 when none): a status that emptied must not keep its old count. */
+const CROSS_ACCOUNT_STATUSES = ['InSync', 'InProgress', 'Pending', 'Failed', 'Detached', 'absent', 'standalone', 'foreign', 'deleted'];
 
 /** Bucket bounds (seconds) of the governor wait histogram: a write waits ms normally, seconds when the share is exhausted. */
 export const GOVERNOR_WAIT_BUCKETS = [0.001, 0.005, 0.02, 0.1, 0.5, 1, 2, 5, 10, 30];
@@ -77,17 +87,21 @@ function fromEvent(event: Obj, nowMs: number): MetricUpdate[] {
   const plan = str(d.plan);
   switch (event.detailType) {
     case 'Health Changed':
+      if (typeof d.account === 'string') return gauge(Metric.accountHealth, ACCOUNT_STATE_VALUE[str(d.to)], { plan, account: d.account });
       return [
         ...gauge(Metric.regionHealth, HEALTH_STATE_VALUE[str(d.to)], { plan, region: str(d.region) }),
         ...gauge(Metric.regionHealthChangedAt, nowMs / 1000, { plan, region: str(d.region) }),
       ];
-    case 'Drill Completed':
+    case 'Drill Completed': {
+      // An account drill's figures are that account's: labelled with it, apart from the Region drills'.
+      const tags: MetricTags = typeof d.recoveryAccountId === 'string' ? { plan, account: d.recoveryAccountId } : { plan };
       return [
-        ...counter(Metric.drills, 1, { plan, outcome: str(d.outcome) }),
-        ...gauge(Metric.drillRto, seconds(num(d.rtoMs)), { plan }),
-        ...gauge(Metric.drillRpo, seconds(num(d.rpoMs)), { plan }),
-        ...gauge(Metric.drillAt, nowMs / 1000, { plan }),
+        ...counter(Metric.drills, 1, { ...tags, outcome: str(d.outcome) }),
+        ...gauge(Metric.drillRto, seconds(num(d.rtoMs)), tags),
+        ...gauge(Metric.drillRpo, seconds(num(d.rpoMs)), tags),
+        ...gauge(Metric.drillAt, nowMs / 1000, tags),
       ];
+    }
     case 'Failover Completed':
       return [
         ...counter(Metric.failovers, 1, { plan, from: str(d.from), to: str(d.to), outcome: str(d.outcome) }),
@@ -131,6 +145,15 @@ export function activityMetrics(activityType: string, region: string, input: unk
         ...gauge(Metric.regionReachable, r.reachable === true && !r.problem ? 1 : 0, { region }),
         ...gauge(Metric.probeLatency, seconds(num(r.latencyMs)), { region }),
       ];
+    case 'probeAccount':
+      return gauge(Metric.accountReachable, r.reach === 'answers' ? 1 : 0, { region, account: str(i.accountId, 'primary') });
+    case 'inspectAccountPairs': {
+      const secrets = Array.isArray(result) ? arr(result) : [];
+      const status = (s: Obj) => str(s.primaryView, str(s.replicaView, str(s.replica)));
+      return CROSS_ACCOUNT_STATUSES.flatMap((st) =>
+        gauge(Metric.crossAccountReplicas, secrets.filter((s) => status(s) === st).length, { region, account: str(i.accountId), status: st }),
+      );
+    }
     case 'writeCanaryAndMeasureLag':
       return arr(r.lag).flatMap((l) => gauge(Metric.replicationLag, seconds(num(l.ms)), { region: str(l.region) }));
     case 'publishEvent':

@@ -30,7 +30,8 @@
  *   GET  /_lab/status                      Regions, faults, secrets per Region, quotas on/off, clock
  *   GET  /_lab/counters                    {region: {op: {calls, throttled, failed}}}  (EventBridge ops as events:<Op>)
  *   GET  /_lab/counters/rate               {region: {group: {calls, maxPerSecond, perSecond}}} (rate-limited groups: arrivals per 1-s window)
- *   POST /_lab/counters/reset          {regions?: [..]} (default: every Region)
+ *        both: every account added up; ?accountId=ID one account's (the caller's key's account); ?by=account {accountId: <same shape>}
+ *   POST /_lab/counters/reset          {regions?: [..], accounts?: [..]} (default: every Region, every account)
  *   POST /_lab/reset                       all state, faults, counters, quota buckets, clock
  *   GET  /_lab/quotas                      the quota table
  *   POST /_lab/fault/outage                {region, mode?: refuse|error|hang (default error)}
@@ -156,7 +157,7 @@ export async function startLab(opts: LabOptions = {}): Promise<RunningLab> {
   const log = opts.log ?? (() => undefined);
   const clock = new ScaledClock(opts.clockSpeed ?? 1);
   const faults = new FaultRegistry();
-  const counters = new CallCounters();
+  const counters = new CallCounters(undefined, accountId);
   const quotas = new QuotaEnforcer(opts.quotas ?? true);
   const directory = new AccountDirectory(accountId);
   const kms = new KmsKeyPolicies();

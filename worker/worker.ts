@@ -23,6 +23,7 @@ import { createDrillActivities } from '../activities/drill.activities.js';
 import { createReadPathsActivities } from '../activities/read-paths.activities.js';
 import type { AccountClientsOf, RegionClients } from '../activities/clients.js';
 import { createAccountActivities } from '../activities/account.activities.js';
+import { createAccountDrillActivities } from '../activities/account-drill.activities.js';
 import { createAccountClients } from './account-clients.js';
 import { envValue, type TemporalConnectionOptions } from './config.js';
 import { RegionLease } from './region-lease.js';
@@ -59,6 +60,7 @@ function createRegionActivities(clients: RegionClients, peers?: (region: string)
     ...createDrillActivities(clients, peers),
     ...createReadPathsActivities(clients),
     ...(accounts ? createAccountActivities(clients.region, accounts) : {}),
+    ...(accounts ? createAccountDrillActivities(clients.region, accounts) : {}),
   };
 }
 

@@ -11,8 +11,8 @@ export async function accountStatusWorkflow(raw: AccountSetupInput): Promise<Acc
   return accountStatusOf(new AccountRun(AccountSetupInput.parse(raw)));
 }
 
-/** Both accounts' reach and each plan secret's cross-account state (two probes, one inspect). */
-async function accountStatusOf(run: AccountRun): Promise<AccountStatusReport> {
+/** Both accounts' reach and each plan secret's cross-account state (two probes, one inspect); the monitor runs it each cycle (monitor-accounts.steps.ts). */
+export async function accountStatusOf(run: AccountRun): Promise<AccountStatusReport> {
   const [primaryAccount, recoveryAccount] = await Promise.all([
     run.read.probeAccount({ region: run.region, plan: run.input.plan }),
     run.read.probeAccount({ ...run.base }),

@@ -18,7 +18,6 @@ import {
   type SweepResult,
 } from '../domain/drill.js';
 import { currentOf } from '../domain/lineage.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
 import type { DrillActivities } from '../activities/drill.activities.js';
 import type { LineageActivities } from '../activities/lineage.activities.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
@@ -27,28 +26,18 @@ import { regionActivities } from './activity-options.js';
 import { failureMessage } from './kit/index.js';
 import type { DrillContext, DrillEvent } from './machines/drill.machine.js';
 import { writeShareOf } from '../domain/plan.js';
+import { DRILL_CLEANUP_OPTIONS, DRILL_STEP_OPTIONS, drillDetailOf, drillReport, publishDrillCompleted, stepTiming, type DrillSteps } from './drill-kit.js';
 
 type Acts = DrillActivities & LineageActivities & ReplicationActivities & EventActivities;
 type Input = ReturnType<typeof DrillInput.parse>;
-const nonRetryableErrorTypes = [...NON_RETRYABLE_ERROR_TYPES];
-/** Drill steps: a few quick attempts, then the drill fails and says why. */
-const STEP = {
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '500ms', maximumInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes },
-} as const;
-/** Clean-up: must happen; retried for longer (a Region that hiccups is waited for). */
-const CLEANUP = {
-  startToCloseTimeout: '5m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes },
-} as const;
+const STEP = DRILL_STEP_OPTIONS;
+const CLEANUP = DRILL_CLEANUP_OPTIONS;
 
 /** A failure that knows the Region it happened in (for the timeline and the report). */
 const inRegion = (err: unknown, region: string) => Object.assign(err as object, { drillRegion: region });
-const detailOf = (err: unknown) => (isCancellation(err) ? 'cancelled' : failureMessage(err));
+const detailOf = drillDetailOf;
 
-export class DrillRun {
+export class DrillRun implements DrillSteps {
   readonly primary: string;
   readonly drs: string[];
   readonly names: string[];
@@ -82,15 +71,7 @@ export class DrillRun {
   #cleanupActs = (r: string) => regionActivities<Acts>(r, this.input.taskQueuePrefix, CLEANUP);
 
   #record(s: DrillStep, region: string, from: number, to: number, ok: boolean, detail?: string): void {
-    this.steps.push({
-      step: s,
-      region,
-      startedAt: new Date(from).toISOString(),
-      endedAt: new Date(to).toISOString(),
-      durationMs: to - from,
-      ok,
-      ...(detail ? { detail } : {}),
-    });
+    this.steps.push(stepTiming(s, region, from, to, ok, detail));
   }
 
   /** Runs one step in one Region, recording its bar (ok or not). */
@@ -311,52 +292,23 @@ export class DrillRun {
     });
   }
 
-  /** Drill Completed, with the outcome the machine decided; a bus that does not answer is a warning. */
+  /** Drill Completed, with the outcome the machine decided, published in the primary Region. */
   publish(c: DrillContext): Promise<DrillEvent> {
-    return CancellationScope.nonCancellable(async () => {
-      const { plan } = this.input;
-      const detail = {
-        plan: plan.name,
-        workflowId: this.workflowId,
-        outcome: c.outcome!,
-        ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs } : {}),
-        ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
-        rtoTargetMs: plan.drills.rtoTarget,
-      };
-      try {
-        await this.#acts(this.primary).publishEvent({ bus: plan.events.bus, event: { detailType: 'Drill Completed', detail } });
-      } catch (err) {
-        this.warnings.push(`event "Drill Completed" not published: ${failureMessage(err)}`);
-      }
-      return { type: 'REPORTED' };
-    });
+    return publishDrillCompleted(this.#acts(this.primary), this, c);
   }
 
   report(outcome: DrillOutcome, c: DrillContext): DrillReport {
-    const { plan, trigger } = this.input;
-    if (c.remaining > 0 && !c.failure) this.warnings.push('the clean-up left canaries behind');
-    const failure =
-      c.failure ?? (c.remaining > 0 ? { step: 'cleanUp' as const, reason: `canaries left behind: ${this.#cleanup.remaining.join(', ')}` } : undefined);
-    const ended = Date.now();
-    return {
-      workflowId: this.workflowId,
-      plan: plan.name,
-      trigger,
-      primaryRegion: this.primary,
-      drRegions: this.drs,
-      canaries: this.names,
-      startedAt: new Date(this.started).toISOString(),
-      endedAt: new Date(ended).toISOString(),
-      durationMs: ended - this.started,
+    return drillReport(
+      {
+        ...this,
+        primaryRegion: this.primary,
+        drRegions: this.drs,
+        canaries: this.names,
+        regions: [...this.#figures.values()],
+        cleanup: this.#cleanup,
+      },
       outcome,
-      ...(c.rtoMs !== undefined ? { rtoMs: c.rtoMs, withinTarget: c.rtoMs <= plan.drills.rtoTarget } : {}),
-      ...(c.rpoMs !== undefined ? { rpoMs: c.rpoMs } : {}),
-      rtoTargetMs: plan.drills.rtoTarget,
-      regions: [...this.#figures.values()],
-      steps: this.steps,
-      ...(failure ? { failure } : {}),
-      cleanup: { leftoversRemoved: c.leftoversRemoved, deleted: this.#cleanup.deleted, remaining: this.#cleanup.remaining },
-      warnings: this.warnings,
-    };
+      c,
+    );
   }
 }

@@ -17,29 +17,10 @@
  */
 import { workflowInfo } from '@temporalio/workflow';
 import { DrillInput, type DrillReport } from '../domain/drill.js';
-import { MachineDriver } from './kit/index.js';
-import { drillMachine } from './machines/drill.machine.js';
 import { DrillRun } from './drill.steps.js';
-
-/** The driver's wait: every drill step answers with an event, so there is always work queued until the end. */
-const queuedAlready = async (ready: () => boolean) => {
-  if (!ready()) throw new Error('drill: the machine waits for an event no step sends');
-};
+import { driveDrill } from './drill-kit.js';
 
 export async function drillWorkflow(raw: DrillInput): Promise<DrillReport> {
   const input = DrillInput.parse(raw);
-  const run = new DrillRun(input, workflowInfo().workflowId);
-  const driver = new MachineDriver(drillMachine, { rtoTargetMs: input.plan.drills.rtoTarget }, queuedAlready);
-  const outcome = await driver.run({
-    prepare: () => run.guarded('prepare', () => run.prepare()),
-    cleanLeftovers: () => run.guarded('cleanLeftovers', () => run.cleanLeftovers()),
-    createCanaries: () => run.guarded('create', () => run.createCanaries()),
-    replicateCanaries: () => run.guarded('replicate', () => run.replicateCanaries()),
-    measureRpo: () => run.guarded('measureRpo', () => run.measureRpo()),
-    promoteCanaries: () => run.guarded('promote', () => run.promoteCanaries()),
-    verifyCanaries: () => run.guarded('verify', () => run.verifyCanaries()),
-    cleanUp: () => run.cleanUp(),
-    report: () => run.publish(driver.context),
-  });
-  return run.report(outcome, driver.context);
+  return driveDrill(new DrillRun(input, workflowInfo().workflowId), input.plan.drills.rtoTarget);
 }

@@ -14,6 +14,7 @@ export { eventsInstallWorkflow } from './events-install.workflow.js';
 export { failbackWorkflow } from './failback.workflow.js';
 export { failbackBatchWorkflow } from './failback-batch.workflow.js';
 export { drillWorkflow } from './drill.workflow.js';
+export { accountDrillWorkflow } from './account-drill.workflow.js';
 export { readPathsWorkflow } from './read-paths.workflow.js';
 export { writeLeaseWorkflow } from './write-lease.workflow.js';
 export { accountSetupWorkflow } from './account-setup.workflow.js';

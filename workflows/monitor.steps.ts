@@ -7,7 +7,7 @@
 import { monitorReadPaths } from './read-paths.workflow.js';
 import { readPathCycleDue, withReadPathFindings } from '../domain/read-paths.js';
 import type { ReadPathState } from '../domain/health.js';
-import { ParentClosePolicy, getExternalWorkflowHandle, log, startChild, workflowInfo } from '@temporalio/workflow';
+import { ParentClosePolicy, getExternalWorkflowHandle, log, patched, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EventActivities } from '../activities/events.activities.js';
 import type { MonitorActivities } from '../activities/monitor.activities.js';
@@ -22,6 +22,10 @@ import { MachineDriver } from './kit/run-machine.js';
 import { regionHealthMachine, type AnnounceParams } from './machines/monitor.machine.js';
 import { recoverHintSignal } from './recover.messages.js';
 import type { recoverWorkflow } from './recover.workflow.js';
+import { AccountWatch } from './monitor-accounts.steps.js';
+
+/** Monitors recorded before account health (its activities are new commands) replay without it. */
+const ACCOUNT_HEALTH_PATCH = 'monitor-account-health';
 
 type RegionDriver = MachineDriver<typeof regionHealthMachine>;
 type Carry = NonNullable<ReturnType<typeof MonitorInput.parse>['carry']>;
@@ -42,6 +46,8 @@ export class MonitorRun {
   updatedAt?: string;
   /** The last read-path cycle's findings (the optional slower cycle: plan.health.readPathInterval). */
   readPaths?: ReadPathState;
+  /** Account DR: the recovery accounts' health (only when the plan lists some). */
+  readonly accounts?: AccountWatch;
 
   constructor(raw: MonitorInput) {
     this.input = MonitorInput.parse(raw);
@@ -52,6 +58,8 @@ export class MonitorRun {
     this.events = this.carried.events;
     this.recoveryRequestedAt = this.carried.recoveryRequestedAt;
     this.readPaths = this.carried.readPaths;
+    // `?.`: monitors recorded before account DR carry plans without the field (replayed as they ran).
+    if (plan.recoveryAccounts?.length) this.accounts = new AccountWatch(plan, this.input.taskQueuePrefix, this.carried.accounts);
     for (const region of this.regions) {
       const input = {
         region,
@@ -99,6 +107,7 @@ export class MonitorRun {
       regions: this.regionHealth(),
       events: this.events,
       recoveryRequestedAt: this.recoveryRequestedAt,
+      ...(this.accounts ? { accounts: this.accounts.health() } : {}),
     };
   }
 
@@ -111,7 +120,19 @@ export class MonitorRun {
       regions: this.regionHealth(),
       recoveryRequestedAt: this.recoveryRequestedAt,
       ...(this.readPaths ? { readPaths: this.readPaths } : {}),
+      ...(this.accounts ? { accounts: this.accounts.health() } : {}),
     };
+  }
+
+  /**
+   * Account DR: each recovery account checked (reach of both accounts, cross-account replicas), a Health Changed per
+   * change, published from a Region that answered this cycle without a problem (the primary first). Never a recovery.
+   */
+  async observeAccounts(surveys: RegionSurvey[], at: string): Promise<void> {
+    if (!this.accounts || !patched(ACCOUNT_HEALTH_PATCH)) return;
+    const clean = surveys.filter((s) => s.reachable && !s.problem).map((s) => s.region);
+    const where = clean.includes(this.#plan.primaryRegion) ? this.#plan.primaryRegion : (clean[0] ?? surveys.find((s) => s.reachable)?.region);
+    this.events += await this.accounts.observe(at, where);
   }
 
   /**

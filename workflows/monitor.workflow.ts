@@ -6,7 +6,9 @@
  * cycle. When the primary turns unhealthy and the plan allows automatic failover, it hands a hint
  * to `recover`. The `health` query answers from memory (no AWS call). History stays bounded:
  * continue-as-new every `cyclesPerRun` cycles (or sooner when Temporal suggests it), carrying the
- * JSON-plain per-Region health.
+ * JSON-plain per-Region health. With `recoveryAccounts`, each cycle also checks every recovery account
+ * (monitor-accounts.steps.ts): its reach and its cross-account replicas, in `health` and in Health Changed;
+ * account health never starts a failover (a denied primary is reported, invariant 9).
  */
 import { condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { MonitorHealth, MonitorInput } from '../domain/health.js';
@@ -30,6 +32,7 @@ export async function monitorWorkflow(raw: MonitorInput): Promise<MonitorHealth>
     const surveys = await run.survey();
     await run.checkReadPaths(surveys);
     const at = await run.observe(surveys);
+    await run.observeAccounts(surveys, at); // account DR (plans with recoveryAccounts): reach and cross-account replicas
     run.cycles++;
     run.updatedAt = at;
     // interval 0: cycles back to back (a timer costs ≥ 1 s on some servers; used by tests and benchmarks).

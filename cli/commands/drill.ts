@@ -1,8 +1,10 @@
 /**
  * `secrets-dr drill run|schedule|unschedule|list`: DR drills on canary secrets.
  * - `drill schedule [--cron EXPR]`: a Temporal Schedule (default cron: plan.drills.schedule;
- *   overlap SKIP, catch-up window 10 minutes). Idempotent: an existing schedule is updated.
- * - `drill run [--wait] [--reports DIR]`: one drill now (`secrets-dr/<plan>/drill/<ts>`).
+ *   overlap SKIP, catch-up window 10 minutes), and one per recovery account (its account drill).
+ *   Idempotent: an existing schedule is updated.
+ * - `drill run [--wait] [--reports DIR]`: one drill now (`secrets-dr/<plan>/drill/<ts>`);
+ *   `--account ID`: an account drill of that recovery account instead (`secrets-dr/<plan>/drill/account-<id>-<ts>`).
  * - `drill list`: past drills from their workflow results (list filter on the drill workflow
  *   type, then the plan's id prefix): when, outcome, RTO, RPO against rtoTarget.
  * Reports (JSON, Markdown, SVG timeline) are written into `--reports DIR`
@@ -13,20 +15,22 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { cronProblem } from '../../domain/cron.js';
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ExitCode } from '../../domain/errors.js';
+import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { drillStamp, type DrillInput, type DrillReport } from '../../domain/drill.js';
 import { drillReportBaseName, formatFigure, renderDrillMarkdown, renderDrillSvg } from '../../domain/drill-report.js';
-import { drillScheduleId, drillWorkflowId, drillWorkflowIdPrefix, workflowTaskQueue } from '../../domain/ids.js';
+import { accountDrillScheduleId, drillScheduleId, drillWorkflowId, drillWorkflowIdPrefix, workflowTaskQueue } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
 import { withTemporal } from '../temporal.js';
 import type { drillWorkflow } from '../../workflows/drill.workflow.js';
+import type { accountDrillWorkflow } from '../../workflows/account-drill.workflow.js';
 
 export const DEFAULT_REPORTS_DIR = 'secrets-dr-reports';
 const DRILL_WORKFLOW_TYPE = 'drillWorkflow';
+const ACCOUNT_DRILL_WORKFLOW_TYPE = 'accountDrillWorkflow';
 const CATCHUP_WINDOW = '10m';
 
 interface DrillTarget {
@@ -42,41 +46,73 @@ function drillInput(plan: Plan, prefix: string, trigger: 'schedule' | 'manual' |
 /** Bounds of a drill's waits (tests shorten them; the defaults suit AWS). */
 type DrillTimeouts = Pick<DrillInput, 'inSyncTimeoutMs' | 'replicaRemovalTimeoutMs'>;
 
-/** Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists. */
-export async function upsertDrillSchedule(
-  t: DrillTarget,
-  plan: Plan,
-  cron = plan.drills.schedule,
-): Promise<{ scheduleId: string; created: boolean; cron: string }> {
-  const scheduleId = drillScheduleId(plan.name);
-  const action = {
-    type: 'startWorkflow' as const,
-    workflowType: DRILL_WORKFLOW_TYPE,
-    // Temporal appends the scheduled time: secrets-dr/<plan>/drill/scheduled-<time>.
-    workflowId: drillWorkflowId(plan.name, 'scheduled'),
-    taskQueue: workflowTaskQueue(t.prefix),
-    args: [drillInput(plan, t.prefix, 'schedule')],
-  };
+/** Creates a schedule, or updates it (cron, action, policies) when it exists. */
+async function upsertSchedule(t: DrillTarget, scheduleId: string, action: Parameters<Client['schedule']['create']>[0]['action'], cron: string, plan: Plan) {
   const policies = { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: CATCHUP_WINDOW };
   const spec = { cronExpressions: [cron] };
   try {
     await t.client.schedule.create({ scheduleId, spec, action, policies, memo: { plan: plan.name } });
-    return { scheduleId, created: true, cron };
+    return true;
   } catch (err) {
     if (!(err instanceof ScheduleAlreadyRunning)) throw err;
   }
   await t.client.schedule.getHandle(scheduleId).update((prev) => ({ ...prev, spec, action, policies }));
-  return { scheduleId, created: false, cron };
+  return false;
 }
 
-export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<boolean> {
-  try {
-    await t.client.schedule.getHandle(drillScheduleId(plan.name)).delete();
-    return true;
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return false;
-    throw err;
+/**
+ * Creates the plan's drill schedule, or updates it (cron, plan, policies) when it exists; with recoveryAccounts, one
+ * schedule per recovery account too (its account drill, same cron), so scheduled drills rehearse every account.
+ */
+export async function upsertDrillSchedule(
+  t: DrillTarget,
+  plan: Plan,
+  cron = plan.drills.schedule,
+): Promise<{ scheduleId: string; created: boolean; cron: string; accountSchedules: string[] }> {
+  const scheduleId = drillScheduleId(plan.name);
+  const created = await upsertSchedule(
+    t,
+    scheduleId,
+    {
+      type: 'startWorkflow' as const,
+      workflowType: DRILL_WORKFLOW_TYPE,
+      // Temporal appends the scheduled time: secrets-dr/<plan>/drill/scheduled-<time>.
+      workflowId: drillWorkflowId(plan.name, 'scheduled'),
+      taskQueue: workflowTaskQueue(t.prefix),
+      args: [drillInput(plan, t.prefix, 'schedule')],
+    },
+    cron,
+    plan,
+  );
+  const accountSchedules: string[] = [];
+  for (const { accountId } of plan.recoveryAccounts) {
+    const id = accountDrillScheduleId(plan.name, accountId);
+    const action = {
+      type: 'startWorkflow' as const,
+      workflowType: ACCOUNT_DRILL_WORKFLOW_TYPE,
+      workflowId: drillWorkflowId(plan.name, `account-${accountId}-scheduled`),
+      taskQueue: workflowTaskQueue(t.prefix),
+      args: [{ ...drillInput(plan, t.prefix, 'schedule'), accountId }],
+    };
+    await upsertSchedule(t, id, action, cron, plan);
+    accountSchedules.push(id);
   }
+  return { scheduleId, created, cron, accountSchedules };
+}
+
+/** Removes the plan's drill schedule and its recovery accounts' (true when the plan's existed). */
+export async function removeDrillSchedule(t: DrillTarget, plan: Plan): Promise<boolean> {
+  const remove = async (id: string) => {
+    try {
+      await t.client.schedule.getHandle(id).delete();
+      return true;
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError) return false;
+      throw err;
+    }
+  };
+  for (const { accountId } of plan.recoveryAccounts) await remove(accountDrillScheduleId(plan.name, accountId));
+  return remove(drillScheduleId(plan.name));
 }
 
 export async function startDrill(
@@ -93,6 +129,27 @@ export async function startDrill(
   });
 }
 
+/** An account drill of `accountId` now (it must be one of the plan's recoveryAccounts). */
+export async function startAccountDrill(
+  t: DrillTarget,
+  plan: Plan,
+  accountId: string,
+  trigger: 'manual' | 'demo' | 'test' = 'manual',
+  timeouts: DrillTimeouts = {},
+): Promise<WorkflowHandle<typeof accountDrillWorkflow>> {
+  if (!plan.recoveryAccounts.some((a) => a.accountId === accountId))
+    throw new OperatorError(
+      ErrorType.UsageError,
+      `--account ${accountId} is not one of the plan's recoveryAccounts (${plan.recoveryAccounts.map((a) => a.accountId).join(', ') || 'none listed'}): add it under recoveryAccounts, or drill one of those`,
+    );
+  return t.client.workflow.start<typeof accountDrillWorkflow>(ACCOUNT_DRILL_WORKFLOW_TYPE, {
+    taskQueue: workflowTaskQueue(t.prefix),
+    workflowId: drillWorkflowId(plan.name, `account-${accountId}-${drillStamp(new Date())}`),
+    args: [{ ...drillInput(plan, t.prefix, trigger, timeouts), accountId }],
+    workflowExecutionTimeout: '1h',
+  });
+}
+
 interface DrillListEntry {
   workflowId: string;
   startedAt: string;
@@ -104,7 +161,8 @@ interface DrillListEntry {
 export async function listDrills(client: Client, plan: Plan, limit = 20): Promise<DrillListEntry[]> {
   const prefix = drillWorkflowIdPrefix(plan.name);
   const out: DrillListEntry[] = [];
-  for await (const w of client.workflow.list({ query: `WorkflowType = '${DRILL_WORKFLOW_TYPE}'` })) {
+  // Region drills and account drills: one report shape, one list.
+  for await (const w of client.workflow.list({ query: `WorkflowType = '${DRILL_WORKFLOW_TYPE}' OR WorkflowType = '${ACCOUNT_DRILL_WORKFLOW_TYPE}'` })) {
     if (!w.workflowId.startsWith(prefix)) continue;
     const entry: DrillListEntry = { workflowId: w.workflowId, startedAt: w.startTime.toISOString(), status: w.status.name };
     if (w.status.name === 'COMPLETED') {
@@ -136,7 +194,7 @@ function exitCodeOfDrill(report: DrillReport): ExitCode {
 
 export function renderDrillSummary(r: DrillReport, io: Io): void {
   io.out(
-    `drill ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.primaryRegion} → ${r.drRegions.join(', ')}, ${r.canaries.length} canaries, took ${formatDuration(r.durationMs)}`,
+    `drill ${r.workflowId}: ${r.outcome.toUpperCase()} — plan ${r.plan}, ${r.recoveryAccountId ? `primary account → account ${r.recoveryAccountId} in ${r.primaryRegion}` : `${r.primaryRegion} → ${r.drRegions.join(', ')}`}, ${r.canaries.length} canaries, took ${formatDuration(r.durationMs)}`,
   );
   io.out(
     `  RTO ${r.rtoMs === undefined ? 'not measured' : formatFigure(r.rtoMs)} (target ${formatDuration(r.rtoTargetMs)}${r.withinTarget === undefined ? '' : r.withinTarget ? ', within target' : ', OVER target'}) · RPO ${r.rpoMs === undefined ? 'not measured' : formatFigure(r.rpoMs)}`,
@@ -153,9 +211,18 @@ const base = { plan: z.string(), json: z.boolean(), positionals: z.array(z.strin
 export const drillRunCommand = defineCommand({
   words: ['drill', 'run'],
   summary: 'run a DR drill now on canary secrets (RTO/RPO measured, always cleaned up)',
-  examples: ['secrets-dr drill run --wait', 'secrets-dr drill run -f payments.yaml --wait --reports /var/lib/secrets-dr/reports'],
+  examples: [
+    'secrets-dr drill run --wait',
+    'secrets-dr drill run -f payments.yaml --wait --reports /var/lib/secrets-dr/reports',
+    'secrets-dr drill run --account 210987654321 --wait',
+  ],
   options: {
     ...PLAN_OPTION,
+    account: {
+      type: 'string',
+      placeholder: 'ACCOUNT_ID',
+      description: "drill this recovery account (account DR: cross-account canary replicas promoted there) instead of the plan's DR Regions",
+    },
     wait: { type: 'boolean', default: false, description: 'follow the drill to its end and print its report (else: start it and print its id)' },
     reports: {
       type: 'string',
@@ -164,12 +231,20 @@ export const drillRunCommand = defineCommand({
       description: 'where the drill report (Markdown, SVG timeline, JSON) is written',
     },
   },
-  schema: z.object({ ...base, wait: z.boolean(), reports: z.string().min(1) }),
+  schema: z.object({
+    ...base,
+    wait: z.boolean(),
+    reports: z.string().min(1),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, { error: 'expected a 12-digit AWS account id (quote it in shells that strip leading zeros)' })
+      .optional(),
+  }),
   async run(opts, io) {
     const { plan } = loadPlanFile(opts.plan);
     return withTemporal({ worker: true }, async (c) => {
       const t = { client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX };
-      const handle = await startDrill(t, plan);
+      const handle = opts.account ? await startAccountDrill(t, plan, opts.account) : await startDrill(t, plan);
       if (!opts.wait) {
         if (io.json) printJson(io, { workflowId: handle.workflowId, started: true });
         else io.out(`drill ${handle.workflowId} started; follow it with \`secrets-dr drill list\` (or run with --wait)`);
@@ -210,7 +285,10 @@ export const drillScheduleCommand = defineCommand({
     return withTemporal({}, async (c) => {
       const r = await upsertDrillSchedule({ client: c.client, prefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }, plan, opts.cron ?? plan.drills.schedule);
       if (io.json) printJson(io, r);
-      else io.out(`drill schedule ${r.scheduleId} ${r.created ? 'created' : 'updated'}: "${r.cron}" (overlap: skip, catch-up window ${CATCHUP_WINDOW})`);
+      else {
+        io.out(`drill schedule ${r.scheduleId} ${r.created ? 'created' : 'updated'}: "${r.cron}" (overlap: skip, catch-up window ${CATCHUP_WINDOW})`);
+        for (const id of r.accountSchedules) io.out(`account drill schedule ${id}: "${r.cron}"`);
+      }
       return ExitCode.Ok;
     });
   },

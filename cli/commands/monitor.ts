@@ -54,6 +54,20 @@ export function renderHealth(h: MonitorHealth, io: Io): void {
     r.reasons.map((x) => x.message).join('; ') || '-',
   ]);
   for (const line of table(['REGION', 'HEALTH', 'LATENCY', 'SINCE', 'REASONS'], rows)) io.out(line);
+  if (h.accounts?.length) {
+    // Account DR: a denied primary is DEGRADED (revoked or compromised keys), never an outage; no failover starts from here.
+    const accountRows = h.accounts.map((a) => [
+      a.accountId,
+      a.state.toUpperCase(),
+      `primary ${a.primaryReach}, recovery ${a.recoveryReach}`,
+      Object.entries(a.replicas)
+        .map(([k, n]) => `${n} ${k}`)
+        .join(', ') || '-',
+      `since ${a.since}`,
+      a.reasons.join('; ') || '-',
+    ]);
+    for (const line of table(['RECOVERY ACCOUNT', 'HEALTH', 'REACH', 'CROSS-ACCOUNT REPLICAS', 'SINCE', 'REASONS'], accountRows)) io.out(line);
+  }
   if (h.recoveryRequestedAt) io.out(`recovery requested at ${h.recoveryRequestedAt} (see \`secrets-dr watch secrets-dr/${h.plan}/recover\`)`);
 }
 

@@ -147,7 +147,8 @@ export const statusCommand = defineCommand({
           renderHealth(health, io);
           if (recover) renderRecover(recover, io);
         }
-        return health.regions.every((r) => r.state === 'healthy') ? ExitCode.Ok : ExitCode.NeedsAttention;
+        const healthy = health.regions.every((r) => r.state === 'healthy') && (health.accounts ?? []).every((a) => a.state === 'healthy');
+        return healthy ? ExitCode.Ok : ExitCode.NeedsAttention;
       }
       const report = await fetchStatus(c, plan);
       const recover = await runningRecover(c, plan.name);

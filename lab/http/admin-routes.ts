@@ -33,6 +33,21 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
     return core.account(b.accountId);
   };
 
+  /** `?by=account` (or nothing): the view of the counters asked for. */
+  const countersView = (q: URLSearchParams): 'by-account' | 'by-region' => {
+    const by = q.get('by');
+    if (by === null || by === 'region') return 'by-region';
+    if (by === 'account') return 'by-account';
+    throw new BadLabRequest(`"by" must be "region" (the default) or "account", not "${by}"`);
+  };
+  /** `?accountId=ID`: one account's counters (undefined: every account's). */
+  const countersAccount = (q: URLSearchParams): string | undefined => {
+    const id = q.get('accountId');
+    if (id === null) return undefined;
+    if (!isAccountId(id)) throw new BadLabRequest(`"accountId" must be a 12-digit AWS account id, not "${id}"`);
+    return id;
+  };
+
   const labRoutes: LabRoutes = {
     ...iamRoutes(core),
     ...faultRoutes(core),
@@ -57,13 +72,18 @@ export function createAdminHandler(core: LabCore, deps: AdminDeps): (req: Incomi
       iam: iam.describe(),
       accounts: core.accounts().map((a) => ({ accountId: a.accountId, secrets: a.secretsManager.counts(), revoked: core.directory.isRevoked(a.accountId) })),
     }),
-    'GET /_lab/counters': () => counters.snapshot(),
-    'GET /_lab/counters/rate': () => counters.rates(),
+    // Per Region, every account added up (the shape callers had before the lab had accounts); `?accountId=ID`: one
+    // account's calls (the caller's key's account); `?by=account`: `{ [accountId]: <the per-Region shape> }`.
+    'GET /_lab/counters': (_b, q) => (countersView(q) === 'by-account' ? counters.snapshotByAccount() : counters.snapshot(countersAccount(q))),
+    'GET /_lab/counters/rate': (_b, q) => (countersView(q) === 'by-account' ? counters.ratesByAccount() : counters.rates(undefined, countersAccount(q))),
     'POST /_lab/counters/reset': (b) => {
       if (b.regions !== undefined && (!Array.isArray(b.regions) || !b.regions.every((r) => typeof r === 'string'))) {
         throw new BadLabRequest('"regions" must be a list of Region names');
       }
-      counters.reset(b.regions as string[] | undefined);
+      if (b.accounts !== undefined && (!Array.isArray(b.accounts) || !b.accounts.every(isAccountId))) {
+        throw new BadLabRequest('"accounts" must be a list of 12-digit AWS account ids');
+      }
+      counters.reset(b.regions as string[] | undefined, b.accounts as string[] | undefined);
       return { ok: true };
     },
     'POST /_lab/reset': () => {

@@ -65,7 +65,8 @@ export function createAwsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       sendAwsError(res, 'UnrecognizedClientException', `The lab does not serve Region ${region} (serving: ${regions.join(', ')}).`, 400, requestId, sm);
       return;
     }
-    const counts = counters.call(region, routed.counterPrefix + operation);
+    // Counted for the key's account (also a revoked one: its refused calls show in its counters).
+    const counts = counters.call(region, routed.counterPrefix + operation, directory.accountOf(accessKeyId));
     const refusal = directory.refusal(accessKeyId, clock.now(), headerValue(req.headers['x-amz-security-token']));
     if (refusal) {
       counts.failed++;

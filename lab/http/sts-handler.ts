@@ -31,7 +31,7 @@ export function createStsHandler(core: LabCore): (req: IncomingMessage, res: Ser
       fail(new StsError('MissingAuthenticationToken', 'Request is missing Authentication Token', 403));
       return;
     }
-    const counts = core.counters.call(scope.region, `sts:${action}`);
+    const counts = core.counters.call(scope.region, `sts:${action}`, core.directory.accountOf(scope.accessKeyId));
     const token = req.headers['x-amz-security-token'];
     const refusal = core.directory.refusal(scope.accessKeyId, core.clock.now(), Array.isArray(token) ? token[0] : token);
     if (refusal) {

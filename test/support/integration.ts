@@ -67,6 +67,8 @@ const LAB_REGIONS: Record<string, [string, string]> = {
   'scale-out': ['ap-east-2', 'ap-southeast-6'],
   // Account DR injects no Region fault (it revokes an account of its own): it shares the receiver's quiet pair.
   'account-dr': ['me-south-1', 'mx-central-1'],
+  // Account drill and the monitor's account health: no Region fault (it revokes an account of its own): confirm's quiet pair.
+  'account-drill': ['sa-east-1', 'eu-central-2'],
   'chaos-account': ['ca-central-1', 'eu-west-1'],
 };
 

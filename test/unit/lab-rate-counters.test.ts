@@ -28,4 +28,22 @@ describe('lab rate counters', () => {
     c.reset(['r1']);
     expect(Object.keys(c.rates())).toEqual(['r2']);
   });
+
+  it("per account: each account's arrivals on their own; the per-Region view merges them in time order", () => {
+    let now = 0;
+    const c = new CallCounters(() => now, '123456789012');
+    // Two accounts writing alternately, 10 ms apart: 30 writes in one second across both, 15 each.
+    for (let i = 0; i < 30; i++) {
+      c.call('r1', 'PutSecretValue', i % 2 ? '111111111111' : '222222222222');
+      now += 10;
+    }
+    c.call('r1', 'PutSecretValue'); // the default account
+    expect(c.rates(undefined, '111111111111').r1!.write).toMatchObject({ calls: 15, maxPerSecond: 15 });
+    expect(c.rates().r1!.write).toMatchObject({ calls: 31, maxPerSecond: 31, maxAt: 0 });
+    expect(c.accounts()).toEqual(['111111111111', '123456789012', '222222222222']);
+    expect(c.get('r1', 'PutSecretValue')).toEqual({ calls: 31, throttled: 0, failed: 0 });
+    expect(c.snapshotByAccount()['123456789012']).toEqual({ r1: { PutSecretValue: { calls: 1, throttled: 0, failed: 0 } } });
+    c.reset(undefined, ['111111111111']);
+    expect(c.get('r1', 'PutSecretValue').calls).toBe(16);
+  });
 });
