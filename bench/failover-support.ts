@@ -40,6 +40,28 @@ export async function replicationSettled(lab: RunningLab): Promise<void> {
   while (lab.secretsManager.pendingReplications > 0) await sleep(200);
 }
 
+/** Both Regions answer every call after `ms` ± `jitterMs`. */
+export function setBenchLatency(lab: RunningLab, ms: number, jitterMs: number): void {
+  for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, ms, jitterMs);
+}
+
+/**
+ * A failover's fleet: each prefix's secrets (in this order, so names list as seeded) replicated to DR with the
+ * plan's HMAC key, replication settled; then the given latency in both Regions.
+ */
+export async function seedFailoverFleet(
+  lab: RunningLab,
+  planName: string,
+  fleets: Array<[prefix: string, count: number]>,
+  ms: number,
+  jitterMs: number,
+): Promise<void> {
+  for (const [prefix, count] of fleets) seedReplicated(lab, prefix, count);
+  seedHmacKey(lab, planName);
+  await replicationSettled(lab);
+  setBenchLatency(lab, ms, jitterMs);
+}
+
 /** A plan over `prefix` with the given extra `failover:` lines (YAML, indented by two spaces). */
 export function benchPlan(name: string, prefix: string, failoverYaml: string): Plan {
   const { plan, problems } = parsePlanText(

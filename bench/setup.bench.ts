@@ -17,7 +17,7 @@ import { ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/
 import { setupWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { PlanSchema } from '../domain/plan.js';
 import { QUICK, writeResult } from './results.js';
-import { assertTemporalCost, describeTemporalCost, measureTemporalCost } from './support.js';
+import { assertTemporalCost, describeTemporalCost, measureBaselines, measureTemporalCost } from './support.js';
 import { LabClient } from '../lab/client.js';
 import { installRuntime } from '../worker/runtime.js';
 import { arg, startBenchStack } from './support.js';
@@ -73,16 +73,7 @@ async function main(): Promise<void> {
     const sm = new SecretsManagerClient({ region: PRIMARY });
     cleanups.push(async () => sm.destroy());
     const replicate = (name: string) => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }] }));
-    await new Promise((r) => setTimeout(r, 1_100));
-    const s0 = Date.now();
-    let seqFailed = 0;
-    for (let i = 0; i < baselineN; i++) await replicate(`bench/seq/s${String(i).padStart(5, '0')}`).catch(() => seqFailed++);
-    const seqS = (Date.now() - s0) / 1000;
-    await new Promise((r) => setTimeout(r, 1_100));
-    const a0 = Date.now();
-    const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => replicate(`bench/all/s${String(i).padStart(5, '0')}`)));
-    const allS = (Date.now() - a0) / 1000;
-    const allFailed = all.filter((r) => r.status === 'rejected').length;
+    const { seqS, seqFailed, allS, allFailed } = await measureBaselines(baselineN, replicate);
     const seqForN = (seqS * n) / baselineN;
     const baselines = {
       sequentialSdkLoop: {
