@@ -50,7 +50,7 @@ import type { RegionClients } from './clients.js';
 import { describeAwsError, errorReason, isBatchFailure, isNotFound, toFailure } from './aws-errors.js';
 import { createBackupActivities } from './backup.activities.js';
 import { fencePolicy, withoutFence } from './failover.activities.js';
-import { createLineageActivities, requestToken } from './lineage.activities.js';
+import { createLineageActivities, requestToken, writeRecordSecret } from './lineage.activities.js';
 import { pool, type PeerClients } from './replication.activities.js';
 import { writeGovernor } from './write-governor.js';
 
@@ -342,22 +342,15 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           part,
           names,
         };
-        try {
-          await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
-            sm.createSecret({
-              Name: name,
-              Description: 'secrets-dr: secrets a failback verified (names only; never values)',
-              SecretString: JSON.stringify(record),
-              ClientRequestToken: requestToken('failback-record', input.planName, input.failbackId, part),
-              Tags: [
-                { Key: 'secrets-dr:plan', Value: input.planName },
-                { Key: 'secrets-dr:role', Value: 'failback-record' },
-              ],
-            }),
-          );
-        } catch (err) {
-          if (describeAwsError(err).name !== 'ResourceExistsException') throw toFailure(err, `CreateSecret ${name}`, region);
-        }
+        await writeRecordSecret(sm, region, {
+          name,
+          description: 'secrets-dr: secrets a failback verified (names only; never values)',
+          body: record,
+          planName: input.planName,
+          role: 'failback-record',
+          tokenParts: [input.failbackId, part],
+          writeQuotaShare: input.writeQuotaShare,
+        });
         heartbeat();
       }
       return { records: written };

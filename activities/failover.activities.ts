@@ -35,7 +35,7 @@ import {
 import { ErrorType } from '../domain/errors.js';
 import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, errorReason, isBatchFailure, isNotFound, isTransient, toFailure } from './aws-errors.js';
-import { hmacOf, requestToken } from './lineage.activities.js';
+import { hmacOf, writeRecordSecret } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 import { forEachListedSecret } from './list-secrets.js';
 import { rotationRulesOf } from './inventory.activities.js';
@@ -537,24 +537,16 @@ export function createFailoverActivities(clients: FailoverClients) {
       } catch (err) {
         if (!isNotFound(err)) throw toFailure(err, `DescribeSecret ${name}`, region);
       }
-      try {
-        await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
-          sm.createSecret({
-            Name: name,
-            Description: 'secrets-dr: lineage at failover (version ids, staging labels, HMACs; never values)',
-            SecretString: JSON.stringify(record),
-            ClientRequestToken: requestToken('failover-lineage', input.planName, input.failoverId, batch),
-            Tags: [
-              { Key: 'secrets-dr:plan', Value: input.planName },
-              { Key: 'secrets-dr:role', Value: 'failover-lineage' },
-              { Key: FAILOVER_TAG, Value: input.failoverId },
-            ],
-          }),
-        );
-      } catch (err) {
-        if (describeAwsError(err).name === 'ResourceExistsException') continue;
-        throw toFailure(err, `CreateSecret ${name}`, region);
-      }
+      await writeRecordSecret(sm, region, {
+        name,
+        description: 'secrets-dr: lineage at failover (version ids, staging labels, HMACs; never values)',
+        body: record,
+        planName: input.planName,
+        role: 'failover-lineage',
+        tokenParts: [input.failoverId, batch],
+        writeQuotaShare: input.writeQuotaShare,
+        tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }],
+      });
     }
     return first;
   }
