@@ -167,8 +167,8 @@ async function main(): Promise<void> {
       await pm.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }], ForceOverwriteReplicaSecret: true }));
     };
     log(`baselines on ${baselineN} secrets`);
-    const { seqS, seqFailed, allS, allFailed } = await measureBaselines(baselineN, naive);
-    const seqForN = (seqS * n) / baselineN;
+    const { sequentialSdkLoop: seq, unboundedPromiseAll } = await measureBaselines(baselineN, n, naive);
+    const [seqS, seqForN, allS, allFailed] = [seq.seconds, seq.extrapolatedSecondsForN, unboundedPromiseAll.seconds, unboundedPromiseAll.failedAfterSdkRetries];
 
     const result = {
       benchmark: 'failback',
@@ -201,15 +201,8 @@ async function main(): Promise<void> {
       },
       baselines: {
         note: 'runbook script: GetSecretValue (DR) + PutSecretValue (primary) + ReplicateSecretToRegions(ForceOverwriteReplicaSecret) per secret; no backup, no reconcile: every secret written, DR-side history lost',
-        sequentialSdkLoop: {
-          measuredOn: baselineN,
-          seconds: seqS,
-          failed: seqFailed,
-          extrapolatedSecondsForN: seqForN,
-          extrapolated: baselineN < n,
-          ratioVsOurs: seqForN / wallS,
-        },
-        unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+        sequentialSdkLoop: { ...seq, ratioVsOurs: seqForN / wallS },
+        unboundedPromiseAll,
       },
     };
     const out = writeResult('failback', result);

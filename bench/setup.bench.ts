@@ -73,19 +73,11 @@ async function main(): Promise<void> {
     const sm = new SecretsManagerClient({ region: PRIMARY });
     cleanups.push(async () => sm.destroy());
     const replicate = (name: string) => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }] }));
-    const { seqS, seqFailed, allS, allFailed } = await measureBaselines(baselineN, replicate);
-    const seqForN = (seqS * n) / baselineN;
+    const { sequentialSdkLoop: seq, unboundedPromiseAll } = await measureBaselines(baselineN, n, replicate);
+    const [seqS, seqForN, allS, allFailed] = [seq.seconds, seq.extrapolatedSecondsForN, unboundedPromiseAll.seconds, unboundedPromiseAll.failedAfterSdkRetries];
     const baselines = {
-      sequentialSdkLoop: {
-        measuredOn: baselineN,
-        seconds: seqS,
-        failed: seqFailed,
-        extrapolatedSecondsForN: seqForN,
-        extrapolated: baselineN < n,
-        ratioVsBound: seqForN / bound,
-        writeShareTaken: baselineN / seqS / 50,
-      },
-      unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+      sequentialSdkLoop: { ...seq, ratioVsBound: seqForN / bound, writeShareTaken: baselineN / seqS / 50 },
+      unboundedPromiseAll,
     };
     console.log(
       `baseline sequential SDK loop: ${baselineN} in ${seqS.toFixed(1)} s (${(baselineN / seqS).toFixed(1)}/s, ${(baselines.sequentialSdkLoop.writeShareTaken * 100).toFixed(0)} % of the write quota) → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''}`,

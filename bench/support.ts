@@ -25,24 +25,25 @@ export const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * The runbook-script baselines of a benchmark: `call` on `n` secrets `bench/seq/s00000…` one after the other,
- * then on `bench/all/s00000…` all at once (an unbounded Promise.all, the SDK's default retries), each after a
- * fresh second of the write bucket. Failed calls are counted, not thrown.
+ * The runbook-script baselines of a benchmark: `call` on `baselineN` secrets `bench/seq/s00000…` one after the
+ * other, then on `bench/all/s00000…` all at once (an unbounded Promise.all, the SDK's default retries), each after
+ * a fresh second of the write bucket. Failed calls are counted, not thrown; the loop's time is extrapolated to `n`.
  */
-export async function measureBaselines(
-  n: number,
-  call: (name: string) => Promise<unknown>,
-): Promise<{ seqS: number; seqFailed: number; allS: number; allFailed: number }> {
+export async function measureBaselines(baselineN: number, n: number, call: (name: string) => Promise<unknown>) {
   const name = (group: 'seq' | 'all', i: number) => `bench/${group}/s${String(i).padStart(5, '0')}`;
   await sleep(1_100);
   const s0 = Date.now();
-  let seqFailed = 0;
-  for (let i = 0; i < n; i++) await call(name('seq', i)).catch(() => seqFailed++);
-  const seqS = (Date.now() - s0) / 1_000;
+  let failed = 0;
+  for (let i = 0; i < baselineN; i++) await call(name('seq', i)).catch(() => failed++);
+  const seconds = (Date.now() - s0) / 1_000;
   await sleep(1_100);
   const a0 = Date.now();
-  const all = await Promise.allSettled(Array.from({ length: n }, (_, i) => call(name('all', i))));
-  return { seqS, seqFailed, allS: (Date.now() - a0) / 1_000, allFailed: all.filter((r) => r.status === 'rejected').length };
+  const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => call(name('all', i))));
+  const allFailed = all.filter((r) => r.status === 'rejected').length;
+  return {
+    sequentialSdkLoop: { measuredOn: baselineN, seconds, failed, extrapolatedSecondsForN: (seconds * n) / baselineN, extrapolated: baselineN < n },
+    unboundedPromiseAll: { measuredOn: baselineN, seconds: (Date.now() - a0) / 1_000, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+  };
 }
 
 export interface BenchStack {
