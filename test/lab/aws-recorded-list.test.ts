@@ -18,13 +18,7 @@ import { DR, eventually, fieldsOf, labPerTest, sm } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-labPerTest(
-  (l, client) => {
-    lab = l;
-    c = client;
-  },
-  { maxAttempts: 1 },
-);
+labPerTest((l, client) => ([lab, c] = [l, client]), { maxAttempts: 1 });
 
 async function make(Name: string, Description?: string, Tags?: Tag[]): Promise<void> {
   await c.send(new CreateSecretCommand({ Name, SecretString: 's', Description, Tags }));

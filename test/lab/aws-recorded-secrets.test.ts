@@ -32,13 +32,7 @@ import { awsError, fieldsOf, P, rawCall, sleep, labPerTest } from './helpers.js'
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-labPerTest(
-  (l, client) => {
-    lab = l;
-    c = client;
-  },
-  { maxAttempts: 1 },
-);
+labPerTest((l, client) => ([lab, c] = [l, client]), { maxAttempts: 1 });
 
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 const DELETED = "You can't perform this operation on the secret because it was marked for deletion.";

@@ -24,8 +24,7 @@ let lab: RunningLab;
 let c: SecretsManagerClient;
 labPerTest(
   async (l, client) => {
-    lab = l;
-    c = client;
+    [lab, c] = [l, client];
     await c.send(new CreateSecretCommand({ Name: 'f/s', SecretString: 'x' }));
   },
   { maxAttempts: 1 },

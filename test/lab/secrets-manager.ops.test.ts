@@ -30,10 +30,7 @@ import { P, rejection, labPerTest } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-labPerTest((l, client) => {
-  lab = l;
-  c = client;
-});
+labPerTest((l, client) => ([lab, c] = [l, client]));
 
 const TOKEN_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 

@@ -27,10 +27,7 @@ const notFound = (name: string) => `An error occurred (ParameterNotFound) when r
 
 let lab: RunningLab;
 let primary: SecretsManagerClient;
-labPerTest((l, client) => {
-  lab = l;
-  primary = client;
-});
+labPerTest((l, client) => ([lab, primary] = [l, client]));
 
 /** One SSM call as the SDKs send it. */
 const ssm = (region: string, op: string, body: unknown): Promise<RawAnswer> => rawAwsCall(lab, region, `AmazonSSM.${op}`, 'ssm', body);
