@@ -51,6 +51,16 @@ async function fleet(tag: string, extra = ''): Promise<{ plan: Plan; names: stri
   return { plan: { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } }, names, values };
 }
 
+/** After a test with an outage: the primary answers again; the plan's recover and pending fence workflows are ended. */
+async function endOutage(planName: string): Promise<void> {
+  await h.lab!.fault('clear', { region: h.primaryRegion });
+  for (const id of [recoverWorkflowId(planName), fenceWorkflowId(planName, h.primaryRegion)])
+    await h.client.workflow
+      .getHandle(id)
+      .terminate('test done')
+      .catch(() => undefined);
+}
+
 describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONLY})`, () => {
   it.each(SEEDS)(
     'seed %i: flapping DR Region, throttling at 5 TPS, latency spikes and fail-next bursts during a failover: it finishes, every secret with an explicit outcome',
@@ -197,15 +207,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       expect(runs.length, `${out.join('\n')}\n${runs.join('\n')}\n${JSON.stringify(journal)}`).toBe(1);
       expect((await h.lab!.counters([h.drRegion]))[h.drRegion]?.StopReplicationToReplica).toMatchObject({ calls: N, failed: 0 });
     } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-      await h.client.workflow
-        .getHandle(recoverWorkflowId(plan.name))
-        .terminate('test done')
-        .catch(() => undefined);
-      await h.client.workflow
-        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(plan.name);
     }
   }, 120_000);
 
@@ -248,15 +250,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${failoverWorkflowId(plan.name)}'` })) runs.push(wf.runId);
       expect(runs).toHaveLength(1);
     } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-      await h.client.workflow
-        .getHandle(recoverWorkflowId(plan.name))
-        .terminate('test done')
-        .catch(() => undefined);
-      await h.client.workflow
-        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(plan.name);
     }
   }, 120_000);
 });
