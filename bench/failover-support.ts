@@ -18,7 +18,7 @@ export const PRIMARY = 'ap-northeast-1';
 export const DR = 'ap-northeast-3';
 
 /** `count` secrets `<prefix>s00000…` in the primary Region, replicated to DR (seeded without quotas). */
-export function seedReplicated(lab: RunningLab, prefix: string, count: number, from = 0): void {
+function seedReplicated(lab: RunningLab, prefix: string, count: number, from = 0): void {
   for (let i = 0; i < count; i += 1_000) {
     lab.secretsManager.seed(
       PRIMARY,
@@ -32,11 +32,11 @@ export function seedReplicated(lab: RunningLab, prefix: string, count: number, f
 }
 
 /** The plan's HMAC key, replicated to DR (as setup leaves it). */
-export function seedHmacKey(lab: RunningLab, planName: string): void {
+function seedHmacKey(lab: RunningLab, planName: string): void {
   lab.secretsManager.seed(PRIMARY, [{ name: hmacKeySecretName(planName), value: randomBytes(32).toString('base64'), replicaRegions: [DR] }]);
 }
 
-export async function replicationSettled(lab: RunningLab): Promise<void> {
+async function replicationSettled(lab: RunningLab): Promise<void> {
   while (lab.secretsManager.pendingReplications > 0) await sleep(200);
 }
 
