@@ -85,6 +85,16 @@ async function endOutage(workflowId: string): Promise<void> {
   await stopRecover(workflowId);
 }
 
+/** The i-th alarm hint about the primary (each its own dedup key: none is a re-delivery). */
+const alarmHint = (tag: string, i: number): RecoveryHint => ({
+  eventId: `${tag}-${i}`,
+  dedupKey: `${tag}-${i}`,
+  kind: 'alarm',
+  region: PRIMARY,
+  summary: `alarm ${i}`,
+  receivedAt: new Date().toISOString(),
+});
+
 const recoverStatus = (plan: Plan): Promise<RecoverStatus> =>
   h.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
 
@@ -160,14 +170,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'),
       { interval: 200 },
     );
-    const hint = (i: number): RecoveryHint => ({
-      eventId: `flap-${i}`,
-      dedupKey: `flap-${i}`,
-      kind: 'alarm',
-      region: PRIMARY,
-      summary: `alarm ${i}`,
-      receivedAt: new Date().toISOString(),
-    });
+    const hint = (i: number) => alarmHint('flap', i);
     try {
       for (let i = 0; i < 4; i++) {
         await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
@@ -205,14 +208,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       ),
       { interval: 200 },
     );
-    const hint = (i: number): RecoveryHint => ({
-      eventId: `denied-${i}`,
-      dedupKey: `denied-${i}`,
-      kind: 'alarm',
-      region: PRIMARY,
-      summary: `alarm ${i}`,
-      receivedAt: new Date().toISOString(),
-    });
+    const hint = (i: number) => alarmHint('denied', i);
     try {
       for (const [i, error] of [
         [0, 'AccessDeniedException'],
