@@ -51,9 +51,32 @@ export function isUnreachable(err: unknown): boolean {
   return /socket hang up|ECONNRESET|ECONNREFUSED|connect ETIMEDOUT/i.test(info.message);
 }
 
+/** Throttled: the AWS error names and messages of rate limiting, and our own WriteLeaseLost (domain/aws-error-class.ts). */
 export function isThrottling(err: unknown): boolean {
   const info = describeAwsError(err);
   return classifyAwsErrorName(info.name, undefined, info.message) === 'throttled';
+}
+
+const INTERNAL_ERRORS = new Set(['InternalServiceError', 'InternalFailure', 'ServiceUnavailableException']);
+
+/** Retryable answers that are not throttling (the governor absorbs that): no answer, 5xx, internal errors. */
+export function isTransient(err: unknown): boolean {
+  return isUnreachable(err) || INTERNAL_ERRORS.has(describeAwsError(err).name);
+}
+
+/**
+ * A batch activity's failure, not one secret's: the Region is down (also as our RegionUnreachable failure), throttled
+ * through the governor's retries (or its write lease is lost), or answers 5xx. The batch throws it and Temporal retries
+ * the batch; any other error is that secret's outcome.
+ */
+export function isBatchFailure(err: unknown): boolean {
+  return (err instanceof ApplicationFailure && err.type === ErrorType.RegionUnreachable) || isTransient(err) || isThrottling(err);
+}
+
+/** An error as one secret's reason in a report: the AWS error's name and message, bounded. */
+export function errorReason(err: unknown): string {
+  const i = describeAwsError(err);
+  return `${i.name}: ${i.message}`.slice(0, 300);
 }
 
 /**

@@ -47,10 +47,10 @@ import { backupName } from '../domain/replication.js';
 import { backupCovers } from '../domain/backup.js';
 import { FENCE_TAG } from '../domain/status.js';
 import type { RegionClients } from './clients.js';
-import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
+import { describeAwsError, errorReason, isBatchFailure, isNotFound, toFailure } from './aws-errors.js';
 import { createBackupActivities } from './backup.activities.js';
 import { fencePolicy, withoutFence } from './failover.activities.js';
-import { createLineageActivities, requestToken } from './lineage.activities.js';
+import { createLineageActivities, requestToken, writeRecordSecret } from './lineage.activities.js';
 import { pool, type PeerClients } from './replication.activities.js';
 import { writeGovernor } from './write-governor.js';
 
@@ -60,14 +60,6 @@ interface ItemFailure {
   skipped?: boolean;
   reason?: string;
 }
-
-const reasonOf = (err: unknown) => {
-  const i = describeAwsError(err);
-  return `${i.name}: ${i.message}`.slice(0, 300);
-};
-/** Region down, throttled through the governor's retries, 5xx: the batch's failure (retried by Temporal), not one secret's. */
-const isBatchFailure = (err: unknown) =>
-  isUnreachable(err) || isThrottling(err) || ['InternalServiceError', 'InternalFailure', 'ServiceUnavailableException'].includes(describeAwsError(err).name);
 
 /** `pool` with a heartbeat after every secret: a killed worker is noticed within the heartbeat timeout. */
 const each = <T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> =>
@@ -350,22 +342,15 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           part,
           names,
         };
-        try {
-          await writeGovernor(`${region}/create`, input.writeQuotaShare).write(() =>
-            sm.createSecret({
-              Name: name,
-              Description: 'secrets-dr: secrets a failback verified (names only; never values)',
-              SecretString: JSON.stringify(record),
-              ClientRequestToken: requestToken('failback-record', input.planName, input.failbackId, part),
-              Tags: [
-                { Key: 'secrets-dr:plan', Value: input.planName },
-                { Key: 'secrets-dr:role', Value: 'failback-record' },
-              ],
-            }),
-          );
-        } catch (err) {
-          if (describeAwsError(err).name !== 'ResourceExistsException') throw toFailure(err, `CreateSecret ${name}`, region);
-        }
+        await writeRecordSecret(sm, region, {
+          name,
+          description: 'secrets-dr: secrets a failback verified (names only; never values)',
+          body: record,
+          planName: input.planName,
+          role: 'failback-record',
+          tokenParts: [input.failbackId, part],
+          writeQuotaShare: input.writeQuotaShare,
+        });
         heartbeat();
       }
       return { records: written };
@@ -387,7 +372,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `fencing ${name} for re-replication`, region);
           if ((err as { type?: string }).type) throw err;
-          return { name, ok: false, reason: `could not fence ${name} in ${region} before overwriting it: ${reasonOf(err)}` };
+          return { name, ok: false, reason: `could not fence ${name} in ${region} before overwriting it: ${errorReason(err)}` };
         }
       });
     },
@@ -410,7 +395,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           return { name, ok: true };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `lifting failback's fence from ${name}`, region);
-          return { name, ok: false, reason: `failback's fence not lifted: ${reasonOf(err)}` };
+          return { name, ok: false, reason: `failback's fence not lifted: ${errorReason(err)}` };
         }
       });
     },
@@ -461,9 +446,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           });
           return { name, ok: true, backup: b.backup, ...(b.reused ? { skipped: true } : {}) };
         } catch (err) {
-          const e = err as { type?: string; message?: string };
-          if (e.type === 'RegionUnreachable' || isBatchFailure(err)) throw err;
-          return { name, ok: false, reason: `backup failed: ${e.message ?? String(err)}` };
+          if (isBatchFailure(err)) throw err;
+          return { name, ok: false, reason: `backup failed: ${(err as Error).message ?? String(err)}` };
         }
       });
     },
@@ -509,7 +493,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `copying ${name} back from ${input.dr}`, region);
           if ((err as { type?: string }).type) throw err; // already an ApplicationFailure
-          return { name, ok: false, reason: `copy-back failed: ${reasonOf(err)}` };
+          return { name, ok: false, reason: `copy-back failed: ${errorReason(err)}` };
         }
       });
     },
@@ -591,7 +575,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `re-replicating ${name} to ${input.target}`, region);
           if ((err as { type?: string }).type) throw err;
-          return { name, ok: false, reason: `re-replication failed: ${reasonOf(err)}` };
+          return { name, ok: false, reason: `re-replication failed: ${errorReason(err)}` };
         }
       });
     },
@@ -611,7 +595,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           return { name, ok: true };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `unfencing ${name}`, region);
-          return { name, ok: false, reason: `unfence failed: ${reasonOf(err)}` };
+          return { name, ok: false, reason: `unfence failed: ${errorReason(err)}` };
         }
       });
     },

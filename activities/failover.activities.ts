@@ -34,8 +34,8 @@ import {
 } from '../domain/failover.js';
 import { ErrorType } from '../domain/errors.js';
 import type { RegionSecretsManager } from './clients.js';
-import { describeAwsError, isNotFound, isThrottling, isUnreachable, toFailure } from './aws-errors.js';
-import { hmacOf, requestToken } from './lineage.activities.js';
+import { describeAwsError, errorReason, isBatchFailure, isNotFound, isTransient, toFailure } from './aws-errors.js';
+import { hmacOf, writeRecordSecret } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 import { forEachListedSecret } from './list-secrets.js';
 import { rotationRulesOf } from './inventory.activities.js';
@@ -101,17 +101,6 @@ function heartbeating<T extends object>(api: T): T {
 }
 
 const tagOf = (d: DescribeSecretResponse, key: string) => (d.Tags ?? []).find((t) => t.Key === key)?.Value;
-
-/** Retryable answers that are not throttling (the governor absorbs that): 5xx, internal errors. */
-function isTransient(err: unknown): boolean {
-  const name = describeAwsError(err).name;
-  return isUnreachable(err) || name === 'InternalServiceError' || name === 'InternalFailure' || name === 'ServiceUnavailableException';
-}
-
-function reasonOf(err: unknown): string {
-  const i = describeAwsError(err);
-  return `${i.name}: ${i.message}`.slice(0, 300);
-}
 
 /** The policy with our fence statement (replacing an older one): domain/failback.ts's deny-statement helper. */
 export function fencePolicy(existing: string | undefined): string {
@@ -355,12 +344,12 @@ export function createFailoverActivities(clients: FailoverClients) {
             return;
           }
           // The Region keeps failing or the quota is taken: Temporal retries the batch (finished secrets are in the heartbeat).
-          if (isThrottling(err) || isTransient(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, region);
+          if (isBatchFailure(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, region);
           // An earlier call whose answer was lost (a timeout the SDK retried by itself) may have promoted it, so the
           // retry is refused as "not a replica": describe, don't assume.
           const now = d?.PrimaryRegion && d.PrimaryRegion !== region ? await describe(d.ARN ?? name).catch(() => undefined) : undefined;
           if (!now || now.DeletedDate || (now.PrimaryRegion && now.PrimaryRegion !== region)) {
-            done.set(name, { name, status: 'failed', reason: reasonOf(err) });
+            done.set(name, { name, status: 'failed', reason: errorReason(err) });
             return;
           }
           d = now;
@@ -398,9 +387,9 @@ export function createFailoverActivities(clients: FailoverClients) {
           });
         } catch (err) {
           // No answer, the quota taken, or this process's lease lapsed (WriteLeaseLost): the batch's failure, retried (on the holder).
-          if (isTransient(err) || isThrottling(err)) throw toFailure(err, `reading back ${name}`, region);
+          if (isBatchFailure(err)) throw toFailure(err, `reading back ${name}`, region);
           outcome.readable = false;
-          outcome.reason = `not readable after promotion: ${reasonOf(err)}`;
+          outcome.reason = `not readable after promotion: ${errorReason(err)}`;
         }
         try {
           // The writable probe, and (once, never overwritten) the record of who promoted it.
@@ -408,9 +397,9 @@ export function createFailoverActivities(clients: FailoverClients) {
           await tags.write(() => sm.tagResource({ SecretId: d!.ARN, Tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }, ...record] }));
           outcome.writable = true;
         } catch (err) {
-          if (isTransient(err) || isThrottling(err)) throw toFailure(err, `TagResource ${name}`, region);
+          if (isBatchFailure(err)) throw toFailure(err, `TagResource ${name}`, region);
           outcome.writable = false;
-          outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}not writable after promotion: ${reasonOf(err)}`;
+          outcome.reason = `${outcome.reason ? `${outcome.reason}; ` : ''}not writable after promotion: ${errorReason(err)}`;
         }
         done.set(name, outcome);
       };
@@ -470,9 +459,9 @@ export function createFailoverActivities(clients: FailoverClients) {
           finished.add(name);
           heartbeat({ finished: [...finished] });
         } catch (err) {
-          if (isUnreachable(err) || isTransient(err) || isThrottling(err)) throw toFailure(err, `fencing ${name}`, region);
+          if (isBatchFailure(err)) throw toFailure(err, `fencing ${name}`, region);
           if (isNotFound(err)) failed.push({ name, reason: `no such secret in ${region}` });
-          else failed.push({ name, reason: reasonOf(err) });
+          else failed.push({ name, reason: errorReason(err) });
         }
       });
       return { fenced, alreadyFenced, failed };
@@ -518,8 +507,8 @@ export function createFailoverActivities(clients: FailoverClients) {
           );
           rehomed++;
         } catch (err) {
-          if (isUnreachable(err) || isTransient(err) || isThrottling(err)) throw toFailure(err, `RotateSecret ${name}`, region);
-          failed.push({ name, reason: reasonOf(err) });
+          if (isBatchFailure(err)) throw toFailure(err, `RotateSecret ${name}`, region);
+          failed.push({ name, reason: errorReason(err) });
         }
         heartbeat();
       });
@@ -560,24 +549,17 @@ export function createFailoverActivities(clients: FailoverClients) {
       } catch (err) {
         if (!isNotFound(err)) throw toFailure(err, `DescribeSecret ${name}`, region);
       }
-      try {
-        await writeGovernor(`${region}/create`, input.writeQuotaShare, input.writeQuotaShareMode).write(() =>
-          sm.createSecret({
-            Name: name,
-            Description: 'secrets-dr: lineage at failover (version ids, staging labels, HMACs; never values)',
-            SecretString: JSON.stringify(record),
-            ClientRequestToken: requestToken('failover-lineage', input.planName, input.failoverId, batch),
-            Tags: [
-              { Key: 'secrets-dr:plan', Value: input.planName },
-              { Key: 'secrets-dr:role', Value: 'failover-lineage' },
-              { Key: FAILOVER_TAG, Value: input.failoverId },
-            ],
-          }),
-        );
-      } catch (err) {
-        if (describeAwsError(err).name === 'ResourceExistsException') continue;
-        throw toFailure(err, `CreateSecret ${name}`, region);
-      }
+      await writeRecordSecret(sm, region, {
+        name,
+        description: 'secrets-dr: lineage at failover (version ids, staging labels, HMACs; never values)',
+        body: record,
+        planName: input.planName,
+        role: 'failover-lineage',
+        tokenParts: [input.failoverId, batch],
+        writeQuotaShare: input.writeQuotaShare,
+        writeQuotaShareMode: input.writeQuotaShareMode,
+        tags: [{ Key: FAILOVER_TAG, Value: input.failoverId }],
+      });
     }
     return first;
   }

@@ -7,14 +7,50 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { heartbeat } from '@temporalio/activity';
 import type { SecretLineage, VersionLineage } from '../domain/lineage.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
-import type { RegionClients } from './clients.js';
-import { isNotFound, toFailure } from './aws-errors.js';
+import type { RegionClients, SecretsManagerApi } from './clients.js';
+import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
 import type { WriteQuotaShareMode } from '../domain/plan.js';
 
 /** A ClientRequestToken (32-64 chars) derived from stable parts, so a retried write is the same write. */
 export function requestToken(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 64);
+}
+
+/** One record secret of a plan: what a failover or a failback leaves in AWS about its run (names, version ids, HMACs; never a value). */
+interface RecordSecret {
+  name: string;
+  description: string;
+  body: unknown;
+  planName: string;
+  /** The `secrets-dr:role` tag, and the first part of the request token. */
+  role: string;
+  /** The rest of the request token: what makes this record one of a kind (run id, part). */
+  tokenParts: string[];
+  writeQuotaShare: number;
+  /** The plan's share mode (absent: the Region governor keeps its current mode). */
+  writeQuotaShareMode?: WriteQuotaShareMode | undefined;
+  tags?: Array<{ Key: string; Value: string }>;
+}
+
+/**
+ * Writes a record secret in `region` through its create governor. Idempotent: the request token comes from the
+ * record's role and parts, and a record that is already there (ResourceExistsException) is written.
+ */
+export async function writeRecordSecret(sm: Pick<SecretsManagerApi, 'createSecret'>, region: string, r: RecordSecret): Promise<void> {
+  try {
+    await writeGovernor(`${region}/create`, r.writeQuotaShare, r.writeQuotaShareMode).write(() =>
+      sm.createSecret({
+        Name: r.name,
+        Description: r.description,
+        SecretString: JSON.stringify(r.body),
+        ClientRequestToken: requestToken(r.role, r.planName, ...r.tokenParts),
+        Tags: [{ Key: 'secrets-dr:plan', Value: r.planName }, { Key: 'secrets-dr:role', Value: r.role }, ...(r.tags ?? [])],
+      }),
+    );
+  } catch (err) {
+    if (describeAwsError(err).name !== 'ResourceExistsException') throw toFailure(err, `CreateSecret ${r.name}`, region);
+  }
 }
 
 export function hmacOf(key: Buffer, value: string | Uint8Array): string {

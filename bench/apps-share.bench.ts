@@ -26,11 +26,10 @@ import {
   benchPlan,
   DR,
   PRIMARY,
-  replicationSettled,
   runFailover,
   seedApplicationSecrets,
-  seedHmacKey,
-  seedReplicated,
+  seedFailoverFleet,
+  setBenchLatency,
   startApplication,
   type AppRate,
   type AppStats,
@@ -74,12 +73,9 @@ async function main(): Promise<void> {
         const name = `apps-${load}-${mode}`;
         const fleet = `bench/${name}/`;
         log(`${name}: seeding ${n} replicated secrets`);
-        for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 0, 0);
-        seedReplicated(lab, fleet, n);
-        seedHmacKey(lab, name);
+        setBenchLatency(lab, 0, 0);
         const appNames = seedApplicationSecrets(lab, DR, `app/${name}/`, 200);
-        await replicationSettled(lab);
-        for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
+        await seedFailoverFleet(lab, name, [[fleet, n]], 30, 10);
         await sleep(1_100); // a full bucket, as after any quiet second
         const plan = benchPlan(name, fleet, MODES[mode]!.yaml);
         lab.counters.reset();

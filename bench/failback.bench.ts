@@ -34,7 +34,7 @@ import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
 import { quotaGroupOf } from '../lab/quotas.js';
-import { arg, assertTemporalCost, describeTemporalCost, log, measureTemporalCost, sleep, startBenchStack } from './support.js';
+import { arg, assertTemporalCost, describeTemporalCost, log, measureBaselines, measureTemporalCost, sleep, startBenchStack } from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../workflows/failback.workflow.js';
 
@@ -167,17 +167,8 @@ async function main(): Promise<void> {
       await pm.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }], ForceOverwriteReplicaSecret: true }));
     };
     log(`baselines on ${baselineN} secrets`);
-    await sleep(1_100);
-    const s0 = Date.now();
-    let seqFailed = 0;
-    for (let i = 0; i < baselineN; i++) await naive(`bench/seq/s${String(i).padStart(5, '0')}`).catch(() => seqFailed++);
-    const seqS = (Date.now() - s0) / 1_000;
-    await sleep(1_100);
-    const a0 = Date.now();
-    const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => naive(`bench/all/s${String(i).padStart(5, '0')}`)));
-    const allS = (Date.now() - a0) / 1_000;
-    const allFailed = all.filter((r) => r.status === 'rejected').length;
-    const seqForN = (seqS * n) / baselineN;
+    const { sequentialSdkLoop: seq, unboundedPromiseAll } = await measureBaselines(baselineN, n, naive);
+    const [seqS, seqForN, allS, allFailed] = [seq.seconds, seq.extrapolatedSecondsForN, unboundedPromiseAll.seconds, unboundedPromiseAll.failedAfterSdkRetries];
 
     const result = {
       benchmark: 'failback',
@@ -210,15 +201,8 @@ async function main(): Promise<void> {
       },
       baselines: {
         note: 'runbook script: GetSecretValue (DR) + PutSecretValue (primary) + ReplicateSecretToRegions(ForceOverwriteReplicaSecret) per secret; no backup, no reconcile: every secret written, DR-side history lost',
-        sequentialSdkLoop: {
-          measuredOn: baselineN,
-          seconds: seqS,
-          failed: seqFailed,
-          extrapolatedSecondsForN: seqForN,
-          extrapolated: baselineN < n,
-          ratioVsOurs: seqForN / wallS,
-        },
-        unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+        sequentialSdkLoop: { ...seq, ratioVsOurs: seqForN / wallS },
+        unboundedPromiseAll,
       },
     };
     const out = writeResult('failback', result);

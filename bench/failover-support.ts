@@ -18,7 +18,7 @@ export const PRIMARY = 'ap-northeast-1';
 export const DR = 'ap-northeast-3';
 
 /** `count` secrets `<prefix>s00000…` in the primary Region, replicated to DR (seeded without quotas). */
-export function seedReplicated(lab: RunningLab, prefix: string, count: number, from = 0): void {
+function seedReplicated(lab: RunningLab, prefix: string, count: number, from = 0): void {
   for (let i = 0; i < count; i += 1_000) {
     lab.secretsManager.seed(
       PRIMARY,
@@ -32,12 +32,34 @@ export function seedReplicated(lab: RunningLab, prefix: string, count: number, f
 }
 
 /** The plan's HMAC key, replicated to DR (as setup leaves it). */
-export function seedHmacKey(lab: RunningLab, planName: string): void {
+function seedHmacKey(lab: RunningLab, planName: string): void {
   lab.secretsManager.seed(PRIMARY, [{ name: hmacKeySecretName(planName), value: randomBytes(32).toString('base64'), replicaRegions: [DR] }]);
 }
 
-export async function replicationSettled(lab: RunningLab): Promise<void> {
+async function replicationSettled(lab: RunningLab): Promise<void> {
   while (lab.secretsManager.pendingReplications > 0) await sleep(200);
+}
+
+/** Both Regions answer every call after `ms` ± `jitterMs`. */
+export function setBenchLatency(lab: RunningLab, ms: number, jitterMs: number): void {
+  for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, ms, jitterMs);
+}
+
+/**
+ * A failover's fleet: each prefix's secrets (in this order, so names list as seeded) replicated to DR with the
+ * plan's HMAC key, replication settled; then the given latency in both Regions.
+ */
+export async function seedFailoverFleet(
+  lab: RunningLab,
+  planName: string,
+  fleets: Array<[prefix: string, count: number]>,
+  ms: number,
+  jitterMs: number,
+): Promise<void> {
+  for (const [prefix, count] of fleets) seedReplicated(lab, prefix, count);
+  seedHmacKey(lab, planName);
+  await replicationSettled(lab);
+  setBenchLatency(lab, ms, jitterMs);
 }
 
 /** A plan over `prefix` with the given extra `failover:` lines (YAML, indented by two spaces). */

@@ -14,7 +14,7 @@ import { SecretsManagerClient, StopReplicationToReplicaCommand } from '@aws-sdk/
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import { QUICK, writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
-import { benchPlan, DR, PRIMARY, replicationSettled, runFailover, seedHmacKey, seedReplicated } from './failover-support.js';
+import { benchPlan, DR, PRIMARY, runFailover, seedFailoverFleet, setBenchLatency } from './failover-support.js';
 
 const SHARE = 0.6;
 const TARGET = 1.15;
@@ -55,17 +55,14 @@ async function main(): Promise<void> {
       const jitter = Math.round(latency / 3);
       const name = `lat${latency}`;
       log(`${latency} ms ± ${jitter}: seeding ${n} + ${baselineN} replicated secrets`);
-      seedReplicated(lab, `bench/${name}/`, n);
-      seedReplicated(lab, `bench/${name}-seq/`, baselineN);
-      seedHmacKey(lab, name);
-      await replicationSettled(lab);
-      const setLatency = () => {
-        for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, latency, jitter);
-      };
-      setLatency();
+      const fleets: Array<[string, number]> = [
+        [`bench/${name}/`, n],
+        [`bench/${name}-seq/`, baselineN],
+      ];
+      await seedFailoverFleet(lab, name, fleets, latency, jitter);
       await sleep(1_100);
       const { report, wallS, stops } = await runFailover(stack, benchPlan(name, `bench/${name}/`, `  writeQuotaShare: ${SHARE}\n`));
-      setLatency(); // runFailover cleared the primary's faults
+      setBenchLatency(lab, latency, jitter); // runFailover cleared the primary's faults
       log(
         `${latency} ms: failover ${wallS.toFixed(1)} s (StopReplicationToReplica from ${stops.firstS.toFixed(1)} s to ${stops.lastS.toFixed(1)} s, last promotion at ${((report.rtoMs ?? 0) / 1_000).toFixed(1)} s) → ratio ${(wallS / bound).toFixed(3)}`,
       );

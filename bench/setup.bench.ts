@@ -17,7 +17,7 @@ import { ReplicateSecretToRegionsCommand, SecretsManagerClient } from '@aws-sdk/
 import { setupWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { PlanSchema } from '../domain/plan.js';
 import { QUICK, writeResult } from './results.js';
-import { assertTemporalCost, describeTemporalCost, measureTemporalCost } from './support.js';
+import { assertTemporalCost, describeTemporalCost, measureBaselines, measureTemporalCost } from './support.js';
 import { LabClient } from '../lab/client.js';
 import { installRuntime } from '../worker/runtime.js';
 import { arg, startBenchStack } from './support.js';
@@ -73,28 +73,11 @@ async function main(): Promise<void> {
     const sm = new SecretsManagerClient({ region: PRIMARY });
     cleanups.push(async () => sm.destroy());
     const replicate = (name: string) => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: name, AddReplicaRegions: [{ Region: DR }] }));
-    await new Promise((r) => setTimeout(r, 1_100));
-    const s0 = Date.now();
-    let seqFailed = 0;
-    for (let i = 0; i < baselineN; i++) await replicate(`bench/seq/s${String(i).padStart(5, '0')}`).catch(() => seqFailed++);
-    const seqS = (Date.now() - s0) / 1000;
-    await new Promise((r) => setTimeout(r, 1_100));
-    const a0 = Date.now();
-    const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => replicate(`bench/all/s${String(i).padStart(5, '0')}`)));
-    const allS = (Date.now() - a0) / 1000;
-    const allFailed = all.filter((r) => r.status === 'rejected').length;
-    const seqForN = (seqS * n) / baselineN;
+    const { sequentialSdkLoop: seq, unboundedPromiseAll } = await measureBaselines(baselineN, n, replicate);
+    const [seqS, seqForN, allS, allFailed] = [seq.seconds, seq.extrapolatedSecondsForN, unboundedPromiseAll.seconds, unboundedPromiseAll.failedAfterSdkRetries];
     const baselines = {
-      sequentialSdkLoop: {
-        measuredOn: baselineN,
-        seconds: seqS,
-        failed: seqFailed,
-        extrapolatedSecondsForN: seqForN,
-        extrapolated: baselineN < n,
-        ratioVsBound: seqForN / bound,
-        writeShareTaken: baselineN / seqS / 50,
-      },
-      unboundedPromiseAll: { measuredOn: baselineN, seconds: allS, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+      sequentialSdkLoop: { ...seq, ratioVsBound: seqForN / bound, writeShareTaken: baselineN / seqS / 50 },
+      unboundedPromiseAll,
     };
     console.log(
       `baseline sequential SDK loop: ${baselineN} in ${seqS.toFixed(1)} s (${(baselineN / seqS).toFixed(1)}/s, ${(baselines.sequentialSdkLoop.writeShareTaken * 100).toFixed(0)} % of the write quota) → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''}`,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { LabOptions, RunningLab } from '../lab/server.js';
-import { LAB_CREDENTIALS, type TemporalServer } from '../lab/stack.js';
+import { labWorkerEnv, type TemporalServer } from '../lab/stack.js';
 import { startEmbeddedStack } from '../cli/embedded-stack.js';
 import proto from '@temporalio/proto';
 
@@ -23,6 +23,28 @@ export function arg(name: string, fallback: number): number {
 
 export const log = (l: string) => process.stderr.write(`[bench] ${l}\n`);
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The runbook-script baselines of a benchmark: `call` on `baselineN` secrets `bench/seq/s00000…` one after the
+ * other, then on `bench/all/s00000…` all at once (an unbounded Promise.all, the SDK's default retries), each after
+ * a fresh second of the write bucket. Failed calls are counted, not thrown; the loop's time is extrapolated to `n`.
+ */
+export async function measureBaselines(baselineN: number, n: number, call: (name: string) => Promise<unknown>) {
+  const name = (group: 'seq' | 'all', i: number) => `bench/${group}/s${String(i).padStart(5, '0')}`;
+  await sleep(1_100);
+  const s0 = Date.now();
+  let failed = 0;
+  for (let i = 0; i < baselineN; i++) await call(name('seq', i)).catch(() => failed++);
+  const seconds = (Date.now() - s0) / 1_000;
+  await sleep(1_100);
+  const a0 = Date.now();
+  const all = await Promise.allSettled(Array.from({ length: baselineN }, (_, i) => call(name('all', i))));
+  const allFailed = all.filter((r) => r.status === 'rejected').length;
+  return {
+    sequentialSdkLoop: { measuredOn: baselineN, seconds, failed, extrapolatedSecondsForN: (seconds * n) / baselineN, extrapolated: baselineN < n },
+    unboundedPromiseAll: { measuredOn: baselineN, seconds: (Date.now() - a0) / 1_000, failedAfterSdkRetries: allFailed, failedShare: allFailed / baselineN },
+  };
+}
 
 export interface BenchStack {
   lab: RunningLab;
@@ -55,17 +77,7 @@ const CLI_RUN = fileURLToPath(new URL('../cli/run.js', import.meta.url));
 /** A `secrets-dr worker` process (built code) on the given lab and Temporal server; resolves once it polls. */
 export async function spawnWorkerProcess(opts: { temporalAddress: string; labUrl: string; prefix: string; regions: string[] }): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI_RUN, 'worker', '--regions', opts.regions.join(',')], {
-    env: {
-      ...process.env,
-      ...LAB_CREDENTIALS,
-      TEMPORAL_ADDRESS: opts.temporalAddress,
-      SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
-      AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl,
-      AWS_REGION: opts.regions[0],
-      SECRETS_DR_LOG_LEVEL: 'WARN',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    },
+    env: { ...process.env, ...labWorkerEnv(opts) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -16,7 +16,7 @@ import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secret
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import { QUICK, writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
-import { benchPlan, DR, PRIMARY, replicationSettled, runFailover, seedHmacKey, seedReplicated } from './failover-support.js';
+import { benchPlan, DR, PRIMARY, runFailover, seedFailoverFleet } from './failover-support.js';
 
 const SHARE = 0.6;
 const SLACK_S = 5;
@@ -28,12 +28,17 @@ async function main(): Promise<void> {
   const { lab, cleanups } = stack;
   const fleet = 'bench/tier/';
   // The rest first in name order (`bench/tier/rest/…` < `bench/tier/zero/…`): tier0 is listed last.
-  seedReplicated(lab, `${fleet}rest/`, n - tier0);
-  seedReplicated(lab, `${fleet}zero/`, tier0);
-  seedHmacKey(lab, 'tier0');
-  await replicationSettled(lab);
+  await seedFailoverFleet(
+    lab,
+    'tier0',
+    [
+      [`${fleet}rest/`, n - tier0],
+      [`${fleet}zero/`, tier0],
+    ],
+    30,
+    10,
+  );
   const names = Array.from({ length: tier0 }, (_, i) => `${fleet}zero/s${String(i).padStart(5, '0')}`);
-  for (const r of [PRIMARY, DR]) lab.faults.setLatency(r, 30, 10);
   const plan = benchPlan('tier0', fleet, `  writeQuotaShare: ${SHARE}\n  groups:\n    - name: tier0\n      match: { prefix: ${fleet}zero/ }\n`);
   const target = tier0 / (SHARE * REGION_WRITE_TPS) + SLACK_S;
 

@@ -59,6 +59,11 @@ export async function requireWorker(c: Connected): Promise<void> {
   }
 }
 
+/** Start options on the workflow queue of this process's prefix, one run per id: a second start attaches to the running one. */
+export function oneRunPerId(c: Connected, workflowId: string) {
+  return { taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX), workflowId, workflowIdConflictPolicy: 'USE_EXISTING' as const };
+}
+
 interface WithTemporalOptions {
   /** Refuse first when no worker polls the workflow queue (work nobody would pick up). */
   worker?: boolean;

@@ -82,17 +82,8 @@ export function hintFromEvent(plan: Plan, event: InboundEvent, receivedAt: strin
     if (!plan.health.alarms.includes(alarmName)) return { ignored: `alarm ${alarmName} is not one of plan ${plan.name}'s health.alarms` };
     if (state.value !== 'ALARM') return { ignored: `alarm ${alarmName} is ${state.value}, not ALARM` };
     if (!regions.has(event.region)) return { ignored: `alarm in ${event.region}, which is not a Region of plan ${plan.name}` };
-    return {
-      hint: {
-        eventId: event.id,
-        dedupKey: `alarm:${event.region}:${alarmName}:${state.timestamp ?? event.id}`,
-        kind: 'alarm',
-        region: event.region,
-        deliveredIn: event.region,
-        summary: `CloudWatch alarm ${alarmName} in ${event.region} is ALARM`,
-        receivedAt,
-      },
-    };
+    const summary = `CloudWatch alarm ${alarmName} in ${event.region} is ALARM`;
+    return hintOf(event, 'alarm', event.region, `alarm:${event.region}:${alarmName}:${state.timestamp ?? event.id}`, summary, receivedAt);
   }
   const d = event.detail;
   if (d.service.toUpperCase() !== 'SECRETSMANAGER') return { ignored: `AWS Health event for ${d.service}, not SECRETSMANAGER` };
@@ -100,18 +91,14 @@ export function hintFromEvent(plan: Plan, event: InboundEvent, receivedAt: strin
   if (d.statusCode === 'closed') return { ignored: 'AWS Health issue is closed' };
   const affected = d.eventRegion ?? event.region;
   if (!regions.has(affected)) return { ignored: `AWS Health issue in ${affected}, which is not a Region of plan ${plan.name}` };
-  return {
-    hint: {
-      eventId: event.id,
-      // Both delivered copies (affected Region + backup Region) carry the same eventArn and communicationId.
-      dedupKey: `health:${d.eventArn}:${d.communicationId ?? ''}:${d.statusCode ?? ''}`,
-      kind: 'health',
-      region: affected,
-      deliveredIn: event.region,
-      summary: `AWS Health ${d.eventTypeCode ?? 'issue'} for Secrets Manager in ${affected}`,
-      receivedAt,
-    },
-  };
+  // Both delivered copies (affected Region + backup Region) carry the same eventArn and communicationId.
+  const dedupKey = `health:${d.eventArn}:${d.communicationId ?? ''}:${d.statusCode ?? ''}`;
+  return hintOf(event, 'health', affected, dedupKey, `AWS Health ${d.eventTypeCode ?? 'issue'} for Secrets Manager in ${affected}`, receivedAt);
+}
+
+/** The hint an event gives about `region` (delivered in the event's envelope Region). */
+function hintOf(event: InboundEvent, kind: 'alarm' | 'health', region: string, dedupKey: string, summary: string, receivedAt: string): HintDecision {
+  return { hint: { eventId: event.id, dedupKey, kind, region, deliveredIn: event.region, summary, receivedAt } };
 }
 
 /** Header carrying the receiver's API key (the EventBridge connection's ApiKeyName). */

@@ -90,6 +90,21 @@ export function stackEnv(info: StackInfo): Record<string, string> {
   return env;
 }
 
+/** The environment of a `secrets-dr worker` process on a lab and a Temporal server (benchmarks and crash tests spawn one). */
+export function labWorkerEnv(o: { temporalAddress: string; labUrl: string; prefix: string; regions: string[] }): Record<string, string> {
+  return {
+    ...LAB_CREDENTIALS,
+    TEMPORAL_ADDRESS: o.temporalAddress,
+    SECRETS_DR_TASK_QUEUE_PREFIX: o.prefix,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: o.labUrl,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: o.labUrl,
+    AWS_ENDPOINT_URL_STS: o.labUrl,
+    AWS_REGION: o.regions[0] ?? 'ap-northeast-1',
+    SECRETS_DR_LOG_LEVEL: 'WARN',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
 export function exportLines(env: Record<string, string>): string[] {
   return Object.entries(env).map(([k, v]) => `export ${k}=${shellQuote(v)}`);
 }

@@ -3,7 +3,6 @@
  * (one per secret, merged back from the chunk children), the per-secret asks and their answers,
  * warnings and the figures of its report. The steps (failback*.steps.ts) read and fill it.
  */
-import { patched, workflowInfo } from '@temporalio/workflow';
 import { expectedPromotionMs, PROGRESS_SETTLED_LIMIT, settledOf } from '../domain/failover.js';
 import {
   FULL_ITEMS_LIMIT,
@@ -20,8 +19,6 @@ import {
   type SecretFacts,
 } from '../domain/failback.js';
 import type { ApprovalDecision } from '../domain/approval.js';
-import type { OutgoingEvent } from '../domain/events.js';
-import { RUN_STAMP_MS_PATCH, runStamp } from '../domain/ids.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -29,23 +26,12 @@ import { regionActivities } from './activity-options.js';
 import { SIDE_OPTIONS } from './failover-options.js';
 import { FAILBACK_OPTIONS } from './failback-options.js';
 import type { FailbackContext, FailbackMachineInput, FailbackMachineOutput } from './machines/failback.machine.js';
-import { ApprovalGate } from './kit/approval-gate.js';
-import { failureMessage } from './kit/failures.js';
+import { PlanRun } from './plan-run.js';
 
 export type ItemStatus = FailbackItem['status'];
 
-export class FailbackRun {
-  readonly input: ReturnType<typeof FailbackInput.parse>;
-  readonly plan: FailbackInput['plan'];
-  readonly from: string;
+export class FailbackRun extends PlanRun<ReturnType<typeof FailbackInput.parse>> {
   readonly reverse: boolean;
-  readonly share: number;
-  readonly workflowId = workflowInfo().workflowId;
-  readonly started = new Date();
-  /** Replay: runs recorded before the patch keep whole-second stamps. */
-  readonly stamp = runStamp(this.started, patched(RUN_STAMP_MS_PATCH));
-  /** The fleet-wide gate (plan.failover.requireApproval). */
-  readonly gate = new ApprovalGate();
 
   /** The DR Region most failed-over secrets live in (each item names its own: `dr`). */
   to: string;
@@ -58,17 +44,12 @@ export class FailbackRun {
   readonly askFacts = new Map<string, SecretFacts>();
   readonly asks = new Map<string, PendingAsk>();
   readonly answers = new Map<string, ApprovalDecision>();
-  readonly problems: string[] = [];
-  readonly warnings: string[] = [];
   rotation: FailbackReport['rotation'];
   unfenced: number | undefined;
 
   constructor(raw: FailbackInput) {
-    this.input = FailbackInput.parse(raw);
-    this.plan = this.input.plan;
-    this.from = this.plan.primaryRegion;
+    super(FailbackInput.parse(raw));
     this.reverse = this.input.reverse;
-    this.share = this.plan.failover.writeQuotaShare;
     this.to = this.plan.drRegions[0]!.region;
   }
 
@@ -81,15 +62,6 @@ export class FailbackRun {
   }
   writes(region: string) {
     return regionActivities<FailbackActivities>(region, this.input.taskQueuePrefix, FAILBACK_OPTIONS);
-  }
-
-  /** Events are hints: one that cannot be published is a warning. */
-  async publish(region: string, event: OutgoingEvent): Promise<void> {
-    try {
-      await this.side(region).publishEvent({ bus: this.plan.events.bus, event });
-    } catch (err) {
-      this.warnings.push(`event "${event.detailType}" not published in ${region}: ${failureMessage(err)}`);
-    }
   }
 
   /**

@@ -96,12 +96,9 @@ export async function runPreflight(run: FailbackRun, control: () => ControlState
 
 /** The plan's fleet-wide gate; `stillWanted` turns false when the machine left it (cancelled). */
 export async function requestApproval(run: FailbackRun, stillWanted: () => boolean): Promise<FailbackEvent | undefined> {
-  const { plan, from, to, reverse, workflowId } = run;
-  const timeoutMs = plan.failover.approvalTimeout;
+  const { from, to, reverse } = run;
   const subject = `${reverse ? `${to} stays primary, replicating into ${from}` : `${to} → ${from}`} (${run.items.length} secrets)`;
-  return run.gate.wait({ step: 'failback', subject, timeoutMs }, stillWanted, () =>
-    run.publish(from, { detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failback', timeoutMs, subject } }),
-  );
+  return run.requestApproval('failback', subject, from, stillWanted);
 }
 
 /** Secrets that need nobody are reconciled while the asked ones wait for their answer (or a cancel). */

@@ -96,7 +96,7 @@ export async function handOffFence(run: FailoverRun): Promise<undefined> {
 
 export async function announceCompleted(run: FailoverRun, c: FailoverContext): Promise<FailoverEvent> {
   const { plan, workflowId, from, to, mode } = run;
-  await run.publish({
+  await run.publish(to, {
     detailType: 'Failover Completed',
     detail: {
       plan: plan.name,

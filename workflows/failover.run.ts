@@ -4,7 +4,7 @@
  * from the events they return. Also: the per-Region activity proxies and the two reads every step
  * shares (a Region's fleet, publishing an event).
  */
-import { patched, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import type { ChildWorkflowHandle } from '@temporalio/workflow';
 import {
   FULL_OUTCOMES_LIMIT,
   PROGRESS_SETTLED_LIMIT,
@@ -26,8 +26,6 @@ import {
   type RotationReport,
   type SecretOutcome,
 } from '../domain/failover.js';
-import type { OutgoingEvent } from '../domain/events.js';
-import { RUN_STAMP_MS_PATCH, runStamp } from '../domain/ids.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { EventActivities } from '../activities/events.activities.js';
@@ -36,28 +34,15 @@ import { regionActivities } from './activity-options.js';
 import { FENCE_OPTIONS, INSPECT_OPTIONS, SIDE_OPTIONS } from './failover-options.js';
 import type { failoverChunkWorkflow } from './failover-chunk.workflow.js';
 import type { FailoverContext, FailoverMachineInput, FailoverMachineOutput } from './machines/failover.machine.js';
-import { ApprovalGate } from './kit/approval-gate.js';
-import { failureMessage } from './kit/failures.js';
-import { writeShareOf, type WriteShare } from '../domain/plan.js';
+import { PlanRun } from './plan-run.js';
 
-export class FailoverRun {
-  readonly input: ReturnType<typeof FailoverInput.parse>;
-  readonly plan: FailoverInput['plan'];
-  readonly from: string;
+export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>> {
   readonly to: string;
-  readonly share: number;
-  /** The plan's share and mode, as every writing activity of the run takes them. */
-  readonly writeShare: WriteShare;
-  readonly workflowId = workflowInfo().workflowId;
-  readonly started = new Date();
-  /** Replay: runs recorded before the patch keep whole-second stamps. */
-  readonly failoverId = runStamp(this.started, patched(RUN_STAMP_MS_PATCH));
-  readonly gate = new ApprovalGate();
+  /** This failover's id: the run's stamp. */
+  readonly failoverId = this.stamp;
 
   fleet: FleetItem[] = [];
   readonly outcomes: SecretOutcome[] = [];
-  readonly problems: string[] = [];
-  readonly warnings: string[] = [];
   readonly lineage = { records: 0, hmacs: true, detail: undefined as string | undefined };
   /** Per running batch (chunk/batch key), its counts: `watch` moves while a chunk child runs. */
   readonly live = new Map<string, OutcomeCounts>();
@@ -75,12 +60,8 @@ export class FailoverRun {
   readonly children = new Set<ChildWorkflowHandle<typeof failoverChunkWorkflow>>();
 
   constructor(raw: FailoverInput) {
-    this.input = FailoverInput.parse(raw);
-    this.plan = this.input.plan;
-    this.from = this.plan.primaryRegion;
+    super(FailoverInput.parse(raw));
     this.to = this.input.to;
-    this.share = this.plan.failover.writeQuotaShare;
-    this.writeShare = writeShareOf(this.plan.failover);
   }
 
   get mode() {
@@ -127,15 +108,6 @@ export class FailoverRun {
       nextToken = page.nextToken;
     } while (nextToken);
     return out;
-  }
-
-  /** Events are hints: one that cannot be published is a warning, never a failed failover. */
-  async publish(event: OutgoingEvent): Promise<void> {
-    try {
-      await this.side(this.to).publishEvent({ bus: this.plan.events.bus, event });
-    } catch (err) {
-      this.warnings.push(`event "${event.detailType}" not published in ${this.to}: ${failureMessage(err)}`);
-    }
   }
 
   /** Trigger → last promotion, minus the time spent waiting for approval. */

@@ -50,18 +50,14 @@ export async function runPreflight(run: FailoverRun): Promise<FailoverEvent> {
 
 /** The plan's approval gate; `stillWanted` turns false when the machine left the gate (cancelled). */
 export async function requestApproval(run: FailoverRun, stillWanted: () => boolean): Promise<FailoverEvent | undefined> {
-  const { plan, from, to, workflowId } = run;
-  const timeoutMs = plan.failover.approvalTimeout;
-  const subject = `${from} → ${to} (${run.toPromote().length} secrets)`;
-  return run.gate.wait({ step: 'failover', subject, timeoutMs }, stillWanted, () =>
-    run.publish({ detailType: 'Approval Requested', detail: { plan: plan.name, workflowId, step: 'failover', timeoutMs, subject } }),
-  );
+  const { from, to } = run;
+  return run.requestApproval('failover', `${from} → ${to} (${run.toPromote().length} secrets)`, to, stillWanted);
 }
 
 export async function announceStarted(run: FailoverRun): Promise<undefined> {
   const { plan, workflowId, from, to, mode, input } = run;
   run.promotionStartMs = Date.now();
-  await run.publish({
+  await run.publish(to, {
     detailType: 'Failover Started',
     detail: { plan: plan.name, workflowId, from, to, mode, secrets: run.toPromote().length, ...(input.reason ? { reason: input.reason } : {}) },
   });

@@ -89,19 +89,25 @@ export class ConflictRun {
     return answer ?? { type: 'APPROVAL_TIMEOUT' };
   }
 
+  /** Backs the secret up in the Region of `side` (the backup activity: AWSCURRENT and AWSPREVIOUS, named by the plan). */
+  #backupIn(side: Acts, reason: string, onlyIfPreviousWouldMove = false) {
+    const { planName, secret, writeQuotaShare, writeQuotaShareMode } = this.input;
+    const backup = backupName(planName, secret, new Date());
+    return side.backupSecret({
+      planName,
+      secret,
+      backup,
+      reason,
+      workflowId: this.workflowId,
+      writeQuotaShare,
+      ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
+      ...(onlyIfPreviousWouldMove ? { onlyIfPreviousWouldMove } : {}),
+    });
+  }
+
   async backup(): Promise<ResolveEvent> {
-    const { planName, secret, policy, writeQuotaShare, writeQuotaShareMode } = this.input;
     try {
-      const reason = `setup: same-named secret overwritten by replication (policy ${policy})`;
-      const b = await this.#target.backupSecret({
-        planName,
-        secret,
-        backup: backupName(planName, secret, new Date()),
-        reason,
-        workflowId: this.workflowId,
-        writeQuotaShare,
-        ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
-      });
+      const b = await this.#backupIn(this.#target, `setup: same-named secret overwritten by replication (policy ${this.input.policy})`);
       return { type: 'BACKED_UP', backup: b.backup };
     } catch (err) {
       return stepFailed(err);
@@ -109,20 +115,10 @@ export class ConflictRun {
   }
 
   async adopt(): Promise<ResolveEvent> {
-    const { planName, secret, region, writeQuotaShare, writeQuotaShareMode } = this.input;
+    const { secret, region, writeQuotaShare, writeQuotaShareMode } = this.input;
     try {
       // Writing the target's value into the primary takes AWSPREVIOUS from its current holder: saved first.
-      const reason = `setup: adopt writes the ${region} value into the primary; its AWSPREVIOUS moves`;
-      await this.#primary.backupSecret({
-        planName,
-        secret,
-        backup: backupName(planName, secret, new Date()),
-        reason,
-        workflowId: this.workflowId,
-        writeQuotaShare,
-        ...(writeQuotaShareMode ? { writeQuotaShareMode } : {}),
-        onlyIfPreviousWouldMove: true,
-      });
+      await this.#backupIn(this.#primary, `setup: adopt writes the ${region} value into the primary; its AWSPREVIOUS moves`, true);
       // The token is per run: the conflict workflow id repeats for every setup of the plan.
       await this.#primary.adoptTargetValue({
         secret,

@@ -16,11 +16,11 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { ExitCode } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { type FailbackInput, type FailbackProgress, type FailbackReport, type PlanChange } from '../../domain/failback.js';
-import { failbackWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { failbackWorkflowId } from '../../domain/ids.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { type Connected, withTemporal } from '../temporal.js';
+import { oneRunPerId, type Connected, withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failbackPreview } from '../confirm-previews.js';
 import { follow, type FollowSpec } from '../follow.js';
@@ -143,12 +143,8 @@ const who = () => {
 
 export async function startFailback(c: Connected, input: FailbackInput): Promise<WorkflowHandle<typeof failbackWorkflow>> {
   const id = input.dryRun ? `${failbackWorkflowId(input.plan.name)}/dry-run/${randomUUID().slice(0, 8)}` : failbackWorkflowId(input.plan.name);
-  return c.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', {
-    taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
-    workflowId: id,
-    workflowIdConflictPolicy: 'USE_EXISTING', // one failback per plan: a second one attaches
-    args: [input],
-  });
+  // One failback per plan: a second one attaches.
+  return c.client.workflow.start<typeof failbackWorkflow>('failbackWorkflow', { ...oneRunPerId(c, id), args: [input] });
 }
 
 export const failbackCommand = defineCommand({

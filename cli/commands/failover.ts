@@ -13,12 +13,12 @@ import { formatDuration, parseDuration } from '../../domain/duration.js';
 import { DEFAULT_ROTATION_WAIT_MS, type FailoverInput, type FailoverProgress, type FailoverReport } from '../../domain/failover.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import { failoverProgressQuery } from '../../workflows/failover.messages.js';
-import { failoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { failoverWorkflowId } from '../../domain/ids.js';
 import { FailoverMode } from '../../domain/plan.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { type Connected, withTemporal } from '../temporal.js';
+import { oneRunPerId, type Connected, withTemporal } from '../temporal.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { failoverPreview } from '../confirm-previews.js';
 import { runAccountFailover } from './account.js';
@@ -126,13 +126,8 @@ const who = () => {
 export async function startFailover(c: Connected, input: FailoverInput): Promise<{ handle: WorkflowHandle<typeof failoverWorkflow>; attached: boolean }> {
   const id = input.dryRun ? `${failoverWorkflowId(input.plan.name)}/dry-run/${randomUUID().slice(0, 8)}` : failoverWorkflowId(input.plan.name);
   const before = Date.now();
-  const handle = await c.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
-    taskQueue: workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX),
-    workflowId: id,
-    // One failover per plan: a second trigger attaches to the running one.
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    args: [input],
-  });
+  // One failover per plan: a second trigger attaches to the running one.
+  const handle = await c.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', { ...oneRunPerId(c, id), args: [input] });
   const started = (await handle.describe()).startTime.getTime();
   return { handle, attached: started < before - 2_000 };
 }

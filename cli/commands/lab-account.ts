@@ -5,24 +5,12 @@
  * (STS: InvalidClientTokenId), as AWS does for deleted or invalid keys.
  */
 import { z } from 'zod';
-import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
-import { LabApiError, type LabClient } from '../../lab/client.js';
+import { ExitCode } from '../../domain/errors.js';
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
-import { labClient } from './lab.js';
+import { callLab } from './lab.js';
 
 const AccountId = z.string({ error: 'needs an AWS account id (12 digits)' }).regex(/^\d{12}$/, { error: 'an AWS account id is 12 digits' });
-
-/** A lab API call: a 400 is the operator's input (exit 2), anything else the lab's state (exit 1). */
-async function callLab<T>(fn: (lab: LabClient) => Promise<T>): Promise<T> {
-  try {
-    return await fn(labClient());
-  } catch (err) {
-    if (err instanceof OperatorError) throw err;
-    const bad = err instanceof LabApiError && err.status === 400;
-    throw new OperatorError(bad ? ErrorType.UsageError : ErrorType.StackUnavailable, (err as Error).message, [], bad ? ExitCode.BadInput : ExitCode.Failed);
-  }
-}
 
 export const labAccountListCommand = defineCommand({
   words: ['lab', 'account', 'list'],

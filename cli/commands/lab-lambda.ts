@@ -4,27 +4,15 @@
  * RotationLambdaARN that names no lab function answers AccessDeniedException, as on AWS.
  */
 import { z } from 'zod';
-import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
+import { ExitCode } from '../../domain/errors.js';
 import { isKnownRegion } from '../../domain/regions.js';
-import { LabApiError, type LabClient } from '../../lab/client.js';
 import { DEFAULT_STEP_DELAY_MS, ROTATION_KINDS, type LabFunction } from '../../lab/lambda/functions.js';
 import { defineCommand } from '../command.js';
 import { printJson, type Io } from '../output.js';
-import { labClient } from './lab.js';
+import { callLab } from './lab.js';
 
 const Region = z.string({ error: 'needs --region R' }).refine(isKnownRegion, { error: (i) => `unknown AWS Region "${String(i.input)}"` });
 const Name = z.string({ error: 'needs --name N' }).regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'a function name is 1-64 letters, digits, hyphens or underscores' });
-
-/** A lab API call: a 400 is the operator's input (exit 2), anything else the lab's state (exit 1). */
-async function callLab<T>(fn: (lab: LabClient) => Promise<T>): Promise<T> {
-  try {
-    return await fn(labClient());
-  } catch (err) {
-    if (err instanceof OperatorError) throw err;
-    const bad = err instanceof LabApiError && err.status === 400;
-    throw new OperatorError(bad ? ErrorType.UsageError : ErrorType.StackUnavailable, (err as Error).message, [], bad ? ExitCode.BadInput : ExitCode.Failed);
-  }
-}
 
 function describeFunction(f: LabFunction): string {
   return `${f.arn}  ${f.kind}, steps ${f.stepDelayMs} ms apart (lab clock)`;

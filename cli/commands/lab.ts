@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { RegionListText } from '../../domain/regions.js';
-import { LabClient } from '../../lab/client.js';
+import { LabApiError, LabClient } from '../../lab/client.js';
 import { PolicyError } from '../../lab/iam/policy.js';
 import { loadPolicyBindings } from '../../lab/iam/policy-files.js';
 import { ROTATION_STEPS } from '../../lab/secrets-manager/rotation-runner.js';
@@ -161,11 +161,22 @@ const FAULTS = [
 ] as const;
 
 /** The lab of `SECRETS_DR_LAB_URL`, else of the running local stack. */
-export function labClient(): LabClient {
+function labClient(): LabClient {
   const c = LabClient.fromEnv() ?? (readStack() ? new LabClient(readStack()!.labUrl) : undefined);
   if (!c)
     throw new OperatorError(ErrorType.StackUnavailable, 'no lab: set SECRETS_DR_LAB_URL or start one with `eval "$(secrets-dr lab up)"`', [], ExitCode.Failed);
   return c;
+}
+
+/** A lab API call: a 400 is the operator's input (exit 2), anything else the lab's state (exit 1). */
+export async function callLab<T>(fn: (lab: LabClient) => Promise<T>): Promise<T> {
+  try {
+    return await fn(labClient());
+  } catch (err) {
+    if (err instanceof OperatorError) throw err;
+    const bad = err instanceof LabApiError && err.status === 400;
+    throw new OperatorError(bad ? ErrorType.UsageError : ErrorType.StackUnavailable, (err as Error).message, [], bad ? ExitCode.BadInput : ExitCode.Failed);
+  }
 }
 
 export const labFaultCommand = defineCommand({

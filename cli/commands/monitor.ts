@@ -6,22 +6,20 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import type { MonitorHealth } from '../../domain/health.js';
-import { monitorWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { monitorWorkflowId } from '../../domain/ids.js';
 import { formatDuration } from '../../domain/duration.js';
 import type { Plan } from '../../domain/plan.js';
 import { defineCommand, PLAN_ONLY_SCHEMA, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { type Connected, withTemporal } from '../temporal.js';
+import { type Connected, oneRunPerId, withTemporal } from '../temporal.js';
 import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
 import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
 
 export async function startMonitor(c: Connected, plan: Plan): Promise<{ workflowId: string; runId: string }> {
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
   const handle = await c.client.workflow.start<typeof monitorWorkflow>('monitorWorkflow', {
-    taskQueue: workflowTaskQueue(prefix),
-    workflowId: monitorWorkflowId(plan.name),
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    ...oneRunPerId(c, monitorWorkflowId(plan.name)),
     args: [{ plan, taskQueuePrefix: prefix }],
   });
   return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };

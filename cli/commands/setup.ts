@@ -13,13 +13,13 @@ import { loadPrices, PRICES_OPTION } from '../prices-file.js';
 import { fetchStatus } from './status.js';
 import { costOfReport } from './plan.js';
 import { formatDuration } from '../../domain/duration.js';
-import { setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { setupWorkflowId } from '../../domain/ids.js';
 import type { Plan } from '../../domain/plan.js';
 import type { SetupProgress, SetupReport } from '../../domain/replication.js';
 import { defineCommand, PLAN_OPTION } from '../command.js';
 import { loadPlanFile } from '../plan-file.js';
 import { printJson, table, type Io } from '../output.js';
-import { requireWorker, type Connected, withTemporal } from '../temporal.js';
+import { oneRunPerId, requireWorker, type Connected, withTemporal } from '../temporal.js';
 import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 import { confirmByRegion, shouldConfirm } from '../confirm.js';
 import { setupConfirmLines, setupMayOverwrite, setupOverwrites } from '../confirm-previews.js';
@@ -66,9 +66,7 @@ export async function runSetup(c: Connected, plan: Plan, io: Io, opts: { wait: b
   await requireWorker(c);
   const prefix = c.env.SECRETS_DR_TASK_QUEUE_PREFIX;
   const handle = await c.client.workflow.start<typeof replicateWorkflow>('replicateWorkflow', {
-    taskQueue: workflowTaskQueue(prefix),
-    workflowId: setupWorkflowId(plan.name),
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    ...oneRunPerId(c, setupWorkflowId(plan.name)),
     args: [{ plan, taskQueuePrefix: prefix }],
   });
   const result = handle.result().then(

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { LabError, type RequestContext } from '../types.js';
 import type { ApiDestinationRecord, Input, RegionState } from './model.js';
 import type { Regions } from './regions.js';
-import { clean, epochSeconds, notFound, optionalString, paginate, requireString, RULE_NAME, validation } from './shared.js';
+import { clean, epochSeconds, notFound, optionalString, listByName, requireString, RULE_NAME, validation } from './shared.js';
 
 const HTTP_METHODS = new Set(['POST', 'GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']);
 
@@ -77,20 +77,18 @@ export function deleteApiDestination(st: Regions, input: Input, ctx: RequestCont
 }
 
 export function listApiDestinations(st: Regions, input: Input, ctx: RequestContext): unknown {
-  const prefix = optionalString(input, 'NamePrefix') ?? '';
   const connectionArn = optionalString(input, 'ConnectionArn');
-  const dests = st
-    .regionOf(ctx)
-    .apiDestinations.filter((d) => d.Name.startsWith(prefix) && (connectionArn === undefined || d.ConnectionArn === connectionArn))
-    .sort((a, b) => a.Name.localeCompare(b.Name));
-  const page = paginate(dests, input);
-  return clean({
-    ApiDestinations: page.items.map((d) => {
-      const { Description: _d, ...rest } = destinationOutput(d) as Record<string, unknown>;
-      return { ...rest, ApiDestinationArn: d.Arn };
-    }),
-    NextToken: page.nextToken,
-  });
+  const summary = (d: ApiDestinationRecord) => {
+    const { Description: _d, ...rest } = destinationOutput(d) as Record<string, unknown>;
+    return { ...rest, ApiDestinationArn: d.Arn };
+  };
+  return listByName(
+    st.regionOf(ctx).apiDestinations,
+    input,
+    'ApiDestinations',
+    summary,
+    (d) => connectionArn === undefined || d.ConnectionArn === connectionArn,
+  );
 }
 
 function destinationSummary(d: ApiDestinationRecord): unknown {

@@ -2,7 +2,7 @@
 import { LabError, type RequestContext } from '../types.js';
 import type { BusRecord, Input } from './model.js';
 import { BUS_NAME, type Regions } from './regions.js';
-import { clean, epochSeconds, optionalString, paginate, parseTags, requireString, validation } from './shared.js';
+import { clean, epochSeconds, optionalString, listByName, parseTags, requireString, validation } from './shared.js';
 
 export function createEventBus(st: Regions, input: Input, ctx: RequestContext): unknown {
   const rs = st.regionOf(ctx);
@@ -39,13 +39,7 @@ export function deleteEventBus(st: Regions, input: Input, ctx: RequestContext): 
 }
 
 export function listEventBuses(st: Regions, input: Input, ctx: RequestContext): unknown {
-  const prefix = optionalString(input, 'NamePrefix') ?? '';
-  const buses = st
-    .regionOf(ctx)
-    .buses.filter((b) => b.Name.startsWith(prefix))
-    .sort((a, b) => a.Name.localeCompare(b.Name));
-  const page = paginate(buses, input);
-  return clean({ EventBuses: page.items.map(describeBusOutput), NextToken: page.nextToken });
+  return listByName(st.regionOf(ctx).buses, input, 'EventBuses', describeBusOutput);
 }
 
 function describeBusOutput(bus: BusRecord): unknown {

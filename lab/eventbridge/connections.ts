@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { LabError, type RequestContext } from '../types.js';
 import type { AuthParameters, ConnectionParam, ConnectionRecord, Input, InvocationHttpParameters, RegionState } from './model.js';
 import type { Regions } from './regions.js';
-import { clean, deepCopy, epochSeconds, notFound, optionalString, paginate, requireString, RULE_NAME, validation } from './shared.js';
+import { clean, deepCopy, epochSeconds, notFound, optionalString, listByName, requireString, RULE_NAME, validation } from './shared.js';
 
 const AUTH_TYPES = new Set(['BASIC', 'API_KEY', 'OAUTH_CLIENT_CREDENTIALS']);
 
@@ -95,27 +95,18 @@ export function deleteConnection(st: Regions, input: Input, ctx: RequestContext)
 }
 
 export function listConnections(st: Regions, input: Input, ctx: RequestContext): unknown {
-  const prefix = optionalString(input, 'NamePrefix') ?? '';
   const state = optionalString(input, 'ConnectionState');
-  const conns = st
-    .regionOf(ctx)
-    .connections.filter((c) => c.Name.startsWith(prefix) && (state === undefined || c.ConnectionState === state))
-    .sort((a, b) => a.Name.localeCompare(b.Name));
-  const page = paginate(conns, input);
-  return clean({
-    Connections: page.items.map((c) =>
-      clean({
-        ConnectionArn: c.Arn,
-        Name: c.Name,
-        ConnectionState: c.ConnectionState,
-        AuthorizationType: c.AuthorizationType,
-        CreationTime: epochSeconds(c.CreationTime),
-        LastModifiedTime: epochSeconds(c.LastModifiedTime),
-        LastAuthorizedTime: epochSeconds(c.LastAuthorizedTime),
-      }),
-    ),
-    NextToken: page.nextToken,
-  });
+  const summary = (c: ConnectionRecord) =>
+    clean({
+      ConnectionArn: c.Arn,
+      Name: c.Name,
+      ConnectionState: c.ConnectionState,
+      AuthorizationType: c.AuthorizationType,
+      CreationTime: epochSeconds(c.CreationTime),
+      LastModifiedTime: epochSeconds(c.LastModifiedTime),
+      LastAuthorizedTime: epochSeconds(c.LastAuthorizedTime),
+    });
+  return listByName(st.regionOf(ctx).connections, input, 'Connections', summary, (c) => state === undefined || c.ConnectionState === state);
 }
 
 function validateAuthParameters(type: string, raw: unknown, requireSecrets: boolean): AuthParameters {

@@ -3,7 +3,7 @@ import type { RequestContext } from '../types.js';
 import { matchesPattern, type CompiledPattern } from './pattern.js';
 import type { Input, RuleRecord } from './model.js';
 import type { Regions } from './regions.js';
-import { clean, compilePatternOrThrow, optionalString, paginate, parseTags, requireString, RULE_NAME, validation } from './shared.js';
+import { clean, compilePatternOrThrow, optionalString, listByName, parseTags, requireString, RULE_NAME, validation } from './shared.js';
 
 const RULE_STATES = new Set(['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS']);
 const MAX_EVENT_PATTERN_LENGTH = 4096;
@@ -65,10 +65,7 @@ export function describeRule(st: Regions, input: Input, ctx: RequestContext): un
 
 export function listRules(st: Regions, input: Input, ctx: RequestContext): unknown {
   const bus = st.requireBus(st.regionOf(ctx), input);
-  const prefix = optionalString(input, 'NamePrefix') ?? '';
-  const rules = bus.Rules.filter((r) => r.Name.startsWith(prefix)).sort((a, b) => a.Name.localeCompare(b.Name));
-  const page = paginate(rules, input);
-  return clean({ Rules: page.items.map(describeRuleOutput), NextToken: page.nextToken });
+  return listByName(bus.Rules, input, 'Rules', describeRuleOutput);
 }
 
 export function deleteRule(st: Regions, input: Input, ctx: RequestContext): unknown {

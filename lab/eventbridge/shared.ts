@@ -76,6 +76,25 @@ export function parseTags(raw: unknown): Tag[] {
   });
 }
 
+/**
+ * A List* answer: the records whose Name starts with NamePrefix (and that `keep` keeps), sorted by name,
+ * one page of them under `key` (each as `out` describes it) and the NextToken of the next page.
+ */
+export function listByName<T extends { Name: string }>(
+  records: T[],
+  input: Input,
+  key: string,
+  out: (r: T) => unknown,
+  keep: (r: T) => boolean = () => true,
+): unknown {
+  const prefix = optionalString(input, 'NamePrefix') ?? '';
+  const page = paginate(
+    records.filter((r) => r.Name.startsWith(prefix) && keep(r)).sort((a, b) => a.Name.localeCompare(b.Name)),
+    input,
+  );
+  return clean({ [key]: page.items.map(out), NextToken: page.nextToken });
+}
+
 export function paginate<T>(items: T[], input: Input): { items: T[]; nextToken?: string } {
   const limit = input.Limit;
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100)) {

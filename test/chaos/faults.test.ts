@@ -51,6 +51,29 @@ async function fleet(tag: string, extra = ''): Promise<{ plan: Plan; names: stri
   return { plan: { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } }, names, values };
 }
 
+/** The CloudWatch alarm event of the plans' `chaos-alarm` in the primary Region, as EventBridge delivers it. */
+const chaosAlarm = (id: string) => ({
+  version: '0',
+  id,
+  'detail-type': 'CloudWatch Alarm State Change',
+  source: 'aws.cloudwatch',
+  account: '123456789012',
+  time: new Date().toISOString(),
+  region: h.primaryRegion,
+  resources: [],
+  detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } },
+});
+
+/** After a test with an outage: the primary answers again; the plan's recover and pending fence workflows are ended. */
+async function endOutage(planName: string): Promise<void> {
+  await h.lab!.fault('clear', { region: h.primaryRegion });
+  for (const id of [recoverWorkflowId(planName), fenceWorkflowId(planName, h.primaryRegion)])
+    await h.client.workflow
+      .getHandle(id)
+      .terminate('test done')
+      .catch(() => undefined);
+}
+
 describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONLY})`, () => {
   it.each(SEEDS)(
     'seed %i: flapping DR Region, throttling at 5 TPS, latency spikes and fail-next bursts during a failover: it finishes, every secret with an explicit outcome',
@@ -151,25 +174,14 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       `name: ${plan.name}\nprimaryRegion: ${h.primaryRegion}\ndrRegions: [{ region: ${h.drRegion} }]\nsecrets:\n  include: [{ prefix: "${prefix}" }]\nfailover:\n  requireApproval: false\n  automatic: true\n  writeQuotaShare: 0.05\nhealth: { unhealthyAfter: 2, alarms: [chaos-alarm] }\n`,
     );
     Object.assign(process.env, { TEMPORAL_ADDRESS: inject('temporalAddress'), SECRETS_DR_TASK_QUEUE_PREFIX: h.prefix });
-    const alarm = (id: string) => ({
-      version: '0',
-      id,
-      'detail-type': 'CloudWatch Alarm State Change',
-      source: 'aws.cloudwatch',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: h.primaryRegion,
-      resources: [],
-      detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } },
-    });
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
     const out: string[] = [];
     try {
       const [cli, ...rest] = await Promise.all([
         main(['failover', '-f', file, '--to', h.drRegion, '--mode', 'unplanned', '--yes', '--approve', '--reason', 'chaos']),
-        triggerRecover(h.client, plan, alarm('e-1'), { taskQueuePrefix: h.prefix }),
-        triggerRecover(h.client, plan, alarm('e-2'), { taskQueuePrefix: h.prefix }),
+        triggerRecover(h.client, plan, chaosAlarm('e-1'), { taskQueuePrefix: h.prefix }),
+        triggerRecover(h.client, plan, chaosAlarm('e-2'), { taskQueuePrefix: h.prefix }),
         h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
           taskQueue: workflowTaskQueue(h.prefix),
           workflowId: failoverWorkflowId(plan.name),
@@ -197,15 +209,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       expect(runs.length, `${out.join('\n')}\n${runs.join('\n')}\n${JSON.stringify(journal)}`).toBe(1);
       expect((await h.lab!.counters([h.drRegion]))[h.drRegion]?.StopReplicationToReplica).toMatchObject({ calls: N, failed: 0 });
     } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-      await h.client.workflow
-        .getHandle(recoverWorkflowId(plan.name))
-        .terminate('test done')
-        .catch(() => undefined);
-      await h.client.workflow
-        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(plan.name);
     }
   }, 120_000);
 
@@ -215,17 +219,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
   it('a recover hint confirmed after a runbook failover completed starts no second failover run', async () => {
     const made = await fleet('late', '  automatic: true\nhealth: { unhealthyAfter: 2, alarms: [chaos-alarm] }\n');
     const plan = fastProbes(made.plan, { interval: 200 });
-    const alarm = {
-      version: '0',
-      id: 'late-1',
-      'detail-type': 'CloudWatch Alarm State Change',
-      source: 'aws.cloudwatch',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: h.primaryRegion,
-      resources: [],
-      detail: { alarmName: 'chaos-alarm', state: { value: 'ALARM' } },
-    };
+    const alarm = chaosAlarm('late-1');
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
     try {
       const runbook = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
@@ -248,15 +242,7 @@ describe.skipIf(onAws)(`failover under faults, and duplicate triggers (${LAB_ONL
       for await (const wf of h.client.workflow.list({ query: `WorkflowId = '${failoverWorkflowId(plan.name)}'` })) runs.push(wf.runId);
       expect(runs).toHaveLength(1);
     } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-      await h.client.workflow
-        .getHandle(recoverWorkflowId(plan.name))
-        .terminate('test done')
-        .catch(() => undefined);
-      await h.client.workflow
-        .getHandle(fenceWorkflowId(plan.name, h.primaryRegion))
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(plan.name);
     }
   }, 120_000);
 });

@@ -29,7 +29,7 @@ import { failbackProgressQuery } from '../../workflows/failback.messages.js';
 import { approvalUpdate } from '../../workflows/kit/control.messages.js';
 import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
-import { historyText } from '../support/leaks.js';
+import { leakScanText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 import { deniedByResourcePolicy } from '../../lab/secrets-manager/resource-policy.js';
 
@@ -667,12 +667,8 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
   });
 
   it('no secret value in any history, lab event or worker log line of these tests', async () => {
-    const ids = new Set(workflowIds);
-    for await (const wf of h.client.workflow.list()) if (planNames.some((p) => wf.workflowId.startsWith(`secrets-dr/${p}/`))) ids.add(wf.workflowId);
-    expect(ids.size).toBeGreaterThan(8);
-    const texts: string[] = [JSON.stringify(await h.lab!.events()), logs.join('')];
-    for (const id of ids) texts.push(historyText(await h.client.workflow.getHandle(id).fetchHistory()));
-    const all = texts.join('\n');
+    const { text: all, workflows } = await leakScanText(h, { workflowIds, planNames, logs });
+    expect(workflows).toBeGreaterThan(8);
     // The scan reads payload contents (a blind scan would pass for the wrong reason): secret names are in there.
     expect(all).toContain(h.names);
     for (const v of values) expect(all.includes(v), 'a secret value leaked').toBe(false);

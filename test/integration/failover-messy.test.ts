@@ -101,6 +101,16 @@ async function cliFailover(file: string, mode: 'planned' | 'unplanned'): Promise
   return { code, report: JSON.parse(lines.at(-1)!) as FailoverReport };
 }
 
+/** An unplanned failover through the CLI while the primary refuses every call; the outage ends with it. */
+async function failoverDuringOutage(file: string): Promise<{ code: number; report: FailoverReport }> {
+  await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
+  try {
+    return await cliFailover(file, 'unplanned');
+  } finally {
+    await h.lab!.fault('clear', { region: h.primaryRegion });
+  }
+}
+
 /** The report as a person reads it (the CLI's renderer). */
 function rendered(report: FailoverReport): string {
   const lines: string[] = [];
@@ -288,14 +298,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     await eventually('the pending version replicated', async () =>
       ((await describeIn(h.drRegion, names[1]!)).VersionIdsToStages ?? {})[stuck.pending] ? true : undefined,
     );
-    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
-    let result: { code: number; report: FailoverReport };
-    try {
-      result = await cliFailover(file, 'unplanned');
-    } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-    }
-    const { code, report } = result;
+    const { code, report } = await failoverDuringOutage(file);
     expect(code, JSON.stringify(report.attention)).toBe(3);
     expect(report.counts).toMatchObject({ promoted: 3, failed: 0 });
     const a = report.attention.find((o) => o.name === names[1]);
@@ -317,14 +320,7 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     const stranger = `${prefix}conflict`;
     await h.lab!.seed(h.primaryRegion, [{ name: stranger, value: value() }]);
     await h.sm(h.drRegion).send(new CreateSecretCommand({ Name: stranger, SecretString: value() })); // setup skipped it: a conflict
-    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
-    let result: { code: number; report: FailoverReport };
-    try {
-      result = await cliFailover(file, 'unplanned');
-    } finally {
-      await h.lab!.fault('clear', { region: h.primaryRegion });
-    }
-    const { code, report } = result;
+    const { code, report } = await failoverDuringOutage(file);
     expect(code, JSON.stringify(report)).toBe(3);
     expect(report.counts).toMatchObject({ promoted: 4, alreadyStandalone: 0 });
     const a = report.attention.find((o) => o.name === stranger);

@@ -64,15 +64,44 @@ async function executions(id: string): Promise<number> {
   return n;
 }
 
+/** One secret `${names}db` in the primary, replicated to DR: the plan's fleet. */
+async function seedFleet(names: string): Promise<void> {
+  await h
+    .sm(PRIMARY)
+    .send(new CreateSecretCommand({ Name: `${names}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+}
+
+/** A test's end: the plan's recover workflow is stopped (it keeps probing otherwise). */
+async function stopRecover(workflowId: string): Promise<void> {
+  await h.client.workflow
+    .getHandle(workflowId)
+    .terminate('test done')
+    .catch(() => undefined);
+}
+
+/** After a test with an outage: the primary answers again, the recover workflow is stopped. */
+async function endOutage(workflowId: string): Promise<void> {
+  await h.lab!.fault('clear', { region: PRIMARY });
+  await stopRecover(workflowId);
+}
+
+/** The i-th alarm hint about the primary (each its own dedup key: none is a re-delivery). */
+const alarmHint = (tag: string, i: number): RecoveryHint => ({
+  eventId: `${tag}-${i}`,
+  dedupKey: `${tag}-${i}`,
+  kind: 'alarm',
+  region: PRIMARY,
+  summary: `alarm ${i}`,
+  receivedAt: new Date().toISOString(),
+});
+
 const recoverStatus = (plan: Plan): Promise<RecoverStatus> =>
   h.client.workflow.getHandle<typeof recoverWorkflow>(recoverWorkflowId(plan.name)).query(recoverStatusQuery);
 
 describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
   it('five duplicate alarm events from two Regions within a second start exactly one failover (alarm → rule → API destination → receiver → recover)', async () => {
     const n = `${h.names}dup/`;
-    await h
-      .sm(PRIMARY)
-      .send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await seedFleet(n);
     await sleep(800);
     const plan = fastProbes(
       regionPlan(`${h.prefix}-dup`, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'),
@@ -133,10 +162,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
     await expect(eb.send(new DescribeRuleCommand({ Name: eventsInstallNames(plan.name).alarmRule }))).rejects.toThrow(/does not exist/);
     await expect(eb.send(new ListTargetsByRuleCommand({ Rule: eventsInstallNames(plan.name).healthRule }))).rejects.toThrow();
     eb.destroy();
-    await h.client.workflow
-      .getHandle(recoverWorkflowId(plan.name))
-      .terminate('test done')
-      .catch(() => undefined);
+    await stopRecover(recoverWorkflowId(plan.name));
   });
 
   it('a flapping primary (outage on/off faster than unhealthyAfter probes) starts no failover', async () => {
@@ -144,14 +170,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       regionPlan(`${h.prefix}-flap`, PRIMARY, DR, `${h.names}flap/`, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 3, alarms: [sm-errors] }'),
       { interval: 200 },
     );
-    const hint = (i: number): RecoveryHint => ({
-      eventId: `flap-${i}`,
-      dedupKey: `flap-${i}`,
-      kind: 'alarm',
-      region: PRIMARY,
-      summary: `alarm ${i}`,
-      receivedAt: new Date().toISOString(),
-    });
+    const hint = (i: number) => alarmHint('flap', i);
     try {
       for (let i = 0; i < 4; i++) {
         await h.lab!.fault('outage', { region: PRIMARY, mode: 'refuse' });
@@ -171,19 +190,13 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       expect(s.journal.map((j) => j.what)).toContain('the primary answered: outage not confirmed');
       expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
     } finally {
-      await h.lab!.fault('clear', { region: PRIMARY });
-      await h.client.workflow
-        .getHandle(recoverWorkflowId(plan.name))
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(recoverWorkflowId(plan.name));
     }
   });
 
   it('a primary that answers "access denied" or "throttled" confirms no outage (one classifier with the monitor): no failover, the journal says why', async () => {
     const n = `${h.names}denied/`;
-    await h
-      .sm(PRIMARY)
-      .send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await seedFleet(n);
     await sleep(800);
     const plan = fastProbes(
       regionPlan(
@@ -195,14 +208,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       ),
       { interval: 200 },
     );
-    const hint = (i: number): RecoveryHint => ({
-      eventId: `denied-${i}`,
-      dedupKey: `denied-${i}`,
-      kind: 'alarm',
-      region: PRIMARY,
-      summary: `alarm ${i}`,
-      receivedAt: new Date().toISOString(),
-    });
+    const hint = (i: number) => alarmHint('denied', i);
     try {
       for (const [i, error] of [
         [0, 'AccessDeniedException'],
@@ -236,19 +242,13 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       }
       expect(await executions(failoverWorkflowId(plan.name))).toBe(0);
     } finally {
-      await h.lab!.fault('clear', { region: PRIMARY });
-      await h.client.workflow
-        .getHandle(recoverWorkflowId(plan.name))
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(recoverWorkflowId(plan.name));
     }
   });
 
   it('`status` shows the open veto window and its time left; `secrets-dr veto` stops the failover; outside the window a veto is refused', async () => {
     const n = `${h.names}veto/`;
-    await h
-      .sm(PRIMARY)
-      .send(new CreateSecretCommand({ Name: `${n}db`, SecretString: `v-${randomBytes(8).toString('hex')}`, AddReplicaRegions: [{ Region: DR }] }));
+    await seedFleet(n);
     const name = `${h.prefix}-veto`;
     const plan = fastProbes(regionPlan(name, PRIMARY, DR, n, 'failover: { automatic: true }\nhealth: { unhealthyAfter: 2, alarms: [sm-errors] }'), {
       interval: 200,
@@ -310,11 +310,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
       await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
       if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/recover.json', import.meta.url), historyToJSON(history));
     } finally {
-      await h.lab!.fault('clear', { region: PRIMARY });
-      await h.client.workflow
-        .getHandle(id)
-        .terminate('test done')
-        .catch(() => undefined);
+      await endOutage(id);
     }
   });
 });

@@ -4,7 +4,7 @@
  * test_list_secrets.py (aws_verified). Where no recording exists, the rule is botocore's
  * service model (Filter.Key documentation), and the test says so.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateSecretCommand,
   ListSecretsCommand,
@@ -14,18 +14,11 @@ import {
   type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import type { RunningLab } from '../../lab/server.js';
-import { DR, eventually, fieldsOf, P, sm, withLab } from './helpers.js';
+import { DR, eventually, fieldsOf, labPerTest, sm } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-beforeEach(async () => {
-  lab = await withLab();
-  c = sm(lab, P, { maxAttempts: 1 });
-});
-afterEach(async () => {
-  c.destroy();
-  await lab.close();
-});
+labPerTest((l, client) => ([lab, c] = [l, client]), { maxAttempts: 1 });
 
 async function make(Name: string, Description?: string, Tags?: Tag[]): Promise<void> {
   await c.send(new CreateSecretCommand({ Name, SecretString: 's', Description, Tags }));

@@ -8,7 +8,7 @@
  * the ListSecrets filters in aws-recorded-list.test.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateSecretCommand,
   DeleteResourcePolicyCommand,
@@ -28,18 +28,11 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { RunningLab } from '../../lab/server.js';
-import { awsError, fieldsOf, P, rawCall, sleep, sm, withLab } from './helpers.js';
+import { awsError, fieldsOf, P, rawCall, sleep, labPerTest } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-beforeEach(async () => {
-  lab = await withLab();
-  c = sm(lab, P, { maxAttempts: 1 });
-});
-afterEach(async () => {
-  c.destroy();
-  await lab.close();
-});
+labPerTest((l, client) => ([lab, c] = [l, client]), { maxAttempts: 1 });
 
 const NOT_FOUND = "Secrets Manager can't find the specified secret.";
 const DELETED = "You can't perform this operation on the secret because it was marked for deletion.";

@@ -6,7 +6,7 @@
  * VersionStages out on a version without labels.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateSecretCommand,
   GetSecretValueCommand,
@@ -16,20 +16,11 @@ import {
   UpdateSecretVersionStageCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import type { RunningLab } from '../../lab/server.js';
-import { awsError, fieldsOf, P, sm, withLab } from './helpers.js';
+import { awsError, fieldsOf, labPerTest } from './helpers.js';
 
-let lab: RunningLab;
 let c: SecretsManagerClient;
 const S = 'labels';
-beforeEach(async () => {
-  lab = await withLab();
-  c = sm(lab, P, { maxAttempts: 1 });
-});
-afterEach(async () => {
-  c.destroy();
-  await lab.close();
-});
+labPerTest((_lab, client) => (c = client), { maxAttempts: 1 });
 
 /** ListSecretVersionIds as [versionId, labels] pairs (labels undefined when the field is absent). */
 async function versions(includeDeprecated = false): Promise<[string, string[] | undefined][]> {

@@ -2,7 +2,7 @@
  * Faults, quotas and counters as the SDK sees them, plus the protocol edges (Region routing,
  * error shapes) and the CloudTrail-style events the lab publishes.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -18,19 +18,17 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { EventBridgeClient, ListRulesCommand, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { SECRETS_MANAGER_QUOTAS, type RunningLab } from '../../lab/server.js';
-import { DR, labGet, labPost, P, rawAwsCall, rejection, sleep, sm, withLab } from './helpers.js';
+import { DR, labGet, labPost, P, rawAwsCall, rejection, sleep, labPerTest, sm, withLab } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-beforeEach(async () => {
-  lab = await withLab();
-  c = sm(lab, P, { maxAttempts: 1 });
-  await c.send(new CreateSecretCommand({ Name: 'f/s', SecretString: 'x' }));
-});
-afterEach(async () => {
-  c.destroy();
-  await lab.close();
-});
+labPerTest(
+  async (l, client) => {
+    [lab, c] = [l, client];
+    await c.send(new CreateSecretCommand({ Name: 'f/s', SecretString: 'x' }));
+  },
+  { maxAttempts: 1 },
+);
 
 describe('outage modes seen from the SDK', () => {
   it('refuse: the connection is dropped without a response', async () => {

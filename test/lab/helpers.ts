@@ -1,6 +1,7 @@
 /** Shared helpers for the lab tests: an in-process lab on a free port and real SDK clients. */
 import { Agent } from 'node:http';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterEach, beforeEach } from 'vitest';
 import { startLab, type LabOptions, type RunningLab } from '../../lab/server.js';
 
 export const P = 'ap-northeast-1';
@@ -26,6 +27,24 @@ export function sm(lab: RunningLab, region: string, o: ClientOptions = {}): Secr
       httpAgent: new Agent({ keepAlive: true, maxSockets: 200 }),
       ...(o.requestTimeout !== undefined ? { requestTimeout: o.requestTimeout, throwOnRequestTimeout: true } : {}),
     },
+  });
+}
+
+/**
+ * For every test of the file: a fresh lab and an SDK client in `region` (default the primary), handed to
+ * `use` before the test (which may seed more); both closed after it.
+ */
+export function labPerTest(use: (lab: RunningLab, client: SecretsManagerClient) => unknown, o: ClientOptions & { region?: string } = {}): void {
+  let lab: RunningLab | undefined;
+  let client: SecretsManagerClient | undefined;
+  beforeEach(async () => {
+    lab = await withLab();
+    client = sm(lab, o.region ?? P, o);
+    await use(lab, client);
+  });
+  afterEach(async () => {
+    client?.destroy();
+    await lab?.close();
   });
 }
 

@@ -2,7 +2,7 @@
  * Every Secrets Manager operation through the real SDK client against an in-process lab.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   BatchGetSecretValueCommand,
   CreateSecretCommand,
@@ -26,18 +26,11 @@ import {
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { RunningLab } from '../../lab/server.js';
-import { P, rejection, sm, withLab } from './helpers.js';
+import { P, rejection, labPerTest } from './helpers.js';
 
 let lab: RunningLab;
 let c: SecretsManagerClient;
-beforeEach(async () => {
-  lab = await withLab();
-  c = sm(lab, P);
-});
-afterEach(async () => {
-  c.destroy();
-  await lab.close();
-});
+labPerTest((l, client) => ([lab, c] = [l, client]));
 
 const TOKEN_A = 'aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa';
 

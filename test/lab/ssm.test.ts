@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -19,7 +19,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import type { RunningLab } from '../../lab/server.js';
 import { stackEnv } from '../../lab/stack.js';
-import { DR, eventually, labGet, labPost, P, rawAwsCall, sm, withLab, type RawAnswer } from './helpers.js';
+import { DR, eventually, labGet, labPost, P, rawAwsCall, labPerTest, sm, type RawAnswer } from './helpers.js';
 
 const REF = '/aws/reference/secretsmanager/';
 const NEEDS_DECRYPTION = 'WithDecryption flag must be True for retrieving a Secret Manager secret.';
@@ -27,14 +27,7 @@ const notFound = (name: string) => `An error occurred (ParameterNotFound) when r
 
 let lab: RunningLab;
 let primary: SecretsManagerClient;
-beforeEach(async () => {
-  lab = await withLab();
-  primary = sm(lab, P);
-});
-afterEach(async () => {
-  primary.destroy();
-  await lab.close();
-});
+labPerTest((l, client) => ([lab, primary] = [l, client]));
 
 /** One SSM call as the SDKs send it. */
 const ssm = (region: string, op: string, body: unknown): Promise<RawAnswer> => rawAwsCall(lab, region, `AmazonSSM.${op}`, 'ssm', body);

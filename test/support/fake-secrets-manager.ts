@@ -44,6 +44,11 @@ export class FakeSecretsManager {
   }
 
   /** A secret with one AWSCURRENT version (a replica of `primaryRegion` when given). */
+  /** Only the operations `ops` (an activity's narrow client type): calling any other one fails, as the narrow type promises. */
+  only<K extends keyof this & string>(...ops: K[]): Pick<this, K> {
+    return Object.fromEntries(ops.map((op) => [op, this[op]])) as Pick<this, K>;
+  }
+
   seed(name: string, value: string, o: { primaryRegion?: string; tags?: Record<string, string>; policy?: string; previous?: string } = {}): void {
     const versions = new Map<string, Version>();
     if (o.previous !== undefined) versions.set(`${name}-v0`, { value: { SecretString: o.previous }, stages: ['AWSPREVIOUS'], created: new Date(0) });

@@ -1,3 +1,20 @@
+import type { Harness } from './integration.js';
+
+/**
+ * What a test file's runs left where a value could leak: the history of each workflow it names and of every
+ * workflow of its plans, the lab's events and the worker log lines, as one text; and how many workflows it read.
+ */
+export async function leakScanText(
+  h: Pick<Harness, 'client' | 'lab'>,
+  o: { workflowIds: Iterable<string>; planNames: string[]; logs: string[] },
+): Promise<{ text: string; workflows: number }> {
+  const ids = new Set(o.workflowIds);
+  for await (const wf of h.client.workflow.list()) if (o.planNames.some((p) => wf.workflowId.startsWith(`secrets-dr/${p}/`))) ids.add(wf.workflowId);
+  const texts: string[] = [JSON.stringify(await h.lab!.events()), o.logs.join('')];
+  for (const id of ids) texts.push(historyText(await h.client.workflow.getHandle(id).fetchHistory()));
+  return { text: texts.join('\n'), workflows: ids.size };
+}
+
 /**
  * Text of a workflow history in which every payload is readable. A history's payload data are
  * bytes, which its JSON form carries as base64 — a scan for secret values over plain

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { LAB_CREDENTIALS } from '../../lab/stack.js';
+import { labWorkerEnv } from '../../lab/stack.js';
 import { eventually } from './integration.js';
 
 export const CLI_RUN = fileURLToPath(new URL('../../dist/cli/run.js', import.meta.url));
@@ -36,16 +36,8 @@ export async function spawnWorker(opts: {
 }): Promise<SpawnedWorker> {
   const env: Record<string, string | undefined> = {
     ...process.env,
-    ...LAB_CREDENTIALS,
-    TEMPORAL_ADDRESS: opts.temporalAddress,
-    SECRETS_DR_TASK_QUEUE_PREFIX: opts.prefix,
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: opts.labUrl,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: opts.labUrl,
-    AWS_ENDPOINT_URL_STS: opts.labUrl,
-    AWS_REGION: opts.regions[0],
+    ...labWorkerEnv(opts),
     SECRETS_DR_AWS_TIMEOUT_MS: '5000',
-    SECRETS_DR_LOG_LEVEL: 'WARN',
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...opts.env,
   };
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];

@@ -25,30 +25,19 @@ function region(name: string) {
   const fake = new FakeSecretsManager(name);
   fake.seed(SECRET, 'current-value', { previous: 'previous-value', tags: { team: 'payments' } });
   fake.secrets.get(SECRET)!.policy = POLICY(fake.arnOf(SECRET));
-  const {
-    listSecrets,
-    describeSecret,
-    getSecretValue,
-    getResourcePolicy,
-    createSecret,
-    putResourcePolicy,
-    putSecretValue,
-    updateSecretVersionStage,
-    deleteSecret,
-  } = fake;
   const clients: BackupClients = {
     region: name,
-    secretsManager: {
-      listSecrets,
-      describeSecret,
-      getSecretValue,
-      getResourcePolicy,
-      createSecret,
-      putResourcePolicy,
-      putSecretValue,
-      updateSecretVersionStage,
-      deleteSecret,
-    },
+    secretsManager: fake.only(
+      'listSecrets',
+      'describeSecret',
+      'getSecretValue',
+      'getResourcePolicy',
+      'createSecret',
+      'putResourcePolicy',
+      'putSecretValue',
+      'updateSecretVersionStage',
+      'deleteSecret',
+    ),
   };
   return { fake, activities: createBackupSecretActivities(clients) };
 }

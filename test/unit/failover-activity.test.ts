@@ -32,34 +32,21 @@ function drRegion(region: string, n: number) {
   const names = Array.from({ length: n }, (_, i) => `prod/app/s${i}`);
   for (const name of names) fake.seed(name, `value-of-${name}`, { primaryRegion: PRIMARY });
   fake.seed(hmacKeySecretName('payments'), Buffer.alloc(32, 7).toString('base64'));
-  const {
-    listSecrets,
-    describeSecret,
-    getSecretValue,
-    stopReplicationToReplica,
-    getResourcePolicy,
-    putResourcePolicy,
-    deleteResourcePolicy,
-    tagResource,
-    untagResource,
-    rotateSecret,
-    createSecret,
-  } = fake;
   const clients: FailoverClients = {
     region,
-    secretsManager: {
-      listSecrets,
-      describeSecret,
-      getSecretValue,
-      stopReplicationToReplica,
-      getResourcePolicy,
-      putResourcePolicy,
-      deleteResourcePolicy,
-      tagResource,
-      untagResource,
-      rotateSecret,
-      createSecret,
-    },
+    secretsManager: fake.only(
+      'listSecrets',
+      'describeSecret',
+      'getSecretValue',
+      'stopReplicationToReplica',
+      'getResourcePolicy',
+      'putResourcePolicy',
+      'deleteResourcePolicy',
+      'tagResource',
+      'untagResource',
+      'rotateSecret',
+      'createSecret',
+    ),
   };
   return { fake, names, activities: createFailoverActivities(clients) };
 }

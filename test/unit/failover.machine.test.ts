@@ -28,6 +28,14 @@ function run(input: Partial<FailoverMachineInput>, events: FailoverEvent[]) {
   };
 }
 
+/** Unplanned, after preflight: a promotion with these counts, then verification (`unverified` not verified), rehoming, announcing. */
+const unplannedTail = (promotion: Partial<ReturnType<typeof emptyCounts>>, unverified = 0): FailoverEvent[] => [
+  { type: 'PROMOTION_DONE', counts: counts(promotion) },
+  { type: 'VERIFY_DONE', unverified },
+  { type: 'REHOME_DONE' },
+  { type: 'ANNOUNCED' },
+];
+
 /** Planned mode: catch-up before promotion and fence lifting after it are machine states. */
 const plannedTail: FailoverEvent[] = [
   { type: 'CAUGHT_UP' },
@@ -38,12 +46,7 @@ const plannedTail: FailoverEvent[] = [
   { type: 'ANNOUNCED' },
 ];
 
-const happyTail: FailoverEvent[] = [
-  { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) },
-  { type: 'VERIFY_DONE', unverified: 0 },
-  { type: 'REHOME_DONE' },
-  { type: 'ANNOUNCED' },
-];
+const happyTail = unplannedTail({ promoted: 3 });
 
 describe('failover machine (pure; no Temporal)', () => {
   const table: Array<{ name: string; input: Partial<FailoverMachineInput>; events: FailoverEvent[]; state: string; actions: string[] }> = [
@@ -181,53 +184,28 @@ describe('failover machine (pure; no Temporal)', () => {
     {
       name: 'some secrets failed: partial',
       input: {},
-      events: [
-        ok(),
-        { type: 'PROMOTION_DONE', counts: counts({ promoted: 2, failed: 1 }) },
-        { type: 'VERIFY_DONE', unverified: 0 },
-        { type: 'REHOME_DONE' },
-        { type: 'ANNOUNCED' },
-      ],
+      events: [ok(), ...unplannedTail({ promoted: 2, failed: 1 })],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'handOffFence', 'announceCompleted'],
     },
     {
       name: 'nothing could be promoted: failed',
       input: { fence: false },
-      events: [
-        ok(),
-        { type: 'PROMOTION_DONE', counts: counts({ failed: 3 }) },
-        { type: 'VERIFY_DONE', unverified: 0 },
-        { type: 'REHOME_DONE' },
-        { type: 'ANNOUNCED' },
-      ],
+      events: [ok(), ...unplannedTail({ failed: 3 })],
       state: 'failed',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
     {
       name: 'promoted but not verified writable: partial',
       input: { fence: false },
-      events: [
-        ok(),
-        { type: 'PROMOTION_DONE', counts: counts({ promoted: 3 }) },
-        { type: 'VERIFY_DONE', unverified: 1 },
-        { type: 'REHOME_DONE' },
-        { type: 'ANNOUNCED' },
-      ],
+      events: [ok(), ...unplannedTail({ promoted: 3 }, 1)],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
     },
     {
       name: 'cancel while promoting: what was promoted is verified and reported, outcome partial',
       input: { fence: false },
-      events: [
-        ok(),
-        { type: 'CANCEL', reason: 'stop' },
-        { type: 'PROMOTION_DONE', counts: counts({ promoted: 1, skipped: 2 }) },
-        { type: 'VERIFY_DONE', unverified: 0 },
-        { type: 'REHOME_DONE' },
-        { type: 'ANNOUNCED' },
-      ],
+      events: [ok(), { type: 'CANCEL', reason: 'stop' }, ...unplannedTail({ promoted: 1, skipped: 2 })],
       state: 'partial',
       actions: ['runPreflight', 'announceStarted', 'promote', 'verify', 'rehomeRotation', 'announceCompleted'],
     },

@@ -23,6 +23,7 @@
  */
 import { assign, setup } from 'xstate';
 import type { FailbackOutcome } from '../../domain/failback.js';
+import { ANNOUNCING_STATE, approvalState, CONTROL_TRANSITIONS, controlChange, gateEnded, noop, RUN_FINAL_STATES, runGuards, runOutput } from './run-parts.js';
 
 export interface FailbackMachineInput {
   reverse: boolean;
@@ -74,8 +75,6 @@ export type FailbackEvent =
   | { type: 'RESUME' }
   | { type: 'CANCEL'; reason?: string };
 
-const noop = () => undefined;
-
 export const failbackMachine = setup({
   types: {
     context: {} as FailbackContext,
@@ -84,13 +83,10 @@ export const failbackMachine = setup({
     output: {} as FailbackMachineOutput,
   },
   guards: {
+    ...runGuards,
     preflightFailed: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.problems.length > 0,
-    isDryRun: ({ context }) => context.dryRun,
-    approvalRequired: ({ context }) => context.requireApproval,
     nothingReady: ({ event }) => event.type === 'RECONCILED' && event.ready === 0,
     isReverse: ({ context }) => context.reverse,
-    outcomeFailed: ({ context }) => context.outcome === 'failed',
-    outcomeDone: ({ context }) => context.outcome === 'done',
   },
   actions: {
     runPreflight: noop,
@@ -102,23 +98,16 @@ export const failbackMachine = setup({
     restoreRotation: noop,
     unfence: noop,
     announceCompleted: noop,
+    control: assign(({ event }) => controlChange(event, ': secrets not reconciled yet were left as they are')),
+    endAtGate: assign(({ event }) => gateEnded(event, ': nothing was changed')),
+    explainFailed: assign({ detail: ({ context }) => context.detail ?? 'no secret could be failed back' }),
   },
 }).createMachine({
   id: 'failback',
   context: ({ input }) => ({ ...input, total: 0, problems: [], ready: 0, verified: 0, attention: 0, unfenceFailed: 0, paused: false, cancelRequested: false }),
   initial: 'preflight',
-  output: ({ context }) => ({ outcome: context.outcome ?? 'failed', ...(context.detail ? { detail: context.detail } : {}) }),
-  on: {
-    PAUSE: { actions: assign({ paused: true }) },
-    RESUME: { actions: assign({ paused: false }) },
-    CANCEL: {
-      actions: assign({
-        cancelRequested: true,
-        paused: false,
-        detail: ({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}: secrets not reconciled yet were left as they are`,
-      }),
-    },
-  },
+  output: ({ context }) => runOutput(context),
+  on: CONTROL_TRANSITIONS,
   states: {
     preflight: {
       entry: 'runPreflight',
@@ -135,25 +124,7 @@ export const failbackMachine = setup({
         ],
       },
     },
-    awaitingApproval: {
-      entry: 'requestApproval',
-      on: {
-        APPROVED: { target: 'reconciling' },
-        REJECTED: {
-          target: 'rejected',
-          actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}: nothing was changed` }),
-        },
-        APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: 'no approval before the timeout: nothing was changed' }) },
-        CANCEL: {
-          target: 'rejected',
-          actions: assign({
-            outcome: 'rejected',
-            cancelRequested: true,
-            detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}: nothing was changed`,
-          }),
-        },
-      },
-    },
+    awaitingApproval: approvalState('reconciling'),
     reconciling: {
       entry: 'reconcile',
       on: {
@@ -199,20 +170,7 @@ export const failbackMachine = setup({
     deciding: {
       always: { target: 'announcing', actions: assign({ outcome: ({ context }) => decideFailbackOutcome(context) }) },
     },
-    announcing: {
-      entry: 'announceCompleted',
-      on: {
-        ANNOUNCED: [
-          { guard: 'outcomeFailed', target: 'failed', actions: assign({ detail: ({ context }) => context.detail ?? 'no secret could be failed back' }) },
-          { guard: 'outcomeDone', target: 'done' },
-          { target: 'partial' },
-        ],
-      },
-    },
-    done: { type: 'final' },
-    partial: { type: 'final' },
-    failed: { type: 'final' },
-    rejected: { type: 'final' },
-    dryRun: { type: 'final' },
+    announcing: ANNOUNCING_STATE,
+    ...RUN_FINAL_STATES,
   },
 });

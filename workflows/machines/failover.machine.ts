@@ -25,6 +25,7 @@ import { assign, setup } from 'xstate';
 import type { FailoverMode } from '../../domain/plan.js';
 import type { FailoverOutcome, FenceReport, OutcomeCounts } from '../../domain/failover.js';
 import { emptyCounts } from '../../domain/failover.js';
+import { ANNOUNCING_STATE, approvalState, CONTROL_TRANSITIONS, controlChange, gateEnded, noop, RUN_FINAL_STATES, runGuards, runOutput } from './run-parts.js';
 
 export interface FailoverMachineInput {
   mode: FailoverMode;
@@ -75,8 +76,6 @@ export type FailoverEvent =
   | { type: 'RESUME' }
   | { type: 'CANCEL'; reason?: string };
 
-const noop = () => undefined;
-
 /** The outcome of a failover that ran: failed when nothing is standalone, done when all is well, else partial. */
 function decideOutcome(c: FailoverContext): 'done' | 'partial' | 'failed' {
   if (c.toPromote > 0 && c.counts.promoted + c.counts.alreadyStandalone === 0) return 'failed';
@@ -92,17 +91,14 @@ export const failoverMachine = setup({
     output: {} as FailoverMachineOutput,
   },
   guards: {
+    ...runGuards,
     preflightFailed: ({ event }) => event.type === 'PREFLIGHT_DONE' && event.problems.length > 0,
-    isDryRun: ({ context }) => context.dryRun,
-    approvalRequired: ({ context }) => context.requireApproval,
     /** Planned mode with the old primary reachable: fence before the first promotion. */
     fenceFirst: ({ context }) => context.fence && context.mode === 'planned' && context.primaryReachable,
     /** Planned mode with the old primary reachable and a rotation in flight there: let it finish first (invariant 11). */
     settleFirst: ({ context }) => context.mode === 'planned' && context.primaryReachable && context.rotationsInFlight > 0,
     isPlanned: ({ context }) => context.mode === 'planned',
     fencePending: ({ context }) => context.fenceReport.state === 'pending' || context.fenceReport.state === 'partial',
-    outcomeFailed: ({ context }) => context.outcome === 'failed',
-    outcomeDone: ({ context }) => context.outcome === 'done',
   },
   actions: {
     runPreflight: noop,
@@ -117,6 +113,9 @@ export const failoverMachine = setup({
     rehomeRotation: noop,
     handOffFence: noop,
     announceCompleted: noop,
+    control: assign(({ event }) => controlChange(event)),
+    endAtGate: assign(({ event }) => gateEnded(event)),
+    explainFailed: assign({ detail: ({ context }) => context.detail ?? 'no secret could be promoted' }),
     /** Unplanned (or the primary did not answer): the fence waits for the old primary. */
     recordPendingFence: assign({
       fenceReport: ({ context }) =>
@@ -155,12 +154,8 @@ export const failoverMachine = setup({
     cancelRequested: false,
   }),
   initial: 'preflight',
-  output: ({ context }) => ({ outcome: context.outcome ?? 'failed', ...(context.detail ? { detail: context.detail } : {}) }),
-  on: {
-    PAUSE: { actions: assign({ paused: true }) },
-    RESUME: { actions: assign({ paused: false }) },
-    CANCEL: { actions: assign({ cancelRequested: true, paused: false, detail: ({ event }) => `cancelled${event.reason ? `: ${event.reason}` : ''}` }) },
-  },
+  output: ({ context }) => runOutput(context),
+  on: CONTROL_TRANSITIONS,
   states: {
     preflight: {
       entry: 'runPreflight',
@@ -173,22 +168,7 @@ export const failoverMachine = setup({
         ],
       },
     },
-    awaitingApproval: {
-      entry: 'requestApproval',
-      on: {
-        APPROVED: { target: 'starting' },
-        REJECTED: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: ({ event }) => `rejected${event.reason ? `: ${event.reason}` : ''}` }) },
-        APPROVAL_TIMEOUT: { target: 'rejected', actions: assign({ outcome: 'rejected', detail: 'no approval before the timeout: nothing was changed' }) },
-        CANCEL: {
-          target: 'rejected',
-          actions: assign({
-            outcome: 'rejected',
-            cancelRequested: true,
-            detail: ({ event }) => `cancelled before approval${event.reason ? `: ${event.reason}` : ''}`,
-          }),
-        },
-      },
-    },
+    awaitingApproval: approvalState('starting'),
     /** Transient: announce, then let rotations in flight settle and fence first (planned) or record the fence as pending. */
     starting: {
       always: [
@@ -245,20 +225,7 @@ export const failoverMachine = setup({
         ],
       },
     },
-    announcing: {
-      entry: 'announceCompleted',
-      on: {
-        ANNOUNCED: [
-          { guard: 'outcomeFailed', target: 'failed', actions: assign({ detail: ({ context }) => context.detail ?? 'no secret could be promoted' }) },
-          { guard: 'outcomeDone', target: 'done' },
-          { target: 'partial' },
-        ],
-      },
-    },
-    done: { type: 'final' },
-    partial: { type: 'final' },
-    failed: { type: 'final' },
-    rejected: { type: 'final' },
-    dryRun: { type: 'final' },
+    announcing: ANNOUNCING_STATE,
+    ...RUN_FINAL_STATES,
   },
 });

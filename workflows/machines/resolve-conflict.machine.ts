@@ -47,6 +47,9 @@ const policyIs =
   ({ context }: { context: ResolveContext }) =>
     context.policy === p;
 
+/** STEP_FAILED in any step: the run fails; `what` says what was (not) done. */
+const stepFailed = (what: string) => ({ target: 'failed', actions: { type: 'recordStepFailure', params: { what } } }) as const;
+
 export const resolveConflictMachine = setup({
   types: {} as { input: ResolveInput; context: ResolveContext; events: ResolveEvent; output: ConflictResolution },
   guards: {
@@ -65,6 +68,12 @@ export const resolveConflictMachine = setup({
     backup: () => {},
     adopt: () => {},
     forceReplicate: () => {},
+    /** What the comparison found (HMACs equal? the target's ARN). */
+    recordCompared: assign(({ event }) => (event.type === 'COMPARED' ? { identical: event.identical, targetArn: event.targetArn } : {})),
+    /** A step that failed ends the run: its reason, and `what` it left as it was. */
+    recordStepFailure: assign(({ event }, { what }: { what: string }) =>
+      event.type === 'STEP_FAILED' ? { reason: event.reason, detail: `${what}: ${event.message}` } : {},
+    ),
   },
 }).createMachine({
   id: 'resolveConflict',
@@ -86,39 +95,23 @@ export const resolveConflictMachine = setup({
             guard: 'policyFail',
             target: 'failed',
             actions: [
-              assign(({ event }) => ({
-                identical: event.identical,
-                targetArn: event.targetArn,
-                reason: 'name-conflict' as const,
-                detail: 'a same-named secret exists; policy fail leaves it untouched',
-              })),
+              'recordCompared',
+              assign({ reason: 'name-conflict' as const, detail: 'a same-named secret exists; policy fail leaves it untouched' }),
               { type: 'announceConflict' },
             ],
           },
           {
             guard: 'policySkip',
             target: 'skipped',
-            actions: [
-              assign(({ event }) => ({
-                identical: event.identical,
-                targetArn: event.targetArn,
-                detail: 'a same-named secret exists; policy skip leaves it untouched',
-              })),
-              { type: 'announceConflict' },
-            ],
+            actions: ['recordCompared', assign({ detail: 'a same-named secret exists; policy skip leaves it untouched' }), { type: 'announceConflict' }],
           },
-          {
-            guard: 'identicalAllowed',
-            target: 'overwriting',
-            actions: [assign(({ event }) => ({ identical: true, targetArn: event.targetArn })), { type: 'announceConflict' }],
-          },
+          { guard: 'identicalAllowed', target: 'overwriting', actions: ['recordCompared', { type: 'announceConflict' }] },
           {
             guard: 'policyIdenticalOnly',
             target: 'failed',
             actions: [
+              'recordCompared',
               assign(({ event }) => ({
-                identical: event.identical,
-                targetArn: event.targetArn,
                 reason: 'name-conflict' as const,
                 detail:
                   event.identical === false
@@ -128,17 +121,10 @@ export const resolveConflictMachine = setup({
               { type: 'announceConflict' },
             ],
           },
-          {
-            guard: 'policyAsk',
-            target: 'awaitingApproval',
-            actions: [assign(({ event }) => ({ identical: event.identical, targetArn: event.targetArn })), { type: 'announceConflict' }],
-          },
-          { target: 'backingUp', actions: [assign(({ event }) => ({ identical: event.identical, targetArn: event.targetArn })), { type: 'announceConflict' }] },
+          { guard: 'policyAsk', target: 'awaitingApproval', actions: ['recordCompared', { type: 'announceConflict' }] },
+          { target: 'backingUp', actions: ['recordCompared', { type: 'announceConflict' }] },
         ],
-        STEP_FAILED: {
-          target: 'failed',
-          actions: assign(({ event }) => ({ reason: event.reason, detail: `could not compare the two sides, nothing changed: ${event.message}` })),
-        },
+        STEP_FAILED: stepFailed('could not compare the two sides, nothing changed'),
       },
     },
     awaitingApproval: {
@@ -168,17 +154,14 @@ export const resolveConflictMachine = setup({
           { guard: 'needsAdopt', target: 'adopting', actions: assign(({ event }) => ({ backup: event.backup })) },
           { target: 'overwriting', actions: assign(({ event }) => ({ backup: event.backup })) },
         ],
-        STEP_FAILED: {
-          target: 'failed',
-          actions: assign(({ event }) => ({ reason: event.reason, detail: `backup failed, nothing overwritten: ${event.message}` })),
-        },
+        STEP_FAILED: stepFailed('backup failed, nothing overwritten'),
       },
     },
     adopting: {
       entry: { type: 'adopt' },
       on: {
         ADOPTED: { target: 'overwriting', actions: assign({ adopted: true }) },
-        STEP_FAILED: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, detail: `adopt failed (backup kept): ${event.message}` })) },
+        STEP_FAILED: stepFailed('adopt failed (backup kept)'),
       },
     },
     overwriting: {
@@ -188,7 +171,7 @@ export const resolveConflictMachine = setup({
       },
       on: {
         OVERWRITTEN: { target: 'done', actions: assign(({ event }) => ({ replicaArn: event.replicaArn })) },
-        STEP_FAILED: { target: 'failed', actions: assign(({ event }) => ({ reason: event.reason, detail: `overwrite failed: ${event.message}` })) },
+        STEP_FAILED: stepFailed('overwrite failed'),
       },
     },
     done: { type: 'final', entry: assign({ result: 'overwritten' as const }) },
