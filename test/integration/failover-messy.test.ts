@@ -20,7 +20,7 @@ import {
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
-import type { FailoverInput, FailoverReport } from '../../domain/failover.js';
+import { FailoverReport, type FailoverInput } from '../../domain/failover.js';
 import { main } from '../../cli/main.js';
 import { renderFailoverReport } from '../../cli/commands/failover.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
@@ -98,7 +98,7 @@ async function cliFailover(file: string, mode: 'planned' | 'unplanned'): Promise
     .join('')
     .split('\n')
     .filter((l) => l.startsWith('{'));
-  return { code, report: JSON.parse(lines.at(-1)!) as FailoverReport };
+  return { code, report: FailoverReport.parse(JSON.parse(lines.at(-1)!)) };
 }
 
 /** An unplanned failover through the CLI while the primary refuses every call; the outage ends with it. */

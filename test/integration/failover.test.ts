@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
-import type { FailoverInput, FailoverReport } from '../../domain/failover.js';
+import { FailoverReport, type FailoverInput } from '../../domain/failover.js';
 import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { main } from '../../cli/main.js';
@@ -223,7 +223,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
       .join('')
       .split('\n')
       .filter((l) => l.startsWith('{'));
-    const report = JSON.parse(lines.at(-1)!) as FailoverReport & { type: string };
+    const report = FailoverReport.parse(JSON.parse(lines.at(-1)!));
     expect(report.outcome).toBe('partial');
     expect(report.attention.map((a) => a.name)).toEqual([names[3]]);
     expect(report.attention[0]!.reason).toMatch(/AccessDeniedException/);
