@@ -84,7 +84,8 @@ export async function runFailover(
   // Every failover a benchmark runs is held to Temporal's limits (issue 18, target 2): exit 1 when one is over.
   const temporal = await measureTemporalCost(client, failoverWorkflowId(plan.name), report.total);
   assertTemporalCost(`failover of ${plan.name}`, temporal);
-  if (temporal.violations.length === 0) log(`failover of ${plan.name}: Temporal cost within the limits (${temporal.bytesPerSecret.toFixed(0)} history bytes per secret)`);
+  if (temporal.violations.length === 0)
+    log(`failover of ${plan.name}: Temporal cost within the limits (${temporal.bytesPerSecret.toFixed(0)} history bytes per secret)`);
   return { report, wallS, startedAtMs, stops, temporal: { ...temporal, runs: temporal.runs.slice(0, 5) } };
 }
 

@@ -15,7 +15,17 @@ import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { QUICK, writeResult } from './results.js';
-import { arg, assertTemporalCost, log, measureTemporalCost, sleep, spawnWorkerProcess, startBenchStack, stopWorkerProcess, type BenchStack } from './support.js';
+import {
+  arg,
+  assertTemporalCost,
+  log,
+  measureTemporalCost,
+  sleep,
+  spawnWorkerProcess,
+  startBenchStack,
+  stopWorkerProcess,
+  type BenchStack,
+} from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';

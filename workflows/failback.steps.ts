@@ -30,7 +30,7 @@ async function findLineage(run: FailbackRun, region: string) {
     });
   const first = await ask(0);
   const names = new Set(first.names);
-  for (let from = first.names.length; first.namesTotal !== undefined && from < first.namesTotal; ) {
+  for (let from = first.names.length; first.namesTotal !== undefined && from < first.namesTotal;) {
     const page = await ask(from);
     if (page.names.length === 0) break; // records changed between pages: what was read is what is reconciled (the rest, next time)
     for (const n of page.names) names.add(n);
@@ -43,7 +43,9 @@ export async function runPreflight(run: FailbackRun, control: () => ControlState
   const { plan, from, reverse, input, problems, warnings } = run;
   // Every failover since the last failback (per secret: since the failback that verified it), in every DR Region.
   const found = await Promise.all(
-    plan.drRegions.map(({ region }) => findLineage(run, region).catch((err) => (warnings.push(`${region} does not answer: ${failureMessage(err)}`), undefined))),
+    plan.drRegions.map(({ region }) =>
+      findLineage(run, region).catch((err) => (warnings.push(`${region} does not answer: ${failureMessage(err)}`), undefined)),
+    ),
   );
   const open = found.filter((f): f is NonNullable<typeof f> => f !== undefined && f.names.length > 0).sort((a, b) => b.names.length - a.names.length);
   if (open.length === 0) {
