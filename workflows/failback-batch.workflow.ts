@@ -13,6 +13,7 @@
  *   await      poll the source's replication status until InSync (bounded by plan.setup.inSyncTimeout)
  *   verify     both sides described again: replica of the source, same AWSCURRENT HMAC as expected
  */
+import { patched } from '@temporalio/workflow';
 import type { Plan } from '../domain/plan.js';
 import { itemsOf, packItems, type FailbackItem, type PackedItems, type PackedNames, type SecretFacts } from '../domain/failback.js';
 import { BATCH_SIZE, FailbackBatchRun } from './failback-batch.run.js';
@@ -20,6 +21,9 @@ import { chunk } from './kit/batch-loop.js';
 import { awaitPhase, fenceOverwritten, reconcileFenced, reconcilePhase, replicatePhase, verifyPhase } from './failback-batch.steps.js';
 
 export const CHUNK_SIZE = 500;
+/** Secrets per part of a fused chunk (`through: 'verify'`). */
+const FUSED_PART = 20;
+const FUSED_PART_PATCH = 'failback-fused-part-20';
 
 export type FailbackPhase = 'plan' | 'reconcile' | 'replicate' | 'await' | 'verify';
 
@@ -70,7 +74,10 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
   let fencing: Promise<unknown> = Promise.resolve();
   let reconciling: Promise<unknown> = Promise.resolve();
   let replicating: Promise<unknown> = Promise.resolve();
-  for (const items of chunk(itemsOf(input), input.batchSize ?? BATCH_SIZE)) {
+  // Small parts: the pipeline fills (first fence → first re-replication) and drains (last fence → last
+  // re-replication) by one part per chunk in flight, while the buckets of the other Region wait.
+  const size = input.batchSize ?? (patched(FUSED_PART_PATCH) ? FUSED_PART : BATCH_SIZE);
+  for (const items of chunk(itemsOf(input), size)) {
     const part = new FailbackBatchRun({ ...input, items, packed: undefined });
     const fenced = fencing.then(() => fenceOverwritten(part));
     const reconciled = Promise.all([fenced, reconciling]).then(() => reconcileFenced(part, { fused: true }));
