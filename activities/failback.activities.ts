@@ -254,7 +254,19 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     async findFailoverLineage(input: {
       planName: string;
       failoverId?: string;
-    }): Promise<{ region: string; failoverId?: string; from?: string; failovers: FailoverRun[]; records: string[]; names: string[]; hmacs: boolean }> {
+      /** A page of the names in scope (sorted): from `namesFrom`, at most `namesLimit` (default: all); `namesTotal` counts them all. */
+      namesFrom?: number;
+      namesLimit?: number;
+    }): Promise<{
+      region: string;
+      failoverId?: string;
+      from?: string;
+      failovers: FailoverRun[];
+      records: string[];
+      names: string[];
+      namesTotal?: number;
+      hmacs: boolean;
+    }> {
       const lineagePrefix = lineageRecordPrefix(input.planName);
       const failbackPrefix = failbackRecordPrefix(input.planName);
       const lineage = new Map<string, string[]>();
@@ -296,7 +308,9 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
         from: latest.from,
         failovers: open.map((f) => ({ failoverId: f.failoverId, region, from: f.from, secrets: baselineCount.get(f.failoverId) ?? 0, hmacs: f.hmacs })),
         records,
-        names: [...scope.keys()].sort(),
+        // Paged: the names of a 10,000-secret fleet would be one payload near Temporal's limit.
+        names: [...scope.keys()].sort().slice(input.namesFrom ?? 0, (input.namesFrom ?? 0) + (input.namesLimit ?? scope.size)),
+        namesTotal: scope.size,
         hmacs: open.every((f) => f.hmacs),
       };
     },
@@ -580,10 +594,41 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
       });
     },
 
-    /** Removes the fence (statement and tag) from secrets of this Region. Describe first: unfenced ones are skipped. */
-    async unfenceBatch(input: { names: string[]; writeQuotaShare: number }): Promise<ItemFailure[]> {
-      const tagGov = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+    /**
+     * Puts failover's fence statement back on secrets of this (the original) Region whose copy-back left it lifted for
+     * the re-replication that was to follow (`keepOpen`), and that do not fail back after all. By the statement, not the
+     * tag (the tag stayed on: fenceBatch would take them for fenced): their other side is still failback's writable copy.
+     */
+    async refenceSourceBatch(input: { names: string[]; writeQuotaShare: number }): Promise<ItemFailure[]> {
       return each(input.names, 16, async (name): Promise<ItemFailure> => {
+        try {
+          const d = await describeIn(clients, name);
+          if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
+          await restoreFenceStatement(d.ARN, input.writeQuotaShare);
+          if (!isFenced(d))
+            await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() =>
+              sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FENCE_TAG, Value: 'failback: did not fail back, fenced again' }] }),
+            );
+          return { name, ok: true };
+        } catch (err) {
+          if (isBatchFailure(err)) throw toFailure(err, `fencing ${name} again`, region);
+          return { name, ok: false, reason: `not fenced again: ${reasonOf(err)}` };
+        }
+      });
+    },
+
+    /** Removes the fence (statement and tag) from secrets of this Region. Describe first: unfenced ones are skipped. */
+    async unfenceBatch(input: {
+      names: string[];
+      writeQuotaShare: number;
+      /**
+       * Only the secrets this call changed (unfenced here) or could not unfence come back, not those found
+       * unfenced already (re-replication opens most): the parent's history carries no line per secret.
+       */
+      onlyChanged?: boolean;
+    }): Promise<ItemFailure[]> {
+      const tagGov = writeGovernor(`${region}/tagging`, input.writeQuotaShare);
+      const out = await each(input.names, 16, async (name): Promise<ItemFailure> => {
         try {
           const d = await describeIn(clients, name);
           if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
@@ -598,6 +643,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           return { name, ok: false, reason: `unfence failed: ${errorReason(err)}` };
         }
       });
+      return input.onlyChanged ? out.filter((u) => !u.ok || !u.skipped) : out;
     },
   };
 }

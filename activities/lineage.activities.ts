@@ -60,6 +60,20 @@ export function hmacOf(key: Buffer, value: string | Uint8Array): string {
 const KEY_TTL_MS = 5 * 60_000;
 const keyCache = new Map<string, { key: Buffer; at: number }>();
 
+/**
+ * HMACs of versions already read, by Region, ARN, version id and HMAC key: a version's value never changes
+ * (AWS refuses a second value under a version id), so a secret read again (failback reads each side up to
+ * four times) costs its describe, not a GetSecretValue per labelled version. HMACs only, never a value.
+ */
+const VERSION_CACHE_MAX = 200_000;
+const versionCache = new Map<string, { hmac?: string; createdDate?: string }>();
+const keyIds = new WeakMap<Buffer, string>();
+const keyIdOf = (key: Buffer) => keyIds.get(key) ?? keyIds.set(key, createHash('sha256').update(key).digest('hex').slice(0, 16)).get(key)!;
+function remember(k: string, v: { hmac?: string; createdDate?: string }): void {
+  if (versionCache.size >= VERSION_CACHE_MAX) versionCache.delete(versionCache.keys().next().value!);
+  versionCache.set(k, v);
+}
+
 export function createLineageActivities({ region, secretsManager }: RegionClients) {
   async function loadKey(planName: string): Promise<Buffer> {
     const cacheKey = `${region}/${planName}`;
@@ -152,14 +166,19 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
       for (const [versionId, stages] of Object.entries(d.VersionIdsToStages ?? {})) {
         if (!stages || stages.length === 0) continue;
         const v: VersionLineage = { versionId, stages: [...stages].sort() };
-        try {
-          const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
-          const bytes = value.SecretString ?? value.SecretBinary;
-          if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
-          if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
-        } catch (err) {
-          if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${input.secretId}`, region);
-        }
+        const cacheKey = `${region}\u0000${d.ARN}\u0000${versionId}\u0000${keyIdOf(key)}`;
+        const known = versionCache.get(cacheKey);
+        if (known) Object.assign(v, known);
+        else
+          try {
+            const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
+            const bytes = value.SecretString ?? value.SecretBinary;
+            if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
+            if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
+            if (v.hmac) remember(cacheKey, { hmac: v.hmac, ...(v.createdDate ? { createdDate: v.createdDate } : {}) });
+          } catch (err) {
+            if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${input.secretId}`, region);
+          }
         versions.push(v);
         heartbeat();
       }

@@ -12,7 +12,7 @@ import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import type { RunningLab } from '../lab/server.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
-import { sleep, type BenchStack } from './support.js';
+import { assertTemporalCost, log, measureTemporalCost, sleep, type BenchStack, type TemporalCost } from './support.js';
 
 export const PRIMARY = 'ap-northeast-1';
 export const DR = 'ap-northeast-3';
@@ -75,7 +75,7 @@ export function benchPlan(name: string, prefix: string, failoverYaml: string): P
 export async function runFailover(
   stack: BenchStack,
   plan: Plan,
-): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number; stops: { firstS: number; lastS: number; count: number } }> {
+): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number; stops: { firstS: number; lastS: number; count: number }; temporal: TemporalCost }> {
   const { lab, client, prefix } = stack;
   lab.faults.setOutage(PRIMARY, 'refuse');
   const input: FailoverInput = { plan, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix };
@@ -103,7 +103,12 @@ export async function runFailover(
     .terminate('benchmark done')
     .catch(() => undefined);
   lab.faults.clear(PRIMARY);
-  return { report, wallS, startedAtMs, stops };
+  // Every failover a benchmark runs is held to Temporal's limits (issue 18, target 2): exit 1 when one is over.
+  const temporal = await measureTemporalCost(client, failoverWorkflowId(plan.name), report.total);
+  assertTemporalCost(`failover of ${plan.name}`, temporal);
+  if (temporal.violations.length === 0)
+    log(`failover of ${plan.name}: Temporal cost within the limits (${temporal.bytesPerSecret.toFixed(0)} history bytes per secret)`);
+  return { report, wallS, startedAtMs, stops, temporal: { ...temporal, runs: temporal.runs.slice(0, 5) } };
 }
 
 /** Writes per second the application wants at `ms` after it started. */

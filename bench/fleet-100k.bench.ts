@@ -20,7 +20,20 @@ import type { FailoverInput } from '../domain/failover.js';
 import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { writeResult } from './results.js';
-import { arg, log, peakRssMiB, sleep, spawnWorkerProcess, startBenchStack, stopWorkerProcess, type BenchStack } from './support.js';
+import {
+  arg,
+  assertTemporalCost,
+  describeTemporalCost,
+  log,
+  measureTemporalCost,
+  peakRssMiB,
+  sleep,
+  spawnWorkerProcess,
+  startBenchStack,
+  stopWorkerProcess,
+  type BenchStack,
+  type TemporalCost,
+} from './support.js';
 import type { statusWorkflow } from '../workflows/status.workflow.js';
 import type { monitorWorkflow } from '../workflows/monitor.workflow.js';
 import type { replicateWorkflow } from '../workflows/replicate.workflow.js';
@@ -42,34 +55,8 @@ interface PhaseResult {
   ratio: number;
   detail: string;
   error?: string;
-  /** The phase's largest workflow history (events, bytes of its JSON) and its largest single payload. */
-  history?: { workflowId: string; events: number; bytes: number; largestPayloadBytes: number; workflows: number };
-}
-
-/** The largest history among the workflows whose id starts with `idPrefix` (events, JSON bytes, largest payload). */
-async function largestHistory(stack: BenchStack, idPrefix: string): Promise<PhaseResult['history']> {
-  let out: NonNullable<PhaseResult['history']> = { workflowId: '', events: 0, bytes: 0, largestPayloadBytes: 0, workflows: 0 };
-  for await (const wf of stack.client.workflow.list({ query: `WorkflowId STARTS_WITH "${idPrefix}"` })) {
-    const h = await stack.client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
-    let largestPayloadBytes = 0;
-    const visit = (v: unknown): void => {
-      if (!v || typeof v !== 'object') return;
-      if (v instanceof Uint8Array) {
-        largestPayloadBytes = Math.max(largestPayloadBytes, v.byteLength);
-        return;
-      }
-      for (const x of Object.values(v)) visit(x);
-    };
-    visit(h.events);
-    const bytes = Buffer.byteLength(JSON.stringify(h, (_k, v: unknown) => (v instanceof Uint8Array ? 'x'.repeat(v.byteLength) : v)));
-    const events = h.events?.length ?? 0;
-    out = {
-      workflows: out.workflows + 1,
-      ...(bytes > out.bytes ? { workflowId: wf.workflowId, events, bytes } : { workflowId: out.workflowId, events: out.events, bytes: out.bytes }),
-      largestPayloadBytes: Math.max(out.largestPayloadBytes, largestPayloadBytes),
-    };
-  }
-  return out;
+  /** What the phase cost Temporal (bench/support.ts): per secret, the largest history and event, limits broken. */
+  temporal?: TemporalCost;
 }
 
 function only(): Phase[] {
@@ -223,7 +210,17 @@ async function main(): Promise<void> {
       setup: setupWorkflowId('bench-u'),
       failover: failoverWorkflowId('bench-r'),
     };
-    for (const r of results) r.history = await largestHistory(stack, idPrefixes[r.phase]).catch(() => undefined);
+    // Every workflow of each phase held to Temporal's limits (issue 18, target 2): the run fails (exit 1) when one is over.
+    for (const r of results) {
+      try {
+        const cost = await measureTemporalCost(client, idPrefixes[r.phase], n);
+        r.temporal = { ...cost, runs: cost.runs.slice(0, 12) };
+        assertTemporalCost(r.phase, cost);
+      } catch (err) {
+        log(`${r.phase}: Temporal cost not measured: ${(err as Error).message}`);
+        process.exitCode = 1;
+      }
+    }
 
     const result = {
       benchmark: 'fleet',
@@ -244,9 +241,7 @@ async function main(): Promise<void> {
         ...results.map(
           (r) =>
             `  ${r.phase.padEnd(8)} ${r.ok ? 'ok    ' : 'FAILED'} ${r.seconds.toFixed(1)} s vs bound ${r.boundSeconds.toFixed(1)} s → ${r.ratio.toFixed(3)}×  ${r.ok ? r.detail : r.error}` +
-            (r.history
-              ? `\n           largest history ${r.history.events} events, ${(r.history.bytes / 2 ** 20).toFixed(2)} MiB (${r.history.workflowId}); largest payload ${(r.history.largestPayloadBytes / 1024).toFixed(0)} KiB; ${r.history.workflows} workflows`
-              : ''),
+            (r.temporal ? `\n           ${describeTemporalCost(r.temporal)}` : ''),
         ),
         `  worker peak memory ${workerPeak.toFixed(0)} MiB (VmHWM); bench process (lab + client) max RSS ${result.benchProcessMaxRssMiB.toFixed(0)} MiB`,
         `written to ${out}`,

@@ -15,7 +15,17 @@ import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput } from '../domain/failover.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { QUICK, writeResult } from './results.js';
-import { arg, log, sleep, spawnWorkerProcess, startBenchStack, stopWorkerProcess, type BenchStack } from './support.js';
+import {
+  arg,
+  assertTemporalCost,
+  log,
+  measureTemporalCost,
+  sleep,
+  spawnWorkerProcess,
+  startBenchStack,
+  stopWorkerProcess,
+  type BenchStack,
+} from './support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 
 const PRIMARY = 'ap-northeast-1';
@@ -55,12 +65,23 @@ async function run(stack: BenchStack, n: number, workers: number) {
       .getHandle(fenceWorkflowId(planName, PRIMARY))
       .terminate('benchmark done')
       .catch(() => undefined);
+    const temporal = await measureTemporalCost(client, failoverWorkflowId(planName), n);
+    assertTemporalCost(`failover with ${workers} worker(s)`, temporal);
     const ideal = n / LIMIT;
     const maxPerSecond = Object.fromEntries(Object.entries(rates).map(([g, r]) => [g, r.maxPerSecond]));
     log(
       `${workers} worker(s): ${report.outcome}, ${report.counts.promoted} promoted in ${wallS.toFixed(1)} s (bound ${ideal.toFixed(1)} s, ratio ${(wallS / ideal).toFixed(3)}); most per 1-s window in ${DR}: ${JSON.stringify(maxPerSecond)}`,
     );
-    return { workers, outcome: report.outcome, counts: report.counts, wallSeconds: wallS, boundSeconds: ideal, ratioToBound: wallS / ideal, maxPerSecond };
+    return {
+      workers,
+      outcome: report.outcome,
+      counts: report.counts,
+      wallSeconds: wallS,
+      boundSeconds: ideal,
+      ratioToBound: wallS / ideal,
+      maxPerSecond,
+      temporal: { ...temporal, runs: temporal.runs.slice(0, 5) },
+    };
   } finally {
     await Promise.all(procs.map(stopWorkerProcess));
   }

@@ -123,7 +123,7 @@ interface WorkflowCost {
   seconds: number;
 }
 
-interface TemporalCost {
+export interface TemporalCost {
   workflows: number;
   /** Sums over every run, and per secret. */
   events: number;

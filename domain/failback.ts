@@ -121,6 +121,46 @@ export const FailbackItem = z.object({
 });
 export type FailbackItem = z.infer<typeof FailbackItem>;
 
+/**
+ * Items in transit between the failback parent and its chunk children (inputs and results): grouped by
+ * everything but the name, so a chunk of alike secrets costs its names and a few templates in the
+ * parent's history instead of one object per secret (issue 18: no history above 2 MB at 10,000 secrets).
+ */
+export const PackedItems = z.array(z.object({ item: FailbackItem.omit({ name: true }), names: z.array(z.string()) }));
+export type PackedItems = z.infer<typeof PackedItems>;
+
+/** Groups items by their fields but the name (key order ignored at the top level). Pure. */
+export function packItems(items: readonly FailbackItem[]): PackedItems {
+  const groups = new Map<string, PackedItems[number]>();
+  for (const { name, ...item } of items) {
+    const key = JSON.stringify(Object.entries(item).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const g = groups.get(key);
+    if (g) g.names.push(name);
+    else groups.set(key, { item, names: [name] });
+  }
+  return [...groups.values()];
+}
+
+/** The items of `packItems`, group by group. Pure. */
+function unpackItems(packed: PackedItems): FailbackItem[] {
+  return packed.flatMap(({ item, names }) => names.map((name) => ({ ...item, name })));
+}
+
+/** Names sharing a long prefix (the lineage records a failover left: `secrets-dr/<plan>/lineage/<id>/…`), sent as the prefix once. */
+export interface PackedNames {
+  prefix: string;
+  rest: string[];
+}
+export function packNames(names: readonly string[]): PackedNames {
+  let prefix = names[0] ?? '';
+  for (const n of names) while (!n.startsWith(prefix)) prefix = prefix.slice(0, -1);
+  return { prefix, rest: names.map((n) => n.slice(prefix.length)) };
+}
+export const unpackNames = (p: PackedNames): string[] => p.rest.map((r) => p.prefix + r);
+
+/** The items of a child's input or result: packed, or (histories recorded before packing) as a list. Pure. */
+export const itemsOf = (x: { items?: FailbackItem[]; packed?: PackedItems }): FailbackItem[] => (x.packed ? unpackItems(x.packed) : (x.items ?? []));
+
 const has = (list: readonly string[], h: string | undefined) => h !== undefined && list.includes(h);
 const changedFrom = (side: SideFacts, recorded: NonNullable<SecretFacts['recorded']>): boolean =>
   side.currentHmac !== undefined && recorded.hmac !== undefined ? side.currentHmac !== recorded.hmac : side.current !== recorded.versionId;

@@ -4,7 +4,7 @@
  * loop, a failed batch failing its secrets, backups, and lifting failback's fence on what will not
  * be overwritten after all).
  */
-import { planItem, replicaKmsKey, type FailbackItem, type SecretFacts } from '../domain/failback.js';
+import { itemsOf, planItem, replicaKmsKey, unpackNames, type FailbackItem, type SecretFacts } from '../domain/failback.js';
 import type { FailbackActivities } from '../activities/failback.activities.js';
 import type { ReplicationActivities } from '../activities/replication.activities.js';
 import type { FailoverActivities } from '../activities/failover.activities.js';
@@ -27,7 +27,7 @@ export class FailbackBatchRun {
   constructor(readonly input: FailbackBatchInput) {
     this.share = input.plan.failover.writeQuotaShare;
     [this.source, this.target] = input.reverse ? [input.to, input.from] : [input.from, input.to];
-    this.items = new Map((input.items ?? []).map((i) => [i.name, i]));
+    this.items = new Map(itemsOf(input).map((i) => [i.name, i]));
   }
 
   acts(region: string) {
@@ -40,8 +40,8 @@ export class FailbackBatchRun {
   }
 
   inspect(names: string[]): Promise<SecretFacts[]> {
-    const { plan, from, to, records } = this.input;
-    return this.acts(from).inspectFailbackBatch({ planName: plan.name, dr: to, records, names });
+    const { plan, from, to, records, recordsPacked } = this.input;
+    return this.acts(from).inspectFailbackBatch({ planName: plan.name, dr: to, records: records ?? (recordsPacked ? unpackNames(recordsPacked) : []), names });
   }
 
   /** The plan's decision for one secret, with the replica's KMS key (never silently the AWS managed key). */
@@ -108,7 +108,14 @@ export class FailbackBatchRun {
     await this.batched(stuck, async (batch) => {
       try {
         // The original's fence first (re-replication lifts it): at no moment may both sides accept writes.
-        const refence = reverse ? [] : batch.filter((i) => i.fenced || i.sourceOpen).map((i) => i.name);
+        // A statement the copy-back left lifted goes back by the statement (its tag stayed: fenceBatch would skip it).
+        const reopened = reverse ? [] : batch.filter((i) => i.sourceOpen).map((i) => i.name);
+        if (reopened.length > 0) {
+          const r = await this.acts(source).refenceSourceBatch({ names: reopened, writeQuotaShare: share });
+          const bad = r.filter((x) => !x.ok);
+          if (bad.length > 0) throw new Error(`could not fence ${source} again: ${bad.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
+        }
+        const refence = reverse ? [] : batch.filter((i) => i.fenced && !i.sourceOpen).map((i) => i.name);
         if (refence.length > 0) {
           const r = await this.acts(source).fenceBatch({
             region: source,
@@ -133,6 +140,6 @@ export class FailbackBatchRun {
       }
       return [];
     });
-    return { items: (this.input.items ?? []).map((i) => this.get(i.name)), asks: [] };
+    return { items: [...this.items.values()], asks: [] };
   }
 }

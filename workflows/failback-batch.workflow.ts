@@ -13,13 +13,17 @@
  *   await      poll the source's replication status until InSync (bounded by plan.setup.inSyncTimeout)
  *   verify     both sides described again: replica of the source, same AWSCURRENT HMAC as expected
  */
+import { patched } from '@temporalio/workflow';
 import type { Plan } from '../domain/plan.js';
-import type { FailbackItem, SecretFacts } from '../domain/failback.js';
+import { itemsOf, packItems, type FailbackItem, type PackedItems, type PackedNames, type SecretFacts } from '../domain/failback.js';
 import { BATCH_SIZE, FailbackBatchRun } from './failback-batch.run.js';
 import { chunk } from './kit/batch-loop.js';
 import { awaitPhase, fenceOverwritten, reconcileFenced, reconcilePhase, replicatePhase, verifyPhase } from './failback-batch.steps.js';
 
 export const CHUNK_SIZE = 500;
+/** Secrets per part of a fused chunk (`through: 'verify'`). */
+const FUSED_PART = 20;
+const FUSED_PART_PATCH = 'failback-fused-part-20';
 
 export type FailbackPhase = 'plan' | 'reconcile' | 'replicate' | 'await' | 'verify';
 
@@ -32,10 +36,14 @@ export interface FailbackBatchInput {
   reverse: boolean;
   /** The parent's workflow id: ClientRequestTokens derive from it (a re-run of a chunk writes nothing twice). */
   failbackId: string;
-  records: string[];
+  /** The lineage and failback records that decide the scope: `recordsPacked` now, `records` in histories recorded before. */
+  records?: string[];
+  recordsPacked?: PackedNames;
   /** phase `plan` (and `await` after unfencing): names only; other phases: the items to work on. */
   names?: string[];
   items?: FailbackItem[];
+  /** The items, packed (domain/failback.ts `packItems`): what the parent sends now; `items` in histories recorded before. */
+  packed?: PackedItems;
   taskQueuePrefix?: string;
   batchSize?: number;
   /**
@@ -47,7 +55,9 @@ export interface FailbackBatchInput {
 }
 
 export interface FailbackBatchResult {
+  /** Empty when `packed` carries them (histories recorded before packing carry them here). */
   items: FailbackItem[];
+  packed?: PackedItems;
   /** Facts of the secrets whose decision is `ask` (the parent resolves them after the answer). */
   asks: SecretFacts[];
 }
@@ -64,8 +74,11 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
   let fencing: Promise<unknown> = Promise.resolve();
   let reconciling: Promise<unknown> = Promise.resolve();
   let replicating: Promise<unknown> = Promise.resolve();
-  for (const items of chunk(input.items ?? [], input.batchSize ?? BATCH_SIZE)) {
-    const part = new FailbackBatchRun({ ...input, items });
+  // Small parts: the pipeline fills (first fence → first re-replication) and drains (last fence → last
+  // re-replication) by one part per chunk in flight, while the buckets of the other Region wait.
+  const size = input.batchSize ?? (patched(FUSED_PART_PATCH) ? FUSED_PART : BATCH_SIZE);
+  for (const items of chunk(itemsOf(input), size)) {
+    const part = new FailbackBatchRun({ ...input, items, packed: undefined });
     const fenced = fencing.then(() => fenceOverwritten(part));
     const reconciled = Promise.all([fenced, reconciling]).then(() => reconcileFenced(part, { fused: true }));
     const replicated = Promise.all([reconciled, replicating]).then(() => replicatePhase(part));
@@ -87,10 +100,17 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
     void [expectHmac, kmsKeyId, rotationRules, targetFenced, sourceOpen, backupOriginal, backupOverwritten];
     return kept;
   };
-  return { items: parts.flatMap((p) => p.items.map(compact)), asks: [] };
+  return { items: parts.flatMap((p) => itemsOf(p).map(compact)), asks: [] };
 }
 
+/** The result the parent reads: items packed (history per secret: about its name). */
+const packed = (r: FailbackBatchResult): FailbackBatchResult => ({ items: [], packed: packItems(itemsOf(r)), asks: r.asks });
+
 export async function failbackBatchWorkflow(input: FailbackBatchInput): Promise<FailbackBatchResult> {
+  return packed(await runChunk(input));
+}
+
+async function runChunk(input: FailbackBatchInput): Promise<FailbackBatchResult> {
   const b = new FailbackBatchRun(input);
   switch (input.phase) {
     case 'plan': {

@@ -3,6 +3,7 @@
  * next failback starts from), rotation restored, fences lifted, and the completion event — which
  * announces the outcome the machine decided (context.outcome), never one of its own.
  */
+import { patched } from '@temporalio/workflow';
 import type { FailbackContext, FailbackEvent } from './machines/failback.machine.js';
 import type { FailbackRun } from './failback.run.js';
 import { runPhase } from './failback-phase.js';
@@ -12,6 +13,7 @@ import { failureMessage } from './kit/failures.js';
 import { countItems } from '../domain/failback.js';
 
 const SIDE_BATCH = 250;
+const SETTLE_CHANGED_PATCH = 'failback-settle-changed-only';
 
 export async function reReplicate(run: FailbackRun, control: () => ControlState): Promise<FailbackEvent> {
   const before = run.count('failed');
@@ -96,19 +98,20 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
   let failed = 0;
   let unfenced = 0;
   const fenced = new Set(run.items.filter((i) => i.fenced).map((i) => i.name));
+  const changed = new Set<string>();
   for (const batch of chunk(
     run.withStatus('verified').map((i) => i.name),
     SIDE_BATCH,
   )) {
     try {
-      for (const u of await run.writes(from).unfenceBatch({ names: batch, writeQuotaShare: run.share })) {
-        if (u.ok)
-          unfenced += fenced.has(u.name) ? 1 : 0; // opened by re-replication or here
-        else {
-          failed++;
-          warnings.push(`not unfenced: ${u.name}: ${u.reason}`);
-        }
-      }
+      // Only what changed or failed comes back (histories recorded before list every secret).
+      const answers = await run.writes(from).unfenceBatch({ names: batch, writeQuotaShare: run.share, onlyChanged: true });
+      for (const u of answers) if (u.ok && !u.skipped) changed.add(u.name);
+      const failures = answers.filter((u) => !u.ok);
+      for (const u of failures) warnings.push(`not unfenced: ${u.name}: ${u.reason}`);
+      failed += failures.length;
+      const notUnfenced = new Set(failures.map((u) => u.name));
+      unfenced += batch.filter((n) => fenced.has(n) && !notUnfenced.has(n)).length; // opened by re-replication or here
     } catch (err) {
       failed += batch.length;
       warnings.push(`unfencing failed for a batch: ${failureMessage(err)}`);
@@ -116,8 +119,13 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
   }
   run.unfenced = unfenced;
   // Unfencing and the rotation settings change the primaries: they propagate again. Describe, don't
-  // assume: the failback ends when the replicas have caught up (InSync) once more.
-  const verified = run.withStatus('verified');
+  // assume: the failback ends when the replicas have caught up (InSync) once more. Only the primaries
+  // changed since verification (unfenced here, rotation restored) need it: the others are InSync as
+  // verified (histories recorded before the patch settle every verified secret).
+  const verifiedBefore = run.count('verified');
+  const verified = patched(SETTLE_CHANGED_PATCH)
+    ? run.withStatus('verified').filter((i) => changed.has(i.name) || (i.rotation && run.rotation?.lambdaArn))
+    : run.withStatus('verified');
   // By names: the children return only what did not come back InSync (the rest stays verified).
   const byRegion = new Map<string, string[]>();
   for (const i of verified)
@@ -126,7 +134,7 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
       .get(i.dr ?? run.to)!
       .push(i.name);
   for (const [dr, names] of byRegion) await runPhase(run, 'await', names, { control, tag: byRegion.size > 1 ? `settle-${dr}` : 'settle', byName: true, dr });
-  failed += verified.length - run.count('verified');
+  failed += verifiedBefore - run.count('verified');
   const stillFenced = run.items.filter((i) => i.status !== 'verified' && i.fenced).length;
   if (stillFenced) warnings.push(`${stillFenced} secret(s) that did not fail back stay fenced in ${from} (their primary is still in ${to})`);
   return { type: 'UNFENCED', failed };

@@ -5,7 +5,7 @@
  * carried through the later phases, so no secret is left half failed back.
  */
 import { startChild } from '@temporalio/workflow';
-import type { FailbackItem } from '../domain/failback.js';
+import { itemsOf, packItems, packNames, type FailbackItem } from '../domain/failback.js';
 import { failbackWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import { CHUNK_SIZE, failbackBatchWorkflow, type FailbackPhase } from './failback-batch.workflow.js';
 import type { FailbackRun } from './failback.run.js';
@@ -82,10 +82,10 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
               to: dr,
               reverse,
               failbackId: `${run.workflowId}/${run.stamp}`,
-              records: run.records.get(dr) ?? [],
+              recordsPacked: packNames(run.records.get(dr) ?? []),
               ...(phase === 'plan' || opts.byName
                 ? { names }
-                : { items: opts.through && !reverse ? (part as FailbackItem[]).map(forReconcile) : (part as FailbackItem[]) }),
+                : { packed: packItems(opts.through && !reverse ? (part as FailbackItem[]).map(forReconcile) : (part as FailbackItem[])) }),
               taskQueuePrefix: input.taskQueuePrefix,
               batchSize: input.batchSize,
               ...(opts.through ? { through: opts.through } : {}),
@@ -93,8 +93,9 @@ export async function runPhase(run: FailbackRun, phase: FailbackPhase, list: Fai
           ],
         });
         const r = await child.result();
-        if (opts.byName) run.merge(r.items.map(({ name, status, reason }) => ({ ...run.item(name), status, ...(reason ? { reason } : {}) })));
-        else run.merge(r.items);
+        const items = itemsOf(r);
+        if (opts.byName) run.merge(items.map(({ name, status, reason }) => ({ ...run.item(name), status, ...(reason ? { reason } : {}) })));
+        else run.merge(items);
         for (const f of r.asks) run.askFacts.set(f.name, f);
       } catch (err) {
         const reason = `${phase} failed: ${failureMessage(err)}`;

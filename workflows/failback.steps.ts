@@ -15,15 +15,36 @@ import { runPhase } from './failback-phase.js';
 import type { ControlState } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
 
+/** Names in scope per page of findFailoverLineage: one payload stays far below Temporal's 256 KB at any fleet size. */
+const LINEAGE_PAGE = 2_000;
+
+/** findFailoverLineage in one DR Region, its names page by page (a result recorded before paging holds them all). */
+async function findLineage(run: FailbackRun, region: string) {
+  const { plan, input } = run;
+  const ask = (namesFrom: number) =>
+    run.side(region).findFailoverLineage({
+      planName: plan.name,
+      ...(input.failoverId ? { failoverId: input.failoverId } : {}),
+      namesFrom,
+      namesLimit: LINEAGE_PAGE,
+    });
+  const first = await ask(0);
+  const names = new Set(first.names);
+  for (let from = first.names.length; first.namesTotal !== undefined && from < first.namesTotal;) {
+    const page = await ask(from);
+    if (page.names.length === 0) break; // records changed between pages: what was read is what is reconciled (the rest, next time)
+    for (const n of page.names) names.add(n);
+    from += page.names.length;
+  }
+  return { ...first, names: [...names] };
+}
+
 export async function runPreflight(run: FailbackRun, control: () => ControlState): Promise<FailbackEvent> {
   const { plan, from, reverse, input, problems, warnings } = run;
   // Every failover since the last failback (per secret: since the failback that verified it), in every DR Region.
   const found = await Promise.all(
     plan.drRegions.map(({ region }) =>
-      run
-        .side(region)
-        .findFailoverLineage({ planName: plan.name, ...(input.failoverId ? { failoverId: input.failoverId } : {}) })
-        .catch((err) => (warnings.push(`${region} does not answer: ${failureMessage(err)}`), undefined)),
+      findLineage(run, region).catch((err) => (warnings.push(`${region} does not answer: ${failureMessage(err)}`), undefined)),
     ),
   );
   const open = found.filter((f): f is NonNullable<typeof f> => f !== undefined && f.names.length > 0).sort((a, b) => b.names.length - a.names.length);

@@ -514,6 +514,31 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     expect(seen.has('-/dr') && seen.has('original/-'), [...seen].join(' ')).toBe(true);
   });
 
+  it('a copied-back secret whose re-replication is refused gets its original fenced again before the DR copy opens: one writable side', async () => {
+    // Prepare: one secret changed in the DR Region (copy-back, which leaves the original's fence lifted for the re-replication).
+    const { plan, names } = await fleet('refence', 1);
+    const [name] = names as [string];
+    await failOver(plan);
+    const newer = value();
+    await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: name, SecretString: newer }));
+    // The re-replication is refused for this secret (not a Region failure: the secret fails, the failback goes on).
+    await h.lab!.fault('fail-next', { region: h.primaryRegion, op: 'ReplicateSecretToRegions', count: 1, error: 'InvalidRequestException' });
+
+    // Act
+    const report = await (await startFailback(plan)).result();
+    await h.lab!.fault('clear', { region: h.primaryRegion });
+
+    // Assess: the secret did not fail back; the original holds the copied value but refuses writes again (by its
+    // statement, the fenced tag still on), and the DR copy, still the primary, accepts them (failback's fence lifted).
+    const item = report.attention.find((i) => i.name === name);
+    expect(item?.status, JSON.stringify(report.attention)).toBe('failed');
+    expect(item?.copiedBack).toBe(true);
+    expect(sha(await get(h.primaryRegion, name))).toBe(sha(newer));
+    expect(await acceptsWrites(h.primaryRegion, name), 'the original refuses writes').toBe(false);
+    expect((await describeIn(h.primaryRegion, name)).Tags?.some((t) => t.Key === FENCE_TAG)).toBe(true);
+    expect(await acceptsWrites(h.drRegion, name), 'the DR copy accepts writes').toBe(true);
+  });
+
   it('no write to the DR copy is lost: 200 secrets written continuously during failback end as the final value or in a backup', async () => {
     const { plan, names } = await fleet('writer', 200);
     const fast = { ...plan, failover: { ...plan.failover, writeQuotaShare: 0.5 } };
