@@ -612,7 +612,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
           return { name, ok: true };
         } catch (err) {
           if (isBatchFailure(err)) throw toFailure(err, `fencing ${name} again`, region);
-          return { name, ok: false, reason: `not fenced again: ${reasonOf(err)}` };
+          return { name, ok: false, reason: `not fenced again: ${errorReason(err)}` };
         }
       });
     },
