@@ -65,6 +65,12 @@ const failed = (name: string, err: unknown, what: string): AccountOutcome => {
   return { name, status: 'failed', reason: `${what}: ${e.name}: ${e.message}` };
 };
 
+/** No answer, throttled, or this process's write lease lapsed (WriteLeaseLost): never one secret's failure, the batch's (retried). */
+const failsTheBatch = (err: unknown) => {
+  const cls = classifyAwsError(err);
+  return cls === 'unreachable' || cls === 'throttled';
+};
+
 /** The plan's recovery account `accountId`, or a non-retryable failure naming the plan field. */
 function recoveryAccountOf(plan: Plan, accountId: string): RecoveryAccount {
   const a = recoveryAccount(plan, accountId);
@@ -197,8 +203,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
       else await g.write(() => c.secretsManager.putResourcePolicy({ SecretId: arn, ResourcePolicy: rest, BlockPublicPolicy: false }));
       return true;
     } catch (err) {
-      const cls = classifyAwsError(err);
-      if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `${on ? 'PutResourcePolicy' : 'removing'} ${sid} on ${arn}`, where(c));
+      if (failsTheBatch(err)) throw toFailure(err, `${on ? 'PutResourcePolicy' : 'removing'} ${sid} on ${arn}`, where(c));
       throw err;
     }
   };
@@ -222,8 +227,9 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     const primary = clientsOf(region);
     const out: AccountOutcome[] = [];
     for (const item of input.items) {
-      const p = await describe(primary, item.primaryArn);
       try {
+        // Inside the try: a primary revoked or deleted since the fence is this item's outcome (a warning), not the step's failure.
+        const p = await describe(primary, item.primaryArn);
         out.push(
           await step(
             item,
@@ -231,8 +237,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           ),
         );
       } catch (err) {
-        const cls = classifyAwsError(err);
-        if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `${what}: ${item.name}`, where(primary));
+        if (failsTheBatch(err)) throw toFailure(err, `${what}: ${item.name}`, where(primary));
         out.push(failed(item.name, err, what));
       }
       heartbeat({ done: out.length });
@@ -248,7 +253,10 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
   };
 
   return {
-    /** Does the account answer? (ListSecrets, one item.) Only `unreachable` is an outage; `denied` is a revoked, locked or compromised account. */
+    /**
+     * Does the account answer? (ListSecrets, one item.) `unreachable` is an outage; `denied` is a revoked, locked or compromised
+     * account or merely a missing permission (account failover refuses it without --mode unplanned); throttled is retried.
+     */
     async probeAccount(input: { region: string; plan: Plan; accountId?: string }): Promise<AccountProbe> {
       guard(input.region, 'probeAccount');
       const c = input.accountId === undefined ? clientsOf(region) : clientsOf(region, recoveryAccountOf(input.plan, input.accountId));
@@ -257,6 +265,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         return { reach: 'answers' };
       } catch (err) {
         const cls = classifyAwsError(err);
+        // Throttled says nothing about the account: the activity is retried (never read as an outage).
+        if (cls === 'throttled') throw toFailure(err, 'probing the account (ListSecrets)', where(c));
         const e = describeAwsError(err);
         return { reach: cls === 'rejected' ? 'answers' : cls, error: e.name, message: e.message.slice(0, 300) };
       }
@@ -413,7 +423,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           // A name just freed by a forced delete: AWS may still refuse it for a moment.
           if (e.name === 'InvalidRequestException' && /scheduled for deletion/i.test(e.message))
             throw ApplicationFailure.retryable(`${name}: ${e.message}`, 'NameNotFreeYet');
-          if (classifyAwsError(err) === 'unreachable' || classifyAwsError(err) === 'throttled') throw toFailure(err, `CreateSecret ${name}`, where(recovery));
+          if (failsTheBatch(err)) throw toFailure(err, `CreateSecret ${name}`, where(recovery));
           out.push({ name, outcome: { ...failed(name, err, `CreateSecret (CrossAccountPrimaryARN) in account ${account.accountId}`), backups } });
         }
         heartbeat({ done: out.length });
@@ -452,8 +462,9 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     /**
      * Planned account failover: fences each primary in the primary account before its replica is
      * detached and promoted — Region failover's deny-writes statement merged into its resource
-     * policy, then the `secrets-dr:fenced` tag naming this account failover (the tag marks a
-     * complete fence). Describe first: a secret already fenced (tagged) is left as it is.
+     * policy, then the `secrets-dr:fenced` tag naming this account failover. The statement decides
+     * (read first, written only when missing), never the tag: a retried attempt re-fences a tagged
+     * primary whose statement is gone.
      */
     async fenceAccountPrimaries(
       input: AccountStepInput & { items: Array<{ name: string; primaryArn: string }>; workflowId: string },
@@ -468,8 +479,9 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
             out.push({ name: item.name, status: 'failed', reason: `no secret ${item.primaryArn} in the primary account: nothing to fence` });
             continue;
           }
+          // The statement is the fence, not the tag: a tagged primary whose statement is gone (a crash, a hand edit) is fenced again.
+          await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, true);
           if (tagOf(p, FENCE_TAG) === undefined) {
-            await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, true);
             await gov(primary, share, 'tagging').write(() =>
               primary.secretsManager.tagResource({
                 SecretId: p.ARN!,
@@ -479,8 +491,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           }
           out.push({ name: item.name, status: 'unchanged' });
         } catch (err) {
-          const cls = classifyAwsError(err);
-          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `fencing ${item.name}`, where(primary));
+          if (failsTheBatch(err)) throw toFailure(err, `fencing ${item.name}`, where(primary));
           out.push(failed(item.name, err, 'fencing the primary'));
         }
         heartbeat({ done: out.length });
@@ -521,8 +532,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
             await gov(recovery, share, 'tagging').write(() => recovery.secretsManager.tagResource({ SecretId: r.ARN!, Tags: tags }));
           out.push({ name, status: 'promoted', ...(version ? { version } : {}) });
         } catch (err) {
-          const cls = classifyAwsError(err);
-          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `StopReplicationToReplica ${name}`, where(recovery));
+          if (failsTheBatch(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, where(recovery));
           out.push(failed(name, err, `StopReplicationToReplica in account ${account.accountId}`));
         }
         heartbeat({ done: out.length });
@@ -567,12 +577,14 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         }
         const backups: NonNullable<AccountOutcome['backups']> = [];
         let deleted = false;
-        let primaryOpened = false;
-        /** Undoes this secret's fences so that exactly one side is writable: the recovery copy while it exists. */
+        /**
+         * Undoes this secret's fences so that exactly one side is writable: the recovery copy while it exists. Decided from the
+         * primary's account-fence tag, not from what this attempt did: a retry after a crash mid copy-back puts the deny back too.
+         */
         const reopenRecovery = async () => {
           if (deleted) return;
           await setDeny(recovery, share, before.ARN!, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, false);
-          if (primaryOpened) await setDeny(primary, share, p.ARN!, FENCE_SID, FENCED_ACTIONS, true);
+          if (isAccountFence(tagOf(p, FENCE_TAG))) await setDeny(primary, share, p.ARN!, FENCE_SID, FENCED_ACTIONS, true);
         };
         try {
           await setDeny(recovery, share, before.ARN, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, true);
@@ -605,7 +617,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           if (decision === 'copy-back') {
             backups.push(await backup(primary, input.plan, name, `account-failback:${account.accountId}`, input.workflowId));
             // Through account failover's fence on the primary (only ours: a Region failover's fence refuses the write).
-            if (isAccountFence(tagOf(p, FENCE_TAG))) primaryOpened = await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, false);
+            if (isAccountFence(tagOf(p, FENCE_TAG))) await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, false);
             const token = requestToken(input.workflowId, 'account-copy-back', name, currentOf(r) ?? '');
             await gov(primary, share).write(() =>
               primary.secretsManager.putSecretValue({
@@ -631,13 +643,13 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           await unfencePrimary(primary, share, p);
           out.push({ name, status: decision === 'copy-back' ? 'copied-back' : decision === 'keep-primary' ? 'kept-primary' : 'unchanged', backups });
         } catch (err) {
-          const batchFailure = (err as { type?: string }).type === ErrorType.RegionUnreachable;
+          const batchFailure = failsTheBatch(err);
           try {
             await reopenRecovery();
           } catch (undo) {
             if (!batchFailure) throw undo; // the retried activity fences, reads and decides again
           }
-          if (batchFailure) throw err;
+          if (batchFailure) throw toFailure(err, `failback of ${name}`, where(primary));
           // A Region failover's fence on the primary refuses the copy-back: that failover is failed back first.
           const fence = tagOf(p, FENCE_TAG);
           const regionFenced = fence !== undefined && !isAccountFence(fence) && /explicit deny/i.test(describeAwsError(err).message);

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Plan } from './plan.js';
-import { PlanPayload } from './plan.js';
+import { FailoverMode, PlanPayload } from './plan.js';
 import { FENCE_SID, FENCED_ACTIONS } from './failover.js';
 import { policyWithDeny } from './failback.js';
 
@@ -153,6 +153,8 @@ export const AccountFailoverInput = AccountSetupInput.extend({
   reason: z.string().max(1_000).optional(),
   requestedBy: z.string().max(200).optional(),
   skipApproval: z.boolean().default(false),
+  /** `--mode`: unset lets the probe decide (answers → planned, unreachable → unplanned; denied is refused); unplanned promotes without the primary account. */
+  mode: FailoverMode.optional(),
 });
 export type AccountFailoverInput = z.input<typeof AccountFailoverInput>;
 
@@ -208,10 +210,41 @@ export function unreachablePrimaryConsequences(reach: AccountReach, accountId: s
   ];
 }
 
+/**
+ * The path of an account failover, from how the primary account answered and the operator's
+ * `--mode`, or why it must not run. AccessDenied alone is never an outage (a missing permission or
+ * a wrong profile looks the same as a compromised account): a `denied` primary is promoted without
+ * only when the operator says `--mode unplanned`. The workflow's preflight and the dry run both
+ * decide with this. Pure.
+ */
+export function accountFailoverPath(
+  primary: Pick<AccountProbe, 'reach' | 'error'>,
+  mode: FailoverMode | undefined,
+): { path: 'planned' | 'unplanned'; problem?: undefined } | { path?: undefined; problem: string } {
+  if (mode === 'unplanned') return { path: 'unplanned' };
+  const cause = primary.error ? ` (${primary.error})` : '';
+  switch (primary.reach) {
+    case 'answers':
+      return { path: 'planned' };
+    case 'unreachable':
+      if (mode === 'planned')
+        return {
+          problem: `the primary account did not answer${cause}: --mode planned needs it (fence, detach); run again with --mode unplanned to promote as they stand`,
+        };
+      return { path: 'unplanned' };
+    case 'denied':
+      return {
+        problem: `the primary account refused our credentials${cause}: AccessDenied alone is not treated as an outage (missing permissions look the same); if the account is revoked, locked or compromised, run again with --mode unplanned (promotes the replicas as they stand, without fencing the primary); otherwise fix the primary account's credentials and run again`,
+      };
+    case 'throttled':
+      return { problem: `the primary account throttled our probe${cause}: run again in a moment` };
+  }
+}
+
 /** The commands that fence the primary account's secrets later (the account failover could not). */
 function fenceLaterCommands(planName: string, accountId: string): string[] {
   return [
-    `once the primary account answers again: secrets-dr failover --to-account ${accountId} -f <plan of ${planName}> --approve (a re-run converges: it fences the primary's secrets, detaches the replicas, and promotes nothing twice)`,
+    `once the primary account answers again: secrets-dr failover --to-account ${accountId} -f <plan of ${planName}>, then secrets-dr approve ID at its approval gate (a re-run converges: it fences the primary's secrets, detaches the replicas, and promotes nothing twice)`,
     `or by hand, per secret, in the primary account (merge the statement into any policy the secret has): aws secretsmanager put-resource-policy --secret-id NAME --no-block-public-policy --resource-policy '${policyWithDeny(undefined, FENCE_SID, FENCED_ACTIONS)}'`,
   ];
 }
@@ -261,9 +294,10 @@ export type AccountFailoverPreview = z.infer<typeof AccountFailoverPreview>;
  * (an earlier run), or cannot (no replica: run setup). The workflow decides with the same
  * predicates (isPromotable). Pure.
  */
-export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<Plan, 'name' | 'failover'>): AccountFailoverPreview {
-  const answers = status.primaryAccount.reach === 'answers';
-  const problems: string[] = [];
+export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<Plan, 'name' | 'failover'>, mode?: FailoverMode): AccountFailoverPreview {
+  const route = accountFailoverPath(status.primaryAccount, mode);
+  const answers = route.path === 'planned';
+  const problems: string[] = route.problem ? [route.problem] : [];
   if (status.recoveryAccount.reach !== 'answers')
     problems.push(
       `the recovery account ${status.accountId} ${status.recoveryAccount.reach}${status.recoveryAccount.error ? ` (${status.recoveryAccount.error})` : ''}: nothing can be promoted there`,
@@ -289,7 +323,7 @@ export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<P
     primaryAccount: status.primaryAccount.reach,
     recoveryAccount: status.recoveryAccount.reach,
     problems,
-    consequences: unreachablePrimaryConsequences(status.primaryAccount.reach, status.accountId),
+    consequences: route.path === 'unplanned' ? unreachablePrimaryConsequences(status.primaryAccount.reach, status.accountId) : [],
     counts,
     items,
   };

@@ -32,7 +32,7 @@ export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promis
   gate.install(() => `${run.workflowId}, step: ${machine.state}`);
   answerProgress(run, () => machine.state);
   const outcome = await machine.run({
-    runPreflight: () => failoverPreflight(run),
+    runPreflight: () => failoverPreflight(run, input.mode),
     requestApproval: () =>
       gate.wait(
         {

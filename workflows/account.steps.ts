@@ -6,6 +6,7 @@
  */
 import { setHandler, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import {
+  accountFailoverPath,
   accountNeedsAttention,
   countAccountOutcomes,
   isPromotable,
@@ -17,7 +18,7 @@ import {
   type AccountReport,
 } from '../domain/account-dr.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
-import type { Plan } from '../domain/plan.js';
+import type { FailoverMode, Plan } from '../domain/plan.js';
 import type { AccountActivities } from '../activities/account.activities.js';
 import { regionActivities } from './activity-options.js';
 import { chunk } from './kit/batch-loop.js';
@@ -192,8 +193,12 @@ export function awaitInSync(run: AccountRun): Step<{ type: 'SETTLED'; attention:
 
 // ---- failover ----
 
-export function failoverPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }> {
+export function failoverPreflight(
+  run: AccountRun,
+  mode: FailoverMode | undefined,
+): Step<{ type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }> {
   return run.guarded('preflight', async () => {
+    run.problems.length = 0;
     const [primary, recovery] = await Promise.all([
       run.read.probeAccount({ region: run.region, plan: run.input.plan }),
       run.read.probeAccount({ ...run.base }),
@@ -203,8 +208,11 @@ export function failoverPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE
       run.problems.push(
         `the recovery account ${run.input.accountId} ${recovery.reach === 'denied' ? 'refused' : 'did not answer'}: ${recovery.error ?? ''} ${recovery.message ?? ''}`.trim(),
       );
-    const primaryAnswers = primary.reach === 'answers';
-    if (!primaryAnswers) run.warnings.push(`the primary account: ${primary.reach} (${primary.error ?? 'no answer'}); promoting the replicas as they stand`);
+    const route = accountFailoverPath(primary, mode);
+    if (route.problem) run.problems.push(route.problem);
+    const primaryAnswers = route.path === 'planned';
+    if (route.path === 'unplanned')
+      run.warnings.push(`the primary account: ${primary.reach}${primary.error ? ` (${primary.error})` : ''}; unplanned: promoting the replicas as they stand`);
     if (run.problems.length) return { type: 'PREFLIGHT_DONE', problems: [...run.problems], primaryAnswers, toPromote: 0 };
     run.states = await run.read.inspectAccountPairs({ ...run.base, primaryAnswers });
     const toPromote = run.states.filter(isPromotable);

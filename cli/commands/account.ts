@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { workflowTaskQueue } from '../../domain/ids.js';
-import { recoveryAccount, type Plan } from '../../domain/plan.js';
+import { recoveryAccount, type FailoverMode, type Plan } from '../../domain/plan.js';
 import {
   accountFailbackWorkflowId,
   accountFailoverPreview,
@@ -158,13 +158,13 @@ function renderAccountFailoverPreview(p: AccountFailoverPreview, io: Io): void {
  */
 export async function runAccountFailover(
   plan: Plan,
-  o: { accountId: string; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
+  o: { accountId: string; mode?: FailoverMode; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
   io: Io,
 ): Promise<ExitCode> {
   requireRecoveryAccount(plan, o.accountId, '--to-account');
   return withTemporal({ worker: true }, async (c) => {
     if (o.dryRun || shouldConfirm(o.yes)) {
-      const preview = accountFailoverPreview(await readAccountStatus(c, plan, o.accountId), plan);
+      const preview = accountFailoverPreview(await readAccountStatus(c, plan, o.accountId), plan, o.mode);
       if (o.dryRun) {
         renderAccountFailoverPreview(preview, io);
         return preview.problems.length ? ExitCode.Failed : ExitCode.Ok;
@@ -185,6 +185,7 @@ export async function runAccountFailover(
           reason: o.reason,
           requestedBy: operatorName(),
           skipApproval: o.approve,
+          ...(o.mode ? { mode: o.mode } : {}),
           taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX,
         },
       ],

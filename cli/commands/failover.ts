@@ -156,7 +156,8 @@ export const failoverCommand = defineCommand({
     },
     mode: {
       type: 'string',
-      description: "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode)",
+      description:
+        "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode; with --to-account: the probe decides, and a primary account that refuses our credentials needs --mode unplanned)",
     },
     reason: { type: 'string', placeholder: 'TEXT', description: 'why, kept in the history, events and lineage' },
     'rotation-wait': {
@@ -219,14 +220,22 @@ export const failoverCommand = defineCommand({
       );
     }
     if (opts['to-account'] !== undefined) {
-      if (opts.mode || opts['rotation-wait'] !== undefined)
+      if (opts['rotation-wait'] !== undefined)
         throw new OperatorError(
           ErrorType.UsageError,
-          '--to-account takes --reason, --yes, --approve, --dry-run, --wait and --json (no --mode or --rotation-wait: whether the primary account answers decides)',
+          '--to-account takes --mode, --reason, --yes, --approve, --dry-run, --wait and --json (no --rotation-wait: a rotation in flight is waited for by the plan)',
         );
       return runAccountFailover(
         plan,
-        { accountId: opts['to-account'], reason: opts.reason, approve: opts.approve, wait: opts.wait, dryRun: opts['dry-run'], yes: opts.yes },
+        {
+          accountId: opts['to-account'],
+          mode: opts.mode,
+          reason: opts.reason,
+          approve: opts.approve,
+          wait: opts.wait,
+          dryRun: opts['dry-run'],
+          yes: opts.yes,
+        },
         io,
       );
     }

@@ -439,11 +439,20 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       expect(accountHealthOf(status)).toMatchObject({ state: 'degraded', reasons: [expect.stringMatching(/^primary account: denied/)], inSync: 2 });
 
       const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
-      workflowIds.push(failoverId);
+      workflowIds.push(failoverId, `${failoverId}-refused`);
+      // AccessDenied alone is not an outage: without --mode unplanned the run refuses, naming the cause and the flag.
+      const refused = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+        ...common,
+        workflowId: `${failoverId}-refused`,
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, skipApproval: true }],
+      });
+      expect(refused.outcome).toBe('rejected');
+      expect(refused.problems.join('\n')).toMatch(/primary account refused our credentials .*--mode unplanned/);
+      expect(refused.counts).toEqual({});
       const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
         ...common,
         workflowId: failoverId,
-        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, reason: 'primary account compromised' }],
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, reason: 'primary account compromised', mode: 'unplanned' }],
       });
       expect(failover.outcome, JSON.stringify(failover)).toBe('done');
       expect(failover).toMatchObject({ primaryAccount: 'denied', detachedFromPrimary: false });
@@ -453,7 +462,7 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       // Unplanned: the primary's secrets could not be fenced; the report says how to fence them later.
       expect(failover.primaryFence.state).toBe('unfenced');
       expect(failover.primaryFence.next.join('\n')).toMatch(
-        /once the primary account answers again: secrets-dr failover --to-account 210987654321 .*--approve/,
+        /once the primary account answers again: secrets-dr failover --to-account 210987654321 .*secrets-dr approve ID/,
       );
       // The applications' read path in the recovery account: the values as last replicated, and writable.
       for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);

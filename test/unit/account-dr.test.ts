@@ -8,6 +8,7 @@ import { parsePlanText } from '../../cli/plan-file.js';
 import { policyFor, trustPolicyFor } from '../../domain/iam.js';
 import {
   accountFailbackDecision,
+  accountFailoverPath,
   accountFailoverPreview,
   accountHealthOf,
   isAccountFence,
@@ -199,7 +200,8 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
     expect(primaryFenceOf({ ...base, reach: 'answers' })).toEqual({ state: 'fenced', fenced: 3, failed: [], next: [] });
     const partial = primaryFenceOf({ ...base, reach: 'answers', fenced: 2, failed: [{ name: 'db', reason: 'AccessDeniedException: no' }] });
     expect(partial).toMatchObject({ state: 'partial', fenced: 2, failed: [{ name: 'db' }] });
-    expect(partial.next[0]).toMatch(/secrets-dr failover --to-account 210987654321 .*--approve/);
+    expect(partial.next[0]).toMatch(/secrets-dr failover --to-account 210987654321 .*then secrets-dr approve ID/);
+    expect(partial.next[0]).not.toMatch(/--approve/);
     const revoked = primaryFenceOf({ ...base, reach: 'denied', fenced: 0 });
     expect(revoked.state).toBe('unfenced');
     expect(revoked.next.join('\n')).toMatch(/once the primary account answers again: secrets-dr failover --to-account 210987654321/);
@@ -238,8 +240,14 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
       { name: 'taken', action: 'cannot', fence: false, detach: false, note: 'no cross-account replica (standalone): run account setup first' },
     ]);
   });
-  it('dry run, primary revoked: promote as they stand (no fence, no detach), say what it means; nothing to promote is a problem', () => {
-    const p = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan);
+  it('dry run, primary revoked: refused without --mode unplanned (AccessDenied alone is not an outage), as the run refuses', () => {
+    const refused = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan);
+    expect(refused.problems).toEqual([expect.stringMatching(/refused our credentials: AccessDenied alone is not treated as an outage.*--mode unplanned/)]);
+    expect(refused.consequences).toEqual([]);
+  });
+  it('dry run, primary revoked and --mode unplanned: promote as they stand (no fence, no detach), say what it means; nothing to promote is a problem', () => {
+    const p = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan, 'unplanned');
+    expect(p.problems).toEqual([]);
     expect(p.items).toEqual([{ name: 'db', action: 'promote', fence: false, detach: false }]);
     expect(p.consequences.join('\n')).toMatch(/RPO unknown/);
     expect(accountFailoverPreview(status('answers', secrets.slice(3)), plan).problems).toEqual([
@@ -249,6 +257,24 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
       fence: false,
       detach: true,
     });
+  });
+});
+
+describe('account failover path (preflight and dry run)', () => {
+  it('answers → planned; unreachable → unplanned unless --mode planned; denied or throttled → refused unless --mode unplanned', () => {
+    expect(accountFailoverPath({ reach: 'answers' }, undefined)).toEqual({ path: 'planned' });
+    expect(accountFailoverPath({ reach: 'answers' }, 'planned')).toEqual({ path: 'planned' });
+    expect(accountFailoverPath({ reach: 'answers' }, 'unplanned')).toEqual({ path: 'unplanned' });
+    expect(accountFailoverPath({ reach: 'unreachable' }, undefined)).toEqual({ path: 'unplanned' });
+    expect(accountFailoverPath({ reach: 'unreachable', error: 'TimeoutError' }, 'planned').problem).toMatch(
+      /did not answer \(TimeoutError\): --mode planned needs it.*--mode unplanned/,
+    );
+    const denied = accountFailoverPath({ reach: 'denied', error: 'AccessDeniedException' }, undefined);
+    expect(denied.path).toBeUndefined();
+    expect(denied.problem).toMatch(/refused our credentials \(AccessDeniedException\): AccessDenied alone is not treated as an outage.*--mode unplanned/);
+    expect(accountFailoverPath({ reach: 'denied' }, 'planned').problem).toMatch(/--mode unplanned/);
+    expect(accountFailoverPath({ reach: 'denied' }, 'unplanned')).toEqual({ path: 'unplanned' });
+    expect(accountFailoverPath({ reach: 'throttled' }, undefined).problem).toMatch(/throttled/);
   });
 });
 
@@ -378,9 +404,11 @@ describe('account DR on the command line (before anything is started)', () => {
     const bad = await cli(['failover', '-f', withAccount, '--to-account', '2109']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/12-digit/);
-    const mode = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--mode', 'planned']);
+    const wait = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--rotation-wait', '5m']);
+    expect(wait.code).toBe(2);
+    expect(wait.err).toMatch(/--to-account takes --mode, --reason, --yes, --approve, --dry-run, --wait and --json \(no --rotation-wait/);
+    const mode = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--mode', 'sideways']);
     expect(mode.code).toBe(2);
-    expect(mode.err).toMatch(/--to-account takes --reason, --yes, --approve, --dry-run, --wait and --json \(no --mode or --rotation-wait/);
   });
 
   it('iam-policy --role recovery prints the role policy and its trust policy with the ExternalId', async () => {
