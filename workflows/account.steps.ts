@@ -69,6 +69,8 @@ export class AccountRun {
   fenceRan = false;
   fenced = 0;
   readonly fenceFailed: Array<{ name: string; reason: string }> = [];
+  /** Failover: secrets neither detached nor promoted (fence failed, not caught up, rotation in flight): their outcome says why. */
+  readonly held = new Set<string>();
 
   constructor(readonly input: AccountRunInput) {
     this.region = input.plan.primaryRegion;
@@ -225,7 +227,7 @@ export function failoverPreflight(
   });
 }
 
-/** Planned account failover: fence each primary before its replica is detached and promoted; a secret not fenced needs attention. */
+/** Planned account failover: fence each primary before its replica is detached and promoted; a secret not fenced is neither (it needs attention). */
 export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attention: number }> {
   return run.guarded('fencing the primary account', async () => {
     run.fenceRan = true;
@@ -234,8 +236,16 @@ export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attentio
       for (const o of await run.write.fenceAccountPrimaries({ ...run.base, items: batch, workflowId: run.workflowId })) {
         if (o.status !== 'failed') run.fenced++;
         else {
+          // Planned: promoting an unfenced secret leaves two writable copies; it stays a replica, and the report says why.
           run.fenceFailed.push({ name: o.name, reason: o.reason ?? 'not fenced' });
-          run.warnings.push(`${o.name}: not fenced in the primary account (${o.reason}); promoted anyway`);
+          run.held.add(o.name);
+          run.settle([
+            {
+              name: o.name,
+              status: 'failed',
+              reason: `not promoted: fence failed (${o.reason ?? 'not fenced'}); fix the primary's permissions and run the failover again, or --mode unplanned to promote it unfenced`,
+            },
+          ]);
         }
       }
     }
@@ -246,7 +256,9 @@ export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attentio
 export function detach(run: AccountRun): Step<{ type: 'DETACHED'; attention: number }> {
   return run.guarded('detaching', async () => {
     const items = run.states.flatMap((s) =>
-      s.replica === 'replica' && s.primaryArn && s.replicaArn ? [{ name: s.name, primaryArn: s.primaryArn, replicaArn: s.replicaArn }] : [],
+      s.replica === 'replica' && s.primaryArn && s.replicaArn && !run.held.has(s.name)
+        ? [{ name: s.name, primaryArn: s.primaryArn, replicaArn: s.replicaArn }]
+        : [],
     );
     for (const batch of chunk(items, run.batch)) {
       for (const o of await run.write.detachCrossAccountReplicas({ ...run.base, items: batch }))
@@ -259,7 +271,7 @@ export function detach(run: AccountRun): Step<{ type: 'DETACHED'; attention: num
 
 export function promote(run: AccountRun): Step<{ type: 'PROMOTED'; attention: number }> {
   return run.guarded('promoting', async () => {
-    const names = run.states.filter(isPromotable).map((s) => s.name);
+    const names = run.states.filter((s) => isPromotable(s) && !run.held.has(s.name)).map((s) => s.name);
     let attention = 0;
     for (const batch of chunk(names, run.batch)) {
       attention += run.settle(

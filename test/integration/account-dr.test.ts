@@ -304,6 +304,33 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: name })).CrossAccountPrimary).toBeUndefined();
   }, 60_000);
 
+  it('planned: a secret whose fence fails is neither detached nor promoted (two writable copies otherwise); the others are', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}fencefail/`;
+    const [blocked, ok] = [`${prefix}blocked`, `${prefix}ok`];
+    await fx.seed(LAB_DEFAULT, [blocked, ok], value);
+    const plan = await fx.planFor(prefix);
+    expect(plan.failover.fence).toBe(true);
+    expect((await setUp(plan)).outcome).toBe('done');
+    // Nobody may change this primary's resource policy: the fence (PutResourcePolicy) is refused for it.
+    await fx
+      .sm(LAB_DEFAULT)
+      .send(new PutResourcePolicyCommand({ SecretId: blocked, ResourcePolicy: policyWithDeny(undefined, 'Locked', ['secretsmanager:PutResourcePolicy']) }));
+    workflowIds.push(accountFailoverWorkflowId(plan.name, RECOVERY));
+    const failover = await failOver(plan);
+    expect(failover.outcome).toBe('partial');
+    expect(failover.attention).toEqual([
+      expect.objectContaining({ name: blocked, status: 'failed', reason: expect.stringMatching(/^not promoted: fence failed \(.*AccessDeniedException/) }),
+    ]);
+    expect(failover.outcomes.find((o) => o.name === ok)?.status).toBe('promoted');
+    expect(failover.primaryFence).toMatchObject({ state: 'partial', fenced: 1, failed: [{ name: blocked }] });
+    // The blocked secret: still a replica in the recovery account (not writable there), still associated on the primary.
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: blocked })).CrossAccountPrimary).toBeDefined();
+    const entry = (await signed(LAB_DEFAULT, h.primaryRegion).describeSecretCrossAccount({ SecretId: blocked })).CrossAccountReplicas?.[0];
+    expect(entry?.ReplicationStatus).not.toBe('Detached');
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: ok })).CrossAccountPrimary).toBeUndefined();
+  }, 60_000);
+
   it('failback fences the recovery copy before it reads it: a writer there during failback loses nothing (refused, or carried back)', async (ctx) => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}writer/`;
