@@ -17,7 +17,7 @@ import { RECOVERY_PLAN_TAG, isCoveredByPlan, isRecoveryCopyOfPlan } from '../dom
 import { conflictPolicyFor } from '../domain/replication.js';
 import { backupName } from '../domain/backup.js';
 import { recoveryAccount, type Plan, type RecoveryAccount } from '../domain/plan.js';
-import { FENCE_SID, FENCED_ACTIONS } from '../domain/failover.js';
+import { FENCE_SID, FENCED_ACTIONS, rotationInFlightOf } from '../domain/failover.js';
 import { FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
 import { FENCE_TAG } from '../domain/status.js';
 import {
@@ -301,6 +301,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         const by = tagOf(r, ACCOUNT_PROMOTED_BY_TAG);
         if (by && replica === 'standalone') state.promotedBy = by;
         if (r?.KmsKeyId) state.replicaKmsKeyId = r.KmsKeyId;
+        const rotation = rotationInFlightOf(input.primaryAnswers ? p?.VersionIdsToStages : r?.VersionIdsToStages);
+        if (rotation) state.rotationPending = rotation.pending;
         out.push(state);
         heartbeat({ inspected: out.length });
       }
@@ -457,6 +459,47 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           );
         return { name: item.name, status: 'unchanged' };
       });
+    },
+
+    /**
+     * Planned account failover, per link, before the cut: a rotation in flight on the primary (AWSPENDING on a version
+     * that is not AWSCURRENT), and whether the replica has caught up with the primary's AWSCURRENT. Caught up when the
+     * replica's AWSCURRENT version id is the primary's, or else when both AWSCURRENT values are equal (read here, never
+     * returned): that a sync keeps version ids across accounts is not documented, so it is not relied upon.
+     */
+    async checkAccountCutReadiness(
+      input: AccountStepInput & { items: LinkItem[] },
+    ): Promise<Array<{ name: string; rotationPending?: string; caughtUp: boolean; reason?: string }>> {
+      const { account, primary, recovery } = sides(input);
+      const out: Array<{ name: string; rotationPending?: string; caughtUp: boolean; reason?: string }> = [];
+      for (const item of input.items) {
+        try {
+          const p = await describe(primary, item.primaryArn);
+          const r = await describe(recovery, item.replicaArn);
+          const rotation = rotationInFlightOf(p?.VersionIdsToStages);
+          const [pv, rv] = [currentOf(p), currentOf(r)];
+          let caughtUp = pv !== undefined && pv === rv;
+          if (!caughtUp && p?.ARN && r?.ARN) {
+            const [a, b] = [await readCurrent(primary, p.ARN), await readCurrent(recovery, r.ARN)];
+            caughtUp = a !== undefined && b !== undefined && sameValue(a, b);
+          }
+          const view =
+            p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn)?.ReplicationStatus ?? r?.CrossAccountPrimary?.ReplicationStatus;
+          out.push({
+            name: item.name,
+            ...(rotation ? { rotationPending: rotation.pending } : {}),
+            caughtUp,
+            ...(caughtUp
+              ? {}
+              : { reason: `the replica in account ${account.accountId} does not hold the primary's AWSCURRENT yet (replication ${view ?? 'status unknown'})` }),
+          });
+        } catch (err) {
+          if (failsTheBatch(err)) throw toFailure(err, `checking ${item.name} before the cut`, where(primary));
+          out.push({ name: item.name, caughtUp: false, reason: failed(item.name, err, 'checking before the cut').reason });
+        }
+        heartbeat({ done: out.length });
+      }
+      return out;
     },
 
     /**

@@ -41,6 +41,8 @@ export const AccountPairState = z.object({
   promotedBy: z.string().optional(),
   /** The replica's KMS key. */
   replicaKmsKeyId: z.string().optional(),
+  /** A rotation in flight: the version that is AWSPENDING and not AWSCURRENT (on the primary when it answered, else on the replica). */
+  rotationPending: z.string().optional(),
 });
 export type AccountPairState = z.infer<typeof AccountPairState>;
 
@@ -155,6 +157,8 @@ export const AccountFailoverInput = AccountSetupInput.extend({
   skipApproval: z.boolean().default(false),
   /** `--mode`: unset lets the probe decide (answers → planned, unreachable → unplanned; denied is refused); unplanned promotes without the primary account. */
   mode: FailoverMode.optional(),
+  /** Planned: how long a rotation in flight on a primary is waited for before that secret is refused (default 5 min). */
+  rotationWaitMs: z.number().int().min(0).max(86_400_000).optional(),
 });
 export type AccountFailoverInput = z.input<typeof AccountFailoverInput>;
 
@@ -241,6 +245,17 @@ export function accountFailoverPath(
   }
 }
 
+/**
+ * A rotation in flight (AWSPENDING on a version that is not AWSCURRENT) at an account failover: planned, it is
+ * waited for (bounded) before the fence, and a secret still rotating is not promoted; unplanned, the copy is
+ * promoted as it stands and the rotation must be finished or cancelled there. Said the same in the dry run and the report.
+ */
+export function accountRotationNote(pendingVersion: string, planned: boolean): string {
+  return planned
+    ? `rotation in flight (AWSPENDING on version ${pendingVersion}): waited for before the fence; not promoted if it does not finish in time`
+    : `rotation in flight (AWSPENDING on version ${pendingVersion}): the promoted copy serves the AWSCURRENT value from before it; in the recovery account, check the new credential with its owner, then finish the rotation (secrets-dr rotate, or rotate-secret) or remove AWSPENDING (update-secret-version-stage)`;
+}
+
 /** The commands that fence the primary account's secrets later (the account failover could not). */
 function fenceLaterCommands(planName: string, accountId: string): string[] {
   return [
@@ -309,7 +324,11 @@ export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<P
     if (isPromotedCopy(s))
       return { name: s.name, action: 'already-standalone', fence, detach: false, note: `promoted earlier${s.promotedBy ? ` by ${s.promotedBy}` : ''}` };
     const view = s.primaryView ?? s.replicaView;
-    const note = view && view !== 'InSync' ? `replication ${view}: writes not yet replicated are not in the promoted copy` : undefined;
+    const notes = [
+      view && view !== 'InSync' ? `replication ${view}: writes not yet replicated are not in the promoted copy` : undefined,
+      s.rotationPending ? accountRotationNote(s.rotationPending, answers) : undefined,
+    ].filter((n) => n !== undefined);
+    const note = notes.length ? notes.join('; ') : undefined;
     return { name: s.name, action: 'promote', fence, detach: answers, ...(note ? { note } : {}) };
   });
   if (status.recoveryAccount.reach === 'answers' && !items.some((i) => i.action !== 'cannot'))

@@ -14,12 +14,16 @@
  * - Promotion tags each secret with this run and the version it was promoted at: failback reads
  *   them to tell which side changed. Re-runs converge (an earlier run's promotion is reported as
  *   already-standalone). Verify describes each promoted secret again.
+ * - Planned: a rotation in flight on a primary is waited for (--rotation-wait) before the fence;
+ *   after the fence each replica must catch up with its primary before the detach; what does not is
+ *   neither detached nor promoted.
  * - Planned (the primary answers): its secrets are fenced first (deny-writes statement, tagged with
  *   this run), then detached; unplanned: the report says they are unfenced and how to fence them.
  */
 import { AccountFailoverInput, primaryFenceOf, unreachablePrimaryConsequences, type AccountFailoverReport } from '../domain/account-dr.js';
 import { accountFailoverMachine } from './machines/account-failover.machine.js';
-import { AccountRun, answerProgress, detach, failoverPreflight, fencePrimaries, promote, verify } from './account.steps.js';
+import { AccountRun, answerProgress, catchUp, detach, failoverPreflight, fencePrimaries, promote, settleRotations, verify } from './account.steps.js';
+import { DEFAULT_ROTATION_WAIT_MS } from '../domain/failover.js';
 import { MachineDriver } from './kit/run-machine.js';
 import { ApprovalGate } from './kit/approval-gate.js';
 
@@ -42,7 +46,9 @@ export async function accountFailoverWorkflow(raw: AccountFailoverInput): Promis
         },
         () => machine.state === 'awaitingApproval',
       ),
+    settleRotations: () => settleRotations(run, input.rotationWaitMs ?? DEFAULT_ROTATION_WAIT_MS),
     fence: () => fencePrimaries(run),
+    catchUp: () => catchUp(run),
     detach: () => detach(run),
     promote: () => promote(run),
     verify: () => verify(run),

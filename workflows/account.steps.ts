@@ -7,6 +7,7 @@
 import { setHandler, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import {
   accountFailoverPath,
+  accountRotationNote,
   accountNeedsAttention,
   countAccountOutcomes,
   isPromotable,
@@ -227,11 +228,76 @@ export function failoverPreflight(
   });
 }
 
+/** The pairs a planned failover still means to cut: promotable replicas, not held back by an earlier step. */
+const linksToCut = (run: AccountRun) =>
+  run.states.flatMap((s) =>
+    s.replica === 'replica' && s.primaryArn && s.replicaArn && !run.held.has(s.name)
+      ? [{ name: s.name, primaryArn: s.primaryArn, replicaArn: s.replicaArn }]
+      : [],
+  );
+
+type Readiness = { name: string; rotationPending?: string; caughtUp: boolean; reason?: string };
+
+/**
+ * Polls `checkAccountCutReadiness` over the links still to cut until `ready` holds for each or `ms` has passed; what is
+ * still not ready is held back (neither detached nor promoted) with the outcome `why` gives.
+ */
+async function pollUntilReady(run: AccountRun, ms: number, ready: (r: Readiness) => boolean, why: (r: Readiness) => string): Promise<number> {
+  const deadline = Date.now() + ms;
+  let waiting = linksToCut(run);
+  let last: Readiness[] = [];
+  for (;;) {
+    last = [];
+    for (const items of chunk(waiting, run.batch)) last.push(...(await run.read.checkAccountCutReadiness({ ...run.base, items })));
+    const notReady = new Set(last.filter((r) => !ready(r)).map((r) => r.name));
+    waiting = waiting.filter((w) => notReady.has(w.name));
+    if (waiting.length === 0 || Date.now() >= deadline) break;
+    await sleep(Math.min(run.input.pollMs ?? 2_000, Math.max(1, deadline - Date.now())));
+  }
+  for (const r of last.filter((x) => !ready(x))) {
+    run.held.add(r.name);
+    run.settle([{ name: r.name, status: 'failed', reason: why(r) }]);
+  }
+  return waiting.length;
+}
+
+/** Planned: a rotation in flight on a primary is waited for (bounded) before the fence, which would refuse its last steps; still rotating: not promoted. */
+export function settleRotations(run: AccountRun, waitMs: number): Step<{ type: 'ROTATIONS_SETTLED'; attention: number }> {
+  return run.guarded('waiting for rotations in flight', async () => {
+    const attention = await pollUntilReady(
+      run,
+      waitMs,
+      (r) => r.rotationPending === undefined,
+      (r) =>
+        `not promoted: a rotation in flight on the primary (AWSPENDING on version ${r.rotationPending}) did not finish within ${Math.round(waitMs / 1000)} s; let it finish (or cancel it) and run the failover again, or --mode unplanned to promote the replica as it stands`,
+    );
+    return { type: 'ROTATIONS_SETTLED', attention };
+  });
+}
+
+/**
+ * Planned, after the fence and before the detach: each replica must hold what its primary held when it was fenced
+ * (a write accepted just before the fence is still on its way), bounded by setup.inSyncTimeout. What does not catch up
+ * is not detached nor promoted: it stays fenced on the primary, its outcome says so and what to do.
+ */
+export function catchUp(run: AccountRun): Step<{ type: 'CAUGHT_UP'; attention: number }> {
+  return run.guarded('waiting for the replicas to catch up', async () => {
+    const attention = await pollUntilReady(
+      run,
+      run.input.plan.setup.inSyncTimeout,
+      (r) => r.caughtUp,
+      (r) =>
+        `not promoted: ${r.reason ?? 'not caught up'} within setup.inSyncTimeout; the primary ${run.fenceRan ? 'stays fenced' : 'is unchanged'}: run the failover again once replication is InSync (it converges), or --mode unplanned to promote the replica as it stands`,
+    );
+    return { type: 'CAUGHT_UP', attention };
+  });
+}
+
 /** Planned account failover: fence each primary before its replica is detached and promoted; a secret not fenced is neither (it needs attention). */
 export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attention: number }> {
   return run.guarded('fencing the primary account', async () => {
     run.fenceRan = true;
-    const items = run.states.flatMap((s) => (isPromotable(s) && s.primaryArn ? [{ name: s.name, primaryArn: s.primaryArn }] : []));
+    const items = run.states.flatMap((s) => (isPromotable(s) && s.primaryArn && !run.held.has(s.name) ? [{ name: s.name, primaryArn: s.primaryArn }] : []));
     for (const batch of chunk(items, run.batch)) {
       for (const o of await run.write.fenceAccountPrimaries({ ...run.base, items: batch, workflowId: run.workflowId })) {
         if (o.status !== 'failed') run.fenced++;
@@ -255,12 +321,7 @@ export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attentio
 
 export function detach(run: AccountRun): Step<{ type: 'DETACHED'; attention: number }> {
   return run.guarded('detaching', async () => {
-    const items = run.states.flatMap((s) =>
-      s.replica === 'replica' && s.primaryArn && s.replicaArn && !run.held.has(s.name)
-        ? [{ name: s.name, primaryArn: s.primaryArn, replicaArn: s.replicaArn }]
-        : [],
-    );
-    for (const batch of chunk(items, run.batch)) {
+    for (const batch of chunk(linksToCut(run), run.batch)) {
       for (const o of await run.write.detachCrossAccountReplicas({ ...run.base, items: batch }))
         if (o.status === 'failed') run.warnings.push(`${o.name}: not detached from the primary (${o.reason}); promoted anyway`);
     }
@@ -273,9 +334,20 @@ export function promote(run: AccountRun): Step<{ type: 'PROMOTED'; attention: nu
   return run.guarded('promoting', async () => {
     const names = run.states.filter((s) => isPromotable(s) && !run.held.has(s.name)).map((s) => s.name);
     let attention = 0;
+    const rotating = new Map(run.states.flatMap((s) => (s.rotationPending ? [[s.name, s.rotationPending] as const] : [])));
     for (const batch of chunk(names, run.batch)) {
+      const outcomes = await run.write.promoteCrossAccountReplicas({
+        ...run.base,
+        names: batch,
+        workflowId: run.workflowId,
+        promotedAt: run.started.toISOString(),
+      });
       attention += run.settle(
-        await run.write.promoteCrossAccountReplicas({ ...run.base, names: batch, workflowId: run.workflowId, promotedAt: run.started.toISOString() }),
+        outcomes.map((o) => {
+          const pending = rotating.get(o.name);
+          // Unplanned (planned ones were waited for): promoted as it stands; the report says what the rotation means and what to do.
+          return pending && o.status === 'promoted' ? { ...o, reason: accountRotationNote(pending, false) } : o;
+        }),
       );
     }
     return { type: 'PROMOTED', attention };

@@ -158,7 +158,7 @@ function renderAccountFailoverPreview(p: AccountFailoverPreview, io: Io): void {
  */
 export async function runAccountFailover(
   plan: Plan,
-  o: { accountId: string; mode?: FailoverMode; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
+  o: { accountId: string; mode?: FailoverMode; rotationWaitMs?: number; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
   io: Io,
 ): Promise<ExitCode> {
   requireRecoveryAccount(plan, o.accountId, '--to-account');
@@ -186,6 +186,7 @@ export async function runAccountFailover(
           requestedBy: operatorName(),
           skipApproval: o.approve,
           ...(o.mode ? { mode: o.mode } : {}),
+          ...(o.rotationWaitMs !== undefined ? { rotationWaitMs: o.rotationWaitMs } : {}),
           taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX,
         },
       ],

@@ -220,16 +220,12 @@ export const failoverCommand = defineCommand({
       );
     }
     if (opts['to-account'] !== undefined) {
-      if (opts['rotation-wait'] !== undefined)
-        throw new OperatorError(
-          ErrorType.UsageError,
-          '--to-account takes --mode, --reason, --yes, --approve, --dry-run, --wait and --json (no --rotation-wait: a rotation in flight is waited for by the plan)',
-        );
       return runAccountFailover(
         plan,
         {
           accountId: opts['to-account'],
           mode: opts.mode,
+          rotationWaitMs: opts['rotation-wait'],
           reason: opts.reason,
           approve: opts.approve,
           wait: opts.wait,

@@ -8,6 +8,8 @@
  * leaves the promoted copies alone, and failback fences the recovery copy before it reads it (a
  * writer there during failback loses nothing). The operator's controls: --dry-run, the approval
  * gate answered with `approve`, and `watch` following the run, through the CLI.
+ * Its one lab fault, a short replication-pause on its primary Region (me-south-1), holds only replication into that
+ * Region (the quiet files sharing it replicate out of it) and is cleared at once.
  * Workers reach the recovery account only through STS AssumeRole of the plan's role (ExternalId),
  * under the generated recovery-role policy, which the lab enforces.
  */
@@ -329,6 +331,43 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     const entry = (await signed(LAB_DEFAULT, h.primaryRegion).describeSecretCrossAccount({ SecretId: blocked })).CrossAccountReplicas?.[0];
     expect(entry?.ReplicationStatus).not.toBe('Detached');
     expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: ok })).CrossAccountPrimary).toBeUndefined();
+  }, 60_000);
+
+  it('planned: a write accepted just before the fence reaches the replica before the detach; a replica that does not catch up is not promoted', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}catchup/`;
+    const name = `${prefix}db`;
+    await fx.seed(LAB_DEFAULT, [name], value);
+    const base = await fx.planFor(prefix);
+    expect((await setUp(base)).outcome).toBe('done');
+    const plan = { ...base, setup: { ...base.setup, inSyncTimeout: 1_500 } };
+    workflowIds.push(accountFailoverWorkflowId(plan.name, RECOVERY));
+    try {
+      // Replication held (a sync still on its way): the last write before the fence is not in the replica yet.
+      await h.lab!.fault('replication-pause', { region: h.primaryRegion });
+      const last = value();
+      expect(await write(LAB_DEFAULT, name, last)).toBeUndefined();
+      const held = await failOver(plan);
+      expect(held.outcome).toBe('partial');
+      expect(held.attention).toEqual([
+        expect.objectContaining({
+          name,
+          status: 'failed',
+          reason: expect.stringMatching(/^not promoted: the replica in account 210987654321 does not hold the primary's AWSCURRENT yet .*stays fenced/),
+        }),
+      ]);
+      // Not cut: still a replica (not writable there), the primary fenced (not writable either, nothing lost).
+      expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: name })).CrossAccountPrimary).toBeDefined();
+      expect(await write(LAB_DEFAULT, name, value())).toBe('AccessDeniedException');
+      // Replication resumes: a re-run converges, and the promoted copy holds the last write.
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+      const done = await failOver(base);
+      expect(done.outcome, JSON.stringify(done)).toBe('done');
+      expect(done.counts).toEqual({ promoted: 1 });
+      expect(await read(RECOVERY, name)).toBe(last);
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
   }, 60_000);
 
   it('failback fences the recovery copy before it reads it: a writer there during failback loses nothing (refused, or carried back)', async (ctx) => {

@@ -107,28 +107,32 @@ describe('account failover machine (pure)', () => {
     { type: 'PROMOTED', attention: 0 },
     { type: 'VERIFIED', attention: 0 },
   ];
-  it('the primary answers (planned): fence its secrets first, then detach, promote and verify', () => {
+  it('the primary answers (planned): rotations settle, fence, catch up, then detach, promote and verify', () => {
+    const settled: AccountFailoverEvent = { type: 'ROTATIONS_SETTLED', attention: 0 };
     const fenced: AccountFailoverEvent = { type: 'FENCED', attention: 0 };
+    const caught: AccountFailoverEvent = { type: 'CAUGHT_UP', attention: 0 };
     expect(
-      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), fenced, { type: 'DETACHED', attention: 0 }, ...tail]),
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), settled, fenced, caught, { type: 'DETACHED', attention: 0 }, ...tail]),
     ).toMatchObject({
       output: 'done',
-      effects: ['runPreflight', 'fence', 'detach', 'promote', 'verify'],
+      effects: ['runPreflight', 'settleRotations', 'fence', 'catchUp', 'detach', 'promote', 'verify'],
     });
-    // failover.fence: false: no fence, still detached first.
-    expect(run(accountFailoverMachine, { requireApproval: false, fence: false }, [pre(true), { type: 'DETACHED', attention: 0 }, ...tail])).toMatchObject({
-      output: 'done',
-      effects: ['runPreflight', 'detach', 'promote', 'verify'],
-    });
-    // A primary secret that could not be fenced: promoted anyway, the run needs attention.
+    // failover.fence: false: no fence, still caught up and detached first.
     expect(
-      run(accountFailoverMachine, { requireApproval: false, fence: true }, [
-        pre(true),
-        { type: 'FENCED', attention: 1 },
-        { type: 'DETACHED', attention: 0 },
-        ...tail,
-      ]).output,
-    ).toBe('partial');
+      run(accountFailoverMachine, { requireApproval: false, fence: false }, [pre(true), settled, caught, { type: 'DETACHED', attention: 0 }, ...tail]),
+    ).toMatchObject({
+      output: 'done',
+      effects: ['runPreflight', 'settleRotations', 'catchUp', 'detach', 'promote', 'verify'],
+    });
+    // A secret held back by any step (fence failed, not caught up, still rotating): the run needs attention.
+    for (const held of [
+      [{ type: 'ROTATIONS_SETTLED', attention: 1 }, fenced, caught],
+      [settled, { type: 'FENCED', attention: 1 }, caught],
+      [settled, fenced, { type: 'CAUGHT_UP', attention: 1 }],
+    ] as AccountFailoverEvent[][])
+      expect(
+        run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), ...held, { type: 'DETACHED', attention: 0 }, ...tail]).output,
+      ).toBe('partial');
   });
   it('the primary account is unusable: promote as they stand (no detach)', () => {
     expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), ...tail])).toMatchObject({
@@ -404,9 +408,6 @@ describe('account DR on the command line (before anything is started)', () => {
     const bad = await cli(['failover', '-f', withAccount, '--to-account', '2109']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/12-digit/);
-    const wait = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--rotation-wait', '5m']);
-    expect(wait.code).toBe(2);
-    expect(wait.err).toMatch(/--to-account takes --mode, --reason, --yes, --approve, --dry-run, --wait and --json \(no --rotation-wait/);
     const mode = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--mode', 'sideways']);
     expect(mode.code).toBe(2);
   });

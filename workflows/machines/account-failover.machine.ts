@@ -1,8 +1,8 @@
 /**
  * Account failover (pure decisions; the workflow runs the named effects):
  *
- *   preflight ─► awaitingApproval? ─► fencing? ─► detaching (primary account answers) ─► promoting ─► verifying ─► done | partial
- *                                 └──────────────────────── (primary account unusable) ─┘
+ *   preflight ─► awaitingApproval? ─► settlingRotations ─► fencing? ─► catchingUp ─► detaching ─► promoting ─► verifying ─► done | partial
+ *     (planned: the primary account answers)  └──────────────── (unplanned) ──────────────────────────────┘
  *   preflight problems ─► rejected · REJECTED / APPROVAL_TIMEOUT ─► rejected · STEP_FAILED ─► failed
  *
  * Fencing first (planned: the primary account answers, and failover.fence), as Region failover
@@ -12,7 +12,10 @@
  * primary) is the graceful path: the primary stops sending, both sides agree the link is cut. When the primary account refuses our
  * credentials or does not answer, the replicas are promoted as they stand
  * (StopReplicationToReplica in the recovery account works without the primary) and the report
- * says what that means. A detach that fails for some secrets does not stop promotion.
+ * says what that means. A detach that fails for some secrets does not stop promotion. Planned, a
+ * rotation in flight is waited for before the fence (which would refuse its last steps) and each
+ * replica must catch up with its fenced primary before the detach: a write accepted just before the
+ * fence is not cut off. What does not settle in time is neither detached nor promoted (attention).
  */
 import { assign, setup } from 'xstate';
 import * as outcome from './account-outcome.js';
@@ -32,7 +35,9 @@ interface AccountFailoverContext extends AccountFailoverMachineInput, outcome.Ou
 export type AccountFailoverEvent =
   | { type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }
   | GateEvent
+  | outcome.AttentionEvent<'ROTATIONS_SETTLED'>
   | outcome.AttentionEvent<'FENCED'>
+  | outcome.AttentionEvent<'CAUGHT_UP'>
   | outcome.AttentionEvent<'DETACHED'>
   | outcome.AttentionEvent<'PROMOTED'>
   | outcome.AttentionEvent<'VERIFIED'>
@@ -50,7 +55,9 @@ export const accountFailoverMachine = setup({
   actions: {
     runPreflight: outcome.effect,
     requestApproval: outcome.effect,
+    settleRotations: outcome.effect,
     fence: outcome.effect,
+    catchUp: outcome.effect,
     detach: outcome.effect,
     promote: outcome.effect,
     verify: outcome.effect,
@@ -88,8 +95,18 @@ export const accountFailoverMachine = setup({
         APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
       },
     },
-    cutting: { always: [{ guard: 'shouldFence', target: 'fencing' }, { guard: 'primaryAnswers', target: 'detaching' }, { target: 'promoting' }] },
-    fencing: { entry: 'fence', on: { FENCED: { target: 'detaching', actions: 'addAttention' } } },
+    cutting: { always: [{ guard: 'primaryAnswers', target: 'settlingRotations' }, { target: 'promoting' }] },
+    settlingRotations: {
+      entry: 'settleRotations',
+      on: {
+        ROTATIONS_SETTLED: [
+          { guard: 'shouldFence', target: 'fencing', actions: 'addAttention' },
+          { target: 'catchingUp', actions: 'addAttention' },
+        ],
+      },
+    },
+    fencing: { entry: 'fence', on: { FENCED: { target: 'catchingUp', actions: 'addAttention' } } },
+    catchingUp: { entry: 'catchUp', on: { CAUGHT_UP: { target: 'detaching', actions: 'addAttention' } } },
     detaching: { entry: 'detach', on: { DETACHED: { target: 'promoting', actions: 'addAttention' } } },
     promoting: { entry: 'promote', on: { PROMOTED: { target: 'verifying', actions: 'addAttention' } } },
     verifying: { entry: 'verify', on: { VERIFIED: { target: 'settled', actions: 'addAttention' } } },
