@@ -543,10 +543,12 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     },
 
     /**
-     * Promotes each replica in the recovery account (StopReplicationToReplica there, which also works
-     * on a replica still associated when the primary account is gone), then tags it with this run
-     * and the version it was promoted at (failback's "what changed since"). A standalone secret this
-     * run saw as its replica (a retried attempt) is tagged and counted as promoted.
+     * Promotes each replica in the recovery account: first tags it with this run and the version it
+     * is promoted at (failback's "what changed since"; the tag is the durable record, written before
+     * the stop so that a crash between the two leaves no untagged standalone copy), then
+     * StopReplicationToReplica there (which also works on a replica still associated when the primary
+     * account is gone). A standalone secret this run tagged (a retried attempt) keeps its
+     * promoted-version and is counted as promoted.
      */
     async promoteCrossAccountReplicas(input: AccountStepInput & { names: string[]; workflowId: string; promotedAt: string }): Promise<AccountOutcome[]> {
       const { account, recovery } = sides(input);
@@ -565,15 +567,32 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           continue;
         }
         try {
-          if (r.CrossAccountPrimary) await gov(recovery, share).write(() => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
-          const tags = [
-            { Key: ACCOUNT_PROMOTED_BY_TAG, Value: input.workflowId.slice(0, 256) },
-            { Key: ACCOUNT_PROMOTED_AT_TAG, Value: input.promotedAt },
-            ...(version ? [{ Key: ACCOUNT_PROMOTED_VERSION_TAG, Value: version }] : []),
-          ];
-          if (ours !== input.workflowId)
-            await gov(recovery, share, 'tagging').write(() => recovery.secretsManager.tagResource({ SecretId: r.ARN!, Tags: tags }));
-          out.push({ name, status: 'promoted', ...(version ? { version } : {}) });
+          const tagged = tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG);
+          const tag = (v: string | undefined) =>
+            gov(recovery, share, 'tagging').write(() =>
+              recovery.secretsManager.tagResource({
+                SecretId: r.ARN!,
+                Tags: [
+                  { Key: ACCOUNT_PROMOTED_BY_TAG, Value: input.workflowId.slice(0, 256) },
+                  { Key: ACCOUNT_PROMOTED_AT_TAG, Value: input.promotedAt },
+                  ...(v ? [{ Key: ACCOUNT_PROMOTED_VERSION_TAG, Value: v }] : []),
+                ],
+              }),
+            );
+          let promotedVersion = tagged ?? version;
+          if (!r.CrossAccountPrimary) {
+            // A retried attempt (this run stopped it already): an existing promoted-version is kept (the applications may have written since).
+            if (ours !== input.workflowId || tagged === undefined) await tag(promotedVersion);
+          } else {
+            // The durable record first (a crash after the stop must not leave an untagged standalone copy failback cannot see), then the stop.
+            if (ours !== input.workflowId || tagged !== version) await tag(version);
+            await gov(recovery, share).write(() => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
+            // A sync that landed between the tag and the stop: the promoted version is the one current at the stop.
+            const after = currentOf(await describe(recovery, r.ARN));
+            if (after !== undefined && after !== version) await tag(after);
+            promotedVersion = after ?? version;
+          }
+          out.push({ name, status: 'promoted', ...(promotedVersion ? { version: promotedVersion } : {}) });
         } catch (err) {
           if (failsTheBatch(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, where(recovery));
           out.push(failed(name, err, `StopReplicationToReplica in account ${account.accountId}`));
