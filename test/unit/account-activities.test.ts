@@ -15,13 +15,13 @@ import { hasStatement } from '../../domain/failback.js';
 import { ACCOUNT_PROMOTED_BY_TAG, ACCOUNT_PROMOTED_VERSION_TAG, accountFenceTagValue } from '../../domain/account-dr.js';
 import { awsError } from '../support/fake-secrets-manager.js';
 
-const { plan } = parsePlanText(`name: payments
+const plan = parsePlanText(`name: payments
 primaryRegion: ap-northeast-1
 drRegions: [{ region: ap-northeast-3 }]
 secrets: { include: [{ prefix: prod/ }] }
 recoveryAccounts:
   - { accountId: "210987654321", roleArn: "arn:aws:iam::210987654321:role/r", kmsKeyId: alias/k }
-`);
+`).plan!;
 const REGION = 'ap-northeast-1';
 const RECOVERY = '210987654321';
 
