@@ -222,7 +222,11 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
   const eachPrimaryLink = async (
     input: AccountStepInput & { items: LinkItem[] },
     what: string,
-    step: (item: LinkItem, listed: NonNullable<CrossAccountDescribe['CrossAccountReplicas']>[number] | undefined) => Promise<AccountOutcome>,
+    step: (
+      item: LinkItem,
+      listed: NonNullable<CrossAccountDescribe['CrossAccountReplicas']>[number] | undefined,
+      p: CrossAccountDescribe | undefined,
+    ) => Promise<AccountOutcome>,
   ): Promise<AccountOutcome[]> => {
     const primary = clientsOf(region);
     const out: AccountOutcome[] = [];
@@ -234,6 +238,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           await step(
             item,
             p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn),
+            p,
           ),
         );
       } catch (err) {
@@ -436,8 +441,24 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     /** AssociateCrossAccountReplica from the primary account (idempotent: it also repairs a Failed replication). */
     async associateCrossAccountReplicas(input: AccountStepInput & { items: LinkItem[] }): Promise<AccountOutcome[]> {
       const { account, primary } = sides(input);
-      return eachPrimaryLink(input, `AssociateCrossAccountReplica to account ${account.accountId}`, async (item, listed) => {
+      const share = input.plan.failover.writeQuotaShare;
+      return eachPrimaryLink(input, `AssociateCrossAccountReplica to account ${account.accountId}`, async (item, listed, p) => {
         if (listed?.ReplicationStatus === 'InSync') return { name: item.name, status: 'in-sync' };
+        // Another replica still linked (an earlier recovery copy after a failback): unlinked first, and confirmed by a
+        // describe, never left for AWS to replace (a primary has at most one cross-account replica).
+        const others = (q: CrossAccountDescribe | undefined) =>
+          (q?.CrossAccountReplicas ?? []).filter((x) => x.ReplicaSecretARN !== item.replicaArn && x.ReplicationStatus !== 'Detached');
+        for (const o of others(p))
+          await gov(primary, share).write(() =>
+            primary.crossAccount.disassociateCrossAccountReplica({ SecretId: item.primaryArn, CrossAccountReplicaARN: o.ReplicaSecretARN! }),
+          );
+        const still = others(p && others(p).length ? await describe(primary, item.primaryArn) : p);
+        if (still.length)
+          return {
+            name: item.name,
+            status: 'failed',
+            reason: `the primary still replicates to ${still.map((x) => x.ReplicaSecretARN).join(', ')} after DisassociateCrossAccountReplica: run setup again (or disassociate it by hand)`,
+          };
         const a = await gov(primary, input.plan.failover.writeQuotaShare).write(() =>
           primary.crossAccount.associateCrossAccountReplica({
             SecretId: item.primaryArn,
@@ -543,12 +564,11 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     },
 
     /**
-     * Promotes each replica in the recovery account: first tags it with this run and the version it
-     * is promoted at (failback's "what changed since"; the tag is the durable record, written before
-     * the stop so that a crash between the two leaves no untagged standalone copy), then
-     * StopReplicationToReplica there (which also works on a replica still associated when the primary
-     * account is gone). A standalone secret this run tagged (a retried attempt) keeps its
-     * promoted-version and is counted as promoted.
+     * Promotes each replica in the recovery account (StopReplicationToReplica there, which also works
+     * on a replica still associated when the primary account is gone), then tags it with this run
+     * and the version it was promoted at (failback's "what changed since"). A standalone secret this
+     * run saw as its replica (a retried attempt after a crash between the stop and the tag) is tagged
+     * then; one this run tagged already keeps its promoted-version. Both are counted as promoted.
      */
     async promoteCrossAccountReplicas(input: AccountStepInput & { names: string[]; workflowId: string; promotedAt: string }): Promise<AccountOutcome[]> {
       const { account, recovery } = sides(input);
@@ -579,19 +599,12 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
                 ],
               }),
             );
-          let promotedVersion = tagged ?? version;
-          if (!r.CrossAccountPrimary) {
-            // A retried attempt (this run stopped it already): an existing promoted-version is kept (the applications may have written since).
-            if (ours !== input.workflowId || tagged === undefined) await tag(promotedVersion);
-          } else {
-            // The durable record first (a crash after the stop must not leave an untagged standalone copy failback cannot see), then the stop.
-            if (ours !== input.workflowId || tagged !== version) await tag(version);
-            await gov(recovery, share).write(() => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
-            // A sync that landed between the tag and the stop: the promoted version is the one current at the stop.
-            const after = currentOf(await describe(recovery, r.ARN));
-            if (after !== undefined && after !== version) await tag(after);
-            promotedVersion = after ?? version;
-          }
+          // TagResource is refused on a secret that still replicates (the lab answers as for a Region replica; AWS documents
+          // nothing else), so the stop comes first; a retried attempt finds the copy standalone and tags it then, and an
+          // existing promoted-version (this run's earlier attempt) is kept: the applications may have written since.
+          if (r.CrossAccountPrimary) await gov(recovery, share).write(() => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
+          const promotedVersion = tagged ?? version;
+          if (ours !== input.workflowId || tagged === undefined) await tag(promotedVersion);
           out.push({ name, status: 'promoted', ...(promotedVersion ? { version: promotedVersion } : {}) });
         } catch (err) {
           if (failsTheBatch(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, where(recovery));
@@ -600,6 +613,29 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         heartbeat({ done: out.length });
       }
       return out;
+    },
+
+    /**
+     * Failback: the plan's primaries that carry our account-fence tag while their recovery copy is not a promoted copy
+     * (a failover that fenced, maybe detached, then failed or held them back): nothing to reconcile, the primary is
+     * the only writable side, so its fence is lifted (statement, then tag); setup's tail re-associates. Returns their names.
+     */
+    async liftStrandedAccountFences(input: AccountStepInput): Promise<string[]> {
+      const { primary, recovery } = sides(input);
+      const share = input.plan.failover.writeQuotaShare;
+      const lifted: string[] = [];
+      for (const name of await listPlanNames(primary, input.plan)) {
+        const p = await describe(primary, name);
+        if (!p?.ARN || p.DeletedDate !== undefined || !isAccountFence(tagOf(p, FENCE_TAG))) continue;
+        const r = await describe(recovery, name);
+        const promoted =
+          replicaKindOf(r, p.ARN, name) === 'standalone' && (tagOf(r, ACCOUNT_PROMOTED_BY_TAG) ?? tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG)) !== undefined;
+        if (promoted) continue; // reconcileAccountSecrets decides for it
+        await unfencePrimary(primary, share, p);
+        lifted.push(name);
+        heartbeat({ lifted: lifted.length });
+      }
+      return lifted;
     },
 
     /**

@@ -403,6 +403,9 @@ export function reconcile(run: AccountRun): Step<{ type: 'RECONCILED'; attention
       for (const o of outcomes) if (o.status === 'conflict' || o.status === 'failed') run.excluded.add(o.name);
       attention += run.settle(outcomes);
     }
+    // Primaries our failover fenced but did not promote (it failed, or held them back): writable again, then re-associated.
+    for (const name of await run.write.liftStrandedAccountFences(run.base))
+      run.warnings.push(`${name}: the account failover's fence on the primary was lifted (its recovery copy was never promoted); re-associated below`);
     return { type: 'RECONCILED', attention };
   });
 }

@@ -370,6 +370,37 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     }
   }, 60_000);
 
+  it('failback lifts the fence of a primary the failover fenced but did not promote, and re-associates it', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}stranded/`;
+    const name = `${prefix}db`;
+    await fx.seed(LAB_DEFAULT, [name], value);
+    const base = await fx.planFor(prefix);
+    expect((await setUp(base)).outcome).toBe('done');
+    const plan = { ...base, setup: { ...base.setup, inSyncTimeout: 1_000 } };
+    workflowIds.push(accountFailoverWorkflowId(plan.name, RECOVERY), accountFailbackWorkflowId(plan.name, RECOVERY));
+    try {
+      await h.lab!.fault('replication-pause', { region: h.primaryRegion });
+      expect(await write(LAB_DEFAULT, name, value())).toBeUndefined();
+      expect((await failOver(plan)).outcome).toBe('partial');
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+    // Fenced on the primary, still a replica in the recovery account: nothing writable anywhere until failback.
+    expect(await write(LAB_DEFAULT, name, value())).toBe('AccessDeniedException');
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: accountFailbackWorkflowId(plan.name, RECOVERY),
+      args: [{ plan: base, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(failback.outcome, JSON.stringify(failback)).toBe('done');
+    expect(failback.warnings.join('\n')).toMatch(/fence on the primary was lifted/);
+    expect(await fenceTag(LAB_DEFAULT, name)).toBeUndefined();
+    const last = value();
+    expect(await write(LAB_DEFAULT, name, last)).toBeUndefined();
+    await expect.poll(() => read(RECOVERY, name), { timeout: 10_000 }).toBe(last);
+  }, 60_000);
+
   it('failback fences the recovery copy before it reads it: a writer there during failback loses nothing (refused, or carried back)', async (ctx) => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}writer/`;

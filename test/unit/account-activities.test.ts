@@ -1,8 +1,8 @@
 /**
  * Account DR activities in MockActivityEnvironment over a hand-rolled fake of both accounts (only the calls these
  * activities make; the wire-level behaviour is the lab's job): a throttled probe is retried, never an outage; the
- * primary's fence is judged by its statement, not its tag; promotion writes its durable record (the tags) before
- * StopReplicationToReplica and keeps an earlier promoted-version on a retry.
+ * primary's fence is judged by its statement, not its tag; promotion tags a copy a crash left untagged and keeps an
+ * earlier promoted-version on a retry.
  */
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -131,7 +131,7 @@ describe('account DR activities (fake accounts)', () => {
     expect(log).toHaveLength(1);
   });
 
-  it('promotion tags before it stops replication (a crash between leaves a tagged copy), and a retry keeps the promoted version', async () => {
+  it('promotion stops replication then tags (a replica refuses tags); a crash between is tagged by the retry; a retry keeps the promoted version', async () => {
     const log: string[] = [];
     const workflowId = 'secrets-dr/payments/account/210987654321/failover';
     const recovery: Record<string, FakeSecret> = {
@@ -145,8 +145,13 @@ describe('account DR activities (fake accounts)', () => {
     const a = createAccountActivities(REGION, (_r, account) => fakeAccount(account?.accountId, account ? recovery : {}, log));
     const input = { region: REGION, plan, accountId: RECOVERY, workflowId, promotedAt: '2026-12-02T16:00:00.000Z', names: ['prod/db'] };
     expect(await env().run(a.promoteCrossAccountReplicas, input)).toEqual([{ name: 'prod/db', status: 'promoted', version: 'v1' }]);
-    expect(log).toEqual([`${RECOVERY} TagResource prod/db`, `${RECOVERY} StopReplicationToReplica prod/db`]);
+    expect(log).toEqual([`${RECOVERY} StopReplicationToReplica prod/db`, `${RECOVERY} TagResource prod/db`]);
+    // A crash after the stop, before the tag: the retried attempt tags the standalone copy this run saw as its replica.
+    recovery['prod/db']!.tags = [];
+    expect(await env().run(a.promoteCrossAccountReplicas, input)).toEqual([{ name: 'prod/db', status: 'promoted', version: 'v1' }]);
+    expect(log.slice(2)).toEqual([`${RECOVERY} TagResource prod/db`]);
     // The applications write after the promotion; a retried attempt keeps v1 as the promoted version and writes nothing.
+    log.length = 2;
     recovery['prod/db']!.stages = { v1: ['AWSPREVIOUS'], v2: ['AWSCURRENT'] };
     expect(await env().run(a.promoteCrossAccountReplicas, input)).toEqual([{ name: 'prod/db', status: 'promoted', version: 'v1' }]);
     expect(log).toHaveLength(2);
