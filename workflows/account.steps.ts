@@ -214,8 +214,8 @@ export function failoverPreflight(
     const route = accountFailoverPath(primary, mode);
     if (route.problem) run.problems.push(route.problem);
     const primaryAnswers = route.path === 'planned';
-    if (route.path === 'unplanned')
-      run.warnings.push(`the primary account: ${primary.reach}${primary.error ? ` (${primary.error})` : ''}; unplanned: promoting the replicas as they stand`);
+    const unplanned = `the primary account: ${primary.reach}${primary.error ? ` (${primary.error})` : ''}; unplanned: promoting the replicas as they stand`;
+    if (route.path === 'unplanned' && !run.warnings.includes(unplanned)) run.warnings.push(unplanned); // preflight runs again after the gate
     if (run.problems.length) return { type: 'PREFLIGHT_DONE', problems: [...run.problems], primaryAnswers, toPromote: 0 };
     run.states = await run.read.inspectAccountPairs({ ...run.base, primaryAnswers });
     const toPromote = run.states.filter(isPromotable);

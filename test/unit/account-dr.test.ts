@@ -141,12 +141,22 @@ describe('account failover machine (pure)', () => {
     });
   });
   it('approval gate: approved goes on, rejected or timed out ends rejected without a write', () => {
-    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(false), { type: 'APPROVED' }, ...tail]).effects).toEqual([
+    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(false), { type: 'APPROVED' }, pre(false), ...tail]).effects).toEqual([
       'runPreflight',
       'requestApproval',
+      'runPreflight',
       'promote',
       'verify',
     ]);
+    // Approved up to approvalTimeout after preflight: probed again; a path that changed (planned ↔ unplanned) is not acted on.
+    for (const [before, after] of [
+      [false, true],
+      [true, false],
+    ]) {
+      const changed = run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(before!), { type: 'APPROVED' }, pre(after!)]);
+      expect(changed).toMatchObject({ output: 'failed', effects: ['runPreflight', 'requestApproval', 'runPreflight'] });
+    }
+    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(true), { type: 'APPROVED' }, pre(true, ['x'])]).output).toBe('rejected');
     for (const answer of [{ type: 'REJECTED', reason: 'no' }, { type: 'APPROVAL_TIMEOUT' }] as AccountFailoverEvent[]) {
       expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(true), answer])).toMatchObject({
         output: 'rejected',

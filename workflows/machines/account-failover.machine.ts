@@ -4,6 +4,7 @@
  *   preflight ─► awaitingApproval? ─► settlingRotations ─► fencing? ─► catchingUp ─► detaching ─► promoting ─► verifying ─► done | partial
  *     (planned: the primary account answers)  └──────────────── (unplanned) ──────────────────────────────┘
  *   preflight problems ─► rejected · REJECTED / APPROVAL_TIMEOUT ─► rejected · STEP_FAILED ─► failed
+ *   APPROVED ─► rechecking (preflight again: the gate may have waited long) ─► cutting | rejected | failed (path changed)
  *
  * Fencing first (planned: the primary account answers, and failover.fence), as Region failover
  * does: a deny-writes statement on each primary, so the applications still writing in the primary
@@ -51,6 +52,7 @@ export const accountFailoverMachine = setup({
     primaryAnswers: ({ context }) => context.primaryAnswers,
     shouldFence: ({ context }) => context.primaryAnswers && context.fence,
     needsAttention: outcome.needsAttention,
+    pathChanged: ({ context, event }) => event.type === 'PREFLIGHT_DONE' && event.primaryAnswers !== context.primaryAnswers,
   },
   actions: {
     runPreflight: outcome.effect,
@@ -67,6 +69,10 @@ export const accountFailoverMachine = setup({
     }),
     addAttention: assign({ attention: ({ context, event }) => outcome.attentionAfter(context, event) }),
     recordOutcome: assign({ outcome: (_, params: outcome.OutcomeParams) => params.outcome }),
+    recordPathChange: assign({
+      failure: ({ context }) =>
+        `the primary account ${context.primaryAnswers ? 'answered at preflight but not after the approval' : 'answers again after the approval'}: the approved ${context.primaryAnswers ? 'planned' : 'unplanned'} path no longer holds; nothing was changed: run the failover again (its dry run shows the new path)`,
+    }),
     recordFailure: assign({
       failure: ({ event }) => (event.type === 'STEP_FAILED' ? event.reason : event.type === 'REJECTED' ? event.reason : 'approval timed out'),
     }),
@@ -90,9 +96,20 @@ export const accountFailoverMachine = setup({
     awaitingApproval: {
       entry: 'requestApproval',
       on: {
-        APPROVED: 'cutting',
+        APPROVED: 'rechecking',
         REJECTED: { target: 'rejected', actions: 'recordFailure' },
         APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
+      },
+    },
+    // After the gate (up to failover.approvalTimeout later): probe and inspect again; a path that changed is not acted on.
+    rechecking: {
+      entry: 'runPreflight',
+      on: {
+        PREFLIGHT_DONE: [
+          { guard: 'hasProblems', target: 'rejected', actions: 'recordPreflight' },
+          { guard: 'pathChanged', target: 'failed', actions: 'recordPathChange' },
+          { target: 'cutting', actions: 'recordPreflight' },
+        ],
       },
     },
     cutting: { always: [{ guard: 'primaryAnswers', target: 'settlingRotations' }, { target: 'promoting' }] },
