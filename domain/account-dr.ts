@@ -173,7 +173,10 @@ export const AccountFailoverReport = AccountReport.extend({
 });
 export type AccountFailoverReport = z.infer<typeof AccountFailoverReport>;
 
-export const AccountFailbackInput = AccountSetupInput;
+export const AccountFailbackInput = AccountSetupInput.extend({
+  /** `--approve`: the plan's approval gate (failover.requireApproval) is answered at start. */
+  skipApproval: z.boolean().default(false),
+});
 export type AccountFailbackInput = z.input<typeof AccountFailbackInput>;
 
 /** The plan's failback policies, as account failback reads them. */

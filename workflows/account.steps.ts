@@ -373,6 +373,7 @@ export function verify(run: AccountRun): Step<{ type: 'VERIFIED'; attention: num
 
 export function failbackPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE'; problems: string[] }> {
   return run.guarded('preflight', async () => {
+    run.problems.length = 0; // runs again after the approval gate
     const [primary, recovery] = await Promise.all([
       run.read.probeAccount({ region: run.region, plan: run.input.plan }),
       run.read.probeAccount({ ...run.base }),

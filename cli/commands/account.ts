@@ -226,11 +226,20 @@ export const accountSetupCommand = defineCommand({
 export const accountFailbackCommand = defineCommand({
   words: ['account', 'failback'],
   summary: 'make the primary account authoritative again: reconcile what changed, back up, re-associate the replicas',
-  examples: ['secrets-dr account failback --from-account 210987654321'],
-  options: { ...PLAN_OPTION, 'from-account': { type: 'string', placeholder: 'ID', description: 'the recovery account the plan failed over to' } },
+  examples: ['secrets-dr account failback --from-account 210987654321', 'secrets-dr account failback --from-account 210987654321 --approve'],
+  options: {
+    ...PLAN_OPTION,
+    'from-account': { type: 'string', placeholder: 'ID', description: 'the recovery account the plan failed over to' },
+    approve: {
+      type: 'boolean',
+      default: false,
+      description: "answer the plan's approval gate now (failover.requireApproval); without it the gate waits for `secrets-dr approve`",
+    },
+  },
   schema: z.object({
     plan: z.string(),
     'from-account': ACCOUNT,
+    approve: z.boolean(),
     json: z.boolean(),
     positionals: z.array(z.string()).max(0, { error: 'account failback takes no arguments' }),
   }),
@@ -240,7 +249,7 @@ export const accountFailbackCommand = defineCommand({
     return withTemporal({ worker: true }, async (c) => {
       const handle = await c.client.workflow.start<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
         ...startOptions(c, accountFailbackWorkflowId(plan.name, o['from-account'])),
-        args: [{ plan, accountId: o['from-account'], taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
+        args: [{ plan, accountId: o['from-account'], skipApproval: o.approve, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
       });
       (io.json ? io.err : io.out)(`account failback ${handle.workflowId} started (progress: secrets-dr watch ${handle.workflowId})`);
       return (await follow(handle, accountFailbackFollow, io)).code;

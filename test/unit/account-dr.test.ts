@@ -94,6 +94,24 @@ describe('account setup / failback machine (pure)', () => {
       run(accountSetupMachine, { failback: true }, [{ type: 'PREFLIGHT_DONE', problems: [] }, { type: 'RECONCILED', attention: 1 }, ...setupHappy]).output,
     ).toBe('partial');
   });
+  it('failback: the approval gate (as Region failback) waits after preflight; approved, preflight runs again; rejected or timed out writes nothing', () => {
+    const ok: AccountSetupEvent = { type: 'PREFLIGHT_DONE', problems: [] };
+    expect(
+      run(accountSetupMachine, { failback: true, requireApproval: true }, [ok, { type: 'APPROVED' }, ok, { type: 'RECONCILED', attention: 0 }, ...setupHappy]),
+    ).toMatchObject({
+      output: 'done',
+      effects: ['preflight', 'requestApproval', 'preflight', 'reconcile', 'inspect', 'createReplicas', 'associate', 'awaitInSync'],
+    });
+    for (const answer of [{ type: 'REJECTED', reason: 'no' }, { type: 'APPROVAL_TIMEOUT' }] as AccountSetupEvent[])
+      expect(run(accountSetupMachine, { failback: true, requireApproval: true }, [ok, answer])).toMatchObject({
+        output: 'rejected',
+        effects: ['preflight', 'requestApproval'],
+      });
+    // What changed while the gate waited (an account stopped answering) rejects before anything is written.
+    expect(
+      run(accountSetupMachine, { failback: true, requireApproval: true }, [ok, { type: 'APPROVED' }, { type: 'PREFLIGHT_DONE', problems: ['x'] }]).output,
+    ).toBe('rejected');
+  });
 });
 
 describe('account failover machine (pure)', () => {
