@@ -45,6 +45,7 @@ import type { accountSetupWorkflow } from '../../workflows/account-setup.workflo
 import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
 import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
 import type { accountStatusWorkflow } from '../../workflows/account-status.workflow.js';
+import { accountProgressQuery } from '../../workflows/account.messages.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -491,6 +492,21 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     const lines = watched.out.split('\n').filter((l) => l.startsWith('{'));
     const report = JSON.parse(lines.at(-1)!) as { type: string; outcome: string; counts: Record<string, number>; primaryFence: { state: string } };
     expect(report).toMatchObject({ type: 'report', outcome: 'done', counts: { promoted: 2 }, primaryFence: { state: 'fenced' } });
+
+    // Account failback honours the same gate: it waits after preflight, writes nothing until approved.
+    const backId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(backId);
+    const back = await h.client.workflow.start<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: backId,
+      args: [{ plan: { ...plan, failover: { ...plan.failover, requireApproval: true } }, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    await expect.poll(async () => (await back.query(accountProgressQuery)).state, { timeout: 10_000 }).toBe('awaitingApproval');
+    expect(await write(LAB_DEFAULT, names[0]!, value())).toBe('AccessDeniedException'); // still fenced: nothing reconciled yet
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: names[0]! })).CrossAccountPrimary).toBeUndefined();
+    expect((await cli(['approve', backId])).code).toBe(0);
+    expect((await back.result()).outcome).toBe('done');
+    expect(await fenceTag(LAB_DEFAULT, names[0]!)).toBeUndefined();
   }, 90_000);
 
   it('the primary account is compromised (its keys revoked): promote the replicas as they stand, and say what that means', async (ctx) => {
