@@ -6,8 +6,11 @@
  *
  * Decisions:
  * - Preflight probes both accounts. The recovery account must answer. The primary account may not:
- *   AccessDenied/expired keys (revoked credentials) or no answer both mean "promote as they stand",
- *   and the report's `consequences` say what that means (RPO unknown, later primary writes lost).
+ *   no answer means "promote as they stand" (unplanned), and the report's `consequences` say what
+ *   that means (RPO unknown, later primary writes lost). AccessDenied/expired keys alone are refused
+ *   unless the operator says `--mode unplanned` (accountFailoverPath): a missing permission looks the
+ *   same as a compromised account. A throttled probe is retried. After the approval gate, preflight
+ *   runs again; a path that changed fails the run before anything is written.
  * - When the primary answers, DisassociateCrossAccountReplica first (graceful: the primary stops
  *   sending), then StopReplicationToReplica in the recovery account; a detach that fails is a
  *   warning, since promotion cuts the link from the recovery side anyway.
