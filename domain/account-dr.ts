@@ -351,6 +351,56 @@ export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<P
   };
 }
 
+/** What `account failback --dry-run` shows per secret (names and states; never a value). */
+export interface AccountFailbackPreview {
+  plan: string;
+  accountId: string;
+  region: string;
+  primaryAccount: AccountProbe['reach'];
+  recoveryAccount: AccountProbe['reach'];
+  problems: string[];
+  counts: Record<string, number>;
+  items: Array<{ name: string; action: 'reconcile' | 're-associate' | 'in-sync'; note?: string }>;
+}
+
+/**
+ * What an account failback would do, from a read of both accounts (`account status`): each copy our failover
+ * promoted is reconciled (fenced, compared, copied back or kept by the failback policies, backed up, replaced by a
+ * new replica); any other plan secret not InSync is re-associated by setup's tail. Both accounts must answer, as the
+ * run's preflight requires. Pure.
+ */
+export function accountFailbackPreview(status: AccountStatusReport): AccountFailbackPreview {
+  const problems: string[] = [];
+  for (const [who, p] of [
+    ['the primary account', status.primaryAccount],
+    [`the recovery account ${status.accountId}`, status.recoveryAccount],
+  ] as const)
+    if (p.reach !== 'answers')
+      problems.push(`${who} ${p.reach === 'denied' ? 'refused our credentials' : 'did not answer'} (${p.error ?? p.reach}): failback needs both`);
+  const items = status.secrets.map((s): AccountFailbackPreview['items'][number] => {
+    if (isPromotedCopy(s))
+      return {
+        name: s.name,
+        action: 'reconcile',
+        note: `promoted${s.promotedBy ? ` by ${s.promotedBy}` : ''}; which side changed is decided after the recovery copy is fenced`,
+      };
+    if (s.replica === 'replica' && (s.primaryView ?? s.replicaView) === 'InSync') return { name: s.name, action: 'in-sync' };
+    return { name: s.name, action: 're-associate', note: `in the recovery account: ${s.replica}` };
+  });
+  const counts: Record<string, number> = {};
+  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
+  return {
+    plan: status.plan,
+    accountId: status.accountId,
+    region: status.region,
+    primaryAccount: status.primaryAccount.reach,
+    recoveryAccount: status.recoveryAccount.reach,
+    problems,
+    counts,
+    items,
+  };
+}
+
 export function accountSetupWorkflowId(planName: string, accountId: string): string {
   return `secrets-dr/${planName}/account/${accountId}/setup`;
 }

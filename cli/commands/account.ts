@@ -17,6 +17,7 @@ import { workflowTaskQueue } from '../../domain/ids.js';
 import { recoveryAccount, type FailoverMode, type Plan } from '../../domain/plan.js';
 import {
   accountFailbackWorkflowId,
+  accountFailbackPreview,
   accountFailoverPreview,
   accountHealthOf,
   accountFailoverWorkflowId,
@@ -226,7 +227,7 @@ export const accountSetupCommand = defineCommand({
 export const accountFailbackCommand = defineCommand({
   words: ['account', 'failback'],
   summary: 'make the primary account authoritative again: reconcile what changed, back up, re-associate the replicas',
-  examples: ['secrets-dr account failback --from-account 210987654321', 'secrets-dr account failback --from-account 210987654321 --approve'],
+  examples: ['secrets-dr account failback --from-account 210987654321 --dry-run', 'secrets-dr account failback --from-account 210987654321 --approve'],
   options: {
     ...PLAN_OPTION,
     'from-account': { type: 'string', placeholder: 'ID', description: 'the recovery account the plan failed over to' },
@@ -235,11 +236,15 @@ export const accountFailbackCommand = defineCommand({
       default: false,
       description: "answer the plan's approval gate now (failover.requireApproval); without it the gate waits for `secrets-dr approve`",
     },
+    'dry-run': { type: 'boolean', default: false, description: 'read both accounts and show, per secret, what failback would do; change nothing' },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the account id (asked only on a terminal)' },
   },
   schema: z.object({
     plan: z.string(),
     'from-account': ACCOUNT,
     approve: z.boolean(),
+    'dry-run': z.boolean(),
+    yes: z.boolean(),
     json: z.boolean(),
     positionals: z.array(z.string()).max(0, { error: 'account failback takes no arguments' }),
   }),
@@ -247,6 +252,32 @@ export const accountFailbackCommand = defineCommand({
     const { plan } = loadPlanFile(o.plan);
     requireRecoveryAccount(plan, o['from-account'], '--from-account');
     return withTemporal({ worker: true }, async (c) => {
+      if (o['dry-run'] || shouldConfirm(o.yes)) {
+        const preview = accountFailbackPreview(await readAccountStatus(c, plan, o['from-account']));
+        if (o['dry-run']) {
+          if (io.json) printJson(io, { outcome: 'dry-run', ...preview });
+          else {
+            io.out(`dry run: account failback of plan ${preview.plan}, ${preview.accountId} → primary account (${preview.region}) — nothing was changed`);
+            for (const line of table(
+              ['SECRET', 'ACTION', 'NOTE'],
+              preview.items.map((i) => [i.name, i.action, i.note ?? '']),
+            ))
+              io.out(`  ${line}`);
+            for (const pr of preview.problems) io.out(`problem: ${pr}`);
+          }
+          return preview.problems.length ? ExitCode.Failed : ExitCode.Ok;
+        }
+        await confirmByRegion(io, {
+          action: `fail back from account ${o['from-account']}`,
+          regions: [o['from-account']],
+          noun: 'the recovery account id',
+          preview: [
+            `  ${o['from-account']} → primary account: ${preview.counts['reconcile'] ?? 0} promoted secret(s) reconciled, ${preview.counts['re-associate'] ?? 0} re-associated, ${preview.counts['in-sync'] ?? 0} in sync (of ${preview.items.length})`,
+            ...preview.problems.map((p) => `  problem: ${p}`),
+            plan.failover.requireApproval && !o.approve ? '  then waits at the approval gate (secrets-dr approve ID)' : '  no approval gate',
+          ],
+        });
+      }
       const handle = await c.client.workflow.start<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
         ...startOptions(c, accountFailbackWorkflowId(plan.name, o['from-account'])),
         args: [{ plan, accountId: o['from-account'], skipApproval: o.approve, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],

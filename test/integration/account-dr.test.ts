@@ -493,6 +493,13 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     const report = JSON.parse(lines.at(-1)!) as { type: string; outcome: string; counts: Record<string, number>; primaryFence: { state: string } };
     expect(report).toMatchObject({ type: 'report', outcome: 'done', counts: { promoted: 2 }, primaryFence: { state: 'fenced' } });
 
+    // Account failback --dry-run: each promoted copy would be reconciled; nothing changed (the primary still fenced).
+    const backDry = await cli(['account', 'failback', '--from-account', RECOVERY, '--dry-run', '--json', '-f', file]);
+    expect(backDry.code, backDry.out).toBe(0);
+    const backPreview = JSON.parse(backDry.out) as { outcome: string; items: Array<{ name: string; action: string }> };
+    expect(backPreview.items.map((i) => [i.name, i.action]).sort()).toEqual(names.map((n) => [n, 'reconcile']).sort());
+    expect(await write(LAB_DEFAULT, names[1]!, value())).toBe('AccessDeniedException');
+
     // Account failback honours the same gate: it waits after preflight, writes nothing until approved.
     const backId = accountFailbackWorkflowId(plan.name, RECOVERY);
     workflowIds.push(backId);

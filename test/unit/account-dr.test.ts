@@ -8,6 +8,7 @@ import { parsePlanText } from '../../cli/plan-file.js';
 import { policyFor, trustPolicyFor } from '../../domain/iam.js';
 import {
   accountFailbackDecision,
+  accountFailbackPreview,
   accountFailoverPath,
   accountFailoverPreview,
   accountHealthOf,
@@ -289,6 +290,36 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
       fence: false,
       detach: true,
     });
+  });
+});
+
+describe('account failback dry run', () => {
+  const status = (primary: 'answers' | 'denied'): AccountStatusReport => ({
+    plan: 'payments',
+    accountId: '210987654321',
+    region: 'ap-northeast-1',
+    primaryAccount: { reach: primary, ...(primary === 'denied' ? { error: 'AccessDeniedException' } : {}) },
+    recoveryAccount: { reach: 'answers' },
+    secrets: [
+      { name: 'db', replica: 'standalone', promotedBy: 'secrets-dr/payments/account/210987654321/failover', promotedVersion: 'v1' },
+      { name: 'api', replica: 'replica', primaryView: 'InSync' },
+      { name: 'queue', replica: 'replica', primaryView: 'Detached' },
+      { name: 'taken', replica: 'standalone' },
+    ],
+  });
+  it('reconciles each promoted copy, re-associates what is not InSync, leaves InSync alone; both accounts must answer', () => {
+    const p = accountFailbackPreview(status('answers'));
+    expect(p.problems).toEqual([]);
+    expect(p.items.map((i) => [i.name, i.action])).toEqual([
+      ['db', 'reconcile'],
+      ['api', 'in-sync'],
+      ['queue', 're-associate'],
+      ['taken', 're-associate'],
+    ]);
+    expect(p.counts).toEqual({ reconcile: 1, 'in-sync': 1, 're-associate': 2 });
+    expect(accountFailbackPreview(status('denied')).problems).toEqual([
+      'the primary account refused our credentials (AccessDeniedException): failback needs both',
+    ]);
   });
 });
 
