@@ -306,6 +306,20 @@ export const AccountFailoverPreview = z.object({
 });
 export type AccountFailoverPreview = z.infer<typeof AccountFailoverPreview>;
 
+/** The head both account dry runs share: the plan, both accounts' reach, and the count of each action. */
+function previewHead<A extends string>(status: AccountStatusReport, items: ReadonlyArray<{ action: A }>) {
+  const counts: Record<string, number> = {};
+  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
+  return {
+    plan: status.plan,
+    accountId: status.accountId,
+    region: status.region,
+    primaryAccount: status.primaryAccount.reach,
+    recoveryAccount: status.recoveryAccount.reach,
+    counts,
+  };
+}
+
 /**
  * What an account failover would do, from a read of both accounts (`account status`): per secret,
  * promote (after fencing the primary and detaching, when the primary answers), already standalone
@@ -336,17 +350,10 @@ export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<P
   });
   if (status.recoveryAccount.reach === 'answers' && !items.some((i) => i.action !== 'cannot'))
     problems.push(`no replica of plan ${plan.name} found in account ${status.accountId}: nothing to fail over`);
-  const counts: Record<string, number> = {};
-  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
   return {
-    plan: status.plan,
-    accountId: status.accountId,
-    region: status.region,
-    primaryAccount: status.primaryAccount.reach,
-    recoveryAccount: status.recoveryAccount.reach,
+    ...previewHead(status, items),
     problems,
     consequences: route.path === 'unplanned' ? unreachablePrimaryConsequences(status.primaryAccount.reach, status.accountId) : [],
-    counts,
     items,
   };
 }
@@ -387,18 +394,7 @@ export function accountFailbackPreview(status: AccountStatusReport): AccountFail
     if (s.replica === 'replica' && (s.primaryView ?? s.replicaView) === 'InSync') return { name: s.name, action: 'in-sync' };
     return { name: s.name, action: 're-associate', note: `in the recovery account: ${s.replica}` };
   });
-  const counts: Record<string, number> = {};
-  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
-  return {
-    plan: status.plan,
-    accountId: status.accountId,
-    region: status.region,
-    primaryAccount: status.primaryAccount.reach,
-    recoveryAccount: status.recoveryAccount.reach,
-    problems,
-    counts,
-    items,
-  };
+  return { ...previewHead(status, items), problems, items };
 }
 
 export function accountSetupWorkflowId(planName: string, accountId: string): string {

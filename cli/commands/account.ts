@@ -19,6 +19,7 @@ import {
   accountFailbackWorkflowId,
   accountFailbackPreview,
   accountFailoverPreview,
+  type AccountFailbackPreview,
   accountHealthOf,
   accountFailoverWorkflowId,
   accountSetupWorkflowId,
@@ -255,16 +256,7 @@ export const accountFailbackCommand = defineCommand({
       if (o['dry-run'] || shouldConfirm(o.yes)) {
         const preview = accountFailbackPreview(await readAccountStatus(c, plan, o['from-account']));
         if (o['dry-run']) {
-          if (io.json) printJson(io, { outcome: 'dry-run', ...preview });
-          else {
-            io.out(`dry run: account failback of plan ${preview.plan}, ${preview.accountId} → primary account (${preview.region}) — nothing was changed`);
-            for (const line of table(
-              ['SECRET', 'ACTION', 'NOTE'],
-              preview.items.map((i) => [i.name, i.action, i.note ?? '']),
-            ))
-              io.out(`  ${line}`);
-            for (const pr of preview.problems) io.out(`problem: ${pr}`);
-          }
+          renderAccountFailbackPreview(preview, io);
           return preview.problems.length ? ExitCode.Failed : ExitCode.Ok;
         }
         await confirmByRegion(io, {
@@ -287,6 +279,17 @@ export const accountFailbackCommand = defineCommand({
     });
   },
 });
+
+function renderAccountFailbackPreview(p: AccountFailbackPreview, io: Io): void {
+  if (io.json) return printJson(io, { outcome: 'dry-run', ...p });
+  io.out(`dry run: account failback of plan ${p.plan}, ${p.accountId} → primary account (${p.region}) — nothing was changed`);
+  for (const line of table(
+    ['SECRET', 'ACTION', 'NOTE'],
+    p.items.map((i) => [i.name, i.action, i.note ?? '']),
+  ))
+    io.out(`  ${line}`);
+  for (const pr of p.problems) io.out(`problem: ${pr}`);
+}
 
 function renderAccountStatus(r: AccountStatusReport, io: Io): void {
   if (io.json) return printJson(io, r);

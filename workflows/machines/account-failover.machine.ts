@@ -93,14 +93,7 @@ export const accountFailoverMachine = setup({
       },
     },
     approved: { always: [{ guard: 'needsApproval', target: 'awaitingApproval' }, { target: 'cutting' }] },
-    awaitingApproval: {
-      entry: 'requestApproval',
-      on: {
-        APPROVED: 'rechecking',
-        REJECTED: { target: 'rejected', actions: 'recordFailure' },
-        APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
-      },
-    },
+    awaitingApproval: outcome.gateState('rechecking'),
     // After the gate (up to failover.approvalTimeout later): probe and inspect again; a path that changed is not acted on.
     rechecking: {
       entry: 'runPreflight',

@@ -76,14 +76,7 @@ export const accountSetupMachine = setup({
         ],
       },
     },
-    awaitingApproval: {
-      entry: 'requestApproval',
-      on: {
-        APPROVED: 'rechecking',
-        REJECTED: { target: 'rejected', actions: 'recordFailure' },
-        APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
-      },
-    },
+    awaitingApproval: outcome.gateState('rechecking'),
     // After the gate (up to failback.approvalTimeout later): both accounts are probed and the promoted copies found again.
     rechecking: {
       entry: 'preflight',
