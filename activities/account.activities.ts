@@ -17,7 +17,7 @@ import { RECOVERY_PLAN_TAG, isCoveredByPlan, isRecoveryCopyOfPlan } from '../dom
 import { conflictPolicyFor } from '../domain/replication.js';
 import { backupName } from '../domain/backup.js';
 import { recoveryAccount, type Plan, type RecoveryAccount } from '../domain/plan.js';
-import { FENCE_SID, FENCED_ACTIONS } from '../domain/failover.js';
+import { FENCE_SID, FENCED_ACTIONS, rotationInFlightOf } from '../domain/failover.js';
 import { FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
 import { FENCE_TAG } from '../domain/status.js';
 import {
@@ -63,6 +63,12 @@ const currentOf = (d: CrossAccountDescribe | undefined) => Object.entries(d?.Ver
 const failed = (name: string, err: unknown, what: string): AccountOutcome => {
   const e = describeAwsError(err);
   return { name, status: 'failed', reason: `${what}: ${e.name}: ${e.message}` };
+};
+
+/** No answer, throttled, or this process's write lease lapsed (WriteLeaseLost): never one secret's failure, the batch's (retried). */
+const failsTheBatch = (err: unknown) => {
+  const cls = classifyAwsError(err);
+  return cls === 'unreachable' || cls === 'throttled';
 };
 
 /** The plan's recovery account `accountId`, or a non-retryable failure naming the plan field. */
@@ -197,8 +203,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
       else await g.write(() => c.secretsManager.putResourcePolicy({ SecretId: arn, ResourcePolicy: rest, BlockPublicPolicy: false }));
       return true;
     } catch (err) {
-      const cls = classifyAwsError(err);
-      if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `${on ? 'PutResourcePolicy' : 'removing'} ${sid} on ${arn}`, where(c));
+      if (failsTheBatch(err)) throw toFailure(err, `${on ? 'PutResourcePolicy' : 'removing'} ${sid} on ${arn}`, where(c));
       throw err;
     }
   };
@@ -217,22 +222,27 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
   const eachPrimaryLink = async (
     input: AccountStepInput & { items: LinkItem[] },
     what: string,
-    step: (item: LinkItem, listed: NonNullable<CrossAccountDescribe['CrossAccountReplicas']>[number] | undefined) => Promise<AccountOutcome>,
+    step: (
+      item: LinkItem,
+      listed: NonNullable<CrossAccountDescribe['CrossAccountReplicas']>[number] | undefined,
+      p: CrossAccountDescribe | undefined,
+    ) => Promise<AccountOutcome>,
   ): Promise<AccountOutcome[]> => {
     const primary = clientsOf(region);
     const out: AccountOutcome[] = [];
     for (const item of input.items) {
-      const p = await describe(primary, item.primaryArn);
       try {
+        // Inside the try: a primary revoked or deleted since the fence is this item's outcome (a warning), not the step's failure.
+        const p = await describe(primary, item.primaryArn);
         out.push(
           await step(
             item,
             p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn),
+            p,
           ),
         );
       } catch (err) {
-        const cls = classifyAwsError(err);
-        if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `${what}: ${item.name}`, where(primary));
+        if (failsTheBatch(err)) throw toFailure(err, `${what}: ${item.name}`, where(primary));
         out.push(failed(item.name, err, what));
       }
       heartbeat({ done: out.length });
@@ -248,7 +258,10 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
   };
 
   return {
-    /** Does the account answer? (ListSecrets, one item.) Only `unreachable` is an outage; `denied` is a revoked, locked or compromised account. */
+    /**
+     * Does the account answer? (ListSecrets, one item.) `unreachable` is an outage; `denied` is a revoked, locked or compromised
+     * account or merely a missing permission (account failover refuses it without --mode unplanned); throttled is retried.
+     */
     async probeAccount(input: { region: string; plan: Plan; accountId?: string }): Promise<AccountProbe> {
       guard(input.region, 'probeAccount');
       const c = input.accountId === undefined ? clientsOf(region) : clientsOf(region, recoveryAccountOf(input.plan, input.accountId));
@@ -257,6 +270,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         return { reach: 'answers' };
       } catch (err) {
         const cls = classifyAwsError(err);
+        // Throttled says nothing about the account: the activity is retried (never read as an outage).
+        if (cls === 'throttled') throw toFailure(err, 'probing the account (ListSecrets)', where(c));
         const e = describeAwsError(err);
         return { reach: cls === 'rejected' ? 'answers' : cls, error: e.name, message: e.message.slice(0, 300) };
       }
@@ -291,6 +306,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         const by = tagOf(r, ACCOUNT_PROMOTED_BY_TAG);
         if (by && replica === 'standalone') state.promotedBy = by;
         if (r?.KmsKeyId) state.replicaKmsKeyId = r.KmsKeyId;
+        const rotation = rotationInFlightOf(input.primaryAnswers ? p?.VersionIdsToStages : r?.VersionIdsToStages);
+        if (rotation) state.rotationPending = rotation.pending;
         out.push(state);
         heartbeat({ inspected: out.length });
       }
@@ -413,7 +430,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           // A name just freed by a forced delete: AWS may still refuse it for a moment.
           if (e.name === 'InvalidRequestException' && /scheduled for deletion/i.test(e.message))
             throw ApplicationFailure.retryable(`${name}: ${e.message}`, 'NameNotFreeYet');
-          if (classifyAwsError(err) === 'unreachable' || classifyAwsError(err) === 'throttled') throw toFailure(err, `CreateSecret ${name}`, where(recovery));
+          if (failsTheBatch(err)) throw toFailure(err, `CreateSecret ${name}`, where(recovery));
           out.push({ name, outcome: { ...failed(name, err, `CreateSecret (CrossAccountPrimaryARN) in account ${account.accountId}`), backups } });
         }
         heartbeat({ done: out.length });
@@ -424,8 +441,24 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     /** AssociateCrossAccountReplica from the primary account (idempotent: it also repairs a Failed replication). */
     async associateCrossAccountReplicas(input: AccountStepInput & { items: LinkItem[] }): Promise<AccountOutcome[]> {
       const { account, primary } = sides(input);
-      return eachPrimaryLink(input, `AssociateCrossAccountReplica to account ${account.accountId}`, async (item, listed) => {
+      const share = input.plan.failover.writeQuotaShare;
+      return eachPrimaryLink(input, `AssociateCrossAccountReplica to account ${account.accountId}`, async (item, listed, p) => {
         if (listed?.ReplicationStatus === 'InSync') return { name: item.name, status: 'in-sync' };
+        // Another replica still linked (an earlier recovery copy after a failback): unlinked first, and confirmed by a
+        // describe, never left for AWS to replace (a primary has at most one cross-account replica).
+        const others = (q: CrossAccountDescribe | undefined) =>
+          (q?.CrossAccountReplicas ?? []).filter((x) => x.ReplicaSecretARN !== item.replicaArn && x.ReplicationStatus !== 'Detached');
+        for (const o of others(p))
+          await gov(primary, share).write(() =>
+            primary.crossAccount.disassociateCrossAccountReplica({ SecretId: item.primaryArn, CrossAccountReplicaARN: o.ReplicaSecretARN! }),
+          );
+        const still = others(p && others(p).length ? await describe(primary, item.primaryArn) : p);
+        if (still.length)
+          return {
+            name: item.name,
+            status: 'failed',
+            reason: `the primary still replicates to ${still.map((x) => x.ReplicaSecretARN).join(', ')} after DisassociateCrossAccountReplica: run setup again (or disassociate it by hand)`,
+          };
         const a = await gov(primary, input.plan.failover.writeQuotaShare).write(() =>
           primary.crossAccount.associateCrossAccountReplica({
             SecretId: item.primaryArn,
@@ -450,10 +483,52 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     },
 
     /**
+     * Planned account failover, per link, before the cut: a rotation in flight on the primary (AWSPENDING on a version
+     * that is not AWSCURRENT), and whether the replica has caught up with the primary's AWSCURRENT. Caught up when the
+     * replica's AWSCURRENT version id is the primary's, or else when both AWSCURRENT values are equal (read here, never
+     * returned): that a sync keeps version ids across accounts is not documented, so it is not relied upon.
+     */
+    async checkAccountCutReadiness(
+      input: AccountStepInput & { items: LinkItem[] },
+    ): Promise<Array<{ name: string; rotationPending?: string; caughtUp: boolean; reason?: string }>> {
+      const { account, primary, recovery } = sides(input);
+      const out: Array<{ name: string; rotationPending?: string; caughtUp: boolean; reason?: string }> = [];
+      for (const item of input.items) {
+        try {
+          const p = await describe(primary, item.primaryArn);
+          const r = await describe(recovery, item.replicaArn);
+          const rotation = rotationInFlightOf(p?.VersionIdsToStages);
+          const [pv, rv] = [currentOf(p), currentOf(r)];
+          let caughtUp = pv !== undefined && pv === rv;
+          if (!caughtUp && p?.ARN && r?.ARN) {
+            const [a, b] = [await readCurrent(primary, p.ARN), await readCurrent(recovery, r.ARN)];
+            caughtUp = a !== undefined && b !== undefined && sameValue(a, b);
+          }
+          const view =
+            p?.CrossAccountReplicas?.find((x) => x.ReplicaSecretARN === item.replicaArn)?.ReplicationStatus ?? r?.CrossAccountPrimary?.ReplicationStatus;
+          out.push({
+            name: item.name,
+            ...(rotation ? { rotationPending: rotation.pending } : {}),
+            caughtUp,
+            ...(caughtUp
+              ? {}
+              : { reason: `the replica in account ${account.accountId} does not hold the primary's AWSCURRENT yet (replication ${view ?? 'status unknown'})` }),
+          });
+        } catch (err) {
+          if (failsTheBatch(err)) throw toFailure(err, `checking ${item.name} before the cut`, where(primary));
+          out.push({ name: item.name, caughtUp: false, reason: failed(item.name, err, 'checking before the cut').reason });
+        }
+        heartbeat({ done: out.length });
+      }
+      return out;
+    },
+
+    /**
      * Planned account failover: fences each primary in the primary account before its replica is
      * detached and promoted — Region failover's deny-writes statement merged into its resource
-     * policy, then the `secrets-dr:fenced` tag naming this account failover (the tag marks a
-     * complete fence). Describe first: a secret already fenced (tagged) is left as it is.
+     * policy, then the `secrets-dr:fenced` tag naming this account failover. The statement decides
+     * (read first, written only when missing), never the tag: a retried attempt re-fences a tagged
+     * primary whose statement is gone.
      */
     async fenceAccountPrimaries(
       input: AccountStepInput & { items: Array<{ name: string; primaryArn: string }>; workflowId: string },
@@ -468,8 +543,9 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
             out.push({ name: item.name, status: 'failed', reason: `no secret ${item.primaryArn} in the primary account: nothing to fence` });
             continue;
           }
+          // The statement is the fence, not the tag: a tagged primary whose statement is gone (a crash, a hand edit) is fenced again.
+          await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, true);
           if (tagOf(p, FENCE_TAG) === undefined) {
-            await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, true);
             await gov(primary, share, 'tagging').write(() =>
               primary.secretsManager.tagResource({
                 SecretId: p.ARN!,
@@ -479,8 +555,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           }
           out.push({ name: item.name, status: 'unchanged' });
         } catch (err) {
-          const cls = classifyAwsError(err);
-          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `fencing ${item.name}`, where(primary));
+          if (failsTheBatch(err)) throw toFailure(err, `fencing ${item.name}`, where(primary));
           out.push(failed(item.name, err, 'fencing the primary'));
         }
         heartbeat({ done: out.length });
@@ -492,7 +567,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
      * Promotes each replica in the recovery account (StopReplicationToReplica there, which also works
      * on a replica still associated when the primary account is gone), then tags it with this run
      * and the version it was promoted at (failback's "what changed since"). A standalone secret this
-     * run saw as its replica (a retried attempt) is tagged and counted as promoted.
+     * run saw as its replica (a retried attempt after a crash between the stop and the tag) is tagged
+     * then; one this run tagged already keeps its promoted-version. Both are counted as promoted.
      */
     async promoteCrossAccountReplicas(input: AccountStepInput & { names: string[]; workflowId: string; promotedAt: string }): Promise<AccountOutcome[]> {
       const { account, recovery } = sides(input);
@@ -511,23 +587,55 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           continue;
         }
         try {
+          const tagged = tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG);
+          const tag = (v: string | undefined) =>
+            gov(recovery, share, 'tagging').write(() =>
+              recovery.secretsManager.tagResource({
+                SecretId: r.ARN!,
+                Tags: [
+                  { Key: ACCOUNT_PROMOTED_BY_TAG, Value: input.workflowId.slice(0, 256) },
+                  { Key: ACCOUNT_PROMOTED_AT_TAG, Value: input.promotedAt },
+                  ...(v ? [{ Key: ACCOUNT_PROMOTED_VERSION_TAG, Value: v }] : []),
+                ],
+              }),
+            );
+          // TagResource is refused on a secret that still replicates (the lab answers as for a Region replica; AWS documents
+          // nothing else), so the stop comes first; a retried attempt finds the copy standalone and tags it then, and an
+          // existing promoted-version (this run's earlier attempt) is kept: the applications may have written since.
           if (r.CrossAccountPrimary) await gov(recovery, share).write(() => recovery.secretsManager.stopReplicationToReplica({ SecretId: r.ARN! }));
-          const tags = [
-            { Key: ACCOUNT_PROMOTED_BY_TAG, Value: input.workflowId.slice(0, 256) },
-            { Key: ACCOUNT_PROMOTED_AT_TAG, Value: input.promotedAt },
-            ...(version ? [{ Key: ACCOUNT_PROMOTED_VERSION_TAG, Value: version }] : []),
-          ];
-          if (ours !== input.workflowId)
-            await gov(recovery, share, 'tagging').write(() => recovery.secretsManager.tagResource({ SecretId: r.ARN!, Tags: tags }));
-          out.push({ name, status: 'promoted', ...(version ? { version } : {}) });
+          const promotedVersion = tagged ?? version;
+          if (ours !== input.workflowId || tagged === undefined) await tag(promotedVersion);
+          out.push({ name, status: 'promoted', ...(promotedVersion ? { version: promotedVersion } : {}) });
         } catch (err) {
-          const cls = classifyAwsError(err);
-          if (cls === 'unreachable' || cls === 'throttled') throw toFailure(err, `StopReplicationToReplica ${name}`, where(recovery));
+          if (failsTheBatch(err)) throw toFailure(err, `StopReplicationToReplica ${name}`, where(recovery));
           out.push(failed(name, err, `StopReplicationToReplica in account ${account.accountId}`));
         }
         heartbeat({ done: out.length });
       }
       return out;
+    },
+
+    /**
+     * Failback: the plan's primaries that carry our account-fence tag while their recovery copy is not a promoted copy
+     * (a failover that fenced, maybe detached, then failed or held them back): nothing to reconcile, the primary is
+     * the only writable side, so its fence is lifted (statement, then tag); setup's tail re-associates. Returns their names.
+     */
+    async liftStrandedAccountFences(input: AccountStepInput): Promise<string[]> {
+      const { primary, recovery } = sides(input);
+      const share = input.plan.failover.writeQuotaShare;
+      const lifted: string[] = [];
+      for (const name of await listPlanNames(primary, input.plan)) {
+        const p = await describe(primary, name);
+        if (!p?.ARN || p.DeletedDate !== undefined || !isAccountFence(tagOf(p, FENCE_TAG))) continue;
+        const r = await describe(recovery, name);
+        const promoted =
+          replicaKindOf(r, p.ARN, name) === 'standalone' && (tagOf(r, ACCOUNT_PROMOTED_BY_TAG) ?? tagOf(r, ACCOUNT_PROMOTED_VERSION_TAG)) !== undefined;
+        if (promoted) continue; // reconcileAccountSecrets decides for it
+        await unfencePrimary(primary, share, p);
+        lifted.push(name);
+        heartbeat({ lifted: lifted.length });
+      }
+      return lifted;
     },
 
     /**
@@ -567,12 +675,14 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
         }
         const backups: NonNullable<AccountOutcome['backups']> = [];
         let deleted = false;
-        let primaryOpened = false;
-        /** Undoes this secret's fences so that exactly one side is writable: the recovery copy while it exists. */
+        /**
+         * Undoes this secret's fences so that exactly one side is writable: the recovery copy while it exists. Decided from the
+         * primary's account-fence tag, not from what this attempt did: a retry after a crash mid copy-back puts the deny back too.
+         */
         const reopenRecovery = async () => {
           if (deleted) return;
           await setDeny(recovery, share, before.ARN!, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, false);
-          if (primaryOpened) await setDeny(primary, share, p.ARN!, FENCE_SID, FENCED_ACTIONS, true);
+          if (isAccountFence(tagOf(p, FENCE_TAG))) await setDeny(primary, share, p.ARN!, FENCE_SID, FENCED_ACTIONS, true);
         };
         try {
           await setDeny(recovery, share, before.ARN, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, true);
@@ -605,7 +715,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           if (decision === 'copy-back') {
             backups.push(await backup(primary, input.plan, name, `account-failback:${account.accountId}`, input.workflowId));
             // Through account failover's fence on the primary (only ours: a Region failover's fence refuses the write).
-            if (isAccountFence(tagOf(p, FENCE_TAG))) primaryOpened = await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, false);
+            if (isAccountFence(tagOf(p, FENCE_TAG))) await setDeny(primary, share, p.ARN, FENCE_SID, FENCED_ACTIONS, false);
             const token = requestToken(input.workflowId, 'account-copy-back', name, currentOf(r) ?? '');
             await gov(primary, share).write(() =>
               primary.secretsManager.putSecretValue({
@@ -631,13 +741,13 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
           await unfencePrimary(primary, share, p);
           out.push({ name, status: decision === 'copy-back' ? 'copied-back' : decision === 'keep-primary' ? 'kept-primary' : 'unchanged', backups });
         } catch (err) {
-          const batchFailure = (err as { type?: string }).type === ErrorType.RegionUnreachable;
+          const batchFailure = failsTheBatch(err);
           try {
             await reopenRecovery();
           } catch (undo) {
             if (!batchFailure) throw undo; // the retried activity fences, reads and decides again
           }
-          if (batchFailure) throw err;
+          if (batchFailure) throw toFailure(err, `failback of ${name}`, where(primary));
           // A Region failover's fence on the primary refuses the copy-back: that failover is failed back first.
           const fence = tagOf(p, FENCE_TAG);
           const regionFenced = fence !== undefined && !isAccountFence(fence) && /explicit deny/i.test(describeAwsError(err).message);

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { Plan } from './plan.js';
-import { PlanPayload } from './plan.js';
+import { FailoverMode, PlanPayload } from './plan.js';
 import { FENCE_SID, FENCED_ACTIONS } from './failover.js';
 import { policyWithDeny } from './failback.js';
 
@@ -41,6 +41,8 @@ export const AccountPairState = z.object({
   promotedBy: z.string().optional(),
   /** The replica's KMS key. */
   replicaKmsKeyId: z.string().optional(),
+  /** A rotation in flight: the version that is AWSPENDING and not AWSCURRENT (on the primary when it answered, else on the replica). */
+  rotationPending: z.string().optional(),
 });
 export type AccountPairState = z.infer<typeof AccountPairState>;
 
@@ -153,6 +155,10 @@ export const AccountFailoverInput = AccountSetupInput.extend({
   reason: z.string().max(1_000).optional(),
   requestedBy: z.string().max(200).optional(),
   skipApproval: z.boolean().default(false),
+  /** `--mode`: unset lets the probe decide (answers → planned, unreachable → unplanned; denied is refused); unplanned promotes without the primary account. */
+  mode: FailoverMode.optional(),
+  /** Planned: how long a rotation in flight on a primary is waited for before that secret is refused (default 5 min). */
+  rotationWaitMs: z.number().int().min(0).max(86_400_000).optional(),
 });
 export type AccountFailoverInput = z.input<typeof AccountFailoverInput>;
 
@@ -167,7 +173,10 @@ export const AccountFailoverReport = AccountReport.extend({
 });
 export type AccountFailoverReport = z.infer<typeof AccountFailoverReport>;
 
-export const AccountFailbackInput = AccountSetupInput;
+export const AccountFailbackInput = AccountSetupInput.extend({
+  /** `--approve`: the plan's approval gate (failover.requireApproval) is answered at start. */
+  skipApproval: z.boolean().default(false),
+});
 export type AccountFailbackInput = z.input<typeof AccountFailbackInput>;
 
 /** The plan's failback policies, as account failback reads them. */
@@ -208,10 +217,52 @@ export function unreachablePrimaryConsequences(reach: AccountReach, accountId: s
   ];
 }
 
+/**
+ * The path of an account failover, from how the primary account answered and the operator's
+ * `--mode`, or why it must not run. AccessDenied alone is never an outage (a missing permission or
+ * a wrong profile looks the same as a compromised account): a `denied` primary is promoted without
+ * only when the operator says `--mode unplanned`. The workflow's preflight and the dry run both
+ * decide with this. Pure.
+ */
+export function accountFailoverPath(
+  primary: Pick<AccountProbe, 'reach' | 'error'>,
+  mode: FailoverMode | undefined,
+): { path: 'planned' | 'unplanned'; problem?: undefined } | { path?: undefined; problem: string } {
+  if (mode === 'unplanned') return { path: 'unplanned' };
+  const cause = primary.error ? ` (${primary.error})` : '';
+  switch (primary.reach) {
+    case 'answers':
+      return { path: 'planned' };
+    case 'unreachable':
+      if (mode === 'planned')
+        return {
+          problem: `the primary account did not answer${cause}: --mode planned needs it (fence, detach); run again with --mode unplanned to promote as they stand`,
+        };
+      return { path: 'unplanned' };
+    case 'denied':
+      return {
+        problem: `the primary account refused our credentials${cause}: AccessDenied alone is not treated as an outage (missing permissions look the same); if the account is revoked, locked or compromised, run again with --mode unplanned (promotes the replicas as they stand, without fencing the primary); otherwise fix the primary account's credentials and run again`,
+      };
+    case 'throttled':
+      return { problem: `the primary account throttled our probe${cause}: run again in a moment` };
+  }
+}
+
+/**
+ * A rotation in flight (AWSPENDING on a version that is not AWSCURRENT) at an account failover: planned, it is
+ * waited for (bounded) before the fence, and a secret still rotating is not promoted; unplanned, the copy is
+ * promoted as it stands and the rotation must be finished or cancelled there. Said the same in the dry run and the report.
+ */
+export function accountRotationNote(pendingVersion: string, planned: boolean): string {
+  return planned
+    ? `rotation in flight (AWSPENDING on version ${pendingVersion}): waited for before the fence; not promoted if it does not finish in time`
+    : `rotation in flight (AWSPENDING on version ${pendingVersion}): the promoted copy serves the AWSCURRENT value from before it; in the recovery account, check the new credential with its owner, then finish the rotation (secrets-dr rotate, or rotate-secret) or remove AWSPENDING (update-secret-version-stage)`;
+}
+
 /** The commands that fence the primary account's secrets later (the account failover could not). */
 function fenceLaterCommands(planName: string, accountId: string): string[] {
   return [
-    `once the primary account answers again: secrets-dr failover --to-account ${accountId} -f <plan of ${planName}> --approve (a re-run converges: it fences the primary's secrets, detaches the replicas, and promotes nothing twice)`,
+    `once the primary account answers again: secrets-dr failover --to-account ${accountId} -f <plan of ${planName}>, then secrets-dr approve ID at its approval gate (a re-run converges: it fences the primary's secrets, detaches the replicas, and promotes nothing twice)`,
     `or by hand, per secret, in the primary account (merge the statement into any policy the secret has): aws secretsmanager put-resource-policy --secret-id NAME --no-block-public-policy --resource-policy '${policyWithDeny(undefined, FENCE_SID, FENCED_ACTIONS)}'`,
   ];
 }
@@ -255,15 +306,30 @@ export const AccountFailoverPreview = z.object({
 });
 export type AccountFailoverPreview = z.infer<typeof AccountFailoverPreview>;
 
+/** The head both account dry runs share: the plan, both accounts' reach, and the count of each action. */
+function previewHead<A extends string>(status: AccountStatusReport, items: ReadonlyArray<{ action: A }>) {
+  const counts: Record<string, number> = {};
+  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
+  return {
+    plan: status.plan,
+    accountId: status.accountId,
+    region: status.region,
+    primaryAccount: status.primaryAccount.reach,
+    recoveryAccount: status.recoveryAccount.reach,
+    counts,
+  };
+}
+
 /**
  * What an account failover would do, from a read of both accounts (`account status`): per secret,
  * promote (after fencing the primary and detaching, when the primary answers), already standalone
  * (an earlier run), or cannot (no replica: run setup). The workflow decides with the same
  * predicates (isPromotable). Pure.
  */
-export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<Plan, 'name' | 'failover'>): AccountFailoverPreview {
-  const answers = status.primaryAccount.reach === 'answers';
-  const problems: string[] = [];
+export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<Plan, 'name' | 'failover'>, mode?: FailoverMode): AccountFailoverPreview {
+  const route = accountFailoverPath(status.primaryAccount, mode);
+  const answers = route.path === 'planned';
+  const problems: string[] = route.problem ? [route.problem] : [];
   if (status.recoveryAccount.reach !== 'answers')
     problems.push(
       `the recovery account ${status.accountId} ${status.recoveryAccount.reach}${status.recoveryAccount.error ? ` (${status.recoveryAccount.error})` : ''}: nothing can be promoted there`,
@@ -275,24 +341,60 @@ export function accountFailoverPreview(status: AccountStatusReport, plan: Pick<P
     if (isPromotedCopy(s))
       return { name: s.name, action: 'already-standalone', fence, detach: false, note: `promoted earlier${s.promotedBy ? ` by ${s.promotedBy}` : ''}` };
     const view = s.primaryView ?? s.replicaView;
-    const note = view && view !== 'InSync' ? `replication ${view}: writes not yet replicated are not in the promoted copy` : undefined;
+    const notes = [
+      view && view !== 'InSync' ? `replication ${view}: writes not yet replicated are not in the promoted copy` : undefined,
+      s.rotationPending ? accountRotationNote(s.rotationPending, answers) : undefined,
+    ].filter((n) => n !== undefined);
+    const note = notes.length ? notes.join('; ') : undefined;
     return { name: s.name, action: 'promote', fence, detach: answers, ...(note ? { note } : {}) };
   });
   if (status.recoveryAccount.reach === 'answers' && !items.some((i) => i.action !== 'cannot'))
     problems.push(`no replica of plan ${plan.name} found in account ${status.accountId}: nothing to fail over`);
-  const counts: Record<string, number> = {};
-  for (const i of items) counts[i.action] = (counts[i.action] ?? 0) + 1;
   return {
-    plan: status.plan,
-    accountId: status.accountId,
-    region: status.region,
-    primaryAccount: status.primaryAccount.reach,
-    recoveryAccount: status.recoveryAccount.reach,
+    ...previewHead(status, items),
     problems,
-    consequences: unreachablePrimaryConsequences(status.primaryAccount.reach, status.accountId),
-    counts,
+    consequences: route.path === 'unplanned' ? unreachablePrimaryConsequences(status.primaryAccount.reach, status.accountId) : [],
     items,
   };
+}
+
+/** What `account failback --dry-run` shows per secret (names and states; never a value). */
+export interface AccountFailbackPreview {
+  plan: string;
+  accountId: string;
+  region: string;
+  primaryAccount: AccountProbe['reach'];
+  recoveryAccount: AccountProbe['reach'];
+  problems: string[];
+  counts: Record<string, number>;
+  items: Array<{ name: string; action: 'reconcile' | 're-associate' | 'in-sync'; note?: string }>;
+}
+
+/**
+ * What an account failback would do, from a read of both accounts (`account status`): each copy our failover
+ * promoted is reconciled (fenced, compared, copied back or kept by the failback policies, backed up, replaced by a
+ * new replica); any other plan secret not InSync is re-associated by setup's tail. Both accounts must answer, as the
+ * run's preflight requires. Pure.
+ */
+export function accountFailbackPreview(status: AccountStatusReport): AccountFailbackPreview {
+  const problems: string[] = [];
+  for (const [who, p] of [
+    ['the primary account', status.primaryAccount],
+    [`the recovery account ${status.accountId}`, status.recoveryAccount],
+  ] as const)
+    if (p.reach !== 'answers')
+      problems.push(`${who} ${p.reach === 'denied' ? 'refused our credentials' : 'did not answer'} (${p.error ?? p.reach}): failback needs both`);
+  const items = status.secrets.map((s): AccountFailbackPreview['items'][number] => {
+    if (isPromotedCopy(s))
+      return {
+        name: s.name,
+        action: 'reconcile',
+        note: `promoted${s.promotedBy ? ` by ${s.promotedBy}` : ''}; which side changed is decided after the recovery copy is fenced`,
+      };
+    if (s.replica === 'replica' && (s.primaryView ?? s.replicaView) === 'InSync') return { name: s.name, action: 'in-sync' };
+    return { name: s.name, action: 're-associate', note: `in the recovery account: ${s.replica}` };
+  });
+  return { ...previewHead(status, items), problems, items };
 }
 
 export function accountSetupWorkflowId(planName: string, accountId: string): string {

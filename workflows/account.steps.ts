@@ -6,6 +6,8 @@
  */
 import { setHandler, sleep, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import {
+  accountFailoverPath,
+  accountRotationNote,
   accountNeedsAttention,
   countAccountOutcomes,
   isPromotable,
@@ -17,7 +19,7 @@ import {
   type AccountReport,
 } from '../domain/account-dr.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../domain/errors.js';
-import type { Plan } from '../domain/plan.js';
+import type { FailoverMode, Plan } from '../domain/plan.js';
 import type { AccountActivities } from '../activities/account.activities.js';
 import { regionActivities } from './activity-options.js';
 import { chunk } from './kit/batch-loop.js';
@@ -68,6 +70,8 @@ export class AccountRun {
   fenceRan = false;
   fenced = 0;
   readonly fenceFailed: Array<{ name: string; reason: string }> = [];
+  /** Failover: secrets neither detached nor promoted (fence failed, not caught up, rotation in flight): their outcome says why. */
+  readonly held = new Set<string>();
 
   constructor(readonly input: AccountRunInput) {
     this.region = input.plan.primaryRegion;
@@ -192,8 +196,12 @@ export function awaitInSync(run: AccountRun): Step<{ type: 'SETTLED'; attention:
 
 // ---- failover ----
 
-export function failoverPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }> {
+export function failoverPreflight(
+  run: AccountRun,
+  mode: FailoverMode | undefined,
+): Step<{ type: 'PREFLIGHT_DONE'; problems: string[]; primaryAnswers: boolean; toPromote: number }> {
   return run.guarded('preflight', async () => {
+    run.problems.length = 0;
     const [primary, recovery] = await Promise.all([
       run.read.probeAccount({ region: run.region, plan: run.input.plan }),
       run.read.probeAccount({ ...run.base }),
@@ -203,8 +211,11 @@ export function failoverPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE
       run.problems.push(
         `the recovery account ${run.input.accountId} ${recovery.reach === 'denied' ? 'refused' : 'did not answer'}: ${recovery.error ?? ''} ${recovery.message ?? ''}`.trim(),
       );
-    const primaryAnswers = primary.reach === 'answers';
-    if (!primaryAnswers) run.warnings.push(`the primary account: ${primary.reach} (${primary.error ?? 'no answer'}); promoting the replicas as they stand`);
+    const route = accountFailoverPath(primary, mode);
+    if (route.problem) run.problems.push(route.problem);
+    const primaryAnswers = route.path === 'planned';
+    const unplanned = `the primary account: ${primary.reach}${primary.error ? ` (${primary.error})` : ''}; unplanned: promoting the replicas as they stand`;
+    if (route.path === 'unplanned' && !run.warnings.includes(unplanned)) run.warnings.push(unplanned); // preflight runs again after the gate
     if (run.problems.length) return { type: 'PREFLIGHT_DONE', problems: [...run.problems], primaryAnswers, toPromote: 0 };
     run.states = await run.read.inspectAccountPairs({ ...run.base, primaryAnswers });
     const toPromote = run.states.filter(isPromotable);
@@ -217,17 +228,90 @@ export function failoverPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE
   });
 }
 
-/** Planned account failover: fence each primary before its replica is detached and promoted; a secret not fenced needs attention. */
+/** The pairs a planned failover still means to cut: promotable replicas, not held back by an earlier step. */
+const linksToCut = (run: AccountRun) =>
+  run.states.flatMap((s) =>
+    s.replica === 'replica' && s.primaryArn && s.replicaArn && !run.held.has(s.name)
+      ? [{ name: s.name, primaryArn: s.primaryArn, replicaArn: s.replicaArn }]
+      : [],
+  );
+
+type Readiness = { name: string; rotationPending?: string; caughtUp: boolean; reason?: string };
+
+/**
+ * Polls `checkAccountCutReadiness` over the links still to cut until `ready` holds for each or `ms` has passed; what is
+ * still not ready is held back (neither detached nor promoted) with the outcome `why` gives.
+ */
+async function pollUntilReady(run: AccountRun, ms: number, ready: (r: Readiness) => boolean, why: (r: Readiness) => string): Promise<number> {
+  const deadline = Date.now() + ms;
+  let waiting = linksToCut(run);
+  let last: Readiness[] = [];
+  for (;;) {
+    last = [];
+    for (const items of chunk(waiting, run.batch)) last.push(...(await run.read.checkAccountCutReadiness({ ...run.base, items })));
+    const notReady = new Set(last.filter((r) => !ready(r)).map((r) => r.name));
+    waiting = waiting.filter((w) => notReady.has(w.name));
+    if (waiting.length === 0 || Date.now() >= deadline) break;
+    await sleep(Math.min(run.input.pollMs ?? 2_000, Math.max(1, deadline - Date.now())));
+  }
+  for (const r of last.filter((x) => !ready(x))) {
+    run.held.add(r.name);
+    run.settle([{ name: r.name, status: 'failed', reason: why(r) }]);
+  }
+  return waiting.length;
+}
+
+/** Planned: a rotation in flight on a primary is waited for (bounded) before the fence, which would refuse its last steps; still rotating: not promoted. */
+export function settleRotations(run: AccountRun, waitMs: number): Step<{ type: 'ROTATIONS_SETTLED'; attention: number }> {
+  return run.guarded('waiting for rotations in flight', async () => {
+    const attention = await pollUntilReady(
+      run,
+      waitMs,
+      (r) => r.rotationPending === undefined,
+      (r) =>
+        `not promoted: a rotation in flight on the primary (AWSPENDING on version ${r.rotationPending}) did not finish within ${Math.round(waitMs / 1000)} s; let it finish (or cancel it) and run the failover again, or --mode unplanned to promote the replica as it stands`,
+    );
+    return { type: 'ROTATIONS_SETTLED', attention };
+  });
+}
+
+/**
+ * Planned, after the fence and before the detach: each replica must hold what its primary held when it was fenced
+ * (a write accepted just before the fence is still on its way), bounded by setup.inSyncTimeout. What does not catch up
+ * is not detached nor promoted: it stays fenced on the primary, its outcome says so and what to do.
+ */
+export function catchUp(run: AccountRun): Step<{ type: 'CAUGHT_UP'; attention: number }> {
+  return run.guarded('waiting for the replicas to catch up', async () => {
+    const attention = await pollUntilReady(
+      run,
+      run.input.plan.setup.inSyncTimeout,
+      (r) => r.caughtUp,
+      (r) =>
+        `not promoted: ${r.reason ?? 'not caught up'} within setup.inSyncTimeout; the primary ${run.fenceRan ? 'stays fenced' : 'is unchanged'}: run the failover again once replication is InSync (it converges), or --mode unplanned to promote the replica as it stands`,
+    );
+    return { type: 'CAUGHT_UP', attention };
+  });
+}
+
+/** Planned account failover: fence each primary before its replica is detached and promoted; a secret not fenced is neither (it needs attention). */
 export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attention: number }> {
   return run.guarded('fencing the primary account', async () => {
     run.fenceRan = true;
-    const items = run.states.flatMap((s) => (isPromotable(s) && s.primaryArn ? [{ name: s.name, primaryArn: s.primaryArn }] : []));
+    const items = run.states.flatMap((s) => (isPromotable(s) && s.primaryArn && !run.held.has(s.name) ? [{ name: s.name, primaryArn: s.primaryArn }] : []));
     for (const batch of chunk(items, run.batch)) {
       for (const o of await run.write.fenceAccountPrimaries({ ...run.base, items: batch, workflowId: run.workflowId })) {
         if (o.status !== 'failed') run.fenced++;
         else {
+          // Planned: promoting an unfenced secret leaves two writable copies; it stays a replica, and the report says why.
           run.fenceFailed.push({ name: o.name, reason: o.reason ?? 'not fenced' });
-          run.warnings.push(`${o.name}: not fenced in the primary account (${o.reason}); promoted anyway`);
+          run.held.add(o.name);
+          run.settle([
+            {
+              name: o.name,
+              status: 'failed',
+              reason: `not promoted: fence failed (${o.reason ?? 'not fenced'}); fix the primary's permissions and run the failover again, or --mode unplanned to promote it unfenced`,
+            },
+          ]);
         }
       }
     }
@@ -237,10 +321,7 @@ export function fencePrimaries(run: AccountRun): Step<{ type: 'FENCED'; attentio
 
 export function detach(run: AccountRun): Step<{ type: 'DETACHED'; attention: number }> {
   return run.guarded('detaching', async () => {
-    const items = run.states.flatMap((s) =>
-      s.replica === 'replica' && s.primaryArn && s.replicaArn ? [{ name: s.name, primaryArn: s.primaryArn, replicaArn: s.replicaArn }] : [],
-    );
-    for (const batch of chunk(items, run.batch)) {
+    for (const batch of chunk(linksToCut(run), run.batch)) {
       for (const o of await run.write.detachCrossAccountReplicas({ ...run.base, items: batch }))
         if (o.status === 'failed') run.warnings.push(`${o.name}: not detached from the primary (${o.reason}); promoted anyway`);
     }
@@ -251,11 +332,22 @@ export function detach(run: AccountRun): Step<{ type: 'DETACHED'; attention: num
 
 export function promote(run: AccountRun): Step<{ type: 'PROMOTED'; attention: number }> {
   return run.guarded('promoting', async () => {
-    const names = run.states.filter(isPromotable).map((s) => s.name);
+    const names = run.states.filter((s) => isPromotable(s) && !run.held.has(s.name)).map((s) => s.name);
     let attention = 0;
+    const rotating = new Map(run.states.flatMap((s) => (s.rotationPending ? [[s.name, s.rotationPending] as const] : [])));
     for (const batch of chunk(names, run.batch)) {
+      const outcomes = await run.write.promoteCrossAccountReplicas({
+        ...run.base,
+        names: batch,
+        workflowId: run.workflowId,
+        promotedAt: run.started.toISOString(),
+      });
       attention += run.settle(
-        await run.write.promoteCrossAccountReplicas({ ...run.base, names: batch, workflowId: run.workflowId, promotedAt: run.started.toISOString() }),
+        outcomes.map((o) => {
+          const pending = rotating.get(o.name);
+          // Unplanned (planned ones were waited for): promoted as it stands; the report says what the rotation means and what to do.
+          return pending && o.status === 'promoted' ? { ...o, reason: accountRotationNote(pending, false) } : o;
+        }),
       );
     }
     return { type: 'PROMOTED', attention };
@@ -281,6 +373,7 @@ export function verify(run: AccountRun): Step<{ type: 'VERIFIED'; attention: num
 
 export function failbackPreflight(run: AccountRun): Step<{ type: 'PREFLIGHT_DONE'; problems: string[] }> {
   return run.guarded('preflight', async () => {
+    run.problems.length = 0; // runs again after the approval gate
     const [primary, recovery] = await Promise.all([
       run.read.probeAccount({ region: run.region, plan: run.input.plan }),
       run.read.probeAccount({ ...run.base }),
@@ -311,6 +404,9 @@ export function reconcile(run: AccountRun): Step<{ type: 'RECONCILED'; attention
       for (const o of outcomes) if (o.status === 'conflict' || o.status === 'failed') run.excluded.add(o.name);
       attention += run.settle(outcomes);
     }
+    // Primaries our failover fenced but did not promote (it failed, or held them back): writable again, then re-associated.
+    for (const name of await run.write.liftStrandedAccountFences(run.base))
+      run.warnings.push(`${name}: the account failover's fence on the primary was lifted (its recovery copy was never promoted); re-associated below`);
     return { type: 'RECONCILED', attention };
   });
 }

@@ -14,10 +14,12 @@ import { z } from 'zod';
 import { ErrorType, ExitCode, OperatorError } from '../../domain/errors.js';
 import { formatDuration } from '../../domain/duration.js';
 import { workflowTaskQueue } from '../../domain/ids.js';
-import { recoveryAccount, type Plan } from '../../domain/plan.js';
+import { recoveryAccount, type FailoverMode, type Plan } from '../../domain/plan.js';
 import {
   accountFailbackWorkflowId,
+  accountFailbackPreview,
   accountFailoverPreview,
+  type AccountFailbackPreview,
   accountHealthOf,
   accountFailoverWorkflowId,
   accountSetupWorkflowId,
@@ -158,13 +160,13 @@ function renderAccountFailoverPreview(p: AccountFailoverPreview, io: Io): void {
  */
 export async function runAccountFailover(
   plan: Plan,
-  o: { accountId: string; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
+  o: { accountId: string; mode?: FailoverMode; rotationWaitMs?: number; reason?: string; approve: boolean; wait: boolean; dryRun: boolean; yes: boolean },
   io: Io,
 ): Promise<ExitCode> {
   requireRecoveryAccount(plan, o.accountId, '--to-account');
   return withTemporal({ worker: true }, async (c) => {
     if (o.dryRun || shouldConfirm(o.yes)) {
-      const preview = accountFailoverPreview(await readAccountStatus(c, plan, o.accountId), plan);
+      const preview = accountFailoverPreview(await readAccountStatus(c, plan, o.accountId), plan, o.mode);
       if (o.dryRun) {
         renderAccountFailoverPreview(preview, io);
         return preview.problems.length ? ExitCode.Failed : ExitCode.Ok;
@@ -185,6 +187,8 @@ export async function runAccountFailover(
           reason: o.reason,
           requestedBy: operatorName(),
           skipApproval: o.approve,
+          ...(o.mode ? { mode: o.mode } : {}),
+          ...(o.rotationWaitMs !== undefined ? { rotationWaitMs: o.rotationWaitMs } : {}),
           taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX,
         },
       ],
@@ -224,11 +228,24 @@ export const accountSetupCommand = defineCommand({
 export const accountFailbackCommand = defineCommand({
   words: ['account', 'failback'],
   summary: 'make the primary account authoritative again: reconcile what changed, back up, re-associate the replicas',
-  examples: ['secrets-dr account failback --from-account 210987654321'],
-  options: { ...PLAN_OPTION, 'from-account': { type: 'string', placeholder: 'ID', description: 'the recovery account the plan failed over to' } },
+  examples: ['secrets-dr account failback --from-account 210987654321 --dry-run', 'secrets-dr account failback --from-account 210987654321 --approve'],
+  options: {
+    ...PLAN_OPTION,
+    'from-account': { type: 'string', placeholder: 'ID', description: 'the recovery account the plan failed over to' },
+    approve: {
+      type: 'boolean',
+      default: false,
+      description: "answer the plan's approval gate now (failover.requireApproval); without it the gate waits for `secrets-dr approve`",
+    },
+    'dry-run': { type: 'boolean', default: false, description: 'read both accounts and show, per secret, what failback would do; change nothing' },
+    yes: { type: 'boolean', short: 'y', default: false, description: 'do not ask to type the account id (asked only on a terminal)' },
+  },
   schema: z.object({
     plan: z.string(),
     'from-account': ACCOUNT,
+    approve: z.boolean(),
+    'dry-run': z.boolean(),
+    yes: z.boolean(),
     json: z.boolean(),
     positionals: z.array(z.string()).max(0, { error: 'account failback takes no arguments' }),
   }),
@@ -236,15 +253,43 @@ export const accountFailbackCommand = defineCommand({
     const { plan } = loadPlanFile(o.plan);
     requireRecoveryAccount(plan, o['from-account'], '--from-account');
     return withTemporal({ worker: true }, async (c) => {
+      if (o['dry-run'] || shouldConfirm(o.yes)) {
+        const preview = accountFailbackPreview(await readAccountStatus(c, plan, o['from-account']));
+        if (o['dry-run']) {
+          renderAccountFailbackPreview(preview, io);
+          return preview.problems.length ? ExitCode.Failed : ExitCode.Ok;
+        }
+        await confirmByRegion(io, {
+          action: `fail back from account ${o['from-account']}`,
+          regions: [o['from-account']],
+          noun: 'the recovery account id',
+          preview: [
+            `  ${o['from-account']} → primary account: ${preview.counts['reconcile'] ?? 0} promoted secret(s) reconciled, ${preview.counts['re-associate'] ?? 0} re-associated, ${preview.counts['in-sync'] ?? 0} in sync (of ${preview.items.length})`,
+            ...preview.problems.map((p) => `  problem: ${p}`),
+            plan.failover.requireApproval && !o.approve ? '  then waits at the approval gate (secrets-dr approve ID)' : '  no approval gate',
+          ],
+        });
+      }
       const handle = await c.client.workflow.start<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
         ...startOptions(c, accountFailbackWorkflowId(plan.name, o['from-account'])),
-        args: [{ plan, accountId: o['from-account'], taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
+        args: [{ plan, accountId: o['from-account'], skipApproval: o.approve, taskQueuePrefix: c.env.SECRETS_DR_TASK_QUEUE_PREFIX }],
       });
       (io.json ? io.err : io.out)(`account failback ${handle.workflowId} started (progress: secrets-dr watch ${handle.workflowId})`);
       return (await follow(handle, accountFailbackFollow, io)).code;
     });
   },
 });
+
+function renderAccountFailbackPreview(p: AccountFailbackPreview, io: Io): void {
+  if (io.json) return printJson(io, { outcome: 'dry-run', ...p });
+  io.out(`dry run: account failback of plan ${p.plan}, ${p.accountId} → primary account (${p.region}) — nothing was changed`);
+  for (const line of table(
+    ['SECRET', 'ACTION', 'NOTE'],
+    p.items.map((i) => [i.name, i.action, i.note ?? '']),
+  ))
+    io.out(`  ${line}`);
+  for (const pr of p.problems) io.out(`problem: ${pr}`);
+}
 
 function renderAccountStatus(r: AccountStatusReport, io: Io): void {
   if (io.json) return printJson(io, r);

@@ -151,7 +151,8 @@ export const failoverCommand = defineCommand({
     },
     mode: {
       type: 'string',
-      description: "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode)",
+      description:
+        "planned: fence and catch up first (old primary reachable); unplanned: promote now (default: the plan's failover.mode; with --to-account: the probe decides, and a primary account that refuses our credentials needs --mode unplanned)",
     },
     reason: { type: 'string', placeholder: 'TEXT', description: 'why, kept in the history, events and lineage' },
     'rotation-wait': {
@@ -214,14 +215,18 @@ export const failoverCommand = defineCommand({
       );
     }
     if (opts['to-account'] !== undefined) {
-      if (opts.mode || opts['rotation-wait'] !== undefined)
-        throw new OperatorError(
-          ErrorType.UsageError,
-          '--to-account takes --reason, --yes, --approve, --dry-run, --wait and --json (no --mode or --rotation-wait: whether the primary account answers decides)',
-        );
       return runAccountFailover(
         plan,
-        { accountId: opts['to-account'], reason: opts.reason, approve: opts.approve, wait: opts.wait, dryRun: opts['dry-run'], yes: opts.yes },
+        {
+          accountId: opts['to-account'],
+          mode: opts.mode,
+          rotationWaitMs: opts['rotation-wait'],
+          reason: opts.reason,
+          approve: opts.approve,
+          wait: opts.wait,
+          dryRun: opts['dry-run'],
+          yes: opts.yes,
+        },
         io,
       );
     }

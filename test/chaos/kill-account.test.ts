@@ -7,6 +7,9 @@
  * after a random number of promotions: every primary fenced, every replica standalone, each promoted once.
  */
 import { randomBytes } from 'node:crypto';
+import { GetResourcePolicyCommand } from '@aws-sdk/client-secrets-manager';
+import { FENCE_SID } from '../../domain/failover.js';
+import { hasStatement } from '../../domain/failback.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { workflowTaskQueue } from '../../domain/ids.js';
@@ -95,6 +98,11 @@ describe.skipIf(onAws)('chaos: the worker is killed mid-association and mid-prom
       expect(failover.counts).toEqual({ promoted: N });
       // Planned (the primary answers): every primary was fenced before its replica was detached, whatever the kill interrupted.
       expect(failover.primaryFence).toMatchObject({ state: 'fenced', fenced: N, failed: [] });
+      // Read from each primary, not the report: the deny statement is the fence.
+      for (const n of names) {
+        const policy = (await fx.sm(LAB_DEFAULT).send(new GetResourcePolicyCommand({ SecretId: n }))).ResourcePolicy;
+        expect(hasStatement(policy, FENCE_SID), `${n}: the primary's deny statement`).toBe(true);
+      }
       const promotions = (await h.lab!.counters([h.primaryRegion]))[h.primaryRegion]?.StopReplicationToReplica?.calls ?? 0;
       expect(promotions, 'each replica promoted once').toBe(N);
       for (const n of names) expect((await recovery.describeSecretCrossAccount({ SecretId: n })).CrossAccountPrimary).toBeUndefined();

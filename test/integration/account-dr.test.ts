@@ -8,6 +8,8 @@
  * leaves the promoted copies alone, and failback fences the recovery copy before it reads it (a
  * writer there during failback loses nothing). The operator's controls: --dry-run, the approval
  * gate answered with `approve`, and `watch` following the run, through the CLI.
+ * Its one lab fault, a short replication-pause on its primary Region (me-south-1), holds only replication into that
+ * Region (the quiet files sharing it replicate out of it) and is cleared at once.
  * Workers reach the recovery account only through STS AssumeRole of the plan's role (ExternalId),
  * under the generated recovery-role policy, which the lab enforces.
  */
@@ -43,6 +45,7 @@ import type { accountSetupWorkflow } from '../../workflows/account-setup.workflo
 import type { accountFailoverWorkflow } from '../../workflows/account-failover.workflow.js';
 import type { accountFailbackWorkflow } from '../../workflows/account-failback.workflow.js';
 import type { accountStatusWorkflow } from '../../workflows/account-status.workflow.js';
+import { accountProgressQuery } from '../../workflows/account.messages.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -304,6 +307,101 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: name })).CrossAccountPrimary).toBeUndefined();
   }, 60_000);
 
+  it('planned: a secret whose fence fails is neither detached nor promoted (two writable copies otherwise); the others are', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}fencefail/`;
+    const [blocked, ok] = [`${prefix}blocked`, `${prefix}ok`];
+    await fx.seed(LAB_DEFAULT, [blocked, ok], value);
+    const plan = await fx.planFor(prefix);
+    expect(plan.failover.fence).toBe(true);
+    expect((await setUp(plan)).outcome).toBe('done');
+    // Nobody may change this primary's resource policy: the fence (PutResourcePolicy) is refused for it.
+    await fx
+      .sm(LAB_DEFAULT)
+      .send(new PutResourcePolicyCommand({ SecretId: blocked, ResourcePolicy: policyWithDeny(undefined, 'Locked', ['secretsmanager:PutResourcePolicy']) }));
+    workflowIds.push(accountFailoverWorkflowId(plan.name, RECOVERY));
+    const failover = await failOver(plan);
+    expect(failover.outcome).toBe('partial');
+    expect(failover.attention).toEqual([
+      expect.objectContaining({ name: blocked, status: 'failed', reason: expect.stringMatching(/^not promoted: fence failed \(.*AccessDeniedException/) }),
+    ]);
+    expect(failover.outcomes.find((o) => o.name === ok)?.status).toBe('promoted');
+    expect(failover.primaryFence).toMatchObject({ state: 'partial', fenced: 1, failed: [{ name: blocked }] });
+    // The blocked secret: still a replica in the recovery account (not writable there), still associated on the primary.
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: blocked })).CrossAccountPrimary).toBeDefined();
+    const entry = (await signed(LAB_DEFAULT, h.primaryRegion).describeSecretCrossAccount({ SecretId: blocked })).CrossAccountReplicas?.[0];
+    expect(entry?.ReplicationStatus).not.toBe('Detached');
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: ok })).CrossAccountPrimary).toBeUndefined();
+  }, 60_000);
+
+  it('planned: a write accepted just before the fence reaches the replica before the detach; a replica that does not catch up is not promoted', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}catchup/`;
+    const name = `${prefix}db`;
+    await fx.seed(LAB_DEFAULT, [name], value);
+    const base = await fx.planFor(prefix);
+    expect((await setUp(base)).outcome).toBe('done');
+    const plan = { ...base, setup: { ...base.setup, inSyncTimeout: 1_500 } };
+    workflowIds.push(accountFailoverWorkflowId(plan.name, RECOVERY));
+    try {
+      // Replication held (a sync still on its way): the last write before the fence is not in the replica yet.
+      await h.lab!.fault('replication-pause', { region: h.primaryRegion });
+      const last = value();
+      expect(await write(LAB_DEFAULT, name, last)).toBeUndefined();
+      const held = await failOver(plan);
+      expect(held.outcome).toBe('partial');
+      expect(held.attention).toEqual([
+        expect.objectContaining({
+          name,
+          status: 'failed',
+          reason: expect.stringMatching(/^not promoted: the replica in account 210987654321 does not hold the primary's AWSCURRENT yet .*stays fenced/),
+        }),
+      ]);
+      // Not cut: still a replica (not writable there), the primary fenced (not writable either, nothing lost).
+      expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: name })).CrossAccountPrimary).toBeDefined();
+      expect(await write(LAB_DEFAULT, name, value())).toBe('AccessDeniedException');
+      // Replication resumes: a re-run converges, and the promoted copy holds the last write.
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+      const done = await failOver(base);
+      expect(done.outcome, JSON.stringify(done)).toBe('done');
+      expect(done.counts).toEqual({ promoted: 1 });
+      expect(await read(RECOVERY, name)).toBe(last);
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+  }, 60_000);
+
+  it('failback lifts the fence of a primary the failover fenced but did not promote, and re-associates it', async (ctx) => {
+    if (onAws) return ctx.skip(LAB_ONLY);
+    const prefix = `${h.names}stranded/`;
+    const name = `${prefix}db`;
+    await fx.seed(LAB_DEFAULT, [name], value);
+    const base = await fx.planFor(prefix);
+    expect((await setUp(base)).outcome).toBe('done');
+    const plan = { ...base, setup: { ...base.setup, inSyncTimeout: 1_000 } };
+    workflowIds.push(accountFailoverWorkflowId(plan.name, RECOVERY), accountFailbackWorkflowId(plan.name, RECOVERY));
+    try {
+      await h.lab!.fault('replication-pause', { region: h.primaryRegion });
+      expect(await write(LAB_DEFAULT, name, value())).toBeUndefined();
+      expect((await failOver(plan)).outcome).toBe('partial');
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+    // Fenced on the primary, still a replica in the recovery account: nothing writable anywhere until failback.
+    expect(await write(LAB_DEFAULT, name, value())).toBe('AccessDeniedException');
+    const failback = await h.client.workflow.execute<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: accountFailbackWorkflowId(plan.name, RECOVERY),
+      args: [{ plan: base, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    expect(failback.outcome, JSON.stringify(failback)).toBe('done');
+    expect(failback.warnings.join('\n')).toMatch(/fence on the primary was lifted/);
+    expect(await fenceTag(LAB_DEFAULT, name)).toBeUndefined();
+    const last = value();
+    expect(await write(LAB_DEFAULT, name, last)).toBeUndefined();
+    await expect.poll(() => read(RECOVERY, name), { timeout: 10_000 }).toBe(last);
+  }, 60_000);
+
   it('failback fences the recovery copy before it reads it: a writer there during failback loses nothing (refused, or carried back)', async (ctx) => {
     if (onAws) return ctx.skip(LAB_ONLY);
     const prefix = `${h.names}writer/`;
@@ -394,6 +492,28 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
     const lines = watched.out.split('\n').filter((l) => l.startsWith('{'));
     const report = JSON.parse(lines.at(-1)!) as { type: string; outcome: string; counts: Record<string, number>; primaryFence: { state: string } };
     expect(report).toMatchObject({ type: 'report', outcome: 'done', counts: { promoted: 2 }, primaryFence: { state: 'fenced' } });
+
+    // Account failback --dry-run: each promoted copy would be reconciled; nothing changed (the primary still fenced).
+    const backDry = await cli(['account', 'failback', '--from-account', RECOVERY, '--dry-run', '--json', '-f', file]);
+    expect(backDry.code, backDry.out).toBe(0);
+    const backPreview = JSON.parse(backDry.out) as { outcome: string; items: Array<{ name: string; action: string }> };
+    expect(backPreview.items.map((i) => [i.name, i.action]).sort()).toEqual(names.map((n) => [n, 'reconcile']).sort());
+    expect(await write(LAB_DEFAULT, names[1]!, value())).toBe('AccessDeniedException');
+
+    // Account failback honours the same gate: it waits after preflight, writes nothing until approved.
+    const backId = accountFailbackWorkflowId(plan.name, RECOVERY);
+    workflowIds.push(backId);
+    const back = await h.client.workflow.start<typeof accountFailbackWorkflow>('accountFailbackWorkflow', {
+      taskQueue: workflowTaskQueue(h.prefix),
+      workflowId: backId,
+      args: [{ plan: { ...plan, failover: { ...plan.failover, requireApproval: true } }, accountId: RECOVERY, taskQueuePrefix: h.prefix, pollMs: 200 }],
+    });
+    await expect.poll(async () => (await back.query(accountProgressQuery)).state, { timeout: 10_000 }).toBe('awaitingApproval');
+    expect(await write(LAB_DEFAULT, names[0]!, value())).toBe('AccessDeniedException'); // still fenced: nothing reconciled yet
+    expect((await signed(RECOVERY, h.primaryRegion).describeSecretCrossAccount({ SecretId: names[0]! })).CrossAccountPrimary).toBeUndefined();
+    expect((await cli(['approve', backId])).code).toBe(0);
+    expect((await back.result()).outcome).toBe('done');
+    expect(await fenceTag(LAB_DEFAULT, names[0]!)).toBeUndefined();
   }, 90_000);
 
   it('the primary account is compromised (its keys revoked): promote the replicas as they stand, and say what that means', async (ctx) => {
@@ -439,11 +559,20 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       expect(accountHealthOf(status)).toMatchObject({ state: 'degraded', reasons: [expect.stringMatching(/^primary account: denied/)], inSync: 2 });
 
       const failoverId = accountFailoverWorkflowId(plan.name, RECOVERY);
-      workflowIds.push(failoverId);
+      workflowIds.push(failoverId, `${failoverId}-refused`);
+      // AccessDenied alone is not an outage: without --mode unplanned the run refuses, naming the cause and the flag.
+      const refused = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
+        ...common,
+        workflowId: `${failoverId}-refused`,
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, skipApproval: true }],
+      });
+      expect(refused.outcome).toBe('rejected');
+      expect(refused.problems.join('\n')).toMatch(/primary account refused our credentials .*--mode unplanned/);
+      expect(refused.counts).toEqual({});
       const failover = await h.client.workflow.execute<typeof accountFailoverWorkflow>('accountFailoverWorkflow', {
         ...common,
         workflowId: failoverId,
-        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, reason: 'primary account compromised' }],
+        args: [{ plan, accountId: RECOVERY, taskQueuePrefix: prefixQ, reason: 'primary account compromised', mode: 'unplanned' }],
       });
       expect(failover.outcome, JSON.stringify(failover)).toBe('done');
       expect(failover).toMatchObject({ primaryAccount: 'denied', detachedFromPrimary: false });
@@ -453,7 +582,7 @@ describe.skipIf(onAws)('account DR across two lab accounts', () => {
       // Unplanned: the primary's secrets could not be fenced; the report says how to fence them later.
       expect(failover.primaryFence.state).toBe('unfenced');
       expect(failover.primaryFence.next.join('\n')).toMatch(
-        /once the primary account answers again: secrets-dr failover --to-account 210987654321 .*--approve/,
+        /once the primary account answers again: secrets-dr failover --to-account 210987654321 .*secrets-dr approve ID/,
       );
       // The applications' read path in the recovery account: the values as last replicated, and writable.
       for (const n of names) expect(await read(RECOVERY, n)).toBe(seeded[n]);

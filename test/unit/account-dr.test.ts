@@ -8,6 +8,8 @@ import { parsePlanText } from '../../cli/plan-file.js';
 import { policyFor, trustPolicyFor } from '../../domain/iam.js';
 import {
   accountFailbackDecision,
+  accountFailbackPreview,
+  accountFailoverPath,
   accountFailoverPreview,
   accountHealthOf,
   isAccountFence,
@@ -93,6 +95,24 @@ describe('account setup / failback machine (pure)', () => {
       run(accountSetupMachine, { failback: true }, [{ type: 'PREFLIGHT_DONE', problems: [] }, { type: 'RECONCILED', attention: 1 }, ...setupHappy]).output,
     ).toBe('partial');
   });
+  it('failback: the approval gate (as Region failback) waits after preflight; approved, preflight runs again; rejected or timed out writes nothing', () => {
+    const ok: AccountSetupEvent = { type: 'PREFLIGHT_DONE', problems: [] };
+    expect(
+      run(accountSetupMachine, { failback: true, requireApproval: true }, [ok, { type: 'APPROVED' }, ok, { type: 'RECONCILED', attention: 0 }, ...setupHappy]),
+    ).toMatchObject({
+      output: 'done',
+      effects: ['preflight', 'requestApproval', 'preflight', 'reconcile', 'inspect', 'createReplicas', 'associate', 'awaitInSync'],
+    });
+    for (const answer of [{ type: 'REJECTED', reason: 'no' }, { type: 'APPROVAL_TIMEOUT' }] as AccountSetupEvent[])
+      expect(run(accountSetupMachine, { failback: true, requireApproval: true }, [ok, answer])).toMatchObject({
+        output: 'rejected',
+        effects: ['preflight', 'requestApproval'],
+      });
+    // What changed while the gate waited (an account stopped answering) rejects before anything is written.
+    expect(
+      run(accountSetupMachine, { failback: true, requireApproval: true }, [ok, { type: 'APPROVED' }, { type: 'PREFLIGHT_DONE', problems: ['x'] }]).output,
+    ).toBe('rejected');
+  });
 });
 
 describe('account failover machine (pure)', () => {
@@ -106,28 +126,32 @@ describe('account failover machine (pure)', () => {
     { type: 'PROMOTED', attention: 0 },
     { type: 'VERIFIED', attention: 0 },
   ];
-  it('the primary answers (planned): fence its secrets first, then detach, promote and verify', () => {
+  it('the primary answers (planned): rotations settle, fence, catch up, then detach, promote and verify', () => {
+    const settled: AccountFailoverEvent = { type: 'ROTATIONS_SETTLED', attention: 0 };
     const fenced: AccountFailoverEvent = { type: 'FENCED', attention: 0 };
+    const caught: AccountFailoverEvent = { type: 'CAUGHT_UP', attention: 0 };
     expect(
-      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), fenced, { type: 'DETACHED', attention: 0 }, ...tail]),
+      run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), settled, fenced, caught, { type: 'DETACHED', attention: 0 }, ...tail]),
     ).toMatchObject({
       output: 'done',
-      effects: ['runPreflight', 'fence', 'detach', 'promote', 'verify'],
+      effects: ['runPreflight', 'settleRotations', 'fence', 'catchUp', 'detach', 'promote', 'verify'],
     });
-    // failover.fence: false: no fence, still detached first.
-    expect(run(accountFailoverMachine, { requireApproval: false, fence: false }, [pre(true), { type: 'DETACHED', attention: 0 }, ...tail])).toMatchObject({
-      output: 'done',
-      effects: ['runPreflight', 'detach', 'promote', 'verify'],
-    });
-    // A primary secret that could not be fenced: promoted anyway, the run needs attention.
+    // failover.fence: false: no fence, still caught up and detached first.
     expect(
-      run(accountFailoverMachine, { requireApproval: false, fence: true }, [
-        pre(true),
-        { type: 'FENCED', attention: 1 },
-        { type: 'DETACHED', attention: 0 },
-        ...tail,
-      ]).output,
-    ).toBe('partial');
+      run(accountFailoverMachine, { requireApproval: false, fence: false }, [pre(true), settled, caught, { type: 'DETACHED', attention: 0 }, ...tail]),
+    ).toMatchObject({
+      output: 'done',
+      effects: ['runPreflight', 'settleRotations', 'catchUp', 'detach', 'promote', 'verify'],
+    });
+    // A secret held back by any step (fence failed, not caught up, still rotating): the run needs attention.
+    for (const held of [
+      [{ type: 'ROTATIONS_SETTLED', attention: 1 }, fenced, caught],
+      [settled, { type: 'FENCED', attention: 1 }, caught],
+      [settled, fenced, { type: 'CAUGHT_UP', attention: 1 }],
+    ] as AccountFailoverEvent[][])
+      expect(
+        run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(true), ...held, { type: 'DETACHED', attention: 0 }, ...tail]).output,
+      ).toBe('partial');
   });
   it('the primary account is unusable: promote as they stand (no detach)', () => {
     expect(run(accountFailoverMachine, { requireApproval: false, fence: true }, [pre(false), ...tail])).toMatchObject({
@@ -136,12 +160,22 @@ describe('account failover machine (pure)', () => {
     });
   });
   it('approval gate: approved goes on, rejected or timed out ends rejected without a write', () => {
-    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(false), { type: 'APPROVED' }, ...tail]).effects).toEqual([
+    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(false), { type: 'APPROVED' }, pre(false), ...tail]).effects).toEqual([
       'runPreflight',
       'requestApproval',
+      'runPreflight',
       'promote',
       'verify',
     ]);
+    // Approved up to approvalTimeout after preflight: probed again; a path that changed (planned ↔ unplanned) is not acted on.
+    for (const [before, after] of [
+      [false, true],
+      [true, false],
+    ]) {
+      const changed = run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(before!), { type: 'APPROVED' }, pre(after!)]);
+      expect(changed).toMatchObject({ output: 'failed', effects: ['runPreflight', 'requestApproval', 'runPreflight'] });
+    }
+    expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(true), { type: 'APPROVED' }, pre(true, ['x'])]).output).toBe('rejected');
     for (const answer of [{ type: 'REJECTED', reason: 'no' }, { type: 'APPROVAL_TIMEOUT' }] as AccountFailoverEvent[]) {
       expect(run(accountFailoverMachine, { requireApproval: true, fence: true }, [pre(true), answer])).toMatchObject({
         output: 'rejected',
@@ -199,7 +233,8 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
     expect(primaryFenceOf({ ...base, reach: 'answers' })).toEqual({ state: 'fenced', fenced: 3, failed: [], next: [] });
     const partial = primaryFenceOf({ ...base, reach: 'answers', fenced: 2, failed: [{ name: 'db', reason: 'AccessDeniedException: no' }] });
     expect(partial).toMatchObject({ state: 'partial', fenced: 2, failed: [{ name: 'db' }] });
-    expect(partial.next[0]).toMatch(/secrets-dr failover --to-account 210987654321 .*--approve/);
+    expect(partial.next[0]).toMatch(/secrets-dr failover --to-account 210987654321 .*then secrets-dr approve ID/);
+    expect(partial.next[0]).not.toMatch(/--approve/);
     const revoked = primaryFenceOf({ ...base, reach: 'denied', fenced: 0 });
     expect(revoked.state).toBe('unfenced');
     expect(revoked.next.join('\n')).toMatch(/once the primary account answers again: secrets-dr failover --to-account 210987654321/);
@@ -238,8 +273,14 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
       { name: 'taken', action: 'cannot', fence: false, detach: false, note: 'no cross-account replica (standalone): run account setup first' },
     ]);
   });
-  it('dry run, primary revoked: promote as they stand (no fence, no detach), say what it means; nothing to promote is a problem', () => {
-    const p = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan);
+  it('dry run, primary revoked: refused without --mode unplanned (AccessDenied alone is not an outage), as the run refuses', () => {
+    const refused = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan);
+    expect(refused.problems).toEqual([expect.stringMatching(/refused our credentials: AccessDenied alone is not treated as an outage.*--mode unplanned/)]);
+    expect(refused.consequences).toEqual([]);
+  });
+  it('dry run, primary revoked and --mode unplanned: promote as they stand (no fence, no detach), say what it means; nothing to promote is a problem', () => {
+    const p = accountFailoverPreview(status('denied', secrets.slice(0, 1)), plan, 'unplanned');
+    expect(p.problems).toEqual([]);
     expect(p.items).toEqual([{ name: 'db', action: 'promote', fence: false, detach: false }]);
     expect(p.consequences.join('\n')).toMatch(/RPO unknown/);
     expect(accountFailoverPreview(status('answers', secrets.slice(3)), plan).problems).toEqual([
@@ -249,6 +290,54 @@ describe('account failover: the primary fence and the dry run (pure)', () => {
       fence: false,
       detach: true,
     });
+  });
+});
+
+describe('account failback dry run', () => {
+  const status = (primary: 'answers' | 'denied'): AccountStatusReport => ({
+    plan: 'payments',
+    accountId: '210987654321',
+    region: 'ap-northeast-1',
+    primaryAccount: { reach: primary, ...(primary === 'denied' ? { error: 'AccessDeniedException' } : {}) },
+    recoveryAccount: { reach: 'answers' },
+    secrets: [
+      { name: 'db', replica: 'standalone', promotedBy: 'secrets-dr/payments/account/210987654321/failover', promotedVersion: 'v1' },
+      { name: 'api', replica: 'replica', primaryView: 'InSync' },
+      { name: 'queue', replica: 'replica', primaryView: 'Detached' },
+      { name: 'taken', replica: 'standalone' },
+    ],
+  });
+  it('reconciles each promoted copy, re-associates what is not InSync, leaves InSync alone; both accounts must answer', () => {
+    const p = accountFailbackPreview(status('answers'));
+    expect(p.problems).toEqual([]);
+    expect(p.items.map((i) => [i.name, i.action])).toEqual([
+      ['db', 'reconcile'],
+      ['api', 'in-sync'],
+      ['queue', 're-associate'],
+      ['taken', 're-associate'],
+    ]);
+    expect(p.counts).toEqual({ reconcile: 1, 'in-sync': 1, 're-associate': 2 });
+    expect(accountFailbackPreview(status('denied')).problems).toEqual([
+      'the primary account refused our credentials (AccessDeniedException): failback needs both',
+    ]);
+  });
+});
+
+describe('account failover path (preflight and dry run)', () => {
+  it('answers → planned; unreachable → unplanned unless --mode planned; denied or throttled → refused unless --mode unplanned', () => {
+    expect(accountFailoverPath({ reach: 'answers' }, undefined)).toEqual({ path: 'planned' });
+    expect(accountFailoverPath({ reach: 'answers' }, 'planned')).toEqual({ path: 'planned' });
+    expect(accountFailoverPath({ reach: 'answers' }, 'unplanned')).toEqual({ path: 'unplanned' });
+    expect(accountFailoverPath({ reach: 'unreachable' }, undefined)).toEqual({ path: 'unplanned' });
+    expect(accountFailoverPath({ reach: 'unreachable', error: 'TimeoutError' }, 'planned').problem).toMatch(
+      /did not answer \(TimeoutError\): --mode planned needs it.*--mode unplanned/,
+    );
+    const denied = accountFailoverPath({ reach: 'denied', error: 'AccessDeniedException' }, undefined);
+    expect(denied.path).toBeUndefined();
+    expect(denied.problem).toMatch(/refused our credentials \(AccessDeniedException\): AccessDenied alone is not treated as an outage.*--mode unplanned/);
+    expect(accountFailoverPath({ reach: 'denied' }, 'planned').problem).toMatch(/--mode unplanned/);
+    expect(accountFailoverPath({ reach: 'denied' }, 'unplanned')).toEqual({ path: 'unplanned' });
+    expect(accountFailoverPath({ reach: 'throttled' }, undefined).problem).toMatch(/throttled/);
   });
 });
 
@@ -378,9 +467,8 @@ describe('account DR on the command line (before anything is started)', () => {
     const bad = await cli(['failover', '-f', withAccount, '--to-account', '2109']);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/12-digit/);
-    const mode = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--mode', 'planned']);
+    const mode = await cli(['failover', '-f', withAccount, '--to-account', '210987654321', '--mode', 'sideways']);
     expect(mode.code).toBe(2);
-    expect(mode.err).toMatch(/--to-account takes --reason, --yes, --approve, --dry-run, --wait and --json \(no --mode or --rotation-wait/);
   });
 
   it('iam-policy --role recovery prints the role policy and its trust policy with the ExternalId', async () => {

@@ -73,6 +73,7 @@ describe('account failover confirmation', () => {
         ],
       },
       plan!,
+      reach === 'denied' ? 'unplanned' : undefined,
     );
 
   it('shows what the dry run found (fence first when the primary answers; as they stand when it does not) and the gate', () => {

@@ -36,6 +36,17 @@ export const attentionAfter = (context: OutcomeContext, event: { type: string })
 /** The params of `recordOutcome`, the action each final state runs on entry. */
 export type OutcomeParams = { outcome: AccountOperationOutcome };
 
+/** The approval gate's state (approval-gate.ts): approved goes to `next` (a re-check), rejected or timed out ends rejected. */
+export const gateState = (next: string) =>
+  ({
+    entry: 'requestApproval',
+    on: {
+      APPROVED: next,
+      REJECTED: { target: 'rejected', actions: 'recordFailure' },
+      APPROVAL_TIMEOUT: { target: 'rejected', actions: 'recordFailure' },
+    },
+  }) as const;
+
 /** `settled` (done, or partial when any secret needs attention) and the final states, each recording its outcome. */
 export const OUTCOME_STATES = {
   settled: { always: [{ guard: 'needsAttention', target: 'partial' }, { target: 'done' }] },
