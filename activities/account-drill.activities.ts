@@ -25,7 +25,7 @@ import type { AccountClientsOf, AccountRegionClients, CrossAccountDescribe } fro
 import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
 import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
-import { writeGovernor } from './write-governor.js';
+import { accountCalls } from './account-support.js';
 
 const POLL_MS = 50;
 const DEFAULT_TIMEOUT_MS = 120_000;
@@ -51,16 +51,7 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
       );
     return { account, primary: clientsOf(region), recovery: clientsOf(region, account), share: input.plan.failover.writeQuotaShare };
   };
-  const where = (c: AccountRegionClients) => (c.accountId ? `${region} (account ${c.accountId})` : `${region} (primary account)`);
-  const gov = (c: AccountRegionClients, share: number, group?: string) => writeGovernor(group ? `${c.bucket}/${group}` : c.bucket, share);
-  const describe = async (c: AccountRegionClients, id: string): Promise<CrossAccountDescribe | undefined> => {
-    try {
-      return await c.crossAccount.describeSecretCrossAccount({ SecretId: id });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw toFailure(err, `DescribeSecret ${id}`, where(c));
-    }
-  };
+  const { where, gov, describe } = accountCalls(region);
   /** The value `c` answers for `id` (a version, else AWSCURRENT), with its version id; undefined when not there. Stays in this module. */
   const read = async (c: AccountRegionClients, id: string, versionId?: string) => {
     try {

@@ -35,11 +35,11 @@ import {
 } from '../domain/account-dr.js';
 import type { AccountClientsOf, AccountRegionClients, CrossAccountDescribe } from './clients.js';
 import { classifyAwsError, describeAwsError, isNotFound, toFailure } from './aws-errors.js';
-import { writeGovernor } from './write-governor.js';
 import { requestToken } from './lineage.activities.js';
 import { sameValue } from './backup-support.js';
 import { createBackupSecretActivities } from './backup.activities.js';
 import { forEachListedSecret } from './list-secrets.js';
+import { accountCalls } from './account-support.js';
 
 /** A replica ensured in the recovery account (its ARN, and the backups its conflict resolution made), or why not. */
 interface EnsuredReplica {
@@ -112,16 +112,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     const account = recoveryAccountOf(input.plan, input.accountId);
     return { account, primary: clientsOf(region), recovery: clientsOf(region, account) };
   };
-  const gov = (c: AccountRegionClients, share: number, group?: string) => writeGovernor(group ? `${c.bucket}/${group}` : c.bucket, share);
-  const where = (c: AccountRegionClients) => (c.accountId ? `${region} (account ${c.accountId})` : `${region} (primary account)`);
-  const describe = async (c: AccountRegionClients, id: string): Promise<CrossAccountDescribe | undefined> => {
-    try {
-      return await c.crossAccount.describeSecretCrossAccount({ SecretId: id });
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw toFailure(err, `DescribeSecret ${id}`, where(c));
-    }
-  };
+  const { gov, where, describe } = accountCalls(region);
   const readCurrent = async (c: AccountRegionClients, id: string, versionId?: string): Promise<GetSecretValueResponse | undefined> => {
     try {
       return await c.secretsManager.getSecretValue({ SecretId: id, ...(versionId ? { VersionId: versionId } : { VersionStage: 'AWSCURRENT' }) });
