@@ -15,7 +15,6 @@ import { GetSecretValueCommand, ListSecretsCommand, SecretsManagerClient } from 
 import { NativeConnection } from '@temporalio/worker';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Plan } from '../../domain/plan.js';
-import { policyFor } from '../../domain/iam.js';
 import { accountDrillScheduleId, monitorWorkflowId, recoverWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { accountDrillCanaryName, accountDrillCanaryPrefix } from '../../domain/account-drill.js';
 import { accountSetupWorkflowId } from '../../domain/account-dr.js';
@@ -28,7 +27,7 @@ import { createRegionClients } from '../../worker/aws-clients.js';
 import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
 import { eventually, LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
-import { accountFixtures, EXTERNAL_ID, KEY, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
+import { accountFixtures, keyOf, LAB_DEFAULT, RECOVERY } from '../support/accounts.js';
 import { monitorHealthQuery, monitorStopSignal } from '../../workflows/monitor.messages.js';
 import type { accountSetupWorkflow } from '../../workflows/account-setup.workflow.js';
 import type { monitorWorkflow } from '../../workflows/monitor.workflow.js';
@@ -45,7 +44,11 @@ let fx: ReturnType<typeof accountFixtures>;
 beforeAll(async () => {
   h = await startHarness('account-drill');
   labUrl = inject('labUrl');
-  fx = accountFixtures(h, labUrl);
+  fx = accountFixtures(h, labUrl, {
+    roleArn: ROLE,
+    primary: OWN_PRIMARY,
+    settings: (extra) => `drills: { canaries: 2 }\n${extra || 'failover: { requireApproval: false }'}`,
+  });
   if (!onAws) for (const accountId of [RECOVERY, OWN_PRIMARY]) await fx.lab('/_lab/accounts', { accountId });
 }, 60_000);
 afterAll(async () => {
@@ -54,31 +57,7 @@ afterAll(async () => {
 });
 
 /** A plan over `prefix` with the recovery account reached through this file's role; the role and key policies set for it. */
-async function planFor(prefix: string, extra = ''): Promise<Plan> {
-  const base = h.plan(
-    `recoveryAccounts:\n  - { accountId: "${RECOVERY}", roleArn: "${ROLE}", externalId: ${EXTERNAL_ID}, kmsKeyId: ${KEY} }\ndrills: { canaries: 2 }\n${extra || 'failover: { requireApproval: false }'}`,
-  );
-  const plan: Plan = { ...base, name: `${base.name}-${prefix.split('/').at(-2)}`, secrets: { include: [{ prefix }], exclude: [] } };
-  await fx.lab('/_lab/roles', {
-    roleArn: ROLE,
-    trustedAccounts: [LAB_DEFAULT, OWN_PRIMARY],
-    externalId: EXTERNAL_ID,
-    policy: policyFor('recovery', { ...plan, name: `${base.name}*`, secrets: { include: [{ prefix: h.names }], exclude: [] } }, { accountId: RECOVERY }),
-  });
-  await fx.lab('/_lab/kms/key-policy', {
-    accountId: RECOVERY,
-    region: h.primaryRegion,
-    keyId: KEY,
-    policy: {
-      Version: '2012-10-17',
-      Statement: [
-        { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${RECOVERY}:root` }, Action: 'kms:*', Resource: '*' },
-        { Effect: 'Allow', Principal: { AWS: [LAB_DEFAULT, OWN_PRIMARY] }, Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: '*' },
-      ],
-    },
-  });
-  return plan;
-}
+const planFor = (prefix: string, extra = ''): Promise<Plan> => fx.planFor(prefix, extra);
 
 const listed = async (account: string, prefix: string) =>
   ((await fx.sm(account).send(new ListSecretsCommand({ Filters: [{ Key: 'name', Values: [prefix] }] }))).SecretList ?? []).map((s) => s.Name);

@@ -18,7 +18,19 @@ export const ROLE = `arn:aws:iam::${RECOVERY}:role/secrets-dr-recovery`;
 export const KEY = 'alias/payments-recovery';
 export const keyOf = (account: string) => ({ accessKeyId: `lab${account}`, secretAccessKey: 'x' });
 
-export function accountFixtures(h: Harness, labUrl: string) {
+interface FixtureOptions {
+  /** The recovery account's role the plans name (default ROLE). */
+  roleArn?: string;
+  /** The primary account besides the lab's default that the role trusts and the key lets encrypt (default DOOMED). */
+  primary?: string;
+  /** The plan's lines after `recoveryAccounts` (given the test's `extra`). */
+  settings?: (extra: string) => string;
+}
+
+export function accountFixtures(h: Harness, labUrl: string, o: FixtureOptions = {}) {
+  const roleArn = o.roleArn ?? ROLE;
+  const primaries = [LAB_DEFAULT, o.primary ?? DOOMED];
+  const settings = o.settings ?? ((extra: string) => `failover: { requireApproval: false }\nfailback: { onBothChanged: keep-dr }\n${extra}`);
   const sm = (account: string) => new SecretsManagerClient({ region: h.primaryRegion, endpoint: labUrl, credentials: keyOf(account), maxAttempts: 1 });
   const lab = async (path: string, body: unknown) => {
     const res = await fetch(`${labUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -42,12 +54,12 @@ export function accountFixtures(h: Harness, labUrl: string) {
     /** A plan over `prefix` listing the recovery account; the role and key policies set up for it. */
     async planFor(prefix: string, extra = ''): Promise<Plan> {
       const base = h.plan(
-        `recoveryAccounts:\n  - { accountId: "${RECOVERY}", roleArn: "${ROLE}", externalId: ${EXTERNAL_ID}, kmsKeyId: ${KEY} }\nfailover: { requireApproval: false }\nfailback: { onBothChanged: keep-dr }\n${extra}`,
+        `recoveryAccounts:\n  - { accountId: "${RECOVERY}", roleArn: "${roleArn}", externalId: ${EXTERNAL_ID}, kmsKeyId: ${KEY} }\n${settings(extra)}`,
       );
       const plan: Plan = { ...base, name: `${base.name}-${prefix.split('/').at(-2)}`, secrets: { include: [{ prefix }], exclude: [] } };
       await lab('/_lab/roles', {
-        roleArn: ROLE,
-        trustedAccounts: [LAB_DEFAULT, DOOMED],
+        roleArn,
+        trustedAccounts: primaries,
         externalId: EXTERNAL_ID,
         // One policy for every plan of the file (`<file plan>*`): the lab binds a role's policy to each session when AssumeRole
         // issues it, and the worker keeps its session for up to an hour.
@@ -61,7 +73,7 @@ export function accountFixtures(h: Harness, labUrl: string) {
           Version: '2012-10-17',
           Statement: [
             { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${RECOVERY}:root` }, Action: 'kms:*', Resource: '*' },
-            { Effect: 'Allow', Principal: { AWS: [LAB_DEFAULT, DOOMED] }, Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: '*' },
+            { Effect: 'Allow', Principal: { AWS: primaries }, Action: ['kms:Encrypt', 'kms:GenerateDataKey'], Resource: '*' },
           ],
         },
       });
