@@ -594,29 +594,6 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
       });
     },
 
-    /**
-     * Puts failover's fence statement back on secrets of this (the original) Region whose copy-back left it lifted for
-     * the re-replication that was to follow (`keepOpen`), and that do not fail back after all. By the statement, not the
-     * tag (the tag stayed on: fenceBatch would take them for fenced): their other side is still failback's writable copy.
-     */
-    async refenceSourceBatch(input: { names: string[]; writeQuotaShare: number }): Promise<ItemFailure[]> {
-      return each(input.names, 16, async (name): Promise<ItemFailure> => {
-        try {
-          const d = await describeIn(clients, name);
-          if (!d?.ARN) return { name, ok: false, reason: `no such secret in ${region}` };
-          await restoreFenceStatement(d.ARN, input.writeQuotaShare);
-          if (!isFenced(d))
-            await writeGovernor(`${region}/tagging`, input.writeQuotaShare).write(() =>
-              sm.tagResource({ SecretId: d.ARN, Tags: [{ Key: FENCE_TAG, Value: 'failback: did not fail back, fenced again' }] }),
-            );
-          return { name, ok: true };
-        } catch (err) {
-          if (isBatchFailure(err)) throw toFailure(err, `fencing ${name} again`, region);
-          return { name, ok: false, reason: `not fenced again: ${errorReason(err)}` };
-        }
-      });
-    },
-
     /** Removes the fence (statement and tag) from secrets of this Region. Describe first: unfenced ones are skipped. */
     async unfenceBatch(input: {
       names: string[];

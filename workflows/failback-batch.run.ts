@@ -108,14 +108,7 @@ export class FailbackBatchRun {
     await this.batched(stuck, async (batch) => {
       try {
         // The original's fence first (re-replication lifts it): at no moment may both sides accept writes.
-        // A statement the copy-back left lifted goes back by the statement (its tag stayed: fenceBatch would skip it).
-        const reopened = reverse ? [] : batch.filter((i) => i.sourceOpen).map((i) => i.name);
-        if (reopened.length > 0) {
-          const r = await this.acts(source).refenceSourceBatch({ names: reopened, writeQuotaShare: share });
-          const bad = r.filter((x) => !x.ok);
-          if (bad.length > 0) throw new Error(`could not fence ${source} again: ${bad.map((f) => `${f.name}: ${f.reason}`).join('; ')}`);
-        }
-        const refence = reverse ? [] : batch.filter((i) => i.fenced && !i.sourceOpen).map((i) => i.name);
+        const refence = reverse ? [] : batch.filter((i) => i.fenced || i.sourceOpen).map((i) => i.name);
         if (refence.length > 0) {
           const r = await this.acts(source).fenceBatch({
             region: source,

@@ -9,16 +9,15 @@ import type { FailbackBatchRun } from './failback-batch.run.js';
 import type { FailbackBatchResult } from './failback-batch.workflow.js';
 
 /**
- * `fused`: re-replication follows in this child (failback-batch.workflow.ts `through`), so the copy-back
- * leaves the original's fence statement lifted (`sourceOpen`) instead of putting it back for the
- * re-replication to lift again (two policy calls per copied secret, in the bucket that bounds failback).
- * One writable side all along: the DR copy carries failback's fence from before the copy-back until
- * the overwrite, and a secret that does not fail back gets the statement back (`result()`:
- * refenceSourceBatch, by the statement) before the DR copy's fence is lifted.
+ * Re-replication may follow in this child (failback-batch.workflow.ts `through`, fused). The copy-back
+ * still puts the original's fence statement back at once (the re-replication lifts it again): `result()`
+ * re-fences by the tag, so a statement left lifted after a later failure would leave both sides writable,
+ * and a write the original accepted before a refused re-replication would become a stray value (a review
+ * of the keep-it-lifted variant found both; it saved two policy calls per copied secret only).
  */
-export async function reconcilePhase(b: FailbackBatchRun, opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
+export async function reconcilePhase(b: FailbackBatchRun): Promise<FailbackBatchResult> {
   await fenceOverwritten(b);
-  return reconcileFenced(b, opts);
+  return reconcileFenced(b);
 }
 
 /** 0. The side replication overwrites stops changing (failback's fence). */
@@ -40,7 +39,7 @@ export async function fenceOverwritten(b: FailbackBatchRun): Promise<void> {
 }
 
 /** Reconciliation of the fenced secrets: read again, backups, copy-back (steps 0–3 of failback-batch.workflow.ts). */
-export async function reconcileFenced(b: FailbackBatchRun, opts: { fused?: boolean } = {}): Promise<FailbackBatchResult> {
+export async function reconcileFenced(b: FailbackBatchRun): Promise<FailbackBatchResult> {
   const { from, to, reverse, failbackId } = b.input;
   const { source, target, share } = b;
   // The fenced side is read again: a write that landed there since `plan` is decided again instead of being overwritten.
@@ -75,17 +74,13 @@ export async function reconcileFenced(b: FailbackBatchRun, opts: { fused?: boole
   );
   // 2. The newer DR value becomes the original's AWSCURRENT (one activity reads and writes it).
   const copies = b.live().filter((i) => i.resolution === 'copy-back');
-  const keepOpen = opts.fused === true && !reverse;
   await b.batched(copies, async (batch) => {
-    // Marked first: a statement left lifted by a batch that then failed is put back too (result()).
-    if (keepOpen) for (const i of batch) b.set({ ...b.get(i.name), sourceOpen: true });
     await b.guard(batch, async () => {
       const r = await b.acts(from).copyBackBatch({
         dr: to,
         names: batch.map((i) => i.name),
         workflowId: failbackId,
         writeQuotaShare: share,
-        ...(keepOpen ? { keepOpen } : {}),
       });
       r.forEach((c) => {
         const i = b.get(c.name);

@@ -80,7 +80,7 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
   for (const items of chunk(itemsOf(input), size)) {
     const part = new FailbackBatchRun({ ...input, items, packed: undefined });
     const fenced = fencing.then(() => fenceOverwritten(part));
-    const reconciled = Promise.all([fenced, reconciling]).then(() => reconcileFenced(part, { fused: true }));
+    const reconciled = Promise.all([fenced, reconciling]).then(() => reconcileFenced(part));
     const replicated = Promise.all([reconciled, replicating]).then(() => replicatePhase(part));
     [fencing, reconciling, replicating] = [fenced, reconciled, replicated];
     done.push(replicated.then(() => awaitPhase(part)).then(() => verifyPhase(part)));
