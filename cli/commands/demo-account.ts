@@ -106,10 +106,11 @@ export async function demoAccountStage(ctx: DemoAccountContext): Promise<{ code:
   say(`[account] a leaked admin key of ${PRIMARY_ACCOUNT} was found: every key of the account is revoked   (secrets-dr lab account revoke ${PRIMARY_ACCOUNT})`);
   await lab(`/_lab/accounts/${PRIMARY_ACCOUNT}/revoke`);
   try {
-    say(`[account] secrets-dr failover --to-account ${RECOVERY} --reason "primary account compromised" --yes --approve --wait`);
+    // The primary now refuses our keys: AccessDenied looks the same as a missing permission, so the operator says the account is lost.
+    say(`[account] secrets-dr failover --to-account ${RECOVERY} --mode unplanned --reason "primary account compromised" --yes --approve --wait`);
     const code = await runAccountFailover(
       plan,
-      { accountId: RECOVERY, reason: 'primary account compromised', approve: true, wait: true, dryRun: false, yes: true },
+      { accountId: RECOVERY, mode: 'unplanned', reason: 'primary account compromised', approve: true, wait: true, dryRun: false, yes: true },
       io,
     );
     if (code !== ExitCode.Ok) throw new Error(`account failover exited ${code}`);
