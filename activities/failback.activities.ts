@@ -25,7 +25,7 @@
  */
 import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
-import { FENCE_SID, LineageRecord, lineageRecordPrefix } from '../domain/failover.js';
+import { FENCE_SID, FENCED_ACTIONS, LineageRecord, lineageRecordPrefix } from '../domain/failover.js';
 import {
   FAILBACK_FENCE_SID,
   FAILBACK_FENCE_TAG,
@@ -33,6 +33,7 @@ import {
   FailbackRecord,
   failbackRecordName,
   failbackRecordPrefix,
+  hasDenyStatement,
   hasStatement,
   openFailovers,
   policyWithDeny,
@@ -170,7 +171,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
   async function restoreFenceStatement(arn: string, share: number): Promise<void> {
     const gov = writeGovernor(`${region}/policy`, share);
     const p = await gov.write(() => sm.getResourcePolicy({ SecretId: arn }));
-    if (!p.ResourcePolicy?.includes(FENCE_SID))
+    // By the statement, not its Sid: an edited statement (Allow, fewer actions) is no fence and is replaced.
+    if (!hasDenyStatement(p.ResourcePolicy, FENCE_SID, FENCED_ACTIONS))
       await gov.write(() => sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: fencePolicy(p.ResourcePolicy), BlockPublicPolicy: false }));
   }
 
