@@ -11,7 +11,7 @@
  *   npx tsc -p tsconfig.build.json && node dist/bench/fleet-100k.bench.js [--n 100000] [--only status,monitor,setup,failover] [--latency 30]
  *
  * At 100,000 secrets and share 0.6, setup and failover take about 56 minutes each: run them once, on their own.
- * Writes bench/results/fleet-<N>.json.
+ * Writes bench/results/fleet-<N>.json (fleet-<N>-<phases>.json with --only).
  */
 import { randomBytes } from 'node:crypto';
 import { failoverWorkflowId, fenceWorkflowId, monitorWorkflowId, setupWorkflowId, statusWorkflowId, workflowTaskQueue } from '../domain/ids.js';
@@ -234,7 +234,8 @@ async function main(): Promise<void> {
       benchProcessMaxRssMiB: process.resourceUsage().maxRSS / 1024,
       note: 'worker = one separate `secrets-dr worker` process (VmHWM); the bench process holds the lab and the Temporal client',
     };
-    const out = writeResult(`fleet-${n}`, result);
+    // One file per set of phases, so the long runs (setup, failover: about 56 min each at 100,000) can be recorded apart.
+    const out = writeResult(phases.length === PHASES.length ? `fleet-${n}` : `fleet-${n}-${phases.join('-')}`, result);
     process.stdout.write(
       [
         `fleet of ${n} secrets (seeded in ${seedSeconds.replicated.toFixed(1)} s + ${seedSeconds.unreplicated.toFixed(1)} s):`,

@@ -7,6 +7,7 @@ import { ErrorType, ExitCode, OperatorError } from '../domain/errors.js';
 import { workflowTaskQueue } from '../domain/ids.js';
 import { loadEnv, temporalOptions, type Env, type TemporalConnectionOptions } from '../worker/config.js';
 import { withApiKeyFromSecret } from './temporal-credentials.js';
+import { dataConverter } from '../worker/payload-codec.js';
 
 export interface Connected {
   client: Client;
@@ -37,7 +38,7 @@ async function connectClient(given: Env = loadEnv()): Promise<Connected> {
       ExitCode.Failed,
     );
   }
-  const client = new Client({ connection, namespace: opts.namespace });
+  const client = new Client({ connection, namespace: opts.namespace, dataConverter });
   return { client, env, options: opts, close: () => connection.close() };
 }
 

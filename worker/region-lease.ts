@@ -44,6 +44,7 @@ import { writeLeaseTaskQueue, writeLeaseWorkflowId } from '../domain/ids.js';
 import { addWriteGate } from '../activities/write-governor.js';
 import type { writeLeaseWorkflow } from '../workflows/write-lease.workflow.js';
 import { releaseWriteLeaseSignal, renewWriteLeaseUpdate, writeLeaseHolderQuery } from '../workflows/write-lease.messages.js';
+import { dataConverter } from './payload-codec.js';
 
 const LEASE_TERM_MS = 10_000;
 const RENEW_EVERY_MS = 2_000;
@@ -134,7 +135,7 @@ export class RegionLease {
   readonly stats = { acquired: 0, lost: 0, yielded: 0, polls: 0 };
 
   constructor(private readonly o: RegionLeaseOptions) {
-    this.client = new Client({ connection: o.connection, namespace: o.namespace });
+    this.client = new Client({ connection: o.connection, namespace: o.namespace, dataConverter });
     this.id = writeLeaseWorkflowId(o.region, o.taskQueuePrefix);
     this.term = o.termMs ?? LEASE_TERM_MS;
     this.deadline = new LeaseDeadline(o.region, o.now);

@@ -32,6 +32,7 @@ import { prebuiltBundlePath } from './workflow-bundle.js';
 import { installRuntime } from './runtime.js';
 import { createMetricsRecorder, meterGovernors, metricsInterceptor } from './metrics.js';
 import type { MetricMeter } from '@temporalio/common';
+import { dataConverter } from './payload-codec.js';
 
 /** Path of the workflow bundle entry: the .ts source under vitest/dev, the built .js otherwise. */
 export function workflowsPath(): string {
@@ -122,7 +123,7 @@ async function workflowSource(
 
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
   const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
-  const common = { connection: options.connection, namespace: options.namespace, ...options.workerOptions };
+  const common = { connection: options.connection, namespace: options.namespace, dataConverter, ...options.workerOptions };
   const workers: Worker[] = [];
   const source = await workflowSource(options.workflowBundle, options.workerOptions?.bundlerOptions);
   workers.push(await Worker.create({ ...common, taskQueue: workflowTaskQueue(options.taskQueuePrefix), workflowBundle: source.workflowBundle }));

@@ -29,6 +29,7 @@ import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 import { chaosSeeds, prng, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/chaos.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 const N = 24;
 const SEEDS = chaosSeeds([1]);
@@ -183,7 +184,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
       const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
       const plan: Plan = { ...base, name: `${base.name}-server`, secrets: { include: [{ prefix: `${h.names}server/` }], exclude: [] } };
       await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-      await new Client({ connection }).workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
+      await new Client({ connection, dataConverter }).workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
         taskQueue: workflowTaskQueue(prefix),
         workflowId: failoverWorkflowId(plan.name),
         args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix }],
@@ -204,7 +205,7 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
         worker = await spawnOne();
       }
       connection = await Connection.connect({ address: server.address });
-      const report = await new Client({ connection }).workflow.getHandle<typeof failoverWorkflow>(failoverWorkflowId(plan.name)).result();
+      const report = await new Client({ connection, dataConverter }).workflow.getHandle<typeof failoverWorkflow>(failoverWorkflowId(plan.name)).result();
       expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
       expect(report.counts.promoted + report.counts.alreadyStandalone).toBe(N);
       expect(await count(h.drRegion, 'StopReplicationToReplica'), `killed after ${atKill} promotions`).toMatchObject({ calls: N, failed: 0 });

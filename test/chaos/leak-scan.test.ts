@@ -22,6 +22,7 @@ import { eventually, LAB_ONLY, onAws } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import { CLI_RUN, requireBuilt } from '../support/chaos.js';
 import { MANIFEST_STAGE } from '../../domain/backup.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 const DEMO_REGIONS = ['ap-northeast-1', 'ap-northeast-3', 'us-east-1'];
 
@@ -115,7 +116,7 @@ describe.skipIf(onAws)(`leak scan over a full demo run (${LAB_ONLY})`, () => {
 
     // Everything the demo leaves.
     const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS! });
-    const client = new Client({ connection });
+    const client = new Client({ connection, dataConverter });
     const places: Array<[string, string]> = [];
     let histories = 0;
     for await (const wf of client.workflow.list()) {

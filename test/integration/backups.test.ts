@@ -49,6 +49,7 @@ import { backupsListCommand, backupsPruneCommand, backupsRestoreCommand } from '
 import type { Io } from '../../cli/output.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 let h: Harness;
 const secretValues: string[] = [];
@@ -236,7 +237,7 @@ describe('backups (dev server + lab)', () => {
     // The restore's history replays against today's code (deterministic).
     const history = await h.client.workflow.getHandle(restoreWorkflowId(plan.name, backup!.Name!)).fetchHistory();
     await Worker.runReplayHistory(
-      { workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
+      { dataConverter, workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname },
       history,
       restoreWorkflowId(plan.name, backup!.Name!),
     );

@@ -11,6 +11,7 @@ import { listDrills, removeDrillSchedule, startDrill, upsertDrillSchedule, write
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
 import type { drillWorkflow } from '../../workflows/drill.workflow.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 let h: Harness;
 let plan: Plan;
@@ -91,7 +92,7 @@ describe.skipIf(onAws)(`drills on the dev server + lab (${LAB_ONLY})`, () => {
 
     // Its history replays against today's code; RECORD_HISTORIES=1 keeps it for test/unit/replay.test.ts.
     const history = await h.client.workflow.getHandle(id).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
+    await Worker.runReplayHistory({ dataConverter, workflowsPath: workflowsPath() }, history, id);
     if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/drill.json', import.meta.url), historyToJSON(history));
   });
 

@@ -32,6 +32,7 @@ import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../supp
 import { leakScanText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 import { deniedByResourcePolicy } from '../../lab/secrets-manager/resource-policy.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -246,7 +247,7 @@ describe.skipIf(onAws)(`failback on the dev server + lab (${LAB_ONLY})`, () => {
     expect(events.some((e) => (e['detail-type'] ?? e.detailType) === 'Failback Completed' && e.detail?.workflowId === report.workflowId)).toBe(true);
 
     const history = await h.client.workflow.getHandle(report.workflowId).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, report.workflowId);
+    await Worker.runReplayHistory({ dataConverter, workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, report.workflowId);
     if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/failback.json', import.meta.url), historyToJSON(history));
   });
 

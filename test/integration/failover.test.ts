@@ -18,6 +18,7 @@ import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import { failoverProgressQuery } from '../../workflows/failover.messages.js';
 import { approvalUpdate, cancelSignal, pauseSignal, resumeSignal } from '../../workflows/kit/control.messages.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -121,7 +122,7 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     expect(report.fence).toMatchObject({ state: 'applied', fenced: 12 });
     // A recorded history of the whole planned path (fence, catch-up, promotion, fence lifting) for the replay test.
     const history = await h.client.workflow.getHandle(report.workflowId).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, report.workflowId);
+    await Worker.runReplayHistory({ dataConverter, workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, report.workflowId);
     if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/failover-planned.json', import.meta.url), historyToJSON(history));
     const events = (
       (await h.lab!.events({ source: 'aws.secretsmanager' })) as Array<{ detail: { eventName: string; awsRegion: string }; resources?: string[] }>

@@ -18,6 +18,8 @@ import type { Plan } from '../../domain/plan.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { fastProbes, queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
 import { renderHealth } from '../../cli/commands/monitor.js';
+import { dataConverter } from '../../worker/payload-codec.js';
+import { payloadJson } from '../support/leaks.js';
 
 const PRIMARY = 'eu-west-1';
 const DR = 'eu-central-1';
@@ -115,7 +117,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
     }
     // Its (last run's) history replays against today's code; RECORD_HISTORIES=1 keeps it for test/unit/replay.test.ts.
     const history = await h.client.workflow.getHandle(m.workflowId).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, m.workflowId);
+    await Worker.runReplayHistory({ dataConverter, workflowsPath: workflowsPath() }, history, m.workflowId);
     if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/monitor.json', import.meta.url), historyToJSON(history));
 
     // 3. rotation: enabled, and (seen from three days later) its scheduled rotation never happened.
@@ -247,9 +249,7 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       const history = await m.fetchHistory();
       const results = (history.events ?? []).flatMap((e) => {
         const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
-        const v = data
-          ? (JSON.parse(Buffer.from(data).toString('utf8')) as { region?: string; entries?: unknown[]; inventory?: { entries: unknown[] } })
-          : undefined;
+        const v = payloadJson<{ region?: string; entries?: unknown[]; inventory?: { entries: unknown[] } }>(data);
         const entries = v?.inventory?.entries ?? v?.entries;
         return v?.region === FLEET_PRIMARY && Array.isArray(entries) ? [entries.length] : [];
       });

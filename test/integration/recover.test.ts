@@ -29,6 +29,7 @@ import { fingerprintOf } from '../../cli/commands/events.js';
 import { runCli } from '../support/cli.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { fastProbes, queueOf, regionPlan, sleep, startRegionWorkers, type RegionWorkers } from '../support/recovery.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 const PRIMARY = 'us-east-2';
 const DR = 'us-west-1';
@@ -307,7 +308,7 @@ describe.skipIf(onAws)(`recover (${LAB_ONLY})`, () => {
 
       // Its history (hint, probes, the window's timer, the veto update) replays; RECORD_HISTORIES=1 keeps it.
       const history = await h.client.workflow.getHandle(id).fetchHistory();
-      await Worker.runReplayHistory({ workflowsPath: workflowsPath() }, history, id);
+      await Worker.runReplayHistory({ dataConverter, workflowsPath: workflowsPath() }, history, id);
       if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/recover.json', import.meta.url), historyToJSON(history));
     } finally {
       await endOutage(id);

@@ -20,6 +20,7 @@ import { RegionLease } from '../../worker/region-lease.js';
 import { startWorkers, type RunningWorkers } from '../../worker/worker.js';
 import { eventually, LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
 import { requireBuilt, spawnWorker, type SpawnedWorker } from '../support/worker-process.js';
+import { payloadJson } from '../support/leaks.js';
 
 let h: Harness;
 const logs: string[] = [];
@@ -41,7 +42,7 @@ async function holderOf(region: string, prefix: string, workers: SpawnedWorker[]
     const history = await h.client.workflow.getHandle(writeLeaseWorkflowId(region, prefix)).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const payload = started?.input?.payloads?.[0]?.data;
-    const input = JSON.parse(Buffer.from(payload!).toString()) as WriteLeaseInput;
+    const input = payloadJson<WriteLeaseInput>(payload)!;
     return workers.find((w) => input.holder.split(':')[1] === String(w.child.pid));
   } catch {
     return undefined;

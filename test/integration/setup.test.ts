@@ -14,6 +14,7 @@ import { approvalUpdate } from '../../workflows/kit/control.messages.js';
 import { startWorkers, workflowsPath, type RunningWorkers } from '../../worker/worker.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { historyText } from '../support/leaks.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -136,7 +137,7 @@ describe('setup (replicate workflow on the dev server, real SDK clients against 
     const id = setupWorkflowId(plan.name);
     await scanHistories([id, setupBatchWorkflowId(id, 0), ...['clash', 'same', 'adopt', 'keep'].map((s) => conflictWorkflowId(id, h.drRegion, `${n}${s}`))]);
     const history = await h.client.workflow.getHandle(id).fetchHistory();
-    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, id);
+    await Worker.runReplayHistory({ dataConverter, workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, id);
     if (process.env.RECORD_HISTORIES) {
       // Fixtures for test/unit/replay.test.ts (which replays under another workflow id): the batch (it drives the
       // machines) and the conflict child (compare → backup → overwrite) derive no ids from their own workflow id.

@@ -9,8 +9,9 @@ import type { Plan } from '../../domain/plan.js';
 import type { StatusReport } from '../../domain/status.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
 import { renderStatus } from '../../cli/commands/status.js';
-import { historyText } from '../support/leaks.js';
+import { historyText, payloadJson } from '../support/leaks.js';
 import type { statusWorkflow } from '../../workflows/status.workflow.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 let h: Harness;
 const values: string[] = [];
@@ -73,7 +74,7 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
     for (const v of values) expect(text).not.toContain(v);
 
     // The history replays deterministically against the current workflow code.
-    await Worker.runReplayHistory({ workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, workflowId);
+    await Worker.runReplayHistory({ dataConverter, workflowsPath: new URL('../../workflows/index.ts', import.meta.url).pathname }, history, workflowId);
     if (process.env.RECORD_HISTORIES) writeFileSync(new URL('../fixtures/histories/status.json', import.meta.url), historyToJSON(history));
   });
 
@@ -124,7 +125,7 @@ describe('status (workflow on the dev server, real SDK clients against the lab)'
       const history = await h.client.workflow.getHandle(workflowId).fetchHistory();
       const pages = (history.events ?? []).flatMap((e) => {
         const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
-        const v = data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { region?: string; entries?: unknown[]; nextToken?: string }) : undefined;
+        const v = payloadJson<{ region?: string; entries?: unknown[]; nextToken?: string }>(data);
         return v && Array.isArray(v.entries) ? [v as { region: string; entries: unknown[]; nextToken?: string }] : [];
       });
       const primary = pages.filter((p) => p.region === h.primaryRegion);

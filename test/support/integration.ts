@@ -27,6 +27,7 @@ import { WorkerPolicyBinder, workerAccessKey, workerCredentials } from './worker
 import { parsePlanText } from '../../cli/plan-file.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import type { Plan } from '../../domain/plan.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 export const onAws = process.env.SECRETS_DR_TEST_TARGET === 'aws';
 export const LAB_ONLY = 'needs the lab (fault injection / call counters); skipped against real AWS';
@@ -144,7 +145,7 @@ export async function startHarness(name: string): Promise<Harness> {
   });
   await workers.ready();
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection, namespace: 'default', ...(binder ? { interceptors: { workflow: [binder.interceptor()] } } : {}) });
+  const client = new Client({ connection, namespace: 'default', dataConverter, ...(binder ? { interceptors: { workflow: [binder.interceptor()] } } : {}) });
   const clients = new Map<string, SecretsManagerClient>();
   const sm = (region: string) => {
     let c = clients.get(region);

@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+import proto from '@temporalio/proto';
 import type { Harness } from './integration.js';
 
 /**
@@ -25,7 +27,26 @@ export function historyText(history: unknown): string {
   return decodePayloadData(JSON.stringify(history));
 }
 
-/** Replaces every `"data":"<base64>"` by the decoded text (JSON-escaped, so the result stays JSON). */
+/**
+ * Replaces every `"data":"<base64>"` by the decoded text (JSON-escaped, so the result stays JSON). A payload
+ * stored compressed (worker/payload-codec.ts: gzip of the protobuf-encoded payload) is unzipped first, so the
+ * original payload's JSON is in the text as it was written.
+ */
 export function decodePayloadData(json: string): string {
-  return json.replace(/"data":"([A-Za-z0-9+/]*={0,2})"/g, (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`);
+  return json.replace(/"data":"([A-Za-z0-9+/]*={0,2})"/g, (_m, b64: string) => {
+    const bytes = Buffer.from(b64, 'base64');
+    const plain = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
+    return `"data":${JSON.stringify(plain.toString('utf8'))}`;
+  });
+}
+
+/** The JSON value of a payload as a history stores it: unzipped first when the codec compressed it. */
+export function payloadJson<T = unknown>(data: Uint8Array | null | undefined): T | undefined {
+  if (!data) return undefined;
+  const bytes = Buffer.from(data);
+  if (bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    const inner = proto.temporal.api.common.v1.Payload.decode(gunzipSync(bytes));
+    return JSON.parse(Buffer.from(inner.data ?? new Uint8Array()).toString('utf8')) as T;
+  }
+  return JSON.parse(bytes.toString('utf8')) as T;
 }

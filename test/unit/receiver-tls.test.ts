@@ -14,6 +14,7 @@ import { startReceiver, type RunningReceiver } from '../../cli/receiver-server.j
 import { isLoopback, loadReceiverTls } from '../../cli/commands/receiver.js';
 import { main } from '../../cli/main.js';
 import { parsePlanText } from '../../cli/plan-file.js';
+import { dataConverter } from '../../worker/payload-codec.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-tls-'));
 const cert = join(dir, 'tls.crt');
@@ -87,7 +88,7 @@ describe('the receiver over HTTPS', () => {
     const { plan } = parsePlanText(PLAN);
     const lines: Array<{ line: string; fields?: Record<string, unknown> }> = [];
     r = await startReceiver({
-      client: new Client({ connection }),
+      client: new Client({ connection, dataConverter }),
       apiKey: KEY,
       taskQueuePrefix: 'tls-test',
       plans: [plan!],
