@@ -31,6 +31,7 @@ import { packageVersion } from './version.js';
 import { iamPolicyCommand } from './commands/iam-policy.js';
 import { deploySynthCommand } from './commands/deploy.js';
 import { dashboardCommand } from './commands/dashboard.js';
+import { codecServerCommand } from './commands/codec-server.js';
 import { commandHelp, helpCommand, topHelp } from './help.js';
 import { completionCommand } from './completion.js';
 
@@ -83,6 +84,7 @@ export const COMMANDS: Command[] = [
   iamPolicyCommand,
   deploySynthCommand,
   dashboardCommand,
+  codecServerCommand,
 ] as Command[];
 COMMANDS.push(
   helpCommand(() => COMMANDS),
