@@ -5,8 +5,16 @@
  * leaves the policy byte-for-byte as it was.
  */
 import { describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { hasDenyStatement, policyWithDeny } from '../../domain/failback.js';
 import { FENCE_SID, FENCED_ACTIONS } from '../../domain/failover.js';
+import { FENCE_TAG } from '../../domain/status.js';
+import { hmacKeySecretName } from '../../domain/lineage.js';
+import { createFailbackActivities } from '../../activities/failback.activities.js';
+import { createFailoverActivities, fencePolicy } from '../../activities/failover.activities.js';
+import type { RegionClients } from '../../activities/clients.js';
+import { FakeSecretsManager } from '../support/fake-secrets-manager.js';
 
 const ours = { Sid: FENCE_SID, Effect: 'Deny', Principal: '*', Action: [...FENCED_ACTIONS], Resource: '*' };
 const app = { Sid: 'App', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'secretsmanager:GetSecretValue', Resource: '*' };
@@ -46,5 +54,78 @@ describe('hasDenyStatement: only a full fence counts', () => {
     ['no policy', undefined],
   ])('not fenced: %s', (_what, policy) => {
     expect(hasDenyStatement(policy, FENCE_SID, FENCED_ACTIONS)).toBe(false);
+  });
+});
+
+/**
+ * A policy naming our Sid only inside other statements: a longer Sid that contains it, and a Condition value. Pretty-
+ * printed, as a person writes it: any rewrite (even of the same statements) changes its bytes.
+ */
+const lookalike = JSON.stringify(
+  {
+    Version: '2012-10-17',
+    Statement: [
+      { ...app, Sid: `${FENCE_SID}Audit` },
+      { ...app, Sid: 'Tagged', Condition: { StringEquals: { 'aws:PrincipalTag/note': FENCE_SID } } },
+    ],
+  },
+  null,
+  2,
+);
+
+const logger = new DefaultLogger('ERROR');
+
+describe('the fence is lifted by its Sid, parsed: a lookalike policy stays byte-for-byte', () => {
+  it('failback unfence: a tagged secret whose policy names our Sid only inside other statements keeps its policy; ours is removed, others kept', async () => {
+    // Prepare: the old primary Region; one secret with the lookalike policy, one with our statement beside an app statement.
+    const region = 'eu-r18-unfence';
+    const fake = new FakeSecretsManager(region);
+    const tags = { [FENCE_TAG]: 'failover f1 to eu-r18-dr' };
+    fake.seed('prod/app/lookalike', 'v1', { tags, policy: lookalike });
+    fake.seed('prod/app/fenced', 'v1', { tags, policy: fencePolicy(policyOf(app)) });
+    const clients = { region, secretsManager: fake } as unknown as RegionClients;
+    const activities = createFailbackActivities(clients);
+
+    // Act
+    const out = await new MockActivityEnvironment({}, { logger }).run(activities.unfenceBatch, {
+      names: ['prod/app/lookalike', 'prod/app/fenced'],
+      writeQuotaShare: 1,
+    });
+
+    // Assess
+    expect(out).toEqual([
+      { name: 'prod/app/lookalike', ok: true },
+      { name: 'prod/app/fenced', ok: true },
+    ]);
+    expect((await fake.getResourcePolicy({ SecretId: 'prod/app/lookalike' })).ResourcePolicy).toBe(lookalike);
+    expect(fake.callsOf('PutResourcePolicy', 'prod/app/lookalike') + fake.callsOf('DeleteResourcePolicy', 'prod/app/lookalike')).toBe(0);
+    expect((await fake.getResourcePolicy({ SecretId: 'prod/app/fenced' })).ResourcePolicy).toBe(policyOf(app));
+  });
+
+  it('failover promotion: a replica whose policy names our Sid only inside other statements keeps its policy; a replicated fence is dropped', async () => {
+    // Prepare: a DR Region with two replicas: the lookalike policy, and our fence (replicated before promotion).
+    const region = 'eu-r18-promote';
+    const fake = new FakeSecretsManager(region);
+    fake.seed(hmacKeySecretName('payments'), Buffer.alloc(32, 7).toString('base64'));
+    fake.seed('prod/app/lookalike', 'v1', { primaryRegion: 'eu-r18-primary', policy: lookalike });
+    fake.seed('prod/app/fenced', 'v1', { primaryRegion: 'eu-r18-primary', policy: fencePolicy(undefined) });
+    const activities = createFailoverActivities({ region, secretsManager: fake as never });
+
+    // Act
+    await new MockActivityEnvironment({}, { logger }).run(activities.promoteBatch, {
+      planName: 'payments',
+      from: 'eu-r18-primary',
+      to: region,
+      failoverId: 'failover-r18',
+      batch: 'b0',
+      names: ['prod/app/lookalike', 'prod/app/fenced'],
+      writeQuotaShare: 1,
+      fencedBeforePromotion: true,
+    });
+
+    // Assess
+    expect((await fake.getResourcePolicy({ SecretId: 'prod/app/lookalike' })).ResourcePolicy).toBe(lookalike);
+    expect(fake.callsOf('PutResourcePolicy', 'prod/app/lookalike') + fake.callsOf('DeleteResourcePolicy', 'prod/app/lookalike')).toBe(0);
+    expect((await fake.getResourcePolicy({ SecretId: 'prod/app/fenced' })).ResourcePolicy).toBeUndefined();
   });
 });
