@@ -19,9 +19,13 @@ describe('lease deadline: on the monotonic clock', () => {
     // Prepare: both clocks faked; only the wall clock (Date) is stepped.
     vi.useFakeTimers({ now: 5_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
     const monotonic = new LeaseDeadline('m8-test');
-    const wall = new LeaseDeadline('m8-test', () => Date.now()); // the clock the lease used before: the positive control
-    monotonic.granted(monotonic.now(), 10_000);
-    wall.granted(wall.now(), 10_000);
+    const wall = new LeaseDeadline(
+      'm8-test',
+      () => Date.now(),
+      () => Date.now(),
+    ); // the wall clock alone: the positive control
+    monotonic.granted(monotonic.now(), 10_000, monotonic.wallNow());
+    wall.granted(wall.now(), 10_000, wall.wallNow());
     expect([monotonic.closedBecause(), wall.closedBecause()]).toEqual([undefined, undefined]);
 
     // Act: NTP steps the wall clock back an hour, then 8.5 s pass (the 10-s term less the 2-s write margin is over).
@@ -33,10 +37,45 @@ describe('lease deadline: on the monotonic clock', () => {
     expect(wall.closedBecause(), 'a deadline on the wall clock would still let writes out').toBeUndefined();
   });
 
+  it('a host suspended (its monotonic clock stopped, the wall clock ran on) closes the lease on the wall clock: whichever clock says first', () => {
+    // Prepare: both clocks injected, read before asking.
+    let monotonic = 1_000;
+    let wall = Date.UTC(2026, 11, 2);
+    const d = new LeaseDeadline(
+      'r18-suspend',
+      () => monotonic,
+      () => wall,
+    );
+    d.granted(monotonic, 10_000, wall);
+    expect(d.closedBecause()).toBeUndefined();
+
+    // Act: the host sleeps 60 s (performance.now does not advance meanwhile), then 1 s passes on both clocks.
+    wall += 60_000;
+    monotonic += 1_000;
+    wall += 1_000;
+
+    // Assess
+    expect(d.closedBecause()).toMatch(/write lease of r18-suspend was not renewed in time/);
+  });
+
+  it('both clocks running together: the lease closes at its term less the write margin, not before', () => {
+    let now = 5_000;
+    const d = new LeaseDeadline(
+      'r18-both',
+      () => now,
+      () => now + 1_000_000,
+    );
+    d.granted(now, 10_000, now + 1_000_000);
+    now += 7_999;
+    expect(d.closedBecause()).toBeUndefined();
+    now += 1;
+    expect(d.closedBecause()).toMatch(/not renewed in time/);
+  });
+
   it('a lease just taken stays closed for its quiet time (cross-Region writes too), then opens', () => {
     let now = 1_000;
     const d = new LeaseDeadline('m8-quiet', () => now);
-    d.granted(now, 10_000);
+    d.granted(now, 10_000, d.wallNow());
     d.quietFor(1_100);
     expect(d.closedBecause()).toMatch(/just taken/);
     now += 1_100;
@@ -46,7 +85,7 @@ describe('lease deadline: on the monotonic clock', () => {
   it('a lease never granted, or ended, is closed', () => {
     const d = new LeaseDeadline('m8-never');
     expect(d.closedBecause()).toMatch(/does not hold the write lease of m8-never/);
-    d.granted(d.now(), 10_000);
+    d.granted(d.now(), 10_000, d.wallNow());
     expect(d.closedBecause()).toBeUndefined();
     d.ended();
     expect(d.closedBecause()).toMatch(/does not hold/);
