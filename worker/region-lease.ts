@@ -58,6 +58,12 @@ const QUIET_MS = 1_100;
 const DEFER_MS = 3_000;
 /** A standby's long poll for the lease's end lasts at most this long (then it polls again, unless stopped). */
 const POLL_MS = 5_000;
+/**
+ * The ask before a renewal (does the earlier lease's holder serve this Region?) gets this long: a paused holder or a
+ * stalled server must not hold the renewal up (renewals come every RENEW_EVERY_MS; the gate closes TERM - MARGIN after
+ * the last one). No answer in time is "do not yield" (asked again before the next renewal).
+ */
+const YIELD_ASK_MS = 1_000;
 
 /** This process's clock for lease deadlines (ms): monotonic, never stepped by NTP or an operator (but stopped while the host sleeps). */
 const monotonicNow = () => performance.now();
@@ -245,12 +251,15 @@ export class RegionLease {
     const after = this.o.after;
     if (!after || after.held) return false;
     try {
-      const handle = this.client.workflow.getHandle(after.id);
-      if ((await handle.describe()).status.name !== 'RUNNING') return false;
-      const { holder, serves } = await handle.query(writeLeaseHolderQuery);
-      return holder !== after.holder && serves.includes(this.o.region);
+      // The API takes a wall-clock deadline; the ask's own length is what matters here.
+      return await this.client.withDeadline(Date.now() + YIELD_ASK_MS, async () => {
+        const handle = this.client.workflow.getHandle(after.id);
+        if ((await handle.describe()).status.name !== 'RUNNING') return false;
+        const { holder, serves } = await handle.query(writeLeaseHolderQuery);
+        return holder !== after.holder && serves.includes(this.o.region);
+      });
     } catch {
-      return false; // nobody to yield to now: asked again at the next renewal
+      return false; // nobody to yield to now, or no answer in time: asked again at the next renewal
     }
   }
 

@@ -6,7 +6,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import { addWriteGate, requireWriteGates, writeGateAtSend, WriteGovernor } from '../../activities/write-governor.js';
-import { LeaseDeadline } from '../../worker/region-lease.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { NativeConnection } from '@temporalio/worker';
+import { LeaseDeadline, RegionLease } from '../../worker/region-lease.js';
 import { noAnswerRetryStrategy } from '../../worker/sdk-retry.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
 
@@ -180,5 +182,73 @@ describe('write gate: a cross-Region write', () => {
     }
     // Without workers in the process (activity unit tests, the CLI), nothing is required.
     expect(await new WriteGovernor(10, 'm4-elsewhere').write(async () => ++sent)).toBe(1);
+  });
+});
+
+/**
+ * A Temporal connection that answers nothing about the earlier lease (describe and query hang, as behind a paused
+ * holder or a stalled server) until the call's deadline, where it fails as gRPC does (DEADLINE_EXCEEDED).
+ */
+function connectionWithSilentEarlierLease() {
+  const calls: string[] = [];
+  const deadline = new AsyncLocalStorage<number>();
+  const silent = (what: string) => () => {
+    calls.push(what);
+    const at = deadline.getStore();
+    return new Promise((_resolve, reject) => {
+      if (at !== undefined) setTimeout(() => reject(Object.assign(new Error('deadline exceeded'), { code: 4 })), Math.max(0, at - Date.now()));
+    });
+  };
+  const workflowService = {
+    startWorkflowExecution: async () => (calls.push('start'), { runId: 'run-1', started: true }),
+    describeWorkflowExecution: silent('describe'),
+    queryWorkflow: silent('query'),
+    updateWorkflowExecution: async () => {
+      calls.push('renew');
+      throw Object.assign(new Error('no server in this test'), { code: 14 });
+    },
+    signalWorkflowExecution: async () => (calls.push('release'), {}),
+  };
+  const connection = {
+    workflowService,
+    withDeadline: <T>(at: number | Date, fn: () => Promise<T>) => deadline.run(+at, fn),
+    withMetadata: <T>(_m: unknown, fn: () => Promise<T>) => fn(),
+    withAbortSignal: <T>(_s: unknown, fn: () => Promise<T>) => fn(),
+  };
+  return { connection: connection as unknown as NativeConnection, calls };
+}
+
+describe('write lease: asking the earlier lease before a renewal', () => {
+  it('an earlier lease whose holder does not answer never holds up this lease’s renewal: the ask gives up within a second, as "do not yield"', async () => {
+    // Prepare: this process holds the later Region's lease without the earlier one (another process's, silent).
+    vi.useFakeTimers({ now: 7_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+    const { connection, calls } = connectionWithSilentEarlierLease();
+    let stopWorker: () => void = () => undefined;
+    let state: 'RUNNING' | 'STOPPED' = 'RUNNING';
+    const earlier = { held: false, id: 'lease-earlier', holder: 'this-process-earlier' } as unknown as RegionLease;
+    const lease = new RegionLease({
+      connection,
+      namespace: 'default',
+      region: 'r18-yield',
+      taskQueuePrefix: 'r18',
+      after: earlier,
+      deferMs: 0,
+      quietMs: 0,
+      createWorker: async () => ({
+        run: () => new Promise<void>((resolve) => (stopWorker = resolve)),
+        shutdown: () => ((state = 'STOPPED'), stopWorker()),
+        getState: () => state as never,
+      }),
+    });
+
+    // Act: the first renewal is due 2 s in; the ask before it goes unanswered.
+    await vi.advanceTimersByTimeAsync(2_000 + 1_500);
+
+    // Assess: the renewal was sent (it fails here: no server), and the lease still holds.
+    expect(calls.slice(0, 3)).toEqual(['start', 'describe', 'renew']);
+    expect(lease.held).toBe(true);
+    const stopping = lease.stop();
+    await vi.advanceTimersByTimeAsync(2_000);
+    await stopping;
   });
 });
