@@ -1,7 +1,9 @@
 /**
- * The write lease's worst cases that need no Temporal: a deadline on the monotonic clock (a wall clock stepped
- * back never extends it), the gate asked again before each SDK attempt (an SDK retry after the lease closed sends
- * nothing), and a cross-Region write into a Region this process holds no lease of (refused under leases).
+ * The write lease's worst cases that need no Temporal: a deadline on whichever clock says first (a wall clock
+ * stepped back never extends it, nor does a host suspended), the ask before a renewal bounded (a silent holder of
+ * the earlier lease never holds a renewal up), the gate asked again before each SDK attempt (an SDK retry after the
+ * lease closed sends nothing), and a cross-Region write into a Region this process holds no lease of (refused under
+ * leases).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
@@ -16,7 +18,7 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('lease deadline: on the monotonic clock', () => {
+describe('lease deadline: on the monotonic and the wall clock, whichever says first', () => {
   it('a wall clock stepped back an hour does not extend the lease: it closes on time (the wall clock alone would keep it open)', () => {
     // Prepare: both clocks faked; only the wall clock (Date) is stepped.
     vi.useFakeTimers({ now: 5_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
