@@ -125,7 +125,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
   async function liftFenceStatement(arn: string, share: number): Promise<boolean> {
     const gov = writeGovernor(`${region}/policy`, share);
     const p = await gov.write(() => sm.getResourcePolicy({ SecretId: arn }));
-    if (!p.ResourcePolicy?.includes(FENCE_SID)) return false;
+    // By the parsed Sid, never a substring: a policy that names it only inside another statement is not ours to rewrite.
+    if (!p.ResourcePolicy || !hasStatement(p.ResourcePolicy, FENCE_SID)) return false;
     const rest = withoutFence(p.ResourcePolicy);
     if (rest === undefined) await gov.write(() => sm.deleteResourcePolicy({ SecretId: arn }));
     else await gov.write(() => sm.putResourcePolicy({ SecretId: arn, ResourcePolicy: rest }));

@@ -20,7 +20,7 @@ import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
 import { groupIndexOf, isCoveredByPlan, nameFilterOf } from '../domain/selection.js';
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
-import { hasDenyStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
+import { hasDenyStatement, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
 import {
   FENCE_SID,
   FENCED_ACTIONS,
@@ -193,7 +193,8 @@ export function createFailoverActivities(clients: FailoverClients) {
     const policyGov = writeGovernor(`${region}/policy`, share, mode);
     const tagGov = writeGovernor(`${region}/tagging`, share, mode);
     const p = await policyGov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
-    if (p.ResourcePolicy?.includes(FENCE_SID)) {
+    // By the parsed Sid, never a substring: a policy that names it only inside another statement stays as it is.
+    if (p.ResourcePolicy && hasStatement(p.ResourcePolicy, FENCE_SID)) {
       const rest = withoutFence(p.ResourcePolicy);
       if (rest === undefined) await policyGov.write(() => sm.deleteResourcePolicy({ SecretId: d.ARN }));
       else await policyGov.write(() => sm.putResourcePolicy({ SecretId: d.ARN, ResourcePolicy: rest }));

@@ -63,7 +63,11 @@ const keyCache = new Map<string, { key: Buffer; at: number }>();
 /**
  * HMACs of versions already read, by Region, ARN, version id and HMAC key: a version's value never changes
  * (AWS refuses a second value under a version id), so a secret read again (failback reads each side up to
- * four times) costs its describe, not a GetSecretValue per labelled version. HMACs only, never a value.
+ * four times) costs its describe and one GetSecretValue, not one per labelled version. HMACs only, never a value.
+ * An HMAC computed under a rotated-out key is never found (the key's hash is in the cache key). AWSCURRENT is
+ * read on every call, never from here: a secret whose value can no longer be decrypted (its KMS key disabled,
+ * deleted or its grant revoked since the last read) fails that read as it would uncached, instead of looking
+ * healthy; the other labelled versions (one key encrypts them all) come from here.
  */
 const VERSION_CACHE_MAX = 200_000;
 const versionCache = new Map<string, { hmac?: string; createdDate?: string }>();
@@ -167,7 +171,7 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
         if (!stages || stages.length === 0) continue;
         const v: VersionLineage = { versionId, stages: [...stages].sort() };
         const cacheKey = `${region}\u0000${d.ARN}\u0000${versionId}\u0000${keyIdOf(key)}`;
-        const known = versionCache.get(cacheKey);
+        const known = stages.includes('AWSCURRENT') ? undefined : versionCache.get(cacheKey);
         if (known) Object.assign(v, known);
         else
           try {

@@ -428,10 +428,13 @@ export const FAILBACK_FENCED_ACTIONS = [
 
 type PolicyDoc = { Version?: string; Statement?: unknown };
 const statementsOf = (doc: PolicyDoc): unknown[] => (Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : []);
+/** A statement's Sid; undefined for anything that is not a statement object (a malformed policy never throws). */
+const sidOf = (x: unknown): unknown => (typeof x === 'object' && x !== null ? (x as { Sid?: unknown }).Sid : undefined);
 const parsePolicy = (text: string | undefined): PolicyDoc => {
   if (!text) return {};
   try {
-    return JSON.parse(text) as PolicyDoc;
+    const doc: unknown = JSON.parse(text);
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as PolicyDoc) : {};
   } catch {
     return {};
   }
@@ -440,7 +443,7 @@ const parsePolicy = (text: string | undefined): PolicyDoc => {
 /** A resource policy with a deny-to-everyone statement `sid` for `actions` (other statements kept). Pure. */
 export function policyWithDeny(existing: string | undefined, sid: string, actions: readonly string[]): string {
   const doc = parsePolicy(existing);
-  const others = statementsOf(doc).filter((x) => (x as { Sid?: string }).Sid !== sid);
+  const others = statementsOf(doc).filter((x) => sidOf(x) !== sid);
   return JSON.stringify({
     Version: doc.Version ?? '2012-10-17',
     Statement: [...others, { Sid: sid, Effect: 'Deny', Principal: '*', Action: [...actions], Resource: '*' }],
@@ -450,24 +453,33 @@ export function policyWithDeny(existing: string | undefined, sid: string, action
 /** The policy without statement `sid`; undefined when nothing else is left. Pure. */
 export function policyWithout(existing: string, sid: string): string | undefined {
   const doc = parsePolicy(existing);
-  const rest = statementsOf(doc).filter((x) => (x as { Sid?: string }).Sid !== sid);
+  const rest = statementsOf(doc).filter((x) => sidOf(x) !== sid);
   return rest.length === 0 ? undefined : JSON.stringify({ ...doc, Statement: rest });
 }
 
-export const hasStatement = (policy: string | undefined, sid: string): boolean =>
-  statementsOf(parsePolicy(policy)).some((x) => (x as { Sid?: string }).Sid === sid);
+export const hasStatement = (policy: string | undefined, sid: string): boolean => statementsOf(parsePolicy(policy)).some((x) => sidOf(x) === sid);
 
 /**
  * Whether statement `sid` is still a deny to everyone of every one of `actions` (what policyWithDeny wrote). A fence
- * is judged by this, never by its tag alone: someone may have replaced or edited the policy since. Pure.
+ * is judged by this, never by its tag alone: someone may have replaced or edited the policy since. Judged on the
+ * parsed statement: Effect Deny; Principal "*" (or {"AWS":"*"}); Resource "*"; every action named (IAM action names
+ * are case-insensitive) or covered by "*" / "secretsmanager:*" (no other wildcard is trusted to cover them); and no
+ * Condition, NotPrincipal, NotAction or NotResource, each of which narrows the deny. A malformed policy is no fence. Pure.
  */
 export function hasDenyStatement(policy: string | undefined, sid: string, actions: readonly string[]): boolean {
-  const st = statementsOf(parsePolicy(policy)).find((x) => (x as { Sid?: string }).Sid === sid) as
-    { Effect?: string; Principal?: unknown; Action?: unknown; Resource?: unknown } | undefined;
-  if (!st || st.Effect !== 'Deny') return false;
-  const everyone = st.Principal === '*' || (typeof st.Principal === 'object' && st.Principal !== null && (st.Principal as { AWS?: unknown }).AWS === '*');
-  const denied = new Set(Array.isArray(st.Action) ? st.Action : [st.Action]);
-  return everyone && (st.Resource === '*' || st.Resource === undefined) && actions.every((a) => denied.has(a) || denied.has('secretsmanager:*'));
+  return statementsOf(parsePolicy(policy)).some((x) => sidOf(x) === sid && isFullDeny(x as Record<string, unknown>, actions));
+}
+
+const anyOf = (v: unknown): unknown[] => (Array.isArray(v) ? v : [v]);
+const isStar = (v: unknown): boolean => v === '*' || (Array.isArray(v) && v.includes('*'));
+function isFullDeny(st: Record<string, unknown>, actions: readonly string[]): boolean {
+  if (st.Effect !== 'Deny') return false;
+  if (['Condition', 'NotPrincipal', 'NotAction', 'NotResource'].some((k) => k in st)) return false;
+  const p = st.Principal;
+  const everyone = p === '*' || (typeof p === 'object' && p !== null && !Array.isArray(p) && isStar((p as { AWS?: unknown }).AWS));
+  const denied = new Set(anyOf(st.Action).flatMap((a) => (typeof a === 'string' ? [a.toLowerCase()] : [])));
+  const covered = denied.has('*') || denied.has('secretsmanager:*') || actions.every((a) => denied.has(a.toLowerCase()));
+  return everyone && isStar(st.Resource) && covered;
 }
 
 /**

@@ -28,8 +28,10 @@
  *   B: Y,Z) never starve a Region: B takes Z even though A holds Y, since A cannot serve Z. (A write by B's
  *   Z activities into Y is then refused by the gate and retried: give cross-Region plans' Regions to the same
  *   workers.)
- * - Deadlines are on this process's monotonic clock (performance.now): a wall clock stepped back (NTP, a
- *   resumed VM) never extends a lease. The gate is asked again before every SDK attempt goes on the wire
+ * - Deadlines are on this process's monotonic clock (performance.now) and on the wall clock both, and a lease
+ *   closes on whichever says first: a wall clock stepped back (NTP, an operator) never extends it, and neither
+ *   does a host suspended meanwhile (a VM paused or a laptop asleep: the monotonic clock stops, the wall clock
+ *   runs on, and so does the lease workflow's timer). The gate is asked again before every SDK attempt goes on the wire
  *   (write-governor.ts `writeGateAtSend`), so an SDK retry, or a process paused after the governor let a write
  *   through, sends nothing after the deadline.
  * - The lease workflow runs on its own task queue (`writeLeaseTaskQueue`): renewals never wait behind a busy
@@ -56,25 +58,37 @@ const QUIET_MS = 1_100;
 const DEFER_MS = 3_000;
 /** A standby's long poll for the lease's end lasts at most this long (then it polls again, unless stopped). */
 const POLL_MS = 5_000;
+/**
+ * The ask before a renewal (does the earlier lease's holder serve this Region?) gets this long: a paused holder or a
+ * stalled server must not hold the renewal up (renewals come every RENEW_EVERY_MS; the gate closes TERM - MARGIN after
+ * the last one). No answer in time is "do not yield" (asked again before the next renewal).
+ */
+const YIELD_ASK_MS = 1_000;
 
-/** This process's clock for lease deadlines (ms): monotonic, never stepped by NTP or an operator. */
+/** This process's clock for lease deadlines (ms): monotonic, never stepped by NTP or an operator (but stopped while the host sleeps). */
 const monotonicNow = () => performance.now();
+/** The wall clock (ms): runs on while the host sleeps (but NTP or an operator may step it). */
+const wallClockNow = () => Date.now();
 
 /**
- * When this process's hold on a lease ends, on a monotonic clock: `termMs` after a reading taken before asking
- * (so always before the lease workflow's own timer), closed WRITE_MARGIN_MS earlier still.
+ * When this process's hold on a lease ends: `termMs` after readings of both clocks taken before asking (so always
+ * before the lease workflow's own timer), on whichever clock gets there first, closed WRITE_MARGIN_MS earlier still.
  */
 export class LeaseDeadline {
   private validUntil: number | undefined;
+  private wallValidUntil: number | undefined;
   constructor(
     private readonly region: string,
     readonly now: () => number = monotonicNow,
+    readonly wallNow: () => number = wallClockNow,
   ) {}
 
   private quietUntil = 0;
 
-  granted(askedAt: number, termMs: number): void {
+  /** Granted for `termMs` from before asking: `askedAt` read from `now`, `wallAskedAt` from `wallNow`, both before the ask. */
+  granted(askedAt: number, termMs: number, wallAskedAt: number): void {
     this.validUntil = askedAt + termMs;
+    this.wallValidUntil = wallAskedAt + termMs;
   }
 
   /** Just taken: closed for `ms` more (the previous holder's last window of writes passes first; cross-Region writes included). */
@@ -84,13 +98,15 @@ export class LeaseDeadline {
 
   ended(): void {
     this.validUntil = undefined;
+    this.wallValidUntil = undefined;
   }
 
   /** Why a write may not go out under this lease now, or undefined. */
   closedBecause(): string | undefined {
-    if (this.validUntil === undefined) return `this worker process does not hold the write lease of ${this.region}`;
+    if (this.validUntil === undefined || this.wallValidUntil === undefined) return `this worker process does not hold the write lease of ${this.region}`;
     if (this.now() < this.quietUntil) return `the write lease of ${this.region} was just taken (a quiet second after the previous holder's writes)`;
-    if (this.now() >= this.validUntil - WRITE_MARGIN_MS) return `the write lease of ${this.region} was not renewed in time`;
+    if (this.now() >= this.validUntil - WRITE_MARGIN_MS || this.wallNow() >= this.wallValidUntil - WRITE_MARGIN_MS)
+      return `the write lease of ${this.region} was not renewed in time`;
     return undefined;
   }
 }
@@ -116,6 +132,8 @@ interface RegionLeaseOptions {
   deferMs?: number;
   /** The monotonic clock of the deadline (tests). */
   now?: () => number;
+  /** The wall clock of the deadline (tests). */
+  wallNow?: () => number;
 }
 
 /** This process's claim on one Region: acquire, run the Region's worker while held, renew, release. */
@@ -138,7 +156,7 @@ export class RegionLease {
     this.client = new Client({ connection: o.connection, namespace: o.namespace, dataConverter });
     this.id = writeLeaseWorkflowId(o.region, o.taskQueuePrefix);
     this.term = o.termMs ?? LEASE_TERM_MS;
-    this.deadline = new LeaseDeadline(o.region, o.now);
+    this.deadline = new LeaseDeadline(o.region, o.now, o.wallNow);
     this.removeGate = addWriteGate(o.region, () => this.deadline.closedBecause());
     this.done = this.loop();
   }
@@ -162,6 +180,7 @@ export class RegionLease {
 
   private async acquire(): Promise<boolean> {
     const asked = this.deadline.now();
+    const wallAsked = this.deadline.wallNow();
     try {
       await this.client.workflow.start<typeof writeLeaseWorkflow>('writeLeaseWorkflow', {
         workflowId: this.id,
@@ -170,7 +189,7 @@ export class RegionLease {
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
       });
-      this.deadline.granted(asked, this.term);
+      this.deadline.granted(asked, this.term, wallAsked);
       this.deadline.quietFor(this.o.quietMs ?? QUIET_MS);
       return true;
     } catch (err) {
@@ -209,9 +228,10 @@ export class RegionLease {
 
   private async renew(): Promise<boolean> {
     const asked = this.deadline.now();
+    const wallAsked = this.deadline.wallNow();
     try {
       await this.client.workflow.getHandle(this.id).executeUpdate(renewWriteLeaseUpdate, { args: [{ holder: this.holder }] });
-      this.deadline.granted(asked, this.term);
+      this.deadline.granted(asked, this.term, wallAsked);
       return true;
     } catch (err) {
       // Refused (another holder, released, expired) or Temporal unreachable: held only until the deadline.
@@ -231,12 +251,15 @@ export class RegionLease {
     const after = this.o.after;
     if (!after || after.held) return false;
     try {
-      const handle = this.client.workflow.getHandle(after.id);
-      if ((await handle.describe()).status.name !== 'RUNNING') return false;
-      const { holder, serves } = await handle.query(writeLeaseHolderQuery);
-      return holder !== after.holder && serves.includes(this.o.region);
+      // The API takes a wall-clock deadline; the ask's own length is what matters here.
+      return await this.client.withDeadline(Date.now() + YIELD_ASK_MS, async () => {
+        const handle = this.client.workflow.getHandle(after.id);
+        if ((await handle.describe()).status.name !== 'RUNNING') return false;
+        const { holder, serves } = await handle.query(writeLeaseHolderQuery);
+        return holder !== after.holder && serves.includes(this.o.region);
+      });
     } catch {
-      return false; // nobody to yield to now: asked again at the next renewal
+      return false; // nobody to yield to now, or no answer in time: asked again at the next renewal
     }
   }
 

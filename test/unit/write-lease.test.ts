@@ -1,12 +1,16 @@
 /**
- * The write lease's worst cases that need no Temporal: a deadline on the monotonic clock (a wall clock stepped
- * back never extends it), the gate asked again before each SDK attempt (an SDK retry after the lease closed sends
- * nothing), and a cross-Region write into a Region this process holds no lease of (refused under leases).
+ * The write lease's worst cases that need no Temporal: a deadline on whichever clock says first (a wall clock
+ * stepped back never extends it, nor does a host suspended), the ask before a renewal bounded (a silent holder of
+ * the earlier lease never holds a renewal up), the gate asked again before each SDK attempt (an SDK retry after the
+ * lease closed sends nothing), and a cross-Region write into a Region this process holds no lease of (refused under
+ * leases).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
 import { addWriteGate, requireWriteGates, writeGateAtSend, WriteGovernor } from '../../activities/write-governor.js';
-import { LeaseDeadline } from '../../worker/region-lease.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { NativeConnection } from '@temporalio/worker';
+import { LeaseDeadline, RegionLease } from '../../worker/region-lease.js';
 import { noAnswerRetryStrategy } from '../../worker/sdk-retry.js';
 import { createRegionClients } from '../../worker/aws-clients.js';
 
@@ -14,14 +18,18 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-describe('lease deadline: on the monotonic clock', () => {
+describe('lease deadline: on the monotonic and the wall clock, whichever says first', () => {
   it('a wall clock stepped back an hour does not extend the lease: it closes on time (the wall clock alone would keep it open)', () => {
     // Prepare: both clocks faked; only the wall clock (Date) is stepped.
     vi.useFakeTimers({ now: 5_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
     const monotonic = new LeaseDeadline('m8-test');
-    const wall = new LeaseDeadline('m8-test', () => Date.now()); // the clock the lease used before: the positive control
-    monotonic.granted(monotonic.now(), 10_000);
-    wall.granted(wall.now(), 10_000);
+    const wall = new LeaseDeadline(
+      'm8-test',
+      () => Date.now(),
+      () => Date.now(),
+    ); // the wall clock alone: the positive control
+    monotonic.granted(monotonic.now(), 10_000, monotonic.wallNow());
+    wall.granted(wall.now(), 10_000, wall.wallNow());
     expect([monotonic.closedBecause(), wall.closedBecause()]).toEqual([undefined, undefined]);
 
     // Act: NTP steps the wall clock back an hour, then 8.5 s pass (the 10-s term less the 2-s write margin is over).
@@ -33,10 +41,45 @@ describe('lease deadline: on the monotonic clock', () => {
     expect(wall.closedBecause(), 'a deadline on the wall clock would still let writes out').toBeUndefined();
   });
 
+  it('a host suspended (its monotonic clock stopped, the wall clock ran on) closes the lease on the wall clock: whichever clock says first', () => {
+    // Prepare: both clocks injected, read before asking.
+    let monotonic = 1_000;
+    let wall = Date.UTC(2026, 11, 2);
+    const d = new LeaseDeadline(
+      'r18-suspend',
+      () => monotonic,
+      () => wall,
+    );
+    d.granted(monotonic, 10_000, wall);
+    expect(d.closedBecause()).toBeUndefined();
+
+    // Act: the host sleeps 60 s (performance.now does not advance meanwhile), then 1 s passes on both clocks.
+    wall += 60_000;
+    monotonic += 1_000;
+    wall += 1_000;
+
+    // Assess
+    expect(d.closedBecause()).toMatch(/write lease of r18-suspend was not renewed in time/);
+  });
+
+  it('both clocks running together: the lease closes at its term less the write margin, not before', () => {
+    let now = 5_000;
+    const d = new LeaseDeadline(
+      'r18-both',
+      () => now,
+      () => now + 1_000_000,
+    );
+    d.granted(now, 10_000, now + 1_000_000);
+    now += 7_999;
+    expect(d.closedBecause()).toBeUndefined();
+    now += 1;
+    expect(d.closedBecause()).toMatch(/not renewed in time/);
+  });
+
   it('a lease just taken stays closed for its quiet time (cross-Region writes too), then opens', () => {
     let now = 1_000;
     const d = new LeaseDeadline('m8-quiet', () => now);
-    d.granted(now, 10_000);
+    d.granted(now, 10_000, d.wallNow());
     d.quietFor(1_100);
     expect(d.closedBecause()).toMatch(/just taken/);
     now += 1_100;
@@ -46,7 +89,7 @@ describe('lease deadline: on the monotonic clock', () => {
   it('a lease never granted, or ended, is closed', () => {
     const d = new LeaseDeadline('m8-never');
     expect(d.closedBecause()).toMatch(/does not hold the write lease of m8-never/);
-    d.granted(d.now(), 10_000);
+    d.granted(d.now(), 10_000, d.wallNow());
     expect(d.closedBecause()).toBeUndefined();
     d.ended();
     expect(d.closedBecause()).toMatch(/does not hold/);
@@ -141,5 +184,73 @@ describe('write gate: a cross-Region write', () => {
     }
     // Without workers in the process (activity unit tests, the CLI), nothing is required.
     expect(await new WriteGovernor(10, 'm4-elsewhere').write(async () => ++sent)).toBe(1);
+  });
+});
+
+/**
+ * A Temporal connection that answers nothing about the earlier lease (describe and query hang, as behind a paused
+ * holder or a stalled server) until the call's deadline, where it fails as gRPC does (DEADLINE_EXCEEDED).
+ */
+function connectionWithSilentEarlierLease() {
+  const calls: string[] = [];
+  const deadline = new AsyncLocalStorage<number>();
+  const silent = (what: string) => () => {
+    calls.push(what);
+    const at = deadline.getStore();
+    return new Promise((_resolve, reject) => {
+      if (at !== undefined) setTimeout(() => reject(Object.assign(new Error('deadline exceeded'), { code: 4 })), Math.max(0, at - Date.now()));
+    });
+  };
+  const workflowService = {
+    startWorkflowExecution: async () => (calls.push('start'), { runId: 'run-1', started: true }),
+    describeWorkflowExecution: silent('describe'),
+    queryWorkflow: silent('query'),
+    updateWorkflowExecution: async () => {
+      calls.push('renew');
+      throw Object.assign(new Error('no server in this test'), { code: 14 });
+    },
+    signalWorkflowExecution: async () => (calls.push('release'), {}),
+  };
+  const connection = {
+    workflowService,
+    withDeadline: <T>(at: number | Date, fn: () => Promise<T>) => deadline.run(+at, fn),
+    withMetadata: <T>(_m: unknown, fn: () => Promise<T>) => fn(),
+    withAbortSignal: <T>(_s: unknown, fn: () => Promise<T>) => fn(),
+  };
+  return { connection: connection as unknown as NativeConnection, calls };
+}
+
+describe('write lease: asking the earlier lease before a renewal', () => {
+  it('an earlier lease whose holder does not answer never holds up this lease’s renewal: the ask gives up within a second, as "do not yield"', async () => {
+    // Prepare: this process holds the later Region's lease without the earlier one (another process's, silent).
+    vi.useFakeTimers({ now: 7_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+    const { connection, calls } = connectionWithSilentEarlierLease();
+    let stopWorker: () => void = () => undefined;
+    let state: 'RUNNING' | 'STOPPED' = 'RUNNING';
+    const earlier = { held: false, id: 'lease-earlier', holder: 'this-process-earlier' } as unknown as RegionLease;
+    const lease = new RegionLease({
+      connection,
+      namespace: 'default',
+      region: 'r18-yield',
+      taskQueuePrefix: 'r18',
+      after: earlier,
+      deferMs: 0,
+      quietMs: 0,
+      createWorker: async () => ({
+        run: () => new Promise<void>((resolve) => (stopWorker = resolve)),
+        shutdown: () => ((state = 'STOPPED'), stopWorker()),
+        getState: () => state as never,
+      }),
+    });
+
+    // Act: the first renewal is due 2 s in; the ask before it goes unanswered.
+    await vi.advanceTimersByTimeAsync(2_000 + 1_500);
+
+    // Assess: the renewal was sent (it fails here: no server), and the lease still holds.
+    expect(calls.slice(0, 3)).toEqual(['start', 'describe', 'renew']);
+    expect(lease.held).toBe(true);
+    const stopping = lease.stop();
+    await vi.advanceTimersByTimeAsync(2_000);
+    await stopping;
   });
 });
