@@ -32,18 +32,24 @@ const toJson = (p: Payload): JsonPayload => ({
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
+/** The body as text; over MAX_BODY_BYTES it stops buffering and rejects with status 413 (the rest is drained, not kept). */
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
       size += c.length;
+      if (over) return;
       if (size > MAX_BODY_BYTES) {
+        over = true;
+        chunks.length = 0;
         reject(Object.assign(new Error(`request body over ${MAX_BODY_BYTES} bytes`), { status: 413 }));
-        req.destroy();
       } else chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (!over) resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -51,7 +57,8 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function startCodecServer(o: { port: number; origins: string[] }): Promise<CodecServer> {
   const codec = new GzipPayloadCodec();
   const send = (res: ServerResponse, status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
+    // A refused body is not read on: the connection closes once the answer is out.
+    res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) });
     res.end(JSON.stringify(body));
   };
   const server: Server = createServer((req, res) => {
@@ -60,11 +67,16 @@ export async function startCodecServer(o: { port: number; origins: string[] }): 
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('access-control-allow-headers', 'content-type, x-namespace, authorization');
       res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
+      // The Web UI's "include cross-origin credentials" setting fetches with credentials: allowed for these origins only.
+      res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('vary', 'origin');
     }
-    const path = (req.url ?? '/').split('?')[0]!.replace(/^\/[^/]+(?=\/(?:decode|encode)$)/, ''); // `/{namespace}/decode` too
+    const rawPath = (req.url ?? '/').split('?')[0]!;
+    // The last segment decides (the protocol): `/decode`, `/{namespace}/decode`, `//decode` from an endpoint ending in `/`.
+    const last = /\/(decode|encode)$/.exec(rawPath)?.[1];
+    const path = last ? `/${last}` : rawPath;
     if (req.method === 'OPTIONS') return void res.writeHead(origin && o.origins.includes(origin) ? 204 : 403).end();
-    if (path !== '/decode' && path !== '/encode') return send(res, 404, { error: `unknown path ${path}: POST /decode or /encode` });
+    if (!last) return send(res, 404, { error: `unknown path ${rawPath}: POST /decode or /encode` });
     if (req.method !== 'POST') return send(res, 405, { error: `${req.method} ${path}: only POST` });
     if (origin && !o.origins.includes(origin)) return send(res, 403, { error: `origin ${origin} is not allowed: start the server with --origin ${origin}` });
     readBody(req)

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { LabClient } from '../../lab/client.js';
+import { readablePayloadText } from '../../worker/payload-codec.js';
 
 export interface LeakScan {
   values: number;
@@ -30,14 +31,11 @@ function filesUnder(dir: string): string[] {
 }
 
 /**
- * JSON of a history with every payload readable: payload data are bytes, carried as base64 in the
- * history's JSON form, so a plain JSON.stringify would hide every value from the scan.
+ * JSON of a history with every payload readable: payload data are bytes, carried as base64 in the history's JSON
+ * form (and gzip-compressed from 4 KiB on), so a plain JSON.stringify would hide every value from the scan.
  */
 function readable(history: unknown): string {
-  return JSON.stringify(history).replace(
-    /"data":"([A-Za-z0-9+/]*={0,2})"/g,
-    (_m, b64: string) => `"data":${JSON.stringify(Buffer.from(b64, 'base64').toString('utf8'))}`,
-  );
+  return readablePayloadText(JSON.stringify(history));
 }
 
 export async function scanForLeaks(

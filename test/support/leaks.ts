@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import proto from '@temporalio/proto';
+import { readablePayloadText } from '../../worker/payload-codec.js';
 import type { Harness } from './integration.js';
 
 /**
@@ -27,17 +28,9 @@ export function historyText(history: unknown): string {
   return decodePayloadData(JSON.stringify(history));
 }
 
-/**
- * Replaces every `"data":"<base64>"` by the decoded text (JSON-escaped, so the result stays JSON). A payload
- * stored compressed (worker/payload-codec.ts: gzip of the protobuf-encoded payload) is unzipped first, so the
- * original payload's JSON is in the text as it was written.
- */
+/** Replaces every `"data":"<base64>"` by the decoded text, unzipped first when compressed (worker/payload-codec.ts). */
 export function decodePayloadData(json: string): string {
-  return json.replace(/"data":"([A-Za-z0-9+/]*={0,2})"/g, (_m, b64: string) => {
-    const bytes = Buffer.from(b64, 'base64');
-    const plain = bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes;
-    return `"data":${JSON.stringify(plain.toString('utf8'))}`;
-  });
+  return readablePayloadText(json);
 }
 
 /** The JSON value of a payload as a history stores it: unzipped first when the codec compressed it. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { startCodecServer, type CodecServer } from '../../cli/codec-server.js';
+import { MAX_BODY_BYTES, startCodecServer, type CodecServer } from '../../cli/codec-server.js';
 import { GZIP_ENCODING, GzipPayloadCodec } from '../../worker/payload-codec.js';
 
 const UI = 'http://localhost:8233';
@@ -48,5 +48,16 @@ describe('codec-server (the Temporal Codec Server protocol for the compressed pa
     const preflight = await fetch(`${server.url}/decode`, { method: 'OPTIONS', headers: { origin: UI } });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/x-namespace/);
+  });
+
+  it('the last path segment decides (an endpoint configured with a trailing slash still decodes); an oversized body gets 413', async () => {
+    const ok = await post('//decode', { payloads: [] }, { origin: UI });
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('access-control-allow-credentials')).toBe('true');
+    const huge = await fetch(`${server.url}/decode`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(MAX_BODY_BYTES + 1) });
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { error: string }).error).toMatch(/request body over/);
+    // The server still answers afterwards.
+    expect((await post('/encode', { payloads: [] })).status).toBe(200);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { COMPRESS_FROM_BYTES, GZIP_ENCODING, GzipPayloadCodec } from '../../worker/payload-codec.js';
+import { gzipSync } from 'node:zlib';
+import { COMPRESS_FROM_BYTES, compressionFromEnv, GZIP_ENCODING, GzipPayloadCodec, MAX_DECODED_BYTES } from '../../worker/payload-codec.js';
 import { decodePayloadData, payloadJson } from '../support/leaks.js';
 
 const codec = new GzipPayloadCodec();
@@ -57,5 +58,31 @@ describe('GzipPayloadCodec (issue 18, target 2)', () => {
     expect(json).not.toContain(marker);
     expect(decodePayloadData(json)).toContain(marker);
     expect(payloadJson(out!.data)).toEqual(value);
+  });
+
+  it('compresses from exactly COMPRESS_FROM_BYTES of data on, not one byte before', async () => {
+    const sized = (n: number) => ({ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from(`"${'a'.repeat(n - 2)}"`) });
+    const [below, at] = await codec.encode([sized(COMPRESS_FROM_BYTES - 1), sized(COMPRESS_FROM_BYTES)]);
+    expect(enc(below!)).toBe('json/plain');
+    expect(enc(at!)).toBe(GZIP_ENCODING);
+  });
+
+  it('SECRETS_DR_COMPRESS_PAYLOADS=0 decodes but writes nothing compressed (the first step of a rolling upgrade); a bad value names the variable', async () => {
+    expect(compressionFromEnv({})).toBe(true);
+    expect(compressionFromEnv({ SECRETS_DR_COMPRESS_PAYLOADS: '1' })).toBe(true);
+    expect(compressionFromEnv({ SECRETS_DR_COMPRESS_PAYLOADS: '0' })).toBe(false);
+    expect(() => compressionFromEnv({ SECRETS_DR_COMPRESS_PAYLOADS: 'yes' })).toThrow(/SECRETS_DR_COMPRESS_PAYLOADS="yes": expected 1 .* or 0/);
+    const decodeOnly = new GzipPayloadCodec(Number.POSITIVE_INFINITY);
+    const big = defaultPayloadConverter.toPayload(outcomes(1000));
+    const [kept] = await decodeOnly.encode([big]);
+    expect(kept).toBe(big);
+    const [packed] = await codec.encode([big]);
+    expect(defaultPayloadConverter.fromPayload((await decodeOnly.decode([packed!]))[0]!)).toEqual(outcomes(1000));
+  });
+
+  it('refuses a payload that unzips past MAX_DECODED_BYTES (a zip bomb), and an empty one, with a clear error', async () => {
+    const bomb = gzipSync(Buffer.alloc(MAX_DECODED_BYTES + 1024));
+    await expect(codec.decode([{ metadata: { encoding: Buffer.from(GZIP_ENCODING) }, data: bomb }])).rejects.toThrow(/could not be decoded \(at most/);
+    await expect(codec.decode([{ metadata: { encoding: Buffer.from(GZIP_ENCODING) }, data: new Uint8Array() }])).rejects.toThrow(/has no data/);
   });
 });
