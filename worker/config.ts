@@ -42,6 +42,10 @@ const EnvSchema = z.object({
   SECRETS_DR_REGIONS: RegionListText,
   /** Per-request timeout of AWS calls, ms: a hung Region must not hold an activity for minutes. */
   SECRETS_DR_AWS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** `0`: decode compressed Temporal payloads but write none (a rolling upgrade; worker/payload-codec.ts). */
+  SECRETS_DR_COMPRESS_PAYLOADS: z
+    .enum(['0', '1'], { error: 'expected 1 (compress payloads of 4 KiB or more, the default) or 0 (decode only, for a rolling upgrade)' })
+    .optional(),
   /** `worker`: serve Prometheus metrics on this port (also `--metrics-port`). */
   SECRETS_DR_METRICS_PORT: z.coerce.number().int().min(1).max(65_535).optional(),
   /** `text` (default) or `json`: one JSON object per log line (worker, receiver, CLI errors). */

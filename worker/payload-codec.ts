@@ -42,12 +42,20 @@ export function compressionFromEnv(env: NodeJS.ProcessEnv = process.env): boolea
 const encodingOf = (p: Payload): string | undefined => (p.metadata?.encoding ? Buffer.from(p.metadata.encoding).toString('utf8') : undefined);
 
 export class GzipPayloadCodec implements PayloadCodec {
-  /** `threshold` Infinity: decode only (COMPRESS_ENV=0). */
-  constructor(private readonly threshold = COMPRESS_FROM_BYTES) {}
+  /**
+   * `threshold` Infinity: decode only; a function: read at the first encode (the environment is validated by
+   * worker/config.ts when a command or the worker starts, after this module is loaded).
+   */
+  constructor(private threshold: number | (() => number) = COMPRESS_FROM_BYTES) {}
+
+  private get from(): number {
+    if (typeof this.threshold === 'function') this.threshold = this.threshold();
+    return this.threshold;
+  }
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
-      if ((p.data?.length ?? 0) < this.threshold || encodingOf(p) === GZIP_ENCODING) return p;
+      if ((p.data?.length ?? 0) < this.from || encodingOf(p) === GZIP_ENCODING) return p;
       const packed = gzipSync(PayloadProto.encode(p).finish(), { level: 6 });
       return { metadata: { encoding: Buffer.from(GZIP_ENCODING) }, data: packed };
     });
@@ -69,7 +77,7 @@ export class GzipPayloadCodec implements PayloadCodec {
 
 /** The data converter every secrets-dr client and worker uses (decode always; encode unless COMPRESS_ENV=0). */
 export const dataConverter: DataConverter = {
-  payloadCodecs: [new GzipPayloadCodec(compressionFromEnv() ? COMPRESS_FROM_BYTES : Number.POSITIVE_INFINITY)],
+  payloadCodecs: [new GzipPayloadCodec(() => (compressionFromEnv() ? COMPRESS_FROM_BYTES : Number.POSITIVE_INFINITY))],
 };
 
 /**

@@ -3,6 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { gzipSync } from 'node:zlib';
 import { COMPRESS_FROM_BYTES, compressionFromEnv, GZIP_ENCODING, GzipPayloadCodec, MAX_DECODED_BYTES } from '../../worker/payload-codec.js';
 import { decodePayloadData, payloadJson } from '../support/leaks.js';
+import { loadEnv } from '../../worker/config.js';
 
 const codec = new GzipPayloadCodec();
 const enc = (p: { metadata?: Record<string, Uint8Array> | null }) => Buffer.from(p.metadata?.encoding ?? []).toString();
@@ -72,6 +73,14 @@ describe('GzipPayloadCodec (issue 18, target 2)', () => {
     expect(compressionFromEnv({ SECRETS_DR_COMPRESS_PAYLOADS: '1' })).toBe(true);
     expect(compressionFromEnv({ SECRETS_DR_COMPRESS_PAYLOADS: '0' })).toBe(false);
     expect(() => compressionFromEnv({ SECRETS_DR_COMPRESS_PAYLOADS: 'yes' })).toThrow(/SECRETS_DR_COMPRESS_PAYLOADS="yes": expected 1 .* or 0/);
+    // Where a bad value is caught first: the environment's validation when a command or the worker starts.
+    let problems: unknown;
+    try {
+      loadEnv({ SECRETS_DR_COMPRESS_PAYLOADS: 'yes' });
+    } catch (err) {
+      problems = (err as { problems?: unknown }).problems;
+    }
+    expect(JSON.stringify(problems)).toMatch(/SECRETS_DR_COMPRESS_PAYLOADS.*expected 1 .*or 0/);
     const decodeOnly = new GzipPayloadCodec(Number.POSITIVE_INFINITY);
     const big = defaultPayloadConverter.toPayload(outcomes(1000));
     const [kept] = await decodeOnly.encode([big]);
