@@ -20,7 +20,13 @@ export function decideTrigger(
   body: unknown,
   now: Date = new Date(),
 ): { answer: Exclude<TriggerOutcome, { status: 202 }> } | { hint: RecoveryHint } {
-  const parsed = InboundEvent.safeParse(body);
+  let parsed: ReturnType<typeof InboundEvent.safeParse>;
+  try {
+    parsed = InboundEvent.safeParse(body);
+  } catch (err) {
+    // zod's length checks run on any value with a `length` and throw on one that is no number ({"length":{"toString":null}}): bad input, a 400.
+    return { answer: { status: 400, error: 'not a CloudWatch alarm or AWS Health event', issues: [`(event): ${(err as Error).message}`] } };
+  }
   if (!parsed.success) {
     return {
       answer: {

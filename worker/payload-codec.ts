@@ -28,7 +28,7 @@ export const MAX_DECODED_BYTES = 64 * 1024 * 1024;
  * without the codec: deploy every Region's workers with 0 first (an older worker cannot read a compressed payload:
  * its activities would fail their attempts), then unset it.
  */
-export const COMPRESS_ENV = 'SECRETS_DR_COMPRESS_PAYLOADS';
+const COMPRESS_ENV = 'SECRETS_DR_COMPRESS_PAYLOADS';
 
 export function compressionFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
   const v = env[COMPRESS_ENV];
