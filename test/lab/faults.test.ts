@@ -115,13 +115,18 @@ describe('latency, fail-next, throttling', () => {
   });
 
   it('a burst of 100 writes in one second: about 50 succeed, the rest get ThrottlingException "Rate exceeded"', async () => {
+    const started = performance.now();
     const results = await Promise.allSettled(
       Array.from({ length: 100 }, (_, i) => c.send(new PutSecretValueCommand({ SecretId: 'f/s', SecretString: `v${i}` }))),
     );
+    const seconds = (performance.now() - started) / 1000;
     const ok = results.filter((r) => r.status === 'fulfilled').length;
     const throttled = results.filter((r) => r.status === 'rejected' && (r.reason as Error).name === 'ThrottlingException');
     expect(ok).toBeGreaterThanOrEqual(48);
-    expect(ok).toBeLessThanOrEqual(60);
+    // The bucket holds 50 and refills 50 per second: while the burst is being served (longer on a
+    // busy machine) a few more tokens arrive, never more than 50 per second of the burst's span.
+    expect(seconds).toBeLessThan(0.9);
+    expect(ok).toBeLessThanOrEqual(50 + Math.ceil(50 * seconds) + 1);
     expect(throttled.length).toBe(100 - ok);
     const e = (throttled[0] as PromiseRejectedResult).reason as Error & { $metadata: { httpStatusCode: number } };
     expect(e.message).toBe('Rate exceeded');
