@@ -75,7 +75,7 @@ export function benchPlan(name: string, prefix: string, failoverYaml: string): P
 export async function runFailover(
   stack: BenchStack,
   plan: Plan,
-): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number; stops: { firstS: number; lastS: number; count: number }; temporal: TemporalCost }> {
+): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number; stops: { firstS: number; lastS: number; count: number; perSecond: number[] }; temporal: TemporalCost }> {
   const { lab, client, prefix } = stack;
   lab.faults.setOutage(PRIMARY, 'refuse');
   const input: FailoverInput = { plan, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix };
@@ -83,10 +83,12 @@ export async function runFailover(
   // When the DR Region saw its first and last StopReplicationToReplica (the lab's counters, sampled): where the time goes.
   const calls = () => lab.counters.get(DR, 'StopReplicationToReplica').calls;
   const base = calls();
-  const stops = { firstS: Number.NaN, lastS: Number.NaN, count: 0 };
+  const stops = { firstS: Number.NaN, lastS: Number.NaN, count: 0, perSecond: [] as number[] };
   const sampler = setInterval(() => {
     const c = calls() - base;
     const t = (Date.now() - startedAtMs) / 1_000;
+    // Cumulative count at each whole second; differenced below into calls per second.
+    stops.perSecond[Math.floor(t)] = c;
     if (c > 0 && Number.isNaN(stops.firstS)) stops.firstS = t;
     if (c > stops.count) Object.assign(stops, { lastS: t, count: c });
   }, 50);
@@ -97,6 +99,12 @@ export async function runFailover(
       args: [input],
     })
     .finally(() => clearInterval(sampler));
+  let before = 0;
+  stops.perSecond = Array.from(stops.perSecond, (c = before) => {
+    const k = c - before;
+    before = c;
+    return k;
+  });
   const wallS = (Date.now() - startedAtMs) / 1_000;
   await client.workflow
     .getHandle(fenceWorkflowId(plan.name, PRIMARY))

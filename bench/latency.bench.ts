@@ -41,6 +41,20 @@ interface Point {
   };
 }
 
+/** min / median / max of the calls per second, leaving out the seconds before the first and after the last call. */
+function steadyRates(perSecond: number[]): string {
+  const first = perSecond.findIndex((k) => k > 0);
+  const last = perSecond.findLastIndex((k) => k > 0);
+  const full = [...perSecond.slice(first + 1, last)].sort((a, b) => a - b);
+  if (full.length === 0) return 'too short to tell';
+  const low = perSecond
+    .map((k, t) => [t, k] as const)
+    .slice(first + 1, last)
+    .filter(([, k]) => k < full[Math.floor(full.length / 2)]! / 2)
+    .map(([t, k]) => `${t} s: ${k}`);
+  return `min ${full[0]}, median ${full[Math.floor(full.length / 2)]}, max ${full.at(-1)} over ${full.length} s${low.length ? `; below half the median at ${low.join(', ')}` : ''}`;
+}
+
 async function main(): Promise<void> {
   const n = arg('n', 2_000);
   const baselineN = Math.min(n, arg('baseline-n', 100));
@@ -64,7 +78,7 @@ async function main(): Promise<void> {
       const { report, wallS, stops } = await runFailover(stack, benchPlan(name, `bench/${name}/`, `  writeQuotaShare: ${SHARE}\n`));
       setBenchLatency(lab, latency, jitter); // runFailover cleared the primary's faults
       log(
-        `${latency} ms: failover ${wallS.toFixed(1)} s (StopReplicationToReplica from ${stops.firstS.toFixed(1)} s to ${stops.lastS.toFixed(1)} s, last promotion at ${((report.rtoMs ?? 0) / 1_000).toFixed(1)} s) → ratio ${(wallS / bound).toFixed(3)}`,
+        `${latency} ms: failover ${wallS.toFixed(1)} s (StopReplicationToReplica from ${stops.firstS.toFixed(1)} s to ${stops.lastS.toFixed(1)} s, last promotion at ${((report.rtoMs ?? 0) / 1_000).toFixed(1)} s) → ratio ${(wallS / bound).toFixed(3)}; StopReplicationToReplica per second between the first and last full second: ${steadyRates(stops.perSecond)}`,
       );
 
       await sleep(1_100); // a fresh second of the write bucket

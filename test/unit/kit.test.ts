@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, setup } from 'xstate';
 import { MachineDriver, runMachine } from '../../workflows/kit/run-machine.js';
-import { chunk, runBatches, type ControlState, type Wait } from '../../workflows/kit/batch-loop.js';
+import { chunk, runBatches, staggeredChunk, type ControlState, type Wait } from '../../workflows/kit/batch-loop.js';
 import { ApprovalGate, decisionEvent } from '../../workflows/kit/approval-gate.js';
 
 /** Outside a workflow: wait by polling the event loop (stands in for Temporal's `condition`). */
@@ -145,6 +145,38 @@ describe('runBatches: the pausable, cancellable batch loop', () => {
   it('a loop without skip ignores cancel (it must finish what it started)', async () => {
     const out = await runBatches({ batches: [0, 1], inFlight: 1, control: () => ({ paused: false, cancelRequested: true }), run: async (b) => b }, poll);
     expect(out).toEqual([0, 1]);
+  });
+});
+
+describe('staggeredChunk: two batches in flight never end together', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+
+  it('keeps every item once and in order; the first slice is half a batch when there are more than two', () => {
+    for (const n of [0, 1, 99, 100, 150, 200, 201, 250, 999, 1_000]) {
+      const slices = staggeredChunk(names(n), 100);
+      expect(slices.flat()).toEqual(names(n));
+      expect(slices.every((s) => s.length > 0 && s.length <= 100)).toBe(true);
+      if (n > 200) expect(slices[0]).toHaveLength(50);
+      else expect(slices).toEqual(chunk(names(n), 100));
+    }
+    expect(staggeredChunk(names(1_000), 100).map((s) => s.length)).toEqual([50, 100, 100, 100, 100, 100, 100, 100, 100, 100, 50]);
+  });
+
+  it('two lanes at the same pace: a batch ends only when the other lane is half a batch away from its own end (even slices end together)', () => {
+    // Each lane takes the next slice when its current one ends; both process one item per tick.
+    const endTimes = (slices: string[][]) => {
+      const lanes = [0, 0];
+      const ends: number[][] = [[], []];
+      for (const s of slices) {
+        const lane = lanes[0]! <= lanes[1]! ? 0 : 1;
+        lanes[lane]! += s.length;
+        ends[lane]!.push(lanes[lane]!);
+      }
+      return ends;
+    };
+    const closest = (ends: number[][]) => Math.min(...ends[0]!.slice(0, -1).flatMap((a) => ends[1]!.slice(0, -1).map((b) => Math.abs(a - b))));
+    expect(closest(endTimes(chunk(names(1_000), 100)))).toBe(0);
+    expect(closest(endTimes(staggeredChunk(names(1_000), 100)))).toBe(50);
   });
 });
 

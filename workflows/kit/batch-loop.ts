@@ -57,3 +57,16 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
 }
+
+/**
+ * Slices of `size` for two batches in flight, the first one half as long when there are more than two: the two
+ * running batches then end half a batch apart, never together. Batches that start together run at the same
+ * (governed) pace and reach their tails together, and a batch's tail (its last secrets' read-back, lineage and tag,
+ * then the next batch's start and first reads) sends no write: with every running batch there at once, the Region's
+ * writes stopped for up to 2 s at 300 ms of latency, about every 400 secrets.
+ */
+export function staggeredChunk<T>(items: readonly T[], size: number): T[][] {
+  if (items.length <= 2 * size) return chunk(items, size);
+  const half = Math.ceil(size / 2);
+  return [items.slice(0, half), ...chunk(items.slice(half), size)];
+}
