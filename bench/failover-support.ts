@@ -75,7 +75,13 @@ export function benchPlan(name: string, prefix: string, failoverYaml: string): P
 export async function runFailover(
   stack: BenchStack,
   plan: Plan,
-): Promise<{ report: FailoverReport; wallS: number; startedAtMs: number; stops: { firstS: number; lastS: number; count: number; perSecond: number[] }; temporal: TemporalCost }> {
+): Promise<{
+  report: FailoverReport;
+  wallS: number;
+  startedAtMs: number;
+  stops: { firstS: number; lastS: number; count: number; perSecond: number[] };
+  temporal: TemporalCost;
+}> {
   const { lab, client, prefix } = stack;
   lab.faults.setOutage(PRIMARY, 'refuse');
   const input: FailoverInput = { plan, to: DR, mode: 'unplanned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix };
