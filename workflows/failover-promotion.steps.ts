@@ -3,19 +3,17 @@
  * first, two chunks at a time, through the one batch loop that honours pause and cancel), lifting
  * the fence of what was not promoted (planned), and verification by re-reading the DR Region.
  */
-import { patched, startChild } from '@temporalio/workflow';
+import { startChild } from '@temporalio/workflow';
 import { countOutcomes, needsAttention, recordedRotations, type SecretOutcome } from '../domain/failover.js';
 import { failoverWorkflowId, workflowTaskQueue } from '../domain/ids.js';
 import type { FailoverEvent } from './machines/failover.machine.js';
 import type { FailoverRun } from './failover.run.js';
 import { CANCELLED_BEFORE_PROMOTION, CHUNK_SIZE, failoverChunkWorkflow } from './failover-chunk.workflow.js';
-import { chunk, runBatches, staggeredChunk, type ControlState } from './kit/batch-loop.js';
+import { chunk, runBatches, type ControlState } from './kit/batch-loop.js';
 import { tellNewChild } from './kit/control.js';
 import { failureMessage } from './kit/failures.js';
 
 const CHUNKS_IN_FLIGHT = 2;
-/** Failovers started before this marker split a group into even chunks (replayed as they ran). */
-const STAGGERED_CHUNKS_PATCH = 'failover-staggered-chunks';
 
 /** What is already settled at preflight: standalone from an earlier run, or skipped (not ours, rotation in flight). */
 function settledAtPreflight(run: FailoverRun): SecretOutcome[] {
@@ -79,11 +77,9 @@ export async function promote(run: FailoverRun, control: () => ControlState): Pr
   run.outcomes.push(...settledAtPreflight(run));
   run.liveBase = countOutcomes(run.outcomes);
   let k = 0;
-  // Two chunks in flight end half a chunk apart (staggeredChunk), so a chunk's end and the next one's start never idle the Region's writes.
-  const split = patched(STAGGERED_CHUNKS_PATCH) ? staggeredChunk : chunk;
   // Group order: a group's chunks run only after the previous group finished.
   for (const g of [...new Set(run.toPromote().map((i) => i.group))].sort((a, b) => a - b)) {
-    const chunks = split(
+    const chunks = chunk(
       run
         .toPromote()
         .filter((i) => i.group === g)
