@@ -17,9 +17,12 @@
  * bucket that refilled during a pause could otherwise send a second's worth on top of the next
  * second's). AWS counts arrivals, which we cannot see, and the time from taking a token to the request
  * on the wire varies by tens of ms on a busy host: so a write holds its slot in the log while in flight,
- * and from its answer on counts as having arrived at `answer − fastest round trip seen` (the latest it
+ * and from its answer on counts as having arrived at `answer − fastest recent round trip` (the latest it
  * can have arrived, if the fastest round trip was all network; before TRUSTED_ANSWERS answers, at its
- * answer); the slot frees a window after that.
+ * answer); the slot frees a window after that. "Recent" is the last RECENT_ANSWERS answers, more than any
+ * slot still in the log: a lifetime minimum would keep the 20 ms of a quiet hour when an incident has
+ * raised every round trip to 300 ms, and hold each write's slot ~280 ms longer than the network explains
+ * (a fifth of the rate).
  *
  * One governor per Region per process, and one process writing per Region at a time: the Region's
  * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
@@ -46,6 +49,11 @@ export const RECOVERY_MS = 10_000;
 export const WINDOW_MS = 1_025;
 /** Answers before the fastest round trip seen is trusted (see WriteGovernor.arrivedBy). */
 export const TRUSTED_ANSWERS = 20;
+/**
+ * The fastest round trip is taken over this many latest answers: more than the log can hold (⌊rate⌋ ≤ 50 in a
+ * window, plus those in flight), so every slot still in the log was answered within them.
+ */
+export const RECENT_ANSWERS = 128;
 /**
  * `writeQuotaShare: auto` (additive increase): after a throttle the rate climbs back by this share of the cap
  * per second, not in RECOVERY_MS: at a 45/s cap, +0.45/s each second, so the probe above what the applications
@@ -96,8 +104,9 @@ export class WriteGovernor {
   private queue: Array<(slot: Slot) => void> = [];
   /** Writes of the last WINDOW_MS and those in flight (`at` = Infinity until answered). */
   private slots: Slot[] = [];
-  /** Fastest round trip seen (ms), and how many answers it is the fastest of. */
+  /** Fastest of the last RECENT_ANSWERS round trips (ms), those round trips (a ring), and how many answers in all. */
   private fastestMs = Infinity;
+  private readonly recentMs: number[] = [];
   private answers = 0;
   private timer: NodeJS.Timeout | undefined;
   private readonly tries: number;
@@ -152,9 +161,9 @@ export class WriteGovernor {
   }
 
   /**
-   * The latest a write can have arrived: its answer less the fastest round trip seen (then all network), judged
-   * now, as the fastest only gets faster; before TRUSTED_ANSWERS answers (cold connections are slow to
-   * open, the fastest is not known yet) its answer itself.
+   * The latest a write can have arrived: its answer less the fastest recent round trip (then all network), judged
+   * now; before TRUSTED_ANSWERS answers (cold connections are slow to open, the fastest is not known yet) its
+   * answer itself.
    */
   private arrivedBy(s: Slot): number {
     return Math.max(s.sentAt, s.answeredAt - (this.answers >= TRUSTED_ANSWERS ? this.fastestMs : 0));
@@ -167,10 +176,13 @@ export class WriteGovernor {
     return Math.min(...this.slots.map((s) => this.arrivedBy(s))) + WINDOW_MS - now;
   }
 
-  /** The write of `slot` was answered at `now`. */
-  private answered(slot: Slot, now: number): void {
-    this.fastestMs = Math.min(this.fastestMs, now - slot.sentAt);
-    this.answers++;
+  /** The write of `slot` was answered at `now` (`roundTrip` false: refused before the wire, its time says nothing of the network). */
+  private answered(slot: Slot, now: number, roundTrip = true): void {
+    if (roundTrip) {
+      this.recentMs[this.answers % RECENT_ANSWERS] = now - slot.sentAt;
+      this.fastestMs = Math.min(...this.recentMs);
+      this.answers++;
+    }
     slot.answeredAt = now;
     if (this.queue.length === 0) return;
     clearTimeout(this.timer);
@@ -238,9 +250,11 @@ export class WriteGovernor {
         this.stats.writes++;
         return out;
       } catch (err) {
-        this.answered(slot, Date.now());
-        // The gate refused an SDK attempt (writeGateAtSend): no throttle (its class says "throttled" for the activities).
-        if (err instanceof ApplicationFailure && err.type === ErrorType.WriteLeaseLost) throw err;
+        // The gate refused an SDK attempt (writeGateAtSend): no throttle (its class says "throttled" for the activities),
+        // and no round trip (nothing reached the wire, or an earlier attempt's answer is not this one's).
+        const leaseLost = err instanceof ApplicationFailure && err.type === ErrorType.WriteLeaseLost;
+        this.answered(slot, Date.now(), !leaseLost);
+        if (leaseLost) throw err;
         if (!isThrottling(err)) throw err;
         this.onThrottle();
         if (tried >= this.tries) throw throttledFailure(err, this.key, tried);

@@ -11,6 +11,7 @@ import {
   AUTO_INCREASE_PER_S,
   backoffMs,
   RECOVERY_MS,
+  RECENT_ANSWERS,
   addWriteGate,
   THROTTLED_TRIES,
   TRUSTED_ANSWERS,
@@ -105,6 +106,56 @@ describe('token bucket and share', () => {
     await vi.runAllTimersAsync();
     await Promise.all(last);
     expect(sentAt.map((t) => t - t0)).toEqual([sentAt[0]! - t0, sentAt[0]! - t0 + 500, sentAt[0]! - t0 + 2_000 + WINDOW_MS - 10]);
+  });
+
+  it('the fastest round trip is the recent one: once round trips have risen (an incident), a slot is held for the new network time, not the old', async () => {
+    const g = new WriteGovernor(2);
+    const sentAt: number[] = [];
+    const slow = (ms: number) => () => {
+      sentAt.push(Date.now());
+      return new Promise<void>((r) => setTimeout(r, ms));
+    };
+    // A quiet hour: 10 ms round trips. Then the incident: RECENT_ANSWERS round trips of 300 ms.
+    for (const [count, ms] of [
+      [TRUSTED_ANSWERS, 10],
+      [RECENT_ANSWERS, 300],
+    ] as const) {
+      const phase = Array.from({ length: count }, () => g.write(slow(ms)));
+      await vi.runAllTimersAsync();
+      await Promise.all(phase);
+    }
+    sentAt.length = 0;
+    // Two slow writes fill the log (rate 2); the third goes a window after the first counts as arrived: its answer less
+    // 300 ms (a lifetime minimum would say 10 ms, and send it 290 ms later than the network explains).
+    const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
+    await vi.runAllTimersAsync();
+    await Promise.all(last);
+    expect(sentAt[2]! - sentAt[0]!).toBe(2_000 + WINDOW_MS - 300);
+  });
+
+  it('a write the gate refused at the send (WriteLeaseLost before the wire) is no round trip: the fastest one stays what the network showed', async () => {
+    const g = new WriteGovernor(2);
+    const sentAt: number[] = [];
+    const slow = (ms: number) => () => {
+      sentAt.push(Date.now());
+      return new Promise<void>((r) => setTimeout(r, ms));
+    };
+    const warm = Array.from({ length: TRUSTED_ANSWERS }, () => g.write(slow(100)));
+    await vi.runAllTimersAsync();
+    await Promise.all(warm);
+    const refused = g
+      .write(async () => {
+        throw ApplicationFailure.create({ type: ErrorType.WriteLeaseLost, message: 'lease closed (checked at the SDK attempt)' });
+      })
+      .catch((e: unknown) => e);
+    await vi.runAllTimersAsync();
+    expect(await refused).toMatchObject({ type: ErrorType.WriteLeaseLost });
+    sentAt.length = 0;
+    const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
+    await vi.runAllTimersAsync();
+    await Promise.all(last);
+    // Counted as a 0-ms round trip, the refusal would have held the slot until the answer itself (+ 100 ms).
+    expect(sentAt[2]! - sentAt[0]!).toBe(2_000 + WINDOW_MS - 100);
   });
 
   it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
