@@ -221,7 +221,8 @@ export async function startTemporalDevServer(opts: { home: string; detached: boo
   if (opts.dbFile) args.push('--db-filename', opts.dbFile);
   const p = spawnLogged('temporal', cli, args, join(opts.home, 'logs'), process.env, opts.detached);
   if (!opts.detached) {
-    // A foreground server dies with us, however we exit (even on a crash or a closed stdout pipe).
+    // A foreground server dies with us on every exit Node runs 'exit' handlers for (an end, process.exit, a crash, a
+    // closed stdout pipe); a signal's default action runs none: the CLI's commands and the benchmarks catch SIGTERM/SIGINT and close.
     const kill = () => {
       try {
         p.child.kill('SIGKILL');
