@@ -25,6 +25,8 @@ const QUICK: Record<string, string[]> = {
   'apps-share.bench.js': ['--n', '300'],
   'latency.bench.js': ['--n', '300', '--baseline-n', '20'],
   'tier0.bench.js': ['--n', '500'],
+  // Without an --n the fleet bench runs its 100,000 (about two hours): quick must never fall back to a default N.
+  'fleet-100k.bench.js': ['--n', '500'],
 };
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,6 +40,8 @@ const benches = [
 ];
 const failed: string[] = [];
 const started = Date.now();
+const unsized = quick ? benches.filter((f) => !QUICK[f]) : [];
+if (unsized.length) throw new Error(`--quick: no small N for ${unsized.join(', ')} (add it to QUICK in bench/run.ts)`);
 for (const file of benches) {
   const args = [...(quick ? (QUICK[file] ?? []) : []), ...passed];
   process.stdout.write(`\n== ${file.replace(/\.js$/, '')} ${args.join(' ')}\n`);
