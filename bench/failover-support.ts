@@ -105,12 +105,13 @@ export async function runFailover(
       args: [input],
     })
     .finally(() => clearInterval(sampler));
-  let before = 0;
-  stops.perSecond = Array.from(stops.perSecond, (c = before) => {
-    const k = c - before;
+  // A second the sampler skipped (a late timer) holds the count before it: no calls then.
+  const cumulative = Array.from(stops.perSecond);
+  for (let t = 0, before = 0; t < cumulative.length; t++) {
+    const c = cumulative[t] ?? before;
+    stops.perSecond[t] = c - before;
     before = c;
-    return k;
-  });
+  }
   const wallS = (Date.now() - startedAtMs) / 1_000;
   await client.workflow
     .getHandle(fenceWorkflowId(plan.name, PRIMARY))

@@ -45,14 +45,12 @@ interface Point {
 function steadyRates(perSecond: number[]): string {
   const first = perSecond.findIndex((k) => k > 0);
   const last = perSecond.findLastIndex((k) => k > 0);
-  const full = [...perSecond.slice(first + 1, last)].sort((a, b) => a - b);
-  if (full.length === 0) return 'too short to tell';
-  const low = perSecond
-    .map((k, t) => [t, k] as const)
-    .slice(first + 1, last)
-    .filter(([, k]) => k < full[Math.floor(full.length / 2)]! / 2)
-    .map(([t, k]) => `${t} s: ${k}`);
-  return `min ${full[0]}, median ${full[Math.floor(full.length / 2)]}, max ${full.at(-1)} over ${full.length} s${low.length ? `; below half the median at ${low.join(', ')}` : ''}`;
+  const steady = perSecond.map((k, t) => ({ t, k })).slice(first + 1, last);
+  if (steady.length === 0) return 'too short to tell';
+  const sorted = steady.map((s) => s.k).sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const low = steady.filter((s) => s.k < median / 2).map((s) => `${s.t} s: ${s.k}`);
+  return `min ${sorted[0]}, median ${median}, max ${sorted.at(-1)} over ${sorted.length} s${low.length ? `; below half the median at ${low.join(', ')}` : ''}`;
 }
 
 async function main(): Promise<void> {

@@ -36,6 +36,33 @@ function fakeWrite(throttled: number) {
   };
 }
 
+/**
+ * A governor at 2/s whose writes take `ms` each, and the time each was sent: `run(count, ms)` sends and awaits them;
+ * `windowGap()` fills the log with two 2-s writes and returns how long after the first the third one went (a window
+ * after the first counts as arrived: its answer less the fastest recent round trip).
+ */
+function twoPerSecond() {
+  const g = new WriteGovernor(2);
+  const sentAt: number[] = [];
+  const slow = (ms: number) => () => {
+    sentAt.push(Date.now());
+    return new Promise<void>((r) => setTimeout(r, ms));
+  };
+  const settle = async <T>(writes: Promise<T>[]) => {
+    await vi.runAllTimersAsync();
+    return Promise.all(writes);
+  };
+  return {
+    g,
+    run: (count: number, ms: number) => settle(Array.from({ length: count }, () => g.write(slow(ms)))),
+    windowGap: async () => {
+      sentAt.length = 0;
+      await settle([g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))]);
+      return sentAt[2]! - sentAt[0]!;
+    },
+  };
+}
+
 beforeEach(() => {
   vi.useFakeTimers({ now: 1_000_000 });
 });
@@ -109,40 +136,18 @@ describe('token bucket and share', () => {
   });
 
   it('the fastest round trip is the recent one: once round trips have risen (an incident), a slot is held for the new network time, not the old', async () => {
-    const g = new WriteGovernor(2);
-    const sentAt: number[] = [];
-    const slow = (ms: number) => () => {
-      sentAt.push(Date.now());
-      return new Promise<void>((r) => setTimeout(r, ms));
-    };
+    const { run, windowGap } = twoPerSecond();
     // A quiet hour: 10 ms round trips. Then the incident: RECENT_ANSWERS round trips of 300 ms.
-    for (const [count, ms] of [
-      [TRUSTED_ANSWERS, 10],
-      [RECENT_ANSWERS, 300],
-    ] as const) {
-      const phase = Array.from({ length: count }, () => g.write(slow(ms)));
-      await vi.runAllTimersAsync();
-      await Promise.all(phase);
-    }
-    sentAt.length = 0;
-    // Two slow writes fill the log (rate 2); the third goes a window after the first counts as arrived: its answer less
-    // 300 ms (a lifetime minimum would say 10 ms, and send it 290 ms later than the network explains).
-    const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
-    await vi.runAllTimersAsync();
-    await Promise.all(last);
-    expect(sentAt[2]! - sentAt[0]!).toBe(2_000 + WINDOW_MS - 300);
+    await run(TRUSTED_ANSWERS, 10);
+    await run(RECENT_ANSWERS, 300);
+    // The first write counts as arrived at its answer less 300 ms (a lifetime minimum would say 10 ms, and send the
+    // third 290 ms later than the network explains).
+    expect(await windowGap()).toBe(2_000 + WINDOW_MS - 300);
   });
 
   it('a write the gate refused at the send (WriteLeaseLost before the wire) is no round trip: the fastest one stays what the network showed', async () => {
-    const g = new WriteGovernor(2);
-    const sentAt: number[] = [];
-    const slow = (ms: number) => () => {
-      sentAt.push(Date.now());
-      return new Promise<void>((r) => setTimeout(r, ms));
-    };
-    const warm = Array.from({ length: TRUSTED_ANSWERS }, () => g.write(slow(100)));
-    await vi.runAllTimersAsync();
-    await Promise.all(warm);
+    const { g, run, windowGap } = twoPerSecond();
+    await run(TRUSTED_ANSWERS, 100);
     const refused = g
       .write(async () => {
         throw ApplicationFailure.create({ type: ErrorType.WriteLeaseLost, message: 'lease closed (checked at the SDK attempt)' });
@@ -150,12 +155,8 @@ describe('token bucket and share', () => {
       .catch((e: unknown) => e);
     await vi.runAllTimersAsync();
     expect(await refused).toMatchObject({ type: ErrorType.WriteLeaseLost });
-    sentAt.length = 0;
-    const last = [g.write(slow(2_000)), g.write(slow(2_000)), g.write(slow(10))];
-    await vi.runAllTimersAsync();
-    await Promise.all(last);
     // Counted as a 0-ms round trip, the refusal would have held the slot until the answer itself (+ 100 ms).
-    expect(sentAt[2]! - sentAt[0]!).toBe(2_000 + WINDOW_MS - 100);
+    expect(await windowGap()).toBe(2_000 + WINDOW_MS - 100);
   });
 
   it("a write goes out only while the Region's gate is open (the write lease): refused with WriteLeaseLost, nothing sent", async () => {
