@@ -1,19 +1,26 @@
 /**
- * Lab throughput benchmark: DescribeSecret through the real SDK client at high concurrency
- * against a lab with quotas and faults off. Target: >= 2,000 req/s on a 2-core machine.
+ * Lab throughput benchmark: DescribeSecret at high concurrency against a lab with quotas and faults
+ * off. Target: >= 2,000 req/s on a 2-core machine (issue 18, target 8: the lab is never the bottleneck).
  *
- *   npx tsc -p tsconfig.build.json && node dist/bench/lab-throughput.js [--seconds 5] [--concurrency 64]
+ *   npx tsc -p tsconfig.build.json && node dist/bench/lab-throughput.js [--seconds 5] [--concurrency 32] [--clients 2]
  *
  * The lab runs in a worker thread (as it would in its own process under `lab up`). The load comes
- * from `--clients` worker threads (default 2), each with its own SDK client: one SDK client costs
- * several times more CPU per call than the lab does, so with a single client the benchmark measured
- * the client, not the lab. The lab thread's event-loop utilization over the run is measured too:
- * served req/s ÷ utilization is what the lab alone could serve on its thread.
+ * from `--clients` worker threads (default 2), in two passes:
+ *   - `sdk`: each thread drives its own SDK client. One SDK call costs the client ~1.5 ms of CPU
+ *     (serialize, sign, middleware, parse), several times what the lab spends serving it, so on
+ *     2 cores this pass measures the client: it is printed, not judged.
+ *   - `wire` (the target's figure): the same threads replay, over keep-alive HTTP, the exact
+ *     requests the SDK client sent (method, path, every header including the SigV4 Authorization,
+ *     body), captured in the SDK's own middleware stack during its warm-up calls. Each answer must
+ *     be HTTP 200 with the secret's ARN in it, or it counts as failed.
+ * The lab thread's event-loop utilization over each pass is measured too: served req/s ÷ utilization
+ * is what the lab alone could serve on its thread.
  *
- * Prints `lab DescribeSecret throughput: N req/s (target >= 2000) ratio X.XX`, the lab thread's
- * utilization and capacity, and writes bench/results/lab-throughput.json.
+ * Prints `lab DescribeSecret throughput: N req/s (target >= 2000) ratio X.XX` (the wire pass), the
+ * SDK pass beside it, the lab thread's utilization and capacity, and writes
+ * bench/results/lab-throughput.json.
  */
-import { Agent } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -42,8 +49,11 @@ async function runLabThread(): Promise<void> {
   });
 }
 
+type Mode = 'sdk' | 'wire';
+
 interface ClientJob {
   role: 'client';
+  mode: Mode;
   url: string;
   ids: string[];
   seconds: number;
@@ -51,18 +61,58 @@ interface ClientJob {
   offset: number;
 }
 
-/** Worker thread: one SDK client driving `concurrency` loops of DescribeSecret until the deadline. */
+/** One request exactly as the SDK client put it on the wire (after signing). */
+interface WireRequest {
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  arn: string;
+}
+
+/**
+ * Worker thread: `concurrency` loops of DescribeSecret until the deadline, through the SDK client
+ * (`sdk`) or replaying the SDK client's own signed requests over keep-alive HTTP (`wire`).
+ */
 async function runClientThread(job: ClientJob): Promise<void> {
+  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
   const client = new SecretsManagerClient({
     region: REGION,
     endpoint: job.url,
     credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
     maxAttempts: 1,
-    requestHandler: { httpAgent: new Agent({ keepAlive: true, maxSockets: job.concurrency }) },
+    requestHandler: { httpAgent: agent },
   });
+  // The deserialize step sits next to the HTTP handler: the request it sees is the signed one.
+  const wire = new Map<string, WireRequest>();
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const req = args.request as { path: string; headers: Record<string, string>; body: string | Uint8Array };
+      const body = typeof req.body === 'string' ? req.body : Buffer.from(req.body.buffer, req.body.byteOffset, req.body.byteLength).toString('utf8');
+      const arn = (JSON.parse(body) as { SecretId: string }).SecretId;
+      wire.set(arn, { path: req.path, headers: { ...req.headers }, body, arn });
+      return next(args);
+    },
+    { step: 'deserialize', name: 'captureWireRequest' },
+  );
   const ids = job.ids;
-  // Warm-up: open the sockets and JIT the paths.
-  await Promise.all(Array.from({ length: job.concurrency }, (_, i) => client.send(new DescribeSecretCommand({ SecretId: ids[i % ids.length] }))));
+  // Warm-up: open the sockets, JIT the paths, and (wire) capture one signed request per secret.
+  const warm = job.mode === 'wire' ? ids : ids.slice(0, job.concurrency);
+  for (let i = 0; i < warm.length; i += job.concurrency)
+    await Promise.all(warm.slice(i, i + job.concurrency).map((id) => client.send(new DescribeSecretCommand({ SecretId: id }))));
+  const { hostname, port } = new URL(job.url);
+  const replay = (w: WireRequest): Promise<boolean> =>
+    new Promise((res) => {
+      const req = httpRequest({ agent, host: hostname, port, method: 'POST', path: w.path, headers: w.headers }, (r) => {
+        let text = '';
+        r.setEncoding('utf8');
+        r.on('data', (c: string) => (text += c));
+        r.on('end', () => res(r.statusCode === 200 && text.includes(w.arn)));
+        r.on('error', () => res(false));
+      });
+      req.on('error', () => res(false));
+      req.end(w.body);
+    });
+  const requests = ids.map((id) => wire.get(id)!);
   parentPort!.postMessage({ ready: true });
   await new Promise((r) => parentPort!.once('message', r)); // start together
   let ok = 0;
@@ -71,11 +121,17 @@ async function runClientThread(job: ClientJob): Promise<void> {
   const loop = async (w: number): Promise<void> => {
     let i = w + job.offset;
     while (performance.now() < deadline) {
-      try {
-        await client.send(new DescribeSecretCommand({ SecretId: ids[i % ids.length] }));
-        ok++;
-      } catch {
-        failed++;
+      const k = i % ids.length;
+      if (job.mode === 'wire') {
+        if (await replay(requests[k]!)) ok++;
+        else failed++;
+      } else {
+        try {
+          await client.send(new DescribeSecretCommand({ SecretId: ids[k] }));
+          ok++;
+        } catch {
+          failed++;
+        }
       }
       i += job.concurrency;
     }
@@ -83,6 +139,16 @@ async function runClientThread(job: ClientJob): Promise<void> {
   await Promise.all(Array.from({ length: job.concurrency }, (_, w) => loop(w)));
   client.destroy();
   parentPort!.postMessage({ ok, failed });
+}
+
+interface Pass {
+  mode: Mode;
+  requestsPerSecond: number;
+  ok: number;
+  failed: number;
+  seconds: number;
+  labThreadUtilization: number;
+  labCapacityPerSecond: number;
 }
 
 async function main(): Promise<void> {
@@ -117,45 +183,48 @@ async function main(): Promise<void> {
     if (!seedRes.ok) throw new Error(`seed failed: ${await seedRes.text()}`);
     const seeded = (await seedRes.json()) as { arns: string[] };
     const ids = seeded.arns;
-    const threads = Array.from(
-      { length: clients },
-      (_, c) =>
-        new Worker(fileURLToPath(import.meta.url), {
-          workerData: { role: 'client', url, ids, seconds, concurrency, offset: c * 7919 } satisfies ClientJob,
-        }),
-    );
-    await Promise.all(
-      threads.map(
-        (t) =>
-          new Promise((r, rej) => {
-            t.once('message', r);
-            t.once('error', rej);
+    const pass = async (mode: Mode): Promise<Pass> => {
+      const threads = Array.from(
+        { length: clients },
+        (_, c) =>
+          new Worker(fileURLToPath(import.meta.url), {
+            workerData: { role: 'client', mode, url, ids, seconds, concurrency, offset: c * 7919 } satisfies ClientJob,
           }),
-      ),
-    );
-    const results = threads.map(
-      (t) =>
-        new Promise<{ ok: number; failed: number }>((r, rej) => {
+      );
+      const next = <T>(t: Worker) =>
+        new Promise<T>((r, rej) => {
           t.once('message', r);
           t.once('error', rej);
-        }),
-    );
-    const elu0 = worker.performance.eventLoopUtilization();
-    const started = performance.now();
-    for (const t of threads) t.postMessage('go');
-    const counts = await Promise.all(results);
-    const elapsed = (performance.now() - started) / 1000;
-    const labBusy = worker.performance.eventLoopUtilization(elu0).utilization;
-    await Promise.all(threads.map((t) => t.terminate()));
-    const ok = counts.reduce((a, c) => a + c.ok, 0);
-    const failed = counts.reduce((a, c) => a + c.failed, 0);
-    const rps = ok / elapsed;
-    const ratio = rps / TARGET;
-    const capacity = labBusy > 0 ? rps / labBusy : Infinity;
-    console.log(`lab DescribeSecret throughput: ${Math.round(rps)} req/s (target >= ${TARGET}) ratio ${ratio.toFixed(2)}`);
-    console.log(
-      `lab thread busy ${(labBusy * 100).toFixed(0)} % of the run (${clients} client threads × ${concurrency} in flight): the lab alone would serve ≈ ${Math.round(capacity)} req/s on its thread`,
-    );
+        });
+      await Promise.all(threads.map((t) => next(t)));
+      const results = threads.map((t) => next<{ ok: number; failed: number }>(t));
+      const elu0 = worker.performance.eventLoopUtilization();
+      const started = performance.now();
+      for (const t of threads) t.postMessage('go');
+      const counts = await Promise.all(results);
+      const elapsed = (performance.now() - started) / 1000;
+      const labBusy = worker.performance.eventLoopUtilization(elu0).utilization;
+      await Promise.all(threads.map((t) => t.terminate()));
+      const ok = counts.reduce((a, c) => a + c.ok, 0);
+      const rps = ok / elapsed;
+      return {
+        mode,
+        requestsPerSecond: Math.round(rps),
+        ok,
+        failed: counts.reduce((a, c) => a + c.failed, 0),
+        seconds: Number(elapsed.toFixed(3)),
+        labThreadUtilization: Number(labBusy.toFixed(3)),
+        labCapacityPerSecond: labBusy > 0 ? Math.round(rps / labBusy) : 0,
+      };
+    };
+    const sdk = await pass('sdk');
+    const wire = await pass('wire');
+    const ratio = wire.requestsPerSecond / TARGET;
+    console.log(`lab DescribeSecret throughput: ${wire.requestsPerSecond} req/s (target >= ${TARGET}) ratio ${ratio.toFixed(2)}`);
+    for (const p of [wire, sdk])
+      console.log(
+        `  ${p.mode === 'wire' ? "wire (the SDK client's signed requests replayed)" : 'sdk (through the SDK client, which is the bottleneck)'}: ${p.requestsPerSecond} req/s, ${p.failed} failed; lab thread busy ${(p.labThreadUtilization * 100).toFixed(0)} % (${clients} client threads × ${concurrency} in flight): the lab alone would serve ≈ ${p.labCapacityPerSecond} req/s on its thread`,
+      );
     const out = resolve(dirname(fileURLToPath(import.meta.url)), `../../bench/results/${QUICK ? 'quick/' : ''}lab-throughput.json`);
     await mkdir(dirname(out), { recursive: true });
     await writeFile(
@@ -164,17 +233,13 @@ async function main(): Promise<void> {
         {
           benchmark: 'lab-throughput',
           operation: 'DescribeSecret',
-          requestsPerSecond: Math.round(rps),
+          requestsPerSecond: wire.requestsPerSecond,
           target: TARGET,
           ratio: Number(ratio.toFixed(3)),
-          ok,
-          failed,
-          seconds: Number(elapsed.toFixed(3)),
+          passes: { wire, sdk },
           concurrency,
           clientThreads: clients,
           labInWorkerThread: true,
-          labThreadUtilization: Number(labBusy.toFixed(3)),
-          labCapacityPerSecond: Math.round(capacity),
           secrets,
           cpus: cpus().length,
           node: process.version,
@@ -184,10 +249,10 @@ async function main(): Promise<void> {
         2,
       )}\n`,
     );
-    if (failed > 0) console.log(`(${failed} calls failed)`);
     // The lab must never be the bottleneck of a benchmark (issue 18): a pass/fail target, printed in --quick.
-    if (rps < TARGET) {
-      console.log(`!! the lab served ${Math.round(rps)} req/s, below the ${TARGET} req/s target`);
+    // A failed answer in the wire pass is the lab's: it fails the run too.
+    if (wire.requestsPerSecond < TARGET || wire.failed > 0) {
+      console.log(`!! the lab served ${wire.requestsPerSecond} req/s (${wire.failed} failed), below the ${TARGET} req/s target`);
       if (!QUICK) process.exitCode = 1;
     }
   } finally {
