@@ -21,6 +21,7 @@ import { groupIndexOf, isCoveredByPlan, nameFilterOf } from '../domain/selection
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
 import { hasDenyStatement, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
+import { spansTwoClasses } from '../domain/two-way-listing.js';
 import {
   FENCE_SID,
   FENCED_ACTIONS,
@@ -263,9 +264,23 @@ export function createFailoverActivities(clients: FailoverClients) {
        * failover then reads the few secrets still replicas, not ⌈N/100⌉ pages of the whole Region.
        */
       replicasOf?: string;
-    }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string }> {
+      /**
+       * Listed by name, ascending or descending (ListSecrets' SortBy/SortOrder): a failover lists a Region from
+       * both ends at once (workflows/failover.run.ts). Echoed in the answer, so that the workflow can tell an
+       * activity that sorted from one (an older worker) that did not.
+       */
+      order?: 'asc' | 'desc';
+      /**
+       * The names the other end listed last: this end stops after a page once the names it listed among them
+       * span two collation classes (the ends met: domain/two-way-listing.ts).
+       */
+      stopAt?: string[];
+    }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string; order?: 'asc' | 'desc' }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
+      const stopAt = new Set(input.stopAt ?? []);
+      /** The names listed here that the other end listed last (only those can show that the ends met). */
+      const listed: string[] = [];
       // Server-side filters (AND'd): the plan's name prefixes, and for verification the old primary's replicas only.
       const names = nameFilterOf(input.plan);
       const filters = [
@@ -273,10 +288,15 @@ export function createFailoverActivities(clients: FailoverClients) {
         ...(input.replicasOf ? [{ Key: 'primary-region' as const, Values: [input.replicasOf] }] : []),
       ];
       const paging = {
-        request: { IncludePlannedDeletion: true, ...(filters.length > 0 ? { Filters: filters } : {}) },
+        request: {
+          IncludePlannedDeletion: true,
+          ...(filters.length > 0 ? { Filters: filters } : {}),
+          ...(input.order ? { SortBy: 'name' as const, SortOrder: input.order } : {}),
+        },
         heartbeat: true,
         from: input.nextToken,
         maxPages: input.maxPages,
+        ...(input.stopAt?.length ? { done: () => spansTwoClasses(listed, stopAt) } : {}),
       };
       // Paged (maxPages) so that a fleet of 10,000 never travels as one payload.
       const { listCalls, nextToken } = await forEachListedSecret(sm, region, paging, (s) => {
@@ -299,8 +319,9 @@ export function createFailoverActivities(clients: FailoverClients) {
         if (inFlight) e.rotationInFlight = inFlight;
         if (input.onlyReplicas && e.primaryRegion === undefined) return;
         entries.push(e);
+        if (stopAt.has(e.name)) listed.push(e.name);
       });
-      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}) };
+      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}), ...(input.order ? { order: input.order } : {}) };
     },
 
     /** Promotes a batch of replicas in this (the DR) Region. See the module comment for the steps. */

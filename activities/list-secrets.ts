@@ -4,11 +4,37 @@
  * after each page an optional heartbeat (`{ listCalls }`: progress, and a crashed worker is noticed);
  * an optional page budget, after which the token to continue from is returned (so a large fleet
  * never travels as one payload).
+ *
+ * ListSecrets has its own quota, 100 calls/s per Region and account (../shared/AWS-FACTS.md). The pager
+ * keeps this process under LIST_CALLS_PER_SECOND per Region (sends spaced evenly), which leaves room
+ * for the applications' and other tools' listings; a failover lists a Region from both ends at once
+ * (workflows/failover.run.ts). A page that is throttled anyway is asked again here, after a jittered
+ * backoff (LIST_THROTTLE_RETRIES times), so the pages already listed are kept: failing the activity
+ * would list them again.
  */
 import { heartbeat } from '@temporalio/activity';
 import type { ListSecretsRequest, SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerApi } from './clients.js';
-import { toFailure } from './aws-errors.js';
+import { isThrottling, toFailure } from './aws-errors.js';
+
+export const LIST_CALLS_PER_SECOND = 80;
+export const LIST_THROTTLE_RETRIES = 5;
+/** Per Region: the earliest time the next ListSecrets of this process may be sent. */
+const nextSend = new Map<string, number>();
+
+/** Waits for this Region's next send slot (1/LIST_CALLS_PER_SECOND apart), and takes it. */
+async function pace(region: string): Promise<void> {
+  const now = Date.now();
+  const at = Math.max(now, nextSend.get(region) ?? 0);
+  nextSend.set(region, at + 1_000 / LIST_CALLS_PER_SECOND);
+  if (at > now) await new Promise((r) => setTimeout(r, at - now));
+}
+
+/** Backoff before asking a throttled page again: 200 ms doubling, full jitter on its upper half. */
+function throttleBackoffMs(attempt: number): number {
+  const base = 200 * 2 ** attempt;
+  return base / 2 + Math.random() * (base / 2);
+}
 
 interface ListSecretsPaging {
   /** The request besides MaxResults/NextToken (Filters, IncludePlannedDeletion). */
@@ -21,6 +47,8 @@ interface ListSecretsPaging {
   from?: string;
   /** At most this many pages; then `nextToken` says where to continue. */
   maxPages?: number;
+  /** Asked after each page: true stops the listing there (`nextToken` says where to continue). */
+  done?: () => boolean;
 }
 
 /** Calls `onEntry` for every secret ListSecrets returns in `region`, page by page, in order (awaited one by one). */
@@ -34,15 +62,19 @@ export async function forEachListedSecret(
   let listCalls = 0;
   do {
     let page;
-    try {
-      page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, ...paging.request });
-    } catch (err) {
-      throw toFailure(err, paging.what ?? 'ListSecrets', region);
+    for (let attempt = 0; page === undefined; attempt++) {
+      await pace(region);
+      try {
+        page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, ...paging.request });
+      } catch (err) {
+        if (!isThrottling(err) || attempt >= LIST_THROTTLE_RETRIES) throw toFailure(err, paging.what ?? 'ListSecrets', region);
+        await new Promise((r) => setTimeout(r, throttleBackoffMs(attempt)));
+      }
     }
     listCalls++;
     for (const entry of page.SecretList ?? []) await onEntry(entry);
     nextToken = page.NextToken;
     if (paging.heartbeat) heartbeat({ listCalls });
-  } while (nextToken && listCalls < (paging.maxPages ?? Number.POSITIVE_INFINITY));
+  } while (nextToken && listCalls < (paging.maxPages ?? Number.POSITIVE_INFINITY) && !paging.done?.());
   return { listCalls, ...(nextToken ? { nextToken } : {}) };
 }

@@ -4,7 +4,7 @@
  * from the events they return. Also: the per-Region activity proxies and the two reads every step
  * shares (a Region's fleet, publishing an event).
  */
-import type { ChildWorkflowHandle } from '@temporalio/workflow';
+import { condition, patched, type ChildWorkflowHandle } from '@temporalio/workflow';
 import {
   FULL_OUTCOMES_LIMIT,
   PROGRESS_SETTLED_LIMIT,
@@ -35,6 +35,12 @@ import { FENCE_OPTIONS, INSPECT_OPTIONS, SIDE_OPTIONS } from './failover-options
 import type { failoverChunkWorkflow } from './failover-chunk.workflow.js';
 import type { FailoverContext, FailoverMachineInput, FailoverMachineOutput } from './machines/failover.machine.js';
 import { PlanRun } from './plan-run.js';
+import { TwoWayListing, type ListingEnd } from '../domain/two-way-listing.js';
+
+/** Listing a Region from both ends (FailoverRun.listFleet); histories recorded before it list in one pass. */
+const TWO_WAY_INVENTORY_PATCH = 'failover-two-way-inventory';
+/** Pages per listing activity after each end's first. */
+const TWO_WAY_PAGES = 5;
 
 export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>> {
   readonly to: string;
@@ -91,8 +97,56 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
     return this.fleet.filter((i) => i.action === 'promote');
   }
 
-  /** One Region's plan secrets, 20 ListSecrets pages per activity (payloads stay small at N = 10,000). */
+  /**
+   * One Region's plan secrets, listed from both ends at once (by name ascending and descending, until they
+   * meet: domain/two-way-listing.ts). The first answer of each end is one page, so that the ends learn
+   * each other's last names early; then TWO_WAY_PAGES pages per activity (payloads stay small at any N).
+   * Each end is given the other's last names and stops once it lists them. Histories recorded before
+   * the patch list in one pass, 20 pages per activity.
+   */
   async listFleet(region: string, onlyReplicas = false, replicasOf?: string): Promise<FleetEntry[]> {
+    if (!patched(TWO_WAY_INVENTORY_PATCH)) return this.listFleetOneWay(region, onlyReplicas, replicasOf);
+    const listing = new TwoWayListing<FleetEntry>();
+    let running = 2;
+    let failure: unknown;
+    const end = async (order: ListingEnd): Promise<void> => {
+      let nextToken: string | undefined;
+      let maxPages = 1;
+      try {
+        do {
+          const page = await this.inspect(region).inspectFleet({
+            plan: this.plan,
+            region,
+            nextToken,
+            maxPages,
+            onlyReplicas,
+            ...(replicasOf ? { replicasOf } : {}),
+            order,
+            stopAt: listing.tail(order === 'asc' ? 'desc' : 'asc'),
+          });
+          nextToken = page.nextToken;
+          listing.add(order, page.entries, nextToken !== undefined, page.order === order);
+          maxPages = TWO_WAY_PAGES;
+        } while (nextToken && listing.wantsMore);
+      } catch (err) {
+        // After the listing completed, an end's call still in flight no longer matters.
+        if (!listing.complete) {
+          failure ??= err;
+          listing.abandon();
+        }
+      } finally {
+        running--;
+      }
+    };
+    void end('asc');
+    void end('desc');
+    // Not waiting for the other end's call in flight once the ends met: its pages are not needed.
+    await condition(() => listing.complete || running === 0);
+    if (!listing.complete) throw failure;
+    return listing.entries();
+  }
+
+  private async listFleetOneWay(region: string, onlyReplicas: boolean, replicasOf: string | undefined): Promise<FleetEntry[]> {
     const out: FleetEntry[] = [];
     let nextToken: string | undefined;
     do {

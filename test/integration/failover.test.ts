@@ -250,6 +250,22 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
     for (const name of names) expect(await standalone(h.drRegion, name)).toBe(false);
   });
 
+  it('a Region listed from both ends: the dry run of 1,050 secrets sees each once, in about ⌈N/100⌉ pages per Region', async () => {
+    const { plan, names } = await fleet('both-ends', 1_050);
+    await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
+    const report = await (await failover(plan, { dryRun: true, mode: 'planned' })).result();
+    expect(report.outcome).toBe('dry-run');
+    expect(report.total).toBe(names.length);
+    const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
+    for (const region of [h.primaryRegion, h.drRegion]) {
+      const calls = counters[region]?.ListSecrets?.calls ?? 0;
+      // 11 pages to read. The two ends read them, the page where they meet, and at most one call of 5 pages
+      // still in flight at one end when they met: never the whole Region twice (22). Preflight lists each Region once.
+      expect(calls, `ListSecrets in ${region}`).toBeGreaterThanOrEqual(11);
+      expect(calls, `ListSecrets in ${region}`).toBeLessThanOrEqual(11 + 1 + 5);
+    }
+  });
+
   it('pause, resume, cancel while promoting; a second trigger attaches to the running failover; the approval gate', async () => {
     const { plan } = await fleet('control', 40, '  writeQuotaShare: 0.1\n');
     const gated = { ...plan, failover: { ...plan.failover, requireApproval: true } };
