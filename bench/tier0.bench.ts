@@ -8,18 +8,66 @@
  * Latency 30 ms ± 10 ms in both Regions, AWS quotas on; the tier0 secrets are the LAST names in the fleet's
  * listing order, so name order alone would promote them last.
  *
- *   npm run build && node dist/bench/tier0.bench.js [--n 2000] [--tier0 100]
+ *   npm run build && node dist/bench/tier0.bench.js [--n 2000] [--tier0 100] [--trace]
+ *
+ * Also prints where the time went before the first promotion, from the failover's history: each
+ * activity type's first schedule and last answer, the first chunk child's start and the first
+ * StopReplicationToReplica (`--trace`: every activity event, by the event id of its schedule).
  *
  * Writes bench/results/tier0.json (tier0-<N>.json for another N).
  */
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Client } from '@temporalio/client';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
+import { failoverWorkflowId } from '../domain/ids.js';
 import { QUICK, writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
 import { benchPlan, DR, PRIMARY, runFailover, seedFailoverFleet } from './failover-support.js';
 
 const SHARE = 0.6;
 const SLACK_S = 5;
+
+/**
+ * The failover parent's steps before its first chunk child, from its history: each activity type's first
+ * schedule and last answer, and the first child's start (seconds from the bench's start of the failover).
+ */
+async function preflightTimeline(client: Client, workflowId: string, t0: number): Promise<string> {
+  const h = await client.workflow.getHandle(workflowId).fetchHistory();
+  const s = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+    ((Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6) - t0) / 1000).toFixed(2);
+  const types = new Map<number, string>();
+  const spans = new Map<string, { n: number; first: string; last: string }>();
+  const parts: string[] = [];
+  for (const e of h.events ?? []) {
+    if (e.workflowExecutionStartedEventAttributes) parts.push(`started ${s(e)}`);
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) {
+      const type = scheduled.activityType?.name ?? '?';
+      types.set(Number(e.eventId), type);
+      const key = `${type} scheduled`;
+      const span = spans.get(key) ?? { n: 0, first: s(e), last: s(e) };
+      span.n++;
+      span.last = s(e);
+      spans.set(key, span);
+    }
+    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+    if (done) {
+      // Answers and failures apart: the primary's listing fails in an outage.
+      const type = `${types.get(Number(done.scheduledEventId)) ?? '?'}${e.activityTaskFailedEventAttributes ? ' failed' : ''}`;
+      const span = spans.get(type) ?? { n: 0, first: s(e), last: s(e) };
+      span.n++;
+      span.last = s(e);
+      spans.set(type, span);
+    }
+    if (process.argv.includes('--trace') && (e.activityTaskStartedEventAttributes || scheduled || done))
+      parts.push(`${e.eventType}#${String(e.activityTaskStartedEventAttributes?.scheduledEventId ?? done?.scheduledEventId ?? e.eventId)}@${s(e)}`);
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) {
+      parts.push(...[...spans].map(([type, x]) => `${type} ×${x.n} ${x.first}–${x.last}`), `first chunk child ${s(e)}`);
+      break;
+    }
+  }
+  return parts.join(', ');
+}
 
 async function main(): Promise<void> {
   const n = arg('n', 2_000);
@@ -81,10 +129,12 @@ async function main(): Promise<void> {
   })();
   log(`failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s)`);
   let run: Awaited<ReturnType<typeof runFailover>>;
+  let timeline = '';
   try {
     run = await runFailover(stack, plan);
     stop = true;
     await watcher;
+    timeline = await preflightTimeline(stack.client, failoverWorkflowId(plan.name), run.startedAtMs);
   } finally {
     stop = true;
     await stack.close();
@@ -108,6 +158,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     [
       `tier0 first: ${tier0} tier0 secrets among ${n} standalone in ${DR} after ${tier0S.toFixed(1)} s (target ≤ ${tier0}/(${SHARE}×50) + ${SLACK_S} = ${target.toFixed(1)} s) → ratio ${(tier0S / target).toFixed(2)}; whole failover ${run.wallS.toFixed(1)} s, ${run.report.counts.promoted} promoted`,
+      `where the time goes (s from the start): ${timeline}; first StopReplicationToReplica at ${run.stops.firstS.toFixed(2)}`,
       `written to ${out}`,
       '',
     ].join('\n'),
