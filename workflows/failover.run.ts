@@ -98,13 +98,13 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
   }
 
   /**
-   * One Region's plan secrets, listed from both ends at once (by name ascending and descending, until they
+   * One Region's plan secrets, listed from both ends at once (`onAnswer`: each listing call's answer) (by name ascending and descending, until they
    * meet: domain/two-way-listing.ts). The first answer of each end is one page, so that the ends learn
    * each other's last names early; then TWO_WAY_PAGES pages per activity (payloads stay small at any N).
    * Each end is given the other's last names and stops once it lists them. Histories recorded before
    * the patch list in one pass, 20 pages per activity.
    */
-  async listFleet(region: string, onlyReplicas = false, replicasOf?: string): Promise<FleetEntry[]> {
+  async listFleet(region: string, onlyReplicas = false, replicasOf?: string, onAnswer?: () => void): Promise<FleetEntry[]> {
     if (!patched(TWO_WAY_INVENTORY_PATCH)) return this.listFleetOneWay(region, onlyReplicas, replicasOf);
     const listing = new TwoWayListing<FleetEntry>();
     let running = 2;
@@ -125,6 +125,7 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
             stopAt: listing.tail(order === 'asc' ? 'desc' : 'asc'),
           });
           nextToken = page.nextToken;
+          onAnswer?.();
           listing.add(order, page.entries, nextToken !== undefined, page.order === order);
           maxPages = TWO_WAY_PAGES;
         } while (nextToken && listing.wantsMore);

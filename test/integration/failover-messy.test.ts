@@ -135,6 +135,41 @@ async function awaitFence(plan: Plan): Promise<void> {
 }
 
 describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
+  it('a primary that hangs (answers nothing, no error): promotion starts after a 5-s grace, not after the primary’s timeouts; the fence lands when it answers', async () => {
+    const { plan, names } = await fleet('hang', 5);
+    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'hang' });
+    let report: FailoverReport;
+    let history: Awaited<ReturnType<Awaited<ReturnType<typeof startFailover>>['fetchHistory']>>;
+    try {
+      const handle = await startFailover(plan);
+      report = await handle.result();
+      history = await handle.fetchHistory();
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+    expect(report.outcome, JSON.stringify(report.problems)).toBe('done');
+    expect(report.counts).toMatchObject({ promoted: 5, failed: 0 });
+    expect(report.warnings.join('\n')).toMatch(/answered no ListSecrets page within 5s after .*: planned from .* alone/);
+    expect(report.fence.state).toBe('pending');
+    // The order of the history, not a timing: the first chunk child started while every listing call sent to
+    // the primary was still unanswered (a call that hangs ends only after 3 sends × the 5-s SDK timeout).
+    const events = history.events ?? [];
+    const toPrimary = new Set(
+      events.filter((e) => e.activityTaskScheduledEventAttributes?.taskQueue?.name?.includes(h.primaryRegion)).map((e) => Number(e.eventId)),
+    );
+    expect(toPrimary.size).toBeGreaterThan(0);
+    const firstChild = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+    expect(firstChild).toBeDefined();
+    const answeredBefore = events.filter((e) => {
+      const end = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes;
+      return end && toPrimary.has(Number(end.scheduledEventId)) && Number(e.eventId) < Number(firstChild!.eventId);
+    });
+    expect(answeredBefore).toEqual([]);
+    // The primary answers again: the pending fence lands on every promoted secret.
+    await awaitFence(plan);
+    for (const name of names) expect(await isFenced(name), `${name} fenced on the old primary`).toBe(true);
+  });
+
   it('1+5. a re-run after a partial run: every secret any run promoted is fenced, and the second report covers both runs', async () => {
     const { plan, names, file } = await fleet('rerun', 10);
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
