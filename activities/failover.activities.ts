@@ -21,7 +21,7 @@ import { groupIndexOf, isCoveredByPlan, nameFilterOf } from '../domain/selection
 import { arnSuffix, FENCE_TAG } from '../domain/status.js';
 import { hmacKeySecretName, type VersionLineage } from '../domain/lineage.js';
 import { hasDenyStatement, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
-import { spansTwoClasses } from '../domain/two-way-listing.js';
+import { runsInOrder, spansTwoClasses } from '../domain/two-way-listing.js';
 import {
   FENCE_SID,
   FENCED_ACTIONS,
@@ -275,12 +275,16 @@ export function createFailoverActivities(clients: FailoverClients) {
        * span two collation classes (the ends met: domain/two-way-listing.ts).
        */
       stopAt?: string[];
-    }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string; order?: 'asc' | 'desc' }> {
+      /** The last name this end's previous call listed: the order is checked across calls too. */
+      after?: string;
+    }): Promise<{ region: string; entries: FleetEntry[]; listCalls: number; nextToken?: string; order?: 'asc' | 'desc'; last?: string }> {
       assertRegion(input.region, 'inspectFleet');
       const entries: FleetEntry[] = [];
       const stopAt = new Set(input.stopAt ?? []);
       /** The names listed here that the other end listed last (only those can show that the ends met). */
       const listed: string[] = [];
+      /** Every name listed, in order (the answer's order is checked on them). */
+      const listedNames: string[] = input.after !== undefined ? [input.after] : [];
       // Server-side filters (AND'd): the plan's name prefixes, and for verification the old primary's replicas only.
       const names = nameFilterOf(input.plan);
       const filters = [
@@ -300,6 +304,7 @@ export function createFailoverActivities(clients: FailoverClients) {
       };
       // Paged (maxPages) so that a fleet of 10,000 never travels as one payload.
       const { listCalls, nextToken } = await forEachListedSecret(sm, region, paging, (s) => {
+        if (s.Name) listedNames.push(s.Name);
         if (!s.Name || !s.ARN) return;
         const identity = { name: s.Name, tags: s.Tags };
         if (!isCoveredByPlan(input.plan, identity)) return;
@@ -321,7 +326,17 @@ export function createFailoverActivities(clients: FailoverClients) {
         entries.push(e);
         if (stopAt.has(e.name)) listed.push(e.name);
       });
-      return { region, entries, listCalls, ...(nextToken ? { nextToken } : {}), ...(input.order ? { order: input.order } : {}) };
+      // The order is echoed only when the names did come that way: an endpoint that ignored SortBy is not trusted.
+      const sorted = input.order !== undefined && runsInOrder(listedNames, input.order);
+      const last = listedNames.at(-1);
+      return {
+        region,
+        entries,
+        listCalls,
+        ...(nextToken ? { nextToken } : {}),
+        ...(sorted ? { order: input.order } : {}),
+        ...(last !== undefined ? { last } : {}),
+      };
     },
 
     /** Promotes a batch of replicas in this (the DR) Region. See the module comment for the steps. */

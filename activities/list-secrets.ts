@@ -24,7 +24,7 @@ const nextSend = new Map<string, number>();
 
 /** Waits for this Region's next send slot (1/LIST_CALLS_PER_SECOND apart), and takes it. */
 async function pace(region: string): Promise<void> {
-  const now = Date.now();
+  const now = performance.now(); // monotonic: a wall-clock step back must not stall listing
   const at = Math.max(now, nextSend.get(region) ?? 0);
   nextSend.set(region, at + 1_000 / LIST_CALLS_PER_SECOND);
   if (at > now) await new Promise((r) => setTimeout(r, at - now));

@@ -5,8 +5,9 @@
  *   in a second inside one call; a Region that keeps failing surfaces as RegionUnreachable and
  *   Temporal's activity retry takes over (batch activities resume from their heartbeat).
  * - Throttling: never retried here. Writes go through the write governor (activities/write-governor.ts),
- *   the one throttling layer with adaptive backoff; a throttled read fails its activity, whose
- *   Temporal retry policy backs off.
+ *   the one throttling layer with adaptive backoff; a throttled ListSecrets page is asked again by the
+ *   pager (activities/list-secrets.ts, a bounded number of times); any other throttled read fails its
+ *   activity, whose Temporal retry policy backs off.
  * - Any other answer (validation, access denied, not found): never retried.
  */
 import type { SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';

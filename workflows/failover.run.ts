@@ -105,12 +105,13 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
    * the patch list in one pass, 20 pages per activity.
    */
   async listFleet(region: string, onlyReplicas = false, replicasOf?: string, onAnswer?: () => void): Promise<FleetEntry[]> {
-    if (!patched(TWO_WAY_INVENTORY_PATCH)) return this.listFleetOneWay(region, onlyReplicas, replicasOf);
+    if (!patched(TWO_WAY_INVENTORY_PATCH)) return this.listFleetOneWay(region, onlyReplicas, replicasOf, onAnswer);
     const listing = new TwoWayListing<FleetEntry>();
     let running = 2;
     let failure: unknown;
     const end = async (order: ListingEnd): Promise<void> => {
       let nextToken: string | undefined;
+      let after: string | undefined;
       let maxPages = 1;
       try {
         do {
@@ -123,8 +124,10 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
             ...(replicasOf ? { replicasOf } : {}),
             order,
             stopAt: listing.tail(order === 'asc' ? 'desc' : 'asc'),
+            ...(after !== undefined ? { after } : {}),
           });
           nextToken = page.nextToken;
+          after = page.last ?? after;
           onAnswer?.();
           listing.add(order, page.entries, nextToken !== undefined, page.order === order);
           maxPages = TWO_WAY_PAGES;
@@ -143,11 +146,14 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
     void end('desc');
     // Not waiting for the other end's call in flight once the ends met: its pages are not needed.
     await condition(() => listing.complete || running === 0);
-    if (!listing.complete) throw failure;
-    return listing.entries();
+    if (listing.complete) return listing.entries();
+    if (failure !== undefined) throw failure;
+    // Both ends reached their last page without proving the listing complete (an end read its pages in two
+    // orders, during a rolling upgrade): list again, in one pass.
+    return this.listFleetOneWay(region, onlyReplicas, replicasOf, onAnswer);
   }
 
-  private async listFleetOneWay(region: string, onlyReplicas: boolean, replicasOf: string | undefined): Promise<FleetEntry[]> {
+  private async listFleetOneWay(region: string, onlyReplicas: boolean, replicasOf: string | undefined, onAnswer?: () => void): Promise<FleetEntry[]> {
     const out: FleetEntry[] = [];
     let nextToken: string | undefined;
     do {
@@ -161,6 +167,7 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
       });
       out.push(...page.entries);
       nextToken = page.nextToken;
+      onAnswer?.();
     } while (nextToken);
     return out;
   }

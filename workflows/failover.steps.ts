@@ -29,17 +29,23 @@ export async function runPreflight(run: FailoverRun): Promise<FailoverEvent> {
     problems.push(`${to} is not a DR Region of plan ${plan.name} (${plan.drRegions.map((d) => d.region).join(', ')})`);
   let primaryAnswered = false;
   let primaryDone = false;
+  let primaryAbandoned = false;
   const listingDr = run.listFleet(to).catch((err) => (problems.push(`the DR Region ${to} does not answer: ${failureMessage(err)}`), undefined));
   const listingPrimary = run
     .listFleet(from, false, undefined, () => (primaryAnswered = true))
-    .catch((err) => (warnings.push(`the primary Region ${from} does not answer: ${failureMessage(err)}`), undefined))
+    .catch((err) => {
+      if (!primaryAbandoned) warnings.push(`the primary Region ${from} does not answer: ${failureMessage(err)}`);
+      return undefined;
+    })
     .finally(() => (primaryDone = true));
   const dr = await listingDr;
   let primary: FleetEntry[] | undefined;
   // Unplanned: a primary that hangs (no answer, no error) must not hold the promotion for its timeouts
   // (3 SDK sends × SECRETS_DR_AWS_TIMEOUT_MS, twice). One that answered a page is waited for.
   const graced = mode === 'unplanned' && patched(PRIMARY_GRACE_PATCH);
-  if (graced && !primaryDone && !primaryAnswered && !(await condition(() => primaryDone || primaryAnswered, PRIMARY_GRACE_MS))) {
+  // (A DR Region that did not answer rejects the failover anyway: no grace, and no "planned from" warning.)
+  if (graced && dr !== undefined && !primaryDone && !primaryAnswered && !(await condition(() => primaryDone || primaryAnswered, PRIMARY_GRACE_MS))) {
+    primaryAbandoned = true; // its late failure is not reported as a second, later warning
     warnings.push(
       `the primary Region ${from} answered no ListSecrets page within ${formatDuration(PRIMARY_GRACE_MS)} after ${to}'s inventory: planned from ${to} alone (replication lag, rotations in flight and fences on ${from} not checked; the fence is left pending)`,
     );

@@ -13,7 +13,7 @@ import { Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { main } from '../../cli/main.js';
 import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
-import { leakScanText } from '../support/leaks.js';
+import { historyText, leakScanText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import { failoverProgressQuery } from '../../workflows/failover.messages.js';
@@ -253,9 +253,14 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
   it('a Region listed from both ends: the dry run of 1,050 secrets sees each once, in about ⌈N/100⌉ pages per Region', async () => {
     const { plan, names } = await fleet('both-ends', 1_050);
     await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
-    const report = await (await failover(plan, { dryRun: true, mode: 'planned' })).result();
+    const handle = await failover(plan, { dryRun: true, mode: 'planned' });
+    const report = await handle.result();
     expect(report.outcome).toBe('dry-run');
     expect(report.total).toBe(names.length);
+    // Both ends were read, and the lab's answers ran in the order asked (the activity echoes it only then).
+    const text = historyText(await handle.fetchHistory());
+    // (An answer is the JSON `…,"order":"asc","last":"…"}` inside the history's JSON, its quotes escaped.)
+    for (const order of ['asc', 'desc']) expect(text, `an answer sorted ${order}`).toMatch(new RegExp(`order\\\\?":\\\\?"${order}\\\\?",\\\\?"last`));
     const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
     for (const region of [h.primaryRegion, h.drRegion]) {
       const calls = counters[region]?.ListSecrets?.calls ?? 0;

@@ -4,7 +4,7 @@
  * break differently.
  */
 import { describe, expect, it } from 'vitest';
-import { collationClass, spansTwoClasses, TwoWayListing, type ListingEnd } from '../../domain/two-way-listing.js';
+import { collationClass, runsInOrder, spansTwoClasses, TwoWayListing, type ListingEnd } from '../../domain/two-way-listing.js';
 
 interface Entry {
   name: string;
@@ -146,6 +146,49 @@ describe('TwoWayListing', () => {
     );
     expect(partial.complete).toBe(false);
     expect(() => partial.entries()).toThrow(/not complete/);
+  });
+
+  it('an end that read its pages in two orders (a rolling upgrade) proves nothing when it runs out', () => {
+    const names = Array.from({ length: 300 }, (_, i) => ({ name: `app/${String(i).padStart(3, '0')}` }));
+    const l = new TwoWayListing<Entry>();
+    l.add('asc', names.slice(0, 100), true, true); // a new worker: sorted by name
+    l.add('asc', names.slice(250), false, false); // an old worker continued the token in another order: last page
+    expect(l.complete).toBe(false);
+    const whole = new TwoWayListing<Entry>();
+    whole.add('asc', names.slice(0, 100), true, false);
+    whole.add('asc', names.slice(100), false, false); // every page unsorted, in one order: exhausted is exhausted
+    expect(whole.complete).toBe(true);
+  });
+
+  it('once complete, stays complete: an unsorted answer after the ends met changes nothing', () => {
+    const l = new TwoWayListing<Entry>();
+    l.add(
+      'asc',
+      ['a1', 'a2', 'a3'].map((name) => ({ name })),
+      true,
+      true,
+    );
+    l.add(
+      'desc',
+      ['a3', 'a2', 'a1'].map((name) => ({ name })),
+      true,
+      true,
+    );
+    expect(l.complete).toBe(true);
+    l.add('desc', [{ name: 'zz' }], true, false);
+    expect(l.complete).toBe(true);
+    expect(l.entries().map((e) => e.name)).toEqual(['a1', 'a2', 'a3', 'zz']);
+  });
+
+  it('an answer runs in order only if its names do under one key AWS could sort by', () => {
+    expect(runsInOrder(['a-b', 'a0', 'a_b'], 'asc')).toBe(true); // binary
+    expect(runsInOrder(['App', 'apple', 'Apricot'], 'asc')).toBe(true); // case-insensitive
+    expect(runsInOrder(['a_b', 'ac', 'a-d'], 'asc')).toBe(true); // punctuation-blind
+    expect(runsInOrder(['b', 'a', 'c'], 'asc')).toBe(false);
+    expect(runsInOrder(['c', 'b', 'b', 'a'], 'desc')).toBe(true);
+    expect(runsInOrder(['a', 'c'], 'desc')).toBe(false);
+    // Listed by creation date (an endpoint that ignored SortBy): the names do not run by name.
+    expect(runsInOrder(['s2', 's9', 's1'], 'asc')).toBe(false);
   });
 
   it('an empty Region is complete at the first answer; an abandoned listing asks for nothing more', () => {
