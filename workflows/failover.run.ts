@@ -98,11 +98,11 @@ export class FailoverRun extends PlanRun<ReturnType<typeof FailoverInput.parse>>
   }
 
   /**
-   * One Region's plan secrets, listed from both ends at once (`onAnswer`: each listing call's answer) (by name ascending and descending, until they
+   * One Region's plan secrets, listed from both ends at once (by name ascending and descending, until they
    * meet: domain/two-way-listing.ts). The first answer of each end is one page, so that the ends learn
    * each other's last names early; then TWO_WAY_PAGES pages per activity (payloads stay small at any N).
    * Each end is given the other's last names and stops once it lists them. Histories recorded before
-   * the patch list in one pass, 20 pages per activity.
+   * the patch list in one pass, 20 pages per activity. `onAnswer` is told of every listing call's answer.
    */
   async listFleet(region: string, onlyReplicas = false, replicasOf?: string, onAnswer?: () => void): Promise<FleetEntry[]> {
     if (!patched(TWO_WAY_INVENTORY_PATCH)) return this.listFleetOneWay(region, onlyReplicas, replicasOf, onAnswer);
