@@ -240,7 +240,9 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
         const bound = 2 * Math.ceil((counts[region] ?? 0) / 100);
         expect(counts[region]).toBeGreaterThanOrEqual(1000);
         expect(calls, `ListSecrets calls in ${region} (${counts[region]} secrets, bound ${bound})`).toBeLessThanOrEqual(bound);
-        expect(counters[region]?.DescribeSecret?.calls ?? 0).toBe(0);
+        // No DescribeSecret per secret (that design makes 1,000 here). Not 0: sa-east-1 is shared with the confirm and
+        // account-drill files (test/support/integration.ts), which may describe a few secrets of their own meanwhile.
+        expect(counters[region]?.DescribeSecret?.calls ?? 0, `DescribeSecret calls in ${region}`).toBeLessThan(20);
         console.log(`[monitor] ${region}: ${counts[region]} secrets, ${calls} ListSecrets calls in one cycle (bound ${bound})`);
       }
       expect(hh.regions.map((r) => r.state)).toEqual(['healthy', 'healthy']);
