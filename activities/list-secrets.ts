@@ -16,6 +16,7 @@ import { heartbeat } from '@temporalio/activity';
 import type { ListSecretsRequest, SecretListEntry } from '@aws-sdk/client-secrets-manager';
 import type { SecretsManagerApi } from './clients.js';
 import { isThrottling, toFailure } from './aws-errors.js';
+import { backoffMs } from './write-governor.js';
 
 export const LIST_CALLS_PER_SECOND = 80;
 export const LIST_THROTTLE_RETRIES = 5;
@@ -28,12 +29,6 @@ async function pace(region: string): Promise<void> {
   const at = Math.max(now, nextSend.get(region) ?? 0);
   nextSend.set(region, at + 1_000 / LIST_CALLS_PER_SECOND);
   if (at > now) await new Promise((r) => setTimeout(r, at - now));
-}
-
-/** Backoff before asking a throttled page again: 200 ms doubling, full jitter on its upper half. */
-function throttleBackoffMs(attempt: number): number {
-  const base = 200 * 2 ** attempt;
-  return base / 2 + Math.random() * (base / 2);
 }
 
 interface ListSecretsPaging {
@@ -68,7 +63,7 @@ export async function forEachListedSecret(
         page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, ...paging.request });
       } catch (err) {
         if (!isThrottling(err) || attempt >= LIST_THROTTLE_RETRIES) throw toFailure(err, paging.what ?? 'ListSecrets', region);
-        await new Promise((r) => setTimeout(r, throttleBackoffMs(attempt)));
+        await new Promise((r) => setTimeout(r, backoffMs(attempt + 1))); // the write governor's resend backoff
       }
     }
     listCalls++;

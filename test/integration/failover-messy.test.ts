@@ -170,6 +170,21 @@ describe.skipIf(onAws)(`failover in a messy outage (${LAB_ONLY})`, () => {
     for (const name of names) expect(await isFenced(name), `${name} fenced on the old primary`).toBe(true);
   });
 
+  it('a primary that is slow but answers (2 s a call) is waited for: no grace, its inventory is used', async () => {
+    const { plan } = await fleet('slow-primary', 3);
+    await h.lab!.fault('latency', { region: h.primaryRegion, ms: 2_000 });
+    let report: FailoverReport;
+    try {
+      report = await (await startFailover(plan)).result();
+    } finally {
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+    }
+    expect(report.outcome, JSON.stringify(report.problems)).toBe('done');
+    expect(report.counts).toMatchObject({ promoted: 3, failed: 0 });
+    expect(report.warnings.join('\n')).not.toMatch(/answered no ListSecrets page/);
+    expect(report.warnings.join('\n')).not.toMatch(/does not answer/);
+  });
+
   it('1+5. a re-run after a partial run: every secret any run promoted is fenced, and the second report covers both runs', async () => {
     const { plan, names, file } = await fleet('rerun', 10);
     await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'refuse' });
