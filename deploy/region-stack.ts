@@ -52,6 +52,8 @@ function toCdkPattern(p: Record<string, unknown>): events.EventPattern {
 
 /** Where the worker container serves its Prometheus metrics. */
 const WORKER_METRICS_PORT = 9464;
+/** ECS sends SIGKILL this long after SIGTERM (Fargate allows at most 120 s). */
+const WORKER_STOP_TIMEOUT_S = 120;
 
 export class RegionStack extends Stack {
   constructor(scope: Construct, id: string, props: RegionStackProps) {
@@ -117,14 +119,21 @@ export class RegionStack extends Stack {
       // JSON log lines (one object per line) for CloudWatch Logs Insights; Prometheus metrics on
       // :9464/metrics inside the task only (no ingress: the security group is egress-only), for a
       // collector sidecar to scrape (README "Production": what to alarm on).
-      environment: { ...temporalEnv, SECRETS_DR_LOG_LEVEL: 'INFO', SECRETS_DR_LOG_FORMAT: 'json', SECRETS_DR_METRICS_PORT: String(WORKER_METRICS_PORT) },
+      // The worker's own shutdown limit ends 10 s before ECS's SIGKILL (stopTimeout): it logs what it leaves unfinished.
+      environment: {
+        ...temporalEnv,
+        SECRETS_DR_LOG_LEVEL: 'INFO',
+        SECRETS_DR_LOG_FORMAT: 'json',
+        SECRETS_DR_METRICS_PORT: String(WORKER_METRICS_PORT),
+        SECRETS_DR_SHUTDOWN_TIMEOUT_MS: String((WORKER_STOP_TIMEOUT_S - 10) * 1000),
+      },
       portMappings: [{ containerPort: WORKER_METRICS_PORT, name: 'metrics' }],
       secrets: { TEMPORAL_API_KEY: ecs.Secret.fromSecretsManager(apiKey) },
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: workerLogs }),
       readonlyRootFilesystem: true,
       user: '1000:1000',
-      // The worker drains on SIGTERM: running activities finish before it exits.
-      stopTimeout: Duration.seconds(120),
+      // The worker drains on SIGTERM: running activities finish before it exits (Fargate's maximum).
+      stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_S),
     });
     container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
     new ecs.FargateService(this, 'Worker', {

@@ -33,6 +33,7 @@ import { installRuntime } from './runtime.js';
 import { createMetricsRecorder, meterGovernors, metricsInterceptor } from './metrics.js';
 import type { MetricMeter } from '@temporalio/common';
 import { dataConverter } from './payload-codec.js';
+import { InFlightActivities } from './in-flight.js';
 
 /** Path of the workflow bundle entry: the .ts source under vitest/dev, the built .js otherwise. */
 export function workflowsPath(): string {
@@ -106,6 +107,10 @@ export interface RunningWorkers {
   ready(timeoutMs?: number): Promise<void>;
   /** Where the workflow code came from: the caller's bundle, the prebuilt file, or bundled at start from source. */
   workflowCode: string;
+  /** The activities running now in this process's Region workers (what a shutdown waits for). */
+  inFlight: InFlightActivities;
+  /** What the shutdown waits for now: "the worker of eu-west-1", "the workflow workers", or "nothing". */
+  shutdownStage(): string;
   shutdown(): Promise<void>;
 }
 
@@ -128,6 +133,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const source = await workflowSource(options.workflowBundle, options.workerOptions?.bundlerOptions);
   workers.push(await Worker.create({ ...common, taskQueue: workflowTaskQueue(options.taskQueuePrefix), workflowBundle: source.workflowBundle }));
   const recorder = options.meter ? createMetricsRecorder(options.meter) : undefined;
+  const inFlight = new InFlightActivities();
   if (options.meter) meterGovernors(options.meter);
   const accountClients = options.accountClientsFor ?? createAccountClients({ requestTimeoutMs: options.awsTimeoutMs ?? 15_000 });
   const peerCache = new Map<string, RegionClients>();
@@ -137,9 +143,10 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       ...common,
       taskQueue: regionTaskQueue(region, options.taskQueuePrefix),
       activities: createRegionActivities(clientsFor(region), peerClients, accountClients),
-      ...(recorder
-        ? { interceptors: { ...common.interceptors, activity: [...(common.interceptors?.activity ?? []), metricsInterceptor(recorder, region)] } }
-        : {}),
+      interceptors: {
+        ...common.interceptors,
+        activity: [...(common.interceptors?.activity ?? []), inFlight.interceptor(region), ...(recorder ? [metricsInterceptor(recorder, region)] : [])],
+      },
     });
   const leases = new Map<string, RegionLease>();
   // A write into a Region this process serves no gate of is refused (a cross-Region call would bypass that Region's governor).
@@ -178,6 +185,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       after = lease;
     }
   }
+  let stage = 'nothing (not shutting down)';
   const running = workers.map((w) => w.run());
   const done = Promise.all([...running, ...[...leases.values()].map((l) => l.done)]).then(() => {
     for (const remove of openGates) remove();
@@ -195,11 +203,18 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       }
     },
     workflowCode: source.from,
+    inFlight,
+    shutdownStage: () => stage,
     async shutdown() {
       // Region workers first (each finishes its activities and releases its lease), then the workflows.
-      for (const l of [...leases.values()].reverse()) await l.stop();
+      for (const [region, l] of [...leases.entries()].reverse()) {
+        stage = `the worker of ${region} (its activities, then its write lease's release)`;
+        await l.stop();
+      }
+      stage = 'the workflow workers';
       for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
       await done;
+      stage = 'nothing';
     },
   };
 }

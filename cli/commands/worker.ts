@@ -74,13 +74,38 @@ export const workerCommand = defineCommand({
         ...(metricsPort ? { metricsPort } : {}),
       },
     );
-    const stop = () => {
-      log('info', 'secrets-dr worker: shutting down (finishing running activities)');
+    const limitMs = env.SECRETS_DR_SHUTDOWN_TIMEOUT_MS;
+    let stopping: { since: number; progress: NodeJS.Timeout } | undefined;
+    const waitingFor = () => `waiting for ${running.shutdownStage()}; ${running.inFlight.describe()}`;
+    const giveUp = (why: string) => {
+      log(
+        'error',
+        `secrets-dr worker: ${why}; exiting with work unfinished (${running.inFlight.describe()}). Temporal retries those attempts once their heartbeat or start-to-close timeout passes`,
+        { activities: running.inFlight.list().map(({ type, region, workflowId, attempt }) => ({ type, region, workflowId, attempt })) },
+      );
+      process.exit(ExitCode.Failed);
+    };
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return giveUp(`a second ${signal} during shutdown`);
+      const progress = setInterval(
+        () => {
+          const s = Math.round((performance.now() - stopping!.since) / 1000);
+          if (performance.now() - stopping!.since >= limitMs) giveUp(`shutdown did not finish in ${limitMs} ms (SECRETS_DR_SHUTDOWN_TIMEOUT_MS)`);
+          else log('info', `secrets-dr worker: still shutting down after ${s} s: ${waitingFor()}`);
+        },
+        Math.min(10_000, Math.max(100, limitMs)),
+      );
+      stopping = { since: performance.now(), progress };
+      log(
+        'info',
+        `secrets-dr worker: shutting down on ${signal} (finishing running activities: ${running.inFlight.describe()}; at most ${limitMs} ms, or send it again to exit now)`,
+      );
       void running.shutdown();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
     await running.done;
+    if (stopping) clearInterval(stopping.progress);
     await connection.close();
     return ExitCode.Ok;
   },

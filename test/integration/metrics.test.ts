@@ -241,6 +241,52 @@ describe.skipIf(onAws)(`worker metrics and JSON logs on the dev server + lab (${
     for (const v of values) expect(text).not.toContain(v);
   });
 
+  it('a SIGTERM waits for an activity stuck on a hung Region at most SECRETS_DR_SHUTDOWN_TIMEOUT_MS, then exits 1 naming it', async () => {
+    const mine: string[] = [];
+    const prefix2 = `${h.prefix}-m2`;
+    const plan = testPlan('shutdown', 'health: { interval: 500ms, unhealthyAfter: 1 }\n');
+    const stuck = await spawnWorker({
+      temporalAddress: inject('temporalAddress'),
+      labUrl: inject('labUrl'),
+      prefix: prefix2,
+      regions: [h.primaryRegion, h.drRegion],
+      logs: mine,
+      // An AWS timeout far beyond the shutdown limit: only the limit can end this process in time.
+      env: { SECRETS_DR_LOG_FORMAT: 'json', SECRETS_DR_SHUTDOWN_TIMEOUT_MS: '2000', SECRETS_DR_AWS_TIMEOUT_MS: '120000' },
+    });
+    await h.lab!.fault('outage', { region: h.primaryRegion, mode: 'hang' });
+    const monitor = await h.client.workflow.start<typeof monitorWorkflow>('monitorWorkflow', {
+      taskQueue: workflowTaskQueue(prefix2),
+      workflowId: `${monitorWorkflowId(plan.name)}-shutdown`,
+      args: [{ plan, taskQueuePrefix: prefix2 }],
+      workflowExecutionTimeout: '5m',
+    });
+    try {
+      await eventually('a probe of the hung primary started', async () => {
+        const d = await monitor.describe();
+        return (d.raw.pendingActivities ?? []).some((a) => a.state === 2 /* STARTED */ && /region/i.test(a.activityType?.name ?? '')) || undefined;
+      });
+      const exited = new Promise<number | null>((r) => (stuck.child.exitCode === null ? stuck.child.once('exit', (code) => r(code)) : r(stuck.child.exitCode)));
+      const sent = performance.now();
+      stuck.child.kill('SIGTERM');
+      const code = await Promise.race([exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 30_000))]);
+      if (code === 'still running') throw new Error(`the worker did not exit 30 s after SIGTERM:\n${mine.join('').slice(-3000)}`);
+      const tookMs = performance.now() - sent;
+      expect(code).toBe(1);
+      expect(tookMs).toBeGreaterThanOrEqual(1_900);
+      const lines = jsonLines(mine.join(''));
+      const start = lines.find((l) => l.msg.includes('shutting down on SIGTERM'));
+      expect(start?.msg).toMatch(/1 activity running: (probeRegion|surveyRegion) in /);
+      const gaveUp = lines.find((l) => l.level === 'error');
+      expect(gaveUp?.msg).toContain('shutdown did not finish in 2000 ms');
+      expect(gaveUp?.fields.activities).toEqual([expect.objectContaining({ region: h.primaryRegion, workflowId: monitor.workflowId })]);
+    } finally {
+      await stuck.kill();
+      await h.lab!.fault('clear', { region: h.primaryRegion });
+      await monitor.terminate('test over').catch(() => undefined);
+    }
+  });
+
   it('every line the receiver writes to stderr is one JSON log object (a request served, one refused)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'secrets-dr-receiver-'));
     const readyFile = join(dir, 'ready');
