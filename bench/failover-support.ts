@@ -12,10 +12,24 @@ import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import type { RunningLab } from '../lab/server.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
-import { assertTemporalCost, log, measureTemporalCost, sleep, type BenchStack, type TemporalCost } from './support.js';
+import { assertTemporalCost, log, measureTemporalCost, sleep, spawnWorkerProcess, stopWorkerProcess, type BenchStack, type TemporalCost } from './support.js';
 
 export const PRIMARY = 'ap-northeast-1';
 export const DR = 'ap-northeast-3';
+
+/**
+ * Where the benchmark's failovers run: by default a `secrets-dr worker` process of its own, as deployed;
+ * `--in-process`: the workers inside the bench's process, which share one event loop with the lab, so the lab's
+ * answers (it stands in for AWS, whose CPU is not ours) take the worker's CPU. Returns the stack to run on.
+ */
+export async function failoverWorker(stack: BenchStack): Promise<{ on: BenchStack; where: string; inProcess: boolean }> {
+  if (process.argv.includes('--in-process')) return { on: stack, where: "the bench process's workers (beside the lab)", inProcess: true };
+  const prefix = `bench-w-${randomBytes(3).toString('hex')}`;
+  const worker = await spawnWorkerProcess({ temporalAddress: stack.temporal.address, labUrl: stack.lab.url, prefix, regions: [PRIMARY, DR] });
+  stack.cleanups.push(() => stopWorkerProcess(worker)); // cleanups run last first: the worker stops before Temporal
+  await sleep(2_000); // its write leases (a new holder's quiet pause) and its first polls
+  return { on: { ...stack, prefix }, where: 'a worker process of its own', inProcess: false };
+}
 
 /** `count` secrets `<prefix>s00000…` in the primary Region, replicated to DR (seeded without quotas). */
 function seedReplicated(lab: RunningLab, prefix: string, count: number, from = 0): void {

@@ -6,7 +6,10 @@
  * measured on --baseline-n secrets at the same latency and extrapolated to N (labelled so): where a
  * script keeps up (it needs latency ≤ 1 / (share × 50) to match us) and where it falls behind.
  *
- *   npm run build && node dist/bench/latency.bench.js [--n 2000] [--baseline-n 100] [--latencies 30,100,300]
+ *   npm run build && node dist/bench/latency.bench.js [--n 2000] [--baseline-n 100] [--latencies 30,100,300] [--in-process]
+ *
+ * The failovers run on a `secrets-dr worker` process of its own, as deployed (`--in-process`: on the bench
+ * process's workers, beside the lab: bench/failover-support.ts `failoverWorker`).
  *
  * Writes bench/results/latency.json.
  */
@@ -14,7 +17,7 @@ import { SecretsManagerClient, StopReplicationToReplicaCommand } from '@aws-sdk/
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import { QUICK, writeResult } from './results.js';
 import { arg, log, sleep, startBenchStack } from './support.js';
-import { benchPlan, DR, PRIMARY, runFailover, seedFailoverFleet, setBenchLatency } from './failover-support.js';
+import { benchPlan, DR, failoverWorker, PRIMARY, runFailover, seedFailoverFleet, setBenchLatency } from './failover-support.js';
 
 const SHARE = 0.6;
 const TARGET = 1.15;
@@ -62,7 +65,11 @@ async function main(): Promise<void> {
   const sm = new SecretsManagerClient({ region: DR });
   cleanups.push(async () => sm.destroy());
   const points: Point[] = [];
+  let where = '';
+  let inProcess = false;
   try {
+    const worker = await failoverWorker(stack);
+    ({ where, inProcess } = worker);
     for (const latency of latencies()) {
       const jitter = Math.round(latency / 3);
       const name = `lat${latency}`;
@@ -73,7 +80,7 @@ async function main(): Promise<void> {
       ];
       await seedFailoverFleet(lab, name, fleets, latency, jitter);
       await sleep(1_100);
-      const { report, wallS, stops } = await runFailover(stack, benchPlan(name, `bench/${name}/`, `  writeQuotaShare: ${SHARE}\n`));
+      const { report, wallS, stops } = await runFailover(worker.on, benchPlan(name, `bench/${name}/`, `  writeQuotaShare: ${SHARE}\n`));
       setBenchLatency(lab, latency, jitter); // runFailover cleared the primary's faults
       log(
         `${latency} ms: failover ${wallS.toFixed(1)} s (StopReplicationToReplica from ${stops.firstS.toFixed(1)} s to ${stops.lastS.toFixed(1)} s, last promotion at ${((report.rtoMs ?? 0) / 1_000).toFixed(1)} s) → ratio ${(wallS / bound).toFixed(3)}; StopReplicationToReplica per second between the first and last full second: ${steadyRates(stops.perSecond)}`,
@@ -114,12 +121,13 @@ async function main(): Promise<void> {
     await stack.close();
   }
 
-  const out = writeResult('latency', {
+  const out = writeResult(inProcess ? 'latency-in-process' : 'latency', {
     benchmark: 'latency',
     at: new Date().toISOString(),
     n,
     writeQuotaShare: SHARE,
     conditions: 'latency ± jitter on every call in both Regions; AWS quotas on; primary Region in outage (unplanned)',
+    worker: where,
     target: { ratio: TARGET },
     points,
   });
@@ -128,9 +136,12 @@ async function main(): Promise<void> {
       `${String(p.latencyMs).padStart(3)} ms ± ${p.jitterMs}: failover ${p.failover.wallSeconds.toFixed(1)} s → ratio ${p.failover.ratio.toFixed(3)} (target ≤ ${TARGET}), ${p.failover.promoted} promoted; sequential loop ${p.sequentialLoop.ratePerSecond.toFixed(1)}/s → ${p.sequentialLoop.extrapolatedSecondsForN.toFixed(0)} s for ${n}${p.sequentialLoop.extrapolated ? ` (extrapolated from ${p.sequentialLoop.measuredOn})` : ''} = ratio ${p.sequentialLoop.ratio.toFixed(2)}`,
   );
   process.stdout.write(
-    [`latency sweep, failover of ${n} secrets (bound N/(${SHARE}×50) = ${bound.toFixed(1)} s):`, ...lines.map((l) => `  ${l}`), `written to ${out}`, ''].join(
-      '\n',
-    ),
+    [
+      `latency sweep, failover of ${n} secrets on ${where} (bound N/(${SHARE}×50) = ${bound.toFixed(1)} s):`,
+      ...lines.map((l) => `  ${l}`),
+      `written to ${out}`,
+      '',
+    ].join('\n'),
   );
   const misses = points.filter((p) => p.failover.ratio > TARGET);
   if (points.some((p) => p.failover.promoted !== n)) process.exitCode = 1;

@@ -26,9 +26,8 @@ import type { Client } from '@temporalio/client';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import { failoverWorkflowId } from '../domain/ids.js';
 import { QUICK, writeResult } from './results.js';
-import { randomBytes } from 'node:crypto';
-import { arg, log, sleep, spawnWorkerProcess, startBenchStack, stopWorkerProcess } from './support.js';
-import { benchPlan, DR, PRIMARY, runFailover, seedFailoverFleet } from './failover-support.js';
+import { arg, log, sleep, startBenchStack } from './support.js';
+import { benchPlan, DR, failoverWorker, PRIMARY, runFailover, seedFailoverFleet } from './failover-support.js';
 
 const SHARE = 0.6;
 const SLACK_S = 5;
@@ -133,22 +132,12 @@ async function main(): Promise<void> {
       await sleep(100);
     }
   })();
-  const ownProcess = !process.argv.includes('--in-process');
-  let runOn = stack;
-  if (ownProcess) {
-    const prefix = `bench-tier0-${randomBytes(3).toString('hex')}`;
-    const worker = await spawnWorkerProcess({ temporalAddress: stack.temporal.address, labUrl: lab.url, prefix, regions: [PRIMARY, DR] });
-    cleanups.push(() => stopWorkerProcess(worker)); // cleanups run last first: the worker stops before Temporal
-    runOn = { ...stack, prefix };
-    await sleep(2_000); // its write leases (a new holder's quiet pause) and its first polls
-  }
-  log(
-    `failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s), on ${ownProcess ? 'a worker process of its own' : "the bench process's workers (with the lab)"}`,
-  );
+  const worker = await failoverWorker(stack);
+  log(`failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s), on ${worker.where}`);
   let run: Awaited<ReturnType<typeof runFailover>>;
   let timeline = '';
   try {
-    run = await runFailover(runOn, plan);
+    run = await runFailover(worker.on, plan);
     stop = true;
     await watcher;
     timeline = await preflightTimeline(stack.client, failoverWorkflowId(plan.name), run.startedAtMs);
@@ -159,9 +148,9 @@ async function main(): Promise<void> {
   const tier0S = groupDoneAt === undefined ? Number.POSITIVE_INFINITY : (groupDoneAt - run.startedAtMs) / 1_000;
   const pass = tier0S <= target;
   // The issue's figure is among 10,000; `npm run bench` runs 2,000: one file per N apart from the default.
-  const out = writeResult(`${n === 2_000 ? 'tier0' : `tier0-${n}`}${ownProcess ? '' : '-in-process'}`, {
+  const out = writeResult(`${n === 2_000 ? 'tier0' : `tier0-${n}`}${worker.inProcess ? '-in-process' : ''}`, {
     benchmark: 'tier0',
-    worker: ownProcess ? 'a worker process of its own' : "the bench process's workers, beside the lab",
+    worker: worker.where,
     at: new Date().toISOString(),
     n,
     tier0,
