@@ -72,7 +72,7 @@ export function createAccountDrillActivities(region: string, clientsOf: AccountC
   const listCanaries = async (c: AccountRegionClients, planName: string, accountId: string): Promise<string[]> => {
     const prefix = accountDrillCanaryPrefix(planName, accountId);
     const names: string[] = [];
-    await forEachListedSecret(c.secretsManager, where(c), { request: { Filters: [{ Key: 'name', Values: [prefix] }] } }, (s) => {
+    await forEachListedSecret(c.secretsManager, where(c), { request: { Filters: [{ Key: 'name', Values: [prefix] }] }, bucket: c.bucket }, (s) => {
       if (s.Name?.startsWith(prefix)) names.push(s.Name);
     });
     return names.sort();

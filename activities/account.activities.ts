@@ -129,7 +129,7 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
   const listPlanNames = async (c: AccountRegionClients, plan: Plan): Promise<string[]> => {
     const names: string[] = [];
     const recoverySide = c.accountId !== undefined;
-    await forEachListedSecret(c.secretsManager, where(c), { heartbeat: true }, (s) => {
+    await forEachListedSecret(c.secretsManager, where(c), { heartbeat: true, bucket: c.bucket }, (s) => {
       if (!s.Name || s.DeletedDate || (s.PrimaryRegion && s.PrimaryRegion !== region)) return;
       const selected = recoverySide ? isRecoveryCopyOfPlan(plan.name, { name: s.Name, tags: s.Tags }) : isCoveredByPlan(plan, { name: s.Name, tags: s.Tags });
       if (selected) names.push(s.Name);

@@ -20,14 +20,14 @@ import { backoffMs } from './write-governor.js';
 
 export const LIST_CALLS_PER_SECOND = 80;
 export const LIST_THROTTLE_RETRIES = 5;
-/** Per Region: the earliest time the next ListSecrets of this process may be sent. */
+/** Per quota (Region, or Region@account): the earliest time the next ListSecrets of this process may be sent. */
 const nextSend = new Map<string, number>();
 
-/** Waits for this Region's next send slot (1/LIST_CALLS_PER_SECOND apart), and takes it. */
-async function pace(region: string): Promise<void> {
+/** Waits for this quota's next send slot (1/LIST_CALLS_PER_SECOND apart), and takes it. */
+async function pace(bucket: string): Promise<void> {
   const now = performance.now(); // monotonic: a wall-clock step back must not stall listing
-  const at = Math.max(now, nextSend.get(region) ?? 0);
-  nextSend.set(region, at + 1_000 / LIST_CALLS_PER_SECOND);
+  const at = Math.max(now, nextSend.get(bucket) ?? 0);
+  nextSend.set(bucket, at + 1_000 / LIST_CALLS_PER_SECOND);
   if (at > now) await new Promise((r) => setTimeout(r, at - now));
 }
 
@@ -44,9 +44,15 @@ interface ListSecretsPaging {
   maxPages?: number;
   /** Asked after each page: true stops the listing there (`nextToken` says where to continue). */
   done?: () => boolean;
+  /**
+   * Whose quota the calls take (the write governor's key, activities/clients.ts `accountBucket`): default the
+   * Region (this worker's account). Another account's clients pass theirs; the primary account's clients in
+   * account DR pass the bare Region, so they pace together with a failover's listing of that Region.
+   */
+  bucket?: string;
 }
 
-/** Calls `onEntry` for every secret ListSecrets returns in `region`, page by page, in order (awaited one by one). */
+/** Calls `onEntry` for every secret ListSecrets returns in `region` (a label for errors), page by page, in order (awaited one by one). */
 export async function forEachListedSecret(
   secretsManager: Pick<SecretsManagerApi, 'listSecrets'>,
   region: string,
@@ -58,7 +64,7 @@ export async function forEachListedSecret(
   do {
     let page;
     for (let attempt = 0; page === undefined; attempt++) {
-      await pace(region);
+      await pace(paging.bucket ?? region);
       try {
         page = await secretsManager.listSecrets({ MaxResults: 100, NextToken: nextToken, ...paging.request });
       } catch (err) {

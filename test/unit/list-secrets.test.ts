@@ -73,4 +73,24 @@ describe('the ListSecrets pager', () => {
     expect(sends).toHaveLength(20);
     for (let i = 1; i < sends.length; i++) expect(sends[i]! - sends[i - 1]!).toBeGreaterThanOrEqual(1000 / LIST_CALLS_PER_SECOND - 1);
   });
+
+  it("paces by quota, not by label: an account-DR label of the primary account's Region shares the Region's pace, another account's does not", async () => {
+    vi.useFakeTimers();
+    const failover = fakeRegion(10);
+    const primaryAccount = fakeRegion(10);
+    const otherAccount = fakeRegion(10);
+    const all = Promise.all([
+      forEachListedSecret(failover.api, 'eu-north-1', {}, () => undefined),
+      forEachListedSecret(primaryAccount.api, 'eu-north-1 (primary account)', { bucket: 'eu-north-1' }, () => undefined),
+      forEachListedSecret(otherAccount.api, 'eu-north-1 (account 222222222222)', { bucket: 'eu-north-1@222222222222' }, () => undefined),
+    ]);
+    await vi.runAllTimersAsync();
+    await all;
+    const gap = 1000 / LIST_CALLS_PER_SECOND - 1;
+    const shared = [...failover.sentAt, ...primaryAccount.sentAt].sort((x, y) => x - y);
+    for (let i = 1; i < shared.length; i++) expect(shared[i]! - shared[i - 1]!).toBeGreaterThanOrEqual(gap);
+    // The other account's quota is its own: its sends interleave with the primary account's (same instants).
+    const own = new Set(otherAccount.sentAt);
+    expect(shared.some((t) => own.has(t))).toBe(true);
+  });
 });
