@@ -3,16 +3,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { DescribeSecretCommand, GetResourcePolicyCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetResourcePolicyCommand, PutSecretValueCommand, type ListSecretsCommandInput } from '@aws-sdk/client-secrets-manager';
 import { inject } from 'vitest';
 import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import type { Plan } from '../../domain/plan.js';
 import { FailoverReport, type FailoverInput } from '../../domain/failover.js';
-import { Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { main } from '../../cli/main.js';
-import { eventually, LAB_ONLY, onAws, startHarness, type Harness } from '../support/integration.js';
+import { eventually, LAB_ONLY, onAws, startHarness, testWorkflowBundle, type Harness } from '../support/integration.js';
+import { startWorkers } from '../../worker/worker.js';
 import { historyText, leakScanText } from '../support/leaks.js';
 import { requireBuilt, spawnWorker } from '../support/worker-process.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
@@ -268,6 +269,61 @@ describe.skipIf(onAws)(`failover on the dev server + lab (${LAB_ONLY})`, () => {
       // still in flight at one end when they met: never the whole Region twice (22). Preflight lists each Region once.
       expect(calls, `ListSecrets in ${region}`).toBeGreaterThanOrEqual(11);
       expect(calls, `ListSecrets in ${region}`).toBeLessThanOrEqual(11 + 1 + 5);
+    }
+  });
+
+  it('an endpoint that ignores SortBy (lists by creation date both ways): the ends never count as met, nothing is lost', async () => {
+    // Names created in shuffled order, and worker clients that drop SortBy from every ListSecrets: both ends then
+    // read creation-date order, which is not a name order, so no answer may claim `order` and the ends may not
+    // "meet" on names (the pre-review rule, which trusted the request, met at once here and lost most names: tied
+    // creation times list in one order both ways). One end reads the Region to its end instead.
+    const tag = 'unsorted';
+    const prefix = `${h.names}${tag}/`;
+    const names = Array.from({ length: 650 }, (_, i) => `${prefix}s${String(i).padStart(3, '0')}`);
+    const shuffled = [...names].sort(() => Math.random() - 0.5);
+    // One seed call: many share a creation time, and ties list in the store's order both ways (as AWS does).
+    await h.lab!.seed(
+      h.primaryRegion,
+      shuffled.map((name) => ({ name, value: value(), replicaRegions: [h.drRegion] })),
+    );
+    await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+    const base = h.plan('failover:\n  requireApproval: false\n');
+    const plan = { ...base, name: `${base.name}-${tag}`, secrets: { include: [{ prefix }], exclude: [] } };
+    planNames.push(plan.name);
+    const sorted = h.workerClients.clientsFor!;
+    const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+    const uPrefix = `${h.prefix}-unsorted`;
+    const unsorted = await startWorkers({
+      connection,
+      namespace: 'default',
+      regions: [h.primaryRegion, h.drRegion],
+      taskQueuePrefix: uPrefix,
+      awsTimeoutMs: 5_000,
+      workflowBundle: await testWorkflowBundle(),
+      accountClientsFor: h.workerClients.accountClientsFor!,
+      clientsFor: (region) => {
+        const c = sorted(region);
+        const sm = c.secretsManager;
+        const listSecrets = (req: ListSecretsCommandInput) => sm.listSecrets({ ...req, SortBy: undefined });
+        return { ...c, secretsManager: Object.assign(Object.create(sm) as typeof sm, { listSecrets }) };
+      },
+    });
+    try {
+      await unsorted.ready();
+      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
+      const handle = await failover(plan, { dryRun: true, mode: 'planned' }, uPrefix);
+      const report = await handle.result();
+      expect(report.outcome).toBe('dry-run');
+      expect(report.total).toBe(names.length);
+      const text = historyText(await handle.fetchHistory());
+      expect(text, 'no answer may claim a sort order').not.toMatch(/order\\?":\\?"(asc|desc)\\?",\\?"last/);
+      const counters = await h.lab!.counters([h.primaryRegion, h.drRegion]);
+      // 7 pages: one end read them all (the other end's calls overlap it, up to the whole Region again).
+      for (const region of [h.primaryRegion, h.drRegion])
+        expect(counters[region]?.ListSecrets?.calls ?? 0, `ListSecrets in ${region}`).toBeGreaterThanOrEqual(7);
+    } finally {
+      await unsorted.shutdown();
+      await connection.close();
     }
   });
 
