@@ -122,6 +122,6 @@ export function secretOps<C extends SecretOpsClients>(clients: C, writeQuotaShar
     }
   }
 
-  return { sm, region, gov, policyGov, tagGov, rotationGov, describe, readVersion, readPolicy, readManifest, ensureLabels };
+  return { sm, region, bucket, gov, policyGov, tagGov, rotationGov, describe, readVersion, readPolicy, readManifest, ensureLabels };
 }
 export type SecretOps<C extends SecretOpsClients = SecretOpsClients> = ReturnType<typeof secretOps<C>>;

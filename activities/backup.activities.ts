@@ -88,7 +88,7 @@ export type BackupClients = RegionSecretsManager<
 async function listBackups(ops: SecretOps<BackupClients>, prefix: string, withOrigin: boolean): Promise<BackupInfo[]> {
   const out: BackupInfo[] = [];
   const request = { Filters: [{ Key: 'name' as const, Values: [prefix] }] };
-  await forEachListedSecret(ops.sm, ops.region, { request, what: 'ListSecrets (backups)', heartbeat: true }, async (s) => {
+  await forEachListedSecret(ops.sm, ops.region, { request, what: 'ListSecrets (backups)', heartbeat: true, bucket: ops.bucket }, async (s) => {
     if (!s.Name?.startsWith(prefix) || !s.ARN || s.DeletedDate) return;
     const stages = Object.values(s.SecretVersionsToStages ?? {});
     const info: BackupInfo = {

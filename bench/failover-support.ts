@@ -6,13 +6,16 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FailoverInput, FailoverReport } from '../domain/failover.js';
-import { failoverWorkflowId, fenceWorkflowId, workflowTaskQueue } from '../domain/ids.js';
+import { failoverWorkflowId, fenceWorkflowId, regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
+import proto from '@temporalio/proto';
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import type { RunningLab } from '../lab/server.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import { assertTemporalCost, log, measureTemporalCost, sleep, spawnWorkerProcess, stopWorkerProcess, type BenchStack, type TemporalCost } from './support.js';
+
+const { temporal } = proto;
 
 export const PRIMARY = 'ap-northeast-1';
 export const DR = 'ap-northeast-3';
@@ -27,7 +30,23 @@ export async function failoverWorker(stack: BenchStack): Promise<{ on: BenchStac
   const prefix = `bench-w-${randomBytes(3).toString('hex')}`;
   const worker = await spawnWorkerProcess({ temporalAddress: stack.temporal.address, labUrl: stack.lab.url, prefix, regions: [PRIMARY, DR] });
   stack.cleanups.push(() => stopWorkerProcess(worker)); // cleanups run last first: the worker stops before Temporal
-  await sleep(2_000); // its write leases (a new holder's quiet pause) and its first polls
+  // Ready when each Region's activity queue has a poller: the worker holds its write leases (taken one after the
+  // other, each with a quiet pause) and runs the Region's worker.
+  const t0 = Date.now();
+  for (const region of [PRIMARY, DR]) {
+    for (;;) {
+      const res = await stack.client.workflowService.describeTaskQueue({
+        namespace: stack.client.options.namespace,
+        taskQueue: { name: regionTaskQueue(region, prefix), kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+      });
+      if ((res.pollers ?? []).length > 0) break;
+      if (worker.exitCode !== null) throw new Error(`the bench's worker process exited with ${worker.exitCode} before it served ${region}`);
+      if (Date.now() - t0 > 60_000) throw new Error(`the bench's worker process does not serve ${region} after 60 s`);
+      await sleep(100);
+    }
+  }
+  log(`worker process ${worker.pid} serves ${PRIMARY} and ${DR} (${((Date.now() - t0) / 1000).toFixed(1)} s after its start line)`);
   return { on: { ...stack, prefix }, where: 'a worker process of its own', inProcess: false };
 }
 

@@ -89,17 +89,29 @@ export async function startBenchStack(regions: string[], labOptions: Omit<LabOpt
 
 const CLI_RUN = fileURLToPath(new URL('../cli/run.js', import.meta.url));
 
+/** Worker processes being stopped by stopWorkerProcess: any other exit is reported with the process's last lines. */
+const stoppedByUs = new WeakSet<ChildProcess>();
+
 /** A `secrets-dr worker` process (built code) on the given lab and Temporal server; resolves once it polls. */
 export async function spawnWorkerProcess(opts: { temporalAddress: string; labUrl: string; prefix: string; regions: string[] }): Promise<ChildProcess> {
   const child = spawn(process.execPath, [CLI_RUN, 'worker', '--regions', opts.regions.join(',')], {
-    env: { ...process.env, ...labWorkerEnv(opts) },
+    // A short drain: stopWorkerProcess (and a benchmark stopped by a signal) must not wait out the default 60 s.
+    env: { ...process.env, ...labWorkerEnv(opts), SECRETS_DR_SHUTDOWN_TIMEOUT_MS: '5000' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  for (let i = 0; i < 600 && !out.includes('secrets-dr worker:'); i++) {
+  const keep = (d: Buffer) => (out = (out + d.toString()).slice(-20_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  child.once('exit', (code, signal) => {
+    if (!stoppedByUs.has(child)) log(`!! worker process ${child.pid} exited by itself (${signal ?? code}); its last lines:\n${out.slice(-3_000)}`);
+  });
+  for (let i = 0; !out.includes('secrets-dr worker:'); i++) {
     if (child.exitCode !== null) throw new Error(`worker exited with ${child.exitCode}: ${out}`);
+    if (i >= 600) {
+      child.kill('SIGKILL');
+      throw new Error(`worker process printed no start line in 60 s: ${out.slice(-3_000)}`);
+    }
     await sleep(100);
   }
   return child;
@@ -107,6 +119,7 @@ export async function spawnWorkerProcess(opts: { temporalAddress: string; labUrl
 
 /** SIGTERM (the worker finishes its activities and releases its leases), SIGKILL after 15 s. */
 export async function stopWorkerProcess(child: ChildProcess): Promise<void> {
+  stoppedByUs.add(child);
   if (child.exitCode !== null || child.signalCode !== null) return;
   const gone = new Promise<void>((r) => child.once('exit', () => r()));
   child.kill('SIGTERM');

@@ -132,11 +132,12 @@ async function main(): Promise<void> {
       await sleep(100);
     }
   })();
-  const worker = await failoverWorker(stack);
-  log(`failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s), on ${worker.where}`);
+  let worker: Awaited<ReturnType<typeof failoverWorker>>;
   let run: Awaited<ReturnType<typeof runFailover>>;
   let timeline = '';
   try {
+    worker = await failoverWorker(stack);
+    log(`failover of ${n} secrets, ${tier0} in group tier0 (target: tier0 standalone within ${target.toFixed(1)} s), on ${worker.where}`);
     run = await runFailover(worker.on, plan);
     stop = true;
     await watcher;

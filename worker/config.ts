@@ -44,9 +44,13 @@ const EnvSchema = z.object({
   SECRETS_DR_AWS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /**
    * `worker`: how long a SIGTERM/SIGINT waits for running activities before the process exits anyway (a crash, for
-   * Temporal: their attempts time out and are retried, by another worker or this one restarted). A second signal exits at once.
+   * Temporal: their attempts time out and are retried per their retry policy). 0: exit at once. Empty: the default. A second
+   * signal (not the same Ctrl-C repeated within a second) exits at once.
    */
-  SECRETS_DR_SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  SECRETS_DR_SHUTDOWN_TIMEOUT_MS: z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce.number().int().min(0).default(60_000),
+  ),
   /** `0`: decode compressed Temporal payloads but write none (a rolling upgrade; worker/payload-codec.ts). */
   SECRETS_DR_COMPRESS_PAYLOADS: z
     .enum(['0', '1'], { error: 'expected 1 (compress payloads of 4 KiB or more, the default) or 0 (decode only, for a rolling upgrade)' })

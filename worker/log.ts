@@ -47,7 +47,7 @@ export function formatLog(format: LogFormat, level: LogLevelName, msg: string, f
   return `${at.toISOString()} [${level.toUpperCase()}] ${msg}${extra}`;
 }
 
-type Log = (level: LogLevelName, msg: string, fields?: LogFields) => void;
+export type Log = (level: LogLevelName, msg: string, fields?: LogFields) => void;
 
 /** A logger writing to stderr in the format of the environment (read once). */
 export function stderrLog(format: LogFormat = logFormat()): Log {

@@ -30,6 +30,11 @@ interface RuntimeOptions {
   metricsHost?: string;
   /** Write the SDK's and Core's log lines to this file instead of stderr (the demo keeps its story free of log lines that way). */
   logFile?: string;
+  /**
+   * Signals on which the SDK itself shuts every worker down at once (its default: SIGINT, SIGTERM, SIGQUIT, SIGUSR2).
+   * `secrets-dr worker` passes [] and orders its own shutdown (Region workers first, then the workflows and leases).
+   */
+  shutdownSignals?: NodeJS.Signals[];
 }
 
 /** The runtime's log function: the SDK's and Core's lines in our format. */
@@ -70,7 +75,11 @@ export function installRuntime(options: RuntimeOptions | LogLevel = {}): void {
           },
         };
   try {
-    Runtime.install({ logger, telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } }, ...(metrics ? { metrics } : {}) } });
+    Runtime.install({
+      logger,
+      telemetryOptions: { logging: { forward: {}, filter: { core: level, other: level } }, ...(metrics ? { metrics } : {}) },
+      ...(o.shutdownSignals ? { shutdownSignals: o.shutdownSignals } : {}),
+    });
   } catch (err) {
     if (!metrics) throw err;
     throw new OperatorError(

@@ -12,6 +12,7 @@ import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import { stderrLog } from '../../worker/log.js';
+import { BoundedShutdown } from '../../worker/shutdown.js';
 
 export const workerCommand = defineCommand({
   words: ['worker'],
@@ -44,69 +45,51 @@ export const workerCommand = defineCommand({
     }
     const t = temporalOptions(env);
     const metricsPort = opts['metrics-port'] ?? env.SECRETS_DR_METRICS_PORT;
-    installRuntime({ level: logLevelFromEnv('INFO'), format: env.SECRETS_DR_LOG_FORMAT, metricsPort });
+    // The SDK's own signal handling would stop every worker at once (the lease renewals' worker too, while Region
+    // workers still drain): this command orders the shutdown itself, from the first moment on.
+    installRuntime({ level: logLevelFromEnv('INFO'), format: env.SECRETS_DR_LOG_FORMAT, metricsPort, shutdownSignals: [] });
     const log = stderrLog(env.SECRETS_DR_LOG_FORMAT);
-    const connection = await connectWorker(t);
-    const running = await startWorkers({
-      connection,
-      namespace: t.namespace,
-      regions,
-      taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
-      awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
-      log: (message) => log('warn', `secrets-dr worker: ${message}`),
-      ...(metricsPort ? { meter: Runtime.instance().metricMeter } : {}),
-    });
-    if (env.SECRETS_DR_WRITERS_PER_REGION)
-      log(
-        'warn',
-        `secrets-dr worker: SECRETS_DR_WRITERS_PER_REGION=${env.SECRETS_DR_WRITERS_PER_REGION} is ignored and deprecated: worker processes share each Region's write quota share by themselves (one holds the Region's write lease at a time); unset it`,
-      );
-    if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
-    const prefix = env.SECRETS_DR_TASK_QUEUE_PREFIX;
-    const queues = [workflowTaskQueue(prefix), writeLeaseTaskQueue(prefix), ...regions.map((r) => regionTaskQueue(r, prefix))];
-    log(
-      'info',
-      `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`,
-      {
-        address: t.address,
+    const shutdown = new BoundedShutdown(env.SECRETS_DR_SHUTDOWN_TIMEOUT_MS, log);
+    process.on('SIGINT', shutdown.onSignal);
+    process.on('SIGTERM', shutdown.onSignal);
+    try {
+      const connection = await connectWorker(t);
+      const running = await startWorkers({
+        connection,
         namespace: t.namespace,
-        queues,
-        ...(metricsPort ? { metricsPort } : {}),
-      },
-    );
-    const limitMs = env.SECRETS_DR_SHUTDOWN_TIMEOUT_MS;
-    let stopping: { since: number; progress: NodeJS.Timeout } | undefined;
-    const waitingFor = () => `waiting for ${running.shutdownStage()}; ${running.inFlight.describe()}`;
-    const giveUp = (why: string) => {
-      log(
-        'error',
-        `secrets-dr worker: ${why}; exiting with work unfinished (${running.inFlight.describe()}). Temporal retries those attempts once their heartbeat or start-to-close timeout passes`,
-        { activities: running.inFlight.list().map(({ type, region, workflowId, attempt }) => ({ type, region, workflowId, attempt })) },
-      );
-      process.exit(ExitCode.Failed);
-    };
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return giveUp(`a second ${signal} during shutdown`);
-      const progress = setInterval(
-        () => {
-          const s = Math.round((performance.now() - stopping!.since) / 1000);
-          if (performance.now() - stopping!.since >= limitMs) giveUp(`shutdown did not finish in ${limitMs} ms (SECRETS_DR_SHUTDOWN_TIMEOUT_MS)`);
-          else log('info', `secrets-dr worker: still shutting down after ${s} s: ${waitingFor()}`);
-        },
-        Math.min(10_000, Math.max(100, limitMs)),
-      );
-      stopping = { since: performance.now(), progress };
+        regions,
+        taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
+        awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
+        log: (message) => log('warn', `secrets-dr worker: ${message}`),
+        ...(metricsPort ? { meter: Runtime.instance().metricMeter } : {}),
+      });
+      if (env.SECRETS_DR_WRITERS_PER_REGION)
+        log(
+          'warn',
+          `secrets-dr worker: SECRETS_DR_WRITERS_PER_REGION=${env.SECRETS_DR_WRITERS_PER_REGION} is ignored and deprecated: worker processes share each Region's write quota share by themselves (one holds the Region's write lease at a time); unset it`,
+        );
+      if (env.SECRETS_DR_READY_FILE) writeFileSync(env.SECRETS_DR_READY_FILE, String(process.pid));
+      const prefix = env.SECRETS_DR_TASK_QUEUE_PREFIX;
+      const queues = [workflowTaskQueue(prefix), writeLeaseTaskQueue(prefix), ...regions.map((r) => regionTaskQueue(r, prefix))];
       log(
         'info',
-        `secrets-dr worker: shutting down on ${signal} (finishing running activities: ${running.inFlight.describe()}; at most ${limitMs} ms, or send it again to exit now)`,
+        `secrets-dr worker: ${t.address} namespace ${t.namespace}${t.origin ? ` (${t.origin})` : ''}, queues ${queues.join(', ')}; workflows: ${running.workflowCode}${metricsPort ? `; metrics on :${metricsPort}/metrics` : ''}`,
+        {
+          address: t.address,
+          namespace: t.namespace,
+          queues,
+          ...(metricsPort ? { metricsPort } : {}),
+        },
       );
-      void running.shutdown();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    await running.done;
-    if (stopping) clearInterval(stopping.progress);
-    await connection.close();
+      shutdown.attach(running); // a signal that came during the start shuts down now
+      await running.done;
+      shutdown.dispose(); // drained: a signal now changes nothing
+      await connection.close();
+    } finally {
+      shutdown.dispose();
+      process.off('SIGINT', shutdown.onSignal);
+      process.off('SIGTERM', shutdown.onSignal);
+    }
     return ExitCode.Ok;
   },
 });
