@@ -257,10 +257,12 @@ describe.skipIf(onAws)(`monitor (${LAB_ONLY})`, () => {
       });
       expect(results.length, `inventory results of ${FLEET_PRIMARY} in the first cycle`).toBeGreaterThanOrEqual(2);
       for (const size of results) expect(size).toBeLessThanOrEqual(SURVEY_PAGES * 100);
-      // The query is answered from the workflow's memory: no AWS call.
-      await h.lab!.resetCounters([FLEET_PRIMARY, FLEET_DR]);
+      // The query is answered from the workflow's memory: no AWS call. Counted in the DR Region only: no other file
+      // of this lab uses ca-central-1, while sa-east-1 is shared with the confirm and account-drill files (CI at 9c1fe7f
+      // saw their calls there). A query that called AWS would survey both Regions.
+      await h.lab!.resetCounters([FLEET_DR]);
       await health(m);
-      expect(await h.lab!.counters([FLEET_PRIMARY, FLEET_DR])).toEqual({});
+      expect(await h.lab!.counters([FLEET_DR])).toEqual({});
     } finally {
       await m.signal(monitorStopSignal);
       await m.result();
