@@ -7,15 +7,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FailoverInput, FailoverReport } from '../domain/failover.js';
 import { failoverWorkflowId, fenceWorkflowId, regionTaskQueue, workflowTaskQueue } from '../domain/ids.js';
-import proto from '@temporalio/proto';
+import { pollerCount } from '../cli/temporal.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
 import type { Plan } from '../domain/plan.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import type { RunningLab } from '../lab/server.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import { assertTemporalCost, log, measureTemporalCost, sleep, spawnWorkerProcess, stopWorkerProcess, type BenchStack, type TemporalCost } from './support.js';
-
-const { temporal } = proto;
 
 export const PRIMARY = 'ap-northeast-1';
 export const DR = 'ap-northeast-3';
@@ -35,12 +33,7 @@ export async function failoverWorker(stack: BenchStack): Promise<{ on: BenchStac
   const t0 = Date.now();
   for (const region of [PRIMARY, DR]) {
     for (;;) {
-      const res = await stack.client.workflowService.describeTaskQueue({
-        namespace: stack.client.options.namespace,
-        taskQueue: { name: regionTaskQueue(region, prefix), kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-        taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
-      });
-      if ((res.pollers ?? []).length > 0) break;
+      if ((await pollerCount(stack.client, regionTaskQueue(region, prefix), 'activity')) > 0) break;
       if (worker.exitCode !== null) throw new Error(`the bench's worker process exited with ${worker.exitCode} before it served ${region}`);
       if (Date.now() - t0 > 60_000) throw new Error(`the bench's worker process does not serve ${region} after 60 s`);
       await sleep(100);

@@ -42,15 +42,21 @@ async function connectClient(given: Env = loadEnv()): Promise<Connected> {
   return { client, env, options: opts, close: () => connection.close() };
 }
 
+/** How many workers poll `queue` now, for its workflow or its activity tasks. */
+export async function pollerCount(client: Client, queue: string, tasks: 'workflow' | 'activity'): Promise<number> {
+  const res = await client.workflowService.describeTaskQueue({
+    namespace: client.options.namespace,
+    taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+    taskQueueType:
+      tasks === 'workflow' ? temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW : temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
+  });
+  return (res.pollers ?? []).length;
+}
+
 /** Refuses to start work nobody will pick up: a workflow queue without pollers waits forever. */
 export async function requireWorker(c: Connected): Promise<void> {
   const queue = workflowTaskQueue(c.env.SECRETS_DR_TASK_QUEUE_PREFIX);
-  const res = await c.client.workflowService.describeTaskQueue({
-    namespace: c.client.options.namespace,
-    taskQueue: { name: queue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
-    taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
-  });
-  if ((res.pollers ?? []).length === 0) {
+  if ((await pollerCount(c.client, queue, 'workflow')) === 0) {
     throw new OperatorError(
       ErrorType.StackUnavailable,
       `no secrets-dr worker is polling task queue "${queue}" on ${c.options.address}: start one with \`secrets-dr worker\` (or the local stack with \`secrets-dr lab up\`)`,
