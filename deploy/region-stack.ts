@@ -119,7 +119,8 @@ export class RegionStack extends Stack {
       // JSON log lines (one object per line) for CloudWatch Logs Insights; Prometheus metrics on
       // :9464/metrics inside the task only (no ingress: the security group is egress-only), for a
       // collector sidecar to scrape (README "Production": what to alarm on).
-      // The worker's own shutdown limit ends 10 s before ECS's SIGKILL (stopTimeout): it logs what it leaves unfinished.
+      // The worker's own shutdown limit ends 10 s before ECS's SIGKILL (stopTimeout): running activities get half of it,
+      // then are cancelled, and the worker logs what it leaves unfinished.
       environment: {
         ...temporalEnv,
         SECRETS_DR_LOG_LEVEL: 'INFO',
@@ -134,6 +135,9 @@ export class RegionStack extends Stack {
       user: '1000:1000',
       // The worker drains on SIGTERM: running activities finish before it exits (Fargate's maximum).
       stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_S),
+      // An init process is PID 1 and forwards signals: Node as PID 1 ignores a SIGTERM that comes before the worker
+      // installs its handler (while modules load), and ECS would SIGKILL it 120 s later.
+      linuxParameters: new ecs.LinuxParameters(this, 'WorkerLinux', { initProcessEnabled: true }),
     });
     container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
     new ecs.FargateService(this, 'Worker', {

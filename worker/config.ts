@@ -43,9 +43,10 @@ const EnvSchema = z.object({
   /** Per-request timeout of AWS calls, ms: a hung Region must not hold an activity for minutes. */
   SECRETS_DR_AWS_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /**
-   * `worker`: how long a SIGTERM/SIGINT waits for running activities before the process exits anyway (a crash, for
-   * Temporal: their attempts time out and are retried per their retry policy). 0: exit at once. Empty: the default. A second
-   * signal (not the same Ctrl-C repeated within a second) exits at once.
+   * `worker`: how long a SIGTERM/SIGINT lets the process drain: running activities get half of it, then are cancelled
+   * (worker/shutdown.ts); at the limit the process exits anyway (a crash, for Temporal: what is left times out and is
+   * retried per its retry policy). 0: exit at once. Empty: the default. A second signal (not the same Ctrl-C repeated
+   * within a second) exits at once.
    */
   SECRETS_DR_SHUTDOWN_TIMEOUT_MS: z.preprocess(
     (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),

@@ -27,6 +27,7 @@ import { request as httpsRequest, Agent as HttpsAgent } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, Checksum, SourceData } from '@smithy/types';
 import * as sm from '@aws-sdk/client-secrets-manager';
+import { activitySignal } from '../activities/cancellation.js';
 import { CROSS_ACCOUNT_API_OPERATION, type CrossAccountSecretsApi, type DescribeSecretCrossAccountOutput } from '../activities/cross-account-api.js';
 
 export type CredentialsOption = AwsCredentialIdentity | (() => Promise<AwsCredentialIdentity>);
@@ -82,14 +83,20 @@ interface HttpAnswer {
 /**
  * One POST over node:http(s) with keep-alive, as the SDK's NodeHttpHandler sends it (not fetch,
  * which refuses some ports and hides the socket error codes). No answer: the socket's error
- * (ECONNREFUSED, ECONNRESET...: `code`), or a `TimeoutError` after `timeoutMs`.
+ * (ECONNREFUSED, ECONNRESET...: `code`), a `TimeoutError` after `timeoutMs`, or an `AbortError`
+ * once `signal` (the running activity's cancellation) aborts.
  */
-function httpPost(url: URL, headers: Record<string, string>, body: string, timeoutMs: number): Promise<HttpAnswer> {
+function httpPost(url: URL, headers: Record<string, string>, body: string, timeoutMs: number, signal?: AbortSignal): Promise<HttpAnswer> {
   const https = url.protocol === 'https:';
   return new Promise((resolve, reject) => {
     const req = (https ? httpsRequest : httpRequest)(
       url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, agent: https ? httpsAgent : httpAgent },
+      {
+        method: 'POST',
+        headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+        agent: https ? httpsAgent : httpAgent,
+        ...(signal ? { signal } : {}),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -120,6 +127,8 @@ export async function signedPost(opts: {
   body: string;
   timeoutMs: number;
   signingDate?: Date;
+  /** Aborts the request (the running activity's cancellation). Not for STS: concurrent callers share its request. */
+  signal?: AbortSignal;
 }): Promise<HttpAnswer> {
   const { url, body } = opts;
   const credentials = typeof opts.credentials === 'function' ? opts.credentials : () => Promise.resolve(opts.credentials as AwsCredentialIdentity);
@@ -137,7 +146,7 @@ export async function signedPost(opts: {
   const signed = await signer.sign(request, opts.signingDate ? { signingDate: opts.signingDate } : {});
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(signed.headers)) if (k !== 'content-length') headers[k] = String(v);
-  return httpPost(url, headers, body, opts.timeoutMs);
+  return httpPost(url, headers, body, opts.timeoutMs, opts.signal);
 }
 
 /** The Secrets Manager endpoint of a Region: explicit, then the SDK's own endpoint variables, then the public one. */
@@ -161,6 +170,8 @@ function sdkError(name: string, message: string, status: number, requestId: stri
 
 const DATE_FIELDS = ['LastRotatedDate', 'LastChangedDate', 'LastAccessedDate', 'DeletedDate', 'NextRotationDate', 'CreatedDate'] as const;
 
+const signalOf = (signal: AbortSignal | undefined) => (signal ? { signal } : {});
+
 export function createCrossAccountClient(opts: CrossAccountClientOptions): CrossAccountSecretsApi {
   const url = new URL(secretsManagerEndpoint(opts.region, opts.endpoint, opts.env));
   const timeout = opts.requestTimeoutMs ?? 10_000;
@@ -176,6 +187,7 @@ export function createCrossAccountClient(opts: CrossAccountClientOptions): Cross
       body,
       timeoutMs: timeout,
       ...(opts.now ? { signingDate: opts.now() } : {}),
+      ...signalOf(activitySignal()),
     });
     const text = res.body;
     const ok = res.status >= 200 && res.status < 300;

@@ -1,7 +1,7 @@
 /**
- * The activities this process runs now, for a shutdown that must say what it waits for. Our activities do not
- * stop on a cancel request (an AWS call in flight runs to its timeout), so a SIGTERM waits for them; the worker
- * command names them while it waits and when it gives up (cli/commands/worker.ts).
+ * The activities this process runs now, for a shutdown that must say what it waits for: a SIGTERM lets them run
+ * for a grace time, then cancels them (activities/cancellation.ts); the worker command names them while it waits
+ * and, should one outlive the limit, when it gives up (cli/commands/worker.ts, worker/shutdown.ts).
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 

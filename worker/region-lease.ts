@@ -323,11 +323,16 @@ export class RegionLease {
       .catch(() => undefined);
   }
 
-  /** Stop: finish the running activities, release the lease, end the loop (a standby's long poll ends within POLL_MS). */
-  async stop(): Promise<void> {
+  /** Begins stop(): the Region's worker takes no new task, and its shutdown grace time starts now. */
+  beginStop(): void {
     this.stopped = true;
     this.wake?.();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
+  }
+
+  /** Stop: finish the running activities, release the lease, end the loop (a standby's long poll ends within POLL_MS). */
+  async stop(): Promise<void> {
+    this.beginStop();
     await this.done;
     this.removeGate();
   }

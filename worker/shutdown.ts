@@ -1,11 +1,13 @@
 /**
  * `secrets-dr worker`'s shutdown on SIGTERM/SIGINT, bounded: Region workers drain first (their activities, then
- * their write leases' release), then the workflow workers (worker/worker.ts `shutdown`). Our activities do not stop
- * on a cancel request (an AWS call runs to its timeout), so the drain can take as long as its slowest activity:
+ * their write leases' release), then the workflow workers (worker/worker.ts `shutdown`). Running activities get
+ * `activityGraceMs(limit)` (half the limit) to finish; then the SDK cancels them, their AWS calls abort
+ * (activities/cancellation.ts) and their attempts are reported, so Temporal retries each elsewhere at once:
  * - progress is logged every PROGRESS_MS, naming what it waits for and the activities still running;
  * - at `limitMs` after the first signal (its own timer, not a progress tick) the process exits 1, naming the
- *   activities it leaves: for Temporal that is a crash, and each is retried by its retry policy once its heartbeat
- *   or start-to-close timeout passes (a monitor probe is not: the next cycle probes again);
+ *   activities it leaves (one that did not end on its cancellation): for Temporal that is a crash, and each is
+ *   retried by its retry policy once its heartbeat or start-to-close timeout passes (a monitor probe is not: the
+ *   next cycle probes again);
  * - a second signal exits at once, unless it comes within REPEAT_MS of the first: one Ctrl-C reaches the process
  *   twice under npm/npx (which forwards it) and from the terminal's process group;
  * - a signal during the start is kept, and the shutdown runs as soon as the workers exist.
@@ -15,6 +17,11 @@ import type { RunningWorkers } from './worker.js';
 
 const PROGRESS_MS = 10_000;
 const REPEAT_MS = 1_000;
+
+/** How long a shutdown lets running activities finish before they are cancelled: half its limit. */
+export function activityGraceMs(limitMs: number): number {
+  return Math.floor(limitMs / 2);
+}
 
 type Drainable = Pick<RunningWorkers, 'shutdown' | 'shutdownStage' | 'inFlight'>;
 
@@ -46,7 +53,7 @@ export class BoundedShutdown {
       }, PROGRESS_MS);
       this.log(
         'info',
-        `secrets-dr worker: shutting down on ${signal} (finishing running activities: ${this.activities()}; at most ${this.limitMs} ms, or send it again to exit now)`,
+        `secrets-dr worker: shutting down on ${signal} (finishing running activities: ${this.activities()}; they are cancelled after ${activityGraceMs(this.limitMs)} ms; the process exits after at most ${this.limitMs} ms, or send it again to exit now)`,
       );
       if (this.running) void this.running.shutdown();
       return;

@@ -21,7 +21,15 @@ import { createEventsInstallActivities } from '../activities/events-install.acti
 import { createFailbackActivities } from '../activities/failback.activities.js';
 import { createDrillActivities } from '../activities/drill.activities.js';
 import { createReadPathsActivities } from '../activities/read-paths.activities.js';
-import type { AccountClientsOf, RegionClients } from '../activities/clients.js';
+import {
+  EVENTBRIDGE_OPERATIONS,
+  SECRETS_MANAGER_OPERATIONS,
+  SSM_OPERATIONS,
+  type AccountClientsOf,
+  type AccountRegionClients,
+  type RegionClients,
+} from '../activities/clients.js';
+import { abortable, cancelledOutcome } from '../activities/cancellation.js';
 import { createAccountActivities } from '../activities/account.activities.js';
 import { createAccountDrillActivities } from '../activities/account-drill.activities.js';
 import { createAccountClients } from './account-clients.js';
@@ -126,8 +134,28 @@ async function workflowSource(
   return { workflowBundle: await bundleWorkflowCode({ workflowsPath: path, logger: Runtime.instance().logger, ...bundler }), from: `bundled from ${path}` };
 }
 
+/** A Region's clients whose calls inside an activity end when the activity is cancelled (activities/cancellation.ts). */
+function abortableRegion(c: RegionClients): RegionClients {
+  return {
+    ...c,
+    secretsManager: abortable(c.secretsManager, SECRETS_MANAGER_OPERATIONS),
+    eventBridge: abortable(c.eventBridge, EVENTBRIDGE_OPERATIONS),
+    ...(c.ssm ? { ssm: abortable(c.ssm, SSM_OPERATIONS) } : {}),
+  };
+}
+
+/** The same for an account's clients (the cross-account client reads the activity's signal itself). */
+function abortableAccounts(of: AccountClientsOf): AccountClientsOf {
+  const wrapped = new WeakMap<AccountRegionClients, AccountRegionClients>();
+  return (region, account) => {
+    const c = of(region, account);
+    return wrapped.get(c) ?? wrapped.set(c, { ...c, secretsManager: abortable(c.secretsManager, SECRETS_MANAGER_OPERATIONS) }).get(c)!;
+  };
+}
+
 export async function startWorkers(options: StartWorkersOptions): Promise<RunningWorkers> {
-  const clientsFor = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
+  const given = options.clientsFor ?? ((region: string) => createRegionClients(region, { requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
+  const clientsFor = (region: string) => abortableRegion(given(region));
   const common = { connection: options.connection, namespace: options.namespace, dataConverter, ...options.workerOptions };
   const workers: Worker[] = [];
   const source = await workflowSource(options.workflowBundle, options.workerOptions?.bundlerOptions);
@@ -135,7 +163,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
   const recorder = options.meter ? createMetricsRecorder(options.meter) : undefined;
   const inFlight = new InFlightActivities();
   if (options.meter) meterGovernors(options.meter);
-  const accountClients = options.accountClientsFor ?? createAccountClients({ requestTimeoutMs: options.awsTimeoutMs ?? 15_000 });
+  const accountClients = abortableAccounts(options.accountClientsFor ?? createAccountClients({ requestTimeoutMs: options.awsTimeoutMs ?? 15_000 }));
   const peerCache = new Map<string, RegionClients>();
   const peerClients = (r: string) => peerCache.get(r) ?? peerCache.set(r, clientsFor(r)).get(r)!;
   const regionWorker = (region: string) =>
@@ -145,7 +173,12 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
       activities: createRegionActivities(clientsFor(region), peerClients, accountClients),
       interceptors: {
         ...common.interceptors,
-        activity: [...(common.interceptors?.activity ?? []), inFlight.interceptor(region), ...(recorder ? [metricsInterceptor(recorder, region)] : [])],
+        activity: [
+          ...(common.interceptors?.activity ?? []),
+          inFlight.interceptor(region),
+          ...(recorder ? [metricsInterceptor(recorder, region)] : []),
+          cancelledOutcome,
+        ],
       },
     });
   const leases = new Map<string, RegionLease>();
@@ -206,8 +239,11 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
     inFlight,
     shutdownStage: () => stage,
     async shutdown() {
-      // Region workers first (each finishes its activities and releases its lease), then the workflows.
-      for (const [region, l] of [...leases.entries()].reverse()) {
+      // Region workers first (each finishes its activities and releases its lease), then the workflows. All Region
+      // workers stop taking tasks at once, so their grace times (then their activities' cancellation) run together.
+      const regionsFirst = [...leases.entries()].reverse();
+      for (const [, l] of regionsFirst) l.beginStop();
+      for (const [region, l] of regionsFirst) {
         stage = `the worker of ${region} (its activities, then its write lease's release)`;
         await l.stop();
       }

@@ -12,7 +12,7 @@ import { loadEnv, temporalOptions } from '../../worker/config.js';
 import { connectWorker, startWorkers } from '../../worker/worker.js';
 import { installRuntime, logLevelFromEnv } from '../../worker/runtime.js';
 import { stderrLog } from '../../worker/log.js';
-import { BoundedShutdown } from '../../worker/shutdown.js';
+import { activityGraceMs, BoundedShutdown } from '../../worker/shutdown.js';
 
 export const workerCommand = defineCommand({
   words: ['worker'],
@@ -60,6 +60,9 @@ export const workerCommand = defineCommand({
         regions,
         taskQueuePrefix: env.SECRETS_DR_TASK_QUEUE_PREFIX,
         awsTimeoutMs: env.SECRETS_DR_AWS_TIMEOUT_MS,
+        // Half the limit to finish, then running activities are cancelled (their AWS calls abort and their attempts
+        // are reported, so Temporal retries them elsewhere at once) and the other half to wind down.
+        workerOptions: { shutdownGraceTime: activityGraceMs(env.SECRETS_DR_SHUTDOWN_TIMEOUT_MS) },
         log: (message) => log('warn', `secrets-dr worker: ${message}`),
         ...(metricsPort ? { meter: Runtime.instance().metricMeter } : {}),
       });

@@ -76,6 +76,11 @@ describe('deploy synth (AWS CDK, offline)', () => {
       const container = (task!.Properties!.ContainerDefinitions as Array<Record<string, unknown>>)[0]!;
       expect(container.Command).toEqual(['--regions', region]);
       expect(container.User).toBe('1000:1000');
+      // An init as PID 1 forwards SIGTERM (Node as PID 1 ignores one that comes before its handler), and the worker's
+      // own limit ends before ECS's SIGKILL.
+      expect(container.LinuxParameters).toMatchObject({ InitProcessEnabled: true });
+      const env = Object.fromEntries((container.Environment as Array<{ Name: string; Value: string }>).map((e) => [e.Name, e.Value]));
+      expect(Number(env.SECRETS_DR_SHUTDOWN_TIMEOUT_MS)).toBeLessThan(Number(container.StopTimeout) * 1000);
       expect(JSON.stringify(container.Secrets)).toContain('TEMPORAL_API_KEY');
       expect(JSON.stringify(container.Environment)).not.toMatch(/API_KEY"/);
       const workerRole = ofType(t, 'AWS::IAM::Role').find((r) => JSON.stringify(r.Properties).includes('secrets-dr-worker'))!;

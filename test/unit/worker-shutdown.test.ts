@@ -31,7 +31,9 @@ describe("the worker's bounded shutdown", () => {
     s.attach(running);
     s.onSignal('SIGTERM');
     expect(running.shutdown).toHaveBeenCalledTimes(1);
-    expect(lines[0]?.msg).toContain('shutting down on SIGTERM (finishing running activities: no activity running; at most 15000 ms');
+    expect(lines[0]?.msg).toContain(
+      'shutting down on SIGTERM (finishing running activities: no activity running; they are cancelled after 7500 ms; the process exits after at most 15000 ms',
+    );
     vi.advanceTimersByTime(14_999);
     expect(exits).toEqual([]);
     expect(lines.filter((l) => l.msg.includes('still shutting down after 10 s: waiting for the worker of eu-west-1'))).toHaveLength(1);

@@ -1,0 +1,203 @@
+/**
+ * An activity's cancellation reaches its AWS calls (activities/cancellation.ts): the real SDK client and the signed
+ * cross-account client against a server that never answers end with an AbortError when the activity is cancelled,
+ * not after their 120-s timeout; a batch activity cancelled in the middle sends nothing more and is reported
+ * cancelled, not completed with the aborted secrets counted as failed.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { Context } from '@temporalio/activity';
+import { CancelledFailure } from '@temporalio/common';
+import { DefaultLogger, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
+import { SecretsManager } from '@aws-sdk/client-secrets-manager';
+import { abortable, activitySignal, cancelledOutcome } from '../../activities/cancellation.js';
+import { SECRETS_MANAGER_OPERATIONS } from '../../activities/clients.js';
+import { createFailoverActivities, type FailoverClients, type PromoteBatchInput } from '../../activities/failover.activities.js';
+import { createCrossAccountClient } from '../../worker/cross-account-client.js';
+import { hmacKeySecretName } from '../../domain/lineage.js';
+import { FakeSecretsManager } from '../support/fake-secrets-manager.js';
+
+const env = () => new MockActivityEnvironment({}, { logger: new DefaultLogger('ERROR') });
+const abortError = () => Object.assign(new Error('Request aborted'), { name: 'AbortError' });
+
+let server: Server;
+let url: string;
+let received = 0;
+let open = 0;
+beforeAll(async () => {
+  // Reads the request, never answers: a hung Region.
+  server = createServer((req) => {
+    received++;
+    req.resume();
+  });
+  server.on('connection', (socket) => {
+    open++;
+    socket.on('close', () => open--);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+async function waitFor(what: string, ok: () => boolean, ms = 5_000): Promise<void> {
+  const until = performance.now() + ms;
+  while (!ok()) {
+    if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('abortable', () => {
+  it("passes the running activity's signal to listed operations only; outside an activity, and with an explicit signal, the call is unchanged", async () => {
+    const seen: Array<{ op: string; options: unknown }> = [];
+    const client = {
+      config: { region: 'eu-west-1' },
+      listSecrets: (_i: unknown, options?: unknown) => (seen.push({ op: 'listSecrets', options }), Promise.resolve({})),
+      destroy: (...args: unknown[]) => (seen.push({ op: 'destroy', options: args[1] }), undefined),
+    };
+    const wrapped = abortable(client, ['listSecrets']);
+    expect(wrapped.config).toBe(client.config);
+    await wrapped.listSecrets({});
+    expect(seen.pop()).toEqual({ op: 'listSecrets', options: undefined });
+    const mine = new AbortController().signal;
+    const e = env();
+    let signal: AbortSignal | undefined;
+    await e.run(async () => {
+      signal = activitySignal();
+      await wrapped.listSecrets({});
+      await wrapped.listSecrets({}, { abortSignal: mine });
+      wrapped.destroy();
+    });
+    expect(signal).toBeDefined();
+    expect(seen.map((s) => s.op)).toEqual(['listSecrets', 'listSecrets', 'destroy']);
+    expect((seen[0]!.options as { abortSignal: unknown }).abortSignal).toBe(signal);
+    expect((seen[1]!.options as { abortSignal: unknown }).abortSignal, 'an explicit signal wins').toBe(mine);
+    expect(seen[2]!.options, 'an unlisted member is untouched').toBeUndefined();
+  });
+
+  it('the real SDK client: a call to a Region that never answers ends with AbortError when the activity is cancelled, not at its 120-s timeout', async () => {
+    const sm = abortable(
+      new SecretsManager({
+        region: 'eu-west-1',
+        endpoint: url,
+        credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+        requestHandler: { requestTimeout: 120_000, throwOnRequestTimeout: true },
+        maxAttempts: 1,
+      }),
+      SECRETS_MANAGER_OPERATIONS,
+    );
+    const e = env();
+    const [before, openBefore] = [received, open];
+    const run = e
+      .run(() => sm.listSecrets({}))
+      .then(
+        () => 'answered',
+        (err: Error) => err,
+      );
+    await waitFor('the request to reach the server', () => received > before);
+    const cancelledAt = performance.now();
+    e.cancel();
+    const out = await run;
+    expect((out as Error).name).toBe('AbortError');
+    expect(performance.now() - cancelledAt).toBeLessThan(2_000);
+    await waitFor('the connection to close', () => open === openBefore);
+  });
+
+  it('the signed cross-account client: the same', async () => {
+    const client = createCrossAccountClient({
+      region: 'eu-west-1',
+      endpoint: url,
+      credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
+      requestTimeoutMs: 120_000,
+    });
+    const e = env();
+    const before = received;
+    const run = e
+      .run(() => client.describeSecretCrossAccount({ SecretId: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:x' }))
+      .then(
+        () => 'answered',
+        (err: Error) => err,
+      );
+    await waitFor('the request to reach the server', () => received > before);
+    const cancelledAt = performance.now();
+    e.cancel();
+    const out = await run;
+    expect((out as Error).name).toBe('AbortError');
+    expect(performance.now() - cancelledAt).toBeLessThan(2_000);
+  });
+});
+
+describe('cancelledOutcome', () => {
+  const through = (next: () => Promise<unknown>) => {
+    const inbound = cancelledOutcome(Context.current()).inbound as ActivityInboundCallsInterceptor;
+    return inbound.execute!({ args: [], headers: {} }, next);
+  };
+
+  it('an activity that returns or throws after its cancellation is reported cancelled; before it, its own outcome stands', async () => {
+    expect(await env().run(() => through(async () => 'done'))).toBe('done');
+    await expect(env().run(() => through(async () => Promise.reject(new Error('its own'))))).rejects.toThrow('its own');
+    for (const outcome of [async () => 'a result built from aborted calls', async () => Promise.reject(new Error('RegionUnreachable'))]) {
+      const e = env();
+      const run = e.run(() =>
+        through(async () => {
+          e.cancel();
+          return outcome();
+        }),
+      );
+      await expect(run).rejects.toBeInstanceOf(CancelledFailure);
+    }
+  });
+
+  it('promoteBatch cancelled while a StopReplicationToReplica hangs: the call aborts, no secret after it is touched, and the outcome is cancelled (not completed with that secret failed)', async () => {
+    const region = 'ap-south-2';
+    const fake = new FakeSecretsManager(region);
+    const names = Array.from({ length: 8 }, (_, i) => `prod/app/c${i}`);
+    for (const name of names) fake.seed(name, `value-of-${name}`, { primaryRegion: 'ap-south-1' });
+    fake.seed(hmacKeySecretName('payments'), Buffer.alloc(32, 7).toString('base64'));
+    const stopped: string[] = [];
+    let hanging = false;
+    const base = fake.only(
+      'listSecrets',
+      'describeSecret',
+      'getSecretValue',
+      'getResourcePolicy',
+      'putResourcePolicy',
+      'deleteResourcePolicy',
+      'tagResource',
+      'untagResource',
+      'rotateSecret',
+      'createSecret',
+    );
+    const secretsManager = {
+      ...base,
+      // The third promotion hangs until its call is aborted (only the activity's signal can end it).
+      stopReplicationToReplica: (i: { SecretId: string }, options?: { abortSignal?: AbortSignal }) => {
+        stopped.push(i.SecretId);
+        if (stopped.length !== 3) return fake.stopReplicationToReplica(i as never);
+        hanging = true;
+        return new Promise((_, reject) => options?.abortSignal?.addEventListener('abort', () => reject(abortError())));
+      },
+    };
+    const clients = { region, secretsManager: abortable(secretsManager, SECRETS_MANAGER_OPERATIONS) } as unknown as FailoverClients;
+    const activities = createFailoverActivities(clients);
+    const input: PromoteBatchInput = { planName: 'payments', from: 'ap-south-1', to: region, failoverId: 'f-1', batch: 'b0', names, writeQuotaShare: 1 };
+    const e = env();
+    const run = e
+      .run(() => through(() => activities.promoteBatch(input)))
+      .then(
+        (r) => ({ completed: r }),
+        (err: unknown) => ({ err }),
+      );
+    await waitFor('the third promotion to hang', () => hanging);
+    const sentBefore = stopped.length;
+    e.cancel();
+    const out = await run;
+    expect('err' in out && out.err, `the outcome: ${JSON.stringify(out).slice(0, 300)}`).toBeInstanceOf(CancelledFailure);
+    expect(stopped.length, 'no StopReplicationToReplica after the cancellation').toBe(sentBefore);
+  });
+});
