@@ -18,7 +18,7 @@ import { conflictPolicyFor } from '../domain/replication.js';
 import { backupName } from '../domain/backup.js';
 import { recoveryAccount, type Plan, type RecoveryAccount } from '../domain/plan.js';
 import { FENCE_SID, FENCED_ACTIONS, rotationInFlightOf } from '../domain/failover.js';
-import { FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
+import { FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, hasDenyStatement, hasStatement, policyWithDeny, policyWithout } from '../domain/failback.js';
 import { FENCE_TAG } from '../domain/status.js';
 import {
   ACCOUNT_PROMOTED_AT_TAG,
@@ -188,7 +188,8 @@ export function createAccountActivities(region: string, clientsOf: AccountClient
     const g = gov(c, share, 'policy');
     try {
       const text = (await g.write(() => c.secretsManager.getResourcePolicy({ SecretId: arn }))).ResourcePolicy;
-      if (hasStatement(text, sid) === on) return false;
+      // Fencing judges the statement, not its Sid (an edited one is replaced); lifting removes whatever carries our Sid.
+      if ((on ? hasDenyStatement(text, sid, actions) : hasStatement(text, sid)) === on) return false;
       const rest = on ? policyWithDeny(text, sid, actions) : policyWithout(text!, sid);
       if (rest === undefined) await g.write(() => c.secretsManager.deleteResourcePolicy({ SecretId: arn }));
       else await g.write(() => c.secretsManager.putResourcePolicy({ SecretId: arn, ResourcePolicy: rest, BlockPublicPolicy: false }));

@@ -181,7 +181,8 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
   async function fenceForOverwrite(d: DescribeSecretResponse, share: number): Promise<boolean> {
     const gov = writeGovernor(`${region}/policy`, share);
     const p = await gov.write(() => sm.getResourcePolicy({ SecretId: d.ARN }));
-    const had = hasStatement(p.ResourcePolicy, FAILBACK_FENCE_SID);
+    // By the statement, not its Sid: one edited since (an Allow, fewer actions, a Condition) is no fence and is replaced.
+    const had = hasDenyStatement(p.ResourcePolicy, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS);
     if (!had)
       await gov.write(() =>
         sm.putResourcePolicy({

@@ -10,8 +10,8 @@ import { DefaultLogger } from '@temporalio/worker';
 import { parsePlanText } from '../../cli/plan-file.js';
 import { createAccountActivities } from '../../activities/account.activities.js';
 import type { AccountRegionClients } from '../../activities/clients.js';
-import { FENCE_SID } from '../../domain/failover.js';
-import { hasStatement } from '../../domain/failback.js';
+import { FENCE_SID, FENCED_ACTIONS } from '../../domain/failover.js';
+import { hasDenyStatement, hasStatement } from '../../domain/failback.js';
 import { ACCOUNT_PROMOTED_BY_TAG, ACCOUNT_PROMOTED_VERSION_TAG, accountFenceTagValue } from '../../domain/account-dr.js';
 import { awsError } from '../support/fake-secrets-manager.js';
 
@@ -129,6 +129,29 @@ describe('account DR activities (fake accounts)', () => {
       items: [{ name: 'prod/db', primaryArn: primary['prod/db']!.arn }],
     });
     expect(log).toHaveLength(1);
+  });
+
+  it('fence: a statement that carries our Sid but was edited since (an Allow; fewer actions) is no fence and is replaced', async () => {
+    const workflowId = 'secrets-dr/payments/account/210987654321/failover';
+    for (const edited of [
+      { Sid: FENCE_SID, Effect: 'Allow', Principal: '*', Action: [...FENCED_ACTIONS], Resource: '*' },
+      { Sid: FENCE_SID, Effect: 'Deny', Principal: '*', Action: ['secretsmanager:PutSecretValue'], Resource: '*' },
+    ]) {
+      const log: string[] = [];
+      const primary: Record<string, FakeSecret> = {
+        'prod/db': { arn: arn('123456789012', 'prod/db'), policy: JSON.stringify({ Version: '2012-10-17', Statement: [edited] }), stages: {} },
+      };
+      const a = createAccountActivities(REGION, (_r, account) => fakeAccount(account?.accountId, account ? {} : primary, log));
+      await env().run(a.fenceAccountPrimaries, {
+        region: REGION,
+        plan,
+        accountId: RECOVERY,
+        workflowId,
+        items: [{ name: 'prod/db', primaryArn: primary['prod/db']!.arn }],
+      });
+      expect(log[0], JSON.stringify(edited)).toBe('primary PutResourcePolicy prod/db');
+      expect(hasDenyStatement(primary['prod/db']!.policy, FENCE_SID, FENCED_ACTIONS), JSON.stringify(edited)).toBe(true);
+    }
   });
 
   it('promotion stops replication then tags (a replica refuses tags); a crash between is tagged by the retry; a retry keeps the promoted version', async () => {

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
-import { hasDenyStatement, policyWithDeny } from '../../domain/failback.js';
+import { FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS, hasDenyStatement, policyWithDeny } from '../../domain/failback.js';
 import { FENCE_SID, FENCED_ACTIONS } from '../../domain/failover.js';
 import { FENCE_TAG } from '../../domain/status.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
@@ -127,5 +127,36 @@ describe('the fence is lifted by its Sid, parsed: a lookalike policy stays byte-
     expect((await fake.getResourcePolicy({ SecretId: 'prod/app/lookalike' })).ResourcePolicy).toBe(lookalike);
     expect(fake.callsOf('PutResourcePolicy', 'prod/app/lookalike') + fake.callsOf('DeleteResourcePolicy', 'prod/app/lookalike')).toBe(0);
     expect((await fake.getResourcePolicy({ SecretId: 'prod/app/fenced' })).ResourcePolicy).toBeUndefined();
+  });
+});
+
+describe("failback's fence of the side it overwrites is judged by its statement, not its Sid", () => {
+  it('a standalone secret whose failback statement was edited (an Allow; one action; a Condition) is fenced again; a full one is left alone', async () => {
+    // Prepare: the Region re-replication overwrites, with standalone secrets (promoted by failover).
+    const region = 'eu-r18-overwrite';
+    const fake = new FakeSecretsManager(region);
+    const full = { Sid: FAILBACK_FENCE_SID, Effect: 'Deny', Principal: '*', Action: [...FAILBACK_FENCED_ACTIONS], Resource: '*' };
+    const edited = {
+      'prod/app/allow': policyOf(app, { ...full, Effect: 'Allow' }),
+      'prod/app/one-action': policyOf(app, { ...full, Action: [FAILBACK_FENCED_ACTIONS[0]] }),
+      'prod/app/condition': policyOf(app, { ...full, Condition: { StringEquals: { 'aws:PrincipalAccount': '111122223333' } } }),
+    };
+    for (const [name, policy] of Object.entries(edited)) fake.seed(name, 'v1', { policy });
+    fake.seed('prod/app/fenced', 'v1', { policy: policyOf(app, full) });
+    const activities = createFailbackActivities({ region, secretsManager: fake } as unknown as RegionClients);
+
+    // Act
+    const names = [...Object.keys(edited), 'prod/app/fenced'];
+    const out = await new MockActivityEnvironment({}, { logger }).run(activities.fenceTargetBatch, { names, writeQuotaShare: 1 });
+
+    // Assess
+    expect(out.map((o) => [o.name, o.ok])).toEqual(names.map((n) => [n, true]));
+    for (const name of names) {
+      const policy = (await fake.getResourcePolicy({ SecretId: name })).ResourcePolicy;
+      expect(hasDenyStatement(policy, FAILBACK_FENCE_SID, FAILBACK_FENCED_ACTIONS), name).toBe(true);
+      expect(policy, `${name}: the application's statement is kept`).toContain('"Sid":"App"');
+    }
+    for (const name of Object.keys(edited)) expect(fake.callsOf('PutResourcePolicy', name), name).toBe(1);
+    expect(fake.callsOf('PutResourcePolicy', 'prod/app/fenced')).toBe(0);
   });
 });
