@@ -1,9 +1,9 @@
 /**
  * An activity's cancellation reaches its AWS calls. Temporal cancels a running activity when its workflow asks
- * (delivered with a heartbeat), when its heartbeat timeout passes on the worker (the attempt is being retried
- * elsewhere: it must stop writing), and when its worker shuts down (after the worker's shutdownGraceTime). Without
- * this, an AWS call in flight ran to its timeout (3 sends × SECRETS_DR_AWS_TIMEOUT_MS) and the attempt went on
- * with its next secret, a second writer beside its retry.
+ * (delivered with a heartbeat), when a heartbeat's answer says the attempt no longer exists (its heartbeat timed
+ * out: a retry replaces it, and this one must stop writing), and when its worker shuts down (after the worker's
+ * shutdownGraceTime). Without this, an AWS call in flight ran to its timeout (3 sends × SECRETS_DR_AWS_TIMEOUT_MS)
+ * and the attempt went on with its next secret, a second writer beside its retry.
  * - `abortable(client, operations)`: every listed operation called inside an activity gets the activity's
  *   cancellation signal as its `abortSignal` (the SDK aborts the request; the error is an `AbortError`, which
  *   activities/aws-errors.ts counts as no answer, so a batch activity throws instead of recording it per secret).
