@@ -15,7 +15,7 @@
  *   Values are compared inside the activity: cross-account version ids are not assumed to match.
  */
 import { randomBytes } from 'node:crypto';
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
 import { recoveryAccount, type Plan } from '../domain/plan.js';
@@ -29,7 +29,6 @@ import { accountCalls } from './account-support.js';
 
 const POLL_MS = 50;
 const DEFAULT_TIMEOUT_MS = 120_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const canaryValue = () => JSON.stringify({ canary: randomBytes(24).toString('base64url') });
 const isLive = (status: string | undefined) => status !== undefined && status !== 'Detached';
 

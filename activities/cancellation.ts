@@ -11,13 +11,30 @@
  * - `cancelledOutcome`: an activity that returns after its cancellation is reported cancelled, not completed: its
  *   result may hold secrets it recorded as failed only because their calls were aborted.
  */
+import { setMaxListeners } from 'node:events';
 import { asyncLocalStorage } from '@temporalio/activity';
 import { CancelledFailure } from '@temporalio/common';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
+/** Calls of one activity in flight at once (a batch runs up to a few dozen): each adds an abort listener, removed when its request closes. */
+const LISTENERS_PER_ACTIVITY = 1_000;
+const raised = new WeakSet<AbortSignal>();
+
 /** The running activity's cancellation signal; undefined outside an activity. */
 export function activitySignal(): AbortSignal | undefined {
-  return asyncLocalStorage.getStore()?.cancellationSignal;
+  const signal = asyncLocalStorage.getStore()?.cancellationSignal;
+  if (signal && !raised.has(signal)) {
+    // Node warns (MaxListenersExceededWarning) past 10 listeners on one signal: a batch's concurrent calls are not a leak.
+    setMaxListeners(LISTENERS_PER_ACTIVITY, signal);
+    raised.add(signal);
+  }
+  return signal;
+}
+
+/** Throws once the running activity is cancelled: a step that swallowed a failed (aborted) call must not record an outcome from it. */
+export function throwIfCancelled(): void {
+  const signal = activitySignal();
+  if (signal?.aborted) throw new CancelledFailure('the activity was cancelled');
 }
 
 type HandlerOptions = { abortSignal?: unknown } | undefined;

@@ -19,7 +19,7 @@
  *   is standalone and readable (RTO).
  */
 import { randomBytes } from 'node:crypto';
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, sleep } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import {
   DRILL_ID_TAG,
@@ -46,7 +46,6 @@ const POLL_MS = 50;
 const REPLICA_GONE_POLL_MS = 500;
 const DEFAULT_REPLICA_REMOVAL_TIMEOUT_MS = 120_000;
 const arnInRegion = (arn: string, region: string) => arn.replace(/^(arn:[^:]+:secretsmanager:)[^:]+:/, `$1${region}:`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const canaryValue = () => JSON.stringify({ canary: randomBytes(24).toString('base64url') });
 
 export function createDrillActivities(clients: RegionClients, peers?: (region: string) => RegionClients) {

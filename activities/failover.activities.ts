@@ -36,6 +36,7 @@ import {
 import { ErrorType } from '../domain/errors.js';
 import type { RegionSecretsManager } from './clients.js';
 import { describeAwsError, errorReason, isBatchFailure, isNotFound, isTransient, toFailure } from './aws-errors.js';
+import { throwIfCancelled } from './cancellation.js';
 import { hmacOf, writeRecordSecret } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
 import { forEachListedSecret } from './list-secrets.js';
@@ -385,6 +386,7 @@ export function createFailoverActivities(clients: FailoverClients) {
           // An earlier call whose answer was lost (a timeout the SDK retried by itself) may have promoted it, so the
           // retry is refused as "not a replica": describe, don't assume.
           const now = d?.PrimaryRegion && d.PrimaryRegion !== region ? await describe(d.ARN ?? name).catch(() => undefined) : undefined;
+          throwIfCancelled(); // an aborted describe is no answer: the secret is not failed, the retry decides it
           if (!now || now.DeletedDate || (now.PrimaryRegion && now.PrimaryRegion !== region)) {
             done.set(name, { name, status: 'failed', reason: errorReason(err) });
             return;

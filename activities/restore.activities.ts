@@ -10,7 +10,7 @@
  * returned as `attention`, never silently dropped.
  */
 import { rulesToRehome } from '../domain/rotation-schedule.js';
-import { heartbeat } from '@temporalio/activity';
+import { heartbeat, sleep } from '@temporalio/activity';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { retargetPolicy, TOOL_FENCE_SIDS, TOOL_FENCE_TAGS, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
 import type { RegionClients } from './clients.js';
@@ -151,7 +151,7 @@ export function createRestoreActivities(clients: RegionClients, peer?: PeerClien
       const d = await ops.describe(secret);
       if (!d || d.DeletedDate) return;
       heartbeat();
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000); // the activity's sleep: a cancelled restore stops polling
     }
     throw toFailure(new Error(`the replica ${secret} is still there 150 s after RemoveRegionsFromReplication`), 'restore', region);
   }

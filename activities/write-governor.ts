@@ -36,6 +36,7 @@ import { ErrorType } from '../domain/errors.js';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import type { WriteQuotaShareMode } from '../domain/plan.js';
 import { describeAwsError, isThrottling } from './aws-errors.js';
+import { activitySignal } from './cancellation.js';
 
 /** Sends of one write at most while it is throttled (the first one included). */
 export const THROTTLED_TRIES = 8;
@@ -241,6 +242,10 @@ export class WriteGovernor {
         slot.answeredAt = slot.sentAt; // never sent
         throw leaseLost(this.key, closed);
       }
+      if (activitySignal()?.aborted) {
+        slot.answeredAt = slot.sentAt; // never sent: the activity was cancelled while this write waited for its slot
+        throw Object.assign(new Error(`${this.key}: the activity was cancelled before this write was sent`), { name: 'AbortError' });
+      }
       this.stats.sends++;
       slot.sentAt = Date.now();
       try {
@@ -252,8 +257,9 @@ export class WriteGovernor {
       } catch (err) {
         // The gate refused an SDK attempt (writeGateAtSend): no throttle (its class says "throttled" for the activities),
         // and no round trip (nothing reached the wire, or an earlier attempt's answer is not this one's).
+        // An aborted write (the activity's cancellation) has no answer either: its time is not a round trip.
         const leaseLost = err instanceof ApplicationFailure && err.type === ErrorType.WriteLeaseLost;
-        this.answered(slot, Date.now(), !leaseLost);
+        this.answered(slot, Date.now(), !leaseLost && describeAwsError(err).name !== 'AbortError');
         if (leaseLost) throw err;
         if (!isThrottling(err)) throw err;
         this.onThrottle();

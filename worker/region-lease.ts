@@ -307,12 +307,30 @@ export class RegionLease {
     if (why === 'ended' || why === 'lost') this.stats.lost++;
     if (why !== 'stopped') this.o.log?.(`write lease of ${this.o.region}: ${why}; stopping this process's ${this.o.region} activities`);
     if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch((err: unknown) => this.o.log?.(`worker of ${this.o.region} ended: ${(err as Error).message}`));
+    const drained = running.catch((err: unknown) => this.o.log?.(`worker of ${this.o.region} ended: ${(err as Error).message}`));
+    // Stopped (SIGTERM): the lease is renewed while the activities drain (their grace time, then their cancellation), so
+    // their writes go on until they end. Lost or yielded: not renewed (another process may take the Region now).
+    if (why === 'stopped') await this.renewWhile(drained);
+    else await drained;
     this.worker = undefined;
     // Activities finished (shutdown waits for them): the next holder may start at once (after its quiet pause). A
     // lease already taken by another process ignores the signal (it names its holder).
     await this.release();
     return why;
+  }
+
+  /** Renews the lease every RENEW_EVERY_MS until `draining` settles (or a renewal fails and the lease runs out). */
+  private async renewWhile(draining: Promise<void>): Promise<void> {
+    let done = false;
+    void draining.then(() => (done = true));
+    while (!done && this.held) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([draining, new Promise<void>((r) => (timer = setTimeout(r, this.o.renewEveryMs ?? RENEW_EVERY_MS)))]);
+      clearTimeout(timer);
+      if (done) break;
+      if (!(await this.renew()) && !this.held) break;
+    }
+    await draining;
   }
 
   private async release(): Promise<void> {

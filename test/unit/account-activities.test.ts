@@ -139,7 +139,7 @@ describe('account DR activities (fake accounts)', () => {
     ]) {
       const log: string[] = [];
       const primary: Record<string, FakeSecret> = {
-        'prod/db': { arn: arn('123456789012', 'prod/db'), policy: JSON.stringify({ Version: '2012-10-17', Statement: [edited] }), stages: {} },
+        'prod/db': { arn: arn('123456789012', 'prod/db'), policy: JSON.stringify({ Version: '2012-10-17', Statement: [edited] }), tags: [], stages: {} },
       };
       const a = createAccountActivities(REGION, (_r, account) => fakeAccount(account?.accountId, account ? {} : primary, log));
       await env().run(a.fenceAccountPrimaries, {

@@ -16,6 +16,8 @@ import { abortable, activitySignal, cancelledOutcome } from '../../activities/ca
 import { SECRETS_MANAGER_OPERATIONS } from '../../activities/clients.js';
 import { createFailoverActivities, type FailoverClients, type PromoteBatchInput } from '../../activities/failover.activities.js';
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
+import { createDrillActivities } from '../../activities/drill.activities.js';
+import type { RegionClients } from '../../activities/clients.js';
 import { hmacKeySecretName } from '../../domain/lineage.js';
 import { FakeSecretsManager } from '../support/fake-secrets-manager.js';
 
@@ -175,8 +177,10 @@ describe('cancelledOutcome', () => {
     );
     const secretsManager = {
       ...base,
-      // The third promotion hangs until its call is aborted (only the activity's signal can end it).
+      // As the SDK does: a call whose signal is already aborted is refused before it is sent. The third promotion
+      // sent hangs until its call is aborted (only the activity's signal can end it).
       stopReplicationToReplica: (i: { SecretId: string }, options?: { abortSignal?: AbortSignal }) => {
+        if (options?.abortSignal?.aborted) return Promise.reject(abortError());
         stopped.push(i.SecretId);
         if (stopped.length !== 3) return fake.stopReplicationToReplica(i as never);
         hanging = true;
@@ -198,6 +202,41 @@ describe('cancelledOutcome', () => {
     e.cancel();
     const out = await run;
     expect('err' in out && out.err, `the outcome: ${JSON.stringify(out).slice(0, 300)}`).toBeInstanceOf(CancelledFailure);
-    expect(stopped.length, 'no StopReplicationToReplica after the cancellation').toBe(sentBefore);
+    // The batch's other lanes may still be queued in the write governor: give them time to reach the client.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(stopped.length, 'no StopReplicationToReplica sent after the cancellation').toBe(sentBefore);
+  });
+});
+
+describe('polling activities stop when cancelled', () => {
+  it("a drill's lag measurement polling a DR Region whose reads fail ends at its cancellation, not at its deadline", async () => {
+    const primary = new FakeSecretsManager('eu-south-1');
+    primary.seed('drill/canary-1', 'v0');
+    let polls = 0;
+    const dr = {
+      // Every read fails (a slow, failing Region): the loop polls again after each round.
+      describeSecret: (_i: unknown, options?: { abortSignal?: AbortSignal }) => {
+        polls++;
+        return Promise.reject(options?.abortSignal?.aborted ? abortError() : Object.assign(new Error('unavailable'), { $metadata: { httpStatusCode: 503 } }));
+      },
+    };
+    const clients = { region: 'eu-south-1', secretsManager: abortable(primary, SECRETS_MANAGER_OPERATIONS) } as unknown as RegionClients;
+    const activities = createDrillActivities(
+      clients,
+      () => ({ region: 'eu-south-2', secretsManager: abortable(dr, SECRETS_MANAGER_OPERATIONS) }) as unknown as RegionClients,
+    );
+    const e = env();
+    const run = e
+      .run(activities.writeCanaryAndMeasureLag, { drillId: 'd-1', names: ['drill/canary-1'], drRegions: ['eu-south-2'], writeQuotaShare: 1, timeoutMs: 60_000 })
+      .then(
+        () => 'completed',
+        (err: unknown) => err,
+      );
+    await waitFor('the lag poll to begin', () => polls > 2);
+    const cancelledAt = performance.now();
+    e.cancel();
+    const out = await run;
+    expect(out).toBeInstanceOf(CancelledFailure);
+    expect(performance.now() - cancelledAt, 'ended at the next poll, not at the 60-s deadline').toBeLessThan(2_000);
   });
 });

@@ -147,7 +147,10 @@ describe("failback's fence of the side it overwrites is judged by its statement,
 
     // Act
     const names = [...Object.keys(edited), 'prod/app/fenced'];
-    const out = await new MockActivityEnvironment({}, { logger }).run(activities.fenceTargetBatch, { names, writeQuotaShare: 1 });
+    const out = (await new MockActivityEnvironment({}, { logger }).run(activities.fenceTargetBatch, { names, writeQuotaShare: 1 })) as Array<{
+      name: string;
+      ok: boolean;
+    }>;
 
     // Assess
     expect(out.map((o) => [o.name, o.ok])).toEqual(names.map((n) => [n, true]));

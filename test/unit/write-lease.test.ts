@@ -254,3 +254,58 @@ describe('write lease: asking the earlier lease before a renewal', () => {
     await stopping;
   });
 });
+
+describe('write lease: a stop renews the lease while the Region worker drains', () => {
+  it('after stop() (SIGTERM) the lease stays held while activities still run (their writes go on), and is released once they end', async () => {
+    // Prepare: a server that grants and renews; a Region worker whose activities take 20 s to drain after shutdown().
+    vi.useFakeTimers({ now: 8_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+    const calls: string[] = [];
+    const workflowService = {
+      startWorkflowExecution: async () => (calls.push('start'), { runId: 'run-1', started: true }),
+      updateWorkflowExecution: async () => (
+        calls.push('renew'),
+        { stage: 3, updateRef: { workflowExecution: { runId: 'run-1' } }, outcome: { success: { payloads: [] } } }
+      ),
+      signalWorkflowExecution: async () => (calls.push('release'), {}),
+    };
+    const connection = {
+      workflowService,
+      withDeadline: <T>(_at: number | Date, fn: () => Promise<T>) => fn(),
+      withMetadata: <T>(_m: unknown, fn: () => Promise<T>) => fn(),
+      withAbortSignal: <T>(_s: unknown, fn: () => Promise<T>) => fn(),
+    } as unknown as NativeConnection;
+    let drainedAll: () => void = () => undefined;
+    let state: 'RUNNING' | 'DRAINING' | 'STOPPED' = 'RUNNING';
+    const lease = new RegionLease({
+      connection,
+      namespace: 'default',
+      region: 'r18-drain',
+      taskQueuePrefix: 'r18',
+      deferMs: 0,
+      quietMs: 0,
+      createWorker: async () => ({
+        run: () => new Promise<void>((resolve) => (drainedAll = () => ((state = 'STOPPED'), resolve()))),
+        shutdown: () => void (state = 'DRAINING'),
+        getState: () => state as never,
+      }),
+    });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(lease.held).toBe(true);
+
+    // Act: stop, and let 20 s pass with the activities still running (the term is 10 s, the gate closes 2 s before it).
+    const stopping = lease.stop();
+    const renewsBefore = calls.filter((c) => c === 'renew').length;
+    await vi.advanceTimersByTimeAsync(20_000);
+
+    // Assess: still held, renewed all along, not released; then released once the activities ended.
+    expect(state).toBe('DRAINING');
+    expect(lease.held, 'the write gate is open while the activities drain').toBe(true);
+    expect(calls.filter((c) => c === 'renew').length - renewsBefore).toBeGreaterThanOrEqual(9);
+    expect(calls).not.toContain('release');
+    drainedAll();
+    await vi.advanceTimersByTimeAsync(100);
+    await stopping;
+    expect(calls.at(-1)).toBe('release');
+    expect(lease.held).toBe(false);
+  });
+});
