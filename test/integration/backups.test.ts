@@ -251,7 +251,21 @@ describe('backups (dev server + lab)', () => {
     const bin = `${prefix}binary`;
     const tagged = `${prefix}many-tags`;
     const bytes = randomBytes(AWS_LIMITS.valueMaxBytes);
-    secretValues.push(bytes.toString('base64'));
+    // Needles a leak of these bytes would contain, however it was written: base64 (a slice from byte 0 is a prefix of
+    // any base64 of the whole), hex, and JSON's forms of a Buffer ({"type":"Buffer","data":[…]}) and of a Uint8Array
+    // ({"0":…,"1":…}). The whole value's base64 alone (87,382 characters) matched none of the last three.
+    const needles = [
+      bytes.subarray(0, 48).toString('base64'),
+      bytes.subarray(0, 32).toString('hex'),
+      [...bytes.subarray(0, 16)].join(','),
+      [...bytes.subarray(0, 8)].map((b, i) => `"${i}":${b}`).join(','),
+    ];
+    for (const leak of [bytes.toString('base64'), bytes.toString('hex'), JSON.stringify({ v: bytes }), JSON.stringify({ v: new Uint8Array(bytes) })])
+      expect(
+        needles.some((n) => leak.includes(n)),
+        'a needle finds each form of a leak',
+      ).toBe(true);
+    secretValues.push(...needles);
     for (const n of [long, bin, tagged]) await h.sm(h.primaryRegion).send(new CreateSecretCommand({ Name: n, SecretString: value('primary') }));
     await h.sm(h.drRegion).send(new CreateSecretCommand({ Name: long, SecretString: value('long-prev') }));
     await h.sm(h.drRegion).send(new PutSecretValueCommand({ SecretId: long, SecretString: value('long-cur') }));
