@@ -15,7 +15,8 @@
  *   Values are compared inside the activity: cross-account version ids are not assumed to match.
  */
 import { randomBytes } from 'node:crypto';
-import { heartbeat, sleep } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
+import { pause as sleep } from './cancellation.js';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../domain/errors.js';
 import { recoveryAccount, type Plan } from '../domain/plan.js';

@@ -19,7 +19,8 @@
  *   is standalone and readable (RTO).
  */
 import { randomBytes } from 'node:crypto';
-import { heartbeat, sleep } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
+import { pause as sleep } from './cancellation.js';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import {
   DRILL_ID_TAG,

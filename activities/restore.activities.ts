@@ -10,7 +10,8 @@
  * returned as `attention`, never silently dropped.
  */
 import { rulesToRehome } from '../domain/rotation-schedule.js';
-import { heartbeat, sleep } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
+import { pause as sleep } from './cancellation.js';
 import type { DescribeSecretResponse, GetSecretValueResponse } from '@aws-sdk/client-secrets-manager';
 import { retargetPolicy, TOOL_FENCE_SIDS, TOOL_FENCE_TAGS, type BackupManifest, type RestorePlan, type RestoreResult } from '../domain/backup.js';
 import type { RegionClients } from './clients.js';

@@ -284,8 +284,18 @@ export class RegionLease {
     }
   }
 
+  private served = new AbortController();
+  /**
+   * Aborted when this process stops holding the lease other than by stop() (lost, yielded): the Region's activities
+   * started under it end at once (activities/cancellation.ts `cancelledOutcome`), their writes being refused anyway.
+   */
+  get servedSignal(): AbortSignal {
+    return this.served.signal;
+  }
+
   /** Runs the Region's worker while the lease holds; ends on stop(), a yield, its worker's end, or a renewal too late. */
   private async serve(): Promise<'stopped' | 'ended' | 'yielded' | 'lost'> {
+    this.served = new AbortController();
     const worker = await this.o.createWorker();
     this.worker = worker;
     const running = worker.run();
@@ -306,6 +316,7 @@ export class RegionLease {
     if (why === 'yielded') this.stats.yielded++;
     if (why === 'ended' || why === 'lost') this.stats.lost++;
     if (why !== 'stopped') this.o.log?.(`write lease of ${this.o.region}: ${why}; stopping this process's ${this.o.region} activities`);
+    if (why === 'yielded' || why === 'lost') this.served.abort(new Error(`this process's write lease of ${this.o.region} was ${why}`));
     if (worker.getState() === 'RUNNING') worker.shutdown();
     const drained = running.catch((err: unknown) => this.o.log?.(`worker of ${this.o.region} ended: ${(err as Error).message}`));
     // Stopped (SIGTERM): the lease is renewed while the activities drain (their grace time, then their cancellation), so

@@ -177,7 +177,7 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
           ...(common.interceptors?.activity ?? []),
           inFlight.interceptor(region),
           ...(recorder ? [metricsInterceptor(recorder, region)] : []),
-          cancelledOutcome,
+          cancelledOutcome(() => leases.get(region)?.servedSignal),
         ],
       },
     });

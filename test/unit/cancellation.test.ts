@@ -9,10 +9,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { Context } from '@temporalio/activity';
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { DefaultLogger, type ActivityInboundCallsInterceptor } from '@temporalio/worker';
 import { SecretsManager } from '@aws-sdk/client-secrets-manager';
-import { abortable, activitySignal, cancelledOutcome } from '../../activities/cancellation.js';
+import { abortable, activitySignal, cancelledOutcome, pause } from '../../activities/cancellation.js';
+import { ErrorType } from '../../domain/errors.js';
 import { SECRETS_MANAGER_OPERATIONS } from '../../activities/clients.js';
 import { createFailoverActivities, type FailoverClients, type PromoteBatchInput } from '../../activities/failover.activities.js';
 import { createCrossAccountClient } from '../../worker/cross-account-client.js';
@@ -135,10 +136,50 @@ describe('abortable', () => {
 });
 
 describe('cancelledOutcome', () => {
-  const through = (next: () => Promise<unknown>) => {
-    const inbound = cancelledOutcome(Context.current()).inbound as ActivityInboundCallsInterceptor;
+  const through = (next: () => Promise<unknown>, lease?: AbortSignal) => {
+    const inbound = cancelledOutcome(() => lease)(Context.current()).inbound as ActivityInboundCallsInterceptor;
     return inbound.execute!({ args: [], headers: {} }, next);
   };
+
+  it('the end of the write lease an activity started under ends its calls and polls: its outcome is WriteLeaseLost (retried on the new holder), not a result', async () => {
+    const lease = new AbortController();
+    let signalled: AbortSignal | undefined;
+    const client = abortable(
+      {
+        listSecrets: (_i: unknown, options?: { abortSignal?: AbortSignal }) =>
+          new Promise((_, reject) => options?.abortSignal?.addEventListener('abort', () => reject(abortError()))),
+      },
+      ['listSecrets'],
+    );
+    const run = env()
+      .run(() =>
+        through(async () => {
+          signalled = activitySignal();
+          // A batch that records the failed call as its secret's outcome and returns.
+          const r = await client.listSecrets({}).then(
+            () => 'listed',
+            () => 'failed: recorded per secret',
+          );
+          return r;
+        }, lease.signal),
+      )
+      .then(
+        (r) => r,
+        (err: unknown) => err,
+      );
+    await waitFor('the call to start', () => signalled !== undefined);
+    lease.abort(new Error("this process's write lease of eu-west-1 was lost"));
+    const out = (await run) as ApplicationFailure;
+    expect(out).toBeInstanceOf(ApplicationFailure);
+    expect(out.type).toBe(ErrorType.WriteLeaseLost);
+    expect(out.nonRetryable).toBe(false);
+    expect(out.message).toContain('write lease of eu-west-1 was lost');
+    // A poll's sleep ends with the lease too.
+    const lease2 = new AbortController();
+    const sleeping = env().run(() => through(() => pause(60_000), lease2.signal));
+    setTimeout(() => lease2.abort(new Error('yielded')), 50);
+    await expect(sleeping).rejects.toMatchObject({ type: ErrorType.WriteLeaseLost });
+  });
 
   it('an activity that returns or throws after its cancellation is reported cancelled; before it, its own outcome stands', async () => {
     expect(await env().run(() => through(async () => 'done'))).toBe('done');

@@ -302,10 +302,49 @@ describe('write lease: a stop renews the lease while the Region worker drains', 
     expect(lease.held, 'the write gate is open while the activities drain').toBe(true);
     expect(calls.filter((c) => c === 'renew').length - renewsBefore).toBeGreaterThanOrEqual(9);
     expect(calls).not.toContain('release');
+    expect(lease.servedSignal.aborted, "a stop leaves the activities their grace time: the lease's signal is not aborted").toBe(false);
     drainedAll();
     await vi.advanceTimersByTimeAsync(100);
     await stopping;
     expect(calls.at(-1)).toBe('release');
     expect(lease.held).toBe(false);
+  });
+});
+
+describe('write lease: lost, its activities end at once', () => {
+  it("a lease whose renewals fail is lost at its deadline, and the signal its Region's activities run under is aborted then (not at a stop)", async () => {
+    vi.useFakeTimers({ now: 9_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+    const { connection } = connectionWithSilentEarlierLease();
+    const lease = new RegionLease({
+      connection,
+      namespace: 'default',
+      region: 'r18-lost',
+      taskQueuePrefix: 'r18',
+      deferMs: 0,
+      quietMs: 0,
+      // A worker per term, each with its own state.
+      createWorker: async () => {
+        let stopWorker: () => void = () => undefined;
+        let state: 'RUNNING' | 'STOPPED' = 'RUNNING';
+        return {
+          run: () => new Promise<void>((resolve) => (stopWorker = resolve)),
+          shutdown: () => ((state = 'STOPPED'), stopWorker()),
+          getState: () => state as never,
+        };
+      },
+    });
+    await vi.advanceTimersByTimeAsync(500);
+    expect(lease.held).toBe(true);
+    const signal = lease.servedSignal;
+    expect(signal.aborted).toBe(false);
+    // Every renewal fails (no server): the gate closes 2 s before the 10-s term, and the loop ends as "lost" (this
+    // fake server grants the lease again at once: a new term, with a signal of its own).
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(signal.aborted).toBe(true);
+    expect(lease.servedSignal).not.toBe(signal);
+    expect(String((signal.reason as Error).message)).toContain('write lease of r18-lost was lost');
+    const stopping = lease.stop();
+    await vi.advanceTimersByTimeAsync(2_000);
+    await stopping;
   });
 });
