@@ -5,7 +5,9 @@
  * Regions), and no value was lost: the test reads every value through the SDK before and after
  * (the test may read values; workflows never do).
  *
- * Also: the Temporal dev server itself is SIGKILLed in the middle of a failover and started again
+ * Also: a SIGTERM in the middle of a failover (a 3-s shutdown limit: the running batch is cancelled
+ * after 1.5 s and reported as WorkerShutdown, and the standby worker retries it); and the Temporal
+ * dev server itself is SIGKILLed in the middle of a failover and started again
  * on the same database file and port: the failover resumes and finishes.
  *
  * Seeds: CHAOS_SEEDS="1,2,3,4,5" (the full set); `npm test` runs one.
@@ -18,7 +20,8 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { failbackWorkflowId, failoverWorkflowId, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { failbackWorkflowId, failoverWorkflowId, regionTaskQueue, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { pollerCount } from '../../cli/temporal.js';
 import type { Plan } from '../../domain/plan.js';
 import type { SetupReport } from '../../domain/replication.js';
 import type { FailoverReport } from '../../domain/failover.js';
@@ -163,6 +166,97 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
     },
     240_000,
   );
+
+  it('a SIGTERM mid-failover: the promotion batch still running after the grace time is cancelled, reported at once (WorkerShutdown, not a heartbeat timeout) and retried on the standby worker; each promotion exactly once', async () => {
+    const prefix = `t-chaos-term-${randomBytes(4).toString('hex')}`;
+    // 40 promotions at 5/s: 8 s of them, so the batch running at the signal outlives the 1.5-s grace time.
+    const M = 40;
+    // A 3-s shutdown limit: the running activities get 1.5 s, then they are cancelled.
+    const spawnOne = (mine: string[]) =>
+      spawnWorker({
+        temporalAddress: inject('temporalAddress'),
+        labUrl: inject('labUrl'),
+        prefix,
+        regions: [h.primaryRegion, h.drRegion],
+        logs: mine,
+        env: { SECRETS_DR_SHUTDOWN_TIMEOUT_MS: '3000', SECRETS_DR_LOG_FORMAT: 'json' },
+      });
+    const first: string[] = [];
+    const a = await spawnOne(first);
+    let b: SpawnedWorker | undefined;
+    try {
+      // The standby, started once the first worker holds both leases (it takes them when the first releases them).
+      const serving = async () => {
+        for (const region of [h.primaryRegion, h.drRegion])
+          if ((await pollerCount(h.client, regionTaskQueue(region, prefix), 'activity')) === 0) return undefined;
+        return true;
+      };
+      await eventually('the first worker to hold both leases (its Region queues have pollers)', serving, 30_000, 100);
+      b = await spawnOne([]);
+      const names = Array.from({ length: M }, (_, i) => `${h.names}term/s${String(i).padStart(2, '0')}`);
+      const values = new Map(names.map((n) => [n, `chaos-term-${randomBytes(12).toString('hex')}`]));
+      await h.lab!.seed(
+        h.primaryRegion,
+        names.map((name) => ({ name, value: values.get(name)!, replicaRegions: [h.drRegion] })),
+      );
+      await eventually('replicas of the seeded fleet', async () => ((await h.lab!.status()).pendingReplications === 0 ? true : undefined));
+      // 0.1 × 50 TPS = 5 promotions/s: ~5 s of promotions, so a batch is mid-way at the signal and outlives the grace.
+      const base = h.plan('failover:\n  requireApproval: false\n  writeQuotaShare: 0.1\n');
+      const plan: Plan = { ...base, name: `${base.name}-term`, secrets: { include: [{ prefix: `${h.names}term/` }], exclude: [] } };
+      await h.lab!.resetCounters([h.primaryRegion, h.drRegion]);
+      const handle = await h.client.workflow.start<typeof failoverWorkflow>('failoverWorkflow', {
+        taskQueue: workflowTaskQueue(prefix),
+        workflowId: failoverWorkflowId(plan.name),
+        args: [{ plan, to: h.drRegion, mode: 'planned', skipApproval: true, dryRun: false, taskQueuePrefix: prefix }],
+        workflowExecutionTimeout: '4m',
+      });
+      await eventually('promotion under way', async () => ((await count(h.drRegion, 'StopReplicationToReplica')).calls >= 4 ? true : undefined), 60_000, 50);
+      const exited = new Promise<number | null>((r) => (a.child.exitCode === null ? a.child.once('exit', (code) => r(code)) : r(a.child.exitCode)));
+      const sent = performance.now();
+      const atSignal = (await count(h.drRegion, 'StopReplicationToReplica')).calls;
+      a.child.kill('SIGTERM');
+      const code = await exited;
+      const exitMs = performance.now() - sent;
+      const atExit = (await count(h.drRegion, 'StopReplicationToReplica')).calls;
+      const report = await handle.result();
+      const doneMs = performance.now() - sent;
+
+      const lines = first
+        .join('')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { level: string; msg: string });
+      expect(code, `the first worker's last lines: ${first.join('').slice(-1500)}`).toBe(0);
+      expect(exitMs, 'the cancelled batch ended at its grace time, within the limit').toBeLessThan(3_000);
+      expect(atExit, 'the first worker left promotions undone: its batch was cancelled, not finished').toBeLessThan(M);
+      expect(lines.find((l) => l.msg.includes('shutting down on SIGTERM'))?.msg).toMatch(/promoteBatch in /);
+      expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+      expect(report.outcome, JSON.stringify(report.attention)).toBe('done');
+      expect(report.counts.promoted + report.counts.alreadyStandalone).toBe(M);
+      expect(await count(h.drRegion, 'StopReplicationToReplica'), `signal after ${atSignal} promotions`).toMatchObject({ calls: M, failed: 0 });
+      // The cancelled attempt was reported by its worker (retried as soon as the standby holds the lease), not left to
+      // its 30-s heartbeat timeout: the retry's lastFailure says so.
+      const retried: Array<{ type?: string | null; timeout?: unknown }> = [];
+      for await (const w of h.client.workflow.list({ query: `WorkflowId STARTS_WITH "${failoverWorkflowId(plan.name)}"` }))
+        for (const e of (await h.client.workflow.getHandle(w.workflowId, w.runId).fetchHistory()).events ?? []) {
+          const started = e.activityTaskStartedEventAttributes;
+          if (started && (started.attempt ?? 1) > 1)
+            retried.push({ type: started.lastFailure?.applicationFailureInfo?.type, timeout: started.lastFailure?.timeoutFailureInfo ?? undefined });
+        }
+      expect(retried.length, 'an attempt was cut short and retried').toBeGreaterThan(0);
+      expect(retried).toEqual(retried.map(() => ({ type: 'WorkerShutdown', timeout: undefined })));
+      for (const name of names) {
+        expect(await primaryOf(h.drRegion, name), name).toBeUndefined();
+        expect(await get(h.drRegion, name), name).toBe(values.get(name));
+      }
+      console.log(
+        `[chaos] SIGTERM after ${atSignal}/${M} promotions: exit ${code} in ${Math.round(exitMs)} ms, failover done ${Math.round(doneMs)} ms after the signal`,
+      );
+    } finally {
+      await a.kill();
+      await b?.kill();
+    }
+  }, 240_000);
 
   it('the Temporal dev server SIGKILLed mid-failover and started again on the same database file and port: the failover resumes and finishes', async () => {
     const home = mkdtempSync(join(tmpdir(), 'secrets-dr-chaos-server-'));
