@@ -42,11 +42,14 @@ export function describeAwsError(err: unknown): AwsErrorInfo {
   };
 }
 
-/** True when the Region did not answer (network error, timeout, 5xx): an outage, not a refusal. */
+/**
+ * True when the Region did not answer (network error, timeout, 5xx): an outage, not a refusal. A call cut short by
+ * the activity's end (the SDK's AbortError, our CancelledFailure: activities/cancellation.ts) got no answer either.
+ */
 export function isUnreachable(err: unknown): boolean {
   const info = describeAwsError(err);
   if (info.code && NETWORK_CODES.has(info.code)) return true;
-  if (info.name === 'TimeoutError' || info.name === 'AbortError' || info.name === 'RequestTimeout') return true;
+  if (['TimeoutError', 'AbortError', 'CancelledFailure', 'RequestTimeout'].includes(info.name)) return true;
   if (info.status !== undefined && info.status >= 500) return true;
   return /socket hang up|ECONNRESET|ECONNREFUSED|connect ETIMEDOUT/i.test(info.message);
 }
@@ -66,8 +69,9 @@ export function isTransient(err: unknown): boolean {
 
 /**
  * A batch activity's failure, not one secret's: the Region is down (also as our RegionUnreachable failure), throttled
- * through the governor's retries (or its write lease is lost), or answers 5xx. The batch throws it and Temporal retries
- * the batch; any other error is that secret's outcome.
+ * through the governor's retries (or its write lease is lost), answers 5xx, or the activity was cancelled (its calls
+ * abort: an AbortError, or our CancelledFailure from activities/cancellation.ts). The batch throws it and Temporal
+ * retries the batch; any other error is that secret's outcome.
  */
 export function isBatchFailure(err: unknown): boolean {
   return (err instanceof ApplicationFailure && err.type === ErrorType.RegionUnreachable) || isTransient(err) || isThrottling(err);

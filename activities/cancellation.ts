@@ -45,20 +45,24 @@ export function activitySignal(): AbortSignal | undefined {
   return signal;
 }
 
+/** The error of work stopped by the activity's end; activities/aws-errors.ts `isBatchFailure` fails the batch on it. */
+export function cancelledFailure(what = 'the activity was cancelled'): CancelledFailure {
+  return new CancelledFailure(what);
+}
+
 /** Throws once the running activity is cancelled: a step that swallowed a failed (aborted) call must not record an outcome from it. */
 export function throwIfCancelled(): void {
-  const signal = activitySignal();
-  if (signal?.aborted) throw new CancelledFailure('the activity was cancelled');
+  if (activitySignal()?.aborted) throw cancelledFailure();
 }
 
 /** Sleeps `ms` inside an activity; rejects (CancelledFailure) as soon as the activity is cancelled or its lease ends. */
 export function pause(ms: number): Promise<void> {
   const signal = activitySignal();
-  if (signal?.aborted) return Promise.reject(new CancelledFailure('the activity was cancelled'));
+  if (signal?.aborted) return Promise.reject(cancelledFailure());
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new CancelledFailure('the activity was cancelled'));
+      reject(cancelledFailure());
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

@@ -36,7 +36,7 @@ import { ErrorType } from '../domain/errors.js';
 import { REGION_WRITE_TPS } from '../domain/failover.js';
 import type { WriteQuotaShareMode } from '../domain/plan.js';
 import { describeAwsError, isThrottling } from './aws-errors.js';
-import { activitySignal } from './cancellation.js';
+import { activitySignal, cancelledFailure } from './cancellation.js';
 
 /** Sends of one write at most while it is throttled (the first one included). */
 export const THROTTLED_TRIES = 8;
@@ -244,7 +244,7 @@ export class WriteGovernor {
       }
       if (activitySignal()?.aborted) {
         slot.answeredAt = slot.sentAt; // never sent: the activity was cancelled while this write waited for its slot
-        throw Object.assign(new Error(`${this.key}: the activity was cancelled before this write was sent`), { name: 'AbortError' });
+        throw cancelledFailure(`${this.key}: the activity was cancelled before this write was sent`);
       }
       this.stats.sends++;
       slot.sentAt = Date.now();

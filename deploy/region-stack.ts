@@ -133,7 +133,7 @@ export class RegionStack extends Stack {
       logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'worker', logGroup: workerLogs }),
       readonlyRootFilesystem: true,
       user: '1000:1000',
-      // The worker drains on SIGTERM: running activities finish before it exits (Fargate's maximum).
+      // The worker drains on SIGTERM within SECRETS_DR_SHUTDOWN_TIMEOUT_MS, set 10 s below this (Fargate's maximum).
       stopTimeout: Duration.seconds(WORKER_STOP_TIMEOUT_S),
       // An init process is PID 1 and forwards signals: Node as PID 1 ignores a SIGTERM that comes before the worker
       // installs its handler (while modules load), and ECS would SIGKILL it 120 s later.

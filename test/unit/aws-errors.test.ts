@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorType } from '../../domain/errors.js';
 import { errorReason, isBatchFailure, isTransient, toFailure } from '../../activities/aws-errors.js';
+import { cancelledFailure } from '../../activities/cancellation.js';
 import { addWriteGate, WriteGovernor } from '../../activities/write-governor.js';
 
 const awsError = (name: string, status: number, message = 'an answer') => Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
@@ -27,6 +28,8 @@ describe('isBatchFailure: the batch fails (and is retried), not the secret', () 
     ['no answer (connection refused)', networkError()],
     ['a 5xx answer', awsError('InternalServiceError', 500)],
     ['ServiceUnavailableException', awsError('ServiceUnavailableException', 503)],
+    ["a call aborted by the activity's cancellation (the SDK's AbortError)", Object.assign(new Error('Request aborted'), { name: 'AbortError' })],
+    ["the activity's end seen by our own code (a poll, a write waiting for its slot)", cancelledFailure()],
   ])('%s', (_what, err) => {
     expect(isBatchFailure(err)).toBe(true);
   });

@@ -55,6 +55,22 @@ async function waitFor(what: string, ok: () => boolean, ms = 5_000): Promise<voi
   }
 }
 
+/** Runs `call` in an activity against the server that never answers, cancels the activity once the request arrived: AbortError within 2 s. */
+async function expectAbortedAtCancel(call: () => Promise<unknown>): Promise<void> {
+  const e = env();
+  const before = received;
+  const run = e.run(call).then(
+    () => 'answered',
+    (err: Error) => err,
+  );
+  await waitFor('the request to reach the server', () => received > before);
+  const cancelledAt = performance.now();
+  e.cancel();
+  const out = await run;
+  expect((out as Error).name).toBe('AbortError');
+  expect(performance.now() - cancelledAt).toBeLessThan(2_000);
+}
+
 describe('abortable', () => {
   it("passes the running activity's signal to listed operations only; outside an activity, and with an explicit signal, the call is unchanged", async () => {
     const seen: Array<{ op: string; options: unknown }> = [];
@@ -94,20 +110,8 @@ describe('abortable', () => {
       }),
       SECRETS_MANAGER_OPERATIONS,
     );
-    const e = env();
-    const [before, openBefore] = [received, open];
-    const run = e
-      .run(() => sm.listSecrets({}))
-      .then(
-        () => 'answered',
-        (err: Error) => err,
-      );
-    await waitFor('the request to reach the server', () => received > before);
-    const cancelledAt = performance.now();
-    e.cancel();
-    const out = await run;
-    expect((out as Error).name).toBe('AbortError');
-    expect(performance.now() - cancelledAt).toBeLessThan(2_000);
+    const openBefore = open;
+    await expectAbortedAtCancel(() => sm.listSecrets({}));
     await waitFor('the connection to close', () => open === openBefore);
   });
 
@@ -118,20 +122,7 @@ describe('abortable', () => {
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
       requestTimeoutMs: 120_000,
     });
-    const e = env();
-    const before = received;
-    const run = e
-      .run(() => client.describeSecretCrossAccount({ SecretId: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:x' }))
-      .then(
-        () => 'answered',
-        (err: Error) => err,
-      );
-    await waitFor('the request to reach the server', () => received > before);
-    const cancelledAt = performance.now();
-    e.cancel();
-    const out = await run;
-    expect((out as Error).name).toBe('AbortError');
-    expect(performance.now() - cancelledAt).toBeLessThan(2_000);
+    await expectAbortedAtCancel(() => client.describeSecretCrossAccount({ SecretId: 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:x' }));
   });
 });
 
