@@ -7,6 +7,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { heartbeat } from '@temporalio/activity';
 import type { SecretLineage, VersionLineage } from '../domain/lineage.js';
 import { hmacKeySecretName } from '../domain/lineage.js';
+import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { RegionClients, SecretsManagerApi } from './clients.js';
 import { describeAwsError, isNotFound, toFailure } from './aws-errors.js';
 import { writeGovernor } from './write-governor.js';
@@ -78,7 +79,8 @@ function remember(k: string, v: { hmac?: string; createdDate?: string }): void {
   versionCache.set(k, v);
 }
 
-export function createLineageActivities({ region, secretsManager }: RegionClients) {
+/** The plan's HMAC key in this Region, cached for KEY_TTL_MS. */
+function keyLoader({ region, secretsManager }: RegionClients) {
   async function loadKey(planName: string): Promise<Buffer> {
     const cacheKey = `${region}/${planName}`;
     const cached = keyCache.get(cacheKey);
@@ -95,6 +97,56 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
     return key;
   }
 
+  return loadKey;
+}
+
+/**
+ * Lineage of a secret from a DescribeSecret answer the caller already holds (no second describe): each
+ * labelled version's HMAC, the versions read at once.
+ */
+export function lineageReader(clients: RegionClients) {
+  const { region, secretsManager } = clients;
+  const loadKey = keyLoader(clients);
+  return async function lineageOf(planName: string, d: DescribeSecretResponse): Promise<SecretLineage> {
+    const key = await loadKey(planName);
+    const id = d.ARN ?? d.Name ?? '?';
+    const labelled = Object.entries(d.VersionIdsToStages ?? {}).filter(([, stages]) => stages && stages.length > 0);
+    const versions = await Promise.all(
+      labelled.map(async ([versionId, stages]): Promise<VersionLineage> => {
+        const v: VersionLineage = { versionId, stages: [...stages!].sort() };
+        const cacheKey = `${region}\u0000${d.ARN}\u0000${versionId}\u0000${keyIdOf(key)}`;
+        const known = stages!.includes('AWSCURRENT') ? undefined : versionCache.get(cacheKey);
+        if (known) Object.assign(v, known);
+        else
+          try {
+            const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
+            const bytes = value.SecretString ?? value.SecretBinary;
+            if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
+            if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
+            if (v.hmac) remember(cacheKey, { hmac: v.hmac, ...(v.createdDate ? { createdDate: v.createdDate } : {}) });
+          } catch (err) {
+            if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${id}`, region);
+          }
+        heartbeat();
+        return v;
+      }),
+    );
+    versions.sort((a, b) => a.versionId.localeCompare(b.versionId));
+    return {
+      region,
+      name: d.Name ?? id,
+      arn: id,
+      ...(d.PrimaryRegion && d.PrimaryRegion !== region ? { primaryRegion: d.PrimaryRegion } : {}),
+      versions,
+      readAt: new Date().toISOString(),
+    };
+  };
+}
+
+export function createLineageActivities(clients: RegionClients) {
+  const { region, secretsManager } = clients;
+  const loadKey = keyLoader(clients);
+  const lineageOf = lineageReader(clients);
   return {
     /**
      * Makes sure the plan's HMAC key exists in this (the primary) Region and is replicated to every
@@ -158,7 +210,7 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
 
     /** Lineage of one secret in this Region; undefined when it does not exist. */
     async readLineage(input: { planName: string; secretId: string }): Promise<SecretLineage | undefined> {
-      const key = await loadKey(input.planName);
+      await loadKey(input.planName); // without the plan's key nothing is described (lineageOf uses it, cached)
       let d;
       try {
         d = await secretsManager.describeSecret({ SecretId: input.secretId });
@@ -166,35 +218,7 @@ export function createLineageActivities({ region, secretsManager }: RegionClient
         if (isNotFound(err)) return undefined;
         throw toFailure(err, `DescribeSecret ${input.secretId}`, region);
       }
-      const versions: VersionLineage[] = [];
-      for (const [versionId, stages] of Object.entries(d.VersionIdsToStages ?? {})) {
-        if (!stages || stages.length === 0) continue;
-        const v: VersionLineage = { versionId, stages: [...stages].sort() };
-        const cacheKey = `${region}\u0000${d.ARN}\u0000${versionId}\u0000${keyIdOf(key)}`;
-        const known = stages.includes('AWSCURRENT') ? undefined : versionCache.get(cacheKey);
-        if (known) Object.assign(v, known);
-        else
-          try {
-            const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
-            const bytes = value.SecretString ?? value.SecretBinary;
-            if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
-            if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
-            if (v.hmac) remember(cacheKey, { hmac: v.hmac, ...(v.createdDate ? { createdDate: v.createdDate } : {}) });
-          } catch (err) {
-            if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${input.secretId}`, region);
-          }
-        versions.push(v);
-        heartbeat();
-      }
-      versions.sort((a, b) => a.versionId.localeCompare(b.versionId));
-      return {
-        region,
-        name: d.Name ?? input.secretId,
-        arn: d.ARN ?? input.secretId,
-        ...(d.PrimaryRegion && d.PrimaryRegion !== region ? { primaryRegion: d.PrimaryRegion } : {}),
-        versions,
-        readAt: new Date().toISOString(),
-      };
+      return lineageOf(input.planName, d);
     },
   };
 }
