@@ -24,6 +24,9 @@ export const CHUNK_SIZE = 500;
 /** Secrets per part of a fused chunk (`through: 'verify'`). */
 const FUSED_PART = 20;
 const FUSED_PART_PATCH = 'failback-fused-part-20';
+/** Secrets in the first part of a fused chunk. */
+const FIRST_PART = 5;
+const FIRST_PART_PATCH = 'failback-fused-first-part-5';
 
 export type FailbackPhase = 'plan' | 'reconcile' | 'replicate' | 'await' | 'verify';
 
@@ -77,7 +80,14 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
   // Small parts: the pipeline fills (first fence → first re-replication) and drains (last fence → last
   // re-replication) by one part per chunk in flight, while the buckets of the other Region wait.
   const size = input.batchSize ?? (patched(FUSED_PART_PATCH) ? FUSED_PART : BATCH_SIZE);
-  for (const items of chunk(itemsOf(input), size)) {
+  const all = itemsOf(input);
+  // A small first part: the source Region's buckets wait for the first part's fence and reconciliation only
+  // (every chunk fences its first part at once, in one bucket of the overwritten Region).
+  const split =
+    input.batchSize === undefined && patched(FIRST_PART_PATCH)
+      ? [all.slice(0, FIRST_PART), ...chunk(all.slice(FIRST_PART), size)].filter((p) => p.length > 0)
+      : chunk(all, size);
+  for (const items of split) {
     const part = new FailbackBatchRun({ ...input, items, packed: undefined });
     const fenced = fencing.then(() => fenceOverwritten(part));
     const reconciled = Promise.all([fenced, reconciling]).then(() => reconcileFenced(part));

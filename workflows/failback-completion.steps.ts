@@ -8,12 +8,13 @@ import type { FailbackContext, FailbackEvent } from './machines/failback.machine
 import type { FailbackRun } from './failback.run.js';
 import { runPhase } from './failback-phase.js';
 import { moveRotation } from './rotation.steps.js';
-import { chunk, type ControlState } from './kit/batch-loop.js';
+import { chunk, runBatches, type ControlState } from './kit/batch-loop.js';
 import { failureMessage } from './kit/failures.js';
 import { countItems } from '../domain/failback.js';
 
 const SIDE_BATCH = 250;
 const SETTLE_CHANGED_PATCH = 'failback-settle-changed-only';
+const UNFENCE_IN_FLIGHT_PATCH = 'failback-unfence-4-in-flight';
 
 export async function reReplicate(run: FailbackRun, control: () => ControlState): Promise<FailbackEvent> {
   const before = run.count('failed');
@@ -99,10 +100,7 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
   let unfenced = 0;
   const fenced = new Set(run.items.filter((i) => i.fenced).map((i) => i.name));
   const changed = new Set<string>();
-  for (const batch of chunk(
-    run.withStatus('verified').map((i) => i.name),
-    SIDE_BATCH,
-  )) {
+  const unfenceBatch = async (batch: string[]) => {
     try {
       // Only what changed or failed comes back (histories recorded before list every secret).
       const answers = await run.writes(from).unfenceBatch({ names: batch, writeQuotaShare: run.share, onlyChanged: true });
@@ -116,7 +114,14 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
       failed += batch.length;
       warnings.push(`unfencing failed for a batch: ${failureMessage(err)}`);
     }
-  }
+  };
+  const batches = chunk(
+    run.withStatus('verified').map((i) => i.name),
+    SIDE_BATCH,
+  );
+  // Four batches in flight (their describes are reads; the few lifts go through the policy governor).
+  if (patched(UNFENCE_IN_FLIGHT_PATCH)) await runBatches({ batches, inFlight: 4, control, run: unfenceBatch });
+  else for (const batch of batches) await unfenceBatch(batch);
   run.unfenced = unfenced;
   // Unfencing and the rotation settings change the primaries: they propagate again. Describe, don't
   // assume: the failback ends when the replicas have caught up (InSync) once more. Only the primaries
