@@ -16,7 +16,13 @@
  * primary, ReplicateSecretToRegions with ForceOverwriteReplicaSecret (no backup, no reconcile) — as
  * a sequential loop and as an unbounded Promise.all with the SDK's default retries.
  *
- *   npm run build && node dist/bench/failback.bench.js [--n 2000] [--changed-count 100] [--baseline-n 200]
+ *   npm run build && node dist/bench/failback.bench.js [--n 2000] [--changed-count 100] [--baseline-n 200] [--in-process] [--profile]
+ *
+ * The failover and the failback run on a `secrets-dr worker` process of its own, as deployed
+ * (bench/failover-support.ts `failoverWorker`); `--in-process`: on the bench process's workers, beside the
+ * lab, which stands in for AWS and whose CPU is not ours (the old shape; its result file ends in
+ * `-in-process`). The run prints, per 10-s slot, the calls per second of each 50/s bucket: where a bucket
+ * waits (`timeline` in the result).
  *
  * `--changed-count`: secrets changed in the DR Region during the outage (issue 18: 100 up to 2,000
  * secrets, 400 at 10,000; default 100 at ≤ 2,000, else 4 % of N). Temporal's cost of the failback
@@ -32,9 +38,10 @@ import { hmacKeySecretName } from '../domain/lineage.js';
 import type { FailoverInput } from '../domain/failover.js';
 import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
-import { writeResult } from './results.js';
+import { QUICK, writeResult } from './results.js';
 import { quotaGroupOf } from '../lab/quotas.js';
 import { arg, assertTemporalCost, describeTemporalCost, log, measureBaselines, measureTemporalCost, sleep, startBenchStack } from './support.js';
+import { failoverWorker } from './failover-support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../workflows/failback.workflow.js';
 
@@ -47,8 +54,10 @@ async function main(): Promise<void> {
   const changedCount = Math.min(n, Math.round(arg('changed-count', n <= 2_000 ? Math.min(100, n) : Math.round(n * 0.04))));
   const baselineN = Math.min(n, arg('baseline-n', 200));
   const stack = await startBenchStack([PRIMARY, DR]);
-  const { lab, client, prefix, cleanups } = stack;
+  const { lab, client, cleanups } = stack;
   try {
+    const worker = await failoverWorker(stack);
+    const { prefix } = worker.on;
     log(`seeding ${n} replicated secrets and the plan's HMAC key`);
     const names = Array.from({ length: n }, (_, i) => `bench/fleet/s${String(i).padStart(5, '0')}`);
     for (let i = 0; i < n; i += 1_000) {
@@ -102,7 +111,7 @@ async function main(): Promise<void> {
     // The failback (measured).
     lab.counters.reset();
     const input: FailbackInput = { plan: plan!, skipApproval: true, taskQueuePrefix: prefix };
-    log('failback');
+    log(`failback on ${worker.where}`);
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     const report = await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', {
@@ -113,15 +122,18 @@ async function main(): Promise<void> {
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
     const counters = lab.counters.snapshot();
+    const timeline = bucketTimeline(lab.counters.rates(), t0, wallS);
     const bucket = counters[PRIMARY] ?? {};
     const writes = report.writes.expected;
     const ideal = writes / (SHARE * 50);
     const ratio = wallS / ideal;
     const cost = await measureTemporalCost(client, failbackWorkflowId('bench'), n);
     if (process.argv.includes('--profile')) {
-      // Activity time by type in the slowest child (where the wall time goes).
-      const slow = cost.runs.find((r) => r.workflowId !== failbackWorkflowId('bench'));
-      if (slow) {
+      // Activity time by type in the slowest child (where the wall time goes), and in the first plan child.
+      const slowest = cost.runs.find((r) => r.workflowId !== failbackWorkflowId('bench'));
+      const plan0 = cost.runs.find((r) => r.workflowId.endsWith('/plan-0'));
+      for (const slow of [slowest, plan0]) {
+        if (!slow) continue;
         const h = await client.workflow.getHandle(slow.workflowId, slow.runId).fetchHistory();
         const sched = new Map<number, { type: string; at: number }>();
         const byType: Record<string, { n: number; ms: number; first: number; last: number }> = {};
@@ -142,6 +154,24 @@ async function main(): Promise<void> {
         }
         log(`profile of ${slow.workflowId}: ${JSON.stringify(byType)}`);
       }
+      // The parent's steps: each activity and child, seconds from the start to its end.
+      const h = await client.workflow.getHandle(failbackWorkflowId('bench')).fetchHistory();
+      const sec = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+        ((Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6) - t0) / 1000).toFixed(1);
+      const names = new Map<number, string>();
+      const steps: string[] = [];
+      for (const e of h.events ?? []) {
+        const a = e.activityTaskScheduledEventAttributes;
+        const c = e.startChildWorkflowExecutionInitiatedEventAttributes;
+        if (a) names.set(Number(e.eventId), a.activityType?.name ?? '?');
+        if (c) names.set(Number(e.eventId), (c.workflowId ?? '?').split('/').at(-1)!);
+        const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+        if (done) steps.push(`${names.get(Number(done.scheduledEventId))}→${sec(e)}`);
+        const child = e.childWorkflowExecutionCompletedEventAttributes ?? e.childWorkflowExecutionFailedEventAttributes;
+        if (child) steps.push(`${names.get(Number(child.initiatedEventId))}→${sec(e)}`);
+        if (c) steps.push(`${names.get(Number(e.eventId))}@${sec(e)}`);
+      }
+      log(`parent steps (s from the start): ${steps.join(' ')}`);
     }
     assertTemporalCost('failback', cost);
     // Every quota group of 50/s is a floor at share × 50 (the write bucket is the issue's bound; failback's
@@ -177,6 +207,7 @@ async function main(): Promise<void> {
       changedInDr: changed.length,
       writeQuotaShare: SHARE,
       latency: '30 ms ± 10 ms in both Regions; AWS quotas on; after an unplanned failover whose pending fence landed',
+      worker: worker.where,
       failback: {
         outcome: report.outcome,
         counts: report.counts,
@@ -186,6 +217,8 @@ async function main(): Promise<void> {
         ratio,
         busiestBucket: { bucket: busiest, calls: busiestCalls, seconds: busiestS, ratio: wallS / busiestS },
         callsPerBucket: buckets,
+        /** Calls per second of each 50/s bucket, per 10-s slot from the start: where a bucket waits. */
+        timeline,
         calls: {
           ReplicateSecretToRegions: bucket.ReplicateSecretToRegions?.calls ?? 0,
           PutSecretValue: bucket.PutSecretValue?.calls ?? 0,
@@ -205,7 +238,7 @@ async function main(): Promise<void> {
         unboundedPromiseAll,
       },
     };
-    const out = writeResult('failback', result);
+    const out = writeResult(`failback${n === 2_000 || QUICK ? '' : `-${n}`}${worker.inProcess ? '-in-process' : ''}`, result);
     process.stdout.write(
       [
         `failback of ${n} secrets (${changed.length} changed in ${DR}): ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s for ${writes} writes at ${SHARE} × 50 TPS → ratio ${ratio.toFixed(3)} — ${JSON.stringify(report.counts)}`,
@@ -213,6 +246,8 @@ async function main(): Promise<void> {
           .map(([r, c]) => `${r} ${c.toFixed(2)}`)
           .join(', ')}; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
         `busiest quota bucket: ${busiest} ${busiestCalls} calls = ${busiestS.toFixed(1)} s at ${SHARE} × 50/s → ratio ${(wallS / busiestS).toFixed(3)} against it`,
+        `calls per second per 10-s slot (${SHARE * 50}/s is the share):`,
+        ...Object.entries(timeline).map(([b, slots]) => `  ${b.padEnd(26)} ${slots.map((r) => String(Math.round(r)).padStart(3)).join('')}`),
         describeTemporalCost(cost),
         `baseline sequential runbook loop: ${baselineN} in ${seqS.toFixed(1)} s → ${seqForN.toFixed(0)} s for ${n}${baselineN < n ? ' (extrapolated)' : ''} = ${(seqForN / wallS).toFixed(2)} × our failback (and it copies every secret, with no backup)`,
         `baseline unbounded Promise.all: ${baselineN} in ${allS.toFixed(1)} s, ${allFailed} failed after the SDK's retries`,
@@ -223,6 +258,22 @@ async function main(): Promise<void> {
   } finally {
     await stack.close();
   }
+}
+
+/** Per Region/group of the 50/s buckets: calls per second in each 10-s slot of [t0, t0 + wall). */
+function bucketTimeline(rates: Record<string, Record<string, { perSecond: Record<string, number> }>>, t0: number, wallS: number): Record<string, number[]> {
+  const slots = Math.ceil(wallS / 10);
+  const out: Record<string, number[]> = {};
+  for (const [region, groups] of Object.entries(rates))
+    for (const [group, r] of Object.entries(groups)) {
+      const row = new Array<number>(slots).fill(0);
+      for (const [sec, c] of Object.entries(r.perSecond)) {
+        const slot = Math.floor((Number(sec) * 1000 - t0) / 10_000);
+        if (slot >= 0 && slot < slots) row[slot]! += c / 10;
+      }
+      if (row.some((x) => x > 0)) out[`${region}/${group}`] = row.map((x) => Math.round(x * 10) / 10);
+    }
+  return out;
 }
 
 await main();
