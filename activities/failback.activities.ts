@@ -8,7 +8,7 @@
  * - `fenceTargetBatch` / `liftTargetFenceBatch` (the side replication overwrites): failback's own
  *   deny-writes statement, so nothing changes there between the last check and the overwrite;
  * - `inspectFailbackBatch` (original Region): both sides of each secret — version ids, labelled
- *   versions' HMACs (via readLineage), fence, rotation, replication — and the AWSCURRENT recorded
+ *   versions' HMACs (via lineageReader), fence, rotation, replication — and the AWSCURRENT recorded
  *   at promotion;
  * - `backupBatch`: the existing backup activity (AWSCURRENT + AWSPREVIOUS) per secret;
  * - `copyBackBatch` (original Region): the DR Region's AWSCURRENT value becomes the original's new
@@ -52,7 +52,8 @@ import { describeAwsError, errorReason, isBatchFailure, isNotFound, toFailure } 
 import { createBackupActivities } from './backup.activities.js';
 import { fencePolicy, withoutFence } from './failover.activities.js';
 import { lineageReader, requestToken, writeRecordSecret } from './lineage.activities.js';
-import { pool, type PeerClients } from './replication.activities.js';
+import type { PeerClients } from './replication.activities.js';
+import { pool } from './pool.js';
 import { writeGovernor } from './write-governor.js';
 
 interface ItemFailure {
@@ -88,7 +89,7 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
   };
   const currentVersion = (d: DescribeSecretResponse) => Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) => s?.includes('AWSCURRENT'))?.[0];
 
-  /** One side of a secret: describe + labelled versions' HMACs (readLineage), from the point of view of `peerRegion`. */
+  /** One side of a secret: describe + labelled versions' HMACs (lineageReader: no second describe), from the point of view of `peerRegion`. */
   async function side(c: RegionClients, planName: string, name: string, peerRegion: string): Promise<SideFacts> {
     const d = await describeIn(c, name);
     if (!d?.ARN) return { exists: false, hmacs: [] };

@@ -17,25 +17,10 @@ import { describeAwsError, isNotFound, isThrottling, toFailure } from './aws-err
 import { forEachListedSecret } from './list-secrets.js';
 import { requestToken } from './lineage.activities.js';
 import { writeGovernor } from './write-governor.js';
+import { pool } from './pool.js';
 
 /** Other Regions' clients, for the two steps that span Regions (adopt, overwrite-after-backup check). */
 export type PeerClients = (region: string) => RegionClients;
-
-/** Runs `fn` over `items` with at most `limit` in flight, heartbeating as it goes. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let done = 0;
-  const run = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-      if (++done % 20 === 0) heartbeat({ done });
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, run));
-  return out;
-}
 
 const currentOf = (d: DescribeSecretResponse) => Object.entries(d.VersionIdsToStages ?? {}).find(([, s]) => s?.includes('AWSCURRENT'))?.[0];
 

@@ -119,8 +119,9 @@ export async function unfence(run: FailbackRun, control: () => ControlState): Pr
     run.withStatus('verified').map((i) => i.name),
     SIDE_BATCH,
   );
-  // Four batches in flight (their describes are reads; the few lifts go through the policy governor).
-  if (patched(UNFENCE_IN_FLIGHT_PATCH)) await runBatches({ batches, inFlight: 4, control, run: unfenceBatch });
+  // Four batches in flight (their describes are reads; the few lifts go through the policy governor). Not held by a
+  // pause, as before: a secret left fenced here is writable nowhere (its DR copy is a replica again).
+  if (patched(UNFENCE_IN_FLIGHT_PATCH)) await runBatches({ batches, inFlight: 4, run: unfenceBatch });
   else for (const batch of batches) await unfenceBatch(batch);
   run.unfenced = unfenced;
   // Unfencing and the rotation settings change the primaries: they propagate again. Describe, don't
