@@ -5,7 +5,6 @@
  * preceded by a describe that skips work already done (invariant 3). Values are only read inside
  * `adoptTargetValue` (target → primary, one activity) and never returned.
  */
-import { heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import type { Plan, WriteQuotaShareMode } from '../domain/plan.js';
 import { isCoveredByPlan } from '../domain/selection.js';
