@@ -40,7 +40,7 @@ import type { FailbackInput } from '../domain/failback.js';
 import { parsePlanText } from '../cli/plan-file.js';
 import { QUICK, writeResult } from './results.js';
 import { quotaGroupOf } from '../lab/quotas.js';
-import { arg, assertTemporalCost, describeTemporalCost, log, measureBaselines, measureTemporalCost, sleep, startBenchStack } from './support.js';
+import { arg, assertTemporalCost, describeTemporalCost, log, measureBaselines, measureTemporalCost, processCpuMs, sleep, startBenchStack } from './support.js';
 import { failoverWorker } from './failover-support.js';
 import type { failoverWorkflow } from '../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../workflows/failback.workflow.js';
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
     const input: FailbackInput = { plan: plan!, skipApproval: true, taskQueuePrefix: prefix };
     log(`failback on ${worker.where}`);
     const cpu0 = process.cpuUsage();
+    const workerCpu0 = processCpuMs(worker.pid);
     const t0 = Date.now();
     const report = await client.workflow.execute<typeof failbackWorkflow>('failbackWorkflow', {
       taskQueue: workflowTaskQueue(prefix),
@@ -121,6 +122,9 @@ async function main(): Promise<void> {
     });
     const wallS = (Date.now() - t0) / 1_000;
     const cpu = process.cpuUsage(cpu0);
+    const workerCpu1 = processCpuMs(worker.pid);
+    // The worker's CPU: its own process's (out of process), else this process's, which also runs the lab.
+    const workerCpuMs = workerCpu0 !== undefined && workerCpu1 !== undefined ? workerCpu1 - workerCpu0 : (cpu.user + cpu.system) / 1_000;
     const counters = lab.counters.snapshot();
     const timeline = bucketTimeline(lab.counters.rates(), t0, wallS);
     const bucket = counters[PRIMARY] ?? {};
@@ -229,7 +233,8 @@ async function main(): Promise<void> {
         },
         callsByRegion,
         callsPerSecret: Object.fromEntries(Object.entries(callsByRegion).map(([r, ops]) => [r, Object.values(ops).reduce((a, b) => a + b, 0) / n])),
-        workerCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
+        workerCpuMsPerSecret: workerCpuMs / n,
+        benchProcessCpuMsPerSecret: (cpu.user + cpu.system) / 1_000 / n,
         temporal: { ...cost, runs: cost.runs.slice(0, 20) },
       },
       baselines: {
@@ -244,7 +249,9 @@ async function main(): Promise<void> {
         `failback of ${n} secrets (${changed.length} changed in ${DR}): ${wallS.toFixed(1)} s vs ideal ${ideal.toFixed(1)} s for ${writes} writes at ${SHARE} × 50 TPS → ratio ${ratio.toFixed(3)} — ${JSON.stringify(report.counts)}`,
         `calls per secret: ${Object.entries(result.failback.callsPerSecret)
           .map(([r, c]) => `${r} ${c.toFixed(2)}`)
-          .join(', ')}; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret (incl. the in-process lab)`,
+          .join(
+            ', ',
+          )}; worker CPU ${result.failback.workerCpuMsPerSecret.toFixed(2)} ms/secret${worker.inProcess ? ' (incl. the in-process lab)' : ` (its own process); the bench process (lab, client) ${result.failback.benchProcessCpuMsPerSecret.toFixed(2)}`}`,
         `busiest quota bucket: ${busiest} ${busiestCalls} calls = ${busiestS.toFixed(1)} s at ${SHARE} × 50/s → ratio ${(wallS / busiestS).toFixed(3)} against it`,
         `calls per second per 10-s slot (${SHARE * 50}/s is the share):`,
         ...Object.entries(timeline).map(([b, slots]) => `  ${b.padEnd(26)} ${slots.map((r) => String(Math.round(r)).padStart(3)).join('')}`),
@@ -263,13 +270,16 @@ async function main(): Promise<void> {
 /** Per Region/group of the 50/s buckets: calls per second in each 10-s slot of [t0, t0 + wall). */
 function bucketTimeline(rates: Record<string, Record<string, { perSecond: Record<string, number> }>>, t0: number, wallS: number): Record<string, number[]> {
   const slots = Math.ceil(wallS / 10);
+  // The last slot may be shorter than 10 s: its rate is over its own length.
+  const lengthOf = (k: number) => Math.max(1, Math.min(10, Math.ceil(wallS - k * 10)));
   const out: Record<string, number[]> = {};
   for (const [region, groups] of Object.entries(rates))
     for (const [group, r] of Object.entries(groups)) {
       const row = new Array<number>(slots).fill(0);
       for (const [sec, c] of Object.entries(r.perSecond)) {
-        const slot = Math.floor((Number(sec) * 1000 - t0) / 10_000);
-        if (slot >= 0 && slot < slots) row[slot]! += c / 10;
+        // The calendar second that holds t0 counts in the first slot (its calls may be ours).
+        const slot = Math.max(0, Math.floor((Number(sec) * 1000 - t0) / 10_000));
+        if (Number(sec) * 1000 + 1000 > t0 && slot < slots) row[slot]! += c / lengthOf(slot);
       }
       if (row.some((x) => x > 0)) out[`${region}/${group}`] = row.map((x) => Math.round(x * 10) / 10);
     }

@@ -23,7 +23,7 @@ export const DR = 'ap-northeast-3';
  * `--in-process`: the workers inside the bench's process, which share one event loop with the lab, so the lab's
  * answers (it stands in for AWS, whose CPU is not ours) take the worker's CPU. Returns the stack to run on.
  */
-export async function failoverWorker(stack: BenchStack): Promise<{ on: BenchStack; where: string; inProcess: boolean }> {
+export async function failoverWorker(stack: BenchStack): Promise<{ on: BenchStack; where: string; inProcess: boolean; pid?: number }> {
   if (process.argv.includes('--in-process')) return { on: stack, where: "the bench process's workers (beside the lab)", inProcess: true };
   const prefix = `bench-w-${randomBytes(3).toString('hex')}`;
   const worker = await spawnWorkerProcess({ temporalAddress: stack.temporal.address, labUrl: stack.lab.url, prefix, regions: [PRIMARY, DR] });
@@ -40,7 +40,7 @@ export async function failoverWorker(stack: BenchStack): Promise<{ on: BenchStac
     }
   }
   log(`worker process ${worker.pid} serves ${PRIMARY} and ${DR} (${((Date.now() - t0) / 1000).toFixed(1)} s after its start line)`);
-  return { on: { ...stack, prefix }, where: 'a worker process of its own', inProcess: false };
+  return { on: { ...stack, prefix }, where: 'a worker process of its own', inProcess: false, ...(worker.pid ? { pid: worker.pid } : {}) };
 }
 
 /** `count` secrets `<prefix>s00000…` in the primary Region, replicated to DR (seeded without quotas). */
