@@ -42,6 +42,7 @@ import { writeGovernor } from './write-governor.js';
 import { forEachListedSecret } from './list-secrets.js';
 import { rotationRulesOf } from './inventory.activities.js';
 import { rulesToRehome, type RotationRules } from '../domain/rotation-schedule.js';
+import { pool } from './pool.js';
 
 /** Tag on every secret a failover promoted: which failover (also the "writable" probe: no version is created). */
 const FAILOVER_TAG = 'secrets-dr:failover';
@@ -56,14 +57,8 @@ const CONCURRENCY = 16;
 const PROMOTE_CONCURRENCY = 50;
 const SECRET_STRING_LIMIT = 60_000;
 
-/** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
-}
+/** Runs `fn` over `items` with at most `limit` in flight, none started after one failed; heartbeats are the caller's (its progress details). */
+const lanes = <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void[]> => pool(items, limit, fn, { beat: false });
 
 const sameRules = (a: RotationRules | undefined, b: RotationRules | undefined) =>
   a?.ScheduleExpression === b?.ScheduleExpression && a?.AutomaticallyAfterDays === b?.AutomaticallyAfterDays && a?.Duration === b?.Duration;
@@ -443,7 +438,7 @@ export function createFailoverActivities(clients: FailoverClients) {
         done.set(name, outcome);
       };
 
-      await pool(input.names, PROMOTE_CONCURRENCY, async (name) => {
+      await lanes(input.names, PROMOTE_CONCURRENCY, async (name) => {
         await promoteOne(name);
         beat();
       });
@@ -466,7 +461,7 @@ export function createFailoverActivities(clients: FailoverClients) {
       let fenced = 0;
       let alreadyFenced = 0;
       const failed: Array<{ name: string; reason: string }> = [];
-      await pool(input.names, CONCURRENCY, async (name) => {
+      await lanes(input.names, CONCURRENCY, async (name) => {
         if (finished.has(name)) {
           alreadyFenced++;
           return;
@@ -523,7 +518,7 @@ export function createFailoverActivities(clients: FailoverClients) {
       const gov = writeGovernor(`${region}/rotation`, input.writeQuotaShare, input.writeQuotaShareMode);
       let rehomed = 0;
       const failed: Array<{ name: string; reason: string }> = [];
-      await pool(input.names, CONCURRENCY, async (name) => {
+      await lanes(input.names, CONCURRENCY, async (name) => {
         try {
           const d = await describe(name);
           const rules = rulesToRehome(input.rules?.[name]);

@@ -33,4 +33,11 @@ describe('pool (an activity’s per-secret lanes)', () => {
     expect(started.length).toBeLessThanOrEqual(4 + 5); // items 0..5, plus at most the 3 other lanes' items in flight
     expect(started).not.toContain(20);
   });
+
+  it('beat: false leaves the heartbeat to the caller (a resumable batch heartbeats its own progress)', async () => {
+    // Outside an activity, Temporal's heartbeat() throws: 45 items pass the 20th and 40th without one.
+    const items = Array.from({ length: 45 }, (_, i) => i);
+    await expect(pool(items, 4, async (i) => i, { beat: false })).resolves.toHaveLength(45);
+    await expect(pool(items, 4, async (i) => i)).rejects.toThrow();
+  });
 });
