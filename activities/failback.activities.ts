@@ -23,7 +23,7 @@
  * `secrets-dr:fenced` tag goes once the secret is re-replicated from it (it is the primary again),
  * and unfencing removes whatever fence is left. Values never leave an activity.
  */
-import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import type { DescribeSecretResponse } from '@aws-sdk/client-secrets-manager';
 import { FENCE_SID, FENCED_ACTIONS, LineageRecord, lineageRecordPrefix } from '../domain/failover.js';
 import {
@@ -97,8 +97,9 @@ export function createFailbackActivities(clients: RegionClients, peer?: PeerClie
     try {
       l = await lineageReader(c)(planName, d); // the describe above, not a second one
     } catch (err) {
-      // Without the plan's HMAC key (no `secrets-dr setup`), versions are told apart by id only.
-      if (!/HMAC key/.test((err as Error).message)) throw err;
+      // Without the plan's HMAC key (no `secrets-dr setup`), versions are told apart by id only; a key read that got
+      // no answer (unreachable, throttled, cancelled: a retryable failure) is retried instead, never taken for "no key".
+      if (!/HMAC key/.test((err as Error).message) || (err instanceof ApplicationFailure && !err.nonRetryable)) throw err;
       const versions = Object.entries(d.VersionIdsToStages ?? {})
         .filter(([, st]) => st && st.length > 0)
         .map(([versionId, st]) => ({ versionId, stages: st! }));
