@@ -112,25 +112,31 @@ export function lineageReader(clients: RegionClients) {
     const key = await loadKey(planName);
     const id = d.ARN ?? d.Name ?? '?';
     const labelled = Object.entries(d.VersionIdsToStages ?? {}).filter(([, stages]) => stages && stages.length > 0);
-    // Four at a time (AWS allows about 20 labels per secret); none started after one failed.
-    const versions = await pool(labelled, 4, async ([versionId, stages]): Promise<VersionLineage> => {
-      const v: VersionLineage = { versionId, stages: [...stages!].sort() };
-      const cacheKey = `${region}\u0000${d.ARN}\u0000${versionId}\u0000${keyIdOf(key)}`;
-      const known = stages!.includes('AWSCURRENT') ? undefined : versionCache.get(cacheKey);
-      if (known) Object.assign(v, known);
-      else
-        try {
-          const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
-          const bytes = value.SecretString ?? value.SecretBinary;
-          if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
-          if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
-          if (v.hmac) remember(cacheKey, { hmac: v.hmac, ...(v.createdDate ? { createdDate: v.createdDate } : {}) });
-        } catch (err) {
-          if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${id}`, region);
-        }
-      heartbeat();
-      return v;
-    });
+    // Four at a time (AWS allows about 20 labels per secret); none started after one failed. Heartbeats without
+    // details (below): a caller's own progress details are never replaced by the pool's count.
+    const versions = await pool(
+      labelled,
+      4,
+      async ([versionId, stages]): Promise<VersionLineage> => {
+        const v: VersionLineage = { versionId, stages: [...stages!].sort() };
+        const cacheKey = `${region}\u0000${d.ARN}\u0000${versionId}\u0000${keyIdOf(key)}`;
+        const known = stages!.includes('AWSCURRENT') ? undefined : versionCache.get(cacheKey);
+        if (known) Object.assign(v, known);
+        else
+          try {
+            const value = await secretsManager.getSecretValue({ SecretId: d.ARN, VersionId: versionId });
+            const bytes = value.SecretString ?? value.SecretBinary;
+            if (bytes !== undefined) v.hmac = hmacOf(key, bytes);
+            if (value.CreatedDate) v.createdDate = new Date(value.CreatedDate).toISOString();
+            if (v.hmac) remember(cacheKey, { hmac: v.hmac, ...(v.createdDate ? { createdDate: v.createdDate } : {}) });
+          } catch (err) {
+            if (!isNotFound(err)) throw toFailure(err, `GetSecretValue ${id}`, region);
+          }
+        heartbeat();
+        return v;
+      },
+      { beat: false },
+    );
     versions.sort((a, b) => a.versionId.localeCompare(b.versionId));
     return {
       region,
