@@ -16,7 +16,7 @@
 import { patched } from '@temporalio/workflow';
 import type { Plan } from '../domain/plan.js';
 import { itemsOf, packItems, type FailbackItem, type PackedItems, type PackedNames, type SecretFacts } from '../domain/failback.js';
-import { BATCH_SIZE, FailbackBatchRun } from './failback-batch.run.js';
+import { BATCH_SIZE, FailbackBatchRun, fusedParts } from './failback-batch.run.js';
 import { chunk } from './kit/batch-loop.js';
 import { awaitPhase, fenceOverwritten, reconcileFenced, reconcilePhase, replicatePhase, verifyPhase } from './failback-batch.steps.js';
 
@@ -24,8 +24,6 @@ export const CHUNK_SIZE = 500;
 /** Secrets per part of a fused chunk (`through: 'verify'`). */
 const FUSED_PART = 20;
 const FUSED_PART_PATCH = 'failback-fused-part-20';
-/** Secrets in the first part of a fused chunk. */
-const FIRST_PART = 5;
 const FIRST_PART_PATCH = 'failback-fused-first-part-5';
 
 export type FailbackPhase = 'plan' | 'reconcile' | 'replicate' | 'await' | 'verify';
@@ -80,13 +78,8 @@ async function throughVerify(input: FailbackBatchInput): Promise<FailbackBatchRe
   // Small parts: the pipeline fills (first fence → first re-replication) and drains (last fence → last
   // re-replication) by one part per chunk in flight, while the buckets of the other Region wait.
   const size = input.batchSize ?? (patched(FUSED_PART_PATCH) ? FUSED_PART : BATCH_SIZE);
-  const all = itemsOf(input);
-  // A small first part: the source Region's buckets wait for the first part's fence and reconciliation only
-  // (every chunk fences its first part at once, in one bucket of the overwritten Region).
-  const split =
-    input.batchSize === undefined && patched(FIRST_PART_PATCH)
-      ? [all.slice(0, FIRST_PART), ...chunk(all.slice(FIRST_PART), size)].filter((p) => p.length > 0)
-      : chunk(all, size);
+  // A small first part (behind its patch): the source Region's buckets wait for the first part's fence only.
+  const split = input.batchSize === undefined && patched(FIRST_PART_PATCH) ? fusedParts(itemsOf(input), size) : chunk(itemsOf(input), size);
   for (const items of split) {
     const part = new FailbackBatchRun({ ...input, items, packed: undefined });
     const fenced = fencing.then(() => fenceOverwritten(part));
