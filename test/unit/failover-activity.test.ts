@@ -160,6 +160,25 @@ describe('promoteBatch resumes from its heartbeat', () => {
     for (const name of names) expect(text).not.toContain(`value-of-${name}`);
   });
 
+  it('after a batch failure no lane starts another secret: the retry does not meet this attempt still promoting (a second writer)', async () => {
+    const { fake, names, activities } = drRegion('ap-northeast-3', 200);
+    // names[4] gets no answer: the batch fails; the other lanes (50) must not work down the remaining 150 secrets.
+    fake.failNext('StopReplicationToReplica', () => awsError('ServiceUnavailableException', 'unavailable', 503), 1, { id: names[4], delayMs: 50 });
+    const startedSecrets = () => new Set(fake.calls.filter((c) => c.op === 'DescribeSecret').map((c) => c.id));
+    const first = await attempt(activities, input('ap-northeast-3', names));
+    expect(first.result.ok).toBe(false);
+    const atFailure = startedSecrets();
+    await new Promise((r) => setTimeout(r, 2_000)); // lanes in flight at the failure end (the governor sends ≤ 50/s)
+    const described = startedSecrets();
+    expect(
+      [...described].filter((n) => !atFailure.has(n)),
+      'secrets started after the batch failed',
+    ).toEqual([]);
+    expect(described.size, 'secrets the attempt touched: those before the failure, about one per lane').toBeLessThan(70);
+    expect(fake.callsOf('StopReplicationToReplica')).toBeLessThanOrEqual(described.size);
+    expect(described.has(names[199]!), 'the last secret was never started').toBe(false);
+  });
+
   it('a heartbeat that names a secret: that secret is not touched at all, and its outcome is carried into the result', async () => {
     const { fake, names, activities } = drRegion('ap-northeast-2', 3);
     const carried = { name: names[0]!, status: 'promoted', standalone: true, rotation: false, by: 'failover-1', readable: true, writable: true };
