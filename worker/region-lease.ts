@@ -64,6 +64,20 @@ const POLL_MS = 5_000;
  * the last one). No answer in time is "do not yield" (asked again before the next renewal).
  */
 const YIELD_ASK_MS = 1_000;
+/**
+ * A stopping holder waits at most this long for its release to take effect (the lease workflow ended). The signal's
+ * workflow task goes to this process's own lease worker (sticky); a process that shut that worker down first left
+ * the task to its 10-s timeout, and the standby took the Region ~10 s late (the chaos test's SIGTERM run).
+ */
+const RELEASE_SETTLE_MS = 3_000;
+/**
+ * The lease workflow's task timeout. A process shutting down can poll a lease's workflow task and exit without
+ * finishing it (seen in the chaos test's SIGTERM run: the standby's lease, just taken, then had its renewals held
+ * for the default 10 s, its gate closed at 8 s, and its first promotion batch failed with WriteLeaseLost).
+ */
+const LEASE_TASK_TIMEOUT = '3s';
+/** How long a lease's task waits for the process that has it cached before any lease worker may take it (worker.ts). */
+export const LEASE_STICKY_TIMEOUT = '2s';
 
 /** This process's clock for lease deadlines (ms): monotonic, never stepped by NTP or an operator (but stopped while the host sleeps). */
 const monotonicNow = () => performance.now();
@@ -188,6 +202,9 @@ export class RegionLease {
         args: [{ region: this.o.region, holder: this.holder, termMs: this.term, serves: [...(this.o.serves ?? [this.o.region])] }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        // A task a stopping process polled and never finished is retried after this (not the default 10 s), so a
+        // release or a renewal is never held longer than a renewal interval and a half (the gate closes after 8 s).
+        workflowTaskTimeout: LEASE_TASK_TIMEOUT,
       });
       this.deadline.granted(asked, this.term, wallAsked);
       this.deadline.quietFor(this.o.quietMs ?? QUIET_MS);
@@ -278,7 +295,7 @@ export class RegionLease {
       this.stats.acquired++;
       await this.pause((this.o.quietMs ?? QUIET_MS) + 10); // the gate opens at its end (LeaseDeadline.quietFor)
       if (this.stopped)
-        await this.release(); // stopped during the quiet pause: the next holder need not wait for the term
+        await this.release(true); // stopped during the quiet pause: the next holder need not wait for the term
       // A Region worker that ended by itself (it failed): a standby gets the first chance at the lease.
       else if ((await this.serve()) === 'ended') await this.pause(this.o.deferMs ?? DEFER_MS);
     }
@@ -325,8 +342,9 @@ export class RegionLease {
     else await drained;
     this.worker = undefined;
     // Activities finished (shutdown waits for them): the next holder may start at once (after its quiet pause). A
-    // lease already taken by another process ignores the signal (it names its holder).
-    await this.release();
+    // lease already taken by another process ignores the signal (it names its holder). Stopping, the release is
+    // seen through before this process's workflow workers stop.
+    await this.release(why === 'stopped');
     return why;
   }
 
@@ -344,12 +362,16 @@ export class RegionLease {
     await draining;
   }
 
-  private async release(): Promise<void> {
+  /** `settle`: wait (at most RELEASE_SETTLE_MS) until the lease workflow has ended, i.e. the signal's task has run. */
+  private async release(settle = false): Promise<void> {
     this.deadline.ended();
-    await this.client.workflow
-      .getHandle(this.id)
-      .signal(releaseWriteLeaseSignal, { holder: this.holder })
-      .catch(() => undefined);
+    const handle = this.client.workflow.getHandle(this.id);
+    const sent = await handle.signal(releaseWriteLeaseSignal, { holder: this.holder }).then(
+      () => true,
+      () => false,
+    );
+    // The API takes a wall-clock deadline; the wait's own length is what matters here.
+    if (sent && settle) await this.client.withDeadline(Date.now() + RELEASE_SETTLE_MS, () => handle.result()).catch(() => undefined);
   }
 
   /** Begins stop(): the Region's worker takes no new task, and its shutdown grace time starts now. */

@@ -34,7 +34,7 @@ import { createAccountActivities } from '../activities/account.activities.js';
 import { createAccountDrillActivities } from '../activities/account-drill.activities.js';
 import { createAccountClients } from './account-clients.js';
 import { envValue, type TemporalConnectionOptions } from './config.js';
-import { RegionLease } from './region-lease.js';
+import { LEASE_STICKY_TIMEOUT, RegionLease } from './region-lease.js';
 import { createRegionClients } from './aws-clients.js';
 import { prebuiltBundlePath } from './workflow-bundle.js';
 import { installRuntime } from './runtime.js';
@@ -199,6 +199,9 @@ export async function startWorkers(options: StartWorkersOptions): Promise<Runnin
         taskQueue: writeLeaseTaskQueue(options.taskQueuePrefix),
         workflowBundle: source.workflowBundle,
         maxCachedWorkflows: 100,
+        // A lease's task waits this long (not the default 10 s) for a process that has it cached but stopped polling,
+        // then goes to any lease worker: a standby's renewal never waits out a stopped process (region-lease.ts).
+        stickyQueueScheduleToStartTimeout: LEASE_STICKY_TIMEOUT,
       }),
     );
     // Sorted, each after the previous: identical processes never split their Regions (region-lease.ts).

@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { failbackWorkflowId, failoverWorkflowId, regionTaskQueue, setupWorkflowId, workflowTaskQueue } from '../../domain/ids.js';
+import { failbackWorkflowId, failoverWorkflowId, regionTaskQueue, setupWorkflowId, workflowTaskQueue, writeLeaseWorkflowId } from '../../domain/ids.js';
 import { pollerCount } from '../../cli/temporal.js';
 import type { Plan } from '../../domain/plan.js';
 import type { SetupReport } from '../../domain/replication.js';
@@ -211,13 +211,26 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
         workflowExecutionTimeout: '4m',
       });
       await eventually('promotion under way', async () => ((await count(h.drRegion, 'StopReplicationToReplica')).calls >= 4 ? true : undefined), 60_000, 50);
-      const exited = new Promise<number | null>((r) => (a.child.exitCode === null ? a.child.once('exit', (code) => r(code)) : r(a.child.exitCode)));
+      let exitedAt = Date.now();
+      const exited = new Promise<number | null>((r) =>
+        a.child.exitCode === null ? a.child.once('exit', (code) => ((exitedAt = Date.now()), r(code))) : r(a.child.exitCode),
+      );
       const sent = performance.now();
       const atSignal = (await count(h.drRegion, 'StopReplicationToReplica')).calls;
       a.child.kill('SIGTERM');
       const code = await exited;
       const exitMs = performance.now() - sent;
       const atExit = (await count(h.drRegion, 'StopReplicationToReplica')).calls;
+      // The DR Region's lease was released before the first worker exited (its lease workflow ended), so the standby
+      // took the Region at once: the release's workflow task was not left to its 10-s timeout on a stopped worker.
+      const released = await eventually('the released lease run, in visibility', async () => {
+        const closed: number[] = [];
+        for await (const w of h.client.workflow.list({ query: `WorkflowId = "${writeLeaseWorkflowId(h.drRegion, prefix)}" AND ExecutionStatus = "Completed"` }))
+          if (w.closeTime) closed.push(w.closeTime.getTime());
+        return closed.length > 0 ? closed : undefined;
+      });
+      expect(released.length, "the first worker released the DR Region's write lease").toBe(1);
+      expect(released[0]! - exitedAt, 'the lease ended before the first worker exited (ms after its exit)').toBeLessThanOrEqual(100);
       const report = await handle.result();
       const doneMs = performance.now() - sent;
 
