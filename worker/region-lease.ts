@@ -67,9 +67,10 @@ const YIELD_ASK_MS = 1_000;
 /**
  * A stopping holder waits at most this long for its release to take effect (the lease workflow ended). The signal's
  * workflow task goes to this process's own lease worker (sticky); a process that shut that worker down first left
- * the task to its 10-s timeout, and the standby took the Region ~10 s late (the chaos test's SIGTERM run).
+ * the task to its 10-s timeout, and the standby took the Region ~10 s late (the chaos test's SIGTERM run). It takes
+ * tens of ms; kept short, since it comes after the activities' drain, inside SECRETS_DR_SHUTDOWN_TIMEOUT_MS.
  */
-const RELEASE_SETTLE_MS = 3_000;
+const RELEASE_SETTLE_MS = 1_000;
 /**
  * The lease workflow's task timeout. A process shutting down can poll a lease's workflow task and exit without
  * finishing it (seen in the chaos test's SIGTERM run: the standby's lease, just taken, then had its renewals held
@@ -196,18 +197,20 @@ export class RegionLease {
     const asked = this.deadline.now();
     const wallAsked = this.deadline.wallNow();
     try {
-      await this.client.workflow.start<typeof writeLeaseWorkflow>('writeLeaseWorkflow', {
+      const started = await this.client.workflow.start<typeof writeLeaseWorkflow>('writeLeaseWorkflow', {
         workflowId: this.id,
         taskQueue: writeLeaseTaskQueue(this.o.taskQueuePrefix),
         args: [{ region: this.o.region, holder: this.holder, termMs: this.term, serves: [...(this.o.serves ?? [this.o.region])] }],
         workflowIdConflictPolicy: 'FAIL',
         workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-        // A task a stopping process polled and never finished is retried after this (not the default 10 s), so a
-        // release or a renewal is never held longer than a renewal interval and a half (the gate closes after 8 s).
+        // A task a stopping process polled and never finished is retried after this (not the default 10 s): a renewal
+        // so held waits at most the sticky 2 s and these 3 s, within the 8 s before the gate closes (continue-as-new
+        // runs keep it: the server reuses the previous run's task timeout).
         workflowTaskTimeout: LEASE_TASK_TIMEOUT,
       });
       this.deadline.granted(asked, this.term, wallAsked);
       this.deadline.quietFor(this.o.quietMs ?? QUIET_MS);
+      this.chain = started.firstExecutionRunId;
       return true;
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -291,6 +294,7 @@ export class RegionLease {
         this.o.log?.(`write lease of ${this.o.region}: cannot ask Temporal: ${(err as Error).message}`);
         await this.pause(RENEW_EVERY_MS);
       }
+      if (got && this.stopped) await this.release(true); // stopped while asking: taken, so given back at once
       if (!got || this.stopped) continue;
       this.stats.acquired++;
       await this.pause((this.o.quietMs ?? QUIET_MS) + 10); // the gate opens at its end (LeaseDeadline.quietFor)
@@ -300,6 +304,9 @@ export class RegionLease {
       else if ((await this.serve()) === 'ended') await this.pause(this.o.deferMs ?? DEFER_MS);
     }
   }
+
+  /** The first run of the lease chain this process started (its continue-as-new runs follow it); a standby's later chain is another. */
+  private chain: string | undefined;
 
   private served = new AbortController();
   /**
@@ -362,16 +369,29 @@ export class RegionLease {
     await draining;
   }
 
-  /** `settle`: wait (at most RELEASE_SETTLE_MS) until the lease workflow has ended, i.e. the signal's task has run. */
+  /**
+   * `settle` (stopping): wait, at most RELEASE_SETTLE_MS, until this process's lease chain has ended (the signal's
+   * task has run).
+   */
   private async release(settle = false): Promise<void> {
     this.deadline.ended();
-    const handle = this.client.workflow.getHandle(this.id);
-    const sent = await handle.signal(releaseWriteLeaseSignal, { holder: this.holder }).then(
-      () => true,
-      () => false,
-    );
-    // The API takes a wall-clock deadline; the wait's own length is what matters here.
-    if (sent && settle) await this.client.withDeadline(Date.now() + RELEASE_SETTLE_MS, () => handle.result()).catch(() => undefined);
+    const sent = await this.client.workflow
+      .getHandle(this.id)
+      .signal(releaseWriteLeaseSignal, { holder: this.holder })
+      .then(
+        () => true,
+        () => false,
+      );
+    // Our own chain: one that already ended (expired) answers at once; a standby's later chain is never waited on.
+    if (!sent || !settle || this.chain === undefined) return;
+    const chain = this.client.workflow.getHandle(this.id, undefined, { firstExecutionRunId: this.chain });
+    let timer: NodeJS.Timeout | undefined;
+    // The API takes a wall-clock deadline (a call it cannot cancel); the local timer bounds the wait itself.
+    await Promise.race([
+      this.client.withDeadline(Date.now() + RELEASE_SETTLE_MS, () => chain.result()).catch(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, RELEASE_SETTLE_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Begins stop(): the Region's worker takes no new task, and its shutdown grace time starts now. */

@@ -32,6 +32,7 @@ import type { replicateWorkflow } from '../../workflows/replicate.workflow.js';
 import { chaosSeeds, prng, requireBuilt, spawnWorker, type SpawnedWorker } from '../support/chaos.js';
 import type { failoverWorkflow } from '../../workflows/failover.workflow.js';
 import type { failbackWorkflow } from '../../workflows/failback.workflow.js';
+import type { writeLeaseWorkflow } from '../../workflows/write-lease.workflow.js';
 import { dataConverter } from '../../worker/payload-codec.js';
 
 const N = 24;
@@ -224,13 +225,16 @@ describe.skipIf(onAws)(`SIGKILL of the worker during setup, failover and failbac
       // The DR Region's lease was released before the first worker exited (its lease workflow ended), so the standby
       // took the Region at once: the release's workflow task was not left to its 10-s timeout on a stopped worker.
       const released = await eventually('the released lease run, in visibility', async () => {
-        const closed: number[] = [];
+        const closed: Array<{ runId: string; at: number }> = [];
         for await (const w of h.client.workflow.list({ query: `WorkflowId = "${writeLeaseWorkflowId(h.drRegion, prefix)}" AND ExecutionStatus = "Completed"` }))
-          if (w.closeTime) closed.push(w.closeTime.getTime());
+          if (w.closeTime) closed.push({ runId: w.runId, at: w.closeTime.getTime() });
         return closed.length > 0 ? closed : undefined;
       });
-      expect(released.length, "the first worker released the DR Region's write lease").toBe(1);
-      expect(released[0]! - exitedAt, 'the lease ended before the first worker exited (ms after its exit)').toBeLessThanOrEqual(100);
+      expect(released.length, "the first worker's lease of the DR Region ended once").toBe(1);
+      const lease = await h.client.workflow.getHandle<typeof writeLeaseWorkflow>(writeLeaseWorkflowId(h.drRegion, prefix), released[0]!.runId).result();
+      expect(lease.ended, 'released by the first worker, not expired').toBe('released');
+      expect(lease.holder).toContain(`:${a.child.pid}:`);
+      expect(released[0]!.at - exitedAt, 'the lease ended before the first worker exited (ms after its exit)').toBeLessThanOrEqual(100);
       const report = await handle.result();
       const doneMs = performance.now() - sent;
 

@@ -160,13 +160,16 @@ describe('promoteBatch resumes from its heartbeat', () => {
     for (const name of names) expect(text).not.toContain(`value-of-${name}`);
   });
 
-  it('after a batch failure no lane starts another secret: the retry does not meet this attempt still promoting (a second writer)', async () => {
-    const { fake, names, activities } = drRegion('ap-northeast-3', 200);
+  it('after a batch failure no lane starts another secret (those already in flight end on their own): the retry does not meet this attempt working down the list', async () => {
+    const { fake, names, activities } = drRegion('il-central-1', 200);
     // names[4] gets no answer: the batch fails; the other lanes (50) must not work down the remaining 150 secrets.
     fake.failNext('StopReplicationToReplica', () => awsError('ServiceUnavailableException', 'unavailable', 503), 1, { id: names[4], delayMs: 50 });
     const startedSecrets = () => new Set(fake.calls.filter((c) => c.op === 'DescribeSecret').map((c) => c.id));
-    const first = await attempt(activities, input('ap-northeast-3', names));
+    const first = await attempt(activities, input('il-central-1', names));
     expect(first.result.ok).toBe(false);
+    expect(((first.result as { e: unknown }).e as ApplicationFailure).type, 'the batch failed on the 503 (the Region stopped answering)').toBe(
+      ErrorType.RegionUnreachable,
+    );
     const atFailure = startedSecrets();
     await new Promise((r) => setTimeout(r, 2_000)); // lanes in flight at the failure end (the governor sends ≤ 50/s)
     const described = startedSecrets();
@@ -175,6 +178,7 @@ describe('promoteBatch resumes from its heartbeat', () => {
       'secrets started after the batch failed',
     ).toEqual([]);
     expect(described.size, 'secrets the attempt touched: those before the failure, about one per lane').toBeLessThan(70);
+    expect(fake.callsOf('StopReplicationToReplica'), 'the other lanes were promoting (they did not fail too)').toBeGreaterThan(5);
     expect(fake.callsOf('StopReplicationToReplica')).toBeLessThanOrEqual(described.size);
     expect(described.has(names[199]!), 'the last secret was never started').toBe(false);
   });
