@@ -80,6 +80,13 @@ const LEASE_TASK_TIMEOUT = '3s';
 /** How long a lease's task waits for the process that has it cached before any lease worker may take it (worker.ts). */
 export const LEASE_STICKY_TIMEOUT = '2s';
 
+/** Waits for `p` (which must not reject) or `ms`, whichever comes first; the timer does not outlive the wait. */
+async function waitAtMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
+}
+
 /** This process's clock for lease deadlines (ms): monotonic, never stepped by NTP or an operator (but stopped while the host sleeps). */
 const monotonicNow = () => performance.now();
 /** The wall clock (ms): runs on while the host sleeps (but NTP or an operator may step it). */
@@ -360,9 +367,7 @@ export class RegionLease {
     let done = false;
     void draining.then(() => (done = true));
     while (!done && this.held) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([draining, new Promise<void>((r) => (timer = setTimeout(r, this.o.renewEveryMs ?? RENEW_EVERY_MS)))]);
-      clearTimeout(timer);
+      await waitAtMost(draining, this.o.renewEveryMs ?? RENEW_EVERY_MS);
       if (done) break;
       if (!(await this.renew()) && !this.held) break;
     }
@@ -385,13 +390,11 @@ export class RegionLease {
     // Our own chain: one that already ended (expired) answers at once; a standby's later chain is never waited on.
     if (!sent || !settle || this.chain === undefined) return;
     const chain = this.client.workflow.getHandle(this.id, undefined, { firstExecutionRunId: this.chain });
-    let timer: NodeJS.Timeout | undefined;
     // The API takes a wall-clock deadline (a call it cannot cancel); the local timer bounds the wait itself.
-    await Promise.race([
+    await waitAtMost(
       this.client.withDeadline(Date.now() + RELEASE_SETTLE_MS, () => chain.result()).catch(() => undefined),
-      new Promise<void>((r) => (timer = setTimeout(r, RELEASE_SETTLE_MS))),
-    ]);
-    clearTimeout(timer);
+      RELEASE_SETTLE_MS,
+    );
   }
 
   /** Begins stop(): the Region's worker takes no new task, and its shutdown grace time starts now. */

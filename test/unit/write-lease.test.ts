@@ -348,3 +348,45 @@ describe('write lease: lost, its activities end at once', () => {
     await stopping;
   });
 });
+
+describe('write lease: a stop while the lease is being asked for', () => {
+  it('a lease granted after stop() was called is given back at once (not left taken until its 10-s term)', async () => {
+    // Prepare: a server that grants the lease 1 s after it is asked (a slow Temporal).
+    vi.useFakeTimers({ now: 9_000_000, toFake: ['Date', 'performance', 'setTimeout', 'clearTimeout'] });
+    const calls: string[] = [];
+    const workflowService = {
+      startWorkflowExecution: () => new Promise((r) => setTimeout(() => r((calls.push('start'), { runId: 'run-1', started: true })), 1_000)),
+      signalWorkflowExecution: async () => (calls.push('release'), {}),
+    };
+    const connection = {
+      workflowService,
+      withDeadline: <T>(_at: number | Date, fn: () => Promise<T>) => fn(),
+      withMetadata: <T>(_m: unknown, fn: () => Promise<T>) => fn(),
+      withAbortSignal: <T>(_s: unknown, fn: () => Promise<T>) => fn(),
+    } as unknown as NativeConnection;
+    let created = 0;
+    const lease = new RegionLease({
+      connection,
+      namespace: 'default',
+      region: 'r18-asking',
+      taskQueuePrefix: 'r18',
+      deferMs: 0,
+      quietMs: 0,
+      createWorker: async () => {
+        created++;
+        return { run: () => new Promise<void>(() => undefined), shutdown: () => undefined, getState: () => 'RUNNING' as never };
+      },
+    });
+
+    // Act: stop while the start call is in flight; the grant arrives afterwards.
+    await vi.advanceTimersByTimeAsync(200);
+    const stopping = lease.stop();
+    await vi.advanceTimersByTimeAsync(2_500);
+    await stopping;
+
+    // Assess: taken, then released at once; no Region worker ever ran under it.
+    expect(calls.slice(0, 2)).toEqual(['start', 'release']);
+    expect(created).toBe(0);
+    expect(lease.held).toBe(false);
+  });
+});
